@@ -1,0 +1,54 @@
+//! The engine's error type.
+//!
+//! Every failure the engine can report is a variant here, so callers (the SQL layer, the
+//! facade, embedders) can match on what happened. Corruption always names where it was
+//! found; I/O errors keep their source. Nothing in the engine panics on bad input or bad
+//! bytes on disk: it returns one of these.
+
+use std::io;
+
+/// Convenience alias used throughout the engine.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong inside the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The operating system reported an I/O failure.
+    #[error("I/O error: {0}")]
+    Io(#[from] io::Error),
+
+    /// A page failed its checksum or holds bytes that cannot be a valid page.
+    #[error("page {page} is corrupted: {reason}")]
+    Corrupted { page: u64, reason: String },
+
+    /// Bytes that are not part of a page (a key encoding, a file header, a log record)
+    /// could not be decoded.
+    #[error("corrupt data: {0}")]
+    CorruptData(String),
+
+    /// The database file is locked by another process (or another handle in this one).
+    #[error("database {path} is locked by another process")]
+    Locked { path: String },
+
+    /// The caller passed something the engine cannot store (a key too long, a bad
+    /// page size, ...).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}
+
+impl PartialEq for Error {
+    /// Errors compare by kind and message; two I/O errors are equal when their kinds are.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Error::Io(a), Error::Io(b)) => a.kind() == b.kind(),
+            (
+                Error::Corrupted { page: a, reason: ra },
+                Error::Corrupted { page: b, reason: rb },
+            ) => a == b && ra == rb,
+            (Error::CorruptData(a), Error::CorruptData(b)) => a == b,
+            (Error::Locked { path: a }, Error::Locked { path: b }) => a == b,
+            (Error::InvalidArgument(a), Error::InvalidArgument(b)) => a == b,
+            _ => false,
+        }
+    }
+}
