@@ -17,5 +17,6 @@
 #![deny(unsafe_code)]
 
 pub mod error;
+pub mod keycode;
 
 pub use error::{Error, Result};
