@@ -1,0 +1,141 @@
+//! `hdb legacy ...`: build a D store from data and look inside it.
+//!
+//! - `import FILE.jsonl --store PATH` loads JSON lines (`{"key": ..., "doc": {...}}`). It
+//!   writes with durability off and syncs once at the end, so a bulk load is not one
+//!   fsync per document; nothing is acknowledged until that sync has returned.
+//! - `export --store PATH` writes the store back out as JSON lines in key order.
+//! - `get KEY --store PATH` prints one document.
+//! - `find FIELD VALUE --store PATH` prints every document whose field equals the value
+//!   (a full scan under D's one lock), with the count on stderr, or only the count with
+//!   `--count`. The value is read as null, a boolean, an integer, a float, an RFC 3339
+//!   timestamp, or else text; `--text` forces text.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Subcommand;
+use hdb::kv_legacy::jsonl::{export_jsonl, format_line, import_jsonl};
+use hdb::kv_legacy::{Durability, LegacyStore, Scalar};
+
+use super::CliError;
+
+#[derive(Debug, Subcommand)]
+pub enum LegacyCommand {
+    /// Import a JSON-lines file into a D store (created if missing).
+    Import {
+        /// The JSON-lines file; `-` reads standard input.
+        file: PathBuf,
+        /// The store directory.
+        #[arg(long)]
+        store: PathBuf,
+    },
+    /// Write every document as JSON lines, in key order.
+    Export {
+        #[arg(long)]
+        store: PathBuf,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Print the document stored under KEY.
+    Get {
+        key: String,
+        #[arg(long)]
+        store: PathBuf,
+    },
+    /// Print every document whose FIELD equals VALUE (a full scan).
+    Find {
+        field: String,
+        value: String,
+        #[arg(long)]
+        store: PathBuf,
+        /// Print only the number of matches.
+        #[arg(long)]
+        count: bool,
+        /// Compare VALUE as text even if it looks like a number or boolean.
+        #[arg(long)]
+        text: bool,
+    },
+}
+
+pub fn run(command: LegacyCommand) -> Result<ExitCode, CliError> {
+    match command {
+        LegacyCommand::Import { file, store } => {
+            let started = Instant::now();
+            let legacy = LegacyStore::open(&store, Durability::Off)?;
+            let imported = if file.as_os_str() == "-" {
+                import_jsonl(&legacy, io::stdin().lock())?
+            } else {
+                import_jsonl(&legacy, BufReader::new(File::open(&file)?))?
+            };
+            legacy.sync()?;
+            let seconds = started.elapsed().as_secs_f64();
+            eprintln!(
+                "imported {imported} documents into {} in {seconds:.2}s ({:.0} documents/s); the store holds {}",
+                store.display(),
+                imported as f64 / seconds.max(1e-9),
+                legacy.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        LegacyCommand::Export { store, output } => {
+            let legacy = LegacyStore::open(&store, Durability::Full)?;
+            let exported = match output {
+                Some(path) => export_jsonl(&legacy, BufWriter::new(File::create(path)?))?,
+                None => export_jsonl(&legacy, BufWriter::new(io::stdout().lock()))?,
+            };
+            eprintln!("exported {exported} documents");
+            Ok(ExitCode::SUCCESS)
+        }
+        LegacyCommand::Get { key, store } => {
+            let legacy = LegacyStore::open(&store, Durability::Full)?;
+            match legacy.get(&key) {
+                Some(doc) => {
+                    println!("{}", format_line(&key, &doc));
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => {
+                    eprintln!("no document with key {key:?}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        LegacyCommand::Find {
+            field,
+            value,
+            store,
+            count,
+            text,
+        } => {
+            let legacy = LegacyStore::open(&store, Durability::Full)?;
+            let value = match text {
+                true => Scalar::Text(value),
+                false => Scalar::parse_cli(&value),
+            };
+            let started = Instant::now();
+            let mut matches = legacy.find_by(&field, &value);
+            let elapsed = started.elapsed();
+            if count {
+                println!("{}", matches.len());
+            } else {
+                matches.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                let mut out = BufWriter::new(io::stdout().lock());
+                for (key, doc) in &matches {
+                    writeln!(out, "{}", format_line(key, doc))?;
+                }
+                out.flush()?;
+                eprintln!(
+                    "{} documents with {field} = {} (full scan of {} documents in {:.1} ms)",
+                    matches.len(),
+                    value.to_json(),
+                    legacy.len(),
+                    elapsed.as_secs_f64() * 1e3
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! Argument definitions and dispatch for the `hdb` binary.
+
+mod legacy;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// hdb: an embedded relational database (H), and the legacy key-value store (D) it
+/// replaces.
+#[derive(Debug, Parser)]
+#[command(name = "hdb", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Work with a D store: the legacy one-lock key-value store.
+    #[command(subcommand)]
+    Legacy(legacy::LegacyCommand),
+}
+
+/// The error type commands report: anything printable.
+pub type CliError = Box<dyn std::error::Error>;
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Legacy(command) => legacy::run(command),
+    }
+}
