@@ -42,8 +42,14 @@ impl PartialEq for Error {
         match (self, other) {
             (Error::Io(a), Error::Io(b)) => a.kind() == b.kind(),
             (
-                Error::Corrupted { page: a, reason: ra },
-                Error::Corrupted { page: b, reason: rb },
+                Error::Corrupted {
+                    page: a,
+                    reason: ra,
+                },
+                Error::Corrupted {
+                    page: b,
+                    reason: rb,
+                },
             ) => a == b && ra == rb,
             (Error::CorruptData(a), Error::CorruptData(b)) => a == b,
             (Error::Locked { path: a }, Error::Locked { path: b }) => a == b,
