@@ -18,5 +18,6 @@
 
 pub mod error;
 pub mod keycode;
+pub mod pager;
 
 pub use error::{Error, Result};

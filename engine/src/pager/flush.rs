@@ -1,0 +1,214 @@
+//! # Flush, and recovery of an interrupted flush
+//!
+//! The four-step protocol is described in the pager's module header; this file carries it
+//! out and undoes nothing: recovery only ever rolls an interrupted flush *forward* from
+//! the double-write area, or ignores it when its meta never became durable.
+//!
+//! Sync count per flush: four (area, meta, homes, meta). The crash tests arm a crash at
+//! each of them and check that the file opens to the flush before (crash at sync 1 or 2)
+//! or to the new one (crash at sync 3 or 4).
+
+use std::sync::atomic::Ordering;
+
+use super::meta::{self, FIRST_DATA_PAGE, Meta};
+use super::page::{self, PageId};
+use super::storage::Storage;
+use super::{Pager, freelist, growth_step};
+use crate::{Error, Result};
+
+/// Candidate page sizes for finding meta copy 1 when copy 0 does not say.
+fn candidate_page_sizes() -> impl Iterator<Item = u32> {
+    (super::MIN_PAGE_SIZE.trailing_zeros()..=super::MAX_PAGE_SIZE.trailing_zeros())
+        .map(|s| 1u32 << s)
+}
+
+fn read_meta_copy(storage: &dyn Storage, slot: PageId, page_size: u32) -> Option<Meta> {
+    let ps = page_size as usize;
+    let mut img = vec![0u8; ps];
+    storage.read_at(&mut img, slot.0 * ps as u64).ok()?;
+    Meta::decode(slot, &img).ok()
+}
+
+/// Reads both meta copies and returns the valid one with the higher sequence.
+pub(super) fn newest_meta(storage: &dyn Storage) -> Result<Meta> {
+    let mut head = vec![0u8; super::MIN_PAGE_SIZE as usize];
+    let claimed = match storage.read_at(&mut head, 0) {
+        Ok(()) => {
+            meta::claimed_page_size(&head).filter(|ps| super::validate_page_size(*ps).is_ok())
+        }
+        Err(_) => None,
+    };
+    let copy0 = claimed.and_then(|ps| read_meta_copy(storage, PageId(0), ps));
+    let copy1 = match copy0.as_ref().map(|m| m.page_size) {
+        Some(ps) => read_meta_copy(storage, PageId(1), ps),
+        None => candidate_page_sizes().find_map(|ps| read_meta_copy(storage, PageId(1), ps)),
+    };
+    match (copy0, copy1) {
+        (Some(a), Some(b)) => Ok(if a.sequence > b.sequence { a } else { b }),
+        (Some(a), None) | (None, Some(a)) => Ok(a),
+        (None, None) => Err(Error::Corrupted {
+            page: 0,
+            reason: "neither meta page is valid".into(),
+        }),
+    }
+}
+
+/// Copies the double-write area named by `meta` to the pages' homes, syncs, and writes a
+/// meta without the area. Returns that meta.
+pub(super) fn replay_double_write(storage: &dyn Storage, mut meta: Meta) -> Result<Meta> {
+    let ps = meta.page_size as usize;
+    let mut img = vec![0u8; ps];
+    for i in 0..meta.dw_count {
+        let at = meta.dw_start + i;
+        storage.read_at(&mut img, at * ps as u64)?;
+        let home = page::stamped_id(&img);
+        if home.0 < FIRST_DATA_PAGE || home.0 >= meta.page_count {
+            return Err(Error::Corrupted {
+                page: at,
+                reason: format!("double-write image names page {home} outside the file"),
+            });
+        }
+        page::verify(home, &img).map_err(|_| Error::Corrupted {
+            page: at,
+            reason: "double-write image fails its checksum".into(),
+        })?;
+        storage.write_at(&img, home.0 * ps as u64)?;
+    }
+    storage.sync()?;
+    meta.sequence += 1;
+    meta.dw_start = 0;
+    meta.dw_count = 0;
+    storage.write_at(&meta.encode()?, meta.slot().0 * ps as u64)?;
+    storage.sync()?;
+    Ok(meta)
+}
+
+impl Pager {
+    /// Makes every change so far durable, atomically (see the module header).
+    ///
+    /// `before_write` is called with the highest page LSN among the pages about to be
+    /// written, before any of them is written: the WAL's checkpointer makes the log
+    /// durable up to that LSN there. Flush waits for running write operations to finish
+    /// and keeps new ones out while it runs; readers proceed.
+    pub fn flush_with(&self, before_write: impl FnOnce(u64) -> Result<()>) -> Result<()> {
+        let _exclusive = self.gate.write();
+        if self.poisoned.load(Ordering::Acquire) {
+            return Err(Error::Io(std::io::Error::other(
+                "an earlier flush failed; reopen the database",
+            )));
+        }
+        let result = self.flush_locked(before_write);
+        if result.is_err() {
+            self.poisoned.store(true, Ordering::Release);
+        }
+        result
+    }
+
+    fn flush_locked(&self, before_write: impl FnOnce(u64) -> Result<()>) -> Result<()> {
+        let ps = self.page_size;
+        // Collect the dirty images (sealed copies) and the new free-list chain.
+        let mut images: Vec<(PageId, Vec<u8>)> = Vec::new();
+        let mut max_lsn = 0;
+        let frames = self.frames.all();
+        for (id, frame) in &frames {
+            let st = frame.read();
+            if let Some(img) = st.dirty.as_deref() {
+                let mut copy = img.to_vec();
+                page::seal(*id, &mut copy);
+                max_lsn = max_lsn.max(page::lsn(&copy));
+                images.push((*id, copy));
+            }
+        }
+        let (mut meta, trunk_ids) = {
+            let st = self.state.lock();
+            if images.is_empty() && !st.meta_dirty {
+                return Ok(());
+            }
+            let free: Vec<PageId> = st.free.iter().copied().collect();
+            let (head, trunks) = freelist::plan(&free, ps);
+            let trunk_ids: Vec<PageId> = trunks.iter().map(|(id, _)| *id).collect();
+            for (id, mut img) in trunks {
+                page::seal(id, &mut img);
+                images.push((id, img));
+            }
+            let meta = Meta {
+                page_size: ps as u32,
+                sequence: st.sequence,
+                page_count: st.page_count,
+                free_head: head,
+                free_count: free.len() as u64,
+                checkpoint_lsn: st.checkpoint_lsn,
+                dw_start: st.page_count,
+                dw_count: images.len() as u64,
+                roots: st.roots.iter().map(|(n, p)| (n.clone(), *p)).collect(),
+            };
+            (meta, trunk_ids)
+        };
+        images.sort_by_key(|(id, _)| *id);
+        before_write(max_lsn)?;
+
+        // Step 1: the double-write area, in one write.
+        let needed = (meta.dw_start + meta.dw_count) * ps as u64;
+        self.ensure_len(needed)?;
+        let mut area = Vec::with_capacity(images.len() * ps);
+        for (_, img) in &images {
+            area.extend_from_slice(img);
+        }
+        self.storage.write_at(&area, meta.dw_start * ps as u64)?;
+        drop(area);
+        self.storage.sync()?;
+
+        // Step 2: the commit point.
+        meta.sequence += 1;
+        self.storage
+            .write_at(&meta.encode()?, meta.slot().0 * ps as u64)?;
+        self.storage.sync()?;
+
+        // Step 3: pages to their homes, each under its exclusive latch (readers of a clean
+        // page point into the mapping, which this write changes).
+        for (id, img) in &images {
+            let frame = self.frames.get(*id);
+            let mut st = frame.write();
+            self.storage.write_at(img, id.0 * ps as u64)?;
+            if trunk_ids.binary_search(id).is_ok() {
+                st.set_verified(false);
+            } else {
+                st.dirty = None;
+                st.set_verified(true);
+            }
+        }
+        self.storage.sync()?;
+
+        // Step 4: retire the area so the next flush may reuse it.
+        meta.sequence += 1;
+        meta.dw_start = 0;
+        meta.dw_count = 0;
+        self.storage
+            .write_at(&meta.encode()?, meta.slot().0 * ps as u64)?;
+        self.storage.sync()?;
+
+        {
+            let mut st = self.state.lock();
+            st.sequence = meta.sequence;
+            st.meta_dirty = false;
+        }
+        drop(frames);
+        self.frames.evict_clean();
+        Ok(())
+    }
+
+    /// Grows the file to at least `needed` bytes (in a large step) and remaps it.
+    fn ensure_len(&self, needed: u64) -> Result<()> {
+        let current = self.state.lock().file_len;
+        if current >= needed {
+            return Ok(());
+        }
+        let ps = self.page_size as u64;
+        let new_len = growth_step(current, needed).div_ceil(ps) * ps;
+        self.storage.set_len(new_len)?;
+        let map = self.storage.map()?;
+        *self.mapping.write() = map;
+        self.state.lock().file_len = new_len;
+        Ok(())
+    }
+}

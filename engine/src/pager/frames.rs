@@ -1,0 +1,213 @@
+//! # Frames, latches and page guards
+//!
+//! Every page that is being used has a *frame*: a reader-writer latch around the page's
+//! in-memory state. A frame is either
+//!
+//! - **clean**: the page's current bytes are the ones in the file, read through the
+//!   mapping (or `read_at`); `verified` remembers that the checksum of those file bytes
+//!   has been checked once, so later reads need not hash the page again; or
+//! - **dirty**: the page has been modified and its current bytes live in a heap buffer
+//!   (the dirty-page cache). Only flush moves a dirty frame back to clean, after writing
+//!   the buffer to the file.
+//!
+//! The frame's latch is the page latch the B-tree uses: a [`PageRef`] holds it shared, a
+//! [`PageMut`] holds it exclusively, and both give access to the page's bytes without
+//! copying (a `PageRef` of a clean page points straight into the mapping). Frames live in
+//! a sharded hash table keyed by page id; a frame that is clean and referenced by no guard
+//! may be evicted at flush (it costs only a re-verification on next use).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use parking_lot::lock_api::{ArcRwLockReadGuard, ArcRwLockWriteGuard};
+use parking_lot::{Mutex, RawRwLock, RwLock};
+
+use super::mmap::Mapping;
+use super::page::{self, PAGE_HEADER_SIZE, PageId};
+
+/// The latched state of one page.
+#[derive(Debug, Default)]
+pub(super) struct FrameState {
+    /// The page image when dirty (header included); `None` when clean.
+    pub dirty: Option<Box<[u8]>>,
+    /// For a clean frame: the file bytes have passed checksum verification.
+    pub verified: AtomicBool,
+}
+
+impl FrameState {
+    pub fn is_verified(&self) -> bool {
+        self.verified.load(Ordering::Acquire)
+    }
+
+    pub fn set_verified(&self, v: bool) {
+        self.verified.store(v, Ordering::Release);
+    }
+}
+
+pub(super) type Frame = Arc<RwLock<FrameState>>;
+
+/// Number of independently locked shards of the frame table (a power of two).
+const FRAME_SHARDS: usize = 64;
+
+/// All frames, by page id.
+#[derive(Debug)]
+pub(super) struct FrameTable {
+    shards: Vec<Mutex<HashMap<u64, Frame>>>,
+}
+
+impl FrameTable {
+    pub fn new() -> FrameTable {
+        FrameTable {
+            shards: (0..FRAME_SHARDS)
+                .map(|_| Mutex::new(HashMap::new()))
+                .collect(),
+        }
+    }
+
+    fn shard(&self, id: PageId) -> &Mutex<HashMap<u64, Frame>> {
+        // Fibonacci hashing spreads consecutive page ids over the shards.
+        let h = id.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58;
+        &self.shards[h as usize % FRAME_SHARDS]
+    }
+
+    /// The frame of page `id`, created clean and unverified if it has none.
+    pub fn get(&self, id: PageId) -> Frame {
+        self.shard(id).lock().entry(id.0).or_default().clone()
+    }
+
+    /// Every frame, in page order (for flush, which holds the write gate).
+    pub fn all(&self) -> Vec<(PageId, Frame)> {
+        let mut out: Vec<(PageId, Frame)> = Vec::new();
+        for shard in &self.shards {
+            out.extend(shard.lock().iter().map(|(id, f)| (PageId(*id), f.clone())));
+        }
+        out.sort_by_key(|(id, _)| *id);
+        out
+    }
+
+    /// Drops frames that are clean and held by nobody but the table.
+    pub fn evict_clean(&self) {
+        for shard in &self.shards {
+            shard.lock().retain(|_, f| {
+                Arc::strong_count(f) > 1 || f.try_read().is_none_or(|s| s.dirty.is_some())
+            });
+        }
+    }
+
+    /// Number of dirty frames (diagnostics).
+    pub fn dirty_count(&self) -> usize {
+        self.all()
+            .iter()
+            .filter(|(_, f)| f.read().dirty.is_some())
+            .count()
+    }
+}
+
+/// Where a read guard's bytes come from when the frame is clean.
+pub(super) enum Source {
+    /// The frame is dirty: the bytes are in the guarded state.
+    Cache,
+    /// Straight from the mapping, at this byte offset.
+    Mapped(Arc<Mapping>, usize),
+    /// A verified copy read with `read_at` (storage without a mapping).
+    Copied(Box<[u8]>),
+}
+
+/// Shared access to one page: holds the page latch in shared mode.
+pub struct PageRef {
+    pub(super) id: PageId,
+    pub(super) guard: ArcRwLockReadGuard<RawRwLock, FrameState>,
+    pub(super) src: Source,
+    pub(super) page_size: usize,
+}
+
+impl PageRef {
+    /// The page's id.
+    pub fn id(&self) -> PageId {
+        self.id
+    }
+
+    fn image(&self) -> &[u8] {
+        match &self.src {
+            Source::Cache => self.guard.dirty.as_deref().unwrap_or(&[]),
+            Source::Mapped(map, at) => map.bytes().get(*at..*at + self.page_size).unwrap_or(&[]),
+            Source::Copied(b) => b,
+        }
+    }
+
+    /// The page body (everything after the pager's header).
+    pub fn body(&self) -> &[u8] {
+        self.image().get(PAGE_HEADER_SIZE..).unwrap_or(&[])
+    }
+
+    /// The page LSN.
+    pub fn lsn(&self) -> u64 {
+        let img = self.image();
+        if img.len() < PAGE_HEADER_SIZE {
+            0
+        } else {
+            page::lsn(img)
+        }
+    }
+}
+
+impl fmt::Debug for PageRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PageRef")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Exclusive access to one page, whose bytes are in the dirty-page cache: holds the page
+/// latch exclusively. Modifications are visible to the next reader of the page and reach
+/// the file at the next flush.
+pub struct PageMut {
+    pub(super) id: PageId,
+    pub(super) guard: ArcRwLockWriteGuard<RawRwLock, FrameState>,
+}
+
+impl PageMut {
+    /// The page's id.
+    pub fn id(&self) -> PageId {
+        self.id
+    }
+
+    /// The page body.
+    pub fn body(&self) -> &[u8] {
+        match self.guard.dirty.as_deref() {
+            Some(img) => &img[PAGE_HEADER_SIZE..],
+            None => &[],
+        }
+    }
+
+    /// The page body, writable.
+    pub fn body_mut(&mut self) -> &mut [u8] {
+        match self.guard.dirty.as_deref_mut() {
+            Some(img) => &mut img[PAGE_HEADER_SIZE..],
+            None => &mut [],
+        }
+    }
+
+    /// The page LSN.
+    pub fn lsn(&self) -> u64 {
+        self.guard.dirty.as_deref().map_or(0, page::lsn)
+    }
+
+    /// Sets the page LSN (the WAL's write-ahead rule compares it with the durable LSN).
+    pub fn set_lsn(&mut self, lsn: u64) {
+        if let Some(img) = self.guard.dirty.as_deref_mut() {
+            page::set_lsn(img, lsn);
+        }
+    }
+}
+
+impl fmt::Debug for PageMut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PageMut")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
