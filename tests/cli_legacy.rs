@@ -26,7 +26,11 @@ fn stdout(output: &Output) -> String {
 
 /// Every third user is inactive, the rest active.
 fn status_of(i: usize) -> &'static str {
-    if i % 3 == 0 { "inactive" } else { "active" }
+    if i.is_multiple_of(3) {
+        "inactive"
+    } else {
+        "active"
+    }
 }
 
 fn write_users(path: &Path) {
