@@ -1,0 +1,157 @@
+//! # Descents: the latch protocol in code
+//!
+//! The three ways down the tree described in the module header (`mod.rs`, "Concurrency"):
+//! shared coupling for readers, shared coupling with an exclusive leaf for optimistic
+//! writers, and exclusive coupling with early release of safe ancestors for pessimistic
+//! writers. Each descent checks that every child is exactly one level below its parent,
+//! so a corrupted child pointer cannot send a descent in circles.
+
+use super::BTree;
+use super::node::NodeRef;
+use crate::pager::{PageMut, PageRef};
+use crate::{Error, Result};
+
+/// Which leaf a shared descent looks for.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Seek<'k> {
+    /// The leftmost leaf.
+    First,
+    /// The rightmost leaf.
+    Last,
+    /// The leaf that would hold `k` (also used for "> k" and "<= k").
+    Ge(&'k [u8]),
+    /// The leaf that holds the largest keys below `k`.
+    Lt(&'k [u8]),
+}
+
+impl Seek<'_> {
+    /// The child of `node` (internal) to follow.
+    fn child_index(&self, node: &NodeRef<'_>) -> usize {
+        match self {
+            Seek::First => 0,
+            Seek::Last => node.len(),
+            Seek::Ge(k) => node.upper_bound(k),
+            Seek::Lt(k) => node.lower_bound(k),
+        }
+    }
+}
+
+/// The end of a shared descent: the leaf, latched shared, and (when asked for) the
+/// separators that bound it: every key in the leaf is in `[lower, upper)`.
+pub(super) struct Descent {
+    pub leaf: PageRef,
+    pub lower: Option<Vec<u8>>,
+    pub upper: Option<Vec<u8>>,
+}
+
+fn level_error(id: u64, want: u8, got: u8) -> Error {
+    Error::Corrupted {
+        page: id,
+        reason: format!("node at level {got}, expected level {want}"),
+    }
+}
+
+impl BTree {
+    /// Shared-latch coupling from the root to a leaf.
+    pub(super) fn descend_shared(&self, seek: &Seek<'_>, fences: bool) -> Result<Descent> {
+        let mut cur = self.pager.read(self.root)?;
+        let (mut lower, mut upper) = (None, None);
+        loop {
+            let (child, level) = {
+                let node = NodeRef::new(cur.id(), cur.body())?;
+                if node.is_leaf() {
+                    return Ok(Descent {
+                        leaf: cur,
+                        lower,
+                        upper,
+                    });
+                }
+                let i = seek.child_index(&node);
+                if fences {
+                    if i > 0 {
+                        lower = Some(node.key(i - 1).to_vec());
+                    }
+                    if i < node.len() {
+                        upper = Some(node.key(i).to_vec());
+                    }
+                }
+                (node.child(i), node.level())
+            };
+            let next = self.pager.read(child)?;
+            let got = NodeRef::new(next.id(), next.body())?.level();
+            if got + 1 != level {
+                return Err(level_error(next.id().0, level - 1, got));
+            }
+            cur = next;
+        }
+    }
+
+    /// The optimistic writer's descent: shared coupling down to the parent of the leaf
+    /// that holds `key`, then the leaf exclusively. `None` if the tree changed shape
+    /// under us in a way that needs the pessimistic pass (the root leaf split).
+    pub(super) fn descend_optimistic(&self, key: &[u8]) -> Result<Option<PageMut>> {
+        let mut cur = self.pager.read(self.root)?;
+        if NodeRef::new(cur.id(), cur.body())?.is_leaf() {
+            drop(cur);
+            let root = self.pager.write(self.root)?;
+            let leaf = NodeRef::new(root.id(), root.body())?.is_leaf();
+            return Ok(leaf.then_some(root));
+        }
+        loop {
+            let (child, level) = {
+                let node = NodeRef::new(cur.id(), cur.body())?;
+                (node.child(node.upper_bound(key)), node.level())
+            };
+            if level == 1 {
+                let leaf = self.pager.write(child)?;
+                let got = NodeRef::new(leaf.id(), leaf.body())?.level();
+                if got != 0 {
+                    return Err(level_error(leaf.id().0, 0, got));
+                }
+                return Ok(Some(leaf));
+            }
+            let next = self.pager.read(child)?;
+            let got = NodeRef::new(next.id(), next.body())?.level();
+            if got + 1 != level {
+                return Err(level_error(next.id().0, level - 1, got));
+            }
+            cur = next;
+        }
+    }
+
+    /// The pessimistic writer's descent: exclusive coupling from the root to the leaf for
+    /// `key`. After latching each child, if `safe(child)` holds, every ancestor still held
+    /// is released. Returns the ancestors still held — each with the index of the child
+    /// taken from it — and the leaf.
+    pub(super) fn descend_exclusive(
+        &self,
+        key: &[u8],
+        safe: impl Fn(&NodeRef<'_>) -> bool,
+    ) -> Result<(Vec<(PageMut, usize)>, PageMut)> {
+        let mut path: Vec<(PageMut, usize)> = Vec::new();
+        let mut cur = self.pager.write(self.root)?;
+        loop {
+            let (i, child, level) = {
+                let node = NodeRef::new(cur.id(), cur.body())?;
+                if node.is_leaf() {
+                    return Ok((path, cur));
+                }
+                let i = node.upper_bound(key);
+                (i, node.child(i), node.level())
+            };
+            let next = self.pager.write(child)?;
+            let is_safe = {
+                let node = NodeRef::new(next.id(), next.body())?;
+                if node.level() + 1 != level {
+                    return Err(level_error(next.id().0, level - 1, node.level()));
+                }
+                safe(&node)
+            };
+            path.push((cur, i));
+            cur = next;
+            if is_safe {
+                path.clear();
+            }
+        }
+    }
+}
