@@ -30,6 +30,20 @@ pub enum Error {
     #[error("database {path} is locked by another process")]
     Locked { path: String },
 
+    /// A write conflicts with a concurrent transaction's write (first updater wins). The
+    /// transaction has been rolled back; retrying it from the start may succeed.
+    #[error("serialization failure: {0}")]
+    Serialization(String),
+
+    /// The transaction has already committed, rolled back, or been aborted by an error.
+    #[error("transaction is no longer active: {0}")]
+    TransactionClosed(String),
+
+    /// An earlier write or sync failed in a way that leaves the on-disk state unknown;
+    /// the database refuses writes until it is reopened and recovered.
+    #[error("database is unusable after an earlier failure: {0}")]
+    Poisoned(String),
+
     /// The caller passed something the engine cannot store (a key too long, a bad
     /// page size, ...).
     #[error("invalid argument: {0}")]
@@ -54,6 +68,9 @@ impl PartialEq for Error {
             (Error::CorruptData(a), Error::CorruptData(b)) => a == b,
             (Error::Locked { path: a }, Error::Locked { path: b }) => a == b,
             (Error::InvalidArgument(a), Error::InvalidArgument(b)) => a == b,
+            (Error::Serialization(a), Error::Serialization(b)) => a == b,
+            (Error::TransactionClosed(a), Error::TransactionClosed(b)) => a == b,
+            (Error::Poisoned(a), Error::Poisoned(b)) => a == b,
             _ => false,
         }
     }

@@ -16,9 +16,9 @@
 //! memory-mapping module, each block carrying a `// SAFETY:` comment.
 #![deny(unsafe_code)]
 
-pub mod btree;
 pub mod error;
 pub mod keycode;
+pub mod mvcc;
 pub mod pager;
 
 pub use error::{Error, Result};

@@ -1,0 +1,79 @@
+//! What the MVCC layer needs from below: ordered trees, and a log for commits.
+//!
+//! [`TreeStore`] is a set of ordered byte-keyed trees addressed by [`TreeId`]. The
+//! engine's B+trees implement it for a database file; [`crate::mvcc::MemoryTreeStore`]
+//! implements it over `BTreeMap`s for tests and in-memory databases. Implementations
+//! must be safe to use from many threads at once and must keep each single operation
+//! atomic; the MVCC layer never needs more than that, because every key it writes is a
+//! fresh version no reader can yet see.
+//!
+//! [`CommitLog`] is where a commit's writes go before they are applied: the WAL for a
+//! durable database, [`NoCommitLog`] for a memory-only one.
+
+use std::ops::Bound;
+
+use crate::error::Result;
+use crate::mvcc::clock::CommitTs;
+
+/// Which tree (table or index) a key belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TreeId(pub u32);
+
+/// An iterator over `(tree key, tree value)` pairs.
+/// It owns what it needs (no borrow of the store), so a transaction can keep scanning
+/// while it writes.
+pub type TreeIter = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + Send>;
+
+/// Ordered byte-keyed trees.
+pub trait TreeStore: Send + Sync {
+    /// The value stored under `key`.
+    fn get(&self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Stores `value` under `key`, replacing any old value.
+    fn put(&self, tree: TreeId, key: &[u8], value: &[u8]) -> Result<()>;
+    /// Removes `key` if present.
+    fn delete(&self, tree: TreeId, key: &[u8]) -> Result<()>;
+    /// Entries with keys within the bounds, ascending, or descending when `reverse`.
+    fn scan(
+        &self,
+        tree: TreeId,
+        lower: Bound<Vec<u8>>,
+        upper: Bound<Vec<u8>>,
+        reverse: bool,
+    ) -> Result<TreeIter>;
+}
+
+/// One write of a committing transaction: a new value, or a delete (`None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteOp {
+    pub tree: TreeId,
+    pub key: Vec<u8>,
+    pub value: Option<Vec<u8>>,
+}
+
+/// Identifies an appended commit record, to wait for its durability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitTicket(pub u64);
+
+/// Where commits are recorded before they are applied.
+pub trait CommitLog: Send + Sync {
+    /// Appends the commit record of `ts`. Called in timestamp order (the caller holds the
+    /// commit-order lock); must not wait for durability.
+    fn append(&self, ts: CommitTs, writes: &[WriteOp]) -> Result<CommitTicket>;
+    /// Returns once the record of `ticket` (and all before it) is durable.
+    fn wait_durable(&self, ticket: CommitTicket) -> Result<()>;
+}
+
+/// A commit log for databases that live only in memory: every commit is "durable" at
+/// once, because there is nothing to survive.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoCommitLog;
+
+impl CommitLog for NoCommitLog {
+    fn append(&self, ts: CommitTs, _writes: &[WriteOp]) -> Result<CommitTicket> {
+        Ok(CommitTicket(ts.0))
+    }
+
+    fn wait_durable(&self, _ticket: CommitTicket) -> Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,186 @@
+//! Versioned tree keys: `esc(user_key) ‖ !commit_ts`, and tree values `tag ‖ row`.
+//!
+//! `esc` copies the user key, writing each 0x00 byte as `00 FF`, and ends it with
+//! `00 01`. That makes escaped keys *prefix-free* (no escaped key is a prefix of
+//! another, because the terminator `00 01` cannot occur inside one) and *order
+//! preserving* (`a < b` exactly when `esc(a) < esc(b)`). So:
+//!
+//! - all versions of one user key are contiguous and start with `esc(key)`;
+//! - user keys compare before versions do, whatever their lengths;
+//! - a range of user keys maps to a range of tree keys ([`tree_range`]).
+//!
+//! The timestamp is stored as `u64::MAX - ts`, big-endian, so newer versions sort first.
+//! The tree value starts with [`TAG_VALUE`] and the row bytes, or is the single byte
+//! [`TAG_TOMBSTONE`] for a delete.
+
+use std::ops::Bound;
+
+use crate::error::{Error, Result};
+use crate::mvcc::clock::CommitTs;
+
+/// Bytes of the timestamp suffix.
+pub const TS_LEN: usize = 8;
+/// Tree value of a delete.
+pub const TAG_TOMBSTONE: u8 = 0x00;
+/// First byte of a tree value that holds a row.
+pub const TAG_VALUE: u8 = 0x01;
+
+const ESCAPE: u8 = 0x00;
+const ESCAPED_ZERO: u8 = 0xFF;
+const TERMINATOR: u8 = 0x01;
+/// The byte that replaces the terminator to make a key that sorts after every version.
+const PAST_TERMINATOR: u8 = 0x02;
+
+/// Appends `esc(user_key)` to `out`.
+pub fn encode_prefix_into(user_key: &[u8], out: &mut Vec<u8>) {
+    out.reserve(user_key.len() + 2 + TS_LEN);
+    for &byte in user_key {
+        out.push(byte);
+        if byte == ESCAPE {
+            out.push(ESCAPED_ZERO);
+        }
+    }
+    out.extend_from_slice(&[ESCAPE, TERMINATOR]);
+}
+
+/// `esc(user_key)`: the prefix every version of `user_key` starts with.
+pub fn encode_prefix(user_key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_prefix_into(user_key, &mut out);
+    out
+}
+
+/// The tree key of `user_key`'s version at `ts`.
+pub fn encode(user_key: &[u8], ts: CommitTs) -> Vec<u8> {
+    let mut out = encode_prefix(user_key);
+    out.extend_from_slice(&(u64::MAX - ts.0).to_be_bytes());
+    out
+}
+
+/// A key that sorts after every version of the user key whose prefix is `prefix`, and
+/// before the next user key.
+pub fn past_prefix(prefix: &[u8]) -> Vec<u8> {
+    let mut out = prefix.to_vec();
+    if let Some(last) = out.last_mut() {
+        *last = PAST_TERMINATOR;
+    }
+    out
+}
+
+/// Splits a tree key into the user key and the timestamp.
+pub fn decode(tree_key: &[u8]) -> Result<(Vec<u8>, CommitTs)> {
+    let corrupt = |why: &str| Error::CorruptData(format!("versioned key: {why}"));
+    let split = tree_key
+        .len()
+        .checked_sub(TS_LEN)
+        .ok_or_else(|| corrupt("shorter than its timestamp"))?;
+    let (escaped, ts) = tree_key.split_at(split);
+    let mut ts_bytes = [0u8; TS_LEN];
+    ts_bytes.copy_from_slice(ts);
+    let ts = CommitTs(u64::MAX - u64::from_be_bytes(ts_bytes));
+
+    let mut user_key = Vec::with_capacity(escaped.len());
+    let mut bytes = escaped.iter().copied();
+    while let Some(byte) = bytes.next() {
+        if byte != ESCAPE {
+            user_key.push(byte);
+            continue;
+        }
+        match bytes.next() {
+            Some(ESCAPED_ZERO) => user_key.push(ESCAPE),
+            Some(TERMINATOR) if bytes.next().is_none() => return Ok((user_key, ts)),
+            _ => return Err(corrupt("bad escape sequence")),
+        }
+    }
+    Err(corrupt("missing terminator"))
+}
+
+/// The length of the `esc(user_key)` part of a tree key (everything but the timestamp).
+pub fn prefix_len(tree_key: &[u8]) -> Result<usize> {
+    tree_key
+        .len()
+        .checked_sub(TS_LEN)
+        .ok_or_else(|| Error::CorruptData("versioned key shorter than its timestamp".into()))
+}
+
+/// Maps a range of user keys to the range of tree keys holding all their versions.
+pub fn tree_range(lower: Bound<&[u8]>, upper: Bound<&[u8]>) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let lower = match lower {
+        Bound::Included(key) => Bound::Included(encode_prefix(key)),
+        Bound::Excluded(key) => Bound::Included(past_prefix(&encode_prefix(key))),
+        Bound::Unbounded => Bound::Unbounded,
+    };
+    let upper = match upper {
+        Bound::Included(key) => Bound::Excluded(past_prefix(&encode_prefix(key))),
+        Bound::Excluded(key) => Bound::Excluded(encode_prefix(key)),
+        Bound::Unbounded => Bound::Unbounded,
+    };
+    (lower, upper)
+}
+
+/// The tree value for a write: the row, or a tombstone for `None`.
+pub fn encode_value(value: Option<&[u8]>) -> Vec<u8> {
+    match value {
+        Some(row) => {
+            let mut out = Vec::with_capacity(row.len() + 1);
+            out.push(TAG_VALUE);
+            out.extend_from_slice(row);
+            out
+        }
+        None => vec![TAG_TOMBSTONE],
+    }
+}
+
+/// Reads a tree value: `Some(row)`, or `None` for a tombstone.
+pub fn decode_value(tree_value: &[u8]) -> Result<Option<&[u8]>> {
+    match tree_value.split_first() {
+        Some((&TAG_VALUE, row)) => Ok(Some(row)),
+        Some((&TAG_TOMBSTONE, [])) => Ok(None),
+        _ => Err(Error::CorruptData("versioned value with a bad tag".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaped_keys_keep_order_and_versions_sort_newest_first() {
+        let keys: [&[u8]; 6] = [b"", b"\x00", b"\x00\x00", b"\x00\xff", b"a", b"a\x00b"];
+        for pair in keys.windows(2) {
+            assert!(
+                encode(pair[0], CommitTs(1)) < encode(pair[1], CommitTs(9)),
+                "{pair:?}"
+            );
+        }
+        assert!(encode(b"a", CommitTs(9)) < encode(b"a", CommitTs(1)));
+        for key in keys {
+            assert_eq!(
+                decode(&encode(key, CommitTs(42))).unwrap(),
+                (key.to_vec(), CommitTs(42))
+            );
+        }
+    }
+
+    #[test]
+    fn ranges_cover_exactly_their_keys() {
+        let (Bound::Included(lo), Bound::Excluded(hi)) =
+            tree_range(Bound::Excluded(b"a"), Bound::Included(b"b"))
+        else {
+            panic!("unexpected bound kinds");
+        };
+        assert!(encode(b"a", CommitTs(0)) < lo);
+        assert!(encode(b"a\x00", CommitTs(u64::MAX)) >= lo);
+        assert!(encode(b"b", CommitTs(0)) < hi);
+        assert!(encode(b"b\x00", CommitTs(u64::MAX)) >= hi);
+    }
+
+    #[test]
+    fn bad_bytes_are_errors() {
+        for bad in [&b""[..], b"1234567", b"ab\x00\x0712345678", b"ab12345678"] {
+            assert!(decode(bad).is_err(), "{bad:?}");
+        }
+        assert!(decode_value(b"").is_err());
+        assert!(decode_value(b"\x00x").is_err());
+    }
+}
