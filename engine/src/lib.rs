@@ -16,6 +16,7 @@
 //! memory-mapping module, each block carrying a `// SAFETY:` comment.
 #![deny(unsafe_code)]
 
+pub mod btree;
 pub mod error;
 pub mod keycode;
 pub mod mvcc;
