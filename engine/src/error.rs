@@ -17,6 +17,16 @@ pub enum Error {
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
 
+    /// The write-ahead log is damaged at `lsn`: a bad record that a crash cannot explain,
+    /// a bad segment header, or a missing segment.
+    #[error("write-ahead log corrupted at LSN {lsn}: {reason}")]
+    WalCorrupted { lsn: u64, reason: String },
+
+    /// An earlier write or sync of the write-ahead log failed (or the log is closed), so it
+    /// accepts and acknowledges nothing more; reopening it recovers what is durable.
+    #[error("write-ahead log is unusable: {0}")]
+    WalPoisoned(String),
+
     /// A page failed its checksum or holds bytes that cannot be a valid page.
     #[error("page {page} is corrupted: {reason}")]
     Corrupted { page: u64, reason: String },
@@ -55,6 +65,11 @@ impl PartialEq for Error {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Error::Io(a), Error::Io(b)) => a.kind() == b.kind(),
+            (
+                Error::WalCorrupted { lsn: a, reason: ra },
+                Error::WalCorrupted { lsn: b, reason: rb },
+            ) => a == b && ra == rb,
+            (Error::WalPoisoned(a), Error::WalPoisoned(b)) => a == b,
             (
                 Error::Corrupted {
                     page: a,

@@ -21,5 +21,6 @@ pub mod error;
 pub mod keycode;
 pub mod mvcc;
 pub mod pager;
+pub mod wal;
 
 pub use error::{Error, Result};

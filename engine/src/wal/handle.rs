@@ -1,0 +1,400 @@
+//! # The `Wal` handle: opening, appending, syncing, truncating, replaying
+//!
+//! Opening a log is recovery: the segments are scanned in order (from the oldest, or from
+//! a checkpoint LSN with [`Wal::recover`]), a torn tail is cut off and the last segment
+//! synced, so that every byte before the end is durable before anything new is written —
+//! the `synced` LSN stamped on later records relies on that. Then the writer thread starts.
+//!
+//! Appending encodes the record in the caller's thread, then takes the append lock only to
+//! check for poisoning, assign the next LSN and send: LSN order is the order in which
+//! appends took that lock (see the ordering requirement in [`super`]).
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+
+use crossbeam::channel::{self, Sender};
+use parking_lot::Mutex;
+
+use super::format::{self, SEGMENT_HEADER_LEN};
+use super::reader::{self, TailRule};
+use super::record::{CommitRecord, KIND_COMMIT, Record};
+use super::segments::{self, Segment};
+use super::storage::{DirStorage, WalStorage};
+use super::writer::{Goal, Request, Shared, Writer};
+use super::{DEFAULT_SEGMENT_SIZE, Durability, Lsn};
+use crate::{Error, Result};
+
+/// The writer thread's name, as shown by debuggers and `top -H`.
+const WRITER_THREAD_NAME: &str = "hdb-wal-writer";
+
+/// How a log is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalOptions {
+    /// When a commit counts as done.
+    pub durability: Durability,
+    /// Start a new segment once the current one holds this many bytes of records.
+    pub segment_size: u64,
+}
+
+impl Default for WalOptions {
+    fn default() -> WalOptions {
+        WalOptions {
+            durability: Durability::Full,
+            segment_size: DEFAULT_SEGMENT_SIZE,
+        }
+    }
+}
+
+/// A damaged tail that recovery cut off: bytes no sync had covered, so never acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TornTail {
+    /// Where the damaged record started; the log now ends here.
+    pub lsn: Lsn,
+    /// How many bytes were cut off.
+    pub bytes: u64,
+}
+
+/// What opening the log found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recovery {
+    /// The end of the valid log: the LSN of the next record.
+    pub end: Lsn,
+    /// The tail cut off, if there was one.
+    pub torn: Option<TornTail>,
+    /// Records read (those the visitor saw, for [`Wal::recover`]).
+    pub records: u64,
+    /// Leftover temporary files of interrupted segment creations, removed.
+    pub temp_files_removed: usize,
+}
+
+/// A record handed to the log; [`CommitTicket::wait`] blocks until it is done.
+#[must_use = "a commit is not durable until its ticket is waited on"]
+pub struct CommitTicket {
+    lsn: Lsn,
+    end: Lsn,
+    goal: Goal,
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for CommitTicket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CommitTicket")
+            .field("lsn", &self.lsn)
+            .field("end", &self.end)
+            .finish()
+    }
+}
+
+impl CommitTicket {
+    /// The record's LSN.
+    pub fn lsn(&self) -> Lsn {
+        self.lsn
+    }
+
+    /// The LSN just after the record.
+    pub fn end(&self) -> Lsn {
+        self.end
+    }
+
+    /// Waits until the record is synced (`Durability::Full`) or written to the operating
+    /// system (`Off`), and returns its LSN; an error if the log was poisoned first.
+    pub fn wait(self) -> Result<Lsn> {
+        self.shared.wait_for(self.goal, self.end)?;
+        Ok(self.lsn)
+    }
+}
+
+#[derive(Debug)]
+struct AppendState {
+    next: Lsn,
+    requests: Option<Sender<Request>>,
+}
+
+/// A write-ahead log. See the module header of [`super`] for the design.
+#[derive(Debug)]
+pub struct Wal {
+    storage: Arc<dyn WalStorage>,
+    shared: Arc<Shared>,
+    append: Mutex<AppendState>,
+    segments: Arc<Mutex<Vec<Segment>>>,
+    writer: Option<JoinHandle<()>>,
+    options: WalOptions,
+    recovery: Recovery,
+}
+
+impl Wal {
+    /// Opens (creating if needed) the log in directory `dir`, recovering it.
+    pub fn open_dir(dir: &Path, options: WalOptions) -> Result<Wal> {
+        Wal::open(Arc::new(DirStorage::open(dir)?), options)
+    }
+
+    /// Opens the log in `storage`, recovering it: every segment is read and checked, and a
+    /// torn tail is cut off (see [`Wal::recovery`]). An empty storage gets a new log.
+    pub fn open(storage: Arc<dyn WalStorage>, options: WalOptions) -> Result<Wal> {
+        Wal::open_inner(storage, options, None, &mut |_, _| Ok(()))
+    }
+
+    /// Opens the log in `storage` and replays it from `from` (the checkpoint LSN, a record
+    /// boundary): `visit` sees every record at or after it, in LSN order, before this
+    /// returns. A visitor error stops recovery and is returned.
+    pub fn recover(
+        storage: Arc<dyn WalStorage>,
+        options: WalOptions,
+        from: Lsn,
+        mut visit: impl FnMut(Lsn, Record) -> Result<()>,
+    ) -> Result<Wal> {
+        Wal::open_inner(storage, options, Some(from), &mut visit)
+    }
+
+    fn open_inner(
+        storage: Arc<dyn WalStorage>,
+        options: WalOptions,
+        from: Option<Lsn>,
+        visit: &mut dyn FnMut(Lsn, Record) -> Result<()>,
+    ) -> Result<Wal> {
+        if options.segment_size == 0 {
+            return Err(Error::InvalidArgument(
+                "WAL segment size must be positive".into(),
+            ));
+        }
+        let temp_files_removed = segments::remove_temp_files(&*storage)?;
+        let mut segments = segments::list_segments(&*storage)?;
+        if segments.is_empty() {
+            if let Some(from) = from.filter(|from| *from != Lsn::ZERO) {
+                return Err(Error::WalCorrupted {
+                    lsn: from.0,
+                    reason: "the log is empty but recovery needs records from here".into(),
+                });
+            }
+            segments.push(segments::create_segment(&*storage, Lsn::ZERO)?.0);
+        }
+        let start = from.unwrap_or(segments[0].start);
+        let scanned = reader::scan(&*storage, &segments, start, TailRule::MayBeTorn, visit)?;
+        let last = segments[segments.len() - 1].clone();
+        let file = storage.open(&last.name)?;
+        if scanned.torn.is_some() {
+            file.set_len(last.file_offset(scanned.end))?;
+        }
+        // Bytes read may have been written without a sync by the last process: make them
+        // durable before any record stamped "synced up to here" is written after them.
+        file.sync()?;
+        let recovery = Recovery {
+            end: scanned.end,
+            torn: scanned.torn,
+            records: scanned.records,
+            temp_files_removed,
+        };
+        let shared = Arc::new(Shared::new(scanned.end));
+        let segments = Arc::new(Mutex::new(segments));
+        let writer = Writer {
+            storage: Arc::clone(&storage),
+            shared: Arc::clone(&shared),
+            segments: Arc::clone(&segments),
+            file,
+            segment: last,
+            segment_size: options.segment_size,
+            durability: options.durability,
+            written: scanned.end,
+            durable: scanned.end,
+        };
+        let (sender, receiver) = channel::unbounded();
+        let handle = thread::Builder::new()
+            .name(WRITER_THREAD_NAME.to_string())
+            .spawn(move || writer.run(receiver))?;
+        Ok(Wal {
+            storage,
+            shared,
+            append: Mutex::new(AppendState {
+                next: scanned.end,
+                requests: Some(sender),
+            }),
+            segments,
+            writer: Some(handle),
+            options,
+            recovery,
+        })
+    }
+
+    /// What opening the log found.
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
+    }
+
+    /// Hands a commit record to the log writer. The record's LSN follows every record
+    /// appended before this call returned; wait on the ticket for it to be durable.
+    pub fn append_commit(&self, record: &CommitRecord) -> Result<CommitTicket> {
+        let mut frame = format::start_frame(0);
+        record.encode(&mut frame);
+        format::finish_frame(&mut frame, KIND_COMMIT).map_err(Error::InvalidArgument)?;
+        self.append_frame(frame)
+    }
+
+    /// Appends a commit record and waits until it is done (see [`CommitTicket::wait`]).
+    pub fn commit(&self, record: &CommitRecord) -> Result<Lsn> {
+        self.append_commit(record)?.wait()
+    }
+
+    fn append_frame(&self, frame: Vec<u8>) -> Result<CommitTicket> {
+        let mut append = self.append.lock();
+        if let Some(why) = self.shared.poisoned() {
+            return Err(Error::WalPoisoned(why));
+        }
+        let lsn = append.next;
+        let end = lsn.advance(frame.len() as u64);
+        let sent = append
+            .requests
+            .as_ref()
+            .map(|tx| tx.send(Request::Append { lsn, frame }));
+        if !matches!(sent, Some(Ok(()))) {
+            return Err(Error::WalPoisoned("the log writer has stopped".into()));
+        }
+        append.next = end;
+        let goal = match self.options.durability {
+            Durability::Full => Goal::Durable,
+            Durability::Off => Goal::Written,
+        };
+        Ok(CommitTicket {
+            lsn,
+            end,
+            goal,
+            shared: Arc::clone(&self.shared),
+        })
+    }
+
+    /// The LSN the next appended record will get: the end of the log.
+    pub fn end_lsn(&self) -> Lsn {
+        self.append.lock().next
+    }
+
+    /// Every record ending at or before this LSN is durable.
+    pub fn durable_lsn(&self) -> Lsn {
+        self.shared.progress().durable
+    }
+
+    /// Every record ending at or before this LSN has been written to the storage.
+    pub fn written_lsn(&self) -> Lsn {
+        self.shared.progress().written
+    }
+
+    /// The start of the oldest segment: the first LSN [`Wal::replay`] can read.
+    pub fn first_lsn(&self) -> Lsn {
+        self.segments.lock().first().map_or(Lsn::ZERO, |s| s.start)
+    }
+
+    /// Makes the log durable up to `lsn` (at most [`Wal::end_lsn`]), blocking until it is.
+    pub fn sync_to(&self, lsn: Lsn) -> Result<()> {
+        if self.durable_lsn() >= lsn {
+            return Ok(());
+        }
+        {
+            let append = self.append.lock();
+            if lsn > append.next {
+                return Err(Error::InvalidArgument(format!(
+                    "cannot sync to LSN {lsn}: the log ends at {}",
+                    append.next
+                )));
+            }
+            let sent = append.requests.as_ref().map(|tx| tx.send(Request::Sync));
+            if !matches!(sent, Some(Ok(()))) {
+                return Err(Error::WalPoisoned("the log writer has stopped".into()));
+            }
+        }
+        self.shared.wait_for(Goal::Durable, lsn)
+    }
+
+    /// Makes everything appended so far durable.
+    pub fn sync(&self) -> Result<()> {
+        self.sync_to(self.end_lsn())
+    }
+
+    /// Removes every segment that lies wholly before `lsn` (clamped to the durable LSN),
+    /// oldest first; the newest segment always stays. Returns how many were removed.
+    pub fn truncate_before(&self, lsn: Lsn) -> Result<usize> {
+        let limit = lsn.min(self.durable_lsn());
+        let mut segments = self.segments.lock();
+        let mut removed = 0;
+        while segments.len() > 1 && segments[1].start <= limit {
+            segments::remove_segment(&*self.storage, &segments[0])?;
+            segments.remove(0);
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
+    /// Reads the records at and after `from` (a record boundary, at least
+    /// [`Wal::first_lsn`]) up to the written LSN, in order. Any invalid record is
+    /// corruption here: this process wrote them.
+    pub fn replay(
+        &self,
+        from: Lsn,
+        mut visit: impl FnMut(Lsn, Record) -> Result<()>,
+    ) -> Result<()> {
+        let limit = self.written_lsn();
+        let segments = self.segments.lock().clone();
+        reader::scan(
+            &*self.storage,
+            &segments,
+            from,
+            TailRule::AllValid(limit),
+            &mut visit,
+        )?;
+        Ok(())
+    }
+
+    /// How many times the writer has synced the log.
+    pub fn syncs(&self) -> u64 {
+        self.shared.syncs()
+    }
+
+    /// How many batches the writer has written.
+    pub fn batches(&self) -> u64 {
+        self.shared.batches()
+    }
+
+    /// The options the log was opened with.
+    pub fn options(&self) -> WalOptions {
+        self.options
+    }
+
+    /// The segments, oldest first, as `(start LSN, file size)` (for tests and tools).
+    pub fn segments(&self) -> Result<Vec<(Lsn, u64)>> {
+        let segments = self.segments.lock().clone();
+        segments
+            .iter()
+            .map(|s| {
+                Ok((
+                    s.start,
+                    self.storage.open(&s.name)?.size()? - SEGMENT_HEADER_LEN,
+                ))
+            })
+            .collect()
+    }
+
+    /// Stops the writer after it has written and synced everything appended; reports a
+    /// failure to do so.
+    pub fn close(mut self) -> Result<()> {
+        self.shutdown();
+        let progress = self.shared.progress();
+        if progress.durable < self.end_lsn() {
+            let why = progress.poisoned.unwrap_or_default();
+            return Err(Error::WalPoisoned(why));
+        }
+        Ok(())
+    }
+
+    fn shutdown(&mut self) {
+        self.append.lock().requests = None;
+        if let Some(handle) = self.writer.take() {
+            // A panicked writer has already published "closed" through its guard.
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for Wal {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -1,0 +1,167 @@
+//! # wal — H's write-ahead log: a logical redo log of committed transactions
+//!
+//! ## What is logged, and why only that
+//!
+//! H's transactions buffer their writes privately and apply them to the B-trees only when
+//! they commit. So the log never needs to undo anything: uncommitted work never reaches the
+//! log or the trees. The WAL is therefore a **logical redo log of committed transactions
+//! only**: one *commit record* per transaction, holding its commit timestamp and every write
+//! it made (tree id, key, and a value or a delete). Replay is idempotent: writes are
+//! versioned by commit timestamp, so applying a record twice yields the same tree.
+//!
+//! Pages reach the database file only at a **checkpoint**, and only after the log covering
+//! them is durable. The checkpointer (in the MVCC/database layer) will:
+//!
+//! 1. note the log's end, [`Wal::end_lsn`];
+//! 2. make the log durable up to it, [`Wal::sync_to`];
+//! 3. flush the pager's dirty pages;
+//! 4. record that LSN as the checkpoint LSN in the pager's meta page;
+//! 5. drop the segments wholly before it, [`Wal::truncate_before`].
+//!
+//! **Recovery** = open the pager (its meta page names the checkpoint LSN) and replay every
+//! commit record at or after it ([`Wal::recover`]).
+//!
+//! ## LSNs and segments
+//!
+//! An [`Lsn`] is the byte position of a record in the *logical* log stream: the
+//! concatenation of every record ever written, segment headers excluded. LSNs grow
+//! monotonically across segment files, so "durable up to LSN x" is one comparison. The
+//! log lives in a directory of segment files, each named by the LSN it starts at
+//! (`0000000000a00000.log`, sixteen hex digits) and opening with a checksummed header; a
+//! new segment is started when the current one passes a size ([`DEFAULT_SEGMENT_SIZE`]).
+//! The byte-level format is in [`format`]; the payload of a commit record in [`record`].
+//!
+//! ## Group commit
+//!
+//! Committing threads do not write the file. [`Wal::append_commit`] encodes the record in
+//! the caller's thread, then — under a short internal lock — assigns it the next LSN and
+//! sends it over a crossbeam channel to the one **log-writer thread**, returning a
+//! [`CommitTicket`]. The writer blocks for the first request, then drains everything else
+//! queued, writes the whole batch with one positioned write, syncs once (`fdatasync`), and
+//! publishes the new *written* and *durable* LSNs in a mutex-protected [`Progress`] and
+//! wakes every waiter through one condition variable. A ticket's [`CommitTicket::wait`]
+//! sleeps on that condition variable until the durable LSN passes the end of its record
+//! (or, with [`Durability::Off`], the written LSN does). The shared-progress design was
+//! chosen over a oneshot channel per commit because one comparison also serves
+//! [`Wal::sync_to`] and [`Wal::durable_lsn`], and it allocates nothing per commit.
+//!
+//! **Ordering requirement**: the LSN order of records is the order in which `append`
+//! calls were accepted. The caller (MVCC) must hold its commit-ordering lock while it
+//! assigns a commit timestamp *and* calls `append_commit`, so that LSN order equals commit
+//! timestamp order; it should release that lock before waiting on the ticket, which is what
+//! lets many commits share one sync.
+//!
+//! ## The durability argument
+//!
+//! A commit is acknowledged only after its bytes **and everything before them** are
+//! synced: the writer writes batches in LSN order to one file at a time, a sync covers
+//! every byte written to that file before it, a segment is synced before the next one is
+//! started, and the durable LSN is advanced only after a sync returned success. With
+//! [`Durability::Off`] a commit is acknowledged once the write reached the operating
+//! system; [`Wal::sync`] then makes everything durable (bulk loads, benchmarks — and
+//! every report of such a run must say so).
+//!
+//! **Poisoning.** If a write or a sync fails, the writer stops: every waiter of that batch
+//! and every later append get [`crate::Error::WalPoisoned`]. After a failed `fsync` the
+//! kernel may have dropped the dirty pages and marked them clean (the PostgreSQL "fsyncgate"
+//! lesson), so retrying the sync could falsely succeed; nothing more is acknowledged.
+//! Reopening the log recovers whatever is actually durable.
+//!
+//! ## The recovery argument
+//!
+//! Only the tail of the log can be damaged by a crash, because records are appended and
+//! each segment is sealed by a sync before the next one is created. Recovery reads every
+//! record in order, checking two checksums per record (its header's, so a damaged length is
+//! recognised as damage rather than trusted, and its payload's) and that the record says it
+//! sits at the LSN where it was found. At the first invalid record `X`:
+//!
+//! - in a segment that is not the last one: corruption (`WalCorrupted` naming the LSN);
+//! - in the last segment, if some valid record after `X` was written *after a sync that
+//!   covered `X`* (every record carries the durable LSN at the time it was written, so
+//!   this is a comparison): corruption — `X` was durable once, and its damage is not a
+//!   crash's doing;
+//! - otherwise `X` and everything after it is a **torn tail**: bytes that no sync covered,
+//!   hence never acknowledged. They are cut off (the file is truncated and synced before
+//!   anything is appended again) and reported in [`Recovery::torn`].
+//!
+//! This refines the rule of D's log ("an invalid record is a torn tail only if no valid
+//! record follows it") for a disk that may persist the pages of an unsynced write in any
+//! order: a valid record may then follow a hole after a plain power cut, and D's rule
+//! would refuse to open a healthy log. The price is that damage inside the last synced
+//! batch, when nothing was written after it, reads as a torn tail and is cut (and
+//! reported) rather than refused.
+//!
+//! ## Non-goals (for now)
+//!
+//! - No undo, no physical (page) logging, no torn-page protection: the pager makes its own
+//!   flush atomic.
+//! - No compression and no encryption of records.
+//! - No preallocation of segment files; a segment grows with `pwrite`.
+//! - Record kinds other than commit (DDL, checkpoint markers) fit the frame but do not
+//!   exist yet.
+//! - One process: the directory is locked, there is no reader in another process.
+
+pub mod format;
+mod handle;
+mod reader;
+pub mod record;
+mod segments;
+pub mod sim;
+pub mod storage;
+mod writer;
+
+use std::fmt;
+
+pub use handle::{CommitTicket, Recovery, TornTail, Wal, WalOptions};
+pub use record::{CommitRecord, Record, Write};
+pub use sim::{CrashMode, SimWalStorage};
+pub use storage::{DirStorage, WalFile, WalStorage};
+
+/// The default size at which the writer starts a new segment: big enough that rotation
+/// (one extra sync and a directory sync) is rare, small enough that `truncate_before`
+/// gives space back in useful steps after a checkpoint.
+pub const DEFAULT_SEGMENT_SIZE: u64 = 64 << 20;
+
+/// A position in the logical log stream: the number of record bytes written before it.
+///
+/// Segment headers are not counted, so LSNs are contiguous across segment files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Lsn(pub u64);
+
+impl Lsn {
+    /// The start of a fresh log.
+    pub const ZERO: Lsn = Lsn(0);
+
+    /// The position `bytes` further on.
+    pub fn advance(self, bytes: u64) -> Lsn {
+        Lsn(self.0 + bytes)
+    }
+}
+
+impl fmt::Display for Lsn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// When a commit counts as done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// A commit returns only after its record (and everything before it) is synced.
+    #[default]
+    Full,
+    /// A commit returns once its record is written to the operating system; a crash of the
+    /// machine may lose it. [`Wal::sync`] makes everything durable.
+    Off,
+}
+
+/// The writer's published progress: what waiters compare their LSNs against.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Progress {
+    /// Every record ending at or before this LSN has been written to the storage.
+    pub written: Lsn,
+    /// Every record ending at or before this LSN has been synced.
+    pub durable: Lsn,
+    /// Why the writer stopped, once a write or sync has failed.
+    pub poisoned: Option<String>,
+}

@@ -1,0 +1,236 @@
+//! # The log-writer thread: group commit
+//!
+//! One thread owns the current segment file and is the only one to write or sync it.
+//! Its loop:
+//!
+//! 1. block on the channel for the first request;
+//! 2. take every other request already queued (`try_iter`): that is the batch;
+//! 3. seal each frame with its LSN and the durable LSN *now*, and concatenate them;
+//! 4. if the segment is full, start a new one (syncing the old one first);
+//! 5. write the batch with one positioned write;
+//! 6. sync once, if the durability is `Full` or someone asked for a sync;
+//! 7. publish the new written and durable LSNs and wake every waiter.
+//!
+//! While the writer syncs one batch, committing threads queue the next, so under load
+//! the number of syncs per commit falls: that is group commit, and it needs no timer.
+//!
+//! The writer checks that each request's LSN is exactly where the log ends: the appender
+//! assigns LSNs under a lock, in the order it sends, so a mismatch means a bug, and it
+//! poisons the log rather than writing a record where recovery would not look for it.
+//!
+//! A failed write or sync poisons the log: the reason is published, every waiter wakes to
+//! an error, and the thread exits, which closes the channel for later appends. When the
+//! channel closes normally (the [`super::Wal`] was dropped), the writer syncs whatever is
+//! unsynced and exits; either way a guard publishes that the log is closed, so no waiter
+//! can sleep forever (even if the thread panicked).
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crossbeam::channel::Receiver;
+use parking_lot::{Condvar, Mutex};
+
+use super::format;
+use super::segments::{self, Segment};
+use super::storage::{WalFile, WalStorage};
+use super::{Durability, Lsn, Progress};
+use crate::{Error, Result};
+
+/// What committing threads send to the writer.
+#[derive(Debug)]
+pub enum Request {
+    /// Write this frame (made by `format::start_frame`/`finish_frame`) at `lsn`.
+    Append { lsn: Lsn, frame: Vec<u8> },
+    /// Make everything written so far durable.
+    Sync,
+}
+
+/// State shared by the writer, the [`super::Wal`] handle and every ticket.
+#[derive(Debug, Default)]
+pub struct Shared {
+    progress: Mutex<Progress>,
+    advanced: Condvar,
+    syncs: AtomicU64,
+    batches: AtomicU64,
+}
+
+/// Which of the published LSNs a waiter needs to pass its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Goal {
+    Written,
+    Durable,
+}
+
+impl Shared {
+    /// Shared state for a log whose every byte before `end` is durable.
+    pub fn new(end: Lsn) -> Shared {
+        let progress = Progress {
+            written: end,
+            durable: end,
+            poisoned: None,
+        };
+        Shared {
+            progress: Mutex::new(progress),
+            ..Shared::default()
+        }
+    }
+
+    /// A copy of the published progress.
+    pub fn progress(&self) -> Progress {
+        self.progress.lock().clone()
+    }
+
+    /// Blocks until the `goal` LSN reaches `target`; an error once the log is poisoned or
+    /// closed short of it.
+    pub fn wait_for(&self, goal: Goal, target: Lsn) -> Result<()> {
+        let mut p = self.progress.lock();
+        loop {
+            let reached = match goal {
+                Goal::Written => p.written,
+                Goal::Durable => p.durable,
+            };
+            if reached >= target {
+                return Ok(());
+            }
+            if let Some(why) = &p.poisoned {
+                return Err(Error::WalPoisoned(why.clone()));
+            }
+            self.advanced.wait(&mut p);
+        }
+    }
+
+    /// Why the log no longer accepts appends, if it does not.
+    pub fn poisoned(&self) -> Option<String> {
+        self.progress.lock().poisoned.clone()
+    }
+
+    /// Successful syncs of the log by the writer.
+    pub fn syncs(&self) -> u64 {
+        self.syncs.load(Ordering::Relaxed)
+    }
+
+    /// Batches written by the writer.
+    pub fn batches(&self) -> u64 {
+        self.batches.load(Ordering::Relaxed)
+    }
+
+    fn publish(&self, written: Lsn, durable: Lsn) {
+        let mut p = self.progress.lock();
+        p.written = written;
+        p.durable = durable;
+        drop(p);
+        self.advanced.notify_all();
+    }
+
+    fn poison(&self, why: String) {
+        let mut p = self.progress.lock();
+        p.poisoned.get_or_insert(why);
+        drop(p);
+        self.advanced.notify_all();
+    }
+}
+
+/// The writer's state: the open segment and where the log stands.
+#[derive(Debug)]
+pub struct Writer {
+    pub storage: Arc<dyn WalStorage>,
+    pub shared: Arc<Shared>,
+    pub segments: Arc<Mutex<Vec<Segment>>>,
+    pub file: Box<dyn WalFile>,
+    pub segment: Segment,
+    pub segment_size: u64,
+    pub durability: Durability,
+    /// Where the next record goes (all before it is written).
+    pub written: Lsn,
+    /// All before this is synced.
+    pub durable: Lsn,
+}
+
+/// Publishes "closed" when the writer thread ends, however it ends.
+struct CloseGuard(Arc<Shared>);
+
+impl Drop for CloseGuard {
+    fn drop(&mut self) {
+        self.0.poison("the log is closed".to_string());
+    }
+}
+
+impl Writer {
+    /// The thread body: batches requests until the channel closes or a failure poisons.
+    pub fn run(mut self, requests: Receiver<Request>) {
+        let _guard = CloseGuard(Arc::clone(&self.shared));
+        let mut buf = Vec::new();
+        while let Ok(first) = requests.recv() {
+            let batch: Vec<Request> = std::iter::once(first).chain(requests.try_iter()).collect();
+            if let Err(e) = self.write_batch(batch, &mut buf) {
+                self.shared.poison(format!("log write or sync failed: {e}"));
+                return;
+            }
+        }
+        if self.durable < self.written
+            && let Err(e) = self.sync()
+        {
+            self.shared.poison(format!("final log sync failed: {e}"));
+        }
+        self.shared.publish(self.written, self.durable);
+    }
+
+    fn write_batch(&mut self, batch: Vec<Request>, buf: &mut Vec<u8>) -> io::Result<()> {
+        buf.clear();
+        let mut want_sync = self.durability == Durability::Full;
+        for request in batch {
+            match request {
+                Request::Append { lsn, mut frame } => {
+                    let at = self.written.advance(buf.len() as u64);
+                    if lsn != at {
+                        let why = format!("record for LSN {lsn} arrived when the log is at {at}");
+                        return Err(io::Error::other(why));
+                    }
+                    format::seal_frame(&mut frame, lsn, self.durable);
+                    buf.extend_from_slice(&frame);
+                }
+                Request::Sync => want_sync = true,
+            }
+        }
+        if !buf.is_empty() {
+            if self.segment_is_full() {
+                self.rotate()?;
+            }
+            self.file
+                .write_at(buf, self.segment.file_offset(self.written))?;
+            self.written = self.written.advance(buf.len() as u64);
+            self.shared.batches.fetch_add(1, Ordering::Relaxed);
+        }
+        if want_sync && self.durable < self.written {
+            self.sync()?;
+        }
+        self.shared.publish(self.written, self.durable);
+        Ok(())
+    }
+
+    /// When to start a new segment: once the current one holds `segment_size` bytes of
+    /// records. A batch is never split, so a segment may exceed the size by one batch.
+    fn segment_is_full(&self) -> bool {
+        self.written.0 - self.segment.start.0 >= self.segment_size
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        self.file.sync()?;
+        self.shared.syncs.fetch_add(1, Ordering::Relaxed);
+        self.durable = self.written;
+        Ok(())
+    }
+
+    /// Seals the current segment with a sync and switches to a new one at `written`.
+    fn rotate(&mut self) -> io::Result<()> {
+        if self.durable < self.written {
+            self.sync()?;
+        }
+        let (segment, file) = segments::create_segment(&*self.storage, self.written)?;
+        self.segments.lock().push(segment.clone());
+        self.segment = segment;
+        self.file = file;
+        Ok(())
+    }
+}

@@ -1,0 +1,242 @@
+//! The WAL through its public API: what is appended is replayed, exactly and in order,
+//! across reopen and segment rotation; `truncate_before` drops only whole old segments;
+//! `Durability::Off` with `sync`; the directory lock.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use engine::Error;
+use engine::wal::{
+    CommitRecord, Durability, Lsn, Record, SimWalStorage, Wal, WalOptions, WalStorage, Write,
+};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// A value size that is sometimes past 64 KiB, so records span many pages.
+fn random_record(rng: &mut StdRng, ts: u64) -> CommitRecord {
+    let writes = (0..rng.random_range(0..5))
+        .map(|i| {
+            let tree = rng.random_range(0..4u32);
+            let key = format!("key-{ts}-{i}").into_bytes();
+            if rng.random_bool(0.2) {
+                Write::delete(tree, key)
+            } else {
+                let len = if rng.random_bool(0.05) {
+                    rng.random_range(64 << 10..200 << 10)
+                } else {
+                    rng.random_range(0..300)
+                };
+                Write::put(tree, key, vec![(ts % 251) as u8; len])
+            }
+        })
+        .collect();
+    CommitRecord {
+        commit_ts: ts,
+        writes,
+    }
+}
+
+fn replay_all(wal: &Wal, from: Lsn) -> Vec<(Lsn, CommitRecord)> {
+    let mut out = Vec::new();
+    wal.replay(from, |lsn, Record::Commit(c)| {
+        out.push((lsn, c));
+        Ok(())
+    })
+    .unwrap();
+    out
+}
+
+fn recover_all(
+    storage: &SimWalStorage,
+    options: WalOptions,
+    from: Lsn,
+) -> (Wal, Vec<(Lsn, CommitRecord)>) {
+    let mut out = Vec::new();
+    let wal = Wal::recover(
+        Arc::new(storage.clone()),
+        options,
+        from,
+        |lsn, Record::Commit(c)| {
+            out.push((lsn, c));
+            Ok(())
+        },
+    )
+    .unwrap();
+    (wal, out)
+}
+
+fn small_segments() -> WalOptions {
+    WalOptions {
+        segment_size: 4096,
+        ..WalOptions::default()
+    }
+}
+
+#[test]
+fn records_round_trip_through_a_real_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.wal");
+    let mut rng = StdRng::seed_from_u64(1);
+    let records: Vec<CommitRecord> = (0..200).map(|ts| random_record(&mut rng, ts)).collect();
+    let wal = Wal::open_dir(&path, WalOptions::default()).unwrap();
+    let lsns: Vec<Lsn> = records.iter().map(|r| wal.commit(r).unwrap()).collect();
+    let end = wal.end_lsn();
+    assert_eq!(wal.durable_lsn(), end);
+    wal.close().unwrap();
+
+    let wal = Wal::open_dir(&path, WalOptions::default()).unwrap();
+    assert_eq!(wal.recovery().end, end);
+    assert_eq!(wal.recovery().torn, None);
+    assert_eq!(wal.recovery().records, 200);
+    let replayed = replay_all(&wal, Lsn::ZERO);
+    assert!(
+        replayed.windows(2).all(|w| w[0].0 < w[1].0),
+        "LSNs increase"
+    );
+    assert_eq!(replayed.iter().map(|(l, _)| *l).collect::<Vec<_>>(), lsns);
+    assert_eq!(
+        replayed.into_iter().map(|(_, r)| r).collect::<Vec<_>>(),
+        records
+    );
+}
+
+#[test]
+fn a_second_handle_on_the_same_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.wal");
+    let _wal = Wal::open_dir(&path, WalOptions::default()).unwrap();
+    let again = Wal::open_dir(&path, WalOptions::default());
+    assert!(matches!(again, Err(Error::Locked { .. })), "{again:?}");
+}
+
+#[test]
+fn records_round_trip_across_segment_rotation() {
+    let sim = SimWalStorage::new();
+    let mut rng = StdRng::seed_from_u64(2);
+    let records: Vec<CommitRecord> = (0..400).map(|ts| random_record(&mut rng, ts)).collect();
+    let wal = Wal::open(Arc::new(sim.clone()), small_segments()).unwrap();
+    let lsns: Vec<Lsn> = records.iter().map(|r| wal.commit(r).unwrap()).collect();
+    let segments = wal.segments().unwrap();
+    assert!(segments.len() > 10, "only {} segments", segments.len());
+    // Segments are contiguous in LSN space.
+    for pair in segments.windows(2) {
+        assert_eq!(pair[0].0.advance(pair[0].1), pair[1].0);
+    }
+    assert_eq!(replay_all(&wal, Lsn::ZERO).len(), 400);
+    drop(wal);
+
+    let (wal, replayed) = recover_all(&sim, small_segments(), Lsn::ZERO);
+    assert_eq!(replayed.iter().map(|(l, _)| *l).collect::<Vec<_>>(), lsns);
+    assert_eq!(
+        replayed.into_iter().map(|(_, r)| r).collect::<Vec<_>>(),
+        records
+    );
+    // Replay from a record boundary in the middle yields exactly the suffix.
+    let suffix = replay_all(&wal, lsns[250]);
+    assert_eq!(suffix.len(), 150);
+    assert_eq!(suffix[0].0, lsns[250]);
+    // Appending after reopen continues the same log.
+    let more = random_record(&mut rng, 400);
+    let lsn = wal.commit(&more).unwrap();
+    assert_eq!(lsn, wal.recovery().end);
+    drop(wal);
+    let (_wal, replayed) = recover_all(&sim, small_segments(), lsns[399]);
+    assert_eq!(
+        replayed.into_iter().map(|(_, r)| r).collect::<Vec<_>>(),
+        [records[399].clone(), more]
+    );
+}
+
+#[test]
+fn truncate_before_removes_only_whole_segments_before_the_lsn() {
+    let sim = SimWalStorage::new();
+    let mut rng = StdRng::seed_from_u64(3);
+    let records: Vec<CommitRecord> = (0..300).map(|ts| random_record(&mut rng, ts)).collect();
+    let wal = Wal::open(Arc::new(sim.clone()), small_segments()).unwrap();
+    let lsns: Vec<Lsn> = records.iter().map(|r| wal.commit(r).unwrap()).collect();
+    let before = wal.segments().unwrap();
+    let checkpoint = lsns[200];
+    let removed = wal.truncate_before(checkpoint).unwrap();
+    let after = wal.segments().unwrap();
+    assert_eq!(before.len() - removed, after.len());
+    assert!(removed > 0);
+    // Exactly the segments that end at or before the checkpoint are gone.
+    let expected: Vec<_> = before
+        .iter()
+        .filter(|(start, len)| start.advance(*len) > checkpoint)
+        .copied()
+        .collect();
+    assert_eq!(after, expected);
+    assert!(wal.first_lsn() <= checkpoint);
+    assert_eq!(
+        sim.names().len(),
+        after.len(),
+        "no other files: {:?}",
+        sim.names()
+    );
+    // Everything from the checkpoint on is still there, before and after reopen.
+    assert_eq!(replay_all(&wal, checkpoint).len(), 100);
+    // Truncating everything keeps the newest segment.
+    wal.truncate_before(wal.end_lsn()).unwrap();
+    assert_eq!(wal.segments().unwrap().len(), 1);
+    let last_start = wal.first_lsn();
+    drop(wal);
+    let (_wal, replayed) = recover_all(&sim, small_segments(), last_start);
+    assert_eq!(replayed.last().map(|(l, _)| *l), Some(lsns[299]));
+    // Recovery from before the oldest segment is refused: that part of the log is gone.
+    let early = Wal::recover(Arc::new(sim.clone()), small_segments(), lsns[0], |_, _| {
+        Ok(())
+    });
+    assert!(
+        matches!(early, Err(Error::WalCorrupted { lsn, .. }) if lsn == lsns[0].0),
+        "{early:?}"
+    );
+}
+
+#[test]
+fn durability_off_acknowledges_writes_and_sync_makes_them_durable() {
+    let sim = SimWalStorage::new();
+    let options = WalOptions {
+        durability: Durability::Off,
+        ..small_segments()
+    };
+    let wal = Wal::open(Arc::new(sim.clone()), options).unwrap();
+    let syncs_at_open = wal.syncs();
+    let mut rng = StdRng::seed_from_u64(4);
+    for ts in 0..50 {
+        wal.commit(&random_record(&mut rng, ts)).unwrap();
+    }
+    assert!(wal.durable_lsn() < wal.end_lsn() || wal.segments().unwrap().len() > 1);
+    assert_eq!(wal.written_lsn(), wal.end_lsn());
+    wal.sync().unwrap();
+    assert_eq!(wal.durable_lsn(), wal.end_lsn());
+    assert!(wal.syncs() > syncs_at_open);
+    let end = wal.end_lsn();
+    drop(wal);
+    // Only what was synced counts after a power cut: all of it here.
+    let rebooted = sim.after_crash(engine::wal::CrashMode::DropUnsynced, 0);
+    let (_wal, replayed) = recover_all(&rebooted, options, Lsn::ZERO);
+    assert_eq!(replayed.len(), 50);
+    assert_eq!(_wal.recovery().end, end);
+}
+
+#[test]
+fn sync_to_rejects_an_lsn_past_the_end() {
+    let wal = Wal::open(Arc::new(SimWalStorage::new()), WalOptions::default()).unwrap();
+    let end = wal.end_lsn();
+    assert!(matches!(
+        wal.sync_to(end.advance(1)),
+        Err(Error::InvalidArgument(_))
+    ));
+    wal.sync_to(end).unwrap();
+}
+
+#[test]
+fn an_empty_log_with_a_checkpoint_past_zero_is_refused() {
+    let storage: Arc<dyn WalStorage> = Arc::new(SimWalStorage::new());
+    let result = Wal::recover(storage, WalOptions::default(), Lsn(100), |_, _| Ok(()));
+    assert!(
+        matches!(result, Err(Error::WalCorrupted { lsn: 100, .. })),
+        "{result:?}"
+    );
+}
