@@ -257,8 +257,7 @@ fn run_case(page_size: u32, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     Direction::Forward
                 };
                 let t = &db.trees[tree];
-                let mut cursor =
-                    t.range::<(Bound<&[u8]>, Bound<&[u8]>)>((as_ref(&lo), as_ref(&hi)), dir);
+                let mut cursor = t.range((as_ref(&lo), as_ref(&hi)), dir);
                 if let Some(s) = &seek {
                     let s = resolve(s, model);
                     cursor.seek(&s);
@@ -301,7 +300,7 @@ fn run_case(page_size: u32, ops: Vec<Op>) -> Result<(), TestCaseError> {
         let want: Vec<_> = model.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         prop_assert_eq!(all, want);
         let back: Vec<_> = t
-            .range::<std::ops::RangeFull>(.., Direction::Reverse)
+            .range(.., Direction::Reverse)
             .map(|e| e.unwrap())
             .collect();
         prop_assert_eq!(back.len(), model.len());

@@ -211,8 +211,12 @@ impl BTree {
     }
 
     /// A cursor over the keys in `range`, iterating in `direction`. See [`Cursor`].
-    pub fn range<R: RangeBounds<[u8]>>(&self, range: R, direction: Direction) -> Cursor<'_> {
-        let own = |b: Bound<&[u8]>| match b {
+    pub fn range<'k, R: RangeBounds<&'k [u8]>>(
+        &self,
+        range: R,
+        direction: Direction,
+    ) -> Cursor<'_> {
+        let own = |b: Bound<&&[u8]>| match b {
             Bound::Included(k) => Bound::Included(k.to_vec()),
             Bound::Excluded(k) => Bound::Excluded(k.to_vec()),
             Bound::Unbounded => Bound::Unbounded,
@@ -227,7 +231,7 @@ impl BTree {
 
     /// A forward cursor over the whole tree.
     pub fn iter(&self) -> Cursor<'_> {
-        self.range::<std::ops::RangeFull>(.., Direction::Forward)
+        self.range(.., Direction::Forward)
     }
 
     /// Verifies this tree's structure; see `integrity.rs`. Run it with no concurrent
