@@ -72,6 +72,12 @@ pub(super) fn replay_double_write(storage: &dyn Storage, mut meta: Meta) -> Resu
             page: at,
             reason: "double-write image fails its checksum".into(),
         })?;
+        if page::flush_seq(&img) != meta.sequence as u32 {
+            return Err(Error::Corrupted {
+                page: at,
+                reason: "double-write image belongs to another flush".into(),
+            });
+        }
         storage.write_at(&img, home.0 * ps as u64)?;
     }
     storage.sync()?;
@@ -87,9 +93,12 @@ impl Pager {
     /// Makes every change so far durable, atomically (see the module header).
     ///
     /// `before_write` is called with the highest page LSN among the pages about to be
-    /// written, before any of them is written: the WAL's checkpointer makes the log
-    /// durable up to that LSN there. Flush waits for running write operations to finish
-    /// and keeps new ones out while it runs; readers proceed.
+    /// written, before any of them is written and while no write operation is running
+    /// (flush holds the write gate exclusively): the WAL's checkpointer makes the log
+    /// durable up to that LSN there, and may call [`Pager::set_checkpoint_lsn`] to record
+    /// in this flush's meta the log position the flushed image is complete up to. Flush
+    /// waits for running write operations to finish and keeps new ones out while it runs;
+    /// readers proceed.
     pub fn flush_with(&self, before_write: impl FnOnce(u64) -> Result<()>) -> Result<()> {
         let _exclusive = self.gate.write();
         if self.poisoned.load(Ordering::Acquire) {
@@ -97,28 +106,33 @@ impl Pager {
                 "an earlier flush failed; reopen the database",
             )));
         }
-        let result = self.flush_locked(before_write);
-        if result.is_err() {
+        let mut touched_storage = false;
+        let result = self.flush_locked(before_write, &mut touched_storage);
+        if result.is_err() && touched_storage {
             self.poisoned.store(true, Ordering::Release);
         }
         result
     }
 
-    fn flush_locked(&self, before_write: impl FnOnce(u64) -> Result<()>) -> Result<()> {
+    fn flush_locked(
+        &self,
+        before_write: impl FnOnce(u64) -> Result<()>,
+        touched_storage: &mut bool,
+    ) -> Result<()> {
         let ps = self.page_size;
-        // Collect the dirty images (sealed copies) and the new free-list chain.
+        // Collect copies of the dirty images and the new free-list chain (sealed below).
         let mut images: Vec<(PageId, Vec<u8>)> = Vec::new();
         let mut max_lsn = 0;
         let frames = self.frames.all();
         for (id, frame) in &frames {
             let st = frame.read();
             if let Some(img) = st.dirty.as_deref() {
-                let mut copy = img.to_vec();
-                page::seal(*id, &mut copy);
-                max_lsn = max_lsn.max(page::lsn(&copy));
-                images.push((*id, copy));
+                max_lsn = max_lsn.max(page::lsn(img));
+                images.push((*id, img.to_vec()));
             }
         }
+        // The checkpointer's hook: make the log durable, record the checkpoint LSN.
+        before_write(max_lsn)?;
         let (mut meta, trunk_ids) = {
             let st = self.state.lock();
             if images.is_empty() && !st.meta_dirty {
@@ -127,10 +141,7 @@ impl Pager {
             let free: Vec<PageId> = st.free.iter().copied().collect();
             let (head, trunks) = freelist::plan(&free, ps);
             let trunk_ids: Vec<PageId> = trunks.iter().map(|(id, _)| *id).collect();
-            for (id, mut img) in trunks {
-                page::seal(id, &mut img);
-                images.push((id, img));
-            }
+            images.extend(trunks);
             let meta = Meta {
                 page_size: ps as u32,
                 sequence: st.sequence,
@@ -145,9 +156,15 @@ impl Pager {
             (meta, trunk_ids)
         };
         images.sort_by_key(|(id, _)| *id);
-        before_write(max_lsn)?;
+        // Every image carries the sequence of the meta that will name the area.
+        let flush_seq = (meta.sequence + 1) as u32;
+        for (id, img) in &mut images {
+            page::set_flush_seq(img, flush_seq);
+            page::seal(*id, img);
+        }
 
         // Step 1: the double-write area, in one write.
+        *touched_storage = true;
         let needed = (meta.dw_start + meta.dw_count) * ps as u64;
         self.ensure_len(needed)?;
         let mut area = Vec::with_capacity(images.len() * ps);

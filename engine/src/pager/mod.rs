@@ -65,8 +65,10 @@
 //! duration; flush takes it exclusively, so the image it writes is a consistent cut
 //! between whole operations. Readers never take the gate. One flush runs at a time.
 //!
-//! After a flush fails (an I/O error), the in-memory state may disagree with the file; the
-//! pager refuses further flushes and must be dropped and reopened.
+//! After a flush fails once it has started writing (an I/O error), the in-memory state may
+//! disagree with the file; the pager refuses further flushes and must be dropped and
+//! reopened. A failure of the `flush_with` hook (the log could not be made durable) writes
+//! nothing and leaves the pager usable.
 
 mod flush;
 mod frames;

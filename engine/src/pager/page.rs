@@ -7,7 +7,7 @@
 //! ```text
 //! offset  size  field
 //!      0     4  checksum   crc32 of (page id as u64 LE) ++ page[4..page_size]
-//!      4     4  reserved   zero
+//!      4     4  flush seq  low 32 bits of the meta sequence of the flush that wrote it
 //!      8     8  page id    the page's own number (detects misdirected writes)
 //!     16     8  page LSN   log sequence number of the last change (0 until the WAL)
 //! ```
@@ -44,6 +44,7 @@ impl std::fmt::Display for PageId {
 /// Size of the pager-owned header at the start of every page.
 pub const PAGE_HEADER_SIZE: usize = 24;
 const CHECKSUM_OFFSET: usize = 0;
+const FLUSH_SEQ_OFFSET: usize = 4;
 const PAGE_ID_OFFSET: usize = 8;
 const LSN_OFFSET: usize = 16;
 
@@ -115,6 +116,18 @@ pub fn verify(id: PageId, page: &[u8]) -> Result<()> {
 /// area, whose images are stored away from their home).
 pub fn stamped_id(page: &[u8]) -> PageId {
     PageId(read_u64(page, PAGE_ID_OFFSET))
+}
+
+/// The flush sequence stamped in a page image's header: it ties a double-write image to
+/// the meta that names its area, so an image left over from another flush is never
+/// replayed.
+pub fn flush_seq(page: &[u8]) -> u32 {
+    read_u32(page, FLUSH_SEQ_OFFSET)
+}
+
+/// Stamps the flush sequence (before sealing).
+pub fn set_flush_seq(page: &mut [u8], seq: u32) {
+    page[FLUSH_SEQ_OFFSET..FLUSH_SEQ_OFFSET + 4].copy_from_slice(&seq.to_le_bytes());
 }
 
 /// The page LSN stored in a page image's header.
