@@ -84,12 +84,19 @@
 //!
 //! ## GARBAGE COLLECTION
 //!
-//! When a commit applies a new version of a key, it prunes that key's versions that no
-//! snapshot can see: with `horizon` the oldest active snapshot (or the visible timestamp
-//! if none is active), it keeps every version newer than `horizon` and the newest version
-//! at or below it, and deletes the rest (that newest one too, if it is a tombstone). A
-//! row updated a million times therefore keeps only as many versions as there are
-//! snapshots that still need them.
+//! *Pruning* a key removes the versions no snapshot can see: with `horizon` the oldest
+//! active snapshot (or the visible timestamp if none is active), it keeps every version
+//! newer than `horizon` and the newest version at or below it, and deletes the rest
+//! (that newest one too, if it is a tombstone: then nothing of the key remains).
+//!
+//! A key is pruned twice per write. When a commit applies a new version, it prunes the
+//! key against the current horizon, which is still below the commit's own timestamp, so
+//! the previous version survives for snapshots taken meanwhile. Once the commit is
+//! visible, the key goes on a *garbage queue*; every later commit prunes a bounded number
+//! of queued keys whose commits the horizon has passed ([`gc_policy`]), and
+//! [`Mvcc::vacuum`] drains the queue. A row updated a million times therefore keeps one
+//! version plus those that open snapshots still need, and a deleted row disappears
+//! entirely.
 //!
 //! ## RECOVERY
 //!
@@ -105,6 +112,7 @@
 //! (their old versions are pruned only when the key is next written).
 
 pub mod clock;
+pub mod gc_policy;
 pub mod locks;
 pub mod memory;
 pub mod scan;
@@ -137,6 +145,8 @@ pub struct Mvcc {
     /// Set when a commit failed after it may have reached the trees or the log: the
     /// database refuses further commits until it is reopened and recovered.
     poisoned: Mutex<Option<String>>,
+    /// Keys written by completed commits, to prune once the horizon passes them.
+    pub(crate) gc_queue: Mutex<std::collections::VecDeque<(CommitTs, TreeId, Vec<u8>)>>,
     next_txn_id: std::sync::atomic::AtomicU64,
 }
 
@@ -164,6 +174,7 @@ impl Mvcc {
             commit_order: Mutex::new(()),
             apply_gate: RwLock::new(()),
             poisoned: Mutex::new(None),
+            gc_queue: Mutex::new(std::collections::VecDeque::new()),
             next_txn_id: std::sync::atomic::AtomicU64::new(1),
         })
     }
@@ -188,6 +199,11 @@ impl Mvcc {
         transaction::apply_writes(self, ts, writes, ts)?;
         self.clock.observe_replayed(ts);
         Ok(())
+    }
+
+    /// Prunes every queued key the horizon has passed; returns how many were pruned.
+    pub fn vacuum(&self) -> Result<usize> {
+        transaction::collect_garbage(self, usize::MAX)
     }
 
     /// Errors if an earlier failure made the database refuse commits.

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::mvcc::clock::{CommitTs, Snapshot};
 use crate::mvcc::scan::{OwnWrite, TxnScan};
 use crate::mvcc::store::{TreeId, WriteOp};
-use crate::mvcc::{Mvcc, version_key};
+use crate::mvcc::{Mvcc, gc_policy, version_key};
 
 /// A transaction's identity, for lock ownership and error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -361,7 +361,41 @@ fn commit_writes(mvcc: &Mvcc, writes: &[WriteOp]) -> Result<CommitTs> {
         return Err(e);
     }
     mvcc.clock.complete(ts);
+    enqueue_garbage(mvcc, ts, writes);
+    collect_garbage(mvcc, gc_policy::prune_budget(writes.len()))?;
     Ok(ts)
+}
+
+/// Queues the keys of a completed commit for pruning once the horizon passes it.
+fn enqueue_garbage(mvcc: &Mvcc, ts: CommitTs, writes: &[WriteOp]) {
+    let mut queue = mvcc.gc_queue.lock();
+    for write in writes {
+        if queue.len() >= gc_policy::MAX_QUEUED_KEYS {
+            queue.pop_front();
+        }
+        queue.push_back((ts, write.tree, write.key.clone()));
+    }
+}
+
+/// Prunes up to `budget` queued keys whose commits the horizon has passed.
+pub(crate) fn collect_garbage(mvcc: &Mvcc, budget: usize) -> Result<usize> {
+    let horizon = mvcc.clock.horizon();
+    let mut pruned = 0;
+    while pruned < budget {
+        let next = {
+            let mut queue = mvcc.gc_queue.lock();
+            match queue.front() {
+                Some((ts, _, _)) if *ts <= horizon => queue.pop_front(),
+                _ => None,
+            }
+        };
+        let Some((_, tree, key)) = next else {
+            break;
+        };
+        prune(mvcc, tree, &key, horizon)?;
+        pruned += 1;
+    }
+    Ok(pruned)
 }
 
 /// Writes each change as a version at `ts`, pruning versions older than `horizon`.
