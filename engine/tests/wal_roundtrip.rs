@@ -240,3 +240,36 @@ fn an_empty_log_with_a_checkpoint_past_zero_is_refused() {
         "{result:?}"
     );
 }
+
+#[test]
+fn borrowed_writes_log_the_same_record_and_wait_for_takes_the_end_lsn() {
+    // The MVCC layer keeps its own write type and only the end LSN of a ticket.
+    let sim = SimWalStorage::new();
+    let wal = Wal::open(Arc::new(sim.clone()), WalOptions::default()).unwrap();
+    let owned = vec![
+        Write::put(5, b"k".to_vec(), b"v".to_vec()),
+        Write::delete(6, b"gone".to_vec()),
+    ];
+    let ticket = wal
+        .append_commit_refs(77, owned.iter().map(Write::borrowed))
+        .unwrap();
+    let (lsn, end) = (ticket.lsn(), ticket.end());
+    drop(ticket);
+    wal.wait_for(end).unwrap();
+    assert!(wal.durable_lsn() >= end);
+    assert!(matches!(
+        wal.wait_for(end.advance(1)),
+        Err(Error::InvalidArgument(_))
+    ));
+    let replayed = replay_all(&wal, Lsn::ZERO);
+    assert_eq!(
+        replayed,
+        [(
+            lsn,
+            CommitRecord {
+                commit_ts: 77,
+                writes: owned
+            }
+        )]
+    );
+}

@@ -7,7 +7,7 @@
 //! +------------------------------------------------------------------+
 //! | segment header, 32 bytes                                         |
 //! |   magic "HDB-WAL\0" (8) | version u32 | reserved u32 (0)         |
-//! |   start_lsn u64 | crc32 of the 24 bytes before it u32 | 0 u32    |
+//! |   start_lsn u64 | reserved u32 (0) | crc32 of the 28 bytes before |
 //! +------------------------------------------------------------------+
 //! | frame | frame | frame | ...          (the record at file offset  |
 //! |                                       o has LSN start + o - 32)  |
@@ -56,7 +56,7 @@ pub const SEGMENT_SUFFIX: &str = ".log";
 pub const TEMP_SUFFIX: &str = ".log.tmp";
 
 /// Bytes covered by the segment header's checksum.
-const SEGMENT_CRC_COVERS: usize = 24;
+const SEGMENT_CRC_COVERS: usize = 28;
 /// Bytes covered by the frame header's checksum.
 const FRAME_CRC_COVERS: usize = 28;
 /// Hex digits in a segment's name.
@@ -88,7 +88,7 @@ pub fn encode_segment_header(start: Lsn) -> [u8; SEGMENT_HEADER_LEN as usize] {
     h[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
     h[16..24].copy_from_slice(&start.0.to_le_bytes());
     let crc = crc32fast::hash(&h[..SEGMENT_CRC_COVERS]);
-    h[24..28].copy_from_slice(&crc.to_le_bytes());
+    h[28..32].copy_from_slice(&crc.to_le_bytes());
     h
 }
 
@@ -100,7 +100,7 @@ pub fn decode_segment_header(bytes: &[u8]) -> Result<Lsn, String> {
             bytes.len()
         ));
     };
-    if crc32fast::hash(&h[..SEGMENT_CRC_COVERS]) != u32_at(h, 24) {
+    if crc32fast::hash(&h[..SEGMENT_CRC_COVERS]) != u32_at(h, 28) {
         return Err("segment header checksum mismatch".to_string());
     }
     if &h[0..8] != SEGMENT_MAGIC {

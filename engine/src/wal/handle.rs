@@ -19,7 +19,7 @@ use parking_lot::Mutex;
 
 use super::format::{self, SEGMENT_HEADER_LEN};
 use super::reader::{self, TailRule};
-use super::record::{CommitRecord, KIND_COMMIT, Record};
+use super::record::{CommitRecord, KIND_COMMIT, Record, Write, WriteRef, encode_commit};
 use super::segments::{self, Segment};
 use super::storage::{DirStorage, WalStorage};
 use super::writer::{Goal, Request, Shared, Writer};
@@ -225,10 +225,40 @@ impl Wal {
     /// Hands a commit record to the log writer. The record's LSN follows every record
     /// appended before this call returned; wait on the ticket for it to be durable.
     pub fn append_commit(&self, record: &CommitRecord) -> Result<CommitTicket> {
+        self.append_commit_refs(record.commit_ts, record.writes.iter().map(Write::borrowed))
+    }
+
+    /// [`Wal::append_commit`] for writes the caller holds in its own form: encodes them
+    /// straight into the frame, copying each key and value once.
+    pub fn append_commit_refs<'a>(
+        &self,
+        commit_ts: u64,
+        writes: impl ExactSizeIterator<Item = WriteRef<'a>>,
+    ) -> Result<CommitTicket> {
         let mut frame = format::start_frame(0);
-        record.encode(&mut frame);
+        encode_commit(commit_ts, writes, &mut frame);
         format::finish_frame(&mut frame, KIND_COMMIT).map_err(Error::InvalidArgument)?;
         self.append_frame(frame)
+    }
+
+    /// Waits until the record ending at `end` ([`CommitTicket::end`]) is done, as
+    /// [`CommitTicket::wait`] does: for callers that keep only that LSN.
+    pub fn wait_for(&self, end: Lsn) -> Result<()> {
+        if end > self.end_lsn() {
+            return Err(Error::InvalidArgument(format!(
+                "no record ends at LSN {end}: the log ends at {}",
+                self.end_lsn()
+            )));
+        }
+        self.shared.wait_for(self.goal(), end)
+    }
+
+    /// What a commit waits for under this log's durability.
+    fn goal(&self) -> Goal {
+        match self.options.durability {
+            Durability::Full => Goal::Durable,
+            Durability::Off => Goal::Written,
+        }
     }
 
     /// Appends a commit record and waits until it is done (see [`CommitTicket::wait`]).

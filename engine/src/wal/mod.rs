@@ -49,7 +49,9 @@
 //! calls were accepted. The caller (MVCC) must hold its commit-ordering lock while it
 //! assigns a commit timestamp *and* calls `append_commit`, so that LSN order equals commit
 //! timestamp order; it should release that lock before waiting on the ticket, which is what
-//! lets many commits share one sync.
+//! lets many commits share one sync. A caller with its own write type uses
+//! [`Wal::append_commit_refs`] (no copy into a [`CommitRecord`]), and one that keeps only
+//! a number per commit keeps [`CommitTicket::end`] and waits with [`Wal::wait_for`].
 //!
 //! ## The durability argument
 //!
@@ -113,7 +115,7 @@ mod writer;
 use std::fmt;
 
 pub use handle::{CommitTicket, Recovery, TornTail, Wal, WalOptions};
-pub use record::{CommitRecord, Record, Write};
+pub use record::{CommitRecord, Record, Write, WriteRef};
 pub use sim::{CrashMode, SimWalStorage};
 pub use storage::{DirStorage, WalFile, WalStorage};
 

@@ -61,6 +61,48 @@ impl Write {
     }
 }
 
+/// A borrowed [`Write`], so a caller can log its writes without copying keys and values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteRef<'a> {
+    pub tree: u32,
+    pub key: &'a [u8],
+    /// The new value, or `None` for a delete.
+    pub value: Option<&'a [u8]>,
+}
+
+impl Write {
+    /// This write, borrowed.
+    pub fn borrowed(&self) -> WriteRef<'_> {
+        WriteRef {
+            tree: self.tree,
+            key: &self.key,
+            value: self.value.as_deref(),
+        }
+    }
+}
+
+/// Appends the payload of a commit record (see the module header) to `out`.
+pub fn encode_commit<'a>(
+    commit_ts: u64,
+    writes: impl ExactSizeIterator<Item = WriteRef<'a>>,
+    out: &mut Vec<u8>,
+) {
+    out.extend_from_slice(&commit_ts.to_le_bytes());
+    put_varint(out, writes.len() as u64);
+    for write in writes {
+        out.push(if write.value.is_some() {
+            OP_PUT
+        } else {
+            OP_DELETE
+        });
+        put_varint(out, u64::from(write.tree));
+        put_bytes(out, write.key);
+        if let Some(value) = write.value {
+            put_bytes(out, value);
+        }
+    }
+}
+
 /// Everything a committed transaction changed, and when it committed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CommitRecord {
@@ -77,20 +119,7 @@ pub enum Record {
 impl CommitRecord {
     /// Appends this record's payload (see the module header) to `out`.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.commit_ts.to_le_bytes());
-        put_varint(out, self.writes.len() as u64);
-        for write in &self.writes {
-            out.push(if write.value.is_some() {
-                OP_PUT
-            } else {
-                OP_DELETE
-            });
-            put_varint(out, u64::from(write.tree));
-            put_bytes(out, &write.key);
-            if let Some(value) = &write.value {
-                put_bytes(out, value);
-            }
-        }
+        encode_commit(self.commit_ts, self.writes.iter().map(Write::borrowed), out);
     }
 
     /// Decodes a commit payload; `Err` says what is wrong with it.
