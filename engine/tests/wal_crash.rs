@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::thread;
 
-use engine::wal::{CommitRecord, CrashMode, Lsn, Record, SimWalStorage, Wal, WalOptions, Write};
+use engine::wal::{
+    CommitRecord, CrashMode, Durability, Lsn, Record, SimWalStorage, Wal, WalOptions, Write,
+};
 use parking_lot::Mutex;
 
 const THREADS: u64 = 4;
@@ -23,10 +25,13 @@ const COMMITS_PER_THREAD: u64 = 60;
 /// Small segments, so rotation (and its syncs) happens many times in the workload.
 const SEGMENT_SIZE: u64 = 8 << 10;
 
-fn options() -> WalOptions {
+/// With `Durability::Off`, each thread calls `sync` after this many commits.
+const SYNC_EVERY: u64 = 7;
+
+fn options(durability: Durability) -> WalOptions {
     WalOptions {
         segment_size: SEGMENT_SIZE,
-        ..WalOptions::default()
+        durability,
     }
 }
 
@@ -50,14 +55,17 @@ fn record(thread: u64, i: u64) -> CommitRecord {
 struct Outcome {
     /// Every accepted append: LSN -> record.
     appended: BTreeMap<Lsn, CommitRecord>,
-    /// LSNs whose commit was acknowledged.
-    acked: Vec<Lsn>,
+    /// Every record ending at or before this LSN was acknowledged as durable: by its
+    /// commit (`Full`) or by a `sync` (`Off`).
+    must_survive: Lsn,
+    /// Commits acknowledged.
+    acked: u64,
 }
 
 /// Runs the workload on `sim` until it ends or the storage dies; returns what happened.
-fn run_workload(sim: &SimWalStorage) -> Outcome {
+fn run_workload(sim: &SimWalStorage, durability: Durability) -> Outcome {
     let outcome = Arc::new(Mutex::new(Outcome::default()));
-    let Ok(wal) = Wal::open(Arc::new(sim.clone()), options()) else {
+    let Ok(wal) = Wal::open(Arc::new(sim.clone()), options(durability)) else {
         return Outcome::default(); // the crash hit while creating the log
     };
     let wal = Arc::new(wal);
@@ -76,9 +84,23 @@ fn run_workload(sim: &SimWalStorage) -> Outcome {
                         o.appended.insert(ticket.lsn(), rec);
                         ticket
                     };
-                    match ticket.wait() {
-                        Ok(lsn) => outcome.lock().acked.push(lsn),
-                        Err(_) => return,
+                    let end = ticket.end();
+                    if ticket.wait().is_err() {
+                        return;
+                    }
+                    let mut o = outcome.lock();
+                    o.acked += 1;
+                    if durability == Durability::Full {
+                        o.must_survive = o.must_survive.max(end);
+                    }
+                    drop(o);
+                    if durability == Durability::Off && i % SYNC_EVERY == SYNC_EVERY - 1 {
+                        let target = wal.end_lsn();
+                        if wal.sync_to(target).is_err() {
+                            return;
+                        }
+                        let mut o = outcome.lock();
+                        o.must_survive = o.must_survive.max(target);
                     }
                 }
             })
@@ -93,9 +115,10 @@ fn run_workload(sim: &SimWalStorage) -> Outcome {
 
 /// Recovers `storage` and checks the three properties; then commits one more record and
 /// checks that it survives a reopen.
-fn check_recovery(storage: SimWalStorage, outcome: &Outcome, what: &str) {
+fn check_recovery(storage: SimWalStorage, durability: Durability, outcome: &Outcome, what: &str) {
     let mut replayed = Vec::new();
-    let wal = Wal::recover(Arc::new(storage.clone()), options(), Lsn::ZERO, |lsn, r| {
+    let options = options(durability);
+    let wal = Wal::recover(Arc::new(storage.clone()), options, Lsn::ZERO, |lsn, r| {
         let Record::Commit(c) = r;
         replayed.push((lsn, c));
         Ok(())
@@ -111,13 +134,12 @@ fn check_recovery(storage: SimWalStorage, outcome: &Outcome, what: &str) {
         replayed == expected,
         "{what}: replay is not a prefix of the appends"
     );
-    let replayed_end = replayed.last().map(|(lsn, _)| *lsn);
-    for lsn in &outcome.acked {
-        assert!(
-            Some(*lsn) <= replayed_end,
-            "{what}: acknowledged commit at LSN {lsn} lost"
-        );
-    }
+    let end = wal.recovery().end;
+    assert!(
+        end >= outcome.must_survive,
+        "{what}: the log ends at {end}, but everything to {} was acknowledged",
+        outcome.must_survive
+    );
     // The recovered log goes on.
     let extra = record(99, replayed.len() as u64);
     let lsn = wal
@@ -125,7 +147,7 @@ fn check_recovery(storage: SimWalStorage, outcome: &Outcome, what: &str) {
         .unwrap_or_else(|e| panic!("{what}: commit after recovery: {e}"));
     drop(wal);
     let mut last = None;
-    Wal::recover(Arc::new(storage), options(), lsn, |l, r| {
+    Wal::recover(Arc::new(storage), options, lsn, |l, r| {
         last = Some((l, r));
         Ok(())
     })
@@ -139,8 +161,9 @@ const RUNS_WITHOUT_CRASH: u32 = 3;
 /// The workload must have at least this many sync points, or the test proves little.
 const MIN_SYNC_POINTS: u64 = 50;
 
-#[test]
-fn every_acknowledged_commit_survives_a_crash_at_every_sync_point() {
+/// Crashes the workload at sync point 1, 2, ... until runs end before the armed point,
+/// and checks recovery in every crash mode; returns how many runs crashed.
+fn crash_at_every_sync_point(durability: Durability) -> u64 {
     let mut crashes = 0;
     let mut recoveries = 0;
     let mut runs_without_crash = 0;
@@ -149,43 +172,57 @@ fn every_acknowledged_commit_survives_a_crash_at_every_sync_point() {
         n += 1;
         let sim = SimWalStorage::new();
         sim.crash_at_sync(n);
-        let outcome = run_workload(&sim);
+        let outcome = run_workload(&sim, durability);
         if sim.has_crashed() {
             crashes += 1;
         } else {
             // The run ended before sync point n: cut the power after a clean close.
-            assert_eq!(outcome.acked.len() as u64, THREADS * COMMITS_PER_THREAD);
+            assert_eq!(outcome.acked, THREADS * COMMITS_PER_THREAD);
             runs_without_crash += 1;
         }
         for (m, mode) in CrashMode::ALL.into_iter().enumerate() {
             let seed = n * 8 + m as u64;
-            let what = format!("crash at sync {n}, {mode:?}, seed {seed}");
-            check_recovery(sim.after_crash(mode, seed), &outcome, &what);
+            let what = format!("{durability:?}: crash at sync {n}, {mode:?}, seed {seed}");
+            check_recovery(sim.after_crash(mode, seed), durability, &outcome, &what);
             recoveries += 1;
         }
     }
     println!(
-        "crash test: {} commits from {THREADS} threads, sync points 1..={n} tried, {crashes} \
-         runs crashed, {recoveries} recoveries checked",
+        "crash test ({durability:?}): {} commits from {THREADS} threads, sync points 1..={n} \
+         tried, {crashes} runs crashed, {recoveries} recoveries checked",
         THREADS * COMMITS_PER_THREAD
     );
+    crashes
+}
+
+#[test]
+fn every_acknowledged_commit_survives_a_crash_at_every_sync_point() {
+    let crashes = crash_at_every_sync_point(Durability::Full);
     assert!(crashes >= MIN_SYNC_POINTS, "only {crashes} sync points");
+}
+
+#[test]
+fn with_durability_off_everything_before_a_completed_sync_survives() {
+    let crashes = crash_at_every_sync_point(Durability::Off);
+    assert!(crashes >= MIN_SYNC_POINTS / 2, "only {crashes} sync points");
 }
 
 #[test]
 fn many_seeds_of_torn_and_scrambled_tails_recover() {
     // More random survivals of the unsynced state at a few crash points.
-    let dry = SimWalStorage::new();
-    run_workload(&dry);
-    let points = dry.sync_points();
-    for n in [points / 4, points / 2, 3 * points / 4] {
-        let sim = SimWalStorage::new();
-        sim.crash_at_sync(n);
-        let outcome = run_workload(&sim);
-        for seed in 0..50 {
-            for mode in [CrashMode::Torn, CrashMode::Scrambled] {
-                let what = format!("crash at sync {n}, {mode:?}, seed {seed}");
-                check_recovery(sim.after_crash(mode, seed), &outcome, &what);
+    for durability in [Durability::Full, Durability::Off] {
+        let dry = SimWalStorage::new();
+        run_workload(&dry, durability);
+        let points = dry.sync_points();
+        for n in [points / 4, points / 2, 3 * points / 4] {
+            let sim = SimWalStorage::new();
+            sim.crash_at_sync(n);
+            let outcome = run_workload(&sim, durability);
+            for seed in 0..50 {
+                for mode in [CrashMode::Torn, CrashMode::Scrambled] {
+                    let what = format!("{durability:?}: crash at sync {n}, {mode:?}, seed {seed}");
+                    check_recovery(sim.after_crash(mode, seed), durability, &outcome, &what);
+                }
             }
         }
     }
