@@ -195,3 +195,35 @@ fn a_missing_middle_segment_is_corruption() {
         "{result:?}"
     );
 }
+
+#[test]
+fn a_torn_tail_on_disk_is_cut_and_the_log_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wal");
+    let wal = Wal::open_dir(&path, WalOptions::default()).unwrap();
+    let lsns: Vec<Lsn> = (0..5).map(|i| wal.commit(&record(i)).unwrap()).collect();
+    let end = wal.end_lsn();
+    wal.close().unwrap();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path.join(first_segment()))
+        .unwrap();
+    let cut = lsns[4].0 + 7;
+    file.set_len(file_offset(Lsn(cut))).unwrap();
+    drop(file);
+    let wal = Wal::open_dir(&path, WalOptions::default()).unwrap();
+    assert_eq!(
+        wal.recovery().torn,
+        Some(TornTail {
+            lsn: lsns[4],
+            bytes: 7
+        })
+    );
+    assert_eq!(wal.recovery().records, 4);
+    assert!(end > lsns[4]);
+    assert_eq!(wal.commit(&record(9)).unwrap(), lsns[4]);
+    wal.close().unwrap();
+    let wal = Wal::open_dir(&path, WalOptions::default()).unwrap();
+    assert_eq!(wal.recovery().torn, None);
+    assert_eq!(wal.recovery().records, 5);
+}

@@ -29,7 +29,7 @@
 //! log lives in a directory of segment files, each named by the LSN it starts at
 //! (`0000000000a00000.log`, sixteen hex digits) and opening with a checksummed header; a
 //! new segment is started when the current one passes a size ([`DEFAULT_SEGMENT_SIZE`]).
-//! The byte-level format is in [`format`]; the payload of a commit record in [`record`].
+//! The byte-level format is in [`mod@format`]; the payload of a commit record in [`record`].
 //!
 //! ## Group commit
 //!
@@ -38,7 +38,7 @@
 //! sends it over a crossbeam channel to the one **log-writer thread**, returning a
 //! [`CommitTicket`]. The writer blocks for the first request, then drains everything else
 //! queued, writes the whole batch with one positioned write, syncs once (`fdatasync`), and
-//! publishes the new *written* and *durable* LSNs in a mutex-protected [`Progress`] and
+//! publishes the new *written* and *durable* LSNs in a mutex-protected `Progress` and
 //! wakes every waiter through one condition variable. A ticket's [`CommitTicket::wait`]
 //! sleeps on that condition variable until the durable LSN passes the end of its record
 //! (or, with [`Durability::Off`], the written LSN does). The shared-progress design was
@@ -82,23 +82,30 @@
 //!   covered `X`* (every record carries the durable LSN at the time it was written, so
 //!   this is a comparison): corruption — `X` was durable once, and its damage is not a
 //!   crash's doing;
-//! - otherwise `X` and everything after it is a **torn tail**: bytes that no sync covered,
-//!   hence never acknowledged. They are cut off (the file is truncated and synced before
-//!   anything is appended again) and reported in [`Recovery::torn`].
+//! - otherwise `X` and everything after it is a **torn tail**: bytes that no completed
+//!   sync covered, hence never acknowledged as durable. They are cut off (the file is
+//!   truncated and synced before anything is appended again) and reported in
+//!   [`Recovery::torn`].
 //!
 //! This refines the rule of D's log ("an invalid record is a torn tail only if no valid
 //! record follows it") for a disk that may persist the pages of an unsynced write in any
 //! order: a valid record may then follow a hole after a plain power cut, and D's rule
-//! would refuse to open a healthy log. The price is that damage inside the last synced
-//! batch, when nothing was written after it, reads as a torn tail and is cut (and
-//! reported) rather than refused.
+//! would refuse to open a healthy log (the crash tests' `Scrambled` mode does exactly
+//! that, and fails against D's rule). The price: damage to records that no later record
+//! vouches for — the last synced batch when nothing was written after it, or records
+//! written under `Durability::Off` since the last sync — reads as a torn tail and is cut
+//! (and reported) rather than refused.
 //!
 //! ## Non-goals (for now)
 //!
 //! - No undo, no physical (page) logging, no torn-page protection: the pager makes its own
 //!   flush atomic.
 //! - No compression and no encryption of records.
-//! - No preallocation of segment files; a segment grows with `pwrite`.
+//! - No preallocation of segment files; a segment grows with `pwrite`, so each sync also
+//!   commits the file's new size (a journal write on ext4 or XFS). Preallocating would
+//!   save that; recovery would cope, since a zeroed header fails its checksum.
+//! - No commit delay: the writer never waits for more commits to join a batch. Batches
+//!   form only from what queued during the previous write and sync.
 //! - Record kinds other than commit (DDL, checkpoint markers) fit the frame but do not
 //!   exist yet.
 //! - One process: the directory is locked, there is no reader in another process.

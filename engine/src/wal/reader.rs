@@ -3,7 +3,7 @@
 //! [`scan`] reads the records of a run of segments in LSN order and hands each to a
 //! visitor. It checks, per segment, the header (checksum, magic, version, and that the
 //! start LSN it records is the one in its name and the end of the segment before it), and
-//! per record, both checksums and the LSN the frame names (see [`super::format`]).
+//! per record, both checksums and the LSN the frame names (see [`mod@super::format`]).
 //!
 //! What an invalid record means depends on where it is and why we read:
 //!

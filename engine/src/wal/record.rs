@@ -1,6 +1,6 @@
 //! # Log records and their payload encoding
 //!
-//! A frame (see [`super::format`]) carries a *kind* byte and a payload. The only kind so
+//! A frame (see [`mod@super::format`]) carries a *kind* byte and a payload. The only kind so
 //! far is the commit record, [`KIND_COMMIT`]; its payload is:
 //!
 //! ```text
