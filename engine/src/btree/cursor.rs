@@ -197,7 +197,7 @@ impl<'t> Cursor<'t> {
             };
             let descent = self.tree.descend_shared(&seek, true)?;
             let leaf = &descent.leaf;
-            let node = NodeRef::new(leaf.id(), leaf.body())?;
+            let node = NodeRef::of(leaf)?;
             let start = match &lower {
                 Some((k, true)) => node.lower_bound(k),
                 Some((k, false)) => node.upper_bound(k),

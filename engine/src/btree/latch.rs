@@ -58,7 +58,7 @@ impl BTree {
         let (mut lower, mut upper) = (None, None);
         loop {
             let (child, level) = {
-                let node = NodeRef::new(cur.id(), cur.body())?;
+                let node = NodeRef::of(&cur)?;
                 if node.is_leaf() {
                     return Ok(Descent {
                         leaf: cur,
@@ -78,7 +78,7 @@ impl BTree {
                 (node.child(i), node.level())
             };
             let next = self.pager.read(child)?;
-            let got = NodeRef::new(next.id(), next.body())?.level();
+            let got = NodeRef::of(&next)?.level();
             if got + 1 != level {
                 return Err(level_error(next.id().0, level - 1, got));
             }
@@ -91,27 +91,27 @@ impl BTree {
     /// under us in a way that needs the pessimistic pass (the root leaf split).
     pub(super) fn descend_optimistic(&self, key: &[u8]) -> Result<Option<PageMut>> {
         let mut cur = self.pager.read(self.root)?;
-        if NodeRef::new(cur.id(), cur.body())?.is_leaf() {
+        if NodeRef::of(&cur)?.is_leaf() {
             drop(cur);
             let root = self.pager.write(self.root)?;
-            let leaf = NodeRef::new(root.id(), root.body())?.is_leaf();
+            let leaf = NodeRef::of(&root)?.is_leaf();
             return Ok(leaf.then_some(root));
         }
         loop {
             let (child, level) = {
-                let node = NodeRef::new(cur.id(), cur.body())?;
+                let node = NodeRef::of(&cur)?;
                 (node.child(node.upper_bound(key)), node.level())
             };
             if level == 1 {
                 let leaf = self.pager.write(child)?;
-                let got = NodeRef::new(leaf.id(), leaf.body())?.level();
+                let got = NodeRef::of(&leaf)?.level();
                 if got != 0 {
                     return Err(level_error(leaf.id().0, 0, got));
                 }
                 return Ok(Some(leaf));
             }
             let next = self.pager.read(child)?;
-            let got = NodeRef::new(next.id(), next.body())?.level();
+            let got = NodeRef::of(&next)?.level();
             if got + 1 != level {
                 return Err(level_error(next.id().0, level - 1, got));
             }
@@ -132,7 +132,7 @@ impl BTree {
         let mut cur = self.pager.write(self.root)?;
         loop {
             let (i, child, level) = {
-                let node = NodeRef::new(cur.id(), cur.body())?;
+                let node = NodeRef::of(&cur)?;
                 if node.is_leaf() {
                     return Ok((path, cur));
                 }
@@ -141,7 +141,7 @@ impl BTree {
             };
             let next = self.pager.write(child)?;
             let is_safe = {
-                let node = NodeRef::new(next.id(), next.body())?;
+                let node = NodeRef::of(&next)?;
                 if node.level() + 1 != level {
                     return Err(level_error(next.id().0, level - 1, node.level()));
                 }

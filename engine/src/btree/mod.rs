@@ -192,7 +192,7 @@ impl BTree {
             return Ok(None);
         }
         let leaf = self.descend_shared(&latch::Seek::Ge(key), false)?.leaf;
-        let node = NodeRef::new(leaf.id(), leaf.body())?;
+        let node = NodeRef::of(&leaf)?;
         match node.search(key) {
             Ok(i) => Ok(Some(self.load_value(node.value(i))?)),
             Err(_) => Ok(None),

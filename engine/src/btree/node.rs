@@ -27,10 +27,12 @@
 //! `k` with `sep[i-1] <= k < sep[i]`.
 //!
 //! All integers are little-endian. [`NodeRef::new`] validates the header and every slot
-//! and cell extent once, so the accessors can index without further checks: a page that
+//! and cell extent, so the accessors can index without further checks: a page that
 //! passed its checksum but is not a well-formed node is `Error::Corrupted`, never a panic.
+//! [`NodeRef::of`] does that full check once per page load and marks the page (the flag
+//! lives in the pager's frame), re-checking only the header on later visits.
 
-use crate::pager::PageId;
+use crate::pager::{PageId, PageMut, PageRef};
 use crate::{Error, Result};
 
 /// `kind` byte of a B-tree node.
@@ -71,6 +73,60 @@ fn get_u64(b: &[u8], at: usize) -> u64 {
     let mut x = [0u8; 8];
     x.copy_from_slice(&b[at..at + 8]);
     u64::from_le_bytes(x)
+}
+
+/// A latched page whose body may hold a node: lets [`NodeRef::of`] validate a page's
+/// structure once per load instead of on every visit.
+pub trait NodePage {
+    fn page_id(&self) -> PageId;
+    fn bytes(&self) -> &[u8];
+    fn checked(&self) -> bool;
+    fn mark(&self);
+}
+
+impl NodePage for PageRef {
+    fn page_id(&self) -> PageId {
+        self.id()
+    }
+    fn bytes(&self) -> &[u8] {
+        self.body()
+    }
+    fn checked(&self) -> bool {
+        self.is_checked()
+    }
+    fn mark(&self) {
+        self.mark_checked();
+    }
+}
+
+impl NodePage for PageMut {
+    fn page_id(&self) -> PageId {
+        self.id()
+    }
+    fn bytes(&self) -> &[u8] {
+        self.body()
+    }
+    fn checked(&self) -> bool {
+        self.is_checked()
+    }
+    fn mark(&self) {
+        self.mark_checked();
+    }
+}
+
+impl<T: NodePage> NodePage for &mut T {
+    fn page_id(&self) -> PageId {
+        (**self).page_id()
+    }
+    fn bytes(&self) -> &[u8] {
+        (**self).bytes()
+    }
+    fn checked(&self) -> bool {
+        (**self).checked()
+    }
+    fn mark(&self) {
+        (**self).mark();
+    }
 }
 
 /// Where a leaf entry's value is.
@@ -154,20 +210,48 @@ pub struct NodeRef<'a> {
 }
 
 impl<'a> NodeRef<'a> {
-    /// Validates `body` as a node of page `id`.
+    /// Validates `body` as a node of page `id`: the header, and every slot and cell
+    /// extent (`O(cells)`).
     pub fn new(id: PageId, body: &'a [u8]) -> Result<NodeRef<'a>> {
+        let node = NodeRef::header_checked(id, body)?;
+        node.check_cells(id)?;
+        Ok(node)
+    }
+
+    /// The node of a latched page. The full check of [`NodeRef::new`] runs only the first
+    /// time the page's bytes are seen since they were loaded from the file; after that
+    /// the page is marked checked, and only the header is re-checked (`O(1)`). Bytes that
+    /// passed the check stay valid because every change goes through [`NodeMut`], which
+    /// keeps the layout valid.
+    pub fn of<P: NodePage>(page: &'a P) -> Result<NodeRef<'a>> {
+        if page.checked() {
+            NodeRef::header_checked(page.page_id(), page.bytes())
+        } else {
+            let node = NodeRef::new(page.page_id(), page.bytes())?;
+            page.mark();
+            Ok(node)
+        }
+    }
+
+    fn header_checked(id: PageId, body: &'a [u8]) -> Result<NodeRef<'a>> {
         let bad = |reason: String| Error::Corrupted { page: id.0, reason };
         if body.len() < NODE_HEADER_SIZE || body[KIND_AT] != NODE_KIND {
             return Err(bad("not a B-tree node".into()));
         }
         let n = get_u16(body, COUNT_AT);
         let start = get_u16(body, CELL_START_AT);
-        let level = body[LEVEL_AT];
         if NODE_HEADER_SIZE + SLOT_SIZE * n > start || start > body.len() {
             return Err(bad(format!(
                 "slot array ({n} slots) overlaps cells at {start}"
             )));
         }
+        Ok(NodeRef { b: body })
+    }
+
+    fn check_cells(&self, id: PageId) -> Result<()> {
+        let bad = |reason: String| Error::Corrupted { page: id.0, reason };
+        let body = self.b;
+        let (n, start, level) = (self.len(), get_u16(body, CELL_START_AT), self.level());
         let mut used = 0;
         for i in 0..n {
             let at = get_u16(body, NODE_HEADER_SIZE + SLOT_SIZE * i);
@@ -179,7 +263,7 @@ impl<'a> NodeRef<'a> {
         if used + get_u16(body, FRAG_AT) > body.len() - start {
             return Err(bad("cells and fragments exceed the cell area".into()));
         }
-        Ok(NodeRef { b: body })
+        Ok(())
     }
 
     /// 0 for a leaf.

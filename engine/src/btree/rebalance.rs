@@ -156,9 +156,9 @@ pub fn rebalance_pair(
 ) -> Result<Rebalanced> {
     let body = pager.body_size();
     let (level, left_link, right_link, mut cells) = {
-        let p = NodeRef::new(parent.id(), parent.body())?;
-        let l = NodeRef::new(left.id(), left.body())?;
-        let r = NodeRef::new(right.id(), right.body())?;
+        let p = NodeRef::of(&parent)?;
+        let l = NodeRef::of(&left)?;
+        let r = NodeRef::of(&right)?;
         let mut cells = l.cells();
         if l.level() > 0 {
             cells.push(internal_cell(p.key(sep_index), r.link()));
@@ -175,7 +175,7 @@ pub fn rebalance_pair(
     cells.shrink_to_fit();
     let split = split_cells(cells, level, body, left.id())?;
     let new_sep = internal_cell(&split.separator, right.id());
-    let fits = NodeRef::new(parent.id(), parent.body())?.can_replace(sep_index, new_sep.len());
+    let fits = NodeRef::of(&parent)?.can_replace(sep_index, new_sep.len());
     if !fits {
         return Ok(Rebalanced::Unchanged);
     }

@@ -59,7 +59,7 @@ impl BTree {
     /// Puts `cell` into `leaf` if it fits without a split. `Some(replaced)` when done.
     fn leaf_put(&self, leaf: &mut PageMut, key: &[u8], cell: &[u8]) -> Result<Option<bool>> {
         let (pos, old_chain, fits) = {
-            let node = NodeRef::new(leaf.id(), leaf.body())?;
+            let node = NodeRef::of(&leaf)?;
             match node.search(key) {
                 Ok(i) => (
                     Ok(i),
@@ -109,7 +109,7 @@ impl BTree {
 
         // The leaf splits.
         let (mut cells, replaced, old_chain, link) = {
-            let node = NodeRef::new(leaf.id(), leaf.body())?;
+            let node = NodeRef::of(&leaf)?;
             let mut cells = node.cells();
             match node.search(key) {
                 Ok(i) => {
@@ -157,7 +157,7 @@ impl BTree {
                 return Ok(());
             }
             let (mut cells, level, link) = {
-                let node = NodeRef::new(parent.id(), parent.body())?;
+                let node = NodeRef::of(&parent)?;
                 (node.cells(), node.level(), node.link())
             };
             cells.insert(i, cell);
@@ -183,7 +183,7 @@ impl BTree {
         let _gate = self.pager.begin_write();
         if let Some(mut leaf) = self.descend_optimistic(key)? {
             let (i, chain, after) = {
-                let node = NodeRef::new(leaf.id(), leaf.body())?;
+                let node = NodeRef::of(&leaf)?;
                 match node.search(key) {
                     Err(_) => return Ok(false),
                     Ok(i) => (
@@ -217,7 +217,7 @@ impl BTree {
             }
         })?;
         let chain = {
-            let node = NodeRef::new(leaf.id(), leaf.body())?;
+            let node = NodeRef::of(&leaf)?;
             match node.search(key) {
                 Err(_) => return Ok(false),
                 Ok(i) => {
@@ -242,7 +242,7 @@ impl BTree {
             if cur.id() == self.root {
                 return Ok(());
             }
-            let used = NodeRef::new(cur.id(), cur.body())?.used();
+            let used = NodeRef::of(&cur)?.used();
             if !policy::is_underfull(used, body) {
                 return Ok(());
             }
@@ -250,7 +250,7 @@ impl BTree {
                 return Ok(());
             };
             let (sibling_id, left_index) = {
-                let p = NodeRef::new(parent.id(), parent.body())?;
+                let p = NodeRef::of(&parent)?;
                 if p.is_empty() {
                     return Ok(());
                 }
@@ -261,10 +261,8 @@ impl BTree {
                 }
             };
             let sibling = self.pager.write(sibling_id)?;
-            let (cur_level, sib_level) = (
-                NodeRef::new(cur.id(), cur.body())?.level(),
-                NodeRef::new(sibling.id(), sibling.body())?.level(),
-            );
+            let (cur_level, sib_level) =
+                (NodeRef::of(&cur)?.level(), NodeRef::of(&sibling)?.level());
             if cur_level != sib_level {
                 return Err(Error::Corrupted {
                     page: sibling.id().0,
@@ -285,8 +283,8 @@ impl BTree {
             )?;
             if outcome == Rebalanced::Merged {
                 self.pager.free(right);
-                let root_has_one_child = parent.id() == self.root
-                    && NodeRef::new(parent.id(), parent.body())?.is_empty();
+                let root_has_one_child =
+                    parent.id() == self.root && NodeRef::of(&parent)?.is_empty();
                 if root_has_one_child {
                     rebalance::collapse_root(&self.pager, &mut parent, left);
                     return Ok(());

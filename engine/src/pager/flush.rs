@@ -189,6 +189,7 @@ impl Pager {
             self.storage.write_at(img, id.0 * ps as u64)?;
             if trunk_ids.binary_search(id).is_ok() {
                 st.set_verified(false);
+                st.set_checked(false);
             } else {
                 st.dirty = None;
                 st.set_verified(true);

@@ -18,11 +18,12 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::lock_api::{ArcRwLockReadGuard, ArcRwLockWriteGuard};
-use parking_lot::{Mutex, RawRwLock, RwLock};
+use parking_lot::{RawRwLock, RwLock};
 
 use super::mmap::Mapping;
 use super::page::{self, PAGE_HEADER_SIZE, PageId};
@@ -34,6 +35,10 @@ pub(super) struct FrameState {
     pub dirty: Option<Box<[u8]>>,
     /// For a clean frame: the file bytes have passed checksum verification.
     pub verified: AtomicBool,
+    /// The layer above has checked the structure of these bytes (see
+    /// [`PageRef::is_checked`]); cleared whenever the bytes are replaced other than
+    /// through a `PageMut`.
+    pub checked: AtomicBool,
 }
 
 impl FrameState {
@@ -44,44 +49,77 @@ impl FrameState {
     pub fn set_verified(&self, v: bool) {
         self.verified.store(v, Ordering::Release);
     }
+
+    pub fn set_checked(&self, v: bool) {
+        self.checked.store(v, Ordering::Release);
+    }
 }
 
 pub(super) type Frame = Arc<RwLock<FrameState>>;
 
 /// Number of independently locked shards of the frame table (a power of two).
 const FRAME_SHARDS: usize = 64;
+/// Fibonacci hashing multiplier: spreads consecutive page ids.
+const FIB: u64 = 0x9E37_79B9_7F4A_7C15;
 
-/// All frames, by page id.
+/// A hasher for page ids (already well spread by one multiplication); SipHash would cost
+/// more than the rest of a page lookup.
+#[derive(Debug, Default)]
+pub(super) struct PageIdHasher(u64);
+
+impl Hasher for PageIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(FIB);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v.wrapping_mul(FIB);
+    }
+}
+
+type Shard = RwLock<HashMap<u64, Frame, BuildHasherDefault<PageIdHasher>>>;
+
+/// All frames, by page id. Lookups take a shard's lock shared; only creating a frame
+/// takes it exclusively.
 #[derive(Debug)]
 pub(super) struct FrameTable {
-    shards: Vec<Mutex<HashMap<u64, Frame>>>,
+    shards: Vec<Shard>,
 }
 
 impl FrameTable {
     pub fn new() -> FrameTable {
         FrameTable {
             shards: (0..FRAME_SHARDS)
-                .map(|_| Mutex::new(HashMap::new()))
+                .map(|_| RwLock::new(HashMap::default()))
                 .collect(),
         }
     }
 
-    fn shard(&self, id: PageId) -> &Mutex<HashMap<u64, Frame>> {
-        // Fibonacci hashing spreads consecutive page ids over the shards.
-        let h = id.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58;
+    fn shard(&self, id: PageId) -> &Shard {
+        let h = id.0.wrapping_mul(FIB) >> 58;
         &self.shards[h as usize % FRAME_SHARDS]
     }
 
     /// The frame of page `id`, created clean and unverified if it has none.
     pub fn get(&self, id: PageId) -> Frame {
-        self.shard(id).lock().entry(id.0).or_default().clone()
+        let shard = self.shard(id);
+        if let Some(f) = shard.read().get(&id.0) {
+            return f.clone();
+        }
+        shard.write().entry(id.0).or_default().clone()
     }
 
     /// Every frame, in page order (for flush, which holds the write gate).
     pub fn all(&self) -> Vec<(PageId, Frame)> {
         let mut out: Vec<(PageId, Frame)> = Vec::new();
         for shard in &self.shards {
-            out.extend(shard.lock().iter().map(|(id, f)| (PageId(*id), f.clone())));
+            out.extend(shard.read().iter().map(|(id, f)| (PageId(*id), f.clone())));
         }
         out.sort_by_key(|(id, _)| *id);
         out
@@ -90,7 +128,7 @@ impl FrameTable {
     /// Drops frames that are clean and held by nobody but the table.
     pub fn evict_clean(&self) {
         for shard in &self.shards {
-            shard.lock().retain(|_, f| {
+            shard.write().retain(|_, f| {
                 Arc::strong_count(f) > 1 || f.try_read().is_none_or(|s| s.dirty.is_some())
             });
         }
@@ -142,6 +180,17 @@ impl PageRef {
         self.image().get(PAGE_HEADER_SIZE..).unwrap_or(&[])
     }
 
+    /// Whether the layer above has checked these bytes' structure since they were last
+    /// loaded from the file (the B-tree validates a node page fully once, then trusts it).
+    pub fn is_checked(&self) -> bool {
+        self.guard.checked.load(Ordering::Acquire)
+    }
+
+    /// Records that the layer above has checked these bytes.
+    pub fn mark_checked(&self) {
+        self.guard.set_checked(true);
+    }
+
     /// The page LSN.
     pub fn lsn(&self) -> u64 {
         let img = self.image();
@@ -189,6 +238,17 @@ impl PageMut {
             Some(img) => &mut img[PAGE_HEADER_SIZE..],
             None => &mut [],
         }
+    }
+
+    /// See [`PageRef::is_checked`]. Changes made through a `PageMut` keep the flag: the
+    /// layer above is trusted to keep its own structure valid.
+    pub fn is_checked(&self) -> bool {
+        self.guard.checked.load(Ordering::Acquire)
+    }
+
+    /// See [`PageRef::mark_checked`].
+    pub fn mark_checked(&self) {
+        self.guard.set_checked(true);
     }
 
     /// The page LSN.

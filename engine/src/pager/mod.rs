@@ -363,6 +363,7 @@ impl Pager {
         let mut guard = self.frames.get(id).write_arc();
         guard.dirty = Some(vec![0u8; self.page_size].into_boxed_slice());
         guard.set_verified(false);
+        guard.set_checked(false);
         Ok(PageMut { id, guard })
     }
 
@@ -372,6 +373,7 @@ impl Pager {
         let id = page.id;
         page.guard.dirty = None;
         page.guard.set_verified(false);
+        page.guard.set_checked(false);
         drop(page);
         let mut st = self.state.lock();
         st.free.insert(id);
