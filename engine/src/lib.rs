@@ -17,10 +17,13 @@
 #![deny(unsafe_code)]
 
 pub mod btree;
+pub mod db;
 pub mod error;
 pub mod keycode;
 pub mod mvcc;
 pub mod pager;
 pub mod wal;
 
+pub use db::{Database, DatabaseOptions, RecoveryReport};
 pub use error::{Error, Result};
+pub use mvcc::{IsolationLevel, Transaction, TreeId};

@@ -54,6 +54,11 @@ impl Clock {
         CommitTs(self.state.lock().visible)
     }
 
+    /// The newest timestamp handed out.
+    pub fn last_allocated(&self) -> CommitTs {
+        CommitTs(self.state.lock().last_allocated)
+    }
+
     /// Takes a snapshot at the visible timestamp; it stays registered (holding back
     /// garbage collection) until every clone of it is dropped.
     pub fn snapshot(self: &Arc<Self>) -> Snapshot {

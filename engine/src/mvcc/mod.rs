@@ -108,8 +108,9 @@
 //! ## NOT YET
 //!
 //! SERIALIZABLE (serializable snapshot isolation); waiting for a conflicting writer
-//! instead of failing; a background vacuum for keys that are never written again
-//! (their old versions are pruned only when the key is next written).
+//! instead of failing; a vacuum that walks whole trees (the garbage queue forgets keys
+//! past [`gc_policy::MAX_QUEUED_KEYS`] while a long snapshot holds the horizon back, and
+//! the garbage of forgotten keys stays until they are written again).
 
 pub mod clock;
 pub mod gc_policy;
@@ -186,6 +187,11 @@ impl Mvcc {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         );
         Transaction::new(Arc::clone(self), id, isolation)
+    }
+
+    /// The newest commit timestamp handed out (visible or still completing).
+    pub fn last_allocated(&self) -> CommitTs {
+        self.clock.last_allocated()
     }
 
     /// The newest commit timestamp visible to new snapshots.

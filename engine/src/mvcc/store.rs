@@ -40,6 +40,17 @@ pub trait TreeStore: Send + Sync {
         upper: Bound<Vec<u8>>,
         reverse: bool,
     ) -> Result<TreeIter>;
+
+    /// The first entry of `scan(tree, lower, upper, false)`: a seek. Stores whose scans
+    /// fetch in batches override it to fetch one entry.
+    fn seek_first(
+        &self,
+        tree: TreeId,
+        lower: Bound<Vec<u8>>,
+        upper: Bound<Vec<u8>>,
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        self.scan(tree, lower, upper, false)?.next().transpose()
+    }
 }
 
 /// One write of a committing transaction: a new value, or a delete (`None`).

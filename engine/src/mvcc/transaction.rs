@@ -453,17 +453,11 @@ pub(crate) fn read_at(
     let prefix = version_key::encode_prefix(key);
     let past = version_key::past_prefix(&prefix);
     let first_visible = version_key::encode(key, ts);
-    let mut versions = mvcc.store.scan(
-        tree,
-        Bound::Included(first_visible),
-        Bound::Excluded(past),
-        false,
-    )?;
-    match versions.next() {
-        Some(entry) => {
-            let (_, tree_value) = entry?;
-            Ok(version_key::decode_value(&tree_value)?.map(<[u8]>::to_vec))
-        }
+    let version =
+        mvcc.store
+            .seek_first(tree, Bound::Included(first_visible), Bound::Excluded(past))?;
+    match version {
+        Some((_, tree_value)) => Ok(version_key::decode_value(&tree_value)?.map(<[u8]>::to_vec)),
         None => Ok(None),
     }
 }
@@ -472,11 +466,11 @@ pub(crate) fn read_at(
 fn newest_version(mvcc: &Mvcc, tree: TreeId, key: &[u8]) -> Result<Option<CommitTs>> {
     let prefix = version_key::encode_prefix(key);
     let past = version_key::past_prefix(&prefix);
-    let mut versions =
-        mvcc.store
-            .scan(tree, Bound::Included(prefix), Bound::Excluded(past), false)?;
-    match versions.next() {
-        Some(entry) => Ok(Some(version_key::decode(&entry?.0)?.1)),
+    let newest = mvcc
+        .store
+        .seek_first(tree, Bound::Included(prefix), Bound::Excluded(past))?;
+    match newest {
+        Some((tree_key, _)) => Ok(Some(version_key::decode(&tree_key)?.1)),
         None => Ok(None),
     }
 }

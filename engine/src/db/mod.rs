@@ -1,0 +1,329 @@
+//! # db — one database: pager, B+trees, WAL and MVCC put together
+//!
+//! A [`Database`] is a file of pages (the [`crate::pager`]) holding B+trees
+//! ([`tree_store::BTreeStore`]), a directory of log segments beside it (the
+//! [`crate::wal`], at `<path>.wal/`), and the [`crate::mvcc`] layer that turns them into
+//! transactions. This module owns the two procedures that involve all of them.
+//!
+//! ## CHECKPOINT
+//!
+//! Committed writes reach the trees in memory at once, but the database file only at a
+//! checkpoint. A checkpoint
+//!
+//! 1. holds new commits back for an instant ([`Mvcc::with_commits_quiesced`]) to read
+//!    the log's end `L` and the newest commit timestamp `T`: every commit logged before
+//!    `L` is then fully applied to the trees, and those are exactly the commits up to `T`;
+//! 2. records `T` in the tree directory;
+//! 3. flushes the pager. The flush writes a consistent cut of the trees (it holds the
+//!    pager's write gate exclusively) and, *before writing any page*, syncs the log up to
+//!    its end at that moment, so every commit whose writes may be in the image, even in
+//!    part, is durable in the log (the write-ahead rule); it records `L` as the
+//!    checkpoint LSN in the same atomic flush;
+//! 4. deletes the log segments wholly before `L`.
+//!
+//! A background thread runs a checkpoint whenever the log has grown by
+//! [`DatabaseOptions::checkpoint_bytes`] since the last one, which bounds both recovery
+//! time and the log's size.
+//!
+//! ## RECOVERY
+//!
+//! Opening reads the file as of the last checkpoint (the pager makes flushes atomic, so
+//! it is one whole checkpoint), reads `T` and the checkpoint LSN `L`, and replays every
+//! commit record from `L` on. The image may already contain some of those commits, in
+//! whole or in part, if they ran during the checkpoint's flush; replay is idempotent
+//! (versions are keyed by commit timestamp) so re-applying them is harmless, and the log
+//! has all of them because step 3 synced it first. A transaction that never committed
+//! wrote nothing to the log or the trees, so nothing of it can appear.
+//!
+//! ## NOT YET
+//!
+//! A checkpoint blocks writers while the pager flushes (readers continue); a fuzzy
+//! checkpoint would not. Crash testing of the pager and log together at every sync point
+//! (each has its own simulated storage and is tested alone; together they are tested by
+//! killing a process).
+
+pub mod tree_store;
+pub mod wal_log;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam::channel::{self, Sender};
+use parking_lot::Mutex;
+
+use crate::btree::{FileReport, check_file_integrity};
+use crate::error::Result;
+use crate::mvcc::{CommitTs, IsolationLevel, Mvcc, NoCommitLog, Transaction, TreeId, WriteOp};
+use crate::pager::{Pager, PagerOptions};
+use crate::wal::{DirStorage, Durability, Lsn, Record, Wal, WalOptions};
+use tree_store::{BTreeStore, SystemKey};
+use wal_log::WalCommitLog;
+
+/// How often the background checkpointer looks at the log's size.
+const CHECKPOINT_POLL: Duration = Duration::from_millis(50);
+
+/// How a database is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DatabaseOptions {
+    /// Page size of a new database file (an existing file keeps its own).
+    pub page_size: u32,
+    /// When a commit counts as done: synced to disk (`Full`) or written to the OS (`Off`).
+    pub durability: Durability,
+    /// Run a checkpoint once the log has grown by this many bytes since the last one.
+    pub checkpoint_bytes: u64,
+    /// Size at which the log starts a new segment file.
+    pub wal_segment_bytes: u64,
+}
+
+impl Default for DatabaseOptions {
+    fn default() -> Self {
+        DatabaseOptions {
+            page_size: 4096,
+            durability: Durability::Full,
+            checkpoint_bytes: 64 << 20,
+            wal_segment_bytes: crate::wal::DEFAULT_SEGMENT_SIZE,
+        }
+    }
+}
+
+/// What opening the database found and did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// The checkpoint the file was at.
+    pub checkpoint_lsn: Lsn,
+    /// Commit records replayed from the log.
+    pub replayed_commits: u64,
+    /// The newest commit timestamp after recovery.
+    pub last_commit: CommitTs,
+    /// Bytes of a torn log tail that were cut off (never acknowledged).
+    pub torn_log_bytes: u64,
+}
+
+/// An open database. Cheap to clone; all clones share it, from any thread.
+#[derive(Debug, Clone)]
+pub struct Database {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    path: PathBuf,
+    options: DatabaseOptions,
+    store: Arc<BTreeStore>,
+    log: Arc<WalCommitLog>,
+    mvcc: Arc<Mvcc>,
+    recovery: RecoveryReport,
+    /// The checkpoint LSN of the last checkpoint; held while one runs.
+    last_checkpoint: Mutex<Lsn>,
+    checkpointer: Mutex<Option<(Sender<()>, JoinHandle<()>)>>,
+}
+
+impl Database {
+    /// Opens the database at `path` (a file; its log lives in `<path>.wal/`), creating it
+    /// if missing, and recovers it.
+    pub fn open(path: impl AsRef<Path>, options: DatabaseOptions) -> Result<Database> {
+        let path = path.as_ref().to_path_buf();
+        let pager = Arc::new(match path.exists() {
+            true => Pager::open(&path)?,
+            false => Pager::create(
+                &path,
+                PagerOptions {
+                    page_size: options.page_size,
+                },
+            )?,
+        });
+        let store = Arc::new(BTreeStore::open(Arc::clone(&pager))?);
+        let image_commit = CommitTs(store.system_u64(SystemKey::LastCommitTs)?.unwrap_or(0));
+        let checkpoint_lsn = Lsn(pager.checkpoint_lsn());
+
+        // Replay through a log-less MVCC layer over the same trees.
+        let replayer = Mvcc::new(store.clone(), Arc::new(NoCommitLog), image_commit);
+        let mut replayed_commits = 0;
+        let wal = Wal::recover(
+            Arc::new(DirStorage::open(&wal_dir(&path))?),
+            WalOptions {
+                durability: options.durability,
+                segment_size: options.wal_segment_bytes,
+            },
+            checkpoint_lsn,
+            |_, record| match record {
+                Record::Commit(commit) => {
+                    let writes: Vec<WriteOp> = commit
+                        .writes
+                        .into_iter()
+                        .map(|w| WriteOp {
+                            tree: TreeId(w.tree),
+                            key: w.key,
+                            value: w.value,
+                        })
+                        .collect();
+                    replayed_commits += 1;
+                    replayer.replay_commit(CommitTs(commit.commit_ts), &writes)
+                }
+            },
+        )?;
+        let last_commit = replayer.last_allocated();
+        drop(replayer);
+        let recovery = RecoveryReport {
+            checkpoint_lsn,
+            replayed_commits,
+            last_commit,
+            torn_log_bytes: wal.recovery().torn.map_or(0, |t| t.bytes),
+        };
+        let log = Arc::new(WalCommitLog::new(wal));
+        let mvcc = Mvcc::new(store.clone(), log.clone(), last_commit);
+        let database = Database {
+            inner: Arc::new(Inner {
+                path,
+                options,
+                store,
+                log,
+                mvcc,
+                recovery,
+                last_checkpoint: Mutex::new(checkpoint_lsn),
+                checkpointer: Mutex::new(None),
+            }),
+        };
+        database.start_checkpointer()?;
+        Ok(database)
+    }
+
+    /// Starts a transaction.
+    pub fn begin(&self, isolation: IsolationLevel) -> Transaction {
+        self.inner.mvcc.begin(isolation)
+    }
+
+    /// The database file's path.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The options it was opened with.
+    pub fn options(&self) -> DatabaseOptions {
+        self.inner.options
+    }
+
+    /// What opening found.
+    pub fn recovery(&self) -> RecoveryReport {
+        self.inner.recovery
+    }
+
+    /// The transactional layer (for statistics and garbage collection).
+    pub fn mvcc(&self) -> &Arc<Mvcc> {
+        &self.inner.mvcc
+    }
+
+    /// The log (for statistics: syncs, batches).
+    pub fn wal(&self) -> &Wal {
+        self.inner.log.wal()
+    }
+
+    /// Runs a checkpoint now (see the module header); returns its checkpoint LSN.
+    pub fn checkpoint(&self) -> Result<Lsn> {
+        self.inner.checkpoint()
+    }
+
+    /// Makes every commit so far durable, also with `Durability::Off`.
+    pub fn sync(&self) -> Result<()> {
+        self.wal().sync()
+    }
+
+    /// Verifies the structure of every tree and the ownership of every page. Run it with
+    /// no concurrent writers.
+    pub fn check_integrity(&self) -> Result<FileReport> {
+        let roots: Vec<_> = self
+            .inner
+            .store
+            .trees()?
+            .into_iter()
+            .map(|(_, tree)| tree.root())
+            .collect();
+        check_file_integrity(self.inner.store.pager(), &roots)
+    }
+
+    /// Checkpoints and closes the database. Dropping every handle without closing is
+    /// also safe: the next open replays the log.
+    pub fn close(self) -> Result<()> {
+        self.inner.stop_checkpointer();
+        self.inner.mvcc.vacuum()?;
+        self.inner.checkpoint().map(drop)
+    }
+
+    fn start_checkpointer(&self) -> Result<()> {
+        let (stop, stopped) = channel::bounded::<()>(1);
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        let handle = std::thread::Builder::new()
+            .name("hdb-checkpointer".to_string())
+            .spawn(move || {
+                while let Err(channel::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(CHECKPOINT_POLL)
+                {
+                    let Some(inner) = weak.upgrade() else {
+                        return;
+                    };
+                    if inner.log_growth() >= inner.options.checkpoint_bytes
+                        && let Err(e) = inner.checkpoint()
+                    {
+                        inner
+                            .mvcc
+                            .poison(format!("background checkpoint failed: {e}"));
+                        return;
+                    }
+                }
+            })?;
+        *self.inner.checkpointer.lock() = Some((stop, handle));
+        Ok(())
+    }
+}
+
+impl Inner {
+    fn log_growth(&self) -> u64 {
+        let last = *self.last_checkpoint.lock();
+        self.log.wal().end_lsn().0.saturating_sub(last.0)
+    }
+
+    fn checkpoint(&self) -> Result<Lsn> {
+        let mut last_checkpoint = self.last_checkpoint.lock();
+        let wal = self.log.wal();
+        let (lsn, last_commit) = self
+            .mvcc
+            .with_commits_quiesced(|| (wal.end_lsn(), self.mvcc.last_allocated()));
+        self.store
+            .set_system_u64(SystemKey::LastCommitTs, last_commit.0)?;
+        let pager = self.store.pager();
+        pager.flush_with(|_| {
+            wal.sync_to(wal.end_lsn())?;
+            pager.set_checkpoint_lsn(lsn.0);
+            Ok(())
+        })?;
+        wal.truncate_before(lsn)?;
+        *last_checkpoint = lsn;
+        Ok(lsn)
+    }
+
+    fn stop_checkpointer(&self) {
+        if let Some((stop, handle)) = self.checkpointer.lock().take() {
+            // A full channel or a finished thread both mean it is stopping already.
+            let _ = stop.try_send(());
+            // The thread holds only a weak reference, so it can be the last owner's
+            // drop that lands here; never join our own thread.
+            if handle.thread().id() != std::thread::current().id() {
+                drop(handle.join());
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop_checkpointer();
+    }
+}
+
+fn wal_dir(path: &Path) -> PathBuf {
+    let mut dir = path.as_os_str().to_owned();
+    dir.push(".wal");
+    PathBuf::from(dir)
+}

@@ -1,0 +1,275 @@
+//! The B+trees of one database file as a [`TreeStore`].
+//!
+//! Every table and index of the database is one [`BTree`] in the pager's file, addressed
+//! by a [`TreeId`]. A *directory* tree (its root recorded in the pager's meta page under
+//! [`DIRECTORY_ROOT`]) maps each tree id to its root page; trees are created on their
+//! first write. Creating trees on demand is what lets recovery replay a commit into a
+//! tree that was created after the last checkpoint: the replayed write creates it again.
+//! Reading a tree that does not exist yet reads an empty tree.
+//!
+//! The directory also holds the engine's own small records ([`SystemKey`]), such as the
+//! newest commit timestamp in the checkpointed image.
+//!
+//! Scans return iterators that own what they need: they remember the last key returned
+//! and open a fresh cursor for each batch, which the B+tree's cursors do internally
+//! anyway (they hold no latch between calls).
+
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::btree::{BTree, Direction};
+use crate::error::{Error, Result};
+use crate::mvcc::{TreeId, TreeStore, store::TreeIter};
+use crate::pager::{PageId, Pager};
+
+/// The pager's named root under which the tree directory lives.
+pub const DIRECTORY_ROOT: &str = "hdb.directory";
+
+/// Entries a scan fetches per cursor.
+const SCAN_BATCH: usize = 128;
+
+/// Directory keys: a one-byte kind, then the kind's key.
+const KIND_TREE: u8 = b't';
+const KIND_SYSTEM: u8 = b's';
+
+/// The engine's own records in the directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SystemKey {
+    /// The newest commit timestamp whose writes the checkpointed image holds.
+    LastCommitTs,
+}
+
+impl SystemKey {
+    fn key(self) -> Vec<u8> {
+        match self {
+            SystemKey::LastCommitTs => vec![KIND_SYSTEM, b'c'],
+        }
+    }
+}
+
+/// The trees of one pager.
+pub struct BTreeStore {
+    pager: Arc<Pager>,
+    directory: BTree,
+    trees: RwLock<HashMap<TreeId, BTree>>,
+    /// Serialises tree creation, so two first writes cannot create one tree twice.
+    creating: Mutex<()>,
+}
+
+impl std::fmt::Debug for BTreeStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BTreeStore")
+            .field("trees", &self.trees.read().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl BTreeStore {
+    /// The trees of `pager`, creating the directory in a new file.
+    pub fn open(pager: Arc<Pager>) -> Result<BTreeStore> {
+        let directory = BTree::open_or_create(&pager, DIRECTORY_ROOT)?;
+        Ok(BTreeStore {
+            pager,
+            directory,
+            trees: RwLock::new(HashMap::new()),
+            creating: Mutex::new(()),
+        })
+    }
+
+    /// The pager the trees live in.
+    pub fn pager(&self) -> &Arc<Pager> {
+        &self.pager
+    }
+
+    /// Reads one of the engine's own records.
+    pub fn system_u64(&self, key: SystemKey) -> Result<Option<u64>> {
+        match self.directory.get(&key.key())? {
+            Some(bytes) => {
+                let bytes: [u8; 8] = bytes.as_slice().try_into().map_err(|_| {
+                    Error::CorruptData(format!("directory record {key:?} is not 8 bytes"))
+                })?;
+                Ok(Some(u64::from_le_bytes(bytes)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Writes one of the engine's own records (durable at the next flush).
+    pub fn set_system_u64(&self, key: SystemKey, value: u64) -> Result<()> {
+        self.directory.insert(&key.key(), &value.to_le_bytes())?;
+        Ok(())
+    }
+
+    /// Every tree and its B+tree, for integrity checks.
+    pub fn trees(&self) -> Result<Vec<(TreeId, BTree)>> {
+        let mut trees = Vec::new();
+        let start = [KIND_TREE];
+        let mut cursor = self.directory.range(&start[..].., Direction::Forward);
+        while let Some((key, value)) = cursor.next()? {
+            if key.first() != Some(&KIND_TREE) {
+                break;
+            }
+            trees.push((
+                decode_tree_key(&key)?,
+                BTree::open_root(&self.pager, decode_root(&value)?),
+            ));
+        }
+        Ok(trees)
+    }
+
+    /// The tree `id`, if it exists.
+    fn existing(&self, id: TreeId) -> Result<Option<BTree>> {
+        if let Some(tree) = self.trees.read().get(&id) {
+            return Ok(Some(tree.clone()));
+        }
+        match self.directory.get(&tree_key(id))? {
+            Some(root) => {
+                let tree = BTree::open_root(&self.pager, decode_root(&root)?);
+                self.trees.write().insert(id, tree.clone());
+                Ok(Some(tree))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The tree `id`, created if it does not exist.
+    fn tree_for_write(&self, id: TreeId) -> Result<BTree> {
+        if let Some(tree) = self.existing(id)? {
+            return Ok(tree);
+        }
+        let _creating = self.creating.lock();
+        if let Some(tree) = self.existing(id)? {
+            return Ok(tree);
+        }
+        let tree = BTree::create_unnamed(&self.pager)?;
+        self.directory
+            .insert(&tree_key(id), &tree.root().0.to_le_bytes())?;
+        self.trees.write().insert(id, tree.clone());
+        Ok(tree)
+    }
+}
+
+fn tree_key(id: TreeId) -> Vec<u8> {
+    let mut key = vec![KIND_TREE];
+    key.extend_from_slice(&id.0.to_be_bytes());
+    key
+}
+
+fn decode_tree_key(key: &[u8]) -> Result<TreeId> {
+    let bytes: [u8; 4] = key
+        .get(1..)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| Error::CorruptData("bad tree key in the directory".into()))?;
+    Ok(TreeId(u32::from_be_bytes(bytes)))
+}
+
+fn decode_root(value: &[u8]) -> Result<PageId> {
+    let bytes: [u8; 8] = value
+        .try_into()
+        .map_err(|_| Error::CorruptData("bad root page in the directory".into()))?;
+    Ok(PageId(u64::from_le_bytes(bytes)))
+}
+
+/// Reads up to `limit` entries of `tree` within the bounds, in the given direction.
+fn read_batch(
+    tree: &BTree,
+    lower: &Bound<Vec<u8>>,
+    upper: &Bound<Vec<u8>>,
+    reverse: bool,
+    limit: usize,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let direction = if reverse {
+        Direction::Reverse
+    } else {
+        Direction::Forward
+    };
+    let mut cursor = tree.range((borrow(lower), borrow(upper)), direction);
+    let mut batch = Vec::with_capacity(limit.min(SCAN_BATCH));
+    while batch.len() < limit {
+        match cursor.next()? {
+            Some(entry) => batch.push(entry),
+            None => break,
+        }
+    }
+    Ok(batch)
+}
+
+fn borrow(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match bound {
+        Bound::Included(k) => Bound::Included(k.as_slice()),
+        Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+impl TreeStore for BTreeStore {
+    fn get(&self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self.existing(tree)? {
+            Some(t) => t.get(key),
+            None => Ok(None),
+        }
+    }
+
+    fn put(&self, tree: TreeId, key: &[u8], value: &[u8]) -> Result<()> {
+        self.tree_for_write(tree)?.insert(key, value)?;
+        Ok(())
+    }
+
+    fn delete(&self, tree: TreeId, key: &[u8]) -> Result<()> {
+        if let Some(t) = self.existing(tree)? {
+            t.delete(key)?;
+        }
+        Ok(())
+    }
+
+    fn scan(
+        &self,
+        tree: TreeId,
+        lower: Bound<Vec<u8>>,
+        upper: Bound<Vec<u8>>,
+        reverse: bool,
+    ) -> Result<TreeIter> {
+        let Some(tree) = self.existing(tree)? else {
+            return Ok(Box::new(std::iter::empty()));
+        };
+        let (mut lower, mut upper) = (lower, upper);
+        let mut pending = std::collections::VecDeque::new();
+        let mut done = false;
+        Ok(Box::new(std::iter::from_fn(move || {
+            if pending.is_empty() && !done {
+                match read_batch(&tree, &lower, &upper, reverse, SCAN_BATCH) {
+                    Ok(batch) => {
+                        done = batch.len() < SCAN_BATCH;
+                        if let Some((last, _)) = batch.last() {
+                            match reverse {
+                                false => lower = Bound::Excluded(last.clone()),
+                                true => upper = Bound::Excluded(last.clone()),
+                            }
+                        }
+                        pending.extend(batch);
+                    }
+                    Err(e) => {
+                        done = true;
+                        return Some(Err(e));
+                    }
+                }
+            }
+            pending.pop_front().map(Ok)
+        })))
+    }
+
+    fn seek_first(
+        &self,
+        tree: TreeId,
+        lower: Bound<Vec<u8>>,
+        upper: Bound<Vec<u8>>,
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        match self.existing(tree)? {
+            Some(t) => Ok(read_batch(&t, &lower, &upper, false, 1)?.pop()),
+            None => Ok(None),
+        }
+    }
+}
