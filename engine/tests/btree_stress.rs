@@ -144,6 +144,15 @@ fn eight_threads_writers_and_cursors() {
                         if k < lo || k >= hi {
                             return Err(format!("reader {r}: key outside the range"));
                         }
+                        // Writers' values are runs `s, s+1, s+2, ...`: a torn or misplaced
+                        // value would break the run.
+                        let intact = v
+                            .iter()
+                            .enumerate()
+                            .all(|(i, b)| *b == v[0].wrapping_add(i as u8));
+                        if k.last() != Some(&STABLE_OWNER) && !intact {
+                            return Err(format!("reader {r}: torn value"));
+                        }
                         if k.last() == Some(&STABLE_OWNER) {
                             if v != stable_value(&k) {
                                 return Err(format!("reader {r}: stable key with a wrong value"));

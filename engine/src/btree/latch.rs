@@ -79,7 +79,7 @@ impl BTree {
             };
             let next = self.pager.read(child)?;
             let got = NodeRef::of(&next)?.level();
-            if got + 1 != level {
+            if u16::from(got) + 1 != u16::from(level) {
                 return Err(level_error(next.id().0, level - 1, got));
             }
             cur = next;
@@ -112,7 +112,7 @@ impl BTree {
             }
             let next = self.pager.read(child)?;
             let got = NodeRef::of(&next)?.level();
-            if got + 1 != level {
+            if u16::from(got) + 1 != u16::from(level) {
                 return Err(level_error(next.id().0, level - 1, got));
             }
             cur = next;
@@ -142,7 +142,7 @@ impl BTree {
             let next = self.pager.write(child)?;
             let is_safe = {
                 let node = NodeRef::of(&next)?;
-                if node.level() + 1 != level {
+                if u16::from(node.level()) + 1 != u16::from(level) {
                     return Err(level_error(next.id().0, level - 1, node.level()));
                 }
                 safe(&node)

@@ -234,6 +234,49 @@ impl BTree {
         self.range(.., Direction::Forward)
     }
 
+    /// Frees every page of the tree (nodes and overflow chains) and unregisters any name
+    /// it has in the meta. The caller guarantees that no other thread uses the tree and
+    /// that nothing else still refers to its root.
+    pub fn destroy(self) -> Result<()> {
+        let _gate = self.pager.begin_write();
+        self.free_subtree(self.root)?;
+        for (name, root) in self.pager.roots() {
+            if root == self.root {
+                self.pager.remove_root(&name);
+            }
+        }
+        Ok(())
+    }
+
+    fn free_subtree(&self, id: PageId) -> Result<()> {
+        let page = self.pager.write(id)?;
+        let (children, chains) = {
+            let node = NodeRef::of(&page)?;
+            if node.is_leaf() {
+                let chains: Vec<(PageId, usize)> = (0..node.len())
+                    .filter_map(|i| match node.value(i) {
+                        ValueRef::Overflow { first, len } => Some((first, len)),
+                        ValueRef::Inline(_) => None,
+                    })
+                    .collect();
+                (Vec::new(), chains)
+            } else {
+                (
+                    (0..=node.len()).map(|i| node.child(i)).collect(),
+                    Vec::new(),
+                )
+            }
+        };
+        for child in children {
+            self.free_subtree(child)?;
+        }
+        for (first, len) in chains {
+            overflow::free(&self.pager, first, len)?;
+        }
+        self.pager.free(page);
+        Ok(())
+    }
+
     /// Verifies this tree's structure; see `integrity.rs`. Run it with no concurrent
     /// writers.
     pub fn check_integrity(&self) -> Result<TreeReport> {

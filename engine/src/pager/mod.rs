@@ -428,6 +428,14 @@ impl Pager {
         Ok(())
     }
 
+    /// Unregisters a named root; durable at the next flush. Returns whether it existed.
+    pub fn remove_root(&self, name: &str) -> bool {
+        let mut st = self.state.lock();
+        let existed = st.roots.remove(name).is_some();
+        st.meta_dirty |= existed;
+        existed
+    }
+
     /// The checkpoint LSN recorded in the meta (0 until the WAL sets it).
     pub fn checkpoint_lsn(&self) -> u64 {
         self.state.lock().checkpoint_lsn
