@@ -256,6 +256,12 @@ fn stale_double_write_images_are_refused() {
     let pager = Pager::create_with(Box::new(sim.clone()), PagerOptions { page_size: 512 }).unwrap();
     let ids: Vec<PageId> = (0..10u8).map(|i| alloc(&pager, i)).collect();
     pager.flush().unwrap();
+    // This flush rewrites existing pages, so its meta names a double-write area...
+    for id in &ids {
+        fill(&pager, *id, 0x66);
+    }
+    pager.flush().unwrap();
+    // ...which the next flush overwrites before crashing ahead of its commit point.
     for id in &ids {
         fill(&pager, *id, 0x77);
     }

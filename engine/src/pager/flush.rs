@@ -8,6 +8,7 @@
 //! each of them and check that the file opens to the flush before (crash at sync 1 or 2)
 //! or to the new one (crash at sync 3 or 4).
 
+use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 
 use super::meta::{self, FIRST_DATA_PAGE, Meta};
@@ -133,7 +134,7 @@ impl Pager {
         }
         // The checkpointer's hook: make the log durable, record the checkpoint LSN.
         before_write(max_lsn)?;
-        let (mut meta, trunk_ids) = {
+        let (mut meta, trunk_ids, fresh) = {
             let st = self.state.lock();
             if images.is_empty() && !st.meta_dirty {
                 return Ok(());
@@ -142,6 +143,12 @@ impl Pager {
             let (head, trunks) = freelist::plan(&free, ps);
             let trunk_ids: Vec<PageId> = trunks.iter().map(|(id, _)| *id).collect();
             images.extend(trunks);
+            // Pages no durable state refers to need no protection by the area.
+            let fresh: BTreeSet<PageId> = images
+                .iter()
+                .map(|(id, _)| *id)
+                .filter(|id| id.0 >= st.durable_page_count || st.durable_free.contains(id))
+                .collect();
             let meta = Meta {
                 page_size: ps as u32,
                 sequence: st.sequence,
@@ -150,10 +157,10 @@ impl Pager {
                 free_count: free.len() as u64,
                 checkpoint_lsn: st.checkpoint_lsn,
                 dw_start: st.page_count,
-                dw_count: images.len() as u64,
+                dw_count: (images.len() - fresh.len()) as u64,
                 roots: st.roots.iter().map(|(n, p)| (n.clone(), *p)).collect(),
             };
-            (meta, trunk_ids)
+            (meta, trunk_ids, fresh)
         };
         images.sort_by_key(|(id, _)| *id);
         // Every image carries the sequence of the meta that will name the area.
@@ -163,13 +170,20 @@ impl Pager {
             page::seal(*id, img);
         }
 
-        // Step 1: the double-write area, in one write.
+        // Step 1: the double-write area, in one write, and the fresh pages at home.
         *touched_storage = true;
         let needed = (meta.dw_start + meta.dw_count) * ps as u64;
         self.ensure_len(needed)?;
-        let mut area = Vec::with_capacity(images.len() * ps);
-        for (_, img) in &images {
-            area.extend_from_slice(img);
+        let mut area = Vec::with_capacity(meta.dw_count as usize * ps);
+        for (id, img) in &images {
+            if fresh.contains(id) {
+                // Under the page's exclusive latch, like every write to a page's home.
+                let frame = self.frames.get(*id);
+                let _latch = frame.write();
+                self.storage.write_at(img, id.0 * ps as u64)?;
+            } else {
+                area.extend_from_slice(img);
+            }
         }
         self.storage.write_at(&area, meta.dw_start * ps as u64)?;
         drop(area);
@@ -186,7 +200,9 @@ impl Pager {
         for (id, img) in &images {
             let frame = self.frames.get(*id);
             let mut st = frame.write();
-            self.storage.write_at(img, id.0 * ps as u64)?;
+            if !fresh.contains(id) {
+                self.storage.write_at(img, id.0 * ps as u64)?;
+            }
             if trunk_ids.binary_search(id).is_ok() {
                 st.set_verified(false);
                 st.set_checked(false);
@@ -209,6 +225,10 @@ impl Pager {
             let mut st = self.state.lock();
             st.sequence = meta.sequence;
             st.meta_dirty = false;
+            st.durable_page_count = meta.page_count;
+            let durable_free: BTreeSet<PageId> =
+                st.free.iter().copied().filter(|p| trunk_ids.binary_search(p).is_err()).collect();
+            st.durable_free = durable_free;
         }
         drop(frames);
         self.frames.evict_clean();

@@ -56,15 +56,17 @@ pub fn plan(free: &[PageId], page_size: usize) -> (PageId, Vec<(PageId, Vec<u8>)
 }
 
 /// Reads the chain starting at `head`. `read_page` returns a verified page image;
-/// `page_count` bounds every id; `expected` is the meta's free count.
+/// `page_count` bounds every id; `expected` is the meta's free count. Returns every free
+/// page (trunks included) and, separately, the trunk pages.
 pub fn load(
     head: PageId,
     expected: u64,
     page_count: u64,
     page_size: usize,
     mut read_page: impl FnMut(PageId) -> Result<Vec<u8>>,
-) -> Result<Vec<PageId>> {
+) -> Result<(Vec<PageId>, Vec<PageId>)> {
     let mut free = Vec::new();
+    let mut trunks = Vec::new();
     let mut trunk = head;
     let in_range = |id: u64| (super::meta::FIRST_DATA_PAGE..page_count).contains(&id);
     while !trunk.is_none() {
@@ -76,6 +78,7 @@ pub fn load(
         }
         let img = read_page(trunk)?;
         free.push(trunk);
+        trunks.push(trunk);
         let mut b8 = [0u8; 8];
         b8.copy_from_slice(&img[NEXT_AT..NEXT_AT + 8]);
         let next = PageId(u64::from_le_bytes(b8));
@@ -108,7 +111,7 @@ pub fn load(
             reason: format!("free list holds {} pages, meta says {expected}", free.len()),
         });
     }
-    Ok(free)
+    Ok((free, trunks))
 }
 
 /// Verifies a trunk image read from disk (kept here so the caller need not know the
@@ -127,7 +130,9 @@ mod tests {
             let free: Vec<PageId> = (0..n as u64).map(|i| PageId(10 + i * 3)).collect();
             let (head, trunks) = plan(&free, 512);
             let map: std::collections::HashMap<PageId, Vec<u8>> = trunks.into_iter().collect();
-            let mut got = load(head, n as u64, 10_000, 512, |id| Ok(map[&id].clone())).unwrap();
+            let (mut got, trunks) =
+                load(head, n as u64, 10_000, 512, |id| Ok(map[&id].clone())).unwrap();
+            assert_eq!(trunks.len(), map.len());
             got.sort();
             assert_eq!(got, free, "n = {n}");
         }

@@ -31,18 +31,22 @@
 //! mix of old and new pages. Until the WAL exists, flush protects itself with a
 //! *double-write area* (InnoDB's doublewrite buffer), placed just past the last page:
 //!
-//! 1. write the images of all dirty pages and the new free-list trunks to the area; sync;
+//! 1. write the images of all dirty pages and the new free-list trunks to the area; but a
+//!    page that no durable state refers to (past the durable page count, or free and not
+//!    a trunk in the durable meta) goes straight to its home instead; sync;
 //! 2. write a meta (next sequence, the new page count, free list and roots) that names the
 //!    area; sync — **this is the commit point**;
-//! 3. write the pages to their homes; sync;
+//! 3. write the area's pages to their homes; sync;
 //! 4. write a meta without the area; sync.
 //!
 //! A crash before step 2's sync leaves the previous meta as the newest valid one, and
-//! nothing it refers to has been touched (the area lies past every page it knows). A crash
-//! after it leaves a meta that names the area, and open copies the area home again before
-//! anything reads the file. Either way the file opens to the state of one complete flush.
-//! Step 4 exists so that the next flush may overwrite the area. When the WAL arrives it
-//! takes over this job (full-page images in the log) and steps 1-2 can go.
+//! nothing it refers to has been touched (the area lies past every page it knows, and
+//! pages written home in step 1 are free or unknown to it). A crash after it leaves a meta
+//! that names the area, and open copies the area home again before anything reads the
+//! file. Either way the file opens to the state of one complete flush. Step 4 exists so
+//! that the next flush may overwrite the area. When the WAL arrives it takes over this job
+//! (full-page images in the log) and steps 1-2 can go. Bulk loads, which mostly write new
+//! pages, write them once; updates of existing pages are written twice.
 //!
 //! ## Growth and the mapping
 //!
@@ -149,6 +153,11 @@ struct State {
     file_len: u64,
     /// Something the meta records changed since the last flush.
     meta_dirty: bool,
+    /// The page count of the newest durable meta.
+    durable_page_count: u64,
+    /// Pages free in the newest durable meta, except its free-list trunks: no durable
+    /// state refers to their contents, so flush may write them in place at once.
+    durable_free: BTreeSet<PageId>,
 }
 
 /// Holding this keeps flush from starting; see [`Pager::begin_write`].
@@ -227,7 +236,7 @@ impl Pager {
                 reason: format!("file is {file_len} bytes, shorter than its page count"),
             });
         }
-        let free = freelist::load(meta.free_head, meta.free_count, meta.page_count, ps, |id| {
+        let (free, trunks) = freelist::load(meta.free_head, meta.free_count, meta.page_count, ps, |id| {
             let mut img = vec![0u8; ps];
             storage.read_at(&mut img, id.0 * ps as u64)?;
             freelist::verify(id, &img)?;
@@ -243,6 +252,8 @@ impl Pager {
         let mapping = storage.map()?;
         let state = State {
             page_count: meta.page_count,
+            durable_free: free_set.iter().copied().filter(|p| !trunks.contains(p)).collect(),
+            durable_page_count: meta.page_count,
             free: free_set,
             roots: meta.roots.iter().cloned().collect(),
             checkpoint_lsn: meta.checkpoint_lsn,
