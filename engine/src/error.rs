@@ -54,6 +54,22 @@ pub enum Error {
     #[error("database is unusable after an earlier failure: {0}")]
     Poisoned(String),
 
+    /// A row would break a constraint: NOT NULL, UNIQUE, or PRIMARY KEY.
+    #[error("{0}")]
+    Constraint(Constraint),
+
+    /// A value does not have the type its column declares.
+    #[error("type mismatch: {0}")]
+    TypeMismatch(String),
+
+    /// No table, index or column of that name.
+    #[error("{kind} {name:?} does not exist")]
+    NotFound { kind: &'static str, name: String },
+
+    /// A table or index of that name exists already.
+    #[error("{kind} {name:?} already exists")]
+    AlreadyExists { kind: &'static str, name: String },
+
     /// The caller passed something the engine cannot store (a key too long, a bad
     /// page size, ...).
     #[error("invalid argument: {0}")]
@@ -83,10 +99,37 @@ impl PartialEq for Error {
             (Error::CorruptData(a), Error::CorruptData(b)) => a == b,
             (Error::Locked { path: a }, Error::Locked { path: b }) => a == b,
             (Error::InvalidArgument(a), Error::InvalidArgument(b)) => a == b,
+            (Error::Constraint(a), Error::Constraint(b)) => a == b,
+            (Error::TypeMismatch(a), Error::TypeMismatch(b)) => a == b,
+            (Error::NotFound { kind: a, name: na }, Error::NotFound { kind: b, name: nb }) => {
+                a == b && na == nb
+            }
+            (
+                Error::AlreadyExists { kind: a, name: na },
+                Error::AlreadyExists { kind: b, name: nb },
+            ) => a == b && na == nb,
             (Error::Serialization(a), Error::Serialization(b)) => a == b,
             (Error::TransactionClosed(a), Error::TransactionClosed(b)) => a == b,
             (Error::Poisoned(a), Error::Poisoned(b)) => a == b,
             _ => false,
         }
     }
+}
+
+impl Error {
+    /// Whether retrying the whole transaction may succeed (a serialization failure).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Serialization(_))
+    }
+}
+
+/// Which constraint a row broke.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Constraint {
+    #[error("null value in column {column:?} of table {table:?} violates not-null constraint")]
+    NotNull { table: String, column: String },
+    #[error("duplicate key value violates unique constraint {index:?} on table {table:?}")]
+    Unique { table: String, index: String },
+    #[error("duplicate key value violates the primary key of table {table:?}")]
+    PrimaryKey { table: String },
 }

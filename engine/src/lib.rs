@@ -22,6 +22,7 @@ pub mod error;
 pub mod keycode;
 pub mod mvcc;
 pub mod pager;
+pub mod table;
 pub mod wal;
 
 pub use db::{Database, DatabaseOptions, RecoveryReport};

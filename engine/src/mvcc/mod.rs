@@ -128,8 +128,9 @@ use parking_lot::{Mutex, RwLock};
 use crate::error::Result;
 pub use clock::{CommitTs, Snapshot};
 pub use memory::MemoryTreeStore;
+pub use scan::TxnScan;
 pub use store::{CommitLog, CommitTicket, NoCommitLog, TreeId, TreeStore, WriteOp};
-pub use transaction::{IsolationLevel, Transaction, TxnId};
+pub use transaction::{IsolationLevel, Savepoint, Transaction, TxnId};
 
 /// The transactional layer over one set of trees: shared by every transaction.
 pub struct Mvcc {
@@ -148,6 +149,8 @@ pub struct Mvcc {
     poisoned: Mutex<Option<String>>,
     /// Keys written by completed commits, to prune once the horizon passes them.
     pub(crate) gc_queue: Mutex<std::collections::VecDeque<(CommitTs, TreeId, Vec<u8>)>>,
+    /// Per-tree counters (hidden row ids); not transactional, like SQL sequences.
+    sequences: Mutex<std::collections::HashMap<TreeId, i64>>,
     next_txn_id: std::sync::atomic::AtomicU64,
 }
 
@@ -176,6 +179,7 @@ impl Mvcc {
             apply_gate: RwLock::new(()),
             poisoned: Mutex::new(None),
             gc_queue: Mutex::new(std::collections::VecDeque::new()),
+            sequences: Mutex::new(std::collections::HashMap::new()),
             next_txn_id: std::sync::atomic::AtomicU64::new(1),
         })
     }
@@ -205,6 +209,48 @@ impl Mvcc {
         transaction::apply_writes(self, ts, writes, ts)?;
         self.clock.observe_replayed(ts);
         Ok(())
+    }
+
+    /// The next value of `tree`'s counter. The first call reads the tree's largest user
+    /// key (of any version, committed or not yet visible) and lets `start_after` derive
+    /// the counter's last value from it. Values are never handed out twice, and are not
+    /// given back when a transaction rolls back (as with SQL sequences), so they never
+    /// cause write conflicts.
+    pub fn next_in_sequence(
+        &self,
+        tree: TreeId,
+        start_after: impl FnOnce(Option<&[u8]>) -> Result<i64>,
+    ) -> Result<i64> {
+        let mut sequences = self.sequences.lock();
+        let last = match sequences.get(&tree) {
+            Some(last) => *last,
+            None => {
+                let newest = self
+                    .store
+                    .scan(
+                        tree,
+                        std::ops::Bound::Unbounded,
+                        std::ops::Bound::Unbounded,
+                        true,
+                    )?
+                    .next()
+                    .transpose()?;
+                let user_key = match &newest {
+                    Some((tree_key, _)) => Some(&tree_key[..version_key::prefix_len(tree_key)?]),
+                    None => None,
+                };
+                let user_key = user_key.map(version_key::decode_prefix).transpose()?;
+                start_after(user_key.as_deref())?
+            }
+        };
+        let next = last.checked_add(1).ok_or_else(|| {
+            crate::error::Error::InvalidArgument(format!(
+                "row id sequence of tree {} is exhausted",
+                tree.0
+            ))
+        })?;
+        sequences.insert(tree, next);
+        Ok(next)
     }
 
     /// Prunes every queued key the horizon has passed; returns how many were pruned.

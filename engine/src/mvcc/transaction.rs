@@ -101,6 +101,11 @@ impl Transaction {
         self.id
     }
 
+    /// The transactional layer this transaction belongs to.
+    pub fn mvcc(&self) -> &Arc<Mvcc> {
+        &self.mvcc
+    }
+
     /// This transaction's isolation level.
     pub fn isolation(&self) -> IsolationLevel {
         self.isolation

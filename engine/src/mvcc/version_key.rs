@@ -95,6 +95,13 @@ pub fn decode(tree_key: &[u8]) -> Result<(Vec<u8>, CommitTs)> {
     Err(corrupt("missing terminator"))
 }
 
+/// Decodes an `esc(user_key)` prefix (a tree key without its timestamp).
+pub fn decode_prefix(prefix: &[u8]) -> Result<Vec<u8>> {
+    let mut tree_key = prefix.to_vec();
+    tree_key.extend_from_slice(&[0; TS_LEN]);
+    decode(&tree_key).map(|(user_key, _)| user_key)
+}
+
 /// The length of the `esc(user_key)` part of a tree key (everything but the timestamp).
 pub fn prefix_len(tree_key: &[u8]) -> Result<usize> {
     tree_key

@@ -1,0 +1,204 @@
+//! The catalog: table and index definitions, stored in the database itself.
+//!
+//! The catalog is tree [`CATALOG_TREE`], read and written through the same MVCC
+//! transactions as the data, so DDL is transactional: a `CREATE TABLE` that rolls back
+//! leaves no table behind, and a transaction sees its own uncommitted DDL. Its keys are
+//! keycode tuples:
+//!
+//! ```text
+//! ("table", name)   -> the table's schema (see schema.rs)
+//! ("index", name)   -> the name of the index's table (index names are database-wide)
+//! ("next_tree")     -> the next tree id to hand out
+//! ```
+//!
+//! Tree ids are allocated by reading and writing `next_tree` in the transaction, so two
+//! concurrent DDL transactions conflict (one gets a serialization error), which is the
+//! simple and safe choice for statements this rare. Ids below [`FIRST_USER_TREE`] are
+//! reserved for the engine.
+
+use crate::error::{Error, Result};
+use crate::keycode::{KeyValue, encode};
+use crate::mvcc::{Transaction, TreeId};
+use crate::table::ops;
+use crate::table::schema::{IndexSchema, TableDef, TableSchema};
+
+/// The tree holding the catalog.
+pub const CATALOG_TREE: TreeId = TreeId(0);
+/// The first tree id given to a table or index.
+pub const FIRST_USER_TREE: u32 = 16;
+
+fn table_key(name: &str) -> Vec<u8> {
+    encode(&[KeyValue::Text("table".into()), KeyValue::Text(name.into())])
+}
+
+fn index_key(name: &str) -> Vec<u8> {
+    encode(&[KeyValue::Text("index".into()), KeyValue::Text(name.into())])
+}
+
+fn next_tree_key() -> Vec<u8> {
+    encode(&[KeyValue::Text("next_tree".into())])
+}
+
+fn allocate_tree(txn: &mut Transaction) -> Result<TreeId> {
+    let key = next_tree_key();
+    let next = match txn.get(CATALOG_TREE, &key)? {
+        Some(bytes) => {
+            let bytes: [u8; 4] = bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| Error::CorruptData("catalog: bad next_tree".into()))?;
+            u32::from_le_bytes(bytes)
+        }
+        None => FIRST_USER_TREE,
+    };
+    let after = next
+        .checked_add(1)
+        .ok_or_else(|| Error::InvalidArgument("out of tree ids".into()))?;
+    txn.put(CATALOG_TREE, &key, &after.to_le_bytes())?;
+    Ok(TreeId(next))
+}
+
+/// The table called `name`, if it exists (as `txn` sees the catalog).
+pub fn find_table(txn: &mut Transaction, name: &str) -> Result<Option<TableSchema>> {
+    match txn.get(CATALOG_TREE, &table_key(name))? {
+        Some(bytes) => TableSchema::decode(&bytes).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The table called `name`.
+pub fn table(txn: &mut Transaction, name: &str) -> Result<TableSchema> {
+    find_table(txn, name)?.ok_or_else(|| Error::NotFound {
+        kind: "table",
+        name: name.to_string(),
+    })
+}
+
+/// Every table, by name.
+pub fn tables(txn: &mut Transaction) -> Result<Vec<TableSchema>> {
+    let prefix = encode(&[KeyValue::Text("table".into())]);
+    let end = crate::keycode::prefix_end(&prefix);
+    let upper = match &end {
+        Some(end) => std::ops::Bound::Excluded(end.as_slice()),
+        None => std::ops::Bound::Unbounded,
+    };
+    let scan = txn.scan(
+        CATALOG_TREE,
+        std::ops::Bound::Included(&prefix),
+        upper,
+        false,
+    )?;
+    scan.map(|entry| TableSchema::decode(&entry?.1)).collect()
+}
+
+/// Creates a table. Primary-key columns become NOT NULL.
+pub fn create_table(txn: &mut Transaction, def: TableDef) -> Result<TableSchema> {
+    if def.name.is_empty() || def.columns.is_empty() {
+        return Err(Error::InvalidArgument(
+            "a table needs a name and at least one column".into(),
+        ));
+    }
+    for (i, column) in def.columns.iter().enumerate() {
+        if def.columns[..i].iter().any(|c| c.name == column.name) {
+            return Err(Error::AlreadyExists {
+                kind: "column",
+                name: format!("{}.{}", def.name, column.name),
+            });
+        }
+    }
+    if find_table(txn, &def.name)?.is_some() {
+        return Err(Error::AlreadyExists {
+            kind: "table",
+            name: def.name,
+        });
+    }
+    let mut schema = TableSchema {
+        name: def.name,
+        tree: TreeId(0),
+        columns: def.columns,
+        primary_key: Vec::new(),
+        indexes: Vec::new(),
+    };
+    for name in &def.primary_key {
+        let position = schema.column_index(name)?;
+        if schema.primary_key.contains(&position) {
+            return Err(Error::InvalidArgument(format!(
+                "column {name:?} appears twice in the primary key"
+            )));
+        }
+        schema.primary_key.push(position);
+        schema.columns[position].nullable = false;
+    }
+    schema.tree = allocate_tree(txn)?;
+    txn.put(CATALOG_TREE, &table_key(&schema.name), &schema.encode())?;
+    Ok(schema)
+}
+
+/// Drops a table and its indexes. Its rows are deleted in `txn` (so the drop rolls
+/// back), and their space returns through garbage collection once it commits.
+pub fn drop_table(txn: &mut Transaction, name: &str) -> Result<()> {
+    let schema = table(txn, name)?;
+    for index in &schema.indexes {
+        ops::clear_tree(txn, index.tree)?;
+        txn.delete(CATALOG_TREE, &index_key(&index.name))?;
+    }
+    ops::clear_tree(txn, schema.tree)?;
+    txn.delete(CATALOG_TREE, &table_key(name))
+}
+
+/// Creates a secondary index on `columns` of `table_name` and fills it from the table's
+/// rows; a unique index over rows that already repeat a value fails with a constraint
+/// error.
+pub fn create_index(
+    txn: &mut Transaction,
+    table_name: &str,
+    index_name: &str,
+    columns: &[&str],
+    unique: bool,
+) -> Result<IndexSchema> {
+    if columns.is_empty() {
+        return Err(Error::InvalidArgument(
+            "an index needs at least one column".into(),
+        ));
+    }
+    if txn.get(CATALOG_TREE, &index_key(index_name))?.is_some() {
+        return Err(Error::AlreadyExists {
+            kind: "index",
+            name: index_name.to_string(),
+        });
+    }
+    let mut schema = table(txn, table_name)?;
+    let positions = columns
+        .iter()
+        .map(|c| schema.column_index(c))
+        .collect::<Result<Vec<_>>>()?;
+    let index = IndexSchema {
+        name: index_name.to_string(),
+        tree: allocate_tree(txn)?,
+        columns: positions,
+        unique,
+    };
+    ops::fill_index(txn, &schema, &index)?;
+    schema.indexes.push(index.clone());
+    txn.put(CATALOG_TREE, &table_key(&schema.name), &schema.encode())?;
+    txn.put(CATALOG_TREE, &index_key(index_name), schema.name.as_bytes())?;
+    Ok(index)
+}
+
+/// Drops the index called `index_name`.
+pub fn drop_index(txn: &mut Transaction, index_name: &str) -> Result<()> {
+    let Some(table_name) = txn.get(CATALOG_TREE, &index_key(index_name))? else {
+        return Err(Error::NotFound {
+            kind: "index",
+            name: index_name.to_string(),
+        });
+    };
+    let table_name = String::from_utf8(table_name)
+        .map_err(|_| Error::CorruptData("catalog: index's table name is not UTF-8".into()))?;
+    let mut schema = table(txn, &table_name)?;
+    let index = schema.index(index_name)?.clone();
+    ops::clear_tree(txn, index.tree)?;
+    schema.indexes.retain(|i| i.name != index_name);
+    txn.put(CATALOG_TREE, &table_key(&schema.name), &schema.encode())?;
+    txn.delete(CATALOG_TREE, &index_key(index_name))
+}

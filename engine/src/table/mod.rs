@@ -1,0 +1,28 @@
+//! # table — tables, secondary indexes and the catalog, over MVCC transactions
+//!
+//! This is the relational layer the SQL front end and embedders use. Everything here
+//! runs inside one [`crate::Transaction`], so a statement's row write, its index entries
+//! and any DDL commit or roll back together.
+//!
+//! - [`schema`]: what a table and an index are, and their stored form.
+//! - [`row`]: the compact stored form of a row.
+//! - [`catalog`]: table and index definitions, stored in the database (tree 0) and
+//!   changed transactionally, so DDL rolls back.
+//! - [`ops`]: insert / get / update / delete / scan over a table, scans over an index,
+//!   with NOT NULL, UNIQUE and PRIMARY KEY enforced and indexes kept in step.
+//!
+//! Values are [`crate::keycode::KeyValue`]s: the same type encodes keys (so byte order is
+//! SQL order) and fills rows. Types are strict at this layer: an integer is not accepted
+//! for a float column; the SQL layer applies SQL's implicit casts before calling in.
+//!
+//! Not yet: ALTER TABLE; schemas cached across transactions (each lookup reads the
+//! catalog through the transaction, which is what keeps DDL transactional).
+
+pub mod catalog;
+pub mod codec;
+pub mod ops;
+pub mod row;
+pub mod schema;
+
+pub use ops::{IndexScan, Row, RowScan};
+pub use schema::{Column, ColumnType, IndexSchema, TableDef, TableSchema};

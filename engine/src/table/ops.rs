@@ -1,0 +1,397 @@
+//! Reading and writing rows, keeping every secondary index in step.
+//!
+//! A row lives in its table's tree under the keycode encoding of its primary-key values
+//! (or of a hidden row id), with the row itself as the value (row.rs). Each secondary
+//! index is a tree of entries pointing back at rows:
+//!
+//! ```text
+//! non-unique index, or unique with a NULL among the indexed values:
+//!     key = encode(indexed values ‖ primary key)       value = empty
+//! unique index, no NULL among the indexed values:
+//!     key = encode(indexed values)                      value = encode(primary key)
+//! ```
+//!
+//! Index entries are written in the same transaction as the row, as versions like any
+//! other key, so an index scan at a snapshot returns exactly the rows visible at that
+//! snapshot. The second form gives each non-null unique value exactly one key, which is
+//! what makes uniqueness hold under concurrency: two transactions inserting the same
+//! value write the same key, and the second one fails with a serialization error (first
+//! updater wins), while a value already committed is found by a point read and fails
+//! with a unique-constraint error. NULLs never collide (SQL's rule: NULL is not equal to
+//! NULL), which the first form gives them.
+//!
+//! Every write operation is atomic: it runs under a transaction savepoint and undoes its
+//! own partial writes if a later step fails (say, the second of two unique indexes).
+
+use std::ops::Bound;
+
+use crate::error::{Constraint, Error, Result};
+use crate::keycode::{KeyDecoder, KeyValue, decode, encode, prefix_end};
+use crate::mvcc::{Transaction, TreeId, TxnScan};
+use crate::table::row::{decode_row, encode_row};
+use crate::table::schema::{IndexSchema, TableSchema};
+
+/// A row's values, in column order.
+pub type Row = Vec<KeyValue>;
+
+/// Checks a row against the schema: arity, types and NOT NULL.
+fn validate(schema: &TableSchema, row: &[KeyValue]) -> Result<()> {
+    if row.len() != schema.columns.len() {
+        return Err(Error::InvalidArgument(format!(
+            "table {:?} has {} columns, but the row has {} values",
+            schema.name,
+            schema.columns.len(),
+            row.len()
+        )));
+    }
+    for (column, value) in schema.columns.iter().zip(row) {
+        match value {
+            KeyValue::Null if !column.nullable => {
+                return Err(Error::Constraint(Constraint::NotNull {
+                    table: schema.name.clone(),
+                    column: column.name.clone(),
+                }));
+            }
+            KeyValue::Null => {}
+            value if !column.ty.admits(value) => {
+                return Err(Error::TypeMismatch(format!(
+                    "column {:?} of table {:?} is {:?}, but the value is {value:?}",
+                    column.name, schema.name, column.ty
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The primary-key values of `row` (declared key columns only).
+fn declared_key(schema: &TableSchema, row: &[KeyValue]) -> Row {
+    schema.primary_key.iter().map(|i| row[*i].clone()).collect()
+}
+
+fn indexed_values(index: &IndexSchema, row: &[KeyValue]) -> Row {
+    index.columns.iter().map(|i| row[*i].clone()).collect()
+}
+
+/// The key and value of `row`'s entry in `index`, for the row whose key is `pk`.
+fn index_entry(index: &IndexSchema, row: &[KeyValue], pk: &[KeyValue]) -> (Vec<u8>, Vec<u8>) {
+    let mut values = indexed_values(index, row);
+    if index.unique && !values.iter().any(KeyValue::is_null) {
+        (encode(&values), encode(pk))
+    } else {
+        values.extend_from_slice(pk);
+        (encode(&values), Vec::new())
+    }
+}
+
+/// The primary key an index entry points at.
+fn entry_target(index: &IndexSchema, key: &[u8], value: &[u8]) -> Result<Row> {
+    if !value.is_empty() {
+        return decode(value);
+    }
+    let mut decoder = KeyDecoder::new(key, &[]);
+    for _ in 0..index.columns.len() {
+        decoder
+            .next_value()?
+            .ok_or_else(|| Error::CorruptData("index entry shorter than its columns".into()))?;
+    }
+    decode(decoder.remaining())
+}
+
+fn insert_index_entry(
+    txn: &mut Transaction,
+    schema: &TableSchema,
+    index: &IndexSchema,
+    row: &[KeyValue],
+    pk: &[KeyValue],
+) -> Result<()> {
+    let (key, value) = index_entry(index, row, pk);
+    if !value.is_empty() && txn.get(index.tree, &key)?.is_some() {
+        return Err(Error::Constraint(Constraint::Unique {
+            table: schema.name.clone(),
+            index: index.name.clone(),
+        }));
+    }
+    txn.put(index.tree, &key, &value)
+}
+
+/// Runs `write` under a savepoint, undoing its partial writes if it fails.
+fn atomically<T>(
+    txn: &mut Transaction,
+    write: impl FnOnce(&mut Transaction) -> Result<T>,
+) -> Result<T> {
+    let savepoint = txn.savepoint();
+    match write(txn) {
+        Ok(value) => {
+            txn.release(savepoint);
+            Ok(value)
+        }
+        Err(e) => {
+            txn.rollback_to(savepoint);
+            Err(e)
+        }
+    }
+}
+
+/// Inserts `row`; returns its primary key (the hidden row id, for tables without one).
+pub fn insert(txn: &mut Transaction, schema: &TableSchema, row: Row) -> Result<Row> {
+    validate(schema, &row)?;
+    let pk = match schema.has_hidden_row_id() {
+        true => vec![KeyValue::Int(next_row_id(txn, schema.tree)?)],
+        false => declared_key(schema, &row),
+    };
+    let key = encode(&pk);
+    let stored = encode_row(&schema.columns, &row)?;
+    atomically(txn, |txn| {
+        if txn.get(schema.tree, &key)?.is_some() {
+            return Err(Error::Constraint(Constraint::PrimaryKey {
+                table: schema.name.clone(),
+            }));
+        }
+        txn.put(schema.tree, &key, &stored)?;
+        for index in &schema.indexes {
+            insert_index_entry(txn, schema, index, &row, &pk)?;
+        }
+        Ok(pk.clone())
+    })
+}
+
+fn next_row_id(txn: &mut Transaction, tree: TreeId) -> Result<i64> {
+    txn.mvcc()
+        .clone()
+        .next_in_sequence(tree, |last| match last {
+            None => Ok(0),
+            Some(key) => match decode(key)?.as_slice() {
+                [KeyValue::Int(id)] => Ok(*id),
+                other => Err(Error::CorruptData(format!("hidden row id key {other:?}"))),
+            },
+        })
+}
+
+/// The row whose primary key is `pk`.
+pub fn get(txn: &mut Transaction, schema: &TableSchema, pk: &[KeyValue]) -> Result<Option<Row>> {
+    match txn.get(schema.tree, &encode(pk))? {
+        Some(bytes) => decode_row(&schema.columns, &bytes).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Deletes the row whose primary key is `pk`; returns whether it existed.
+pub fn delete(txn: &mut Transaction, schema: &TableSchema, pk: &[KeyValue]) -> Result<bool> {
+    let Some(old) = get(txn, schema, pk)? else {
+        return Ok(false);
+    };
+    atomically(txn, |txn| {
+        txn.delete(schema.tree, &encode(pk))?;
+        for index in &schema.indexes {
+            txn.delete(index.tree, &index_entry(index, &old, pk).0)?;
+        }
+        Ok(true)
+    })
+}
+
+/// Replaces the row whose primary key is `pk` with `row` (whose key may differ: the row
+/// then moves); returns whether the row existed. Returns the row's new key through
+/// `Ok(Some(..))`.
+pub fn update(
+    txn: &mut Transaction,
+    schema: &TableSchema,
+    pk: &[KeyValue],
+    row: Row,
+) -> Result<Option<Row>> {
+    validate(schema, &row)?;
+    let Some(old) = get(txn, schema, pk)? else {
+        return Ok(None);
+    };
+    let new_pk = match schema.has_hidden_row_id() {
+        true => pk.to_vec(),
+        false => declared_key(schema, &row),
+    };
+    let stored = encode_row(&schema.columns, &row)?;
+    atomically(txn, |txn| {
+        let (old_key, new_key) = (encode(pk), encode(&new_pk));
+        if new_key != old_key {
+            if txn.get(schema.tree, &new_key)?.is_some() {
+                return Err(Error::Constraint(Constraint::PrimaryKey {
+                    table: schema.name.clone(),
+                }));
+            }
+            txn.delete(schema.tree, &old_key)?;
+        }
+        txn.put(schema.tree, &new_key, &stored)?;
+        for index in &schema.indexes {
+            let old_entry = index_entry(index, &old, pk);
+            let new_entry = index_entry(index, &row, &new_pk);
+            if old_entry != new_entry {
+                txn.delete(index.tree, &old_entry.0)?;
+                insert_index_entry(txn, schema, index, &row, &new_pk)?;
+            }
+        }
+        Ok(Some(new_pk.clone()))
+    })
+}
+
+/// Maps bounds over tuple prefixes to bounds over encoded keys: `Included(p)` as a lower
+/// bound starts at the first key with prefix `p`, `Excluded(p)` after the last one, and
+/// mirrored for upper bounds.
+fn key_bounds(
+    lower: Bound<&[KeyValue]>,
+    upper: Bound<&[KeyValue]>,
+) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let after_prefix = |p: &[KeyValue]| match prefix_end(&encode(p)) {
+        Some(end) => Bound::Excluded(end),
+        None => Bound::Unbounded,
+    };
+    let lower = match lower {
+        Bound::Included(p) => Bound::Included(encode(p)),
+        Bound::Excluded(p) => match after_prefix(p) {
+            Bound::Excluded(end) => Bound::Included(end),
+            other => other,
+        },
+        Bound::Unbounded => Bound::Unbounded,
+    };
+    let upper = match upper {
+        Bound::Included(p) => after_prefix(p),
+        Bound::Excluded(p) => Bound::Excluded(encode(p)),
+        Bound::Unbounded => Bound::Unbounded,
+    };
+    (lower, upper)
+}
+
+fn as_slice_bound(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match bound {
+        Bound::Included(k) => Bound::Included(k.as_slice()),
+        Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+/// Rows in primary-key order (or reverse), with their keys; bounds are primary-key
+/// prefixes.
+pub struct RowScan {
+    scan: TxnScan,
+    schema: TableSchema,
+}
+
+impl std::fmt::Debug for RowScan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowScan")
+            .field("table", &self.schema.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Iterator for RowScan {
+    type Item = Result<(Row, Row)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let entry = self.scan.next()?;
+        Some(entry.and_then(|(key, value)| {
+            Ok((decode(&key)?, decode_row(&self.schema.columns, &value)?))
+        }))
+    }
+}
+
+/// Scans the table's rows within primary-key prefix bounds.
+pub fn scan(
+    txn: &mut Transaction,
+    schema: &TableSchema,
+    lower: Bound<&[KeyValue]>,
+    upper: Bound<&[KeyValue]>,
+    reverse: bool,
+) -> Result<RowScan> {
+    let (lower, upper) = key_bounds(lower, upper);
+    let scan = txn.scan(
+        schema.tree,
+        as_slice_bound(&lower),
+        as_slice_bound(&upper),
+        reverse,
+    )?;
+    Ok(RowScan {
+        scan,
+        schema: schema.clone(),
+    })
+}
+
+/// Rows in index order within bounds over prefixes of the indexed columns, with their
+/// primary keys. Each entry's row is read from the table at the same snapshot.
+pub struct IndexScan<'t> {
+    txn: &'t mut Transaction,
+    entries: TxnScan,
+    schema: TableSchema,
+    index: IndexSchema,
+}
+
+impl std::fmt::Debug for IndexScan<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexScan")
+            .field("index", &self.index.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Iterator for IndexScan<'_> {
+    type Item = Result<(Row, Row)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let entry = self.entries.next()?;
+        Some(entry.and_then(|(key, value)| {
+            let pk = entry_target(&self.index, &key, &value)?;
+            match get(self.txn, &self.schema, &pk)? {
+                Some(row) => Ok((pk, row)),
+                None => Err(Error::CorruptData(format!(
+                    "index {:?} points at a row of {:?} that does not exist",
+                    self.index.name, self.schema.name
+                ))),
+            }
+        }))
+    }
+}
+
+/// Scans `index` of the table within bounds over prefixes of its columns.
+pub fn index_scan<'t>(
+    txn: &'t mut Transaction,
+    schema: &TableSchema,
+    index: &IndexSchema,
+    lower: Bound<&[KeyValue]>,
+    upper: Bound<&[KeyValue]>,
+    reverse: bool,
+) -> Result<IndexScan<'t>> {
+    let (lower, upper) = key_bounds(lower, upper);
+    let entries = txn.scan(
+        index.tree,
+        as_slice_bound(&lower),
+        as_slice_bound(&upper),
+        reverse,
+    )?;
+    Ok(IndexScan {
+        txn,
+        entries,
+        schema: schema.clone(),
+        index: index.clone(),
+    })
+}
+
+/// Writes the entries of a new index for every row of the table.
+pub(crate) fn fill_index(
+    txn: &mut Transaction,
+    schema: &TableSchema,
+    index: &IndexSchema,
+) -> Result<()> {
+    let rows: Vec<(Row, Row)> =
+        scan(txn, schema, Bound::Unbounded, Bound::Unbounded, false)?.collect::<Result<_>>()?;
+    atomically(txn, |txn| {
+        rows.iter()
+            .try_for_each(|(pk, row)| insert_index_entry(txn, schema, index, row, pk))
+    })
+}
+
+/// Deletes every key of a tree in the transaction.
+pub(crate) fn clear_tree(txn: &mut Transaction, tree: TreeId) -> Result<()> {
+    let keys: Vec<Vec<u8>> = txn
+        .scan(tree, Bound::Unbounded, Bound::Unbounded, false)?
+        .map(|entry| entry.map(|(key, _)| key))
+        .collect::<Result<_>>()?;
+    keys.iter().try_for_each(|key| txn.delete(tree, key))
+}

@@ -1,0 +1,274 @@
+//! Table and index definitions, and their stored form in the catalog.
+//!
+//! A [`TableSchema`] names its columns (each with a [`ColumnType`] and nullability), its
+//! primary key (column positions; empty means a hidden 64-bit row id), and its secondary
+//! indexes. Each table and each index is one B+tree, identified by a [`TreeId`] that the
+//! catalog allocates. The encoding below is versioned so the format can grow.
+
+use crate::error::{Error, Result};
+use crate::keycode::KeyValue;
+use crate::mvcc::TreeId;
+use crate::table::codec::{Reader, put_bytes, put_varint};
+
+/// Version byte of the stored schema format.
+const SCHEMA_FORMAT: u8 = 1;
+
+/// The type of a column's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ColumnType {
+    Bool,
+    /// 64-bit signed integer (SQL's smaller integer types are checked by the SQL layer).
+    Int,
+    Float,
+    Text,
+    Bytes,
+    /// Microseconds since 1970-01-01 00:00:00 UTC.
+    Timestamp,
+    /// Days since 1970-01-01.
+    Date,
+}
+
+impl ColumnType {
+    const ALL: [ColumnType; 7] = [
+        ColumnType::Bool,
+        ColumnType::Int,
+        ColumnType::Float,
+        ColumnType::Text,
+        ColumnType::Bytes,
+        ColumnType::Timestamp,
+        ColumnType::Date,
+    ];
+
+    fn tag(self) -> u8 {
+        match self {
+            ColumnType::Bool => 1,
+            ColumnType::Int => 2,
+            ColumnType::Float => 3,
+            ColumnType::Text => 4,
+            ColumnType::Bytes => 5,
+            ColumnType::Timestamp => 6,
+            ColumnType::Date => 7,
+        }
+    }
+
+    fn from_tag(tag: u8) -> Result<ColumnType> {
+        ColumnType::ALL
+            .into_iter()
+            .find(|t| t.tag() == tag)
+            .ok_or_else(|| Error::CorruptData(format!("unknown column type tag {tag}")))
+    }
+
+    /// Whether `value` (not NULL) is of this type.
+    pub fn admits(self, value: &KeyValue) -> bool {
+        matches!(
+            (self, value),
+            (ColumnType::Bool, KeyValue::Bool(_))
+                | (ColumnType::Int, KeyValue::Int(_))
+                | (ColumnType::Float, KeyValue::Float(_))
+                | (ColumnType::Text, KeyValue::Text(_))
+                | (ColumnType::Bytes, KeyValue::Bytes(_))
+                | (ColumnType::Timestamp, KeyValue::Timestamp(_))
+                | (ColumnType::Date, KeyValue::Date(_))
+        )
+    }
+}
+
+/// One column of a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub ty: ColumnType,
+    pub nullable: bool,
+}
+
+/// A secondary index: an ordered map from the indexed columns (then the primary key) to
+/// rows of its table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexSchema {
+    pub name: String,
+    pub tree: TreeId,
+    /// Positions of the indexed columns in the table, in index order.
+    pub columns: Vec<usize>,
+    pub unique: bool,
+}
+
+/// A table as the catalog stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSchema {
+    pub name: String,
+    pub tree: TreeId,
+    pub columns: Vec<Column>,
+    /// Positions of the primary-key columns; empty for a hidden row id.
+    pub primary_key: Vec<usize>,
+    pub indexes: Vec<IndexSchema>,
+}
+
+/// What a caller gives to create a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDef {
+    pub name: String,
+    pub columns: Vec<Column>,
+    /// Names of the primary-key columns; empty for a hidden row id.
+    pub primary_key: Vec<String>,
+}
+
+impl TableSchema {
+    /// The position of the column called `name`.
+    pub fn column_index(&self, name: &str) -> Result<usize> {
+        self.columns
+            .iter()
+            .position(|c| c.name == name)
+            .ok_or_else(|| Error::NotFound {
+                kind: "column",
+                name: format!("{}.{name}", self.name),
+            })
+    }
+
+    /// The index called `name`.
+    pub fn index(&self, name: &str) -> Result<&IndexSchema> {
+        self.indexes
+            .iter()
+            .find(|i| i.name == name)
+            .ok_or_else(|| Error::NotFound {
+                kind: "index",
+                name: name.to_string(),
+            })
+    }
+
+    /// Whether rows are keyed by a hidden row id.
+    pub fn has_hidden_row_id(&self) -> bool {
+        self.primary_key.is_empty()
+    }
+
+    /// The stored form.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![SCHEMA_FORMAT];
+        put_bytes(&mut out, self.name.as_bytes());
+        put_varint(&mut out, u64::from(self.tree.0));
+        put_varint(&mut out, self.columns.len() as u64);
+        for column in &self.columns {
+            put_bytes(&mut out, column.name.as_bytes());
+            out.push(column.ty.tag());
+            out.push(u8::from(column.nullable));
+        }
+        put_positions(&mut out, &self.primary_key);
+        put_varint(&mut out, self.indexes.len() as u64);
+        for index in &self.indexes {
+            put_bytes(&mut out, index.name.as_bytes());
+            put_varint(&mut out, u64::from(index.tree.0));
+            put_positions(&mut out, &index.columns);
+            out.push(u8::from(index.unique));
+        }
+        out
+    }
+
+    /// Reads the stored form, checking that every position names a column.
+    pub fn decode(bytes: &[u8]) -> Result<TableSchema> {
+        let mut reader = Reader::new(bytes, "table schema");
+        let format = reader.u8()?;
+        if format != SCHEMA_FORMAT {
+            return Err(Error::CorruptData(format!(
+                "unknown table schema format {format}"
+            )));
+        }
+        let name = reader.string()?;
+        let tree = read_tree(&mut reader)?;
+        let column_count = reader.len()?;
+        let mut columns = Vec::with_capacity(column_count.min(1024));
+        for _ in 0..column_count {
+            let name = reader.string()?;
+            let ty = ColumnType::from_tag(reader.u8()?)?;
+            let nullable = reader.u8()? != 0;
+            columns.push(Column { name, ty, nullable });
+        }
+        let primary_key = read_positions(&mut reader, columns.len())?;
+        let index_count = reader.len()?;
+        let mut indexes = Vec::with_capacity(index_count.min(1024));
+        for _ in 0..index_count {
+            let name = reader.string()?;
+            let tree = read_tree(&mut reader)?;
+            let index_columns = read_positions(&mut reader, columns.len())?;
+            let unique = reader.u8()? != 0;
+            indexes.push(IndexSchema {
+                name,
+                tree,
+                columns: index_columns,
+                unique,
+            });
+        }
+        reader.finish()?;
+        Ok(TableSchema {
+            name,
+            tree,
+            columns,
+            primary_key,
+            indexes,
+        })
+    }
+}
+
+fn put_positions(out: &mut Vec<u8>, positions: &[usize]) {
+    put_varint(out, positions.len() as u64);
+    for position in positions {
+        put_varint(out, *position as u64);
+    }
+}
+
+fn read_positions(reader: &mut Reader<'_>, columns: usize) -> Result<Vec<usize>> {
+    let count = reader.len()?;
+    let mut positions = Vec::with_capacity(count.min(columns));
+    for _ in 0..count {
+        let position = reader.len()?;
+        if position >= columns {
+            return Err(Error::CorruptData(format!(
+                "schema names column {position} of {columns}"
+            )));
+        }
+        positions.push(position);
+    }
+    Ok(positions)
+}
+
+fn read_tree(reader: &mut Reader<'_>) -> Result<TreeId> {
+    let id = reader.varint()?;
+    u32::try_from(id)
+        .map(TreeId)
+        .map_err(|_| Error::CorruptData(format!("tree id {id} out of range")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemas_round_trip_and_truncations_are_errors() {
+        let schema = TableSchema {
+            name: "users".into(),
+            tree: TreeId(17),
+            columns: vec![
+                Column {
+                    name: "user_id".into(),
+                    ty: ColumnType::Text,
+                    nullable: false,
+                },
+                Column {
+                    name: "status".into(),
+                    ty: ColumnType::Text,
+                    nullable: true,
+                },
+            ],
+            primary_key: vec![0],
+            indexes: vec![IndexSchema {
+                name: "users_status".into(),
+                tree: TreeId(18),
+                columns: vec![1],
+                unique: false,
+            }],
+        };
+        let bytes = schema.encode();
+        assert_eq!(TableSchema::decode(&bytes).unwrap(), schema);
+        for cut in 0..bytes.len() {
+            assert!(TableSchema::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+}
