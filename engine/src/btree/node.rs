@@ -302,7 +302,21 @@ impl<'a> NodeRef<'a> {
 
     /// The key of cell `i`.
     pub fn key(&self, i: usize) -> &'a [u8] {
-        cell_key(self.cell(i), self.level())
+        // Read the key straight from the cell header: this is the binary search's inner
+        // loop, and the full cell length is not needed for it.
+        let at = self.offset(i);
+        let (len_at, key_at) = if self.is_leaf() {
+            (at + 1, at + LEAF_CELL_OVERHEAD)
+        } else {
+            (at, at + INTERNAL_CELL_OVERHEAD)
+        };
+        match self.b.get(len_at..len_at + 2) {
+            Some(l) => {
+                let len = usize::from(u16::from_le_bytes([l[0], l[1]]));
+                self.b.get(key_at..key_at + len).unwrap_or(&[])
+            }
+            None => &[],
+        }
     }
 
     /// The value of leaf cell `i`.
