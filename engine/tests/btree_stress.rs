@@ -8,7 +8,8 @@
 //! integrity check, and does so again after a reopen. A deadlock fails the test by
 //! timeout.
 //!
-//! `HDB_STRESS_OPS` sets the operations per writer (default 2000).
+//! `HDB_STRESS_OPS` sets the operations per writer (default 2000); `HDB_STRESS_PAGE_SIZE`
+//! the page size (default 1024; 512 makes splits and merges more frequent).
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
@@ -64,7 +65,11 @@ fn groups() -> Vec<u8> {
 fn eight_threads_writers_and_cursors() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("stress.db");
-    let pager = Arc::new(Pager::create(&path, PagerOptions { page_size: 1024 }).unwrap());
+    let page_size = std::env::var("HDB_STRESS_PAGE_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024);
+    let pager = Arc::new(Pager::create(&path, PagerOptions { page_size }).unwrap());
     let tree = BTree::create(&pager, "stress").unwrap();
     let mut stable = BTreeMap::new();
     for g in groups() {

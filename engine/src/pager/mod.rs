@@ -57,10 +57,11 @@
 //! ## Free pages and reuse
 //!
 //! `free` puts a page on the in-memory free list and `allocate` takes the lowest free page
-//! (or extends the page count). A freed page may be reused at once, before any flush: its
-//! new contents reach its home only in step 3 of a flush, after that flush's meta — in
-//! which the page is no longer owned by its old owner — is durable. So no durable state can
-//! ever see a reused page's new contents under its old owner.
+//! (or extends the page count). A freed page may be reused at once, before any flush: the
+//! newest durable meta still gives it to its old owner, so its new contents go through
+//! the double-write area and reach its home only in step 3, after the meta in which the
+//! page is no longer owned by its old owner is durable. So no durable state can ever see
+//! a reused page's new contents under its old owner.
 //!
 //! ## Concurrency
 //!
