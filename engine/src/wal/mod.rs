@@ -36,10 +36,11 @@
 //! Committing threads do not write the file. [`Wal::append_commit`] encodes the record in
 //! the caller's thread, then — under a short internal lock — assigns it the next LSN and
 //! sends it over a crossbeam channel to the one **log-writer thread**, returning a
-//! [`CommitTicket`]. The writer blocks for the first request, then drains everything else
-//! queued, writes the whole batch with one positioned write, syncs once (`fdatasync`), and
-//! publishes the new *written* and *durable* LSNs in a mutex-protected `Progress` and
-//! wakes every waiter through one condition variable. A ticket's [`CommitTicket::wait`]
+//! [`CommitTicket`]. The writer blocks for the first request, then (after one yield of
+//! the CPU when the last batch was shared, so that its just-woken committers can join)
+//! drains everything else queued, writes the whole batch with one positioned write,
+//! syncs once (`fdatasync`), publishes the new *written* and *durable* LSNs in a
+//! mutex-protected `Progress`, and wakes every waiter through one condition variable. A ticket's [`CommitTicket::wait`]
 //! sleeps on that condition variable until the durable LSN passes the end of its record
 //! (or, with [`Durability::Off`], the written LSN does). The shared-progress design was
 //! chosen over a oneshot channel per commit because one comparison also serves
@@ -104,8 +105,9 @@
 //! - No preallocation of segment files; a segment grows with `pwrite`, so each sync also
 //!   commits the file's new size (a journal write on ext4 or XFS). Preallocating would
 //!   save that; recovery would cope, since a zeroed header fails its checksum.
-//! - No commit delay: the writer never waits for more commits to join a batch. Batches
-//!   form only from what queued during the previous write and sync.
+//! - No commit delay: the writer never sleeps waiting for more commits to join a batch
+//!   (PostgreSQL's `commit_delay`). Batches form from what queued during the previous
+//!   write and sync, plus one yield of the CPU when the last batch had several commits.
 //! - Record kinds other than commit (DDL, checkpoint markers) fit the frame but do not
 //!   exist yet.
 //! - One process: the directory is locked, there is no reader in another process.

