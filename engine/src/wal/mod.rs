@@ -40,11 +40,12 @@
 //! the CPU when the last batch was shared, so that its just-woken committers can join)
 //! drains everything else queued, writes the whole batch with one positioned write,
 //! syncs once (`fdatasync`), publishes the new *written* and *durable* LSNs in a
-//! mutex-protected `Progress`, and wakes every waiter through one condition variable. A ticket's [`CommitTicket::wait`]
-//! sleeps on that condition variable until the durable LSN passes the end of its record
-//! (or, with [`Durability::Off`], the written LSN does). The shared-progress design was
-//! chosen over a oneshot channel per commit because one comparison also serves
-//! [`Wal::sync_to`] and [`Wal::durable_lsn`], and it allocates nothing per commit.
+//! mutex-protected `Progress`, and wakes every waiter through one condition variable. A
+//! ticket's [`CommitTicket::wait`] sleeps on that condition variable until the durable
+//! LSN passes the end of its record (or, with [`Durability::Off`], the written LSN does).
+//! The shared-progress design was chosen over a oneshot channel per commit because one
+//! comparison also serves [`Wal::sync_to`] and [`Wal::durable_lsn`], and it allocates
+//! nothing per commit.
 //!
 //! **Ordering requirement**: the LSN order of records is the order in which `append`
 //! calls were accepted. The caller (MVCC) must hold its commit-ordering lock while it
