@@ -22,7 +22,8 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::btree::{BTree, Direction};
 use crate::error::{Error, Result};
-use crate::mvcc::{TreeId, TreeStore, store::TreeIter};
+use crate::mvcc::store::{TreeIter, batched_scan};
+use crate::mvcc::{TreeId, TreeStore};
 use crate::pager::{PageId, Pager};
 
 /// The pager's named root under which the tree directory lives.
@@ -235,30 +236,13 @@ impl TreeStore for BTreeStore {
         let Some(tree) = self.existing(tree)? else {
             return Ok(Box::new(std::iter::empty()));
         };
-        let (mut lower, mut upper) = (lower, upper);
-        let mut pending = std::collections::VecDeque::new();
-        let mut done = false;
-        Ok(Box::new(std::iter::from_fn(move || {
-            if pending.is_empty() && !done {
-                match read_batch(&tree, &lower, &upper, reverse, SCAN_BATCH) {
-                    Ok(batch) => {
-                        done = batch.len() < SCAN_BATCH;
-                        if let Some((last, _)) = batch.last() {
-                            match reverse {
-                                false => lower = Bound::Excluded(last.clone()),
-                                true => upper = Bound::Excluded(last.clone()),
-                            }
-                        }
-                        pending.extend(batch);
-                    }
-                    Err(e) => {
-                        done = true;
-                        return Some(Err(e));
-                    }
-                }
-            }
-            pending.pop_front().map(Ok)
-        })))
+        Ok(batched_scan(
+            lower,
+            upper,
+            reverse,
+            SCAN_BATCH,
+            move |lo, hi| read_batch(&tree, lo, hi, reverse, SCAN_BATCH),
+        ))
     }
 
     fn seek_first(

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 
 use crate::error::Result;
-use crate::mvcc::store::{TreeId, TreeIter, TreeStore};
+use crate::mvcc::store::{TreeId, TreeIter, TreeStore, batched_scan};
 
 /// Entries a scan copies out per visit to the map.
 const SCAN_BATCH: usize = 256;
@@ -101,24 +101,13 @@ impl TreeStore for MemoryTreeStore {
         upper: Bound<Vec<u8>>,
         reverse: bool,
     ) -> Result<TreeIter> {
-        let mut lower = lower;
-        let mut upper = upper;
-        let mut pending = std::collections::VecDeque::new();
-        let mut done = false;
         let trees = Arc::clone(&self.trees);
-        Ok(Box::new(std::iter::from_fn(move || {
-            if pending.is_empty() && !done {
-                let batch = batch(&trees, tree, &lower, &upper, reverse);
-                done = batch.len() < SCAN_BATCH;
-                if let Some((last, _)) = batch.last() {
-                    match reverse {
-                        false => lower = Bound::Excluded(last.clone()),
-                        true => upper = Bound::Excluded(last.clone()),
-                    }
-                }
-                pending.extend(batch);
-            }
-            pending.pop_front().map(Ok)
-        })))
+        Ok(batched_scan(
+            lower,
+            upper,
+            reverse,
+            SCAN_BATCH,
+            move |lo, hi| Ok(batch(&trees, tree, lo, hi, reverse)),
+        ))
     }
 }

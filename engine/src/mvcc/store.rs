@@ -53,6 +53,46 @@ pub trait TreeStore: Send + Sync {
     }
 }
 
+/// A [`TreeIter`] that fetches `batch` entries at a time with `fetch(lower, upper)`,
+/// then narrows the range past the last key returned (below it, when `reverse`). Stores
+/// whose cursors cannot outlive a lock or a borrow scan this way: the iterator holds no
+/// lock between batches, and sees each batch as of the moment it was fetched.
+pub fn batched_scan<F>(
+    lower: Bound<Vec<u8>>,
+    upper: Bound<Vec<u8>>,
+    reverse: bool,
+    batch: usize,
+    mut fetch: F,
+) -> TreeIter
+where
+    F: FnMut(&Bound<Vec<u8>>, &Bound<Vec<u8>>) -> Result<Vec<(Vec<u8>, Vec<u8>)>> + Send + 'static,
+{
+    let (mut lower, mut upper) = (lower, upper);
+    let mut pending = std::collections::VecDeque::new();
+    let mut done = false;
+    Box::new(std::iter::from_fn(move || {
+        if pending.is_empty() && !done {
+            match fetch(&lower, &upper) {
+                Ok(entries) => {
+                    done = entries.len() < batch;
+                    if let Some((last, _)) = entries.last() {
+                        match reverse {
+                            false => lower = Bound::Excluded(last.clone()),
+                            true => upper = Bound::Excluded(last.clone()),
+                        }
+                    }
+                    pending.extend(entries);
+                }
+                Err(e) => {
+                    done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        pending.pop_front().map(Ok)
+    }))
+}
+
 /// One write of a committing transaction: a new value, or a delete (`None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteOp {
