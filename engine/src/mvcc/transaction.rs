@@ -367,7 +367,11 @@ fn commit_writes(mvcc: &Mvcc, writes: &[WriteOp]) -> Result<CommitTs> {
     }
     mvcc.clock.complete(ts);
     enqueue_garbage(mvcc, ts, writes);
-    collect_garbage(mvcc, gc_policy::prune_budget(writes.len()))?;
+    // The commit is durable and visible: a failure to prune must not report it as failed.
+    // But a B+tree error mid-change can leave the trees unsound, so nothing more commits.
+    if let Err(e) = collect_garbage(mvcc, gc_policy::prune_budget(writes.len())) {
+        mvcc.poison(format!("garbage collection after commit {} failed: {e}", ts.0));
+    }
     Ok(ts)
 }
 
