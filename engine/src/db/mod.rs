@@ -56,8 +56,8 @@ use parking_lot::Mutex;
 use crate::btree::{FileReport, check_file_integrity};
 use crate::error::Result;
 use crate::mvcc::{CommitTs, IsolationLevel, Mvcc, NoCommitLog, Transaction, TreeId, WriteOp};
-use crate::pager::{Pager, PagerOptions};
-use crate::wal::{DirStorage, Durability, Lsn, Record, Wal, WalOptions};
+use crate::pager::{Pager, PagerOptions, Storage};
+use crate::wal::{DirStorage, Durability, Lsn, Record, Wal, WalOptions, WalStorage};
 use tree_store::{BTreeStore, SystemKey};
 use wal_log::WalCommitLog;
 
@@ -125,7 +125,7 @@ impl Database {
     /// if missing, and recovers it.
     pub fn open(path: impl AsRef<Path>, options: DatabaseOptions) -> Result<Database> {
         let path = path.as_ref().to_path_buf();
-        let pager = Arc::new(match path.exists() {
+        let pager = match path.exists() {
             true => Pager::open(&path)?,
             false => Pager::create(
                 &path,
@@ -133,7 +133,39 @@ impl Database {
                     page_size: options.page_size,
                 },
             )?,
-        });
+        };
+        let wal_storage = Arc::new(DirStorage::open(&wal_dir(&path))?);
+        Database::open_parts(path, pager, wal_storage, options)
+    }
+
+    /// Opens the database held by a pager storage (created if empty) and a log
+    /// directory, instead of files: crash tests pass simulated storages here
+    /// ([`crate::pager::SimStorage`], [`crate::wal::SimWalStorage`]). [`Database::path`]
+    /// is then empty.
+    pub fn open_with(
+        pager_storage: Box<dyn Storage>,
+        wal_storage: Arc<dyn WalStorage>,
+        options: DatabaseOptions,
+    ) -> Result<Database> {
+        let pager = match pager_storage.size()? {
+            0 => Pager::create_with(
+                pager_storage,
+                PagerOptions {
+                    page_size: options.page_size,
+                },
+            )?,
+            _ => Pager::open_with(pager_storage)?,
+        };
+        Database::open_parts(PathBuf::new(), pager, wal_storage, options)
+    }
+
+    fn open_parts(
+        path: PathBuf,
+        pager: Pager,
+        wal_storage: Arc<dyn WalStorage>,
+        options: DatabaseOptions,
+    ) -> Result<Database> {
+        let pager = Arc::new(pager);
         let store = Arc::new(BTreeStore::open(Arc::clone(&pager))?);
         let image_commit = CommitTs(store.system_u64(SystemKey::LastCommitTs)?.unwrap_or(0));
         let checkpoint_lsn = Lsn(pager.checkpoint_lsn());
@@ -142,7 +174,7 @@ impl Database {
         let replayer = Mvcc::new(store.clone(), Arc::new(NoCommitLog), image_commit);
         let mut replayed_commits = 0;
         let wal = Wal::recover(
-            Arc::new(DirStorage::open(&wal_dir(&path))?),
+            wal_storage,
             WalOptions {
                 durability: options.durability,
                 segment_size: options.wal_segment_bytes,
