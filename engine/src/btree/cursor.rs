@@ -24,7 +24,7 @@ use std::ops::Bound;
 
 use super::BTree;
 use super::latch::Seek;
-use super::node::NodeRef;
+use super::node::{NodeRef, ValueRef};
 use crate::{Error, Result};
 
 /// Iteration order of a cursor.
@@ -61,6 +61,44 @@ enum Position {
 /// An entry: key and value.
 pub type Entry = (Vec<u8>, Vec<u8>);
 
+/// One leaf's qualifying entries, copied out under the leaf's shared latch: a copy of the
+/// leaf body, decoded lazily (entries the caller never asks for cost nothing but the
+/// copy), and the values that live in overflow chains, which must be read while the leaf
+/// still owns them.
+#[derive(Debug, Default)]
+struct Batch {
+    body: Vec<u8>,
+    /// Cell indices still to return, in order.
+    order: VecDeque<usize>,
+    overflow: Vec<(usize, Vec<u8>)>,
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.order.clear();
+        self.overflow.clear();
+    }
+
+    fn pop(&mut self) -> Option<Entry> {
+        let i = self.order.pop_front()?;
+        let node = NodeRef::from_copy(&self.body);
+        let value = match node.value(i) {
+            ValueRef::Inline(v) => v.to_vec(),
+            ValueRef::Overflow { .. } => self
+                .overflow
+                .iter_mut()
+                .find(|(j, _)| *j == i)
+                .map(|(_, v)| std::mem::take(v))
+                .unwrap_or_default(),
+        };
+        Some((node.key(i).to_vec(), value))
+    }
+}
+
 /// A cursor over a range of a tree. See the module header.
 #[derive(Debug)]
 pub struct Cursor<'t> {
@@ -69,7 +107,7 @@ pub struct Cursor<'t> {
     hi: Bound<Vec<u8>>,
     direction: Direction,
     position: Position,
-    buffer: VecDeque<Entry>,
+    buffer: Batch,
     buffer_direction: Direction,
 }
 
@@ -132,7 +170,7 @@ impl<'t> Cursor<'t> {
             hi,
             direction,
             position: Position::Fresh,
-            buffer: VecDeque::new(),
+            buffer: Batch::default(),
             buffer_direction: direction,
         }
     }
@@ -162,7 +200,7 @@ impl<'t> Cursor<'t> {
             self.buffer_direction = way;
             self.fill(way)?;
         }
-        let entry = self.buffer.pop_front();
+        let entry = self.buffer.pop();
         if let Some((k, _)) = &entry {
             self.position = Position::At(k.clone());
         }
@@ -217,9 +255,17 @@ impl<'t> Cursor<'t> {
                     .take_while(|i| above(node.key(*i), &lower))
                     .collect(),
             };
-            for i in &indices {
-                let value = self.tree.load_value(node.value(*i))?;
-                self.buffer.push_back((node.key(*i).to_vec(), value));
+            if !indices.is_empty() {
+                for i in &indices {
+                    if let ValueRef::Overflow { .. } = node.value(*i) {
+                        self.buffer
+                            .overflow
+                            .push((*i, self.tree.load_value(node.value(*i))?));
+                    }
+                }
+                self.buffer.body.clear();
+                self.buffer.body.extend_from_slice(leaf.body());
+                self.buffer.order.extend(indices.iter().copied());
             }
             // Move to the neighbouring leaf only if this one ran out before the range did.
             let exhausted = match way {

@@ -44,6 +44,17 @@ pub(super) struct Descent {
     pub upper: Option<Vec<u8>>,
 }
 
+/// Replaces a fence, reusing its buffer.
+fn set_fence(slot: &mut Option<Vec<u8>>, key: &[u8]) {
+    match slot {
+        Some(v) => {
+            v.clear();
+            v.extend_from_slice(key);
+        }
+        None => *slot = Some(key.to_vec()),
+    }
+}
+
 fn level_error(id: u64, want: u8, got: u8) -> Error {
     Error::Corrupted {
         page: id,
@@ -69,10 +80,10 @@ impl BTree {
                 let i = seek.child_index(&node);
                 if fences {
                     if i > 0 {
-                        lower = Some(node.key(i - 1).to_vec());
+                        set_fence(&mut lower, node.key(i - 1));
                     }
                     if i < node.len() {
-                        upper = Some(node.key(i).to_vec());
+                        set_fence(&mut upper, node.key(i));
                     }
                 }
                 (node.child(i), node.level())

@@ -233,6 +233,12 @@ impl<'a> NodeRef<'a> {
         }
     }
 
+    /// A view of a private copy of a node that passed [`NodeRef::of`] or
+    /// [`NodeRef::new`] (a cursor's batch): no check needed, the bytes cannot change.
+    pub(super) fn from_copy(body: &'a [u8]) -> NodeRef<'a> {
+        NodeRef { b: body }
+    }
+
     fn header_checked(id: PageId, body: &'a [u8]) -> Result<NodeRef<'a>> {
         let bad = |reason: String| Error::Corrupted { page: id.0, reason };
         if body.len() < NODE_HEADER_SIZE || body[KIND_AT] != NODE_KIND {

@@ -226,8 +226,12 @@ impl Pager {
             st.sequence = meta.sequence;
             st.meta_dirty = false;
             st.durable_page_count = meta.page_count;
-            let durable_free: BTreeSet<PageId> =
-                st.free.iter().copied().filter(|p| trunk_ids.binary_search(p).is_err()).collect();
+            let durable_free: BTreeSet<PageId> = st
+                .free
+                .iter()
+                .copied()
+                .filter(|p| trunk_ids.binary_search(p).is_err())
+                .collect();
             st.durable_free = durable_free;
         }
         drop(frames);

@@ -19,8 +19,8 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::lock_api::{ArcRwLockReadGuard, ArcRwLockWriteGuard};
 use parking_lot::{RawRwLock, RwLock};
@@ -35,6 +35,11 @@ pub(super) struct FrameState {
     pub dirty: Option<Box<[u8]>>,
     /// For a clean frame: the file bytes have passed checksum verification.
     pub verified: AtomicBool,
+    /// The mapping this page was last read through. It covers the page for as long as it
+    /// lives (the file never shrinks), so later reads need not consult (and reference
+    /// count) the pager's current mapping; and it lives as long as this frame and every
+    /// guard of it.
+    pub mapping: OnceLock<Arc<Mapping>>,
     /// The layer above has checked the structure of these bytes (see
     /// [`PageRef::is_checked`]); cleared whenever the bytes are replaced other than
     /// through a `PageMut`.
@@ -160,8 +165,8 @@ impl FrameTable {
 pub(super) enum Source {
     /// The frame is dirty: the bytes are in the guarded state.
     Cache,
-    /// Straight from the mapping, at this byte offset.
-    Mapped(Arc<Mapping>, usize),
+    /// Straight from the frame's own mapping, at this byte offset.
+    Mapped(usize),
     /// A verified copy read with `read_at` (storage without a mapping).
     Copied(Box<[u8]>),
 }
@@ -183,7 +188,12 @@ impl PageRef {
     fn image(&self) -> &[u8] {
         match &self.src {
             Source::Cache => self.guard.dirty.as_deref().unwrap_or(&[]),
-            Source::Mapped(map, at) => map.bytes().get(*at..*at + self.page_size).unwrap_or(&[]),
+            Source::Mapped(at) => self
+                .guard
+                .mapping
+                .get()
+                .and_then(|m| m.bytes().get(*at..*at + self.page_size))
+                .unwrap_or(&[]),
             Source::Copied(b) => b,
         }
     }

@@ -92,7 +92,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 
-use frames::{FrameTable, Source};
+use frames::{FrameState, FrameTable, Source};
 pub use frames::{PageMut, PageRef};
 pub use mmap::Mapping;
 pub use page::{
@@ -237,12 +237,13 @@ impl Pager {
                 reason: format!("file is {file_len} bytes, shorter than its page count"),
             });
         }
-        let (free, trunks) = freelist::load(meta.free_head, meta.free_count, meta.page_count, ps, |id| {
-            let mut img = vec![0u8; ps];
-            storage.read_at(&mut img, id.0 * ps as u64)?;
-            freelist::verify(id, &img)?;
-            Ok(img)
-        })?;
+        let (free, trunks) =
+            freelist::load(meta.free_head, meta.free_count, meta.page_count, ps, |id| {
+                let mut img = vec![0u8; ps];
+                storage.read_at(&mut img, id.0 * ps as u64)?;
+                freelist::verify(id, &img)?;
+                Ok(img)
+            })?;
         let free_set: BTreeSet<PageId> = free.iter().copied().collect();
         if free_set.len() != free.len() {
             return Err(Error::Corrupted {
@@ -253,7 +254,11 @@ impl Pager {
         let mapping = storage.map()?;
         let state = State {
             page_count: meta.page_count,
-            durable_free: free_set.iter().copied().filter(|p| !trunks.contains(p)).collect(),
+            durable_free: free_set
+                .iter()
+                .copied()
+                .filter(|p| !trunks.contains(p))
+                .collect(),
             durable_page_count: meta.page_count,
             free: free_set,
             roots: meta.roots.iter().cloned().collect(),
@@ -300,17 +305,31 @@ impl Pager {
         Ok(())
     }
 
-    /// Reads the file's bytes of page `id` and verifies them, for a clean frame.
-    fn load_clean(&self, id: PageId, verified: bool) -> Result<Source> {
+    /// Reads the file's bytes of page `id` for a clean frame, verifying them unless the
+    /// frame says they were verified. Through the frame's mapping if it has one, else
+    /// through the pager's current mapping (which the frame then keeps), else with
+    /// `read_at`.
+    fn load_clean(&self, id: PageId, frame: &FrameState) -> Result<Source> {
         let at = id.0 as usize * self.page_size;
-        let map = self.mapping.read().clone();
-        if let Some(map) = map
-            && let Some(img) = map.bytes().get(at..at + self.page_size)
+        let in_map = |m: &Mapping| m.bytes().len() >= at + self.page_size;
+        if let Some(map) = frame.mapping.get()
+            && in_map(map)
         {
-            if !verified {
-                page::verify(id, img)?;
+            if !frame.is_verified() {
+                page::verify(id, &map.bytes()[at..at + self.page_size])?;
+                frame.set_verified(true);
             }
-            return Ok(Source::Mapped(map, at));
+            return Ok(Source::Mapped(at));
+        }
+        let current = self.mapping.read().clone();
+        if let Some(map) = current
+            && in_map(&map)
+            && frame.mapping.get().is_none()
+        {
+            page::verify(id, &map.bytes()[at..at + self.page_size])?;
+            let _ = frame.mapping.set(map);
+            frame.set_verified(true);
+            return Ok(Source::Mapped(at));
         }
         let mut img = vec![0u8; self.page_size].into_boxed_slice();
         self.storage.read_at(&mut img, at as u64)?;
@@ -326,11 +345,7 @@ impl Pager {
         let src = if guard.dirty.is_some() {
             Source::Cache
         } else {
-            let src = self.load_clean(id, guard.is_verified())?;
-            if matches!(src, Source::Mapped(..)) {
-                guard.set_verified(true);
-            }
-            src
+            self.load_clean(id, &guard)?
         };
         Ok(PageRef {
             id,
@@ -346,10 +361,23 @@ impl Pager {
         self.check_id(id)?;
         let mut guard = self.frames.get(id).write_arc();
         if guard.dirty.is_none() {
-            let img: Box<[u8]> = match self.load_clean(id, guard.is_verified())? {
-                Source::Mapped(map, at) => map.bytes()[at..at + self.page_size].into(),
-                Source::Copied(img) => img,
-                Source::Cache => vec![0u8; self.page_size].into_boxed_slice(),
+            let src = self.load_clean(id, &guard)?;
+            let mapped = match src {
+                Source::Mapped(at) => guard
+                    .mapping
+                    .get()
+                    .and_then(|m| m.bytes().get(at..at + self.page_size)),
+                _ => None,
+            };
+            let img: Box<[u8]> = match (src, mapped) {
+                (Source::Copied(img), _) => img,
+                (_, Some(bytes)) => bytes.into(),
+                (_, None) => {
+                    return Err(Error::Corrupted {
+                        page: id.0,
+                        reason: "page bytes unavailable after loading".into(),
+                    });
+                }
             };
             guard.dirty = Some(img);
         }
