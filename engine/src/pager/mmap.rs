@@ -23,8 +23,9 @@
 //!    for the mapping's whole life, and no access can fault with SIGBUS.
 //! 4. **Old mappings outlive their readers.** When the file grows, the pager creates a new
 //!    mapping for the new length and swaps it in, but every page guard that points into a
-//!    mapping holds an `Arc<Mapping>`; the old mapping is unmapped only when its last guard
-//!    drops.
+//!    mapping holds an `Arc<Mapping>` (through its frame, which keeps the mapping the page
+//!    was read through); the old mapping is unmapped only when the last frame and guard
+//!    referring to it drop.
 //! 5. **Mapped bytes do not change under a reference.** Our own `pwrite`s do change the
 //!    bytes visible through a shared mapping. The pager writes a page in place only while
 //!    holding that page's exclusive latch, and a guard that points into the mapping holds

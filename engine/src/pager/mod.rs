@@ -52,7 +52,9 @@
 //!
 //! The file grows only in flush, in steps of `max(1 MiB, 1/8 of the file)` (see
 //! [`growth_step`]), and never shrinks. After growing, the pager maps the file again and
-//! swaps the new mapping in; guards into the old mapping keep it alive through their `Arc`.
+//! swaps the new mapping in; frames and guards still pointing into an old mapping keep it
+//! alive through their `Arc` (a frame keeps the mapping its page was read through, so a
+//! page read needs neither the pager's mapping lock nor its reference count).
 //!
 //! ## Free pages and reuse
 //!
