@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
 /// A commit timestamp: the version number of everything one transaction wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -30,10 +30,16 @@ struct ClockState {
     readers: BTreeMap<u64, usize>,
 }
 
+/// How long a thread waiting for visibility sleeps before it re-checks whether it should
+/// give up (the condition variable normally wakes it much sooner).
+const VISIBILITY_RECHECK: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// Hands out commit timestamps and snapshots.
 #[derive(Debug)]
 pub struct Clock {
     state: Mutex<ClockState>,
+    /// Signalled whenever `visible` advances.
+    visible_advanced: Condvar,
 }
 
 impl Clock {
@@ -46,6 +52,7 @@ impl Clock {
                 in_flight: BTreeSet::new(),
                 readers: BTreeMap::new(),
             }),
+            visible_advanced: Condvar::new(),
         }
     }
 
@@ -86,10 +93,29 @@ impl Clock {
     pub fn complete(&self, ts: CommitTs) {
         let mut state = self.state.lock();
         state.in_flight.remove(&ts.0);
-        state.visible = match state.in_flight.first() {
+        let visible = match state.in_flight.first() {
             Some(oldest) => oldest - 1,
             None => state.last_allocated,
         };
+        if visible != state.visible {
+            state.visible = visible;
+            self.visible_advanced.notify_all();
+        }
+    }
+
+    /// Waits until `ts` is visible, that is, until every older commit has completed too.
+    /// Returns `false` if `give_up` says to stop waiting first (an older commit can then
+    /// never complete, because the layer was poisoned).
+    pub fn wait_visible(&self, ts: CommitTs, give_up: impl Fn() -> bool) -> bool {
+        let mut state = self.state.lock();
+        while state.visible < ts.0 {
+            if give_up() {
+                return false;
+            }
+            self.visible_advanced
+                .wait_for(&mut state, VISIBILITY_RECHECK);
+        }
+        true
     }
 
     /// The oldest timestamp any live or future snapshot can hold: versions that only
@@ -156,6 +182,24 @@ mod tests {
         assert_eq!(clock.visible(), CommitTs(10), "11 is still in flight");
         clock.complete(a);
         assert_eq!(clock.visible(), CommitTs(12));
+    }
+
+    #[test]
+    fn waiting_for_visibility_ends_when_older_commits_complete() {
+        let clock = Arc::new(Clock::new(CommitTs(0)));
+        let (older, newer) = (clock.allocate(), clock.allocate());
+        clock.complete(newer);
+        let waiter = {
+            let clock = Arc::clone(&clock);
+            std::thread::spawn(move || clock.wait_visible(newer, || false))
+        };
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        clock.complete(older);
+        assert!(waiter.join().unwrap());
+        assert!(
+            !clock.wait_visible(CommitTs(3), || true),
+            "gives up when told to"
+        );
     }
 
     #[test]

@@ -71,7 +71,8 @@
 //!     apply writes to the trees as versions at ts;  prune old versions of each key
 //!   release the apply gate
 //!   wait until the log record is durable (group commit batches this wait)
-//!   clock.complete(ts)         -- now visible to new snapshots
+//!   clock.complete(ts)         -- visible once every older commit is complete too
+//!   wait until ts is visible   -- so the caller's next transaction sees its commit
 //!   release the write locks
 //! ```
 //!

@@ -366,11 +366,23 @@ fn commit_writes(mvcc: &Mvcc, writes: &[WriteOp]) -> Result<CommitTs> {
         return Err(e);
     }
     mvcc.clock.complete(ts);
+    // Return only once the commit is visible, so the caller's next transaction sees it;
+    // an older commit still finishing (its record is durable, since ours is) holds the
+    // watermark for a moment.
+    if !mvcc.clock.wait_visible(ts, || mvcc.check_usable().is_err()) {
+        return Err(Error::Poisoned(format!(
+            "commit {} is durable but an older commit failed, so it becomes visible only after reopening",
+            ts.0
+        )));
+    }
     enqueue_garbage(mvcc, ts, writes);
     // The commit is durable and visible: a failure to prune must not report it as failed.
     // But a B+tree error mid-change can leave the trees unsound, so nothing more commits.
     if let Err(e) = collect_garbage(mvcc, gc_policy::prune_budget(writes.len())) {
-        mvcc.poison(format!("garbage collection after commit {} failed: {e}", ts.0));
+        mvcc.poison(format!(
+            "garbage collection after commit {} failed: {e}",
+            ts.0
+        ));
     }
     Ok(ts)
 }
