@@ -459,8 +459,12 @@ fn prune(mvcc: &Mvcc, tree: TreeId, key: &[u8], horizon: CommitTs) -> Result<()>
         }
         doomed.push(tree_key);
     }
+    // Oldest first: after every single delete, what remains of the key is still a valid
+    // history (a reader, or a checkpoint's flush cut, between two deletes must never find
+    // an older row with the tombstone that hid it already gone).
     doomed
         .iter()
+        .rev()
         .try_for_each(|tree_key| mvcc.store.delete(tree, tree_key))
 }
 
