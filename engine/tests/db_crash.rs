@@ -507,14 +507,22 @@ fn run(db: &Database, plans: &[Plan], power: &Power) -> Vec<RunOutcome> {
             .map(|(w, plan)| {
                 let (acknowledged, writing) = (&acknowledged, &writing);
                 scope.spawn(move || {
-                    let outcome = write(db, plan, power, w == 0, acknowledged);
-                    writing.fetch_sub(1, Ordering::SeqCst);
-                    outcome
+                    let _finished = Finished(writing);
+                    write(db, plan, power, w == 0, acknowledged)
                 })
             })
             .collect();
         writers.into_iter().map(|h| h.join().unwrap()).collect()
     })
+}
+
+/// Counts a writer out when it ends, also by a panic (so the checkpointer stops).
+struct Finished<'a>(&'a AtomicUsize);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// One writer: commits its plan in order until a transaction fails. The first writer also
@@ -1002,8 +1010,9 @@ fn resurrection_round(round: u32) {
             }
             images
         });
-        db.mvcc().vacuum().unwrap();
+        let vacuumed = db.mvcc().vacuum();
         done.store(true, Ordering::SeqCst);
+        vacuumed.unwrap();
         checkpointer.join().unwrap()
     });
     // No commit ran meanwhile, so the final log serves every image.

@@ -99,6 +99,13 @@ fn kill_child() {
     let Ok(path) = std::env::var(CHILD_DB_VAR) else {
         return;
     };
+    // A failure in any thread ends the process at once, so the parent sees it exit on
+    // its own instead of killing it.
+    // (No backtrace: printing one takes long enough for the kill to overtake it.)
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("child failed: {info}");
+        std::process::exit(101);
+    }));
     let db = Database::open(&path, options()).unwrap();
     println!("ready");
     thread::scope(|scope| {
@@ -181,6 +188,7 @@ fn check(
 
 /// Runs the child once, kills it, and returns the lines it wrote.
 fn run_child(path: &Path, round: u64, rng: &mut StdRng) -> Vec<String> {
+    let stderr = path.with_extension("child-stderr");
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             CHILD_TEST,
@@ -191,7 +199,7 @@ fn run_child(path: &Path, round: u64, rng: &mut StdRng) -> Vec<String> {
         ])
         .env(CHILD_DB_VAR, path)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&stderr).unwrap())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -214,7 +222,10 @@ fn run_child(path: &Path, round: u64, rng: &mut StdRng) -> Vec<String> {
                 // The harness's "test kill_child ... " precedes it on the same line.
                 Ok(line) if line.ends_with("ready") => break,
                 Ok(_) => {}
-                Err(e) => panic!("round {round}: the child never got ready: {e}"),
+                Err(e) => panic!(
+                    "round {round}: the child never got ready ({e}): {}",
+                    std::fs::read_to_string(&stderr).unwrap_or_default()
+                ),
             }
         }
         thread::sleep(Duration::from_millis(rng.random_range(0..60)));
@@ -227,7 +238,8 @@ fn run_child(path: &Path, round: u64, rng: &mut StdRng) -> Vec<String> {
     assert_eq!(
         status.signal(),
         Some(SIGKILL),
-        "round {round}: the child ended with {status} before it was killed"
+        "round {round}: the child ended with {status} before it was killed: {}",
+        std::fs::read_to_string(&stderr).unwrap_or_default()
     );
     reader.join().unwrap();
     lines_rx.try_iter().collect()
