@@ -973,8 +973,6 @@ fn an_acknowledged_commit_is_visible_to_the_next_transaction() {
 /// many versions and are deleted; then garbage collection removes them while checkpoints
 /// run back to back, and the file as each checkpoint left it must hold none of the rows.
 #[test]
-#[ignore = "engine bug: pruning deletes a key's tombstone before its older versions, \
-            so a checkpoint between the two resurrects the row"]
 fn a_checkpoint_never_resurrects_a_deleted_row() {
     for round in 0..8 {
         resurrection_round(round);
