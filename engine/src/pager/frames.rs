@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::lock_api::{ArcRwLockReadGuard, ArcRwLockWriteGuard};
@@ -88,30 +88,56 @@ impl Hasher for PageIdHasher {
     }
 }
 
-/// How many frames the table keeps before flush evicts clean, unused ones. A clean frame
-/// costs about a hundred bytes and remembers that its page passed the checksum and the
-/// node check, which saves hashing and validating the page again on the next visit; 64 Ki
-/// frames cover a 256 MiB file of 4 KiB pages for under 10 MiB of memory.
-pub(super) fn frame_cache_target() -> usize {
-    1 << 16
+/// How many frames the table keeps by default before it evicts clean, unused ones. A
+/// clean frame costs about a hundred bytes and remembers that its page passed the checksum
+/// and the node check, which saves hashing and validating the page again on the next
+/// visit; 64 Ki frames cover a 256 MiB file of 4 KiB pages for under 10 MiB of memory.
+pub const DEFAULT_FRAME_CACHE_TARGET: usize = 1 << 16;
+
+type FrameMap = HashMap<u64, Frame, BuildHasherDefault<PageIdHasher>>;
+
+/// One shard: its frames, and the size at which creating a frame first evicts the shard's
+/// unused clean frames (so a long read-only stretch without flushes cannot grow the table
+/// without bound, and eviction stays amortised when most frames are dirty).
+#[derive(Debug, Default)]
+struct ShardState {
+    frames: FrameMap,
+    evict_at: usize,
 }
 
-type Shard = RwLock<HashMap<u64, Frame, BuildHasherDefault<PageIdHasher>>>;
+type Shard = RwLock<ShardState>;
+
+/// Whether a frame can go: nobody but the table holds it, and it is clean.
+fn evictable(f: &Frame) -> bool {
+    Arc::strong_count(f) == 1 && f.try_read().is_some_and(|s| s.dirty.is_none())
+}
 
 /// All frames, by page id. Lookups take a shard's lock shared; only creating a frame
 /// takes it exclusively.
 #[derive(Debug)]
 pub(super) struct FrameTable {
     shards: Vec<Shard>,
+    target: AtomicUsize,
 }
 
 impl FrameTable {
     pub fn new() -> FrameTable {
         FrameTable {
             shards: (0..FRAME_SHARDS)
-                .map(|_| RwLock::new(HashMap::default()))
+                .map(|_| RwLock::new(ShardState::default()))
                 .collect(),
+            target: AtomicUsize::new(DEFAULT_FRAME_CACHE_TARGET),
         }
+    }
+
+    /// Sets how many frames to keep before evicting (at least one per shard).
+    pub fn set_target(&self, frames: usize) {
+        self.target
+            .store(frames.max(FRAME_SHARDS), Ordering::Relaxed);
+    }
+
+    fn per_shard(&self) -> usize {
+        self.target.load(Ordering::Relaxed) / FRAME_SHARDS
     }
 
     fn shard(&self, id: PageId) -> &Shard {
@@ -122,33 +148,42 @@ impl FrameTable {
     /// The frame of page `id`, created clean and unverified if it has none.
     pub fn get(&self, id: PageId) -> Frame {
         let shard = self.shard(id);
-        if let Some(f) = shard.read().get(&id.0) {
+        if let Some(f) = shard.read().frames.get(&id.0) {
             return f.clone();
         }
-        shard.write().entry(id.0).or_default().clone()
+        let mut st = shard.write();
+        if st.frames.len() >= st.evict_at.max(self.per_shard()) {
+            st.frames.retain(|_, f| !evictable(f));
+            st.evict_at = 2 * st.frames.len();
+        }
+        st.frames.entry(id.0).or_default().clone()
     }
 
     /// Every frame, in page order (for flush, which holds the write gate).
     pub fn all(&self) -> Vec<(PageId, Frame)> {
         let mut out: Vec<(PageId, Frame)> = Vec::new();
         for shard in &self.shards {
-            out.extend(shard.read().iter().map(|(id, f)| (PageId(*id), f.clone())));
+            out.extend(
+                shard
+                    .read()
+                    .frames
+                    .iter()
+                    .map(|(id, f)| (PageId(*id), f.clone())),
+            );
         }
         out.sort_by_key(|(id, _)| *id);
         out
     }
 
     /// Drops frames that are clean and held by nobody but the table, if the table has
-    /// grown past [`frame_cache_target`].
+    /// grown past its target.
     pub fn evict_clean(&self) {
-        let total: usize = self.shards.iter().map(|s| s.read().len()).sum();
-        if total <= frame_cache_target() {
+        let total: usize = self.shards.iter().map(|s| s.read().frames.len()).sum();
+        if total <= self.target.load(Ordering::Relaxed) {
             return;
         }
         for shard in &self.shards {
-            shard.write().retain(|_, f| {
-                Arc::strong_count(f) > 1 || f.try_read().is_none_or(|s| s.dirty.is_some())
-            });
+            shard.write().frames.retain(|_, f| !evictable(f));
         }
     }
 

@@ -94,8 +94,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 
+pub use frames::{DEFAULT_FRAME_CACHE_TARGET, PageMut, PageRef};
 use frames::{FrameState, FrameTable, Source};
-pub use frames::{PageMut, PageRef};
 pub use mmap::Mapping;
 pub use page::{
     DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE, PAGE_HEADER_SIZE, PageId, validate_page_size,
@@ -420,6 +420,13 @@ impl Pager {
         let mut st = self.state.lock();
         st.free.insert(id);
         st.meta_dirty = true;
+    }
+
+    /// Sets how many page frames (latch, cached checks, dirty buffer) the pager keeps
+    /// before it evicts clean, unused ones; default [`DEFAULT_FRAME_CACHE_TARGET`].
+    /// Dirty frames are never evicted; they leave the cache at flush.
+    pub fn set_frame_cache_target(&self, frames: usize) {
+        self.frames.set_target(frames);
     }
 
     /// Enters a modifying operation: flush waits until every such scope has ended. Take it
