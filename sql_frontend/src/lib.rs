@@ -1,8 +1,67 @@
 //! # sql_frontend — SQL over H
 //!
-//! Not built yet. This crate will take SQL text through the `sqlparser` crate (PostgreSQL
-//! dialect), bind its AST into hdb's own logical plan at one boundary (unsupported syntax is
-//! a typed error naming the clause), optimise it (constant folding, predicate pushdown,
-//! index selection, join order and method) and execute the physical plan inside one engine
-//! transaction. `EXPLAIN` prints the physical plan as a tree.
+//! This crate runs SQL statements against the engine (H). The life of a statement, and
+//! where to read next:
+//!
+//! 1. **Parse** ([`bind::parse`]): the `sqlparser` crate, PostgreSQL dialect, turns the
+//!    text into an AST, wrapped as an opaque [`bind::Parsed`].
+//! 2. **Bind** ([`bind`], the only module that imports `sqlparser`): names are resolved
+//!    against the catalog read through the current transaction (so DDL is transactional
+//!    and a transaction sees its own new tables), types are checked, PostgreSQL's
+//!    implicit casts applied (a string literal takes the type of the column it meets),
+//!    and a logical [`plan::Plan`] is built. Anything unsupported is
+//!    [`Error::Unsupported`] naming the clause — never silently ignored.
+//! 3. **Optimise** ([`optimize`]): constant folding, then access-path selection: a
+//!    conjunct `col = constant`, `col IN (...)` or a range on the primary key or on a
+//!    prefix of a secondary index turns `Filter(SeqScan)` into `Filter(KeyLookup)` or
+//!    `Filter(IndexScan)`. `EXPLAIN` prints the result ([`plan`]'s `Display`).
+//! 4. **Execute** ([`exec`]): pull-based operators (iterators) inside one engine
+//!    `Transaction`; writes go through the engine's table API, which keeps indexes in
+//!    step and enforces NOT NULL, UNIQUE and PRIMARY KEY.
+//! 5. **Session** ([`session`]): owns the transaction state — autocommit (each
+//!    statement its own READ COMMITTED transaction) or `BEGIN [ISOLATION LEVEL ...]` …
+//!    `COMMIT`/`ROLLBACK`, with PostgreSQL's rule that an error aborts an explicit
+//!    transaction until ROLLBACK; prepared statements with `$n` parameters.
+//!
+//! Supporting modules: [`types`] (SQL types over engine column types, assignment
+//! casts), [`value`] (SQL values and three-valued logic), [`expr`] (bound expressions and
+//! their evaluation), [`catalog`] (SQL types and defaults kept beside the engine's
+//! catalog), [`datetime`] (DATE and TIMESTAMP text), [`error`].
+//!
+//! ## Supported now
+//!
+//! CREATE TABLE (BOOLEAN, SMALLINT, INTEGER, BIGINT, REAL, DOUBLE PRECISION, TEXT,
+//! VARCHAR(n), DATE, TIMESTAMP; PRIMARY KEY inline or composite; NOT NULL; UNIQUE as a
+//! unique index; DEFAULT constant), DROP TABLE [IF EXISTS], CREATE [UNIQUE] INDEX,
+//! DROP INDEX, INSERT ... VALUES / SELECT, SELECT from one table (or none) with WHERE,
+//! ORDER BY (ASC/DESC, NULLS FIRST/LAST, alias, ordinal), LIMIT/OFFSET, UPDATE, DELETE,
+//! BEGIN/START TRANSACTION [ISOLATION LEVEL READ COMMITTED | REPEATABLE READ], COMMIT,
+//! ROLLBACK, EXPLAIN. Expressions: arithmetic, comparisons, AND/OR/NOT, IS [NOT] NULL,
+//! [NOT] BETWEEN, [NOT] IN (list), `||`, `$n` parameters, DATE '...' literals.
+//!
+//! ## Not yet (each returns `Unsupported`)
+//!
+//! Joins, GROUP BY and aggregates, DISTINCT, subqueries, functions, CAST, CASE, LIKE,
+//! UNION, INTERVAL, CREATE FUNCTION, SERIALIZABLE.
 #![forbid(unsafe_code)]
+
+pub mod bind;
+pub mod catalog;
+pub mod datetime;
+pub mod error;
+pub mod exec;
+pub mod expr;
+pub mod optimize;
+pub mod plan;
+pub mod session;
+pub mod types;
+pub mod value;
+
+pub use error::{Error, Result};
+pub use exec::Output;
+pub use session::{Prepared, Session};
+pub use types::SqlType;
+pub use value::Value;
+
+/// The highest parameter number (`$n`) a statement may use.
+pub const MAX_PARAMS: usize = 65_535;

@@ -1,0 +1,240 @@
+//! Binding DDL: CREATE TABLE, CREATE INDEX, DROP TABLE / INDEX, and SQL type names.
+
+use sqlparser::ast::{
+    self, ColumnOption, CreateIndex, CreateTable, CreateTableOptions, DataType, IndexColumn,
+    ObjectName, ObjectType, TableConstraint, TimezoneInfo,
+};
+
+use super::{Binder, ident, user_object_name};
+use crate::catalog::ColumnInfo;
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+use crate::types::SqlType;
+
+/// REAL is FLOAT(p) for p up to this many bits of mantissa; beyond, DOUBLE PRECISION.
+const REAL_MAX_PRECISION: u64 = 24;
+
+/// The SQL type a parser data type names.
+pub(super) fn sql_type(ty: &DataType) -> Result<SqlType> {
+    Ok(match ty {
+        DataType::Boolean | DataType::Bool => SqlType::Boolean,
+        DataType::SmallInt(_) | DataType::Int2(_) => SqlType::SmallInt,
+        DataType::Int(_) | DataType::Integer(_) | DataType::Int4(_) => SqlType::Integer,
+        DataType::BigInt(_) | DataType::Int8(_) => SqlType::BigInt,
+        DataType::Real | DataType::Float4 => SqlType::Real,
+        DataType::DoublePrecision | DataType::Float8 => SqlType::Double,
+        DataType::Double(ast::ExactNumberInfo::None) => SqlType::Double,
+        DataType::Float(ast::ExactNumberInfo::Precision(p)) if *p <= REAL_MAX_PRECISION => {
+            SqlType::Real
+        }
+        DataType::Float(_) => SqlType::Double,
+        DataType::Text => SqlType::Text,
+        DataType::Varchar(length)
+        | DataType::CharacterVarying(length)
+        | DataType::CharVarying(length) => match length {
+            None => SqlType::Varchar(None),
+            Some(ast::CharacterLength::IntegerLength { length, unit: None }) => {
+                let n = u32::try_from(*length)
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| Error::Type(format!("length for type varchar must be at least 1 and fit 32 bits, not {length}")))?;
+                SqlType::Varchar(Some(n))
+            }
+            Some(other) => return Err(Error::unsupported(format!("VARCHAR({other})"))),
+        },
+        DataType::Date => SqlType::Date,
+        DataType::Timestamp(None, TimezoneInfo::None | TimezoneInfo::WithoutTimeZone) => {
+            SqlType::Timestamp
+        }
+        other => return Err(Error::unsupported(format!("type {other}"))),
+    })
+}
+
+/// A column list of a constraint or index: plain column names, ascending.
+fn column_names(columns: &[IndexColumn]) -> Result<Vec<String>> {
+    columns
+        .iter()
+        .map(|c| {
+            let options = &c.column.options;
+            if c.operator_class.is_some()
+                || c.column.with_fill.is_some()
+                || options.nulls_first.is_some()
+                || matches!(
+                    options.sort,
+                    Some(ast::OrderBySort::Desc | ast::OrderBySort::Using(_))
+                )
+            {
+                return Err(Error::unsupported(format!(
+                    "index column options in {}",
+                    c.column
+                )));
+            }
+            match &c.column.expr {
+                ast::Expr::Identifier(id) => Ok(ident(id)),
+                other => Err(Error::unsupported(format!("expression index on {other}"))),
+            }
+        })
+        .collect()
+}
+
+impl Binder<'_> {
+    pub(super) fn create_table(&mut self, create: &CreateTable) -> Result<Plan> {
+        let unsupported = [
+            (create.or_replace, "CREATE OR REPLACE TABLE"),
+            (create.temporary, "TEMPORARY tables"),
+            (create.unlogged, "UNLOGGED tables"),
+            (create.external, "EXTERNAL tables"),
+            (create.global.is_some(), "GLOBAL/LOCAL tables"),
+            (create.query.is_some(), "CREATE TABLE ... AS"),
+            (create.like.is_some(), "CREATE TABLE ... LIKE"),
+            (create.clone.is_some(), "CREATE TABLE ... CLONE"),
+            (create.inherits.is_some(), "INHERITS"),
+            (create.partition_of.is_some(), "PARTITION OF"),
+            (create.partition_by.is_some(), "PARTITION BY"),
+            (create.on_commit.is_some(), "ON COMMIT"),
+            (create.comment.is_some(), "table comments"),
+            (
+                create.table_options != CreateTableOptions::None,
+                "table options",
+            ),
+        ];
+        if let Some((_, clause)) = unsupported.iter().find(|(present, _)| *present) {
+            return Err(Error::unsupported(*clause));
+        }
+        let name = user_object_name(&create.name)?;
+        let mut columns = Vec::with_capacity(create.columns.len());
+        let mut primary_key: Option<Vec<String>> = None;
+        let mut unique = Vec::new();
+        for def in &create.columns {
+            let column_name = ident(&def.name);
+            let sql_type = sql_type(&def.data_type)?;
+            let mut column = ColumnInfo {
+                name: column_name.clone(),
+                sql_type,
+                nullable: true,
+                default: None,
+            };
+            for option in &def.options {
+                match &option.option {
+                    ColumnOption::Null => column.nullable = true,
+                    ColumnOption::NotNull => column.nullable = false,
+                    ColumnOption::Default(e) => {
+                        let bound = self.constant(e)?;
+                        if bound.has_params() {
+                            return Err(Error::unsupported("parameters in DEFAULT"));
+                        }
+                        let value = bound.eval(&[], &[])?;
+                        column.default = Some(sql_type.assign(value)?);
+                    }
+                    ColumnOption::PrimaryKey(_) => {
+                        set_primary_key(&mut primary_key, vec![column_name.clone()])?;
+                    }
+                    ColumnOption::Unique(_) => unique.push(vec![column_name.clone()]),
+                    ColumnOption::ForeignKey(_) => {
+                        return Err(Error::unsupported("FOREIGN KEY"));
+                    }
+                    ColumnOption::Check(_) => return Err(Error::unsupported("CHECK")),
+                    other => return Err(Error::unsupported(format!("column option {other}"))),
+                }
+            }
+            columns.push(column);
+        }
+        for constraint in &create.constraints {
+            match constraint {
+                TableConstraint::PrimaryKey(pk) => {
+                    set_primary_key(&mut primary_key, column_names(&pk.columns)?)?;
+                }
+                TableConstraint::Unique(u) => unique.push(column_names(&u.columns)?),
+                TableConstraint::ForeignKey(_) => return Err(Error::unsupported("FOREIGN KEY")),
+                TableConstraint::Check(_) => return Err(Error::unsupported("CHECK")),
+                other => return Err(Error::unsupported(format!("table constraint {other}"))),
+            }
+        }
+        let primary_key = primary_key.unwrap_or_default();
+        for key in primary_key.iter().chain(unique.iter().flatten()) {
+            if !columns.iter().any(|c| &c.name == key) {
+                return Err(Error::UnknownColumn(format!("{name}.{key}")));
+            }
+        }
+        for column in &mut columns {
+            if primary_key.contains(&column.name) {
+                column.nullable = false;
+            }
+        }
+        Ok(Plan::CreateTable {
+            name,
+            columns,
+            primary_key,
+            unique,
+            if_not_exists: create.if_not_exists,
+        })
+    }
+
+    pub(super) fn create_index(&mut self, create: &CreateIndex) -> Result<Plan> {
+        let unsupported = [
+            (create.concurrently, "CREATE INDEX CONCURRENTLY"),
+            (create.r#async, "ASYNC indexes"),
+            (!create.include.is_empty(), "INCLUDE"),
+            (create.nulls_distinct.is_some(), "NULLS [NOT] DISTINCT"),
+            (!create.with.is_empty(), "index WITH options"),
+            (create.predicate.is_some(), "partial indexes (WHERE)"),
+            (!create.index_options.is_empty(), "index options"),
+            (!create.alter_options.is_empty(), "index options"),
+        ];
+        if let Some((_, clause)) = unsupported.iter().find(|(present, _)| *present) {
+            return Err(Error::unsupported(*clause));
+        }
+        if let Some(using) = &create.using
+            && !using.to_string().eq_ignore_ascii_case("btree")
+        {
+            return Err(Error::unsupported(format!("index method {using}")));
+        }
+        let table = user_object_name(&create.table_name)?;
+        let columns = column_names(&create.columns)?;
+        let name = match &create.name {
+            Some(name) => user_object_name(name)?,
+            None => format!("{table}_{}_idx", columns.join("_")),
+        };
+        Ok(Plan::CreateIndex {
+            name,
+            table,
+            columns,
+            unique: create.unique,
+            if_not_exists: create.if_not_exists,
+        })
+    }
+
+    pub(super) fn drop(
+        &mut self,
+        object_type: ObjectType,
+        if_exists: bool,
+        names: &[ObjectName],
+        extra: bool,
+        qualified_index: bool,
+    ) -> Result<Plan> {
+        if extra || qualified_index {
+            return Err(Error::unsupported(
+                "DROP options (CASCADE, PURGE, TEMPORARY, ON table)",
+            ));
+        }
+        let names = names
+            .iter()
+            .map(user_object_name)
+            .collect::<Result<Vec<_>>>()?;
+        match object_type {
+            ObjectType::Table => Ok(Plan::DropTable { names, if_exists }),
+            ObjectType::Index => Ok(Plan::DropIndex { names, if_exists }),
+            other => Err(Error::unsupported(format!("DROP {other}"))),
+        }
+    }
+}
+
+fn set_primary_key(slot: &mut Option<Vec<String>>, columns: Vec<String>) -> Result<()> {
+    if slot.is_some() {
+        return Err(Error::Type(
+            "multiple primary keys for a table are not allowed".into(),
+        ));
+    }
+    *slot = Some(columns);
+    Ok(())
+}

@@ -1,0 +1,211 @@
+//! Binding INSERT, UPDATE and DELETE.
+//!
+//! UPDATE and DELETE read their rows through the same plan as a SELECT of the whole row
+//! (`Filter(SeqScan)`, which the optimiser may turn into a key or index lookup) and then
+//! write by primary key. Values on their way into a column are cast by the column's SQL
+//! type at execution (`SqlType::assign`), which also checks ranges and lengths.
+
+use sqlparser::ast::{self, AssignmentTarget, Delete, FromTable, Insert, TableObject, Update};
+
+use super::expr::Scope;
+use super::query::table_scope;
+use super::{Binder, ident, object_name};
+use crate::error::{Error, Result};
+use crate::expr::Expr;
+use crate::plan::Plan;
+
+impl Binder<'_> {
+    pub(super) fn insert(&mut self, insert: &Insert) -> Result<Plan> {
+        let unsupported = [
+            (insert.or.is_some(), "INSERT OR ..."),
+            (insert.ignore, "INSERT IGNORE"),
+            (insert.overwrite, "INSERT OVERWRITE"),
+            (insert.partitioned.is_some(), "PARTITION"),
+            (!insert.after_columns.is_empty(), "PARTITION columns"),
+            (insert.on.is_some(), "ON CONFLICT"),
+            (insert.returning.is_some(), "RETURNING"),
+            (insert.output.is_some(), "OUTPUT"),
+            (insert.replace_into, "REPLACE INTO"),
+            (!insert.assignments.is_empty(), "INSERT ... SET"),
+            (insert.table_alias.is_some(), "table alias in INSERT"),
+            (insert.insert_alias.is_some(), "INSERT aliases"),
+            (insert.overriding.is_some(), "OVERRIDING"),
+            (insert.settings.is_some(), "SETTINGS"),
+            (insert.format_clause.is_some(), "FORMAT"),
+            (insert.by_name, "INSERT BY NAME"),
+            (insert.priority.is_some(), "INSERT priority"),
+            (!insert.optimizer_hints.is_empty(), "optimizer hints"),
+        ];
+        if let Some((_, clause)) = unsupported.iter().find(|(present, _)| *present) {
+            return Err(Error::unsupported(*clause));
+        }
+        let TableObject::TableName(name) = &insert.table else {
+            return Err(Error::unsupported("INSERT INTO a table function"));
+        };
+        let table = self.table(name)?;
+        let targets: Vec<usize> = match insert.columns.is_empty() {
+            true => (0..table.columns.len()).collect(),
+            false => insert
+                .columns
+                .iter()
+                .map(|c| {
+                    let name = object_name(c)?;
+                    table
+                        .column_index(&name)
+                        .ok_or_else(|| Error::UnknownColumn(format!("{}.{name}", table.name())))
+                })
+                .collect::<Result<_>>()?,
+        };
+        for (i, t) in targets.iter().enumerate() {
+            if targets[..i].contains(t) {
+                return Err(Error::Type(format!(
+                    "column {:?} specified more than once",
+                    table.columns[*t].name
+                )));
+            }
+        }
+        let Some(source) = &insert.source else {
+            return Err(Error::unsupported("INSERT without VALUES or SELECT"));
+        };
+        let source = self.query(source)?;
+        if let Plan::Values { rows, .. } = &source {
+            for row in rows {
+                if row.len() > targets.len() {
+                    return Err(Error::Type(
+                        "INSERT has more expressions than target columns".into(),
+                    ));
+                }
+                if row.len() < targets.len() {
+                    return Err(Error::Type(
+                        "INSERT has more target columns than expressions".into(),
+                    ));
+                }
+                for (e, t) in row.iter().zip(&targets) {
+                    if let Expr::Param(i) = e {
+                        self.infer_param(*i, table.columns[*t].sql_type.kind());
+                    }
+                }
+            }
+        } else if source.columns().len() != targets.len() {
+            return Err(Error::Type(
+                "INSERT ... SELECT must produce one value per target column".into(),
+            ));
+        }
+        Ok(Plan::Insert {
+            table,
+            targets,
+            source: Box::new(source),
+        })
+    }
+
+    /// The scan of a DML statement's table with its WHERE clause, and the table's scope.
+    fn dml_source(
+        &mut self,
+        relation: &ast::TableFactor,
+        selection: Option<&ast::Expr>,
+    ) -> Result<(crate::catalog::TableInfo, Plan, Scope)> {
+        let ast::TableFactor::Table {
+            name, alias, args, ..
+        } = relation
+        else {
+            return Err(Error::unsupported(format!("{relation} as a DML target")));
+        };
+        if args.is_some() {
+            return Err(Error::unsupported("table functions"));
+        }
+        let table = self.table(name)?;
+        let label = match alias {
+            Some(alias) => ident(&alias.name),
+            None => table.name().to_string(),
+        };
+        let scope = table_scope(&table, &label);
+        let mut plan = Plan::SeqScan {
+            table: table.clone(),
+        };
+        if let Some(selection) = selection {
+            let predicate = self.expr(selection, &scope)?;
+            plan = Plan::Filter {
+                source: Box::new(plan),
+                predicate,
+            };
+        }
+        Ok((table, plan, scope))
+    }
+
+    pub(super) fn update(&mut self, update: &Update) -> Result<Plan> {
+        let unsupported = [
+            (!update.table.joins.is_empty(), "UPDATE with JOIN"),
+            (update.from.is_some(), "UPDATE ... FROM"),
+            (update.returning.is_some(), "RETURNING"),
+            (update.output.is_some(), "OUTPUT"),
+            (update.or.is_some(), "UPDATE OR ..."),
+            (!update.order_by.is_empty(), "UPDATE ... ORDER BY"),
+            (update.limit.is_some(), "UPDATE ... LIMIT"),
+            (update.on_cluster.is_some(), "ON CLUSTER"),
+            (update.settings.is_some(), "SETTINGS"),
+            (!update.optimizer_hints.is_empty(), "optimizer hints"),
+        ];
+        if let Some((_, clause)) = unsupported.iter().find(|(present, _)| *present) {
+            return Err(Error::unsupported(*clause));
+        }
+        let (table, source, scope) =
+            self.dml_source(&update.table.relation, update.selection.as_ref())?;
+        let mut assignments = Vec::with_capacity(update.assignments.len());
+        for assignment in &update.assignments {
+            let AssignmentTarget::ColumnName(column) = &assignment.target else {
+                return Err(Error::unsupported("UPDATE SET (a, b) = ..."));
+            };
+            let name = match column.0.as_slice() {
+                [ast::ObjectNamePart::Identifier(id)] => ident(id),
+                _ => return Err(Error::unsupported(format!("SET {column}"))),
+            };
+            let index = table
+                .column_index(&name)
+                .ok_or_else(|| Error::UnknownColumn(format!("{}.{name}", table.name())))?;
+            if assignments.iter().any(|(i, _)| *i == index) {
+                return Err(Error::Type(format!(
+                    "multiple assignments to column {name:?}"
+                )));
+            }
+            let value = self.expr(&assignment.value, &scope)?;
+            if let Expr::Param(i) = value {
+                self.infer_param(i, table.columns[index].sql_type.kind());
+            }
+            assignments.push((index, value));
+        }
+        Ok(Plan::Update {
+            table,
+            source: Box::new(source),
+            assignments,
+        })
+    }
+
+    pub(super) fn delete(&mut self, delete: &Delete) -> Result<Plan> {
+        let unsupported = [
+            (!delete.tables.is_empty(), "multi-table DELETE"),
+            (delete.using.is_some(), "DELETE ... USING"),
+            (delete.returning.is_some(), "RETURNING"),
+            (delete.output.is_some(), "OUTPUT"),
+            (!delete.order_by.is_empty(), "DELETE ... ORDER BY"),
+            (delete.limit.is_some(), "DELETE ... LIMIT"),
+            (delete.on_cluster.is_some(), "ON CLUSTER"),
+            (delete.settings.is_some(), "SETTINGS"),
+            (!delete.optimizer_hints.is_empty(), "optimizer hints"),
+        ];
+        if let Some((_, clause)) = unsupported.iter().find(|(present, _)| *present) {
+            return Err(Error::unsupported(*clause));
+        }
+        let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
+        let [from] = from.as_slice() else {
+            return Err(Error::unsupported("DELETE from several tables"));
+        };
+        if !from.joins.is_empty() {
+            return Err(Error::unsupported("DELETE with JOIN"));
+        }
+        let (table, source, _) = self.dml_source(&from.relation, delete.selection.as_ref())?;
+        Ok(Plan::Delete {
+            table,
+            source: Box::new(source),
+        })
+    }
+}

@@ -1,0 +1,234 @@
+//! Binding expressions: names to column positions, literals to values, operators to
+//! [`Expr`], with PostgreSQL's rule that an untyped string literal takes the type of what
+//! it is compared with (so `date_col = '2024-01-01'` compares dates) and `$n` the type of
+//! the column it meets.
+
+use sqlparser::ast::{self, BinaryOperator, UnaryOperator};
+
+use super::{Binder, ident};
+use crate::error::{Error, Result};
+use crate::expr::{BinaryOp, Expr, UnaryOp};
+use crate::types::SqlType;
+use crate::value::{Kind, Value};
+
+/// The columns an expression can name: each with its table (or alias), name and kind.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Scope {
+    pub columns: Vec<ScopeColumn>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct ScopeColumn {
+    pub table: Option<String>,
+    pub name: String,
+    pub kind: Kind,
+}
+
+impl Scope {
+    pub fn kinds(&self) -> Vec<Kind> {
+        self.columns.iter().map(|c| c.kind).collect()
+    }
+
+    fn resolve(&self, table: Option<&str>, name: &str) -> Result<Expr> {
+        let mut matches =
+            self.columns.iter().enumerate().filter(|(_, c)| {
+                c.name == name && table.is_none_or(|t| c.table.as_deref() == Some(t))
+            });
+        let display = match table {
+            Some(t) => format!("{t}.{name}"),
+            None => name.to_string(),
+        };
+        match (matches.next(), matches.next()) {
+            (Some((index, column)), None) => Ok(Expr::Column {
+                index,
+                name: column.name.clone(),
+            }),
+            (Some(_), Some(_)) => Err(Error::Type(format!(
+                "column reference {display:?} is ambiguous"
+            ))),
+            (None, _) => Err(Error::UnknownColumn(display)),
+        }
+    }
+}
+
+impl Binder<'_> {
+    /// Binds `e` over `scope`.
+    pub(super) fn expr(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        Ok(match e {
+            ast::Expr::Identifier(id) => scope.resolve(None, &ident(id))?,
+            ast::Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+                [table, column] => scope.resolve(Some(&ident(table)), &ident(column))?,
+                _ => return Err(Error::unsupported(format!("qualified name {e}"))),
+            },
+            ast::Expr::Value(v) => self.literal(&v.value)?,
+            ast::Expr::TypedString(typed) => {
+                let ty = super::ddl::sql_type(&typed.data_type)?;
+                let Some(text) = typed.value.value.clone().into_string() else {
+                    return Err(Error::unsupported(format!("typed literal {e}")));
+                };
+                Expr::Literal(ty.assign(Value::Text(text))?)
+            }
+            ast::Expr::Nested(inner) => self.expr(inner, scope)?,
+            ast::Expr::UnaryOp { op, expr } => {
+                let op = match op {
+                    UnaryOperator::Not => UnaryOp::Not,
+                    UnaryOperator::Minus => UnaryOp::Neg,
+                    UnaryOperator::Plus => UnaryOp::Plus,
+                    other => return Err(Error::unsupported(format!("operator {other}"))),
+                };
+                Expr::Unary(op, Box::new(self.expr(expr, scope)?))
+            }
+            ast::Expr::BinaryOp { left, op, right } => {
+                let op = binary_op(op)?;
+                let left = self.expr(left, scope)?;
+                let right = self.expr(right, scope)?;
+                let (left, right) = match op {
+                    BinaryOp::And | BinaryOp::Or | BinaryOp::Concat => (left, right),
+                    _ => self.unify(left, right, scope)?,
+                };
+                Expr::binary(op, left, right)
+            }
+            ast::Expr::IsNull(inner) | ast::Expr::IsNotNull(inner) => Expr::IsNull {
+                expr: Box::new(self.expr(inner, scope)?),
+                negated: matches!(e, ast::Expr::IsNotNull(_)),
+            },
+            ast::Expr::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } => {
+                let value = self.expr(expr, scope)?;
+                let low = self.expr(low, scope)?;
+                let (value, low) = self.unify(value, low, scope)?;
+                let high = self.expr(high, scope)?;
+                let (value, high) = self.unify(value, high, scope)?;
+                let between = Expr::binary(
+                    BinaryOp::And,
+                    Expr::binary(BinaryOp::GtEq, value.clone(), low),
+                    Expr::binary(BinaryOp::LtEq, value, high),
+                );
+                match negated {
+                    true => Expr::Unary(UnaryOp::Not, Box::new(between)),
+                    false => between,
+                }
+            }
+            ast::Expr::In {
+                expr,
+                target: ast::InTarget::List(list),
+                negated,
+                global: false,
+            } => {
+                let mut value = self.expr(expr, scope)?;
+                let mut items = Vec::with_capacity(list.len());
+                for item in list {
+                    let item = self.expr(item, scope)?;
+                    let (v, item) = self.unify(value, item, scope)?;
+                    value = v;
+                    items.push(item);
+                }
+                Expr::InList {
+                    expr: Box::new(value),
+                    list: items,
+                    negated: *negated,
+                }
+            }
+            ast::Expr::In { .. } | ast::Expr::Subquery(_) | ast::Expr::Exists { .. } => {
+                return Err(Error::unsupported("subqueries"));
+            }
+            ast::Expr::Function(f) => {
+                return Err(Error::unsupported(format!("function {}()", f.name)));
+            }
+            ast::Expr::Cast { .. } => return Err(Error::unsupported("CAST and ::")),
+            ast::Expr::Case { .. } => return Err(Error::unsupported("CASE")),
+            ast::Expr::Like { .. } | ast::Expr::ILike { .. } => {
+                return Err(Error::unsupported("LIKE"));
+            }
+            other => return Err(Error::unsupported(format!("expression {other}"))),
+        })
+    }
+
+    /// A literal value or parameter.
+    fn literal(&mut self, v: &ast::Value) -> Result<Expr> {
+        Ok(match v {
+            ast::Value::Number(text, _) => Expr::Literal(number(text)?),
+            ast::Value::SingleQuotedString(s)
+            | ast::Value::EscapedStringLiteral(s)
+            | ast::Value::DollarQuotedString(ast::DollarQuotedString { value: s, .. }) => {
+                Expr::Literal(Value::Text(s.clone()))
+            }
+            ast::Value::Boolean(b) => Expr::Literal(Value::Bool(*b)),
+            ast::Value::Null => Expr::Literal(Value::Null),
+            ast::Value::Placeholder(p) => {
+                let index = p
+                    .strip_prefix('$')
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .filter(|n| (1..=crate::MAX_PARAMS).contains(n))
+                    .ok_or_else(|| Error::unsupported(format!("placeholder {p}")))?;
+                self.infer_param(index - 1, Kind::Unknown);
+                Expr::Param(index - 1)
+            }
+            other => return Err(Error::unsupported(format!("literal {other}"))),
+        })
+    }
+
+    /// Makes two operands of a comparison or arithmetic agree, PostgreSQL-style: a text
+    /// literal facing a non-text operand is cast to that operand's type, and an untyped
+    /// parameter takes the other side's kind.
+    pub(super) fn unify(&mut self, left: Expr, right: Expr, scope: &Scope) -> Result<(Expr, Expr)> {
+        let columns = scope.kinds();
+        let left_kind = left.kind(&columns, &self.params);
+        let right_kind = right.kind(&columns, &self.params);
+        let left = self.adapt(left, right_kind)?;
+        let right = self.adapt(right, left_kind)?;
+        Ok((left, right))
+    }
+
+    fn adapt(&mut self, e: Expr, other: Kind) -> Result<Expr> {
+        match (&e, SqlType::for_kind(other)) {
+            (Expr::Literal(Value::Text(s)), Some(ty)) if other != Kind::Text => {
+                Ok(Expr::Literal(ty.assign(Value::Text(s.clone()))?))
+            }
+            (Expr::Param(i), Some(_)) => {
+                self.infer_param(*i, other);
+                Ok(e)
+            }
+            _ => Ok(e),
+        }
+    }
+
+    /// Binds a constant expression (no columns), e.g. LIMIT or a DEFAULT.
+    pub(super) fn constant(&mut self, e: &ast::Expr) -> Result<Expr> {
+        self.expr(e, &Scope::default())
+    }
+}
+
+/// A numeric literal: an integer if it fits 64 bits, otherwise a float.
+fn number(text: &str) -> Result<Value> {
+    if let Ok(i) = text.parse::<i64>() {
+        return Ok(Value::Int(i));
+    }
+    text.parse::<f64>()
+        .map(Value::Float)
+        .map_err(|_| Error::Parse(format!("invalid number {text:?}")))
+}
+
+fn binary_op(op: &BinaryOperator) -> Result<BinaryOp> {
+    Ok(match op {
+        BinaryOperator::And => BinaryOp::And,
+        BinaryOperator::Or => BinaryOp::Or,
+        BinaryOperator::Eq => BinaryOp::Eq,
+        BinaryOperator::NotEq => BinaryOp::NotEq,
+        BinaryOperator::Lt => BinaryOp::Lt,
+        BinaryOperator::LtEq => BinaryOp::LtEq,
+        BinaryOperator::Gt => BinaryOp::Gt,
+        BinaryOperator::GtEq => BinaryOp::GtEq,
+        BinaryOperator::Plus => BinaryOp::Add,
+        BinaryOperator::Minus => BinaryOp::Sub,
+        BinaryOperator::Multiply => BinaryOp::Mul,
+        BinaryOperator::Divide => BinaryOp::Div,
+        BinaryOperator::Modulo => BinaryOp::Mod,
+        BinaryOperator::StringConcat => BinaryOp::Concat,
+        other => return Err(Error::unsupported(format!("operator {other}"))),
+    })
+}

@@ -1,0 +1,269 @@
+//! # bind — the one boundary between sqlparser's AST and hdb's plan
+//!
+//! This is the only module that imports `sqlparser`. [`parse`] turns SQL text into
+//! [`Parsed`] statements (an opaque wrapper, so the AST never leaks out), and [`bind`]
+//! turns one of them into a [`Bound`] statement: names resolved against the catalog as
+//! the given transaction sees it (so a transaction's own uncommitted DDL is visible),
+//! string literals cast to the type they are compared with or stored into, `$n`
+//! parameters given the type of what they are compared with, and a logical [`Plan`]
+//! (reads as `SeqScan` + `Filter`; the optimiser picks access paths).
+//!
+//! Anything the binder does not support is [`Error::Unsupported`] naming the clause —
+//! never silently ignored. Identifiers fold to lower case unless double-quoted, as in
+//! PostgreSQL, so `CREATE TABLE Users` creates `users`.
+//!
+//! Files: `ddl.rs` (CREATE/DROP TABLE and INDEX, column types), `query.rs` (SELECT,
+//! ORDER BY, LIMIT), `dml.rs` (INSERT, UPDATE, DELETE), `expr.rs` (expressions).
+
+mod ddl;
+mod dml;
+mod expr;
+mod query;
+
+use engine::{IsolationLevel, Transaction};
+use sqlparser::ast::{
+    self, DescribeAlias, ObjectName, ObjectNamePart, Statement, TransactionIsolationLevel,
+    TransactionMode,
+};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+use crate::catalog::RESERVED_PREFIX;
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+use crate::value::Kind;
+
+/// Deepest expression nesting the parser accepts, so deeply nested input is an error
+/// instead of a stack overflow.
+const MAX_PARSE_DEPTH: usize = 64;
+
+/// One parsed statement, opaque outside this module.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    statement: Statement,
+}
+
+impl std::fmt::Display for Parsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.statement)
+    }
+}
+
+/// Parses SQL text (PostgreSQL dialect) into statements.
+pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
+    let dialect = PostgreSqlDialect {};
+    let statements = Parser::new(&dialect)
+        .with_recursion_limit(MAX_PARSE_DEPTH)
+        .try_with_sql(sql)
+        .and_then(|mut parser| parser.parse_statements())
+        .map_err(|e| Error::Parse(e.to_string()))?;
+    Ok(statements
+        .into_iter()
+        .map(|statement| Parsed { statement })
+        .collect())
+}
+
+/// A transaction-control statement, which the session handles without binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// BEGIN / START TRANSACTION, with the isolation level if one was given.
+    Begin(Option<IsolationLevel>),
+    Commit,
+    Rollback,
+}
+
+/// What a bound statement does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bound {
+    /// Run a plan.
+    Plan(Plan),
+    /// Print a plan (after optimisation) without running it.
+    Explain(Plan),
+}
+
+/// A bound statement and the types inferred for its parameters (`$1` is index 0).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundStatement {
+    pub bound: Bound,
+    pub params: Vec<Kind>,
+}
+
+/// The transaction-control meaning of a statement, if it is one.
+pub fn control(parsed: &Parsed) -> Result<Option<Control>> {
+    match &parsed.statement {
+        Statement::StartTransaction {
+            modes,
+            statements,
+            exception,
+            has_end_keyword,
+            modifier,
+            ..
+        } => {
+            if !statements.is_empty() || exception.is_some() || *has_end_keyword {
+                return Err(Error::unsupported("BEGIN ... END blocks"));
+            }
+            if modifier.is_some() {
+                return Err(Error::unsupported("transaction modifiers"));
+            }
+            let mut level = None;
+            for mode in modes {
+                level = Some(match mode {
+                    TransactionMode::IsolationLevel(TransactionIsolationLevel::ReadCommitted)
+                    | TransactionMode::IsolationLevel(TransactionIsolationLevel::ReadUncommitted) => {
+                        IsolationLevel::ReadCommitted
+                    }
+                    TransactionMode::IsolationLevel(TransactionIsolationLevel::RepeatableRead) => {
+                        IsolationLevel::RepeatableRead
+                    }
+                    TransactionMode::AccessMode(ast::TransactionAccessMode::ReadWrite) => {
+                        continue;
+                    }
+                    other => return Err(Error::unsupported(format!("transaction mode {other}"))),
+                });
+            }
+            Ok(Some(Control::Begin(level)))
+        }
+        Statement::Commit {
+            chain, modifier, ..
+        } => {
+            if *chain || modifier.is_some() {
+                return Err(Error::unsupported("COMMIT AND CHAIN"));
+            }
+            Ok(Some(Control::Commit))
+        }
+        Statement::Rollback { chain, savepoint } => {
+            if *chain {
+                return Err(Error::unsupported("ROLLBACK AND CHAIN"));
+            }
+            if savepoint.is_some() {
+                return Err(Error::unsupported("ROLLBACK TO SAVEPOINT"));
+            }
+            Ok(Some(Control::Rollback))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Binds a statement (not a transaction-control one) against the catalog as `txn` sees it.
+pub fn bind(txn: &mut Transaction, parsed: &Parsed) -> Result<BoundStatement> {
+    let mut binder = Binder {
+        txn,
+        params: Vec::new(),
+    };
+    let bound = match &parsed.statement {
+        Statement::Explain {
+            describe_alias,
+            analyze,
+            verbose,
+            query_plan,
+            estimate,
+            statement,
+            format,
+            options,
+        } => {
+            if *describe_alias != DescribeAlias::Explain {
+                return Err(Error::unsupported("DESCRIBE"));
+            }
+            if *analyze || *verbose || *query_plan || *estimate || format.is_some() {
+                return Err(Error::unsupported("EXPLAIN options"));
+            }
+            if options.as_ref().is_some_and(|o| !o.is_empty()) {
+                return Err(Error::unsupported("EXPLAIN options"));
+            }
+            Bound::Explain(binder.statement(statement)?)
+        }
+        statement => Bound::Plan(binder.statement(statement)?),
+    };
+    Ok(BoundStatement {
+        bound,
+        params: binder.params,
+    })
+}
+
+/// Binding state for one statement.
+struct Binder<'t> {
+    txn: &'t mut Transaction,
+    /// Kinds inferred for `$1`, `$2`, ... so far.
+    params: Vec<Kind>,
+}
+
+impl Binder<'_> {
+    fn statement(&mut self, statement: &Statement) -> Result<Plan> {
+        match statement {
+            Statement::Query(query) => self.query(query),
+            Statement::Insert(insert) => self.insert(insert),
+            Statement::Update(update) => self.update(update),
+            Statement::Delete(delete) => self.delete(delete),
+            Statement::CreateTable(create) => self.create_table(create),
+            Statement::CreateIndex(create) => self.create_index(create),
+            Statement::Drop {
+                object_type,
+                if_exists,
+                names,
+                cascade,
+                restrict: _,
+                purge,
+                temporary,
+                table,
+            } => self.drop(
+                *object_type,
+                *if_exists,
+                names,
+                *cascade || *purge || *temporary,
+                table.is_some(),
+            ),
+            Statement::StartTransaction { .. }
+            | Statement::Commit { .. }
+            | Statement::Rollback { .. } => {
+                Err(Error::unsupported("transaction control inside EXPLAIN"))
+            }
+            other => Err(Error::unsupported(statement_kind(other))),
+        }
+    }
+
+    /// Records that parameter `index` has `kind` (the first inference wins).
+    fn infer_param(&mut self, index: usize, kind: Kind) {
+        if self.params.len() <= index {
+            self.params.resize(index + 1, Kind::Unknown);
+        }
+        if self.params[index] == Kind::Unknown {
+            self.params[index] = kind;
+        }
+    }
+}
+
+/// The first words of a statement, to name it in an Unsupported error.
+fn statement_kind(statement: &Statement) -> String {
+    let text = statement.to_string();
+    let words: Vec<&str> = text.split_whitespace().take(2).collect();
+    format!("{} statements", words.join(" "))
+}
+
+/// An identifier as PostgreSQL resolves it: folded to lower case unless quoted.
+fn ident(ident: &ast::Ident) -> String {
+    match ident.quote_style {
+        Some(_) => ident.value.clone(),
+        None => ident.value.to_lowercase(),
+    }
+}
+
+/// A one-part object name (a table or index), folded.
+fn object_name(name: &ObjectName) -> Result<String> {
+    match name.0.as_slice() {
+        [ObjectNamePart::Identifier(id)] => Ok(ident(id)),
+        _ => Err(Error::unsupported(format!(
+            "qualified or computed name {name}"
+        ))),
+    }
+}
+
+/// A table or index name given by the user: hdb's own names are off limits.
+fn user_object_name(name: &ObjectName) -> Result<String> {
+    let name = object_name(name)?;
+    if name.starts_with(RESERVED_PREFIX) {
+        return Err(Error::unsupported(format!(
+            "names starting with {RESERVED_PREFIX} (reserved for hdb)"
+        )));
+    }
+    Ok(name)
+}

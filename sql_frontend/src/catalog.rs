@@ -1,0 +1,212 @@
+//! The SQL view of the catalog: engine table schemas plus each column's SQL type and
+//! DEFAULT, which the engine does not store.
+//!
+//! SQL metadata lives in an ordinary engine table, [`SQL_COLUMNS_TABLE`]:
+//!
+//! ```text
+//! __hdb_sql_columns (table_name TEXT, position INT, sql_type TEXT, default_value BYTES,
+//!                    PRIMARY KEY (table_name, position))
+//! ```
+//!
+//! `sql_type` is the type's printed name (`VARCHAR(20)`, see `types.rs`), `default_value`
+//! the keycode encoding of the one-value tuple `(default)`, or NULL when the column has
+//! no DEFAULT. The table is created, through the engine API, by the first CREATE TABLE,
+//! in that statement's transaction; it is written and read through the same transaction
+//! as the engine's catalog, so SQL metadata is as transactional as DDL itself (a rolled
+//! back CREATE TABLE leaves neither behind). Tables without rows here (made through the
+//! engine API) get the widest SQL type of their engine column types and no defaults.
+//!
+//! Names starting with [`RESERVED_PREFIX`] belong to hdb; the binder refuses them.
+
+use std::ops::Bound;
+
+use engine::Transaction;
+use engine::keycode::{KeyValue, decode, encode};
+use engine::table::{Column, ColumnType, TableDef, TableSchema, catalog, ops};
+
+use crate::error::{Error, Result};
+use crate::types::SqlType;
+use crate::value::{Kind, Value};
+
+/// The engine table holding SQL column metadata.
+pub const SQL_COLUMNS_TABLE: &str = "__hdb_sql_columns";
+/// Table and index names with this prefix are hdb's own.
+pub const RESERVED_PREFIX: &str = "__hdb_";
+
+/// A column as SQL sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnInfo {
+    pub name: String,
+    pub sql_type: SqlType,
+    pub nullable: bool,
+    /// The DEFAULT value (already cast to the column's type), if declared.
+    pub default: Option<Value>,
+}
+
+/// A table as SQL sees it: the engine schema and the SQL columns, in the same order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableInfo {
+    pub schema: TableSchema,
+    pub columns: Vec<ColumnInfo>,
+}
+
+impl TableInfo {
+    /// The table's name.
+    pub fn name(&self) -> &str {
+        &self.schema.name
+    }
+
+    /// The position of the column called `name`.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// The kinds of the table's columns, in order.
+    pub fn kinds(&self) -> Vec<Kind> {
+        self.columns.iter().map(|c| c.sql_type.kind()).collect()
+    }
+}
+
+fn sql_columns_def() -> TableDef {
+    let column = |name: &str, ty, nullable| Column {
+        name: name.to_string(),
+        ty,
+        nullable,
+    };
+    TableDef {
+        name: SQL_COLUMNS_TABLE.to_string(),
+        columns: vec![
+            column("table_name", ColumnType::Text, false),
+            column("position", ColumnType::Int, false),
+            column("sql_type", ColumnType::Text, false),
+            column("default_value", ColumnType::Bytes, true),
+        ],
+        primary_key: vec!["table_name".to_string(), "position".to_string()],
+    }
+}
+
+/// The table called `name` with its SQL metadata, as `txn` sees the catalog.
+pub fn find_table(txn: &mut Transaction, name: &str) -> Result<Option<TableInfo>> {
+    let Some(schema) = catalog::find_table(txn, name)? else {
+        return Ok(None);
+    };
+    let stored = match catalog::find_table(txn, SQL_COLUMNS_TABLE)? {
+        Some(meta) => read_meta(txn, &meta, name)?,
+        None => Vec::new(),
+    };
+    let mut columns = Vec::with_capacity(schema.columns.len());
+    for (i, column) in schema.columns.iter().enumerate() {
+        let (sql_type, default) = match stored.get(i) {
+            Some((ty, default)) if stored.len() == schema.columns.len() => (*ty, default.clone()),
+            _ => (SqlType::from_column_type(column.ty)?, None),
+        };
+        columns.push(ColumnInfo {
+            name: column.name.clone(),
+            sql_type,
+            nullable: column.nullable,
+            default,
+        });
+    }
+    Ok(Some(TableInfo { schema, columns }))
+}
+
+/// The table called `name`, or [`Error::UnknownTable`].
+pub fn table(txn: &mut Transaction, name: &str) -> Result<TableInfo> {
+    find_table(txn, name)?.ok_or_else(|| Error::UnknownTable(name.to_string()))
+}
+
+type StoredColumn = (SqlType, Option<Value>);
+
+fn read_meta(txn: &mut Transaction, meta: &TableSchema, name: &str) -> Result<Vec<StoredColumn>> {
+    let prefix = [KeyValue::Text(name.to_string())];
+    let mut out = Vec::new();
+    for entry in ops::scan(
+        txn,
+        meta,
+        Bound::Included(&prefix),
+        Bound::Included(&prefix),
+        false,
+    )? {
+        let (_, row) = entry?;
+        let corrupt = || {
+            Error::Engine(engine::Error::CorruptData(format!(
+                "{SQL_COLUMNS_TABLE}: bad row for {name:?}"
+            )))
+        };
+        let ty = match row.get(2) {
+            Some(KeyValue::Text(t)) => SqlType::parse(t).ok_or_else(corrupt)?,
+            _ => return Err(corrupt()),
+        };
+        let default = match row.get(3) {
+            Some(KeyValue::Bytes(bytes)) => match decode(bytes)?.pop() {
+                Some(value) => Some(Value::from_key(value)?),
+                None => return Err(corrupt()),
+            },
+            _ => None,
+        };
+        out.push((ty, default));
+    }
+    Ok(out)
+}
+
+/// Creates a table and records its SQL metadata, in `txn`.
+pub fn create_table(
+    txn: &mut Transaction,
+    name: &str,
+    columns: &[ColumnInfo],
+    primary_key: &[String],
+) -> Result<TableSchema> {
+    let def = TableDef {
+        name: name.to_string(),
+        columns: columns
+            .iter()
+            .map(|c| Column {
+                name: c.name.clone(),
+                ty: c.sql_type.column_type(),
+                nullable: c.nullable,
+            })
+            .collect(),
+        primary_key: primary_key.to_vec(),
+    };
+    let schema = catalog::create_table(txn, def)?;
+    let meta = match catalog::find_table(txn, SQL_COLUMNS_TABLE)? {
+        Some(meta) => meta,
+        None => catalog::create_table(txn, sql_columns_def())?,
+    };
+    for (position, column) in columns.iter().enumerate() {
+        let default = match &column.default {
+            Some(value) => KeyValue::Bytes(encode(&[value.to_key()])),
+            None => KeyValue::Null,
+        };
+        let row = vec![
+            KeyValue::Text(name.to_string()),
+            KeyValue::Int(position as i64),
+            KeyValue::Text(column.sql_type.to_string()),
+            default,
+        ];
+        ops::insert(txn, &meta, row)?;
+    }
+    Ok(schema)
+}
+
+/// Drops a table and its SQL metadata, in `txn`.
+pub fn drop_table(txn: &mut Transaction, name: &str) -> Result<()> {
+    catalog::drop_table(txn, name)?;
+    let Some(meta) = catalog::find_table(txn, SQL_COLUMNS_TABLE)? else {
+        return Ok(());
+    };
+    let prefix = [KeyValue::Text(name.to_string())];
+    let keys: Vec<Vec<KeyValue>> = ops::scan(
+        txn,
+        &meta,
+        Bound::Included(&prefix),
+        Bound::Included(&prefix),
+        false,
+    )?
+    .map(|entry| entry.map(|(key, _)| key))
+    .collect::<engine::Result<_>>()?;
+    for key in keys {
+        ops::delete(txn, &meta, &key)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! The SQL layer's error type.
+//!
+//! Every failure a statement can meet is one variant, so the facade (and tests) can match
+//! on what happened. Engine errors that mean something in SQL terms (a constraint, a
+//! serialization conflict, a missing table) are translated into the SQL variant by
+//! [`From<engine::Error>`]; the rest travel as [`Error::Engine`].
+
+use engine::error::Constraint;
+
+/// Convenience alias used throughout the SQL layer.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong with a SQL statement.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum Error {
+    /// The text is not SQL that the parser understands.
+    #[error("syntax error: {0}")]
+    Parse(String),
+
+    /// Valid SQL that hdb does not support (yet); `clause` names the construct.
+    #[error("not supported: {clause}")]
+    Unsupported { clause: String },
+
+    /// No table of that name.
+    #[error("table {0:?} does not exist")]
+    UnknownTable(String),
+
+    /// No column of that name in scope.
+    #[error("column {0:?} does not exist")]
+    UnknownColumn(String),
+
+    /// No index of that name.
+    #[error("index {0:?} does not exist")]
+    UnknownIndex(String),
+
+    /// A table, index or column of that name exists already.
+    #[error("{kind} {name:?} already exists")]
+    AlreadyExists { kind: String, name: String },
+
+    /// An expression or value has the wrong type for where it is used.
+    #[error("type error: {0}")]
+    Type(String),
+
+    /// A value is out of range for its type: integer overflow, division by zero, text
+    /// longer than its VARCHAR(n), a date that does not parse (PostgreSQL's class 22).
+    #[error("data error: {0}")]
+    Data(String),
+
+    /// `$n` parameters do not match what the statement expects.
+    #[error("parameter error: {0}")]
+    Parameter(String),
+
+    /// A row would break NOT NULL, UNIQUE or PRIMARY KEY.
+    #[error("{0}")]
+    Constraint(Constraint),
+
+    /// A concurrent transaction wrote the same row; the transaction was rolled back and
+    /// retrying it from the start may succeed.
+    #[error("serialization failure: {0}")]
+    Serialization(String),
+
+    /// An earlier statement of this explicit transaction failed: PostgreSQL's rule, every
+    /// statement fails until ROLLBACK (or COMMIT, which then rolls back).
+    #[error("current transaction is aborted, commands ignored until end of transaction block")]
+    TransactionAborted,
+
+    /// Anything else the engine reported (I/O, corruption, ...).
+    #[error(transparent)]
+    Engine(engine::Error),
+}
+
+impl Error {
+    /// An [`Error::Unsupported`] naming `clause`.
+    pub fn unsupported(clause: impl Into<String>) -> Error {
+        Error::Unsupported {
+            clause: clause.into(),
+        }
+    }
+
+    /// Whether retrying the whole transaction may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Serialization(_))
+    }
+}
+
+impl From<engine::Error> for Error {
+    fn from(e: engine::Error) -> Self {
+        match e {
+            engine::Error::Constraint(c) => Error::Constraint(c),
+            engine::Error::Serialization(s) => Error::Serialization(s),
+            engine::Error::TypeMismatch(s) => Error::Type(s),
+            engine::Error::NotFound {
+                kind: "table",
+                name,
+            } => Error::UnknownTable(name),
+            engine::Error::NotFound {
+                kind: "index",
+                name,
+            } => Error::UnknownIndex(name),
+            engine::Error::NotFound {
+                kind: "column",
+                name,
+            } => Error::UnknownColumn(name),
+            engine::Error::AlreadyExists { kind, name } => Error::AlreadyExists {
+                kind: kind.to_string(),
+                name,
+            },
+            other => Error::Engine(other),
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! INSERT, UPDATE, DELETE and DDL.
+
+use engine::Transaction;
+use engine::keycode::KeyValue;
+use engine::table::{catalog as engine_catalog, ops};
+
+use super::Output;
+use super::rows::{KeyedRow, open};
+use crate::catalog;
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+use crate::value::Value;
+
+/// The name PostgreSQL gives the index behind a UNIQUE constraint.
+fn unique_index_name(table: &str, columns: &[String]) -> String {
+    format!("{table}_{}_key", columns.join("_"))
+}
+
+fn to_keys(values: Vec<Value>) -> Vec<KeyValue> {
+    values.iter().map(Value::to_key).collect()
+}
+
+pub(super) fn dml(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Result<Output> {
+    match plan {
+        Plan::Insert {
+            table,
+            targets,
+            source,
+        } => {
+            let rows: Vec<KeyedRow> = open(txn, source, params)?.collect::<Result<_>>()?;
+            for (_, values) in &rows {
+                if values.len() != targets.len() {
+                    return Err(Error::Type(
+                        "INSERT source row does not match the target columns".into(),
+                    ));
+                }
+                let mut row: Vec<Value> = table
+                    .columns
+                    .iter()
+                    .map(|c| c.default.clone().unwrap_or(Value::Null))
+                    .collect();
+                for (value, target) in values.iter().zip(targets) {
+                    row[*target] = table.columns[*target].sql_type.assign(value.clone())?;
+                }
+                ops::insert(txn, &table.schema, to_keys(row))?;
+            }
+            Ok(Output {
+                rows_affected: rows.len() as u64,
+                tag: format!("INSERT 0 {}", rows.len()),
+                ..Output::default()
+            })
+        }
+        Plan::Update {
+            table,
+            source,
+            assignments,
+        } => {
+            let rows: Vec<KeyedRow> = open(txn, source, params)?.collect::<Result<_>>()?;
+            for (key, old) in &rows {
+                let mut new = old.clone();
+                for (column, e) in assignments {
+                    let value = e.eval(old, params)?;
+                    new[*column] = table.columns[*column].sql_type.assign(value)?;
+                }
+                ops::update(txn, &table.schema, key, to_keys(new))?;
+            }
+            Ok(Output {
+                rows_affected: rows.len() as u64,
+                tag: format!("UPDATE {}", rows.len()),
+                ..Output::default()
+            })
+        }
+        Plan::Delete { table, source } => {
+            let keys: Vec<Vec<KeyValue>> = open(txn, source, params)?
+                .map(|row| row.map(|(key, _)| key))
+                .collect::<Result<_>>()?;
+            let mut deleted = 0u64;
+            for key in &keys {
+                if ops::delete(txn, &table.schema, key)? {
+                    deleted += 1;
+                }
+            }
+            Ok(Output {
+                rows_affected: deleted,
+                tag: format!("DELETE {deleted}"),
+                ..Output::default()
+            })
+        }
+        other => Err(Error::unsupported(format!("{other} as DML"))),
+    }
+}
+
+pub(super) fn ddl(txn: &mut Transaction, plan: &Plan) -> Result<Output> {
+    match plan {
+        Plan::CreateTable {
+            name,
+            columns,
+            primary_key,
+            unique,
+            if_not_exists,
+        } => {
+            if *if_not_exists && engine_catalog::find_table(txn, name)?.is_some() {
+                return Ok(Output::tag("CREATE TABLE"));
+            }
+            catalog::create_table(txn, name, columns, primary_key)?;
+            for columns in unique {
+                let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+                engine_catalog::create_index(
+                    txn,
+                    name,
+                    &unique_index_name(name, columns),
+                    &names,
+                    true,
+                )?;
+            }
+            Ok(Output::tag("CREATE TABLE"))
+        }
+        Plan::DropTable { names, if_exists } => {
+            for name in names {
+                if engine_catalog::find_table(txn, name)?.is_none() {
+                    match if_exists {
+                        true => continue,
+                        false => return Err(Error::UnknownTable(name.clone())),
+                    }
+                }
+                catalog::drop_table(txn, name)?;
+            }
+            Ok(Output::tag("DROP TABLE"))
+        }
+        Plan::CreateIndex {
+            name,
+            table,
+            columns,
+            unique,
+            if_not_exists,
+        } => {
+            let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+            match engine_catalog::create_index(txn, table, name, &names, *unique) {
+                Ok(_) => Ok(Output::tag("CREATE INDEX")),
+                Err(engine::Error::AlreadyExists { .. }) if *if_not_exists => {
+                    Ok(Output::tag("CREATE INDEX"))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Plan::DropIndex { names, if_exists } => {
+            for name in names {
+                match engine_catalog::drop_index(txn, name) {
+                    Ok(()) => {}
+                    Err(engine::Error::NotFound { kind: "index", .. }) if *if_exists => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Ok(Output::tag("DROP INDEX"))
+        }
+        other => Err(Error::unsupported(format!("{other} as DDL"))),
+    }
+}

@@ -1,0 +1,495 @@
+//! Bound expressions and their evaluation against a row.
+//!
+//! The binder turns the parser's expressions into [`Expr`]: columns are resolved to
+//! positions in the input row, string literals compared with a typed column are already
+//! cast to its type, `BETWEEN` is expanded into two comparisons, and `$n` parameters are
+//! slots filled at execution. Evaluation follows SQL: NULL propagates through operators,
+//! comparisons with NULL are unknown, AND/OR/NOT use three-valued logic
+//! ([`crate::value::and`] ...), integer overflow and division by zero are errors (not
+//! wrap-around or infinity).
+//!
+//! Integer arithmetic is done in 64 bits whatever the operands' declared SQL types; a
+//! result that does not fit the column it is stored into fails then (PostgreSQL checks
+//! each operator at the operands' own width).
+//!
+//! `Display` prints an expression as SQL, with column names, so EXPLAIN reads naturally.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use crate::datetime::MICROS_PER_DAY;
+use crate::error::{Error, Result};
+use crate::value::{Kind, Value, and, not, or, truth_value};
+
+/// A unary operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnaryOp {
+    Not,
+    Neg,
+    Plus,
+}
+
+/// A binary operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    And,
+    Or,
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Concat,
+}
+
+impl BinaryOp {
+    /// The SQL spelling.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::And => "AND",
+            BinaryOp::Or => "OR",
+            BinaryOp::Eq => "=",
+            BinaryOp::NotEq => "<>",
+            BinaryOp::Lt => "<",
+            BinaryOp::LtEq => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::GtEq => ">=",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Mod => "%",
+            BinaryOp::Concat => "||",
+        }
+    }
+
+    /// Whether this is a comparison (its result is a truth value of its operands' order).
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Eq
+                | BinaryOp::NotEq
+                | BinaryOp::Lt
+                | BinaryOp::LtEq
+                | BinaryOp::Gt
+                | BinaryOp::GtEq
+        )
+    }
+
+    /// The comparison with its operands swapped (`a < b` is `b > a`).
+    pub fn flipped(self) -> BinaryOp {
+        match self {
+            BinaryOp::Lt => BinaryOp::Gt,
+            BinaryOp::LtEq => BinaryOp::GtEq,
+            BinaryOp::Gt => BinaryOp::Lt,
+            BinaryOp::GtEq => BinaryOp::LtEq,
+            other => other,
+        }
+    }
+}
+
+/// A bound expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// The input row's column at `index` (its name is kept for printing).
+    Column {
+        index: usize,
+        name: String,
+    },
+    Literal(Value),
+    /// The statement's parameter `$index+1`.
+    Param(usize),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    InList {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+}
+
+impl Expr {
+    /// A binary expression.
+    pub fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
+        Expr::Binary(op, Box::new(left), Box::new(right))
+    }
+
+    /// Evaluates against `row` with parameter values `params`.
+    pub fn eval(&self, row: &[Value], params: &[Value]) -> Result<Value> {
+        match self {
+            Expr::Column { index, name } => row
+                .get(*index)
+                .cloned()
+                .ok_or_else(|| Error::UnknownColumn(name.clone())),
+            Expr::Literal(v) => Ok(v.clone()),
+            Expr::Param(i) => params
+                .get(*i)
+                .cloned()
+                .ok_or_else(|| Error::Parameter(format!("no value for parameter ${}", i + 1))),
+            Expr::Unary(op, e) => unary(*op, e.eval(row, params)?),
+            Expr::Binary(BinaryOp::And, l, r) => {
+                let left = l.eval(row, params)?.truth()?;
+                if left == Some(false) {
+                    return Ok(Value::Bool(false));
+                }
+                Ok(truth_value(and(left, r.eval(row, params)?.truth()?)))
+            }
+            Expr::Binary(BinaryOp::Or, l, r) => {
+                let left = l.eval(row, params)?.truth()?;
+                if left == Some(true) {
+                    return Ok(Value::Bool(true));
+                }
+                Ok(truth_value(or(left, r.eval(row, params)?.truth()?)))
+            }
+            Expr::Binary(op, l, r) => binary(*op, l.eval(row, params)?, r.eval(row, params)?),
+            Expr::IsNull { expr, negated } => {
+                Ok(Value::Bool(expr.eval(row, params)?.is_null() != *negated))
+            }
+            Expr::InList {
+                expr,
+                list,
+                negated,
+            } => {
+                let value = expr.eval(row, params)?;
+                let mut found = Some(false);
+                for item in list {
+                    let equal = value.sql_cmp(&item.eval(row, params)?)?;
+                    found = or(found, equal.map(|o| o == Ordering::Equal));
+                    if found == Some(true) {
+                        break;
+                    }
+                }
+                Ok(truth_value(if *negated { not(found) } else { found }))
+            }
+        }
+    }
+
+    /// Whether the expression reads no column (it may read parameters).
+    pub fn is_constant(&self) -> bool {
+        match self {
+            Expr::Column { .. } => false,
+            Expr::Literal(_) | Expr::Param(_) => true,
+            Expr::Unary(_, e) | Expr::IsNull { expr: e, .. } => e.is_constant(),
+            Expr::Binary(_, l, r) => l.is_constant() && r.is_constant(),
+            Expr::InList { expr, list, .. } => {
+                expr.is_constant() && list.iter().all(Expr::is_constant)
+            }
+        }
+    }
+
+    /// Whether the expression reads a parameter.
+    pub fn has_params(&self) -> bool {
+        match self {
+            Expr::Param(_) => true,
+            Expr::Column { .. } | Expr::Literal(_) => false,
+            Expr::Unary(_, e) | Expr::IsNull { expr: e, .. } => e.has_params(),
+            Expr::Binary(_, l, r) => l.has_params() || r.has_params(),
+            Expr::InList { expr, list, .. } => {
+                expr.has_params() || list.iter().any(Expr::has_params)
+            }
+        }
+    }
+
+    /// The static kind of the expression's values, given the kinds of the input columns
+    /// and of the parameters (`Unknown` where it cannot tell, e.g. a NULL literal).
+    pub fn kind(&self, columns: &[Kind], params: &[Kind]) -> Kind {
+        match self {
+            Expr::Column { index, .. } => columns.get(*index).copied().unwrap_or(Kind::Unknown),
+            Expr::Literal(v) => v.kind(),
+            Expr::Param(i) => params.get(*i).copied().unwrap_or(Kind::Unknown),
+            Expr::Unary(UnaryOp::Not, _) | Expr::IsNull { .. } | Expr::InList { .. } => Kind::Bool,
+            Expr::Unary(_, e) => e.kind(columns, params),
+            Expr::Binary(op, l, r) => match op {
+                BinaryOp::Concat => Kind::Text,
+                op if op.is_comparison() => Kind::Bool,
+                BinaryOp::And | BinaryOp::Or => Kind::Bool,
+                _ => match (l.kind(columns, params), r.kind(columns, params)) {
+                    (Kind::Int, Kind::Int) => Kind::Int,
+                    (Kind::Float | Kind::Int, Kind::Float | Kind::Int) => Kind::Float,
+                    (Kind::Date, Kind::Date) => Kind::Int,
+                    (Kind::Date, Kind::Int) | (Kind::Int, Kind::Date) => Kind::Date,
+                    (Kind::Unknown, k) | (k, Kind::Unknown) => k,
+                    (k, _) => k,
+                },
+            },
+        }
+    }
+}
+
+fn unary(op: UnaryOp, v: Value) -> Result<Value> {
+    match (op, v) {
+        (_, Value::Null) => Ok(Value::Null),
+        (UnaryOp::Not, v) => Ok(truth_value(not(v.truth()?))),
+        (UnaryOp::Neg, Value::Int(i)) => i.checked_neg().map(Value::Int).ok_or_else(overflow),
+        (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float(-f)),
+        (UnaryOp::Plus, v @ (Value::Int(_) | Value::Float(_))) => Ok(v),
+        (op, v) => Err(Error::Type(format!(
+            "operator does not exist: {}{}",
+            if op == UnaryOp::Neg { "-" } else { "+" },
+            v.kind()
+        ))),
+    }
+}
+
+fn overflow() -> Error {
+    Error::Data("bigint out of range".into())
+}
+
+fn division_by_zero() -> Error {
+    Error::Data("division by zero".into())
+}
+
+/// Checks a float result: an infinite result of finite operands overflowed.
+fn float_result(result: f64, a: f64, b: f64) -> Result<Value> {
+    if result.is_infinite() && a.is_finite() && b.is_finite() {
+        return Err(Error::Data("value out of range: overflow".into()));
+    }
+    Ok(Value::Float(result))
+}
+
+fn binary(op: BinaryOp, l: Value, r: Value) -> Result<Value> {
+    use Value::*;
+    if op.is_comparison() {
+        let ordering = l.sql_cmp(&r)?;
+        return Ok(truth_value(ordering.map(|o| match op {
+            BinaryOp::Eq => o == Ordering::Equal,
+            BinaryOp::NotEq => o != Ordering::Equal,
+            BinaryOp::Lt => o == Ordering::Less,
+            BinaryOp::LtEq => o != Ordering::Greater,
+            BinaryOp::Gt => o == Ordering::Greater,
+            _ => o != Ordering::Less,
+        })));
+    }
+    if l.is_null() || r.is_null() {
+        return Ok(Null);
+    }
+    match (op, l, r) {
+        (BinaryOp::Concat, a, b) => Ok(Text(format!("{a}{b}"))),
+        (BinaryOp::Add, Int(a), Int(b)) => a.checked_add(b).map(Int).ok_or_else(overflow),
+        (BinaryOp::Sub, Int(a), Int(b)) => a.checked_sub(b).map(Int).ok_or_else(overflow),
+        (BinaryOp::Mul, Int(a), Int(b)) => a.checked_mul(b).map(Int).ok_or_else(overflow),
+        (BinaryOp::Div | BinaryOp::Mod, Int(_), Int(0)) => Err(division_by_zero()),
+        (BinaryOp::Div, Int(a), Int(b)) => a.checked_div(b).map(Int).ok_or_else(overflow),
+        // i64::MIN % -1 overflows in Rust; mathematically it is 0.
+        (BinaryOp::Mod, Int(a), Int(b)) => Ok(Int(a.checked_rem(b).unwrap_or(0))),
+        (op, Int(a), Float(b)) => float_op(op, a as f64, b),
+        (op, Float(a), Int(b)) => float_op(op, a, b as f64),
+        (op, Float(a), Float(b)) => float_op(op, a, b),
+        (BinaryOp::Add, Date(d), Int(n)) | (BinaryOp::Add, Int(n), Date(d)) => date_add(d, n),
+        (BinaryOp::Sub, Date(d), Int(n)) => date_add(d, n.checked_neg().ok_or_else(overflow)?),
+        (BinaryOp::Sub, Date(a), Date(b)) => Ok(Int(i64::from(a) - i64::from(b))),
+        (op, a, b) => Err(Error::Type(format!(
+            "operator does not exist: {} {} {}",
+            a.kind(),
+            op.symbol(),
+            b.kind()
+        ))),
+    }
+}
+
+fn date_add(days: i32, n: i64) -> Result<Value> {
+    i64::from(days)
+        .checked_add(n)
+        .and_then(|d| i32::try_from(d).ok())
+        .filter(|d| i64::from(*d).checked_mul(MICROS_PER_DAY).is_some())
+        .map(Value::Date)
+        .ok_or_else(|| Error::Data("date out of range".into()))
+}
+
+fn float_op(op: BinaryOp, a: f64, b: f64) -> Result<Value> {
+    match op {
+        BinaryOp::Add => float_result(a + b, a, b),
+        BinaryOp::Sub => float_result(a - b, a, b),
+        BinaryOp::Mul => float_result(a * b, a, b),
+        BinaryOp::Div | BinaryOp::Mod if b == 0.0 => Err(division_by_zero()),
+        BinaryOp::Div => float_result(a / b, a, b),
+        BinaryOp::Mod => Ok(Value::Float(a % b)),
+        op => Err(Error::Type(format!(
+            "operator does not exist: double precision {} double precision",
+            op.symbol()
+        ))),
+    }
+}
+
+/// Whether printing `e` as an operand needs parentheses.
+fn needs_parens(e: &Expr) -> bool {
+    matches!(
+        e,
+        Expr::Binary(..) | Expr::IsNull { .. } | Expr::InList { .. }
+    )
+}
+
+fn operand(f: &mut fmt::Formatter<'_>, e: &Expr) -> fmt::Result {
+    match needs_parens(e) {
+        true => write!(f, "({e})"),
+        false => write!(f, "{e}"),
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Column { name, .. } => f.write_str(name),
+            Expr::Literal(v) => f.write_str(&v.to_literal()),
+            Expr::Param(i) => write!(f, "${}", i + 1),
+            Expr::Unary(op, e) => {
+                f.write_str(match op {
+                    UnaryOp::Not => "NOT ",
+                    UnaryOp::Neg => "-",
+                    UnaryOp::Plus => "+",
+                })?;
+                operand(f, e)
+            }
+            Expr::Binary(op, l, r) => {
+                operand(f, l)?;
+                write!(f, " {} ", op.symbol())?;
+                operand(f, r)
+            }
+            Expr::IsNull { expr, negated } => {
+                operand(f, expr)?;
+                f.write_str(if *negated { " IS NOT NULL" } else { " IS NULL" })
+            }
+            Expr::InList {
+                expr,
+                list,
+                negated,
+            } => {
+                operand(f, expr)?;
+                f.write_str(if *negated { " NOT IN (" } else { " IN (" })?;
+                for (i, item) in list.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lit(v: impl Into<Value>) -> Expr {
+        Expr::Literal(v.into())
+    }
+
+    fn null() -> Expr {
+        Expr::Literal(Value::Null)
+    }
+
+    fn eval(e: &Expr) -> Result<Value> {
+        e.eval(&[], &[])
+    }
+
+    #[test]
+    fn and_or_not_follow_three_valued_logic() {
+        let truths = [lit(true), lit(false), null()];
+        let expected_and = [
+            [Value::Bool(true), Value::Bool(false), Value::Null],
+            [Value::Bool(false), Value::Bool(false), Value::Bool(false)],
+            [Value::Null, Value::Bool(false), Value::Null],
+        ];
+        let expected_or = [
+            [Value::Bool(true), Value::Bool(true), Value::Bool(true)],
+            [Value::Bool(true), Value::Bool(false), Value::Null],
+            [Value::Bool(true), Value::Null, Value::Null],
+        ];
+        for (i, a) in truths.iter().enumerate() {
+            for (j, b) in truths.iter().enumerate() {
+                let and = Expr::binary(BinaryOp::And, a.clone(), b.clone());
+                let or = Expr::binary(BinaryOp::Or, a.clone(), b.clone());
+                assert_eq!(eval(&and).unwrap(), expected_and[i][j], "{and}");
+                assert_eq!(eval(&or).unwrap(), expected_or[i][j], "{or}");
+            }
+        }
+        assert_eq!(
+            eval(&Expr::Unary(UnaryOp::Not, Box::new(null()))).unwrap(),
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn comparisons_with_null_are_unknown() {
+        let eq = Expr::binary(BinaryOp::Eq, null(), null());
+        assert_eq!(eval(&eq).unwrap(), Value::Null);
+        let is_null = Expr::IsNull {
+            expr: Box::new(null()),
+            negated: false,
+        };
+        assert_eq!(eval(&is_null).unwrap(), Value::Bool(true));
+        // 1 NOT IN (2, NULL) is unknown; 1 IN (1, NULL) is true.
+        let not_in = Expr::InList {
+            expr: Box::new(lit(1)),
+            list: vec![lit(2), null()],
+            negated: true,
+        };
+        assert_eq!(eval(&not_in).unwrap(), Value::Null);
+        let is_in = Expr::InList {
+            expr: Box::new(lit(1)),
+            list: vec![lit(1), null()],
+            negated: false,
+        };
+        assert_eq!(eval(&is_in).unwrap(), Value::Bool(true));
+    }
+
+    #[test]
+    fn overflow_and_division_by_zero_are_errors() {
+        let add = Expr::binary(BinaryOp::Add, lit(i64::MAX), lit(1));
+        assert_eq!(eval(&add), Err(Error::Data("bigint out of range".into())));
+        let neg = Expr::Unary(UnaryOp::Neg, Box::new(lit(i64::MIN)));
+        assert!(matches!(eval(&neg), Err(Error::Data(_))));
+        let div = Expr::binary(BinaryOp::Div, lit(1), lit(0));
+        assert_eq!(eval(&div), Err(Error::Data("division by zero".into())));
+        let fdiv = Expr::binary(BinaryOp::Div, lit(1.0), lit(0.0));
+        assert_eq!(eval(&fdiv), Err(Error::Data("division by zero".into())));
+        let min_div = Expr::binary(BinaryOp::Div, lit(i64::MIN), lit(-1));
+        assert!(matches!(eval(&min_div), Err(Error::Data(_))));
+        let mul = Expr::binary(BinaryOp::Mul, lit(f64::MAX), lit(2.0));
+        assert!(matches!(eval(&mul), Err(Error::Data(_))));
+    }
+
+    #[test]
+    fn arithmetic_and_concat() {
+        let e = Expr::binary(BinaryOp::Add, lit(1), lit(2.5));
+        assert_eq!(eval(&e).unwrap(), Value::Float(3.5));
+        let c = Expr::binary(BinaryOp::Concat, lit("a"), lit(1));
+        assert_eq!(eval(&c).unwrap(), Value::Text("a1".into()));
+        let n = Expr::binary(BinaryOp::Concat, lit("a"), null());
+        assert_eq!(eval(&n).unwrap(), Value::Null);
+        let bad = Expr::binary(BinaryOp::Add, lit("a"), lit(1));
+        assert!(matches!(eval(&bad), Err(Error::Type(_))));
+    }
+
+    #[test]
+    fn expressions_print_as_sql() {
+        let e = Expr::binary(
+            BinaryOp::And,
+            Expr::binary(
+                BinaryOp::Eq,
+                Expr::Column {
+                    index: 0,
+                    name: "status".into(),
+                },
+                lit("active"),
+            ),
+            Expr::IsNull {
+                expr: Box::new(Expr::Param(0)),
+                negated: true,
+            },
+        );
+        assert_eq!(e.to_string(), "(status = 'active') AND ($1 IS NOT NULL)");
+    }
+}

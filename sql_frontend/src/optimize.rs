@@ -1,0 +1,399 @@
+//! # optimize — from the bound plan to the physical plan
+//!
+//! Two passes, each a plain function over the [`Plan`] tree:
+//!
+//! 1. **Constant folding** ([`fold`]): every subexpression that reads no column and no
+//!    parameter is evaluated once, here. One that fails (say `1/0`) is left as it is, so
+//!    the error is reported when (and only if) the statement runs, as for any other row.
+//! 2. **Access paths** ([`access_path`]): a `Filter` directly over a `SeqScan` is split
+//!    into conjuncts, and those of the form `column op constant` (`=`, `<`, `<=`, `>`,
+//!    `>=`, or `column IN (constants)`), where the constant's type is exactly the
+//!    column's, become candidates:
+//!    - equality (or IN) on every primary-key column gives a `KeyLookup`;
+//!    - otherwise each secondary index, and the primary key as an index, is scored by
+//!      how many of its leading columns have equality, then whether the next column has
+//!      a range; the best scoring one (at least one column used) gives an `IndexScan`
+//!      (a `KeyRangeScan` for the primary key), ties going to the primary key, then to a
+//!      unique index.
+//!
+//!    The `Filter` stays above the new scan with the whole predicate: the scan only has
+//!    to return a superset of the matching rows, which keeps this pass simple and its
+//!    mistakes harmless to correctness. (Removing the conjuncts the scan already
+//!    guarantees is a later refinement.)
+//!
+//! The "constant" may contain parameters, so `WHERE user_id = $1` in a prepared
+//! statement is a key lookup too: the binder gave `$1` the column's type, and the
+//! session casts the parameter's value to it before execution.
+//!
+//! Not yet: predicate pushdown through joins, join order and method (no joins yet),
+//! statistics, removal of conjuncts implied by the access path, ORDER BY satisfied by
+//! index order.
+
+use std::ops::Bound;
+
+use crate::catalog::TableInfo;
+use crate::expr::{BinaryOp, Expr};
+use crate::plan::{Plan, ScanRange};
+use crate::value::Kind;
+
+/// At most this many keys or ranges are produced from IN lists (their product); beyond,
+/// the column is not used for the access path.
+const MAX_LOOKUP_KEYS: usize = 1024;
+
+/// Optimises a bound plan, given the kinds of its parameters.
+pub fn optimize(plan: Plan, params: &[Kind]) -> Plan {
+    let plan = map_exprs(plan, &fold);
+    access_paths(plan, params)
+}
+
+/// Folds constant subexpressions.
+pub fn fold(expr: Expr) -> Expr {
+    let expr = match expr {
+        Expr::Unary(op, e) => Expr::Unary(op, Box::new(fold(*e))),
+        Expr::Binary(op, l, r) => Expr::binary(op, fold(*l), fold(*r)),
+        Expr::IsNull { expr, negated } => Expr::IsNull {
+            expr: Box::new(fold(*expr)),
+            negated,
+        },
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => Expr::InList {
+            expr: Box::new(fold(*expr)),
+            list: list.into_iter().map(fold).collect(),
+            negated,
+        },
+        leaf => return leaf,
+    };
+    if expr.is_constant()
+        && !expr.has_params()
+        && let Ok(value) = expr.eval(&[], &[])
+    {
+        return Expr::Literal(value);
+    }
+    expr
+}
+
+/// Applies `f` to every expression of the plan.
+fn map_exprs(plan: Plan, f: &dyn Fn(Expr) -> Expr) -> Plan {
+    let boxed = |p: Box<Plan>| Box::new(map_exprs(*p, f));
+    match plan {
+        Plan::Filter { source, predicate } => Plan::Filter {
+            source: boxed(source),
+            predicate: f(predicate),
+        },
+        Plan::Project {
+            source,
+            exprs,
+            names,
+        } => Plan::Project {
+            source: boxed(source),
+            exprs: exprs.into_iter().map(f).collect(),
+            names,
+        },
+        Plan::Sort { source, keys } => Plan::Sort {
+            source: boxed(source),
+            keys: keys
+                .into_iter()
+                .map(|mut k| {
+                    k.expr = f(k.expr);
+                    k
+                })
+                .collect(),
+        },
+        Plan::Limit {
+            source,
+            limit,
+            offset,
+        } => Plan::Limit {
+            source: boxed(source),
+            limit: limit.map(f),
+            offset: offset.map(f),
+        },
+        Plan::Values { rows, columns } => Plan::Values {
+            rows: rows
+                .into_iter()
+                .map(|row| row.into_iter().map(f).collect())
+                .collect(),
+            columns,
+        },
+        Plan::Insert {
+            table,
+            targets,
+            source,
+        } => Plan::Insert {
+            table,
+            targets,
+            source: boxed(source),
+        },
+        Plan::Update {
+            table,
+            source,
+            assignments,
+        } => Plan::Update {
+            table,
+            source: boxed(source),
+            assignments: assignments.into_iter().map(|(i, e)| (i, f(e))).collect(),
+        },
+        Plan::Delete { table, source } => Plan::Delete {
+            table,
+            source: boxed(source),
+        },
+        other => other,
+    }
+}
+
+/// Rewrites every `Filter(SeqScan)` in the tree with an access path where one applies.
+fn access_paths(plan: Plan, params: &[Kind]) -> Plan {
+    let recurse = |p: Box<Plan>| Box::new(access_paths(*p, params));
+    match plan {
+        Plan::Filter { source, predicate } => match *source {
+            Plan::SeqScan { table } => {
+                let scan = access_path(table, &predicate, params);
+                Plan::Filter {
+                    source: Box::new(scan),
+                    predicate,
+                }
+            }
+            other => Plan::Filter {
+                source: recurse(Box::new(other)),
+                predicate,
+            },
+        },
+        Plan::Project {
+            source,
+            exprs,
+            names,
+        } => Plan::Project {
+            source: recurse(source),
+            exprs,
+            names,
+        },
+        Plan::Sort { source, keys } => Plan::Sort {
+            source: recurse(source),
+            keys,
+        },
+        Plan::Limit {
+            source,
+            limit,
+            offset,
+        } => Plan::Limit {
+            source: recurse(source),
+            limit,
+            offset,
+        },
+        Plan::Insert {
+            table,
+            targets,
+            source,
+        } => Plan::Insert {
+            table,
+            targets,
+            source: recurse(source),
+        },
+        Plan::Update {
+            table,
+            source,
+            assignments,
+        } => Plan::Update {
+            table,
+            source: recurse(source),
+            assignments,
+        },
+        Plan::Delete { table, source } => Plan::Delete {
+            table,
+            source: recurse(source),
+        },
+        other => other,
+    }
+}
+
+/// A usable conjunct: `column op value` or `column IN (values)`.
+#[derive(Debug, Clone)]
+enum Condition {
+    Equal(Vec<Expr>),
+    Lower(Bound<Expr>),
+    Upper(Bound<Expr>),
+}
+
+fn conjuncts(predicate: &Expr) -> Vec<&Expr> {
+    match predicate {
+        Expr::Binary(BinaryOp::And, l, r) => {
+            let mut out = conjuncts(l);
+            out.extend(conjuncts(r));
+            out
+        }
+        other => vec![other],
+    }
+}
+
+/// The conditions each column of `table` has in `predicate`.
+fn conditions(table: &TableInfo, predicate: &Expr, params: &[Kind]) -> Vec<Vec<Condition>> {
+    let kinds = table.kinds();
+    let mut out = vec![Vec::new(); kinds.len()];
+    let usable = |column: usize, e: &Expr| {
+        e.is_constant()
+            && kinds
+                .get(column)
+                .is_some_and(|k| *k != Kind::Unknown && e.kind(&[], params) == *k)
+    };
+    for conjunct in conjuncts(predicate) {
+        match conjunct {
+            Expr::Binary(op, l, r) if op.is_comparison() && *op != BinaryOp::NotEq => {
+                let (column, value, op) = match (l.as_ref(), r.as_ref()) {
+                    (Expr::Column { index, .. }, value) => (*index, value, *op),
+                    (value, Expr::Column { index, .. }) => (*index, value, op.flipped()),
+                    _ => continue,
+                };
+                if !usable(column, value) {
+                    continue;
+                }
+                let value = value.clone();
+                out[column].push(match op {
+                    BinaryOp::Eq => Condition::Equal(vec![value]),
+                    BinaryOp::Gt => Condition::Lower(Bound::Excluded(value)),
+                    BinaryOp::GtEq => Condition::Lower(Bound::Included(value)),
+                    BinaryOp::Lt => Condition::Upper(Bound::Excluded(value)),
+                    _ => Condition::Upper(Bound::Included(value)),
+                });
+            }
+            Expr::InList {
+                expr,
+                list,
+                negated: false,
+            } => {
+                if let Expr::Column { index, .. } = expr.as_ref()
+                    && !list.is_empty()
+                    && list.iter().all(|e| usable(*index, e))
+                {
+                    out[*index].push(Condition::Equal(list.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// What an index can do for a predicate.
+#[derive(Debug, Clone)]
+struct Candidate {
+    /// Per leading column with equality: the values it may take.
+    prefix: Vec<Vec<Expr>>,
+    lower: Bound<Expr>,
+    upper: Bound<Expr>,
+}
+
+impl Candidate {
+    fn score(&self) -> (usize, bool) {
+        let ranged = !matches!(
+            (&self.lower, &self.upper),
+            (Bound::Unbounded, Bound::Unbounded)
+        );
+        (self.prefix.len(), ranged)
+    }
+
+    fn is_useful(&self) -> bool {
+        self.score() != (0, false)
+    }
+
+    fn ranges(&self) -> Vec<ScanRange> {
+        product(&self.prefix)
+            .into_iter()
+            .map(|prefix| ScanRange {
+                prefix,
+                lower: self.lower.clone(),
+                upper: self.upper.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Every combination of one value per position.
+fn product(choices: &[Vec<Expr>]) -> Vec<Vec<Expr>> {
+    let mut out = vec![Vec::new()];
+    for options in choices {
+        out = out
+            .into_iter()
+            .flat_map(|prefix| {
+                options.iter().map(move |o| {
+                    let mut next = prefix.clone();
+                    next.push(o.clone());
+                    next
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+fn candidate(columns: &[usize], conditions: &[Vec<Condition>]) -> Candidate {
+    let mut candidate = Candidate {
+        prefix: Vec::new(),
+        lower: Bound::Unbounded,
+        upper: Bound::Unbounded,
+    };
+    let mut combinations = 1usize;
+    for column in columns {
+        let conds = &conditions[*column];
+        let equal = conds.iter().find_map(|c| match c {
+            Condition::Equal(values) => Some(values),
+            _ => None,
+        });
+        if let Some(values) = equal {
+            combinations = combinations.saturating_mul(values.len());
+            if combinations <= MAX_LOOKUP_KEYS {
+                candidate.prefix.push(values.clone());
+                continue;
+            }
+        }
+        for cond in conds {
+            match cond {
+                Condition::Lower(b) if matches!(candidate.lower, Bound::Unbounded) => {
+                    candidate.lower = b.clone();
+                }
+                Condition::Upper(b) if matches!(candidate.upper, Bound::Unbounded) => {
+                    candidate.upper = b.clone();
+                }
+                _ => {}
+            }
+        }
+        break;
+    }
+    candidate
+}
+
+/// The cheapest way to read the rows of `table` that may satisfy `predicate`.
+pub fn access_path(table: TableInfo, predicate: &Expr, params: &[Kind]) -> Plan {
+    let conditions = conditions(&table, predicate, params);
+    let primary_key = table.schema.primary_key.clone();
+    let mut best: Option<(Candidate, Option<String>, Vec<usize>)> = None;
+    if !primary_key.is_empty() {
+        let pk = candidate(&primary_key, &conditions);
+        if pk.prefix.len() == primary_key.len() {
+            let keys = product(&pk.prefix);
+            return Plan::KeyLookup { table, keys };
+        }
+        if pk.is_useful() {
+            best = Some((pk, None, primary_key));
+        }
+    }
+    let mut indexes: Vec<_> = table.schema.indexes.iter().collect();
+    indexes.sort_by_key(|i| !i.unique);
+    for index in indexes {
+        let c = candidate(&index.columns, &conditions);
+        if c.is_useful() && best.as_ref().is_none_or(|(b, _, _)| c.score() > b.score()) {
+            best = Some((c, Some(index.name.clone()), index.columns.clone()));
+        }
+    }
+    match best {
+        Some((c, index, columns)) => Plan::IndexScan {
+            ranges: c.ranges(),
+            table,
+            index,
+            columns,
+        },
+        None => Plan::SeqScan { table },
+    }
+}

@@ -1,0 +1,317 @@
+//! The plan: one enum tree for every statement, printed as an indented tree.
+//!
+//! The binder builds a [`Plan`] (logical: reads are `SeqScan` + `Filter`), the optimiser
+//! rewrites it into the physical plan (`KeyLookup` or `IndexScan` where a predicate
+//! allows), and the executor runs it. `EXPLAIN` prints exactly the physical plan's
+//! `Display`, one node per line, children indented by [`INDENT`]:
+//!
+//! ```text
+//! Project: name, status
+//!   Filter: status = 'active'
+//!     IndexScan: users using users_status (status = 'active')
+//! ```
+//!
+//! Row-producing nodes (scans, Filter, Project, Sort, Limit, Values) feed their parent;
+//! DML nodes (Insert, Update, Delete) consume their source and report rows affected; DDL
+//! nodes are leaves. Tables are carried as [`TableInfo`] as they were when bound, which
+//! is what lets a prepared statement check that its plan is still valid.
+
+use std::fmt;
+use std::ops::Bound;
+
+use crate::catalog::{ColumnInfo, TableInfo};
+use crate::expr::Expr;
+
+/// Indentation of a child node in the printed tree.
+pub const INDENT: &str = "  ";
+
+/// One range of an index (or primary key) scan: the rows whose first index columns equal
+/// `prefix`, and whose next column lies within `lower`..`upper`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanRange {
+    pub prefix: Vec<Expr>,
+    pub lower: Bound<Expr>,
+    pub upper: Bound<Expr>,
+}
+
+/// One ORDER BY key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    pub expr: Expr,
+    pub descending: bool,
+    pub nulls_first: bool,
+}
+
+/// A plan node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    /// Every row of a table, in primary-key order.
+    SeqScan {
+        table: TableInfo,
+    },
+    /// The rows with these exact primary keys (each a full key).
+    KeyLookup {
+        table: TableInfo,
+        keys: Vec<Vec<Expr>>,
+    },
+    /// Rows through a secondary index (`index: Some`) or a primary-key range (`None`);
+    /// `columns` are the positions of the index's columns in the table. Ranges are
+    /// scanned in order and may overlap only if the planner's input had duplicates.
+    IndexScan {
+        table: TableInfo,
+        index: Option<String>,
+        columns: Vec<usize>,
+        ranges: Vec<ScanRange>,
+    },
+    /// The source's rows for which `predicate` is true.
+    Filter {
+        source: Box<Plan>,
+        predicate: Expr,
+    },
+    /// One output row per source row, computed by `exprs`, named `names`.
+    Project {
+        source: Box<Plan>,
+        exprs: Vec<Expr>,
+        names: Vec<String>,
+    },
+    /// The source's rows ordered by `keys`.
+    Sort {
+        source: Box<Plan>,
+        keys: Vec<SortKey>,
+    },
+    /// Skips `offset` rows, then returns at most `limit`.
+    Limit {
+        source: Box<Plan>,
+        limit: Option<Expr>,
+        offset: Option<Expr>,
+    },
+    /// Literal rows (`VALUES`, or the one empty row of a SELECT without FROM).
+    Values {
+        rows: Vec<Vec<Expr>>,
+        columns: Vec<String>,
+    },
+    /// Inserts the source's rows; source column `i` goes to table column `targets[i]`,
+    /// other columns get their DEFAULT or NULL.
+    Insert {
+        table: TableInfo,
+        targets: Vec<usize>,
+        source: Box<Plan>,
+    },
+    /// Sets columns of the source's rows (which are whole table rows).
+    Update {
+        table: TableInfo,
+        source: Box<Plan>,
+        assignments: Vec<(usize, Expr)>,
+    },
+    /// Deletes the source's rows.
+    Delete {
+        table: TableInfo,
+        source: Box<Plan>,
+    },
+    CreateTable {
+        name: String,
+        columns: Vec<ColumnInfo>,
+        primary_key: Vec<String>,
+        /// Column lists of UNIQUE constraints, each becoming a unique index.
+        unique: Vec<Vec<String>>,
+        if_not_exists: bool,
+    },
+    DropTable {
+        names: Vec<String>,
+        if_exists: bool,
+    },
+    CreateIndex {
+        name: String,
+        table: String,
+        columns: Vec<String>,
+        unique: bool,
+        if_not_exists: bool,
+    },
+    DropIndex {
+        names: Vec<String>,
+        if_exists: bool,
+    },
+}
+
+impl Plan {
+    /// The names of the columns the node produces (empty for DML and DDL).
+    pub fn columns(&self) -> Vec<String> {
+        match self {
+            Plan::SeqScan { table }
+            | Plan::KeyLookup { table, .. }
+            | Plan::IndexScan { table, .. } => {
+                table.columns.iter().map(|c| c.name.clone()).collect()
+            }
+            Plan::Filter { source, .. }
+            | Plan::Sort { source, .. }
+            | Plan::Limit { source, .. } => source.columns(),
+            Plan::Project { names, .. } => names.clone(),
+            Plan::Values { columns, .. } => columns.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The node's children.
+    fn children(&self) -> Vec<&Plan> {
+        match self {
+            Plan::Filter { source, .. }
+            | Plan::Project { source, .. }
+            | Plan::Sort { source, .. }
+            | Plan::Limit { source, .. }
+            | Plan::Insert { source, .. }
+            | Plan::Update { source, .. }
+            | Plan::Delete { source, .. } => vec![source],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The node's own line, without children.
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Plan::SeqScan { table } => write!(f, "SeqScan: {}", table.name()),
+            Plan::KeyLookup { table, keys } => {
+                let key_columns = table
+                    .schema
+                    .primary_key
+                    .iter()
+                    .map(|i| table.columns[*i].name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let keys = keys
+                    .iter()
+                    .map(|key| format!("({})", join(key)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                write!(f, "KeyLookup: {} ({key_columns}) = {keys}", table.name())
+            }
+            Plan::IndexScan {
+                table,
+                index,
+                columns,
+                ranges,
+            } => {
+                match index {
+                    Some(index) => write!(f, "IndexScan: {} using {index}", table.name())?,
+                    None => write!(f, "KeyRangeScan: {}", table.name())?,
+                }
+                let names: Vec<&str> = columns
+                    .iter()
+                    .map(|i| table.columns[*i].name.as_str())
+                    .collect();
+                let ranges: Vec<String> =
+                    ranges.iter().map(|r| describe_range(r, &names)).collect();
+                write!(f, " ({})", ranges.join(" OR "))
+            }
+            Plan::Filter { predicate, .. } => write!(f, "Filter: {predicate}"),
+            Plan::Project { exprs, names, .. } => {
+                let items: Vec<String> = exprs
+                    .iter()
+                    .zip(names)
+                    .map(|(e, name)| match e {
+                        Expr::Column { name: column, .. } if column == name => name.clone(),
+                        e => format!("{e} AS {name}"),
+                    })
+                    .collect();
+                write!(f, "Project: {}", items.join(", "))
+            }
+            Plan::Sort { keys, .. } => {
+                let keys: Vec<String> = keys
+                    .iter()
+                    .map(|k| {
+                        format!(
+                            "{} {} NULLS {}",
+                            k.expr,
+                            if k.descending { "DESC" } else { "ASC" },
+                            if k.nulls_first { "FIRST" } else { "LAST" }
+                        )
+                    })
+                    .collect();
+                write!(f, "Sort: {}", keys.join(", "))
+            }
+            Plan::Limit { limit, offset, .. } => {
+                f.write_str("Limit:")?;
+                if let Some(limit) = limit {
+                    write!(f, " {limit}")?;
+                }
+                if let Some(offset) = offset {
+                    write!(f, " offset {offset}")?;
+                }
+                Ok(())
+            }
+            Plan::Values { rows, .. } => write!(f, "Values: {} rows", rows.len()),
+            Plan::Insert { table, .. } => write!(f, "Insert: {}", table.name()),
+            Plan::Update {
+                table, assignments, ..
+            } => {
+                let sets: Vec<String> = assignments
+                    .iter()
+                    .map(|(i, e)| format!("{} = {e}", table.columns[*i].name))
+                    .collect();
+                write!(f, "Update: {} set {}", table.name(), sets.join(", "))
+            }
+            Plan::Delete { table, .. } => write!(f, "Delete: {}", table.name()),
+            Plan::CreateTable { name, .. } => write!(f, "CreateTable: {name}"),
+            Plan::DropTable { names, .. } => write!(f, "DropTable: {}", names.join(", ")),
+            Plan::CreateIndex {
+                name,
+                table,
+                columns,
+                unique,
+                ..
+            } => write!(
+                f,
+                "CreateIndex: {}{name} on {table} ({})",
+                if *unique { "unique " } else { "" },
+                columns.join(", ")
+            ),
+            Plan::DropIndex { names, .. } => write!(f, "DropIndex: {}", names.join(", ")),
+        }
+    }
+
+    fn fmt_tree(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
+        for _ in 0..depth {
+            f.write_str(INDENT)?;
+        }
+        self.describe(f)?;
+        for child in self.children() {
+            f.write_str("\n")?;
+            child.fmt_tree(f, depth + 1)?;
+        }
+        Ok(())
+    }
+}
+
+fn join(exprs: &[Expr]) -> String {
+    exprs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe_range(range: &ScanRange, names: &[&str]) -> String {
+    let mut parts: Vec<String> = range
+        .prefix
+        .iter()
+        .zip(names)
+        .map(|(e, name)| format!("{name} = {e}"))
+        .collect();
+    let next = names.get(range.prefix.len()).copied().unwrap_or("?");
+    match &range.lower {
+        Bound::Included(e) => parts.push(format!("{next} >= {e}")),
+        Bound::Excluded(e) => parts.push(format!("{next} > {e}")),
+        Bound::Unbounded => {}
+    }
+    match &range.upper {
+        Bound::Included(e) => parts.push(format!("{next} <= {e}")),
+        Bound::Excluded(e) => parts.push(format!("{next} < {e}")),
+        Bound::Unbounded => {}
+    }
+    parts.join(" AND ")
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_tree(f, 0)
+    }
+}

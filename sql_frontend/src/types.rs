@@ -1,0 +1,327 @@
+//! SQL column types, their engine representation, and assignment casts.
+//!
+//! | SQL type                 | engine `ColumnType` | checked on store                    |
+//! |--------------------------|---------------------|-------------------------------------|
+//! | BOOLEAN                  | Bool                |                                     |
+//! | SMALLINT / INTEGER / BIGINT | Int (i64)        | range of 16 / 32 / 64 bits          |
+//! | REAL / DOUBLE PRECISION  | Float (f64)         | REAL rounds to f32 precision        |
+//! | TEXT / VARCHAR(n)        | Text                | VARCHAR(n): at most n characters    |
+//! | DATE                     | Date                |                                     |
+//! | TIMESTAMP                | Timestamp           | (without time zone)                 |
+//!
+//! ## Persistence of SQL types
+//!
+//! The engine stores only `ColumnType`, which cannot tell SMALLINT from BIGINT or
+//! VARCHAR(10) from TEXT. Rather than add anything to the engine, the SQL layer keeps its
+//! own catalog table, `__hdb_sql_columns` (see `catalog.rs`), created through the engine
+//! API in the same transaction as the first CREATE TABLE, holding each column's SQL type
+//! name (as [`SqlType::fmt`] prints it, read back by [`SqlType::parse`]) and its DEFAULT.
+//! Tables created through the engine API alone read back with the widest SQL type of
+//! their engine type ([`SqlType::from_column_type`]).
+//!
+//! ## Assignment casts
+//!
+//! [`SqlType::assign`] converts a value on its way into a column, as PostgreSQL's
+//! assignment casts do: integers and floats convert into each other (floats round half to
+//! even, as `rint`), everything converts to text, and text parses into any type (which is
+//! more lenient than PostgreSQL, which parses only untyped literals; the binder does not
+//! yet track "unknown" literals apart from text values). Out-of-range values are
+//! [`Error::Data`].
+//!
+//! Not yet: INTERVAL, NUMERIC, CHAR(n), BYTEA, time zones.
+
+use std::fmt;
+
+use engine::table::ColumnType;
+
+use crate::datetime::{MICROS_PER_DAY, parse_date, parse_timestamp};
+use crate::error::{Error, Result};
+use crate::value::{Kind, Value};
+
+/// A column's declared SQL type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SqlType {
+    Boolean,
+    SmallInt,
+    Integer,
+    BigInt,
+    Real,
+    Double,
+    Text,
+    /// `VARCHAR(n)`; `None` is VARCHAR without a limit (the same as TEXT).
+    Varchar(Option<u32>),
+    Date,
+    Timestamp,
+}
+
+impl fmt::Display for SqlType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SqlType::Boolean => f.write_str("BOOLEAN"),
+            SqlType::SmallInt => f.write_str("SMALLINT"),
+            SqlType::Integer => f.write_str("INTEGER"),
+            SqlType::BigInt => f.write_str("BIGINT"),
+            SqlType::Real => f.write_str("REAL"),
+            SqlType::Double => f.write_str("DOUBLE PRECISION"),
+            SqlType::Text => f.write_str("TEXT"),
+            SqlType::Varchar(None) => f.write_str("VARCHAR"),
+            SqlType::Varchar(Some(n)) => write!(f, "VARCHAR({n})"),
+            SqlType::Date => f.write_str("DATE"),
+            SqlType::Timestamp => f.write_str("TIMESTAMP"),
+        }
+    }
+}
+
+impl SqlType {
+    /// Reads back a name printed by `Display` (the stored form in `__hdb_sql_columns`).
+    pub fn parse(name: &str) -> Option<SqlType> {
+        Some(match name {
+            "BOOLEAN" => SqlType::Boolean,
+            "SMALLINT" => SqlType::SmallInt,
+            "INTEGER" => SqlType::Integer,
+            "BIGINT" => SqlType::BigInt,
+            "REAL" => SqlType::Real,
+            "DOUBLE PRECISION" => SqlType::Double,
+            "TEXT" => SqlType::Text,
+            "VARCHAR" => SqlType::Varchar(None),
+            "DATE" => SqlType::Date,
+            "TIMESTAMP" => SqlType::Timestamp,
+            other => {
+                let n = other.strip_prefix("VARCHAR(")?.strip_suffix(')')?;
+                SqlType::Varchar(Some(n.parse().ok()?))
+            }
+        })
+    }
+
+    /// The SQL type a value of `kind` is cast to when a literal or parameter must take
+    /// that kind (`None` for unknown).
+    pub fn for_kind(kind: Kind) -> Option<SqlType> {
+        Some(match kind {
+            Kind::Bool => SqlType::Boolean,
+            Kind::Int => SqlType::BigInt,
+            Kind::Float => SqlType::Double,
+            Kind::Text => SqlType::Text,
+            Kind::Date => SqlType::Date,
+            Kind::Timestamp => SqlType::Timestamp,
+            Kind::Unknown => return None,
+        })
+    }
+
+    /// The engine type that stores this SQL type.
+    pub fn column_type(self) -> ColumnType {
+        match self {
+            SqlType::Boolean => ColumnType::Bool,
+            SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => ColumnType::Int,
+            SqlType::Real | SqlType::Double => ColumnType::Float,
+            SqlType::Text | SqlType::Varchar(_) => ColumnType::Text,
+            SqlType::Date => ColumnType::Date,
+            SqlType::Timestamp => ColumnType::Timestamp,
+        }
+    }
+
+    /// The SQL type a column created without SQL reads back as.
+    pub fn from_column_type(ty: ColumnType) -> Result<SqlType> {
+        Ok(match ty {
+            ColumnType::Bool => SqlType::Boolean,
+            ColumnType::Int => SqlType::BigInt,
+            ColumnType::Float => SqlType::Double,
+            ColumnType::Text => SqlType::Text,
+            ColumnType::Date => SqlType::Date,
+            ColumnType::Timestamp => SqlType::Timestamp,
+            ColumnType::Bytes => return Err(Error::unsupported("BYTEA columns")),
+        })
+    }
+
+    /// The kind of value a column of this type holds.
+    pub fn kind(self) -> Kind {
+        match self.column_type() {
+            ColumnType::Bool => Kind::Bool,
+            ColumnType::Int => Kind::Int,
+            ColumnType::Float => Kind::Float,
+            ColumnType::Date => Kind::Date,
+            ColumnType::Timestamp => Kind::Timestamp,
+            ColumnType::Text | ColumnType::Bytes => Kind::Text,
+        }
+    }
+
+    /// The inclusive range of an integer type.
+    fn int_range(self) -> (i64, i64) {
+        match self {
+            SqlType::SmallInt => (i64::from(i16::MIN), i64::from(i16::MAX)),
+            SqlType::Integer => (i64::from(i32::MIN), i64::from(i32::MAX)),
+            _ => (i64::MIN, i64::MAX),
+        }
+    }
+
+    /// Converts `value` for storing in a column of this type (the assignment cast).
+    pub fn assign(self, value: Value) -> Result<Value> {
+        if value.is_null() {
+            return Ok(Value::Null);
+        }
+        let out_of_range = || Error::Data(format!("value out of range for type {self}"));
+        match self.kind() {
+            Kind::Int => {
+                let i = match value {
+                    Value::Int(i) => i,
+                    Value::Float(f) => float_to_int(f).ok_or_else(out_of_range)?,
+                    Value::Text(s) => parse_int(&s, self)?,
+                    other => return Err(mismatch(self, &other)),
+                };
+                let (min, max) = self.int_range();
+                match (min..=max).contains(&i) {
+                    true => Ok(Value::Int(i)),
+                    false => Err(out_of_range()),
+                }
+            }
+            Kind::Float => {
+                let f = match value {
+                    Value::Float(f) => f,
+                    Value::Int(i) => i as f64,
+                    Value::Text(s) => parse_float(&s, self)?,
+                    other => return Err(mismatch(self, &other)),
+                };
+                match self {
+                    SqlType::Real => {
+                        let narrowed = f as f32;
+                        if narrowed.is_infinite() && f.is_finite() {
+                            return Err(out_of_range());
+                        }
+                        Ok(Value::Float(f64::from(narrowed)))
+                    }
+                    _ => Ok(Value::Float(f)),
+                }
+            }
+            Kind::Text => {
+                let s = match value {
+                    Value::Text(s) => s,
+                    other => other.to_string(),
+                };
+                if let SqlType::Varchar(Some(n)) = self
+                    && s.chars().count() > n as usize
+                {
+                    return Err(Error::Data(format!(
+                        "value too long for type character varying({n})"
+                    )));
+                }
+                Ok(Value::Text(s))
+            }
+            Kind::Bool => match value {
+                Value::Bool(b) => Ok(Value::Bool(b)),
+                Value::Text(s) => parse_bool(&s).map(Value::Bool),
+                other => Err(mismatch(self, &other)),
+            },
+            Kind::Date => match value {
+                Value::Date(d) => Ok(Value::Date(d)),
+                Value::Timestamp(t) => i32::try_from(t.div_euclid(MICROS_PER_DAY))
+                    .map(Value::Date)
+                    .map_err(|_| out_of_range()),
+                Value::Text(s) => parse_date(&s).map(Value::Date),
+                other => Err(mismatch(self, &other)),
+            },
+            Kind::Timestamp => match value {
+                Value::Timestamp(t) => Ok(Value::Timestamp(t)),
+                Value::Date(d) => Ok(Value::Timestamp(i64::from(d) * MICROS_PER_DAY)),
+                Value::Text(s) => parse_timestamp(&s).map(Value::Timestamp),
+                other => Err(mismatch(self, &other)),
+            },
+            Kind::Unknown => Err(mismatch(self, &value)),
+        }
+    }
+}
+
+fn mismatch(ty: SqlType, value: &Value) -> Error {
+    Error::Type(format!(
+        "column is of type {ty} but expression is of type {}",
+        value.kind()
+    ))
+}
+
+/// Rounds half to even (PostgreSQL's `rint`) and checks the i64 range.
+fn float_to_int(f: f64) -> Option<i64> {
+    /// 2^63 as a float: the first value past i64's range.
+    const I64_LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    let r = f.round_ties_even();
+    (-I64_LIMIT..I64_LIMIT).contains(&r).then_some(r as i64)
+}
+
+fn parse_int(s: &str, ty: SqlType) -> Result<i64> {
+    s.trim()
+        .parse()
+        .map_err(|_| Error::Data(format!("invalid input syntax for type {ty}: {s:?}")))
+}
+
+fn parse_float(s: &str, ty: SqlType) -> Result<f64> {
+    let t = s.trim();
+    match t.to_ascii_lowercase().as_str() {
+        "nan" => Ok(f64::NAN),
+        "infinity" | "inf" => Ok(f64::INFINITY),
+        "-infinity" | "-inf" => Ok(f64::NEG_INFINITY),
+        _ => t
+            .parse()
+            .map_err(|_| Error::Data(format!("invalid input syntax for type {ty}: {s:?}"))),
+    }
+}
+
+/// PostgreSQL's boolean input: t/true/y/yes/on/1 and their negations, any case.
+pub fn parse_bool(s: &str) -> Result<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "t" | "true" | "y" | "yes" | "on" | "1" => Ok(true),
+        "f" | "false" | "n" | "no" | "off" | "0" => Ok(false),
+        _ => Err(Error::Data(format!(
+            "invalid input syntax for type boolean: {s:?}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names_round_trip() {
+        for ty in [
+            SqlType::Boolean,
+            SqlType::SmallInt,
+            SqlType::Integer,
+            SqlType::BigInt,
+            SqlType::Real,
+            SqlType::Double,
+            SqlType::Text,
+            SqlType::Varchar(None),
+            SqlType::Varchar(Some(12)),
+            SqlType::Date,
+            SqlType::Timestamp,
+        ] {
+            assert_eq!(SqlType::parse(&ty.to_string()), Some(ty));
+        }
+    }
+
+    #[test]
+    fn assignment_checks_ranges_and_lengths() {
+        assert_eq!(
+            SqlType::SmallInt.assign(Value::Int(32767)),
+            Ok(Value::Int(32767))
+        );
+        assert!(matches!(
+            SqlType::SmallInt.assign(Value::Int(32768)),
+            Err(Error::Data(_))
+        ));
+        assert_eq!(
+            SqlType::Integer.assign(Value::Float(2.5)),
+            Ok(Value::Int(2))
+        );
+        assert_eq!(SqlType::Double.assign(Value::Int(3)), Ok(Value::Float(3.0)));
+        assert!(matches!(
+            SqlType::Varchar(Some(2)).assign(Value::Text("abc".into())),
+            Err(Error::Data(_))
+        ));
+        assert_eq!(
+            SqlType::Date.assign(Value::Text("1970-01-02".into())),
+            Ok(Value::Date(1))
+        );
+        assert!(matches!(
+            SqlType::Boolean.assign(Value::Int(1)),
+            Err(Error::Type(_))
+        ));
+    }
+}

@@ -1,0 +1,324 @@
+//! SQL values, three-valued logic, and the conversion to and from the engine's values.
+//!
+//! A [`Value`] is what an expression evaluates to and what a result row holds. NULL is a
+//! value of every type; comparisons involving NULL are *unknown*, which this module
+//! represents as `None` in an `Option<bool>` ("a truth value"). [`and`], [`or`] and
+//! [`not`] implement SQL's three-valued truth tables on truth values, and a WHERE clause
+//! keeps a row only when its predicate is `Some(true)`.
+//!
+//! Integers are `i64` whatever their declared SQL type (the declared range is checked when
+//! a value is stored, see `types.rs`); REAL and DOUBLE PRECISION are both `f64`.
+//! Comparing an integer with a float compares them as numbers; any other mix of types is a
+//! type error (the binder casts string literals to the other side's type first, as
+//! PostgreSQL does with its "unknown" literals).
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use engine::keycode::KeyValue;
+
+use crate::datetime::{format_date, format_timestamp};
+use crate::error::{Error, Result};
+
+/// One SQL value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+    /// Days since 1970-01-01.
+    Date(i32),
+    /// Microseconds since 1970-01-01 00:00:00.
+    Timestamp(i64),
+}
+
+/// The runtime kind of a value, and the static type the binder infers for an expression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Bool,
+    Int,
+    Float,
+    Text,
+    Date,
+    Timestamp,
+    /// A NULL literal or an untyped parameter: could be anything.
+    Unknown,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::Bool => "boolean",
+            Kind::Int => "bigint",
+            Kind::Float => "double precision",
+            Kind::Text => "text",
+            Kind::Date => "date",
+            Kind::Timestamp => "timestamp",
+            Kind::Unknown => "unknown",
+        })
+    }
+}
+
+impl Value {
+    /// This value's kind (`Unknown` for NULL).
+    pub fn kind(&self) -> Kind {
+        match self {
+            Value::Null => Kind::Unknown,
+            Value::Bool(_) => Kind::Bool,
+            Value::Int(_) => Kind::Int,
+            Value::Float(_) => Kind::Float,
+            Value::Text(_) => Kind::Text,
+            Value::Date(_) => Kind::Date,
+            Value::Timestamp(_) => Kind::Timestamp,
+        }
+    }
+
+    /// Whether this is NULL.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The value as a truth value: NULL is unknown, anything but a boolean is an error.
+    pub fn truth(&self) -> Result<Option<bool>> {
+        match self {
+            Value::Null => Ok(None),
+            Value::Bool(b) => Ok(Some(*b)),
+            other => Err(Error::Type(format!(
+                "argument must be boolean, not {}",
+                other.kind()
+            ))),
+        }
+    }
+
+    /// The engine's form of this value.
+    pub fn to_key(&self) -> KeyValue {
+        match self {
+            Value::Null => KeyValue::Null,
+            Value::Bool(b) => KeyValue::Bool(*b),
+            Value::Int(i) => KeyValue::Int(*i),
+            Value::Float(f) => KeyValue::Float(*f),
+            Value::Text(s) => KeyValue::Text(s.clone()),
+            Value::Date(d) => KeyValue::Date(*d),
+            Value::Timestamp(t) => KeyValue::Timestamp(*t),
+        }
+    }
+
+    /// The SQL value of an engine value (BYTES columns are not part of SQL yet).
+    pub fn from_key(key: KeyValue) -> Result<Value> {
+        Ok(match key {
+            KeyValue::Null => Value::Null,
+            KeyValue::Bool(b) => Value::Bool(b),
+            KeyValue::Int(i) => Value::Int(i),
+            KeyValue::Float(f) => Value::Float(f),
+            KeyValue::Text(s) => Value::Text(s),
+            KeyValue::Date(d) => Value::Date(d),
+            KeyValue::Timestamp(t) => Value::Timestamp(t),
+            KeyValue::Bytes(_) => return Err(Error::unsupported("BYTEA values")),
+        })
+    }
+
+    /// SQL comparison: `None` when either side is NULL, an error for incomparable kinds.
+    pub fn sql_cmp(&self, other: &Value) -> Result<Option<Ordering>> {
+        use Value::*;
+        Ok(Some(match (self, other) {
+            (Null, _) | (_, Null) => return Ok(None),
+            (Bool(a), Bool(b)) => a.cmp(b),
+            (Int(a), Int(b)) => a.cmp(b),
+            (Float(a), Float(b)) => float_cmp(*a, *b),
+            (Int(a), Float(b)) => float_cmp(*a as f64, *b),
+            (Float(a), Int(b)) => float_cmp(*a, *b as f64),
+            (Text(a), Text(b)) => a.as_bytes().cmp(b.as_bytes()),
+            (Date(a), Date(b)) => a.cmp(b),
+            (Timestamp(a), Timestamp(b)) => a.cmp(b),
+            (Date(a), Timestamp(b)) => (i64::from(*a) * crate::datetime::MICROS_PER_DAY).cmp(b),
+            (Timestamp(a), Date(b)) => a.cmp(&(i64::from(*b) * crate::datetime::MICROS_PER_DAY)),
+            (a, b) => {
+                return Err(Error::Type(format!(
+                    "cannot compare {} with {}",
+                    a.kind(),
+                    b.kind()
+                )));
+            }
+        }))
+    }
+
+    /// The order ORDER BY uses: [`Value::sql_cmp`] with NULL placed by `nulls_first`, and
+    /// incomparable kinds (which the binder rules out) ordered by kind so sorting stays
+    /// total.
+    pub fn sort_cmp(&self, other: &Value, nulls_first: bool) -> Ordering {
+        match (self.is_null(), other.is_null()) {
+            (true, true) => Ordering::Equal,
+            (true, false) if nulls_first => Ordering::Less,
+            (true, false) => Ordering::Greater,
+            (false, true) if nulls_first => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            (false, false) => match self.sql_cmp(other) {
+                Ok(Some(ordering)) => ordering,
+                _ => self.to_key().cmp(&other.to_key()),
+            },
+        }
+    }
+}
+
+/// Floats compare as PostgreSQL compares them: NaN equals NaN and is above everything.
+fn float_cmp(a: f64, b: f64) -> Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        (false, false) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+    }
+}
+
+/// SQL AND: false wins over unknown, unknown over true.
+pub fn and(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    }
+}
+
+/// SQL OR: true wins over unknown, unknown over false.
+pub fn or(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (Some(false), Some(false)) => Some(false),
+        _ => None,
+    }
+}
+
+/// SQL NOT: unknown stays unknown.
+pub fn not(a: Option<bool>) -> Option<bool> {
+    a.map(|b| !b)
+}
+
+/// A truth value as a SQL value.
+pub fn truth_value(t: Option<bool>) -> Value {
+    t.map_or(Value::Null, Value::Bool)
+}
+
+impl fmt::Display for Value {
+    /// The value as text, the way psql shows it (`NULL` for NULL).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("NULL"),
+            Value::Bool(true) => f.write_str("t"),
+            Value::Bool(false) => f.write_str("f"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) if x.is_nan() => f.write_str("NaN"),
+            Value::Float(x) if x.is_infinite() && *x > 0.0 => f.write_str("Infinity"),
+            Value::Float(x) if x.is_infinite() => f.write_str("-Infinity"),
+            Value::Float(x) => write!(f, "{x}"),
+            Value::Text(s) => f.write_str(s),
+            Value::Date(d) => f.write_str(&format_date(*d)),
+            Value::Timestamp(t) => f.write_str(&format_timestamp(*t)),
+        }
+    }
+}
+
+impl Value {
+    /// The value as a SQL literal (for EXPLAIN): text quoted, dates typed.
+    pub fn to_literal(&self) -> String {
+        match self {
+            Value::Text(s) => format!("'{}'", s.replace('\'', "''")),
+            Value::Bool(b) => (if *b { "TRUE" } else { "FALSE" }).to_string(),
+            Value::Date(d) => format!("DATE '{}'", format_date(*d)),
+            Value::Timestamp(t) => format!("TIMESTAMP '{}'", format_timestamp(*t)),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<i32> for Value {
+    fn from(v: i32) -> Self {
+        Value::Int(i64::from(v))
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TRUTHS: [Option<bool>; 3] = [Some(true), Some(false), None];
+
+    #[test]
+    fn three_valued_truth_tables() {
+        // Rows: a; columns: b, in the order true, false, unknown.
+        let and_table = [
+            [Some(true), Some(false), None],
+            [Some(false), Some(false), Some(false)],
+            [None, Some(false), None],
+        ];
+        let or_table = [
+            [Some(true), Some(true), Some(true)],
+            [Some(true), Some(false), None],
+            [Some(true), None, None],
+        ];
+        for (i, a) in TRUTHS.iter().enumerate() {
+            for (j, b) in TRUTHS.iter().enumerate() {
+                assert_eq!(and(*a, *b), and_table[i][j], "{a:?} AND {b:?}");
+                assert_eq!(or(*a, *b), or_table[i][j], "{a:?} OR {b:?}");
+            }
+        }
+        assert_eq!(not(Some(true)), Some(false));
+        assert_eq!(not(None), None);
+    }
+
+    #[test]
+    fn comparisons_with_null_are_unknown_and_numbers_mix() {
+        assert_eq!(Value::Null.sql_cmp(&Value::Int(1)).unwrap(), None);
+        assert_eq!(
+            Value::Int(1).sql_cmp(&Value::Float(1.5)).unwrap(),
+            Some(Ordering::Less)
+        );
+        assert!(Value::Int(1).sql_cmp(&Value::Text("1".into())).is_err());
+    }
+
+    #[test]
+    fn key_values_round_trip() {
+        for v in [
+            Value::Null,
+            Value::Bool(true),
+            Value::Int(-5),
+            Value::Float(2.5),
+            Value::Text("x".into()),
+            Value::Date(3),
+            Value::Timestamp(7),
+        ] {
+            assert_eq!(Value::from_key(v.to_key()).unwrap(), v);
+        }
+    }
+}

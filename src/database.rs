@@ -1,0 +1,120 @@
+//! The embedding API: [`Database`], [`Session`], prepared [`Statement`]s.
+//!
+//! ```no_run
+//! # fn main() -> hdb::Result<()> {
+//! let db = hdb::Database::open("app.db")?;
+//! let mut session = db.session();
+//! session.execute("CREATE TABLE users (user_id VARCHAR PRIMARY KEY, name VARCHAR)")?;
+//! session.execute("INSERT INTO users VALUES ('u1', 'Alice')")?;
+//! let result = session.query("SELECT name FROM users WHERE user_id = $1", &["u1".into()])?;
+//! let name: String = result.rows()[0].get("name")?;
+//! # Ok(()) }
+//! ```
+//!
+//! A [`Database`] is a cheap handle (clone it freely, send it to other threads); each
+//! [`Session`] is one connection with at most one open transaction, so give each thread
+//! its own. Sessions on different threads run concurrently: readers never block
+//! writers, and two writers of the same row get a retryable serialization error.
+
+use std::path::Path;
+
+use engine::DatabaseOptions;
+use sql_frontend::Value;
+
+use crate::error::Result;
+use crate::result::QueryResult;
+
+/// An open database. `Clone + Send + Sync`; all clones share the same database.
+#[derive(Debug, Clone)]
+pub struct Database {
+    engine: engine::Database,
+}
+
+impl Database {
+    /// Opens the database file at `path` (its log lives in `<path>.wal/`), creating it
+    /// if missing, and recovers it.
+    pub fn open(path: impl AsRef<Path>) -> Result<Database> {
+        Database::open_with(path, DatabaseOptions::default())
+    }
+
+    /// Opens with explicit engine options (page size, durability, checkpoint size).
+    pub fn open_with(path: impl AsRef<Path>, options: DatabaseOptions) -> Result<Database> {
+        Ok(Database {
+            engine: engine::Database::open(path, options)?,
+        })
+    }
+
+    /// A new session, in autocommit mode.
+    pub fn session(&self) -> Session {
+        Session {
+            inner: sql_frontend::Session::new(self.engine.clone()),
+        }
+    }
+
+    /// The engine underneath, for embedders who also use its table API.
+    pub fn engine(&self) -> &engine::Database {
+        &self.engine
+    }
+
+    /// Checkpoints and closes this handle (other clones keep the database open).
+    pub fn close(self) -> Result<()> {
+        Ok(self.engine.close()?)
+    }
+}
+
+/// One connection: runs SQL, holds the open transaction.
+#[derive(Debug)]
+pub struct Session {
+    inner: sql_frontend::Session,
+}
+
+/// A statement parsed and planned once (see [`Session::prepare`]).
+#[derive(Debug, Clone)]
+pub struct Statement {
+    inner: sql_frontend::Prepared,
+}
+
+impl Statement {
+    /// How many `$n` parameters it takes.
+    pub fn param_count(&self) -> usize {
+        self.inner.param_count()
+    }
+}
+
+impl Session {
+    /// Runs the statements in `sql` in order (BEGIN/COMMIT included) and returns the
+    /// last one's result.
+    pub fn execute(&mut self, sql: &str) -> Result<QueryResult> {
+        Ok(QueryResult::from_output(self.inner.execute(sql)?))
+    }
+
+    /// Runs `sql` with values for its `$1`, `$2`, ... parameters.
+    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<QueryResult> {
+        Ok(QueryResult::from_output(self.inner.query(sql, params)?))
+    }
+
+    /// Parses and plans one statement for repeated execution with
+    /// [`Session::execute_prepared`]. The plan is checked against the catalog on each
+    /// execution and made again if a table it uses has changed.
+    pub fn prepare(&mut self, sql: &str) -> Result<Statement> {
+        Ok(Statement {
+            inner: self.inner.prepare(sql)?,
+        })
+    }
+
+    /// Executes a prepared statement with parameter values.
+    pub fn execute_prepared(
+        &mut self,
+        statement: &Statement,
+        params: &[Value],
+    ) -> Result<QueryResult> {
+        Ok(QueryResult::from_output(
+            self.inner.execute_prepared(&statement.inner, params)?,
+        ))
+    }
+
+    /// Whether a transaction is open (BEGIN without COMMIT or ROLLBACK yet).
+    pub fn in_transaction(&self) -> bool {
+        self.inner.in_transaction()
+    }
+}

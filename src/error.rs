@@ -1,0 +1,109 @@
+//! `hdb::Error`: one error type for everything the facade does, with kinds a caller can
+//! match on.
+//!
+//! Errors of the SQL layer and of the engine are both converted here, so an embedder
+//! never sees either crate's error type: it matches `Error::Constraint(_)`, asks
+//! [`Error::is_retryable`] after a serialization failure, and so on.
+
+pub use engine::error::Constraint;
+
+/// What went wrong.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The SQL text does not parse.
+    #[error("syntax error: {0}")]
+    Syntax(String),
+    /// A table, column or index that does not exist.
+    #[error("{0}")]
+    UnknownName(String),
+    /// A table, index or column that exists already.
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// A type error: an operator or column applied to a value of the wrong type, a row
+    /// value asked for as the wrong Rust type.
+    #[error("{0}")]
+    Type(String),
+    /// A value out of range: overflow, division by zero, text too long, bad date.
+    #[error("{0}")]
+    Data(String),
+    /// `$n` parameters that do not fit the statement.
+    #[error("{0}")]
+    Parameter(String),
+    /// NOT NULL, UNIQUE or PRIMARY KEY violated.
+    #[error("{0}")]
+    Constraint(Constraint),
+    /// A concurrent transaction wrote the same row; the transaction was rolled back.
+    /// Retry it from the start.
+    #[error("serialization failure: {0}")]
+    Serialization(String),
+    /// An earlier statement of the explicit transaction failed; ROLLBACK to go on.
+    #[error("{0}")]
+    TransactionAborted(String),
+    /// SQL that hdb does not support yet; the message names the clause.
+    #[error("not supported: {0}")]
+    Unsupported(String),
+    /// The operating system failed an I/O operation (or an earlier one left the
+    /// database unusable until reopened).
+    #[error("I/O error: {0}")]
+    Io(String),
+    /// The database file or its log is damaged.
+    #[error("corruption: {0}")]
+    Corruption(String),
+    /// Anything else (a locked file, a closed transaction, an invalid argument).
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Convenience alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Whether retrying the whole transaction may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Serialization(_))
+    }
+}
+
+impl From<engine::Error> for Error {
+    fn from(e: engine::Error) -> Self {
+        let message = e.to_string();
+        match e {
+            engine::Error::Io(_) | engine::Error::WalPoisoned(_) | engine::Error::Poisoned(_) => {
+                Error::Io(message)
+            }
+            engine::Error::WalCorrupted { .. }
+            | engine::Error::Corrupted { .. }
+            | engine::Error::CorruptData(_) => Error::Corruption(message),
+            engine::Error::Serialization(s) => Error::Serialization(s),
+            engine::Error::Constraint(c) => Error::Constraint(c),
+            engine::Error::TypeMismatch(_) => Error::Type(message),
+            engine::Error::NotFound { .. } => Error::UnknownName(message),
+            engine::Error::AlreadyExists { .. } => Error::AlreadyExists(message),
+            engine::Error::Locked { .. }
+            | engine::Error::TransactionClosed(_)
+            | engine::Error::InvalidArgument(_) => Error::Other(message),
+        }
+    }
+}
+
+impl From<sql_frontend::Error> for Error {
+    fn from(e: sql_frontend::Error) -> Self {
+        use sql_frontend::Error as Sql;
+        let message = e.to_string();
+        match e {
+            Sql::Parse(m) => Error::Syntax(m),
+            Sql::Unsupported { clause } => Error::Unsupported(clause),
+            Sql::UnknownTable(_) | Sql::UnknownColumn(_) | Sql::UnknownIndex(_) => {
+                Error::UnknownName(message)
+            }
+            Sql::AlreadyExists { .. } => Error::AlreadyExists(message),
+            Sql::Type(_) => Error::Type(message),
+            Sql::Data(_) => Error::Data(message),
+            Sql::Parameter(_) => Error::Parameter(message),
+            Sql::Constraint(c) => Error::Constraint(c),
+            Sql::Serialization(s) => Error::Serialization(s),
+            Sql::TransactionAborted => Error::TransactionAborted(message),
+            Sql::Engine(e) => Error::from(e),
+        }
+    }
+}

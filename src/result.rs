@@ -1,0 +1,184 @@
+//! Query results: column names, rows with typed getters, rows affected.
+//!
+//! `row.get::<T>(column)` takes a position or a column name and converts the value with
+//! [`FromValue`]: `i64`, `i32`, `f64`, `bool`, `String`, [`Value`], and `Option<T>` of
+//! each (NULL is `None`; asking for a non-`Option` type when the value is NULL is a
+//! [`Error::Type`]). An integer converts to `f64`; nothing else converts implicitly.
+
+use std::sync::Arc;
+
+use sql_frontend::Value;
+
+use crate::error::{Error, Result};
+
+/// What a statement returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryResult {
+    columns: Arc<[String]>,
+    rows: Vec<Row>,
+    rows_affected: u64,
+    tag: String,
+}
+
+impl QueryResult {
+    pub(crate) fn from_output(output: sql_frontend::Output) -> QueryResult {
+        let columns: Arc<[String]> = output.columns.into();
+        let rows = output
+            .rows
+            .into_iter()
+            .map(|values| Row {
+                columns: Arc::clone(&columns),
+                values,
+            })
+            .collect();
+        QueryResult {
+            columns,
+            rows,
+            rows_affected: output.rows_affected,
+            tag: output.tag,
+        }
+    }
+
+    /// The result's column names (empty for statements that return no rows).
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The rows.
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    /// Rows inserted, updated or deleted (for a query: rows returned).
+    pub fn rows_affected(&self) -> u64 {
+        self.rows_affected
+    }
+
+    /// PostgreSQL's command tag: `SELECT 2`, `INSERT 0 1`, `UPDATE 3`, `CREATE TABLE`.
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+}
+
+/// One result row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    columns: Arc<[String]>,
+    values: Vec<Value>,
+}
+
+impl Row {
+    /// The value of a column (by position or name) as `T`.
+    pub fn get<T: FromValue>(&self, column: impl ColumnIndex) -> Result<T> {
+        let index = column.index(&self.columns)?;
+        let value = self
+            .values
+            .get(index)
+            .ok_or_else(|| Error::UnknownName(format!("no column {index} in the row")))?;
+        T::from_value(value)
+    }
+
+    /// The row's values.
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+}
+
+/// A way to name a column of a row: its position or its name.
+pub trait ColumnIndex {
+    /// The position this names among `columns`.
+    fn index(&self, columns: &[String]) -> Result<usize>;
+}
+
+impl ColumnIndex for usize {
+    fn index(&self, columns: &[String]) -> Result<usize> {
+        match *self < columns.len() {
+            true => Ok(*self),
+            false => Err(Error::UnknownName(format!(
+                "column {self} out of range ({} columns)",
+                columns.len()
+            ))),
+        }
+    }
+}
+
+impl ColumnIndex for &str {
+    fn index(&self, columns: &[String]) -> Result<usize> {
+        columns
+            .iter()
+            .position(|c| c == self)
+            .ok_or_else(|| Error::UnknownName(format!("column {self:?} is not in the result")))
+    }
+}
+
+/// Conversion from a SQL value.
+pub trait FromValue: Sized {
+    /// Converts `value`, or fails with [`Error::Type`].
+    fn from_value(value: &Value) -> Result<Self>;
+}
+
+fn wrong(value: &Value, wanted: &str) -> Error {
+    Error::Type(format!("cannot read {value:?} as {wanted}"))
+}
+
+impl FromValue for Value {
+    fn from_value(value: &Value) -> Result<Self> {
+        Ok(value.clone())
+    }
+}
+
+impl FromValue for i64 {
+    fn from_value(value: &Value) -> Result<Self> {
+        match value {
+            Value::Int(i) => Ok(*i),
+            other => Err(wrong(other, "i64")),
+        }
+    }
+}
+
+impl FromValue for i32 {
+    fn from_value(value: &Value) -> Result<Self> {
+        match value {
+            Value::Int(i) => i32::try_from(*i).map_err(|_| wrong(value, "i32")),
+            other => Err(wrong(other, "i32")),
+        }
+    }
+}
+
+impl FromValue for f64 {
+    fn from_value(value: &Value) -> Result<Self> {
+        match value {
+            Value::Float(f) => Ok(*f),
+            Value::Int(i) => Ok(*i as f64),
+            other => Err(wrong(other, "f64")),
+        }
+    }
+}
+
+impl FromValue for bool {
+    fn from_value(value: &Value) -> Result<Self> {
+        match value {
+            Value::Bool(b) => Ok(*b),
+            other => Err(wrong(other, "bool")),
+        }
+    }
+}
+
+impl FromValue for String {
+    fn from_value(value: &Value) -> Result<Self> {
+        match value {
+            Value::Null => Err(wrong(value, "String")),
+            Value::Text(s) => Ok(s.clone()),
+            other => Ok(other.to_string()),
+        }
+    }
+}
+
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(value: &Value) -> Result<Self> {
+        match value {
+            Value::Null => Ok(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
+}
