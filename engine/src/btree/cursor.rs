@@ -3,12 +3,13 @@
 //! A [`Cursor`] iterates over the keys of a range in a direction, and can step back and
 //! re-seek. It holds **no latch between calls** (see "Concurrency" in `mod.rs`): it keeps
 //! its position as a key, and when its buffer runs dry it descends from the root with
-//! shared latches, copies the qualifying entries of one leaf into its buffer, and releases
-//! the leaf. If that leaf has nothing to offer (its entries all lie before the position),
-//! the cursor descends again using the *fence* — the parent separator bounding the leaf —
-//! as the new position, so it moves to the neighbouring leaf without following a sibling
-//! link under a latch. Each fence is strictly beyond the previous one, which guarantees
-//! progress even on a tree changing underneath.
+//! shared latches, copies the leaf's body (and the overflow values of its qualifying
+//! entries) into its buffer, and releases the leaf; entries are decoded from the copy only
+//! as the caller asks for them. If that leaf has nothing to offer (its entries all lie
+//! before the position), the cursor descends again using the *fence* — the parent
+//! separator bounding the leaf — as the new position, so it moves to the neighbouring leaf
+//! without following a sibling link under a latch. Each fence is strictly beyond the
+//! previous one, which guarantees progress even on a tree changing underneath.
 //!
 //! Consistency: each leaf's batch is a consistent copy of that leaf; between batches
 //! concurrent writers may insert or delete, and the cursor sees those changes if they are
