@@ -99,7 +99,10 @@ impl Pager {
     /// durable up to that LSN there, and may call [`Pager::set_checkpoint_lsn`] to record
     /// in this flush's meta the log position the flushed image is complete up to. Flush
     /// waits for running write operations to finish and keeps new ones out while it runs;
-    /// readers proceed.
+    /// readers proceed. The hook must not itself modify pages (a tree insert or delete
+    /// there would wait for the gate flush holds).
+    ///
+    /// Returns without writing anything when nothing changed since the last flush.
     pub fn flush_with(&self, before_write: impl FnOnce(u64) -> Result<()>) -> Result<()> {
         let _exclusive = self.gate.write();
         if self.poisoned.load(Ordering::Acquire) {
