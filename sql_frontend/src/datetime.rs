@@ -15,6 +15,14 @@ pub const MICROS_PER_DAY: i64 = 86_400_000_000;
 const MICROS_PER_SECOND: i64 = 1_000_000;
 const MAX_FRACTION_DIGITS: usize = 6;
 
+/// The largest year accepted in input (PostgreSQL's timestamps end in 294276).
+const MAX_YEAR: i64 = 294_276;
+
+/// Microseconds since the epoch of midnight at the start of a date, if representable.
+pub fn date_to_micros(days: i32) -> Option<i64> {
+    i64::from(days).checked_mul(MICROS_PER_DAY)
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date.
 pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
@@ -71,7 +79,11 @@ pub fn parse_date(text: &str) -> Result<i32> {
     let year = number(y, "date", text)?;
     let month = u32::try_from(number(m, "date", text)?).map_err(|_| bad("date", text))?;
     let day = u32::try_from(number(d, "date", text)?).map_err(|_| bad("date", text))?;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+    if !(1..=MAX_YEAR).contains(&year)
+        || !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+    {
         return Err(Error::Data(format!(
             "date/time field value out of range: {text:?}"
         )));

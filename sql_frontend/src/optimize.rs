@@ -397,3 +397,96 @@ pub fn access_path(table: TableInfo, predicate: &Expr, params: &[Kind]) -> Plan 
         None => Plan::SeqScan { table },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::tests::{column, users};
+    use crate::value::Value;
+
+    fn text(s: &str) -> Expr {
+        Expr::Literal(Value::Text(s.into()))
+    }
+
+    fn filtered(predicate: Expr) -> Plan {
+        optimize(
+            Plan::Filter {
+                source: Box::new(Plan::SeqScan { table: users() }),
+                predicate,
+            },
+            &[Kind::Text],
+        )
+    }
+
+    fn leaf(plan: &Plan) -> String {
+        plan.to_string()
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+
+    #[test]
+    fn primary_key_equality_is_a_key_lookup() {
+        let plan = filtered(Expr::binary(BinaryOp::Eq, column(0, "user_id"), text("u1")));
+        assert_eq!(leaf(&plan), "KeyLookup: users (user_id) = ('u1')");
+        let plan = filtered(Expr::binary(
+            BinaryOp::Eq,
+            Expr::Param(0),
+            column(0, "user_id"),
+        ));
+        assert_eq!(leaf(&plan), "KeyLookup: users (user_id) = ($1)");
+    }
+
+    #[test]
+    fn index_prefix_equality_is_an_index_scan() {
+        let plan = filtered(Expr::binary(
+            BinaryOp::And,
+            Expr::binary(BinaryOp::Eq, column(2, "status"), text("active")),
+            Expr::binary(BinaryOp::Gt, column(1, "name"), text("b")),
+        ));
+        assert_eq!(
+            leaf(&plan),
+            "IndexScan: users using users_status (status = 'active')"
+        );
+    }
+
+    #[test]
+    fn unusable_predicates_stay_sequential_scans() {
+        // A disjunction, an inequality, a column compared with a column: no access path.
+        for predicate in [
+            Expr::binary(
+                BinaryOp::Or,
+                Expr::binary(BinaryOp::Eq, column(0, "user_id"), text("u1")),
+                Expr::binary(BinaryOp::Eq, column(2, "status"), text("x")),
+            ),
+            Expr::binary(BinaryOp::NotEq, column(0, "user_id"), text("u1")),
+            Expr::binary(BinaryOp::Eq, column(1, "name"), column(2, "status")),
+            // An integer literal against a text key: kinds differ, so no key is built.
+            Expr::binary(
+                BinaryOp::Eq,
+                column(0, "user_id"),
+                Expr::Literal(Value::Int(1)),
+            ),
+        ] {
+            assert_eq!(leaf(&filtered(predicate)), "SeqScan: users");
+        }
+    }
+
+    #[test]
+    fn constants_fold_but_errors_wait_for_execution() {
+        let sum = Expr::binary(
+            BinaryOp::Add,
+            Expr::Literal(Value::Int(1)),
+            Expr::Literal(Value::Int(2)),
+        );
+        assert_eq!(fold(sum), Expr::Literal(Value::Int(3)));
+        let div = Expr::binary(
+            BinaryOp::Div,
+            Expr::Literal(Value::Int(1)),
+            Expr::Literal(Value::Int(0)),
+        );
+        assert_eq!(fold(div.clone()), div);
+    }
+}

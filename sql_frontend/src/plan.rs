@@ -315,3 +315,133 @@ impl fmt::Display for Plan {
         self.fmt_tree(f, 0)
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use engine::TreeId;
+    use engine::table::{Column, ColumnType, IndexSchema, TableSchema};
+
+    use super::*;
+    use crate::expr::BinaryOp;
+    use crate::types::SqlType;
+    use crate::value::Value;
+
+    /// The seed's users table, keyed by user_id, with an index on status.
+    pub(crate) fn users() -> TableInfo {
+        let names = ["user_id", "name", "status"];
+        TableInfo {
+            schema: TableSchema {
+                name: "users".into(),
+                tree: TreeId(16),
+                columns: names
+                    .iter()
+                    .map(|n| Column {
+                        name: n.to_string(),
+                        ty: ColumnType::Text,
+                        nullable: *n != "user_id",
+                    })
+                    .collect(),
+                primary_key: vec![0],
+                indexes: vec![IndexSchema {
+                    name: "users_status".into(),
+                    tree: TreeId(17),
+                    columns: vec![2],
+                    unique: false,
+                }],
+            },
+            columns: names
+                .iter()
+                .map(|n| ColumnInfo {
+                    name: n.to_string(),
+                    sql_type: SqlType::Varchar(None),
+                    nullable: *n != "user_id",
+                    default: None,
+                })
+                .collect(),
+        }
+    }
+
+    pub(crate) fn column(index: usize, name: &str) -> Expr {
+        Expr::Column {
+            index,
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn plans_print_as_indented_trees() {
+        let plan = Plan::Limit {
+            source: Box::new(Plan::Project {
+                source: Box::new(Plan::Sort {
+                    source: Box::new(Plan::Filter {
+                        source: Box::new(Plan::IndexScan {
+                            table: users(),
+                            index: Some("users_status".into()),
+                            columns: vec![2],
+                            ranges: vec![ScanRange {
+                                prefix: vec![Expr::Literal(Value::Text("active".into()))],
+                                lower: Bound::Unbounded,
+                                upper: Bound::Unbounded,
+                            }],
+                        }),
+                        predicate: Expr::binary(
+                            BinaryOp::Eq,
+                            column(2, "status"),
+                            Expr::Literal(Value::Text("active".into())),
+                        ),
+                    }),
+                    keys: vec![SortKey {
+                        expr: column(1, "name"),
+                        descending: true,
+                        nulls_first: true,
+                    }],
+                }),
+                exprs: vec![
+                    column(0, "user_id"),
+                    Expr::binary(BinaryOp::Concat, column(1, "name"), Expr::Param(0)),
+                ],
+                names: vec!["user_id".into(), "label".into()],
+            }),
+            limit: Some(Expr::Literal(Value::Int(10))),
+            offset: None,
+        };
+        assert_eq!(
+            plan.to_string(),
+            "Limit: 10\n\
+             \x20 Project: user_id, name || $1 AS label\n\
+             \x20   Sort: name DESC NULLS FIRST\n\
+             \x20     Filter: status = 'active'\n\
+             \x20       IndexScan: users using users_status (status = 'active')"
+        );
+        assert_eq!(plan.columns(), ["user_id", "label"]);
+    }
+
+    #[test]
+    fn key_lookups_and_ranges_print_their_keys() {
+        let lookup = Plan::KeyLookup {
+            table: users(),
+            keys: vec![
+                vec![Expr::Literal(Value::Text("u1".into()))],
+                vec![Expr::Param(0)],
+            ],
+        };
+        assert_eq!(
+            lookup.to_string(),
+            "KeyLookup: users (user_id) = ('u1'), ($1)"
+        );
+        let range = Plan::IndexScan {
+            table: users(),
+            index: None,
+            columns: vec![0],
+            ranges: vec![ScanRange {
+                prefix: Vec::new(),
+                lower: Bound::Excluded(Expr::Literal(Value::Text("a".into()))),
+                upper: Bound::Included(Expr::Literal(Value::Text("m".into()))),
+            }],
+        };
+        assert_eq!(
+            range.to_string(),
+            "KeyRangeScan: users (user_id > 'a' AND user_id <= 'm')"
+        );
+    }
+}

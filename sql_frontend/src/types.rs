@@ -34,7 +34,7 @@ use std::fmt;
 
 use engine::table::ColumnType;
 
-use crate::datetime::{MICROS_PER_DAY, parse_date, parse_timestamp};
+use crate::datetime::{MICROS_PER_DAY, date_to_micros, parse_date, parse_timestamp};
 use crate::error::{Error, Result};
 use crate::value::{Kind, Value};
 
@@ -220,7 +220,9 @@ impl SqlType {
             },
             Kind::Timestamp => match value {
                 Value::Timestamp(t) => Ok(Value::Timestamp(t)),
-                Value::Date(d) => Ok(Value::Timestamp(i64::from(d) * MICROS_PER_DAY)),
+                Value::Date(d) => date_to_micros(d)
+                    .map(Value::Timestamp)
+                    .ok_or_else(out_of_range),
                 Value::Text(s) => parse_timestamp(&s).map(Value::Timestamp),
                 other => Err(mismatch(self, &other)),
             },

@@ -132,8 +132,8 @@ impl Value {
             (Text(a), Text(b)) => a.as_bytes().cmp(b.as_bytes()),
             (Date(a), Date(b)) => a.cmp(b),
             (Timestamp(a), Timestamp(b)) => a.cmp(b),
-            (Date(a), Timestamp(b)) => (i64::from(*a) * crate::datetime::MICROS_PER_DAY).cmp(b),
-            (Timestamp(a), Date(b)) => a.cmp(&(i64::from(*b) * crate::datetime::MICROS_PER_DAY)),
+            (Date(a), Timestamp(b)) => date_micros(*a).cmp(&i128::from(*b)),
+            (Timestamp(a), Date(b)) => i128::from(*a).cmp(&date_micros(*b)),
             (a, b) => {
                 return Err(Error::Type(format!(
                     "cannot compare {} with {}",
@@ -160,6 +160,11 @@ impl Value {
             },
         }
     }
+}
+
+/// A date's midnight in microseconds, widened so that no date overflows.
+fn date_micros(days: i32) -> i128 {
+    i128::from(days) * i128::from(crate::datetime::MICROS_PER_DAY)
 }
 
 /// Floats compare as PostgreSQL compares them: NaN equals NaN and is above everything.
