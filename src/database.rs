@@ -24,6 +24,15 @@ use sql_frontend::Value;
 use crate::error::Result;
 use crate::result::QueryResult;
 
+/// Splits SQL text into its statements (each printed back as SQL), for callers that
+/// run and report them one at a time.
+pub fn split_statements(sql: &str) -> Result<Vec<String>> {
+    Ok(sql_frontend::bind::parse(sql)?
+        .iter()
+        .map(ToString::to_string)
+        .collect())
+}
+
 /// An open database. `Clone + Send + Sync`; all clones share the same database.
 #[derive(Debug, Clone)]
 pub struct Database {

@@ -19,7 +19,7 @@ mod database;
 mod error;
 mod result;
 
-pub use database::{Database, Session, Statement};
+pub use database::{Database, Session, Statement, split_statements};
 pub use engine;
 pub use error::{Constraint, Error, Result};
 pub use kv_legacy;

@@ -1,6 +1,7 @@
 //! Argument definitions and dispatch for the `hdb` binary.
 
 mod legacy;
+mod sql;
 
 use std::process::ExitCode;
 
@@ -20,6 +21,8 @@ enum Command {
     /// Work with a D store: the legacy one-lock key-value store.
     #[command(subcommand)]
     Legacy(legacy::LegacyCommand),
+    /// Run SQL against an H database file: `-c SQL` or standard input, results as TSV.
+    Sql(sql::SqlArgs),
 }
 
 /// The error type commands report: anything printable.
@@ -29,5 +32,6 @@ pub type CliError = Box<dyn std::error::Error>;
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Legacy(command) => legacy::run(command),
+        Command::Sql(args) => sql::run(args),
     }
 }
