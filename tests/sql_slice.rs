@@ -597,3 +597,77 @@ fn sessions_are_send_and_databases_are_shared() {
         40
     );
 }
+
+#[test]
+fn insert_select_and_own_writes_through_an_index() {
+    let (_dir, db) = open();
+    let mut s = db.session();
+    seed_users(&mut s);
+    s.execute("CREATE TABLE archive (id TEXT PRIMARY KEY, who TEXT)")
+        .unwrap();
+    let copied = s
+        .execute(
+            "INSERT INTO archive (id, who) SELECT user_id, name FROM users WHERE status = 'active'",
+        )
+        .unwrap();
+    assert_eq!(copied.tag(), "INSERT 0 2");
+    assert_eq!(
+        query(&mut s, "SELECT * FROM archive ORDER BY id"),
+        [["u1", "Alice"], ["u3", "Carol"]]
+    );
+    s.execute("CREATE INDEX users_status ON users (status)")
+        .unwrap();
+    s.execute("BEGIN").unwrap();
+    s.execute("INSERT INTO users VALUES ('u7', 'Gus', 'active')")
+        .unwrap();
+    s.execute("UPDATE users SET status = 'active' WHERE user_id = 'u2'")
+        .unwrap();
+    // The transaction reads its own writes through the index.
+    assert_eq!(
+        query(
+            &mut s,
+            "SELECT user_id FROM users WHERE status = 'active' ORDER BY 1"
+        ),
+        [["u1"], ["u2"], ["u3"], ["u7"]]
+    );
+    let other = db
+        .session()
+        .execute("SELECT user_id FROM users WHERE status = 'active'")
+        .unwrap();
+    assert_eq!(other.rows().len(), 2);
+    s.execute("COMMIT").unwrap();
+    let plan = explain(&mut s, "UPDATE users SET name = 'x' WHERE user_id = 'u1'");
+    assert_eq!(
+        plan,
+        "Update: users set name = 'x'\n  Filter: user_id = 'u1'\n    KeyLookup: users (user_id) = ('u1')"
+    );
+}
+
+#[test]
+fn numbers_mix_and_literals_take_the_column_type() {
+    let (_dir, db) = open();
+    let mut s = db.session();
+    s.execute("CREATE TABLE p (id BIGINT PRIMARY KEY, price REAL, day DATE)")
+        .unwrap();
+    s.execute("INSERT INTO p VALUES (1, 9.5, '2024-01-01'), (2, 10, '2024-06-30')")
+        .unwrap();
+    assert_eq!(
+        query(&mut s, "SELECT id FROM p WHERE price > 9.75"),
+        [["2"]]
+    );
+    assert_eq!(query(&mut s, "SELECT id FROM p WHERE price >= 10"), [["2"]]);
+    assert_eq!(
+        query(&mut s, "SELECT id FROM p WHERE day > '2024-03-01'"),
+        [["2"]]
+    );
+    // A string literal compared with an integer key is cast, so the key is still used.
+    assert!(explain(&mut s, "SELECT * FROM p WHERE id = '2'").contains("KeyLookup"));
+    assert_eq!(
+        query(&mut s, "SELECT price FROM p WHERE id = '2'"),
+        [["10"]]
+    );
+    assert!(matches!(
+        s.execute("SELECT * FROM p WHERE day = 'not a date'"),
+        Err(Error::Data(_))
+    ));
+}
