@@ -103,7 +103,7 @@ mod write;
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
 
-pub use cursor::{Cursor, Direction};
+pub use cursor::{Cursor, Direction, Entry};
 pub use integrity::{FileReport, TreeReport, check_file_integrity};
 
 use crate::pager::{PageId, Pager};
@@ -197,6 +197,29 @@ impl BTree {
             Ok(i) => Ok(Some(self.load_value(node.value(i))?)),
             Err(_) => Ok(None),
         }
+    }
+
+    /// The first entry whose key is at least `from` and, when `below` is given, less
+    /// than it: a point probe that descends once and copies only that entry. The MVCC
+    /// layer reads a row's visible version this way (seek to the version, take one).
+    /// Only when the leaf that would hold `from` has nothing at or after it does the probe
+    /// fall back to a cursor, which moves on to the next leaf.
+    pub fn first_from(&self, from: &[u8], below: Option<&[u8]>) -> Result<Option<Entry>> {
+        {
+            let leaf = self.descend_shared(&latch::Seek::Ge(from), false)?.leaf;
+            let node = NodeRef::of(&leaf)?;
+            let i = node.lower_bound(from);
+            if i < node.len() {
+                let key = node.key(i);
+                if below.is_some_and(|below| key >= below) {
+                    return Ok(None);
+                }
+                return Ok(Some((key.to_vec(), self.load_value(node.value(i))?)));
+            }
+        }
+        let upper = below.map_or(Bound::Unbounded, Bound::Excluded);
+        self.range((Bound::Included(from), upper), Direction::Forward)
+            .next()
     }
 
     /// Stores `value` under `key`, replacing any previous value. Returns whether a value

@@ -251,9 +251,13 @@ impl TreeStore for BTreeStore {
         lower: Bound<Vec<u8>>,
         upper: Bound<Vec<u8>>,
     ) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
-        match self.existing(tree)? {
-            Some(t) => Ok(read_batch(&t, &lower, &upper, false, 1)?.pop()),
-            None => Ok(None),
+        let Some(t) = self.existing(tree)? else {
+            return Ok(None);
+        };
+        match (&lower, &upper) {
+            (Bound::Included(from), Bound::Excluded(below)) => t.first_from(from, Some(below)),
+            (Bound::Included(from), Bound::Unbounded) => t.first_from(from, None),
+            _ => Ok(read_batch(&t, &lower, &upper, false, 1)?.pop()),
         }
     }
 }

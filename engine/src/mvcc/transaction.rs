@@ -154,7 +154,9 @@ impl Transaction {
     /// The value of `key` in `tree` as this transaction sees it.
     pub fn get(&mut self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_active()?;
-        if let Some(own) = self.writes.get(&(tree, key.to_vec())) {
+        if !self.writes.is_empty()
+            && let Some(own) = self.writes.get(&(tree, key.to_vec()))
+        {
             return Ok(own.clone());
         }
         let snapshot = self.snapshot();
@@ -475,15 +477,30 @@ pub(crate) fn read_at(
     key: &[u8],
     ts: CommitTs,
 ) -> Result<Option<Vec<u8>>> {
-    let prefix = version_key::encode_prefix(key);
-    let past = version_key::past_prefix(&prefix);
+    // Seek to the first version at or below `ts`; it belongs to `key` only if it starts
+    // with `key`'s prefix (checked on the result rather than bounding the seek, which
+    // saves building a second key).
     let first_visible = version_key::encode(key, ts);
-    let version =
-        mvcc.store
-            .seek_first(tree, Bound::Included(first_visible), Bound::Excluded(past))?;
+    let prefix = &first_visible[..first_visible.len() - version_key::TS_LEN];
+    let version = mvcc.store.seek_first(
+        tree,
+        Bound::Included(first_visible.clone()),
+        Bound::Unbounded,
+    )?;
     match version {
-        Some((_, tree_value)) => Ok(version_key::decode_value(&tree_value)?.map(<[u8]>::to_vec)),
-        None => Ok(None),
+        Some((tree_key, tree_value))
+            if tree_key.len() == first_visible.len() && tree_key.starts_with(prefix) =>
+        {
+            let mut tree_value = tree_value;
+            match version_key::decode_value(&tree_value)? {
+                Some(_) => {
+                    tree_value.remove(0);
+                    Ok(Some(tree_value))
+                }
+                None => Ok(None),
+            }
+        }
+        _ => Ok(None),
     }
 }
 
