@@ -289,7 +289,7 @@ fn concurrent_transfers_never_create_or_destroy_money() {
             let (mvcc, done) = (Arc::clone(&mvcc), Arc::clone(&done));
             std::thread::spawn(move || {
                 let mut audits = 0;
-                while !done.load(Ordering::Relaxed) {
+                while !done.load(Ordering::Relaxed) || audits == 0 {
                     let mut txn = mvcc.begin(IsolationLevel::RepeatableRead);
                     assert_eq!(total(&mut txn), i64::from(ACCOUNTS) * INITIAL);
                     txn.commit().unwrap();
