@@ -10,6 +10,7 @@
 //! - [`Error`] (error.rs): one error type whose kinds a caller can match (syntax,
 //!   unknown name, type, constraint, serialization — retryable —, I/O, corruption,
 //!   unsupported ...), converted from the SQL layer's and the engine's errors.
+//! - [`slt`]: running sqllogictest files against a fresh database (`hdb slt`).
 //!
 //! It also re-exports H's engine ([`engine`], for embedding without SQL) and the legacy
 //! store D ([`kv_legacy`]). The `hdb` binary (src/main.rs) is built on the same library.
@@ -18,6 +19,8 @@
 mod database;
 mod error;
 mod result;
+
+pub mod slt;
 
 pub use database::{Database, Session, Statement, split_statements};
 pub use engine;

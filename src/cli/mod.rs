@@ -1,6 +1,7 @@
 //! Argument definitions and dispatch for the `hdb` binary.
 
 mod legacy;
+mod slt;
 mod sql;
 
 use std::process::ExitCode;
@@ -23,6 +24,8 @@ enum Command {
     Legacy(legacy::LegacyCommand),
     /// Run SQL against an H database file: `-c SQL` or standard input, results as TSV.
     Sql(sql::SqlArgs),
+    /// Run sqllogictest files, each against a fresh temporary database.
+    Slt(slt::SltArgs),
 }
 
 /// The error type commands report: anything printable.
@@ -33,5 +36,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Legacy(command) => legacy::run(command),
         Command::Sql(args) => sql::run(args),
+        Command::Slt(args) => slt::run(args),
     }
 }

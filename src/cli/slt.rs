@@ -1,0 +1,89 @@
+//! `hdb slt FILE... [--label NAME] [--format sqlite|slt] [-v]`: run sqllogictest files.
+//!
+//! Each file runs against a fresh temporary database (see `hdb::slt`). Prints one line
+//! per file, `select1.test: 1031 passed, 0 failed` (and `, N skipped` when records were
+//! skipped by their conditions), and last the totals over all files,
+//! `N passed, N failed`. With `-v`, each failed record is printed as it happens: its
+//! file:line, SQL, and expected against actual result or the error. A file that cannot
+//! be run at all (unreadable, not valid sqllogictest) is reported on stderr and counts
+//! as one failure. The exit status is 1 if anything failed.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use hdb::slt::{self, Format, Options, Outcome};
+
+use super::CliError;
+
+#[derive(Debug, Args)]
+pub struct SltArgs {
+    /// The sqllogictest files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// The name this engine answers to in `skipif` / `onlyif` (repeatable).
+    #[arg(long = "label", default_value = slt::DEFAULT_LABEL)]
+    labels: Vec<String>,
+    /// How expected results are written; by default `sqlite` for `*.test` files (one
+    /// value per line, hash threshold 8), `slt` for others (one row per line).
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+    /// Print each failed record.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Sqlite,
+    Slt,
+}
+
+/// Runs `hdb slt`.
+pub fn run(args: SltArgs) -> Result<ExitCode, CliError> {
+    let options = Options {
+        labels: args.labels,
+        format: args.format.map(|f| match f {
+            FormatArg::Sqlite => Format::Sqlite,
+            FormatArg::Slt => Format::Slt,
+        }),
+    };
+    let (mut passed, mut failed) = (0, 0);
+    for file in &args.files {
+        let verbose = args.verbose;
+        let result = slt::run_file_with(file, &options, |outcome| {
+            if let (true, Outcome::Failed(failure)) = (verbose, outcome) {
+                println!("FAILED {}\n{}", failure.location, failure.message);
+            }
+        });
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| file.display().to_string());
+        match result {
+            Ok(report) => {
+                passed += report.passed;
+                failed += report.failed;
+                let skipped = match report.skipped {
+                    0 => String::new(),
+                    n => format!(", {n} skipped"),
+                };
+                println!(
+                    "{name}: {} passed, {} failed{skipped}",
+                    report.passed, report.failed
+                );
+            }
+            Err(error) => {
+                failed += 1;
+                eprintln!("error: {error}");
+                println!("{name}: could not be run");
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
