@@ -1,5 +1,7 @@
-//! `hdb sql` end to end: statements from `-c` and from stdin, TSV results with a header,
-//! psql command tags, errors on stderr with a non-zero exit, `--bail`.
+//! `hdb sql` end to end: statements from `-c` and from stdin, TSV / table / JSON output,
+//! psql command tags, errors on stderr with a non-zero exit, `--bail`, backslash commands
+//! in scripts, and the interactive shell driven under a pseudo-terminal
+//! (tests/sql_shell_pty.py; skipped with a message where no pty or python3 exists).
 #![allow(clippy::unwrap_used)]
 
 use std::io::Write;
@@ -93,4 +95,192 @@ fn errors_continue_unless_bail() {
     assert_eq!(text(&out.stdout), "");
     let out = hdb_sql(&db, &["-c", "SELECT a FROM t ORDER BY a"], None);
     assert_eq!(text(&out.stdout), "a\n1\n2\n");
+}
+
+#[test]
+fn scripts_go_on_after_syntax_errors_and_split_outside_quotes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let out = hdb_sql(
+        &db,
+        &[],
+        Some(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n\
+             INSERT INTO notes VALUES (1, 'semi;colon'), (2, 'it''s -- not a comment');\n\
+             SELEC oops;\n\
+             INSERT INTO notes VALUES (3, 'multi\nline');\n\
+             /* a comment; with a semicolon */ SELECT id, body FROM notes ORDER BY id",
+        ),
+    );
+    assert!(!out.status.success());
+    assert_eq!(
+        text(&out.stdout),
+        "CREATE TABLE\nINSERT 0 2\nINSERT 0 1\nid\tbody\n1\tsemi;colon\n\
+         2\tit's -- not a comment\n3\tmulti\\nline\n"
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.matches("ERROR:").count(), 1, "{stderr}");
+}
+
+#[test]
+fn table_and_json_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let setup = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score DOUBLE PRECISION);
+                 INSERT INTO t VALUES (1, 'Alice', 2.5), (22, NULL, NULL);";
+    let out = hdb_sql(&db, &["--format", "table", "-c", setup], None);
+    assert_eq!(text(&out.stdout), "CREATE TABLE\nINSERT 0 2\n");
+    let query =
+        "SELECT id, name, score FROM t ORDER BY id; UPDATE t SET score = score * 1 WHERE id = 1";
+    let out = hdb_sql(&db, &["--format", "table", "-c", query], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        " id | name  | score\n\
+         ----+-------+-------\n\
+         \x20 1 | Alice |   2.5\n\
+         \x2022 |       |\n\
+         (2 rows)\n\nUPDATE 1\n"
+    );
+    let out = hdb_sql(&db, &["--format", "json"], Some(query));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            serde_json::json!({"columns": ["id", "name", "score"],
+                               "rows": [[1, "Alice", 2.5], [22, null, null]]}),
+            serde_json::json!({"command": "UPDATE 1", "rows_affected": 1}),
+        ]
+    );
+    let out = hdb_sql(&db, &["--format", "xml", "-c", "SELECT 1"], None);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn backslash_commands_work_in_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let out = hdb_sql(
+        &db,
+        &[],
+        Some(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v VARCHAR(5) DEFAULT 'x');\n\
+             \\d t\n\
+             \\nonsense\n\
+             \\q\n\
+             INSERT INTO t VALUES (1);\n",
+        ),
+    );
+    assert!(!out.status.success(), "the unknown command failed");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("CREATE TABLE\nTable \"t\"\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(" v      | VARCHAR(5) |          | 'x'"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("INSERT"), "\\q ends the script: {stdout}");
+    assert!(text(&out.stderr).contains("invalid command \\nonsense"));
+}
+
+/// Runs the shell under a pseudo-terminal (tests/sql_shell_pty.py), typing `lines`;
+/// `None` when this machine cannot provide one (no python3 or no pty).
+fn shell_session(db: &Path, history: &Path, lines: &[&str]) -> Option<(i32, String)> {
+    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sql_shell_pty.py");
+    let output = match Command::new("python3")
+        .arg(driver)
+        .arg(env!("CARGO_BIN_EXE_hdb"))
+        .arg(db)
+        .arg(history)
+        .args(lines)
+        .output()
+    {
+        Ok(output) => output,
+        Err(e) => {
+            eprintln!("SKIPPED: cannot run python3 to drive a pty: {e}");
+            return None;
+        }
+    };
+    let code = output.status.code().unwrap_or(-1);
+    if code == 77 {
+        eprintln!("SKIPPED: no pseudo-terminal available");
+        return None;
+    }
+    Some((code, text(&output.stdout)))
+}
+
+#[test]
+fn interactive_shell_under_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shell.db");
+    let history = dir.path().join("history");
+    let Some((code, transcript)) = shell_session(
+        &db,
+        &history,
+        &[
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT 'x');",
+            "CREATE INDEX users_name ON users (name);",
+            "INSERT INTO users VALUES (1, 'Alice'), (2, 'Bob');",
+            "SELECT id,",
+            "  name FROM users",
+            "ORDER BY id;",
+            "\\d",
+            "\\d users",
+            "\\timing",
+            "BEGIN;",
+            "UPDATE users SET name = 'Eve' WHERE id = 2;",
+            "SELECT no_such_column FROM users;",
+            "ROLLBACK;",
+            "SELECT name FROM users WHERE id = 2",
+            "<ctrl-c>",
+            "\\timing off",
+            "SELECT name FROM users WHERE id = 1;",
+        ],
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{transcript}");
+    let expect = |chunk: &str| assert!(transcript.contains(chunk), "{chunk:?} in\n{transcript}");
+    expect("hdb=> CREATE TABLE users");
+    expect("\nCREATE TABLE\nhdb=> CREATE INDEX");
+    expect("\nINSERT 0 2\n");
+    // A statement over three lines, the continuation prompt, an aligned table.
+    expect(
+        "hdb=> SELECT id,\nhdb->   name FROM users\nhdb-> ORDER BY id;\n \
+         id | name\n----+-------\n  1 | Alice\n  2 | Bob\n(2 rows)\n",
+    );
+    expect(" users |       2 | id          | users_name\n(1 row)\n");
+    expect("Table \"users\"\n");
+    expect(" name   | TEXT    | not null | 'x'\n");
+    expect("Primary key: (id)\nIndexes:\n    \"users_name\" (name)\n");
+    expect("Timing is on.\n");
+    // In a transaction the prompt says so; an error is shown and the shell goes on.
+    expect("BEGIN\n");
+    expect("hdb=*> UPDATE users SET name = 'Eve' WHERE id = 2;\nUPDATE 1\n");
+    expect("ERROR: ");
+    expect("ROLLBACK\n");
+    let times: Vec<f64> = transcript
+        .lines()
+        .filter_map(|l| l.strip_prefix("Time: ")?.strip_suffix(" ms")?.parse().ok())
+        .collect();
+    assert_eq!(
+        times.len(),
+        4,
+        "BEGIN, UPDATE, the error, ROLLBACK: {transcript}"
+    );
+    // Ctrl-C dropped the unfinished statement: it never ran.
+    expect("hdb-> \nhdb=> \\timing off\nTiming is off.\n");
+    expect("SELECT name FROM users WHERE id = 1;\n name\n-------\n Alice\n(1 row)\n");
+    assert!(!transcript.contains("Eve\n"), "{transcript}");
+    assert_eq!(transcript.matches("Time: ").count(), 4, "{transcript}");
+    // The session's lines are in the history file.
+    let saved = std::fs::read_to_string(&history).unwrap();
+    assert!(saved.contains("ORDER BY id;"), "{saved}");
+    assert!(saved.contains("\\\\d users"), "{saved}");
 }

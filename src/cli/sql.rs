@@ -1,75 +1,80 @@
-//! `hdb sql PATH [-c SQL] [--bail]`: run SQL against an H database file.
+//! `hdb sql PATH [-c SQL] [--format tsv|table|json] [--bail]`: run SQL against an H
+//! database file, from a script or interactively.
 //!
-//! The SQL comes from `-c` or, without it, from standard input (read whole). Statements
-//! run one by one in one session, so BEGIN ... COMMIT spans them. A query prints its
-//! result as tab-separated values with a header line (NULL as an empty field); any
-//! other statement prints its command tag as psql does (`CREATE TABLE`, `INSERT 0 1`,
-//! `UPDATE 3`, `DELETE 1`). An error is printed on stderr as `ERROR: ...` and the run
-//! goes on, unless `--bail`; the exit status is 1 if any statement failed. The database
-//! is created if missing.
+//! The database is created if missing. Where the SQL comes from decides the mode:
 //!
-//! Not yet: the interactive shell (rustyline, aligned tables, `\d`, `\timing`) and
-//! `--format table|json`.
+//! - **Script mode** — `-c SQL`, or standard input that is not a terminal. The text is
+//!   cut into statements at each `;` outside quotes, comments and dollar-quoted bodies
+//!   (`input.rs`) and they run one by one in one session, so BEGIN ... COMMIT spans
+//!   them. A query prints its rows (tab-separated values with a header by default, see
+//!   `format.rs`); any other statement prints its command tag as psql does
+//!   (`CREATE TABLE`, `INSERT 0 1`, `UPDATE 3`). An error is printed on stderr as
+//!   `ERROR: ...` and the script goes on, unless `--bail`; the exit status is 1 if any
+//!   statement failed. Backslash commands (`meta.rs`) work on lines of their own.
+//! - **Interactive shell** — standard input is a terminal and there is no `-c`
+//!   (`shell.rs`): line editing and history with rustyline, statements over several
+//!   lines, aligned table output by default, `\d`, `\timing`, `\?`, `\q`.
+//!
+//! Statements and backslash commands are carried out by one [`runner::Runner`] in both
+//! modes, so they behave the same way in each.
 
-use std::io::{self, Read, Write};
+mod describe;
+mod format;
+mod input;
+mod meta;
+mod runner;
+mod shell;
+
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use hdb::{Database, QueryResult, Value};
+use hdb::Database;
 
+use self::format::OutputFormat;
+use self::input::StatementBuffer;
+use self::runner::{Flow, Runner};
 use super::CliError;
 
 #[derive(Debug, Args)]
 pub struct SqlArgs {
     /// The database file (created if missing).
     path: PathBuf,
-    /// Run this SQL instead of reading standard input.
+    /// Run this SQL (one or more statements) instead of reading standard input.
     #[arg(short = 'c', long = "command")]
     command: Option<String>,
-    /// Stop at the first failing statement.
+    /// How to print results [default: table in the interactive shell, tsv otherwise].
+    #[arg(long, value_enum)]
+    format: Option<OutputFormat>,
+    /// Stop at the first failing statement (script mode).
     #[arg(long)]
     bail: bool,
 }
 
 /// Runs `hdb sql`.
 pub fn run(args: SqlArgs) -> Result<ExitCode, CliError> {
-    let sql = match args.command {
-        Some(sql) => sql,
-        None => {
-            let mut sql = String::new();
-            io::stdin().read_to_string(&mut sql)?;
-            sql
-        }
+    let interactive = args.command.is_none() && io::stdin().is_terminal();
+    let default_format = match interactive {
+        true => OutputFormat::Table,
+        false => OutputFormat::Tsv,
     };
     let db = Database::open(&args.path)?;
-    let mut session = db.session();
+    let mut runner = Runner::new(db, args.format.unwrap_or(default_format));
+    if interactive {
+        shell::run(&mut runner)?;
+        runner.close()?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let stdout = io::stdout();
     let mut out = stdout.lock();
-    let statements = match hdb::split_statements(&sql) {
-        Ok(statements) => statements,
-        Err(e) => {
-            eprintln!("ERROR: {e}");
-            return Ok(ExitCode::FAILURE);
-        }
-    };
-    let mut failed = false;
-    for statement in statements {
-        match session.execute(&statement) {
-            Ok(result) => print_result(&mut out, &result)?,
-            Err(e) => {
-                out.flush()?;
-                eprintln!("ERROR: {e}");
-                failed = true;
-                if args.bail {
-                    break;
-                }
-            }
-        }
+    match &args.command {
+        Some(sql) => run_script(&mut runner, &mut out, sql.lines().map(Ok), args.bail)?,
+        None => run_script(&mut runner, &mut out, io::stdin().lock().lines(), args.bail)?,
     }
     out.flush()?;
-    drop(session);
-    db.close()?;
+    let failed = runner.failed();
+    runner.close()?;
     Ok(if failed {
         ExitCode::FAILURE
     } else {
@@ -77,26 +82,32 @@ pub fn run(args: SqlArgs) -> Result<ExitCode, CliError> {
     })
 }
 
-/// A field of TSV output: NULL empty, tabs and newlines escaped as `\t` and `\n`.
-fn field(value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        other => other
-            .to_string()
-            .replace('\\', "\\\\")
-            .replace('\t', "\\t")
-            .replace('\n', "\\n"),
+/// Script mode: statements and backslash commands from `lines`, until the end, `\q`,
+/// or (with `bail`) the first failure.
+fn run_script<S: AsRef<str>>(
+    runner: &mut Runner,
+    out: &mut impl Write,
+    lines: impl Iterator<Item = io::Result<S>>,
+    bail: bool,
+) -> io::Result<()> {
+    let mut buffer = StatementBuffer::new();
+    for line in lines {
+        let line = line?;
+        let line = line.as_ref();
+        if !buffer.is_continuing() && line.trim_start().starts_with('\\') {
+            if runner.meta(out, line)? == Flow::Quit || (bail && runner.failed()) {
+                return Ok(());
+            }
+            continue;
+        }
+        for statement in buffer.push_line(line) {
+            if !runner.statement(out, &statement)? && bail {
+                return Ok(());
+            }
+        }
     }
-}
-
-fn print_result(out: &mut impl Write, result: &QueryResult) -> io::Result<()> {
-    if result.columns().is_empty() {
-        return writeln!(out, "{}", result.tag());
-    }
-    writeln!(out, "{}", result.columns().join("\t"))?;
-    for row in result.rows() {
-        let fields: Vec<String> = row.values().iter().map(field).collect();
-        writeln!(out, "{}", fields.join("\t"))?;
+    if let Some(statement) = buffer.finish() {
+        runner.statement(out, &statement)?;
     }
     Ok(())
 }

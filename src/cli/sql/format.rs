@@ -1,0 +1,342 @@
+//! Printing results of `hdb sql`: tab-separated values, aligned tables, JSON lines.
+//!
+//! Every statement produces one [`Output`]: a query gives columns and rows, any other
+//! statement its psql command tag (`CREATE TABLE`, `INSERT 0 1`, `UPDATE 3`). How it is
+//! printed depends on the [`OutputFormat`]:
+//!
+//! - **tsv** (scripts' default): a header line of column names, then one line per row,
+//!   fields separated by tabs. NULL is an empty field; a backslash, tab, newline or
+//!   carriage return inside a value is written `\\`, `\t`, `\n`, `\r`, so every row is
+//!   one line with exactly one field per column. A command prints its tag.
+//! - **table** (the interactive shell's default): psql's aligned format. Column names
+//!   are centred over their column, a `---+---` rule follows, numbers are right-aligned
+//!   and everything else left-aligned; NULL is blank; then `(1 row)` / `(N rows)` and an
+//!   empty line. Widths count characters (not display cells: wide CJK characters will
+//!   misalign). Control characters in values are escaped as in tsv. Trailing spaces are
+//!   not printed. A command prints its tag.
+//! - **json**: one JSON object per statement, on one line (JSON Lines), so a script's
+//!   output can be read line by line: `{"columns":["a","b"],"rows":[[1,"x"],[2,null]]}`
+//!   for a query, `{"command":"INSERT 0 1","rows_affected":1}` otherwise. Integers and
+//!   finite floats are numbers, booleans are booleans, NULL is `null`, and everything
+//!   else (text, dates, timestamps, NaN and infinities) is a string as psql prints it.
+
+use std::io::{self, Write};
+
+use clap::ValueEnum;
+use hdb::{QueryResult, Value};
+use serde_json::json;
+
+/// How `hdb sql` prints results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Tab-separated values with a header line.
+    Tsv,
+    /// psql's aligned table, with a `(N rows)` footer.
+    Table,
+    /// One JSON object per statement, one per line.
+    Json,
+}
+
+/// What a statement gave back, ready to print.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output<'a> {
+    /// A result set (a query, or a listing such as `\d`).
+    Rows {
+        columns: &'a [String],
+        rows: Vec<&'a [Value]>,
+    },
+    /// A statement without a result set: its command tag and the rows it touched.
+    Command { tag: &'a str, rows_affected: u64 },
+}
+
+impl<'a> Output<'a> {
+    /// The output of a statement's result.
+    pub fn of(result: &'a QueryResult) -> Output<'a> {
+        if result.columns().is_empty() {
+            Output::Command {
+                tag: result.tag(),
+                rows_affected: result.rows_affected(),
+            }
+        } else {
+            Output::Rows {
+                columns: result.columns(),
+                rows: result.rows().iter().map(|row| row.values()).collect(),
+            }
+        }
+    }
+}
+
+/// Prints `output` in `format`.
+pub fn write_output(out: &mut impl Write, format: OutputFormat, output: &Output) -> io::Result<()> {
+    match (format, output) {
+        (OutputFormat::Json, output) => writeln!(out, "{}", json_line(output)),
+        (_, Output::Command { tag, .. }) => writeln!(out, "{tag}"),
+        (OutputFormat::Tsv, Output::Rows { columns, rows }) => write_tsv(out, columns, rows),
+        (OutputFormat::Table, Output::Rows { columns, rows }) => {
+            out.write_all(aligned_table(columns, rows).as_bytes())?;
+            writeln!(out, "{}\n", row_count(rows.len()))
+        }
+    }
+}
+
+/// psql's footer: `(1 row)`, `(N rows)`.
+pub fn row_count(n: usize) -> String {
+    match n {
+        1 => "(1 row)".to_string(),
+        n => format!("({n} rows)"),
+    }
+}
+
+/// A value as text with control characters escaped (NULL as empty).
+pub fn escaped(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        other => {
+            let text = other.to_string();
+            let mut escaped = String::with_capacity(text.len());
+            for c in text.chars() {
+                match c {
+                    '\\' => escaped.push_str("\\\\"),
+                    '\t' => escaped.push_str("\\t"),
+                    '\n' => escaped.push_str("\\n"),
+                    '\r' => escaped.push_str("\\r"),
+                    c => escaped.push(c),
+                }
+            }
+            escaped
+        }
+    }
+}
+
+fn write_tsv(out: &mut impl Write, columns: &[String], rows: &[&[Value]]) -> io::Result<()> {
+    writeln!(out, "{}", columns.join("\t"))?;
+    for row in rows {
+        let fields: Vec<String> = row.iter().map(escaped).collect();
+        writeln!(out, "{}", fields.join("\t"))?;
+    }
+    Ok(())
+}
+
+/// Whether a column is printed right-aligned: it holds numbers (and perhaps NULLs).
+fn is_numeric(rows: &[&[Value]], column: usize) -> bool {
+    let mut any_number = false;
+    for row in rows {
+        match row.get(column) {
+            Some(Value::Int(_) | Value::Float(_)) => any_number = true,
+            Some(Value::Null) | None => {}
+            Some(_) => return false,
+        }
+    }
+    any_number
+}
+
+/// The header, rule and rows of psql's aligned format (without the footer).
+pub fn aligned_table(columns: &[String], rows: &[&[Value]]) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| (0..columns.len()).map(|i| cell(row, i)).collect())
+        .collect();
+    let widths: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            cells
+                .iter()
+                .map(|row| row[i].chars().count())
+                .chain([name.chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let numeric: Vec<bool> = (0..columns.len()).map(|i| is_numeric(rows, i)).collect();
+    let mut text = String::new();
+    let header: Vec<String> = columns
+        .iter()
+        .zip(&widths)
+        .map(|(name, &width)| centred(name, width))
+        .collect();
+    push_line(&mut text, &header);
+    let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w + 2)).collect();
+    text.push_str(&rule.join("+"));
+    text.push('\n');
+    for row in &cells {
+        let padded: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .zip(&numeric)
+            .map(|((value, &width), &right)| match right {
+                true => format!("{value:>width$}"),
+                false => format!("{value:<width$}"),
+            })
+            .collect();
+        push_line(&mut text, &padded);
+    }
+    text
+}
+
+fn cell(row: &[Value], column: usize) -> String {
+    row.get(column).map(escaped).unwrap_or_default()
+}
+
+/// `text` centred in `width` characters (an odd space goes to the right, as psql does).
+fn centred(text: &str, width: usize) -> String {
+    let spare = width.saturating_sub(text.chars().count());
+    let left = spare / 2;
+    format!("{}{text}{}", " ".repeat(left), " ".repeat(spare - left))
+}
+
+/// One line of the table: ` a | b | c`, cells already padded, without trailing spaces.
+fn push_line(text: &mut String, cells: &[String]) {
+    let line = format!(" {}", cells.join(" | "));
+    text.push_str(line.trim_end());
+    text.push('\n');
+}
+
+fn json_value(value: &Value) -> serde_json::Value {
+    match value {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => json!(b),
+        Value::Int(i) => json!(i),
+        Value::Float(f) if f.is_finite() => json!(f),
+        other => json!(other.to_string()),
+    }
+}
+
+fn json_line(output: &Output) -> serde_json::Value {
+    match output {
+        Output::Rows { columns, rows } => {
+            let rows: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|row| row.iter().map(json_value).collect())
+                .collect();
+            json!({ "columns": columns, "rows": rows })
+        }
+        Output::Command { tag, rows_affected } => {
+            json!({ "command": tag, "rows_affected": rows_affected })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(format: OutputFormat, output: &Output) -> String {
+        let mut out = Vec::new();
+        write_output(&mut out, format, output).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn sample() -> (Vec<String>, Vec<Vec<Value>>) {
+        let columns = vec!["id".to_string(), "name".to_string(), "score".to_string()];
+        let rows = vec![
+            vec![
+                Value::Int(1),
+                Value::Text("Alice".into()),
+                Value::Float(2.5),
+            ],
+            vec![Value::Int(10), Value::Null, Value::Null],
+            vec![
+                Value::Int(-3),
+                Value::Text("tab\there\nand line".into()),
+                Value::Float(f64::NAN),
+            ],
+        ];
+        (columns, rows)
+    }
+
+    fn rows_of(rows: &[Vec<Value>]) -> Vec<&[Value]> {
+        rows.iter().map(Vec::as_slice).collect()
+    }
+
+    #[test]
+    fn tsv_has_a_header_and_escapes_control_characters() {
+        let (columns, rows) = sample();
+        let output = Output::Rows {
+            columns: &columns,
+            rows: rows_of(&rows),
+        };
+        assert_eq!(
+            render(OutputFormat::Tsv, &output),
+            "id\tname\tscore\n1\tAlice\t2.5\n10\t\t\n-3\ttab\\there\\nand line\tNaN\n"
+        );
+    }
+
+    #[test]
+    fn table_aligns_numbers_right_text_left_and_counts_rows() {
+        let (columns, rows) = sample();
+        let output = Output::Rows {
+            columns: &columns,
+            rows: rows_of(&rows[..2]),
+        };
+        assert_eq!(
+            render(OutputFormat::Table, &output),
+            " id | name  | score\n\
+             ----+-------+-------\n\
+             \x20 1 | Alice |   2.5\n\
+             \x2010 |       |\n\
+             (2 rows)\n\n"
+        );
+        let one = Output::Rows {
+            columns: &columns[..1],
+            rows: vec![&rows[0][..1]],
+        };
+        assert_eq!(
+            render(OutputFormat::Table, &one),
+            " id\n----\n  1\n(1 row)\n\n"
+        );
+        let none = Output::Rows {
+            columns: &columns[1..2],
+            rows: Vec::new(),
+        };
+        assert_eq!(
+            render(OutputFormat::Table, &none),
+            " name\n------\n(0 rows)\n\n"
+        );
+    }
+
+    #[test]
+    fn table_centres_headers_wider_than_values() {
+        let columns = vec!["a_long_name".to_string()];
+        let rows = [vec![Value::Text("x".into())]];
+        assert_eq!(
+            aligned_table(&columns, &rows_of(&rows)),
+            " a_long_name\n-------------\n x\n"
+        );
+        let columns = vec!["ab".to_string(), "c".to_string()];
+        let rows = [vec![Value::Text("wxyzw".into()), Value::Bool(true)]];
+        assert_eq!(
+            aligned_table(&columns, &rows_of(&rows)),
+            "  ab   | c\n-------+---\n wxyzw | t\n"
+        );
+    }
+
+    #[test]
+    fn json_lines_keep_types() {
+        let (columns, rows) = sample();
+        let output = Output::Rows {
+            columns: &columns,
+            rows: rows_of(&rows),
+        };
+        let line = render(OutputFormat::Json, &output);
+        assert_eq!(line.lines().count(), 1);
+        let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            parsed,
+            json!({
+                "columns": ["id", "name", "score"],
+                "rows": [[1, "Alice", 2.5], [10, null, null], [-3, "tab\there\nand line", "NaN"]]
+            })
+        );
+        let command = Output::Command {
+            tag: "UPDATE 3",
+            rows_affected: 3,
+        };
+        assert_eq!(
+            render(OutputFormat::Json, &command),
+            "{\"command\":\"UPDATE 3\",\"rows_affected\":3}\n"
+        );
+        assert_eq!(render(OutputFormat::Tsv, &command), "UPDATE 3\n");
+        assert_eq!(render(OutputFormat::Table, &command), "UPDATE 3\n");
+    }
+}

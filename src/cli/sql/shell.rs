@@ -1,0 +1,96 @@
+//! The interactive shell of `hdb sql`, used when standard input is a terminal.
+//!
+//! Each line is read with rustyline (line editing, Ctrl-R search, history). The prompt
+//! tells where the input stands, as psql's does: `hdb=>` ready for a new statement,
+//! `hdb->` inside an unfinished one (statements end with `;` and may span lines),
+//! `hdb=*>` inside an open transaction. A line starting with `\` while no statement is
+//! pending is a backslash command (`\?` lists them). Ctrl-C drops the pending input;
+//! Ctrl-D or `\q` leaves, and a statement left unfinished at Ctrl-D is run.
+//!
+//! History is kept in `$HDB_HISTORY`, or else `~/.hdb_history`; it is loaded at start
+//! and saved at exit, and a history file that cannot be read or written only costs the
+//! history (a warning is printed), never the session. Errors are shown and the shell
+//! goes on; unlike script mode, its exit status does not reflect failed statements.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use rustyline::DefaultEditor;
+use rustyline::error::ReadlineError;
+
+use super::input::StatementBuffer;
+use super::runner::{Flow, Runner};
+use crate::cli::CliError;
+
+/// The prompts, as psql's for a database called `hdb`.
+const PROMPT_READY: &str = "hdb=> ";
+const PROMPT_IN_TRANSACTION: &str = "hdb=*> ";
+const PROMPT_CONTINUE: &str = "hdb-> ";
+
+/// Where history is kept: `$HDB_HISTORY`, else `$HOME/.hdb_history`, else nowhere.
+fn history_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("HDB_HISTORY") {
+        return Some(PathBuf::from(path));
+    }
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".hdb_history"))
+}
+
+/// Runs the shell until `\q` or end of input.
+pub fn run(runner: &mut Runner) -> Result<(), CliError> {
+    let mut editor = DefaultEditor::new()?;
+    let history = history_path();
+    if let Some(path) = &history {
+        // A missing history file is the normal first run.
+        let _ = editor.load_history(path);
+    }
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    writeln!(
+        out,
+        "hdb {} — type \\? for help, \\q to quit.",
+        env!("CARGO_PKG_VERSION")
+    )?;
+    out.flush()?;
+    let mut buffer = StatementBuffer::new();
+    loop {
+        let prompt = match (buffer.is_continuing(), runner.in_transaction()) {
+            (true, _) => PROMPT_CONTINUE,
+            (false, true) => PROMPT_IN_TRANSACTION,
+            (false, false) => PROMPT_READY,
+        };
+        let line = match editor.readline(prompt) {
+            Ok(line) => line,
+            Err(ReadlineError::Interrupted) => {
+                buffer.clear();
+                continue;
+            }
+            Err(ReadlineError::Eof) => break,
+            Err(error) => return Err(error.into()),
+        };
+        if !line.trim().is_empty() {
+            // Duplicates and the like are refused by design; nothing to report.
+            let _ = editor.add_history_entry(line.as_str());
+        }
+        if !buffer.is_continuing() && line.trim_start().starts_with('\\') {
+            match runner.meta(&mut out, &line)? {
+                Flow::Quit => break,
+                Flow::Continue => continue,
+            }
+        }
+        for statement in buffer.push_line(&line) {
+            runner.statement(&mut out, &statement)?;
+        }
+    }
+    if let Some(statement) = buffer.finish() {
+        runner.statement(&mut out, &statement)?;
+    }
+    if let Some(path) = &history
+        && let Err(error) = editor.save_history(path)
+    {
+        eprintln!(
+            "warning: could not save history to {}: {error}",
+            path.display()
+        );
+    }
+    Ok(())
+}
