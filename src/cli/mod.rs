@@ -22,7 +22,7 @@ enum Command {
     /// Work with a D store: the legacy one-lock key-value store.
     #[command(subcommand)]
     Legacy(legacy::LegacyCommand),
-    /// Run SQL against an H database file: `-c SQL` or standard input, results as TSV.
+    /// Run SQL against an H database file: a shell on a terminal, else `-c SQL` or stdin.
     Sql(sql::SqlArgs),
     /// Run sqllogictest files, each against a fresh temporary database.
     Slt(slt::SltArgs),
