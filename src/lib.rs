@@ -16,6 +16,7 @@
 //! store D ([`kv_legacy`]). The `hdb` binary (src/main.rs) is built on the same library.
 #![forbid(unsafe_code)]
 
+pub mod compare;
 mod database;
 mod error;
 mod result;

@@ -1,5 +1,6 @@
 //! Argument definitions and dispatch for the `hdb` binary.
 
+mod compare;
 mod legacy;
 mod slt;
 mod sql;
@@ -26,6 +27,8 @@ enum Command {
     Sql(sql::SqlArgs),
     /// Run sqllogictest files, each against a fresh temporary database.
     Slt(slt::SltArgs),
+    /// The main job: D against H under the seed's workloads, side by side, with a report.
+    Compare(compare::CompareArgs),
 }
 
 /// The error type commands report: anything printable.
@@ -37,5 +40,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Legacy(command) => legacy::run(command),
         Command::Sql(args) => sql::run(args),
         Command::Slt(args) => slt::run(args),
+        Command::Compare(args) => compare::run(args),
     }
 }
