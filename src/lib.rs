@@ -19,6 +19,7 @@
 pub mod compare;
 mod database;
 mod error;
+pub mod migrate;
 mod result;
 
 pub mod slt;

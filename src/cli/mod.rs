@@ -2,6 +2,7 @@
 
 mod compare;
 mod legacy;
+mod migrate;
 mod slt;
 mod sql;
 
@@ -27,6 +28,9 @@ enum Command {
     Sql(sql::SqlArgs),
     /// Run sqllogictest files, each against a fresh temporary database.
     Slt(slt::SltArgs),
+    /// Move a D store's documents into a table of H: bulk copy, optional follow of D's
+    /// log, verification; resumable.
+    Migrate(migrate::MigrateArgs),
     /// The main job: D against H under the seed's workloads, side by side, with a report.
     Compare(compare::CompareArgs),
 }
@@ -40,6 +44,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Legacy(command) => legacy::run(command),
         Command::Sql(args) => sql::run(args),
         Command::Slt(args) => slt::run(args),
+        Command::Migrate(args) => migrate::run(args),
         Command::Compare(args) => compare::run(args),
     }
 }

@@ -1,0 +1,89 @@
+//! `hdb migrate`: move a D store's documents into a table of an H database.
+//!
+//! A thin layer over [`hdb::migrate::migrate`]: it turns flags into
+//! [`MigrateOptions`], prints inference findings and the summary, and exits non-zero
+//! when verification finds a mismatch. Interrupting it (Ctrl-C, SIGTERM, a kill) is
+//! safe at any moment: progress is committed with each batch, and running the same
+//! command again resumes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use hdb::migrate::{FollowOptions, MigrateOptions, OnBadDocument, SchemaSource, migrate};
+
+use super::CliError;
+
+/// What to do with a document that does not fit the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BadDocumentPolicy {
+    /// Record it with its key and reason, count it, and go on.
+    Skip,
+    /// Stop at the first one (batches committed so far stay; a rerun resumes).
+    Abort,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// D's store directory (read from its log file; D may be running).
+    #[arg(long = "from", value_name = "D_PATH")]
+    from: PathBuf,
+    /// H's database file (created if missing).
+    #[arg(long = "to", value_name = "H_PATH")]
+    to: PathBuf,
+    /// The target table [default: the table the schema creates, or `documents`].
+    #[arg(long)]
+    table: Option<String>,
+    /// A file with the CREATE TABLE statement, or `infer` to infer it from the documents.
+    #[arg(long, default_value = "infer", value_name = "FILE.sql|infer")]
+    schema: String,
+    /// The column that receives D's key (the table's primary key).
+    #[arg(long, default_value = "key")]
+    key_column: String,
+    /// Documents (or log records when following) per transaction.
+    #[arg(long, default_value_t = 20_000)]
+    batch_size: usize,
+    /// What to do with a document that does not fit the table.
+    #[arg(long, value_enum, default_value_t = BadDocumentPolicy::Skip)]
+    on_bad_document: BadDocumentPolicy,
+    /// After the bulk load, keep applying D's new writes from its log.
+    #[arg(long)]
+    follow: bool,
+    /// With --follow: stop once every write in D's log is applied.
+    #[arg(long, requires = "follow")]
+    until_caught_up: bool,
+    /// Do not show the progress bar (it is never shown when stderr is not a terminal).
+    #[arg(long)]
+    no_progress: bool,
+}
+
+pub fn run(args: MigrateArgs) -> Result<ExitCode, CliError> {
+    let schema = match args.schema.as_str() {
+        "infer" => SchemaSource::Infer,
+        path => SchemaSource::Sql(
+            std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?,
+        ),
+    };
+    let mut options = MigrateOptions::new(&args.from, &args.to);
+    options.table = args.table;
+    options.schema = schema;
+    options.key_column = args.key_column;
+    options.batch_size = args.batch_size;
+    options.on_bad_document = match args.on_bad_document {
+        BadDocumentPolicy::Skip => OnBadDocument::Skip,
+        BadDocumentPolicy::Abort => OnBadDocument::Abort,
+    };
+    options.follow = args.follow.then(|| FollowOptions {
+        until_caught_up: args.until_caught_up,
+        ..FollowOptions::default()
+    });
+    options.progress = !args.no_progress;
+    let report = migrate(&options)?;
+    print!("{}", report.summary());
+    if report.verification.matches() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("error: verification failed: H does not hold what D holds");
+        Ok(ExitCode::FAILURE)
+    }
+}

@@ -1,0 +1,262 @@
+//! Document -> row: how one of D's documents becomes one row of the target table.
+//!
+//! The rules are strict on purpose, so that nothing is changed silently on the way:
+//!
+//! - D's key goes to the key column (the table's one-column primary key). A TEXT/VARCHAR
+//!   key column takes it as is; an integer key column takes it only if it parses.
+//! - Every other column takes the document's field of the same name. A missing field or
+//!   a JSON null is SQL NULL, which a NOT NULL column refuses.
+//! - A value must have the column's type. The only conversions are the exact ones:
+//!   an integer into DOUBLE PRECISION when the float represents it exactly, an integer
+//!   into a smaller integer type when it is in range, a timestamp at midnight into DATE,
+//!   and REAL rounding to single precision as SQL's assignment does.
+//! - A field with no column, text longer than a VARCHAR(n), or a key too long for H's
+//!   primary-key B-tree makes the document bad.
+//! - A document field with the key column's name must equal the key.
+//!
+//! A document that breaks a rule is a [`BadDocument`]: its key and the reason, which the
+//! migration skips and records, or aborts on.
+
+use engine::keycode::{KeyValue, encode};
+use engine::table::Column;
+use kv_legacy::{Document, Scalar};
+use sql_frontend::SqlType;
+use sql_frontend::catalog::TableInfo;
+
+use crate::migrate::error::MigrateError;
+
+/// The longest encoded primary key the migration writes. H's B-tree takes keys up to
+/// 1001 bytes with 4 KiB pages; the MVCC layer escapes the user key (at most doubling
+/// it) and appends a 9-byte version suffix, so 480 bytes always fit.
+pub const MAX_KEY_BYTES: usize = 480;
+
+/// A document that could not become a row: its key and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadDocument {
+    pub key: String,
+    pub reason: String,
+}
+
+/// Converts documents to rows of one table.
+#[derive(Debug, Clone)]
+pub struct RowConverter {
+    columns: Vec<TargetColumn>,
+    engine_columns: Vec<Column>,
+    key_index: usize,
+}
+
+#[derive(Debug, Clone)]
+struct TargetColumn {
+    name: String,
+    sql_type: SqlType,
+    nullable: bool,
+}
+
+impl RowConverter {
+    /// A converter for `table`, whose primary key must be exactly `key_column`.
+    pub fn new(table: &TableInfo, key_column: &str) -> Result<RowConverter, MigrateError> {
+        let key_index = table.column_index(key_column).ok_or_else(|| {
+            MigrateError::Schema(format!(
+                "table {:?} has no column {key_column:?} for D's key (see --key-column)",
+                table.name()
+            ))
+        })?;
+        if table.schema.primary_key != [key_index] {
+            return Err(MigrateError::Schema(format!(
+                "the primary key of table {:?} must be exactly the key column {key_column:?}",
+                table.name()
+            )));
+        }
+        let key_type = table.columns[key_index].sql_type;
+        if !matches!(
+            key_type,
+            SqlType::Text
+                | SqlType::Varchar(_)
+                | SqlType::SmallInt
+                | SqlType::Integer
+                | SqlType::BigInt
+        ) {
+            return Err(MigrateError::Schema(format!(
+                "key column {key_column:?} is {key_type}; D's keys are text, so it must be \
+                 TEXT, VARCHAR or an integer type"
+            )));
+        }
+        Ok(RowConverter {
+            columns: table
+                .columns
+                .iter()
+                .map(|c| TargetColumn {
+                    name: c.name.clone(),
+                    sql_type: c.sql_type,
+                    nullable: c.nullable,
+                })
+                .collect(),
+            engine_columns: table.schema.columns.clone(),
+            key_index,
+        })
+    }
+
+    /// The engine's view of the columns (for encoding rows).
+    pub fn engine_columns(&self) -> &[Column] {
+        &self.engine_columns
+    }
+
+    /// The position of the key column.
+    pub fn key_index(&self) -> usize {
+        self.key_index
+    }
+
+    /// The primary key H stores for D's `key`.
+    pub fn primary_key(&self, key: &str) -> Result<KeyValue, String> {
+        let column = &self.columns[self.key_index];
+        let value = match column.sql_type {
+            SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => {
+                let parsed = key.parse::<i64>().map_err(|_| {
+                    format!(
+                        "key does not parse as the {} key column {:?}",
+                        column.sql_type, column.name
+                    )
+                })?;
+                convert_value(&Scalar::Int(parsed), column.sql_type)
+                    .map_err(|e| format!("key: {e}"))?
+            }
+            ty => convert_value(&Scalar::Text(key.to_string()), ty)
+                .map_err(|e| format!("key: {e}"))?,
+        };
+        let encoded = encode(std::slice::from_ref(&value)).len();
+        if encoded > MAX_KEY_BYTES {
+            return Err(format!(
+                "key of {encoded} encoded bytes is too large for H's primary key (at most {MAX_KEY_BYTES})"
+            ));
+        }
+        Ok(value)
+    }
+
+    /// The row for the document stored under `key`, or why there is none.
+    pub fn convert(&self, key: &str, doc: &Document) -> Result<Vec<KeyValue>, String> {
+        let mut row = Vec::with_capacity(self.columns.len());
+        let mut fields_used = 0;
+        for (i, column) in self.columns.iter().enumerate() {
+            let field = doc.get(&column.name);
+            fields_used += usize::from(field.is_some());
+            if i == self.key_index {
+                let pk = self.primary_key(key)?;
+                if let Some(value) = field {
+                    let same = convert_value(value, column.sql_type).is_ok_and(|v| v == pk);
+                    if !same {
+                        return Err(format!(
+                            "field {:?} is {} but the document's key is {key:?}",
+                            column.name,
+                            describe(value)
+                        ));
+                    }
+                }
+                row.push(pk);
+                continue;
+            }
+            let value = match field {
+                None | Some(Scalar::Null) if !column.nullable => {
+                    return Err(format!(
+                        "field {:?} is missing or null, but its column is NOT NULL",
+                        column.name
+                    ));
+                }
+                None | Some(Scalar::Null) => KeyValue::Null,
+                Some(value) => convert_value(value, column.sql_type)
+                    .map_err(|e| format!("field {:?}: {e}", column.name))?,
+            };
+            row.push(value);
+        }
+        if fields_used < doc.len() {
+            let extra: Vec<&str> = doc
+                .keys()
+                .filter(|f| !self.columns.iter().any(|c| &c.name == *f))
+                .map(String::as_str)
+                .collect();
+            return Err(format!("fields with no column in the table: {extra:?}"));
+        }
+        Ok(row)
+    }
+}
+
+/// A short description of a value for error messages.
+fn describe(value: &Scalar) -> String {
+    match value {
+        Scalar::Null => "null".to_string(),
+        Scalar::Bool(b) => format!("boolean {b}"),
+        Scalar::Int(i) => format!("integer {i}"),
+        Scalar::Float(f) => format!("float {f}"),
+        Scalar::Text(s) if s.chars().count() > 40 => {
+            format!(
+                "text {:?}... ({} bytes)",
+                s.chars().take(40).collect::<String>(),
+                s.len()
+            )
+        }
+        Scalar::Text(s) => format!("text {s:?}"),
+        Scalar::Timestamp(t) => format!("timestamp {t}"),
+    }
+}
+
+/// Converts one scalar for a column of type `ty` (never NULL here).
+pub fn convert_value(value: &Scalar, ty: SqlType) -> Result<KeyValue, String> {
+    let mismatch = || format!("{} does not fit a {ty} column", describe(value));
+    let out_of_range = || format!("{} is out of range for {ty}", describe(value));
+    Ok(match (ty, value) {
+        (_, Scalar::Null) => KeyValue::Null,
+        (SqlType::Boolean, Scalar::Bool(b)) => KeyValue::Bool(*b),
+        (SqlType::BigInt, Scalar::Int(i)) => KeyValue::Int(*i),
+        (SqlType::Integer, Scalar::Int(i)) => {
+            i32::try_from(*i).map_err(|_| out_of_range())?;
+            KeyValue::Int(*i)
+        }
+        (SqlType::SmallInt, Scalar::Int(i)) => {
+            i16::try_from(*i).map_err(|_| out_of_range())?;
+            KeyValue::Int(*i)
+        }
+        (SqlType::Double, Scalar::Float(f)) => KeyValue::Float(*f),
+        (SqlType::Double, Scalar::Int(i)) => {
+            let f = *i as f64;
+            // Exact only if converting back gives the same integer (2^63 saturates).
+            if f >= 9.223_372_036_854_776e18 || f as i64 != *i {
+                return Err(format!(
+                    "{} is not exactly representable in {ty}",
+                    describe(value)
+                ));
+            }
+            KeyValue::Float(f)
+        }
+        (SqlType::Real, Scalar::Float(f)) => {
+            let single = *f as f32;
+            if !single.is_finite() {
+                return Err(out_of_range());
+            }
+            KeyValue::Float(f64::from(single))
+        }
+        (SqlType::Real, Scalar::Int(i)) => KeyValue::Float(f64::from(*i as f32)),
+        (SqlType::Text | SqlType::Varchar(None), Scalar::Text(s)) => KeyValue::Text(s.clone()),
+        (SqlType::Varchar(Some(limit)), Scalar::Text(s)) => {
+            let chars = s.chars().count();
+            if chars > limit as usize {
+                return Err(format!(
+                    "{} is too long for {ty} ({chars} characters)",
+                    describe(value)
+                ));
+            }
+            KeyValue::Text(s.clone())
+        }
+        (SqlType::Timestamp, Scalar::Timestamp(t)) => KeyValue::Timestamp(t.0),
+        (SqlType::Date, Scalar::Timestamp(t)) => {
+            const MICROS_PER_DAY: i64 = 86_400_000_000;
+            if t.0.rem_euclid(MICROS_PER_DAY) != 0 {
+                return Err(format!(
+                    "{} is not at midnight, so not a DATE",
+                    describe(value)
+                ));
+            }
+            let days = i32::try_from(t.0.div_euclid(MICROS_PER_DAY)).map_err(|_| out_of_range())?;
+            KeyValue::Date(days)
+        }
+        _ => return Err(mismatch()),
+    })
+}

@@ -1,0 +1,230 @@
+//! One migration run, start to end (the steps are described in `mod.rs`).
+
+use std::collections::HashSet;
+use std::ops::Bound;
+use std::time::Instant;
+
+use engine::table::{catalog, ops};
+use engine::{DatabaseOptions, IsolationLevel};
+
+use crate::migrate::control::Control;
+use crate::migrate::convert::RowConverter;
+use crate::migrate::error::MigrateError;
+use crate::migrate::progress::{self, Phase, Progress};
+use crate::migrate::report::{MigrationReport, Timings};
+use crate::migrate::schema::{self, FieldReport};
+use crate::migrate::source::{self, DSnapshot};
+use crate::migrate::target::Target;
+use crate::migrate::{MigrateOptions, SchemaSource, follow, load, verify};
+
+/// The table a run writes when none is named and the schema does not create one.
+const DEFAULT_TABLE: &str = "documents";
+
+/// Migrates D's documents into H as `options` says; resumes a migration recorded in H.
+pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError> {
+    let started = Instant::now();
+    let mut timings = Timings::default();
+    let schema_statements = match &options.schema {
+        SchemaSource::Sql(sql) => crate::split_statements(sql)?,
+        SchemaSource::Infer => Vec::new(),
+    };
+    let table_name = match (&options.table, &options.schema) {
+        (Some(name), _) => name.clone(),
+        (None, SchemaSource::Sql(_)) => {
+            schema::created_table_name(&schema_statements).ok_or_else(|| {
+                MigrateError::Schema("the schema file has no CREATE TABLE statement".into())
+            })?
+        }
+        (None, SchemaSource::Infer) => DEFAULT_TABLE.to_string(),
+    };
+
+    let db = crate::Database::open_with(
+        &options.to,
+        DatabaseOptions {
+            durability: options.durability,
+            // Fewer checkpoints during the load; the final sync and close make it durable.
+            checkpoint_bytes: 512 << 20,
+            ..DatabaseOptions::default()
+        },
+    )?;
+    let engine = db.engine().clone();
+    let mut txn = engine.begin(IsolationLevel::RepeatableRead);
+    let tables = progress::ensure_tables(&mut txn)?;
+    let recorded = progress::read(&mut txn, &tables, &table_name)?;
+    txn.commit()?;
+
+    // 1. D's snapshot: where the recorded migration was, or D's current end.
+    let phase_start = Instant::now();
+    let mut needs_resync = false;
+    let snapshot = match &recorded {
+        None => source::replay(&options.from, None)?,
+        Some(progress) => match source::replay(&options.from, Some(progress.position)) {
+            Ok(snapshot) => snapshot,
+            Err(MigrateError::Compacted { .. }) => {
+                needs_resync = true;
+                DSnapshot {
+                    docs: Default::default(),
+                    position: progress.position,
+                    records: 0,
+                }
+            }
+            Err(e) => return Err(e),
+        },
+    };
+    let mut snapshot = snapshot;
+    timings.read_d = phase_start.elapsed();
+
+    // 2. The table.
+    let phase_start = Instant::now();
+    let mut created_table = None;
+    let mut fields: Vec<FieldReport> = Vec::new();
+    if recorded.is_none() {
+        let existing = {
+            let mut txn = engine.begin(IsolationLevel::RepeatableRead);
+            let found = catalog::find_table(&mut txn, &table_name)?;
+            let has_rows = match &found {
+                Some(table) => {
+                    ops::scan(&mut txn, table, Bound::Unbounded, Bound::Unbounded, false)?
+                        .next()
+                        .is_some()
+                }
+                None => false,
+            };
+            txn.commit()?;
+            (found.is_some(), has_rows)
+        };
+        match existing {
+            (true, true) => {
+                return Err(MigrateError::Schema(format!(
+                    "table {table_name:?} already has rows and no migration progress; \
+                     migrate into a new table or database"
+                )));
+            }
+            // An empty table of that name (a run that stopped right after creating it,
+            // or one made by hand for this migration): load into it.
+            (true, false) => {}
+            (false, _) => {
+                let sql = match &options.schema {
+                    SchemaSource::Sql(sql) => sql.clone(),
+                    SchemaSource::Infer => {
+                        let inferred =
+                            schema::infer(snapshot.docs.values(), &table_name, &options.key_column);
+                        fields = inferred.fields;
+                        inferred.create_table
+                    }
+                };
+                let mut session = db.session();
+                session.execute("BEGIN")?;
+                session.execute(&sql)?;
+                session.execute("COMMIT")?;
+                created_table = Some(sql);
+            }
+        }
+    }
+    let (table_info, rejected_keys) = {
+        let mut txn = engine.begin(IsolationLevel::RepeatableRead);
+        let info = sql_frontend::catalog::table(&mut txn, &table_name)?;
+        let rejected: HashSet<String> = progress::rejected(&mut txn, &tables, &table_name)?
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect();
+        txn.commit()?;
+        (info, rejected)
+    };
+    let converter = RowConverter::new(&table_info, &options.key_column)?;
+    let mut target = Target {
+        db: engine.clone(),
+        name: table_name.clone(),
+        schema: table_info.schema.clone(),
+        tables,
+        converter,
+        policy: options.on_bad_document,
+        rejected_keys,
+        rejected_now: Vec::new(),
+    };
+    timings.schema = phase_start.elapsed();
+
+    let mut control = Control::new(
+        options.progress,
+        options.stop.clone(),
+        options.stop_after_batches,
+    );
+    let mut progress = recorded
+        .clone()
+        .unwrap_or_else(|| Progress::start(snapshot.position));
+
+    // 3. Bulk load (or a resync, if D was compacted under a recorded migration).
+    let mut load_stats = load::LoadStats::default();
+    if needs_resync {
+        let phase_start = Instant::now();
+        follow::resync(
+            &options.from,
+            &mut target,
+            &mut snapshot.docs,
+            &mut progress,
+            options.batch_size,
+            &mut control,
+        )?;
+        timings.write_h += phase_start.elapsed();
+    } else if progress.phase == Phase::Bulk {
+        load_stats = load::load(
+            &mut target,
+            &snapshot,
+            &mut progress,
+            options.batch_size,
+            &mut control,
+        )?;
+        timings.convert = load_stats.convert;
+        timings.write_h = load_stats.write;
+    }
+    let documents_read = snapshot.docs.len() as u64;
+
+    // 4. Follow D's log.
+    let follow_report = match options.follow {
+        Some(follow_options) => {
+            let phase_start = Instant::now();
+            let report = follow::follow(
+                &options.from,
+                &mut target,
+                &mut snapshot.docs,
+                &mut progress,
+                options.batch_size,
+                follow_options,
+                &mut control,
+            )?;
+            timings.follow = phase_start.elapsed();
+            Some(report)
+        }
+        None => None,
+    };
+
+    // 5. Verify, then make everything durable.
+    let phase_start = Instant::now();
+    let verification = verify::verify(&target, &snapshot.docs)?;
+    timings.verify = phase_start.elapsed();
+    let phase_start = Instant::now();
+    engine.sync()?;
+    let rejected = std::mem::take(&mut target.rejected_now);
+    drop(target);
+    drop(engine);
+    db.close()?;
+    timings.sync = phase_start.elapsed();
+    timings.total = started.elapsed();
+
+    Ok(MigrationReport {
+        table: table_name,
+        resumed: recorded.is_some(),
+        created_table,
+        fields,
+        documents_read,
+        log_records_read: snapshot.records,
+        documents_loaded: load_stats.loaded,
+        documents_rejected: load_stats.rejected,
+        total_loaded: progress.loaded,
+        total_rejected: progress.rejected,
+        rejected,
+        follow: follow_report,
+        verification,
+        timings,
+    })
+}
