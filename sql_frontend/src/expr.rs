@@ -19,6 +19,8 @@ use std::fmt;
 
 use crate::datetime::MICROS_PER_DAY;
 use crate::error::{Error, Result};
+use crate::exec::ExecContext;
+use crate::plan::Plan;
 use crate::value::{Kind, Value, and, not, or, truth_value};
 
 /// A unary operator.
@@ -116,6 +118,36 @@ pub enum Expr {
         list: Vec<Expr>,
         negated: bool,
     },
+    /// Column `index` of the row of an enclosing query, `depth` levels out (0: the query
+    /// directly enclosing this subquery): a correlated reference.
+    OuterColumn {
+        depth: usize,
+        index: usize,
+        name: String,
+        kind: Kind,
+    },
+    /// A subquery used as a value, a truth value or a set (run by
+    /// [`crate::exec::subquery`], once per evaluation).
+    Subquery(Box<Subquery>),
+}
+
+/// How a subquery's rows are used.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubqueryKind {
+    /// `(SELECT x ...)`: the one value of its one row, NULL without rows, an error with
+    /// more; `kind` is the static kind of its column.
+    Scalar { kind: Kind },
+    /// `[NOT] EXISTS (SELECT ...)`.
+    Exists { negated: bool },
+    /// `expr [NOT] IN (SELECT x ...)`, with SQL's NULL rules.
+    In { expr: Box<Expr>, negated: bool },
+}
+
+/// A subquery expression: its plan, and what is made of its rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subquery {
+    pub kind: SubqueryKind,
+    pub plan: Plan,
 }
 
 impl Expr {
@@ -124,46 +156,54 @@ impl Expr {
         Expr::Binary(op, Box::new(left), Box::new(right))
     }
 
-    /// Evaluates against `row` with parameter values `params`.
-    pub fn eval(&self, row: &[Value], params: &[Value]) -> Result<Value> {
+    /// Evaluates against `row` in `ctx` (parameters, transaction, outer rows).
+    pub fn eval(&self, row: &[Value], ctx: &mut ExecContext<'_>) -> Result<Value> {
         match self {
             Expr::Column { index, name } => row
                 .get(*index)
                 .cloned()
                 .ok_or_else(|| Error::UnknownColumn(name.clone())),
+            Expr::OuterColumn {
+                depth, index, name, ..
+            } => ctx
+                .outer_column(*depth, *index)
+                .cloned()
+                .ok_or_else(|| Error::UnknownColumn(name.clone())),
+            Expr::Subquery(subquery) => crate::exec::subquery::eval(subquery, row, ctx),
             Expr::Literal(v) => Ok(v.clone()),
-            Expr::Param(i) => params
+            Expr::Param(i) => ctx
+                .params
                 .get(*i)
                 .cloned()
                 .ok_or_else(|| Error::Parameter(format!("no value for parameter ${}", i + 1))),
-            Expr::Unary(op, e) => unary(*op, e.eval(row, params)?),
+            Expr::Unary(op, e) => unary(*op, e.eval(row, ctx)?),
             Expr::Binary(BinaryOp::And, l, r) => {
-                let left = l.eval(row, params)?.truth()?;
+                let left = l.eval(row, ctx)?.truth()?;
                 if left == Some(false) {
                     return Ok(Value::Bool(false));
                 }
-                Ok(truth_value(and(left, r.eval(row, params)?.truth()?)))
+                Ok(truth_value(and(left, r.eval(row, ctx)?.truth()?)))
             }
             Expr::Binary(BinaryOp::Or, l, r) => {
-                let left = l.eval(row, params)?.truth()?;
+                let left = l.eval(row, ctx)?.truth()?;
                 if left == Some(true) {
                     return Ok(Value::Bool(true));
                 }
-                Ok(truth_value(or(left, r.eval(row, params)?.truth()?)))
+                Ok(truth_value(or(left, r.eval(row, ctx)?.truth()?)))
             }
-            Expr::Binary(op, l, r) => binary(*op, l.eval(row, params)?, r.eval(row, params)?),
+            Expr::Binary(op, l, r) => binary(*op, l.eval(row, ctx)?, r.eval(row, ctx)?),
             Expr::IsNull { expr, negated } => {
-                Ok(Value::Bool(expr.eval(row, params)?.is_null() != *negated))
+                Ok(Value::Bool(expr.eval(row, ctx)?.is_null() != *negated))
             }
             Expr::InList {
                 expr,
                 list,
                 negated,
             } => {
-                let value = expr.eval(row, params)?;
+                let value = expr.eval(row, ctx)?;
                 let mut found = Some(false);
                 for item in list {
-                    let equal = value.sql_cmp(&item.eval(row, params)?)?;
+                    let equal = value.sql_cmp(&item.eval(row, ctx)?)?;
                     found = or(found, equal.map(|o| o == Ordering::Equal));
                     if found == Some(true) {
                         break;
@@ -174,30 +214,105 @@ impl Expr {
         }
     }
 
-    /// Whether the expression reads no column (it may read parameters).
-    pub fn is_constant(&self) -> bool {
+    /// The expression's direct subexpressions (not those inside a subquery's plan,
+    /// except the left operand of `IN (SELECT ...)`, which is evaluated over this row).
+    pub fn children(&self) -> Vec<&Expr> {
         match self {
-            Expr::Column { .. } => false,
-            Expr::Literal(_) | Expr::Param(_) => true,
-            Expr::Unary(_, e) | Expr::IsNull { expr: e, .. } => e.is_constant(),
-            Expr::Binary(_, l, r) => l.is_constant() && r.is_constant(),
-            Expr::InList { expr, list, .. } => {
-                expr.is_constant() && list.iter().all(Expr::is_constant)
+            Expr::Column { .. } | Expr::Literal(_) | Expr::Param(_) | Expr::OuterColumn { .. } => {
+                Vec::new()
             }
+            Expr::Unary(_, e) | Expr::IsNull { expr: e, .. } => vec![e],
+            Expr::Binary(_, l, r) => vec![l, r],
+            Expr::InList { expr, list, .. } => {
+                let mut out = vec![expr.as_ref()];
+                out.extend(list);
+                out
+            }
+            Expr::Subquery(subquery) => match &subquery.kind {
+                SubqueryKind::In { expr, .. } => vec![expr],
+                _ => Vec::new(),
+            },
         }
+    }
+
+    /// Rebuilds the expression with `f` applied to each direct subexpression (the same
+    /// ones [`Expr::children`] lists).
+    pub fn map_children(self, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
+        match self {
+            Expr::Unary(op, e) => Expr::Unary(op, Box::new(f(*e))),
+            Expr::Binary(op, l, r) => Expr::binary(op, f(*l), f(*r)),
+            Expr::IsNull { expr, negated } => Expr::IsNull {
+                expr: Box::new(f(*expr)),
+                negated,
+            },
+            Expr::InList {
+                expr,
+                list,
+                negated,
+            } => Expr::InList {
+                expr: Box::new(f(*expr)),
+                list: list.into_iter().map(&mut *f).collect(),
+                negated,
+            },
+            Expr::Subquery(mut subquery) => {
+                if let SubqueryKind::In { expr, negated } = subquery.kind {
+                    subquery.kind = SubqueryKind::In {
+                        expr: Box::new(f(*expr)),
+                        negated,
+                    };
+                }
+                Expr::Subquery(subquery)
+            }
+            leaf => leaf,
+        }
+    }
+
+    /// Whether `test` holds for this expression or any subexpression.
+    pub fn any(&self, test: &dyn Fn(&Expr) -> bool) -> bool {
+        test(self) || self.children().into_iter().any(|e| e.any(test))
+    }
+
+    /// Rewrites bottom-up: `f` sees each node after its children were rewritten.
+    pub fn transform(self, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
+        let rebuilt = self.map_children(&mut |child| child.transform(f));
+        f(rebuilt)
+    }
+
+    /// Whether the expression reads no column of its input row (it may read parameters
+    /// and outer rows, which are fixed while a plan runs). Subqueries are not constant.
+    pub fn is_constant(&self) -> bool {
+        !self.any(&|e| matches!(e, Expr::Column { .. } | Expr::Subquery(_)))
     }
 
     /// Whether the expression reads a parameter.
     pub fn has_params(&self) -> bool {
-        match self {
-            Expr::Param(_) => true,
-            Expr::Column { .. } | Expr::Literal(_) => false,
-            Expr::Unary(_, e) | Expr::IsNull { expr: e, .. } => e.has_params(),
-            Expr::Binary(_, l, r) => l.has_params() || r.has_params(),
-            Expr::InList { expr, list, .. } => {
-                expr.has_params() || list.iter().any(Expr::has_params)
-            }
+        self.any(&|e| matches!(e, Expr::Param(_)))
+    }
+
+    /// Whether the expression reads an enclosing query's row.
+    pub fn reads_outer(&self) -> bool {
+        self.any(&|e| matches!(e, Expr::OuterColumn { .. }))
+    }
+
+    /// The positions of the input columns the expression reads.
+    pub fn columns_read(&self, out: &mut Vec<usize>) {
+        if let Expr::Column { index, .. } = self {
+            out.push(*index);
         }
+        for child in self.children() {
+            child.columns_read(out);
+        }
+    }
+
+    /// The expression with every input column `i` replaced by column `map(i)`.
+    pub fn remap_columns(self, map: &dyn Fn(usize) -> usize) -> Expr {
+        self.transform(&mut |e| match e {
+            Expr::Column { index, name } => Expr::Column {
+                index: map(index),
+                name,
+            },
+            other => other,
+        })
     }
 
     /// The static kind of the expression's values, given the kinds of the input columns
@@ -207,6 +322,11 @@ impl Expr {
             Expr::Column { index, .. } => columns.get(*index).copied().unwrap_or(Kind::Unknown),
             Expr::Literal(v) => v.kind(),
             Expr::Param(i) => params.get(*i).copied().unwrap_or(Kind::Unknown),
+            Expr::OuterColumn { kind, .. } => *kind,
+            Expr::Subquery(subquery) => match &subquery.kind {
+                SubqueryKind::Scalar { kind } => *kind,
+                _ => Kind::Bool,
+            },
             Expr::Unary(UnaryOp::Not, _) | Expr::IsNull { .. } | Expr::InList { .. } => Kind::Bool,
             Expr::Unary(_, e) => e.kind(columns, params),
             Expr::Binary(op, l, r) => match op {
@@ -339,7 +459,23 @@ fn operand(f: &mut fmt::Formatter<'_>, e: &Expr) -> fmt::Result {
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Expr::Column { name, .. } => f.write_str(name),
+            Expr::Column { name, .. } | Expr::OuterColumn { name, .. } => f.write_str(name),
+            Expr::Subquery(subquery) => match &subquery.kind {
+                SubqueryKind::Scalar { .. } => f.write_str("(subquery)"),
+                SubqueryKind::Exists { negated } => f.write_str(if *negated {
+                    "NOT EXISTS (subquery)"
+                } else {
+                    "EXISTS (subquery)"
+                }),
+                SubqueryKind::In { expr, negated } => {
+                    operand(f, expr)?;
+                    f.write_str(if *negated {
+                        " NOT IN (subquery)"
+                    } else {
+                        " IN (subquery)"
+                    })
+                }
+            },
             Expr::Literal(v) => f.write_str(&v.to_literal()),
             Expr::Param(i) => write!(f, "${}", i + 1),
             Expr::Unary(op, e) => {
@@ -391,7 +527,7 @@ mod tests {
     }
 
     fn eval(e: &Expr) -> Result<Value> {
-        e.eval(&[], &[])
+        e.eval(&[], &mut ExecContext::constant(&[]))
     }
 
     #[test]

@@ -32,6 +32,7 @@
 use std::ops::Bound;
 
 use crate::catalog::TableInfo;
+use crate::exec::ExecContext;
 use crate::expr::{BinaryOp, Expr};
 use crate::plan::{Plan, ScanRange};
 use crate::value::Kind;
@@ -42,111 +43,51 @@ const MAX_LOOKUP_KEYS: usize = 1024;
 
 /// Optimises a bound plan, given the kinds of its parameters.
 pub fn optimize(plan: Plan, params: &[Kind]) -> Plan {
-    let plan = map_exprs(plan, &fold);
+    let plan = map_all_exprs(plan, &mut |e| optimize_expr(e, params));
     access_paths(plan, params)
+}
+
+/// Folds an expression's constants and optimises the plans of its subqueries.
+fn optimize_expr(expr: Expr, params: &[Kind]) -> Expr {
+    fold(expr).transform(&mut |e| match e {
+        Expr::Subquery(mut subquery) => {
+            let plan = std::mem::replace(
+                &mut subquery.plan,
+                Plan::Values {
+                    rows: Vec::new(),
+                    columns: Vec::new(),
+                },
+            );
+            subquery.plan = optimize(plan, params);
+            Expr::Subquery(subquery)
+        }
+        other => other,
+    })
 }
 
 /// Folds constant subexpressions.
 pub fn fold(expr: Expr) -> Expr {
-    let expr = match expr {
-        Expr::Unary(op, e) => Expr::Unary(op, Box::new(fold(*e))),
-        Expr::Binary(op, l, r) => Expr::binary(op, fold(*l), fold(*r)),
-        Expr::IsNull { expr, negated } => Expr::IsNull {
-            expr: Box::new(fold(*expr)),
-            negated,
-        },
-        Expr::InList {
-            expr,
-            list,
-            negated,
-        } => Expr::InList {
-            expr: Box::new(fold(*expr)),
-            list: list.into_iter().map(fold).collect(),
-            negated,
-        },
-        leaf => return leaf,
-    };
-    if expr.is_constant()
-        && !expr.has_params()
-        && let Ok(value) = expr.eval(&[], &[])
-    {
-        return Expr::Literal(value);
-    }
-    expr
+    expr.transform(&mut |e| {
+        if !matches!(e, Expr::Literal(_))
+            && e.is_constant()
+            && !e.has_params()
+            && !e.reads_outer()
+            && let Ok(value) = e.eval(&[], &mut ExecContext::constant(&[]))
+        {
+            return Expr::Literal(value);
+        }
+        e
+    })
 }
 
-/// Applies `f` to every expression of the plan.
-fn map_exprs(plan: Plan, f: &dyn Fn(Expr) -> Expr) -> Plan {
-    let boxed = |p: Box<Plan>| Box::new(map_exprs(*p, f));
-    match plan {
-        Plan::Filter { source, predicate } => Plan::Filter {
-            source: boxed(source),
-            predicate: f(predicate),
-        },
-        Plan::Project {
-            source,
-            exprs,
-            names,
-        } => Plan::Project {
-            source: boxed(source),
-            exprs: exprs.into_iter().map(f).collect(),
-            names,
-        },
-        Plan::Sort { source, keys } => Plan::Sort {
-            source: boxed(source),
-            keys: keys
-                .into_iter()
-                .map(|mut k| {
-                    k.expr = f(k.expr);
-                    k
-                })
-                .collect(),
-        },
-        Plan::Limit {
-            source,
-            limit,
-            offset,
-        } => Plan::Limit {
-            source: boxed(source),
-            limit: limit.map(f),
-            offset: offset.map(f),
-        },
-        Plan::Values { rows, columns } => Plan::Values {
-            rows: rows
-                .into_iter()
-                .map(|row| row.into_iter().map(f).collect())
-                .collect(),
-            columns,
-        },
-        Plan::Insert {
-            table,
-            targets,
-            source,
-        } => Plan::Insert {
-            table,
-            targets,
-            source: boxed(source),
-        },
-        Plan::Update {
-            table,
-            source,
-            assignments,
-        } => Plan::Update {
-            table,
-            source: boxed(source),
-            assignments: assignments.into_iter().map(|(i, e)| (i, f(e))).collect(),
-        },
-        Plan::Delete { table, source } => Plan::Delete {
-            table,
-            source: boxed(source),
-        },
-        other => other,
-    }
+/// Applies `f` to every expression of every node of the plan.
+fn map_all_exprs(plan: Plan, f: &mut dyn FnMut(Expr) -> Expr) -> Plan {
+    plan.map_exprs(f)
+        .map_sources(&mut |child| map_all_exprs(child, f))
 }
 
 /// Rewrites every `Filter(SeqScan)` in the tree with an access path where one applies.
 fn access_paths(plan: Plan, params: &[Kind]) -> Plan {
-    let recurse = |p: Box<Plan>| Box::new(access_paths(*p, params));
     match plan {
         Plan::Filter { source, predicate } => match *source {
             Plan::SeqScan { table } => {
@@ -157,55 +98,11 @@ fn access_paths(plan: Plan, params: &[Kind]) -> Plan {
                 }
             }
             other => Plan::Filter {
-                source: recurse(Box::new(other)),
+                source: Box::new(access_paths(other, params)),
                 predicate,
             },
         },
-        Plan::Project {
-            source,
-            exprs,
-            names,
-        } => Plan::Project {
-            source: recurse(source),
-            exprs,
-            names,
-        },
-        Plan::Sort { source, keys } => Plan::Sort {
-            source: recurse(source),
-            keys,
-        },
-        Plan::Limit {
-            source,
-            limit,
-            offset,
-        } => Plan::Limit {
-            source: recurse(source),
-            limit,
-            offset,
-        },
-        Plan::Insert {
-            table,
-            targets,
-            source,
-        } => Plan::Insert {
-            table,
-            targets,
-            source: recurse(source),
-        },
-        Plan::Update {
-            table,
-            source,
-            assignments,
-        } => Plan::Update {
-            table,
-            source: recurse(source),
-            assignments,
-        },
-        Plan::Delete { table, source } => Plan::Delete {
-            table,
-            source: recurse(source),
-        },
-        other => other,
+        other => other.map_sources(&mut |child| access_paths(child, params)),
     }
 }
 

@@ -42,6 +42,44 @@ pub struct SortKey {
     pub nulls_first: bool,
 }
 
+/// Which rows a join returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    /// Pairs for which the predicate is true.
+    Inner,
+    /// Those, plus each left row that has no such pair, padded with NULLs.
+    Left,
+}
+
+/// An aggregate function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateFunction {
+    /// `count(*)`: rows.
+    CountRows,
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+/// One aggregate computed per group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateCall {
+    pub function: AggregateFunction,
+    /// The argument, over the aggregate's input row (`None` for `count(*)`).
+    pub arg: Option<Expr>,
+    pub distinct: bool,
+}
+
+/// UNION, EXCEPT or INTERSECT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetOperator {
+    Union,
+    Except,
+    Intersect,
+}
+
 /// A plan node.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Plan {
@@ -84,6 +122,54 @@ pub enum Plan {
         source: Box<Plan>,
         limit: Option<Expr>,
         offset: Option<Expr>,
+    },
+    /// For each left row, every right row (read once, kept in memory); output rows are
+    /// the left row's values followed by the right row's.
+    NestedLoopJoin {
+        left: Box<Plan>,
+        right: Box<Plan>,
+        kind: JoinKind,
+        predicate: Option<Expr>,
+    },
+    /// An equi-join: the right side is read into a hash table on `right_keys`, then each
+    /// left row probes it with `left_keys` (NULL keys never match); `predicate`, over the
+    /// joined row, filters the pairs.
+    HashJoin {
+        left: Box<Plan>,
+        right: Box<Plan>,
+        kind: JoinKind,
+        left_keys: Vec<Expr>,
+        right_keys: Vec<Expr>,
+        predicate: Option<Expr>,
+    },
+    /// For each left row, the rows of `table` whose first `keys.len()` primary-key
+    /// (`index: None`) or index `columns` equal `keys` evaluated over the left row.
+    IndexNestedLoopJoin {
+        left: Box<Plan>,
+        table: TableInfo,
+        index: Option<String>,
+        columns: Vec<usize>,
+        keys: Vec<Expr>,
+        kind: JoinKind,
+        predicate: Option<Expr>,
+    },
+    /// Groups the source's rows by `group_by` (one group for all rows, even none, when
+    /// empty) and outputs per group its key values followed by the aggregates.
+    Aggregate {
+        source: Box<Plan>,
+        group_by: Vec<Expr>,
+        aggregates: Vec<AggregateCall>,
+    },
+    /// The source's rows without duplicates (NULLs equal each other).
+    Distinct {
+        source: Box<Plan>,
+    },
+    /// `left op [ALL] right`; rows compare as in DISTINCT.
+    SetOperation {
+        op: SetOperator,
+        all: bool,
+        left: Box<Plan>,
+        right: Box<Plan>,
     },
     /// Literal rows (`VALUES`, or the one empty row of a SELECT without FROM).
     Values {
@@ -144,10 +230,274 @@ impl Plan {
             }
             Plan::Filter { source, .. }
             | Plan::Sort { source, .. }
-            | Plan::Limit { source, .. } => source.columns(),
+            | Plan::Limit { source, .. }
+            | Plan::Distinct { source } => source.columns(),
+            Plan::SetOperation { left, .. } => left.columns(),
+            Plan::NestedLoopJoin { left, right, .. } | Plan::HashJoin { left, right, .. } => {
+                let mut columns = left.columns();
+                columns.extend(right.columns());
+                columns
+            }
+            Plan::IndexNestedLoopJoin { left, table, .. } => {
+                let mut columns = left.columns();
+                columns.extend(table.columns.iter().map(|c| c.name.clone()));
+                columns
+            }
+            Plan::Aggregate {
+                group_by,
+                aggregates,
+                ..
+            } => group_by
+                .iter()
+                .map(ToString::to_string)
+                .chain(aggregates.iter().map(ToString::to_string))
+                .collect(),
             Plan::Project { names, .. } => names.clone(),
             Plan::Values { columns, .. } => columns.clone(),
             _ => Vec::new(),
+        }
+    }
+
+    /// Rebuilds the node with `f` applied to each child plan.
+    pub fn map_sources(self, f: &mut dyn FnMut(Plan) -> Plan) -> Plan {
+        let mut boxed = |p: Box<Plan>| Box::new(f(*p));
+        match self {
+            Plan::Filter { source, predicate } => Plan::Filter {
+                source: boxed(source),
+                predicate,
+            },
+            Plan::Project {
+                source,
+                exprs,
+                names,
+            } => Plan::Project {
+                source: boxed(source),
+                exprs,
+                names,
+            },
+            Plan::Sort { source, keys } => Plan::Sort {
+                source: boxed(source),
+                keys,
+            },
+            Plan::Limit {
+                source,
+                limit,
+                offset,
+            } => Plan::Limit {
+                source: boxed(source),
+                limit,
+                offset,
+            },
+            Plan::Insert {
+                table,
+                targets,
+                source,
+            } => Plan::Insert {
+                table,
+                targets,
+                source: boxed(source),
+            },
+            Plan::Update {
+                table,
+                source,
+                assignments,
+            } => Plan::Update {
+                table,
+                source: boxed(source),
+                assignments,
+            },
+            Plan::Delete { table, source } => Plan::Delete {
+                table,
+                source: boxed(source),
+            },
+            Plan::NestedLoopJoin {
+                left,
+                right,
+                kind,
+                predicate,
+            } => Plan::NestedLoopJoin {
+                left: boxed(left),
+                right: boxed(right),
+                kind,
+                predicate,
+            },
+            Plan::HashJoin {
+                left,
+                right,
+                kind,
+                left_keys,
+                right_keys,
+                predicate,
+            } => Plan::HashJoin {
+                left: boxed(left),
+                right: boxed(right),
+                kind,
+                left_keys,
+                right_keys,
+                predicate,
+            },
+            Plan::IndexNestedLoopJoin {
+                left,
+                table,
+                index,
+                columns,
+                keys,
+                kind,
+                predicate,
+            } => Plan::IndexNestedLoopJoin {
+                left: boxed(left),
+                table,
+                index,
+                columns,
+                keys,
+                kind,
+                predicate,
+            },
+            Plan::Aggregate {
+                source,
+                group_by,
+                aggregates,
+            } => Plan::Aggregate {
+                source: boxed(source),
+                group_by,
+                aggregates,
+            },
+            Plan::Distinct { source } => Plan::Distinct {
+                source: boxed(source),
+            },
+            Plan::SetOperation {
+                op,
+                all,
+                left,
+                right,
+            } => Plan::SetOperation {
+                op,
+                all,
+                left: boxed(left),
+                right: boxed(right),
+            },
+            leaf => leaf,
+        }
+    }
+
+    /// Rebuilds the node with `f` applied to each of its own expressions (not its
+    /// children's).
+    pub fn map_exprs(self, f: &mut dyn FnMut(Expr) -> Expr) -> Plan {
+        match self {
+            Plan::KeyLookup { table, keys } => Plan::KeyLookup {
+                table,
+                keys: keys
+                    .into_iter()
+                    .map(|key| key.into_iter().map(&mut *f).collect())
+                    .collect(),
+            },
+            Plan::Filter { source, predicate } => Plan::Filter {
+                source,
+                predicate: f(predicate),
+            },
+            Plan::Project {
+                source,
+                exprs,
+                names,
+            } => Plan::Project {
+                source,
+                exprs: exprs.into_iter().map(f).collect(),
+                names,
+            },
+            Plan::Sort { source, keys } => Plan::Sort {
+                source,
+                keys: keys
+                    .into_iter()
+                    .map(|mut k| {
+                        k.expr = f(k.expr);
+                        k
+                    })
+                    .collect(),
+            },
+            Plan::Limit {
+                source,
+                limit,
+                offset,
+            } => Plan::Limit {
+                source,
+                limit: limit.map(&mut *f),
+                offset: offset.map(&mut *f),
+            },
+            Plan::Values { rows, columns } => Plan::Values {
+                rows: rows
+                    .into_iter()
+                    .map(|row| row.into_iter().map(&mut *f).collect())
+                    .collect(),
+                columns,
+            },
+            Plan::Update {
+                table,
+                source,
+                assignments,
+            } => Plan::Update {
+                table,
+                source,
+                assignments: assignments.into_iter().map(|(i, e)| (i, f(e))).collect(),
+            },
+            Plan::NestedLoopJoin {
+                left,
+                right,
+                kind,
+                predicate,
+            } => Plan::NestedLoopJoin {
+                left,
+                right,
+                kind,
+                predicate: predicate.map(&mut *f),
+            },
+            Plan::HashJoin {
+                left,
+                right,
+                kind,
+                left_keys,
+                right_keys,
+                predicate,
+            } => Plan::HashJoin {
+                left,
+                right,
+                kind,
+                left_keys: left_keys.into_iter().map(&mut *f).collect(),
+                right_keys: right_keys.into_iter().map(&mut *f).collect(),
+                predicate: predicate.map(&mut *f),
+            },
+            Plan::IndexNestedLoopJoin {
+                left,
+                table,
+                index,
+                columns,
+                keys,
+                kind,
+                predicate,
+            } => Plan::IndexNestedLoopJoin {
+                left,
+                table,
+                index,
+                columns,
+                keys: keys.into_iter().map(&mut *f).collect(),
+                kind,
+                predicate: predicate.map(&mut *f),
+            },
+            Plan::Aggregate {
+                source,
+                group_by,
+                aggregates,
+            } => Plan::Aggregate {
+                source,
+                group_by: group_by.into_iter().map(&mut *f).collect(),
+                aggregates: aggregates
+                    .into_iter()
+                    .map(|mut a| {
+                        a.arg = a.arg.map(&mut *f);
+                        a
+                    })
+                    .collect(),
+            },
+            other => other,
         }
     }
 
@@ -160,7 +510,13 @@ impl Plan {
             | Plan::Limit { source, .. }
             | Plan::Insert { source, .. }
             | Plan::Update { source, .. }
-            | Plan::Delete { source, .. } => vec![source],
+            | Plan::Delete { source, .. }
+            | Plan::Aggregate { source, .. }
+            | Plan::Distinct { source }
+            | Plan::IndexNestedLoopJoin { left: source, .. } => vec![source],
+            Plan::NestedLoopJoin { left, right, .. }
+            | Plan::HashJoin { left, right, .. }
+            | Plan::SetOperation { left, right, .. } => vec![left, right],
             _ => Vec::new(),
         }
     }
@@ -239,6 +595,84 @@ impl Plan {
                 Ok(())
             }
             Plan::Values { rows, .. } => write!(f, "Values: {} rows", rows.len()),
+            Plan::NestedLoopJoin {
+                kind, predicate, ..
+            } => {
+                write!(f, "NestedLoopJoin{}", kind_suffix(*kind))?;
+                if let Some(p) = predicate {
+                    write!(f, ": {p}")?;
+                }
+                Ok(())
+            }
+            Plan::HashJoin {
+                kind,
+                left_keys,
+                right_keys,
+                predicate,
+                ..
+            } => {
+                let pairs: Vec<String> = left_keys
+                    .iter()
+                    .zip(right_keys)
+                    .map(|(l, r)| format!("{l} = {r}"))
+                    .collect();
+                write!(f, "HashJoin{}: {}", kind_suffix(*kind), pairs.join(" AND "))?;
+                if let Some(p) = predicate {
+                    write!(f, " filter {p}")?;
+                }
+                Ok(())
+            }
+            Plan::IndexNestedLoopJoin {
+                table,
+                index,
+                columns,
+                keys,
+                kind,
+                predicate,
+                ..
+            } => {
+                let using = match index {
+                    Some(index) => format!("using {index}"),
+                    None => "by primary key".to_string(),
+                };
+                let pairs: Vec<String> = columns
+                    .iter()
+                    .zip(keys)
+                    .map(|(c, k)| format!("{} = {k}", table.columns[*c].name))
+                    .collect();
+                write!(
+                    f,
+                    "IndexNestedLoopJoin{}: {} {using} ({})",
+                    kind_suffix(*kind),
+                    table.name(),
+                    pairs.join(" AND ")
+                )?;
+                if let Some(p) = predicate {
+                    write!(f, " filter {p}")?;
+                }
+                Ok(())
+            }
+            Plan::Aggregate {
+                group_by,
+                aggregates,
+                ..
+            } => {
+                let aggregates: Vec<String> = aggregates.iter().map(ToString::to_string).collect();
+                write!(f, "HashAggregate: {}", aggregates.join(", "))?;
+                if !group_by.is_empty() {
+                    write!(f, " group by {}", join(group_by))?;
+                }
+                Ok(())
+            }
+            Plan::Distinct { .. } => f.write_str("Distinct"),
+            Plan::SetOperation { op, all, .. } => {
+                let op = match op {
+                    SetOperator::Union => "Union",
+                    SetOperator::Except => "Except",
+                    SetOperator::Intersect => "Intersect",
+                };
+                write!(f, "{op}{}", if *all { " All" } else { "" })
+            }
             Plan::Insert { table, .. } => write!(f, "Insert: {}", table.name()),
             Plan::Update {
                 table, assignments, ..
@@ -278,6 +712,31 @@ impl Plan {
             child.fmt_tree(f, depth + 1)?;
         }
         Ok(())
+    }
+}
+
+fn kind_suffix(kind: JoinKind) -> &'static str {
+    match kind {
+        JoinKind::Inner => "",
+        JoinKind::Left => " (left)",
+    }
+}
+
+impl fmt::Display for AggregateCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self.function {
+            AggregateFunction::CountRows => return f.write_str("count(*)"),
+            AggregateFunction::Count => "count",
+            AggregateFunction::Sum => "sum",
+            AggregateFunction::Avg => "avg",
+            AggregateFunction::Min => "min",
+            AggregateFunction::Max => "max",
+        };
+        let distinct = if self.distinct { "DISTINCT " } else { "" };
+        match &self.arg {
+            Some(arg) => write!(f, "{name}({distinct}{arg})"),
+            None => write!(f, "{name}()"),
+        }
     }
 }
 

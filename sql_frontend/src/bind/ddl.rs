@@ -123,7 +123,8 @@ impl Binder<'_> {
                         if bound.has_params() {
                             return Err(Error::unsupported("parameters in DEFAULT"));
                         }
-                        let value = bound.eval(&[], &[])?;
+                        let value =
+                            bound.eval(&[], &mut crate::exec::ExecContext::constant(&[]))?;
                         column.default = Some(sql_type.assign(value)?);
                     }
                     ColumnOption::PrimaryKey(_) => {

@@ -1,23 +1,38 @@
 //! # exec — running a physical plan inside one engine transaction
 //!
-//! Row-producing nodes are pull-based operators: [`rows::open`] turns a plan node into
-//! an iterator of rows, opening its source first, and the caller pulls. Each row carries
-//! the primary key it was read under (empty once projected), which is how UPDATE and
-//! DELETE find the rows to change. Scans read through the transaction, so they see its
-//! snapshot and its own writes; only the leaf scan borrows the transaction.
+//! Row-producing nodes are pull-based operators ([`operator`]): [`rows::open`] turns a
+//! plan node into a state machine whose `next` takes the [`ExecContext`] (transaction,
+//! parameters, outer rows of correlated subqueries), opening its sources first, and the
+//! caller pulls. Each row carries the primary key it was read under (empty once
+//! projected or joined), which is how UPDATE and DELETE find the rows to change. Scans
+//! read through the transaction, so they see its snapshot and its own writes.
+//!
+//! Operators by file: [`rows`] (scans, Filter, Project, Sort, Limit, Values), [`join`]
+//! (nested loop, hash, index nested loop), [`aggregate`] (HashAggregate, Distinct),
+//! [`set_operation`] (UNION/EXCEPT/INTERSECT), [`subquery`] (subquery expressions).
 //!
 //! DML ([`write`]) first collects the rows to change, then writes them (so an UPDATE
 //! never sees its own new rows — the "Halloween problem"), each write going through the
 //! engine's table API, which keeps indexes in step and enforces constraints atomically
 //! per row. DDL goes to the SQL catalog (`catalog.rs`) and the engine's catalog.
 //!
-//! Sort materialises its input; everything else streams (an index scan over several
-//! ranges, from an IN list, reads its ranges one after another into memory).
+//! Sort, HashAggregate and the build sides of joins and EXCEPT/INTERSECT materialise
+//! their input; everything else streams (a secondary-index scan reads one range at a
+//! time into memory).
 
+mod aggregate;
+mod context;
+mod join;
+mod operator;
 mod rows;
+mod set_operation;
+pub mod subquery;
 mod write;
 
 use engine::Transaction;
+
+pub use context::ExecContext;
+pub use operator::{BoxedOperator, KeyedRow, Operator};
 
 use crate::error::Result;
 use crate::plan::Plan;
@@ -59,9 +74,12 @@ pub fn execute(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Result<O
         | Plan::DropIndex { .. } => write::ddl(txn, plan),
         query => {
             let columns = query.columns();
-            let rows = open(txn, query, params)?
-                .map(|row| row.map(|(_, values)| values))
-                .collect::<Result<Vec<_>>>()?;
+            let mut ctx = ExecContext::new(txn, params);
+            let mut op = open(query, &mut ctx)?;
+            let mut rows = Vec::new();
+            while let Some((_, values)) = op.next(&mut ctx)? {
+                rows.push(values);
+            }
             let count = rows.len() as u64;
             Ok(Output {
                 columns,

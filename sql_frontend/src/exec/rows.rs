@@ -1,24 +1,21 @@
-//! The row-producing operators: scans, Filter, Project, Sort, Limit, Values.
+//! The single-table operators: scans, Filter, Project, Sort, Limit, Values — and
+//! [`open`], which turns any row-producing plan node into its operator.
 
 use std::ops::Bound;
 
-use engine::Transaction;
 use engine::keycode::KeyValue;
 use engine::table::{IndexSchema, ops};
 
+use super::operator::{BoxedOperator, Buffered, KeyedRow, Operator};
+use super::{aggregate, join, set_operation};
 use crate::catalog::TableInfo;
 use crate::error::{Error, Result};
+use crate::exec::ExecContext;
 use crate::expr::Expr;
-use crate::plan::{Plan, ScanRange};
+use crate::plan::{Plan, ScanRange, SortKey};
 use crate::value::Value;
 
-/// A row with the primary key it was read under (empty when not read from a table).
-pub type KeyedRow = (Vec<KeyValue>, Vec<Value>);
-
-/// A pull-based stream of rows.
-pub type Rows<'t> = Box<dyn Iterator<Item = Result<KeyedRow>> + 't>;
-
-fn convert(entry: engine::Result<(Vec<KeyValue>, Vec<KeyValue>)>) -> Result<KeyedRow> {
+pub(super) fn convert(entry: engine::Result<(Vec<KeyValue>, Vec<KeyValue>)>) -> Result<KeyedRow> {
     let (key, row) = entry?;
     let values = row
         .into_iter()
@@ -28,113 +25,83 @@ fn convert(entry: engine::Result<(Vec<KeyValue>, Vec<KeyValue>)>) -> Result<Keye
 }
 
 /// Opens the operator tree rooted at `plan`.
-pub fn open<'t>(txn: &'t mut Transaction, plan: &Plan, params: &[Value]) -> Result<Rows<'t>> {
+pub fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
     Ok(match plan {
-        Plan::SeqScan { table } => Box::new(
-            ops::scan(
-                txn,
+        Plan::SeqScan { table } => Box::new(SeqScan {
+            scan: ops::scan(
+                ctx.txn()?,
                 &table.schema,
                 Bound::Unbounded,
                 Bound::Unbounded,
                 false,
-            )?
-            .map(convert),
-        ),
+            )?,
+        }),
         Plan::KeyLookup { table, keys } => {
             let mut rows = Vec::with_capacity(keys.len());
             for key in keys {
-                let Some(key) = key_values(table, &table.schema.primary_key, key, params)? else {
+                let Some(key) = key_values(table, &table.schema.primary_key, key, ctx)? else {
                     continue;
                 };
-                if let Some(row) = ops::get(txn, &table.schema, &key)? {
-                    rows.push(convert(Ok((key, row))));
+                if let Some(row) = ops::get(ctx.txn()?, &table.schema, &key)? {
+                    rows.push(convert(Ok((key, row)))?);
                 }
             }
-            Box::new(rows.into_iter())
+            Box::new(Buffered::new(rows))
         }
         Plan::IndexScan {
             table,
             index,
             columns,
             ranges,
-        } => index_scan(txn, table, index.as_deref(), columns, ranges, params)?,
-        Plan::Filter { source, predicate } => {
-            let predicate = predicate.clone();
-            let params = params.to_vec();
-            Box::new(
-                open(txn, source, &params)?.filter_map(move |row| match row {
-                    Ok(row) => match predicate.eval(&row.1, &params).and_then(|v| v.truth()) {
-                        Ok(Some(true)) => Some(Ok(row)),
-                        Ok(_) => None,
-                        Err(e) => Some(Err(e)),
-                    },
-                    Err(e) => Some(Err(e)),
-                }),
-            )
-        }
-        Plan::Project { source, exprs, .. } => {
-            let exprs = exprs.clone();
-            let params = params.to_vec();
-            Box::new(open(txn, source, &params)?.map(move |row| {
-                let (_, values) = row?;
-                let projected = exprs
-                    .iter()
-                    .map(|e| e.eval(&values, &params))
-                    .collect::<Result<Vec<_>>>()?;
-                Ok((Vec::new(), projected))
-            }))
-        }
-        Plan::Sort { source, keys } => {
-            let mut decorated = Vec::new();
-            for row in open(txn, source, params)? {
-                let row = row?;
-                let sort_values = keys
-                    .iter()
-                    .map(|k| k.expr.eval(&row.1, params))
-                    .collect::<Result<Vec<_>>>()?;
-                decorated.push((sort_values, row));
-            }
-            decorated.sort_by(|(a, _), (b, _)| {
-                for ((x, y), key) in a.iter().zip(b).zip(keys) {
-                    let ordering = x.sort_cmp(y, key.nulls_first);
-                    let ordering = match key.descending && !x.is_null() && !y.is_null() {
-                        true => ordering.reverse(),
-                        false => ordering,
-                    };
-                    if ordering.is_ne() {
-                        return ordering;
-                    }
-                }
-                std::cmp::Ordering::Equal
-            });
-            Box::new(decorated.into_iter().map(|(_, row)| Ok(row)))
-        }
+        } => Box::new(IndexScan::open(
+            table,
+            index.as_deref(),
+            columns,
+            ranges,
+            ctx,
+        )?),
+        Plan::Filter { source, predicate } => Box::new(Filter {
+            source: open(source, ctx)?,
+            predicate,
+        }),
+        Plan::Project { source, exprs, .. } => Box::new(Project {
+            source: open(source, ctx)?,
+            exprs,
+        }),
+        Plan::Sort { source, keys } => Box::new(Sort {
+            source: Some(open(source, ctx)?),
+            keys,
+            sorted: Buffered::new(Vec::new()),
+        }),
         Plan::Limit {
             source,
             limit,
             offset,
         } => {
-            let limit = count(limit.as_ref(), params, "LIMIT")?;
-            let offset = count(offset.as_ref(), params, "OFFSET")?.unwrap_or(0);
-            let rows = open(txn, source, params)?.skip(offset);
-            match limit {
-                Some(limit) => Box::new(rows.take(limit)),
-                None => Box::new(rows),
-            }
+            let limit = count(limit.as_ref(), ctx, "LIMIT")?;
+            let offset = count(offset.as_ref(), ctx, "OFFSET")?.unwrap_or(0);
+            Box::new(Limit {
+                source: open(source, ctx)?,
+                offset,
+                remaining: limit,
+            })
         }
         Plan::Values { rows, .. } => {
-            let evaluated = rows
-                .iter()
-                .map(|row| {
-                    let values = row
-                        .iter()
-                        .map(|e| e.eval(&[], params))
-                        .collect::<Result<Vec<_>>>()?;
-                    Ok((Vec::new(), values))
-                })
-                .collect::<Vec<_>>();
-            Box::new(evaluated.into_iter())
+            let mut evaluated = Vec::with_capacity(rows.len());
+            for row in rows {
+                let values = row
+                    .iter()
+                    .map(|e| e.eval(&[], ctx))
+                    .collect::<Result<Vec<_>>>()?;
+                evaluated.push((Vec::new(), values));
+            }
+            Box::new(Buffered::new(evaluated))
         }
+        Plan::NestedLoopJoin { .. } | Plan::HashJoin { .. } | Plan::IndexNestedLoopJoin { .. } => {
+            join::open(plan, ctx)?
+        }
+        Plan::Aggregate { .. } | Plan::Distinct { .. } => aggregate::open(plan, ctx)?,
+        Plan::SetOperation { .. } => set_operation::open(plan, ctx)?,
         other => {
             return Err(Error::unsupported(format!(
                 "{} as a row source",
@@ -144,12 +111,217 @@ pub fn open<'t>(txn: &'t mut Transaction, plan: &Plan, params: &[Value]) -> Resu
     })
 }
 
+struct SeqScan {
+    scan: ops::RowScan,
+}
+
+impl Operator for SeqScan {
+    fn next(&mut self, _ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
+        self.scan.next().map(convert).transpose()
+    }
+}
+
+/// Ranges of the primary key (`index: None`, streamed) or of a secondary index (each
+/// range read into memory when reached, since the engine's index cursor borrows the
+/// transaction), one after another.
+pub(super) struct IndexScan<'p> {
+    table: &'p TableInfo,
+    index: Option<IndexSchema>,
+    ranges: std::vec::IntoIter<KeyBounds>,
+    current: Option<RangeRows>,
+}
+
+enum RangeRows {
+    Streamed(Box<ops::RowScan>),
+    Buffered(Buffered),
+}
+
+impl<'p> IndexScan<'p> {
+    pub(super) fn open(
+        table: &'p TableInfo,
+        index: Option<&str>,
+        columns: &[usize],
+        ranges: &[ScanRange],
+        ctx: &mut ExecContext<'_>,
+    ) -> Result<IndexScan<'p>> {
+        let mut bounds = Vec::with_capacity(ranges.len());
+        for range in ranges {
+            if let Some(b) = range_bounds(table, columns, range, ctx)? {
+                bounds.push(b);
+            }
+        }
+        let index = match index {
+            Some(name) => Some(table.schema.index(name)?.clone()),
+            None => None,
+        };
+        Ok(IndexScan {
+            table,
+            index,
+            ranges: bounds.into_iter(),
+            current: None,
+        })
+    }
+}
+
+impl Operator for IndexScan<'_> {
+    fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
+        loop {
+            let row = match &mut self.current {
+                Some(RangeRows::Streamed(scan)) => scan.next().map(convert).transpose()?,
+                Some(RangeRows::Buffered(rows)) => rows.next(ctx)?,
+                None => None,
+            };
+            if row.is_some() {
+                return Ok(row);
+            }
+            let Some((lower, upper)) = self.ranges.next() else {
+                return Ok(None);
+            };
+            let schema = &self.table.schema;
+            self.current = Some(match &self.index {
+                None => RangeRows::Streamed(Box::new(ops::scan(
+                    ctx.txn()?,
+                    schema,
+                    as_ref(&lower),
+                    as_ref(&upper),
+                    false,
+                )?)),
+                Some(index) => {
+                    let rows = ops::index_scan(
+                        ctx.txn()?,
+                        schema,
+                        index,
+                        as_ref(&lower),
+                        as_ref(&upper),
+                        false,
+                    )?
+                    .map(convert)
+                    .collect::<Result<Vec<_>>>()?;
+                    RangeRows::Buffered(Buffered::new(rows))
+                }
+            });
+        }
+    }
+}
+
+struct Filter<'p> {
+    source: BoxedOperator<'p>,
+    predicate: &'p Expr,
+}
+
+impl Operator for Filter<'_> {
+    fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
+        while let Some(row) = self.source.next(ctx)? {
+            if self.predicate.eval(&row.1, ctx)?.truth()? == Some(true) {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    }
+}
+
+struct Project<'p> {
+    source: BoxedOperator<'p>,
+    exprs: &'p [Expr],
+}
+
+impl Operator for Project<'_> {
+    fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
+        let Some((_, values)) = self.source.next(ctx)? else {
+            return Ok(None);
+        };
+        let projected = self
+            .exprs
+            .iter()
+            .map(|e| e.eval(&values, ctx))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some((Vec::new(), projected)))
+    }
+}
+
+/// Sorts its whole input on the first pull.
+struct Sort<'p> {
+    source: Option<BoxedOperator<'p>>,
+    keys: &'p [SortKey],
+    sorted: Buffered,
+}
+
+impl Operator for Sort<'_> {
+    fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
+        if let Some(mut source) = self.source.take() {
+            let mut decorated = Vec::new();
+            while let Some(row) = source.next(ctx)? {
+                let sort_values = self
+                    .keys
+                    .iter()
+                    .map(|k| k.expr.eval(&row.1, ctx))
+                    .collect::<Result<Vec<_>>>()?;
+                decorated.push((sort_values, row));
+            }
+            let keys = self.keys;
+            decorated.sort_by(|(a, _), (b, _)| compare_sort_values(a, b, keys));
+            self.sorted = Buffered::new(decorated.into_iter().map(|(_, row)| row).collect());
+        }
+        self.sorted.next(ctx)
+    }
+}
+
+/// Orders two rows' sort-key values by `keys` (direction and NULL placement).
+pub(super) fn compare_sort_values(
+    a: &[Value],
+    b: &[Value],
+    keys: &[SortKey],
+) -> std::cmp::Ordering {
+    for ((x, y), key) in a.iter().zip(b).zip(keys) {
+        let ordering = x.sort_cmp(y, key.nulls_first);
+        let ordering = match key.descending && !x.is_null() && !y.is_null() {
+            true => ordering.reverse(),
+            false => ordering,
+        };
+        if ordering.is_ne() {
+            return ordering;
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
+struct Limit<'p> {
+    source: BoxedOperator<'p>,
+    offset: usize,
+    remaining: Option<usize>,
+}
+
+impl Operator for Limit<'_> {
+    fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
+        if self.remaining == Some(0) {
+            return Ok(None);
+        }
+        while self.offset > 0 {
+            if self.source.next(ctx)?.is_none() {
+                return Ok(None);
+            }
+            self.offset -= 1;
+        }
+        let row = self.source.next(ctx)?;
+        if row.is_some()
+            && let Some(remaining) = &mut self.remaining
+        {
+            *remaining -= 1;
+        }
+        Ok(row)
+    }
+}
+
 /// A LIMIT or OFFSET value: `None` for no limit (absent or NULL).
-fn count(e: Option<&Expr>, params: &[Value], clause: &str) -> Result<Option<usize>> {
+pub(super) fn count(
+    e: Option<&Expr>,
+    ctx: &mut ExecContext<'_>,
+    clause: &str,
+) -> Result<Option<usize>> {
     let Some(e) = e else {
         return Ok(None);
     };
-    match e.eval(&[], params)? {
+    match e.eval(&[], ctx)? {
         Value::Null => Ok(None),
         Value::Int(n) if n >= 0 => Ok(Some(usize::try_from(n).unwrap_or(usize::MAX))),
         Value::Int(_) => Err(Error::Data(format!("{clause} must not be negative"))),
@@ -162,15 +334,15 @@ fn count(e: Option<&Expr>, params: &[Value], clause: &str) -> Result<Option<usiz
 
 /// Evaluates key expressions for the columns at `positions`; `None` when one is NULL
 /// (no row has a NULL there, since comparing with NULL is never true).
-fn key_values(
+pub(super) fn key_values(
     table: &TableInfo,
     positions: &[usize],
     exprs: &[Expr],
-    params: &[Value],
+    ctx: &mut ExecContext<'_>,
 ) -> Result<Option<Vec<KeyValue>>> {
     let mut key = Vec::with_capacity(exprs.len());
     for (e, position) in exprs.iter().zip(positions) {
-        let value = e.eval(&[], params)?;
+        let value = e.eval(&[], ctx)?;
         if value.is_null() {
             return Ok(None);
         }
@@ -188,17 +360,17 @@ fn key_values(
 }
 
 /// The key bounds of one range; `None` when a NULL makes it empty.
-fn range_bounds(
+pub(super) fn range_bounds(
     table: &TableInfo,
     columns: &[usize],
     range: &ScanRange,
-    params: &[Value],
+    ctx: &mut ExecContext<'_>,
 ) -> Result<Option<KeyBounds>> {
-    let Some(prefix) = key_values(table, columns, &range.prefix, params)? else {
+    let Some(prefix) = key_values(table, columns, &range.prefix, ctx)? else {
         return Ok(None);
     };
     let next = columns.get(prefix.len()).copied();
-    let bound = |b: &Bound<Expr>| -> Result<Option<Bound<Vec<KeyValue>>>> {
+    let mut bound = |b: &Bound<Expr>| -> Result<Option<Bound<Vec<KeyValue>>>> {
         let (e, included) = match b {
             Bound::Included(e) => (e, true),
             Bound::Excluded(e) => (e, false),
@@ -207,7 +379,7 @@ fn range_bounds(
         let Some(position) = next else {
             return Ok(Some(Bound::Unbounded));
         };
-        let Some(value) = key_values(table, &[position], std::slice::from_ref(e), params)? else {
+        let Some(value) = key_values(table, &[position], std::slice::from_ref(e), ctx)? else {
             return Ok(None);
         };
         let mut key = prefix.clone();
@@ -239,7 +411,7 @@ fn range_bounds(
     Ok(Some((lower, upper)))
 }
 
-fn as_ref(b: &Bound<Vec<KeyValue>>) -> Bound<&[KeyValue]> {
+pub(super) fn as_ref(b: &Bound<Vec<KeyValue>>) -> Bound<&[KeyValue]> {
     match b {
         Bound::Included(k) => Bound::Included(k.as_slice()),
         Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
@@ -247,60 +419,4 @@ fn as_ref(b: &Bound<Vec<KeyValue>>) -> Bound<&[KeyValue]> {
     }
 }
 
-type KeyBounds = (Bound<Vec<KeyValue>>, Bound<Vec<KeyValue>>);
-
-/// Scans one range of the primary key (`index: None`) or of a secondary index.
-fn scan_range<'t>(
-    txn: &'t mut Transaction,
-    table: &TableInfo,
-    index: Option<&IndexSchema>,
-    (lower, upper): &KeyBounds,
-) -> Result<Rows<'t>> {
-    Ok(match index {
-        Some(index) => Box::new(
-            ops::index_scan(
-                txn,
-                &table.schema,
-                index,
-                as_ref(lower),
-                as_ref(upper),
-                false,
-            )?
-            .map(convert),
-        ),
-        None => Box::new(
-            ops::scan(txn, &table.schema, as_ref(lower), as_ref(upper), false)?.map(convert),
-        ),
-    })
-}
-
-fn index_scan<'t>(
-    txn: &'t mut Transaction,
-    table: &TableInfo,
-    index: Option<&str>,
-    columns: &[usize],
-    ranges: &[ScanRange],
-    params: &[Value],
-) -> Result<Rows<'t>> {
-    let mut bounds = Vec::with_capacity(ranges.len());
-    for range in ranges {
-        if let Some(b) = range_bounds(table, columns, range, params)? {
-            bounds.push(b);
-        }
-    }
-    let index = match index {
-        Some(name) => Some(table.schema.index(name)?.clone()),
-        None => None,
-    };
-    match bounds.as_slice() {
-        [] => Ok(Box::new(std::iter::empty())),
-        [one] => scan_range(txn, table, index.as_ref(), one),
-        many => {
-            let mut rows = Vec::new();
-            for b in many {
-                rows.extend(scan_range(&mut *txn, table, index.as_ref(), b)?.collect::<Vec<_>>());
-            }
-            Ok(Box::new(rows.into_iter()))
-        }
-    }
-}
+pub(super) type KeyBounds = (Bound<Vec<KeyValue>>, Bound<Vec<KeyValue>>);

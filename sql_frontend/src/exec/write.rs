@@ -4,8 +4,10 @@ use engine::Transaction;
 use engine::keycode::KeyValue;
 use engine::table::{catalog as engine_catalog, ops};
 
+use super::ExecContext;
 use super::Output;
-use super::rows::{KeyedRow, open};
+use super::operator::{KeyedRow, collect};
+use super::rows::open;
 use crate::catalog;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
@@ -27,7 +29,11 @@ pub(super) fn dml(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Resul
             targets,
             source,
         } => {
-            let rows: Vec<KeyedRow> = open(txn, source, params)?.collect::<Result<_>>()?;
+            let rows: Vec<KeyedRow> = {
+                let mut ctx = ExecContext::new(txn, params);
+                let mut op = open(source, &mut ctx)?;
+                collect(op.as_mut(), &mut ctx)?
+            };
             for (_, values) in &rows {
                 if values.len() != targets.len() {
                     return Err(Error::Type(
@@ -55,11 +61,15 @@ pub(super) fn dml(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Resul
             source,
             assignments,
         } => {
-            let rows: Vec<KeyedRow> = open(txn, source, params)?.collect::<Result<_>>()?;
+            let rows: Vec<KeyedRow> = {
+                let mut ctx = ExecContext::new(txn, params);
+                let mut op = open(source, &mut ctx)?;
+                collect(op.as_mut(), &mut ctx)?
+            };
             for (key, old) in &rows {
                 let mut new = old.clone();
                 for (column, e) in assignments {
-                    let value = e.eval(old, params)?;
+                    let value = e.eval(old, &mut ExecContext::new(txn, params))?;
                     new[*column] = table.columns[*column].sql_type.assign(value)?;
                 }
                 ops::update(txn, &table.schema, key, to_keys(new))?;
@@ -71,9 +81,14 @@ pub(super) fn dml(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Resul
             })
         }
         Plan::Delete { table, source } => {
-            let keys: Vec<Vec<KeyValue>> = open(txn, source, params)?
-                .map(|row| row.map(|(key, _)| key))
-                .collect::<Result<_>>()?;
+            let keys: Vec<Vec<KeyValue>> = {
+                let mut ctx = ExecContext::new(txn, params);
+                let mut op = open(source, &mut ctx)?;
+                collect(op.as_mut(), &mut ctx)?
+                    .into_iter()
+                    .map(|(key, _)| key)
+                    .collect()
+            };
             let mut deleted = 0u64;
             for key in &keys {
                 if ops::delete(txn, &table.schema, key)? {

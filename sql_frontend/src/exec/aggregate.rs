@@ -1,0 +1,218 @@
+//! HashAggregate and Distinct.
+//!
+//! HashAggregate reads its whole input on the first pull, keeping one entry per group
+//! (keyed by the group values' [`hash_key`]s, so NULLs form one group as SQL wants) in
+//! first-seen order, each with one accumulator per aggregate. Without GROUP BY there is
+//! exactly one group, even for no input: `count` is then 0 and the others NULL.
+//!
+//! Result types follow PostgreSQL: `count` is bigint; `sum` of integers an integer (an
+//! error on 64-bit overflow, where PostgreSQL would widen to numeric) and of floats a
+//! float; `avg` always a float; `min`/`max` the argument's kind. Aggregates skip NULL
+//! arguments; `DISTINCT` aggregates see each distinct non-NULL argument once.
+//!
+//! Distinct streams: a row is emitted the first time its key is seen.
+
+use std::collections::{HashMap, HashSet};
+
+use engine::keycode::KeyValue;
+
+use super::join::hash_key;
+use super::operator::{BoxedOperator, Buffered, KeyedRow, Operator};
+use super::rows::open as open_plan;
+use crate::error::{Error, Result};
+use crate::exec::ExecContext;
+use crate::expr::Expr;
+use crate::plan::{AggregateCall, AggregateFunction, Plan};
+use crate::value::Value;
+
+/// Opens an Aggregate or Distinct node.
+pub(super) fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
+    match plan {
+        Plan::Aggregate {
+            source,
+            group_by,
+            aggregates,
+        } => Ok(Box::new(HashAggregate {
+            source: Some(open_plan(source, ctx)?),
+            group_by,
+            aggregates,
+            output: Buffered::new(Vec::new()),
+        })),
+        Plan::Distinct { source } => Ok(Box::new(Distinct {
+            source: open_plan(source, ctx)?,
+            seen: HashSet::new(),
+        })),
+        other => Err(Error::unsupported(format!(
+            "{} as an aggregate",
+            other.to_string().lines().next().unwrap_or("node")
+        ))),
+    }
+}
+
+/// The key of a whole row for DISTINCT and set operations.
+pub(super) fn row_key(values: &[Value]) -> Vec<KeyValue> {
+    values.iter().map(hash_key).collect()
+}
+
+struct Distinct<'p> {
+    source: BoxedOperator<'p>,
+    seen: HashSet<Vec<KeyValue>>,
+}
+
+impl Operator for Distinct<'_> {
+    fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
+        while let Some(row) = self.source.next(ctx)? {
+            if self.seen.insert(row_key(&row.1)) {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    }
+}
+
+struct HashAggregate<'p> {
+    source: Option<BoxedOperator<'p>>,
+    group_by: &'p [Expr],
+    aggregates: &'p [AggregateCall],
+    output: Buffered,
+}
+
+impl Operator for HashAggregate<'_> {
+    fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
+        if let Some(mut source) = self.source.take() {
+            let mut index: HashMap<Vec<KeyValue>, usize> = HashMap::new();
+            let mut groups: Vec<(Vec<Value>, Vec<Accumulator>)> = Vec::new();
+            let fresh =
+                || -> Vec<Accumulator> { self.aggregates.iter().map(Accumulator::new).collect() };
+            if self.group_by.is_empty() {
+                groups.push((Vec::new(), fresh()));
+                index.insert(Vec::new(), 0);
+            }
+            while let Some((_, row)) = source.next(ctx)? {
+                let values = self
+                    .group_by
+                    .iter()
+                    .map(|e| e.eval(&row, ctx))
+                    .collect::<Result<Vec<_>>>()?;
+                let key = row_key(&values);
+                let slot = match index.get(&key) {
+                    Some(slot) => *slot,
+                    None => {
+                        groups.push((values, fresh()));
+                        index.insert(key, groups.len() - 1);
+                        groups.len() - 1
+                    }
+                };
+                for (acc, call) in groups[slot].1.iter_mut().zip(self.aggregates) {
+                    let arg = match &call.arg {
+                        Some(e) => Some(e.eval(&row, ctx)?),
+                        None => None,
+                    };
+                    acc.add(arg)?;
+                }
+            }
+            let rows = groups
+                .into_iter()
+                .map(|(mut values, accs)| {
+                    values.extend(accs.into_iter().map(Accumulator::finish));
+                    (Vec::new(), values)
+                })
+                .collect();
+            self.output = Buffered::new(rows);
+        }
+        self.output.next(ctx)
+    }
+}
+
+/// The running state of one aggregate in one group.
+struct Accumulator {
+    function: AggregateFunction,
+    /// Arguments already seen, for DISTINCT aggregates.
+    seen: Option<HashSet<KeyValue>>,
+    count: i64,
+    /// Sum, minimum or maximum so far (NULL before the first value).
+    value: Value,
+    /// Float sum for avg.
+    float_sum: f64,
+}
+
+impl Accumulator {
+    fn new(call: &AggregateCall) -> Accumulator {
+        Accumulator {
+            function: call.function,
+            seen: call.distinct.then(HashSet::new),
+            count: 0,
+            value: Value::Null,
+            float_sum: 0.0,
+        }
+    }
+
+    fn add(&mut self, arg: Option<Value>) -> Result<()> {
+        let Some(arg) = arg else {
+            self.count += 1;
+            return Ok(());
+        };
+        if arg.is_null() {
+            return Ok(());
+        }
+        if let Some(seen) = &mut self.seen
+            && !seen.insert(hash_key(&arg))
+        {
+            return Ok(());
+        }
+        self.count += 1;
+        match self.function {
+            AggregateFunction::CountRows | AggregateFunction::Count => {}
+            AggregateFunction::Sum => {
+                self.value = match (std::mem::replace(&mut self.value, Value::Null), arg) {
+                    (Value::Null, v @ (Value::Int(_) | Value::Float(_))) => v,
+                    (Value::Int(a), Value::Int(b)) => Value::Int(
+                        a.checked_add(b)
+                            .ok_or_else(|| Error::Data("bigint out of range".into()))?,
+                    ),
+                    (Value::Int(a), Value::Float(b)) => Value::Float(a as f64 + b),
+                    (Value::Float(a), Value::Int(b)) => Value::Float(a + b as f64),
+                    (Value::Float(a), Value::Float(b)) => Value::Float(a + b),
+                    (_, v) => {
+                        return Err(Error::Type(format!(
+                            "function sum({}) does not exist",
+                            v.kind()
+                        )));
+                    }
+                }
+            }
+            AggregateFunction::Avg => match arg {
+                Value::Int(i) => self.float_sum += i as f64,
+                Value::Float(f) => self.float_sum += f,
+                v => {
+                    return Err(Error::Type(format!(
+                        "function avg({}) does not exist",
+                        v.kind()
+                    )));
+                }
+            },
+            AggregateFunction::Min | AggregateFunction::Max => {
+                let replace = match self.value.sql_cmp(&arg)? {
+                    None => true,
+                    Some(ordering) => {
+                        (self.function == AggregateFunction::Min) == ordering.is_gt()
+                            && ordering.is_ne()
+                    }
+                };
+                if replace {
+                    self.value = arg;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Value {
+        match self.function {
+            AggregateFunction::CountRows | AggregateFunction::Count => Value::Int(self.count),
+            AggregateFunction::Avg if self.count == 0 => Value::Null,
+            AggregateFunction::Avg => Value::Float(self.float_sum / self.count as f64),
+            _ => self.value,
+        }
+    }
+}

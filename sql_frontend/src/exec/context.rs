@@ -1,0 +1,73 @@
+//! The execution context every operator and every expression evaluation receives.
+//!
+//! It carries the three things evaluation may need beyond the current row:
+//!
+//! - the engine **transaction** (absent when folding constants at plan time): operators
+//!   open their scans through it, and a subquery inside an expression runs its own plan
+//!   through it, once per evaluation;
+//! - the statement's **parameter** values (`$1`, ...), already cast to their kinds;
+//! - the stack of **outer rows** of correlated subqueries: while a subquery runs for a
+//!   row of its enclosing query, that row is on top of the stack, and
+//!   [`crate::expr::Expr::OuterColumn`] with depth 0 reads it (depth 1 reads the row of
+//!   the query enclosing that one, and so on).
+//!
+//! Operators never keep the transaction between calls: each `next` borrows it from the
+//! context anew, which is what lets an expression evaluated inside one operator run
+//! another plan in the same transaction.
+
+use engine::Transaction;
+
+use crate::error::{Error, Result};
+use crate::value::Value;
+
+/// What running a plan or evaluating an expression needs besides the current row.
+#[derive(Debug)]
+pub struct ExecContext<'a> {
+    txn: Option<&'a mut Transaction>,
+    /// The statement's parameter values.
+    pub params: &'a [Value],
+    outer: Vec<Vec<Value>>,
+}
+
+impl<'a> ExecContext<'a> {
+    /// A context for running a statement in `txn`.
+    pub fn new(txn: &'a mut Transaction, params: &'a [Value]) -> ExecContext<'a> {
+        ExecContext {
+            txn: Some(txn),
+            params,
+            outer: Vec::new(),
+        }
+    }
+
+    /// A context without a transaction, for evaluating constants (subqueries fail).
+    pub fn constant(params: &'a [Value]) -> ExecContext<'a> {
+        ExecContext {
+            txn: None,
+            params,
+            outer: Vec::new(),
+        }
+    }
+
+    /// The transaction; an error when evaluating at plan time.
+    pub fn txn(&mut self) -> Result<&mut Transaction> {
+        self.txn
+            .as_deref_mut()
+            .ok_or_else(|| Error::unsupported("a subquery in a constant expression"))
+    }
+
+    /// Makes `row` the innermost outer row while a correlated subquery runs.
+    pub fn push_outer(&mut self, row: Vec<Value>) {
+        self.outer.push(row);
+    }
+
+    /// Removes the innermost outer row.
+    pub fn pop_outer(&mut self) {
+        self.outer.pop();
+    }
+
+    /// Column `index` of the outer row `depth` levels out (0: the innermost).
+    pub fn outer_column(&self, depth: usize, index: usize) -> Option<&Value> {
+        let level = self.outer.len().checked_sub(depth + 1)?;
+        self.outer.get(level)?.get(index)
+    }
+}
