@@ -8,6 +8,7 @@
 //! be run at all (unreadable, not valid sqllogictest) is reported on stderr and counts
 //! as one failure. The exit status is 1 if anything failed.
 
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -48,12 +49,15 @@ pub fn run(args: SltArgs) -> Result<ExitCode, CliError> {
             FormatArg::Slt => Format::Slt,
         }),
     };
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
     let (mut passed, mut failed) = (0, 0);
     for file in &args.files {
         let verbose = args.verbose;
+        // A failed write here (a closed pipe) shows again at the file's summary line.
         let result = slt::run_file_with(file, &options, |outcome| {
             if let (true, Outcome::Failed(failure)) = (verbose, outcome) {
-                println!("FAILED {}\n{}", failure.location, failure.message);
+                let _ = writeln!(out, "FAILED {}\n{}", failure.location, failure.message);
             }
         });
         let name = file
@@ -68,19 +72,21 @@ pub fn run(args: SltArgs) -> Result<ExitCode, CliError> {
                     0 => String::new(),
                     n => format!(", {n} skipped"),
                 };
-                println!(
+                writeln!(
+                    out,
                     "{name}: {} passed, {} failed{skipped}",
                     report.passed, report.failed
-                );
+                )?;
             }
             Err(error) => {
                 failed += 1;
                 eprintln!("error: {error}");
-                println!("{name}: could not be run");
+                writeln!(out, "{name}: could not be run")?;
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    writeln!(out, "{passed} passed, {failed} failed")?;
+    out.flush()?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

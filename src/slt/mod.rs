@@ -241,3 +241,120 @@ pub fn run_script(
     db.close()?;
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(source: &str, format: Format) -> FileReport {
+        let dir = tempfile::tempdir().unwrap();
+        let labels = [DEFAULT_LABEL.to_string()];
+        run_script(source, "t.slt", format, &labels, dir.path(), |_| {}).unwrap()
+    }
+
+    #[test]
+    fn counts_passed_failed_and_skipped_records_and_goes_on() {
+        let source = "\
+statement ok
+CREATE TABLE t (a INTEGER)
+
+statement count 2
+INSERT INTO t VALUES (1), (2)
+
+query I rowsort
+SELECT a FROM t
+----
+1
+3
+
+skipif hdb
+statement ok
+DROP TABLE t
+
+query I
+SELECT a FROM t WHERE a = 2
+----
+2
+";
+        let report = run(source, Format::Slt);
+        assert_eq!((report.passed, report.failed, report.skipped), (3, 1, 1));
+        assert_eq!(report.failures[0].location, "t.slt:7");
+        assert!(report.failures[0].message.contains("SELECT a FROM t"));
+    }
+
+    #[test]
+    fn sqlite_format_is_valuewise_and_hashes_above_eight_values() {
+        let source = "\
+statement ok
+CREATE TABLE t (a INTEGER, b INTEGER, c INTEGER)
+
+statement ok
+INSERT INTO t VALUES (1, 2, 3), (4, 5, 6), (7, 8, 9)
+
+query III nosort
+SELECT a, b, c FROM t WHERE a < 5 ORDER BY a
+----
+1
+2
+3
+4
+5
+6
+
+query III nosort
+SELECT a, b, c FROM t ORDER BY a
+----
+9 values hashing to 22e400a2ddbb013acf2a5852d6ab69fc
+";
+        let report = run(source, Format::Sqlite);
+        assert_eq!((report.passed, report.failed), (4, 0), "{report:?}");
+        // The same file read as ours (one row per line, no hashing) fails both queries.
+        let report = run(source, Format::Slt);
+        assert_eq!((report.passed, report.failed), (2, 2));
+    }
+
+    #[test]
+    fn connections_are_separate_sessions_on_one_database() {
+        let source = "\
+statement ok
+CREATE TABLE t (a INTEGER)
+
+statement ok
+BEGIN
+
+statement ok
+INSERT INTO t VALUES (1)
+
+connection two
+query I
+SELECT a FROM t
+----
+
+statement ok
+COMMIT
+
+connection two
+query I
+SELECT a FROM t
+----
+1
+";
+        let report = run(source, Format::Slt);
+        assert_eq!((report.passed, report.failed), (6, 0), "{report:?}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_sqllogictest_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let labels = [DEFAULT_LABEL.to_string()];
+        let result = run_script(
+            "frobnicate\n",
+            "t.slt",
+            Format::Slt,
+            &labels,
+            dir.path(),
+            |_| {},
+        );
+        assert!(matches!(result, Err(SltError::Parse(_))));
+    }
+}
