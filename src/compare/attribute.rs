@@ -64,15 +64,8 @@ pub struct AttributeReport {
     pub plan_without_index: String,
 }
 
-/// The report and D's store at the largest size (the migration's source).
-#[derive(Debug)]
-pub struct Sweep {
-    pub report: AttributeReport,
-    pub legacy: LegacyStore,
-}
-
 /// Runs the sweep in `dir` over `sizes` (ascending).
-pub fn measure(dir: &Path, sizes: &[usize], progress: &Progress) -> Result<Sweep> {
+pub fn measure(dir: &Path, sizes: &[usize], progress: &Progress) -> Result<AttributeReport> {
     let legacy = LegacyStore::open(dir.join("d-users"), DDurability::Off)?;
     let h = Database::open_with(
         dir.join("h.db"),
@@ -141,7 +134,7 @@ pub fn measure(dir: &Path, sizes: &[usize], progress: &Progress) -> Result<Sweep
         progress.step();
     }
     h.close()?;
-    Ok(Sweep { report, legacy })
+    Ok(report)
 }
 
 fn time_h(session: &mut Session, status: &str, expected: usize) -> Result<f64> {

@@ -76,7 +76,8 @@ pub struct Example3Report {
     pub sqlite_ordered: bool,
 }
 
-type Answer = Vec<(String, i64)>;
+/// An answer to Example 3: `(name, event_count)` rows.
+pub type Answer = Vec<(String, i64)>;
 
 /// Runs Example 3 `runs` times on each system (after one untimed run) and compares.
 pub fn measure(stores: &BaseStores, runs: usize, progress: &Progress) -> Result<Example3Report> {
@@ -84,30 +85,16 @@ pub fn measure(stores: &BaseStores, runs: usize, progress: &Progress) -> Result<
 
     progress.detail("Example 3: H");
     let mut session = stores.h.session();
-    let h = timed(runs, || {
-        let result = session.execute(EXAMPLE3_SQL)?;
-        result
-            .rows()
-            .iter()
-            .map(|row| Ok((row.get::<String>(0)?, row.get::<i64>(1)?)))
-            .collect::<crate::Result<Answer>>()
-            .map_err(Into::into)
-    });
+    let h = timed(runs, || answer_h(&mut session));
     progress.step();
 
     progress.detail("Example 3: D (client-side scan)");
-    let d = timed(runs, || Ok(over_d(stores)))?;
+    let d = timed(runs, || Ok(answer_d(stores)))?;
     progress.step();
 
     progress.detail("Example 3: SQLite");
     let conn = stores.sqlite()?;
-    let sqlite = timed(runs, || {
-        let mut statement = conn.prepare_cached(EXAMPLE3_SQLITE)?;
-        let rows = statement.query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Answer>>()?)
-    })?;
+    let sqlite = timed(runs, || answer_sqlite(&conn))?;
     progress.step();
 
     let events_in_window = d.1.iter().map(|(_, n)| *n as u64).sum();
@@ -178,8 +165,28 @@ pub fn cutoff_micros() -> i64 {
         .map_or(0, |t| t.and_utc().timestamp_micros())
 }
 
+/// Example 3 on H: the seed's SQL verbatim.
+pub fn answer_h(session: &mut crate::Session) -> Result<Answer> {
+    let result = session.execute(EXAMPLE3_SQL)?;
+    let answer = result
+        .rows()
+        .iter()
+        .map(|row| Ok((row.get::<String>(0)?, row.get::<i64>(1)?)))
+        .collect::<crate::Result<Answer>>()?;
+    Ok(answer)
+}
+
+/// Example 3 on SQLite.
+pub fn answer_sqlite(conn: &rusqlite::Connection) -> Result<Answer> {
+    let mut statement = conn.prepare_cached(EXAMPLE3_SQLITE)?;
+    let rows = statement.query_map([], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Answer>>()?)
+}
+
 /// Example 3 over D: a full scan of the events in client code, then a `get` per user.
-fn over_d(stores: &BaseStores) -> Answer {
+pub fn answer_d(stores: &BaseStores) -> Answer {
     let cutoff = cutoff_micros();
     let mut counts: HashMap<String, i64> = HashMap::new();
     stores.d_events.for_each(|_, doc| {

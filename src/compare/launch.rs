@@ -167,6 +167,61 @@ pub fn measure(
     })
 }
 
+/// Which system a client talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum System {
+    D,
+    H,
+}
+
+/// Runs exactly `operations` operations of the mix on each of `clients` threads against
+/// `system` (no timing: for criterion benches, which time the whole call). New event ids
+/// are taken from `next_event`, which must start above every existing event id.
+pub fn run_fixed(
+    stores: &BaseStores,
+    system: System,
+    clients: usize,
+    operations: u64,
+    users: usize,
+    next_event: &AtomicI64,
+) -> Result<()> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..clients)
+            .map(|thread| {
+                scope.spawn(move || -> Result<()> {
+                    let seed = seed(clients, thread);
+                    match system {
+                        System::D => run_ops(
+                            DClient {
+                                stores,
+                                next_event,
+                                seed,
+                            },
+                            users,
+                            operations,
+                        ),
+                        System::H => {
+                            run_ops(HClient::new(stores, next_event, seed)?, users, operations)
+                        }
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().try_for_each(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err(CompareError::Check("a client thread panicked".into())))
+        })
+    })
+}
+
+fn run_ops(mut client: impl Client, users: usize, operations: u64) -> Result<()> {
+    let seed = client.seed();
+    for n in 0..operations {
+        client.run(Operation::from_draw(mix(seed.wrapping_add(n)), users))?;
+    }
+    Ok(())
+}
+
 fn seed(clients: usize, thread: usize) -> u64 {
     mix(((clients as u64) << 32) | thread as u64)
 }

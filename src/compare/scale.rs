@@ -63,7 +63,7 @@ impl Scale {
                 users: 100_000,
                 events: 300_000,
                 attribute_sizes: vec![10_000, 100_000, 1_000_000],
-                duration_per_point: Duration::from_millis(1_000),
+                duration_per_point: Duration::from_millis(2_000),
                 point_lookups: 20_000,
                 example3_runs: 3,
             },
