@@ -1,0 +1,441 @@
+#![allow(clippy::unwrap_used)]
+//! # SQL benchmark: hdb vs SQLite through the SQL front door
+//!
+//! The three workloads of issue 5, each run on hdb (`hdb::Database`, SQL through a
+//! `Session`) and on SQLite (rusqlite, bundled) in the same criterion run, with the same
+//! schema and data, both warm, both through prepared statements with parameters
+//! (`cargo bench --bench sql`; results and ratios in `docs/benchmarks-sql.md`):
+//!
+//! 1. **`sql_point_select/<system>`** — `SELECT id, name, balance FROM accounts WHERE
+//!    id = $1` on a table of `HDB_BENCH_SQL_ROWS` rows (default 1,000,000), batches of
+//!    10,000 existing keys in random order, each an autocommit statement (its own
+//!    read transaction on both systems). The table is loaded and warmed (one untimed
+//!    pass over every key) before timing.
+//! 2. **`sql_bulk_insert/<system>`** — into an empty table in a fresh database,
+//!    `BEGIN`, `HDB_BENCH_SQL_ROWS` executions of the prepared `INSERT INTO accounts
+//!    VALUES ($1, $2, $3)` (keys in random order), `COMMIT`; timed from `BEGIN` to the
+//!    durable return of `COMMIT`. Opening the database is not timed.
+//! 3. **`sql_example3/<system>`** — the seed's Example 3 (users joined to their events
+//!    of the last 7 days, counted per user, ordered by the count) over
+//!    `HDB_BENCH_SQL_USERS` users (default 100,000) and `HDB_BENCH_SQL_EVENTS` events
+//!    (default 1,000,000) with timestamps spread over the 30 days before now. Before
+//!    timing, both systems' answers are compared (as multisets of `(name, count)`:
+//!    the order of equal counts is not defined) and the benchmark stops if they differ.
+//!    SQLite has no `INTERVAL`: its query says `date('now', '-7 days')`, and its
+//!    timestamps are ISO-8601 text, which compares in time order. Skipped, with a line
+//!    on stderr saying why, if hdb cannot yet prepare the query.
+//!
+//! Schema (both systems): `accounts (id INTEGER PRIMARY KEY, name VARCHAR, balance
+//! INTEGER)` with a 16-character name; `users (user_id VARCHAR PRIMARY KEY, name
+//! VARCHAR)` and `user_events (event_id INTEGER PRIMARY KEY, user_id VARCHAR,
+//! event_type VARCHAR, event_timestamp TIMESTAMP)`, no secondary indexes. SQLite's
+//! `INTEGER PRIMARY KEY` is its rowid, the fastest key it has.
+//!
+//! Durability and caching, stated: hdb runs with its defaults (`Durability::Full`: a
+//! commit returns once its log record is `fdatasync`ed; 4 KiB pages). SQLite runs with
+//! `journal_mode=WAL`, `synchronous=FULL` (a commit `fsync`s the WAL) and a page cache
+//! of 1 GiB (`cache_size=-1048576`), so that neither system reads from the OS on the
+//! warm paths. Every database lives in its own `tempfile` directory (`$TMPDIR`, else
+//! `/tmp`). Run one workload with a filter, e.g. `cargo bench --bench sql --
+//! sql_point_select`.
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use criterion::{
+    BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
+};
+use hdb::Value;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rusqlite::{Connection, params};
+use tempfile::TempDir;
+
+const ROWS_VAR: &str = "HDB_BENCH_SQL_ROWS";
+const USERS_VAR: &str = "HDB_BENCH_SQL_USERS";
+const EVENTS_VAR: &str = "HDB_BENCH_SQL_EVENTS";
+const DEFAULT_ROWS: usize = 1_000_000;
+const DEFAULT_USERS: usize = 100_000;
+const DEFAULT_EVENTS: usize = 1_000_000;
+/// Point SELECTs per criterion iteration.
+const SELECT_BATCH: usize = 10_000;
+const SEED: u64 = 0x5351_4c42;
+/// Event timestamps fall in this many days before the moment the data is made.
+const EVENT_SPAN_DAYS: i64 = 30;
+const EVENT_TYPES: [&str; 4] = ["login", "view", "click", "logout"];
+
+const ACCOUNTS_DDL: &str =
+    "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name VARCHAR, balance INTEGER)";
+const SELECT_ACCOUNT: &str = "SELECT id, name, balance FROM accounts WHERE id = $1";
+const INSERT_ACCOUNT: &str = "INSERT INTO accounts VALUES ($1, $2, $3)";
+const USERS_DDL: &str = "CREATE TABLE users (user_id VARCHAR PRIMARY KEY, name VARCHAR)";
+const EVENTS_DDL: &str = "CREATE TABLE user_events (event_id INTEGER PRIMARY KEY, \
+     user_id VARCHAR, event_type VARCHAR, event_timestamp TIMESTAMP)";
+/// The seed's Example 3, verbatim but for the table names' case.
+const EXAMPLE3_HDB: &str = "SELECT u.name, COUNT(ue.event_id) AS event_count \
+     FROM users u JOIN user_events ue ON u.user_id = ue.user_id \
+     WHERE ue.event_timestamp >= CURRENT_DATE - INTERVAL '7 days' \
+     GROUP BY u.user_id, u.name ORDER BY event_count DESC";
+/// The same query in SQLite's dialect.
+const EXAMPLE3_SQLITE: &str = "SELECT u.name, COUNT(ue.event_id) AS event_count \
+     FROM users u JOIN user_events ue ON u.user_id = ue.user_id \
+     WHERE ue.event_timestamp >= date('now', '-7 days') \
+     GROUP BY u.user_id, u.name ORDER BY event_count DESC";
+
+fn env_size(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(default)
+}
+
+/// One account row: its key, a 16-character name and a balance.
+fn account(id: i64) -> (i64, String, i64) {
+    (
+        id,
+        format!("name-{id:011}"),
+        id.wrapping_mul(7919) % 1_000_003,
+    )
+}
+
+fn open_hdb(dir: &TempDir) -> hdb::Database {
+    hdb::Database::open(dir.path().join("bench.hdb")).unwrap()
+}
+
+fn open_sqlite(dir: &TempDir) -> Connection {
+    let conn = Connection::open(dir.path().join("bench.sqlite")).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode.to_ascii_lowercase(), "wal");
+    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA cache_size=-1048576;")
+        .unwrap();
+    conn
+}
+
+/// Loads `keys` (in that order) into `accounts` in one transaction, timed from BEGIN
+/// to the return of COMMIT.
+fn load_hdb(db: &hdb::Database, keys: &[i64]) -> Duration {
+    let mut s = db.session();
+    s.execute(ACCOUNTS_DDL).unwrap();
+    let insert = s.prepare(INSERT_ACCOUNT).unwrap();
+    let start = Instant::now();
+    s.execute("BEGIN").unwrap();
+    for &k in keys {
+        let (id, name, balance) = account(k);
+        s.execute_prepared(&insert, &[id.into(), name.into(), balance.into()])
+            .unwrap();
+    }
+    s.execute("COMMIT").unwrap();
+    start.elapsed()
+}
+
+fn load_sqlite(conn: &Connection, keys: &[i64]) -> Duration {
+    conn.execute_batch(ACCOUNTS_DDL).unwrap();
+    let mut insert = conn.prepare(&INSERT_ACCOUNT.replace('$', "?")).unwrap();
+    let start = Instant::now();
+    conn.execute_batch("BEGIN").unwrap();
+    for &k in keys {
+        let (id, name, balance) = account(k);
+        insert.execute(params![id, name, balance]).unwrap();
+    }
+    conn.execute_batch("COMMIT").unwrap();
+    start.elapsed()
+}
+
+fn shuffled_keys(rows: usize, seed: u64) -> Vec<i64> {
+    let mut keys: Vec<i64> = (0..rows as i64).collect();
+    keys.shuffle(&mut StdRng::seed_from_u64(seed));
+    keys
+}
+
+fn point_select(c: &mut Criterion) {
+    let rows = env_size(ROWS_VAR, DEFAULT_ROWS);
+    let keys = shuffled_keys(rows, SEED);
+    let probes: Vec<i64> = shuffled_keys(rows, SEED + 1)
+        .into_iter()
+        .cycle()
+        .take(SELECT_BATCH.max(rows))
+        .collect();
+
+    let hdb_dir = TempDir::new().unwrap();
+    let db = open_hdb(&hdb_dir);
+    load_hdb(&db, &keys);
+    let sqlite_dir = TempDir::new().unwrap();
+    let conn = open_sqlite(&sqlite_dir);
+    load_sqlite(&conn, &keys);
+
+    let mut s = db.session();
+    let select = s.prepare(SELECT_ACCOUNT).unwrap();
+    let mut sqlite_select = conn.prepare(&SELECT_ACCOUNT.replace('$', "?")).unwrap();
+    // Warm both, and check they hold the same rows.
+    for &k in &probes[..rows] {
+        let result = s.execute_prepared(&select, &[k.into()]).unwrap();
+        let row = &result.rows()[0];
+        let got: (i64, String, i64) = (
+            row.get(0).unwrap(),
+            row.get(1).unwrap(),
+            row.get(2).unwrap(),
+        );
+        let want = sqlite_select
+            .query_row(params![k], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap();
+        assert_eq!(got, want, "hdb and SQLite differ on key {k}");
+    }
+
+    let mut group = c.benchmark_group("sql_point_select");
+    read_settings(&mut group);
+    group.throughput(Throughput::Elements(SELECT_BATCH as u64));
+    let mut offset = 0;
+    group.bench_function("hdb", |b| {
+        b.iter(|| {
+            for &k in next_batch(&probes, &mut offset) {
+                let result = s.execute_prepared(&select, &[Value::Int(k)]).unwrap();
+                black_box(result.rows()[0].values());
+            }
+        })
+    });
+    let mut offset = 0;
+    group.bench_function("sqlite", |b| {
+        b.iter(|| {
+            for &k in next_batch(&probes, &mut offset) {
+                let row: (i64, String, i64) = sqlite_select
+                    .query_row(params![k], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .unwrap();
+                black_box(row);
+            }
+        })
+    });
+    group.finish();
+}
+
+/// The next `SELECT_BATCH` probe keys, wrapping around.
+fn next_batch<'a>(probes: &'a [i64], offset: &mut usize) -> &'a [i64] {
+    if *offset + SELECT_BATCH > probes.len() {
+        *offset = 0;
+    }
+    let batch = &probes[*offset..*offset + SELECT_BATCH];
+    *offset += SELECT_BATCH;
+    batch
+}
+
+fn bulk_insert(c: &mut Criterion) {
+    let rows = env_size(ROWS_VAR, DEFAULT_ROWS);
+    let keys = shuffled_keys(rows, SEED + 2);
+    let mut group = c.benchmark_group("sql_bulk_insert");
+    load_settings(&mut group);
+    group.throughput(Throughput::Elements(rows as u64));
+    group.bench_function("hdb", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| {
+                    let dir = TempDir::new().unwrap();
+                    let db = open_hdb(&dir);
+                    let spent = load_hdb(&db, &keys);
+                    db.close().unwrap();
+                    spent
+                })
+                .sum()
+        })
+    });
+    group.bench_function("sqlite", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| {
+                    let dir = TempDir::new().unwrap();
+                    let conn = open_sqlite(&dir);
+                    load_sqlite(&conn, &keys)
+                })
+                .sum()
+        })
+    });
+    group.finish();
+}
+
+/// The users and events of Example 3, made once for both systems.
+struct EventData {
+    users: Vec<(String, String)>,
+    /// `(event_id, user_id, event_type, microseconds since the epoch)`.
+    events: Vec<(i64, String, &'static str, i64)>,
+}
+
+fn event_data(users: usize, events: usize) -> EventData {
+    let mut rng = StdRng::seed_from_u64(SEED + 3);
+    let now = Utc::now().timestamp_micros();
+    let span = EVENT_SPAN_DAYS * 86_400 * 1_000_000;
+    // Few distinct names, so that GROUP BY u.user_id, u.name matters.
+    let users: Vec<(String, String)> = (0..users)
+        .map(|i| (format!("u{i}"), format!("user {}", i % 5_000)))
+        .collect();
+    let events = (0..events as i64)
+        .map(|id| {
+            let user = &users[rng.random_range(0..users.len())].0;
+            let kind = EVENT_TYPES[rng.random_range(0..EVENT_TYPES.len())];
+            // Whole seconds: SQLite's text timestamps below carry no fraction.
+            let at = (now - rng.random_range(0..span)) / 1_000_000 * 1_000_000;
+            (id, user.clone(), kind, at)
+        })
+        .collect();
+    EventData { users, events }
+}
+
+fn sqlite_timestamp(micros: i64) -> String {
+    DateTime::<Utc>::from_timestamp_micros(micros)
+        .unwrap()
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+fn load_events_hdb(db: &hdb::Database, data: &EventData) {
+    let mut s = db.session();
+    s.execute(USERS_DDL).unwrap();
+    s.execute(EVENTS_DDL).unwrap();
+    s.execute("BEGIN").unwrap();
+    let insert_user = s.prepare("INSERT INTO users VALUES ($1, $2)").unwrap();
+    for (id, name) in &data.users {
+        s.execute_prepared(&insert_user, &[id.as_str().into(), name.as_str().into()])
+            .unwrap();
+    }
+    let insert_event = s
+        .prepare("INSERT INTO user_events VALUES ($1, $2, $3, $4)")
+        .unwrap();
+    for (id, user, kind, at) in &data.events {
+        let params = [
+            Value::Int(*id),
+            user.as_str().into(),
+            (*kind).into(),
+            Value::Timestamp(*at),
+        ];
+        s.execute_prepared(&insert_event, &params).unwrap();
+    }
+    s.execute("COMMIT").unwrap();
+}
+
+fn load_events_sqlite(conn: &Connection, data: &EventData) {
+    conn.execute_batch(USERS_DDL).unwrap();
+    conn.execute_batch(EVENTS_DDL).unwrap();
+    conn.execute_batch("BEGIN").unwrap();
+    let mut insert_user = conn.prepare("INSERT INTO users VALUES (?1, ?2)").unwrap();
+    for (id, name) in &data.users {
+        insert_user.execute(params![id, name]).unwrap();
+    }
+    let mut insert_event = conn
+        .prepare("INSERT INTO user_events VALUES (?1, ?2, ?3, ?4)")
+        .unwrap();
+    for (id, user, kind, at) in &data.events {
+        insert_event
+            .execute(params![id, user, kind, sqlite_timestamp(*at)])
+            .unwrap();
+    }
+    conn.execute_batch("COMMIT").unwrap();
+}
+
+/// A query's rows as a multiset of `(name, count)`.
+type Answer = BTreeMap<(String, i64), usize>;
+
+fn answer(rows: impl IntoIterator<Item = (String, i64)>) -> Answer {
+    let mut multiset = Answer::new();
+    for row in rows {
+        *multiset.entry(row).or_default() += 1;
+    }
+    multiset
+}
+
+fn run_example3_hdb(s: &mut hdb::Session, q: &hdb::Statement) -> Vec<(String, i64)> {
+    let result = s.execute_prepared(q, &[]).unwrap();
+    result
+        .rows()
+        .iter()
+        .map(|r| (r.get(0).unwrap(), r.get(1).unwrap()))
+        .collect()
+}
+
+fn run_example3_sqlite(q: &mut rusqlite::Statement<'_>) -> Vec<(String, i64)> {
+    q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+fn example3(c: &mut Criterion) {
+    let users = env_size(USERS_VAR, DEFAULT_USERS);
+    let events = env_size(EVENTS_VAR, DEFAULT_EVENTS);
+    let hdb_dir = TempDir::new().unwrap();
+    let db = open_hdb(&hdb_dir);
+    let mut s = db.session();
+    // Probe support on empty tables before spending time on the data.
+    s.execute(USERS_DDL).unwrap();
+    s.execute(EVENTS_DDL).unwrap();
+    if let Err(e) = s.prepare(EXAMPLE3_HDB) {
+        eprintln!("sql_example3: skipped, hdb cannot run the query yet: {e}");
+        return;
+    }
+    s.execute("DROP TABLE users; DROP TABLE user_events")
+        .unwrap();
+
+    let data = event_data(users, events);
+    load_events_hdb(&db, &data);
+    let sqlite_dir = TempDir::new().unwrap();
+    let conn = open_sqlite(&sqlite_dir);
+    load_events_sqlite(&conn, &data);
+    drop(data);
+
+    let query = s.prepare(EXAMPLE3_HDB).unwrap();
+    let mut sqlite_query = conn.prepare(EXAMPLE3_SQLITE).unwrap();
+    let hdb_rows = run_example3_hdb(&mut s, &query);
+    let sqlite_rows = run_example3_sqlite(&mut sqlite_query);
+    let counts_descending = |rows: &[(String, i64)]| rows.windows(2).all(|w| w[0].1 >= w[1].1);
+    assert!(counts_descending(&hdb_rows), "hdb: not ordered by count");
+    assert!(
+        counts_descending(&sqlite_rows),
+        "SQLite: not ordered by count"
+    );
+    assert!(!hdb_rows.is_empty(), "Example 3 found no events");
+    assert!(
+        answer(hdb_rows.iter().cloned()) == answer(sqlite_rows),
+        "Example 3: hdb and SQLite answer differently"
+    );
+    eprintln!(
+        "sql_example3: both systems return the same {} rows",
+        hdb_rows.len()
+    );
+
+    let mut group = c.benchmark_group("sql_example3");
+    load_settings(&mut group);
+    group.bench_function("hdb", |b| {
+        b.iter(|| black_box(run_example3_hdb(&mut s, &query)))
+    });
+    group.bench_function("sqlite", |b| {
+        b.iter(|| black_box(run_example3_sqlite(&mut sqlite_query)))
+    });
+    group.finish();
+}
+
+/// Settings for the groups whose iterations take a second or more.
+fn load_settings(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_secs(1));
+}
+
+/// Settings for the point-select group.
+fn read_settings(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+}
+
+fn all(c: &mut Criterion) {
+    point_select(c);
+    bulk_insert(c);
+    example3(c);
+}
+
+criterion_group!(benches, all);
+criterion_main!(benches);
