@@ -93,9 +93,10 @@ impl From<sql_frontend::Error> for Error {
         match e {
             Sql::Parse(m) => Error::Syntax(m),
             Sql::Unsupported { clause } => Error::Unsupported(clause),
-            Sql::UnknownTable(_) | Sql::UnknownColumn(_) | Sql::UnknownIndex(_) => {
-                Error::UnknownName(message)
-            }
+            Sql::UnknownTable(_)
+            | Sql::UnknownColumn(_)
+            | Sql::UnknownIndex(_)
+            | Sql::UnknownFunction(_) => Error::UnknownName(message),
             Sql::AlreadyExists { .. } => Error::AlreadyExists(message),
             Sql::Type(_) => Error::Type(message),
             Sql::Data(_) => Error::Data(message),

@@ -29,6 +29,10 @@ pub enum Error {
     #[error("column {0:?} does not exist")]
     UnknownColumn(String),
 
+    /// No function of that name (with those arguments).
+    #[error("function {0}() does not exist")]
+    UnknownFunction(String),
+
     /// No index of that name.
     #[error("index {0:?} does not exist")]
     UnknownIndex(String),

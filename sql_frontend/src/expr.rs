@@ -12,15 +12,26 @@
 //! result that does not fit the column it is stored into fails then (PostgreSQL checks
 //! each operator at the operands' own width).
 //!
+//! Dates and timestamps combine with intervals (`ts - INTERVAL '7 days'`, a date plus
+//! an interval is a timestamp, as in PostgreSQL), and `timestamp - timestamp` is an
+//! interval; see `interval.rs`. CASE, CAST, LIKE and function calls evaluate through
+//! `cast.rs`, `like.rs` and `functions.rs`; COALESCE and CASE evaluate lazily, so a
+//! branch not taken cannot fail.
+//!
 //! `Display` prints an expression as SQL, with column names, so EXPLAIN reads naturally.
 
 use std::cmp::Ordering;
 use std::fmt;
 
-use crate::datetime::MICROS_PER_DAY;
+use crate::cast::cast;
+use crate::datetime::{MICROS_PER_DAY, date_to_micros};
 use crate::error::{Error, Result};
 use crate::exec::ExecContext;
+use crate::functions::Function;
+use crate::interval::{add_to_timestamp, between_timestamps};
+use crate::like::{DEFAULT_ESCAPE, escape_char, like};
 use crate::plan::Plan;
+use crate::types::SqlType;
 use crate::value::{Kind, Value, and, not, or, truth_value};
 
 /// A unary operator.
@@ -129,6 +140,33 @@ pub enum Expr {
     /// A subquery used as a value, a truth value or a set (run by
     /// [`crate::exec::subquery`], once per evaluation).
     Subquery(Box<Subquery>),
+    /// `CASE [operand] WHEN .. THEN .. [ELSE ..] END`: with an operand, the first branch
+    /// whose value equals it; without, the first whose condition is true; else
+    /// `otherwise` (NULL if absent). The binder made every result the same kind.
+    Case {
+        operand: Option<Box<Expr>>,
+        branches: Vec<(Expr, Expr)>,
+        otherwise: Option<Box<Expr>>,
+    },
+    /// `CAST(expr AS to)` / `expr::to` (see `cast.rs`).
+    Cast {
+        expr: Box<Expr>,
+        to: SqlType,
+    },
+    /// `expr [NOT] LIKE|ILIKE pattern [ESCAPE escape]` (see `like.rs`).
+    Like {
+        expr: Box<Expr>,
+        pattern: Box<Expr>,
+        /// `None`: the default escape character, backslash.
+        escape: Option<Box<Expr>>,
+        negated: bool,
+        case_insensitive: bool,
+    },
+    /// A scalar function call (see `functions.rs`).
+    Call {
+        function: Function,
+        args: Vec<Expr>,
+    },
 }
 
 /// How a subquery's rows are used.
@@ -211,6 +249,73 @@ impl Expr {
                 }
                 Ok(truth_value(if *negated { not(found) } else { found }))
             }
+            Expr::Case {
+                operand,
+                branches,
+                otherwise,
+            } => {
+                let operand = match operand {
+                    Some(e) => Some(e.eval(row, ctx)?),
+                    None => None,
+                };
+                for (when, then) in branches {
+                    let when = when.eval(row, ctx)?;
+                    let chosen = match &operand {
+                        Some(value) => value.sql_cmp(&when)? == Some(Ordering::Equal),
+                        None => when.truth()? == Some(true),
+                    };
+                    if chosen {
+                        return then.eval(row, ctx);
+                    }
+                }
+                match otherwise {
+                    Some(e) => e.eval(row, ctx),
+                    None => Ok(Value::Null),
+                }
+            }
+            Expr::Cast { expr, to } => cast(expr.eval(row, ctx)?, *to),
+            Expr::Like {
+                expr,
+                pattern,
+                escape,
+                negated,
+                case_insensitive,
+            } => {
+                let text = expr.eval(row, ctx)?;
+                let pattern = pattern.eval(row, ctx)?;
+                let escape = match escape {
+                    Some(e) => match e.eval(row, ctx)? {
+                        Value::Null => return Ok(Value::Null),
+                        Value::Text(s) => escape_char(&s)?,
+                        other => return Err(like_type_error(&other)),
+                    },
+                    None => Some(DEFAULT_ESCAPE),
+                };
+                match (text, pattern) {
+                    (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
+                    (Value::Text(t), Value::Text(p)) => Ok(Value::Bool(
+                        like(&t, &p, escape, *case_insensitive)? != *negated,
+                    )),
+                    (Value::Text(_), other) | (other, _) => Err(like_type_error(&other)),
+                }
+            }
+            Expr::Call {
+                function: Function::Coalesce,
+                args,
+            } => {
+                for arg in args {
+                    let value = arg.eval(row, ctx)?;
+                    if !value.is_null() {
+                        return Ok(value);
+                    }
+                }
+                Ok(Value::Null)
+            }
+            Expr::Call { function, args } => function.call(
+                args.iter()
+                    .map(|a| a.eval(row, ctx))
+                    .collect::<Result<Vec<_>>>()?,
+            ),
         }
     }
 
@@ -232,6 +337,27 @@ impl Expr {
                 SubqueryKind::In { expr, .. } => vec![expr],
                 _ => Vec::new(),
             },
+            Expr::Cast { expr, .. } => vec![expr],
+            Expr::Case {
+                operand,
+                branches,
+                otherwise,
+            } => operand
+                .iter()
+                .map(AsRef::as_ref)
+                .chain(branches.iter().flat_map(|(w, t)| [w, t]))
+                .chain(otherwise.iter().map(AsRef::as_ref))
+                .collect(),
+            Expr::Like {
+                expr,
+                pattern,
+                escape,
+                ..
+            } => [expr.as_ref(), pattern.as_ref()]
+                .into_iter()
+                .chain(escape.iter().map(AsRef::as_ref))
+                .collect(),
+            Expr::Call { args, .. } => args.iter().collect(),
         }
     }
 
@@ -263,6 +389,39 @@ impl Expr {
                 }
                 Expr::Subquery(subquery)
             }
+            Expr::Cast { expr, to } => Expr::Cast {
+                expr: Box::new(f(*expr)),
+                to,
+            },
+            Expr::Case {
+                operand,
+                branches,
+                otherwise,
+            } => Expr::Case {
+                operand: operand.map(|e| Box::new(f(*e))),
+                branches: branches
+                    .into_iter()
+                    .map(|(when, then)| (f(when), f(then)))
+                    .collect(),
+                otherwise: otherwise.map(|e| Box::new(f(*e))),
+            },
+            Expr::Like {
+                expr,
+                pattern,
+                escape,
+                negated,
+                case_insensitive,
+            } => Expr::Like {
+                expr: Box::new(f(*expr)),
+                pattern: Box::new(f(*pattern)),
+                escape: escape.map(|e| Box::new(f(*e))),
+                negated,
+                case_insensitive,
+            },
+            Expr::Call { function, args } => Expr::Call {
+                function,
+                args: args.into_iter().map(&mut *f).collect(),
+            },
             leaf => leaf,
         }
     }
@@ -284,9 +443,20 @@ impl Expr {
         !self.any(&|e| matches!(e, Expr::Column { .. } | Expr::Subquery(_)))
     }
 
-    /// Whether the expression reads a parameter.
+    /// Whether the expression reads something known only when it runs: a parameter,
+    /// or the clock (`now()`). Such an expression is never folded into a plan, so a
+    /// prepared statement sees each execution's values.
     pub fn has_params(&self) -> bool {
-        self.any(&|e| matches!(e, Expr::Param(_)))
+        self.any(&|e| match e {
+            Expr::Param(_) => true,
+            Expr::Call { function, .. } => function.reads_clock(),
+            _ => false,
+        })
+    }
+
+    /// Whether the expression calls a function that reads the clock (`now()`, ...).
+    pub fn reads_clock(&self) -> bool {
+        self.any(&|e| matches!(e, Expr::Call { function, .. } if function.reads_clock()))
     }
 
     /// Whether the expression reads an enclosing query's row.
@@ -327,23 +497,59 @@ impl Expr {
                 SubqueryKind::Scalar { kind } => *kind,
                 _ => Kind::Bool,
             },
-            Expr::Unary(UnaryOp::Not, _) | Expr::IsNull { .. } | Expr::InList { .. } => Kind::Bool,
+            Expr::Unary(UnaryOp::Not, _)
+            | Expr::IsNull { .. }
+            | Expr::InList { .. }
+            | Expr::Like { .. } => Kind::Bool,
             Expr::Unary(_, e) => e.kind(columns, params),
             Expr::Binary(op, l, r) => match op {
                 BinaryOp::Concat => Kind::Text,
                 op if op.is_comparison() => Kind::Bool,
                 BinaryOp::And | BinaryOp::Or => Kind::Bool,
-                _ => match (l.kind(columns, params), r.kind(columns, params)) {
-                    (Kind::Int, Kind::Int) => Kind::Int,
-                    (Kind::Float | Kind::Int, Kind::Float | Kind::Int) => Kind::Float,
-                    (Kind::Date, Kind::Date) => Kind::Int,
-                    (Kind::Date, Kind::Int) | (Kind::Int, Kind::Date) => Kind::Date,
-                    (Kind::Unknown, k) | (k, Kind::Unknown) => k,
-                    (k, _) => k,
-                },
+                op => arithmetic_kind(*op, l.kind(columns, params), r.kind(columns, params)),
             },
+            Expr::Case {
+                branches,
+                otherwise,
+                ..
+            } => branches
+                .iter()
+                .map(|(_, then)| then)
+                .chain(otherwise.iter().map(AsRef::as_ref))
+                .map(|e| e.kind(columns, params))
+                .find(|k| *k != Kind::Unknown)
+                .unwrap_or(Kind::Unknown),
+            Expr::Cast { to, .. } => to.kind(),
+            Expr::Call { function, args } => {
+                let kinds: Vec<Kind> = args.iter().map(|a| a.kind(columns, params)).collect();
+                function.result_kind(&kinds)
+            }
         }
     }
+}
+
+/// The kind of `l op r` for an arithmetic operator.
+pub fn arithmetic_kind(op: BinaryOp, l: Kind, r: Kind) -> Kind {
+    use Kind::*;
+    match (op, l, r) {
+        (_, Int, Int) => Int,
+        (_, Float | Int, Float | Int) => Float,
+        (BinaryOp::Sub, Date, Date) => Int,
+        (BinaryOp::Add | BinaryOp::Sub, Date, Int) | (BinaryOp::Add, Int, Date) => Date,
+        (BinaryOp::Add | BinaryOp::Sub, Date | Timestamp, Interval)
+        | (BinaryOp::Add, Interval, Date | Timestamp) => Timestamp,
+        (BinaryOp::Sub, Timestamp, Timestamp | Date) | (BinaryOp::Sub, Date, Timestamp) => Interval,
+        (_, Interval, _) | (_, _, Interval) => Interval,
+        (_, Unknown, k) | (_, k, Unknown) => k,
+        (_, k, _) => k,
+    }
+}
+
+fn like_type_error(v: &Value) -> Error {
+    Error::Type(format!(
+        "operator does not exist: LIKE with an argument of type {}",
+        v.kind()
+    ))
 }
 
 fn unary(op: UnaryOp, v: Value) -> Result<Value> {
@@ -352,7 +558,8 @@ fn unary(op: UnaryOp, v: Value) -> Result<Value> {
         (UnaryOp::Not, v) => Ok(truth_value(not(v.truth()?))),
         (UnaryOp::Neg, Value::Int(i)) => i.checked_neg().map(Value::Int).ok_or_else(overflow),
         (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float(-f)),
-        (UnaryOp::Plus, v @ (Value::Int(_) | Value::Float(_))) => Ok(v),
+        (UnaryOp::Neg, Value::Interval(i)) => i.checked_neg().map(Value::Interval),
+        (UnaryOp::Plus, v @ (Value::Int(_) | Value::Float(_) | Value::Interval(_))) => Ok(v),
         (op, v) => Err(Error::Type(format!(
             "operator does not exist: {}{}",
             if op == UnaryOp::Neg { "-" } else { "+" },
@@ -408,6 +615,60 @@ fn binary(op: BinaryOp, l: Value, r: Value) -> Result<Value> {
         (BinaryOp::Add, Date(d), Int(n)) | (BinaryOp::Add, Int(n), Date(d)) => date_add(d, n),
         (BinaryOp::Sub, Date(d), Int(n)) => date_add(d, n.checked_neg().ok_or_else(overflow)?),
         (BinaryOp::Sub, Date(a), Date(b)) => Ok(Int(i64::from(a) - i64::from(b))),
+        (op, a, b) if a.kind() == Kind::Interval || b.kind() == Kind::Interval => {
+            interval_op(op, a, b)
+        }
+        (BinaryOp::Sub, a @ (Date(_) | Timestamp(_)), b @ (Date(_) | Timestamp(_))) => {
+            between_timestamps(timestamp_of(&a)?, timestamp_of(&b)?).map(Value::Interval)
+        }
+        (op, a, b) => Err(Error::Type(format!(
+            "operator does not exist: {} {} {}",
+            a.kind(),
+            op.symbol(),
+            b.kind()
+        ))),
+    }
+}
+
+/// A DATE or TIMESTAMP as a timestamp (a date is its midnight).
+fn timestamp_of(v: &Value) -> Result<i64> {
+    match v {
+        Value::Timestamp(t) => Ok(*t),
+        Value::Date(d) => {
+            date_to_micros(*d).ok_or_else(|| Error::Data("timestamp out of range".into()))
+        }
+        other => Err(Error::Type(format!(
+            "{} is not a date or timestamp",
+            other.kind()
+        ))),
+    }
+}
+
+/// Arithmetic with an interval operand: with dates and timestamps (giving a
+/// timestamp), with another interval, or scaled by a number.
+fn interval_op(op: BinaryOp, l: Value, r: Value) -> Result<Value> {
+    use Value::*;
+    let scale = |i: crate::interval::Interval, f: f64| i.checked_mul(f).map(Interval);
+    match (op, l, r) {
+        (BinaryOp::Add, a @ (Date(_) | Timestamp(_)), Interval(i))
+        | (BinaryOp::Add, Interval(i), a @ (Date(_) | Timestamp(_))) => {
+            add_to_timestamp(timestamp_of(&a)?, i).map(Timestamp)
+        }
+        (BinaryOp::Sub, a @ (Date(_) | Timestamp(_)), Interval(i)) => {
+            add_to_timestamp(timestamp_of(&a)?, i.checked_neg()?).map(Timestamp)
+        }
+        (BinaryOp::Add, Interval(a), Interval(b)) => a.checked_add(b).map(Interval),
+        (BinaryOp::Sub, Interval(a), Interval(b)) => a.checked_sub(b).map(Interval),
+        (BinaryOp::Mul, Interval(i), Int(n)) | (BinaryOp::Mul, Int(n), Interval(i)) => {
+            scale(i, n as f64)
+        }
+        (BinaryOp::Mul, Interval(i), Float(f)) | (BinaryOp::Mul, Float(f), Interval(i)) => {
+            scale(i, f)
+        }
+        (BinaryOp::Div, Interval(_), Int(0)) => Err(division_by_zero()),
+        (BinaryOp::Div, Interval(_), Float(0.0)) => Err(division_by_zero()),
+        (BinaryOp::Div, Interval(i), Int(n)) => scale(i, 1.0 / n as f64),
+        (BinaryOp::Div, Interval(i), Float(f)) => scale(i, 1.0 / f),
         (op, a, b) => Err(Error::Type(format!(
             "operator does not exist: {} {} {}",
             a.kind(),
@@ -445,7 +706,7 @@ fn float_op(op: BinaryOp, a: f64, b: f64) -> Result<Value> {
 fn needs_parens(e: &Expr) -> bool {
     matches!(
         e,
-        Expr::Binary(..) | Expr::IsNull { .. } | Expr::InList { .. }
+        Expr::Binary(..) | Expr::IsNull { .. } | Expr::InList { .. } | Expr::Like { .. }
     )
 }
 
@@ -507,6 +768,54 @@ impl fmt::Display for Expr {
                         f.write_str(", ")?;
                     }
                     write!(f, "{item}")?;
+                }
+                f.write_str(")")
+            }
+            Expr::Case {
+                operand,
+                branches,
+                otherwise,
+            } => {
+                f.write_str("CASE")?;
+                if let Some(operand) = operand {
+                    write!(f, " {operand}")?;
+                }
+                for (when, then) in branches {
+                    write!(f, " WHEN {when} THEN {then}")?;
+                }
+                if let Some(otherwise) = otherwise {
+                    write!(f, " ELSE {otherwise}")?;
+                }
+                f.write_str(" END")
+            }
+            Expr::Cast { expr, to } => write!(f, "CAST({expr} AS {to})"),
+            Expr::Like {
+                expr,
+                pattern,
+                escape,
+                negated,
+                case_insensitive,
+            } => {
+                operand(f, expr)?;
+                let not = if *negated { " NOT" } else { "" };
+                let like = if *case_insensitive { "ILIKE" } else { "LIKE" };
+                write!(f, "{not} {like} ")?;
+                operand(f, pattern)?;
+                if let Some(escape) = escape {
+                    write!(f, " ESCAPE {escape}")?;
+                }
+                Ok(())
+            }
+            Expr::Call { function, args } if function.is_keyword() && args.is_empty() => {
+                f.write_str(function.name())
+            }
+            Expr::Call { function, args } => {
+                write!(f, "{}(", function.name())?;
+                for (i, arg) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{arg}")?;
                 }
                 f.write_str(")")
             }

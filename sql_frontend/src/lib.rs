@@ -26,7 +26,9 @@
 //! Supporting modules: [`types`] (SQL types over engine column types, assignment
 //! casts), [`value`] (SQL values and three-valued logic), [`expr`] (bound expressions and
 //! their evaluation), [`catalog`] (SQL types and defaults kept beside the engine's
-//! catalog), [`datetime`] (DATE and TIMESTAMP text), [`error`].
+//! catalog), [`datetime`] (DATE and TIMESTAMP text), [`interval`] (INTERVAL and date
+//! arithmetic), [`cast`] (CAST and `::`), [`like`] (LIKE/ILIKE), [`functions`] (scalar
+//! functions), [`error`].
 //!
 //! ## Supported now
 //!
@@ -37,20 +39,27 @@
 //! ORDER BY (ASC/DESC, NULLS FIRST/LAST, alias, ordinal), LIMIT/OFFSET, UPDATE, DELETE,
 //! BEGIN/START TRANSACTION [ISOLATION LEVEL READ COMMITTED | REPEATABLE READ], COMMIT,
 //! ROLLBACK, EXPLAIN. Expressions: arithmetic, comparisons, AND/OR/NOT, IS [NOT] NULL,
-//! [NOT] BETWEEN, [NOT] IN (list), `||`, `$n` parameters, DATE '...' literals.
+//! [NOT] BETWEEN, [NOT] IN (list), `||`, `$n` parameters, DATE '...' literals, CASE
+//! (simple and searched), CAST and `::`, [NOT] LIKE / ILIKE [ESCAPE], COALESCE, NULLIF,
+//! lower, upper, length, substr/substring, trim/btrim/ltrim/rtrim, abs, round, now(),
+//! CURRENT_DATE, CURRENT_TIMESTAMP, INTERVAL literals and date/timestamp ± interval.
 //!
 //! ## Not yet (each returns `Unsupported`)
 //!
-//! Joins, GROUP BY and aggregates, DISTINCT, subqueries, functions, CAST, CASE, LIKE,
-//! UNION, INTERVAL, CREATE FUNCTION, SERIALIZABLE.
+//! Joins, GROUP BY and aggregates, DISTINCT, subqueries, UNION, INTERVAL columns,
+//! CREATE FUNCTION, SERIALIZABLE.
 #![forbid(unsafe_code)]
 
 pub mod bind;
+pub mod cast;
 pub mod catalog;
 pub mod datetime;
 pub mod error;
 pub mod exec;
 pub mod expr;
+pub mod functions;
+pub mod interval;
+pub mod like;
 pub mod optimize;
 pub mod plan;
 pub mod session;

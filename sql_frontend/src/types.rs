@@ -28,7 +28,11 @@
 //! yet track "unknown" literals apart from text values). Out-of-range values are
 //! [`Error::Data`].
 //!
-//! Not yet: INTERVAL, NUMERIC, CHAR(n), BYTEA, time zones.
+//! INTERVAL is a type of expressions (literals, CAST, date arithmetic) but not of
+//! columns: the engine has no column type for it ([`SqlType::storable`]).
+//! Explicit casts (`CAST`, `::`), which allow more than assignment, are in `cast.rs`.
+//!
+//! Not yet: NUMERIC, CHAR(n), BYTEA, time zones.
 
 use std::fmt;
 
@@ -36,6 +40,7 @@ use engine::table::ColumnType;
 
 use crate::datetime::{MICROS_PER_DAY, date_to_micros, parse_date, parse_timestamp};
 use crate::error::{Error, Result};
+use crate::interval::parse_interval;
 use crate::value::{Kind, Value};
 
 /// A column's declared SQL type.
@@ -52,6 +57,8 @@ pub enum SqlType {
     Varchar(Option<u32>),
     Date,
     Timestamp,
+    /// Only in expressions (CAST, literals): no column can hold it yet.
+    Interval,
 }
 
 impl fmt::Display for SqlType {
@@ -68,6 +75,7 @@ impl fmt::Display for SqlType {
             SqlType::Varchar(Some(n)) => write!(f, "VARCHAR({n})"),
             SqlType::Date => f.write_str("DATE"),
             SqlType::Timestamp => f.write_str("TIMESTAMP"),
+            SqlType::Interval => f.write_str("INTERVAL"),
         }
     }
 }
@@ -86,6 +94,7 @@ impl SqlType {
             "VARCHAR" => SqlType::Varchar(None),
             "DATE" => SqlType::Date,
             "TIMESTAMP" => SqlType::Timestamp,
+            "INTERVAL" => SqlType::Interval,
             other => {
                 let n = other.strip_prefix("VARCHAR(")?.strip_suffix(')')?;
                 SqlType::Varchar(Some(n.parse().ok()?))
@@ -103,17 +112,19 @@ impl SqlType {
             Kind::Text => SqlType::Text,
             Kind::Date => SqlType::Date,
             Kind::Timestamp => SqlType::Timestamp,
+            Kind::Interval => SqlType::Interval,
             Kind::Unknown => return None,
         })
     }
 
-    /// The engine type that stores this SQL type.
+    /// The engine type that stores this SQL type (an INTERVAL, which no column holds
+    /// yet, would be its text).
     pub fn column_type(self) -> ColumnType {
         match self {
             SqlType::Boolean => ColumnType::Bool,
             SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => ColumnType::Int,
             SqlType::Real | SqlType::Double => ColumnType::Float,
-            SqlType::Text | SqlType::Varchar(_) => ColumnType::Text,
+            SqlType::Text | SqlType::Varchar(_) | SqlType::Interval => ColumnType::Text,
             SqlType::Date => ColumnType::Date,
             SqlType::Timestamp => ColumnType::Timestamp,
         }
@@ -134,18 +145,24 @@ impl SqlType {
 
     /// The kind of value a column of this type holds.
     pub fn kind(self) -> Kind {
-        match self.column_type() {
-            ColumnType::Bool => Kind::Bool,
-            ColumnType::Int => Kind::Int,
-            ColumnType::Float => Kind::Float,
-            ColumnType::Date => Kind::Date,
-            ColumnType::Timestamp => Kind::Timestamp,
-            ColumnType::Text | ColumnType::Bytes => Kind::Text,
+        match self {
+            SqlType::Boolean => Kind::Bool,
+            SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => Kind::Int,
+            SqlType::Real | SqlType::Double => Kind::Float,
+            SqlType::Text | SqlType::Varchar(_) => Kind::Text,
+            SqlType::Date => Kind::Date,
+            SqlType::Timestamp => Kind::Timestamp,
+            SqlType::Interval => Kind::Interval,
         }
     }
 
+    /// Whether a column may be declared with this type.
+    pub fn storable(self) -> bool {
+        self != SqlType::Interval
+    }
+
     /// The inclusive range of an integer type.
-    fn int_range(self) -> (i64, i64) {
+    pub(crate) fn int_range(self) -> (i64, i64) {
         match self {
             SqlType::SmallInt => (i64::from(i16::MIN), i64::from(i16::MAX)),
             SqlType::Integer => (i64::from(i32::MIN), i64::from(i32::MAX)),
@@ -226,6 +243,11 @@ impl SqlType {
                 Value::Text(s) => parse_timestamp(&s).map(Value::Timestamp),
                 other => Err(mismatch(self, &other)),
             },
+            Kind::Interval => match value {
+                Value::Interval(i) => Ok(Value::Interval(i)),
+                Value::Text(s) => parse_interval(&s).map(Value::Interval),
+                other => Err(mismatch(self, &other)),
+            },
             Kind::Unknown => Err(mismatch(self, &value)),
         }
     }
@@ -239,20 +261,20 @@ fn mismatch(ty: SqlType, value: &Value) -> Error {
 }
 
 /// Rounds half to even (PostgreSQL's `rint`) and checks the i64 range.
-fn float_to_int(f: f64) -> Option<i64> {
+pub(crate) fn float_to_int(f: f64) -> Option<i64> {
     /// 2^63 as a float: the first value past i64's range.
     const I64_LIMIT: f64 = 9_223_372_036_854_775_808.0;
     let r = f.round_ties_even();
     (-I64_LIMIT..I64_LIMIT).contains(&r).then_some(r as i64)
 }
 
-fn parse_int(s: &str, ty: SqlType) -> Result<i64> {
+pub(crate) fn parse_int(s: &str, ty: SqlType) -> Result<i64> {
     s.trim()
         .parse()
         .map_err(|_| Error::Data(format!("invalid input syntax for type {ty}: {s:?}")))
 }
 
-fn parse_float(s: &str, ty: SqlType) -> Result<f64> {
+pub(crate) fn parse_float(s: &str, ty: SqlType) -> Result<f64> {
     let t = s.trim();
     match t.to_ascii_lowercase().as_str() {
         "nan" => Ok(f64::NAN),
@@ -293,6 +315,7 @@ mod tests {
             SqlType::Varchar(Some(12)),
             SqlType::Date,
             SqlType::Timestamp,
+            SqlType::Interval,
         ] {
             assert_eq!(SqlType::parse(&ty.to_string()), Some(ty));
         }

@@ -10,7 +10,13 @@
 //! a value is stored, see `types.rs`); REAL and DOUBLE PRECISION are both `f64`.
 //! Comparing an integer with a float compares them as numbers; any other mix of types is a
 //! type error (the binder casts string literals to the other side's type first, as
-//! PostgreSQL does with its "unknown" literals).
+//! PostgreSQL does with its "unknown" literals). A DATE compares with a TIMESTAMP as its
+//! midnight; intervals compare by their length with a month of 30 days.
+//!
+//! Every value carries its kind, and the binder gives every expression one kind (CASE,
+//! COALESCE and friends cast their branches to a common one), so all the non-NULL
+//! values of a result column have the same kind: a renderer can tell an integer column
+//! from a float one by looking at any value.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -19,6 +25,7 @@ use engine::keycode::KeyValue;
 
 use crate::datetime::{format_date, format_timestamp};
 use crate::error::{Error, Result};
+use crate::interval::Interval;
 
 /// One SQL value.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +39,8 @@ pub enum Value {
     Date(i32),
     /// Microseconds since 1970-01-01 00:00:00.
     Timestamp(i64),
+    /// A span of time (only in expressions: no column stores one yet).
+    Interval(Interval),
 }
 
 /// The runtime kind of a value, and the static type the binder infers for an expression.
@@ -43,6 +52,7 @@ pub enum Kind {
     Text,
     Date,
     Timestamp,
+    Interval,
     /// A NULL literal or an untyped parameter: could be anything.
     Unknown,
 }
@@ -56,6 +66,7 @@ impl fmt::Display for Kind {
             Kind::Text => "text",
             Kind::Date => "date",
             Kind::Timestamp => "timestamp",
+            Kind::Interval => "interval",
             Kind::Unknown => "unknown",
         })
     }
@@ -72,6 +83,7 @@ impl Value {
             Value::Text(_) => Kind::Text,
             Value::Date(_) => Kind::Date,
             Value::Timestamp(_) => Kind::Timestamp,
+            Value::Interval(_) => Kind::Interval,
         }
     }
 
@@ -102,6 +114,8 @@ impl Value {
             Value::Text(s) => KeyValue::Text(s.clone()),
             Value::Date(d) => KeyValue::Date(*d),
             Value::Timestamp(t) => KeyValue::Timestamp(*t),
+            // No column holds an interval; its text keeps sorting and hashing total.
+            Value::Interval(i) => KeyValue::Text(i.to_string()),
         }
     }
 
@@ -134,6 +148,7 @@ impl Value {
             (Timestamp(a), Timestamp(b)) => a.cmp(b),
             (Date(a), Timestamp(b)) => date_micros(*a).cmp(&i128::from(*b)),
             (Timestamp(a), Date(b)) => i128::from(*a).cmp(&date_micros(*b)),
+            (Interval(a), Interval(b)) => a.cmp_span(b),
             (a, b) => {
                 return Err(Error::Type(format!(
                     "cannot compare {} with {}",
@@ -220,6 +235,7 @@ impl fmt::Display for Value {
             Value::Text(s) => f.write_str(s),
             Value::Date(d) => f.write_str(&format_date(*d)),
             Value::Timestamp(t) => f.write_str(&format_timestamp(*t)),
+            Value::Interval(i) => write!(f, "{i}"),
         }
     }
 }
@@ -232,6 +248,7 @@ impl Value {
             Value::Bool(b) => (if *b { "TRUE" } else { "FALSE" }).to_string(),
             Value::Date(d) => format!("DATE '{}'", format_date(*d)),
             Value::Timestamp(t) => format!("TIMESTAMP '{}'", format_timestamp(*t)),
+            Value::Interval(i) => format!("INTERVAL '{i}'"),
             other => other.to_string(),
         }
     }

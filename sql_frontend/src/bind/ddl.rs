@@ -46,6 +46,10 @@ pub(super) fn sql_type(ty: &DataType) -> Result<SqlType> {
         DataType::Timestamp(None, TimezoneInfo::None | TimezoneInfo::WithoutTimeZone) => {
             SqlType::Timestamp
         }
+        DataType::Interval {
+            fields: None,
+            precision: None,
+        } => SqlType::Interval,
         other => return Err(Error::unsupported(format!("type {other}"))),
     })
 }
@@ -108,6 +112,9 @@ impl Binder<'_> {
         for def in &create.columns {
             let column_name = ident(&def.name);
             let sql_type = sql_type(&def.data_type)?;
+            if !sql_type.storable() {
+                return Err(Error::unsupported(format!("{sql_type} columns")));
+            }
             let mut column = ColumnInfo {
                 name: column_name.clone(),
                 sql_type,
@@ -120,6 +127,11 @@ impl Binder<'_> {
                     ColumnOption::NotNull => column.nullable = false,
                     ColumnOption::Default(e) => {
                         let bound = self.constant(e)?;
+                        if bound.reads_clock() {
+                            return Err(Error::unsupported(
+                                "DEFAULT that reads the clock (now(), CURRENT_DATE)",
+                            ));
+                        }
                         if bound.has_params() {
                             return Err(Error::unsupported("parameters in DEFAULT"));
                         }

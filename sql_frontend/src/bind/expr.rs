@@ -136,14 +136,69 @@ impl Binder<'_> {
             ast::Expr::In { .. } | ast::Expr::Subquery(_) | ast::Expr::Exists { .. } => {
                 return Err(Error::unsupported("subqueries"));
             }
-            ast::Expr::Function(f) => {
-                return Err(Error::unsupported(format!("function {}()", f.name)));
-            }
-            ast::Expr::Cast { .. } => return Err(Error::unsupported("CAST and ::")),
-            ast::Expr::Case { .. } => return Err(Error::unsupported("CASE")),
-            ast::Expr::Like { .. } | ast::Expr::ILike { .. } => {
-                return Err(Error::unsupported("LIKE"));
-            }
+            ast::Expr::Function(f) => self.function_call(f, scope)?,
+            ast::Expr::Cast {
+                kind,
+                expr,
+                data_type,
+                format,
+            } => self.cast_expr(kind, expr, data_type, format.as_ref(), scope)?,
+            ast::Expr::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => self.case_expr(
+                operand.as_deref(),
+                conditions,
+                else_result.as_deref(),
+                scope,
+            )?,
+            ast::Expr::Like {
+                negated,
+                any: false,
+                expr,
+                pattern,
+                escape_char,
+            } => self.like_expr(
+                expr,
+                pattern,
+                escape_char.as_deref(),
+                *negated,
+                false,
+                scope,
+            )?,
+            ast::Expr::ILike {
+                negated,
+                any: false,
+                expr,
+                pattern,
+                escape_char,
+            } => self.like_expr(expr, pattern, escape_char.as_deref(), *negated, true, scope)?,
+            ast::Expr::Substring {
+                expr,
+                substring_from,
+                substring_for,
+                ..
+            } => self.substring(
+                expr,
+                substring_from.as_deref(),
+                substring_for.as_deref(),
+                scope,
+            )?,
+            ast::Expr::Trim {
+                trim_where,
+                trim_what,
+                expr,
+                trim_characters,
+            } => self.trim(
+                trim_where.as_ref(),
+                trim_what.as_deref(),
+                expr,
+                trim_characters.as_deref(),
+                scope,
+            )?,
+            ast::Expr::Interval(interval) => self.interval(interval)?,
             other => return Err(Error::unsupported(format!("expression {other}"))),
         })
     }

@@ -19,6 +19,7 @@ mod ddl;
 mod dml;
 mod expr;
 mod query;
+mod scalar;
 
 use engine::{IsolationLevel, Transaction};
 use sqlparser::ast::{

@@ -1,0 +1,444 @@
+//! Binding the scalar side of expressions: CASE, CAST and `::`, [NOT] LIKE / ILIKE,
+//! function calls (COALESCE, NULLIF, lower, substr, trim, round, now(), CURRENT_DATE,
+//! ...), SUBSTRING(... FROM ... FOR ...), TRIM(... FROM ...), and INTERVAL literals.
+//!
+//! ## One kind per expression
+//!
+//! Every bound expression has one static kind, so every output column has one type
+//! (a renderer can tell an integer column from a float one by any of its values). Where
+//! several expressions meet in one result — the branches of CASE, the arguments of
+//! COALESCE and NULLIF — [`Binder::common_kind`] picks their kind as PostgreSQL's
+//! UNION/CASE resolution does, restricted to our types: NULLs and untyped parameters
+//! adapt to anything, an untyped string literal takes the others' kind (it is parsed as
+//! that kind here, at bind time), INTEGER and DOUBLE give DOUBLE, DATE and TIMESTAMP
+//! give TIMESTAMP, and anything else is an [`Error::Type`] naming both kinds. Then each
+//! expression is cast to the common kind ([`Binder::coerce`]).
+//!
+//! Function arguments are checked against what the function accepts
+//! ([`Function::accepts`]): `lower(42)` is a type error, as in PostgreSQL (which does
+//! not cast integers to text implicitly), while `substr(name, '2')` parses the literal.
+//! An unknown function name is [`Error::UnknownFunction`].
+
+use sqlparser::ast::{self, DuplicateTreatment, FunctionArg, FunctionArgExpr, FunctionArguments};
+
+use super::Binder;
+use super::expr::Scope;
+use crate::cast::{cast, castable};
+use crate::error::{Error, Result};
+use crate::expr::Expr;
+use crate::functions::{Function, TrimSide};
+use crate::interval::{Interval, IntervalUnit, parse_interval};
+use crate::types::SqlType;
+use crate::value::{Kind, Value};
+
+/// Aggregate function names: never scalar functions.
+const AGGREGATES: [&str; 5] = ["count", "sum", "avg", "min", "max"];
+
+impl Binder<'_> {
+    /// The kind of `e` in `scope`.
+    pub(super) fn kind_of(&self, e: &Expr, scope: &Scope) -> Kind {
+        e.kind(&scope.kinds(), &self.params)
+    }
+
+    /// The kind several expressions meeting in one result share (see the module
+    /// comment); `what` names the construct for the error.
+    pub(super) fn common_kind(&self, exprs: &[&Expr], scope: &Scope, what: &str) -> Result<Kind> {
+        let mut common: Option<Kind> = None;
+        let mut saw_text_literal = false;
+        for e in exprs {
+            let kind = self.kind_of(e, scope);
+            if matches!(e, Expr::Literal(Value::Text(_))) {
+                saw_text_literal = true;
+                continue;
+            }
+            if kind == Kind::Unknown {
+                continue;
+            }
+            common = Some(match common {
+                None => kind,
+                Some(c) if c == kind => c,
+                Some(Kind::Int | Kind::Float) if matches!(kind, Kind::Int | Kind::Float) => {
+                    Kind::Float
+                }
+                Some(Kind::Date | Kind::Timestamp)
+                    if matches!(kind, Kind::Date | Kind::Timestamp) =>
+                {
+                    Kind::Timestamp
+                }
+                Some(c) => {
+                    return Err(Error::Type(format!(
+                        "{what} types {c} and {kind} cannot be matched"
+                    )));
+                }
+            });
+        }
+        Ok(match (common, saw_text_literal) {
+            (Some(kind), _) => kind,
+            (None, true) => Kind::Text,
+            (None, false) => Kind::Unknown,
+        })
+    }
+
+    /// Casts `e` to `kind` (a no-op when it has it already or `kind` is unknown); an
+    /// untyped parameter is given the kind.
+    pub(super) fn coerce(&mut self, e: Expr, kind: Kind, scope: &Scope) -> Result<Expr> {
+        let Some(ty) = SqlType::for_kind(kind) else {
+            return Ok(e);
+        };
+        let own = self.kind_of(&e, scope);
+        if let Expr::Param(i) = e {
+            self.infer_param(i, kind);
+            return Ok(e);
+        }
+        if own == kind || own == Kind::Unknown {
+            return Ok(e);
+        }
+        match e {
+            Expr::Literal(value) => Ok(Expr::Literal(ty.assign(value)?)),
+            e => Ok(Expr::Cast {
+                expr: Box::new(e),
+                to: ty,
+            }),
+        }
+    }
+
+    /// `CAST(e AS type)` or `e::type`.
+    pub(super) fn cast_expr(
+        &mut self,
+        kind: &ast::CastKind,
+        inner: &ast::Expr,
+        data_type: &ast::DataType,
+        format: Option<&ast::CastFormat>,
+        scope: &Scope,
+    ) -> Result<Expr> {
+        if matches!(kind, ast::CastKind::TryCast | ast::CastKind::SafeCast) {
+            return Err(Error::unsupported(format!("{kind:?}")));
+        }
+        if format.is_some() {
+            return Err(Error::unsupported("CAST ... FORMAT"));
+        }
+        let to = super::ddl::sql_type(data_type)?;
+        let bound = self.expr(inner, scope)?;
+        let from = self.kind_of(&bound, scope);
+        if !castable(from, to) {
+            return Err(Error::Type(format!("cannot cast type {from} to {to}")));
+        }
+        Ok(match bound {
+            Expr::Param(i) => {
+                self.infer_param(i, to.kind());
+                Expr::Cast {
+                    expr: Box::new(Expr::Param(i)),
+                    to,
+                }
+            }
+            // A literal is cast now, so a bad one fails at bind time and the plan
+            // holds the typed value (which index selection can use). A cast to text
+            // stays a cast: a text literal would count as untyped, `'a'::text` not.
+            Expr::Literal(value) if to.kind() != Kind::Text => Expr::Literal(cast(value, to)?),
+            e => Expr::Cast {
+                expr: Box::new(e),
+                to,
+            },
+        })
+    }
+
+    /// `CASE [operand] WHEN ... THEN ... [ELSE ...] END`.
+    pub(super) fn case_expr(
+        &mut self,
+        operand: Option<&ast::Expr>,
+        conditions: &[ast::CaseWhen],
+        else_result: Option<&ast::Expr>,
+        scope: &Scope,
+    ) -> Result<Expr> {
+        let mut operand = match operand {
+            Some(e) => Some(self.expr(e, scope)?),
+            None => None,
+        };
+        let mut whens = Vec::with_capacity(conditions.len());
+        let mut thens = Vec::with_capacity(conditions.len());
+        for when in conditions {
+            let condition = self.expr(&when.condition, scope)?;
+            let condition = match operand.take() {
+                Some(value) => {
+                    let (value, condition) = self.unify(value, condition, scope)?;
+                    let (vk, ck) = (self.kind_of(&value, scope), self.kind_of(&condition, scope));
+                    if !comparable(vk, ck) {
+                        return Err(Error::Type(format!("operator does not exist: {vk} = {ck}")));
+                    }
+                    operand = Some(value);
+                    condition
+                }
+                None => {
+                    let kind = self.kind_of(&condition, scope);
+                    if !matches!(kind, Kind::Bool | Kind::Unknown) {
+                        return Err(Error::Type(format!(
+                            "argument of CASE/WHEN must be type boolean, not type {kind}"
+                        )));
+                    }
+                    self.coerce(condition, Kind::Bool, scope)?
+                }
+            };
+            whens.push(condition);
+            thens.push(self.expr(&when.result, scope)?);
+        }
+        let otherwise = match else_result {
+            Some(e) => Some(self.expr(e, scope)?),
+            None => None,
+        };
+        let results: Vec<&Expr> = thens.iter().chain(otherwise.iter()).collect();
+        let kind = self.common_kind(&results, scope, "CASE")?;
+        let mut branches = Vec::with_capacity(whens.len());
+        for (when, then) in whens.into_iter().zip(thens) {
+            branches.push((when, self.coerce(then, kind, scope)?));
+        }
+        let otherwise = match otherwise {
+            Some(e) => Some(Box::new(self.coerce(e, kind, scope)?)),
+            None => None,
+        };
+        Ok(Expr::Case {
+            operand: operand.map(Box::new),
+            branches,
+            otherwise,
+        })
+    }
+
+    /// `e [NOT] LIKE|ILIKE pattern [ESCAPE c]`.
+    pub(super) fn like_expr(
+        &mut self,
+        inner: &ast::Expr,
+        pattern: &ast::Expr,
+        escape: Option<&ast::Expr>,
+        negated: bool,
+        case_insensitive: bool,
+        scope: &Scope,
+    ) -> Result<Expr> {
+        let text_operand = |binder: &mut Self, e: &ast::Expr| -> Result<Expr> {
+            let bound = binder.expr(e, scope)?;
+            let kind = binder.kind_of(&bound, scope);
+            if !matches!(kind, Kind::Text | Kind::Unknown) {
+                return Err(Error::Type(format!(
+                    "operator does not exist: {kind} LIKE text (LIKE needs text)"
+                )));
+            }
+            binder.coerce(bound, Kind::Text, scope)
+        };
+        let expr = text_operand(self, inner)?;
+        let pattern = text_operand(self, pattern)?;
+        let escape = match escape {
+            Some(e) => Some(Box::new(text_operand(self, e)?)),
+            None => None,
+        };
+        Ok(Expr::Like {
+            expr: Box::new(expr),
+            pattern: Box::new(pattern),
+            escape,
+            negated,
+            case_insensitive,
+        })
+    }
+
+    /// A function call.
+    pub(super) fn function_call(&mut self, f: &ast::Function, scope: &Scope) -> Result<Expr> {
+        let name = match f.name.0.as_slice() {
+            [ast::ObjectNamePart::Identifier(id)] => super::ident(id),
+            _ => return Err(Error::UnknownFunction(f.name.to_string())),
+        };
+        if AGGREGATES.contains(&name.as_str()) {
+            // Aggregates are bound by the query binder where they are allowed.
+            return Err(Error::unsupported(format!(
+                "aggregate function {name}() here"
+            )));
+        }
+        let function =
+            Function::lookup(&name).ok_or_else(|| Error::UnknownFunction(name.clone()))?;
+        if f.uses_odbc_syntax
+            || !matches!(f.parameters, FunctionArguments::None)
+            || !f.within_group.is_empty()
+            || f.filter.is_some()
+            || f.null_treatment.is_some()
+            || f.over.is_some()
+        {
+            return Err(Error::unsupported(format!(
+                "{f} (clauses on a scalar function)"
+            )));
+        }
+        let args: Vec<&ast::Expr> = match &f.args {
+            FunctionArguments::None if function.is_keyword() => Vec::new(),
+            FunctionArguments::None => {
+                return Err(Error::unsupported(format!("{name} without parentheses")));
+            }
+            FunctionArguments::Subquery(_) => return Err(Error::unsupported("subqueries")),
+            FunctionArguments::List(list) => {
+                if !list.clauses.is_empty()
+                    || matches!(list.duplicate_treatment, Some(DuplicateTreatment::Distinct))
+                {
+                    return Err(Error::unsupported(format!(
+                        "{f} (clauses in a function call)"
+                    )));
+                }
+                list.args
+                    .iter()
+                    .map(|arg| match arg {
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Ok(e),
+                        other => Err(Error::unsupported(format!("function argument {other}"))),
+                    })
+                    .collect::<Result<_>>()?
+            }
+        };
+        let bound = args
+            .into_iter()
+            .map(|a| self.expr(a, scope))
+            .collect::<Result<Vec<_>>>()?;
+        self.call(function, bound, scope)
+    }
+
+    /// Checks and coerces the arguments of `function` and builds the call.
+    pub(super) fn call(
+        &mut self,
+        function: Function,
+        args: Vec<Expr>,
+        scope: &Scope,
+    ) -> Result<Expr> {
+        let (min, max) = function.arity();
+        if args.len() < min || max.is_some_and(|max| args.len() > max) {
+            return Err(Error::Type(format!(
+                "function {}() does not take {} arguments",
+                function.name(),
+                args.len()
+            )));
+        }
+        let args = match function {
+            Function::Coalesce | Function::NullIf => {
+                let refs: Vec<&Expr> = args.iter().collect();
+                let kind = self.common_kind(&refs, scope, function.name())?;
+                if function == Function::NullIf {
+                    let kinds: Vec<Kind> = args.iter().map(|a| self.kind_of(a, scope)).collect();
+                    if !comparable(kinds[0], kinds[1]) {
+                        return Err(Error::Type(format!(
+                            "operator does not exist: {} = {}",
+                            kinds[0], kinds[1]
+                        )));
+                    }
+                }
+                args.into_iter()
+                    .map(|a| self.coerce(a, kind, scope))
+                    .collect::<Result<Vec<_>>>()?
+            }
+            _ => {
+                let mut out = Vec::with_capacity(args.len());
+                for (position, arg) in args.into_iter().enumerate() {
+                    let kind = self.kind_of(&arg, scope);
+                    let wanted = match function.accepts(position, Kind::Text) {
+                        true => Kind::Text,
+                        false => Kind::Int,
+                    };
+                    let arg = match (&arg, kind) {
+                        (Expr::Literal(Value::Text(_)), _) if wanted != Kind::Text => {
+                            self.coerce(arg, wanted, scope)?
+                        }
+                        (Expr::Param(_), Kind::Unknown)
+                            if !matches!(function, Function::Abs | Function::Round)
+                                || position > 0 =>
+                        {
+                            self.coerce(arg, wanted, scope)?
+                        }
+                        (_, kind) if !function.accepts(position, kind) => {
+                            return Err(Error::Type(format!(
+                                "function {}() does not accept an argument of type {kind}",
+                                function.name()
+                            )));
+                        }
+                        _ => arg,
+                    };
+                    out.push(arg);
+                }
+                out
+            }
+        };
+        Ok(Expr::Call { function, args })
+    }
+
+    /// `SUBSTRING(s FROM a FOR b)` and `SUBSTRING(s, a, b)`.
+    pub(super) fn substring(
+        &mut self,
+        inner: &ast::Expr,
+        from: Option<&ast::Expr>,
+        count: Option<&ast::Expr>,
+        scope: &Scope,
+    ) -> Result<Expr> {
+        let mut args = vec![self.expr(inner, scope)?];
+        args.push(match from {
+            Some(e) => self.expr(e, scope)?,
+            None => Expr::Literal(Value::Int(1)),
+        });
+        if let Some(e) = count {
+            args.push(self.expr(e, scope)?);
+        }
+        self.call(Function::Substr, args, scope)
+    }
+
+    /// `TRIM([BOTH | LEADING | TRAILING] [characters FROM] s)` and `TRIM(s, characters)`.
+    pub(super) fn trim(
+        &mut self,
+        side: Option<&ast::TrimWhereField>,
+        what: Option<&ast::Expr>,
+        inner: &ast::Expr,
+        characters: Option<&[ast::Expr]>,
+        scope: &Scope,
+    ) -> Result<Expr> {
+        let side = match side {
+            None | Some(ast::TrimWhereField::Both) => TrimSide::Both,
+            Some(ast::TrimWhereField::Leading) => TrimSide::Leading,
+            Some(ast::TrimWhereField::Trailing) => TrimSide::Trailing,
+        };
+        let mut args = vec![self.expr(inner, scope)?];
+        match (what, characters) {
+            (Some(what), None) => args.push(self.expr(what, scope)?),
+            (None, Some([characters])) => args.push(self.expr(characters, scope)?),
+            (None, None) => {}
+            _ => return Err(Error::unsupported("this form of TRIM")),
+        }
+        self.call(Function::Trim(side), args, scope)
+    }
+
+    /// `INTERVAL 'text' [unit]`.
+    pub(super) fn interval(&mut self, interval: &ast::Interval) -> Result<Expr> {
+        if interval.last_field.is_some()
+            || interval.leading_precision.is_some()
+            || interval.fractional_seconds_precision.is_some()
+        {
+            return Err(Error::unsupported(format!(
+                "INTERVAL {interval} (field ranges)"
+            )));
+        }
+        let text = match interval.value.as_ref() {
+            ast::Expr::Value(v) => match &v.value {
+                ast::Value::SingleQuotedString(s) => s.clone(),
+                ast::Value::Number(n, _) => n.clone(),
+                _ => return Err(Error::unsupported(format!("INTERVAL {interval}"))),
+            },
+            _ => return Err(Error::unsupported(format!("INTERVAL {interval}"))),
+        };
+        let value = match &interval.leading_field {
+            None => parse_interval(&text)?,
+            Some(field) => {
+                let unit = IntervalUnit::parse(&field.to_string())
+                    .ok_or_else(|| Error::unsupported(format!("INTERVAL unit {field}")))?;
+                match text.trim().parse::<f64>() {
+                    Ok(amount) => Interval::from_unit(amount, unit)?,
+                    Err(_) => parse_interval(&text)?,
+                }
+            }
+        };
+        Ok(Expr::Literal(Value::Interval(value)))
+    }
+}
+
+/// Whether values of two kinds can be compared with `=`.
+fn comparable(a: Kind, b: Kind) -> bool {
+    use Kind::*;
+    a == b
+        || matches!((a, b), (Unknown, _) | (_, Unknown))
+        || matches!((a, b), (Int | Float, Int | Float))
+        || matches!((a, b), (Date | Timestamp, Date | Timestamp))
+}
