@@ -1,134 +1,94 @@
-//! The migration rate, D -> H: documents per second to copy D's users into H's `users`
-//! table and verify the copy (row count and an order-independent checksum over key and
-//! fields on both sides).
+//! The migration rate, D -> H, by the project's migration ([`crate::migrate`], the
+//! library behind `hdb migrate`): the base data's two D stores (users, then events) into
+//! one new H database, each with the seed's CREATE TABLE and D's key as the primary key
+//! (`user_id`, `event_id`), with the migration's defaults otherwise (batches of 20,000,
+//! H's durability off and one sync at the end, no follow).
 //!
-//! The project's migration (`hdb::migrate`, issue 6) is being built beside this module.
-//! Until it is available here, this module copies with its own straightforward loader
-//! (a snapshot of D, prepared INSERTs in transactions of [`LOAD_BATCH`] rows with
-//! durability off, one sync, then a full read-back for verification) and the report marks
-//! the figure as **pending**: it is this loader's rate, not the migration tool's, and the
-//! target is not judged on it.
+//! The figure is documents per second over the migrations' whole runs — reading D's
+//! log, schema, load, sync and verification (row count and order-independent checksum
+//! on both sides) — as the migration itself times them. A migration that does not verify,
+//! or that rejects a document, is an error: the generated data all fits the schema.
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::path::Path;
-use std::time::Instant;
 
-use kv_legacy::{Document, LegacyStore, Scalar};
 use serde::Serialize;
-use sql_frontend::Value;
 
-use super::stores::LOAD_BATCH;
 use super::{CompareError, Result};
-use crate::Database;
+use crate::migrate::{MigrateOptions, SchemaSource, migrate};
+
+/// One store's migration.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableMigration {
+    pub table: String,
+    pub documents: u64,
+    pub read_d_secs: f64,
+    pub load_secs: f64,
+    pub verify_secs: f64,
+    pub total_secs: f64,
+}
 
 /// The migration figure.
 #[derive(Debug, Clone, Serialize)]
 pub struct MigrationReport {
-    /// What copied the documents: `hdb::migrate` or this module's own loader.
+    /// What copied the documents.
     pub tool: String,
-    /// True while the figure is not the migration tool's.
+    /// True while the figure is not the migration tool's (kept for readers of older
+    /// reports; always false now that `hdb::migrate` is used).
     pub pending: bool,
-    pub documents: usize,
-    pub copy_secs: f64,
-    pub verify_secs: f64,
-    /// Documents per second, copy and verification together.
+    pub tables: Vec<TableMigration>,
+    pub documents: u64,
+    pub total_secs: f64,
+    /// Documents per second, everything included.
     pub documents_per_sec: f64,
     pub verified: bool,
 }
 
-/// Copies `source` (D's users) into a new H database under `dir` and verifies it.
-pub fn measure(source: &LegacyStore, dir: &Path) -> Result<MigrationReport> {
-    let h = Database::open_with(
-        dir.join("h.db"),
-        engine::DatabaseOptions {
-            durability: engine::wal::Durability::Off,
-            ..Default::default()
-        },
-    )?;
-    let started = Instant::now();
-    let (documents, _) = source.snapshot();
-    let mut session = h.session();
-    session.execute(
-        "CREATE TABLE users (user_id VARCHAR PRIMARY KEY, name VARCHAR, status VARCHAR)",
-    )?;
-    let insert = session.prepare("INSERT INTO users VALUES ($1, $2, $3)")?;
-    session.execute("BEGIN")?;
-    for (i, (key, doc)) in documents.iter().enumerate() {
-        let row = [
-            Value::Text(key.clone()),
-            text_field(doc, "name"),
-            text_field(doc, "status"),
-        ];
-        session.execute_prepared(&insert, &row)?;
-        if (i + 1) % LOAD_BATCH == 0 {
-            session.execute("COMMIT; BEGIN")?;
-        }
-    }
-    session.execute("COMMIT")?;
-    h.engine().sync()?;
-    let copy_secs = started.elapsed().as_secs_f64();
-
-    let verify_started = Instant::now();
-    let mut source_sum = Checksum::default();
-    source.for_each(|key, doc| {
-        source_sum.add(key, &text_field(doc, "name"), &text_field(doc, "status"))
-    });
-    let mut copy_sum = Checksum::default();
-    let rows = session.execute("SELECT user_id, name, status FROM users")?;
-    for row in rows.rows() {
-        let values = row.values();
-        if let [Value::Text(key), name, status] = values {
-            copy_sum.add(key, name, status);
-        } else {
+/// Migrates D's users (`d_users`) and events (`d_events`) store directories into a new
+/// H database under `dir`.
+pub fn measure(d_users: &Path, d_events: &Path, dir: &Path) -> Result<MigrationReport> {
+    let target = dir.join("h.db");
+    let jobs = [
+        (d_users, "users", "user_id", super::stores::H_USERS_TABLE),
+        (
+            d_events,
+            "user_events",
+            "event_id",
+            super::stores::H_EVENTS_TABLE,
+        ),
+    ];
+    let mut tables = Vec::new();
+    for (source, table, key_column, create) in jobs {
+        let mut options = MigrateOptions::new(source, &target);
+        options.table = Some(table.to_string());
+        options.schema = SchemaSource::Sql(create.to_string());
+        options.key_column = key_column.to_string();
+        let report = migrate(&options)
+            .map_err(|e| CompareError::Check(format!("migration of {table}: {e}")))?;
+        if !report.verification.matches() || report.documents_rejected > 0 {
             return Err(CompareError::Check(format!(
-                "migration: unexpected row {values:?}"
+                "migration of {table} did not verify: {}",
+                report.summary()
             )));
         }
+        let t = report.timings;
+        tables.push(TableMigration {
+            table: table.to_string(),
+            documents: report.documents_read,
+            read_d_secs: t.read_d.as_secs_f64(),
+            load_secs: (t.convert + t.write_h + t.sync).as_secs_f64(),
+            verify_secs: t.verify.as_secs_f64(),
+            total_secs: t.total.as_secs_f64(),
+        });
     }
-    let verify_secs = verify_started.elapsed().as_secs_f64();
-    let verified = source_sum == copy_sum;
-    if !verified {
-        return Err(CompareError::Check(format!(
-            "migration: D has {} documents (checksum {:x}), H {} rows (checksum {:x})",
-            source_sum.count, source_sum.sum, copy_sum.count, copy_sum.sum
-        )));
-    }
-    h.close()?;
-    let total = copy_secs + verify_secs;
+    let documents = tables.iter().map(|t| t.documents).sum();
+    let total_secs: f64 = tables.iter().map(|t| t.total_secs).sum();
     Ok(MigrationReport {
-        tool: "compare's own loader (hdb::migrate not yet available)".into(),
-        pending: true,
-        documents: documents.len(),
-        copy_secs,
-        verify_secs,
-        documents_per_sec: documents.len() as f64 / total,
-        verified,
+        tool: "hdb::migrate".into(),
+        pending: false,
+        tables,
+        documents,
+        total_secs,
+        documents_per_sec: documents as f64 / total_secs.max(1e-9),
+        verified: true,
     })
-}
-
-fn text_field(doc: &Document, field: &str) -> Value {
-    match doc.get(field) {
-        Some(Scalar::Text(s)) => Value::Text(s.clone()),
-        _ => Value::Null,
-    }
-}
-
-/// Row count and the wrapping sum of a hash per row: equal for equal multisets of rows,
-/// whatever their order.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Checksum {
-    count: u64,
-    sum: u64,
-}
-
-impl Checksum {
-    fn add(&mut self, key: &str, name: &Value, status: &Value) {
-        let mut hasher = DefaultHasher::new();
-        key.hash(&mut hasher);
-        format!("{name:?}").hash(&mut hasher);
-        format!("{status:?}").hash(&mut hasher);
-        self.count += 1;
-        self.sum = self.sum.wrapping_add(hasher.finish());
-    }
 }

@@ -16,8 +16,8 @@
 //! 3. [`example3`]: the seed's Example 3 verbatim on H, the same answer computed over D,
 //!    and SQLite as the outside reference; the three answers must agree;
 //! 4. [`point`]: point lookups on D, H (prepared) and SQLite (prepared);
-//! 5. [`migration`]: the rate of moving D's documents (the base data's users) into H,
-//!    verification included.
+//! 5. [`migration`]: the rate of moving D's documents (the base data's users and events)
+//!    into H with `hdb::migrate`, verification included.
 //!
 //! The data ([`data`]) is the seed's: users (`user_id`, `name`, `status`) and user events
 //! (`event_id`, `user_id`, `event_type`, `event_timestamp`), generated deterministically
@@ -138,7 +138,11 @@ pub fn run(config: &Config, progress: &Progress) -> Result<Report> {
 
     progress.phase("migration D -> H", 1);
     let migration_dir = sub_dir(work.path(), "migration")?;
-    report.migration = Some(migration::measure(&base.d_users, &migration_dir)?);
+    report.migration = Some(migration::measure(
+        &base.d_users_dir(),
+        &base.d_events_dir(),
+        &migration_dir,
+    )?);
     progress.step();
 
     let points = launch::CLIENT_COUNTS.len() * 2 * 2;

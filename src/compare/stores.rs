@@ -22,12 +22,17 @@ use super::data::{Dataset, Event, User};
 use super::{Progress, Result};
 use crate::{Database, Session};
 
-/// H's schema: the seed's tables and the indexes its queries use.
-pub const H_SCHEMA: &str = "\
-CREATE TABLE users (user_id VARCHAR PRIMARY KEY, name VARCHAR, status VARCHAR);
-CREATE INDEX users_status ON users (status);
-CREATE TABLE user_events (event_id INTEGER PRIMARY KEY, user_id VARCHAR, event_type VARCHAR, event_timestamp TIMESTAMP);
-CREATE INDEX user_events_user_id ON user_events (user_id);";
+/// The seed's `users` table.
+pub const H_USERS_TABLE: &str =
+    "CREATE TABLE users (user_id VARCHAR PRIMARY KEY, name VARCHAR, status VARCHAR)";
+
+/// The seed's `user_events` table.
+pub const H_EVENTS_TABLE: &str = "CREATE TABLE user_events (event_id INTEGER PRIMARY KEY, \
+     user_id VARCHAR, event_type VARCHAR, event_timestamp TIMESTAMP)";
+
+/// The indexes H's queries use.
+pub const H_INDEXES: &str = "CREATE INDEX users_status ON users (status); \
+     CREATE INDEX user_events_user_id ON user_events (user_id)";
 
 /// SQLite's schema: the same tables and indexes (timestamps as `YYYY-MM-DD HH:MM:SS` text,
 /// which sorts as time does).
@@ -36,6 +41,10 @@ CREATE TABLE users (user_id TEXT PRIMARY KEY, name TEXT, status TEXT);
 CREATE INDEX users_status ON users (status);
 CREATE TABLE user_events (event_id INTEGER PRIMARY KEY, user_id TEXT, event_type TEXT, event_timestamp TEXT);
 CREATE INDEX user_events_user_id ON user_events (user_id);";
+
+/// D's store directories.
+const D_USERS: &str = "d-users";
+const D_EVENTS: &str = "d-events";
 
 /// Rows per H transaction and documents per D `put_many` during bulk loads.
 pub const LOAD_BATCH: usize = 5_000;
@@ -111,8 +120,8 @@ impl BaseStores {
 
         progress.detail("loading D");
         let started = Instant::now();
-        let d_users = LegacyStore::open(dir.join("d-users"), DDurability::Off)?;
-        let d_events = LegacyStore::open(dir.join("d-events"), DDurability::Off)?;
+        let d_users = LegacyStore::open(dir.join(D_USERS), DDurability::Off)?;
+        let d_events = LegacyStore::open(dir.join(D_EVENTS), DDurability::Off)?;
         load_d_users(&d_users, &data.users)?;
         load_d_events(&d_events, &data.events)?;
         d_users.sync()?;
@@ -124,7 +133,9 @@ impl BaseStores {
         let started = Instant::now();
         let h = Database::open_with(dir.join("h.db"), Mode::Off.h())?;
         let mut session = h.session();
-        session.execute(H_SCHEMA)?;
+        session.execute(H_USERS_TABLE)?;
+        session.execute(H_EVENTS_TABLE)?;
+        session.execute(H_INDEXES)?;
         load_h_users(&mut session, &data.users)?;
         load_h_events(&mut session, &data.events)?;
         h.engine().sync()?;
@@ -163,8 +174,8 @@ impl BaseStores {
         drop(d_events);
         h.close()?;
         Ok(BaseStores {
-            d_users: LegacyStore::open(dir.join("d-users"), mode.d())?,
-            d_events: LegacyStore::open(dir.join("d-events"), mode.d())?,
+            d_users: LegacyStore::open(dir.join(D_USERS), mode.d())?,
+            d_events: LegacyStore::open(dir.join(D_EVENTS), mode.d())?,
             h: Database::open_with(dir.join("h.db"), mode.h())?,
             dir,
             sqlite_path,
@@ -174,6 +185,16 @@ impl BaseStores {
     /// Opens the SQLite reference database.
     pub fn sqlite(&self) -> Result<rusqlite::Connection> {
         Ok(rusqlite::Connection::open(&self.sqlite_path)?)
+    }
+
+    /// D's users store directory.
+    pub fn d_users_dir(&self) -> PathBuf {
+        self.dir.join(D_USERS)
+    }
+
+    /// D's events store directory.
+    pub fn d_events_dir(&self) -> PathBuf {
+        self.dir.join(D_EVENTS)
     }
 }
 
