@@ -10,8 +10,9 @@
 use std::time::{Duration, Instant};
 
 use engine::IsolationLevel;
-use engine::keycode::KeyValue;
+use engine::keycode::{KeyValue, encode};
 use engine::table::ops;
+use engine::table::row::encode_row;
 
 use crate::migrate::control::Control;
 use crate::migrate::error::MigrateError;
@@ -68,8 +69,14 @@ pub fn load(
         let mut txn = target.db.begin(IsolationLevel::RepeatableRead);
         let mut loaded = 0u64;
         let mut rejected = 0u64;
+        let plain_table = target.schema.indexes.is_empty();
         for (key, row) in rows {
             let reason = match row {
+                Ok(row) if plain_table => {
+                    insert_new_row(&mut txn, target, &row)?;
+                    loaded += 1;
+                    continue;
+                }
                 Ok(row) => match ops::insert(&mut txn, &target.schema, row) {
                     Ok(_) => {
                         loaded += 1;
@@ -101,4 +108,20 @@ pub fn load(
     }
     control.finish_bar();
     Ok(stats)
+}
+
+/// Inserts a converted row into a table without secondary indexes, skipping the
+/// existence check of `ops::insert`: the bulk load writes each key of the snapshot once,
+/// after the last committed key, into rows no one else writes, so the key is new. The
+/// row is checked and encoded exactly as `ops::insert` would store it.
+fn insert_new_row(
+    txn: &mut engine::Transaction,
+    target: &Target,
+    row: &[KeyValue],
+) -> Result<(), MigrateError> {
+    let pk = &row[target.converter.key_index()];
+    let key = encode(std::slice::from_ref(pk));
+    let stored = encode_row(&target.schema.columns, row)?;
+    txn.put(target.schema.tree, &key, &stored)?;
+    Ok(())
 }

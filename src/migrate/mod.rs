@@ -51,6 +51,7 @@ pub use progress::{PROGRESS_TABLE, REJECTED_TABLE};
 pub use report::{MigrationReport, Timings};
 pub use run::migrate;
 pub use schema::{FieldReport, InferredSchema, infer};
+pub use sql_frontend::SqlType;
 pub use verify::{Checksum, Verification};
 
 /// Where the table's definition comes from.

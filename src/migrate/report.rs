@@ -35,6 +35,9 @@ pub struct MigrationReport {
     pub table: String,
     /// Whether this run continued a migration recorded in H.
     pub resumed: bool,
+    /// Whether D's log was compacted since the recorded position, so this run made H
+    /// equal to D's new log key by key instead of continuing from the position.
+    pub resynced: bool,
     /// The CREATE TABLE statement this run executed, if it created the table.
     pub created_table: Option<String>,
     /// Inference findings, when this run inferred the schema.
@@ -73,6 +76,12 @@ impl MigrationReport {
             self.table,
             if self.resumed { " (resumed)" } else { "" }
         );
+        if self.resynced {
+            let _ = writeln!(
+                out,
+                "D's log was compacted since the recorded position: H was resynchronised with it"
+            );
+        }
         if let Some(sql) = &self.created_table {
             let _ = writeln!(out, "created: {sql}");
         }

@@ -193,7 +193,9 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
                 &mut control,
             )?;
             timings.follow = phase_start.elapsed();
-            Some(report)
+            // A resync at start-up also served the follow: count it there too.
+            let resyncs = report.resyncs + u64::from(needs_resync);
+            Some(follow::FollowReport { resyncs, ..report })
         }
         None => None,
     };
@@ -214,6 +216,7 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
     Ok(MigrationReport {
         table: table_name,
         resumed: recorded.is_some(),
+        resynced: needs_resync,
         created_table,
         fields,
         documents_read,
