@@ -103,6 +103,17 @@ pub fn draw_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// An axis label: `3`, `250`, `12k`, `1.5M`.
+fn axis_number(x: f64) -> String {
+    let (value, suffix) = match x.abs() {
+        v if v >= 1e6 => (x / 1e6, "M"),
+        v if v >= 1e3 => (x / 1e3, "k"),
+        _ => (x, ""),
+    };
+    let text = format!("{value:.1}");
+    format!("{}{suffix}", text.trim_end_matches(".0"))
+}
+
 /// A log-log line plot of `series`.
 fn draw(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Series]) -> Result<()> {
     let plot_error =
@@ -134,6 +145,8 @@ fn draw(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Series
         .configure_mesh()
         .x_desc(x_label)
         .y_desc(y_label)
+        .x_label_formatter(&|x| axis_number(*x))
+        .y_label_formatter(&|y| axis_number(*y))
         .draw()
         .map_err(|e| plot_error(&e))?;
     for s in series {
@@ -164,4 +177,18 @@ fn draw(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Series
         .map_err(|e| plot_error(&e))?;
     root.present().map_err(|e| plot_error(&e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_numbers_are_short() {
+        assert_eq!(axis_number(1.0), "1");
+        assert_eq!(axis_number(2.5), "2.5");
+        assert_eq!(axis_number(16.0), "16");
+        assert_eq!(axis_number(12_000.0), "12k");
+        assert_eq!(axis_number(1_500_000.0), "1.5M");
+    }
 }

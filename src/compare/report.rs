@@ -606,6 +606,60 @@ mod tests {
         assert_eq!(secs(0.25), "250.00 ms");
     }
 
+    fn point(system: &str, mode: Mode, clients: usize, write_p99_us: f64) -> LaunchPoint {
+        let latency = super::super::latency::LatencySummary {
+            count: 10,
+            mean_us: write_p99_us / 2.0,
+            p50_us: write_p99_us / 2.0,
+            p99_us: write_p99_us,
+            p999_us: write_p99_us,
+            max_us: write_p99_us,
+        };
+        LaunchPoint {
+            system: system.into(),
+            mode,
+            clients,
+            secs: 1.0,
+            operations: 10,
+            throughput_ops_per_sec: 10.0,
+            writes: latency,
+            point_reads: latency,
+            status_queries: latency,
+            retries: 0,
+        }
+    }
+
+    fn launch(points: Vec<LaunchPoint>) -> LaunchReport {
+        LaunchReport {
+            mix: String::new(),
+            query_status: "banned".into(),
+            duration_per_point_secs: 1.0,
+            points,
+        }
+    }
+
+    #[test]
+    fn launch_target_needs_both_halves() {
+        let judge = |h1, h8, d1, d8| {
+            let report = launch(vec![
+                point("H", Mode::Full, 1, h1),
+                point("H", Mode::Full, 8, h8),
+                point("D", Mode::Full, 1, d1),
+                point("D", Mode::Full, 8, d8),
+            ]);
+            launch_target(&report, Mode::Full).met
+        };
+        assert_eq!(judge(100.0, 200.0, 10.0, 100.0), Some(true));
+        assert_eq!(judge(100.0, 201.0, 10.0, 100.0), Some(false));
+        assert_eq!(judge(100.0, 150.0, 10.0, 99.0), Some(false));
+        // The other mode's points do not count.
+        let other_mode = launch(vec![
+            point("H", Mode::Off, 1, 1.0),
+            point("H", Mode::Off, 8, 1.0),
+        ]);
+        assert_eq!(launch_target(&other_mode, Mode::Full).met, None);
+    }
+
     #[test]
     fn tables_have_a_row_per_entry() {
         let t = table(
