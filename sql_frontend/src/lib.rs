@@ -59,6 +59,7 @@ pub mod exec;
 pub mod expr;
 pub mod functions;
 pub mod interval;
+pub mod join_planner;
 pub mod like;
 pub mod optimize;
 pub mod plan;

@@ -44,6 +44,7 @@ const MAX_LOOKUP_KEYS: usize = 1024;
 /// Optimises a bound plan, given the kinds of its parameters.
 pub fn optimize(plan: Plan, params: &[Kind]) -> Plan {
     let plan = map_all_exprs(plan, &mut |e| optimize_expr(e, params));
+    let plan = crate::join_planner::plan_joins(plan, params);
     access_paths(plan, params)
 }
 

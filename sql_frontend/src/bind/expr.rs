@@ -29,7 +29,7 @@ impl Scope {
         self.columns.iter().map(|c| c.kind).collect()
     }
 
-    fn resolve(&self, table: Option<&str>, name: &str) -> Result<Expr> {
+    pub(super) fn resolve(&self, table: Option<&str>, name: &str) -> Result<Expr> {
         let mut matches =
             self.columns.iter().enumerate().filter(|(_, c)| {
                 c.name == name && table.is_none_or(|t| c.table.as_deref() == Some(t))
@@ -55,9 +55,9 @@ impl Binder<'_> {
     /// Binds `e` over `scope`.
     pub(super) fn expr(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
         Ok(match e {
-            ast::Expr::Identifier(id) => scope.resolve(None, &ident(id))?,
+            ast::Expr::Identifier(id) => self.resolve(scope, None, &ident(id))?,
             ast::Expr::CompoundIdentifier(parts) => match parts.as_slice() {
-                [table, column] => scope.resolve(Some(&ident(table)), &ident(column))?,
+                [table, column] => self.resolve(scope, Some(&ident(table)), &ident(column))?,
                 _ => return Err(Error::unsupported(format!("qualified name {e}"))),
             },
             ast::Expr::Value(v) => self.literal(&v.value)?,
@@ -133,8 +133,17 @@ impl Binder<'_> {
                     negated: *negated,
                 }
             }
-            ast::Expr::In { .. } | ast::Expr::Subquery(_) | ast::Expr::Exists { .. } => {
-                return Err(Error::unsupported("subqueries"));
+            ast::Expr::In {
+                expr,
+                target: ast::InTarget::Subquery(query),
+                negated,
+                global: false,
+            } => self.in_subquery(expr, query, *negated, scope)?,
+            ast::Expr::Subquery(query) => self.scalar_subquery(query, scope)?,
+            ast::Expr::Exists { subquery, negated } => self.exists(subquery, *negated, scope)?,
+            ast::Expr::In { .. } => return Err(Error::unsupported("this form of IN")),
+            ast::Expr::Function(f) if super::aggregate::is_aggregate(f) => {
+                self.aggregate(f, scope)?
             }
             ast::Expr::Function(f) => self.function_call(f, scope)?,
             ast::Expr::Cast {

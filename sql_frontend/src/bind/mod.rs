@@ -15,11 +15,14 @@
 //! Files: `ddl.rs` (CREATE/DROP TABLE and INDEX, column types), `query.rs` (SELECT,
 //! ORDER BY, LIMIT), `dml.rs` (INSERT, UPDATE, DELETE), `expr.rs` (expressions).
 
+mod aggregate;
 mod ddl;
 mod dml;
 mod expr;
+mod from;
 mod query;
 mod scalar;
+mod subquery;
 
 use engine::{IsolationLevel, Transaction};
 use sqlparser::ast::{
@@ -150,6 +153,8 @@ pub fn bind(txn: &mut Transaction, parsed: &Parsed) -> Result<BoundStatement> {
     let mut binder = Binder {
         txn,
         params: Vec::new(),
+        outer: Vec::new(),
+        aggregates: None,
     };
     let bound = match &parsed.statement {
         Statement::Explain {
@@ -186,6 +191,13 @@ struct Binder<'t> {
     txn: &'t mut Transaction,
     /// Kinds inferred for `$1`, `$2`, ... so far.
     params: Vec<Kind>,
+    /// Scopes of the queries enclosing the one being bound, innermost last: where
+    /// correlated column references resolve.
+    outer: Vec<expr::Scope>,
+    /// Aggregate calls met in the current SELECT's list, HAVING and ORDER BY, with their
+    /// result kinds; `None` where aggregates are not allowed (WHERE, GROUP BY, inside an
+    /// aggregate's argument).
+    aggregates: Option<Vec<(crate::plan::AggregateCall, Kind)>>,
 }
 
 impl Binder<'_> {

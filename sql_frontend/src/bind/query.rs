@@ -1,38 +1,50 @@
-//! Binding queries: SELECT over one table (or none), VALUES, ORDER BY, LIMIT/OFFSET.
+//! Binding queries: SELECT (with FROM, WHERE, GROUP BY, HAVING, aggregates, DISTINCT),
+//! VALUES, UNION/EXCEPT/INTERSECT [ALL], ORDER BY, LIMIT/OFFSET.
 //!
-//! The plan of a query is built bottom-up as
-//! `Limit(Project(Sort(Filter(SeqScan))))`: ORDER BY is evaluated on the input rows
-//! (so it can use columns that are not selected), with an output alias or a 1-based
-//! ordinal standing for the selected expression, as in PostgreSQL.
+//! The plan of a SELECT is built bottom-up as
+//! `Limit(Project(Sort(Filter(Aggregate(Filter(FROM))))))`: WHERE filters the FROM rows;
+//! with aggregation, the Aggregate node outputs the group values then the aggregates,
+//! HAVING filters those, and the select list and ORDER BY are rewritten to read them
+//! ([`super::aggregate`]). ORDER BY is evaluated on the rows below the projection (so
+//! it can use columns that are not selected), with an output alias or a 1-based ordinal
+//! standing for the selected expression, as in PostgreSQL. With DISTINCT the order is
+//! `Sort(Distinct(Project(...)))` and ORDER BY must name selected expressions.
+//!
+//! A set operation binds both sides as queries of the same width; its ORDER BY names
+//! output columns (by name or ordinal), and the output kinds are the left side's (or
+//! the right's where the left's is unknown, as for a NULL literal).
 
 use sqlparser::ast::{
-    self, GroupByExpr, LimitClause, OrderByKind, Query, Select, SelectItem,
-    SelectItemQualifiedWildcardKind, SetExpr, TableFactor,
+    self, GroupByExpr, LimitClause, OrderByExpr, OrderByKind, Query, Select, SelectItem,
+    SelectItemQualifiedWildcardKind, SetExpr, SetQuantifier,
 };
 
+use super::aggregate::over_groups;
 use super::expr::{Scope, ScopeColumn};
 use super::{Binder, ident, object_name, user_object_name};
 use crate::catalog::{self, TableInfo};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
-use crate::plan::{Plan, SortKey};
+use crate::plan::{Plan, SetOperator, SortKey};
 use crate::value::Kind;
 
 /// The name PostgreSQL gives an output column that is not a plain column reference.
 const ANONYMOUS_COLUMN: &str = "?column?";
 
-/// A bound SELECT body before ORDER BY and LIMIT are applied.
-struct SelectParts {
-    source: Plan,
-    scope: Scope,
-    exprs: Vec<Expr>,
-    names: Vec<String>,
-    /// The projection is exactly the input columns, in order (`SELECT *`).
-    identity: bool,
+/// A bound query: its plan and the names and static kinds of its output columns.
+pub(super) struct BoundQuery {
+    pub plan: Plan,
+    pub names: Vec<String>,
+    pub kinds: Vec<Kind>,
 }
 
 impl Binder<'_> {
     pub(super) fn query(&mut self, query: &Query) -> Result<Plan> {
+        Ok(self.query_bound(query)?.plan)
+    }
+
+    /// Binds a query with its ORDER BY and LIMIT.
+    pub(super) fn query_bound(&mut self, query: &Query) -> Result<BoundQuery> {
         let unsupported = [
             (query.with.is_some(), "WITH"),
             (query.fetch.is_some(), "FETCH"),
@@ -45,58 +57,29 @@ impl Binder<'_> {
         if let Some((_, clause)) = unsupported.iter().find(|(present, _)| *present) {
             return Err(Error::unsupported(*clause));
         }
-        let parts = match query.body.as_ref() {
-            SetExpr::Select(select) => self.select(select)?,
-            SetExpr::Values(values) => self.values(values)?,
-            SetExpr::Query(inner) if query.order_by.is_none() && query.limit_clause.is_none() => {
-                return self.query(inner);
-            }
-            SetExpr::SetOperation { op, .. } => {
-                return Err(Error::unsupported(format!("{op} of queries")));
-            }
-            other => return Err(Error::unsupported(format!("query body {other}"))),
-        };
-        let mut plan = parts.source;
-        if let Some(order_by) = &query.order_by {
-            if order_by.interpolate.is_some() {
-                return Err(Error::unsupported("INTERPOLATE"));
-            }
-            let OrderByKind::Expressions(items) = &order_by.kind else {
-                return Err(Error::unsupported("ORDER BY ALL"));
-            };
-            let mut keys = Vec::with_capacity(items.len());
-            for item in items {
-                if item.with_fill.is_some() {
-                    return Err(Error::unsupported("WITH FILL"));
+        let order_items: &[OrderByExpr] = match &query.order_by {
+            None => &[],
+            Some(order_by) => {
+                if order_by.interpolate.is_some() {
+                    return Err(Error::unsupported("INTERPOLATE"));
                 }
-                let descending = match &item.options.sort {
-                    None | Some(ast::OrderBySort::Asc) => false,
-                    Some(ast::OrderBySort::Desc) => true,
-                    Some(ast::OrderBySort::Using(_)) => {
-                        return Err(Error::unsupported("ORDER BY ... USING"));
-                    }
-                };
-                let expr = self.sort_expr(&item.expr, &parts.scope, &parts.exprs, &parts.names)?;
-                // PostgreSQL: NULL is larger than every value, so NULLS LAST when ascending.
-                let nulls_first = item.options.nulls_first.unwrap_or(descending);
-                keys.push(SortKey {
-                    expr,
-                    descending,
-                    nulls_first,
-                });
+                match &order_by.kind {
+                    OrderByKind::Expressions(items) => items,
+                    OrderByKind::All(_) => return Err(Error::unsupported("ORDER BY ALL")),
+                }
             }
-            plan = Plan::Sort {
-                source: Box::new(plan),
-                keys,
-            };
-        }
-        if !parts.identity {
-            plan = Plan::Project {
-                source: Box::new(plan),
-                exprs: parts.exprs,
-                names: parts.names,
-            };
-        }
+        };
+        let mut bound = match query.body.as_ref() {
+            SetExpr::Select(select) => self.select(select, order_items)?,
+            body => {
+                let mut bound = self.set_expr(body)?;
+                if !order_items.is_empty() {
+                    bound.plan =
+                        self.sort_output(bound.plan, &bound.names, &bound.kinds, order_items)?;
+                }
+                bound
+            }
+        };
         if let Some(limit_clause) = &query.limit_clause {
             let (limit, offset) = match limit_clause {
                 LimitClause::LimitOffset {
@@ -115,13 +98,94 @@ impl Binder<'_> {
             };
             let limit = limit.map(|e| self.count_expr(e)).transpose()?;
             let offset = offset.map(|e| self.count_expr(e)).transpose()?;
-            plan = Plan::Limit {
-                source: Box::new(plan),
+            bound.plan = Plan::Limit {
+                source: Box::new(bound.plan),
                 limit,
                 offset,
             };
         }
-        Ok(plan)
+        Ok(bound)
+    }
+
+    /// A query body without the enclosing query's ORDER BY and LIMIT.
+    fn set_expr(&mut self, body: &SetExpr) -> Result<BoundQuery> {
+        match body {
+            SetExpr::Select(select) => self.select(select, &[]),
+            SetExpr::Values(values) => self.values(values),
+            SetExpr::Query(inner) => self.query_bound(inner),
+            SetExpr::SetOperation {
+                op,
+                set_quantifier,
+                left,
+                right,
+            } => {
+                let op = match op {
+                    ast::SetOperator::Union => SetOperator::Union,
+                    ast::SetOperator::Except | ast::SetOperator::Minus => SetOperator::Except,
+                    ast::SetOperator::Intersect => SetOperator::Intersect,
+                };
+                let all = match set_quantifier {
+                    SetQuantifier::All => true,
+                    SetQuantifier::Distinct | SetQuantifier::None => false,
+                    other => return Err(Error::unsupported(format!("{other} in set operations"))),
+                };
+                let left = self.set_expr(left)?;
+                let right = self.set_expr(right)?;
+                if left.kinds.len() != right.kinds.len() {
+                    return Err(Error::Type(
+                        "each side of a set operation must have the same number of columns".into(),
+                    ));
+                }
+                let kinds = left
+                    .kinds
+                    .iter()
+                    .zip(&right.kinds)
+                    .map(|(l, r)| if *l == Kind::Unknown { *r } else { *l })
+                    .collect();
+                Ok(BoundQuery {
+                    plan: Plan::SetOperation {
+                        op,
+                        all,
+                        left: Box::new(left.plan),
+                        right: Box::new(right.plan),
+                    },
+                    names: left.names,
+                    kinds,
+                })
+            }
+            other => Err(Error::unsupported(format!("query body {other}"))),
+        }
+    }
+
+    /// ORDER BY over a query's output columns (set operations, VALUES).
+    fn sort_output(
+        &mut self,
+        plan: Plan,
+        names: &[String],
+        kinds: &[Kind],
+        items: &[OrderByExpr],
+    ) -> Result<Plan> {
+        let scope = output_scope(names, kinds);
+        let exprs: Vec<Expr> = (0..names.len())
+            .map(|index| Expr::Column {
+                index,
+                name: names[index].clone(),
+            })
+            .collect();
+        let mut keys = Vec::with_capacity(items.len());
+        for item in items {
+            let (descending, nulls_first) = sort_options(item)?;
+            let expr = self.sort_expr(&item.expr, &scope, &exprs, names)?;
+            keys.push(SortKey {
+                expr,
+                descending,
+                nulls_first,
+            });
+        }
+        Ok(Plan::Sort {
+            source: Box::new(plan),
+            keys,
+        })
     }
 
     /// A LIMIT or OFFSET count: a constant; a parameter is an integer.
@@ -164,24 +228,27 @@ impl Binder<'_> {
         self.expr(e, scope)
     }
 
-    fn select(&mut self, select: &Select) -> Result<SelectParts> {
-        let group_by = match &select.group_by {
-            GroupByExpr::All(_) => true,
+    fn select(&mut self, select: &Select, order_items: &[OrderByExpr]) -> Result<BoundQuery> {
+        let group_items: &[ast::Expr] = match &select.group_by {
+            GroupByExpr::All(_) => return Err(Error::unsupported("GROUP BY ALL")),
             GroupByExpr::Expressions(exprs, modifiers) => {
-                !exprs.is_empty() || !modifiers.is_empty()
+                if !modifiers.is_empty() {
+                    return Err(Error::unsupported("GROUP BY modifiers"));
+                }
+                exprs
             }
         };
+        let distinct = match &select.distinct {
+            None | Some(ast::Distinct::All) => false,
+            Some(ast::Distinct::Distinct) => true,
+            Some(ast::Distinct::On(_)) => return Err(Error::unsupported("DISTINCT ON")),
+        };
         let unsupported = [
-            (select.distinct.is_some(), "DISTINCT"),
             (select.top.is_some(), "TOP"),
             (select.into.is_some(), "SELECT INTO"),
-            (select.from.len() > 1, "joins (several tables in FROM)"),
-            (select.from.iter().any(|t| !t.joins.is_empty()), "JOIN"),
             (!select.lateral_views.is_empty(), "LATERAL VIEW"),
             (select.prewhere.is_some(), "PREWHERE"),
             (!select.connect_by.is_empty(), "CONNECT BY"),
-            (group_by, "GROUP BY"),
-            (select.having.is_some(), "HAVING"),
             (!select.cluster_by.is_empty(), "CLUSTER BY"),
             (!select.distribute_by.is_empty(), "DISTRIBUTE BY"),
             (!select.sort_by.is_empty(), "SORT BY"),
@@ -195,16 +262,21 @@ impl Binder<'_> {
         if let Some((_, clause)) = unsupported.iter().find(|(present, _)| *present) {
             return Err(Error::unsupported(*clause));
         }
-        let (mut source, scope) = match select.from.first() {
-            None => (
-                Plan::Values {
-                    rows: vec![Vec::new()],
-                    columns: Vec::new(),
-                },
-                Scope::default(),
-            ),
-            Some(from) => self.table_factor(&from.relation)?,
-        };
+        // Aggregates are not allowed in FROM, WHERE or GROUP BY: bind those with none.
+        let saved = self.aggregates.take();
+        let result = self.select_body(select, group_items, distinct, order_items);
+        self.aggregates = saved;
+        result
+    }
+
+    fn select_body(
+        &mut self,
+        select: &Select,
+        group_items: &[ast::Expr],
+        distinct: bool,
+        order_items: &[OrderByExpr],
+    ) -> Result<BoundQuery> {
+        let (mut source, scope) = self.from(&select.from)?;
         if let Some(selection) = &select.selection {
             let predicate = self.expr(selection, &scope)?;
             source = Plan::Filter {
@@ -212,9 +284,150 @@ impl Binder<'_> {
                 predicate,
             };
         }
+        let mut group_by = Vec::with_capacity(group_items.len());
+        for item in group_items {
+            group_by.push(self.group_expr(item, &scope, &select.projection)?);
+        }
+        self.aggregates = Some(Vec::new());
+        let (mut exprs, names) = self.select_list(&select.projection, &scope)?;
+        let having = match &select.having {
+            Some(h) => Some(self.expr(h, &scope)?),
+            None => None,
+        };
+        let mut keys = Vec::with_capacity(order_items.len());
+        for item in order_items {
+            let (descending, nulls_first) = sort_options(item)?;
+            let expr = self.sort_expr(&item.expr, &scope, &exprs, &names)?;
+            keys.push(SortKey {
+                expr,
+                descending,
+                nulls_first,
+            });
+        }
+        let calls = self.aggregates.take().unwrap_or_default();
+        let mut row_kinds = scope.kinds();
+        if !group_by.is_empty() || !calls.is_empty() || having.is_some() {
+            exprs = exprs
+                .into_iter()
+                .map(|e| over_groups(e, &group_by))
+                .collect::<Result<_>>()?;
+            for key in &mut keys {
+                let expr =
+                    std::mem::replace(&mut key.expr, Expr::Literal(crate::value::Value::Null));
+                key.expr = over_groups(expr, &group_by)?;
+            }
+            let having = having.map(|h| over_groups(h, &group_by)).transpose()?;
+            row_kinds = group_by
+                .iter()
+                .map(|g| g.kind(&row_kinds, &self.params))
+                .chain(calls.iter().map(|(_, kind)| *kind))
+                .collect();
+            source = Plan::Aggregate {
+                source: Box::new(source),
+                group_by,
+                aggregates: calls.into_iter().map(|(call, _)| call).collect(),
+            };
+            if let Some(predicate) = having {
+                source = Plan::Filter {
+                    source: Box::new(source),
+                    predicate,
+                };
+            }
+        }
+        let kinds: Vec<Kind> = exprs
+            .iter()
+            .map(|e| e.kind(&row_kinds, &self.params))
+            .collect();
+        let identity = exprs.len() == row_kinds.len()
+            && exprs
+                .iter()
+                .enumerate()
+                .all(|(i, e)| matches!(e, Expr::Column { index, .. } if *index == i))
+            && names.iter().zip(&scope.columns).all(|(n, c)| *n == c.name);
+        let plan = if distinct {
+            let projected = Plan::Distinct {
+                source: Box::new(Plan::Project {
+                    source: Box::new(source),
+                    exprs: exprs.clone(),
+                    names: names.clone(),
+                }),
+            };
+            let keys = keys
+                .into_iter()
+                .map(|mut key| match exprs.iter().position(|e| *e == key.expr) {
+                    Some(index) => {
+                        key.expr = Expr::Column {
+                            index,
+                            name: names[index].clone(),
+                        };
+                        Ok(key)
+                    }
+                    None => Err(Error::Type(
+                        "for SELECT DISTINCT, ORDER BY expressions must appear in select list"
+                            .into(),
+                    )),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            sorted(projected, keys)
+        } else {
+            let plan = sorted(source, keys);
+            match identity {
+                true => plan,
+                false => Plan::Project {
+                    source: Box::new(plan),
+                    exprs,
+                    names: names.clone(),
+                },
+            }
+        };
+        Ok(BoundQuery { plan, names, kinds })
+    }
+
+    /// A GROUP BY item: an expression over the input, or an output ordinal or alias.
+    fn group_expr(
+        &mut self,
+        item: &ast::Expr,
+        scope: &Scope,
+        projection: &[SelectItem],
+    ) -> Result<Expr> {
+        if let ast::Expr::Value(v) = item
+            && let ast::Value::Number(text, _) = &v.value
+            && let Ok(ordinal) = text.parse::<usize>()
+        {
+            let target = ordinal.checked_sub(1).and_then(|i| projection.get(i));
+            return match target {
+                Some(SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }) => {
+                    self.expr(e, scope)
+                }
+                _ => Err(Error::Type(format!(
+                    "GROUP BY position {ordinal} is not in select list"
+                ))),
+            };
+        }
+        match self.expr(item, scope) {
+            Err(Error::UnknownColumn(name)) => {
+                let alias = projection.iter().find_map(|p| match p {
+                    SelectItem::ExprWithAlias { expr, alias } if ident(alias) == name => Some(expr),
+                    _ => None,
+                });
+                match alias {
+                    Some(expr) => self.expr(expr, scope),
+                    None => Err(Error::UnknownColumn(name)),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// The select list: bound expressions and output names.
+    fn select_list(
+        &mut self,
+        projection: &[SelectItem],
+        scope: &Scope,
+    ) -> Result<(Vec<Expr>, Vec<String>)> {
         let mut exprs = Vec::new();
         let mut names = Vec::new();
-        for item in &select.projection {
+        for item in projection {
             match item {
                 SelectItem::Wildcard(options) => {
                     reject_wildcard_options(options)?;
@@ -223,7 +436,7 @@ impl Binder<'_> {
                             "SELECT * with no tables specified is not valid".into(),
                         ));
                     }
-                    push_all(&scope, None, &mut exprs, &mut names);
+                    push_all(scope, None, &mut exprs, &mut names);
                 }
                 SelectItem::QualifiedWildcard(kind, options) => {
                     reject_wildcard_options(options)?;
@@ -238,18 +451,19 @@ impl Binder<'_> {
                     {
                         return Err(Error::UnknownTable(table));
                     }
-                    push_all(&scope, Some(&table), &mut exprs, &mut names);
+                    push_all(scope, Some(&table), &mut exprs, &mut names);
                 }
                 SelectItem::UnnamedExpr(e) => {
-                    let bound = self.expr(e, &scope)?;
-                    names.push(match &bound {
-                        Expr::Column { name, .. } => name.clone(),
+                    let bound = self.expr(e, scope)?;
+                    names.push(match (&bound, e) {
+                        (Expr::Column { name, .. }, _) => name.clone(),
+                        (_, ast::Expr::Function(f)) => f.name.to_string().to_lowercase(),
                         _ => ANONYMOUS_COLUMN.to_string(),
                     });
                     exprs.push(bound);
                 }
                 SelectItem::ExprWithAlias { expr, alias } => {
-                    exprs.push(self.expr(expr, &scope)?);
+                    exprs.push(self.expr(expr, scope)?);
                     names.push(ident(alias));
                 }
                 SelectItem::ExprWithAliases { .. } => {
@@ -257,67 +471,7 @@ impl Binder<'_> {
                 }
             }
         }
-        let identity = exprs.len() == scope.columns.len()
-            && exprs
-                .iter()
-                .enumerate()
-                .all(|(i, e)| matches!(e, Expr::Column { index, .. } if *index == i))
-            && names.iter().zip(&scope.columns).all(|(n, c)| *n == c.name);
-        Ok(SelectParts {
-            source,
-            scope,
-            exprs,
-            names,
-            identity,
-        })
-    }
-
-    /// A table in FROM: its scan and the scope of its columns.
-    fn table_factor(&mut self, factor: &TableFactor) -> Result<(Plan, Scope)> {
-        let TableFactor::Table {
-            name,
-            alias,
-            args,
-            with_hints,
-            version,
-            with_ordinality,
-            partitions,
-            json_path,
-            sample,
-            index_directives,
-            inheritance,
-        } = factor
-        else {
-            return Err(Error::unsupported(format!(
-                "FROM {factor} (subqueries, functions)"
-            )));
-        };
-        if args.is_some() {
-            return Err(Error::unsupported("table functions"));
-        }
-        if !with_hints.is_empty()
-            || version.is_some()
-            || *with_ordinality
-            || !partitions.is_empty()
-            || json_path.is_some()
-            || sample.is_some()
-            || !index_directives.is_empty()
-            || inheritance.is_some()
-        {
-            return Err(Error::unsupported(format!(
-                "table options in FROM {factor}"
-            )));
-        }
-        let table = self.table(name)?;
-        let label = match alias {
-            Some(alias) if !alias.columns.is_empty() => {
-                return Err(Error::unsupported("column aliases on tables"));
-            }
-            Some(alias) => ident(&alias.name),
-            None => table.name().to_string(),
-        };
-        let scope = table_scope(&table, &label);
-        Ok((Plan::SeqScan { table }, scope))
+        Ok((exprs, names))
     }
 
     /// The table called `name`, as the transaction sees it.
@@ -326,7 +480,7 @@ impl Binder<'_> {
         catalog::table(self.txn, &name)
     }
 
-    fn values(&mut self, values: &ast::Values) -> Result<SelectParts> {
+    fn values(&mut self, values: &ast::Values) -> Result<BoundQuery> {
         if values.explicit_row || values.value_keyword {
             return Err(Error::unsupported("VALUES ROW(...)"));
         }
@@ -350,33 +504,54 @@ impl Binder<'_> {
             Some(first) => first.iter().map(|e| e.kind(&[], &self.params)).collect(),
             None => Vec::new(),
         };
-        let scope = Scope {
-            columns: names
-                .iter()
-                .zip(kinds)
-                .map(|(name, kind)| ScopeColumn {
-                    table: None,
-                    name: name.clone(),
-                    kind,
-                })
-                .collect(),
-        };
-        let exprs = (0..width)
-            .map(|index| Expr::Column {
-                index,
-                name: names[index].clone(),
-            })
-            .collect();
-        Ok(SelectParts {
-            source: Plan::Values {
+        Ok(BoundQuery {
+            plan: Plan::Values {
                 rows,
                 columns: names.clone(),
             },
-            scope,
-            exprs,
             names,
-            identity: true,
+            kinds,
         })
+    }
+}
+
+fn sorted(plan: Plan, keys: Vec<SortKey>) -> Plan {
+    match keys.is_empty() {
+        true => plan,
+        false => Plan::Sort {
+            source: Box::new(plan),
+            keys,
+        },
+    }
+}
+
+/// (descending, nulls_first) of an ORDER BY item; PostgreSQL puts NULL last ascending.
+fn sort_options(item: &OrderByExpr) -> Result<(bool, bool)> {
+    if item.with_fill.is_some() {
+        return Err(Error::unsupported("WITH FILL"));
+    }
+    let descending = match &item.options.sort {
+        None | Some(ast::OrderBySort::Asc) => false,
+        Some(ast::OrderBySort::Desc) => true,
+        Some(ast::OrderBySort::Using(_)) => {
+            return Err(Error::unsupported("ORDER BY ... USING"));
+        }
+    };
+    Ok((descending, item.options.nulls_first.unwrap_or(descending)))
+}
+
+/// A scope of a query's output columns (no table label).
+fn output_scope(names: &[String], kinds: &[Kind]) -> Scope {
+    Scope {
+        columns: names
+            .iter()
+            .zip(kinds)
+            .map(|(name, kind)| ScopeColumn {
+                table: None,
+                name: name.clone(),
+                kind: *kind,
+            })
+            .collect(),
     }
 }
 

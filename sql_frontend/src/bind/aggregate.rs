@@ -1,0 +1,156 @@
+//! Binding aggregate calls and the expressions of an aggregating SELECT.
+//!
+//! While a SELECT's list, HAVING and ORDER BY are bound, each aggregate call (`count`,
+//! `sum`, `avg`, `min`, `max`, with `DISTINCT` and `count(*)`) is bound over the input
+//! scope, recorded once in the binder's list, and stands in the expression as a
+//! placeholder column `AGGREGATE_SLOT + j`. When the SELECT turns out to aggregate
+//! (GROUP BY, an aggregate call, or HAVING), [`over_groups`] rewrites those expressions
+//! to read the Aggregate node's output row — its group values, then its aggregates:
+//! a subexpression equal to a GROUP BY expression becomes that group column, a
+//! placeholder becomes its aggregate column, and any other input column is the error
+//! PostgreSQL reports ("must appear in the GROUP BY clause").
+
+use sqlparser::ast::{self, FunctionArg, FunctionArgExpr, FunctionArguments};
+
+use super::Binder;
+use super::expr::Scope;
+use crate::error::{Error, Result};
+use crate::expr::Expr;
+use crate::plan::{AggregateCall, AggregateFunction};
+use crate::value::Kind;
+
+/// Placeholder columns for aggregate `j` are numbered `AGGREGATE_SLOT + j`, far above
+/// any real column; [`over_groups`] replaces every one.
+const AGGREGATE_SLOT: usize = 1 << 40;
+
+fn function(name: &str) -> Option<AggregateFunction> {
+    Some(match name {
+        "count" => AggregateFunction::Count,
+        "sum" => AggregateFunction::Sum,
+        "avg" => AggregateFunction::Avg,
+        "min" => AggregateFunction::Min,
+        "max" => AggregateFunction::Max,
+        _ => return None,
+    })
+}
+
+fn function_name(f: &ast::Function) -> Option<String> {
+    match f.name.0.as_slice() {
+        [ast::ObjectNamePart::Identifier(id)] => Some(id.value.to_lowercase()),
+        _ => None,
+    }
+}
+
+/// Whether `f` calls an aggregate function.
+pub(super) fn is_aggregate(f: &ast::Function) -> bool {
+    function_name(f).is_some_and(|name| function(&name).is_some())
+}
+
+impl Binder<'_> {
+    /// Binds an aggregate call to its placeholder column.
+    pub(super) fn aggregate(&mut self, f: &ast::Function, scope: &Scope) -> Result<Expr> {
+        let name = function_name(f).unwrap_or_default();
+        let Some(mut function) = function(&name) else {
+            return Err(Error::unsupported(format!("function {}()", f.name)));
+        };
+        if f.filter.is_some() || f.over.is_some() || !f.within_group.is_empty() {
+            return Err(Error::unsupported(format!(
+                "FILTER, OVER or WITHIN GROUP on {name}()"
+            )));
+        }
+        let FunctionArguments::List(list) = &f.args else {
+            return Err(Error::Type(format!("{name}() takes one argument")));
+        };
+        if !list.clauses.is_empty() {
+            return Err(Error::unsupported(format!("clauses in {name}()")));
+        }
+        let distinct = matches!(
+            list.duplicate_treatment,
+            Some(ast::DuplicateTreatment::Distinct)
+        );
+        let Some(mut calls) = self.aggregates.take() else {
+            return Err(Error::Type(format!(
+                "aggregate function {name}() is not allowed here"
+            )));
+        };
+        let arg = match list.args.as_slice() {
+            [FunctionArg::Unnamed(FunctionArgExpr::Wildcard)]
+                if function == AggregateFunction::Count && !distinct =>
+            {
+                function = AggregateFunction::CountRows;
+                Ok(None)
+            }
+            [FunctionArg::Unnamed(FunctionArgExpr::Expr(e))] => self.expr(e, scope).map(Some),
+            _ => Err(Error::Type(format!("{name}() takes one argument"))),
+        };
+        let arg = match arg {
+            Ok(arg) => arg,
+            Err(e) => {
+                self.aggregates = Some(calls);
+                return Err(e);
+            }
+        };
+        let arg_kind = arg
+            .as_ref()
+            .map_or(Kind::Int, |a| a.kind(&scope.kinds(), &self.params));
+        let kind = match function {
+            AggregateFunction::CountRows | AggregateFunction::Count => Kind::Int,
+            AggregateFunction::Avg => Kind::Float,
+            _ => arg_kind,
+        };
+        let call = AggregateCall {
+            function,
+            arg,
+            distinct,
+        };
+        let name = call.to_string();
+        let slot = match calls.iter().position(|(c, _)| *c == call) {
+            Some(slot) => slot,
+            None => {
+                calls.push((call, kind));
+                calls.len() - 1
+            }
+        };
+        self.aggregates = Some(calls);
+        Ok(Expr::Column {
+            index: AGGREGATE_SLOT + slot,
+            name,
+        })
+    }
+}
+
+/// Rewrites `e`, bound over the input scope with aggregate placeholders, to read the
+/// Aggregate node's output (`group_by` values, then the aggregates).
+pub(super) fn over_groups(e: Expr, group_by: &[Expr]) -> Result<Expr> {
+    let mut error = None;
+    let rewritten = rewrite(e, group_by, &mut error);
+    match error {
+        Some(e) => Err(e),
+        None => Ok(rewritten),
+    }
+}
+
+fn rewrite(e: Expr, group_by: &[Expr], error: &mut Option<Error>) -> Expr {
+    if let Some(index) = group_by.iter().position(|g| *g == e) {
+        return Expr::Column {
+            index,
+            name: e.to_string(),
+        };
+    }
+    match e {
+        Expr::Column { index, name } if index >= AGGREGATE_SLOT => Expr::Column {
+            index: group_by.len() + index - AGGREGATE_SLOT,
+            name,
+        },
+        Expr::Column { index, name } => {
+            error.get_or_insert_with(|| {
+                Error::Type(format!(
+                    "column {name:?} must appear in the GROUP BY clause or be used in an \
+                     aggregate function"
+                ))
+            });
+            Expr::Column { index, name }
+        }
+        other => other.map_children(&mut |child| rewrite(child, group_by, error)),
+    }
+}

@@ -1,0 +1,104 @@
+//! Binding subquery expressions and correlated names.
+//!
+//! A subquery is bound with its enclosing query's scope pushed on the binder's outer
+//! stack. A name the subquery's own FROM does not provide is looked up in the enclosing
+//! scopes, innermost first, and becomes [`Expr::OuterColumn`] with the number of query
+//! levels between them (0: the directly enclosing query); at run time it reads the row
+//! the subquery is evaluated for (see [`crate::exec::ExecContext`]).
+//!
+//! The subquery's own aggregates belong to it: its SELECT saves and restores the
+//! binder's aggregate list, so `(SELECT avg(c) FROM t1)` inside an outer query is an
+//! aggregate of the subquery, not of the outer query.
+
+use sqlparser::ast;
+
+use super::Binder;
+use super::expr::Scope;
+use super::query::BoundQuery;
+use crate::error::{Error, Result};
+use crate::expr::{Expr, Subquery, SubqueryKind};
+use crate::value::Kind;
+
+impl Binder<'_> {
+    /// Resolves a column name in `scope`, then in the enclosing queries' scopes.
+    pub(super) fn resolve(&self, scope: &Scope, table: Option<&str>, name: &str) -> Result<Expr> {
+        let error = match scope.resolve(table, name) {
+            Ok(e) => return Ok(e),
+            Err(e @ Error::UnknownColumn(_)) => e,
+            Err(other) => return Err(other),
+        };
+        for (depth, outer) in self.outer.iter().rev().enumerate() {
+            match outer.resolve(table, name) {
+                Ok(Expr::Column { index, name }) => {
+                    let kind = outer.columns.get(index).map_or(Kind::Unknown, |c| c.kind);
+                    return Ok(Expr::OuterColumn {
+                        depth,
+                        index,
+                        name,
+                        kind,
+                    });
+                }
+                Ok(_) | Err(Error::UnknownColumn(_)) => continue,
+                Err(other) => return Err(other),
+            }
+        }
+        Err(error)
+    }
+
+    /// Binds `query` as a subquery of an expression over `scope`.
+    fn subquery(&mut self, query: &ast::Query, scope: &Scope) -> Result<BoundQuery> {
+        self.outer.push(scope.clone());
+        let bound = self.query_bound(query);
+        self.outer.pop();
+        bound
+    }
+
+    pub(super) fn scalar_subquery(&mut self, query: &ast::Query, scope: &Scope) -> Result<Expr> {
+        let bound = self.subquery(query, scope)?;
+        let kind = single_column(&bound)?;
+        Ok(Expr::Subquery(Box::new(Subquery {
+            kind: SubqueryKind::Scalar { kind },
+            plan: bound.plan,
+        })))
+    }
+
+    pub(super) fn exists(
+        &mut self,
+        query: &ast::Query,
+        negated: bool,
+        scope: &Scope,
+    ) -> Result<Expr> {
+        let bound = self.subquery(query, scope)?;
+        Ok(Expr::Subquery(Box::new(Subquery {
+            kind: SubqueryKind::Exists { negated },
+            plan: bound.plan,
+        })))
+    }
+
+    pub(super) fn in_subquery(
+        &mut self,
+        expr: &ast::Expr,
+        query: &ast::Query,
+        negated: bool,
+        scope: &Scope,
+    ) -> Result<Expr> {
+        let value = self.expr(expr, scope)?;
+        let bound = self.subquery(query, scope)?;
+        single_column(&bound)?;
+        Ok(Expr::Subquery(Box::new(Subquery {
+            kind: SubqueryKind::In {
+                expr: Box::new(value),
+                negated,
+            },
+            plan: bound.plan,
+        })))
+    }
+}
+
+/// The kind of a subquery's only column; an error if it has several.
+fn single_column(bound: &BoundQuery) -> Result<Kind> {
+    match bound.kinds.as_slice() {
+        [kind] => Ok(*kind),
+        _ => Err(Error::Type("subquery must return only one column".into())),
+    }
+}
