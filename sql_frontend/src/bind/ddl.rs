@@ -63,10 +63,9 @@ fn column_names(columns: &[IndexColumn]) -> Result<Vec<String>> {
             if c.operator_class.is_some()
                 || c.column.with_fill.is_some()
                 || options.nulls_first.is_some()
-                || matches!(
-                    options.sort,
-                    Some(ast::OrderBySort::Desc | ast::OrderBySort::Using(_))
-                )
+                // DESC is accepted: the engine scans an index either way, and no plan
+                // depends on an index's order yet.
+                || matches!(options.sort, Some(ast::OrderBySort::Using(_)))
             {
                 return Err(Error::unsupported(format!(
                     "index column options in {}",

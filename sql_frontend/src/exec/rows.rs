@@ -38,10 +38,15 @@ pub fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<BoxedOperat
         }),
         Plan::KeyLookup { table, keys } => {
             let mut rows = Vec::with_capacity(keys.len());
+            let mut seen = std::collections::HashSet::new();
             for key in keys {
                 let Some(key) = key_values(table, &table.schema.primary_key, key, ctx)? else {
                     continue;
                 };
+                // `IN (1, 1)` names a key twice; the row is returned once.
+                if !seen.insert(key.clone()) {
+                    continue;
+                }
                 if let Some(row) = ops::get(ctx.txn()?, &table.schema, &key)? {
                     rows.push(convert(Ok((key, row)))?);
                 }
@@ -146,7 +151,10 @@ impl<'p> IndexScan<'p> {
     ) -> Result<IndexScan<'p>> {
         let mut bounds = Vec::with_capacity(ranges.len());
         for range in ranges {
-            if let Some(b) = range_bounds(table, columns, range, ctx)? {
+            // Equal ranges (from `IN (1, 1)`) are scanned once.
+            if let Some(b) = range_bounds(table, columns, range, ctx)?
+                && !bounds.contains(&b)
+            {
                 bounds.push(b);
             }
         }
