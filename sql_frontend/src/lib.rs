@@ -58,6 +58,7 @@ pub mod error;
 pub mod exec;
 pub mod expr;
 pub mod functions;
+pub mod generation;
 pub mod interval;
 pub mod join_planner;
 pub mod like;

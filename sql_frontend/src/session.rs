@@ -21,23 +21,29 @@
 //!
 //! ## Prepared statements
 //!
-//! [`Session::prepare`] parses, binds and optimises once and keeps the physical plan
-//! with the [`TableInfo`] of every table it reads or writes. Each execution first reads
-//! those tables' catalog entries through its transaction (a point read each) and, if
-//! any differs — the table was altered, dropped, got an index — binds and plans the
-//! statement again from the kept parse tree, so a plan never runs against a catalog it
-//! was not made for. DDL statements are bound afresh on every execution.
+//! [`Session::prepare`] parses, binds and optimises once and keeps the physical plan,
+//! labelled with the database's catalog generation (`generation.rs`) read before the
+//! planning snapshot. An execution reads the generation before its own snapshot and, if
+//! it equals the label, runs the kept plan directly: no parsing, binding, planning or
+//! catalog reads, one atomic load. Otherwise (some DDL ran since) it binds and plans
+//! again from the kept parse tree and keeps the new plan for later executions (shared
+//! by clones of the [`Prepared`]), so a plan never runs against a catalog it was not made
+//! for. Plans made by a transaction with uncommitted DDL of its own are not kept, and
+//! DDL statements are planned afresh on every execution.
 
 use engine::{IsolationLevel, Transaction};
 
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+
 use crate::bind::{self, Bound, BoundStatement, Control, Parsed};
-use crate::catalog::{self, TableInfo};
 use crate::error::{Error, Result};
 use crate::exec::{self, Output};
+use crate::generation::CatalogGeneration;
 use crate::optimize::optimize;
 use crate::plan::Plan;
 use crate::types::SqlType;
-use crate::value::Value;
+use crate::value::{Kind, Value};
 
 /// After an error in an explicit transaction, abort the whole transaction (PostgreSQL)
 /// rather than undo only the failed statement.
@@ -62,36 +68,69 @@ enum State {
 pub struct Session {
     db: engine::Database,
     state: State,
+    generation: CatalogGeneration,
+    /// The open transaction ran DDL (bump the generation when it ends).
+    ddl_in_transaction: bool,
+    /// REPEATABLE READ: the generation read before the transaction's snapshot.
+    snapshot_generation: Option<u64>,
 }
 
 /// A statement parsed, bound and planned once, to execute many times.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     parsed: Parsed,
-    planned: Option<Planned>,
+    /// The transaction-control meaning, if it is BEGIN/COMMIT/ROLLBACK.
+    control: Option<Control>,
+    /// The latest plan, shared by clones (an execution that re-plans replaces it).
+    cache: Arc<Mutex<Option<Arc<Planned>>>>,
 }
 
-#[derive(Debug, Clone)]
+/// A bound and optimised statement, labelled with the catalog it was made for.
+#[derive(Debug)]
 struct Planned {
     statement: BoundStatement,
-    tables: Vec<TableInfo>,
+    /// The counter and its value read before the planning snapshot; `None` when the
+    /// plan must not be reused (made next to uncommitted DDL, or DDL itself).
+    label: Option<(CatalogGeneration, u64)>,
+}
+
+impl Planned {
+    /// Whether this plan is valid for a snapshot taken after reading `observed`.
+    fn valid_for(&self, generation: &CatalogGeneration, observed: u64) -> bool {
+        self.label
+            .as_ref()
+            .is_some_and(|(counter, value)| counter.same_as(generation) && *value == observed)
+    }
 }
 
 impl Prepared {
     /// The number of `$n` parameters the statement takes (as of its last planning).
     pub fn param_count(&self) -> usize {
-        self.planned
-            .as_ref()
-            .map_or(0, |p| p.statement.params.len())
+        self.cached().map_or(0, |p| p.statement.params.len())
+    }
+
+    fn cached(&self) -> Option<Arc<Planned>> {
+        // The cache holds a complete plan or none, whatever panicked while it was locked.
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn keep(&self, planned: &Arc<Planned>) {
+        if planned.label.is_some() {
+            *self.cache.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(planned));
+        }
     }
 }
 
 impl Session {
     /// A session on `db`, in autocommit mode.
     pub fn new(db: engine::Database) -> Session {
+        let generation = CatalogGeneration::of(&db);
         Session {
             db,
             state: State::Idle,
+            generation,
+            ddl_in_transaction: false,
+            snapshot_generation: None,
         }
     }
 
@@ -116,7 +155,14 @@ impl Session {
         };
         let mut last = Output::default();
         for parsed in &statements {
-            last = self.run(parsed, None, params)?;
+            let control = match bind::control(parsed) {
+                Ok(control) => control,
+                Err(e) => {
+                    self.fail_transaction();
+                    return Err(e);
+                }
+            };
+            last = self.run(parsed, control, None, params)?;
         }
         Ok(last)
     }
@@ -134,53 +180,84 @@ impl Session {
             }
         };
         let control = bind::control(&parsed)?;
-        let mut prepared = Prepared {
+        let prepared = Prepared {
             parsed,
-            planned: None,
+            control,
+            cache: Arc::new(Mutex::new(None)),
         };
         if control.is_none() {
-            let planned = match &mut self.state {
-                State::Active(txn) => plan(txn, &prepared.parsed)?,
-                State::Aborted => return Err(Error::TransactionAborted),
+            let planned = match std::mem::take(&mut self.state) {
+                State::Active(mut txn) => {
+                    let observed = self.observe_generation(&txn);
+                    let label =
+                        (!self.ddl_in_transaction).then(|| (self.generation.clone(), observed));
+                    let planned = plan(&mut txn, &prepared.parsed, label);
+                    self.state = State::Active(txn);
+                    planned?
+                }
+                State::Aborted => {
+                    self.state = State::Aborted;
+                    return Err(Error::TransactionAborted);
+                }
                 State::Idle => {
+                    let observed = self.generation.current();
                     let mut txn = self.db.begin(DEFAULT_ISOLATION);
                     txn.begin_statement()?;
-                    let planned = plan(&mut txn, &prepared.parsed);
+                    let planned = plan(
+                        &mut txn,
+                        &prepared.parsed,
+                        Some((self.generation.clone(), observed)),
+                    );
                     txn.rollback();
                     planned?
                 }
             };
-            prepared.planned = Some(planned);
+            prepared.keep(&Arc::new(planned));
         }
         Ok(prepared)
     }
 
     /// Executes a prepared statement with parameter values.
     pub fn execute_prepared(&mut self, prepared: &Prepared, params: &[Value]) -> Result<Output> {
-        self.run(&prepared.parsed, prepared.planned.as_ref(), params)
+        self.run(&prepared.parsed, prepared.control, Some(prepared), params)
     }
 
     /// Marks an explicit transaction failed (after an error outside any statement).
     fn fail_transaction(&mut self) {
         if let State::Active(txn) = std::mem::take(&mut self.state) {
             txn.rollback();
+            self.transaction_ended();
             self.state = State::Aborted;
+        }
+    }
+
+    /// Bookkeeping after a transaction committed or rolled back: its DDL (committed or
+    /// undone) changes what plans are valid.
+    fn transaction_ended(&mut self) {
+        if std::mem::take(&mut self.ddl_in_transaction) {
+            self.generation.bump();
+        }
+        self.snapshot_generation = None;
+    }
+
+    /// The generation the next statement's snapshot will include (read before it is
+    /// taken): now, except under REPEATABLE READ after the transaction's first
+    /// statement, whose snapshot is kept.
+    fn observe_generation(&mut self, txn: &Transaction) -> u64 {
+        let now = self.generation.current();
+        match txn.isolation() {
+            IsolationLevel::ReadCommitted => now,
+            IsolationLevel::RepeatableRead => *self.snapshot_generation.get_or_insert(now),
         }
     }
 
     fn run(
         &mut self,
         parsed: &Parsed,
-        planned: Option<&Planned>,
+        control: Option<Control>,
+        prepared: Option<&Prepared>,
         params: &[Value],
     ) -> Result<Output> {
-        let control = match bind::control(parsed) {
-            Ok(control) => control,
-            Err(e) => {
-                self.fail_transaction();
-                return Err(e);
-            }
-        };
         if let Some(control) = control {
             return self.control(control);
         }
@@ -190,10 +267,12 @@ impl Session {
                 Err(Error::TransactionAborted)
             }
             State::Active(mut txn) => {
-                let result = run_statement(&mut txn, parsed, planned, params);
+                let observed = self.observe_generation(&txn);
+                let result = self.run_statement(&mut txn, parsed, prepared, observed, params);
                 self.state = match (&result, ABORT_TRANSACTION_ON_ERROR) {
                     (Err(_), true) => {
                         txn.rollback();
+                        self.transaction_ended();
                         State::Aborted
                     }
                     _ => State::Active(txn),
@@ -201,17 +280,74 @@ impl Session {
                 result
             }
             State::Idle => {
+                let observed = self.generation.current();
                 let mut txn = self.db.begin(DEFAULT_ISOLATION);
-                let output = match run_statement(&mut txn, parsed, planned, params) {
-                    Ok(output) => output,
+                let result = self.run_statement(&mut txn, parsed, prepared, observed, params);
+                let result = match result {
+                    Ok(output) => txn.commit().map(|_| output).map_err(Error::from),
                     Err(e) => {
                         txn.rollback();
-                        return Err(e);
+                        Err(e)
                     }
                 };
-                txn.commit()?;
-                Ok(output)
+                self.transaction_ended();
+                result
             }
+        }
+    }
+
+    /// Runs one statement inside `txn`, under a savepoint that undoes it if it fails.
+    fn run_statement(
+        &mut self,
+        txn: &mut Transaction,
+        parsed: &Parsed,
+        prepared: Option<&Prepared>,
+        observed: u64,
+        params: &[Value],
+    ) -> Result<Output> {
+        txn.begin_statement()?;
+        let savepoint = txn.savepoint();
+        let result = self.plan_and_execute(txn, parsed, prepared, observed, params);
+        txn.end_statement();
+        match &result {
+            Ok(_) => txn.release(savepoint),
+            Err(_) => txn.rollback_to(savepoint),
+        }
+        result
+    }
+
+    fn plan_and_execute(
+        &mut self,
+        txn: &mut Transaction,
+        parsed: &Parsed,
+        prepared: Option<&Prepared>,
+        observed: u64,
+        params: &[Value],
+    ) -> Result<Output> {
+        let planned = match prepared.and_then(Prepared::cached) {
+            Some(planned) if planned.valid_for(&self.generation, observed) => planned,
+            _ => {
+                let label = (!self.ddl_in_transaction).then(|| (self.generation.clone(), observed));
+                let planned = Arc::new(plan(txn, parsed, label)?);
+                if let Some(prepared) = prepared {
+                    prepared.keep(&planned);
+                }
+                planned
+            }
+        };
+        match &planned.statement.bound {
+            Bound::Plan(p) => {
+                let params = cast_params(&planned.statement.params, params)?;
+                if is_ddl(p) {
+                    self.ddl_in_transaction = true;
+                    let result = exec::execute(txn, p, &params);
+                    self.generation.bump();
+                    result
+                } else {
+                    exec::execute(txn, p, &params)
+                }
+            }
+            Bound::Explain(p) => Ok(exec::explain(p)),
         }
     }
 
@@ -231,13 +367,16 @@ impl Session {
                 Ok(Output::tag("BEGIN"))
             }
             (Control::Commit, State::Active(txn)) => {
-                txn.commit()?;
+                let committed = txn.commit();
+                self.transaction_ended();
+                committed?;
                 Ok(Output::tag("COMMIT"))
             }
             (Control::Commit, State::Aborted) => Ok(Output::tag("ROLLBACK")),
             (Control::Commit, State::Idle) => Ok(Output::tag("COMMIT")),
             (Control::Rollback, State::Active(txn)) => {
                 txn.rollback();
+                self.transaction_ended();
                 Ok(Output::tag("ROLLBACK"))
             }
             (Control::Rollback, _) => Ok(Output::tag("ROLLBACK")),
@@ -245,65 +384,60 @@ impl Session {
     }
 }
 
-/// Binds and optimises `parsed` in `txn`, noting the tables the plan depends on.
-fn plan(txn: &mut Transaction, parsed: &Parsed) -> Result<Planned> {
+impl Drop for Session {
+    fn drop(&mut self) {
+        // An open transaction is rolled back with the session; its DDL goes with it.
+        if self.ddl_in_transaction {
+            self.generation.bump();
+        }
+    }
+}
+
+/// Binds and optimises `parsed` in `txn`; `label` is the generation to label the plan
+/// with (`None`: not reusable). DDL plans are never reused.
+fn plan(
+    txn: &mut Transaction,
+    parsed: &Parsed,
+    label: Option<(CatalogGeneration, u64)>,
+) -> Result<Planned> {
     let mut statement = bind::bind(txn, parsed)?;
     statement.bound = match statement.bound {
         Bound::Plan(p) => Bound::Plan(optimize(p, &statement.params)),
         Bound::Explain(p) => Bound::Explain(optimize(p, &statement.params)),
     };
-    let mut tables = Vec::new();
-    let (Bound::Plan(p) | Bound::Explain(p)) = &statement.bound;
-    collect_tables(p, &mut tables);
-    Ok(Planned { statement, tables })
+    let label = match &statement.bound {
+        Bound::Plan(p) if is_ddl(p) => None,
+        _ => label,
+    };
+    Ok(Planned { statement, label })
 }
 
-fn collect_tables(plan: &Plan, out: &mut Vec<TableInfo>) {
-    match plan {
-        Plan::SeqScan { table } | Plan::KeyLookup { table, .. } | Plan::IndexScan { table, .. } => {
-            out.push(table.clone())
-        }
-        Plan::Insert { table, source, .. }
-        | Plan::Update { table, source, .. }
-        | Plan::Delete { table, source } => {
-            out.push(table.clone());
-            collect_tables(source, out);
-        }
-        Plan::Filter { source, .. }
-        | Plan::Project { source, .. }
-        | Plan::Sort { source, .. }
-        | Plan::Limit { source, .. } => collect_tables(source, out),
-        _ => {}
-    }
-}
-
-/// Whether a prepared plan still matches the catalog as `txn` sees it.
-fn still_valid(txn: &mut Transaction, planned: &Planned) -> Result<bool> {
-    if let Bound::Plan(
+/// Whether running `plan` changes the schema.
+fn is_ddl(plan: &Plan) -> bool {
+    matches!(
+        plan,
         Plan::CreateTable { .. }
-        | Plan::DropTable { .. }
-        | Plan::CreateIndex { .. }
-        | Plan::DropIndex { .. },
-    ) = planned.statement.bound
-    {
-        return Ok(false);
-    }
-    for table in &planned.tables {
-        if catalog::find_table(txn, table.name())?.as_ref() != Some(table) {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+            | Plan::DropTable { .. }
+            | Plan::CreateIndex { .. }
+            | Plan::DropIndex { .. }
+    )
 }
 
-/// Casts parameter values to the kinds the binder inferred for them.
-fn cast_params(kinds: &[crate::value::Kind], params: &[Value]) -> Result<Vec<Value>> {
+/// Casts parameter values to the kinds the binder inferred for them (borrowing them
+/// when they have those kinds already, as they usually do).
+fn cast_params<'p>(kinds: &[Kind], params: &'p [Value]) -> Result<Cow<'p, [Value]>> {
     if params.len() != kinds.len() {
         return Err(Error::Parameter(format!(
             "the statement takes {} parameters, but {} were given",
             kinds.len(),
             params.len()
         )));
+    }
+    let fits = |(value, kind): (&Value, &Kind)| {
+        value.is_null() || *kind == Kind::Unknown || value.kind() == *kind
+    };
+    if params.iter().zip(kinds).all(fits) {
+        return Ok(Cow::Borrowed(params));
     }
     params
         .iter()
@@ -315,46 +449,129 @@ fn cast_params(kinds: &[crate::value::Kind], params: &[Value]) -> Result<Vec<Val
             }),
             None => Ok(value.clone()),
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()
+        .map(Cow::Owned)
 }
 
-/// Runs one statement inside `txn`, under a savepoint that undoes it if it fails.
-fn run_statement(
-    txn: &mut Transaction,
-    parsed: &Parsed,
-    planned: Option<&Planned>,
-    params: &[Value],
-) -> Result<Output> {
-    txn.begin_statement()?;
-    let savepoint = txn.savepoint();
-    let result = plan_and_execute(txn, parsed, planned, params);
-    txn.end_statement();
-    match &result {
-        Ok(_) => txn.release(savepoint),
-        Err(_) => txn.rollback_to(savepoint),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open() -> (tempfile::TempDir, engine::Database) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = engine::Database::open(dir.path().join("t.db"), Default::default()).unwrap();
+        (dir, db)
     }
-    result
-}
 
-fn plan_and_execute(
-    txn: &mut Transaction,
-    parsed: &Parsed,
-    planned: Option<&Planned>,
-    params: &[Value],
-) -> Result<Output> {
-    let fresh;
-    let planned = match planned {
-        Some(p) if still_valid(txn, p)? => p,
-        _ => {
-            fresh = plan(txn, parsed)?;
-            &fresh
+    fn plan_of(prepared: &Prepared) -> Arc<Planned> {
+        prepared.cached().expect("a kept plan")
+    }
+
+    fn cell(output: &Output) -> String {
+        output.rows[0][0].to_string()
+    }
+
+    #[test]
+    fn a_prepared_plan_is_reused_until_the_schema_changes() {
+        let (_dir, db) = open();
+        let mut s = Session::new(db.clone());
+        s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'a')")
+            .unwrap();
+        let p = s.prepare("SELECT v FROM t WHERE id = $1").unwrap();
+        let first = plan_of(&p);
+        for _ in 0..3 {
+            assert_eq!(
+                cell(&s.execute_prepared(&p, &[Value::Int(1)]).unwrap()),
+                "a"
+            );
         }
-    };
-    match &planned.statement.bound {
-        Bound::Plan(p) => {
-            let params = cast_params(&planned.statement.params, params)?;
-            exec::execute(txn, p, &params)
-        }
-        Bound::Explain(p) => Ok(exec::explain(p)),
+        assert!(
+            Arc::ptr_eq(&first, &plan_of(&p)),
+            "planned again without a change"
+        );
+        // DML does not change the schema.
+        s.execute("INSERT INTO t VALUES (2, 'b')").unwrap();
+        s.execute_prepared(&p, &[Value::Int(2)]).unwrap();
+        assert!(Arc::ptr_eq(&first, &plan_of(&p)));
+        // Another session's DDL does.
+        let mut other = Session::new(db);
+        other
+            .execute("DROP TABLE t; CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER, v TEXT)")
+            .unwrap();
+        other
+            .execute("INSERT INTO t VALUES (1, 10, 'new')")
+            .unwrap();
+        assert_eq!(
+            cell(&s.execute_prepared(&p, &[Value::Int(1)]).unwrap()),
+            "new"
+        );
+        let second = plan_of(&p);
+        assert!(!Arc::ptr_eq(&first, &second));
+        s.execute_prepared(&p, &[Value::Int(1)]).unwrap();
+        assert!(Arc::ptr_eq(&second, &plan_of(&p)));
+    }
+
+    #[test]
+    fn rolled_back_ddl_invalidates_plans_made_during_it() {
+        let (_dir, db) = open();
+        let mut s = Session::new(db);
+        s.execute(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'old')",
+        )
+        .unwrap();
+        let p = s.prepare("SELECT * FROM t").unwrap();
+        s.execute("BEGIN; DROP TABLE t; CREATE TABLE t (a TEXT, b TEXT, c TEXT)")
+            .unwrap();
+        s.execute("INSERT INTO t VALUES ('x', 'y', 'z')").unwrap();
+        assert_eq!(
+            s.execute_prepared(&p, &[]).unwrap().columns,
+            ["a", "b", "c"]
+        );
+        s.execute("ROLLBACK").unwrap();
+        let after = s.execute_prepared(&p, &[]).unwrap();
+        assert_eq!(after.columns, ["id", "v"]);
+        assert_eq!(after.rows, [[Value::Int(1), Value::Text("old".into())]]);
+    }
+
+    #[test]
+    fn repeatable_read_does_not_reuse_a_plan_newer_than_its_snapshot() {
+        let (_dir, db) = open();
+        let mut reader = Session::new(db.clone());
+        let mut writer = Session::new(db);
+        reader
+            .execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            .unwrap();
+        reader.execute("SELECT 1").unwrap();
+        writer
+            .execute("CREATE TABLE late (id INTEGER PRIMARY KEY)")
+            .unwrap();
+        let p = writer.prepare("SELECT * FROM late").unwrap();
+        // The reader's snapshot predates the table: the plan made for it is not valid.
+        assert!(matches!(
+            reader.execute_prepared(&p, &[]),
+            Err(Error::UnknownTable(_))
+        ));
+        reader.execute("ROLLBACK").unwrap();
+        assert!(reader.execute_prepared(&p, &[]).unwrap().rows.is_empty());
+    }
+
+    #[test]
+    fn parameters_are_cast_or_borrowed() {
+        let kinds = [Kind::Int, Kind::Float, Kind::Unknown];
+        let same = [Value::Int(1), Value::Float(2.0), Value::Text("x".into())];
+        assert!(matches!(cast_params(&kinds, &same), Ok(Cow::Borrowed(_))));
+        let cast = cast_params(&kinds, &[Value::Int(1), Value::Int(2), Value::Null]).unwrap();
+        assert_eq!(
+            cast.as_ref(),
+            [Value::Int(1), Value::Float(2.0), Value::Null]
+        );
+        assert!(matches!(
+            cast_params(
+                &kinds,
+                &[Value::Text("x".into()), Value::Int(2), Value::Null]
+            ),
+            Err(Error::Parameter(_))
+        ));
+        assert!(matches!(cast_params(&kinds, &[]), Err(Error::Parameter(_))));
     }
 }
