@@ -19,10 +19,11 @@
 //!    add a relation connected to the ones placed by an equality (else by any join
 //!    condition, and only when nothing is connected, a cross product), preferring one
 //!    reachable through its primary key or an index, then the most selective.
-//! 4. **Choose the method** of each step: an **IndexNestedLoopJoin** when the new
-//!    relation is a table whose primary key or an index has a prefix equated (with the
-//!    same type) to expressions of the placed relations and whose own filters give no
-//!    access path; otherwise a **HashJoin** on all the equalities between the placed
+//! 4. **Choose the method** of each step: an **IndexNestedLoopJoin** when the rows
+//!    placed so far look few (a key lookup or index scan start, joined by equalities
+//!    since) and the new relation is a table whose primary key or an index has a prefix
+//!    equated (with the same type) to expressions of the placed relations and whose own
+//!    filters give no access path; otherwise a **HashJoin** on all the equalities between the placed
 //!    relations and the new one (build side: the new relation, filtered); otherwise a
 //!    **NestedLoopJoin** with the applicable conditions.
 //! 5. A `Project` restores the original column order above the region (omitted when
@@ -68,6 +69,11 @@ pub fn plan_joins(plan: Plan, params: &[Kind]) -> Plan {
         other => other.map_sources(&mut |child| plan_joins(child, params)),
     }
 }
+
+/// At most this many rows (by the estimates below) make the outer side of an index
+/// nested-loop join; a larger outer side gets a hash join, whose one pass over the inner
+/// table beats a lookup per outer row.
+const SMALL: u32 = 10;
 
 /// One input of a join region.
 struct Relation {
@@ -249,6 +255,7 @@ fn region(join: Plan, filter: Option<Expr>, params: &[Kind]) -> Plan {
     place(&relations[start], &mut positions, 0);
     placed.push(start);
     let mut width = relations[start].width;
+    let mut current_estimate = estimates[start];
 
     while placed.len() < relations.len() {
         let remaining: Vec<usize> = (0..relations.len())
@@ -263,6 +270,8 @@ fn region(join: Plan, filter: Option<Expr>, params: &[Kind]) -> Plan {
             &estimates,
             params,
         );
+        let connected =
+            !equalities(&conditions, &relations, &placed, next, &kinds, params).is_empty();
         let step = join_step(
             current,
             &mut relations[next],
@@ -274,7 +283,11 @@ fn region(join: Plan, filter: Option<Expr>, params: &[Kind]) -> Plan {
             &kinds,
             JoinKind::Inner,
             params,
+            current_estimate <= SMALL,
         );
+        if !connected {
+            current_estimate = current_estimate.saturating_mul(estimates[next]);
+        }
         current = step;
         place(&relations[next], &mut positions, width);
         width += relations[next].width;
@@ -455,6 +468,7 @@ fn join_step(
     kinds: &[Kind],
     kind: JoinKind,
     params: &[Kind],
+    left_small: bool,
 ) -> Plan {
     let offset = relation.offset;
     // Original layout -> the joined row (current columns, then the new relation's).
@@ -488,6 +502,7 @@ fn join_step(
                 Plan::SeqScan { .. }
             );
         if own_path
+            && left_small
             && let Some((index, columns, bound)) = index_lookup(&table, offset, &eqs, kinds, params)
         {
             let keys: Vec<Expr> = bound
@@ -621,6 +636,7 @@ fn left_join(left: Plan, right: Plan, predicate: Option<Expr>, params: &[Kind]) 
     let left = plan_joins(left, params);
     let right = plan_joins(right, params);
     let left_relation = Relation::new(left, 0);
+    let left_estimate = left_relation.estimate(params);
     let mut right_relation = Relation::new(right, left_relation.width);
     let left_width = left_relation.width;
     let kinds: Vec<Kind> = left_relation
@@ -665,5 +681,6 @@ fn left_join(left: Plan, right: Plan, predicate: Option<Expr>, params: &[Kind]) 
         &kinds,
         JoinKind::Left,
         params,
+        left_estimate <= SMALL,
     )
 }
