@@ -109,6 +109,9 @@ pub fn prepare(source: &str, labels: &[String]) -> String {
             }
         }
     }
+    if out.is_empty() {
+        return String::new();
+    }
     let mut text = out.join("\n");
     text.push('\n');
     text
@@ -167,12 +170,57 @@ mod tests {
             "statement ok\nSELECT 1\n\n"
         );
         let onlyif_us = "onlyif hdb\nhalt\nstatement ok\n";
-        assert_eq!(prepare(onlyif_us, &labels()), "\n");
+        assert_eq!(prepare(onlyif_us, &labels()), "");
     }
 
     #[test]
     fn conditions_before_a_record_stay() {
         let source = "skipif sqlite\nonlyif hdb\nquery I nosort\nSELECT 1\n----\n1\n";
         assert_eq!(prepare(source, &labels()), source);
+    }
+
+    const VOCABULARY: &[&str] = &[
+        "statement ok",
+        "statement ok # note",
+        "statement error x #y",
+        "query I rowsort # note",
+        "query I",
+        "SELECT 1",
+        "SELECT '# not a comment'",
+        "----",
+        "1",
+        "",
+        "skipif sqlite",
+        "onlyif mssql",
+        "onlyif hdb # us",
+        "skipif hdb",
+        "halt",
+        "halt # stop",
+        "hash-threshold 8 # x",
+        "# comment",
+        "connection other",
+    ];
+
+    proptest::proptest! {
+        /// Each output line is its input line, blanked, or cut before a `#` comment;
+        /// the text is cut short only at a `halt`; preparing twice changes nothing.
+        #[test]
+        fn keeps_lines_in_place(picks in proptest::collection::vec(0..VOCABULARY.len(), 0..40)) {
+            let source = picks.iter().map(|&i| VOCABULARY[i]).collect::<Vec<_>>().join("\n");
+            let input: Vec<&str> = source.lines().collect();
+            let prepared = prepare(&source, &labels());
+            let output: Vec<&str> = prepared.lines().collect();
+            proptest::prop_assert!(output.len() <= input.len());
+            for (out, inp) in output.iter().zip(&input) {
+                let cut = inp
+                    .find(" #")
+                    .is_some_and(|at| *out == inp[..at].trim_end());
+                proptest::prop_assert!(out == inp || out.is_empty() || cut, "{out:?} from {inp:?}");
+            }
+            if output.len() < input.len() {
+                proptest::prop_assert!(input[output.len()..].iter().any(|l| l.starts_with("halt")));
+            }
+            proptest::prop_assert_eq!(prepare(&prepared, &labels()), prepared.clone());
+        }
     }
 }
