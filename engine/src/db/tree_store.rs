@@ -248,16 +248,19 @@ impl TreeStore for BTreeStore {
     fn seek_first(
         &self,
         tree: TreeId,
-        lower: Bound<Vec<u8>>,
-        upper: Bound<Vec<u8>>,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
     ) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
         let Some(t) = self.existing(tree)? else {
             return Ok(None);
         };
-        match (&lower, &upper) {
+        match (lower, upper) {
             (Bound::Included(from), Bound::Excluded(below)) => t.first_from(from, Some(below)),
             (Bound::Included(from), Bound::Unbounded) => t.first_from(from, None),
-            _ => Ok(read_batch(&t, &lower, &upper, false, 1)?.pop()),
+            _ => {
+                let (lower, upper) = (lower.map(<[u8]>::to_vec), upper.map(<[u8]>::to_vec));
+                Ok(read_batch(&t, &lower, &upper, false, 1)?.pop())
+            }
         }
     }
 }

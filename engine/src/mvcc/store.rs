@@ -46,10 +46,17 @@ pub trait TreeStore: Send + Sync {
     fn seek_first(
         &self,
         tree: TreeId,
-        lower: Bound<Vec<u8>>,
-        upper: Bound<Vec<u8>>,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
     ) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
-        self.scan(tree, lower, upper, false)?.next().transpose()
+        self.scan(
+            tree,
+            lower.map(<[u8]>::to_vec),
+            upper.map(<[u8]>::to_vec),
+            false,
+        )?
+        .next()
+        .transpose()
     }
 }
 

@@ -439,7 +439,25 @@ pub(crate) fn apply_writes(
 
 /// Deletes the versions of `key` that no snapshot at or after `horizon` can see: all but
 /// the newest version at or below the horizon, and that one too if it is a tombstone.
+///
+/// Most keys have nothing to prune: a fresh insert has one version, newer than the
+/// horizon while its commit applies it, and at most one at or below the horizon when
+/// the garbage queue gets to it. Two point probes (the newest version at or below the
+/// horizon, then the entry after it) settle those cases without a scan.
 fn prune(mvcc: &Mvcc, tree: TreeId, key: &[u8], horizon: CommitTs) -> Result<()> {
+    let at_horizon = version_key::encode(key, horizon);
+    let prefix_len = at_horizon.len() - version_key::TS_LEN;
+    let Some((newest_kept, value)) = version_from(mvcc, tree, &at_horizon, prefix_len)? else {
+        return Ok(());
+    };
+    if version_key::decode_value(&value)?.is_some() {
+        // The smallest tree key after `newest_kept`.
+        let mut after = newest_kept;
+        after.push(0);
+        if version_from(mvcc, tree, &after, prefix_len)?.is_none() {
+            return Ok(());
+        }
+    }
     let prefix = version_key::encode_prefix(key);
     let past = version_key::past_prefix(&prefix);
     let versions = mvcc
@@ -470,6 +488,23 @@ fn prune(mvcc: &Mvcc, tree: TreeId, key: &[u8], horizon: CommitTs) -> Result<()>
         .try_for_each(|tree_key| mvcc.store.delete(tree, tree_key))
 }
 
+/// The first tree entry at or after `from`, if it is a version of the user key whose
+/// prefix is `from[..prefix_len]` (`from` is a version key of it, or one past one).
+fn version_from(
+    mvcc: &Mvcc,
+    tree: TreeId,
+    from: &[u8],
+    prefix_len: usize,
+) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+    let entry = mvcc
+        .store
+        .seek_first(tree, Bound::Included(from), Bound::Unbounded)?;
+    Ok(entry.filter(|(tree_key, _)| {
+        tree_key.len() == prefix_len + version_key::TS_LEN
+            && tree_key.starts_with(&from[..prefix_len])
+    }))
+}
+
 /// The value of `key` at snapshot `ts`: one seek to the newest version at or below it.
 pub(crate) fn read_at(
     mvcc: &Mvcc,
@@ -481,26 +516,16 @@ pub(crate) fn read_at(
     // with `key`'s prefix (checked on the result rather than bounding the seek, which
     // saves building a second key).
     let first_visible = version_key::encode(key, ts);
-    let prefix = &first_visible[..first_visible.len() - version_key::TS_LEN];
-    let version = mvcc.store.seek_first(
-        tree,
-        Bound::Included(first_visible.clone()),
-        Bound::Unbounded,
-    )?;
-    match version {
-        Some((tree_key, tree_value))
-            if tree_key.len() == first_visible.len() && tree_key.starts_with(prefix) =>
-        {
-            let mut tree_value = tree_value;
-            match version_key::decode_value(&tree_value)? {
-                Some(_) => {
-                    tree_value.remove(0);
-                    Ok(Some(tree_value))
-                }
-                None => Ok(None),
+    let prefix_len = first_visible.len() - version_key::TS_LEN;
+    match version_from(mvcc, tree, &first_visible, prefix_len)? {
+        Some((_, mut tree_value)) => match version_key::decode_value(&tree_value)? {
+            Some(_) => {
+                tree_value.remove(0);
+                Ok(Some(tree_value))
             }
-        }
-        _ => Ok(None),
+            None => Ok(None),
+        },
+        None => Ok(None),
     }
 }
 
@@ -510,7 +535,7 @@ fn newest_version(mvcc: &Mvcc, tree: TreeId, key: &[u8]) -> Result<Option<Commit
     let past = version_key::past_prefix(&prefix);
     let newest = mvcc
         .store
-        .seek_first(tree, Bound::Included(prefix), Bound::Excluded(past))?;
+        .seek_first(tree, Bound::Included(&prefix), Bound::Excluded(&past))?;
     match newest {
         Some((tree_key, _)) => Ok(Some(version_key::decode(&tree_key)?.1)),
         None => Ok(None),
