@@ -16,6 +16,12 @@
 //! back CREATE TABLE leaves neither behind). Tables without rows here (made through the
 //! engine API) get the widest SQL type of their engine column types and no defaults.
 //!
+//! Functions made by `CREATE FUNCTION` live the same way in [`SQL_FUNCTIONS_TABLE`]
+//! (`name TEXT PRIMARY KEY, definition TEXT`), created by the first CREATE FUNCTION;
+//! `definition` is the statement's text as the parser prints it, which the binder
+//! parses again at each call (see `bind/routine.rs`), so creating, replacing and
+//! dropping a function is transactional like any other DDL.
+//!
 //! Names starting with [`RESERVED_PREFIX`] belong to hdb; the binder refuses them.
 
 use std::ops::Bound;
@@ -209,4 +215,84 @@ pub fn drop_table(txn: &mut Transaction, name: &str) -> Result<()> {
         ops::delete(txn, &meta, &key)?;
     }
     Ok(())
+}
+
+/// The engine table holding the definitions of SQL functions (`CREATE FUNCTION`).
+pub const SQL_FUNCTIONS_TABLE: &str = "__hdb_sql_functions";
+
+fn sql_functions_def() -> TableDef {
+    TableDef {
+        name: SQL_FUNCTIONS_TABLE.to_string(),
+        columns: vec![
+            Column {
+                name: "name".to_string(),
+                ty: ColumnType::Text,
+                nullable: false,
+            },
+            Column {
+                name: "definition".to_string(),
+                ty: ColumnType::Text,
+                nullable: false,
+            },
+        ],
+        primary_key: vec!["name".to_string()],
+    }
+}
+
+/// The stored definition (the `CREATE FUNCTION` text) of the function called `name`.
+pub fn find_function(txn: &mut Transaction, name: &str) -> Result<Option<String>> {
+    let Some(meta) = catalog::find_table(txn, SQL_FUNCTIONS_TABLE)? else {
+        return Ok(None);
+    };
+    match ops::get(txn, &meta, &[KeyValue::Text(name.to_string())])? {
+        None => Ok(None),
+        Some(row) => match row.get(1) {
+            Some(KeyValue::Text(definition)) => Ok(Some(definition.clone())),
+            _ => Err(Error::Engine(engine::Error::CorruptData(format!(
+                "{SQL_FUNCTIONS_TABLE}: bad row for {name:?}"
+            )))),
+        },
+    }
+}
+
+/// Records a function's definition, replacing an existing one only if `or_replace`.
+pub fn create_function(
+    txn: &mut Transaction,
+    name: &str,
+    definition: &str,
+    or_replace: bool,
+) -> Result<()> {
+    let meta = match catalog::find_table(txn, SQL_FUNCTIONS_TABLE)? {
+        Some(meta) => meta,
+        None => catalog::create_table(txn, sql_functions_def())?,
+    };
+    let key = [KeyValue::Text(name.to_string())];
+    if ops::get(txn, &meta, &key)?.is_some() {
+        if !or_replace {
+            return Err(Error::AlreadyExists {
+                kind: "function".into(),
+                name: name.to_string(),
+            });
+        }
+        ops::delete(txn, &meta, &key)?;
+    }
+    let row = vec![
+        KeyValue::Text(name.to_string()),
+        KeyValue::Text(definition.to_string()),
+    ];
+    ops::insert(txn, &meta, row)?;
+    Ok(())
+}
+
+/// Removes a function's definition; whether there was one.
+pub fn drop_function(txn: &mut Transaction, name: &str) -> Result<bool> {
+    let Some(meta) = catalog::find_table(txn, SQL_FUNCTIONS_TABLE)? else {
+        return Ok(false);
+    };
+    let key = [KeyValue::Text(name.to_string())];
+    if ops::get(txn, &meta, &key)?.is_none() {
+        return Ok(false);
+    }
+    ops::delete(txn, &meta, &key)?;
+    Ok(true)
 }

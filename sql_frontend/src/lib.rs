@@ -43,11 +43,13 @@
 //! (simple and searched), CAST and `::`, [NOT] LIKE / ILIKE [ESCAPE], COALESCE, NULLIF,
 //! lower, upper, length, substr/substring, trim/btrim/ltrim/rtrim, abs, round, now(),
 //! CURRENT_DATE, CURRENT_TIMESTAMP, INTERVAL literals and date/timestamp ± interval.
+//! CREATE [OR REPLACE] FUNCTION ... RETURNS TABLE(...) (plpgsql `BEGIN RETURN QUERY
+//! <select>; END;` or a SQL SELECT), DROP FUNCTION, calls in FROM (`bind/routine.rs`).
 //!
 //! ## Not yet (each returns `Unsupported`)
 //!
-//! Joins, GROUP BY and aggregates, DISTINCT, subqueries, UNION, INTERVAL columns,
-//! CREATE FUNCTION, SERIALIZABLE.
+//! INTERVAL columns, functions other than RETURNS TABLE(...) with one query as body,
+//! SERIALIZABLE.
 #![forbid(unsafe_code)]
 
 pub mod bind;

@@ -36,7 +36,8 @@ use engine::{IsolationLevel, Transaction};
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
-use crate::bind::{self, Bound, BoundStatement, Control, Parsed};
+use crate::bind::{self, Bound, BoundStatement, Control, Parsed, RoutineChange};
+use crate::catalog;
 use crate::error::{Error, Result};
 use crate::exec::{self, Output};
 use crate::generation::CatalogGeneration;
@@ -348,6 +349,12 @@ impl Session {
                 }
             }
             Bound::Explain(p) => Ok(exec::explain(p)),
+            Bound::Routine(change) => {
+                self.ddl_in_transaction = true;
+                let result = change_routine(txn, change);
+                self.generation.bump();
+                result
+            }
         }
     }
 
@@ -404,12 +411,36 @@ fn plan(
     statement.bound = match statement.bound {
         Bound::Plan(p) => Bound::Plan(optimize(p, &statement.params)),
         Bound::Explain(p) => Bound::Explain(optimize(p, &statement.params)),
+        routine @ Bound::Routine(_) => routine,
     };
     let label = match &statement.bound {
         Bound::Plan(p) if is_ddl(p) => None,
+        Bound::Routine(_) => None,
         _ => label,
     };
     Ok(Planned { statement, label })
+}
+
+/// Creates or drops functions in the SQL catalog.
+fn change_routine(txn: &mut Transaction, change: &RoutineChange) -> Result<Output> {
+    match change {
+        RoutineChange::Create {
+            name,
+            definition,
+            or_replace,
+        } => {
+            catalog::create_function(txn, name, definition, *or_replace)?;
+            Ok(Output::tag("CREATE FUNCTION"))
+        }
+        RoutineChange::Drop { names, if_exists } => {
+            for name in names {
+                if !catalog::drop_function(txn, name)? && !if_exists {
+                    return Err(Error::UnknownFunction(name.clone()));
+                }
+            }
+            Ok(Output::tag("DROP FUNCTION"))
+        }
+    }
 }
 
 /// Whether running `plan` changes the schema.

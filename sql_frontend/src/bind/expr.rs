@@ -55,7 +55,7 @@ impl Binder<'_> {
     /// Binds `e` over `scope`.
     pub(super) fn expr(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
         Ok(match e {
-            ast::Expr::Identifier(id) => self.resolve(scope, None, &ident(id))?,
+            ast::Expr::Identifier(id) => self.resolve_name(scope, &ident(id))?,
             ast::Expr::CompoundIdentifier(parts) => match parts.as_slice() {
                 [table, column] => self.resolve(scope, Some(&ident(table)), &ident(column))?,
                 _ => return Err(Error::unsupported(format!("qualified name {e}"))),
@@ -229,6 +229,10 @@ impl Binder<'_> {
                     .and_then(|n| n.parse::<usize>().ok())
                     .filter(|n| (1..=crate::MAX_PARAMS).contains(n))
                     .ok_or_else(|| Error::unsupported(format!("placeholder {p}")))?;
+                if let Some(frame) = &self.routine {
+                    // Inside a function's body, `$n` is the function's n-th argument.
+                    return frame.positional(index);
+                }
                 self.infer_param(index - 1, Kind::Unknown);
                 Expr::Param(index - 1)
             }

@@ -154,8 +154,8 @@ impl Binder<'_> {
         else {
             return Err(Error::unsupported(format!("FROM {factor}")));
         };
-        if args.is_some() {
-            return Err(Error::unsupported("table functions"));
+        if let Some(args) = args {
+            return self.table_function(name, args, alias.as_ref());
         }
         if !with_hints.is_empty()
             || version.is_some()

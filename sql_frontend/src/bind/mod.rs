@@ -21,6 +21,7 @@ mod dml;
 mod expr;
 mod from;
 mod query;
+mod routine;
 mod scalar;
 mod subquery;
 
@@ -36,6 +37,7 @@ use crate::catalog::RESERVED_PREFIX;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::value::Kind;
+pub use routine::RoutineChange;
 
 /// Deepest expression nesting the parser accepts, so deeply nested input is an error
 /// instead of a stack overflow.
@@ -83,6 +85,8 @@ pub enum Bound {
     Plan(Plan),
     /// Print a plan (after optimisation) without running it.
     Explain(Plan),
+    /// Create or drop a function (see `routine.rs`).
+    Routine(RoutineChange),
 }
 
 /// A bound statement and the types inferred for its parameters (`$1` is index 0).
@@ -155,8 +159,11 @@ pub fn bind(txn: &mut Transaction, parsed: &Parsed) -> Result<BoundStatement> {
         params: Vec::new(),
         outer: Vec::new(),
         aggregates: None,
+        routine: None,
     };
     let bound = match &parsed.statement {
+        Statement::CreateFunction(create) => Bound::Routine(binder.create_function(create)?),
+        Statement::DropFunction(drop) => Bound::Routine(binder.drop_function(drop)?),
         Statement::Explain {
             describe_alias,
             analyze,
@@ -198,6 +205,8 @@ struct Binder<'t> {
     /// result kinds; `None` where aggregates are not allowed (WHERE, GROUP BY, inside an
     /// aggregate's argument).
     aggregates: Option<Vec<(crate::plan::AggregateCall, Kind)>>,
+    /// While binding a function's body: its parameters (see `routine.rs`).
+    routine: Option<routine::RoutineFrame>,
 }
 
 impl Binder<'_> {
