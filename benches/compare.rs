@@ -39,7 +39,7 @@ fn benches(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let users = users();
     let dataset = Dataset::generate(users, users * 3, data::now_micros());
-    let (stores, _) = BaseStores::load(dir.path(), &dataset, &Progress::hidden()).unwrap();
+    let (stores, _, _) = BaseStores::load(dir.path(), &dataset, &Progress::hidden()).unwrap();
 
     point_lookups(c, &stores, &dataset);
     attribute(c, &stores);

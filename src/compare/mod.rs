@@ -17,7 +17,7 @@
 //!    and SQLite as the outside reference; the three answers must agree;
 //! 4. [`point`]: point lookups on D, H (prepared) and SQLite (prepared);
 //! 5. [`migration`]: the rate of moving D's documents (the base data's users and events)
-//!    into H with `hdb::migrate`, verification included.
+//!    into H with `hdb::migrate`, verification included — which is how H gets its data.
 //!
 //! The data ([`data`]) is the seed's: users (`user_id`, `name`, `status`) and user events
 //! (`event_id`, `user_id`, `event_type`, `event_timestamp`), generated deterministically
@@ -117,15 +117,18 @@ pub fn run(config: &Config, progress: &Progress) -> Result<Report> {
     let scale = &config.scale;
     let mut report = Report::new(config);
 
-    progress.phase("generating data", 1);
+    let mut phases = Phases::new(progress);
+
+    phases.start("generating data", 1);
     let dataset = data::Dataset::generate(scale.users, scale.events, data::now_micros());
     progress.step();
 
-    progress.phase("loading D, H and SQLite", 3);
-    let (base, load) = stores::BaseStores::load(work.path(), &dataset, progress)?;
+    phases.start("loading D, then H from D (migration), and SQLite", 3);
+    let (base, load, migration) = stores::BaseStores::load(work.path(), &dataset, progress)?;
     report.load = Some(load);
+    report.migration = Some(migration);
 
-    progress.phase("point lookups", 3);
+    phases.start("point lookups", 3);
     report.point = Some(point::measure(
         &base,
         &dataset,
@@ -133,28 +136,15 @@ pub fn run(config: &Config, progress: &Progress) -> Result<Report> {
         progress,
     )?);
 
-    progress.phase("Example 3", 3);
+    phases.start("Example 3", 3);
     report.example3 = Some(example3::measure(&base, scale.example3_runs, progress)?);
 
-    progress.phase("migration D -> H", 1);
-    let migration_dir = sub_dir(work.path(), "migration")?;
-    report.migration = Some(migration::measure(
-        &base.d_users_dir(),
-        &base.d_events_dir(),
-        &migration_dir,
-    )?);
-    progress.step();
-
     let points = launch::CLIENT_COUNTS.len() * 2 * 2;
-    progress.phase("simulated launch load", points as u64);
-    report.launch = Some(launch::measure(
-        base,
-        &dataset,
-        config.point_duration(),
-        progress,
-    )?);
+    phases.start("simulated launch load", points as u64);
+    let duration = config.point_duration();
+    report.launch = Some(launch::measure(base, &dataset, duration, progress)?);
 
-    progress.phase(
+    phases.start(
         "attribute query vs data size",
         scale.attribute_sizes.len() as u64,
     );
@@ -165,9 +155,44 @@ pub fn run(config: &Config, progress: &Progress) -> Result<Report> {
         progress,
     )?);
 
+    report.phases = phases.finish();
     report.finish(started.elapsed());
     progress.finish();
     Ok(report)
+}
+
+/// Wall-clock time per phase of the run, for the report (where the minutes go).
+struct Phases<'a> {
+    progress: &'a Progress,
+    done: Vec<(String, f64)>,
+    current: Option<(String, Instant)>,
+}
+
+impl<'a> Phases<'a> {
+    fn new(progress: &'a Progress) -> Phases<'a> {
+        Phases {
+            progress,
+            done: Vec::new(),
+            current: None,
+        }
+    }
+
+    fn start(&mut self, name: &str, steps: u64) {
+        self.end_current();
+        self.progress.phase(name, steps);
+        self.current = Some((name.to_string(), Instant::now()));
+    }
+
+    fn end_current(&mut self) {
+        if let Some((name, started)) = self.current.take() {
+            self.done.push((name, started.elapsed().as_secs_f64()));
+        }
+    }
+
+    fn finish(mut self) -> Vec<(String, f64)> {
+        self.end_current();
+        self.done
+    }
 }
 
 fn sub_dir(parent: &Path, name: &str) -> Result<PathBuf> {

@@ -60,6 +60,8 @@ pub struct Report {
     /// Status shares in percent.
     pub status_distribution: Vec<(String, f64)>,
     pub total_secs: f64,
+    /// Wall-clock seconds of each phase of the run, in order.
+    pub phases: Vec<(String, f64)>,
     pub load: Option<LoadReport>,
     pub point: Option<PointReport>,
     pub example3: Option<Example3Report>,
@@ -83,6 +85,7 @@ impl Report {
                 .map(|(s, thousandths)| (s.to_string(), *thousandths as f64 / 10.0))
                 .collect(),
             total_secs: 0.0,
+            phases: Vec::new(),
             load: None,
             point: None,
             example3: None,
@@ -262,7 +265,7 @@ impl Report {
             self.launch_markdown(&mut md, launch);
         }
         if let Some(a) = &self.attribute {
-            md.push_str("## 2. Attribute query vs data size\n\n`SELECT user_id, name FROM users WHERE status = $1` on H; `find_by(\"status\", ...)` on D. Median of at least 3 runs.\n\n");
+            md.push_str("## 2. Attribute query vs data size\n\n`SELECT user_id, name FROM users WHERE status = $1` on H; `find_by(\"status\", ...)` on D. Median of the timed runs (at least 3; 1 when an untimed run took over 0.5 s).\n\n");
             let rows = a
                 .points
                 .iter()
@@ -368,7 +371,7 @@ impl Report {
             md.push_str("## 5. Migration D -> H\n\n");
             let _ = writeln!(
                 md,
-                "By {} (D's log replayed, rows written through the engine's table API, H synced once, then count and checksum verified on both sides):\n",
+                "By {} into a new H with the seed's tables and their indexes (D's log replayed, rows and index entries written through the engine's table API, H synced once, then count and checksum verified on both sides):\n",
                 mig.tool
             );
             let mut rows: Vec<Vec<String>> = mig
@@ -412,13 +415,21 @@ impl Report {
         if let Some(load) = &self.load {
             let _ = writeln!(
                 md,
-                "Base load ({} users, {} events, durability off, one sync): D {}, H {}, SQLite {}.\n",
+                "Base load ({} users, {} events, durability off, one sync at the end): D {}, H {} (migrated from D by hdb::migrate, indexes maintained during the load), SQLite {}.\n",
                 load.users,
                 load.events,
                 secs(load.d_secs),
                 secs(load.h_secs),
                 secs(load.sqlite_secs)
             );
+        }
+        if !self.phases.is_empty() {
+            let phases: Vec<String> = self
+                .phases
+                .iter()
+                .map(|(name, s)| format!("{name} {}", secs(*s)))
+                .collect();
+            let _ = writeln!(md, "Time per phase: {}.\n", phases.join("; "));
         }
         md
     }

@@ -1,8 +1,10 @@
 //! The stores of a run: D (two `LegacyStore`s: users and events), H (one database with
 //! the seed's schema) and SQLite (the outside reference), loaded with the same data.
 //!
-//! Bulk loads run with durability off on D and H alike and end with one sync on each
-//! (SQLite: `synchronous=OFF` inside one transaction). The launch load then reopens D and
+//! D is loaded first; H is then loaded *from D* by the project's migration
+//! (`hdb::migrate`, see [`super::migration`]), which is the seed's story and gives the
+//! migration figure. Bulk loads run with durability off on D and H alike and end with one
+//! sync on each (SQLite: `synchronous=OFF` inside one transaction). The launch load then reopens D and
 //! H in the durability mode it measures ([`BaseStores::reopen`]); reopening replays D's
 //! log and recovers H, so both start each mode from the same state they left.
 //!
@@ -19,6 +21,7 @@ use kv_legacy::{Durability as DDurability, LegacyStore};
 use serde::Serialize;
 
 use super::data::{Dataset, Event, User};
+use super::migration::{self, MigrationReport};
 use super::{Progress, Result};
 use crate::{Database, Session};
 
@@ -30,9 +33,11 @@ pub const H_USERS_TABLE: &str =
 pub const H_EVENTS_TABLE: &str = "CREATE TABLE user_events (event_id INTEGER PRIMARY KEY, \
      user_id VARCHAR, event_type VARCHAR, event_timestamp TIMESTAMP)";
 
-/// The indexes H's queries use.
-pub const H_INDEXES: &str = "CREATE INDEX users_status ON users (status); \
-     CREATE INDEX user_events_user_id ON user_events (user_id)";
+/// The index "users with status = X" uses.
+pub const H_USERS_INDEX: &str = "CREATE INDEX users_status ON users (status)";
+
+/// The index joins from users to their events use.
+pub const H_EVENTS_INDEX: &str = "CREATE INDEX user_events_user_id ON user_events (user_id)";
 
 /// SQLite's schema: the same tables and indexes (timestamps as `YYYY-MM-DD HH:MM:SS` text,
 /// which sorts as time does).
@@ -111,7 +116,7 @@ impl BaseStores {
         dir: &Path,
         data: &Dataset,
         progress: &Progress,
-    ) -> Result<(BaseStores, LoadReport)> {
+    ) -> Result<(BaseStores, LoadReport, MigrationReport)> {
         let mut report = LoadReport {
             users: data.users.len(),
             events: data.events.len(),
@@ -129,17 +134,11 @@ impl BaseStores {
         report.d_secs = started.elapsed().as_secs_f64();
         progress.step();
 
-        progress.detail("loading H");
-        let started = Instant::now();
-        let h = Database::open_with(dir.join("h.db"), Mode::Off.h())?;
-        let mut session = h.session();
-        session.execute(H_USERS_TABLE)?;
-        session.execute(H_EVENTS_TABLE)?;
-        session.execute(H_INDEXES)?;
-        load_h_users(&mut session, &data.users)?;
-        load_h_events(&mut session, &data.events)?;
-        h.engine().sync()?;
-        report.h_secs = started.elapsed().as_secs_f64();
+        progress.detail("loading H: migrating D's stores with hdb::migrate");
+        let h_path = dir.join("h.db");
+        let migration = migration::migrate_base(&dir.join(D_USERS), &dir.join(D_EVENTS), &h_path)?;
+        report.h_secs = migration.total_secs;
+        let h = Database::open_with(&h_path, Mode::Off.h())?;
         progress.step();
 
         progress.detail("loading SQLite");
@@ -156,7 +155,7 @@ impl BaseStores {
             h,
             sqlite_path,
         };
-        Ok((stores, report))
+        Ok((stores, report, migration))
     }
 
     /// Closes D and H and opens them again in `mode`.
@@ -219,14 +218,6 @@ pub fn load_h_users(session: &mut Session, users: &[User]) -> Result<()> {
         session,
         "INSERT INTO users VALUES ($1, $2, $3)",
         users.iter().map(User::row),
-    )
-}
-
-fn load_h_events(session: &mut Session, events: &[Event]) -> Result<()> {
-    load_h_rows(
-        session,
-        "INSERT INTO user_events VALUES ($1, $2, $3, $4)",
-        events.iter().map(Event::row),
     )
 }
 
