@@ -70,6 +70,7 @@ pub(super) fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<Boxe
                 source: Some(right),
                 left_keys,
                 right_keys,
+                rows: Vec::new(),
                 table: HashMap::new(),
             },
         ),
@@ -112,7 +113,7 @@ pub(super) fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<Boxe
         inner,
         right_width,
         current: None,
-        candidates: Vec::new().into_iter(),
+        candidates: Candidates::Stored(0..0),
         matched: false,
     }))
 }
@@ -127,7 +128,9 @@ enum Inner<'p> {
         source: Option<&'p Plan>,
         left_keys: &'p [Expr],
         right_keys: &'p [Expr],
-        table: HashMap<Vec<KeyValue>, Vec<Vec<Value>>>,
+        rows: Vec<Vec<Value>>,
+        /// Join key -> positions in `rows`.
+        table: HashMap<Vec<KeyValue>, Vec<usize>>,
     },
     Index {
         table: &'p TableInfo,
@@ -153,6 +156,7 @@ impl Inner<'_> {
             Inner::Hash {
                 source,
                 right_keys,
+                rows,
                 table,
                 ..
             } => {
@@ -160,7 +164,8 @@ impl Inner<'_> {
                     let mut op = open_plan(plan, ctx)?;
                     while let Some((_, values)) = op.next(ctx)? {
                         if let Some(key) = join_key(right_keys, &values, ctx)? {
-                            table.entry(key).or_default().push(values);
+                            table.entry(key).or_default().push(rows.len());
+                            rows.push(values);
                         }
                     }
                 }
@@ -171,14 +176,17 @@ impl Inner<'_> {
     }
 
     /// The right rows that may join `left`.
-    fn candidates(&self, left: &[Value], ctx: &mut ExecContext<'_>) -> Result<Vec<Vec<Value>>> {
+    fn candidates(&self, left: &[Value], ctx: &mut ExecContext<'_>) -> Result<Candidates> {
         match self {
-            Inner::All { rows, .. } => Ok(rows.clone()),
+            Inner::All { rows, .. } => Ok(Candidates::Stored(0..rows.len())),
             Inner::Hash {
                 left_keys, table, ..
             } => Ok(match join_key(left_keys, left, ctx)? {
-                Some(key) => table.get(&key).cloned().unwrap_or_default(),
-                None => Vec::new(),
+                Some(key) => match table.get(&key) {
+                    Some(positions) => Candidates::Positions(positions.clone().into_iter()),
+                    None => Candidates::Stored(0..0),
+                },
+                None => Candidates::Stored(0..0),
             }),
             Inner::Index {
                 table,
@@ -190,12 +198,12 @@ impl Inner<'_> {
                 for (key, column) in keys.iter().zip(columns.iter()) {
                     let value = key.eval(left, ctx)?;
                     if value.is_null() {
-                        return Ok(Vec::new());
+                        return Ok(Candidates::Stored(0..0));
                     }
                     let kv = value.to_key();
                     if !table.schema.columns[*column].ty.admits(&kv) {
                         // A value of another type equals no stored key.
-                        return Ok(Vec::new());
+                        return Ok(Candidates::Stored(0..0));
                     }
                     prefix.push(kv);
                 }
@@ -227,10 +235,29 @@ impl Inner<'_> {
                         .collect::<Result<Vec<_>>>()?
                     }
                 };
-                Ok(rows.into_iter().map(|(_, values)| values).collect())
+                let rows: Vec<Vec<Value>> = rows.into_iter().map(|(_, values)| values).collect();
+                Ok(Candidates::Owned(rows.into_iter()))
             }
         }
     }
+
+    /// The stored right row at `position` (nested-loop and hash joins).
+    fn stored(&self, position: usize) -> Option<&[Value]> {
+        match self {
+            Inner::All { rows, .. } | Inner::Hash { rows, .. } => {
+                rows.get(position).map(Vec::as_slice)
+            }
+            Inner::Index { .. } => None,
+        }
+    }
+}
+
+/// The right rows left to try for the current left row: positions of stored rows, or
+/// rows looked up for it.
+enum Candidates {
+    Stored(std::ops::Range<usize>),
+    Positions(std::vec::IntoIter<usize>),
+    Owned(std::vec::IntoIter<Vec<Value>>),
 }
 
 /// The join key of a row; `None` when a part is NULL (it joins nothing).
@@ -250,6 +277,11 @@ fn join_key(
     Ok(Some(key))
 }
 
+enum Candidate {
+    Stored(usize),
+    Owned(Vec<Value>),
+}
+
 struct Join<'p> {
     left: BoxedOperator<'p>,
     kind: JoinKind,
@@ -259,7 +291,7 @@ struct Join<'p> {
     /// The left row being joined.
     current: Option<Vec<Value>>,
     /// Its remaining right candidates.
-    candidates: std::vec::IntoIter<Vec<Value>>,
+    candidates: Candidates,
     /// Whether it has joined a row yet.
     matched: bool,
 }
@@ -272,16 +304,25 @@ impl Operator for Join<'_> {
                 let Some((_, left)) = self.left.next(ctx)? else {
                     return Ok(None);
                 };
-                self.candidates = self.inner.candidates(&left, ctx)?.into_iter();
+                self.candidates = self.inner.candidates(&left, ctx)?;
                 self.current = Some(left);
                 self.matched = false;
                 continue;
             };
-            match self.candidates.next() {
-                Some(right) => {
+            let next = match &mut self.candidates {
+                Candidates::Stored(range) => range.next().map(Candidate::Stored),
+                Candidates::Positions(positions) => positions.next().map(Candidate::Stored),
+                Candidates::Owned(rows) => rows.next().map(Candidate::Owned),
+            };
+            match next {
+                Some(candidate) => {
+                    let right = match &candidate {
+                        Candidate::Stored(position) => self.inner.stored(*position).unwrap_or(&[]),
+                        Candidate::Owned(row) => row.as_slice(),
+                    };
                     let mut joined = Vec::with_capacity(left.len() + right.len());
                     joined.extend_from_slice(left);
-                    joined.extend(right);
+                    joined.extend_from_slice(right);
                     let keep = match self.predicate {
                         Some(p) => p.eval(&joined, ctx)?.truth()? == Some(true),
                         None => true,

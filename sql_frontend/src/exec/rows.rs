@@ -67,7 +67,7 @@ pub fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<BoxedOperat
         )?),
         Plan::Filter { source, predicate } => Box::new(Filter {
             source: open(source, ctx)?,
-            predicate,
+            predicate: freeze(predicate, ctx),
         }),
         Plan::Project { source, exprs, .. } => Box::new(Project {
             source: open(source, ctx)?,
@@ -214,7 +214,40 @@ impl Operator for IndexScan<'_> {
 
 struct Filter<'p> {
     source: BoxedOperator<'p>,
-    predicate: &'p Expr,
+    predicate: std::borrow::Cow<'p, Expr>,
+}
+
+/// `e` with its row-independent parts that the planner could not fold (they read
+/// parameters or the clock, like `CURRENT_DATE - INTERVAL '7 days'`) evaluated once,
+/// here, instead of once per row. Borrowed unchanged when there is nothing to evaluate.
+fn freeze<'p>(e: &'p Expr, ctx: &mut ExecContext<'_>) -> std::borrow::Cow<'p, Expr> {
+    let foldable = |e: &Expr| {
+        !matches!(
+            e,
+            Expr::Literal(_) | Expr::Param(_) | Expr::OuterColumn { .. }
+        ) && e.is_constant()
+            && !e.reads_outer()
+    };
+    if !e.any(&foldable) {
+        return std::borrow::Cow::Borrowed(e);
+    }
+    let mut frozen = e.clone();
+    freeze_in_place(&mut frozen, &foldable, ctx);
+    std::borrow::Cow::Owned(frozen)
+}
+
+fn freeze_in_place(e: &mut Expr, foldable: &dyn Fn(&Expr) -> bool, ctx: &mut ExecContext<'_>) {
+    if foldable(e) {
+        if let Ok(value) = e.eval(&[], ctx) {
+            *e = Expr::Literal(value);
+        }
+        return;
+    }
+    let taken = std::mem::replace(e, Expr::Literal(Value::Null));
+    *e = taken.map_children(&mut |mut child| {
+        freeze_in_place(&mut child, foldable, ctx);
+        child
+    });
 }
 
 impl Operator for Filter<'_> {
