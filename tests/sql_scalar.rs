@@ -404,3 +404,43 @@ fn parameters_take_kinds_from_casts_and_functions() {
         ]
     );
 }
+
+#[test]
+fn rows_meeting_in_a_column_share_its_kind() {
+    let (_dir, db) = open();
+    let mut s = db.session();
+    let values = |s: &mut Session, sql: &str| -> Vec<Value> {
+        s.execute(sql)
+            .unwrap()
+            .rows()
+            .iter()
+            .map(|r| r.values()[0].clone())
+            .collect()
+    };
+    assert_eq!(
+        values(
+            &mut s,
+            "SELECT 1 UNION ALL SELECT 2.5 UNION ALL SELECT NULL"
+        ),
+        [Value::Float(1.0), Value::Float(2.5), Value::Null]
+    );
+    assert_eq!(
+        values(&mut s, "VALUES (1), (2.5)"),
+        [Value::Float(1.0), Value::Float(2.5)]
+    );
+    assert_eq!(
+        values(
+            &mut s,
+            "SELECT DATE '2024-01-01' UNION ALL SELECT TIMESTAMP '2024-01-01 10:00:00'"
+        ),
+        [
+            Value::Timestamp(1_704_067_200_000_000),
+            Value::Timestamp(1_704_103_200_000_000)
+        ]
+    );
+    // Same kinds stay as they are.
+    assert_eq!(
+        values(&mut s, "SELECT 1 UNION ALL SELECT 2"),
+        [Value::Int(1), Value::Int(2)]
+    );
+}

@@ -21,6 +21,7 @@ use sqlparser::ast::{
 
 use super::aggregate::over_groups;
 use super::expr::{Scope, ScopeColumn};
+use super::scalar::{promote, promote_columns, promoted_kind};
 use super::{Binder, ident, object_name, user_object_name};
 use crate::catalog::{self, TableInfo};
 use crate::error::{Error, Result};
@@ -136,18 +137,20 @@ impl Binder<'_> {
                         "each side of a set operation must have the same number of columns".into(),
                     ));
                 }
-                let kinds = left
+                let kinds: Vec<Kind> = left
                     .kinds
                     .iter()
                     .zip(&right.kinds)
-                    .map(|(l, r)| if *l == Kind::Unknown { *r } else { *l })
+                    .map(|(l, r)| promoted_kind(*l, *r))
                     .collect();
+                let left_plan = promote_columns(left.plan, &left.names, &left.kinds, &kinds);
+                let right_plan = promote_columns(right.plan, &right.names, &right.kinds, &kinds);
                 Ok(BoundQuery {
                     plan: Plan::SetOperation {
                         op,
                         all,
-                        left: Box::new(left.plan),
-                        right: Box::new(right.plan),
+                        left: Box::new(left_plan),
+                        right: Box::new(right_plan),
                     },
                     names: left.names,
                     kinds,
@@ -500,10 +503,24 @@ impl Binder<'_> {
             rows.push(bound);
         }
         let names: Vec<String> = (1..=width).map(|i| format!("column{i}")).collect();
-        let kinds: Vec<Kind> = match rows.first() {
-            Some(first) => first.iter().map(|e| e.kind(&[], &self.params)).collect(),
-            None => Vec::new(),
-        };
+        let mut kinds = vec![Kind::Unknown; width];
+        for row in &rows {
+            for (kind, e) in kinds.iter_mut().zip(row) {
+                *kind = promoted_kind(*kind, e.kind(&[], &self.params));
+            }
+        }
+        let rows = rows
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .zip(&kinds)
+                    .map(|(e, to)| {
+                        let from = e.kind(&[], &self.params);
+                        promote(e, from, *to)
+                    })
+                    .collect()
+            })
+            .collect();
         Ok(BoundQuery {
             plan: Plan::Values {
                 rows,

@@ -14,6 +14,10 @@
 //! give TIMESTAMP, and anything else is an [`Error::Type`] naming both kinds. Then each
 //! expression is cast to the common kind ([`Binder::coerce`]).
 //!
+//! Rows meeting in one column — the sides of UNION/EXCEPT/INTERSECT, the rows of
+//! VALUES — get the same numeric and date promotions ([`promoted_kind`],
+//! [`promote_columns`]): `SELECT 1 UNION SELECT 2.5` is a DOUBLE column.
+//!
 //! Function arguments are checked against what the function accepts
 //! ([`Function::accepts`]): `lower(42)` is a type error, as in PostgreSQL (which does
 //! not cast integers to text implicitly), while `substr(name, '2')` parses the literal.
@@ -28,6 +32,7 @@ use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::functions::{Function, TrimSide};
 use crate::interval::{Interval, IntervalUnit, parse_interval};
+use crate::plan::Plan;
 use crate::types::SqlType;
 use crate::value::{Kind, Value};
 
@@ -441,4 +446,66 @@ fn comparable(a: Kind, b: Kind) -> bool {
         || matches!((a, b), (Unknown, _) | (_, Unknown))
         || matches!((a, b), (Int | Float, Int | Float))
         || matches!((a, b), (Date | Timestamp, Date | Timestamp))
+}
+
+/// The kind of a column where rows of kinds `a` and `b` meet (UNION and friends,
+/// VALUES): INTEGER and DOUBLE give DOUBLE, DATE and TIMESTAMP give TIMESTAMP, unknown
+/// (NULL) takes the other. Other mismatches keep `a` (comparing such values fails).
+pub(super) fn promoted_kind(a: Kind, b: Kind) -> Kind {
+    use Kind::*;
+    match (a, b) {
+        (Unknown, k) => k,
+        (Int, Float) | (Float, Int) => Float,
+        (Date, Timestamp) | (Timestamp, Date) => Timestamp,
+        (k, _) => k,
+    }
+}
+
+/// `e`, of kind `from`, cast to `to` when promotion changes its kind.
+pub(super) fn promote(e: Expr, from: Kind, to: Kind) -> Expr {
+    let promotes = matches!(
+        (from, to),
+        (Kind::Int, Kind::Float) | (Kind::Date, Kind::Timestamp)
+    );
+    let Some(ty) = SqlType::for_kind(to).filter(|_| promotes) else {
+        return e;
+    };
+    match e {
+        Expr::Literal(value) => match cast(value.clone(), ty) {
+            Ok(cast_value) => Expr::Literal(cast_value),
+            Err(_) => Expr::Literal(value),
+        },
+        e => Expr::Cast {
+            expr: Box::new(e),
+            to: ty,
+        },
+    }
+}
+
+/// `plan`'s rows (columns `names` of kinds `from`) with each column promoted to `to`;
+/// the plan itself when nothing changes.
+pub(super) fn promote_columns(plan: Plan, names: &[String], from: &[Kind], to: &[Kind]) -> Plan {
+    if from == to {
+        return plan;
+    }
+    let exprs = names
+        .iter()
+        .zip(from.iter().zip(to))
+        .enumerate()
+        .map(|(index, (name, (f, t)))| {
+            promote(
+                Expr::Column {
+                    index,
+                    name: name.clone(),
+                },
+                *f,
+                *t,
+            )
+        })
+        .collect();
+    Plan::Project {
+        source: Box::new(plan),
+        exprs,
+        names: names.to_vec(),
+    }
 }
