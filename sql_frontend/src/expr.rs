@@ -186,6 +186,9 @@ pub enum SubqueryKind {
 pub struct Subquery {
     pub kind: SubqueryKind,
     pub plan: Plan,
+    /// Whether the plan reads an enclosing query's row; an uncorrelated subquery's
+    /// rows are computed once per statement and kept in the [`ExecContext`].
+    pub correlated: bool,
 }
 
 impl Expr {

@@ -160,6 +160,7 @@ pub fn bind(txn: &mut Transaction, parsed: &Parsed) -> Result<BoundStatement> {
         outer: Vec::new(),
         aggregates: None,
         routine: None,
+        outer_references: std::cell::Cell::new(0),
     };
     let bound = match &parsed.statement {
         Statement::CreateFunction(create) => Bound::Routine(binder.create_function(create)?),
@@ -207,6 +208,9 @@ struct Binder<'t> {
     aggregates: Option<Vec<(crate::plan::AggregateCall, Kind)>>,
     /// While binding a function's body: its parameters (see `routine.rs`).
     routine: Option<routine::RoutineFrame>,
+    /// How many names have resolved to an enclosing query's column so far (a subquery
+    /// that adds to it is correlated).
+    outer_references: std::cell::Cell<usize>,
 }
 
 impl Binder<'_> {

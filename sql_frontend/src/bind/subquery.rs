@@ -30,6 +30,7 @@ impl Binder<'_> {
         for (depth, outer) in self.outer.iter().rev().enumerate() {
             match outer.resolve(table, name) {
                 Ok(Expr::Column { index, name }) => {
+                    self.outer_references.set(self.outer_references.get() + 1);
                     let kind = outer.columns.get(index).map_or(Kind::Unknown, |c| c.kind);
                     return Ok(Expr::OuterColumn {
                         depth,
@@ -45,20 +46,25 @@ impl Binder<'_> {
         Err(error)
     }
 
-    /// Binds `query` as a subquery of an expression over `scope`.
-    fn subquery(&mut self, query: &ast::Query, scope: &Scope) -> Result<BoundQuery> {
+    /// Binds `query` as a subquery of an expression over `scope`; also says whether it
+    /// is correlated (some name in it resolved to an enclosing query's column — possibly
+    /// a column of this subquery's own scope read from a deeper subquery, which only
+    /// makes the answer conservative).
+    fn subquery(&mut self, query: &ast::Query, scope: &Scope) -> Result<(BoundQuery, bool)> {
+        let before = self.outer_references.get();
         self.outer.push(scope.clone());
         let bound = self.query_bound(query);
         self.outer.pop();
-        bound
+        Ok((bound?, self.outer_references.get() != before))
     }
 
     pub(super) fn scalar_subquery(&mut self, query: &ast::Query, scope: &Scope) -> Result<Expr> {
-        let bound = self.subquery(query, scope)?;
+        let (bound, correlated) = self.subquery(query, scope)?;
         let kind = single_column(&bound)?;
         Ok(Expr::Subquery(Box::new(Subquery {
             kind: SubqueryKind::Scalar { kind },
             plan: bound.plan,
+            correlated,
         })))
     }
 
@@ -68,10 +74,11 @@ impl Binder<'_> {
         negated: bool,
         scope: &Scope,
     ) -> Result<Expr> {
-        let bound = self.subquery(query, scope)?;
+        let (bound, correlated) = self.subquery(query, scope)?;
         Ok(Expr::Subquery(Box::new(Subquery {
             kind: SubqueryKind::Exists { negated },
             plan: bound.plan,
+            correlated,
         })))
     }
 
@@ -83,7 +90,7 @@ impl Binder<'_> {
         scope: &Scope,
     ) -> Result<Expr> {
         let value = self.expr(expr, scope)?;
-        let bound = self.subquery(query, scope)?;
+        let (bound, correlated) = self.subquery(query, scope)?;
         single_column(&bound)?;
         Ok(Expr::Subquery(Box::new(Subquery {
             kind: SubqueryKind::In {
@@ -91,6 +98,7 @@ impl Binder<'_> {
                 negated,
             },
             plan: bound.plan,
+            correlated,
         })))
     }
 }

@@ -11,9 +11,14 @@
 //!   [`crate::expr::Expr::OuterColumn`] with depth 0 reads it (depth 1 reads the row of
 //!   the query enclosing that one, and so on).
 //!
+//! It also keeps the rows of uncorrelated subqueries, computed on first use, so such a
+//! subquery runs once per statement rather than once per row.
+//!
 //! Operators never keep the transaction between calls: each `next` borrows it from the
 //! context anew, which is what lets an expression evaluated inside one operator run
 //! another plan in the same transaction.
+
+use std::collections::HashMap;
 
 use engine::Transaction;
 
@@ -27,6 +32,9 @@ pub struct ExecContext<'a> {
     /// The statement's parameter values.
     pub params: &'a [Value],
     outer: Vec<Vec<Value>>,
+    /// First-column values of uncorrelated subqueries already run, by the address of
+    /// their (borrowed, so unmoving) [`crate::expr::Subquery`].
+    subquery_rows: HashMap<usize, Vec<Value>>,
 }
 
 impl<'a> ExecContext<'a> {
@@ -36,6 +44,7 @@ impl<'a> ExecContext<'a> {
             txn: Some(txn),
             params,
             outer: Vec::new(),
+            subquery_rows: HashMap::new(),
         }
     }
 
@@ -45,6 +54,7 @@ impl<'a> ExecContext<'a> {
             txn: None,
             params,
             outer: Vec::new(),
+            subquery_rows: HashMap::new(),
         }
     }
 
@@ -63,6 +73,16 @@ impl<'a> ExecContext<'a> {
     /// Removes the innermost outer row.
     pub fn pop_outer(&mut self) {
         self.outer.pop();
+    }
+
+    /// The kept rows of the uncorrelated subquery at address `key`.
+    pub(crate) fn cached_subquery(&self, key: usize) -> Option<&[Value]> {
+        self.subquery_rows.get(&key).map(Vec::as_slice)
+    }
+
+    /// Keeps the rows of the uncorrelated subquery at address `key`.
+    pub(crate) fn cache_subquery(&mut self, key: usize, rows: Vec<Value>) {
+        self.subquery_rows.insert(key, rows);
     }
 
     /// Column `index` of the outer row `depth` levels out (0: the innermost).
