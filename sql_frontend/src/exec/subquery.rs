@@ -1,13 +1,12 @@
 //! Evaluating a subquery expression: its plan runs in the statement's transaction with
 //! the current row pushed as the innermost outer row (so its correlated references
-//! read it), once per evaluation.
+//! read it), once per evaluation. An uncorrelated subquery (see
+//! [`Subquery::correlated`]) runs once per statement: its rows' first values are kept
+//! in the context.
 //!
 //! - scalar: the single value of the single row; NULL without rows; an error with more
 //!   than one row (as in PostgreSQL);
 //! - EXISTS: whether there is a row (only the first is pulled);
-//! An uncorrelated subquery (see [`Subquery::correlated`]) runs once per statement:
-//! its rows' first values are kept in the context.
-//!
 //! - IN: true if some row equals the value, else NULL if the value or some row is NULL,
 //!   else false — and NOT IN the negation of that (so `x NOT IN (subquery with a NULL)`
 //!   is never true).
