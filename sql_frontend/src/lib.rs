@@ -11,12 +11,16 @@
 //!    implicit casts applied (a string literal takes the type of the column it meets),
 //!    and a logical [`plan::Plan`] is built. Anything unsupported is
 //!    [`Error::Unsupported`] naming the clause — never silently ignored.
-//! 3. **Optimise** ([`optimize`]): constant folding, then access-path selection: a
-//!    conjunct `col = constant`, `col IN (...)` or a range on the primary key or on a
-//!    prefix of a secondary index turns `Filter(SeqScan)` into `Filter(KeyLookup)` or
-//!    `Filter(IndexScan)`. `EXPLAIN` prints the result ([`plan`]'s `Display`).
-//! 4. **Execute** ([`exec`]): pull-based operators (iterators) inside one engine
-//!    `Transaction`; writes go through the engine's table API, which keeps indexes in
+//! 3. **Optimise** ([`optimize`]): constant folding, then join planning
+//!    ([`join_planner`]: predicate pushdown, greedy join order over the relations the
+//!    equalities connect, hash / index nested-loop / nested-loop joins), then
+//!    access-path selection: a conjunct `col = constant`, `col IN (...)` or a range on
+//!    the primary key or on a prefix of a secondary index turns `Filter(SeqScan)` into
+//!    `Filter(KeyLookup)` or `Filter(IndexScan)`. `EXPLAIN` prints the result
+//!    ([`plan`]'s `Display`).
+//! 4. **Execute** ([`exec`]): pull-based operators (state machines pulled with an
+//!    [`exec::ExecContext`] carrying the transaction, the parameters and the outer rows
+//!    of correlated subqueries) inside one engine `Transaction`; writes go through the engine's table API, which keeps indexes in
 //!    step and enforces NOT NULL, UNIQUE and PRIMARY KEY.
 //! 5. **Session** ([`session`]): owns the transaction state — autocommit (each
 //!    statement its own READ COMMITTED transaction) or `BEGIN [ISOLATION LEVEL ...]` …
@@ -35,8 +39,11 @@
 //! CREATE TABLE (BOOLEAN, SMALLINT, INTEGER, BIGINT, REAL, DOUBLE PRECISION, TEXT,
 //! VARCHAR(n), DATE, TIMESTAMP; PRIMARY KEY inline or composite; NOT NULL; UNIQUE as a
 //! unique index; DEFAULT constant), DROP TABLE [IF EXISTS], CREATE [UNIQUE] INDEX,
-//! DROP INDEX, INSERT ... VALUES / SELECT, SELECT from one table (or none) with WHERE,
-//! ORDER BY (ASC/DESC, NULLS FIRST/LAST, alias, ordinal), LIMIT/OFFSET, UPDATE, DELETE,
+//! DROP INDEX, INSERT ... VALUES / SELECT, SELECT with WHERE; FROM with tables,
+//! aliases, derived tables, comma lists, [INNER] JOIN ... ON/USING, LEFT [OUTER] JOIN,
+//! CROSS JOIN; GROUP BY (expressions, ordinals, aliases), HAVING, count(*), count,
+//! count(DISTINCT), sum, avg, min, max; SELECT DISTINCT; UNION / EXCEPT / INTERSECT
+//! [ALL]; scalar, EXISTS and [NOT] IN subqueries, correlated or not; ORDER BY (ASC/DESC, NULLS FIRST/LAST, alias, ordinal), LIMIT/OFFSET, UPDATE, DELETE,
 //! BEGIN/START TRANSACTION [ISOLATION LEVEL READ COMMITTED | REPEATABLE READ], COMMIT,
 //! ROLLBACK, EXPLAIN. Expressions: arithmetic, comparisons, AND/OR/NOT, IS [NOT] NULL,
 //! [NOT] BETWEEN, [NOT] IN (list), `||`, `$n` parameters, DATE '...' literals, CASE
@@ -49,7 +56,7 @@
 //! ## Not yet (each returns `Unsupported`)
 //!
 //! INTERVAL columns, functions other than RETURNS TABLE(...) with one query as body,
-//! SERIALIZABLE.
+//! SERIALIZABLE, RIGHT/FULL/NATURAL joins, LATERAL, WITH, window functions, DISTINCT ON.
 #![forbid(unsafe_code)]
 
 pub mod bind;

@@ -25,9 +25,12 @@
 //! statement is a key lookup too: the binder gave `$1` the column's type, and the
 //! session casts the parameter's value to it before execution.
 //!
-//! Not yet: predicate pushdown through joins, join order and method (no joins yet),
-//! statistics, removal of conjuncts implied by the access path, ORDER BY satisfied by
-//! index order.
+//! Between the two, [`crate::join_planner`] orders and plans joins and pushes WHERE and
+//! ON conjuncts down to the tables they read, where this pass then finds access paths;
+//! subquery plans inside expressions are optimised the same way.
+//!
+//! Not yet: statistics, removal of conjuncts implied by the access path, ORDER BY
+//! satisfied by index order.
 
 use std::ops::Bound;
 
