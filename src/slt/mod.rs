@@ -21,11 +21,18 @@
 //! - **Going on after a failure.** Records run one by one; a failing record is counted
 //!   and kept in the [`FileReport`] (file:line, SQL, expected and actual, or the error),
 //!   and the next record runs. A record is a `statement` or a `query`; one skipped by
-//!   `skipif` / `onlyif` counts as skipped, neither passed nor failed.
+//!   `skipif` / `onlyif` counts as skipped, neither passed nor failed. A record that
+//!   makes the engine panic is caught and counted as failed too (the engine's locks
+//!   do not poison, so the records after it still run; their results say whether the
+//!   panic left damage), so one bug does not hide the rest of a file's results.
+//! - **No includes, no shell.** `include` and `system` records (which the crate would
+//!   follow or run through bash) fail with a message instead: a test file for hdb is
+//!   self-contained SQL.
 
 mod connection;
 mod script;
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -220,16 +227,36 @@ pub fn run_script(
             break;
         }
         let location = match &record {
-            Record::Statement { loc, .. } | Record::Query { loc, .. } => Some(loc.to_string()),
+            Record::Statement { loc, .. }
+            | Record::Query { loc, .. }
+            | Record::Include { loc, .. }
+            | Record::System { loc, .. } => Some(loc.to_string()),
             _ => None,
         };
-        let outcome = match runner.run(record) {
-            Ok(RecordOutput::Nothing) => Outcome::Skipped,
-            Ok(_) => Outcome::Passed,
-            Err(error) => Outcome::Failed(Failure {
-                location: location.unwrap_or_else(|| error.location().to_string()),
-                message: error.display(false).to_string(),
-            }),
+        let failed = |message: String, location: Option<String>| {
+            Outcome::Failed(Failure {
+                location: location.unwrap_or_else(|| name.to_string()),
+                message,
+            })
+        };
+        let outcome = match record {
+            Record::Include { filename, .. } => failed(
+                format!("include {filename}: not supported by hdb slt"),
+                location,
+            ),
+            Record::System { command, .. } => failed(
+                format!("system {command}: shell commands are not run by hdb slt"),
+                location,
+            ),
+            record => match catch_unwind(AssertUnwindSafe(|| runner.run(record))) {
+                Ok(Ok(RecordOutput::Nothing)) => Outcome::Skipped,
+                Ok(Ok(_)) => Outcome::Passed,
+                Ok(Err(error)) => Outcome::Failed(Failure {
+                    location: location.unwrap_or_else(|| error.location().to_string()),
+                    message: error.display(false).to_string(),
+                }),
+                Err(panic) => failed(format!("panicked: {}", panic_message(&*panic)), location),
+            },
         };
         if counted || matches!(outcome, Outcome::Failed(_)) {
             on_record(&outcome);
@@ -240,6 +267,18 @@ pub fn run_script(
     drop(runner);
     db.close()?;
     Ok(report)
+}
+
+/// The text of a panic's payload (a `&str` or `String` for `panic!` with a message).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    match (
+        payload.downcast_ref::<&str>(),
+        payload.downcast_ref::<String>(),
+    ) {
+        (Some(message), _) => (*message).to_string(),
+        (None, Some(message)) => message.clone(),
+        (None, None) => "(no message)".to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -341,6 +380,21 @@ SELECT a FROM t
 ";
         let report = run(source, Format::Slt);
         assert_eq!((report.passed, report.failed), (6, 0), "{report:?}");
+    }
+
+    #[test]
+    fn include_and_system_records_fail_without_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("ran");
+        let source = format!(
+            "include other.slt\n\nsystem ok\ntouch {}\n\nstatement ok\nCREATE TABLE t (a INTEGER)\n",
+            marker.display()
+        );
+        let report = run(&source, Format::Slt);
+        assert_eq!((report.passed, report.failed), (1, 2), "{report:?}");
+        assert_eq!(report.failures[0].location, "t.slt:1");
+        assert!(report.failures[1].message.contains("shell commands"));
+        assert!(!marker.exists());
     }
 
     #[test]
