@@ -43,6 +43,9 @@ pub struct MigrateArgs {
     /// Documents (or log records when following) per transaction.
     #[arg(long, default_value_t = 20_000)]
     batch_size: usize,
+    /// Threads loading batches concurrently [default: one per core, at most 4].
+    #[arg(long)]
+    workers: Option<usize>,
     /// What to do with a document that does not fit the table.
     #[arg(long, value_enum, default_value_t = BadDocumentPolicy::Skip)]
     on_bad_document: BadDocumentPolicy,
@@ -69,6 +72,9 @@ pub fn run(args: MigrateArgs) -> Result<ExitCode, CliError> {
     options.schema = schema;
     options.key_column = args.key_column;
     options.batch_size = args.batch_size;
+    if let Some(workers) = args.workers {
+        options.workers = workers.max(1);
+    }
     options.on_bad_document = match args.on_bad_document {
         BadDocumentPolicy::Skip => OnBadDocument::Skip,
         BadDocumentPolicy::Abort => OnBadDocument::Abort,

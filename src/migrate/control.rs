@@ -1,13 +1,15 @@
 //! Running control: the progress bar, a stop request, and a test failpoint.
 //!
-//! The loader and the follower call [`Control::check_before_batch`] before each batch, so
-//! a stop takes effect between batches, never inside one: what was committed is whole,
-//! and the progress row says where to resume. The bar (indicatif) shows rate and ETA; it
-//! is hidden when asked to be or when standard error is not a terminal.
+//! The loader's workers and the follower call [`Control::begin_batch`] before each
+//! batch, so a stop takes effect between batches, never inside one: what was committed
+//! is whole, and H's progress says where to resume. The failpoint counts batches
+//! *begun*, atomically, so "stop after N batches" commits exactly N even with several
+//! workers. The bar (indicatif) shows rate and ETA; it is hidden when asked to be or when
+//! standard error is not a terminal. Everything here is shared by the workers.
 
 use std::io::IsTerminal;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -19,7 +21,8 @@ pub struct Control {
     show_progress: bool,
     stop: Option<Arc<AtomicBool>>,
     stop_after_batches: Option<u64>,
-    batches: u64,
+    begun: AtomicU64,
+    committed: AtomicU64,
     bar: ProgressBar,
 }
 
@@ -33,7 +36,8 @@ impl Control {
             show_progress: show_progress && std::io::stderr().is_terminal(),
             stop,
             stop_after_batches,
-            batches: 0,
+            begun: AtomicU64::new(0),
+            committed: AtomicU64::new(0),
             bar: ProgressBar::hidden(),
         }
     }
@@ -45,19 +49,26 @@ impl Control {
             .is_some_and(|s| s.load(Ordering::Relaxed))
     }
 
-    /// Fails with [`MigrateError::Interrupted`] if the run must stop before another batch.
-    pub fn check_before_batch(&self) -> Result<(), MigrateError> {
-        let failpoint = self.stop_after_batches.is_some_and(|n| self.batches >= n);
-        if failpoint || self.stop_requested() {
+    /// Claims the right to run one more batch, or fails with
+    /// [`MigrateError::Interrupted`] if the run must stop first.
+    pub fn begin_batch(&self) -> Result<(), MigrateError> {
+        let interrupted = || {
             self.bar.abandon();
-            return Err(MigrateError::Interrupted {
-                batches: self.batches,
-            });
+            MigrateError::Interrupted {
+                batches: self.committed.load(Ordering::SeqCst),
+            }
+        };
+        if self.stop_requested() {
+            return Err(interrupted());
+        }
+        let begun = self.begun.fetch_add(1, Ordering::SeqCst);
+        if self.stop_after_batches.is_some_and(|n| begun >= n) {
+            return Err(interrupted());
         }
         Ok(())
     }
 
-    /// Starts a bar of `len` items (documents, or bytes of log when following).
+    /// Starts a bar of `len` items.
     pub fn start_bar(&mut self, len: u64, what: &str) {
         if !self.show_progress {
             return;
@@ -71,23 +82,6 @@ impl Control {
         self.bar.set_message(what.to_string());
     }
 
-    /// Shows a status line (used while following D's log).
-    pub fn set_message(&self, message: String) {
-        self.bar.set_message(message);
-    }
-
-    /// Counts a committed batch of `items`.
-    pub fn batch_done(&mut self, items: u64) {
-        self.batches += 1;
-        self.bar.inc(items);
-    }
-
-    /// Removes the bar.
-    pub fn finish_bar(&mut self) {
-        self.bar.finish_and_clear();
-        self.bar = ProgressBar::hidden();
-    }
-
     /// Starts a spinner with a message (for phases of unknown length).
     pub fn start_spinner(&mut self, what: &str) {
         if !self.show_progress {
@@ -97,5 +91,27 @@ impl Control {
         self.bar.set_message(what.to_string());
         self.bar
             .enable_steady_tick(std::time::Duration::from_millis(200));
+    }
+
+    /// Shows a status line (used while following D's log).
+    pub fn set_message(&self, message: String) {
+        self.bar.set_message(message);
+    }
+
+    /// Counts a committed batch of `items`.
+    pub fn batch_done(&self, items: u64) {
+        self.committed.fetch_add(1, Ordering::SeqCst);
+        self.bar.inc(items);
+    }
+
+    /// How many batches this run has committed.
+    pub fn committed(&self) -> u64 {
+        self.committed.load(Ordering::SeqCst)
+    }
+
+    /// Removes the bar.
+    pub fn finish_bar(&mut self) {
+        self.bar.finish_and_clear();
+        self.bar = ProgressBar::hidden();
     }
 }

@@ -87,7 +87,7 @@ pub fn follow(
         if control.stop_requested() {
             break;
         }
-        control.check_before_batch()?;
+        control.begin_batch()?;
         let batch = match source::tail(dir, progress.position, batch_size.max(1)) {
             Ok(batch) => batch,
             Err(MigrateError::Compacted { .. }) => {
@@ -196,7 +196,7 @@ pub fn resync(
     work.extend(present.into_iter().map(|k| (k, snapshot.docs.get(k))));
     let mut chunks = work.chunks(batch_size.max(1)).peekable();
     while let Some(chunk) = chunks.next() {
-        control.check_before_batch()?;
+        control.begin_batch()?;
         let mut txn = target.db.begin(IsolationLevel::RepeatableRead);
         for (key, doc) in chunk {
             target.apply(&mut txn, key, *doc)?;

@@ -85,8 +85,11 @@ pub struct MigrateOptions {
     pub schema: SchemaSource,
     /// The column that receives D's key: the table's primary key.
     pub key_column: String,
-    /// Documents (or log records, when following) per transaction.
+    /// Documents (or log records, when following) per transaction. A resumed bulk load
+    /// keeps the batch size it started with.
     pub batch_size: usize,
+    /// Threads loading batches concurrently during the bulk load.
+    pub workers: usize,
     pub on_bad_document: OnBadDocument,
     /// Tail D's log after the bulk load.
     pub follow: Option<FollowOptions>,
@@ -104,7 +107,7 @@ pub struct MigrateOptions {
 
 impl MigrateOptions {
     /// Defaults: inferred schema into `documents`, key column `key`, batches of 20,000,
-    /// skip bad documents, no follow, no progress bar, `Durability::Off`.
+    /// one worker per core (at most 4), skip bad documents, no follow, no progress bar, `Durability::Off`.
     pub fn new(from: impl Into<PathBuf>, to: impl Into<PathBuf>) -> MigrateOptions {
         MigrateOptions {
             from: from.into(),
@@ -113,6 +116,7 @@ impl MigrateOptions {
             schema: SchemaSource::Infer,
             key_column: "key".to_string(),
             batch_size: 20_000,
+            workers: default_workers(),
             on_bad_document: OnBadDocument::Skip,
             follow: None,
             progress: false,
@@ -121,4 +125,9 @@ impl MigrateOptions {
             stop_after_batches: None,
         }
     }
+}
+
+/// One bulk-load worker per core, at most four.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }

@@ -4,19 +4,27 @@
 //!
 //! ```text
 //! __hdb_migrate_progress (target_table TEXT PRIMARY KEY, phase TEXT, generation INT,
-//!                         log_offset INT, last_key TEXT NULL, loaded INT, rejected INT,
+//!                         log_offset INT, batch_size INT, loaded INT, rejected INT,
 //!                         changes_applied INT)
+//! __hdb_migrate_batches  (target_table TEXT, batch INT, loaded INT, rejected INT,
+//!                         PRIMARY KEY (target_table, batch))
 //! __hdb_migrate_rejected (target_table TEXT, doc_key TEXT, reason TEXT,
 //!                         PRIMARY KEY (target_table, doc_key))
 //! ```
 //!
-//! **Invariant**: the progress row and the rejected rows are written in the same H
-//! transaction as the rows of the batch they describe. So after any crash or kill, H
-//! holds exactly the batches up to the recorded progress: during the bulk phase, every
-//! document of the snapshot at (`generation`, `log_offset`) with key <= `last_key`;
-//! after it, D's state at (`generation`, `log_offset`). Resuming from the row therefore
-//! never loads a document twice and never skips one.
+//! During the bulk phase the snapshot at (`generation`, `log_offset`) is cut into
+//! batches: its keys in sorted order, `batch_size` at a time. The snapshot and the batch
+//! size are recorded, so the cut is the same in every run.
+//!
+//! **Invariant**: a batch's marker row (in `__hdb_migrate_batches`) and its rejected
+//! rows are written in the same H transaction as the batch's rows; the progress row is
+//! written in the same transaction as the changes it describes. So after any crash or
+//! kill, H holds exactly the batches that have a marker — in the bulk phase — or D's
+//! state at (`generation`, `log_offset`) — after it. Resuming loads exactly the batches
+//! without a marker, so it never loads a document twice and never skips one. Batches
+//! touch disjoint keys, so several workers can commit them concurrently.
 
+use std::collections::HashMap;
 use std::ops::Bound;
 
 use engine::Transaction;
@@ -26,13 +34,15 @@ use kv_legacy::LogPosition;
 
 /// The progress table.
 pub const PROGRESS_TABLE: &str = "__hdb_migrate_progress";
+/// The table of committed bulk-load batches.
+pub const BATCHES_TABLE: &str = "__hdb_migrate_batches";
 /// The table of rejected documents.
 pub const REJECTED_TABLE: &str = "__hdb_migrate_rejected";
 
 /// Which part of the migration the progress describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
-    /// Loading the snapshot at `position`, in key order.
+    /// Loading the snapshot at `position`, in batches of its sorted keys.
     Bulk,
     /// The snapshot is loaded; H reflects D as of `position`.
     Loaded,
@@ -43,9 +53,9 @@ pub enum Phase {
 pub struct Progress {
     pub phase: Phase,
     pub position: LogPosition,
-    /// The last key loaded in the bulk phase.
-    pub last_key: Option<String>,
-    /// Documents loaded (bulk phase) and rejected so far, over all runs.
+    /// Documents per bulk-load batch (fixed when the migration starts).
+    pub batch_size: u64,
+    /// Documents loaded and rejected by the bulk load (set when it completes).
     pub loaded: u64,
     pub rejected: u64,
     /// Changes from D's log applied after the bulk load, over all runs.
@@ -54,11 +64,11 @@ pub struct Progress {
 
 impl Progress {
     /// The progress of a migration that is about to load the snapshot at `position`.
-    pub fn start(position: LogPosition) -> Progress {
+    pub fn start(position: LogPosition, batch_size: u64) -> Progress {
         Progress {
             phase: Phase::Bulk,
             position,
-            last_key: None,
+            batch_size: batch_size.max(1),
             loaded: 0,
             rejected: 0,
             changes_applied: 0,
@@ -70,6 +80,7 @@ impl Progress {
 #[derive(Debug, Clone)]
 pub struct ProgressTables {
     pub progress: TableSchema,
+    pub batches: TableSchema,
     pub rejected: TableSchema,
 }
 
@@ -94,12 +105,28 @@ pub fn ensure_tables(txn: &mut Transaction) -> engine::Result<ProgressTables> {
                     column("phase", ColumnType::Text, false),
                     column("generation", ColumnType::Int, false),
                     column("log_offset", ColumnType::Int, false),
-                    column("last_key", ColumnType::Text, true),
+                    column("batch_size", ColumnType::Int, false),
                     column("loaded", ColumnType::Int, false),
                     column("rejected", ColumnType::Int, false),
                     column("changes_applied", ColumnType::Int, false),
                 ],
                 primary_key: vec!["target_table".to_string()],
+            },
+        )?,
+    };
+    let batches = match catalog::find_table(txn, BATCHES_TABLE)? {
+        Some(table) => table,
+        None => catalog::create_table(
+            txn,
+            TableDef {
+                name: BATCHES_TABLE.to_string(),
+                columns: vec![
+                    column("target_table", ColumnType::Text, false),
+                    column("batch", ColumnType::Int, false),
+                    column("loaded", ColumnType::Int, false),
+                    column("rejected", ColumnType::Int, false),
+                ],
+                primary_key: vec!["target_table".to_string(), "batch".to_string()],
             },
         )?,
     };
@@ -118,7 +145,11 @@ pub fn ensure_tables(txn: &mut Transaction) -> engine::Result<ProgressTables> {
             },
         )?,
     };
-    Ok(ProgressTables { progress, rejected })
+    Ok(ProgressTables {
+        progress,
+        batches,
+        rejected,
+    })
 }
 
 fn text(s: &str) -> KeyValue {
@@ -154,7 +185,7 @@ pub fn read(
         phase,
         generation,
         offset,
-        last_key,
+        batch_size,
         loaded,
         rejected,
         changes,
@@ -167,18 +198,13 @@ pub fn read(
         KeyValue::Text(p) if p == "loaded" => Phase::Loaded,
         _ => return Err(corrupt("phase")),
     };
-    let last_key = match last_key {
-        KeyValue::Text(k) => Some(k.clone()),
-        KeyValue::Null => None,
-        _ => return Err(corrupt("last_key")),
-    };
     Ok(Some(Progress {
         phase,
         position: LogPosition {
             generation: as_u64(generation, "generation")?,
             offset: as_u64(offset, "log_offset")?,
         },
-        last_key,
+        batch_size: as_u64(batch_size, "batch_size")?.max(1),
         loaded: as_u64(loaded, "loaded")?,
         rejected: as_u64(rejected, "rejected")?,
         changes_applied: as_u64(changes, "changes_applied")?,
@@ -200,7 +226,7 @@ pub fn write(
         }),
         int(progress.position.generation),
         int(progress.position.offset),
-        progress.last_key.as_deref().map_or(KeyValue::Null, text),
+        int(progress.batch_size),
         int(progress.loaded),
         int(progress.rejected),
         int(progress.changes_applied),
@@ -270,6 +296,47 @@ pub fn rejected(
             }
             _ => return Err(corrupt("rejected row")),
         }
+    }
+    Ok(out)
+}
+
+/// Records that bulk-load batch `batch` is committed, in the transaction that writes it.
+pub fn mark_batch(
+    txn: &mut Transaction,
+    tables: &ProgressTables,
+    table: &str,
+    batch: u64,
+    loaded: u64,
+    rejected: u64,
+) -> engine::Result<()> {
+    let row = vec![text(table), int(batch), int(loaded), int(rejected)];
+    ops::insert(txn, &tables.batches, row).map(drop)
+}
+
+/// The committed bulk-load batches of the migration into `table`: batch number to
+/// (documents loaded, documents rejected).
+pub fn committed_batches(
+    txn: &mut Transaction,
+    tables: &ProgressTables,
+    table: &str,
+) -> engine::Result<HashMap<u64, (u64, u64)>> {
+    let prefix = [text(table)];
+    let mut out = HashMap::new();
+    for entry in ops::scan(
+        txn,
+        &tables.batches,
+        Bound::Included(&prefix),
+        Bound::Included(&prefix),
+        false,
+    )? {
+        let (_, row) = entry?;
+        let [_, batch, loaded, rejected] = row.as_slice() else {
+            return Err(corrupt("batch row"));
+        };
+        out.insert(
+            as_u64(batch, "batch")?,
+            (as_u64(loaded, "loaded")?, as_u64(rejected, "rejected")?),
+        );
     }
     Ok(out)
 }

@@ -15,9 +15,11 @@ pub struct Timings {
     pub read_d: Duration,
     /// Creating or finding the table (and inferring the schema).
     pub schema: Duration,
-    /// Converting documents to rows during the bulk load.
+    /// The bulk load (or the resync after a compaction), wall time.
+    pub bulk_load: Duration,
+    /// Of the bulk load: converting documents to rows, summed over the workers.
     pub convert: Duration,
-    /// Writing rows to H and committing, during the bulk load.
+    /// Of the bulk load: writing rows to H and committing, summed over the workers.
     pub write_h: Duration,
     /// Following D's log.
     pub follow: Duration,
@@ -149,11 +151,13 @@ impl MigrationReport {
         let t = &self.timings;
         let _ = writeln!(
             out,
-            "time: {:.3} s total = read D {:.3} + schema {:.3} + convert {:.3} + write H {:.3} \
-             + follow {:.3} + verify {:.3} + sync {:.3}; {:.0} documents/s",
+            "time: {:.3} s total = read D {:.3} + schema {:.3} + load H {:.3} (worker time: \
+             convert {:.3}, write {:.3}) + follow {:.3} + verify {:.3} + sync {:.3}; \
+             {:.0} documents/s",
             secs(t.total),
             secs(t.read_d),
             secs(t.schema),
+            secs(t.bulk_load),
             secs(t.convert),
             secs(t.write_h),
             secs(t.follow),

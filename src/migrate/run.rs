@@ -151,7 +151,14 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
     );
     let mut progress = recorded
         .clone()
-        .unwrap_or_else(|| Progress::start(snapshot.position));
+        .unwrap_or_else(|| Progress::start(snapshot.position, options.batch_size as u64));
+    if recorded.is_none() {
+        // From here on the migration is recorded: a rerun resumes it (same snapshot,
+        // same batches) instead of starting over.
+        let mut txn = engine.begin(IsolationLevel::RepeatableRead);
+        progress::write(&mut txn, &target.tables, &table_name, &progress)?;
+        txn.commit()?;
+    }
 
     // 3. Bulk load (or a resync, if D was compacted under a recorded migration).
     let mut load_stats = load::LoadStats::default();
@@ -165,15 +172,17 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
             options.batch_size,
             &mut control,
         )?;
-        timings.write_h += phase_start.elapsed();
+        timings.bulk_load += phase_start.elapsed();
     } else if progress.phase == Phase::Bulk {
+        let phase_start = Instant::now();
         load_stats = load::load(
             &mut target,
             &snapshot,
             &mut progress,
-            options.batch_size,
+            options.workers,
             &mut control,
         )?;
+        timings.bulk_load = phase_start.elapsed();
         timings.convert = load_stats.convert;
         timings.write_h = load_stats.write;
     }
@@ -222,7 +231,7 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
         documents_read,
         log_records_read: snapshot.records,
         documents_loaded: load_stats.loaded,
-        documents_rejected: load_stats.rejected,
+        documents_rejected: load_stats.rejected.len() as u64,
         total_loaded: progress.loaded,
         total_rejected: progress.rejected,
         rejected,
