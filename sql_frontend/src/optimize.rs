@@ -48,6 +48,7 @@ const MAX_LOOKUP_KEYS: usize = 1024;
 pub fn optimize(plan: Plan, params: &[Kind]) -> Plan {
     let plan = map_all_exprs(plan, &mut |e| optimize_expr(e, params));
     let plan = crate::join_planner::plan_joins(plan, params);
+    let plan = merge_projections(plan);
     access_paths(plan, params)
 }
 
@@ -88,6 +89,105 @@ pub fn fold(expr: Expr) -> Expr {
 fn map_all_exprs(plan: Plan, f: &mut dyn FnMut(Expr) -> Expr) -> Plan {
     plan.map_exprs(f)
         .map_sources(&mut |child| map_all_exprs(child, f))
+}
+
+/// Removes a `Project` of plain column references (such as the one restoring column
+/// order above a reordered join) from under a node that computes its own output from
+/// expressions — an Aggregate or another Project — by substituting the referenced
+/// columns into that node's expressions, saving a copy of every row.
+fn merge_projections(plan: Plan) -> Plan {
+    let plan = plan.map_sources(&mut merge_projections);
+    let columns_only = |exprs: &[Expr]| exprs.iter().all(|e| matches!(e, Expr::Column { .. }));
+    // A subquery's correlated references address the row layout it was bound over.
+    let subquery = |e: &Expr| e.any(&|e| matches!(e, Expr::Subquery(_)));
+    if plan_has_subquery(&plan, &subquery) {
+        return plan;
+    }
+    match plan {
+        Plan::Aggregate {
+            source,
+            group_by,
+            aggregates,
+        } => match *source {
+            Plan::Project {
+                source: inner,
+                exprs: projected,
+                ..
+            } if columns_only(&projected) => {
+                let through = |e: Expr| substitute(e, &projected);
+                Plan::Aggregate {
+                    source: inner,
+                    group_by: group_by.into_iter().map(through).collect(),
+                    aggregates: aggregates
+                        .into_iter()
+                        .map(|mut a| {
+                            a.arg = a.arg.map(through);
+                            a
+                        })
+                        .collect(),
+                }
+            }
+            other => Plan::Aggregate {
+                source: Box::new(other),
+                group_by,
+                aggregates,
+            },
+        },
+        Plan::Project {
+            source,
+            exprs,
+            names,
+        } => match *source {
+            Plan::Project {
+                source: inner,
+                exprs: projected,
+                ..
+            } if columns_only(&projected) => Plan::Project {
+                source: inner,
+                exprs: exprs
+                    .into_iter()
+                    .map(|e| substitute(e, &projected))
+                    .collect(),
+                names,
+            },
+            other => Plan::Project {
+                source: Box::new(other),
+                exprs,
+                names,
+            },
+        },
+        other => other,
+    }
+}
+
+/// Whether the node's own expressions contain a subquery.
+fn plan_has_subquery(plan: &Plan, subquery: &dyn Fn(&Expr) -> bool) -> bool {
+    match plan {
+        Plan::Project { exprs, .. } => exprs.iter().any(subquery),
+        Plan::Aggregate {
+            group_by,
+            aggregates,
+            ..
+        } => {
+            group_by.iter().any(subquery)
+                || aggregates
+                    .iter()
+                    .filter_map(|a| a.arg.as_ref())
+                    .any(subquery)
+        }
+        _ => false,
+    }
+}
+
+/// `e` over a projection's output, rewritten over the projection's input.
+fn substitute(e: Expr, projected: &[Expr]) -> Expr {
+    e.transform(&mut |e| match e {
+        Expr::Column { index, name } => projected
+            .get(index)
+            .cloned()
+            .unwrap_or(Expr::Column { index, name }),
+        other => other,
+    })
 }
 
 /// Rewrites every `Filter(SeqScan)` in the tree with an access path where one applies.
