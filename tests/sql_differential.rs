@@ -10,14 +10,17 @@
 //!
 //! filled with rows whose keys are distinct and whose values come from small domains
 //! (so that comparisons hit equal values often) with NULLs mixed in. Then it runs random
-//! SELECTs and, in between, random UPDATEs and DELETEs, on both engines:
+//! SELECTs and, in between, random INSERTs, UPDATEs and DELETEs, on both engines:
 //!
 //! - the select list is columns and expressions; WHERE is a predicate built from
-//!   comparisons, AND/OR/NOT, IS [NOT] NULL, [NOT] BETWEEN and [NOT] IN lists (NULL
-//!   included) over columns, literals, `+ - *` on numbers and `||` on text;
+//!   comparisons, AND/OR/NOT, IS [NOT] NULL, [NOT] BETWEEN, [NOT] IN lists (NULL
+//!   included) and [NOT] LIKE over columns, literals, NULL, `+ - *` and unary minus on
+//!   numbers, `||` on text, CASE WHEN, COALESCE and NULLIF;
 //! - a query either has no ORDER BY, and the results are compared as multisets, or is
 //!   ordered by a total order ending with the unique key `k` (optionally after a column
-//!   with explicit NULLS FIRST/LAST), and compared as sequences, with LIMIT/OFFSET.
+//!   with explicit NULLS FIRST/LAST), and compared as sequences, with LIMIT/OFFSET;
+//! - or it is one of the relational shapes of `sql_differential/relational.rs`:
+//!   aggregates, DISTINCT, joins, UNION, subqueries.
 //!
 //! The grammar stays inside what both engines define the same way: no integer division
 //! or modulo, values small enough that no arithmetic overflows, no comparison between
@@ -220,25 +223,37 @@ fn expr(table: &Table, ty: Ty, depth: u32) -> BoxedStrategy<String> {
     }
     let sub = expr(table, ty, depth - 1);
     let compound = match ty {
-        Ty::Text => (sub.clone(), sub)
+        Ty::Text => (sub.clone(), sub.clone())
             .prop_map(|(a, b)| format!("({a} || {b})"))
             .boxed(),
         Ty::Int => prop_oneof![
             4 => (sub.clone(), prop::sample::select(vec!["+", "-", "*"]), sub.clone())
                 .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
-            1 => sub.prop_map(|a| format!("(- {a})")),
+            1 => sub.clone().prop_map(|a| format!("(- {a})")),
         ]
         .boxed(),
         Ty::Real => {
             // Mix in integers: int + real is real in both engines.
             let int = expr(table, Ty::Int, depth - 1);
             let either = prop_oneof![sub.clone(), int].boxed();
-            (sub, prop::sample::select(vec!["+", "-", "*"]), either)
+            (
+                sub.clone(),
+                prop::sample::select(vec!["+", "-", "*"]),
+                either,
+            )
                 .prop_map(|(a, op, b)| format!("({a} {op} {b})"))
                 .boxed()
         }
     };
-    prop_oneof![2 => leaf, 1 => compound].boxed()
+    // CASE, COALESCE and NULLIF over operands of this one type.
+    let ops = prop::sample::select(vec!["=", "<>", "<", ">="]);
+    let conditional = prop_oneof![
+        (column_against_literal(table, ops), sub.clone(), sub.clone())
+            .prop_map(|(p, a, b)| format!("(CASE WHEN {p} THEN {a} ELSE {b} END)")),
+        (sub.clone(), sub.clone()).prop_map(|(a, b)| format!("COALESCE({a}, {b})")),
+        (sub.clone(), sub).prop_map(|(a, b)| format!("NULLIF({a}, {b})")),
+    ];
+    prop_oneof![6 => leaf, 3 => compound, 1 => conditional].boxed()
 }
 
 /// A numeric expression: integer or real.
@@ -317,6 +332,12 @@ fn predicate(table: &Table, depth: u32) -> BoxedStrategy<String> {
             format!("({e} {not}BETWEEN {lo} AND {hi})")
         })
     });
+    let pattern = prop::collection::vec(prop::sample::select(vec!['a', 'b', '%', '_', ' ']), 0..4)
+        .prop_map(|chars| chars.into_iter().collect::<String>());
+    let like = (expr(table, Ty::Text, 1), any::<bool>(), pattern).prop_map(|(e, not, pattern)| {
+        let not = if not { "NOT " } else { "" };
+        format!("({e} {not}LIKE '{pattern}')")
+    });
     let compare =
         (comparable(table), ops.clone()).prop_map(|((a, b), op)| format!("({a} {op} {b})"));
     let leaf = prop_oneof![
@@ -325,6 +346,7 @@ fn predicate(table: &Table, depth: u32) -> BoxedStrategy<String> {
         1 => null_test,
         2 => in_list,
         2 => between,
+        1 => like,
     ]
     .boxed();
     if depth == 0 {
@@ -631,6 +653,9 @@ fn run_case(case: &Case) -> Result<(), TestCaseError> {
     let db = Database::open_with(dir.path().join("diff.db"), options).unwrap();
     let mut session = db.session();
     let conn = rusqlite::Connection::open_in_memory().unwrap();
+    // SQLite's LIKE ignores ASCII case unless told otherwise; PostgreSQL's does not.
+    conn.execute_batch("PRAGMA case_sensitive_like = ON")
+        .unwrap();
     let mut context = String::new();
     for statement in case.table.ddl().into_iter().chain(case.table.inserts()) {
         session.execute(&statement).unwrap();
