@@ -444,3 +444,26 @@ fn rows_meeting_in_a_column_share_its_kind() {
         [Value::Int(1), Value::Int(2)]
     );
 }
+
+#[test]
+fn the_clock_is_read_once_per_statement() {
+    let (_dir, db) = open();
+    let mut s = db.session();
+    s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        .unwrap();
+    let ids: Vec<String> = (0..2000).map(|i| format!("({i})")).collect();
+    s.execute(&format!("INSERT INTO t VALUES {}", ids.join(", ")))
+        .unwrap();
+    // Every row of one statement sees the same time.
+    let result = s
+        .execute("SELECT count(DISTINCT now()), count(DISTINCT CURRENT_TIMESTAMP) FROM t")
+        .unwrap();
+    assert_eq!(result.rows()[0].values(), [Value::Int(1), Value::Int(1)]);
+    let same = s
+        .execute("SELECT now() = CURRENT_TIMESTAMP, CAST(now() AS DATE) = CURRENT_DATE")
+        .unwrap();
+    assert_eq!(
+        same.rows()[0].values(),
+        [Value::Bool(true), Value::Bool(true)]
+    );
+}

@@ -314,6 +314,9 @@ impl Expr {
                 }
                 Ok(Value::Null)
             }
+            Expr::Call { function, .. } if function.reads_clock() => {
+                function.at_time(ctx.statement_time()?)
+            }
             Expr::Call { function, args } => function.call(
                 args.iter()
                     .map(|a| a.eval(row, ctx))

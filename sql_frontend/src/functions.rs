@@ -16,9 +16,11 @@
 //! NUMERIC, which is what `round(2.5)` means there), `round(x, n)` to `n` decimal digits
 //! (`n` may be negative). `abs` and unary minus of the smallest integer overflow.
 //!
-//! `now()`, `CURRENT_TIMESTAMP` and `CURRENT_DATE` read the clock (UTC, we have no time
-//! zones) when evaluated: they are never constant-folded into a plan, so a prepared
-//! statement sees the time of each execution.
+//! `now()`, `CURRENT_TIMESTAMP` and `CURRENT_DATE` give the statement's time (UTC, we
+//! have no time zones): the execution context reads the clock once, at the first call,
+//! so every row of a statement sees the same time (PostgreSQL fixes it per transaction).
+//! They are never constant-folded into a plan, so a prepared statement sees the time
+//! of each execution.
 
 use std::cmp::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -222,13 +224,23 @@ impl Function {
                     _ => Err(self.wrong_arguments()),
                 }
             }
-            Function::Now | Function::CurrentTimestamp => Ok(Value::Timestamp(now_micros()?)),
-            Function::CurrentDate => {
-                let days = now_micros()?.div_euclid(MICROS_PER_DAY);
-                i32::try_from(days)
-                    .map(Value::Date)
-                    .map_err(|_| Error::Data("date out of range".into()))
+            Function::Now | Function::CurrentTimestamp | Function::CurrentDate => {
+                self.at_time(now_micros()?)
             }
+        }
+    }
+
+    /// The value of a clock function (`now()`, CURRENT_*) at `micros` since the epoch.
+    pub fn at_time(self, micros: i64) -> Result<Value> {
+        match self {
+            Function::CurrentDate => i32::try_from(micros.div_euclid(MICROS_PER_DAY))
+                .map(Value::Date)
+                .map_err(|_| Error::Data("date out of range".into())),
+            Function::Now | Function::CurrentTimestamp => Ok(Value::Timestamp(micros)),
+            other => Err(Error::Type(format!(
+                "{}() does not read the clock",
+                other.name()
+            ))),
         }
     }
 
@@ -252,7 +264,7 @@ impl Function {
 }
 
 /// The current time in microseconds since the epoch.
-fn now_micros() -> Result<i64> {
+pub fn now_micros() -> Result<i64> {
     let since = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_err(|_| Error::Data("the system clock is before 1970".into()))?;
@@ -502,6 +514,12 @@ mod tests {
         let day = now.div_euclid(MICROS_PER_DAY);
         assert!(i64::from(today) == day || i64::from(today) == day + 1);
         assert!(Function::Now.reads_clock() && !Function::Lower.reads_clock());
+        assert_eq!(
+            Function::CurrentDate.at_time(MICROS_PER_DAY * 2 - 1),
+            Ok(Value::Date(1))
+        );
+        assert_eq!(Function::Now.at_time(5), Ok(Value::Timestamp(5)));
+        assert!(Function::Lower.at_time(5).is_err());
     }
 
     #[test]

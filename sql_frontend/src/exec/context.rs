@@ -35,6 +35,9 @@ pub struct ExecContext<'a> {
     /// First-column values of uncorrelated subqueries already run, by the address of
     /// their (borrowed, so unmoving) [`crate::expr::Subquery`].
     subquery_rows: HashMap<usize, Vec<Value>>,
+    /// The statement's time (microseconds since the epoch), read from the clock the
+    /// first time `now()` or CURRENT_* asks, so they agree across all rows.
+    statement_time: Option<i64>,
 }
 
 impl<'a> ExecContext<'a> {
@@ -45,6 +48,7 @@ impl<'a> ExecContext<'a> {
             params,
             outer: Vec::new(),
             subquery_rows: HashMap::new(),
+            statement_time: None,
         }
     }
 
@@ -55,6 +59,19 @@ impl<'a> ExecContext<'a> {
             params,
             outer: Vec::new(),
             subquery_rows: HashMap::new(),
+            statement_time: None,
+        }
+    }
+
+    /// The statement's time: the clock read once, at the first call.
+    pub fn statement_time(&mut self) -> Result<i64> {
+        match self.statement_time {
+            Some(t) => Ok(t),
+            None => {
+                let t = crate::functions::now_micros()?;
+                self.statement_time = Some(t);
+                Ok(t)
+            }
         }
     }
 
