@@ -336,6 +336,24 @@ fn subqueries_scalar_correlated_exists_and_in() {
         ),
         strings(&[&["eng"]])
     );
+    // In a grouped query a correlated subquery after grouping is refused (its outer
+    // references would need rewriting to the grouped row), never answered wrongly;
+    // in WHERE it runs over the input rows and works.
+    let grouped = s.execute(
+        "SELECT dept, (SELECT count(*) FROM emp x WHERE x.dept = emp.dept) FROM emp GROUP BY dept",
+    );
+    assert!(
+        matches!(grouped, Err(hdb::Error::Unsupported(_))),
+        "{grouped:?}"
+    );
+    assert_eq!(
+        query(
+            &mut s,
+            "SELECT dept, count(*) FROM emp WHERE EXISTS (SELECT 1 FROM dept d WHERE \
+             d.id = emp.dept AND d.name = 'eng') GROUP BY dept"
+        ),
+        strings(&[&["1", "2"]])
+    );
 }
 
 #[test]

@@ -151,6 +151,19 @@ fn rewrite(e: Expr, group_by: &[Expr], error: &mut Option<Error>) -> Expr {
             });
             Expr::Column { index, name }
         }
+        // The subquery's references to this query's columns were bound against the input
+        // rows, but here it would run over the grouped rows; PostgreSQL allows it only for
+        // grouped columns. Until those references are rewritten too, refuse rather than
+        // read the wrong column.
+        Expr::Subquery(subquery) if subquery.correlated => {
+            error.get_or_insert_with(|| {
+                Error::unsupported(
+                    "a correlated subquery in the select list, HAVING or ORDER BY of an \
+                     aggregating query",
+                )
+            });
+            Expr::Subquery(subquery)
+        }
         other => other.map_children(&mut |child| rewrite(child, group_by, error)),
     }
 }
