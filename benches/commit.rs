@@ -77,6 +77,10 @@ use rand::{Rng, SeedableRng};
 use rusqlite::{Connection, ErrorCode, params};
 use tempfile::TempDir;
 
+#[path = "support/clock.rs"]
+mod clock;
+use clock::Clock;
+
 /// Writer thread counts of the commit benchmark.
 const THREADS: [usize; 5] = [1, 2, 4, 8, 16];
 /// Environment variable: commits per criterion iteration (all threads together).
@@ -497,34 +501,6 @@ fn point_get(c: &mut Criterion) {
             });
         }
         group.finish();
-    }
-}
-
-/// How a point-get batch is timed.
-#[derive(Debug, Clone, Copy)]
-enum Clock {
-    Wall,
-    /// The thread's time on a CPU (`/proc/thread-self/schedstat`, nanoseconds), which
-    /// excludes time spent runnable but waiting for a CPU.
-    OnCpu,
-}
-
-impl Clock {
-    fn now(self) -> Duration {
-        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-        match self {
-            Clock::Wall => START.get_or_init(Instant::now).elapsed(),
-            Clock::OnCpu => {
-                let stat = std::fs::read_to_string("/proc/thread-self/schedstat")
-                    .expect("read /proc/thread-self/schedstat (Linux only)");
-                let ns: u64 = stat
-                    .split_whitespace()
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .expect("schedstat run time");
-                Duration::from_nanos(ns)
-            }
-        }
     }
 }
 

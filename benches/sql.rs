@@ -57,6 +57,10 @@ use rand::{Rng, SeedableRng};
 use rusqlite::{Connection, params};
 use tempfile::TempDir;
 
+#[path = "support/clock.rs"]
+mod clock;
+use clock::Clock;
+
 const ROWS_VAR: &str = "HDB_BENCH_SQL_ROWS";
 const USERS_VAR: &str = "HDB_BENCH_SQL_USERS";
 const EVENTS_VAR: &str = "HDB_BENCH_SQL_EVENTS";
@@ -222,38 +226,11 @@ fn point_select(c: &mut Criterion) {
     }
 }
 
-/// What a read group's time is.
-#[derive(Debug, Clone, Copy)]
-enum Clock {
-    Wall,
-    /// The benchmark thread's time on a CPU (`/proc/thread-self/schedstat`), which
-    /// excludes time spent runnable but waiting for a CPU while other processes load
-    /// the machine. Both systems do all of a read on the calling thread.
-    OnCpu,
-}
-
 impl Clock {
     fn group(self, name: &str) -> String {
         match self {
             Clock::Wall => name.to_string(),
             Clock::OnCpu => format!("{name}_cpu"),
-        }
-    }
-
-    fn now(self) -> Duration {
-        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-        match self {
-            Clock::Wall => START.get_or_init(Instant::now).elapsed(),
-            Clock::OnCpu => {
-                let stat = std::fs::read_to_string("/proc/thread-self/schedstat")
-                    .expect("read /proc/thread-self/schedstat (Linux only)");
-                let ns: u64 = stat
-                    .split_whitespace()
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .expect("schedstat run time");
-                Duration::from_nanos(ns)
-            }
         }
     }
 

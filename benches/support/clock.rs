@@ -1,0 +1,37 @@
+//! The two clocks the read benchmarks time with, shared by `benches/commit.rs` and
+//! `benches/sql.rs` (each includes this file with `#[path]`).
+//!
+//! Wall time includes waiting for a core while other processes load the machine; the
+//! thread's on-CPU time (`/proc/thread-self/schedstat`, Linux only) does not, which is why
+//! both are reported on a shared machine. Both systems under comparison do all of a read
+//! on the calling thread, so on-CPU time compares like with like.
+
+use std::time::{Duration, Instant};
+
+/// How a read group is timed.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    Wall,
+    /// The benchmark thread's time on a CPU, in nanoseconds of schedstat's run time.
+    OnCpu,
+}
+
+impl Clock {
+    /// The current reading of this clock (wall: since the first call).
+    pub fn now(self) -> Duration {
+        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        match self {
+            Clock::Wall => START.get_or_init(Instant::now).elapsed(),
+            Clock::OnCpu => {
+                let stat = std::fs::read_to_string("/proc/thread-self/schedstat")
+                    .expect("read /proc/thread-self/schedstat (Linux only)");
+                let ns: u64 = stat
+                    .split_whitespace()
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .expect("schedstat run time");
+                Duration::from_nanos(ns)
+            }
+        }
+    }
+}
