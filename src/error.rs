@@ -5,7 +5,7 @@
 //! never sees either crate's error type: it matches `Error::Constraint(_)`, asks
 //! [`Error::is_retryable`] after a serialization failure, and so on.
 
-pub use engine::error::Constraint;
+pub use engine::error::{Constraint, Limit};
 
 /// What went wrong.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -32,6 +32,11 @@ pub enum Error {
     /// NOT NULL, UNIQUE or PRIMARY KEY violated.
     #[error("{0}")]
     Constraint(Constraint),
+    /// A key or name larger than the database can store: a primary key or index entry
+    /// over the B+tree's key limit, a table or index name over the name limit. The
+    /// statement that wrote it failed and left nothing behind.
+    #[error("{0}")]
+    TooLarge(Limit),
     /// A concurrent transaction wrote the same row; the transaction was rolled back.
     /// Retry it from the start.
     #[error("serialization failure: {0}")]
@@ -62,6 +67,28 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         matches!(self, Error::Serialization(_))
     }
+
+    /// PostgreSQL's SQLSTATE for this kind of error, for clients that match on codes.
+    pub fn sqlstate(&self) -> &'static str {
+        match self {
+            Error::Syntax(_) => "42601",
+            Error::UnknownName(_) => "42704",
+            Error::AlreadyExists(_) => "42710",
+            Error::Type(_) => "42804",
+            Error::Data(_) => "22000",
+            Error::Parameter(_) => "08P01",
+            Error::Constraint(Constraint::NotNull { .. }) => "23502",
+            Error::Constraint(_) => "23505",
+            Error::TooLarge(Limit::Name { .. }) => "42622",
+            Error::TooLarge(_) => "54000",
+            Error::Serialization(_) => "40001",
+            Error::TransactionAborted(_) => "25P02",
+            Error::Unsupported(_) => "0A000",
+            Error::Io(_) => "58030",
+            Error::Corruption(_) => "XX001",
+            Error::Other(_) => "XX000",
+        }
+    }
 }
 
 impl From<engine::Error> for Error {
@@ -76,6 +103,7 @@ impl From<engine::Error> for Error {
             | engine::Error::CorruptData(_) => Error::Corruption(message),
             engine::Error::Serialization(s) => Error::Serialization(s),
             engine::Error::Constraint(c) => Error::Constraint(c),
+            engine::Error::TooLarge(limit) => Error::TooLarge(limit),
             engine::Error::TypeMismatch(_) => Error::Type(message),
             engine::Error::NotFound { .. } => Error::UnknownName(message),
             engine::Error::AlreadyExists { .. } => Error::AlreadyExists(message),
@@ -102,6 +130,7 @@ impl From<sql_frontend::Error> for Error {
             Sql::Data(_) => Error::Data(message),
             Sql::Parameter(_) => Error::Parameter(message),
             Sql::Constraint(c) => Error::Constraint(c),
+            Sql::TooLarge(limit) => Error::TooLarge(limit),
             Sql::Serialization(s) => Error::Serialization(s),
             Sql::TransactionAborted => Error::TransactionAborted(message),
             Sql::Engine(e) => Error::from(e),

@@ -58,6 +58,11 @@ pub enum Error {
     #[error("{0}")]
     Constraint(Constraint),
 
+    /// A key or name larger than the database can store. Refused when it is written,
+    /// before anything reaches the log (PostgreSQL's `program_limit_exceeded`).
+    #[error("{0}")]
+    TooLarge(Limit),
+
     /// A value does not have the type its column declares.
     #[error("type mismatch: {0}")]
     TypeMismatch(String),
@@ -100,6 +105,7 @@ impl PartialEq for Error {
             (Error::Locked { path: a }, Error::Locked { path: b }) => a == b,
             (Error::InvalidArgument(a), Error::InvalidArgument(b)) => a == b,
             (Error::Constraint(a), Error::Constraint(b)) => a == b,
+            (Error::TooLarge(a), Error::TooLarge(b)) => a == b,
             (Error::TypeMismatch(a), Error::TypeMismatch(b)) => a == b,
             (Error::NotFound { kind: a, name: na }, Error::NotFound { kind: b, name: nb }) => {
                 a == b && na == nb
@@ -132,4 +138,72 @@ pub enum Constraint {
     Unique { table: String, index: String },
     #[error("duplicate key value violates the primary key of table {table:?}")]
     PrimaryKey { table: String },
+}
+
+/// What was too large to store, and the limit it passed. Sizes are in bytes of the key
+/// as the B+tree stores it: the keycode encoding of the values, escaped and followed by
+/// the version's commit timestamp (see `mvcc::version_key`), so a text value of `n`
+/// bytes takes a little more than `n`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Limit {
+    /// A key written through the transaction API directly.
+    #[error(
+        "key of {key_len} bytes is stored as {size} bytes, more than the maximum of {max} for a key of tree {tree}"
+    )]
+    TreeKey {
+        tree: u32,
+        key_len: usize,
+        size: usize,
+        max: usize,
+    },
+    /// A row's primary key (the table's tree key).
+    #[error(
+        "primary key size {size} exceeds maximum {max} for table {table:?} ({})",
+        column_list(.columns)
+    )]
+    PrimaryKey {
+        table: String,
+        columns: Vec<String>,
+        size: usize,
+        max: usize,
+    },
+    /// A row's entry in a secondary index, as PostgreSQL's "index row size ... exceeds
+    /// maximum ... for index".
+    #[error(
+        "index row size {size} exceeds maximum {max} for index {index:?} on table {table:?} ({})",
+        column_list(.columns)
+    )]
+    IndexRow {
+        table: String,
+        index: String,
+        columns: Vec<String>,
+        size: usize,
+        max: usize,
+    },
+    /// The name of a table, index or function (a key of the catalog).
+    #[error("{kind} name {:?} is {len} bytes long, more than the maximum of {max}", name_preview(.name))]
+    Name {
+        kind: &'static str,
+        name: String,
+        len: usize,
+        max: usize,
+    },
+}
+
+/// "column a" or "columns a, b".
+fn column_list(columns: &[String]) -> String {
+    match columns {
+        [one] => format!("column {one}"),
+        many => format!("columns {}", many.join(", ")),
+    }
+}
+
+/// A long name shortened for an error message.
+fn name_preview(name: &str) -> String {
+    const SHOWN_CHARS: usize = 32;
+    match name.char_indices().nth(SHOWN_CHARS) {
+        Some((end, _)) => format!("{}...", &name[..end]),
+        None => name.to_string(),
+    }
 }

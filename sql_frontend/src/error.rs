@@ -5,7 +5,7 @@
 //! serialization conflict, a missing table) are translated into the SQL variant by
 //! [`From<engine::Error>`]; the rest travel as [`Error::Engine`].
 
-use engine::error::Constraint;
+use engine::error::{Constraint, Limit};
 
 /// Convenience alias used throughout the SQL layer.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -58,6 +58,12 @@ pub enum Error {
     #[error("{0}")]
     Constraint(Constraint),
 
+    /// A key or name larger than the database stores (PostgreSQL's
+    /// `program_limit_exceeded`, SQLSTATE 54000, or `name_too_long`, 42622, for names),
+    /// refused by the statement that wrote it.
+    #[error("{0}")]
+    TooLarge(Limit),
+
     /// A concurrent transaction wrote the same row; the transaction was rolled back and
     /// retrying it from the start may succeed.
     #[error("serialization failure: {0}")]
@@ -91,6 +97,7 @@ impl From<engine::Error> for Error {
     fn from(e: engine::Error) -> Self {
         match e {
             engine::Error::Constraint(c) => Error::Constraint(c),
+            engine::Error::TooLarge(limit) => Error::TooLarge(limit),
             engine::Error::Serialization(s) => Error::Serialization(s),
             engine::Error::TypeMismatch(s) => Error::Type(s),
             engine::Error::NotFound {

@@ -13,14 +13,14 @@ pub const OVERFLOW_REF_SIZE: usize = 8;
 /// at most `B/4`, a node that overflows by one cell (at most `5B/4` of cells) splits into
 /// two halves that each fit, an internal node always holds at least four separators, and
 /// a value over about a quarter page goes to overflow pages, as the design asks.
-pub fn max_cell_size(body: usize) -> usize {
+pub const fn max_cell_size(body: usize) -> usize {
     body / 4
 }
 
 /// The longest key the tree accepts: a leaf cell with that key and an overflow reference
 /// must stay within [`max_cell_size`]. 233 bytes for 1 KiB pages, 1001 bytes for 4 KiB
 /// pages, 105 bytes for 512-byte pages. Longer keys are `Error::InvalidArgument`.
-pub fn max_key_len(body: usize) -> usize {
+pub const fn max_key_len(body: usize) -> usize {
     max_cell_size(body) - SLOT_SIZE - LEAF_CELL_OVERHEAD - OVERFLOW_REF_SIZE
 }
 

@@ -35,6 +35,18 @@
 //! has all of them because step 3 synced it first. A transaction that never committed
 //! wrote nothing to the log or the trees, so nothing of it can appear.
 //!
+//! Replay relies on **the commit invariant** of [`crate::mvcc`]: every check that can
+//! fail ran before a commit record was written, so applying one can fail only by I/O or
+//! a corrupted page, and such an error stops the open (naming the page or the log
+//! position) without changing the file; a later open tries again. Versions of hdb
+//! before the invariant was enforced checked key lengths only while applying, logged
+//! commits that could never apply, answered their committers with an error, and refused
+//! every later commit. Replay checks each record's keys before applying any of it; a
+//! record that fails is dropped whole and counted in
+//! [`RecoveryReport::discarded_commits`] (with its LSN in `first_discarded`), since
+//! nothing it wrote was ever visible or acknowledged. The key limit is a function of the
+//! file's page size alone, so no record that a correct version logged can fail it.
+//!
 //! ## TESTED BY
 //!
 //! `engine/tests/db_crash.rs` puts the file and the log behind one simulated power switch
@@ -105,6 +117,12 @@ pub struct RecoveryReport {
     pub last_commit: CommitTs,
     /// Bytes of a torn log tail that were cut off (never acknowledged).
     pub torn_log_bytes: u64,
+    /// Logged commits that replay refused because a key is longer than the trees hold
+    /// (written by a version of hdb before the commit invariant was enforced; their
+    /// committers got an error and they were never visible). See RECOVERY.
+    pub discarded_commits: u64,
+    /// The LSN of the first such commit.
+    pub first_discarded: Option<Lsn>,
 }
 
 /// An open database. Cheap to clone; all clones share it, from any thread.
@@ -186,6 +204,7 @@ impl Database {
         // Replay through a log-less MVCC layer over the same trees.
         let replayer = Mvcc::new(store.clone(), Arc::new(NoCommitLog), image_commit);
         let mut replayed_commits = 0;
+        let (mut discarded_commits, mut first_discarded) = (0, None);
         let wal = Wal::recover(
             wal_storage,
             WalOptions {
@@ -193,7 +212,7 @@ impl Database {
                 segment_size: options.wal_segment_bytes,
             },
             checkpoint_lsn,
-            |_, record| match record {
+            |lsn, record| match record {
                 Record::Commit(commit) => {
                     let writes: Vec<WriteOp> = commit
                         .writes
@@ -204,8 +223,20 @@ impl Database {
                             value: w.value,
                         })
                         .collect();
-                    replayed_commits += 1;
-                    replayer.replay_commit(CommitTs(commit.commit_ts), &writes)
+                    match replayer.replay_commit(CommitTs(commit.commit_ts), &writes) {
+                        Ok(()) => {
+                            replayed_commits += 1;
+                            Ok(())
+                        }
+                        // Logged by a version that checked key lengths only when applying:
+                        // never acknowledged, so it is dropped whole (module header).
+                        Err(crate::Error::TooLarge(_)) => {
+                            discarded_commits += 1;
+                            first_discarded.get_or_insert(lsn);
+                            Ok(())
+                        }
+                        Err(e) => Err(e),
+                    }
                 }
             },
         )?;
@@ -216,6 +247,8 @@ impl Database {
             replayed_commits,
             last_commit,
             torn_log_bytes: wal.recovery().torn.map_or(0, |t| t.bytes),
+            discarded_commits,
+            first_discarded,
         };
         let log = Arc::new(WalCommitLog::new(wal));
         let mvcc = Mvcc::new(store.clone(), log.clone(), last_commit);

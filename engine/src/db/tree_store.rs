@@ -207,6 +207,10 @@ fn borrow(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
 }
 
 impl TreeStore for BTreeStore {
+    fn max_key_len(&self) -> usize {
+        crate::btree::policy::max_key_len(self.pager.body_size())
+    }
+
     fn get(&self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self.existing(tree)? {
             Some(t) => t.get(key),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::mvcc::store::{TreeId, TreeIter, TreeStore, batched_scan};
 
 /// Entries a scan copies out per visit to the map.
@@ -18,16 +18,36 @@ const SCAN_BATCH: usize = 256;
 
 type Tree = BTreeMap<Vec<u8>, Vec<u8>>;
 
+/// The key limit of a default store: the B+tree's at the default page size.
+pub const DEFAULT_MAX_KEY_LEN: usize = crate::btree::policy::max_key_len(
+    crate::pager::DEFAULT_PAGE_SIZE as usize - crate::pager::PAGE_HEADER_SIZE,
+);
+
 /// Ordered trees in memory.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryTreeStore {
     trees: Arc<RwLock<HashMap<TreeId, Tree>>>,
+    max_key_len: usize,
+}
+
+impl Default for MemoryTreeStore {
+    fn default() -> Self {
+        MemoryTreeStore::with_max_key_len(DEFAULT_MAX_KEY_LEN)
+    }
 }
 
 impl MemoryTreeStore {
-    /// An empty store.
+    /// An empty store with the default key limit.
     pub fn new() -> MemoryTreeStore {
         MemoryTreeStore::default()
+    }
+
+    /// An empty store that refuses keys longer than `max_key_len`.
+    pub fn with_max_key_len(max_key_len: usize) -> MemoryTreeStore {
+        MemoryTreeStore {
+            trees: Arc::default(),
+            max_key_len,
+        }
     }
 
     /// Number of entries (all versions) in a tree: for tests of garbage collection.
@@ -70,6 +90,10 @@ fn bounds_are_empty(lower: &Bound<Vec<u8>>, upper: &Bound<Vec<u8>>) -> bool {
 }
 
 impl TreeStore for MemoryTreeStore {
+    fn max_key_len(&self) -> usize {
+        self.max_key_len
+    }
+
     fn get(&self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>> {
         Ok(self
             .trees
@@ -79,6 +103,13 @@ impl TreeStore for MemoryTreeStore {
     }
 
     fn put(&self, tree: TreeId, key: &[u8], value: &[u8]) -> Result<()> {
+        if key.len() > self.max_key_len {
+            return Err(Error::InvalidArgument(format!(
+                "key of {} bytes exceeds the maximum of {}",
+                key.len(),
+                self.max_key_len
+            )));
+        }
         self.trees
             .write()
             .entry(tree)

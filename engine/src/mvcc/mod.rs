@@ -65,6 +65,20 @@
 //!
 //! ## COMMIT
 //!
+//! **The commit invariant**: every check that can fail runs before the commit record is
+//! written, and applying a logged commit (at commit, and again at recovery) can fail
+//! only by I/O (or a corrupted page). The checks are: write-write conflicts and
+//! serialization (when the key is written, above), key lengths (when the key is
+//! written: [`Mvcc::check_key`] against [`TreeStore::max_key_len`], on the key's
+//! encoded tree key, so a failed write leaves the transaction usable), and the commit
+//! record's size (the log's append refuses a record over its limit before writing any
+//! of it). The table layer's checks (types, NOT NULL, UNIQUE, its own named key-size
+//! errors) run before its writes reach the transaction. Values need no check: the B+tree
+//! stores any length in overflow pages, and trees are created by their first write. If
+//! applying does fail, the database is poisoned (below) and recovery replays the
+//! record; a record that fails the checks at replay changes nothing (see
+//! [`Mvcc::replay_commit`]).
+//!
 //! ```text
 //!   hold the apply gate (shared)
 //!     hold the commit-order lock:  ts = clock.allocate();  log.append(ts, writes)
@@ -205,11 +219,20 @@ impl Mvcc {
     }
 
     /// Re-applies a commit read from the log during recovery. Must be called in log order,
-    /// before any transaction begins.
+    /// before any transaction begins. Every write is checked as [`Transaction`] checks it
+    /// before any is applied, so a commit that fails the check (one logged by a version
+    /// of hdb that checked key lengths only when applying) changes nothing and returns
+    /// that check's error ([`crate::Error::TooLarge`]).
     pub fn replay_commit(&self, ts: CommitTs, writes: &[WriteOp]) -> Result<()> {
-        transaction::apply_writes(self, ts, writes, ts)?;
+        let checked = writes
+            .iter()
+            .try_for_each(|write| self.check_key(write.tree, &write.key));
+        if checked.is_ok() {
+            transaction::apply_writes(self, ts, writes, ts)?;
+        }
+        // A discarded commit's timestamp is still never handed out again.
         self.clock.observe_replayed(ts);
-        Ok(())
+        checked
     }
 
     /// The next value of `tree`'s counter. The first call reads the tree's largest user
@@ -252,6 +275,33 @@ impl Mvcc {
         })?;
         sequences.insert(tree, next);
         Ok(next)
+    }
+
+    /// The bytes `key` takes as a key of its tree: escaped, with a version suffix.
+    pub fn stored_key_len(&self, key: &[u8]) -> usize {
+        version_key::encoded_len(key)
+    }
+
+    /// The most bytes a key may take in a tree ([`Mvcc::stored_key_len`]).
+    pub fn max_stored_key_len(&self) -> usize {
+        self.store.max_key_len()
+    }
+
+    /// Errors with [`crate::Error::TooLarge`] if the trees cannot hold `key`: the check
+    /// every write passes before it joins a write set (see COMMIT above).
+    pub fn check_key(&self, tree: TreeId, key: &[u8]) -> Result<()> {
+        let (size, max) = (self.stored_key_len(key), self.max_stored_key_len());
+        match size <= max {
+            true => Ok(()),
+            false => Err(crate::error::Error::TooLarge(
+                crate::error::Limit::TreeKey {
+                    tree: tree.0,
+                    key_len: key.len(),
+                    size,
+                    max,
+                },
+            )),
+        }
     }
 
     /// Prunes every queued key the horizon has passed; returns how many were pruned.

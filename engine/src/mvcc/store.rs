@@ -26,6 +26,9 @@ pub type TreeIter = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + Send>;
 
 /// Ordered byte-keyed trees.
 pub trait TreeStore: Send + Sync {
+    /// The longest tree key `put` accepts. The MVCC layer refuses a longer (encoded) key
+    /// when it is written, so that applying a logged commit never meets one.
+    fn max_key_len(&self) -> usize;
     /// The value stored under `key`.
     fn get(&self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Stores `value` under `key`, replacing any old value.

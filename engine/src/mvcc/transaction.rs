@@ -245,6 +245,9 @@ impl Transaction {
 
     fn write(&mut self, tree: TreeId, key: &[u8], value: Option<Vec<u8>>) -> Result<()> {
         self.check_active()?;
+        // The commit invariant: a key the trees cannot hold is refused here, before it
+        // can reach a commit record. The transaction stays usable.
+        self.mvcc.check_key(tree, key)?;
         let write_key = (tree, key.to_vec());
         if !self.writes.contains_key(&write_key) {
             let snapshot = self.snapshot();

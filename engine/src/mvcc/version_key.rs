@@ -57,6 +57,14 @@ pub fn encode(user_key: &[u8], ts: CommitTs) -> Vec<u8> {
     out
 }
 
+/// The length of [`encode`]`(user_key, ts)` for any `ts`: what a version of `user_key`
+/// takes as a tree key, so a key can be checked against the store's limit before anything
+/// is written.
+pub fn encoded_len(user_key: &[u8]) -> usize {
+    let escaped_zeros = user_key.iter().filter(|&&byte| byte == ESCAPE).count();
+    user_key.len() + escaped_zeros + 2 + TS_LEN
+}
+
 /// A key that sorts after every version of the user key whose prefix is `prefix`, and
 /// before the next user key.
 pub fn past_prefix(prefix: &[u8]) -> Vec<u8> {
@@ -162,6 +170,7 @@ mod tests {
         }
         assert!(encode(b"a", CommitTs(9)) < encode(b"a", CommitTs(1)));
         for key in keys {
+            assert_eq!(encode(key, CommitTs(42)).len(), encoded_len(key));
             assert_eq!(
                 decode(&encode(key, CommitTs(42))).unwrap(),
                 (key.to_vec(), CommitTs(42))
