@@ -30,7 +30,6 @@ use crate::exec::ExecContext;
 use crate::functions::Function;
 use crate::interval::{add_to_timestamp, between_timestamps};
 use crate::like::{DEFAULT_ESCAPE, escape_char, like};
-use crate::plan::Plan;
 use crate::types::SqlType;
 use crate::value::{Kind, Value, and, not, or, truth_value};
 
@@ -181,11 +180,22 @@ pub enum SubqueryKind {
     In { expr: Box<Expr>, negated: bool },
 }
 
-/// A subquery expression: its plan, and what is made of its rows.
+/// Which of its statement's subqueries an expression runs: an index into
+/// [`crate::plan::Plan::subqueries`] (printed `SubPlan n`, from 1, as PostgreSQL does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SubqueryId(pub usize);
+
+impl fmt::Display for SubqueryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SubPlan {}", self.0 + 1)
+    }
+}
+
+/// A subquery expression: which subquery's rows, and what is made of them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subquery {
     pub kind: SubqueryKind,
-    pub plan: Plan,
+    pub id: SubqueryId,
     /// Whether the plan reads an enclosing query's row; an uncorrelated subquery's
     /// rows are computed once per statement and kept in the [`ExecContext`].
     pub correlated: bool,
@@ -341,7 +351,7 @@ impl Expr {
             }
             Expr::Subquery(subquery) => match &subquery.kind {
                 SubqueryKind::In { expr, .. } => vec![expr],
-                _ => Vec::new(),
+                SubqueryKind::Scalar { .. } | SubqueryKind::Exists { .. } => Vec::new(),
             },
             Expr::Cast { expr, .. } => vec![expr],
             Expr::Case {
@@ -428,7 +438,10 @@ impl Expr {
                 function,
                 args: args.into_iter().map(&mut *f).collect(),
             },
-            leaf => leaf,
+            leaf @ (Expr::Column { .. }
+            | Expr::Literal(_)
+            | Expr::Param(_)
+            | Expr::OuterColumn { .. }) => leaf,
         }
     }
 
@@ -727,22 +740,19 @@ impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Expr::Column { name, .. } | Expr::OuterColumn { name, .. } => f.write_str(name),
-            Expr::Subquery(subquery) => match &subquery.kind {
-                SubqueryKind::Scalar { .. } => f.write_str("(subquery)"),
-                SubqueryKind::Exists { negated } => f.write_str(if *negated {
-                    "NOT EXISTS (subquery)"
-                } else {
-                    "EXISTS (subquery)"
-                }),
-                SubqueryKind::In { expr, negated } => {
-                    operand(f, expr)?;
-                    f.write_str(if *negated {
-                        " NOT IN (subquery)"
-                    } else {
-                        " IN (subquery)"
-                    })
+            Expr::Subquery(subquery) => {
+                let id = subquery.id;
+                match &subquery.kind {
+                    SubqueryKind::Scalar { .. } => write!(f, "({id})"),
+                    SubqueryKind::Exists { negated: false } => write!(f, "EXISTS ({id})"),
+                    SubqueryKind::Exists { negated: true } => write!(f, "NOT EXISTS ({id})"),
+                    SubqueryKind::In { expr, negated } => {
+                        operand(f, expr)?;
+                        let not = if *negated { " NOT" } else { "" };
+                        write!(f, "{not} IN ({id})")
+                    }
                 }
-            },
+            }
             Expr::Literal(v) => f.write_str(&v.to_literal()),
             Expr::Param(i) => write!(f, "${}", i + 1),
             Expr::Unary(op, e) => {

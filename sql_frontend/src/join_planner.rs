@@ -39,16 +39,16 @@
 use crate::catalog::TableInfo;
 use crate::expr::{BinaryOp, Expr};
 use crate::optimize::access_path;
-use crate::plan::{JoinKind, Plan};
+use crate::plan::{JoinKind, Node};
 use crate::value::Kind;
 
 /// Rewrites every join region of `plan`.
-pub fn plan_joins(plan: Plan, params: &[Kind]) -> Plan {
+pub fn plan_joins(plan: Node, params: &[Kind]) -> Node {
     match plan {
-        Plan::Filter { source, predicate }
+        Node::Filter { source, predicate }
             if matches!(
                 *source,
-                Plan::NestedLoopJoin {
+                Node::NestedLoopJoin {
                     kind: JoinKind::Inner,
                     ..
                 }
@@ -56,17 +56,17 @@ pub fn plan_joins(plan: Plan, params: &[Kind]) -> Plan {
         {
             region(*source, Some(predicate), params)
         }
-        join @ Plan::NestedLoopJoin {
+        join @ Node::NestedLoopJoin {
             kind: JoinKind::Inner,
             ..
         } => region(join, None, params),
-        Plan::NestedLoopJoin {
+        Node::NestedLoopJoin {
             left,
             right,
             kind: JoinKind::Left,
             predicate,
         } => left_join(*left, *right, predicate, params),
-        other => other.map_sources(&mut |child| plan_joins(child, params)),
+        other => other.map_inputs(&mut |child| plan_joins(child, params)),
     }
 }
 
@@ -77,7 +77,7 @@ const SMALL: u32 = 10;
 
 /// One input of a join region.
 struct Relation {
-    plan: Plan,
+    plan: Node,
     /// Position of its first column in the region's original layout.
     offset: usize,
     width: usize,
@@ -87,10 +87,10 @@ struct Relation {
 }
 
 impl Relation {
-    fn new(plan: Plan, offset: usize) -> Relation {
+    fn new(plan: Node, offset: usize) -> Relation {
         let width = plan.columns().len();
         let kinds = match &plan {
-            Plan::SeqScan { table } => table.kinds(),
+            Node::SeqScan { table } => table.kinds(),
             _ => vec![Kind::Unknown; width],
         };
         Relation {
@@ -108,7 +108,7 @@ impl Relation {
 
     fn table(&self) -> Option<&TableInfo> {
         match &self.plan {
-            Plan::SeqScan { table } => Some(table),
+            Node::SeqScan { table } => Some(table),
             _ => None,
         }
     }
@@ -120,8 +120,8 @@ impl Relation {
         }
         match self.table() {
             Some(table) => match access_path(table.clone(), &conjunction(&self.filters), params) {
-                Plan::KeyLookup { .. } => 1,
-                Plan::IndexScan { .. } => 10,
+                Node::KeyLookup { .. } => 1,
+                Node::IndexScan { .. } => 10,
                 _ => 100,
             },
             None => 300,
@@ -129,11 +129,11 @@ impl Relation {
     }
 
     /// The plan of the relation with its own filters applied.
-    fn filtered(&mut self) -> Plan {
+    fn filtered(&mut self) -> Node {
         let plan = std::mem::replace(&mut self.plan, empty());
         match self.filters.is_empty() {
             true => plan,
-            false => Plan::Filter {
+            false => Node::Filter {
                 source: Box::new(plan),
                 predicate: conjunction(&std::mem::take(&mut self.filters)),
             },
@@ -141,8 +141,8 @@ impl Relation {
     }
 }
 
-fn empty() -> Plan {
-    Plan::Values {
+fn empty() -> Node {
+    Node::Values {
         rows: Vec::new(),
         columns: Vec::new(),
     }
@@ -179,9 +179,9 @@ fn has_subquery(e: &Expr) -> bool {
 }
 
 /// Flattens a tree of inner joins into relations and conjuncts (original layout).
-fn flatten(plan: Plan, params: &[Kind], relations: &mut Vec<Relation>, conjuncts: &mut Vec<Expr>) {
+fn flatten(plan: Node, params: &[Kind], relations: &mut Vec<Relation>, conjuncts: &mut Vec<Expr>) {
     match plan {
-        Plan::NestedLoopJoin {
+        Node::NestedLoopJoin {
             left,
             right,
             kind: JoinKind::Inner,
@@ -204,7 +204,7 @@ fn flatten(plan: Plan, params: &[Kind], relations: &mut Vec<Relation>, conjuncts
 }
 
 /// Plans one region of inner joins, with the WHERE predicate directly above it.
-fn region(join: Plan, filter: Option<Expr>, params: &[Kind]) -> Plan {
+fn region(join: Node, filter: Option<Expr>, params: &[Kind]) -> Node {
     let names = join.columns();
     let mut relations = Vec::new();
     let mut conjuncts = Vec::new();
@@ -303,7 +303,7 @@ fn region(join: Plan, filter: Option<Expr>, params: &[Kind]) -> Plan {
 
     let identity = positions.iter().enumerate().all(|(g, p)| *p == Some(g));
     if !identity {
-        current = Plan::Project {
+        current = Node::Project {
             source: Box::new(current),
             exprs: positions
                 .iter()
@@ -318,7 +318,7 @@ fn region(join: Plan, filter: Option<Expr>, params: &[Kind]) -> Plan {
     }
     match late.is_empty() {
         true => current,
-        false => Plan::Filter {
+        false => Node::Filter {
             source: Box::new(current),
             predicate: conjunction(&late),
         },
@@ -458,7 +458,7 @@ fn choose_next(
 /// Joins relation `next` to `current` (whose columns are at `positions`, `width` wide).
 #[allow(clippy::too_many_arguments)]
 fn join_step(
-    current: Plan,
+    current: Node,
     relation: &mut Relation,
     positions: &[Option<usize>],
     width: usize,
@@ -469,7 +469,7 @@ fn join_step(
     kind: JoinKind,
     params: &[Kind],
     left_small: bool,
-) -> Plan {
+) -> Node {
     let offset = relation.offset;
     // Original layout -> the joined row (current columns, then the new relation's).
     let joined = |g: usize| match positions.get(g).copied().flatten() {
@@ -499,7 +499,7 @@ fn join_step(
         let own_path = relation.filters.is_empty()
             || matches!(
                 access_path(table.clone(), &conjunction(&relation.filters), params),
-                Plan::SeqScan { .. }
+                Node::SeqScan { .. }
             );
         if own_path
             && left_small
@@ -522,7 +522,7 @@ fn join_step(
                 }
             }
             relation.plan = empty();
-            return Plan::IndexNestedLoopJoin {
+            return Node::IndexNestedLoopJoin {
                 left: Box::new(current),
                 table,
                 index,
@@ -551,7 +551,7 @@ fn join_step(
                 predicate.push(conditions[*i].expr.clone().remap_columns(&joined));
             }
         }
-        return Plan::HashJoin {
+        return Node::HashJoin {
             left: Box::new(current),
             right: Box::new(right),
             kind,
@@ -565,7 +565,7 @@ fn join_step(
         conditions[*i].applied = true;
         predicate.push(conditions[*i].expr.clone().remap_columns(&joined));
     }
-    Plan::NestedLoopJoin {
+    Node::NestedLoopJoin {
         left: Box::new(current),
         right: Box::new(right),
         kind,
@@ -632,7 +632,7 @@ fn equalities_for_step(
 }
 
 /// Plans a LEFT join in place (see the module comment).
-fn left_join(left: Plan, right: Plan, predicate: Option<Expr>, params: &[Kind]) -> Plan {
+fn left_join(left: Node, right: Node, predicate: Option<Expr>, params: &[Kind]) -> Node {
     let left = plan_joins(left, params);
     let right = plan_joins(right, params);
     let left_relation = Relation::new(left, 0);

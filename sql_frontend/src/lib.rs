@@ -9,8 +9,11 @@
 //!    against the catalog read through the current transaction (so DDL is transactional
 //!    and a transaction sees its own new tables), types are checked, PostgreSQL's
 //!    implicit casts applied (a string literal takes the type of the column it meets),
-//!    and a logical [`plan::Plan`] is built. Anything unsupported is
-//!    [`Error::Unsupported`] naming the clause — never silently ignored.
+//!    and a [`plan::Plan`] is built: a [`plan::Statement`] (query, INSERT, UPDATE,
+//!    DELETE, DDL, EXPLAIN) above logical operator trees of [`plan::Node`]s, plus the
+//!    trees of the subqueries its expressions name by id. Transaction control (BEGIN,
+//!    COMMIT, ROLLBACK) is recognised before binding ([`bind::control`]). Anything
+//!    unsupported is [`Error::Unsupported`] naming the clause — never silently ignored.
 //! 3. **Optimise** ([`optimize`]): constant folding, then join planning
 //!    ([`join_planner`]: predicate pushdown, greedy join order over the relations the
 //!    equalities connect, hash / index nested-loop / nested-loop joins), then

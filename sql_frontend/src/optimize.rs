@@ -37,37 +37,37 @@ use std::ops::Bound;
 use crate::catalog::TableInfo;
 use crate::exec::ExecContext;
 use crate::expr::{BinaryOp, Expr};
-use crate::plan::{Plan, ScanRange};
+use crate::plan::{Node, Plan, ScanRange};
 use crate::value::Kind;
 
 /// At most this many keys or ranges are produced from IN lists (their product); beyond,
 /// the column is not used for the access path.
 const MAX_LOOKUP_KEYS: usize = 1024;
 
-/// Optimises a bound plan, given the kinds of its parameters.
-pub fn optimize(plan: Plan, params: &[Kind]) -> Plan {
-    let plan = map_all_exprs(plan, &mut |e| optimize_expr(e, params));
+/// Optimises a bound plan: its statement's operator trees and its subqueries'.
+pub fn optimize_plan(plan: Plan) -> Plan {
+    let params = plan.params;
+    let statement = plan
+        .statement
+        .map_parts(&mut |node| optimize(node, &params), &mut fold);
+    let subqueries = plan
+        .subqueries
+        .into_iter()
+        .map(|node| optimize(node, &params))
+        .collect();
+    Plan {
+        statement,
+        subqueries,
+        params,
+    }
+}
+
+/// Optimises an operator tree, given the kinds of the statement's parameters.
+pub fn optimize(plan: Node, params: &[Kind]) -> Node {
+    let plan = plan.map_all_exprs(&mut fold);
     let plan = crate::join_planner::plan_joins(plan, params);
     let plan = merge_projections(plan);
     access_paths(plan, params)
-}
-
-/// Folds an expression's constants and optimises the plans of its subqueries.
-fn optimize_expr(expr: Expr, params: &[Kind]) -> Expr {
-    fold(expr).transform(&mut |e| match e {
-        Expr::Subquery(mut subquery) => {
-            let plan = std::mem::replace(
-                &mut subquery.plan,
-                Plan::Values {
-                    rows: Vec::new(),
-                    columns: Vec::new(),
-                },
-            );
-            subquery.plan = optimize(plan, params);
-            Expr::Subquery(subquery)
-        }
-        other => other,
-    })
 }
 
 /// Folds constant subexpressions.
@@ -85,18 +85,12 @@ pub fn fold(expr: Expr) -> Expr {
     })
 }
 
-/// Applies `f` to every expression of every node of the plan.
-fn map_all_exprs(plan: Plan, f: &mut dyn FnMut(Expr) -> Expr) -> Plan {
-    plan.map_exprs(f)
-        .map_sources(&mut |child| map_all_exprs(child, f))
-}
-
 /// Removes a `Project` of plain column references (such as the one restoring column
 /// order above a reordered join) from under a node that computes its own output from
 /// expressions — an Aggregate or another Project — by substituting the referenced
 /// columns into that node's expressions, saving a copy of every row.
-fn merge_projections(plan: Plan) -> Plan {
-    let plan = plan.map_sources(&mut merge_projections);
+fn merge_projections(plan: Node) -> Node {
+    let plan = plan.map_inputs(&mut merge_projections);
     let columns_only = |exprs: &[Expr]| exprs.iter().all(|e| matches!(e, Expr::Column { .. }));
     // A subquery's correlated references address the row layout it was bound over.
     let subquery = |e: &Expr| e.any(&|e| matches!(e, Expr::Subquery(_)));
@@ -104,18 +98,18 @@ fn merge_projections(plan: Plan) -> Plan {
         return plan;
     }
     match plan {
-        Plan::Aggregate {
+        Node::Aggregate {
             source,
             group_by,
             aggregates,
         } => match *source {
-            Plan::Project {
+            Node::Project {
                 source: inner,
                 exprs: projected,
                 ..
             } if columns_only(&projected) => {
                 let through = |e: Expr| substitute(e, &projected);
-                Plan::Aggregate {
+                Node::Aggregate {
                     source: inner,
                     group_by: group_by.into_iter().map(through).collect(),
                     aggregates: aggregates
@@ -127,22 +121,22 @@ fn merge_projections(plan: Plan) -> Plan {
                         .collect(),
                 }
             }
-            other => Plan::Aggregate {
+            other => Node::Aggregate {
                 source: Box::new(other),
                 group_by,
                 aggregates,
             },
         },
-        Plan::Project {
+        Node::Project {
             source,
             exprs,
             names,
         } => match *source {
-            Plan::Project {
+            Node::Project {
                 source: inner,
                 exprs: projected,
                 ..
-            } if columns_only(&projected) => Plan::Project {
+            } if columns_only(&projected) => Node::Project {
                 source: inner,
                 exprs: exprs
                     .into_iter()
@@ -150,7 +144,7 @@ fn merge_projections(plan: Plan) -> Plan {
                     .collect(),
                 names,
             },
-            other => Plan::Project {
+            other => Node::Project {
                 source: Box::new(other),
                 exprs,
                 names,
@@ -161,10 +155,10 @@ fn merge_projections(plan: Plan) -> Plan {
 }
 
 /// Whether the node's own expressions contain a subquery.
-fn plan_has_subquery(plan: &Plan, subquery: &dyn Fn(&Expr) -> bool) -> bool {
+fn plan_has_subquery(plan: &Node, subquery: &dyn Fn(&Expr) -> bool) -> bool {
     match plan {
-        Plan::Project { exprs, .. } => exprs.iter().any(subquery),
-        Plan::Aggregate {
+        Node::Project { exprs, .. } => exprs.iter().any(subquery),
+        Node::Aggregate {
             group_by,
             aggregates,
             ..
@@ -191,22 +185,22 @@ fn substitute(e: Expr, projected: &[Expr]) -> Expr {
 }
 
 /// Rewrites every `Filter(SeqScan)` in the tree with an access path where one applies.
-fn access_paths(plan: Plan, params: &[Kind]) -> Plan {
+fn access_paths(plan: Node, params: &[Kind]) -> Node {
     match plan {
-        Plan::Filter { source, predicate } => match *source {
-            Plan::SeqScan { table } => {
+        Node::Filter { source, predicate } => match *source {
+            Node::SeqScan { table } => {
                 let scan = access_path(table, &predicate, params);
-                Plan::Filter {
+                Node::Filter {
                     source: Box::new(scan),
                     predicate,
                 }
             }
-            other => Plan::Filter {
+            other => Node::Filter {
                 source: Box::new(access_paths(other, params)),
                 predicate,
             },
         },
-        other => other.map_sources(&mut |child| access_paths(child, params)),
+        other => other.map_inputs(&mut |child| access_paths(child, params)),
     }
 }
 
@@ -366,7 +360,7 @@ fn candidate(columns: &[usize], conditions: &[Vec<Condition>]) -> Candidate {
 }
 
 /// The cheapest way to read the rows of `table` that may satisfy `predicate`.
-pub fn access_path(table: TableInfo, predicate: &Expr, params: &[Kind]) -> Plan {
+pub fn access_path(table: TableInfo, predicate: &Expr, params: &[Kind]) -> Node {
     let conditions = conditions(&table, predicate, params);
     let primary_key = table.schema.primary_key.clone();
     let mut best: Option<(Candidate, Option<String>, Vec<usize>)> = None;
@@ -374,7 +368,7 @@ pub fn access_path(table: TableInfo, predicate: &Expr, params: &[Kind]) -> Plan 
         let pk = candidate(&primary_key, &conditions);
         if pk.prefix.len() == primary_key.len() {
             let keys = product(&pk.prefix);
-            return Plan::KeyLookup { table, keys };
+            return Node::KeyLookup { table, keys };
         }
         if pk.is_useful() {
             best = Some((pk, None, primary_key));
@@ -389,13 +383,13 @@ pub fn access_path(table: TableInfo, predicate: &Expr, params: &[Kind]) -> Plan 
         }
     }
     match best {
-        Some((c, index, columns)) => Plan::IndexScan {
+        Some((c, index, columns)) => Node::IndexScan {
             ranges: c.ranges(),
             table,
             index,
             columns,
         },
-        None => Plan::SeqScan { table },
+        None => Node::SeqScan { table },
     }
 }
 
@@ -409,17 +403,17 @@ mod tests {
         Expr::Literal(Value::Text(s.into()))
     }
 
-    fn filtered(predicate: Expr) -> Plan {
+    fn filtered(predicate: Expr) -> Node {
         optimize(
-            Plan::Filter {
-                source: Box::new(Plan::SeqScan { table: users() }),
+            Node::Filter {
+                source: Box::new(Node::SeqScan { table: users() }),
                 predicate,
             },
             &[Kind::Text],
         )
     }
 
-    fn leaf(plan: &Plan) -> String {
+    fn leaf(plan: &Node) -> String {
         plan.to_string()
             .lines()
             .last()

@@ -36,13 +36,12 @@ use engine::{IsolationLevel, Transaction};
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
-use crate::bind::{self, Bound, BoundStatement, Control, Parsed, RoutineChange};
-use crate::catalog;
+use crate::bind::{self, Parsed};
 use crate::error::{Error, Result};
 use crate::exec::{self, Output};
 use crate::generation::CatalogGeneration;
-use crate::optimize::optimize;
-use crate::plan::Plan;
+use crate::optimize::optimize_plan;
+use crate::plan::{Plan, Statement, TransactionControl};
 use crate::types::SqlType;
 use crate::value::{Kind, Value};
 
@@ -81,7 +80,7 @@ pub struct Session {
 pub struct Prepared {
     parsed: Parsed,
     /// The transaction-control meaning, if it is BEGIN/COMMIT/ROLLBACK.
-    control: Option<Control>,
+    control: Option<TransactionControl>,
     /// The latest plan, shared by clones (an execution that re-plans replaces it).
     cache: Arc<Mutex<Option<Arc<Planned>>>>,
 }
@@ -89,7 +88,7 @@ pub struct Prepared {
 /// A bound and optimised statement, labelled with the catalog it was made for.
 #[derive(Debug)]
 struct Planned {
-    statement: BoundStatement,
+    plan: Plan,
     /// The counter and its value read before the planning snapshot; `None` when the
     /// plan must not be reused (made next to uncommitted DDL, or DDL itself).
     label: Option<(CatalogGeneration, u64)>,
@@ -107,7 +106,7 @@ impl Planned {
 impl Prepared {
     /// The number of `$n` parameters the statement takes (as of its last planning).
     pub fn param_count(&self) -> usize {
-        self.cached().map_or(0, |p| p.statement.params.len())
+        self.cached().map_or(0, |p| p.plan.params.len())
     }
 
     fn cached(&self) -> Option<Arc<Planned>> {
@@ -255,7 +254,7 @@ impl Session {
     fn run(
         &mut self,
         parsed: &Parsed,
-        control: Option<Control>,
+        control: Option<TransactionControl>,
         prepared: Option<&Prepared>,
         params: &[Value],
     ) -> Result<Output> {
@@ -336,57 +335,51 @@ impl Session {
                 planned
             }
         };
-        match &planned.statement.bound {
-            Bound::Plan(p) => {
-                let params = cast_params(&planned.statement.params, params)?;
-                if is_ddl(p) {
-                    self.ddl_in_transaction = true;
-                    let result = exec::execute(txn, p, &params);
-                    self.generation.bump();
-                    result
-                } else {
-                    exec::execute(txn, p, &params)
-                }
-            }
-            Bound::Explain(p) => Ok(exec::explain(p)),
-            Bound::Routine(change) => {
-                self.ddl_in_transaction = true;
-                let result = change_routine(txn, change);
-                self.generation.bump();
-                result
-            }
+        let plan = &planned.plan;
+        let params = match &plan.statement {
+            // EXPLAIN prints `$n` without values.
+            Statement::Explain(_) => Cow::Borrowed(&[][..]),
+            _ => cast_params(&plan.params, params)?,
+        };
+        if plan.statement.is_ddl() {
+            self.ddl_in_transaction = true;
+            let result = exec::execute(txn, plan, &params);
+            self.generation.bump();
+            result
+        } else {
+            exec::execute(txn, plan, &params)
         }
     }
 
-    fn control(&mut self, control: Control) -> Result<Output> {
+    fn control(&mut self, control: TransactionControl) -> Result<Output> {
         match (control, std::mem::take(&mut self.state)) {
-            (Control::Begin(_), State::Active(txn)) => {
+            (TransactionControl::Begin(_), State::Active(txn)) => {
                 // PostgreSQL warns "there is already a transaction in progress" and goes on.
                 self.state = State::Active(txn);
                 Ok(Output::tag("BEGIN"))
             }
-            (Control::Begin(_), State::Aborted) => {
+            (TransactionControl::Begin(_), State::Aborted) => {
                 self.state = State::Aborted;
                 Err(Error::TransactionAborted)
             }
-            (Control::Begin(level), State::Idle) => {
+            (TransactionControl::Begin(level), State::Idle) => {
                 self.state = State::Active(self.db.begin(level.unwrap_or(DEFAULT_ISOLATION)));
                 Ok(Output::tag("BEGIN"))
             }
-            (Control::Commit, State::Active(txn)) => {
+            (TransactionControl::Commit, State::Active(txn)) => {
                 let committed = txn.commit();
                 self.transaction_ended();
                 committed?;
                 Ok(Output::tag("COMMIT"))
             }
-            (Control::Commit, State::Aborted) => Ok(Output::tag("ROLLBACK")),
-            (Control::Commit, State::Idle) => Ok(Output::tag("COMMIT")),
-            (Control::Rollback, State::Active(txn)) => {
+            (TransactionControl::Commit, State::Aborted) => Ok(Output::tag("ROLLBACK")),
+            (TransactionControl::Commit, State::Idle) => Ok(Output::tag("COMMIT")),
+            (TransactionControl::Rollback, State::Active(txn)) => {
                 txn.rollback();
                 self.transaction_ended();
                 Ok(Output::tag("ROLLBACK"))
             }
-            (Control::Rollback, _) => Ok(Output::tag("ROLLBACK")),
+            (TransactionControl::Rollback, _) => Ok(Output::tag("ROLLBACK")),
         }
     }
 }
@@ -407,51 +400,12 @@ fn plan(
     parsed: &Parsed,
     label: Option<(CatalogGeneration, u64)>,
 ) -> Result<Planned> {
-    let mut statement = bind::bind(txn, parsed)?;
-    statement.bound = match statement.bound {
-        Bound::Plan(p) => Bound::Plan(optimize(p, &statement.params)),
-        Bound::Explain(p) => Bound::Explain(optimize(p, &statement.params)),
-        routine @ Bound::Routine(_) => routine,
+    let plan = optimize_plan(bind::bind(txn, parsed)?);
+    let label = match plan.statement.is_ddl() {
+        true => None,
+        false => label,
     };
-    let label = match &statement.bound {
-        Bound::Plan(p) if is_ddl(p) => None,
-        Bound::Routine(_) => None,
-        _ => label,
-    };
-    Ok(Planned { statement, label })
-}
-
-/// Creates or drops functions in the SQL catalog.
-fn change_routine(txn: &mut Transaction, change: &RoutineChange) -> Result<Output> {
-    match change {
-        RoutineChange::Create {
-            name,
-            definition,
-            or_replace,
-        } => {
-            catalog::create_function(txn, name, definition, *or_replace)?;
-            Ok(Output::tag("CREATE FUNCTION"))
-        }
-        RoutineChange::Drop { names, if_exists } => {
-            for name in names {
-                if !catalog::drop_function(txn, name)? && !if_exists {
-                    return Err(Error::UnknownFunction(name.clone()));
-                }
-            }
-            Ok(Output::tag("DROP FUNCTION"))
-        }
-    }
-}
-
-/// Whether running `plan` changes the schema.
-fn is_ddl(plan: &Plan) -> bool {
-    matches!(
-        plan,
-        Plan::CreateTable { .. }
-            | Plan::DropTable { .. }
-            | Plan::CreateIndex { .. }
-            | Plan::DropIndex { .. }
-    )
+    Ok(Planned { plan, label })
 }
 
 /// Casts parameter values to the kinds the binder inferred for them (borrowing them

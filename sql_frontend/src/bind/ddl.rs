@@ -8,7 +8,7 @@ use sqlparser::ast::{
 use super::{Binder, ident, user_object_name};
 use crate::catalog::ColumnInfo;
 use crate::error::{Error, Result};
-use crate::plan::Plan;
+use crate::plan::{Ddl, Statement};
 use crate::types::SqlType;
 
 /// REAL is FLOAT(p) for p up to this many bits of mantissa; beyond, DOUBLE PRECISION.
@@ -81,7 +81,7 @@ fn column_names(columns: &[IndexColumn]) -> Result<Vec<String>> {
 }
 
 impl Binder<'_> {
-    pub(super) fn create_table(&mut self, create: &CreateTable) -> Result<Plan> {
+    pub(super) fn create_table(&mut self, create: &CreateTable) -> Result<Statement> {
         let unsupported = [
             (create.or_replace, "CREATE OR REPLACE TABLE"),
             (create.temporary, "TEMPORARY tables"),
@@ -173,16 +173,16 @@ impl Binder<'_> {
                 column.nullable = false;
             }
         }
-        Ok(Plan::CreateTable {
+        Ok(Statement::Ddl(Ddl::CreateTable {
             name,
             columns,
             primary_key,
             unique,
             if_not_exists: create.if_not_exists,
-        })
+        }))
     }
 
-    pub(super) fn create_index(&mut self, create: &CreateIndex) -> Result<Plan> {
+    pub(super) fn create_index(&mut self, create: &CreateIndex) -> Result<Statement> {
         let unsupported = [
             (create.concurrently, "CREATE INDEX CONCURRENTLY"),
             (create.r#async, "ASYNC indexes"),
@@ -207,13 +207,13 @@ impl Binder<'_> {
             Some(name) => user_object_name(name)?,
             None => format!("{table}_{}_idx", columns.join("_")),
         };
-        Ok(Plan::CreateIndex {
+        Ok(Statement::Ddl(Ddl::CreateIndex {
             name,
             table,
             columns,
             unique: create.unique,
             if_not_exists: create.if_not_exists,
-        })
+        }))
     }
 
     pub(super) fn drop(
@@ -223,7 +223,7 @@ impl Binder<'_> {
         names: &[ObjectName],
         extra: bool,
         qualified_index: bool,
-    ) -> Result<Plan> {
+    ) -> Result<Statement> {
         if extra || qualified_index {
             return Err(Error::unsupported(
                 "DROP options (CASCADE, PURGE, TEMPORARY, ON table)",
@@ -234,8 +234,8 @@ impl Binder<'_> {
             .map(user_object_name)
             .collect::<Result<Vec<_>>>()?;
         match object_type {
-            ObjectType::Table => Ok(Plan::DropTable { names, if_exists }),
-            ObjectType::Index => Ok(Plan::DropIndex { names, if_exists }),
+            ObjectType::Table => Ok(Statement::Ddl(Ddl::DropTable { names, if_exists })),
+            ObjectType::Index => Ok(Statement::Ddl(Ddl::DropIndex { names, if_exists })),
             other => Err(Error::unsupported(format!("DROP {other}"))),
         }
     }

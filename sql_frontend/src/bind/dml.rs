@@ -12,10 +12,10 @@ use super::query::table_scope;
 use super::{Binder, ident, object_name};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
-use crate::plan::Plan;
+use crate::plan::{Node, Statement};
 
 impl Binder<'_> {
-    pub(super) fn insert(&mut self, insert: &Insert) -> Result<Plan> {
+    pub(super) fn insert(&mut self, insert: &Insert) -> Result<Statement> {
         let unsupported = [
             (insert.or.is_some(), "INSERT OR ..."),
             (insert.ignore, "INSERT IGNORE"),
@@ -68,7 +68,7 @@ impl Binder<'_> {
             return Err(Error::unsupported("INSERT without VALUES or SELECT"));
         };
         let source = self.query(source)?;
-        if let Plan::Values { rows, .. } = &source {
+        if let Node::Values { rows, .. } = &source {
             for row in rows {
                 if row.len() > targets.len() {
                     return Err(Error::Type(
@@ -91,10 +91,10 @@ impl Binder<'_> {
                 "INSERT ... SELECT must produce one value per target column".into(),
             ));
         }
-        Ok(Plan::Insert {
+        Ok(Statement::Insert {
             table,
             targets,
-            source: Box::new(source),
+            source,
         })
     }
 
@@ -103,7 +103,7 @@ impl Binder<'_> {
         &mut self,
         relation: &ast::TableFactor,
         selection: Option<&ast::Expr>,
-    ) -> Result<(crate::catalog::TableInfo, Plan, Scope)> {
+    ) -> Result<(crate::catalog::TableInfo, Node, Scope)> {
         let ast::TableFactor::Table {
             name, alias, args, ..
         } = relation
@@ -119,12 +119,12 @@ impl Binder<'_> {
             None => table.name().to_string(),
         };
         let scope = table_scope(&table, &label);
-        let mut plan = Plan::SeqScan {
+        let mut plan = Node::SeqScan {
             table: table.clone(),
         };
         if let Some(selection) = selection {
             let predicate = self.expr(selection, &scope)?;
-            plan = Plan::Filter {
+            plan = Node::Filter {
                 source: Box::new(plan),
                 predicate,
             };
@@ -132,7 +132,7 @@ impl Binder<'_> {
         Ok((table, plan, scope))
     }
 
-    pub(super) fn update(&mut self, update: &Update) -> Result<Plan> {
+    pub(super) fn update(&mut self, update: &Update) -> Result<Statement> {
         let unsupported = [
             (!update.table.joins.is_empty(), "UPDATE with JOIN"),
             (update.from.is_some(), "UPDATE ... FROM"),
@@ -173,14 +173,14 @@ impl Binder<'_> {
             }
             assignments.push((index, value));
         }
-        Ok(Plan::Update {
+        Ok(Statement::Update {
             table,
-            source: Box::new(source),
+            source,
             assignments,
         })
     }
 
-    pub(super) fn delete(&mut self, delete: &Delete) -> Result<Plan> {
+    pub(super) fn delete(&mut self, delete: &Delete) -> Result<Statement> {
         let unsupported = [
             (!delete.tables.is_empty(), "multi-table DELETE"),
             (delete.using.is_some(), "DELETE ... USING"),
@@ -203,9 +203,6 @@ impl Binder<'_> {
             return Err(Error::unsupported("DELETE with JOIN"));
         }
         let (table, source, _) = self.dml_source(&from.relation, delete.selection.as_ref())?;
-        Ok(Plan::Delete {
-            table,
-            source: Box::new(source),
-        })
+        Ok(Statement::Delete { table, source })
     }
 }

@@ -15,12 +15,12 @@ use super::query::table_scope;
 use super::{Binder, ident, object_name};
 use crate::error::{Error, Result};
 use crate::expr::{BinaryOp, Expr};
-use crate::plan::{JoinKind, Plan};
+use crate::plan::{JoinKind, Node};
 
 impl Binder<'_> {
     /// The FROM clause: its plan and the scope of its rows (one empty row without FROM).
-    pub(super) fn from(&mut self, from: &[TableWithJoins]) -> Result<(Plan, Scope)> {
-        let mut result: Option<(Plan, Scope)> = None;
+    pub(super) fn from(&mut self, from: &[TableWithJoins]) -> Result<(Node, Scope)> {
+        let mut result: Option<(Node, Scope)> = None;
         for item in from {
             let right = self.table_with_joins(item)?;
             result = Some(match result {
@@ -30,7 +30,7 @@ impl Binder<'_> {
         }
         Ok(result.unwrap_or_else(|| {
             (
-                Plan::Values {
+                Node::Values {
                     rows: vec![Vec::new()],
                     columns: Vec::new(),
                 },
@@ -39,7 +39,7 @@ impl Binder<'_> {
         }))
     }
 
-    fn table_with_joins(&mut self, item: &TableWithJoins) -> Result<(Plan, Scope)> {
+    fn table_with_joins(&mut self, item: &TableWithJoins) -> Result<(Node, Scope)> {
         let mut left = self.table_factor(&item.relation)?;
         for j in &item.joins {
             let right = self.table_factor(&j.relation)?;
@@ -76,7 +76,7 @@ impl Binder<'_> {
     }
 
     /// A table, derived table or parenthesised join in FROM.
-    fn table_factor(&mut self, factor: &TableFactor) -> Result<(Plan, Scope)> {
+    fn table_factor(&mut self, factor: &TableFactor) -> Result<(Node, Scope)> {
         match factor {
             TableFactor::Derived {
                 lateral,
@@ -137,7 +137,7 @@ impl Binder<'_> {
     }
 
     /// A named table in FROM: its scan and the scope of its columns.
-    fn named_table(&mut self, factor: &TableFactor) -> Result<(Plan, Scope)> {
+    fn named_table(&mut self, factor: &TableFactor) -> Result<(Node, Scope)> {
         let TableFactor::Table {
             name,
             alias,
@@ -179,20 +179,20 @@ impl Binder<'_> {
             None => table.name().to_string(),
         };
         let scope = table_scope(&table, &label);
-        Ok((Plan::SeqScan { table }, scope))
+        Ok((Node::SeqScan { table }, scope))
     }
 }
 
 /// Joins two bound FROM items.
 fn join(
-    left: (Plan, Scope),
-    right: (Plan, Scope),
+    left: (Node, Scope),
+    right: (Node, Scope),
     kind: JoinKind,
     predicate: Option<Expr>,
-) -> (Plan, Scope) {
+) -> (Node, Scope) {
     let mut scope = left.1;
     scope.columns.extend(right.1.columns);
-    let plan = Plan::NestedLoopJoin {
+    let plan = Node::NestedLoopJoin {
         left: Box::new(left.0),
         right: Box::new(right.0),
         kind,

@@ -2,11 +2,13 @@
 //!
 //! This is the only module that imports `sqlparser`. [`parse`] turns SQL text into
 //! [`Parsed`] statements (an opaque wrapper, so the AST never leaks out), and [`bind`]
-//! turns one of them into a [`Bound`] statement: names resolved against the catalog as
+//! turns one of them into a [`Plan`]: names resolved against the catalog as
 //! the given transaction sees it (so a transaction's own uncommitted DDL is visible),
 //! string literals cast to the type they are compared with or stored into, `$n`
-//! parameters given the type of what they are compared with, and a logical [`Plan`]
-//! (reads as `SeqScan` + `Filter`; the optimiser picks access paths).
+//! parameters given the type of what they are compared with, and a
+//! [`crate::plan::Statement`] over
+//! logical operator trees (reads as `SeqScan` + `Filter`; the optimiser picks access
+//! paths), with the subqueries' trees in the plan's list.
 //!
 //! Anything the binder does not support is [`Error::Unsupported`] naming the clause —
 //! never silently ignored. Identifiers fold to lower case unless double-quoted, as in
@@ -35,9 +37,8 @@ use sqlparser::parser::Parser;
 
 use crate::catalog::RESERVED_PREFIX;
 use crate::error::{Error, Result};
-use crate::plan::Plan;
+use crate::plan::{Node, Plan, Statement as BoundStatement, TransactionControl};
 use crate::value::Kind;
-pub use routine::RoutineChange;
 
 /// Deepest expression nesting the parser accepts, so deeply nested input is an error
 /// instead of a stack overflow.
@@ -69,35 +70,9 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
         .collect())
 }
 
-/// A transaction-control statement, which the session handles without binding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Control {
-    /// BEGIN / START TRANSACTION, with the isolation level if one was given.
-    Begin(Option<IsolationLevel>),
-    Commit,
-    Rollback,
-}
-
-/// What a bound statement does.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Bound {
-    /// Run a plan.
-    Plan(Plan),
-    /// Print a plan (after optimisation) without running it.
-    Explain(Plan),
-    /// Create or drop a function (see `routine.rs`).
-    Routine(RoutineChange),
-}
-
-/// A bound statement and the types inferred for its parameters (`$1` is index 0).
-#[derive(Debug, Clone, PartialEq)]
-pub struct BoundStatement {
-    pub bound: Bound,
-    pub params: Vec<Kind>,
-}
-
-/// The transaction-control meaning of a statement, if it is one.
-pub fn control(parsed: &Parsed) -> Result<Option<Control>> {
+/// The transaction-control meaning of a statement, if it is one (the session handles
+/// those without binding: see `plan/statement.rs`).
+pub fn control(parsed: &Parsed) -> Result<Option<TransactionControl>> {
     match &parsed.statement {
         Statement::StartTransaction {
             modes,
@@ -129,7 +104,7 @@ pub fn control(parsed: &Parsed) -> Result<Option<Control>> {
                     other => return Err(Error::unsupported(format!("transaction mode {other}"))),
                 });
             }
-            Ok(Some(Control::Begin(level)))
+            Ok(Some(TransactionControl::Begin(level)))
         }
         Statement::Commit {
             chain, modifier, ..
@@ -137,7 +112,7 @@ pub fn control(parsed: &Parsed) -> Result<Option<Control>> {
             if *chain || modifier.is_some() {
                 return Err(Error::unsupported("COMMIT AND CHAIN"));
             }
-            Ok(Some(Control::Commit))
+            Ok(Some(TransactionControl::Commit))
         }
         Statement::Rollback { chain, savepoint } => {
             if *chain {
@@ -146,25 +121,24 @@ pub fn control(parsed: &Parsed) -> Result<Option<Control>> {
             if savepoint.is_some() {
                 return Err(Error::unsupported("ROLLBACK TO SAVEPOINT"));
             }
-            Ok(Some(Control::Rollback))
+            Ok(Some(TransactionControl::Rollback))
         }
         _ => Ok(None),
     }
 }
 
 /// Binds a statement (not a transaction-control one) against the catalog as `txn` sees it.
-pub fn bind(txn: &mut Transaction, parsed: &Parsed) -> Result<BoundStatement> {
+pub fn bind(txn: &mut Transaction, parsed: &Parsed) -> Result<Plan> {
     let mut binder = Binder {
         txn,
         params: Vec::new(),
+        subqueries: Vec::new(),
         outer: Vec::new(),
         aggregates: None,
         routine: None,
         outer_references: std::cell::Cell::new(0),
     };
-    let bound = match &parsed.statement {
-        Statement::CreateFunction(create) => Bound::Routine(binder.create_function(create)?),
-        Statement::DropFunction(drop) => Bound::Routine(binder.drop_function(drop)?),
+    let statement = match &parsed.statement {
         Statement::Explain {
             describe_alias,
             analyze,
@@ -184,12 +158,13 @@ pub fn bind(txn: &mut Transaction, parsed: &Parsed) -> Result<BoundStatement> {
             if options.as_ref().is_some_and(|o| !o.is_empty()) {
                 return Err(Error::unsupported("EXPLAIN options"));
             }
-            Bound::Explain(binder.statement(statement)?)
+            BoundStatement::Explain(Box::new(binder.statement(statement)?))
         }
-        statement => Bound::Plan(binder.statement(statement)?),
+        statement => binder.statement(statement)?,
     };
-    Ok(BoundStatement {
-        bound,
+    Ok(Plan {
+        statement,
+        subqueries: binder.subqueries,
         params: binder.params,
     })
 }
@@ -199,6 +174,8 @@ struct Binder<'t> {
     txn: &'t mut Transaction,
     /// Kinds inferred for `$1`, `$2`, ... so far.
     params: Vec<Kind>,
+    /// The operator trees of the subqueries bound so far (see [`crate::expr::SubqueryId`]).
+    subqueries: Vec<Node>,
     /// Scopes of the queries enclosing the one being bound, innermost last: where
     /// correlated column references resolve.
     outer: Vec<expr::Scope>,
@@ -214,9 +191,11 @@ struct Binder<'t> {
 }
 
 impl Binder<'_> {
-    fn statement(&mut self, statement: &Statement) -> Result<Plan> {
+    fn statement(&mut self, statement: &Statement) -> Result<BoundStatement> {
         match statement {
-            Statement::Query(query) => self.query(query),
+            Statement::Query(query) => Ok(BoundStatement::Query(self.query(query)?)),
+            Statement::CreateFunction(create) => self.create_function(create),
+            Statement::DropFunction(drop) => self.drop_function(drop),
             Statement::Insert(insert) => self.insert(insert),
             Statement::Update(update) => self.update(update),
             Statement::Delete(delete) => self.delete(delete),

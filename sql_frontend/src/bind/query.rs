@@ -26,7 +26,7 @@ use super::{Binder, ident, object_name, user_object_name};
 use crate::catalog::{self, TableInfo};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
-use crate::plan::{Plan, SetOperator, SortKey};
+use crate::plan::{Node, SetOperator, SortKey};
 use crate::value::Kind;
 
 /// The name PostgreSQL gives an output column that is not a plain column reference.
@@ -34,13 +34,13 @@ const ANONYMOUS_COLUMN: &str = "?column?";
 
 /// A bound query: its plan and the names and static kinds of its output columns.
 pub(super) struct BoundQuery {
-    pub plan: Plan,
+    pub plan: Node,
     pub names: Vec<String>,
     pub kinds: Vec<Kind>,
 }
 
 impl Binder<'_> {
-    pub(super) fn query(&mut self, query: &Query) -> Result<Plan> {
+    pub(super) fn query(&mut self, query: &Query) -> Result<Node> {
         Ok(self.query_bound(query)?.plan)
     }
 
@@ -99,7 +99,7 @@ impl Binder<'_> {
             };
             let limit = limit.map(|e| self.count_expr(e)).transpose()?;
             let offset = offset.map(|e| self.count_expr(e)).transpose()?;
-            bound.plan = Plan::Limit {
+            bound.plan = Node::Limit {
                 source: Box::new(bound.plan),
                 limit,
                 offset,
@@ -146,7 +146,7 @@ impl Binder<'_> {
                 let left_plan = promote_columns(left.plan, &left.names, &left.kinds, &kinds);
                 let right_plan = promote_columns(right.plan, &right.names, &right.kinds, &kinds);
                 Ok(BoundQuery {
-                    plan: Plan::SetOperation {
+                    plan: Node::SetOperation {
                         op,
                         all,
                         left: Box::new(left_plan),
@@ -163,11 +163,11 @@ impl Binder<'_> {
     /// ORDER BY over a query's output columns (set operations, VALUES).
     fn sort_output(
         &mut self,
-        plan: Plan,
+        plan: Node,
         names: &[String],
         kinds: &[Kind],
         items: &[OrderByExpr],
-    ) -> Result<Plan> {
+    ) -> Result<Node> {
         let scope = output_scope(names, kinds);
         let exprs: Vec<Expr> = (0..names.len())
             .map(|index| Expr::Column {
@@ -185,7 +185,7 @@ impl Binder<'_> {
                 nulls_first,
             });
         }
-        Ok(Plan::Sort {
+        Ok(Node::Sort {
             source: Box::new(plan),
             keys,
         })
@@ -282,7 +282,7 @@ impl Binder<'_> {
         let (mut source, scope) = self.from(&select.from)?;
         if let Some(selection) = &select.selection {
             let predicate = self.expr(selection, &scope)?;
-            source = Plan::Filter {
+            source = Node::Filter {
                 source: Box::new(source),
                 predicate,
             };
@@ -325,13 +325,13 @@ impl Binder<'_> {
                 .map(|g| g.kind(&row_kinds, &self.params))
                 .chain(calls.iter().map(|(_, kind)| *kind))
                 .collect();
-            source = Plan::Aggregate {
+            source = Node::Aggregate {
                 source: Box::new(source),
                 group_by,
                 aggregates: calls.into_iter().map(|(call, _)| call).collect(),
             };
             if let Some(predicate) = having {
-                source = Plan::Filter {
+                source = Node::Filter {
                     source: Box::new(source),
                     predicate,
                 };
@@ -348,8 +348,8 @@ impl Binder<'_> {
                 .all(|(i, e)| matches!(e, Expr::Column { index, .. } if *index == i))
             && names.iter().zip(&scope.columns).all(|(n, c)| *n == c.name);
         let plan = if distinct {
-            let projected = Plan::Distinct {
-                source: Box::new(Plan::Project {
+            let projected = Node::Distinct {
+                source: Box::new(Node::Project {
                     source: Box::new(source),
                     exprs: exprs.clone(),
                     names: names.clone(),
@@ -376,7 +376,7 @@ impl Binder<'_> {
             let plan = sorted(source, keys);
             match identity {
                 true => plan,
-                false => Plan::Project {
+                false => Node::Project {
                     source: Box::new(plan),
                     exprs,
                     names: names.clone(),
@@ -522,7 +522,7 @@ impl Binder<'_> {
             })
             .collect();
         Ok(BoundQuery {
-            plan: Plan::Values {
+            plan: Node::Values {
                 rows,
                 columns: names.clone(),
             },
@@ -532,10 +532,10 @@ impl Binder<'_> {
     }
 }
 
-fn sorted(plan: Plan, keys: Vec<SortKey>) -> Plan {
+fn sorted(plan: Node, keys: Vec<SortKey>) -> Node {
     match keys.is_empty() {
         true => plan,
-        false => Plan::Sort {
+        false => Node::Sort {
             source: Box::new(plan),
             keys,
         },

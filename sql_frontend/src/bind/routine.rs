@@ -37,7 +37,7 @@
 
 use sqlparser::ast::{
     self, CreateFunction, CreateFunctionBody, DataType, DropFunction, FunctionArg, FunctionArgExpr,
-    FunctionReturnType, ObjectName, Statement, TableAlias, TableFunctionArgs,
+    FunctionReturnType, ObjectName, TableAlias, TableFunctionArgs,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
@@ -48,27 +48,12 @@ use crate::cast::castable;
 use crate::catalog;
 use crate::error::{Error, Result};
 use crate::expr::Expr;
-use crate::plan::Plan;
+use crate::plan::{Ddl, Node, Statement};
 use crate::types::SqlType;
 use crate::value::Kind;
 
 /// How deeply function calls may nest while binding.
 pub const MAX_ROUTINE_DEPTH: usize = 16;
-
-/// A CREATE or DROP FUNCTION, for the session to run against the catalog.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RoutineChange {
-    Create {
-        name: String,
-        /// The CREATE statement's text, stored as the definition.
-        definition: String,
-        or_replace: bool,
-    },
-    Drop {
-        names: Vec<String>,
-        if_exists: bool,
-    },
-}
 
 /// The parameters of the function whose body is being bound.
 #[derive(Debug, Clone)]
@@ -211,7 +196,7 @@ impl Routine {
         let statements = super::parse(definition).map_err(|_| corrupt())?;
         match statements.as_slice() {
             [parsed] => match &parsed.statement {
-                Statement::CreateFunction(create) => Routine::from_ast(create),
+                ast::Statement::CreateFunction(create) => Routine::from_ast(create),
                 _ => Err(corrupt()),
             },
             _ => Err(corrupt()),
@@ -229,7 +214,7 @@ fn single_query(text: &str) -> Result<ast::Query> {
     let statements = super::parse(text)?;
     match statements.as_slice() {
         [parsed] => match &parsed.statement {
-            Statement::Query(query) => Ok(query.as_ref().clone()),
+            ast::Statement::Query(query) => Ok(query.as_ref().clone()),
             other => Err(Error::unsupported(format!(
                 "function bodies other than one query ({})",
                 super::statement_kind(other)
@@ -279,17 +264,17 @@ fn plpgsql_return_query(body: &str) -> Result<String> {
 
 impl Binder<'_> {
     /// `CREATE [OR REPLACE] FUNCTION ...`.
-    pub(super) fn create_function(&mut self, create: &CreateFunction) -> Result<RoutineChange> {
+    pub(super) fn create_function(&mut self, create: &CreateFunction) -> Result<Statement> {
         let routine = Routine::from_ast(create)?;
-        Ok(RoutineChange::Create {
+        Ok(Statement::Ddl(Ddl::CreateFunction {
             name: routine.name,
             definition: create.to_string(),
             or_replace: create.or_replace,
-        })
+        }))
     }
 
     /// `DROP FUNCTION [IF EXISTS] name[(types)], ...`.
-    pub(super) fn drop_function(&mut self, drop: &DropFunction) -> Result<RoutineChange> {
+    pub(super) fn drop_function(&mut self, drop: &DropFunction) -> Result<Statement> {
         if drop.drop_behavior.is_some() {
             return Err(Error::unsupported("DROP FUNCTION ... CASCADE/RESTRICT"));
         }
@@ -298,10 +283,10 @@ impl Binder<'_> {
             .iter()
             .map(|f| user_object_name(&f.name))
             .collect::<Result<Vec<_>>>()?;
-        Ok(RoutineChange::Drop {
+        Ok(Statement::Ddl(Ddl::DropFunction {
             names,
             if_exists: drop.if_exists,
-        })
+        }))
     }
 
     /// A name in an expression: a column in scope (or of an enclosing query), else a
@@ -322,7 +307,7 @@ impl Binder<'_> {
         name: &ObjectName,
         args: &TableFunctionArgs,
         alias: Option<&TableAlias>,
-    ) -> Result<(Plan, Scope)> {
+    ) -> Result<(Node, Scope)> {
         if args.settings.is_some() {
             return Err(Error::unsupported("SETTINGS in a function call"));
         }
@@ -416,7 +401,7 @@ impl Binder<'_> {
                 })
                 .collect(),
         };
-        let plan = Plan::Project {
+        let plan = Node::Project {
             source: Box::new(body.plan),
             exprs,
             names,

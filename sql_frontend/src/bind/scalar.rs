@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::functions::{Function, TrimSide};
 use crate::interval::{Interval, IntervalUnit, parse_interval};
-use crate::plan::Plan;
+use crate::plan::Node;
 use crate::types::SqlType;
 use crate::value::{Kind, Value};
 
@@ -484,7 +484,7 @@ pub(super) fn promote(e: Expr, from: Kind, to: Kind) -> Expr {
 
 /// `plan`'s rows (columns `names` of kinds `from`) with each column promoted to `to`;
 /// the plan itself when nothing changes.
-pub(super) fn promote_columns(plan: Plan, names: &[String], from: &[Kind], to: &[Kind]) -> Plan {
+pub(super) fn promote_columns(plan: Node, names: &[String], from: &[Kind], to: &[Kind]) -> Node {
     if from == to {
         return plan;
     }
@@ -503,7 +503,7 @@ pub(super) fn promote_columns(plan: Plan, names: &[String], from: &[Kind], to: &
             )
         })
         .collect();
-    Plan::Project {
+    Node::Project {
         source: Box::new(plan),
         exprs,
         names: names.to_vec(),

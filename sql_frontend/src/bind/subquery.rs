@@ -6,6 +6,9 @@
 //! levels between them (0: the directly enclosing query); at run time it reads the row
 //! the subquery is evaluated for (see [`crate::exec::ExecContext`]).
 //!
+//! The subquery's operator tree goes to the statement's list of subqueries, and the
+//! expression refers to it by its [`SubqueryId`], so expressions never hold plans.
+//!
 //! The subquery's own aggregates belong to it: its SELECT saves and restores the
 //! binder's aggregate list, so `(SELECT avg(c) FROM t1)` inside an outer query is an
 //! aggregate of the subquery, not of the outer query.
@@ -16,7 +19,8 @@ use super::Binder;
 use super::expr::Scope;
 use super::query::BoundQuery;
 use crate::error::{Error, Result};
-use crate::expr::{Expr, Subquery, SubqueryKind};
+use crate::expr::{Expr, Subquery, SubqueryId, SubqueryKind};
+use crate::plan::Node;
 use crate::value::Kind;
 
 impl Binder<'_> {
@@ -58,12 +62,18 @@ impl Binder<'_> {
         Ok((bound?, self.outer_references.get() != before))
     }
 
+    /// Adds a subquery's operator tree to the statement's list; returns its id.
+    fn add_subquery(&mut self, plan: Node) -> SubqueryId {
+        self.subqueries.push(plan);
+        SubqueryId(self.subqueries.len() - 1)
+    }
+
     pub(super) fn scalar_subquery(&mut self, query: &ast::Query, scope: &Scope) -> Result<Expr> {
         let (bound, correlated) = self.subquery(query, scope)?;
         let kind = single_column(&bound)?;
         Ok(Expr::Subquery(Box::new(Subquery {
             kind: SubqueryKind::Scalar { kind },
-            plan: bound.plan,
+            id: self.add_subquery(bound.plan),
             correlated,
         })))
     }
@@ -77,7 +87,7 @@ impl Binder<'_> {
         let (bound, correlated) = self.subquery(query, scope)?;
         Ok(Expr::Subquery(Box::new(Subquery {
             kind: SubqueryKind::Exists { negated },
-            plan: bound.plan,
+            id: self.add_subquery(bound.plan),
             correlated,
         })))
     }
@@ -97,7 +107,7 @@ impl Binder<'_> {
                 expr: Box::new(value),
                 negated,
             },
-            plan: bound.plan,
+            id: self.add_subquery(bound.plan),
             correlated,
         })))
     }

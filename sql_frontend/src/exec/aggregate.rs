@@ -22,13 +22,13 @@ use super::rows::open as open_plan;
 use crate::error::{Error, Result};
 use crate::exec::ExecContext;
 use crate::expr::Expr;
-use crate::plan::{AggregateCall, AggregateFunction, Plan};
+use crate::plan::{AggregateCall, AggregateFunction, Node};
 use crate::value::Value;
 
 /// Opens an Aggregate or Distinct node.
-pub(super) fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
+pub(super) fn open<'p>(plan: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
     match plan {
-        Plan::Aggregate {
+        Node::Aggregate {
             source,
             group_by,
             aggregates,
@@ -38,7 +38,7 @@ pub(super) fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<Boxe
             aggregates,
             output: Buffered::new(Vec::new()),
         })),
-        Plan::Distinct { source } => Ok(Box::new(Distinct {
+        Node::Distinct { source } => Ok(Box::new(Distinct {
             source: open_plan(source, ctx)?,
             seen: HashSet::new(),
         })),

@@ -18,11 +18,11 @@
 //! context anew, which is what lets an expression evaluated inside one operator run
 //! another plan in the same transaction.
 
-use std::collections::HashMap;
-
 use engine::Transaction;
 
 use crate::error::{Error, Result};
+use crate::expr::SubqueryId;
+use crate::plan::Node;
 use crate::value::Value;
 
 /// What running a plan or evaluating an expression needs besides the current row.
@@ -31,23 +31,30 @@ pub struct ExecContext<'a> {
     txn: Option<&'a mut Transaction>,
     /// The statement's parameter values.
     pub params: &'a [Value],
+    /// The statement's subqueries' operator trees, by [`SubqueryId`].
+    subqueries: &'a [Node],
     outer: Vec<Vec<Value>>,
-    /// First-column values of uncorrelated subqueries already run, by the address of
-    /// their (borrowed, so unmoving) [`crate::expr::Subquery`].
-    subquery_rows: HashMap<usize, Vec<Value>>,
+    /// First-column values of uncorrelated subqueries already run, by [`SubqueryId`].
+    subquery_rows: Vec<Option<Vec<Value>>>,
     /// The statement's time (microseconds since the epoch), read from the clock the
     /// first time `now()` or CURRENT_* asks, so they agree across all rows.
     statement_time: Option<i64>,
 }
 
 impl<'a> ExecContext<'a> {
-    /// A context for running a statement in `txn`.
-    pub fn new(txn: &'a mut Transaction, params: &'a [Value]) -> ExecContext<'a> {
+    /// A context for running a statement in `txn`, with its parameter values and the
+    /// operator trees of its subqueries.
+    pub fn new(
+        txn: &'a mut Transaction,
+        params: &'a [Value],
+        subqueries: &'a [Node],
+    ) -> ExecContext<'a> {
         ExecContext {
             txn: Some(txn),
             params,
+            subqueries,
             outer: Vec::new(),
-            subquery_rows: HashMap::new(),
+            subquery_rows: Vec::new(),
             statement_time: None,
         }
     }
@@ -57,8 +64,9 @@ impl<'a> ExecContext<'a> {
         ExecContext {
             txn: None,
             params,
+            subqueries: &[],
             outer: Vec::new(),
-            subquery_rows: HashMap::new(),
+            subquery_rows: Vec::new(),
             statement_time: None,
         }
     }
@@ -92,14 +100,24 @@ impl<'a> ExecContext<'a> {
         self.outer.pop();
     }
 
-    /// The kept rows of the uncorrelated subquery at address `key`.
-    pub(crate) fn cached_subquery(&self, key: usize) -> Option<&[Value]> {
-        self.subquery_rows.get(&key).map(Vec::as_slice)
+    /// The operator tree of subquery `id`.
+    pub fn subquery(&self, id: SubqueryId) -> Result<&'a Node> {
+        self.subqueries
+            .get(id.0)
+            .ok_or_else(|| Error::unsupported("a subquery in a constant expression"))
     }
 
-    /// Keeps the rows of the uncorrelated subquery at address `key`.
-    pub(crate) fn cache_subquery(&mut self, key: usize, rows: Vec<Value>) {
-        self.subquery_rows.insert(key, rows);
+    /// The kept rows of the uncorrelated subquery `id`.
+    pub(crate) fn cached_subquery(&self, id: SubqueryId) -> Option<&[Value]> {
+        self.subquery_rows.get(id.0)?.as_deref()
+    }
+
+    /// Keeps the rows of the uncorrelated subquery `id`.
+    pub(crate) fn cache_subquery(&mut self, id: SubqueryId, rows: Vec<Value>) {
+        if self.subquery_rows.len() <= id.0 {
+            self.subquery_rows.resize(id.0 + 1, None);
+        }
+        self.subquery_rows[id.0] = Some(rows);
     }
 
     /// Column `index` of the outer row `depth` levels out (0: the innermost).

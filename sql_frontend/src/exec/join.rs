@@ -21,7 +21,7 @@ use crate::catalog::TableInfo;
 use crate::error::Result;
 use crate::exec::ExecContext;
 use crate::expr::Expr;
-use crate::plan::{JoinKind, Plan};
+use crate::plan::{JoinKind, Node};
 use crate::value::Value;
 
 /// The hash-table form of a value: equal (by SQL `=`) values give equal keys, so an
@@ -34,14 +34,14 @@ pub(super) fn hash_key(value: &Value) -> KeyValue {
 }
 
 /// Opens a join node.
-pub(super) fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
+pub(super) fn open<'p>(plan: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
     let right_width = match plan {
-        Plan::NestedLoopJoin { right, .. } | Plan::HashJoin { right, .. } => right.columns().len(),
-        Plan::IndexNestedLoopJoin { table, .. } => table.columns.len(),
+        Node::NestedLoopJoin { right, .. } | Node::HashJoin { right, .. } => right.columns().len(),
+        Node::IndexNestedLoopJoin { table, .. } => table.columns.len(),
         _ => 0,
     };
     let (left, kind, predicate, inner) = match plan {
-        Plan::NestedLoopJoin {
+        Node::NestedLoopJoin {
             left,
             right,
             kind,
@@ -55,7 +55,7 @@ pub(super) fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<Boxe
                 rows: Vec::new(),
             },
         ),
-        Plan::HashJoin {
+        Node::HashJoin {
             left,
             right,
             kind,
@@ -74,7 +74,7 @@ pub(super) fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<Boxe
                 table: HashMap::new(),
             },
         ),
-        Plan::IndexNestedLoopJoin {
+        Node::IndexNestedLoopJoin {
             left,
             table,
             index,
@@ -121,11 +121,11 @@ pub(super) fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<Boxe
 /// How the right rows for a left row are found.
 enum Inner<'p> {
     All {
-        source: Option<&'p Plan>,
+        source: Option<&'p Node>,
         rows: Vec<Vec<Value>>,
     },
     Hash {
-        source: Option<&'p Plan>,
+        source: Option<&'p Node>,
         left_keys: &'p [Expr],
         right_keys: &'p [Expr],
         rows: Vec<Vec<Value>>,

@@ -35,7 +35,7 @@ pub use context::ExecContext;
 pub use operator::{BoxedOperator, KeyedRow, Operator};
 
 use crate::error::Result;
-use crate::plan::Plan;
+use crate::plan::{Plan, Statement};
 use crate::value::Value;
 
 pub use rows::open;
@@ -64,18 +64,11 @@ impl Output {
 
 /// Runs `plan` in `txn` with parameter values `params` (already cast to their kinds).
 pub fn execute(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Result<Output> {
-    match plan {
-        Plan::Insert { .. } | Plan::Update { .. } | Plan::Delete { .. } => {
-            write::dml(txn, plan, params)
-        }
-        Plan::CreateTable { .. }
-        | Plan::DropTable { .. }
-        | Plan::CreateIndex { .. }
-        | Plan::DropIndex { .. } => write::ddl(txn, plan),
-        query => {
-            let columns = query.columns();
-            let mut ctx = ExecContext::new(txn, params);
-            let mut op = open(query, &mut ctx)?;
+    match &plan.statement {
+        Statement::Query(root) => {
+            let columns = root.columns();
+            let mut ctx = ExecContext::new(txn, params, &plan.subqueries);
+            let mut op = open(root, &mut ctx)?;
             let mut rows = Vec::new();
             while let Some((_, values)) = op.next(&mut ctx)? {
                 rows.push(values);
@@ -88,13 +81,19 @@ pub fn execute(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Result<O
                 tag: format!("SELECT {count}"),
             })
         }
+        Statement::Insert { .. } | Statement::Update { .. } | Statement::Delete { .. } => {
+            write::dml(txn, plan, params)
+        }
+        Statement::Ddl(ddl) => write::ddl(txn, ddl),
+        Statement::Explain(_) => Ok(explain(plan)),
     }
 }
 
-/// The lines EXPLAIN returns for `plan`.
+/// The lines EXPLAIN returns for `plan` (of an `Explain` statement: the plan of the
+/// statement it explains).
 pub fn explain(plan: &Plan) -> Output {
     let rows: Vec<Vec<Value>> = plan
-        .to_string()
+        .explain()
         .lines()
         .map(|line| vec![Value::Text(line.to_string())])
         .collect();

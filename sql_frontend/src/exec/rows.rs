@@ -12,7 +12,7 @@ use crate::catalog::TableInfo;
 use crate::error::{Error, Result};
 use crate::exec::ExecContext;
 use crate::expr::Expr;
-use crate::plan::{Plan, ScanRange, SortKey};
+use crate::plan::{Node, ScanRange, SortKey};
 use crate::value::Value;
 
 pub(super) fn convert(entry: engine::Result<(Vec<KeyValue>, Vec<KeyValue>)>) -> Result<KeyedRow> {
@@ -25,9 +25,9 @@ pub(super) fn convert(entry: engine::Result<(Vec<KeyValue>, Vec<KeyValue>)>) -> 
 }
 
 /// Opens the operator tree rooted at `plan`.
-pub fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
+pub fn open<'p>(plan: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
     Ok(match plan {
-        Plan::SeqScan { table } => Box::new(SeqScan {
+        Node::SeqScan { table } => Box::new(SeqScan {
             scan: ops::scan(
                 ctx.txn()?,
                 &table.schema,
@@ -36,7 +36,7 @@ pub fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<BoxedOperat
                 false,
             )?,
         }),
-        Plan::KeyLookup { table, keys } => {
+        Node::KeyLookup { table, keys } => {
             let mut rows = Vec::with_capacity(keys.len());
             let mut seen = std::collections::HashSet::new();
             for key in keys {
@@ -53,7 +53,7 @@ pub fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<BoxedOperat
             }
             Box::new(Buffered::new(rows))
         }
-        Plan::IndexScan {
+        Node::IndexScan {
             table,
             index,
             columns,
@@ -65,20 +65,20 @@ pub fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<BoxedOperat
             ranges,
             ctx,
         )?),
-        Plan::Filter { source, predicate } => Box::new(Filter {
+        Node::Filter { source, predicate } => Box::new(Filter {
             source: open(source, ctx)?,
             predicate: freeze(predicate, ctx),
         }),
-        Plan::Project { source, exprs, .. } => Box::new(Project {
+        Node::Project { source, exprs, .. } => Box::new(Project {
             source: open(source, ctx)?,
             exprs,
         }),
-        Plan::Sort { source, keys } => Box::new(Sort {
+        Node::Sort { source, keys } => Box::new(Sort {
             source: Some(open(source, ctx)?),
             keys,
             sorted: Buffered::new(Vec::new()),
         }),
-        Plan::Limit {
+        Node::Limit {
             source,
             limit,
             offset,
@@ -91,7 +91,7 @@ pub fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<BoxedOperat
                 remaining: limit,
             })
         }
-        Plan::Values { rows, .. } => {
+        Node::Values { rows, .. } => {
             let mut evaluated = Vec::with_capacity(rows.len());
             for row in rows {
                 let values = row
@@ -102,17 +102,11 @@ pub fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<BoxedOperat
             }
             Box::new(Buffered::new(evaluated))
         }
-        Plan::NestedLoopJoin { .. } | Plan::HashJoin { .. } | Plan::IndexNestedLoopJoin { .. } => {
+        Node::NestedLoopJoin { .. } | Node::HashJoin { .. } | Node::IndexNestedLoopJoin { .. } => {
             join::open(plan, ctx)?
         }
-        Plan::Aggregate { .. } | Plan::Distinct { .. } => aggregate::open(plan, ctx)?,
-        Plan::SetOperation { .. } => set_operation::open(plan, ctx)?,
-        other => {
-            return Err(Error::unsupported(format!(
-                "{} as a row source",
-                other.to_string().lines().next().unwrap_or("statement")
-            )));
-        }
+        Node::Aggregate { .. } | Node::Distinct { .. } => aggregate::open(plan, ctx)?,
+        Node::SetOperation { .. } => set_operation::open(plan, ctx)?,
     })
 }
 

@@ -16,11 +16,11 @@ use super::operator::{BoxedOperator, KeyedRow, Operator};
 use super::rows::open as open_plan;
 use crate::error::{Error, Result};
 use crate::exec::ExecContext;
-use crate::plan::{Plan, SetOperator};
+use crate::plan::{Node, SetOperator};
 
 /// Opens a SetOperation node.
-pub(super) fn open<'p>(plan: &'p Plan, ctx: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
-    let Plan::SetOperation {
+pub(super) fn open<'p>(plan: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
+    let Node::SetOperation {
         op,
         all,
         left,

@@ -35,7 +35,8 @@ pub fn eval(subquery: &Subquery, row: &[Value], ctx: &mut ExecContext<'_>) -> Re
 }
 
 fn run(subquery: &Subquery, probe: Option<Value>, ctx: &mut ExecContext<'_>) -> Result<Value> {
-    let mut rows = open(&subquery.plan, ctx)?;
+    let plan = ctx.subquery(subquery.id)?;
+    let mut rows = open(plan, ctx)?;
     match &subquery.kind {
         SubqueryKind::Scalar { .. } => {
             let Some((_, first)) = rows.next(ctx)? else {
@@ -72,9 +73,10 @@ fn uncorrelated(
     probe: Option<Value>,
     ctx: &mut ExecContext<'_>,
 ) -> Result<Value> {
-    let key = subquery as *const Subquery as usize;
+    let key = subquery.id;
     if ctx.cached_subquery(key).is_none() {
-        let mut rows = open(&subquery.plan, ctx)?;
+        let plan = ctx.subquery(key)?;
+        let mut rows = open(plan, ctx)?;
         let mut values = Vec::new();
         while let Some((_, row)) = rows.next(ctx)? {
             values.push(row.into_iter().next().unwrap_or(Value::Null));

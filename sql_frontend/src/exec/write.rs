@@ -1,4 +1,4 @@
-//! INSERT, UPDATE, DELETE and DDL.
+//! INSERT, UPDATE, DELETE and DDL (tables, indexes, functions).
 
 use engine::Transaction;
 use engine::keycode::KeyValue;
@@ -10,7 +10,7 @@ use super::operator::{KeyedRow, collect};
 use super::rows::open;
 use crate::catalog;
 use crate::error::{Error, Result};
-use crate::plan::Plan;
+use crate::plan::{Ddl, Plan, Statement};
 use crate::value::Value;
 
 /// The name PostgreSQL gives the index behind a UNIQUE constraint.
@@ -23,14 +23,15 @@ fn to_keys(values: Vec<Value>) -> Vec<KeyValue> {
 }
 
 pub(super) fn dml(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Result<Output> {
-    match plan {
-        Plan::Insert {
+    let subqueries = &plan.subqueries;
+    match &plan.statement {
+        Statement::Insert {
             table,
             targets,
             source,
         } => {
             let rows: Vec<KeyedRow> = {
-                let mut ctx = ExecContext::new(txn, params);
+                let mut ctx = ExecContext::new(txn, params, subqueries);
                 let mut op = open(source, &mut ctx)?;
                 collect(op.as_mut(), &mut ctx)?
             };
@@ -56,20 +57,20 @@ pub(super) fn dml(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Resul
                 ..Output::default()
             })
         }
-        Plan::Update {
+        Statement::Update {
             table,
             source,
             assignments,
         } => {
             let rows: Vec<KeyedRow> = {
-                let mut ctx = ExecContext::new(txn, params);
+                let mut ctx = ExecContext::new(txn, params, subqueries);
                 let mut op = open(source, &mut ctx)?;
                 collect(op.as_mut(), &mut ctx)?
             };
             for (key, old) in &rows {
                 let mut new = old.clone();
                 for (column, e) in assignments {
-                    let value = e.eval(old, &mut ExecContext::new(txn, params))?;
+                    let value = e.eval(old, &mut ExecContext::new(txn, params, subqueries))?;
                     new[*column] = table.columns[*column].sql_type.assign(value)?;
                 }
                 ops::update(txn, &table.schema, key, to_keys(new))?;
@@ -80,9 +81,9 @@ pub(super) fn dml(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Resul
                 ..Output::default()
             })
         }
-        Plan::Delete { table, source } => {
+        Statement::Delete { table, source } => {
             let keys: Vec<Vec<KeyValue>> = {
-                let mut ctx = ExecContext::new(txn, params);
+                let mut ctx = ExecContext::new(txn, params, subqueries);
                 let mut op = open(source, &mut ctx)?;
                 collect(op.as_mut(), &mut ctx)?
                     .into_iter()
@@ -101,13 +102,15 @@ pub(super) fn dml(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Resul
                 ..Output::default()
             })
         }
-        other => Err(Error::unsupported(format!("{other} as DML"))),
+        Statement::Query(_) | Statement::Ddl(_) | Statement::Explain(_) => {
+            Err(Error::unsupported(format!("{} as DML", plan.statement)))
+        }
     }
 }
 
-pub(super) fn ddl(txn: &mut Transaction, plan: &Plan) -> Result<Output> {
-    match plan {
-        Plan::CreateTable {
+pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
+    match ddl {
+        Ddl::CreateTable {
             name,
             columns,
             primary_key,
@@ -130,7 +133,7 @@ pub(super) fn ddl(txn: &mut Transaction, plan: &Plan) -> Result<Output> {
             }
             Ok(Output::tag("CREATE TABLE"))
         }
-        Plan::DropTable { names, if_exists } => {
+        Ddl::DropTable { names, if_exists } => {
             for name in names {
                 if engine_catalog::find_table(txn, name)?.is_none() {
                     match if_exists {
@@ -142,7 +145,7 @@ pub(super) fn ddl(txn: &mut Transaction, plan: &Plan) -> Result<Output> {
             }
             Ok(Output::tag("DROP TABLE"))
         }
-        Plan::CreateIndex {
+        Ddl::CreateIndex {
             name,
             table,
             columns,
@@ -158,7 +161,7 @@ pub(super) fn ddl(txn: &mut Transaction, plan: &Plan) -> Result<Output> {
                 Err(e) => Err(e.into()),
             }
         }
-        Plan::DropIndex { names, if_exists } => {
+        Ddl::DropIndex { names, if_exists } => {
             for name in names {
                 match engine_catalog::drop_index(txn, name) {
                     Ok(()) => {}
@@ -168,6 +171,21 @@ pub(super) fn ddl(txn: &mut Transaction, plan: &Plan) -> Result<Output> {
             }
             Ok(Output::tag("DROP INDEX"))
         }
-        other => Err(Error::unsupported(format!("{other} as DDL"))),
+        Ddl::CreateFunction {
+            name,
+            definition,
+            or_replace,
+        } => {
+            catalog::create_function(txn, name, definition, *or_replace)?;
+            Ok(Output::tag("CREATE FUNCTION"))
+        }
+        Ddl::DropFunction { names, if_exists } => {
+            for name in names {
+                if !catalog::drop_function(txn, name)? && !if_exists {
+                    return Err(Error::UnknownFunction(name.clone()));
+                }
+            }
+            Ok(Output::tag("DROP FUNCTION"))
+        }
     }
 }

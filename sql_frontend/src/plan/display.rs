@@ -1,0 +1,487 @@
+//! Printing plans: every node on its own line, children indented by [`INDENT`], the
+//! subqueries' plans after the statement's as `SubPlan n`. EXPLAIN returns exactly this
+//! text, one row per line:
+//!
+//! ```text
+//! Project: name, status
+//!   Filter: status = 'active'
+//!     IndexScan: users using users_status (status = 'active')
+//! ```
+
+use std::fmt;
+use std::ops::Bound;
+
+use crate::expr::{Expr, SubqueryId};
+use crate::plan::node::{AggregateCall, AggregateFunction, JoinKind, Node, ScanRange, SetOperator};
+use crate::plan::statement::{Ddl, Plan, Statement};
+
+/// Indentation of a child node in the printed tree.
+pub const INDENT: &str = "  ";
+
+impl Node {
+    /// The node's own line, without children.
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::SeqScan { table } => write!(f, "SeqScan: {}", table.name()),
+            Node::KeyLookup { table, keys } => {
+                let key_columns = table
+                    .schema
+                    .primary_key
+                    .iter()
+                    .map(|i| table.columns[*i].name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let keys = keys
+                    .iter()
+                    .map(|key| format!("({})", join(key)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                write!(f, "KeyLookup: {} ({key_columns}) = {keys}", table.name())
+            }
+            Node::IndexScan {
+                table,
+                index,
+                columns,
+                ranges,
+            } => {
+                match index {
+                    Some(index) => write!(f, "IndexScan: {} using {index}", table.name())?,
+                    None => write!(f, "KeyRangeScan: {}", table.name())?,
+                }
+                let names: Vec<&str> = columns
+                    .iter()
+                    .map(|i| table.columns[*i].name.as_str())
+                    .collect();
+                let ranges: Vec<String> =
+                    ranges.iter().map(|r| describe_range(r, &names)).collect();
+                write!(f, " ({})", ranges.join(" OR "))
+            }
+            Node::Filter { predicate, .. } => write!(f, "Filter: {predicate}"),
+            Node::Project { exprs, names, .. } => {
+                let items: Vec<String> = exprs
+                    .iter()
+                    .zip(names)
+                    .map(|(e, name)| match e {
+                        Expr::Column { name: column, .. } if column == name => name.clone(),
+                        e => format!("{e} AS {name}"),
+                    })
+                    .collect();
+                write!(f, "Project: {}", items.join(", "))
+            }
+            Node::Sort { keys, .. } => {
+                let keys: Vec<String> = keys
+                    .iter()
+                    .map(|k| {
+                        format!(
+                            "{} {} NULLS {}",
+                            k.expr,
+                            if k.descending { "DESC" } else { "ASC" },
+                            if k.nulls_first { "FIRST" } else { "LAST" }
+                        )
+                    })
+                    .collect();
+                write!(f, "Sort: {}", keys.join(", "))
+            }
+            Node::Limit { limit, offset, .. } => {
+                f.write_str("Limit:")?;
+                if let Some(limit) = limit {
+                    write!(f, " {limit}")?;
+                }
+                if let Some(offset) = offset {
+                    write!(f, " offset {offset}")?;
+                }
+                Ok(())
+            }
+            Node::Values { rows, .. } => write!(f, "Values: {} rows", rows.len()),
+            Node::NestedLoopJoin {
+                kind, predicate, ..
+            } => {
+                write!(f, "NestedLoopJoin{}", kind_suffix(*kind))?;
+                if let Some(p) = predicate {
+                    write!(f, ": {p}")?;
+                }
+                Ok(())
+            }
+            Node::HashJoin {
+                kind,
+                left_keys,
+                right_keys,
+                predicate,
+                ..
+            } => {
+                let pairs: Vec<String> = left_keys
+                    .iter()
+                    .zip(right_keys)
+                    .map(|(l, r)| format!("{l} = {r}"))
+                    .collect();
+                write!(f, "HashJoin{}: {}", kind_suffix(*kind), pairs.join(" AND "))?;
+                if let Some(p) = predicate {
+                    write!(f, " filter {p}")?;
+                }
+                Ok(())
+            }
+            Node::IndexNestedLoopJoin {
+                table,
+                index,
+                columns,
+                keys,
+                kind,
+                predicate,
+                ..
+            } => {
+                let using = match index {
+                    Some(index) => format!("using {index}"),
+                    None => "by primary key".to_string(),
+                };
+                let pairs: Vec<String> = columns
+                    .iter()
+                    .zip(keys)
+                    .map(|(c, k)| format!("{} = {k}", table.columns[*c].name))
+                    .collect();
+                write!(
+                    f,
+                    "IndexNestedLoopJoin{}: {} {using} ({})",
+                    kind_suffix(*kind),
+                    table.name(),
+                    pairs.join(" AND ")
+                )?;
+                if let Some(p) = predicate {
+                    write!(f, " filter {p}")?;
+                }
+                Ok(())
+            }
+            Node::Aggregate {
+                group_by,
+                aggregates,
+                ..
+            } => {
+                let aggregates: Vec<String> = aggregates.iter().map(ToString::to_string).collect();
+                write!(f, "HashAggregate: {}", aggregates.join(", "))?;
+                if !group_by.is_empty() {
+                    write!(f, " group by {}", join(group_by))?;
+                }
+                Ok(())
+            }
+            Node::Distinct { .. } => f.write_str("Distinct"),
+            Node::SetOperation { op, all, .. } => {
+                let op = match op {
+                    SetOperator::Union => "Union",
+                    SetOperator::Except => "Except",
+                    SetOperator::Intersect => "Intersect",
+                };
+                write!(f, "{op}{}", if *all { " All" } else { "" })
+            }
+        }
+    }
+
+    fn fmt_tree(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
+        for _ in 0..depth {
+            f.write_str(INDENT)?;
+        }
+        self.describe(f)?;
+        for child in self.inputs() {
+            f.write_str("\n")?;
+            child.fmt_tree(f, depth + 1)?;
+        }
+        Ok(())
+    }
+}
+
+fn kind_suffix(kind: JoinKind) -> &'static str {
+    match kind {
+        JoinKind::Inner => "",
+        JoinKind::Left => " (left)",
+    }
+}
+
+impl fmt::Display for AggregateCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self.function {
+            AggregateFunction::CountRows => return f.write_str("count(*)"),
+            AggregateFunction::Count => "count",
+            AggregateFunction::Sum => "sum",
+            AggregateFunction::Avg => "avg",
+            AggregateFunction::Min => "min",
+            AggregateFunction::Max => "max",
+        };
+        let distinct = if self.distinct { "DISTINCT " } else { "" };
+        match &self.arg {
+            Some(arg) => write!(f, "{name}({distinct}{arg})"),
+            None => write!(f, "{name}()"),
+        }
+    }
+}
+
+fn join(exprs: &[Expr]) -> String {
+    exprs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe_range(range: &ScanRange, names: &[&str]) -> String {
+    let mut parts: Vec<String> = range
+        .prefix
+        .iter()
+        .zip(names)
+        .map(|(e, name)| format!("{name} = {e}"))
+        .collect();
+    let next = names.get(range.prefix.len()).copied().unwrap_or("?");
+    match &range.lower {
+        Bound::Included(e) => parts.push(format!("{next} >= {e}")),
+        Bound::Excluded(e) => parts.push(format!("{next} > {e}")),
+        Bound::Unbounded => {}
+    }
+    match &range.upper {
+        Bound::Included(e) => parts.push(format!("{next} <= {e}")),
+        Bound::Excluded(e) => parts.push(format!("{next} < {e}")),
+        Bound::Unbounded => {}
+    }
+    parts.join(" AND ")
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_tree(f, 0)
+    }
+}
+
+impl Statement {
+    fn fmt_tree(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
+        for _ in 0..depth {
+            f.write_str(INDENT)?;
+        }
+        let source = match self {
+            Statement::Query(root) => {
+                // A query is its operator tree.
+                return root.fmt_tree(f, 0);
+            }
+            Statement::Insert { table, source, .. } => {
+                write!(f, "Insert: {}", table.name())?;
+                source
+            }
+            Statement::Update {
+                table,
+                source,
+                assignments,
+            } => {
+                let sets: Vec<String> = assignments
+                    .iter()
+                    .map(|(i, e)| format!("{} = {e}", table.columns[*i].name))
+                    .collect();
+                write!(f, "Update: {} set {}", table.name(), sets.join(", "))?;
+                source
+            }
+            Statement::Delete { table, source } => {
+                write!(f, "Delete: {}", table.name())?;
+                source
+            }
+            Statement::Ddl(ddl) => return write!(f, "{ddl}"),
+            Statement::Explain(inner) => {
+                f.write_str("Explain")?;
+                f.write_str("\n")?;
+                return inner.fmt_tree(f, depth + 1);
+            }
+        };
+        f.write_str("\n")?;
+        source.fmt_tree(f, depth + 1)
+    }
+}
+
+impl fmt::Display for Statement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_tree(f, 0)
+    }
+}
+
+impl fmt::Display for Ddl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ddl::CreateTable { name, .. } => write!(f, "CreateTable: {name}"),
+            Ddl::DropTable { names, .. } => write!(f, "DropTable: {}", names.join(", ")),
+            Ddl::CreateIndex {
+                name,
+                table,
+                columns,
+                unique,
+                ..
+            } => write!(
+                f,
+                "CreateIndex: {}{name} on {table} ({})",
+                if *unique { "unique " } else { "" },
+                columns.join(", ")
+            ),
+            Ddl::DropIndex { names, .. } => write!(f, "DropIndex: {}", names.join(", ")),
+            Ddl::CreateFunction { name, .. } => write!(f, "CreateFunction: {name}"),
+            Ddl::DropFunction { names, .. } => write!(f, "DropFunction: {}", names.join(", ")),
+        }
+    }
+}
+
+impl Plan {
+    /// The text EXPLAIN prints: the explained statement's tree (this one's, if it is not
+    /// an EXPLAIN) and its subqueries'.
+    pub fn explain(&self) -> String {
+        let statement = match &self.statement {
+            Statement::Explain(inner) => inner,
+            other => other,
+        };
+        let mut text = statement.to_string();
+        for (i, subquery) in self.subqueries.iter().enumerate() {
+            text.push_str(&format!("\n{}\n", SubqueryId(i)));
+            for line in subquery.to_string().lines() {
+                text.push_str(INDENT);
+                text.push_str(line);
+                text.push('\n');
+            }
+            text.pop();
+        }
+        text
+    }
+}
+
+impl fmt::Display for Plan {
+    /// The statement's tree, then each subquery's as `SubPlan n` (numbered from 1).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.statement)?;
+        for (i, subquery) in self.subqueries.iter().enumerate() {
+            writeln!(f)?;
+            writeln!(f, "{}", SubqueryId(i))?;
+            subquery.fmt_tree(f, 1)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use engine::TreeId;
+    use engine::table::{Column, ColumnType, IndexSchema, TableSchema};
+
+    use super::*;
+    use crate::catalog::{ColumnInfo, TableInfo};
+    use crate::expr::BinaryOp;
+    use crate::plan::SortKey;
+    use crate::types::SqlType;
+    use crate::value::Value;
+
+    /// The seed's users table, keyed by user_id, with an index on status.
+    pub(crate) fn users() -> TableInfo {
+        let names = ["user_id", "name", "status"];
+        TableInfo {
+            schema: TableSchema {
+                name: "users".into(),
+                tree: TreeId(16),
+                columns: names
+                    .iter()
+                    .map(|n| Column {
+                        name: n.to_string(),
+                        ty: ColumnType::Text,
+                        nullable: *n != "user_id",
+                    })
+                    .collect(),
+                primary_key: vec![0],
+                indexes: vec![IndexSchema {
+                    name: "users_status".into(),
+                    tree: TreeId(17),
+                    columns: vec![2],
+                    unique: false,
+                }],
+            },
+            columns: names
+                .iter()
+                .map(|n| ColumnInfo {
+                    name: n.to_string(),
+                    sql_type: SqlType::Varchar(None),
+                    nullable: *n != "user_id",
+                    default: None,
+                })
+                .collect(),
+        }
+    }
+
+    pub(crate) fn column(index: usize, name: &str) -> Expr {
+        Expr::Column {
+            index,
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn plans_print_as_indented_trees() {
+        let plan = Node::Limit {
+            source: Box::new(Node::Project {
+                source: Box::new(Node::Sort {
+                    source: Box::new(Node::Filter {
+                        source: Box::new(Node::IndexScan {
+                            table: users(),
+                            index: Some("users_status".into()),
+                            columns: vec![2],
+                            ranges: vec![ScanRange {
+                                prefix: vec![Expr::Literal(Value::Text("active".into()))],
+                                lower: Bound::Unbounded,
+                                upper: Bound::Unbounded,
+                            }],
+                        }),
+                        predicate: Expr::binary(
+                            BinaryOp::Eq,
+                            column(2, "status"),
+                            Expr::Literal(Value::Text("active".into())),
+                        ),
+                    }),
+                    keys: vec![SortKey {
+                        expr: column(1, "name"),
+                        descending: true,
+                        nulls_first: true,
+                    }],
+                }),
+                exprs: vec![
+                    column(0, "user_id"),
+                    Expr::binary(BinaryOp::Concat, column(1, "name"), Expr::Param(0)),
+                ],
+                names: vec!["user_id".into(), "label".into()],
+            }),
+            limit: Some(Expr::Literal(Value::Int(10))),
+            offset: None,
+        };
+        assert_eq!(
+            plan.to_string(),
+            "Limit: 10\n\
+             \x20 Project: user_id, name || $1 AS label\n\
+             \x20   Sort: name DESC NULLS FIRST\n\
+             \x20     Filter: status = 'active'\n\
+             \x20       IndexScan: users using users_status (status = 'active')"
+        );
+        assert_eq!(plan.columns(), ["user_id", "label"]);
+    }
+
+    #[test]
+    fn key_lookups_and_ranges_print_their_keys() {
+        let lookup = Node::KeyLookup {
+            table: users(),
+            keys: vec![
+                vec![Expr::Literal(Value::Text("u1".into()))],
+                vec![Expr::Param(0)],
+            ],
+        };
+        assert_eq!(
+            lookup.to_string(),
+            "KeyLookup: users (user_id) = ('u1'), ($1)"
+        );
+        let range = Node::IndexScan {
+            table: users(),
+            index: None,
+            columns: vec![0],
+            ranges: vec![ScanRange {
+                prefix: Vec::new(),
+                lower: Bound::Excluded(Expr::Literal(Value::Text("a".into()))),
+                upper: Bound::Included(Expr::Literal(Value::Text("m".into()))),
+            }],
+        };
+        assert_eq!(
+            range.to_string(),
+            "KeyRangeScan: users (user_id > 'a' AND user_id <= 'm')"
+        );
+    }
+}

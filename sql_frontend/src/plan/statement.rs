@@ -1,0 +1,156 @@
+//! Statements: what a bound SQL statement does, above the operator tree.
+//!
+//! A [`Statement`] is a query (an operator tree whose rows are the result), a write
+//! (INSERT, UPDATE, DELETE: an operator tree producing the rows to write, and what to
+//! write), DDL ([`Ddl`]), or EXPLAIN of another statement. A [`Plan`] is a statement with
+//! the plans of the subqueries its expressions use ([`crate::expr::SubqueryId`] indexes
+//! them, as PostgreSQL's SubPlan nodes index their statement's list of subplans) and the
+//! kinds the binder inferred for its `$n` parameters.
+//!
+//! Transaction control (BEGIN, COMMIT, ROLLBACK: [`TransactionControl`]) is not a
+//! `Statement`: it decides which transaction the other statements are bound and run in,
+//! so the session recognises it before choosing one (as toyDB's session does) and it is
+//! never bound against a catalog.
+
+use engine::IsolationLevel;
+
+use crate::catalog::{ColumnInfo, TableInfo};
+use crate::expr::Expr;
+use crate::plan::node::Node;
+use crate::value::Kind;
+
+/// A bound statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Statement {
+    /// The rows of an operator tree.
+    Query(Node),
+    /// Inserts the source's rows; source column `i` goes to table column `targets[i]`,
+    /// other columns get their DEFAULT or NULL.
+    Insert {
+        table: TableInfo,
+        targets: Vec<usize>,
+        source: Node,
+    },
+    /// Sets columns of the source's rows (which are whole table rows, read with their
+    /// primary keys).
+    Update {
+        table: TableInfo,
+        source: Node,
+        assignments: Vec<(usize, Expr)>,
+    },
+    /// Deletes the source's rows (read with their primary keys).
+    Delete { table: TableInfo, source: Node },
+    /// Changes the schema.
+    Ddl(Ddl),
+    /// Prints the plan of a statement without running it.
+    Explain(Box<Statement>),
+}
+
+/// A schema change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ddl {
+    CreateTable {
+        name: String,
+        columns: Vec<ColumnInfo>,
+        primary_key: Vec<String>,
+        /// Column lists of UNIQUE constraints, each becoming a unique index.
+        unique: Vec<Vec<String>>,
+        if_not_exists: bool,
+    },
+    DropTable {
+        names: Vec<String>,
+        if_exists: bool,
+    },
+    CreateIndex {
+        name: String,
+        table: String,
+        columns: Vec<String>,
+        unique: bool,
+        if_not_exists: bool,
+    },
+    DropIndex {
+        names: Vec<String>,
+        if_exists: bool,
+    },
+    /// `CREATE [OR REPLACE] FUNCTION` (see `bind/routine.rs`).
+    CreateFunction {
+        name: String,
+        /// The CREATE statement's text, stored as the definition.
+        definition: String,
+        or_replace: bool,
+    },
+    DropFunction {
+        names: Vec<String>,
+        if_exists: bool,
+    },
+}
+
+/// BEGIN, COMMIT or ROLLBACK.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionControl {
+    /// BEGIN / START TRANSACTION, with the isolation level if one was given.
+    Begin(Option<IsolationLevel>),
+    Commit,
+    Rollback,
+}
+
+/// A statement with the plans of its subqueries and its parameters' kinds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub statement: Statement,
+    /// The subqueries' operator trees, indexed by [`crate::expr::SubqueryId`].
+    pub subqueries: Vec<Node>,
+    /// The kinds inferred for `$1`, `$2`, ... (index 0 is `$1`).
+    pub params: Vec<Kind>,
+}
+
+impl Statement {
+    /// Whether running the statement changes the schema (so plans made before it may
+    /// no longer be valid).
+    pub fn is_ddl(&self) -> bool {
+        match self {
+            Statement::Ddl(_) => true,
+            Statement::Query(_)
+            | Statement::Insert { .. }
+            | Statement::Update { .. }
+            | Statement::Delete { .. }
+            | Statement::Explain(_) => false,
+        }
+    }
+
+    /// The statement rebuilt with `node` applied to each operator tree directly under it
+    /// and `expr` to each of its own expressions: the one rewriting walk of a statement.
+    pub fn map_parts(
+        self,
+        node: &mut dyn FnMut(Node) -> Node,
+        expr: &mut dyn FnMut(Expr) -> Expr,
+    ) -> Statement {
+        match self {
+            Statement::Query(root) => Statement::Query(node(root)),
+            Statement::Insert {
+                table,
+                targets,
+                source,
+            } => Statement::Insert {
+                table,
+                targets,
+                source: node(source),
+            },
+            Statement::Update {
+                table,
+                source,
+                assignments,
+            } => Statement::Update {
+                table,
+                source: node(source),
+                assignments: assignments.into_iter().map(|(i, e)| (i, expr(e))).collect(),
+            },
+            Statement::Delete { table, source } => Statement::Delete {
+                table,
+                source: node(source),
+            },
+            Statement::Ddl(ddl) => Statement::Ddl(ddl),
+            Statement::Explain(inner) => Statement::Explain(Box::new(inner.map_parts(node, expr))),
+        }
+    }
+}
