@@ -532,3 +532,82 @@ fn follow_with_a_concurrent_writer_catches_up_and_verifies() {
         &store.snapshot().0.into_iter().collect(),
     );
 }
+
+/// Issue 10: documents whose key (or an indexed value) is too long for H are rejected
+/// and recorded like any bad document — also when the key is too long for the rejection
+/// record itself — and the migration stops, resumes, follows and resynchronises.
+#[test]
+fn documents_too_long_for_h_are_rejected_and_the_migration_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, h) = (dir.path().join("d"), dir.path().join("h.db"));
+    let named = |name: String| doc(&[("name", Scalar::Text(name))]);
+    let store = LegacyStore::open(&d, Durability::Off).unwrap();
+    store
+        .put_many((0..600).map(|i| (format!("k{i:04}"), named(format!("n{i}")))))
+        .unwrap();
+    let (key_1000, key_5000) = (format!("k0100{}", "x".repeat(995)), "k0400".repeat(1000));
+    store.put(&key_1000, named("a".into())).unwrap();
+    store.put(&key_5000, named("b".into())).unwrap();
+    // Its key fits; its indexed name does not fit the index.
+    store.put("k0500long", named("n".repeat(1200))).unwrap();
+    let schema = "CREATE TABLE t (k TEXT PRIMARY KEY, name TEXT); CREATE INDEX t_name ON t (name)";
+    let mut options = MigrateOptions::new(&d, &h);
+    options.schema = SchemaSource::Sql(schema.into());
+    options.key_column = "k".into();
+    options.batch_size = 200;
+    options.on_bad_document = OnBadDocument::Skip;
+    options.stop_after_batches = Some(1);
+    match migrate(&options) {
+        Err(MigrateError::Interrupted { batches: 1 }) => {}
+        other => panic!("expected a stop after 1 batch, got {other:?}"),
+    }
+    options.stop_after_batches = None;
+    let report = migrate(&options).unwrap();
+    assert!(report.resumed);
+    assert!(report.verification.matches(), "{}", report.summary());
+    assert_eq!(report.total_rejected, 3, "{}", report.summary());
+    assert_eq!(report.verification.h_rejected, 3);
+    let reason = |key: &str| {
+        let bad = report.rejected.iter().find(|b| b.key == key);
+        bad.map_or_else(
+            || "not rejected by this run".to_string(),
+            |b| b.reason.clone(),
+        )
+    };
+    assert!(
+        reason(&key_5000).contains("too large"),
+        "{}",
+        reason(&key_5000)
+    );
+    assert!(
+        reason("k0500long").contains("index row size"),
+        "{}",
+        reason("k0500long")
+    );
+    let mut expected: HashMap<_, _> = store.snapshot().0.into_iter().collect();
+    for bad in [key_1000.as_str(), &key_5000, "k0500long"] {
+        expected.remove(bad);
+    }
+    assert_table_equals(&h, "t", "k", &expected);
+
+    // Follow: a long key deleted, another written, then a compaction: the resync keeps
+    // the rejections of long keys D still has and drops the deleted one's.
+    store.delete(&key_1000).unwrap();
+    let key_2000 = "z".repeat(2000);
+    store.put(&key_2000, named("c".into())).unwrap();
+    store.compact().unwrap();
+    options.follow = Some(hdb::migrate::FollowOptions {
+        until_caught_up: true,
+        ..Default::default()
+    });
+    let followed = migrate(&options).unwrap();
+    assert!(followed.verification.matches(), "{}", followed.summary());
+    assert_eq!(
+        followed.verification.h_rejected,
+        3,
+        "{}",
+        followed.summary()
+    );
+    assert!(followed.follow.unwrap().resyncs >= 1);
+    assert_table_equals(&h, "t", "k", &expected);
+}

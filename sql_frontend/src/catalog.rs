@@ -262,6 +262,7 @@ pub fn create_function(
     definition: &str,
     or_replace: bool,
 ) -> Result<()> {
+    catalog::check_name("function", name)?;
     let meta = match catalog::find_table(txn, SQL_FUNCTIONS_TABLE)? {
         Some(meta) => meta,
         None => catalog::create_table(txn, sql_functions_def())?,

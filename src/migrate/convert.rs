@@ -10,15 +10,16 @@
 //!   an integer into DOUBLE PRECISION when the float represents it exactly, an integer
 //!   into a smaller integer type when it is in range, a timestamp at midnight into DATE,
 //!   and REAL rounding to single precision as SQL's assignment does.
-//! - A field with no column, text longer than a VARCHAR(n), or a key too long for H's
-//!   primary-key B-tree makes the document bad.
+//! - A field with no column, text longer than a VARCHAR(n), a key too long for H's
+//!   primary-key B-tree, or an indexed value too long for an index's B-tree (the engine's
+//!   `ops::check_key_sizes`) makes the document bad.
 //! - A document field with the key column's name must equal the key.
 //!
 //! A document that breaks a rule is a [`BadDocument`]: its key and the reason, which the
 //! migration skips and records, or aborts on.
 
 use engine::keycode::{KeyValue, encode};
-use engine::table::Column;
+use engine::table::{Column, TableSchema, ops};
 use kv_legacy::{Document, Scalar};
 use sql_frontend::SqlType;
 use sql_frontend::catalog::TableInfo;
@@ -43,6 +44,9 @@ pub struct RowConverter {
     columns: Vec<TargetColumn>,
     engine_columns: Vec<Column>,
     key_index: usize,
+    schema: TableSchema,
+    /// The target database's key limit ([`engine::mvcc::Mvcc::max_stored_key_len`]).
+    max_stored_key_len: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -53,8 +57,13 @@ struct TargetColumn {
 }
 
 impl RowConverter {
-    /// A converter for `table`, whose primary key must be exactly `key_column`.
-    pub fn new(table: &TableInfo, key_column: &str) -> Result<RowConverter, MigrateError> {
+    /// A converter for `table`, whose primary key must be exactly `key_column`, in a
+    /// database whose stored keys may take `max_stored_key_len` bytes.
+    pub fn new(
+        table: &TableInfo,
+        key_column: &str,
+        max_stored_key_len: usize,
+    ) -> Result<RowConverter, MigrateError> {
         let key_index = table.column_index(key_column).ok_or_else(|| {
             MigrateError::Schema(format!(
                 "table {:?} has no column {key_column:?} for D's key (see --key-column)",
@@ -93,6 +102,8 @@ impl RowConverter {
                 .collect(),
             engine_columns: table.schema.columns.clone(),
             key_index,
+            schema: table.schema.clone(),
+            max_stored_key_len,
         })
     }
 
@@ -175,6 +186,8 @@ impl RowConverter {
                 .collect();
             return Err(format!("fields with no column in the table: {extra:?}"));
         }
+        ops::check_key_sizes(&self.schema, &row, self.max_stored_key_len)
+            .map_err(|e| e.to_string())?;
         Ok(row)
     }
 }

@@ -15,7 +15,7 @@
 //! position with the last batch. Every step is idempotent, so a resync interrupted by a
 //! kill is simply done again by the next run.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -184,8 +184,15 @@ pub fn resync(
             }
         }
     }
+    // Rejections of long keys are recorded shortened (`progress::rejection_key`).
+    let long_keys: HashSet<String> = snapshot
+        .docs
+        .keys()
+        .filter(|key| key.len() > progress::MAX_RECORDED_KEY_BYTES)
+        .map(|key| progress::rejection_key(key).into_owned())
+        .collect();
     for (key, _) in progress::rejected(&mut txn, &target.tables, &target.name)? {
-        if !snapshot.docs.contains_key(&key) {
+        if !snapshot.docs.contains_key(&key) && !long_keys.contains(&key) {
             stale.insert(key);
         }
     }

@@ -195,7 +195,9 @@ fn load_batch(
                     loaded += 1;
                     continue;
                 }
-                Err(engine::Error::Constraint(c)) => c.to_string(),
+                Err(e @ (engine::Error::Constraint(_) | engine::Error::TooLarge(_))) => {
+                    e.to_string()
+                }
                 Err(e) => return Err(e.into()),
             },
             Err(reason) => reason,

@@ -23,6 +23,12 @@
 //! state at (`generation`, `log_offset`) — after it. Resuming loads exactly the batches
 //! without a marker, so it never loads a document twice and never skips one. Batches
 //! touch disjoint keys, so several workers can commit them concurrently.
+//!
+//! A rejected document is recorded under its D key, unless the key is longer than
+//! [`MAX_RECORDED_KEY_BYTES`] (a key too long for H is one reason to reject a document):
+//! then under [`rejection_key`], its first bytes and a hash of the whole key, so the
+//! record still fits H's key limit and still names one document. Everything that looks
+//! a rejection up goes through [`rejection_key`].
 
 use std::collections::HashMap;
 use std::ops::Bound;
@@ -246,6 +252,39 @@ fn upsert(
     }
 }
 
+/// The longest D key recorded as it is in the rejection table: with the table name
+/// (at most 63 bytes) it makes a key well within H's limit at the default page size.
+pub const MAX_RECORDED_KEY_BYTES: usize = 256;
+
+/// The key under which the rejection of D's document `key` is recorded: `key` itself, or
+/// for a longer key than [`MAX_RECORDED_KEY_BYTES`], its first 200 bytes (to a character
+/// boundary), its length and a 64-bit FNV-1a hash of all of it.
+pub fn rejection_key(key: &str) -> std::borrow::Cow<'_, str> {
+    const SHOWN_BYTES: usize = 200;
+    if key.len() <= MAX_RECORDED_KEY_BYTES {
+        return std::borrow::Cow::Borrowed(key);
+    }
+    let cut = (0..=SHOWN_BYTES)
+        .rev()
+        .find(|&i| key.is_char_boundary(i))
+        .unwrap_or(0);
+    std::borrow::Cow::Owned(format!(
+        "{}...[{} bytes, fnv1a64 {:016x}]",
+        &key[..cut],
+        key.len(),
+        fnv1a64(key.as_bytes())
+    ))
+}
+
+/// FNV-1a, 64 bits: a stable hash (the same in every build, unlike `std`'s hasher).
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes.iter().fold(OFFSET_BASIS, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+    })
+}
+
 /// Records that D's document `key` was rejected, and why.
 pub fn reject(
     txn: &mut Transaction,
@@ -254,12 +293,13 @@ pub fn reject(
     key: &str,
     reason: &str,
 ) -> engine::Result<()> {
-    let pk = [text(table), text(key)];
+    let recorded = rejection_key(key);
+    let pk = [text(table), text(&recorded)];
     upsert(
         txn,
         &tables.rejected,
         &pk,
-        vec![text(table), text(key), text(reason)],
+        vec![text(table), text(&recorded), text(reason)],
     )
 }
 
@@ -271,10 +311,15 @@ pub fn unreject(
     table: &str,
     key: &str,
 ) -> engine::Result<bool> {
-    ops::delete(txn, &tables.rejected, &[text(table), text(key)])
+    ops::delete(
+        txn,
+        &tables.rejected,
+        &[text(table), text(&rejection_key(key))],
+    )
 }
 
-/// Every rejected document of the migration into `table`: (key, reason).
+/// Every rejected document of the migration into `table`: (recorded key, reason); see
+/// [`rejection_key`].
 pub fn rejected(
     txn: &mut Transaction,
     tables: &ProgressTables,

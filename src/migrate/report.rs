@@ -107,7 +107,8 @@ impl MigrationReport {
             self.total_rejected
         );
         for bad in self.rejected.iter().take(20) {
-            let _ = writeln!(out, "  rejected {:?}: {}", bad.key, bad.reason);
+            let key = crate::migrate::progress::rejection_key(&bad.key);
+            let _ = writeln!(out, "  rejected {key:?}: {}", bad.reason);
         }
         if self.rejected.len() > 20 {
             let _ = writeln!(

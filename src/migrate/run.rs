@@ -131,7 +131,11 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
         txn.commit()?;
         (info, rejected)
     };
-    let converter = RowConverter::new(&table_info, &options.key_column)?;
+    let converter = RowConverter::new(
+        &table_info,
+        &options.key_column,
+        engine.mvcc().max_stored_key_len(),
+    )?;
     let mut target = Target {
         db: engine.clone(),
         name: table_name.clone(),

@@ -22,7 +22,8 @@ pub struct Target {
     pub tables: ProgressTables,
     pub converter: RowConverter,
     pub policy: OnBadDocument,
-    /// Keys rejected so far (as recorded in H), so a later good version can clear them.
+    /// Keys rejected so far, as recorded in H (`progress::rejection_key`), so a later
+    /// good version can clear them.
     pub rejected_keys: HashSet<String>,
     /// Rejections made by this run, in order, for the report.
     pub rejected_now: Vec<BadDocument>,
@@ -53,13 +54,14 @@ impl Target {
             return Err(MigrateError::BadDocument(bad));
         }
         progress::reject(txn, &self.tables, &self.name, &bad.key, &bad.reason)?;
-        self.rejected_keys.insert(bad.key.clone());
+        self.rejected_keys
+            .insert(progress::rejection_key(&bad.key).into_owned());
         self.rejected_now.push(bad);
         Ok(())
     }
 
     fn clear_rejection(&mut self, txn: &mut Transaction, key: &str) -> Result<(), MigrateError> {
-        if self.rejected_keys.remove(key) {
+        if self.rejected_keys.remove(&*progress::rejection_key(key)) {
             progress::unreject(txn, &self.tables, &self.name, key)?;
         }
         Ok(())
@@ -98,11 +100,12 @@ impl Target {
                 };
                 match written {
                     Ok(()) => Ok(Applied::Written),
-                    // A UNIQUE index of a hand-written schema, say: this document cannot
-                    // be loaded as it is (the failed write left nothing behind).
-                    Err(engine::Error::Constraint(c)) => {
+                    // A UNIQUE index of a hand-written schema, or an indexed value too
+                    // long for the index, say: this document cannot be loaded as it is
+                    // (the failed write left nothing behind).
+                    Err(e @ (engine::Error::Constraint(_) | engine::Error::TooLarge(_))) => {
                         ops::delete(txn, &self.schema, &pk)?;
-                        self.reject(txn, key, c.to_string())
+                        self.reject(txn, key, e.to_string())
                             .map(|()| Applied::Rejected)
                     }
                     Err(e) => Err(e.into()),

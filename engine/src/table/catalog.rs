@@ -15,8 +15,14 @@
 //! concurrent DDL transactions conflict (one gets a serialization error), which is the
 //! simple and safe choice for statements this rare. Ids below [`FIRST_USER_TREE`] are
 //! reserved for the engine.
+//!
+//! Table and index names are keys of the catalog, so their length is bounded before
+//! anything is written: at most [`MAX_NAME_LEN`] bytes ([`check_name`]), PostgreSQL's
+//! limit, short enough that every catalog key (and the SQL layer's keys that hold a
+//! table name) fits the B+tree at every page size. PostgreSQL truncates a longer name;
+//! we refuse it with `Error::TooLarge(Limit::Name)`, so two long names can never meet.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Limit, Result};
 use crate::keycode::{KeyValue, encode};
 use crate::mvcc::{Transaction, TreeId};
 use crate::table::ops;
@@ -26,6 +32,23 @@ use crate::table::schema::{IndexSchema, TableDef, TableSchema};
 pub const CATALOG_TREE: TreeId = TreeId(0);
 /// The first tree id given to a table or index.
 pub const FIRST_USER_TREE: u32 = 16;
+
+/// The longest table, index or function name, in bytes: PostgreSQL's (NAMEDATALEN - 1).
+/// With it, a catalog key fits the B+tree's key limit even with the smallest pages.
+pub const MAX_NAME_LEN: usize = 63;
+
+/// Refuses a `kind` ("table", "index", ...) name longer than [`MAX_NAME_LEN`].
+pub fn check_name(kind: &'static str, name: &str) -> Result<()> {
+    match name.len() <= MAX_NAME_LEN {
+        true => Ok(()),
+        false => Err(Error::TooLarge(Limit::Name {
+            kind,
+            name: name.to_string(),
+            len: name.len(),
+            max: MAX_NAME_LEN,
+        })),
+    }
+}
 
 fn table_key(name: &str) -> Vec<u8> {
     encode(&[KeyValue::Text("table".into()), KeyValue::Text(name.into())])
@@ -98,6 +121,7 @@ pub fn create_table(txn: &mut Transaction, def: TableDef) -> Result<TableSchema>
             "a table needs a name and at least one column".into(),
         ));
     }
+    check_name("table", &def.name)?;
     for (i, column) in def.columns.iter().enumerate() {
         if def.columns[..i].iter().any(|c| c.name == column.name) {
             return Err(Error::AlreadyExists {
@@ -161,6 +185,7 @@ pub fn create_index(
             "an index needs at least one column".into(),
         ));
     }
+    check_name("index", index_name)?;
     if txn.get(CATALOG_TREE, &index_key(index_name))?.is_some() {
         return Err(Error::AlreadyExists {
             kind: "index",

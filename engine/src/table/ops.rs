@@ -22,12 +22,23 @@
 //!
 //! Every write operation is atomic: it runs under a transaction savepoint and undoes its
 //! own partial writes if a later step fails (say, the second of two unique indexes).
+//!
+//! ## Checks come before the commit record
+//!
+//! Every check a row can fail runs here, while the row is written, never when its commit
+//! is applied (the commit invariant of [`crate::mvcc`]): arity, types and NOT NULL
+//! (`validate`), the primary key and UNIQUE, and key sizes. A primary key or index
+//! entry whose stored key would exceed the trees' limit fails with
+//! [`Limit::PrimaryKey`] or [`Limit::IndexRow`], naming the table, the index and its
+//! columns, the size and the limit (the model is PostgreSQL's "index row size ...
+//! exceeds maximum ... for index"). The MVCC layer would refuse such a key too, but only
+//! by tree number; this layer knows the names.
 
 use std::ops::Bound;
 
-use crate::error::{Constraint, Error, Result};
+use crate::error::{Constraint, Error, Limit, Result};
 use crate::keycode::{KeyDecoder, KeyValue, decode, encode, prefix_end};
-use crate::mvcc::{Transaction, TreeId, TxnScan};
+use crate::mvcc::{Transaction, TreeId, TxnScan, version_key};
 use crate::table::row::{decode_row, encode_row};
 use crate::table::schema::{IndexSchema, TableSchema};
 
@@ -99,6 +110,76 @@ fn entry_target(index: &IndexSchema, key: &[u8], value: &[u8]) -> Result<Row> {
     decode(decoder.remaining())
 }
 
+/// The names of the columns at `positions`.
+fn column_names(schema: &TableSchema, positions: &[usize]) -> Vec<String> {
+    positions
+        .iter()
+        .map(|&i| schema.columns[i].name.clone())
+        .collect()
+}
+
+/// `Some((size, max))` when `key` is too long for trees whose stored keys may take
+/// `max` bytes: its stored size and the limit.
+fn oversized(key: &[u8], max: usize) -> Option<(usize, usize)> {
+    let size = version_key::encoded_len(key);
+    (size > max).then_some((size, max))
+}
+
+/// Refuses a row key (an encoded primary key) the table's tree cannot hold.
+fn check_row_key(schema: &TableSchema, key: &[u8], max: usize) -> Result<()> {
+    match oversized(key, max) {
+        None => Ok(()),
+        Some((size, max)) => Err(Error::TooLarge(Limit::PrimaryKey {
+            table: schema.name.clone(),
+            columns: column_names(schema, &schema.primary_key),
+            size,
+            max,
+        })),
+    }
+}
+
+/// Refuses an index entry key the index's tree cannot hold.
+fn check_index_key(
+    schema: &TableSchema,
+    index: &IndexSchema,
+    key: &[u8],
+    max: usize,
+) -> Result<()> {
+    match oversized(key, max) {
+        None => Ok(()),
+        Some((size, max)) => Err(Error::TooLarge(Limit::IndexRow {
+            table: schema.name.clone(),
+            index: index.name.clone(),
+            columns: column_names(schema, &index.columns),
+            size,
+            max,
+        })),
+    }
+}
+
+/// Checks that `row` (already valid for `schema`) makes keys that trees whose stored
+/// keys may take `max_stored_key_len` bytes ([`crate::mvcc::Mvcc::max_stored_key_len`])
+/// can hold: its primary key and its entry in every index. [`insert`] makes the same
+/// checks; this is for callers that must know before writing (a migration counting the
+/// documents H cannot take).
+pub fn check_key_sizes(
+    schema: &TableSchema,
+    row: &[KeyValue],
+    max_stored_key_len: usize,
+) -> Result<()> {
+    validate(schema, row)?;
+    let pk = match schema.has_hidden_row_id() {
+        // Every row id encodes to the same length.
+        true => vec![KeyValue::Int(0)],
+        false => declared_key(schema, row),
+    };
+    check_row_key(schema, &encode(&pk), max_stored_key_len)?;
+    schema.indexes.iter().try_for_each(|index| {
+        let (key, _) = index_entry(index, row, &pk);
+        check_index_key(schema, index, &key, max_stored_key_len)
+    })
+}
+
 fn insert_index_entry(
     txn: &mut Transaction,
     schema: &TableSchema,
@@ -107,6 +188,7 @@ fn insert_index_entry(
     pk: &[KeyValue],
 ) -> Result<()> {
     let (key, value) = index_entry(index, row, pk);
+    check_index_key(schema, index, &key, txn.mvcc().max_stored_key_len())?;
     if !value.is_empty() && txn.get(index.tree, &key)?.is_some() {
         return Err(Error::Constraint(Constraint::Unique {
             table: schema.name.clone(),
@@ -142,6 +224,7 @@ pub fn insert(txn: &mut Transaction, schema: &TableSchema, row: Row) -> Result<R
         false => declared_key(schema, &row),
     };
     let key = encode(&pk);
+    check_row_key(schema, &key, txn.mvcc().max_stored_key_len())?;
     let stored = encode_row(&schema.columns, &row)?;
     atomically(txn, |txn| {
         if txn.get(schema.tree, &key)?.is_some() {
@@ -211,6 +294,7 @@ pub fn update(
     let stored = encode_row(&schema.columns, &row)?;
     atomically(txn, |txn| {
         let (old_key, new_key) = (encode(pk), encode(&new_pk));
+        check_row_key(schema, &new_key, txn.mvcc().max_stored_key_len())?;
         if new_key != old_key {
             if txn.get(schema.tree, &new_key)?.is_some() {
                 return Err(Error::Constraint(Constraint::PrimaryKey {

@@ -14,8 +14,21 @@ use crate::plan::{Ddl, Plan, Statement};
 use crate::value::Value;
 
 /// The name PostgreSQL gives the index behind a UNIQUE constraint.
+/// The name of the index behind a UNIQUE constraint: `<table>_<columns>_key`, as
+/// PostgreSQL names it, shortened (at a character boundary) to fit the catalog's name
+/// limit as PostgreSQL shortens it.
 fn unique_index_name(table: &str, columns: &[String]) -> String {
-    format!("{table}_{}_key", columns.join("_"))
+    const SUFFIX: &str = "_key";
+    let mut stem = format!("{table}_{}", columns.join("_"));
+    let room = engine_catalog::MAX_NAME_LEN - SUFFIX.len();
+    if stem.len() > room {
+        let cut = (0..=room)
+            .rev()
+            .find(|&i| stem.is_char_boundary(i))
+            .unwrap_or(0);
+        stem.truncate(cut);
+    }
+    stem + SUFFIX
 }
 
 fn to_keys(values: Vec<Value>) -> Vec<KeyValue> {
