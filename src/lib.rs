@@ -26,7 +26,7 @@ pub mod slt;
 
 pub use database::{Database, Session, Statement, split_statements};
 pub use engine;
-pub use error::{Constraint, Error, Result};
+pub use error::{Constraint, Error, Limit, Result};
 pub use kv_legacy;
 pub use result::{ColumnIndex, FromValue, QueryResult, Row};
 pub use sql_frontend::Value;
