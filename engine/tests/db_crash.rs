@@ -6,8 +6,9 @@
 //! [`Database`] whose file and log directory are simulated. Both simulations sit behind
 //! one [`Power`] switch that numbers every sync of either component: armed at global sync
 //! point N, that sync fails and the machine loses power at once, so nothing more becomes
-//! durable in *either* component. From what the disk holds then, the database is reopened
-//! once for every way unsynced writes may survive ([`CrashMode`]: all dropped, all kept,
+//! durable in *either* component (the switch lives in `support/power.rs`, shared with
+//! `db_crash_checks.rs`). From what the disk holds then, the database is reopened once
+//! for every way unsynced writes may survive ([`CrashMode`]: all dropped, all kept,
 //! cut off mid-write, or persisted sector by sector in any order), and must show:
 //!
 //! - every transaction whose `commit()` returned `Ok` before the crash, with exactly its
@@ -23,19 +24,21 @@
 //! recovery; `a_disk_that_lies_about_log_syncs_is_caught` proves the check can fail.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::io;
 use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use engine::pager::{Mapping, SimStorage, Storage};
-use engine::wal::{CrashMode, Durability, Lsn, SimWalStorage, WalFile, WalStorage};
+use engine::pager::SimStorage;
+use engine::wal::{CrashMode, Durability, Lsn, SimWalStorage};
 use engine::{Database, DatabaseOptions, IsolationLevel, TreeId};
 use parking_lot::Mutex;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use support::power::{Machine, Power};
 
 const POINTS_VAR: &str = "HDB_CRASH_POINTS";
 /// Seeds the workload's plan (default 0xc4a5).
@@ -60,16 +63,12 @@ const CHECKPOINT_EVERY: usize = 30;
 const AUTO_CHECKPOINT_AT: usize = 50;
 /// How long the first writer waits for the automatic checkpointer before going on.
 const AUTO_CHECKPOINT_PATIENCE: Duration = Duration::from_secs(5);
-/// How long a log sync takes while the first writer waits for the automatic checkpointer.
-const SLOW_LOG_SYNC: Duration = Duration::from_millis(1);
 /// The double-crash test crashes first at every this many sync points, ...
 const SECOND_CRASH_STRIDE: usize = 23;
 /// ... then at each of this many sync points after reopening ...
 const SECOND_CRASH_POINTS: u64 = 12;
 /// ... in a second life of this many commits, with a checkpoint after the second.
 const SECOND_LIFE_COMMITS: usize = 4;
-/// The granularity at which `Scrambled` persists the pager's unsynced writes.
-const SECTOR: u64 = 512;
 
 fn options() -> DatabaseOptions {
     DatabaseOptions {
@@ -81,332 +80,6 @@ fn options() -> DatabaseOptions {
         // Small, so segments rotate (file and directory syncs) and checkpoints delete them.
         wal_segment_bytes: 4 << 10,
     }
-}
-
-// ---------------------------------------------------------------------------------------
-// The power switch and the two storages behind it.
-// ---------------------------------------------------------------------------------------
-
-/// A write to the database file that no sync has covered yet.
-#[derive(Debug, Clone)]
-enum PendingOp {
-    Write { offset: u64, bytes: Vec<u8> },
-    SetLen(u64),
-}
-
-#[derive(Debug, Default)]
-struct PowerState {
-    /// Sync points passed (file and log, successful ones).
-    syncs: u64,
-    /// The global sync point that fails and cuts the power.
-    crash_at: Option<u64>,
-    off: bool,
-    /// Whether the crash came at a sync of the database file (else of the log).
-    crashed_in_file: bool,
-    /// The database file's writes since its last sync, in order.
-    pager_pending: Vec<PendingOp>,
-    /// Test of the test: log syncs report success without making anything durable.
-    lying_log_syncs: bool,
-    /// Log syncs take [`SLOW_LOG_SYNC`] (before the sync point, outside the switch).
-    slow_log_syncs: bool,
-}
-
-/// One machine's power, shared by the simulated database file and log directory: every
-/// sync of either is a numbered sync point, and once the power is off every mutating call
-/// of either fails.
-#[derive(Debug, Default)]
-struct Power {
-    state: Mutex<PowerState>,
-}
-
-fn power_lost() -> io::Error {
-    io::Error::other("simulated crash: power lost")
-}
-
-impl Power {
-    /// Runs a mutating call, unless the power is off.
-    fn mutate<T>(&self, op: impl FnOnce(&mut PowerState) -> io::Result<T>) -> io::Result<T> {
-        let mut s = self.state.lock();
-        if s.off {
-            return Err(power_lost());
-        }
-        op(&mut s)
-    }
-
-    /// Passes a sync point: fails and cuts the power if it is the armed one, else runs
-    /// `sync` (under the switch, so no other call of either storage overtakes it).
-    fn sync_point(
-        &self,
-        in_file: bool,
-        sync: impl FnOnce(&mut PowerState) -> io::Result<()>,
-    ) -> io::Result<()> {
-        let mut s = self.state.lock();
-        if s.off {
-            return Err(power_lost());
-        }
-        if s.crash_at == Some(s.syncs + 1) {
-            s.off = true;
-            s.crashed_in_file = in_file;
-            return Err(power_lost());
-        }
-        s.syncs += 1;
-        sync(&mut s)
-    }
-
-    fn syncs(&self) -> u64 {
-        self.state.lock().syncs
-    }
-
-    fn is_off(&self) -> bool {
-        self.state.lock().off
-    }
-}
-
-/// The database file: a [`SimStorage`] (its durable image is the state at the last
-/// sync) plus the log of writes since then, from which a crash image is built.
-#[derive(Debug)]
-struct PagerDisk {
-    power: Arc<Power>,
-    sim: SimStorage,
-}
-
-impl Storage for PagerDisk {
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        self.sim.read_at(buf, offset)
-    }
-
-    fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        self.power.mutate(|s| {
-            self.sim.write_at(buf, offset)?;
-            s.pager_pending.push(PendingOp::Write {
-                offset,
-                bytes: buf.to_vec(),
-            });
-            Ok(())
-        })
-    }
-
-    fn sync(&self) -> io::Result<()> {
-        self.power.sync_point(true, |s| {
-            self.sim.sync()?;
-            s.pager_pending.clear();
-            Ok(())
-        })
-    }
-
-    fn size(&self) -> io::Result<u64> {
-        self.sim.size()
-    }
-
-    fn set_len(&self, len: u64) -> io::Result<()> {
-        self.power.mutate(|s| {
-            self.sim.set_len(len)?;
-            s.pager_pending.push(PendingOp::SetLen(len));
-            Ok(())
-        })
-    }
-
-    fn map(&self) -> io::Result<Option<Arc<Mapping>>> {
-        Ok(None)
-    }
-}
-
-/// The log directory: a [`SimWalStorage`] whose mutations and syncs go through the switch.
-#[derive(Debug)]
-struct LogDisk {
-    power: Arc<Power>,
-    sim: SimWalStorage,
-}
-
-#[derive(Debug)]
-struct LogFile {
-    power: Arc<Power>,
-    file: Box<dyn WalFile>,
-}
-
-impl WalStorage for LogDisk {
-    fn list(&self) -> io::Result<Vec<String>> {
-        self.sim.list()
-    }
-
-    fn create(&self, name: &str) -> io::Result<Box<dyn WalFile>> {
-        let file = self.power.mutate(|_| self.sim.create(name))?;
-        Ok(Box::new(LogFile {
-            power: Arc::clone(&self.power),
-            file,
-        }))
-    }
-
-    fn open(&self, name: &str) -> io::Result<Box<dyn WalFile>> {
-        Ok(Box::new(LogFile {
-            power: Arc::clone(&self.power),
-            file: self.sim.open(name)?,
-        }))
-    }
-
-    fn rename(&self, from: &str, to: &str) -> io::Result<()> {
-        self.power.mutate(|_| self.sim.rename(from, to))
-    }
-
-    fn remove(&self, name: &str) -> io::Result<()> {
-        self.power.mutate(|_| self.sim.remove(name))
-    }
-
-    fn sync_dir(&self) -> io::Result<()> {
-        self.power.sync_point(false, |_| self.sim.sync_dir())
-    }
-}
-
-impl WalFile for LogFile {
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        self.file.read_at(buf, offset)
-    }
-
-    fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        self.power.mutate(|_| self.file.write_at(buf, offset))
-    }
-
-    fn sync(&self) -> io::Result<()> {
-        if self.power.state.lock().slow_log_syncs {
-            std::thread::sleep(SLOW_LOG_SYNC);
-        }
-        self.power.sync_point(false, |s| match s.lying_log_syncs {
-            true => Ok(()),
-            false => self.file.sync(),
-        })
-    }
-
-    fn size(&self) -> io::Result<u64> {
-        self.file.size()
-    }
-
-    fn set_len(&self, len: u64) -> io::Result<()> {
-        self.power.mutate(|_| self.file.set_len(len))
-    }
-}
-
-/// One simulated machine: its power switch, database file and log directory.
-struct Machine {
-    power: Arc<Power>,
-    file: SimStorage,
-    log: SimWalStorage,
-}
-
-impl Machine {
-    fn new() -> Machine {
-        Machine {
-            power: Arc::new(Power::default()),
-            file: SimStorage::new(),
-            log: SimWalStorage::new(),
-        }
-    }
-
-    /// A machine whose disk holds `file` and `log` (a reboot after a crash).
-    fn from_disk(file: SimStorage, log: SimWalStorage) -> Machine {
-        Machine {
-            power: Arc::new(Power::default()),
-            file,
-            log,
-        }
-    }
-
-    fn open(&self) -> engine::Result<Database> {
-        Database::open_with(
-            Box::new(PagerDisk {
-                power: Arc::clone(&self.power),
-                sim: self.file.clone(),
-            }),
-            Arc::new(LogDisk {
-                power: Arc::clone(&self.power),
-                sim: self.log.clone(),
-            }),
-            options(),
-        )
-    }
-
-    /// Arms the crash at the `n`th sync point from now (1-based).
-    fn crash_at_sync(&self, n: u64) {
-        let mut s = self.power.state.lock();
-        s.crash_at = Some(s.syncs + n);
-    }
-
-    /// What a reboot finds after the power went off (it is cut now if it was not): the
-    /// database file and the log directory, unsynced state treated as `mode` says.
-    fn after_crash(&self, mode: CrashMode, seed: u64) -> (SimStorage, SimWalStorage) {
-        let pending = {
-            let mut s = self.power.state.lock();
-            s.off = true;
-            s.pager_pending.clone()
-        };
-        let image = file_after_crash(self.file.durable_image(), &pending, mode, seed);
-        (
-            SimStorage::from_image(image),
-            self.log.after_crash(mode, seed),
-        )
-    }
-}
-
-/// The database file after a crash: the durable image with some of the unsynced writes
-/// applied, as `mode` says. `Torn` applies a prefix of them in order, the last one cut
-/// off at any byte; `Scrambled` applies each 512-byte sector of each write (and each
-/// length change) independently, so later writes may land while earlier ones do not.
-fn file_after_crash(
-    durable: Vec<u8>,
-    pending: &[PendingOp],
-    mode: CrashMode,
-    seed: u64,
-) -> Vec<u8> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut image = durable;
-    let write = |image: &mut Vec<u8>, offset: u64, bytes: &[u8]| {
-        let start = offset as usize;
-        if image.len() < start + bytes.len() {
-            image.resize(start + bytes.len(), 0);
-        }
-        image[start..start + bytes.len()].copy_from_slice(bytes);
-    };
-    let apply = |image: &mut Vec<u8>, op: &PendingOp| match op {
-        PendingOp::Write { offset, bytes } => write(image, *offset, bytes),
-        PendingOp::SetLen(len) => image.resize(*len as usize, 0),
-    };
-    match mode {
-        CrashMode::DropUnsynced => {}
-        CrashMode::KeepUnsynced => pending.iter().for_each(|op| apply(&mut image, op)),
-        CrashMode::Torn => {
-            let whole = rng.random_range(0..=pending.len());
-            pending[..whole].iter().for_each(|op| apply(&mut image, op));
-            match pending.get(whole) {
-                Some(PendingOp::Write { offset, bytes }) => {
-                    let cut = rng.random_range(0..=bytes.len());
-                    write(&mut image, *offset, &bytes[..cut]);
-                }
-                Some(op @ PendingOp::SetLen(_)) if rng.random_bool(0.5) => apply(&mut image, op),
-                _ => {}
-            }
-        }
-        CrashMode::Scrambled => {
-            for op in pending {
-                match op {
-                    PendingOp::SetLen(_) if rng.random_bool(0.5) => apply(&mut image, op),
-                    PendingOp::SetLen(_) => {}
-                    PendingOp::Write { offset, bytes } => {
-                        let end = offset + bytes.len() as u64;
-                        let mut at = *offset;
-                        while at < end {
-                            let next = ((at / SECTOR + 1) * SECTOR).min(end);
-                            if rng.random_bool(0.5) {
-                                let from = (at - offset) as usize;
-                                let to = (next - offset) as usize;
-                                write(&mut image, at, &bytes[from..to]);
-                            }
-                            at = next;
-                        }
-                    }
-                }
-            }
-        }
-    }
-    image
 }
 
 // ---------------------------------------------------------------------------------------
@@ -717,7 +390,7 @@ struct CrashReport {
 /// crash mode. Returns what happened, or the first failed check.
 fn crash_at(plans: &[Plan], n: u64, lying_log_syncs: bool) -> Result<CrashReport, String> {
     let machine = Machine::new();
-    let db = machine.open().unwrap();
+    let db = machine.open(options()).unwrap();
     machine.power.state.lock().lying_log_syncs = lying_log_syncs;
     machine.crash_at_sync(n);
     let outcomes = run(&db, plans, &machine.power);
@@ -794,7 +467,7 @@ fn every_sync_point_recovers_exactly_the_acknowledged_transactions() {
     // A run without a crash counts the sync points (runs differ a little: threads and
     // the background checkpointer interleave as they happen to).
     let machine = Machine::new();
-    let db = machine.open().unwrap();
+    let db = machine.open(options()).unwrap();
     let before = machine.power.syncs();
     let outcomes = run(&db, &plans, &machine.power);
     assert!(
@@ -851,7 +524,7 @@ fn a_crash_during_or_after_recovery_loses_nothing() {
     let mut second_lives = 0;
     for n in (3..300).step_by(SECOND_CRASH_STRIDE) {
         let machine = Machine::new();
-        let db = machine.open().unwrap();
+        let db = machine.open(options()).unwrap();
         machine.crash_at_sync(n);
         run(&db, &plans, &machine.power);
         for mode in [CrashMode::Torn, CrashMode::Scrambled] {
@@ -870,7 +543,7 @@ fn a_crash_during_or_after_recovery_loses_nothing() {
                 let (f, l) = disk();
                 let second = Machine::from_disk(f, l);
                 second.crash_at_sync(m);
-                let acknowledged = second.open().map_or(0, |db| second_life(&db));
+                let acknowledged = second.open(options()).map_or(0, |db| second_life(&db));
                 let (f, l) = second.after_crash(mode, seed + m);
                 let at = format!("crash at {n}, then at {m} after reopening, {mode:?}");
                 let db = Database::open_with(Box::new(f), Arc::new(l), options())
@@ -934,7 +607,7 @@ fn a_disk_that_lies_about_log_syncs_is_caught() {
 #[test]
 fn an_acknowledged_commit_is_visible_to_the_next_transaction() {
     let machine = Machine::new();
-    let db = machine.open().unwrap();
+    let db = machine.open(options()).unwrap();
     let stale = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for t in 0..4u32 {
@@ -981,7 +654,7 @@ fn a_checkpoint_never_resurrects_a_deleted_row() {
 
 fn resurrection_round(round: u32) {
     let machine = Machine::new();
-    let db = machine.open().unwrap();
+    let db = machine.open(options()).unwrap();
     let mut reader = db.begin(IsolationLevel::RepeatableRead);
     reader.get(TREES[0], b"anything").unwrap();
     for i in 0..40u32 {

@@ -1,0 +1,5 @@
+//! Helpers shared by engine integration tests. Each test file includes this module with
+//! `mod support;` and uses what it needs.
+#![allow(dead_code)]
+
+pub mod power;
