@@ -74,6 +74,7 @@ pub mod generation;
 pub mod interval;
 pub mod join_planner;
 pub mod like;
+pub mod operators;
 pub mod optimize;
 pub mod plan;
 pub mod session;

@@ -35,7 +35,7 @@
 use std::ops::Bound;
 
 use crate::catalog::TableInfo;
-use crate::exec::ExecContext;
+use crate::exec::eval::eval_constant;
 use crate::expr::{BinaryOp, Expr};
 use crate::plan::{Node, Plan, ScanRange};
 use crate::value::Kind;
@@ -77,7 +77,7 @@ pub fn fold(expr: Expr) -> Expr {
             && e.is_constant()
             && !e.has_params()
             && !e.reads_outer()
-            && let Ok(value) = e.eval(&[], &mut ExecContext::constant(&[]))
+            && let Ok(value) = eval_constant(&e)
         {
             return Expr::Literal(value);
         }

@@ -134,8 +134,7 @@ impl Binder<'_> {
                         if bound.has_params() {
                             return Err(Error::unsupported("parameters in DEFAULT"));
                         }
-                        let value =
-                            bound.eval(&[], &mut crate::exec::ExecContext::constant(&[]))?;
+                        let value = crate::exec::eval::eval_constant(&bound)?;
                         column.default = Some(sql_type.assign(value)?);
                     }
                     ColumnOption::PrimaryKey(_) => {

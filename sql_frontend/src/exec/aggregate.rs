@@ -1,4 +1,4 @@
-//! HashAggregate and Distinct.
+//! HashAggregate.
 //!
 //! HashAggregate reads its whole input on the first pull, keeping one entry per group
 //! (keyed by the group values' [`hash_key`]s, so NULLs form one group as SQL wants) in
@@ -9,65 +9,32 @@
 //! error on 64-bit overflow, where PostgreSQL would widen to numeric) and of floats a
 //! float; `avg` always a float; `min`/`max` the argument's kind. Aggregates skip NULL
 //! arguments; `DISTINCT` aggregates see each distinct non-NULL argument once.
-//!
-//! Distinct streams: a row is emitted the first time its key is seen.
 
 use std::collections::{HashMap, HashSet};
 
 use engine::keycode::KeyValue;
 
-use super::join::hash_key;
-use super::operator::{BoxedOperator, Buffered, KeyedRow, Operator};
-use super::rows::open as open_plan;
+use super::buffered::Buffered;
+use super::eval::eval;
+use super::keys::{hash_key, row_key};
+use super::operator::{BoxedOperator, ExecContext, KeyedRow, Operator};
 use crate::error::{Error, Result};
-use crate::exec::ExecContext;
 use crate::expr::Expr;
-use crate::plan::{AggregateCall, AggregateFunction, Node};
+use crate::plan::{AggregateCall, AggregateFunction};
 use crate::value::Value;
 
-/// Opens an Aggregate or Distinct node.
-pub(super) fn open<'p>(plan: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
-    match plan {
-        Node::Aggregate {
-            source,
-            group_by,
-            aggregates,
-        } => Ok(Box::new(HashAggregate {
-            source: Some(open_plan(source, ctx)?),
-            group_by,
-            aggregates,
-            output: Buffered::new(Vec::new()),
-        })),
-        Node::Distinct { source } => Ok(Box::new(Distinct {
-            source: open_plan(source, ctx)?,
-            seen: HashSet::new(),
-        })),
-        other => Err(Error::unsupported(format!(
-            "{} as an aggregate",
-            other.to_string().lines().next().unwrap_or("node")
-        ))),
-    }
-}
-
-/// The key of a whole row for DISTINCT and set operations.
-pub(super) fn row_key(values: &[Value]) -> Vec<KeyValue> {
-    values.iter().map(hash_key).collect()
-}
-
-struct Distinct<'p> {
+/// Groups `source` by `group_by`, computing `aggregates` per group.
+pub(super) fn hash_aggregate<'p>(
     source: BoxedOperator<'p>,
-    seen: HashSet<Vec<KeyValue>>,
-}
-
-impl Operator for Distinct<'_> {
-    fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
-        while let Some(row) = self.source.next(ctx)? {
-            if self.seen.insert(row_key(&row.1)) {
-                return Ok(Some(row));
-            }
-        }
-        Ok(None)
-    }
+    group_by: &'p [Expr],
+    aggregates: &'p [AggregateCall],
+) -> BoxedOperator<'p> {
+    Box::new(HashAggregate {
+        source: Some(source),
+        group_by,
+        aggregates,
+        output: Buffered::new(Vec::new()),
+    })
 }
 
 struct HashAggregate<'p> {
@@ -92,7 +59,7 @@ impl Operator for HashAggregate<'_> {
                 let values = self
                     .group_by
                     .iter()
-                    .map(|e| e.eval(&row, ctx))
+                    .map(|e| eval(e, &row, ctx))
                     .collect::<Result<Vec<_>>>()?;
                 let key = row_key(&values);
                 let slot = match index.get(&key) {
@@ -105,7 +72,7 @@ impl Operator for HashAggregate<'_> {
                 };
                 for (acc, call) in groups[slot].1.iter_mut().zip(self.aggregates) {
                     let arg = match &call.arg {
-                        Some(e) => Some(e.eval(&row, ctx)?),
+                        Some(e) => Some(eval(e, &row, ctx)?),
                         None => None,
                     };
                     acc.add(arg)?;

@@ -15,117 +15,90 @@ use std::ops::Bound;
 use engine::keycode::KeyValue;
 use engine::table::{IndexSchema, ops};
 
-use super::operator::{BoxedOperator, KeyedRow, Operator, collect};
-use super::rows::{as_ref, convert, open as open_plan};
+use super::buffered::collect;
+use super::eval::eval;
+use super::keys::hash_key;
+use super::operator::{BoxedOperator, ExecContext, KeyedRow, Operator};
+use super::scan::{as_ref, convert};
 use crate::catalog::TableInfo;
 use crate::error::Result;
-use crate::exec::ExecContext;
 use crate::expr::Expr;
-use crate::plan::{JoinKind, Node};
+use crate::plan::JoinKind;
 use crate::value::Value;
 
-/// The hash-table form of a value: equal (by SQL `=`) values give equal keys, so an
-/// integral float is keyed as the integer it equals.
-pub(super) fn hash_key(value: &Value) -> KeyValue {
-    match value {
-        Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => KeyValue::Int(*f as i64),
-        other => other.to_key(),
-    }
+/// What a join needs besides its left input: how it finds the right rows, which rows
+/// it keeps, and how wide a right row is (for LEFT join padding).
+pub(super) struct JoinSpec<'p> {
+    pub(super) kind: JoinKind,
+    pub(super) predicate: Option<&'p Expr>,
+    pub(super) inner: Inner<'p>,
+    pub(super) right_width: usize,
 }
 
-/// Opens a join node.
-pub(super) fn open<'p>(plan: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
-    let right_width = match plan {
-        Node::NestedLoopJoin { right, .. } | Node::HashJoin { right, .. } => right.columns().len(),
-        Node::IndexNestedLoopJoin { table, .. } => table.columns.len(),
-        _ => 0,
-    };
-    let (left, kind, predicate, inner) = match plan {
-        Node::NestedLoopJoin {
-            left,
-            right,
-            kind,
-            predicate,
-        } => (
-            left,
-            *kind,
-            predicate.as_ref(),
-            Inner::All {
-                source: Some(right),
-                rows: Vec::new(),
-            },
-        ),
-        Node::HashJoin {
-            left,
-            right,
-            kind,
-            left_keys,
-            right_keys,
-            predicate,
-        } => (
-            left,
-            *kind,
-            predicate.as_ref(),
-            Inner::Hash {
-                source: Some(right),
-                left_keys,
-                right_keys,
-                rows: Vec::new(),
-                table: HashMap::new(),
-            },
-        ),
-        Node::IndexNestedLoopJoin {
-            left,
-            table,
-            index,
-            columns,
-            keys,
-            kind,
-            predicate,
-        } => {
-            let index = match index {
-                Some(name) => Some(table.schema.index(name)?.clone()),
-                None => None,
-            };
-            (
-                left,
-                *kind,
-                predicate.as_ref(),
-                Inner::Index {
-                    table,
-                    index,
-                    columns,
-                    keys,
-                },
-            )
-        }
-        other => {
-            return Err(crate::error::Error::unsupported(format!(
-                "{} as a join",
-                other.to_string().lines().next().unwrap_or("node")
-            )));
-        }
-    };
-    Ok(Box::new(Join {
-        left: open_plan(left, ctx)?,
-        kind,
-        predicate,
-        inner,
-        right_width,
+/// A join of `left` by `spec`.
+pub(super) fn join<'p>(left: BoxedOperator<'p>, spec: JoinSpec<'p>) -> BoxedOperator<'p> {
+    Box::new(Join {
+        left,
+        kind: spec.kind,
+        predicate: spec.predicate,
+        inner: spec.inner,
+        right_width: spec.right_width,
         current: None,
         candidates: Candidates::Stored(0..0),
         matched: false,
-    }))
+    })
+}
+
+/// The right side of a nested-loop join: every row of `right`.
+pub(super) fn all_rows(right: BoxedOperator<'_>) -> Inner<'_> {
+    Inner::All {
+        source: Some(right),
+        rows: Vec::new(),
+    }
+}
+
+/// The right side of a hash join: `right`'s rows by `right_keys`, probed by `left_keys`.
+pub(super) fn hashed<'p>(
+    right: BoxedOperator<'p>,
+    left_keys: &'p [Expr],
+    right_keys: &'p [Expr],
+) -> Inner<'p> {
+    Inner::Hash {
+        source: Some(right),
+        left_keys,
+        right_keys,
+        rows: Vec::new(),
+        table: HashMap::new(),
+    }
+}
+
+/// The right side of an index nested-loop join: rows of `table` looked up by `keys`.
+pub(super) fn looked_up<'p>(
+    table: &'p TableInfo,
+    index: Option<&str>,
+    columns: &'p [usize],
+    keys: &'p [Expr],
+) -> Result<Inner<'p>> {
+    let index = match index {
+        Some(name) => Some(table.schema.index(name)?.clone()),
+        None => None,
+    };
+    Ok(Inner::Index {
+        table,
+        index,
+        columns,
+        keys,
+    })
 }
 
 /// How the right rows for a left row are found.
-enum Inner<'p> {
+pub(super) enum Inner<'p> {
     All {
-        source: Option<&'p Node>,
+        source: Option<BoxedOperator<'p>>,
         rows: Vec<Vec<Value>>,
     },
     Hash {
-        source: Option<&'p Node>,
+        source: Option<BoxedOperator<'p>>,
         left_keys: &'p [Expr],
         right_keys: &'p [Expr],
         rows: Vec<Vec<Value>>,
@@ -145,8 +118,7 @@ impl Inner<'_> {
     fn build(&mut self, ctx: &mut ExecContext<'_>) -> Result<()> {
         match self {
             Inner::All { source, rows } => {
-                if let Some(plan) = source.take() {
-                    let mut op = open_plan(plan, ctx)?;
+                if let Some(mut op) = source.take() {
                     *rows = collect(op.as_mut(), ctx)?
                         .into_iter()
                         .map(|(_, values)| values)
@@ -160,8 +132,7 @@ impl Inner<'_> {
                 table,
                 ..
             } => {
-                if let Some(plan) = source.take() {
-                    let mut op = open_plan(plan, ctx)?;
+                if let Some(mut op) = source.take() {
                     while let Some((_, values)) = op.next(ctx)? {
                         if let Some(key) = join_key(right_keys, &values, ctx)? {
                             table.entry(key).or_default().push(rows.len());
@@ -196,7 +167,7 @@ impl Inner<'_> {
             } => {
                 let mut prefix = Vec::with_capacity(keys.len());
                 for (key, column) in keys.iter().zip(columns.iter()) {
-                    let value = key.eval(left, ctx)?;
+                    let value = eval(key, left, ctx)?;
                     if value.is_null() {
                         return Ok(Candidates::Stored(0..0));
                     }
@@ -268,7 +239,7 @@ fn join_key(
 ) -> Result<Option<Vec<KeyValue>>> {
     let mut key = Vec::with_capacity(exprs.len());
     for e in exprs {
-        let value = e.eval(row, ctx)?;
+        let value = eval(e, row, ctx)?;
         if value.is_null() {
             return Ok(None);
         }
@@ -324,7 +295,7 @@ impl Operator for Join<'_> {
                     joined.extend_from_slice(left);
                     joined.extend_from_slice(right);
                     let keep = match self.predicate {
-                        Some(p) => p.eval(&joined, ctx)?.truth()? == Some(true),
+                        Some(p) => eval(p, &joined, ctx)?.truth()? == Some(true),
                         None => true,
                     };
                     if keep {

@@ -1,65 +1,165 @@
-//! # exec — running a physical plan inside one engine transaction
+//! # exec — running a plan inside one engine transaction
 //!
-//! Row-producing nodes are pull-based operators ([`operator`]): [`rows::open`] turns a
-//! plan node into a state machine whose `next` takes the [`ExecContext`] (transaction,
-//! parameters, outer rows of correlated subqueries), opening its sources first, and the
-//! caller pulls. Each row carries the primary key it was read under (empty once
-//! projected or joined), which is how UPDATE and DELETE find the rows to change. Scans
-//! read through the transaction, so they see its snapshot and its own writes.
+//! [`build`] turns an operator tree ([`Node`]) into pull-based operators, one file per
+//! operator (RisingLight's shape): it builds a node's inputs first and hands them to the
+//! node's operator, so operators depend on the [`Operator`] protocol, never on each
+//! other or on the builder. Each operator is a state machine whose `next` takes the
+//! [`ExecContext`] (transaction, parameters, subquery plans, outer rows of correlated
+//! subqueries), and the caller pulls. Expressions are evaluated by [`eval`] (`eval.rs`);
+//! a subquery in an expression runs its plan through the builder the context carries,
+//! which is how the evaluator runs plans without importing the operators that import it.
 //!
-//! Operators by file: [`rows`] (scans, Filter, Project, Sort, Limit, Values), [`join`]
-//! (nested loop, hash, index nested loop), [`aggregate`] (HashAggregate, Distinct),
-//! [`set_operation`] (UNION/EXCEPT/INTERSECT), [`subquery`] (subquery expressions).
+//! Operators by file: `scan.rs` (SeqScan, KeyLookup, IndexScan), `filter.rs`,
+//! `project.rs`, `sort.rs`, `limit.rs`, `values.rs`, `join.rs` (nested loop, hash, index
+//! nested loop: one driver, three ways to find the right rows), `aggregate.rs`
+//! (HashAggregate), `distinct.rs`, `set_operation.rs` (UNION/EXCEPT/INTERSECT);
+//! `keys.rs` is the hash-key form they share, `buffered.rs` rows already computed.
 //!
-//! DML ([`write`]) first collects the rows to change, then writes them (so an UPDATE
-//! never sees its own new rows — the "Halloween problem"), each write going through the
-//! engine's table API, which keeps indexes in step and enforces constraints atomically
-//! per row. DDL goes to the SQL catalog (`catalog.rs`) and the engine's catalog.
+//! Statements: [`execute`] runs a query by pulling its root; INSERT, UPDATE and DELETE
+//! (`write.rs`) first collect the rows to change, then write them through the engine's
+//! table API; DDL (`ddl.rs`) goes to the SQL and engine catalogs.
 //!
 //! Sort, HashAggregate and the build sides of joins and EXCEPT/INTERSECT materialise
 //! their input; everything else streams (a secondary-index scan reads one range at a
 //! time into memory).
 
 mod aggregate;
-mod context;
+mod buffered;
+mod ddl;
+mod distinct;
+pub mod eval;
+mod filter;
 mod join;
+mod keys;
+mod limit;
 mod operator;
-mod rows;
+mod output;
+mod project;
+mod scan;
 mod set_operation;
-pub mod subquery;
+mod sort;
+mod values;
 mod write;
 
 use engine::Transaction;
 
-pub use context::ExecContext;
-pub use operator::{BoxedOperator, KeyedRow, Operator};
+pub use eval::eval;
+pub use operator::{BoxedOperator, Builder, ExecContext, KeyedRow, Operator};
+pub use output::Output;
 
 use crate::error::Result;
-use crate::plan::{Plan, Statement};
+use crate::plan::{Node, Plan, Statement};
 use crate::value::Value;
 
-pub use rows::open;
-
-/// What running a statement produced.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Output {
-    /// Names of the result columns (empty for statements that return no rows).
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<Value>>,
-    /// Rows inserted, updated or deleted (or returned, for a query).
-    pub rows_affected: u64,
-    /// PostgreSQL's command tag: `SELECT 2`, `INSERT 0 1`, `CREATE TABLE`, ...
-    pub tag: String,
-}
-
-impl Output {
-    /// An output with only a command tag.
-    pub fn tag(tag: impl Into<String>) -> Output {
-        Output {
-            tag: tag.into(),
-            ..Output::default()
+/// Builds the operators of the tree rooted at `node`, its inputs first.
+pub fn build<'p>(node: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
+    Ok(match node {
+        Node::SeqScan { table } => scan::seq_scan(table, ctx)?,
+        Node::KeyLookup { table, keys } => scan::key_lookup(table, keys, ctx)?,
+        Node::IndexScan {
+            table,
+            index,
+            columns,
+            ranges,
+        } => Box::new(scan::IndexScan::open(
+            table,
+            index.as_deref(),
+            columns,
+            ranges,
+            ctx,
+        )?),
+        Node::Filter { source, predicate } => {
+            let source = build(source, ctx)?;
+            Box::new(filter::Filter::new(source, predicate, ctx))
         }
-    }
+        Node::Project {
+            source,
+            exprs,
+            names: _,
+        } => Box::new(project::Project {
+            source: build(source, ctx)?,
+            exprs,
+        }),
+        Node::Sort { source, keys } => Box::new(sort::Sort::new(build(source, ctx)?, keys)),
+        Node::Limit {
+            source,
+            limit,
+            offset,
+        } => {
+            let source = build(source, ctx)?;
+            Box::new(limit::Limit::new(
+                source,
+                limit.as_ref(),
+                offset.as_ref(),
+                ctx,
+            )?)
+        }
+        Node::Values { rows, columns: _ } => values::values(rows, ctx)?,
+        Node::NestedLoopJoin {
+            left,
+            right,
+            kind,
+            predicate,
+        } => {
+            let right_width = right.columns().len();
+            let spec = join::JoinSpec {
+                kind: *kind,
+                predicate: predicate.as_ref(),
+                inner: join::all_rows(build(right, ctx)?),
+                right_width,
+            };
+            join::join(build(left, ctx)?, spec)
+        }
+        Node::HashJoin {
+            left,
+            right,
+            kind,
+            left_keys,
+            right_keys,
+            predicate,
+        } => {
+            let right_width = right.columns().len();
+            let spec = join::JoinSpec {
+                kind: *kind,
+                predicate: predicate.as_ref(),
+                inner: join::hashed(build(right, ctx)?, left_keys, right_keys),
+                right_width,
+            };
+            join::join(build(left, ctx)?, spec)
+        }
+        Node::IndexNestedLoopJoin {
+            left,
+            table,
+            index,
+            columns,
+            keys,
+            kind,
+            predicate,
+        } => {
+            let spec = join::JoinSpec {
+                kind: *kind,
+                predicate: predicate.as_ref(),
+                inner: join::looked_up(table, index.as_deref(), columns, keys)?,
+                right_width: table.columns.len(),
+            };
+            join::join(build(left, ctx)?, spec)
+        }
+        Node::Aggregate {
+            source,
+            group_by,
+            aggregates,
+        } => aggregate::hash_aggregate(build(source, ctx)?, group_by, aggregates),
+        Node::Distinct { source } => distinct::distinct(build(source, ctx)?),
+        Node::SetOperation {
+            op,
+            all,
+            left,
+            right,
+        } => {
+            let left = build(left, ctx)?;
+            set_operation::set_operation(*op, *all, left, build(right, ctx)?)
+        }
+    })
 }
 
 /// Runs `plan` in `txn` with parameter values `params` (already cast to their kinds).
@@ -67,8 +167,8 @@ pub fn execute(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Result<O
     match &plan.statement {
         Statement::Query(root) => {
             let columns = root.columns();
-            let mut ctx = ExecContext::new(txn, params, &plan.subqueries);
-            let mut op = open(root, &mut ctx)?;
+            let mut ctx = ExecContext::new(txn, params, &plan.subqueries, build);
+            let mut op = build(root, &mut ctx)?;
             let mut rows = Vec::new();
             while let Some((_, values)) = op.next(&mut ctx)? {
                 rows.push(values);
@@ -82,9 +182,9 @@ pub fn execute(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Result<O
             })
         }
         Statement::Insert { .. } | Statement::Update { .. } | Statement::Delete { .. } => {
-            write::dml(txn, plan, params)
+            write::dml(txn, plan, params, build)
         }
-        Statement::Ddl(ddl) => write::ddl(txn, ddl),
+        Statement::Ddl(ddl) => ddl::ddl(txn, ddl),
         Statement::Explain(_) => Ok(explain(plan)),
     }
 }

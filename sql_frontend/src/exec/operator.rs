@@ -1,15 +1,35 @@
-//! The operator model: every row-producing plan node runs as a state machine that the
-//! parent pulls from with [`Operator::next`], passing the [`ExecContext`] down.
+//! The operator protocol: every row-producing plan node runs as an [`Operator`], a state
+//! machine its parent pulls rows from with [`Operator::next`], passing down the
+//! [`ExecContext`] — what evaluation may need beyond the current row:
 //!
-//! An operator borrows its plan node (expressions are evaluated in place, never
-//! cloned) but not the transaction: scans hold the engine's owned cursors and borrow
-//! the transaction only inside `next`. That is what lets an expression in a Filter run a
-//! correlated subquery's plan in the same transaction, once per row.
+//! - the engine **transaction** (absent when folding constants at plan time): scans
+//!   read through it, and a subquery inside an expression runs its own plan through it,
+//!   once per evaluation;
+//! - the statement's **parameter** values (`$1`, ...), already cast to their kinds;
+//! - the statement's **subquery plans**, and the **builder** that turns a plan into
+//!   operators ([`Builder`], the executor's `build`), so that evaluating a subquery can
+//!   run its plan without the evaluator importing every operator (which all import
+//!   the evaluator);
+//! - the stack of **outer rows** of correlated subqueries: while a subquery runs for a
+//!   row of its enclosing query, that row is on top of the stack, and
+//!   [`crate::expr::Expr::OuterColumn`] with depth 0 reads it (depth 1 reads the row of
+//!   the query enclosing that one, and so on).
+//!
+//! It also keeps the rows of uncorrelated subqueries, computed on first use, so such a
+//! subquery runs once per statement rather than once per row.
+//!
+//! An operator borrows its plan node (expressions are evaluated in place, never cloned)
+//! but not the transaction: scans hold the engine's owned cursors and borrow the
+//! transaction from the context only inside `next`. That is what lets an expression in
+//! a Filter run a correlated subquery's plan in the same transaction, once per row.
 
-use crate::error::Result;
-use crate::exec::ExecContext;
-use crate::value::Value;
+use engine::Transaction;
 use engine::keycode::KeyValue;
+
+use crate::error::{Error, Result};
+use crate::expr::SubqueryId;
+use crate::plan::Node;
+use crate::value::Value;
 
 /// A row with the primary key it was read under (empty when not read from a table).
 pub type KeyedRow = (Vec<KeyValue>, Vec<Value>);
@@ -20,33 +40,132 @@ pub trait Operator {
     fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>>;
 }
 
-/// An operator tree borrowing the plan it was opened from.
+/// An operator tree borrowing the plan it was built from.
 pub type BoxedOperator<'p> = Box<dyn Operator + 'p>;
 
-/// Rows already computed (key lookups, sorted input, ...), handed out in order.
-pub struct Buffered {
-    rows: std::vec::IntoIter<KeyedRow>,
+/// Turns an operator tree's plan into its operators (the executor's `build`).
+pub type Builder = for<'p> fn(&'p Node, &mut ExecContext<'_>) -> Result<BoxedOperator<'p>>;
+
+/// The builder of a context that runs no plans: constants have no subqueries.
+fn no_plans<'p>(_: &'p Node, _: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
+    Err(Error::unsupported("a subquery in a constant expression"))
 }
 
-impl Buffered {
-    pub fn new(rows: Vec<KeyedRow>) -> Buffered {
-        Buffered {
-            rows: rows.into_iter(),
+/// What running a plan or evaluating an expression needs besides the current row.
+pub struct ExecContext<'a> {
+    txn: Option<&'a mut Transaction>,
+    /// The statement's parameter values.
+    pub params: &'a [Value],
+    /// The statement's subqueries' operator trees, by [`SubqueryId`].
+    subqueries: &'a [Node],
+    build: Builder,
+    outer: Vec<Vec<Value>>,
+    /// First-column values of uncorrelated subqueries already run, by [`SubqueryId`].
+    subquery_rows: Vec<Option<Vec<Value>>>,
+    /// The statement's time (microseconds since the epoch), read from the clock the
+    /// first time `now()` or CURRENT_* asks, so they agree across all rows.
+    statement_time: Option<i64>,
+}
+
+impl<'a> ExecContext<'a> {
+    /// A context for running a statement in `txn`, with its parameter values, the
+    /// operator trees of its subqueries and the builder that runs them.
+    pub fn new(
+        txn: &'a mut Transaction,
+        params: &'a [Value],
+        subqueries: &'a [Node],
+        build: Builder,
+    ) -> ExecContext<'a> {
+        ExecContext {
+            txn: Some(txn),
+            params,
+            subqueries,
+            build,
+            outer: Vec::new(),
+            subquery_rows: Vec::new(),
+            statement_time: None,
         }
     }
-}
 
-impl Operator for Buffered {
-    fn next(&mut self, _ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
-        Ok(self.rows.next())
+    /// A context without a transaction, for evaluating constants (subqueries fail).
+    pub fn constant(params: &'a [Value]) -> ExecContext<'a> {
+        ExecContext {
+            txn: None,
+            params,
+            subqueries: &[],
+            build: no_plans,
+            outer: Vec::new(),
+            subquery_rows: Vec::new(),
+            statement_time: None,
+        }
+    }
+
+    /// The statement's time: the clock read once, at the first call.
+    pub fn statement_time(&mut self) -> Result<i64> {
+        match self.statement_time {
+            Some(t) => Ok(t),
+            None => {
+                let t = crate::functions::now_micros()?;
+                self.statement_time = Some(t);
+                Ok(t)
+            }
+        }
+    }
+
+    /// The transaction; an error when evaluating at plan time.
+    pub fn txn(&mut self) -> Result<&mut Transaction> {
+        self.txn
+            .as_deref_mut()
+            .ok_or_else(|| Error::unsupported("a subquery in a constant expression"))
+    }
+
+    /// Makes `row` the innermost outer row while a correlated subquery runs.
+    pub fn push_outer(&mut self, row: Vec<Value>) {
+        self.outer.push(row);
+    }
+
+    /// Removes the innermost outer row.
+    pub fn pop_outer(&mut self) {
+        self.outer.pop();
+    }
+
+    /// The operators of `plan` (a subquery's), built in this context.
+    pub fn open<'p>(&mut self, plan: &'p Node) -> Result<BoxedOperator<'p>> {
+        (self.build)(plan, self)
+    }
+
+    /// The operator tree of subquery `id`.
+    pub fn subquery(&self, id: SubqueryId) -> Result<&'a Node> {
+        self.subqueries
+            .get(id.0)
+            .ok_or_else(|| Error::unsupported("a subquery in a constant expression"))
+    }
+
+    /// The kept rows of the uncorrelated subquery `id`.
+    pub(crate) fn cached_subquery(&self, id: SubqueryId) -> Option<&[Value]> {
+        self.subquery_rows.get(id.0)?.as_deref()
+    }
+
+    /// Keeps the rows of the uncorrelated subquery `id`.
+    pub(crate) fn cache_subquery(&mut self, id: SubqueryId, rows: Vec<Value>) {
+        if self.subquery_rows.len() <= id.0 {
+            self.subquery_rows.resize(id.0 + 1, None);
+        }
+        self.subquery_rows[id.0] = Some(rows);
+    }
+
+    /// Column `index` of the outer row `depth` levels out (0: the innermost).
+    pub fn outer_column(&self, depth: usize, index: usize) -> Option<&Value> {
+        let level = self.outer.len().checked_sub(depth + 1)?;
+        self.outer.get(level)?.get(index)
     }
 }
 
-/// Pulls every row of `op`.
-pub fn collect(op: &mut dyn Operator, ctx: &mut ExecContext<'_>) -> Result<Vec<KeyedRow>> {
-    let mut rows = Vec::new();
-    while let Some(row) = op.next(ctx)? {
-        rows.push(row);
+impl std::fmt::Debug for ExecContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecContext")
+            .field("params", &self.params)
+            .field("outer", &self.outer)
+            .finish_non_exhaustive()
     }
-    Ok(rows)
 }

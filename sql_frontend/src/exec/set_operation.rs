@@ -11,33 +11,27 @@ use std::collections::{HashMap, HashSet};
 
 use engine::keycode::KeyValue;
 
-use super::aggregate::row_key;
-use super::operator::{BoxedOperator, KeyedRow, Operator};
-use super::rows::open as open_plan;
-use crate::error::{Error, Result};
-use crate::exec::ExecContext;
-use crate::plan::{Node, SetOperator};
+use super::keys::row_key;
+use super::operator::{BoxedOperator, ExecContext, KeyedRow, Operator};
+use crate::error::Result;
+use crate::plan::SetOperator;
 
-/// Opens a SetOperation node.
-pub(super) fn open<'p>(plan: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
-    let Node::SetOperation {
+/// `left op [ALL] right`.
+pub(super) fn set_operation<'p>(
+    op: SetOperator,
+    all: bool,
+    left: BoxedOperator<'p>,
+    right: BoxedOperator<'p>,
+) -> BoxedOperator<'p> {
+    Box::new(SetOperation {
         op,
         all,
         left,
-        right,
-    } = plan
-    else {
-        return Err(Error::unsupported("this node as a set operation"));
-    };
-    Ok(Box::new(SetOperation {
-        op: *op,
-        all: *all,
-        left: open_plan(left, ctx)?,
-        right: Some(open_plan(right, ctx)?),
+        right: Some(right),
         right_counts: HashMap::new(),
         seen: HashSet::new(),
         left_done: false,
-    }))
+    })
 }
 
 struct SetOperation<'p> {
