@@ -1,6 +1,6 @@
-//! SQLite's sqllogictest files `select1.test` … `select5.test` (in
-//! `../shared/slt/sqlite/`, beside the repository) through `hdb::slt`, one test per
-//! file.
+//! SQLite's sqllogictest files `select1.test` … `select5.test` (vendored in
+//! `tests/sqlite_slt/`, public domain; see its SOURCE.txt) through `hdb::slt`, one test
+//! per file.
 //!
 //! The acceptance is every record passing, and all five files do: each test requires
 //! that every record of its file ran and none failed. (While the SQL layer was being
@@ -33,7 +33,7 @@ const FILES: [(&str, usize); 5] = [
 const SHOWN_FAILURES: usize = 10;
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/slt/sqlite")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sqlite_slt")
 }
 
 fn budget() -> Duration {
@@ -86,7 +86,7 @@ fn check(file: &str, total: usize) -> Result<(), Failed> {
     let path = corpus_dir().join(file);
     if !path.is_file() {
         return Err(format!(
-            "{} is missing: the shared corpus must sit beside the repository",
+            "{} is missing: the vendored corpus belongs in tests/sqlite_slt/",
             path.display()
         )
         .into());

@@ -2,7 +2,7 @@
 //!
 //! The crate parses both the classic SQLite corpus and the crate's own `.slt` dialect,
 //! but two details of the SQLite corpus need rewriting first (see
-//! `../shared/slt/sqlite/README.md`, point 3):
+//! `tests/sqlite_slt/README.md`, point 3):
 //!
 //! - **Trailing comments on directive lines.** `query I rowsort # why` is legal in the
 //!   corpus; the crate rejects the line. We cut the comment from directive lines (never
