@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)]
 //! # `hdb compare`'s workloads at fixed sizes, for `cargo bench` to track
 //!
-//! The same code paths `hdb compare` measures (the `hdb::compare` library), on a fixed
+//! The same code paths `hdb compare` measures (the `hdb_tools::compare` library), on a fixed
 //! data set — 10,000 users and 30,000 events (`HDB_BENCH_COMPARE_USERS` overrides the user
 //! count; events are three per user) — loaded once into D, H and SQLite:
 //!
@@ -22,11 +22,11 @@ use std::sync::atomic::AtomicI64;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use hdb::Value;
-use hdb::compare::data::{self, Dataset};
-use hdb::compare::launch::{self, System};
-use hdb::compare::stores::{BaseStores, Mode};
-use hdb::compare::{Progress, example3};
 use hdb::kv_legacy::Scalar;
+use hdb_tools::compare::data::{self, Dataset};
+use hdb_tools::compare::launch::{self, System};
+use hdb_tools::compare::stores::{BaseStores, Mode};
+use hdb_tools::compare::{Progress, example3};
 
 fn users() -> usize {
     std::env::var("HDB_BENCH_COMPARE_USERS")
@@ -81,7 +81,9 @@ fn point_lookups(c: &mut Criterion, stores: &BaseStores, dataset: &Dataset) {
         })
     });
     let mut session = stores.h.session();
-    let lookup = session.prepare(hdb::compare::point::LOOKUP_SQL).unwrap();
+    let lookup = session
+        .prepare(hdb_tools::compare::point::LOOKUP_SQL)
+        .unwrap();
     group.bench_function("h", |b| {
         b.iter(|| {
             i = (i + 1) % keys.len();
@@ -94,7 +96,7 @@ fn point_lookups(c: &mut Criterion, stores: &BaseStores, dataset: &Dataset) {
     });
     let conn = stores.sqlite().unwrap();
     let mut statement = conn
-        .prepare(&hdb::compare::point::LOOKUP_SQL.replace('$', "?"))
+        .prepare(&hdb_tools::compare::point::LOOKUP_SQL.replace('$', "?"))
         .unwrap();
     group.bench_function("sqlite", |b| {
         b.iter(|| {

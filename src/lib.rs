@@ -1,32 +1,23 @@
-//! # hdb — an embedded relational database, and the legacy store it replaces
+//! # hdb_tools — the work built on the `hdb` library
 //!
-//! This crate is the facade embedders use:
+//! The library half of the `hdb-tools` crate, whose binary is the `hdb` command line
+//! (src/main.rs, with one module per subcommand under src/cli/). What lives here is what
+//! the binary, the integration tests and the benchmarks share:
 //!
-//! - [`Database`] / [`Session`] / [`Statement`] (database.rs): SQL over H, the
-//!   relational engine — open a file, run statements, prepared statements with `$n`
-//!   parameters, transactions with BEGIN/COMMIT/ROLLBACK.
-//! - [`QueryResult`] / [`Row`] (result.rs): column names, rows with typed getters
-//!   (`row.get::<i64>(0)`, `row.get::<Option<String>>("name")`), rows affected.
-//! - [`Error`] (error.rs): one error type whose kinds a caller can match (syntax,
-//!   unknown name, type, constraint, serialization — retryable —, I/O, corruption,
-//!   unsupported ...), converted from the SQL layer's and the engine's errors.
+//! - [`compare`]: the main job, D (the legacy key-value store) against H (the relational
+//!   engine) under the same workloads in one process, with a report and plots
+//!   (`hdb compare`).
+//! - [`migrate`]: moving a D store's documents into a table of H — bulk copy, optional
+//!   follow of D's log, verification; resumable (`hdb migrate`).
 //! - [`slt`]: running sqllogictest files against a fresh database (`hdb slt`).
 //!
-//! It also re-exports H's engine ([`engine`], for embedding without SQL) and the legacy
-//! store D ([`kv_legacy`]). The `hdb` binary (src/main.rs) is built on the same library.
+//! Dependencies point one way: this crate -> `hdb` (the facade embedders use) ->
+//! `sql_frontend` -> `engine`, and `hdb` -> `kv_legacy`. Only above the facade do D and H
+//! meet, so the migration and the comparison live here; and the crates they need (clap,
+//! rustyline, plotters, indicatif, hdrhistogram, sqllogictest, SQLite through rusqlite)
+//! stay out of what an embedder compiles.
 #![forbid(unsafe_code)]
 
 pub mod compare;
-mod database;
-mod error;
 pub mod migrate;
-mod result;
-
 pub mod slt;
-
-pub use database::{Database, Session, Statement, split_statements};
-pub use engine;
-pub use error::{Constraint, Error, Limit, Result};
-pub use kv_legacy;
-pub use result::{ColumnIndex, FromValue, QueryResult, Row};
-pub use sql_frontend::Value;

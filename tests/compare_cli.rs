@@ -150,13 +150,13 @@ fn tiny_scale_runs_end_to_end_and_writes_a_well_formed_report() {
         check_latency(&report["point"][system], system);
     }
 
-    // 5. Migration (hdb::migrate, verified) of the base users and events.
+    // 5. Migration (hdb_tools::migrate, verified) of the base users and events.
     let migration = &report["migration"];
     assert_eq!(migration["verified"], true);
     let generated =
         report["scale"]["users"].as_u64().unwrap() + report["scale"]["events"].as_u64().unwrap();
     assert_eq!(migration["documents"].as_u64().unwrap(), generated);
-    assert_eq!(migration["tool"], "hdb::migrate");
+    assert_eq!(migration["tool"], "hdb_tools::migrate");
     assert_eq!(migration["tables"].as_array().unwrap().len(), 2);
     positive(&migration["documents_per_sec"], "migration rate");
 

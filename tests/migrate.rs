@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used)]
-//! `hdb::migrate`: a generated D store migrated into H verifies, and H's rows are checked
+//! `hdb_tools::migrate`: a generated D store migrated into H verifies, and H's rows are checked
 //! against D's documents independently of the migration's own checksum (read back through
 //! SQL); a migration stopped after N batches resumes and verifies; bad documents are
 //! reported with their keys; the inferred schema on mixed documents.
@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use hdb::kv_legacy::{Document, Durability, LegacyStore, Scalar, Timestamp};
-use hdb::migrate::{MigrateError, MigrateOptions, OnBadDocument, SchemaSource, migrate};
 use hdb::{Database, Value};
+use hdb_tools::migrate::{MigrateError, MigrateOptions, OnBadDocument, SchemaSource, migrate};
 
 fn doc(fields: &[(&str, Scalar)]) -> Document {
     fields
@@ -390,18 +390,18 @@ fn inference_types_each_field_and_reports_the_ones_that_do_not_fit() {
             ("key", Scalar::Text("x".into())),
         ]),
     ];
-    let inferred = hdb::migrate::infer(docs.iter(), "t1", "key");
+    let inferred = hdb_tools::migrate::infer(docs.iter(), "t1", "key");
     let field = |name: &str| inferred.fields.iter().find(|f| f.field == name).unwrap();
-    assert_eq!(field("a").sql_type, hdb::migrate::SqlType::BigInt);
+    assert_eq!(field("a").sql_type, hdb_tools::migrate::SqlType::BigInt);
     assert!(!field("a").nullable && field("a").note.is_none());
-    assert_eq!(field("num").sql_type, hdb::migrate::SqlType::Double);
+    assert_eq!(field("num").sql_type, hdb_tools::migrate::SqlType::Double);
     assert_eq!(field("num").misfits, 0);
-    assert_eq!(field("mixed").sql_type, hdb::migrate::SqlType::BigInt);
+    assert_eq!(field("mixed").sql_type, hdb_tools::migrate::SqlType::BigInt);
     assert_eq!(field("mixed").misfits, 1);
     assert!(field("mixed").note.as_deref().unwrap().contains("rejected"));
-    assert_eq!(field("nulls").sql_type, hdb::migrate::SqlType::Text);
+    assert_eq!(field("nulls").sql_type, hdb_tools::migrate::SqlType::Text);
     assert!(field("nulls").nullable);
-    assert_eq!(field("t").sql_type, hdb::migrate::SqlType::Timestamp);
+    assert_eq!(field("t").sql_type, hdb_tools::migrate::SqlType::Timestamp);
     assert!(field("t").nullable);
     assert!(field("key").note.as_deref().unwrap().contains("key column"));
     assert_eq!(
@@ -447,7 +447,7 @@ fn follow_applies_puts_deletes_and_a_compaction_after_the_bulk_load() {
         .unwrap()
         .changes
         .len() as u64;
-    options.follow = Some(hdb::migrate::FollowOptions {
+    options.follow = Some(hdb_tools::migrate::FollowOptions {
         until_caught_up: true,
         ..Default::default()
     });
@@ -492,7 +492,7 @@ fn follow_with_a_concurrent_writer_catches_up_and_verifies() {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut options = MigrateOptions::new(&d, &h);
     options.batch_size = 100;
-    options.follow = Some(hdb::migrate::FollowOptions::default());
+    options.follow = Some(hdb_tools::migrate::FollowOptions::default());
     options.stop = Some(stop.clone());
 
     let concurrent = std::thread::scope(|scope| {
@@ -518,7 +518,7 @@ fn follow_with_a_concurrent_writer_catches_up_and_verifies() {
 
     // With the writer done, the next run catches up completely.
     options.stop = None;
-    options.follow = Some(hdb::migrate::FollowOptions {
+    options.follow = Some(hdb_tools::migrate::FollowOptions {
         until_caught_up: true,
         ..Default::default()
     });
@@ -596,7 +596,7 @@ fn documents_too_long_for_h_are_rejected_and_the_migration_resumes() {
     let key_2000 = "z".repeat(2000);
     store.put(&key_2000, named("c".into())).unwrap();
     store.compact().unwrap();
-    options.follow = Some(hdb::migrate::FollowOptions {
+    options.follow = Some(hdb_tools::migrate::FollowOptions {
         until_caught_up: true,
         ..Default::default()
     });

@@ -1,4 +1,4 @@
-//! Every `tests/slt/*.slt` file through `hdb::slt`, one test per file (so nextest runs
+//! Every `tests/slt/*.slt` file through `hdb_tools::slt`, one test per file (so nextest runs
 //! them in parallel), each against its own fresh database. A file passes when every
 //! record in it passes; a failure prints each failed record (file:line, SQL, expected
 //! against actual, or the error).
@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use hdb::slt::{self, Options};
+use hdb_tools::slt::{self, Options};
 use sqllogictest::harness::{Arguments, Failed, Trial, run};
 
 fn slt_files() -> Vec<PathBuf> {

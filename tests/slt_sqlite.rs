@@ -1,5 +1,5 @@
 //! SQLite's sqllogictest files `select1.test` … `select5.test` (vendored in
-//! `tests/sqlite_slt/`, public domain; see its SOURCE.txt) through `hdb::slt`, one test
+//! `tests/sqlite_slt/`, public domain; see its SOURCE.txt) through `hdb_tools::slt`, one test
 //! per file.
 //!
 //! The acceptance is every record passing, and all five files do: each test requires
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use hdb::slt::{self, FileReport, Options, Outcome};
+use hdb_tools::slt::{self, FileReport, Options, Outcome};
 use sqllogictest::harness::{Arguments, Failed, Trial, run};
 
 /// (file, records in the file: statements and queries).

@@ -265,3 +265,36 @@ fn wrong_typed_parameters_never_panic() {
         .unwrap();
     assert!(ok.get() > 0, "no input ran successfully");
 }
+
+/// Deeply nested input is an error, not a stack overflow (which would abort the process,
+/// not panic): the parser's recursion limit stops it, with or without sqlparser's
+/// stack-growing `recursive-protection` feature (which hdb leaves out).
+#[test]
+fn deep_nesting_is_an_error() {
+    let (_dir, mut session) = session();
+    let depth = 100_000;
+    let cases = [
+        format!("SELECT {}1{}", "(".repeat(depth), ")".repeat(depth)),
+        format!("SELECT {}TRUE", "NOT ".repeat(depth)),
+        format!("SELECT {}1", "- ".repeat(depth)),
+        format!(
+            "SELECT * FROM {}users{}",
+            "(SELECT * FROM ".repeat(depth),
+            ") AS t".repeat(depth)
+        ),
+        format!("SELECT {}", "ARRAY[".repeat(depth)),
+        format!("SELECT CASE WHEN {}", "CASE WHEN ".repeat(depth)),
+    ];
+    for sql in &cases {
+        let outcome = session.execute(sql);
+        assert!(outcome.is_err(), "{}...: {outcome:?}", &sql[..40]);
+    }
+    // Modest nesting still runs.
+    let sql = format!("SELECT {}1{}", "(".repeat(20), ")".repeat(20));
+    assert_eq!(
+        session.execute(&sql).unwrap().rows()[0]
+            .get::<i64>(0)
+            .unwrap(),
+        1
+    );
+}

@@ -1,5 +1,5 @@
 //! `hdb compare`: the main job — D against H under the seed's workloads, side by side in
-//! one run (see `hdb::compare` for what is measured and why). Prints the report's table
+//! one run (see `hdb_tools::compare` for what is measured and why). Prints the report's table
 //! on stdout and writes `report.md`, `report.json` and the SVG plots to `--out`. Exits
 //! with status 1 if the systems disagreed on an answer (after writing the report).
 
@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
-use hdb::compare::{self, Config, Progress, Scale};
+use hdb_tools::compare::{self, Config, Progress, Scale};
 
 use super::CliError;
 

@@ -1,6 +1,6 @@
 //! `hdb migrate`: move a D store's documents into a table of an H database.
 //!
-//! A thin layer over [`hdb::migrate::migrate`]: it turns flags into
+//! A thin layer over [`hdb_tools::migrate::migrate`]: it turns flags into
 //! [`MigrateOptions`], prints inference findings and the summary, and exits non-zero
 //! when verification finds a mismatch. Interrupting it (Ctrl-C, SIGTERM, a kill) is
 //! safe at any moment: progress is committed with each batch, and running the same
@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use hdb::migrate::{FollowOptions, MigrateOptions, OnBadDocument, SchemaSource, migrate};
+use hdb_tools::migrate::{FollowOptions, MigrateOptions, OnBadDocument, SchemaSource, migrate};
 
 use super::CliError;
 

@@ -1,6 +1,6 @@
 //! `hdb slt FILE... [--label NAME] [--format sqlite|slt] [-v]`: run sqllogictest files.
 //!
-//! Each file runs against a fresh temporary database (see `hdb::slt`). Prints one line
+//! Each file runs against a fresh temporary database (see `hdb_tools::slt`). Prints one line
 //! per file, `select1.test: 1031 passed, 0 failed` (and `, N skipped` when records were
 //! skipped by their conditions), and last the totals over all files,
 //! `N passed, N failed`. With `-v`, each failed record is printed as it happens: its
@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use hdb::slt::{self, Format, Options, Outcome};
+use hdb_tools::slt::{self, Format, Options, Outcome};
 
 use super::CliError;
 

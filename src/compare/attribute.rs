@@ -30,7 +30,7 @@ use super::data::{self, User};
 use super::example3::median;
 use super::stores::{self, LOAD_BATCH};
 use super::{CompareError, Progress, Result};
-use crate::{Database, Session};
+use hdb::{Database, Session};
 
 /// The statuses queried at each size.
 pub const QUERY_STATUSES: [&str; 2] = ["banned", "suspended"];
@@ -154,7 +154,7 @@ fn explain(session: &mut Session, access: &str) -> Result<String> {
         .rows()
         .iter()
         .map(|row| row.get::<String>(0))
-        .collect::<crate::Result<Vec<_>>>()?
+        .collect::<hdb::Result<Vec<_>>>()?
         .join("\n");
     if plan.contains(access) {
         Ok(plan)

@@ -166,13 +166,13 @@ pub fn cutoff_micros() -> i64 {
 }
 
 /// Example 3 on H: the seed's SQL verbatim.
-pub fn answer_h(session: &mut crate::Session) -> Result<Answer> {
+pub fn answer_h(session: &mut hdb::Session) -> Result<Answer> {
     let result = session.execute(EXAMPLE3_SQL)?;
     let answer = result
         .rows()
         .iter()
         .map(|row| Ok((row.get::<String>(0)?, row.get::<i64>(1)?)))
-        .collect::<crate::Result<Answer>>()?;
+        .collect::<hdb::Result<Answer>>()?;
     Ok(answer)
 }
 

@@ -11,7 +11,7 @@
 //! **D** does what an application on D does: `put` an event document; `get` the user's
 //! document, change its status, `put` it back (D has no read-modify-write, so that is two
 //! operations, each under the one lock); `get`; `find_by("status", ...)` — a scan of every
-//! user under the lock. **H** runs prepared statements through one [`crate::Session`] per
+//! user under the lock. **H** runs prepared statements through one [`hdb::Session`] per
 //! thread, each in autocommit (one transaction per operation). A serialization failure
 //! (two threads updating the same user) is retried at once, as an application would; the
 //! latency recorded covers every attempt, and the retries are counted.
@@ -369,11 +369,11 @@ impl Client for DClient<'_> {
 }
 
 struct HClient<'a> {
-    session: crate::Session,
-    insert_event: crate::Statement,
-    update_status: crate::Statement,
-    lookup: crate::Statement,
-    by_status: crate::Statement,
+    session: hdb::Session,
+    insert_event: hdb::Statement,
+    update_status: hdb::Statement,
+    lookup: hdb::Statement,
+    by_status: hdb::Statement,
     next_event: &'a AtomicI64,
     seed: u64,
 }
@@ -396,10 +396,10 @@ impl<'a> HClient<'a> {
 
 /// Executes until it does not fail with a serialization error; returns the retries.
 fn execute_retrying(
-    session: &mut crate::Session,
-    statement: &crate::Statement,
+    session: &mut hdb::Session,
+    statement: &hdb::Statement,
     params: &[Value],
-) -> Result<(u64, crate::QueryResult)> {
+) -> Result<(u64, hdb::QueryResult)> {
     let mut retries = 0;
     loop {
         match session.execute_prepared(statement, params) {

@@ -23,7 +23,7 @@ use crate::migrate::{MigrateOptions, SchemaSource, migrate};
 pub struct TableMigration {
     pub table: String,
     pub documents: u64,
-    /// The migration's own timings (`hdb::migrate::Timings`); converting and writing
+    /// The migration's own timings (`hdb_tools::migrate::Timings`); converting and writing
     /// may overlap, so the parts need not add up to the total.
     pub read_d_secs: f64,
     pub convert_secs: f64,
@@ -39,7 +39,7 @@ pub struct MigrationReport {
     /// What copied the documents.
     pub tool: String,
     /// True while the figure is not the migration tool's (kept for readers of older
-    /// reports; always false now that `hdb::migrate` is used).
+    /// reports; always false now that `hdb_tools::migrate` is used).
     pub pending: bool,
     pub tables: Vec<TableMigration>,
     pub documents: u64,
@@ -87,7 +87,7 @@ pub fn migrate_base(d_users: &Path, d_events: &Path, target: &Path) -> Result<Mi
     let documents = tables.iter().map(|t| t.documents).sum();
     let total_secs: f64 = tables.iter().map(|t| t.total_secs).sum();
     Ok(MigrationReport {
-        tool: "hdb::migrate".into(),
+        tool: "hdb_tools::migrate".into(),
         pending: false,
         tables,
         documents,

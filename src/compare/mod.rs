@@ -17,7 +17,7 @@
 //!    and SQLite as the outside reference; the three answers must agree;
 //! 4. [`point`]: point lookups on D, H (prepared) and SQLite (prepared);
 //! 5. [`migration`]: the rate of moving D's documents (the base data's users and events)
-//!    into H with `hdb::migrate`, verification included — which is how H gets its data.
+//!    into H with `hdb_tools::migrate`, verification included — which is how H gets its data.
 //!
 //! The data ([`data`]) is the seed's: users (`user_id`, `name`, `status`) and user events
 //! (`event_id`, `user_id`, `event_type`, `event_timestamp`), generated deterministically
@@ -63,7 +63,7 @@ pub use scale::Scale;
 pub enum CompareError {
     /// H (through the facade) failed.
     #[error("H: {0}")]
-    H(#[from] crate::Error),
+    H(#[from] hdb::Error),
     /// D failed.
     #[error("D: {0}")]
     D(#[from] kv_legacy::Error),

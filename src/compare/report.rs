@@ -415,7 +415,7 @@ impl Report {
         if let Some(load) = &self.load {
             let _ = writeln!(
                 md,
-                "Base load ({} users, {} events, durability off, one sync at the end): D {}, H {} (migrated from D by hdb::migrate, indexes maintained during the load), SQLite {}.\n",
+                "Base load ({} users, {} events, durability off, one sync at the end): D {}, H {} (migrated from D by hdb_tools::migrate, indexes maintained during the load), SQLite {}.\n",
                 load.users,
                 load.events,
                 secs(load.d_secs),

@@ -2,7 +2,7 @@
 //! the seed's schema) and SQLite (the outside reference), loaded with the same data.
 //!
 //! D is loaded first; H is then loaded *from D* by the project's migration
-//! (`hdb::migrate`, see [`super::migration`]), which is the seed's story and gives the
+//! (`hdb_tools::migrate`, see [`super::migration`]), which is the seed's story and gives the
 //! migration figure. Bulk loads run with durability off on D and H alike and end with one
 //! sync on each (SQLite: `synchronous=OFF` inside one transaction). The launch load then reopens D and
 //! H in the durability mode it measures ([`BaseStores::reopen`]); reopening replays D's
@@ -23,7 +23,7 @@ use serde::Serialize;
 use super::data::{Dataset, Event, User};
 use super::migration::{self, MigrationReport};
 use super::{Progress, Result};
-use crate::{Database, Session};
+use hdb::{Database, Session};
 
 /// The seed's `users` table.
 pub const H_USERS_TABLE: &str =
@@ -134,7 +134,7 @@ impl BaseStores {
         report.d_secs = started.elapsed().as_secs_f64();
         progress.step();
 
-        progress.detail("loading H: migrating D's stores with hdb::migrate");
+        progress.detail("loading H: migrating D's stores with hdb_tools::migrate");
         let h_path = dir.join("h.db");
         let migration = migration::migrate_base(&dir.join(D_USERS), &dir.join(D_EVENTS), &h_path)?;
         report.h_secs = migration.total_secs;

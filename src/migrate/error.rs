@@ -19,7 +19,7 @@ pub enum MigrateError {
     },
     /// H refused an operation.
     #[error("writing H: {0}")]
-    Target(#[from] crate::Error),
+    Target(#[from] hdb::Error),
     /// The schema cannot be used for this migration (no key column, bad type, a table
     /// that exists with rows but no migration progress ...).
     #[error("schema: {0}")]
@@ -45,12 +45,12 @@ pub enum MigrateError {
 
 impl From<engine::Error> for MigrateError {
     fn from(e: engine::Error) -> Self {
-        MigrateError::Target(crate::Error::from(e))
+        MigrateError::Target(hdb::Error::from(e))
     }
 }
 
 impl From<sql_frontend::Error> for MigrateError {
     fn from(e: sql_frontend::Error) -> Self {
-        MigrateError::Target(crate::Error::from(e))
+        MigrateError::Target(hdb::Error::from(e))
     }
 }

@@ -25,7 +25,7 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
     let started = Instant::now();
     let mut timings = Timings::default();
     let schema_statements = match &options.schema {
-        SchemaSource::Sql(sql) => crate::split_statements(sql)?,
+        SchemaSource::Sql(sql) => hdb::split_statements(sql)?,
         SchemaSource::Infer => Vec::new(),
     };
     let table_name = match (&options.table, &options.schema) {
@@ -38,7 +38,7 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
         (None, SchemaSource::Infer) => DEFAULT_TABLE.to_string(),
     };
 
-    let db = crate::Database::open_with(
+    let db = hdb::Database::open_with(
         &options.to,
         DatabaseOptions {
             durability: options.durability,

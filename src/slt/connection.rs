@@ -1,4 +1,4 @@
-//! One sqllogictest connection: an [`hdb::Session`](crate::Session) behind the
+//! One sqllogictest connection: an [`hdb::Session`](hdb::Session) behind the
 //! `sqllogictest` crate's [`DB`] trait, and the rendering of values as the test files
 //! expect them.
 //!
@@ -20,7 +20,7 @@
 
 use sqllogictest::{DB, DBOutput, DefaultColumnType};
 
-use crate::{Error, Session, Value};
+use hdb::{Error, Session, Value};
 
 /// A session seen by the sqllogictest runner.
 #[derive(Debug)]

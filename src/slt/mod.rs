@@ -8,7 +8,7 @@
 //!   temporary directory (removed afterwards), with durability off: nothing here needs
 //!   to survive a crash, and a commit that waits for fsync would make the SQLite files,
 //!   with their thousands of autocommit statements, slow for nothing. `connection NAME`
-//!   records get their own [`Session`](crate::Session) on that database, made the
+//!   records get their own [`Session`](hdb::Session) on that database, made the
 //!   first time the name appears (connection.rs).
 //! - **Two file formats.** A file named `*.test` is taken to be in SQLite's classic
 //!   format: its expected results list one value per line (the crate's `valuewise`
@@ -43,7 +43,7 @@ use sqllogictest::{Control, DefaultColumnType, Record, RecordOutput, ResultMode,
 pub use connection::{SltConnection, render};
 pub use script::prepare;
 
-use crate::Database;
+use hdb::Database;
 
 /// The label a runner answers to in `skipif` / `onlyif` unless told otherwise.
 pub const DEFAULT_LABEL: &str = "hdb";
@@ -153,7 +153,7 @@ pub enum SltError {
     Parse(#[from] sqllogictest::ParseError),
     /// The database could not be opened or closed.
     #[error("{0}")]
-    Database(#[from] crate::Error),
+    Database(#[from] hdb::Error),
 }
 
 /// Runs the file at `path` against a fresh database.
@@ -207,7 +207,7 @@ pub fn run_script(
     let db = Database::open_with(dir.join("slt.db"), options)?;
     let connections = db.clone();
     let mut runner = Runner::new(move || {
-        std::future::ready(Ok::<_, crate::Error>(SltConnection::new(
+        std::future::ready(Ok::<_, hdb::Error>(SltConnection::new(
             connections.session(),
         )))
     });
