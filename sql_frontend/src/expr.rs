@@ -122,7 +122,7 @@ pub enum Expr {
         kind: Kind,
     },
     /// A subquery used as a value, a truth value or a set (run by
-    /// [`crate::exec::subquery`], once per evaluation).
+    /// `exec/eval.rs`, once per evaluation).
     Subquery(Box<Subquery>),
     /// `CASE [operand] WHEN .. THEN .. [ELSE ..] END`: with an operand, the first branch
     /// whose value equals it; without, the first whose condition is true; else
@@ -182,7 +182,8 @@ pub struct Subquery {
     pub kind: SubqueryKind,
     pub id: SubqueryId,
     /// Whether the plan reads an enclosing query's row; an uncorrelated subquery's
-    /// rows are computed once per statement and kept in the [`ExecContext`].
+    /// rows are computed once per statement and kept in the
+    /// [`crate::exec::ExecContext`].
     pub correlated: bool,
 }
 

@@ -4,38 +4,60 @@
 //! where to read next:
 //!
 //! 1. **Parse** ([`bind::parse`]): the `sqlparser` crate, PostgreSQL dialect, turns the
-//!    text into an AST, wrapped as an opaque [`bind::Parsed`].
+//!    text into an AST, wrapped as an opaque [`bind::Parsed`]. Transaction control
+//!    (BEGIN, COMMIT, ROLLBACK) is recognised here ([`bind::control`] gives a
+//!    [`plan::TransactionControl`]) and handled by the session before anything is bound,
+//!    since it decides which transaction the other statements run in.
 //! 2. **Bind** ([`bind`], the only module that imports `sqlparser`): names are resolved
 //!    against the catalog read through the current transaction (so DDL is transactional
 //!    and a transaction sees its own new tables), types are checked, PostgreSQL's
-//!    implicit casts applied (a string literal takes the type of the column it meets),
-//!    and a [`plan::Plan`] is built: a [`plan::Statement`] (query, INSERT, UPDATE,
-//!    DELETE, DDL, EXPLAIN) above logical operator trees of [`plan::Node`]s, plus the
-//!    trees of the subqueries its expressions name by id. Transaction control (BEGIN,
-//!    COMMIT, ROLLBACK) is recognised before binding ([`bind::control`]). Anything
-//!    unsupported is [`Error::Unsupported`] naming the clause — never silently ignored.
-//! 3. **Optimise** ([`optimize`]): constant folding, then join planning
-//!    ([`join_planner`]: predicate pushdown, greedy join order over the relations the
-//!    equalities connect, hash / index nested-loop / nested-loop joins), then
-//!    access-path selection: a conjunct `col = constant`, `col IN (...)` or a range on
-//!    the primary key or on a prefix of a secondary index turns `Filter(SeqScan)` into
-//!    `Filter(KeyLookup)` or `Filter(IndexScan)`. `EXPLAIN` prints the result
-//!    ([`plan`]'s `Display`).
-//! 4. **Execute** ([`exec`]): pull-based operators (state machines pulled with an
-//!    [`exec::ExecContext`] carrying the transaction, the parameters and the outer rows
-//!    of correlated subqueries) inside one engine `Transaction`; writes go through the engine's table API, which keeps indexes in
-//!    step and enforces NOT NULL, UNIQUE and PRIMARY KEY.
+//!    implicit casts applied (a string literal takes the type of the column it meets).
+//!    The result is a [`plan::Plan`]: a [`plan::Statement`] — a query, INSERT, UPDATE,
+//!    DELETE, DDL ([`plan::Ddl`]) or EXPLAIN — above logical operator trees of
+//!    [`plan::Node`]s (reads as `SeqScan` + `Filter`, joins as written), the trees of
+//!    the subqueries its expressions name by [`expr::SubqueryId`], and the kinds of its
+//!    `$n` parameters. Expressions ([`expr::Expr`]) and plans are data: nothing in
+//!    `plan` or `expr` evaluates. Anything unsupported is [`Error::Unsupported`] naming
+//!    the clause — never silently ignored.
+//! 3. **Optimise** ([`optimize`]): an ordered list of named passes
+//!    ([`optimize::PASSES`]: fold constants, join order, merge projections, access
+//!    paths), each a function from operator tree to operator tree, run over every tree
+//!    of the plan. `EXPLAIN` prints the result (`plan/display.rs`).
+//! 4. **Execute** ([`exec`]): [`exec::build`] turns an operator tree into pull-based
+//!    operators (one file per operator; inputs built first and handed in), pulled with
+//!    an [`exec::ExecContext`] carrying the transaction, the parameters, the subquery
+//!    plans with the builder to run them, and the outer rows of correlated subqueries;
+//!    [`exec::eval`] evaluates expressions, with SQL's operators in [`operators`].
+//!    INSERT, UPDATE and DELETE collect their rows, then write through the engine's
+//!    table API, which keeps indexes in step and enforces NOT NULL, UNIQUE and PRIMARY
+//!    KEY; DDL goes to the SQL and engine catalogs.
 //! 5. **Session** ([`session`]): owns the transaction state — autocommit (each
 //!    statement its own READ COMMITTED transaction) or `BEGIN [ISOLATION LEVEL ...]` …
 //!    `COMMIT`/`ROLLBACK`, with PostgreSQL's rule that an error aborts an explicit
-//!    transaction until ROLLBACK; prepared statements with `$n` parameters.
+//!    transaction until ROLLBACK; prepared statements with `$n` parameters, their plans
+//!    kept until the catalog changes.
+//!
+//! ## Imports point one way
+//!
+//! `session -> bind -> optimize -> exec -> plan -> expr`, and all of them down to the
+//! value-level modules: [`operators`], [`functions`], [`cast`], [`like`], [`types`],
+//! [`value`], [`interval`], [`datetime`], [`catalog`], [`error`]. No module imports one
+//! above it, and inside `exec/`, `optimize/` and `plan/` no file imports another that
+//! imports it back (the module roots — the executor's builder, the optimiser's pass
+//! list — import their files, never the reverse). `tests/module_graph.rs` checks this:
+//! it reads `src/`, resolves every `crate::`, `super::` and `self::` path to its module
+//! and fails on a cycle, printing it with file and line (`cargo test -p sql_frontend
+//! --test module_graph`, run by CI; `HDB_PRINT_MODULE_GRAPH=1` prints the graph).
+//! Where a lower layer must run something from a higher one — evaluating a subquery
+//! runs a plan — the higher layer passes it down as a function ([`exec::Builder`]).
 //!
 //! Supporting modules: [`types`] (SQL types over engine column types, assignment
-//! casts), [`value`] (SQL values and three-valued logic), [`expr`] (bound expressions and
-//! their evaluation), [`catalog`] (SQL types and defaults kept beside the engine's
-//! catalog), [`datetime`] (DATE and TIMESTAMP text), [`interval`] (INTERVAL and date
-//! arithmetic), [`cast`] (CAST and `::`), [`like`] (LIKE/ILIKE), [`functions`] (scalar
-//! functions), [`error`].
+//! casts), [`value`] (SQL values and three-valued logic), [`operators`] (SQL's operators
+//! on values), [`catalog`] (SQL types and defaults kept beside the engine's catalog),
+//! [`datetime`] (DATE and TIMESTAMP text), [`interval`] (INTERVAL and date arithmetic),
+//! [`cast`] (CAST and `::`), [`like`] (LIKE/ILIKE), [`functions`] (scalar functions),
+//! [`generation`] (the catalog generation prepared plans are labelled with),
+//! [`error`].
 //!
 //! ## Supported now
 //!
@@ -72,7 +94,6 @@ pub mod expr;
 pub mod functions;
 pub mod generation;
 pub mod interval;
-pub mod join_planner;
 pub mod like;
 pub mod operators;
 pub mod optimize;

@@ -1,4 +1,4 @@
-//! # join_planner — join order and join method
+//! Join order and join method.
 //!
 //! The binder produces joins as written: a left-deep tree of `NestedLoopJoin` nodes
 //! with the ON conditions as predicates and WHERE as a `Filter` above. This pass
@@ -36,14 +36,14 @@
 //!
 //! There are no statistics yet: selectivity is guessed from the shape of the filters.
 
+use super::access_path::access_path;
 use crate::catalog::TableInfo;
 use crate::expr::{BinaryOp, Expr};
-use crate::optimize::access_path;
 use crate::plan::{JoinKind, Node};
 use crate::value::Kind;
 
-/// Rewrites every join region of `plan`.
-pub fn plan_joins(plan: Node, params: &[Kind]) -> Node {
+/// The pass: rewrites every join region of `plan`.
+pub(super) fn plan_joins(plan: Node, params: &[Kind]) -> Node {
     match plan {
         Node::Filter { source, predicate }
             if matches!(

@@ -1,191 +1,40 @@
-//! # optimize — from the bound plan to the physical plan
+//! Access paths: how to read the rows of a table that a predicate may keep.
 //!
-//! Two passes, each a plain function over the [`Plan`] tree:
+//! A `Filter` directly over a `SeqScan` is split into conjuncts, and those of the form
+//! `column op constant` (`=`, `<`, `<=`, `>`, `>=`, or `column IN (constants)`), where
+//! the constant's type is exactly the column's, become candidates:
 //!
-//! 1. **Constant folding** ([`fold`]): every subexpression that reads no column and no
-//!    parameter is evaluated once, here. One that fails (say `1/0`) is left as it is, so
-//!    the error is reported when (and only if) the statement runs, as for any other row.
-//! 2. **Access paths** ([`access_path`]): a `Filter` directly over a `SeqScan` is split
-//!    into conjuncts, and those of the form `column op constant` (`=`, `<`, `<=`, `>`,
-//!    `>=`, or `column IN (constants)`), where the constant's type is exactly the
-//!    column's, become candidates:
-//!    - equality (or IN) on every primary-key column gives a `KeyLookup`;
-//!    - otherwise each secondary index, and the primary key as an index, is scored by
-//!      how many of its leading columns have equality, then whether the next column has
-//!      a range; the best scoring one (at least one column used) gives an `IndexScan`
-//!      (a `KeyRangeScan` for the primary key), ties going to the primary key, then to a
-//!      unique index.
+//! - equality (or IN) on every primary-key column gives a `KeyLookup`;
+//! - otherwise each secondary index, and the primary key as an index, is scored by how
+//!   many of its leading columns have equality, then whether the next column has a
+//!   range; the best scoring one (at least one column used) gives an `IndexScan` (a
+//!   `KeyRangeScan` for the primary key), ties going to the primary key, then to a
+//!   unique index.
 //!
-//!    The `Filter` stays above the new scan with the whole predicate: the scan only has
-//!    to return a superset of the matching rows, which keeps this pass simple and its
-//!    mistakes harmless to correctness. (Removing the conjuncts the scan already
-//!    guarantees is a later refinement.)
+//! The `Filter` stays above the new scan with the whole predicate: the scan only has to
+//! return a superset of the matching rows, which keeps this pass simple and its mistakes
+//! harmless to correctness. (Removing the conjuncts the scan already guarantees is a
+//! later refinement.)
 //!
 //! The "constant" may contain parameters, so `WHERE user_id = $1` in a prepared
 //! statement is a key lookup too: the binder gave `$1` the column's type, and the
-//! session casts the parameter's value to it before execution.
-//!
-//! Between the two, [`crate::join_planner`] orders and plans joins and pushes WHERE and
-//! ON conjuncts down to the tables they read, where this pass then finds access paths;
-//! subquery plans inside expressions are optimised the same way.
-//!
-//! Not yet: statistics, removal of conjuncts implied by the access path, ORDER BY
-//! satisfied by index order.
+//! session casts the parameter's value to it before execution. [`access_path`] is also
+//! what the join-order pass asks to guess how selective a relation's filters are.
 
 use std::ops::Bound;
 
 use crate::catalog::TableInfo;
-use crate::exec::eval::eval_constant;
 use crate::expr::{BinaryOp, Expr};
-use crate::plan::{Node, Plan, ScanRange};
+use crate::plan::{Node, ScanRange};
 use crate::value::Kind;
 
 /// At most this many keys or ranges are produced from IN lists (their product); beyond,
 /// the column is not used for the access path.
 const MAX_LOOKUP_KEYS: usize = 1024;
 
-/// Optimises a bound plan: its statement's operator trees and its subqueries'.
-pub fn optimize_plan(plan: Plan) -> Plan {
-    let params = plan.params;
-    let statement = plan
-        .statement
-        .map_parts(&mut |node| optimize(node, &params), &mut fold);
-    let subqueries = plan
-        .subqueries
-        .into_iter()
-        .map(|node| optimize(node, &params))
-        .collect();
-    Plan {
-        statement,
-        subqueries,
-        params,
-    }
-}
-
-/// Optimises an operator tree, given the kinds of the statement's parameters.
-pub fn optimize(plan: Node, params: &[Kind]) -> Node {
-    let plan = plan.map_all_exprs(&mut fold);
-    let plan = crate::join_planner::plan_joins(plan, params);
-    let plan = merge_projections(plan);
-    access_paths(plan, params)
-}
-
-/// Folds constant subexpressions.
-pub fn fold(expr: Expr) -> Expr {
-    expr.transform(&mut |e| {
-        if !matches!(e, Expr::Literal(_))
-            && e.is_constant()
-            && !e.has_params()
-            && !e.reads_outer()
-            && let Ok(value) = eval_constant(&e)
-        {
-            return Expr::Literal(value);
-        }
-        e
-    })
-}
-
-/// Removes a `Project` of plain column references (such as the one restoring column
-/// order above a reordered join) from under a node that computes its own output from
-/// expressions — an Aggregate or another Project — by substituting the referenced
-/// columns into that node's expressions, saving a copy of every row.
-fn merge_projections(plan: Node) -> Node {
-    let plan = plan.map_inputs(&mut merge_projections);
-    let columns_only = |exprs: &[Expr]| exprs.iter().all(|e| matches!(e, Expr::Column { .. }));
-    // A subquery's correlated references address the row layout it was bound over.
-    let subquery = |e: &Expr| e.any(&|e| matches!(e, Expr::Subquery(_)));
-    if plan_has_subquery(&plan, &subquery) {
-        return plan;
-    }
-    match plan {
-        Node::Aggregate {
-            source,
-            group_by,
-            aggregates,
-        } => match *source {
-            Node::Project {
-                source: inner,
-                exprs: projected,
-                ..
-            } if columns_only(&projected) => {
-                let through = |e: Expr| substitute(e, &projected);
-                Node::Aggregate {
-                    source: inner,
-                    group_by: group_by.into_iter().map(through).collect(),
-                    aggregates: aggregates
-                        .into_iter()
-                        .map(|mut a| {
-                            a.arg = a.arg.map(through);
-                            a
-                        })
-                        .collect(),
-                }
-            }
-            other => Node::Aggregate {
-                source: Box::new(other),
-                group_by,
-                aggregates,
-            },
-        },
-        Node::Project {
-            source,
-            exprs,
-            names,
-        } => match *source {
-            Node::Project {
-                source: inner,
-                exprs: projected,
-                ..
-            } if columns_only(&projected) => Node::Project {
-                source: inner,
-                exprs: exprs
-                    .into_iter()
-                    .map(|e| substitute(e, &projected))
-                    .collect(),
-                names,
-            },
-            other => Node::Project {
-                source: Box::new(other),
-                exprs,
-                names,
-            },
-        },
-        other => other,
-    }
-}
-
-/// Whether the node's own expressions contain a subquery.
-fn plan_has_subquery(plan: &Node, subquery: &dyn Fn(&Expr) -> bool) -> bool {
-    match plan {
-        Node::Project { exprs, .. } => exprs.iter().any(subquery),
-        Node::Aggregate {
-            group_by,
-            aggregates,
-            ..
-        } => {
-            group_by.iter().any(subquery)
-                || aggregates
-                    .iter()
-                    .filter_map(|a| a.arg.as_ref())
-                    .any(subquery)
-        }
-        _ => false,
-    }
-}
-
-/// `e` over a projection's output, rewritten over the projection's input.
-fn substitute(e: Expr, projected: &[Expr]) -> Expr {
-    e.transform(&mut |e| match e {
-        Expr::Column { index, name } => projected
-            .get(index)
-            .cloned()
-            .unwrap_or(Expr::Column { index, name }),
-        other => other,
-    })
-}
-
-/// Rewrites every `Filter(SeqScan)` in the tree with an access path where one applies.
-fn access_paths(plan: Node, params: &[Kind]) -> Node {
+/// The pass: rewrites every `Filter(SeqScan)` in the tree with an access path where one
+/// applies.
+pub(super) fn access_paths(plan: Node, params: &[Kind]) -> Node {
     match plan {
         Node::Filter { source, predicate } => match *source {
             Node::SeqScan { table } => {
@@ -404,7 +253,7 @@ mod tests {
     }
 
     fn filtered(predicate: Expr) -> Node {
-        optimize(
+        crate::optimize::optimize(
             Node::Filter {
                 source: Box::new(Node::SeqScan { table: users() }),
                 predicate,
@@ -467,21 +316,5 @@ mod tests {
         ] {
             assert_eq!(leaf(&filtered(predicate)), "SeqScan: users");
         }
-    }
-
-    #[test]
-    fn constants_fold_but_errors_wait_for_execution() {
-        let sum = Expr::binary(
-            BinaryOp::Add,
-            Expr::Literal(Value::Int(1)),
-            Expr::Literal(Value::Int(2)),
-        );
-        assert_eq!(fold(sum), Expr::Literal(Value::Int(3)));
-        let div = Expr::binary(
-            BinaryOp::Div,
-            Expr::Literal(Value::Int(1)),
-            Expr::Literal(Value::Int(0)),
-        );
-        assert_eq!(fold(div.clone()), div);
     }
 }
