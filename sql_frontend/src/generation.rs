@@ -8,7 +8,7 @@
 //! a process-wide registry keyed by the database's MVCC state, which every clone of an
 //! `engine::Database` shares).
 //!
-//! ## The protocol (see `session.rs`)
+//! ## The protocol (see `session/mod.rs`)
 //!
 //! - A session bumps the counter after executing any DDL statement (CREATE/DROP TABLE,
 //!   INDEX, FUNCTION), and again when the transaction that ran it commits or rolls back:
