@@ -181,6 +181,12 @@ pub enum Limit {
         size: usize,
         max: usize,
     },
+    /// A transaction's writes, as one commit record of the log: refused at commit,
+    /// before any of it is written.
+    #[error(
+        "the transaction's commit record of {size} bytes exceeds the log's maximum of {max}; commit in smaller transactions"
+    )]
+    CommitRecord { size: usize, max: usize },
     /// The name of a table, index or function (a key of the catalog).
     #[error("{kind} name {:?} is {len} bytes long, more than the maximum of {max}", name_preview(.name))]
     Name {

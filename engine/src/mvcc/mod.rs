@@ -72,7 +72,7 @@
 //! written: [`Mvcc::check_key`] against [`TreeStore::max_key_len`], on the key's
 //! encoded tree key, so a failed write leaves the transaction usable), and the commit
 //! record's size (the log's append refuses a record over its limit before writing any
-//! of it). The table layer's checks (types, NOT NULL, UNIQUE, its own named key-size
+//! of it, with `Limit::CommitRecord`; that limit also bounds every value). The table layer's checks (types, NOT NULL, UNIQUE, its own named key-size
 //! errors) run before its writes reach the transaction. Values need no check: the B+tree
 //! stores any length in overflow pages, and trees are created by their first write. If
 //! applying does fail, the database is poisoned (below) and recovery replays the

@@ -237,7 +237,14 @@ impl Wal {
     ) -> Result<CommitTicket> {
         let mut frame = format::start_frame(0);
         encode_commit(commit_ts, writes, &mut frame);
-        format::finish_frame(&mut frame, KIND_COMMIT).map_err(Error::InvalidArgument)?;
+        // A record over the limit is refused here, before any of it is written: the
+        // committing transaction fails and the log stays as it was.
+        format::finish_frame(&mut frame, KIND_COMMIT).map_err(|_| {
+            Error::TooLarge(crate::error::Limit::CommitRecord {
+                size: frame.len() - format::FRAME_HEADER_LEN,
+                max: format::MAX_PAYLOAD_LEN as usize,
+            })
+        })?;
         self.append_frame(frame)
     }
 
