@@ -412,6 +412,7 @@ proptest! {
         let model = &models[steps.len()];
         assert_sound(&db, model);
         // Reopen without a clean close: recovery replays the log.
+        db.engine().clone().close_as_if_crashed();
         drop(db);
         let db = Database::open(&path).unwrap();
         assert_eq!(db.engine().recovery().discarded_commits, 0);

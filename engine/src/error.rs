@@ -22,6 +22,12 @@ pub enum Error {
     #[error("write-ahead log corrupted at LSN {lsn}: {reason}")]
     WalCorrupted { lsn: u64, reason: String },
 
+    /// The write-ahead log lacks records the database file says it holds: its directory
+    /// is missing or empty although the file was not closed cleanly, or a log was found
+    /// where a new database is being created. Opening anyway would lose commits.
+    #[error("write-ahead log {path} is missing: {reason}")]
+    LogMissing { path: String, reason: String },
+
     /// An earlier write or sync of the write-ahead log failed (or the log is closed), so it
     /// accepts and acknowledges nothing more; reopening it recovers what is durable.
     #[error("write-ahead log is unusable: {0}")]
@@ -91,6 +97,16 @@ impl PartialEq for Error {
                 Error::WalCorrupted { lsn: b, reason: rb },
             ) => a == b && ra == rb,
             (Error::WalPoisoned(a), Error::WalPoisoned(b)) => a == b,
+            (
+                Error::LogMissing {
+                    path: a,
+                    reason: ra,
+                },
+                Error::LogMissing {
+                    path: b,
+                    reason: rb,
+                },
+            ) => a == b && ra == rb,
             (
                 Error::Corrupted {
                     page: a,

@@ -99,6 +99,7 @@ impl From<engine::Error> for Error {
                 Error::Io(message)
             }
             engine::Error::WalCorrupted { .. }
+            | engine::Error::LogMissing { .. }
             | engine::Error::Corrupted { .. }
             | engine::Error::CorruptData(_) => Error::Corruption(message),
             engine::Error::Serialization(s) => Error::Serialization(s),

@@ -47,17 +47,45 @@
 //! nothing it wrote was ever visible or acknowledged. The key limit is a function of the
 //! file's page size alone, so no record that a correct version logged can fail it.
 //!
+//! ## OPEN AND CLOSE: when the file stands alone
+//!
+//! The tree directory records whether the last writer **closed cleanly**
+//! ([`SystemKey::ClosedCleanly`], written by the checkpoint's atomic flush):
+//!
+//! - Opening recovers, then runs an *end-of-recovery checkpoint* that also records
+//!   "open" (0), before any commit can be acknowledged. From then on, commits may exist
+//!   that only the log holds.
+//! - Closing the last handle ([`Database::close`], or dropping it) collects garbage and
+//!   runs a final checkpoint that records "closed cleanly" (1): the log then holds no
+//!   record past the checkpoint, and the `.hdb` file alone is the whole database, so it
+//!   can be copied without its `.wal/` directory. Not after a failure that poisoned the
+//!   database (its next open recovers from the log, as after a crash).
+//!
+//! So on open: a missing or empty log is fine for a new file or one closed cleanly (a new
+//! log starts at the checkpoint LSN; [`RecoveryReport::new_log`]); for any other file it
+//! is [`Error::LogMissing`], naming the directory, because commits after the checkpoint
+//! would be lost. A log that ends before the checkpoint LSN is `WalCorrupted`, naming
+//! both LSNs. A log found where a new file is being created belongs to another database
+//! and is refused. What the file cannot prove: a log cut at a record boundary after the
+//! last checkpoint (a checkpoint runs at every open, at close, and every
+//! [`DatabaseOptions::checkpoint_bytes`] of log) looks like a crash before those commits,
+//! as it does to PostgreSQL; a torn tail (bytes no sync covered, never acknowledged) is
+//! cut and reported in [`RecoveryReport::torn_log_bytes`].
+//!
 //! ## TESTED BY
 //!
 //! `engine/tests/db_crash.rs` puts the file and the log behind one simulated power switch
 //! and crashes at every sync point of a concurrent workload with checkpoints (unsynced
 //! writes dropped, kept, torn or scrambled), and again during and after recovery;
-//! `engine/tests/db_kill.rs` kills a child process with SIGKILL at random moments.
+//! `engine/tests/db_kill.rs` kills a child process with SIGKILL at random moments;
+//! `engine/tests/db_crash_checks.rs` crashes a workload whose writes fail every check;
+//! `engine/tests/db_log_presence.rs` removes, empties and shortens logs.
 //!
 //! ## NOT YET
 //!
 //! A checkpoint blocks writers while the pager flushes (readers continue); a fuzzy
-//! checkpoint would not. A database file whose creation was interrupted (empty or without
+//! checkpoint would not. Opening always writes (the end-of-recovery checkpoint): there
+//! is no read-only open. A database file whose creation was interrupted (empty or without
 //! a valid meta page) does not open and must be removed by hand.
 
 pub mod tree_store;
@@ -72,7 +100,7 @@ use crossbeam::channel::{self, Sender};
 use parking_lot::Mutex;
 
 use crate::btree::{FileReport, check_file_integrity};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::mvcc::{CommitTs, IsolationLevel, Mvcc, NoCommitLog, Transaction, TreeId, WriteOp};
 use crate::pager::{Pager, PagerOptions, Storage};
 use crate::wal::{DirStorage, Durability, Lsn, Record, Wal, WalOptions, WalStorage};
@@ -123,12 +151,18 @@ pub struct RecoveryReport {
     pub discarded_commits: u64,
     /// The LSN of the first such commit.
     pub first_discarded: Option<Lsn>,
+    /// The file had been closed cleanly and its log was absent or empty, so a new log was
+    /// started at its checkpoint (the file stood alone).
+    pub new_log: bool,
 }
 
 /// An open database. Cheap to clone; all clones share it, from any thread.
 #[derive(Debug, Clone)]
 pub struct Database {
     inner: Arc<Inner>,
+    /// Counts the handles users hold (the background checkpointer holds none), so the
+    /// last one to go closes the database in the dropping thread (OPEN AND CLOSE).
+    handles: Arc<()>,
 }
 
 #[derive(Debug)]
@@ -142,31 +176,42 @@ struct Inner {
     /// The checkpoint LSN of the last checkpoint; held while one runs.
     last_checkpoint: Mutex<Lsn>,
     checkpointer: Mutex<Option<(Sender<()>, JoinHandle<()>)>>,
+    closing: Mutex<Closing>,
 }
 
 impl Database {
     /// Opens the database at `path` (a file; its log lives in `<path>.wal/`), creating it
-    /// if missing, and recovers it.
+    /// if missing, and recovers it (see OPEN AND CLOSE).
     pub fn open(path: impl AsRef<Path>, options: DatabaseOptions) -> Result<Database> {
         let path = path.as_ref().to_path_buf();
         let log_dir = wal_dir(&path);
-        let creating = !path.exists() || !log_dir.exists();
-        let pager = match path.exists() {
-            true => Pager::open(&path)?,
-            false => Pager::create(
+        let new_file = !path.exists();
+        if new_file && log_dir.exists() && Wal::has_segments(&DirStorage::open(&log_dir)?)? {
+            return Err(Error::LogMissing {
+                path: log_dir.display().to_string(),
+                reason: format!(
+                    "the log directory exists but its database file {} does not: refusing to \
+                     create a new database over the log of another",
+                    path.display()
+                ),
+            });
+        }
+        let pager = match new_file {
+            false => Pager::open(&path)?,
+            true => Pager::create(
                 &path,
                 PagerOptions {
                     page_size: options.page_size,
                 },
             )?,
         };
-        let wal_storage = Arc::new(DirStorage::open(&log_dir)?);
-        if creating {
-            // The new file and log directory are entries in their parent directory: sync
-            // it, or a power cut could lose the log directory with every commit in it.
-            sync_parent_dir(&path)?;
-        }
-        Database::open_parts(path, pager, wal_storage, options)
+        Database::open_parts(
+            path.clone(),
+            pager,
+            new_file,
+            LogSource::Dir(log_dir),
+            options,
+        )
     }
 
     /// Opens the database held by a pager storage (created if empty) and a log
@@ -178,68 +223,102 @@ impl Database {
         wal_storage: Arc<dyn WalStorage>,
         options: DatabaseOptions,
     ) -> Result<Database> {
-        let pager = match pager_storage.size()? {
-            0 => Pager::create_with(
+        let new_file = pager_storage.size()? == 0;
+        let pager = match new_file {
+            true => Pager::create_with(
                 pager_storage,
                 PagerOptions {
                     page_size: options.page_size,
                 },
             )?,
-            _ => Pager::open_with(pager_storage)?,
+            false => Pager::open_with(pager_storage)?,
         };
-        Database::open_parts(PathBuf::new(), pager, wal_storage, options)
+        Database::open_parts(
+            PathBuf::new(),
+            pager,
+            new_file,
+            LogSource::Storage(wal_storage),
+            options,
+        )
     }
 
     fn open_parts(
         path: PathBuf,
         pager: Pager,
-        wal_storage: Arc<dyn WalStorage>,
+        new_file: bool,
+        log_source: LogSource,
         options: DatabaseOptions,
     ) -> Result<Database> {
         let pager = Arc::new(pager);
         let store = Arc::new(BTreeStore::open(Arc::clone(&pager))?);
         let image_commit = CommitTs(store.system_u64(SystemKey::LastCommitTs)?.unwrap_or(0));
         let checkpoint_lsn = Lsn(pager.checkpoint_lsn());
+        let closed_cleanly = store.system_u64(SystemKey::ClosedCleanly)? == Some(1);
+        let wal_options = WalOptions {
+            durability: options.durability,
+            segment_size: options.wal_segment_bytes,
+        };
+        let (wal_storage, log_name) = log_source.open(&path, new_file, closed_cleanly)?;
+        let missing = |reason: String| Error::LogMissing {
+            path: log_name.clone(),
+            reason,
+        };
+        let log_present = Wal::has_segments(&*wal_storage)?;
+        if new_file && log_present {
+            return Err(missing(
+                "a new database file, but the log already holds records: refusing to apply \
+                 the log of another database"
+                    .into(),
+            ));
+        }
 
         // Replay through a log-less MVCC layer over the same trees.
         let replayer = Mvcc::new(store.clone(), Arc::new(NoCommitLog), image_commit);
         let mut replayed_commits = 0;
         let (mut discarded_commits, mut first_discarded) = (0, None);
-        let wal = Wal::recover(
-            wal_storage,
-            WalOptions {
-                durability: options.durability,
-                segment_size: options.wal_segment_bytes,
-            },
-            checkpoint_lsn,
-            |lsn, record| match record {
-                Record::Commit(commit) => {
-                    let writes: Vec<WriteOp> = commit
-                        .writes
-                        .into_iter()
-                        .map(|w| WriteOp {
-                            tree: TreeId(w.tree),
-                            key: w.key,
-                            value: w.value,
-                        })
-                        .collect();
-                    match replayer.replay_commit(CommitTs(commit.commit_ts), &writes) {
-                        Ok(()) => {
-                            replayed_commits += 1;
-                            Ok(())
+        let wal = match (log_present, new_file, closed_cleanly) {
+            (true, _, _) | (false, true, _) => Wal::recover(
+                wal_storage,
+                wal_options,
+                checkpoint_lsn,
+                |lsn, record| match record {
+                    Record::Commit(commit) => {
+                        let writes: Vec<WriteOp> = commit
+                            .writes
+                            .into_iter()
+                            .map(|w| WriteOp {
+                                tree: TreeId(w.tree),
+                                key: w.key,
+                                value: w.value,
+                            })
+                            .collect();
+                        match replayer.replay_commit(CommitTs(commit.commit_ts), &writes) {
+                            Ok(()) => {
+                                replayed_commits += 1;
+                                Ok(())
+                            }
+                            // Logged by a version that checked key lengths only when
+                            // applying: never acknowledged, so dropped whole (RECOVERY).
+                            Err(Error::TooLarge(_)) => {
+                                discarded_commits += 1;
+                                first_discarded.get_or_insert(lsn);
+                                Ok(())
+                            }
+                            Err(e) => Err(e),
                         }
-                        // Logged by a version that checked key lengths only when applying:
-                        // never acknowledged, so it is dropped whole (module header).
-                        Err(crate::Error::TooLarge(_)) => {
-                            discarded_commits += 1;
-                            first_discarded.get_or_insert(lsn);
-                            Ok(())
-                        }
-                        Err(e) => Err(e),
                     }
-                }
-            },
-        )?;
+                },
+            )?,
+            // The file stands alone: a new log continues at its checkpoint.
+            (false, false, true) => Wal::start_at(wal_storage, wal_options, checkpoint_lsn)?,
+            (false, false, false) => {
+                return Err(missing(format!(
+                    "the log holds no records, but the database file was not closed cleanly: \
+                     commits after its checkpoint at LSN {checkpoint_lsn} were in the log and \
+                     would be lost (restore the log directory that belongs to this file)"
+                )));
+            }
+        };
         let last_commit = replayer.last_allocated();
         drop(replayer);
         let recovery = RecoveryReport {
@@ -249,10 +328,12 @@ impl Database {
             torn_log_bytes: wal.recovery().torn.map_or(0, |t| t.bytes),
             discarded_commits,
             first_discarded,
+            new_log: !log_present && !new_file,
         };
         let log = Arc::new(WalCommitLog::new(wal));
         let mvcc = Mvcc::new(store.clone(), log.clone(), last_commit);
         let database = Database {
+            handles: Arc::new(()),
             inner: Arc::new(Inner {
                 path,
                 options,
@@ -262,8 +343,17 @@ impl Database {
                 recovery,
                 last_checkpoint: Mutex::new(checkpoint_lsn),
                 checkpointer: Mutex::new(None),
+                closing: Mutex::new(Closing::Open),
             }),
         };
+        // The end-of-recovery checkpoint: it moves what was replayed into the file and,
+        // in the same atomic flush, records that the log is in use, before any commit can
+        // be acknowledged (OPEN AND CLOSE).
+        database
+            .inner
+            .store
+            .set_system_u64(SystemKey::ClosedCleanly, 0)?;
+        database.inner.checkpoint()?;
         database.start_checkpointer()?;
         Ok(database)
     }
@@ -321,12 +411,28 @@ impl Database {
         check_file_integrity(self.inner.store.pager(), &roots)
     }
 
-    /// Checkpoints and closes the database. Dropping every handle without closing is
-    /// also safe: the next open replays the log.
+    /// Checkpoints and closes this handle. Closing (or dropping) the last handle closes
+    /// the database cleanly: the log is checkpointed to its end and the file records that
+    /// it stands alone (OPEN AND CLOSE); this reports an error there that a drop could
+    /// not. While other handles remain, it only runs a checkpoint.
     pub fn close(self) -> Result<()> {
-        self.inner.stop_checkpointer();
-        self.inner.mvcc.vacuum()?;
-        self.inner.checkpoint().map(drop)
+        let result = match self.is_last_handle() {
+            true => self.inner.close_cleanly(),
+            false => self.inner.checkpoint().map(drop),
+        };
+        drop(self);
+        result
+    }
+
+    fn is_last_handle(&self) -> bool {
+        Arc::strong_count(&self.handles) == 1
+    }
+
+    /// Closes this handle as a crash would, without a checkpoint: the next open replays
+    /// the log. For tests of recovery; the database stays correct either way.
+    #[doc(hidden)]
+    pub fn close_as_if_crashed(self) {
+        *self.inner.closing.lock() = Closing::Abandoned;
     }
 
     fn start_checkpointer(&self) -> Result<()> {
@@ -381,6 +487,24 @@ impl Inner {
         Ok(lsn)
     }
 
+    /// The clean close of the last handle: collect garbage, then a checkpoint that also
+    /// records that the file stands alone. Not after a failure that poisoned the
+    /// database: its next open recovers from the log instead.
+    fn close_cleanly(&self) -> Result<()> {
+        {
+            let mut closing = self.closing.lock();
+            if *closing != Closing::Open {
+                return Ok(());
+            }
+            *closing = Closing::Closed;
+        }
+        self.stop_checkpointer();
+        self.mvcc.check_usable()?;
+        self.mvcc.vacuum()?;
+        self.store.set_system_u64(SystemKey::ClosedCleanly, 1)?;
+        self.checkpoint().map(drop)
+    }
+
     fn stop_checkpointer(&self) {
         if let Some((stop, handle)) = self.checkpointer.lock().take() {
             // A full channel or a finished thread both mean it is stopping already.
@@ -394,9 +518,79 @@ impl Inner {
     }
 }
 
+impl Drop for Database {
+    fn drop(&mut self) {
+        // The last user handle closes cleanly, here: the background checkpointer is
+        // stopped and joined first, so the file is unlocked when this returns. An error
+        // leaves a database whose next open recovers from the log, as after a crash.
+        if self.is_last_handle() {
+            drop(self.inner.close_cleanly());
+        }
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
+        // Closed by the last handle already, unless two handles went at once.
+        drop(self.close_cleanly());
         self.stop_checkpointer();
+    }
+}
+
+/// How far closing has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Closing {
+    Open,
+    /// Closed cleanly (or tried to): nothing more to do on drop.
+    Closed,
+    /// Closed as if crashed: no checkpoint on drop.
+    Abandoned,
+}
+
+/// Where the log lives.
+enum LogSource {
+    /// A directory beside the database file, created if the database is new or the file
+    /// was closed cleanly.
+    Dir(PathBuf),
+    /// A storage the caller provides (crash tests).
+    Storage(Arc<dyn WalStorage>),
+}
+
+impl LogSource {
+    /// The log's storage and a name for it in errors. A missing directory is an error
+    /// unless the file is new or was closed cleanly (OPEN AND CLOSE).
+    fn open(
+        self,
+        db_path: &Path,
+        new_file: bool,
+        closed_cleanly: bool,
+    ) -> Result<(Arc<dyn WalStorage>, String)> {
+        match self {
+            LogSource::Storage(storage) => Ok((storage, "the log".to_string())),
+            LogSource::Dir(dir) => {
+                let name = dir.display().to_string();
+                let existed = dir.exists();
+                if !existed && !new_file && !closed_cleanly {
+                    return Err(Error::LogMissing {
+                        path: name,
+                        reason: format!(
+                            "the directory does not exist, but the database file {} was not \
+                             closed cleanly, so its commits after the last checkpoint are \
+                             in that log (restore the directory that belongs to this file)",
+                            db_path.display()
+                        ),
+                    });
+                }
+                let storage = DirStorage::open(&dir)?;
+                if !existed {
+                    // The new log directory (and a new file) are entries in their parent
+                    // directory: sync it, or a power cut could lose the log directory
+                    // with every commit in it.
+                    sync_parent_dir(db_path)?;
+                }
+                Ok((Arc::new(storage), name))
+            }
+        }
     }
 }
 

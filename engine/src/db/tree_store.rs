@@ -41,12 +41,16 @@ const KIND_SYSTEM: u8 = b's';
 pub enum SystemKey {
     /// The newest commit timestamp whose writes the checkpointed image holds.
     LastCommitTs,
+    /// 1 when the last writer closed the database cleanly (its log ended at the
+    /// checkpoint, so the file stands alone); 0 while it is open.
+    ClosedCleanly,
 }
 
 impl SystemKey {
     fn key(self) -> Vec<u8> {
         match self {
             SystemKey::LastCommitTs => vec![KIND_SYSTEM, b'c'],
+            SystemKey::ClosedCleanly => vec![KIND_SYSTEM, b'k'],
         }
     }
 }

@@ -148,6 +148,24 @@ impl Wal {
         Wal::open_inner(storage, options, Some(from), &mut visit)
     }
 
+    /// Whether `storage` holds any log segment.
+    pub fn has_segments(storage: &dyn WalStorage) -> Result<bool> {
+        Ok(!segments::list_segments(storage)?.is_empty())
+    }
+
+    /// Starts a new, empty log whose first record will have LSN `at`, in a storage that
+    /// holds no segment: the log of a database file that was closed cleanly (its
+    /// checkpoint at `at` covers everything) and copied or moved without its old log.
+    pub fn start_at(storage: Arc<dyn WalStorage>, options: WalOptions, at: Lsn) -> Result<Wal> {
+        if Wal::has_segments(&*storage)? {
+            return Err(Error::InvalidArgument(format!(
+                "cannot start a new log at LSN {at}: the directory already holds one"
+            )));
+        }
+        segments::create_segment(&*storage, at)?;
+        Wal::open_inner(storage, options, Some(at), &mut |_, _| Ok(()))
+    }
+
     fn open_inner(
         storage: Arc<dyn WalStorage>,
         options: WalOptions,

@@ -88,11 +88,14 @@ pub fn scan(
         let start_offset = segment.file_offset(from.max(segment.start));
         let mut pos = usize::try_from(start_offset).unwrap_or(usize::MAX);
         if pos > bytes.len() {
-            return Err(corrupted(
-                from,
-                segment,
-                "the log ends before the requested start",
-            ));
+            let ends_at = segment
+                .start
+                .advance((bytes.len() as u64).saturating_sub(SEGMENT_HEADER_LEN));
+            let why = format!(
+                "the log ends at LSN {ends_at}, before LSN {from} where reading must start \
+                 (for recovery, the database file's checkpoint): it has lost records"
+            );
+            return Err(corrupted(from, segment, why));
         }
         loop {
             let lsn = segment.start.advance((pos as u64) - SEGMENT_HEADER_LEN);
