@@ -50,7 +50,7 @@ fn scripts_print_tags_and_tsv() {
     assert_eq!(
         text(&out.stdout),
         "CREATE TABLE\nINSERT 0 1\nBEGIN\nINSERT 0 2\nCOMMIT\nUPDATE 2\nDELETE 1\n\
-         user_id\tname\tstatus\nu1\tAlice\tinactive\nu2\tBob\t\n"
+         user_id\tname\tstatus\nu1\tAlice\tinactive\nu2\tBob\t\\N\n"
     );
     // The data is in the file: a second run sees it.
     let out = hdb_sql(&db, &["-c", "SELECT count_me FROM users"], None);

@@ -77,6 +77,15 @@ pub struct Session {
     inner: sql_frontend::Session,
 }
 
+/// Which way a COPY statement moves data through the client ([`Session::copy_direction`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyDirection {
+    /// `COPY ... FROM STDIN`: the client sends the data ([`Session::copy_in`]).
+    FromClient,
+    /// `COPY ... TO STDOUT`: the client receives the data ([`Session::copy_out`]).
+    ToClient,
+}
+
 /// A statement parsed and planned once (see [`Session::prepare`]).
 #[derive(Debug, Clone)]
 pub struct Statement {
@@ -120,6 +129,38 @@ impl Session {
         Ok(QueryResult::from_output(
             self.inner.execute_prepared(&statement.inner, params)?,
         ))
+    }
+
+    /// Runs one `COPY table [(columns)] FROM STDIN [WITH (...)]` statement, reading its
+    /// data from `data` (PostgreSQL's text or CSV format, as the statement's options
+    /// say) until the end or a `\.` line; loads all rows or, on any error, none. The
+    /// result's tag is `COPY n`. A wire-protocol server feeds the client's CopyData here.
+    pub fn copy_in(&mut self, sql: &str, data: impl std::io::Read) -> Result<QueryResult> {
+        let mut data = std::io::BufReader::new(data);
+        Ok(QueryResult::from_output(
+            self.inner.copy_in(sql, &mut data)?,
+        ))
+    }
+
+    /// Runs one `COPY {table | (query)} TO STDOUT [WITH (...)]` statement, writing its
+    /// data to `out` as the rows are produced.
+    pub fn copy_out(&mut self, sql: &str, mut out: impl std::io::Write) -> Result<QueryResult> {
+        Ok(QueryResult::from_output(
+            self.inner.copy_out(sql, &mut out)?,
+        ))
+    }
+
+    /// Whether `sql` is one COPY statement that reads (`Some(true)`: FROM STDIN) or
+    /// writes (`Some(false)`: TO STDOUT) the client's stream, so it must run through
+    /// [`Session::copy_in`] or [`Session::copy_out`].
+    pub fn copy_direction(sql: &str) -> Option<CopyDirection> {
+        match sql_frontend::bind::parse(sql).ok()?.as_slice() {
+            [one] => match sql_frontend::bind::client_copy(one)? {
+                sql_frontend::bind::ClientCopy::In => Some(CopyDirection::FromClient),
+                sql_frontend::bind::ClientCopy::Out => Some(CopyDirection::ToClient),
+            },
+            _ => None,
+        }
     }
 
     /// Whether a transaction is open (BEGIN without COMMIT or ROLLBACK yet).

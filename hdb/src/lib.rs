@@ -4,7 +4,8 @@
 //!
 //! - [`Database`] / [`Session`] / [`Statement`] (database.rs): SQL over H, the
 //!   relational engine — open a file, run statements, prepared statements with `$n`
-//!   parameters, transactions with BEGIN/COMMIT/ROLLBACK.
+//!   parameters, transactions with BEGIN/COMMIT/ROLLBACK, COPY FROM STDIN / TO STDOUT
+//!   through [`Session::copy_in`] / [`Session::copy_out`].
 //! - [`QueryResult`] / [`Row`] (result.rs): column names, rows with typed getters
 //!   (`row.get::<i64>(0)`, `row.get::<Option<String>>("name")`), rows affected.
 //! - [`Error`] (error.rs): one error type whose kinds a caller can match (syntax,
@@ -24,7 +25,7 @@ mod database;
 mod error;
 mod result;
 
-pub use database::{Database, Session, Statement, split_statements};
+pub use database::{CopyDirection, Database, Session, Statement, split_statements};
 pub use engine;
 pub use error::{Constraint, Error, Limit, Result};
 pub use kv_legacy;

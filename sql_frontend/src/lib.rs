@@ -87,6 +87,7 @@
 pub mod bind;
 pub mod cast;
 pub mod catalog;
+pub mod copy_format;
 pub mod datetime;
 pub mod error;
 pub mod exec;

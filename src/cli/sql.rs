@@ -10,7 +10,9 @@
 //!   `format.rs`); any other statement prints its command tag as psql does
 //!   (`CREATE TABLE`, `INSERT 0 1`, `UPDATE 3`). An error is printed on stderr as
 //!   `ERROR: ...` and the script goes on, unless `--bail`; the exit status is 1 if any
-//!   statement failed. Backslash commands (`meta.rs`) work on lines of their own.
+//!   statement failed. Backslash commands (`meta.rs`) work on lines of their own. A
+//!   `COPY ... FROM STDIN;` (or `\copy ... from stdin`) takes the lines after it, up to
+//!   a `\.` line, as its data, as psql does; `COPY ... TO STDOUT` prints its data.
 //! - **Interactive shell** — standard input is a terminal and there is no `-c`
 //!   (`shell.rs`): line editing and history with rustyline, statements over several
 //!   lines, aligned table output by default, `\d`, `\timing`, `\?`, `\q`.
@@ -18,6 +20,7 @@
 //! Statements and backslash commands are carried out by one [`runner::Runner`] in both
 //! modes, so they behave the same way in each.
 
+mod copy;
 mod describe;
 mod format;
 mod input;
@@ -91,19 +94,59 @@ fn run_script<S: AsRef<str>>(
     bail: bool,
 ) -> io::Result<()> {
     let mut buffer = StatementBuffer::new();
+    // A COPY FROM STDIN waiting for its data lines, and the statements that came after
+    // it on its line.
+    let mut copy: Option<(String, Vec<u8>, Vec<String>)> = None;
     for line in lines {
         let line = line?;
         let line = line.as_ref();
+        if let Some((_, data, _)) = &mut copy {
+            if line != "\\." {
+                data.extend_from_slice(line.as_bytes());
+                data.push(b'\n');
+                continue;
+            }
+            let Some((sql, data, after)) = copy.take() else {
+                continue;
+            };
+            if !runner.copy_in(out, &sql, &data)? && bail {
+                return Ok(());
+            }
+            for statement in after {
+                if !runner.statement(out, &statement)? && bail {
+                    return Ok(());
+                }
+            }
+            continue;
+        }
         if !buffer.is_continuing() && line.trim_start().starts_with('\\') {
-            if runner.meta(out, line)? == Flow::Quit || (bail && runner.failed()) {
+            match runner.meta(out, line)? {
+                Flow::Quit => return Ok(()),
+                Flow::CopyData(sql) => copy = Some((sql, Vec::new(), Vec::new())),
+                Flow::Continue => {}
+            }
+            if bail && runner.failed() {
                 return Ok(());
             }
             continue;
         }
         for statement in buffer.push_line(line) {
-            if !runner.statement(out, &statement)? && bail {
+            if let Some((_, _, after)) = &mut copy {
+                after.push(statement);
+            } else if Runner::wants_copy_data(&statement) {
+                copy = Some((statement, Vec::new(), Vec::new()));
+            } else if !runner.statement(out, &statement)? && bail {
                 return Ok(());
             }
+        }
+    }
+    // The input ended inside COPY data: the end of input ends the data.
+    if let Some((sql, data, after)) = copy {
+        if !runner.copy_in(out, &sql, &data)? && bail {
+            return Ok(());
+        }
+        for statement in after {
+            runner.statement(out, &statement)?;
         }
     }
     if let Some(statement) = buffer.finish() {

@@ -18,6 +18,7 @@
 //! ORDER BY, LIMIT), `dml.rs` (INSERT, UPDATE, DELETE), `expr.rs` (expressions).
 
 mod aggregate;
+mod copy;
 mod ddl;
 mod dml;
 mod expr;
@@ -127,6 +128,33 @@ pub fn control(parsed: &Parsed) -> Result<Option<TransactionControl>> {
     }
 }
 
+/// Which way a COPY statement moves data through the client's stream, if it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientCopy {
+    /// `COPY ... FROM STDIN` without data in the statement's text: the client sends it.
+    In,
+    /// `COPY ... TO STDOUT`: the client receives the data.
+    Out,
+}
+
+/// Whether `parsed` is a COPY that reads or writes the client's stream.
+pub fn client_copy(parsed: &Parsed) -> Option<ClientCopy> {
+    match &parsed.statement {
+        Statement::Copy {
+            to: false,
+            target: ast::CopyTarget::Stdin,
+            payload: None,
+            ..
+        } => Some(ClientCopy::In),
+        Statement::Copy {
+            to: true,
+            target: ast::CopyTarget::Stdout,
+            ..
+        } => Some(ClientCopy::Out),
+        _ => None,
+    }
+}
+
 /// Binds a statement (not a transaction-control one) against the catalog as `txn` sees it.
 pub fn bind(txn: &mut Transaction, parsed: &Parsed) -> Result<Plan> {
     let mut binder = Binder {
@@ -201,6 +229,21 @@ impl Binder<'_> {
             Statement::Delete(delete) => self.delete(delete),
             Statement::CreateTable(create) => self.create_table(create),
             Statement::CreateIndex(create) => self.create_index(create),
+            Statement::Copy {
+                source,
+                to,
+                target,
+                options,
+                legacy_options,
+                payload,
+            } => self.copy(copy::CopyAst {
+                source,
+                to: *to,
+                target,
+                options,
+                legacy_options,
+                payload: payload.as_ref(),
+            }),
             Statement::Drop {
                 object_type,
                 if_exists,

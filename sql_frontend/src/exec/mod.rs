@@ -17,7 +17,8 @@
 //!
 //! Statements: [`execute`] runs a query by pulling its root; INSERT, UPDATE and DELETE
 //! (`write.rs`) first collect the rows to change, then write them through the engine's
-//! table API; DDL (`ddl.rs`) goes to the SQL and engine catalogs.
+//! table API; DDL (`ddl.rs`) goes to the SQL and engine catalogs; COPY (`copy.rs`)
+//! moves rows between a table or query and text or CSV data.
 //!
 //! Sort, HashAggregate and the build sides of joins and EXCEPT/INTERSECT materialise
 //! their input; everything else streams (a secondary-index scan reads one range at a
@@ -25,6 +26,7 @@
 
 mod aggregate;
 mod buffered;
+mod copy;
 mod ddl;
 mod distinct;
 pub mod eval;
@@ -43,6 +45,7 @@ mod write;
 
 use engine::Transaction;
 
+pub use copy::CopyStream;
 pub use eval::eval;
 pub use operator::{BoxedOperator, Builder, ExecContext, KeyedRow, Operator};
 pub use output::Output;
@@ -164,6 +167,16 @@ pub fn build<'p>(node: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOpera
 
 /// Runs `plan` in `txn` with parameter values `params` (already cast to their kinds).
 pub fn execute(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Result<Output> {
+    execute_with_stream(txn, plan, params, CopyStream::None)
+}
+
+/// [`execute`], with the client's stream for a `COPY ... FROM STDIN` / `TO STDOUT`.
+pub fn execute_with_stream(
+    txn: &mut Transaction,
+    plan: &Plan,
+    params: &[Value],
+    stream: CopyStream<'_>,
+) -> Result<Output> {
     match &plan.statement {
         Statement::Query(root) => {
             let columns = root.columns();
@@ -185,6 +198,7 @@ pub fn execute(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Result<O
             write::dml(txn, plan, params, build)
         }
         Statement::Ddl(ddl) => ddl::ddl(txn, ddl),
+        Statement::Copy(statement) => copy::copy(txn, plan, statement, params, build, stream),
         Statement::Explain(_) => Ok(explain(plan)),
     }
 }

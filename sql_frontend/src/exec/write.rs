@@ -12,12 +12,20 @@ use super::buffered::collect;
 use super::eval::eval;
 use super::operator::{Builder, ExecContext, KeyedRow};
 use super::output::Output;
+use crate::catalog::TableInfo;
 use crate::error::{Error, Result};
 use crate::plan::{Node, Plan, Statement};
 use crate::value::Value;
 
 fn to_keys(values: Vec<Value>) -> Vec<KeyValue> {
     values.iter().map(Value::to_key).collect()
+}
+
+/// Writes a new row of `table` (every column's value already cast to its type): the one
+/// path INSERT and COPY FROM share.
+pub(super) fn insert_row(txn: &mut Transaction, table: &TableInfo, row: Vec<Value>) -> Result<()> {
+    ops::insert(txn, &table.schema, to_keys(row))?;
+    Ok(())
 }
 
 /// The rows `source` produces, with their primary keys.
@@ -62,7 +70,7 @@ pub(super) fn dml(
                 for (value, target) in values.iter().zip(targets) {
                     row[*target] = table.columns[*target].sql_type.assign(value.clone())?;
                 }
-                ops::insert(txn, &table.schema, to_keys(row))?;
+                insert_row(txn, table, row)?;
             }
             Ok(Output {
                 rows_affected: rows.len() as u64,
@@ -111,7 +119,7 @@ pub(super) fn dml(
                 ..Output::default()
             })
         }
-        Statement::Query(_) | Statement::Ddl(_) | Statement::Explain(_) => {
+        Statement::Query(_) | Statement::Ddl(_) | Statement::Copy(_) | Statement::Explain(_) => {
             Err(Error::unsupported(format!("{} as DML", plan.statement)))
         }
     }

@@ -13,7 +13,7 @@ use std::ops::Bound;
 
 use crate::expr::{Expr, SubqueryId};
 use crate::plan::node::{AggregateCall, AggregateFunction, JoinKind, Node, ScanRange, SetOperator};
-use crate::plan::statement::{Ddl, Plan, Statement};
+use crate::plan::statement::{Copy, Ddl, Plan, Statement};
 
 /// Indentation of a child node in the printed tree.
 pub const INDENT: &str = "  ";
@@ -278,6 +278,13 @@ impl Statement {
                 source
             }
             Statement::Ddl(ddl) => return write!(f, "{ddl}"),
+            Statement::Copy(Copy::From { table, .. }) => {
+                return write!(f, "CopyFrom: {}", table.name());
+            }
+            Statement::Copy(Copy::To { query, .. }) => {
+                f.write_str("CopyTo")?;
+                query
+            }
             Statement::Explain(inner) => {
                 f.write_str("Explain")?;
                 f.write_str("\n")?;

@@ -15,6 +15,7 @@
 use engine::IsolationLevel;
 
 use crate::catalog::{ColumnInfo, TableInfo};
+use crate::copy_format::CopyFormat;
 use crate::expr::Expr;
 use crate::plan::node::Node;
 use crate::value::Kind;
@@ -42,6 +43,8 @@ pub enum Statement {
     Delete { table: TableInfo, source: Node },
     /// Changes the schema.
     Ddl(Ddl),
+    /// Moves rows between a table (or a query) and COPY data (`exec/copy.rs`).
+    Copy(Copy),
     /// Prints the plan of a statement without running it.
     Explain(Box<Statement>),
 }
@@ -85,6 +88,38 @@ pub enum Ddl {
     },
 }
 
+/// Where COPY data comes from or goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CopyEndpoint {
+    /// `STDIN` / `STDOUT`: the client's stream (`Session::copy_in` / `copy_out`).
+    Client,
+    /// `'file'`: a file the database process reads or writes.
+    File(String),
+    /// `STDIN` whose data followed the statement in the SQL text (psql's script form).
+    Inline(String),
+}
+
+/// A bound COPY statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Copy {
+    /// `COPY table [(columns)] FROM ...`: field `i` of each record goes to table column
+    /// `targets[i]`; other columns get their DEFAULT or NULL, as with INSERT.
+    From {
+        table: TableInfo,
+        targets: Vec<usize>,
+        source: CopyEndpoint,
+        format: CopyFormat,
+    },
+    /// `COPY {table [(columns)] | (query)} TO ...`: the rows of `query`.
+    To {
+        query: Node,
+        /// The column names (the header line of CSV with HEADER).
+        columns: Vec<String>,
+        target: CopyEndpoint,
+        format: CopyFormat,
+    },
+}
+
 /// BEGIN, COMMIT or ROLLBACK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransactionControl {
@@ -114,6 +149,7 @@ impl Statement {
             | Statement::Insert { .. }
             | Statement::Update { .. }
             | Statement::Delete { .. }
+            | Statement::Copy(_)
             | Statement::Explain(_) => false,
         }
     }
@@ -150,6 +186,18 @@ impl Statement {
                 source: node(source),
             },
             Statement::Ddl(ddl) => Statement::Ddl(ddl),
+            Statement::Copy(Copy::To {
+                query,
+                columns,
+                target,
+                format,
+            }) => Statement::Copy(Copy::To {
+                query: node(query),
+                columns,
+                target,
+                format,
+            }),
+            Statement::Copy(from @ Copy::From { .. }) => Statement::Copy(from),
             Statement::Explain(inner) => Statement::Explain(Box::new(inner.map_parts(node, expr))),
         }
     }

@@ -36,9 +36,9 @@ use engine::{IsolationLevel, Transaction};
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
-use crate::bind::{self, Parsed};
+use crate::bind::{self, ClientCopy, Parsed};
 use crate::error::{Error, Result};
-use crate::exec::{self, Output};
+use crate::exec::{self, CopyStream, Output};
 use crate::generation::CatalogGeneration;
 use crate::optimize::optimize_plan;
 use crate::plan::{Plan, Statement, TransactionControl};
@@ -162,9 +162,41 @@ impl Session {
                     return Err(e);
                 }
             };
-            last = self.run(parsed, control, None, params)?;
+            last = self.run(parsed, control, None, params, CopyStream::None)?;
         }
         Ok(last)
+    }
+
+    /// Runs one `COPY ... FROM STDIN` statement, reading its data (text or CSV, as the
+    /// statement says) from `data` until the end or a `\.` line. The rows are loaded
+    /// all or none, like any statement.
+    pub fn copy_in(&mut self, sql: &str, data: &mut dyn std::io::BufRead) -> Result<Output> {
+        let parsed = self.one_client_copy(sql, ClientCopy::In)?;
+        self.run(&parsed, None, None, &[], CopyStream::In(data))
+    }
+
+    /// Runs one `COPY ... TO STDOUT` statement, writing its data to `out`.
+    pub fn copy_out(&mut self, sql: &str, out: &mut dyn std::io::Write) -> Result<Output> {
+        let parsed = self.one_client_copy(sql, ClientCopy::Out)?;
+        self.run(&parsed, None, None, &[], CopyStream::Out(out))
+    }
+
+    /// Parses `sql` as one COPY statement using the client's stream in `direction`.
+    fn one_client_copy(&mut self, sql: &str, direction: ClientCopy) -> Result<Parsed> {
+        let mut statements = match bind::parse(sql) {
+            Ok(statements) => statements,
+            Err(e) => {
+                self.fail_transaction();
+                return Err(e);
+            }
+        };
+        match (statements.pop(), statements.is_empty()) {
+            (Some(parsed), true) if bind::client_copy(&parsed) == Some(direction) => Ok(parsed),
+            _ => Err(Error::Parameter(match direction {
+                ClientCopy::In => "copy_in takes one COPY ... FROM STDIN statement".into(),
+                ClientCopy::Out => "copy_out takes one COPY ... TO STDOUT statement".into(),
+            })),
+        }
     }
 
     /// Parses, binds and plans one statement for repeated execution.
@@ -219,7 +251,13 @@ impl Session {
 
     /// Executes a prepared statement with parameter values.
     pub fn execute_prepared(&mut self, prepared: &Prepared, params: &[Value]) -> Result<Output> {
-        self.run(&prepared.parsed, prepared.control, Some(prepared), params)
+        self.run(
+            &prepared.parsed,
+            prepared.control,
+            Some(prepared),
+            params,
+            CopyStream::None,
+        )
     }
 
     /// Marks an explicit transaction failed (after an error outside any statement).
@@ -257,6 +295,7 @@ impl Session {
         control: Option<TransactionControl>,
         prepared: Option<&Prepared>,
         params: &[Value],
+        stream: CopyStream<'_>,
     ) -> Result<Output> {
         if let Some(control) = control {
             return self.control(control);
@@ -268,7 +307,8 @@ impl Session {
             }
             State::Active(mut txn) => {
                 let observed = self.observe_generation(&txn);
-                let result = self.run_statement(&mut txn, parsed, prepared, observed, params);
+                let result =
+                    self.run_statement(&mut txn, parsed, prepared, observed, params, stream);
                 self.state = match (&result, ABORT_TRANSACTION_ON_ERROR) {
                     (Err(_), true) => {
                         txn.rollback();
@@ -282,7 +322,8 @@ impl Session {
             State::Idle => {
                 let observed = self.generation.current();
                 let mut txn = self.db.begin(DEFAULT_ISOLATION);
-                let result = self.run_statement(&mut txn, parsed, prepared, observed, params);
+                let result =
+                    self.run_statement(&mut txn, parsed, prepared, observed, params, stream);
                 let result = match result {
                     Ok(output) => txn.commit().map(|_| output).map_err(Error::from),
                     Err(e) => {
@@ -304,10 +345,11 @@ impl Session {
         prepared: Option<&Prepared>,
         observed: u64,
         params: &[Value],
+        stream: CopyStream<'_>,
     ) -> Result<Output> {
         txn.begin_statement()?;
         let savepoint = txn.savepoint();
-        let result = self.plan_and_execute(txn, parsed, prepared, observed, params);
+        let result = self.plan_and_execute(txn, parsed, prepared, observed, params, stream);
         txn.end_statement();
         match &result {
             Ok(_) => txn.release(savepoint),
@@ -323,6 +365,7 @@ impl Session {
         prepared: Option<&Prepared>,
         observed: u64,
         params: &[Value],
+        stream: CopyStream<'_>,
     ) -> Result<Output> {
         let planned = match prepared.and_then(Prepared::cached) {
             Some(planned) if planned.valid_for(&self.generation, observed) => planned,
@@ -347,7 +390,7 @@ impl Session {
             self.generation.bump();
             result
         } else {
-            exec::execute(txn, plan, &params)
+            exec::execute_with_stream(txn, plan, &params, stream)
         }
     }
 

@@ -5,9 +5,14 @@
 //! printed depends on the [`OutputFormat`]:
 //!
 //! - **tsv** (scripts' default): a header line of column names, then one line per row,
-//!   fields separated by tabs. NULL is an empty field; a backslash, tab, newline or
-//!   carriage return inside a value is written `\\`, `\t`, `\n`, `\r`, so every row is
-//!   one line with exactly one field per column. A command prints its tag.
+//!   fields separated by tabs. NULL is `\N` and the empty string an empty field (the
+//!   conventions of COPY's text format, which reads this output back); a backslash,
+//!   tab, newline or carriage return inside a value is written `\\`, `\t`, `\n`, `\r`,
+//!   so every row is one line with exactly one field per column. A command prints its
+//!   tag.
+//! - **csv**: a header line, then one line per row in COPY's CSV format (RFC 4180):
+//!   a field is quoted when it holds a comma, a quote or a line break; NULL is an empty
+//!   field and the empty string `""`, so the two stay apart.
 //! - **table** (the interactive shell's default): psql's aligned format. Column names
 //!   are centred over their column, a `---+---` rule follows, numbers are right-aligned
 //!   and everything else left-aligned; NULL is blank; then `(1 row)` / `(N rows)` and an
@@ -25,12 +30,16 @@ use std::io::{self, Write};
 use clap::ValueEnum;
 use hdb::{QueryResult, Value};
 use serde_json::json;
+use sql_frontend::copy_format::{CopyFormat, FormatKind, write_record};
 
 /// How `hdb sql` prints results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// Tab-separated values with a header line.
+    /// Tab-separated values with a header line (NULL as `\N`).
     Tsv,
+    /// Comma-separated values (RFC 4180) with a header line (NULL as an empty field,
+    /// the empty string as `""`).
+    Csv,
     /// psql's aligned table, with a `(N rows)` footer.
     Table,
     /// One JSON object per statement, one per line.
@@ -72,6 +81,7 @@ pub fn write_output(out: &mut impl Write, format: OutputFormat, output: &Output)
         (OutputFormat::Json, output) => writeln!(out, "{}", json_line(output)),
         (_, Output::Command { tag, .. }) => writeln!(out, "{tag}"),
         (OutputFormat::Tsv, Output::Rows { columns, rows }) => write_tsv(out, columns, rows),
+        (OutputFormat::Csv, Output::Rows { columns, rows }) => write_csv(out, columns, rows),
         (OutputFormat::Table, Output::Rows { columns, rows }) => {
             out.write_all(aligned_table(columns, rows).as_bytes())?;
             writeln!(out, "{}\n", row_count(rows.len()))
@@ -108,11 +118,34 @@ pub fn escaped(value: &Value) -> String {
     }
 }
 
+/// A TSV field: the value escaped, NULL as `\N`.
+fn tsv_field(value: &Value) -> String {
+    match value {
+        Value::Null => "\\N".to_string(),
+        other => escaped(other),
+    }
+}
+
 fn write_tsv(out: &mut impl Write, columns: &[String], rows: &[&[Value]]) -> io::Result<()> {
     writeln!(out, "{}", columns.join("\t"))?;
     for row in rows {
-        let fields: Vec<String> = row.iter().map(escaped).collect();
+        let fields: Vec<String> = row.iter().map(tsv_field).collect();
         writeln!(out, "{}", fields.join("\t"))?;
+    }
+    Ok(())
+}
+
+fn write_csv(out: &mut impl Write, columns: &[String], rows: &[&[Value]]) -> io::Result<()> {
+    let format = CopyFormat::new(FormatKind::Csv);
+    let header: Vec<Option<&str>> = columns.iter().map(|c| Some(c.as_str())).collect();
+    write_record(out, &format, &header)?;
+    for row in rows {
+        let texts: Vec<Option<String>> = row
+            .iter()
+            .map(|v| (!v.is_null()).then(|| v.to_string()))
+            .collect();
+        let fields: Vec<Option<&str>> = texts.iter().map(Option::as_deref).collect();
+        write_record(out, &format, &fields)?;
     }
     Ok(())
 }
@@ -258,7 +291,24 @@ mod tests {
         };
         assert_eq!(
             render(OutputFormat::Tsv, &output),
-            "id\tname\tscore\n1\tAlice\t2.5\n10\t\t\n-3\ttab\\there\\nand line\tNaN\n"
+            "id\tname\tscore\n1\tAlice\t2.5\n10\t\\N\t\\N\n-3\ttab\\there\\nand line\tNaN\n"
+        );
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it_and_tells_null_from_empty() {
+        let columns = vec!["a".to_string(), "b,c".to_string()];
+        let rows = [
+            vec![Value::Null, Value::Text(String::new())],
+            vec![Value::Text("say \"hi\"".into()), Value::Text("x\ny".into())],
+        ];
+        let output = Output::Rows {
+            columns: &columns,
+            rows: rows_of(&rows),
+        };
+        assert_eq!(
+            render(OutputFormat::Csv, &output),
+            "a,\"b,c\"\n,\"\"\n\"say \"\"hi\"\"\",\"x\ny\"\n"
         );
     }
 

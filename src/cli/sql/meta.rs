@@ -1,4 +1,5 @@
-//! Backslash commands (psql's "meta-commands"): `\q`, `\?`, `\timing`, `\d`, `\d NAME`.
+//! Backslash commands (psql's "meta-commands"): `\q`, `\?`, `\timing`, `\d`, `\d NAME`,
+//! `\copy ...` (`copy.rs`).
 //!
 //! A line whose first non-blank character is a backslash, read while no statement is
 //! pending, is a meta-command rather than SQL, in the shell and in scripts alike. This
@@ -17,6 +18,8 @@ pub enum MetaCommand {
     ListTables,
     /// `\d NAME`: describe a table.
     Describe(String),
+    /// `\copy ...`: COPY with the file on the client's side.
+    Copy(super::copy::ClientCopy),
 }
 
 /// The text `\?` prints.
@@ -36,6 +39,11 @@ SQL statements end with ';' and may span lines.
 pub fn parse(line: &str) -> Result<MetaCommand, String> {
     let line = line.trim();
     let body = line.strip_prefix('\\').unwrap_or(line);
+    if let Some(arguments) = body.strip_prefix("copy")
+        && arguments.starts_with(char::is_whitespace)
+    {
+        return super::copy::parse(arguments).map(MetaCommand::Copy);
+    }
     let mut words = body.split_whitespace();
     let command = words.next().unwrap_or("");
     let argument = words.next();

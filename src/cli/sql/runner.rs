@@ -11,18 +11,22 @@
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use hdb::{Database, Session};
+use hdb::{CopyDirection, Database, QueryResult, Session};
 
+use super::copy::{ClientCopy, ClientFile};
 use super::describe;
 use super::format::{Output, OutputFormat, write_output};
 use super::meta::{self, MetaCommand};
 
 /// What the caller should do after a line was handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Flow {
     Continue,
     /// `\q` was given.
     Quit,
+    /// A `\copy ... from stdin`: the caller reads the data lines up to `\.` and passes
+    /// them, with this COPY statement, to [`Runner::copy_in`].
+    CopyData(String),
 }
 
 /// Runs statements and meta-commands in one session.
@@ -58,15 +62,87 @@ impl Runner {
         self.session.in_transaction()
     }
 
-    /// Runs one SQL statement and prints its result or its error. Returns whether it
-    /// succeeded.
+    /// Whether `sql` is a `COPY ... FROM STDIN` whose data the caller must read (the
+    /// lines after it, up to `\.`) and pass to [`Runner::copy_in`].
+    pub fn wants_copy_data(sql: &str) -> bool {
+        Session::copy_direction(sql) == Some(CopyDirection::FromClient)
+    }
+
+    /// Runs a `COPY ... FROM STDIN` statement with `data` as its input; prints its tag.
+    pub fn copy_in(&mut self, out: &mut impl Write, sql: &str, data: &[u8]) -> io::Result<bool> {
+        let started = Instant::now();
+        let result = self.session.copy_in(sql, data);
+        self.report(out, result, started, true)
+    }
+
+    /// Runs one SQL statement and prints its result or its error (`COPY ... TO STDOUT`
+    /// prints its data). Returns whether it succeeded.
     pub fn statement(&mut self, out: &mut impl Write, sql: &str) -> io::Result<bool> {
         let started = Instant::now();
-        let result = self.session.execute(sql);
+        let result = match Session::copy_direction(sql) {
+            Some(CopyDirection::ToClient) => {
+                let result = self.session.copy_out(sql, &mut *out);
+                return self.report(out, result, started, false);
+            }
+            _ => self.session.execute(sql),
+        };
+        self.report(out, result, started, true)
+    }
+
+    /// Carries out a `\copy` whose client end is a file or a standard stream.
+    fn client_copy(&mut self, out: &mut impl Write, copy: ClientCopy) -> io::Result<Flow> {
+        let started = Instant::now();
+        let result = match (&copy.file, copy.from) {
+            (ClientFile::Inline, _) => return Ok(Flow::CopyData(copy.sql)),
+            (ClientFile::ProcessStdin, _) => self.session.copy_in(&copy.sql, io::stdin().lock()),
+            (ClientFile::Output, _) => self.session.copy_out(&copy.sql, &mut *out),
+            (ClientFile::Path(path), true) => match std::fs::File::open(path) {
+                Ok(file) => self.session.copy_in(&copy.sql, file),
+                Err(e) => {
+                    return self
+                        .fail(out, &format!("{path}: {e}"))
+                        .map(|_| Flow::Continue);
+                }
+            },
+            (ClientFile::Path(path), false) => match std::fs::File::create(path) {
+                Ok(file) => {
+                    let mut file = io::BufWriter::new(file);
+                    let result = self.session.copy_out(&copy.sql, &mut file);
+                    match file.flush() {
+                        Ok(()) => result,
+                        Err(e) => {
+                            return self
+                                .fail(out, &format!("{path}: {e}"))
+                                .map(|_| Flow::Continue);
+                        }
+                    }
+                }
+                Err(e) => {
+                    return self
+                        .fail(out, &format!("{path}: {e}"))
+                        .map(|_| Flow::Continue);
+                }
+            },
+        };
+        self.report(out, result, started, copy.file != ClientFile::Output)?;
+        Ok(Flow::Continue)
+    }
+
+    /// Prints a statement's result (or only its time, when `print` is false: its data
+    /// went out already) or its error. Returns whether it succeeded.
+    fn report(
+        &mut self,
+        out: &mut impl Write,
+        result: hdb::Result<QueryResult>,
+        started: Instant,
+        print: bool,
+    ) -> io::Result<bool> {
         let elapsed = started.elapsed();
         match result {
             Ok(result) => {
-                write_output(out, self.format, &Output::of(&result))?;
+                if print {
+                    write_output(out, self.format, &Output::of(&result))?;
+                }
                 self.report_time(out, elapsed)?;
                 out.flush()?;
                 Ok(true)
@@ -98,6 +174,7 @@ impl Runner {
             }
             MetaCommand::ListTables => describe::list_tables(&self.db),
             MetaCommand::Describe(name) => describe::describe_table(&self.db, &name),
+            MetaCommand::Copy(copy) => return self.client_copy(out, copy),
         };
         match text {
             Ok(text) => {

@@ -35,6 +35,28 @@ fn history_path() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".hdb_history"))
 }
 
+/// Reads COPY data typed at the `>> ` prompt, up to a `\.` line or Ctrl-D, as psql does.
+fn read_copy_data(editor: &mut DefaultEditor, out: &mut impl Write) -> Result<Vec<u8>, CliError> {
+    writeln!(
+        out,
+        "Enter data to be copied followed by a newline.\nEnd with a backslash and a period on a line by itself, or an EOF signal."
+    )?;
+    out.flush()?;
+    let mut data = Vec::new();
+    loop {
+        match editor.readline(">> ") {
+            Ok(line) if line == "\\." => break,
+            Ok(line) => {
+                data.extend_from_slice(line.as_bytes());
+                data.push(b'\n');
+            }
+            Err(ReadlineError::Eof | ReadlineError::Interrupted) => break,
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(data)
+}
+
 /// Runs the shell until `\q` or end of input.
 pub fn run(runner: &mut Runner) -> Result<(), CliError> {
     let mut editor = DefaultEditor::new()?;
@@ -75,10 +97,20 @@ pub fn run(runner: &mut Runner) -> Result<(), CliError> {
             match runner.meta(&mut out, &line)? {
                 Flow::Quit => break,
                 Flow::Continue => continue,
+                Flow::CopyData(sql) => {
+                    let data = read_copy_data(&mut editor, &mut out)?;
+                    runner.copy_in(&mut out, &sql, &data)?;
+                    continue;
+                }
             }
         }
         for statement in buffer.push_line(&line) {
-            runner.statement(&mut out, &statement)?;
+            if Runner::wants_copy_data(&statement) {
+                let data = read_copy_data(&mut editor, &mut out)?;
+                runner.copy_in(&mut out, &statement, &data)?;
+            } else {
+                runner.statement(&mut out, &statement)?;
+            }
         }
     }
     if let Some(statement) = buffer.finish() {
