@@ -99,7 +99,7 @@ fn sql_text(value: &Option<String>) -> String {
 }
 
 impl Op {
-    fn sql(&self, step: usize) -> String {
+    fn sql(&self, step: usize, op: usize) -> String {
         match self {
             Op::Insert(row) => format!(
                 "INSERT INTO t VALUES ({})",
@@ -111,15 +111,16 @@ impl Op {
                 sql_text(value)
             ),
             Op::Delete(key) => format!("DELETE FROM t WHERE k = '{key}'"),
-            Op::CreateTable(len) => format!("CREATE TABLE {} (i INTEGER)", name(step, *len)),
-            Op::CreateIndex(len) => format!("CREATE INDEX {} ON t (c)", name(step, *len)),
+            Op::CreateTable(len) => format!("CREATE TABLE {} (i INTEGER)", name(step, op, *len)),
+            Op::CreateIndex(len) => format!("CREATE INDEX {} ON t (c)", name(step, op, *len)),
         }
     }
 }
 
-/// A name of `len` bytes, distinct per step.
-fn name(step: usize, len: usize) -> String {
-    let prefix = format!("n{step}_");
+/// A name of `len` bytes, distinct per step and operation (two CREATE INDEX of one
+/// length in one step must not collide).
+fn name(step: usize, op: usize, len: usize) -> String {
+    let prefix = format!("n{step}_{op}_");
     prefix.clone() + &"q".repeat(len - prefix.len())
 }
 
@@ -289,8 +290,9 @@ fn run_step(session: &mut hdb::Session, n: usize, step: &Step, model: &Model) {
     }
     let mut pending = model.clone();
     let mut aborted = false;
-    for op in &step.ops {
-        let result = session.execute(&op.sql(n));
+    for (i, op) in step.ops.iter().enumerate() {
+        let sql = op.sql(n, i);
+        let result = session.execute(&sql);
         if aborted {
             assert!(
                 matches!(result, Err(Error::TransactionAborted(_))),
@@ -298,12 +300,7 @@ fn run_step(session: &mut hdb::Session, n: usize, step: &Step, model: &Model) {
             );
             continue;
         }
-        let why = || {
-            format!(
-                "step {n}: {}: {result:?}",
-                &op.sql(n)[..60.min(op.sql(n).len())]
-            )
-        };
+        let why = || format!("step {n}: {}: {result:?}", &sql[..60.min(sql.len())]);
         match expected(op, &pending, MAX_KEY) {
             Outcome::Ok => {
                 assert!(result.is_ok(), "{}", why());
