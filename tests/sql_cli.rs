@@ -29,6 +29,38 @@ fn text(bytes: &[u8]) -> String {
 }
 
 #[test]
+fn returning_prints_rows_then_the_tag_as_psql_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let out = hdb_sql(
+        &db,
+        &[],
+        Some(
+            "CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT);
+             INSERT INTO t VALUES (1, 'x'), (2, NULL) RETURNING a, b;
+             DELETE FROM t WHERE a = 1 RETURNING *;",
+        ),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "CREATE TABLE\na\tb\n1\tx\n2\t\\N\nINSERT 0 2\na\tb\n1\tx\nDELETE 1\n"
+    );
+    let out = hdb_sql(
+        &db,
+        &[
+            "--format",
+            "table",
+            "-c",
+            "UPDATE t SET b = 'y' RETURNING b",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), " b\n---\n y\n(1 row)\n\nUPDATE 1\n");
+}
+
+#[test]
 fn scripts_print_tags_and_tsv() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cli.db");

@@ -4,6 +4,8 @@
 //! (`Filter(SeqScan)`, which the optimiser may turn into a key or index lookup) and then
 //! write by primary key. Values on their way into a column are cast by the column's SQL
 //! type at execution (`SqlType::assign`), which also checks ranges and lengths.
+//! RETURNING binds like a select list over the table's columns (under the table's alias,
+//! if it has one) and is evaluated by the executor on each row written.
 
 use sqlparser::ast::{self, AssignmentTarget, Delete, FromTable, Insert, TableObject, Update};
 
@@ -12,7 +14,7 @@ use super::query::table_scope;
 use super::{Binder, ident, object_name};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
-use crate::plan::{Node, Statement};
+use crate::plan::{Node, Returning, Statement};
 
 impl Binder<'_> {
     pub(super) fn insert(&mut self, insert: &Insert) -> Result<Statement> {
@@ -23,7 +25,6 @@ impl Binder<'_> {
             (insert.partitioned.is_some(), "PARTITION"),
             (!insert.after_columns.is_empty(), "PARTITION columns"),
             (insert.on.is_some(), "ON CONFLICT"),
-            (insert.returning.is_some(), "RETURNING"),
             (insert.output.is_some(), "OUTPUT"),
             (insert.replace_into, "REPLACE INTO"),
             (!insert.assignments.is_empty(), "INSERT ... SET"),
@@ -43,7 +44,7 @@ impl Binder<'_> {
             return Err(Error::unsupported("INSERT INTO a table function"));
         };
         let table = self.table(name)?;
-        let targets: Vec<usize> = match insert.columns.is_empty() {
+        let mut targets: Vec<usize> = match insert.columns.is_empty() {
             true => (0..table.columns.len()).collect(),
             false => insert
                 .columns
@@ -68,6 +69,10 @@ impl Binder<'_> {
             return Err(Error::unsupported("INSERT without VALUES or SELECT"));
         };
         let source = self.query(source)?;
+        // Without a column list, a source of N columns fills the table's first N.
+        if insert.columns.is_empty() && source.columns().len() < targets.len() {
+            targets.truncate(source.columns().len());
+        }
         if let Node::Values { rows, .. } = &source {
             for row in rows {
                 if row.len() > targets.len() {
@@ -91,11 +96,28 @@ impl Binder<'_> {
                 "INSERT ... SELECT must produce one value per target column".into(),
             ));
         }
+        let scope = table_scope(&table, table.name());
+        let returning = self.returning(insert.returning.as_deref(), &scope)?;
         Ok(Statement::Insert {
             table,
             targets,
             source,
+            returning,
         })
+    }
+
+    /// A RETURNING list, bound over the table's row (`scope`); aggregates are not
+    /// allowed in it (the binder has no aggregate context here).
+    fn returning(
+        &mut self,
+        items: Option<&[ast::SelectItem]>,
+        scope: &Scope,
+    ) -> Result<Option<Returning>> {
+        let Some(items) = items else {
+            return Ok(None);
+        };
+        let (exprs, names) = self.select_list(items, scope)?;
+        Ok(Some(Returning { exprs, names }))
     }
 
     /// The scan of a DML statement's table with its WHERE clause, and the table's scope.
@@ -136,7 +158,6 @@ impl Binder<'_> {
         let unsupported = [
             (!update.table.joins.is_empty(), "UPDATE with JOIN"),
             (update.from.is_some(), "UPDATE ... FROM"),
-            (update.returning.is_some(), "RETURNING"),
             (update.output.is_some(), "OUTPUT"),
             (update.or.is_some(), "UPDATE OR ..."),
             (!update.order_by.is_empty(), "UPDATE ... ORDER BY"),
@@ -173,10 +194,12 @@ impl Binder<'_> {
             }
             assignments.push((index, value));
         }
+        let returning = self.returning(update.returning.as_deref(), &scope)?;
         Ok(Statement::Update {
             table,
             source,
             assignments,
+            returning,
         })
     }
 
@@ -184,7 +207,6 @@ impl Binder<'_> {
         let unsupported = [
             (!delete.tables.is_empty(), "multi-table DELETE"),
             (delete.using.is_some(), "DELETE ... USING"),
-            (delete.returning.is_some(), "RETURNING"),
             (delete.output.is_some(), "OUTPUT"),
             (!delete.order_by.is_empty(), "DELETE ... ORDER BY"),
             (delete.limit.is_some(), "DELETE ... LIMIT"),
@@ -202,7 +224,12 @@ impl Binder<'_> {
         if !from.joins.is_empty() {
             return Err(Error::unsupported("DELETE with JOIN"));
         }
-        let (table, source, _) = self.dml_source(&from.relation, delete.selection.as_ref())?;
-        Ok(Statement::Delete { table, source })
+        let (table, source, scope) = self.dml_source(&from.relation, delete.selection.as_ref())?;
+        let returning = self.returning(delete.returning.as_deref(), &scope)?;
+        Ok(Statement::Delete {
+            table,
+            source,
+            returning,
+        })
     }
 }

@@ -423,7 +423,7 @@ impl Binder<'_> {
     }
 
     /// The select list: bound expressions and output names.
-    fn select_list(
+    pub(super) fn select_list(
         &mut self,
         projection: &[SelectItem],
         scope: &Scope,

@@ -3,6 +3,11 @@
 //! Each first collects the rows to change, then writes them (so an UPDATE never sees its
 //! own new rows — the "Halloween problem"), each write going through the engine's table
 //! API, which keeps indexes in step and enforces constraints atomically per row.
+//!
+//! RETURNING is evaluated on each row just before it is written (INSERT, UPDATE: the
+//! new row; DELETE: the old one), and its rows are the statement's result, beside the
+//! usual command tag. Rows written earlier by the same statement are visible to its
+//! subqueries (PostgreSQL hides them); the rows themselves are as PostgreSQL returns.
 
 use engine::Transaction;
 use engine::keycode::KeyValue;
@@ -14,7 +19,7 @@ use super::operator::{Builder, ExecContext, KeyedRow};
 use super::output::Output;
 use crate::catalog::TableInfo;
 use crate::error::{Error, Result};
-use crate::plan::{Node, Plan, Statement};
+use crate::plan::{Node, Plan, Returning, Statement};
 use crate::value::Value;
 
 fn to_keys(values: Vec<Value>) -> Vec<KeyValue> {
@@ -26,6 +31,55 @@ fn to_keys(values: Vec<Value>) -> Vec<KeyValue> {
 pub(super) fn insert_row(txn: &mut Transaction, table: &TableInfo, row: Vec<Value>) -> Result<()> {
     ops::insert(txn, &table.schema, to_keys(row))?;
     Ok(())
+}
+
+/// Collects RETURNING's rows, if the statement has a RETURNING list.
+struct Returned<'r> {
+    returning: Option<&'r Returning>,
+    rows: Vec<Vec<Value>>,
+}
+
+impl<'r> Returned<'r> {
+    fn new(returning: Option<&'r Returning>) -> Returned<'r> {
+        Returned {
+            returning,
+            rows: Vec::new(),
+        }
+    }
+
+    /// The RETURNING list evaluated on `row` (a whole table row), before the row is
+    /// written, so its subqueries see the table as the statement found it.
+    fn eval<'c>(
+        &self,
+        row: &[Value],
+        ctx: impl FnOnce() -> ExecContext<'c>,
+    ) -> Result<Option<Vec<Value>>> {
+        let Some(returning) = self.returning else {
+            return Ok(None);
+        };
+        let mut ctx = ctx();
+        let values = returning
+            .exprs
+            .iter()
+            .map(|e| eval(e, row, &mut ctx))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(values))
+    }
+
+    /// Keeps a row from [`Returned::eval`] once its write has happened.
+    fn keep(&mut self, values: Option<Vec<Value>>) {
+        self.rows.extend(values);
+    }
+
+    /// The statement's output: the returned rows (if any) and the command tag.
+    fn output(self, rows_affected: u64, tag: String) -> Output {
+        Output {
+            columns: self.returning.map(|r| r.names.clone()).unwrap_or_default(),
+            rows: self.rows,
+            rows_affected,
+            tag,
+        }
+    }
 }
 
 /// The rows `source` produces, with their primary keys.
@@ -54,8 +108,10 @@ pub(super) fn dml(
             table,
             targets,
             source,
+            returning,
         } => {
             let rows = rows_of(source, txn, params, plan, build)?;
+            let mut returned = Returned::new(returning.as_ref());
             for (_, values) in &rows {
                 if values.len() != targets.len() {
                     return Err(Error::Type(
@@ -70,20 +126,21 @@ pub(super) fn dml(
                 for (value, target) in values.iter().zip(targets) {
                     row[*target] = table.columns[*target].sql_type.assign(value.clone())?;
                 }
+                let values =
+                    returned.eval(&row, || ExecContext::new(txn, params, subqueries, build))?;
                 insert_row(txn, table, row)?;
+                returned.keep(values);
             }
-            Ok(Output {
-                rows_affected: rows.len() as u64,
-                tag: format!("INSERT 0 {}", rows.len()),
-                ..Output::default()
-            })
+            Ok(returned.output(rows.len() as u64, format!("INSERT 0 {}", rows.len())))
         }
         Statement::Update {
             table,
             source,
             assignments,
+            returning,
         } => {
             let rows = rows_of(source, txn, params, plan, build)?;
+            let mut returned = Returned::new(returning.as_ref());
             for (key, old) in &rows {
                 let mut new = old.clone();
                 for (column, e) in assignments {
@@ -94,30 +151,30 @@ pub(super) fn dml(
                     )?;
                     new[*column] = table.columns[*column].sql_type.assign(value)?;
                 }
+                let values =
+                    returned.eval(&new, || ExecContext::new(txn, params, subqueries, build))?;
                 ops::update(txn, &table.schema, key, to_keys(new))?;
+                returned.keep(values);
             }
-            Ok(Output {
-                rows_affected: rows.len() as u64,
-                tag: format!("UPDATE {}", rows.len()),
-                ..Output::default()
-            })
+            Ok(returned.output(rows.len() as u64, format!("UPDATE {}", rows.len())))
         }
-        Statement::Delete { table, source } => {
-            let keys: Vec<Vec<KeyValue>> = rows_of(source, txn, params, plan, build)?
-                .into_iter()
-                .map(|(key, _)| key)
-                .collect();
+        Statement::Delete {
+            table,
+            source,
+            returning,
+        } => {
+            let rows = rows_of(source, txn, params, plan, build)?;
+            let mut returned = Returned::new(returning.as_ref());
             let mut deleted = 0u64;
-            for key in &keys {
+            for (key, old) in &rows {
+                let values =
+                    returned.eval(old, || ExecContext::new(txn, params, subqueries, build))?;
                 if ops::delete(txn, &table.schema, key)? {
                     deleted += 1;
+                    returned.keep(values);
                 }
             }
-            Ok(Output {
-                rows_affected: deleted,
-                tag: format!("DELETE {deleted}"),
-                ..Output::default()
-            })
+            Ok(returned.output(deleted, format!("DELETE {deleted}")))
         }
         Statement::Query(_) | Statement::Ddl(_) | Statement::Copy(_) | Statement::Explain(_) => {
             Err(Error::unsupported(format!("{} as DML", plan.statement)))

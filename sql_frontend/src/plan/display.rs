@@ -13,7 +13,7 @@ use std::ops::Bound;
 
 use crate::expr::{Expr, SubqueryId};
 use crate::plan::node::{AggregateCall, AggregateFunction, JoinKind, Node, ScanRange, SetOperator};
-use crate::plan::statement::{Copy, Ddl, Plan, Statement};
+use crate::plan::statement::{Copy, Ddl, Plan, Returning, Statement};
 
 /// Indentation of a child node in the printed tree.
 pub const INDENT: &str = "  ";
@@ -247,6 +247,14 @@ impl fmt::Display for Node {
     }
 }
 
+/// ` returning a, b + 1` after a write's line, if it has a RETURNING list.
+fn fmt_returning(f: &mut fmt::Formatter<'_>, returning: Option<&Returning>) -> fmt::Result {
+    match returning {
+        Some(returning) => write!(f, " returning {}", join(&returning.exprs)),
+        None => Ok(()),
+    }
+}
+
 impl Statement {
     fn fmt_tree(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
         for _ in 0..depth {
@@ -257,24 +265,37 @@ impl Statement {
                 // A query is its operator tree.
                 return root.fmt_tree(f, 0);
             }
-            Statement::Insert { table, source, .. } => {
+            Statement::Insert {
+                table,
+                source,
+                returning,
+                ..
+            } => {
                 write!(f, "Insert: {}", table.name())?;
+                fmt_returning(f, returning.as_ref())?;
                 source
             }
             Statement::Update {
                 table,
                 source,
                 assignments,
+                returning,
             } => {
                 let sets: Vec<String> = assignments
                     .iter()
                     .map(|(i, e)| format!("{} = {e}", table.columns[*i].name))
                     .collect();
                 write!(f, "Update: {} set {}", table.name(), sets.join(", "))?;
+                fmt_returning(f, returning.as_ref())?;
                 source
             }
-            Statement::Delete { table, source } => {
+            Statement::Delete {
+                table,
+                source,
+                returning,
+            } => {
                 write!(f, "Delete: {}", table.name())?;
+                fmt_returning(f, returning.as_ref())?;
                 source
             }
             Statement::Ddl(ddl) => return write!(f, "{ddl}"),

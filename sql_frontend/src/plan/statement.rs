@@ -31,6 +31,7 @@ pub enum Statement {
         table: TableInfo,
         targets: Vec<usize>,
         source: Node,
+        returning: Option<Returning>,
     },
     /// Sets columns of the source's rows (which are whole table rows, read with their
     /// primary keys).
@@ -38,15 +39,37 @@ pub enum Statement {
         table: TableInfo,
         source: Node,
         assignments: Vec<(usize, Expr)>,
+        returning: Option<Returning>,
     },
     /// Deletes the source's rows (read with their primary keys).
-    Delete { table: TableInfo, source: Node },
+    Delete {
+        table: TableInfo,
+        source: Node,
+        returning: Option<Returning>,
+    },
     /// Changes the schema.
     Ddl(Ddl),
     /// Moves rows between a table (or a query) and COPY data (`exec/copy.rs`).
     Copy(Copy),
     /// Prints the plan of a statement without running it.
     Explain(Box<Statement>),
+}
+
+/// A write's RETURNING list: expressions over the row as written (INSERT, UPDATE) or
+/// as it was (DELETE) — the table's columns in order — and their output names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Returning {
+    pub exprs: Vec<Expr>,
+    pub names: Vec<String>,
+}
+
+impl Returning {
+    fn map_exprs(self, expr: &mut dyn FnMut(Expr) -> Expr) -> Returning {
+        Returning {
+            exprs: self.exprs.into_iter().map(expr).collect(),
+            names: self.names,
+        }
+    }
 }
 
 /// A schema change.
@@ -167,23 +190,32 @@ impl Statement {
                 table,
                 targets,
                 source,
+                returning,
             } => Statement::Insert {
                 table,
                 targets,
                 source: node(source),
+                returning: returning.map(|r| r.map_exprs(expr)),
             },
             Statement::Update {
                 table,
                 source,
                 assignments,
+                returning,
             } => Statement::Update {
                 table,
                 source: node(source),
                 assignments: assignments.into_iter().map(|(i, e)| (i, expr(e))).collect(),
+                returning: returning.map(|r| r.map_exprs(expr)),
             },
-            Statement::Delete { table, source } => Statement::Delete {
+            Statement::Delete {
+                table,
+                source,
+                returning,
+            } => Statement::Delete {
                 table,
                 source: node(source),
+                returning: returning.map(|r| r.map_exprs(expr)),
             },
             Statement::Ddl(ddl) => Statement::Ddl(ddl),
             Statement::Copy(Copy::To {

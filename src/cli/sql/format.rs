@@ -75,6 +75,28 @@ impl<'a> Output<'a> {
     }
 }
 
+/// Prints a statement's result in `format`: its rows or its tag and, for a write with
+/// RETURNING (rows and a tag other than `SELECT n`), the rows and then the tag, as psql
+/// does.
+pub fn write_result(
+    out: &mut impl Write,
+    format: OutputFormat,
+    result: &QueryResult,
+) -> io::Result<()> {
+    let output = Output::of(result);
+    write_output(out, format, &output)?;
+    let returned = matches!(output, Output::Rows { .. })
+        && ["INSERT ", "UPDATE ", "DELETE "]
+            .iter()
+            .any(|write| result.tag().starts_with(write));
+    match (returned, format) {
+        (true, OutputFormat::Tsv | OutputFormat::Csv | OutputFormat::Table) => {
+            writeln!(out, "{}", result.tag())
+        }
+        (false, _) | (true, OutputFormat::Json) => Ok(()),
+    }
+}
+
 /// Prints `output` in `format`.
 pub fn write_output(out: &mut impl Write, format: OutputFormat, output: &Output) -> io::Result<()> {
     match (format, output) {

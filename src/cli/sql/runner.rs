@@ -15,7 +15,7 @@ use hdb::{CopyDirection, Database, QueryResult, Session};
 
 use super::copy::{ClientCopy, ClientFile};
 use super::describe;
-use super::format::{Output, OutputFormat, write_output};
+use super::format::{OutputFormat, write_result};
 use super::meta::{self, MetaCommand};
 
 /// What the caller should do after a line was handled.
@@ -141,7 +141,7 @@ impl Runner {
         match result {
             Ok(result) => {
                 if print {
-                    write_output(out, self.format, &Output::of(&result))?;
+                    write_result(out, self.format, &result)?;
                 }
                 self.report_time(out, elapsed)?;
                 out.flush()?;
