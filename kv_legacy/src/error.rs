@@ -22,6 +22,15 @@ pub enum Error {
     #[error("store {path} is locked by another process")]
     Locked { path: String },
 
+    /// A store opened to be read does not exist (or has no log): a mistyped path is an
+    /// error, never an empty store.
+    #[error("no D store at {path}: {reason}")]
+    NotFound { path: String, reason: String },
+
+    /// A write to a store opened with `LegacyStore::open_read_only`.
+    #[error("store {path} was opened read-only")]
+    ReadOnly { path: String },
+
     /// A key, field or value the store cannot hold (too large, or a non-finite float).
     #[error("invalid value: {0}")]
     InvalidValue(String),
@@ -64,6 +73,17 @@ impl PartialEq for Error {
                 },
             ) => a == b && ra == rb,
             (Locked { path: a }, Locked { path: b }) => a == b,
+            (
+                NotFound {
+                    path: a,
+                    reason: ra,
+                },
+                NotFound {
+                    path: b,
+                    reason: rb,
+                },
+            ) => a == b && ra == rb,
+            (ReadOnly { path: a }, ReadOnly { path: b }) => a == b,
             (InvalidValue(a), InvalidValue(b)) => a == b,
             (
                 Json {

@@ -21,6 +21,11 @@
 //!   corruption) and truncates a torn tail before anything is appended after it.
 //! - A lock file keeps a second process from opening the same store.
 //!
+//! [`LegacyStore::open_read_only`] is for looking inside a store (the CLI's `get`, `find`
+//! and `export`): it never creates, truncates or removes anything, so a mistyped path is
+//! [`Error::NotFound`] rather than a new empty store, and a torn tail is reported but
+//! left for the next writable open to cut. It shares the lock with other readers.
+//!
 //! On disk a store is a directory: `LOCK`, the log `d.log`, and transiently `d.log.tmp`
 //! while a new log is written by creation or compaction (see [`crate::compact`]).
 
@@ -74,8 +79,9 @@ pub struct LegacyStore {
     durability: Durability,
     recovery: RecoveryReport,
     state: Mutex<State>,
-    /// Held (locked) for as long as the store is open.
-    _lock_file: File,
+    /// Held (locked) for as long as the store is open; `None` only for a read-only open
+    /// of a store without a lock file.
+    _lock_file: Option<File>,
 }
 
 /// Everything the one lock guards.
@@ -85,6 +91,8 @@ pub(crate) struct State {
     pub(crate) log: LogWriter,
     /// Set after a failed write or sync: the reason further writes are refused.
     pub(crate) poisoned: Option<String>,
+    /// Set (to the store's path) when opened read-only: every write is refused.
+    pub(crate) read_only: Option<String>,
     /// A test may stop the next compaction before a chosen step.
     pub(crate) compaction_failpoint: Option<CompactionStep>,
     /// Reused buffer for encoding records.
@@ -101,6 +109,7 @@ pub(crate) struct LogWriter {
 
 impl LegacyStore {
     /// Opens the store in directory `path`, creating it if missing, and replays its log.
+    /// A torn final record is cut off the file (and reported in [`Self::recovery`]).
     pub fn open(path: impl AsRef<Path>, durability: Durability) -> Result<LegacyStore> {
         let dir = path.as_ref().to_path_buf();
         fs::create_dir_all(&dir)?;
@@ -120,14 +129,7 @@ impl LegacyStore {
         }
 
         let mut file = OpenOptions::new().read(true).write(true).open(&log_path)?;
-        let generation = log::read_generation(&mut file)?;
-        let mut docs = HashMap::new();
-        let mut records = 0u64;
-        let end = log::scan(&mut file, FILE_HEADER_LEN, |_, op| {
-            records += 1;
-            apply(&mut docs, op);
-            true
-        })?;
+        let (docs, records, generation, end) = replay(&mut file)?;
         let torn_tail = match end {
             ScanEnd::Torn { tail } => {
                 // Cut the torn record off before anything is appended after it, so garbage
@@ -138,15 +140,83 @@ impl LegacyStore {
             }
             ScanEnd::Clean { .. } | ScanEnd::Stopped { .. } => None,
         };
+        let recovery = RecoveryReport {
+            records,
+            torn_tail,
+            removed_temp_log,
+        };
+        Ok(LegacyStore::from_parts(
+            dir, durability, recovery, docs, file, generation, end, None, lock_file,
+        ))
+    }
 
-        Ok(LegacyStore {
+    /// Opens an existing store to read it, **writing nothing**: the directory and its log
+    /// must exist ([`Error::NotFound`] otherwise: a mistyped path is an error, not an
+    /// empty store), a torn final record is skipped but left in the file (reported in
+    /// [`Self::recovery`]; the next writable [`open`](Self::open) cuts it), a temporary
+    /// log of an interrupted compaction is ignored, and every write returns
+    /// [`Error::ReadOnly`]. A shared lock keeps writers out while it is open (taken when
+    /// the store has a `LOCK` file, which every store this crate wrote has).
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<LegacyStore> {
+        let dir = path.as_ref().to_path_buf();
+        let not_found = |reason: &str| Error::NotFound {
+            path: dir.display().to_string(),
+            reason: reason.to_string(),
+        };
+        if !dir.is_dir() {
+            return Err(not_found(match dir.exists() {
+                true => "it is not a directory",
+                false => "no such directory",
+            }));
+        }
+        let log_path = dir.join(LOG_FILE);
+        if !log_path.is_file() {
+            return Err(not_found(&format!(
+                "the directory has no log file {LOG_FILE}"
+            )));
+        }
+        let lock_file = lock_store_shared(&dir)?;
+        let mut file = File::open(&log_path)?;
+        let (docs, records, generation, end) = replay(&mut file)?;
+        let torn_tail = match end {
+            ScanEnd::Torn { tail } => Some(tail),
+            ScanEnd::Clean { .. } | ScanEnd::Stopped { .. } => None,
+        };
+        let recovery = RecoveryReport {
+            records,
+            torn_tail,
+            removed_temp_log: false,
+        };
+        let read_only = Some(dir.display().to_string());
+        Ok(LegacyStore::from_parts(
+            dir,
+            Durability::Full,
+            recovery,
+            docs,
+            file,
+            generation,
+            end,
+            read_only,
+            lock_file,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn from_parts(
+        dir: PathBuf,
+        durability: Durability,
+        recovery: RecoveryReport,
+        docs: HashMap<String, Document>,
+        file: File,
+        generation: u64,
+        end: ScanEnd,
+        read_only: Option<String>,
+        lock_file: Option<File>,
+    ) -> LegacyStore {
+        LegacyStore {
             dir,
             durability,
-            recovery: RecoveryReport {
-                records,
-                torn_tail,
-                removed_temp_log,
-            },
+            recovery,
             state: Mutex::new(State {
                 docs,
                 log: LogWriter {
@@ -155,11 +225,17 @@ impl LegacyStore {
                     end: end.offset(),
                 },
                 poisoned: None,
+                read_only,
                 compaction_failpoint: None,
                 scratch: Vec::new(),
             }),
             _lock_file: lock_file,
-        })
+        }
+    }
+
+    /// Whether the store was opened with [`open_read_only`](Self::open_read_only).
+    pub fn is_read_only(&self) -> bool {
+        self.state.lock().read_only.is_some()
     }
 
     /// The store's directory.
@@ -285,8 +361,10 @@ impl LegacyStore {
                 from.offset, state.log.end
             )));
         }
-        // The lock keeps appends out, so every record up to the end is complete.
-        log::read_changes(&self.dir.join(LOG_FILE), from, limit, false)
+        // The lock keeps appends out, so every record up to the end is complete, except a
+        // torn tail that a read-only open left in the file: read as "not written".
+        let torn_tail_left = state.read_only.is_some() && self.recovery.torn_tail.is_some();
+        log::read_changes(&self.dir.join(LOG_FILE), from, limit, torn_tail_left)
     }
 
     /// Syncs the log: after it returns, every write so far survives a power failure, also
@@ -324,6 +402,9 @@ impl State {
     }
 
     pub(crate) fn check_usable(&self) -> Result<()> {
+        if let Some(path) = &self.read_only {
+            return Err(Error::ReadOnly { path: path.clone() });
+        }
         match &self.poisoned {
             Some(reason) => Err(Error::Poisoned(reason.clone())),
             None => Ok(()),
@@ -366,6 +447,20 @@ impl State {
     }
 }
 
+/// Replays the log in `file`: the documents, how many records, the generation and how
+/// the scan ended.
+fn replay(file: &mut File) -> Result<(HashMap<String, Document>, u64, u64, ScanEnd)> {
+    let generation = log::read_generation(file)?;
+    let mut docs = HashMap::new();
+    let mut records = 0u64;
+    let end = log::scan(file, FILE_HEADER_LEN, |_, op| {
+        records += 1;
+        apply(&mut docs, op);
+        true
+    })?;
+    Ok((docs, records, generation, end))
+}
+
 /// Applies one logged operation to the map.
 fn apply(docs: &mut HashMap<String, Document>, op: Op) {
     match op {
@@ -389,7 +484,7 @@ fn validate_key(key: &str) -> Result<()> {
 }
 
 /// Takes the store's exclusive lock file, or reports who holds it.
-fn lock_store(dir: &Path) -> Result<File> {
+fn lock_store(dir: &Path) -> Result<Option<File>> {
     let lock_file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -397,7 +492,24 @@ fn lock_store(dir: &Path) -> Result<File> {
         .truncate(false)
         .open(dir.join(LOCK_FILE))?;
     match lock_file.try_lock() {
-        Ok(()) => Ok(lock_file),
+        Ok(()) => Ok(Some(lock_file)),
+        Err(TryLockError::WouldBlock) => Err(Error::Locked {
+            path: dir.display().to_string(),
+        }),
+        Err(TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
+/// Takes a shared lock on the store's lock file without creating it: readers may share,
+/// a writer holding it exclusively refuses them. `None` when there is no lock file.
+fn lock_store_shared(dir: &Path) -> Result<Option<File>> {
+    let path = dir.join(LOCK_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let lock_file = File::open(path)?;
+    match lock_file.try_lock_shared() {
+        Ok(()) => Ok(Some(lock_file)),
         Err(TryLockError::WouldBlock) => Err(Error::Locked {
             path: dir.display().to_string(),
         }),

@@ -9,10 +9,18 @@
 //!   (a full scan under D's one lock), with the count on stderr, or only the count with
 //!   `--count`. The value is read as null, a boolean, an integer, a float, an RFC 3339
 //!   timestamp, or else text; `--text` forces text.
+//!
+//! `export`, `get` and `find` only read: they open the store with
+//! [`LegacyStore::open_read_only`], so a mistyped path is an error (never a new empty
+//! store and a confident "0"), and they never write, not even to cut a torn final record
+//! off the log. Every command says on stderr when the log ends in a torn record (a write
+//! a crash cut short, never acknowledged): the read-only ones that they skipped it and
+//! left the file as it was, `import` that it cut it off. No command accepts a store
+//! inside an H database's `.wal/` log directory.
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -62,10 +70,18 @@ pub enum LegacyCommand {
 }
 
 pub fn run(command: LegacyCommand) -> Result<ExitCode, CliError> {
+    let store = match &command {
+        LegacyCommand::Import { store, .. }
+        | LegacyCommand::Export { store, .. }
+        | LegacyCommand::Get { store, .. }
+        | LegacyCommand::Find { store, .. } => store,
+    };
+    refuse_h_log_dir(store)?;
     match command {
         LegacyCommand::Import { file, store } => {
             let started = Instant::now();
             let legacy = LegacyStore::open(&store, Durability::Off)?;
+            report_torn_tail(&legacy);
             let imported = if file.as_os_str() == "-" {
                 import_jsonl(&legacy, io::stdin().lock())?
             } else {
@@ -82,7 +98,7 @@ pub fn run(command: LegacyCommand) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         LegacyCommand::Export { store, output } => {
-            let legacy = LegacyStore::open(&store, Durability::Full)?;
+            let legacy = open_read_only(&store)?;
             let exported = match output {
                 Some(path) => export_jsonl(&legacy, BufWriter::new(File::create(path)?))?,
                 None => export_jsonl(&legacy, BufWriter::new(io::stdout().lock()))?,
@@ -91,7 +107,7 @@ pub fn run(command: LegacyCommand) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         LegacyCommand::Get { key, store } => {
-            let legacy = LegacyStore::open(&store, Durability::Full)?;
+            let legacy = open_read_only(&store)?;
             match legacy.get(&key) {
                 Some(doc) => {
                     println!("{}", format_line(&key, &doc));
@@ -110,7 +126,7 @@ pub fn run(command: LegacyCommand) -> Result<ExitCode, CliError> {
             count,
             text,
         } => {
-            let legacy = LegacyStore::open(&store, Durability::Full)?;
+            let legacy = open_read_only(&store)?;
             let value = match text {
                 true => Scalar::Text(value),
                 false => Scalar::parse_cli(&value),
@@ -138,4 +154,57 @@ pub fn run(command: LegacyCommand) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Opens a store to read it, and says on stderr if its log ends in a torn record.
+fn open_read_only(store: &Path) -> Result<LegacyStore, CliError> {
+    let legacy = LegacyStore::open_read_only(store)?;
+    report_torn_tail(&legacy);
+    Ok(legacy)
+}
+
+/// Reports a torn final record of the log: how many bytes, where, and what became of it.
+fn report_torn_tail(legacy: &LegacyStore) {
+    if let Some(tail) = legacy.recovery().torn_tail {
+        let fate = match legacy.is_read_only() {
+            true => {
+                "skipped it and left the file as it is (the next write to the store cuts it off)"
+            }
+            false => "cut it off the log",
+        };
+        eprintln!(
+            "warning: the log of {} ends in 1 torn record of {} bytes at byte offset {} (a write \
+             a crash cut short, never acknowledged; {} complete records read before it): {fate}",
+            legacy.path().display(),
+            tail.bytes,
+            tail.offset,
+            legacy.recovery().records,
+        );
+    }
+}
+
+/// Refuses a store path that is, or is inside, the `.wal/` log directory of an H database
+/// (a directory `NAME.wal` beside a file `NAME`): a D store there would be mistaken for, or
+/// damage, H's log.
+fn refuse_h_log_dir(store: &Path) -> Result<(), CliError> {
+    let absolute = std::path::absolute(store)?;
+    for dir in absolute.ancestors() {
+        let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if let Some(database) = name.strip_suffix(".wal")
+            && !database.is_empty()
+            && dir.with_file_name(database).is_file()
+        {
+            return Err(format!(
+                "{} is inside {}, the log directory of the H database {}: not a place for a D \
+                 store",
+                store.display(),
+                dir.display(),
+                dir.with_file_name(database).display()
+            )
+            .into());
+        }
+    }
+    Ok(())
 }

@@ -17,6 +17,9 @@ pub enum MigrateError {
         #[source]
         source: kv_legacy::Error,
     },
+    /// D's store does not exist (the error names the path); nothing was written to H.
+    #[error("reading D: {0}")]
+    SourceMissing(kv_legacy::Error),
     /// H refused an operation.
     #[error("writing H: {0}")]
     Target(#[from] hdb::Error),

@@ -38,6 +38,8 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
         (None, SchemaSource::Infer) => DEFAULT_TABLE.to_string(),
     };
 
+    // D must exist before H is touched: a mistyped source path creates nothing.
+    source::current_generation(&options.from)?;
     let db = hdb::Database::open_with(
         &options.to,
         DatabaseOptions {

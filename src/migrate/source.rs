@@ -50,6 +50,7 @@ fn source_error(dir: &Path, source: kv_legacy::Error) -> MigrateError {
             current,
             what: "the recorded log position no longer exists".to_string(),
         },
+        source @ kv_legacy::Error::NotFound { .. } => MigrateError::SourceMissing(source),
         source => MigrateError::Source {
             path: dir.display().to_string(),
             source,
@@ -60,7 +61,21 @@ fn source_error(dir: &Path, source: kv_legacy::Error) -> MigrateError {
 /// The generation of D's current log file.
 pub fn current_generation(dir: &Path) -> Result<u64, MigrateError> {
     let path = log_path(dir);
-    let mut file = File::open(&path).map_err(|e| source_error(dir, e.into()))?;
+    let mut file = File::open(&path).map_err(|e| {
+        let missing = e.kind() == std::io::ErrorKind::NotFound;
+        let source = match (missing, dir.is_dir()) {
+            (true, false) => kv_legacy::Error::NotFound {
+                path: dir.display().to_string(),
+                reason: "no such directory".to_string(),
+            },
+            (true, true) => kv_legacy::Error::NotFound {
+                path: dir.display().to_string(),
+                reason: format!("the directory has no log file {LOG_FILE}"),
+            },
+            (false, _) => e.into(),
+        };
+        source_error(dir, source)
+    })?;
     log::read_generation(&mut file).map_err(|e| source_error(dir, e))
 }
 
