@@ -298,3 +298,49 @@ fn deep_nesting_is_an_error() {
         1
     );
 }
+
+/// A WHERE clause whose types are wrong is refused when the statement is bound, before
+/// any row is read: the same error whether the plan reads the table through an index, by
+/// a scan, or reads no row at all (PostgreSQL's behaviour; a per-row check would answer
+/// through an index that finds nothing and fail through a scan).
+#[test]
+fn type_errors_in_where_are_raised_before_any_row_is_read() {
+    let (_dir, mut session) = session();
+    session
+        .execute("CREATE TABLE empty (id INTEGER PRIMARY KEY, s TEXT); CREATE INDEX empty_s ON empty (s)")
+        .unwrap();
+    let bad = [
+        "age = 'abc'",
+        "age + 'x' > 1",
+        "status > 5",
+        "ok = 3",
+        "name = TRUE",
+    ];
+    for predicate in bad {
+        let mut errors = Vec::new();
+        for access in [
+            "status = 'active'",     // through users_status, one row
+            "status = 'no such'",    // through users_status, no row
+            "user_id > ''",          // a range of the primary key
+            "score IS NULL OR true", // a scan
+        ] {
+            let sql = format!("SELECT * FROM users WHERE {access} AND {predicate}");
+            let err = session.execute(&sql).expect_err(&sql);
+            errors.push((err.sqlstate(), err.to_string()));
+            let explained = session.execute(&format!("EXPLAIN {sql}"));
+            assert!(
+                explained.is_err(),
+                "EXPLAIN {sql} planned a statement that cannot run"
+            );
+        }
+        assert!(
+            errors.windows(2).all(|w| w[0] == w[1]),
+            "{predicate}: {errors:?}"
+        );
+    }
+    // On a table without rows too.
+    for predicate in ["id = 'abc'", "s > 5"] {
+        let sql = format!("SELECT * FROM empty WHERE {predicate}");
+        assert!(session.execute(&sql).is_err(), "{sql}");
+    }
+}

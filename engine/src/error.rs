@@ -17,6 +17,26 @@ pub enum Error {
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
 
+    /// The operating system refused an operation on a named file or directory (opening
+    /// or creating it, say): the error names the path once and keeps its source.
+    #[error("{path}: {source}")]
+    File {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+
+    /// The database file is shorter than its own header says it is: it was cut (a copy
+    /// that stopped early, a full disk during a copy, a truncation by hand).
+    #[error(
+        "database file {path} is truncated: it is {actual} bytes long, but its header says it holds at least {expected}"
+    )]
+    Truncated {
+        path: String,
+        expected: u64,
+        actual: u64,
+    },
+
     /// The write-ahead log is damaged at `lsn`: a bad record that a crash cannot explain,
     /// a bad segment header, or a missing segment.
     #[error("write-ahead log corrupted at LSN {lsn}: {reason}")]
@@ -92,6 +112,28 @@ impl PartialEq for Error {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Error::Io(a), Error::Io(b)) => a.kind() == b.kind(),
+            (
+                Error::File {
+                    path: a,
+                    source: sa,
+                },
+                Error::File {
+                    path: b,
+                    source: sb,
+                },
+            ) => a == b && sa.kind() == sb.kind(),
+            (
+                Error::Truncated {
+                    path: a,
+                    expected: ea,
+                    actual: aa,
+                },
+                Error::Truncated {
+                    path: b,
+                    expected: eb,
+                    actual: ab,
+                },
+            ) => a == b && ea == eb && aa == ab,
             (
                 Error::WalCorrupted { lsn: a, reason: ra },
                 Error::WalCorrupted { lsn: b, reason: rb },

@@ -15,8 +15,9 @@
 //! `keycode` encodes typed tuples so that byte order is SQL order.
 //!
 //! The engine knows nothing of SQL: the `sql_frontend` crate plans and executes queries
-//! against the API this crate exposes. `unsafe` code is allowed only in the pager's
-//! memory-mapping module, each block carrying a `// SAFETY:` comment.
+//! against the API this crate exposes. `unsafe` code is allowed only in the pager (its
+//! memory mapping, and the two places that create one), each block carrying a
+//! `// SAFETY:` comment.
 #![deny(unsafe_code)]
 
 pub mod btree;

@@ -95,10 +95,13 @@ impl From<engine::Error> for Error {
     fn from(e: engine::Error) -> Self {
         let message = e.to_string();
         match e {
-            engine::Error::Io(_) | engine::Error::WalPoisoned(_) | engine::Error::Poisoned(_) => {
-                Error::Io(message)
-            }
-            engine::Error::WalCorrupted { .. }
+            // The kind's own prefix ("I/O error: ") is the facade's to add, once.
+            engine::Error::Io(io) => Error::Io(io.to_string()),
+            engine::Error::File { .. }
+            | engine::Error::WalPoisoned(_)
+            | engine::Error::Poisoned(_) => Error::Io(message),
+            engine::Error::Truncated { .. }
+            | engine::Error::WalCorrupted { .. }
             | engine::Error::LogMissing { .. }
             | engine::Error::Corrupted { .. }
             | engine::Error::CorruptData(_) => Error::Corruption(message),

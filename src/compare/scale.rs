@@ -12,6 +12,12 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+/// The most users a numbered scale may ask for. Both data sets are generated in memory
+/// before either system sees them, and each system then holds its own copy: ten million
+/// users (with their thirty million events) already take tens of GB, so a larger number
+/// is refused up front instead of failing in the allocator.
+pub const MAX_USERS: usize = 10_000_000;
+
 /// Sizes and timings of one comparison run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scale {
@@ -74,6 +80,12 @@ impl Scale {
                 })?;
                 if users < 100 {
                     return Err(format!("scale {users}: at least 100 users"));
+                }
+                if users > MAX_USERS {
+                    return Err(format!(
+                        "scale {users}: at most {MAX_USERS} users (the data sets are generated \
+                         in memory)"
+                    ));
                 }
                 Scale::for_users(number, users, users.max(1_000_000))
             }
@@ -160,5 +172,9 @@ mod tests {
         assert!(Scale::parse("huge").is_err());
         assert!(Scale::parse("-5").is_err());
         assert!(Scale::parse("10").is_err());
+        let too_big = Scale::parse("5000000000").unwrap_err();
+        assert!(too_big.contains("at most"), "{too_big}");
+        assert!(Scale::parse(&MAX_USERS.to_string()).is_ok());
+        assert!(Scale::parse(&(MAX_USERS + 1).to_string()).is_err());
     }
 }

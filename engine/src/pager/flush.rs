@@ -47,10 +47,22 @@ pub(super) fn newest_meta(storage: &dyn Storage) -> Result<Meta> {
     match (copy0, copy1) {
         (Some(a), Some(b)) => Ok(if a.sequence > b.sequence { a } else { b }),
         (Some(a), None) | (None, Some(a)) => Ok(a),
-        (None, None) => Err(Error::Corrupted {
-            page: 0,
-            reason: "neither meta page is valid".into(),
-        }),
+        (None, None) => {
+            // Too short to hold both meta pages: say so rather than call them damaged.
+            let needed = FIRST_DATA_PAGE * u64::from(claimed.unwrap_or(super::MIN_PAGE_SIZE));
+            let actual = storage.size()?;
+            if actual < needed {
+                return Err(Error::Truncated {
+                    path: storage.describe(),
+                    expected: needed,
+                    actual,
+                });
+            }
+            Err(Error::Corrupted {
+                page: 0,
+                reason: "neither meta page is valid".into(),
+            })
+        }
     }
 }
 
@@ -251,7 +263,11 @@ impl Pager {
         let ps = self.page_size as u64;
         let new_len = growth_step(current, needed).div_ceil(ps) * ps;
         self.storage.set_len(new_len)?;
-        let map = self.storage.map()?;
+        // SAFETY: the pager only ever grows its storage (this is the one `set_len` call
+        // after creation, and `new_len > current`), and owns the storage for as long as
+        // any frame can hold the mapping (see the soundness argument in `mmap.rs`).
+        #[allow(unsafe_code)]
+        let map = unsafe { self.storage.map()? };
         *self.mapping.write() = map;
         self.state.lock().file_len = new_len;
         Ok(())

@@ -1,4 +1,4 @@
-//! # The read-only memory mapping — the only `unsafe` code in the engine
+//! # The read-only memory mapping — the engine's `unsafe` code
 //!
 //! The pager reads clean pages straight out of a read-only, shared memory mapping of the
 //! database file, so a page read is a bounds check and a slice, not a system call and a
@@ -33,6 +33,15 @@
 //!    page is being written. (The double-write area and the meta pages are never handed
 //!    out to readers at all.)
 //!
+//! ## Where the contract is kept
+//!
+//! Creating a mapping is an `unsafe fn` at both levels, so no safe code outside the pager
+//! can make one: [`Mapping::new`] is private to the engine, and [`super::Storage::map`]
+//! (through which the pager asks its storage for one) documents the same preconditions.
+//! A `Mapping` that leaves the engine is opaque: its bytes cannot be read outside it.
+//! The two call sites (opening the pager, and remapping after it grows the file) carry
+//! `// SAFETY:` comments saying why the preconditions hold there.
+//!
 //! ## What is assumed of the disk and the OS
 //!
 //! - The OS has a unified buffer cache (Linux, macOS, the BSDs): a `pwrite` to the file is
@@ -45,6 +54,10 @@ use std::fs::File;
 use std::io;
 
 /// A read-only shared mapping of the whole database file as it was when mapped.
+///
+/// Outside the engine it is opaque: it can be passed on (a [`super::Storage`] that wraps
+/// [`super::FileStorage`] forwards its `map`) but neither made nor read, so no code
+/// outside the pager can hold a reference into mapped bytes.
 #[derive(Debug)]
 pub struct Mapping {
     map: memmap2::Mmap,
@@ -52,16 +65,24 @@ pub struct Mapping {
 
 impl Mapping {
     /// Maps `file` read-only for its current length.
-    pub fn new(file: &File) -> io::Result<Mapping> {
-        // SAFETY: the mapping is read-only, and the caller (FileStorage) holds an exclusive
-        // lock on `file`, never truncates it, and keeps every reference into the mapping
-        // under the page latch protocol described in the module header (points 1-5).
+    ///
+    /// # Safety
+    ///
+    /// For as long as the mapping (any clone of its `Arc`) lives, the caller must keep
+    /// `file` from shrinking below the mapped length, which takes holding the exclusive
+    /// lock on it (so no cooperating process truncates it) and never calling `set_len`
+    /// with a smaller length; and every reference into [`Mapping::bytes`] must follow the
+    /// page latch protocol of the module header (no page is written while a reference
+    /// into it lives). Points 1-5 above are how the pager keeps this.
+    pub(crate) unsafe fn new(file: &File) -> io::Result<Mapping> {
+        // SAFETY: read-only mapping; the caller upholds this function's contract (the file
+        // is locked, never shrinks while mapped, and references follow the latches).
         let map = unsafe { memmap2::MmapOptions::new().map(file)? };
         Ok(Mapping { map })
     }
 
     /// The mapped bytes. The length is the file length at the time of mapping.
-    pub fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         &self.map
     }
 }

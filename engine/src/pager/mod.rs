@@ -229,15 +229,22 @@ impl Pager {
     pub fn open_with(storage: Box<dyn Storage>) -> Result<Pager> {
         let mut meta = flush::newest_meta(storage.as_ref())?;
         let ps = meta.page_size as usize;
+        // Before any page is read: a file cut short is named as such, not as a failed
+        // read somewhere inside it.
+        let file_len = storage.size()?;
+        let needed = meta
+            .page_count
+            .max(meta.dw_start.saturating_add(meta.dw_count))
+            .saturating_mul(ps as u64);
+        if file_len < needed {
+            return Err(Error::Truncated {
+                path: storage.describe(),
+                expected: needed,
+                actual: file_len,
+            });
+        }
         if meta.dw_count > 0 {
             meta = flush::replay_double_write(storage.as_ref(), meta)?;
-        }
-        let file_len = storage.size()?;
-        if file_len < meta.page_count * ps as u64 {
-            return Err(Error::Corrupted {
-                page: meta.page_count - 1,
-                reason: format!("file is {file_len} bytes, shorter than its page count"),
-            });
         }
         let (free, trunks) =
             freelist::load(meta.free_head, meta.free_count, meta.page_count, ps, |id| {
@@ -253,7 +260,11 @@ impl Pager {
                 reason: "free list names a page twice".into(),
             });
         }
-        let mapping = storage.map()?;
+        // SAFETY: the pager only ever grows its storage, and the storage moves into the
+        // pager, which keeps it for as long as any frame can hold the mapping (see the
+        // soundness argument in `mmap.rs`).
+        #[allow(unsafe_code)]
+        let mapping = unsafe { storage.map()? };
         let state = State {
             page_count: meta.page_count,
             durable_free: free_set

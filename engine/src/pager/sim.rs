@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use super::mmap::Mapping;
+use super::page::{PAGE_HEADER_SIZE, PageId, seal};
 use super::storage::Storage;
 
 #[derive(Debug, Default)]
@@ -103,6 +103,25 @@ impl SimStorage {
             *b ^= mask;
         }
     }
+
+    /// Writes `body` over page `page` (of `page_size` bytes) of both images, from the end
+    /// of the page header on (cut to fit), and reseals the page so its checksum passes:
+    /// damage the checksum cannot see, which reaches the page decoders. For fuzzing. Pages
+    /// past the end are ignored.
+    pub fn overwrite_page_body(&self, page: u64, page_size: usize, body: &[u8]) {
+        let mut s = self.state.lock();
+        let state = &mut *s;
+        for image in [&mut state.live, &mut state.durable] {
+            let start = page as usize * page_size;
+            let Some(bytes) = image.get_mut(start..start + page_size) else {
+                continue;
+            };
+            let room = page_size - PAGE_HEADER_SIZE;
+            let len = body.len().min(room);
+            bytes[PAGE_HEADER_SIZE..PAGE_HEADER_SIZE + len].copy_from_slice(&body[..len]);
+            seal(PageId(page), bytes);
+        }
+    }
 }
 
 impl Storage for SimStorage {
@@ -157,9 +176,5 @@ impl Storage for SimStorage {
         let len = usize::try_from(len).map_err(|_| io::ErrorKind::InvalidInput)?;
         s.live.resize(len, 0);
         Ok(())
-    }
-
-    fn map(&self) -> io::Result<Option<Arc<Mapping>>> {
-        Ok(None)
     }
 }

@@ -16,7 +16,7 @@ use std::fmt;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::mmap::Mapping;
@@ -34,15 +34,31 @@ pub trait Storage: Send + Sync + fmt::Debug {
     fn size(&self) -> io::Result<u64>;
     /// Sets the length. The pager only ever grows files (see the soundness argument).
     fn set_len(&self, len: u64) -> io::Result<()>;
-    /// A read-only mapping of the current contents, or `None` when this storage cannot be
-    /// mapped, in which case the pager reads pages with `read_at`.
-    fn map(&self) -> io::Result<Option<Arc<Mapping>>>;
+    /// What errors call this storage: a file's path.
+    fn describe(&self) -> String {
+        "the database storage".to_string()
+    }
+    /// A read-only mapping of the current contents, or `None` (the default) when this
+    /// storage cannot be mapped, in which case the pager reads pages with `read_at`.
+    ///
+    /// # Safety
+    ///
+    /// The mapping stays valid only while the storage does not shrink: for as long as the
+    /// returned mapping lives, the caller must not call [`Storage::set_len`] with a smaller
+    /// length (nor let anything else truncate what backs it), and must keep the storage
+    /// alive (a file's lock keeps other processes out). An implementation that returns
+    /// `Some` must hold that lock. The pager keeps this contract: it only grows files.
+    #[allow(unsafe_code)]
+    unsafe fn map(&self) -> io::Result<Option<Arc<Mapping>>> {
+        Ok(None)
+    }
 }
 
 /// A database file on disk, exclusively locked for as long as this value lives.
 #[derive(Debug)]
 pub struct FileStorage {
     file: File,
+    path: PathBuf,
 }
 
 impl FileStorage {
@@ -52,24 +68,39 @@ impl FileStorage {
             .read(true)
             .write(true)
             .create_new(true)
-            .open(path)?;
+            .open(path)
+            .map_err(|source| file_error(path, source))?;
         Self::lock(file, path)
     }
 
     /// Opens an existing file and locks it.
     pub fn open(path: &Path) -> Result<FileStorage> {
-        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|source| file_error(path, source))?;
         Self::lock(file, path)
     }
 
     fn lock(file: File, path: &Path) -> Result<FileStorage> {
         match file.try_lock() {
-            Ok(()) => Ok(FileStorage { file }),
+            Ok(()) => Ok(FileStorage {
+                file,
+                path: path.to_path_buf(),
+            }),
             Err(TryLockError::WouldBlock) => Err(Error::Locked {
                 path: path.display().to_string(),
             }),
-            Err(TryLockError::Error(e)) => Err(Error::Io(e)),
+            Err(TryLockError::Error(e)) => Err(file_error(path, e)),
         }
+    }
+}
+
+fn file_error(path: &Path, source: io::Error) -> Error {
+    Error::File {
+        path: path.display().to_string(),
+        source,
     }
 }
 
@@ -94,7 +125,14 @@ impl Storage for FileStorage {
         self.file.set_len(len)
     }
 
-    fn map(&self) -> io::Result<Option<Arc<Mapping>>> {
-        Ok(Some(Arc::new(Mapping::new(&self.file)?)))
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    #[allow(unsafe_code)]
+    unsafe fn map(&self) -> io::Result<Option<Arc<Mapping>>> {
+        // SAFETY: this storage holds the exclusive lock on `file` for its whole life, and
+        // our caller promised (this method's contract) not to shrink it while mapped.
+        Ok(Some(Arc::new(unsafe { Mapping::new(&self.file)? })))
     }
 }

@@ -8,7 +8,7 @@
 use std::io;
 use std::sync::Arc;
 
-use engine::pager::{Mapping, SimStorage, Storage};
+use engine::pager::{SimStorage, Storage};
 use engine::wal::{CrashMode, SimWalStorage, WalFile, WalStorage};
 use engine::{Database, DatabaseOptions};
 use parking_lot::Mutex;
@@ -137,10 +137,6 @@ impl Storage for PagerDisk {
             s.pager_pending.push(PendingOp::SetLen(len));
             Ok(())
         })
-    }
-
-    fn map(&self) -> io::Result<Option<Arc<Mapping>>> {
-        Ok(None)
     }
 }
 

@@ -5,6 +5,7 @@
 
 use sqlparser::ast::{self, BinaryOperator, UnaryOperator};
 
+use super::scalar::comparable;
 use super::{Binder, ident};
 use crate::error::{Error, Result};
 use crate::expr::{BinaryOp, Expr, UnaryOp};
@@ -86,6 +87,18 @@ impl Binder<'_> {
                     BinaryOp::And | BinaryOp::Or | BinaryOp::Concat => (left, right),
                     _ => self.unify(left, right, scope)?,
                 };
+                // Refused here, not when a row is compared: otherwise the same query
+                // would fail through a scan and answer through an index that finds no
+                // row (PostgreSQL refuses it when planning, too).
+                if op.is_comparison() {
+                    let (lk, rk) = (self.kind_of(&left, scope), self.kind_of(&right, scope));
+                    if !comparable(lk, rk) {
+                        return Err(Error::Type(format!(
+                            "operator does not exist: {lk} {} {rk}",
+                            op.symbol()
+                        )));
+                    }
+                }
                 Expr::binary(op, left, right)
             }
             ast::Expr::IsNull(inner) | ast::Expr::IsNotNull(inner) => Expr::IsNull {

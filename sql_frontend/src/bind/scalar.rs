@@ -440,7 +440,7 @@ impl Binder<'_> {
 }
 
 /// Whether values of two kinds can be compared with `=`.
-fn comparable(a: Kind, b: Kind) -> bool {
+pub(super) fn comparable(a: Kind, b: Kind) -> bool {
     use Kind::*;
     a == b
         || matches!((a, b), (Unknown, _) | (_, Unknown))
