@@ -351,6 +351,17 @@ fn constraints_are_typed_errors() {
         .execute("INSERT INTO acct VALUES ('us', 3, 'c@x', 40000)")
         .unwrap_err();
     assert!(matches!(err, Error::Data(_)), "{err:?}");
+    s.execute("CREATE TABLE pos (n INTEGER CHECK (n > 0))")
+        .unwrap();
+    let err = s.execute("INSERT INTO pos VALUES (0)").unwrap_err();
+    assert_eq!(
+        err,
+        Error::Constraint(Constraint::Check {
+            table: "pos".into(),
+            constraint: "pos_n_check".into()
+        })
+    );
+    assert_eq!(err.sqlstate(), "23514");
     let err = s
         .execute("INSERT INTO acct VALUES ('us', 3, 'this is far too long for twenty', 1)")
         .unwrap_err();

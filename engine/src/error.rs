@@ -196,6 +196,11 @@ pub enum Constraint {
     Unique { table: String, index: String },
     #[error("duplicate key value violates the primary key of table {table:?}")]
     PrimaryKey { table: String },
+    /// A CHECK constraint's expression was false for the row. The engine stores no
+    /// expressions: the SQL layer evaluates CHECK and raises this, so that a caller
+    /// matches every broken constraint in one enum.
+    #[error("new row for relation {table:?} violates check constraint {constraint:?}")]
+    Check { table: String, constraint: String },
 }
 
 /// What was too large to store, and the limit it passed. Sizes are in bytes of the key

@@ -78,6 +78,7 @@ impl Error {
             Error::Data(_) => "22000",
             Error::Parameter(_) => "08P01",
             Error::Constraint(Constraint::NotNull { .. }) => "23502",
+            Error::Constraint(Constraint::Check { .. }) => "23514",
             Error::Constraint(_) => "23505",
             Error::TooLarge(Limit::Name { .. }) => "42622",
             Error::TooLarge(_) => "54000",

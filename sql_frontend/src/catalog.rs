@@ -16,6 +16,13 @@
 //! back CREATE TABLE leaves neither behind). Tables without rows here (made through the
 //! engine API) get the widest SQL type of their engine column types and no defaults.
 //!
+//! CHECK constraints live the same way in [`SQL_CHECKS_TABLE`] (`table_name TEXT, name
+//! TEXT, definition TEXT, PRIMARY KEY (table_name, name)`), created by the first CREATE
+//! TABLE with a CHECK: `definition` is the expression's text as the parser prints it,
+//! which the binder parses and binds again for each statement that writes the table
+//! (`bind/check.rs`). Key order makes a table's constraints come back sorted by name,
+//! the order PostgreSQL checks them in.
+//!
 //! Functions made by `CREATE FUNCTION` live the same way in [`SQL_FUNCTIONS_TABLE`]
 //! (`name TEXT PRIMARY KEY, definition TEXT`), created by the first CREATE FUNCTION;
 //! `definition` is the statement's text as the parser prints it, which the binder
@@ -49,11 +56,20 @@ pub struct ColumnInfo {
     pub default: Option<Value>,
 }
 
+/// A CHECK constraint as stored: its name and its expression's SQL text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckInfo {
+    pub name: String,
+    pub definition: String,
+}
+
 /// A table as SQL sees it: the engine schema and the SQL columns, in the same order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableInfo {
     pub schema: TableSchema,
     pub columns: Vec<ColumnInfo>,
+    /// CHECK constraints, sorted by name.
+    pub checks: Vec<CheckInfo>,
 }
 
 impl TableInfo {
@@ -113,7 +129,83 @@ pub fn find_table(txn: &mut Transaction, name: &str) -> Result<Option<TableInfo>
             default,
         });
     }
-    Ok(Some(TableInfo { schema, columns }))
+    let checks = match catalog::find_table(txn, SQL_CHECKS_TABLE)? {
+        Some(meta) => read_checks(txn, &meta, name)?,
+        None => Vec::new(),
+    };
+    Ok(Some(TableInfo {
+        schema,
+        columns,
+        checks,
+    }))
+}
+
+/// The engine table holding CHECK constraints.
+pub const SQL_CHECKS_TABLE: &str = "__hdb_sql_checks";
+
+fn sql_checks_def() -> TableDef {
+    let column = |name: &str| Column {
+        name: name.to_string(),
+        ty: ColumnType::Text,
+        nullable: false,
+    };
+    TableDef {
+        name: SQL_CHECKS_TABLE.to_string(),
+        columns: vec![column("table_name"), column("name"), column("definition")],
+        primary_key: vec!["table_name".to_string(), "name".to_string()],
+    }
+}
+
+/// The rows of a metadata table whose first key column is `name`.
+fn rows_of_table(
+    txn: &mut Transaction,
+    meta: &TableSchema,
+    name: &str,
+) -> Result<Vec<(Vec<KeyValue>, Vec<KeyValue>)>> {
+    let prefix = [KeyValue::Text(name.to_string())];
+    Ok(ops::scan(
+        txn,
+        meta,
+        Bound::Included(&prefix),
+        Bound::Included(&prefix),
+        false,
+    )?
+    .collect::<engine::Result<_>>()?)
+}
+
+fn read_checks(txn: &mut Transaction, meta: &TableSchema, name: &str) -> Result<Vec<CheckInfo>> {
+    rows_of_table(txn, meta, name)?
+        .into_iter()
+        .map(|(_, row)| match row.as_slice() {
+            [_, KeyValue::Text(check), KeyValue::Text(definition)] => Ok(CheckInfo {
+                name: check.clone(),
+                definition: definition.clone(),
+            }),
+            _ => Err(Error::Engine(engine::Error::CorruptData(format!(
+                "{SQL_CHECKS_TABLE}: bad row for {name:?}"
+            )))),
+        })
+        .collect()
+}
+
+/// Records the CHECK constraints of table `name`, in `txn`.
+fn create_checks(txn: &mut Transaction, name: &str, checks: &[CheckInfo]) -> Result<()> {
+    if checks.is_empty() {
+        return Ok(());
+    }
+    let meta = match catalog::find_table(txn, SQL_CHECKS_TABLE)? {
+        Some(meta) => meta,
+        None => catalog::create_table(txn, sql_checks_def())?,
+    };
+    for check in checks {
+        let row = vec![
+            KeyValue::Text(name.to_string()),
+            KeyValue::Text(check.name.clone()),
+            KeyValue::Text(check.definition.clone()),
+        ];
+        ops::insert(txn, &meta, row)?;
+    }
+    Ok(())
 }
 
 /// The table called `name`, or [`Error::UnknownTable`].
@@ -161,6 +253,7 @@ pub fn create_table(
     name: &str,
     columns: &[ColumnInfo],
     primary_key: &[String],
+    checks: &[CheckInfo],
 ) -> Result<TableSchema> {
     let def = TableDef {
         name: name.to_string(),
@@ -192,27 +285,20 @@ pub fn create_table(
         ];
         ops::insert(txn, &meta, row)?;
     }
+    create_checks(txn, name, checks)?;
     Ok(schema)
 }
 
 /// Drops a table and its SQL metadata, in `txn`.
 pub fn drop_table(txn: &mut Transaction, name: &str) -> Result<()> {
     catalog::drop_table(txn, name)?;
-    let Some(meta) = catalog::find_table(txn, SQL_COLUMNS_TABLE)? else {
-        return Ok(());
-    };
-    let prefix = [KeyValue::Text(name.to_string())];
-    let keys: Vec<Vec<KeyValue>> = ops::scan(
-        txn,
-        &meta,
-        Bound::Included(&prefix),
-        Bound::Included(&prefix),
-        false,
-    )?
-    .map(|entry| entry.map(|(key, _)| key))
-    .collect::<engine::Result<_>>()?;
-    for key in keys {
-        ops::delete(txn, &meta, &key)?;
+    for meta_name in [SQL_COLUMNS_TABLE, SQL_CHECKS_TABLE] {
+        let Some(meta) = catalog::find_table(txn, meta_name)? else {
+            continue;
+        };
+        for (key, _) in rows_of_table(txn, &meta, name)? {
+            ops::delete(txn, &meta, &key)?;
+        }
     }
     Ok(())
 }

@@ -109,9 +109,11 @@ impl Binder<'_> {
             ) => {
                 let table = self.table(table_name)?;
                 let targets = self.copy_columns(&table, columns)?;
+                let checks = self.table_checks(&table)?;
                 Ok(Statement::Copy(Copy::From {
                     table,
                     targets,
+                    checks,
                     source: endpoint,
                     format,
                 }))

@@ -5,6 +5,7 @@ use sqlparser::ast::{
     ObjectName, ObjectType, TableConstraint, TimezoneInfo,
 };
 
+use super::check::PendingCheck;
 use super::{Binder, ident, user_object_name};
 use crate::catalog::ColumnInfo;
 use crate::error::{Error, Result};
@@ -108,6 +109,7 @@ impl Binder<'_> {
         let mut columns = Vec::with_capacity(create.columns.len());
         let mut primary_key: Option<Vec<String>> = None;
         let mut unique = Vec::new();
+        let mut checks = Vec::new();
         for def in &create.columns {
             let column_name = ident(&def.name);
             let sql_type = sql_type(&def.data_type)?;
@@ -144,7 +146,10 @@ impl Binder<'_> {
                     ColumnOption::ForeignKey(_) => {
                         return Err(Error::unsupported("FOREIGN KEY"));
                     }
-                    ColumnOption::Check(_) => return Err(Error::unsupported("CHECK")),
+                    ColumnOption::Check(check) => checks.push(PendingCheck {
+                        name: option.name.as_ref().or(check.name.as_ref()).map(ident),
+                        expr: &check.expr,
+                    }),
                     other => return Err(Error::unsupported(format!("column option {other}"))),
                 }
             }
@@ -157,7 +162,10 @@ impl Binder<'_> {
                 }
                 TableConstraint::Unique(u) => unique.push(column_names(&u.columns)?),
                 TableConstraint::ForeignKey(_) => return Err(Error::unsupported("FOREIGN KEY")),
-                TableConstraint::Check(_) => return Err(Error::unsupported("CHECK")),
+                TableConstraint::Check(check) => checks.push(PendingCheck {
+                    name: check.name.as_ref().map(ident),
+                    expr: &check.expr,
+                }),
                 other => return Err(Error::unsupported(format!("table constraint {other}"))),
             }
         }
@@ -172,11 +180,13 @@ impl Binder<'_> {
                 column.nullable = false;
             }
         }
+        let checks = self.create_checks(&name, &columns, &checks)?;
         Ok(Statement::Ddl(Ddl::CreateTable {
             name,
             columns,
             primary_key,
             unique,
+            checks,
             if_not_exists: create.if_not_exists,
         }))
     }

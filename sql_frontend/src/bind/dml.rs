@@ -98,10 +98,12 @@ impl Binder<'_> {
         }
         let scope = table_scope(&table, table.name());
         let returning = self.returning(insert.returning.as_deref(), &scope)?;
+        let checks = self.table_checks(&table)?;
         Ok(Statement::Insert {
             table,
             targets,
             source,
+            checks,
             returning,
         })
     }
@@ -195,10 +197,12 @@ impl Binder<'_> {
             assignments.push((index, value));
         }
         let returning = self.returning(update.returning.as_deref(), &scope)?;
+        let checks = self.table_checks(&table)?;
         Ok(Statement::Update {
             table,
             source,
             assignments,
+            checks,
             returning,
         })
     }

@@ -18,6 +18,7 @@
 //! ORDER BY, LIMIT), `dml.rs` (INSERT, UPDATE, DELETE), `expr.rs` (expressions).
 
 mod aggregate;
+mod check;
 mod copy;
 mod ddl;
 mod dml;

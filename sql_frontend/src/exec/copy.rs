@@ -4,7 +4,8 @@
 //! **COPY FROM** reads records one at a time from the client's stream, a file, or the
 //! data that followed the statement; converts each field with its column's assignment
 //! cast (the same text input INSERT uses) and writes each row through the same path as
-//! INSERT (`write::insert_row`: defaults, then the engine's checks), all in the
+//! INSERT (`write::insert_row`: defaults, NOT NULL and CHECK, then the engine's
+//! checks), all in the
 //! statement's transaction. Everything is checked while the statement runs, so a
 //! failed COPY's savepoint takes back every row it wrote and nothing of it commits:
 //! a COPY loads all of its data or none. A bad value is reported with the line and
@@ -27,7 +28,7 @@ use super::write::insert_row;
 use crate::catalog::TableInfo;
 use crate::copy_format::{CopyFormat, RecordReader, write_record};
 use crate::error::{Error, Result};
-use crate::plan::{Copy, CopyEndpoint, Plan};
+use crate::plan::{Check, Copy, CopyEndpoint, Plan};
 use crate::value::Value;
 
 /// The client's side of a COPY: where `COPY ... FROM STDIN` reads and `COPY ... TO
@@ -70,13 +71,16 @@ pub(super) fn copy(
         Copy::From {
             table,
             targets,
+            checks,
             source,
             format,
         } => {
             let into = Load {
                 table,
                 targets,
+                checks,
                 format,
+                build,
             };
             match (source, stream) {
                 (CopyEndpoint::Client, CopyStream::In(input)) => into.run(txn, input)?,
@@ -151,7 +155,9 @@ pub(super) fn copy(
 struct Load<'a> {
     table: &'a TableInfo,
     targets: &'a [usize],
+    checks: &'a [Check],
     format: &'a CopyFormat,
+    build: Builder,
 }
 
 impl Load<'_> {
@@ -161,7 +167,7 @@ impl Load<'_> {
         let mut count = 0;
         while let Some((line, record)) = records.next_record()? {
             let row = self.row(line, record)?;
-            insert_row(txn, self.table, row)?;
+            insert_row(txn, self.build, self.table, self.checks, row)?;
             count += 1;
         }
         Ok(count)

@@ -35,12 +35,13 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
             columns,
             primary_key,
             unique,
+            checks,
             if_not_exists,
         } => {
             if *if_not_exists && engine_catalog::find_table(txn, name)?.is_some() {
                 return Ok(Output::tag("CREATE TABLE"));
             }
-            catalog::create_table(txn, name, columns, primary_key)?;
+            catalog::create_table(txn, name, columns, primary_key, checks)?;
             for columns in unique {
                 let names: Vec<&str> = columns.iter().map(String::as_str).collect();
                 engine_catalog::create_index(

@@ -10,6 +10,7 @@
 //! subqueries (PostgreSQL hides them); the rows themselves are as PostgreSQL returns.
 
 use engine::Transaction;
+use engine::error::Constraint;
 use engine::keycode::KeyValue;
 use engine::table::ops;
 
@@ -19,16 +20,56 @@ use super::operator::{Builder, ExecContext, KeyedRow};
 use super::output::Output;
 use crate::catalog::TableInfo;
 use crate::error::{Error, Result};
-use crate::plan::{Node, Plan, Returning, Statement};
+use crate::plan::{Check, Node, Plan, Returning, Statement};
 use crate::value::Value;
 
 fn to_keys(values: Vec<Value>) -> Vec<KeyValue> {
     values.iter().map(Value::to_key).collect()
 }
 
-/// Writes a new row of `table` (every column's value already cast to its type): the one
-/// path INSERT and COPY FROM share.
-pub(super) fn insert_row(txn: &mut Transaction, table: &TableInfo, row: Vec<Value>) -> Result<()> {
+/// Fails unless `row`, a new row of `table`, keeps NOT NULL and every CHECK, in
+/// PostgreSQL's order: NOT NULL first, then the CHECKs by name; keys and UNIQUE are
+/// the engine's, after these (as PostgreSQL checks indexes last).
+pub(super) fn check_row(
+    txn: &mut Transaction,
+    build: Builder,
+    table: &TableInfo,
+    checks: &[Check],
+    row: &[Value],
+) -> Result<()> {
+    if checks.is_empty() {
+        return Ok(());
+    }
+    for (column, value) in table.columns.iter().zip(row) {
+        if !column.nullable && value.is_null() {
+            return Err(Error::Constraint(Constraint::NotNull {
+                table: table.name().to_string(),
+                column: column.name.clone(),
+            }));
+        }
+    }
+    let mut ctx = ExecContext::new(txn, &[], &[], build);
+    for check in checks {
+        if let Value::Bool(false) = eval(&check.expr, row, &mut ctx)? {
+            return Err(Error::Constraint(Constraint::Check {
+                table: table.name().to_string(),
+                constraint: check.name.clone(),
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a new row of `table` (every column's value already cast to its type) after
+/// its checks: the one path INSERT and COPY FROM share.
+pub(super) fn insert_row(
+    txn: &mut Transaction,
+    build: Builder,
+    table: &TableInfo,
+    checks: &[Check],
+    row: Vec<Value>,
+) -> Result<()> {
+    check_row(txn, build, table, checks, &row)?;
     ops::insert(txn, &table.schema, to_keys(row))?;
     Ok(())
 }
@@ -108,6 +149,7 @@ pub(super) fn dml(
             table,
             targets,
             source,
+            checks,
             returning,
         } => {
             let rows = rows_of(source, txn, params, plan, build)?;
@@ -128,7 +170,7 @@ pub(super) fn dml(
                 }
                 let values =
                     returned.eval(&row, || ExecContext::new(txn, params, subqueries, build))?;
-                insert_row(txn, table, row)?;
+                insert_row(txn, build, table, checks, row)?;
                 returned.keep(values);
             }
             Ok(returned.output(rows.len() as u64, format!("INSERT 0 {}", rows.len())))
@@ -137,6 +179,7 @@ pub(super) fn dml(
             table,
             source,
             assignments,
+            checks,
             returning,
         } => {
             let rows = rows_of(source, txn, params, plan, build)?;
@@ -153,6 +196,7 @@ pub(super) fn dml(
                 }
                 let values =
                     returned.eval(&new, || ExecContext::new(txn, params, subqueries, build))?;
+                check_row(txn, build, table, checks, &new)?;
                 ops::update(txn, &table.schema, key, to_keys(new))?;
                 returned.keep(values);
             }

@@ -280,6 +280,7 @@ impl Statement {
                 source,
                 assignments,
                 returning,
+                ..
             } => {
                 let sets: Vec<String> = assignments
                     .iter()
@@ -426,6 +427,7 @@ pub(crate) mod tests {
                     default: None,
                 })
                 .collect(),
+            checks: Vec::new(),
         }
     }
 

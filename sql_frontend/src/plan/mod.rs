@@ -23,7 +23,9 @@ pub use display::INDENT;
 pub use node::{
     AggregateCall, AggregateFunction, JoinKind, Node, Parts, ScanRange, SetOperator, SortKey,
 };
-pub use statement::{Copy, CopyEndpoint, Ddl, Plan, Returning, Statement, TransactionControl};
+pub use statement::{
+    Check, Copy, CopyEndpoint, Ddl, Plan, Returning, Statement, TransactionControl,
+};
 
 #[cfg(test)]
 pub(crate) use display::tests;

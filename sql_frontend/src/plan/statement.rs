@@ -14,7 +14,7 @@
 
 use engine::IsolationLevel;
 
-use crate::catalog::{ColumnInfo, TableInfo};
+use crate::catalog::{CheckInfo, ColumnInfo, TableInfo};
 use crate::copy_format::CopyFormat;
 use crate::expr::Expr;
 use crate::plan::node::Node;
@@ -31,6 +31,8 @@ pub enum Statement {
         table: TableInfo,
         targets: Vec<usize>,
         source: Node,
+        /// The table's CHECK constraints, which every new row must pass.
+        checks: Vec<Check>,
         returning: Option<Returning>,
     },
     /// Sets columns of the source's rows (which are whole table rows, read with their
@@ -39,6 +41,8 @@ pub enum Statement {
         table: TableInfo,
         source: Node,
         assignments: Vec<(usize, Expr)>,
+        /// The table's CHECK constraints, which every updated row must pass.
+        checks: Vec<Check>,
         returning: Option<Returning>,
     },
     /// Deletes the source's rows (read with their primary keys).
@@ -55,12 +59,30 @@ pub enum Statement {
     Explain(Box<Statement>),
 }
 
+/// A CHECK constraint bound over the table's row (its columns in order): a row passes
+/// unless the expression is false (NULL passes, as in SQL).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub name: String,
+    pub expr: Expr,
+}
+
 /// A write's RETURNING list: expressions over the row as written (INSERT, UPDATE) or
 /// as it was (DELETE) — the table's columns in order — and their output names.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Returning {
     pub exprs: Vec<Expr>,
     pub names: Vec<String>,
+}
+
+fn map_checks(checks: Vec<Check>, expr: &mut dyn FnMut(Expr) -> Expr) -> Vec<Check> {
+    checks
+        .into_iter()
+        .map(|check| Check {
+            name: check.name,
+            expr: expr(check.expr),
+        })
+        .collect()
 }
 
 impl Returning {
@@ -81,6 +103,8 @@ pub enum Ddl {
         primary_key: Vec<String>,
         /// Column lists of UNIQUE constraints, each becoming a unique index.
         unique: Vec<Vec<String>>,
+        /// CHECK constraints, named and with their expressions' text.
+        checks: Vec<CheckInfo>,
         if_not_exists: bool,
     },
     DropTable {
@@ -130,6 +154,8 @@ pub enum Copy {
     From {
         table: TableInfo,
         targets: Vec<usize>,
+        /// The table's CHECK constraints, which every loaded row must pass.
+        checks: Vec<Check>,
         source: CopyEndpoint,
         format: CopyFormat,
     },
@@ -190,22 +216,26 @@ impl Statement {
                 table,
                 targets,
                 source,
+                checks,
                 returning,
             } => Statement::Insert {
                 table,
                 targets,
                 source: node(source),
+                checks: map_checks(checks, expr),
                 returning: returning.map(|r| r.map_exprs(expr)),
             },
             Statement::Update {
                 table,
                 source,
                 assignments,
+                checks,
                 returning,
             } => Statement::Update {
                 table,
                 source: node(source),
                 assignments: assignments.into_iter().map(|(i, e)| (i, expr(e))).collect(),
+                checks: map_checks(checks, expr),
                 returning: returning.map(|r| r.map_exprs(expr)),
             },
             Statement::Delete {
@@ -229,7 +259,19 @@ impl Statement {
                 target,
                 format,
             }),
-            Statement::Copy(from @ Copy::From { .. }) => Statement::Copy(from),
+            Statement::Copy(Copy::From {
+                table,
+                targets,
+                checks,
+                source,
+                format,
+            }) => Statement::Copy(Copy::From {
+                table,
+                targets,
+                checks: map_checks(checks, expr),
+                source,
+                format,
+            }),
             Statement::Explain(inner) => Statement::Explain(Box::new(inner.map_parts(node, expr))),
         }
     }
