@@ -316,3 +316,36 @@ fn interactive_shell_under_a_terminal() {
     assert!(saved.contains("ORDER BY id;"), "{saved}");
     assert!(saved.contains("\\\\d users"), "{saved}");
 }
+
+#[test]
+fn rows_stream_and_a_closed_stdout_ends_the_query_quietly() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pipe.db");
+    let setup = hdb_sql(
+        &db,
+        &[],
+        Some(
+            "CREATE TABLE d (i INTEGER);
+             INSERT INTO d VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9);",
+        ),
+    );
+    assert!(setup.status.success(), "{}", text(&setup.stderr));
+    // A million rows: far more than the reader takes, or than a pipe holds.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hdb"))
+        .arg("sql")
+        .arg(&db)
+        .args(["-c", "SELECT * FROM d a, d b, d c, d e, d f, d g"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "i\ti\ti\ti\ti\ti");
+    assert_eq!(lines.next().unwrap().unwrap(), "0\t0\t0\t0\t0\t0");
+    drop(lines);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit {:?}", out.status);
+    assert_eq!(text(&out.stderr), "");
+}

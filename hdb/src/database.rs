@@ -8,6 +8,11 @@
 //! session.execute("INSERT INTO users VALUES ('u1', 'Alice')")?;
 //! let result = session.query("SELECT name FROM users WHERE user_id = $1", &["u1".into()])?;
 //! let name: String = result.rows()[0].get("name")?;
+//! // Rows as the query produces them, without holding them all in memory:
+//! for row in session.query_iter("SELECT user_id, name FROM users", &[])? {
+//!     let row = row?;
+//!     println!("{}: {}", row.get::<String>(0)?, row.get::<String>("name")?);
+//! }
 //! # Ok(()) }
 //! ```
 //!
@@ -22,7 +27,7 @@ use engine::DatabaseOptions;
 use sql_frontend::Value;
 
 use crate::error::Result;
-use crate::result::QueryResult;
+use crate::result::{QueryResult, Rows};
 
 /// Splits SQL text into its statements (each printed back as SQL), for callers that
 /// run and report them one at a time.
@@ -106,9 +111,24 @@ impl Session {
         Ok(QueryResult::from_output(self.inner.execute(sql)?))
     }
 
-    /// Runs `sql` with values for its `$1`, `$2`, ... parameters.
+    /// Runs `sql` with values for its `$1`, `$2`, ... parameters; returns the last
+    /// statement's result with all its rows.
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<QueryResult> {
         Ok(QueryResult::from_output(self.inner.query(sql, params)?))
+    }
+
+    /// Runs `sql` with values for its `$1`, `$2`, ... parameters, and returns the last
+    /// statement's rows as the query produces them: an iterator of `Result<Row>`, which
+    /// `.collect::<Result<Vec<_>>>()` turns into a `Vec`. Statements before the last run
+    /// to completion first.
+    ///
+    /// The [`Rows`] holds the session until it is dropped: the query runs in the
+    /// session's transaction (its own, in autocommit mode) while rows are pulled. It ends
+    /// when the rows run out (committing an autocommit transaction), when pulling fails
+    /// (as any failed statement), or when the `Rows` is dropped before its end (an
+    /// autocommit transaction is then rolled back; an explicit one goes on).
+    pub fn query_iter(&mut self, sql: &str, params: &[Value]) -> Result<Rows<'_>> {
+        Ok(Rows::new(self.inner.query_rows(sql, params)?))
     }
 
     /// Parses and plans one statement for repeated execution with
@@ -161,6 +181,18 @@ impl Session {
             },
             _ => None,
         }
+    }
+
+    /// Executes a prepared statement with parameter values; its rows as they are
+    /// produced (see [`Session::query_iter`]).
+    pub fn execute_prepared_iter(
+        &mut self,
+        statement: &Statement,
+        params: &[Value],
+    ) -> Result<Rows<'_>> {
+        Ok(Rows::new(
+            self.inner.execute_prepared_rows(&statement.inner, params)?,
+        ))
     }
 
     /// Whether a transaction is open (BEGIN without COMMIT or ROLLBACK yet).

@@ -6,8 +6,9 @@
 //!   relational engine — open a file, run statements, prepared statements with `$n`
 //!   parameters, transactions with BEGIN/COMMIT/ROLLBACK, COPY FROM STDIN / TO STDOUT
 //!   through [`Session::copy_in`] / [`Session::copy_out`].
-//! - [`QueryResult`] / [`Row`] (result.rs): column names, rows with typed getters
-//!   (`row.get::<i64>(0)`, `row.get::<Option<String>>("name")`), rows affected.
+//! - [`QueryResult`] / [`Row`] / [`Rows`] (result.rs): column names, rows with typed
+//!   getters (`row.get::<i64>(0)`, `row.get::<Option<String>>("name")`), rows affected;
+//!   a whole result, or ([`Session::query_iter`]) its rows as the query produces them.
 //! - [`Error`] (error.rs): one error type whose kinds a caller can match (syntax,
 //!   unknown name, type, constraint, serialization — retryable —, I/O, corruption,
 //!   unsupported ...), converted from the SQL layer's and the engine's errors.
@@ -29,5 +30,5 @@ pub use database::{CopyDirection, Database, Session, Statement, split_statements
 pub use engine;
 pub use error::{Constraint, Error, Limit, Result};
 pub use kv_legacy;
-pub use result::{ColumnIndex, FromValue, QueryResult, Row};
+pub use result::{ColumnIndex, FromValue, QueryResult, Row, Rows};
 pub use sql_frontend::Value;

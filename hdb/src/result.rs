@@ -1,4 +1,5 @@
-//! Query results: column names, rows with typed getters, rows affected.
+//! Query results: column names, rows with typed getters, rows affected — all at once
+//! ([`QueryResult`]) or as the query produces them ([`Rows`]).
 //!
 //! `row.get::<T>(column)` takes a position or a column name and converts the value with
 //! [`FromValue`]: `i64`, `i32`, `f64`, `bool`, `String`, [`Value`], and `Option<T>` of
@@ -57,6 +58,71 @@ impl QueryResult {
     /// PostgreSQL's command tag: `SELECT 2`, `INSERT 0 1`, `UPDATE 3`, `CREATE TABLE`.
     pub fn tag(&self) -> &str {
         &self.tag
+    }
+}
+
+/// A statement's rows as the query produces them: an iterator of `Result<Row>` (see
+/// [`crate::Session::query_iter`]). Holds the session until dropped.
+#[derive(Debug)]
+pub struct Rows<'s> {
+    inner: sql_frontend::Rows<'s>,
+    columns: Arc<[String]>,
+}
+
+impl<'s> Rows<'s> {
+    pub(crate) fn new(inner: sql_frontend::Rows<'s>) -> Rows<'s> {
+        let columns: Arc<[String]> = inner.columns().into();
+        Rows { inner, columns }
+    }
+
+    /// The result's column names (empty for statements that return no rows).
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// Rows inserted, updated or deleted, or (for a query) returned so far.
+    pub fn rows_affected(&self) -> u64 {
+        self.inner.rows_affected()
+    }
+
+    /// PostgreSQL's command tag; for a query, of the rows returned so far.
+    pub fn tag(&self) -> String {
+        self.inner.tag()
+    }
+
+    /// Rows the statement read from tables and indexes so far: how much stored data it
+    /// touched (a `LIMIT 10` over a large table reads a few, not all).
+    pub fn rows_read(&self) -> u64 {
+        self.inner.rows_read()
+    }
+
+    /// Pulls the remaining rows and returns the whole result.
+    pub fn collect_result(mut self) -> Result<QueryResult> {
+        let mut rows = Vec::new();
+        for row in self.by_ref() {
+            rows.push(row?);
+        }
+        Ok(QueryResult {
+            columns: Arc::clone(&self.columns),
+            rows,
+            rows_affected: self.rows_affected(),
+            tag: self.tag(),
+        })
+    }
+}
+
+impl Iterator for Rows<'_> {
+    type Item = Result<Row>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.inner.next_row() {
+            Ok(Some(values)) => Some(Ok(Row {
+                columns: Arc::clone(&self.columns),
+                values,
+            })),
+            Ok(None) => None,
+            Err(e) => Some(Err(e.into())),
+        }
     }
 }
 

@@ -35,7 +35,9 @@
 //!    statement its own READ COMMITTED transaction) or `BEGIN [ISOLATION LEVEL ...]` …
 //!    `COMMIT`/`ROLLBACK`, with PostgreSQL's rule that an error aborts an explicit
 //!    transaction until ROLLBACK; prepared statements with `$n` parameters, their plans
-//!    kept until the catalog changes.
+//!    kept until the catalog changes. A query's result is a [`Rows`] that pulls the
+//!    operator tree as the caller asks for rows, inside the statement's transaction,
+//!    and ends the statement when the rows run out, fail, or it is dropped.
 //!
 //! ## Imports point one way
 //!
@@ -105,7 +107,7 @@ pub mod value;
 
 pub use error::{Error, Result};
 pub use exec::Output;
-pub use session::{Prepared, Session};
+pub use session::{Prepared, Rows, Session};
 pub use types::SqlType;
 pub use value::Value;
 

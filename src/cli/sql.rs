@@ -18,7 +18,10 @@
 //!   lines, aligned table output by default, `\d`, `\timing`, `\?`, `\q`.
 //!
 //! Statements and backslash commands are carried out by one [`runner::Runner`] in both
-//! modes, so they behave the same way in each.
+//! modes, so they behave the same way in each. A query's rows are printed as it produces
+//! them (tsv, csv and json; the aligned table needs them all first), so a long result does
+//! not accumulate in memory, and a reader that goes away (`hdb sql ... | head`) ends the
+//! query and the command quietly, with exit status 0, as it does for `psql`.
 
 mod copy;
 mod describe;
@@ -28,7 +31,7 @@ mod meta;
 mod runner;
 mod shell;
 
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -39,6 +42,9 @@ use self::format::OutputFormat;
 use self::input::StatementBuffer;
 use self::runner::{Flow, Runner};
 use super::CliError;
+
+/// Bytes of script output gathered before a write to standard output.
+const OUTPUT_BUFFER: usize = 64 * 1024;
 
 #[derive(Debug, Args)]
 pub struct SqlArgs {
@@ -69,13 +75,24 @@ pub fn run(args: SqlArgs) -> Result<ExitCode, CliError> {
         runner.close()?;
         return Ok(ExitCode::SUCCESS);
     }
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    match &args.command {
-        Some(sql) => run_script(&mut runner, &mut out, sql.lines().map(Ok), args.bail)?,
-        None => run_script(&mut runner, &mut out, io::stdin().lock().lines(), args.bail)?,
+    // Script output is buffered (the runner flushes after each statement), not flushed
+    // line by line as stdout would be.
+    let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock());
+    let ran = match &args.command {
+        Some(sql) => run_script(&mut runner, &mut out, sql.lines().map(Ok), args.bail),
+        None => run_script(&mut runner, &mut out, io::stdin().lock().lines(), args.bail),
     }
-    out.flush()?;
+    .and_then(|()| out.flush());
+    match ran {
+        Ok(()) => {}
+        // The reader went away: what it wanted was printed; stop quietly.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            drop(out.into_parts());
+            runner.close()?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => return Err(e.into()),
+    }
     let failed = runner.failed();
     runner.close()?;
     Ok(if failed {

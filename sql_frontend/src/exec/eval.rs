@@ -60,8 +60,7 @@ pub fn eval(expr: &Expr, row: &[Value], ctx: &mut ExecContext<'_>) -> Result<Val
         Expr::Subquery(subquery) => run_subquery(subquery, row, ctx),
         Expr::Literal(v) => Ok(v.clone()),
         Expr::Param(i) => ctx
-            .params
-            .get(*i)
+            .param(*i)
             .cloned()
             .ok_or_else(|| Error::Parameter(format!("no value for parameter ${}", i + 1))),
         Expr::Unary(op, e) => operators::unary(*op, eval(e, row, ctx)?),

@@ -15,10 +15,11 @@
 //! (HashAggregate), `distinct.rs`, `set_operation.rs` (UNION/EXCEPT/INTERSECT);
 //! `keys.rs` is the hash-key form they share, `buffered.rs` rows already computed.
 //!
-//! Statements: [`execute`] runs a query by pulling its root; INSERT, UPDATE and DELETE
-//! (`write.rs`) first collect the rows to change, then write them through the engine's
-//! table API; DDL (`ddl.rs`) goes to the SQL and engine catalogs; COPY (`copy.rs`)
-//! moves rows between a table or query and text or CSV data.
+//! Statements: a query is its root operator, which the session pulls rows from as its
+//! caller asks for them; INSERT, UPDATE and DELETE ([`write`], `write.rs`) first collect
+//! the rows to change, then write them through the engine's table API; DDL ([`ddl()`],
+//! `ddl.rs`) goes to the SQL and engine catalogs; COPY ([`copy()`], `copy.rs`) moves
+//! rows between a table or query and text or CSV data; [`explain`] prints a plan.
 //!
 //! Sort, HashAggregate and the build sides of joins and EXCEPT/INTERSECT materialise
 //! their input; everything else streams (a secondary-index scan reads one range at a
@@ -51,7 +52,7 @@ pub use operator::{BoxedOperator, Builder, ExecContext, KeyedRow, Operator};
 pub use output::Output;
 
 use crate::error::Result;
-use crate::plan::{Node, Plan, Statement};
+use crate::plan::{Copy, Ddl, Node, Plan};
 use crate::value::Value;
 
 /// Builds the operators of the tree rooted at `node`, its inputs first.
@@ -165,42 +166,26 @@ pub fn build<'p>(node: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOpera
     })
 }
 
-/// Runs `plan` in `txn` with parameter values `params` (already cast to their kinds).
-pub fn execute(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Result<Output> {
-    execute_with_stream(txn, plan, params, CopyStream::None)
+/// Runs an INSERT, UPDATE or DELETE `plan` in `txn` with parameter values `params`
+/// (already cast to their kinds).
+pub fn write(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Result<Output> {
+    write::dml(txn, plan, params, build)
 }
 
-/// [`execute`], with the client's stream for a `COPY ... FROM STDIN` / `TO STDOUT`.
-pub fn execute_with_stream(
+/// Runs a schema change in `txn`.
+pub fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
+    ddl::ddl(txn, ddl)
+}
+
+/// Runs a COPY `plan` in `txn`, with the client's stream for `FROM STDIN` / `TO STDOUT`.
+pub fn copy(
     txn: &mut Transaction,
     plan: &Plan,
+    statement: &Copy,
     params: &[Value],
     stream: CopyStream<'_>,
 ) -> Result<Output> {
-    match &plan.statement {
-        Statement::Query(root) => {
-            let columns = root.columns();
-            let mut ctx = ExecContext::new(txn, params, &plan.subqueries, build);
-            let mut op = build(root, &mut ctx)?;
-            let mut rows = Vec::new();
-            while let Some((_, values)) = op.next(&mut ctx)? {
-                rows.push(values);
-            }
-            let count = rows.len() as u64;
-            Ok(Output {
-                columns,
-                rows,
-                rows_affected: count,
-                tag: format!("SELECT {count}"),
-            })
-        }
-        Statement::Insert { .. } | Statement::Update { .. } | Statement::Delete { .. } => {
-            write::dml(txn, plan, params, build)
-        }
-        Statement::Ddl(ddl) => ddl::ddl(txn, ddl),
-        Statement::Copy(statement) => copy::copy(txn, plan, statement, params, build, stream),
-        Statement::Explain(_) => Ok(explain(plan)),
-    }
+    copy::copy(txn, plan, statement, params, build, stream)
 }
 
 /// The lines EXPLAIN returns for `plan` (of an `Explain` statement: the plan of the

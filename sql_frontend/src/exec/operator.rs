@@ -23,6 +23,8 @@
 //! transaction from the context only inside `next`. That is what lets an expression in
 //! a Filter run a correlated subquery's plan in the same transaction, once per row.
 
+use std::borrow::Cow;
+
 use engine::Transaction;
 use engine::keycode::KeyValue;
 
@@ -53,9 +55,9 @@ fn no_plans<'p>(_: &'p Node, _: &mut ExecContext<'_>) -> Result<BoxedOperator<'p
 
 /// What running a plan or evaluating an expression needs besides the current row.
 pub struct ExecContext<'a> {
-    txn: Option<&'a mut Transaction>,
+    txn: Txn<'a>,
     /// The statement's parameter values.
-    pub params: &'a [Value],
+    params: Cow<'a, [Value]>,
     /// The statement's subqueries' operator trees, by [`SubqueryId`].
     subqueries: &'a [Node],
     build: Builder,
@@ -65,6 +67,17 @@ pub struct ExecContext<'a> {
     /// The statement's time (microseconds since the epoch), read from the clock the
     /// first time `now()` or CURRENT_* asks, so they agree across all rows.
     statement_time: Option<i64>,
+    /// Rows the statement's scans have read from tables and indexes so far.
+    rows_read: u64,
+}
+
+/// The transaction a context runs in: borrowed for a statement run to completion, owned
+/// by a query whose rows are streamed to the caller (who gets it back when the query
+/// ends), absent for constants.
+enum Txn<'a> {
+    None,
+    Borrowed(&'a mut Transaction),
+    Owned(Transaction),
 }
 
 impl<'a> ExecContext<'a> {
@@ -76,28 +89,65 @@ impl<'a> ExecContext<'a> {
         subqueries: &'a [Node],
         build: Builder,
     ) -> ExecContext<'a> {
+        ExecContext::with(Txn::Borrowed(txn), Cow::Borrowed(params), subqueries, build)
+    }
+
+    /// A context that owns its transaction and parameters, for a query whose rows are
+    /// pulled after the call that started it returns; [`ExecContext::into_transaction`]
+    /// gives the transaction back.
+    pub fn owning(
+        txn: Transaction,
+        params: Vec<Value>,
+        subqueries: &'a [Node],
+        build: Builder,
+    ) -> ExecContext<'a> {
+        ExecContext::with(Txn::Owned(txn), Cow::Owned(params), subqueries, build)
+    }
+
+    /// A context without a transaction, for evaluating constants (subqueries fail).
+    pub fn constant(params: &'a [Value]) -> ExecContext<'a> {
+        ExecContext::with(Txn::None, Cow::Borrowed(params), &[], no_plans)
+    }
+
+    fn with(
+        txn: Txn<'a>,
+        params: Cow<'a, [Value]>,
+        subqueries: &'a [Node],
+        build: Builder,
+    ) -> ExecContext<'a> {
         ExecContext {
-            txn: Some(txn),
+            txn,
             params,
             subqueries,
             build,
             outer: Vec::new(),
             subquery_rows: Vec::new(),
             statement_time: None,
+            rows_read: 0,
         }
     }
 
-    /// A context without a transaction, for evaluating constants (subqueries fail).
-    pub fn constant(params: &'a [Value]) -> ExecContext<'a> {
-        ExecContext {
-            txn: None,
-            params,
-            subqueries: &[],
-            build: no_plans,
-            outer: Vec::new(),
-            subquery_rows: Vec::new(),
-            statement_time: None,
+    /// The transaction the context owns, if it owns one.
+    pub fn into_transaction(self) -> Option<Transaction> {
+        match self.txn {
+            Txn::Owned(txn) => Some(txn),
+            Txn::None | Txn::Borrowed(_) => None,
         }
+    }
+
+    /// The value of parameter `$index+1`.
+    pub fn param(&self, index: usize) -> Option<&Value> {
+        self.params.get(index)
+    }
+
+    /// Counts `n` rows read by a scan.
+    pub fn note_rows_read(&mut self, n: u64) {
+        self.rows_read += n;
+    }
+
+    /// Rows the statement's scans have read from tables and indexes so far.
+    pub fn rows_read(&self) -> u64 {
+        self.rows_read
     }
 
     /// The statement's time: the clock read once, at the first call.
@@ -114,9 +164,11 @@ impl<'a> ExecContext<'a> {
 
     /// The transaction; an error when evaluating at plan time.
     pub fn txn(&mut self) -> Result<&mut Transaction> {
-        self.txn
-            .as_deref_mut()
-            .ok_or_else(|| Error::unsupported("a subquery in a constant expression"))
+        match &mut self.txn {
+            Txn::Borrowed(txn) => Ok(txn),
+            Txn::Owned(txn) => Ok(txn),
+            Txn::None => Err(Error::unsupported("a subquery in a constant expression")),
+        }
     }
 
     /// Makes `row` the innermost outer row while a correlated subquery runs.

@@ -64,6 +64,7 @@ pub(super) fn key_lookup<'p>(
             continue;
         }
         if let Some(row) = ops::get(ctx.txn()?, &table.schema, &key)? {
+            ctx.note_rows_read(1);
             rows.push(convert(Ok((key, row)))?);
         }
     }
@@ -75,8 +76,12 @@ struct SeqScan {
 }
 
 impl Operator for SeqScan {
-    fn next(&mut self, _ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
-        self.scan.next().map(convert).transpose()
+    fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
+        let row = self.scan.next().map(convert).transpose()?;
+        if row.is_some() {
+            ctx.note_rows_read(1);
+        }
+        Ok(row)
     }
 }
 
@@ -134,6 +139,7 @@ impl Operator for IndexScan<'_> {
                 None => None,
             };
             if row.is_some() {
+                ctx.note_rows_read(1);
                 return Ok(row);
             }
             let Some((lower, upper)) = self.ranges.next() else {

@@ -19,6 +19,17 @@
 //! Setting the policy to `false` would give statement-level rollback instead (the failed
 //! statement is undone and the transaction goes on), as in Oracle or MySQL.
 //!
+//! ## Results stream
+//!
+//! [`Session::query_rows`] (and [`Session::execute_prepared_rows`]) start a statement
+//! and return its [`Rows`]: a query's rows are produced as the caller pulls them, by the
+//! operator tree, inside the statement's transaction; the statement ends when the rows
+//! run out, fail, or the `Rows` is dropped half-read (see `rows.rs`). [`Session::query`]
+//! and [`Session::execute`] are the same with the rows collected into an [`Output`].
+//! While rows stream, the `Rows` holds the session mutably (it owns the statement's
+//! transaction and borrows the plan the session keeps for it), so nothing else can run
+//! in the session until it is done.
+//!
 //! ## Prepared statements
 //!
 //! [`Session::prepare`] parses, binds and optimises once and keeps the physical plan,
@@ -31,10 +42,11 @@
 //! for. Plans made by a transaction with uncommitted DDL of its own are not kept, and
 //! DDL statements are planned afresh on every execution.
 
-use engine::{IsolationLevel, Transaction};
-
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
+
+use engine::mvcc::Savepoint;
+use engine::{IsolationLevel, Transaction};
 
 use crate::bind::{self, ClientCopy, Parsed};
 use crate::error::{Error, Result};
@@ -44,6 +56,10 @@ use crate::optimize::optimize_plan;
 use crate::plan::{Plan, Statement, TransactionControl};
 use crate::types::SqlType;
 use crate::value::{Kind, Value};
+
+mod rows;
+
+pub use rows::Rows;
 
 /// After an error in an explicit transaction, abort the whole transaction (PostgreSQL)
 /// rather than undo only the failed statement.
@@ -66,6 +82,15 @@ enum State {
 /// One connection to a database: runs statements, holds the open transaction.
 #[derive(Debug)]
 pub struct Session {
+    conn: Connection,
+    /// The plan of the query whose rows are (or were last) streamed: kept here, so that
+    /// the query's [`Rows`], which borrows the session, can borrow it.
+    streaming: Option<Arc<Planned>>,
+}
+
+/// The session's transaction state and what decides whether a kept plan is valid.
+#[derive(Debug)]
+struct Connection {
     db: engine::Database,
     state: State,
     generation: CatalogGeneration,
@@ -73,6 +98,16 @@ pub struct Session {
     ddl_in_transaction: bool,
     /// REPEATABLE READ: the generation read before the transaction's snapshot.
     snapshot_generation: Option<u64>,
+}
+
+/// A statement begun: the transaction it runs in and how to end it.
+#[derive(Debug)]
+struct Begun {
+    txn: Transaction,
+    /// Inside BEGIN ... COMMIT (else autocommit: the transaction is the statement's own).
+    explicit: bool,
+    /// Undoes the statement's writes if it fails.
+    savepoint: Savepoint,
 }
 
 /// A statement parsed, bound and planned once, to execute many times.
@@ -126,17 +161,20 @@ impl Session {
     pub fn new(db: engine::Database) -> Session {
         let generation = CatalogGeneration::of(&db);
         Session {
-            db,
-            state: State::Idle,
-            generation,
-            ddl_in_transaction: false,
-            snapshot_generation: None,
+            conn: Connection {
+                db,
+                state: State::Idle,
+                generation,
+                ddl_in_transaction: false,
+                snapshot_generation: None,
+            },
+            streaming: None,
         }
     }
 
     /// Whether a transaction is open (or aborted and waiting for ROLLBACK).
     pub fn in_transaction(&self) -> bool {
-        !matches!(self.state, State::Idle)
+        !matches!(self.conn.state, State::Idle)
     }
 
     /// Runs every statement in `sql` in order; returns the last one's output.
@@ -144,27 +182,33 @@ impl Session {
         self.query(sql, &[])
     }
 
-    /// Runs the statements in `sql` with parameter values for `$1`, `$2`, ...
+    /// Runs the statements in `sql` with parameter values for `$1`, `$2`, ...; returns
+    /// the last one's output, its rows collected.
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Output> {
+        self.query_rows(sql, params)?.into_output()
+    }
+
+    /// Runs the statements in `sql` with parameter values for `$1`, `$2`, ...: all but
+    /// the last to completion, and the last until its first row; its [`Rows`] produce
+    /// the rest as they are pulled.
+    pub fn query_rows(&mut self, sql: &str, params: &[Value]) -> Result<Rows<'_>> {
         let statements = match bind::parse(sql) {
             Ok(statements) => statements,
             Err(e) => {
-                self.fail_transaction();
+                self.conn.fail_transaction();
                 return Err(e);
             }
         };
-        let mut last = Output::default();
-        for parsed in &statements {
-            let control = match bind::control(parsed) {
-                Ok(control) => control,
-                Err(e) => {
-                    self.fail_transaction();
-                    return Err(e);
-                }
-            };
-            last = self.run(parsed, control, None, params, CopyStream::None)?;
+        let Some((last, earlier)) = statements.split_last() else {
+            return Ok(Rows::done(Output::default()));
+        };
+        for parsed in earlier {
+            let control = self.control_of(parsed)?;
+            self.start(parsed, control, None, params, CopyStream::None)?
+                .into_output()?;
         }
-        Ok(last)
+        let control = self.control_of(last)?;
+        self.start(last, control, None, params, CopyStream::None)
     }
 
     /// Runs one `COPY ... FROM STDIN` statement, reading its data (text or CSV, as the
@@ -172,13 +216,15 @@ impl Session {
     /// all or none, like any statement.
     pub fn copy_in(&mut self, sql: &str, data: &mut dyn std::io::BufRead) -> Result<Output> {
         let parsed = self.one_client_copy(sql, ClientCopy::In)?;
-        self.run(&parsed, None, None, &[], CopyStream::In(data))
+        self.start(&parsed, None, None, &[], CopyStream::In(data))?
+            .into_output()
     }
 
     /// Runs one `COPY ... TO STDOUT` statement, writing its data to `out`.
     pub fn copy_out(&mut self, sql: &str, out: &mut dyn std::io::Write) -> Result<Output> {
         let parsed = self.one_client_copy(sql, ClientCopy::Out)?;
-        self.run(&parsed, None, None, &[], CopyStream::Out(out))
+        self.start(&parsed, None, None, &[], CopyStream::Out(out))?
+            .into_output()
     }
 
     /// Parses `sql` as one COPY statement using the client's stream in `direction`.
@@ -186,7 +232,7 @@ impl Session {
         let mut statements = match bind::parse(sql) {
             Ok(statements) => statements,
             Err(e) => {
-                self.fail_transaction();
+                self.conn.fail_transaction();
                 return Err(e);
             }
         };
@@ -218,27 +264,28 @@ impl Session {
             cache: Arc::new(Mutex::new(None)),
         };
         if control.is_none() {
-            let planned = match std::mem::take(&mut self.state) {
+            let conn = &mut self.conn;
+            let planned = match std::mem::take(&mut conn.state) {
                 State::Active(mut txn) => {
-                    let observed = self.observe_generation(&txn);
+                    let observed = conn.observe_generation(&txn);
                     let label =
-                        (!self.ddl_in_transaction).then(|| (self.generation.clone(), observed));
+                        (!conn.ddl_in_transaction).then(|| (conn.generation.clone(), observed));
                     let planned = plan(&mut txn, &prepared.parsed, label);
-                    self.state = State::Active(txn);
+                    conn.state = State::Active(txn);
                     planned?
                 }
                 State::Aborted => {
-                    self.state = State::Aborted;
+                    conn.state = State::Aborted;
                     return Err(Error::TransactionAborted);
                 }
                 State::Idle => {
-                    let observed = self.generation.current();
-                    let mut txn = self.db.begin(DEFAULT_ISOLATION);
+                    let observed = conn.generation.current();
+                    let mut txn = conn.db.begin(DEFAULT_ISOLATION);
                     txn.begin_statement()?;
                     let planned = plan(
                         &mut txn,
                         &prepared.parsed,
-                        Some((self.generation.clone(), observed)),
+                        Some((conn.generation.clone(), observed)),
                     );
                     txn.rollback();
                     planned?
@@ -249,9 +296,19 @@ impl Session {
         Ok(prepared)
     }
 
-    /// Executes a prepared statement with parameter values.
+    /// Executes a prepared statement with parameter values; its rows collected.
     pub fn execute_prepared(&mut self, prepared: &Prepared, params: &[Value]) -> Result<Output> {
-        self.run(
+        self.execute_prepared_rows(prepared, params)?.into_output()
+    }
+
+    /// Executes a prepared statement with parameter values; its [`Rows`] produce its
+    /// rows as they are pulled.
+    pub fn execute_prepared_rows(
+        &mut self,
+        prepared: &Prepared,
+        params: &[Value],
+    ) -> Result<Rows<'_>> {
+        self.start(
             &prepared.parsed,
             prepared.control,
             Some(prepared),
@@ -260,6 +317,65 @@ impl Session {
         )
     }
 
+    /// The transaction-control meaning of `parsed`; a failure to tell aborts an explicit
+    /// transaction like any failed statement.
+    fn control_of(&mut self, parsed: &Parsed) -> Result<Option<TransactionControl>> {
+        bind::control(parsed).inspect_err(|_| self.conn.fail_transaction())
+    }
+
+    /// Starts one statement: transaction control at once; anything else in the open
+    /// transaction (or a new autocommit one), planned (or its kept plan reused), then run
+    /// to completion — except a query, whose rows stream. `stream` is the client's data
+    /// for a `COPY ... FROM STDIN` / `TO STDOUT`.
+    fn start(
+        &mut self,
+        parsed: &Parsed,
+        control: Option<TransactionControl>,
+        prepared: Option<&Prepared>,
+        params: &[Value],
+        stream: CopyStream<'_>,
+    ) -> Result<Rows<'_>> {
+        let Session { conn, streaming } = self;
+        if let Some(control) = control {
+            return conn.control(control).map(Rows::done);
+        }
+        let (mut begun, observed) = conn.begin_statement()?;
+        let planned = match conn.planned(&mut begun.txn, parsed, prepared, observed) {
+            Ok(planned) => planned,
+            Err(e) => return conn.end_statement(begun, Err(e)),
+        };
+        let plan = &planned.plan;
+        let params = match &plan.statement {
+            // EXPLAIN prints `$n` without values.
+            Statement::Explain(_) => Cow::Borrowed(&[][..]),
+            _ => match cast_params(&plan.params, params) {
+                Ok(params) => params,
+                Err(e) => return conn.end_statement(begun, Err(e)),
+            },
+        };
+        let result = match &plan.statement {
+            Statement::Query(_) => {
+                let params = params.into_owned();
+                let planned: &Planned = streaming.insert(planned);
+                return Rows::start(conn, begun, &planned.plan, params);
+            }
+            Statement::Insert { .. } | Statement::Update { .. } | Statement::Delete { .. } => {
+                exec::write(&mut begun.txn, plan, &params)
+            }
+            Statement::Ddl(ddl) => {
+                conn.ddl_in_transaction = true;
+                let result = exec::ddl(&mut begun.txn, ddl);
+                conn.generation.bump();
+                result
+            }
+            Statement::Copy(copy) => exec::copy(&mut begun.txn, plan, copy, &params, stream),
+            Statement::Explain(_) => Ok(exec::explain(plan)),
+        };
+        conn.end_statement(begun, result).map(Rows::done)
+    }
+}
+
+impl Connection {
     /// Marks an explicit transaction failed (after an error outside any statement).
     fn fail_transaction(&mut self) {
         if let State::Active(txn) = std::mem::take(&mut self.state) {
@@ -289,111 +405,127 @@ impl Session {
         }
     }
 
-    fn run(
-        &mut self,
-        parsed: &Parsed,
-        control: Option<TransactionControl>,
-        prepared: Option<&Prepared>,
-        params: &[Value],
-        stream: CopyStream<'_>,
-    ) -> Result<Output> {
-        if let Some(control) = control {
-            return self.control(control);
-        }
-        match std::mem::take(&mut self.state) {
+    /// Begins a statement in the open transaction, or in a new autocommit one: its
+    /// snapshot taken, a savepoint set; also returns the catalog generation read before
+    /// the snapshot. While the statement runs, the session's state is what it will be
+    /// should the statement never end (its `Rows` leaked): aborted inside BEGIN, idle in
+    /// autocommit.
+    fn begin_statement(&mut self) -> Result<(Begun, u64)> {
+        let (mut txn, explicit, observed) = match std::mem::take(&mut self.state) {
             State::Aborted => {
                 self.state = State::Aborted;
-                Err(Error::TransactionAborted)
+                return Err(Error::TransactionAborted);
             }
-            State::Active(mut txn) => {
+            State::Active(txn) => {
                 let observed = self.observe_generation(&txn);
-                let result =
-                    self.run_statement(&mut txn, parsed, prepared, observed, params, stream);
-                self.state = match (&result, ABORT_TRANSACTION_ON_ERROR) {
-                    (Err(_), true) => {
-                        txn.rollback();
-                        self.transaction_ended();
-                        State::Aborted
-                    }
-                    _ => State::Active(txn),
-                };
-                result
+                self.state = State::Aborted;
+                (txn, true, observed)
             }
-            State::Idle => {
-                let observed = self.generation.current();
-                let mut txn = self.db.begin(DEFAULT_ISOLATION);
-                let result =
-                    self.run_statement(&mut txn, parsed, prepared, observed, params, stream);
-                let result = match result {
-                    Ok(output) => txn.commit().map(|_| output).map_err(Error::from),
-                    Err(e) => {
-                        txn.rollback();
-                        Err(e)
-                    }
-                };
-                self.transaction_ended();
-                result
+            State::Idle => (
+                self.db.begin(DEFAULT_ISOLATION),
+                false,
+                self.generation.current(),
+            ),
+        };
+        if let Err(e) = txn.begin_statement() {
+            match explicit {
+                true => {
+                    txn.rollback();
+                    self.transaction_ended();
+                }
+                false => txn.rollback(),
             }
+            return Err(e.into());
         }
+        let savepoint = txn.savepoint();
+        let begun = Begun {
+            txn,
+            explicit,
+            savepoint,
+        };
+        Ok((begun, observed))
     }
 
-    /// Runs one statement inside `txn`, under a savepoint that undoes it if it fails.
-    fn run_statement(
-        &mut self,
-        txn: &mut Transaction,
-        parsed: &Parsed,
-        prepared: Option<&Prepared>,
-        observed: u64,
-        params: &[Value],
-        stream: CopyStream<'_>,
-    ) -> Result<Output> {
-        txn.begin_statement()?;
-        let savepoint = txn.savepoint();
-        let result = self.plan_and_execute(txn, parsed, prepared, observed, params, stream);
+    /// Ends a statement with its result: its writes kept (`Ok`) or undone (`Err`); then
+    /// an autocommit transaction commits or rolls back, and an explicit one goes on or,
+    /// after an error, is aborted (PostgreSQL's rule).
+    fn end_statement<T>(&mut self, begun: Begun, result: Result<T>) -> Result<T> {
+        let Begun {
+            mut txn,
+            explicit,
+            savepoint,
+        } = begun;
         txn.end_statement();
         match &result {
             Ok(_) => txn.release(savepoint),
             Err(_) => txn.rollback_to(savepoint),
         }
+        if explicit {
+            self.state = match (&result, ABORT_TRANSACTION_ON_ERROR) {
+                (Err(_), true) => {
+                    txn.rollback();
+                    self.transaction_ended();
+                    State::Aborted
+                }
+                _ => State::Active(txn),
+            };
+            return result;
+        }
+        let result = match result {
+            Ok(value) => txn.commit().map(|_| value).map_err(Error::from),
+            Err(e) => {
+                txn.rollback();
+                Err(e)
+            }
+        };
+        self.transaction_ended();
         result
     }
 
-    fn plan_and_execute(
+    /// Ends a statement its caller stopped reading before its end (a query's `Rows`
+    /// dropped half-read): its transaction goes on inside BEGIN; an autocommit one is
+    /// rolled back (a query wrote nothing, so that loses nothing and releases it).
+    fn abandon_statement(&mut self, begun: Begun) {
+        let Begun {
+            mut txn,
+            explicit,
+            savepoint,
+        } = begun;
+        txn.end_statement();
+        txn.release(savepoint);
+        match explicit {
+            true => self.state = State::Active(txn),
+            false => {
+                txn.rollback();
+                self.transaction_ended();
+            }
+        }
+    }
+
+    /// The plan for `parsed`: a prepared statement's kept plan if still valid for a
+    /// snapshot taken after reading generation `observed`, else a new one (kept for
+    /// the prepared statement's later executions).
+    fn planned(
         &mut self,
         txn: &mut Transaction,
         parsed: &Parsed,
         prepared: Option<&Prepared>,
         observed: u64,
-        params: &[Value],
-        stream: CopyStream<'_>,
-    ) -> Result<Output> {
-        let planned = match prepared.and_then(Prepared::cached) {
-            Some(planned) if planned.valid_for(&self.generation, observed) => planned,
-            _ => {
-                let label = (!self.ddl_in_transaction).then(|| (self.generation.clone(), observed));
-                let planned = Arc::new(plan(txn, parsed, label)?);
-                if let Some(prepared) = prepared {
-                    prepared.keep(&planned);
-                }
-                planned
-            }
-        };
-        let plan = &planned.plan;
-        let params = match &plan.statement {
-            // EXPLAIN prints `$n` without values.
-            Statement::Explain(_) => Cow::Borrowed(&[][..]),
-            _ => cast_params(&plan.params, params)?,
-        };
-        if plan.statement.is_ddl() {
-            self.ddl_in_transaction = true;
-            let result = exec::execute(txn, plan, &params);
-            self.generation.bump();
-            result
-        } else {
-            exec::execute_with_stream(txn, plan, &params, stream)
+    ) -> Result<Arc<Planned>> {
+        if let Some(planned) = prepared.and_then(Prepared::cached)
+            && planned.valid_for(&self.generation, observed)
+        {
+            return Ok(planned);
         }
+        let label = (!self.ddl_in_transaction).then(|| (self.generation.clone(), observed));
+        let planned = Arc::new(plan(txn, parsed, label)?);
+        if let Some(prepared) = prepared {
+            prepared.keep(&planned);
+        }
+        Ok(planned)
     }
 
+    /// Carries out BEGIN, COMMIT or ROLLBACK.
     fn control(&mut self, control: TransactionControl) -> Result<Output> {
         match (control, std::mem::take(&mut self.state)) {
             (TransactionControl::Begin(_), State::Active(txn)) => {
@@ -426,12 +558,11 @@ impl Session {
         }
     }
 }
-
 impl Drop for Session {
     fn drop(&mut self) {
         // An open transaction is rolled back with the session; its DDL goes with it.
-        if self.ddl_in_transaction {
-            self.generation.bump();
+        if self.conn.ddl_in_transaction {
+            self.conn.generation.bump();
         }
     }
 }

@@ -24,11 +24,17 @@
 //!   for a query, `{"command":"INSERT 0 1","rows_affected":1}` otherwise. Integers and
 //!   finite floats are numbers, booleans are booleans, NULL is `null`, and everything
 //!   else (text, dates, timestamps, NaN and infinities) is a string as psql prints it.
+//!
+//! A statement's rows are printed as the query produces them ([`write_rows`]) in tsv,
+//! csv and json, so a long result is never held in memory; the aligned table needs every row
+//! for its widths, so it collects them first (as psql does). If pulling a row fails
+//! halfway, what was printed stays printed (a json line is then left unfinished) and the
+//! error is reported on stderr.
 
 use std::io::{self, Write};
 
 use clap::ValueEnum;
-use hdb::{QueryResult, Value};
+use hdb::{QueryResult, Rows, Value};
 use serde_json::json;
 use sql_frontend::copy_format::{CopyFormat, FormatKind, write_record};
 
@@ -97,6 +103,96 @@ pub fn write_result(
     }
 }
 
+/// Why printing a statement's rows stopped early.
+#[derive(Debug)]
+pub enum Stopped {
+    /// Writing failed (say, the reader of a pipe went away).
+    Write(io::Error),
+    /// Pulling a row failed: the statement failed.
+    Statement(hdb::Error),
+}
+
+impl From<io::Error> for Stopped {
+    fn from(e: io::Error) -> Self {
+        Stopped::Write(e)
+    }
+}
+
+impl From<hdb::Error> for Stopped {
+    fn from(e: hdb::Error) -> Self {
+        Stopped::Statement(e)
+    }
+}
+
+/// Prints a statement's result in `format`: a query's rows as they are pulled (tsv,
+/// csv, json) or all at once (table); anything else with [`write_result`].
+pub fn write_rows(
+    out: &mut impl Write,
+    format: OutputFormat,
+    rows: Rows<'_>,
+) -> Result<(), Stopped> {
+    // A query's rows stream; a write's RETURNING rows were made with the write.
+    let streamed = !rows.columns().is_empty() && rows.tag().starts_with("SELECT ");
+    match format {
+        OutputFormat::Tsv if streamed => write_tsv_rows(out, rows),
+        OutputFormat::Csv if streamed => write_csv_rows(out, rows),
+        OutputFormat::Json if streamed => write_json_rows(out, rows),
+        OutputFormat::Tsv | OutputFormat::Csv | OutputFormat::Json | OutputFormat::Table => {
+            let result = rows.collect_result()?;
+            write_result(out, format, &result)?;
+            Ok(())
+        }
+    }
+}
+
+fn write_tsv_rows(out: &mut impl Write, rows: Rows<'_>) -> Result<(), Stopped> {
+    writeln!(out, "{}", rows.columns().join("\t"))?;
+    let mut line = String::new();
+    for row in rows {
+        let row = row?;
+        line.clear();
+        for (i, value) in row.values().iter().enumerate() {
+            if i > 0 {
+                line.push('\t');
+            }
+            line.push_str(&tsv_field(value));
+        }
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn write_csv_rows(out: &mut impl Write, rows: Rows<'_>) -> Result<(), Stopped> {
+    let format = CopyFormat::new(FormatKind::Csv);
+    write_csv_header(out, &format, rows.columns())?;
+    for row in rows {
+        write_csv_row(out, &format, row?.values())?;
+    }
+    Ok(())
+}
+
+fn write_json_rows(out: &mut impl Write, rows: Rows<'_>) -> Result<(), Stopped> {
+    write!(out, "{{\"columns\":{},\"rows\":[", json!(rows.columns()))?;
+    for (i, row) in rows.enumerate() {
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                // The line stays unfinished: the rows so far are not the whole result.
+                writeln!(out)?;
+                return Err(e.into());
+            }
+        };
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        let values: Vec<serde_json::Value> = row.values().iter().map(json_value).collect();
+        write!(out, "{}", serde_json::Value::Array(values))?;
+    }
+    writeln!(out, "]}}")?;
+    Ok(())
+}
+
 /// Prints `output` in `format`.
 pub fn write_output(out: &mut impl Write, format: OutputFormat, output: &Output) -> io::Result<()> {
     match (format, output) {
@@ -159,17 +255,29 @@ fn write_tsv(out: &mut impl Write, columns: &[String], rows: &[&[Value]]) -> io:
 
 fn write_csv(out: &mut impl Write, columns: &[String], rows: &[&[Value]]) -> io::Result<()> {
     let format = CopyFormat::new(FormatKind::Csv);
-    let header: Vec<Option<&str>> = columns.iter().map(|c| Some(c.as_str())).collect();
-    write_record(out, &format, &header)?;
+    write_csv_header(out, &format, columns)?;
     for row in rows {
-        let texts: Vec<Option<String>> = row
-            .iter()
-            .map(|v| (!v.is_null()).then(|| v.to_string()))
-            .collect();
-        let fields: Vec<Option<&str>> = texts.iter().map(Option::as_deref).collect();
-        write_record(out, &format, &fields)?;
+        write_csv_row(out, &format, row)?;
     }
     Ok(())
+}
+
+fn write_csv_header(
+    out: &mut impl Write,
+    format: &CopyFormat,
+    columns: &[String],
+) -> io::Result<()> {
+    let header: Vec<Option<&str>> = columns.iter().map(|c| Some(c.as_str())).collect();
+    write_record(out, format, &header)
+}
+
+fn write_csv_row(out: &mut impl Write, format: &CopyFormat, row: &[Value]) -> io::Result<()> {
+    let texts: Vec<Option<String>> = row
+        .iter()
+        .map(|v| (!v.is_null()).then(|| v.to_string()))
+        .collect();
+    let fields: Vec<Option<&str>> = texts.iter().map(Option::as_deref).collect();
+    write_record(out, format, &fields)
 }
 
 /// Whether a column is printed right-aligned: it holds numbers (and perhaps NULLs).

@@ -15,7 +15,7 @@ use hdb::{CopyDirection, Database, QueryResult, Session};
 
 use super::copy::{ClientCopy, ClientFile};
 use super::describe;
-use super::format::{OutputFormat, write_result};
+use super::format::{OutputFormat, Stopped, write_result, write_rows};
 use super::meta::{self, MetaCommand};
 
 /// What the caller should do after a line was handled.
@@ -72,21 +72,27 @@ impl Runner {
     pub fn copy_in(&mut self, out: &mut impl Write, sql: &str, data: &[u8]) -> io::Result<bool> {
         let started = Instant::now();
         let result = self.session.copy_in(sql, data);
-        self.report(out, result, started, true)
+        let printed = self.print(out, result, true);
+        self.report(out, printed, started)
     }
 
-    /// Runs one SQL statement and prints its result or its error (`COPY ... TO STDOUT`
-    /// prints its data). Returns whether it succeeded.
+    /// Runs one SQL statement and prints its result (a query's rows as they come;
+    /// `COPY ... TO STDOUT` its data) or its error. Returns whether it succeeded; a
+    /// failure to write is returned as the error (the statement is then abandoned: see
+    /// `hdb::Rows`).
     pub fn statement(&mut self, out: &mut impl Write, sql: &str) -> io::Result<bool> {
         let started = Instant::now();
-        let result = match Session::copy_direction(sql) {
+        let printed = match Session::copy_direction(sql) {
             Some(CopyDirection::ToClient) => {
                 let result = self.session.copy_out(sql, &mut *out);
-                return self.report(out, result, started, false);
+                self.print(out, result, false)
             }
-            _ => self.session.execute(sql),
+            _ => match self.session.query_iter(sql, &[]) {
+                Ok(rows) => write_rows(out, self.format, rows),
+                Err(error) => Err(Stopped::Statement(error)),
+            },
         };
-        self.report(out, result, started, true)
+        self.report(out, printed, started)
     }
 
     /// Carries out a `\copy` whose client end is a file or a standard stream.
@@ -124,34 +130,46 @@ impl Runner {
                 }
             },
         };
-        self.report(out, result, started, copy.file != ClientFile::Output)?;
+        let printed = self.print(out, result, copy.file != ClientFile::Output);
+        self.report(out, printed, started)?;
         Ok(Flow::Continue)
     }
 
-    /// Prints a statement's result (or only its time, when `print` is false: its data
-    /// went out already) or its error. Returns whether it succeeded.
+    /// Prints a whole result (unless `print` is false: its data went out already).
+    fn print(
+        &self,
+        out: &mut impl Write,
+        result: hdb::Result<QueryResult>,
+        print: bool,
+    ) -> Result<(), Stopped> {
+        let result = result?;
+        if print {
+            write_result(out, self.format, &result)?;
+        }
+        Ok(())
+    }
+
+    /// Reports how printing a statement's result went: its time, or its error. Returns
+    /// whether it succeeded.
     fn report(
         &mut self,
         out: &mut impl Write,
-        result: hdb::Result<QueryResult>,
+        printed: Result<(), Stopped>,
         started: Instant,
-        print: bool,
     ) -> io::Result<bool> {
         let elapsed = started.elapsed();
-        match result {
-            Ok(result) => {
-                if print {
-                    write_result(out, self.format, &result)?;
-                }
+        match printed {
+            Ok(()) => {
                 self.report_time(out, elapsed)?;
                 out.flush()?;
                 Ok(true)
             }
-            Err(error) => {
+            Err(Stopped::Statement(error)) => {
                 self.fail(out, &error.to_string())?;
                 self.report_time(out, elapsed)?;
                 Ok(false)
             }
+            Err(Stopped::Write(error)) => Err(error),
         }
     }
 

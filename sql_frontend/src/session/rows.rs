@@ -1,0 +1,275 @@
+//! [`Rows`]: a statement's result, its rows produced as the caller pulls them.
+//!
+//! A query's `Rows` owns the statement's transaction (taken from the session for the
+//! statement's duration, inside an [`ExecContext`] that owns it), its operator tree
+//! (borrowing the plan the session keeps), and a mutable borrow of the session's
+//! connection state, which is how it ends the statement:
+//!
+//! - **the rows run out**: the statement ends successfully (an autocommit transaction
+//!   commits);
+//! - **pulling a row fails**: the statement ends with the error (its writes undone; an
+//!   autocommit transaction rolls back, an explicit one is aborted), the error is
+//!   returned, and the `Rows` is empty from then on;
+//! - **the `Rows` is dropped before its end**: the statement ends there. Inside BEGIN
+//!   the transaction goes on; an autocommit transaction is rolled back, releasing its
+//!   snapshot at once (a query wrote nothing, so nothing is lost).
+//!
+//! Any other statement runs to completion before its `Rows` is returned, which then
+//! only hands out what it produced (EXPLAIN's lines, or nothing and a command tag).
+
+use engine::Transaction;
+
+use super::{Begun, Connection};
+use crate::error::{Error, Result};
+use crate::exec::{self, BoxedOperator, ExecContext, Output};
+use crate::plan::{Plan, Statement};
+use crate::value::Value;
+
+/// A statement's result: its column names, then its rows as they are pulled
+/// ([`Rows::next_row`], or the `Iterator`), and its command tag once they ran out.
+#[derive(Debug)]
+pub struct Rows<'s> {
+    columns: Vec<String>,
+    source: Source<'s>,
+}
+
+#[derive(Debug)]
+enum Source<'s> {
+    /// A query being run: rows come from its operators.
+    Streaming(Box<Cursor<'s>>),
+    /// A statement that ran to completion: what it produced.
+    Done {
+        rows: std::vec::IntoIter<Vec<Value>>,
+        rows_affected: u64,
+        tag: String,
+        rows_read: u64,
+    },
+}
+
+/// A running query.
+struct Cursor<'s> {
+    conn: &'s mut Connection,
+    /// Owns the statement's transaction.
+    ctx: ExecContext<'s>,
+    root: BoxedOperator<'s>,
+    explicit: bool,
+    savepoint: engine::mvcc::Savepoint,
+    /// Rows returned so far.
+    returned: u64,
+}
+
+impl std::fmt::Debug for Cursor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cursor")
+            .field("returned", &self.returned)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'s> Rows<'s> {
+    /// The result of a statement that ran to completion.
+    pub(super) fn done(output: Output) -> Rows<'s> {
+        Rows {
+            columns: output.columns,
+            source: Source::Done {
+                rows: output.rows.into_iter(),
+                rows_affected: output.rows_affected,
+                tag: output.tag,
+                rows_read: 0,
+            },
+        }
+    }
+
+    /// Starts the query `plan` (its statement a `Query`) in the statement `begun`,
+    /// building its operators; on failure the statement ends with the error.
+    pub(super) fn start(
+        conn: &'s mut Connection,
+        begun: Begun,
+        plan: &'s Plan,
+        params: Vec<Value>,
+    ) -> Result<Rows<'s>> {
+        let Statement::Query(root) = &plan.statement else {
+            return conn.end_statement(
+                begun,
+                Err(Error::unsupported(
+                    "streaming a statement that is not a query",
+                )),
+            );
+        };
+        let Begun {
+            txn,
+            explicit,
+            savepoint,
+        } = begun;
+        let mut ctx = ExecContext::owning(txn, params, &plan.subqueries, exec::build);
+        match exec::build(root, &mut ctx) {
+            Ok(op) => Ok(Rows {
+                columns: root.columns(),
+                source: Source::Streaming(Box::new(Cursor {
+                    conn,
+                    ctx,
+                    root: op,
+                    explicit,
+                    savepoint,
+                    returned: 0,
+                })),
+            }),
+            Err(e) => {
+                let begun = Begun {
+                    txn: owned_transaction(ctx)?,
+                    explicit,
+                    savepoint,
+                };
+                conn.end_statement(begun, Err(e))
+            }
+        }
+    }
+
+    /// The names of the result's columns (empty for a statement without rows).
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The next row; `None` once they ran out (and the statement ended).
+    pub fn next_row(&mut self) -> Result<Option<Vec<Value>>> {
+        let cursor = match &mut self.source {
+            Source::Done { rows, .. } => return Ok(rows.next()),
+            Source::Streaming(cursor) => cursor,
+        };
+        match cursor.root.next(&mut cursor.ctx) {
+            Ok(Some((_, values))) => {
+                cursor.returned += 1;
+                Ok(Some(values))
+            }
+            Ok(None) => {
+                self.finish(Ok(()))?;
+                Ok(None)
+            }
+            Err(e) => {
+                self.finish(Err(e))?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Ends a streaming query with `outcome`, leaving its counts behind; returns the
+    /// outcome's (or the commit's) error.
+    fn finish(&mut self, outcome: Result<()>) -> Result<()> {
+        let Source::Streaming(cursor) = &self.source else {
+            return outcome;
+        };
+        let counts = (cursor.returned, cursor.ctx.rows_read());
+        let done = Source::Done {
+            rows: Vec::new().into_iter(),
+            rows_affected: counts.0,
+            tag: format!("SELECT {}", counts.0),
+            rows_read: counts.1,
+        };
+        let Source::Streaming(cursor) = std::mem::replace(&mut self.source, done) else {
+            return outcome;
+        };
+        cursor.end(Some(outcome))
+    }
+
+    /// Rows the statement's scans read from tables and indexes (so far, while rows
+    /// stream): how much of the stored data it touched.
+    pub fn rows_read(&self) -> u64 {
+        match &self.source {
+            Source::Streaming(cursor) => cursor.ctx.rows_read(),
+            Source::Done { rows_read, .. } => *rows_read,
+        }
+    }
+
+    /// Rows inserted, updated or deleted, or (for a query) returned so far.
+    pub fn rows_affected(&self) -> u64 {
+        match &self.source {
+            Source::Streaming(cursor) => cursor.returned,
+            Source::Done { rows_affected, .. } => *rows_affected,
+        }
+    }
+
+    /// PostgreSQL's command tag (`SELECT 2`, `INSERT 0 1`, ...); for a query, of the rows
+    /// returned so far.
+    pub fn tag(&self) -> String {
+        match &self.source {
+            Source::Streaming(cursor) => format!("SELECT {}", cursor.returned),
+            Source::Done { tag, .. } => tag.clone(),
+        }
+    }
+
+    /// Pulls the remaining rows and returns the whole result.
+    pub fn into_output(mut self) -> Result<Output> {
+        let mut rows = Vec::new();
+        while let Some(row) = self.next_row()? {
+            rows.push(row);
+        }
+        Ok(Output {
+            columns: std::mem::take(&mut self.columns),
+            rows_affected: self.rows_affected(),
+            tag: self.tag(),
+            rows,
+        })
+    }
+}
+
+impl Iterator for Rows<'_> {
+    type Item = Result<Vec<Value>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_row().transpose()
+    }
+}
+
+impl Drop for Rows<'_> {
+    fn drop(&mut self) {
+        let placeholder = Source::Done {
+            rows: Vec::new().into_iter(),
+            rows_affected: 0,
+            tag: String::new(),
+            rows_read: 0,
+        };
+        if let Source::Streaming(cursor) = std::mem::replace(&mut self.source, placeholder) {
+            // Abandoned before its end: nothing to report to anyone.
+            let _ = cursor.end(None);
+        }
+    }
+}
+
+impl Cursor<'_> {
+    /// Ends the statement: with `Some(outcome)` when its rows ran out or failed, `None`
+    /// when the caller stopped reading.
+    fn end(self, outcome: Option<Result<()>>) -> Result<()> {
+        let Cursor {
+            conn,
+            ctx,
+            root,
+            explicit,
+            savepoint,
+            ..
+        } = self;
+        // The operators go first: they may hold engine cursors of the transaction.
+        drop(root);
+        let txn = owned_transaction(ctx)?;
+        let begun = Begun {
+            txn,
+            explicit,
+            savepoint,
+        };
+        match outcome {
+            Some(outcome) => conn.end_statement(begun, outcome),
+            None => {
+                conn.abandon_statement(begun);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The transaction a streaming query's context owns.
+fn owned_transaction(ctx: ExecContext<'_>) -> Result<Transaction> {
+    ctx.into_transaction().ok_or_else(|| {
+        Error::Engine(engine::Error::TransactionClosed(
+            "a streaming query's transaction was not its own".into(),
+        ))
+    })
+}
