@@ -24,7 +24,6 @@ impl Binder<'_> {
             (insert.overwrite, "INSERT OVERWRITE"),
             (insert.partitioned.is_some(), "PARTITION"),
             (!insert.after_columns.is_empty(), "PARTITION columns"),
-            (insert.on.is_some(), "ON CONFLICT"),
             (insert.output.is_some(), "OUTPUT"),
             (insert.replace_into, "REPLACE INTO"),
             (!insert.assignments.is_empty(), "INSERT ... SET"),
@@ -99,11 +98,13 @@ impl Binder<'_> {
         let scope = table_scope(&table, table.name());
         let returning = self.returning(insert.returning.as_deref(), &scope)?;
         let checks = self.table_checks(&table)?;
+        let on_conflict = self.on_conflict(insert.on.as_ref(), &table)?;
         Ok(Statement::Insert {
             table,
             targets,
             source,
             checks,
+            on_conflict,
             returning,
         })
     }
@@ -120,6 +121,39 @@ impl Binder<'_> {
         };
         let (exprs, names) = self.select_list(items, scope)?;
         Ok(Some(Returning { exprs, names }))
+    }
+
+    /// SET's assignments: each column's position and its value bound over `scope`.
+    pub(super) fn assignments(
+        &mut self,
+        table: &crate::catalog::TableInfo,
+        assignments: &[ast::Assignment],
+        scope: &Scope,
+    ) -> Result<Vec<(usize, Expr)>> {
+        let mut bound = Vec::with_capacity(assignments.len());
+        for assignment in assignments {
+            let AssignmentTarget::ColumnName(column) = &assignment.target else {
+                return Err(Error::unsupported("UPDATE SET (a, b) = ..."));
+            };
+            let name = match column.0.as_slice() {
+                [ast::ObjectNamePart::Identifier(id)] => ident(id),
+                _ => return Err(Error::unsupported(format!("SET {column}"))),
+            };
+            let index = table
+                .column_index(&name)
+                .ok_or_else(|| Error::UnknownColumn(format!("{}.{name}", table.name())))?;
+            if bound.iter().any(|(i, _)| *i == index) {
+                return Err(Error::Type(format!(
+                    "multiple assignments to column {name:?}"
+                )));
+            }
+            let value = self.expr(&assignment.value, scope)?;
+            if let Expr::Param(i) = value {
+                self.infer_param(i, table.columns[index].sql_type.kind());
+            }
+            bound.push((index, value));
+        }
+        Ok(bound)
     }
 
     /// The scan of a DML statement's table with its WHERE clause, and the table's scope.
@@ -173,29 +207,7 @@ impl Binder<'_> {
         }
         let (table, source, scope) =
             self.dml_source(&update.table.relation, update.selection.as_ref())?;
-        let mut assignments = Vec::with_capacity(update.assignments.len());
-        for assignment in &update.assignments {
-            let AssignmentTarget::ColumnName(column) = &assignment.target else {
-                return Err(Error::unsupported("UPDATE SET (a, b) = ..."));
-            };
-            let name = match column.0.as_slice() {
-                [ast::ObjectNamePart::Identifier(id)] => ident(id),
-                _ => return Err(Error::unsupported(format!("SET {column}"))),
-            };
-            let index = table
-                .column_index(&name)
-                .ok_or_else(|| Error::UnknownColumn(format!("{}.{name}", table.name())))?;
-            if assignments.iter().any(|(i, _)| *i == index) {
-                return Err(Error::Type(format!(
-                    "multiple assignments to column {name:?}"
-                )));
-            }
-            let value = self.expr(&assignment.value, &scope)?;
-            if let Expr::Param(i) = value {
-                self.infer_param(i, table.columns[index].sql_type.kind());
-            }
-            assignments.push((index, value));
-        }
+        let assignments = self.assignments(&table, &update.assignments, &scope)?;
         let returning = self.returning(update.returning.as_deref(), &scope)?;
         let checks = self.table_checks(&table)?;
         Ok(Statement::Update {

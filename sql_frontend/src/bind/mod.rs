@@ -28,6 +28,7 @@ mod query;
 mod routine;
 mod scalar;
 mod subquery;
+mod upsert;
 
 use engine::{IsolationLevel, Transaction};
 use sqlparser::ast::{

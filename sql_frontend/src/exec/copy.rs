@@ -22,9 +22,9 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 
 use engine::Transaction;
 
+use super::new_row::insert_row;
 use super::operator::{Builder, ExecContext};
 use super::output::Output;
-use super::write::insert_row;
 use crate::catalog::TableInfo;
 use crate::copy_format::{CopyFormat, RecordReader, write_record};
 use crate::error::{Error, Result};

@@ -35,12 +35,14 @@ mod filter;
 mod join;
 mod keys;
 mod limit;
+mod new_row;
 mod operator;
 mod output;
 mod project;
 mod scan;
 mod set_operation;
 mod sort;
+mod upsert;
 mod values;
 mod write;
 

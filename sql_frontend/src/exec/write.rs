@@ -10,69 +10,17 @@
 //! subqueries (PostgreSQL hides them); the rows themselves are as PostgreSQL returns.
 
 use engine::Transaction;
-use engine::error::Constraint;
-use engine::keycode::KeyValue;
 use engine::table::ops;
 
 use super::buffered::collect;
 use super::eval::eval;
+use super::new_row::{check_row, insert_row, to_keys};
 use super::operator::{Builder, ExecContext, KeyedRow};
 use super::output::Output;
-use crate::catalog::TableInfo;
+use super::upsert::Upsert;
 use crate::error::{Error, Result};
-use crate::plan::{Check, Node, Plan, Returning, Statement};
+use crate::plan::{Node, Plan, Returning, Statement};
 use crate::value::Value;
-
-fn to_keys(values: Vec<Value>) -> Vec<KeyValue> {
-    values.iter().map(Value::to_key).collect()
-}
-
-/// Fails unless `row`, a new row of `table`, keeps NOT NULL and every CHECK, in
-/// PostgreSQL's order: NOT NULL first, then the CHECKs by name; keys and UNIQUE are
-/// the engine's, after these (as PostgreSQL checks indexes last).
-pub(super) fn check_row(
-    txn: &mut Transaction,
-    build: Builder,
-    table: &TableInfo,
-    checks: &[Check],
-    row: &[Value],
-) -> Result<()> {
-    if checks.is_empty() {
-        return Ok(());
-    }
-    for (column, value) in table.columns.iter().zip(row) {
-        if !column.nullable && value.is_null() {
-            return Err(Error::Constraint(Constraint::NotNull {
-                table: table.name().to_string(),
-                column: column.name.clone(),
-            }));
-        }
-    }
-    let mut ctx = ExecContext::new(txn, &[], &[], build);
-    for check in checks {
-        if let Value::Bool(false) = eval(&check.expr, row, &mut ctx)? {
-            return Err(Error::Constraint(Constraint::Check {
-                table: table.name().to_string(),
-                constraint: check.name.clone(),
-            }));
-        }
-    }
-    Ok(())
-}
-
-/// Writes a new row of `table` (every column's value already cast to its type) after
-/// its checks: the one path INSERT and COPY FROM share.
-pub(super) fn insert_row(
-    txn: &mut Transaction,
-    build: Builder,
-    table: &TableInfo,
-    checks: &[Check],
-    row: Vec<Value>,
-) -> Result<()> {
-    check_row(txn, build, table, checks, &row)?;
-    ops::insert(txn, &table.schema, to_keys(row))?;
-    Ok(())
-}
 
 /// Collects RETURNING's rows, if the statement has a RETURNING list.
 struct Returned<'r> {
@@ -150,10 +98,21 @@ pub(super) fn dml(
             targets,
             source,
             checks,
+            on_conflict,
             returning,
         } => {
             let rows = rows_of(source, txn, params, plan, build)?;
             let mut returned = Returned::new(returning.as_ref());
+            let mut upsert = on_conflict.as_ref().map(|on| Upsert {
+                table,
+                checks,
+                on,
+                params,
+                subqueries,
+                build,
+                touched: Default::default(),
+            });
+            let mut written = 0u64;
             for (_, values) in &rows {
                 if values.len() != targets.len() {
                     return Err(Error::Type(
@@ -168,12 +127,22 @@ pub(super) fn dml(
                 for (value, target) in values.iter().zip(targets) {
                     row[*target] = table.columns[*target].sql_type.assign(value.clone())?;
                 }
+                let row = match &mut upsert {
+                    None => row,
+                    Some(upsert) => match upsert.row(txn, row)? {
+                        Some(written) => written,
+                        None => continue,
+                    },
+                };
                 let values =
                     returned.eval(&row, || ExecContext::new(txn, params, subqueries, build))?;
-                insert_row(txn, build, table, checks, row)?;
+                if upsert.is_none() {
+                    insert_row(txn, build, table, checks, row)?;
+                }
                 returned.keep(values);
+                written += 1;
             }
-            Ok(returned.output(rows.len() as u64, format!("INSERT 0 {}", rows.len())))
+            Ok(returned.output(written, format!("INSERT 0 {written}")))
         }
         Statement::Update {
             table,

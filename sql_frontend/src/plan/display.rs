@@ -13,7 +13,7 @@ use std::ops::Bound;
 
 use crate::expr::{Expr, SubqueryId};
 use crate::plan::node::{AggregateCall, AggregateFunction, JoinKind, Node, ScanRange, SetOperator};
-use crate::plan::statement::{Copy, Ddl, Plan, Returning, Statement};
+use crate::plan::statement::{ConflictAction, Copy, Ddl, Plan, Returning, Statement};
 
 /// Indentation of a child node in the printed tree.
 pub const INDENT: &str = "  ";
@@ -268,10 +268,16 @@ impl Statement {
             Statement::Insert {
                 table,
                 source,
+                on_conflict,
                 returning,
                 ..
             } => {
                 write!(f, "Insert: {}", table.name())?;
+                match on_conflict.as_ref().map(|on| &on.action) {
+                    None => {}
+                    Some(ConflictAction::Nothing) => f.write_str(" on conflict do nothing")?,
+                    Some(ConflictAction::Update { .. }) => f.write_str(" on conflict do update")?,
+                }
                 fmt_returning(f, returning.as_ref())?;
                 source
             }

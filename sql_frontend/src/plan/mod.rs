@@ -24,7 +24,8 @@ pub use node::{
     AggregateCall, AggregateFunction, JoinKind, Node, Parts, ScanRange, SetOperator, SortKey,
 };
 pub use statement::{
-    Check, Copy, CopyEndpoint, Ddl, Plan, Returning, Statement, TransactionControl,
+    Arbiter, Check, ConflictAction, Copy, CopyEndpoint, Ddl, OnConflict, Plan, Returning,
+    Statement, TransactionControl,
 };
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ pub enum Statement {
         source: Node,
         /// The table's CHECK constraints, which every new row must pass.
         checks: Vec<Check>,
+        /// `ON CONFLICT ...` (`exec/upsert.rs`).
+        on_conflict: Option<OnConflict>,
         returning: Option<Returning>,
     },
     /// Sets columns of the source's rows (which are whole table rows, read with their
@@ -57,6 +59,49 @@ pub enum Statement {
     Copy(Copy),
     /// Prints the plan of a statement without running it.
     Explain(Box<Statement>),
+}
+
+/// An INSERT's `ON CONFLICT` clause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnConflict {
+    /// The unique keys a proposed row is looked up by.
+    pub arbiters: Vec<Arbiter>,
+    pub action: ConflictAction,
+}
+
+/// A unique key that arbitrates ON CONFLICT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arbiter {
+    /// The declared primary key.
+    PrimaryKey,
+    /// The unique index at this position of the table's `schema.indexes`.
+    Index(usize),
+}
+
+/// What ON CONFLICT does with a row that conflicts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConflictAction {
+    Nothing,
+    /// SET and WHERE over the existing row followed by the proposed one (`excluded`).
+    Update {
+        assignments: Vec<(usize, Expr)>,
+        predicate: Option<Expr>,
+    },
+}
+
+impl ConflictAction {
+    fn map_exprs(self, expr: &mut dyn FnMut(Expr) -> Expr) -> ConflictAction {
+        match self {
+            ConflictAction::Nothing => ConflictAction::Nothing,
+            ConflictAction::Update {
+                assignments,
+                predicate,
+            } => ConflictAction::Update {
+                assignments: assignments.into_iter().map(|(i, e)| (i, expr(e))).collect(),
+                predicate: predicate.map(expr),
+            },
+        }
+    }
 }
 
 /// A CHECK constraint bound over the table's row (its columns in order): a row passes
@@ -217,12 +262,17 @@ impl Statement {
                 targets,
                 source,
                 checks,
+                on_conflict,
                 returning,
             } => Statement::Insert {
                 table,
                 targets,
                 source: node(source),
                 checks: map_checks(checks, expr),
+                on_conflict: on_conflict.map(|on| OnConflict {
+                    arbiters: on.arbiters,
+                    action: on.action.map_exprs(expr),
+                }),
                 returning: returning.map(|r| r.map_exprs(expr)),
             },
             Statement::Update {

@@ -1,0 +1,69 @@
+//! A new or changed row on its way into a table: NOT NULL and CHECK, then the engine.
+//!
+//! INSERT, UPDATE, COPY FROM and ON CONFLICT all check rows here, so every write
+//! checks the same things in the same order before it reaches the engine's table API
+//! (which checks types, keys and UNIQUE), all while the statement runs — never when
+//! its commit is applied.
+
+use engine::Transaction;
+use engine::error::Constraint;
+use engine::keycode::KeyValue;
+use engine::table::ops;
+
+use super::eval::eval;
+use super::operator::{Builder, ExecContext};
+use crate::catalog::TableInfo;
+use crate::error::{Error, Result};
+use crate::plan::Check;
+use crate::value::Value;
+
+/// A row of SQL values as the engine's key values.
+pub(super) fn to_keys(values: Vec<Value>) -> Vec<KeyValue> {
+    values.iter().map(Value::to_key).collect()
+}
+
+/// Fails unless `row`, a new row of `table`, keeps NOT NULL and every CHECK, in
+/// PostgreSQL's order: NOT NULL first, then the CHECKs by name; keys and UNIQUE are
+/// the engine's, after these (as PostgreSQL checks indexes last).
+pub(super) fn check_row(
+    txn: &mut Transaction,
+    build: Builder,
+    table: &TableInfo,
+    checks: &[Check],
+    row: &[Value],
+) -> Result<()> {
+    if checks.is_empty() {
+        return Ok(());
+    }
+    for (column, value) in table.columns.iter().zip(row) {
+        if !column.nullable && value.is_null() {
+            return Err(Error::Constraint(Constraint::NotNull {
+                table: table.name().to_string(),
+                column: column.name.clone(),
+            }));
+        }
+    }
+    let mut ctx = ExecContext::new(txn, &[], &[], build);
+    for check in checks {
+        if let Value::Bool(false) = eval(&check.expr, row, &mut ctx)? {
+            return Err(Error::Constraint(Constraint::Check {
+                table: table.name().to_string(),
+                constraint: check.name.clone(),
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a new row of `table` (every column's value already cast to its type) after
+/// its checks; returns its primary key. The one path INSERT and COPY FROM share.
+pub(super) fn insert_row(
+    txn: &mut Transaction,
+    build: Builder,
+    table: &TableInfo,
+    checks: &[Check],
+    row: Vec<Value>,
+) -> Result<Vec<KeyValue>> {
+    check_row(txn, build, table, checks, &row)?;
+    Ok(ops::insert(txn, &table.schema, to_keys(row))?)
+}
