@@ -11,14 +11,16 @@
 //! equals the model, every index equals a scan of the table, the database still takes
 //! writes, and again after reopening. `a_killed_process_reopens_...` runs the workload in
 //! a child process, kills it with SIGKILL at a random moment and checks that the database
-//! opens and holds exactly the acknowledged steps (and perhaps the one in flight).
+//! opens and holds exactly the acknowledged steps (and perhaps the one in flight). The
+//! child waits for the parent's word after each acknowledgement, so at most one step can
+//! be in flight when the kill lands, however slow the parent is to deliver it.
 //!
 //! Size knobs: `HDB_KEY_LIMIT_CASES` (proptest cases, default [`DEFAULT_CASES`]) and
 //! `HDB_KEY_LIMIT_KILL_ROUNDS` (default [`DEFAULT_KILL_ROUNDS`]).
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::ops::Bound;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -432,9 +434,13 @@ fn key_limit_child() {
     let db = create(Path::new(&path));
     let mut session = db.session();
     println!("ready");
+    let mut go = String::new();
     for (n, step) in steps.iter().enumerate() {
         run_step(&mut session, n, step, &models[n]);
         println!("ack {n}");
+        // The next step starts only when the parent says so (or has gone away).
+        go.clear();
+        let _ = std::io::stdin().read_line(&mut go);
     }
     println!("done");
     // Wait to be killed.
@@ -452,11 +458,13 @@ fn a_killed_process_reopens_with_exactly_the_acknowledged_steps() {
             .args([CHILD_TEST, "--exact", "--ignored", "--nocapture"])
             .env(CHILD_DB_VAR, &path)
             .env(CHILD_SEED_VAR, seed.to_string())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let mut permission = child.stdin.take().unwrap();
         // Kill after a random number of acknowledged steps (all of them, sometimes).
         let kill_after = rng.random_range(0..=STEPS);
         let mut acknowledged = None;
@@ -464,6 +472,9 @@ fn a_killed_process_reopens_with_exactly_the_acknowledged_steps() {
             let line = line.unwrap();
             if let Some(n) = line.strip_prefix("ack ") {
                 acknowledged = Some(n.parse::<usize>().unwrap());
+                // Let the next step start: if the kill comes now, it is the one in flight.
+                // (A child that already died shows in its exit status below.)
+                let _ = writeln!(permission, "go").and_then(|()| permission.flush());
             }
             if line == "done" || acknowledged.is_some_and(|n| n + 1 >= kill_after) {
                 break;
