@@ -119,6 +119,14 @@ impl Value {
         }
     }
 
+    /// [`Value::to_key`], moving a string instead of copying it.
+    pub fn into_key(self) -> KeyValue {
+        match self {
+            Value::Text(s) => KeyValue::Text(s),
+            other => other.to_key(),
+        }
+    }
+
     /// The SQL value of an engine value (BYTES columns are not part of SQL yet).
     pub fn from_key(key: KeyValue) -> Result<Value> {
         Ok(match key {

@@ -44,6 +44,21 @@ pub(super) struct Descent {
     pub upper: Option<Vec<u8>>,
 }
 
+/// A leaf latched exclusively by a writer, with the separators that bound its keys.
+pub(super) struct HeldLeaf {
+    pub page: PageMut,
+    pub lower: Option<Vec<u8>>,
+    pub upper: Option<Vec<u8>>,
+}
+
+impl HeldLeaf {
+    /// Whether `key` belongs in this leaf.
+    pub fn covers(&self, key: &[u8]) -> bool {
+        self.lower.as_deref().is_none_or(|lo| key >= lo)
+            && self.upper.as_deref().is_none_or(|hi| key < hi)
+    }
+}
+
 /// Replaces a fence, reusing its buffer.
 fn set_fence(slot: &mut Option<Vec<u8>>, key: &[u8]) {
     match slot {
@@ -120,6 +135,57 @@ impl BTree {
                     return Err(level_error(leaf.id().0, 0, got));
                 }
                 return Ok(Some(leaf));
+            }
+            let next = self.pager.read(child)?;
+            let got = NodeRef::of(&next)?.level();
+            if u16::from(got) + 1 != u16::from(level) {
+                return Err(level_error(next.id().0, level - 1, got));
+            }
+            cur = next;
+        }
+    }
+
+    /// [`BTree::descend_optimistic`] that also returns the separators bounding the leaf:
+    /// every key the leaf may hold is in `[lower, upper)`. While the caller holds the leaf
+    /// exclusively those bounds cannot change: a split, merge or redistribution that would
+    /// move them needs this leaf's latch too. A batch writer uses them to decide whether
+    /// its next key belongs to the leaf it holds.
+    pub(super) fn descend_optimistic_fenced(&self, key: &[u8]) -> Result<Option<HeldLeaf>> {
+        let mut cur = self.pager.read(self.root)?;
+        if NodeRef::of(&cur)?.is_leaf() {
+            drop(cur);
+            let root = self.pager.write(self.root)?;
+            let leaf = NodeRef::of(&root)?.is_leaf();
+            return Ok(leaf.then_some(HeldLeaf {
+                page: root,
+                lower: None,
+                upper: None,
+            }));
+        }
+        let (mut lower, mut upper) = (None, None);
+        loop {
+            let (child, level) = {
+                let node = NodeRef::of(&cur)?;
+                let i = node.upper_bound(key);
+                if i > 0 {
+                    set_fence(&mut lower, node.key(i - 1));
+                }
+                if i < node.len() {
+                    set_fence(&mut upper, node.key(i));
+                }
+                (node.child(i), node.level())
+            };
+            if level == 1 {
+                let leaf = self.pager.write(child)?;
+                let got = NodeRef::of(&leaf)?.level();
+                if got != 0 {
+                    return Err(level_error(leaf.id().0, 0, got));
+                }
+                return Ok(Some(HeldLeaf {
+                    page: leaf,
+                    lower,
+                    upper,
+                }));
             }
             let next = self.pager.read(child)?;
             let got = NodeRef::of(&next)?.level();

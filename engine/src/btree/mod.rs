@@ -84,13 +84,23 @@
 //! its parent's latch (coupling) or not at all (cursors keep keys, not page ids). So no
 //! thread can hold or wait for a freed page, and the pager may hand it out again at once.
 //!
+//! ## Batches and bottom-up builds
+//!
+//! [`BTree::apply_sorted`] applies a sorted batch of changes (a commit's writes to this
+//! tree) with one leaf latch per run of changes that fall into one leaf, or, into an
+//! empty tree, builds the tree bottom-up from the sorted input with nodes filled to
+//! [`policy::bulk_fill_target`] and installs it under the root's latch. Both keep the
+//! latch protocol above: see `batch.rs` and `build.rs`.
+//!
 //! ## Non-goals (for now)
 //!
-//! No prefix compression, no bulk loading, no page-level undo: an error in the middle of
+//! No prefix compression, no page-level undo: an error in the middle of
 //! a structure change (I/O, or a corrupted page found on the way) leaves the in-memory
 //! tree unflushed and possibly inconsistent, and the caller should drop the pager without
 //! flushing. The WAL issue makes that recoverable.
 
+mod batch;
+mod build;
 mod cursor;
 mod integrity;
 mod latch;
@@ -103,10 +113,11 @@ mod write;
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
 
+pub use batch::{BatchOp, SliceBatch, SortedBatch};
 pub use cursor::{Cursor, Direction, Entry};
 pub use integrity::{FileReport, TreeReport, check_file_integrity};
 
-use crate::pager::{PageId, Pager};
+use crate::pager::{PageId, PageMut, Pager};
 use crate::{Error, Result};
 use node::{NodeMut, NodeRef, ValueRef};
 

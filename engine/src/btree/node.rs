@@ -140,17 +140,27 @@ pub enum ValueRef<'a> {
 
 /// Encodes a leaf cell.
 pub fn leaf_cell(key: &[u8], value: ValueRef<'_>) -> Vec<u8> {
-    let (flags, len, tail) = match value {
-        ValueRef::Inline(v) => (0u8, v.len(), v.to_vec()),
-        ValueRef::Overflow { first, len } => (FLAG_OVERFLOW, len, first.0.to_le_bytes().to_vec()),
-    };
-    let mut c = Vec::with_capacity(LEAF_CELL_OVERHEAD + key.len() + tail.len());
-    c.push(flags);
-    c.extend_from_slice(&(key.len() as u16).to_le_bytes());
-    c.extend_from_slice(&(len as u32).to_le_bytes());
-    c.extend_from_slice(key);
-    c.extend_from_slice(&tail);
+    let mut c = Vec::new();
+    leaf_cell_into(&mut c, key, value);
     c
+}
+
+/// Encodes a leaf cell into `out`, replacing its contents (so a batch can reuse one
+/// buffer for every cell).
+pub fn leaf_cell_into(out: &mut Vec<u8>, key: &[u8], value: ValueRef<'_>) {
+    out.clear();
+    let (flags, len) = match value {
+        ValueRef::Inline(v) => (0u8, v.len()),
+        ValueRef::Overflow { len, .. } => (FLAG_OVERFLOW, len),
+    };
+    out.push(flags);
+    out.extend_from_slice(&(key.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(len as u32).to_le_bytes());
+    out.extend_from_slice(key);
+    match value {
+        ValueRef::Inline(v) => out.extend_from_slice(v),
+        ValueRef::Overflow { first, .. } => out.extend_from_slice(&first.0.to_le_bytes()),
+    }
 }
 
 /// Encodes an internal cell.
@@ -466,6 +476,44 @@ impl<'a> NodeMut<'a> {
         let slots_end = NODE_HEADER_SIZE + SLOT_SIZE * n;
         self.b.copy_within(slot..slots_end, slot + SLOT_SIZE);
         put_u16(self.b, slot, start);
+        put_u16(self.b, COUNT_AT, n + 1);
+        true
+    }
+
+    /// Appends a leaf cell for `key` and `value` after the last cell, encoding it in
+    /// place (a bottom-up build's inner loop: no cell buffer, no slot shifting). The key
+    /// must sort after every key in the node. Returns false (changing nothing) if the
+    /// cell does not fit contiguously.
+    pub fn append_leaf(&mut self, key: &[u8], value: ValueRef<'_>) -> bool {
+        let n = get_u16(self.b, COUNT_AT);
+        let tail_len = match value {
+            ValueRef::Inline(v) => v.len(),
+            ValueRef::Overflow { .. } => 8,
+        };
+        let len = LEAF_CELL_OVERHEAD + key.len() + tail_len;
+        let cell_start = get_u16(self.b, CELL_START_AT);
+        let slots_end = NODE_HEADER_SIZE + SLOT_SIZE * n;
+        if cell_start < slots_end + len + SLOT_SIZE {
+            return false;
+        }
+        let start = cell_start - len;
+        let (flags, value_len) = match value {
+            ValueRef::Inline(v) => (0u8, v.len()),
+            ValueRef::Overflow { len, .. } => (FLAG_OVERFLOW, len),
+        };
+        let cell = &mut self.b[start..cell_start];
+        cell[0] = flags;
+        cell[1..3].copy_from_slice(&(key.len() as u16).to_le_bytes());
+        cell[3..7].copy_from_slice(&(value_len as u32).to_le_bytes());
+        cell[7..7 + key.len()].copy_from_slice(key);
+        match value {
+            ValueRef::Inline(v) => cell[7 + key.len()..].copy_from_slice(v),
+            ValueRef::Overflow { first, .. } => {
+                cell[7 + key.len()..].copy_from_slice(&first.0.to_le_bytes());
+            }
+        }
+        put_u16(self.b, CELL_START_AT, start);
+        put_u16(self.b, slots_end, start);
         put_u16(self.b, COUNT_AT, n + 1);
         true
     }

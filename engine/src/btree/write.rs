@@ -37,6 +37,12 @@ impl BTree {
             )));
         }
         let _gate = self.pager.begin_write();
+        self.insert_locked(key, value)
+    }
+
+    /// [`BTree::insert`] for a caller that holds the write gate and checked the key length.
+    pub(super) fn insert_locked(&self, key: &[u8], value: &[u8]) -> Result<bool> {
+        let body = self.pager.body_size();
         if policy::value_is_inline(body, key.len(), value.len()) {
             return self.insert_cell(key, &leaf_cell(key, ValueRef::Inline(value)));
         }
@@ -57,7 +63,12 @@ impl BTree {
     }
 
     /// Puts `cell` into `leaf` if it fits without a split. `Some(replaced)` when done.
-    fn leaf_put(&self, leaf: &mut PageMut, key: &[u8], cell: &[u8]) -> Result<Option<bool>> {
+    pub(super) fn leaf_put(
+        &self,
+        leaf: &mut PageMut,
+        key: &[u8],
+        cell: &[u8],
+    ) -> Result<Option<bool>> {
         let (pos, old_chain, fits) = {
             let node = NodeRef::of(&leaf)?;
             match node.search(key) {
@@ -181,6 +192,12 @@ impl BTree {
             return Ok(false);
         }
         let _gate = self.pager.begin_write();
+        self.delete_locked(key)
+    }
+
+    /// [`BTree::delete`] for a caller that holds the write gate.
+    pub(super) fn delete_locked(&self, key: &[u8]) -> Result<bool> {
+        let body = self.pager.body_size();
         if let Some(mut leaf) = self.descend_optimistic(key)? {
             let (i, chain, after) = {
                 let node = NodeRef::of(&leaf)?;

@@ -15,12 +15,13 @@
 //! anyway (they hold no latch between calls).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Bound;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 
-use crate::btree::{BTree, Direction};
+use crate::btree::{BTree, Direction, SortedBatch};
 use crate::error::{Error, Result};
 use crate::mvcc::store::{TreeIter, batched_scan};
 use crate::mvcc::{TreeId, TreeStore};
@@ -35,6 +36,28 @@ const SCAN_BATCH: usize = 128;
 /// Directory keys: a one-byte kind, then the kind's key.
 const KIND_TREE: u8 = b't';
 const KIND_SYSTEM: u8 = b's';
+
+/// Hashes tree ids for the handle cache, which every tree operation consults: one
+/// multiplication (tree ids are small integers the engine hands out, so SipHash's
+/// protection against chosen keys buys nothing here).
+#[derive(Debug, Default)]
+struct TreeIdHasher(u64);
+
+impl Hasher for TreeIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u32(&mut self, v: u32) {
+        self.0 = u64::from(v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
 
 /// The engine's own records in the directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +82,11 @@ impl SystemKey {
 pub struct BTreeStore {
     pager: Arc<Pager>,
     directory: BTree,
-    trees: RwLock<HashMap<TreeId, BTree>>,
+    /// Trees looked up so far, and trees found not to exist (`None`): every tree is created
+    /// through [`BTreeStore::tree_for_write`], which replaces a `None` here, so a cached
+    /// absence stays true until then. Reads of a table that was never written (an empty
+    /// table being loaded) then cost no directory lookup.
+    trees: RwLock<HashMap<TreeId, Option<BTree>, BuildHasherDefault<TreeIdHasher>>>,
     /// Serialises tree creation, so two first writes cannot create one tree twice.
     creating: Mutex<()>,
 }
@@ -67,7 +94,7 @@ pub struct BTreeStore {
 impl std::fmt::Debug for BTreeStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BTreeStore")
-            .field("trees", &self.trees.read().len())
+            .field("trees", &self.trees.read().values().flatten().count())
             .finish_non_exhaustive()
     }
 }
@@ -79,7 +106,7 @@ impl BTreeStore {
         Ok(BTreeStore {
             pager,
             directory,
-            trees: RwLock::new(HashMap::new()),
+            trees: RwLock::new(HashMap::default()),
             creating: Mutex::new(()),
         })
     }
@@ -128,16 +155,20 @@ impl BTreeStore {
     /// The tree `id`, if it exists.
     fn existing(&self, id: TreeId) -> Result<Option<BTree>> {
         if let Some(tree) = self.trees.read().get(&id) {
-            return Ok(Some(tree.clone()));
+            return Ok(tree.clone());
         }
-        match self.directory.get(&tree_key(id))? {
-            Some(root) => {
-                let tree = BTree::open_root(&self.pager, decode_root(&root)?);
-                self.trees.write().insert(id, tree.clone());
-                Ok(Some(tree))
-            }
-            None => Ok(None),
+        // Look in the directory under the creation lock, so that a creation cannot slip
+        // in between the lookup and caching its result.
+        let _creating = self.creating.lock();
+        if let Some(tree) = self.trees.read().get(&id) {
+            return Ok(tree.clone());
         }
+        let tree = match self.directory.get(&tree_key(id))? {
+            Some(root) => Some(BTree::open_root(&self.pager, decode_root(&root)?)),
+            None => None,
+        };
+        self.trees.write().insert(id, tree.clone());
+        Ok(tree)
     }
 
     /// The tree `id`, created if it does not exist.
@@ -146,13 +177,13 @@ impl BTreeStore {
             return Ok(tree);
         }
         let _creating = self.creating.lock();
-        if let Some(tree) = self.existing(id)? {
-            return Ok(tree);
+        if let Some(Some(tree)) = self.trees.read().get(&id) {
+            return Ok(tree.clone());
         }
         let tree = BTree::create_unnamed(&self.pager)?;
         self.directory
             .insert(&tree_key(id), &tree.root().0.to_le_bytes())?;
-        self.trees.write().insert(id, tree.clone());
+        self.trees.write().insert(id, Some(tree.clone()));
         Ok(tree)
     }
 }
@@ -232,6 +263,10 @@ impl TreeStore for BTreeStore {
             t.delete(key)?;
         }
         Ok(())
+    }
+
+    fn apply_sorted(&self, tree: TreeId, batch: &mut dyn SortedBatch) -> Result<()> {
+        self.tree_for_write(tree)?.apply_sorted(batch)
     }
 
     fn scan(

@@ -6,7 +6,8 @@
 //! ends.
 
 use crate::error::Result;
-use crate::mvcc::{CommitLog, CommitTicket, CommitTs, WriteOp};
+use crate::mvcc::store::WriteRef as MvccWrite;
+use crate::mvcc::{CommitLog, CommitTicket, CommitTs};
 use crate::wal::{Lsn, Wal, WriteRef};
 
 /// A [`Wal`] that logs MVCC commits.
@@ -27,12 +28,20 @@ impl WalCommitLog {
 }
 
 impl CommitLog for WalCommitLog {
-    fn append(&self, ts: CommitTs, writes: &[WriteOp]) -> Result<CommitTicket> {
-        let refs = writes.iter().map(|w| WriteRef {
-            tree: w.tree.0,
-            key: &w.key,
-            value: w.value.as_deref(),
-        });
+    fn append(
+        &self,
+        ts: CommitTs,
+        count: usize,
+        writes: &mut dyn Iterator<Item = MvccWrite<'_>>,
+    ) -> Result<CommitTicket> {
+        let refs = Counted {
+            left: count,
+            inner: writes.map(|w| WriteRef {
+                tree: w.tree.0,
+                key: w.key,
+                value: w.value,
+            }),
+        };
         let ticket = self.wal.append_commit_refs(ts.0, refs)?;
         Ok(CommitTicket(ticket.end().0))
     }
@@ -41,3 +50,26 @@ impl CommitLog for WalCommitLog {
         self.wal.wait_for(Lsn(ticket.0))
     }
 }
+
+/// An iterator whose length the caller knows: what the WAL's encoder needs to write the
+/// count before the writes.
+struct Counted<I> {
+    left: usize,
+    inner: I,
+}
+
+impl<I: Iterator> Iterator for Counted<I> {
+    type Item = I::Item;
+
+    fn next(&mut self) -> Option<I::Item> {
+        let item = self.inner.next()?;
+        self.left = self.left.saturating_sub(1);
+        Some(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<I: Iterator> ExactSizeIterator for Counted<I> {}

@@ -13,8 +13,9 @@
 //! The mutex is held for a handful of instructions per begin, commit and snapshot drop;
 //! it is never held across I/O.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::{Condvar, Mutex};
 
@@ -27,7 +28,10 @@ struct ClockState {
     last_allocated: u64,
     visible: u64,
     in_flight: BTreeSet<u64>,
-    readers: BTreeMap<u64, usize>,
+    /// `(timestamp, live snapshots at it)`, sorted by timestamp. A vector rather than a
+    /// map: there are few distinct timestamps at once, and a statement's snapshot coming
+    /// and going (every statement, under READ COMMITTED) then allocates nothing.
+    readers: Vec<(u64, usize)>,
 }
 
 /// How long a thread waiting for visibility sleeps before it re-checks whether it should
@@ -40,6 +44,10 @@ pub struct Clock {
     state: Mutex<ClockState>,
     /// Signalled whenever `visible` advances.
     visible_advanced: Condvar,
+    /// How many times [`Clock::complete`] has run: a writer that probed a key before
+    /// taking its lock compares two readings to learn whether any commit completed (and
+    /// so perhaps released that key's lock after writing it) in between.
+    completions: AtomicU64,
 }
 
 impl Clock {
@@ -50,10 +58,16 @@ impl Clock {
                 last_allocated: last_commit.0,
                 visible: last_commit.0,
                 in_flight: BTreeSet::new(),
-                readers: BTreeMap::new(),
+                readers: Vec::new(),
             }),
             visible_advanced: Condvar::new(),
+            completions: AtomicU64::new(0),
         }
+    }
+
+    /// How many commits have completed (or given their timestamp back) so far.
+    pub fn completions(&self) -> u64 {
+        self.completions.load(Ordering::Acquire)
     }
 
     /// The newest timestamp a new snapshot would see.
@@ -71,7 +85,10 @@ impl Clock {
     pub fn snapshot(self: &Arc<Self>) -> Snapshot {
         let mut state = self.state.lock();
         let ts = state.visible;
-        *state.readers.entry(ts).or_default() += 1;
+        match state.readers.binary_search_by_key(&ts, |(t, _)| *t) {
+            Ok(i) => state.readers[i].1 += 1,
+            Err(i) => state.readers.insert(i, (ts, 1)),
+        }
         Snapshot(Arc::new(SnapshotGuard {
             ts: CommitTs(ts),
             clock: Arc::clone(self),
@@ -92,6 +109,7 @@ impl Clock {
     /// wrote nothing.
     pub fn complete(&self, ts: CommitTs) {
         let mut state = self.state.lock();
+        self.completions.fetch_add(1, Ordering::AcqRel);
         state.in_flight.remove(&ts.0);
         let visible = match state.in_flight.first() {
             Some(oldest) => oldest - 1,
@@ -122,7 +140,7 @@ impl Clock {
     /// snapshots older than this could see may be pruned.
     pub fn horizon(&self) -> CommitTs {
         let state = self.state.lock();
-        let oldest_reader = state.readers.keys().next().copied();
+        let oldest_reader = state.readers.first().map(|(ts, _)| *ts);
         CommitTs(oldest_reader.map_or(state.visible, |r| r.min(state.visible)))
     }
 
@@ -137,10 +155,10 @@ impl Clock {
 
     fn release(&self, ts: CommitTs) {
         let mut state = self.state.lock();
-        if let Some(count) = state.readers.get_mut(&ts.0) {
-            *count -= 1;
-            if *count == 0 {
-                state.readers.remove(&ts.0);
+        if let Ok(i) = state.readers.binary_search_by_key(&ts.0, |(t, _)| *t) {
+            state.readers[i].1 -= 1;
+            if state.readers[i].1 == 0 {
+                state.readers.remove(i);
             }
         }
     }

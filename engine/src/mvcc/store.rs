@@ -7,11 +7,17 @@
 //! atomic; the MVCC layer never needs more than that, because every key it writes is a
 //! fresh version no reader can yet see.
 //!
+//! A commit applies each tree's writes as one sorted batch
+//! ([`TreeStore::apply_sorted`]), so that a store can apply them with one cursor that
+//! moves right (or, into an empty tree, build the tree bottom-up) instead of one descent
+//! per write.
+//!
 //! [`CommitLog`] is where a commit's writes go before they are applied: the WAL for a
 //! durable database, [`NoCommitLog`] for a memory-only one.
 
 use std::ops::Bound;
 
+pub use crate::btree::{BatchOp, SortedBatch};
 use crate::error::Result;
 use crate::mvcc::clock::CommitTs;
 
@@ -43,6 +49,19 @@ pub trait TreeStore: Send + Sync {
         upper: Bound<Vec<u8>>,
         reverse: bool,
     ) -> Result<TreeIter>;
+
+    /// Applies a batch of changes whose keys strictly increase: puts and removes, as
+    /// [`TreeStore::put`] and [`TreeStore::delete`] would one by one. Stores override it
+    /// to apply the batch in one pass.
+    fn apply_sorted(&self, tree: TreeId, batch: &mut dyn SortedBatch) -> Result<()> {
+        while let Some(op) = batch.next_op() {
+            match op.value {
+                Some(value) => self.put(tree, op.key, value)?,
+                None => self.delete(tree, op.key)?,
+            }
+        }
+        Ok(())
+    }
 
     /// The first entry of `scan(tree, lower, upper, false)`: a seek. Stores whose scans
     /// fetch in batches override it to fetch one entry.
@@ -111,15 +130,30 @@ pub struct WriteOp {
     pub value: Option<Vec<u8>>,
 }
 
+/// A borrowed [`WriteOp`]: what a commit hands its log, straight from its write set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteRef<'a> {
+    pub tree: TreeId,
+    pub key: &'a [u8],
+    /// The new value, or `None` for a delete.
+    pub value: Option<&'a [u8]>,
+}
+
 /// Identifies an appended commit record, to wait for its durability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommitTicket(pub u64);
 
 /// Where commits are recorded before they are applied.
 pub trait CommitLog: Send + Sync {
-    /// Appends the commit record of `ts`. Called in timestamp order (the caller holds the
-    /// commit-order lock); must not wait for durability.
-    fn append(&self, ts: CommitTs, writes: &[WriteOp]) -> Result<CommitTicket>;
+    /// Appends the commit record of `ts` holding the `count` writes of `writes`. Called in
+    /// timestamp order (the caller holds the commit-order lock); must not wait for
+    /// durability.
+    fn append(
+        &self,
+        ts: CommitTs,
+        count: usize,
+        writes: &mut dyn Iterator<Item = WriteRef<'_>>,
+    ) -> Result<CommitTicket>;
     /// Returns once the record of `ticket` (and all before it) is durable.
     fn wait_durable(&self, ticket: CommitTicket) -> Result<()>;
 }
@@ -130,7 +164,12 @@ pub trait CommitLog: Send + Sync {
 pub struct NoCommitLog;
 
 impl CommitLog for NoCommitLog {
-    fn append(&self, ts: CommitTs, _writes: &[WriteOp]) -> Result<CommitTicket> {
+    fn append(
+        &self,
+        ts: CommitTs,
+        _count: usize,
+        _writes: &mut dyn Iterator<Item = WriteRef<'_>>,
+    ) -> Result<CommitTicket> {
         Ok(CommitTicket(ts.0))
     }
 

@@ -1,23 +1,26 @@
 //! A transaction: a snapshot, a private write set, and the locks on what it wrote.
 //!
 //! See the module header of [`crate::mvcc`] for the rules; this file implements them.
-//! The write set is a `BTreeMap` from `(tree, key)` to the new value (`None` deletes), so
-//! a transaction's reads and scans can merge it over the snapshot in key order.
+//! The write set ([`super::write_set`]) holds every write until commit, so reads and
+//! scans merge it over the snapshot; the commit protocol is in [`super::commit`].
 //!
 //! Statement savepoints: between [`Transaction::savepoint`] and
-//! [`Transaction::rollback_to`], every change to the write set is journaled, so a failed
+//! [`Transaction::rollback_to`], every change to the write set can be undone, so a failed
 //! statement can undo exactly its own writes and leave the transaction usable. Locks
 //! taken by the undone writes stay held until the transaction ends, as in PostgreSQL.
 
-use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::mvcc::clock::{CommitTs, Snapshot};
+use crate::mvcc::commit::{self, newest_version, read_at};
 use crate::mvcc::scan::{OwnWrite, TxnScan};
-use crate::mvcc::store::{TreeId, WriteOp};
-use crate::mvcc::{Mvcc, gc_policy, version_key};
+use crate::mvcc::store::TreeId;
+use crate::mvcc::write_set::WriteSet;
+use crate::mvcc::{Mvcc, version_key};
+
+pub use crate::mvcc::write_set::Savepoint;
 
 /// A transaction's identity, for lock ownership and error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -43,15 +46,6 @@ enum State {
     Aborted(String),
 }
 
-type WriteKey = (TreeId, Vec<u8>);
-
-/// A point in a transaction's writes that [`Transaction::rollback_to`] can return to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Savepoint {
-    journal_len: usize,
-    depth: usize,
-}
-
 /// One transaction. Dropping an active transaction rolls it back.
 pub struct Transaction {
     mvcc: Arc<Mvcc>,
@@ -62,11 +56,9 @@ pub struct Transaction {
     txn_snapshot: Option<Snapshot>,
     /// READ COMMITTED: the current statement's snapshot, when a statement is open.
     statement_snapshot: Option<Snapshot>,
-    writes: BTreeMap<WriteKey, Option<Vec<u8>>>,
-    locked: Vec<WriteKey>,
-    /// Old write-set entries, recorded while a savepoint is open.
-    journal: Vec<(WriteKey, Option<Option<Vec<u8>>>)>,
-    savepoint_depth: usize,
+    writes: WriteSet,
+    /// A buffer for encoding probe keys, so a write allocates none.
+    scratch: Vec<u8>,
 }
 
 impl std::fmt::Debug for Transaction {
@@ -75,7 +67,7 @@ impl std::fmt::Debug for Transaction {
             .field("id", &self.id)
             .field("isolation", &self.isolation)
             .field("state", &self.state)
-            .field("writes", &self.writes.len())
+            .field("writes", &self.writes.live())
             .finish_non_exhaustive()
     }
 }
@@ -89,10 +81,8 @@ impl Transaction {
             state: State::Active,
             txn_snapshot: None,
             statement_snapshot: None,
-            writes: BTreeMap::new(),
-            locked: Vec::new(),
-            journal: Vec::new(),
-            savepoint_depth: 0,
+            writes: WriteSet::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -111,9 +101,23 @@ impl Transaction {
         self.isolation
     }
 
-    /// Whether the transaction has written anything.
+    /// Whether the transaction has written anything (that a savepoint did not undo).
     pub fn has_writes(&self) -> bool {
-        !self.writes.is_empty()
+        self.writes.has_writes()
+    }
+
+    /// Declares that this transaction created `tree` and that no other transaction can
+    /// write it before this one ends (the table layer calls it for the tree of a table
+    /// or index it has just allocated in the catalog). Its writes then take no locks and
+    /// need no conflict probes: there is nobody to conflict with, and nothing committed
+    /// to find (see [`super::locks`]). Has no effect on a tree this transaction already
+    /// wrote, whose keys hold locks.
+    pub fn claim_new_tree(&mut self, tree: TreeId) {
+        let slot = self.writes.slot_or_create(tree);
+        let writes = self.writes.tree_mut(slot);
+        if writes.hashes().next().is_none() {
+            writes.claimed = true;
+        }
     }
 
     /// Opens a statement: under READ COMMITTED, takes the snapshot every operation until
@@ -154,23 +158,92 @@ impl Transaction {
     /// The value of `key` in `tree` as this transaction sees it.
     pub fn get(&mut self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_active()?;
-        if !self.writes.is_empty()
-            && let Some(own) = self.writes.get(&(tree, key.to_vec()))
-        {
-            return Ok(own.clone());
+        if let Some(own) = self.own_write(tree, key) {
+            return Ok(own);
         }
         let snapshot = self.snapshot();
         read_at(&self.mvcc, tree, key, snapshot.ts())
     }
 
+    /// This transaction's own live write of `key`, if it has one.
+    fn own_write(&self, tree: TreeId, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        let slot = self.writes.slot(tree)?;
+        let writes = self.writes.tree(slot);
+        let id = writes.find(self.mvcc.key_hash(tree, key), key)?;
+        writes.get(id).map(|v| v.map(<[u8]>::to_vec))
+    }
+
     /// Writes `value` under `key`.
     pub fn put(&mut self, tree: TreeId, key: &[u8], value: &[u8]) -> Result<()> {
-        self.write(tree, key, Some(value.to_vec()))
+        self.write(tree, key, Some(value))
     }
 
     /// Deletes `key` (deleting a missing key is not an error, but still takes its lock).
     pub fn delete(&mut self, tree: TreeId, key: &[u8]) -> Result<()> {
         self.write(tree, key, None)
+    }
+
+    /// Writes `value` under `key` only if this transaction sees no value there; returns
+    /// whether it wrote. It is `get` followed by `put`, with the same outcomes and
+    /// errors, in one probe of the tree: a key that exists is reported without taking its
+    /// lock (as `get` takes none), and a key that does not is locked and written.
+    pub fn insert(&mut self, tree: TreeId, key: &[u8], value: &[u8]) -> Result<bool> {
+        self.check_active()?;
+        // The commit invariant, as in `write`.
+        self.mvcc.check_key(tree, key)?;
+        let hash = self.mvcc.key_hash(tree, key);
+        let slot = self.writes.slot_or_create(tree);
+        if let Some(id) = self.writes.tree(slot).find(hash, key) {
+            let visible = match self.writes.tree(slot).get(id) {
+                Some(own) => own.is_some(),
+                // Undone by a savepoint: what the snapshot holds. The lock has been held
+                // since the first write, so nobody changed the key meanwhile.
+                None => {
+                    let snapshot = self.snapshot();
+                    read_at(&self.mvcc, tree, key, snapshot.ts())?.is_some()
+                }
+            };
+            if visible {
+                return Ok(false);
+            }
+            self.writes.set(slot, id, Some(value))?;
+            return Ok(true);
+        }
+        if self.writes.tree(slot).claimed {
+            self.writes.add(slot, hash, key, Some(value), true)?;
+            return Ok(true);
+        }
+        let snapshot = self.snapshot();
+        let completions = self.mvcc.clock.completions();
+        let newest = newest_version(&self.mvcc, tree, key, &mut self.scratch)?;
+        match newest {
+            Some((ts, has_row)) if ts <= snapshot.ts() && has_row => return Ok(false),
+            Some((ts, _)) if ts > snapshot.ts() => {
+                // A version this snapshot cannot see: `get` would read an older one.
+                if read_at(&self.mvcc, tree, key, snapshot.ts())?.is_some() {
+                    return Ok(false);
+                }
+                // `put` fails on the newer version; take the same path for its error.
+                self.write_new(slot, hash, tree, key, Some(value))?;
+                return Ok(true);
+            }
+            _ => {}
+        }
+        self.lock(tree, hash)?;
+        // A commit that completed since the probe may have written the key and then
+        // released its lock (see `Clock::completions`): probe again, as `put` would.
+        let fresh = match self.mvcc.clock.completions() == completions {
+            true => newest.is_none(),
+            false => match newest_version(&self.mvcc, tree, key, &mut self.scratch)? {
+                Some((ts, _)) if ts > snapshot.ts() => {
+                    self.mvcc.locks.unlock(tree, hash, self.id);
+                    return Err(self.newer_version_error(ts, &snapshot));
+                }
+                now => now.is_none(),
+            },
+        };
+        self.writes.add(slot, hash, key, Some(value), fresh)?;
+        Ok(true)
     }
 
     /// The entries of `tree` with keys within the bounds, as this transaction sees them,
@@ -190,21 +263,9 @@ impl Transaction {
             .mvcc
             .store
             .scan(tree, tree_lower, tree_upper, reverse)?;
-        let own_lower = match lower {
-            Bound::Unbounded => Bound::Included((tree, Vec::new())),
-            bound => bound.map(|k| (tree, k.to_vec())),
-        };
-        let own_upper = match (upper, tree.0.checked_add(1)) {
-            (Bound::Unbounded, Some(next)) => Bound::Excluded((TreeId(next), Vec::new())),
-            (bound, _) => bound.map(|k| (tree, k.to_vec())),
-        };
-        let mut own: Vec<OwnWrite> = match range_is_empty(&own_lower, &own_upper) {
+        let mut own: Vec<OwnWrite> = match range_is_empty(lower, upper) {
             true => Vec::new(),
-            false => self
-                .writes
-                .range((own_lower, own_upper))
-                .map(|((_, key), value)| (key.clone(), value.clone()))
-                .collect(),
+            false => self.writes.range(tree, lower, upper),
         };
         if reverse {
             own.reverse();
@@ -214,65 +275,86 @@ impl Transaction {
 
     /// Marks a point that [`rollback_to`](Self::rollback_to) can return to.
     pub fn savepoint(&mut self) -> Savepoint {
-        self.savepoint_depth += 1;
-        Savepoint {
-            journal_len: self.journal.len(),
-            depth: self.savepoint_depth,
-        }
+        self.writes.savepoint()
     }
 
     /// Keeps the writes since `savepoint` and forgets the savepoint.
     pub fn release(&mut self, savepoint: Savepoint) {
-        self.savepoint_depth = savepoint.depth - 1;
-        if self.savepoint_depth == 0 {
-            self.journal.clear();
-        }
+        self.writes.release(savepoint);
     }
 
     /// Undoes every write made since `savepoint` and forgets the savepoint.
     pub fn rollback_to(&mut self, savepoint: Savepoint) {
-        while self.journal.len() > savepoint.journal_len {
-            let Some((key, old)) = self.journal.pop() else {
-                break;
-            };
-            match old {
-                Some(value) => self.writes.insert(key, value),
-                None => self.writes.remove(&key),
-            };
-        }
-        self.release(savepoint);
+        self.writes.rollback_to(savepoint);
     }
 
-    fn write(&mut self, tree: TreeId, key: &[u8], value: Option<Vec<u8>>) -> Result<()> {
+    fn write(&mut self, tree: TreeId, key: &[u8], value: Option<&[u8]>) -> Result<()> {
         self.check_active()?;
         // The commit invariant: a key the trees cannot hold is refused here, before it
         // can reach a commit record. The transaction stays usable.
         self.mvcc.check_key(tree, key)?;
-        let write_key = (tree, key.to_vec());
-        if !self.writes.contains_key(&write_key) {
-            let snapshot = self.snapshot();
-            if let Err(holder) = self.mvcc.locks.try_lock(tree, key, self.id) {
-                return Err(self.abort_with(format!(
-                    "the row was written by concurrent transaction {} (tree {}), which has not finished",
-                    holder.0, tree.0
-                )));
-            }
-            self.locked.push(write_key.clone());
-            if let Some(newest) = newest_version(&self.mvcc, tree, key)?
-                && newest > snapshot.ts()
-            {
-                return Err(self.abort_with(format!(
-                    "the row was changed by a transaction that committed at {} after this transaction's snapshot at {}",
-                    newest.0,
-                    snapshot.ts().0
-                )));
-            }
+        let hash = self.mvcc.key_hash(tree, key);
+        let slot = self.writes.slot_or_create(tree);
+        match self.writes.tree(slot).find(hash, key) {
+            Some(id) => self.writes.set(slot, id, value),
+            None => self.write_new(slot, hash, tree, key, value),
         }
-        let old = self.writes.insert(write_key.clone(), value);
-        if self.savepoint_depth > 0 {
-            self.journal.push((write_key, old));
+    }
+
+    /// The first write of `key` by this transaction: takes its lock, probes for a newer
+    /// committed version (first updater wins), and adds it to the write set.
+    fn write_new(
+        &mut self,
+        slot: usize,
+        hash: u64,
+        tree: TreeId,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<()> {
+        if self.writes.tree(slot).claimed {
+            self.writes.add(slot, hash, key, value, true)?;
+            return Ok(());
+        }
+        let snapshot = self.snapshot();
+        self.lock(tree, hash)?;
+        let newest = match newest_version(&self.mvcc, tree, key, &mut self.scratch) {
+            Ok(newest) => newest,
+            Err(e) => {
+                self.mvcc.locks.unlock(tree, hash, self.id);
+                return Err(e);
+            }
+        };
+        if let Some((ts, _)) = newest
+            && ts > snapshot.ts()
+        {
+            self.mvcc.locks.unlock(tree, hash, self.id);
+            return Err(self.newer_version_error(ts, &snapshot));
+        }
+        if let Err(e) = self.writes.add(slot, hash, key, value, newest.is_none()) {
+            self.mvcc.locks.unlock(tree, hash, self.id);
+            return Err(e);
         }
         Ok(())
+    }
+
+    /// Takes the lock on a key this transaction has not written yet; a key another
+    /// active transaction holds aborts this one (first updater wins).
+    fn lock(&mut self, tree: TreeId, hash: u64) -> Result<()> {
+        match self.mvcc.locks.try_lock(tree, hash, self.id) {
+            Ok(()) => Ok(()),
+            Err(holder) => Err(self.abort_with(format!(
+                "the row was written by concurrent transaction {} (tree {}), which has not finished",
+                holder.0, tree.0
+            ))),
+        }
+    }
+
+    fn newer_version_error(&mut self, newest: CommitTs, snapshot: &Snapshot) -> Error {
+        self.abort_with(format!(
+            "the row was changed by a transaction that committed at {} after this transaction's snapshot at {}",
+            newest.0,
+            snapshot.ts().0
+        ))
     }
 
     /// Commits: logs the writes, applies them as versions at a new commit timestamp, and
@@ -280,15 +362,12 @@ impl Transaction {
     /// commits without touching the log.
     pub fn commit(mut self) -> Result<CommitTs> {
         self.check_active()?;
-        if self.writes.is_empty() {
+        let order = self.writes.commit_order();
+        if order.is_empty() {
             self.finish(State::Committed);
             return Ok(self.mvcc.clock.visible());
         }
-        let writes: Vec<WriteOp> = std::mem::take(&mut self.writes)
-            .into_iter()
-            .map(|((tree, key), value)| WriteOp { tree, key, value })
-            .collect();
-        let result = commit_writes(&self.mvcc, &writes);
+        let result = commit::commit_writes(&self.mvcc, &self.writes, &order);
         let state = match &result {
             Ok(_) => State::Committed,
             Err(e) => State::Aborted(e.to_string()),
@@ -321,13 +400,16 @@ impl Transaction {
 
     fn finish(&mut self, state: State) {
         self.state = state;
-        self.writes.clear();
-        self.journal.clear();
         self.txn_snapshot = None;
         self.statement_snapshot = None;
-        for (tree, key) in self.locked.drain(..) {
-            self.mvcc.locks.unlock(tree, &key, self.id);
-        }
+        let locks = self
+            .writes
+            .trees()
+            .iter()
+            .filter(|t| !t.claimed)
+            .flat_map(|t| t.hashes().map(move |hash| (t.tree, hash)));
+        self.mvcc.locks.unlock_all(self.id, locks);
+        self.writes.clear();
     }
 }
 
@@ -339,213 +421,7 @@ impl Drop for Transaction {
     }
 }
 
-/// The commit protocol of the module header: log, apply, wait for durability, publish.
-fn commit_writes(mvcc: &Mvcc, writes: &[WriteOp]) -> Result<CommitTs> {
-    mvcc.check_usable()?;
-    let gate = mvcc.apply_gate.read();
-    let (ts, ticket) = {
-        let _order = mvcc.commit_order.lock();
-        let ts = mvcc.clock.allocate();
-        match mvcc.log.append(ts, writes) {
-            Ok(ticket) => (ts, ticket),
-            Err(e) => {
-                // Nothing was applied at `ts`: give the timestamp back.
-                mvcc.clock.complete(ts);
-                return Err(e);
-            }
-        }
-    };
-    let horizon = mvcc.clock.horizon();
-    if let Err(e) = apply_writes(mvcc, ts, writes, horizon) {
-        // Part of the commit may be in the trees: `ts` stays in flight so it never
-        // becomes visible, and the database refuses further commits until reopened.
-        mvcc.poison(format!("applying commit {} failed: {e}", ts.0));
-        return Err(e);
-    }
-    drop(gate);
-    if let Err(e) = mvcc.log.wait_durable(ticket) {
-        mvcc.poison(format!(
-            "the log could not make commit {} durable: {e}",
-            ts.0
-        ));
-        return Err(e);
-    }
-    mvcc.clock.complete(ts);
-    // Return only once the commit is visible, so the caller's next transaction sees it;
-    // an older commit still finishing (its record is durable, since ours is) holds the
-    // watermark for a moment.
-    if !mvcc.clock.wait_visible(ts, || mvcc.check_usable().is_err()) {
-        return Err(Error::Poisoned(format!(
-            "commit {} is durable but an older commit failed, so it becomes visible only after reopening",
-            ts.0
-        )));
-    }
-    enqueue_garbage(mvcc, ts, writes);
-    // The commit is durable and visible: a failure to prune must not report it as failed.
-    // But a B+tree error mid-change can leave the trees unsound, so nothing more commits.
-    if let Err(e) = collect_garbage(mvcc, gc_policy::prune_budget(writes.len())) {
-        mvcc.poison(format!(
-            "garbage collection after commit {} failed: {e}",
-            ts.0
-        ));
-    }
-    Ok(ts)
-}
-
-/// Queues the keys of a completed commit for pruning once the horizon passes it.
-fn enqueue_garbage(mvcc: &Mvcc, ts: CommitTs, writes: &[WriteOp]) {
-    let mut queue = mvcc.gc_queue.lock();
-    for write in writes {
-        if queue.len() >= gc_policy::MAX_QUEUED_KEYS {
-            queue.pop_front();
-        }
-        queue.push_back((ts, write.tree, write.key.clone()));
-    }
-}
-
-/// Prunes up to `budget` queued keys whose commits the horizon has passed.
-pub(crate) fn collect_garbage(mvcc: &Mvcc, budget: usize) -> Result<usize> {
-    let horizon = mvcc.clock.horizon();
-    let mut pruned = 0;
-    while pruned < budget {
-        let next = {
-            let mut queue = mvcc.gc_queue.lock();
-            match queue.front() {
-                Some((ts, _, _)) if *ts <= horizon => queue.pop_front(),
-                _ => None,
-            }
-        };
-        let Some((_, tree, key)) = next else {
-            break;
-        };
-        prune(mvcc, tree, &key, horizon)?;
-        pruned += 1;
-    }
-    Ok(pruned)
-}
-
-/// Writes each change as a version at `ts`, pruning versions older than `horizon`.
-pub(crate) fn apply_writes(
-    mvcc: &Mvcc,
-    ts: CommitTs,
-    writes: &[WriteOp],
-    horizon: CommitTs,
-) -> Result<()> {
-    for write in writes {
-        let tree_key = version_key::encode(&write.key, ts);
-        let tree_value = version_key::encode_value(write.value.as_deref());
-        mvcc.store.put(write.tree, &tree_key, &tree_value)?;
-        prune(mvcc, write.tree, &write.key, horizon)?;
-    }
-    Ok(())
-}
-
-/// Deletes the versions of `key` that no snapshot at or after `horizon` can see: all but
-/// the newest version at or below the horizon, and that one too if it is a tombstone.
-///
-/// Most keys have nothing to prune: a fresh insert has one version, newer than the
-/// horizon while its commit applies it, and at most one at or below the horizon when
-/// the garbage queue gets to it. Two point probes (the newest version at or below the
-/// horizon, then the entry after it) settle those cases without a scan.
-fn prune(mvcc: &Mvcc, tree: TreeId, key: &[u8], horizon: CommitTs) -> Result<()> {
-    let at_horizon = version_key::encode(key, horizon);
-    let prefix_len = at_horizon.len() - version_key::TS_LEN;
-    let Some((newest_kept, value)) = version_from(mvcc, tree, &at_horizon, prefix_len)? else {
-        return Ok(());
-    };
-    if version_key::decode_value(&value)?.is_some() {
-        // The smallest tree key after `newest_kept`.
-        let mut after = newest_kept;
-        after.push(0);
-        if version_from(mvcc, tree, &after, prefix_len)?.is_none() {
-            return Ok(());
-        }
-    }
-    let prefix = version_key::encode_prefix(key);
-    let past = version_key::past_prefix(&prefix);
-    let versions = mvcc
-        .store
-        .scan(tree, Bound::Included(prefix), Bound::Excluded(past), false)?;
-    let mut doomed = Vec::new();
-    let mut kept_one_at_horizon = false;
-    for entry in versions {
-        let (tree_key, tree_value) = entry?;
-        let (_, ts) = version_key::decode(&tree_key)?;
-        if ts > horizon {
-            continue;
-        }
-        if !kept_one_at_horizon {
-            kept_one_at_horizon = true;
-            if version_key::decode_value(&tree_value)?.is_some() {
-                continue;
-            }
-        }
-        doomed.push(tree_key);
-    }
-    // Oldest first: after every single delete, what remains of the key is still a valid
-    // history (a reader, or a checkpoint's flush cut, between two deletes must never find
-    // an older row with the tombstone that hid it already gone).
-    doomed
-        .iter()
-        .rev()
-        .try_for_each(|tree_key| mvcc.store.delete(tree, tree_key))
-}
-
-/// The first tree entry at or after `from`, if it is a version of the user key whose
-/// prefix is `from[..prefix_len]` (`from` is a version key of it, or one past one).
-fn version_from(
-    mvcc: &Mvcc,
-    tree: TreeId,
-    from: &[u8],
-    prefix_len: usize,
-) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
-    let entry = mvcc
-        .store
-        .seek_first(tree, Bound::Included(from), Bound::Unbounded)?;
-    Ok(entry.filter(|(tree_key, _)| {
-        tree_key.len() == prefix_len + version_key::TS_LEN
-            && tree_key.starts_with(&from[..prefix_len])
-    }))
-}
-
-/// The value of `key` at snapshot `ts`: one seek to the newest version at or below it.
-pub(crate) fn read_at(
-    mvcc: &Mvcc,
-    tree: TreeId,
-    key: &[u8],
-    ts: CommitTs,
-) -> Result<Option<Vec<u8>>> {
-    // Seek to the first version at or below `ts`; it belongs to `key` only if it starts
-    // with `key`'s prefix (checked on the result rather than bounding the seek, which
-    // saves building a second key).
-    let first_visible = version_key::encode(key, ts);
-    let prefix_len = first_visible.len() - version_key::TS_LEN;
-    match version_from(mvcc, tree, &first_visible, prefix_len)? {
-        Some((_, mut tree_value)) => match version_key::decode_value(&tree_value)? {
-            Some(_) => {
-                tree_value.remove(0);
-                Ok(Some(tree_value))
-            }
-            None => Ok(None),
-        },
-        None => Ok(None),
-    }
-}
-
-/// The commit timestamp of the newest version of `key`, committed or being committed.
-fn newest_version(mvcc: &Mvcc, tree: TreeId, key: &[u8]) -> Result<Option<CommitTs>> {
-    let prefix = version_key::encode_prefix(key);
-    let past = version_key::past_prefix(&prefix);
-    let newest = mvcc
-        .store
-        .seek_first(tree, Bound::Included(&prefix), Bound::Excluded(&past))?;
-    match newest {
-        Some((tree_key, _)) => Ok(Some(version_key::decode(&tree_key)?.1)),
-        None => Ok(None),
-    }
-}
-
-fn range_is_empty(lower: &Bound<WriteKey>, upper: &Bound<WriteKey>) -> bool {
+fn range_is_empty(lower: Bound<&[u8]>, upper: Bound<&[u8]>) -> bool {
     match (lower, upper) {
         (Bound::Included(lo), Bound::Included(hi)) => lo > hi,
         (Bound::Included(lo), Bound::Excluded(hi))

@@ -52,8 +52,8 @@ pub fn encode_prefix(user_key: &[u8]) -> Vec<u8> {
 
 /// The tree key of `user_key`'s version at `ts`.
 pub fn encode(user_key: &[u8], ts: CommitTs) -> Vec<u8> {
-    let mut out = encode_prefix(user_key);
-    out.extend_from_slice(&(u64::MAX - ts.0).to_be_bytes());
+    let mut out = Vec::new();
+    encode_into(user_key, ts, &mut out);
     out
 }
 
@@ -63,6 +63,24 @@ pub fn encode(user_key: &[u8], ts: CommitTs) -> Vec<u8> {
 pub fn encoded_len(user_key: &[u8]) -> usize {
     let escaped_zeros = user_key.iter().filter(|&&byte| byte == ESCAPE).count();
     user_key.len() + escaped_zeros + 2 + TS_LEN
+}
+
+/// [`encode`] into `out`, replacing its contents (so a batch reuses one buffer).
+pub fn encode_into(user_key: &[u8], ts: CommitTs, out: &mut Vec<u8>) {
+    out.clear();
+    encode_prefix_into(user_key, out);
+    out.extend_from_slice(&(u64::MAX - ts.0).to_be_bytes());
+}
+
+/// The timestamp of a tree key.
+pub fn decode_ts(tree_key: &[u8]) -> Result<CommitTs> {
+    let split = tree_key
+        .len()
+        .checked_sub(TS_LEN)
+        .ok_or_else(|| Error::CorruptData("versioned key shorter than its timestamp".into()))?;
+    let mut ts_bytes = [0u8; TS_LEN];
+    ts_bytes.copy_from_slice(&tree_key[split..]);
+    Ok(CommitTs(u64::MAX - u64::from_be_bytes(ts_bytes)))
 }
 
 /// A key that sorts after every version of the user key whose prefix is `prefix`, and
@@ -135,14 +153,20 @@ pub fn tree_range(lower: Bound<&[u8]>, upper: Bound<&[u8]>) -> (Bound<Vec<u8>>, 
 
 /// The tree value for a write: the row, or a tombstone for `None`.
 pub fn encode_value(value: Option<&[u8]>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.map_or(0, <[u8]>::len) + 1);
+    encode_value_into(value, &mut out);
+    out
+}
+
+/// [`encode_value`] into `out`, replacing its contents.
+pub fn encode_value_into(value: Option<&[u8]>, out: &mut Vec<u8>) {
+    out.clear();
     match value {
         Some(row) => {
-            let mut out = Vec::with_capacity(row.len() + 1);
             out.push(TAG_VALUE);
             out.extend_from_slice(row);
-            out
         }
-        None => vec![TAG_TOMBSTONE],
+        None => out.push(TAG_TOMBSTONE),
     }
 }
 

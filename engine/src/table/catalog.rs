@@ -154,6 +154,8 @@ pub fn create_table(txn: &mut Transaction, def: TableDef) -> Result<TableSchema>
         schema.columns[position].nullable = false;
     }
     schema.tree = allocate_tree(txn)?;
+    // Nobody else can name the new tree before this transaction commits.
+    txn.claim_new_tree(schema.tree);
     txn.put(CATALOG_TREE, &table_key(&schema.name), &schema.encode())?;
     Ok(schema)
 }
@@ -203,6 +205,7 @@ pub fn create_index(
         columns: positions,
         unique,
     };
+    txn.claim_new_tree(index.tree);
     ops::fill_index(txn, &schema, &index)?;
     schema.indexes.push(index.clone());
     txn.put(CATALOG_TREE, &table_key(&schema.name), &schema.encode())?;

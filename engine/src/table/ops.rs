@@ -189,13 +189,16 @@ fn insert_index_entry(
 ) -> Result<()> {
     let (key, value) = index_entry(index, row, pk);
     check_index_key(schema, index, &key, txn.mvcc().max_stored_key_len())?;
-    if !value.is_empty() && txn.get(index.tree, &key)?.is_some() {
-        return Err(Error::Constraint(Constraint::Unique {
+    if value.is_empty() {
+        return txn.put(index.tree, &key, &value);
+    }
+    match txn.insert(index.tree, &key, &value)? {
+        true => Ok(()),
+        false => Err(Error::Constraint(Constraint::Unique {
             table: schema.name.clone(),
             index: index.name.clone(),
-        }));
+        })),
     }
-    txn.put(index.tree, &key, &value)
 }
 
 /// Runs `write` under a savepoint, undoing its partial writes if it fails.
@@ -227,17 +230,17 @@ pub fn insert(txn: &mut Transaction, schema: &TableSchema, row: Row) -> Result<R
     check_row_key(schema, &key, txn.mvcc().max_stored_key_len())?;
     let stored = encode_row(&schema.columns, &row)?;
     atomically(txn, |txn| {
-        if txn.get(schema.tree, &key)?.is_some() {
+        if !txn.insert(schema.tree, &key, &stored)? {
             return Err(Error::Constraint(Constraint::PrimaryKey {
                 table: schema.name.clone(),
             }));
         }
-        txn.put(schema.tree, &key, &stored)?;
-        for index in &schema.indexes {
-            insert_index_entry(txn, schema, index, &row, &pk)?;
-        }
-        Ok(pk.clone())
-    })
+        schema
+            .indexes
+            .iter()
+            .try_for_each(|index| insert_index_entry(txn, schema, index, &row, &pk))
+    })?;
+    Ok(pk)
 }
 
 fn next_row_id(txn: &mut Transaction, tree: TreeId) -> Result<i64> {

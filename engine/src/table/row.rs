@@ -27,7 +27,17 @@ pub fn encode_row(columns: &[Column], row: &[KeyValue]) -> Result<Vec<u8>> {
         )));
     }
     let bitmap_len = columns.len().div_ceil(8);
-    let mut out = vec![0u8; bitmap_len];
+    // Room for every value at its largest fixed size, so the row is built without growing.
+    let variable: usize = row
+        .iter()
+        .map(|value| match value {
+            KeyValue::Text(s) => s.len(),
+            KeyValue::Bytes(b) => b.len(),
+            _ => 0,
+        })
+        .sum();
+    let mut out = Vec::with_capacity(bitmap_len + 10 * columns.len() + variable);
+    out.resize(bitmap_len, 0);
     for (i, (column, value)) in columns.iter().zip(row).enumerate() {
         match (column.ty, value) {
             (_, KeyValue::Null) => out[i / 8] |= 1 << (i % 8),

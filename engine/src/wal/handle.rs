@@ -254,7 +254,12 @@ impl Wal {
         writes: impl ExactSizeIterator<Item = WriteRef<'a>>,
     ) -> Result<CommitTicket> {
         let mut frame = format::start_frame(0);
-        encode_commit(commit_ts, writes, &mut frame);
+        let announced = writes.len();
+        if encode_commit(commit_ts, writes, &mut frame) != announced {
+            return Err(Error::InvalidArgument(format!(
+                "a commit announced {announced} writes but gave a different number"
+            )));
+        }
         // A record over the limit is refused here, before any of it is written: the
         // committing transaction fails and the log stays as it was.
         format::finish_frame(&mut frame, KIND_COMMIT).map_err(|_| {

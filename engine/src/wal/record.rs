@@ -81,15 +81,19 @@ impl Write {
     }
 }
 
-/// Appends the payload of a commit record (see the module header) to `out`.
+/// Appends the payload of a commit record (see the module header) to `out`. Returns how
+/// many writes the iterator actually yielded: the record is well formed only if that is
+/// the length it announced.
 pub fn encode_commit<'a>(
     commit_ts: u64,
     writes: impl ExactSizeIterator<Item = WriteRef<'a>>,
     out: &mut Vec<u8>,
-) {
+) -> usize {
     out.extend_from_slice(&commit_ts.to_le_bytes());
     put_varint(out, writes.len() as u64);
+    let mut written = 0;
     for write in writes {
+        written += 1;
         out.push(if write.value.is_some() {
             OP_PUT
         } else {
@@ -101,6 +105,7 @@ pub fn encode_commit<'a>(
             put_bytes(out, value);
         }
     }
+    written
 }
 
 /// Everything a committed transaction changed, and when it committed.
@@ -119,6 +124,7 @@ pub enum Record {
 impl CommitRecord {
     /// Appends this record's payload (see the module header) to `out`.
     pub fn encode(&self, out: &mut Vec<u8>) {
+        // A slice's iterator yields exactly its length.
         encode_commit(self.commit_ts, self.writes.iter().map(Write::borrowed), out);
     }
 

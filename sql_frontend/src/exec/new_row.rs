@@ -19,7 +19,7 @@ use crate::value::Value;
 
 /// A row of SQL values as the engine's key values.
 pub(super) fn to_keys(values: Vec<Value>) -> Vec<KeyValue> {
-    values.iter().map(Value::to_key).collect()
+    values.into_iter().map(Value::into_key).collect()
 }
 
 /// Fails unless `row`, a new row of `table`, keeps NOT NULL and every CHECK, in

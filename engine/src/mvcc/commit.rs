@@ -1,0 +1,316 @@
+//! The commit protocol, applying writes as versions, and pruning.
+//!
+//! See COMMIT and GARBAGE COLLECTION in the [module header](super) for the rules; this
+//! file carries them out. A commit hands each tree its writes as one sorted batch of
+//! versions ([`TreeStore::apply_sorted`](super::TreeStore::apply_sorted)), so the store
+//! applies them with one cursor (or builds an empty tree bottom-up), and it queues for
+//! pruning only the keys that can have something to prune.
+
+use std::ops::Bound;
+
+use crate::error::Result;
+use crate::mvcc::clock::CommitTs;
+use crate::mvcc::store::{BatchOp, SortedBatch, TreeId, WriteOp, WriteRef};
+use crate::mvcc::write_set::{EntryId, WriteSet};
+use crate::mvcc::{Mvcc, gc_policy, version_key};
+
+/// Each tree's live writes in key order: `(write-set slot, entries)`, trees in id order.
+pub(crate) type CommitOrder = Vec<(usize, Vec<EntryId>)>;
+
+/// The commit protocol of the module header: log, apply, wait for durability, publish.
+pub(crate) fn commit_writes(mvcc: &Mvcc, ws: &WriteSet, order: &CommitOrder) -> Result<CommitTs> {
+    mvcc.check_usable()?;
+    let count = order.iter().map(|(_, ids)| ids.len()).sum();
+    let gate = mvcc.apply_gate.read();
+    let (ts, ticket) = {
+        let _order = mvcc.commit_order.lock();
+        let ts = mvcc.clock.allocate();
+        let mut refs = order.iter().flat_map(|(slot, ids)| {
+            let tree = ws.tree(*slot).tree;
+            ids.iter().filter_map(move |id| {
+                ws.view(*slot, *id).map(|w| WriteRef {
+                    tree,
+                    key: w.key,
+                    value: w.value,
+                })
+            })
+        });
+        match mvcc.log.append(ts, count, &mut refs) {
+            Ok(ticket) => (ts, ticket),
+            Err(e) => {
+                // Nothing was applied at `ts`: give the timestamp back.
+                mvcc.clock.complete(ts);
+                return Err(e);
+            }
+        }
+    };
+    let applied = order.iter().try_for_each(|(slot, ids)| {
+        let writes = ids.iter().filter_map(|id| ws.view(*slot, *id));
+        let mut batch = VersionBatch::new(ts, ids.len(), writes);
+        mvcc.store.apply_sorted(ws.tree(*slot).tree, &mut batch)
+    });
+    if let Err(e) = applied {
+        // Part of the commit may be in the trees: `ts` stays in flight so it never
+        // becomes visible, and the database refuses further commits until reopened.
+        mvcc.poison(format!("applying commit {} failed: {e}", ts.0));
+        return Err(e);
+    }
+    drop(gate);
+    if let Err(e) = mvcc.log.wait_durable(ticket) {
+        mvcc.poison(format!(
+            "the log could not make commit {} durable: {e}",
+            ts.0
+        ));
+        return Err(e);
+    }
+    mvcc.clock.complete(ts);
+    // Return only once the commit is visible, so the caller's next transaction sees it;
+    // an older commit still finishing (its record is durable, since ours is) holds the
+    // watermark for a moment.
+    if !mvcc.clock.wait_visible(ts, || mvcc.check_usable().is_err()) {
+        return Err(crate::error::Error::Poisoned(format!(
+            "commit {} is durable but an older commit failed, so it becomes visible only after reopening",
+            ts.0
+        )));
+    }
+    let queued = enqueue_garbage(mvcc, ts, ws, order);
+    // The commit is durable and visible: a failure to prune must not report it as failed.
+    // But a B+tree error mid-change can leave the trees unsound, so nothing more commits.
+    if let Err(e) = collect_garbage(mvcc, gc_policy::prune_budget(queued)) {
+        mvcc.poison(format!(
+            "garbage collection after commit {} failed: {e}",
+            ts.0
+        ));
+    }
+    Ok(ts)
+}
+
+/// A tree's writes as versions at one timestamp, in key order: each version key and
+/// tree value is encoded into one reused buffer.
+struct VersionBatch<'a, I> {
+    ts: CommitTs,
+    writes: I,
+    remaining: usize,
+    key: Vec<u8>,
+    value: Vec<u8>,
+    _lifetime: std::marker::PhantomData<&'a ()>,
+}
+
+impl<'a, I: Iterator<Item = crate::mvcc::write_set::WriteView<'a>>> VersionBatch<'a, I> {
+    fn new(ts: CommitTs, count: usize, writes: I) -> Self {
+        VersionBatch {
+            ts,
+            writes,
+            remaining: count,
+            key: Vec::new(),
+            value: Vec::new(),
+            _lifetime: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<'a, I: Iterator<Item = crate::mvcc::write_set::WriteView<'a>>> SortedBatch
+    for VersionBatch<'a, I>
+{
+    fn next_op(&mut self) -> Option<BatchOp<'_>> {
+        let write = self.writes.next()?;
+        self.remaining = self.remaining.saturating_sub(1);
+        version_key::encode_into(write.key, self.ts, &mut self.key);
+        version_key::encode_value_into(write.value, &mut self.value);
+        Some(BatchOp {
+            key: &self.key,
+            value: Some(&self.value),
+        })
+    }
+
+    fn remaining(&self) -> usize {
+        self.remaining
+    }
+}
+
+/// Re-applies a commit read from the log: its writes as versions at `ts`, then prunes
+/// each key against `ts` (a replayed log says nothing of which keys were fresh).
+pub(crate) fn replay_writes(mvcc: &Mvcc, ts: CommitTs, writes: &[WriteOp]) -> Result<()> {
+    for group in writes.chunk_by(|a, b| a.tree == b.tree) {
+        let sorted = group.windows(2).all(|w| w[0].key < w[1].key);
+        let tree = group[0].tree;
+        if sorted {
+            let views = group
+                .iter()
+                .map(|w| crate::mvcc::write_set::WriteView {
+                    key: &w.key,
+                    value: w.value.as_deref(),
+                    fresh: false,
+                })
+                .collect::<Vec<_>>();
+            let mut batch = VersionBatch::new(ts, views.len(), views.into_iter());
+            mvcc.store.apply_sorted(tree, &mut batch)?;
+        } else {
+            for w in group {
+                let key = version_key::encode(&w.key, ts);
+                let value = version_key::encode_value(w.value.as_deref());
+                mvcc.store.put(tree, &key, &value)?;
+            }
+        }
+    }
+    writes
+        .iter()
+        .try_for_each(|w| prune(mvcc, w.tree, &w.key, ts))
+}
+
+/// Queues the keys of a completed commit that may have versions to prune and returns how
+/// many it queued: all but fresh puts. A fresh put leaves one version, the commit's own,
+/// which nothing can prune until the next writer of the key, who queues it again; a
+/// tombstone, fresh or not, must go once no snapshot needs it.
+fn enqueue_garbage(mvcc: &Mvcc, ts: CommitTs, ws: &WriteSet, order: &CommitOrder) -> usize {
+    let mut queued = 0;
+    let mut queue = mvcc.gc_queue.lock();
+    for (slot, ids) in order {
+        let tree = ws.tree(*slot).tree;
+        for view in ids.iter().filter_map(|id| ws.view(*slot, *id)) {
+            if view.fresh && view.value.is_some() {
+                continue;
+            }
+            if queue.len() >= gc_policy::MAX_QUEUED_KEYS {
+                queue.pop_front();
+            }
+            queue.push_back((ts, tree, view.key.to_vec()));
+            queued += 1;
+        }
+    }
+    queued
+}
+
+/// Prunes up to `budget` queued keys whose commits the horizon has passed.
+pub(crate) fn collect_garbage(mvcc: &Mvcc, budget: usize) -> Result<usize> {
+    let horizon = mvcc.clock.horizon();
+    let mut pruned = 0;
+    while pruned < budget {
+        let next = {
+            let mut queue = mvcc.gc_queue.lock();
+            match queue.front() {
+                Some((ts, _, _)) if *ts <= horizon => queue.pop_front(),
+                _ => None,
+            }
+        };
+        let Some((_, tree, key)) = next else {
+            break;
+        };
+        prune(mvcc, tree, &key, horizon)?;
+        pruned += 1;
+    }
+    Ok(pruned)
+}
+
+/// Deletes the versions of `key` that no snapshot at or after `horizon` can see: all but
+/// the newest version at or below the horizon, and that one too if it is a tombstone.
+///
+/// Most keys have nothing to prune: a key rewritten once has two versions, and the
+/// queue gets to it when the horizon has passed the newer. Two point probes (the newest
+/// version at or below the horizon, then the entry after it) settle the cases with
+/// nothing older without a scan.
+pub(crate) fn prune(mvcc: &Mvcc, tree: TreeId, key: &[u8], horizon: CommitTs) -> Result<()> {
+    let at_horizon = version_key::encode(key, horizon);
+    let prefix_len = at_horizon.len() - version_key::TS_LEN;
+    let Some((newest_kept, value)) = version_from(mvcc, tree, &at_horizon, prefix_len)? else {
+        return Ok(());
+    };
+    if version_key::decode_value(&value)?.is_some() {
+        // The smallest tree key after `newest_kept`.
+        let mut after = newest_kept;
+        after.push(0);
+        if version_from(mvcc, tree, &after, prefix_len)?.is_none() {
+            return Ok(());
+        }
+    }
+    let prefix = version_key::encode_prefix(key);
+    let past = version_key::past_prefix(&prefix);
+    let versions = mvcc
+        .store
+        .scan(tree, Bound::Included(prefix), Bound::Excluded(past), false)?;
+    let mut doomed = Vec::new();
+    let mut kept_one_at_horizon = false;
+    for entry in versions {
+        let (tree_key, tree_value) = entry?;
+        let (_, ts) = version_key::decode(&tree_key)?;
+        if ts > horizon {
+            continue;
+        }
+        if !kept_one_at_horizon {
+            kept_one_at_horizon = true;
+            if version_key::decode_value(&tree_value)?.is_some() {
+                continue;
+            }
+        }
+        doomed.push(tree_key);
+    }
+    // Oldest first: after every single delete, what remains of the key is still a valid
+    // history (a reader, or a checkpoint's flush cut, between two deletes must never find
+    // an older row with the tombstone that hid it already gone).
+    doomed
+        .iter()
+        .rev()
+        .try_for_each(|tree_key| mvcc.store.delete(tree, tree_key))
+}
+
+/// The first tree entry at or after `from`, if it is a version of the user key whose
+/// prefix is `from[..prefix_len]` (`from` is a version key of it, or one past one).
+pub(crate) fn version_from(
+    mvcc: &Mvcc,
+    tree: TreeId,
+    from: &[u8],
+    prefix_len: usize,
+) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+    let entry = mvcc
+        .store
+        .seek_first(tree, Bound::Included(from), Bound::Unbounded)?;
+    Ok(entry.filter(|(tree_key, _)| {
+        tree_key.len() == prefix_len + version_key::TS_LEN
+            && tree_key.starts_with(&from[..prefix_len])
+    }))
+}
+
+/// The value of `key` at snapshot `ts`: one seek to the newest version at or below it.
+pub(crate) fn read_at(
+    mvcc: &Mvcc,
+    tree: TreeId,
+    key: &[u8],
+    ts: CommitTs,
+) -> Result<Option<Vec<u8>>> {
+    // Seek to the first version at or below `ts`; it belongs to `key` only if it starts
+    // with `key`'s prefix (checked on the result rather than bounding the seek, which
+    // saves building a second key).
+    let first_visible = version_key::encode(key, ts);
+    let prefix_len = first_visible.len() - version_key::TS_LEN;
+    match version_from(mvcc, tree, &first_visible, prefix_len)? {
+        Some((_, mut tree_value)) => match version_key::decode_value(&tree_value)? {
+            Some(_) => {
+                tree_value.remove(0);
+                Ok(Some(tree_value))
+            }
+            None => Ok(None),
+        },
+        None => Ok(None),
+    }
+}
+
+/// The newest version of `key`, committed or being committed: its timestamp, and
+/// whether it holds a row (`false`: a tombstone). `scratch` is a buffer to encode into.
+pub(crate) fn newest_version(
+    mvcc: &Mvcc,
+    tree: TreeId,
+    key: &[u8],
+    scratch: &mut Vec<u8>,
+) -> Result<Option<(CommitTs, bool)>> {
+    // The first entry at or after the key's newest possible version (timestamp u64::MAX
+    // encodes as zeros) is its newest version, if it has one.
+    version_key::encode_into(key, CommitTs(u64::MAX), scratch);
+    let prefix_len = scratch.len() - version_key::TS_LEN;
+    match version_from(mvcc, tree, scratch, prefix_len)? {
+        Some((tree_key, tree_value)) => Ok(Some((
+            version_key::decode_ts(&tree_key)?,
+            version_key::decode_value(&tree_value)?.is_some(),
+        ))),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,689 @@
+//! A transaction's write set: per-tree, arena-backed, hash-indexed, sorted lazily.
+//!
+//! Every write of a transaction lands here first and reaches the trees only at commit
+//! (see COMMIT in the [module header](super)). The write set must answer four questions,
+//! and each has its own structure so that no write pays for a question it does not ask:
+//!
+//! - **"Did I write this key?"** (every write and every read): a hash table from a
+//!   key's 64-bit hash to the entry that holds it, with a chain through the entries for
+//!   the (astronomically rare) keys whose hashes collide. The key bytes are compared, so
+//!   a collision costs a comparison, never a wrong answer.
+//! - **"What are my writes in this range, in key order?"** (scans): sorted *runs* of
+//!   entry ids. Entries are appended unsorted; a scan first sorts the unsorted tail into
+//!   a new run and then merges runs while the newer one is at least half the size of
+//!   the older (the logarithmic method), so there are at most `log2(n)` runs, each entry
+//!   is merged `O(log n)` times, and a scan costs a binary search per run plus its range.
+//!   A transaction that never scans its own writes sorts once, at commit.
+//! - **"What do I commit?"** (commit): every tree's entries in key order, the runs merged
+//!   into one.
+//! - **"What do I undo?"** (statement savepoints): entries are never removed. An entry
+//!   created after a savepoint is marked *dead* when the savepoint is rolled back; an
+//!   entry that existed before it and was overwritten since is restored from a journal of
+//!   old values. A dead entry keeps its key because the key's lock stays held until the
+//!   transaction ends (as in PostgreSQL): the entries are also the list of locks to
+//!   release.
+//!
+//! Keys and values live in one byte arena per tree (an entry is two offsets and two
+//! lengths), so a write allocates nothing of its own: the arena, the entry vector and
+//! the hash table grow geometrically. Overwriting a key appends the new value and leaves
+//! the old bytes behind, which a transaction that rewrites one row many times pays for
+//! in memory until it ends.
+//!
+//! Each entry also remembers whether the key was *fresh* — no committed version of it
+//! existed when this transaction first wrote it. The commit uses that to skip pruning
+//! and the garbage queue (see [`super`], GARBAGE COLLECTION).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Bound;
+
+use crate::error::{Error, Result};
+use crate::mvcc::store::TreeId;
+
+/// An entry's index within its tree's write set.
+pub(crate) type EntryId = u32;
+
+/// Marks the end of a hash chain.
+const NO_ENTRY: EntryId = EntryId::MAX;
+
+/// What a transaction did to a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EntryState {
+    /// Wrote the value at `value_at..value_at + value_len` of the arena.
+    Put,
+    /// Deleted the key.
+    Delete,
+    /// Wrote it in a statement that was rolled back: the lock is held, nothing is written.
+    Dead,
+}
+
+/// One written key.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    hash: u64,
+    key_at: usize,
+    value_at: usize,
+    key_len: u32,
+    value_len: u32,
+    /// The next entry whose key has the same hash.
+    next: EntryId,
+    state: EntryState,
+    fresh: bool,
+}
+
+/// The part of an entry a savepoint may have to restore.
+#[derive(Debug, Clone, Copy)]
+struct Written {
+    value_at: usize,
+    value_len: u32,
+    state: EntryState,
+}
+
+/// A sort key: the first 16 bytes of the user key, big-endian (zero-padded), and the
+/// entry. Comparing the two words decides almost every comparison without touching the
+/// arena; ties (equal 16-byte heads) compare the keys themselves.
+#[derive(Debug, Clone, Copy)]
+struct Sorted {
+    head: (u64, u64),
+    id: EntryId,
+}
+
+fn head_of(key: &[u8]) -> (u64, u64) {
+    let mut bytes = [0u8; 16];
+    let n = key.len().min(16);
+    bytes[..n].copy_from_slice(&key[..n]);
+    let (hi, lo) = bytes.split_at(8);
+    let word = |b: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(b);
+        u64::from_be_bytes(w)
+    };
+    (word(hi), word(lo))
+}
+
+/// A hasher for keys that are already 64-bit hashes.
+#[derive(Debug, Default)]
+pub(crate) struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+type HashIndex = HashMap<u64, EntryId, BuildHasherDefault<PreHashed>>;
+
+/// The writes of one transaction to one tree.
+#[derive(Debug)]
+pub(crate) struct TreeWrites {
+    pub tree: TreeId,
+    /// No other transaction can write this tree before this one ends (it created the
+    /// tree): its keys take no locks and need no conflict probes.
+    pub claimed: bool,
+    arena: Vec<u8>,
+    entries: Vec<Entry>,
+    index: HashIndex,
+    /// Sorted runs of `entries[..sorted_upto]`, oldest (largest) first.
+    runs: Vec<Vec<Sorted>>,
+    sorted_upto: usize,
+    /// Entries that are not dead.
+    live: usize,
+}
+
+/// A view of one live write, as a scan or a commit sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WriteView<'a> {
+    pub key: &'a [u8],
+    /// The new value, or `None` for a delete.
+    pub value: Option<&'a [u8]>,
+    pub fresh: bool,
+}
+
+impl TreeWrites {
+    fn new(tree: TreeId) -> TreeWrites {
+        TreeWrites {
+            tree,
+            claimed: false,
+            arena: Vec::new(),
+            entries: Vec::new(),
+            index: HashIndex::default(),
+            runs: Vec::new(),
+            sorted_upto: 0,
+            live: 0,
+        }
+    }
+
+    fn key(&self, e: &Entry) -> &[u8] {
+        &self.arena[e.key_at..e.key_at + e.key_len as usize]
+    }
+
+    fn view(&self, id: EntryId) -> Option<WriteView<'_>> {
+        let e = &self.entries[id as usize];
+        let value = match e.state {
+            EntryState::Dead => return None,
+            EntryState::Delete => None,
+            EntryState::Put => Some(&self.arena[e.value_at..e.value_at + e.value_len as usize]),
+        };
+        Some(WriteView {
+            key: self.key(e),
+            value,
+            fresh: e.fresh,
+        })
+    }
+
+    /// The entry holding `key` (whose hash is `hash`), dead or alive.
+    pub fn find(&self, hash: u64, key: &[u8]) -> Option<EntryId> {
+        let mut id = *self.index.get(&hash)?;
+        while id != NO_ENTRY {
+            let e = &self.entries[id as usize];
+            if self.key(e) == key {
+                return Some(id);
+            }
+            id = e.next;
+        }
+        None
+    }
+
+    /// The write held by entry `id`: `None` if dead, else its value (`None` deletes).
+    pub fn get(&self, id: EntryId) -> Option<Option<&[u8]>> {
+        self.view(id).map(|v| v.value)
+    }
+
+    /// Every entry's key hash, dead ones included: the locks this tree's writes hold.
+    pub fn hashes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.entries.iter().map(|e| e.hash)
+    }
+
+    fn push_value(&mut self, value: Option<&[u8]>) -> Written {
+        match value {
+            Some(v) => {
+                let at = self.arena.len();
+                self.arena.extend_from_slice(v);
+                Written {
+                    value_at: at,
+                    value_len: v.len() as u32,
+                    state: EntryState::Put,
+                }
+            }
+            None => Written {
+                value_at: 0,
+                value_len: 0,
+                state: EntryState::Delete,
+            },
+        }
+    }
+
+    fn written(&self, id: EntryId) -> Written {
+        let e = &self.entries[id as usize];
+        Written {
+            value_at: e.value_at,
+            value_len: e.value_len,
+            state: e.state,
+        }
+    }
+
+    fn restore(&mut self, id: EntryId, w: Written) {
+        let e = &mut self.entries[id as usize];
+        match (e.state == EntryState::Dead, w.state == EntryState::Dead) {
+            (true, false) => self.live += 1,
+            (false, true) => self.live -= 1,
+            _ => {}
+        }
+        e.value_at = w.value_at;
+        e.value_len = w.value_len;
+        e.state = w.state;
+    }
+
+    /// Sorts the unsorted tail into a run and merges runs by the logarithmic rule.
+    fn sort_tail(&mut self) {
+        if self.sorted_upto == self.entries.len() {
+            return;
+        }
+        let mut run: Vec<Sorted> = (self.sorted_upto..self.entries.len())
+            .map(|i| {
+                let e = &self.entries[i];
+                Sorted {
+                    head: head_of(self.key(e)),
+                    id: i as EntryId,
+                }
+            })
+            .collect();
+        run.sort_unstable_by(|a, b| self.compare(a, b));
+        self.sorted_upto = self.entries.len();
+        while let Some(older) = self.runs.last() {
+            if older.len() > 2 * run.len() {
+                break;
+            }
+            let older = self.runs.pop().unwrap_or_default();
+            run = self.merge(older, run);
+        }
+        self.runs.push(run);
+    }
+
+    fn compare(&self, a: &Sorted, b: &Sorted) -> std::cmp::Ordering {
+        a.head.cmp(&b.head).then_with(|| {
+            let (ka, kb) = (
+                self.key(&self.entries[a.id as usize]),
+                self.key(&self.entries[b.id as usize]),
+            );
+            ka.cmp(kb)
+        })
+    }
+
+    fn merge(&self, a: Vec<Sorted>, b: Vec<Sorted>) -> Vec<Sorted> {
+        let mut out = Vec::with_capacity(a.len() + b.len());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            if self.compare(&a[i], &b[j]).is_le() {
+                out.push(a[i]);
+                i += 1;
+            } else {
+                out.push(b[j]);
+                j += 1;
+            }
+        }
+        out.extend_from_slice(&a[i..]);
+        out.extend_from_slice(&b[j..]);
+        out
+    }
+
+    /// Entry ids in key order, dead ones included: the runs merged into one.
+    fn sorted_ids(&mut self) -> Vec<EntryId> {
+        self.sort_tail();
+        while self.runs.len() > 1 {
+            let (b, a) = (
+                self.runs.pop().unwrap_or_default(),
+                self.runs.pop().unwrap_or_default(),
+            );
+            let merged = self.merge(a, b);
+            self.runs.push(merged);
+        }
+        self.runs
+            .first()
+            .map(|run| run.iter().map(|s| s.id).collect())
+            .unwrap_or_default()
+    }
+
+    /// The live writes with keys within the bounds, in key order.
+    fn range(&mut self, lower: Bound<&[u8]>, upper: Bound<&[u8]>) -> Vec<WriteView<'_>> {
+        self.sort_tail();
+        let this = &*self;
+        let above_lower = |id: EntryId| {
+            let k = this.key(&this.entries[id as usize]);
+            match lower {
+                Bound::Included(lo) => k >= lo,
+                Bound::Excluded(lo) => k > lo,
+                Bound::Unbounded => true,
+            }
+        };
+        let below_upper = |id: EntryId| {
+            let k = this.key(&this.entries[id as usize]);
+            match upper {
+                Bound::Included(hi) => k <= hi,
+                Bound::Excluded(hi) => k < hi,
+                Bound::Unbounded => true,
+            }
+        };
+        // Per run: the slice of ids in range, found by binary search.
+        let mut cursors: Vec<&[Sorted]> = this
+            .runs
+            .iter()
+            .map(|run| {
+                let start = run.partition_point(|s| !above_lower(s.id));
+                let end = start + run[start..].partition_point(|s| below_upper(s.id));
+                &run[start..end]
+            })
+            .collect();
+        let mut out = Vec::new();
+        loop {
+            let mut best: Option<usize> = None;
+            for (c, slice) in cursors.iter().enumerate() {
+                if let Some(first) = slice.first()
+                    && best.is_none_or(|b| this.compare(first, &cursors[b][0]).is_lt())
+                {
+                    best = Some(c);
+                }
+            }
+            let Some(b) = best else {
+                break;
+            };
+            let id = cursors[b][0].id;
+            cursors[b] = &cursors[b][1..];
+            if let Some(view) = this.view(id) {
+                out.push(view);
+            }
+        }
+        out
+    }
+}
+
+/// A point in the write set that [`WriteSet::rollback_to`] can return to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Savepoint {
+    journal_len: usize,
+    created_len: usize,
+    depth: usize,
+}
+
+/// An overwrite to undo: entry `id` of tree slot `slot` held `old` before.
+#[derive(Debug, Clone, Copy)]
+struct Undo {
+    slot: u32,
+    id: EntryId,
+    old: Written,
+}
+
+/// Every write of one transaction, per tree.
+#[derive(Debug, Default)]
+pub(crate) struct WriteSet {
+    trees: Vec<TreeWrites>,
+    /// Entries created while a savepoint is open, in order: `(slot, id)`.
+    created: Vec<(u32, EntryId)>,
+    journal: Vec<Undo>,
+    depth: usize,
+}
+
+impl WriteSet {
+    /// Whether any write is live (not undone by a savepoint).
+    pub fn has_writes(&self) -> bool {
+        self.trees.iter().any(|t| t.live > 0)
+    }
+
+    /// Live writes, over all trees.
+    pub fn live(&self) -> usize {
+        self.trees.iter().map(|t| t.live).sum()
+    }
+
+    /// The slot of `tree`'s writes, if it has any.
+    pub fn slot(&self, tree: TreeId) -> Option<usize> {
+        self.trees.iter().position(|t| t.tree == tree)
+    }
+
+    /// The slot of `tree`'s writes, created empty if need be.
+    pub fn slot_or_create(&mut self, tree: TreeId) -> usize {
+        match self.slot(tree) {
+            Some(slot) => slot,
+            None => {
+                self.trees.push(TreeWrites::new(tree));
+                self.trees.len() - 1
+            }
+        }
+    }
+
+    pub fn tree(&self, slot: usize) -> &TreeWrites {
+        &self.trees[slot]
+    }
+
+    pub fn tree_mut(&mut self, slot: usize) -> &mut TreeWrites {
+        &mut self.trees[slot]
+    }
+
+    /// Every tree written, in no particular order.
+    pub fn trees(&self) -> &[TreeWrites] {
+        &self.trees
+    }
+
+    /// Adds a new entry for `key` (not in the set: the caller looked).
+    pub fn add(
+        &mut self,
+        slot: usize,
+        hash: u64,
+        key: &[u8],
+        value: Option<&[u8]>,
+        fresh: bool,
+    ) -> Result<EntryId> {
+        let t = &mut self.trees[slot];
+        let id = EntryId::try_from(t.entries.len())
+            .ok()
+            .filter(|id| *id != NO_ENTRY)
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "a transaction may write at most {} keys of one tree",
+                    NO_ENTRY
+                ))
+            })?;
+        let key_len = u32::try_from(key.len())
+            .map_err(|_| Error::InvalidArgument("key longer than 4 GiB".into()))?;
+        if value.is_some_and(|v| u32::try_from(v.len()).is_err()) {
+            return Err(Error::InvalidArgument("value longer than 4 GiB".into()));
+        }
+        let key_at = t.arena.len();
+        t.arena.extend_from_slice(key);
+        let w = t.push_value(value);
+        let next = t.index.insert(hash, id).unwrap_or(NO_ENTRY);
+        t.entries.push(Entry {
+            hash,
+            key_at,
+            value_at: w.value_at,
+            key_len,
+            value_len: w.value_len,
+            next,
+            state: w.state,
+            fresh,
+        });
+        t.live += 1;
+        if self.depth > 0 {
+            self.created.push((slot as u32, id));
+        }
+        Ok(id)
+    }
+
+    /// Replaces the write of entry `id` (dead or alive) with `value`.
+    pub fn set(&mut self, slot: usize, id: EntryId, value: Option<&[u8]>) -> Result<()> {
+        if value.is_some_and(|v| u32::try_from(v.len()).is_err()) {
+            return Err(Error::InvalidArgument("value longer than 4 GiB".into()));
+        }
+        let t = &mut self.trees[slot];
+        let old = t.written(id);
+        let new = t.push_value(value);
+        t.restore(id, new);
+        if self.depth > 0 {
+            self.journal.push(Undo {
+                slot: slot as u32,
+                id,
+                old,
+            });
+        }
+        Ok(())
+    }
+
+    /// Marks a savepoint.
+    pub fn savepoint(&mut self) -> Savepoint {
+        self.depth += 1;
+        Savepoint {
+            journal_len: self.journal.len(),
+            created_len: self.created.len(),
+            depth: self.depth,
+        }
+    }
+
+    /// Keeps the writes since `savepoint` and forgets it.
+    pub fn release(&mut self, savepoint: Savepoint) {
+        self.depth = savepoint.depth - 1;
+        if self.depth == 0 {
+            self.journal.clear();
+            self.created.clear();
+        }
+    }
+
+    /// Undoes every write since `savepoint` (their locks stay held) and forgets it.
+    pub fn rollback_to(&mut self, savepoint: Savepoint) {
+        while self.journal.len() > savepoint.journal_len {
+            let Some(undo) = self.journal.pop() else {
+                break;
+            };
+            self.trees[undo.slot as usize].restore(undo.id, undo.old);
+        }
+        for (slot, id) in self.created.drain(savepoint.created_len..) {
+            let dead = Written {
+                value_at: 0,
+                value_len: 0,
+                state: EntryState::Dead,
+            };
+            self.trees[slot as usize].restore(id, dead);
+        }
+        self.release(savepoint);
+    }
+
+    /// The live writes of `tree` within the bounds, in key order, copied.
+    pub fn range(
+        &mut self,
+        tree: TreeId,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+    ) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        match self.slot(tree) {
+            Some(slot) => self.trees[slot]
+                .range(lower, upper)
+                .into_iter()
+                .map(|w| (w.key.to_vec(), w.value.map(<[u8]>::to_vec)))
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Every tree's live writes in key order, trees in id order: what a commit logs and
+    /// applies. (A delete of a fresh key stays: its tombstone is what makes a concurrent
+    /// writer with an older snapshot fail, as it would on any other committed write.)
+    pub fn commit_order(&mut self) -> Vec<(usize, Vec<EntryId>)> {
+        let mut slots: Vec<usize> = (0..self.trees.len()).collect();
+        slots.sort_by_key(|s| self.trees[*s].tree);
+        slots
+            .into_iter()
+            .map(|slot| {
+                let t = &mut self.trees[slot];
+                let ids: Vec<EntryId> = t
+                    .sorted_ids()
+                    .into_iter()
+                    .filter(|id| t.view(*id).is_some())
+                    .collect();
+                (slot, ids)
+            })
+            .filter(|(_, ids)| !ids.is_empty())
+            .collect()
+    }
+
+    /// The write of entry `id` of `slot` (live: from [`WriteSet::commit_order`]).
+    pub fn view(&self, slot: usize, id: EntryId) -> Option<WriteView<'_>> {
+        self.trees[slot].view(id)
+    }
+
+    /// Forgets every write (the caller has released their locks).
+    pub fn clear(&mut self) {
+        *self = WriteSet::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hash(key: &[u8]) -> u64 {
+        // Deliberately weak, so that chains are exercised.
+        key.first().copied().map_or(0, u64::from)
+    }
+
+    fn put(ws: &mut WriteSet, key: &[u8], value: Option<&[u8]>) {
+        let slot = ws.slot_or_create(TreeId(1));
+        match ws.tree(slot).find(hash(key), key) {
+            Some(id) => ws.set(slot, id, value).unwrap(),
+            None => {
+                ws.add(slot, hash(key), key, value, true).unwrap();
+            }
+        }
+    }
+
+    fn all(ws: &mut WriteSet) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        ws.range(TreeId(1), Bound::Unbounded, Bound::Unbounded)
+    }
+
+    #[test]
+    fn lookups_ranges_and_savepoints_match_a_model() {
+        let mut ws = WriteSet::default();
+        let mut model = std::collections::BTreeMap::new();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        type Model = std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+        let mut saved: Vec<(Savepoint, Model)> = Vec::new();
+        for step in 0..4000u32 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let key = vec![(state % 7) as u8, (state >> 8) as u8 % 31];
+            match state % 11 {
+                0 if saved.len() < 4 => saved.push((ws.savepoint(), model.clone())),
+                1 => {
+                    if let Some((sp, m)) = saved.pop() {
+                        ws.rollback_to(sp);
+                        model = m;
+                    }
+                }
+                2 => {
+                    if let Some((sp, _)) = saved.pop() {
+                        ws.release(sp);
+                    }
+                }
+                3 => {
+                    put(&mut ws, &key, None);
+                    model.insert(key.clone(), None);
+                }
+                _ => {
+                    let value = step.to_le_bytes().to_vec();
+                    put(&mut ws, &key, Some(&value));
+                    model.insert(key.clone(), Some(value));
+                }
+            }
+            if step % 97 == 0 {
+                let got = all(&mut ws);
+                let want: Vec<_> = model.clone().into_iter().collect();
+                assert_eq!(got, want, "step {step}");
+                let lo = [3u8, 0];
+                let hi = [5u8, 7];
+                let got = ws.range(TreeId(1), Bound::Excluded(&lo), Bound::Included(&hi));
+                let want: Vec<_> = model
+                    .range::<[u8], _>((Bound::Excluded(&lo[..]), Bound::Included(&hi[..])))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                assert_eq!(got, want, "range at step {step}");
+            }
+            let slot = ws.slot_or_create(TreeId(1));
+            let found = ws
+                .tree(slot)
+                .find(hash(&key), &key)
+                .and_then(|id| ws.tree(slot).get(id))
+                .map(|v| v.map(<[u8]>::to_vec));
+            assert_eq!(found, model.get(&key).cloned(), "lookup at step {step}");
+        }
+        let order = ws.commit_order();
+        let committed: usize = order.iter().map(|(_, ids)| ids.len()).sum();
+        assert_eq!(committed, model.len(), "every live write is committed");
+    }
+
+    #[test]
+    fn sort_keys_with_long_equal_heads_fall_back_to_the_bytes() {
+        let mut ws = WriteSet::default();
+        let long = |last: u8| {
+            let mut k = vec![7u8; 20];
+            k.push(last);
+            k
+        };
+        for last in [9u8, 1, 5, 3] {
+            put(&mut ws, &long(last), Some(b"v"));
+        }
+        put(&mut ws, &[7u8; 16], Some(b"short"));
+        let keys: Vec<Vec<u8>> = all(&mut ws).into_iter().map(|(k, _)| k).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        assert_eq!(keys.len(), 5);
+    }
+}
