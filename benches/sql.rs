@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)]
 //! # SQL benchmark: hdb vs SQLite through the SQL front door
 //!
-//! The three workloads of issue 5, each run on hdb (`hdb::Database`, SQL through a
+//! The workloads of issues 5 and 18, each run on hdb (`hdb::Database`, SQL through a
 //! `Session`) and on SQLite (rusqlite, bundled) in the same criterion run, with the same
 //! schema and data, both warm, both through prepared statements with parameters
 //! (`cargo bench --bench sql`; results and ratios in `docs/benchmarks-sql.md`):
@@ -18,7 +18,12 @@
 //!    `BEGIN`, `HDB_BENCH_SQL_ROWS` executions of the prepared `INSERT INTO accounts
 //!    VALUES ($1, $2, $3)` (keys in random order), `COMMIT`; timed from `BEGIN` to the
 //!    durable return of `COMMIT`. Opening the database is not timed.
-//! 3. **`sql_example3/<system>`** — the seed's Example 3 (users joined to their events
+//! 3. **`sql_create_index/<system>`** — `CREATE INDEX` on `accounts (balance)` over a
+//!    table of `HDB_BENCH_SQL_ROWS` rows loaded (untimed) as in the bulk insert, timed
+//!    from the statement's start to its durable return (an autocommit statement on both
+//!    systems). Each iteration builds a new index on the same table and drops it again
+//!    untimed, so every timed build reads the same rows.
+//! 4. **`sql_example3/<system>`** — the seed's Example 3 (users joined to their events
 //!    of the last 7 days, counted per user, ordered by the count) over
 //!    `HDB_BENCH_SQL_USERS` users (default 100,000) and `HDB_BENCH_SQL_EVENTS` events
 //!    (default 1,000,000) with timestamps spread over the 30 days before now. Before
@@ -287,6 +292,65 @@ fn bulk_insert(c: &mut Criterion) {
     group.finish();
 }
 
+const CREATE_INDEX: &str = "CREATE INDEX accounts_balance ON accounts (balance)";
+const DROP_INDEX: &str = "DROP INDEX accounts_balance";
+
+/// Runs `build` then `undo` on `on`, `iters` times; the time spent in `build`.
+fn time_builds<S>(
+    iters: u64,
+    on: &mut S,
+    build: impl Fn(&mut S),
+    undo: impl Fn(&mut S),
+) -> Duration {
+    (0..iters)
+        .map(|_| {
+            let start = Instant::now();
+            build(on);
+            let spent = start.elapsed();
+            undo(on);
+            spent
+        })
+        .sum()
+}
+
+fn create_index(c: &mut Criterion) {
+    let rows = env_size(ROWS_VAR, DEFAULT_ROWS);
+    let keys = shuffled_keys(rows, SEED + 2);
+    let hdb_dir = TempDir::new().unwrap();
+    let db = open_hdb(&hdb_dir);
+    load_hdb(&db, &keys);
+    let sqlite_dir = TempDir::new().unwrap();
+    let conn = open_sqlite(&sqlite_dir);
+    load_sqlite(&conn, &keys);
+    let mut s = db.session();
+
+    let mut group = c.benchmark_group("sql_create_index");
+    load_settings(&mut group);
+    group.sampling_mode(criterion::SamplingMode::Flat);
+    group.throughput(Throughput::Elements(rows as u64));
+    group.bench_function("hdb", |b| {
+        b.iter_custom(|iters| {
+            time_builds(
+                iters,
+                &mut s,
+                |s| drop(s.execute(CREATE_INDEX).unwrap()),
+                |s| drop(s.execute(DROP_INDEX).unwrap()),
+            )
+        })
+    });
+    group.bench_function("sqlite", |b| {
+        b.iter_custom(|iters| {
+            time_builds(
+                iters,
+                &mut &conn,
+                |c| c.execute_batch(CREATE_INDEX).unwrap(),
+                |c| c.execute_batch(DROP_INDEX).unwrap(),
+            )
+        })
+    });
+    group.finish();
+}
+
 /// The users and events of Example 3, made once for both systems.
 struct EventData {
     users: Vec<(String, String)>,
@@ -465,6 +529,7 @@ fn read_settings(group: &mut BenchmarkGroup<'_, WallTime>) {
 fn all(c: &mut Criterion) {
     point_select(c);
     bulk_insert(c);
+    create_index(c);
     example3(c);
 }
 
