@@ -19,6 +19,7 @@
 
 mod aggregate;
 mod check;
+mod column_name;
 mod copy;
 mod ddl;
 mod dml;

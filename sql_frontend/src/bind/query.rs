@@ -20,6 +20,7 @@ use sqlparser::ast::{
 };
 
 use super::aggregate::over_groups;
+use super::column_name::column_name;
 use super::expr::{Scope, ScopeColumn};
 use super::scalar::{promote, promote_columns, promoted_kind};
 use super::{Binder, ident, object_name, user_object_name};
@@ -28,9 +29,6 @@ use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::{Node, SetOperator, SortKey};
 use crate::value::Kind;
-
-/// The name PostgreSQL gives an output column that is not a plain column reference.
-const ANONYMOUS_COLUMN: &str = "?column?";
 
 /// A bound query: its plan and the names and static kinds of its output columns.
 pub(super) struct BoundQuery {
@@ -341,12 +339,15 @@ impl Binder<'_> {
             .iter()
             .map(|e| e.kind(&row_kinds, &self.params))
             .collect();
+        // Without a projection the output is the source's columns under the source's
+        // own names, which an alias list (`AS v (x)`) may have changed in the scope.
         let identity = exprs.len() == row_kinds.len()
             && exprs
                 .iter()
                 .enumerate()
                 .all(|(i, e)| matches!(e, Expr::Column { index, .. } if *index == i))
-            && names.iter().zip(&scope.columns).all(|(n, c)| *n == c.name);
+            && names.iter().zip(&scope.columns).all(|(n, c)| *n == c.name)
+            && names == source.columns();
         let plan = if distinct {
             let projected = Node::Distinct {
                 source: Box::new(Node::Project {
@@ -457,13 +458,8 @@ impl Binder<'_> {
                     push_all(scope, Some(&table), &mut exprs, &mut names);
                 }
                 SelectItem::UnnamedExpr(e) => {
-                    let bound = self.expr(e, scope)?;
-                    names.push(match (&bound, e) {
-                        (Expr::Column { name, .. }, _) => name.clone(),
-                        (_, ast::Expr::Function(f)) => f.name.to_string().to_lowercase(),
-                        _ => ANONYMOUS_COLUMN.to_string(),
-                    });
-                    exprs.push(bound);
+                    exprs.push(self.expr(e, scope)?);
+                    names.push(column_name(e));
                 }
                 SelectItem::ExprWithAlias { expr, alias } => {
                     exprs.push(self.expr(expr, scope)?);
