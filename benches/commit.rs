@@ -66,9 +66,9 @@ use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
     criterion_main, measurement::WallTime,
 };
+use engine::Durability;
 use engine::btree::BTree;
 use engine::pager::{Pager, PagerOptions};
-use engine::wal::Durability;
 use engine::{Database, DatabaseOptions, IsolationLevel, TreeId};
 use kv_legacy::{Document, LegacyStore, Scalar};
 use rand::rngs::StdRng;

@@ -335,7 +335,7 @@ fn run_step(session: &mut hdb::Session, n: usize, step: &Step, model: &Model) {
 
 fn create(path: &Path) -> Database {
     let db = Database::open(path).unwrap();
-    assert_eq!(db.engine().mvcc().max_stored_key_len(), MAX_KEY);
+    assert_eq!(db.engine().max_stored_key_len(), MAX_KEY);
     db.session().execute(SCHEMA).unwrap();
     db
 }

@@ -647,7 +647,7 @@ fn case() -> impl Strategy<Value = Case> {
 fn run_case(case: &Case) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let options = hdb::engine::DatabaseOptions {
-        durability: hdb::engine::wal::Durability::Off,
+        durability: hdb::engine::Durability::Off,
         ..hdb::engine::DatabaseOptions::default()
     };
     let db = Database::open_with(dir.path().join("diff.db"), options).unwrap();

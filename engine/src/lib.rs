@@ -18,17 +18,49 @@
 //! against the API this crate exposes. `unsafe` code is allowed only in the pager (its
 //! memory mapping, and the two places that create one), each block carrying a
 //! `// SAFETY:` comment.
+//!
+//! ## The public API
+//!
+//! Chosen on purpose, the way redb's `lib.rs` chooses it: the [`Database`] and its
+//! options, [`Transaction`]s at an [`IsolationLevel`], the [`table`] layer (catalog, rows,
+//! indexes), the [`keycode`] values rows and keys are made of, and the [`Error`] type.
+//! The layers below (`pager`, `btree`, `wal`, `mvcc`, `db`) are private to the crate.
+//!
+//! The feature `testing` makes those layers public, with the simulated storage that
+//! injects crashes and faults (`pager::SimStorage`, `wal::SimWalStorage`,
+//! `mvcc::MemoryTreeStore`), for the engine's own integration tests and for the B+tree
+//! benchmarks; it is not a stable API, and no embedder needs it. The crate's tests enable
+//! it through a dev-dependency on the crate itself.
 #![deny(unsafe_code)]
 
-pub mod btree;
-pub mod db;
-pub mod error;
-pub mod keycode;
-pub mod mvcc;
-pub mod pager;
-pub mod table;
-pub mod wal;
+/// Declares the crate's internal layers: public with the `testing` feature (tests,
+/// benchmarks, fault injection), crate-private without it. Each layer's own API is
+/// broader than what the crate above it uses (tests and benchmarks reach the rest), so
+/// without `testing` the unused part is allowed rather than reported.
+macro_rules! layers {
+    ($($name:ident;)*) => {$(
+        #[cfg(feature = "testing")]
+        pub mod $name;
+        #[cfg(not(feature = "testing"))]
+        #[allow(dead_code, unused_imports)]
+        pub(crate) mod $name;
+    )*};
+}
 
-pub use db::{Database, DatabaseOptions, RecoveryReport};
-pub use error::{Error, Result};
-pub use mvcc::{IsolationLevel, Transaction, TreeId};
+layers! {
+    btree;
+    db;
+    mvcc;
+    pager;
+    wal;
+}
+
+mod error;
+pub mod keycode;
+pub mod table;
+
+pub use btree::{FileReport, TreeReport};
+pub use db::{Database, DatabaseOptions, RecoveryReport, WeakDatabase};
+pub use error::{Constraint, Error, Limit, Result};
+pub use mvcc::{CommitTs, IsolationLevel, Transaction, TreeId};
+pub use wal::{Durability, Lsn};

@@ -26,11 +26,11 @@ use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use engine::error::{Constraint, Limit};
 use engine::keycode::KeyValue;
 use engine::pager::SimStorage;
 use engine::table::{Column, ColumnType, TableDef, TableSchema, catalog, ops};
 use engine::wal::{CrashMode, Durability, SimWalStorage};
+use engine::{Constraint, Limit};
 use engine::{Database, DatabaseOptions, Error, IsolationLevel, Transaction, TreeId};
 use parking_lot::Mutex;
 use rand::rngs::StdRng;

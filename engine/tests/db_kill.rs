@@ -203,7 +203,7 @@ fn run_child(path: &Path, round: u64, rng: &mut StdRng) -> Vec<String> {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let (lines_tx, lines_rx) = crossbeam::channel::unbounded();
+    let (lines_tx, lines_rx) = crossbeam_channel::unbounded();
     let reader = thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };

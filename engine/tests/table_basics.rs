@@ -9,7 +9,7 @@ use std::sync::Arc;
 use engine::keycode::KeyValue as V;
 use engine::mvcc::{CommitTs, MemoryTreeStore, Mvcc, NoCommitLog};
 use engine::table::{Column, ColumnType, TableDef, catalog, ops};
-use engine::{Database, DatabaseOptions, Error, IsolationLevel, error::Constraint};
+use engine::{Constraint, Database, DatabaseOptions, Error, IsolationLevel};
 
 const RR: IsolationLevel = IsolationLevel::RepeatableRead;
 

@@ -115,7 +115,7 @@ fn every_acknowledged_commit_survives_kill_9() {
             .unwrap();
         let stdout = child.stdout.take().unwrap();
         let mut child = KillOnDrop(child);
-        let (lines_tx, lines_rx) = crossbeam::channel::unbounded();
+        let (lines_tx, lines_rx) = crossbeam_channel::unbounded();
         let reader = thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };

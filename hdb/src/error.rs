@@ -5,7 +5,7 @@
 //! never sees either crate's error type: it matches `Error::Constraint(_)`, asks
 //! [`Error::is_retryable`] after a serialization failure, and so on.
 
-pub use engine::error::{Constraint, Limit};
+pub use engine::{Constraint, Limit};
 
 /// What went wrong.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

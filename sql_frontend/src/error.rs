@@ -5,7 +5,7 @@
 //! serialization conflict, a missing table) are translated into the SQL variant by
 //! [`From<engine::Error>`]; the rest travel as [`Error::Engine`].
 
-use engine::error::{Constraint, Limit};
+use engine::{Constraint, Limit};
 
 /// Convenience alias used throughout the SQL layer.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -26,9 +26,9 @@
 //! bump the counter; call [`note_catalog_change`] after making them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 
-use engine::mvcc::Mvcc;
+use engine::WeakDatabase;
 
 /// One database's catalog generation counter (cheap to clone: all clones share it).
 #[derive(Debug, Clone)]
@@ -37,23 +37,23 @@ pub struct CatalogGeneration {
 }
 
 /// Open databases and their counters; entries whose database is gone are pruned.
-type Registry = Vec<(Weak<Mvcc>, Arc<AtomicU64>)>;
+type Registry = Vec<(WeakDatabase, Arc<AtomicU64>)>;
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Vec::new());
 
 impl CatalogGeneration {
     /// The counter of `db` (every clone of the same database gets the same one).
     pub fn of(db: &engine::Database) -> CatalogGeneration {
-        let mvcc = Arc::downgrade(db.mvcc());
+        let database = db.downgrade();
         // A panic while holding the lock cannot leave the registry inconsistent (each
         // change is one push or retain), so a poisoned lock is still usable.
         let mut registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
-        registry.retain(|(db, _)| db.strong_count() > 0);
-        let counter = match registry.iter().find(|(db, _)| db.ptr_eq(&mvcc)) {
+        registry.retain(|(db, _)| !db.is_closed());
+        let counter = match registry.iter().find(|(db, _)| db.ptr_eq(&database)) {
             Some((_, counter)) => Arc::clone(counter),
             None => {
                 let counter = Arc::new(AtomicU64::new(0));
-                registry.push((mvcc, Arc::clone(&counter)));
+                registry.push((database, Arc::clone(&counter)));
                 counter
             }
         };

@@ -71,7 +71,7 @@ pub fn measure(dir: &Path, sizes: &[usize], progress: &Progress) -> Result<Attri
     let h = Database::open_with(
         dir.join("h.db"),
         engine::DatabaseOptions {
-            durability: engine::wal::Durability::Off,
+            durability: engine::Durability::Off,
             ..Default::default()
         },
     )?;

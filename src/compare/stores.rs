@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use engine::DatabaseOptions;
-use engine::wal::Durability as HDurability;
+use engine::Durability as HDurability;
 use kv_legacy::{Durability as DDurability, LegacyStore};
 use serde::Serialize;
 

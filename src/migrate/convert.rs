@@ -45,7 +45,7 @@ pub struct RowConverter {
     engine_columns: Vec<Column>,
     key_index: usize,
     schema: TableSchema,
-    /// The target database's key limit ([`engine::mvcc::Mvcc::max_stored_key_len`]).
+    /// The target database's key limit ([`engine::Database::max_stored_key_len`]).
     max_stored_key_len: usize,
 }
 

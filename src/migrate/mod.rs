@@ -96,7 +96,7 @@ pub struct MigrateOptions {
     /// Show a progress bar (only ever on a terminal).
     pub progress: bool,
     /// H's commit durability during the migration; H is synced once at the end either way.
-    pub durability: engine::wal::Durability,
+    pub durability: engine::Durability,
     /// Set to stop between batches: a bulk load stops with
     /// [`MigrateError::Interrupted`], a follower stops cleanly and verifies.
     pub stop: Option<Arc<AtomicBool>>,
@@ -120,7 +120,7 @@ impl MigrateOptions {
             on_bad_document: OnBadDocument::Skip,
             follow: None,
             progress: false,
-            durability: engine::wal::Durability::Off,
+            durability: engine::Durability::Off,
             stop: None,
             stop_after_batches: None,
         }

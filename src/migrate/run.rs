@@ -136,7 +136,7 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
     let converter = RowConverter::new(
         &table_info,
         &options.key_column,
-        engine.mvcc().max_stored_key_len(),
+        engine.max_stored_key_len(),
     )?;
     let mut target = Target {
         db: engine.clone(),

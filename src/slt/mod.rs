@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use engine::DatabaseOptions;
-use engine::wal::Durability;
+use engine::Durability;
 use sqllogictest::{Control, DefaultColumnType, Record, RecordOutput, ResultMode, Runner};
 
 pub use connection::{SltConnection, render};

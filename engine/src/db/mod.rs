@@ -88,22 +88,28 @@
 //! is no read-only open. A database file whose creation was interrupted (empty or without
 //! a valid meta page) does not open and must be removed by hand.
 
+mod registry;
 pub mod tree_store;
 pub mod wal_log;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crossbeam::channel::{self, Sender};
+use crossbeam_channel::{self as channel, Sender};
 use parking_lot::Mutex;
 
 use crate::btree::{FileReport, check_file_integrity};
 use crate::error::{Error, Result};
 use crate::mvcc::{CommitTs, IsolationLevel, Mvcc, NoCommitLog, Transaction, TreeId, WriteOp};
-use crate::pager::{Pager, PagerOptions, Storage};
-use crate::wal::{DirStorage, Durability, Lsn, Record, Wal, WalOptions, WalStorage};
+#[cfg(feature = "testing")]
+use crate::pager::Storage;
+use crate::pager::{MemoryStorage, Pager, PagerOptions};
+use crate::wal::{
+    DirStorage, Durability, Lsn, MemoryWalStorage, Record, Wal, WalOptions, WalStorage,
+};
+use registry::{Lookup, OPEN, Registration};
 use tree_store::{BTreeStore, SystemKey};
 use wal_log::WalCommitLog;
 
@@ -177,13 +183,29 @@ struct Inner {
     last_checkpoint: Mutex<Lsn>,
     checkpointer: Mutex<Option<(Sender<()>, JoinHandle<()>)>>,
     closing: Mutex<Closing>,
+    /// This database's entry among the files open in this process (none in memory).
+    /// The last field, so it is dropped after the pager and the log release their locks.
+    registration: OnceLock<Registration>,
 }
 
 impl Database {
     /// Opens the database at `path` (a file; its log lives in `<path>.wal/`), creating it
     /// if missing, and recovers it (see OPEN AND CLOSE).
+    ///
+    /// A file is open at most once per process: if this process has it open already,
+    /// this returns another handle to that database (an error if `options` differ from
+    /// the ones it was opened with; see `registry.rs`). A file another process has open
+    /// is [`Error::Locked`].
     pub fn open(path: impl AsRef<Path>, options: DatabaseOptions) -> Result<Database> {
         let path = path.as_ref().to_path_buf();
+        let claim = match registry::canonical(&path) {
+            Ok(canonical) => match OPEN.lookup(&canonical) {
+                Lookup::Open(database) => return database.shared(&path, options),
+                Lookup::Absent(claim) => Some(claim),
+            },
+            // Its directory is missing or unreadable: the open below fails, naming it.
+            Err(_) => None,
+        };
         let log_dir = wal_dir(&path);
         let new_file = !path.exists();
         if new_file && log_dir.exists() && Wal::has_segments(&DirStorage::open(&log_dir)?)? {
@@ -205,19 +227,66 @@ impl Database {
                 },
             )?,
         };
-        Database::open_parts(
+        let database = Database::open_parts(
             path.clone(),
             pager,
             new_file,
             LogSource::Dir(log_dir),
+            options,
+        )?;
+        if let Some(claim) = claim {
+            // A fresh `Inner`: the cell is empty.
+            let _ = database.inner.registration.set(claim.register(&database));
+        }
+        Ok(database)
+    }
+
+    /// This handle, shared by another open of `path`, if that open asked for the same
+    /// options.
+    fn shared(self, path: &Path, options: DatabaseOptions) -> Result<Database> {
+        let open = self.inner.options;
+        // An existing file keeps its page size, so only the other options must agree.
+        let same = DatabaseOptions {
+            page_size: open.page_size,
+            ..options
+        };
+        match same == open {
+            true => Ok(self),
+            false => Err(Error::InvalidArgument(format!(
+                "{} is already open in this process with other options ({open:?}, asked \
+                 for {options:?}): share the open database, or open it with the same options",
+                path.display()
+            ))),
+        }
+    }
+
+    /// A new, empty database that lives in memory only: no file, no log directory, and
+    /// nothing survives the last handle. Commits skip the log's sync whatever
+    /// `options.durability` says (there is nothing to make durable).
+    pub fn open_in_memory(options: DatabaseOptions) -> Result<Database> {
+        let pager = Pager::create_with(
+            Box::new(MemoryStorage::new()),
+            PagerOptions {
+                page_size: options.page_size,
+            },
+        )?;
+        let options = DatabaseOptions {
+            durability: Durability::Off,
+            ..options
+        };
+        Database::open_parts(
+            PathBuf::new(),
+            pager,
+            true,
+            LogSource::Storage(Arc::new(MemoryWalStorage::new())),
             options,
         )
     }
 
     /// Opens the database held by a pager storage (created if empty) and a log
     /// directory, instead of files: crash tests pass simulated storages here
-    /// ([`crate::pager::SimStorage`], [`crate::wal::SimWalStorage`]). [`Database::path`]
-    /// is then empty.
+    /// (`pager::SimStorage`, `wal::SimWalStorage`). [`Database::path`] is then empty.
+    #[cfg(feature = "testing")]
     pub fn open_with(
         pager_storage: Box<dyn Storage>,
         wal_storage: Arc<dyn WalStorage>,
@@ -344,6 +413,7 @@ impl Database {
                 last_checkpoint: Mutex::new(checkpoint_lsn),
                 checkpointer: Mutex::new(None),
                 closing: Mutex::new(Closing::Open),
+                registration: OnceLock::new(),
             }),
         };
         // The end-of-recovery checkpoint: it moves what was replayed into the file and,
@@ -379,13 +449,42 @@ impl Database {
     }
 
     /// The transactional layer (for statistics and garbage collection).
+    #[cfg(feature = "testing")]
     pub fn mvcc(&self) -> &Arc<Mvcc> {
         &self.inner.mvcc
     }
 
     /// The log (for statistics: syncs, batches).
+    #[cfg(feature = "testing")]
     pub fn wal(&self) -> &Wal {
         self.inner.log.wal()
+    }
+
+    /// The most bytes a key may take once stored in a tree (see
+    /// [`Database::stored_key_len`]): a longer key is refused with
+    /// [`Error::TooLarge`] before anything is written.
+    pub fn max_stored_key_len(&self) -> usize {
+        self.inner.mvcc.max_stored_key_len()
+    }
+
+    /// The bytes `key` (an encoded key, see [`crate::keycode`]) takes once stored in a
+    /// tree, version suffix included.
+    pub fn stored_key_len(&self, key: &[u8]) -> usize {
+        self.inner.mvcc.stored_key_len(key)
+    }
+
+    /// Removes the old row versions that no snapshot can see any more, for every key
+    /// written since the last vacuum (commits also do some of this as they go); returns
+    /// how many keys it pruned.
+    pub fn vacuum(&self) -> Result<usize> {
+        self.inner.mvcc.vacuum()
+    }
+
+    /// A reference that does not keep the database open (see [`WeakDatabase`]).
+    pub fn downgrade(&self) -> WeakDatabase {
+        WeakDatabase {
+            inner: Arc::downgrade(&self.inner),
+        }
     }
 
     /// Runs a checkpoint now (see the module header); returns its checkpoint LSN.
@@ -395,7 +494,7 @@ impl Database {
 
     /// Makes every commit so far durable, also with `Durability::Off`.
     pub fn sync(&self) -> Result<()> {
-        self.wal().sync()
+        self.inner.log.wal().sync()
     }
 
     /// Verifies the structure of every tree and the ownership of every page. Run it with
@@ -416,7 +515,7 @@ impl Database {
     /// it stands alone (OPEN AND CLOSE); this reports an error there that a drop could
     /// not. While other handles remain, it only runs a checkpoint.
     pub fn close(self) -> Result<()> {
-        let result = match self.is_last_handle() {
+        let result = match self.closing_last_handle() {
             true => self.inner.close_cleanly(),
             false => self.inner.checkpoint().map(drop),
         };
@@ -424,8 +523,14 @@ impl Database {
         result
     }
 
-    fn is_last_handle(&self) -> bool {
-        Arc::strong_count(&self.handles) == 1
+    /// Whether this is the last handle, so that dropping it closes the database. For a
+    /// file, the registry decides it under its lock and from then on shares the database
+    /// with no other open (`registry.rs`).
+    fn closing_last_handle(&self) -> bool {
+        match self.inner.registration.get() {
+            Some(registration) => registration.close_if_last(&self.handles),
+            None => Arc::strong_count(&self.handles) == 1,
+        }
     }
 
     /// Closes this handle as a crash would, without a checkpoint: the next open replays
@@ -518,12 +623,31 @@ impl Inner {
     }
 }
 
+/// A reference to a [`Database`] that does not keep it open: caches keyed by database
+/// hold one to tell databases apart and to notice when one is gone.
+#[derive(Debug, Clone)]
+pub struct WeakDatabase {
+    inner: Weak<Inner>,
+}
+
+impl WeakDatabase {
+    /// Whether every handle to the database is gone.
+    pub fn is_closed(&self) -> bool {
+        self.inner.strong_count() == 0
+    }
+
+    /// Whether both refer to the same open database.
+    pub fn ptr_eq(&self, other: &WeakDatabase) -> bool {
+        Weak::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
 impl Drop for Database {
     fn drop(&mut self) {
         // The last user handle closes cleanly, here: the background checkpointer is
         // stopped and joined first, so the file is unlocked when this returns. An error
         // leaves a database whose next open recovers from the log, as after a crash.
-        if self.is_last_handle() {
+        if self.closing_last_handle() {
             drop(self.inner.close_cleanly());
         }
     }

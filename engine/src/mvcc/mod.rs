@@ -166,6 +166,7 @@ pub mod clock;
 mod commit;
 pub mod gc_policy;
 pub mod locks;
+#[cfg(any(test, feature = "testing"))]
 pub mod memory;
 pub mod scan;
 pub mod store;
@@ -179,6 +180,7 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::error::Result;
 pub use clock::{CommitTs, Snapshot};
+#[cfg(any(test, feature = "testing"))]
 pub use memory::MemoryTreeStore;
 pub use scan::TxnScan;
 pub use store::{CommitLog, CommitTicket, NoCommitLog, TreeId, TreeStore, WriteOp, WriteRef};

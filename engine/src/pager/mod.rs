@@ -83,7 +83,9 @@ mod freelist;
 pub mod meta;
 #[allow(unsafe_code)]
 mod mmap;
+mod memory;
 mod page;
+#[cfg(any(test, feature = "testing"))]
 pub mod sim;
 pub mod storage;
 
@@ -100,6 +102,8 @@ pub use mmap::Mapping;
 pub use page::{
     DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE, PAGE_HEADER_SIZE, PageId, validate_page_size,
 };
+pub use memory::MemoryStorage;
+#[cfg(any(test, feature = "testing"))]
 pub use sim::SimStorage;
 pub use storage::{FileStorage, Storage};
 

@@ -26,7 +26,7 @@
 //! ## Checks come before the commit record
 //!
 //! Every check a row can fail runs here, while the row is written, never when its commit
-//! is applied (the commit invariant of [`crate::mvcc`]): arity, types and NOT NULL
+//! is applied (the commit invariant of the `mvcc` layer): arity, types and NOT NULL
 //! (`validate`), the primary key and UNIQUE, and key sizes. A primary key or index
 //! entry whose stored key would exceed the trees' limit fails with
 //! [`Limit::PrimaryKey`] or [`Limit::IndexRow`], naming the table, the index and its
@@ -158,7 +158,7 @@ fn check_index_key(
 }
 
 /// Checks that `row` (already valid for `schema`) makes keys that trees whose stored
-/// keys may take `max_stored_key_len` bytes ([`crate::mvcc::Mvcc::max_stored_key_len`])
+/// keys may take `max_stored_key_len` bytes ([`crate::Database::max_stored_key_len`])
 /// can hold: its primary key and its entry in every index. [`insert`] makes the same
 /// checks; this is for callers that must know before writing (a migration counting the
 /// documents H cannot take).

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
-use crossbeam::channel::{self, Sender};
+use crossbeam_channel::{self as channel, Sender};
 use parking_lot::Mutex;
 
 use super::format::{self, SEGMENT_HEADER_LEN};

@@ -115,9 +115,11 @@
 
 pub mod format;
 mod handle;
+mod memory;
 mod reader;
 pub mod record;
 mod segments;
+#[cfg(any(test, feature = "testing"))]
 pub mod sim;
 pub mod storage;
 mod writer;
@@ -126,6 +128,8 @@ use std::fmt;
 
 pub use handle::{CommitTicket, Recovery, TornTail, Wal, WalOptions};
 pub use record::{CommitRecord, Record, Write, WriteRef};
+pub use memory::MemoryWalStorage;
+#[cfg(any(test, feature = "testing"))]
 pub use sim::{CrashMode, SimWalStorage};
 pub use storage::{DirStorage, WalFile, WalStorage};
 
@@ -163,7 +167,7 @@ pub enum Durability {
     #[default]
     Full,
     /// A commit returns once its record is written to the operating system; a crash of the
-    /// machine may lose it. [`Wal::sync`] makes everything durable.
+    /// machine may lose it. `Database::sync` makes everything durable.
     Off,
 }
 

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 
-use crossbeam::channel::Receiver;
+use crossbeam_channel::Receiver;
 use parking_lot::{Condvar, Mutex};
 
 use super::format;
