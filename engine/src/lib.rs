@@ -62,5 +62,5 @@ pub mod table;
 pub use btree::{FileReport, TreeReport};
 pub use db::{Database, DatabaseOptions, RecoveryReport, WeakDatabase};
 pub use error::{Constraint, Error, Limit, Result};
-pub use mvcc::{CommitTs, IsolationLevel, Transaction, TreeId};
+pub use mvcc::{CommitTs, IsolationLevel, Savepoint, Transaction, TreeId};
 pub use wal::{Durability, Lsn};

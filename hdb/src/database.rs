@@ -1,13 +1,16 @@
 //! The embedding API: [`Database`], [`Session`], prepared [`Statement`]s.
 //!
-//! ```no_run
+//! ```
 //! # fn main() -> hdb::Result<()> {
-//! let db = hdb::Database::open("app.db")?;
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let path = dir.path().join("app.db");
+//! let db = hdb::Database::open(&path)?;
 //! let mut session = db.session();
 //! session.execute("CREATE TABLE users (user_id VARCHAR PRIMARY KEY, name VARCHAR)")?;
 //! session.execute("INSERT INTO users VALUES ('u1', 'Alice')")?;
 //! let result = session.query("SELECT name FROM users WHERE user_id = $1", &["u1".into()])?;
 //! let name: String = result.rows()[0].get("name")?;
+//! assert_eq!(name, "Alice");
 //! // Rows as the query produces them, without holding them all in memory:
 //! for row in session.query_iter("SELECT user_id, name FROM users", &[])? {
 //!     let row = row?;
@@ -31,6 +34,11 @@ use crate::result::{QueryResult, Rows};
 
 /// Splits SQL text into its statements (each printed back as SQL), for callers that
 /// run and report them one at a time.
+///
+/// ```
+/// let statements = hdb::split_statements("CREATE TABLE t (x INT); SELECT * FROM t").unwrap();
+/// assert_eq!(statements, ["CREATE TABLE t (x INT)", "SELECT * FROM t"]);
+/// ```
 pub fn split_statements(sql: &str) -> Result<Vec<String>> {
     Ok(sql_frontend::bind::parse(sql)?
         .iter()
@@ -44,21 +52,91 @@ pub struct Database {
     engine: engine::Database,
 }
 
+/// The path that opens a database in memory instead of a file, as in SQLite.
+pub const MEMORY_PATH: &str = ":memory:";
+
 impl Database {
     /// Opens the database file at `path` (its log lives in `<path>.wal/`), creating it
-    /// if missing, and recovers it.
+    /// if missing, and recovers it. [`MEMORY_PATH`] (`":memory:"`) opens a new database
+    /// in memory instead ([`Database::open_in_memory`]).
+    ///
+    /// A file is open at most once per process: opening it again returns another handle
+    /// to the same database (an error if the options differ). Another process that has
+    /// it open makes this fail with a "locked" error.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("app.db");
+    /// let db = hdb::Database::open(&path)?;
+    /// db.session().execute("CREATE TABLE t (x INT)")?;
+    /// let again = hdb::Database::open(&path)?; // the same database
+    /// again.session().execute("INSERT INTO t VALUES (1)")?;
+    /// # Ok(()) }
+    /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Database> {
         Database::open_with(path, DatabaseOptions::default())
     }
 
     /// Opens with explicit engine options (page size, durability, checkpoint size).
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// use hdb::engine::{DatabaseOptions, Durability};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let options = DatabaseOptions { durability: Durability::Off, ..DatabaseOptions::default() };
+    /// let db = hdb::Database::open_with(dir.path().join("bulk.db"), options)?;
+    /// # Ok(()) }
+    /// ```
     pub fn open_with(path: impl AsRef<Path>, options: DatabaseOptions) -> Result<Database> {
+        if path.as_ref() == Path::new(MEMORY_PATH) {
+            return Database::open_in_memory_with(options);
+        }
         Ok(Database {
             engine: engine::Database::open(path, options)?,
         })
     }
 
+    /// A new, empty database in memory: no file is created, and everything is gone when
+    /// the last handle (and its sessions) is dropped. Each call is a separate database.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let mut session = db.session();
+    /// session.execute("CREATE TABLE t (x INT); INSERT INTO t VALUES (1), (2)")?;
+    /// let n: i64 = session.query_row("SELECT count(*) FROM t", hdb::params![], |row| row.get(0))?;
+    /// assert_eq!(n, 2);
+    /// # Ok(()) }
+    /// ```
+    pub fn open_in_memory() -> Result<Database> {
+        Database::open_in_memory_with(DatabaseOptions::default())
+    }
+
+    /// [`Database::open_in_memory`] with a page size and checkpoint size (durability
+    /// does not apply: there is nothing to make durable).
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let options = hdb::engine::DatabaseOptions { page_size: 8192, ..Default::default() };
+    /// let db = hdb::Database::open_in_memory_with(options)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn open_in_memory_with(options: DatabaseOptions) -> Result<Database> {
+        Ok(Database {
+            engine: engine::Database::open_in_memory(options)?,
+        })
+    }
+
     /// A new session, in autocommit mode.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let mut session = db.session();
+    /// assert!(!session.in_transaction());
+    /// # Ok(()) }
+    /// ```
     pub fn session(&self) -> Session {
         Session {
             inner: sql_frontend::Session::new(self.engine.clone()),
@@ -66,11 +144,27 @@ impl Database {
     }
 
     /// The engine underneath, for embedders who also use its table API.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// db.session().execute("CREATE TABLE t (x INT)")?;
+    /// let mut txn = db.engine().begin(hdb::IsolationLevel::RepeatableRead);
+    /// assert!(hdb::engine::table::catalog::find_table(&mut txn, "t")?.is_some());
+    /// # Ok(()) }
+    /// ```
     pub fn engine(&self) -> &engine::Database {
         &self.engine
     }
 
     /// Checkpoints and closes this handle (other clones keep the database open).
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// db.close()?;
+    /// # Ok(()) }
+    /// ```
     pub fn close(self) -> Result<()> {
         Ok(self.engine.close()?)
     }
@@ -99,6 +193,14 @@ pub struct Statement {
 
 impl Statement {
     /// How many `$n` parameters it takes.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let statement = db.session().prepare("SELECT $1 + $2")?;
+    /// assert_eq!(statement.param_count(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn param_count(&self) -> usize {
         self.inner.param_count()
     }
@@ -107,12 +209,30 @@ impl Statement {
 impl Session {
     /// Runs the statements in `sql` in order (BEGIN/COMMIT included) and returns the
     /// last one's result.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let mut session = db.session();
+    /// let result = session.execute("CREATE TABLE t (x INT); INSERT INTO t VALUES (1), (2)")?;
+    /// assert_eq!(result.tag(), "INSERT 0 2");
+    /// # Ok(()) }
+    /// ```
     pub fn execute(&mut self, sql: &str) -> Result<QueryResult> {
         Ok(QueryResult::from_output(self.inner.execute(sql)?))
     }
 
     /// Runs `sql` with values for its `$1`, `$2`, ... parameters; returns the last
     /// statement's result with all its rows.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let mut session = db.session();
+    /// let result = session.query("SELECT $1 || ' ' || $2 AS greeting", hdb::params!["hello", "world"])?;
+    /// assert_eq!(result.rows()[0].get::<String>("greeting")?, "hello world");
+    /// # Ok(()) }
+    /// ```
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<QueryResult> {
         Ok(QueryResult::from_output(self.inner.query(sql, params)?))
     }
@@ -134,6 +254,18 @@ impl Session {
     /// Parses and plans one statement for repeated execution with
     /// [`Session::execute_prepared`]. The plan is checked against the catalog on each
     /// execution and made again if a table it uses has changed.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let mut session = db.session();
+    /// session.execute("CREATE TABLE t (x INT PRIMARY KEY)")?;
+    /// let insert = session.prepare("INSERT INTO t VALUES ($1)")?;
+    /// for x in 0..10 {
+    ///     session.execute_prepared(&insert, hdb::params![x])?;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn prepare(&mut self, sql: &str) -> Result<Statement> {
         Ok(Statement {
             inner: self.inner.prepare(sql)?,
@@ -141,6 +273,16 @@ impl Session {
     }
 
     /// Executes a prepared statement with parameter values.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let mut session = db.session();
+    /// let square = session.prepare("SELECT $1 * $1")?;
+    /// let result = session.execute_prepared(&square, hdb::params![12])?;
+    /// assert_eq!(result.rows()[0].get::<i64>(0)?, 144);
+    /// # Ok(()) }
+    /// ```
     pub fn execute_prepared(
         &mut self,
         statement: &Statement,
@@ -196,6 +338,17 @@ impl Session {
     }
 
     /// Whether a transaction is open (BEGIN without COMMIT or ROLLBACK yet).
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let mut session = db.session();
+    /// session.execute("BEGIN")?;
+    /// assert!(session.in_transaction());
+    /// session.execute("ROLLBACK")?;
+    /// assert!(!session.in_transaction());
+    /// # Ok(()) }
+    /// ```
     pub fn in_transaction(&self) -> bool {
         self.inner.in_transaction()
     }

@@ -37,13 +37,29 @@ pub enum Error {
     /// statement that wrote it failed and left nothing behind.
     #[error("{0}")]
     TooLarge(Limit),
-    /// A concurrent transaction wrote the same row; the transaction was rolled back.
-    /// Retry it from the start.
+    /// A concurrent transaction changed a row this one wrote: retry the whole
+    /// transaction ([`Error::is_retryable`]; [`Session::run_transaction`] does it).
+    ///
+    /// The failed transaction's work is gone, as after any error in it: in autocommit
+    /// mode the statement was rolled back; inside `BEGIN` … (or a [`Transaction`]) the
+    /// transaction is *aborted* as PostgreSQL aborts it — rolled back at once, while the
+    /// session stays in it, refusing statements with [`Error::TransactionAborted`],
+    /// until `ROLLBACK` (or the [`Transaction`] is rolled back or dropped).
+    ///
+    /// [`Session::run_transaction`]: crate::Session::run_transaction
+    /// [`Transaction`]: crate::Transaction
     #[error("serialization failure: {0}")]
     Serialization(String),
-    /// An earlier statement of the explicit transaction failed; ROLLBACK to go on.
+    /// An earlier statement of the explicit transaction failed, so the transaction was
+    /// rolled back; statements fail until `ROLLBACK` ends it.
     #[error("{0}")]
     TransactionAborted(String),
+    /// A statement that writes (INSERT, UPDATE, DELETE, DDL) in a READ ONLY transaction.
+    #[error("{0}")]
+    ReadOnly(String),
+    /// [`Session::query_row`](crate::Session::query_row) found no row.
+    #[error("query returned no rows")]
+    NoRows,
     /// SQL that hdb does not support yet; the message names the clause.
     #[error("not supported: {0}")]
     Unsupported(String),
@@ -84,6 +100,8 @@ impl Error {
             Error::TooLarge(_) => "54000",
             Error::Serialization(_) => "40001",
             Error::TransactionAborted(_) => "25P02",
+            Error::ReadOnly(_) => "25006",
+            Error::NoRows => "P0002",
             Error::Unsupported(_) => "0A000",
             Error::Io(_) => "58030",
             Error::Corruption(_) => "XX001",
@@ -138,6 +156,7 @@ impl From<sql_frontend::Error> for Error {
             Sql::TooLarge(limit) => Error::TooLarge(limit),
             Sql::Serialization(s) => Error::Serialization(s),
             Sql::TransactionAborted => Error::TransactionAborted(message),
+            Sql::ReadOnlyTransaction(_) => Error::ReadOnly(message),
             Sql::Engine(e) => Error::from(e),
         }
     }

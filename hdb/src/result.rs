@@ -59,6 +59,36 @@ impl QueryResult {
     pub fn tag(&self) -> &str {
         &self.tag
     }
+
+    /// The rows, owned.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let rows = db.session().execute("SELECT 1 UNION ALL SELECT 2")?.into_rows();
+    /// assert_eq!(rows.len(), 2);
+    /// # Ok(()) }
+    /// ```
+    pub fn into_rows(self) -> Vec<Row> {
+        self.rows
+    }
+}
+
+impl IntoIterator for QueryResult {
+    type Item = Row;
+    type IntoIter = std::vec::IntoIter<Row>;
+
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// for row in db.session().execute("SELECT 1 AS one")? {
+    ///     assert_eq!(row.get::<i64>("one")?, 1);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    fn into_iter(self) -> Self::IntoIter {
+        self.rows.into_iter()
+    }
 }
 
 /// A statement's rows as the query produces them: an iterator of `Result<Row>` (see
@@ -147,6 +177,19 @@ impl Row {
     /// The row's values.
     pub fn values(&self) -> &[Value] {
         &self.values
+    }
+
+    /// The names of the row's columns (the result's).
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let result = db.session().execute("SELECT 1 AS a, count(*) FROM (SELECT 1) AS t")?;
+    /// assert_eq!(result.rows()[0].columns(), ["a", "count"]);
+    /// # Ok(()) }
+    /// ```
+    pub fn columns(&self) -> &[String] {
+        &self.columns
     }
 }
 

@@ -73,6 +73,10 @@ pub enum Error {
     /// statement fails until ROLLBACK (or COMMIT, which then rolls back).
     #[error("current transaction is aborted, commands ignored until end of transaction block")]
     TransactionAborted,
+    /// A statement that writes, inside a READ ONLY transaction; the payload names it
+    /// (`INSERT`, `CREATE TABLE`, ...).
+    #[error("cannot execute {0} in a read-only transaction")]
+    ReadOnlyTransaction(&'static str),
 
     /// Anything else the engine reported (I/O, corruption, ...).
     #[error(transparent)]

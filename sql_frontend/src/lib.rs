@@ -89,6 +89,8 @@
 pub mod bind;
 pub mod cast;
 pub mod catalog;
+#[cfg(feature = "chrono")]
+pub mod chrono;
 pub mod copy_format;
 pub mod datetime;
 pub mod error;

@@ -92,23 +92,30 @@ pub fn control(parsed: &Parsed) -> Result<Option<TransactionControl>> {
             if modifier.is_some() {
                 return Err(Error::unsupported("transaction modifiers"));
             }
-            let mut level = None;
+            let (mut isolation, mut read_only) = (None, false);
             for mode in modes {
-                level = Some(match mode {
+                match mode {
                     TransactionMode::IsolationLevel(TransactionIsolationLevel::ReadCommitted)
-                    | TransactionMode::IsolationLevel(TransactionIsolationLevel::ReadUncommitted) => {
-                        IsolationLevel::ReadCommitted
+                    | TransactionMode::IsolationLevel(TransactionIsolationLevel::ReadUncommitted) =>
+                    {
+                        isolation = Some(IsolationLevel::ReadCommitted);
                     }
                     TransactionMode::IsolationLevel(TransactionIsolationLevel::RepeatableRead) => {
-                        IsolationLevel::RepeatableRead
+                        isolation = Some(IsolationLevel::RepeatableRead);
                     }
                     TransactionMode::AccessMode(ast::TransactionAccessMode::ReadWrite) => {
-                        continue;
+                        read_only = false;
+                    }
+                    TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly) => {
+                        read_only = true;
                     }
                     other => return Err(Error::unsupported(format!("transaction mode {other}"))),
-                });
+                }
             }
-            Ok(Some(TransactionControl::Begin(level)))
+            Ok(Some(TransactionControl::Begin {
+                isolation,
+                read_only,
+            }))
         }
         Statement::Commit {
             chain, modifier, ..

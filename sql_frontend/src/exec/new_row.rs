@@ -5,8 +5,8 @@
 //! (which checks types, keys and UNIQUE), all while the statement runs — never when
 //! its commit is applied.
 
+use engine::Constraint;
 use engine::Transaction;
-use engine::error::Constraint;
 use engine::keycode::KeyValue;
 use engine::table::ops;
 

@@ -139,6 +139,29 @@ impl Returning {
     }
 }
 
+impl Statement {
+    /// PostgreSQL's name for a statement that writes (`INSERT`, `CREATE TABLE`, ...), as
+    /// a read-only transaction's refusal names it; `None` for one that only reads.
+    pub fn write_name(&self) -> Option<&'static str> {
+        match self {
+            Statement::Query(_) | Statement::Explain(_) => None,
+            Statement::Insert { .. } => Some("INSERT"),
+            Statement::Update { .. } => Some("UPDATE"),
+            Statement::Delete { .. } => Some("DELETE"),
+            Statement::Copy(Copy::From { .. }) => Some("COPY FROM"),
+            Statement::Copy(Copy::To { .. }) => None,
+            Statement::Ddl(ddl) => Some(match ddl {
+                Ddl::CreateTable { .. } => "CREATE TABLE",
+                Ddl::DropTable { .. } => "DROP TABLE",
+                Ddl::CreateIndex { .. } => "CREATE INDEX",
+                Ddl::DropIndex { .. } => "DROP INDEX",
+                Ddl::CreateFunction { .. } => "CREATE FUNCTION",
+                Ddl::DropFunction { .. } => "DROP FUNCTION",
+            }),
+        }
+    }
+}
+
 /// A schema change.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ddl {
@@ -217,8 +240,12 @@ pub enum Copy {
 /// BEGIN, COMMIT or ROLLBACK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransactionControl {
-    /// BEGIN / START TRANSACTION, with the isolation level if one was given.
-    Begin(Option<IsolationLevel>),
+    /// BEGIN / START TRANSACTION, with the isolation level if one was given, and
+    /// whether it is READ ONLY.
+    Begin {
+        isolation: Option<IsolationLevel>,
+        read_only: bool,
+    },
     Commit,
     Rollback,
 }

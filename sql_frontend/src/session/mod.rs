@@ -5,9 +5,11 @@
 //!
 //! - **autocommit** (no BEGIN): each statement is its own READ COMMITTED transaction,
 //!   committed when the statement succeeds and rolled back when it fails;
-//! - **explicit**: `BEGIN [ISOLATION LEVEL READ COMMITTED | REPEATABLE READ]` (or START
-//!   TRANSACTION; the default level is READ COMMITTED, as in PostgreSQL) opens a
-//!   transaction that spans statements until COMMIT or ROLLBACK.
+//! - **explicit**: `BEGIN [ISOLATION LEVEL READ COMMITTED | REPEATABLE READ] [READ ONLY |
+//!   READ WRITE]` (or START TRANSACTION; the default level is READ COMMITTED, as in
+//!   PostgreSQL) opens a transaction that spans statements until COMMIT or ROLLBACK. A
+//!   READ ONLY transaction refuses every statement that writes (INSERT, UPDATE, DELETE,
+//!   DDL) with [`Error::ReadOnlyTransaction`], an error like any other.
 //!
 //! Every statement runs between `txn.begin_statement()` and `txn.end_statement()` (a
 //! fresh snapshot per statement under READ COMMITTED) and under a savepoint, so a
@@ -45,7 +47,7 @@
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
-use engine::mvcc::Savepoint;
+use engine::Savepoint;
 use engine::{IsolationLevel, Transaction};
 
 use crate::bind::{self, ClientCopy, Parsed};
@@ -98,6 +100,8 @@ struct Connection {
     ddl_in_transaction: bool,
     /// REPEATABLE READ: the generation read before the transaction's snapshot.
     snapshot_generation: Option<u64>,
+    /// The open transaction is READ ONLY: statements that write are refused.
+    read_only: bool,
 }
 
 /// A statement begun: the transaction it runs in and how to end it.
@@ -167,6 +171,7 @@ impl Session {
                 generation,
                 ddl_in_transaction: false,
                 snapshot_generation: None,
+                read_only: false,
             },
             streaming: None,
         }
@@ -345,6 +350,11 @@ impl Session {
             Err(e) => return conn.end_statement(begun, Err(e)),
         };
         let plan = &planned.plan;
+        if conn.read_only
+            && let Some(name) = plan.statement.write_name()
+        {
+            return conn.end_statement(begun, Err(Error::ReadOnlyTransaction(name)));
+        }
         let params = match &plan.statement {
             // EXPLAIN prints `$n` without values.
             Statement::Explain(_) => Cow::Borrowed(&[][..]),
@@ -392,6 +402,7 @@ impl Connection {
             self.generation.bump();
         }
         self.snapshot_generation = None;
+        self.read_only = false;
     }
 
     /// The generation the next statement's snapshot will include (read before it is
@@ -528,17 +539,24 @@ impl Connection {
     /// Carries out BEGIN, COMMIT or ROLLBACK.
     fn control(&mut self, control: TransactionControl) -> Result<Output> {
         match (control, std::mem::take(&mut self.state)) {
-            (TransactionControl::Begin(_), State::Active(txn)) => {
+            (TransactionControl::Begin { .. }, State::Active(txn)) => {
                 // PostgreSQL warns "there is already a transaction in progress" and goes on.
                 self.state = State::Active(txn);
                 Ok(Output::tag("BEGIN"))
             }
-            (TransactionControl::Begin(_), State::Aborted) => {
+            (TransactionControl::Begin { .. }, State::Aborted) => {
                 self.state = State::Aborted;
                 Err(Error::TransactionAborted)
             }
-            (TransactionControl::Begin(level), State::Idle) => {
-                self.state = State::Active(self.db.begin(level.unwrap_or(DEFAULT_ISOLATION)));
+            (
+                TransactionControl::Begin {
+                    isolation,
+                    read_only,
+                },
+                State::Idle,
+            ) => {
+                self.state = State::Active(self.db.begin(isolation.unwrap_or(DEFAULT_ISOLATION)));
+                self.read_only = read_only;
                 Ok(Output::tag("BEGIN"))
             }
             (TransactionControl::Commit, State::Active(txn)) => {

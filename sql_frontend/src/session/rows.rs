@@ -53,7 +53,7 @@ struct Cursor<'s> {
     ctx: ExecContext<'s>,
     root: BoxedOperator<'s>,
     explicit: bool,
-    savepoint: engine::mvcc::Savepoint,
+    savepoint: engine::Savepoint,
     /// Rows returned so far.
     returned: u64,
 }
