@@ -21,3 +21,9 @@
 pub mod compare;
 pub mod migrate;
 pub mod slt;
+
+/// The examples in the repository's README, run as doc tests (`cargo test --doc`), so that
+/// what a new user copies from it compiles (and, unless marked `no_run`, runs).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExamples;
