@@ -337,6 +337,17 @@ impl Session {
         ))
     }
 
+    /// A handle that cancels the statement this session is running, from another
+    /// thread (say, a Ctrl-C handler): the statement fails with
+    /// [`crate::Error::Cancelled`] ("canceling statement due to user request", SQLSTATE
+    /// 57014). `SET statement_timeout = '5s'` cancels a statement that runs longer, with
+    /// "canceling statement due to statement timeout". Take the handle before running
+    /// statements and keep it apart from the session (a server's CancelRequest, a
+    /// Ctrl-C handler): cancelling never locks or waits on the session.
+    pub fn cancel_handle(&self) -> crate::CancelHandle {
+        self.inner.cancel_handle()
+    }
+
     /// Whether a transaction is open (BEGIN without COMMIT or ROLLBACK yet).
     ///
     /// ```

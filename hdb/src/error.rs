@@ -60,6 +60,11 @@ pub enum Error {
     /// [`Session::query_row`](crate::Session::query_row) found no row.
     #[error("query returned no rows")]
     NoRows,
+    /// The statement was stopped before its end: by its session's
+    /// [`crate::CancelHandle`] (Ctrl-C in the shell) or by `statement_timeout`. It
+    /// failed like any statement (an explicit transaction is aborted).
+    #[error("{0}")]
+    Cancelled(String),
     /// SQL that hdb does not support yet; the message names the clause.
     #[error("not supported: {0}")]
     Unsupported(String),
@@ -102,6 +107,7 @@ impl Error {
             Error::TransactionAborted(_) => "25P02",
             Error::ReadOnly(_) => "25006",
             Error::NoRows => "P0002",
+            Error::Cancelled(_) => "57014",
             Error::Unsupported(_) => "0A000",
             Error::Io(_) => "58030",
             Error::Corruption(_) => "XX001",
@@ -157,6 +163,7 @@ impl From<sql_frontend::Error> for Error {
             Sql::Serialization(s) => Error::Serialization(s),
             Sql::TransactionAborted => Error::TransactionAborted(message),
             Sql::ReadOnlyTransaction(_) => Error::ReadOnly(message),
+            Sql::Cancelled(_) => Error::Cancelled(message),
             Sql::Engine(e) => Error::from(e),
         }
     }

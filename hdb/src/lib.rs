@@ -67,6 +67,7 @@ pub use error::{Constraint, Error, Limit, Result};
 pub use kv_legacy;
 pub use mapping::{FromRow, MappedRows};
 pub use result::{ColumnIndex, FromValue, QueryResult, Row, Rows};
+pub use sql_frontend::CancelHandle;
 pub use sql_frontend::Value;
 pub use transaction::{
     DEFAULT_MAX_ATTEMPTS, IsolationLevel, Transaction, TransactionOptions, retry_backoff,

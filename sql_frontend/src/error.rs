@@ -78,9 +78,32 @@ pub enum Error {
     #[error("cannot execute {0} in a read-only transaction")]
     ReadOnlyTransaction(&'static str),
 
+    /// The statement was stopped before its end: cancelled, or past its
+    /// `statement_timeout` (PostgreSQL's `query_canceled`, SQLSTATE 57014).
+    #[error("canceling statement due to {0}")]
+    Cancelled(Cancel),
+
     /// Anything else the engine reported (I/O, corruption, ...).
     #[error(transparent)]
     Engine(engine::Error),
+}
+
+/// Why a statement was stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancel {
+    /// Its session's cancel handle was used (Ctrl-C in the shell).
+    UserRequest,
+    /// It ran longer than the session's `statement_timeout`.
+    StatementTimeout,
+}
+
+impl std::fmt::Display for Cancel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Cancel::UserRequest => "user request",
+            Cancel::StatementTimeout => "statement timeout",
+        })
+    }
 }
 
 impl Error {

@@ -37,7 +37,13 @@
 //!    transaction until ROLLBACK; prepared statements with `$n` parameters, their plans
 //!    kept until the catalog changes. A query's result is a [`Rows`] that pulls the
 //!    operator tree as the caller asks for rows, inside the statement's transaction,
-//!    and ends the statement when the rows run out, fail, or it is dropped.
+//!    and ends the statement when the rows run out, fail, or it is dropped. `SET`,
+//!    `RESET` and `SHOW` of the session's one setting, `statement_timeout`, are
+//!    carried out by the session too (`bind/setting.rs`); each statement's
+//!    [`exec::ExecContext`] carries an interrupt (the session's [`CancelHandle`] and
+//!    the timeout's deadline, `exec/interrupt.rs`) that the operators' loops look at,
+//!    so a statement can be cancelled from another thread or time out with SQLSTATE
+//!    57014 and end like any failed statement.
 //!
 //! ## Imports point one way
 //!
@@ -72,7 +78,7 @@
 //! count(DISTINCT), sum, avg, min, max; SELECT DISTINCT; UNION / EXCEPT / INTERSECT
 //! [ALL]; scalar, EXISTS and [NOT] IN subqueries, correlated or not; ORDER BY (ASC/DESC, NULLS FIRST/LAST, alias, ordinal), LIMIT/OFFSET, UPDATE, DELETE,
 //! BEGIN/START TRANSACTION [ISOLATION LEVEL READ COMMITTED | REPEATABLE READ], COMMIT,
-//! ROLLBACK, EXPLAIN. Expressions: arithmetic, comparisons, AND/OR/NOT, IS [NOT] NULL,
+//! ROLLBACK, EXPLAIN, SET/RESET/SHOW statement_timeout. Expressions: arithmetic, comparisons, AND/OR/NOT, IS [NOT] NULL,
 //! [NOT] BETWEEN, [NOT] IN (list), `||`, `$n` parameters, DATE '...' literals, CASE
 //! (simple and searched), CAST and `::`, [NOT] LIKE / ILIKE [ESCAPE], COALESCE, NULLIF,
 //! lower, upper, length, substr/substring, trim/btrim/ltrim/rtrim, abs, round, now(),
@@ -107,8 +113,8 @@ pub mod session;
 pub mod types;
 pub mod value;
 
-pub use error::{Error, Result};
-pub use exec::Output;
+pub use error::{Cancel, Error, Result};
+pub use exec::{CancelHandle, Output};
 pub use session::{Prepared, Rows, Session};
 pub use types::SqlType;
 pub use value::Value;

@@ -15,7 +15,8 @@
 //! PostgreSQL, so `CREATE TABLE Users` creates `users`.
 //!
 //! Files: `ddl.rs` (CREATE/DROP TABLE and INDEX, column types), `query.rs` (SELECT,
-//! ORDER BY, LIMIT), `dml.rs` (INSERT, UPDATE, DELETE), `expr.rs` (expressions).
+//! ORDER BY, LIMIT), `dml.rs` (INSERT, UPDATE, DELETE), `expr.rs` (expressions),
+//! `setting.rs` (SET / RESET / SHOW of the session's settings).
 
 mod aggregate;
 mod check;
@@ -28,6 +29,7 @@ mod from;
 mod query;
 mod routine;
 mod scalar;
+mod setting;
 mod subquery;
 mod upsert;
 
@@ -43,6 +45,8 @@ use crate::catalog::RESERVED_PREFIX;
 use crate::error::{Error, Result};
 use crate::plan::{Node, Plan, Statement as BoundStatement, TransactionControl};
 use crate::value::Kind;
+
+pub use setting::{SettingCommand, setting, show_timeout};
 
 /// Deepest expression nesting the parser accepts, so deeply nested input is an error
 /// instead of a stack overflow.

@@ -285,6 +285,7 @@ impl Operator for Join<'_> {
                 Candidates::Positions(positions) => positions.next().map(Candidate::Stored),
                 Candidates::Owned(rows) => rows.next().map(Candidate::Owned),
             };
+            ctx.tick()?;
             match next {
                 Some(candidate) => {
                     let right = match &candidate {

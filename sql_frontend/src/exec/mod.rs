@@ -32,6 +32,7 @@ mod ddl;
 mod distinct;
 pub mod eval;
 mod filter;
+mod interrupt;
 mod join;
 mod keys;
 mod limit;
@@ -50,6 +51,7 @@ use engine::Transaction;
 
 pub use copy::CopyStream;
 pub use eval::eval;
+pub use interrupt::{CancelHandle, Interrupt};
 pub use operator::{BoxedOperator, Builder, ExecContext, KeyedRow, Operator};
 pub use output::Output;
 
@@ -169,9 +171,14 @@ pub fn build<'p>(node: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOpera
 }
 
 /// Runs an INSERT, UPDATE or DELETE `plan` in `txn` with parameter values `params`
-/// (already cast to their kinds).
-pub fn write(txn: &mut Transaction, plan: &Plan, params: &[Value]) -> Result<Output> {
-    write::dml(txn, plan, params, build)
+/// (already cast to their kinds), stopped early by `interrupt`.
+pub fn write(
+    txn: &mut Transaction,
+    plan: &Plan,
+    params: &[Value],
+    interrupt: &Interrupt,
+) -> Result<Output> {
+    write::dml(txn, plan, params, build, interrupt)
 }
 
 /// Runs a schema change in `txn`.

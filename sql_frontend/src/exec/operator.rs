@@ -28,6 +28,7 @@ use std::borrow::Cow;
 use engine::Transaction;
 use engine::keycode::KeyValue;
 
+use super::interrupt::{CHECK_EVERY, Interrupt};
 use crate::error::{Error, Result};
 use crate::expr::SubqueryId;
 use crate::plan::Node;
@@ -69,6 +70,9 @@ pub struct ExecContext<'a> {
     statement_time: Option<i64>,
     /// Rows the statement's scans have read from tables and indexes so far.
     rows_read: u64,
+    /// What may stop the statement, looked at every [`CHECK_EVERY`] ticks.
+    interrupt: Interrupt,
+    ticks: u32,
 }
 
 /// The transaction a context runs in: borrowed for a statement run to completion, owned
@@ -124,7 +128,31 @@ impl<'a> ExecContext<'a> {
             subquery_rows: Vec::new(),
             statement_time: None,
             rows_read: 0,
+            interrupt: Interrupt::none(),
+            ticks: 0,
         }
+    }
+
+    /// The same context, its statement stopped by `interrupt`.
+    pub fn interruptible(mut self, interrupt: Interrupt) -> ExecContext<'a> {
+        self.interrupt = interrupt;
+        self
+    }
+
+    /// Marks a step of an operator's loop; every [`CHECK_EVERY`] steps, fails if the
+    /// statement was cancelled or ran out of time.
+    #[inline]
+    pub fn tick(&mut self) -> Result<()> {
+        self.ticks = self.ticks.wrapping_add(1);
+        if self.ticks.is_multiple_of(CHECK_EVERY) {
+            self.interrupt.check()?;
+        }
+        Ok(())
+    }
+
+    /// The statement's interrupt (for a context of its own, say a write's).
+    pub fn interrupt(&self) -> &Interrupt {
+        &self.interrupt
     }
 
     /// The transaction the context owns, if it owns one.
@@ -140,9 +168,10 @@ impl<'a> ExecContext<'a> {
         self.params.get(index)
     }
 
-    /// Counts `n` rows read by a scan.
-    pub fn note_rows_read(&mut self, n: u64) {
-        self.rows_read += n;
+    /// Counts a row read by a scan: a step of the scan's loop (see [`Self::tick`]).
+    pub fn note_row_read(&mut self) -> Result<()> {
+        self.rows_read += 1;
+        self.tick()
     }
 
     /// Rows the statement's scans have read from tables and indexes so far.

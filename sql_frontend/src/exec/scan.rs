@@ -64,7 +64,7 @@ pub(super) fn key_lookup<'p>(
             continue;
         }
         if let Some(row) = ops::get(ctx.txn()?, &table.schema, &key)? {
-            ctx.note_rows_read(1);
+            ctx.note_row_read()?;
             rows.push(convert(Ok((key, row)))?);
         }
     }
@@ -79,7 +79,7 @@ impl Operator for SeqScan {
     fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
         let row = self.scan.next().map(convert).transpose()?;
         if row.is_some() {
-            ctx.note_rows_read(1);
+            ctx.note_row_read()?;
         }
         Ok(row)
     }
@@ -139,7 +139,7 @@ impl Operator for IndexScan<'_> {
                 None => None,
             };
             if row.is_some() {
-                ctx.note_rows_read(1);
+                ctx.note_row_read()?;
                 return Ok(row);
             }
             let Some((lower, upper)) = self.ranges.next() else {

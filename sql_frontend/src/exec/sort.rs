@@ -30,6 +30,8 @@ impl Operator for Sort<'_> {
             }
             let keys = self.keys;
             decorated.sort_by(|(a, _), (b, _)| compare_sort_values(a, b, keys));
+            // The sort itself is not interruptible: a cancel during it is seen here.
+            ctx.interrupt().check()?;
             self.sorted = Buffered::new(decorated.into_iter().map(|(_, row)| row).collect());
         }
         self.sorted.next(ctx)

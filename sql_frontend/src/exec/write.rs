@@ -14,6 +14,7 @@ use engine::table::ops;
 
 use super::buffered::collect;
 use super::eval::eval;
+use super::interrupt::Interrupt;
 use super::new_row::{check_row, insert_row, to_keys};
 use super::operator::{Builder, ExecContext, KeyedRow};
 use super::output::Output;
@@ -78,18 +79,22 @@ fn rows_of(
     params: &[Value],
     plan: &Plan,
     build: Builder,
+    interrupt: &Interrupt,
 ) -> Result<Vec<KeyedRow>> {
-    let mut ctx = ExecContext::new(txn, params, &plan.subqueries, build);
+    let mut ctx =
+        ExecContext::new(txn, params, &plan.subqueries, build).interruptible(interrupt.clone());
     let mut op = ctx.open(source)?;
     collect(op.as_mut(), &mut ctx)
 }
 
-/// Runs an INSERT, UPDATE or DELETE; `build` builds its source's operators.
+/// Runs an INSERT, UPDATE or DELETE; `build` builds its source's operators; reading
+/// the rows to change stops early if `interrupt` says so.
 pub(super) fn dml(
     txn: &mut Transaction,
     plan: &Plan,
     params: &[Value],
     build: Builder,
+    interrupt: &Interrupt,
 ) -> Result<Output> {
     let subqueries = &plan.subqueries;
     match &plan.statement {
@@ -101,7 +106,7 @@ pub(super) fn dml(
             on_conflict,
             returning,
         } => {
-            let rows = rows_of(source, txn, params, plan, build)?;
+            let rows = rows_of(source, txn, params, plan, build, interrupt)?;
             let mut returned = Returned::new(returning.as_ref());
             let mut upsert = on_conflict.as_ref().map(|on| Upsert {
                 table,
@@ -151,7 +156,7 @@ pub(super) fn dml(
             checks,
             returning,
         } => {
-            let rows = rows_of(source, txn, params, plan, build)?;
+            let rows = rows_of(source, txn, params, plan, build, interrupt)?;
             let mut returned = Returned::new(returning.as_ref());
             for (key, old) in &rows {
                 let mut new = old.clone();
@@ -176,7 +181,7 @@ pub(super) fn dml(
             source,
             returning,
         } => {
-            let rows = rows_of(source, txn, params, plan, build)?;
+            let rows = rows_of(source, txn, params, plan, build, interrupt)?;
             let mut returned = Returned::new(returning.as_ref());
             let mut deleted = 0u64;
             for (key, old) in &rows {

@@ -46,13 +46,14 @@
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use engine::Savepoint;
 use engine::{IsolationLevel, Transaction};
 
-use crate::bind::{self, ClientCopy, Parsed};
+use crate::bind::{self, ClientCopy, Parsed, SettingCommand};
 use crate::error::{Error, Result};
-use crate::exec::{self, CopyStream, Output};
+use crate::exec::{self, CancelHandle, CopyStream, Interrupt, Output};
 use crate::generation::CatalogGeneration;
 use crate::optimize::optimize_plan;
 use crate::plan::{Plan, Statement, TransactionControl};
@@ -102,6 +103,20 @@ struct Connection {
     snapshot_generation: Option<u64>,
     /// The open transaction is READ ONLY: statements that write are refused.
     read_only: bool,
+    /// The session's settings (`SET statement_timeout = ...`).
+    settings: Settings,
+    /// The settings as they were at BEGIN, restored if the transaction rolls back
+    /// (PostgreSQL undoes a SET with the transaction it ran in).
+    settings_at_begin: Option<Settings>,
+    /// Cancels the statement running now.
+    cancel: CancelHandle,
+}
+
+/// What `SET` changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Settings {
+    /// How long a statement may run before it is cancelled; `None`: no limit.
+    statement_timeout: Option<Duration>,
 }
 
 /// A statement begun: the transaction it runs in and how to end it.
@@ -112,6 +127,8 @@ struct Begun {
     explicit: bool,
     /// Undoes the statement's writes if it fails.
     savepoint: Savepoint,
+    /// What stops it early: the session's cancel handle, its statement_timeout.
+    interrupt: Interrupt,
 }
 
 /// A statement parsed, bound and planned once, to execute many times.
@@ -172,9 +189,20 @@ impl Session {
                 ddl_in_transaction: false,
                 snapshot_generation: None,
                 read_only: false,
+                settings: Settings::default(),
+                settings_at_begin: None,
+                cancel: CancelHandle::new(),
             },
             streaming: None,
         }
+    }
+
+    /// A handle that cancels the statement this session is running, from any thread:
+    /// the statement fails with "canceling statement due to user request" (SQLSTATE
+    /// 57014) and ends like any failed statement. A cancel while no statement runs has
+    /// no effect.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.conn.cancel.clone()
     }
 
     /// Whether a transaction is open (or aborted and waiting for ROLLBACK).
@@ -263,12 +291,13 @@ impl Session {
             }
         };
         let control = bind::control(&parsed)?;
+        let setting = bind::setting(&parsed)?;
         let prepared = Prepared {
             parsed,
             control,
             cache: Arc::new(Mutex::new(None)),
         };
-        if control.is_none() {
+        if control.is_none() && setting.is_none() {
             let conn = &mut self.conn;
             let planned = match std::mem::take(&mut conn.state) {
                 State::Active(mut txn) => {
@@ -344,6 +373,9 @@ impl Session {
         if let Some(control) = control {
             return conn.control(control).map(Rows::done);
         }
+        if let Some(setting) = bind::setting(parsed).inspect_err(|_| conn.fail_transaction())? {
+            return conn.setting(setting).map(Rows::done);
+        }
         let (mut begun, observed) = conn.begin_statement()?;
         let planned = match conn.planned(&mut begun.txn, parsed, prepared, observed) {
             Ok(planned) => planned,
@@ -370,7 +402,7 @@ impl Session {
                 return Rows::start(conn, begun, &planned.plan, params);
             }
             Statement::Insert { .. } | Statement::Update { .. } | Statement::Delete { .. } => {
-                exec::write(&mut begun.txn, plan, &params)
+                exec::write(&mut begun.txn, plan, &params, &begun.interrupt)
             }
             Statement::Ddl(ddl) => {
                 conn.ddl_in_transaction = true;
@@ -449,10 +481,12 @@ impl Connection {
             return Err(e.into());
         }
         let savepoint = txn.savepoint();
+        self.cancel.reset();
         let begun = Begun {
             txn,
             explicit,
             savepoint,
+            interrupt: Interrupt::new(&self.cancel, self.settings.statement_timeout),
         };
         Ok((begun, observed))
     }
@@ -465,6 +499,7 @@ impl Connection {
             mut txn,
             explicit,
             savepoint,
+            ..
         } = begun;
         txn.end_statement();
         match &result {
@@ -501,6 +536,7 @@ impl Connection {
             mut txn,
             explicit,
             savepoint,
+            ..
         } = begun;
         txn.end_statement();
         txn.release(savepoint);
@@ -557,22 +593,66 @@ impl Connection {
             ) => {
                 self.state = State::Active(self.db.begin(isolation.unwrap_or(DEFAULT_ISOLATION)));
                 self.read_only = read_only;
+                self.settings_at_begin = Some(self.settings);
                 Ok(Output::tag("BEGIN"))
             }
             (TransactionControl::Commit, State::Active(txn)) => {
                 let committed = txn.commit();
                 self.transaction_ended();
+                match committed {
+                    Ok(_) => self.settings_at_begin = None,
+                    Err(_) => self.restore_settings(),
+                }
                 committed?;
                 Ok(Output::tag("COMMIT"))
             }
-            (TransactionControl::Commit, State::Aborted) => Ok(Output::tag("ROLLBACK")),
+            (TransactionControl::Commit, State::Aborted) => {
+                self.restore_settings();
+                Ok(Output::tag("ROLLBACK"))
+            }
             (TransactionControl::Commit, State::Idle) => Ok(Output::tag("COMMIT")),
             (TransactionControl::Rollback, State::Active(txn)) => {
                 txn.rollback();
                 self.transaction_ended();
+                self.restore_settings();
                 Ok(Output::tag("ROLLBACK"))
             }
-            (TransactionControl::Rollback, _) => Ok(Output::tag("ROLLBACK")),
+            (TransactionControl::Rollback, state) => {
+                if matches!(state, State::Aborted) {
+                    self.restore_settings();
+                }
+                Ok(Output::tag("ROLLBACK"))
+            }
+        }
+    }
+
+    /// Puts back the settings of before BEGIN (the transaction rolled back).
+    fn restore_settings(&mut self) {
+        if let Some(settings) = self.settings_at_begin.take() {
+            self.settings = settings;
+        }
+    }
+
+    /// Carries out SET, RESET or SHOW of a setting; inside an aborted transaction, fails
+    /// as any statement does.
+    fn setting(&mut self, command: SettingCommand) -> Result<Output> {
+        if matches!(self.state, State::Aborted) {
+            return Err(Error::TransactionAborted);
+        }
+        match command {
+            SettingCommand::SetStatementTimeout(timeout) => {
+                self.settings.statement_timeout = timeout;
+                Ok(Output::tag("SET"))
+            }
+            SettingCommand::ShowStatementTimeout => {
+                let shown = bind::show_timeout(self.settings.statement_timeout);
+                Ok(Output {
+                    columns: vec!["statement_timeout".into()],
+                    rows: vec![vec![Value::Text(shown)]],
+                    rows_affected: 1,
+                    tag: "SHOW".into(),
+                })
+            }
         }
     }
 }

@@ -21,7 +21,7 @@ use engine::Transaction;
 
 use super::{Begun, Connection};
 use crate::error::{Error, Result};
-use crate::exec::{self, BoxedOperator, ExecContext, Output};
+use crate::exec::{self, BoxedOperator, ExecContext, Interrupt, Output};
 use crate::plan::{Plan, Statement};
 use crate::value::Value;
 
@@ -100,8 +100,10 @@ impl<'s> Rows<'s> {
             txn,
             explicit,
             savepoint,
+            interrupt,
         } = begun;
-        let mut ctx = ExecContext::owning(txn, params, &plan.subqueries, exec::build);
+        let mut ctx = ExecContext::owning(txn, params, &plan.subqueries, exec::build)
+            .interruptible(interrupt);
         match exec::build(root, &mut ctx) {
             Ok(op) => Ok(Rows {
                 columns: root.columns(),
@@ -119,6 +121,7 @@ impl<'s> Rows<'s> {
                     txn: owned_transaction(ctx)?,
                     explicit,
                     savepoint,
+                    interrupt: Interrupt::none(),
                 };
                 conn.end_statement(begun, Err(e))
             }
@@ -254,6 +257,7 @@ impl Cursor<'_> {
             txn,
             explicit,
             savepoint,
+            interrupt: Interrupt::none(),
         };
         match outcome {
             Some(outcome) => conn.end_statement(begun, outcome),

@@ -1,0 +1,221 @@
+//! SET, RESET and SHOW of the session's settings, which the session carries out itself
+//! (like BEGIN and COMMIT), without binding anything.
+//!
+//! The one setting is PostgreSQL's `statement_timeout`: how long a statement may run
+//! before it is cancelled. Its value is a number of milliseconds or a string with a unit
+//! (`'5s'`, `'250ms'`, `'1min'`, `'2h'`, `'1d'`); 0, `DEFAULT` and `RESET` mean no
+//! limit. `SET LOCAL` (a setting for the rest of the transaction) is not supported.
+
+use std::time::Duration;
+
+use sqlparser::ast::{self, Expr, Reset, Set, Statement, Value as AstValue};
+
+use super::Parsed;
+use crate::error::{Error, Result};
+
+/// The largest `statement_timeout` PostgreSQL accepts, in milliseconds.
+const MAX_TIMEOUT_MS: f64 = i32::MAX as f64;
+
+/// A statement about the session's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingCommand {
+    /// `SET statement_timeout = ...` (or `RESET`): `None` for no limit.
+    SetStatementTimeout(Option<Duration>),
+    /// `SHOW statement_timeout`.
+    ShowStatementTimeout,
+}
+
+/// The setting command `parsed` is, if it is one.
+pub fn setting(parsed: &Parsed) -> Result<Option<SettingCommand>> {
+    match &parsed.statement {
+        Statement::Set(Set::SingleAssignment {
+            scope,
+            hivevar,
+            variable,
+            values,
+        }) => {
+            if matches!(scope, Some(ast::ContextModifier::Local)) {
+                return Err(Error::unsupported("SET LOCAL"));
+            }
+            if *hivevar || matches!(scope, Some(ast::ContextModifier::Global)) {
+                return Err(Error::unsupported(parsed.to_string()));
+            }
+            known(&variable.to_string())?;
+            let [value] = values.as_slice() else {
+                return Err(invalid(
+                    &values
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ));
+            };
+            Ok(Some(SettingCommand::SetStatementTimeout(timeout(value)?)))
+        }
+        Statement::Reset(reset) => match &reset.reset {
+            Reset::ConfigurationParameter(name) => {
+                known(&name.to_string())?;
+                Ok(Some(SettingCommand::SetStatementTimeout(None)))
+            }
+            Reset::ALL => Ok(Some(SettingCommand::SetStatementTimeout(None))),
+            Reset::SessionAuthorization => Err(Error::unsupported("RESET SESSION AUTHORIZATION")),
+        },
+        Statement::ShowVariable { variable } => {
+            let name = variable
+                .iter()
+                .map(|i| i.value.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            known(&name)?;
+            Ok(Some(SettingCommand::ShowStatementTimeout))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Fails unless `name` is a setting hdb has.
+fn known(name: &str) -> Result<()> {
+    match name.to_lowercase().as_str() {
+        "statement_timeout" => Ok(()),
+        _ => Err(Error::unsupported(format!("the setting {name}"))),
+    }
+}
+
+fn invalid(value: &str) -> Error {
+    Error::Data(format!(
+        "invalid value for parameter \"statement_timeout\": \"{value}\""
+    ))
+}
+
+/// The timeout a SET gives: `None` for no limit.
+fn timeout(value: &Expr) -> Result<Option<Duration>> {
+    let text = match value {
+        Expr::Value(v) => match &v.value {
+            AstValue::Number(n, _) => n.clone(),
+            AstValue::SingleQuotedString(s) => s.clone(),
+            _ => return Err(invalid(&value.to_string())),
+        },
+        Expr::Identifier(ident) if ident.value.eq_ignore_ascii_case("default") => {
+            return Ok(None);
+        }
+        _ => return Err(invalid(&value.to_string())),
+    };
+    let millis = parse_millis(&text).ok_or_else(|| invalid(&text))?;
+    if !(0.0..=MAX_TIMEOUT_MS).contains(&millis) {
+        return Err(Error::Data(format!(
+            "{text} ms is outside the valid range for parameter \"statement_timeout\" \
+             (0 .. 2147483647)"
+        )));
+    }
+    let millis = millis.round() as u64;
+    Ok((millis > 0).then(|| Duration::from_millis(millis)))
+}
+
+/// Milliseconds in `text`: a number and an optional unit (milliseconds without one).
+fn parse_millis(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let scale = match unit.trim() {
+        "" | "ms" => 1.0,
+        "us" => 0.001,
+        "s" => 1_000.0,
+        "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        "d" => 86_400_000.0,
+        _ => return None,
+    };
+    Some(number * scale).filter(|ms| ms.is_finite())
+}
+
+/// A timeout as `SHOW statement_timeout` prints it: in the largest unit that divides it.
+pub fn show_timeout(timeout: Option<Duration>) -> String {
+    let Some(timeout) = timeout else {
+        return "0".into();
+    };
+    let ms = timeout.as_millis();
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("min", 60_000),
+        ("s", 1_000),
+    ] {
+        if ms % size == 0 {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command(sql: &str) -> Result<Option<SettingCommand>> {
+        setting(&super::super::parse(sql)?[0])
+    }
+
+    fn set(sql: &str) -> Option<Duration> {
+        match command(sql) {
+            Ok(Some(SettingCommand::SetStatementTimeout(t))) => t,
+            other => panic!("{sql}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn timeouts_in_postgres_units() {
+        let ms = |n| Some(Duration::from_millis(n));
+        assert_eq!(set("SET statement_timeout = 5000"), ms(5000));
+        assert_eq!(set("SET statement_timeout TO '5s'"), ms(5000));
+        assert_eq!(set("SET statement_timeout = '250ms'"), ms(250));
+        assert_eq!(set("SET statement_timeout = '1.5 s'"), ms(1500));
+        assert_eq!(set("SET SESSION statement_timeout = '2min'"), ms(120_000));
+        assert_eq!(set("SET statement_timeout = '1h'"), ms(3_600_000));
+        assert_eq!(set("SET statement_timeout = 0"), None);
+        assert_eq!(set("SET statement_timeout = DEFAULT"), None);
+        assert_eq!(set("RESET statement_timeout"), None);
+        assert_eq!(set("RESET ALL"), None);
+    }
+
+    #[test]
+    fn bad_values_and_other_settings_are_errors() {
+        for sql in [
+            "SET statement_timeout = 'soon'",
+            "SET statement_timeout = '5 parsecs'",
+            "SET statement_timeout = -1",
+            "SET statement_timeout = 99999999999",
+            "SET statement_timeout = true",
+        ] {
+            assert!(matches!(command(sql), Err(Error::Data(_))), "{sql}");
+        }
+        for sql in [
+            "SET LOCAL statement_timeout = 5",
+            "SET work_mem = '4MB'",
+            "SHOW work_mem",
+        ] {
+            assert!(
+                matches!(command(sql), Err(Error::Unsupported { .. })),
+                "{sql}"
+            );
+        }
+        assert_eq!(command("SELECT 1").ok(), Some(None));
+    }
+
+    #[test]
+    fn shown_in_the_largest_unit() {
+        let show = |ms| show_timeout(Some(Duration::from_millis(ms)));
+        assert_eq!(show_timeout(None), "0");
+        assert_eq!(show(5000), "5s");
+        assert_eq!(show(1500), "1500ms");
+        assert_eq!(show(120_000), "2min");
+        assert_eq!(show(7_200_000), "2h");
+        assert_eq!(show(86_400_000), "1d");
+        assert_eq!(
+            command("SHOW statement_timeout").ok(),
+            Some(Some(SettingCommand::ShowStatementTimeout))
+        );
+    }
+}
