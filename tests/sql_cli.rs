@@ -349,3 +349,93 @@ fn rows_stream_and_a_closed_stdout_ends_the_query_quietly() {
     assert!(out.status.success(), "exit {:?}", out.status);
     assert_eq!(text(&out.stderr), "");
 }
+
+/// A statement long enough to be running when Ctrl-C comes (it would take minutes).
+const LONG_STATEMENT: &str = "SELECT count(*) FROM d a, d b, d c, d e, d f, d g, d h, d i, d j";
+
+fn digits_table(db: &Path) {
+    let setup = hdb_sql(
+        db,
+        &[],
+        Some(
+            "CREATE TABLE d (i INTEGER);
+             INSERT INTO d VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9);",
+        ),
+    );
+    assert!(setup.status.success(), "{}", text(&setup.stderr));
+}
+
+#[test]
+fn ctrl_c_cancels_the_statement_and_the_shell_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cancel.db");
+    let history = dir.path().join("history");
+    digits_table(&db);
+    let long = format!("<cancel>{LONG_STATEMENT};");
+    let Some((code, transcript)) = shell_session(
+        &db,
+        &history,
+        &[
+            &long,
+            "SELECT 1 AS one;",
+            "BEGIN;",
+            &long,
+            "SELECT 2;",
+            "ROLLBACK;",
+            "SELECT 3 AS three;",
+        ],
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{transcript}");
+    let expect = |chunk: &str| assert!(transcript.contains(chunk), "{chunk:?} in\n{transcript}");
+    assert_eq!(
+        transcript
+            .matches("ERROR: canceling statement due to user request\n")
+            .count(),
+        2,
+        "{transcript}"
+    );
+    expect("hdb=> SELECT 1 AS one;\n one\n-----\n   1\n(1 row)\n");
+    // Inside a transaction, the cancelled statement aborts it, as in PostgreSQL.
+    expect("SELECT 2;\nERROR: current transaction is aborted");
+    expect("ROLLBACK\n");
+    expect("hdb=> SELECT 3 AS three;\n three\n-------\n     3\n(1 row)\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_a_script_with_status_130() {
+    use std::io::{BufRead, BufReader};
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cancel.db");
+    digits_table(&db);
+    let script = format!("SELECT 1 AS ready; {LONG_STATEMENT}; SELECT 2 AS after");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hdb"))
+        .arg("sql")
+        .arg(&db)
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // Once the first statement's result is out, the handler is in place and the long
+    // statement is starting.
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    assert_eq!(lines.next().unwrap().unwrap(), "1");
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).unwrap()).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "ERROR: canceling statement due to user request\n"
+    );
+    // The script stopped there: the statement after the cancelled one never ran.
+    assert!(!rest.iter().any(|l| l == "after"), "{rest:?}");
+}

@@ -6,7 +6,9 @@ Usage: sql_shell_pty.py HDB_BINARY DB_PATH HISTORY_PATH LINE...
 Runs `HDB_BINARY sql DB_PATH` with its stdin, stdout and stderr on a new pty (so the
 binary sees a terminal and starts its interactive shell, with rustyline in raw mode),
 waits for each prompt, types the next LINE followed by Enter, and after the last line
-sends Ctrl-D. A LINE of exactly "<ctrl-c>" sends Ctrl-C instead. Answers the terminal's
+sends Ctrl-D. A LINE of exactly "<ctrl-c>" sends Ctrl-C instead. A LINE "<cancel>SQL"
+types SQL and then, until a prompt comes back, Ctrl-C every half second (the first may
+come before the statement starts, and be ignored). Answers the terminal's
 cursor-position query (ESC [6n) the way a terminal would. Prints the session transcript
 on stdout with ANSI escape sequences and carriage returns removed, then exits with the
 shell's exit status. Exits 77 if no pty can be had (the caller skips the test).
@@ -53,6 +55,7 @@ def main():
     sent_at = 0  # where in `raw` the output after the last keystrokes starts
     pending = list(lines)
     finished = False
+    cancel_at = None  # when to send the next Ctrl-C to a running statement
     deadline = time.monotonic() + TIMEOUT_S
     while time.monotonic() < deadline:
         ready, _, _ = select.select([fd], [], [], 0.05)
@@ -69,10 +72,17 @@ def main():
             continue
         # Quiet: if the shell is waiting at a prompt, type the next line.
         if finished or not PROMPT_AT_END.search(clean(raw[sent_at:])):
+            if cancel_at is not None and time.monotonic() >= cancel_at:
+                os.write(fd, b"\x03")
+                cancel_at += 0.5
             continue
         sent_at = len(raw)
+        cancel_at = None
         if pending:
             line = pending.pop(0)
+            if line.startswith("<cancel>"):
+                line = line[len("<cancel>"):]
+                cancel_at = time.monotonic() + 0.5
             os.write(fd, b"\x03" if line == "<ctrl-c>" else line.encode() + b"\r")
         else:
             os.write(fd, b"\x04")

@@ -22,11 +22,17 @@
 //! them (tsv, csv and json; the aligned table needs them all first), so a long result does
 //! not accumulate in memory, and a reader that goes away (`hdb sql ... | head`) ends the
 //! query and the command quietly, with exit status 0, as it does for `psql`.
+//!
+//! Ctrl-C while a statement runs cancels it (`interrupt.rs`): it fails with "canceling
+//! statement due to user request" and, as after any failed statement, an explicit
+//! transaction is aborted until ROLLBACK. The interactive shell then goes on; a script
+//! stops there with exit status 130.
 
 mod copy;
 mod describe;
 mod format;
 mod input;
+mod interrupt;
 mod meta;
 mod runner;
 mod shell;
@@ -40,6 +46,7 @@ use hdb::Database;
 
 use self::format::OutputFormat;
 use self::input::StatementBuffer;
+use self::interrupt::EXIT_INTERRUPTED;
 use self::runner::{Flow, Runner};
 use super::CliError;
 
@@ -75,6 +82,7 @@ pub fn run(args: SqlArgs) -> Result<ExitCode, CliError> {
         runner.close()?;
         return Ok(ExitCode::SUCCESS);
     }
+    runner.catch_ctrl_c(true);
     // Script output is buffered (the runner flushes after each statement), not flushed
     // line by line as stdout would be.
     let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock());
@@ -94,8 +102,11 @@ pub fn run(args: SqlArgs) -> Result<ExitCode, CliError> {
         Err(e) => return Err(e.into()),
     }
     let failed = runner.failed();
+    let interrupted = runner.interrupted();
     runner.close()?;
-    Ok(if failed {
+    Ok(if interrupted {
+        ExitCode::from(EXIT_INTERRUPTED)
+    } else if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -126,11 +137,11 @@ fn run_script<S: AsRef<str>>(
             let Some((sql, data, after)) = copy.take() else {
                 continue;
             };
-            if !runner.copy_in(out, &sql, &data)? && bail {
+            if stop(runner.copy_in(out, &sql, &data)?, runner, bail) {
                 return Ok(());
             }
             for statement in after {
-                if !runner.statement(out, &statement)? && bail {
+                if stop(runner.statement(out, &statement)?, runner, bail) {
                     return Ok(());
                 }
             }
@@ -142,7 +153,7 @@ fn run_script<S: AsRef<str>>(
                 Flow::CopyData(sql) => copy = Some((sql, Vec::new(), Vec::new())),
                 Flow::Continue => {}
             }
-            if bail && runner.failed() {
+            if stop(!runner.failed(), runner, bail) {
                 return Ok(());
             }
             continue;
@@ -152,22 +163,30 @@ fn run_script<S: AsRef<str>>(
                 after.push(statement);
             } else if Runner::wants_copy_data(&statement) {
                 copy = Some((statement, Vec::new(), Vec::new()));
-            } else if !runner.statement(out, &statement)? && bail {
+            } else if stop(runner.statement(out, &statement)?, runner, bail) {
                 return Ok(());
             }
         }
     }
     // The input ended inside COPY data: the end of input ends the data.
     if let Some((sql, data, after)) = copy {
-        if !runner.copy_in(out, &sql, &data)? && bail {
+        if stop(runner.copy_in(out, &sql, &data)?, runner, bail) {
             return Ok(());
         }
         for statement in after {
-            runner.statement(out, &statement)?;
+            if stop(runner.statement(out, &statement)?, runner, bail) {
+                return Ok(());
+            }
         }
     }
     if let Some(statement) = buffer.finish() {
         runner.statement(out, &statement)?;
     }
     Ok(())
+}
+
+/// Whether a script stops after a statement that `succeeded` (or not): at Ctrl-C, and
+/// with `bail` at the first failure.
+fn stop(succeeded: bool, runner: &Runner, bail: bool) -> bool {
+    runner.interrupted() || (bail && !succeeded)
 }

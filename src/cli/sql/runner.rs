@@ -7,6 +7,10 @@
 //! Results go to the `out` writer given to each call; errors go to standard error as
 //! `ERROR: ...`, after `out` is flushed so the two streams interleave in order on a
 //! terminal.
+//!
+//! With a [`CtrlC`] attached, each statement is marked as running while the session
+//! carries it out, so Ctrl-C cancels it (see `interrupt.rs`); the runner remembers that
+//! Ctrl-C stopped a statement, for script mode to stop there.
 
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
@@ -16,6 +20,7 @@ use hdb::{CopyDirection, Database, QueryResult, Session};
 use super::copy::{ClientCopy, ClientFile};
 use super::describe;
 use super::format::{OutputFormat, Stopped, write_result, write_rows};
+use super::interrupt::CtrlC;
 use super::meta::{self, MetaCommand};
 
 /// What the caller should do after a line was handled.
@@ -37,6 +42,10 @@ pub struct Runner {
     format: OutputFormat,
     timing: bool,
     failed: bool,
+    /// Ctrl-C's state, once a handler is installed.
+    ctrl_c: Option<CtrlC>,
+    /// Ctrl-C was pressed while a statement ran.
+    interrupted: bool,
 }
 
 impl Runner {
@@ -49,6 +58,33 @@ impl Runner {
             format,
             timing: false,
             failed: false,
+            ctrl_c: None,
+            interrupted: false,
+        }
+    }
+
+    /// Installs the process's Ctrl-C handler: Ctrl-C cancels the statement the runner
+    /// is running; when none runs, it exits the process if `exit_when_idle`. Without a
+    /// handler (one was installed already) a warning is printed and the runner goes on.
+    pub fn catch_ctrl_c(&mut self, exit_when_idle: bool) {
+        match CtrlC::install(self.session.cancel_handle(), exit_when_idle) {
+            Ok(ctrl_c) => self.ctrl_c = Some(ctrl_c),
+            Err(e) => eprintln!("warning: Ctrl-C will not cancel statements: {e}"),
+        }
+    }
+
+    /// Whether Ctrl-C was pressed while a statement ran.
+    pub fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+
+    /// Marks a statement as running (`busy`) or done, for Ctrl-C.
+    fn running(&mut self, busy: bool) {
+        if let Some(ctrl_c) = &self.ctrl_c {
+            ctrl_c.set_busy(busy);
+            if !busy && ctrl_c.take_pressed() {
+                self.interrupted = true;
+            }
         }
     }
 
@@ -71,7 +107,9 @@ impl Runner {
     /// Runs a `COPY ... FROM STDIN` statement with `data` as its input; prints its tag.
     pub fn copy_in(&mut self, out: &mut impl Write, sql: &str, data: &[u8]) -> io::Result<bool> {
         let started = Instant::now();
+        self.running(true);
         let result = self.session.copy_in(sql, data);
+        self.running(false);
         let printed = self.print(out, result, true);
         self.report(out, printed, started)
     }
@@ -82,6 +120,7 @@ impl Runner {
     /// `hdb::Rows`).
     pub fn statement(&mut self, out: &mut impl Write, sql: &str) -> io::Result<bool> {
         let started = Instant::now();
+        self.running(true);
         let printed = match Session::copy_direction(sql) {
             Some(CopyDirection::ToClient) => {
                 let result = self.session.copy_out(sql, &mut *out);
@@ -92,47 +131,55 @@ impl Runner {
                 Err(error) => Err(Stopped::Statement(error)),
             },
         };
+        self.running(false);
         self.report(out, printed, started)
     }
 
     /// Carries out a `\copy` whose client end is a file or a standard stream.
     fn client_copy(&mut self, out: &mut impl Write, copy: ClientCopy) -> io::Result<Flow> {
+        if copy.file == ClientFile::Inline {
+            return Ok(Flow::CopyData(copy.sql));
+        }
         let started = Instant::now();
-        let result = match (&copy.file, copy.from) {
-            (ClientFile::Inline, _) => return Ok(Flow::CopyData(copy.sql)),
+        self.running(true);
+        let result = self.copy_with_file(out, &copy);
+        self.running(false);
+        match result {
+            Ok(result) => {
+                let printed = self.print(out, result, copy.file != ClientFile::Output);
+                self.report(out, printed, started)?;
+            }
+            Err(message) => self.fail(out, &message)?,
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Runs a `\copy`'s statement with its client file; `Err` names a file that could
+    /// not be opened or written.
+    fn copy_with_file(
+        &mut self,
+        out: &mut impl Write,
+        copy: &ClientCopy,
+    ) -> Result<hdb::Result<QueryResult>, String> {
+        Ok(match (&copy.file, copy.from) {
+            // Handled by the caller, which reads the data lines itself.
+            (ClientFile::Inline, _) => {
+                return Err("\\copy ... from stdin needs its data lines".into());
+            }
             (ClientFile::ProcessStdin, _) => self.session.copy_in(&copy.sql, io::stdin().lock()),
             (ClientFile::Output, _) => self.session.copy_out(&copy.sql, &mut *out),
             (ClientFile::Path(path), true) => match std::fs::File::open(path) {
                 Ok(file) => self.session.copy_in(&copy.sql, file),
-                Err(e) => {
-                    return self
-                        .fail(out, &format!("{path}: {e}"))
-                        .map(|_| Flow::Continue);
-                }
+                Err(e) => return Err(format!("{path}: {e}")),
             },
-            (ClientFile::Path(path), false) => match std::fs::File::create(path) {
-                Ok(file) => {
-                    let mut file = io::BufWriter::new(file);
-                    let result = self.session.copy_out(&copy.sql, &mut file);
-                    match file.flush() {
-                        Ok(()) => result,
-                        Err(e) => {
-                            return self
-                                .fail(out, &format!("{path}: {e}"))
-                                .map(|_| Flow::Continue);
-                        }
-                    }
-                }
-                Err(e) => {
-                    return self
-                        .fail(out, &format!("{path}: {e}"))
-                        .map(|_| Flow::Continue);
-                }
-            },
-        };
-        let printed = self.print(out, result, copy.file != ClientFile::Output);
-        self.report(out, printed, started)?;
-        Ok(Flow::Continue)
+            (ClientFile::Path(path), false) => {
+                let file = std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?;
+                let mut file = io::BufWriter::new(file);
+                let result = self.session.copy_out(&copy.sql, &mut file);
+                file.flush().map_err(|e| format!("{path}: {e}"))?;
+                result
+            }
+        })
     }
 
     /// Prints a whole result (unless `print` is false: its data went out already).

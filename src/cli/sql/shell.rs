@@ -4,8 +4,9 @@
 //! tells where the input stands, as psql's does: `hdb=>` ready for a new statement,
 //! `hdb->` inside an unfinished one (statements end with `;` and may span lines),
 //! `hdb=*>` inside an open transaction. A line starting with `\` while no statement is
-//! pending is a backslash command (`\?` lists them). Ctrl-C drops the pending input;
-//! Ctrl-D or `\q` leaves, and a statement left unfinished at Ctrl-D is run.
+//! pending is a backslash command (`\?` lists them). Ctrl-C at the prompt drops the
+//! pending input; while a statement runs, it cancels the statement and the shell goes
+//! on. Ctrl-D or `\q` leaves, and a statement left unfinished at Ctrl-D is run.
 //!
 //! History is kept in `$HDB_HISTORY`, or else `~/.hdb_history`; it is loaded at start
 //! and saved at exit, and a history file that cannot be read or written only costs the
@@ -60,6 +61,9 @@ fn read_copy_data(editor: &mut DefaultEditor, out: &mut impl Write) -> Result<Ve
 /// Runs the shell until `\q` or end of input.
 pub fn run(runner: &mut Runner) -> Result<(), CliError> {
     let mut editor = DefaultEditor::new()?;
+    // After the editor, which sets a SIGINT handler of its own for its lifetime: ours
+    // must be the one in place while a statement runs.
+    runner.catch_ctrl_c(false);
     let history = history_path();
     if let Some(path) = &history {
         // A missing history file is the normal first run.
