@@ -194,6 +194,14 @@ pub enum Constraint {
     NotNull { table: String, column: String },
     #[error("duplicate key value violates unique constraint {index:?} on table {table:?}")]
     Unique { table: String, index: String },
+    /// CREATE UNIQUE INDEX over rows that repeat a key; `key` names it as PostgreSQL's
+    /// detail does: `(a, b)=(1, x)`.
+    #[error("could not create unique index {index:?} on table {table:?}: Key {key} is duplicated")]
+    UniqueIndexBuild {
+        table: String,
+        index: String,
+        key: String,
+    },
     #[error("duplicate key value violates the primary key of table {table:?}")]
     PrimaryKey { table: String },
     /// A CHECK constraint's expression was false for the row. The engine stores no

@@ -3,7 +3,10 @@
 //!
 //! One writer commits planned transactions against a table (integer primary key, a
 //! NOT NULL name with an index, a UNIQUE email) and a raw tree, with checkpoints now and
-//! then (and the automatic checkpointer). Most transactions also make one write that must
+//! then (and the automatic checkpointer). Two steps are bulk paths: a load of
+//! [`LOAD_ROWS`] keys into an empty tree in one transaction (built bottom-up at commit),
+//! and a CREATE INDEX on the populated table (one pass, one sort, a bottom-up build),
+//! after a CREATE UNIQUE INDEX over repeated names that must fail naming the key. Most transactions also make one write that must
 //! fail — a duplicate primary key, a duplicate UNIQUE value, a NULL in a NOT NULL column,
 //! a value of the wrong type, an index entry, a raw key or an updated row too long for the
 //! B+tree — and then go on to commit their good writes; some meet a serialization
@@ -34,6 +37,7 @@ use engine::{Constraint, Limit};
 use engine::{Database, DatabaseOptions, Error, IsolationLevel, Transaction, TreeId};
 use parking_lot::Mutex;
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use support::power::Machine;
 
@@ -43,6 +47,12 @@ const TRANSACTIONS: usize = 70;
 const CHECKPOINT_EVERY: usize = 12;
 const PARALLEL_RUNS: usize = 4;
 const RAW: TreeId = TreeId(5);
+/// The tree the bulk load fills; empty before it.
+const LOAD: TreeId = TreeId(6);
+const LOAD_ROWS: usize = 400;
+/// The step that bulk loads `LOAD`, and the one that creates an index on the table.
+const LOAD_STEP: usize = 20;
+const INDEX_STEP: usize = 40;
 const TABLE: &str = "t";
 /// Longer than any key the B+tree takes with 1 KiB pages (233 bytes).
 const TOO_LONG: usize = 300;
@@ -68,11 +78,14 @@ fn text(s: impl Into<String>) -> KeyValue {
     KeyValue::Text(s.into())
 }
 
-/// Committed state: the table's rows by id, and the raw tree.
+/// Committed state: the table's rows by id, the raw tree, the loaded tree, the indexes.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct State {
     rows: BTreeMap<i64, Row>,
     raw: BTreeMap<Vec<u8>, Vec<u8>>,
+    loaded: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// The table's indexes, by name.
+    indexes: Vec<String>,
 }
 
 /// The error a bad write must fail with.
@@ -83,6 +96,8 @@ enum Expect {
     NotNull,
     Type,
     TooLarge,
+    /// CREATE UNIQUE INDEX over repeated values.
+    UniqueBuild,
 }
 
 impl Expect {
@@ -93,6 +108,10 @@ impl Expect {
                 Expect::PrimaryKey,
                 Error::Constraint(Constraint::PrimaryKey { .. })
             ) | (Expect::Unique, Error::Constraint(Constraint::Unique { .. }))
+                | (
+                    Expect::UniqueBuild,
+                    Error::Constraint(Constraint::UniqueIndexBuild { .. })
+                )
                 | (
                     Expect::NotNull,
                     Error::Constraint(Constraint::NotNull { .. })
@@ -117,6 +136,12 @@ enum Op {
     /// A rival transaction commits a new value of the raw key first; this transaction's
     /// write of it then fails with a serialization error and aborts it.
     Conflict(Vec<u8>),
+    /// Writes every key into the empty tree `LOAD` (in a random order).
+    Load(Vec<(Vec<u8>, Vec<u8>)>),
+    /// CREATE INDEX t_n ON t (n), over the populated table.
+    CreateIndex,
+    /// CREATE UNIQUE INDEX t_name_u ON t (name), when names repeat (so: `Bad`).
+    CreateUniqueName,
 }
 
 fn apply(state: &mut State, op: &Op) {
@@ -136,7 +161,12 @@ fn apply(state: &mut State, op: &Op) {
         Op::Raw(key, value) => {
             state.raw.insert(key.clone(), value.clone());
         }
-        Op::Bad(..) | Op::Conflict(_) => {}
+        Op::Load(entries) => state.loaded.extend(entries.iter().cloned()),
+        Op::CreateIndex => {
+            state.indexes.push("t_n".to_string());
+            state.indexes.sort();
+        }
+        Op::Bad(..) | Op::Conflict(_) | Op::CreateUniqueName => {}
     }
 }
 
@@ -153,12 +183,37 @@ struct Plan {
 
 fn plan(seed: u64) -> Plan {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut state = State::default();
+    let mut state = State {
+        indexes: vec!["t_email".to_string(), "t_name".to_string()],
+        ..State::default()
+    };
     let (mut steps, mut states) = (Vec::new(), vec![state.clone()]);
     let mut next_id = 0i64;
     for step in 0..TRANSACTIONS {
         let mut ops = Vec::new();
         let mut pending = state.clone();
+        if step == LOAD_STEP || step == INDEX_STEP {
+            if step == LOAD_STEP {
+                let mut entries: Vec<(Vec<u8>, Vec<u8>)> = (0..LOAD_ROWS)
+                    .map(|i| (format!("load-{i:05}").into_bytes(), vec![i as u8; i % 50]))
+                    .collect();
+                entries.shuffle(&mut rng);
+                ops.push(Op::Load(entries));
+            } else {
+                // Two rows with one name, so that a UNIQUE index on names cannot be built.
+                for _ in 0..2 {
+                    next_id += 1;
+                    ops.push(Op::Insert(row(next_id, text("twin"), None)));
+                }
+                ops.push(Op::Bad(Box::new(Op::CreateUniqueName), Expect::UniqueBuild));
+                ops.push(Op::CreateIndex);
+            }
+            ops.iter().for_each(|op| apply(&mut pending, op));
+            state = pending;
+            steps.push(ops);
+            states.push(state.clone());
+            continue;
+        }
         if step > 2 && rng.random_bool(0.12) {
             let key = format!("raw-{}", rng.random_range(0..8)).into_bytes();
             ops.push(Op::Raw(b"lost".to_vec(), b"with the abort".to_vec()));
@@ -285,6 +340,11 @@ fn write(txn: &mut Transaction, schema: &TableSchema, op: &Op) -> engine::Result
         }
         Op::Delete(id) => ops::delete(txn, schema, &[KeyValue::Int(*id)]).map(drop),
         Op::Raw(key, value) => txn.put(RAW, key, value),
+        Op::Load(entries) => entries.iter().try_for_each(|(k, v)| txn.put(LOAD, k, v)),
+        Op::CreateIndex => catalog::create_index(txn, TABLE, "t_n", &["n"], false).map(drop),
+        Op::CreateUniqueName => {
+            catalog::create_index(txn, TABLE, "t_name_u", &["name"], true).map(drop)
+        }
         Op::Bad(..) | Op::Conflict(_) => unreachable!("handled by run_step"),
     }
 }
@@ -364,13 +424,18 @@ fn run(db: &Database, plan: &Plan, power_off: &dyn Fn() -> bool) -> Outcome {
         assert!(power_off());
         return outcome;
     }
-    let schema = {
+    let read_schema = || {
         let mut txn = db.begin(IsolationLevel::RepeatableRead);
         catalog::table(&mut txn, TABLE).unwrap()
     };
+    let mut schema = read_schema();
     for (i, step) in plan.steps.iter().enumerate() {
         if !run_step(db, &schema, step, power_off, &mut outcome) {
             break;
+        }
+        if step.iter().any(|op| matches!(op, Op::CreateIndex)) {
+            // Later writes maintain the new index.
+            schema = read_schema();
         }
         if (i + 1) % CHECKPOINT_EVERY == 0 && db.checkpoint().is_err() {
             assert!(power_off());
@@ -390,9 +455,16 @@ fn contents(db: &Database) -> Result<Option<State>, String> {
         .map_err(|e| fail("raw scan", e))?
         .collect::<engine::Result<_>>()
         .map_err(|e| fail("raw scan", e))?;
+    let loaded = txn
+        .scan(LOAD, Bound::Unbounded, Bound::Unbounded, false)
+        .map_err(|e| fail("loaded scan", e))?
+        .collect::<engine::Result<_>>()
+        .map_err(|e| fail("loaded scan", e))?;
     let Some(schema) = catalog::find_table(&mut txn, TABLE).map_err(|e| fail("catalog", e))? else {
         return Ok(None);
     };
+    let mut indexes: Vec<String> = schema.indexes.iter().map(|i| i.name.clone()).collect();
+    indexes.sort();
     let scanned: Vec<(Row, Row)> =
         ops::scan(&mut txn, &schema, Bound::Unbounded, Bound::Unbounded, false)
             .map_err(|e| fail("scan", e))?
@@ -427,7 +499,12 @@ fn contents(db: &Database) -> Result<Option<State>, String> {
             other => panic!("bad primary key {other:?}"),
         })
         .collect();
-    Ok(Some(State { rows, raw }))
+    Ok(Some(State {
+        rows,
+        raw,
+        loaded,
+        indexes,
+    }))
 }
 
 fn check_recovery(
@@ -569,5 +646,12 @@ fn failed_checks_leave_nothing_at_any_crash_point() {
     assert!(
         bad >= TRANSACTIONS / 3 && conflicts >= 3,
         "{bad} bad, {conflicts} conflicts"
+    );
+    let failing_build = plan.steps.iter().flatten().any(
+        |op| matches!(op, Op::Bad(op, Expect::UniqueBuild) if matches!(**op, Op::CreateUniqueName)),
+    );
+    assert!(
+        failing_build,
+        "the plan has no CREATE UNIQUE INDEX that fails"
     );
 }

@@ -189,10 +189,18 @@ fn constraints_are_typed_errors_and_leave_nothing_behind() {
     ops::insert(&mut txn, &users, vec![text("n2"), V::Null, text("a")]).unwrap();
     // A unique index over values that already repeat cannot be created.
     ops::insert(&mut txn, &users, user("user_3", "Bob", "active")).unwrap();
-    assert!(matches!(
-        catalog::create_index(&mut txn, "users", "users_status_u", &["status"], true),
-        Err(Error::Constraint(Constraint::Unique { .. }))
-    ));
+    // The error names the first repeated key, as PostgreSQL's detail does.
+    match catalog::create_index(&mut txn, "users", "users_status_u", &["status"], true) {
+        Err(Error::Constraint(c)) => assert_eq!(
+            c,
+            Constraint::UniqueIndexBuild {
+                table: "users".into(),
+                index: "users_status_u".into(),
+                key: "(status)=(a)".into(),
+            }
+        ),
+        other => panic!("expected a unique violation, got {other:?}"),
+    }
     let users = catalog::table(&mut txn, "users").unwrap();
     assert_eq!(users.indexes.len(), 1);
     assert_eq!(

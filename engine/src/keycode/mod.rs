@@ -132,6 +132,7 @@
 //! Not done: collations other than "C", and a length limit (the B-tree enforces its own).
 
 mod decode;
+mod display;
 mod encode;
 mod order;
 mod range;
@@ -141,6 +142,7 @@ mod value;
 mod tests;
 
 pub use decode::{KeyDecoder, decode, decode_ordered};
+pub use display::describe_key;
 pub use encode::{encode, encode_into, encode_ordered, encode_value_into};
 pub use order::{ColumnOrder, Direction, NullOrder, compare_ordered};
 pub use range::{KeyRange, prefix_end, prefix_range, prefix_range_ordered};

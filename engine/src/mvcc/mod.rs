@@ -65,6 +65,14 @@
 //! exact guarantees, which waiting writers and SERIALIZABLE will build on, are stated in
 //! [`locks`].
 //!
+//! Key locks cannot protect a schema change that derives something from every row of a
+//! table (CREATE INDEX fills the index from the rows its snapshot sees): a row written
+//! concurrently is a new key. So a transaction's first write of each tree also joins
+//! the tree's *tree lock* in shared mode, and such a schema change takes it exclusively
+//! ([`Transaction::lock_tree`]); each refuses the other, and both refuse a partner whose
+//! commit the snapshot cannot see ([`tree_locks`]: once per transaction and tree, not
+//! per row).
+//!
 //! [`Transaction::insert`] is `get` then `put` in one probe: the newest version the
 //! probe finds says both whether the key exists at the snapshot (then nothing is written
 //! and no lock taken) and whether a newer commit conflicts. It probes *before* taking the
@@ -83,6 +91,9 @@
 //!   the write set ([`write_set`]: an arena, a hash index, no per-write allocation). A
 //!   transaction's writes to a tree it created itself ([`Transaction::claim_new_tree`])
 //!   skip the lock and the probe: nobody else can write or have written that tree.
+//! - **Bulk loads.** CREATE INDEX hands the write set its whole index as one sorted
+//!   run in one arena (`Transaction::load_sorted`): adopted as it is, no hash, lock,
+//!   probe or sort per entry (see `table/index_build.rs`).
 //! - **Commit time.** The write set is sorted per tree once (unless scans sorted it
 //!   already), logged in that order straight from the arena, and each tree's writes are
 //!   applied as one sorted batch ([`TreeStore::apply_sorted`]): into an empty tree the
@@ -171,6 +182,7 @@ pub mod memory;
 pub mod scan;
 pub mod store;
 pub mod transaction;
+mod tree_locks;
 pub mod version_key;
 mod write_set;
 
@@ -185,6 +197,7 @@ pub use memory::MemoryTreeStore;
 pub use scan::TxnScan;
 pub use store::{CommitLog, CommitTicket, NoCommitLog, TreeId, TreeStore, WriteOp, WriteRef};
 pub use transaction::{IsolationLevel, Savepoint, Transaction, TxnId};
+pub(crate) use write_set::{RunEntry, SortedRun};
 
 /// The transactional layer over one set of trees: shared by every transaction.
 pub struct Mvcc {
@@ -192,6 +205,8 @@ pub struct Mvcc {
     pub(crate) log: Arc<dyn CommitLog>,
     pub(crate) clock: Arc<clock::Clock>,
     pub(crate) locks: locks::LockTable,
+    /// Which transactions write each tree, and which schema change holds it.
+    pub(crate) tree_locks: tree_locks::TreeLocks,
     /// Held while a timestamp is allocated and its record appended, so that log order is
     /// timestamp order.
     pub(crate) commit_order: Mutex<()>,
@@ -232,6 +247,7 @@ impl Mvcc {
             log,
             clock: Arc::new(clock::Clock::new(last_commit)),
             locks: locks::LockTable::default(),
+            tree_locks: tree_locks::TreeLocks::default(),
             commit_order: Mutex::new(()),
             apply_gate: RwLock::new(()),
             poisoned: Mutex::new(None),

@@ -44,15 +44,21 @@ struct VisibleVersions {
 impl VisibleVersions {
     fn next_forward(&mut self) -> Result<Option<Entry>> {
         for entry in self.versions.by_ref() {
-            let (tree_key, tree_value) = entry?;
+            let (tree_key, mut tree_value) = entry?;
             let (user_key, ts) = version_key::decode(&tree_key)?;
             if ts > self.ts || self.decided.as_ref() == Some(&user_key) {
                 continue;
             }
-            let row = version_key::decode_value(&tree_value)?.map(<[u8]>::to_vec);
-            self.decided = Some(user_key.clone());
-            if let Some(row) = row {
-                return Ok(Some((user_key, row)));
+            let is_row = version_key::decode_value(&tree_value)?.is_some();
+            // Reuse the buffers the tree handed over: `decided` keeps its allocation,
+            // and the row is the tree value less its one-byte tag.
+            match &mut self.decided {
+                Some(decided) => decided.clone_from(&user_key),
+                None => self.decided = Some(user_key.clone()),
+            }
+            if is_row {
+                tree_value.remove(0);
+                return Ok(Some((user_key, tree_value)));
             }
         }
         Ok(None)

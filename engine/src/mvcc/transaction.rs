@@ -17,7 +17,7 @@ use crate::mvcc::clock::{CommitTs, Snapshot};
 use crate::mvcc::commit::{self, newest_version, read_at};
 use crate::mvcc::scan::{OwnWrite, TxnScan};
 use crate::mvcc::store::TreeId;
-use crate::mvcc::write_set::WriteSet;
+use crate::mvcc::write_set::{SortedRun, WriteSet};
 use crate::mvcc::{Mvcc, version_key};
 
 pub use crate::mvcc::write_set::Savepoint;
@@ -57,6 +57,10 @@ pub struct Transaction {
     /// READ COMMITTED: the current statement's snapshot, when a statement is open.
     statement_snapshot: Option<Snapshot>,
     writes: WriteSet,
+    /// The tree locks this transaction holds (see [`super::tree_locks`]): each tree it
+    /// joined (`false`) and each it holds exclusively (`true`). One vector, to keep
+    /// a transaction small.
+    tree_locks: Vec<(TreeId, bool)>,
     /// A buffer for encoding probe keys, so a write allocates none.
     scratch: Vec<u8>,
 }
@@ -82,6 +86,7 @@ impl Transaction {
             txn_snapshot: None,
             statement_snapshot: None,
             writes: WriteSet::default(),
+            tree_locks: Vec::new(),
             scratch: Vec::new(),
         }
     }
@@ -118,6 +123,40 @@ impl Transaction {
         if writes.hashes().next().is_none() {
             writes.claimed = true;
         }
+    }
+
+    /// Writes the entries of `run`, whose keys strictly increase, into `tree`, which
+    /// this transaction claimed ([`claim_new_tree`](Self::claim_new_tree)) and has not
+    /// written yet: the bulk path of CREATE INDEX. The writes are what as many
+    /// [`put`](Self::put)s would make — each key checked against the trees' key limit,
+    /// no locks or probes (the tree is claimed) — but the write set takes the run's
+    /// arena as it is, with no hash per key and no sort, and the commit builds the tree
+    /// bottom-up from it (see [`crate::btree`]). A tree that is not claimed or already
+    /// written, or keys out of order, is an error; any error leaves nothing written.
+    pub(crate) fn load_sorted(&mut self, tree: TreeId, run: SortedRun) -> Result<()> {
+        self.check_active()?;
+        let slot = self.writes.slot_or_create(tree);
+        let target = self.writes.tree(slot);
+        if !target.claimed || !target.is_empty() {
+            return Err(Error::InvalidArgument(format!(
+                "a sorted load needs a tree this transaction created and has not written (tree {})",
+                tree.0
+            )));
+        }
+        let mut previous: Option<&[u8]> = None;
+        for entry in &run.entries {
+            let key = run.key(entry);
+            if previous.is_some_and(|p| p >= key) {
+                return Err(Error::InvalidArgument(format!(
+                    "a sorted load's keys must strictly increase (tree {})",
+                    tree.0
+                )));
+            }
+            // The commit invariant, as in `write`.
+            self.mvcc.check_key(tree, key)?;
+            previous = Some(key);
+        }
+        self.writes.adopt_sorted(slot, run)
     }
 
     /// Opens a statement: under READ COMMITTED, takes the snapshot every operation until
@@ -192,7 +231,7 @@ impl Transaction {
         // The commit invariant, as in `write`.
         self.mvcc.check_key(tree, key)?;
         let hash = self.mvcc.key_hash(tree, key);
-        let slot = self.writes.slot_or_create(tree);
+        let slot = self.writer_slot(tree)?;
         if let Some(id) = self.writes.tree(slot).find(hash, key) {
             let visible = match self.writes.tree(slot).get(id) {
                 Some(own) => own.is_some(),
@@ -294,10 +333,54 @@ impl Transaction {
         // can reach a commit record. The transaction stays usable.
         self.mvcc.check_key(tree, key)?;
         let hash = self.mvcc.key_hash(tree, key);
-        let slot = self.writes.slot_or_create(tree);
+        let slot = self.writer_slot(tree)?;
         match self.writes.tree(slot).find(hash, key) {
             Some(id) => self.writes.set(slot, id, value),
             None => self.write_new(slot, hash, tree, key, value),
+        }
+    }
+
+    /// The write-set slot of `tree` for a write. The transaction's first write of a tree
+    /// it did not create ([`claim_new_tree`](Self::claim_new_tree)) joins the tree's
+    /// lock in shared mode, which a concurrent schema change of the tree refuses (see
+    /// [`super::tree_locks`]); a refusal aborts the transaction.
+    fn writer_slot(&mut self, tree: TreeId) -> Result<usize> {
+        if let Some(slot) = self.writes.slot(tree) {
+            return Ok(slot);
+        }
+        let snapshot = self.snapshot();
+        if let Err(reason) = self.mvcc.tree_locks.join(tree, self.id, snapshot.ts()) {
+            return Err(self.abort_with(reason));
+        }
+        self.tree_locks.push((tree, false));
+        Ok(self.writes.slot_or_create(tree))
+    }
+
+    /// Takes `tree` exclusively until this transaction ends: what a schema change that
+    /// derives something from every row of a table (CREATE INDEX) or removes the table's
+    /// trees (DROP INDEX, DROP TABLE) holds, so that no row it cannot see is written
+    /// meanwhile or was committed after its snapshot, and no transaction whose snapshot
+    /// predates the change writes the tree afterwards (see [`super::tree_locks`]). Fails
+    /// with [`Error::Serialization`], aborting the transaction, if another active
+    /// transaction has written the tree or holds it, or if a transaction that wrote the
+    /// tree committed after this one's snapshot.
+    pub fn lock_tree(&mut self, tree: TreeId) -> Result<()> {
+        self.check_active()?;
+        if self.tree_locks.contains(&(tree, true)) {
+            return Ok(());
+        }
+        let snapshot = self.snapshot();
+        let joined = self.tree_locks.contains(&(tree, false));
+        match self
+            .mvcc
+            .tree_locks
+            .lock_exclusive(tree, self.id, snapshot.ts(), joined)
+        {
+            Ok(()) => {
+                self.tree_locks.push((tree, true));
+                Ok(())
+            }
+            Err(reason) => Err(self.abort_with(reason)),
         }
     }
 
@@ -364,21 +447,21 @@ impl Transaction {
         self.check_active()?;
         let order = self.writes.commit_order();
         if order.is_empty() {
-            self.finish(State::Committed);
+            // Nothing written: nothing for a schema change to see either.
+            self.finish(State::Committed, None);
             return Ok(self.mvcc.clock.visible());
         }
         let result = commit::commit_writes(&self.mvcc, &self.writes, &order);
-        let state = match &result {
-            Ok(_) => State::Committed,
-            Err(e) => State::Aborted(e.to_string()),
-        };
-        self.finish(state);
+        match &result {
+            Ok(ts) => self.finish(State::Committed, Some(*ts)),
+            Err(e) => self.finish(State::Aborted(e.to_string()), None),
+        }
         result
     }
 
     /// Rolls back: forgets the writes and releases the locks.
     pub fn rollback(mut self) {
-        self.finish(State::RolledBack);
+        self.finish(State::RolledBack, None);
     }
 
     fn check_active(&self) -> Result<()> {
@@ -394,11 +477,13 @@ impl Transaction {
 
     /// Rolls the transaction back after a conflict and returns the error to report.
     fn abort_with(&mut self, reason: String) -> Error {
-        self.finish(State::Aborted(reason.clone()));
+        self.finish(State::Aborted(reason.clone()), None);
         Error::Serialization(reason)
     }
 
-    fn finish(&mut self, state: State) {
+    /// Ends the transaction: releases its key and tree locks (`committed`: its commit
+    /// timestamp, which the tree locks record) and forgets its writes.
+    fn finish(&mut self, state: State, committed: Option<CommitTs>) {
         self.state = state;
         self.txn_snapshot = None;
         self.statement_snapshot = None;
@@ -409,6 +494,10 @@ impl Transaction {
             .filter(|t| !t.claimed)
             .flat_map(|t| t.hashes().map(move |hash| (t.tree, hash)));
         self.mvcc.locks.unlock_all(self.id, locks);
+        self.mvcc
+            .tree_locks
+            .release(self.id, &self.tree_locks, committed);
+        self.tree_locks.clear();
         self.writes.clear();
     }
 }
@@ -416,7 +505,7 @@ impl Transaction {
 impl Drop for Transaction {
     fn drop(&mut self) {
         if self.state == State::Active {
-            self.finish(State::RolledBack);
+            self.finish(State::RolledBack, None);
         }
     }
 }

@@ -29,6 +29,12 @@
 //! the old bytes behind, which a transaction that rewrites one row many times pays for
 //! in memory until it ends.
 //!
+//! A bulk load into a tree the transaction created ([`WriteSet::adopt_sorted`]) hands
+//! over its entries already sorted, in an arena of their own: the arena is adopted, the
+//! entries are found by binary search instead of the hash table (their ids are in key
+//! order), and they form an implicit first run that is written out only when a later
+//! write of the same tree must be merged with it.
+//!
 //! Each entry also remembers whether the key was *fresh* — no committed version of it
 //! existed when this transaction first wrote it. The commit uses that to skip pruning
 //! and the garbage queue (see [`super`], GARBAGE COLLECTION).
@@ -136,6 +142,13 @@ pub(crate) struct TreeWrites {
     /// Sorted runs of `entries[..sorted_upto]`, oldest (largest) first.
     runs: Vec<Vec<Sorted>>,
     sorted_upto: usize,
+    /// Entries `..bulk` came in one sorted load ([`WriteSet::adopt_sorted`]): their ids
+    /// are in key order, so they are found by binary search instead of the hash index,
+    /// and they are a run of their own that is only written out ([`Self::materialize`])
+    /// when a later write has to be merged with it.
+    bulk: usize,
+    /// The bulk entries are not yet in `runs`.
+    bulk_implicit: bool,
     /// Entries that are not dead.
     live: usize,
 }
@@ -149,6 +162,29 @@ pub(crate) struct WriteView<'a> {
     pub fresh: bool,
 }
 
+/// Entries handed over in key order, in one arena: see [`WriteSet::adopt_sorted`].
+#[derive(Debug, Default)]
+pub(crate) struct SortedRun {
+    pub arena: Vec<u8>,
+    /// In strictly increasing key order.
+    pub entries: Vec<RunEntry>,
+}
+
+/// One entry of a [`SortedRun`]: its key at `at..at + key_len` of the arena, its value
+/// right after it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RunEntry {
+    pub at: usize,
+    pub key_len: u32,
+    pub value_len: u32,
+}
+
+impl SortedRun {
+    pub fn key(&self, e: &RunEntry) -> &[u8] {
+        &self.arena[e.at..e.at + e.key_len as usize]
+    }
+}
+
 impl TreeWrites {
     fn new(tree: TreeId) -> TreeWrites {
         TreeWrites {
@@ -159,6 +195,8 @@ impl TreeWrites {
             index: HashIndex::default(),
             runs: Vec::new(),
             sorted_upto: 0,
+            bulk: 0,
+            bulk_implicit: false,
             live: 0,
         }
     }
@@ -183,6 +221,12 @@ impl TreeWrites {
 
     /// The entry holding `key` (whose hash is `hash`), dead or alive.
     pub fn find(&self, hash: u64, key: &[u8]) -> Option<EntryId> {
+        if self.bulk > 0 {
+            let loaded = &self.entries[..self.bulk];
+            if let Ok(at) = loaded.binary_search_by(|e| self.key(e).cmp(key)) {
+                return Some(at as EntryId);
+            }
+        }
         let mut id = *self.index.get(&hash)?;
         while id != NO_ENTRY {
             let e = &self.entries[id as usize];
@@ -244,11 +288,34 @@ impl TreeWrites {
         e.state = w.state;
     }
 
+    /// Whether this tree has no entries at all, dead ones included.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Writes the bulk entries' implicit run out as a run of `runs`.
+    fn materialize(&mut self) {
+        if !self.bulk_implicit {
+            return;
+        }
+        self.bulk_implicit = false;
+        let run = self.entries[..self.bulk]
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Sorted {
+                head: head_of(self.key(e)),
+                id: i as EntryId,
+            })
+            .collect();
+        self.runs.insert(0, run);
+    }
+
     /// Sorts the unsorted tail into a run and merges runs by the logarithmic rule.
     fn sort_tail(&mut self) {
         if self.sorted_upto == self.entries.len() {
             return;
         }
+        self.materialize();
         let mut run: Vec<Sorted> = (self.sorted_upto..self.entries.len())
             .map(|i| {
                 let e = &self.entries[i];
@@ -299,7 +366,11 @@ impl TreeWrites {
 
     /// Entry ids in key order, dead ones included: the runs merged into one.
     fn sorted_ids(&mut self) -> Vec<EntryId> {
+        if self.bulk_implicit && self.sorted_upto == self.entries.len() && self.runs.is_empty() {
+            return (0..self.bulk as EntryId).collect();
+        }
         self.sort_tail();
+        self.materialize();
         while self.runs.len() > 1 {
             let (b, a) = (
                 self.runs.pop().unwrap_or_default(),
@@ -317,6 +388,7 @@ impl TreeWrites {
     /// The live writes with keys within the bounds, in key order.
     fn range(&mut self, lower: Bound<&[u8]>, upper: Bound<&[u8]>) -> Vec<WriteView<'_>> {
         self.sort_tail();
+        self.materialize();
         let this = &*self;
         let above_lower = |id: EntryId| {
             let k = this.key(&this.entries[id as usize]);
@@ -476,6 +548,48 @@ impl WriteSet {
             self.created.push((slot as u32, id));
         }
         Ok(id)
+    }
+
+    /// Takes `run` as the writes of the tree in `slot`, which has none yet: the bulk
+    /// path of a sorted load. Its arena becomes the tree's arena (nothing is copied), its
+    /// entries become puts of fresh keys in the same order, which is key order, so they
+    /// need no hash index, no hashes (the tree is claimed: its keys hold no locks) and no
+    /// sort (see [`TreeWrites::bulk`]).
+    pub fn adopt_sorted(&mut self, slot: usize, run: SortedRun) -> Result<()> {
+        let count = EntryId::try_from(run.entries.len())
+            .ok()
+            .filter(|n| *n < NO_ENTRY)
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "a transaction may write at most {} keys of one tree",
+                    NO_ENTRY - 1
+                ))
+            })?;
+        let t = &mut self.trees[slot];
+        debug_assert!(t.entries.is_empty() && t.claimed);
+        t.arena = run.arena;
+        t.entries = run
+            .entries
+            .iter()
+            .map(|e| Entry {
+                hash: 0,
+                key_at: e.at,
+                value_at: e.at + e.key_len as usize,
+                key_len: e.key_len,
+                value_len: e.value_len,
+                next: NO_ENTRY,
+                state: EntryState::Put,
+                fresh: true,
+            })
+            .collect();
+        t.sorted_upto = t.entries.len();
+        t.bulk = t.entries.len();
+        t.bulk_implicit = true;
+        t.live = t.entries.len();
+        if self.depth > 0 {
+            self.created.extend((0..count).map(|id| (slot as u32, id)));
+        }
+        Ok(())
     }
 
     /// Replaces the write of entry `id` (dead or alive) with `value`.
@@ -666,6 +780,64 @@ mod tests {
         let order = ws.commit_order();
         let committed: usize = order.iter().map(|(_, ids)| ids.len()).sum();
         assert_eq!(committed, model.len(), "every live write is committed");
+    }
+
+    /// A sorted run of `keys` (each with the value `v` + key), as a bulk load hands it.
+    fn run_of(keys: &[&[u8]]) -> SortedRun {
+        let mut run = SortedRun::default();
+        for key in keys {
+            let at = run.arena.len();
+            run.arena.extend_from_slice(key);
+            run.arena.push(b'v');
+            run.arena.extend_from_slice(key);
+            run.entries.push(RunEntry {
+                at,
+                key_len: key.len() as u32,
+                value_len: key.len() as u32 + 1,
+            });
+        }
+        run
+    }
+
+    #[test]
+    fn an_adopted_run_is_found_overwritten_merged_and_undone() {
+        let mut ws = WriteSet::default();
+        let slot = ws.slot_or_create(TreeId(1));
+        ws.tree_mut(slot).claimed = true;
+        ws.adopt_sorted(slot, run_of(&[b"b", b"d", b"f"])).unwrap();
+        // Found without hashes, whatever hash the caller passes.
+        let d = ws.tree(slot).find(12345, b"d").unwrap();
+        assert_eq!(ws.tree(slot).get(d), Some(Some(&b"vd"[..])));
+        assert_eq!(ws.tree(slot).find(hash(b"c"), b"c"), None);
+        // Writes after the load: an overwrite, a delete, new keys on both sides.
+        ws.set(slot, d, Some(b"new")).unwrap();
+        put(&mut ws, b"f", None);
+        put(&mut ws, b"a", Some(b"va"));
+        put(&mut ws, b"e", Some(b"ve"));
+        let want: Vec<(Vec<u8>, Option<Vec<u8>>)> = vec![
+            (b"a".to_vec(), Some(b"va".to_vec())),
+            (b"b".to_vec(), Some(b"vb".to_vec())),
+            (b"d".to_vec(), Some(b"new".to_vec())),
+            (b"e".to_vec(), Some(b"ve".to_vec())),
+            (b"f".to_vec(), None),
+        ];
+        assert_eq!(all(&mut ws), want);
+        let order = ws.commit_order();
+        let keys: Vec<&[u8]> = order[0].1.iter().map(|id| ws.view(0, *id).unwrap().key).collect();
+        assert_eq!(keys, [&b"a"[..], b"b", b"d", b"e", b"f"]);
+
+        // Under a savepoint that is rolled back, a load leaves nothing to commit.
+        let mut ws = WriteSet::default();
+        let slot = ws.slot_or_create(TreeId(2));
+        ws.tree_mut(slot).claimed = true;
+        let sp = ws.savepoint();
+        ws.adopt_sorted(slot, run_of(&[b"x", b"y"])).unwrap();
+        assert_eq!(ws.live(), 2);
+        ws.rollback_to(sp);
+        assert_eq!(ws.live(), 0);
+        assert!(ws.commit_order().is_empty());
+        let x = ws.tree(slot).find(0, b"x").unwrap();
+        assert_eq!(ws.tree(slot).get(x), None, "dead, its key kept");
     }
 
     #[test]

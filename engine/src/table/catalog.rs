@@ -16,6 +16,15 @@
 //! simple and safe choice for statements this rare. Ids below [`FIRST_USER_TREE`] are
 //! reserved for the engine.
 //!
+//! CREATE INDEX, DROP INDEX and DROP TABLE take the table's tree lock exclusively
+//! ([`Transaction::lock_tree`]) before they read its rows: they fail with a retryable
+//! serialization error while another transaction has written the table, or if one that
+//! did committed after their snapshot, and until they end no other transaction can
+//! write it (nor, afterwards, one whose snapshot predates them). So an index is never
+//! missing the row of a concurrent commit, and no stale writer adds entries to a
+//! dropped tree. A new index is built by `index_build.rs` (one pass, one sort, a
+//! bottom-up tree at commit).
+//!
 //! Table and index names are keys of the catalog, so their length is bounded before
 //! anything is written: at most [`MAX_NAME_LEN`] bytes ([`check_name`]), PostgreSQL's
 //! limit, short enough that every catalog key (and the SQL layer's keys that hold a
@@ -25,8 +34,8 @@
 use crate::error::{Error, Limit, Result};
 use crate::keycode::{KeyValue, encode};
 use crate::mvcc::{Transaction, TreeId};
-use crate::table::ops;
 use crate::table::schema::{IndexSchema, TableDef, TableSchema};
+use crate::table::{index_build, ops};
 
 /// The tree holding the catalog.
 pub const CATALOG_TREE: TreeId = TreeId(0);
@@ -164,6 +173,8 @@ pub fn create_table(txn: &mut Transaction, def: TableDef) -> Result<TableSchema>
 /// back), and their space returns through garbage collection once it commits.
 pub fn drop_table(txn: &mut Transaction, name: &str) -> Result<()> {
     let schema = table(txn, name)?;
+    // No transaction may write rows the drop cannot see (see `Transaction::lock_tree`).
+    txn.lock_tree(schema.tree)?;
     for index in &schema.indexes {
         ops::clear_tree(txn, index.tree)?;
         txn.delete(CATALOG_TREE, &index_key(&index.name))?;
@@ -195,6 +206,10 @@ pub fn create_index(
         });
     }
     let mut schema = table(txn, table_name)?;
+    // Every row the build cannot see stays unwritten until the index is visible: no
+    // concurrent writer of the table, none committed after this snapshot, and none with
+    // an older snapshot afterwards (see `Transaction::lock_tree`).
+    txn.lock_tree(schema.tree)?;
     let positions = columns
         .iter()
         .map(|c| schema.column_index(c))
@@ -206,7 +221,7 @@ pub fn create_index(
         unique,
     };
     txn.claim_new_tree(index.tree);
-    ops::fill_index(txn, &schema, &index)?;
+    index_build::build_index(txn, &schema, &index)?;
     schema.indexes.push(index.clone());
     txn.put(CATALOG_TREE, &table_key(&schema.name), &schema.encode())?;
     txn.put(CATALOG_TREE, &index_key(index_name), schema.name.as_bytes())?;
@@ -224,6 +239,8 @@ pub fn drop_index(txn: &mut Transaction, index_name: &str) -> Result<()> {
     let table_name = String::from_utf8(table_name)
         .map_err(|_| Error::CorruptData("catalog: index's table name is not UTF-8".into()))?;
     let mut schema = table(txn, &table_name)?;
+    // No writer with a snapshot from before the drop may add entries to the dropped tree.
+    txn.lock_tree(schema.tree)?;
     let index = schema.index(index_name)?.clone();
     ops::clear_tree(txn, index.tree)?;
     schema.indexes.retain(|i| i.name != index_name);

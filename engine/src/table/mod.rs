@@ -10,6 +10,8 @@
 //!   changed transactionally, so DDL rolls back.
 //! - [`ops`]: insert / get / update / delete / scan over a table, scans over an index,
 //!   with NOT NULL, UNIQUE and PRIMARY KEY enforced and indexes kept in step.
+//! - `index_build`: CREATE INDEX on a populated table — one pass, one sort, and a tree
+//!   built bottom-up at commit.
 //!
 //! Values are [`crate::keycode::KeyValue`]s: the same type encodes keys (so byte order is
 //! SQL order) and fills rows. Types are strict at this layer: an integer is not accepted
@@ -20,6 +22,7 @@
 
 pub mod catalog;
 pub mod codec;
+mod index_build;
 pub mod ops;
 pub mod row;
 pub mod schema;

@@ -139,7 +139,7 @@ fn check_row_key(schema: &TableSchema, key: &[u8], max: usize) -> Result<()> {
 }
 
 /// Refuses an index entry key the index's tree cannot hold.
-fn check_index_key(
+pub(super) fn check_index_key(
     schema: &TableSchema,
     index: &IndexSchema,
     key: &[u8],
@@ -457,20 +457,6 @@ pub fn index_scan<'t>(
         entries,
         schema: schema.clone(),
         index: index.clone(),
-    })
-}
-
-/// Writes the entries of a new index for every row of the table.
-pub(crate) fn fill_index(
-    txn: &mut Transaction,
-    schema: &TableSchema,
-    index: &IndexSchema,
-) -> Result<()> {
-    let rows: Vec<(Row, Row)> =
-        scan(txn, schema, Bound::Unbounded, Bound::Unbounded, false)?.collect::<Result<_>>()?;
-    atomically(txn, |txn| {
-        rows.iter()
-            .try_for_each(|(pk, row)| insert_index_entry(txn, schema, index, row, pk))
     })
 }
 

@@ -63,12 +63,41 @@ pub fn encode_row(columns: &[Column], row: &[KeyValue]) -> Result<Vec<u8>> {
 
 /// Decodes a row stored by [`encode_row`] with the same `columns`.
 pub fn decode_row(columns: &[Column], bytes: &[u8]) -> Result<Vec<KeyValue>> {
+    decode_columns(columns, bytes, |_| true)
+}
+
+/// Decodes the columns of a stored row that `wanted` picks (by position); the others
+/// are stepped over without copying and come back as NULL. The row is checked as
+/// [`decode_row`] checks it, but for the UTF-8 of text that is not wanted.
+pub fn decode_columns(
+    columns: &[Column],
+    bytes: &[u8],
+    wanted: impl Fn(usize) -> bool,
+) -> Result<Vec<KeyValue>> {
     let bitmap_len = columns.len().div_ceil(8);
     let mut reader = Reader::new(bytes, "row");
     let bitmap = reader.take(bitmap_len)?;
     let mut row = Vec::with_capacity(columns.len());
     for (i, column) in columns.iter().enumerate() {
         if bitmap[i / 8] & (1 << (i % 8)) != 0 {
+            row.push(KeyValue::Null);
+            continue;
+        }
+        if !wanted(i) {
+            match column.ty {
+                ColumnType::Bool => {
+                    reader.u8()?;
+                }
+                ColumnType::Int | ColumnType::Timestamp | ColumnType::Date => {
+                    reader.signed()?;
+                }
+                ColumnType::Float => {
+                    reader.f64()?;
+                }
+                ColumnType::Text | ColumnType::Bytes => {
+                    reader.bytes()?;
+                }
+            }
             row.push(KeyValue::Null);
             continue;
         }

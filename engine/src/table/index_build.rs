@@ -1,0 +1,215 @@
+//! # CREATE INDEX on a populated table: one pass, one sort, a bottom-up tree
+//!
+//! A new index's tree is allocated by the transaction that fills it, and no other
+//! transaction can write it before that one ends ([`Transaction::claim_new_tree`]). So
+//! its entries need none of the bookkeeping of a row written into a shared tree — no
+//! lock, no probe for a newer version, no hash, no savepoint per entry — and they can
+//! be handed over all at once, sorted:
+//!
+//! 0. **The table is locked** first ([`Transaction::lock_tree`], called by
+//!    [`super::catalog::create_index`]): no other transaction is writing it, none that
+//!    wrote it committed after the build's snapshot, and until the index is visible
+//!    none can start; afterwards only transactions whose snapshot (and so whose plan)
+//!    includes the index can write it. So the rows the build sees are every row the
+//!    index will ever have to hold that is not written through it (see
+//!    `mvcc/tree_locks.rs`). A writer that is refused gets a retryable serialization
+//!    error, as does a CREATE INDEX that finds a writer.
+//! 1. **One pass over the table**, in primary-key order at the transaction's snapshot
+//!    (its own uncommitted rows included). Only the indexed columns of each row are
+//!    decoded ([`decode_columns`]); its entry (the layout is in [`super::ops`]) is
+//!    encoded straight into one byte arena: the indexed values, then the row's stored
+//!    key. That is the entry's key followed by its value whichever form the entry
+//!    takes — a non-unique entry's key is both parts (its value is empty), a unique
+//!    one's key is the first part and its value the second — so the form only decides
+//!    where the split falls. Each key is checked against the trees' limit as it is made
+//!    ([`Limit::IndexRow`](crate::error::Limit::IndexRow), naming the index).
+//! 2. **One sort** of the entries by key: 16-byte heads compared as two integers, the
+//!    bytes only on a tie.
+//! 3. **Uniqueness** of a UNIQUE index is then a comparison of neighbours: two equal
+//!    keys are two rows with the same non-null values (a NULL makes the key unique by
+//!    carrying the primary key, as in [`super::ops`]). The error names the first such
+//!    key as PostgreSQL does (`could not create unique index ...: Key (a)=(1) is
+//!    duplicated`, [`Constraint::UniqueIndexBuild`]).
+//! 4. **Hand over**: [`Transaction::load_sorted`] takes the arena and the sorted
+//!    entries as they are (the write set adopts the arena; nothing is copied, hashed or
+//!    sorted again). At commit they are logged in that order and, since the tree is
+//!    empty, the B+tree builds itself bottom-up from them (`btree/build.rs`): leaves
+//!    written left to right to the fill target, internal levels from the leaves'
+//!    separators, no entry ever searched for, split or moved.
+//!
+//! Every check runs in steps 0 to 4, before anything reaches the commit record (the
+//! commit invariant of [`crate::mvcc`]); a failed build leaves the transaction's
+//! writes as they were (a refused lock aborts the transaction, as any serialization
+//! failure does).
+//!
+//! ## Memory
+//!
+//! The build holds the whole index in memory until the commit: the arena (per row, the
+//! encoded indexed values and the row's primary key) plus 32 bytes per row while
+//! sorting, then 56 bytes per row at the hand-over and 40 in the write set. For the
+//! 1M-row benchmark table and an integer column that is about 75 MB at the peak. There
+//! is no external sort: an index whose entries do not fit in memory cannot be built
+//! (the allocation fails). Spilling sorted runs to temporary files and merging them is
+//! the planned answer; it changes nothing else here, since the write set and the log
+//! take the entries as one sorted stream.
+//!
+//! ## Crash safety
+//!
+//! The index's entries and the catalog rows that name it are writes of one
+//! transaction, so they are one commit record: recovery replays all of it or none of
+//! it. A crash before the record is durable leaves no trace of the index (its pages, if
+//! a checkpoint never wrote them, were never part of the file: the bottom-up build runs
+//! only when the commit applies, under the pager's write gate, and a checkpoint waits
+//! for applies to finish); a crash after replays the record, which builds the same tree
+//! again from the logged entries. Nothing else is needed for an interrupted build.
+//! `engine/tests/db_crash_checks.rs` (a CREATE INDEX on the populated table among
+//! other commits and checkpoints, power lost at every sync point) and
+//! `engine/tests/db_kill_bulk.rs` (kill -9 while loads and builds run) check this.
+
+use std::cmp::Ordering;
+use std::ops::Bound;
+
+use crate::error::{Constraint, Error, Result};
+use crate::keycode::{ColumnOrder, KeyValue, decode, describe_key, encode_value_into};
+use crate::mvcc::{RunEntry, SortedRun, Transaction};
+use crate::table::ops::check_index_key;
+use crate::table::row::decode_columns;
+use crate::table::schema::{IndexSchema, TableSchema};
+
+/// One entry in the arena while the entries are sorted.
+struct Entry {
+    /// The key's first 16 bytes, big-endian, zero-padded: decides most comparisons.
+    head: (u64, u64),
+    run: RunEntry,
+}
+
+fn head_of(key: &[u8]) -> (u64, u64) {
+    let mut bytes = [0u8; 16];
+    let n = key.len().min(16);
+    bytes[..n].copy_from_slice(&key[..n]);
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_be_bytes(w)
+    };
+    (word(0), word(8))
+}
+
+/// A length as stored in an entry: keys are bounded by the trees' key limit, and a
+/// stored row key by the same limit, so this fails only on a corrupt table.
+fn entry_len(len: usize) -> Result<u32> {
+    u32::try_from(len).map_err(|_| Error::CorruptData(format!("an index entry of {len} bytes")))
+}
+
+/// A new index's entries, in one arena.
+#[derive(Default)]
+struct Entries {
+    arena: Vec<u8>,
+    entries: Vec<Entry>,
+}
+
+impl Entries {
+    fn key(&self, e: &Entry) -> &[u8] {
+        &self.arena[e.run.at..e.run.at + e.run.key_len as usize]
+    }
+
+    /// Appends the entry of the row `row` (its indexed columns decoded), stored under
+    /// `row_key`, and returns its key.
+    fn push(&mut self, index: &IndexSchema, row: &[KeyValue], row_key: &[u8]) -> Result<&[u8]> {
+        let at = self.arena.len();
+        let mut has_null = false;
+        for &column in &index.columns {
+            let value = &row[column];
+            has_null |= value.is_null();
+            encode_value_into(&mut self.arena, value, ColumnOrder::ASC);
+        }
+        let values_len = self.arena.len() - at;
+        self.arena.extend_from_slice(row_key);
+        let (key_len, value_len) = match index.unique && !has_null {
+            true => (values_len, row_key.len()),
+            false => (values_len + row_key.len(), 0),
+        };
+        let key = &self.arena[at..at + key_len];
+        self.entries.push(Entry {
+            head: head_of(key),
+            run: RunEntry {
+                at,
+                key_len: entry_len(key_len)?,
+                value_len: entry_len(value_len)?,
+            },
+        });
+        Ok(&self.arena[at..at + key_len])
+    }
+
+    fn compare(&self, a: &Entry, b: &Entry) -> Ordering {
+        a.head
+            .cmp(&b.head)
+            .then_with(|| self.key(a).cmp(self.key(b)))
+    }
+
+    fn sort(&mut self) {
+        let mut entries = std::mem::take(&mut self.entries);
+        entries.sort_unstable_by(|a, b| self.compare(a, b));
+        self.entries = entries;
+    }
+
+    /// The first key (sorted) that two entries share.
+    fn first_duplicate(&self) -> Option<&[u8]> {
+        self.entries
+            .windows(2)
+            .find(|w| self.compare(&w[0], &w[1]).is_eq())
+            .map(|w| self.key(&w[0]))
+    }
+
+    fn into_run(self) -> SortedRun {
+        SortedRun {
+            entries: self.entries.into_iter().map(|e| e.run).collect(),
+            arena: self.arena,
+        }
+    }
+}
+
+/// Writes the entries of `index`, a new index of `schema`'s table whose tree the
+/// transaction has claimed and whose table it has locked, for every row the transaction
+/// sees (see the module header).
+pub(crate) fn build_index(
+    txn: &mut Transaction,
+    schema: &TableSchema,
+    index: &IndexSchema,
+) -> Result<()> {
+    let max = txn.mvcc().max_stored_key_len();
+    let mut wanted = vec![false; schema.columns.len()];
+    for &column in &index.columns {
+        wanted[column] = true;
+    }
+    let mut entries = Entries::default();
+    for row in txn.scan(schema.tree, Bound::Unbounded, Bound::Unbounded, false)? {
+        let (row_key, stored) = row?;
+        let row = decode_columns(&schema.columns, &stored, |i| wanted[i])?;
+        let key = entries.push(index, &row, &row_key)?;
+        check_index_key(schema, index, key, max)?;
+    }
+    entries.sort();
+    if index.unique
+        && let Some(key) = entries.first_duplicate()
+    {
+        return Err(Error::Constraint(Constraint::UniqueIndexBuild {
+            table: schema.name.clone(),
+            index: index.name.clone(),
+            key: describe_duplicate(schema, index, key)?,
+        }));
+    }
+    txn.load_sorted(index.tree, entries.into_run())
+}
+
+/// `(a, b)=(1, x)` for the key of a unique index entry: its values (a duplicated key
+/// has no NULL, so it is the indexed values alone).
+fn describe_duplicate(schema: &TableSchema, index: &IndexSchema, key: &[u8]) -> Result<String> {
+    let values = decode(key)?;
+    let names: Vec<&str> = index
+        .columns
+        .iter()
+        .map(|&c| schema.columns[c].name.as_str())
+        .collect();
+    Ok(describe_key(&names, &values))
+}
