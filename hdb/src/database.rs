@@ -42,8 +42,8 @@ use crate::result::{QueryResult, Rows};
 pub fn split_statements(sql: &str) -> Result<Vec<String>> {
     Ok(sql_frontend::bind::parse(sql)?
         .iter()
-        .map(ToString::to_string)
-        .collect())
+        .map(sql_frontend::bind::Parsed::sql)
+        .collect::<Result<_, _>>()?)
 }
 
 /// An open database. `Clone + Send + Sync`; all clones share the same database.

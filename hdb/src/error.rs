@@ -65,6 +65,10 @@ pub enum Error {
     /// failed like any statement (an explicit transaction is aborted).
     #[error("{0}")]
     Cancelled(String),
+    /// The statement is beyond one of hdb's limits: nested too deep (PostgreSQL's `stack
+    /// depth limit exceeded`, SQLSTATE 54001) or inlining too much through functions.
+    #[error("{0}")]
+    TooComplex(String),
     /// SQL that hdb does not support yet; the message names the clause.
     #[error("not supported: {0}")]
     Unsupported(String),
@@ -103,6 +107,7 @@ impl Error {
             Error::Constraint(_) => "23505",
             Error::TooLarge(Limit::Name { .. }) => "42622",
             Error::TooLarge(_) => "54000",
+            Error::TooComplex(_) => "54001",
             Error::Serialization(_) => "40001",
             Error::TransactionAborted(_) => "25P02",
             Error::ReadOnly(_) => "25006",
@@ -158,6 +163,7 @@ impl From<sql_frontend::Error> for Error {
             Sql::Type(_) => Error::Type(message),
             Sql::Data(_) => Error::Data(message),
             Sql::Parameter(_) => Error::Parameter(message),
+            Sql::TooComplex(m) => Error::TooComplex(m),
             Sql::Constraint(c) => Error::Constraint(c),
             Sql::TooLarge(limit) => Error::TooLarge(limit),
             Sql::Serialization(s) => Error::Serialization(s),

@@ -50,6 +50,13 @@ pub enum Error {
     #[error("data error: {0}")]
     Data(String),
 
+    /// The statement is beyond a limit of hdb's: nested deeper than
+    /// [`crate::stack::MAX_NESTING_DEPTH`] (PostgreSQL's `stack depth limit exceeded`,
+    /// SQLSTATE 54001), or calling functions whose inlined bodies grow past
+    /// `bind/routine.rs`'s limit (class 54, program limit exceeded).
+    #[error("{0}")]
+    TooComplex(String),
+
     /// `$n` parameters do not match what the statement expects.
     #[error("parameter error: {0}")]
     Parameter(String),

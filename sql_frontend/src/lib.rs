@@ -65,7 +65,8 @@
 //! [`datetime`] (DATE and TIMESTAMP text), [`interval`] (INTERVAL and date arithmetic),
 //! [`cast`] (CAST and `::`), [`like`] (LIKE/ILIKE), [`functions`] (scalar functions),
 //! [`generation`] (the catalog generation prepared plans are labelled with),
-//! [`error`].
+//! [`stack`] (statements of any depth without a stack overflow: depth limits, and the
+//! stack each stage needs), [`error`].
 //!
 //! ## Supported now
 //!
@@ -110,6 +111,7 @@ pub mod operators;
 pub mod optimize;
 pub mod plan;
 pub mod session;
+pub mod stack;
 pub mod types;
 pub mod value;
 

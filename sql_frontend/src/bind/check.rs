@@ -18,12 +18,14 @@ use sqlparser::ast;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
+use super::Binder;
 use super::expr::{Scope, ScopeColumn};
 use super::query::table_scope;
-use super::{Binder, MAX_PARSE_DEPTH};
 use crate::catalog::{CheckInfo, ColumnInfo, TableInfo};
 use crate::error::{Error, Result};
+use crate::expr::Expr;
 use crate::plan::Check;
+use crate::stack::{self, AstDepth};
 use crate::value::Kind;
 
 /// A CHECK met in CREATE TABLE, before it has its name.
@@ -128,22 +130,48 @@ impl Binder<'_> {
         let scope = table_scope(table, table.name());
         let mut checks = Vec::with_capacity(table.checks.len());
         for check in &table.checks {
-            let expr = Parser::new(&PostgreSqlDialect {})
-                .with_recursion_limit(MAX_PARSE_DEPTH)
-                .try_with_sql(&check.definition)
-                .and_then(|mut parser| parser.parse_expr())
-                .map_err(|e| {
-                    Error::Engine(engine::Error::CorruptData(format!(
-                        "check constraint {:?} of table {:?} does not parse: {e}",
-                        check.name,
-                        table.name()
-                    )))
-                })?;
+            // The stored text is as deep as the CREATE TABLE that passed the binder's
+            // limit, which the statement being bound did not count: it is parsed,
+            // bound and its AST dropped on a stack of its own when the one in use has
+            // no room for it (as function bodies are, `routine.rs`).
+            let depth = AstDepth::of(&check.definition);
+            let needed = self.units.saturating_add(depth.units());
+            let expr = match needed <= self.room {
+                true => self.stored_check(table, check, &scope),
+                false => {
+                    let saved = std::mem::replace(&mut self.room, needed);
+                    let expr =
+                        stack::on_thread(depth.stack(), || self.stored_check(table, check, &scope));
+                    self.room = saved;
+                    expr
+                }
+            }?;
             checks.push(Check {
                 name: check.name.clone(),
-                expr: self.expr(&expr, &scope)?,
+                expr,
             });
         }
         Ok(checks)
+    }
+
+    /// One stored CHECK of `table`, parsed and bound over its row.
+    fn stored_check(
+        &mut self,
+        table: &TableInfo,
+        check: &CheckInfo,
+        scope: &Scope,
+    ) -> Result<Expr> {
+        let expr = Parser::new(&PostgreSqlDialect {})
+            .with_recursion_limit(stack::MAX_PARSE_DEPTH)
+            .try_with_sql(&check.definition)
+            .and_then(|mut parser| parser.parse_expr())
+            .map_err(|e| {
+                Error::Engine(engine::Error::CorruptData(format!(
+                    "check constraint {:?} of table {:?} does not parse: {e}",
+                    check.name,
+                    table.name()
+                )))
+            })?;
+        self.expr(&expr, scope)
     }
 }

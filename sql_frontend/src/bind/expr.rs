@@ -55,6 +55,11 @@ impl Scope {
 impl Binder<'_> {
     /// Binds `e` over `scope`.
     pub(super) fn expr(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        self.nested(1, 1, |binder| binder.expr_level(e, scope))
+    }
+
+    /// One level of [`Binder::expr`].
+    fn expr_level(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
         Ok(match e {
             ast::Expr::Identifier(id) => self.resolve_name(scope, &ident(id))?,
             ast::Expr::CompoundIdentifier(parts) => match parts.as_slice() {

@@ -20,6 +20,12 @@ use crate::plan::{JoinKind, Node};
 impl Binder<'_> {
     /// The FROM clause: its plan and the scope of its rows (one empty row without FROM).
     pub(super) fn from(&mut self, from: &[TableWithJoins]) -> Result<(Node, Scope)> {
+        // The comma joins stand above every item: a level each.
+        let joins = from.len().saturating_sub(1);
+        self.nested(joins, 1, |binder| binder.bind_from_items(from))
+    }
+
+    fn bind_from_items(&mut self, from: &[TableWithJoins]) -> Result<(Node, Scope)> {
         let mut result: Option<(Node, Scope)> = None;
         for item in from {
             let right = self.table_with_joins(item)?;
@@ -40,6 +46,11 @@ impl Binder<'_> {
     }
 
     fn table_with_joins(&mut self, item: &TableWithJoins) -> Result<(Node, Scope)> {
+        // The joins form a left-deep tree above every factor: a level each.
+        self.nested(item.joins.len(), 1, |binder| binder.joined(item))
+    }
+
+    fn joined(&mut self, item: &TableWithJoins) -> Result<(Node, Scope)> {
         let mut left = self.table_factor(&item.relation)?;
         for j in &item.joins {
             let right = self.table_factor(&j.relation)?;
@@ -62,7 +73,9 @@ impl Binder<'_> {
                     self.aggregates = saved;
                     Some(bound?)
                 }
-                JoinConstraint::Using(names) => Some(using(&left.1, &right.1, names)?),
+                JoinConstraint::Using(names) => {
+                    Some(self.nested(names.len(), 1, |_| using(&left.1, &right.1, names))?)
+                }
                 JoinConstraint::Natural => return Err(Error::unsupported("NATURAL JOIN")),
                 JoinConstraint::UsingAlias(..) => return Err(Error::unsupported("USING ... AS")),
                 JoinConstraint::None if kind == JoinKind::Left => {

@@ -39,49 +39,82 @@ use sqlparser::ast::{
     TransactionMode,
 };
 use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::parser::Parser;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::Tokenizer;
+use std::sync::Arc;
 
 use crate::catalog::RESERVED_PREFIX;
 use crate::error::{Error, Result};
 use crate::plan::{Node, Plan, Statement as BoundStatement, TransactionControl};
+use crate::stack::{self, AstDepth, DeepDrop};
 use crate::value::Kind;
 
 pub use setting::{SettingCommand, setting, show_timeout};
 
-/// Deepest expression nesting the parser accepts, so deeply nested input is an error
-/// instead of a stack overflow.
-const MAX_PARSE_DEPTH: usize = 64;
-
-/// One parsed statement, opaque outside this module.
+/// One parsed statement, opaque outside this module. Cheap to clone; its AST, which may
+/// be as deep as the statement is long, is walked and dropped with the stack its token
+/// count asks for (`stack.rs`).
 #[derive(Debug, Clone)]
 pub struct Parsed {
-    statement: Statement,
+    statement: Arc<DeepDrop<Statement>>,
+    /// The bound on its depth the parse counted.
+    depth: AstDepth,
+}
+
+impl Parsed {
+    /// The statement printed back as SQL.
+    pub fn sql(&self) -> Result<String> {
+        // Printing recurses as deep as the AST.
+        stack::with_stack(self.depth.stack(), || Ok(self.statement.to_string()))
+    }
 }
 
 impl std::fmt::Display for Parsed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.statement)
+        f.write_str(&self.sql().map_err(|_| std::fmt::Error)?)
     }
 }
 
 /// Parses SQL text (PostgreSQL dialect) into statements.
 pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
     let dialect = PostgreSqlDialect {};
-    let statements = Parser::new(&dialect)
-        .with_recursion_limit(MAX_PARSE_DEPTH)
-        .try_with_sql(sql)
-        .and_then(|mut parser| parser.parse_statements())
+    let tokens = Tokenizer::new(&dialect, sql)
+        .with_unescape(true)
+        .tokenize_with_location()
         .map_err(|e| Error::Parse(e.to_string()))?;
+    let mut depth = AstDepth::default();
+    for token in &tokens {
+        depth.count(&token.token);
+    }
+    // A parse that fails drops what it built so far: that needs the stack too.
+    let statements = stack::with_stack(depth.stack(), || {
+        Parser::new(&dialect)
+            .with_recursion_limit(stack::MAX_PARSE_DEPTH)
+            .with_tokens_with_locations(tokens)
+            .parse_statements()
+            .map_err(|e| match e {
+                ParserError::RecursionLimitExceeded => Error::TooComplex(format!(
+                    "stack depth limit exceeded: the statement nests parentheses, \
+                     subqueries, CASE or function calls too deep for the parser (its \
+                     recursion limit is {})",
+                    stack::MAX_PARSE_DEPTH
+                )),
+                e => Error::Parse(e.to_string()),
+            })
+    })?;
     Ok(statements
         .into_iter()
-        .map(|statement| Parsed { statement })
+        .map(|statement| Parsed {
+            statement: Arc::new(DeepDrop::new(statement, depth.stack())),
+            depth,
+        })
         .collect())
 }
 
 /// The transaction-control meaning of a statement, if it is one (the session handles
 /// those without binding: see `plan/statement.rs`).
 pub fn control(parsed: &Parsed) -> Result<Option<TransactionControl>> {
-    match &parsed.statement {
+    match &**parsed.statement {
         Statement::StartTransaction {
             modes,
             statements,
@@ -153,7 +186,7 @@ pub enum ClientCopy {
 
 /// Whether `parsed` is a COPY that reads or writes the client's stream.
 pub fn client_copy(parsed: &Parsed) -> Option<ClientCopy> {
-    match &parsed.statement {
+    match &**parsed.statement {
         Statement::Copy {
             to: false,
             target: ast::CopyTarget::Stdin,
@@ -169,8 +202,16 @@ pub fn client_copy(parsed: &Parsed) -> Option<ClientCopy> {
     }
 }
 
-/// Binds a statement (not a transaction-control one) against the catalog as `txn` sees it.
-pub fn bind(txn: &mut Transaction, parsed: &Parsed) -> Result<Plan> {
+/// Binds a statement (not a transaction-control one) against the catalog as `txn` sees it:
+/// its plan, and the stack budget for running and dropping the plan (`stack.rs`).
+pub fn bind(txn: &mut Transaction, parsed: &Parsed) -> Result<(Plan, usize)> {
+    // Binding recurses as deep as the AST.
+    let units = parsed.depth.units();
+    stack::with_stack(parsed.depth.stack(), || bind_here(txn, parsed, units))
+}
+
+/// [`bind`] on a stack with room for `units` units of depth.
+fn bind_here(txn: &mut Transaction, parsed: &Parsed, units: usize) -> Result<(Plan, usize)> {
     let mut binder = Binder {
         txn,
         params: Vec::new(),
@@ -179,8 +220,13 @@ pub fn bind(txn: &mut Transaction, parsed: &Parsed) -> Result<Plan> {
         aggregates: None,
         routine: None,
         outer_references: std::cell::Cell::new(0),
+        depth: 0,
+        units: 0,
+        max_units: 0,
+        room: units.max(stack::INLINE_STACK / stack::BYTES_PER_UNIT),
+        inlined_bytes: 0,
     };
-    let statement = match &parsed.statement {
+    let statement = match &**parsed.statement {
         Statement::Explain {
             describe_alias,
             analyze,
@@ -204,11 +250,12 @@ pub fn bind(txn: &mut Transaction, parsed: &Parsed) -> Result<Plan> {
         }
         statement => binder.statement(statement)?,
     };
-    Ok(Plan {
+    let plan = Plan {
         statement,
         subqueries: binder.subqueries,
         params: binder.params,
-    })
+    };
+    Ok((plan, stack::frames_stack(binder.max_units)))
 }
 
 /// Binding state for one statement.
@@ -230,6 +277,16 @@ struct Binder<'t> {
     /// How many names have resolved to an enclosing query's column so far (a subquery
     /// that adds to it is correlated).
     outer_references: std::cell::Cell<usize>,
+    /// Levels of nesting at this point of the tree being bound (at most
+    /// [`stack::MAX_NESTING_DEPTH`]), their units of stack, and the most units so far.
+    depth: usize,
+    units: usize,
+    max_units: usize,
+    /// The units of depth the stack the binder runs on has room for (see `routine.rs`,
+    /// which binds function bodies: text the statement's own bound did not count).
+    room: usize,
+    /// Bytes of function bodies inlined so far (see `routine.rs`).
+    inlined_bytes: usize,
 }
 
 impl Binder<'_> {
@@ -281,6 +338,31 @@ impl Binder<'_> {
             }
             other => Err(Error::unsupported(statement_kind(other))),
         }
+    }
+
+    /// Binds `levels` levels of nesting of `units_per_level` units each (see `stack.rs`)
+    /// with `f`: every recursion of the binder goes through here, so every tree it builds
+    /// is at most [`stack::MAX_NESTING_DEPTH`] deep, and its depth in units sizes the
+    /// stack for running it.
+    fn nested<T>(
+        &mut self,
+        levels: usize,
+        units_per_level: usize,
+        f: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        let depth = self.depth.saturating_add(levels);
+        if depth > stack::MAX_NESTING_DEPTH {
+            return Err(stack::too_deep());
+        }
+        let units = self
+            .units
+            .saturating_add(levels.saturating_mul(units_per_level));
+        self.max_units = self.max_units.max(units);
+        let saved = (self.depth, self.units);
+        (self.depth, self.units) = (depth, units);
+        let result = f(self);
+        (self.depth, self.units) = saved;
+        result
     }
 
     /// Records that parameter `index` has `kind` (the first inference wins).

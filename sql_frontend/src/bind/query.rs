@@ -28,6 +28,7 @@ use crate::catalog::{self, TableInfo};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::{Node, SetOperator, SortKey};
+use crate::stack;
 use crate::value::Kind;
 
 /// A bound query: its plan and the names and static kinds of its output columns.
@@ -44,6 +45,11 @@ impl Binder<'_> {
 
     /// Binds a query with its ORDER BY and LIMIT.
     pub(super) fn query_bound(&mut self, query: &Query) -> Result<BoundQuery> {
+        self.nested(1, stack::QUERY_UNITS, |binder| binder.query_level(query))
+    }
+
+    /// One level of [`Binder::query_bound`].
+    fn query_level(&mut self, query: &Query) -> Result<BoundQuery> {
         let unsupported = [
             (query.with.is_some(), "WITH"),
             (query.fetch.is_some(), "FETCH"),
@@ -108,6 +114,13 @@ impl Binder<'_> {
 
     /// A query body without the enclosing query's ORDER BY and LIMIT.
     fn set_expr(&mut self, body: &SetExpr) -> Result<BoundQuery> {
+        self.nested(1, stack::SET_OPERATION_UNITS, |binder| {
+            binder.set_expr_level(body)
+        })
+    }
+
+    /// One level of [`Binder::set_expr`].
+    fn set_expr_level(&mut self, body: &SetExpr) -> Result<BoundQuery> {
         match body {
             SetExpr::Select(select) => self.select(select, &[]),
             SetExpr::Values(values) => self.values(values),

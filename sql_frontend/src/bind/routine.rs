@@ -29,7 +29,19 @@
 //! The body's columns are cast to the declared RETURNS TABLE types and take their
 //! names; the FROM item is labelled with its alias or the function's name. Calls nest
 //! up to [`MAX_ROUTINE_DEPTH`] deep (a function calling itself is an error, not a stack
-//! overflow).
+//! overflow). A body is text the statement's own depth bound did not count, so it is
+//! bound on a stack of its own when the one in use has no room for it (`stack.rs`).
+//!
+//! ## Inlining is bounded
+//!
+//! Each call is bound anew, so a statement's plan holds one copy of a body per call: a
+//! function whose body calls the previous one four times makes `4^n` copies at depth
+//! `n`. Rather than a plan in which calls share one body (the executor runs trees, not
+//! graphs), the bodies inlined into one statement may add up to at most
+//! [`MAX_INLINED_SQL_BYTES`] of SQL text — a bound on the time and memory binding
+//! takes, since a plan grows with the text it is bound from — and a statement past it
+//! is [`Error::TooComplex`] naming the function. (PostgreSQL runs a plpgsql function's
+//! body at each call instead; it never inlines a function into a plan this way.)
 //!
 //! Not supported (each a typed error): functions returning a scalar or SETOF,
 //! overloading (one function per name; DROP FUNCTION's argument types are not
@@ -43,17 +55,24 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
 use super::expr::{Scope, ScopeColumn};
-use super::{Binder, ident, user_object_name};
+use super::query::BoundQuery;
+use super::{Binder, Parsed, ident, user_object_name};
 use crate::cast::castable;
 use crate::catalog;
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::{Ddl, Node, Statement};
+use crate::stack;
 use crate::types::SqlType;
 use crate::value::Kind;
 
 /// How deeply function calls may nest while binding.
 pub const MAX_ROUTINE_DEPTH: usize = 16;
+
+/// The most SQL text the function calls of one statement may inline, counting each
+/// call's body once per call (see the module comment): 256 KiB, a few thousand calls of
+/// typical bodies, binds in well under a second.
+pub const MAX_INLINED_SQL_BYTES: usize = 256 * 1024;
 
 /// The parameters of the function whose body is being bound.
 #[derive(Debug, Clone)]
@@ -195,7 +214,7 @@ impl Routine {
         };
         let statements = super::parse(definition).map_err(|_| corrupt())?;
         match statements.as_slice() {
-            [parsed] => match &parsed.statement {
+            [parsed] => match &**parsed.statement {
                 ast::Statement::CreateFunction(create) => Routine::from_ast(create),
                 _ => Err(corrupt()),
             },
@@ -209,18 +228,27 @@ fn value_type(ty: &DataType) -> Result<SqlType> {
     super::ddl::sql_type(ty)
 }
 
-/// The one query of `text` (a trailing `;` allowed).
-fn single_query(text: &str) -> Result<ast::Query> {
-    let statements = super::parse(text)?;
-    match statements.as_slice() {
-        [parsed] => match &parsed.statement {
-            ast::Statement::Query(query) => Ok(query.as_ref().clone()),
-            other => Err(Error::unsupported(format!(
-                "function bodies other than one query ({})",
-                super::statement_kind(other)
-            ))),
-        },
-        _ => Err(Error::unsupported("function bodies of several statements")),
+/// The one query of `text` (a trailing `;` allowed), parsed.
+fn single_query(text: &str) -> Result<Parsed> {
+    let mut statements = super::parse(text)?;
+    match (statements.pop(), statements.is_empty()) {
+        (Some(parsed), true) => {
+            query_of(&parsed)?;
+            Ok(parsed)
+        }
+        (None, _) => Err(Error::unsupported("function bodies without a query")),
+        (Some(_), false) => Err(Error::unsupported("function bodies of several statements")),
+    }
+}
+
+/// The query a parsed function body holds.
+fn query_of(parsed: &Parsed) -> Result<&ast::Query> {
+    match &**parsed.statement {
+        ast::Statement::Query(query) => Ok(query),
+        other => Err(Error::unsupported(format!(
+            "function bodies other than one query ({})",
+            super::statement_kind(other)
+        ))),
     }
 }
 
@@ -328,6 +356,14 @@ impl Binder<'_> {
                 "function calls nested more than {MAX_ROUTINE_DEPTH} deep ({function_name})"
             )));
         }
+        self.inlined_bytes = self.inlined_bytes.saturating_add(routine.query.len());
+        if self.inlined_bytes > MAX_INLINED_SQL_BYTES {
+            return Err(Error::TooComplex(format!(
+                "statement too complex: its function calls inline more than \
+                 {MAX_INLINED_SQL_BYTES} bytes of function bodies (while inlining \
+                 {function_name}); each call of a function is planned separately"
+            )));
+        }
         // Arguments are bound in the caller, without its FROM items or outer rows.
         let saved_outer = std::mem::take(&mut self.outer);
         let saved_aggregates = self.aggregates.take();
@@ -339,7 +375,7 @@ impl Binder<'_> {
                 depth,
             };
             let saved_routine = self.routine.replace(frame);
-            let body = single_query(&routine.query).and_then(|q| self.query_bound(&q));
+            let body = single_query(&routine.query).and_then(|parsed| self.body(&parsed));
             self.routine = saved_routine;
             body
         });
@@ -407,6 +443,20 @@ impl Binder<'_> {
             names,
         };
         Ok((plan, scope))
+    }
+
+    /// Binds a function's body: on the stack in use when it has room for the body's
+    /// depth bound, else on a stack of the body's own (see `stack.rs`).
+    fn body(&mut self, parsed: &Parsed) -> Result<BoundQuery> {
+        let query = query_of(parsed)?;
+        let needed = self.units.saturating_add(parsed.depth.units());
+        if needed <= self.room {
+            return self.query_bound(query);
+        }
+        let saved = std::mem::replace(&mut self.room, needed);
+        let body = stack::on_thread(parsed.depth.stack(), || self.query_bound(query));
+        self.room = saved;
+        body
     }
 
     /// Binds a call's arguments and casts them to the parameter types.

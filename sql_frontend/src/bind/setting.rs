@@ -27,7 +27,7 @@ pub enum SettingCommand {
 
 /// The setting command `parsed` is, if it is one.
 pub fn setting(parsed: &Parsed) -> Result<Option<SettingCommand>> {
-    match &parsed.statement {
+    match &**parsed.statement {
         Statement::Set(Set::SingleAssignment {
             scope,
             hivevar,

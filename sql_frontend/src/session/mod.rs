@@ -30,7 +30,9 @@
 //! and [`Session::execute`] are the same with the rows collected into an [`Output`].
 //! While rows stream, the `Rows` holds the session mutably (it owns the statement's
 //! transaction and borrows the plan the session keeps for it), so nothing else can run
-//! in the session until it is done.
+//! in the session until it is done. The exception is a query nested too deep to run on
+//! the caller's stack: it runs to completion on a thread with the stack it needs, and
+//! its `Rows` hands out the collected rows (`stack.rs`, rule 4).
 //!
 //! ## Prepared statements
 //!
@@ -57,6 +59,7 @@ use crate::exec::{self, CancelHandle, CopyStream, Interrupt, Output};
 use crate::generation::CatalogGeneration;
 use crate::optimize::optimize_plan;
 use crate::plan::{Plan, Statement, TransactionControl};
+use crate::stack::{self, DeepDrop};
 use crate::types::SqlType;
 use crate::value::{Kind, Value};
 
@@ -144,7 +147,9 @@ pub struct Prepared {
 /// A bound and optimised statement, labelled with the catalog it was made for.
 #[derive(Debug)]
 struct Planned {
-    plan: Plan,
+    /// Run and dropped with the stack its depth asks for (`stack.rs`), wherever the last
+    /// clone of a [`Prepared`] goes.
+    plan: DeepDrop<Plan>,
     /// The counter and its value read before the planning snapshot; `None` when the
     /// plan must not be reused (made next to uncommitted DDL, or DDL itself).
     label: Option<(CatalogGeneration, u64)>,
@@ -381,7 +386,7 @@ impl Session {
             Ok(planned) => planned,
             Err(e) => return conn.end_statement(begun, Err(e)),
         };
-        let plan = &planned.plan;
+        let plan = &*planned.plan;
         if conn.read_only
             && let Some(name) = plan.statement.write_name()
         {
@@ -395,23 +400,54 @@ impl Session {
                 Err(e) => return conn.end_statement(begun, Err(e)),
             },
         };
+        // Running (or printing) the plan recurses as deep as the plan is (`stack.rs`).
+        let stack = planned.plan.stack();
         let result = match &plan.statement {
-            Statement::Query(_) => {
+            Statement::Query(_) if stack <= stack::INLINE_STACK => {
                 let params = params.into_owned();
                 let planned: &Planned = streaming.insert(planned);
                 return Rows::start(conn, begun, &planned.plan, params);
             }
+            Statement::Query(_) => {
+                // Too deep for the caller's stack, which pulls the rows: the rows are
+                // produced (and the statement ended) on a thread with the stack.
+                let params = params.into_owned();
+                let mut slot = Some(begun);
+                let collected = stack::on_thread(stack, || match slot.take() {
+                    Some(begun) => Rows::start(conn, begun, plan, params)?.into_collected(),
+                    None => Err(Error::TooComplex("the statement did not start".into())),
+                });
+                return match slot {
+                    // No thread for it: the statement never started.
+                    Some(begun) => conn.end_statement(begun, collected).map(Rows::collected),
+                    None => collected.map(Rows::collected),
+                };
+            }
             Statement::Insert { .. } | Statement::Update { .. } | Statement::Delete { .. } => {
-                exec::write(&mut begun.txn, plan, &params, &begun.interrupt)
+                let (txn, interrupt) = (&mut begun.txn, &begun.interrupt);
+                stack::with_stack(stack, || exec::write(txn, plan, &params, interrupt))
             }
             Statement::Ddl(ddl) => {
                 conn.ddl_in_transaction = true;
-                let result = exec::ddl(&mut begun.txn, ddl);
+                let txn = &mut begun.txn;
+                let result = stack::with_stack(stack, || exec::ddl(txn, ddl));
                 conn.generation.bump();
                 result
             }
-            Statement::Copy(copy) => exec::copy(&mut begun.txn, plan, copy, &params, stream),
-            Statement::Explain(_) => Ok(exec::explain(plan)),
+            Statement::Copy(copy) => match stream {
+                CopyStream::None => {
+                    let txn = &mut begun.txn;
+                    stack::with_stack(stack, || {
+                        exec::copy(txn, plan, copy, &params, CopyStream::None)
+                    })
+                }
+                // The client's reader or writer cannot move to another thread.
+                stream if stack <= stack::INLINE_STACK => {
+                    exec::copy(&mut begun.txn, plan, copy, &params, stream)
+                }
+                _ => Err(stack::too_deep_for_client_copy()),
+            },
+            Statement::Explain(_) => stack::with_stack(stack, || Ok(exec::explain(plan))),
         };
         conn.end_statement(begun, result).map(Rows::done)
     }
@@ -672,12 +708,23 @@ fn plan(
     parsed: &Parsed,
     label: Option<(CatalogGeneration, u64)>,
 ) -> Result<Planned> {
-    let plan = optimize_plan(bind::bind(txn, parsed)?);
+    let (plan, stack) = bind::bind(txn, parsed)?;
+    // Optimising recurses as deep as the plan is. A thread that failed to start leaves
+    // the plan in the slot, to be dropped with the stack it needs.
+    let mut slot = Some(plan);
+    let optimised = stack::with_stack(stack, || Ok(slot.take().map(optimize_plan)));
+    drop(slot.map(|plan| DeepDrop::new(plan, stack)));
+    let Some(plan) = optimised? else {
+        return Err(Error::TooComplex("the optimiser did not run".into()));
+    };
     let label = match plan.statement.is_ddl() {
         true => None,
         false => label,
     };
-    Ok(Planned { plan, label })
+    Ok(Planned {
+        plan: DeepDrop::new(plan, stack),
+        label,
+    })
 }
 
 /// Casts parameter values to the kinds the binder inferred for them (borrowing them

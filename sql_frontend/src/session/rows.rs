@@ -200,8 +200,35 @@ impl<'s> Rows<'s> {
         }
     }
 
+    /// Pulls the remaining rows, ending the statement: the whole result, and the rows
+    /// its scans read. A deep query is run this way on a thread of its own, and its
+    /// result handed out by [`Rows::collected`] (`session/mod.rs`).
+    pub(super) fn into_collected(self) -> Result<(Output, u64)> {
+        let mut rows = self;
+        let output = rows.drain()?;
+        Ok((output, rows.rows_read()))
+    }
+
+    /// The result of a query that ran to completion: `output`, whose scans read
+    /// `rows_read` rows.
+    pub(super) fn collected((output, rows_read): (Output, u64)) -> Rows<'s> {
+        let mut rows = Rows::done(output);
+        if let Source::Done {
+            rows_read: read, ..
+        } = &mut rows.source
+        {
+            *read = rows_read;
+        }
+        rows
+    }
+
     /// Pulls the remaining rows and returns the whole result.
     pub fn into_output(mut self) -> Result<Output> {
+        self.drain()
+    }
+
+    /// Pulls the remaining rows and returns the whole result, the counts left behind.
+    fn drain(&mut self) -> Result<Output> {
         let mut rows = Vec::new();
         while let Some(row) = self.next_row()? {
             rows.push(row);
