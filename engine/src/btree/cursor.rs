@@ -68,6 +68,8 @@ pub type Entry = (Vec<u8>, Vec<u8>);
 /// still owns them.
 #[derive(Debug, Default)]
 struct Batch {
+    /// The leaf the entries were copied from (named when its keys are out of order).
+    leaf: u64,
     body: Vec<u8>,
     /// Cell indices still to return, in order.
     order: VecDeque<usize>,
@@ -203,6 +205,22 @@ impl<'t> Cursor<'t> {
         }
         let entry = self.buffer.pop();
         if let Some((k, _)) = &entry {
+            // Every step moves strictly past the last key returned. Keys out of order in
+            // a damaged leaf (whose checksum passed) would otherwise send the cursor back
+            // and forth over the same entries forever.
+            if let Position::At(last) = &self.position {
+                let advanced = match way {
+                    Direction::Forward => k > last,
+                    Direction::Reverse => k < last,
+                };
+                if !advanced {
+                    self.buffer.clear();
+                    return Err(Error::Corrupted {
+                        page: self.buffer.leaf,
+                        reason: "keys out of order: a cursor cannot advance".into(),
+                    });
+                }
+            }
             self.position = Position::At(k.clone());
         }
         Ok(entry)
@@ -264,6 +282,7 @@ impl<'t> Cursor<'t> {
                             .push((*i, self.tree.load_value(node.value(*i))?));
                     }
                 }
+                self.buffer.leaf = leaf.id().0;
                 self.buffer.body.clear();
                 self.buffer.body.extend_from_slice(leaf.body());
                 self.buffer.order.extend(indices.iter().copied());
