@@ -1,6 +1,8 @@
 //! Index consistency as a property: after random inserts, updates and deletes on a table
-//! with a unique and a non-unique multi-column index, every index scan equals a filter
-//! over a full scan, in the writing transaction and in an older snapshot alike.
+//! with a unique and a non-unique multi-column index, and indexes built on the populated
+//! table in between (CREATE INDEX's bulk path, unique ones failing over repeated values),
+//! every index scan equals a filter over a full scan, in the writing transaction and in
+//! an older snapshot alike.
 #![allow(clippy::unwrap_used)]
 
 use std::ops::Bound;
@@ -18,6 +20,8 @@ enum Op {
     Update(i64, Option<i64>, i64),
     Delete(i64),
     Commit,
+    /// CREATE INDEX on the populated table: UNIQUE on (code, grp), or on (grp).
+    CreateIndex(bool),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -29,6 +33,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (id.clone(), code, group).prop_map(|(i, c, g)| Op::Update(i, c, g)),
         2 => id.prop_map(Op::Delete),
         1 => Just(Op::Commit),
+        1 => any::<bool>().prop_map(Op::CreateIndex),
     ]
 }
 
@@ -122,7 +127,8 @@ proptest! {
     #[test]
     fn index_scans_equal_filtered_full_scans(ops_list in prop::collection::vec(op(), 1..40)) {
         let mvcc = Mvcc::new(Arc::new(MemoryTreeStore::new()), Arc::new(NoCommitLog), CommitTs(0));
-        let schema = setup(&mvcc);
+        let mut schema = setup(&mvcc);
+        let mut built = 0;
         let mut old_snapshot = mvcc.begin(IsolationLevel::RepeatableRead);
         check_indexes(&mut old_snapshot, &schema)?;
         let mut txn = mvcc.begin(IsolationLevel::RepeatableRead);
@@ -134,6 +140,16 @@ proptest! {
                 Op::Commit => {
                     let finished = std::mem::replace(&mut txn, mvcc.begin(IsolationLevel::RepeatableRead));
                     finished.commit().map(drop)
+                }
+                Op::CreateIndex(unique) => {
+                    built += 1;
+                    let name = format!("t_built_{built}");
+                    let columns: &[&str] = if unique { &["code", "grp"] } else { &["grp"] };
+                    let created = catalog::create_index(&mut txn, "t", &name, columns, unique).map(drop);
+                    if created.is_ok() {
+                        schema = catalog::table(&mut txn, "t").unwrap();
+                    }
+                    created
                 }
             };
             match result {
