@@ -1,22 +1,27 @@
 //! HashAggregate.
 //!
 //! HashAggregate reads its whole input on the first pull, keeping one entry per group
-//! (keyed by the group values' [`hash_key`]s, so NULLs form one group as SQL wants) in
-//! first-seen order, each with one accumulator per aggregate. Without GROUP BY there is
-//! exactly one group, even for no input: `count` is then 0 and the others NULL.
+//! (keyed as [`super::keys::hash_key`] keys, so NULLs form one group as SQL wants) in first-seen
+//! order, each with one accumulator per aggregate. Without GROUP BY there is exactly one
+//! group, even for no input: `count` is then 0 and the others NULL.
+//!
+//! The groups live in a `Vec`; a [`HashTable`] of their positions is probed with the
+//! row's group values hashed and compared in place ([`KeyRef`], `keys.rs`): when every
+//! GROUP BY expression is a column, as is usual, a row that joins an existing group
+//! costs no allocation and no copy of its values.
 //!
 //! Result types follow PostgreSQL: `count` is bigint; `sum` of integers an integer (an
 //! error on 64-bit overflow, where PostgreSQL would widen to numeric) and of floats a
 //! float; `avg` always a float; `min`/`max` the argument's kind. Aggregates skip NULL
 //! arguments; `DISTINCT` aggregates see each distinct non-NULL argument once.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use engine::keycode::KeyValue;
 
 use super::buffered::Buffered;
 use super::eval::eval;
-use super::keys::{hash_key, row_key};
+use super::keys::{HashTable, KeyHasher, hash_key, same_key};
 use super::operator::{BoxedOperator, ExecContext, KeyedRow, Operator};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
@@ -47,37 +52,7 @@ struct HashAggregate<'p> {
 impl Operator for HashAggregate<'_> {
     fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
         if let Some(mut source) = self.source.take() {
-            let mut index: HashMap<Vec<KeyValue>, usize> = HashMap::new();
-            let mut groups: Vec<(Vec<Value>, Vec<Accumulator>)> = Vec::new();
-            let fresh =
-                || -> Vec<Accumulator> { self.aggregates.iter().map(Accumulator::new).collect() };
-            if self.group_by.is_empty() {
-                groups.push((Vec::new(), fresh()));
-                index.insert(Vec::new(), 0);
-            }
-            while let Some((_, row)) = source.next(ctx)? {
-                let values = self
-                    .group_by
-                    .iter()
-                    .map(|e| eval(e, &row, ctx))
-                    .collect::<Result<Vec<_>>>()?;
-                let key = row_key(&values);
-                let slot = match index.get(&key) {
-                    Some(slot) => *slot,
-                    None => {
-                        groups.push((values, fresh()));
-                        index.insert(key, groups.len() - 1);
-                        groups.len() - 1
-                    }
-                };
-                for (acc, call) in groups[slot].1.iter_mut().zip(self.aggregates) {
-                    let arg = match &call.arg {
-                        Some(e) => Some(eval(e, &row, ctx)?),
-                        None => None,
-                    };
-                    acc.add(arg)?;
-                }
-            }
+            let groups = self.groups(source.as_mut(), ctx)?;
             let rows = groups
                 .into_iter()
                 .map(|(mut values, accs)| {
@@ -88,6 +63,77 @@ impl Operator for HashAggregate<'_> {
             self.output = Buffered::new(rows);
         }
         self.output.next(ctx)
+    }
+}
+
+/// A group: its GROUP BY values and one accumulator per aggregate.
+type Group = (Vec<Value>, Vec<Accumulator>);
+
+impl HashAggregate<'_> {
+    /// Reads `source` to its end, into groups in first-seen order.
+    fn groups(&self, source: &mut dyn Operator, ctx: &mut ExecContext<'_>) -> Result<Vec<Group>> {
+        let fresh =
+            || -> Vec<Accumulator> { self.aggregates.iter().map(Accumulator::new).collect() };
+        let mut groups: Vec<Group> = Vec::new();
+        if self.group_by.is_empty() {
+            groups.push((Vec::new(), fresh()));
+        }
+        // Where each GROUP BY value is read from: the row's own columns when every
+        // expression is a column, else `computed`, evaluated per row.
+        let columns: Option<Vec<usize>> = self
+            .group_by
+            .iter()
+            .map(|e| match e {
+                Expr::Column { index, .. } => Some(*index),
+                _ => None,
+            })
+            .collect();
+        let all: Vec<usize> = (0..self.group_by.len()).collect();
+        let mut computed = Vec::with_capacity(self.group_by.len());
+        let hasher = KeyHasher::default();
+        let mut table: HashTable<usize> = HashTable::new();
+        while let Some((_, row)) = source.next(ctx)? {
+            let slot = if self.group_by.is_empty() {
+                0
+            } else {
+                let (values, positions): (&[Value], &[usize]) = match &columns {
+                    Some(columns) if columns.iter().all(|&i| i < row.len()) => (&row, columns),
+                    _ => {
+                        computed.clear();
+                        for e in self.group_by {
+                            computed.push(eval(e, &row, ctx)?);
+                        }
+                        (&computed, &all)
+                    }
+                };
+                let hash = hasher.hash(positions.iter().map(|&i| &values[i]));
+                let found = table.find(hash, |&g| {
+                    groups[g]
+                        .0
+                        .iter()
+                        .zip(positions)
+                        .all(|(a, &i)| same_key(a, &values[i]))
+                });
+                match found {
+                    Some(&slot) => slot,
+                    None => {
+                        let key = positions.iter().map(|&i| values[i].clone()).collect();
+                        groups.push((key, fresh()));
+                        let slot = groups.len() - 1;
+                        table.insert_unique(hash, slot, |&g| hasher.hash(&groups[g].0));
+                        slot
+                    }
+                }
+            };
+            for (acc, call) in groups[slot].1.iter_mut().zip(self.aggregates) {
+                let arg = match &call.arg {
+                    Some(e) => Some(eval(e, &row, ctx)?),
+                    None => None,
+                };
+                acc.add(arg)?;
+            }
+        }
+        Ok(groups)
     }
 }
 

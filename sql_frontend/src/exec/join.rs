@@ -4,20 +4,21 @@
 //!
 //! - **NestedLoopJoin** reads the right input into memory once, on the first pull.
 //! - **HashJoin** reads the right input into a hash table keyed on its join keys,
-//!   normalised by [`hash_key`] so that values SQL calls equal hash equal; a key with a
-//!   NULL is never inserted or probed (NULL = NULL is not true).
+//!   compared as [`KeyRef`](super::keys::KeyRef)s so that values SQL calls equal hash equal; a key with a
+//!   NULL is never inserted or probed (NULL = NULL is not true). Right rows with one
+//!   key form a bucket (the key's values and the rows' positions); the table holds
+//!   bucket numbers, probed with the left row's key values hashed in place, so a probe
+//!   allocates nothing when the keys are columns.
 //! - **IndexNestedLoopJoin** looks the right rows up per left row through the primary
 //!   key (a point `get` when the whole key is bound) or a secondary index prefix.
 
-use std::collections::HashMap;
 use std::ops::Bound;
 
-use engine::keycode::KeyValue;
 use engine::table::{IndexSchema, ops};
 
 use super::buffered::collect;
 use super::eval::eval;
-use super::keys::hash_key;
+use super::keys::{HashTable, KeyHasher, same_key};
 use super::operator::{BoxedOperator, ExecContext, KeyedRow, Operator};
 use super::scan::{as_ref, convert};
 use crate::catalog::TableInfo;
@@ -68,7 +69,9 @@ pub(super) fn hashed<'p>(
         left_keys,
         right_keys,
         rows: Vec::new(),
-        table: HashMap::new(),
+        buckets: Vec::new(),
+        table: HashTable::new(),
+        hasher: KeyHasher::default(),
     }
 }
 
@@ -102,8 +105,11 @@ pub(super) enum Inner<'p> {
         left_keys: &'p [Expr],
         right_keys: &'p [Expr],
         rows: Vec<Vec<Value>>,
-        /// Join key -> positions in `rows`.
-        table: HashMap<Vec<KeyValue>, Vec<usize>>,
+        /// Each join key's values and its rows' positions in `rows`.
+        buckets: Vec<(Vec<Value>, Vec<usize>)>,
+        /// Positions in `buckets`, by the hash of their keys.
+        table: HashTable<usize>,
+        hasher: KeyHasher,
     },
     Index {
         table: &'p TableInfo,
@@ -129,15 +135,31 @@ impl Inner<'_> {
                 source,
                 right_keys,
                 rows,
+                buckets,
                 table,
+                hasher,
                 ..
             } => {
                 if let Some(mut op) = source.take() {
                     while let Some((_, values)) = op.next(ctx)? {
-                        if let Some(key) = join_key(right_keys, &values, ctx)? {
-                            table.entry(key).or_default().push(rows.len());
-                            rows.push(values);
-                        }
+                        let Some(key) = join_key(right_keys, &values, ctx)? else {
+                            continue;
+                        };
+                        let hash = hasher.hash(&key);
+                        let found = table
+                            .find(hash, |&b| same_keys(&buckets[b].0, &key))
+                            .copied();
+                        let bucket = match found {
+                            Some(bucket) => bucket,
+                            None => {
+                                buckets.push((key, Vec::new()));
+                                let bucket = buckets.len() - 1;
+                                table.insert_unique(hash, bucket, |&b| hasher.hash(&buckets[b].0));
+                                bucket
+                            }
+                        };
+                        buckets[bucket].1.push(rows.len());
+                        rows.push(values);
                     }
                 }
             }
@@ -151,14 +173,25 @@ impl Inner<'_> {
         match self {
             Inner::All { rows, .. } => Ok(Candidates::Stored(0..rows.len())),
             Inner::Hash {
-                left_keys, table, ..
-            } => Ok(match join_key(left_keys, left, ctx)? {
-                Some(key) => match table.get(&key) {
-                    Some(positions) => Candidates::Positions(positions.clone().into_iter()),
+                left_keys,
+                buckets,
+                table,
+                hasher,
+                ..
+            } => {
+                let Some(key) = probe_key(left_keys, left, ctx)? else {
+                    return Ok(Candidates::Stored(0..0));
+                };
+                let hash = hasher.hash(key.iter().map(|v| v.as_ref()));
+                let found = table.find(hash, |&b| {
+                    buckets[b].0.len() == key.len()
+                        && buckets[b].0.iter().zip(&key).all(|(a, b)| same_key(a, b))
+                });
+                Ok(match found {
+                    Some(&bucket) => Candidates::Bucket { bucket, next: 0 },
                     None => Candidates::Stored(0..0),
-                },
-                None => Candidates::Stored(0..0),
-            }),
+                })
+            }
             Inner::Index {
                 table,
                 index,
@@ -212,6 +245,14 @@ impl Inner<'_> {
         }
     }
 
+    /// The position of the `n`th row of a hash join's `bucket`.
+    fn bucket_row(&self, bucket: usize, n: usize) -> Option<usize> {
+        match self {
+            Inner::Hash { buckets, .. } => buckets.get(bucket)?.1.get(n).copied(),
+            Inner::All { .. } | Inner::Index { .. } => None,
+        }
+    }
+
     /// The stored right row at `position` (nested-loop and hash joins).
     fn stored(&self, position: usize) -> Option<&[Value]> {
         match self {
@@ -227,7 +268,11 @@ impl Inner<'_> {
 /// rows looked up for it.
 enum Candidates {
     Stored(std::ops::Range<usize>),
-    Positions(std::vec::IntoIter<usize>),
+    /// The rows of a hash join's bucket, from its `next`th.
+    Bucket {
+        bucket: usize,
+        next: usize,
+    },
     Owned(std::vec::IntoIter<Vec<Value>>),
 }
 
@@ -236,16 +281,44 @@ fn join_key(
     exprs: &[Expr],
     row: &[Value],
     ctx: &mut ExecContext<'_>,
-) -> Result<Option<Vec<KeyValue>>> {
+) -> Result<Option<Vec<Value>>> {
     let mut key = Vec::with_capacity(exprs.len());
     for e in exprs {
         let value = eval(e, row, ctx)?;
         if value.is_null() {
             return Ok(None);
         }
-        key.push(hash_key(&value));
+        key.push(value);
     }
     Ok(Some(key))
+}
+
+/// A probing row's join key, its columns borrowed from the row (the usual case) and
+/// anything else evaluated; `None` when a part is NULL.
+fn probe_key<'r>(
+    exprs: &[Expr],
+    row: &'r [Value],
+    ctx: &mut ExecContext<'_>,
+) -> Result<Option<Vec<std::borrow::Cow<'r, Value>>>> {
+    let mut key = Vec::with_capacity(exprs.len());
+    for e in exprs {
+        let value = match e {
+            Expr::Column { index, .. } if *index < row.len() => {
+                std::borrow::Cow::Borrowed(&row[*index])
+            }
+            _ => std::borrow::Cow::Owned(eval(e, row, ctx)?),
+        };
+        if value.is_null() {
+            return Ok(None);
+        }
+        key.push(value);
+    }
+    Ok(Some(key))
+}
+
+/// Whether two join keys are equal.
+fn same_keys(a: &[Value], b: &[Value]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_key(a, b))
 }
 
 enum Candidate {
@@ -282,7 +355,11 @@ impl Operator for Join<'_> {
             };
             let next = match &mut self.candidates {
                 Candidates::Stored(range) => range.next().map(Candidate::Stored),
-                Candidates::Positions(positions) => positions.next().map(Candidate::Stored),
+                Candidates::Bucket { bucket, next } => {
+                    let position = self.inner.bucket_row(*bucket, *next);
+                    *next += 1;
+                    position.map(Candidate::Stored)
+                }
                 Candidates::Owned(rows) => rows.next().map(Candidate::Owned),
             };
             ctx.tick()?;
