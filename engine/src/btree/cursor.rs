@@ -221,7 +221,15 @@ impl<'t> Cursor<'t> {
                     });
                 }
             }
-            self.position = Position::At(k.clone());
+            // The position's buffer is reused from entry to entry: a scan copies each
+            // key here but allocates for it only when a key is longer than any before.
+            match &mut self.position {
+                Position::At(at) => {
+                    at.clear();
+                    at.extend_from_slice(k);
+                }
+                other => *other = Position::At(k.clone()),
+            }
         }
         Ok(entry)
     }
