@@ -37,6 +37,12 @@
 //!    SQLite has no `INTERVAL`: its query says `date('now', '-7 days')`, and its
 //!    timestamps are ISO-8601 text, which compares in time order. Skipped, with a line
 //!    on stderr saying why, if hdb cannot yet prepare the query.
+//! 5. **`sql_aggregate/<system>`** — a full-table aggregate, `SELECT status, count(*),
+//!    sum(score) FROM t GROUP BY status`, over `HDB_BENCH_SQL_ROWS` rows of `t (id
+//!    INTEGER PRIMARY KEY, status VARCHAR, score INTEGER)` (5 statuses; a score NULL in
+//!    one row of 10), loaded untimed in one transaction, both answers compared before
+//!    timing. Timed by the wall clock and, as `sql_aggregate_cpu/<system>`, by the
+//!    benchmark thread's on-CPU time.
 //!
 //! Schema (both systems): `accounts (id INTEGER PRIMARY KEY, name VARCHAR, balance
 //! INTEGER)` with a 16-character name; `users (user_id VARCHAR PRIMARY KEY, name
@@ -50,7 +56,8 @@
 //! of 1 GiB (`cache_size=-1048576`), so that neither system reads from the OS on the
 //! warm paths. Every database lives in its own `tempfile` directory (`$TMPDIR`, else
 //! `/tmp`). Run one workload with a filter, e.g. `cargo bench --bench sql --
-//! sql_point_select`.
+//! sql_point_select`: a workload whose group no filter names is skipped before its data
+//! is loaded (a filter is any argument that does not start with `-`).
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -555,11 +562,134 @@ fn read_settings(group: &mut BenchmarkGroup<'_, WallTime>) {
         .measurement_time(Duration::from_secs(3));
 }
 
+const AGGREGATE_DDL: &str =
+    "CREATE TABLE t (id INTEGER PRIMARY KEY, status VARCHAR, score INTEGER)";
+const AGGREGATE_QUERY: &str = "SELECT status, count(*), sum(score) FROM t GROUP BY status";
+const STATUSES: [&str; 5] = ["active", "pending", "suspended", "closed", "trial"];
+
+/// One row of the aggregate's table: its key, one of [`STATUSES`], a score (NULL in
+/// one row of 10).
+fn status_row(id: i64) -> (i64, &'static str, Option<i64>) {
+    let mix = id.wrapping_mul(0x9e37_79b9) >> 7;
+    let score = (id % 10 != 3).then_some(mix % 1_000);
+    (id, STATUSES[(mix % 5) as usize], score)
+}
+
+/// A GROUP BY's rows, sorted: `(status, count, sum)`.
+type Groups = Vec<(String, i64, Option<i64>)>;
+
+fn run_aggregate_hdb(s: &mut hdb::Session, q: &hdb::Statement) -> Groups {
+    let result = s.execute_prepared(q, &[]).unwrap();
+    let mut rows: Groups = result
+        .rows()
+        .iter()
+        .map(|r| (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap()))
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn run_aggregate_sqlite(q: &mut rusqlite::Statement<'_>) -> Groups {
+    let mut rows: Groups = q
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    rows.sort();
+    rows
+}
+
+fn aggregate(c: &mut Criterion) {
+    let rows = env_size(ROWS_VAR, DEFAULT_ROWS);
+    let keys = shuffled_keys(rows, SEED + 4);
+    let hdb_dir = TempDir::new().unwrap();
+    let db = open_hdb(&hdb_dir);
+    let mut s = db.session();
+    s.execute(AGGREGATE_DDL).unwrap();
+    s.execute("BEGIN").unwrap();
+    let insert = s.prepare("INSERT INTO t VALUES ($1, $2, $3)").unwrap();
+    for &k in &keys {
+        let (id, status, score) = status_row(k);
+        let score = score.map_or(Value::Null, Value::Int);
+        s.execute_prepared(&insert, &[id.into(), status.into(), score])
+            .unwrap();
+    }
+    s.execute("COMMIT").unwrap();
+    let sqlite_dir = TempDir::new().unwrap();
+    let conn = open_sqlite(&sqlite_dir);
+    conn.execute_batch(AGGREGATE_DDL).unwrap();
+    conn.execute_batch("BEGIN").unwrap();
+    {
+        let mut insert = conn.prepare("INSERT INTO t VALUES (?1, ?2, ?3)").unwrap();
+        for &k in &keys {
+            insert
+                .execute(params![status_row(k).0, status_row(k).1, status_row(k).2])
+                .unwrap();
+        }
+    }
+    conn.execute_batch("COMMIT").unwrap();
+
+    let query = s.prepare(AGGREGATE_QUERY).unwrap();
+    let mut sqlite_query = conn.prepare(AGGREGATE_QUERY).unwrap();
+    let hdb_groups = run_aggregate_hdb(&mut s, &query);
+    assert_eq!(hdb_groups.len(), STATUSES.len());
+    assert_eq!(
+        hdb_groups,
+        run_aggregate_sqlite(&mut sqlite_query),
+        "the aggregate: hdb and SQLite answer differently"
+    );
+
+    for clock in [Clock::Wall, Clock::OnCpu] {
+        let mut group = c.benchmark_group(clock.group("sql_aggregate"));
+        load_settings(&mut group);
+        group.throughput(Throughput::Elements(rows as u64));
+        group.bench_function("hdb", |b| {
+            b.iter_custom(|iters| {
+                clock.time(iters, || {
+                    black_box(run_aggregate_hdb(&mut s, &query));
+                })
+            })
+        });
+        group.bench_function("sqlite", |b| {
+            b.iter_custom(|iters| {
+                clock.time(iters, || {
+                    black_box(run_aggregate_sqlite(&mut sqlite_query));
+                })
+            })
+        });
+        group.finish();
+    }
+}
+
+/// Whether the command line's filters (if any) name the group `group`, so that its
+/// data is worth loading.
+fn wanted(group: &str) -> bool {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    filters.is_empty()
+        || filters
+            .iter()
+            .any(|f| group.contains(f.as_str()) || f.contains(group))
+}
+
+/// A workload: its criterion group and the function that loads and times it.
+type Workload = (&'static str, fn(&mut Criterion));
+
 fn all(c: &mut Criterion) {
-    point_select(c);
-    bulk_insert(c);
-    create_index(c);
-    example3(c);
+    let workloads: [Workload; 5] = [
+        ("sql_point_select", point_select),
+        ("sql_bulk_insert", bulk_insert),
+        ("sql_create_index", create_index),
+        ("sql_example3", example3),
+        ("sql_aggregate", aggregate),
+    ];
+    for (group, run) in workloads {
+        if wanted(group) {
+            run(c);
+        }
+    }
 }
 
 criterion_group!(benches, all);
