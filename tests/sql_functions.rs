@@ -117,7 +117,7 @@ fn language_sql_parameters_by_position_and_casts_to_the_declared_types() {
     ));
     assert!(matches!(
         s.execute("SELECT * FROM named_like('A%')").unwrap_err(),
-        Error::UnknownName(_)
+        Error::UnknownFunction(_)
     ));
 }
 
@@ -164,7 +164,7 @@ fn functions_are_transactional_and_persist() {
         assert!(matches!(
             s.execute("SELECT * FROM retrieve_user_info_h('user_1')")
                 .unwrap_err(),
-            Error::UnknownName(_)
+            Error::UnknownFunction(_)
         ));
         s.execute(EXAMPLE_2).unwrap();
         assert!(matches!(
@@ -189,7 +189,7 @@ fn functions_are_transactional_and_persist() {
     assert!(matches!(
         s.execute("DROP FUNCTION retrieve_user_info_h(VARCHAR)")
             .unwrap_err(),
-        Error::UnknownName(_)
+        Error::UnknownFunction(_)
     ));
     s.execute("DROP FUNCTION IF EXISTS retrieve_user_info_h")
         .unwrap();
@@ -257,7 +257,7 @@ fn bad_definitions_and_calls_are_typed_errors() {
     ));
     assert!(matches!(
         s.execute("SELECT * FROM no_such_function(1)").unwrap_err(),
-        Error::UnknownName(_)
+        Error::UnknownFunction(_)
     ));
 }
 

@@ -215,7 +215,7 @@ fn coalesce_nullif_and_text_functions() {
         Error::Type(_)
     ));
     match error(&mut s, "no_such_function(1)") {
-        Error::UnknownName(m) => assert!(m.contains("no_such_function"), "{m}"),
+        Error::UnknownFunction(m) => assert!(m.contains("no_such_function"), "{m}"),
         other => panic!("{other:?}"),
     }
 }

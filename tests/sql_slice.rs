@@ -263,7 +263,7 @@ fn expressions_and_aliases_in_select() {
     ));
     assert!(matches!(
         s.execute("SELECT nope FROM m"),
-        Err(Error::UnknownName(_))
+        Err(Error::UnknownColumn(_))
     ));
     assert!(matches!(
         s.execute("SELECT * FROM nope"),

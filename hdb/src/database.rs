@@ -27,10 +27,39 @@
 use std::path::Path;
 
 use engine::DatabaseOptions;
+pub use sql_frontend::TransactionState;
 use sql_frontend::Value;
+pub use sql_frontend::value::Kind;
 
 use crate::error::Result;
 use crate::result::{QueryResult, Rows};
+
+/// Parses SQL text into its statements, for callers that prepare and run them one at a
+/// time ([`Session::prepare_parsed`]): each is planned only when its turn comes, so a
+/// script may create a table and then use it.
+///
+/// ```
+/// # fn main() -> hdb::Result<()> {
+/// let db = hdb::Database::open_in_memory()?;
+/// let mut session = db.session();
+/// for parsed in hdb::parse_statements("CREATE TABLE t (x INT); SELECT x FROM t")? {
+///     let statement = session.prepare_parsed(&parsed)?;
+///     session.execute_prepared(&statement, &[])?;
+/// }
+/// # Ok(()) }
+/// ```
+pub fn parse_statements(sql: &str) -> Result<Vec<ParsedStatement>> {
+    Ok(sql_frontend::bind::parse(sql)?
+        .into_iter()
+        .map(|inner| ParsedStatement { inner })
+        .collect())
+}
+
+/// One statement of a script, parsed but not yet bound (see [`parse_statements`]).
+#[derive(Debug, Clone)]
+pub struct ParsedStatement {
+    inner: sql_frontend::bind::Parsed,
+}
 
 /// Splits SQL text into its statements (each printed back as SQL), for callers that
 /// run and report them one at a time.
@@ -204,6 +233,47 @@ impl Statement {
     pub fn param_count(&self) -> usize {
         self.inner.param_count()
     }
+
+    /// The kind of value each `$n` parameter takes (`Kind::Unknown` where nothing in the
+    /// statement constrains it), fixed when the statement was prepared.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let mut session = db.session();
+    /// session.execute("CREATE TABLE t (id INT PRIMARY KEY, name TEXT)")?;
+    /// let statement = session.prepare("INSERT INTO t VALUES ($1, $2)")?;
+    /// assert_eq!(statement.param_kinds(), [hdb::Kind::Int, hdb::Kind::Text]);
+    /// # Ok(()) }
+    /// ```
+    pub fn param_kinds(&self) -> &[Kind] {
+        &self.inner.description().params
+    }
+
+    /// The names and kinds of the columns it returns (empty if it returns no rows).
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let statement = db.session().prepare("SELECT 1 AS one, 'a' AS letter")?;
+    /// assert_eq!(statement.columns()[1], ("letter".to_string(), hdb::Kind::Text));
+    /// # Ok(()) }
+    /// ```
+    pub fn columns(&self) -> &[(String, Kind)] {
+        &self.inner.description().columns
+    }
+
+    /// Whether it is BEGIN / START TRANSACTION, COMMIT or ROLLBACK.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// assert!(db.session().prepare("BEGIN")?.is_transaction_control());
+    /// # Ok(()) }
+    /// ```
+    pub fn is_transaction_control(&self) -> bool {
+        self.inner.control().is_some()
+    }
 }
 
 impl Session {
@@ -269,6 +339,44 @@ impl Session {
     pub fn prepare(&mut self, sql: &str) -> Result<Statement> {
         Ok(Statement {
             inner: self.inner.prepare(sql)?,
+        })
+    }
+
+    /// Marks an open transaction failed (rolled back; statements fail until ROLLBACK),
+    /// as PostgreSQL does after any error inside BEGIN — for callers that detect errors
+    /// outside the statements themselves, such as a protocol server's parse errors.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let mut session = db.session();
+    /// session.execute("BEGIN")?;
+    /// session.abort_transaction();
+    /// assert_eq!(session.transaction_state(), hdb::TransactionState::Aborted);
+    /// assert!(session.execute("SELECT 1").is_err());
+    /// session.execute("ROLLBACK")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn abort_transaction(&mut self) {
+        self.inner.abort_transaction();
+    }
+
+    /// Binds and plans one statement of [`parse_statements`]'s. Unlike
+    /// [`Session::prepare`], a failure aborts an open transaction, as in PostgreSQL.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let mut session = db.session();
+    /// session.execute("BEGIN")?;
+    /// let parsed = hdb::parse_statements("SELECT * FROM missing")?;
+    /// assert!(session.prepare_parsed(&parsed[0]).is_err());
+    /// assert_eq!(session.transaction_state(), hdb::TransactionState::Aborted);
+    /// # Ok(()) }
+    /// ```
+    pub fn prepare_parsed(&mut self, statement: &ParsedStatement) -> Result<Statement> {
+        Ok(Statement {
+            inner: self.inner.prepare_parsed(statement.inner.clone())?,
         })
     }
 
@@ -362,5 +470,20 @@ impl Session {
     /// ```
     pub fn in_transaction(&self) -> bool {
         self.inner.in_transaction()
+    }
+
+    /// Idle, in a transaction, or in a failed transaction that waits for ROLLBACK.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let mut session = db.session();
+    /// assert_eq!(session.transaction_state(), hdb::TransactionState::Idle);
+    /// session.execute("BEGIN")?;
+    /// assert_eq!(session.transaction_state(), hdb::TransactionState::Active);
+    /// # Ok(()) }
+    /// ```
+    pub fn transaction_state(&self) -> TransactionState {
+        self.inner.transaction_state()
     }
 }

@@ -4,6 +4,11 @@
 //! Errors of the SQL layer and of the engine are both converted here, so an embedder
 //! never sees either crate's error type: it matches `Error::Constraint(_)`, asks
 //! [`Error::is_retryable`] after a serialization failure, and so on.
+//!
+//! Each kind maps to PostgreSQL's SQLSTATE ([`Error::sqlstate`]), which `hdb serve`
+//! sends to clients: a kind is split where PostgreSQL's codes differ in a way clients
+//! act on (an unknown table, column or function), and otherwise carries the code of
+//! its class (a value out of range is `22000`, data_exception, whatever the value).
 
 pub use engine::{Constraint, Limit};
 
@@ -13,9 +18,15 @@ pub enum Error {
     /// The SQL text does not parse.
     #[error("syntax error: {0}")]
     Syntax(String),
-    /// A table, column or index that does not exist.
+    /// A table or index that does not exist.
     #[error("{0}")]
     UnknownName(String),
+    /// A column that is not in scope.
+    #[error("{0}")]
+    UnknownColumn(String),
+    /// A function that does not exist (with those arguments).
+    #[error("{0}")]
+    UnknownFunction(String),
     /// A table, index or column that exists already.
     #[error("{0}")]
     AlreadyExists(String),
@@ -93,14 +104,17 @@ impl Error {
         matches!(self, Error::Serialization(_))
     }
 
-    /// PostgreSQL's SQLSTATE for this kind of error, for clients that match on codes.
+    /// PostgreSQL's SQLSTATE for this kind of error (Appendix A of its manual), for
+    /// clients that match on codes.
     pub fn sqlstate(&self) -> &'static str {
         match self {
             Error::Syntax(_) => "42601",
-            Error::UnknownName(_) => "42704",
-            Error::AlreadyExists(_) => "42710",
-            Error::Type(_) => "42804",
-            Error::Data(_) => "22000",
+            Error::UnknownName(_) => "42P01",
+            Error::UnknownColumn(_) => "42703",
+            Error::UnknownFunction(_) => "42883",
+            Error::AlreadyExists(_) => "42P07",
+            Error::Type(m) => type_sqlstate(m),
+            Error::Data(m) => data_sqlstate(m),
             Error::Parameter(_) => "08P01",
             Error::Constraint(Constraint::NotNull { .. }) => "23502",
             Error::Constraint(Constraint::Check { .. }) => "23514",
@@ -121,6 +135,35 @@ impl Error {
     }
 }
 
+/// The SQLSTATE of a type error. The SQL layer words its errors as PostgreSQL does, so
+/// where PostgreSQL gives a condition a code of its own, the wording tells which.
+fn type_sqlstate(message: &str) -> &'static str {
+    if message.contains("there is no unique or exclusion constraint matching") {
+        return "42P10"; // invalid_column_reference
+    }
+    "42804" // datatype_mismatch
+}
+
+/// The SQLSTATE of a data error (class 22, or 21 for a row counted twice), read from its
+/// PostgreSQL wording as [`type_sqlstate`] does; `22000` (data_exception) otherwise.
+fn data_sqlstate(message: &str) -> &'static str {
+    const CODES: [(&str, &str); 9] = [
+        ("division by zero", "22012"),
+        ("date out of range", "22008"),
+        ("timestamp out of range", "22008"),
+        ("interval out of range", "22015"),
+        ("out of range", "22003"),
+        ("value too long for type", "22001"),
+        ("invalid input syntax", "22P02"),
+        ("more than one row returned by a subquery", "21000"),
+        ("cannot affect row a second time", "21000"),
+    ];
+    CODES
+        .iter()
+        .find(|(words, _)| message.contains(words))
+        .map_or("22000", |(_, code)| code)
+}
+
 impl From<engine::Error> for Error {
     fn from(e: engine::Error) -> Self {
         let message = e.to_string();
@@ -139,6 +182,7 @@ impl From<engine::Error> for Error {
             engine::Error::Constraint(c) => Error::Constraint(c),
             engine::Error::TooLarge(limit) => Error::TooLarge(limit),
             engine::Error::TypeMismatch(_) => Error::Type(message),
+            engine::Error::NotFound { kind: "column", .. } => Error::UnknownColumn(message),
             engine::Error::NotFound { .. } => Error::UnknownName(message),
             engine::Error::AlreadyExists { .. } => Error::AlreadyExists(message),
             engine::Error::Locked { .. }
@@ -155,10 +199,9 @@ impl From<sql_frontend::Error> for Error {
         match e {
             Sql::Parse(m) => Error::Syntax(m),
             Sql::Unsupported { clause } => Error::Unsupported(clause),
-            Sql::UnknownTable(_)
-            | Sql::UnknownColumn(_)
-            | Sql::UnknownIndex(_)
-            | Sql::UnknownFunction(_) => Error::UnknownName(message),
+            Sql::UnknownTable(_) | Sql::UnknownIndex(_) => Error::UnknownName(message),
+            Sql::UnknownColumn(_) => Error::UnknownColumn(message),
+            Sql::UnknownFunction(_) => Error::UnknownFunction(message),
             Sql::AlreadyExists { .. } => Error::AlreadyExists(message),
             Sql::Type(_) => Error::Type(message),
             Sql::Data(_) => Error::Data(message),

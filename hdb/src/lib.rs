@@ -32,6 +32,8 @@
 //!   tuples, or structs given [`from_row!`] ([`FromRow`]).
 //! - [`Error`] has kinds a caller can match (constraint, serialization — retryable —,
 //!   syntax, unknown name, ...) and PostgreSQL's SQLSTATE ([`Error::sqlstate`]).
+//! - [`TableDescription`] ([`Database::describe_tables`]): the tables, columns, keys and
+//!   indexes a database holds, for tools (`hdb serve` answers psql's `\d` from it).
 //!
 //! Column names are PostgreSQL's: `count(*)` is `count`, `sum(x)` is `sum`, `x + 1` is
 //! `?column?`, and `AS` names anything.
@@ -55,13 +57,18 @@
 #[cfg(feature = "chrono")]
 mod chrono;
 mod database;
+mod describe;
 mod error;
 mod mapping;
 mod params;
 mod result;
 mod transaction;
 
-pub use database::{CopyDirection, Database, MEMORY_PATH, Session, Statement, split_statements};
+pub use database::{
+    CopyDirection, Database, Kind, MEMORY_PATH, ParsedStatement, Session, Statement,
+    TransactionState, parse_statements, split_statements,
+};
+pub use describe::{ColumnDescription, IndexDescription, TableDescription};
 pub use engine;
 pub use error::{Constraint, Error, Limit, Result};
 pub use kv_legacy;

@@ -170,13 +170,26 @@ impl Row {
         let value = self
             .values
             .get(index)
-            .ok_or_else(|| Error::UnknownName(format!("no column {index} in the row")))?;
+            .ok_or_else(|| Error::UnknownColumn(format!("no column {index} in the row")))?;
         T::from_value(value)
     }
 
     /// The row's values.
     pub fn values(&self) -> &[Value] {
         &self.values
+    }
+
+    /// The row's values, owned.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let row = db.session().execute("SELECT 1, 'a'")?.into_rows().remove(0);
+    /// assert_eq!(row.into_values(), [hdb::Value::Int(1), hdb::Value::Text("a".into())]);
+    /// # Ok(()) }
+    /// ```
+    pub fn into_values(self) -> Vec<Value> {
+        self.values
     }
 
     /// The names of the row's columns (the result's).
@@ -203,7 +216,7 @@ impl ColumnIndex for usize {
     fn index(&self, columns: &[String]) -> Result<usize> {
         match *self < columns.len() {
             true => Ok(*self),
-            false => Err(Error::UnknownName(format!(
+            false => Err(Error::UnknownColumn(format!(
                 "column {self} out of range ({} columns)",
                 columns.len()
             ))),
@@ -216,7 +229,7 @@ impl ColumnIndex for &str {
         columns
             .iter()
             .position(|c| c == self)
-            .ok_or_else(|| Error::UnknownName(format!("column {self:?} is not in the result")))
+            .ok_or_else(|| Error::UnknownColumn(format!("column {self:?} is not in the result")))
     }
 }
 

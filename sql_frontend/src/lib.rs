@@ -117,7 +117,7 @@ pub mod value;
 
 pub use error::{Cancel, Error, Result};
 pub use exec::{CancelHandle, Output};
-pub use session::{Prepared, Rows, Session};
+pub use session::{Description, Prepared, Rows, Session, TransactionState};
 pub use types::SqlType;
 pub use value::Value;
 

@@ -33,6 +33,10 @@ enum Command {
     Migrate(migrate::MigrateArgs),
     /// The main job: D against H under the seed's workloads, side by side, with a report.
     Compare(compare::CompareArgs),
+    /// Serve an H database over PostgreSQL's wire protocol (psql, drivers, pgbench).
+    Serve(hdb_server::cli::ServeArgs),
+    /// Add or replace a user of a password file for `hdb serve` (password on stdin).
+    Passwd(hdb_server::cli::PasswdArgs),
 }
 
 /// The error type commands report: anything printable.
@@ -46,5 +50,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Slt(args) => slt::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Serve(args) => hdb_server::cli::serve(args).map(|()| ExitCode::SUCCESS),
+        Command::Passwd(args) => hdb_server::cli::passwd(args).map(|()| ExitCode::SUCCESS),
     }
 }

@@ -45,7 +45,7 @@ use std::sync::Arc;
 
 use crate::catalog::RESERVED_PREFIX;
 use crate::error::{Error, Result};
-use crate::plan::{Node, Plan, Statement as BoundStatement, TransactionControl};
+use crate::plan::{EXPLAIN_COLUMN, Node, Plan, Statement as BoundStatement, TransactionControl};
 use crate::stack::{self, AstDepth, DeepDrop};
 use crate::value::Kind;
 
@@ -226,7 +226,13 @@ fn bind_here(txn: &mut Transaction, parsed: &Parsed, units: usize) -> Result<(Pl
         room: units.max(stack::INLINE_STACK / stack::BYTES_PER_UNIT),
         inlined_bytes: 0,
     };
+    let columns;
     let statement = match &**parsed.statement {
+        Statement::Query(query) => {
+            let query = binder.query_bound(query)?;
+            columns = query.names.into_iter().zip(query.kinds).collect();
+            BoundStatement::Query(query.plan)
+        }
         Statement::Explain {
             describe_alias,
             analyze,
@@ -246,16 +252,48 @@ fn bind_here(txn: &mut Transaction, parsed: &Parsed, units: usize) -> Result<(Pl
             if options.as_ref().is_some_and(|o| !o.is_empty()) {
                 return Err(Error::unsupported("EXPLAIN options"));
             }
+            columns = vec![(EXPLAIN_COLUMN.to_string(), Kind::Text)];
             BoundStatement::Explain(Box::new(binder.statement(statement)?))
         }
-        statement => binder.statement(statement)?,
+        statement => {
+            let bound = binder.statement(statement)?;
+            columns = returning_columns(&bound, &binder.params);
+            bound
+        }
     };
     let plan = Plan {
         statement,
         subqueries: binder.subqueries,
         params: binder.params,
+        columns,
     };
     Ok((plan, stack::frames_stack(binder.max_units)))
+}
+
+/// The columns a write's RETURNING list produces: its names, and the kinds of its
+/// expressions over the table's row (none for a statement without RETURNING).
+fn returning_columns(statement: &BoundStatement, params: &[Kind]) -> Vec<(String, Kind)> {
+    let (table, returning) = match statement {
+        BoundStatement::Insert {
+            table,
+            returning: Some(returning),
+            ..
+        }
+        | BoundStatement::Update {
+            table,
+            returning: Some(returning),
+            ..
+        }
+        | BoundStatement::Delete {
+            table,
+            returning: Some(returning),
+            ..
+        } => (table, returning),
+        _ => return Vec::new(),
+    };
+    let kinds = table.kinds();
+    let exprs = returning.exprs.iter().map(|e| e.kind(&kinds, params));
+    returning.names.iter().cloned().zip(exprs).collect()
 }
 
 /// Binding state for one statement.

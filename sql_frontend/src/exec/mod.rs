@@ -56,7 +56,7 @@ pub use operator::{BoxedOperator, Builder, ExecContext, KeyedRow, Operator};
 pub use output::Output;
 
 use crate::error::Result;
-use crate::plan::{Copy, Ddl, Node, Plan};
+use crate::plan::{Copy, Ddl, EXPLAIN_COLUMN, Node, Plan};
 use crate::value::Value;
 
 /// Builds the operators of the tree rooted at `node`, its inputs first.
@@ -206,7 +206,7 @@ pub fn explain(plan: &Plan) -> Output {
         .map(|line| vec![Value::Text(line.to_string())])
         .collect();
     Output {
-        columns: vec!["QUERY PLAN".to_string()],
+        columns: vec![EXPLAIN_COLUMN.to_string()],
         rows_affected: rows.len() as u64,
         rows,
         tag: "EXPLAIN".to_string(),

@@ -64,6 +64,7 @@ pub const PASSES: [Pass; 4] = [
 /// Optimises a bound plan: its statement's operator trees and its subqueries'.
 pub fn optimize_plan(plan: Plan) -> Plan {
     let params = plan.params;
+    let columns = plan.columns;
     let statement = plan
         .statement
         .map_parts(&mut |node| optimize(node, &params), &mut fold);
@@ -76,6 +77,7 @@ pub fn optimize_plan(plan: Plan) -> Plan {
         statement,
         subqueries,
         params,
+        columns,
     }
 }
 

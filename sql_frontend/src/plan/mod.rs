@@ -24,8 +24,8 @@ pub use node::{
     AggregateCall, AggregateFunction, JoinKind, Node, Parts, ScanRange, SetOperator, SortKey,
 };
 pub use statement::{
-    Arbiter, Check, ConflictAction, Copy, CopyEndpoint, Ddl, OnConflict, Plan, Returning,
-    Statement, TransactionControl,
+    Arbiter, Check, ConflictAction, Copy, CopyEndpoint, Ddl, EXPLAIN_COLUMN, OnConflict, Plan,
+    Returning, Statement, TransactionControl,
 };
 
 #[cfg(test)]

@@ -258,7 +258,13 @@ pub struct Plan {
     pub subqueries: Vec<Node>,
     /// The kinds inferred for `$1`, `$2`, ... (index 0 is `$1`).
     pub params: Vec<Kind>,
+    /// The names and kinds of the columns it returns (empty for a statement that returns
+    /// no rows): what a client is told before it runs it (the wire protocol's Describe).
+    pub columns: Vec<(String, Kind)>,
 }
+
+/// The one column EXPLAIN returns, as PostgreSQL names it.
+pub const EXPLAIN_COLUMN: &str = "QUERY PLAN";
 
 impl Statement {
     /// Whether running the statement changes the schema (so plans made before it may

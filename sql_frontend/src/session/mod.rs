@@ -67,6 +67,9 @@ mod rows;
 
 pub use rows::Rows;
 
+/// The one setting the session keeps (SHOW's column is named after it).
+const STATEMENT_TIMEOUT: &str = "statement_timeout";
+
 /// After an error in an explicit transaction, abort the whole transaction (PostgreSQL)
 /// rather than undo only the failed statement.
 pub const ABORT_TRANSACTION_ON_ERROR: bool = true;
@@ -142,6 +145,30 @@ pub struct Prepared {
     control: Option<TransactionControl>,
     /// The latest plan, shared by clones (an execution that re-plans replaces it).
     cache: Arc<Mutex<Option<Arc<Planned>>>>,
+    /// Parameter kinds and result columns as of preparation (what Describe reports).
+    description: Arc<Description>,
+}
+
+/// What a prepared statement takes and returns, fixed when it is prepared (as
+/// PostgreSQL fixes a prepared statement's parameter and result types at Parse).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Description {
+    /// The kind inferred for each `$n` parameter (`Unknown` where nothing constrains it).
+    pub params: Vec<Kind>,
+    /// The names and kinds of the columns returned (empty: the statement returns no rows).
+    pub columns: Vec<(String, Kind)>,
+}
+
+/// Where a session stands with respect to transactions (the wire protocol's
+/// ReadyForQuery status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionState {
+    /// Autocommit: no transaction open.
+    Idle,
+    /// Inside BEGIN ... COMMIT.
+    Active,
+    /// Inside BEGIN ... after a failed statement, until ROLLBACK.
+    Aborted,
 }
 
 /// A bound and optimised statement, labelled with the catalog it was made for.
@@ -165,9 +192,19 @@ impl Planned {
 }
 
 impl Prepared {
-    /// The number of `$n` parameters the statement takes (as of its last planning).
+    /// The number of `$n` parameters the statement takes (as of its preparation).
     pub fn param_count(&self) -> usize {
-        self.cached().map_or(0, |p| p.plan.params.len())
+        self.description.params.len()
+    }
+
+    /// Its parameter kinds and result columns, as of its preparation.
+    pub fn description(&self) -> &Description {
+        &self.description
+    }
+
+    /// Whether it is BEGIN, COMMIT or ROLLBACK.
+    pub fn control(&self) -> Option<TransactionControl> {
+        self.control
     }
 
     fn cached(&self) -> Option<Arc<Planned>> {
@@ -213,6 +250,15 @@ impl Session {
     /// Whether a transaction is open (or aborted and waiting for ROLLBACK).
     pub fn in_transaction(&self) -> bool {
         !matches!(self.conn.state, State::Idle)
+    }
+
+    /// Whether no transaction is open, one is, or one failed and waits for ROLLBACK.
+    pub fn transaction_state(&self) -> TransactionState {
+        match self.conn.state {
+            State::Idle => TransactionState::Idle,
+            State::Active(_) => TransactionState::Active,
+            State::Aborted => TransactionState::Aborted,
+        }
     }
 
     /// Runs every statement in `sql` in order; returns the last one's output.
@@ -295,12 +341,36 @@ impl Session {
                 ));
             }
         };
+        self.prepare_one(parsed)
+    }
+
+    /// Binds and plans one statement already parsed (one of [`bind::parse`]'s), for
+    /// callers that run a script's statements one by one and describe each first. As in
+    /// PostgreSQL (and unlike [`Session::prepare`]), a failure here aborts an open
+    /// transaction.
+    pub fn prepare_parsed(&mut self, parsed: Parsed) -> Result<Prepared> {
+        let prepared = self.prepare_one(parsed);
+        if prepared.is_err() {
+            self.conn.fail_transaction();
+        }
+        prepared
+    }
+
+    /// Marks an open transaction failed, as an error outside any statement does: it is
+    /// rolled back, and later statements fail until ROLLBACK. For callers that detect
+    /// such errors themselves (a protocol server's malformed parameters).
+    pub fn abort_transaction(&mut self) {
+        self.conn.fail_transaction();
+    }
+
+    fn prepare_one(&mut self, parsed: Parsed) -> Result<Prepared> {
         let control = bind::control(&parsed)?;
         let setting = bind::setting(&parsed)?;
-        let prepared = Prepared {
+        let mut prepared = Prepared {
             parsed,
             control,
             cache: Arc::new(Mutex::new(None)),
+            description: Arc::default(),
         };
         if control.is_none() && setting.is_none() {
             let conn = &mut self.conn;
@@ -330,7 +400,17 @@ impl Session {
                     planned?
                 }
             };
+            prepared.description = Arc::new(Description {
+                params: planned.plan.params.clone(),
+                columns: planned.plan.columns.clone(),
+            });
             prepared.keep(&Arc::new(planned));
+        }
+        if let Some(SettingCommand::ShowStatementTimeout) = setting {
+            prepared.description = Arc::new(Description {
+                params: Vec::new(),
+                columns: vec![(STATEMENT_TIMEOUT.to_string(), Kind::Text)],
+            });
         }
         Ok(prepared)
     }
@@ -455,11 +535,15 @@ impl Session {
 
 impl Connection {
     /// Marks an explicit transaction failed (after an error outside any statement).
+    /// (An aborted transaction stays aborted; autocommit stays autocommit.)
     fn fail_transaction(&mut self) {
-        if let State::Active(txn) = std::mem::take(&mut self.state) {
-            txn.rollback();
-            self.transaction_ended();
-            self.state = State::Aborted;
+        match std::mem::take(&mut self.state) {
+            State::Active(txn) => {
+                txn.rollback();
+                self.transaction_ended();
+                self.state = State::Aborted;
+            }
+            other => self.state = other,
         }
     }
 
@@ -683,7 +767,7 @@ impl Connection {
             SettingCommand::ShowStatementTimeout => {
                 let shown = bind::show_timeout(self.settings.statement_timeout);
                 Ok(Output {
-                    columns: vec!["statement_timeout".into()],
+                    columns: vec![STATEMENT_TIMEOUT.into()],
                     rows: vec![vec![Value::Text(shown)]],
                     rows_affected: 1,
                     tag: "SHOW".into(),
@@ -857,6 +941,53 @@ mod tests {
         ));
         reader.execute("ROLLBACK").unwrap();
         assert!(reader.execute_prepared(&p, &[]).unwrap().rows.is_empty());
+    }
+
+    #[test]
+    fn an_error_in_an_aborted_transaction_keeps_it_aborted() {
+        let (_dir, db) = open();
+        let mut s = Session::new(db);
+        s.execute("BEGIN").unwrap();
+        assert!(s.execute("SELECT * FROM nope").is_err());
+        assert_eq!(s.transaction_state(), TransactionState::Aborted);
+        // A parse error and a failed prepare, both outside any statement.
+        assert!(s.execute("SELEC 1").is_err());
+        let parsed = bind::parse("SELECT 1").unwrap().remove(0);
+        assert!(matches!(
+            s.prepare_parsed(parsed),
+            Err(Error::TransactionAborted)
+        ));
+        assert_eq!(s.transaction_state(), TransactionState::Aborted);
+        s.execute("ROLLBACK").unwrap();
+        assert_eq!(s.transaction_state(), TransactionState::Idle);
+    }
+
+    #[test]
+    fn prepared_statements_describe_their_parameters_and_columns() {
+        let (_dir, db) = open();
+        let mut s = Session::new(db);
+        s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+            .unwrap();
+        let p = s
+            .prepare("SELECT v, id * 1.5 AS x FROM t WHERE id = $1")
+            .unwrap();
+        assert_eq!(p.description().params, [Kind::Int]);
+        assert_eq!(
+            p.description().columns,
+            [
+                ("v".to_string(), Kind::Text),
+                ("x".to_string(), Kind::Float)
+            ]
+        );
+        let insert = s.prepare("INSERT INTO t VALUES ($1, $2)").unwrap();
+        assert_eq!(insert.description().params, [Kind::Int, Kind::Text]);
+        assert!(insert.description().columns.is_empty());
+        // Described even where the plan is not kept (after DDL in the transaction).
+        s.execute("BEGIN; CREATE TABLE u (a DATE)").unwrap();
+        let q = s.prepare("SELECT a FROM u WHERE a > $1").unwrap();
+        assert_eq!(q.description().params, [Kind::Date]);
+        assert_eq!(q.description().columns, [("a".to_string(), Kind::Date)]);
+        s.execute("ROLLBACK").unwrap();
     }
 
     #[test]

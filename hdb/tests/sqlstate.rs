@@ -1,0 +1,52 @@
+//! Each kind of error carries the SQLSTATE PostgreSQL 15 gives the same statement (the
+//! codes below are PostgreSQL's answers to these statements), which `hdb serve` sends
+//! to clients.
+
+fn state_of(session: &mut hdb::Session, sql: &str) -> &'static str {
+    match session.execute(sql) {
+        Ok(result) => panic!("{sql} succeeded: {result:?}"),
+        Err(e) => e.sqlstate(),
+    }
+}
+
+#[test]
+fn errors_carry_postgresql_sqlstates() {
+    let db = hdb::Database::open_in_memory().unwrap();
+    let mut s = db.session();
+    s.execute(
+        "CREATE TABLE t (id INT PRIMARY KEY, code VARCHAR(2) NOT NULL UNIQUE, n INT CHECK (n > 0));
+         INSERT INTO t VALUES (1, 'a', 1), (2, 'b', 2)",
+    )
+    .unwrap();
+    let cases = [
+        ("SELEC 1", "42601"),
+        ("SELECT * FROM missing", "42P01"),
+        ("SELECT missing FROM t", "42703"),
+        ("SELECT no_such_function(1)", "42883"),
+        ("CREATE TABLE t (x INT)", "42P07"),
+        ("SELECT 1 / 0", "22012"),
+        ("SELECT 9223372036854775807 + 1", "22003"),
+        ("SELECT 'abc'::int", "22P02"),
+        ("INSERT INTO t VALUES (3, 'abc', 1)", "22001"),
+        ("SELECT (SELECT id FROM t)", "21000"),
+        ("INSERT INTO t VALUES (3, NULL, 1)", "23502"),
+        ("INSERT INTO t VALUES (1, 'c', 1)", "23505"),
+        ("INSERT INTO t VALUES (3, 'a', 1)", "23505"),
+        ("INSERT INTO t VALUES (3, 'c', 0)", "23514"),
+        (
+            "INSERT INTO t VALUES (3, 'c', 1) ON CONFLICT (n) DO NOTHING",
+            "42P10",
+        ),
+        (
+            "INSERT INTO t VALUES (1, 'x', 1), (1, 'y', 1) ON CONFLICT (id) DO UPDATE SET n = 5",
+            "21000",
+        ),
+    ];
+    for (sql, expected) in cases {
+        assert_eq!(state_of(&mut s, sql), expected, "{sql}");
+    }
+    s.execute("BEGIN READ ONLY").unwrap();
+    assert_eq!(state_of(&mut s, "DELETE FROM t"), "25006");
+    assert_eq!(state_of(&mut s, "SELECT 1"), "25P02");
+    s.execute("ROLLBACK").unwrap();
+}

@@ -1,0 +1,812 @@
+//! One client connection: startup, then the message loop of the simple and extended
+//! query protocols over one H session.
+//!
+//! ## The loop
+//!
+//! After TLS negotiation and authentication (pgwire and `auth.rs`), the connection
+//! reads one message at a time and answers it:
+//!
+//! - **Query** (simple protocol): the text is parsed into statements, and each is
+//!   prepared, described and executed in turn — RowDescription, DataRows and
+//!   CommandComplete for each, stopping at the first error — then ReadyForQuery.
+//! - **Parse / Bind / Describe / Execute / Close** (extended protocol): see
+//!   `extended.rs`. After an error, messages are discarded until **Sync**, as the
+//!   protocol requires; Sync answers ReadyForQuery and flushes.
+//! - **Flush** sends what is buffered; **Terminate** or end of input ends the
+//!   connection. CopyData/CopyDone/CopyFail outside COPY are ignored, as PostgreSQL
+//!   ignores them; a second startup message is a protocol violation (FATAL).
+//!
+//! ReadyForQuery's transaction status (`I`, `T`, `E`) is read from the session after
+//! each command, never tracked beside it, so it cannot drift from the truth.
+//!
+//! ## Blocking work
+//!
+//! The connection runs as a tokio task; every call into H (prepare, execute — they
+//! read pages, wait for locks and for the log's fsync) runs on tokio's blocking pool
+//! through [`Connection::engine`], so async workers never block. The session sits in
+//! an `Arc<Mutex<_>>` only to cross that boundary: one connection runs one call at a
+//! time, so the lock is never contended (and the async side never takes it while a
+//! call runs).
+//!
+//! ## Rows stream
+//!
+//! A statement's rows go to the client as H produces them ([`Connection::stream`]):
+//! the blocking call pulls the statement's `hdb::Rows` and hands each row through a
+//! bounded channel to the connection's task, which encodes it and writes it to the
+//! socket. Neither side holds more than the channel's few rows and the socket's
+//! buffer, so a large result never sits in memory; a client that reads slowly slows
+//! the query down, and one that goes away ends it (its `Rows` is dropped). The one
+//! exception is an Execute with a row limit: its portal keeps the rest of the result
+//! for the next Execute (see `extended.rs`).
+//!
+//! ## Ending
+//!
+//! When the connection ends for any reason (Terminate, a dropped socket, a FATAL
+//! error, the idle-in-transaction timeout, shutdown), the session is dropped, which
+//! rolls back its open transaction: a connection can never leak a transaction.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use futures::{SinkExt, StreamExt};
+use hdb::{Kind, TransactionState};
+use parking_lot::Mutex;
+use pgwire::api::{ClientInfo, PgWireConnectionState};
+use pgwire::messages::PgWireBackendMessage as Out;
+use pgwire::messages::PgWireFrontendMessage as In;
+use pgwire::messages::data::{
+    DataRow, FieldDescription, NoData, ParameterDescription, RowDescription,
+};
+use pgwire::messages::extendedquery::{
+    Bind, BindComplete, Close, CloseComplete, Describe, Execute, Parse, ParseComplete,
+    PortalSuspended, TARGET_TYPE_BYTE_PORTAL, TARGET_TYPE_BYTE_STATEMENT,
+};
+use pgwire::messages::response::{
+    CommandComplete, EmptyQueryResponse, ReadyForQuery, TransactionStatus,
+};
+use tokio::sync::{mpsc, watch};
+
+use crate::catalog::{self, Answer, Client};
+use crate::errors::{ProtocolError, codes, warning};
+use crate::extended::{Objects, Portal, PortalState, Prepared};
+use crate::listener::{Phase, Shared};
+use crate::settings;
+use crate::wire_types::{Format, oid_of, put_field, type_size};
+
+pub(crate) use crate::framing::Socket;
+
+/// Rows a streaming statement may have produced ahead of the socket.
+const ROW_BUFFER: usize = 64;
+
+/// What a statement running on the blocking pool tells the connection's task.
+enum Event {
+    /// It began: the transaction state before it, and (simple protocol) the columns to
+    /// describe before its rows.
+    Started {
+        before: TransactionState,
+        columns: Option<Vec<(String, Kind)>>,
+    },
+    /// One row of its result.
+    Row(Vec<hdb::Value>),
+    /// It ended with this command tag.
+    Done(String),
+    /// It failed (maybe after some rows).
+    Failed(hdb::Error),
+}
+
+/// The end of a streamed statement: the state before it ran and its command tag.
+type Streamed = (TransactionState, String);
+
+/// Runs `statement` in `session` and sends its rows to `events` as they are pulled;
+/// stops early (dropping the rows, which ends the statement) if the receiver is gone.
+fn run_streaming(
+    session: &mut hdb::Session,
+    statement: &hdb::Statement,
+    params: &[hdb::Value],
+    events: &mpsc::Sender<Event>,
+) {
+    let mut rows = match session.execute_prepared_iter(statement, params) {
+        Ok(rows) => rows,
+        Err(e) => {
+            let _ = events.blocking_send(Event::Failed(e));
+            return;
+        }
+    };
+    for row in rows.by_ref() {
+        let event = match row {
+            Ok(row) => Event::Row(row.into_values()),
+            Err(e) => {
+                let _ = events.blocking_send(Event::Failed(e));
+                return;
+            }
+        };
+        if events.blocking_send(event).is_err() {
+            return;
+        }
+    }
+    let _ = events.blocking_send(Event::Done(rows.tag()));
+}
+
+/// What to do after a message.
+enum Flow {
+    Continue,
+    Close,
+}
+
+/// One authenticated connection.
+pub(crate) struct Connection {
+    socket: Socket,
+    session: Arc<Mutex<hdb::Session>>,
+    objects: Objects,
+    /// After an error in the extended protocol: discard messages until Sync.
+    skipping_until_sync: bool,
+    shared: Arc<Shared>,
+    phase: watch::Receiver<Phase>,
+    /// Who connected, to which database name (for catalog answers).
+    client: Client,
+    /// Run-time parameters (SET / SHOW), see `settings.rs`.
+    settings: BTreeMap<String, String>,
+}
+
+impl Connection {
+    pub(crate) fn new(socket: Socket, shared: Arc<Shared>) -> Connection {
+        let session = shared.db.session();
+        let phase = shared.phase.subscribe();
+        let metadata = socket.metadata();
+        let user = metadata
+            .get(pgwire::api::METADATA_USER)
+            .cloned()
+            .unwrap_or_default();
+        let database = metadata
+            .get(pgwire::api::METADATA_DATABASE)
+            .cloned()
+            .unwrap_or_else(|| user.clone());
+        let application = metadata
+            .get(pgwire::api::METADATA_APPLICATION_NAME)
+            .cloned()
+            .unwrap_or_default();
+        let settings = settings::defaults(&user, &application);
+        Connection {
+            socket,
+            session: Arc::new(Mutex::new(session)),
+            objects: Objects::default(),
+            skipping_until_sync: false,
+            shared,
+            phase,
+            client: Client { user, database },
+            settings,
+        }
+    }
+
+    /// Serves messages until the connection ends.
+    pub(crate) async fn run(mut self) -> io::Result<()> {
+        loop {
+            if let Some(error) = self.shutdown_error() {
+                return self.close_with(error).await;
+            }
+            let idle_limit = match self.transaction_state() {
+                TransactionState::Idle => None,
+                _ => self.shared.config.idle_in_transaction_timeout,
+            };
+            let message = tokio::select! {
+                message = self.socket.next() => message,
+                () = sleep_or_forever(idle_limit) => {
+                    let error = ProtocolError::fatal(
+                        codes::IDLE_IN_TRANSACTION_TIMEOUT,
+                        "terminating connection due to idle-in-transaction timeout",
+                    );
+                    return self.close_with(error).await;
+                }
+                _ = self.phase.changed() => continue,
+            };
+            let message = match message {
+                None => return Ok(()),
+                Some(Ok(message)) => message,
+                Some(Err(e)) => {
+                    let error = ProtocolError::fatal(
+                        codes::PROTOCOL_VIOLATION,
+                        format!("invalid frontend message: {e}"),
+                    );
+                    return self.close_with(error).await;
+                }
+            };
+            match self.dispatch(message).await? {
+                Flow::Continue => {}
+                Flow::Close => return Ok(()),
+            }
+        }
+    }
+
+    /// The error to close with if shutdown has reached this connection: at once when
+    /// the grace period is over, else as soon as no transaction is open.
+    fn shutdown_error(&self) -> Option<ProtocolError> {
+        let closing = match *self.phase.borrow() {
+            Phase::Running => false,
+            Phase::Draining => self.transaction_state() == TransactionState::Idle,
+            Phase::Terminating => true,
+        };
+        closing.then(|| {
+            ProtocolError::fatal(
+                codes::ADMIN_SHUTDOWN,
+                "terminating connection due to administrator command",
+            )
+        })
+    }
+
+    async fn close_with(mut self, error: ProtocolError) -> io::Result<()> {
+        self.socket
+            .send(Out::ErrorResponse(error.to_response()))
+            .await?;
+        self.socket.close().await
+    }
+
+    async fn dispatch(&mut self, message: In) -> io::Result<Flow> {
+        if self.skipping_until_sync && !matches!(message, In::Sync(_) | In::Terminate(_)) {
+            return Ok(Flow::Continue);
+        }
+        let result = match message {
+            In::Query(query) => return self.simple_query(query.query).await,
+            In::Parse(parse) => self.parse(parse).await,
+            In::Bind(bind) => self.bind(bind).await,
+            In::Describe(describe) => self.describe(describe).await,
+            In::Execute(execute) => self.execute(execute).await,
+            In::Close(close) => self.close(close).await,
+            In::Sync(_) => {
+                self.skipping_until_sync = false;
+                self.ready_for_query().await?;
+                return Ok(Flow::Continue);
+            }
+            In::Flush(_) => {
+                self.socket.flush().await?;
+                return Ok(Flow::Continue);
+            }
+            In::Terminate(_) => return Ok(Flow::Close),
+            // Leftovers of a COPY that failed: PostgreSQL ignores them too.
+            In::CopyData(_) | In::CopyDone(_) | In::CopyFail(_) => return Ok(Flow::Continue),
+            In::SslNegotiation(_)
+            | In::Startup(_)
+            | In::CancelRequest(_)
+            | In::PasswordMessageFamily(_)
+            | In::PortalSuspended(_) => {
+                let error = ProtocolError::fatal(
+                    codes::PROTOCOL_VIOLATION,
+                    "unexpected message after startup",
+                );
+                self.send_error(&error).await?;
+                return Ok(Flow::Close);
+            }
+        };
+        match result {
+            Ok(()) => Ok(Flow::Continue),
+            Err(error) => {
+                self.send_error(&error).await?;
+                if error.is_fatal() {
+                    return Ok(Flow::Close);
+                }
+                self.skipping_until_sync = true;
+                Ok(Flow::Continue)
+            }
+        }
+    }
+
+    /// Sends an error; a non-fatal one inside a transaction aborts it, as every error
+    /// inside BEGIN does in PostgreSQL (errors of statements have done so already).
+    async fn send_error(&mut self, error: &ProtocolError) -> io::Result<()> {
+        if !error.is_fatal() && self.transaction_state() == TransactionState::Active {
+            self.session.lock().abort_transaction();
+        }
+        self.socket
+            .feed(Out::ErrorResponse(error.to_response()))
+            .await?;
+        if error.is_fatal() {
+            self.socket.flush().await?;
+        }
+        Ok(())
+    }
+
+    fn transaction_state(&self) -> TransactionState {
+        self.session.lock().transaction_state()
+    }
+
+    async fn ready_for_query(&mut self) -> io::Result<()> {
+        let status = match self.transaction_state() {
+            TransactionState::Idle => {
+                // The (implicit) transaction the portals ran in has ended.
+                self.objects.close_portals();
+                TransactionStatus::Idle
+            }
+            TransactionState::Active => TransactionStatus::Transaction,
+            TransactionState::Aborted => TransactionStatus::Error,
+        };
+        self.socket
+            .feed(Out::ReadyForQuery(ReadyForQuery::new(status)))
+            .await?;
+        self.socket.flush().await
+    }
+
+    /// Runs `work` on the session, on the blocking pool.
+    async fn engine<T, F>(&self, work: F) -> Result<T, ProtocolError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut hdb::Session) -> T + Send + 'static,
+    {
+        let session = Arc::clone(&self.session);
+        tokio::task::spawn_blocking(move || work(&mut session.lock()))
+            .await
+            .map_err(|_| {
+                ProtocolError::fatal("XX000", "internal error while running the statement")
+            })
+    }
+
+    /// Runs `work` on the blocking pool and relays what it reports: a RowDescription
+    /// when it describes columns, each row as it comes (encoded with `columns` and
+    /// `formats` unless `work` describes its own, which are sent as text), and its end.
+    async fn stream<F>(
+        &mut self,
+        mut columns: Vec<(String, Kind)>,
+        mut formats: Vec<Format>,
+        work: F,
+    ) -> Result<Streamed, ProtocolError>
+    where
+        F: FnOnce(&mut hdb::Session, &mpsc::Sender<Event>) + Send + 'static,
+    {
+        let (events, mut received) = mpsc::channel(ROW_BUFFER);
+        let session = Arc::clone(&self.session);
+        let task = tokio::task::spawn_blocking(move || work(&mut session.lock(), &events));
+        let (mut before, mut end, mut sent) = (TransactionState::Idle, None, Ok(()));
+        while let Some(event) = received.recv().await {
+            match event {
+                Event::Started {
+                    before: state,
+                    columns: described,
+                } => {
+                    before = state;
+                    if let Some(described) = described {
+                        formats = vec![Format::Text; described.len()];
+                        columns = described;
+                        if !columns.is_empty() {
+                            let description = row_description(&columns, &formats);
+                            sent = self.socket.feed(Out::RowDescription(description)).await;
+                        }
+                    }
+                }
+                Event::Row(values) => sent = self.send_row(&values, &columns, &formats).await,
+                Event::Done(tag) => end = Some(Ok(tag)),
+                Event::Failed(e) => end = Some(Err(e)),
+            }
+            if sent.is_err() {
+                // The client is gone: closing the channel stops the statement.
+                break;
+            }
+        }
+        drop(received);
+        task.await.map_err(|_| {
+            ProtocolError::fatal("XX000", "internal error while running the statement")
+        })?;
+        sent?;
+        match end {
+            Some(Ok(tag)) => Ok((before, tag)),
+            Some(Err(e)) => Err(e.into()),
+            None => Err(ProtocolError::fatal(
+                "XX000",
+                "internal error: the statement ended without a result",
+            )),
+        }
+    }
+
+    // ---- simple query protocol ----
+
+    async fn simple_query(&mut self, sql: String) -> io::Result<Flow> {
+        self.skipping_until_sync = false;
+        if let Some(answer) = self.answer_locally(&sql, true).await {
+            match answer {
+                Ok(answer) => self.send_answer(answer).await?,
+                Err(error) => self.send_error(&error).await?,
+            }
+            self.ready_for_query().await?;
+            return Ok(Flow::Continue);
+        }
+        match hdb::parse_statements(&sql) {
+            Ok(statements) if statements.is_empty() => {
+                self.socket
+                    .feed(Out::EmptyQueryResponse(EmptyQueryResponse::new()))
+                    .await?;
+            }
+            Ok(statements) => {
+                for parsed in statements {
+                    let outcome = self
+                        .stream(Vec::new(), Vec::new(), move |session, events| {
+                            let before = session.transaction_state();
+                            let statement = match session.prepare_parsed(&parsed) {
+                                Ok(statement) => statement,
+                                Err(e) => {
+                                    let _ = events.blocking_send(Event::Failed(e));
+                                    return;
+                                }
+                            };
+                            let columns = Some(statement.columns().to_vec());
+                            let started = Event::Started { before, columns };
+                            if events.blocking_send(started).is_ok() {
+                                run_streaming(session, &statement, &[], events);
+                            }
+                        })
+                        .await;
+                    match outcome {
+                        Ok((before, tag)) => {
+                            self.warn_about_control(before, &tag).await?;
+                            self.socket
+                                .feed(Out::CommandComplete(CommandComplete::new(tag)))
+                                .await?;
+                        }
+                        Err(error) => {
+                            self.send_error(&error).await?;
+                            if error.is_fatal() {
+                                return Ok(Flow::Close);
+                            }
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => self.send_error(&ProtocolError::from(e)).await?,
+        }
+        self.ready_for_query().await?;
+        Ok(Flow::Continue)
+    }
+
+    /// The answer to a statement the server answers itself: SET / SHOW / RESET
+    /// (`settings.rs`) and catalog queries (`catalog/`). `None`: it is H's. In a failed
+    /// transaction SET / SHOW / RESET are refused here (25P02, as PostgreSQL refuses
+    /// everything but ROLLBACK) and everything else goes to H, which refuses it too.
+    /// With `run` false (Parse), a SET only says what it would answer.
+    async fn answer_locally(
+        &mut self,
+        sql: &str,
+        run: bool,
+    ) -> Option<Result<Answer, ProtocolError>> {
+        if self.transaction_state() == TransactionState::Aborted {
+            return settings::answer(sql, &mut self.settings.clone()).map(|_| {
+                Err(ProtocolError::new(
+                    "25P02",
+                    "current transaction is aborted, commands ignored until end of transaction block",
+                ))
+            });
+        }
+        let answer = match run {
+            true => settings::answer(sql, &mut self.settings),
+            false => settings::answer(sql, &mut self.settings.clone()),
+        };
+        if answer.is_some() {
+            return answer;
+        }
+        if !sql.contains("pg_catalog.") {
+            return None;
+        }
+        let (db, client, sql) = (self.shared.db.clone(), self.client.clone(), sql.to_string());
+        // The catalog is read from the engine: on the blocking pool, as every H call.
+        tokio::task::spawn_blocking(move || catalog::answer(&sql, &db, &client))
+            .await
+            .unwrap_or_else(|_| {
+                Some(Err(ProtocolError::new(
+                    "XX000",
+                    "internal error while reading the catalog",
+                )))
+            })
+    }
+
+    /// Sends a local answer as the simple protocol does: RowDescription, DataRows,
+    /// CommandComplete.
+    async fn send_answer(&mut self, answer: Answer) -> io::Result<()> {
+        let tag = match answer {
+            Answer::Rows { columns, rows, tag } => {
+                let formats = vec![Format::Text; columns.len()];
+                let description = row_description(&columns, &formats);
+                self.socket.feed(Out::RowDescription(description)).await?;
+                self.send_rows(&rows, &columns, &formats).await?;
+                tag
+            }
+            Answer::Command(tag) => tag,
+        };
+        self.socket
+            .feed(Out::CommandComplete(CommandComplete::new(tag)))
+            .await
+    }
+
+    /// PostgreSQL's warnings for BEGIN inside a transaction and COMMIT/ROLLBACK outside
+    /// one (the statement itself succeeds).
+    async fn warn_about_control(&mut self, before: TransactionState, tag: &str) -> io::Result<()> {
+        let notice = match (before, tag) {
+            (TransactionState::Active | TransactionState::Aborted, "BEGIN") => Some((
+                codes::ACTIVE_TRANSACTION,
+                "there is already a transaction in progress",
+            )),
+            (TransactionState::Idle, "COMMIT" | "ROLLBACK") => Some((
+                codes::NO_ACTIVE_TRANSACTION,
+                "there is no transaction in progress",
+            )),
+            _ => None,
+        };
+        if let Some((code, message)) = notice {
+            self.socket
+                .feed(Out::NoticeResponse(warning(code, message)))
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn send_rows(
+        &mut self,
+        rows: &[Vec<hdb::Value>],
+        columns: &[(String, Kind)],
+        formats: &[Format],
+    ) -> io::Result<()> {
+        for row in rows {
+            self.send_row(row, columns, formats).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends one DataRow (buffered: the socket flushes as its buffer fills).
+    async fn send_row(
+        &mut self,
+        row: &[hdb::Value],
+        columns: &[(String, Kind)],
+        formats: &[Format],
+    ) -> io::Result<()> {
+        let mut data = BytesMut::new();
+        for (i, value) in row.iter().enumerate() {
+            let format = formats.get(i).copied().unwrap_or(Format::Text);
+            let kind = columns.get(i).map_or(Kind::Unknown, |(_, k)| *k);
+            put_field(&mut data, value, format, kind);
+        }
+        let count = i16::try_from(row.len()).unwrap_or(i16::MAX);
+        self.socket
+            .feed(Out::DataRow(DataRow::new(data, count)))
+            .await
+    }
+
+    // ---- extended query protocol ----
+
+    async fn parse(&mut self, parse: Parse) -> Result<(), ProtocolError> {
+        let name = parse.name.unwrap_or_default();
+        if self.objects.has_named_statement(&name) {
+            return Err(ProtocolError::new(
+                codes::DUPLICATE_PREPARED_STATEMENT,
+                format!("prepared statement \"{name}\" already exists"),
+            ));
+        }
+        if let Some(answer) = self.answer_locally(&parse.query, false).await {
+            let columns = match answer? {
+                Answer::Rows { columns, .. } => columns,
+                Answer::Command(_) => Vec::new(),
+            };
+            let prepared = Prepared::local(parse.query, columns);
+            self.objects.add_statement(&name, prepared)?;
+            self.socket
+                .feed(Out::ParseComplete(ParseComplete::new()))
+                .await?;
+            return Ok(());
+        }
+        let mut statements = hdb::parse_statements(&parse.query)?;
+        let statement = match statements.len() {
+            0 => None,
+            1 => {
+                let parsed = statements.remove(0);
+                let prepared = self
+                    .engine(move |session| session.prepare_parsed(&parsed))
+                    .await??;
+                Some(prepared)
+            }
+            _ => {
+                return Err(ProtocolError::new(
+                    codes::SYNTAX_ERROR,
+                    "cannot insert multiple commands into a prepared statement",
+                ));
+            }
+        };
+        self.objects
+            .add_statement(&name, Prepared::new(statement, &parse.type_oids))?;
+        self.socket
+            .feed(Out::ParseComplete(ParseComplete::new()))
+            .await?;
+        Ok(())
+    }
+
+    async fn bind(&mut self, bind: Bind) -> Result<(), ProtocolError> {
+        let statement_name = bind.statement_name.unwrap_or_default();
+        let prepared = self.objects.statement(&statement_name)?;
+        let portal = Portal::bind(
+            prepared,
+            &bind.parameter_format_codes,
+            &bind.parameters,
+            &bind.result_column_format_codes,
+        )?;
+        self.objects
+            .add_portal(&bind.portal_name.unwrap_or_default(), portal)?;
+        self.socket
+            .feed(Out::BindComplete(BindComplete::new()))
+            .await?;
+        Ok(())
+    }
+
+    async fn describe(&mut self, describe: Describe) -> Result<(), ProtocolError> {
+        let name = describe.name.unwrap_or_default();
+        let (columns, formats) = match describe.target_type {
+            TARGET_TYPE_BYTE_STATEMENT => {
+                let prepared = self.objects.statement(&name)?;
+                let types = ParameterDescription::new(prepared.param_types.clone());
+                self.socket.feed(Out::ParameterDescription(types)).await?;
+                let formats = vec![Format::Text; prepared.columns.len()];
+                (prepared.columns.clone(), formats)
+            }
+            TARGET_TYPE_BYTE_PORTAL => {
+                let portal = self.objects.portal(&name)?;
+                (portal.prepared.columns.clone(), portal.formats.clone())
+            }
+            other => {
+                return Err(ProtocolError::violation(format!(
+                    "invalid DESCRIBE message subtype {other}"
+                )));
+            }
+        };
+        let message = match columns.is_empty() {
+            true => Out::NoData(NoData::new()),
+            false => Out::RowDescription(row_description(&columns, &formats)),
+        };
+        self.socket.feed(message).await?;
+        Ok(())
+    }
+
+    async fn execute(&mut self, execute: Execute) -> Result<(), ProtocolError> {
+        let name = execute.name.unwrap_or_default();
+        let portal = self.objects.portal(&name)?;
+        let local = match portal.state {
+            PortalState::Ready => portal.prepared.local.clone(),
+            PortalState::Running { .. } => None,
+        };
+        if let Some(sql) = local {
+            // `None` only in a failed transaction, where everything is refused.
+            let answer = self.answer_locally(&sql, true).await.unwrap_or_else(|| {
+                Err(ProtocolError::new(
+                    "25P02",
+                    "current transaction is aborted, commands ignored until end of transaction block",
+                ))
+            });
+            let (rows, tag) = match answer? {
+                Answer::Rows { rows, tag, .. } => (rows, tag),
+                Answer::Command(tag) => (Vec::new(), tag),
+            };
+            self.objects.portal_mut(&name)?.state = PortalState::Running { rows, next: 0, tag };
+        }
+        let portal = self.objects.portal(&name)?;
+        if let PortalState::Ready = portal.state {
+            let Some(statement) = portal.prepared.statement.clone() else {
+                self.socket
+                    .feed(Out::EmptyQueryResponse(EmptyQueryResponse::new()))
+                    .await?;
+                return Ok(());
+            };
+            let params = portal.params.clone();
+            if execute.max_rows <= 0 {
+                // No row limit: the rows go out as they come, and the portal is done.
+                let (columns, formats) = (portal.prepared.columns.clone(), portal.formats.clone());
+                let (before, tag) = self
+                    .stream(columns, formats, move |session, events| {
+                        let before = session.transaction_state();
+                        let started = Event::Started {
+                            before,
+                            columns: None,
+                        };
+                        if events.blocking_send(started).is_ok() {
+                            run_streaming(session, &statement, &params, events);
+                        }
+                    })
+                    .await?;
+                self.warn_about_control(before, &tag).await?;
+                self.objects.portal_mut(&name)?.state = PortalState::Running {
+                    rows: Vec::new(),
+                    next: 0,
+                    tag: tag.clone(),
+                };
+                self.socket
+                    .feed(Out::CommandComplete(CommandComplete::new(tag)))
+                    .await?;
+                return Ok(());
+            }
+            let (before, result) = self
+                .engine(move |session| {
+                    let before = session.transaction_state();
+                    session
+                        .execute_prepared(&statement, &params)
+                        .map(|result| (before, result))
+                })
+                .await??;
+            self.warn_about_control(before, result.tag()).await?;
+            let rows = result.rows().iter().map(|r| r.values().to_vec()).collect();
+            self.objects.portal_mut(&name)?.state = PortalState::Running {
+                rows,
+                next: 0,
+                tag: result.tag().to_string(),
+            };
+        }
+        let portal = self.objects.portal_mut(&name)?;
+        let PortalState::Running { rows, next, tag } = &mut portal.state else {
+            return Ok(());
+        };
+        let remaining = rows.len() - *next;
+        let limit = match usize::try_from(execute.max_rows) {
+            Ok(0) | Err(_) => remaining,
+            Ok(n) => n.min(remaining),
+        };
+        let batch: Vec<Vec<hdb::Value>> = rows[*next..*next + limit].to_vec();
+        *next += limit;
+        let suspended = *next < rows.len();
+        // A query's tag counts the rows of this Execute; a write's (RETURNING or not)
+        // counts the rows it wrote.
+        let tag = match tag.starts_with("SELECT") {
+            true => format!("SELECT {limit}"),
+            false => tag.clone(),
+        };
+        let columns = portal.prepared.columns.clone();
+        let formats = portal.formats.clone();
+        self.send_rows(&batch, &columns, &formats).await?;
+        let done = match suspended {
+            true => Out::PortalSuspended(PortalSuspended::new()),
+            false => Out::CommandComplete(CommandComplete::new(tag)),
+        };
+        self.socket.feed(done).await?;
+        Ok(())
+    }
+
+    async fn close(&mut self, close: Close) -> Result<(), ProtocolError> {
+        let name = close.name.unwrap_or_default();
+        match close.target_type {
+            TARGET_TYPE_BYTE_STATEMENT => self.objects.close_statement(&name),
+            TARGET_TYPE_BYTE_PORTAL => self.objects.close_portal(&name),
+            other => {
+                return Err(ProtocolError::violation(format!(
+                    "invalid CLOSE message subtype {other}"
+                )));
+            }
+        }
+        self.socket
+            .feed(Out::CloseComplete(CloseComplete::new()))
+            .await?;
+        Ok(())
+    }
+}
+
+impl From<io::Error> for ProtocolError {
+    fn from(e: io::Error) -> ProtocolError {
+        ProtocolError::fatal("08006", format!("connection failure: {e}"))
+    }
+}
+
+/// A RowDescription of `columns` in `formats`.
+fn row_description(columns: &[(String, Kind)], formats: &[Format]) -> RowDescription {
+    let fields = columns
+        .iter()
+        .zip(formats)
+        .map(|((name, kind), format)| {
+            let oid = oid_of(*kind);
+            FieldDescription::new(name.clone(), 0, 0, oid, type_size(oid), -1, format.code())
+        })
+        .collect();
+    RowDescription::new(fields)
+}
+
+/// Sleeps for `limit`, or forever when there is none.
+async fn sleep_or_forever(limit: Option<Duration>) {
+    match limit {
+        Some(limit) => tokio::time::sleep(limit).await,
+        None => futures::future::pending().await,
+    }
+}
+
+/// Whether the client finished authentication (pgwire's startup handlers set this).
+pub(crate) fn is_ready(socket: &Socket) -> bool {
+    matches!(socket.state(), PgWireConnectionState::ReadyForQuery)
+}

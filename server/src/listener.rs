@@ -1,0 +1,204 @@
+//! Accepting connections, the connection limit, and graceful shutdown.
+//!
+//! ## Limits
+//!
+//! At most `max_connections` connections are served at once, each holding one permit
+//! of a semaphore. A client beyond the limit is answered, once it has sent its startup
+//! message, with PostgreSQL's `FATAL 53300 sorry, too many clients already`, and
+//! closed. A client that has not finished authenticating within
+//! [`STARTUP_TIMEOUT`] is dropped.
+//!
+//! ## Shutdown
+//!
+//! [`Server::run`] returns after SIGTERM or SIGINT (or the future it is given), in
+//! three phases broadcast to every connection through a watch channel:
+//!
+//! 1. **Draining**: no new connections are accepted; a connection outside a transaction
+//!    is closed (`FATAL 57P01`) at its next message boundary, one inside a transaction
+//!    is left to finish it.
+//! 2. **Terminating**, when every connection has gone or the grace period is over:
+//!    the rest are closed at their next message boundary, which drops their sessions
+//!    and so rolls back their transactions. A statement running then is let finish.
+//! 3. The database is checkpointed and closed; `run` returns `Ok` (exit status 0).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use pgwire::messages::PgWireBackendMessage as Out;
+use pgwire::messages::PgWireFrontendMessage as In;
+use pgwire::tokio::TlsAcceptor;
+use pgwire::tokio::server::negotiate_tls;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+
+use crate::Config;
+use crate::auth::Authenticator;
+use crate::connection::{Connection, Socket, is_ready};
+use crate::errors::{ProtocolError, codes};
+
+/// How long a client has from connecting to finishing authentication (PostgreSQL's
+/// authentication_timeout default).
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long, after the grace period, closing connections may take before the
+/// database is closed regardless (a statement that is still running).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where shutdown stands (see the module comment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Running,
+    Draining,
+    Terminating,
+}
+
+/// What every connection shares.
+pub(crate) struct Shared {
+    pub db: hdb::Database,
+    pub config: Config,
+    pub authenticator: Authenticator,
+    pub tls: Option<TlsAcceptor>,
+    pub phase: watch::Sender<Phase>,
+    pub permits: Arc<Semaphore>,
+}
+
+/// A bound, not yet running, server.
+pub struct Server {
+    listener: TcpListener,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("listener", &self.listener)
+            .finish()
+    }
+}
+
+impl Server {
+    /// Binds the listening socket. Call inside a tokio runtime.
+    pub async fn bind(db: hdb::Database, config: Config) -> Result<Server, crate::ServeError> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| crate::ServeError::Bind(config.listen, e))?;
+        let tls = match &config.tls {
+            Some(files) => Some(crate::tls::acceptor(files)?),
+            None => None,
+        };
+        let permits = Arc::new(Semaphore::new(config.max_connections));
+        let shared = Arc::new(Shared {
+            db,
+            authenticator: Authenticator::new(&config.auth),
+            tls,
+            phase: watch::Sender::new(Phase::Running),
+            permits,
+            config,
+        });
+        Ok(Server { listener, shared })
+    }
+
+    /// The address it listens on (the port chosen when asked for port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `stop` completes, then shuts down gracefully (module comment).
+    pub async fn run(self, stop: impl Future<Output = ()>) -> Result<(), crate::ServeError> {
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, _)) => {
+                        let shared = Arc::clone(&self.shared);
+                        tokio::spawn(async move { accept(stream, shared).await });
+                    }
+                    // A failed accept (out of file descriptors, a reset) loses only
+                    // that client; pause so a persistent failure does not spin.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                },
+            }
+        }
+        let Server { listener, shared } = self;
+        drop(listener);
+        shutdown(shared).await
+    }
+}
+
+async fn shutdown(shared: Arc<Shared>) -> Result<(), crate::ServeError> {
+    {
+        let all = u32::try_from(shared.config.max_connections).unwrap_or(u32::MAX);
+        shared.phase.send_replace(Phase::Draining);
+        let grace = shared.config.shutdown_grace;
+        let drained = tokio::time::timeout(grace, shared.permits.acquire_many(all)).await;
+        if drained.is_err() {
+            shared.phase.send_replace(Phase::Terminating);
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, shared.permits.acquire_many(all)).await;
+        }
+        let db = shared.db.clone();
+        tokio::task::spawn_blocking(move || db.close())
+            .await
+            .map_err(|_| crate::ServeError::Close("the checkpoint panicked".into()))?
+            .map_err(|e| crate::ServeError::Close(e.to_string()))
+    }
+}
+
+/// Serves one accepted client, within the connection limit.
+async fn accept(stream: TcpStream, shared: Arc<Shared>) {
+    let permit = Arc::clone(&shared.permits).try_acquire_owned().ok();
+    let started = tokio::time::timeout(STARTUP_TIMEOUT, start(stream, &shared, permit.is_some()));
+    let socket = match started.await {
+        Ok(Ok(Some(socket))) => socket,
+        _ => return,
+    };
+    let _ = Connection::new(socket, shared).run().await;
+    drop(permit);
+}
+
+/// TLS negotiation and authentication; `None` if the client went away, was refused or
+/// is not let in.
+async fn start(
+    stream: TcpStream,
+    shared: &Shared,
+    within_limit: bool,
+) -> std::io::Result<Option<Socket>> {
+    let Some(negotiated) = negotiate_tls::<()>(stream, shared.tls.clone()).await? else {
+        return Ok(None);
+    };
+    let mut socket = Socket::new(negotiated);
+    while !is_ready(&socket) {
+        let message = match socket.next().await {
+            Some(Ok(message)) => message,
+            _ => return Ok(None),
+        };
+        let refusal = match &message {
+            // Cancellation of a running statement waits for the executor's cancel
+            // handle; until then a cancel request is read and the connection closed.
+            In::CancelRequest(_) => return Ok(None),
+            In::Startup(_) if !within_limit => Some(ProtocolError::fatal(
+                codes::TOO_MANY_CONNECTIONS,
+                "sorry, too many clients already",
+            )),
+            In::Startup(_) if *shared.phase.borrow() != Phase::Running => Some(
+                ProtocolError::fatal("57P03", "the database system is shutting down"),
+            ),
+            _ => None,
+        };
+        if let Some(error) = refusal {
+            socket.send(Out::ErrorResponse(error.to_response())).await?;
+            return Ok(None);
+        }
+        if let Err(e) = shared.authenticator.on_startup(&mut socket, message).await {
+            let info: pgwire::error::ErrorInfo = e.into();
+            let mut info = info;
+            info.severity = "FATAL".into();
+            socket.send(Out::ErrorResponse(info.into())).await?;
+            return Ok(None);
+        }
+    }
+    Ok(Some(socket))
+}

@@ -1,0 +1,510 @@
+//! `hdb serve` through tokio-postgres: the simple and extended protocols, binary
+//! results of every type, prepared statements, portals with row limits, transaction
+//! status and SQLSTATEs.
+
+mod support;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use support::TestServer;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+async fn connect(server: &TestServer) -> Client {
+    let (client, connection) = tokio_postgres::connect(&server.url("tester"), NoTls)
+        .await
+        .expect("connects");
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    client
+}
+
+#[test]
+fn every_type_round_trips_in_binary_through_prepared_statements() {
+    let server = TestServer::start();
+    runtime().block_on(async {
+        let client = connect(&server).await;
+        client
+            .batch_execute(
+                "CREATE TABLE every (id BIGINT PRIMARY KEY, b BOOLEAN, s SMALLINT, i INTEGER, \
+                 r REAL, d DOUBLE PRECISION, t TEXT, v VARCHAR(10), day DATE, at TIMESTAMP)",
+            )
+            .await
+            .unwrap();
+        let insert = client
+            .prepare("INSERT INTO every VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .await
+            .unwrap();
+        let day = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+        let at: NaiveDateTime = day.and_hms_micro_opt(13, 14, 15, 123_456).unwrap();
+        let inserted = client
+            .execute(
+                &insert,
+                &[
+                    &1i64, &true, &7i64, &-70000i64, &1.5f64, &-2.25f64, &"tekst", &"short", &day,
+                    &at,
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(inserted, 1);
+        let nulls: [Option<i64>; 1] = [None];
+        client
+            .execute(
+                "INSERT INTO every (id, b, s) VALUES ($1, NULL, $2)",
+                &[&2i64, &nulls[0]],
+            )
+            .await
+            .unwrap();
+
+        let row = client
+            .query_one("SELECT * FROM every WHERE id = $1", &[&1i64])
+            .await
+            .unwrap();
+        assert!(row.get::<_, bool>("b"));
+        assert_eq!(row.get::<_, i64>("s"), 7);
+        assert_eq!(row.get::<_, i64>("i"), -70000);
+        assert_eq!(row.get::<_, f64>("r"), 1.5);
+        assert_eq!(row.get::<_, f64>("d"), -2.25);
+        assert_eq!(row.get::<_, String>("t"), "tekst");
+        assert_eq!(row.get::<_, String>("v"), "short");
+        assert_eq!(row.get::<_, NaiveDate>("day"), day);
+        assert_eq!(row.get::<_, NaiveDateTime>("at"), at);
+
+        let row = client
+            .query_one("SELECT b, s, t FROM every WHERE id = $1", &[&2i64])
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, Option<bool>>(0), None);
+        assert_eq!(row.get::<_, Option<i64>>(1), None);
+        assert_eq!(row.get::<_, Option<String>>(2), None);
+
+        // The same values in text, through the simple protocol.
+        let messages = client
+            .simple_query("SELECT b, s, r, day, at FROM every WHERE id = 1")
+            .await
+            .unwrap();
+        let Some(row) = messages.iter().find_map(|m| match m {
+            SimpleQueryMessage::Row(row) => Some(row),
+            _ => None,
+        }) else {
+            panic!("{messages:?}")
+        };
+        let texts: Vec<&str> = (0..5).map(|i| row.get(i).unwrap()).collect();
+        assert_eq!(
+            texts,
+            ["t", "7", "1.5", "2024-02-29", "2024-02-29 13:14:15.123456"]
+        );
+    });
+}
+
+#[test]
+fn parameter_types_come_from_the_binder_or_the_client() {
+    let server = TestServer::start();
+    runtime().block_on(async {
+        let client = connect(&server).await;
+        client
+            .batch_execute("CREATE TABLE p (k TEXT PRIMARY KEY, n INTEGER, x DOUBLE PRECISION)")
+            .await
+            .unwrap();
+        let statement = client
+            .prepare("INSERT INTO p VALUES ($1, $2, $3)")
+            .await
+            .unwrap();
+        let types: Vec<String> = statement
+            .params()
+            .iter()
+            .map(|t| t.name().to_string())
+            .collect();
+        assert_eq!(types, ["text", "int8", "float8"]);
+        // A client may name narrower types; their binary forms are read as such.
+        let typed = client
+            .prepare_typed(
+                "INSERT INTO p VALUES ($1, $2, $3)",
+                &[
+                    tokio_postgres::types::Type::VARCHAR,
+                    tokio_postgres::types::Type::INT4,
+                    tokio_postgres::types::Type::FLOAT4,
+                ],
+            )
+            .await
+            .unwrap();
+        client
+            .execute(&typed, &[&"a", &41i32, &0.5f32])
+            .await
+            .unwrap();
+        let row = client
+            .query_one("SELECT n + 1, x FROM p WHERE k = $1", &[&"a"])
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, i64>(0), 42);
+        assert_eq!(row.get::<_, f64>(1), 0.5);
+        // Too large for the column: the column's range is checked on store.
+        let error = client
+            .execute(&statement, &[&"b", &(1i64 << 40), &1.0f64])
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), Some(&SqlState::NUMERIC_VALUE_OUT_OF_RANGE));
+    });
+}
+
+#[test]
+fn errors_carry_their_sqlstate_and_transactions_their_status() {
+    let server = TestServer::start();
+    runtime().block_on(async {
+        let mut client = connect(&server).await;
+        client
+            .batch_execute("CREATE TABLE u (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+            .await
+            .unwrap();
+        let code = |e: tokio_postgres::Error| e.code().cloned();
+        let cases = [
+            ("SELEC 1", SqlState::SYNTAX_ERROR),
+            ("SELECT * FROM nope", SqlState::UNDEFINED_TABLE),
+            ("SELECT nope FROM u", SqlState::UNDEFINED_COLUMN),
+            ("SELECT no_such_function(1)", SqlState::UNDEFINED_FUNCTION),
+            (
+                "INSERT INTO u VALUES (1, NULL)",
+                SqlState::NOT_NULL_VIOLATION,
+            ),
+            ("CREATE TABLE u (a INTEGER)", SqlState::DUPLICATE_TABLE),
+            ("SELECT 1 / 0", SqlState::DIVISION_BY_ZERO),
+            ("SELECT 'abc'::int", SqlState::INVALID_TEXT_REPRESENTATION),
+            (
+                "SELECT (SELECT 1 UNION ALL SELECT 2)",
+                SqlState::CARDINALITY_VIOLATION,
+            ),
+            (
+                "INSERT INTO u VALUES (5, 'x') ON CONFLICT (name) DO NOTHING",
+                SqlState::INVALID_COLUMN_REFERENCE,
+            ),
+        ];
+        for (sql, expected) in cases {
+            let simple = client.simple_query(sql).await.map(|_| ()).unwrap_err();
+            assert_eq!(code(simple), Some(expected.clone()), "{sql} (simple)");
+            let extended = client.query(sql, &[]).await.map(|_| ()).unwrap_err();
+            assert_eq!(code(extended), Some(expected), "{sql} (extended)");
+        }
+        client
+            .execute("INSERT INTO u VALUES (1, 'a')", &[])
+            .await
+            .unwrap();
+        let duplicate = client
+            .execute("INSERT INTO u VALUES (1, 'b')", &[])
+            .await
+            .unwrap_err();
+        assert_eq!(code(duplicate), Some(SqlState::UNIQUE_VIOLATION));
+
+        // An error inside a transaction aborts it until ROLLBACK (25P02), and the
+        // rollback undoes what came before the error.
+        let transaction = client.transaction().await.unwrap();
+        transaction
+            .execute("INSERT INTO u VALUES (2, 'b')", &[])
+            .await
+            .unwrap();
+        transaction
+            .execute("SELECT * FROM nope", &[])
+            .await
+            .unwrap_err();
+        let aborted = transaction.execute("SELECT 1", &[]).await.unwrap_err();
+        assert_eq!(code(aborted), Some(SqlState::IN_FAILED_SQL_TRANSACTION));
+        transaction.rollback().await.unwrap();
+        let count: i64 = client
+            .query_one("SELECT count(*) FROM u", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(count, 1);
+
+        // A committed transaction's rows are there.
+        let transaction = client.transaction().await.unwrap();
+        transaction
+            .execute("INSERT INTO u VALUES ($1, $2)", &[&3i64, &"c"])
+            .await
+            .unwrap();
+        transaction.commit().await.unwrap();
+        let names: Vec<String> = client
+            .query("SELECT name FROM u ORDER BY id", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(names, ["a", "c"]);
+    });
+}
+
+#[test]
+fn portals_page_through_results_with_row_limits() {
+    let server = TestServer::start();
+    runtime().block_on(async {
+        let mut client = connect(&server).await;
+        client
+            .batch_execute(
+                "CREATE TABLE n (i INTEGER PRIMARY KEY); \
+                 INSERT INTO n VALUES (1), (2), (3), (4), (5), (6), (7)",
+            )
+            .await
+            .unwrap();
+        let transaction = client.transaction().await.unwrap();
+        let statement = transaction
+            .prepare("SELECT i FROM n WHERE i > $1 ORDER BY i")
+            .await
+            .unwrap();
+        let portal = transaction.bind(&statement, &[&1i64]).await.unwrap();
+        let mut pages = Vec::new();
+        loop {
+            let page: Vec<i64> = transaction
+                .query_portal(&portal, 4)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            if page.is_empty() {
+                break;
+            }
+            pages.push(page);
+        }
+        assert_eq!(pages, [vec![2, 3, 4, 5], vec![6, 7]]);
+        transaction.commit().await.unwrap();
+    });
+}
+
+#[test]
+fn several_clients_are_served_at_once() {
+    let server = TestServer::start();
+    runtime().block_on(async {
+        let setup = connect(&server).await;
+        setup
+            .batch_execute("CREATE TABLE c (id INTEGER PRIMARY KEY, n BIGINT)")
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for client_id in 0..4i64 {
+            let client = connect(&server).await;
+            tasks.push(tokio::spawn(async move {
+                let insert = client.prepare("INSERT INTO c VALUES ($1, $2)").await?;
+                for i in 0..25i64 {
+                    client
+                        .execute(&insert, &[&(client_id * 100 + i), &i])
+                        .await?;
+                }
+                Ok::<_, tokio_postgres::Error>(())
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let count: i64 = setup
+            .query_one("SELECT count(*) FROM c", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(count, 100);
+    });
+}
+
+#[test]
+fn settings_and_catalog_queries_through_both_protocols() {
+    let server = TestServer::start();
+    runtime().block_on(async {
+        let client = connect(&server).await;
+        client
+            .batch_execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+            .await
+            .unwrap();
+        let shown = |rows: Vec<tokio_postgres::Row>| rows[0].get::<_, String>(0);
+        // Extended protocol (tokio-postgres prepares every query).
+        let date_style = client.query("SHOW DateStyle", &[]).await.unwrap();
+        assert_eq!(date_style[0].columns()[0].name(), "DateStyle");
+        assert_eq!(shown(date_style), "ISO, MDY");
+        client
+            .execute("SET application_name = 'tokio test'", &[])
+            .await
+            .unwrap();
+        let name = client.query("SHOW application_name", &[]).await.unwrap();
+        assert_eq!(shown(name), "tokio test");
+        // Simple protocol.
+        client
+            .simple_query("SET extra_float_digits = 3")
+            .await
+            .unwrap();
+        let messages = client
+            .simple_query("SHOW extra_float_digits")
+            .await
+            .unwrap();
+        let values: Vec<String> = messages
+            .iter()
+            .filter_map(|m| match m {
+                SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(values, ["3"]);
+        let refused = client.query("SET TimeZone = 'Asia/Tokyo'", &[]).await;
+        assert_eq!(
+            refused.unwrap_err().code(),
+            Some(&SqlState::FEATURE_NOT_SUPPORTED)
+        );
+        let unknown = client.simple_query("SHOW no_such_setting").await;
+        assert_eq!(
+            unknown.unwrap_err().code(),
+            Some(&SqlState::UNDEFINED_OBJECT)
+        );
+
+        // psql's lookup of a relation by name pattern, in both protocols.
+        let lookup = "SELECT c.oid,\n  n.nspname,\n  c.relname\nFROM pg_catalog.pg_class c\n     \
+                      LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\nWHERE \
+                      c.relname OPERATOR(pg_catalog.~) '^(t.*)$' COLLATE pg_catalog.default\n  \
+                      AND pg_catalog.pg_table_is_visible(c.oid)\nORDER BY 2, 3;";
+        let rows = client.query(lookup, &[]).await.unwrap();
+        let names: Vec<String> = rows.iter().map(|r| r.get(2)).collect();
+        assert_eq!(names, ["t", "t_pkey"]);
+        assert!(rows[0].get::<_, i64>(0) >= 16_384);
+        let simple = client.simple_query(lookup).await.unwrap();
+        assert_eq!(
+            simple
+                .iter()
+                .filter(|m| matches!(m, SimpleQueryMessage::Row(_)))
+                .count(),
+            2
+        );
+        // What is not emulated is refused, not answered wrongly.
+        let other = client.query("SELECT * FROM pg_catalog.pg_proc", &[]).await;
+        assert_eq!(
+            other.unwrap_err().code(),
+            Some(&SqlState::FEATURE_NOT_SUPPORTED)
+        );
+        // In a failed transaction, SHOW is refused too, until ROLLBACK.
+        client.batch_execute("BEGIN").await.unwrap();
+        client.simple_query("SELECT * FROM nope").await.unwrap_err();
+        let aborted = client.query("SHOW DateStyle", &[]).await.unwrap_err();
+        assert_eq!(aborted.code(), Some(&SqlState::IN_FAILED_SQL_TRANSACTION));
+        client.batch_execute("ROLLBACK").await.unwrap();
+        assert_eq!(
+            shown(client.query("SHOW DateStyle", &[]).await.unwrap()),
+            "ISO, MDY"
+        );
+    });
+}
+
+#[test]
+fn returning_rows_are_described_and_sent() {
+    let server = TestServer::start();
+    runtime().block_on(async {
+        let client = connect(&server).await;
+        client
+            .batch_execute("CREATE TABLE r (id INTEGER PRIMARY KEY, v TEXT)")
+            .await
+            .unwrap();
+        let insert = client
+            .prepare("INSERT INTO r VALUES ($1, $2), ($1 + 1, $2) RETURNING id * 10 AS x, v")
+            .await
+            .unwrap();
+        let names: Vec<&str> = insert.columns().iter().map(|c| c.name()).collect();
+        assert_eq!(names, ["x", "v"]);
+        let rows = client.query(&insert, &[&1i64, &"a"]).await.unwrap();
+        let got: Vec<(i64, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        assert_eq!(got, [(10, "a".to_string()), (20, "a".to_string())]);
+        let messages = client
+            .simple_query("DELETE FROM r WHERE id = 1 RETURNING v")
+            .await
+            .unwrap();
+        let mut values = Vec::new();
+        let mut tag = None;
+        for message in &messages {
+            match message {
+                SimpleQueryMessage::Row(row) => values.push(row.get(0).map(str::to_string)),
+                SimpleQueryMessage::CommandComplete(n) => tag = Some(*n),
+                _ => {}
+            }
+        }
+        assert_eq!(values, [Some("a".to_string())]);
+        assert_eq!(tag, Some(1));
+    });
+}
+
+/// Rows go to the client as the query produces them: a query that fails at its 1000th
+/// row has sent the 999 before it, in both protocols (a server that collected the
+/// result first would send only the error); a client that stops reading and goes away
+/// ends the query, and the server goes on serving.
+#[test]
+fn rows_stream_before_a_late_error_and_a_dropped_client_ends_the_query() {
+    use futures::{StreamExt, pin_mut};
+    let server = TestServer::start();
+    runtime().block_on(async {
+        let client = connect(&server).await;
+        client
+            .batch_execute("CREATE TABLE n (x INTEGER PRIMARY KEY)")
+            .await
+            .unwrap();
+        let values: Vec<String> = (1..=5000).map(|x| format!("({x})")).collect();
+        client
+            .batch_execute(&format!("INSERT INTO n VALUES {}", values.join(",")))
+            .await
+            .unwrap();
+        let failing = "SELECT x, 1 / (x - 1000) FROM n ORDER BY x";
+
+        // Extended protocol: the rows come one by one, then the error.
+        let rows = client
+            .query_raw(failing, std::iter::empty::<i32>())
+            .await
+            .unwrap();
+        pin_mut!(rows);
+        let mut received = 0;
+        let error = loop {
+            match rows.next().await {
+                Some(Ok(_)) => received += 1,
+                Some(Err(e)) => break e,
+                None => panic!("no error after {received} rows"),
+            }
+        };
+        assert_eq!(received, 999);
+        assert_eq!(error.code(), Some(&SqlState::DIVISION_BY_ZERO));
+
+        // Simple protocol: tokio-postgres drops the rows of a failed query, so read the
+        // raw messages.
+        let messages = client.simple_query_raw(failing).await.unwrap();
+        pin_mut!(messages);
+        let mut received = 0;
+        let error = loop {
+            match messages.next().await {
+                Some(Ok(SimpleQueryMessage::Row(_))) => received += 1,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => break e,
+                None => panic!("no error after {received} rows"),
+            }
+        };
+        assert_eq!(received, 999);
+        assert_eq!(error.code(), Some(&SqlState::DIVISION_BY_ZERO));
+
+        // A client that reads one row of a long result and disconnects.
+        let quitter = connect(&server).await;
+        let rows = quitter
+            .query_raw("SELECT a.x, b.x FROM n a, n b", std::iter::empty::<i32>())
+            .await
+            .unwrap();
+        pin_mut!(rows);
+        assert!(rows.next().await.unwrap().is_ok());
+        drop(quitter);
+
+        // The server still serves, and the table can be written (no transaction leaked).
+        let count = client
+            .query_one("SELECT count(*) FROM n", &[])
+            .await
+            .unwrap();
+        assert_eq!(count.get::<_, i64>(0), 5000);
+        client
+            .execute("DELETE FROM n WHERE x > 10", &[])
+            .await
+            .unwrap();
+    });
+}
