@@ -11,6 +11,12 @@
 //!
 //! What neither allows (an integer to a DATE, say) is [`Error::Type`] naming both types;
 //! text that does not parse as the target type is [`Error::Data`]. NULL casts to NULL.
+//!
+//! One implicit conversion lives here too, [`exact_double`]: an integer made DOUBLE
+//! PRECISION where integers and decimals meet in one result. PostgreSQL gives such a
+//! result NUMERIC, which keeps every digit; hdb has no NUMERIC, so it converts only the
+//! integers a double holds exactly (every one up to 2^53 in magnitude) and refuses the
+//! rest, rather than silently answering a different number.
 
 use crate::error::{Error, Result};
 use crate::types::SqlType;
@@ -31,6 +37,32 @@ pub fn cast(value: Value, to: SqlType) -> Result<Value> {
             Error::Type(_) => Error::Type(format!("cannot cast type {from_kind} to {to}")),
             other => other,
         }),
+    }
+}
+
+/// `value`, an integer, as the DOUBLE PRECISION that equals it (see the module comment);
+/// an integer no double equals is [`Error::Data`].
+pub fn exact_double(value: Value) -> Result<Value> {
+    /// 2^63 as a float: `i64::MAX` rounds up to it, and no i64 equals it.
+    const I64_LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    match value {
+        Value::Int(i) => {
+            let f = i as f64;
+            match f < I64_LIMIT && f as i64 == i {
+                true => Ok(Value::Float(f)),
+                false => Err(Error::Data(format!(
+                    "integer {i} has no exact double precision value: integers and \
+                     decimals meeting in one result (CASE, COALESCE, UNION, VALUES ...) \
+                     become double precision, as hdb has no NUMERIC type; cast the \
+                     decimals to bigint or the integers to double precision"
+                ))),
+            }
+        }
+        Value::Null | Value::Float(_) => Ok(value),
+        other => Err(Error::Type(format!(
+            "cannot convert type {} to double precision here",
+            other.kind()
+        ))),
     }
 }
 

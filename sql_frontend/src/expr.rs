@@ -137,6 +137,12 @@ pub enum Expr {
         expr: Box<Expr>,
         to: SqlType,
     },
+    /// An integer made DOUBLE PRECISION where integers and decimals meet in one result
+    /// (CASE, COALESCE, NULLIF, set operations, VALUES): exact, or a data error where
+    /// the double cannot hold it (`cast::exact_double`; PostgreSQL resolves such a
+    /// result to NUMERIC, which hdb lacks, so rounding would lose what it keeps).
+    /// Printed as the cast it stands for.
+    ExactDouble(Box<Expr>),
     /// `expr [NOT] LIKE|ILIKE pattern [ESCAPE escape]` (see `like.rs`).
     Like {
         expr: Box<Expr>,
@@ -211,7 +217,7 @@ impl Expr {
                 SubqueryKind::In { expr, .. } => vec![expr],
                 SubqueryKind::Scalar { .. } | SubqueryKind::Exists { .. } => Vec::new(),
             },
-            Expr::Cast { expr, .. } => vec![expr],
+            Expr::Cast { expr, .. } | Expr::ExactDouble(expr) => vec![expr],
             Expr::Case {
                 operand,
                 branches,
@@ -267,6 +273,7 @@ impl Expr {
                 expr: Box::new(f(*expr)),
                 to,
             },
+            Expr::ExactDouble(expr) => Expr::ExactDouble(Box::new(f(*expr))),
             Expr::Case {
                 operand,
                 branches,
@@ -397,6 +404,7 @@ impl Expr {
                 .find(|k| *k != Kind::Unknown)
                 .unwrap_or(Kind::Unknown),
             Expr::Cast { to, .. } => to.kind(),
+            Expr::ExactDouble(_) => Kind::Float,
             Expr::Call { function, args } => {
                 let kinds: Vec<Kind> = args.iter().map(|a| a.kind(columns, params)).collect();
                 function.result_kind(&kinds)
@@ -506,6 +514,7 @@ impl fmt::Display for Expr {
                 f.write_str(" END")
             }
             Expr::Cast { expr, to } => write!(f, "CAST({expr} AS {to})"),
+            Expr::ExactDouble(expr) => write!(f, "CAST({expr} AS {})", SqlType::Double),
             Expr::Like {
                 expr,
                 pattern,

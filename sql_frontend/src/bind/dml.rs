@@ -3,7 +3,9 @@
 //! UPDATE and DELETE read their rows through the same plan as a SELECT of the whole row
 //! (`Filter(SeqScan)`, which the optimiser may turn into a key or index lookup) and then
 //! write by primary key. Values on their way into a column are cast by the column's SQL
-//! type at execution (`SqlType::assign`), which also checks ranges and lengths.
+//! type at execution (`SqlType::assign`), which also checks ranges and lengths; the rows
+//! of `INSERT ... VALUES` are not unified to one type per column first (see
+//! [`Binder::insert_values`]).
 //! RETURNING binds like a select list over the table's columns (under the table's alias,
 //! if it has one) and is evaluated by the executor on each row written.
 
@@ -11,10 +13,12 @@ use sqlparser::ast::{self, AssignmentTarget, Delete, FromTable, Insert, TableObj
 
 use super::expr::Scope;
 use super::query::table_scope;
+use super::scalar::round_decimal_literal;
 use super::{Binder, ident, object_name};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::{Node, Returning, Statement};
+use crate::stack;
 
 impl Binder<'_> {
     pub(super) fn insert(&mut self, insert: &Insert) -> Result<Statement> {
@@ -67,7 +71,13 @@ impl Binder<'_> {
         let Some(source) = &insert.source else {
             return Err(Error::unsupported("INSERT without VALUES or SELECT"));
         };
-        let source = self.query(source)?;
+        let source = match plain_values(source) {
+            // Each row's values go to their columns on their own: nothing to unify.
+            Some(values) => self.nested(1, stack::QUERY_UNITS, |binder| {
+                binder.insert_values(values, &table, &targets)
+            })?,
+            None => self.query(source)?,
+        };
         // Without a column list, a source of N columns fills the table's first N.
         if insert.columns.is_empty() && source.columns().len() < targets.len() {
             targets.truncate(source.columns().len());
@@ -106,6 +116,44 @@ impl Binder<'_> {
             checks,
             on_conflict,
             returning,
+        })
+    }
+
+    /// The rows of `INSERT ... VALUES`: each value bound on its own, as PostgreSQL
+    /// coerces each to its target column rather than unifying the rows' types first (so
+    /// `VALUES (1234567890123456789), (0.0)` into a BIGINT stores both exactly). A
+    /// decimal literal for an integer column is rounded as PostgreSQL rounds NUMERIC
+    /// (`scalar.rs`); the column's type is assigned when the row is written.
+    fn insert_values(
+        &mut self,
+        values: &ast::Values,
+        table: &crate::catalog::TableInfo,
+        targets: &[usize],
+    ) -> Result<Node> {
+        if values.explicit_row || values.value_keyword {
+            return Err(Error::unsupported("VALUES ROW(...)"));
+        }
+        let width = values.rows.first().map_or(0, |r| r.content.len());
+        let mut rows = Vec::with_capacity(values.rows.len());
+        for row in &values.rows {
+            if row.content.len() != width {
+                return Err(Error::Type(
+                    "VALUES lists must all be the same length".into(),
+                ));
+            }
+            let mut bound = Vec::with_capacity(width);
+            for (i, written) in row.content.iter().enumerate() {
+                let value = self.constant(written)?;
+                bound.push(match targets.get(i) {
+                    Some(&t) => round_decimal_literal(written, value, table.columns[t].sql_type)?,
+                    None => value,
+                });
+            }
+            rows.push(bound);
+        }
+        Ok(Node::Values {
+            rows,
+            columns: (1..=width).map(|i| format!("column{i}")).collect(),
         })
     }
 
@@ -148,6 +196,8 @@ impl Binder<'_> {
                 )));
             }
             let value = self.expr(&assignment.value, scope)?;
+            let value =
+                round_decimal_literal(&assignment.value, value, table.columns[index].sql_type)?;
             if let Expr::Param(i) = value {
                 self.infer_param(i, table.columns[index].sql_type.kind());
             }
@@ -248,4 +298,21 @@ impl Binder<'_> {
             returning,
         })
     }
+}
+
+/// The VALUES list of `query` when that is all it is (no WITH, ORDER BY, LIMIT ...).
+fn plain_values(query: &ast::Query) -> Option<&ast::Values> {
+    let ast::SetExpr::Values(values) = query.body.as_ref() else {
+        return None;
+    };
+    let plain = query.with.is_none()
+        && query.order_by.is_none()
+        && query.limit_clause.is_none()
+        && query.fetch.is_none()
+        && query.locks.is_empty()
+        && query.for_clause.is_none()
+        && query.settings.is_none()
+        && query.format_clause.is_none()
+        && query.pipe_operators.is_empty();
+    plain.then_some(values)
 }

@@ -76,6 +76,14 @@ impl Binder<'_> {
             }
             ast::Expr::Nested(inner) => self.expr(inner, scope)?,
             ast::Expr::UnaryOp { op, expr } => {
+                if let (UnaryOperator::Minus, ast::Expr::Value(v)) = (op, expr.as_ref())
+                    && let ast::Value::Number(text, _) = &v.value
+                {
+                    // A negative numeric constant is one literal, as in PostgreSQL's
+                    // grammar: `-9223372036854775808` is the smallest BIGINT, not the
+                    // negation of a number too large for one.
+                    return Ok(Expr::Literal(number(&format!("-{text}"))?));
+                }
                 let op = match op {
                     UnaryOperator::Not => UnaryOp::Not,
                     UnaryOperator::Minus => UnaryOp::Neg,

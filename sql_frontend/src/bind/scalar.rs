@@ -18,6 +18,23 @@
 //! VALUES — get the same numeric and date promotions ([`promoted_kind`],
 //! [`promote_columns`]): `SELECT 1 UNION SELECT 2.5` is a DOUBLE column.
 //!
+//! An integer promoted to DOUBLE is converted exactly or not at all
+//! ([`Expr::ExactDouble`], `cast::exact_double`): PostgreSQL gives such a result
+//! NUMERIC, which keeps every digit, and hdb has no NUMERIC, so
+//! `COALESCE(1234567890123456789, 0.5)` is a data error (when it is evaluated) rather
+//! than the nearest double, 1234567890123456768. The rows of `INSERT ... VALUES` do not
+//! meet in a column at all: each value is assigned to its target column on its own, as
+//! in PostgreSQL (`bind/dml.rs`).
+//!
+//! ## Decimal literals into integers
+//!
+//! A decimal literal (`2.5`) is NUMERIC in PostgreSQL and a DOUBLE here. PostgreSQL
+//! rounds NUMERIC to an integer half away from zero (2.5 → 3) and DOUBLE half to even
+//! (2.5 → 2): where a decimal literal written in the statement goes straight into an
+//! integer — CAST, `::`, an INSERT ... VALUES value or an UPDATE SET value for an
+//! integer column — [`round_decimal_literal`] rounds it the NUMERIC way first. Any other
+//! double (a DOUBLE column, an expression) rounds half to even.
+//!
 //! Function arguments are checked against what the function accepts
 //! ([`Function::accepts`]): `lower(42)` is a type error, as in PostgreSQL (which does
 //! not cast integers to text implicitly), while `substr(name, '2')` parses the literal.
@@ -98,6 +115,9 @@ impl Binder<'_> {
         if own == kind || own == Kind::Unknown {
             return Ok(e);
         }
+        if (own, kind) == (Kind::Int, Kind::Float) {
+            return Ok(exact_double(e));
+        }
         match e {
             Expr::Literal(value) => Ok(Expr::Literal(ty.assign(value)?)),
             e => Ok(Expr::Cast {
@@ -123,7 +143,7 @@ impl Binder<'_> {
             return Err(Error::unsupported("CAST ... FORMAT"));
         }
         let to = super::ddl::sql_type(data_type)?;
-        let bound = self.expr(inner, scope)?;
+        let bound = round_decimal_literal(inner, self.expr(inner, scope)?, to)?;
         let from = self.kind_of(&bound, scope);
         if !castable(from, to) {
             return Err(Error::Type(format!("cannot cast type {from} to {to}")));
@@ -461,12 +481,13 @@ pub(super) fn promoted_kind(a: Kind, b: Kind) -> Kind {
     }
 }
 
-/// `e`, of kind `from`, cast to `to` when promotion changes its kind.
+/// `e`, of kind `from`, cast to `to` when promotion changes its kind (an integer to
+/// DOUBLE exactly, or an error when it runs: see the module comment).
 pub(super) fn promote(e: Expr, from: Kind, to: Kind) -> Expr {
-    let promotes = matches!(
-        (from, to),
-        (Kind::Int, Kind::Float) | (Kind::Date, Kind::Timestamp)
-    );
+    if (from, to) == (Kind::Int, Kind::Float) {
+        return exact_double(e);
+    }
+    let promotes = (from, to) == (Kind::Date, Kind::Timestamp);
     let Some(ty) = SqlType::for_kind(to).filter(|_| promotes) else {
         return e;
     };
@@ -507,5 +528,51 @@ pub(super) fn promote_columns(plan: Node, names: &[String], from: &[Kind], to: &
         source: Box::new(plan),
         exprs,
         names: names.to_vec(),
+    }
+}
+
+/// `e`, an integer expression, as a DOUBLE that equals it: a literal converted now when
+/// a double holds it exactly, anything else converted (or refused) when evaluated.
+fn exact_double(e: Expr) -> Expr {
+    match e {
+        Expr::Literal(value) => match crate::cast::exact_double(value.clone()) {
+            Ok(double) => Expr::Literal(double),
+            Err(_) => Expr::ExactDouble(Box::new(Expr::Literal(value))),
+        },
+        e => Expr::ExactDouble(Box::new(e)),
+    }
+}
+
+/// `bound`, bound from `written`, on its way into a value of type `to`: a decimal literal
+/// written in the statement (`2.5`, `-2.5`; PostgreSQL's NUMERIC) going into an integer
+/// type is rounded half away from zero, as PostgreSQL rounds NUMERIC (see the module
+/// comment), and an integer literal too large for BIGINT (a DOUBLE here, which may round
+/// to BIGINT's very end) is out of range; anything else is returned as it is.
+pub(super) fn round_decimal_literal(written: &ast::Expr, bound: Expr, to: SqlType) -> Result<Expr> {
+    match (bound, numeric_literal(written)) {
+        (Expr::Literal(Value::Float(f)), Some(true)) if to.kind() == Kind::Int => {
+            Ok(Expr::Literal(Value::Float(f.round())))
+        }
+        (Expr::Literal(Value::Float(_)), Some(false)) if to.kind() == Kind::Int => {
+            Err(Error::Data(format!("value out of range for type {to}")))
+        }
+        (bound, _) => Ok(bound),
+    }
+}
+
+/// Whether `e` is a numeric literal (maybe signed or in parentheses) with a fraction or
+/// exponent (`Some(true)`) or without (`Some(false)`); `None` for anything else.
+fn numeric_literal(e: &ast::Expr) -> Option<bool> {
+    match e {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(text, _) => Some(text.contains(['.', 'e', 'E'])),
+            _ => None,
+        },
+        ast::Expr::UnaryOp {
+            op: ast::UnaryOperator::Minus | ast::UnaryOperator::Plus,
+            expr,
+        }
+        | ast::Expr::Nested(expr) => numeric_literal(expr),
+        _ => None,
     }
 }

@@ -30,7 +30,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use super::operator::ExecContext;
-use crate::cast::cast;
+use crate::cast::{cast, exact_double};
 use crate::error::{Error, Result};
 use crate::expr::{BinaryOp, Expr, Subquery, SubqueryKind};
 use crate::functions::Function;
@@ -123,6 +123,7 @@ pub fn eval(expr: &Expr, row: &[Value], ctx: &mut ExecContext<'_>) -> Result<Val
             }
         }
         Expr::Cast { expr, to } => cast(eval(expr, row, ctx)?, *to),
+        Expr::ExactDouble(expr) => exact_double(eval(expr, row, ctx)?),
         Expr::Like {
             expr,
             pattern,
