@@ -69,6 +69,7 @@ use pgwire::messages::response::{
 };
 use tokio::sync::{mpsc, watch};
 
+use crate::cancel::Registration;
 use crate::catalog::{self, Answer, Client};
 use crate::errors::{ProtocolError, codes, warning};
 use crate::extended::{Objects, Portal, PortalState, Prepared};
@@ -149,11 +150,17 @@ pub(crate) struct Connection {
     client: Client,
     /// Run-time parameters (SET / SHOW), see `settings.rs`.
     settings: BTreeMap<String, String>,
+    /// This connection's backend key, registered for CancelRequest while it lives.
+    _cancel: Option<Registration>,
 }
 
 impl Connection {
     pub(crate) fn new(socket: Socket, shared: Arc<Shared>) -> Connection {
         let session = shared.db.session();
+        let (pid, secret) = socket.pid_and_secret_key();
+        let cancel = shared
+            .cancels
+            .register(pid, secret, session.cancel_handle());
         let phase = shared.phase.subscribe();
         let metadata = socket.metadata();
         let user = metadata
@@ -178,6 +185,7 @@ impl Connection {
             phase,
             client: Client { user, database },
             settings,
+            _cancel: cancel,
         }
     }
 

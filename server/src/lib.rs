@@ -35,6 +35,7 @@
 //! - [`extended`]: named statements and portals.
 //! - [`wire_types`]: type OIDs, text and binary formats.
 //! - [`auth`]: trust, SCRAM-SHA-256 with a password file, ParameterStatus.
+//! - `cancel`: CancelRequest, through each session's cancel handle.
 //! - [`tls`]: rustls from PEM files.
 //! - [`errors`]: errors with SQLSTATE, notices.
 //! - [`settings`]: SET, SHOW, RESET.
@@ -48,9 +49,9 @@
 //!
 //! ## Not yet
 //!
-//! CancelRequest is read and the connection closed without cancelling anything (a
-//! statement cannot be interrupted until the executor has a cancel handle); COPY;
-//! `statement_timeout`; pg_catalog beyond psql's describe commands; information_schema.
+//! COPY over the wire; pg_catalog beyond psql's describe commands; information_schema.
+//! (CancelRequest and `statement_timeout` work: `cancel.rs`, and H's session keeps the
+//! timeout.)
 //! The extended protocol's statements between two Syncs each run in their own
 //! transaction unless the client sent BEGIN (PostgreSQL runs them in one implicit
 //! transaction), and so do the statements of one simple Query.
@@ -58,6 +59,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+mod cancel;
 mod catalog;
 pub mod cli;
 mod connection;

@@ -36,6 +36,7 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::Config;
 use crate::auth::Authenticator;
+use crate::cancel::Cancels;
 use crate::connection::{Connection, Socket, is_ready};
 use crate::errors::{ProtocolError, codes};
 
@@ -63,6 +64,8 @@ pub(crate) struct Shared {
     pub tls: Option<TlsAcceptor>,
     pub phase: watch::Sender<Phase>,
     pub permits: Arc<Semaphore>,
+    /// Backend keys of the connections served, for CancelRequest (`cancel.rs`).
+    pub cancels: Arc<Cancels>,
 }
 
 /// A bound, not yet running, server.
@@ -96,6 +99,7 @@ impl Server {
             tls,
             phase: watch::Sender::new(Phase::Running),
             permits,
+            cancels: Arc::default(),
             config,
         });
         Ok(Server { listener, shared })
@@ -176,9 +180,11 @@ async fn start(
             _ => return Ok(None),
         };
         let refusal = match &message {
-            // Cancellation of a running statement waits for the executor's cancel
-            // handle; until then a cancel request is read and the connection closed.
-            In::CancelRequest(_) => return Ok(None),
+            // Another connection's statement to stop; nothing is answered here.
+            In::CancelRequest(request) => {
+                shared.cancels.cancel(request.pid, &request.secret_key);
+                return Ok(None);
+            }
             In::Startup(_) if !within_limit => Some(ProtocolError::fatal(
                 codes::TOO_MANY_CONNECTIONS,
                 "sorry, too many clients already",

@@ -508,3 +508,70 @@ fn rows_stream_before_a_late_error_and_a_dropped_client_ends_the_query() {
             .unwrap();
     });
 }
+
+/// CancelRequest stops the running statement (57014), the connection goes on, and
+/// `SET statement_timeout` reaches H's session, which stops a statement that runs too
+/// long.
+#[test]
+fn a_cancel_request_and_statement_timeout_stop_a_running_statement() {
+    let server = TestServer::start();
+    runtime().block_on(async {
+        let client = connect(&server).await;
+        client
+            .batch_execute("CREATE TABLE d (i INTEGER)")
+            .await
+            .unwrap();
+        let digits: Vec<String> = (0..10).map(|i| format!("({i})")).collect();
+        client
+            .batch_execute(&format!("INSERT INTO d VALUES {}", digits.join(",")))
+            .await
+            .unwrap();
+        // Ten billion rows: minutes, unless cancelled.
+        let long = "SELECT count(*) FROM d a, d b, d c, d e, d f, d g, d h, d i, d j, d k";
+        let token = client.cancel_token();
+        let running = client.simple_query(long);
+        tokio::pin!(running);
+        // A cancel that arrives before the statement starts is ignored (as in
+        // PostgreSQL), so send one every 100 ms until the statement ends.
+        let error = loop {
+            tokio::select! {
+                result = &mut running => break result.expect_err("the statement was cancelled"),
+                () = tokio::time::sleep(std::time::Duration::from_millis(100)) => {
+                    token.cancel_query(NoTls).await.unwrap();
+                }
+            }
+        };
+        assert_eq!(error.code(), Some(&SqlState::QUERY_CANCELED), "{error}");
+        let row = client
+            .query_one("SELECT count(*) FROM d", &[])
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, i64>(0), 10);
+
+        client
+            .batch_execute("SET statement_timeout = 200")
+            .await
+            .unwrap();
+        let shown = client.simple_query("SHOW statement_timeout").await.unwrap();
+        assert!(
+            shown
+                .iter()
+                .any(|m| matches!(m, SimpleQueryMessage::Row(r) if r.get(0) == Some("200ms"))),
+            "{shown:?}"
+        );
+        let error = client.simple_query(long).await.unwrap_err();
+        assert_eq!(error.code(), Some(&SqlState::QUERY_CANCELED), "{error}");
+        let message = error.as_db_error().map(|e| e.message().to_string());
+        assert!(
+            message
+                .as_deref()
+                .is_some_and(|m| m.contains("statement timeout")),
+            "{error:?}"
+        );
+        client
+            .batch_execute("RESET statement_timeout")
+            .await
+            .unwrap();
+        client.query_one("SELECT 1", &[]).await.unwrap();
+    });
+}
