@@ -9,9 +9,14 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn hdb_sql(db: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    hdb_sql_with(&[db.as_os_str()], args, stdin)
+}
+
+/// `hdb sql` with `before` (the path, or nothing) and then `args`.
+fn hdb_sql_with(before: &[&std::ffi::OsStr], args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hdb"))
         .arg("sql")
-        .arg(db)
+        .args(before)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -19,7 +24,11 @@ fn hdb_sql(db: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .unwrap();
     let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    // A command that fails before reading its input (a bad flag) closes the pipe early.
+    match input.write_all(stdin.unwrap_or("").as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        written => written.unwrap(),
+    }
     drop(input);
     child.wait_with_output().unwrap()
 }
@@ -296,7 +305,8 @@ fn interactive_shell_under_a_terminal() {
     expect("BEGIN\n");
     expect("hdb=*> UPDATE users SET name = 'Eve' WHERE id = 2;\nUPDATE 1\n");
     expect("ERROR: ");
-    expect("ROLLBACK\n");
+    // After the error the transaction has failed, and the prompt says that too.
+    expect("hdb=!> ROLLBACK;\nROLLBACK\n");
     let times: Vec<f64> = transcript
         .lines()
         .filter_map(|l| l.strip_prefix("Time: ")?.strip_suffix(" ms")?.parse().ok())
@@ -438,4 +448,118 @@ fn ctrl_c_stops_a_script_with_status_130() {
     );
     // The script stopped there: the statement after the cancelled one never ran.
     assert!(!rest.iter().any(|l| l == "after"), "{rest:?}");
+}
+
+/// psql's flags and formatting commands; the expected texts are psql 15's output for the
+/// same commands (trailing spaces aside, which hdb does not print).
+#[test]
+fn psql_flags_and_formatting_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("psql.db");
+    let setup = hdb_sql(
+        &db,
+        &[],
+        Some(
+            "CREATE TABLE s (a INTEGER PRIMARY KEY, b TEXT);\n\
+             CREATE INDEX s_b ON s (b);\n\
+             INSERT INTO s VALUES (1, 'x'), (22, NULL);\n",
+        ),
+    );
+    assert!(setup.status.success(), "{}", text(&setup.stderr));
+    let select = ["-c", "SELECT * FROM s ORDER BY a"];
+    let run = |args: &[&str]| text(&hdb_sql(&db, args, None).stdout);
+
+    assert_eq!(
+        run(&[&["-A"][..], &select].concat()),
+        "a|b\n1|x\n22|\n(2 rows)\n"
+    );
+    assert_eq!(run(&[&["-t", "-A"][..], &select].concat()), "1|x\n22|\n");
+    assert_eq!(
+        run(&[&["-t", "--format", "table"][..], &select].concat()),
+        "  1 | x\n 22 |\n\n"
+    );
+    assert_eq!(run(&[&["-t"][..], &select].concat()), "1\tx\n22\t\\N\n");
+    assert_eq!(run(&["-q", "-c", "INSERT INTO s VALUES (3, 'y')"]), "");
+    assert_eq!(
+        run(&["-c", "INSERT INTO s VALUES (4, 'z')"]),
+        "INSERT 0 1\n"
+    );
+
+    // \x, \pset null, \a, \t in a script.
+    let formatted = hdb_sql(
+        &db,
+        &["--format", "table"],
+        Some(
+            "\\x\nSELECT * FROM s WHERE a IN (1, 22) ORDER BY a;\n\\x off\n\\pset null (null)\n\
+             SELECT * FROM s WHERE a IN (1, 22) ORDER BY a;\n\\a\n\\t\nSELECT a FROM s ORDER BY a;\n",
+        ),
+    );
+    assert_eq!(
+        text(&formatted.stdout),
+        "Expanded display is on.\n\
+         -[ RECORD 1 ]\na | 1\nb | x\n-[ RECORD 2 ]\na | 22\nb |\n\n\
+         Expanded display is off.\n\
+         Null display is \"(null)\".\n\
+         \x20a  |   b\n----+--------\n  1 | x\n 22 | (null)\n(2 rows)\n\n\
+         Output format is unaligned.\n\
+         Tuples only is on.\n\
+         1\n3\n4\n22\n"
+    );
+
+    // \o sends results to a file, \o alone back to standard output.
+    let file = dir.path().join("out.txt");
+    let redirected = hdb_sql(
+        &db,
+        &[],
+        Some(&format!(
+            "\\o {}\nSELECT a FROM s WHERE a = 1;\n\\o\nSELECT a FROM s WHERE a = 3;\n",
+            file.display()
+        )),
+    );
+    assert_eq!(text(&redirected.stdout), "a\n3\n");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "a\n1\n");
+
+    // \dt, \di, \dv.
+    let listed = text(&hdb_sql(&db, &[], Some("\\dt\n\\di\n\\dv\n")).stdout);
+    assert!(listed.starts_with("List of tables\n"), "{listed}");
+    assert!(
+        listed.contains(" s_b    | s     |             | b\n s_pkey | s     | primary key | a\n"),
+        "{listed}"
+    );
+    assert!(
+        listed.ends_with("Did not find any relations.\n"),
+        "{listed}"
+    );
+
+    // -v ON_ERROR_STOP=1 stops at the first error, as --bail does.
+    let stopped = hdb_sql(
+        &db,
+        &["-v", "ON_ERROR_STOP=1"],
+        Some("SELECT 1 AS one;\nSELECT * FROM missing;\nSELECT 2 AS two;\n"),
+    );
+    assert!(!stopped.status.success());
+    assert_eq!(text(&stopped.stdout), "one\n1\n");
+    let unknown = hdb_sql(&db, &["-v", "ECHO=all"], Some("SELECT 1;\n"));
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("ON_ERROR_STOP"));
+
+    // A syntax error shows its line and a caret under the position.
+    let caret = hdb_sql(&db, &[], Some("SELECT a\n  FROM s WHERE a = = 1;\n"));
+    let stderr = text(&caret.stderr);
+    assert!(
+        stderr.contains("LINE 2:   FROM s WHERE a = = 1\n                           ^\n"),
+        "{stderr}"
+    );
+
+    // -f FILE, and no path: a database in memory, gone afterwards.
+    let script = dir.path().join("script.sql");
+    std::fs::write(
+        &script,
+        "CREATE TABLE m (x INTEGER);\nINSERT INTO m VALUES (7);\nSELECT x FROM m;\n",
+    )
+    .unwrap();
+    let in_memory = hdb_sql_with(&[], &["-f", script.to_str().unwrap()], None);
+    assert!(in_memory.status.success(), "{}", text(&in_memory.stderr));
+    assert_eq!(text(&in_memory.stdout), "CREATE TABLE\nINSERT 0 1\nx\n7\n");
+    assert!(!dir.path().join(":memory:").exists());
 }

@@ -31,7 +31,7 @@ except ImportError:
     sys.exit(77)
 
 TIMEOUT_S = 60.0
-PROMPT_AT_END = re.compile(r"(^|\n)hdb(=|-|=\*)> $")
+PROMPT_AT_END = re.compile(r"(^|\n)hdb(=|-|=\*|=!)> $")
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]")
 
 

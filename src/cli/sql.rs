@@ -1,9 +1,13 @@
-//! `hdb sql PATH [-c SQL] [--format tsv|table|json] [--bail]`: run SQL against an H
-//! database file, from a script or interactively.
+//! `hdb sql [PATH] [-c SQL | -f FILE] [--format tsv|csv|table|unaligned|json] [-t] [-A]
+//! [-q] [-X] [-v ON_ERROR_STOP=1] [--bail]`: run SQL against an H database file (or,
+//! without PATH, a database in memory), from a script or interactively.
 //!
-//! The database is created if missing. Where the SQL comes from decides the mode:
+//! The database is created if missing. psql's flags mean what they mean there: `-t`
+//! rows only, `-A` the unaligned format, `-q` no command tags, `-v ON_ERROR_STOP=1` stop
+//! at the first error (as `--bail`), `-X` accepted (hdb reads no startup file). Where
+//! the SQL comes from decides the mode:
 //!
-//! - **Script mode** — `-c SQL`, or standard input that is not a terminal. The text is
+//! - **Script mode** — `-c SQL`, `-f FILE`, or standard input that is not a terminal. The text is
 //!   cut into statements at each `;` outside quotes, comments and dollar-quoted bodies
 //!   (`input.rs`) and they run one by one in one session, so BEGIN ... COMMIT spans
 //!   them. A query prints its rows (tab-separated values with a header by default, see
@@ -15,7 +19,8 @@
 //!   a `\.` line, as its data, as psql does; `COPY ... TO STDOUT` prints its data.
 //! - **Interactive shell** — standard input is a terminal and there is no `-c`
 //!   (`shell.rs`): line editing and history with rustyline, statements over several
-//!   lines, aligned table output by default, `\d`, `\timing`, `\?`, `\q`.
+//!   lines, aligned table output by default, `\d`, `\timing`, `\?`, `\q`; the prompt
+//!   shows an open transaction (`hdb=*>`) and a failed one (`hdb=!>`).
 //!
 //! Statements and backslash commands are carried out by one [`runner::Runner`] in both
 //! modes, so they behave the same way in each. A query's rows are printed as it produces
@@ -36,6 +41,7 @@ mod interrupt;
 mod meta;
 mod runner;
 mod shell;
+mod style;
 
 use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -48,6 +54,7 @@ use self::format::OutputFormat;
 use self::input::StatementBuffer;
 use self::interrupt::EXIT_INTERRUPTED;
 use self::runner::{Flow, Runner};
+use self::style::Style;
 use super::CliError;
 
 /// Bytes of script output gathered before a write to standard output.
@@ -55,28 +62,83 @@ const OUTPUT_BUFFER: usize = 64 * 1024;
 
 #[derive(Debug, Args)]
 pub struct SqlArgs {
-    /// The database file (created if missing).
-    path: PathBuf,
+    /// The database file (created if missing); without it, a database in memory.
+    path: Option<PathBuf>,
     /// Run this SQL (one or more statements) instead of reading standard input.
-    #[arg(short = 'c', long = "command")]
+    #[arg(short = 'c', long = "command", conflicts_with = "file")]
     command: Option<String>,
+    /// Run the SQL in this file instead of reading standard input.
+    #[arg(short = 'f', long = "file")]
+    file: Option<PathBuf>,
     /// How to print results [default: table in the interactive shell, tsv otherwise].
     #[arg(long, value_enum)]
     format: Option<OutputFormat>,
+    /// Print rows only: no header, no footer (psql's -t).
+    #[arg(short = 't', long = "tuples-only")]
+    tuples_only: bool,
+    /// psql's unaligned format: fields separated by `|` (psql's -A).
+    #[arg(short = 'A', long = "no-align", conflicts_with = "format")]
+    no_align: bool,
+    /// Do not print command tags such as `INSERT 0 1` (psql's -q).
+    #[arg(short = 'q', long)]
+    quiet: bool,
+    /// Accepted for psql's sake: hdb reads no startup file (psql's -X).
+    #[arg(short = 'X', long = "no-psqlrc")]
+    no_psqlrc: bool,
+    /// Set a psql variable; hdb knows ON_ERROR_STOP (1/on: stop at the first error).
+    #[arg(short = 'v', long = "set", value_name = "NAME=VALUE")]
+    variables: Vec<String>,
     /// Stop at the first failing statement (script mode).
     #[arg(long)]
     bail: bool,
 }
 
+/// Whether `-v NAME=VALUE` settings ask to stop at the first error; an unknown name or
+/// value is an error (never silently ignored).
+fn on_error_stop(variables: &[String]) -> Result<bool, CliError> {
+    let mut stop = false;
+    for variable in variables {
+        let (name, value) = variable.split_once('=').unwrap_or((variable, ""));
+        match (name, value.to_ascii_lowercase().as_str()) {
+            ("ON_ERROR_STOP", "1" | "on" | "true") => stop = true,
+            ("ON_ERROR_STOP", "0" | "off" | "false" | "") => stop = false,
+            ("ON_ERROR_STOP", other) => {
+                return Err(format!("-v ON_ERROR_STOP={other}: expected on or off").into());
+            }
+            _ => return Err(format!("-v {name}: hdb sql knows only ON_ERROR_STOP").into()),
+        }
+    }
+    Ok(stop)
+}
+
 /// Runs `hdb sql`.
 pub fn run(args: SqlArgs) -> Result<ExitCode, CliError> {
-    let interactive = args.command.is_none() && io::stdin().is_terminal();
+    let interactive = args.command.is_none() && args.file.is_none() && io::stdin().is_terminal();
     let default_format = match interactive {
         true => OutputFormat::Table,
         false => OutputFormat::Tsv,
     };
-    let db = Database::open(&args.path)?;
-    let mut runner = Runner::new(db, args.format.unwrap_or(default_format));
+    let bail = args.bail || on_error_stop(&args.variables)?;
+    // -X: hdb has no startup file to skip.
+    let _ = args.no_psqlrc;
+    let mut style = Style::new(match args.no_align {
+        true => OutputFormat::Unaligned,
+        false => args.format.unwrap_or(default_format),
+    });
+    style.tuples_only = args.tuples_only;
+    style.quiet = args.quiet;
+    let db = match &args.path {
+        Some(path) => Database::open(path)?,
+        None => Database::open_in_memory()?,
+    };
+    let script = match &args.file {
+        Some(file) => Some(
+            std::fs::read_to_string(file)
+                .map_err(|e| CliError::from(format!("{}: {e}", file.display())))?,
+        ),
+        None => args.command.clone(),
+    };
+    let mut runner = Runner::new(db, style);
     if interactive {
         shell::run(&mut runner)?;
         runner.close()?;
@@ -86,9 +148,9 @@ pub fn run(args: SqlArgs) -> Result<ExitCode, CliError> {
     // Script output is buffered (the runner flushes after each statement), not flushed
     // line by line as stdout would be.
     let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock());
-    let ran = match &args.command {
-        Some(sql) => run_script(&mut runner, &mut out, sql.lines().map(Ok), args.bail),
-        None => run_script(&mut runner, &mut out, io::stdin().lock().lines(), args.bail),
+    let ran = match &script {
+        Some(sql) => run_script(&mut runner, &mut out, sql.lines().map(Ok), bail),
+        None => run_script(&mut runner, &mut out, io::stdin().lock().lines(), bail),
     }
     .and_then(|()| out.flush());
     match ran {

@@ -1,8 +1,9 @@
-//! `\d` and `\d TABLE`: the catalog, described for people.
+//! `\d`, `\di` and `\d TABLE`: the catalog, described for people.
 //!
-//! `\d` lists the tables (hdb's own `__hdb_` tables left out) with their column count,
-//! primary key and indexes; `\d TABLE` shows each column's SQL type, nullability and
-//! DEFAULT, then the primary key and the secondary indexes:
+//! `\d` (and `\dt`) lists the tables (hdb's own `__hdb_` tables left out) with their
+//! column count, primary key and indexes; `\di` lists the indexes, primary keys among
+//! them; `\d TABLE` shows each column's SQL type, nullability and DEFAULT, then the
+//! primary key and the secondary indexes:
 //!
 //! ```text
 //! Table "users"
@@ -64,6 +65,42 @@ pub fn list_tables(db: &Database) -> hdb::Result<String> {
     let row_refs: Vec<&[Value]> = rows.iter().map(Vec::as_slice).collect();
     Ok(format!(
         "List of tables\n{}{}\n\n",
+        aligned_table(&columns, &row_refs),
+        row_count(rows.len())
+    ))
+}
+
+/// Lists the indexes (`\di`): each table's primary key (named `{table}_pkey`, as
+/// PostgreSQL names it and hdb's constraint errors do) and its secondary indexes.
+pub fn list_indexes(db: &Database) -> hdb::Result<String> {
+    let mut rows: Vec<Vec<Value>> = Vec::new();
+    for table in db.describe_tables()? {
+        if !table.primary_key.is_empty() {
+            rows.push(vec![
+                Value::Text(format!("{}_pkey", table.name)),
+                Value::Text(table.name.clone()),
+                Value::Text("primary key".into()),
+                Value::Text(table.primary_key.join(", ")),
+            ]);
+        }
+        for index in &table.indexes {
+            let kind = if index.unique { "unique" } else { "" };
+            rows.push(vec![
+                Value::Text(index.name.clone()),
+                Value::Text(table.name.clone()),
+                Value::Text(kind.into()),
+                Value::Text(index.columns.join(", ")),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        return Ok("Did not find any relations.\n".to_string());
+    }
+    rows.sort_by(|a, b| a[0].to_string().cmp(&b[0].to_string()));
+    let columns = ["Name", "Table", "Kind", "Columns"].map(String::from);
+    let row_refs: Vec<&[Value]> = rows.iter().map(Vec::as_slice).collect();
+    Ok(format!(
+        "List of indexes\n{}{}\n\n",
         aligned_table(&columns, &row_refs),
         row_count(rows.len())
     ))

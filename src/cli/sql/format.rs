@@ -1,4 +1,6 @@
-//! Printing results of `hdb sql`: tab-separated values, aligned tables, JSON lines.
+//! Printing results of `hdb sql`: tab-separated values, aligned tables, psql's
+//! unaligned format, JSON lines; psql's printing options (tuples only, expanded records,
+//! the null string, quiet tags) are in `style.rs`.
 //!
 //! Every statement produces one [`Output`]: a query gives columns and rows, any other
 //! statement its psql command tag (`CREATE TABLE`, `INSERT 0 1`, `UPDATE 3`). How it is
@@ -19,6 +21,7 @@
 //!   empty line. Widths count characters (not display cells: wide CJK characters will
 //!   misalign). Control characters in values are escaped as in tsv. Trailing spaces are
 //!   not printed. A command prints its tag.
+//! - **unaligned** (`-A`): psql's unaligned format, `|` between fields (`style.rs`).
 //! - **json**: one JSON object per statement, on one line (JSON Lines), so a script's
 //!   output can be read line by line: `{"columns":["a","b"],"rows":[[1,"x"],[2,null]]}`
 //!   for a query, `{"command":"INSERT 0 1","rows_affected":1}` otherwise. Integers and
@@ -27,7 +30,9 @@
 //!
 //! A statement's rows are printed as the query produces them ([`write_rows`]) in tsv,
 //! csv and json, so a long result is never held in memory; the aligned table needs every row
-//! for its widths, so it collects them first (as psql does). If pulling a row fails
+//! for its widths, so it collects them first (as psql does), and so do the unaligned
+//! format and expanded records. With tuples only, tsv and csv leave out their header
+//! line; the table and unaligned formats their header and footer. If pulling a row fails
 //! halfway, what was printed stays printed (a json line is then left unfinished) and the
 //! error is reported on stderr.
 
@@ -37,6 +42,8 @@ use clap::ValueEnum;
 use hdb::{QueryResult, Rows, Value};
 use serde_json::json;
 use sql_frontend::copy_format::{CopyFormat, FormatKind, write_record};
+
+use super::style::{self, Style};
 
 /// How `hdb sql` prints results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -48,6 +55,8 @@ pub enum OutputFormat {
     Csv,
     /// psql's aligned table, with a `(N rows)` footer.
     Table,
+    /// psql's unaligned format: `|` between fields, a header and a footer.
+    Unaligned,
     /// One JSON object per statement, one per line.
     Json,
 }
@@ -84,22 +93,16 @@ impl<'a> Output<'a> {
 /// Prints a statement's result in `format`: its rows or its tag and, for a write with
 /// RETURNING (rows and a tag other than `SELECT n`), the rows and then the tag, as psql
 /// does.
-pub fn write_result(
-    out: &mut impl Write,
-    format: OutputFormat,
-    result: &QueryResult,
-) -> io::Result<()> {
+pub fn write_result(out: &mut impl Write, style: &Style, result: &QueryResult) -> io::Result<()> {
     let output = Output::of(result);
-    write_output(out, format, &output)?;
+    write_output(out, style, &output)?;
     let returned = matches!(output, Output::Rows { .. })
         && ["INSERT ", "UPDATE ", "DELETE "]
             .iter()
             .any(|write| result.tag().starts_with(write));
-    match (returned, format) {
-        (true, OutputFormat::Tsv | OutputFormat::Csv | OutputFormat::Table) => {
-            writeln!(out, "{}", result.tag())
-        }
+    match (returned && !style.quiet, style.format) {
         (false, _) | (true, OutputFormat::Json) => Ok(()),
+        (true, _) => writeln!(out, "{}", result.tag()),
     }
 }
 
@@ -126,27 +129,26 @@ impl From<hdb::Error> for Stopped {
 
 /// Prints a statement's result in `format`: a query's rows as they are pulled (tsv,
 /// csv, json) or all at once (table); anything else with [`write_result`].
-pub fn write_rows(
-    out: &mut impl Write,
-    format: OutputFormat,
-    rows: Rows<'_>,
-) -> Result<(), Stopped> {
+pub fn write_rows(out: &mut impl Write, style: &Style, rows: Rows<'_>) -> Result<(), Stopped> {
     // A query's rows stream; a write's RETURNING rows were made with the write.
     let streamed = !rows.columns().is_empty() && rows.tag().starts_with("SELECT ");
-    match format {
-        OutputFormat::Tsv if streamed => write_tsv_rows(out, rows),
-        OutputFormat::Csv if streamed => write_csv_rows(out, rows),
+    let header = !style.tuples_only;
+    match style.format {
+        OutputFormat::Tsv if streamed => write_tsv_rows(out, rows, header),
+        OutputFormat::Csv if streamed => write_csv_rows(out, rows, header),
         OutputFormat::Json if streamed => write_json_rows(out, rows),
-        OutputFormat::Tsv | OutputFormat::Csv | OutputFormat::Json | OutputFormat::Table => {
+        _ => {
             let result = rows.collect_result()?;
-            write_result(out, format, &result)?;
+            write_result(out, style, &result)?;
             Ok(())
         }
     }
 }
 
-fn write_tsv_rows(out: &mut impl Write, rows: Rows<'_>) -> Result<(), Stopped> {
-    writeln!(out, "{}", rows.columns().join("\t"))?;
+fn write_tsv_rows(out: &mut impl Write, rows: Rows<'_>, header: bool) -> Result<(), Stopped> {
+    if header {
+        writeln!(out, "{}", rows.columns().join("\t"))?;
+    }
     let mut line = String::new();
     for row in rows {
         let row = row?;
@@ -163,9 +165,11 @@ fn write_tsv_rows(out: &mut impl Write, rows: Rows<'_>) -> Result<(), Stopped> {
     Ok(())
 }
 
-fn write_csv_rows(out: &mut impl Write, rows: Rows<'_>) -> Result<(), Stopped> {
+fn write_csv_rows(out: &mut impl Write, rows: Rows<'_>, header: bool) -> Result<(), Stopped> {
     let format = CopyFormat::new(FormatKind::Csv);
-    write_csv_header(out, &format, rows.columns())?;
+    if header {
+        write_csv_header(out, &format, rows.columns())?;
+    }
     for row in rows {
         write_csv_row(out, &format, row?.values())?;
     }
@@ -193,16 +197,33 @@ fn write_json_rows(out: &mut impl Write, rows: Rows<'_>) -> Result<(), Stopped> 
     Ok(())
 }
 
-/// Prints `output` in `format`.
-pub fn write_output(out: &mut impl Write, format: OutputFormat, output: &Output) -> io::Result<()> {
-    match (format, output) {
+/// Prints `output` as `style` says.
+pub fn write_output(out: &mut impl Write, style: &Style, output: &Output) -> io::Result<()> {
+    let header = !style.tuples_only;
+    match (style.format, output) {
         (OutputFormat::Json, output) => writeln!(out, "{}", json_line(output)),
+        (_, Output::Command { .. }) if style.quiet => Ok(()),
         (_, Output::Command { tag, .. }) => writeln!(out, "{tag}"),
-        (OutputFormat::Tsv, Output::Rows { columns, rows }) => write_tsv(out, columns, rows),
-        (OutputFormat::Csv, Output::Rows { columns, rows }) => write_csv(out, columns, rows),
+        (OutputFormat::Tsv, Output::Rows { columns, rows }) => {
+            write_tsv(out, columns, rows, header)
+        }
+        (OutputFormat::Csv, Output::Rows { columns, rows }) => {
+            write_csv(out, columns, rows, header)
+        }
+        (OutputFormat::Table | OutputFormat::Unaligned, Output::Rows { columns, rows })
+            if style.expands(columns, rows) =>
+        {
+            out.write_all(style::expanded(columns, rows, style).as_bytes())
+        }
+        (OutputFormat::Unaligned, Output::Rows { columns, rows }) => {
+            out.write_all(style::unaligned(columns, rows, style).as_bytes())
+        }
         (OutputFormat::Table, Output::Rows { columns, rows }) => {
-            out.write_all(aligned_table(columns, rows).as_bytes())?;
-            writeln!(out, "{}\n", row_count(rows.len()))
+            out.write_all(table_text(columns, rows, style, header).as_bytes())?;
+            match header {
+                true => writeln!(out, "{}\n", row_count(rows.len())),
+                false => writeln!(out),
+            }
         }
     }
 }
@@ -244,8 +265,15 @@ fn tsv_field(value: &Value) -> String {
     }
 }
 
-fn write_tsv(out: &mut impl Write, columns: &[String], rows: &[&[Value]]) -> io::Result<()> {
-    writeln!(out, "{}", columns.join("\t"))?;
+fn write_tsv(
+    out: &mut impl Write,
+    columns: &[String],
+    rows: &[&[Value]],
+    header: bool,
+) -> io::Result<()> {
+    if header {
+        writeln!(out, "{}", columns.join("\t"))?;
+    }
     for row in rows {
         let fields: Vec<String> = row.iter().map(tsv_field).collect();
         writeln!(out, "{}", fields.join("\t"))?;
@@ -253,9 +281,16 @@ fn write_tsv(out: &mut impl Write, columns: &[String], rows: &[&[Value]]) -> io:
     Ok(())
 }
 
-fn write_csv(out: &mut impl Write, columns: &[String], rows: &[&[Value]]) -> io::Result<()> {
+fn write_csv(
+    out: &mut impl Write,
+    columns: &[String],
+    rows: &[&[Value]],
+    header: bool,
+) -> io::Result<()> {
     let format = CopyFormat::new(FormatKind::Csv);
-    write_csv_header(out, &format, columns)?;
+    if header {
+        write_csv_header(out, &format, columns)?;
+    }
     for row in rows {
         write_csv_row(out, &format, row)?;
     }
@@ -295,9 +330,28 @@ fn is_numeric(rows: &[&[Value]], column: usize) -> bool {
 
 /// The header, rule and rows of psql's aligned format (without the footer).
 pub fn aligned_table(columns: &[String], rows: &[&[Value]]) -> String {
+    table_text(columns, rows, &Style::new(OutputFormat::Table), true)
+}
+
+/// The width of the widest line of the aligned table (for `\x auto`).
+pub fn aligned_width(columns: &[String], rows: &[&[Value]], style: &Style) -> usize {
+    table_text(columns, rows, style, true)
+        .lines()
+        .map(|line| line.chars().count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// The aligned table's rows, under its header and rule when `header`; NULL as
+/// `style` shows it.
+fn table_text(columns: &[String], rows: &[&[Value]], style: &Style, header: bool) -> String {
     let cells: Vec<Vec<String>> = rows
         .iter()
-        .map(|row| (0..columns.len()).map(|i| cell(row, i)).collect())
+        .map(|row| {
+            (0..columns.len())
+                .map(|i| row.get(i).map(|v| style.cell(v)).unwrap_or_default())
+                .collect()
+        })
         .collect();
     let widths: Vec<usize> = columns
         .iter()
@@ -313,15 +367,17 @@ pub fn aligned_table(columns: &[String], rows: &[&[Value]]) -> String {
         .collect();
     let numeric: Vec<bool> = (0..columns.len()).map(|i| is_numeric(rows, i)).collect();
     let mut text = String::new();
-    let header: Vec<String> = columns
-        .iter()
-        .zip(&widths)
-        .map(|(name, &width)| centred(name, width))
-        .collect();
-    push_line(&mut text, &header);
-    let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w + 2)).collect();
-    text.push_str(&rule.join("+"));
-    text.push('\n');
+    if header {
+        let names: Vec<String> = columns
+            .iter()
+            .zip(&widths)
+            .map(|(name, &width)| centred(name, width))
+            .collect();
+        push_line(&mut text, &names);
+        let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w + 2)).collect();
+        text.push_str(&rule.join("+"));
+        text.push('\n');
+    }
     for row in &cells {
         let padded: Vec<String> = row
             .iter()
@@ -335,10 +391,6 @@ pub fn aligned_table(columns: &[String], rows: &[&[Value]]) -> String {
         push_line(&mut text, &padded);
     }
     text
-}
-
-fn cell(row: &[Value], column: usize) -> String {
-    row.get(column).map(escaped).unwrap_or_default()
 }
 
 /// `text` centred in `width` characters (an odd space goes to the right, as psql does).
@@ -386,7 +438,7 @@ mod tests {
 
     fn render(format: OutputFormat, output: &Output) -> String {
         let mut out = Vec::new();
-        write_output(&mut out, format, output).unwrap();
+        write_output(&mut out, &Style::new(format), output).unwrap();
         String::from_utf8(out).unwrap()
     }
 

@@ -1,9 +1,13 @@
-//! Backslash commands (psql's "meta-commands"): `\q`, `\?`, `\timing`, `\d`, `\d NAME`,
-//! `\copy ...` (`copy.rs`).
+//! Backslash commands (psql's "meta-commands"): `\q`, `\?`, `\timing`, `\d`, `\dt`,
+//! `\di`, `\dv`, `\d NAME`, `\x`, `\t`, `\a`, `\pset null|format`, `\o [FILE]`, `\echo`,
+//! `\copy ...` (`copy.rs`). What they print is psql's wording.
 //!
 //! A line whose first non-blank character is a backslash, read while no statement is
 //! pending, is a meta-command rather than SQL, in the shell and in scripts alike. This
 //! module only parses them; `runner.rs` carries them out.
+
+use super::format::OutputFormat;
+use super::style::Expanded;
 
 /// A parsed backslash command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,8 +18,26 @@ pub enum MetaCommand {
     Help,
     /// `\timing [on|off]`: print each statement's time; without an argument, toggle.
     Timing(Option<bool>),
-    /// `\d`: list tables.
+    /// `\d`, `\dt`: list tables.
     ListTables,
+    /// `\di`: list indexes.
+    ListIndexes,
+    /// `\dv`: list views (hdb has none).
+    ListViews,
+    /// `\x [on|off|auto]`: expanded records; without an argument, toggle.
+    Expanded(Option<Expanded>),
+    /// `\t [on|off]`: tuples only; without an argument, toggle.
+    TuplesOnly(Option<bool>),
+    /// `\a`: toggle between the aligned and unaligned formats.
+    ToggleAlign,
+    /// `\pset null TEXT`: how NULL is shown.
+    NullDisplay(String),
+    /// `\pset format NAME`: the output format.
+    Format(OutputFormat),
+    /// `\o FILE` sends results to FILE; `\o` back to standard output.
+    Output(Option<String>),
+    /// `\echo TEXT`: print TEXT.
+    Echo(String),
     /// `\d NAME`: describe a table.
     Describe(String),
     /// `\copy ...`: COPY with the file on the client's side.
@@ -28,9 +50,19 @@ General
   \\q                 quit
   \\?                 show this help
   \\timing [on|off]   toggle (or set) printing each statement's execution time
+  \\echo TEXT         print TEXT
 Informational
-  \\d                 list tables
+  \\d, \\dt            list tables
+  \\di                list indexes
+  \\dv                list views
   \\d NAME            describe table NAME: columns, types, defaults, keys, indexes
+Formatting
+  \\a                 toggle between aligned and unaligned output
+  \\t [on|off]        show only rows (no header or footer)
+  \\x [on|off|auto]   expanded records
+  \\pset null TEXT    show NULL as TEXT
+  \\pset format NAME  aligned, unaligned, csv, tsv or json
+  \\o [FILE]          send results to FILE, or back to standard output
 SQL statements end with ';' and may span lines.
 ";
 
@@ -46,6 +78,12 @@ pub fn parse(line: &str) -> Result<MetaCommand, String> {
     }
     let mut words = body.split_whitespace();
     let command = words.next().unwrap_or("");
+    let rest = body[command.len()..].trim();
+    match command {
+        "echo" => return Ok(MetaCommand::Echo(rest.to_string())),
+        "pset" => return parse_pset(rest),
+        _ => {}
+    }
     let argument = words.next();
     if let Some(extra) = words.next() {
         return Err(format!("\\{command}: extra argument \"{extra}\" ignored"));
@@ -61,9 +99,58 @@ pub fn parse(line: &str) -> Result<MetaCommand, String> {
                 "\\timing: unrecognized value \"{value}\": expected on or off"
             )),
         },
-        ("d", None) => Ok(MetaCommand::ListTables),
+        ("d" | "dt", None) => Ok(MetaCommand::ListTables),
+        ("di", None) => Ok(MetaCommand::ListIndexes),
+        ("dv", None) => Ok(MetaCommand::ListViews),
         ("d", Some(name)) => Ok(MetaCommand::Describe(unquote(name))),
+        ("x", None) => Ok(MetaCommand::Expanded(None)),
+        ("x", Some(value)) => match value.to_ascii_lowercase().as_str() {
+            "on" | "true" | "1" => Ok(MetaCommand::Expanded(Some(Expanded::On))),
+            "off" | "false" | "0" => Ok(MetaCommand::Expanded(Some(Expanded::Off))),
+            "auto" => Ok(MetaCommand::Expanded(Some(Expanded::Auto))),
+            _ => Err(format!(
+                "\\x: unrecognized value \"{value}\": expected on, off or auto"
+            )),
+        },
+        ("t", None) => Ok(MetaCommand::TuplesOnly(None)),
+        ("t", Some(value)) => match value.to_ascii_lowercase().as_str() {
+            "on" | "true" | "1" => Ok(MetaCommand::TuplesOnly(Some(true))),
+            "off" | "false" | "0" => Ok(MetaCommand::TuplesOnly(Some(false))),
+            _ => Err(format!(
+                "\\t: unrecognized value \"{value}\": expected on or off"
+            )),
+        },
+        ("a", None) => Ok(MetaCommand::ToggleAlign),
+        ("o" | "out", file) => Ok(MetaCommand::Output(file.map(str::to_string))),
         _ => Err(format!("invalid command \\{command}: try \\? for help",)),
+    }
+}
+
+/// `\pset OPTION VALUE` for the options hdb has: `null` and `format`.
+fn parse_pset(arguments: &str) -> Result<MetaCommand, String> {
+    let (option, value) = arguments
+        .split_once(char::is_whitespace)
+        .map_or((arguments, ""), |(o, v)| (o, v.trim()));
+    match option {
+        "null" => {
+            let text = value
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .map_or(value.to_string(), |quoted| quoted.replace("''", "'"));
+            Ok(MetaCommand::NullDisplay(text))
+        }
+        "format" => match value {
+            "aligned" | "table" => Ok(MetaCommand::Format(OutputFormat::Table)),
+            "unaligned" => Ok(MetaCommand::Format(OutputFormat::Unaligned)),
+            "csv" => Ok(MetaCommand::Format(OutputFormat::Csv)),
+            "tsv" => Ok(MetaCommand::Format(OutputFormat::Tsv)),
+            "json" => Ok(MetaCommand::Format(OutputFormat::Json)),
+            _ => Err(format!(
+                "\\pset: allowed formats are aligned, unaligned, csv, tsv, json (not \"{value}\")"
+            )),
+        },
+        "" => Err("\\pset: an option is required (null or format)".to_string()),
+        _ => Err(format!("\\pset: unknown option: {option}")),
     }
 }
 
@@ -100,8 +187,42 @@ mod tests {
     }
 
     #[test]
+    fn parses_the_formatting_commands() {
+        assert_eq!(parse("\\x"), Ok(MetaCommand::Expanded(None)));
+        assert_eq!(
+            parse("\\x auto"),
+            Ok(MetaCommand::Expanded(Some(Expanded::Auto)))
+        );
+        assert_eq!(parse("\\t on"), Ok(MetaCommand::TuplesOnly(Some(true))));
+        assert_eq!(parse("\\a"), Ok(MetaCommand::ToggleAlign));
+        assert_eq!(
+            parse("\\pset null (null)"),
+            Ok(MetaCommand::NullDisplay("(null)".into()))
+        );
+        assert_eq!(
+            parse("\\pset null 'it''s null'"),
+            Ok(MetaCommand::NullDisplay("it's null".into()))
+        );
+        assert_eq!(
+            parse("\\pset format unaligned"),
+            Ok(MetaCommand::Format(OutputFormat::Unaligned))
+        );
+        assert_eq!(
+            parse("\\o out.txt"),
+            Ok(MetaCommand::Output(Some("out.txt".into())))
+        );
+        assert_eq!(parse("\\o"), Ok(MetaCommand::Output(None)));
+        assert_eq!(parse("\\dt"), Ok(MetaCommand::ListTables));
+        assert_eq!(parse("\\di"), Ok(MetaCommand::ListIndexes));
+        assert_eq!(parse("\\dv"), Ok(MetaCommand::ListViews));
+        assert_eq!(parse("\\echo a  b"), Ok(MetaCommand::Echo("a  b".into())));
+        assert!(parse("\\pset format fancy").is_err());
+        assert!(parse("\\x sideways").is_err());
+    }
+
+    #[test]
     fn rejects_unknown_commands_and_bad_arguments() {
-        assert!(parse("\\x").unwrap_err().contains("invalid command \\x"));
+        assert!(parse("\\zz").unwrap_err().contains("invalid command \\zz"));
         assert!(parse("\\").unwrap_err().contains("invalid command"));
         assert!(parse("\\timing maybe").unwrap_err().contains("maybe"));
         assert!(parse("\\d a b").unwrap_err().contains("extra argument"));

@@ -2,11 +2,19 @@
 //! the outcome; shared by script mode and the interactive shell.
 //!
 //! A [`Runner`] holds the one session every statement runs in (so `BEGIN` in one
-//! statement and `COMMIT` in a later one span a transaction), the output format, whether
-//! `\timing` is on, and whether any statement has failed (the exit status of a script).
-//! Results go to the `out` writer given to each call; errors go to standard error as
-//! `ERROR: ...`, after `out` is flushed so the two streams interleave in order on a
-//! terminal.
+//! statement and `COMMIT` in a later one span a transaction), how results are printed
+//! ([`Style`]), whether `\timing` is on, where `\o` sends results, and whether any
+//! statement has failed (the exit status of a script). Results go to the `out` writer
+//! given to each call, or to the `\o` file; errors go to standard error as `ERROR: ...`,
+//! after `out` is flushed so the two streams interleave in order on a terminal. A syntax
+//! error is followed, as in psql, by the statement's line it points at and a caret under
+//! the position:
+//!
+//! ```text
+//! ERROR: syntax error: ... found: FORM at Line: 1, Column: 10
+//! LINE 1: SELECT 1 FORM t
+//!                  ^
+//! ```
 //!
 //! With a [`CtrlC`] attached, each statement is marked as running while the session
 //! carries it out, so Ctrl-C cancels it (see `interrupt.rs`); the runner remembers that
@@ -15,13 +23,14 @@
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use hdb::{CopyDirection, Database, QueryResult, Session};
+use hdb::{CopyDirection, Database, QueryResult, Session, TransactionState};
 
 use super::copy::{ClientCopy, ClientFile};
 use super::describe;
 use super::format::{OutputFormat, Stopped, write_result, write_rows};
 use super::interrupt::CtrlC;
 use super::meta::{self, MetaCommand};
+use super::style::{Expanded, Style};
 
 /// What the caller should do after a line was handled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,25 +48,28 @@ pub enum Flow {
 pub struct Runner {
     db: Database,
     session: Session,
-    format: OutputFormat,
+    style: Style,
     timing: bool,
     failed: bool,
     /// Ctrl-C's state, once a handler is installed.
     ctrl_c: Option<CtrlC>,
     /// Ctrl-C was pressed while a statement ran.
     interrupted: bool,
+    /// `\o FILE`: where results go instead of `out`.
+    redirect: Option<io::BufWriter<std::fs::File>>,
 }
 
 impl Runner {
-    /// A runner with a new session on `db`, printing in `format`.
-    pub fn new(db: Database, format: OutputFormat) -> Runner {
+    /// A runner with a new session on `db`, printing as `style` says.
+    pub fn new(db: Database, style: Style) -> Runner {
         let session = db.session();
         Runner {
             db,
             session,
-            format,
+            style,
             timing: false,
             failed: false,
+            redirect: None,
             ctrl_c: None,
             interrupted: false,
         }
@@ -93,9 +105,10 @@ impl Runner {
         self.failed
     }
 
-    /// Whether the session has a transaction open (the shell's `hdb=*>` prompt).
-    pub fn in_transaction(&self) -> bool {
-        self.session.in_transaction()
+    /// Whether the session has a transaction open (the shell's `hdb=*>` prompt) or one
+    /// that failed and waits for ROLLBACK (`hdb=!>`).
+    pub fn transaction_state(&self) -> TransactionState {
+        self.session.transaction_state()
     }
 
     /// Whether `sql` is a `COPY ... FROM STDIN` whose data the caller must read (the
@@ -121,15 +134,39 @@ impl Runner {
     pub fn statement(&mut self, out: &mut impl Write, sql: &str) -> io::Result<bool> {
         let started = Instant::now();
         self.running(true);
+        let Runner {
+            session,
+            style,
+            redirect,
+            ..
+        } = self;
+        let mut target: &mut dyn Write = match redirect {
+            Some(file) => file,
+            None => &mut *out,
+        };
         let printed = match Session::copy_direction(sql) {
-            Some(CopyDirection::ToClient) => {
-                let result = self.session.copy_out(sql, &mut *out);
-                self.print(out, result, false)
-            }
-            _ => match self.session.query_iter(sql, &[]) {
-                Ok(rows) => write_rows(out, self.format, rows),
+            Some(CopyDirection::ToClient) => match session.copy_out(sql, &mut *target) {
+                Ok(_) => Ok(()),
                 Err(error) => Err(Stopped::Statement(error)),
             },
+            _ => match session.query_iter(sql, &[]) {
+                Ok(rows) => write_rows(&mut target, style, rows),
+                Err(error) => Err(Stopped::Statement(error)),
+            },
+        };
+        let printed = match printed {
+            Ok(()) => target.flush().map_err(Stopped::Write),
+            Err(Stopped::Statement(error)) => {
+                let message = error.to_string();
+                self.fail(out, &message)?;
+                if let Some(context) = error_context(sql, &message) {
+                    eprint!("{context}");
+                }
+                self.running(false);
+                self.report_time(out, started.elapsed())?;
+                return Ok(false);
+            }
+            Err(stopped) => Err(stopped),
         };
         self.running(false);
         self.report(out, printed, started)
@@ -191,7 +228,7 @@ impl Runner {
     ) -> Result<(), Stopped> {
         let result = result?;
         if print {
-            write_result(out, self.format, &result)?;
+            write_result(out, &self.style, &result)?;
         }
         Ok(())
     }
@@ -229,6 +266,16 @@ impl Runner {
                 return Ok(Flow::Continue);
             }
         };
+        // What psql leaves out under -q: the settings' confirmations.
+        let informational = matches!(
+            command,
+            MetaCommand::Timing(_)
+                | MetaCommand::Expanded(_)
+                | MetaCommand::TuplesOnly(_)
+                | MetaCommand::ToggleAlign
+                | MetaCommand::Format(_)
+                | MetaCommand::NullDisplay(_)
+        );
         let text = match command {
             MetaCommand::Quit => return Ok(Flow::Quit),
             MetaCommand::Help => Ok(meta::HELP.to_string()),
@@ -238,10 +285,48 @@ impl Runner {
                 Ok(format!("Timing is {state}.\n"))
             }
             MetaCommand::ListTables => describe::list_tables(&self.db),
+            MetaCommand::ListIndexes => describe::list_indexes(&self.db),
+            MetaCommand::ListViews => Ok("Did not find any relations.\n".to_string()),
             MetaCommand::Describe(name) => describe::describe_table(&self.db, &name),
             MetaCommand::Copy(copy) => return self.client_copy(out, copy),
+            MetaCommand::Expanded(setting) => {
+                self.style.expanded = setting.unwrap_or(match self.style.expanded {
+                    Expanded::Off => Expanded::On,
+                    Expanded::On | Expanded::Auto => Expanded::Off,
+                });
+                Ok(match self.style.expanded {
+                    Expanded::On => "Expanded display is on.\n",
+                    Expanded::Off => "Expanded display is off.\n",
+                    Expanded::Auto => "Expanded display is used automatically.\n",
+                }
+                .to_string())
+            }
+            MetaCommand::TuplesOnly(setting) => {
+                self.style.tuples_only = setting.unwrap_or(!self.style.tuples_only);
+                let state = if self.style.tuples_only { "on" } else { "off" };
+                Ok(format!("Tuples only is {state}.\n"))
+            }
+            MetaCommand::ToggleAlign => {
+                self.style.format = match self.style.format {
+                    OutputFormat::Unaligned => OutputFormat::Table,
+                    _ => OutputFormat::Unaligned,
+                };
+                Ok(format_message(self.style.format))
+            }
+            MetaCommand::Format(format) => {
+                self.style.format = format;
+                Ok(format_message(format))
+            }
+            MetaCommand::NullDisplay(text) => {
+                let message = format!("Null display is \"{text}\".\n");
+                self.style.null = text;
+                Ok(message)
+            }
+            MetaCommand::Output(file) => return self.redirect(out, file),
+            MetaCommand::Echo(text) => Ok(format!("{text}\n")),
         };
         match text {
+            Ok(_) if informational && self.style.quiet => {}
             Ok(text) => {
                 out.write_all(text.as_bytes())?;
                 out.flush()?;
@@ -251,8 +336,26 @@ impl Runner {
         Ok(Flow::Continue)
     }
 
+    /// `\o FILE`: results go to FILE (created or truncated) from now on; `\o`: back to
+    /// standard output.
+    fn redirect(&mut self, out: &mut impl Write, file: Option<String>) -> io::Result<Flow> {
+        if let Some(mut previous) = self.redirect.take() {
+            previous.flush()?;
+        }
+        if let Some(path) = file {
+            match std::fs::File::create(&path) {
+                Ok(file) => self.redirect = Some(io::BufWriter::new(file)),
+                Err(e) => self.fail(out, &format!("{path}: {e}"))?,
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
     /// Ends the session and closes the database (checkpointing it).
-    pub fn close(self) -> hdb::Result<()> {
+    pub fn close(mut self) -> hdb::Result<()> {
+        if let Some(mut file) = self.redirect.take() {
+            file.flush().map_err(|e| hdb::Error::Io(e.to_string()))?;
+        }
         drop(self.session);
         self.db.close()
     }
@@ -270,5 +373,56 @@ impl Runner {
             out.flush()?;
         }
         Ok(())
+    }
+}
+
+/// What psql says after `\a` or `\pset format`.
+fn format_message(format: OutputFormat) -> String {
+    let name = match format {
+        OutputFormat::Table => "aligned",
+        OutputFormat::Unaligned => "unaligned",
+        OutputFormat::Csv => "csv",
+        OutputFormat::Tsv => "tsv",
+        OutputFormat::Json => "json",
+    };
+    format!("Output format is {name}.\n")
+}
+
+/// psql's context for an error that points into the statement: `LINE n: ` and the
+/// line, then a caret under the position. The SQL parser's messages end with
+/// `at Line: L, Column: C` (both from 1, counted in the statement's text).
+pub fn error_context(sql: &str, message: &str) -> Option<String> {
+    let (_, position) = message.rsplit_once(" at Line: ")?;
+    let (line, column) = position.split_once(", Column: ")?;
+    let line: usize = line.trim().parse().ok()?;
+    let column: usize = column
+        .trim()
+        .trim_end_matches(|c: char| !c.is_ascii_digit())
+        .parse()
+        .ok()?;
+    let text = sql.lines().nth(line.checked_sub(1)?)?;
+    let prefix = format!("LINE {line}: ");
+    let offset = prefix.chars().count() + column.saturating_sub(1);
+    Some(format!("{prefix}{text}\n{}^\n", " ".repeat(offset)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_context_points_at_the_position() {
+        let message = "syntax error: sql parser error: Expected: end of statement, found: FORM at Line: 1, Column: 10";
+        assert_eq!(
+            error_context("SELECT 1 FORM t", message).as_deref(),
+            Some("LINE 1: SELECT 1 FORM t\n                 ^\n")
+        );
+        let second = "syntax error: Expected: an expression, found: ) at Line: 2, Column: 12";
+        assert_eq!(
+            error_context("SELECT 1,\n  2 + (3 + )", second).as_deref(),
+            Some("LINE 2:   2 + (3 + )\n                   ^\n")
+        );
+        assert_eq!(error_context("SELECT 1", "division by zero"), None);
+        assert_eq!(error_context("SELECT 1", "x at Line: 9, Column: 1"), None);
     }
 }

@@ -3,10 +3,11 @@
 //! Each line is read with rustyline (line editing, Ctrl-R search, history). The prompt
 //! tells where the input stands, as psql's does: `hdb=>` ready for a new statement,
 //! `hdb->` inside an unfinished one (statements end with `;` and may span lines),
-//! `hdb=*>` inside an open transaction. A line starting with `\` while no statement is
-//! pending is a backslash command (`\?` lists them). Ctrl-C at the prompt drops the
-//! pending input; while a statement runs, it cancels the statement and the shell goes
-//! on. Ctrl-D or `\q` leaves, and a statement left unfinished at Ctrl-D is run.
+//! `hdb=*>` inside an open transaction, `hdb=!>` inside one that failed (until
+//! ROLLBACK). A line starting with `\` while no statement is pending is a backslash
+//! command (`\?` lists them). Ctrl-C at the prompt drops the pending input; while a
+//! statement runs, it cancels the statement and the shell goes on. Ctrl-D or `\q`
+//! leaves, and a statement left unfinished at Ctrl-D is run.
 //!
 //! History is kept in `$HDB_HISTORY`, or else `~/.hdb_history`; it is loaded at start
 //! and saved at exit, and a history file that cannot be read or written only costs the
@@ -16,6 +17,7 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
+use hdb::TransactionState;
 use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 
@@ -26,6 +28,7 @@ use crate::cli::CliError;
 /// The prompts, as psql's for a database called `hdb`.
 const PROMPT_READY: &str = "hdb=> ";
 const PROMPT_IN_TRANSACTION: &str = "hdb=*> ";
+const PROMPT_FAILED_TRANSACTION: &str = "hdb=!> ";
 const PROMPT_CONTINUE: &str = "hdb-> ";
 
 /// Where history is kept: `$HDB_HISTORY`, else `$HOME/.hdb_history`, else nowhere.
@@ -79,10 +82,11 @@ pub fn run(runner: &mut Runner) -> Result<(), CliError> {
     out.flush()?;
     let mut buffer = StatementBuffer::new();
     loop {
-        let prompt = match (buffer.is_continuing(), runner.in_transaction()) {
+        let prompt = match (buffer.is_continuing(), runner.transaction_state()) {
             (true, _) => PROMPT_CONTINUE,
-            (false, true) => PROMPT_IN_TRANSACTION,
-            (false, false) => PROMPT_READY,
+            (false, TransactionState::Active) => PROMPT_IN_TRANSACTION,
+            (false, TransactionState::Aborted) => PROMPT_FAILED_TRANSACTION,
+            (false, TransactionState::Idle) => PROMPT_READY,
         };
         let line = match editor.readline(prompt) {
             Ok(line) => line,
