@@ -539,9 +539,13 @@ fn psql_flags_and_formatting_commands() {
     );
     assert!(!stopped.status.success());
     assert_eq!(text(&stopped.stdout), "one\n1\n");
-    let unknown = hdb_sql(&db, &["-v", "ECHO=all"], Some("SELECT 1;\n"));
-    assert!(!unknown.status.success());
-    assert!(text(&unknown.stderr).contains("ON_ERROR_STOP"));
+    let not_boolean = hdb_sql(&db, &["-v", "ON_ERROR_STOP=maybe"], Some("SELECT 1;\n"));
+    assert!(!not_boolean.status.success());
+    assert!(
+        text(&not_boolean.stderr).contains("Boolean expected"),
+        "{}",
+        text(&not_boolean.stderr)
+    );
 
     // A syntax error shows its line and a caret under the position.
     let caret = hdb_sql(&db, &[], Some("SELECT a\n  FROM s WHERE a = = 1;\n"));
@@ -562,4 +566,314 @@ fn psql_flags_and_formatting_commands() {
     assert!(in_memory.status.success(), "{}", text(&in_memory.stderr));
     assert_eq!(text(&in_memory.stdout), "CREATE TABLE\nINSERT 0 1\nx\n7\n");
     assert!(!dir.path().join(":memory:").exists());
+}
+
+/// `-v`, `\set`, `\unset` and `:name` interpolation, and errors in a `-f FILE` script
+/// named by file and line; the expected texts are psql 15's for the same script.
+#[test]
+fn variables_and_file_line_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vars.db");
+    let script = dir.path().join("v.sql");
+    std::fs::write(
+        &script,
+        "\\set y 'it''s'\n\
+         SELECT :x AS v, :'y' AS w, 1 AS :\"y\";\n\
+         \\echo :x :'y' ':x'\n\
+         \\set q 'SELECT 2 AS two;'\n\
+         :q\n\
+         \\unset x\n\
+         SELECT :x;\n\
+         \\set ON_ERROR_STOP on\n\
+         SELECT 3 AS three;\n\
+         SELECT nosuch;\n\
+         SELECT 4;\n",
+    )
+    .unwrap();
+    let file = script.to_str().unwrap();
+    let out = hdb_sql(&db, &["-A", "-v", "x=5", "-f", file], None);
+    assert_eq!(
+        text(&out.stdout),
+        "v|w|it's\n5|it's|1\n(1 row)\n5 'it''s' :x\ntwo\n2\n(1 row)\nthree\n3\n(1 row)\n"
+    );
+    let stderr = text(&out.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("ERROR")).collect();
+    assert_eq!(errors.len(), 2, "{stderr}");
+    assert!(
+        errors[0].starts_with(&format!("hdb:{file}:7: ERROR: ")),
+        "{stderr}"
+    );
+    assert!(
+        errors[1].starts_with(&format!("hdb:{file}:10: ERROR: ")),
+        "{stderr}"
+    );
+    assert!(!out.status.success());
+
+    // \set lists the variables; a boolean that is not one is refused.
+    let listed = hdb_sql(
+        &db,
+        &["-v", "a=1"],
+        Some("\\set b 'two words'\n\\set ON_ERROR_STOP maybe\n\\set\n"),
+    );
+    assert_eq!(text(&listed.stdout), "a = '1'\nb = 'two words'\n");
+    assert!(
+        text(&listed.stderr).contains("unrecognized value \"maybe\" for \"ON_ERROR_STOP\""),
+        "{}",
+        text(&listed.stderr)
+    );
+}
+
+/// `\i FILE` and `\ir FILE` read files as scripts; errors name the file and line they
+/// come from, as psql 15 names them for the same files.
+#[test]
+fn include_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("include.db");
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::write(
+        dir.path().join("sub/mid.sql"),
+        "SELECT 2 AS two;\n\\ir inner.sql\nSELECT bad2;\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("sub/inner.sql"), "SELECT 3 AS three;\n").unwrap();
+    std::fs::write(
+        dir.path().join("main.sql"),
+        "SELECT 1 AS one;\n\nSELECT\n  nosuch;\n\\i sub/mid.sql\n\\i missing.sql\nSELECT 4 AS four;\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hdb"))
+        .current_dir(dir.path())
+        .args(["sql", db.to_str().unwrap(), "-A", "-f", "main.sql"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&out.stdout),
+        "one\n1\n(1 row)\ntwo\n2\n(1 row)\nthree\n3\n(1 row)\nfour\n4\n(1 row)\n"
+    );
+    let stderr = text(&out.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("ERROR")).collect();
+    assert_eq!(errors.len(), 3, "{stderr}");
+    assert!(errors[0].starts_with("hdb:main.sql:4: ERROR: "), "{stderr}");
+    assert!(
+        errors[1].starts_with("hdb:sub/mid.sql:3: ERROR: "),
+        "{stderr}"
+    );
+    assert_eq!(
+        errors[2],
+        "hdb:main.sql:6: ERROR: missing.sql: No such file or directory"
+    );
+
+    // A file that includes itself stops at the nesting limit instead of looping.
+    std::fs::write(dir.path().join("self.sql"), "\\i self.sql\n").unwrap();
+    let looped = Command::new(env!("CARGO_BIN_EXE_hdb"))
+        .current_dir(dir.path())
+        .args(["sql", db.to_str().unwrap(), "-f", "self.sql"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&looped.stderr).contains("nested more than 16 files deep"),
+        "{}",
+        text(&looped.stderr)
+    );
+}
+
+/// `\pset border 0|2` in the table and expanded layouts: psql 15's output for the same
+/// script, trailing spaces aside.
+#[test]
+fn borders_as_psql_draws_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("border.db");
+    let setup = hdb_sql(
+        &db,
+        &[],
+        Some(
+            "CREATE TABLE s (a INTEGER, b TEXT);\n\
+             INSERT INTO s VALUES (1, 'a much longer value here'), (22, NULL);\n",
+        ),
+    );
+    assert!(setup.status.success(), "{}", text(&setup.stderr));
+    let script = "\\pset border 0\nSELECT * FROM s ORDER BY a;\n\\x\nSELECT * FROM s ORDER BY a;\n\
+                  \\t\nSELECT * FROM s ORDER BY a;\n\\pset border 2\nSELECT * FROM s ORDER BY a;\n\
+                  \\t\nSELECT * FROM s ORDER BY a;\n\\x\nSELECT * FROM s ORDER BY a;\n\
+                  \\t\nSELECT * FROM s ORDER BY a;\n\\t\nSELECT * FROM s WHERE a > 100;\n";
+    let out = hdb_sql(&db, &["-q", "--format", "table"], Some(script));
+    assert_eq!(
+        text(&out.stdout),
+        "a             b\n-- ------------------------\n 1 a much longer value here\n22\n(2 rows)\n\n\
+         * Record 1\na 1\nb a much longer value here\n* Record 2\na 22\nb\n\n\
+         a 1\nb a much longer value here\n\na 22\nb\n\n\
+         +---+--------------------------+\n| a | 1                        |\n\
+         | b | a much longer value here |\n+---+--------------------------+\n\
+         | a | 22                       |\n| b |                          |\n\
+         +---+--------------------------+\n\n\
+         +-[ RECORD 1 ]-----------------+\n| a | 1                        |\n\
+         | b | a much longer value here |\n+-[ RECORD 2 ]-----------------+\n\
+         | a | 22                       |\n| b |                          |\n\
+         +---+--------------------------+\n\n\
+         +----+--------------------------+\n| a  |            b             |\n\
+         +----+--------------------------+\n|  1 | a much longer value here |\n\
+         | 22 |                          |\n+----+--------------------------+\n(2 rows)\n\n\
+         |  1 | a much longer value here |\n| 22 |                          |\n\
+         +----+--------------------------+\n\n\
+         +---+---+\n| a | b |\n+---+---+\n+---+---+\n(0 rows)\n\n",
+        "{}",
+        text(&out.stderr)
+    );
+    let shown = hdb_sql(&db, &[], Some("\\pset border 2\n\\pset border\n"));
+    assert_eq!(
+        text(&shown.stdout),
+        "Border style is 2.\nBorder style is 2.\n"
+    );
+}
+
+/// `\conninfo`, `\l` and `\df` describe the database the session has open.
+#[test]
+fn conninfo_databases_and_functions() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("info.db");
+    let out = hdb_sql(
+        &db,
+        &[],
+        Some(
+            "\\df\n\
+             CREATE FUNCTION f(p TEXT) RETURNS TABLE(a INTEGER, b TEXT) AS $$ SELECT 1, p $$ LANGUAGE sql;\n\
+             \\df\n\\conninfo\n\\l\n",
+        ),
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.starts_with(
+            "List of functions\n Name | Result data type | Argument data types | Type\n\
+             ------+------------------+---------------------+------\n(0 rows)\n\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(" f    | TABLE(a INTEGER, b TEXT) | p TEXT              | func\n(1 row)\n"),
+        "{stdout}"
+    );
+    let canonical = std::fs::canonicalize(&db).unwrap();
+    assert!(
+        stdout.contains(&format!(
+            "You are connected to database \"info.db\" in file \"{}\".\n",
+            canonical.display()
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("List of databases\n"), "{stdout}");
+    assert!(stdout.contains(" info.db | UTF8     | "), "{stdout}");
+    let memory = hdb_sql_with(&[], &[], Some("\\conninfo\n"));
+    assert_eq!(
+        text(&memory.stdout),
+        "You are connected to a database in memory (gone when hdb sql exits).\n"
+    );
+}
+
+/// `\e` opens the last statement (or a file) in `$EDITOR` and runs what the editor
+/// leaves, as psql does; here the editor is a script that edits the file in place.
+#[cfg(unix)]
+#[test]
+fn edit_runs_what_the_editor_leaves() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("edit.db");
+    let editor = dir.path().join("editor.sh");
+    let seen = dir.path().join("seen.sql");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\ncp \"$1\" '{}'\nsed -i 's/1/2/' \"$1\"\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let file = dir.path().join("q.sql");
+    std::fs::write(&file, "SELECT 10 AS ten;\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hdb"))
+        .env("EDITOR", &editor)
+        .env_remove("PSQL_EDITOR")
+        .args(["sql", db.to_str().unwrap(), "-c"])
+        .arg(format!(
+            "SELECT 1 AS one;\n\\e\n\\e {}\nSELECT 3 AS three;",
+            file.display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&out.stdout),
+        "one\n1\none\n2\nten\n20\nthree\n3\n",
+        "{}",
+        text(&out.stderr)
+    );
+    // The editor was given the last statement with its semicolon, as psql gives it.
+    assert_eq!(
+        std::fs::read_to_string(&seen).unwrap(),
+        "SELECT 10 AS ten;\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "SELECT 20 AS ten;\n"
+    );
+}
+
+/// Under a terminal: tab completion of keywords, tables and columns; `\x`; `\copy` to
+/// and from a file on the shell's side; a syntax error with its line and a caret.
+#[test]
+fn shell_completion_expanded_copy_and_caret() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shell.db");
+    let history = dir.path().join("history");
+    let csv = dir.path().join("users.csv");
+    let setup = hdb_sql(
+        &db,
+        &[],
+        Some(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n\
+             INSERT INTO users VALUES (1, 'Alice'), (2, 'Bob');\n\
+             CREATE TABLE copied (id INTEGER, name TEXT);\n",
+        ),
+    );
+    assert!(setup.status.success(), "{}", text(&setup.stderr));
+    let bad = "SELECT id FROM users WHERE id = = 1;";
+    let copy_to = format!("\\copy users TO '{}' WITH (FORMAT csv)", csv.display());
+    let copy_from = format!("\\copy copied FROM '{}' WITH (FORMAT csv)", csv.display());
+    let Some((code, transcript)) = shell_session(
+        &db,
+        &history,
+        &[
+            // Tab completes a keyword (in the case typed), a table after FROM, and a
+            // column of the table the line names.
+            "sel\t* FROM us\tWHERE nam\t= 'Alice';",
+            "\\x",
+            "SELECT * FROM users WHERE id = 2;",
+            "\\x off",
+            &copy_to,
+            &copy_from,
+            "SELECT count(*) AS n FROM copied;",
+            bad,
+        ],
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{transcript}");
+    let expect = |chunk: &str| assert!(transcript.contains(chunk), "{chunk:?} in\n{transcript}");
+    let saved = std::fs::read_to_string(&history).unwrap();
+    assert!(
+        saved.contains("select * FROM users WHERE name = 'Alice';"),
+        "{saved}"
+    );
+    expect(" id | name\n----+-------\n  1 | Alice\n(1 row)\n");
+    expect("Expanded display is on.\n");
+    expect("-[ RECORD 1 ]\nid   | 2\nname | Bob\n");
+    expect("COPY 2\n");
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), "1,Alice\n2,Bob\n");
+    expect(" n\n---\n 2\n(1 row)\n");
+    let position = bad.find("= =").unwrap() + 2;
+    expect(&format!(
+        "LINE 1: {}\n{}^\n",
+        bad.trim_end_matches(';'),
+        " ".repeat("LINE 1: ".len() + position)
+    ));
 }

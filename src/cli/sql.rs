@@ -1,10 +1,10 @@
 //! `hdb sql [PATH] [-c SQL | -f FILE] [--format tsv|csv|table|unaligned|json] [-t] [-A]
-//! [-q] [-X] [-v ON_ERROR_STOP=1] [--bail]`: run SQL against an H database file (or,
+//! [-q] [-X] [-v NAME=VALUE] [--bail]`: run SQL against an H database file (or,
 //! without PATH, a database in memory), from a script or interactively.
 //!
 //! The database is created if missing. psql's flags mean what they mean there: `-t`
-//! rows only, `-A` the unaligned format, `-q` no command tags, `-v ON_ERROR_STOP=1` stop
-//! at the first error (as `--bail`), `-X` accepted (hdb reads no startup file). Where
+//! rows only, `-A` the unaligned format, `-q` no command tags, `-v NAME=VALUE` a variable
+//! (`variables.rs`; `-v ON_ERROR_STOP=1` stops at the first error, as `--bail`), `-X` accepted (hdb reads no startup file). Where
 //! the SQL comes from decides the mode:
 //!
 //! - **Script mode** — `-c SQL`, `-f FILE`, or standard input that is not a terminal. The text is
@@ -13,14 +13,16 @@
 //!   them. A query prints its rows (tab-separated values with a header by default, see
 //!   `format.rs`); any other statement prints its command tag as psql does
 //!   (`CREATE TABLE`, `INSERT 0 1`, `UPDATE 3`). An error is printed on stderr as
-//!   `ERROR: ...` and the script goes on, unless `--bail`; the exit status is 1 if any
-//!   statement failed. Backslash commands (`meta.rs`) work on lines of their own. A
+//!   `ERROR: ...` (`hdb:FILE:LINE: ERROR: ...` when read from a file) and the script goes
+//!   on, unless `ON_ERROR_STOP`; the exit status is 1 if any statement failed. Backslash
+//!   commands (`meta.rs`) work on lines of their own; `script.rs` reads the lines. A
 //!   `COPY ... FROM STDIN;` (or `\copy ... from stdin`) takes the lines after it, up to
 //!   a `\.` line, as its data, as psql does; `COPY ... TO STDOUT` prints its data.
 //! - **Interactive shell** — standard input is a terminal and there is no `-c`
 //!   (`shell.rs`): line editing and history with rustyline, statements over several
-//!   lines, aligned table output by default, `\d`, `\timing`, `\?`, `\q`; the prompt
-//!   shows an open transaction (`hdb=*>`) and a failed one (`hdb=!>`).
+//!   lines, aligned table output by default, tab completion (`complete.rs`), the same
+//!   backslash commands; the prompt shows an open transaction (`hdb=*>`) and a failed
+//!   one (`hdb=!>`).
 //!
 //! Statements and backslash commands are carried out by one [`runner::Runner`] in both
 //! modes, so they behave the same way in each. A query's rows are printed as it produces
@@ -33,6 +35,7 @@
 //! transaction is aborted until ROLLBACK. The interactive shell then goes on; a script
 //! stops there with exit status 130.
 
+mod complete;
 mod copy;
 mod describe;
 mod format;
@@ -40,8 +43,10 @@ mod input;
 mod interrupt;
 mod meta;
 mod runner;
+mod script;
 mod shell;
 mod style;
+mod variables;
 
 use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -51,9 +56,8 @@ use clap::Args;
 use hdb::Database;
 
 use self::format::OutputFormat;
-use self::input::StatementBuffer;
 use self::interrupt::EXIT_INTERRUPTED;
-use self::runner::{Flow, Runner};
+use self::runner::Runner;
 use self::style::Style;
 use super::CliError;
 
@@ -85,30 +89,12 @@ pub struct SqlArgs {
     /// Accepted for psql's sake: hdb reads no startup file (psql's -X).
     #[arg(short = 'X', long = "no-psqlrc")]
     no_psqlrc: bool,
-    /// Set a psql variable; hdb knows ON_ERROR_STOP (1/on: stop at the first error).
+    /// Set a psql variable (`:NAME` in SQL); ON_ERROR_STOP=1 stops at the first error.
     #[arg(short = 'v', long = "set", value_name = "NAME=VALUE")]
     variables: Vec<String>,
     /// Stop at the first failing statement (script mode).
     #[arg(long)]
     bail: bool,
-}
-
-/// Whether `-v NAME=VALUE` settings ask to stop at the first error; an unknown name or
-/// value is an error (never silently ignored).
-fn on_error_stop(variables: &[String]) -> Result<bool, CliError> {
-    let mut stop = false;
-    for variable in variables {
-        let (name, value) = variable.split_once('=').unwrap_or((variable, ""));
-        match (name, value.to_ascii_lowercase().as_str()) {
-            ("ON_ERROR_STOP", "1" | "on" | "true") => stop = true,
-            ("ON_ERROR_STOP", "0" | "off" | "false" | "") => stop = false,
-            ("ON_ERROR_STOP", other) => {
-                return Err(format!("-v ON_ERROR_STOP={other}: expected on or off").into());
-            }
-            _ => return Err(format!("-v {name}: hdb sql knows only ON_ERROR_STOP").into()),
-        }
-    }
-    Ok(stop)
 }
 
 /// Runs `hdb sql`.
@@ -118,7 +104,6 @@ pub fn run(args: SqlArgs) -> Result<ExitCode, CliError> {
         true => OutputFormat::Table,
         false => OutputFormat::Tsv,
     };
-    let bail = args.bail || on_error_stop(&args.variables)?;
     // -X: hdb has no startup file to skip.
     let _ = args.no_psqlrc;
     let mut style = Style::new(match args.no_align {
@@ -138,7 +123,19 @@ pub fn run(args: SqlArgs) -> Result<ExitCode, CliError> {
         ),
         None => args.command.clone(),
     };
-    let mut runner = Runner::new(db, style);
+    let mut runner = Runner::new(db, args.path.clone(), style);
+    // -v NAME=VALUE, in order; without `=`, NAME is unset. --bail is ON_ERROR_STOP.
+    for variable in &args.variables {
+        match variable.split_once('=') {
+            Some((name, value)) => runner.set_variable(name, value).map_err(CliError::from)?,
+            None => runner.unset_variable(variable),
+        }
+    }
+    if args.bail {
+        runner
+            .set_variable("ON_ERROR_STOP", "on")
+            .map_err(CliError::from)?;
+    }
     if interactive {
         shell::run(&mut runner)?;
         runner.close()?;
@@ -148,11 +145,18 @@ pub fn run(args: SqlArgs) -> Result<ExitCode, CliError> {
     // Script output is buffered (the runner flushes after each statement), not flushed
     // line by line as stdout would be.
     let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock());
+    let file = args.file.as_ref().map(|f| f.display().to_string());
     let ran = match &script {
-        Some(sql) => run_script(&mut runner, &mut out, sql.lines().map(Ok), bail),
-        None => run_script(&mut runner, &mut out, io::stdin().lock().lines(), bail),
+        Some(sql) => script::run_lines(
+            &mut runner,
+            &mut out,
+            sql.lines().map(Ok),
+            file.as_deref(),
+            0,
+        ),
+        None => script::run_lines(&mut runner, &mut out, io::stdin().lock().lines(), None, 0),
     }
-    .and_then(|()| out.flush());
+    .and_then(|_| out.flush());
     match ran {
         Ok(()) => {}
         // The reader went away: what it wanted was printed; stop quietly.
@@ -173,82 +177,4 @@ pub fn run(args: SqlArgs) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Script mode: statements and backslash commands from `lines`, until the end, `\q`,
-/// or (with `bail`) the first failure.
-fn run_script<S: AsRef<str>>(
-    runner: &mut Runner,
-    out: &mut impl Write,
-    lines: impl Iterator<Item = io::Result<S>>,
-    bail: bool,
-) -> io::Result<()> {
-    let mut buffer = StatementBuffer::new();
-    // A COPY FROM STDIN waiting for its data lines, and the statements that came after
-    // it on its line.
-    let mut copy: Option<(String, Vec<u8>, Vec<String>)> = None;
-    for line in lines {
-        let line = line?;
-        let line = line.as_ref();
-        if let Some((_, data, _)) = &mut copy {
-            if line != "\\." {
-                data.extend_from_slice(line.as_bytes());
-                data.push(b'\n');
-                continue;
-            }
-            let Some((sql, data, after)) = copy.take() else {
-                continue;
-            };
-            if stop(runner.copy_in(out, &sql, &data)?, runner, bail) {
-                return Ok(());
-            }
-            for statement in after {
-                if stop(runner.statement(out, &statement)?, runner, bail) {
-                    return Ok(());
-                }
-            }
-            continue;
-        }
-        if !buffer.is_continuing() && line.trim_start().starts_with('\\') {
-            match runner.meta(out, line)? {
-                Flow::Quit => return Ok(()),
-                Flow::CopyData(sql) => copy = Some((sql, Vec::new(), Vec::new())),
-                Flow::Continue => {}
-            }
-            if stop(!runner.failed(), runner, bail) {
-                return Ok(());
-            }
-            continue;
-        }
-        for statement in buffer.push_line(line) {
-            if let Some((_, _, after)) = &mut copy {
-                after.push(statement);
-            } else if Runner::wants_copy_data(&statement) {
-                copy = Some((statement, Vec::new(), Vec::new()));
-            } else if stop(runner.statement(out, &statement)?, runner, bail) {
-                return Ok(());
-            }
-        }
-    }
-    // The input ended inside COPY data: the end of input ends the data.
-    if let Some((sql, data, after)) = copy {
-        if stop(runner.copy_in(out, &sql, &data)?, runner, bail) {
-            return Ok(());
-        }
-        for statement in after {
-            if stop(runner.statement(out, &statement)?, runner, bail) {
-                return Ok(());
-            }
-        }
-    }
-    if let Some(statement) = buffer.finish() {
-        runner.statement(out, &statement)?;
-    }
-    Ok(())
-}
-
-/// Whether a script stops after a statement that `succeeded` (or not): at Ctrl-C, and
-/// with `bail` at the first failure.
-fn stop(succeeded: bool, runner: &Runner, bail: bool) -> bool {
-    runner.interrupted() || (bail && !succeeded)
 }

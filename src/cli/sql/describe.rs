@@ -1,4 +1,5 @@
-//! `\d`, `\di` and `\d TABLE`: the catalog, described for people.
+//! `\d`, `\di`, `\df`, `\l`, `\conninfo` and `\d TABLE`: the catalog, described for
+//! people.
 //!
 //! `\d` (and `\dt`) lists the tables (hdb's own `__hdb_` tables left out) with their
 //! column count, primary key and indexes; `\di` lists the indexes, primary keys among
@@ -26,7 +27,7 @@
 
 use engine::table::catalog;
 use hdb::{Database, Value};
-use sql_frontend::catalog::{RESERVED_PREFIX, TableInfo, find_table};
+use sql_frontend::catalog::{RESERVED_PREFIX, SQL_FUNCTIONS_TABLE, TableInfo, find_table};
 
 use super::format::{aligned_table, row_count};
 
@@ -106,6 +107,152 @@ pub fn list_indexes(db: &Database) -> hdb::Result<String> {
     ))
 }
 
+/// Lists the functions made by CREATE FUNCTION (`\df`), as psql's columns: the result
+/// and argument types as the definition writes them.
+pub fn list_functions(db: &Database) -> hdb::Result<String> {
+    let mut txn = db.engine().begin(engine::IsolationLevel::RepeatableRead);
+    txn.begin_statement()?;
+    let definitions = function_definitions(&mut txn);
+    txn.rollback();
+    let rows: Vec<Vec<Value>> = definitions?
+        .into_iter()
+        .map(|(name, definition)| {
+            let (arguments, result) = signature(&definition);
+            vec![
+                Value::Text(name),
+                Value::Text(result),
+                Value::Text(arguments),
+                Value::Text("func".into()),
+            ]
+        })
+        .collect();
+    let columns = ["Name", "Result data type", "Argument data types", "Type"].map(String::from);
+    let row_refs: Vec<&[Value]> = rows.iter().map(Vec::as_slice).collect();
+    Ok(format!(
+        "List of functions\n{}{}\n\n",
+        aligned_table(&columns, &row_refs),
+        row_count(rows.len())
+    ))
+}
+
+/// Each function's name and CREATE FUNCTION text, by name.
+fn function_definitions(txn: &mut engine::Transaction) -> hdb::Result<Vec<(String, String)>> {
+    use engine::keycode::KeyValue;
+    use std::ops::Bound;
+    let Some(schema) = catalog::find_table(txn, SQL_FUNCTIONS_TABLE)? else {
+        return Ok(Vec::new());
+    };
+    let mut functions = Vec::new();
+    for row in engine::table::ops::scan(txn, &schema, Bound::Unbounded, Bound::Unbounded, false)? {
+        let (_, row) = row?;
+        if let [KeyValue::Text(name), KeyValue::Text(definition), ..] = row.as_slice() {
+            functions.push((name.clone(), definition.clone()));
+        }
+    }
+    Ok(functions)
+}
+
+/// The argument list and the RETURNS clause of a CREATE FUNCTION text: what is inside
+/// the parentheses after the name, and what follows RETURNS up to AS or LANGUAGE.
+fn signature(definition: &str) -> (String, String) {
+    let Some(open) = definition.find('(') else {
+        return (String::new(), String::new());
+    };
+    let mut depth = 0;
+    let mut close = definition.len();
+    for (i, c) in definition[open..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = open + i;
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let arguments = definition[open + 1..close.max(open + 1)].trim().to_string();
+    let rest = definition.get(close + 1..).unwrap_or("");
+    let upper = rest.to_ascii_uppercase();
+    let result = match upper.find("RETURNS ") {
+        Some(start) => {
+            let start = start + "RETURNS ".len();
+            let end = [" AS ", " LANGUAGE "]
+                .iter()
+                .filter_map(|word| upper[start..].find(word))
+                .min()
+                .map_or(rest.len(), |end| start + end);
+            rest[start..end].trim().to_string()
+        }
+        None => String::new(),
+    };
+    (arguments, result)
+}
+
+/// Lists the databases (`\l`): the one this session has open.
+pub fn list_databases(path: Option<&std::path::Path>) -> String {
+    let (name, file, size) = match path {
+        Some(path) => (
+            path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+            path.display().to_string(),
+            std::fs::metadata(path).map_or_else(|_| String::new(), |m| pretty_size(m.len())),
+        ),
+        None => ("(memory)".to_string(), String::new(), String::new()),
+    };
+    let columns = ["Name", "Encoding", "File", "Size"].map(String::from);
+    let row = [
+        Value::Text(name),
+        Value::Text("UTF8".into()),
+        Value::Text(file),
+        Value::Text(size),
+    ];
+    format!(
+        "List of databases\n{}{}\n\n",
+        aligned_table(&columns, &[&row[..]]),
+        row_count(1)
+    )
+}
+
+/// A size as PostgreSQL's pg_size_pretty writes it: bytes under 10 kB, then kB, MB, GB.
+fn pretty_size(bytes: u64) -> String {
+    let mut size = bytes;
+    if size < 10 * 1024 {
+        return format!("{size} bytes");
+    }
+    // Each step halves-and-rounds as pg_size_pretty does.
+    for unit in ["kB", "MB"] {
+        size = (size / 512).div_ceil(2);
+        if size < 10 * 1024 {
+            return format!("{size} {unit}");
+        }
+    }
+    format!("{} GB", (size / 512).div_ceil(2))
+}
+
+/// `\conninfo`: which database this session has open.
+pub fn conninfo(path: Option<&std::path::Path>) -> String {
+    match path {
+        Some(path) => format!(
+            "You are connected to database \"{}\" in file \"{}\".\n",
+            path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned()
+            ),
+            std::fs::canonicalize(path)
+                .unwrap_or_else(|_| path.to_path_buf())
+                .display()
+        ),
+        None => {
+            "You are connected to a database in memory (gone when hdb sql exits).\n".to_string()
+        }
+    }
+}
+
 /// Describes one table (`\d NAME`), or says it does not exist.
 pub fn describe_table(db: &Database, name: &str) -> hdb::Result<String> {
     let missing = format!("Did not find any table named \"{name}\".\n");
@@ -177,6 +324,23 @@ fn render_table(table: &TableInfo) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn signatures_and_sizes() {
+        assert_eq!(
+            super::signature(
+                "CREATE FUNCTION f(p TEXT, n INT) RETURNS TABLE(a INT, b TEXT) LANGUAGE sql AS 'SELECT 1, p'"
+            ),
+            (
+                "p TEXT, n INT".to_string(),
+                "TABLE(a INT, b TEXT)".to_string()
+            )
+        );
+        assert_eq!(super::pretty_size(8192), "8192 bytes");
+        assert_eq!(super::pretty_size(10 * 1024), "10 kB");
+        assert_eq!(super::pretty_size(7_631_000), "7452 kB");
+        assert_eq!(super::pretty_size(20 * 1024 * 1024), "20 MB");
+    }
+
     use super::*;
 
     fn database(sql: &str) -> (tempfile::TempDir, Database) {

@@ -343,7 +343,10 @@ pub fn aligned_width(columns: &[String], rows: &[&[Value]], style: &Style) -> us
 }
 
 /// The aligned table's rows, under its header and rule when `header`; NULL as
-/// `style` shows it.
+/// `style` shows it, framed as `style.border` says (psql's `\pset border`): 0 — cells
+/// parted by a blank, the header underlined; 1 — ` a | b ` with a `---+---` rule under
+/// the header; 2 — a frame of `|` and `+---+` around it all (its top rule only with the
+/// header, as psql draws it).
 fn table_text(columns: &[String], rows: &[&[Value]], style: &Style, header: bool) -> String {
     let cells: Vec<Vec<String>> = rows
         .iter()
@@ -366,17 +369,35 @@ fn table_text(columns: &[String], rows: &[&[Value]], style: &Style, header: bool
         })
         .collect();
     let numeric: Vec<bool> = (0..columns.len()).map(|i| is_numeric(rows, i)).collect();
+    let border = style.border;
+    let frame_rule = || {
+        let dashes: Vec<String> = widths.iter().map(|&w| "-".repeat(w + 2)).collect();
+        format!("+{}+\n", dashes.join("+"))
+    };
     let mut text = String::new();
     if header {
+        if border >= 2 {
+            text.push_str(&frame_rule());
+        }
         let names: Vec<String> = columns
             .iter()
             .zip(&widths)
             .map(|(name, &width)| centred(name, width))
             .collect();
-        push_line(&mut text, &names);
-        let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w + 2)).collect();
-        text.push_str(&rule.join("+"));
-        text.push('\n');
+        push_line(&mut text, &names, border);
+        match border {
+            0 => {
+                let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w)).collect();
+                text.push_str(&rule.join(" "));
+                text.push('\n');
+            }
+            1 => {
+                let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w + 2)).collect();
+                text.push_str(&rule.join("+"));
+                text.push('\n');
+            }
+            _ => text.push_str(&frame_rule()),
+        }
     }
     for row in &cells {
         let padded: Vec<String> = row
@@ -388,7 +409,10 @@ fn table_text(columns: &[String], rows: &[&[Value]], style: &Style, header: bool
                 false => format!("{value:<width$}"),
             })
             .collect();
-        push_line(&mut text, &padded);
+        push_line(&mut text, &padded, border);
+    }
+    if border >= 2 {
+        text.push_str(&frame_rule());
     }
     text
 }
@@ -400,9 +424,14 @@ fn centred(text: &str, width: usize) -> String {
     format!("{}{text}{}", " ".repeat(left), " ".repeat(spare - left))
 }
 
-/// One line of the table: ` a | b | c`, cells already padded, without trailing spaces.
-fn push_line(text: &mut String, cells: &[String]) {
-    let line = format!(" {}", cells.join(" | "));
+/// One line of the table, cells already padded, without trailing spaces: `a b c`
+/// (border 0), ` a | b | c` (1), `| a | b | c |` (2).
+fn push_line(text: &mut String, cells: &[String], border: u8) {
+    let line = match border {
+        0 => cells.join(" "),
+        1 => format!(" {}", cells.join(" | ")),
+        _ => format!("| {} |", cells.join(" | ")),
+    };
     text.push_str(line.trim_end());
     text.push('\n');
 }

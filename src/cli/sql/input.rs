@@ -18,6 +18,10 @@
 //! shell shows the continuation prompt while it is non-empty); at end of input,
 //! [`StatementBuffer::finish`] hands it over as a last statement without a `;`.
 //!
+//! psql's variables (`\set`) are interpolated as the text is read, in plain SQL only:
+//! `:name`, `:'name'` (a string literal) and `:"name"` (a quoted identifier); see
+//! [`StatementBuffer::push_line_with`].
+//!
 //! The buffer only finds statement boundaries; it does not check syntax, which is the
 //! SQL layer's job when the statement runs.
 
@@ -73,13 +77,50 @@ impl StatementBuffer {
 
     /// Adds one line (without its line terminator) and returns the statements it
     /// completed, each with its `;` and surrounding whitespace removed.
+    #[cfg(test)]
     pub fn push_line(&mut self, line: &str) -> Vec<String> {
+        self.push_line_with(line, &|_| None)
+    }
+
+    /// [`push_line`](Self::push_line), with psql's variables interpolated in plain SQL
+    /// (never inside quotes or comments): `:name` becomes the value of `variable(name)`,
+    /// read again as SQL (so a variable may hold whole statements), `:'name'` the value
+    /// as a string literal and `:"name"` as a quoted identifier. `::` is a cast, and a
+    /// name without a value is left as written, as psql leaves it. Text that came from
+    /// a variable is not interpolated again.
+    pub fn push_line_with(
+        &mut self,
+        line: &str,
+        variable: &dyn Fn(&str) -> Option<String>,
+    ) -> Vec<String> {
         let mut done = Vec::new();
-        let chars: Vec<char> = line.chars().collect();
+        let mut chars: Vec<char> = line.chars().collect();
+        // Up to here, the text came from a variable: no interpolation.
+        let mut substituted = 0;
         let mut i = 0;
         while i < chars.len() {
             let c = chars[i];
             let next = chars.get(i + 1).copied();
+            if self.state == LexState::Code && c == ':' && i >= substituted {
+                if next == Some(':') {
+                    self.has_code = true;
+                    self.pending.push_str("::");
+                    i += 2;
+                    continue;
+                }
+                if let Some((value, quoted, len)) = interpolation(&chars[i..], variable) {
+                    self.has_code = true;
+                    if quoted {
+                        self.pending.push_str(&value);
+                        i += len;
+                    } else {
+                        let value: Vec<char> = value.chars().collect();
+                        substituted = i + value.len();
+                        chars.splice(i..i + len, value);
+                    }
+                    continue;
+                }
+            }
             match &self.state {
                 LexState::Code => match c {
                     ';' => {
@@ -209,6 +250,35 @@ fn dollar_tag(text: &[char]) -> Option<String> {
     None
 }
 
+/// The variable reference starting `text` (which starts with `:`) when the variable
+/// has a value: the text to put in its place, whether that is a quoted literal or
+/// identifier (taken as it is) rather than SQL to read, and how many characters the
+/// reference spans.
+fn interpolation(
+    text: &[char],
+    variable: &dyn Fn(&str) -> Option<String>,
+) -> Option<(String, bool, usize)> {
+    let is_name = |c: &char| c.is_alphanumeric() || *c == '_';
+    match text.get(1)? {
+        &quote @ ('\'' | '"') => {
+            let name: String = text[2..].iter().take_while(|c| is_name(c)).collect();
+            let len = 2 + name.chars().count();
+            if name.is_empty() || text.get(len) != Some(&quote) {
+                return None;
+            }
+            let value = variable(&name)?;
+            let doubled = value.replace(quote, &format!("{quote}{quote}"));
+            Some((format!("{quote}{doubled}{quote}"), true, len + 1))
+        }
+        c if is_name(c) => {
+            let name: String = text[1..].iter().take_while(|c| is_name(c)).collect();
+            let len = 1 + name.chars().count();
+            Some((variable(&name)?, false, len))
+        }
+        _ => None,
+    }
+}
+
 fn starts_with(text: &[char], prefix: &str) -> bool {
     let mut chars = text.iter();
     prefix.chars().all(|p| chars.next() == Some(&p))
@@ -304,6 +374,36 @@ mod tests {
         assert!(buffer.push_line("-- just a comment").is_empty());
         assert!(!buffer.is_continuing());
         assert_eq!(buffer.finish(), None);
+    }
+
+    #[test]
+    fn variables_are_interpolated_in_plain_sql_only() {
+        let lookup = |name: &str| match name {
+            "x" => Some("5".to_string()),
+            "q" => Some("SELECT 1; SELECT :x".to_string()),
+            "s" => Some("it's \"so\"".to_string()),
+            _ => None,
+        };
+        let mut buffer = StatementBuffer::new();
+        assert_eq!(
+            buffer.push_line_with(
+                "SELECT :x, :'s', 1 AS :\"s\", ':x', \":x\", 2::int, :nope, :'nope' -- :x",
+                &lookup
+            ),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            buffer.push_line_with(";", &lookup),
+            vec![
+                "SELECT 5, 'it''s \"so\"', 1 AS \"it's \"\"so\"\"\", ':x', \":x\", 2::int, :nope, :'nope' -- :x"
+            ]
+        );
+        // A variable's text is read as SQL (its `;` ends a statement), not interpolated
+        // again.
+        assert_eq!(
+            buffer.push_line_with(":q;", &lookup),
+            vec!["SELECT 1", "SELECT :x"]
+        );
     }
 
     #[test]

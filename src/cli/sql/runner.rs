@@ -16,11 +16,19 @@
 //!                  ^
 //! ```
 //!
+//! While a named file is read (`-f FILE`, `\i FILE`), its name and the line a statement
+//! ended on precede the error, as psql writes them: `hdb:FILE:LINE: ERROR: ...`.
+//!
+//! The runner also keeps psql's variables (`variables.rs`): a backslash command's line
+//! is interpolated before it is parsed, and `ON_ERROR_STOP` says whether a script stops
+//! at its first error.
+//!
 //! With a [`CtrlC`] attached, each statement is marked as running while the session
 //! carries it out, so Ctrl-C cancels it (see `interrupt.rs`); the runner remembers that
 //! Ctrl-C stopped a statement, for script mode to stop there.
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use hdb::{CopyDirection, Database, QueryResult, Session, TransactionState};
@@ -31,6 +39,7 @@ use super::format::{OutputFormat, Stopped, write_result, write_rows};
 use super::interrupt::CtrlC;
 use super::meta::{self, MetaCommand};
 use super::style::{Expanded, Style};
+use super::variables::{Variables, interpolate_meta};
 
 /// What the caller should do after a line was handled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +50,20 @@ pub enum Flow {
     /// A `\copy ... from stdin`: the caller reads the data lines up to `\.` and passes
     /// them, with this COPY statement, to [`Runner::copy_in`].
     CopyData(String),
+    /// `\i FILE`: the caller runs the file (`script.rs`); `relative`: `\ir`.
+    Include {
+        path: String,
+        relative: bool,
+    },
+    /// `\e`: the caller reads this text (what the editor left) as if it were typed.
+    Edited(String),
+}
+
+/// Where the statement being run came from, for errors: a file and the line it ended on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
 }
 
 /// Runs statements and meta-commands in one session.
@@ -50,29 +73,95 @@ pub struct Runner {
     session: Session,
     style: Style,
     timing: bool,
-    failed: bool,
+    /// How many statements and commands have failed.
+    failures: usize,
     /// Ctrl-C's state, once a handler is installed.
     ctrl_c: Option<CtrlC>,
     /// Ctrl-C was pressed while a statement ran.
     interrupted: bool,
     /// `\o FILE`: where results go instead of `out`.
     redirect: Option<io::BufWriter<std::fs::File>>,
+    /// psql's variables (`\set`, `-v`).
+    variables: Variables,
+    /// The file being read and the line, while a named file is read.
+    location: Option<Location>,
+    /// The statement run last, for `\e`.
+    last_statement: Option<String>,
+    /// The database's file; `None` in memory.
+    path: Option<PathBuf>,
 }
 
 impl Runner {
-    /// A runner with a new session on `db`, printing as `style` says.
-    pub fn new(db: Database, style: Style) -> Runner {
+    /// A runner with a new session on `db` (whose file is `path`, `None` in memory),
+    /// printing as `style` says.
+    pub fn new(db: Database, path: Option<PathBuf>, style: Style) -> Runner {
         let session = db.session();
         Runner {
             db,
             session,
             style,
             timing: false,
-            failed: false,
+            failures: 0,
             redirect: None,
             ctrl_c: None,
             interrupted: false,
+            variables: Variables::default(),
+            location: None,
+            last_statement: None,
+            path,
         }
+    }
+
+    /// psql's variables.
+    pub fn variables(&self) -> &Variables {
+        &self.variables
+    }
+
+    /// Sets a variable (`-v NAME=VALUE`); `Err` with psql's message if refused.
+    pub fn set_variable(&mut self, name: &str, value: &str) -> Result<(), String> {
+        self.variables.set(name, value)
+    }
+
+    /// Unsets a variable (`-v NAME`).
+    pub fn unset_variable(&mut self, name: &str) {
+        self.variables.unset(name);
+    }
+
+    /// Whether a script stops at its first error (`ON_ERROR_STOP`).
+    pub fn on_error_stop(&self) -> bool {
+        self.variables.is_on("ON_ERROR_STOP")
+    }
+
+    /// Says where the next statements come from (`None`: not a named file); returns
+    /// what it was.
+    pub fn set_location(&mut self, location: Option<Location>) -> Option<Location> {
+        std::mem::replace(&mut self.location, location)
+    }
+
+    /// The current file's name (for `\ir`).
+    pub fn current_file(&self) -> Option<&str> {
+        self.location.as_ref().map(|l| l.file.as_str())
+    }
+
+    /// Table and column names, for tab completion: each table with its columns.
+    pub fn names(&self) -> Vec<(String, Vec<String>)> {
+        self.db
+            .describe_tables()
+            .map(|tables| {
+                tables
+                    .into_iter()
+                    .map(|t| {
+                        let columns = t.columns.iter().map(|c| c.name.clone()).collect();
+                        (t.name, columns)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Reports an error that is not a statement's (a file that cannot be read).
+    pub fn error(&mut self, out: &mut impl Write, message: &str) -> io::Result<()> {
+        self.fail(out, message)
     }
 
     /// Installs the process's Ctrl-C handler: Ctrl-C cancels the statement the runner
@@ -102,7 +191,12 @@ impl Runner {
 
     /// Whether any statement or command has failed so far.
     pub fn failed(&self) -> bool {
-        self.failed
+        self.failures > 0
+    }
+
+    /// How many statements and commands have failed so far.
+    pub fn failures(&self) -> usize {
+        self.failures
     }
 
     /// Whether the session has a transaction open (the shell's `hdb=*>` prompt) or one
@@ -132,6 +226,7 @@ impl Runner {
     /// failure to write is returned as the error (the statement is then abandoned: see
     /// `hdb::Rows`).
     pub fn statement(&mut self, out: &mut impl Write, sql: &str) -> io::Result<bool> {
+        self.last_statement = Some(sql.to_string());
         let started = Instant::now();
         self.running(true);
         let Runner {
@@ -259,7 +354,8 @@ impl Runner {
 
     /// Carries out a backslash command line.
     pub fn meta(&mut self, out: &mut impl Write, line: &str) -> io::Result<Flow> {
-        let command = match meta::parse(line) {
+        let line = interpolate_meta(line, &|name| self.variables.get(name));
+        let command = match meta::parse(&line) {
             Ok(command) => command,
             Err(message) => {
                 self.fail(out, &message)?;
@@ -275,6 +371,7 @@ impl Runner {
                 | MetaCommand::ToggleAlign
                 | MetaCommand::Format(_)
                 | MetaCommand::NullDisplay(_)
+                | MetaCommand::Border(_)
         );
         let text = match command {
             MetaCommand::Quit => return Ok(Flow::Quit),
@@ -324,6 +421,31 @@ impl Runner {
             }
             MetaCommand::Output(file) => return self.redirect(out, file),
             MetaCommand::Echo(text) => Ok(format!("{text}\n")),
+            MetaCommand::Border(border) => {
+                if let Some(border) = border {
+                    self.style.border = border;
+                }
+                Ok(format!("Border style is {}.\n", self.style.border))
+            }
+            MetaCommand::Set(None) => Ok(self.variables.listing()),
+            MetaCommand::Set(Some((name, value))) => match self.variables.set(&name, &value) {
+                Ok(()) => Ok(String::new()),
+                Err(message) => {
+                    self.fail(out, &message)?;
+                    return Ok(Flow::Continue);
+                }
+            },
+            MetaCommand::Unset(name) => {
+                self.variables.unset(&name);
+                Ok(String::new())
+            }
+            MetaCommand::Include { path, relative } => {
+                return Ok(Flow::Include { path, relative });
+            }
+            MetaCommand::Edit(file) => return self.edit(out, file),
+            MetaCommand::ListFunctions => describe::list_functions(&self.db),
+            MetaCommand::ListDatabases => Ok(describe::list_databases(self.path.as_deref())),
+            MetaCommand::ConnInfo => Ok(describe::conninfo(self.path.as_deref())),
         };
         match text {
             Ok(_) if informational && self.style.quiet => {}
@@ -334,6 +456,60 @@ impl Runner {
             Err(error) => self.fail(out, &error.to_string())?,
         }
         Ok(Flow::Continue)
+    }
+
+    /// `\e [FILE]`: FILE, or else the last statement (with its `;`) in a temporary file,
+    /// opened in `$PSQL_EDITOR`, `$EDITOR` or `$VISUAL` (else `vi`); what the editor
+    /// leaves is read as input, as psql reads it (a statement ending in `;` runs).
+    fn edit(&mut self, out: &mut impl Write, file: Option<String>) -> io::Result<Flow> {
+        let temporary;
+        let path = match file {
+            Some(path) => PathBuf::from(path),
+            None => {
+                let text = self
+                    .last_statement
+                    .as_ref()
+                    .map(|s| format!("{s};\n"))
+                    .unwrap_or_default();
+                temporary = match tempfile_with(&text) {
+                    Ok(file) => file,
+                    Err(e) => {
+                        self.fail(out, &format!("could not write a temporary file: {e}"))?;
+                        return Ok(Flow::Continue);
+                    }
+                };
+                temporary.path().to_path_buf()
+            }
+        };
+        let editor = ["PSQL_EDITOR", "EDITOR", "VISUAL"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+            .unwrap_or_else(|| "vi".to_string());
+        // As psql does, the editor is a shell command (it may carry arguments).
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("sh")
+            .arg(&path)
+            .status();
+        match status {
+            Ok(status) if status.success() => {}
+            Ok(status) => {
+                self.fail(out, &format!("editor \"{editor}\" failed: {status}"))?;
+                return Ok(Flow::Continue);
+            }
+            Err(e) => {
+                self.fail(out, &format!("could not start editor \"{editor}\": {e}"))?;
+                return Ok(Flow::Continue);
+            }
+        }
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Flow::Edited(text)),
+            Err(e) => {
+                self.fail(out, &format!("{}: {e}", path.display()))?;
+                Ok(Flow::Continue)
+            }
+        }
     }
 
     /// `\o FILE`: results go to FILE (created or truncated) from now on; `\o`: back to
@@ -361,9 +537,12 @@ impl Runner {
     }
 
     fn fail(&mut self, out: &mut impl Write, message: &str) -> io::Result<()> {
-        self.failed = true;
+        self.failures += 1;
         out.flush()?;
-        eprintln!("ERROR: {message}");
+        match &self.location {
+            Some(Location { file, line }) => eprintln!("hdb:{file}:{line}: ERROR: {message}"),
+            None => eprintln!("ERROR: {message}"),
+        }
         Ok(())
     }
 
@@ -374,6 +553,17 @@ impl Runner {
         }
         Ok(())
     }
+}
+
+/// A new temporary `.sql` file holding `text`, removed when dropped.
+fn tempfile_with(text: &str) -> io::Result<tempfile::NamedTempFile> {
+    let mut file = tempfile::Builder::new()
+        .prefix("hdb-edit-")
+        .suffix(".sql")
+        .tempfile()?;
+    file.write_all(text.as_bytes())?;
+    file.flush()?;
+    Ok(file)
 }
 
 /// What psql says after `\a` or `\pset format`.

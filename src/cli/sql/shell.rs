@@ -1,11 +1,13 @@
 //! The interactive shell of `hdb sql`, used when standard input is a terminal.
 //!
-//! Each line is read with rustyline (line editing, Ctrl-R search, history). The prompt
+//! Each line is read with rustyline (line editing, Ctrl-R search, history, and tab
+//! completion of keywords, tables and columns: `complete.rs`). The prompt
 //! tells where the input stands, as psql's does: `hdb=>` ready for a new statement,
 //! `hdb->` inside an unfinished one (statements end with `;` and may span lines),
 //! `hdb=*>` inside an open transaction, `hdb=!>` inside one that failed (until
 //! ROLLBACK). A line starting with `\` while no statement is pending is a backslash
-//! command (`\?` lists them). Ctrl-C at the prompt drops the pending input; while a
+//! command (`\?` lists them); `\i FILE` runs a file as a script would (`script.rs`) and
+//! `\e` reads what the editor left as if it were typed. Ctrl-C at the prompt drops the pending input; while a
 //! statement runs, it cancels the statement and the shell goes on. Ctrl-D or `\q`
 //! leaves, and a statement left unfinished at Ctrl-D is run.
 //!
@@ -18,12 +20,16 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use hdb::TransactionState;
-use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 
+use super::complete::Completion;
 use super::input::StatementBuffer;
 use super::runner::{Flow, Runner};
+use super::script::{self, Outcome};
 use crate::cli::CliError;
+
+/// The line editor, with tab completion.
+type Editor = rustyline::Editor<Completion, rustyline::history::DefaultHistory>;
 
 /// The prompts, as psql's for a database called `hdb`.
 const PROMPT_READY: &str = "hdb=> ";
@@ -40,7 +46,7 @@ fn history_path() -> Option<PathBuf> {
 }
 
 /// Reads COPY data typed at the `>> ` prompt, up to a `\.` line or Ctrl-D, as psql does.
-fn read_copy_data(editor: &mut DefaultEditor, out: &mut impl Write) -> Result<Vec<u8>, CliError> {
+fn read_copy_data(editor: &mut Editor, out: &mut impl Write) -> Result<Vec<u8>, CliError> {
     writeln!(
         out,
         "Enter data to be copied followed by a newline.\nEnd with a backslash and a period on a line by itself, or an EOF signal."
@@ -61,9 +67,57 @@ fn read_copy_data(editor: &mut DefaultEditor, out: &mut impl Write) -> Result<Ve
     Ok(data)
 }
 
+/// Carries out one line typed at the prompt (or left by `\e`); `Flow::Quit` at `\q`.
+fn read_line(
+    editor: &mut Editor,
+    runner: &mut Runner,
+    buffer: &mut StatementBuffer,
+    out: &mut impl Write,
+    line: &str,
+) -> Result<Flow, CliError> {
+    if !buffer.is_continuing() && line.trim_start().starts_with('\\') {
+        match runner.meta(out, line)? {
+            Flow::Quit => return Ok(Flow::Quit),
+            Flow::Continue => {}
+            Flow::CopyData(sql) => {
+                let data = read_copy_data(editor, out)?;
+                runner.copy_in(out, &sql, &data)?;
+            }
+            Flow::Include { path, relative } => {
+                if script::include(runner, out, &path, relative, 0)? == Outcome::Quit {
+                    return Ok(Flow::Quit);
+                }
+            }
+            Flow::Edited(text) => {
+                for edited in text.lines() {
+                    if read_line(editor, runner, buffer, out, edited)? == Flow::Quit {
+                        return Ok(Flow::Quit);
+                    }
+                }
+            }
+        }
+        return Ok(Flow::Continue);
+    }
+    let variables = runner.variables().clone();
+    for statement in buffer.push_line_with(line, &|name| variables.get(name)) {
+        if Runner::wants_copy_data(&statement) {
+            let data = read_copy_data(editor, out)?;
+            runner.copy_in(out, &statement, &data)?;
+        } else {
+            runner.statement(out, &statement)?;
+        }
+    }
+    Ok(Flow::Continue)
+}
+
 /// Runs the shell until `\q` or end of input.
 pub fn run(runner: &mut Runner) -> Result<(), CliError> {
-    let mut editor = DefaultEditor::new()?;
+    // Tab lists the choices when there are several, as psql's readline does.
+    let config = rustyline::Config::builder()
+        .completion_type(rustyline::CompletionType::List)
+        .build();
+    let mut editor = Editor::with_config(config)?;
+    editor.set_helper(Some(Completion::default()));
     // After the editor, which sets a SIGINT handler of its own for its lifetime: ours
     // must be the one in place while a statement runs.
     runner.catch_ctrl_c(false);
@@ -88,6 +142,9 @@ pub fn run(runner: &mut Runner) -> Result<(), CliError> {
             (false, TransactionState::Aborted) => PROMPT_FAILED_TRANSACTION,
             (false, TransactionState::Idle) => PROMPT_READY,
         };
+        if let Some(helper) = editor.helper_mut() {
+            helper.set_names(runner.names());
+        }
         let line = match editor.readline(prompt) {
             Ok(line) => line,
             Err(ReadlineError::Interrupted) => {
@@ -101,24 +158,8 @@ pub fn run(runner: &mut Runner) -> Result<(), CliError> {
             // Duplicates and the like are refused by design; nothing to report.
             let _ = editor.add_history_entry(line.as_str());
         }
-        if !buffer.is_continuing() && line.trim_start().starts_with('\\') {
-            match runner.meta(&mut out, &line)? {
-                Flow::Quit => break,
-                Flow::Continue => continue,
-                Flow::CopyData(sql) => {
-                    let data = read_copy_data(&mut editor, &mut out)?;
-                    runner.copy_in(&mut out, &sql, &data)?;
-                    continue;
-                }
-            }
-        }
-        for statement in buffer.push_line(&line) {
-            if Runner::wants_copy_data(&statement) {
-                let data = read_copy_data(&mut editor, &mut out)?;
-                runner.copy_in(&mut out, &statement, &data)?;
-            } else {
-                runner.statement(&mut out, &statement)?;
-            }
+        if read_line(&mut editor, runner, &mut buffer, &mut out, &line)? == Flow::Quit {
+            break;
         }
     }
     if let Some(statement) = buffer.finish() {

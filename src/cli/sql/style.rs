@@ -13,6 +13,9 @@
 //!   plain rule (`-----+------`).
 //! - **expanded, unaligned**: `name|value` lines, records parted by a blank line.
 //!
+//! - **borders** (`\pset border`, aligned only): 0 — no lines between cells, `* Record n`
+//!   over each record; 2 — a `+---+` and `|` frame around the table and each record.
+//!
 //! `\x auto` expands a result whose aligned table would be wider than the terminal
 //! (`$COLUMNS`, else 80 columns). Trailing spaces are not printed, as in the aligned
 //! table.
@@ -42,6 +45,8 @@ pub struct Style {
     pub null: String,
     /// No command tags for statements without rows (`-q`).
     pub quiet: bool,
+    /// The aligned format's frame, 0 to 2 (`\pset border`).
+    pub border: u8,
 }
 
 impl Style {
@@ -53,6 +58,7 @@ impl Style {
             expanded: Expanded::Off,
             null: String::new(),
             quiet: false,
+            border: 1,
         }
     }
 
@@ -115,60 +121,76 @@ pub fn expanded(columns: &[String], rows: &[&[Value]], style: &Style) -> String 
         .map(|c| c.chars().count())
         .max()
         .unwrap_or(0);
-    let aligned = style.format != OutputFormat::Unaligned;
+    if style.format == OutputFormat::Unaligned {
+        return expanded_unaligned(columns, &cells);
+    }
+    let border = style.border;
+    // The rule between records with border 1 and 2; border 0 has none.
+    let plain = match border {
+        0 => String::new(),
+        1 => format!(
+            "{}+{}",
+            "-".repeat(name_width + 1),
+            "-".repeat(value_width + 1)
+        ),
+        _ => format!(
+            "+{}+{}+",
+            "-".repeat(name_width + 2),
+            "-".repeat(value_width + 2)
+        ),
+    };
     let mut text = String::new();
-    if aligned && rows.is_empty() && !style.tuples_only {
+    if rows.is_empty() && !style.tuples_only {
         return "(0 rows)\n\n".to_string();
     }
     for (n, row) in cells.iter().enumerate() {
-        match (aligned, style.tuples_only) {
-            (true, false) => text.push_str(&record_rule(n + 1, name_width, value_width)),
-            (true, true) if n > 0 => {
-                text.push_str(&format!(
-                    "{}+{}\n",
-                    "-".repeat(name_width + 1),
-                    "-".repeat(value_width + 1)
-                ));
+        match (border, style.tuples_only) {
+            (0, false) => text.push_str(&format!("* Record {}\n", n + 1)),
+            (0, true) if n > 0 => text.push('\n'),
+            (1, true) if n > 0 => text.push_str(&format!("{plain}\n")),
+            (2.., true) => text.push_str(&format!("{plain}\n")),
+            (_, false) => {
+                // `-[ RECORD n ]` drawn over the rule, from its second character with a
+                // frame; a label longer than the rule makes it longer.
+                let skip = usize::from(border >= 2);
+                let label = format!("-[ RECORD {} ]", n + 1);
+                let mut line: String = plain.chars().take(skip).collect();
+                line.push_str(&label);
+                line.extend(plain.chars().skip(skip + label.chars().count()));
+                text.push_str(&line);
+                text.push('\n');
             }
-            (false, _) if n > 0 => text.push('\n'),
             _ => {}
         }
         for (name, value) in columns.iter().zip(row) {
-            let line = match aligned {
-                true => format!("{name:<name_width$} | {value}"),
-                false => format!("{name}|{value}"),
+            let line = match border {
+                0 => format!("{name:<name_width$} {value}"),
+                1 => format!("{name:<name_width$} | {value}"),
+                _ => format!("| {name:<name_width$} | {value:<value_width$} |"),
             };
             text.push_str(line.trim_end());
             text.push('\n');
         }
     }
-    if aligned {
-        text.push('\n');
+    if border >= 2 {
+        text.push_str(&format!("{plain}\n"));
     }
+    text.push('\n');
     text
 }
 
-/// `-[ RECORD n ]` drawn into the rule between names and values, as psql draws it: the
-/// label from the left, then dashes to the names' width, `-+-`, and dashes over the
-/// values' width — each part only where the label has not covered it.
-fn record_rule(record: usize, name_width: usize, value_width: usize) -> String {
-    let mut line = format!("-[ RECORD {record} ]");
-    let mut covered = line.chars().count() as isize;
-    for _ in covered..name_width as isize {
-        line.push('-');
-    }
-    covered -= name_width as isize;
-    for c in ['-', '+', '-'] {
-        if covered <= 0 {
-            line.push(c);
+/// Expanded records, unaligned: `name|value` lines, records parted by a blank line.
+fn expanded_unaligned(columns: &[String], cells: &[Vec<String>]) -> String {
+    let mut text = String::new();
+    for (n, row) in cells.iter().enumerate() {
+        if n > 0 {
+            text.push('\n');
         }
-        covered -= 1;
+        for (name, value) in columns.iter().zip(row) {
+            text.push_str(&format!("{name}|{value}\n"));
+        }
     }
-    for _ in covered.max(0)..value_width as isize {
-        line.push('-');
-    }
-    line.push('\n');
-    line
+    text
 }
 
 #[cfg(test)]
