@@ -166,6 +166,15 @@ fn tiny_scale_runs_end_to_end_and_writes_a_well_formed_report() {
     for t in targets {
         assert!(!t["figure"].as_str().unwrap().is_empty());
     }
+    // At this scale the launch-load points (40 ms) and the migration (a few thousand
+    // documents) are too small to judge: neither met nor not met.
+    for t in targets.iter().filter(|t| {
+        let name = t["name"].as_str().unwrap();
+        name.starts_with("durability") || name.starts_with("migration")
+    }) {
+        assert_eq!(t["met"], Value::Null, "{t}");
+        assert!(t["figure"].as_str().unwrap().contains("to judge"), "{t}");
+    }
     let checks = report["checks"].as_array().unwrap();
     assert!(!checks.is_empty());
     assert!(checks.iter().all(|c| c["passed"] == true), "{checks:?}");
@@ -185,7 +194,47 @@ fn tiny_scale_runs_end_to_end_and_writes_a_well_formed_report() {
             "{plot} has no lines"
         );
         assert!(md.contains(plot), "report.md does not link {plot}");
+        // The caption under the plot names the scale and the commit.
+        let (_, caption) = svg_texts(&svg).into_iter().last().unwrap_or_default();
+        assert!(caption.starts_with("scale tiny;"), "{plot}: {caption}");
+        assert!(caption.contains("; commit "), "{plot}: {caption}");
     }
+    assert!(md.contains("not judged"));
+    assert!(!md.contains("**not met**"), "{md}");
+    for plot in ["latency_vs_clients.svg", "throughput_vs_clients.svg"] {
+        let texts = svg_texts(&std::fs::read_to_string(out.path().join(plot)).unwrap());
+        let at = |text: &str| texts.iter().position(|(_, t)| t == text).unwrap();
+        // The x axis is ticked at the measured client counts, in order, after its name.
+        let ticks: Vec<&str> = texts[at("client threads") + 1..]
+            .iter()
+            .map(|(_, t)| t.as_str())
+            .collect();
+        let measured = ["1", "2", "4", "8", "16"];
+        let first = ticks.windows(5).position(|w| w == measured);
+        assert!(first.is_some(), "{plot}: {texts:?}");
+        // The legend names each line to the right of the last tick: beside the data
+        // area, not over it.
+        let last_tick = texts[at("client threads") + 1 + first.unwrap() + 4].0;
+        for label in ["D, durability full", "H, durability off"] {
+            assert!(texts[at(label)].0 > last_tick + 40.0, "{plot}: {texts:?}");
+        }
+    }
+    // Latencies in a unit that suits them, not thousands of µs.
+    let latency =
+        svg_texts(&std::fs::read_to_string(out.path().join("latency_vs_clients.svg")).unwrap());
+    assert!(
+        latency.iter().any(|(_, t)| [
+            "p99 write latency (µs)",
+            "p99 write latency (ms)",
+            "p99 write latency (s)"
+        ]
+        .contains(&t.as_str())),
+        "{latency:?}"
+    );
+    assert!(
+        !latency.iter().any(|(_, t)| t.ends_with('k')),
+        "{latency:?}"
+    );
     // The stores are removed at the end: only the report files remain.
     let leftovers: Vec<_> = std::fs::read_dir(out.path())
         .unwrap()
@@ -193,6 +242,25 @@ fn tiny_scale_runs_end_to_end_and_writes_a_well_formed_report() {
         .filter(|n| !n.ends_with(".svg") && !n.starts_with("report."))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// The `<text>` elements of an SVG plot, in drawing order: each one's x and text.
+fn svg_texts(svg: &str) -> Vec<(f64, String)> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|element| {
+            let (attributes, rest) = element.split_once('>')?;
+            let (content, _) = rest.split_once("</text>")?;
+            let x = attributes
+                .split_once("x=\"")?
+                .1
+                .split_once('"')?
+                .0
+                .parse()
+                .ok()?;
+            Some((x, content.trim().to_string()))
+        })
+        .collect()
 }
 
 #[test]

@@ -3,9 +3,12 @@
 //! table and `report.md` (the same Markdown; the file also links the plots) and
 //! `report.json` (everything, for tools and for the README).
 //!
-//! A target is `met`, `not met`, or `null` when this run could not judge it (the data
-//! never reached the target's size, or the figure is pending); the figure it was judged
-//! on is always printed beside it. Nothing here adjusts a figure.
+//! A target is `met`, `not met`, or `null` ("not judged") when this run could not judge
+//! it: the data never reached the target's size, the figure is pending, or the scale is
+//! too small for the figure to mean anything — launch-load points shorter than
+//! [`MIN_JUDGED_POINT_SECS`] (a p99 over a few tens of milliseconds swings severalfold
+//! between runs) or a migration of fewer than [`MIN_JUDGED_DOCUMENTS`] documents. The
+//! figure is always printed beside the verdict. Nothing here adjusts a figure.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -22,6 +25,12 @@ use super::point::PointReport;
 use super::scale::Scale;
 use super::stores::{LoadReport, Mode};
 use super::{Config, Result};
+
+/// The shortest launch-load point whose p99 ratios are judged against the targets.
+pub const MIN_JUDGED_POINT_SECS: f64 = 1.0;
+
+/// The fewest documents whose migration rate is judged against the target.
+pub const MIN_JUDGED_DOCUMENTS: u64 = 100_000;
 
 /// Where and when the run happened.
 #[derive(Debug, Clone, Serialize)]
@@ -139,17 +148,23 @@ impl Report {
             }
         }
         if let Some(m) = &self.migration {
-            let figure = format!(
+            let mut figure = format!(
                 "{:.0} documents/s ({} documents in {}, verification included) by {}",
                 m.documents_per_sec,
                 m.documents,
                 secs(m.total_secs),
                 m.tool
             );
+            if m.documents < MIN_JUDGED_DOCUMENTS {
+                figure.push_str(&format!(
+                    "; too few documents to judge a rate (≥ {MIN_JUDGED_DOCUMENTS})"
+                ));
+            }
             targets.push(Target {
                 name: "migration ≥ 300k documents/s including verification".into(),
                 figure,
-                met: (!m.pending).then_some(m.documents_per_sec >= 300_000.0),
+                met: (!m.pending && m.documents >= MIN_JUDGED_DOCUMENTS)
+                    .then_some(m.documents_per_sec >= 300_000.0),
             });
         }
         targets
@@ -513,9 +528,9 @@ fn launch_target(launch: &LaunchReport, mode: Mode) -> Target {
         mode.name()
     );
     match (p99("H", 1), p99("H", 8), p99("D", 1), p99("D", 8)) {
-        (Some(h1), Some(h8), Some(d1), Some(d8)) if h1 > 0.0 && d1 > 0.0 => Target {
-            name,
-            figure: format!(
+        (Some(h1), Some(h8), Some(d1), Some(d8)) if h1 > 0.0 && d1 > 0.0 => {
+            let judged = launch.duration_per_point_secs >= MIN_JUDGED_POINT_SECS;
+            let mut figure = format!(
                 "H {} -> {} ({:.2}×); D {} -> {} ({:.1}×)",
                 us(h1),
                 us(h8),
@@ -523,9 +538,19 @@ fn launch_target(launch: &LaunchReport, mode: Mode) -> Target {
                 us(d1),
                 us(d8),
                 d8 / d1
-            ),
-            met: Some(h8 <= 2.0 * h1 && d8 >= 10.0 * d1),
-        },
+            );
+            if !judged {
+                figure.push_str(&format!(
+                    "; points of {} are too short to judge (≥ {MIN_JUDGED_POINT_SECS:.0} s)",
+                    secs(launch.duration_per_point_secs)
+                ));
+            }
+            Target {
+                name,
+                figure,
+                met: judged.then_some(h8 <= 2.0 * h1 && d8 >= 10.0 * d1),
+            }
+        }
         _ => Target {
             name,
             figure: "no 1- and 8-client points".into(),
@@ -669,6 +694,17 @@ mod tests {
             point("H", Mode::Off, 8, 1.0),
         ]);
         assert_eq!(launch_target(&other_mode, Mode::Full).met, None);
+        // Points too short to judge: not judged, the figure still shown.
+        let mut short = launch(vec![
+            point("H", Mode::Full, 1, 100.0),
+            point("H", Mode::Full, 8, 900.0),
+            point("D", Mode::Full, 1, 10.0),
+            point("D", Mode::Full, 8, 100.0),
+        ]);
+        short.duration_per_point_secs = 0.04;
+        let target = launch_target(&short, Mode::Full);
+        assert_eq!(target.met, None);
+        assert!(target.figure.contains("9.00×"), "{}", target.figure);
     }
 
     #[test]
