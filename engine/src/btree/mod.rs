@@ -60,6 +60,9 @@
 //!   paused cursor never blocks a writer and never points at a freed page. The price is a
 //!   descent per leaf rather than a sibling hop, and the cursor sees each leaf as of the
 //!   moment it copied it (the MVCC layer provides snapshots; the tree does not).
+//!   Sequential scans read the same way a leaf at a time into a reused
+//!   [`EntryChunk`] that lends its entries (`chunk.rs`), so they allocate nothing per
+//!   entry.
 //! - **No tree-wide lock.** Modifying operations hold the pager's write gate in *shared*
 //!   mode only, so that a flush (which takes it exclusively) sees whole operations.
 //!
@@ -101,6 +104,7 @@
 
 mod batch;
 mod build;
+mod chunk;
 mod cursor;
 mod integrity;
 mod latch;
@@ -114,6 +118,7 @@ use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
 
 pub use batch::{BatchOp, SliceBatch, SortedBatch};
+pub use chunk::{EntryChunk, continue_after};
 pub use cursor::{Cursor, Direction, Entry};
 pub use integrity::{FileReport, TreeReport, check_file_integrity};
 

@@ -21,9 +21,9 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 
-use crate::btree::{BTree, Direction, SortedBatch};
+use crate::btree::{BTree, Direction, EntryChunk, SortedBatch, continue_after};
 use crate::error::{Error, Result};
-use crate::mvcc::store::{TreeIter, batched_scan};
+use crate::mvcc::store::{ChunkScan, ChunkSource, TreeIter, batched_scan};
 use crate::mvcc::{TreeId, TreeStore};
 use crate::pager::{PageId, Pager};
 
@@ -210,6 +210,41 @@ fn decode_root(value: &[u8]) -> Result<PageId> {
 }
 
 /// Reads up to `limit` entries of `tree` within the bounds, in the given direction.
+/// A forward scan a leaf at a time ([`BTree::read_leaf_into`]): each chunk is one leaf's
+/// entries in range, and the next starts past the chunk's last key.
+struct LeafChunks {
+    /// `None` once the range is exhausted.
+    tree: Option<BTree>,
+    lower: Bound<Vec<u8>>,
+    upper: Bound<Vec<u8>>,
+}
+
+impl LeafChunks {
+    fn done() -> LeafChunks {
+        LeafChunks {
+            tree: None,
+            lower: Bound::Unbounded,
+            upper: Bound::Unbounded,
+        }
+    }
+}
+
+impl ChunkSource for LeafChunks {
+    fn next_chunk(&mut self, chunk: &mut EntryChunk) -> Result<bool> {
+        chunk.clear();
+        let Some(tree) = &self.tree else {
+            return Ok(false);
+        };
+        let more = tree.read_leaf_into(borrow(&self.lower), borrow(&self.upper), chunk);
+        if !matches!(more, Ok(true)) {
+            self.tree = None;
+        }
+        more?;
+        continue_after(&mut self.lower, chunk);
+        Ok(!chunk.is_empty())
+    }
+}
+
 fn read_batch(
     tree: &BTree,
     lower: &Bound<Vec<u8>>,
@@ -286,6 +321,22 @@ impl TreeStore for BTreeStore {
             SCAN_BATCH,
             move |lo, hi| read_batch(&tree, lo, hi, reverse, SCAN_BATCH),
         ))
+    }
+
+    fn scan_chunks(
+        &self,
+        tree: TreeId,
+        lower: Bound<Vec<u8>>,
+        upper: Bound<Vec<u8>>,
+    ) -> Result<ChunkScan> {
+        let Some(tree) = self.existing(tree)? else {
+            return Ok(Box::new(LeafChunks::done()));
+        };
+        Ok(Box::new(LeafChunks {
+            tree: Some(tree),
+            lower,
+            upper,
+        }))
     }
 
     fn seek_first(

@@ -173,6 +173,7 @@
 //! past [`gc_policy::MAX_QUEUED_KEYS`] while a long snapshot holds the horizon back, and
 //! the garbage of forgotten keys stays until they are written again).
 
+pub mod chunks;
 pub mod clock;
 mod commit;
 pub mod gc_policy;
@@ -194,6 +195,7 @@ use crate::error::Result;
 pub use clock::{CommitTs, Snapshot};
 #[cfg(any(test, feature = "testing"))]
 pub use memory::MemoryTreeStore;
+pub use chunks::TxnChunks;
 pub use scan::TxnScan;
 pub use store::{CommitLog, CommitTicket, NoCommitLog, TreeId, TreeStore, WriteOp, WriteRef};
 pub use transaction::{IsolationLevel, Savepoint, Transaction, TxnId};

@@ -17,7 +17,7 @@
 
 use std::ops::Bound;
 
-pub use crate::btree::{BatchOp, SortedBatch};
+pub use crate::btree::{BatchOp, EntryChunk, SortedBatch};
 use crate::error::Result;
 use crate::mvcc::clock::CommitTs;
 
@@ -29,6 +29,40 @@ pub struct TreeId(pub u32);
 /// It owns what it needs (no borrow of the store), so a transaction can keep scanning
 /// while it writes.
 pub type TreeIter = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + Send>;
+
+/// A forward scan that lends its entries a chunk at a time (see [`EntryChunk`]). Like
+/// a [`TreeIter`], it owns what it needs.
+pub trait ChunkSource: Send {
+    /// Replaces `chunk`'s contents with the next entries, at least one, in ascending key
+    /// order; `false` (and an empty chunk) at the end of the range.
+    fn next_chunk(&mut self, chunk: &mut EntryChunk) -> Result<bool>;
+}
+
+/// A boxed [`ChunkSource`].
+pub type ChunkScan = Box<dyn ChunkSource>;
+
+/// Entries a chunk takes from a [`TreeIter`] by [`IterChunks`].
+const ITER_CHUNK: usize = 128;
+
+/// The chunks of a [`TreeIter`]: for stores with no cheaper way to lend entries.
+pub struct IterChunks(pub TreeIter);
+
+impl std::fmt::Debug for IterChunks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IterChunks").finish_non_exhaustive()
+    }
+}
+
+impl ChunkSource for IterChunks {
+    fn next_chunk(&mut self, chunk: &mut EntryChunk) -> Result<bool> {
+        chunk.clear();
+        for entry in self.0.by_ref().take(ITER_CHUNK) {
+            let (key, value) = entry?;
+            chunk.push(&key, &value);
+        }
+        Ok(!chunk.is_empty())
+    }
+}
 
 /// Ordered byte-keyed trees.
 pub trait TreeStore: Send + Sync {
@@ -49,6 +83,17 @@ pub trait TreeStore: Send + Sync {
         upper: Bound<Vec<u8>>,
         reverse: bool,
     ) -> Result<TreeIter>;
+
+    /// The entries of `scan(tree, lower, upper, false)` lent a chunk at a time. Stores
+    /// that can copy entries straight into the chunk (a leaf at a time) override it.
+    fn scan_chunks(
+        &self,
+        tree: TreeId,
+        lower: Bound<Vec<u8>>,
+        upper: Bound<Vec<u8>>,
+    ) -> Result<ChunkScan> {
+        Ok(Box::new(IterChunks(self.scan(tree, lower, upper, false)?)))
+    }
 
     /// Applies a batch of changes whose keys strictly increase: puts and removes, as
     /// [`TreeStore::put`] and [`TreeStore::delete`] would one by one. Stores override it

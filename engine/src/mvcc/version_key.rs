@@ -121,6 +121,25 @@ pub fn decode(tree_key: &[u8]) -> Result<(Vec<u8>, CommitTs)> {
     Err(corrupt("missing terminator"))
 }
 
+/// Appends the user key of the escaped `prefix` (a tree key without its timestamp) to
+/// `out`, allocating nothing when `out` has room.
+pub fn decode_prefix_into(prefix: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    let corrupt = |why: &str| Error::CorruptData(format!("versioned key: {why}"));
+    let mut bytes = prefix.iter().copied();
+    while let Some(byte) = bytes.next() {
+        if byte != ESCAPE {
+            out.push(byte);
+            continue;
+        }
+        match bytes.next() {
+            Some(ESCAPED_ZERO) => out.push(ESCAPE),
+            Some(TERMINATOR) if bytes.next().is_none() => return Ok(()),
+            _ => return Err(corrupt("bad escape sequence")),
+        }
+    }
+    Err(corrupt("missing terminator"))
+}
+
 /// Decodes an `esc(user_key)` prefix (a tree key without its timestamp).
 pub fn decode_prefix(prefix: &[u8]) -> Result<Vec<u8>> {
     let mut tree_key = prefix.to_vec();
@@ -194,6 +213,11 @@ mod tests {
         }
         assert!(encode(b"a", CommitTs(9)) < encode(b"a", CommitTs(1)));
         for key in keys {
+            let tree_key = encode(key, CommitTs(42));
+            let mut decoded = b"kept".to_vec();
+            decode_prefix_into(&tree_key[..prefix_len(&tree_key).unwrap()], &mut decoded)
+                .unwrap();
+            assert_eq!(decoded, [b"kept", key].concat());
             assert_eq!(encode(key, CommitTs(42)).len(), encoded_len(key));
             assert_eq!(
                 decode(&encode(key, CommitTs(42))).unwrap(),
@@ -219,6 +243,9 @@ mod tests {
     fn bad_bytes_are_errors() {
         for bad in [&b""[..], b"1234567", b"ab\x00\x0712345678", b"ab12345678"] {
             assert!(decode(bad).is_err(), "{bad:?}");
+        }
+        for bad in [&b""[..], b"ab", b"ab\x00\x07", b"a\x00\x01b"] {
+            assert!(decode_prefix_into(bad, &mut Vec::new()).is_err(), "{bad:?}");
         }
         assert!(decode_value(b"").is_err());
         assert!(decode_value(b"\x00x").is_err());

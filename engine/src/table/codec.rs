@@ -93,8 +93,13 @@ impl<'a> Reader<'a> {
     }
 
     pub fn string(&mut self) -> Result<String> {
+        self.str().map(str::to_string)
+    }
+
+    /// Length-prefixed UTF-8 text, borrowed.
+    pub fn str(&mut self) -> Result<&'a str> {
         let bytes = self.bytes()?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| self.corrupt("text is not UTF-8"))
+        std::str::from_utf8(bytes).map_err(|_| self.corrupt("text is not UTF-8"))
     }
 
     pub fn f64(&mut self) -> Result<f64> {

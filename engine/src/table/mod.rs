@@ -27,5 +27,7 @@ pub mod ops;
 pub mod row;
 pub mod schema;
 
-pub use ops::{IndexScan, Row, RowScan};
+pub use crate::btree::EntryChunk;
+pub use ops::{IndexScan, Row, RowChunks, RowScan};
+pub use row::ColumnValue;
 pub use schema::{Column, ColumnType, IndexSchema, TableDef, TableSchema};

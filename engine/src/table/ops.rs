@@ -36,9 +36,10 @@
 
 use std::ops::Bound;
 
+use crate::btree::EntryChunk;
 use crate::error::{Constraint, Error, Limit, Result};
 use crate::keycode::{KeyDecoder, KeyValue, decode, encode, prefix_end};
-use crate::mvcc::{Transaction, TreeId, TxnScan, version_key};
+use crate::mvcc::{Transaction, TreeId, TxnChunks, TxnScan, version_key};
 use crate::table::row::{decode_row, encode_row};
 use crate::table::schema::{IndexSchema, TableSchema};
 
@@ -399,6 +400,36 @@ pub fn scan(
         scan,
         schema: schema.clone(),
     })
+}
+
+/// A forward scan of a table's stored rows, lent a chunk at a time (about a leaf's worth):
+/// each entry is an encoded primary key ([`KeyDecoder`] reads it) and a stored row
+/// ([`crate::table::row::decode_row_with`] reads it without copying). Sees what
+/// [`scan`] sees, without allocating per row.
+#[derive(Debug)]
+pub struct RowChunks {
+    scan: TxnChunks,
+}
+
+impl RowChunks {
+    /// Replaces `out`'s contents with the next rows, at least one; `false` (and an empty
+    /// `out`) when the scan is over.
+    pub fn next_chunk(&mut self, out: &mut EntryChunk) -> Result<bool> {
+        self.scan.next_chunk(out)
+    }
+}
+
+/// Scans the table's stored rows within primary-key prefix bounds, in key order, a chunk
+/// at a time ([`RowChunks`]).
+pub fn scan_chunks(
+    txn: &mut Transaction,
+    schema: &TableSchema,
+    lower: Bound<&[KeyValue]>,
+    upper: Bound<&[KeyValue]>,
+) -> Result<RowChunks> {
+    let (lower, upper) = key_bounds(lower, upper);
+    let scan = txn.scan_chunks(schema.tree, as_slice_bound(&lower), as_slice_bound(&upper))?;
+    Ok(RowChunks { scan })
 }
 
 /// Rows in index order within bounds over prefixes of the indexed columns, with their

@@ -66,6 +66,36 @@ pub fn decode_row(columns: &[Column], bytes: &[u8]) -> Result<Vec<KeyValue>> {
     decode_columns(columns, bytes, |_| true)
 }
 
+/// A value of a stored row, borrowed from the row's bytes: what [`decode_row_with`]
+/// hands its visitor, so a caller can copy it into a buffer it reuses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ColumnValue<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Date(i32),
+    Timestamp(i64),
+    Text(&'a str),
+    Bytes(&'a [u8]),
+}
+
+impl ColumnValue<'_> {
+    /// The value, owned.
+    pub fn to_key_value(self) -> KeyValue {
+        match self {
+            ColumnValue::Null => KeyValue::Null,
+            ColumnValue::Bool(b) => KeyValue::Bool(b),
+            ColumnValue::Int(v) => KeyValue::Int(v),
+            ColumnValue::Float(f) => KeyValue::Float(f),
+            ColumnValue::Date(d) => KeyValue::Date(d),
+            ColumnValue::Timestamp(t) => KeyValue::Timestamp(t),
+            ColumnValue::Text(s) => KeyValue::Text(s.to_string()),
+            ColumnValue::Bytes(b) => KeyValue::Bytes(b.to_vec()),
+        }
+    }
+}
+
 /// Decodes the columns of a stored row that `wanted` picks (by position); the others
 /// are stepped over without copying and come back as NULL. The row is checked as
 /// [`decode_row`] checks it, but for the UTF-8 of text that is not wanted.
@@ -74,13 +104,30 @@ pub fn decode_columns(
     bytes: &[u8],
     wanted: impl Fn(usize) -> bool,
 ) -> Result<Vec<KeyValue>> {
+    let mut row = Vec::with_capacity(columns.len());
+    decode_row_with(columns, bytes, wanted, |_, value| {
+        row.push(value.to_key_value());
+        Ok(())
+    })?;
+    Ok(row)
+}
+
+/// Decodes a stored row without copying it: calls `visit` with each column's position
+/// and value, in column order, borrowing text and bytes from `bytes`. Columns `wanted`
+/// does not pick are stepped over and visited as NULL. Checks the row as
+/// [`decode_columns`] does; if it fails, some columns may have been visited.
+pub fn decode_row_with<'b>(
+    columns: &[Column],
+    bytes: &'b [u8],
+    wanted: impl Fn(usize) -> bool,
+    mut visit: impl FnMut(usize, ColumnValue<'b>) -> Result<()>,
+) -> Result<()> {
     let bitmap_len = columns.len().div_ceil(8);
     let mut reader = Reader::new(bytes, "row");
     let bitmap = reader.take(bitmap_len)?;
-    let mut row = Vec::with_capacity(columns.len());
     for (i, column) in columns.iter().enumerate() {
         if bitmap[i / 8] & (1 << (i % 8)) != 0 {
-            row.push(KeyValue::Null);
+            visit(i, ColumnValue::Null)?;
             continue;
         }
         if !wanted(i) {
@@ -98,32 +145,31 @@ pub fn decode_columns(
                     reader.bytes()?;
                 }
             }
-            row.push(KeyValue::Null);
+            visit(i, ColumnValue::Null)?;
             continue;
         }
-        row.push(match column.ty {
-            ColumnType::Bool => match reader.u8()? {
-                0 => KeyValue::Bool(false),
-                1 => KeyValue::Bool(true),
-                other => return Err(Error::CorruptData(format!("row: bad boolean {other}"))),
-            },
-            ColumnType::Int => KeyValue::Int(reader.signed()?),
-            ColumnType::Timestamp => KeyValue::Timestamp(reader.signed()?),
-            ColumnType::Date => {
-                let days = reader.signed()?;
-                KeyValue::Date(
-                    i32::try_from(days).map_err(|_| {
+        let value =
+            match column.ty {
+                ColumnType::Bool => match reader.u8()? {
+                    0 => ColumnValue::Bool(false),
+                    1 => ColumnValue::Bool(true),
+                    other => return Err(Error::CorruptData(format!("row: bad boolean {other}"))),
+                },
+                ColumnType::Int => ColumnValue::Int(reader.signed()?),
+                ColumnType::Timestamp => ColumnValue::Timestamp(reader.signed()?),
+                ColumnType::Date => {
+                    let days = reader.signed()?;
+                    ColumnValue::Date(i32::try_from(days).map_err(|_| {
                         Error::CorruptData(format!("row: date {days} out of range"))
-                    })?,
-                )
-            }
-            ColumnType::Float => KeyValue::Float(reader.f64()?),
-            ColumnType::Text => KeyValue::Text(reader.string()?),
-            ColumnType::Bytes => KeyValue::Bytes(reader.bytes()?.to_vec()),
-        });
+                    })?)
+                }
+                ColumnType::Float => ColumnValue::Float(reader.f64()?),
+                ColumnType::Text => ColumnValue::Text(reader.str()?),
+                ColumnType::Bytes => ColumnValue::Bytes(reader.bytes()?),
+            };
+        visit(i, value)?;
     }
-    reader.finish()?;
-    Ok(row)
+    reader.finish()
 }
 
 #[cfg(test)]

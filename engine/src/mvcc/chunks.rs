@@ -1,0 +1,149 @@
+//! Forward scans at a snapshot that lend their entries a chunk at a time.
+//!
+//! [`TxnChunks`] is the allocation-free twin of a forward [`TxnScan`]: the store lends
+//! tree entries a leaf at a time ([`TreeStore::scan_chunks`](super::TreeStore)), and
+//! each is judged on borrowed bytes — its timestamp read in place, its escaped user key
+//! compared in place with the last key already decided (escaping is one-to-one, so
+//! escaped keys are equal exactly when user keys are) — and only the visible versions'
+//! user keys and rows are copied, into the caller's reused [`EntryChunk`]. Nothing is
+//! allocated per entry; the buffers grow while the first chunks fill and are reused
+//! after.
+//!
+//! The visibility check stays per entry, because it has to: one leaf may hold several
+//! versions of a key (the newer ones to skip, or to prefer) and versions newer than the
+//! snapshot, and a page carries no summary (such as its newest timestamp) that would
+//! let a whole leaf be accepted at once. On borrowed bytes the check is an 8-byte read
+//! and a short comparison.
+//!
+//! A transaction with writes of its own in the range scans through [`TxnScan`], which
+//! merges them (the `Merged` form), and hands its entries over in chunks all the same.
+
+use crate::btree::EntryChunk;
+use crate::error::Result;
+use crate::mvcc::clock::{CommitTs, Snapshot};
+use crate::mvcc::scan::TxnScan;
+use crate::mvcc::store::ChunkScan;
+use crate::mvcc::version_key;
+
+/// Entries a chunk of the `Merged` form takes.
+const MERGED_CHUNK: usize = 128;
+
+/// A forward scan of user keys and rows at a snapshot, lent a chunk at a time.
+pub struct TxnChunks {
+    inner: Inner,
+}
+
+enum Inner {
+    /// Versions straight from the store, nothing of the transaction's own to merge.
+    Committed {
+        source: ChunkScan,
+        /// The store's chunk of tree entries, reused.
+        versions: EntryChunk,
+        ts: CommitTs,
+        /// The escaped user key whose visible version was decided last (empty: none).
+        decided: Vec<u8>,
+        done: bool,
+        /// Keeps the snapshot registered (holding back garbage collection).
+        _snapshot: Snapshot,
+    },
+    Merged(TxnScan),
+}
+
+impl std::fmt::Debug for TxnChunks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let form = match self.inner {
+            Inner::Committed { .. } => "committed",
+            Inner::Merged(_) => "merged",
+        };
+        f.debug_struct("TxnChunks")
+            .field("form", &form)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TxnChunks {
+    pub(crate) fn committed(source: ChunkScan, snapshot: Snapshot) -> TxnChunks {
+        TxnChunks {
+            inner: Inner::Committed {
+                source,
+                versions: EntryChunk::new(),
+                ts: snapshot.ts(),
+                decided: Vec::new(),
+                done: false,
+                _snapshot: snapshot,
+            },
+        }
+    }
+
+    pub(crate) fn merged(scan: TxnScan) -> TxnChunks {
+        TxnChunks {
+            inner: Inner::Merged(scan),
+        }
+    }
+
+    /// Replaces `out`'s contents with the next visible entries (user key, row), at
+    /// least one, in ascending key order; `false` (and an empty `out`) at the end.
+    /// After an error the scan is over.
+    pub fn next_chunk(&mut self, out: &mut EntryChunk) -> Result<bool> {
+        out.clear();
+        match &mut self.inner {
+            Inner::Merged(scan) => {
+                for entry in scan.by_ref().take(MERGED_CHUNK) {
+                    let (key, row) = entry?;
+                    out.push(&key, &row);
+                }
+                Ok(!out.is_empty())
+            }
+            Inner::Committed {
+                source,
+                versions,
+                ts,
+                decided,
+                done,
+                ..
+            } => {
+                while !*done {
+                    let step = source
+                        .next_chunk(versions)
+                        .and_then(|more| match more {
+                            true => visible(versions, *ts, decided, out).map(|()| true),
+                            false => Ok(false),
+                        });
+                    match step {
+                        Ok(true) if out.is_empty() => continue,
+                        Ok(true) => return Ok(true),
+                        Ok(false) => *done = true,
+                        Err(e) => {
+                            *done = true;
+                            out.clear();
+                            return Err(e);
+                        }
+                    }
+                }
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// Appends to `out` the visible version of each user key in `versions` (tree entries in
+/// ascending order), continuing from the key `decided` last.
+fn visible(
+    versions: &EntryChunk,
+    ts: CommitTs,
+    decided: &mut Vec<u8>,
+    out: &mut EntryChunk,
+) -> Result<()> {
+    for (tree_key, tree_value) in versions.iter() {
+        let escaped = &tree_key[..version_key::prefix_len(tree_key)?];
+        if version_key::decode_ts(tree_key)? > ts || decided.as_slice() == escaped {
+            continue;
+        }
+        decided.clear();
+        decided.extend_from_slice(escaped);
+        if let Some(row) = version_key::decode_value(tree_value)? {
+            out.push_with_key(|key| version_key::decode_prefix_into(escaped, key), row)?;
+        }
+    }
+    Ok(())
+}
