@@ -24,7 +24,8 @@
 //!    paths), each a function from operator tree to operator tree, run over every tree
 //!    of the plan. `EXPLAIN` prints the result (`plan/display.rs`).
 //! 4. **Execute** ([`exec`]): [`exec::build`] turns an operator tree into pull-based
-//!    operators (one file per operator; inputs built first and handed in), pulled with
+//!    operators (one file per operator; inputs built first and handed in), pulled a
+//!    row or a batch of rows at a time ([`exec::RowBatch`]) with
 //!    an [`exec::ExecContext`] carrying the transaction, the parameters, the subquery
 //!    plans with the builder to run them, and the outer rows of correlated subqueries;
 //!    [`exec::eval`] evaluates expressions, with SQL's operators in [`operators`].

@@ -1,6 +1,6 @@
 //! HashAggregate.
 //!
-//! HashAggregate reads its whole input on the first pull, keeping one entry per group
+//! HashAggregate reads its whole input on the first pull, a batch at a time, keeping one entry per group
 //! (keyed as [`super::keys::hash_key`] keys, so NULLs form one group as SQL wants) in first-seen
 //! order, each with one accumulator per aggregate. Without GROUP BY there is exactly one
 //! group, even for no input: `count` is then 0 and the others NULL.
@@ -19,6 +19,7 @@ use std::collections::HashSet;
 
 use engine::keycode::KeyValue;
 
+use super::batch::RowBatch;
 use super::buffered::Buffered;
 use super::eval::eval;
 use super::keys::{HashTable, KeyHasher, hash_key, same_key};
@@ -92,45 +93,52 @@ impl HashAggregate<'_> {
         let mut computed = Vec::with_capacity(self.group_by.len());
         let hasher = KeyHasher::default();
         let mut table: HashTable<usize> = HashTable::new();
-        while let Some((_, row)) = source.next(ctx)? {
-            let slot = if self.group_by.is_empty() {
-                0
-            } else {
-                let (values, positions): (&[Value], &[usize]) = match &columns {
-                    Some(columns) if columns.iter().all(|&i| i < row.len()) => (&row, columns),
-                    _ => {
-                        computed.clear();
-                        for e in self.group_by {
-                            computed.push(eval(e, &row, ctx)?);
+        let mut batch = RowBatch::new();
+        loop {
+            source.next_batch(ctx, &mut batch)?;
+            if batch.is_empty() {
+                break;
+            }
+            for (_, row) in batch.rows() {
+                let slot = if self.group_by.is_empty() {
+                    0
+                } else {
+                    let (values, positions): (&[Value], &[usize]) = match &columns {
+                        Some(columns) if columns.iter().all(|&i| i < row.len()) => (row, columns),
+                        _ => {
+                            computed.clear();
+                            for e in self.group_by {
+                                computed.push(eval(e, row, ctx)?);
+                            }
+                            (&computed, &all)
                         }
-                        (&computed, &all)
+                    };
+                    let hash = hasher.hash(positions.iter().map(|&i| &values[i]));
+                    let found = table.find(hash, |&g| {
+                        groups[g]
+                            .0
+                            .iter()
+                            .zip(positions)
+                            .all(|(a, &i)| same_key(a, &values[i]))
+                    });
+                    match found {
+                        Some(&slot) => slot,
+                        None => {
+                            let key = positions.iter().map(|&i| values[i].clone()).collect();
+                            groups.push((key, fresh()));
+                            let slot = groups.len() - 1;
+                            table.insert_unique(hash, slot, |&g| hasher.hash(&groups[g].0));
+                            slot
+                        }
                     }
                 };
-                let hash = hasher.hash(positions.iter().map(|&i| &values[i]));
-                let found = table.find(hash, |&g| {
-                    groups[g]
-                        .0
-                        .iter()
-                        .zip(positions)
-                        .all(|(a, &i)| same_key(a, &values[i]))
-                });
-                match found {
-                    Some(&slot) => slot,
-                    None => {
-                        let key = positions.iter().map(|&i| values[i].clone()).collect();
-                        groups.push((key, fresh()));
-                        let slot = groups.len() - 1;
-                        table.insert_unique(hash, slot, |&g| hasher.hash(&groups[g].0));
-                        slot
-                    }
+                for (acc, call) in groups[slot].1.iter_mut().zip(self.aggregates) {
+                    let arg = match &call.arg {
+                        Some(e) => Some(eval(e, row, ctx)?),
+                        None => None,
+                    };
+                    acc.add(arg)?;
                 }
-            };
-            for (acc, call) in groups[slot].1.iter_mut().zip(self.aggregates) {
-                let arg = match &call.arg {
-                    Some(e) => Some(eval(e, &row, ctx)?),
-                    None => None,
-                };
-                acc.add(arg)?;
             }
         }
         Ok(groups)

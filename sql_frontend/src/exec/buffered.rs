@@ -1,6 +1,7 @@
 //! Rows already computed (key lookups, sorted input, ...), handed out in order, and
 //! [`collect`], which pulls every row of an operator.
 
+use super::batch::RowBatch;
 use super::operator::{ExecContext, KeyedRow, Operator};
 use crate::error::Result;
 
@@ -26,8 +27,12 @@ impl Operator for Buffered {
 /// Pulls every row of `op`.
 pub fn collect(op: &mut dyn Operator, ctx: &mut ExecContext<'_>) -> Result<Vec<KeyedRow>> {
     let mut rows = Vec::new();
-    while let Some(row) = op.next(ctx)? {
-        rows.push(row);
+    let mut batch = RowBatch::new();
+    loop {
+        op.next_batch(ctx, &mut batch)?;
+        if batch.is_empty() {
+            return Ok(rows);
+        }
+        rows.extend((0..batch.len()).map(|i| batch.take(i)));
     }
-    Ok(rows)
 }

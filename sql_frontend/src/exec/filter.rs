@@ -1,7 +1,9 @@
-//! Filter: the rows for which the predicate is true (not false, not unknown).
+//! Filter: the rows for which the predicate is true (not false, not unknown). A batch
+//! is filtered in place: the rows kept move to its front, keeping the others' buffers.
 
 use std::borrow::Cow;
 
+use super::batch::RowBatch;
 use super::eval::{eval, freeze};
 use super::operator::{BoxedOperator, ExecContext, KeyedRow, Operator};
 use crate::error::Result;
@@ -34,5 +36,19 @@ impl Operator for Filter<'_> {
             }
         }
         Ok(None)
+    }
+
+    fn next_batch(&mut self, ctx: &mut ExecContext<'_>, batch: &mut RowBatch) -> Result<()> {
+        loop {
+            self.source.next_batch(ctx, batch)?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let predicate = &self.predicate;
+            batch.retain(|(_, row)| Ok(eval(predicate, row, ctx)?.truth()? == Some(true)))?;
+            if !batch.is_empty() {
+                return Ok(());
+            }
+        }
     }
 }

@@ -16,6 +16,7 @@ use std::ops::Bound;
 
 use engine::table::{IndexSchema, ops};
 
+use super::batch::{RowBatch, assign_row};
 use super::buffered::collect;
 use super::eval::eval;
 use super::keys::{HashTable, KeyHasher, same_key};
@@ -44,7 +45,9 @@ pub(super) fn join<'p>(left: BoxedOperator<'p>, spec: JoinSpec<'p>) -> BoxedOper
         predicate: spec.predicate,
         inner: spec.inner,
         right_width: spec.right_width,
-        current: None,
+        lefts: RowBatch::new(),
+        at: 0,
+        active: false,
         candidates: Candidates::Stored(0..0),
         matched: false,
     })
@@ -141,25 +144,35 @@ impl Inner<'_> {
                 ..
             } => {
                 if let Some(mut op) = source.take() {
-                    while let Some((_, values)) = op.next(ctx)? {
-                        let Some(key) = join_key(right_keys, &values, ctx)? else {
-                            continue;
-                        };
-                        let hash = hasher.hash(&key);
-                        let found = table
-                            .find(hash, |&b| same_keys(&buckets[b].0, &key))
-                            .copied();
-                        let bucket = match found {
-                            Some(bucket) => bucket,
-                            None => {
-                                buckets.push((key, Vec::new()));
-                                let bucket = buckets.len() - 1;
-                                table.insert_unique(hash, bucket, |&b| hasher.hash(&buckets[b].0));
-                                bucket
-                            }
-                        };
-                        buckets[bucket].1.push(rows.len());
-                        rows.push(values);
+                    let mut batch = RowBatch::new();
+                    loop {
+                        op.next_batch(ctx, &mut batch)?;
+                        if batch.is_empty() {
+                            break;
+                        }
+                        for i in 0..batch.len() {
+                            let (_, values) = batch.take(i);
+                            let Some(key) = join_key(right_keys, &values, ctx)? else {
+                                continue;
+                            };
+                            let hash = hasher.hash(&key);
+                            let found = table
+                                .find(hash, |&b| same_keys(&buckets[b].0, &key))
+                                .copied();
+                            let bucket = match found {
+                                Some(bucket) => bucket,
+                                None => {
+                                    buckets.push((key, Vec::new()));
+                                    let bucket = buckets.len() - 1;
+                                    table.insert_unique(hash, bucket, |&b| {
+                                        hasher.hash(&buckets[b].0)
+                                    });
+                                    bucket
+                                }
+                            };
+                            buckets[bucket].1.push(rows.len());
+                            rows.push(values);
+                        }
                     }
                 }
             }
@@ -332,27 +345,52 @@ struct Join<'p> {
     predicate: Option<&'p Expr>,
     inner: Inner<'p>,
     right_width: usize,
-    /// The left row being joined.
-    current: Option<Vec<Value>>,
+    /// Left rows read: one when pulled a row at a time, a batch when pulled by batches.
+    lefts: RowBatch,
+    /// The left row being joined (or next to be), in `lefts`.
+    at: usize,
+    /// Whether `lefts[at]` is being joined (its candidates are set).
+    active: bool,
     /// Its remaining right candidates.
     candidates: Candidates,
     /// Whether it has joined a row yet.
     matched: bool,
 }
 
-impl Operator for Join<'_> {
-    fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
+impl Join<'_> {
+    /// Writes the next joined row into `out` (reusing its buffers); `false` at the end.
+    /// `batched`: read the left input by batches rather than a row at a time.
+    fn step(
+        &mut self,
+        ctx: &mut ExecContext<'_>,
+        batched: bool,
+        out: &mut Vec<Value>,
+    ) -> Result<bool> {
         self.inner.build(ctx)?;
         loop {
-            let Some(left) = &self.current else {
-                let Some((_, left)) = self.left.next(ctx)? else {
-                    return Ok(None);
-                };
-                self.candidates = self.inner.candidates(&left, ctx)?;
-                self.current = Some(left);
+            if !self.active {
+                if self.at >= self.lefts.len() {
+                    match batched {
+                        true => self.left.next_batch(ctx, &mut self.lefts)?,
+                        false => {
+                            self.lefts.clear();
+                            if let Some(row) = self.left.next(ctx)? {
+                                self.lefts.push(row);
+                            }
+                        }
+                    }
+                    self.at = 0;
+                    if self.lefts.is_empty() {
+                        return Ok(false);
+                    }
+                }
+                let left = &self.lefts.rows()[self.at].1;
+                self.candidates = self.inner.candidates(left, ctx)?;
+                self.active = true;
                 self.matched = false;
                 continue;
-            };
+            }
+            let left = &self.lefts.rows()[self.at].1;
             let next = match &mut self.candidates {
                 Candidates::Stored(range) => range.next().map(Candidate::Stored),
                 Candidates::Bucket { bucket, next } => {
@@ -369,29 +407,47 @@ impl Operator for Join<'_> {
                         Candidate::Stored(position) => self.inner.stored(*position).unwrap_or(&[]),
                         Candidate::Owned(row) => row.as_slice(),
                     };
-                    let mut joined = Vec::with_capacity(left.len() + right.len());
-                    joined.extend_from_slice(left);
-                    joined.extend_from_slice(right);
+                    assign_row(out, &[left, right]);
                     let keep = match self.predicate {
-                        Some(p) => eval(p, &joined, ctx)?.truth()? == Some(true),
+                        Some(p) => eval(p, out, ctx)?.truth()? == Some(true),
                         None => true,
                     };
                     if keep {
                         self.matched = true;
-                        return Ok(Some((Vec::new(), joined)));
+                        return Ok(true);
                     }
                 }
                 None => {
                     let unmatched = !self.matched && self.kind == JoinKind::Left;
-                    let Some(mut left) = self.current.take() else {
-                        continue;
-                    };
+                    self.active = false;
+                    self.at += 1;
                     if unmatched {
-                        left.extend(std::iter::repeat_n(Value::Null, self.right_width));
-                        return Ok(Some((Vec::new(), left)));
+                        assign_row(out, &[left]);
+                        out.resize(left.len() + self.right_width, Value::Null);
+                        return Ok(true);
                     }
                 }
             }
         }
+    }
+}
+
+impl Operator for Join<'_> {
+    fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
+        let mut row = Vec::new();
+        Ok(self.step(ctx, false, &mut row)?.then(|| (Vec::new(), row)))
+    }
+
+    fn next_batch(&mut self, ctx: &mut ExecContext<'_>, batch: &mut RowBatch) -> Result<()> {
+        batch.clear();
+        while !batch.is_full() {
+            let (key, row) = batch.push_slot();
+            key.clear();
+            if !self.step(ctx, true, row)? {
+                batch.pop();
+                break;
+            }
+        }
+        Ok(())
     }
 }

@@ -9,7 +9,7 @@
 //! a subquery in an expression runs its plan through the builder the context carries,
 //! which is how the evaluator runs plans without importing the operators that import it.
 //!
-//! Operators by file: `scan.rs` (SeqScan, KeyLookup, IndexScan), `filter.rs`,
+//! Operators by file: `scan.rs` (SeqScan, KeyLookup, IndexScan, over `table_rows.rs`), `filter.rs`,
 //! `project.rs`, `sort.rs`, `limit.rs`, `values.rs`, `join.rs` (nested loop, hash, index
 //! nested loop: one driver, three ways to find the right rows), `aggregate.rs`
 //! (HashAggregate), `distinct.rs`, `set_operation.rs` (UNION/EXCEPT/INTERSECT);
@@ -24,8 +24,29 @@
 //! Sort, HashAggregate and the build sides of joins and EXCEPT/INTERSECT materialise
 //! their input; everything else streams (a secondary-index scan reads one range at a
 //! time into memory).
+//!
+//! ## Rows and batches
+//!
+//! An operator can be pulled a row at a time ([`Operator::next`]) or a batch of up to
+//! [`BATCH_ROWS`] rows at a time ([`Operator::next_batch`], `batch.rs`). Operators that
+//! consume their whole input pull batches: HashAggregate, Sort, the build side of a
+//! join, and a join's left (probe) input when the join is itself pulled by batches; so
+//! do INSERT/UPDATE/DELETE and COPY collecting their rows. The batch-native operators —
+//! SeqScan and primary-key range scans (`table_rows.rs`: decoded straight from the
+//! engine's lent leaf chunks into the batch's reused rows), Filter (compacts the batch
+//! in place), Project (assigns into reused rows) and the joins — produce them without
+//! an allocation per row; the others get a default that collects their rows. Rows are
+//! batched as rows, not as columns: see `batch.rs` for why.
+//!
+//! Whatever is pulled a row at a time stays row at a time below, as far as a batch
+//! consumer: the rows a query returns to its caller, and above all LIMIT, so a LIMIT
+//! stops its scan after the rows it needs (the scan decodes a row per pull from the
+//! leaf the engine last lent), and a row that a LIMIT never reaches is never evaluated
+//! (no error from it, as in PostgreSQL). Cancellation is looked at every
+//! `CHECK_EVERY` row steps, or once per scanned batch.
 
 mod aggregate;
+mod batch;
 mod buffered;
 mod copy;
 mod ddl;
@@ -43,12 +64,14 @@ mod project;
 mod scan;
 mod set_operation;
 mod sort;
+mod table_rows;
 mod upsert;
 mod values;
 mod write;
 
 use engine::Transaction;
 
+pub use batch::{BATCH_ROWS, RowBatch};
 pub use copy::CopyStream;
 pub use eval::eval;
 pub use interrupt::{CancelHandle, Interrupt};
@@ -84,10 +107,7 @@ pub fn build<'p>(node: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOpera
             source,
             exprs,
             names: _,
-        } => Box::new(project::Project {
-            source: build(source, ctx)?,
-            exprs,
-        }),
+        } => Box::new(project::Project::new(build(source, ctx)?, exprs)),
         Node::Sort { source, keys } => Box::new(sort::Sort::new(build(source, ctx)?, keys)),
         Node::Limit {
             source,

@@ -26,21 +26,35 @@
 use std::borrow::Cow;
 
 use engine::Transaction;
-use engine::keycode::KeyValue;
 
+pub use super::batch::KeyedRow;
+use super::batch::RowBatch;
 use super::interrupt::{CHECK_EVERY, Interrupt};
 use crate::error::{Error, Result};
 use crate::expr::SubqueryId;
 use crate::plan::Node;
 use crate::value::Value;
 
-/// A row with the primary key it was read under (empty when not read from a table).
-pub type KeyedRow = (Vec<KeyValue>, Vec<Value>);
-
-/// A pull-based row source.
+/// A pull-based row source, pulled a row or a batch at a time (the two may be mixed).
 pub trait Operator {
     /// The next row, or `None` when the source is exhausted (and stays so).
     fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>>;
+
+    /// Replaces `batch`'s rows with the next ones, at most
+    /// [`BATCH_ROWS`](super::batch::BATCH_ROWS); an empty
+    /// batch when the source is exhausted (and stays so), never before. Operators that
+    /// can produce batches cheaper than rows override it (scans, filters, projections,
+    /// joins); this default pulls rows one by one.
+    fn next_batch(&mut self, ctx: &mut ExecContext<'_>, batch: &mut RowBatch) -> Result<()> {
+        batch.clear();
+        while !batch.is_full() {
+            match self.next(ctx)? {
+                Some(row) => batch.push(row),
+                None => break,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// An operator tree borrowing the plan it was built from.
@@ -172,6 +186,14 @@ impl<'a> ExecContext<'a> {
     pub fn note_row_read(&mut self) -> Result<()> {
         self.rows_read += 1;
         self.tick()
+    }
+
+    /// Counts `rows` rows read by a scan at once (a batch): one step of the scan's loop,
+    /// at which the interrupt is looked at (a batch is about as much work as
+    /// [`CHECK_EVERY`] single steps).
+    pub fn note_rows_read(&mut self, rows: usize) -> Result<()> {
+        self.rows_read += rows as u64;
+        self.interrupt.check()
     }
 
     /// Rows the statement's scans have read from tables and indexes so far.

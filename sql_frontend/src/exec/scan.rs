@@ -11,9 +11,11 @@ use std::ops::Bound;
 use engine::keycode::KeyValue;
 use engine::table::{IndexSchema, ops};
 
+use super::batch::RowBatch;
 use super::buffered::Buffered;
 use super::eval::eval;
 use super::operator::{BoxedOperator, ExecContext, KeyedRow, Operator};
+use super::table_rows::TableRows;
 use crate::catalog::TableInfo;
 use crate::error::{Error, Result};
 use crate::expr::Expr;
@@ -32,16 +34,15 @@ pub(super) fn convert(entry: engine::Result<(Vec<KeyValue>, Vec<KeyValue>)>) -> 
 
 /// A SeqScan of `table`.
 pub(super) fn seq_scan<'p>(
-    table: &TableInfo,
+    table: &'p TableInfo,
     ctx: &mut ExecContext<'_>,
 ) -> Result<BoxedOperator<'p>> {
     Ok(Box::new(SeqScan {
-        scan: ops::scan(
+        rows: TableRows::open(
             ctx.txn()?,
             &table.schema,
             Bound::Unbounded,
             Bound::Unbounded,
-            false,
         )?,
     }))
 }
@@ -71,17 +72,24 @@ pub(super) fn key_lookup<'p>(
     Ok(Box::new(Buffered::new(rows)))
 }
 
-struct SeqScan {
-    scan: ops::RowScan,
+struct SeqScan<'p> {
+    rows: TableRows<'p>,
 }
 
-impl Operator for SeqScan {
+impl Operator for SeqScan<'_> {
     fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
-        let row = self.scan.next().map(convert).transpose()?;
-        if row.is_some() {
-            ctx.note_row_read()?;
+        let mut row = KeyedRow::default();
+        if !self.rows.next_into(&mut row)? {
+            return Ok(None);
         }
-        Ok(row)
+        ctx.note_row_read()?;
+        Ok(Some(row))
+    }
+
+    fn next_batch(&mut self, ctx: &mut ExecContext<'_>, batch: &mut RowBatch) -> Result<()> {
+        batch.clear();
+        let read = self.rows.fill(batch)?;
+        ctx.note_rows_read(read)
     }
 }
 
@@ -92,11 +100,11 @@ pub(super) struct IndexScan<'p> {
     table: &'p TableInfo,
     index: Option<IndexSchema>,
     ranges: std::vec::IntoIter<KeyBounds>,
-    current: Option<RangeRows>,
+    current: Option<RangeRows<'p>>,
 }
 
-enum RangeRows {
-    Streamed(Box<ops::RowScan>),
+enum RangeRows<'p> {
+    Streamed(Box<TableRows<'p>>),
     Buffered(Buffered),
 }
 
@@ -134,7 +142,10 @@ impl Operator for IndexScan<'_> {
     fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
         loop {
             let row = match &mut self.current {
-                Some(RangeRows::Streamed(scan)) => scan.next().map(convert).transpose()?,
+                Some(RangeRows::Streamed(rows)) => {
+                    let mut row = KeyedRow::default();
+                    rows.next_into(&mut row)?.then_some(row)
+                }
                 Some(RangeRows::Buffered(rows)) => rows.next(ctx)?,
                 None => None,
             };
@@ -147,12 +158,11 @@ impl Operator for IndexScan<'_> {
             };
             let schema = &self.table.schema;
             self.current = Some(match &self.index {
-                None => RangeRows::Streamed(Box::new(ops::scan(
+                None => RangeRows::Streamed(Box::new(TableRows::open(
                     ctx.txn()?,
                     schema,
                     as_ref(&lower),
                     as_ref(&upper),
-                    false,
                 )?)),
                 Some(index) => {
                     let rows = ops::index_scan(

@@ -1,7 +1,8 @@
-//! Sort: reads its whole input on the first pull, then returns it ordered by the sort
+//! Sort: reads its whole input on the first pull (by batches), then returns it ordered by the sort
 //! keys (direction and NULL placement per key; a stable sort, so equal rows keep their
 //! input order).
 
+use super::batch::RowBatch;
 use super::buffered::Buffered;
 use super::eval::eval;
 use super::operator::{BoxedOperator, ExecContext, KeyedRow, Operator};
@@ -20,13 +21,21 @@ impl Operator for Sort<'_> {
     fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
         if let Some(mut source) = self.source.take() {
             let mut decorated = Vec::new();
-            while let Some(row) = source.next(ctx)? {
-                let sort_values = self
-                    .keys
-                    .iter()
-                    .map(|k| eval(&k.expr, &row.1, ctx))
-                    .collect::<Result<Vec<_>>>()?;
-                decorated.push((sort_values, row));
+            let mut batch = RowBatch::new();
+            loop {
+                source.next_batch(ctx, &mut batch)?;
+                if batch.is_empty() {
+                    break;
+                }
+                for i in 0..batch.len() {
+                    let row = batch.take(i);
+                    let sort_values = self
+                        .keys
+                        .iter()
+                        .map(|k| eval(&k.expr, &row.1, ctx))
+                        .collect::<Result<Vec<_>>>()?;
+                    decorated.push((sort_values, row));
+                }
             }
             let keys = self.keys;
             decorated.sort_by(|(a, _), (b, _)| compare_sort_values(a, b, keys));

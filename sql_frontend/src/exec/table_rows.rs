@@ -1,0 +1,139 @@
+//! A table's rows read a chunk at a time and decoded into reused buffers: what SeqScan
+//! and primary-key range scans are built on.
+//!
+//! The engine lends each chunk (about a leaf's worth of encoded keys and stored rows,
+//! `engine::table::RowChunks`); a row is decoded from it only when asked for, straight
+//! into the caller's row — a batch slot whose vectors and strings are reused — so a
+//! scan allocates nothing per row once its buffers have grown. Rows are decoded one at
+//! a time for [`TableRows::next_into`], so a LIMIT above a row-at-a-time pull decodes
+//! no more rows than it returns (the engine has read at most the current leaf ahead).
+
+use std::ops::Bound;
+
+use engine::Transaction;
+use engine::keycode::{KeyDecoder, KeyValue};
+use engine::table::row::decode_row_with;
+use engine::table::{Column, ColumnValue, EntryChunk, RowChunks, TableSchema, ops};
+
+use super::batch::RowBatch;
+use super::operator::KeyedRow;
+use crate::error::{Error, Result};
+use crate::value::Value;
+
+/// The rows of one primary-key range of a table, in key order.
+pub(super) struct TableRows<'p> {
+    columns: &'p [Column],
+    scan: RowChunks,
+    chunk: EntryChunk,
+    /// The next row of `chunk` to decode.
+    at: usize,
+    done: bool,
+}
+
+impl<'p> TableRows<'p> {
+    /// The rows of `schema`'s table within primary-key prefix bounds.
+    pub(super) fn open(
+        txn: &mut Transaction,
+        schema: &'p TableSchema,
+        lower: Bound<&[KeyValue]>,
+        upper: Bound<&[KeyValue]>,
+    ) -> Result<TableRows<'p>> {
+        Ok(TableRows {
+            columns: &schema.columns,
+            scan: ops::scan_chunks(txn, schema, lower, upper)?,
+            chunk: EntryChunk::new(),
+            at: 0,
+            done: false,
+        })
+    }
+
+    /// Whether a row is ready in `chunk` (fetching the next chunk if needed).
+    fn ready(&mut self) -> Result<bool> {
+        while self.at >= self.chunk.len() {
+            if self.done {
+                return Ok(false);
+            }
+            self.at = 0;
+            let more = self.scan.next_chunk(&mut self.chunk);
+            if !matches!(more, Ok(true)) {
+                self.done = true;
+            }
+            more?;
+        }
+        Ok(true)
+    }
+
+    /// Decodes the next row into `slot`, reusing its buffers; `false` at the end.
+    pub(super) fn next_into(&mut self, slot: &mut KeyedRow) -> Result<bool> {
+        if !self.ready()? {
+            return Ok(false);
+        }
+        let (key, row) = self.chunk.get(self.at);
+        self.at += 1;
+        decode_into(self.columns, key, row, slot)?;
+        Ok(true)
+    }
+
+    /// Appends rows to `batch` until it is full or the range ends; how many.
+    pub(super) fn fill(&mut self, batch: &mut RowBatch) -> Result<usize> {
+        let mut added = 0;
+        while !batch.is_full() && self.ready()? {
+            let (key, row) = self.chunk.get(self.at);
+            self.at += 1;
+            if let Err(e) = decode_into(self.columns, key, row, batch.push_slot()) {
+                batch.pop();
+                return Err(e);
+            }
+            added += 1;
+        }
+        Ok(added)
+    }
+}
+
+/// Decodes an encoded primary key and a stored row into `slot`, reusing its buffers.
+fn decode_into(columns: &[Column], key: &[u8], row: &[u8], slot: &mut KeyedRow) -> Result<()> {
+    let (keys, values) = slot;
+    keys.clear();
+    for value in KeyDecoder::new(key, &[]) {
+        keys.push(value?);
+    }
+    values.truncate(columns.len());
+    let reused = values.len();
+    let mut bytes_column = false;
+    decode_row_with(
+        columns,
+        row,
+        |_| true,
+        |i, value| {
+            let value = match value {
+                ColumnValue::Text(s) => {
+                    if let Some(Value::Text(old)) = values.get_mut(i) {
+                        old.clear();
+                        old.push_str(s);
+                        return Ok(());
+                    }
+                    Value::Text(s.to_string())
+                }
+                ColumnValue::Null => Value::Null,
+                ColumnValue::Bool(b) => Value::Bool(b),
+                ColumnValue::Int(v) => Value::Int(v),
+                ColumnValue::Float(f) => Value::Float(f),
+                ColumnValue::Date(d) => Value::Date(d),
+                ColumnValue::Timestamp(t) => Value::Timestamp(t),
+                ColumnValue::Bytes(_) => {
+                    bytes_column = true;
+                    Value::Null
+                }
+            };
+            match i < reused {
+                true => values[i] = value,
+                false => values.push(value),
+            }
+            Ok(())
+        },
+    )?;
+    if bytes_column {
+        return Err(Error::unsupported("BYTEA values"));
+    }
+    Ok(())
+}
