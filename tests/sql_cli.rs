@@ -853,6 +853,10 @@ fn shell_completion_expanded_copy_and_caret() {
             &copy_from,
             "SELECT count(*) AS n FROM copied;",
             bad,
+            "help",
+            ".tables",
+            "quit",
+            "SELECT 'after quit' AS never;",
         ],
     ) else {
         return;
@@ -870,6 +874,10 @@ fn shell_completion_expanded_copy_and_caret() {
     expect("COPY 2\n");
     assert_eq!(std::fs::read_to_string(&csv).unwrap(), "1,Alice\n2,Bob\n");
     expect(" n\n---\n 2\n(1 row)\n");
+    expect("You are using hdb sql, the command-line interface to hdb.\n");
+    expect(".tables is not a command here: hdb sql takes psql's backslash commands");
+    // `quit` left the shell: the line after it was never read.
+    assert!(!transcript.contains("never"), "{transcript}");
     let position = bad.find("= =").unwrap() + 2;
     expect(&format!(
         "LINE 1: {}\n{}^\n",

@@ -7,7 +7,10 @@
 //! `hdb=*>` inside an open transaction, `hdb=!>` inside one that failed (until
 //! ROLLBACK). A line starting with `\` while no statement is pending is a backslash
 //! command (`\?` lists them); `\i FILE` runs a file as a script would (`script.rs`) and
-//! `\e` reads what the editor left as if it were typed. Ctrl-C at the prompt drops the pending input; while a
+//! `\e` reads what the editor left as if it were typed. As in psql, `help`, `quit` and
+//! `exit` on a line of their own (no statement pending) print the help pointer or
+//! leave; a SQLite-style dot command (`.tables`) is answered with a pointer to the
+//! backslash commands instead of starting a statement. Ctrl-C at the prompt drops the pending input; while a
 //! statement runs, it cancels the statement and the shell goes on. Ctrl-D or `\q`
 //! leaves, and a statement left unfinished at Ctrl-D is run.
 //!
@@ -27,6 +30,14 @@ use super::input::StatementBuffer;
 use super::runner::{Flow, Runner};
 use super::script::{self, Outcome};
 use crate::cli::CliError;
+
+/// What `help` on a line of its own prints, as psql's does.
+const HELP_WORD: &str = "\
+You are using hdb sql, the command-line interface to hdb.
+Type:  \\? for help with hdb sql's commands
+       terminate with semicolon to execute query
+       \\q to quit
+";
 
 /// The line editor, with tab completion.
 type Editor = rustyline::Editor<Completion, rustyline::history::DefaultHistory>;
@@ -75,6 +86,28 @@ fn read_line(
     out: &mut impl Write,
     line: &str,
 ) -> Result<Flow, CliError> {
+    if !buffer.is_continuing() {
+        // Words people type at other shells, answered as psql answers them (a dot
+        // command, SQLite's way, gets a pointer to the backslash commands).
+        match line.trim() {
+            "help" => {
+                out.write_all(HELP_WORD.as_bytes())?;
+                out.flush()?;
+                return Ok(Flow::Continue);
+            }
+            "quit" | "exit" => return Ok(Flow::Quit),
+            dot if dot.starts_with('.') && !dot.contains(char::is_whitespace) => {
+                writeln!(
+                    out,
+                    "{dot} is not a command here: hdb sql takes psql's backslash commands \
+                     (\\dt lists tables, \\? all of them)."
+                )?;
+                out.flush()?;
+                return Ok(Flow::Continue);
+            }
+            _ => {}
+        }
+    }
     if !buffer.is_continuing() && line.trim_start().starts_with('\\') {
         match runner.meta(out, line)? {
             Flow::Quit => return Ok(Flow::Quit),
