@@ -726,6 +726,64 @@ fn borders_as_psql_draws_them() {
     );
 }
 
+/// Several `-c` (or `-f`) run in order, each on its own, as in psql; ON_ERROR_STOP
+/// stops the rest.
+#[test]
+fn several_commands_run_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("several.db");
+    let out = hdb_sql(
+        &db,
+        &[
+            "-At",
+            "-c",
+            "SELECT 1",
+            "-c",
+            "\\echo two",
+            "-c",
+            "SELECT 3",
+        ],
+        None,
+    );
+    assert_eq!(text(&out.stdout), "1\ntwo\n3\n", "{}", text(&out.stderr));
+    let stopped = hdb_sql(
+        &db,
+        &[
+            "-At",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            "SELECT nosuch",
+            "-c",
+            "SELECT 2",
+        ],
+        None,
+    );
+    assert_eq!(text(&stopped.stdout), "");
+    assert!(!stopped.status.success());
+    let first = dir.path().join("first.sql");
+    let second = dir.path().join("second.sql");
+    std::fs::write(&first, "SELECT 1 AS a").unwrap();
+    std::fs::write(&second, "SELECT\n  nosuch;\n").unwrap();
+    let files = hdb_sql(
+        &db,
+        &[
+            "-At",
+            "-f",
+            first.to_str().unwrap(),
+            "-f",
+            second.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(text(&files.stdout), "1\n");
+    assert!(
+        text(&files.stderr).starts_with(&format!("hdb:{}:2: ERROR: ", second.display())),
+        "{}",
+        text(&files.stderr)
+    );
+}
+
 /// `\conninfo`, `\l` and `\df` describe the database the session has open.
 #[test]
 fn conninfo_databases_and_functions() {

@@ -1,4 +1,4 @@
-//! `hdb sql [PATH] [-c SQL | -f FILE] [--format tsv|csv|table|unaligned|json] [-t] [-A]
+//! `hdb sql [PATH] [-c SQL... | -f FILE...] [--format tsv|csv|table|unaligned|json] [-t] [-A]
 //! [-q] [-X] [-v NAME=VALUE] [--bail]`: run SQL against an H database file (or,
 //! without PATH, a database in memory), from a script or interactively.
 //!
@@ -7,7 +7,8 @@
 //! (`variables.rs`; `-v ON_ERROR_STOP=1` stops at the first error, as `--bail`), `-X` accepted (hdb reads no startup file). Where
 //! the SQL comes from decides the mode:
 //!
-//! - **Script mode** — `-c SQL`, `-f FILE`, or standard input that is not a terminal. The text is
+//! - **Script mode** — `-c SQL`, `-f FILE` (each may be given several times; they run in
+//!   order, each read on its own), or standard input that is not a terminal. The text is
 //!   cut into statements at each `;` outside quotes, comments and dollar-quoted bodies
 //!   (`input.rs`) and they run one by one in one session, so BEGIN ... COMMIT spans
 //!   them. A query prints its rows (tab-separated values with a header by default, see
@@ -68,12 +69,14 @@ const OUTPUT_BUFFER: usize = 64 * 1024;
 pub struct SqlArgs {
     /// The database file (created if missing); without it, a database in memory.
     path: Option<PathBuf>,
-    /// Run this SQL (one or more statements) instead of reading standard input.
+    /// Run this SQL (one or more statements) instead of reading standard input; may be
+    /// given several times (run in order, as psql runs them).
     #[arg(short = 'c', long = "command", conflicts_with = "file")]
-    command: Option<String>,
-    /// Run the SQL in this file instead of reading standard input.
+    command: Vec<String>,
+    /// Run the SQL in this file instead of reading standard input; may be given several
+    /// times.
     #[arg(short = 'f', long = "file")]
-    file: Option<PathBuf>,
+    file: Vec<PathBuf>,
     /// How to print results [default: table in the interactive shell, tsv otherwise].
     #[arg(long, value_enum)]
     format: Option<OutputFormat>,
@@ -99,7 +102,7 @@ pub struct SqlArgs {
 
 /// Runs `hdb sql`.
 pub fn run(args: SqlArgs) -> Result<ExitCode, CliError> {
-    let interactive = args.command.is_none() && args.file.is_none() && io::stdin().is_terminal();
+    let interactive = args.command.is_empty() && args.file.is_empty() && io::stdin().is_terminal();
     let default_format = match interactive {
         true => OutputFormat::Table,
         false => OutputFormat::Tsv,
@@ -116,13 +119,14 @@ pub fn run(args: SqlArgs) -> Result<ExitCode, CliError> {
         Some(path) => Database::open(path)?,
         None => Database::open_in_memory()?,
     };
-    let script = match &args.file {
-        Some(file) => Some(
-            std::fs::read_to_string(file)
-                .map_err(|e| CliError::from(format!("{}: {e}", file.display())))?,
-        ),
-        None => args.command.clone(),
-    };
+    // Each -f FILE (named, for its errors) or -c SQL, read before anything runs.
+    let mut scripts: Vec<(Option<String>, String)> = Vec::new();
+    for file in &args.file {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| CliError::from(format!("{}: {e}", file.display())))?;
+        scripts.push((Some(file.display().to_string()), text));
+    }
+    scripts.extend(args.command.iter().map(|sql| (None, sql.clone())));
     let mut runner = Runner::new(db, args.path.clone(), style);
     // -v NAME=VALUE, in order; without `=`, NAME is unset. --bail is ON_ERROR_STOP.
     for variable in &args.variables {
@@ -145,18 +149,12 @@ pub fn run(args: SqlArgs) -> Result<ExitCode, CliError> {
     // Script output is buffered (the runner flushes after each statement), not flushed
     // line by line as stdout would be.
     let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock());
-    let file = args.file.as_ref().map(|f| f.display().to_string());
-    let ran = match &script {
-        Some(sql) => script::run_lines(
-            &mut runner,
-            &mut out,
-            sql.lines().map(Ok),
-            file.as_deref(),
-            0,
-        ),
-        None => script::run_lines(&mut runner, &mut out, io::stdin().lock().lines(), None, 0),
+    let ran = match scripts.is_empty() {
+        true => script::run_lines(&mut runner, &mut out, io::stdin().lock().lines(), None, 0)
+            .map(|_| ()),
+        false => run_in_order(&mut runner, &mut out, &scripts),
     }
-    .and_then(|_| out.flush());
+    .and_then(|()| out.flush());
     match ran {
         Ok(()) => {}
         // The reader went away: what it wanted was printed; stop quietly.
@@ -177,4 +175,21 @@ pub fn run(args: SqlArgs) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Runs the `-f` files and `-c` commands one after another, each read on its own (a
+/// statement does not run on from one into the next), until one ends the session
+/// (`\q`, Ctrl-C, or an error under ON_ERROR_STOP).
+fn run_in_order(
+    runner: &mut Runner,
+    out: &mut impl Write,
+    scripts: &[(Option<String>, String)],
+) -> io::Result<()> {
+    for (file, text) in scripts {
+        let outcome = script::run_lines(runner, out, text.lines().map(Ok), file.as_deref(), 0)?;
+        if outcome != script::Outcome::Finished {
+            break;
+        }
+    }
+    Ok(())
 }
