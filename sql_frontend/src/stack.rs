@@ -101,6 +101,21 @@ const NESTING_BYTES: usize = 96 * 1024;
 /// Stack for the frames around a stage (the session, the executor's loop, the thread).
 const BASE_STACK: usize = 256 * 1024;
 
+/// The least stack a thread started for a stored body (a function's, a CHECK's) gets:
+/// 16 MiB, enough for the calls it makes in turn (at most
+/// `bind::routine::MAX_ROUTINE_DEPTH` deep) to be bound on it. A thread sized for its
+/// own body alone had no room for the next call's, so every call below the first few
+/// levels started one more thread: 4^9 calls of four-branch functions spent most of
+/// their time creating threads. The stack is reserved address space; only the pages
+/// the binder touches are ever committed.
+pub const STORED_BODY_STACK: usize = 16 * 1024 * 1024;
+
+/// The stack for a thread that binds a stored body needing `bytes`: see
+/// [`STORED_BODY_STACK`].
+pub fn stored_body_stack(bytes: usize) -> usize {
+    bytes.max(STORED_BODY_STACK)
+}
+
 /// Runs `f` with at least `bytes` of stack: directly when `bytes` is at most
 /// [`INLINE_STACK`], else on a scoped thread with that much stack. A thread that cannot
 /// be started (no memory for its stack) is [`Error::TooComplex`].

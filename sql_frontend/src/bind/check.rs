@@ -139,9 +139,10 @@ impl Binder<'_> {
             let expr = match needed <= self.room {
                 true => self.stored_check(table, check, &scope),
                 false => {
-                    let saved = std::mem::replace(&mut self.room, needed);
-                    let expr =
-                        stack::on_thread(depth.stack(), || self.stored_check(table, check, &scope));
+                    let bytes = stack::stored_body_stack(depth.stack());
+                    let room = self.units.saturating_add(bytes / stack::BYTES_PER_UNIT);
+                    let saved = std::mem::replace(&mut self.room, room);
+                    let expr = stack::on_thread(bytes, || self.stored_check(table, check, &scope));
                     self.room = saved;
                     expr
                 }

@@ -225,6 +225,7 @@ fn bind_here(txn: &mut Transaction, parsed: &Parsed, units: usize) -> Result<(Pl
         max_units: 0,
         room: units.max(stack::INLINE_STACK / stack::BYTES_PER_UNIT),
         inlined_bytes: 0,
+        routines: std::collections::HashMap::new(),
     };
     let columns;
     let statement = match &**parsed.statement {
@@ -325,6 +326,9 @@ struct Binder<'t> {
     room: usize,
     /// Bytes of function bodies inlined so far (see `routine.rs`).
     inlined_bytes: usize,
+    /// The stored functions this statement has called so far, by name, each read and
+    /// parsed once (see `routine.rs`).
+    routines: std::collections::HashMap<String, std::sync::Arc<routine::StoredRoutine>>,
 }
 
 impl Binder<'_> {

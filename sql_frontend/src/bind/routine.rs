@@ -34,7 +34,9 @@
 //!
 //! ## Inlining is bounded
 //!
-//! Each call is bound anew, so a statement's plan holds one copy of a body per call: a
+//! A statement reads each function it calls from the catalog and parses its body once
+//! ([`StoredRoutine`], kept by the binder for the statement's life), however many calls
+//! it makes. Each call is bound anew, so a statement's plan holds one copy of a body per call: a
 //! function whose body calls the previous one four times makes `4^n` copies at depth
 //! `n`. Rather than a plan in which calls share one body (the executor runs trees, not
 //! graphs), the bodies inlined into one statement may add up to at most
@@ -53,6 +55,7 @@ use sqlparser::ast::{
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
+use std::sync::Arc;
 
 use super::expr::{Scope, ScopeColumn};
 use super::query::BoundQuery;
@@ -101,6 +104,15 @@ impl RoutineFrame {
 }
 
 /// A function definition, checked.
+/// A stored function as one statement's calls use it: its definition, read from the
+/// catalog, and its body, parsed, both once per statement (see the module comment).
+#[derive(Debug)]
+pub(super) struct StoredRoutine {
+    routine: Routine,
+    body: Parsed,
+}
+
+#[derive(Debug)]
 struct Routine {
     name: String,
     params: Vec<(Option<String>, SqlType)>,
@@ -340,9 +352,8 @@ impl Binder<'_> {
             return Err(Error::unsupported("SETTINGS in a function call"));
         }
         let function_name = user_object_name(name)?;
-        let definition = catalog::find_function(self.txn, &function_name)?
-            .ok_or_else(|| Error::UnknownFunction(function_name.clone()))?;
-        let routine = Routine::from_definition(&definition)?;
+        let stored = self.stored_routine(&function_name)?;
+        let routine = &stored.routine;
         if args.args.len() != routine.params.len() {
             return Err(Error::UnknownFunction(format!(
                 "{function_name} with {} arguments (it takes {})",
@@ -367,7 +378,7 @@ impl Binder<'_> {
         // Arguments are bound in the caller, without its FROM items or outer rows.
         let saved_outer = std::mem::take(&mut self.outer);
         let saved_aggregates = self.aggregates.take();
-        let bound_args = self.routine_arguments(&routine, &args.args);
+        let bound_args = self.routine_arguments(routine, &args.args);
         let body = bound_args.and_then(|bound_args| {
             let frame = RoutineFrame {
                 names: routine.params.iter().map(|(n, _)| n.clone()).collect(),
@@ -375,7 +386,7 @@ impl Binder<'_> {
                 depth,
             };
             let saved_routine = self.routine.replace(frame);
-            let body = single_query(&routine.query).and_then(|parsed| self.body(&parsed));
+            let body = self.body(&stored.body);
             self.routine = saved_routine;
             body
         });
@@ -445,6 +456,21 @@ impl Binder<'_> {
         Ok((plan, scope))
     }
 
+    /// The function `name` for this statement's calls: read and parsed at its first
+    /// call, then kept (see [`StoredRoutine`]).
+    fn stored_routine(&mut self, name: &str) -> Result<Arc<StoredRoutine>> {
+        if let Some(stored) = self.routines.get(name) {
+            return Ok(Arc::clone(stored));
+        }
+        let definition = catalog::find_function(self.txn, name)?
+            .ok_or_else(|| Error::UnknownFunction(name.to_owned()))?;
+        let routine = Routine::from_definition(&definition)?;
+        let body = single_query(&routine.query)?;
+        let stored = Arc::new(StoredRoutine { routine, body });
+        self.routines.insert(name.to_owned(), Arc::clone(&stored));
+        Ok(stored)
+    }
+
     /// Binds a function's body: on the stack in use when it has room for the body's
     /// depth bound, else on a stack of the body's own (see `stack.rs`).
     fn body(&mut self, parsed: &Parsed) -> Result<BoundQuery> {
@@ -453,8 +479,10 @@ impl Binder<'_> {
         if needed <= self.room {
             return self.query_bound(query);
         }
-        let saved = std::mem::replace(&mut self.room, needed);
-        let body = stack::on_thread(parsed.depth.stack(), || self.query_bound(query));
+        let bytes = stack::stored_body_stack(parsed.depth.stack());
+        let room = self.units.saturating_add(bytes / stack::BYTES_PER_UNIT);
+        let saved = std::mem::replace(&mut self.room, room);
+        let body = stack::on_thread(bytes, || self.query_bound(query));
         self.room = saved;
         body
     }
