@@ -2,7 +2,8 @@
 //! `hdb_tools::migrate`: a generated D store migrated into H verifies, and H's rows are checked
 //! against D's documents independently of the migration's own checksum (read back through
 //! SQL); a migration stopped after N batches resumes and verifies; bad documents are
-//! reported with their keys; the inferred schema on mixed documents.
+//! reported with their keys, and the command fails on them unless allowed; fields the
+//! schema leaves out; the inferred schema on mixed documents.
 //!
 //! Sizes are small so the file runs in seconds in a debug build; `HDB_MIGRATE_TEST_DOCS`
 //! raises the document count of the main test.
@@ -610,4 +611,104 @@ fn documents_too_long_for_h_are_rejected_and_the_migration_resumes() {
     );
     assert!(followed.follow.unwrap().resyncs >= 1);
     assert_table_equals(&h, "t", "k", &expected);
+}
+
+/// `hdb migrate` exits non-zero when documents were rejected, unless `--allow-rejects`
+/// covers them (over all runs); SQL reads the rejections; `--extra-fields ignore` loads
+/// documents whose fields the schema leaves out.
+#[test]
+fn the_command_fails_on_rejects_unless_allowed_and_sql_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    let with_extra = |i: i64| {
+        doc(&[
+            ("name", Scalar::Text(format!("n{i}"))),
+            ("extra", Scalar::Int(i)),
+        ])
+    };
+    let mut docs: Vec<(String, Document)> = (0..5)
+        .map(|i| {
+            (
+                format!("g{i}"),
+                doc(&[("name", Scalar::Text(format!("n{i}")))]),
+            )
+        })
+        .collect();
+    docs.extend((0..2).map(|i| (format!("x{i}"), with_extra(i))));
+    make_store(&d, docs);
+    let schema = dir.path().join("schema.sql");
+    std::fs::write(
+        &schema,
+        "CREATE TABLE t (id TEXT PRIMARY KEY, name TEXT NOT NULL)",
+    )
+    .unwrap();
+    let run = |h: &str, extra: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_hdb"))
+            .args(["migrate", "--no-progress", "--key-column", "id", "--schema"])
+            .arg(&schema)
+            .arg("--from")
+            .arg(&d)
+            .arg("--to")
+            .arg(dir.path().join(h))
+            .args(extra)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.code(), text)
+    };
+    let query = |h: &str, sql: &str| -> Vec<Vec<Value>> {
+        let db = Database::open(dir.path().join(h)).unwrap();
+        let rows = db
+            .session()
+            .execute(sql)
+            .unwrap()
+            .rows()
+            .iter()
+            .map(|r| r.values().to_vec())
+            .collect();
+        db.close().unwrap();
+        rows
+    };
+
+    let (code, text) = run("h.db", &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("2 documents were rejected"), "{text}");
+    assert!(
+        text.contains("MATCH"),
+        "verification itself matched: {text}"
+    );
+    let rejected = query(
+        "h.db",
+        "SELECT target_table, doc_key, reason FROM hdb_migrate_rejected ORDER BY doc_key",
+    );
+    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    for (row, key) in rejected.iter().zip(["x0", "x1"]) {
+        assert_eq!(row[0], Value::Text("t".into()));
+        assert_eq!(row[1], Value::Text(key.into()));
+        let Value::Text(reason) = &row[2] else {
+            panic!("{row:?}")
+        };
+        assert!(reason.contains("extra"), "{reason}");
+    }
+    // The same migration again (it resumes: nothing new to load) with the rejections
+    // allowed: success, and the count is over all runs.
+    let (code, text) = run("h.db", &["--allow-rejects", "2"]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = run("h.db", &["--allow-rejects", "1"]);
+    assert_eq!(code, Some(1), "{text}");
+
+    let (code, text) = run("ignore.db", &["--extra-fields", "ignore"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("7 loaded, 0 rejected"), "{text}");
+    let names = query("ignore.db", "SELECT id, name FROM t ORDER BY id");
+    assert_eq!(names.len(), 7, "{names:?}");
+    assert_eq!(
+        names[5],
+        vec![Value::Text("x0".into()), Value::Text("n0".into())]
+    );
+    assert!(query("ignore.db", "SELECT * FROM hdb_migrate_rejected").is_empty());
 }

@@ -30,9 +30,20 @@ use hdb::kv_legacy::{Durability, LegacyStore, Scalar};
 
 use super::CliError;
 
+/// The JSON-lines format of `import` and `export`, for their `--help`.
+const JSONL_FORMAT: &str = "\
+The JSON-lines format: one document per line, an object with two members:
+  {\"key\": \"u1\", \"doc\": {\"name\": \"Ada\", \"age\": 36, \"active\": true, \"score\": 1.5,
+                      \"note\": null, \"seen\": {\"$timestamp\": \"2025-01-30T12:00:00Z\"}}}
+\"key\" is a string; \"doc\" is an object whose members are scalars: strings, numbers
+(integers within 64 bits, finite floats), booleans, null, or a timestamp written as
+{\"$timestamp\": \"<RFC 3339>\"}. No arrays, no other nested objects. Export writes the same
+format in key order; an import stops at the first bad line and names it.";
+
 #[derive(Debug, Subcommand)]
 pub enum LegacyCommand {
     /// Import a JSON-lines file into a D store (created if missing).
+    #[command(after_help = JSONL_FORMAT)]
     Import {
         /// The JSON-lines file; `-` reads standard input.
         file: PathBuf,
@@ -41,6 +52,7 @@ pub enum LegacyCommand {
         store: PathBuf,
     },
     /// Write every document as JSON lines, in key order.
+    #[command(after_help = JSONL_FORMAT)]
     Export {
         #[arg(long)]
         store: PathBuf,

@@ -10,7 +10,8 @@
 //!   an integer into DOUBLE PRECISION when the float represents it exactly, an integer
 //!   into a smaller integer type when it is in range, a timestamp at midnight into DATE,
 //!   and REAL rounding to single precision as SQL's assignment does.
-//! - A field with no column, text longer than a VARCHAR(n), a key too long for H's
+//! - A field with no column (unless [`ExtraFields::Ignore`] leaves such fields behind),
+//!   text longer than a VARCHAR(n), a key too long for H's
 //!   primary-key B-tree, or an indexed value too long for an index's B-tree (the engine's
 //!   `ops::check_key_sizes`) makes the document bad.
 //! - A document field with the key column's name must equal the key.
@@ -24,6 +25,7 @@ use kv_legacy::{Document, Scalar};
 use sql_frontend::SqlType;
 use sql_frontend::catalog::TableInfo;
 
+use crate::migrate::ExtraFields;
 use crate::migrate::error::MigrateError;
 
 /// The longest encoded primary key the migration writes. H's B-tree takes keys up to
@@ -47,6 +49,7 @@ pub struct RowConverter {
     schema: TableSchema,
     /// The target database's key limit ([`engine::Database::max_stored_key_len`]).
     max_stored_key_len: usize,
+    extra_fields: ExtraFields,
 }
 
 #[derive(Debug, Clone)]
@@ -104,7 +107,17 @@ impl RowConverter {
             key_index,
             schema: table.schema.clone(),
             max_stored_key_len,
+            extra_fields: ExtraFields::Error,
         })
+    }
+
+    /// The converter, with what it does to a field that has no column (by default a
+    /// bad document, [`ExtraFields::Error`]).
+    pub fn with_extra_fields(self, extra_fields: ExtraFields) -> RowConverter {
+        RowConverter {
+            extra_fields,
+            ..self
+        }
     }
 
     /// The engine's view of the columns (for encoding rows).
@@ -178,7 +191,7 @@ impl RowConverter {
             };
             row.push(value);
         }
-        if fields_used < doc.len() {
+        if fields_used < doc.len() && self.extra_fields == ExtraFields::Error {
             let extra: Vec<&str> = doc
                 .keys()
                 .filter(|f| !self.columns.iter().any(|c| &c.name == *f))

@@ -20,8 +20,11 @@
 //!    encoding, from D's documents and from H's stored rows (`verify.rs`).
 //!
 //! Documents that do not fit the table (`convert.rs`) are rejected with their key and
-//! reason, recorded in H beside the progress, counted in the summary and in the
-//! verification; or the run aborts on the first one (`OnBadDocument::Abort`).
+//! reason, recorded in H beside the progress (in `hdb_migrate_rejected`, which SQL
+//! reads), counted in the summary and in the verification; or the run aborts on the
+//! first one (`OnBadDocument::Abort`). Fields with no column make a document bad unless
+//! the caller says to leave them behind (`ExtraFields::Ignore`). The command line exits
+//! non-zero when any document was rejected, unless told how many it may leave behind.
 //!
 //! H is opened with `Durability::Off` by default — a bulk load is restartable, and the
 //! progress row lives in the same log as the rows it describes, so a lost tail only
@@ -73,6 +76,18 @@ pub enum OnBadDocument {
     Abort,
 }
 
+/// What to do with a document's field that has no column in the table (a table made
+/// from a schema file that leaves fields out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExtraFields {
+    /// The document is bad: rejected or aborted on, as [`OnBadDocument`] says.
+    #[default]
+    Error,
+    /// The field is left behind; the rest of the document is loaded. Verification
+    /// compares what the table holds, so it still matches.
+    Ignore,
+}
+
 /// Everything a migration needs to know.
 #[derive(Debug, Clone)]
 pub struct MigrateOptions {
@@ -91,6 +106,7 @@ pub struct MigrateOptions {
     /// Threads loading batches concurrently during the bulk load.
     pub workers: usize,
     pub on_bad_document: OnBadDocument,
+    pub extra_fields: ExtraFields,
     /// Tail D's log after the bulk load.
     pub follow: Option<FollowOptions>,
     /// Show a progress bar (only ever on a terminal).
@@ -107,7 +123,8 @@ pub struct MigrateOptions {
 
 impl MigrateOptions {
     /// Defaults: inferred schema into `documents`, key column `key`, batches of 20,000,
-    /// one worker per core (at most 4), skip bad documents, no follow, no progress bar, `Durability::Off`.
+    /// one worker per core (at most 4), skip bad documents, a field with no column makes
+    /// a document bad, no follow, no progress bar, `Durability::Off`.
     pub fn new(from: impl Into<PathBuf>, to: impl Into<PathBuf>) -> MigrateOptions {
         MigrateOptions {
             from: from.into(),
@@ -118,6 +135,7 @@ impl MigrateOptions {
             batch_size: 20_000,
             workers: default_workers(),
             on_bad_document: OnBadDocument::Skip,
+            extra_fields: ExtraFields::Error,
             follow: None,
             progress: false,
             durability: engine::Durability::Off,

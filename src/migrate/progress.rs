@@ -1,6 +1,9 @@
 //! The migration's own state in H: where it is, and which documents it rejected.
 //!
-//! Two engine tables, hidden from SQL by hdb's reserved name prefix:
+//! Three engine tables. The first two are hdb's bookkeeping, hidden from SQL by the
+//! reserved name prefix; the third is for people — which documents were left behind and
+//! why — so SQL reads it like any table (`SELECT doc_key, reason FROM
+//! hdb_migrate_rejected`):
 //!
 //! ```text
 //! __hdb_migrate_progress (target_table TEXT PRIMARY KEY, phase TEXT, generation INT,
@@ -8,7 +11,7 @@
 //!                         changes_applied INT)
 //! __hdb_migrate_batches  (target_table TEXT, batch INT, loaded INT, rejected INT,
 //!                         PRIMARY KEY (target_table, batch))
-//! __hdb_migrate_rejected (target_table TEXT, doc_key TEXT, reason TEXT,
+//! hdb_migrate_rejected   (target_table TEXT, doc_key TEXT, reason TEXT,
 //!                         PRIMARY KEY (target_table, doc_key))
 //! ```
 //!
@@ -42,8 +45,10 @@ use kv_legacy::LogPosition;
 pub const PROGRESS_TABLE: &str = "__hdb_migrate_progress";
 /// The table of committed bulk-load batches.
 pub const BATCHES_TABLE: &str = "__hdb_migrate_batches";
-/// The table of rejected documents.
-pub const REJECTED_TABLE: &str = "__hdb_migrate_rejected";
+/// The table of rejected documents: readable with SQL (not under the reserved prefix).
+/// Deleting its rows makes the next verification report a mismatch, as it should: H
+/// would no longer account for every document of D.
+pub const REJECTED_TABLE: &str = "hdb_migrate_rejected";
 
 /// Which part of the migration the progress describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

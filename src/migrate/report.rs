@@ -111,11 +111,14 @@ impl MigrationReport {
             let _ = writeln!(out, "  rejected {key:?}: {}", bad.reason);
         }
         if self.rejected.len() > 20 {
+            let _ = writeln!(out, "  ... and {} more", self.rejected.len() - 20,);
+        }
+        if self.total_rejected > 0 {
             let _ = writeln!(
                 out,
-                "  ... and {} more (all recorded in H's {})",
-                self.rejected.len() - 20,
-                crate::migrate::REJECTED_TABLE
+                "  every rejected document is in H's table {table}: \
+                 SELECT doc_key, reason FROM {table}",
+                table = crate::migrate::REJECTED_TABLE
             );
         }
         if let Some(follow) = &self.follow {

@@ -137,7 +137,8 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
         &table_info,
         &options.key_column,
         engine.max_stored_key_len(),
-    )?;
+    )?
+    .with_extra_fields(options.extra_fields);
     let mut target = Target {
         db: engine.clone(),
         name: table_name.clone(),
