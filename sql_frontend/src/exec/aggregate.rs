@@ -93,7 +93,7 @@ impl HashAggregate<'_> {
         let mut computed = Vec::with_capacity(self.group_by.len());
         let hasher = KeyHasher::default();
         let mut table: HashTable<usize> = HashTable::new();
-        let mut batch = RowBatch::new();
+        let mut batch = RowBatch::without_keys();
         loop {
             source.next_batch(ctx, &mut batch)?;
             if batch.is_empty() {

@@ -5,7 +5,9 @@
 //! the next batch is written into the same memory: a scan decodes straight into these
 //! slots, a filter compacts them in place (a dropped row's buffers move to the spare
 //! tail), a projection or join assigns into its own batch's slots, reusing strings. In
-//! the steady state a batch costs no allocation per row or per value.
+//! the steady state a batch costs no allocation per row or per value. A consumer that
+//! never looks at primary keys (an aggregate, a join, a projection) asks for a batch
+//! [`RowBatch::without_keys`], and the scan then skips decoding them.
 //!
 //! Why rows and not columns: every operator here evaluates expressions through
 //! [`super::eval`] over a row (`&[Value]`), and the rows of a batch keep that shape, so
@@ -32,12 +34,29 @@ pub struct RowBatch {
     /// The rows, `..len` in use; the rest are spare slots keeping their buffers.
     slots: Vec<KeyedRow>,
     len: usize,
+    /// Whether the consumer looks at the rows' primary keys; when not, a scan may
+    /// leave them empty (and skip decoding them).
+    no_keys: bool,
 }
 
 impl RowBatch {
     /// An empty batch.
     pub fn new() -> RowBatch {
         RowBatch::default()
+    }
+
+    /// An empty batch for a consumer that never looks at the rows' primary keys (an
+    /// aggregate, a join, a projection): a scan filling it leaves them empty.
+    pub fn without_keys() -> RowBatch {
+        RowBatch {
+            no_keys: true,
+            ..RowBatch::default()
+        }
+    }
+
+    /// Whether the consumer looks at the rows' primary keys.
+    pub fn wants_keys(&self) -> bool {
+        !self.no_keys
     }
 
     /// Forgets the rows, keeping their buffers for the next ones.

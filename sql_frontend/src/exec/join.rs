@@ -45,7 +45,7 @@ pub(super) fn join<'p>(left: BoxedOperator<'p>, spec: JoinSpec<'p>) -> BoxedOper
         predicate: spec.predicate,
         inner: spec.inner,
         right_width: spec.right_width,
-        lefts: RowBatch::new(),
+        lefts: RowBatch::without_keys(),
         at: 0,
         active: false,
         candidates: Candidates::Stored(0..0),
@@ -144,7 +144,7 @@ impl Inner<'_> {
                 ..
             } => {
                 if let Some(mut op) = source.take() {
-                    let mut batch = RowBatch::new();
+                    let mut batch = RowBatch::without_keys();
                     loop {
                         op.next_batch(ctx, &mut batch)?;
                         if batch.is_empty() {

@@ -20,7 +20,7 @@ impl<'p> Project<'p> {
         Project {
             source,
             exprs,
-            input: RowBatch::new(),
+            input: RowBatch::without_keys(),
         }
     }
 }

@@ -70,16 +70,18 @@ impl<'p> TableRows<'p> {
         }
         let (key, row) = self.chunk.get(self.at);
         self.at += 1;
-        decode_into(self.columns, key, row, slot)?;
+        decode_into(self.columns, Some(key), row, slot)?;
         Ok(true)
     }
 
     /// Appends rows to `batch` until it is full or the range ends; how many.
     pub(super) fn fill(&mut self, batch: &mut RowBatch) -> Result<usize> {
         let mut added = 0;
+        let keys = batch.wants_keys();
         while !batch.is_full() && self.ready()? {
             let (key, row) = self.chunk.get(self.at);
             self.at += 1;
+            let key = keys.then_some(key);
             if let Err(e) = decode_into(self.columns, key, row, batch.push_slot()) {
                 batch.pop();
                 return Err(e);
@@ -90,11 +92,17 @@ impl<'p> TableRows<'p> {
     }
 }
 
-/// Decodes an encoded primary key and a stored row into `slot`, reusing its buffers.
-fn decode_into(columns: &[Column], key: &[u8], row: &[u8], slot: &mut KeyedRow) -> Result<()> {
+/// Decodes an encoded primary key (`None`: leave the key empty) and a stored row into
+/// `slot`, reusing its buffers.
+fn decode_into(
+    columns: &[Column],
+    key: Option<&[u8]>,
+    row: &[u8],
+    slot: &mut KeyedRow,
+) -> Result<()> {
     let (keys, values) = slot;
     keys.clear();
-    for value in KeyDecoder::new(key, &[]) {
+    for value in KeyDecoder::new(key.unwrap_or_default(), &[]) {
         keys.push(value?);
     }
     values.truncate(columns.len());
