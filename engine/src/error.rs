@@ -204,6 +204,10 @@ pub enum Constraint {
     },
     #[error("duplicate key value violates the primary key of table {table:?}")]
     PrimaryKey { table: String },
+    /// ALTER TABLE ... ADD PRIMARY KEY over rows with a NULL in a key column, worded
+    /// as PostgreSQL words it.
+    #[error("column \"{column}\" of relation \"{table}\" contains null values")]
+    NullsInColumn { table: String, column: String },
     /// A CHECK constraint's expression was false for the row. The engine stores no
     /// expressions: the SQL layer evaluates CHECK and raises this, so that a caller
     /// matches every broken constraint in one enum.

@@ -61,6 +61,22 @@ pub struct ParsedStatement {
     inner: sql_frontend::bind::Parsed,
 }
 
+impl ParsedStatement {
+    /// Whether it is a COPY that reads or writes the client's stream, so it must run
+    /// through [`Session::copy_in`] or [`Session::copy_out`] (with [`Self::sql`]).
+    pub fn copy_direction(&self) -> Option<CopyDirection> {
+        match sql_frontend::bind::client_copy(&self.inner)? {
+            sql_frontend::bind::ClientCopy::In => Some(CopyDirection::FromClient),
+            sql_frontend::bind::ClientCopy::Out => Some(CopyDirection::ToClient),
+        }
+    }
+
+    /// The statement printed back as SQL.
+    pub fn sql(&self) -> Result<String> {
+        Ok(self.inner.sql()?)
+    }
+}
+
 /// Splits SQL text into its statements (each printed back as SQL), for callers that
 /// run and report them one at a time.
 ///
@@ -424,11 +440,8 @@ impl Session {
     /// writes (`Some(false)`: TO STDOUT) the client's stream, so it must run through
     /// [`Session::copy_in`] or [`Session::copy_out`].
     pub fn copy_direction(sql: &str) -> Option<CopyDirection> {
-        match sql_frontend::bind::parse(sql).ok()?.as_slice() {
-            [one] => match sql_frontend::bind::client_copy(one)? {
-                sql_frontend::bind::ClientCopy::In => Some(CopyDirection::FromClient),
-                sql_frontend::bind::ClientCopy::Out => Some(CopyDirection::ToClient),
-            },
+        match parse_statements(sql).ok()?.as_slice() {
+            [one] => one.copy_direction(),
             _ => None,
         }
     }

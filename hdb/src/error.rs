@@ -68,6 +68,9 @@ pub enum Error {
     /// A statement that writes (INSERT, UPDATE, DELETE, DDL) in a READ ONLY transaction.
     #[error("{0}")]
     ReadOnly(String),
+    /// A statement that must run outside any transaction (VACUUM) inside BEGIN.
+    #[error("{0}")]
+    ActiveTransaction(String),
     /// [`Session::query_row`](crate::Session::query_row) found no row.
     #[error("query returned no rows")]
     NoRows,
@@ -116,7 +119,9 @@ impl Error {
             Error::Type(m) => type_sqlstate(m),
             Error::Data(m) => data_sqlstate(m),
             Error::Parameter(_) => "08P01",
-            Error::Constraint(Constraint::NotNull { .. }) => "23502",
+            Error::Constraint(Constraint::NotNull { .. } | Constraint::NullsInColumn { .. }) => {
+                "23502"
+            }
             Error::Constraint(Constraint::Check { .. }) => "23514",
             Error::Constraint(_) => "23505",
             Error::TooLarge(Limit::Name { .. }) => "42622",
@@ -125,6 +130,7 @@ impl Error {
             Error::Serialization(_) => "40001",
             Error::TransactionAborted(_) => "25P02",
             Error::ReadOnly(_) => "25006",
+            Error::ActiveTransaction(_) => "25001",
             Error::NoRows => "P0002",
             Error::Cancelled(_) => "57014",
             Error::Unsupported(_) => "0A000",
@@ -138,16 +144,34 @@ impl Error {
 /// The SQLSTATE of a type error. The SQL layer words its errors as PostgreSQL does, so
 /// where PostgreSQL gives a condition a code of its own, the wording tells which.
 fn type_sqlstate(message: &str) -> &'static str {
-    if message.contains("there is no unique or exclusion constraint matching") {
-        return "42P10"; // invalid_column_reference
-    }
-    "42804" // datatype_mismatch
+    const CODES: [(&str, &str); 4] = [
+        // invalid_column_reference
+        (
+            "there is no unique or exclusion constraint matching",
+            "42P10",
+        ),
+        // invalid_table_definition
+        ("multiple primary keys for table", "42P16"),
+        // duplicate_column
+        ("appears twice in primary key constraint", "42701"),
+        // invalid_parameter_value: `varchar(0)`, `char(0)`
+        ("length for type", "22023"),
+    ];
+    CODES
+        .iter()
+        .find(|(words, _)| message.contains(words))
+        .map_or("42804", |(_, code)| code) // datatype_mismatch
 }
 
 /// The SQLSTATE of a data error (class 22, or 21 for a row counted twice), read from its
 /// PostgreSQL wording as [`type_sqlstate`] does; `22000` (data_exception) otherwise.
 fn data_sqlstate(message: &str) -> &'static str {
-    const CODES: [(&str, &str); 9] = [
+    const CODES: [(&str, &str); 13] = [
+        // invalid_parameter_value: storage parameters (`WITH (fillfactor = ...)`)
+        ("out of bounds for option", "22023"),
+        ("invalid value for integer option", "22023"),
+        ("unrecognized parameter", "22023"),
+        ("specified more than once", "22023"),
         ("division by zero", "22012"),
         ("date out of range", "22008"),
         ("timestamp out of range", "22008"),
@@ -212,6 +236,7 @@ impl From<sql_frontend::Error> for Error {
             Sql::Serialization(s) => Error::Serialization(s),
             Sql::TransactionAborted => Error::TransactionAborted(message),
             Sql::ReadOnlyTransaction(_) => Error::ReadOnly(message),
+            Sql::ActiveTransaction(_) => Error::ActiveTransaction(message),
             Sql::Cancelled(_) => Error::Cancelled(message),
             Sql::Engine(e) => Error::from(e),
         }

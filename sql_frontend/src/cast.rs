@@ -79,11 +79,15 @@ pub fn castable(from: Kind, to: SqlType) -> bool {
     }
 }
 
-/// Text cast to `VARCHAR(n)` keeps its first `n` characters.
+/// Text cast to `VARCHAR(n)` keeps its first `n` characters; to `CHAR(n)`, its first
+/// `n` padded with blanks to `n`.
 fn truncate(value: Value, to: SqlType) -> Result<Value> {
     match (value, to) {
         (Value::Text(s), SqlType::Varchar(Some(n))) => {
             Ok(Value::Text(s.chars().take(n as usize).collect()))
+        }
+        (Value::Text(s), SqlType::Char(Some(n))) => {
+            Ok(Value::Text(crate::types::cut_and_pad(&s, n)))
         }
         (value, _) => Ok(value),
     }

@@ -29,6 +29,12 @@
 //! parses again at each call (see `bind/routine.rs`), so creating, replacing and
 //! dropping a function is transactional like any other DDL.
 //!
+//! Storage parameters (`CREATE TABLE ... WITH (fillfactor = n)`) live the same way in
+//! [`SQL_OPTIONS_TABLE`] (`table_name TEXT, name TEXT, value TEXT, PRIMARY KEY
+//! (table_name, name)`), created by the first CREATE TABLE that gives one. They are
+//! remembered, not used: H's B+trees fill pages by their own policy (the bulk
+//! builder's fill target, splits in half), whatever a table's fillfactor says.
+//!
 //! Names starting with [`RESERVED_PREFIX`] belong to hdb; the binder refuses them.
 
 use std::ops::Bound;
@@ -289,10 +295,68 @@ pub fn create_table(
     Ok(schema)
 }
 
+/// The engine table holding tables' storage parameters.
+pub const SQL_OPTIONS_TABLE: &str = "__hdb_sql_options";
+
+/// The name under which a table's fillfactor is stored.
+const FILLFACTOR: &str = "fillfactor";
+
+fn sql_options_def() -> TableDef {
+    let column = |name: &str| Column {
+        name: name.to_string(),
+        ty: ColumnType::Text,
+        nullable: false,
+    };
+    TableDef {
+        name: SQL_OPTIONS_TABLE.to_string(),
+        columns: vec![column("table_name"), column("name"), column("value")],
+        primary_key: vec!["table_name".to_string(), "name".to_string()],
+    }
+}
+
+/// Records table `name`'s fillfactor (`WITH (fillfactor = n)`), in `txn`.
+pub fn set_fillfactor(txn: &mut Transaction, name: &str, fillfactor: u32) -> Result<()> {
+    let meta = match catalog::find_table(txn, SQL_OPTIONS_TABLE)? {
+        Some(meta) => meta,
+        None => catalog::create_table(txn, sql_options_def())?,
+    };
+    let row = vec![
+        KeyValue::Text(name.to_string()),
+        KeyValue::Text(FILLFACTOR.to_string()),
+        KeyValue::Text(fillfactor.to_string()),
+    ];
+    ops::insert(txn, &meta, row)?;
+    Ok(())
+}
+
+/// Table `name`'s fillfactor, if it was created with one.
+pub fn fillfactor(txn: &mut Transaction, name: &str) -> Result<Option<u32>> {
+    let Some(meta) = catalog::find_table(txn, SQL_OPTIONS_TABLE)? else {
+        return Ok(None);
+    };
+    let key = [
+        KeyValue::Text(name.to_string()),
+        KeyValue::Text(FILLFACTOR.to_string()),
+    ];
+    match ops::get(txn, &meta, &key)? {
+        None => Ok(None),
+        Some(row) => match row.get(2) {
+            Some(KeyValue::Text(value)) => value.parse().map(Some).map_err(|_| {
+                Error::Engine(engine::Error::CorruptData(format!(
+                    "{SQL_OPTIONS_TABLE}: bad fillfactor for {name:?}"
+                )))
+            }),
+            _ => Err(Error::Engine(engine::Error::CorruptData(format!(
+                "{SQL_OPTIONS_TABLE}: bad row for {name:?}"
+            )))),
+        },
+    }
+}
+
 /// Drops a table and its SQL metadata, in `txn`.
 pub fn drop_table(txn: &mut Transaction, name: &str) -> Result<()> {
     catalog::drop_table(txn, name)?;
-    for meta_name in [SQL_COLUMNS_TABLE, SQL_CHECKS_TABLE] {
+    for meta_name in [SQL_COLUMNS_TABLE, SQL_CHECKS_TABLE, SQL_OPTIONS_TABLE] {
         let Some(meta) = catalog::find_table(txn, meta_name)? else {
             continue;
         };

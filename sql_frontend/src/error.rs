@@ -85,6 +85,11 @@ pub enum Error {
     #[error("cannot execute {0} in a read-only transaction")]
     ReadOnlyTransaction(&'static str),
 
+    /// A statement that cannot run inside a transaction block (VACUUM); the payload
+    /// names it (PostgreSQL's `active_sql_transaction`, SQLSTATE 25001).
+    #[error("{0} cannot run inside a transaction block")]
+    ActiveTransaction(&'static str),
+
     /// The statement was stopped before its end: cancelled, or past its
     /// `statement_timeout` (PostgreSQL's `query_canceled`, SQLSTATE 57014).
     #[error("canceling statement due to {0}")]

@@ -45,6 +45,7 @@ pub enum Function {
     Lower,
     Upper,
     Length,
+    OctetLength,
     Substr,
     Trim(TrimSide),
     Abs,
@@ -63,6 +64,7 @@ impl Function {
             "lower" => Function::Lower,
             "upper" => Function::Upper,
             "length" | "char_length" | "character_length" => Function::Length,
+            "octet_length" => Function::OctetLength,
             "substr" | "substring" => Function::Substr,
             "btrim" => Function::Trim(TrimSide::Both),
             "ltrim" => Function::Trim(TrimSide::Leading),
@@ -84,6 +86,7 @@ impl Function {
             Function::Lower => "lower",
             Function::Upper => "upper",
             Function::Length => "length",
+            Function::OctetLength => "octet_length",
             Function::Substr => "substr",
             Function::Trim(TrimSide::Both) => "btrim",
             Function::Trim(TrimSide::Leading) => "ltrim",
@@ -106,7 +109,11 @@ impl Function {
         match self {
             Function::Coalesce => (1, None),
             Function::NullIf => (2, Some(2)),
-            Function::Lower | Function::Upper | Function::Length | Function::Abs => (1, Some(1)),
+            Function::Lower
+            | Function::Upper
+            | Function::Length
+            | Function::OctetLength
+            | Function::Abs => (1, Some(1)),
             Function::Substr => (2, Some(3)),
             Function::Trim(_) | Function::Round => (1, Some(2)),
             Function::Now | Function::CurrentDate | Function::CurrentTimestamp => (0, Some(0)),
@@ -132,7 +139,7 @@ impl Function {
                 .unwrap_or(Kind::Unknown),
             Function::NullIf => args.first().copied().unwrap_or(Kind::Unknown),
             Function::Lower | Function::Upper | Function::Substr | Function::Trim(_) => Kind::Text,
-            Function::Length => Kind::Int,
+            Function::Length | Function::OctetLength => Kind::Int,
             Function::Abs | Function::Round => match args.first() {
                 Some(Kind::Unknown) | None => Kind::Float,
                 Some(k) => *k,
@@ -149,7 +156,9 @@ impl Function {
         let text = matches!(kind, Kind::Text | Kind::Unknown);
         match (self, position) {
             (Function::Coalesce | Function::NullIf, _) => true,
-            (Function::Lower | Function::Upper | Function::Length, _) => text,
+            (Function::Lower | Function::Upper | Function::Length | Function::OctetLength, _) => {
+                text
+            }
             (Function::Trim(_), _) => text,
             (Function::Substr, 0) => text,
             (Function::Substr, _) => integer,
@@ -182,6 +191,7 @@ impl Function {
             Function::Lower => Ok(Value::Text(self.text(&args, 0)?.to_lowercase())),
             Function::Upper => Ok(Value::Text(self.text(&args, 0)?.to_uppercase())),
             Function::Length => Ok(Value::Int(self.text(&args, 0)?.chars().count() as i64)),
+            Function::OctetLength => Ok(Value::Int(self.text(&args, 0)?.len() as i64)),
             Function::Substr => {
                 let count = match args.get(2) {
                     Some(_) => Some(self.int(&args, 2)?),

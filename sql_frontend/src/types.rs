@@ -6,6 +6,7 @@
 //! | SMALLINT / INTEGER / BIGINT | Int (i64)        | range of 16 / 32 / 64 bits          |
 //! | REAL / DOUBLE PRECISION  | Float (f64)         | REAL rounds to f32 precision        |
 //! | TEXT / VARCHAR(n)        | Text                | VARCHAR(n): at most n characters    |
+//! | CHAR(n) / bpchar         | Text                | blank-padded to n (see below)       |
 //! | DATE                     | Date                |                                     |
 //! | TIMESTAMP                | Timestamp           | (without time zone)                 |
 //!
@@ -32,7 +33,17 @@
 //! columns: the engine has no column type for it ([`SqlType::storable`]).
 //! Explicit casts (`CAST`, `::`), which allow more than assignment, are in `cast.rs`.
 //!
-//! Not yet: NUMERIC, CHAR(n), BYTEA, time zones.
+//! ## CHAR(n)
+//!
+//! `CHAR(n)` (`CHARACTER(n)`; `CHAR` alone is `CHAR(1)`, `bpchar` has no length) is
+//! stored as PostgreSQL stores it: blank-padded to `n` characters, so it reads back
+//! (and is sent to clients, and written by COPY TO) padded. Storing a longer value is
+//! an error (`value too long for type character(n)`, 22001) unless the excess is
+//! spaces, which are cut, as in PostgreSQL; an explicit cast `::char(n)` cuts instead.
+//! Its values are text to every operator, so where PostgreSQL's `bpchar` comparisons
+//! ignore trailing blanks, H's compare them: see the README's differences.
+//!
+//! Not yet: NUMERIC, BYTEA, time zones.
 
 use std::fmt;
 
@@ -55,6 +66,9 @@ pub enum SqlType {
     Text,
     /// `VARCHAR(n)`; `None` is VARCHAR without a limit (the same as TEXT).
     Varchar(Option<u32>),
+    /// `CHAR(n)`, blank-padded to `n` characters; `None` is `bpchar` without a length
+    /// (no padding).
+    Char(Option<u32>),
     Date,
     Timestamp,
     /// Only in expressions (CAST, literals): no column can hold it yet.
@@ -73,6 +87,8 @@ impl fmt::Display for SqlType {
             SqlType::Text => f.write_str("TEXT"),
             SqlType::Varchar(None) => f.write_str("VARCHAR"),
             SqlType::Varchar(Some(n)) => write!(f, "VARCHAR({n})"),
+            SqlType::Char(None) => f.write_str("BPCHAR"),
+            SqlType::Char(Some(n)) => write!(f, "CHAR({n})"),
             SqlType::Date => f.write_str("DATE"),
             SqlType::Timestamp => f.write_str("TIMESTAMP"),
             SqlType::Interval => f.write_str("INTERVAL"),
@@ -92,10 +108,14 @@ impl SqlType {
             "DOUBLE PRECISION" => SqlType::Double,
             "TEXT" => SqlType::Text,
             "VARCHAR" => SqlType::Varchar(None),
+            "BPCHAR" => SqlType::Char(None),
             "DATE" => SqlType::Date,
             "TIMESTAMP" => SqlType::Timestamp,
             "INTERVAL" => SqlType::Interval,
             other => {
+                if let Some(n) = other.strip_prefix("CHAR(") {
+                    return Some(SqlType::Char(Some(n.strip_suffix(')')?.parse().ok()?)));
+                }
                 let n = other.strip_prefix("VARCHAR(")?.strip_suffix(')')?;
                 SqlType::Varchar(Some(n.parse().ok()?))
             }
@@ -124,7 +144,9 @@ impl SqlType {
             SqlType::Boolean => ColumnType::Bool,
             SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => ColumnType::Int,
             SqlType::Real | SqlType::Double => ColumnType::Float,
-            SqlType::Text | SqlType::Varchar(_) | SqlType::Interval => ColumnType::Text,
+            SqlType::Text | SqlType::Varchar(_) | SqlType::Char(_) | SqlType::Interval => {
+                ColumnType::Text
+            }
             SqlType::Date => ColumnType::Date,
             SqlType::Timestamp => ColumnType::Timestamp,
         }
@@ -149,7 +171,7 @@ impl SqlType {
             SqlType::Boolean => Kind::Bool,
             SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => Kind::Int,
             SqlType::Real | SqlType::Double => Kind::Float,
-            SqlType::Text | SqlType::Varchar(_) => Kind::Text,
+            SqlType::Text | SqlType::Varchar(_) | SqlType::Char(_) => Kind::Text,
             SqlType::Date => Kind::Date,
             SqlType::Timestamp => Kind::Timestamp,
             SqlType::Interval => Kind::Interval,
@@ -213,14 +235,13 @@ impl SqlType {
                     Value::Text(s) => s,
                     other => other.to_string(),
                 };
-                if let SqlType::Varchar(Some(n)) = self
-                    && s.chars().count() > n as usize
-                {
-                    return Err(Error::Data(format!(
-                        "value too long for type character varying({n})"
-                    )));
+                match self {
+                    SqlType::Varchar(Some(n)) if s.chars().count() > n as usize => Err(
+                        Error::Data(format!("value too long for type character varying({n})")),
+                    ),
+                    SqlType::Char(Some(n)) => blank_pad(s, n).map(Value::Text),
+                    _ => Ok(Value::Text(s)),
                 }
-                Ok(Value::Text(s))
             }
             Kind::Bool => match value {
                 Value::Bool(b) => Ok(Value::Bool(b)),
@@ -251,6 +272,34 @@ impl SqlType {
             Kind::Unknown => Err(mismatch(self, &value)),
         }
     }
+}
+
+/// `s` stored as `CHAR(n)`: padded with blanks to `n` characters; a longer value loses
+/// trailing blanks down to `n`, and is an error if that is not enough (PostgreSQL's
+/// `bpchar` input).
+fn blank_pad(mut s: String, n: u32) -> Result<String> {
+    let n = n as usize;
+    let chars = s.chars().count();
+    if chars > n {
+        let (cut, _) = s.char_indices().nth(n).unwrap_or((s.len(), ' '));
+        if s[cut..].bytes().any(|b| b != b' ') {
+            return Err(Error::Data(format!(
+                "value too long for type character({n})"
+            )));
+        }
+        s.truncate(cut);
+        return Ok(s);
+    }
+    s.extend(std::iter::repeat_n(' ', n - chars));
+    Ok(s)
+}
+
+/// `s` cast explicitly to `CHAR(n)`: cut to `n` characters, then padded.
+pub(crate) fn cut_and_pad(s: &str, n: u32) -> String {
+    let mut out: String = s.chars().take(n as usize).collect();
+    let chars = out.chars().count();
+    out.extend(std::iter::repeat_n(' ', n as usize - chars));
+    out
 }
 
 fn mismatch(ty: SqlType, value: &Value) -> Error {

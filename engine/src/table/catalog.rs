@@ -35,7 +35,7 @@ use crate::error::{Error, Limit, Result};
 use crate::keycode::{KeyValue, encode};
 use crate::mvcc::{Transaction, TreeId};
 use crate::table::schema::{IndexSchema, TableDef, TableSchema};
-use crate::table::{index_build, ops};
+use crate::table::{index_build, ops, rekey};
 
 /// The tree holding the catalog.
 pub const CATALOG_TREE: TreeId = TreeId(0);
@@ -181,6 +181,81 @@ pub fn drop_table(txn: &mut Transaction, name: &str) -> Result<()> {
     }
     ops::clear_tree(txn, schema.tree)?;
     txn.delete(CATALOG_TREE, &table_key(name))
+}
+
+/// Empties the table called `name` (TRUNCATE): the table and each of its indexes get a
+/// new, empty tree, named by the table's catalog entry, and the old trees are emptied
+/// in the transaction (a delete per key, as DROP TABLE does: H frees a tree's pages
+/// only through garbage collection, once no snapshot can see its rows). Rows written
+/// after it in the same transaction go into trees it claimed, with no locks or probes.
+pub fn truncate_table(txn: &mut Transaction, name: &str) -> Result<()> {
+    let mut schema = table(txn, name)?;
+    // No transaction may write rows the truncation cannot see.
+    txn.lock_tree(schema.tree)?;
+    let old_trees: Vec<TreeId> = std::iter::once(schema.tree)
+        .chain(schema.indexes.iter().map(|i| i.tree))
+        .collect();
+    schema.tree = allocate_tree(txn)?;
+    txn.claim_new_tree(schema.tree);
+    for index in &mut schema.indexes {
+        index.tree = allocate_tree(txn)?;
+        txn.claim_new_tree(index.tree);
+    }
+    txn.put(CATALOG_TREE, &table_key(name), &schema.encode())?;
+    old_trees
+        .into_iter()
+        .try_for_each(|tree| ops::clear_tree(txn, tree))
+}
+
+/// Declares `columns` the primary key of `table_name`, which has none (ALTER TABLE ...
+/// ADD PRIMARY KEY): its rows move to a new tree keyed by them, its indexes are built
+/// again, and the columns become NOT NULL (see `rekey.rs`). Duplicate keys fail with
+/// [`Constraint::UniqueIndexBuild`](crate::error::Constraint::UniqueIndexBuild) naming `constraint`, NULLs with
+/// [`Constraint::NullsInColumn`](crate::error::Constraint::NullsInColumn).
+pub fn add_primary_key(
+    txn: &mut Transaction,
+    table_name: &str,
+    columns: &[&str],
+    constraint: &str,
+) -> Result<TableSchema> {
+    let old = table(txn, table_name)?;
+    if !old.primary_key.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "table {table_name:?} has a primary key already"
+        )));
+    }
+    if columns.is_empty() {
+        return Err(Error::InvalidArgument(
+            "a primary key needs at least one column".into(),
+        ));
+    }
+    txn.lock_tree(old.tree)?;
+    let mut new = old.clone();
+    for name in columns {
+        let position = new.column_index(name)?;
+        if new.primary_key.contains(&position) {
+            return Err(Error::InvalidArgument(format!(
+                "column {name:?} appears twice in the primary key"
+            )));
+        }
+        new.primary_key.push(position);
+        new.columns[position].nullable = false;
+    }
+    new.tree = allocate_tree(txn)?;
+    txn.claim_new_tree(new.tree);
+    rekey::rekey_rows(txn, &old, &new, constraint)?;
+    for index in &mut new.indexes {
+        index.tree = allocate_tree(txn)?;
+        txn.claim_new_tree(index.tree);
+    }
+    for index in &new.indexes {
+        index_build::build_index(txn, &new, index)?;
+    }
+    std::iter::once(old.tree)
+        .chain(old.indexes.iter().map(|i| i.tree))
+        .try_for_each(|tree| ops::clear_tree(txn, tree))?;
+    txn.put(CATALOG_TREE, &table_key(table_name), &new.encode())?;
+    Ok(new)
 }
 
 /// Creates a secondary index on `columns` of `table_name` and fills it from the table's

@@ -24,6 +24,7 @@ pub mod catalog;
 pub mod codec;
 mod index_build;
 pub mod ops;
+mod rekey;
 pub mod row;
 pub mod schema;
 

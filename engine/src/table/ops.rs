@@ -127,7 +127,7 @@ fn oversized(key: &[u8], max: usize) -> Option<(usize, usize)> {
 }
 
 /// Refuses a row key (an encoded primary key) the table's tree cannot hold.
-fn check_row_key(schema: &TableSchema, key: &[u8], max: usize) -> Result<()> {
+pub(super) fn check_row_key(schema: &TableSchema, key: &[u8], max: usize) -> Result<()> {
     match oversized(key, max) {
         None => Ok(()),
         Some((size, max)) => Err(Error::TooLarge(Limit::PrimaryKey {

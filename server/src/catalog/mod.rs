@@ -187,12 +187,14 @@ pub fn pg_type_name(sql_type: &str) -> String {
         "DATE" => "date".into(),
         "TIMESTAMP" => "timestamp without time zone".into(),
         "INTERVAL" => "interval".into(),
-        other => match other
-            .strip_prefix("VARCHAR(")
-            .and_then(|n| n.strip_suffix(')'))
-        {
-            Some(n) => format!("character varying({n})"),
-            None => other.to_ascii_lowercase(),
-        },
+        "BPCHAR" => "bpchar".into(),
+        other => {
+            let length = |prefix: &str| other.strip_prefix(prefix)?.strip_suffix(')');
+            match (length("VARCHAR("), length("CHAR(")) {
+                (Some(n), _) => format!("character varying({n})"),
+                (_, Some(n)) => format!("character({n})"),
+                _ => other.to_ascii_lowercase(),
+            }
+        }
     }
 }

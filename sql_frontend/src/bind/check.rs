@@ -44,6 +44,7 @@ fn new_table_scope(table: &str, columns: &[ColumnInfo]) -> Scope {
                 table: Some(table.to_string()),
                 name: c.name.clone(),
                 kind: c.sql_type.kind(),
+                padded: super::expr::blank_padded(c.sql_type),
             })
             .collect(),
     }

@@ -56,6 +56,10 @@ fn format_of(options: &[CopyOption], legacy: &[CopyLegacyOption]) -> Result<Copy
             CopyOption::Escape(_) => return Err(csv_only("escape")),
             CopyOption::Encoding(name)
                 if name.eq_ignore_ascii_case("utf8") || name.eq_ignore_ascii_case("utf-8") => {}
+            // FREEZE asks PostgreSQL to write rows already frozen (visible to every
+            // snapshot, no later VACUUM freezing needed). H's versions need no freezing
+            // (its commit timestamps do not wrap around), so it changes nothing here.
+            CopyOption::Freeze(_) => {}
             other => return Err(Error::unsupported(format!("COPY option {other}"))),
         }
     }
@@ -189,5 +193,60 @@ impl Binder<'_> {
             targets.push(index);
         }
         Ok(targets)
+    }
+}
+
+/// Respells COPY's boolean options for sqlparser, which takes only `TRUE` / `FALSE`
+/// after FREEZE and HEADER: PostgreSQL also takes `ON` / `OFF` and `1` / `0` there
+/// (`pgbench -i` sends `WITH (freeze on)`). Only inside statements that start with
+/// COPY, so an alias or a column named `header` elsewhere is left alone.
+pub(super) fn spell_booleans(tokens: &mut [sqlparser::tokenizer::TokenWithSpan]) {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::{Token, Whitespace, Word};
+    let mut in_copy = false;
+    let mut at_start = true;
+    let mut after_option = false;
+    for token in tokens.iter_mut() {
+        let keyword = match &token.token {
+            Token::Whitespace(Whitespace::Space | Whitespace::Newline | Whitespace::Tab) => {
+                continue;
+            }
+            Token::Whitespace(_) => continue,
+            Token::SemiColon => {
+                (at_start, in_copy, after_option) = (true, false, false);
+                continue;
+            }
+            Token::Word(word) => Some(word.keyword),
+            _ => None,
+        };
+        if std::mem::take(&mut at_start) {
+            in_copy = keyword == Some(Keyword::COPY);
+        }
+        if in_copy && after_option {
+            let spelled = match &token.token {
+                Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("on") => {
+                    Some("TRUE")
+                }
+                Token::Word(w)
+                    if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("off") =>
+                {
+                    Some("FALSE")
+                }
+                Token::Number(n, _) if n == "1" => Some("TRUE"),
+                Token::Number(n, _) if n == "0" => Some("FALSE"),
+                _ => None,
+            };
+            if let Some(spelled) = spelled {
+                token.token = Token::Word(Word {
+                    value: spelled.to_string(),
+                    quote_style: None,
+                    keyword: match spelled {
+                        "TRUE" => Keyword::TRUE,
+                        _ => Keyword::FALSE,
+                    },
+                });
+            }
+        }
+        after_option = in_copy && matches!(keyword, Some(Keyword::FREEZE | Keyword::HEADER));
     }
 }

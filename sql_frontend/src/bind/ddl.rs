@@ -35,14 +35,30 @@ pub(super) fn sql_type(ty: &DataType) -> Result<SqlType> {
         | DataType::CharVarying(length) => match length {
             None => SqlType::Varchar(None),
             Some(ast::CharacterLength::IntegerLength { length, unit: None }) => {
-                let n = u32::try_from(*length)
-                        .ok()
-                        .filter(|n| *n > 0)
-                        .ok_or_else(|| Error::Type(format!("length for type varchar must be at least 1 and fit 32 bits, not {length}")))?;
-                SqlType::Varchar(Some(n))
+                SqlType::Varchar(Some(type_length("varchar", *length)?))
             }
             Some(other) => return Err(Error::unsupported(format!("VARCHAR({other})"))),
         },
+        // CHAR without a length is CHAR(1), as in PostgreSQL.
+        DataType::Char(length) | DataType::Character(length) => match length {
+            None => SqlType::Char(Some(1)),
+            Some(ast::CharacterLength::IntegerLength { length, unit: None }) => {
+                SqlType::Char(Some(type_length("character", *length)?))
+            }
+            Some(other) => return Err(Error::unsupported(format!("CHAR({other})"))),
+        },
+        DataType::Custom(name, modifiers) if name.to_string().eq_ignore_ascii_case("bpchar") => {
+            match modifiers.as_slice() {
+                [] => SqlType::Char(None),
+                [n] => {
+                    let n = n.to_string().parse::<u64>().map_err(|_| {
+                        Error::Parse(format!("invalid length for type bpchar: {n}"))
+                    })?;
+                    SqlType::Char(Some(type_length("character", n)?))
+                }
+                _ => return Err(Error::unsupported(format!("type {ty}"))),
+            }
+        }
         DataType::Date => SqlType::Date,
         DataType::Timestamp(None, TimezoneInfo::None | TimezoneInfo::WithoutTimeZone) => {
             SqlType::Timestamp
@@ -55,8 +71,32 @@ pub(super) fn sql_type(ty: &DataType) -> Result<SqlType> {
     })
 }
 
+/// PostgreSQL's largest length of a character type (10485760 characters).
+const MAX_CHARACTER_LENGTH: u64 = 10 * 1024 * 1024;
+
+/// The length `n` of `varchar(n)` or `character(n)`, checked as PostgreSQL checks it.
+fn type_length(type_name: &str, length: u64) -> Result<u32> {
+    if length == 0 {
+        return Err(Error::Type(format!(
+            "length for type {} must be at least 1",
+            if type_name == "character" {
+                "char"
+            } else {
+                type_name
+            }
+        )));
+    }
+    if length > MAX_CHARACTER_LENGTH {
+        return Err(Error::Type(format!(
+            "length for type {type_name} cannot exceed {MAX_CHARACTER_LENGTH}"
+        )));
+    }
+    // Bounded above, so it fits.
+    Ok(length as u32)
+}
+
 /// A column list of a constraint or index: plain column names, ascending.
-fn column_names(columns: &[IndexColumn]) -> Result<Vec<String>> {
+pub(super) fn column_names(columns: &[IndexColumn]) -> Result<Vec<String>> {
     columns
         .iter()
         .map(|c| {
@@ -97,14 +137,15 @@ impl Binder<'_> {
             (create.partition_by.is_some(), "PARTITION BY"),
             (create.on_commit.is_some(), "ON COMMIT"),
             (create.comment.is_some(), "table comments"),
-            (
-                create.table_options != CreateTableOptions::None,
-                "table options",
-            ),
         ];
         if let Some((_, clause)) = unsupported.iter().find(|(present, _)| *present) {
             return Err(Error::unsupported(*clause));
         }
+        let fillfactor = match &create.table_options {
+            CreateTableOptions::None => None,
+            CreateTableOptions::With(options) => storage_parameters(options)?,
+            _ => return Err(Error::unsupported("table options other than WITH (...)")),
+        };
         let name = user_object_name(&create.name)?;
         let mut columns = Vec::with_capacity(create.columns.len());
         let mut primary_key: Option<Vec<String>> = None;
@@ -140,7 +181,7 @@ impl Binder<'_> {
                         column.default = Some(sql_type.assign(value)?);
                     }
                     ColumnOption::PrimaryKey(_) => {
-                        set_primary_key(&mut primary_key, vec![column_name.clone()])?;
+                        set_primary_key(&name, &mut primary_key, vec![column_name.clone()])?;
                     }
                     ColumnOption::Unique(_) => unique.push(vec![column_name.clone()]),
                     ColumnOption::ForeignKey(_) => {
@@ -158,7 +199,7 @@ impl Binder<'_> {
         for constraint in &create.constraints {
             match constraint {
                 TableConstraint::PrimaryKey(pk) => {
-                    set_primary_key(&mut primary_key, column_names(&pk.columns)?)?;
+                    set_primary_key(&name, &mut primary_key, column_names(&pk.columns)?)?;
                 }
                 TableConstraint::Unique(u) => unique.push(column_names(&u.columns)?),
                 TableConstraint::ForeignKey(_) => return Err(Error::unsupported("FOREIGN KEY")),
@@ -187,6 +228,7 @@ impl Binder<'_> {
             primary_key,
             unique,
             checks,
+            fillfactor,
             if_not_exists: create.if_not_exists,
         }))
     }
@@ -250,11 +292,74 @@ impl Binder<'_> {
     }
 }
 
-fn set_primary_key(slot: &mut Option<Vec<String>>, columns: Vec<String>) -> Result<()> {
+/// PostgreSQL's bounds on a table's fillfactor, in percent.
+const FILLFACTOR_RANGE: std::ops::RangeInclusive<u32> = 10..=100;
+
+/// The fillfactor among a table's `WITH (...)` storage parameters, the only one H
+/// knows; anything else is refused as PostgreSQL refuses an unknown parameter.
+fn storage_parameters(options: &[ast::SqlOption]) -> Result<Option<u32>> {
+    let invalid = Error::Data;
+    let mut fillfactor = None;
+    for option in options {
+        let (name, value) = match option {
+            ast::SqlOption::KeyValue { key, value } => (key.to_string(), Some(value)),
+            ast::SqlOption::Ident(key) => (key.to_string(), None),
+            other => return Err(Error::unsupported(format!("table option {other}"))),
+        };
+        let name = name.to_lowercase();
+        if name != "fillfactor" {
+            return Err(invalid(format!("unrecognized parameter \"{name}\"")));
+        }
+        if fillfactor.is_some() {
+            return Err(invalid(format!(
+                "parameter \"{name}\" specified more than once"
+            )));
+        }
+        // PostgreSQL reads the value as text and rounds a decimal (`parse_int`); a
+        // parameter without a value is "true".
+        let text = match value {
+            Some(ast::Expr::Value(v)) => match &v.value {
+                ast::Value::Number(n, _) => n.clone(),
+                ast::Value::SingleQuotedString(s) => s.clone(),
+                other => other.to_string(),
+            },
+            Some(other) => other.to_string(),
+            None => "true".to_string(),
+        };
+        let bad_value = || {
+            invalid(format!(
+                "invalid value for integer option \"{name}\": {text}"
+            ))
+        };
+        let number: f64 = text.trim().parse().map_err(|_| bad_value())?;
+        if !number.is_finite() {
+            return Err(bad_value());
+        }
+        let rounded = number.round_ties_even();
+        if !(f64::from(*FILLFACTOR_RANGE.start())..=f64::from(*FILLFACTOR_RANGE.end()))
+            .contains(&rounded)
+        {
+            return Err(invalid(format!(
+                "value {text} out of bounds for option \"{name}\"; valid values are between \"{}\" and \"{}\"",
+                FILLFACTOR_RANGE.start(),
+                FILLFACTOR_RANGE.end()
+            )));
+        }
+        // Within 10..=100, so exact.
+        fillfactor = Some(rounded as u32);
+    }
+    Ok(fillfactor)
+}
+
+fn set_primary_key(
+    table: &str,
+    slot: &mut Option<Vec<String>>,
+    columns: Vec<String>,
+) -> Result<()> {
     if slot.is_some() {
-        return Err(Error::Type(
-            "multiple primary keys for a table are not allowed".into(),
-        ));
+        return Err(Error::Type(format!(
+            "multiple primary keys for table \"{table}\" are not allowed"
+        )));
     }
     *slot = Some(columns);
     Ok(())

@@ -23,6 +23,81 @@ pub(super) struct ScopeColumn {
     pub table: Option<String>,
     pub name: String,
     pub kind: Kind,
+    /// A CHAR(n) column of a table: its values are stored blank-padded, and a
+    /// reference to it reads them with the trailing blanks cut (`rtrim`), as
+    /// PostgreSQL's `bpchar` compares and converts to text (see [`blank_padded`]).
+    pub padded: bool,
+}
+
+/// Whether values of `ty` are blank-padded CHAR values, whose trailing blanks do not
+/// count: each reference to such a column is `rtrim(column)` (so `=`, `<`, GROUP BY,
+/// `||`, `length` ignore them, as PostgreSQL's `bpchar` operators and its cast to
+/// text do), except a bare column in a SELECT list, which returns the stored, padded
+/// value (see `query.rs`). A comparison through `rtrim` cannot use an index on the
+/// column: correct, not fast.
+pub(super) fn blank_padded(ty: crate::types::SqlType) -> bool {
+    matches!(ty, crate::types::SqlType::Char(_))
+}
+
+/// `rtrim(expr, ' ')`: a CHAR value as its comparisons and text conversions see it.
+fn blank_trimmed(expr: Expr) -> Expr {
+    Expr::Call {
+        function: crate::functions::Function::Trim(crate::functions::TrimSide::Trailing),
+        args: vec![expr, Expr::Literal(Value::Text(" ".into()))],
+    }
+}
+
+/// Whether `expr` is a CHAR column as [`Scope::resolve`] reads it.
+fn is_blank_trimmed_column(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::Call {
+            function: crate::functions::Function::Trim(crate::functions::TrimSide::Trailing),
+            args,
+        } if matches!(args.as_slice(), [Expr::Column { .. }, Expr::Literal(Value::Text(b))] if b == " ")
+    )
+}
+
+/// `expr` without the `rtrim` that [`Scope::resolve`] puts around a CHAR column.
+pub(super) fn unpadded(expr: Expr) -> Expr {
+    if !is_blank_trimmed_column(&expr) {
+        return expr;
+    }
+    match expr {
+        Expr::Call { mut args, .. } => args.swap_remove(0),
+        other => other,
+    }
+}
+
+/// A SELECT item or sort key of a grouped query: a bare CHAR column (which
+/// [`unpadded`] left raw) read as its group key reads it, through `rtrim`, so it
+/// matches that key. (So a grouped CHAR column comes out without its padding.)
+pub(super) fn as_group_key(expr: Expr, scope: &Scope) -> Expr {
+    match &expr {
+        Expr::Column { index, .. } if scope.columns.get(*index).is_some_and(|c| c.padded) => {
+            blank_trimmed(expr)
+        }
+        _ => expr,
+    }
+}
+
+/// The two sides of a comparison with a CHAR column on one side: a text literal or a
+/// parameter on the other is compared without its trailing blanks too, as PostgreSQL
+/// reads it as a `bpchar` (`a = 'ab  '` is true for the CHAR(4) value `'ab  '`).
+fn blank_insensitive(left: Expr, right: Expr) -> (Expr, Expr) {
+    let other = |e: Expr| match e {
+        Expr::Literal(Value::Text(s)) => Expr::Literal(Value::Text(s.trim_end_matches(' ').into())),
+        param @ Expr::Param(_) => blank_trimmed(param),
+        other => other,
+    };
+    match (
+        is_blank_trimmed_column(&left),
+        is_blank_trimmed_column(&right),
+    ) {
+        (true, false) => (left, other(right)),
+        (false, true) => (other(left), right),
+        _ => (left, right),
+    }
 }
 
 impl Scope {
@@ -40,10 +115,16 @@ impl Scope {
             None => name.to_string(),
         };
         match (matches.next(), matches.next()) {
-            (Some((index, column)), None) => Ok(Expr::Column {
-                index,
-                name: column.name.clone(),
-            }),
+            (Some((index, column)), None) => {
+                let reference = Expr::Column {
+                    index,
+                    name: column.name.clone(),
+                };
+                Ok(match column.padded {
+                    true => blank_trimmed(reference),
+                    false => reference,
+                })
+            }
             (Some(_), Some(_)) => Err(Error::Type(format!(
                 "column reference {display:?} is ambiguous"
             ))),
@@ -103,6 +184,10 @@ impl Binder<'_> {
                 // Refused here, not when a row is compared: otherwise the same query
                 // would fail through a scan and answer through an index that finds no
                 // row (PostgreSQL refuses it when planning, too).
+                let (left, right) = match op.is_comparison() {
+                    true => blank_insensitive(left, right),
+                    false => (left, right),
+                };
                 if op.is_comparison() {
                     let (lk, rk) = (self.kind_of(&left, scope), self.kind_of(&right, scope));
                     if !comparable(lk, rk) {

@@ -127,6 +127,7 @@ impl Binder<'_> {
                             table: Some(label.clone()),
                             name,
                             kind: *kind,
+                            padded: false,
                         })
                         .collect(),
                 };

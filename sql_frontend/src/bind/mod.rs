@@ -26,6 +26,7 @@ mod ddl;
 mod dml;
 mod expr;
 mod from;
+mod maintenance;
 mod query;
 mod routine;
 mod scalar;
@@ -59,11 +60,17 @@ pub struct Parsed {
     statement: Arc<DeepDrop<Statement>>,
     /// The bound on its depth the parse counted.
     depth: AstDepth,
+    /// PostgreSQL's VACUUM, which sqlparser does not parse (`maintenance.rs`); then
+    /// `statement` is a placeholder (an empty `Statement::Vacuum`).
+    vacuum: Option<Arc<maintenance::VacuumAst>>,
 }
 
 impl Parsed {
     /// The statement printed back as SQL.
     pub fn sql(&self) -> Result<String> {
+        if let Some(vacuum) = &self.vacuum {
+            return Ok(vacuum.to_string());
+        }
         // Printing recurses as deep as the AST.
         stack::with_stack(self.depth.stack(), || Ok(self.statement.to_string()))
     }
@@ -78,37 +85,80 @@ impl std::fmt::Display for Parsed {
 /// Parses SQL text (PostgreSQL dialect) into statements.
 pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
     let dialect = PostgreSqlDialect {};
-    let tokens = Tokenizer::new(&dialect, sql)
+    let mut tokens = Tokenizer::new(&dialect, sql)
         .with_unescape(true)
         .tokenize_with_location()
         .map_err(|e| Error::Parse(e.to_string()))?;
+    copy::spell_booleans(&mut tokens);
     let mut depth = AstDepth::default();
     for token in &tokens {
         depth.count(&token.token);
     }
     // A parse that fails drops what it built so far: that needs the stack too.
     let statements = stack::with_stack(depth.stack(), || {
-        Parser::new(&dialect)
+        let mut parser = Parser::new(&dialect)
             .with_recursion_limit(stack::MAX_PARSE_DEPTH)
-            .with_tokens_with_locations(tokens)
-            .parse_statements()
-            .map_err(|e| match e {
-                ParserError::RecursionLimitExceeded => Error::TooComplex(format!(
-                    "stack depth limit exceeded: the statement nests parentheses, \
+            .with_tokens_with_locations(tokens);
+        parse_statements(&mut parser).map_err(|e| match e {
+            ParserError::RecursionLimitExceeded => Error::TooComplex(format!(
+                "stack depth limit exceeded: the statement nests parentheses, \
                      subqueries, CASE or function calls too deep for the parser (its \
                      recursion limit is {})",
-                    stack::MAX_PARSE_DEPTH
-                )),
-                e => Error::Parse(e.to_string()),
-            })
+                stack::MAX_PARSE_DEPTH
+            )),
+            e => Error::Parse(e.to_string()),
+        })
     })?;
     Ok(statements
         .into_iter()
-        .map(|statement| Parsed {
+        .map(|(statement, vacuum)| Parsed {
             statement: Arc::new(DeepDrop::new(statement, depth.stack())),
             depth,
+            vacuum: vacuum.map(Arc::new),
         })
         .collect())
+}
+
+/// A statement as [`parse_statements`] returns it: sqlparser's, or a VACUUM.
+type ParsedPart = (Statement, Option<maintenance::VacuumAst>);
+
+/// sqlparser's `Parser::parse_statements`, except that a statement starting with
+/// VACUUM is parsed by `maintenance.rs` (PostgreSQL's grammar).
+fn parse_statements(parser: &mut Parser) -> std::result::Result<Vec<ParsedPart>, ParserError> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::Token;
+    let mut statements = Vec::new();
+    let mut expecting_delimiter = false;
+    loop {
+        while parser.consume_token(&Token::SemiColon) {
+            expecting_delimiter = false;
+        }
+        if parser.peek_token_ref().token == Token::EOF {
+            break;
+        }
+        if expecting_delimiter {
+            return parser.expected("end of statement", parser.peek_token());
+        }
+        statements.push(match parser.peek_keyword(Keyword::VACUUM) {
+            true => {
+                let vacuum = maintenance::parse_vacuum(parser)?;
+                let placeholder = Statement::Vacuum(ast::VacuumStatement {
+                    full: false,
+                    sort_only: false,
+                    delete_only: false,
+                    reindex: false,
+                    recluster: false,
+                    table_name: None,
+                    threshold: None,
+                    boost: false,
+                });
+                (placeholder, Some(vacuum))
+            }
+            false => (parser.parse_statement()?, None),
+        });
+        expecting_delimiter = true;
+    }
+    Ok(statements)
 }
 
 /// The transaction-control meaning of a statement, if it is one (the session handles
@@ -228,6 +278,18 @@ fn bind_here(txn: &mut Transaction, parsed: &Parsed, units: usize) -> Result<(Pl
         routines: std::collections::HashMap::new(),
     };
     let columns;
+    if let Some(vacuum) = &parsed.vacuum {
+        let statement = binder.vacuum(vacuum)?;
+        return Ok((
+            Plan {
+                statement,
+                subqueries: Vec::new(),
+                params: Vec::new(),
+                columns: Vec::new(),
+            },
+            stack::frames_stack(0),
+        ));
+    }
     let statement = match &**parsed.statement {
         Statement::Query(query) => {
             let query = binder.query_bound(query)?;
@@ -342,6 +404,8 @@ impl Binder<'_> {
             Statement::Delete(delete) => self.delete(delete),
             Statement::CreateTable(create) => self.create_table(create),
             Statement::CreateIndex(create) => self.create_index(create),
+            Statement::Truncate(truncate) => self.truncate(truncate),
+            Statement::AlterTable(alter) => self.alter_table(alter),
             Statement::Copy {
                 source,
                 to,

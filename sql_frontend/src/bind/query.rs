@@ -323,12 +323,12 @@ impl Binder<'_> {
         if !group_by.is_empty() || !calls.is_empty() || having.is_some() {
             exprs = exprs
                 .into_iter()
-                .map(|e| over_groups(e, &group_by))
+                .map(|e| over_groups(super::expr::as_group_key(e, &scope), &group_by))
                 .collect::<Result<_>>()?;
             for key in &mut keys {
                 let expr =
                     std::mem::replace(&mut key.expr, Expr::Literal(crate::value::Value::Null));
-                key.expr = over_groups(expr, &group_by)?;
+                key.expr = over_groups(super::expr::as_group_key(expr, &scope), &group_by)?;
             }
             let having = having.map(|h| over_groups(h, &group_by)).transpose()?;
             row_kinds = group_by
@@ -471,11 +471,11 @@ impl Binder<'_> {
                     push_all(scope, Some(&table), &mut exprs, &mut names);
                 }
                 SelectItem::UnnamedExpr(e) => {
-                    exprs.push(self.expr(e, scope)?);
+                    exprs.push(self.select_item(e, scope)?);
                     names.push(column_name(e));
                 }
                 SelectItem::ExprWithAlias { expr, alias } => {
-                    exprs.push(self.expr(expr, scope)?);
+                    exprs.push(self.select_item(expr, scope)?);
                     names.push(ident(alias));
                 }
                 SelectItem::ExprWithAliases { .. } => {
@@ -484,6 +484,18 @@ impl Binder<'_> {
             }
         }
         Ok((exprs, names))
+    }
+
+    /// One expression of a SELECT list: a bare column reference returns the column's
+    /// stored value (a CHAR(n) value blank-padded, see `expr.rs`).
+    fn select_item(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        let bound = self.expr(e, scope)?;
+        Ok(match e {
+            ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_) => {
+                super::expr::unpadded(bound)
+            }
+            _ => bound,
+        })
     }
 
     /// The table called `name`, as the transaction sees it.
@@ -576,6 +588,7 @@ fn output_scope(names: &[String], kinds: &[Kind]) -> Scope {
                 table: None,
                 name: name.clone(),
                 kind: *kind,
+                padded: false,
             })
             .collect(),
     }
@@ -591,6 +604,7 @@ pub(super) fn table_scope(table: &TableInfo, label: &str) -> Scope {
                 table: Some(label.to_string()),
                 name: c.name.clone(),
                 kind: c.sql_type.kind(),
+                padded: super::expr::blank_padded(c.sql_type),
             })
             .collect(),
     }

@@ -420,7 +420,9 @@ impl Binder<'_> {
                 name: column_name.clone(),
             };
             exprs.push(
-                match *kind == ty.kind() && !matches!(ty, SqlType::Varchar(Some(_))) {
+                match *kind == ty.kind()
+                    && !matches!(ty, SqlType::Varchar(Some(_)) | SqlType::Char(Some(_)))
+                {
                     true => column,
                     false => Expr::Cast {
                         expr: Box::new(column),
@@ -445,6 +447,7 @@ impl Binder<'_> {
                     table: Some(label.clone()),
                     name: name.clone(),
                     kind: ty.kind(),
+                    padded: false,
                 })
                 .collect(),
         };

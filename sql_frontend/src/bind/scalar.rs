@@ -312,7 +312,18 @@ impl Binder<'_> {
         };
         let bound = args
             .into_iter()
-            .map(|a| self.expr(a, scope))
+            .map(|a| {
+                let bound = self.expr(a, scope)?;
+                // octet_length counts a CHAR(n) value's padding, as PostgreSQL's does.
+                let bare = matches!(
+                    a,
+                    ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)
+                );
+                Ok(match function == Function::OctetLength && bare {
+                    true => super::expr::unpadded(bound),
+                    false => bound,
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
         self.call(function, bound, scope)
     }

@@ -36,12 +36,16 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
             primary_key,
             unique,
             checks,
+            fillfactor,
             if_not_exists,
         } => {
             if *if_not_exists && engine_catalog::find_table(txn, name)?.is_some() {
                 return Ok(Output::tag("CREATE TABLE"));
             }
             catalog::create_table(txn, name, columns, primary_key, checks)?;
+            if let Some(fillfactor) = fillfactor {
+                catalog::set_fillfactor(txn, name, *fillfactor)?;
+            }
             for columns in unique {
                 let names: Vec<&str> = columns.iter().map(String::as_str).collect();
                 engine_catalog::create_index(
@@ -107,6 +111,21 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
                 }
             }
             Ok(Output::tag("DROP FUNCTION"))
+        }
+        Ddl::Truncate { names } => {
+            for name in names {
+                engine_catalog::truncate_table(txn, name)?;
+            }
+            Ok(Output::tag("TRUNCATE TABLE"))
+        }
+        Ddl::AddPrimaryKey {
+            table,
+            columns,
+            constraint,
+        } => {
+            let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+            engine_catalog::add_primary_key(txn, table, &names, constraint)?;
+            Ok(Output::tag("ALTER TABLE"))
         }
     }
 }

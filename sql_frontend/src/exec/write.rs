@@ -194,8 +194,10 @@ pub(super) fn dml(
             }
             Ok(returned.output(deleted, format!("DELETE {deleted}")))
         }
-        Statement::Query(_) | Statement::Ddl(_) | Statement::Copy(_) | Statement::Explain(_) => {
-            Err(Error::unsupported(format!("{} as DML", plan.statement)))
-        }
+        Statement::Query(_)
+        | Statement::Ddl(_)
+        | Statement::Copy(_)
+        | Statement::Explain(_)
+        | Statement::Vacuum(_) => Err(Error::unsupported(format!("{} as DML", plan.statement))),
     }
 }

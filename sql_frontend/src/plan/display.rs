@@ -306,6 +306,10 @@ impl Statement {
                 source
             }
             Statement::Ddl(ddl) => return write!(f, "{ddl}"),
+            Statement::Vacuum(vacuum) => {
+                let analyze = if vacuum.analyze { " analyze" } else { "" };
+                return write!(f, "Vacuum{analyze}: {}", vacuum.tables.join(", "));
+            }
             Statement::Copy(Copy::From { table, .. }) => {
                 return write!(f, "CopyFrom: {}", table.name());
             }
@@ -350,6 +354,10 @@ impl fmt::Display for Ddl {
             Ddl::DropIndex { names, .. } => write!(f, "DropIndex: {}", names.join(", ")),
             Ddl::CreateFunction { name, .. } => write!(f, "CreateFunction: {name}"),
             Ddl::DropFunction { names, .. } => write!(f, "DropFunction: {}", names.join(", ")),
+            Ddl::Truncate { names } => write!(f, "Truncate: {}", names.join(", ")),
+            Ddl::AddPrimaryKey { table, columns, .. } => {
+                write!(f, "AddPrimaryKey: {table} ({})", columns.join(", "))
+            }
         }
     }
 }

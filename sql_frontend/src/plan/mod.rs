@@ -25,7 +25,7 @@ pub use node::{
 };
 pub use statement::{
     Arbiter, Check, ConflictAction, Copy, CopyEndpoint, Ddl, EXPLAIN_COLUMN, OnConflict, Plan,
-    Returning, Statement, TransactionControl,
+    Returning, Statement, TransactionControl, Vacuum,
 };
 
 #[cfg(test)]

@@ -59,6 +59,17 @@ pub enum Statement {
     Copy(Copy),
     /// Prints the plan of a statement without running it.
     Explain(Box<Statement>),
+    /// `VACUUM [ANALYZE] [table, ...]`: the MVCC garbage pass and a checkpoint, run
+    /// by the session outside any transaction (see `session/mod.rs`).
+    Vacuum(Vacuum),
+}
+
+/// A bound VACUUM: the tables it names (each checked to exist; the garbage pass
+/// covers the whole database either way) and whether ANALYZE was asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vacuum {
+    pub tables: Vec<String>,
+    pub analyze: bool,
 }
 
 /// An INSERT's `ON CONFLICT` clause.
@@ -145,6 +156,7 @@ impl Statement {
     pub fn write_name(&self) -> Option<&'static str> {
         match self {
             Statement::Query(_) | Statement::Explain(_) => None,
+            Statement::Vacuum(_) => Some("VACUUM"),
             Statement::Insert { .. } => Some("INSERT"),
             Statement::Update { .. } => Some("UPDATE"),
             Statement::Delete { .. } => Some("DELETE"),
@@ -157,6 +169,8 @@ impl Statement {
                 Ddl::DropIndex { .. } => "DROP INDEX",
                 Ddl::CreateFunction { .. } => "CREATE FUNCTION",
                 Ddl::DropFunction { .. } => "DROP FUNCTION",
+                Ddl::Truncate { .. } => "TRUNCATE TABLE",
+                Ddl::AddPrimaryKey { .. } => "ALTER TABLE",
             }),
         }
     }
@@ -173,6 +187,8 @@ pub enum Ddl {
         unique: Vec<Vec<String>>,
         /// CHECK constraints, named and with their expressions' text.
         checks: Vec<CheckInfo>,
+        /// `WITH (fillfactor = n)`: validated and recorded (`catalog.rs`), not used.
+        fillfactor: Option<u32>,
         if_not_exists: bool,
     },
     DropTable {
@@ -200,6 +216,19 @@ pub enum Ddl {
     DropFunction {
         names: Vec<String>,
         if_exists: bool,
+    },
+    /// `TRUNCATE [TABLE] t [, ...]`: every named table emptied, in the transaction.
+    Truncate {
+        names: Vec<String>,
+    },
+    /// `ALTER TABLE t ADD [CONSTRAINT name] PRIMARY KEY (columns)`: the table's rows
+    /// rekeyed into a new tree (`engine::table::rekey`).
+    AddPrimaryKey {
+        table: String,
+        columns: Vec<String>,
+        /// The constraint's name (PostgreSQL's `<table>_pkey` when not given), which
+        /// names it in a duplicate-key error.
+        constraint: String,
     },
 }
 
@@ -277,7 +306,8 @@ impl Statement {
             | Statement::Update { .. }
             | Statement::Delete { .. }
             | Statement::Copy(_)
-            | Statement::Explain(_) => false,
+            | Statement::Explain(_)
+            | Statement::Vacuum(_) => false,
         }
     }
 
@@ -331,6 +361,7 @@ impl Statement {
                 returning: returning.map(|r| r.map_exprs(expr)),
             },
             Statement::Ddl(ddl) => Statement::Ddl(ddl),
+            Statement::Vacuum(vacuum) => Statement::Vacuum(vacuum),
             Statement::Copy(Copy::To {
                 query,
                 columns,

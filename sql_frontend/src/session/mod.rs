@@ -483,6 +483,13 @@ impl Session {
         // Running (or printing) the plan recurses as deep as the plan is (`stack.rs`).
         let stack = planned.plan.stack();
         let result = match &plan.statement {
+            Statement::Vacuum(_) if begun.explicit => Err(Error::ActiveTransaction("VACUUM")),
+            Statement::Vacuum(_) => {
+                // The statement's own transaction (which checked the tables' names)
+                // ends first, so that its snapshot keeps no version alive.
+                conn.end_statement(begun, Ok(()))?;
+                return conn.vacuum().map(Rows::done);
+            }
             Statement::Query(_) if stack <= stack::INLINE_STACK => {
                 let params = params.into_owned();
                 let planned: &Planned = streaming.insert(planned);
@@ -690,6 +697,18 @@ impl Connection {
             prepared.keep(&planned);
         }
         Ok(planned)
+    }
+
+    /// Carries out VACUUM, outside any transaction: H's VACUUM is the MVCC garbage
+    /// pass over every key written since the last one (old row versions no snapshot
+    /// can see are removed, their pages' space reused), for the whole database whatever
+    /// tables it names, then a checkpoint, which writes the pages it changed to the
+    /// database file and lets the log be trimmed. ANALYZE gathers nothing: H keeps no
+    /// statistics yet (the planner guesses selectivity from the filters' shape).
+    fn vacuum(&mut self) -> Result<Output> {
+        self.db.vacuum()?;
+        self.db.checkpoint()?;
+        Ok(Output::tag("VACUUM"))
     }
 
     /// Carries out BEGIN, COMMIT or ROLLBACK.
