@@ -79,6 +79,8 @@ use crate::wire_types::{Format, oid_of, put_field, type_size};
 
 pub(crate) use crate::framing::Socket;
 
+mod copy;
+
 /// Rows a streaming statement may have produced ahead of the socket.
 const ROW_BUFFER: usize = 64;
 
@@ -425,6 +427,14 @@ impl Connection {
             }
             Ok(statements) => {
                 for parsed in statements {
+                    if let Some(direction) = parsed.copy_direction() {
+                        let outcome = self.copy(parsed, direction).await;
+                        match self.complete(outcome).await? {
+                            Some(Flow::Close) => return Ok(Flow::Close),
+                            Some(Flow::Continue) => break,
+                            None => continue,
+                        }
+                    }
                     let outcome = self
                         .stream(Vec::new(), Vec::new(), move |session, events| {
                             let before = session.transaction_state();
@@ -442,20 +452,10 @@ impl Connection {
                             }
                         })
                         .await;
-                    match outcome {
-                        Ok((before, tag)) => {
-                            self.warn_about_control(before, &tag).await?;
-                            self.socket
-                                .feed(Out::CommandComplete(CommandComplete::new(tag)))
-                                .await?;
-                        }
-                        Err(error) => {
-                            self.send_error(&error).await?;
-                            if error.is_fatal() {
-                                return Ok(Flow::Close);
-                            }
-                            break;
-                        }
+                    match self.complete(outcome).await? {
+                        Some(Flow::Close) => return Ok(Flow::Close),
+                        Some(Flow::Continue) => break,
+                        None => {}
                     }
                 }
             }
@@ -463,6 +463,31 @@ impl Connection {
         }
         self.ready_for_query().await?;
         Ok(Flow::Continue)
+    }
+
+    /// Ends one statement of a simple query: CommandComplete (and BEGIN/COMMIT's
+    /// warnings), or its error. `None`: go on with the next statement; `Some`: stop
+    /// (`Close` after a fatal error, `Continue` to ReadyForQuery after another).
+    async fn complete(
+        &mut self,
+        outcome: Result<Streamed, ProtocolError>,
+    ) -> io::Result<Option<Flow>> {
+        match outcome {
+            Ok((before, tag)) => {
+                self.warn_about_control(before, &tag).await?;
+                self.socket
+                    .feed(Out::CommandComplete(CommandComplete::new(tag)))
+                    .await?;
+                Ok(None)
+            }
+            Err(error) => {
+                self.send_error(&error).await?;
+                match error.is_fatal() {
+                    true => Ok(Some(Flow::Close)),
+                    false => Ok(Some(Flow::Continue)),
+                }
+            }
+        }
     }
 
     /// The answer to a statement the server answers itself: SET / SHOW / RESET

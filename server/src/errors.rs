@@ -92,4 +92,6 @@ pub mod codes {
     pub const NO_ACTIVE_TRANSACTION: &str = "25P01";
     pub const ACTIVE_TRANSACTION: &str = "25001";
     pub const INVALID_PASSWORD: &str = "28P01";
+    pub const QUERY_CANCELED: &str = "57014";
+    pub const CONNECTION_FAILURE: &str = "08006";
 }

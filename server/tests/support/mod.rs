@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use hdb_server::{AuthMethod, Config, Server};
 
+pub mod wire;
+
 pub struct TestServer {
     pub addr: SocketAddr,
     pub path: PathBuf,
