@@ -11,12 +11,11 @@
 # Needs: a release build of hdb (cargo build --release), PostgreSQL 15's server
 # binaries (apt-get install postgresql), pgbench and psql (postgresql-client).
 #
-# Initialisation: both sides are loaded by the same SQL (scripts/pgbench_init.py), not
-# `pgbench -i`, whose steps need COPY (or generate_series), CHAR(n), ALTER TABLE ADD
-# PRIMARY KEY, WITH (fillfactor) and VACUUM, which hdb does not have yet; the run then
-# uses -n (no VACUUM/TRUNCATE before it). H aborts a writer that meets a row written
-# by a concurrent transaction (40001) where PostgreSQL waits for the row lock, so
-# pgbench retries failed transactions (--max-tries); retries are counted in the table.
+# Initialisation: stock `pgbench -i -s SCALE` on both sides (same steps, same data);
+# each run then uses -n (no VACUUM/TRUNCATE before it). H aborts a writer that meets a
+# row written by a concurrent transaction (40001) where PostgreSQL waits for the row
+# lock, so pgbench retries failed transactions (--max-tries); retries are counted in
+# the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,11 +56,11 @@ echo "== starting hdb serve (durability full) on port $HDB_PORT"
 HDB_PID=$!
 for _ in $(seq 100); do grep -q listening "$WORK/hdb.out" 2>/dev/null && break; sleep 0.1; done
 
-python3 scripts/pgbench_init.py "$SCALE" >"$WORK/init.sql"
 for side in "hdb $HDB_PORT" "postgres $PG_PORT"; do
   set -- $side
-  echo "== loading scale $SCALE into $1"
-  psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$2" -U postgres -d postgres -f "$WORK/init.sql" >/dev/null
+  echo "== pgbench -i -s $SCALE on $1"
+  pgbench -i -s "$SCALE" -q -h 127.0.0.1 -p "$2" -U postgres postgres >"$WORK/init-$1.txt" 2>&1 \
+    || { cat "$WORK/init-$1.txt"; exit 1; }
 done
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
