@@ -344,12 +344,20 @@ impl Transaction {
 
     /// Keeps the writes since `savepoint` and forgets the savepoint.
     pub fn release(&mut self, savepoint: Savepoint) {
-        self.writes.release(savepoint);
+        // A transaction that ended since the savepoint (an error that aborts it, such
+        // as damage found in a page, rolls it back whole) has no writes left to keep.
+        if self.state == State::Active {
+            self.writes.release(savepoint);
+        }
     }
 
-    /// Undoes every write made since `savepoint` and forgets the savepoint.
+    /// Undoes every write made since `savepoint` and forgets the savepoint. A
+    /// transaction that ended since the savepoint was rolled back whole already: its
+    /// writes are gone, and there is nothing left to undo.
     pub fn rollback_to(&mut self, savepoint: Savepoint) {
-        self.writes.rollback_to(savepoint);
+        if self.state == State::Active {
+            self.writes.rollback_to(savepoint);
+        }
     }
 
     fn write(&mut self, tree: TreeId, key: &[u8], value: Option<&[u8]>) -> Result<()> {
