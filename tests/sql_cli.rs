@@ -537,7 +537,11 @@ fn psql_flags_and_formatting_commands() {
         &["-v", "ON_ERROR_STOP=1"],
         Some("SELECT 1 AS one;\nSELECT * FROM missing;\nSELECT 2 AS two;\n"),
     );
-    assert!(!stopped.status.success());
+    assert_eq!(
+        stopped.status.code(),
+        Some(3),
+        "psql's status for ON_ERROR_STOP"
+    );
     assert_eq!(text(&stopped.stdout), "one\n1\n");
     let not_boolean = hdb_sql(&db, &["-v", "ON_ERROR_STOP=maybe"], Some("SELECT 1;\n"));
     assert!(!not_boolean.status.success());

@@ -15,7 +15,8 @@
 //!   `format.rs`); any other statement prints its command tag as psql does
 //!   (`CREATE TABLE`, `INSERT 0 1`, `UPDATE 3`). An error is printed on stderr as
 //!   `ERROR: ...` (`hdb:FILE:LINE: ERROR: ...` when read from a file) and the script goes
-//!   on, unless `ON_ERROR_STOP`; the exit status is 1 if any statement failed. Backslash
+//!   on, unless `ON_ERROR_STOP`; the exit status is 1 if any statement failed, and 3
+//!   (psql's) when `ON_ERROR_STOP` stopped the script at an error. Backslash
 //!   commands (`meta.rs`) work on lines of their own; `script.rs` reads the lines. A
 //!   `COPY ... FROM STDIN;` (or `\copy ... from stdin`) takes the lines after it, up to
 //!   a `\.` line, as its data, as psql does; `COPY ... TO STDOUT` prints its data.
@@ -58,6 +59,10 @@ use hdb::Database;
 
 use self::format::OutputFormat;
 use self::interrupt::EXIT_INTERRUPTED;
+
+/// The exit status when `ON_ERROR_STOP` (or `--bail`) stopped a script at an error, as
+/// psql's.
+const EXIT_STOPPED_ON_ERROR: u8 = 3;
 use self::runner::Runner;
 use self::style::Style;
 use super::CliError;
@@ -166,10 +171,14 @@ pub fn run(args: SqlArgs) -> Result<ExitCode, CliError> {
         Err(e) => return Err(e.into()),
     }
     let failed = runner.failed();
+    let stopped_on_error = failed && runner.on_error_stop();
     let interrupted = runner.interrupted();
     runner.close()?;
     Ok(if interrupted {
         ExitCode::from(EXIT_INTERRUPTED)
+    } else if stopped_on_error {
+        // psql's status for "an error occurred in a script and ON_ERROR_STOP was set".
+        ExitCode::from(EXIT_STOPPED_ON_ERROR)
     } else if failed {
         ExitCode::FAILURE
     } else {
