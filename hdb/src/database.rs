@@ -290,6 +290,32 @@ impl Statement {
     pub fn is_transaction_control(&self) -> bool {
         self.inner.control().is_some()
     }
+
+    /// Whether it is a COPY that reads or writes the client's stream, so it runs through
+    /// [`Session::copy_in_prepared`] or [`Session::copy_out_prepared`].
+    pub fn copy_direction(&self) -> Option<CopyDirection> {
+        match self.inner.client_copy()? {
+            sql_frontend::bind::ClientCopy::In => Some(CopyDirection::FromClient),
+            sql_frontend::bind::ClientCopy::Out => Some(CopyDirection::ToClient),
+        }
+    }
+
+    /// For a COPY, the number of fields in each record it reads or writes (the columns
+    /// it names, or all the table's, or the query's); 0 for any other statement.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let mut session = db.session();
+    /// session.execute("CREATE TABLE t (id INT PRIMARY KEY, name TEXT, note TEXT)")?;
+    /// assert_eq!(session.prepare("COPY t FROM STDIN")?.copy_fields(), 3);
+    /// assert_eq!(session.prepare("COPY t (id, name) TO STDOUT")?.copy_fields(), 2);
+    /// assert_eq!(session.prepare("SELECT 1")?.copy_fields(), 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn copy_fields(&self) -> usize {
+        self.inner.description().copy_fields
+    }
 }
 
 impl Session {
@@ -433,6 +459,43 @@ impl Session {
     pub fn copy_out(&mut self, sql: &str, mut out: impl std::io::Write) -> Result<QueryResult> {
         Ok(QueryResult::from_output(
             self.inner.copy_out(sql, &mut out)?,
+        ))
+    }
+
+    /// Runs a prepared `COPY ... FROM STDIN` statement, as [`Session::copy_in`] runs its
+    /// SQL (a wire-protocol server's extended protocol prepares the COPY at Parse and
+    /// runs it at Execute).
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let mut session = db.session();
+    /// session.execute("CREATE TABLE t (id INT PRIMARY KEY, name TEXT)")?;
+    /// let copy = session.prepare("COPY t FROM STDIN")?;
+    /// let result = session.copy_in_prepared(&copy, "1\tone\n2\ttwo\n".as_bytes())?;
+    /// assert_eq!(result.tag(), "COPY 2");
+    /// # Ok(()) }
+    /// ```
+    pub fn copy_in_prepared(
+        &mut self,
+        statement: &Statement,
+        data: impl std::io::Read,
+    ) -> Result<QueryResult> {
+        let mut data = std::io::BufReader::new(data);
+        Ok(QueryResult::from_output(
+            self.inner.copy_in_prepared(&statement.inner, &mut data)?,
+        ))
+    }
+
+    /// Runs a prepared `COPY ... TO STDOUT` statement, as [`Session::copy_out`] runs its
+    /// SQL.
+    pub fn copy_out_prepared(
+        &mut self,
+        statement: &Statement,
+        mut out: impl std::io::Write,
+    ) -> Result<QueryResult> {
+        Ok(QueryResult::from_output(
+            self.inner.copy_out_prepared(&statement.inner, &mut out)?,
         ))
     }
 

@@ -166,7 +166,14 @@ fn type_sqlstate(message: &str) -> &'static str {
 /// The SQLSTATE of a data error (class 22, or 21 for a row counted twice), read from its
 /// PostgreSQL wording as [`type_sqlstate`] does; `22000` (data_exception) otherwise.
 fn data_sqlstate(message: &str) -> &'static str {
-    const CODES: [(&str, &str); 13] = [
+    const CODES: [(&str, &str); 18] = [
+        // bad_copy_file_format: a COPY record that does not fit the table
+        ("missing data for column", "22P04"),
+        ("extra data after last expected column", "22P04"),
+        ("unterminated CSV quoted field", "22P04"),
+        ("end-of-copy marker corrupt", "22P04"),
+        // character_not_in_repertoire
+        ("invalid byte sequence for encoding", "22021"),
         // invalid_parameter_value: storage parameters (`WITH (fillfactor = ...)`)
         ("out of bounds for option", "22023"),
         ("invalid value for integer option", "22023"),

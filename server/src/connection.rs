@@ -81,6 +81,8 @@ pub(crate) use crate::framing::Socket;
 
 mod copy;
 
+use copy::CopyStatement;
+
 /// Rows a streaming statement may have produced ahead of the socket.
 const ROW_BUFFER: usize = 64;
 
@@ -428,7 +430,7 @@ impl Connection {
             Ok(statements) => {
                 for parsed in statements {
                     if let Some(direction) = parsed.copy_direction() {
-                        let outcome = self.copy(parsed, direction).await;
+                        let outcome = self.copy(CopyStatement::Parsed(parsed), direction).await;
                         match self.complete(outcome).await? {
                             Some(Flow::Close) => return Ok(Flow::Close),
                             Some(Flow::Continue) => break,
@@ -722,6 +724,21 @@ impl Connection {
                     .await?;
                 return Ok(());
             };
+            if let Some(direction) = statement.copy_direction() {
+                let (before, tag) = self
+                    .copy(CopyStatement::Prepared(statement), direction)
+                    .await?;
+                self.warn_about_control(before, &tag).await?;
+                self.objects.portal_mut(&name)?.state = PortalState::Running {
+                    rows: Vec::new(),
+                    next: 0,
+                    tag: tag.clone(),
+                };
+                self.socket
+                    .feed(Out::CommandComplete(CommandComplete::new(tag)))
+                    .await?;
+                return Ok(());
+            }
             let params = portal.params.clone();
             if execute.max_rows <= 0 {
                 // No row limit: the rows go out as they come, and the portal is done.

@@ -49,9 +49,8 @@
 //!
 //! ## Not yet
 //!
-//! COPY in the extended protocol (COPY over the simple protocol works:
-//! `connection/copy.rs`); pg_catalog beyond psql's describe commands;
-//! information_schema.
+//! Binary COPY (text and CSV work, on both protocols: `connection/copy.rs`);
+//! pg_catalog beyond psql's describe commands; information_schema.
 //! (CancelRequest and `statement_timeout` work: `cancel.rs`, and H's session keeps the
 //! timeout.)
 //! The extended protocol's statements between two Syncs each run in their own

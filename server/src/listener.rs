@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
+use pgwire::api::ClientInfo;
 use pgwire::messages::PgWireBackendMessage as Out;
 use pgwire::messages::PgWireFrontendMessage as In;
 use pgwire::tokio::TlsAcceptor;
@@ -199,10 +200,25 @@ async fn start(
             return Ok(None);
         }
         if let Err(e) = shared.authenticator.on_startup(&mut socket, message).await {
-            let info: pgwire::error::ErrorInfo = e.into();
-            let mut info = info;
-            info.severity = "FATAL".into();
-            socket.send(Out::ErrorResponse(info.into())).await?;
+            let response = match e {
+                // The SCRAM exchange names no user (libpq sends `n=` empty, as the
+                // startup message already named one): PostgreSQL's words, with that user.
+                pgwire::error::PgWireError::InvalidPassword(_) => {
+                    let user = socket
+                        .metadata()
+                        .get(pgwire::api::METADATA_USER)
+                        .cloned()
+                        .unwrap_or_default();
+                    let message = format!("password authentication failed for user \"{user}\"");
+                    ProtocolError::fatal(codes::INVALID_PASSWORD, message).to_response()
+                }
+                other => {
+                    let mut info: pgwire::error::ErrorInfo = other.into();
+                    info.severity = "FATAL".into();
+                    info.into()
+                }
+            };
+            socket.send(Out::ErrorResponse(response)).await?;
             return Ok(None);
         }
     }

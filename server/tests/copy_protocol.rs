@@ -157,3 +157,114 @@ fn copy_out_sends_copy_data_then_copy_done() {
     let done = replies.iter().find(|(kind, _)| *kind == b'C').unwrap();
     assert_eq!(done.1, b"COPY 2\0");
 }
+
+/// The field count and per-field formats of a CopyInResponse / CopyOutResponse body.
+fn copy_response(body: &[u8]) -> (i8, i16, Vec<i16>) {
+    let format = i8::from_be_bytes([body[0]]);
+    let count = i16::from_be_bytes([body[1], body[2]]);
+    let formats = body[3..]
+        .chunks(2)
+        .map(|pair| i16::from_be_bytes([pair[0], pair[1]]))
+        .collect();
+    (format, count, formats)
+}
+
+#[test]
+fn copy_responses_count_the_fields_of_a_record() {
+    let server = TestServer::start();
+    let mut stream = connect(server.addr);
+    run(
+        &mut stream,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, note TEXT)",
+    )
+    .unwrap();
+    stream
+        .write_all(&query("COPY t (id, name) FROM STDIN"))
+        .unwrap();
+    let reply = support::wire::read_message(&mut stream).unwrap();
+    assert_eq!(reply.0, b'G');
+    assert_eq!(copy_response(&reply.1), (0, 2, vec![0, 0]));
+    stream.write_all(&copy_done()).unwrap();
+    until_ready(&mut stream).unwrap();
+
+    for (sql, fields) in [
+        ("COPY t TO STDOUT", 3),
+        ("COPY (SELECT id FROM t) TO STDOUT", 1),
+    ] {
+        stream.write_all(&query(sql)).unwrap();
+        let replies = until_ready(&mut stream).unwrap();
+        assert_eq!(replies[0].0, b'H', "{replies:?}");
+        let expected = (0, fields, vec![0; usize::try_from(fields).unwrap()]);
+        assert_eq!(copy_response(&replies[0].1), expected, "{sql}");
+    }
+}
+
+/// What libpq sends for a COPY in the extended protocol (`PQexecParams`): Parse,
+/// Bind, Describe, Execute and Sync at once, then the data, then CopyDone and a second
+/// Sync. The first Sync arrives in copy mode and is ignored, as PostgreSQL ignores it.
+#[test]
+fn copy_runs_in_the_extended_protocol() {
+    use support::wire::{bind, execute, parse};
+    let describe_portal = message(b'D', &[b"P".as_slice(), &cstr("")].concat());
+    let sync = message(b'S', &[]);
+    let server = TestServer::start();
+    let mut stream = connect(server.addr);
+    run(
+        &mut stream,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)",
+    )
+    .unwrap();
+
+    let mut batch = parse("", "COPY t FROM STDIN", &[]);
+    batch.extend(bind("", "", &[], &[]));
+    batch.extend(&describe_portal);
+    batch.extend(execute("", 0));
+    batch.extend(&sync);
+    stream.write_all(&batch).unwrap();
+    let mut replies = Vec::new();
+    while replies.last().map(|(kind, _): &Reply| *kind) != Some(b'G') {
+        replies.push(support::wire::read_message(&mut stream).unwrap());
+    }
+    assert_eq!(kinds(&replies), ['1', '2', 'n', 'G'], "{replies:?}");
+    stream.write_all(&copy_data(b"1\tone\n2\ttwo\n")).unwrap();
+    stream.write_all(&copy_done()).unwrap();
+    stream.write_all(&sync).unwrap();
+    let replies = until_ready(&mut stream).unwrap();
+    assert_eq!(kinds(&replies), ['C', 'Z'], "{replies:?}");
+    assert_eq!(replies[0].1, b"COPY 2\0");
+    assert_eq!(count(&mut stream), "2");
+
+    // A bad row: an error, nothing loaded, and messages skipped until the next Sync.
+    let mut batch = parse("", "COPY t FROM STDIN", &[]);
+    batch.extend(bind("", "", &[], &[]));
+    batch.extend(execute("", 0));
+    batch.extend(&sync);
+    stream.write_all(&batch).unwrap();
+    let mut replies = Vec::new();
+    while replies.last().map(|(kind, _): &Reply| *kind) != Some(b'G') {
+        replies.push(support::wire::read_message(&mut stream).unwrap());
+    }
+    stream.write_all(&copy_data(b"3\tthree\n4\n")).unwrap();
+    stream.write_all(&copy_done()).unwrap();
+    stream.write_all(&sync).unwrap();
+    let replies = until_ready(&mut stream).unwrap();
+    assert_eq!(kinds(&replies), ['E', 'Z'], "{replies:?}");
+    assert_eq!(error_of(&replies).map(|e| e.0).as_deref(), Some("22P04"));
+    assert_eq!(count(&mut stream), "2");
+
+    // COPY TO STDOUT: CopyOutResponse, the data and CopyDone come before CommandComplete.
+    // (PostgreSQL sends a CopyData per row; H gathers rows into CopyData of up to 64 KiB,
+    // which the protocol allows: here, one.)
+    let mut batch = parse("", "COPY (SELECT * FROM t ORDER BY id) TO STDOUT", &[]);
+    batch.extend(bind("", "", &[], &[]));
+    batch.extend(execute("", 0));
+    batch.extend(&sync);
+    stream.write_all(&batch).unwrap();
+    let replies = until_ready(&mut stream).unwrap();
+    assert_eq!(
+        kinds(&replies),
+        ['1', '2', 'H', 'd', 'c', 'C', 'Z'],
+        "{replies:?}"
+    );
+    assert_eq!(replies[3].1, b"1\tone\n2\ttwo\n");
+}

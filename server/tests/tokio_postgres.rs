@@ -575,3 +575,74 @@ fn a_cancel_request_and_statement_timeout_stop_a_running_statement() {
         client.query_one("SELECT 1", &[]).await.unwrap();
     });
 }
+
+/// tokio-postgres runs COPY through the extended protocol (Bind/Execute of the COPY,
+/// then the copy messages): rows in through `copy_in`, out through `copy_out`.
+#[test]
+fn copy_in_and_copy_out_through_the_extended_protocol() {
+    use futures::{SinkExt, TryStreamExt};
+    let server = TestServer::start();
+    runtime().block_on(async {
+        let client = connect(&server).await;
+        client
+            .batch_execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+            .await
+            .unwrap();
+        let sink = client.copy_in("COPY t FROM STDIN").await.unwrap();
+        futures::pin_mut!(sink);
+        for chunk in ["1\tone\n", "2\ttwo\n3\t\\N\n"] {
+            sink.send(bytes::Bytes::from(chunk)).await.unwrap();
+        }
+        assert_eq!(sink.finish().await.unwrap(), 3);
+
+        let stream = client
+            .copy_out("COPY (SELECT * FROM t ORDER BY id) TO STDOUT WITH (FORMAT csv)")
+            .await
+            .unwrap();
+        let chunks: Vec<bytes::Bytes> = stream.try_collect().await.unwrap();
+        assert_eq!(chunks.concat(), b"1,one\n2,two\n3,\n");
+
+        // A duplicate key loads nothing, and the connection goes on.
+        let sink = client.copy_in("COPY t FROM STDIN").await.unwrap();
+        futures::pin_mut!(sink);
+        sink.send(bytes::Bytes::from("4\tfour\n1\tagain\n"))
+            .await
+            .unwrap();
+        let error = sink.finish().await.unwrap_err();
+        assert_eq!(error.code(), Some(&SqlState::UNIQUE_VIOLATION));
+        let rows = client.query("SELECT count(*) FROM t", &[]).await.unwrap();
+        assert_eq!(rows[0].get::<_, i64>(0), 3);
+    });
+}
+
+/// SCRAM-SHA-256 with a password file: the right password connects; a wrong one, or an
+/// unknown user, is refused as PostgreSQL refuses it (28P01, naming the user).
+#[test]
+fn scram_authentication_accepts_the_password_and_names_the_user_it_refuses() {
+    let line = format!("alice:{}", hdb_server::verifier("s3cret"));
+    let users = hdb_server::PasswordFile::parse(&line).unwrap();
+    let config = support::config(hdb_server::AuthMethod::Scram(std::sync::Arc::new(users)));
+    let server = TestServer::start_with(config);
+    runtime().block_on(async {
+        let connect_as = |user: &str, password: &str| {
+            let url = format!("{} password={password}", server.url(user));
+            async move { tokio_postgres::connect(&url, NoTls).await }
+        };
+        let (client, connection) = connect_as("alice", "s3cret").await.unwrap();
+        tokio::spawn(connection);
+        let rows = client.query("SELECT 1", &[]).await.unwrap();
+        assert_eq!(rows[0].get::<_, i64>(0), 1);
+
+        for (user, password) in [("alice", "wrong"), ("bob", "s3cret")] {
+            let Err(error) = connect_as(user, password).await else {
+                panic!("{user} with {password} connected");
+            };
+            let db = error.as_db_error().expect("an ErrorResponse");
+            assert_eq!(db.code(), &SqlState::INVALID_PASSWORD);
+            assert_eq!(
+                db.message(),
+                format!("password authentication failed for user \"{user}\"")
+            );
+        }
+    });
+}

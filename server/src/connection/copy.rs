@@ -1,7 +1,9 @@
 //! COPY over the wire: `COPY ... FROM STDIN` (CopyInResponse, then the client's
 //! CopyData until CopyDone or CopyFail) and `COPY ... TO STDOUT` (CopyOutResponse,
-//! CopyData, CopyDone), on the simple query protocol, as PostgreSQL's
-//! protocol-flow section describes them.
+//! CopyData, CopyDone), as PostgreSQL's protocol-flow section describes them, on the
+//! simple query protocol (a Query's COPY statement) and on the extended one (the
+//! Execute of a portal whose statement is a COPY; the copy messages come between the
+//! Execute and its CommandComplete, and the client's Sync follows its CopyDone).
 //!
 //! The statement runs on the blocking pool through H's `Session::copy_in` /
 //! `copy_out`, which read and write ordinary `std::io` streams; the connection's task
@@ -20,10 +22,9 @@
 //! CopyFail, as PostgreSQL does; Flush and Sync inside copy mode are ignored, as the
 //! protocol says; any other message ends the COPY with a protocol violation.
 //!
-//! Not yet: COPY in the extended protocol (Parse/Bind/Execute of a COPY), binary
-//! format. CopyInResponse and CopyOutResponse give zero columns (H's COPY plan does
-//! not tell the server how many fields a record has): libpq, psql, pgbench and
-//! psycopg do not read that count.
+//! CopyInResponse and CopyOutResponse give the number of fields of each record (the
+//! columns the COPY names, else all the table's or the query's), each in the text
+//! format. Not yet: the binary format.
 
 use std::io::{self, Read, Write};
 
@@ -45,10 +46,18 @@ const COPY_OUT_CHUNK: usize = 64 * 1024;
 /// The text format (COPY's `format` byte); H has no binary COPY.
 const TEXT_FORMAT: i8 = 0;
 
+/// The COPY statement to run: parsed from a Query (prepared, and so checked, before
+/// the client is told to start), or prepared already by an extended-protocol Parse.
+pub(super) enum CopyStatement {
+    Parsed(hdb::ParsedStatement),
+    Prepared(hdb::Statement),
+}
+
 /// What the statement's blocking task tells the connection's task.
 enum CopyEvent {
-    /// The statement was prepared: the client may start.
-    Ready,
+    /// The statement was prepared: the client may start. Carries the number of fields
+    /// in each record.
+    Ready(usize),
     /// COPY TO output.
     Data(Bytes),
     /// The statement ended: the state before it and its tag, or its error.
@@ -112,25 +121,44 @@ impl Write for ChannelWriter {
     }
 }
 
+/// A CopyInResponse's or CopyOutResponse's field count and per-field format codes
+/// (all text). The protocol's count is an i16; a record wider than that (H sets no
+/// column limit) is reported as i16::MAX fields, which no client relies on.
+fn copy_response_fields(fields: usize) -> (i16, Vec<i16>) {
+    let count = i16::try_from(fields).unwrap_or(i16::MAX);
+    (
+        count,
+        vec![i16::from(TEXT_FORMAT); usize::try_from(count).unwrap_or(0)],
+    )
+}
+
 impl Connection {
-    /// Runs one COPY statement that uses the client's stream (simple protocol).
+    /// Runs one COPY statement that uses the client's stream.
     pub(super) async fn copy(
         &mut self,
-        parsed: hdb::ParsedStatement,
+        statement: CopyStatement,
         direction: CopyDirection,
     ) -> Result<Streamed, ProtocolError> {
-        let sql = parsed.sql()?;
         let (events, mut received) = mpsc::channel(COPY_BUFFER);
         let (chunks, chunk_receiver) = mpsc::channel::<Chunk>(COPY_BUFFER);
         let session = std::sync::Arc::clone(&self.session);
         let task = tokio::task::spawn_blocking(move || {
             let mut session = session.lock();
             let before = session.transaction_state();
-            if let Err(e) = session.prepare_parsed(&parsed) {
-                let _ = events.blocking_send(CopyEvent::Done(Err(e)));
-                return;
-            }
-            if events.blocking_send(CopyEvent::Ready).is_err() {
+            let statement = match statement {
+                CopyStatement::Prepared(statement) => statement,
+                CopyStatement::Parsed(parsed) => match session.prepare_parsed(&parsed) {
+                    Ok(statement) => statement,
+                    Err(e) => {
+                        let _ = events.blocking_send(CopyEvent::Done(Err(e)));
+                        return;
+                    }
+                },
+            };
+            if events
+                .blocking_send(CopyEvent::Ready(statement.copy_fields()))
+                .is_err()
+            {
                 return;
             }
             let result = match direction {
@@ -139,19 +167,21 @@ impl Connection {
                         chunks: chunk_receiver,
                         current: Bytes::new(),
                     };
-                    session.copy_in(&sql, reader)
+                    session.copy_in_prepared(&statement, reader)
                 }
                 CopyDirection::ToClient => {
                     let mut writer = ChannelWriter {
                         events: events.clone(),
                         pending: Vec::new(),
                     };
-                    session.copy_out(&sql, &mut writer).and_then(|result| {
-                        writer
-                            .flush()
-                            .map(|()| result)
-                            .map_err(|e| hdb::Error::Io(e.to_string()))
-                    })
+                    session
+                        .copy_out_prepared(&statement, &mut writer)
+                        .and_then(|result| {
+                            writer
+                                .flush()
+                                .map(|()| result)
+                                .map_err(|e| hdb::Error::Io(e.to_string()))
+                        })
                 }
             };
             let done = result.map(|result| (before, result.tag().to_string()));
@@ -163,16 +193,18 @@ impl Connection {
         let mut outcome = None;
         while let Some(event) = received.recv().await {
             match event {
-                CopyEvent::Ready => match direction {
+                CopyEvent::Ready(fields) => match direction {
                     CopyDirection::FromClient => {
-                        let response = CopyInResponse::new(TEXT_FORMAT, 0, Vec::new());
+                        let response = copy_response_fields(fields);
+                        let response = CopyInResponse::new(TEXT_FORMAT, response.0, response.1);
                         self.socket.send(Out::CopyInResponse(response)).await?;
                         if let Some(chunks) = chunks.take() {
                             failed_by_client = self.pump_copy_data(chunks).await?;
                         }
                     }
                     CopyDirection::ToClient => {
-                        let response = CopyOutResponse::new(TEXT_FORMAT, 0, Vec::new());
+                        let response = copy_response_fields(fields);
+                        let response = CopyOutResponse::new(TEXT_FORMAT, response.0, response.1);
                         self.socket.feed(Out::CopyOutResponse(response)).await?;
                     }
                 },

@@ -151,6 +151,15 @@ impl Returning {
 }
 
 impl Statement {
+    /// For a COPY, the number of fields in each record it reads or writes; 0 otherwise.
+    pub fn copy_fields(&self) -> usize {
+        match self {
+            Statement::Copy(Copy::From { targets, .. }) => targets.len(),
+            Statement::Copy(Copy::To { columns, .. }) => columns.len(),
+            _ => 0,
+        }
+    }
+
     /// PostgreSQL's name for a statement that writes (`INSERT`, `CREATE TABLE`, ...), as
     /// a read-only transaction's refusal names it; `None` for one that only reads.
     pub fn write_name(&self) -> Option<&'static str> {

@@ -157,6 +157,9 @@ pub struct Description {
     pub params: Vec<Kind>,
     /// The names and kinds of the columns returned (empty: the statement returns no rows).
     pub columns: Vec<(String, Kind)>,
+    /// For a COPY, the number of fields in each record it reads or writes (what a
+    /// wire-protocol server's CopyInResponse / CopyOutResponse reports); 0 otherwise.
+    pub copy_fields: usize,
 }
 
 /// Where a session stands with respect to transactions (the wire protocol's
@@ -205,6 +208,12 @@ impl Prepared {
     /// Whether it is BEGIN, COMMIT or ROLLBACK.
     pub fn control(&self) -> Option<TransactionControl> {
         self.control
+    }
+
+    /// Whether it is a COPY that reads or writes the client's stream, so it runs through
+    /// [`Session::copy_in_prepared`] or [`Session::copy_out_prepared`].
+    pub fn client_copy(&self) -> Option<ClientCopy> {
+        bind::client_copy(&self.parsed)
     }
 
     fn cached(&self) -> Option<Arc<Planned>> {
@@ -311,6 +320,52 @@ impl Session {
             .into_output()
     }
 
+    /// Runs a prepared `COPY ... FROM STDIN` statement (see [`Session::copy_in`]); for a
+    /// wire-protocol server's extended protocol, which prepares the COPY at Parse and
+    /// runs it at Execute.
+    pub fn copy_in_prepared(
+        &mut self,
+        prepared: &Prepared,
+        data: &mut dyn std::io::BufRead,
+    ) -> Result<Output> {
+        self.check_client_copy(prepared, ClientCopy::In)?;
+        self.start(
+            &prepared.parsed,
+            None,
+            Some(prepared),
+            &[],
+            CopyStream::In(data),
+        )?
+        .into_output()
+    }
+
+    /// Runs a prepared `COPY ... TO STDOUT` statement (see [`Session::copy_out`]).
+    pub fn copy_out_prepared(
+        &mut self,
+        prepared: &Prepared,
+        out: &mut dyn std::io::Write,
+    ) -> Result<Output> {
+        self.check_client_copy(prepared, ClientCopy::Out)?;
+        self.start(
+            &prepared.parsed,
+            None,
+            Some(prepared),
+            &[],
+            CopyStream::Out(out),
+        )?
+        .into_output()
+    }
+
+    fn check_client_copy(&self, prepared: &Prepared, direction: ClientCopy) -> Result<()> {
+        match prepared.client_copy() == Some(direction) {
+            true => Ok(()),
+            false => Err(Error::Parameter(match direction {
+                ClientCopy::In => "copy_in_prepared takes a COPY ... FROM STDIN statement".into(),
+                ClientCopy::Out => "copy_out_prepared takes a COPY ... TO STDOUT statement".into(),
+            })),
+        }
+    }
+
     /// Parses `sql` as one COPY statement using the client's stream in `direction`.
     fn one_client_copy(&mut self, sql: &str, direction: ClientCopy) -> Result<Parsed> {
         let mut statements = match bind::parse(sql) {
@@ -403,6 +458,7 @@ impl Session {
             prepared.description = Arc::new(Description {
                 params: planned.plan.params.clone(),
                 columns: planned.plan.columns.clone(),
+                copy_fields: planned.plan.statement.copy_fields(),
             });
             prepared.keep(&Arc::new(planned));
         }
@@ -410,6 +466,7 @@ impl Session {
             prepared.description = Arc::new(Description {
                 params: Vec::new(),
                 columns: vec![(STATEMENT_TIMEOUT.to_string(), Kind::Text)],
+                copy_fields: 0,
             });
         }
         Ok(prepared)
@@ -467,7 +524,13 @@ impl Session {
             Err(e) => return conn.end_statement(begun, Err(e)),
         };
         let plan = &*planned.plan;
-        if conn.read_only
+        if let Statement::Vacuum(_) = plan.statement {
+            // Refused in a transaction block (25001) whatever its access mode: PostgreSQL
+            // checks that before READ ONLY.
+            if begun.explicit {
+                return conn.end_statement(begun, Err(Error::ActiveTransaction("VACUUM")));
+            }
+        } else if conn.read_only
             && let Some(name) = plan.statement.write_name()
         {
             return conn.end_statement(begun, Err(Error::ReadOnlyTransaction(name)));
@@ -483,7 +546,6 @@ impl Session {
         // Running (or printing) the plan recurses as deep as the plan is (`stack.rs`).
         let stack = planned.plan.stack();
         let result = match &plan.statement {
-            Statement::Vacuum(_) if begun.explicit => Err(Error::ActiveTransaction("VACUUM")),
             Statement::Vacuum(_) => {
                 // The statement's own transaction (which checked the tables' names)
                 // ends first, so that its snapshot keeps no version alive.
