@@ -33,24 +33,9 @@ fn run_one(path: &Path) -> Result<(), Failed> {
         report.failed,
         report.skipped
     );
-    if report.passed == 0 {
-        return Err(format!("{}: no record ran", path.display()).into());
-    }
-    if report.failed > 0 {
-        let failures: Vec<String> = report
-            .failures
-            .iter()
-            .map(|f| format!("FAILED {}\n{}", f.location, f.message))
-            .collect();
-        return Err(format!(
-            "{} of {} records failed:\n{}",
-            report.failed,
-            report.passed + report.failed,
-            failures.join("\n")
-        )
-        .into());
-    }
-    Ok(())
+    report
+        .check(&path.display().to_string())
+        .map_err(Failed::from)
 }
 
 fn main() {

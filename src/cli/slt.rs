@@ -1,6 +1,10 @@
-//! `hdb slt FILE... [--label NAME] [--format sqlite|slt] [-v]`: run sqllogictest files.
+//! `hdb slt FILE... [--label NAME] [--format sqlite|slt] [--connect URL [--protocol
+//! simple|extended]] [-v]`: run sqllogictest files.
 //!
-//! Each file runs against a fresh temporary database (see `hdb_tools::slt`). Prints one line
+//! Each file runs against a fresh temporary database (see `hdb_tools::slt`), or, with
+//! `--connect`, against the server at URL over PostgreSQL's wire protocol (`hdb serve`,
+//! or PostgreSQL itself to check a file's expected results; the server's database
+//! should be empty, since the files create their tables). Prints one line
 //! per file, `select1.test: 1031 passed, 0 failed` (and `, N skipped` when records were
 //! skipped by their conditions), and last the totals over all files,
 //! `N passed, N failed`. With `-v`, each failed record is printed as it happens: its
@@ -13,7 +17,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use hdb_tools::slt::{self, Format, Options, Outcome};
+use hdb_tools::slt::{self, Format, Options, Outcome, Protocol};
 
 use super::CliError;
 
@@ -29,9 +33,22 @@ pub struct SltArgs {
     /// value per line, hash threshold 8), `slt` for others (one row per line).
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
+    /// Run the files against this server over PostgreSQL's wire protocol instead, a
+    /// libpq-style connection string: `host=127.0.0.1 port=5433 user=me dbname=hdb`.
+    #[arg(long, value_name = "URL")]
+    connect: Option<String>,
+    /// The query protocol `--connect` speaks.
+    #[arg(long, value_enum, default_value = "extended", requires = "connect")]
+    protocol: ProtocolArg,
     /// Print each failed record.
     #[arg(short, long)]
     verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ProtocolArg {
+    Simple,
+    Extended,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -55,11 +72,21 @@ pub fn run(args: SltArgs) -> Result<ExitCode, CliError> {
     for file in &args.files {
         let verbose = args.verbose;
         // A failed write here (a closed pipe) shows again at the file's summary line.
-        let result = slt::run_file_with(file, &options, |outcome| {
+        let on_record = |outcome: &Outcome| {
             if let (true, Outcome::Failed(failure)) = (verbose, outcome) {
                 let _ = writeln!(out, "FAILED {}\n{}", failure.location, failure.message);
             }
-        });
+        };
+        let result = match &args.connect {
+            None => slt::run_file_with(file, &options, on_record),
+            Some(url) => {
+                let protocol = match args.protocol {
+                    ProtocolArg::Simple => Protocol::Simple,
+                    ProtocolArg::Extended => Protocol::Extended,
+                };
+                slt::run_file_over_wire(file, &options, url, protocol, on_record)
+            }
+        };
         let name = file
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

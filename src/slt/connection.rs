@@ -45,19 +45,25 @@ impl DB for SltConnection {
             return Ok(DBOutput::StatementComplete(result.rows_affected()));
         }
         let rows: Vec<&[Value]> = result.rows().iter().map(|row| row.values()).collect();
-        let types = (0..result.columns().len())
-            .map(|column| column_type(rows.iter().filter_map(|row| row.get(column))))
-            .collect();
-        let rows = rows
-            .iter()
-            .map(|row| row.iter().map(render).collect())
-            .collect();
-        Ok(DBOutput::Rows { types, rows })
+        Ok(output(result.columns().len(), &rows))
     }
 
     fn engine_name(&self) -> &str {
         "hdb"
     }
+}
+
+/// `rows` of `width` columns as the runner sees them: rendered, with a type letter per
+/// column (the wire connections in `wire.rs` report their rows through this too).
+pub(super) fn output<R: AsRef<[Value]>>(width: usize, rows: &[R]) -> DBOutput<DefaultColumnType> {
+    let types = (0..width)
+        .map(|column| column_type(rows.iter().filter_map(|row| row.as_ref().get(column))))
+        .collect();
+    let rows = rows
+        .iter()
+        .map(|row| row.as_ref().iter().map(render).collect())
+        .collect();
+    DBOutput::Rows { types, rows }
 }
 
 /// The type letter of a column holding `values`.

@@ -25,12 +25,18 @@
 //!   makes the engine panic is caught and counted as failed too (the engine's locks
 //!   do not poison, so the records after it still run; their results say whether the
 //!   panic left damage), so one bug does not hide the rest of a file's results.
+//! - **In-process or over the wire.** [`run_file`] runs a file through an
+//!   [`hdb::Session`]; [`run_file_over_wire`] runs the same file through PostgreSQL's
+//!   wire protocol against a server (`hdb serve`, or PostgreSQL), on the simple or the
+//!   extended protocol (wire.rs), rendering values the same way, so a file gives the
+//!   same results both ways.
 //! - **No includes, no shell.** `include` and `system` records (which the crate would
 //!   follow or run through bash) fail with a message instead: a test file for hdb is
 //!   self-contained SQL.
 
 mod connection;
 mod script;
+mod wire;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -42,6 +48,7 @@ use sqllogictest::{Control, DefaultColumnType, Record, RecordOutput, ResultMode,
 
 pub use connection::{SltConnection, render};
 pub use script::prepare;
+pub use wire::{Protocol, WireConnection, WireError};
 
 use hdb::Database;
 
@@ -139,6 +146,30 @@ impl FileReport {
     }
 }
 
+impl FileReport {
+    /// `Ok` when at least one record ran and none failed; otherwise what a test
+    /// prints: every failed record (file:line, SQL, expected against actual).
+    pub fn check(&self, file: &str) -> Result<(), String> {
+        if self.passed == 0 {
+            return Err(format!("{file}: no record ran"));
+        }
+        if self.failed == 0 {
+            return Ok(());
+        }
+        let failures: Vec<String> = self
+            .failures
+            .iter()
+            .map(|f| format!("FAILED {}\n{}", f.location, f.message))
+            .collect();
+        Err(format!(
+            "{} of {} records failed:\n{}",
+            self.failed,
+            self.passed + self.failed,
+            failures.join("\n")
+        ))
+    }
+}
+
 /// Why a file could not be run at all (as opposed to records failing).
 #[derive(Debug, thiserror::Error)]
 pub enum SltError {
@@ -194,23 +225,62 @@ pub fn run_script(
     format: Format,
     labels: &[String],
     dir: &Path,
-    mut on_record: impl FnMut(&Outcome),
+    on_record: impl FnMut(&Outcome),
 ) -> Result<FileReport, SltError> {
-    let text = prepare(source, labels);
-    let records =
-        sqllogictest::parse_with_name::<DefaultColumnType>(&text, Arc::<str>::from(name))?;
-
     let options = DatabaseOptions {
         durability: Durability::Off,
         ..DatabaseOptions::default()
     };
     let db = Database::open_with(dir.join("slt.db"), options)?;
     let connections = db.clone();
-    let mut runner = Runner::new(move || {
+    let runner = Runner::new(move || {
         std::future::ready(Ok::<_, hdb::Error>(SltConnection::new(
             connections.session(),
         )))
     });
+    let report = run_records(runner, source, name, format, labels, on_record)?;
+    db.close()?;
+    Ok(report)
+}
+
+/// Runs the file at `path` against the server at `url` (a libpq-style connection
+/// string) over PostgreSQL's wire protocol, each `connection NAME` a connection of its
+/// own. The server's database should be fresh: the file creates its tables.
+pub fn run_file_over_wire(
+    path: &Path,
+    options: &Options,
+    url: &str,
+    protocol: Protocol,
+    on_record: impl FnMut(&Outcome),
+) -> Result<FileReport, SltError> {
+    let source = std::fs::read_to_string(path).map_err(|source| SltError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let format = options.format.unwrap_or_else(|| Format::of_path(path));
+    let name = path.display().to_string();
+    let url = url.to_string();
+    let runner = Runner::new(move || std::future::ready(WireConnection::connect(&url, protocol)));
+    run_records(runner, &source, &name, format, &options.labels, on_record)
+}
+
+/// Runs the records of `source` one by one through `runner` (see the module
+/// documentation: conditions, formats, going on after a failure).
+fn run_records<D, M>(
+    mut runner: Runner<D, M>,
+    source: &str,
+    name: &str,
+    format: Format,
+    labels: &[String],
+    mut on_record: impl FnMut(&Outcome),
+) -> Result<FileReport, SltError>
+where
+    D: sqllogictest::AsyncDB<ColumnType = DefaultColumnType>,
+    M: sqllogictest::MakeConnection<Conn = D>,
+{
+    let text = prepare(source, labels);
+    let records =
+        sqllogictest::parse_with_name::<DefaultColumnType>(&text, Arc::<str>::from(name))?;
     for label in labels {
         runner.add_label(label);
     }
@@ -264,8 +334,6 @@ pub fn run_script(
         }
     }
     runner.shutdown();
-    drop(runner);
-    db.close()?;
     Ok(report)
 }
 
