@@ -41,7 +41,7 @@ use std::ops::Bound;
 
 use engine::Transaction;
 use engine::keycode::{KeyValue, decode, encode};
-use engine::table::{Column, ColumnType, TableDef, TableSchema, catalog, ops};
+use engine::table::{Column, ColumnType, TableDef, TableSchema, alter, catalog, ops};
 
 use crate::error::{Error, Result};
 use crate::types::SqlType;
@@ -278,19 +278,7 @@ pub fn create_table(
         Some(meta) => meta,
         None => catalog::create_table(txn, sql_columns_def())?,
     };
-    for (position, column) in columns.iter().enumerate() {
-        let default = match &column.default {
-            Some(value) => KeyValue::Bytes(encode(&[value.to_key()])),
-            None => KeyValue::Null,
-        };
-        let row = vec![
-            KeyValue::Text(name.to_string()),
-            KeyValue::Int(position as i64),
-            KeyValue::Text(column.sql_type.to_string()),
-            default,
-        ];
-        ops::insert(txn, &meta, row)?;
-    }
+    insert_columns_meta(txn, &meta, name, columns)?;
     create_checks(txn, name, checks)?;
     Ok(schema)
 }
@@ -363,6 +351,73 @@ pub fn drop_table(txn: &mut Transaction, name: &str) -> Result<()> {
         for (key, _) in rows_of_table(txn, &meta, name)? {
             ops::delete(txn, &meta, &key)?;
         }
+    }
+    Ok(())
+}
+
+/// Renames table `old` to `new` with its SQL metadata (ALTER TABLE ... RENAME TO), in
+/// `txn`: the engine's catalog entries (`engine::table::alter`), then each metadata row
+/// keyed by the table's name, moved to the new name.
+pub fn rename_table(txn: &mut Transaction, old: &str, new: &str) -> Result<()> {
+    alter::rename_table(txn, old, new)?;
+    for meta_name in [SQL_COLUMNS_TABLE, SQL_CHECKS_TABLE, SQL_OPTIONS_TABLE] {
+        let Some(meta) = catalog::find_table(txn, meta_name)? else {
+            continue;
+        };
+        for (key, mut row) in rows_of_table(txn, &meta, old)? {
+            ops::delete(txn, &meta, &key)?;
+            row[0] = KeyValue::Text(new.to_string());
+            ops::insert(txn, &meta, row)?;
+        }
+    }
+    Ok(())
+}
+
+/// Sets (or, with `None`, drops) the DEFAULT of column `position` of `table`, already
+/// cast to the column's type (ALTER TABLE ... ALTER COLUMN ... SET / DROP DEFAULT).
+/// Every column's metadata row is written again, so a table made through the engine
+/// API (which has none) gets them too.
+pub fn set_default(
+    txn: &mut Transaction,
+    table_name: &str,
+    position: usize,
+    default: Option<Value>,
+) -> Result<()> {
+    let mut info = table(txn, table_name)?;
+    let column = info
+        .columns
+        .get_mut(position)
+        .ok_or_else(|| Error::UnknownColumn(format!("{table_name} column {position}")))?;
+    column.default = default;
+    let meta = match catalog::find_table(txn, SQL_COLUMNS_TABLE)? {
+        Some(meta) => meta,
+        None => catalog::create_table(txn, sql_columns_def())?,
+    };
+    for (key, _) in rows_of_table(txn, &meta, table_name)? {
+        ops::delete(txn, &meta, &key)?;
+    }
+    insert_columns_meta(txn, &meta, table_name, &info.columns)
+}
+
+/// Writes the metadata rows of table `name`'s `columns` into [`SQL_COLUMNS_TABLE`].
+fn insert_columns_meta(
+    txn: &mut Transaction,
+    meta: &TableSchema,
+    name: &str,
+    columns: &[ColumnInfo],
+) -> Result<()> {
+    for (position, column) in columns.iter().enumerate() {
+        let default = match &column.default {
+            Some(value) => KeyValue::Bytes(encode(&[value.to_key()])),
+            None => KeyValue::Null,
+        };
+        let row = vec![
+            KeyValue::Text(name.to_string()),
+            KeyValue::Int(position as i64),
+            KeyValue::Text(column.sql_type.to_string()),
+            default,
+        ];
+        ops::insert(txn, meta, row)?;
     }
     Ok(())
 }

@@ -59,11 +59,11 @@ pub fn check_name(kind: &'static str, name: &str) -> Result<()> {
     }
 }
 
-fn table_key(name: &str) -> Vec<u8> {
+pub(super) fn table_key(name: &str) -> Vec<u8> {
     encode(&[KeyValue::Text("table".into()), KeyValue::Text(name.into())])
 }
 
-fn index_key(name: &str) -> Vec<u8> {
+pub(super) fn index_key(name: &str) -> Vec<u8> {
     encode(&[KeyValue::Text("index".into()), KeyValue::Text(name.into())])
 }
 

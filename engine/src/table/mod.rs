@@ -20,6 +20,7 @@
 //! Not yet: ALTER TABLE; schemas cached across transactions (each lookup reads the
 //! catalog through the transaction, which is what keeps DDL transactional).
 
+pub mod alter;
 pub mod catalog;
 pub mod codec;
 mod index_build;

@@ -34,7 +34,7 @@
 //! recovery replays all of it or none of it, and applying it can fail only by I/O.
 //! A statement that fails leaves the transaction's writes as they were (the session's
 //! statement savepoint takes back what it wrote; a claimed tree it never committed is
-//! never part of the file). `hdb/tests/alter_table_crash.rs` checks a crash before and
+//! never part of the file). `engine/tests/db_rekey_crash.rs` checks a crash before and
 //! after the commit.
 //!
 //! ## Memory

@@ -11,6 +11,7 @@ use crate::catalog::ColumnInfo;
 use crate::error::{Error, Result};
 use crate::plan::{Ddl, Statement};
 use crate::types::SqlType;
+use crate::value::Value;
 
 /// REAL is FLOAT(p) for p up to this many bits of mantissa; beyond, DOUBLE PRECISION.
 const REAL_MAX_PRECISION: u64 = 24;
@@ -122,6 +123,24 @@ pub(super) fn column_names(columns: &[IndexColumn]) -> Result<Vec<String>> {
 }
 
 impl Binder<'_> {
+    /// A column's DEFAULT expression, evaluated once and cast to the column's type
+    /// (CREATE TABLE, ALTER COLUMN ... SET DEFAULT).
+    pub(super) fn default_value(&mut self, e: &ast::Expr, sql_type: SqlType) -> Result<Value> {
+        let bound = self.constant(e)?;
+        if bound.reads_clock() {
+            return Err(Error::unsupported(
+                "DEFAULT that reads the clock (now(), CURRENT_DATE)",
+            ));
+        }
+        if bound.has_params() {
+            return Err(Error::unsupported("parameters in DEFAULT"));
+        }
+        let value = crate::exec::eval::eval_constant(&bound)?;
+        sql_type.assign(value)
+    }
+}
+
+impl Binder<'_> {
     pub(super) fn create_table(&mut self, create: &CreateTable) -> Result<Statement> {
         let unsupported = [
             (create.or_replace, "CREATE OR REPLACE TABLE"),
@@ -168,17 +187,7 @@ impl Binder<'_> {
                     ColumnOption::Null => column.nullable = true,
                     ColumnOption::NotNull => column.nullable = false,
                     ColumnOption::Default(e) => {
-                        let bound = self.constant(e)?;
-                        if bound.reads_clock() {
-                            return Err(Error::unsupported(
-                                "DEFAULT that reads the clock (now(), CURRENT_DATE)",
-                            ));
-                        }
-                        if bound.has_params() {
-                            return Err(Error::unsupported("parameters in DEFAULT"));
-                        }
-                        let value = crate::exec::eval::eval_constant(&bound)?;
-                        column.default = Some(sql_type.assign(value)?);
+                        column.default = Some(self.default_value(e, sql_type)?);
                     }
                     ColumnOption::PrimaryKey(_) => {
                         set_primary_key(&name, &mut primary_key, vec![column_name.clone()])?;

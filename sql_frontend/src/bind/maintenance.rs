@@ -19,6 +19,7 @@ use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Token;
 
 use super::{Binder, ident, user_object_name};
+use crate::catalog::TableInfo;
 use crate::error::{Error, Result};
 use crate::plan::{Ddl, Statement, Vacuum};
 
@@ -188,25 +189,8 @@ impl Binder<'_> {
         }
         let table = user_object_name(&alter.name)?;
         let [operation] = alter.operations.as_slice() else {
-            return Err(Error::unsupported(
-                "ALTER TABLE with other than one ADD PRIMARY KEY",
-            ));
+            return Err(Error::unsupported("ALTER TABLE with several operations"));
         };
-        let AlterTableOperation::AddConstraint {
-            constraint: TableConstraint::PrimaryKey(pk),
-            not_valid: false,
-        } = operation
-        else {
-            return Err(Error::unsupported(format!("ALTER TABLE ... {operation}")));
-        };
-        if pk.index_name.is_some()
-            || pk.index_type.is_some()
-            || !pk.include.is_empty()
-            || !pk.index_options.is_empty()
-            || pk.characteristics.is_some()
-        {
-            return Err(Error::unsupported(format!("PRIMARY KEY options in {pk}")));
-        }
         let info = match crate::catalog::find_table(self.txn, &table)? {
             Some(info) => info,
             None if alter.if_exists => {
@@ -216,6 +200,116 @@ impl Binder<'_> {
             }
             None => return Err(Error::UnknownTable(table)),
         };
+        let column_of = |name: &ast::Ident| {
+            let column = ident(name);
+            match info.column_index(&column) {
+                Some(position) => Ok((column, position)),
+                None => Err(Error::UnknownColumn(column)),
+            }
+        };
+        let ddl = match operation {
+            AlterTableOperation::AddConstraint {
+                constraint: TableConstraint::PrimaryKey(pk),
+                not_valid: false,
+            } => return add_primary_key(table, &info, pk),
+            AlterTableOperation::RenameTable {
+                table_name: ast::RenameTableNameKind::To(new_name),
+            } => Ddl::RenameTable {
+                table,
+                new_name: user_object_name(new_name)?,
+            },
+            AlterTableOperation::RenameColumn {
+                old_column_name,
+                new_column_name,
+            } => {
+                let (column, _) = column_of(old_column_name)?;
+                let new_name = ident(new_column_name);
+                if info.column_index(&new_name).is_some() {
+                    return Err(Error::AlreadyExists {
+                        kind: "column".into(),
+                        name: new_name,
+                    });
+                }
+                // A CHECK keeps its expression as text: renaming a column it names
+                // would leave it naming a column that no longer exists.
+                if let Some(check) = info
+                    .checks
+                    .iter()
+                    .find(|c| names_column(&c.definition, &column))
+                {
+                    return Err(Error::unsupported(format!(
+                        "RENAME COLUMN of \"{column}\", which check constraint \"{}\" uses",
+                        check.name
+                    )));
+                }
+                Ddl::RenameColumn {
+                    table,
+                    column,
+                    new_name,
+                }
+            }
+            AlterTableOperation::AlterColumn { column_name, op } => {
+                let (column, position) = column_of(column_name)?;
+                match op {
+                    ast::AlterColumnOperation::SetNotNull => Ddl::SetNotNull {
+                        table,
+                        column,
+                        not_null: true,
+                    },
+                    ast::AlterColumnOperation::DropNotNull => Ddl::SetNotNull {
+                        table,
+                        column,
+                        not_null: false,
+                    },
+                    ast::AlterColumnOperation::SetDefault { value } => {
+                        let sql_type = info.columns[position].sql_type;
+                        Ddl::SetDefault {
+                            table,
+                            column: position,
+                            default: Some(self.default_value(value, sql_type)?),
+                        }
+                    }
+                    ast::AlterColumnOperation::DropDefault => Ddl::SetDefault {
+                        table,
+                        column: position,
+                        default: None,
+                    },
+                    other => {
+                        return Err(Error::unsupported(format!(
+                            "ALTER TABLE ... ALTER COLUMN ... {other}"
+                        )));
+                    }
+                }
+            }
+            other => return Err(Error::unsupported(format!("ALTER TABLE ... {other}"))),
+        };
+        Ok(Statement::Ddl(ddl))
+    }
+}
+
+/// Whether the SQL text `definition` names `column` as an identifier (a conservative
+/// test: a quoted string or a qualified name with the same word counts too).
+fn names_column(definition: &str, column: &str) -> bool {
+    definition
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|word| word.eq_ignore_ascii_case(column))
+}
+
+/// `ALTER TABLE t ADD [CONSTRAINT name] PRIMARY KEY (columns)`.
+fn add_primary_key(
+    table: String,
+    info: &TableInfo,
+    pk: &ast::PrimaryKeyConstraint,
+) -> Result<Statement> {
+    {
+        if pk.index_name.is_some()
+            || pk.index_type.is_some()
+            || !pk.include.is_empty()
+            || !pk.index_options.is_empty()
+            || pk.characteristics.is_some()
+        {
+            return Err(Error::unsupported(format!("PRIMARY KEY options in {pk}")));
+        }
         let columns = super::ddl::column_names(&pk.columns)?;
         for (i, column) in columns.iter().enumerate() {
             if info.column_index(column).is_none() {
@@ -243,7 +337,9 @@ impl Binder<'_> {
             constraint,
         }))
     }
+}
 
+impl Binder<'_> {
     pub(super) fn vacuum(&mut self, vacuum: &VacuumAst) -> Result<Statement> {
         let mut tables = Vec::with_capacity(vacuum.tables.len());
         for (name, columns) in &vacuum.tables {

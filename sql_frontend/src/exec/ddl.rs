@@ -127,5 +127,33 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
             engine_catalog::add_primary_key(txn, table, &names, constraint)?;
             Ok(Output::tag("ALTER TABLE"))
         }
+        Ddl::RenameTable { table, new_name } => {
+            catalog::rename_table(txn, table, new_name)?;
+            Ok(Output::tag("ALTER TABLE"))
+        }
+        Ddl::RenameColumn {
+            table,
+            column,
+            new_name,
+        } => {
+            engine::table::alter::rename_column(txn, table, column, new_name)?;
+            Ok(Output::tag("ALTER TABLE"))
+        }
+        Ddl::SetNotNull {
+            table,
+            column,
+            not_null,
+        } => {
+            engine::table::alter::set_nullable(txn, table, column, !not_null)?;
+            Ok(Output::tag("ALTER TABLE"))
+        }
+        Ddl::SetDefault {
+            table,
+            column,
+            default,
+        } => {
+            catalog::set_default(txn, table, *column, default.clone())?;
+            Ok(Output::tag("ALTER TABLE"))
+        }
     }
 }

@@ -358,6 +358,32 @@ impl fmt::Display for Ddl {
             Ddl::AddPrimaryKey { table, columns, .. } => {
                 write!(f, "AddPrimaryKey: {table} ({})", columns.join(", "))
             }
+            Ddl::RenameTable { table, new_name } => write!(f, "RenameTable: {table} to {new_name}"),
+            Ddl::RenameColumn {
+                table,
+                column,
+                new_name,
+            } => write!(f, "RenameColumn: {table}.{column} to {new_name}"),
+            Ddl::SetNotNull {
+                table,
+                column,
+                not_null,
+            } => {
+                let what = if *not_null {
+                    "SetNotNull"
+                } else {
+                    "DropNotNull"
+                };
+                write!(f, "{what}: {table}.{column}")
+            }
+            Ddl::SetDefault {
+                table,
+                column,
+                default,
+            } => match default {
+                Some(value) => write!(f, "SetDefault: {table} column {column} = {value}"),
+                None => write!(f, "DropDefault: {table} column {column}"),
+            },
         }
     }
 }

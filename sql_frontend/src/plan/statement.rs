@@ -19,6 +19,7 @@ use crate::copy_format::CopyFormat;
 use crate::expr::Expr;
 use crate::plan::node::Node;
 use crate::value::Kind;
+use crate::value::Value;
 
 /// A bound statement.
 #[derive(Debug, Clone, PartialEq)]
@@ -179,7 +180,11 @@ impl Statement {
                 Ddl::CreateFunction { .. } => "CREATE FUNCTION",
                 Ddl::DropFunction { .. } => "DROP FUNCTION",
                 Ddl::Truncate { .. } => "TRUNCATE TABLE",
-                Ddl::AddPrimaryKey { .. } => "ALTER TABLE",
+                Ddl::AddPrimaryKey { .. }
+                | Ddl::RenameTable { .. }
+                | Ddl::RenameColumn { .. }
+                | Ddl::SetNotNull { .. }
+                | Ddl::SetDefault { .. } => "ALTER TABLE",
             }),
         }
     }
@@ -238,6 +243,30 @@ pub enum Ddl {
         /// The constraint's name (PostgreSQL's `<table>_pkey` when not given), which
         /// names it in a duplicate-key error.
         constraint: String,
+    },
+    /// `ALTER TABLE t RENAME TO new`: the catalog entries and SQL metadata renamed.
+    RenameTable {
+        table: String,
+        new_name: String,
+    },
+    /// `ALTER TABLE t RENAME [COLUMN] c TO new`: the column renamed in the catalog.
+    RenameColumn {
+        table: String,
+        column: String,
+        new_name: String,
+    },
+    /// `ALTER TABLE t ALTER [COLUMN] c {SET | DROP} NOT NULL`; SET checks every row.
+    SetNotNull {
+        table: String,
+        column: String,
+        not_null: bool,
+    },
+    /// `ALTER TABLE t ALTER [COLUMN] c {SET DEFAULT value | DROP DEFAULT}`, the value
+    /// already cast to the column's type.
+    SetDefault {
+        table: String,
+        column: usize,
+        default: Option<Value>,
     },
 }
 
