@@ -497,10 +497,24 @@ fn ident(ident: &ast::Ident) -> String {
     }
 }
 
-/// A one-part object name (a table or index), folded.
+/// An object name (a table or index), folded: one part, or two naming schema `public`,
+/// where every object lives (PostgreSQL's default schema). Another schema has no
+/// objects: a name in it does not exist; PostgreSQL's system schemas are refused by
+/// name.
 fn object_name(name: &ObjectName) -> Result<String> {
     match name.0.as_slice() {
         [ObjectNamePart::Identifier(id)] => Ok(ident(id)),
+        [
+            ObjectNamePart::Identifier(schema),
+            ObjectNamePart::Identifier(id),
+        ] => match ident(schema).as_str() {
+            "public" => Ok(ident(id)),
+            system @ ("pg_catalog" | "information_schema") => Err(Error::unsupported(format!(
+                "{system}.{} (hdb has no system catalog views)",
+                ident(id)
+            ))),
+            schema => Err(Error::UnknownTable(format!("{schema}.{}", ident(id)))),
+        },
         _ => Err(Error::unsupported(format!(
             "qualified or computed name {name}"
         ))),
