@@ -171,3 +171,47 @@ fn a_build_racing_single_writers_keeps_both() {
         check(&pager, &tree, &model);
     }
 }
+
+/// Keys appended in increasing order, one by one and in batches past the tree's last
+/// key, split the last leaf at its end: the leaves they leave behind are full (the
+/// split of an append moves no cell), every level stays well formed, and deleting
+/// every key still gives all the space back.
+#[test]
+fn appends_past_the_last_key_leave_full_leaves() {
+    let pager = pager(1024);
+    let tree = BTree::create_unnamed(&pager).unwrap();
+    let mut model = Model::new();
+    for i in 0u32..6_000 {
+        let (key, value) = (i.to_be_bytes().to_vec(), value(20, i as u8));
+        tree.insert(&key, &value).unwrap();
+        model.insert(key, value);
+    }
+    // Batches past the end go through the leaf cursor (the tree is not empty).
+    for chunk in 0u32..4 {
+        let ops: Ops = (6_000 + chunk * 3_500..6_000 + (chunk + 1) * 3_500)
+            .map(|i| (i.to_be_bytes().to_vec(), Some(value(20, i as u8))))
+            .collect();
+        tree.apply_sorted(&mut SliceBatch::new(&ops)).unwrap();
+        apply_model(&mut model, &ops);
+    }
+    check(&pager, &tree, &model);
+    let report = tree.check_integrity().unwrap();
+    assert_eq!(report.entries, 20_000);
+    // 33-byte cells (+2 slot) in 984 usable bytes: 28 per full leaf. Splits in balance
+    // would leave about 14.
+    assert!(report.leaves <= 20_000 / 27 + 1, "{} leaves", report.leaves);
+    // At most the last leaf is underfull.
+    assert!(report.underfull_nodes <= 1, "{report:?}");
+    // Increasing keys inside the range (below the last key) still split in balance.
+    for i in 0u32..2_000 {
+        let mut key = 100u32.to_be_bytes().to_vec();
+        key.extend_from_slice(&i.to_be_bytes());
+        tree.insert(&key, b"inside").unwrap();
+        model.insert(key, b"inside".to_vec());
+    }
+    check(&pager, &tree, &model);
+    let removes: Ops = model.keys().map(|k| (k.clone(), None)).collect();
+    tree.apply_sorted(&mut SliceBatch::new(&removes)).unwrap();
+    model.clear();
+    check(&pager, &tree, &model);
+}

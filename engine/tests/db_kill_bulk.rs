@@ -1,13 +1,18 @@
 //! Kill -9 during the bulk paths: a child process opens a [`Database`] on real files
 //! (`Durability::Full`) and, over and over, creates a table and loads `HDB_KILL_BULK_ROWS`
-//! rows (default [`DEFAULT_ROWS`]) into it in one transaction (the bottom-up build of an
-//! empty tree at commit), then creates two indexes on the populated table in another
-//! (the one-pass, one-sort CREATE INDEX), reporting each commit on stdout. The parent
-//! kills it with SIGKILL at a random moment — while it loads, builds an index, commits,
-//! checkpoints or recovers — reopens the database and checks:
+//! rows (default [`DEFAULT_ROWS`]) into it: the odd tables in the creating transaction
+//! (a tree the transaction created, built bottom-up at commit), the even ones in two
+//! later transactions — the first half into the empty table (which the loading
+//! transaction claims by itself: no key locks or probes), the second half past its last
+//! key under `lock_tree_for_load` (the leaf cursor appending to the last leaf). Then it
+//! creates two indexes on the populated table in another transaction (the one-pass,
+//! one-sort CREATE INDEX), reporting each commit on stdout. The parent kills it with
+//! SIGKILL at a random moment — while it loads, builds an index, commits, checkpoints
+//! or recovers — reopens the database and checks:
 //!
 //! - every acknowledged load and index is there;
-//! - every table holds all of its rows or does not exist (a load is one transaction);
+//! - every table holds none, the first half or all of its rows (each load is one
+//!   transaction);
 //! - every index holds exactly one entry per row of its table;
 //! - `check_integrity()` passes.
 //!
@@ -114,6 +119,15 @@ fn kill_bulk_child() {
         out.flush().unwrap();
     };
     let n = rows();
+    let half = n / 2;
+    // Ids `from..to` in a scrambled order (the write set sorts them).
+    let load =
+        |txn: &mut engine::Transaction, schema: &engine::table::TableSchema, from: i64, to: i64| {
+            let len = to - from;
+            for k in 0..len {
+                ops::insert(txn, schema, row(from + (k * 7_777_777) % len)).unwrap();
+            }
+        };
     // Finish a table the last child loaded but did not index, then go on.
     let existing = tables(&db);
     let mut next = existing.len();
@@ -126,13 +140,35 @@ fn kill_bulk_child() {
     for i in next.. {
         let name = format!("t{i}");
         let mut txn = db.begin(IsolationLevel::RepeatableRead);
-        if catalog::find_table(&mut txn, &name).unwrap().is_none() {
-            let schema = catalog::create_table(&mut txn, table_def(&name)).unwrap();
-            // Keys in a scrambled order: the write set sorts them.
-            for k in 0..n {
-                let id = (k * 7_777_777) % n;
-                ops::insert(&mut txn, &schema, row(id)).unwrap();
+        let schema = match catalog::find_table(&mut txn, &name).unwrap() {
+            Some(schema) => schema,
+            None if i % 2 == 1 => {
+                let schema = catalog::create_table(&mut txn, table_def(&name)).unwrap();
+                load(&mut txn, &schema, 0, n);
+                txn.commit().unwrap();
+                ack(format!("load {name}"));
+                txn = db.begin(IsolationLevel::RepeatableRead);
+                schema
             }
+            None => {
+                let schema = catalog::create_table(&mut txn, table_def(&name)).unwrap();
+                txn.commit().unwrap();
+                txn = db.begin(IsolationLevel::RepeatableRead);
+                schema
+            }
+        };
+        let count = ops::scan(&mut txn, &schema, Bound::Unbounded, Bound::Unbounded, false)
+            .unwrap()
+            .count() as i64;
+        if count == 0 {
+            load(&mut txn, &schema, 0, half);
+            txn.commit().unwrap();
+            ack(format!("half {name}"));
+            txn = db.begin(IsolationLevel::RepeatableRead);
+        }
+        if count < n {
+            txn.lock_tree_for_load(schema.tree).unwrap();
+            load(&mut txn, &schema, half, n);
             txn.commit().unwrap();
             ack(format!("load {name}"));
             txn = db.begin(IsolationLevel::RepeatableRead);
@@ -145,7 +181,13 @@ fn kill_bulk_child() {
 }
 
 /// Checks the reopened database (see the file header) against what was acknowledged.
-fn check(db: &Database, loaded: &BTreeSet<String>, indexed: &BTreeSet<String>, round: u64) {
+fn check(
+    db: &Database,
+    halves: &BTreeSet<String>,
+    loaded: &BTreeSet<String>,
+    indexed: &BTreeSet<String>,
+    round: u64,
+) {
     let n = rows();
     let found = tables(db);
     for name in loaded {
@@ -162,15 +204,24 @@ fn check(db: &Database, loaded: &BTreeSet<String>, indexed: &BTreeSet<String>, r
                 .unwrap()
                 .map(|r| r.unwrap())
                 .collect();
-        assert_eq!(
-            scanned.len() as i64,
-            n,
-            "round {round}: {name} is partly loaded"
+        let count = scanned.len() as i64;
+        assert!(
+            count == n || count == n / 2 || count == 0,
+            "round {round}: {name} holds {count} rows: part of a load"
         );
-        for (pk, values) in &scanned {
+        assert!(
+            count == n || !loaded.contains(name),
+            "round {round}: acknowledged load of {name} holds {count} rows"
+        );
+        assert!(
+            count >= n / 2 || !halves.contains(name),
+            "round {round}: acknowledged first half of {name} holds {count} rows"
+        );
+        for (i, (pk, values)) in scanned.iter().enumerate() {
             let KeyValue::Int(id) = pk[0] else {
                 panic!("round {round}: bad key {pk:?}")
             };
+            assert_eq!(id, i as i64, "round {round}: {name} row {i} has key {id}");
             assert_eq!(values, &row(id), "round {round}: {name} row {id}");
         }
         assert!(
@@ -180,6 +231,10 @@ fn check(db: &Database, loaded: &BTreeSet<String>, indexed: &BTreeSet<String>, r
         assert!(
             schema.indexes.is_empty() || schema.indexes.len() == 2,
             "round {round}: {name} has one of the two indexes of one transaction"
+        );
+        assert!(
+            schema.indexes.is_empty() || count == n,
+            "round {round}: {name} is indexed before it is loaded"
         );
         for index in &schema.indexes {
             let mut entries: Vec<_> = ops::index_scan(
@@ -294,7 +349,7 @@ fn bulk_loads_and_index_builds_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("h.db");
     let mut rng = StdRng::seed_from_u64(0xb01d);
-    let (mut loaded, mut indexed) = (BTreeSet::new(), BTreeSet::new());
+    let (mut halves, mut loaded, mut indexed) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     // Kill delays are drawn up to the time one load and index build takes, measured by
     // the first round (which is killed after its first index commit).
     let mut span: Option<Duration> = None;
@@ -317,6 +372,7 @@ fn bulk_loads_and_index_builds_survive_kill_9() {
                 continue;
             };
             match ack.split_once(' ') {
+                Some(("half", name)) => halves.insert(name.to_string()),
                 Some(("load", name)) => loaded.insert(name.to_string()),
                 Some(("index", name)) => indexed.insert(name.to_string()),
                 _ => panic!("round {round}: odd line {line:?}"),
@@ -324,7 +380,7 @@ fn bulk_loads_and_index_builds_survive_kill_9() {
         }
         let db = Database::open(&path, options())
             .unwrap_or_else(|e| panic!("round {round}: reopen failed: {e}"));
-        check(&db, &loaded, &indexed, round);
+        check(&db, &halves, &loaded, &indexed, round);
         drop(db);
     }
     assert!(!indexed.is_empty(), "no child ever built an index");

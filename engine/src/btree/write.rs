@@ -118,6 +118,9 @@ impl BTree {
             return Ok(replaced);
         }
 
+        if self.append_split(&mut path, &mut leaf, key, cell)? {
+            return Ok(false);
+        }
         // The leaf splits.
         let (mut cells, replaced, old_chain, link) = {
             let node = NodeRef::of(&leaf)?;
@@ -147,6 +150,43 @@ impl BTree {
             overflow::free(&self.pager, first, len)?;
         }
         Ok(replaced)
+    }
+
+    /// The split of an append: when `key` is new, sorts after every key of the full
+    /// `leaf`, and `leaf` is the last leaf of the tree (no right sibling), the new cell
+    /// alone starts a new last leaf and `leaf` keeps every cell it has, as SQLite's
+    /// `balance_quick` does. Keys inserted in increasing order — a load in key order, a
+    /// serial id, a timestamp — then leave full leaves behind them instead of half-full
+    /// ones, and the split moves no cell. Only the last leaf qualifies, so increasing
+    /// keys *inside* the key range still split in balance; the one-cell leaf fills up
+    /// with the keys that follow (until then it is underfull, as a leaf left by deletes
+    /// can be). Internal nodes always split in balance.
+    ///
+    /// Returns whether it split (nothing changed otherwise). The caller holds `leaf`
+    /// exclusively and, in `path`, every parent the separator can reach, exactly as for
+    /// a split in balance, so the latch protocol is the same.
+    fn append_split(
+        &self,
+        path: &mut Vec<(PageMut, usize)>,
+        leaf: &mut PageMut,
+        key: &[u8],
+        cell: &[u8],
+    ) -> Result<bool> {
+        if leaf.id() == self.root {
+            return Ok(false);
+        }
+        let separator = {
+            let node = NodeRef::of(leaf)?;
+            if node.link() != PageId::NONE || node.is_empty() || node.key(node.len() - 1) >= key {
+                return Ok(false);
+            }
+            rebalance::shortest_separator(node.key(node.len() - 1), key)
+        };
+        let mut right = self.pager.allocate()?;
+        NodeMut::rebuild(right.body_mut(), 0, PageId::NONE, &[cell.to_vec()]);
+        NodeMut::new(leaf.body_mut()).set_link(right.id());
+        self.push_up(path, separator, right.id(), leaf.id())?;
+        Ok(true)
     }
 
     /// Inserts the separator `sep` for the new right node `right` into the parents held in

@@ -91,6 +91,19 @@
 //!   the write set ([`write_set`]: an arena, a hash index, no per-write allocation). A
 //!   transaction's writes to a tree it created itself ([`Transaction::claim_new_tree`])
 //!   skip the lock and the probe: nobody else can write or have written that tree.
+//! - **Loads into existing trees.** A transaction that holds a tree for a load
+//!   ([`Transaction::lock_tree_for_load`]: the tree lock, exclusively) takes no key
+//!   locks in it — no other transaction can write the tree until it ends — and a key
+//!   past the greatest key the tree held when it was taken needs no probe either: no
+//!   version of it can exist, and none can appear. So a load in key order (the
+//!   migration's batches) costs no lock-table entry and no descent per row. A
+//!   transaction that writes [`transaction::AUTO_LOAD_CLAIM_WRITES`] new keys into a
+//!   tree it did not create tries this by itself, once, if the tree is *empty* and
+//!   nobody else is writing it (a refusal changes nothing): a large INSERT into an
+//!   empty table pays locks and probes for its first rows only. The price is the tree
+//!   lock's: while the load runs, another writer of that table fails at once with a
+//!   retryable serialization error, as it would beside a CREATE INDEX; small
+//!   transactions never take it.
 //! - **Bulk loads.** CREATE INDEX hands the write set its whole index as one sorted
 //!   run in one arena (`Transaction::load_sorted`): adopted as it is, no hash, lock,
 //!   probe or sort per entry (see `table/index_build.rs`).
@@ -98,7 +111,9 @@
 //!   already), logged in that order straight from the arena, and each tree's writes are
 //!   applied as one sorted batch ([`TreeStore::apply_sorted`]): into an empty tree the
 //!   B+tree builds itself bottom-up, otherwise one leaf latch serves every write that
-//!   falls into that leaf. Locks are released shard by shard.
+//!   falls into that leaf, and writes past the tree's last key fill its last leaf and
+//!   split it at the end, leaving full leaves (see `btree/write.rs`). Locks are released
+//!   shard by shard.
 //! - **After the commit.** Only keys that can have older versions go on the garbage
 //!   queue (below): a *fresh* key — no committed version existed when the transaction
 //!   first wrote it, which the probe above already told — has exactly one version after

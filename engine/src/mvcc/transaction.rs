@@ -18,10 +18,18 @@ use crate::mvcc::commit::{self, newest_version, read_at};
 use crate::mvcc::chunks::TxnChunks;
 use crate::mvcc::scan::{OwnWrite, TxnScan};
 use crate::mvcc::store::TreeId;
+use crate::mvcc::tree_locks::Hold;
 use crate::mvcc::write_set::{SortedRun, WriteSet};
 use crate::mvcc::{Mvcc, version_key};
 
 pub use crate::mvcc::write_set::Savepoint;
+
+/// How many new keys a transaction writes into a tree it did not create before it tries
+/// to claim the tree for a load (`Transaction::maybe_claim_for_load`): enough that a
+/// small transaction never takes a tree exclusively (and so never refuses a concurrent
+/// writer of the same empty table), few enough that a large load pays key locks and
+/// probes for a negligible share of its rows.
+pub const AUTO_LOAD_CLAIM_WRITES: usize = 1024;
 
 /// A transaction's identity, for lock ownership and error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -58,10 +66,9 @@ pub struct Transaction {
     /// READ COMMITTED: the current statement's snapshot, when a statement is open.
     statement_snapshot: Option<Snapshot>,
     writes: WriteSet,
-    /// The tree locks this transaction holds (see [`super::tree_locks`]): each tree it
-    /// joined (`false`) and each it holds exclusively (`true`). One vector, to keep
-    /// a transaction small.
-    tree_locks: Vec<(TreeId, bool)>,
+    /// The tree locks this transaction holds (see [`super::tree_locks`]), and how. One
+    /// vector, to keep a transaction small.
+    tree_locks: Vec<(TreeId, Hold)>,
     /// A buffer for encoding probe keys, so a write allocates none.
     scratch: Vec<u8>,
 }
@@ -138,7 +145,7 @@ impl Transaction {
         self.check_active()?;
         let slot = self.writes.slot_or_create(tree);
         let target = self.writes.tree(slot);
-        if !target.claimed || !target.is_empty() {
+        if !target.claimed || !target.is_empty() || target.fresh_after.is_some() {
             return Err(Error::InvalidArgument(format!(
                 "a sorted load needs a tree this transaction created and has not written (tree {})",
                 tree.0
@@ -249,8 +256,25 @@ impl Transaction {
             self.writes.set(slot, id, Some(value))?;
             return Ok(true);
         }
+        self.maybe_claim_for_load(tree, slot)?;
         if self.writes.tree(slot).claimed {
-            self.writes.add(slot, hash, key, Some(value), true)?;
+            let snapshot = self.snapshot();
+            let fresh = match self.writes.tree(slot).is_past_claim(key) {
+                true => true,
+                // Nobody else writes the tree while it is claimed: one probe settles
+                // both questions, with no lock to take and no second probe.
+                false => match newest_version(&self.mvcc, tree, key, &mut self.scratch)? {
+                    Some((ts, true)) if ts <= snapshot.ts() => return Ok(false),
+                    Some((ts, _)) if ts > snapshot.ts() => {
+                        if read_at(&self.mvcc, tree, key, snapshot.ts())?.is_some() {
+                            return Ok(false);
+                        }
+                        return Err(self.newer_version_error(ts, &snapshot));
+                    }
+                    newest => newest.is_none(),
+                },
+            };
+            self.writes.add(slot, hash, key, Some(value), fresh)?;
             return Ok(true);
         }
         let snapshot = self.snapshot();
@@ -385,7 +409,7 @@ impl Transaction {
         if let Err(reason) = self.mvcc.tree_locks.join(tree, self.id, snapshot.ts()) {
             return Err(self.abort_with(reason));
         }
-        self.tree_locks.push((tree, false));
+        self.tree_locks.push((tree, Hold::Joined));
         Ok(self.writes.slot_or_create(tree))
     }
 
@@ -399,22 +423,109 @@ impl Transaction {
     /// tree committed after this one's snapshot.
     pub fn lock_tree(&mut self, tree: TreeId) -> Result<()> {
         self.check_active()?;
-        if self.tree_locks.contains(&(tree, true)) {
+        if self.tree_locks.contains(&(tree, Hold::Exclusive)) {
             return Ok(());
         }
         let snapshot = self.snapshot();
-        let joined = self.tree_locks.contains(&(tree, false));
+        let joined = self.tree_locks.contains(&(tree, Hold::Joined));
         match self
             .mvcc
             .tree_locks
             .lock_exclusive(tree, self.id, snapshot.ts(), joined)
         {
             Ok(()) => {
-                self.tree_locks.push((tree, true));
+                self.tree_locks.push((tree, Hold::Exclusive));
                 Ok(())
             }
             Err(reason) => Err(self.abort_with(reason)),
         }
+    }
+
+    /// Takes `tree` for a load until this transaction ends: exclusively, as
+    /// [`lock_tree`](Self::lock_tree) takes it, so no other transaction writes the tree
+    /// meanwhile or wrote it after this one's snapshot. This transaction's writes to it
+    /// then take no key locks (nobody can conflict with them), and a key that sorts past
+    /// every key the tree holds now needs no probe for a newer version either (nothing
+    /// can be committed under it until this transaction ends): a load in key order
+    /// costs no lock-table entry and no tree descent per row at statement time. Keys
+    /// at or below the tree's greatest key are still probed, so the outcome of every
+    /// write is what it would have been. Unlike a schema change, the load's commit
+    /// refuses nobody afterwards (see [`super::tree_locks`]). Fails with
+    /// [`Error::Serialization`], aborting the transaction, where `lock_tree` would.
+    pub fn lock_tree_for_load(&mut self, tree: TreeId) -> Result<()> {
+        self.check_active()?;
+        let slot = self.writer_slot(tree)?;
+        self.writes.tree_mut(slot).claim_tried = true;
+        self.claim_for_load(tree, slot, false).map(drop)
+    }
+
+    /// The automatic form of [`lock_tree_for_load`](Self::lock_tree_for_load), tried once
+    /// per transaction and tree, when its writes of a tree it did not create reach
+    /// [`AUTO_LOAD_CLAIM_WRITES`] new keys: if the tree is empty and nobody else writes
+    /// it, the rest of the load takes no key locks and no probes; otherwise nothing
+    /// changes (a refused claim is no error).
+    fn maybe_claim_for_load(&mut self, tree: TreeId, slot: usize) -> Result<()> {
+        let writes = self.writes.tree(slot);
+        if writes.claimed || writes.claim_tried || writes.len() < AUTO_LOAD_CLAIM_WRITES {
+            return Ok(());
+        }
+        self.writes.tree_mut(slot).claim_tried = true;
+        // A schema change of the tree in this transaction keeps its own rules.
+        if self
+            .tree_locks
+            .iter()
+            .any(|(t, hold)| *t == tree && *hold != Hold::Joined)
+        {
+            return Ok(());
+        }
+        // Cheap first look: most trees a large transaction writes are not empty.
+        if self.mvcc.store.seek_first(tree, Bound::Unbounded, Bound::Unbounded)?.is_some() {
+            return Ok(());
+        }
+        self.claim_for_load(tree, slot, true).map(drop)
+    }
+
+    /// Takes `tree` (whose write-set slot is `slot`, and which this transaction has
+    /// joined) exclusively for a load and claims its slot; `automatic`: only if the tree
+    /// is empty, and a refusal is no error. Returns whether the tree is claimed.
+    fn claim_for_load(&mut self, tree: TreeId, slot: usize, automatic: bool) -> Result<bool> {
+        if self.writes.tree(slot).claimed {
+            return Ok(true);
+        }
+        let snapshot = self.snapshot();
+        if let Err(reason) = self
+            .mvcc
+            .tree_locks
+            .lock_exclusive(tree, self.id, snapshot.ts(), true)
+        {
+            return match automatic {
+                true => Ok(false),
+                false => Err(self.abort_with(reason)),
+            };
+        }
+        self.tree_locks.push((tree, Hold::Loading));
+        // Nobody else can add a version to the tree now: its greatest key stays the
+        // greatest committed one until this transaction ends.
+        let last = match self.mvcc.store.scan(tree, Bound::Unbounded, Bound::Unbounded, true)?.next() {
+            Some(entry) => Some(version_key::decode(&entry?.0)?.0),
+            None => None,
+        };
+        if automatic && last.is_some() {
+            self.tree_locks.pop();
+            self.mvcc
+                .tree_locks
+                .release(self.id, &[(tree, Hold::Loading)], None);
+            return Ok(false);
+        }
+        // The key locks taken so far protect nothing the tree lock does not: release
+        // them now, since a claimed tree's keys are not unlocked at the end.
+        let writes = self.writes.tree_mut(slot);
+        self.mvcc
+            .locks
+            .unlock_all(self.id, writes.hashes().map(|hash| (tree, hash)));
+        writes.claimed = true;
+        writes.fresh_after = last;
+        Ok(true)
     }
 
     /// The first write of `key` by this transaction: takes its lock, probes for a newer
@@ -427,8 +538,21 @@ impl Transaction {
         key: &[u8],
         value: Option<&[u8]>,
     ) -> Result<()> {
+        self.maybe_claim_for_load(tree, slot)?;
         if self.writes.tree(slot).claimed {
-            self.writes.add(slot, hash, key, value, true)?;
+            let fresh = match self.writes.tree(slot).is_past_claim(key) {
+                true => true,
+                false => {
+                    let snapshot = self.snapshot();
+                    match newest_version(&self.mvcc, tree, key, &mut self.scratch)? {
+                        Some((ts, _)) if ts > snapshot.ts() => {
+                            return Err(self.newer_version_error(ts, &snapshot));
+                        }
+                        newest => newest.is_none(),
+                    }
+                }
+            };
+            self.writes.add(slot, hash, key, value, fresh)?;
             return Ok(());
         }
         let snapshot = self.snapshot();

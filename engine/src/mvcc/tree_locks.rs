@@ -22,7 +22,16 @@
 //!   wrote the tree committed after the locker's snapshot (case 1: the locker would miss
 //!   its rows).
 //!
-//! Both modes are held until the transaction ends. Nothing waits: a conflict fails at
+//! A third kind of holder takes the exclusive mode for *data*, not schema: a **load**
+//! ([`Hold::Loading`], see `Transaction::lock_tree_for_load`). It excludes every other
+//! writer exactly as a schema change does, which is what lets the loader skip per-key
+//! locks; but it changes no schema, so when it commits it records its timestamp as a
+//! write (`last_write`), not as a change: a writer whose snapshot predates the load is
+//! not refused by the tree lock, and meets the load's rows through the ordinary
+//! per-key probe instead, as it would meet any committed write.
+//!
+//! Both modes are held until the transaction ends (a load that an automatic claim finds
+//! useless is released at once, before it has written anything under it). Nothing waits: a conflict fails at
 //! once with a serialization error, which aborts the transaction (first updater wins,
 //! as for key locks; PostgreSQL's CREATE INDEX would wait for the writers instead).
 //! Because every check and every change happens under one mutex, the two outcomes are
@@ -63,6 +72,18 @@ struct TreeState {
 
 /// Why a tree lock was refused: a sentence for the serialization error.
 pub(crate) type Refusal = String;
+
+/// How a transaction holds a tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hold {
+    /// Shared: it writes the tree ([`TreeLocks::join`]).
+    Joined,
+    /// Exclusively, for a schema change ([`TreeLocks::lock_exclusive`]).
+    Exclusive,
+    /// Exclusively, for a load (also [`TreeLocks::lock_exclusive`]): its commit counts as
+    /// a write of the tree, not a change of its schema.
+    Loading,
+}
 
 /// The tree locks of all active transactions.
 #[derive(Debug, Default)]
@@ -130,32 +151,34 @@ impl TreeLocks {
         Ok(())
     }
 
-    /// Releases the tree locks `txn` holds when it ends: each tree it joined
-    /// (`(tree, false)`) and each it locked exclusively (`(tree, true)`); `committed` is
-    /// its commit timestamp if it committed.
-    pub fn release(&self, txn: TxnId, held: &[(TreeId, bool)], committed: Option<CommitTs>) {
+    /// Releases the tree locks `txn` holds (`held`) when it ends, or a load it gives up
+    /// early; `committed` is its commit timestamp if it committed.
+    pub fn release(&self, txn: TxnId, held: &[(TreeId, Hold)], committed: Option<CommitTs>) {
         if held.is_empty() {
             return;
         }
         let mut trees = self.trees.lock();
-        for (tree, exclusive) in held {
+        for (tree, hold) in held {
             let Some(state) = trees.get_mut(tree) else {
                 continue;
             };
-            match exclusive {
-                false => {
-                    state.writers = state.writers.saturating_sub(1);
-                    if let Some(ts) = committed {
-                        state.last_write = state.last_write.max(ts);
-                    }
-                }
-                true if state.exclusive == Some(txn) => {
-                    state.exclusive = None;
-                    if let Some(ts) = committed {
-                        state.changed_at = state.changed_at.max(ts);
-                    }
-                }
-                true => {}
+            let owns = state.exclusive == Some(txn);
+            match (hold, committed) {
+                (Hold::Joined, _) => state.writers = state.writers.saturating_sub(1),
+                (Hold::Exclusive, Some(ts)) if owns => state.changed_at = state.changed_at.max(ts),
+                _ => {}
+            }
+            if let (Hold::Joined | Hold::Loading, Some(ts)) = (hold, committed) {
+                state.last_write = state.last_write.max(ts);
+            }
+        }
+        // Only after every hold was looked at: a transaction may hold a tree both for a
+        // load and for a schema change, and the change's timestamp must be recorded.
+        for (tree, hold) in held {
+            if let (Hold::Exclusive | Hold::Loading, Some(state)) = (hold, trees.get_mut(tree))
+                && state.exclusive == Some(txn)
+            {
+                state.exclusive = None;
             }
         }
     }
@@ -179,7 +202,7 @@ mod tests {
         );
         // The writer commits at 11: a change whose snapshot (10) misses it is refused,
         // one that sees it is granted.
-        locks.release(TxnId(1), &[(T, false)], Some(CommitTs(11)));
+        locks.release(TxnId(1), &[(T, Hold::Joined)], Some(CommitTs(11)));
         assert!(
             locks
                 .lock_exclusive(T, TxnId(2), CommitTs(10), false)
@@ -192,7 +215,7 @@ mod tests {
         assert!(locks.join(T, TxnId(4), CommitTs(11)).is_err());
         locks.join(T, TxnId(3), CommitTs(11)).unwrap();
         // It commits at 12: a writer whose snapshot predates that is refused.
-        locks.release(TxnId(3), &[(T, true), (T, false)], Some(CommitTs(12)));
+        locks.release(TxnId(3), &[(T, Hold::Exclusive), (T, Hold::Joined)], Some(CommitTs(12)));
         assert!(locks.join(T, TxnId(4), CommitTs(11)).is_err());
         locks.join(T, TxnId(5), CommitTs(12)).unwrap();
     }
@@ -201,15 +224,65 @@ mod tests {
     fn a_rolled_back_writer_or_change_leaves_no_trace() {
         let locks = TreeLocks::default();
         locks.join(T, TxnId(1), CommitTs(3)).unwrap();
-        locks.release(TxnId(1), &[(T, false)], None);
+        locks.release(TxnId(1), &[(T, Hold::Joined)], None);
         locks
             .lock_exclusive(T, TxnId(2), CommitTs(3), false)
             .unwrap();
-        locks.release(TxnId(2), &[(T, true)], None);
+        locks.release(TxnId(2), &[(T, Hold::Exclusive)], None);
         locks.join(T, TxnId(3), CommitTs(3)).unwrap();
         // A writer that joined may lock the tree itself when it is the only one.
         locks
             .lock_exclusive(T, TxnId(3), CommitTs(3), true)
             .unwrap();
+    }
+
+    #[test]
+    fn a_load_excludes_everyone_and_commits_as_a_write() {
+        let locks = TreeLocks::default();
+        locks
+            .lock_exclusive(T, TxnId(1), CommitTs(5), false)
+            .unwrap();
+        locks.join(T, TxnId(1), CommitTs(5)).unwrap();
+        assert!(locks.join(T, TxnId(2), CommitTs(5)).is_err());
+        assert!(
+            locks
+                .lock_exclusive(T, TxnId(3), CommitTs(5), false)
+                .is_err()
+        );
+        locks.release(
+            TxnId(1),
+            &[(T, Hold::Loading), (T, Hold::Joined)],
+            Some(CommitTs(6)),
+        );
+        // A writer with an older snapshot may write (its keys are probed); a schema
+        // change with an older snapshot would miss the load's rows.
+        locks.join(T, TxnId(2), CommitTs(5)).unwrap();
+        locks.release(TxnId(2), &[(T, Hold::Joined)], None);
+        assert!(
+            locks
+                .lock_exclusive(T, TxnId(3), CommitTs(5), false)
+                .is_err()
+        );
+        locks
+            .lock_exclusive(T, TxnId(3), CommitTs(6), false)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_load_and_a_schema_change_in_one_transaction_record_the_change() {
+        let locks = TreeLocks::default();
+        locks
+            .lock_exclusive(T, TxnId(1), CommitTs(5), false)
+            .unwrap();
+        locks
+            .lock_exclusive(T, TxnId(1), CommitTs(5), false)
+            .unwrap();
+        locks.release(
+            TxnId(1),
+            &[(T, Hold::Loading), (T, Hold::Exclusive)],
+            Some(CommitTs(7)),
+        );
+        assert!(locks.join(T, TxnId(2), CommitTs(6)).is_err());
+        locks.join(T, TxnId(2), CommitTs(7)).unwrap();
     }
 }

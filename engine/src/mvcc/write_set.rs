@@ -134,8 +134,16 @@ type HashIndex = HashMap<u64, EntryId, BuildHasherDefault<PreHashed>>;
 pub(crate) struct TreeWrites {
     pub tree: TreeId,
     /// No other transaction can write this tree before this one ends (it created the
-    /// tree): its keys take no locks and need no conflict probes.
+    /// tree, or holds it for a load): its keys take no locks.
     pub claimed: bool,
+    /// For a claimed tree: the greatest key the tree held when it was claimed, `None` if
+    /// it held none (a tree the transaction created, or one it found empty). A key
+    /// past it has no committed version, so it needs no probe; one at or below it is
+    /// probed for its newest version (see `Transaction::lock_tree_for_load`).
+    pub fresh_after: Option<Vec<u8>>,
+    /// The transaction has tried to claim this tree for a load already (successfully or
+    /// not), so it does not try again.
+    pub claim_tried: bool,
     arena: Vec<u8>,
     entries: Vec<Entry>,
     index: HashIndex,
@@ -190,6 +198,8 @@ impl TreeWrites {
         TreeWrites {
             tree,
             claimed: false,
+            fresh_after: None,
+            claim_tried: false,
             arena: Vec::new(),
             entries: Vec::new(),
             index: HashIndex::default(),
@@ -291,6 +301,17 @@ impl TreeWrites {
     /// Whether this tree has no entries at all, dead ones included.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// How many entries this tree has, dead ones included.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether `key`, written into this claimed tree, certainly has no committed
+    /// version: it sorts past every key the tree held when it was claimed.
+    pub fn is_past_claim(&self, key: &[u8]) -> bool {
+        self.fresh_after.as_deref().is_none_or(|last| key > last)
     }
 
     /// Writes the bulk entries' implicit run out as a run of `runs`.
