@@ -104,11 +104,6 @@ impl Control {
         self.bar.inc(items);
     }
 
-    /// How many batches this run has committed.
-    pub fn committed(&self) -> u64 {
-        self.committed.load(Ordering::SeqCst)
-    }
-
     /// Removes the bar.
     pub fn finish_bar(&mut self) {
         self.bar.finish_and_clear();

@@ -20,7 +20,7 @@
 //! migration skips and records, or aborts on.
 
 use engine::keycode::{KeyValue, encode};
-use engine::table::{Column, TableSchema, ops};
+use engine::table::{Column, IndexSchema, TableSchema, ops};
 use kv_legacy::{Document, Scalar};
 use sql_frontend::SqlType;
 use sql_frontend::catalog::TableInfo;
@@ -118,6 +118,15 @@ impl RowConverter {
             extra_fields,
             ..self
         }
+    }
+
+    /// The converter, checking each row also against `indexes`: indexes of the table
+    /// that do not exist during the bulk load but will be built after it (see
+    /// `indexes.rs`), so a row they could not hold is a bad document now, as it would be
+    /// if they existed.
+    pub fn with_deferred_indexes(mut self, indexes: Vec<IndexSchema>) -> RowConverter {
+        self.schema.indexes.extend(indexes);
+        self
     }
 
     /// The engine's view of the columns (for encoding rows).

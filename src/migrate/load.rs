@@ -1,18 +1,35 @@
-//! The bulk load: D's snapshot into H, one transaction per batch, several workers.
+//! The bulk load: D's snapshot into H, one transaction per batch, in the table's key order.
 //!
-//! The snapshot's keys are sorted and cut into batches of the recorded batch size, so
-//! batch *k* is the same set of documents in every run (see `progress.rs`). Each batch
-//! converts its documents, inserts the rows through the engine's table API (no SQL text
-//! per row), and writes its marker row and any rejections **in the same transaction**;
-//! a resumed load runs exactly the batches without a marker. Batches hold disjoint keys,
-//! so `workers` threads take them from a shared counter and commit concurrently without
-//! conflicting; within a batch the keys are ascending, so each transaction appends to
-//! one region of the table's B-tree.
+//! The snapshot's keys are sorted — by the primary key H stores for them ([`Cut`]) —
+//! and cut into batches of the recorded batch size, so batch *k* is the same set of
+//! documents in every run (see `progress.rs`). Each batch converts its documents,
+//! writes the rows through the engine's table API (no SQL text per row), and writes its
+//! marker row and any rejections **in the same transaction**; a resumed load runs
+//! exactly the batches without a marker.
+//!
+//! **The bulk path.** The batches commit one at a time, in key order, each holding the
+//! table's tree for a load (`Transaction::lock_tree_for_load`): no other transaction
+//! writes the table meanwhile, so a row takes no lock-table entry, and since its key
+//! sorts after every key already in the tree it needs no probe for an older version
+//! either — a row costs the write set an append, and the commit one cell added to the
+//! tree's last leaf (the first batch into an empty table builds the tree bottom-up;
+//! the later ones fill the last leaf and split it at its end, leaving full leaves).
+//! The table's non-unique indexes are not there during the load: they are built
+//! afterwards in one pass each (`indexes.rs`), and the converter checks every row
+//! against them meanwhile. A table that keeps an index during the load (a UNIQUE one)
+//! gets its rows through `ops::insert`, which maintains it row by row. If the tree
+//! cannot be held (another transaction is writing the table), a batch takes the
+//! ordinary path: key locks and probes, the same outcome.
+//!
+//! Converting documents and encoding rows runs on a thread of its own, one batch ahead
+//! of the committing thread, when the caller allows more than one worker. Batches do not
+//! commit concurrently: they would refuse each other the table's tree, and on the
+//! bulk path one committer is faster than several writers sharing locks.
 //!
 //! When every batch is committed, one last transaction sums the markers into the
 //! progress row and moves it to [`Phase::Loaded`].
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
 use engine::IsolationLevel;
@@ -24,9 +41,14 @@ use crate::migrate::OnBadDocument;
 use crate::migrate::control::Control;
 use crate::migrate::convert::BadDocument;
 use crate::migrate::error::MigrateError;
-use crate::migrate::progress::{self, Phase, Progress};
+use crate::migrate::progress::{self, Cut, Phase, Progress};
 use crate::migrate::source::DSnapshot;
 use crate::migrate::target::Target;
+
+/// Converted batches the converting thread may hold ready ahead of the committer: one
+/// being committed, one waiting, so conversion and commit overlap without the memory
+/// of more than a few batches.
+const BATCHES_AHEAD: usize = 1;
 
 /// What the bulk load did in this run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,24 +56,31 @@ pub struct LoadStats {
     pub loaded: u64,
     pub rejected: Vec<BadDocument>,
     pub batches: u64,
-    /// Time spent converting documents to rows, summed over the workers.
+    /// Time spent converting documents to rows.
     pub convert: Duration,
-    /// Time spent writing rows and committing, summed over the workers.
+    /// Time spent writing rows and committing.
     pub write: Duration,
 }
 
-impl LoadStats {
-    fn merge(&mut self, other: LoadStats) {
-        self.loaded += other.loaded;
-        self.rejected.extend(other.rejected);
-        self.batches += other.batches;
-        self.convert += other.convert;
-        self.write += other.write;
-    }
+/// One document of a batch, ready to write.
+enum Prepared {
+    /// The row's stored key and value, for a table with no index during the load.
+    Encoded { key: Vec<u8>, stored: Vec<u8> },
+    /// The row, for `ops::insert` to maintain the table's indexes.
+    Row(Vec<KeyValue>),
+    /// Why the document cannot be loaded.
+    Bad(String),
 }
 
-/// Loads the batches of `snapshot` that H has no marker for, with `workers` threads;
-/// ends with the progress in [`Phase::Loaded`].
+/// A batch converted: its number and each document's key and prepared row.
+struct Converted<'a> {
+    batch: usize,
+    docs: Vec<(&'a String, Prepared)>,
+    convert: Duration,
+}
+
+/// Loads the batches of `snapshot` that H has no marker for; ends with the progress in
+/// [`Phase::Loaded`]. `workers` above one converts on a thread of its own.
 pub fn load(
     target: &mut Target,
     snapshot: &DSnapshot,
@@ -59,8 +88,7 @@ pub fn load(
     workers: usize,
     control: &mut Control,
 ) -> Result<LoadStats, MigrateError> {
-    let mut keys: Vec<&String> = snapshot.docs.keys().collect();
-    keys.sort_unstable();
+    let keys = cut_order(target, snapshot, progress.cut);
     let batches: Vec<&[&String]> = keys
         .chunks(
             usize::try_from(progress.batch_size)
@@ -82,67 +110,48 @@ pub fn load(
         "loading",
     );
 
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
+    let mut stats = LoadStats::default();
     let shared: &Target = target;
     let control_ref: &Control = control;
-    let outcomes: Vec<Result<LoadStats, MigrateError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers.clamp(1, pending.len().max(1)))
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut stats = LoadStats::default();
-                    while !failed.load(Ordering::SeqCst) {
-                        let Some(&batch) = pending.get(next.fetch_add(1, Ordering::SeqCst)) else {
-                            break;
-                        };
-                        let done = control_ref.begin_batch().and_then(|()| {
-                            load_batch(shared, snapshot, batch as u64, batches[batch], &mut stats)
-                        });
-                        if let Err(e) = done {
-                            failed.store(true, Ordering::SeqCst);
-                            return Err(e);
-                        }
-                        control_ref.batch_done(batches[batch].len() as u64);
+    let outcome = match workers > 1 {
+        false => pending.iter().try_for_each(|&batch| {
+            let converted = convert_batch(shared, snapshot, batch, batches[batch]);
+            commit_converted(shared, control_ref, converted, &mut stats)
+        }),
+        true => std::thread::scope(|scope| {
+            let (sender, receiver) = sync_channel::<Converted>(BATCHES_AHEAD);
+            let converter = scope.spawn(|| {
+                for &batch in &pending {
+                    let converted = convert_batch(shared, snapshot, batch, batches[batch]);
+                    if sender.send(converted).is_err() {
+                        // The committer stopped.
+                        break;
                     }
-                    Ok(stats)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle.join().unwrap_or_else(|_| {
-                    Err(MigrateError::Io(std::io::Error::other(
-                        "a bulk-load worker panicked",
-                    )))
-                })
-            })
-            .collect()
-    });
-    let mut stats = LoadStats::default();
-    let mut first_error = None;
-    for outcome in outcomes {
-        match outcome {
-            Ok(worker) => stats.merge(worker),
-            Err(e) => {
-                first_error.get_or_insert(e);
+                }
+                drop(sender);
+            });
+            let mut outcome = Ok(());
+            for converted in receiver.iter() {
+                outcome = commit_converted(shared, control_ref, converted, &mut stats);
+                if outcome.is_err() {
+                    break;
+                }
             }
-        }
-    }
+            // Ends the converter's next send, if it is still converting.
+            drop(receiver);
+            if converter.join().is_err() {
+                outcome = outcome.and(Err(MigrateError::Io(std::io::Error::other(
+                    "the bulk load's converting thread panicked",
+                ))));
+            }
+            outcome
+        }),
+    };
     for bad in &stats.rejected {
         target.rejected_keys.insert(bad.key.clone());
     }
     target.rejected_now.extend(stats.rejected.iter().cloned());
-    match first_error {
-        // Other workers may have committed a batch after the one that stopped looked.
-        Some(MigrateError::Interrupted { .. }) => {
-            return Err(MigrateError::Interrupted {
-                batches: control.committed(),
-            });
-        }
-        Some(e) => return Err(e),
-        None => {}
-    }
+    outcome?;
 
     let mut txn = target.db.begin(IsolationLevel::RepeatableRead);
     let all = progress::committed_batches(&mut txn, &target.tables, &target.name)?;
@@ -157,40 +166,108 @@ pub fn load(
     Ok(stats)
 }
 
-/// Loads batch number `batch` (its sorted `keys`) in one transaction with its marker.
-fn load_batch(
+/// The snapshot's keys in the order `cut` says.
+fn cut_order<'a>(target: &Target, snapshot: &'a DSnapshot, cut: Cut) -> Vec<&'a String> {
+    let mut keys: Vec<&String> = snapshot.docs.keys().collect();
+    match cut {
+        Cut::DKey => keys.sort_unstable(),
+        Cut::PrimaryKey => {
+            let mut keyed: Vec<(Option<Vec<u8>>, &String)> = keys
+                .into_iter()
+                .map(|key| {
+                    let pk = target.converter.primary_key(key).ok();
+                    (pk.map(|pk| encode(std::slice::from_ref(&pk))), key)
+                })
+                .collect();
+            // `None` (no primary key) after every key; ties (two D keys that parse to
+            // one integer) by D's key.
+            keyed.sort_unstable_by(|(a, ka), (b, kb)| {
+                (a.is_none(), a)
+                    .cmp(&(b.is_none(), b))
+                    .then_with(|| ka.cmp(kb))
+            });
+            keys = keyed.into_iter().map(|(_, key)| key).collect();
+        }
+    }
+    keys
+}
+
+/// Converts batch number `batch` (its sorted `keys`).
+fn convert_batch<'a>(
     target: &Target,
     snapshot: &DSnapshot,
-    batch: u64,
-    keys: &[&String],
-    stats: &mut LoadStats,
-) -> Result<(), MigrateError> {
+    batch: usize,
+    keys: &[&'a String],
+) -> Converted<'a> {
     let started = Instant::now();
-    let rows: Vec<(&String, Result<Vec<KeyValue>, String>)> = keys
+    let plain_table = target.schema.indexes.is_empty();
+    let docs = keys
         .iter()
-        .map(|key| {
-            let row = match snapshot.docs.get(*key) {
+        .map(|&key| {
+            let row = match snapshot.docs.get(key) {
                 Some(doc) => target.converter.convert(key, doc),
                 None => Err("vanished from the snapshot".to_string()),
             };
-            (*key, row)
+            let prepared = match row {
+                Ok(row) if plain_table => match encode_new_row(target, &row) {
+                    Ok((key, stored)) => Prepared::Encoded { key, stored },
+                    Err(e) => Prepared::Bad(e.to_string()),
+                },
+                Ok(row) => Prepared::Row(row),
+                Err(reason) => Prepared::Bad(reason),
+            };
+            (key, prepared)
         })
         .collect();
-    let converted = Instant::now();
-    stats.convert += converted - started;
+    Converted {
+        batch,
+        docs,
+        convert: started.elapsed(),
+    }
+}
 
+/// Commits a converted batch, unless the run must stop first.
+fn commit_converted(
+    target: &Target,
+    control: &Control,
+    converted: Converted,
+    stats: &mut LoadStats,
+) -> Result<(), MigrateError> {
+    stats.convert += converted.convert;
+    let documents = converted.docs.len() as u64;
+    control.begin_batch()?;
+    commit_batch(target, converted, stats)?;
+    control.batch_done(documents);
+    Ok(())
+}
+
+/// Writes a converted batch in one transaction with its marker.
+fn commit_batch(
+    target: &Target,
+    converted: Converted,
+    stats: &mut LoadStats,
+) -> Result<(), MigrateError> {
+    let started = Instant::now();
     let mut txn = target.db.begin(IsolationLevel::RepeatableRead);
-    let plain_table = target.schema.indexes.is_empty();
+    // The bulk path (see the module header); a refusal aborted `txn`, so the batch
+    // starts again on the ordinary path.
+    match txn.lock_tree_for_load(target.schema.tree) {
+        Ok(()) => {}
+        Err(engine::Error::Serialization(_)) => {
+            txn = target.db.begin(IsolationLevel::RepeatableRead);
+        }
+        Err(e) => return Err(e.into()),
+    }
     let mut loaded = 0u64;
     let mut rejected = Vec::new();
-    for (key, row) in rows {
-        let reason = match row {
-            Ok(row) if plain_table => {
-                insert_new_row(&mut txn, target, &row)?;
+    for (key, prepared) in converted.docs {
+        let reason = match prepared {
+            Prepared::Encoded { key, stored } => {
+                txn.put(target.schema.tree, &key, &stored)?;
                 loaded += 1;
                 continue;
             }
-            Ok(row) => match ops::insert(&mut txn, &target.schema, row) {
+            Prepared::Row(row) => match ops::insert(&mut txn, &target.schema, row) {
                 Ok(_) => {
                     loaded += 1;
                     continue;
@@ -200,7 +277,7 @@ fn load_batch(
                 }
                 Err(e) => return Err(e.into()),
             },
-            Err(reason) => reason,
+            Prepared::Bad(reason) => reason,
         };
         let bad = BadDocument {
             key: key.clone(),
@@ -222,7 +299,7 @@ fn load_batch(
         &mut txn,
         &target.tables,
         &target.name,
-        batch,
+        converted.batch as u64,
         loaded,
         rejected.len() as u64,
     )?;
@@ -230,22 +307,18 @@ fn load_batch(
     stats.loaded += loaded;
     stats.rejected.extend(rejected);
     stats.batches += 1;
-    stats.write += converted.elapsed();
+    stats.write += started.elapsed();
     Ok(())
 }
 
-/// Inserts a converted row into a table without secondary indexes, skipping the
-/// existence check of `ops::insert`: each key of the snapshot belongs to one batch, which
-/// is loaded once, into a table that held none of the snapshot's keys, so the key is new.
-/// The row is checked and encoded exactly as `ops::insert` would store it.
-fn insert_new_row(
-    txn: &mut engine::Transaction,
-    target: &Target,
-    row: &[KeyValue],
-) -> Result<(), MigrateError> {
+/// The stored key and value of a converted row of a table with no index during the
+/// load, skipping the existence check of `ops::insert`: each key of the snapshot belongs
+/// to one batch, which is loaded once, into a table that held none of the snapshot's
+/// keys, so the key is new. The row is checked and encoded exactly as `ops::insert`
+/// would store it.
+fn encode_new_row(target: &Target, row: &[KeyValue]) -> engine::Result<(Vec<u8>, Vec<u8>)> {
     let pk = &row[target.converter.key_index()];
     let key = encode(std::slice::from_ref(pk));
     let stored = encode_row(&target.schema.columns, row)?;
-    txn.put(target.schema.tree, &key, &stored)?;
-    Ok(())
+    Ok((key, stored))
 }

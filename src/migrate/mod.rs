@@ -10,9 +10,12 @@
 //!    position recorded in H) into memory.
 //! 2. **Schema**: create the table from a CREATE TABLE file or from the documents
 //!    (`schema.rs`); D's key goes to `--key-column`, the primary key.
-//! 3. **Bulk load** in key order, one transaction per batch, the progress row committed
-//!    with each batch (`progress.rs`): a killed run resumes after the last committed key,
-//!    never loading a document twice or skipping one.
+//! 3. **Bulk load** in the table's key order, one transaction per batch, the progress
+//!    row committed with each batch (`progress.rs`): a killed run resumes after the last
+//!    committed key, never loading a document twice or skipping one. Each batch holds
+//!    the table for a load, so a row costs no lock and no probe (`load.rs`); the
+//!    table's non-unique indexes are built after the load, in one pass each
+//!    (`indexes.rs`).
 //! 4. **Follow** (optional): tail D's log from the snapshot's position, applying puts and
 //!    deletes to H with the position committed alongside, until caught up or stopped
 //!    (`follow.rs`).
@@ -34,6 +37,7 @@ mod control;
 mod convert;
 mod error;
 mod follow;
+mod indexes;
 mod load;
 mod progress;
 mod report;
@@ -103,7 +107,8 @@ pub struct MigrateOptions {
     /// Documents (or log records, when following) per transaction. A resumed bulk load
     /// keeps the batch size it started with.
     pub batch_size: usize,
-    /// Threads loading batches concurrently during the bulk load.
+    /// Threads for the bulk load: above one, documents are converted on a thread of
+    /// their own while the batches commit (one at a time, in key order: `load.rs`).
     pub workers: usize,
     pub on_bad_document: OnBadDocument,
     pub extra_fields: ExtraFields,

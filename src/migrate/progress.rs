@@ -1,9 +1,8 @@
 //! The migration's own state in H: where it is, and which documents it rejected.
 //!
-//! Three engine tables. The first two are hdb's bookkeeping, hidden from SQL by the
-//! reserved name prefix; the third is for people — which documents were left behind and
-//! why — so SQL reads it like any table (`SELECT doc_key, reason FROM
-//! hdb_migrate_rejected`):
+//! Four engine tables. Three are hdb's bookkeeping, hidden from SQL by the reserved
+//! name prefix; the last is for people — which documents were left behind and why — so
+//! SQL reads it like any table (`SELECT doc_key, reason FROM hdb_migrate_rejected`):
 //!
 //! ```text
 //! __hdb_migrate_progress (target_table TEXT PRIMARY KEY, phase TEXT, generation INT,
@@ -11,13 +10,19 @@
 //!                         changes_applied INT)
 //! __hdb_migrate_batches  (target_table TEXT, batch INT, loaded INT, rejected INT,
 //!                         PRIMARY KEY (target_table, batch))
+//! __hdb_migrate_indexes  (target_table TEXT, index_name TEXT, columns BYTES,
+//!                         PRIMARY KEY (target_table, index_name))   -- see indexes.rs
 //! hdb_migrate_rejected   (target_table TEXT, doc_key TEXT, reason TEXT,
 //!                         PRIMARY KEY (target_table, doc_key))
 //! ```
 //!
 //! During the bulk phase the snapshot at (`generation`, `log_offset`) is cut into
 //! batches: its keys in sorted order, `batch_size` at a time. The snapshot and the batch
-//! size are recorded, so the cut is the same in every run.
+//! size are recorded, so the cut is the same in every run. So is the order (the phase
+//! says which, [`Cut`]): a migration started now sorts by the primary key H stores
+//! (so batches append to the table's tree in its key order, which the bulk load
+//! relies on for speed, see `load.rs`); one recorded as `bulk` by an earlier version
+//! sorted D's keys as strings, and is resumed in that order.
 //!
 //! **Invariant**: a batch's marker row (in `__hdb_migrate_batches`) and its rejected
 //! rows are written in the same H transaction as the batch's rows; the progress row is
@@ -45,10 +50,22 @@ use kv_legacy::LogPosition;
 pub const PROGRESS_TABLE: &str = "__hdb_migrate_progress";
 /// The table of committed bulk-load batches.
 pub const BATCHES_TABLE: &str = "__hdb_migrate_batches";
+/// The table of indexes the bulk load defers (see `indexes.rs`).
+pub const INDEXES_TABLE: &str = "__hdb_migrate_indexes";
 /// The table of rejected documents: readable with SQL (not under the reserved prefix).
 /// Deleting its rows makes the next verification report a mismatch, as it should: H
 /// would no longer account for every document of D.
 pub const REJECTED_TABLE: &str = "hdb_migrate_rejected";
+
+/// The order in which a bulk load cuts the snapshot's keys into batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// D's keys compared as strings (migrations recorded as `bulk`).
+    DKey,
+    /// The encoded primary keys H stores, so batches follow the table's key order; keys
+    /// with no primary key (their documents are rejected) last, as strings (`bulk-pk`).
+    PrimaryKey,
+}
 
 /// Which part of the migration the progress describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +83,8 @@ pub struct Progress {
     pub position: LogPosition,
     /// Documents per bulk-load batch (fixed when the migration starts).
     pub batch_size: u64,
+    /// The order of the bulk load's batches (fixed when the migration starts).
+    pub cut: Cut,
     /// Documents loaded and rejected by the bulk load (set when it completes).
     pub loaded: u64,
     pub rejected: u64,
@@ -80,6 +99,7 @@ impl Progress {
             phase: Phase::Bulk,
             position,
             batch_size: batch_size.max(1),
+            cut: Cut::PrimaryKey,
             loaded: 0,
             rejected: 0,
             changes_applied: 0,
@@ -87,12 +107,13 @@ impl Progress {
     }
 }
 
-/// The two bookkeeping tables.
+/// The bookkeeping tables.
 #[derive(Debug, Clone)]
 pub struct ProgressTables {
     pub progress: TableSchema,
     pub batches: TableSchema,
     pub rejected: TableSchema,
+    pub indexes: TableSchema,
 }
 
 fn column(name: &str, ty: ColumnType, nullable: bool) -> Column {
@@ -156,10 +177,26 @@ pub fn ensure_tables(txn: &mut Transaction) -> engine::Result<ProgressTables> {
             },
         )?,
     };
+    let indexes = match catalog::find_table(txn, INDEXES_TABLE)? {
+        Some(table) => table,
+        None => catalog::create_table(
+            txn,
+            TableDef {
+                name: INDEXES_TABLE.to_string(),
+                columns: vec![
+                    column("target_table", ColumnType::Text, false),
+                    column("index_name", ColumnType::Text, false),
+                    column("columns", ColumnType::Bytes, false),
+                ],
+                primary_key: vec!["target_table".to_string(), "index_name".to_string()],
+            },
+        )?,
+    };
     Ok(ProgressTables {
         progress,
         batches,
         rejected,
+        indexes,
     })
 }
 
@@ -204,9 +241,10 @@ pub fn read(
     else {
         return Err(corrupt("row"));
     };
-    let phase = match phase {
-        KeyValue::Text(p) if p == "bulk" => Phase::Bulk,
-        KeyValue::Text(p) if p == "loaded" => Phase::Loaded,
+    let (phase, cut) = match phase {
+        KeyValue::Text(p) if p == "bulk" => (Phase::Bulk, Cut::DKey),
+        KeyValue::Text(p) if p == "bulk-pk" => (Phase::Bulk, Cut::PrimaryKey),
+        KeyValue::Text(p) if p == "loaded" => (Phase::Loaded, Cut::PrimaryKey),
         _ => return Err(corrupt("phase")),
     };
     Ok(Some(Progress {
@@ -216,6 +254,7 @@ pub fn read(
             offset: as_u64(offset, "log_offset")?,
         },
         batch_size: as_u64(batch_size, "batch_size")?.max(1),
+        cut,
         loaded: as_u64(loaded, "loaded")?,
         rejected: as_u64(rejected, "rejected")?,
         changes_applied: as_u64(changes, "changes_applied")?,
@@ -231,9 +270,10 @@ pub fn write(
 ) -> engine::Result<()> {
     let row = vec![
         text(table),
-        text(match progress.phase {
-            Phase::Bulk => "bulk",
-            Phase::Loaded => "loaded",
+        text(match (progress.phase, progress.cut) {
+            (Phase::Bulk, Cut::DKey) => "bulk",
+            (Phase::Bulk, Cut::PrimaryKey) => "bulk-pk",
+            (Phase::Loaded, _) => "loaded",
         }),
         int(progress.position.generation),
         int(progress.position.offset),

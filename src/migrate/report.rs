@@ -17,10 +17,13 @@ pub struct Timings {
     pub schema: Duration,
     /// The bulk load (or the resync after a compaction), wall time.
     pub bulk_load: Duration,
-    /// Of the bulk load: converting documents to rows, summed over the workers.
+    /// Of the bulk load: converting documents to rows (on a thread of its own when
+    /// there is more than one worker, so it overlaps `write_h`).
     pub convert: Duration,
-    /// Of the bulk load: writing rows to H and committing, summed over the workers.
+    /// Of the bulk load: writing rows to H and committing.
     pub write_h: Duration,
+    /// Building the indexes the bulk load deferred.
+    pub indexes: Duration,
     /// Following D's log.
     pub follow: Duration,
     /// Verifying both sides.
@@ -155,15 +158,16 @@ impl MigrationReport {
         let t = &self.timings;
         let _ = writeln!(
             out,
-            "time: {:.3} s total = read D {:.3} + schema {:.3} + load H {:.3} (worker time: \
-             convert {:.3}, write {:.3}) + follow {:.3} + verify {:.3} + sync {:.3}; \
-             {:.0} documents/s",
+            "time: {:.3} s total = read D {:.3} + schema {:.3} + load H {:.3} (of which: \
+             convert {:.3}, write {:.3}) + indexes {:.3} + follow {:.3} + verify {:.3} + \
+             sync {:.3}; {:.0} documents/s",
             secs(t.total),
             secs(t.read_d),
             secs(t.schema),
             secs(t.bulk_load),
             secs(t.convert),
             secs(t.write_h),
+            secs(t.indexes),
             secs(t.follow),
             secs(t.verify),
             secs(t.sync),

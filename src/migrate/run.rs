@@ -15,7 +15,7 @@ use crate::migrate::report::{MigrationReport, Timings};
 use crate::migrate::schema::{self, FieldReport};
 use crate::migrate::source::{self, DSnapshot};
 use crate::migrate::target::Target;
-use crate::migrate::{MigrateOptions, SchemaSource, follow, load, verify};
+use crate::migrate::{MigrateOptions, SchemaSource, follow, indexes, load, verify};
 
 /// The table a run writes when none is named and the schema does not create one.
 const DEFAULT_TABLE: &str = "documents";
@@ -123,22 +123,39 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
             }
         }
     }
-    let (table_info, rejected_keys) = {
+    let mut progress = recorded
+        .clone()
+        .unwrap_or_else(|| Progress::start(snapshot.position, options.batch_size as u64));
+    if recorded.is_none() {
+        // From here on the migration is recorded: a rerun resumes it (same snapshot,
+        // same batches) instead of starting over. The table is empty: its non-unique
+        // indexes step aside until the bulk load is done (`indexes.rs`). A table whose
+        // key column does not suit the migration is refused first, with nothing changed.
+        let mut txn = engine.begin(IsolationLevel::RepeatableRead);
+        let info = sql_frontend::catalog::table(&mut txn, &table_name)?;
+        RowConverter::new(&info, &options.key_column, engine.max_stored_key_len())?;
+        indexes::defer(&mut txn, &tables, &info.schema)?;
+        progress::write(&mut txn, &tables, &table_name, &progress)?;
+        txn.commit()?;
+    }
+    let (table_info, rejected_keys, deferred) = {
         let mut txn = engine.begin(IsolationLevel::RepeatableRead);
         let info = sql_frontend::catalog::table(&mut txn, &table_name)?;
         let rejected: HashSet<String> = progress::rejected(&mut txn, &tables, &table_name)?
             .into_iter()
             .map(|(key, _)| key)
             .collect();
+        let deferred = indexes::deferred(&mut txn, &tables, &info.schema)?;
         txn.commit()?;
-        (info, rejected)
+        (info, rejected, deferred)
     };
     let converter = RowConverter::new(
         &table_info,
         &options.key_column,
         engine.max_stored_key_len(),
     )?
-    .with_extra_fields(options.extra_fields);
+    .with_extra_fields(options.extra_fields)
+    .with_deferred_indexes(deferred);
     let mut target = Target {
         db: engine.clone(),
         name: table_name.clone(),
@@ -156,21 +173,12 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
         options.stop.clone(),
         options.stop_after_batches,
     );
-    let mut progress = recorded
-        .clone()
-        .unwrap_or_else(|| Progress::start(snapshot.position, options.batch_size as u64));
-    if recorded.is_none() {
-        // From here on the migration is recorded: a rerun resumes it (same snapshot,
-        // same batches) instead of starting over.
-        let mut txn = engine.begin(IsolationLevel::RepeatableRead);
-        progress::write(&mut txn, &target.tables, &table_name, &progress)?;
-        txn.commit()?;
-    }
-
     // 3. Bulk load (or a resync, if D was compacted under a recorded migration).
     let mut load_stats = load::LoadStats::default();
     if needs_resync {
         let phase_start = Instant::now();
+        // A resync writes through the table's schema: the indexes first.
+        build_deferred_indexes(&mut target)?;
         follow::resync(
             &options.from,
             &mut target,
@@ -193,6 +201,10 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
         timings.convert = load_stats.convert;
         timings.write_h = load_stats.write;
     }
+    // The indexes the bulk load deferred (also those of a run that stopped after it).
+    let phase_start = Instant::now();
+    build_deferred_indexes(&mut target)?;
+    timings.indexes = phase_start.elapsed();
     let documents_read = snapshot.docs.len() as u64;
 
     // 4. Follow D's log.
@@ -246,4 +258,15 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
         verification,
         timings,
     })
+}
+
+/// Builds the indexes deferred for the bulk load, if any are left, and has `target`
+/// write through the table's schema with them from then on.
+fn build_deferred_indexes(target: &mut Target) -> Result<(), MigrateError> {
+    if indexes::build(&target.db, &target.tables, &target.name)? > 0 {
+        let mut txn = target.db.begin(IsolationLevel::RepeatableRead);
+        target.schema = catalog::table(&mut txn, &target.name)?;
+        txn.commit()?;
+    }
+    Ok(())
 }
