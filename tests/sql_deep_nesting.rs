@@ -602,3 +602,55 @@ fn deep_check_constraints() {
         }
     }
 }
+
+#[test]
+fn nested_with_queries() {
+    check(
+        "WITH inside WITH",
+        "",
+        |n| {
+            format!(
+                "{}SELECT 1 AS a{}",
+                "WITH c AS (".repeat(n),
+                ") SELECT a FROM c".repeat(n)
+            )
+        },
+        answer_at_ten_else_refused("1"),
+    );
+    // Each WITH query names the one before: the chain is as deep as it is long.
+    check(
+        "chain of WITH queries",
+        "",
+        |n| {
+            let mut sql = String::from("WITH c0 AS (SELECT 1 AS a)");
+            for i in 1..n {
+                sql.push_str(&format!(", c{i} AS (SELECT a FROM c{})", i - 1));
+            }
+            format!("{sql} SELECT a FROM c{}", n - 1)
+        },
+        answer_unless_deep(|_| "1".to_string()),
+    );
+}
+
+#[test]
+fn view_chains() {
+    // Views expand inside each other at most 32 deep (bind/view.rs): a chain of 32
+    // views is the longest, and a 33rd cannot be created (it could not be expanded).
+    for (views, sql, expected) in [
+        (10, "SELECT x FROM v10", "ANSWER 1"),
+        (31, "SELECT x FROM v31", "ANSWER 1"),
+        (31, "CREATE VIEW v32 AS SELECT x FROM v31", "TOOCOMPLEX"),
+    ] {
+        let mut setup = String::from("CREATE VIEW v0 AS SELECT 1 AS x;");
+        for i in 1..=views {
+            setup.push_str(&format!("CREATE VIEW v{i} AS SELECT x FROM v{};", i - 1));
+        }
+        let report = run_child(&Case {
+            setup,
+            sql: sql.to_string(),
+            stack: SPAWNED_STACK,
+            stream: false,
+        });
+        assert!(report.starts_with(expected), "{sql}: {report}");
+    }
+}

@@ -20,7 +20,10 @@
 //!   ordered by a total order ending with the unique key `k` (optionally after a column
 //!   with explicit NULLS FIRST/LAST), and compared as sequences, with LIMIT/OFFSET;
 //! - or it is one of the relational shapes of `sql_differential/relational.rs`:
-//!   aggregates, DISTINCT, joins, UNION, subqueries.
+//!   aggregates, DISTINCT, joins, UNION, subqueries;
+//! - or one of `sql_differential/with_views.rs`: the queries above through a view or a
+//!   WITH query, a WITH query joined with itself, WITH RECURSIVE (every case also
+//!   creates two views over its table).
 //!
 //! The grammar stays inside what both engines define the same way: no integer division
 //! or modulo, values small enough that no arithmetic overflows, no comparison between
@@ -48,6 +51,8 @@ use rusqlite::types::ValueRef;
 
 #[path = "sql_differential/relational.rs"]
 mod relational;
+#[path = "sql_differential/with_views.rs"]
+mod with_views;
 
 /// A column's type, and the type of a generated expression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -634,7 +639,11 @@ struct Case {
 
 fn case() -> impl Strategy<Value = Case> {
     table().prop_flat_map(|table| {
-        let any_query = prop_oneof![3 => query(&table), 2 => relational::query(&table)];
+        let any_query = prop_oneof![
+            3 => query(&table),
+            2 => relational::query(&table),
+            1 => with_views::query(&table),
+        ];
         let step = (
             any_query,
             prop::option::weighted(0.3, write_statement(&table)),
@@ -657,7 +666,14 @@ fn run_case(case: &Case) -> Result<(), TestCaseError> {
     conn.execute_batch("PRAGMA case_sensitive_like = ON")
         .unwrap();
     let mut context = String::new();
-    for statement in case.table.ddl().into_iter().chain(case.table.inserts()) {
+    let views = with_views::VIEWS.iter().map(ToString::to_string);
+    for statement in case
+        .table
+        .ddl()
+        .into_iter()
+        .chain(views)
+        .chain(case.table.inserts())
+    {
         session.execute(&statement).unwrap();
         conn.execute(&statement, []).unwrap();
         writeln!(context, "  {statement};").unwrap();

@@ -547,7 +547,6 @@ fn unsupported_clauses_are_named() {
             "SELECT DISTINCT ON (status) status FROM users",
             "DISTINCT ON",
         ),
-        ("WITH x AS (SELECT 1) SELECT * FROM x", "WITH"),
         ("SELECT * FROM users, LATERAL (SELECT 1) x", "LATERAL"),
         (
             "CREATE TABLE f (a INTEGER REFERENCES users (user_id))",

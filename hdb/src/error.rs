@@ -37,6 +37,10 @@ pub enum Error {
     /// A value out of range: overflow, division by zero, text too long, bad date.
     #[error("{0}")]
     Data(String),
+    /// A table or view that views still depend on, dropped without CASCADE; the message
+    /// names them.
+    #[error("{0}")]
+    DependentObjects(String),
     /// `$n` parameters that do not fit the statement.
     #[error("{0}")]
     Parameter(String),
@@ -118,6 +122,7 @@ impl Error {
             Error::AlreadyExists(_) => "42P07",
             Error::Type(m) => type_sqlstate(m),
             Error::Data(m) => data_sqlstate(m),
+            Error::DependentObjects(_) => "2BP01",
             Error::Parameter(_) => "08P01",
             Error::Constraint(Constraint::NotNull { .. } | Constraint::NullsInColumn { .. }) => {
                 "23502"
@@ -144,7 +149,12 @@ impl Error {
 /// The SQLSTATE of a type error. The SQL layer words its errors as PostgreSQL does, so
 /// where PostgreSQL gives a condition a code of its own, the wording tells which.
 fn type_sqlstate(message: &str) -> &'static str {
-    const CODES: [(&str, &str); 4] = [
+    const CODES: [(&str, &str); 7] = [
+        // wrong_object_type: DROP TABLE of a view, DROP VIEW of a table
+        ("is not a table", "42809"),
+        ("is not a view", "42809"),
+        // invalid_object_definition: a view that names itself
+        ("infinite recursion detected", "42P17"),
         // invalid_column_reference
         (
             "there is no unique or exclusion constraint matching",
@@ -195,6 +205,36 @@ fn data_sqlstate(message: &str) -> &'static str {
         .map_or("22000", |(_, code)| code)
 }
 
+impl Error {
+    /// The error met while binding view `view`'s query, saying so: the same kind, its
+    /// message prefixed with the view's name.
+    fn in_view(self, view: &str) -> Error {
+        let prefix = |m: String| format!("in view \"{view}\": {m}");
+        match self {
+            Error::Syntax(m) => Error::Syntax(prefix(m)),
+            Error::UnknownName(m) => Error::UnknownName(prefix(m)),
+            Error::UnknownColumn(m) => Error::UnknownColumn(prefix(m)),
+            Error::UnknownFunction(m) => Error::UnknownFunction(prefix(m)),
+            Error::AlreadyExists(m) => Error::AlreadyExists(prefix(m)),
+            Error::Type(m) => Error::Type(prefix(m)),
+            Error::Data(m) => Error::Data(prefix(m)),
+            Error::DependentObjects(m) => Error::DependentObjects(prefix(m)),
+            Error::Parameter(m) => Error::Parameter(prefix(m)),
+            Error::Serialization(m) => Error::Serialization(prefix(m)),
+            Error::TransactionAborted(m) => Error::TransactionAborted(prefix(m)),
+            Error::ReadOnly(m) => Error::ReadOnly(prefix(m)),
+            Error::ActiveTransaction(m) => Error::ActiveTransaction(prefix(m)),
+            Error::Cancelled(m) => Error::Cancelled(prefix(m)),
+            Error::TooComplex(m) => Error::TooComplex(prefix(m)),
+            Error::Unsupported(m) => Error::Unsupported(prefix(m)),
+            Error::Io(m) => Error::Io(prefix(m)),
+            Error::Corruption(m) => Error::Corruption(prefix(m)),
+            Error::Other(m) => Error::Other(prefix(m)),
+            kept @ (Error::Constraint(_) | Error::TooLarge(_) | Error::NoRows) => kept,
+        }
+    }
+}
+
 impl From<engine::Error> for Error {
     fn from(e: engine::Error) -> Self {
         let message = e.to_string();
@@ -230,7 +270,11 @@ impl From<sql_frontend::Error> for Error {
         match e {
             Sql::Parse(m) => Error::Syntax(m),
             Sql::Unsupported { clause } => Error::Unsupported(clause),
-            Sql::UnknownTable(_) | Sql::UnknownIndex(_) => Error::UnknownName(message),
+            Sql::UnknownTable(_) | Sql::UnknownIndex(_) | Sql::UnknownView(_) => {
+                Error::UnknownName(message)
+            }
+            Sql::DependentObjects(m) => Error::DependentObjects(m),
+            Sql::InView { view, source } => Error::from(*source).in_view(&view),
             Sql::UnknownColumn(_) => Error::UnknownColumn(message),
             Sql::UnknownFunction(_) => Error::UnknownFunction(message),
             Sql::AlreadyExists { .. } => Error::AlreadyExists(message),

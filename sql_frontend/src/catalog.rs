@@ -35,6 +35,9 @@
 //! remembered, not used: H's B+trees fill pages by their own policy (the bulk
 //! builder's fill target, splits in half), whatever a table's fillfactor says.
 //!
+//! Views live the same way in their own tables (`view_catalog.rs`), and share one
+//! namespace with tables: [`create_table`] refuses the name of a view.
+//!
 //! Names starting with [`RESERVED_PREFIX`] belong to hdb; the binder refuses them.
 
 use std::ops::Bound;
@@ -261,6 +264,13 @@ pub fn create_table(
     primary_key: &[String],
     checks: &[CheckInfo],
 ) -> Result<TableSchema> {
+    // Views and tables share one namespace (`view_catalog.rs`).
+    if crate::view_catalog::find_view(txn, name)?.is_some() {
+        return Err(Error::AlreadyExists {
+            kind: "relation".into(),
+            name: name.to_string(),
+        });
+    }
     let def = TableDef {
         name: name.to_string(),
         columns: columns

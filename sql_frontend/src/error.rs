@@ -33,6 +33,10 @@ pub enum Error {
     #[error("function {0}() does not exist")]
     UnknownFunction(String),
 
+    /// No view of that name.
+    #[error("view {0:?} does not exist")]
+    UnknownView(String),
+
     /// No index of that name.
     #[error("index {0:?} does not exist")]
     UnknownIndex(String),
@@ -56,6 +60,18 @@ pub enum Error {
     /// `bind/routine.rs`'s limit (class 54, program limit exceeded).
     #[error("{0}")]
     TooComplex(String),
+
+    /// An object cannot be dropped while others depend on it: a table or view that
+    /// views name (PostgreSQL's `dependent_objects_still_exist`, SQLSTATE 2BP01). The
+    /// message names the dependent objects.
+    #[error("{0}")]
+    DependentObjects(String),
+
+    /// An error met while binding the stored query of a view that the statement names:
+    /// the error, with the view's name (a view whose table was dropped underneath it
+    /// through the engine's API, a view that names itself through others).
+    #[error("in view {view:?}: {source}")]
+    InView { view: String, source: Box<Error> },
 
     /// `$n` parameters do not match what the statement expects.
     #[error("parameter error: {0}")]

@@ -66,6 +66,7 @@
 //! [`datetime`] (DATE and TIMESTAMP text), [`interval`] (INTERVAL and date arithmetic),
 //! [`cast`] (CAST and `::`), [`like`] (LIKE/ILIKE), [`functions`] (scalar functions),
 //! [`generation`] (the catalog generation prepared plans are labelled with),
+//! [`view_catalog`] (views and what they depend on),
 //! [`stack`] (statements of any depth without a stack overflow: depth limits, and the
 //! stack each stage needs), [`error`].
 //!
@@ -87,11 +88,20 @@
 //! CURRENT_DATE, CURRENT_TIMESTAMP, INTERVAL literals and date/timestamp ± interval.
 //! CREATE [OR REPLACE] FUNCTION ... RETURNS TABLE(...) (plpgsql `BEGIN RETURN QUERY
 //! <select>; END;` or a SQL SELECT), DROP FUNCTION, calls in FROM (`bind/routine.rs`).
+//! CREATE [OR REPLACE] VIEW [(columns)], DROP VIEW [IF EXISTS] [CASCADE | RESTRICT]
+//! (views stored in [`view_catalog`], expanded at bind time: `bind/view.rs`; DROP
+//! TABLE refuses a table a view needs unless CASCADE). WITH and WITH RECURSIVE
+//! (`bind/cte.rs`, `exec/cte.rs`), `generate_series` in FROM (`bind/series.rs`,
+//! `exec/series.rs`), window functions with PARTITION BY, ORDER BY, frames and WINDOW
+//! clauses (`bind/window.rs`, `exec/window.rs`).
 //!
 //! ## Not yet (each returns `Unsupported`)
 //!
 //! INTERVAL columns, functions other than RETURNS TABLE(...) with one query as body,
-//! SERIALIZABLE, RIGHT/FULL/NATURAL joins, LATERAL, WITH, window functions, DISTINCT ON.
+//! SERIALIZABLE, RIGHT/FULL/NATURAL joins, LATERAL, DISTINCT ON, writes to views,
+//! materialized or temporary views, RANGE frames with an offset, FILTER and DISTINCT on
+//! window calls, a WITH query that reads an enclosing query's columns named inside a
+//! deeper subquery.
 #![forbid(unsafe_code)]
 
 pub mod bind;
@@ -115,6 +125,7 @@ pub mod session;
 pub mod stack;
 pub mod types;
 pub mod value;
+pub mod view_catalog;
 
 pub use error::{Cancel, Error, Result};
 pub use exec::{CancelHandle, Output};

@@ -14,6 +14,7 @@ use sqlparser::ast::{self, FunctionArg, FunctionArgExpr, FunctionArguments};
 
 use super::Binder;
 use super::expr::Scope;
+use super::window::WINDOW_SLOT;
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::{AggregateCall, AggregateFunction};
@@ -138,6 +139,10 @@ fn rewrite(e: Expr, group_by: &[Expr], error: &mut Option<Error>) -> Expr {
         };
     }
     match e {
+        // A window call's placeholder: rewritten with the Window node (`window.rs`).
+        Expr::Column { index, name } if (WINDOW_SLOT..AGGREGATE_SLOT).contains(&index) => {
+            Expr::Column { index, name }
+        }
         Expr::Column { index, name } if index >= AGGREGATE_SLOT => Expr::Column {
             index: group_by.len() + index - AGGREGATE_SLOT,
             name,

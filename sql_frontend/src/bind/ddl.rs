@@ -281,12 +281,12 @@ impl Binder<'_> {
         object_type: ObjectType,
         if_exists: bool,
         names: &[ObjectName],
-        extra: bool,
-        qualified_index: bool,
+        cascade: bool,
+        options: bool,
     ) -> Result<Statement> {
-        if extra || qualified_index {
+        if options {
             return Err(Error::unsupported(
-                "DROP options (CASCADE, PURGE, TEMPORARY, ON table)",
+                "DROP options (PURGE, TEMPORARY, ON table)",
             ));
         }
         let names = names
@@ -294,7 +294,17 @@ impl Binder<'_> {
             .map(user_object_name)
             .collect::<Result<Vec<_>>>()?;
         match object_type {
-            ObjectType::Table => Ok(Statement::Ddl(Ddl::DropTable { names, if_exists })),
+            ObjectType::Table => Ok(Statement::Ddl(Ddl::DropTable {
+                names,
+                if_exists,
+                cascade,
+            })),
+            ObjectType::View => Ok(Statement::Ddl(Ddl::DropView {
+                names,
+                if_exists,
+                cascade,
+            })),
+            ObjectType::Index if cascade => Err(Error::unsupported("DROP INDEX ... CASCADE")),
             ObjectType::Index => Ok(Statement::Ddl(Ddl::DropIndex { names, if_exists })),
             other => Err(Error::unsupported(format!("DROP {other}"))),
         }

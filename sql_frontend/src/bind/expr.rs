@@ -253,6 +253,7 @@ impl Binder<'_> {
             ast::Expr::Subquery(query) => self.scalar_subquery(query, scope)?,
             ast::Expr::Exists { subquery, negated } => self.exists(subquery, *negated, scope)?,
             ast::Expr::In { .. } => return Err(Error::unsupported("this form of IN")),
+            ast::Expr::Function(f) if f.over.is_some() => self.window_call(f, scope)?,
             ast::Expr::Function(f) if super::aggregate::is_aggregate(f) => {
                 self.aggregate(f, scope)?
             }

@@ -12,7 +12,8 @@ use sqlparser::ast::{self, JoinConstraint, JoinOperator, TableFactor, TableWithJ
 
 use super::expr::{Scope, ScopeColumn};
 use super::query::table_scope;
-use super::{Binder, ident, object_name};
+use super::{Binder, ident, object_name, user_object_name};
+use crate::catalog;
 use crate::error::{Error, Result};
 use crate::expr::{BinaryOp, Expr};
 use crate::plan::{JoinKind, Node};
@@ -169,6 +170,9 @@ impl Binder<'_> {
             return Err(Error::unsupported(format!("FROM {factor}")));
         };
         if let Some(args) = args {
+            if object_name(name).is_ok_and(|n| n == super::series::GENERATE_SERIES) {
+                return self.generate_series(args, alias.as_ref());
+            }
             return self.table_function(name, args, alias.as_ref());
         }
         if !with_hints.is_empty()
@@ -184,7 +188,22 @@ impl Binder<'_> {
                 "table options in FROM {factor}"
             )));
         }
-        let table = self.table(name)?;
+        if let Ok(cte_name) = object_name(name)
+            && let Some(cte) = self.cte_in_from(&cte_name, alias.as_ref())?
+        {
+            return Ok(cte);
+        }
+        let table_name = user_object_name(name)?;
+        let Some(table) = catalog::find_table(self.txn, &table_name)? else {
+            return match self.view_in_from(&table_name, alias.as_ref())? {
+                Some(view) => {
+                    self.note_relation(&table_name);
+                    Ok(view)
+                }
+                None => Err(Error::UnknownTable(table_name)),
+            };
+        };
+        self.note_relation(&table_name);
         let label = match alias {
             Some(alias) if !alias.columns.is_empty() => {
                 return Err(Error::unsupported("column aliases on tables"));

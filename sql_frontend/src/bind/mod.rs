@@ -16,12 +16,15 @@
 //!
 //! Files: `ddl.rs` (CREATE/DROP TABLE and INDEX, column types), `query.rs` (SELECT,
 //! ORDER BY, LIMIT), `dml.rs` (INSERT, UPDATE, DELETE), `expr.rs` (expressions),
-//! `setting.rs` (SET / RESET / SHOW of the session's settings).
+//! `setting.rs` (SET / RESET / SHOW of the session's settings), `view.rs` (CREATE
+//! VIEW, views in FROM), `cte.rs` (WITH, WITH RECURSIVE), `series.rs`
+//! (generate_series), `window.rs` (window function calls).
 
 mod aggregate;
 mod check;
 mod column_name;
 mod copy;
+mod cte;
 mod ddl;
 mod dml;
 mod expr;
@@ -30,9 +33,12 @@ mod maintenance;
 mod query;
 mod routine;
 mod scalar;
+mod series;
 mod setting;
 mod subquery;
 mod upsert;
+mod view;
+mod window;
 
 use engine::{IsolationLevel, Transaction};
 use sqlparser::ast::{
@@ -276,6 +282,21 @@ fn bind_here(txn: &mut Transaction, parsed: &Parsed, units: usize) -> Result<(Pl
         room: units.max(stack::INLINE_STACK / stack::BYTES_PER_UNIT),
         inlined_bytes: 0,
         routines: std::collections::HashMap::new(),
+        views: std::collections::HashMap::new(),
+        view_stack: Vec::new(),
+        referenced: Vec::new(),
+        ctes: Vec::new(),
+        work_tables: 0,
+        work_table_references: 0,
+        cte_floor: std::cell::Cell::new(0),
+        cte_escapes: std::cell::Cell::new(0),
+        windows: None,
+        named_windows: Vec::new(),
+        cte_count: 0,
+        inlined_nodes: 0,
+        max_depth: 0,
+        measured: (0, 0),
+        creating_view: false,
     };
     let columns;
     if let Some(vacuum) = &parsed.vacuum {
@@ -391,6 +412,37 @@ struct Binder<'t> {
     /// The stored functions this statement has called so far, by name, each read and
     /// parsed once (see `routine.rs`).
     routines: std::collections::HashMap<String, std::sync::Arc<routine::StoredRoutine>>,
+    /// The views this statement has named so far, each read and parsed once (see
+    /// `view.rs`).
+    views: std::collections::HashMap<String, std::sync::Arc<view::StoredView>>,
+    /// The views being expanded, outermost first (a view met again is a cycle).
+    view_stack: Vec<String>,
+    /// The tables and views the statement names directly (see `view.rs`).
+    referenced: Vec<String>,
+    /// The WITH names in scope, outermost first (see `cte.rs`).
+    ctes: Vec<cte::CteEntry>,
+    /// Working tables of recursive queries numbered so far, and references to them.
+    work_tables: usize,
+    work_table_references: usize,
+    /// While a WITH query is bound: how many enclosing scopes there were where it is
+    /// written; names resolved further out than that are counted in `cte_escapes`.
+    cte_floor: std::cell::Cell<usize>,
+    cte_escapes: std::cell::Cell<usize>,
+    /// Window calls met in the current SELECT's list and ORDER BY, with their result
+    /// kinds; `None` where window functions are not allowed (see `window.rs`).
+    windows: Option<Vec<(crate::plan::WindowCall, Kind)>>,
+    /// The current SELECT's `WINDOW name AS (...)` definitions.
+    named_windows: Vec<(String, sqlparser::ast::WindowSpec)>,
+    /// WITH queries bound so far (numbering their provisional ids, `cte.rs`).
+    cte_count: usize,
+    /// Plan nodes copied where WITH queries are named (`cte.rs`).
+    inlined_nodes: usize,
+    /// The deepest `depth` so far (`cte.rs` measures WITH queries with it), and the
+    /// levels and units the last WITH query bound took.
+    max_depth: usize,
+    measured: (usize, usize),
+    /// While CREATE VIEW binds its query (see `view.rs`).
+    creating_view: bool,
 }
 
 impl Binder<'_> {
@@ -399,6 +451,7 @@ impl Binder<'_> {
             Statement::Query(query) => Ok(BoundStatement::Query(self.query(query)?)),
             Statement::CreateFunction(create) => self.create_function(create),
             Statement::DropFunction(drop) => self.drop_function(drop),
+            Statement::CreateView(create) => self.create_view(create),
             Statement::Insert(insert) => self.insert(insert),
             Statement::Update(update) => self.update(update),
             Statement::Delete(delete) => self.delete(delete),
@@ -434,8 +487,8 @@ impl Binder<'_> {
                 *object_type,
                 *if_exists,
                 names,
-                *cascade || *purge || *temporary,
-                table.is_some(),
+                *cascade,
+                *purge || *temporary || table.is_some(),
             ),
             Statement::StartTransaction { .. }
             | Statement::Commit { .. }
@@ -464,6 +517,7 @@ impl Binder<'_> {
             .units
             .saturating_add(levels.saturating_mul(units_per_level));
         self.max_units = self.max_units.max(units);
+        self.max_depth = self.max_depth.max(depth);
         let saved = (self.depth, self.units);
         (self.depth, self.units) = (depth, units);
         let result = f(self);

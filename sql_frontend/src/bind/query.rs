@@ -23,6 +23,7 @@ use super::aggregate::over_groups;
 use super::column_name::column_name;
 use super::expr::{Scope, ScopeColumn};
 use super::scalar::{promote, promote_columns, promoted_kind};
+use super::window::over_windows;
 use super::{Binder, ident, object_name, user_object_name};
 use crate::catalog::{self, TableInfo};
 use crate::error::{Error, Result};
@@ -51,7 +52,6 @@ impl Binder<'_> {
     /// One level of [`Binder::query_bound`].
     fn query_level(&mut self, query: &Query) -> Result<BoundQuery> {
         let unsupported = [
-            (query.with.is_some(), "WITH"),
             (query.fetch.is_some(), "FETCH"),
             (!query.locks.is_empty(), "FOR UPDATE/SHARE"),
             (query.for_clause.is_some(), "FOR clauses"),
@@ -74,6 +74,33 @@ impl Binder<'_> {
                 }
             }
         };
+        let Some(with) = &query.with else {
+            return self.query_body(query, order_items);
+        };
+        let mark = self.ctes.len();
+        let bound = self
+            .begin_with(with)
+            .and_then(|()| self.query_body(query, order_items));
+        match bound {
+            Ok(mut bound) => match self.end_with(mark, bound.plan) {
+                Ok(plan) => {
+                    bound.plan = plan;
+                    Ok(bound)
+                }
+                Err(e) => {
+                    self.ctes.truncate(mark);
+                    Err(e)
+                }
+            },
+            Err(e) => {
+                self.ctes.truncate(mark);
+                Err(e)
+            }
+        }
+    }
+
+    /// A query's body with its ORDER BY and LIMIT, its WITH names in scope.
+    fn query_body(&mut self, query: &Query, order_items: &[OrderByExpr]) -> Result<BoundQuery> {
         let mut bound = match query.body.as_ref() {
             SetExpr::Select(select) => self.select(select, order_items)?,
             body => {
@@ -113,7 +140,7 @@ impl Binder<'_> {
     }
 
     /// A query body without the enclosing query's ORDER BY and LIMIT.
-    fn set_expr(&mut self, body: &SetExpr) -> Result<BoundQuery> {
+    pub(super) fn set_expr(&mut self, body: &SetExpr) -> Result<BoundQuery> {
         self.nested(1, stack::SET_OPERATION_UNITS, |binder| {
             binder.set_expr_level(body)
         })
@@ -266,7 +293,6 @@ impl Binder<'_> {
             (!select.cluster_by.is_empty(), "CLUSTER BY"),
             (!select.distribute_by.is_empty(), "DISTRIBUTE BY"),
             (!select.sort_by.is_empty(), "SORT BY"),
-            (!select.named_window.is_empty(), "WINDOW"),
             (select.qualify.is_some(), "QUALIFY"),
             (select.exclude.is_some(), "EXCLUDE"),
             (select.value_table_mode.is_some(), "SELECT AS VALUE"),
@@ -276,10 +302,16 @@ impl Binder<'_> {
         if let Some((_, clause)) = unsupported.iter().find(|(present, _)| *present) {
             return Err(Error::unsupported(*clause));
         }
-        // Aggregates are not allowed in FROM, WHERE or GROUP BY: bind those with none.
-        let saved = self.aggregates.take();
-        let result = self.select_body(select, group_items, distinct, order_items);
-        self.aggregates = saved;
+        // Aggregates and window functions are not allowed in FROM, WHERE or GROUP BY:
+        // bind those with none.
+        let saved = (self.aggregates.take(), self.windows.take());
+        let named = self.set_named_windows(&select.named_window);
+        let result = named.and_then(|named| {
+            let result = self.select_body(select, group_items, distinct, order_items);
+            self.named_windows = named;
+            result
+        });
+        (self.aggregates, self.windows) = saved;
         result
     }
 
@@ -303,11 +335,14 @@ impl Binder<'_> {
             group_by.push(self.group_expr(item, &scope, &select.projection)?);
         }
         self.aggregates = Some(Vec::new());
+        self.windows = Some(Vec::new());
         let (mut exprs, names) = self.select_list(&select.projection, &scope)?;
+        let windows = self.windows.take();
         let having = match &select.having {
             Some(h) => Some(self.expr(h, &scope)?),
             None => None,
         };
+        self.windows = windows;
         let mut keys = Vec::with_capacity(order_items.len());
         for item in order_items {
             let (descending, nulls_first) = sort_options(item)?;
@@ -319,6 +354,7 @@ impl Binder<'_> {
             });
         }
         let calls = self.aggregates.take().unwrap_or_default();
+        let mut windows = self.windows.take().unwrap_or_default();
         let mut row_kinds = scope.kinds();
         if !group_by.is_empty() || !calls.is_empty() || having.is_some() {
             exprs = exprs
@@ -331,6 +367,23 @@ impl Binder<'_> {
                 key.expr = over_groups(super::expr::as_group_key(expr, &scope), &group_by)?;
             }
             let having = having.map(|h| over_groups(h, &group_by)).transpose()?;
+            let mut error = None;
+            for (call, _) in &mut windows {
+                let taken = std::mem::replace(call, empty_call());
+                *call = taken.map_exprs(&mut |e| match over_groups(
+                    super::expr::as_group_key(e, &scope),
+                    &group_by,
+                ) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        error.get_or_insert(e);
+                        Expr::Literal(crate::value::Value::Null)
+                    }
+                });
+            }
+            if let Some(error) = error {
+                return Err(error);
+            }
             row_kinds = group_by
                 .iter()
                 .map(|g| g.kind(&row_kinds, &self.params))
@@ -347,6 +400,21 @@ impl Binder<'_> {
                     predicate,
                 };
             }
+        }
+        if !windows.is_empty() {
+            // Window functions see the rows after WHERE, GROUP BY and HAVING.
+            let width = row_kinds.len();
+            row_kinds.extend(windows.iter().map(|(_, kind)| *kind));
+            exprs = exprs.into_iter().map(|e| over_windows(e, width)).collect();
+            for key in &mut keys {
+                let expr =
+                    std::mem::replace(&mut key.expr, Expr::Literal(crate::value::Value::Null));
+                key.expr = over_windows(expr, width);
+            }
+            source = Node::Window {
+                source: Box::new(source),
+                calls: windows.into_iter().map(|(call, _)| call).collect(),
+            };
         }
         let kinds: Vec<Kind> = exprs
             .iter()
@@ -498,10 +566,20 @@ impl Binder<'_> {
         })
     }
 
-    /// The table called `name`, as the transaction sees it.
+    /// The table called `name`, as the transaction sees it, to write or copy (a view
+    /// is read-only: see `view.rs`).
     pub(super) fn table(&mut self, name: &ast::ObjectName) -> Result<TableInfo> {
         let name = user_object_name(name)?;
-        catalog::table(self.txn, &name)
+        match catalog::find_table(self.txn, &name)? {
+            Some(table) => Ok(table),
+            None if crate::view_catalog::find_view(self.txn, &name)?.is_some() => {
+                Err(Error::unsupported(format!(
+                    "INSERT, UPDATE, DELETE and COPY on view \"{name}\" (views are \
+                     read-only; COPY (SELECT ...) TO reads one)"
+                )))
+            }
+            None => Err(Error::UnknownTable(name)),
+        }
     }
 
     fn values(&mut self, values: &ast::Values) -> Result<BoundQuery> {
@@ -563,8 +641,19 @@ fn sorted(plan: Node, keys: Vec<SortKey>) -> Node {
     }
 }
 
+/// A placeholder while a window call is rewritten in place.
+fn empty_call() -> crate::plan::WindowCall {
+    crate::plan::WindowCall {
+        function: crate::plan::WindowFunction::RowNumber,
+        args: Vec::new(),
+        partition_by: Vec::new(),
+        order_by: Vec::new(),
+        frame: crate::plan::WindowFrame::default(),
+    }
+}
+
 /// (descending, nulls_first) of an ORDER BY item; PostgreSQL puts NULL last ascending.
-fn sort_options(item: &OrderByExpr) -> Result<(bool, bool)> {
+pub(super) fn sort_options(item: &OrderByExpr) -> Result<(bool, bool)> {
     if item.with_fill.is_some() {
         return Err(Error::unsupported("WITH FILL"));
     }

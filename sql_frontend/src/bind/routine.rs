@@ -386,8 +386,10 @@ impl Binder<'_> {
                 depth,
             };
             let saved_routine = self.routine.replace(frame);
+            let saved_ctes = std::mem::take(&mut self.ctes);
             let body = self.body(&stored.body);
             self.routine = saved_routine;
+            self.ctes = saved_ctes;
             body
         });
         self.outer = saved_outer;
@@ -476,7 +478,7 @@ impl Binder<'_> {
 
     /// Binds a function's body: on the stack in use when it has room for the body's
     /// depth bound, else on a stack of the body's own (see `stack.rs`).
-    fn body(&mut self, parsed: &Parsed) -> Result<BoundQuery> {
+    pub(super) fn body(&mut self, parsed: &Parsed) -> Result<BoundQuery> {
         let query = query_of(parsed)?;
         let needed = self.units.saturating_add(parsed.depth.units());
         if needed <= self.room {

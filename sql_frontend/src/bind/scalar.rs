@@ -268,6 +268,11 @@ impl Binder<'_> {
             [ast::ObjectNamePart::Identifier(id)] => super::ident(id),
             _ => return Err(Error::UnknownFunction(f.name.to_string())),
         };
+        if crate::plan::WindowFunction::lookup(&name).is_some() {
+            return Err(Error::Type(format!(
+                "window function {name} requires an OVER clause"
+            )));
+        }
         if AGGREGATES.contains(&name.as_str()) {
             // Aggregates are bound by the query binder where they are allowed.
             return Err(Error::unsupported(format!(

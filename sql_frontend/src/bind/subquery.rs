@@ -35,6 +35,10 @@ impl Binder<'_> {
             match outer.resolve(table, name) {
                 Ok(Expr::Column { index, name }) => {
                     self.outer_references.set(self.outer_references.get() + 1);
+                    // A WITH query being bound reads a scope outside it (`cte.rs`).
+                    if self.outer.len() - 1 - depth < self.cte_floor.get() {
+                        self.cte_escapes.set(self.cte_escapes.get() + 1);
+                    }
                     let kind = outer.columns.get(index).map_or(Kind::Unknown, |c| c.kind);
                     return Ok(Expr::OuterColumn {
                         depth,

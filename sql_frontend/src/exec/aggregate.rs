@@ -145,8 +145,8 @@ impl HashAggregate<'_> {
     }
 }
 
-/// The running state of one aggregate in one group.
-struct Accumulator {
+/// The running state of one aggregate in one group (or window frame: `window.rs`).
+pub(super) struct Accumulator {
     function: AggregateFunction,
     /// Arguments already seen, for DISTINCT aggregates.
     seen: Option<HashSet<KeyValue>>,
@@ -158,7 +158,7 @@ struct Accumulator {
 }
 
 impl Accumulator {
-    fn new(call: &AggregateCall) -> Accumulator {
+    pub(super) fn new(call: &AggregateCall) -> Accumulator {
         Accumulator {
             function: call.function,
             seen: call.distinct.then(HashSet::new),
@@ -168,7 +168,7 @@ impl Accumulator {
         }
     }
 
-    fn add(&mut self, arg: Option<Value>) -> Result<()> {
+    pub(super) fn add(&mut self, arg: Option<Value>) -> Result<()> {
         let Some(arg) = arg else {
             self.count += 1;
             return Ok(());
@@ -226,6 +226,16 @@ impl Accumulator {
             }
         }
         Ok(())
+    }
+
+    /// The aggregate of the values added so far, which more may follow.
+    pub(super) fn value(&self) -> Value {
+        match self.function {
+            AggregateFunction::CountRows | AggregateFunction::Count => Value::Int(self.count),
+            AggregateFunction::Avg if self.count == 0 => Value::Null,
+            AggregateFunction::Avg => Value::Float(self.float_sum / self.count as f64),
+            _ => self.value.clone(),
+        }
     }
 
     fn finish(self) -> Value {

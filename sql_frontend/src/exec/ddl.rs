@@ -9,6 +9,7 @@ use super::output::Output;
 use crate::catalog;
 use crate::error::{Error, Result};
 use crate::plan::Ddl;
+use crate::view_catalog;
 
 /// The name of the index behind a UNIQUE constraint: `<table>_<columns>_key`, as
 /// PostgreSQL names it, shortened (at a character boundary) to fit the catalog's name
@@ -27,6 +28,63 @@ fn unique_index_name(table: &str, columns: &[String]) -> String {
     stem + SUFFIX
 }
 
+/// Before dropping the tables or views `names` (of `kind`): drops the views that depend
+/// on them, directly or through other views, when `cascade`; otherwise fails naming
+/// them, as PostgreSQL does (a view in `names` itself may depend on another).
+fn drop_dependent_views(
+    txn: &mut Transaction,
+    kind: &str,
+    names: &[String],
+    cascade: bool,
+) -> Result<()> {
+    let dependents = view_catalog::dependents_closure(txn, names)?;
+    let Some(first) = names
+        .iter()
+        .find(|name| dependents.iter().any(|d| d.referenced == **name))
+    else {
+        return Ok(());
+    };
+    if cascade {
+        for dependency in &dependents {
+            view_catalog::drop_view(txn, &dependency.dependent)?;
+        }
+        return Ok(());
+    }
+    let details: Vec<String> = dependents
+        .iter()
+        .map(|d| {
+            let referenced_kind = match names.contains(&d.referenced) {
+                true => kind,
+                false => "view",
+            };
+            format!(
+                "view {} depends on {referenced_kind} {}",
+                d.dependent, d.referenced
+            )
+        })
+        .collect();
+    Err(Error::DependentObjects(format!(
+        "cannot drop {kind} {first} because other objects depend on it\nDETAIL:  {}\n\
+         HINT:  Use DROP ... CASCADE to drop the dependent objects too.",
+        details.join("\n")
+    )))
+}
+
+/// Renaming a table or its columns under a view would break the view's stored query
+/// (PostgreSQL's views follow renames; hdb's keep their text): refused while views
+/// depend on the table.
+fn refuse_if_viewed(txn: &mut Transaction, table: &str) -> Result<()> {
+    let views = view_catalog::dependents(txn, table)?;
+    match views.is_empty() {
+        true => Ok(()),
+        false => Err(Error::unsupported(format!(
+            "renaming table \"{table}\" or its columns while views depend on it ({}); \
+             drop the views first",
+            views.join(", ")
+        ))),
+    }
+}
+
 /// Runs a schema change.
 pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
     match ddl {
@@ -39,7 +97,10 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
             fillfactor,
             if_not_exists,
         } => {
-            if *if_not_exists && engine_catalog::find_table(txn, name)?.is_some() {
+            if *if_not_exists
+                && (engine_catalog::find_table(txn, name)?.is_some()
+                    || view_catalog::find_view(txn, name)?.is_some())
+            {
                 return Ok(Output::tag("CREATE TABLE"));
             }
             catalog::create_table(txn, name, columns, primary_key, checks)?;
@@ -58,17 +119,59 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
             }
             Ok(Output::tag("CREATE TABLE"))
         }
-        Ddl::DropTable { names, if_exists } => {
+        Ddl::DropTable {
+            names,
+            if_exists,
+            cascade,
+        } => {
+            let mut present = Vec::with_capacity(names.len());
             for name in names {
-                if engine_catalog::find_table(txn, name)?.is_none() {
-                    match if_exists {
-                        true => continue,
-                        false => return Err(Error::UnknownTable(name.clone())),
-                    }
+                if engine_catalog::find_table(txn, name)?.is_some() {
+                    present.push(name.clone());
+                } else if view_catalog::find_view(txn, name)?.is_some() {
+                    return Err(Error::Type(format!(
+                        "\"{name}\" is not a table (use DROP VIEW to remove a view)"
+                    )));
+                } else if !if_exists {
+                    return Err(Error::UnknownTable(name.clone()));
                 }
+            }
+            drop_dependent_views(txn, "table", &present, *cascade)?;
+            for name in &present {
                 catalog::drop_table(txn, name)?;
             }
             Ok(Output::tag("DROP TABLE"))
+        }
+        Ddl::CreateView {
+            view,
+            depends_on,
+            or_replace,
+        } => {
+            view_catalog::create_view(txn, view, depends_on, *or_replace)?;
+            Ok(Output::tag("CREATE VIEW"))
+        }
+        Ddl::DropView {
+            names,
+            if_exists,
+            cascade,
+        } => {
+            let mut present = Vec::with_capacity(names.len());
+            for name in names {
+                if view_catalog::find_view(txn, name)?.is_some() {
+                    present.push(name.clone());
+                } else if engine_catalog::find_table(txn, name)?.is_some() {
+                    return Err(Error::Type(format!(
+                        "\"{name}\" is not a view (use DROP TABLE to remove a table)"
+                    )));
+                } else if !if_exists {
+                    return Err(Error::UnknownView(name.clone()));
+                }
+            }
+            drop_dependent_views(txn, "view", &present, *cascade)?;
+            for name in &present {
+                view_catalog::drop_view(txn, name)?;
+            }
+            Ok(Output::tag("DROP VIEW"))
         }
         Ddl::CreateIndex {
             name,
@@ -128,6 +231,13 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
             Ok(Output::tag("ALTER TABLE"))
         }
         Ddl::RenameTable { table, new_name } => {
+            refuse_if_viewed(txn, table)?;
+            if view_catalog::find_view(txn, new_name)?.is_some() {
+                return Err(Error::AlreadyExists {
+                    kind: "relation".into(),
+                    name: new_name.clone(),
+                });
+            }
             catalog::rename_table(txn, table, new_name)?;
             Ok(Output::tag("ALTER TABLE"))
         }
@@ -136,6 +246,7 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
             column,
             new_name,
         } => {
+            refuse_if_viewed(txn, table)?;
             engine::table::alter::rename_column(txn, table, column, new_name)?;
             Ok(Output::tag("ALTER TABLE"))
         }

@@ -12,7 +12,10 @@
 //! Operators by file: `scan.rs` (SeqScan, KeyLookup, IndexScan, over `table_rows.rs`), `filter.rs`,
 //! `project.rs`, `sort.rs`, `limit.rs`, `values.rs`, `join.rs` (nested loop, hash, index
 //! nested loop: one driver, three ways to find the right rows), `aggregate.rs`
-//! (HashAggregate), `distinct.rs`, `set_operation.rs` (UNION/EXCEPT/INTERSECT);
+//! (HashAggregate), `distinct.rs`, `set_operation.rs` (UNION/EXCEPT/INTERSECT),
+//! `cte.rs` (WITH queries computed once, WITH RECURSIVE; `shared_rows.rs` keeps
+//! their rows in the context), `series.rs` (generate_series in FROM), `window.rs`
+//! (window functions by sort-then-scan);
 //! `keys.rs` is the hash-key form they share, `buffered.rs` rows already computed.
 //!
 //! Statements: a query is its root operator, which the session pulls rows from as its
@@ -21,7 +24,7 @@
 //! `ddl.rs`) goes to the SQL and engine catalogs; COPY ([`copy()`], `copy.rs`) moves
 //! rows between a table or query and text or CSV data; [`explain`] prints a plan.
 //!
-//! Sort, HashAggregate and the build sides of joins and EXCEPT/INTERSECT materialise
+//! Sort, HashAggregate, Window and the build sides of joins and EXCEPT/INTERSECT materialise
 //! their input; everything else streams (a secondary-index scan reads one range at a
 //! time into memory).
 //!
@@ -49,6 +52,7 @@ mod aggregate;
 mod batch;
 mod buffered;
 mod copy;
+mod cte;
 mod ddl;
 mod distinct;
 pub mod eval;
@@ -62,11 +66,14 @@ mod operator;
 mod output;
 mod project;
 mod scan;
+mod series;
 mod set_operation;
+mod shared_rows;
 mod sort;
 mod table_rows;
 mod upsert;
 mod values;
+mod window;
 mod write;
 
 use engine::Transaction;
@@ -187,6 +194,25 @@ pub fn build<'p>(node: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOpera
             let left = build(left, ctx)?;
             set_operation::set_operation(*op, *all, left, build(right, ctx)?)
         }
+        Node::GenerateSeries {
+            start, stop, step, ..
+        } => Box::new(series::GenerateSeries::new(start, stop, step.as_ref())),
+        Node::Window { source, calls } => Box::new(window::Window::new(build(source, ctx)?, calls)),
+        Node::CteScan { id, .. } => Box::new(cte::CteScan::new(*id)),
+        Node::WorkTableScan { id, .. } => Box::new(cte::WorkTableScan::new(*id)),
+        Node::RecursiveUnion {
+            id,
+            name,
+            all,
+            base,
+            recursive,
+        } => Box::new(cte::RecursiveUnion::new(
+            *id,
+            name,
+            *all,
+            build(base, ctx)?,
+            recursive,
+        )),
     })
 }
 

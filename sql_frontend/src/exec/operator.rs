@@ -30,6 +30,7 @@ use engine::Transaction;
 pub use super::batch::KeyedRow;
 use super::batch::RowBatch;
 use super::interrupt::{CHECK_EVERY, Interrupt};
+use super::shared_rows::SharedRows;
 use crate::error::{Error, Result};
 use crate::expr::SubqueryId;
 use crate::plan::Node;
@@ -87,6 +88,8 @@ pub struct ExecContext<'a> {
     /// What may stop the statement, looked at every [`CHECK_EVERY`] ticks.
     interrupt: Interrupt,
     ticks: u32,
+    /// Rows of WITH queries and recursive queries' working tables (`cte.rs`).
+    shared_rows: SharedRows,
 }
 
 /// The transaction a context runs in: borrowed for a statement run to completion, owned
@@ -144,6 +147,7 @@ impl<'a> ExecContext<'a> {
             rows_read: 0,
             interrupt: Interrupt::none(),
             ticks: 0,
+            shared_rows: SharedRows::default(),
         }
     }
 
@@ -162,6 +166,11 @@ impl<'a> ExecContext<'a> {
             self.interrupt.check()?;
         }
         Ok(())
+    }
+
+    /// The rows of WITH queries and the working tables of recursive queries.
+    pub fn shared_rows(&mut self) -> &mut SharedRows {
+        &mut self.shared_rows
     }
 
     /// The statement's interrupt (for a context of its own, say a write's).

@@ -12,7 +12,8 @@ use std::fmt;
 use std::ops::Bound;
 
 use crate::expr::{Expr, SubqueryId};
-use crate::plan::node::{AggregateCall, AggregateFunction, JoinKind, Node, ScanRange, SetOperator};
+use crate::plan::calls::{AggregateCall, AggregateFunction};
+use crate::plan::node::{JoinKind, Node, ScanRange, SetOperator};
 use crate::plan::statement::{ConflictAction, Copy, Ddl, Plan, Returning, Statement};
 
 /// Indentation of a child node in the printed tree.
@@ -93,6 +94,25 @@ impl Node {
                 Ok(())
             }
             Node::Values { rows, .. } => write!(f, "Values: {} rows", rows.len()),
+            Node::CteScan { id, name, .. } => write!(f, "CteScan: {name} ({id})"),
+            Node::WorkTableScan { name, .. } => write!(f, "WorkTableScan: {name}"),
+            Node::Window { calls, .. } => {
+                let calls: Vec<String> = calls.iter().map(ToString::to_string).collect();
+                write!(f, "Window: {}", calls.join(", "))
+            }
+            Node::GenerateSeries {
+                start, stop, step, ..
+            } => match step {
+                Some(step) => write!(f, "GenerateSeries: {start}, {stop}, {step}"),
+                None => write!(f, "GenerateSeries: {start}, {stop}"),
+            },
+            Node::RecursiveUnion { name, all, .. } => {
+                write!(
+                    f,
+                    "RecursiveUnion{}: {name}",
+                    if *all { " All" } else { "" }
+                )
+            }
             Node::NestedLoopJoin {
                 kind, predicate, ..
             } => {
@@ -354,6 +374,8 @@ impl fmt::Display for Ddl {
             Ddl::DropIndex { names, .. } => write!(f, "DropIndex: {}", names.join(", ")),
             Ddl::CreateFunction { name, .. } => write!(f, "CreateFunction: {name}"),
             Ddl::DropFunction { names, .. } => write!(f, "DropFunction: {}", names.join(", ")),
+            Ddl::CreateView { view, .. } => write!(f, "CreateView: {}", view.name),
+            Ddl::DropView { names, .. } => write!(f, "DropView: {}", names.join(", ")),
             Ddl::Truncate { names } => write!(f, "Truncate: {}", names.join(", ")),
             Ddl::AddPrimaryKey { table, columns, .. } => {
                 write!(f, "AddPrimaryKey: {table} ({})", columns.join(", "))

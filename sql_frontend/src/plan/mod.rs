@@ -12,21 +12,23 @@
 //!
 //! A plan is plain data: nothing here evaluates or runs anything. Files: `statement.rs`
 //! (statements, DDL, transaction control, the plan), `node.rs` (the operator tree and its
-//! two walks), `display.rs` (the indented tree EXPLAIN prints, which tests compare
+//! two walks), `calls.rs` (sort keys, aggregate calls), `window.rs` (window calls), `display.rs` (the indented tree EXPLAIN prints, which tests compare
 //! with).
 
+mod calls;
 mod display;
 mod node;
 mod statement;
+mod window;
 
+pub use calls::{AggregateCall, AggregateFunction, SortKey};
 pub use display::INDENT;
-pub use node::{
-    AggregateCall, AggregateFunction, JoinKind, Node, Parts, ScanRange, SetOperator, SortKey,
-};
+pub use node::{JoinKind, Node, Parts, ScanRange, SetOperator};
 pub use statement::{
     Arbiter, Check, ConflictAction, Copy, CopyEndpoint, Ddl, EXPLAIN_COLUMN, OnConflict, Plan,
     Returning, Statement, TransactionControl, Vacuum,
 };
+pub use window::{FrameBound, FrameUnits, WindowCall, WindowFrame, WindowFunction};
 
 #[cfg(test)]
 pub(crate) use display::tests;

@@ -10,7 +10,9 @@
 use std::ops::Bound;
 
 use crate::catalog::TableInfo;
-use crate::expr::Expr;
+use crate::expr::{Expr, SubqueryId};
+use crate::plan::calls::{AggregateCall, SortKey};
+use crate::plan::window::WindowCall;
 
 /// One range of an index (or primary key) scan: the rows whose first index columns equal
 /// `prefix`, and whose next column lies within `lower`..`upper`.
@@ -21,14 +23,6 @@ pub struct ScanRange {
     pub upper: Bound<Expr>,
 }
 
-/// One ORDER BY key.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SortKey {
-    pub expr: Expr,
-    pub descending: bool,
-    pub nulls_first: bool,
-}
-
 /// Which rows a join returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinKind {
@@ -36,27 +30,6 @@ pub enum JoinKind {
     Inner,
     /// Those, plus each left row that has no such pair, padded with NULLs.
     Left,
-}
-
-/// An aggregate function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AggregateFunction {
-    /// `count(*)`: rows.
-    CountRows,
-    Count,
-    Sum,
-    Avg,
-    Min,
-    Max,
-}
-
-/// One aggregate computed per group.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AggregateCall {
-    pub function: AggregateFunction,
-    /// The argument, over the aggregate's input row (`None` for `count(*)`).
-    pub arg: Option<Expr>,
-    pub distinct: bool,
 }
 
 /// UNION, EXCEPT or INTERSECT.
@@ -156,6 +129,44 @@ pub enum Node {
         rows: Vec<Vec<Expr>>,
         columns: Vec<String>,
     },
+    /// The source's rows, each followed by the value of every window function call
+    /// (`exec/window.rs`).
+    Window {
+        source: Box<Node>,
+        calls: Vec<WindowCall>,
+    },
+    /// `generate_series(start, stop[, step])` in FROM: one column, `column`, of
+    /// integers (or timestamps, by an interval `step`), evaluated over no row.
+    GenerateSeries {
+        start: Expr,
+        stop: Expr,
+        step: Option<Expr>,
+        column: String,
+    },
+    /// The rows of WITH query `name`, computed once per statement by subquery `id`'s
+    /// plan and shared by every reference (see `bind/cte.rs`).
+    CteScan {
+        id: SubqueryId,
+        name: String,
+        columns: Vec<String>,
+    },
+    /// Inside the recursive term of the recursive query `name`: the rows the previous
+    /// iteration produced (its working table `id`).
+    WorkTableScan {
+        id: usize,
+        name: String,
+        columns: Vec<String>,
+    },
+    /// `WITH RECURSIVE name AS (base UNION [ALL] recursive)`: the base rows, then the
+    /// recursive term run again and again over the rows of the previous round (working
+    /// table `id`) until it adds none; without ALL, rows seen before are dropped.
+    RecursiveUnion {
+        id: usize,
+        name: String,
+        all: bool,
+        base: Box<Node>,
+        recursive: Box<Node>,
+    },
 }
 
 /// A node's inputs and its own expressions (not its inputs'), lent by [`Node::parts`].
@@ -222,7 +233,16 @@ impl Node {
                 .chain(aggregates.iter().map(ToString::to_string))
                 .collect(),
             Node::Project { names, .. } => names.clone(),
-            Node::Values { columns, .. } => columns.clone(),
+            Node::Values { columns, .. }
+            | Node::CteScan { columns, .. }
+            | Node::WorkTableScan { columns, .. } => columns.clone(),
+            Node::RecursiveUnion { base, .. } => base.columns(),
+            Node::GenerateSeries { column, .. } => vec![column.clone()],
+            Node::Window { source, calls } => {
+                let mut columns = source.columns();
+                columns.extend(calls.iter().map(ToString::to_string));
+                columns
+            }
         }
     }
 
@@ -321,6 +341,33 @@ impl Node {
                 right,
             } => parts.inputs.extend([left.as_ref(), right.as_ref()]),
             Node::Values { rows, columns: _ } => parts.exprs.extend(rows.iter().flatten()),
+            Node::CteScan {
+                id: _,
+                name: _,
+                columns: _,
+            }
+            | Node::WorkTableScan {
+                id: _,
+                name: _,
+                columns: _,
+            } => {}
+            Node::RecursiveUnion {
+                id: _,
+                name: _,
+                all: _,
+                base,
+                recursive,
+            } => parts.inputs.extend([base.as_ref(), recursive.as_ref()]),
+            Node::GenerateSeries {
+                start,
+                stop,
+                step,
+                column: _,
+            } => parts.exprs.extend([start, stop].into_iter().chain(step)),
+            Node::Window { source, calls } => {
+                parts.inputs.push(source);
+                parts.exprs.extend(calls.iter().flat_map(WindowCall::exprs));
+            }
         }
         parts
     }
@@ -470,6 +517,36 @@ impl Node {
                     .map(|row| row.into_iter().map(&mut *expr).collect())
                     .collect(),
                 columns,
+            },
+            Node::CteScan { id, name, columns } => Node::CteScan { id, name, columns },
+            Node::WorkTableScan { id, name, columns } => Node::WorkTableScan { id, name, columns },
+            Node::RecursiveUnion {
+                id,
+                name,
+                all,
+                base,
+                recursive,
+            } => Node::RecursiveUnion {
+                id,
+                name,
+                all,
+                base: boxed(base),
+                recursive: boxed(recursive),
+            },
+            Node::GenerateSeries {
+                start,
+                stop,
+                step,
+                column,
+            } => Node::GenerateSeries {
+                start: expr(start),
+                stop: expr(stop),
+                step: step.map(expr),
+                column,
+            },
+            Node::Window { source, calls } => Node::Window {
+                source: boxed(source),
+                calls: calls.into_iter().map(|c| c.map_exprs(expr)).collect(),
             },
         }
     }

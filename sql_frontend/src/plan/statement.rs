@@ -20,6 +20,7 @@ use crate::expr::Expr;
 use crate::plan::node::Node;
 use crate::value::Kind;
 use crate::value::Value;
+use crate::view_catalog::ViewInfo;
 
 /// A bound statement.
 #[derive(Debug, Clone, PartialEq)]
@@ -179,6 +180,8 @@ impl Statement {
                 Ddl::DropIndex { .. } => "DROP INDEX",
                 Ddl::CreateFunction { .. } => "CREATE FUNCTION",
                 Ddl::DropFunction { .. } => "DROP FUNCTION",
+                Ddl::CreateView { .. } => "CREATE VIEW",
+                Ddl::DropView { .. } => "DROP VIEW",
                 Ddl::Truncate { .. } => "TRUNCATE TABLE",
                 Ddl::AddPrimaryKey { .. }
                 | Ddl::RenameTable { .. }
@@ -205,9 +208,12 @@ pub enum Ddl {
         fillfactor: Option<u32>,
         if_not_exists: bool,
     },
+    /// `DROP TABLE`: with `cascade`, the views that depend on the tables too; without,
+    /// an error if there are any (`view_catalog.rs`).
     DropTable {
         names: Vec<String>,
         if_exists: bool,
+        cascade: bool,
     },
     CreateIndex {
         name: String,
@@ -230,6 +236,19 @@ pub enum Ddl {
     DropFunction {
         names: Vec<String>,
         if_exists: bool,
+    },
+    /// `CREATE [OR REPLACE] VIEW` (see `bind/view.rs`): the view's column names, its
+    /// query's text, and the tables and views the query names.
+    CreateView {
+        view: ViewInfo,
+        depends_on: Vec<String>,
+        or_replace: bool,
+    },
+    /// `DROP VIEW`: as [`Ddl::DropTable`], for views.
+    DropView {
+        names: Vec<String>,
+        if_exists: bool,
+        cascade: bool,
     },
     /// `TRUNCATE [TABLE] t [, ...]`: every named table emptied, in the transaction.
     Truncate {

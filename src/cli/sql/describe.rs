@@ -1,8 +1,9 @@
 //! `\d`, `\di`, `\df`, `\l`, `\conninfo` and `\d TABLE`: the catalog, described for
 //! people.
 //!
-//! `\d` (and `\dt`) lists the tables (hdb's own `__hdb_` tables left out) with their
-//! column count, primary key and indexes; `\di` lists the indexes, primary keys among
+//! `\dt` lists the tables (hdb's own `__hdb_` tables left out) with their
+//! column count, primary key and indexes; `\dv` the views with their columns and
+//! query; `\d` both; `\d VIEW` a view's columns and query; `\di` lists the indexes, primary keys among
 //! them; `\d TABLE` shows each column's SQL type, nullability and DEFAULT, then the
 //! primary key and the secondary indexes:
 //!
@@ -28,10 +29,63 @@
 use engine::table::catalog;
 use hdb::{Database, Value};
 use sql_frontend::catalog::{RESERVED_PREFIX, SQL_FUNCTIONS_TABLE, TableInfo, find_table};
+use sql_frontend::view_catalog::{self, ViewInfo};
 
 use super::format::{aligned_table, row_count};
 
-/// Lists the tables (`\d`).
+/// Lists the tables, then the views (`\d`).
+pub fn list_relations(db: &Database) -> hdb::Result<String> {
+    let views = view_rows(db)?;
+    let tables = list_tables(db)?;
+    if views.is_empty() {
+        return Ok(tables);
+    }
+    let views = render_views(&views);
+    Ok(match tables.starts_with("Did not find") {
+        true => views,
+        false => tables + &views,
+    })
+}
+
+/// Lists the views (`\dv`): each view's name, columns and query.
+pub fn list_views(db: &Database) -> hdb::Result<String> {
+    let views = view_rows(db)?;
+    Ok(match views.is_empty() {
+        true => "Did not find any relations.\n".to_string(),
+        false => render_views(&views),
+    })
+}
+
+/// The committed views, by name.
+fn view_rows(db: &Database) -> hdb::Result<Vec<ViewInfo>> {
+    let mut txn = db.engine().begin(engine::IsolationLevel::RepeatableRead);
+    txn.begin_statement()?;
+    let views = view_catalog::views(&mut txn);
+    txn.rollback();
+    Ok(views?)
+}
+
+fn render_views(views: &[ViewInfo]) -> String {
+    let columns = ["Name", "Columns", "Query"].map(String::from);
+    let rows: Vec<Vec<Value>> = views
+        .iter()
+        .map(|view| {
+            vec![
+                Value::Text(view.name.clone()),
+                Value::Text(view.columns.join(", ")),
+                Value::Text(view.query.clone()),
+            ]
+        })
+        .collect();
+    let row_refs: Vec<&[Value]> = rows.iter().map(Vec::as_slice).collect();
+    format!(
+        "List of views\n{}{}\n\n",
+        aligned_table(&columns, &row_refs),
+        row_count(rows.len())
+    )
+}
+
+/// Lists the tables (`\dt`).
 pub fn list_tables(db: &Database) -> hdb::Result<String> {
     let mut txn = db.engine().begin(engine::IsolationLevel::RepeatableRead);
     txn.begin_statement()?;
@@ -262,7 +316,23 @@ pub fn describe_table(db: &Database, name: &str) -> hdb::Result<String> {
     let mut txn = db.engine().begin(engine::IsolationLevel::RepeatableRead);
     txn.begin_statement()?;
     let table = find_table(&mut txn, name);
+    let view = view_catalog::find_view(&mut txn, name);
     txn.rollback();
+    if let Some(view) = view? {
+        let columns = ["Column"].map(String::from);
+        let rows: Vec<[Value; 1]> = view
+            .columns
+            .iter()
+            .map(|c| [Value::Text(c.clone())])
+            .collect();
+        let row_refs: Vec<&[Value]> = rows.iter().map(|r| &r[..]).collect();
+        return Ok(format!(
+            "View \"{}\"\n{}View definition:\n {};\n",
+            view.name,
+            aligned_table(&columns, &row_refs),
+            view.query
+        ));
+    }
     Ok(table?.map_or(missing, |table| render_table(&table)))
 }
 

@@ -23,11 +23,13 @@ pub enum MetaCommand {
     Help,
     /// `\timing [on|off]`: print each statement's time; without an argument, toggle.
     Timing(Option<bool>),
-    /// `\d`, `\dt`: list tables.
+    /// `\d`: list tables and views.
+    ListRelations,
+    /// `\dt`: list tables.
     ListTables,
     /// `\di`: list indexes.
     ListIndexes,
-    /// `\dv`: list views (hdb has none).
+    /// `\dv`: list views.
     ListViews,
     /// `\x [on|off|auto]`: expanded records; without an argument, toggle.
     Expanded(Option<Expanded>),
@@ -80,12 +82,14 @@ Variables
   \\set [NAME [VALUE]] set a variable, or list them all; use as :NAME in SQL
   \\unset NAME        unset a variable
 Informational
-  \\d, \\dt            list tables
+  \\d                 list tables and views
+  \\dt                list tables
   \\di                list indexes
   \\dv                list views
   \\df                list functions
   \\l                 list databases
-  \\d NAME            describe table NAME: columns, types, defaults, keys, indexes
+  \\d NAME            describe table NAME (columns, types, defaults, keys, indexes)
+                     or view NAME (columns, query)
 Formatting
   \\a                 toggle between aligned and unaligned output
   \\t [on|off]        show only rows (no header or footer)
@@ -155,7 +159,8 @@ pub fn parse(line: &str) -> Result<MetaCommand, String> {
                 "\\timing: unrecognized value \"{value}\": expected on or off"
             )),
         },
-        ("d" | "dt", None) => Ok(MetaCommand::ListTables),
+        ("d", None) => Ok(MetaCommand::ListRelations),
+        ("dt", None) => Ok(MetaCommand::ListTables),
         ("di", None) => Ok(MetaCommand::ListIndexes),
         ("dv", None) => Ok(MetaCommand::ListViews),
         ("d", Some(name)) => Ok(MetaCommand::Describe(unquote(name))),
@@ -259,7 +264,7 @@ mod tests {
         assert_eq!(parse("\\timing"), Ok(MetaCommand::Timing(None)));
         assert_eq!(parse("\\timing on"), Ok(MetaCommand::Timing(Some(true))));
         assert_eq!(parse("\\timing OFF"), Ok(MetaCommand::Timing(Some(false))));
-        assert_eq!(parse("\\d"), Ok(MetaCommand::ListTables));
+        assert_eq!(parse("\\d"), Ok(MetaCommand::ListRelations));
         assert_eq!(
             parse("\\d Users"),
             Ok(MetaCommand::Describe("users".into()))

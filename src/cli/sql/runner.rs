@@ -381,9 +381,10 @@ impl Runner {
                 let state = if self.timing { "on" } else { "off" };
                 Ok(format!("Timing is {state}.\n"))
             }
+            MetaCommand::ListRelations => describe::list_relations(&self.db),
             MetaCommand::ListTables => describe::list_tables(&self.db),
             MetaCommand::ListIndexes => describe::list_indexes(&self.db),
-            MetaCommand::ListViews => Ok("Did not find any relations.\n".to_string()),
+            MetaCommand::ListViews => describe::list_views(&self.db),
             MetaCommand::Describe(name) => describe::describe_table(&self.db, &name),
             MetaCommand::Copy(copy) => return self.client_copy(out, copy),
             MetaCommand::Expanded(setting) => {

@@ -1,0 +1,426 @@
+//! Binding window function calls: `f(args) OVER (PARTITION BY ... ORDER BY ... frame)`,
+//! `OVER w` with `WINDOW w AS (...)`.
+//!
+//! Window functions are allowed in the select list and ORDER BY of a SELECT, as in
+//! PostgreSQL (elsewhere, and inside another window call's arguments, they are an
+//! error). Like aggregates (`aggregate.rs`), each call is bound where it is met into a
+//! [`WindowCall`] over the query's input row — its arguments, partition and order keys
+//! — kept in the binder's list, and the call itself becomes a placeholder column
+//! `WINDOW_SLOT + j`. When the SELECT is bound, `query.rs` puts a `Window` node above
+//! the rows the window functions see (after WHERE, GROUP BY and HAVING: an aggregate
+//! inside a window call's arguments is the group's aggregate, so
+//! `rank() OVER (ORDER BY sum(x))` ranks groups) and rewrites the placeholders to read
+//! the Window node's added columns ([`over_windows`]).
+//!
+//! Functions: row_number, rank, dense_rank, percent_rank, cume_dist, ntile, lag, lead,
+//! first_value, last_value, nth_value, and the aggregates count, sum, avg, min, max.
+//! Frames: ROWS, GROUPS, and RANGE with UNBOUNDED and CURRENT ROW bounds; offsets are
+//! constants (or parameters). Not supported (each `Unsupported`): RANGE with an offset,
+//! DISTINCT, FILTER and IGNORE NULLS on window calls; EXCLUDE does not parse.
+
+use sqlparser::ast::{
+    self, FunctionArg, FunctionArgExpr, FunctionArguments, NamedWindowExpr, WindowFrameBound,
+    WindowFrameUnits, WindowSpec, WindowType,
+};
+
+use super::Binder;
+use super::expr::Scope;
+use super::query::sort_options;
+use crate::error::{Error, Result};
+use crate::expr::Expr;
+use crate::plan::{
+    AggregateFunction, FrameBound, FrameUnits, SortKey, WindowCall, WindowFrame, WindowFunction,
+};
+use crate::value::Kind;
+
+/// Placeholder columns for window call `j` are numbered `WINDOW_SLOT + j`: far above any
+/// real column, below the aggregates' slots (`aggregate.rs`).
+pub(super) const WINDOW_SLOT: usize = 1 << 39;
+
+/// Rewrites the window placeholders of `e` to read column `width + j` (the Window
+/// node's output: its input's `width` columns, then one per call).
+pub(super) fn over_windows(e: Expr, width: usize) -> Expr {
+    match e {
+        Expr::Column { index, name } if (WINDOW_SLOT..WINDOW_SLOT * 2).contains(&index) => {
+            Expr::Column {
+                index: width + index - WINDOW_SLOT,
+                name,
+            }
+        }
+        other => other.map_children(&mut |child| over_windows(child, width)),
+    }
+}
+
+impl Binder<'_> {
+    /// A window function call (`f.over` is set): its placeholder column.
+    pub(super) fn window_call(&mut self, f: &ast::Function, scope: &Scope) -> Result<Expr> {
+        let name = match f.name.0.as_slice() {
+            [ast::ObjectNamePart::Identifier(id)] => super::ident(id),
+            _ => return Err(Error::UnknownFunction(f.name.to_string())),
+        };
+        let Some(mut calls) = self.windows.take() else {
+            return Err(Error::Type(format!(
+                "window functions are not allowed here ({name})"
+            )));
+        };
+        // Arguments, partition and order keys are bound with no window calls allowed
+        // (they do not nest), but with aggregates as the query allows them.
+        let bound = self.window_parts(f, &name, scope);
+        let (call, kind) = match bound {
+            Ok(bound) => bound,
+            Err(e) => {
+                self.windows = Some(calls);
+                return Err(e);
+            }
+        };
+        let text = call.to_string();
+        let slot = match calls.iter().position(|(c, _)| *c == call) {
+            Some(slot) => slot,
+            None => {
+                calls.push((call, kind));
+                calls.len() - 1
+            }
+        };
+        self.windows = Some(calls);
+        Ok(Expr::Column {
+            index: WINDOW_SLOT + slot,
+            name: text,
+        })
+    }
+
+    fn window_parts(
+        &mut self,
+        f: &ast::Function,
+        name: &str,
+        scope: &Scope,
+    ) -> Result<(WindowCall, Kind)> {
+        if f.filter.is_some() || f.null_treatment.is_some() || !f.within_group.is_empty() {
+            return Err(Error::unsupported(format!(
+                "FILTER, IGNORE NULLS or WITHIN GROUP on window function {name}()"
+            )));
+        }
+        let (args, star, distinct) = match &f.args {
+            FunctionArguments::None => (Vec::new(), false, false),
+            FunctionArguments::Subquery(_) => return Err(Error::unsupported("subqueries")),
+            FunctionArguments::List(list) => {
+                if !list.clauses.is_empty() {
+                    return Err(Error::unsupported(format!("clauses in {name}()")));
+                }
+                let distinct = matches!(
+                    list.duplicate_treatment,
+                    Some(ast::DuplicateTreatment::Distinct)
+                );
+                let mut args = Vec::new();
+                let mut star = false;
+                for arg in &list.args {
+                    match arg {
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => args.push(e),
+                        FunctionArg::Unnamed(FunctionArgExpr::Wildcard) => star = true,
+                        other => {
+                            return Err(Error::unsupported(format!("function argument {other}")));
+                        }
+                    }
+                }
+                (args, star, distinct)
+            }
+        };
+        if distinct {
+            return Err(Error::unsupported(format!(
+                "DISTINCT in window function {name}()"
+            )));
+        }
+        let aggregate = match name {
+            "count" if star && args.is_empty() => Some(AggregateFunction::CountRows),
+            "count" => Some(AggregateFunction::Count),
+            "sum" => Some(AggregateFunction::Sum),
+            "avg" => Some(AggregateFunction::Avg),
+            "min" => Some(AggregateFunction::Min),
+            "max" => Some(AggregateFunction::Max),
+            _ => None,
+        };
+        let function = match (aggregate, WindowFunction::lookup(name)) {
+            (Some(a), _) => WindowFunction::Aggregate(a),
+            (None, Some(w)) => w,
+            (None, None) => {
+                return Err(Error::UnknownFunction(format!(
+                    "{name} (as a window function)"
+                )));
+            }
+        };
+        if star && function != WindowFunction::Aggregate(AggregateFunction::CountRows) {
+            return Err(Error::Type(format!("{name}(*) is not a function")));
+        }
+        let arity: &[usize] = match function {
+            WindowFunction::RowNumber
+            | WindowFunction::Rank
+            | WindowFunction::DenseRank
+            | WindowFunction::PercentRank
+            | WindowFunction::CumeDist => &[0],
+            WindowFunction::Aggregate(AggregateFunction::CountRows) => &[0],
+            WindowFunction::Ntile
+            | WindowFunction::FirstValue
+            | WindowFunction::LastValue
+            | WindowFunction::Aggregate(_) => &[1],
+            WindowFunction::Lag | WindowFunction::Lead => &[1, 2, 3],
+            WindowFunction::NthValue => &[2],
+        };
+        if !arity.contains(&args.len()) {
+            return Err(Error::UnknownFunction(format!(
+                "{name} with {} arguments",
+                args.len()
+            )));
+        }
+        let saved = self.windows.take();
+        let bound = self.window_exprs(f, &args, scope);
+        self.windows = saved;
+        let (mut args, partition_by, order_by, frame) = bound?;
+        let kinds: Vec<Kind> = args.iter().map(|a| self.kind_of(a, scope)).collect();
+        // Integer arguments: the ntile count, the lag/lead offset, nth_value's n.
+        let integer_arg = match function {
+            WindowFunction::Ntile => Some(0),
+            WindowFunction::Lag | WindowFunction::Lead | WindowFunction::NthValue => Some(1),
+            _ => None,
+        };
+        if let Some(i) = integer_arg
+            && let Some(arg) = args.get(i).cloned()
+        {
+            if !matches!(kinds[i], Kind::Int | Kind::Unknown) {
+                return Err(Error::Type(format!(
+                    "function {name}() needs an integer, not {}",
+                    kinds[i]
+                )));
+            }
+            args[i] = self.coerce(arg, Kind::Int, scope)?;
+        }
+        // lag/lead's default takes the value's kind.
+        if let (WindowFunction::Lag | WindowFunction::Lead, Some(default)) =
+            (function, args.get(2).cloned())
+        {
+            args[2] = self.coerce(default, kinds[0], scope)?;
+        }
+        let first = kinds.first().copied().unwrap_or(Kind::Unknown);
+        let kind = match function {
+            WindowFunction::RowNumber
+            | WindowFunction::Rank
+            | WindowFunction::DenseRank
+            | WindowFunction::Ntile
+            | WindowFunction::Aggregate(AggregateFunction::Count | AggregateFunction::CountRows) => {
+                Kind::Int
+            }
+            WindowFunction::PercentRank
+            | WindowFunction::CumeDist
+            | WindowFunction::Aggregate(AggregateFunction::Avg) => Kind::Float,
+            WindowFunction::Aggregate(AggregateFunction::Sum) => {
+                if !matches!(first, Kind::Int | Kind::Float | Kind::Unknown) {
+                    return Err(Error::Type(format!("function sum({first}) does not exist")));
+                }
+                first
+            }
+            WindowFunction::Aggregate(AggregateFunction::Min | AggregateFunction::Max)
+            | WindowFunction::Lag
+            | WindowFunction::Lead
+            | WindowFunction::FirstValue
+            | WindowFunction::LastValue
+            | WindowFunction::NthValue => first,
+        };
+        if function == WindowFunction::Aggregate(AggregateFunction::Avg)
+            && !matches!(first, Kind::Int | Kind::Float | Kind::Unknown)
+        {
+            return Err(Error::Type(format!("function avg({first}) does not exist")));
+        }
+        let call = WindowCall {
+            function,
+            args,
+            partition_by,
+            order_by,
+            frame,
+        };
+        Ok((call, kind))
+    }
+
+    /// The window a call names: its OVER clause, or the named window it refers to,
+    /// with what it adds to it.
+    fn window_spec(&self, over: &WindowType) -> Result<WindowSpec> {
+        let named = |name: &ast::Ident| -> Result<WindowSpec> {
+            let wanted = super::ident(name);
+            let found = self
+                .named_windows
+                .iter()
+                .find(|(n, _)| *n == wanted)
+                .map(|(_, spec)| spec.clone());
+            found.ok_or_else(|| Error::Type(format!("window \"{wanted}\" does not exist")))
+        };
+        let spec = match over {
+            WindowType::NamedWindow(name) => {
+                // A named window's base is defined before it (`set_named_windows`).
+                return self.window_spec(&WindowType::WindowSpec(named(name)?));
+            }
+            WindowType::WindowSpec(spec) => spec.clone(),
+        };
+        let Some(base) = &spec.window_name else {
+            return Ok(spec);
+        };
+        let base = named(base)?;
+        if !spec.partition_by.is_empty() {
+            return Err(Error::Type(format!(
+                "cannot override PARTITION BY clause of window \"{}\"",
+                base.window_name
+                    .as_ref()
+                    .map_or_else(String::new, super::ident)
+            )));
+        }
+        if !spec.order_by.is_empty() && !base.order_by.is_empty() {
+            return Err(Error::Type(
+                "cannot override ORDER BY clause of window".into(),
+            ));
+        }
+        if base.window_frame.is_some() {
+            return Err(Error::Type(
+                "cannot copy window because it has a frame clause".into(),
+            ));
+        }
+        Ok(WindowSpec {
+            window_name: None,
+            partition_by: base.partition_by,
+            order_by: match spec.order_by.is_empty() {
+                true => base.order_by,
+                false => spec.order_by,
+            },
+            window_frame: spec.window_frame,
+        })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn window_exprs(
+        &mut self,
+        f: &ast::Function,
+        args: &[&ast::Expr],
+        scope: &Scope,
+    ) -> Result<(Vec<Expr>, Vec<Expr>, Vec<SortKey>, WindowFrame)> {
+        let over = f
+            .over
+            .as_ref()
+            .ok_or_else(|| Error::unsupported("a window without OVER"))?;
+        let spec = self.window_spec(over)?;
+        let args = args
+            .iter()
+            .map(|a| self.expr(a, scope))
+            .collect::<Result<Vec<_>>>()?;
+        let partition_by = spec
+            .partition_by
+            .iter()
+            .map(|e| self.expr(e, scope))
+            .collect::<Result<Vec<_>>>()?;
+        let mut order_by = Vec::with_capacity(spec.order_by.len());
+        for item in &spec.order_by {
+            let (descending, nulls_first) = sort_options(item)?;
+            order_by.push(SortKey {
+                expr: self.expr(&item.expr, scope)?,
+                descending,
+                nulls_first,
+            });
+        }
+        let frame = match &spec.window_frame {
+            None => WindowFrame::default(),
+            Some(frame) => {
+                let units = match frame.units {
+                    WindowFrameUnits::Rows => FrameUnits::Rows,
+                    WindowFrameUnits::Range => FrameUnits::Range,
+                    WindowFrameUnits::Groups => FrameUnits::Groups,
+                };
+                if units == FrameUnits::Groups && order_by.is_empty() {
+                    return Err(Error::Type(
+                        "GROUPS mode requires an ORDER BY clause".into(),
+                    ));
+                }
+                let start = self.frame_bound(&frame.start_bound, units)?;
+                let end = match &frame.end_bound {
+                    Some(end) => self.frame_bound(end, units)?,
+                    None => FrameBound::CurrentRow,
+                };
+                check_frame(&start, &end)?;
+                WindowFrame { units, start, end }
+            }
+        };
+        Ok((args, partition_by, order_by, frame))
+    }
+
+    fn frame_bound(&mut self, bound: &WindowFrameBound, units: FrameUnits) -> Result<FrameBound> {
+        let offset = |binder: &mut Self, e: &ast::Expr| -> Result<Expr> {
+            if units == FrameUnits::Range {
+                return Err(Error::unsupported(
+                    "RANGE with an offset PRECEDING or FOLLOWING",
+                ));
+            }
+            let bound = binder.constant(e)?;
+            let kind = bound.kind(&[], &binder.params);
+            if !matches!(kind, Kind::Int | Kind::Unknown) {
+                return Err(Error::Type(format!(
+                    "argument of {} must be type bigint, not type {kind}",
+                    match units {
+                        FrameUnits::Rows => "ROWS",
+                        _ => "GROUPS",
+                    }
+                )));
+            }
+            if let Expr::Param(i) = bound {
+                binder.infer_param(i, Kind::Int);
+            }
+            Ok(bound)
+        };
+        Ok(match bound {
+            WindowFrameBound::CurrentRow => FrameBound::CurrentRow,
+            WindowFrameBound::Preceding(None) => FrameBound::UnboundedPreceding,
+            WindowFrameBound::Following(None) => FrameBound::UnboundedFollowing,
+            WindowFrameBound::Preceding(Some(e)) => FrameBound::Preceding(offset(self, e)?),
+            WindowFrameBound::Following(Some(e)) => FrameBound::Following(offset(self, e)?),
+        })
+    }
+
+    /// Binds `WINDOW name AS (...)` definitions of a SELECT for its window calls.
+    pub(super) fn set_named_windows(
+        &mut self,
+        definitions: &[ast::NamedWindowDefinition],
+    ) -> Result<Vec<(String, WindowSpec)>> {
+        let mut named: Vec<(String, WindowSpec)> = Vec::with_capacity(definitions.len());
+        for ast::NamedWindowDefinition(name, expr) in definitions {
+            let name = super::ident(name);
+            if named.iter().any(|(n, _)| *n == name) {
+                return Err(Error::Type(format!("window \"{name}\" is already defined")));
+            }
+            let spec = match expr {
+                NamedWindowExpr::WindowSpec(spec) => spec.clone(),
+                NamedWindowExpr::NamedWindow(other) => WindowSpec {
+                    window_name: Some(other.clone()),
+                    partition_by: Vec::new(),
+                    order_by: Vec::new(),
+                    window_frame: None,
+                },
+            };
+            if let Some(base) = &spec.window_name {
+                let base = super::ident(base);
+                if !named.iter().any(|(n, _)| *n == base) {
+                    return Err(Error::Type(format!("window \"{base}\" does not exist")));
+                }
+            }
+            named.push((name, spec));
+        }
+        Ok(std::mem::replace(&mut self.named_windows, named))
+    }
+}
+
+/// PostgreSQL's rules on which frame bounds may go together.
+fn check_frame(start: &FrameBound, end: &FrameBound) -> Result<()> {
+    let error = |m: &str| Err(Error::Type(m.to_string()));
+    match (start, end) {
+        (FrameBound::UnboundedFollowing, _) => error("frame start cannot be UNBOUNDED FOLLOWING"),
+        (_, FrameBound::UnboundedPreceding) => error("frame end cannot be UNBOUNDED PRECEDING"),
+        (FrameBound::CurrentRow, FrameBound::Preceding(_)) => {
+            error("frame starting from current row cannot have preceding rows")
+        }
+        (FrameBound::Following(_), FrameBound::Preceding(_) | FrameBound::CurrentRow) => {
+            error("frame starting from following row cannot have preceding rows")
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,512 @@
+//! Window: window functions by sort-then-scan.
+//!
+//! The operator reads its whole input on the first pull. Calls that share a window's
+//! PARTITION BY and ORDER BY share one sort: for each distinct window (in the order the
+//! calls first name it), the rows' positions are sorted by the partition keys, then the
+//! order keys (a stable sort, so rows equal in both keep their input order), and each
+//! partition — a run of rows with equal partition keys, NULLs equal — is scanned once
+//! per call, filling that call's column. Rows with equal order keys are *peers*: they
+//! share a rank, and a RANGE or GROUPS frame moves by peer groups. The output is the
+//! input rows, each followed by its calls' values, in the order of the last window's
+//! sort (as PostgreSQL returns them; a query that wants an order says ORDER BY).
+//!
+//! ## Frames
+//!
+//! A call's frame is, for each row, a range `lo..hi` of positions in its partition:
+//! ROWS counts rows, GROUPS peer groups, RANGE values of the one ORDER BY key (only
+//! CURRENT ROW and UNBOUNDED here: a RANGE offset is `Unsupported`); the default frame
+//! is RANGE UNBOUNDED PRECEDING to CURRENT ROW (the whole partition without ORDER BY,
+//! all rows being peers). Aggregates over a frame that starts at the partition's start
+//! are computed incrementally as the frame's end moves forward (a running sum costs one
+//! step per row); other frames are aggregated afresh for each row. The aggregates are
+//! the GROUP BY ones (`aggregate.rs`), with their NULL rules and result types.
+
+use super::aggregate::Accumulator;
+use super::buffered::{Buffered, collect};
+use super::eval::eval;
+use super::operator::{BoxedOperator, ExecContext, KeyedRow, Operator};
+use super::sort::compare_sort_values;
+use crate::error::{Error, Result};
+use crate::plan::{
+    AggregateCall, AggregateFunction, FrameBound, FrameUnits, SortKey, WindowCall, WindowFunction,
+};
+use crate::value::Value;
+
+/// Computes `calls` over `source`'s rows.
+pub(super) struct Window<'p> {
+    source: Option<BoxedOperator<'p>>,
+    calls: &'p [WindowCall],
+    output: Buffered,
+}
+
+impl<'p> Window<'p> {
+    pub(super) fn new(source: BoxedOperator<'p>, calls: &'p [WindowCall]) -> Window<'p> {
+        Window {
+            source: Some(source),
+            calls,
+            output: Buffered::new(Vec::new()),
+        }
+    }
+}
+
+impl Operator for Window<'_> {
+    fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
+        if let Some(mut source) = self.source.take() {
+            let rows: Vec<Vec<Value>> = collect(source.as_mut(), ctx)?
+                .into_iter()
+                .map(|(_, row)| row)
+                .collect();
+            let mut values = vec![vec![Value::Null; self.calls.len()]; rows.len()];
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            let mut done = vec![false; self.calls.len()];
+            for first in 0..self.calls.len() {
+                if done[first] {
+                    continue;
+                }
+                let window = &self.calls[first];
+                order = sorted(window, &rows, ctx)?;
+                for (index, call) in self.calls.iter().enumerate() {
+                    if !done[index] && call.same_order(window) {
+                        done[index] = true;
+                        compute(call, index, &rows, &order, &mut values, ctx)?;
+                    }
+                }
+            }
+            let mut rows: Vec<Option<Vec<Value>>> = rows.into_iter().map(Some).collect();
+            let output = order
+                .iter()
+                .filter_map(|&i| {
+                    let mut row = rows[i].take()?;
+                    row.append(&mut values[i]);
+                    Some((Vec::new(), row))
+                })
+                .collect();
+            self.output = Buffered::new(output);
+        }
+        self.output.next(ctx)
+    }
+}
+
+/// The keys a window sorts by: its partition keys (ascending), then its ORDER BY.
+fn window_keys(call: &WindowCall) -> Vec<SortKey> {
+    call.partition_by
+        .iter()
+        .map(|e| SortKey {
+            expr: e.clone(),
+            descending: false,
+            nulls_first: false,
+        })
+        .chain(call.order_by.iter().cloned())
+        .collect()
+}
+
+/// The rows' positions sorted by `call`'s window.
+fn sorted(call: &WindowCall, rows: &[Vec<Value>], ctx: &mut ExecContext<'_>) -> Result<Vec<usize>> {
+    let keys = window_keys(call);
+    let mut decorated = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let values = keys
+            .iter()
+            .map(|k| eval(&k.expr, row, ctx))
+            .collect::<Result<Vec<_>>>()?;
+        decorated.push((values, i));
+        ctx.tick()?;
+    }
+    decorated.sort_by(|(a, _), (b, _)| compare_sort_values(a, b, &keys));
+    ctx.interrupt().check()?;
+    Ok(decorated.into_iter().map(|(_, i)| i).collect())
+}
+
+/// Fills column `index` of `values` with `call`'s results, scanning the partitions of
+/// `order` (the rows sorted by the call's window).
+fn compute(
+    call: &WindowCall,
+    index: usize,
+    rows: &[Vec<Value>],
+    order: &[usize],
+    values: &mut [Vec<Value>],
+    ctx: &mut ExecContext<'_>,
+) -> Result<()> {
+    let keys = window_keys(call);
+    let split = call.partition_by.len();
+    let mut key_values = Vec::with_capacity(order.len());
+    for &i in order {
+        key_values.push(
+            keys.iter()
+                .map(|k| eval(&k.expr, &rows[i], ctx))
+                .collect::<Result<Vec<_>>>()?,
+        );
+    }
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len()
+            && compare_sort_values(
+                &key_values[start][..split],
+                &key_values[end][..split],
+                &keys[..split],
+            )
+            .is_eq()
+        {
+            end += 1;
+        }
+        let peers = peer_groups(&key_values[start..end], &keys[split..], split);
+        let partition = Partition {
+            rows,
+            positions: &order[start..end],
+            peers: &peers,
+        };
+        let results = partition.evaluate(call, ctx)?;
+        for (&row, value) in order[start..end].iter().zip(results) {
+            values[row][index] = value;
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+/// For each position of a partition, the peer group it belongs to (0, 1, ...).
+fn peer_groups(key_values: &[Vec<Value>], order: &[SortKey], split: usize) -> Vec<usize> {
+    let mut groups = Vec::with_capacity(key_values.len());
+    let mut group = 0;
+    for (j, values) in key_values.iter().enumerate() {
+        if j > 0
+            && compare_sort_values(&key_values[j - 1][split..], &values[split..], order).is_ne()
+        {
+            group += 1;
+        }
+        groups.push(group);
+    }
+    groups
+}
+
+/// One partition of rows, in the window's order.
+struct Partition<'a> {
+    rows: &'a [Vec<Value>],
+    /// Row indices, in order.
+    positions: &'a [usize],
+    /// Peer group of each position.
+    peers: &'a [usize],
+}
+
+/// A frame offset: a non-negative integer constant.
+fn offset(e: &crate::expr::Expr, ctx: &mut ExecContext<'_>) -> Result<usize> {
+    match eval(e, &[], ctx)? {
+        Value::Int(n) if n >= 0 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        Value::Int(_) => Err(Error::Data("frame offset must not be negative".into())),
+        Value::Null => Err(Error::Data("frame offset must not be null".into())),
+        other => Err(Error::Type(format!(
+            "frame offset must be an integer, not {}",
+            other.kind()
+        ))),
+    }
+}
+
+impl Partition<'_> {
+    fn len(&self) -> usize {
+        self.positions.len()
+    }
+
+    fn row(&self, j: usize) -> &[Value] {
+        &self.rows[self.positions[j]]
+    }
+
+    /// First and one-past-last position of position `j`'s peer group.
+    fn peer_range(&self, j: usize) -> (usize, usize) {
+        let group = self.peers[j];
+        let lo = self.peers.partition_point(|&g| g < group);
+        let hi = self.peers.partition_point(|&g| g <= group);
+        (lo, hi)
+    }
+
+    /// The positions of group `group`'s first row and one past its last, clamped.
+    fn group_range(&self, group: isize) -> (usize, usize) {
+        if group < 0 {
+            return (0, 0);
+        }
+        let group = group as usize;
+        let lo = self.peers.partition_point(|&g| g < group);
+        let hi = self.peers.partition_point(|&g| g <= group);
+        (lo, hi)
+    }
+
+    /// The frame of position `j`: positions `lo..hi` (empty when `lo >= hi`).
+    fn frame(&self, call: &WindowCall, j: usize, offsets: (usize, usize)) -> (usize, usize) {
+        let n = self.len();
+        let frame = &call.frame;
+        let (start_offset, end_offset) = offsets;
+        let lo = match (&frame.start, frame.units) {
+            (FrameBound::UnboundedPreceding, _) => 0,
+            (FrameBound::UnboundedFollowing, _) => n,
+            (FrameBound::CurrentRow, FrameUnits::Rows) => j,
+            (FrameBound::CurrentRow, _) => self.peer_range(j).0,
+            (FrameBound::Preceding(_), FrameUnits::Rows) => j.saturating_sub(start_offset),
+            (FrameBound::Following(_), FrameUnits::Rows) => j.saturating_add(start_offset).min(n),
+            (FrameBound::Preceding(_), _) => {
+                let group = self.peers[j] as isize - start_offset.min(isize::MAX as usize) as isize;
+                self.group_range(group.max(0)).0
+            }
+            (FrameBound::Following(_), _) => {
+                let group = self.peers[j].saturating_add(start_offset);
+                let (lo, _) = self.group_range(group.min(isize::MAX as usize) as isize);
+                if lo == self.len() || self.peers.get(lo) != Some(&group) {
+                    n
+                } else {
+                    lo
+                }
+            }
+        };
+        let hi = match (&frame.end, frame.units) {
+            (FrameBound::UnboundedFollowing, _) => n,
+            (FrameBound::UnboundedPreceding, _) => 0,
+            (FrameBound::CurrentRow, FrameUnits::Rows) => j + 1,
+            (FrameBound::CurrentRow, _) => self.peer_range(j).1,
+            (FrameBound::Preceding(_), FrameUnits::Rows) => (j + 1).saturating_sub(end_offset),
+            (FrameBound::Following(_), FrameUnits::Rows) => {
+                j.saturating_add(end_offset).saturating_add(1).min(n)
+            }
+            (FrameBound::Preceding(_), _) => {
+                let group = self.peers[j] as isize - end_offset.min(isize::MAX as usize) as isize;
+                match group < 0 {
+                    true => 0,
+                    false => self.group_range(group).1,
+                }
+            }
+            (FrameBound::Following(_), _) => {
+                let group = self.peers[j].saturating_add(end_offset);
+                let last = self.peers.last().copied().unwrap_or(0);
+                match group > last {
+                    true => n,
+                    false => self.group_range(group as isize).1,
+                }
+            }
+        };
+        (lo, hi)
+    }
+
+    /// The value of `call`'s first argument for each position.
+    fn argument(&self, call: &WindowCall, ctx: &mut ExecContext<'_>) -> Result<Vec<Value>> {
+        match call.args.first() {
+            None => Ok(vec![Value::Null; self.len()]),
+            Some(arg) => (0..self.len())
+                .map(|j| eval(arg, self.row(j), ctx))
+                .collect(),
+        }
+    }
+
+    /// `call`'s value for every position of the partition.
+    fn evaluate(&self, call: &WindowCall, ctx: &mut ExecContext<'_>) -> Result<Vec<Value>> {
+        let n = self.len();
+        let mut out = Vec::with_capacity(n);
+        match call.function {
+            WindowFunction::RowNumber => out.extend((1..=n).map(|i| Value::Int(i as i64))),
+            WindowFunction::Rank => {
+                out.extend((0..n).map(|j| Value::Int(self.peer_range(j).0 as i64 + 1)));
+            }
+            WindowFunction::DenseRank => {
+                out.extend(self.peers.iter().map(|&g| Value::Int(g as i64 + 1)));
+            }
+            WindowFunction::PercentRank => out.extend((0..n).map(|j| {
+                Value::Float(match n {
+                    1 => 0.0,
+                    _ => self.peer_range(j).0 as f64 / (n - 1) as f64,
+                })
+            })),
+            WindowFunction::CumeDist => {
+                out.extend((0..n).map(|j| Value::Float(self.peer_range(j).1 as f64 / n as f64)));
+            }
+            WindowFunction::Ntile => {
+                let buckets = match call.args.first() {
+                    Some(arg) if n > 0 => eval(arg, self.row(0), ctx)?,
+                    _ => Value::Null,
+                };
+                match buckets {
+                    Value::Null => out.extend((0..n).map(|_| Value::Null)),
+                    Value::Int(b) if b > 0 => {
+                        let b = usize::try_from(b).unwrap_or(usize::MAX).min(n.max(1));
+                        let (size, extra) = (n / b, n % b);
+                        for j in 0..n {
+                            // The first `extra` buckets hold one row more.
+                            let big = extra * (size + 1);
+                            let bucket = match j < big {
+                                true => j / (size + 1),
+                                false => extra + (j - big) / size.max(1),
+                            };
+                            out.push(Value::Int(bucket as i64 + 1));
+                        }
+                    }
+                    Value::Int(_) => {
+                        return Err(Error::Data(
+                            "argument of ntile must be greater than zero".into(),
+                        ));
+                    }
+                    other => {
+                        return Err(Error::Type(format!(
+                            "function ntile({}) does not exist",
+                            other.kind()
+                        )));
+                    }
+                }
+            }
+            WindowFunction::Lag | WindowFunction::Lead => {
+                for j in 0..n {
+                    let row = self.row(j);
+                    let steps = match call.args.get(1) {
+                        Some(e) => eval(e, row, ctx)?,
+                        None => Value::Int(1),
+                    };
+                    let steps = match steps {
+                        Value::Null => {
+                            out.push(Value::Null);
+                            continue;
+                        }
+                        Value::Int(s) => s,
+                        other => {
+                            return Err(Error::Type(format!(
+                                "offset of {}() must be an integer, not {}",
+                                call.function.name(),
+                                other.kind()
+                            )));
+                        }
+                    };
+                    let steps = match call.function {
+                        WindowFunction::Lag => steps.checked_neg().unwrap_or(i64::MAX),
+                        _ => steps,
+                    };
+                    let target = (j as i64).checked_add(steps);
+                    match target.filter(|t| (0..n as i64).contains(t)) {
+                        Some(t) => out.push(eval(&call.args[0], self.row(t as usize), ctx)?),
+                        None => out.push(match call.args.get(2) {
+                            Some(default) => eval(default, row, ctx)?,
+                            None => Value::Null,
+                        }),
+                    }
+                }
+            }
+            WindowFunction::FirstValue
+            | WindowFunction::LastValue
+            | WindowFunction::NthValue
+            | WindowFunction::Aggregate(_) => return self.framed(call, ctx),
+        }
+        Ok(out)
+    }
+
+    /// The functions that read the frame: first_value, last_value, nth_value and the
+    /// aggregates.
+    fn framed(&self, call: &WindowCall, ctx: &mut ExecContext<'_>) -> Result<Vec<Value>> {
+        let n = self.len();
+        let offsets = (
+            match &call.frame.start {
+                FrameBound::Preceding(e) | FrameBound::Following(e) => offset(e, ctx)?,
+                _ => 0,
+            },
+            match &call.frame.end {
+                FrameBound::Preceding(e) | FrameBound::Following(e) => offset(e, ctx)?,
+                _ => 0,
+            },
+        );
+        let argument = self.argument(call, ctx)?;
+        let mut out = Vec::with_capacity(n);
+        let running = call.frame.start == FrameBound::UnboundedPreceding;
+        let aggregate = |function| AggregateCall {
+            function,
+            arg: None,
+            distinct: false,
+        };
+        let mut state: Option<(Accumulator, usize)> = None;
+        for j in 0..n {
+            ctx.tick()?;
+            let (lo, hi) = self.frame(call, j, offsets);
+            let hi = hi.max(lo);
+            let value = match call.function {
+                WindowFunction::FirstValue => match lo < hi {
+                    true => argument[lo].clone(),
+                    false => Value::Null,
+                },
+                WindowFunction::LastValue => match lo < hi {
+                    true => argument[hi - 1].clone(),
+                    false => Value::Null,
+                },
+                WindowFunction::NthValue => {
+                    let nth = match call.args.get(1) {
+                        Some(e) => eval(e, self.row(j), ctx)?,
+                        None => Value::Null,
+                    };
+                    match nth {
+                        Value::Null => Value::Null,
+                        Value::Int(k) if k > 0 => {
+                            let at =
+                                lo.saturating_add(usize::try_from(k - 1).unwrap_or(usize::MAX));
+                            match at < hi {
+                                true => argument[at].clone(),
+                                false => Value::Null,
+                            }
+                        }
+                        Value::Int(_) => {
+                            return Err(Error::Data(
+                                "argument of nth_value must be greater than zero".into(),
+                            ));
+                        }
+                        other => {
+                            return Err(Error::Type(format!(
+                                "function nth_value(..., {}) does not exist",
+                                other.kind()
+                            )));
+                        }
+                    }
+                }
+                WindowFunction::Aggregate(function) => {
+                    let add = |acc: &mut Accumulator, value: &Value| match function {
+                        AggregateFunction::CountRows => acc.add(None),
+                        _ => acc.add(Some(value.clone())),
+                    };
+                    match running {
+                        true => {
+                            let (acc, added) = state
+                                .get_or_insert_with(|| (Accumulator::new(&aggregate(function)), 0));
+                            while *added < hi {
+                                add(acc, &argument[*added])?;
+                                *added += 1;
+                            }
+                            acc.value()
+                        }
+                        false => {
+                            let mut acc = Accumulator::new(&aggregate(function));
+                            for value in &argument[lo.min(hi)..hi] {
+                                add(&mut acc, value)?;
+                            }
+                            acc.value()
+                        }
+                    }
+                }
+                _ => Value::Null,
+            };
+            out.push(value);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn peers_are_runs_of_equal_order_keys() {
+        let keys = [SortKey {
+            expr: crate::expr::Expr::Literal(Value::Null),
+            descending: false,
+            nulls_first: false,
+        }];
+        let values: Vec<Vec<Value>> = [1, 1, 2, 3, 3, 3]
+            .iter()
+            .map(|v| vec![Value::Int(*v)])
+            .collect();
+        assert_eq!(peer_groups(&values, &keys, 0), vec![0, 0, 1, 2, 2, 2]);
+        assert_eq!(
+            Ordering::Equal,
+            compare_sort_values(&values[0], &values[1], &keys)
+        );
+    }
+}

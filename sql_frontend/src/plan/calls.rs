@@ -1,0 +1,34 @@
+//! The parts of operator nodes that window calls share with them: ORDER BY keys and
+//! aggregate calls (a file of their own, so that `node.rs` and `window.rs` both import
+//! it and neither imports the other).
+
+use crate::expr::Expr;
+
+/// One ORDER BY key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    pub expr: Expr,
+    pub descending: bool,
+    pub nulls_first: bool,
+}
+
+/// An aggregate function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateFunction {
+    /// `count(*)`: rows.
+    CountRows,
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+/// One aggregate computed per group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateCall {
+    pub function: AggregateFunction,
+    /// The argument, over the aggregate's input row (`None` for `count(*)`).
+    pub arg: Option<Expr>,
+    pub distinct: bool,
+}
