@@ -152,15 +152,24 @@ pub fn assign_owned(dst: &mut Value, src: Value) {
     }
 }
 
-/// Sets `dst` to the values of `parts` one after another, reusing its buffers.
-pub fn assign_row(dst: &mut Vec<Value>, parts: &[&[Value]]) {
+/// Sets `dst` to the values of `parts` one after another, reusing its buffers, but only
+/// at the positions `filled` marks: the others are NULL (columns nobody reads; a
+/// position past `filled` counts as marked).
+pub fn assign_row_filled(dst: &mut Vec<Value>, parts: &[&[Value]], filled: &[bool]) {
     let width: usize = parts.iter().map(|p| p.len()).sum();
     dst.truncate(width);
     let reused = dst.len();
     for (i, value) in parts.iter().flat_map(|p| p.iter()).enumerate() {
-        match i < reused {
-            true => assign(&mut dst[i], value),
-            false => dst.push(value.clone()),
+        let wanted = filled.get(i).copied().unwrap_or(true);
+        match (i < reused, wanted) {
+            (true, true) => assign(&mut dst[i], value),
+            (true, false) => {
+                if !dst[i].is_null() {
+                    dst[i] = Value::Null;
+                }
+            }
+            (false, true) => dst.push(value.clone()),
+            (false, false) => dst.push(Value::Null),
         }
     }
 }
@@ -194,19 +203,33 @@ mod tests {
     }
 
     #[test]
-    fn assign_row_reuses_strings_and_fits_the_width() {
+    fn assign_row_filled_reuses_strings_fits_the_width_and_nulls_what_is_not_filled() {
         let mut dst = vec![Value::Text("old text".into()), Value::Int(1), Value::Null];
         let capacity = match &dst[0] {
             Value::Text(s) => s.capacity(),
             _ => 0,
         };
-        assign_row(&mut dst, &[&[Value::Text("new".into())], &[Value::Null]]);
+        assign_row_filled(
+            &mut dst,
+            &[&[Value::Text("new".into())], &[Value::Null]],
+            &[],
+        );
         assert_eq!(dst, vec![Value::Text("new".into()), Value::Null]);
         assert!(matches!(&dst[0], Value::Text(s) if s.capacity() == capacity));
-        assign_row(
+        assign_row_filled(
             &mut dst,
             &[&[Value::Int(1), Value::Int(2)], &[Value::Int(3)]],
+            &[],
         );
         assert_eq!(dst, vec![Value::Int(1), Value::Int(2), Value::Int(3)]);
+        assign_row_filled(
+            &mut dst,
+            &[&[Value::Int(4)], &[Value::Int(5), Value::Text("x".into())]],
+            &[false, true],
+        );
+        assert_eq!(
+            dst,
+            vec![Value::Null, Value::Int(5), Value::Text("x".into())]
+        );
     }
 }

@@ -5,18 +5,25 @@
 //! - **NestedLoopJoin** reads the right input into memory once, on the first pull.
 //! - **HashJoin** reads the right input into a hash table keyed on its join keys,
 //!   compared as [`KeyRef`](super::keys::KeyRef)s so that values SQL calls equal hash equal; a key with a
-//!   NULL is never inserted or probed (NULL = NULL is not true). Right rows with one
-//!   key form a bucket (the key's values and the rows' positions); the table holds
-//!   bucket numbers, probed with the left row's key values hashed in place, so a probe
-//!   allocates nothing when the keys are columns.
+//!   NULL is never inserted or probed (NULL = NULL is not true). The right rows are
+//!   kept in one vector; right rows with one key form a chain through it (each row's
+//!   next row of the same key, in input order), and the table holds each chain's first
+//!   and last row, probed with the left row's key values hashed in place. Keys that
+//!   are columns are read from the stored rows themselves (others are computed once
+//!   per right row and kept beside it), so neither building nor probing copies a key,
+//!   and a probe allocates nothing when the keys are columns.
 //! - **IndexNestedLoopJoin** looks the right rows up per left row through the primary
 //!   key (a point `get` when the whole key is bound) or a secondary index prefix.
+//!
+//! A joined row is written into a reused row, and only the columns read above the join
+//! or by its predicate are copied into it (`filled`, from `plan/needs.rs`); the others
+//! are NULL, so a join under an aggregate copies only what the aggregate reads.
 
 use std::ops::Bound;
 
 use engine::table::{IndexSchema, ops};
 
-use super::batch::{RowBatch, assign_row};
+use super::batch::{RowBatch, assign_row_filled};
 use super::buffered::collect;
 use super::eval::eval;
 use super::keys::{HashTable, KeyHasher, same_key};
@@ -35,6 +42,8 @@ pub(super) struct JoinSpec<'p> {
     pub(super) predicate: Option<&'p Expr>,
     pub(super) inner: Inner<'p>,
     pub(super) right_width: usize,
+    /// Which columns of a joined row to fill in (the others are NULL).
+    pub(super) filled: Vec<bool>,
 }
 
 /// A join of `left` by `spec`.
@@ -45,6 +54,7 @@ pub(super) fn join<'p>(left: BoxedOperator<'p>, spec: JoinSpec<'p>) -> BoxedOper
         predicate: spec.predicate,
         inner: spec.inner,
         right_width: spec.right_width,
+        filled: spec.filled,
         lefts: RowBatch::without_keys(),
         at: 0,
         active: false,
@@ -71,8 +81,11 @@ pub(super) fn hashed<'p>(
         source: Some(right),
         left_keys,
         right_keys,
+        left_columns: key_columns(left_keys),
+        key_columns: key_columns(right_keys),
         rows: Vec::new(),
-        buckets: Vec::new(),
+        computed: Vec::new(),
+        chain: Vec::new(),
         table: HashTable::new(),
         hasher: KeyHasher::default(),
     }
@@ -107,11 +120,18 @@ pub(super) enum Inner<'p> {
         source: Option<BoxedOperator<'p>>,
         left_keys: &'p [Expr],
         right_keys: &'p [Expr],
+        /// The positions of the left key columns, when every key is a column.
+        left_columns: Option<Vec<usize>>,
+        /// The positions of the right key columns, when every key is a column.
+        key_columns: Option<Vec<usize>>,
         rows: Vec<Vec<Value>>,
-        /// Each join key's values and its rows' positions in `rows`.
-        buckets: Vec<(Vec<Value>, Vec<usize>)>,
-        /// Positions in `buckets`, by the hash of their keys.
-        table: HashTable<usize>,
+        /// Per row, its join key's values when the keys are not all columns (else
+        /// empty: the key is read from the row).
+        computed: Vec<Vec<Value>>,
+        /// Per row, the position of the next row with the same key ([`END`]: none).
+        chain: Vec<usize>,
+        /// Each key's first and last row, by the hash of the key.
+        table: HashTable<(usize, usize)>,
         hasher: KeyHasher,
     },
     Index {
@@ -137,8 +157,10 @@ impl Inner<'_> {
             Inner::Hash {
                 source,
                 right_keys,
+                key_columns: columns,
                 rows,
-                buckets,
+                computed,
+                chain,
                 table,
                 hasher,
                 ..
@@ -152,26 +174,47 @@ impl Inner<'_> {
                         }
                         for i in 0..batch.len() {
                             let (_, values) = batch.take(i);
-                            let Some(key) = join_key(right_keys, &values, ctx)? else {
-                                continue;
-                            };
-                            let hash = hasher.hash(&key);
-                            let found = table
-                                .find(hash, |&b| same_keys(&buckets[b].0, &key))
-                                .copied();
-                            let bucket = match found {
-                                Some(bucket) => bucket,
-                                None => {
-                                    buckets.push((key, Vec::new()));
-                                    let bucket = buckets.len() - 1;
-                                    table.insert_unique(hash, bucket, |&b| {
-                                        hasher.hash(&buckets[b].0)
-                                    });
-                                    bucket
+                            let key = match &columns {
+                                Some(columns) if columns.iter().all(|&c| c < values.len()) => {
+                                    if columns.iter().any(|&c| values[c].is_null()) {
+                                        continue;
+                                    }
+                                    Vec::new()
                                 }
+                                _ => match join_key(right_keys, &values, ctx)? {
+                                    Some(key) => key,
+                                    None => continue,
+                                },
                             };
-                            buckets[bucket].1.push(rows.len());
+                            let position = rows.len();
                             rows.push(values);
+                            computed.push(key);
+                            chain.push(END);
+                            let stored = StoredKeys {
+                                rows,
+                                computed,
+                                columns: columns.as_deref(),
+                            };
+                            let hash = hasher.hash(stored.key(position));
+                            let found = table.find_mut(hash, |&(first, _)| {
+                                stored
+                                    .key(first)
+                                    .zip(stored.key(position))
+                                    .all(|(a, b)| same_key(a, b))
+                            });
+                            match found {
+                                Some((_, last)) => {
+                                    chain[*last] = position;
+                                    *last = position;
+                                }
+                                None => {
+                                    table.insert_unique(
+                                        hash,
+                                        (position, position),
+                                        |&(first, _)| hasher.hash(stored.key(first)),
+                                    );
+                                }
+                            }
                         }
                     }
                 }
@@ -187,21 +230,48 @@ impl Inner<'_> {
             Inner::All { rows, .. } => Ok(Candidates::Stored(0..rows.len())),
             Inner::Hash {
                 left_keys,
-                buckets,
+                right_keys,
+                left_columns,
+                key_columns: columns,
+                rows,
+                computed,
                 table,
                 hasher,
                 ..
             } => {
-                let Some(key) = probe_key(left_keys, left, ctx)? else {
-                    return Ok(Candidates::Stored(0..0));
+                let stored = StoredKeys {
+                    rows,
+                    computed,
+                    columns: columns.as_deref(),
                 };
-                let hash = hasher.hash(key.iter().map(|v| v.as_ref()));
-                let found = table.find(hash, |&b| {
-                    buckets[b].0.len() == key.len()
-                        && buckets[b].0.iter().zip(&key).all(|(a, b)| same_key(a, b))
-                });
+                let found = match left_columns {
+                    // The usual case: the keys are the left row's columns, read in place.
+                    Some(cols) if cols.iter().all(|&c| c < left.len()) => {
+                        if cols.iter().any(|&c| left[c].is_null()) {
+                            return Ok(Candidates::Stored(0..0));
+                        }
+                        let hash = hasher.hash(cols.iter().map(|&c| &left[c]));
+                        table.find(hash, |&(first, _)| {
+                            cols.len() == right_keys.len()
+                                && stored
+                                    .key(first)
+                                    .zip(cols)
+                                    .all(|(a, &c)| same_key(a, &left[c]))
+                        })
+                    }
+                    _ => {
+                        let Some(key) = probe_key(left_keys, left, ctx)? else {
+                            return Ok(Candidates::Stored(0..0));
+                        };
+                        let hash = hasher.hash(key.iter().map(|v| v.as_ref()));
+                        table.find(hash, |&(first, _)| {
+                            key.len() == right_keys.len()
+                                && stored.key(first).zip(&key).all(|(a, b)| same_key(a, b))
+                        })
+                    }
+                };
                 Ok(match found {
-                    Some(&bucket) => Candidates::Bucket { bucket, next: 0 },
+                    Some(&(first, _)) => Candidates::Chain(first),
                     None => Candidates::Stored(0..0),
                 })
             }
@@ -258,11 +328,11 @@ impl Inner<'_> {
         }
     }
 
-    /// The position of the `n`th row of a hash join's `bucket`.
-    fn bucket_row(&self, bucket: usize, n: usize) -> Option<usize> {
+    /// The position of the row after `position` in its hash join chain ([`END`]: none).
+    fn chained(&self, position: usize) -> usize {
         match self {
-            Inner::Hash { buckets, .. } => buckets.get(bucket)?.1.get(n).copied(),
-            Inner::All { .. } | Inner::Index { .. } => None,
+            Inner::Hash { chain, .. } => chain.get(position).copied().unwrap_or(END),
+            Inner::All { .. } | Inner::Index { .. } => END,
         }
     }
 
@@ -281,11 +351,8 @@ impl Inner<'_> {
 /// rows looked up for it.
 enum Candidates {
     Stored(std::ops::Range<usize>),
-    /// The rows of a hash join's bucket, from its `next`th.
-    Bucket {
-        bucket: usize,
-        next: usize,
-    },
+    /// The rows of a hash join's chain, from this position on ([`END`]: none left).
+    Chain(usize),
     Owned(std::vec::IntoIter<Vec<Value>>),
 }
 
@@ -329,9 +396,39 @@ fn probe_key<'r>(
     Ok(Some(key))
 }
 
-/// Whether two join keys are equal.
-fn same_keys(a: &[Value], b: &[Value]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_key(a, b))
+/// The end of a hash join chain.
+const END: usize = usize::MAX;
+
+/// The positions of the key columns, when every key expression is a column.
+fn key_columns(exprs: &[Expr]) -> Option<Vec<usize>> {
+    exprs
+        .iter()
+        .map(|e| match e {
+            Expr::Column { index, .. } => Some(*index),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The join keys of a hash join's stored right rows: read from the rows' `columns`,
+/// or kept in `computed` (a row whose computed key is empty has its key in columns).
+struct StoredKeys<'a> {
+    rows: &'a [Vec<Value>],
+    computed: &'a [Vec<Value>],
+    columns: Option<&'a [usize]>,
+}
+
+impl<'a> StoredKeys<'a> {
+    /// The key values of stored row `n`.
+    fn key(&self, n: usize) -> impl Iterator<Item = &'a Value> + use<'a> {
+        let row = &self.rows[n];
+        let computed = &self.computed[n];
+        let columns = match self.columns {
+            Some(columns) if computed.is_empty() => columns,
+            _ => &[],
+        };
+        columns.iter().map(move |&c| &row[c]).chain(computed.iter())
+    }
 }
 
 enum Candidate {
@@ -345,6 +442,8 @@ struct Join<'p> {
     predicate: Option<&'p Expr>,
     inner: Inner<'p>,
     right_width: usize,
+    /// Which columns of a joined row to fill in (the others are NULL).
+    filled: Vec<bool>,
     /// Left rows read: one when pulled a row at a time, a batch when pulled by batches.
     lefts: RowBatch,
     /// The left row being joined (or next to be), in `lefts`.
@@ -393,11 +492,13 @@ impl Join<'_> {
             let left = &self.lefts.rows()[self.at].1;
             let next = match &mut self.candidates {
                 Candidates::Stored(range) => range.next().map(Candidate::Stored),
-                Candidates::Bucket { bucket, next } => {
-                    let position = self.inner.bucket_row(*bucket, *next);
-                    *next += 1;
-                    position.map(Candidate::Stored)
-                }
+                Candidates::Chain(next) => match *next {
+                    END => None,
+                    position => {
+                        *next = self.inner.chained(position);
+                        Some(Candidate::Stored(position))
+                    }
+                },
                 Candidates::Owned(rows) => rows.next().map(Candidate::Owned),
             };
             ctx.tick()?;
@@ -407,7 +508,7 @@ impl Join<'_> {
                         Candidate::Stored(position) => self.inner.stored(*position).unwrap_or(&[]),
                         Candidate::Owned(row) => row.as_slice(),
                     };
-                    assign_row(out, &[left, right]);
+                    assign_row_filled(out, &[left, right], &self.filled);
                     let keep = match self.predicate {
                         Some(p) => eval(p, out, ctx)?.truth()? == Some(true),
                         None => true,
@@ -422,7 +523,7 @@ impl Join<'_> {
                     self.active = false;
                     self.at += 1;
                     if unmatched {
-                        assign_row(out, &[left]);
+                        assign_row_filled(out, &[left], &self.filled);
                         out.resize(left.len() + self.right_width, Value::Null);
                         return Ok(true);
                     }

@@ -28,6 +28,15 @@
 //! their input; everything else streams (a secondary-index scan reads one range at a
 //! time into memory).
 //!
+//! ## Column pruning
+//!
+//! The builder walks the tree top-down knowing which of each node's output columns are
+//! read above it (`plan/needs.rs`; the root's are all read). SeqScans and primary-key
+//! range scans decode only the columns read above them, and joins copy only those into
+//! the rows they produce (Example 3's join under its aggregate carries three of six
+//! columns); a column nobody reads keeps its place in the row and holds NULL, so no
+//! expression's column index changes.
+//!
 //! ## Rows and batches
 //!
 //! An operator can be pulled a row at a time ([`Operator::next`]) or a batch of up to
@@ -86,13 +95,27 @@ pub use operator::{BoxedOperator, Builder, ExecContext, KeyedRow, Operator};
 pub use output::Output;
 
 use crate::error::Result;
-use crate::plan::{Copy, Ddl, EXPLAIN_COLUMN, Node, Plan};
+use crate::plan::{Copy, Ddl, EXPLAIN_COLUMN, Node, Plan, all_needed};
 use crate::value::Value;
 
-/// Builds the operators of the tree rooted at `node`, its inputs first.
+/// Builds the operators of the tree rooted at `node`, its inputs first; every column
+/// of its output is read.
 pub fn build<'p>(node: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
+    build_pruned(node, &all_needed(node.width()), ctx)
+}
+
+/// Builds `node`'s operators, given which of its output columns are read above
+/// (`needed`): its inputs are built for the columns it reads of them, scans decode only
+/// those, joins fill in only those (`plan/needs.rs`; the others hold NULL).
+fn build_pruned<'p>(
+    node: &'p Node,
+    needed: &[bool],
+    ctx: &mut ExecContext<'_>,
+) -> Result<BoxedOperator<'p>> {
+    let needs = node.input_needs(needed);
+    let need = |i: usize| needs[i].as_slice();
     Ok(match node {
-        Node::SeqScan { table } => scan::seq_scan(table, ctx)?,
+        Node::SeqScan { table } => scan::seq_scan(table, needed, ctx)?,
         Node::KeyLookup { table, keys } => scan::key_lookup(table, keys, ctx)?,
         Node::IndexScan {
             table,
@@ -104,24 +127,30 @@ pub fn build<'p>(node: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOpera
             index.as_deref(),
             columns,
             ranges,
+            needed,
             ctx,
         )?),
         Node::Filter { source, predicate } => {
-            let source = build(source, ctx)?;
+            let source = build_pruned(source, need(0), ctx)?;
             Box::new(filter::Filter::new(source, predicate, ctx))
         }
         Node::Project {
             source,
             exprs,
             names: _,
-        } => Box::new(project::Project::new(build(source, ctx)?, exprs)),
-        Node::Sort { source, keys } => Box::new(sort::Sort::new(build(source, ctx)?, keys)),
+        } => Box::new(project::Project::new(
+            build_pruned(source, need(0), ctx)?,
+            exprs,
+        )),
+        Node::Sort { source, keys } => {
+            Box::new(sort::Sort::new(build_pruned(source, need(0), ctx)?, keys))
+        }
         Node::Limit {
             source,
             limit,
             offset,
         } => {
-            let source = build(source, ctx)?;
+            let source = build_pruned(source, need(0), ctx)?;
             Box::new(limit::Limit::new(
                 source,
                 limit.as_ref(),
@@ -136,14 +165,14 @@ pub fn build<'p>(node: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOpera
             kind,
             predicate,
         } => {
-            let right_width = right.columns().len();
             let spec = join::JoinSpec {
                 kind: *kind,
                 predicate: predicate.as_ref(),
-                inner: join::all_rows(build(right, ctx)?),
-                right_width,
+                inner: join::all_rows(build_pruned(right, need(1), ctx)?),
+                right_width: right.width(),
+                filled: node.join_output_needs(needed),
             };
-            join::join(build(left, ctx)?, spec)
+            join::join(build_pruned(left, need(0), ctx)?, spec)
         }
         Node::HashJoin {
             left,
@@ -153,14 +182,14 @@ pub fn build<'p>(node: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOpera
             right_keys,
             predicate,
         } => {
-            let right_width = right.columns().len();
             let spec = join::JoinSpec {
                 kind: *kind,
                 predicate: predicate.as_ref(),
-                inner: join::hashed(build(right, ctx)?, left_keys, right_keys),
-                right_width,
+                inner: join::hashed(build_pruned(right, need(1), ctx)?, left_keys, right_keys),
+                right_width: right.width(),
+                filled: node.join_output_needs(needed),
             };
-            join::join(build(left, ctx)?, spec)
+            join::join(build_pruned(left, need(0), ctx)?, spec)
         }
         Node::IndexNestedLoopJoin {
             left,
@@ -176,23 +205,24 @@ pub fn build<'p>(node: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOpera
                 predicate: predicate.as_ref(),
                 inner: join::looked_up(table, index.as_deref(), columns, keys)?,
                 right_width: table.columns.len(),
+                filled: node.join_output_needs(needed),
             };
-            join::join(build(left, ctx)?, spec)
+            join::join(build_pruned(left, need(0), ctx)?, spec)
         }
         Node::Aggregate {
             source,
             group_by,
             aggregates,
-        } => aggregate::hash_aggregate(build(source, ctx)?, group_by, aggregates),
-        Node::Distinct { source } => distinct::distinct(build(source, ctx)?),
+        } => aggregate::hash_aggregate(build_pruned(source, need(0), ctx)?, group_by, aggregates),
+        Node::Distinct { source } => distinct::distinct(build_pruned(source, need(0), ctx)?),
         Node::SetOperation {
             op,
             all,
             left,
             right,
         } => {
-            let left = build(left, ctx)?;
-            set_operation::set_operation(*op, *all, left, build(right, ctx)?)
+            let left = build_pruned(left, need(0), ctx)?;
+            set_operation::set_operation(*op, *all, left, build_pruned(right, need(1), ctx)?)
         }
         Node::GenerateSeries {
             start, stop, step, ..

@@ -32,15 +32,17 @@ pub(super) fn convert(entry: engine::Result<(Vec<KeyValue>, Vec<KeyValue>)>) -> 
     Ok((key, values))
 }
 
-/// A SeqScan of `table`.
+/// A SeqScan of `table`, decoding the columns `wanted` marks.
 pub(super) fn seq_scan<'p>(
     table: &'p TableInfo,
+    wanted: &[bool],
     ctx: &mut ExecContext<'_>,
 ) -> Result<BoxedOperator<'p>> {
     Ok(Box::new(SeqScan {
         rows: TableRows::open(
             ctx.txn()?,
             &table.schema,
+            wanted,
             Bound::Unbounded,
             Bound::Unbounded,
         )?,
@@ -101,6 +103,9 @@ pub(super) struct IndexScan<'p> {
     index: Option<IndexSchema>,
     ranges: std::vec::IntoIter<KeyBounds>,
     current: Option<RangeRows<'p>>,
+    /// The columns a primary-key range decodes (a secondary index's rows are decoded
+    /// whole).
+    wanted: Vec<bool>,
 }
 
 enum RangeRows<'p> {
@@ -114,6 +119,7 @@ impl<'p> IndexScan<'p> {
         index: Option<&str>,
         columns: &[usize],
         ranges: &[ScanRange],
+        wanted: &[bool],
         ctx: &mut ExecContext<'_>,
     ) -> Result<IndexScan<'p>> {
         let mut bounds = Vec::with_capacity(ranges.len());
@@ -134,6 +140,7 @@ impl<'p> IndexScan<'p> {
             index,
             ranges: bounds.into_iter(),
             current: None,
+            wanted: wanted.to_vec(),
         })
     }
 }
@@ -161,6 +168,7 @@ impl Operator for IndexScan<'_> {
                 None => RangeRows::Streamed(Box::new(TableRows::open(
                     ctx.txn()?,
                     schema,
+                    &self.wanted,
                     as_ref(&lower),
                     as_ref(&upper),
                 )?)),

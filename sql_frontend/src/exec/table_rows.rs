@@ -7,6 +7,8 @@
 //! scan allocates nothing per row once its buffers have grown. Rows are decoded one at
 //! a time for [`TableRows::next_into`], so a LIMIT above a row-at-a-time pull decodes
 //! no more rows than it returns (the engine has read at most the current leaf ahead).
+//! Only the columns the plan reads are decoded (column pruning, `plan/needs.rs`); the
+//! others are stepped over and left NULL.
 
 use std::ops::Bound;
 
@@ -23,6 +25,8 @@ use crate::value::Value;
 /// The rows of one primary-key range of a table, in key order.
 pub(super) struct TableRows<'p> {
     columns: &'p [Column],
+    /// Per column: whether to decode it (else it is NULL).
+    wanted: Vec<bool>,
     scan: RowChunks,
     chunk: EntryChunk,
     /// The next row of `chunk` to decode.
@@ -31,15 +35,21 @@ pub(super) struct TableRows<'p> {
 }
 
 impl<'p> TableRows<'p> {
-    /// The rows of `schema`'s table within primary-key prefix bounds.
+    /// The rows of `schema`'s table within primary-key prefix bounds, decoding the
+    /// columns `wanted` marks (one flag per column; missing flags count as wanted).
     pub(super) fn open(
         txn: &mut Transaction,
         schema: &'p TableSchema,
+        wanted: &[bool],
         lower: Bound<&[KeyValue]>,
         upper: Bound<&[KeyValue]>,
     ) -> Result<TableRows<'p>> {
+        let wanted = (0..schema.columns.len())
+            .map(|i| wanted.get(i).copied().unwrap_or(true))
+            .collect();
         Ok(TableRows {
             columns: &schema.columns,
+            wanted,
             scan: ops::scan_chunks(txn, schema, lower, upper)?,
             chunk: EntryChunk::new(),
             at: 0,
@@ -70,7 +80,7 @@ impl<'p> TableRows<'p> {
         }
         let (key, row) = self.chunk.get(self.at);
         self.at += 1;
-        decode_into(self.columns, Some(key), row, slot)?;
+        decode_into(self.columns, &self.wanted, Some(key), row, slot)?;
         Ok(true)
     }
 
@@ -82,7 +92,7 @@ impl<'p> TableRows<'p> {
             let (key, row) = self.chunk.get(self.at);
             self.at += 1;
             let key = keys.then_some(key);
-            if let Err(e) = decode_into(self.columns, key, row, batch.push_slot()) {
+            if let Err(e) = decode_into(self.columns, &self.wanted, key, row, batch.push_slot()) {
                 batch.pop();
                 return Err(e);
             }
@@ -92,10 +102,11 @@ impl<'p> TableRows<'p> {
     }
 }
 
-/// Decodes an encoded primary key (`None`: leave the key empty) and a stored row into
-/// `slot`, reusing its buffers.
+/// Decodes an encoded primary key (`None`: leave the key empty) and a stored row's
+/// `wanted` columns (the others NULL) into `slot`, reusing its buffers.
 fn decode_into(
     columns: &[Column],
+    wanted: &[bool],
     key: Option<&[u8]>,
     row: &[u8],
     slot: &mut KeyedRow,
@@ -111,7 +122,7 @@ fn decode_into(
     decode_row_with(
         columns,
         row,
-        |_| true,
+        |i| wanted[i],
         |i, value| {
             let value = match value {
                 ColumnValue::Text(s) => {

@@ -12,17 +12,20 @@
 //!
 //! A plan is plain data: nothing here evaluates or runs anything. Files: `statement.rs`
 //! (statements, DDL, transaction control, the plan), `node.rs` (the operator tree and its
-//! two walks), `calls.rs` (sort keys, aggregate calls), `window.rs` (window calls), `display.rs` (the indented tree EXPLAIN prints, which tests compare
-//! with).
+//! two walks), `calls.rs` (sort keys, aggregate calls), `window.rs` (window calls),
+//! `needs.rs` (which columns each node reads, for column pruning), `display.rs` (the
+//! indented tree EXPLAIN prints, which tests compare with).
 
 mod calls;
 mod display;
+mod needs;
 mod node;
 mod statement;
 mod window;
 
 pub use calls::{AggregateCall, AggregateFunction, SortKey};
 pub use display::INDENT;
+pub use needs::{ColumnNeeds, all_needed};
 pub use node::{JoinKind, Node, Parts, ScanRange, SetOperator};
 pub use statement::{
     Arbiter, Check, ConflictAction, Copy, CopyEndpoint, Ddl, EXPLAIN_COLUMN, OnConflict, Plan,

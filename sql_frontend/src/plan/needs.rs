@@ -1,0 +1,258 @@
+//! Which columns a plan reads: the analysis behind column pruning.
+//!
+//! A node's output is a row of fixed width (its [`Node::columns`]); the operators above
+//! it may read only some of those columns. [`Node::input_needs`] answers, for one node,
+//! "given the columns of my output that are read above, which columns of each of my
+//! inputs do I read?", and [`Node::join_output_needs`] which columns of its output a
+//! join must fill in. The executor's builder walks the tree top-down with these answers
+//! ([`crate::exec::build`]): a scan decodes only the columns some operator above reads,
+//! and a join copies only those into the rows it produces. A column nobody reads keeps
+//! its position in the row and holds NULL, so no expression's column index changes:
+//! pruning needs no rewrite of the plan, and a mistake here can only make a column
+//! NULL, never shift one into another's place.
+//!
+//! The rules, conservative where evaluation is not local to the row:
+//!
+//! - The root of every tree the executor builds (a query's, a subquery's, the source of
+//!   an INSERT, UPDATE, DELETE or COPY) has every output column read.
+//! - A node reads the columns its own expressions read, whatever is read above:
+//!   Project computes every expression even where its value is not read (an error in
+//!   it is still an error), Filter and Sort their predicate and keys, a join its keys
+//!   and predicate, Aggregate its GROUP BY and arguments.
+//! - An expression holding a subquery reads every column of its row, since a
+//!   correlated subquery sees the row it is evaluated over as its outer row.
+//! - Operators that compare whole rows (Distinct, the set operations) read every column.
+//! - A join's output is its left row then its right row; it reads from each side what
+//!   is read of that side's part of the output, plus its keys and predicate.
+//!
+//! `tests/sql_column_pruning.rs` checks pruning against running the same queries with
+//! every column decoded.
+
+use super::node::Node;
+use crate::expr::Expr;
+
+/// One flag per column of a row: whether the column is read.
+pub type ColumnNeeds = Vec<bool>;
+
+/// Every column of a row of `width` columns read.
+pub fn all_needed(width: usize) -> ColumnNeeds {
+    vec![true; width]
+}
+
+/// Marks in `needs` the columns `e` reads (all of them if it holds a subquery).
+fn mark(needs: &mut [bool], e: &Expr) {
+    if e.any(&|e| matches!(e, Expr::Subquery(_))) {
+        needs.fill(true);
+        return;
+    }
+    let mut read = Vec::new();
+    e.columns_read(&mut read);
+    for i in read {
+        if let Some(flag) = needs.get_mut(i) {
+            *flag = true;
+        }
+    }
+}
+
+/// Marks the columns every expression in `exprs` reads.
+fn mark_all<'e>(needs: &mut [bool], exprs: impl IntoIterator<Item = &'e Expr>) {
+    for e in exprs {
+        mark(needs, e);
+    }
+}
+
+/// `needed` (of a pass-through node's output) widened by the columns `exprs` read.
+fn passed_through<'e>(needed: &[bool], exprs: impl IntoIterator<Item = &'e Expr>) -> ColumnNeeds {
+    let mut needs = needed.to_vec();
+    mark_all(&mut needs, exprs);
+    needs
+}
+
+impl Node {
+    /// The number of columns the node produces.
+    pub fn width(&self) -> usize {
+        match self {
+            Node::SeqScan { table }
+            | Node::KeyLookup { table, .. }
+            | Node::IndexScan { table, .. } => table.columns.len(),
+            Node::Filter { source, .. }
+            | Node::Sort { source, .. }
+            | Node::Limit { source, .. }
+            | Node::Distinct { source } => source.width(),
+            Node::SetOperation { left, .. } => left.width(),
+            Node::NestedLoopJoin { left, right, .. } | Node::HashJoin { left, right, .. } => {
+                left.width() + right.width()
+            }
+            Node::IndexNestedLoopJoin { left, table, .. } => left.width() + table.columns.len(),
+            Node::Aggregate {
+                group_by,
+                aggregates,
+                ..
+            } => group_by.len() + aggregates.len(),
+            Node::Project { exprs, .. } => exprs.len(),
+            Node::Values { columns, .. } => columns.len(),
+        }
+    }
+
+    /// Given which of this node's output columns are read above (`needed`, one flag
+    /// per column), which columns of each input the node reads: one set per input, in
+    /// the order of [`Node::inputs`]. See the module header for the rules.
+    pub fn input_needs(&self, needed: &[bool]) -> Vec<ColumnNeeds> {
+        match self {
+            Node::SeqScan { .. }
+            | Node::KeyLookup { .. }
+            | Node::IndexScan { .. }
+            | Node::Values { .. } => Vec::new(),
+            Node::Filter {
+                source: _,
+                predicate,
+            } => vec![passed_through(needed, [predicate])],
+            Node::Sort { source: _, keys } => {
+                vec![passed_through(needed, keys.iter().map(|k| &k.expr))]
+            }
+            Node::Limit {
+                source: _,
+                limit,
+                offset,
+            } => vec![passed_through(needed, limit.iter().chain(offset))],
+            Node::Project {
+                source,
+                exprs,
+                names: _,
+            } => {
+                let mut needs = vec![false; source.width()];
+                mark_all(&mut needs, exprs);
+                vec![needs]
+            }
+            Node::Aggregate {
+                source,
+                group_by,
+                aggregates,
+            } => {
+                let mut needs = vec![false; source.width()];
+                mark_all(&mut needs, group_by);
+                mark_all(&mut needs, aggregates.iter().filter_map(|a| a.arg.as_ref()));
+                vec![needs]
+            }
+            Node::Distinct { source } => vec![all_needed(source.width())],
+            Node::SetOperation { left, right, .. } => {
+                vec![all_needed(left.width()), all_needed(right.width())]
+            }
+            Node::NestedLoopJoin { left, right, .. } => {
+                let joined = self.join_output_needs(needed);
+                let (l, r) = joined.split_at(left.width());
+                debug_assert_eq!(r.len(), right.width());
+                vec![l.to_vec(), r.to_vec()]
+            }
+            Node::HashJoin {
+                left,
+                right,
+                left_keys,
+                right_keys,
+                ..
+            } => {
+                let joined = self.join_output_needs(needed);
+                let (l, r) = joined.split_at(left.width());
+                let mut l = l.to_vec();
+                let mut r = r.to_vec();
+                debug_assert_eq!(r.len(), right.width());
+                mark_all(&mut l, left_keys);
+                mark_all(&mut r, right_keys);
+                vec![l, r]
+            }
+            Node::IndexNestedLoopJoin { left, keys, .. } => {
+                let joined = self.join_output_needs(needed);
+                let mut l = joined[..left.width()].to_vec();
+                mark_all(&mut l, keys);
+                vec![l]
+            }
+        }
+    }
+
+    /// For a join, which columns of its output (left row then right row) it must fill
+    /// in: those read above (`needed`) and those its predicate reads. `needed` itself
+    /// for any other node.
+    pub fn join_output_needs(&self, needed: &[bool]) -> ColumnNeeds {
+        match self {
+            Node::NestedLoopJoin { predicate, .. }
+            | Node::HashJoin { predicate, .. }
+            | Node::IndexNestedLoopJoin { predicate, .. } => {
+                let mut needs = needed.to_vec();
+                needs.resize(self.width(), false);
+                mark_all(&mut needs, predicate);
+                needs
+            }
+            _ => needed.to_vec(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{AggregateCall, AggregateFunction, JoinKind};
+
+    fn column(index: usize) -> Expr {
+        Expr::Column {
+            index,
+            name: format!("c{index}"),
+        }
+    }
+
+    fn values(width: usize) -> Node {
+        Node::Values {
+            rows: Vec::new(),
+            columns: (0..width).map(|i| format!("c{i}")).collect(),
+        }
+    }
+
+    #[test]
+    fn a_hash_join_reads_its_keys_predicate_and_what_is_read_above() {
+        let join = Node::HashJoin {
+            left: Box::new(values(3)),
+            right: Box::new(values(2)),
+            kind: JoinKind::Inner,
+            left_keys: vec![column(1)],
+            right_keys: vec![column(0)],
+            predicate: Some(Expr::binary(
+                crate::expr::BinaryOp::Lt,
+                column(2),
+                column(4),
+            )),
+        };
+        let needed = [true, false, false, false, false];
+        assert_eq!(
+            join.join_output_needs(&needed),
+            vec![true, false, true, false, true]
+        );
+        assert_eq!(
+            join.input_needs(&needed),
+            vec![vec![true, true, true], vec![true, true]]
+        );
+    }
+
+    #[test]
+    fn an_aggregate_reads_only_its_groups_and_arguments() {
+        let aggregate = Node::Aggregate {
+            source: Box::new(values(4)),
+            group_by: vec![column(2)],
+            aggregates: vec![AggregateCall {
+                function: AggregateFunction::Sum,
+                arg: Some(column(3)),
+                distinct: false,
+            }],
+        };
+        assert_eq!(aggregate.width(), 2);
+        assert_eq!(
+            aggregate.input_needs(&[false, true]),
+            vec![vec![false, false, true, true]]
+        );
+        let distinct = Node::Distinct {
+            source: Box::new(aggregate),
+        };
+        assert_eq!(
+            distinct.input_needs(&[false, false]),
+            vec![vec![true, true]]
+        );
+    }
+}
