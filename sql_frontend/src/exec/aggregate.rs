@@ -5,10 +5,12 @@
 //! order, each with one accumulator per aggregate. Without GROUP BY there is exactly one
 //! group, even for no input: `count` is then 0 and the others NULL.
 //!
-//! The groups live in a `Vec`; a [`HashTable`] of their positions is probed with the
-//! row's group values hashed and compared in place ([`KeyRef`], `keys.rs`): when every
-//! GROUP BY expression is a column, as is usual, a row that joins an existing group
-//! costs no allocation and no copy of its values.
+//! The groups live in two flat vectors (their GROUP BY values, their accumulators); a
+//! [`HashTable`] of their positions is probed with the row's group values hashed and
+//! compared in place ([`KeyRef`], `keys.rs`): when every GROUP BY expression is a
+//! column, as is usual, a row that joins an existing group costs no allocation and no
+//! copy of its values, and an aggregate whose argument is a column reads it in place
+//! (a text value is copied only when it becomes a group's min or max).
 //!
 //! Result types follow PostgreSQL: `count` is bigint; `sum` of integers an integer (an
 //! error on 64-bit overflow, where PostgreSQL would widen to numeric) and of floats a
@@ -21,7 +23,7 @@ use engine::keycode::KeyValue;
 
 use super::batch::RowBatch;
 use super::buffered::Buffered;
-use super::eval::eval;
+use super::eval::{eval, eval_ref};
 use super::keys::{HashTable, KeyHasher, hash_key, same_key};
 use super::operator::{BoxedOperator, ExecContext, KeyedRow, Operator};
 use crate::error::{Error, Result};
@@ -54,30 +56,59 @@ impl Operator for HashAggregate<'_> {
     fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
         if let Some(mut source) = self.source.take() {
             let groups = self.groups(source.as_mut(), ctx)?;
-            let rows = groups
-                .into_iter()
-                .map(|(mut values, accs)| {
-                    values.extend(accs.into_iter().map(Accumulator::finish));
-                    (Vec::new(), values)
-                })
-                .collect();
-            self.output = Buffered::new(rows);
+            self.output = Buffered::new(groups.into_rows(self.group_by.len()));
         }
         self.output.next(ctx)
     }
 }
 
-/// A group: its GROUP BY values and one accumulator per aggregate.
-type Group = (Vec<Value>, Vec<Accumulator>);
+/// The groups, in first-seen order, laid out flat: group `g`'s GROUP BY values are
+/// `keys[g * width..][..width]` and its accumulators `accumulators[g * n..][..n]`
+/// (`width` GROUP BY expressions, `n` aggregates), so a new group costs no allocation
+/// beyond its values' own (a text value's string).
+#[derive(Default)]
+struct Groups {
+    keys: Vec<Value>,
+    accumulators: Vec<Accumulator>,
+    len: usize,
+}
+
+impl Groups {
+    /// The output rows: each group's values followed by its aggregates.
+    fn into_rows(self, width: usize) -> Vec<KeyedRow> {
+        let per_group = self.accumulators.len().checked_div(self.len).unwrap_or(0);
+        let mut keys = self.keys.into_iter();
+        let mut accumulators = self.accumulators.into_iter();
+        (0..self.len)
+            .map(|_| {
+                let mut row = Vec::with_capacity(width + per_group);
+                row.extend(keys.by_ref().take(width));
+                row.extend(
+                    accumulators
+                        .by_ref()
+                        .take(per_group)
+                        .map(Accumulator::finish),
+                );
+                (Vec::new(), row)
+            })
+            .collect()
+    }
+}
 
 impl HashAggregate<'_> {
     /// Reads `source` to its end, into groups in first-seen order.
-    fn groups(&self, source: &mut dyn Operator, ctx: &mut ExecContext<'_>) -> Result<Vec<Group>> {
-        let fresh =
-            || -> Vec<Accumulator> { self.aggregates.iter().map(Accumulator::new).collect() };
-        let mut groups: Vec<Group> = Vec::new();
+    fn groups(&self, source: &mut dyn Operator, ctx: &mut ExecContext<'_>) -> Result<Groups> {
+        let width = self.group_by.len();
+        let per_group = self.aggregates.len();
+        let mut groups = Groups::default();
+        let fresh = |groups: &mut Groups| {
+            groups
+                .accumulators
+                .extend(self.aggregates.iter().map(Accumulator::new));
+            groups.len += 1;
+        };
         if self.group_by.is_empty() {
-            groups.push((Vec::new(), fresh()));
+            fresh(&mut groups);
         }
         // Where each GROUP BY value is read from: the row's own columns when every
         // expression is a column, else `computed`, evaluated per row.
@@ -89,8 +120,8 @@ impl HashAggregate<'_> {
                 _ => None,
             })
             .collect();
-        let all: Vec<usize> = (0..self.group_by.len()).collect();
-        let mut computed = Vec::with_capacity(self.group_by.len());
+        let all: Vec<usize> = (0..width).collect();
+        let mut computed = Vec::with_capacity(width);
         let hasher = KeyHasher::default();
         let mut table: HashTable<usize> = HashTable::new();
         let mut batch = RowBatch::without_keys();
@@ -114,9 +145,9 @@ impl HashAggregate<'_> {
                         }
                     };
                     let hash = hasher.hash(positions.iter().map(|&i| &values[i]));
+                    let keys = &groups.keys;
                     let found = table.find(hash, |&g| {
-                        groups[g]
-                            .0
+                        keys[g * width..(g + 1) * width]
                             .iter()
                             .zip(positions)
                             .all(|(a, &i)| same_key(a, &values[i]))
@@ -124,20 +155,25 @@ impl HashAggregate<'_> {
                     match found {
                         Some(&slot) => slot,
                         None => {
-                            let key = positions.iter().map(|&i| values[i].clone()).collect();
-                            groups.push((key, fresh()));
-                            let slot = groups.len() - 1;
-                            table.insert_unique(hash, slot, |&g| hasher.hash(&groups[g].0));
+                            groups
+                                .keys
+                                .extend(positions.iter().map(|&i| values[i].clone()));
+                            fresh(&mut groups);
+                            let slot = groups.len - 1;
+                            let keys = &groups.keys;
+                            table.insert_unique(hash, slot, |&g| {
+                                hasher.hash(&keys[g * width..(g + 1) * width])
+                            });
                             slot
                         }
                     }
                 };
-                for (acc, call) in groups[slot].1.iter_mut().zip(self.aggregates) {
-                    let arg = match &call.arg {
-                        Some(e) => Some(eval(e, row, ctx)?),
-                        None => None,
-                    };
-                    acc.add(arg)?;
+                let accumulators = &mut groups.accumulators[slot * per_group..][..per_group];
+                for (acc, call) in accumulators.iter_mut().zip(self.aggregates) {
+                    match &call.arg {
+                        Some(e) => acc.add(Some(&*eval_ref(e, row, ctx)?))?,
+                        None => acc.add(None)?,
+                    }
                 }
             }
         }
@@ -168,7 +204,9 @@ impl Accumulator {
         }
     }
 
-    pub(super) fn add(&mut self, arg: Option<Value>) -> Result<()> {
+    /// Adds one row's argument (`None` for `count(*)`), borrowed: it is copied only
+    /// where it becomes the running minimum or maximum.
+    pub(super) fn add(&mut self, arg: Option<&Value>) -> Result<()> {
         let Some(arg) = arg else {
             self.count += 1;
             return Ok(());
@@ -177,7 +215,7 @@ impl Accumulator {
             return Ok(());
         }
         if let Some(seen) = &mut self.seen
-            && !seen.insert(hash_key(&arg))
+            && !seen.insert(hash_key(arg))
         {
             return Ok(());
         }
@@ -185,14 +223,14 @@ impl Accumulator {
         match self.function {
             AggregateFunction::CountRows | AggregateFunction::Count => {}
             AggregateFunction::Sum => {
-                self.value = match (std::mem::replace(&mut self.value, Value::Null), arg) {
-                    (Value::Null, v @ (Value::Int(_) | Value::Float(_))) => v,
+                self.value = match (&self.value, arg) {
+                    (Value::Null, v @ (Value::Int(_) | Value::Float(_))) => v.clone(),
                     (Value::Int(a), Value::Int(b)) => Value::Int(
-                        a.checked_add(b)
+                        a.checked_add(*b)
                             .ok_or_else(|| Error::Data("bigint out of range".into()))?,
                     ),
-                    (Value::Int(a), Value::Float(b)) => Value::Float(a as f64 + b),
-                    (Value::Float(a), Value::Int(b)) => Value::Float(a + b as f64),
+                    (Value::Int(a), Value::Float(b)) => Value::Float(*a as f64 + b),
+                    (Value::Float(a), Value::Int(b)) => Value::Float(a + *b as f64),
                     (Value::Float(a), Value::Float(b)) => Value::Float(a + b),
                     (_, v) => {
                         return Err(Error::Type(format!(
@@ -203,7 +241,7 @@ impl Accumulator {
                 }
             }
             AggregateFunction::Avg => match arg {
-                Value::Int(i) => self.float_sum += i as f64,
+                Value::Int(i) => self.float_sum += *i as f64,
                 Value::Float(f) => self.float_sum += f,
                 v => {
                     return Err(Error::Type(format!(
@@ -213,7 +251,7 @@ impl Accumulator {
                 }
             },
             AggregateFunction::Min | AggregateFunction::Max => {
-                let replace = match self.value.sql_cmp(&arg)? {
+                let replace = match self.value.sql_cmp(arg)? {
                     None => true,
                     Some(ordering) => {
                         (self.function == AggregateFunction::Min) == ordering.is_gt()
@@ -221,7 +259,7 @@ impl Accumulator {
                     }
                 };
                 if replace {
-                    self.value = arg;
+                    super::batch::assign(&mut self.value, arg);
                 }
             }
         }

@@ -44,6 +44,20 @@ pub fn eval_constant(expr: &Expr) -> Result<Value> {
     eval(expr, &[], &mut ExecContext::constant(&[]))
 }
 
+/// [`eval`], borrowing the value from `row` when `expr` is one of its columns.
+pub fn eval_ref<'r>(
+    expr: &Expr,
+    row: &'r [Value],
+    ctx: &mut ExecContext<'_>,
+) -> Result<std::borrow::Cow<'r, Value>> {
+    match expr {
+        Expr::Column { index, .. } if *index < row.len() => {
+            Ok(std::borrow::Cow::Borrowed(&row[*index]))
+        }
+        _ => eval(expr, row, ctx).map(std::borrow::Cow::Owned),
+    }
+}
+
 /// Evaluates `expr` against `row` in `ctx` (parameters, transaction, outer rows).
 pub fn eval(expr: &Expr, row: &[Value], ctx: &mut ExecContext<'_>) -> Result<Value> {
     match expr {

@@ -458,7 +458,7 @@ impl Partition<'_> {
                 WindowFunction::Aggregate(function) => {
                     let add = |acc: &mut Accumulator, value: &Value| match function {
                         AggregateFunction::CountRows => acc.add(None),
-                        _ => acc.add(Some(value.clone())),
+                        _ => acc.add(Some(value)),
                     };
                     match running {
                         true => {
