@@ -17,6 +17,10 @@
 //!
 //! A transaction with writes of its own in the range scans through [`TxnScan`], which
 //! merges them (the `Merged` form), and hands its entries over in chunks all the same.
+//!
+//! A caller that never reads the keys (a SQL scan under an aggregate or a join) asks
+//! for chunks [`TxnChunks::without_keys`]: the visible versions' user keys are then not
+//! unescaped and copied, and every entry's key is empty.
 
 use crate::btree::EntryChunk;
 use crate::error::Result;
@@ -31,6 +35,8 @@ const MERGED_CHUNK: usize = 128;
 /// A forward scan of user keys and rows at a snapshot, lent a chunk at a time.
 pub struct TxnChunks {
     inner: Inner,
+    /// Whether entries carry their user keys (else the keys are empty).
+    keys: bool,
 }
 
 enum Inner {
@@ -72,13 +78,22 @@ impl TxnChunks {
                 done: false,
                 _snapshot: snapshot,
             },
+            keys: true,
         }
     }
 
     pub(crate) fn merged(scan: TxnScan) -> TxnChunks {
         TxnChunks {
             inner: Inner::Merged(scan),
+            keys: true,
         }
+    }
+
+    /// The same scan, its entries lent with empty keys (for a caller that never reads
+    /// them: the keys are then neither decoded nor copied).
+    pub fn without_keys(mut self) -> TxnChunks {
+        self.keys = false;
+        self
     }
 
     /// Replaces `out`'s contents with the next visible entries (user key, row), at
@@ -86,11 +101,12 @@ impl TxnChunks {
     /// After an error the scan is over.
     pub fn next_chunk(&mut self, out: &mut EntryChunk) -> Result<bool> {
         out.clear();
+        let keys = self.keys;
         match &mut self.inner {
             Inner::Merged(scan) => {
                 for entry in scan.by_ref().take(MERGED_CHUNK) {
                     let (key, row) = entry?;
-                    out.push(&key, &row);
+                    out.push(if keys { &key } else { &[] }, &row);
                 }
                 Ok(!out.is_empty())
             }
@@ -106,7 +122,7 @@ impl TxnChunks {
                     let step = source
                         .next_chunk(versions)
                         .and_then(|more| match more {
-                            true => visible(versions, *ts, decided, out).map(|()| true),
+                            true => visible(versions, *ts, decided, keys, out).map(|()| true),
                             false => Ok(false),
                         });
                     match step {
@@ -127,11 +143,13 @@ impl TxnChunks {
 }
 
 /// Appends to `out` the visible version of each user key in `versions` (tree entries in
-/// ascending order), continuing from the key `decided` last.
+/// ascending order), continuing from the key `decided` last; with its user key when
+/// `keys`, else with an empty key.
 fn visible(
     versions: &EntryChunk,
     ts: CommitTs,
     decided: &mut Vec<u8>,
+    keys: bool,
     out: &mut EntryChunk,
 ) -> Result<()> {
     for (tree_key, tree_value) in versions.iter() {
@@ -142,7 +160,12 @@ fn visible(
         decided.clear();
         decided.extend_from_slice(escaped);
         if let Some(row) = version_key::decode_value(tree_value)? {
-            out.push_with_key(|key| version_key::decode_prefix_into(escaped, key), row)?;
+            match keys {
+                true => {
+                    out.push_with_key(|key| version_key::decode_prefix_into(escaped, key), row)?
+                }
+                false => out.push(&[], row),
+            }
         }
     }
     Ok(())

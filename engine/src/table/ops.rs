@@ -417,6 +417,14 @@ impl RowChunks {
     pub fn next_chunk(&mut self, out: &mut EntryChunk) -> Result<bool> {
         self.scan.next_chunk(out)
     }
+
+    /// The same scan, lending its rows with empty primary keys, for a caller that
+    /// never reads them (the keys are then neither decoded nor copied).
+    pub fn without_keys(self) -> RowChunks {
+        RowChunks {
+            scan: self.scan.without_keys(),
+        }
+    }
 }
 
 /// Scans the table's stored rows within primary-key prefix bounds, in key order, a chunk

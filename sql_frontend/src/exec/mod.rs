@@ -101,21 +101,24 @@ use crate::value::Value;
 /// Builds the operators of the tree rooted at `node`, its inputs first; every column
 /// of its output is read.
 pub fn build<'p>(node: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
-    build_pruned(node, &all_needed(node.width()), ctx)
+    build_pruned(node, &all_needed(node.width()), true, ctx)
 }
 
 /// Builds `node`'s operators, given which of its output columns are read above
-/// (`needed`): its inputs are built for the columns it reads of them, scans decode only
-/// those, joins fill in only those (`plan/needs.rs`; the others hold NULL).
+/// (`needed`) and whether its rows' primary keys are (`keys`: by UPDATE and DELETE at
+/// the root; nodes that make new rows — projections, joins, aggregates — drop them):
+/// its inputs are built for the columns it reads of them, scans decode only those,
+/// joins fill in only those (`plan/needs.rs`; the others hold NULL).
 fn build_pruned<'p>(
     node: &'p Node,
     needed: &[bool],
+    keys: bool,
     ctx: &mut ExecContext<'_>,
 ) -> Result<BoxedOperator<'p>> {
     let needs = node.input_needs(needed);
     let need = |i: usize| needs[i].as_slice();
     Ok(match node {
-        Node::SeqScan { table } => scan::seq_scan(table, needed, ctx)?,
+        Node::SeqScan { table } => scan::seq_scan(table, needed, keys, ctx)?,
         Node::KeyLookup { table, keys } => scan::key_lookup(table, keys, ctx)?,
         Node::IndexScan {
             table,
@@ -128,10 +131,11 @@ fn build_pruned<'p>(
             columns,
             ranges,
             needed,
+            keys,
             ctx,
         )?),
         Node::Filter { source, predicate } => {
-            let source = build_pruned(source, need(0), ctx)?;
+            let source = build_pruned(source, need(0), keys, ctx)?;
             Box::new(filter::Filter::new(source, predicate, ctx))
         }
         Node::Project {
@@ -139,18 +143,22 @@ fn build_pruned<'p>(
             exprs,
             names: _,
         } => Box::new(project::Project::new(
-            build_pruned(source, need(0), ctx)?,
+            build_pruned(source, need(0), false, ctx)?,
             exprs,
         )),
-        Node::Sort { source, keys } => {
-            Box::new(sort::Sort::new(build_pruned(source, need(0), ctx)?, keys))
-        }
+        Node::Sort {
+            source,
+            keys: sort_keys,
+        } => Box::new(sort::Sort::new(
+            build_pruned(source, need(0), keys, ctx)?,
+            sort_keys,
+        )),
         Node::Limit {
             source,
             limit,
             offset,
         } => {
-            let source = build_pruned(source, need(0), ctx)?;
+            let source = build_pruned(source, need(0), keys, ctx)?;
             Box::new(limit::Limit::new(
                 source,
                 limit.as_ref(),
@@ -168,11 +176,11 @@ fn build_pruned<'p>(
             let spec = join::JoinSpec {
                 kind: *kind,
                 predicate: predicate.as_ref(),
-                inner: join::all_rows(build_pruned(right, need(1), ctx)?),
+                inner: join::all_rows(build_pruned(right, need(1), false, ctx)?),
                 right_width: right.width(),
                 filled: node.join_output_needs(needed),
             };
-            join::join(build_pruned(left, need(0), ctx)?, spec)
+            join::join(build_pruned(left, need(0), false, ctx)?, spec)
         }
         Node::HashJoin {
             left,
@@ -185,11 +193,15 @@ fn build_pruned<'p>(
             let spec = join::JoinSpec {
                 kind: *kind,
                 predicate: predicate.as_ref(),
-                inner: join::hashed(build_pruned(right, need(1), ctx)?, left_keys, right_keys),
+                inner: join::hashed(
+                    build_pruned(right, need(1), false, ctx)?,
+                    left_keys,
+                    right_keys,
+                ),
                 right_width: right.width(),
                 filled: node.join_output_needs(needed),
             };
-            join::join(build_pruned(left, need(0), ctx)?, spec)
+            join::join(build_pruned(left, need(0), false, ctx)?, spec)
         }
         Node::IndexNestedLoopJoin {
             left,
@@ -207,22 +219,27 @@ fn build_pruned<'p>(
                 right_width: table.columns.len(),
                 filled: node.join_output_needs(needed),
             };
-            join::join(build_pruned(left, need(0), ctx)?, spec)
+            join::join(build_pruned(left, need(0), false, ctx)?, spec)
         }
         Node::Aggregate {
             source,
             group_by,
             aggregates,
-        } => aggregate::hash_aggregate(build_pruned(source, need(0), ctx)?, group_by, aggregates),
-        Node::Distinct { source } => distinct::distinct(build_pruned(source, need(0), ctx)?),
+        } => aggregate::hash_aggregate(
+            build_pruned(source, need(0), false, ctx)?,
+            group_by,
+            aggregates,
+        ),
+        Node::Distinct { source } => distinct::distinct(build_pruned(source, need(0), keys, ctx)?),
         Node::SetOperation {
             op,
             all,
             left,
             right,
         } => {
-            let left = build_pruned(left, need(0), ctx)?;
-            set_operation::set_operation(*op, *all, left, build_pruned(right, need(1), ctx)?)
+            let left = build_pruned(left, need(0), keys, ctx)?;
+            let right = build_pruned(right, need(1), keys, ctx)?;
+            set_operation::set_operation(*op, *all, left, right)
         }
         Node::GenerateSeries {
             start, stop, step, ..

@@ -32,10 +32,12 @@ pub(super) fn convert(entry: engine::Result<(Vec<KeyValue>, Vec<KeyValue>)>) -> 
     Ok((key, values))
 }
 
-/// A SeqScan of `table`, decoding the columns `wanted` marks.
+/// A SeqScan of `table`, decoding the columns `wanted` marks, and the primary keys
+/// when `keys`.
 pub(super) fn seq_scan<'p>(
     table: &'p TableInfo,
     wanted: &[bool],
+    keys: bool,
     ctx: &mut ExecContext<'_>,
 ) -> Result<BoxedOperator<'p>> {
     Ok(Box::new(SeqScan {
@@ -43,6 +45,7 @@ pub(super) fn seq_scan<'p>(
             ctx.txn()?,
             &table.schema,
             wanted,
+            keys,
             Bound::Unbounded,
             Bound::Unbounded,
         )?,
@@ -106,6 +109,8 @@ pub(super) struct IndexScan<'p> {
     /// The columns a primary-key range decodes (a secondary index's rows are decoded
     /// whole).
     wanted: Vec<bool>,
+    /// Whether a primary-key range decodes the rows' keys.
+    keys: bool,
 }
 
 enum RangeRows<'p> {
@@ -120,6 +125,7 @@ impl<'p> IndexScan<'p> {
         columns: &[usize],
         ranges: &[ScanRange],
         wanted: &[bool],
+        keys: bool,
         ctx: &mut ExecContext<'_>,
     ) -> Result<IndexScan<'p>> {
         let mut bounds = Vec::with_capacity(ranges.len());
@@ -141,6 +147,7 @@ impl<'p> IndexScan<'p> {
             ranges: bounds.into_iter(),
             current: None,
             wanted: wanted.to_vec(),
+            keys,
         })
     }
 }
@@ -169,6 +176,7 @@ impl Operator for IndexScan<'_> {
                     ctx.txn()?,
                     schema,
                     &self.wanted,
+                    self.keys,
                     as_ref(&lower),
                     as_ref(&upper),
                 )?)),

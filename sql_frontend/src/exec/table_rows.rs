@@ -27,6 +27,8 @@ pub(super) struct TableRows<'p> {
     columns: &'p [Column],
     /// Per column: whether to decode it (else it is NULL).
     wanted: Vec<bool>,
+    /// Whether the rows' primary keys are decoded (else the engine lends none).
+    keys: bool,
     scan: RowChunks,
     chunk: EntryChunk,
     /// The next row of `chunk` to decode.
@@ -36,11 +38,13 @@ pub(super) struct TableRows<'p> {
 
 impl<'p> TableRows<'p> {
     /// The rows of `schema`'s table within primary-key prefix bounds, decoding the
-    /// columns `wanted` marks (one flag per column; missing flags count as wanted).
+    /// columns `wanted` marks (one flag per column; missing flags count as wanted), and
+    /// the rows' primary keys when `keys` (else every row's key is empty).
     pub(super) fn open(
         txn: &mut Transaction,
         schema: &'p TableSchema,
         wanted: &[bool],
+        keys: bool,
         lower: Bound<&[KeyValue]>,
         upper: Bound<&[KeyValue]>,
     ) -> Result<TableRows<'p>> {
@@ -50,7 +54,11 @@ impl<'p> TableRows<'p> {
         Ok(TableRows {
             columns: &schema.columns,
             wanted,
-            scan: ops::scan_chunks(txn, schema, lower, upper)?,
+            keys,
+            scan: match keys {
+                true => ops::scan_chunks(txn, schema, lower, upper)?,
+                false => ops::scan_chunks(txn, schema, lower, upper)?.without_keys(),
+            },
             chunk: EntryChunk::new(),
             at: 0,
             done: false,
@@ -80,14 +88,15 @@ impl<'p> TableRows<'p> {
         }
         let (key, row) = self.chunk.get(self.at);
         self.at += 1;
-        decode_into(self.columns, &self.wanted, Some(key), row, slot)?;
+        let key = self.keys.then_some(key);
+        decode_into(self.columns, &self.wanted, key, row, slot)?;
         Ok(true)
     }
 
     /// Appends rows to `batch` until it is full or the range ends; how many.
     pub(super) fn fill(&mut self, batch: &mut RowBatch) -> Result<usize> {
         let mut added = 0;
-        let keys = batch.wants_keys();
+        let keys = self.keys && batch.wants_keys();
         while !batch.is_full() && self.ready()? {
             let (key, row) = self.chunk.get(self.at);
             self.at += 1;
