@@ -91,6 +91,10 @@ impl Node {
             } => group_by.len() + aggregates.len(),
             Node::Project { exprs, .. } => exprs.len(),
             Node::Values { columns, .. } => columns.len(),
+            Node::CteScan { columns, .. } | Node::WorkTableScan { columns, .. } => columns.len(),
+            Node::RecursiveUnion { base, .. } => base.width(),
+            Node::GenerateSeries { .. } => 1,
+            Node::Window { source, calls } => source.width() + calls.len(),
         }
     }
 
@@ -102,7 +106,17 @@ impl Node {
             Node::SeqScan { .. }
             | Node::KeyLookup { .. }
             | Node::IndexScan { .. }
-            | Node::Values { .. } => Vec::new(),
+            | Node::Values { .. }
+            | Node::CteScan { .. }
+            | Node::WorkTableScan { .. }
+            | Node::GenerateSeries { .. } => Vec::new(),
+            // Not pruned yet: a window reads its whole input (its calls' partitions and
+            // orders included); a recursive query's two terms give the rows of a working
+            // table every reference reads in full.
+            Node::Window { source, calls: _ } => vec![all_needed(source.width())],
+            Node::RecursiveUnion {
+                base, recursive, ..
+            } => vec![all_needed(base.width()), all_needed(recursive.width())],
             Node::Filter {
                 source: _,
                 predicate,
