@@ -15,13 +15,7 @@ use sqllogictest::harness::{Arguments, Failed, Trial, run};
 
 fn slt_files() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "slt"))
-        .collect();
-    files.sort();
-    files
+    slt::slt_files_in(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
 }
 
 fn run_one(path: &Path) -> Result<(), Failed> {

@@ -725,19 +725,10 @@ impl Connection {
                 return Ok(());
             };
             if let Some(direction) = statement.copy_direction() {
-                let (before, tag) = self
+                let done = self
                     .copy(CopyStatement::Prepared(statement), direction)
                     .await?;
-                self.warn_about_control(before, &tag).await?;
-                self.objects.portal_mut(&name)?.state = PortalState::Running {
-                    rows: Vec::new(),
-                    next: 0,
-                    tag: tag.clone(),
-                };
-                self.socket
-                    .feed(Out::CommandComplete(CommandComplete::new(tag)))
-                    .await?;
-                return Ok(());
+                return self.finish_portal(&name, done).await;
             }
             let params = portal.params.clone();
             if execute.max_rows <= 0 {
@@ -755,16 +746,7 @@ impl Connection {
                         }
                     })
                     .await?;
-                self.warn_about_control(before, &tag).await?;
-                self.objects.portal_mut(&name)?.state = PortalState::Running {
-                    rows: Vec::new(),
-                    next: 0,
-                    tag: tag.clone(),
-                };
-                self.socket
-                    .feed(Out::CommandComplete(CommandComplete::new(tag)))
-                    .await?;
-                return Ok(());
+                return self.finish_portal(&name, (before, tag)).await;
             }
             let (before, result) = self
                 .engine(move |session| {
@@ -808,6 +790,25 @@ impl Connection {
             false => Out::CommandComplete(CommandComplete::new(tag)),
         };
         self.socket.feed(done).await?;
+        Ok(())
+    }
+
+    /// Ends an Execute whose statement ran to completion in one go (its rows streamed,
+    /// or a COPY): BEGIN/COMMIT's warnings, the portal marked done, CommandComplete.
+    async fn finish_portal(
+        &mut self,
+        name: &str,
+        (before, tag): Streamed,
+    ) -> Result<(), ProtocolError> {
+        self.warn_about_control(before, &tag).await?;
+        self.objects.portal_mut(name)?.state = PortalState::Running {
+            rows: Vec::new(),
+            next: 0,
+            tag: tag.clone(),
+        };
+        self.socket
+            .feed(Out::CommandComplete(CommandComplete::new(tag)))
+            .await?;
         Ok(())
     }
 

@@ -187,6 +187,19 @@ pub enum SltError {
     Database(#[from] hdb::Error),
 }
 
+/// The `*.slt` files directly in `dir`, sorted by name (the test harnesses' list).
+pub fn slt_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "slt") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// Runs the file at `path` against a fresh database.
 pub fn run_file(path: &Path, options: &Options) -> Result<FileReport, SltError> {
     run_file_with(path, options, |_| {})
