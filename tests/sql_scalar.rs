@@ -470,3 +470,65 @@ fn the_clock_is_read_once_per_statement() {
         [Value::Bool(true), Value::Bool(true)]
     );
 }
+
+#[test]
+fn function_parameters_take_the_kinds_each_function_describes() {
+    let (_dir, db) = open();
+    let mut s = db.session();
+    let r = s
+        .query(
+            "SELECT lpad($1, $2), split_part($3, ',', $4), mod($5, 3), \
+             date_trunc('month', $6), greatest($7, 2.5), concat($8, 1)",
+            &[
+                Value::Text("7".into()),
+                Value::Int(3),
+                Value::Text("a,b".into()),
+                Value::Int(-1),
+                Value::Int(7),
+                Value::Text("2024-02-29 10:00".into()),
+                Value::Int(4),
+                Value::Text("x".into()),
+            ],
+        )
+        .unwrap();
+    assert_eq!(
+        r.rows()[0]
+            .values()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["  7", "b", "1", "2024-02-01 00:00:00", "4", "x1"]
+    );
+    // An untyped literal is parsed as the parameter's type, or fails as that type.
+    assert_eq!(
+        value(&mut s, "repeat('ab', '2')"),
+        Value::Text("abab".into())
+    );
+    assert!(matches!(error(&mut s, "repeat('ab', 'x')"), Error::Data(_)));
+    assert!(matches!(error(&mut s, "repeat(1, 2)"), Error::Type(_)));
+    assert!(matches!(error(&mut s, "lpad('x', 2.5)"), Error::Type(_)));
+}
+
+#[test]
+fn random_is_evaluated_per_row_and_never_folded() {
+    let (_dir, db) = open();
+    let mut s = db.session();
+    let values = column(&mut s, "SELECT random() FROM generate_series(1, 20)");
+    let mut distinct = values.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert!(distinct.len() > 15, "{values:?}");
+    let plan = s.execute("EXPLAIN SELECT random() * 2").unwrap();
+    let text: Vec<String> = plan
+        .rows()
+        .iter()
+        .map(|r| r.values()[0].to_string())
+        .collect();
+    assert!(text.join("\n").contains("random()"), "{text:?}");
+    // A DEFAULT is evaluated once, when the table is created: a volatile one is refused.
+    assert!(matches!(
+        s.execute("CREATE TABLE t (a DOUBLE PRECISION DEFAULT random())")
+            .unwrap_err(),
+        Error::Unsupported(_)
+    ));
+}

@@ -176,7 +176,7 @@ fn type_sqlstate(message: &str) -> &'static str {
 /// The SQLSTATE of a data error (class 22, or 21 for a row counted twice), read from its
 /// PostgreSQL wording as [`type_sqlstate`] does; `22000` (data_exception) otherwise.
 fn data_sqlstate(message: &str) -> &'static str {
-    const CODES: [(&str, &str); 18] = [
+    const CODES: [(&str, &str); 25] = [
         // bad_copy_file_format: a COPY record that does not fit the table
         ("missing data for column", "22P04"),
         ("extra data after last expected column", "22P04"),
@@ -190,6 +190,17 @@ fn data_sqlstate(message: &str) -> &'static str {
         ("unrecognized parameter", "22023"),
         ("specified more than once", "22023"),
         ("division by zero", "22012"),
+        // invalid_argument_for_power_function: power(0, -1), power(-8, 0.5), sqrt(-1)
+        ("zero raised to a negative power", "2201F"),
+        ("raised to a non-integer power", "2201F"),
+        ("cannot take square root of a negative number", "2201F"),
+        // program_limit_exceeded: repeat, lpad, rpad past PostgreSQL's largest value
+        ("requested length too large", "54000"),
+        // invalid_parameter_value: split_part's field 0, a date_trunc/extract unit
+        ("field position must not be zero", "22023"),
+        ("not recognized for type", "22023"),
+        // feature_not_supported: a unit the value's type lacks (`extract(hour from date)`)
+        ("not supported for type", "0A000"),
         ("date out of range", "22008"),
         ("timestamp out of range", "22008"),
         ("interval out of range", "22015"),

@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use crate::functions::Function;
+use crate::functions::{Function, Volatility};
 use crate::types::SqlType;
 use crate::value::{Kind, Value};
 
@@ -152,7 +152,7 @@ pub enum Expr {
         negated: bool,
         case_insensitive: bool,
     },
-    /// A scalar function call (see `functions.rs`).
+    /// A scalar function call (see `functions/`).
     Call {
         function: Function,
         args: Vec<Expr>,
@@ -322,19 +322,32 @@ impl Expr {
     }
 
     /// Whether the expression reads no column of its input row (it may read parameters
-    /// and outer rows, which are fixed while a plan runs). Subqueries are not constant.
+    /// and outer rows, which are fixed while a plan runs). Subqueries are not constant,
+    /// and neither is a call of a volatile function (`random()`), which must be
+    /// evaluated at each row, never once ahead of them.
     pub fn is_constant(&self) -> bool {
-        !self.any(&|e| matches!(e, Expr::Column { .. } | Expr::Subquery(_)))
+        !self.any(&|e| match e {
+            Expr::Column { .. } | Expr::Subquery(_) => true,
+            Expr::Call { function, .. } => function.volatility() == Volatility::Volatile,
+            _ => false,
+        })
     }
 
     /// Whether the expression reads something known only when it runs: a parameter,
-    /// or the clock (`now()`). Such an expression is never folded into a plan, so a
-    /// prepared statement sees each execution's values.
+    /// the clock (`now()`), or a volatile function. Such an expression is never folded
+    /// into a plan, so a prepared statement sees each execution's values.
     pub fn has_params(&self) -> bool {
         self.any(&|e| match e {
             Expr::Param(_) => true,
-            Expr::Call { function, .. } => function.reads_clock(),
+            Expr::Call { function, .. } => function.volatility() != Volatility::Immutable,
             _ => false,
+        })
+    }
+
+    /// Whether the expression calls a volatile function (`random()`).
+    pub fn is_volatile(&self) -> bool {
+        self.any(&|e| {
+            matches!(e, Expr::Call { function, .. } if function.volatility() == Volatility::Volatile)
         })
     }
 
@@ -532,6 +545,10 @@ impl fmt::Display for Expr {
                 }
                 Ok(())
             }
+            Expr::Call {
+                function: Function::Extract(field),
+                args,
+            } if args.len() == 1 => write!(f, "EXTRACT({} FROM {})", field.name(), args[0]),
             Expr::Call { function, args } if function.is_keyword() && args.is_empty() => {
                 f.write_str(function.name())
             }

@@ -132,6 +132,11 @@ impl Binder<'_> {
                 "DEFAULT that reads the clock (now(), CURRENT_DATE)",
             ));
         }
+        if bound.is_volatile() {
+            return Err(Error::unsupported(
+                "DEFAULT that calls a volatile function (random())",
+            ));
+        }
         if bound.has_params() {
             return Err(Error::unsupported("parameters in DEFAULT"));
         }

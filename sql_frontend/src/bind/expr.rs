@@ -9,6 +9,7 @@ use super::scalar::comparable;
 use super::{Binder, ident};
 use crate::error::{Error, Result};
 use crate::expr::{BinaryOp, Expr, UnaryOp};
+use crate::functions::Function;
 use crate::types::SqlType;
 use crate::value::{Kind, Value};
 
@@ -320,6 +321,25 @@ impl Binder<'_> {
                 scope,
             )?,
             ast::Expr::Interval(interval) => self.interval(interval)?,
+            ast::Expr::Extract { field, expr, .. } => self.extract(field, expr, scope)?,
+            ast::Expr::Position { expr, r#in } => {
+                let args = vec![self.expr(r#in, scope)?, self.expr(expr, scope)?];
+                self.call(Function::Strpos, args, scope)?
+            }
+            ast::Expr::Ceil {
+                expr,
+                field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime),
+            } => {
+                let args = vec![self.expr(expr, scope)?];
+                self.call(Function::Ceil, args, scope)?
+            }
+            ast::Expr::Floor {
+                expr,
+                field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime),
+            } => {
+                let args = vec![self.expr(expr, scope)?];
+                self.call(Function::Floor, args, scope)?
+            }
             other => return Err(Error::unsupported(format!("expression {other}"))),
         })
     }

@@ -1,6 +1,7 @@
 //! Binding the scalar side of expressions: CASE, CAST and `::`, [NOT] LIKE / ILIKE,
 //! function calls (COALESCE, NULLIF, lower, substr, trim, round, now(), CURRENT_DATE,
-//! ...), SUBSTRING(... FROM ... FOR ...), TRIM(... FROM ...), and INTERVAL literals.
+//! ... — the functions themselves are in `functions/`), SUBSTRING(... FROM ... FOR
+//! ...), TRIM(... FROM ...), EXTRACT, POSITION, CEIL, FLOOR, and INTERVAL literals.
 //!
 //! ## One kind per expression
 //!
@@ -35,10 +36,16 @@
 //! integer column — [`round_decimal_literal`] rounds it the NUMERIC way first. Any other
 //! double (a DOUBLE column, an expression) rounds half to even.
 //!
-//! Function arguments are checked against what the function accepts
-//! ([`Function::accepts`]): `lower(42)` is a type error, as in PostgreSQL (which does
-//! not cast integers to text implicitly), while `substr(name, '2')` parses the literal.
-//! An unknown function name is [`Error::UnknownFunction`].
+//! Function arguments are checked against each parameter's description
+//! ([`Function::param`], a [`Param`]): `lower(42)` is a type error, as in PostgreSQL
+//! (which does not cast integers to text implicitly), while `substr(name, '2')` parses
+//! the literal as the integer the parameter takes and `lpad($1, $2)` types `$1` as text
+//! and `$2` as bigint. The `Same` parameters of COALESCE, NULLIF, GREATEST and LEAST
+//! are brought to their common kind as CASE's branches are. `EXTRACT(field FROM x)`,
+//! `POSITION(a IN b)`, `CEIL(x)` and `FLOOR(x)` are sqlparser nodes of their own, bound
+//! to the same calls as `extract`, `strpos(b, a)`, `ceil` and `floor`; `age(x)` is
+//! `age(CURRENT_DATE::timestamp, x)`. An unknown function name is
+//! [`Error::UnknownFunction`].
 
 use sqlparser::ast::{self, DuplicateTreatment, FunctionArg, FunctionArgExpr, FunctionArguments};
 
@@ -47,7 +54,9 @@ use super::expr::Scope;
 use crate::cast::{cast, castable};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
-use crate::functions::{Function, TrimSide};
+use crate::functions::{
+    DateField, Function, Param, TrimSide, unit_not_recognized, unit_not_supported,
+};
 use crate::interval::{Interval, IntervalUnit, parse_interval};
 use crate::plan::Node;
 use crate::types::SqlType;
@@ -330,10 +339,15 @@ impl Binder<'_> {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let bound = match function == Function::Age && bound.len() == 1 {
+            true => self.age_from_today(bound),
+            false => bound,
+        };
         self.call(function, bound, scope)
     }
 
-    /// Checks and coerces the arguments of `function` and builds the call.
+    /// Checks and coerces the arguments of `function` by its parameters' descriptions
+    /// ([`Function::param`]) and builds the call.
     pub(super) fn call(
         &mut self,
         function: Function,
@@ -348,55 +362,97 @@ impl Binder<'_> {
                 args.len()
             )));
         }
-        let args = match function {
-            Function::Coalesce | Function::NullIf => {
-                let refs: Vec<&Expr> = args.iter().collect();
-                let kind = self.common_kind(&refs, scope, function.name())?;
-                if function == Function::NullIf {
-                    let kinds: Vec<Kind> = args.iter().map(|a| self.kind_of(a, scope)).collect();
-                    if !comparable(kinds[0], kinds[1]) {
-                        return Err(Error::Type(format!(
-                            "operator does not exist: {} = {}",
-                            kinds[0], kinds[1]
-                        )));
-                    }
-                }
-                args.into_iter()
-                    .map(|a| self.coerce(a, kind, scope))
-                    .collect::<Result<Vec<_>>>()?
-            }
-            _ => {
-                let mut out = Vec::with_capacity(args.len());
-                for (position, arg) in args.into_iter().enumerate() {
-                    let kind = self.kind_of(&arg, scope);
-                    let wanted = match function.accepts(position, Kind::Text) {
-                        true => Kind::Text,
-                        false => Kind::Int,
-                    };
-                    let arg = match (&arg, kind) {
-                        (Expr::Literal(Value::Text(_)), _) if wanted != Kind::Text => {
-                            self.coerce(arg, wanted, scope)?
-                        }
-                        (Expr::Param(_), Kind::Unknown)
-                            if !matches!(function, Function::Abs | Function::Round)
-                                || position > 0 =>
-                        {
-                            self.coerce(arg, wanted, scope)?
-                        }
-                        (_, kind) if !function.accepts(position, kind) => {
-                            return Err(Error::Type(format!(
-                                "function {}() does not accept an argument of type {kind}",
-                                function.name()
-                            )));
-                        }
-                        _ => arg,
-                    };
-                    out.push(arg);
-                }
-                out
-            }
+        // The `Same` parameters meet in one kind, as the branches of CASE do.
+        let same: Vec<&Expr> = args
+            .iter()
+            .enumerate()
+            .filter(|(position, _)| function.param(*position) == Param::Same)
+            .map(|(_, arg)| arg)
+            .collect();
+        let same_kind = match same.is_empty() {
+            true => Kind::Unknown,
+            false => self.common_kind(&same, scope, function.name())?,
         };
-        Ok(Expr::Call { function, args })
+        if function == Function::NullIf {
+            let kinds: Vec<Kind> = args.iter().map(|a| self.kind_of(a, scope)).collect();
+            if !comparable(kinds[0], kinds[1]) {
+                return Err(Error::Type(format!(
+                    "operator does not exist: {} = {}",
+                    kinds[0], kinds[1]
+                )));
+            }
+        }
+        let mut out = Vec::with_capacity(args.len());
+        for (position, arg) in args.into_iter().enumerate() {
+            out.push(match function.param(position) {
+                Param::Same => self.coerce(arg, same_kind, scope)?,
+                param => self.argument(function, param, arg, scope)?,
+            });
+        }
+        Ok(Expr::Call {
+            function,
+            args: out,
+        })
+    }
+
+    /// One argument for a parameter described by `param`: an untyped one (a string
+    /// literal, a `$n` of no kind yet) takes the parameter's kind, any other must
+    /// have a kind the parameter accepts.
+    fn argument(
+        &mut self,
+        function: Function,
+        param: Param,
+        arg: Expr,
+        scope: &Scope,
+    ) -> Result<Expr> {
+        let kind = self.kind_of(&arg, scope);
+        let untyped = match &arg {
+            Expr::Literal(Value::Text(_)) => true,
+            Expr::Param(_) => kind == Kind::Unknown,
+            _ => false,
+        };
+        if untyped && let Some(wanted) = param.untyped_kind() {
+            return self.coerce(arg, wanted, scope);
+        }
+        if !param.accepts(kind) {
+            return Err(Error::Type(format!(
+                "function {}() does not accept an argument of type {kind}",
+                function.name()
+            )));
+        }
+        Ok(arg)
+    }
+
+    /// `EXTRACT(field FROM x)`: the field is checked against `x`'s kind here.
+    pub(super) fn extract(
+        &mut self,
+        field: &ast::DateTimeField,
+        inner: &ast::Expr,
+        scope: &Scope,
+    ) -> Result<Expr> {
+        let arg = self.expr(inner, scope)?;
+        let word = field.to_string();
+        let kind = match self.kind_of(&arg, scope) {
+            Kind::Text if matches!(arg, Expr::Literal(_)) => Kind::Timestamp,
+            kind => kind,
+        };
+        let field = DateField::parse(&word).ok_or_else(|| unit_not_recognized(&word, kind))?;
+        if !field.applies_to(kind) {
+            return Err(unit_not_supported(&word, kind));
+        }
+        self.call(Function::Extract(field), vec![arg], scope)
+    }
+
+    /// `age(x)`: `age` from midnight of CURRENT_DATE, as PostgreSQL defines it.
+    fn age_from_today(&mut self, args: Vec<Expr>) -> Vec<Expr> {
+        let today = Expr::Cast {
+            expr: Box::new(Expr::Call {
+                function: Function::CurrentDate,
+                args: Vec::new(),
+            }),
+            to: SqlType::Timestamp,
+        };
+        std::iter::once(today).chain(args).collect()
     }
 
     /// `SUBSTRING(s FROM a FOR b)` and `SUBSTRING(s, a, b)`.

@@ -8,7 +8,7 @@
 //!
 //! AND, OR, CASE and COALESCE evaluate lazily, so a branch not taken cannot fail; every
 //! other operator evaluates its operands and applies `operators.rs`. CASE, CAST, LIKE
-//! and function calls go through `cast.rs`, `like.rs` and `functions.rs`.
+//! and function calls go through `cast.rs`, `like.rs` and `functions/`.
 //!
 //! ## Subqueries
 //!
