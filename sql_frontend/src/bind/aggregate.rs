@@ -1,7 +1,8 @@
 //! Binding aggregate calls and the expressions of an aggregating SELECT.
 //!
 //! While a SELECT's list, HAVING and ORDER BY are bound, each aggregate call (`count`,
-//! `sum`, `avg`, `min`, `max`, with `DISTINCT` and `count(*)`) is bound over the input
+//! `sum`, `avg`, `min`, `max`, `bool_and`/`every`, `bool_or`, `string_agg`, with
+//! `DISTINCT` and `count(*)`) is bound over the input
 //! scope, recorded once in the binder's list, and stands in the expression as a
 //! placeholder column `AGGREGATE_SLOT + j`. When the SELECT turns out to aggregate
 //! (GROUP BY, an aggregate call, or HAVING), [`over_groups`] rewrites those expressions
@@ -18,7 +19,7 @@ use super::window::WINDOW_SLOT;
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::{AggregateCall, AggregateFunction};
-use crate::value::Kind;
+use crate::value::{Kind, Value};
 
 /// Placeholder columns for aggregate `j` are numbered `AGGREGATE_SLOT + j`, far above
 /// any real column; [`over_groups`] replaces every one.
@@ -31,6 +32,9 @@ fn function(name: &str) -> Option<AggregateFunction> {
         "avg" => AggregateFunction::Avg,
         "min" => AggregateFunction::Min,
         "max" => AggregateFunction::Max,
+        "bool_and" | "every" => AggregateFunction::BoolAnd,
+        "bool_or" => AggregateFunction::BoolOr,
+        "string_agg" => AggregateFunction::StringAgg,
         _ => return None,
     })
 }
@@ -74,6 +78,7 @@ impl Binder<'_> {
                 "aggregate function {name}() is not allowed here"
             )));
         };
+        let mut delimiter = None;
         let arg = match list.args.as_slice() {
             [FunctionArg::Unnamed(FunctionArgExpr::Wildcard)]
                 if function == AggregateFunction::Count && !distinct =>
@@ -81,8 +86,33 @@ impl Binder<'_> {
                 function = AggregateFunction::CountRows;
                 Ok(None)
             }
-            [FunctionArg::Unnamed(FunctionArgExpr::Expr(e))] => self.expr(e, scope).map(Some),
-            _ => Err(Error::Type(format!("{name}() takes one argument"))),
+            [FunctionArg::Unnamed(FunctionArgExpr::Expr(e))]
+                if function != AggregateFunction::StringAgg =>
+            {
+                self.expr(e, scope).map(Some)
+            }
+            [
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)),
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(d)),
+            ] if function == AggregateFunction::StringAgg => {
+                self.string_agg_delimiter(d, scope).and_then(|d| {
+                    delimiter = Some(d);
+                    self.expr(e, scope).map(Some)
+                })
+            }
+            _ => Err(Error::Type(format!(
+                "{name}() takes {} argument{}",
+                if function == AggregateFunction::StringAgg {
+                    "two"
+                } else {
+                    "one"
+                },
+                if function == AggregateFunction::StringAgg {
+                    "s"
+                } else {
+                    ""
+                },
+            ))),
         };
         let arg = match arg {
             Ok(arg) => arg,
@@ -94,15 +124,41 @@ impl Binder<'_> {
         let arg_kind = arg
             .as_ref()
             .map_or(Kind::Int, |a| a.kind(&scope.kinds(), &self.params));
+        // bool_and, bool_or and string_agg take booleans and text (`$n` is typed so).
+        let wanted = match function {
+            AggregateFunction::BoolAnd | AggregateFunction::BoolOr => Some(Kind::Bool),
+            AggregateFunction::StringAgg => Some(Kind::Text),
+            _ => None,
+        };
+        let arg = match (wanted, arg) {
+            (Some(wanted), Some(arg)) if arg_kind == wanted || arg_kind == Kind::Unknown => {
+                match self.coerce(arg, wanted, scope) {
+                    Ok(arg) => Some(arg),
+                    Err(e) => {
+                        self.aggregates = Some(calls);
+                        return Err(e);
+                    }
+                }
+            }
+            (Some(_), Some(_)) => {
+                self.aggregates = Some(calls);
+                let rest = if delimiter.is_some() { ", text" } else { "" };
+                return Err(Error::Type(format!(
+                    "function {name}({arg_kind}{rest}) does not exist"
+                )));
+            }
+            (_, arg) => arg,
+        };
         let kind = match function {
             AggregateFunction::CountRows | AggregateFunction::Count => Kind::Int,
             AggregateFunction::Avg => Kind::Float,
-            _ => arg_kind,
+            _ => wanted.unwrap_or(arg_kind),
         };
         let call = AggregateCall {
             function,
             arg,
             distinct,
+            delimiter,
         };
         let name = call.to_string();
         let slot = match calls.iter().position(|(c, _)| *c == call) {
@@ -117,6 +173,27 @@ impl Binder<'_> {
             index: AGGREGATE_SLOT + slot,
             name,
         })
+    }
+}
+
+impl Binder<'_> {
+    /// string_agg's delimiter: a constant text (NULL is the empty string, as in
+    /// PostgreSQL). A delimiter that changes from row to row is not supported yet.
+    fn string_agg_delimiter(&mut self, e: &ast::Expr, scope: &Scope) -> Result<String> {
+        let bound = self.expr(e, scope)?;
+        if !bound.is_constant() || bound.has_params() || bound.reads_outer() {
+            return Err(Error::unsupported(
+                "string_agg with a delimiter that is not a constant",
+            ));
+        }
+        match crate::exec::eval::eval_constant(&bound)? {
+            Value::Text(d) => Ok(d),
+            Value::Null => Ok(String::new()),
+            other => Err(Error::Type(format!(
+                "function string_agg(text, {}) does not exist",
+                other.kind()
+            ))),
+        }
     }
 }
 

@@ -210,6 +210,11 @@ impl Binder<'_> {
             WindowFunction::PercentRank
             | WindowFunction::CumeDist
             | WindowFunction::Aggregate(AggregateFunction::Avg) => Kind::Float,
+            // Not looked up over windows yet (above); the kinds they would have.
+            WindowFunction::Aggregate(AggregateFunction::BoolAnd | AggregateFunction::BoolOr) => {
+                Kind::Bool
+            }
+            WindowFunction::Aggregate(AggregateFunction::StringAgg) => Kind::Text,
             WindowFunction::Aggregate(AggregateFunction::Sum) => {
                 if !matches!(first, Kind::Int | Kind::Float | Kind::Unknown) {
                     return Err(Error::Type(format!("function sum({first}) does not exist")));

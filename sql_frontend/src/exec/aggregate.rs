@@ -191,6 +191,8 @@ pub(super) struct Accumulator {
     value: Value,
     /// Float sum for avg.
     float_sum: f64,
+    /// string_agg's delimiter.
+    delimiter: Option<String>,
 }
 
 impl Accumulator {
@@ -201,6 +203,7 @@ impl Accumulator {
             count: 0,
             value: Value::Null,
             float_sum: 0.0,
+            delimiter: call.delimiter.clone(),
         }
     }
 
@@ -260,6 +263,30 @@ impl Accumulator {
                 };
                 if replace {
                     super::batch::assign(&mut self.value, arg);
+                }
+            }
+            AggregateFunction::BoolAnd | AggregateFunction::BoolOr => {
+                let b = arg.truth()?.unwrap_or(true);
+                let and = self.function == AggregateFunction::BoolAnd;
+                self.value = Value::Bool(match &self.value {
+                    Value::Bool(so_far) if and => *so_far && b,
+                    Value::Bool(so_far) => *so_far || b,
+                    _ => b,
+                });
+            }
+            AggregateFunction::StringAgg => {
+                let Value::Text(text) = arg else {
+                    return Err(Error::Type(format!(
+                        "function string_agg({}, text) does not exist",
+                        arg.kind()
+                    )));
+                };
+                match &mut self.value {
+                    Value::Text(so_far) => {
+                        so_far.push_str(self.delimiter.as_deref().unwrap_or(""));
+                        so_far.push_str(text);
+                    }
+                    other => *other = Value::Text(text.clone()),
                 }
             }
         }

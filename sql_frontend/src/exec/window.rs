@@ -412,6 +412,7 @@ impl Partition<'_> {
             function,
             arg: None,
             distinct: false,
+            delimiter: None,
         };
         let mut state: Option<(Accumulator, usize)> = None;
         for j in 0..n {

@@ -22,6 +22,11 @@ pub enum AggregateFunction {
     Avg,
     Min,
     Max,
+    /// `bool_and` (and its other name, `every`).
+    BoolAnd,
+    BoolOr,
+    /// `string_agg(text, delimiter)`, the delimiter in [`AggregateCall::delimiter`].
+    StringAgg,
 }
 
 /// One aggregate computed per group.
@@ -31,4 +36,7 @@ pub struct AggregateCall {
     /// The argument, over the aggregate's input row (`None` for `count(*)`).
     pub arg: Option<Expr>,
     pub distinct: bool,
+    /// string_agg's delimiter, a constant (a NULL delimiter is the empty string);
+    /// `None` for every other aggregate.
+    pub delimiter: Option<String>,
 }

@@ -15,6 +15,7 @@ use crate::expr::{Expr, SubqueryId};
 use crate::plan::calls::{AggregateCall, AggregateFunction};
 use crate::plan::node::{JoinKind, Node, ScanRange, SetOperator};
 use crate::plan::statement::{ConflictAction, Copy, Ddl, Plan, Returning, Statement};
+use crate::value::Value;
 
 /// Indentation of a child node in the printed tree.
 pub const INDENT: &str = "  ";
@@ -223,11 +224,19 @@ impl fmt::Display for AggregateCall {
             AggregateFunction::Avg => "avg",
             AggregateFunction::Min => "min",
             AggregateFunction::Max => "max",
+            AggregateFunction::BoolAnd => "bool_and",
+            AggregateFunction::BoolOr => "bool_or",
+            AggregateFunction::StringAgg => "string_agg",
         };
         let distinct = if self.distinct { "DISTINCT " } else { "" };
-        match &self.arg {
-            Some(arg) => write!(f, "{name}({distinct}{arg})"),
-            None => write!(f, "{name}()"),
+        match (&self.arg, &self.delimiter) {
+            (Some(arg), Some(delimiter)) => write!(
+                f,
+                "{name}({distinct}{arg}, {})",
+                Value::Text(delimiter.clone()).to_literal()
+            ),
+            (Some(arg), None) => write!(f, "{name}({distinct}{arg})"),
+            (None, _) => write!(f, "{name}()"),
         }
     }
 }

@@ -252,6 +252,7 @@ mod tests {
             group_by: vec![column(2)],
             aggregates: vec![AggregateCall {
                 function: AggregateFunction::Sum,
+                delimiter: None,
                 arg: Some(column(3)),
                 distinct: false,
             }],

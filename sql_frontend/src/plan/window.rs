@@ -65,6 +65,9 @@ impl WindowFunction {
             Aggregate(AggregateFunction::Avg) => "avg",
             Aggregate(AggregateFunction::Min) => "min",
             Aggregate(AggregateFunction::Max) => "max",
+            Aggregate(AggregateFunction::BoolAnd) => "bool_and",
+            Aggregate(AggregateFunction::BoolOr) => "bool_or",
+            Aggregate(AggregateFunction::StringAgg) => "string_agg",
         }
     }
 }
