@@ -187,23 +187,32 @@ impl Error {
     }
 }
 
-/// Which constraint a row broke.
+/// Which constraint a row broke. The messages are PostgreSQL's, word for word; the key
+/// a uniqueness error is about goes in [`Constraint::detail`], as PostgreSQL's `DETAIL`
+/// line carries it (`Key (id)=(1) already exists.`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Constraint {
-    #[error("null value in column {column:?} of table {table:?} violates not-null constraint")]
+    #[error("null value in column {column:?} of relation {table:?} violates not-null constraint")]
     NotNull { table: String, column: String },
-    #[error("duplicate key value violates unique constraint {index:?} on table {table:?}")]
-    Unique { table: String, index: String },
+    /// A row repeats the key of a unique index; `key` is `(a, b)=(1, x)`.
+    #[error("duplicate key value violates unique constraint {index:?}")]
+    Unique {
+        table: String,
+        index: String,
+        key: String,
+    },
     /// CREATE UNIQUE INDEX over rows that repeat a key; `key` names it as PostgreSQL's
     /// detail does: `(a, b)=(1, x)`.
-    #[error("could not create unique index {index:?} on table {table:?}: Key {key} is duplicated")]
+    #[error("could not create unique index {index:?}")]
     UniqueIndexBuild {
         table: String,
         index: String,
         key: String,
     },
-    #[error("duplicate key value violates the primary key of table {table:?}")]
-    PrimaryKey { table: String },
+    /// A row repeats the table's primary key; `key` is `(id)=(1)`. The constraint is
+    /// named as PostgreSQL names a primary key it was not given a name for.
+    #[error("duplicate key value violates unique constraint \"{table}_pkey\"")]
+    PrimaryKey { table: String, key: String },
     /// ALTER TABLE ... ADD PRIMARY KEY over rows with a NULL in a key column, worded
     /// as PostgreSQL words it.
     #[error("column \"{column}\" of relation \"{table}\" contains null values")]
@@ -213,6 +222,23 @@ pub enum Constraint {
     /// matches every broken constraint in one enum.
     #[error("new row for relation {table:?} violates check constraint {constraint:?}")]
     Check { table: String, constraint: String },
+}
+
+impl Constraint {
+    /// The second line of the error, as PostgreSQL's `DETAIL` field: which key a
+    /// uniqueness error is about. `None` where PostgreSQL's detail would show the whole
+    /// failing row, which the engine does not keep at hand.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            Constraint::Unique { key, .. } | Constraint::PrimaryKey { key, .. } => {
+                Some(format!("Key {key} already exists."))
+            }
+            Constraint::UniqueIndexBuild { key, .. } => Some(format!("Key {key} is duplicated.")),
+            Constraint::NotNull { .. }
+            | Constraint::NullsInColumn { .. }
+            | Constraint::Check { .. } => None,
+        }
+    }
 }
 
 /// What was too large to store, and the limit it passed. Sizes are in bytes of the key

@@ -157,7 +157,8 @@ fn constraints_are_typed_errors_and_leave_nothing_behind() {
     assert_eq!(
         ops::insert(&mut txn, &users, user("user_1", "Other", "active")).unwrap_err(),
         Error::Constraint(Constraint::PrimaryKey {
-            table: "users".into()
+            table: "users".into(),
+            key: "(user_id)=(user_1)".into(),
         })
     );
     // The row write succeeds, then the unique index refuses: the row must be undone.
@@ -165,7 +166,8 @@ fn constraints_are_typed_errors_and_leave_nothing_behind() {
         ops::insert(&mut txn, &users, user("user_2", "Alice", "active")).unwrap_err(),
         Error::Constraint(Constraint::Unique {
             table: "users".into(),
-            index: "users_name".into()
+            index: "users_name".into(),
+            key: "(name)=(Alice)".into(),
         })
     );
     assert_eq!(ops::get(&mut txn, &users, &[text("user_2")]).unwrap(), None);

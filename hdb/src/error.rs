@@ -111,6 +111,16 @@ impl Error {
         matches!(self, Error::Serialization(_))
     }
 
+    /// A second line that says more, as PostgreSQL's `DETAIL` field does: for a
+    /// uniqueness error, the key (`Key (id)=(1) already exists.`). `hdb serve` sends it
+    /// as the error's detail, and the shell prints it under the error.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            Error::Constraint(constraint) => constraint.detail(),
+            _ => None,
+        }
+    }
+
     /// PostgreSQL's SQLSTATE for this kind of error (Appendix A of its manual), for
     /// clients that match on codes.
     pub fn sqlstate(&self) -> &'static str {
@@ -149,13 +159,22 @@ impl Error {
 /// The SQLSTATE of a type error. The SQL layer words its errors as PostgreSQL does, so
 /// where PostgreSQL gives a condition a code of its own, the wording tells which.
 fn type_sqlstate(message: &str) -> &'static str {
-    const CODES: [(&str, &str); 7] = [
-        // wrong_object_type: DROP TABLE of a view, DROP VIEW of a table
+    const CODES: [(&str, &str); 9] = [
+        // wrong_object_type: DROP TABLE of a view, DROP VIEW of a table, OVER on a
+        // plain function
         ("is not a table", "42809"),
         ("is not a view", "42809"),
+        (
+            "is not a window function nor an aggregate function",
+            "42809",
+        ),
         // invalid_object_definition: a view that names itself
         ("infinite recursion detected", "42P17"),
         // invalid_column_reference
+        (
+            "DISTINCT ON expressions must match initial ORDER BY",
+            "42P10",
+        ),
         (
             "there is no unique or exclusion constraint matching",
             "42P10",

@@ -1,4 +1,5 @@
-//! Errors as the client sees them: a severity, a SQLSTATE and a message.
+//! Errors as the client sees them: a severity, a SQLSTATE, a message and, where H has
+//! one, PostgreSQL's DETAIL line.
 //!
 //! Errors of H's statements carry the SQLSTATE of their kind (`hdb::Error::sqlstate`);
 //! errors of the protocol itself (a bad format code, an unknown portal, a message out
@@ -25,6 +26,8 @@ pub struct ProtocolError {
     pub severity: Severity,
     pub code: &'static str,
     pub message: String,
+    /// PostgreSQL's DETAIL field: the key a uniqueness error is about.
+    pub detail: Option<String>,
 }
 
 impl ProtocolError {
@@ -34,6 +37,7 @@ impl ProtocolError {
             severity: Severity::Error,
             code,
             message: message.into(),
+            detail: None,
         }
     }
 
@@ -43,6 +47,7 @@ impl ProtocolError {
             severity: Severity::Fatal,
             code,
             message: message.into(),
+            detail: None,
         }
     }
 
@@ -62,13 +67,18 @@ impl ProtocolError {
             Severity::Error => "ERROR",
             Severity::Fatal => "FATAL",
         };
-        ErrorInfo::new(severity.into(), self.code.into(), self.message.clone()).into()
+        let mut info = ErrorInfo::new(severity.into(), self.code.into(), self.message.clone());
+        info.detail = self.detail.clone();
+        info.into()
     }
 }
 
 impl From<hdb::Error> for ProtocolError {
     fn from(e: hdb::Error) -> ProtocolError {
-        ProtocolError::new(e.sqlstate(), e.to_string())
+        ProtocolError {
+            detail: e.detail(),
+            ..ProtocolError::new(e.sqlstate(), e.to_string())
+        }
     }
 }
 

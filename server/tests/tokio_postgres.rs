@@ -200,6 +200,13 @@ fn errors_carry_their_sqlstate_and_transactions_their_status() {
             .execute("INSERT INTO u VALUES (1, 'b')", &[])
             .await
             .unwrap_err();
+        // The key travels in the DETAIL field, as PostgreSQL sends it.
+        let server_error = duplicate.as_db_error().expect("an error from the server");
+        assert_eq!(
+            server_error.message(),
+            "duplicate key value violates unique constraint \"u_pkey\""
+        );
+        assert_eq!(server_error.detail(), Some("Key (id)=(1) already exists."));
         assert_eq!(code(duplicate), Some(SqlState::UNIQUE_VIOLATION));
 
         // An error inside a transaction aborts it until ROLLBACK (25P02), and the

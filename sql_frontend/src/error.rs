@@ -21,16 +21,17 @@ pub enum Error {
     #[error("not supported: {clause}")]
     Unsupported { clause: String },
 
-    /// No table of that name.
-    #[error("table {0:?} does not exist")]
+    /// No table (or view) of that name: PostgreSQL's `relation "x" does not exist`.
+    #[error("relation {0:?} does not exist")]
     UnknownTable(String),
 
     /// No column of that name in scope.
     #[error("column {0:?} does not exist")]
     UnknownColumn(String),
 
-    /// No function of that name (with those arguments).
-    #[error("function {0}() does not exist")]
+    /// No function of that name with those arguments; the payload is the call's
+    /// signature, `name(integer, text)`, as PostgreSQL names it.
+    #[error("function {0} does not exist")]
     UnknownFunction(String),
 
     /// No view of that name.

@@ -6,6 +6,11 @@
 //! else as "statement complete" with its rows affected, so `statement count N` checks
 //! INSERT / UPDATE / DELETE counts.
 //!
+//! An error reads as psql prints it: the message, then `DETAIL:  ...` on a line of its
+//! own where there is one (the key of a uniqueness error), so a file can check both
+//! (`statement error (?s)duplicate key value.*Key \(id\)=\(1\)`); the runner also sees
+//! its SQLSTATE (`statement error (23505)`).
+//!
 //! Rendering (the database never sees the expected type letters, so it is ours to do):
 //! NULL is `NULL`; the empty string is `(empty)`; integers in decimal; floating-point
 //! values with three decimals (`2.500`), as SQLite's runner prints `R` columns;
@@ -20,7 +25,25 @@
 
 use sqllogictest::{DB, DBOutput, DefaultColumnType};
 
-use hdb::{Error, Session, Value};
+use std::fmt;
+
+use hdb::{Session, Value};
+
+/// A statement's error as a script sees it (see the module documentation).
+#[derive(Debug)]
+pub struct StatementError(pub hdb::Error);
+
+impl fmt::Display for StatementError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        match self.0.detail() {
+            Some(detail) => write!(f, "\nDETAIL:  {detail}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for StatementError {}
 
 /// A session seen by the sqllogictest runner.
 #[derive(Debug)]
@@ -36,11 +59,11 @@ impl SltConnection {
 }
 
 impl DB for SltConnection {
-    type Error = Error;
+    type Error = StatementError;
     type ColumnType = DefaultColumnType;
 
-    fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, Error> {
-        let result = self.session.execute(sql)?;
+    fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, StatementError> {
+        let result = self.session.execute(sql).map_err(StatementError)?;
         if result.columns().is_empty() {
             return Ok(DBOutput::StatementComplete(result.rows_affected()));
         }
@@ -50,6 +73,10 @@ impl DB for SltConnection {
 
     fn engine_name(&self) -> &str {
         "hdb"
+    }
+
+    fn error_sql_state(err: &StatementError) -> Option<String> {
+        Some(err.0.sqlstate().to_owned())
     }
 }
 

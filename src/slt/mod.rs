@@ -46,7 +46,7 @@ use engine::DatabaseOptions;
 use engine::Durability;
 use sqllogictest::{Control, DefaultColumnType, Record, RecordOutput, ResultMode, Runner};
 
-pub use connection::{SltConnection, render};
+pub use connection::{SltConnection, StatementError, render};
 pub use script::prepare;
 pub use wire::{Protocol, WireConnection, WireError};
 
@@ -247,7 +247,7 @@ pub fn run_script(
     let db = Database::open_with(dir.join("slt.db"), options)?;
     let connections = db.clone();
     let runner = Runner::new(move || {
-        std::future::ready(Ok::<_, hdb::Error>(SltConnection::new(
+        std::future::ready(Ok::<_, StatementError>(SltConnection::new(
             connections.session(),
         )))
     });

@@ -49,13 +49,27 @@ pub enum Protocol {
     Extended,
 }
 
-/// An error from the server (its message and SQLSTATE) or from the connection.
+/// An error from the server (its message, DETAIL and SQLSTATE, the code also apart
+/// for `statement error (XXXXX)` records) or from the connection.
 #[derive(Debug)]
-pub struct WireError(String);
+pub struct WireError {
+    message: String,
+    sqlstate: Option<String>,
+}
+
+impl WireError {
+    /// An error of the connection itself (no SQLSTATE).
+    fn new(message: impl Into<String>) -> WireError {
+        WireError {
+            message: message.into(),
+            sqlstate: None,
+        }
+    }
+}
 
 impl fmt::Display for WireError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -64,8 +78,15 @@ impl std::error::Error for WireError {}
 impl From<tokio_postgres::Error> for WireError {
     fn from(e: tokio_postgres::Error) -> Self {
         match e.as_db_error() {
-            Some(db) => WireError(format!("{} [{}]", db.message(), db.code().code())),
-            None => WireError(e.to_string()),
+            Some(db) => {
+                let detail = db.detail().map(|d| format!("\nDETAIL:  {d}"));
+                let (message, code) = (db.message(), db.code().code());
+                WireError {
+                    message: format!("{message}{} [{code}]", detail.unwrap_or_default()),
+                    sqlstate: Some(code.to_owned()),
+                }
+            }
+            None => WireError::new(e.to_string()),
         }
     }
 }
@@ -92,7 +113,7 @@ impl WireConnection {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| WireError(format!("no runtime for the connection: {e}")))?;
+            .map_err(|e| WireError::new(format!("no runtime for the connection: {e}")))?;
         let (client, connection) = runtime.block_on(tokio_postgres::connect(url, NoTls))?;
         // The connection's task runs whenever the runtime is blocked on a request.
         runtime.spawn(async move {
@@ -183,6 +204,10 @@ impl DB for WireConnection {
         }
     }
 
+    fn error_sql_state(err: &WireError) -> Option<String> {
+        err.sqlstate.clone()
+    }
+
     fn engine_name(&self) -> &str {
         match self.protocol {
             Protocol::Simple => "hdb-wire-simple",
@@ -222,7 +247,7 @@ const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 fn decode_binary(ty: &Type, mut bytes: &[u8]) -> Result<Value, WireError> {
     let size = |n: usize| match bytes.len() == n {
         true => Ok(()),
-        false => Err(WireError(format!(
+        false => Err(WireError::new(format!(
             "a {ty} field of {} bytes (expected {n})",
             bytes.len()
         ))),
@@ -278,7 +303,7 @@ fn decode_binary(ty: &Type, mut bytes: &[u8]) -> Result<Value, WireError> {
         // text-like types send in binary).
         _ => Value::Text(
             String::from_utf8(bytes.to_vec())
-                .map_err(|_| WireError(format!("a {ty} field that is not UTF-8")))?,
+                .map_err(|_| WireError::new(format!("a {ty} field that is not UTF-8")))?,
         ),
     })
 }
@@ -286,7 +311,7 @@ fn decode_binary(ty: &Type, mut bytes: &[u8]) -> Result<Value, WireError> {
 /// A binary NUMERIC as a double: digit count, weight (of the first base-10000 digit),
 /// sign, display scale, then the digits.
 fn decode_numeric(mut bytes: &[u8]) -> Result<Value, WireError> {
-    let malformed = || WireError("a malformed numeric field".into());
+    let malformed = || WireError::new("a malformed numeric field");
     if bytes.len() < 8 {
         return Err(malformed());
     }

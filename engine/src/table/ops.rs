@@ -38,7 +38,7 @@ use std::ops::Bound;
 
 use crate::btree::EntryChunk;
 use crate::error::{Constraint, Error, Limit, Result};
-use crate::keycode::{KeyDecoder, KeyValue, decode, encode, prefix_end};
+use crate::keycode::{KeyDecoder, KeyValue, decode, describe_key, encode, prefix_end};
 use crate::mvcc::{Transaction, TreeId, TxnChunks, TxnScan, version_key};
 use crate::table::row::{decode_row, encode_row};
 use crate::table::schema::{IndexSchema, TableSchema};
@@ -109,6 +109,24 @@ fn entry_target(index: &IndexSchema, key: &[u8], value: &[u8]) -> Result<Row> {
             .ok_or_else(|| Error::CorruptData("index entry shorter than its columns".into()))?;
     }
     decode(decoder.remaining())
+}
+
+/// `(a, b)=(1, x)`: the columns at `positions` and their `values`, as a uniqueness
+/// error's detail names a key.
+fn key_description(schema: &TableSchema, positions: &[usize], values: &[KeyValue]) -> String {
+    let names: Vec<&str> = positions
+        .iter()
+        .map(|&i| schema.columns[i].name.as_str())
+        .collect();
+    describe_key(&names, values)
+}
+
+/// The error for a row whose primary key `pk` another row of the table holds.
+fn duplicate_primary_key(schema: &TableSchema, pk: &[KeyValue]) -> Error {
+    Error::Constraint(Constraint::PrimaryKey {
+        table: schema.name.clone(),
+        key: key_description(schema, &schema.primary_key, pk),
+    })
 }
 
 /// The names of the columns at `positions`.
@@ -198,6 +216,7 @@ fn insert_index_entry(
         false => Err(Error::Constraint(Constraint::Unique {
             table: schema.name.clone(),
             index: index.name.clone(),
+            key: key_description(schema, &index.columns, &indexed_values(index, row)),
         })),
     }
 }
@@ -232,9 +251,7 @@ pub fn insert(txn: &mut Transaction, schema: &TableSchema, row: Row) -> Result<R
     let stored = encode_row(&schema.columns, &row)?;
     atomically(txn, |txn| {
         if !txn.insert(schema.tree, &key, &stored)? {
-            return Err(Error::Constraint(Constraint::PrimaryKey {
-                table: schema.name.clone(),
-            }));
+            return Err(duplicate_primary_key(schema, &pk));
         }
         schema
             .indexes
@@ -301,9 +318,7 @@ pub fn update(
         check_row_key(schema, &new_key, txn.mvcc().max_stored_key_len())?;
         if new_key != old_key {
             if txn.get(schema.tree, &new_key)?.is_some() {
-                return Err(Error::Constraint(Constraint::PrimaryKey {
-                    table: schema.name.clone(),
-                }));
+                return Err(duplicate_primary_key(schema, &new_pk));
             }
             txn.delete(schema.tree, &old_key)?;
         }

@@ -563,6 +563,7 @@ impl Binder<'_> {
                     name,
                     kind: *kind,
                     padded: false,
+                    qualified_only: false,
                 })
                 .collect(),
         };

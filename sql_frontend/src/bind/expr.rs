@@ -28,6 +28,10 @@ pub(super) struct ScopeColumn {
     /// reference to it reads them with the trailing blanks cut (`rtrim`), as
     /// PostgreSQL's `bpchar` compares and converts to text (see [`blank_padded`]).
     pub padded: bool,
+    /// A column that a `JOIN ... USING` (or NATURAL JOIN) merged into one: reachable
+    /// by its qualified name (`a.id`, and in `a.*`) but not by its bare name nor in
+    /// `*`, where the merged column stands for it, as in PostgreSQL.
+    pub qualified_only: bool,
 }
 
 /// Whether values of `ty` are blank-padded CHAR values, whose trailing blanks do not
@@ -107,25 +111,34 @@ impl Scope {
     }
 
     pub(super) fn resolve(&self, table: Option<&str>, name: &str) -> Result<Expr> {
-        let mut matches =
-            self.columns.iter().enumerate().filter(|(_, c)| {
-                c.name == name && table.is_none_or(|t| c.table.as_deref() == Some(t))
-            });
+        let index = self.position(table, name)?;
+        let column = &self.columns[index];
+        let reference = Expr::Column {
+            index,
+            name: column.name.clone(),
+        };
+        Ok(match column.padded {
+            true => blank_trimmed(reference),
+            false => reference,
+        })
+    }
+
+    /// The position of the column `name` (of `table`, when given): unknown or ambiguous
+    /// names are errors. A bare name does not reach a column merged by USING.
+    pub(super) fn position(&self, table: Option<&str>, name: &str) -> Result<usize> {
+        let mut matches = self.columns.iter().enumerate().filter(|(_, c)| {
+            c.name == name
+                && match table {
+                    Some(t) => c.table.as_deref() == Some(t),
+                    None => !c.qualified_only,
+                }
+        });
         let display = match table {
             Some(t) => format!("{t}.{name}"),
             None => name.to_string(),
         };
         match (matches.next(), matches.next()) {
-            (Some((index, column)), None) => {
-                let reference = Expr::Column {
-                    index,
-                    name: column.name.clone(),
-                };
-                Ok(match column.padded {
-                    true => blank_trimmed(reference),
-                    false => reference,
-                })
-            }
+            (Some((index, _)), None) => Ok(index),
             (Some(_), Some(_)) => Err(Error::Type(format!(
                 "column reference {display:?} is ambiguous"
             ))),

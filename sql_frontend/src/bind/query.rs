@@ -8,7 +8,11 @@
 //! ([`super::aggregate`]). ORDER BY is evaluated on the rows below the projection (so
 //! it can use columns that are not selected), with an output alias or a 1-based ordinal
 //! standing for the selected expression, as in PostgreSQL. With DISTINCT the order is
-//! `Sort(Distinct(Project(...)))` and ORDER BY must name selected expressions.
+//! `Sort(Distinct(Project(...)))` and ORDER BY must name selected expressions. With
+//! `DISTINCT ON (e, ...)` it is `Project(DistinctOn(Sort(...)))`: the rows are sorted
+//! by the ON expressions first (PostgreSQL's rule: they must match the leading ORDER
+//! BY items, and any not in ORDER BY are sorted on after those), then by the rest of
+//! ORDER BY, and the first row of each run of equal ON values is kept.
 //!
 //! A set operation binds both sides as queries of the same width; its ORDER BY names
 //! output columns (by name or ordinal), and the output kinds are the left side's (or
@@ -280,9 +284,9 @@ impl Binder<'_> {
             }
         };
         let distinct = match &select.distinct {
-            None | Some(ast::Distinct::All) => false,
-            Some(ast::Distinct::Distinct) => true,
-            Some(ast::Distinct::On(_)) => return Err(Error::unsupported("DISTINCT ON")),
+            None | Some(ast::Distinct::All) => DistinctClause::None,
+            Some(ast::Distinct::Distinct) => DistinctClause::Rows,
+            Some(ast::Distinct::On(on)) => DistinctClause::On(on),
         };
         let unsupported = [
             (select.top.is_some(), "TOP"),
@@ -319,7 +323,7 @@ impl Binder<'_> {
         &mut self,
         select: &Select,
         group_items: &[ast::Expr],
-        distinct: bool,
+        distinct: DistinctClause<'_>,
         order_items: &[OrderByExpr],
     ) -> Result<BoundQuery> {
         let (mut source, scope) = self.from(&select.from)?;
@@ -353,6 +357,12 @@ impl Binder<'_> {
                 nulls_first,
             });
         }
+        let mut on = Vec::new();
+        if let DistinctClause::On(items) = distinct {
+            for item in items {
+                on.push(self.sort_expr(item, &scope, &exprs, &names)?);
+            }
+        }
         let calls = self.aggregates.take().unwrap_or_default();
         let mut windows = self.windows.take().unwrap_or_default();
         let mut row_kinds = scope.kinds();
@@ -366,6 +376,10 @@ impl Binder<'_> {
                     std::mem::replace(&mut key.expr, Expr::Literal(crate::value::Value::Null));
                 key.expr = over_groups(super::expr::as_group_key(expr, &scope), &group_by)?;
             }
+            on = on
+                .into_iter()
+                .map(|e| over_groups(super::expr::as_group_key(e, &scope), &group_by))
+                .collect::<Result<_>>()?;
             let having = having.map(|h| over_groups(h, &group_by)).transpose()?;
             let mut error = None;
             for (call, _) in &mut windows {
@@ -411,6 +425,7 @@ impl Binder<'_> {
                     std::mem::replace(&mut key.expr, Expr::Literal(crate::value::Value::Null));
                 key.expr = over_windows(expr, width);
             }
+            on = on.into_iter().map(|e| over_windows(e, width)).collect();
             source = Node::Window {
                 source: Box::new(source),
                 calls: windows.into_iter().map(|(call, _)| call).collect(),
@@ -429,7 +444,21 @@ impl Binder<'_> {
                 .all(|(i, e)| matches!(e, Expr::Column { index, .. } if *index == i))
             && names.iter().zip(&scope.columns).all(|(n, c)| *n == c.name)
             && names == source.columns();
-        let plan = if distinct {
+        let plan = if let DistinctClause::On(_) = distinct {
+            let keys = distinct_on_order(&on, keys)?;
+            let first_of_each = Node::DistinctOn {
+                source: Box::new(sorted(source, keys)),
+                on,
+            };
+            match identity {
+                true => first_of_each,
+                false => Node::Project {
+                    source: Box::new(first_of_each),
+                    exprs,
+                    names: names.clone(),
+                },
+            }
+        } else if let DistinctClause::Rows = distinct {
             let projected = Node::Distinct {
                 source: Box::new(Node::Project {
                     source: Box::new(source),
@@ -631,6 +660,48 @@ impl Binder<'_> {
     }
 }
 
+/// What a SELECT's DISTINCT clause asks for.
+#[derive(Clone, Copy)]
+enum DistinctClause<'q> {
+    /// No DISTINCT (or `ALL`).
+    None,
+    /// `DISTINCT`: no two rows equal.
+    Rows,
+    /// `DISTINCT ON (...)`: one row per value of these expressions.
+    On(&'q [ast::Expr]),
+}
+
+/// The sort below a `DISTINCT ON (on)`: the ORDER BY `keys` that are ON expressions,
+/// then the ON expressions ORDER BY leaves out (ascending), then the rest of ORDER BY.
+/// An ON expression after an ORDER BY item that is not one is PostgreSQL's error.
+fn distinct_on_order(on: &[Expr], keys: Vec<SortKey>) -> Result<Vec<SortKey>> {
+    let mismatch = || {
+        Error::Type("SELECT DISTINCT ON expressions must match initial ORDER BY expressions".into())
+    };
+    let (mut order, mut rest) = (Vec::new(), Vec::new());
+    for key in keys {
+        match on.contains(&key.expr) {
+            true if !rest.is_empty() => return Err(mismatch()),
+            true => order.push(key),
+            false => rest.push(key),
+        }
+    }
+    for e in on {
+        if !order.iter().any(|key| key.expr == *e) {
+            if !rest.is_empty() {
+                return Err(mismatch());
+            }
+            order.push(SortKey {
+                expr: e.clone(),
+                descending: false,
+                nulls_first: false,
+            });
+        }
+    }
+    order.extend(rest);
+    Ok(order)
+}
+
 fn sorted(plan: Node, keys: Vec<SortKey>) -> Node {
     match keys.is_empty() {
         true => plan,
@@ -678,6 +749,7 @@ fn output_scope(names: &[String], kinds: &[Kind]) -> Scope {
                 name: name.clone(),
                 kind: *kind,
                 padded: false,
+                qualified_only: false,
             })
             .collect(),
     }
@@ -694,6 +766,7 @@ pub(super) fn table_scope(table: &TableInfo, label: &str) -> Scope {
                 name: c.name.clone(),
                 kind: c.sql_type.kind(),
                 padded: super::expr::blank_padded(c.sql_type),
+                qualified_only: false,
             })
             .collect(),
     }
@@ -701,7 +774,11 @@ pub(super) fn table_scope(table: &TableInfo, label: &str) -> Scope {
 
 fn push_all(scope: &Scope, table: Option<&str>, exprs: &mut Vec<Expr>, names: &mut Vec<String>) {
     for (index, column) in scope.columns.iter().enumerate() {
-        if table.is_none_or(|t| column.table.as_deref() == Some(t)) {
+        let wanted = match table {
+            Some(t) => column.table.as_deref() == Some(t),
+            None => !column.qualified_only,
+        };
+        if wanted {
             exprs.push(Expr::Column {
                 index,
                 name: column.name.clone(),

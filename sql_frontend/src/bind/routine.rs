@@ -352,15 +352,22 @@ impl Binder<'_> {
             return Err(Error::unsupported("SETTINGS in a function call"));
         }
         let function_name = user_object_name(name)?;
-        let stored = self.stored_routine(&function_name)?;
+        let stored = match self.stored_routine(&function_name)? {
+            Some(stored) if stored.routine.params.len() == args.args.len() => stored,
+            // No function of that name takes that many arguments.
+            _ => {
+                let plain: Vec<&ast::Expr> = args
+                    .args
+                    .iter()
+                    .filter_map(|arg| match arg {
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                        _ => None,
+                    })
+                    .collect();
+                return Err(self.no_such_function(&function_name, &plain, &Scope::default()));
+            }
+        };
         let routine = &stored.routine;
-        if args.args.len() != routine.params.len() {
-            return Err(Error::UnknownFunction(format!(
-                "{function_name} with {} arguments (it takes {})",
-                args.args.len(),
-                routine.params.len()
-            )));
-        }
         let depth = self.routine.as_ref().map_or(0, |f| f.depth) + 1;
         if depth > MAX_ROUTINE_DEPTH {
             return Err(Error::unsupported(format!(
@@ -450,6 +457,7 @@ impl Binder<'_> {
                     name: name.clone(),
                     kind: ty.kind(),
                     padded: false,
+                    qualified_only: false,
                 })
                 .collect(),
         };
@@ -462,18 +470,19 @@ impl Binder<'_> {
     }
 
     /// The function `name` for this statement's calls: read and parsed at its first
-    /// call, then kept (see [`StoredRoutine`]).
-    fn stored_routine(&mut self, name: &str) -> Result<Arc<StoredRoutine>> {
+    /// call, then kept (see [`StoredRoutine`]); `None` when there is none.
+    fn stored_routine(&mut self, name: &str) -> Result<Option<Arc<StoredRoutine>>> {
         if let Some(stored) = self.routines.get(name) {
-            return Ok(Arc::clone(stored));
+            return Ok(Some(Arc::clone(stored)));
         }
-        let definition = catalog::find_function(self.txn, name)?
-            .ok_or_else(|| Error::UnknownFunction(name.to_owned()))?;
+        let Some(definition) = catalog::find_function(self.txn, name)? else {
+            return Ok(None);
+        };
         let routine = Routine::from_definition(&definition)?;
         let body = single_query(&routine.query)?;
         let stored = Arc::new(StoredRoutine { routine, body });
         self.routines.insert(name.to_owned(), Arc::clone(&stored));
-        Ok(stored)
+        Ok(Some(stored))
     }
 
     /// Binds a function's body: on the stack in use when it has room for the body's

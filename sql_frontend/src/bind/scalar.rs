@@ -275,7 +275,7 @@ impl Binder<'_> {
     pub(super) fn function_call(&mut self, f: &ast::Function, scope: &Scope) -> Result<Expr> {
         let name = match f.name.0.as_slice() {
             [ast::ObjectNamePart::Identifier(id)] => super::ident(id),
-            _ => return Err(Error::UnknownFunction(f.name.to_string())),
+            _ => return Err(self.no_such_function(&f.name.to_string(), &plain_args(f), scope)),
         };
         if crate::plan::WindowFunction::lookup(&name).is_some() {
             return Err(Error::Type(format!(
@@ -288,8 +288,9 @@ impl Binder<'_> {
                 "aggregate function {name}() here"
             )));
         }
-        let function =
-            Function::lookup(&name).ok_or_else(|| Error::UnknownFunction(name.clone()))?;
+        let Some(function) = Function::lookup(&name) else {
+            return Err(self.no_such_function(&name, &plain_args(f), scope));
+        };
         if f.uses_odbc_syntax
             || !matches!(f.parameters, FunctionArguments::None)
             || !f.within_group.is_empty()
@@ -344,6 +345,28 @@ impl Binder<'_> {
             false => bound,
         };
         self.call(function, bound, scope)
+    }
+
+    /// The error for a call of `name` that no function answers: PostgreSQL's `function
+    /// name(integer, text) does not exist`, naming the arguments' types. The arguments
+    /// are bound first, so that an argument's own error (an unknown column) is the one
+    /// reported, as PostgreSQL reports it.
+    pub(super) fn no_such_function(
+        &mut self,
+        name: &str,
+        args: &[&ast::Expr],
+        scope: &Scope,
+    ) -> Error {
+        let mut kinds = Vec::with_capacity(args.len());
+        for arg in args {
+            match self.expr(arg, scope) {
+                // A quoted literal has no type of its own until it meets one.
+                Ok(_) if is_quoted_literal(arg) => kinds.push("unknown".to_owned()),
+                Ok(bound) => kinds.push(self.kind_of(&bound, scope).to_string()),
+                Err(e) => return e,
+            }
+        }
+        Error::UnknownFunction(format!("{name}({})", kinds.join(", ")))
     }
 
     /// Checks and coerces the arguments of `function` by its parameters' descriptions
@@ -647,4 +670,24 @@ fn numeric_literal(e: &ast::Expr) -> Option<bool> {
         | ast::Expr::Nested(expr) => numeric_literal(expr),
         _ => None,
     }
+}
+
+/// The plain positional arguments of a call (`f(a, b)`), for naming its signature in an
+/// error; `*`, named arguments and clauses are left out.
+pub(super) fn plain_args(f: &ast::Function) -> Vec<&ast::Expr> {
+    match &f.args {
+        FunctionArguments::List(list) => list
+            .args
+            .iter()
+            .filter_map(|arg| match arg {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                _ => None,
+            })
+            .collect(),
+        FunctionArguments::None | FunctionArguments::Subquery(_) => Vec::new(),
+    }
+}
+
+fn is_quoted_literal(e: &ast::Expr) -> bool {
+    matches!(e, ast::Expr::Value(v) if matches!(v.value, ast::Value::SingleQuotedString(_)))
 }

@@ -39,13 +39,10 @@ impl Binder<'_> {
                 other => Err(Error::unsupported(format!("function argument {other}"))),
             })
             .collect::<Result<Vec<&ast::Expr>>>()?;
-        if !(2..=3).contains(&exprs.len()) {
-            return Err(Error::UnknownFunction(format!(
-                "{GENERATE_SERIES} with {} arguments (it takes 2 or 3)",
-                exprs.len()
-            )));
-        }
         let scope = Scope::default();
+        if !(2..=3).contains(&exprs.len()) {
+            return Err(self.no_such_function(GENERATE_SERIES, &exprs, &scope));
+        }
         let saved = self.aggregates.take();
         let bound = exprs
             .iter()
@@ -68,9 +65,8 @@ impl Binder<'_> {
         });
         if !fits || (timestamps && kinds.len() < 3) {
             let kinds: Vec<String> = kinds.iter().map(ToString::to_string).collect();
-            return Err(Error::Type(format!(
-                "function {GENERATE_SERIES}({}) does not exist (it takes integers, or \
-                 timestamps and an interval step)",
+            return Err(Error::UnknownFunction(format!(
+                "{GENERATE_SERIES}({})",
                 kinds.join(", ")
             )));
         }
@@ -105,6 +101,7 @@ impl Binder<'_> {
                 name: column.clone(),
                 kind: wanted[0],
                 padded: false,
+                qualified_only: false,
             }],
         };
         let plan = Node::GenerateSeries {

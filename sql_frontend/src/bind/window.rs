@@ -56,7 +56,10 @@ impl Binder<'_> {
     pub(super) fn window_call(&mut self, f: &ast::Function, scope: &Scope) -> Result<Expr> {
         let name = match f.name.0.as_slice() {
             [ast::ObjectNamePart::Identifier(id)] => super::ident(id),
-            _ => return Err(Error::UnknownFunction(f.name.to_string())),
+            _ => {
+                let args = super::scalar::plain_args(f);
+                return Err(self.no_such_function(&f.name.to_string(), &args, scope));
+            }
         };
         let Some(mut calls) = self.windows.take() else {
             return Err(Error::Type(format!(
@@ -141,11 +144,13 @@ impl Binder<'_> {
         let function = match (aggregate, WindowFunction::lookup(name)) {
             (Some(a), _) => WindowFunction::Aggregate(a),
             (None, Some(w)) => w,
-            (None, None) => {
-                return Err(Error::UnknownFunction(format!(
-                    "{name} (as a window function)"
+            // PostgreSQL's words for a plain function called with OVER.
+            (None, None) if crate::functions::Function::lookup(name).is_some() => {
+                return Err(Error::Type(format!(
+                    "OVER specified, but {name} is not a window function nor an aggregate function"
                 )));
             }
+            (None, None) => return Err(self.no_such_function(name, &args, scope)),
         };
         if star && function != WindowFunction::Aggregate(AggregateFunction::CountRows) {
             return Err(Error::Type(format!("{name}(*) is not a function")));
@@ -165,10 +170,7 @@ impl Binder<'_> {
             WindowFunction::NthValue => &[2],
         };
         if !arity.contains(&args.len()) {
-            return Err(Error::UnknownFunction(format!(
-                "{name} with {} arguments",
-                args.len()
-            )));
+            return Err(self.no_such_function(name, &args, scope));
         }
         let saved = self.windows.take();
         let bound = self.window_exprs(f, &args, scope);

@@ -210,7 +210,7 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
         Ddl::DropFunction { names, if_exists } => {
             for name in names {
                 if !catalog::drop_function(txn, name)? && !if_exists {
-                    return Err(Error::UnknownFunction(name.clone()));
+                    return Err(Error::UnknownFunction(format!("{name}()")));
                 }
             }
             Ok(Output::tag("DROP FUNCTION"))

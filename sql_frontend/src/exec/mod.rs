@@ -231,6 +231,9 @@ fn build_pruned<'p>(
             aggregates,
         ),
         Node::Distinct { source } => distinct::distinct(build_pruned(source, need(0), keys, ctx)?),
+        Node::DistinctOn { source, on } => {
+            distinct::distinct_on(build_pruned(source, need(0), keys, ctx)?, on)
+        }
         Node::SetOperation {
             op,
             all,

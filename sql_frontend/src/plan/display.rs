@@ -184,6 +184,7 @@ impl Node {
                 Ok(())
             }
             Node::Distinct { .. } => f.write_str("Distinct"),
+            Node::DistinctOn { on, .. } => write!(f, "Distinct On ({})", join(on)),
             Node::SetOperation { op, all, .. } => {
                 let op = match op {
                     SetOperator::Union => "Union",

@@ -78,7 +78,8 @@ impl Node {
             Node::Filter { source, .. }
             | Node::Sort { source, .. }
             | Node::Limit { source, .. }
-            | Node::Distinct { source } => source.width(),
+            | Node::Distinct { source }
+            | Node::DistinctOn { source, .. } => source.width(),
             Node::SetOperation { left, .. } => left.width(),
             Node::NestedLoopJoin { left, right, .. } | Node::HashJoin { left, right, .. } => {
                 left.width() + right.width()
@@ -149,6 +150,7 @@ impl Node {
                 vec![needs]
             }
             Node::Distinct { source } => vec![all_needed(source.width())],
+            Node::DistinctOn { source: _, on } => vec![passed_through(needed, on)],
             Node::SetOperation { left, right, .. } => {
                 vec![all_needed(left.width()), all_needed(right.width())]
             }

@@ -117,6 +117,10 @@ pub enum Node {
     },
     /// The source's rows without duplicates (NULLs equal each other).
     Distinct { source: Box<Node> },
+    /// `DISTINCT ON (on...)`: the first row of each run of source rows that agree on
+    /// the `on` expressions (NULLs equal each other). The source is sorted so that rows
+    /// agreeing on them are adjacent (the binder puts a Sort below), so this streams.
+    DistinctOn { source: Box<Node>, on: Vec<Expr> },
     /// `left op [ALL] right`; rows compare as in DISTINCT.
     SetOperation {
         op: SetOperator,
@@ -211,7 +215,8 @@ impl Node {
             Node::Filter { source, .. }
             | Node::Sort { source, .. }
             | Node::Limit { source, .. }
-            | Node::Distinct { source } => source.columns(),
+            | Node::Distinct { source }
+            | Node::DistinctOn { source, .. } => source.columns(),
             Node::SetOperation { left, .. } => left.columns(),
             Node::NestedLoopJoin { left, right, .. } | Node::HashJoin { left, right, .. } => {
                 let mut columns = left.columns();
@@ -334,6 +339,10 @@ impl Node {
                     .extend(aggregates.iter().filter_map(|a| a.arg.as_ref()));
             }
             Node::Distinct { source } => parts.inputs.push(source),
+            Node::DistinctOn { source, on } => {
+                parts.inputs.push(source);
+                parts.exprs.extend(on);
+            }
             Node::SetOperation {
                 op: _,
                 all: _,
@@ -499,6 +508,10 @@ impl Node {
             },
             Node::Distinct { source } => Node::Distinct {
                 source: boxed(source),
+            },
+            Node::DistinctOn { source, on } => Node::DistinctOn {
+                source: boxed(source),
+                on: on.into_iter().map(&mut *expr).collect(),
             },
             Node::SetOperation {
                 op,

@@ -344,7 +344,7 @@ impl Runner {
                 Ok(true)
             }
             Err(Stopped::Statement(error)) => {
-                self.fail(out, &error.to_string())?;
+                self.fail_statement(out, &error)?;
                 self.report_time(out, elapsed)?;
                 Ok(false)
             }
@@ -454,7 +454,7 @@ impl Runner {
                 out.write_all(text.as_bytes())?;
                 out.flush()?;
             }
-            Err(error) => self.fail(out, &error.to_string())?,
+            Err(error) => self.fail_statement(out, &error)?,
         }
         Ok(Flow::Continue)
     }
@@ -543,6 +543,16 @@ impl Runner {
         match &self.location {
             Some(Location { file, line }) => eprintln!("hdb:{file}:{line}: ERROR: {message}"),
             None => eprintln!("ERROR: {message}"),
+        }
+        Ok(())
+    }
+
+    /// Reports a failed statement as psql does: the error, then its `DETAIL:` line
+    /// where it has one (the key of a uniqueness error).
+    fn fail_statement(&mut self, out: &mut impl Write, error: &hdb::Error) -> io::Result<()> {
+        self.fail(out, &error.to_string())?;
+        if let Some(detail) = error.detail() {
+            eprintln!("DETAIL:  {detail}");
         }
         Ok(())
     }
