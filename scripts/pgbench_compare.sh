@@ -12,10 +12,10 @@
 # binaries (apt-get install postgresql), pgbench and psql (postgresql-client).
 #
 # Initialisation: stock `pgbench -i -s SCALE` on both sides (same steps, same data);
-# each run then uses -n (no VACUUM/TRUNCATE before it). H aborts a writer that meets a
-# row written by a concurrent transaction (40001) where PostgreSQL waits for the row
-# lock, so pgbench retries failed transactions (--max-tries); retries are counted in
-# the table.
+# each run then uses -n (no VACUUM/TRUNCATE before it). Both make a writer that meets
+# a row written by a concurrent transaction wait for it; pgbench retries a transaction
+# that still fails with a serialization error or a deadlock (--max-tries), and retries
+# are counted in the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -71,6 +71,24 @@ pub enum Error {
     #[error("serialization failure: {0}")]
     Serialization(String),
 
+    /// A row lock could not be taken: `lock_timeout` passed while waiting, or the
+    /// caller asked not to wait (`NOWAIT`). PostgreSQL's `lock_not_available` (55P03).
+    /// The transaction has been rolled back.
+    #[error("{0}")]
+    LockNotAvailable(String),
+
+    /// Waiting for a row lock would never end: this transaction closed a cycle of
+    /// transactions that wait for each other, and was chosen to fail so the others go
+    /// on. PostgreSQL's `deadlock_detected` (40P01). The transaction has been rolled
+    /// back; retrying it from the start may succeed.
+    #[error("deadlock detected: {0}")]
+    Deadlock(String),
+
+    /// A wait for a row lock was stopped by the statement's cancel flag or deadline
+    /// (see [`crate::mvcc::locks::LockWait`]). The transaction has been rolled back.
+    #[error("canceling statement due to {0}")]
+    Interrupted(Interruption),
+
     /// The transaction has already committed, rolled back, or been aborted by an error.
     #[error("transaction is no longer active: {0}")]
     TransactionClosed(String),
@@ -173,6 +191,9 @@ impl PartialEq for Error {
                 Error::AlreadyExists { kind: b, name: nb },
             ) => a == b && na == nb,
             (Error::Serialization(a), Error::Serialization(b)) => a == b,
+            (Error::LockNotAvailable(a), Error::LockNotAvailable(b)) => a == b,
+            (Error::Deadlock(a), Error::Deadlock(b)) => a == b,
+            (Error::Interrupted(a), Error::Interrupted(b)) => a == b,
             (Error::TransactionClosed(a), Error::TransactionClosed(b)) => a == b,
             (Error::Poisoned(a), Error::Poisoned(b)) => a == b,
             _ => false,
@@ -181,9 +202,28 @@ impl PartialEq for Error {
 }
 
 impl Error {
-    /// Whether retrying the whole transaction may succeed (a serialization failure).
+    /// Whether retrying the whole transaction may succeed (a serialization failure or
+    /// a deadlock).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Serialization(_))
+        matches!(self, Error::Serialization(_) | Error::Deadlock(_))
+    }
+}
+
+/// What stopped a wait for a lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interruption {
+    /// The statement was cancelled.
+    Cancel,
+    /// The statement ran past its `statement_timeout`.
+    StatementTimeout,
+}
+
+impl std::fmt::Display for Interruption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Interruption::Cancel => "user request",
+            Interruption::StatementTimeout => "statement timeout",
+        })
     }
 }
 

@@ -22,7 +22,8 @@
 //! ## The public API
 //!
 //! Chosen on purpose, the way redb's `lib.rs` chooses it: the [`Database`] and its
-//! options, [`Transaction`]s at an [`IsolationLevel`], the [`table`] layer (catalog, rows,
+//! options, [`Transaction`]s at an [`IsolationLevel`] with their row locks ([`LockMode`],
+//! waits bounded by a [`LockWait`]), the [`table`] layer (catalog, rows,
 //! indexes), the [`keycode`] values rows and keys are made of, and the [`Error`] type.
 //! The layers below (`pager`, `btree`, `wal`, `mvcc`, `db`) are private to the crate.
 //!
@@ -61,6 +62,10 @@ pub mod table;
 
 pub use btree::{FileReport, TreeReport};
 pub use db::{Database, DatabaseOptions, RecoveryReport, WeakDatabase};
-pub use error::{Constraint, Error, Limit, Result};
-pub use mvcc::{CommitTs, IsolationLevel, Savepoint, Transaction, TreeId};
+pub use error::{Constraint, Error, Interruption, Limit, Result};
+pub use mvcc::locks::DEFAULT_DEADLOCK_TIMEOUT;
+pub use mvcc::{
+    CommitTs, IsolationLevel, LockMode, LockWait, RowLock, Savepoint, Transaction, TreeId,
+    WaitPolicy,
+};
 pub use wal::{Durability, Lsn};

@@ -15,7 +15,8 @@ use std::sync::Arc;
 use engine::Error;
 use engine::mvcc::transaction::AUTO_LOAD_CLAIM_WRITES;
 use engine::mvcc::{
-    CommitTs, IsolationLevel, MemoryTreeStore, Mvcc, NoCommitLog, Transaction, TreeId, TreeStore,
+    CommitTs, IsolationLevel, LockWait, MemoryTreeStore, Mvcc, NoCommitLog, Transaction, TreeId,
+    TreeStore,
 };
 use proptest::prelude::*;
 
@@ -237,7 +238,11 @@ fn write_both(
         result
     );
     if let Err(e) = result {
-        prop_assert!(matches!(e, Error::Serialization(_)), "{:?}", e);
+        prop_assert!(
+            matches!(e, Error::Serialization(_) | Error::LockNotAvailable(_)),
+            "{:?}",
+            e
+        );
         real[slot] = None;
         return Ok(false);
     }
@@ -264,7 +269,11 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     true => IsolationLevel::ReadCommitted,
                     false => IsolationLevel::RepeatableRead,
                 };
-                real[slot] = Some(mvcc.begin(level));
+                let mut txn = mvcc.begin(level);
+                // One thread interleaves the transactions: a write that would wait for
+                // another's key lock fails at once (with `lock_timeout`).
+                txn.set_lock_wait(LockWait::fail_at_once());
+                real[slot] = Some(txn);
                 model.txns[slot] = Some(ModelTxn {
                     read_committed: rc,
                     snapshot: None,

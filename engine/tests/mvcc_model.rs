@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use engine::Error;
 use engine::mvcc::{
-    CommitTs, IsolationLevel, MemoryTreeStore, Mvcc, NoCommitLog, Transaction, TreeId,
+    CommitTs, IsolationLevel, LockWait, MemoryTreeStore, Mvcc, NoCommitLog, Transaction, TreeId,
 };
 use proptest::prelude::*;
 
@@ -90,8 +90,10 @@ impl Model {
         view
     }
 
-    /// `Ok` if the write is allowed; `Err` if it is a serialization failure.
-    fn write(&mut self, slot: usize, key: u8, value: Option<u8>) -> Result<(), ()> {
+    /// `Ok` if the write is allowed; `Err(true)` if it would wait for another active
+    /// transaction (which fails at once here), `Err(false)` if it is a serialization
+    /// failure.
+    fn write(&mut self, slot: usize, key: u8, value: Option<u8>) -> Result<(), bool> {
         if !self.txns[slot].as_ref().unwrap().writes.contains_key(&key) {
             let snapshot = self.snapshot(slot);
             let locked_by_other = self.txns.iter().enumerate().any(|(other, txn)| {
@@ -103,7 +105,7 @@ impl Model {
             let newer = self.last_writer.get(&key).is_some_and(|w| *w > snapshot);
             if locked_by_other || newer {
                 self.txns[slot] = None;
-                return Err(());
+                return Err(locked_by_other);
             }
         }
         self.txns[slot].as_mut().unwrap().writes.insert(key, value);
@@ -157,7 +159,10 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 } else {
                     IsolationLevel::RepeatableRead
                 };
-                real[slot] = Some(mvcc.begin(level));
+                let mut txn = mvcc.begin(level);
+                // One thread interleaves the transactions: a write that would wait fails.
+                txn.set_lock_wait(LockWait::fail_at_once());
+                real[slot] = Some(txn);
                 model.txns[slot] = Some(ModelTxn {
                     read_committed: rc,
                     snapshot: None,
@@ -192,8 +197,11 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     op,
                     result
                 );
-                if let Err(e) = result {
-                    prop_assert!(matches!(e, Error::Serialization(_)), "{:?}", e);
+                if let (Err(e), Err(waits)) = (result, expected) {
+                    match waits {
+                        true => prop_assert!(matches!(e, Error::LockNotAvailable(_)), "{:?}", e),
+                        false => prop_assert!(matches!(e, Error::Serialization(_)), "{:?}", e),
+                    }
                     real[slot] = None;
                 }
             }
@@ -315,6 +323,10 @@ fn concurrent_transfers_never_create_or_destroy_money() {
                     let (from, to) = (next() % ACCOUNTS, next() % ACCOUNTS);
                     let amount = i64::from(next() % 50);
                     let mut txn = mvcc.begin(IsolationLevel::RepeatableRead);
+                    txn.set_lock_wait(LockWait {
+                        deadlock_timeout: std::time::Duration::from_millis(10),
+                        ..LockWait::default()
+                    });
                     let result = (|| {
                         let balance = |txn: &mut Transaction, a: u32| -> Result<i64, Error> {
                             Ok(i64::from_le_bytes(
@@ -343,7 +355,9 @@ fn concurrent_transfers_never_create_or_destroy_money() {
                             txn.commit().unwrap();
                             committed += 1;
                         }
-                        Err(Error::Serialization(_)) => retried += 1,
+                        // Two transfers that lock the same two accounts in opposite
+                        // orders deadlock; one of them is the victim.
+                        Err(Error::Serialization(_) | Error::Deadlock(_)) => retried += 1,
                         Err(other) => panic!("unexpected error {other}"),
                     }
                 }

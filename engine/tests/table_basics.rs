@@ -224,11 +224,21 @@ fn concurrent_inserts_of_one_unique_value_conflict() {
     let (mut t1, mut t2) = (mvcc.begin(RR), mvcc.begin(RR));
     let users = catalog::table(&mut t1, "users").unwrap();
     ops::insert(&mut t1, &users, user("a", "Alice", "active")).unwrap();
-    assert!(matches!(
-        ops::insert(&mut t2, &users, user("b", "Alice", "active")),
-        Err(Error::Serialization(_))
-    ));
+    // As in PostgreSQL, the second inserter waits for the first; once that commits,
+    // the value exists and the second fails with a unique violation.
+    let second = {
+        let users = users.clone();
+        std::thread::spawn(move || ops::insert(&mut t2, &users, user("b", "Alice", "active")))
+    };
+    while mvcc.lock_waiters() == 0 {
+        assert!(!second.is_finished(), "the second insert did not wait");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     t1.commit().unwrap();
+    assert!(matches!(
+        second.join().unwrap(),
+        Err(Error::Constraint(Constraint::Unique { .. }))
+    ));
     let mut t3 = mvcc.begin(RR);
     assert!(matches!(
         ops::insert(&mut t3, &users, user("c", "Alice", "active")),

@@ -65,6 +65,15 @@ pub enum Error {
     /// [`Transaction`]: crate::Transaction
     #[error("serialization failure: {0}")]
     Serialization(String),
+    /// Waiting for a row lock would never end: this transaction closed a cycle of
+    /// waiting transactions and was rolled back so the others go on (SQLSTATE 40P01).
+    /// Retryable, as a serialization failure is.
+    #[error("{0}")]
+    Deadlock(String),
+    /// A row lock was not taken: `lock_timeout` passed while waiting for it, or
+    /// `NOWAIT` found it held (SQLSTATE 55P03). The transaction failed.
+    #[error("{0}")]
+    LockNotAvailable(String),
     /// An earlier statement of the explicit transaction failed, so the transaction was
     /// rolled back; statements fail until `ROLLBACK` ends it.
     #[error("{0}")]
@@ -108,7 +117,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Whether retrying the whole transaction may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Serialization(_))
+        matches!(self, Error::Serialization(_) | Error::Deadlock(_))
     }
 
     /// A second line that says more, as PostgreSQL's `DETAIL` field does: for a
@@ -143,6 +152,8 @@ impl Error {
             Error::TooLarge(_) => "54000",
             Error::TooComplex(_) => "54001",
             Error::Serialization(_) => "40001",
+            Error::Deadlock(_) => "40P01",
+            Error::LockNotAvailable(_) => "55P03",
             Error::TransactionAborted(_) => "25P02",
             Error::ReadOnly(_) => "25006",
             Error::ActiveTransaction(_) => "25001",
@@ -251,6 +262,8 @@ impl Error {
             Error::DependentObjects(m) => Error::DependentObjects(prefix(m)),
             Error::Parameter(m) => Error::Parameter(prefix(m)),
             Error::Serialization(m) => Error::Serialization(prefix(m)),
+            Error::Deadlock(m) => Error::Deadlock(prefix(m)),
+            Error::LockNotAvailable(m) => Error::LockNotAvailable(prefix(m)),
             Error::TransactionAborted(m) => Error::TransactionAborted(prefix(m)),
             Error::ReadOnly(m) => Error::ReadOnly(prefix(m)),
             Error::ActiveTransaction(m) => Error::ActiveTransaction(prefix(m)),
@@ -280,6 +293,9 @@ impl From<engine::Error> for Error {
             | engine::Error::Corrupted { .. }
             | engine::Error::CorruptData(_) => Error::Corruption(message),
             engine::Error::Serialization(s) => Error::Serialization(s),
+            engine::Error::Deadlock(_) => Error::Deadlock(message),
+            engine::Error::LockNotAvailable(s) => Error::LockNotAvailable(s),
+            engine::Error::Interrupted(_) => Error::Cancelled(message),
             engine::Error::Constraint(c) => Error::Constraint(c),
             engine::Error::TooLarge(limit) => Error::TooLarge(limit),
             engine::Error::TypeMismatch(_) => Error::Type(message),
@@ -315,6 +331,8 @@ impl From<sql_frontend::Error> for Error {
             Sql::Constraint(c) => Error::Constraint(c),
             Sql::TooLarge(limit) => Error::TooLarge(limit),
             Sql::Serialization(s) => Error::Serialization(s),
+            Sql::Deadlock(_) => Error::Deadlock(message),
+            Sql::LockNotAvailable(m) => Error::LockNotAvailable(m),
             Sql::TransactionAborted => Error::TransactionAborted(message),
             Sql::ReadOnlyTransaction(_) => Error::ReadOnly(message),
             Sql::ActiveTransaction(_) => Error::ActiveTransaction(message),

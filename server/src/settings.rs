@@ -12,8 +12,9 @@
 //! anything else is refused with a clear error rather than silently ignored.
 //! SET LOCAL and SET SESSION are the same here: no parameter H follows can change.
 //!
-//! `statement_timeout` is the exception: H's session keeps it and cancels a statement
-//! that runs longer, so SET, SHOW and RESET of it go to the session.
+//! H's timeouts are the exception: its session keeps `statement_timeout` (cancelling a
+//! statement that runs longer), `lock_timeout` and `deadlock_timeout` (bounding waits
+//! for row locks), so SET, SHOW and RESET of them go to the session.
 //!
 //! Only a Query message that holds exactly one SET, SHOW or RESET is answered here;
 //! such a statement mixed with others in one Query goes to H, which refuses it.
@@ -29,7 +30,6 @@ use crate::errors::ProtocolError;
 const FREE: &[&str] = &[
     "application_name",
     "extra_float_digits",
-    "lock_timeout",
     "idle_in_transaction_session_timeout",
     "client_min_messages",
     "search_path",
@@ -60,7 +60,6 @@ pub fn defaults(user: &str, application: &str) -> BTreeMap<String, String> {
         ("default_transaction_isolation", "repeatable read"),
         ("transaction_isolation", "repeatable read"),
         ("max_identifier_length", "63"),
-        ("lock_timeout", "0"),
         ("idle_in_transaction_session_timeout", "0"),
         ("client_min_messages", "notice"),
         ("bytea_output", "hex"),
@@ -110,13 +109,12 @@ pub fn answer(
     settings: &mut BTreeMap<String, String>,
 ) -> Option<Result<Answer, ProtocolError>> {
     let words = tokens(sql)?;
-    // statement_timeout is H's own: its session cancels a statement that runs too long.
-    if words
-        .iter()
-        .skip(1)
-        .take(2)
-        .any(|w| w.eq_ignore_ascii_case("statement_timeout"))
-    {
+    // The timeouts are H's own: its session keeps them.
+    if words.iter().skip(1).take(2).any(|w| {
+        ["statement_timeout", "lock_timeout", "deadlock_timeout"]
+            .iter()
+            .any(|own| w.eq_ignore_ascii_case(own))
+    }) {
         return None;
     }
     let first = words.first()?.to_ascii_lowercase();

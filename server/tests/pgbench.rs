@@ -9,10 +9,10 @@
 //! `dtgvp`: DROP TABLE, CREATE TABLE with CHAR(n) columns and `WITH (fillfactor)`,
 //! TRUNCATE and `COPY ... FROM STDIN` in one transaction, VACUUM ANALYZE, ALTER TABLE
 //! ... ADD PRIMARY KEY), unchanged, and checked (row counts, the keys in place)
-//! before the run. H aborts a writer that meets a row a
-//! concurrent transaction wrote (40001), where PostgreSQL waits for the row lock; with
-//! one branch row every transaction writes, that is frequent, so pgbench retries such
-//! transactions (`--max-tries`), and none may fail in the end.
+//! before the run. As in PostgreSQL, a writer that meets a row a concurrent transaction
+//! wrote waits for it and, under READ COMMITTED, goes on with the newer row; pgbench
+//! may still retry a transaction that fails with a serialization error or a deadlock
+//! (`--max-tries`), and none may fail in the end.
 //!
 //! pgbench is in Debian's postgresql-15 package (psql in postgresql-client), which
 //! `.ci/run` installs; without them the test fails under CI (CI=true) and is skipped,

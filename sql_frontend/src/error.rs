@@ -93,6 +93,17 @@ pub enum Error {
     #[error("serialization failure: {0}")]
     Serialization(String),
 
+    /// Waiting for a row lock would never end: this transaction closed a cycle of
+    /// waiting transactions and was rolled back so the others go on (PostgreSQL's
+    /// `deadlock_detected`, SQLSTATE 40P01). Retrying it from the start may succeed.
+    #[error("deadlock detected: {0}")]
+    Deadlock(String),
+
+    /// A row lock was not taken: `lock_timeout` passed while waiting for it, or
+    /// `NOWAIT` found it held (PostgreSQL's `lock_not_available`, SQLSTATE 55P03).
+    #[error("{0}")]
+    LockNotAvailable(String),
+
     /// An earlier statement of this explicit transaction failed: PostgreSQL's rule, every
     /// statement fails until ROLLBACK (or COMMIT, which then rolls back).
     #[error("current transaction is aborted, commands ignored until end of transaction block")]
@@ -145,7 +156,7 @@ impl Error {
 
     /// Whether retrying the whole transaction may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Serialization(_))
+        matches!(self, Error::Serialization(_) | Error::Deadlock(_))
     }
 }
 
@@ -155,6 +166,14 @@ impl From<engine::Error> for Error {
             engine::Error::Constraint(c) => Error::Constraint(c),
             engine::Error::TooLarge(limit) => Error::TooLarge(limit),
             engine::Error::Serialization(s) => Error::Serialization(s),
+            engine::Error::Deadlock(s) => Error::Deadlock(s),
+            engine::Error::LockNotAvailable(s) => Error::LockNotAvailable(s),
+            engine::Error::Interrupted(engine::Interruption::Cancel) => {
+                Error::Cancelled(Cancel::UserRequest)
+            }
+            engine::Error::Interrupted(engine::Interruption::StatementTimeout) => {
+                Error::Cancelled(Cancel::StatementTimeout)
+            }
             engine::Error::TypeMismatch(s) => Error::Type(s),
             engine::Error::NotFound {
                 kind: "table",

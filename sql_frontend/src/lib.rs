@@ -39,8 +39,9 @@
 //!    kept until the catalog changes. A query's result is a [`Rows`] that pulls the
 //!    operator tree as the caller asks for rows, inside the statement's transaction,
 //!    and ends the statement when the rows run out, fail, or it is dropped. `SET`,
-//!    `RESET` and `SHOW` of the session's one setting, `statement_timeout`, are
-//!    carried out by the session too (`bind/setting.rs`); each statement's
+//!    `RESET` and `SHOW` of the session's settings (`statement_timeout`,
+//!    `lock_timeout`, `deadlock_timeout`) are carried out by the session too
+//!    (`bind/setting.rs`); each statement's
 //!    [`exec::ExecContext`] carries an interrupt (the session's [`CancelHandle`] and
 //!    the timeout's deadline, `exec/interrupt.rs`) that the operators' loops look at,
 //!    so a statement can be cancelled from another thread or time out with SQLSTATE
@@ -81,7 +82,9 @@
 //! count(DISTINCT), sum, avg, min, max; SELECT DISTINCT; UNION / EXCEPT / INTERSECT
 //! [ALL]; scalar, EXISTS and [NOT] IN subqueries, correlated or not; ORDER BY (ASC/DESC, NULLS FIRST/LAST, alias, ordinal), LIMIT/OFFSET, UPDATE, DELETE,
 //! BEGIN/START TRANSACTION [ISOLATION LEVEL READ COMMITTED | REPEATABLE READ], COMMIT,
-//! ROLLBACK, EXPLAIN, SET/RESET/SHOW statement_timeout. Expressions: arithmetic, comparisons, AND/OR/NOT, IS [NOT] NULL,
+//! ROLLBACK, EXPLAIN, SET/RESET/SHOW statement_timeout, lock_timeout and deadlock_timeout,
+//! SELECT ... FOR UPDATE | NO KEY UPDATE | SHARE | KEY SHARE [NOWAIT | SKIP LOCKED]
+//! over one table (`bind/locking.rs`). Expressions: arithmetic, comparisons, AND/OR/NOT, IS [NOT] NULL,
 //! [NOT] BETWEEN, [NOT] IN (list), `||`, `$n` parameters, DATE '...' literals, CASE
 //! (simple and searched), CAST and `::`, [NOT] LIKE / ILIKE [ESCAPE], COALESCE, NULLIF,
 //! lower, upper, length, substr/substring, trim/btrim/ltrim/rtrim, abs, round, now(),

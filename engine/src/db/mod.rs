@@ -448,6 +448,12 @@ impl Database {
         self.inner.recovery
     }
 
+    /// How many transactions wait for a row lock now (monitoring, and tests that must
+    /// know a session has blocked).
+    pub fn lock_waiters(&self) -> usize {
+        self.inner.mvcc.lock_waiters()
+    }
+
     /// The transactional layer (for statistics and garbage collection).
     #[cfg(feature = "testing")]
     pub fn mvcc(&self) -> &Arc<Mvcc> {

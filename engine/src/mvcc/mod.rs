@@ -47,23 +47,57 @@
 //!
 //! A transaction's writes stay in its private write set until commit; reads and scans
 //! merge the write set over the snapshot, so a transaction sees its own writes. Writing a
-//! key does two checks, **at once, without waiting** (first updater wins):
+//! key does two things, as PostgreSQL's writer does:
 //!
-//! 1. it takes the key's write lock in the [`locks::LockTable`]; if another active
-//!    transaction holds it, the write fails with [`Error::Serialization`];
-//! 2. it reads the key's newest committed version; if that version is newer than the
-//!    writer's snapshot, someone committed a write this transaction could not see, and
-//!    the write fails with [`Error::Serialization`].
+//! 1. it takes the key's row lock in the [`locks::LockTable`]; if another active
+//!    transaction holds it in a conflicting mode, the writer **waits** until that one
+//!    ends (bounded by the [`locks::LockWait`] the caller set: `lock_timeout`, a
+//!    cancelled statement, `statement_timeout`; a waiter that closes a cycle of waiters
+//!    fails with [`Error::Deadlock`]);
+//! 2. then it reads the key's newest committed version; if that version is newer than
+//!    the writer's snapshot, someone committed a write this transaction could not see:
+//!    under REPEATABLE READ the write fails with [`Error::Serialization`] (first updater
+//!    wins); under READ COMMITTED it goes on over the newer version.
 //!
 //! A failed write rolls the whole transaction back (as PostgreSQL aborts the transaction
-//! on an error); the caller retries from the start. Together the two checks prevent lost
-//! updates: of two transactions that write one key, whichever writes second fails, unless
-//! it started after the first committed. Write skew is allowed, as PostgreSQL allows it
-//! under REPEATABLE READ. Where PostgreSQL makes a conflicting writer wait for the
-//! other transaction to finish, we fail at once; under READ COMMITTED that means we fail
-//! where PostgreSQL, after waiting, would carry on with the newer row. The lock table's
-//! exact guarantees, which waiting writers and SERIALIZABLE will build on, are stated in
+//! on an error); the caller retries from the start. A caller that read a row before
+//! writing it (UPDATE and DELETE) locks it first with [`Transaction::lock_row`], which
+//! under READ COMMITTED hands back the newest version when a later commit changed the
+//! row, so the caller can re-check its condition on it (PostgreSQL's EvalPlanQual);
+//! `SELECT ... FOR UPDATE` and its weaker kin take the same locks without writing. The
+//! lock table's exact guarantees (modes, waiting, deadlock detection) are stated in
 //! [`locks`].
+//!
+//! ## ISOLATION: WHAT EACH LEVEL GUARANTEES, WHAT IT COSTS, WHERE H DIFFERS
+//!
+//! - **READ COMMITTED** (the SQL session's default, as PostgreSQL's). Each statement
+//!   sees what was committed when it began (no dirty reads, no half of a transaction).
+//!   A write waits for a concurrent writer of the same row and then goes on with the
+//!   row's newest version, re-checking the statement's condition on it; so no update a
+//!   statement computes from a row it locked is lost, but two statements of one
+//!   transaction can see different data (non-repeatable reads, phantoms, read skew),
+//!   and a blind write overwrites (as in PostgreSQL). Cost: a snapshot per statement
+//!   (one atomic load), a lock-table entry per written or locked row, and a wait where
+//!   rows are contended; it never fails for a conflict, except to break a deadlock.
+//! - **REPEATABLE READ** (snapshot isolation). One snapshot for the whole transaction:
+//!   repeatable reads, no phantoms, no read skew. A write that meets a row changed after
+//!   the snapshot — at once, or once the writer it waited for commits — fails with a
+//!   retryable serialization error (SQLSTATE 40001), so no update is lost; a waiter
+//!   whose rival rolls back goes on. Write skew (G2-item) and other anti-dependency
+//!   cycles are allowed, exactly as PostgreSQL's REPEATABLE READ allows them. Cost: as
+//!   READ COMMITTED, plus retries under contention, and old versions kept while the
+//!   snapshot lives.
+//! - **SERIALIZABLE** is not implemented: `BEGIN ISOLATION LEVEL SERIALIZABLE` is
+//!   refused by the SQL layer rather than silently weakened.
+//!
+//! Where H still differs from PostgreSQL: waiters are not queued (a released lock goes
+//! to whichever waiter runs first, so under heavy contention one waiter can be passed
+//! over repeatedly; PostgreSQL serves them in order); a row whose primary key an
+//! UPDATE changed counts, for a concurrent READ COMMITTED writer, as deleted (PostgreSQL
+//! follows it to its new version); the deadlock victim is the waiter whose check finds
+//! the cycle, which is PostgreSQL's rule too, but the check runs once per wait; and the
+//! tree locks of schema changes (below) still refuse a conflicting writer at once
+//! instead of waiting.
 //!
 //! Key locks cannot protect a schema change that derives something from every row of a
 //! table (CREATE INDEX fills the index from the rows its snapshot sees): a row written
@@ -183,8 +217,7 @@
 //!
 //! ## NOT YET
 //!
-//! SERIALIZABLE (serializable snapshot isolation); waiting for a conflicting writer
-//! instead of failing; a vacuum that walks whole trees (the garbage queue forgets keys
+//! SERIALIZABLE (serializable snapshot isolation); a vacuum that walks whole trees (the garbage queue forgets keys
 //! past [`gc_policy::MAX_QUEUED_KEYS`] while a long snapshot holds the horizon back, and
 //! the garbage of forgotten keys stays until they are written again).
 
@@ -213,7 +246,8 @@ pub use memory::MemoryTreeStore;
 pub use chunks::TxnChunks;
 pub use scan::TxnScan;
 pub use store::{CommitLog, CommitTicket, NoCommitLog, TreeId, TreeStore, WriteOp, WriteRef};
-pub use transaction::{IsolationLevel, Savepoint, Transaction, TxnId};
+pub use locks::{LockMode, LockWait, WaitPolicy};
+pub use transaction::{IsolationLevel, RowLock, Savepoint, Transaction, TxnId};
 pub(crate) use write_set::{RunEntry, SortedRun};
 
 /// The transactional layer over one set of trees: shared by every transaction.
@@ -288,6 +322,17 @@ impl Mvcc {
     pub(crate) fn key_hash(&self, tree: TreeId, key: &[u8]) -> u64 {
         use std::hash::BuildHasher;
         self.key_hasher.hash_one((tree.0, key))
+    }
+
+    /// How many transactions wait for a row lock now (tests use it to know that a
+    /// transaction has blocked).
+    pub fn lock_waiters(&self) -> usize {
+        self.locks.census().1
+    }
+
+    /// How many keys are row-locked now (zero once every transaction has ended).
+    pub fn locked_keys(&self) -> usize {
+        self.locks.census().0
     }
 
     /// The newest commit timestamp handed out (visible or still completing).

@@ -12,10 +12,11 @@
 use std::ops::Bound;
 use std::sync::Arc;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Interruption, Result};
 use crate::mvcc::clock::{CommitTs, Snapshot};
 use crate::mvcc::commit::{self, newest_version, read_at};
 use crate::mvcc::chunks::TxnChunks;
+use crate::mvcc::locks::{Acquired, LockMode, LockWait, WaitError, WaitPolicy};
 use crate::mvcc::scan::{OwnWrite, TxnScan};
 use crate::mvcc::store::TreeId;
 use crate::mvcc::tree_locks::Hold;
@@ -69,8 +70,34 @@ pub struct Transaction {
     /// The tree locks this transaction holds (see [`super::tree_locks`]), and how. One
     /// vector, to keep a transaction small.
     tree_locks: Vec<(TreeId, Hold)>,
+    /// Row locks beyond the write set's, and what bounds a wait for one: boxed, as
+    /// few transactions wait, to keep a transaction small.
+    row_locks: Box<RowLocks>,
     /// A buffer for encoding probe keys, so a write allocates none.
     scratch: Vec<u8>,
+}
+
+/// A transaction's row-lock state that the write set does not hold.
+#[derive(Debug, Default)]
+struct RowLocks {
+    /// Keys locked by [`Transaction::lock_row`] (written keys' locks are found through
+    /// the write set), released when the transaction ends.
+    held: Vec<(TreeId, u64)>,
+    /// What bounds a wait for a lock ([`Transaction::set_lock_wait`]).
+    wait: LockWait,
+}
+
+/// What [`Transaction::lock_row`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowLock {
+    /// The row is locked, and no commit changed it after this transaction's snapshot.
+    Unchanged,
+    /// READ COMMITTED: the row is locked, and a transaction that committed after this
+    /// statement's snapshot changed it: its newest value (`None`: deleted). PostgreSQL's
+    /// EvalPlanQual: the caller re-checks its condition on that value.
+    Changed(Option<Vec<u8>>),
+    /// `SKIP LOCKED`: another transaction holds the row; nothing was locked.
+    Skipped,
 }
 
 impl std::fmt::Debug for Transaction {
@@ -95,8 +122,16 @@ impl Transaction {
             statement_snapshot: None,
             writes: WriteSet::default(),
             tree_locks: Vec::new(),
+            row_locks: Box::default(),
             scratch: Vec::new(),
         }
+    }
+
+    /// Sets what bounds this transaction's waits for row locks from now on: its
+    /// `lock_timeout` and `deadlock_timeout`, and the cancel flag and deadline of the
+    /// statement running (the SQL layer sets it for each statement).
+    pub fn set_lock_wait(&mut self, wait: LockWait) {
+        self.row_locks.wait = wait;
     }
 
     /// This transaction's id.
@@ -282,9 +317,10 @@ impl Transaction {
         let newest = newest_version(&self.mvcc, tree, key, &mut self.scratch)?;
         match newest {
             Some((ts, has_row)) if ts <= snapshot.ts() && has_row => return Ok(false),
-            Some((ts, _)) if ts > snapshot.ts() => {
-                // A version this snapshot cannot see: `get` would read an older one.
-                if read_at(&self.mvcc, tree, key, snapshot.ts())?.is_some() {
+            Some((ts, has_row)) if ts > snapshot.ts() => {
+                // A row committed after the snapshot exists, as PostgreSQL's unique
+                // check finds it (at every level); so does one the snapshot still sees.
+                if has_row || read_at(&self.mvcc, tree, key, snapshot.ts())?.is_some() {
                     return Ok(false);
                 }
                 // `put` fails on the newer version; take the same path for its error.
@@ -293,15 +329,24 @@ impl Transaction {
             }
             _ => {}
         }
-        self.lock(tree, hash)?;
-        // A commit that completed since the probe may have written the key and then
-        // released its lock (see `Clock::completions`): probe again, as `put` would.
+        self.lock(tree, hash, LockMode::NoKeyUpdate)?;
+        // A commit that completed since the probe (perhaps the one this write waited
+        // for) may have written the key and then released its lock (see
+        // `Clock::completions`): probe again. A row it inserted exists, as PostgreSQL
+        // reports after waiting; a delete is a conflict under REPEATABLE READ.
         let fresh = match self.mvcc.clock.completions() == completions {
             true => newest.is_none(),
             false => match newest_version(&self.mvcc, tree, key, &mut self.scratch)? {
-                Some((ts, _)) if ts > snapshot.ts() => {
-                    self.mvcc.locks.unlock(tree, hash, self.id);
-                    return Err(self.newer_version_error(ts, &snapshot));
+                Some((ts, has_row)) if ts > snapshot.ts() => {
+                    if has_row {
+                        self.mvcc.locks.unlock(tree, hash, self.id);
+                        return Ok(false);
+                    }
+                    if self.isolation == IsolationLevel::RepeatableRead {
+                        self.mvcc.locks.unlock(tree, hash, self.id);
+                        return Err(self.newer_version_error(ts, &snapshot));
+                    }
+                    false
                 }
                 now => now.is_none(),
             },
@@ -392,8 +437,65 @@ impl Transaction {
         let hash = self.mvcc.key_hash(tree, key);
         let slot = self.writer_slot(tree)?;
         match self.writes.tree(slot).find(hash, key) {
-            Some(id) => self.writes.set(slot, id, value),
+            Some(id) => {
+                // A delete of a key this transaction wrote holds the delete's mode.
+                if value.is_none() && !self.writes.tree(slot).claimed {
+                    self.lock(tree, hash, LockMode::Update)?;
+                }
+                self.writes.set(slot, id, value)
+            }
             None => self.write_new(slot, hash, tree, key, value),
+        }
+    }
+
+    /// Locks the row `key` of `tree` in `mode` until this transaction ends (SQL's
+    /// `SELECT ... FOR UPDATE` and kin, and what UPDATE and DELETE take before they
+    /// write a row they read), waiting for a transaction that holds it in a conflicting
+    /// mode as `policy` says, bounded by [`set_lock_wait`](Self::set_lock_wait)'s
+    /// limits. Then, if a transaction that committed after this one's snapshot changed
+    /// the row: under REPEATABLE READ, fails with [`Error::Serialization`] (PostgreSQL's
+    /// "could not serialize access due to concurrent update"); under READ COMMITTED,
+    /// returns its newest value ([`RowLock::Changed`]). A failed wait (a deadlock,
+    /// `lock_timeout`, `NOWAIT`, a cancelled statement) aborts the transaction, as any
+    /// error does in PostgreSQL.
+    pub fn lock_row(
+        &mut self,
+        tree: TreeId,
+        key: &[u8],
+        mode: LockMode,
+        policy: WaitPolicy,
+    ) -> Result<RowLock> {
+        self.check_active()?;
+        let hash = self.mvcc.key_hash(tree, key);
+        let written = match self.writes.slot(tree) {
+            // Nobody else can write a claimed tree, nor lock its rows for writing.
+            Some(slot) if self.writes.tree(slot).claimed => return Ok(RowLock::Unchanged),
+            Some(slot) => self.writes.tree(slot).find(hash, key).is_some(),
+            None => false,
+        };
+        let snapshot = self.snapshot();
+        match self
+            .mvcc
+            .locks
+            .lock(tree, hash, self.id, mode, policy, &self.row_locks.wait)
+        {
+            Ok(Acquired::Granted) => {}
+            Ok(Acquired::Skipped) => return Ok(RowLock::Skipped),
+            Err(failed) => return Err(self.wait_failed(tree, failed)),
+        }
+        if written {
+            // Locked since this transaction wrote it: its own write is the newest.
+            return Ok(RowLock::Unchanged);
+        }
+        self.row_locks.held.push((tree, hash));
+        match newest_version(&self.mvcc, tree, key, &mut self.scratch)? {
+            Some((ts, _)) if ts > snapshot.ts() => match self.isolation {
+                IsolationLevel::RepeatableRead => Err(self.newer_version_error(ts, &snapshot)),
+                IsolationLevel::ReadCommitted => {
+                    Ok(RowLock::Changed(read_at(&self.mvcc, tree, key, ts)?))
+                }
+            },
+            _ => Ok(RowLock::Unchanged),
         }
     }
 
@@ -528,8 +630,12 @@ impl Transaction {
         Ok(true)
     }
 
-    /// The first write of `key` by this transaction: takes its lock, probes for a newer
-    /// committed version (first updater wins), and adds it to the write set.
+    /// The first write of `key` by this transaction: takes its lock (waiting for a
+    /// transaction that holds it), probes for a newer committed version, and adds it to
+    /// the write set. A newer version fails the write under REPEATABLE READ (first
+    /// updater wins); under READ COMMITTED the write goes on over it, as PostgreSQL's
+    /// does after waiting (a caller that read the row first re-checks it through
+    /// [`lock_row`](Self::lock_row) before writing).
     fn write_new(
         &mut self,
         slot: usize,
@@ -556,7 +662,11 @@ impl Transaction {
             return Ok(());
         }
         let snapshot = self.snapshot();
-        self.lock(tree, hash)?;
+        let mode = match value {
+            Some(_) => LockMode::NoKeyUpdate,
+            None => LockMode::Update,
+        };
+        self.lock(tree, hash, mode)?;
         let newest = match newest_version(&self.mvcc, tree, key, &mut self.scratch) {
             Ok(newest) => newest,
             Err(e) => {
@@ -566,6 +676,7 @@ impl Transaction {
         };
         if let Some((ts, _)) = newest
             && ts > snapshot.ts()
+            && self.isolation == IsolationLevel::RepeatableRead
         {
             self.mvcc.locks.unlock(tree, hash, self.id);
             return Err(self.newer_version_error(ts, &snapshot));
@@ -577,21 +688,57 @@ impl Transaction {
         Ok(())
     }
 
-    /// Takes the lock on a key this transaction has not written yet; a key another
-    /// active transaction holds aborts this one (first updater wins).
-    fn lock(&mut self, tree: TreeId, hash: u64) -> Result<()> {
-        match self.mvcc.locks.try_lock(tree, hash, self.id) {
-            Ok(()) => Ok(()),
-            Err(holder) => Err(self.abort_with(format!(
-                "the row was written by concurrent transaction {} (tree {}), which has not finished",
-                holder.0, tree.0
-            ))),
+    /// Takes the lock on a key for a write, waiting while another transaction holds it
+    /// (see [`super::locks`]); a failed wait aborts this transaction.
+    fn lock(&mut self, tree: TreeId, hash: u64, mode: LockMode) -> Result<()> {
+        match self.mvcc.locks.lock(
+            tree,
+            hash,
+            self.id,
+            mode,
+            WaitPolicy::Block,
+            &self.row_locks.wait,
+        ) {
+            Ok(_) => Ok(()),
+            Err(failed) => Err(self.wait_failed(tree, failed)),
         }
+    }
+
+    /// Aborts the transaction after a wait for a lock failed; returns the error to
+    /// report, worded as PostgreSQL words it.
+    fn wait_failed(&mut self, tree: TreeId, failed: WaitError) -> Error {
+        let error = match failed {
+            WaitError::NotAvailable(holder) => Error::LockNotAvailable(format!(
+                "could not obtain lock on row in tree {} (held by transaction {})",
+                tree.0, holder.0
+            )),
+            WaitError::Timeout(_) => {
+                Error::LockNotAvailable("canceling statement due to lock timeout".into())
+            }
+            WaitError::Deadlock(cycle) => {
+                let mut detail = String::new();
+                for (i, waiter) in cycle.iter().enumerate() {
+                    let holder = cycle[(i + 1) % cycle.len()];
+                    if i > 0 {
+                        detail.push_str("; ");
+                    }
+                    detail.push_str(&format!(
+                        "transaction {} waits for transaction {}",
+                        waiter.0, holder.0
+                    ));
+                }
+                Error::Deadlock(detail)
+            }
+            WaitError::Cancelled => Error::Interrupted(Interruption::Cancel),
+            WaitError::StatementTimeout => Error::Interrupted(Interruption::StatementTimeout),
+        };
+        self.finish(State::Aborted(error.to_string()), None);
+        error
     }
 
     fn newer_version_error(&mut self, newest: CommitTs, snapshot: &Snapshot) -> Error {
         self.abort_with(format!(
-            "the row was changed by a transaction that committed at {} after this transaction's snapshot at {}",
+            "could not serialize access due to concurrent update (the row was changed by a transaction that committed at {} after this transaction's snapshot at {})",
             newest.0,
             snapshot.ts().0
         ))
@@ -649,7 +796,8 @@ impl Transaction {
             .trees()
             .iter()
             .filter(|t| !t.claimed)
-            .flat_map(|t| t.hashes().map(move |hash| (t.tree, hash)));
+            .flat_map(|t| t.hashes().map(move |hash| (t.tree, hash)))
+            .chain(self.row_locks.held.drain(..));
         self.mvcc.locks.unlock_all(self.id, locks);
         self.mvcc
             .tree_locks

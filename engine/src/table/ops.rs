@@ -39,7 +39,9 @@ use std::ops::Bound;
 use crate::btree::EntryChunk;
 use crate::error::{Constraint, Error, Limit, Result};
 use crate::keycode::{KeyDecoder, KeyValue, decode, describe_key, encode, prefix_end};
-use crate::mvcc::{Transaction, TreeId, TxnChunks, TxnScan, version_key};
+use crate::mvcc::{
+    LockMode, RowLock, Transaction, TreeId, TxnChunks, TxnScan, WaitPolicy, version_key,
+};
 use crate::table::row::{decode_row, encode_row};
 use crate::table::schema::{IndexSchema, TableSchema};
 
@@ -281,22 +283,90 @@ pub fn get(txn: &mut Transaction, schema: &TableSchema, pk: &[KeyValue]) -> Resu
     }
 }
 
-/// Deletes the row whose primary key is `pk`; returns whether it existed.
+/// What [`lock_row`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LockedRow {
+    /// Locked; unchanged since the transaction's snapshot.
+    Unchanged,
+    /// READ COMMITTED: locked, and changed by a commit after the statement's snapshot:
+    /// the row as that commit left it (`None`: deleted).
+    Changed(Option<Row>),
+    /// `SKIP LOCKED`, and another transaction holds it.
+    Skipped,
+}
+
+/// Locks the row whose primary key is `pk` (see [`Transaction::lock_row`]: waits for a
+/// conflicting holder; under REPEATABLE READ fails on a row changed since the snapshot;
+/// under READ COMMITTED returns the newest row for the caller to re-check).
+pub fn lock_row(
+    txn: &mut Transaction,
+    schema: &TableSchema,
+    pk: &[KeyValue],
+    mode: LockMode,
+    policy: WaitPolicy,
+) -> Result<LockedRow> {
+    Ok(
+        match txn.lock_row(schema.tree, &encode(pk), mode, policy)? {
+            RowLock::Unchanged => LockedRow::Unchanged,
+            RowLock::Skipped => LockedRow::Skipped,
+            RowLock::Changed(None) => LockedRow::Changed(None),
+            RowLock::Changed(Some(bytes)) => {
+                LockedRow::Changed(Some(decode_row(&schema.columns, &bytes)?))
+            }
+        },
+    )
+}
+
+/// The row `pk`, which this transaction sees as `seen`, locked in `mode` for a write
+/// over it: `seen`, or under READ COMMITTED the row's newest version if a commit changed
+/// it after the snapshot (`None`: deleted meanwhile). Writing over the newest version is
+/// what keeps the indexes right: the entries a write removes are the row's current ones.
+fn lock_for_write(
+    txn: &mut Transaction,
+    schema: &TableSchema,
+    pk: &[KeyValue],
+    seen: Row,
+    mode: LockMode,
+) -> Result<Option<Row>> {
+    match lock_row(txn, schema, pk, mode, WaitPolicy::Block)? {
+        LockedRow::Unchanged | LockedRow::Skipped => Ok(Some(seen)),
+        LockedRow::Changed(newest) => Ok(newest),
+    }
+}
+
+/// Deletes the row whose primary key is `pk` (waiting for a transaction that holds it;
+/// see [`lock_row`]); returns whether it existed.
 pub fn delete(txn: &mut Transaction, schema: &TableSchema, pk: &[KeyValue]) -> Result<bool> {
-    let Some(old) = get(txn, schema, pk)? else {
+    let Some(seen) = get(txn, schema, pk)? else {
         return Ok(false);
     };
+    let Some(old) = lock_for_write(txn, schema, pk, seen, LockMode::Update)? else {
+        return Ok(false);
+    };
+    delete_row(txn, schema, pk, &old)?;
+    Ok(true)
+}
+
+/// Deletes the row whose primary key is `pk` and whose values the caller read as `old`
+/// (from a row it locked, so they are the row's newest).
+pub fn delete_row(
+    txn: &mut Transaction,
+    schema: &TableSchema,
+    pk: &[KeyValue],
+    old: &[KeyValue],
+) -> Result<()> {
     atomically(txn, |txn| {
         txn.delete(schema.tree, &encode(pk))?;
         for index in &schema.indexes {
-            txn.delete(index.tree, &index_entry(index, &old, pk).0)?;
+            txn.delete(index.tree, &index_entry(index, old, pk).0)?;
         }
-        Ok(true)
+        Ok(())
     })
 }
 
 /// Replaces the row whose primary key is `pk` with `row` (whose key may differ: the row
-/// then moves); returns whether the row existed. Returns the row's new key through
+/// then moves), after locking it as [`lock_row`] does (under READ COMMITTED the write
+/// goes over the row's newest version); returns whether the row existed. Returns the row's new key through
 /// `Ok(Some(..))`.
 pub fn update(
     txn: &mut Transaction,
@@ -305,9 +375,26 @@ pub fn update(
     row: Row,
 ) -> Result<Option<Row>> {
     validate(schema, &row)?;
-    let Some(old) = get(txn, schema, pk)? else {
+    let Some(seen) = get(txn, schema, pk)? else {
         return Ok(None);
     };
+    let Some(old) = lock_for_write(txn, schema, pk, seen, LockMode::Update)? else {
+        return Ok(None);
+    };
+    update_row(txn, schema, pk, &old, row).map(Some)
+}
+
+/// Replaces the row whose primary key is `pk` and whose values the caller read as
+/// `old` (from a row it locked, so they are the row's newest) with `row`; returns the
+/// row's new key.
+pub fn update_row(
+    txn: &mut Transaction,
+    schema: &TableSchema,
+    pk: &[KeyValue],
+    old: &[KeyValue],
+    row: Row,
+) -> Result<Row> {
+    validate(schema, &row)?;
     let new_pk = match schema.has_hidden_row_id() {
         true => pk.to_vec(),
         false => declared_key(schema, &row),
@@ -324,14 +411,14 @@ pub fn update(
         }
         txn.put(schema.tree, &new_key, &stored)?;
         for index in &schema.indexes {
-            let old_entry = index_entry(index, &old, pk);
+            let old_entry = index_entry(index, old, pk);
             let new_entry = index_entry(index, &row, &new_pk);
             if old_entry != new_entry {
                 txn.delete(index.tree, &old_entry.0)?;
                 insert_index_entry(txn, schema, index, &row, &new_pk)?;
             }
         }
-        Ok(Some(new_pk.clone()))
+        Ok(new_pk.clone())
     })
 }
 

@@ -206,12 +206,13 @@ impl Binder<'_> {
         Ok(bound)
     }
 
-    /// The scan of a DML statement's table with its WHERE clause, and the table's scope.
-    fn dml_source(
+    /// The scan of a DML statement's table with its WHERE clause, the table's scope, and
+    /// the WHERE condition alone (for the re-check of a row changed concurrently).
+    pub(super) fn dml_source(
         &mut self,
         relation: &ast::TableFactor,
         selection: Option<&ast::Expr>,
-    ) -> Result<(crate::catalog::TableInfo, Node, Scope)> {
+    ) -> Result<(crate::catalog::TableInfo, Node, Scope, Option<Expr>)> {
         let ast::TableFactor::Table {
             name, alias, args, ..
         } = relation
@@ -230,14 +231,16 @@ impl Binder<'_> {
         let mut plan = Node::SeqScan {
             table: table.clone(),
         };
+        let mut recheck = None;
         if let Some(selection) = selection {
             let predicate = self.expr(selection, &scope)?;
+            recheck = Some(predicate.clone());
             plan = Node::Filter {
                 source: Box::new(plan),
                 predicate,
             };
         }
-        Ok((table, plan, scope))
+        Ok((table, plan, scope, recheck))
     }
 
     pub(super) fn update(&mut self, update: &Update) -> Result<Statement> {
@@ -255,7 +258,7 @@ impl Binder<'_> {
         if let Some((_, clause)) = unsupported.iter().find(|(present, _)| *present) {
             return Err(Error::unsupported(*clause));
         }
-        let (table, source, scope) =
+        let (table, source, scope, recheck) =
             self.dml_source(&update.table.relation, update.selection.as_ref())?;
         let assignments = self.assignments(&table, &update.assignments, &scope)?;
         let returning = self.returning(update.returning.as_deref(), &scope)?;
@@ -266,6 +269,7 @@ impl Binder<'_> {
             assignments,
             checks,
             returning,
+            recheck,
         })
     }
 
@@ -290,12 +294,14 @@ impl Binder<'_> {
         if !from.joins.is_empty() {
             return Err(Error::unsupported("DELETE with JOIN"));
         }
-        let (table, source, scope) = self.dml_source(&from.relation, delete.selection.as_ref())?;
+        let (table, source, scope, recheck) =
+            self.dml_source(&from.relation, delete.selection.as_ref())?;
         let returning = self.returning(delete.returning.as_deref(), &scope)?;
         Ok(Statement::Delete {
             table,
             source,
             returning,
+            recheck,
         })
     }
 }

@@ -29,6 +29,7 @@ mod ddl;
 mod dml;
 mod expr;
 mod from;
+mod locking;
 mod maintenance;
 mod query;
 mod routine;
@@ -56,7 +57,7 @@ use crate::plan::{EXPLAIN_COLUMN, Node, Plan, Statement as BoundStatement, Trans
 use crate::stack::{self, AstDepth, DeepDrop};
 use crate::value::Kind;
 
-pub use setting::{SettingCommand, setting, show_timeout};
+pub use setting::{Setting, SettingCommand, setting, show_timeout};
 
 /// One parsed statement, opaque outside this module. Cheap to clone; its AST, which may
 /// be as deep as the statement is long, is walked and dropped with the stack its token
@@ -69,6 +70,9 @@ pub struct Parsed {
     /// PostgreSQL's VACUUM, which sqlparser does not parse (`maintenance.rs`); then
     /// `statement` is a placeholder (an empty `Statement::Vacuum`).
     vacuum: Option<Arc<maintenance::VacuumAst>>,
+    /// The modes of its locking clauses (`FOR UPDATE` ...) in order, as the text
+    /// spelled them (`locking.rs`: the parser knows only two of the four).
+    lock_modes: Arc<[engine::LockMode]>,
 }
 
 impl Parsed {
@@ -96,6 +100,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
         .tokenize_with_location()
         .map_err(|e| Error::Parse(e.to_string()))?;
     copy::spell_booleans(&mut tokens);
+    let mut lock_modes = locking::weaken_lock_clauses(&mut tokens).into_iter();
     let mut depth = AstDepth::default();
     for token in &tokens {
         depth.count(&token.token);
@@ -121,6 +126,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
             statement: Arc::new(DeepDrop::new(statement, depth.stack())),
             depth,
             vacuum: vacuum.map(Arc::new),
+            lock_modes: lock_modes.next().unwrap_or_default().into(),
         })
         .collect())
 }
@@ -312,6 +318,11 @@ fn bind_here(txn: &mut Transaction, parsed: &Parsed, units: usize) -> Result<(Pl
         ));
     }
     let statement = match &**parsed.statement {
+        Statement::Query(query) if !query.locks.is_empty() => {
+            let (statement, locked_columns) = binder.locking_query(query, &parsed.lock_modes)?;
+            columns = locked_columns;
+            statement
+        }
         Statement::Query(query) => {
             let query = binder.query_bound(query)?;
             columns = query.names.into_iter().zip(query.kinds).collect();

@@ -57,7 +57,10 @@ impl Binder<'_> {
     fn query_level(&mut self, query: &Query) -> Result<BoundQuery> {
         let unsupported = [
             (query.fetch.is_some(), "FETCH"),
-            (!query.locks.is_empty(), "FOR UPDATE/SHARE"),
+            (
+                !query.locks.is_empty(),
+                "FOR UPDATE/SHARE in a subquery, CTE or view",
+            ),
             (query.for_clause.is_some(), "FOR clauses"),
             (query.settings.is_some(), "SETTINGS"),
             (query.format_clause.is_some(), "FORMAT"),
@@ -234,7 +237,7 @@ impl Binder<'_> {
     }
 
     /// A LIMIT or OFFSET count: a constant; a parameter is an integer.
-    fn count_expr(&mut self, e: &ast::Expr) -> Result<Expr> {
+    pub(super) fn count_expr(&mut self, e: &ast::Expr) -> Result<Expr> {
         let bound = self.constant(e)?;
         if let Expr::Param(i) = bound {
             self.infer_param(i, Kind::Int);
@@ -243,7 +246,7 @@ impl Binder<'_> {
     }
 
     /// An ORDER BY key: an output column name, an ordinal, or an expression over input.
-    fn sort_expr(
+    pub(super) fn sort_expr(
         &mut self,
         e: &ast::Expr,
         scope: &Scope,

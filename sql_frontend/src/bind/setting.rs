@@ -1,10 +1,14 @@
 //! SET, RESET and SHOW of the session's settings, which the session carries out itself
 //! (like BEGIN and COMMIT), without binding anything.
 //!
-//! The one setting is PostgreSQL's `statement_timeout`: how long a statement may run
-//! before it is cancelled. Its value is a number of milliseconds or a string with a unit
-//! (`'5s'`, `'250ms'`, `'1min'`, `'2h'`, `'1d'`); 0, `DEFAULT` and `RESET` mean no
-//! limit. `SET LOCAL` (a setting for the rest of the transaction) is not supported.
+//! The settings are PostgreSQL's three timeouts ([`Setting`]): `statement_timeout`
+//! (how long a statement may run before it is cancelled), `lock_timeout` (how long one
+//! wait for a row lock may last) and `deadlock_timeout` (how long a waiter waits before
+//! it looks for a deadlock). A value is a number of milliseconds or a string with a
+//! unit (`'5s'`, `'250ms'`, `'1min'`, `'2h'`, `'1d'`); `DEFAULT` and `RESET` restore
+//! the default (no limit; 1s for `deadlock_timeout`), and 0 means no limit where
+//! PostgreSQL says so (the first two; `deadlock_timeout` must be at least 1ms). `SET
+//! LOCAL` (a setting for the rest of the transaction) is not supported.
 
 use std::time::Duration;
 
@@ -16,13 +20,49 @@ use crate::error::{Error, Result};
 /// The largest `statement_timeout` PostgreSQL accepts, in milliseconds.
 const MAX_TIMEOUT_MS: f64 = i32::MAX as f64;
 
+/// A setting the session keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    StatementTimeout,
+    LockTimeout,
+    DeadlockTimeout,
+}
+
+impl Setting {
+    /// Every setting, for `RESET ALL`.
+    pub const ALL: [Setting; 3] = [
+        Setting::StatementTimeout,
+        Setting::LockTimeout,
+        Setting::DeadlockTimeout,
+    ];
+
+    /// Its name, as SHOW's column is named.
+    pub fn name(self) -> &'static str {
+        match self {
+            Setting::StatementTimeout => "statement_timeout",
+            Setting::LockTimeout => "lock_timeout",
+            Setting::DeadlockTimeout => "deadlock_timeout",
+        }
+    }
+
+    /// PostgreSQL's default: no limit, except for `deadlock_timeout` (1s).
+    pub fn default_value(self) -> Option<Duration> {
+        match self {
+            Setting::StatementTimeout | Setting::LockTimeout => None,
+            Setting::DeadlockTimeout => Some(engine::DEFAULT_DEADLOCK_TIMEOUT),
+        }
+    }
+}
+
 /// A statement about the session's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SettingCommand {
-    /// `SET statement_timeout = ...` (or `RESET`): `None` for no limit.
-    SetStatementTimeout(Option<Duration>),
-    /// `SHOW statement_timeout`.
-    ShowStatementTimeout,
+    /// `SET <setting> = ...` (or `RESET`): `None` for no limit.
+    Set(Setting, Option<Duration>),
+    /// `RESET ALL`.
+    ResetAll,
+    /// `SHOW <setting>`.
+    Show(Setting),
 }
 
 /// The setting command `parsed` is, if it is one.
@@ -40,9 +80,10 @@ pub fn setting(parsed: &Parsed) -> Result<Option<SettingCommand>> {
             if *hivevar || matches!(scope, Some(ast::ContextModifier::Global)) {
                 return Err(Error::unsupported(parsed.to_string()));
             }
-            known(&variable.to_string())?;
+            let setting = known(&variable.to_string())?;
             let [value] = values.as_slice() else {
                 return Err(invalid(
+                    setting,
                     &values
                         .iter()
                         .map(ToString::to_string)
@@ -50,14 +91,14 @@ pub fn setting(parsed: &Parsed) -> Result<Option<SettingCommand>> {
                         .join(", "),
                 ));
             };
-            Ok(Some(SettingCommand::SetStatementTimeout(timeout(value)?)))
+            Ok(Some(SettingCommand::Set(setting, timeout(setting, value)?)))
         }
         Statement::Reset(reset) => match &reset.reset {
             Reset::ConfigurationParameter(name) => {
-                known(&name.to_string())?;
-                Ok(Some(SettingCommand::SetStatementTimeout(None)))
+                let setting = known(&name.to_string())?;
+                Ok(Some(SettingCommand::Set(setting, setting.default_value())))
             }
-            Reset::ALL => Ok(Some(SettingCommand::SetStatementTimeout(None))),
+            Reset::ALL => Ok(Some(SettingCommand::ResetAll)),
             Reset::SessionAuthorization => Err(Error::unsupported("RESET SESSION AUTHORIZATION")),
         },
         Statement::ShowVariable { variable } => {
@@ -66,45 +107,50 @@ pub fn setting(parsed: &Parsed) -> Result<Option<SettingCommand>> {
                 .map(|i| i.value.as_str())
                 .collect::<Vec<_>>()
                 .join(" ");
-            known(&name)?;
-            Ok(Some(SettingCommand::ShowStatementTimeout))
+            Ok(Some(SettingCommand::Show(known(&name)?)))
         }
         _ => Ok(None),
     }
 }
 
-/// Fails unless `name` is a setting hdb has.
-fn known(name: &str) -> Result<()> {
-    match name.to_lowercase().as_str() {
-        "statement_timeout" => Ok(()),
-        _ => Err(Error::unsupported(format!("the setting {name}"))),
-    }
+/// The setting named `name`, or an error if hdb has none of that name.
+fn known(name: &str) -> Result<Setting> {
+    Setting::ALL
+        .into_iter()
+        .find(|s| s.name().eq_ignore_ascii_case(name))
+        .ok_or_else(|| Error::unsupported(format!("the setting {name}")))
 }
 
-fn invalid(value: &str) -> Error {
+fn invalid(setting: Setting, value: &str) -> Error {
     Error::Data(format!(
-        "invalid value for parameter \"statement_timeout\": \"{value}\""
+        "invalid value for parameter \"{}\": \"{value}\"",
+        setting.name()
     ))
 }
 
-/// The timeout a SET gives: `None` for no limit.
-fn timeout(value: &Expr) -> Result<Option<Duration>> {
+/// The timeout a SET gives `setting`: `None` for no limit.
+fn timeout(setting: Setting, value: &Expr) -> Result<Option<Duration>> {
     let text = match value {
         Expr::Value(v) => match &v.value {
             AstValue::Number(n, _) => n.clone(),
             AstValue::SingleQuotedString(s) => s.clone(),
-            _ => return Err(invalid(&value.to_string())),
+            _ => return Err(invalid(setting, &value.to_string())),
         },
         Expr::Identifier(ident) if ident.value.eq_ignore_ascii_case("default") => {
-            return Ok(None);
+            return Ok(setting.default_value());
         }
-        _ => return Err(invalid(&value.to_string())),
+        _ => return Err(invalid(setting, &value.to_string())),
     };
-    let millis = parse_millis(&text).ok_or_else(|| invalid(&text))?;
-    if !(0.0..=MAX_TIMEOUT_MS).contains(&millis) {
+    let millis = parse_millis(&text).ok_or_else(|| invalid(setting, &text))?;
+    let least = match setting {
+        Setting::DeadlockTimeout => 1.0,
+        Setting::StatementTimeout | Setting::LockTimeout => 0.0,
+    };
+    if !(least..=MAX_TIMEOUT_MS).contains(&millis) {
         return Err(Error::Data(format!(
-            "{text} ms is outside the valid range for parameter \"statement_timeout\" \
-             (0 .. 2147483647)"
+            "{text} ms is outside the valid range for parameter \"{}\" \
+             ({least} .. 2147483647)",
+            setting.name()
         )));
     }
     let millis = millis.round() as u64;
@@ -160,7 +206,7 @@ mod tests {
 
     fn set(sql: &str) -> Option<Duration> {
         match command(sql) {
-            Ok(Some(SettingCommand::SetStatementTimeout(t))) => t,
+            Ok(Some(SettingCommand::Set(_, t))) => t,
             other => panic!("{sql}: {other:?}"),
         }
     }
@@ -177,7 +223,14 @@ mod tests {
         assert_eq!(set("SET statement_timeout = 0"), None);
         assert_eq!(set("SET statement_timeout = DEFAULT"), None);
         assert_eq!(set("RESET statement_timeout"), None);
-        assert_eq!(set("RESET ALL"), None);
+        assert_eq!(set("SET lock_timeout = '2s'"), ms(2000));
+        assert_eq!(set("SET lock_timeout = 0"), None);
+        assert_eq!(set("SET deadlock_timeout = 100"), ms(100));
+        assert_eq!(set("RESET deadlock_timeout"), ms(1000));
+        assert_eq!(
+            command("RESET ALL").ok(),
+            Some(Some(SettingCommand::ResetAll))
+        );
     }
 
     #[test]
@@ -188,6 +241,8 @@ mod tests {
             "SET statement_timeout = -1",
             "SET statement_timeout = 99999999999",
             "SET statement_timeout = true",
+            "SET deadlock_timeout = 0",
+            "SET lock_timeout = -5",
         ] {
             assert!(matches!(command(sql), Err(Error::Data(_))), "{sql}");
         }
@@ -215,7 +270,7 @@ mod tests {
         assert_eq!(show(86_400_000), "1d");
         assert_eq!(
             command("SHOW statement_timeout").ok(),
-            Some(Some(SettingCommand::ShowStatementTimeout))
+            Some(Some(SettingCommand::Show(Setting::StatementTimeout)))
         );
     }
 }

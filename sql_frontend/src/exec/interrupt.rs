@@ -77,6 +77,17 @@ impl Interrupt {
         }
     }
 
+    /// The cancel flag, for a wait that must stop when it is raised (a wait for a row
+    /// lock: see `engine::mvcc::locks::LockWait`).
+    pub fn cancel_flag(&self) -> Option<Arc<AtomicBool>> {
+        self.cancel.as_ref().map(|c| Arc::clone(&c.flag))
+    }
+
+    /// When the statement must end, if `statement_timeout` bounds it.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
     /// The error to stop with, if the statement was cancelled or ran out of time.
     pub fn check(&self) -> Result<()> {
         if self.cancel.as_ref().is_some_and(CancelHandle::is_cancelled) {

@@ -51,7 +51,11 @@ impl<'p> Limit<'p> {
 }
 
 /// A LIMIT or OFFSET value: `None` for no limit (absent or NULL).
-fn count(e: Option<&Expr>, ctx: &mut ExecContext<'_>, clause: &str) -> Result<Option<usize>> {
+pub(super) fn count(
+    e: Option<&Expr>,
+    ctx: &mut ExecContext<'_>,
+    clause: &str,
+) -> Result<Option<usize>> {
     let Some(e) = e else {
         return Ok(None);
     };

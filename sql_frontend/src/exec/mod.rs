@@ -70,6 +70,7 @@ mod interrupt;
 mod join;
 mod keys;
 mod limit;
+mod locking;
 mod new_row;
 mod operator;
 mod output;
@@ -266,7 +267,7 @@ fn build_pruned<'p>(
     })
 }
 
-/// Runs an INSERT, UPDATE or DELETE `plan` in `txn` with parameter values `params`
+/// Runs an INSERT, UPDATE, DELETE or SELECT ... FOR UPDATE `plan` in `txn` with parameter values `params`
 /// (already cast to their kinds), stopped early by `interrupt`.
 pub fn write(
     txn: &mut Transaction,
@@ -274,7 +275,12 @@ pub fn write(
     params: &[Value],
     interrupt: &Interrupt,
 ) -> Result<Output> {
-    write::dml(txn, plan, params, build, interrupt)
+    match &plan.statement {
+        crate::plan::Statement::LockRows(lock) => {
+            locking::lock_rows(txn, plan, lock, params, build, interrupt)
+        }
+        _ => write::dml(txn, plan, params, build, interrupt),
+    }
 }
 
 /// Runs a schema change in `txn`.

@@ -8,19 +8,33 @@
 //! new row; DELETE: the old one), and its rows are the statement's result, beside the
 //! usual command tag. Rows written earlier by the same statement are visible to its
 //! subqueries (PostgreSQL hides them); the rows themselves are as PostgreSQL returns.
+//!
+//! ## Concurrent writers (EvalPlanQual)
+//!
+//! UPDATE and DELETE lock each row they found before writing it (`locking.rs`),
+//! which waits while another transaction holds the row. If a transaction that
+//! committed after the statement's snapshot changed the row, REPEATABLE READ fails
+//! with a serialization error (the engine's), and READ COMMITTED does what
+//! PostgreSQL's EvalPlanQual does: it re-checks the statement's WHERE condition on the
+//! row's newest version and, if it still holds, updates (or deletes) that version —
+//! the SET expressions see its values — and otherwise leaves the row alone. A row
+//! deleted meanwhile is skipped. (PostgreSQL follows a row whose key an UPDATE
+//! changed to its new version; H's rows are keyed by their primary key, so such a
+//! row counts as deleted and is skipped.)
 
 use engine::Transaction;
 use engine::table::ops;
+use engine::{LockMode, WaitPolicy};
 
-use super::buffered::collect;
 use super::eval::eval;
 use super::interrupt::Interrupt;
+use super::locking::{lock_for_write, rows_of};
 use super::new_row::{check_row, insert_row, to_keys};
-use super::operator::{Builder, ExecContext, KeyedRow};
+use super::operator::{Builder, ExecContext};
 use super::output::Output;
 use super::upsert::Upsert;
 use crate::error::{Error, Result};
-use crate::plan::{Node, Plan, Returning, Statement};
+use crate::plan::{Plan, Returning, Statement};
 use crate::value::Value;
 
 /// Collects RETURNING's rows, if the statement has a RETURNING list.
@@ -70,21 +84,6 @@ impl<'r> Returned<'r> {
             tag,
         }
     }
-}
-
-/// The rows `source` produces, with their primary keys.
-fn rows_of(
-    source: &Node,
-    txn: &mut Transaction,
-    params: &[Value],
-    plan: &Plan,
-    build: Builder,
-    interrupt: &Interrupt,
-) -> Result<Vec<KeyedRow>> {
-    let mut ctx =
-        ExecContext::new(txn, params, &plan.subqueries, build).interruptible(interrupt.clone());
-    let mut op = ctx.open(source)?;
-    collect(op.as_mut(), &mut ctx)
 }
 
 /// Runs an INSERT, UPDATE or DELETE; `build` builds its source's operators; reading
@@ -155,46 +154,74 @@ pub(super) fn dml(
             assignments,
             checks,
             returning,
+            recheck,
         } => {
             let rows = rows_of(source, txn, params, plan, build, interrupt)?;
             let mut returned = Returned::new(returning.as_ref());
-            for (key, old) in &rows {
-                let mut new = old.clone();
-                for (column, e) in assignments {
-                    let value = eval(
-                        e,
-                        old,
-                        &mut ExecContext::new(txn, params, subqueries, build),
-                    )?;
-                    new[*column] = table.columns[*column].sql_type.assign(value)?;
-                }
+            let mut updated = 0u64;
+            // A changed key moves the row: the old key is deleted (PostgreSQL's FOR
+            // UPDATE); otherwise FOR NO KEY UPDATE, as PostgreSQL's UPDATE takes.
+            let moves_key = assignments
+                .iter()
+                .any(|(column, _)| table.schema.primary_key.contains(column));
+            let mode = match moves_key {
+                true => LockMode::Update,
+                false => LockMode::NoKeyUpdate,
+            };
+            for (key, found) in &rows {
+                let (old, new) = {
+                    let mut ctx = ExecContext::new(txn, params, subqueries, build);
+                    let recheck = recheck.as_ref();
+                    let policy = WaitPolicy::Block;
+                    let Some(old) =
+                        lock_for_write(&mut ctx, table, key, found, mode, policy, recheck)?
+                    else {
+                        continue;
+                    };
+                    let mut new = old.clone();
+                    for (column, e) in assignments {
+                        let value = eval(e, &old, &mut ctx)?;
+                        new[*column] = table.columns[*column].sql_type.assign(value)?;
+                    }
+                    (old, new)
+                };
                 let values =
                     returned.eval(&new, || ExecContext::new(txn, params, subqueries, build))?;
                 check_row(txn, build, table, checks, &new)?;
-                ops::update(txn, &table.schema, key, to_keys(new))?;
+                ops::update_row(txn, &table.schema, key, &to_keys(old), to_keys(new))?;
                 returned.keep(values);
+                updated += 1;
             }
-            Ok(returned.output(rows.len() as u64, format!("UPDATE {}", rows.len())))
+            Ok(returned.output(updated, format!("UPDATE {updated}")))
         }
         Statement::Delete {
             table,
             source,
             returning,
+            recheck,
         } => {
             let rows = rows_of(source, txn, params, plan, build, interrupt)?;
             let mut returned = Returned::new(returning.as_ref());
             let mut deleted = 0u64;
-            for (key, old) in &rows {
+            for (key, found) in &rows {
+                let mut ctx = ExecContext::new(txn, params, subqueries, build);
+                let recheck = recheck.as_ref();
+                let (mode, policy) = (LockMode::Update, WaitPolicy::Block);
+                let locked = lock_for_write(&mut ctx, table, key, found, mode, policy, recheck);
+                drop(ctx);
+                let Some(old) = locked? else {
+                    continue;
+                };
                 let values =
-                    returned.eval(old, || ExecContext::new(txn, params, subqueries, build))?;
-                if ops::delete(txn, &table.schema, key)? {
-                    deleted += 1;
-                    returned.keep(values);
-                }
+                    returned.eval(&old, || ExecContext::new(txn, params, subqueries, build))?;
+                ops::delete_row(txn, &table.schema, key, &to_keys(old))?;
+                deleted += 1;
+                returned.keep(values);
             }
             Ok(returned.output(deleted, format!("DELETE {deleted}")))
         }
         Statement::Query(_)
+        | Statement::LockRows(_)
         | Statement::Ddl(_)
         | Statement::Copy(_)
         | Statement::Explain(_)

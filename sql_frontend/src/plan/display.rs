@@ -330,10 +330,23 @@ impl Statement {
                 table,
                 source,
                 returning,
+                ..
             } => {
                 write!(f, "Delete: {}", table.name())?;
                 fmt_returning(f, returning.as_ref())?;
                 source
+            }
+            Statement::LockRows(lock) => {
+                let exprs: Vec<String> = lock.exprs.iter().map(ToString::to_string).collect();
+                write!(
+                    f,
+                    "LockRows: {} ({:?}, {:?}) returning {}",
+                    lock.table.name(),
+                    lock.mode,
+                    lock.policy,
+                    exprs.join(", ")
+                )?;
+                &lock.source
             }
             Statement::Ddl(ddl) => return write!(f, "{ddl}"),
             Statement::Vacuum(vacuum) => {

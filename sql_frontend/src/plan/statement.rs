@@ -48,13 +48,21 @@ pub enum Statement {
         /// The table's CHECK constraints, which every updated row must pass.
         checks: Vec<Check>,
         returning: Option<Returning>,
+        /// The WHERE condition over the table's row, re-checked on a row that a
+        /// concurrent transaction changed (READ COMMITTED's EvalPlanQual,
+        /// `exec/write.rs`).
+        recheck: Option<Expr>,
     },
     /// Deletes the source's rows (read with their primary keys).
     Delete {
         table: TableInfo,
         source: Node,
         returning: Option<Returning>,
+        /// As for UPDATE.
+        recheck: Option<Expr>,
     },
+    /// A query that locks the rows it returns (`SELECT ... FOR UPDATE`).
+    LockRows(LockRows),
     /// Changes the schema.
     Ddl(Ddl),
     /// Moves rows between a table (or a query) and COPY data (`exec/copy.rs`).
@@ -117,6 +125,39 @@ impl ConflictAction {
     }
 }
 
+/// `SELECT <exprs> FROM table WHERE ... ORDER BY ... LIMIT ... OFFSET ... FOR <mode>
+/// [NOWAIT | SKIP LOCKED]` (`bind/locking.rs`, run by `exec/locking.rs`): the source
+/// reads the table's rows in order with their keys; each is locked (waiting as
+/// `policy` says), re-checked against `recheck` if a concurrent commit changed it
+/// (READ COMMITTED), counted against OFFSET and LIMIT, and returned as `exprs`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LockRows {
+    pub table: TableInfo,
+    /// The table's rows (whole, with their primary keys), filtered and ordered.
+    pub source: Node,
+    /// The WHERE condition over the table's row.
+    pub recheck: Option<Expr>,
+    pub mode: engine::LockMode,
+    pub policy: engine::WaitPolicy,
+    /// The SELECT list over the table's row, and its names.
+    pub exprs: Vec<Expr>,
+    pub names: Vec<String>,
+    pub limit: Option<Expr>,
+    pub offset: Option<Expr>,
+}
+
+impl LockRows {
+    /// PostgreSQL's name for the statement (a read-only transaction refuses it).
+    pub fn name(&self) -> &'static str {
+        match self.mode {
+            engine::LockMode::Update => "SELECT FOR UPDATE",
+            engine::LockMode::NoKeyUpdate => "SELECT FOR NO KEY UPDATE",
+            engine::LockMode::Share => "SELECT FOR SHARE",
+            engine::LockMode::KeyShare => "SELECT FOR KEY SHARE",
+        }
+    }
+}
+
 /// A CHECK constraint bound over the table's row (its columns in order): a row passes
 /// unless the expression is false (NULL passes, as in SQL).
 #[derive(Debug, Clone, PartialEq)]
@@ -170,6 +211,7 @@ impl Statement {
             Statement::Vacuum(_) => Some("VACUUM"),
             Statement::Insert { .. } => Some("INSERT"),
             Statement::Update { .. } => Some("UPDATE"),
+            Statement::LockRows(lock) => Some(lock.name()),
             Statement::Delete { .. } => Some("DELETE"),
             Statement::Copy(Copy::From { .. }) => Some("COPY FROM"),
             Statement::Copy(Copy::To { .. }) => None,
@@ -362,6 +404,7 @@ impl Statement {
             | Statement::Insert { .. }
             | Statement::Update { .. }
             | Statement::Delete { .. }
+            | Statement::LockRows(_)
             | Statement::Copy(_)
             | Statement::Explain(_)
             | Statement::Vacuum(_) => false,
@@ -401,22 +444,34 @@ impl Statement {
                 assignments,
                 checks,
                 returning,
+                recheck,
             } => Statement::Update {
                 table,
                 source: node(source),
                 assignments: assignments.into_iter().map(|(i, e)| (i, expr(e))).collect(),
                 checks: map_checks(checks, expr),
                 returning: returning.map(|r| r.map_exprs(expr)),
+                recheck: recheck.map(&mut *expr),
             },
             Statement::Delete {
                 table,
                 source,
                 returning,
+                recheck,
             } => Statement::Delete {
                 table,
                 source: node(source),
                 returning: returning.map(|r| r.map_exprs(expr)),
+                recheck: recheck.map(&mut *expr),
             },
+            Statement::LockRows(lock) => Statement::LockRows(LockRows {
+                source: node(lock.source),
+                recheck: lock.recheck.map(&mut *expr),
+                exprs: lock.exprs.into_iter().map(&mut *expr).collect(),
+                limit: lock.limit.map(&mut *expr),
+                offset: lock.offset.map(&mut *expr),
+                ..lock
+            }),
             Statement::Ddl(ddl) => Statement::Ddl(ddl),
             Statement::Vacuum(vacuum) => Statement::Vacuum(vacuum),
             Statement::Copy(Copy::To {

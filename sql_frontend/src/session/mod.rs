@@ -50,10 +50,11 @@ use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use engine::LockWait;
 use engine::Savepoint;
 use engine::{IsolationLevel, Transaction};
 
-use crate::bind::{self, ClientCopy, Parsed, SettingCommand};
+use crate::bind::{self, ClientCopy, Parsed, Setting, SettingCommand};
 use crate::error::{Error, Result};
 use crate::exec::{self, CancelHandle, CopyStream, Interrupt, Output};
 use crate::generation::CatalogGeneration;
@@ -66,9 +67,6 @@ use crate::value::{Kind, Value};
 mod rows;
 
 pub use rows::Rows;
-
-/// The one setting the session keeps (SHOW's column is named after it).
-const STATEMENT_TIMEOUT: &str = "statement_timeout";
 
 /// After an error in an explicit transaction, abort the whole transaction (PostgreSQL)
 /// rather than undo only the failed statement.
@@ -119,10 +117,61 @@ struct Connection {
 }
 
 /// What `SET` changes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Settings {
     /// How long a statement may run before it is cancelled; `None`: no limit.
     statement_timeout: Option<Duration>,
+    /// How long one wait for a row lock may last; `None`: no limit.
+    lock_timeout: Option<Duration>,
+    /// How long a wait for a row lock lasts before the waiter looks for a deadlock.
+    deadlock_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let mut settings = Settings {
+            statement_timeout: None,
+            lock_timeout: None,
+            deadlock_timeout: Duration::ZERO,
+        };
+        for setting in Setting::ALL {
+            settings.set(setting, setting.default_value());
+        }
+        settings
+    }
+}
+
+impl Settings {
+    fn set(&mut self, setting: Setting, value: Option<Duration>) {
+        match setting {
+            Setting::StatementTimeout => self.statement_timeout = value,
+            Setting::LockTimeout => self.lock_timeout = value,
+            Setting::DeadlockTimeout => {
+                self.deadlock_timeout = value
+                    .or(setting.default_value())
+                    .unwrap_or(engine::DEFAULT_DEADLOCK_TIMEOUT)
+            }
+        }
+    }
+
+    fn get(&self, setting: Setting) -> Option<Duration> {
+        match setting {
+            Setting::StatementTimeout => self.statement_timeout,
+            Setting::LockTimeout => self.lock_timeout,
+            Setting::DeadlockTimeout => Some(self.deadlock_timeout),
+        }
+    }
+
+    /// What bounds a statement's waits for row locks, `interrupt` being the
+    /// statement's own.
+    fn lock_wait(&self, interrupt: &Interrupt) -> LockWait {
+        LockWait {
+            lock_timeout: self.lock_timeout,
+            deadlock_timeout: self.deadlock_timeout,
+            cancel: interrupt.cancel_flag(),
+            deadline: interrupt.deadline(),
+        }
+    }
 }
 
 /// A statement begun: the transaction it runs in and how to end it.
@@ -462,10 +511,10 @@ impl Session {
             });
             prepared.keep(&Arc::new(planned));
         }
-        if let Some(SettingCommand::ShowStatementTimeout) = setting {
+        if let Some(SettingCommand::Show(shown)) = setting {
             prepared.description = Arc::new(Description {
                 params: Vec::new(),
-                columns: vec![(STATEMENT_TIMEOUT.to_string(), Kind::Text)],
+                columns: vec![(shown.name().to_string(), Kind::Text)],
                 copy_fields: 0,
             });
         }
@@ -572,7 +621,10 @@ impl Session {
                     None => collected.map(Rows::collected),
                 };
             }
-            Statement::Insert { .. } | Statement::Update { .. } | Statement::Delete { .. } => {
+            Statement::Insert { .. }
+            | Statement::Update { .. }
+            | Statement::Delete { .. }
+            | Statement::LockRows(_) => {
                 let (txn, interrupt) = (&mut begun.txn, &begun.interrupt);
                 stack::with_stack(stack, || exec::write(txn, plan, &params, interrupt))
             }
@@ -671,11 +723,13 @@ impl Connection {
         }
         let savepoint = txn.savepoint();
         self.cancel.reset();
+        let interrupt = Interrupt::new(&self.cancel, self.settings.statement_timeout);
+        txn.set_lock_wait(self.settings.lock_wait(&interrupt));
         let begun = Begun {
             txn,
             explicit,
             savepoint,
-            interrupt: Interrupt::new(&self.cancel, self.settings.statement_timeout),
+            interrupt,
         };
         Ok((begun, observed))
     }
@@ -841,14 +895,18 @@ impl Connection {
             return Err(Error::TransactionAborted);
         }
         match command {
-            SettingCommand::SetStatementTimeout(timeout) => {
-                self.settings.statement_timeout = timeout;
+            SettingCommand::Set(setting, value) => {
+                self.settings.set(setting, value);
                 Ok(Output::tag("SET"))
             }
-            SettingCommand::ShowStatementTimeout => {
-                let shown = bind::show_timeout(self.settings.statement_timeout);
+            SettingCommand::ResetAll => {
+                self.settings = Settings::default();
+                Ok(Output::tag("RESET"))
+            }
+            SettingCommand::Show(setting) => {
+                let shown = bind::show_timeout(self.settings.get(setting));
                 Ok(Output {
-                    columns: vec![STATEMENT_TIMEOUT.into()],
+                    columns: vec![setting.name().into()],
                     rows: vec![vec![Value::Text(shown)]],
                     rows_affected: 1,
                     tag: "SHOW".into(),
