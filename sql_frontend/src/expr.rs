@@ -202,42 +202,59 @@ impl Expr {
     /// The expression's direct subexpressions (not those inside a subquery's plan,
     /// except the left operand of `IN (SELECT ...)`, which is evaluated over this row).
     pub fn children(&self) -> Vec<&Expr> {
+        let mut out = Vec::new();
+        self.for_each_child(&mut |child| out.push(child));
+        out
+    }
+
+    /// Calls `f` on each direct subexpression, in the order [`Expr::children`] lists
+    /// them, allocating nothing (the walks below run per execution of a plan too).
+    pub fn for_each_child<'e>(&'e self, f: &mut dyn FnMut(&'e Expr)) {
         match self {
-            Expr::Column { .. } | Expr::Literal(_) | Expr::Param(_) | Expr::OuterColumn { .. } => {
-                Vec::new()
+            Expr::Column { .. } | Expr::Literal(_) | Expr::Param(_) | Expr::OuterColumn { .. } => {}
+            Expr::Unary(_, e) | Expr::IsNull { expr: e, .. } => f(e),
+            Expr::Binary(_, l, r) => {
+                f(l);
+                f(r);
             }
-            Expr::Unary(_, e) | Expr::IsNull { expr: e, .. } => vec![e],
-            Expr::Binary(_, l, r) => vec![l, r],
             Expr::InList { expr, list, .. } => {
-                let mut out = vec![expr.as_ref()];
-                out.extend(list);
-                out
+                f(expr);
+                list.iter().for_each(&mut *f);
             }
             Expr::Subquery(subquery) => match &subquery.kind {
-                SubqueryKind::In { expr, .. } => vec![expr],
-                SubqueryKind::Scalar { .. } | SubqueryKind::Exists { .. } => Vec::new(),
+                SubqueryKind::In { expr, .. } => f(expr),
+                SubqueryKind::Scalar { .. } | SubqueryKind::Exists { .. } => {}
             },
-            Expr::Cast { expr, .. } | Expr::ExactDouble(expr) => vec![expr],
+            Expr::Cast { expr, .. } | Expr::ExactDouble(expr) => f(expr),
             Expr::Case {
                 operand,
                 branches,
                 otherwise,
-            } => operand
-                .iter()
-                .map(AsRef::as_ref)
-                .chain(branches.iter().flat_map(|(w, t)| [w, t]))
-                .chain(otherwise.iter().map(AsRef::as_ref))
-                .collect(),
+            } => {
+                if let Some(operand) = operand {
+                    f(operand);
+                }
+                for (when, then) in branches {
+                    f(when);
+                    f(then);
+                }
+                if let Some(otherwise) = otherwise {
+                    f(otherwise);
+                }
+            }
             Expr::Like {
                 expr,
                 pattern,
                 escape,
                 ..
-            } => [expr.as_ref(), pattern.as_ref()]
-                .into_iter()
-                .chain(escape.iter().map(AsRef::as_ref))
-                .collect(),
-            Expr::Call { args, .. } => args.iter().collect(),
+            } => {
+                f(expr);
+                f(pattern);
+                if let Some(escape) = escape {
+                    f(escape);
+                }
+            }
+            Expr::Call { args, .. } => args.iter().for_each(f),
         }
     }
 
@@ -312,7 +329,12 @@ impl Expr {
 
     /// Whether `test` holds for this expression or any subexpression.
     pub fn any(&self, test: &dyn Fn(&Expr) -> bool) -> bool {
-        test(self) || self.children().into_iter().any(|e| e.any(test))
+        if test(self) {
+            return true;
+        }
+        let mut found = false;
+        self.for_each_child(&mut |child| found = found || child.any(test));
+        found
     }
 
     /// Rewrites bottom-up: `f` sees each node after its children were rewritten.
@@ -366,9 +388,7 @@ impl Expr {
         if let Expr::Column { index, .. } = self {
             out.push(*index);
         }
-        for child in self.children() {
-            child.columns_read(out);
-        }
+        self.for_each_child(&mut |child| child.columns_read(out));
     }
 
     /// The expression with every input column `i` replaced by column `map(i)`.

@@ -21,7 +21,7 @@
 //!    the clause — never silently ignored.
 //! 3. **Optimise** ([`optimize`]): an ordered list of named passes
 //!    ([`optimize::PASSES`]: fold constants, join order, merge projections, access
-//!    paths), each a function from operator tree to operator tree, run over every tree
+//!    paths, eager aggregation), each a function from operator tree to operator tree, run over every tree
 //!    of the plan. `EXPLAIN` prints the result (`plan/display.rs`).
 //! 4. **Execute** ([`exec`]): [`exec::build`] turns an operator tree into pull-based
 //!    operators (one file per operator; inputs built first and handed in), pulled a

@@ -33,8 +33,8 @@
 //! The builder walks the tree top-down knowing which of each node's output columns are
 //! read above it (`plan/needs.rs`; the root's are all read). SeqScans and primary-key
 //! range scans decode only the columns read above them, and joins copy only those into
-//! the rows they produce (Example 3's join under its aggregate carries three of six
-//! columns); a column nobody reads keeps its place in the row and holds NULL, so no
+//! the rows they produce (a join under an aggregate carries only the columns the
+//! aggregate reads); a column nobody reads keeps its place in the row and holds NULL, so no
 //! expression's column index changes.
 //!
 //! ## Rows and batches

@@ -13,7 +13,9 @@
 //! 3. **merge projections** (`merge_projections.rs`): a Project of plain columns under
 //!    an Aggregate or Project is merged into it;
 //! 4. **access paths** (`access_path.rs`): a Filter over a SeqScan becomes a Filter over
-//!    a KeyLookup or an IndexScan where its conjuncts allow.
+//!    a KeyLookup or an IndexScan where its conjuncts allow;
+//! 5. **eager aggregation** (`eager_aggregate.rs`): an Aggregate over a join whose
+//!    GROUP BY names the primary key of a joined table groups the other side first.
 //!
 //! The order matters: join order pushes filters down onto the scans where access paths
 //! then find keys and ranges. Passes do not call each other; what two passes share (the
@@ -24,6 +26,7 @@
 //! conjuncts implied by the access path, ORDER BY satisfied by index order.
 
 mod access_path;
+mod eager_aggregate;
 mod fold;
 mod join_order;
 mod merge_projections;
@@ -42,7 +45,7 @@ pub struct Pass {
 }
 
 /// The passes, in the order they run.
-pub const PASSES: [Pass; 4] = [
+pub const PASSES: [Pass; 5] = [
     Pass {
         name: "fold constants",
         run: fold::fold_constants,
@@ -58,6 +61,10 @@ pub const PASSES: [Pass; 4] = [
     Pass {
         name: "access paths",
         run: access_path::access_paths,
+    },
+    Pass {
+        name: "eager aggregation",
+        run: eager_aggregate::eager_aggregate,
     },
 ];
 

@@ -39,19 +39,20 @@ pub fn all_needed(width: usize) -> ColumnNeeds {
     vec![true; width]
 }
 
-/// Marks in `needs` the columns `e` reads (all of them if it holds a subquery).
+/// Marks in `needs` the columns `e` reads (all of them if it holds a subquery), in one
+/// walk that allocates nothing (a point SELECT's operators are built per execution, so
+/// this runs on the OLTP path too).
 fn mark(needs: &mut [bool], e: &Expr) {
-    if e.any(&|e| matches!(e, Expr::Subquery(_))) {
-        needs.fill(true);
-        return;
-    }
-    let mut read = Vec::new();
-    e.columns_read(&mut read);
-    for i in read {
-        if let Some(flag) = needs.get_mut(i) {
-            *flag = true;
+    match e {
+        Expr::Column { index, .. } => {
+            if let Some(flag) = needs.get_mut(*index) {
+                *flag = true;
+            }
         }
+        Expr::Subquery(_) => needs.fill(true),
+        _ => {}
     }
+    e.for_each_child(&mut |child| mark(needs, child));
 }
 
 /// Marks the columns every expression in `exprs` reads.
