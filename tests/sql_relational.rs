@@ -36,7 +36,7 @@ fn sorted(mut rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
 }
 
 fn explain(session: &mut Session, sql: &str) -> String {
-    query(session, &format!("EXPLAIN {sql}"))
+    query(session, &format!("EXPLAIN (COSTS OFF) {sql}"))
         .into_iter()
         .map(|r| r.join(""))
         .collect::<Vec<_>>()

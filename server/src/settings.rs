@@ -12,9 +12,11 @@
 //! anything else is refused with a clear error rather than silently ignored.
 //! SET LOCAL and SET SESSION are the same here: no parameter H follows can change.
 //!
-//! H's timeouts are the exception: its session keeps `statement_timeout` (cancelling a
-//! statement that runs longer), `lock_timeout` and `deadlock_timeout` (bounding waits
-//! for row locks), so SET, SHOW and RESET of them go to the session.
+//! The exceptions are H's own settings ([`SESSION_SETTINGS`]): H's session keeps
+//! `statement_timeout` (cancelling a statement that runs longer), `lock_timeout` and
+//! `deadlock_timeout` (bounding waits for row locks) and the planner's switches
+//! `enable_seqscan` and `enable_indexscan`, so SET, SHOW and RESET of them go to the
+//! session.
 //!
 //! Only a Query message that holds exactly one SET, SHOW or RESET is answered here;
 //! such a statement mixed with others in one Query goes to H, which refuses it.
@@ -25,6 +27,15 @@ use hdb::{Kind, Value};
 
 use crate::catalog::Answer;
 use crate::errors::ProtocolError;
+
+/// Parameters H's session keeps itself: SET, SHOW and RESET of them go to it.
+const SESSION_SETTINGS: &[&str] = &[
+    "statement_timeout",
+    "lock_timeout",
+    "deadlock_timeout",
+    "enable_seqscan",
+    "enable_indexscan",
+];
 
 /// Parameters whose value the client may set to anything: H does not read them.
 const FREE: &[&str] = &[
@@ -109,11 +120,11 @@ pub fn answer(
     settings: &mut BTreeMap<String, String>,
 ) -> Option<Result<Answer, ProtocolError>> {
     let words = tokens(sql)?;
-    // The timeouts are H's own: its session keeps them.
+    // H's own settings go to its session.
     if words.iter().skip(1).take(2).any(|w| {
-        ["statement_timeout", "lock_timeout", "deadlock_timeout"]
+        SESSION_SETTINGS
             .iter()
-            .any(|own| w.eq_ignore_ascii_case(own))
+            .any(|name| w.eq_ignore_ascii_case(name))
     }) {
         return None;
     }

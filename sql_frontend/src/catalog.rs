@@ -35,18 +35,23 @@
 //! remembered, not used: H's B+trees fill pages by their own policy (the bulk
 //! builder's fill target, splits in half), whatever a table's fillfactor says.
 //!
+//! Statistics gathered by ANALYZE live the same way (`statistics/store.rs`), and go
+//! with DROP TABLE and RENAME like the tables above.
+//!
 //! Views live the same way in their own tables (`view_catalog.rs`), and share one
 //! namespace with tables: [`create_table`] refuses the name of a view.
 //!
 //! Names starting with [`RESERVED_PREFIX`] belong to hdb; the binder refuses them.
 
 use std::ops::Bound;
+use std::sync::Arc;
 
 use engine::Transaction;
 use engine::keycode::{KeyValue, decode, encode};
 use engine::table::{Column, ColumnType, TableDef, TableSchema, alter, catalog, ops};
 
 use crate::error::{Error, Result};
+use crate::statistics::{self, TableStats, store::SQL_STATISTICS_TABLE};
 use crate::types::SqlType;
 use crate::value::{Kind, Value};
 
@@ -79,6 +84,9 @@ pub struct TableInfo {
     pub columns: Vec<ColumnInfo>,
     /// CHECK constraints, sorted by name.
     pub checks: Vec<CheckInfo>,
+    /// What ANALYZE last learned about the table (`statistics.rs`), where the binder
+    /// loaded it for the planner ([`with_statistics`]); `None` otherwise.
+    pub stats: Option<Arc<TableStats>>,
 }
 
 impl TableInfo {
@@ -146,7 +154,20 @@ pub fn find_table(txn: &mut Transaction, name: &str) -> Result<Option<TableInfo>
         schema,
         columns,
         checks,
+        stats: None,
     }))
+}
+
+/// `info` with its table's statistics, as `txn` sees them, for the planner: the binder
+/// calls this for the tables a statement reads rows from. Statistics of a table that
+/// was empty when analysed are left out: they say nothing of the rows loaded since (an
+/// index is often made before the load), so the planner treats the table as never
+/// analysed, as PostgreSQL does a table it never saw rows in.
+pub fn with_statistics(txn: &mut Transaction, mut info: TableInfo) -> Result<TableInfo> {
+    info.stats = statistics::store::load(txn, info.name())?
+        .filter(|stats| stats.rows > 0.0)
+        .map(Arc::new);
+    Ok(info)
 }
 
 /// The engine table holding CHECK constraints.
@@ -351,10 +372,19 @@ pub fn fillfactor(txn: &mut Transaction, name: &str) -> Result<Option<u32>> {
     }
 }
 
+/// The metadata tables keyed by table name first: their rows go with DROP TABLE and
+/// move with RENAME.
+const METADATA_TABLES: [&str; 4] = [
+    SQL_COLUMNS_TABLE,
+    SQL_CHECKS_TABLE,
+    SQL_OPTIONS_TABLE,
+    SQL_STATISTICS_TABLE,
+];
+
 /// Drops a table and its SQL metadata, in `txn`.
 pub fn drop_table(txn: &mut Transaction, name: &str) -> Result<()> {
     catalog::drop_table(txn, name)?;
-    for meta_name in [SQL_COLUMNS_TABLE, SQL_CHECKS_TABLE, SQL_OPTIONS_TABLE] {
+    for meta_name in METADATA_TABLES {
         let Some(meta) = catalog::find_table(txn, meta_name)? else {
             continue;
         };
@@ -370,7 +400,7 @@ pub fn drop_table(txn: &mut Transaction, name: &str) -> Result<()> {
 /// keyed by the table's name, moved to the new name.
 pub fn rename_table(txn: &mut Transaction, old: &str, new: &str) -> Result<()> {
     alter::rename_table(txn, old, new)?;
-    for meta_name in [SQL_COLUMNS_TABLE, SQL_CHECKS_TABLE, SQL_OPTIONS_TABLE] {
+    for meta_name in METADATA_TABLES {
         let Some(meta) = catalog::find_table(txn, meta_name)? else {
             continue;
         };

@@ -22,7 +22,10 @@
 //! 3. **Optimise** ([`optimize`]): an ordered list of named passes
 //!    ([`optimize::PASSES`]: fold constants, join order, merge projections, access
 //!    paths, eager aggregation), each a function from operator tree to operator tree, run over every tree
-//!    of the plan. `EXPLAIN` prints the result (`plan/display.rs`).
+//!    of the plan. Their choices follow the cost model ([`cost`]: selectivity and cost
+//!    estimates from the statistics ANALYZE keeps, [`statistics`], which the binder
+//!    attaches to each table it reads). `EXPLAIN` prints the result with the estimates
+//!    (`plan/display.rs`, `exec/explain.rs`); `EXPLAIN ANALYZE` runs it too.
 //! 4. **Execute** ([`exec`]): [`exec::build`] turns an operator tree into pull-based
 //!    operators (one file per operator; inputs built first and handed in), pulled a
 //!    row or a batch of rows at a time ([`exec::RowBatch`]) with
@@ -40,8 +43,10 @@
 //!    operator tree as the caller asks for rows, inside the statement's transaction,
 //!    and ends the statement when the rows run out, fail, or it is dropped. `SET`,
 //!    `RESET` and `SHOW` of the session's settings (`statement_timeout`,
-//!    `lock_timeout`, `deadlock_timeout`) are carried out by the session too
-//!    (`bind/setting.rs`); each statement's
+//!    `lock_timeout`, `deadlock_timeout`, and the planner's `enable_seqscan` /
+//!    `enable_indexscan`) are carried out by the session too (`bind/setting.rs`); it
+//!    counts the rows its transactions change and analyses a table that changed enough
+//!    after the commit (`session/analyze.rs`); each statement's
 //!    [`exec::ExecContext`] carries an interrupt (the session's [`CancelHandle`] and
 //!    the timeout's deadline, `exec/interrupt.rs`) that the operators' loops look at,
 //!    so a statement can be cancelled from another thread or time out with SQLSTATE
@@ -49,9 +54,10 @@
 //!
 //! ## Imports point one way
 //!
-//! `session -> bind -> optimize -> exec -> plan -> expr`, and all of them down to the
-//! value-level modules: [`operators`], [`functions`], [`cast`], [`like`], [`types`],
-//! [`value`], [`interval`], [`datetime`], [`catalog`], [`error`]. No module imports one
+//! `session -> bind -> optimize -> exec -> cost -> plan -> expr`, and all of them down
+//! to the value-level modules: [`operators`], [`functions`], [`cast`], [`like`],
+//! [`types`], [`value`], [`interval`], [`datetime`], [`catalog`], [`statistics`],
+//! [`error`]. No module imports one
 //! above it, and inside `exec/`, `optimize/` and `plan/` no file imports another that
 //! imports it back (the module roots — the executor's builder, the optimiser's pass
 //! list — import their files, never the reverse). `tests/module_graph.rs` checks this:
@@ -67,7 +73,8 @@
 //! [`datetime`] (DATE and TIMESTAMP text), [`interval`] (INTERVAL and date arithmetic),
 //! [`cast`] (CAST and `::`), [`like`] (LIKE/ILIKE), [`functions`] (scalar functions),
 //! [`generation`] (the catalog generation prepared plans are labelled with),
-//! [`view_catalog`] (views and what they depend on),
+//! [`view_catalog`] (views and what they depend on), [`statistics`] (ANALYZE's
+//! statistics, kept in the catalog), [`cost`] (the cost model),
 //! [`stack`] (statements of any depth without a stack overflow: depth limits, and the
 //! stack each stage needs), [`error`].
 //!
@@ -82,9 +89,10 @@
 //! count(DISTINCT), sum, avg, min, max; SELECT DISTINCT; UNION / EXCEPT / INTERSECT
 //! [ALL]; scalar, EXISTS and [NOT] IN subqueries, correlated or not; ORDER BY (ASC/DESC, NULLS FIRST/LAST, alias, ordinal), LIMIT/OFFSET, UPDATE, DELETE,
 //! BEGIN/START TRANSACTION [ISOLATION LEVEL READ COMMITTED | REPEATABLE READ], COMMIT,
-//! ROLLBACK, EXPLAIN, SET/RESET/SHOW statement_timeout, lock_timeout and deadlock_timeout,
-//! SELECT ... FOR UPDATE | NO KEY UPDATE | SHARE | KEY SHARE [NOWAIT | SKIP LOCKED]
-//! over one table (`bind/locking.rs`). Expressions: arithmetic, comparisons, AND/OR/NOT, IS [NOT] NULL,
+//! ROLLBACK, EXPLAIN [ANALYZE] [(FORMAT JSON, COSTS OFF)], ANALYZE, SET/RESET/SHOW
+//! statement_timeout, lock_timeout, deadlock_timeout, enable_seqscan and
+//! enable_indexscan, SELECT ... FOR UPDATE | NO KEY UPDATE | SHARE | KEY SHARE [NOWAIT |
+//! SKIP LOCKED] over one table (`bind/locking.rs`). Expressions: arithmetic, comparisons, AND/OR/NOT, IS [NOT] NULL,
 //! [NOT] BETWEEN, [NOT] IN (list), `||`, `$n` parameters, DATE '...' literals, CASE
 //! (simple and searched), CAST and `::`, [NOT] LIKE / ILIKE [ESCAPE], COALESCE, NULLIF,
 //! lower, upper, length, substr/substring, trim/btrim/ltrim/rtrim, abs, round, now(),
@@ -113,6 +121,7 @@ pub mod catalog;
 #[cfg(feature = "chrono")]
 pub mod chrono;
 pub mod copy_format;
+pub mod cost;
 pub mod datetime;
 pub mod error;
 pub mod exec;
@@ -126,6 +135,7 @@ pub mod optimize;
 pub mod plan;
 pub mod session;
 pub mod stack;
+pub mod statistics;
 pub mod types;
 pub mod value;
 pub mod view_catalog;

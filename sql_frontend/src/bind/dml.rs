@@ -223,6 +223,7 @@ impl Binder<'_> {
             return Err(Error::unsupported("table functions"));
         }
         let table = self.table(name)?;
+        let table = crate::catalog::with_statistics(self.txn, table)?;
         let label = match alias {
             Some(alias) => ident(&alias.name),
             None => table.name().to_string(),

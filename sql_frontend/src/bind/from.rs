@@ -243,6 +243,7 @@ impl Binder<'_> {
             };
         };
         self.note_relation(&table_name);
+        let table = catalog::with_statistics(self.txn, table)?;
         let label = match alias {
             Some(alias) if !alias.columns.is_empty() => {
                 return Err(Error::unsupported("column aliases on tables"));

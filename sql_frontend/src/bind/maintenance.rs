@@ -1,5 +1,5 @@
-//! Binding TRUNCATE, ALTER TABLE ... ADD PRIMARY KEY and VACUUM (what `pgbench -i`
-//! sends besides CREATE TABLE and COPY).
+//! Binding TRUNCATE, ALTER TABLE ... ADD PRIMARY KEY, VACUUM (what `pgbench -i`
+//! sends besides CREATE TABLE and COPY) and ANALYZE.
 //!
 //! sqlparser's VACUUM is Redshift's and Snowflake's (no ANALYZE, no option list, one
 //! table), so PostgreSQL's grammar is parsed here ([`parse_vacuum`], called by
@@ -9,6 +9,9 @@
 //! VACUUM [ ( option [ value ] [, ...] ) ] [ table [ ( column [, ...] ) ] [, ...] ]
 //! VACUUM [ FULL ] [ FREEZE ] [ VERBOSE ] [ ANALYZE ] [ table [ ( column [, ...] ) ] [, ...] ]
 //! ```
+//!
+//! sqlparser's ANALYZE is Hive's, so PostgreSQL's is parsed here too
+//! ([`parse_analyze`]) into the same form, marked as no VACUUM.
 //!
 //! Every option PostgreSQL 15 knows is accepted; what each means in H is in the
 //! session (`session/mod.rs`, which runs it) and the README.
@@ -28,13 +31,15 @@ use crate::plan::{Ddl, Statement, Vacuum};
 pub(super) struct VacuumAst {
     pub tables: Vec<(ObjectName, Vec<ast::Ident>)>,
     pub analyze: bool,
+    /// `false` for a plain `ANALYZE` (no garbage pass).
+    pub vacuum: bool,
     /// The options as written, for printing the statement back.
     pub options: Vec<String>,
 }
 
 impl std::fmt::Display for VacuumAst {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("VACUUM")?;
+        f.write_str(if self.vacuum { "VACUUM" } else { "ANALYZE" })?;
         if !self.options.is_empty() {
             write!(f, " ({})", self.options.join(", "))?;
         }
@@ -79,6 +84,7 @@ pub(super) fn parse_vacuum(parser: &mut Parser) -> std::result::Result<VacuumAst
     let mut vacuum = VacuumAst {
         tables: Vec::new(),
         analyze: false,
+        vacuum: true,
         options: Vec::new(),
     };
     if parser.consume_token(&Token::LParen) {
@@ -123,6 +129,59 @@ pub(super) fn parse_vacuum(parser: &mut Parser) -> std::result::Result<VacuumAst
             }
         }
     }
+    parse_tables(parser, &mut vacuum)?;
+    Ok(vacuum)
+}
+
+/// Parses PostgreSQL's ANALYZE statement; the parser is at the ANALYZE keyword.
+///
+/// ```text
+/// ANALYZE [ ( VERBOSE | SKIP_LOCKED [ boolean ] [, ...] ) ] [ VERBOSE ] [ table [ ( column [, ...] ) ] [, ...] ]
+/// ```
+pub(super) fn parse_analyze(parser: &mut Parser) -> std::result::Result<VacuumAst, ParserError> {
+    parser.expect_keyword_is(Keyword::ANALYZE)?;
+    let mut analyze = VacuumAst {
+        tables: Vec::new(),
+        analyze: true,
+        vacuum: false,
+        options: Vec::new(),
+    };
+    if parser.consume_token(&Token::LParen) {
+        loop {
+            let name = parser.parse_identifier()?.value.to_ascii_lowercase();
+            if name != "verbose" && name != "skip_locked" {
+                return Err(ParserError::ParserError(format!(
+                    "unrecognized ANALYZE option \"{name}\""
+                )));
+            }
+            let value = match &parser.peek_token_ref().token {
+                Token::Comma | Token::RParen => None,
+                _ => Some(parser.next_token().token.to_string()),
+            };
+            option_is_on(value.as_deref()).map_err(|value| {
+                ParserError::ParserError(format!("{name} requires a Boolean value, not {value}"))
+            })?;
+            analyze.options.push(match value {
+                Some(value) => format!("{} {value}", name.to_ascii_uppercase()),
+                None => name.to_ascii_uppercase(),
+            });
+            if !parser.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+        parser.expect_token(&Token::RParen)?;
+    } else if parser.parse_keyword(Keyword::VERBOSE) {
+        analyze.options.push("VERBOSE".to_string());
+    }
+    parse_tables(parser, &mut analyze)?;
+    Ok(analyze)
+}
+
+/// The table list ending VACUUM and ANALYZE.
+fn parse_tables(
+    parser: &mut Parser,
+    vacuum: &mut VacuumAst,
+) -> std::result::Result<(), ParserError> {
     if matches!(parser.peek_token_ref().token, Token::Word(_)) {
         loop {
             let table = parser.parse_object_name(false)?;
@@ -141,7 +200,7 @@ pub(super) fn parse_vacuum(parser: &mut Parser) -> std::result::Result<VacuumAst
             }
         }
     }
-    Ok(vacuum)
+    Ok(())
 }
 
 /// The name PostgreSQL gives a primary key constraint declared without one.
@@ -342,6 +401,7 @@ fn add_primary_key(
 impl Binder<'_> {
     pub(super) fn vacuum(&mut self, vacuum: &VacuumAst) -> Result<Statement> {
         let mut tables = Vec::with_capacity(vacuum.tables.len());
+        let mut positions = Vec::with_capacity(vacuum.tables.len());
         for (name, columns) in &vacuum.tables {
             let name = user_object_name(name)?;
             let Some(info) = crate::catalog::find_table(self.txn, &name)? else {
@@ -352,17 +412,27 @@ impl Binder<'_> {
                     "ANALYZE option must be specified when a column list is provided",
                 ));
             }
+            let mut named = Vec::with_capacity(columns.len());
             for column in columns {
                 let column = ident(column);
-                if info.column_index(&column).is_none() {
-                    return Err(Error::UnknownColumn(column));
+                match info.column_index(&column) {
+                    Some(position) if named.contains(&position) => {
+                        return Err(Error::Type(format!(
+                            "column \"{column}\" of relation \"{name}\" appears more than once"
+                        )));
+                    }
+                    Some(position) => named.push(position),
+                    None => return Err(Error::UnknownColumn(column)),
                 }
             }
             tables.push(name);
+            positions.push(named);
         }
         Ok(Statement::Vacuum(Vacuum {
             tables,
+            columns: positions,
             analyze: vacuum.analyze,
+            vacuum: vacuum.vacuum,
         }))
     }
 }

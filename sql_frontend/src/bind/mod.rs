@@ -53,11 +53,13 @@ use std::sync::Arc;
 
 use crate::catalog::RESERVED_PREFIX;
 use crate::error::{Error, Result};
-use crate::plan::{EXPLAIN_COLUMN, Node, Plan, Statement as BoundStatement, TransactionControl};
+use crate::plan::{
+    EXPLAIN_COLUMN, ExplainOptions, Node, Plan, Statement as BoundStatement, TransactionControl,
+};
 use crate::stack::{self, AstDepth, DeepDrop};
 use crate::value::Kind;
 
-pub use setting::{Setting, SettingCommand, setting, show_timeout};
+pub use setting::{PlannerSwitch, Setting, SettingCommand, setting, show_timeout};
 
 /// One parsed statement, opaque outside this module. Cheap to clone; its AST, which may
 /// be as deep as the statement is long, is walked and dropped with the stack its token
@@ -135,7 +137,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
 type ParsedPart = (Statement, Option<maintenance::VacuumAst>);
 
 /// sqlparser's `Parser::parse_statements`, except that a statement starting with
-/// VACUUM is parsed by `maintenance.rs` (PostgreSQL's grammar).
+/// VACUUM or ANALYZE is parsed by `maintenance.rs` (PostgreSQL's grammar).
 fn parse_statements(parser: &mut Parser) -> std::result::Result<Vec<ParsedPart>, ParserError> {
     use sqlparser::keywords::Keyword;
     use sqlparser::tokenizer::Token;
@@ -151,9 +153,13 @@ fn parse_statements(parser: &mut Parser) -> std::result::Result<Vec<ParsedPart>,
         if expecting_delimiter {
             return parser.expected("end of statement", parser.peek_token());
         }
-        statements.push(match parser.peek_keyword(Keyword::VACUUM) {
+        let vacuum = parser.peek_keyword(Keyword::VACUUM);
+        statements.push(match vacuum || parser.peek_keyword(Keyword::ANALYZE) {
             true => {
-                let vacuum = maintenance::parse_vacuum(parser)?;
+                let vacuum = match vacuum {
+                    true => maintenance::parse_vacuum(parser)?,
+                    false => maintenance::parse_analyze(parser)?,
+                };
                 let placeholder = Statement::Vacuum(ast::VacuumStatement {
                     full: false,
                     sort_only: false,
@@ -341,14 +347,20 @@ fn bind_here(txn: &mut Transaction, parsed: &Parsed, units: usize) -> Result<(Pl
             if *describe_alias != DescribeAlias::Explain {
                 return Err(Error::unsupported("DESCRIBE"));
             }
-            if *analyze || *verbose || *query_plan || *estimate || format.is_some() {
-                return Err(Error::unsupported("EXPLAIN options"));
+            if *verbose || *query_plan || *estimate {
+                return Err(Error::unsupported(
+                    "EXPLAIN VERBOSE, QUERY PLAN and ESTIMATE",
+                ));
             }
-            if options.as_ref().is_some_and(|o| !o.is_empty()) {
-                return Err(Error::unsupported("EXPLAIN options"));
-            }
+            let options = explain_options(*analyze, format.as_ref(), options.as_deref())?;
             columns = vec![(EXPLAIN_COLUMN.to_string(), Kind::Text)];
-            BoundStatement::Explain(Box::new(binder.statement(statement)?))
+            let inner = binder.statement(statement)?;
+            if options.analyze && !matches!(inner, BoundStatement::Query(_)) {
+                return Err(Error::unsupported(
+                    "EXPLAIN ANALYZE of a statement other than a query",
+                ));
+            }
+            BoundStatement::Explain(Box::new(inner), options)
         }
         statement => {
             let bound = binder.statement(statement)?;
@@ -363,6 +375,66 @@ fn bind_here(txn: &mut Transaction, parsed: &Parsed, units: usize) -> Result<(Pl
         columns,
     };
     Ok((plan, stack::frames_stack(binder.max_units)))
+}
+
+/// EXPLAIN's options: `ANALYZE` and `FORMAT` written as keywords, or PostgreSQL's list
+/// `(ANALYZE [bool], COSTS [bool], FORMAT {TEXT | JSON}, ...)`.
+fn explain_options(
+    analyze: bool,
+    format: Option<&ast::AnalyzeFormatKind>,
+    list: Option<&[ast::UtilityOption]>,
+) -> Result<ExplainOptions> {
+    let mut options = ExplainOptions {
+        analyze,
+        ..ExplainOptions::default()
+    };
+    let json = |f: &ast::AnalyzeFormat| match f {
+        ast::AnalyzeFormat::TEXT => Ok(false),
+        ast::AnalyzeFormat::JSON => Ok(true),
+        other => Err(Error::unsupported(format!("EXPLAIN format {other}"))),
+    };
+    match format {
+        Some(ast::AnalyzeFormatKind::Keyword(f) | ast::AnalyzeFormatKind::Assignment(f)) => {
+            options.json = json(f)?;
+        }
+        None => {}
+    }
+    for option in list.unwrap_or_default() {
+        let name = option.name.value.to_ascii_lowercase();
+        let arg = option
+            .arg
+            .as_ref()
+            .map(|a| a.to_string().trim_matches('\'').to_ascii_lowercase());
+        let on = || match arg.as_deref() {
+            None | Some("true" | "on" | "1" | "yes") => Ok(true),
+            Some("false" | "off" | "0" | "no") => Ok(false),
+            Some(other) => Err(Error::Parse(format!(
+                "{name} requires a Boolean value, not {other}"
+            ))),
+        };
+        match name.as_str() {
+            "analyze" => options.analyze = on()?,
+            "costs" => options.costs = on()?,
+            // What PostgreSQL prints under these is not part of H's EXPLAIN.
+            "timing" | "summary" | "buffers" | "wal" | "settings" => {
+                on()?;
+            }
+            "format" => {
+                options.json = match arg.as_deref() {
+                    Some("text") => false,
+                    Some("json") => true,
+                    other => {
+                        return Err(Error::unsupported(format!(
+                            "EXPLAIN format {}",
+                            other.unwrap_or_default()
+                        )));
+                    }
+                }
+            }
+            other => return Err(Error::unsupported(format!("EXPLAIN option {other}"))),
+        }
+    }
+    Ok(options)
 }
 
 /// The columns a write's RETURNING list produces: its names, and the kinds of its

@@ -7,8 +7,11 @@
 //! it looks for a deadlock). A value is a number of milliseconds or a string with a
 //! unit (`'5s'`, `'250ms'`, `'1min'`, `'2h'`, `'1d'`); `DEFAULT` and `RESET` restore
 //! the default (no limit; 1s for `deadlock_timeout`), and 0 means no limit where
-//! PostgreSQL says so (the first two; `deadlock_timeout` must be at least 1ms). `SET
-//! LOCAL` (a setting for the rest of the transaction) is not supported.
+//! PostgreSQL says so (the first two; `deadlock_timeout` must be at least 1ms). Beside
+//! them, the planner's switches `enable_seqscan` and `enable_indexscan` ([`PlannerSwitch`];
+//! `on` by default; `off` makes the planner avoid that kind of scan where another can
+//! answer, as in PostgreSQL: see `cost/mod.rs`). `SET LOCAL` (a setting for the rest of
+//! the transaction) is not supported.
 
 use std::time::Duration;
 
@@ -63,6 +66,36 @@ pub enum SettingCommand {
     ResetAll,
     /// `SHOW <setting>`.
     Show(Setting),
+    /// `SET enable_seqscan = off` and the like (or `RESET`: on).
+    SetPlanner(PlannerSwitch, bool),
+    /// `SHOW enable_seqscan` and the like.
+    ShowPlanner(PlannerSwitch),
+}
+
+/// One of the planner's switches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlannerSwitch {
+    SeqScan,
+    IndexScan,
+}
+
+impl PlannerSwitch {
+    /// Both switches.
+    const ALL: [PlannerSwitch; 2] = [PlannerSwitch::SeqScan, PlannerSwitch::IndexScan];
+
+    /// The setting's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            PlannerSwitch::SeqScan => "enable_seqscan",
+            PlannerSwitch::IndexScan => "enable_indexscan",
+        }
+    }
+}
+
+/// A setting hdb has: a timeout or a planner switch.
+enum Known {
+    Timeout(Setting),
+    Planner(PlannerSwitch),
 }
 
 /// The setting command `parsed` is, if it is one.
@@ -80,7 +113,18 @@ pub fn setting(parsed: &Parsed) -> Result<Option<SettingCommand>> {
             if *hivevar || matches!(scope, Some(ast::ContextModifier::Global)) {
                 return Err(Error::unsupported(parsed.to_string()));
             }
-            let setting = known(&variable.to_string())?;
+            let setting = match known(&variable.to_string())? {
+                Known::Timeout(setting) => setting,
+                Known::Planner(switch) => {
+                    let [value] = values.as_slice() else {
+                        return Err(not_boolean(switch));
+                    };
+                    return Ok(Some(SettingCommand::SetPlanner(
+                        switch,
+                        boolean(switch, value)?,
+                    )));
+                }
+            };
             let [value] = values.as_slice() else {
                 return Err(invalid(
                     setting,
@@ -94,10 +138,10 @@ pub fn setting(parsed: &Parsed) -> Result<Option<SettingCommand>> {
             Ok(Some(SettingCommand::Set(setting, timeout(setting, value)?)))
         }
         Statement::Reset(reset) => match &reset.reset {
-            Reset::ConfigurationParameter(name) => {
-                let setting = known(&name.to_string())?;
-                Ok(Some(SettingCommand::Set(setting, setting.default_value())))
-            }
+            Reset::ConfigurationParameter(name) => Ok(Some(match known(&name.to_string())? {
+                Known::Timeout(setting) => SettingCommand::Set(setting, setting.default_value()),
+                Known::Planner(switch) => SettingCommand::SetPlanner(switch, true),
+            })),
             Reset::ALL => Ok(Some(SettingCommand::ResetAll)),
             Reset::SessionAuthorization => Err(Error::unsupported("RESET SESSION AUTHORIZATION")),
         },
@@ -107,18 +151,56 @@ pub fn setting(parsed: &Parsed) -> Result<Option<SettingCommand>> {
                 .map(|i| i.value.as_str())
                 .collect::<Vec<_>>()
                 .join(" ");
-            Ok(Some(SettingCommand::Show(known(&name)?)))
+            Ok(Some(match known(&name)? {
+                Known::Timeout(setting) => SettingCommand::Show(setting),
+                Known::Planner(switch) => SettingCommand::ShowPlanner(switch),
+            }))
         }
         _ => Ok(None),
     }
 }
 
 /// The setting named `name`, or an error if hdb has none of that name.
-fn known(name: &str) -> Result<Setting> {
-    Setting::ALL
+fn known(name: &str) -> Result<Known> {
+    let timeout = Setting::ALL
         .into_iter()
         .find(|s| s.name().eq_ignore_ascii_case(name))
+        .map(Known::Timeout);
+    let switch = || {
+        PlannerSwitch::ALL
+            .into_iter()
+            .find(|s| s.name().eq_ignore_ascii_case(name))
+            .map(Known::Planner)
+    };
+    timeout
+        .or_else(switch)
         .ok_or_else(|| Error::unsupported(format!("the setting {name}")))
+}
+
+fn not_boolean(switch: PlannerSwitch) -> Error {
+    Error::Data(format!(
+        "parameter \"{}\" requires a Boolean value",
+        switch.name()
+    ))
+}
+
+/// A boolean setting's value, spelled as PostgreSQL accepts it (`DEFAULT`: on).
+fn boolean(switch: PlannerSwitch, value: &Expr) -> Result<bool> {
+    let text = match value {
+        Expr::Value(v) => match &v.value {
+            AstValue::Boolean(b) => return Ok(*b),
+            AstValue::Number(n, _) => n.clone(),
+            AstValue::SingleQuotedString(s) => s.clone(),
+            _ => String::new(),
+        },
+        Expr::Identifier(ident) => ident.value.clone(),
+        _ => String::new(),
+    };
+    match text.to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" | "default" => Ok(true),
+        "off" | "false" | "no" | "0" => Ok(false),
+        _ => Err(not_boolean(switch)),
+    }
 }
 
 fn invalid(setting: Setting, value: &str) -> Error {
@@ -234,6 +316,45 @@ mod tests {
     }
 
     #[test]
+    fn planner_switches_take_booleans() {
+        let seq = PlannerSwitch::SeqScan;
+        let index = PlannerSwitch::IndexScan;
+        for (sql, expected) in [
+            (
+                "SET enable_seqscan = off",
+                SettingCommand::SetPlanner(seq, false),
+            ),
+            (
+                "SET enable_seqscan TO on",
+                SettingCommand::SetPlanner(seq, true),
+            ),
+            (
+                "SET enable_indexscan = false",
+                SettingCommand::SetPlanner(index, false),
+            ),
+            (
+                "SET enable_indexscan = '0'",
+                SettingCommand::SetPlanner(index, false),
+            ),
+            (
+                "SET enable_indexscan = DEFAULT",
+                SettingCommand::SetPlanner(index, true),
+            ),
+            (
+                "RESET enable_indexscan",
+                SettingCommand::SetPlanner(index, true),
+            ),
+            ("SHOW enable_seqscan", SettingCommand::ShowPlanner(seq)),
+        ] {
+            assert_eq!(command(sql).ok(), Some(Some(expected)), "{sql}");
+        }
+        assert!(matches!(
+            command("SET enable_seqscan = 'maybe'"),
+            Err(Error::Data(_))
+        ));
+    }
+
+    #[test]
     fn bad_values_and_other_settings_are_errors() {
         for sql in [
             "SET statement_timeout = 'soon'",
@@ -248,6 +369,7 @@ mod tests {
         }
         for sql in [
             "SET LOCAL statement_timeout = 5",
+            "SET LOCAL enable_seqscan = off",
             "SET work_mem = '4MB'",
             "SHOW work_mem",
         ] {

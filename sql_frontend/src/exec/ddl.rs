@@ -182,7 +182,12 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
         } => {
             let names: Vec<&str> = columns.iter().map(String::as_str).collect();
             match engine_catalog::create_index(txn, table, name, &names, *unique) {
-                Ok(_) => Ok(Output::tag("CREATE INDEX")),
+                Ok(_) => {
+                    // The build read every row: statistics cost one more pass and tell
+                    // the planner whether the new index is worth using.
+                    super::analyze(txn, &[(table.clone(), Vec::new())])?;
+                    Ok(Output::tag("CREATE INDEX"))
+                }
                 Err(engine::Error::AlreadyExists { .. }) if *if_not_exists => {
                     Ok(Output::tag("CREATE INDEX"))
                 }

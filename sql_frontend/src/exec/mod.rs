@@ -58,6 +58,7 @@
 //! `CHECK_EVERY` row steps, or once per scanned batch.
 
 mod aggregate;
+mod analyze;
 mod batch;
 mod buffered;
 mod copy;
@@ -65,7 +66,9 @@ mod cte;
 mod ddl;
 mod distinct;
 pub mod eval;
+mod explain;
 mod filter;
+mod instrument;
 mod interrupt;
 mod join;
 mod keys;
@@ -74,6 +77,7 @@ mod locking;
 mod new_row;
 mod operator;
 mod output;
+mod profile;
 mod project;
 mod scan;
 mod series;
@@ -88,6 +92,7 @@ mod write;
 
 use engine::Transaction;
 
+pub use analyze::{Analyzed, analyze};
 pub use batch::{BATCH_ROWS, RowBatch};
 pub use copy::CopyStream;
 pub use eval::eval;
@@ -96,7 +101,7 @@ pub use operator::{BoxedOperator, Builder, ExecContext, KeyedRow, Operator};
 pub use output::Output;
 
 use crate::error::Result;
-use crate::plan::{Copy, Ddl, EXPLAIN_COLUMN, Node, Plan, all_needed};
+use crate::plan::{Copy, Ddl, Node, Plan, all_needed};
 use crate::value::Value;
 
 /// Builds the operators of the tree rooted at `node`, its inputs first; every column
@@ -111,6 +116,20 @@ pub fn build<'p>(node: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOpera
 /// its inputs are built for the columns it reads of them, scans decode only those,
 /// joins fill in only those (`plan/needs.rs`; the others hold NULL).
 fn build_pruned<'p>(
+    node: &'p Node,
+    needed: &[bool],
+    keys: bool,
+    ctx: &mut ExecContext<'_>,
+) -> Result<BoxedOperator<'p>> {
+    let operator = build_operator(node, needed, keys, ctx)?;
+    Ok(match ctx.profile() {
+        Some(profile) => instrument::wrap(profile, node, operator),
+        None => operator,
+    })
+}
+
+/// [`build_pruned`] without the profiling wrapper.
+fn build_operator<'p>(
     node: &'p Node,
     needed: &[bool],
     keys: bool,
@@ -299,18 +318,9 @@ pub fn copy(
     copy::copy(txn, plan, statement, params, build, stream)
 }
 
-/// The lines EXPLAIN returns for `plan` (of an `Explain` statement: the plan of the
-/// statement it explains).
-pub fn explain(plan: &Plan) -> Output {
-    let rows: Vec<Vec<Value>> = plan
-        .explain()
-        .lines()
-        .map(|line| vec![Value::Text(line.to_string())])
-        .collect();
-    Output {
-        columns: vec![EXPLAIN_COLUMN.to_string()],
-        rows_affected: rows.len() as u64,
-        rows,
-        tag: "EXPLAIN".to_string(),
-    }
+/// What EXPLAIN returns for `plan` (of an `Explain` statement): the plan of the
+/// statement it explains with its estimates and, for EXPLAIN ANALYZE, what running it
+/// in `txn` did (`explain.rs`).
+pub fn explain(txn: &mut Transaction, plan: &Plan, interrupt: &Interrupt) -> Result<Output> {
+    explain::explain(txn, plan, interrupt, build)
 }

@@ -30,6 +30,7 @@ use engine::Transaction;
 pub use super::batch::KeyedRow;
 use super::batch::RowBatch;
 use super::interrupt::{CHECK_EVERY, Interrupt};
+use super::profile::Profile;
 use super::shared_rows::SharedRows;
 use crate::error::{Error, Result};
 use crate::expr::SubqueryId;
@@ -90,6 +91,8 @@ pub struct ExecContext<'a> {
     ticks: u32,
     /// Rows of WITH queries and recursive queries' working tables (`cte.rs`).
     shared_rows: SharedRows,
+    /// EXPLAIN ANALYZE's counters, when the run is profiled (`instrument.rs`).
+    profile: Option<Profile>,
 }
 
 /// The transaction a context runs in: borrowed for a statement run to completion, owned
@@ -148,7 +151,19 @@ impl<'a> ExecContext<'a> {
             interrupt: Interrupt::none(),
             ticks: 0,
             shared_rows: SharedRows::default(),
+            profile: None,
         }
+    }
+
+    /// Counts what every operator built with this context does (EXPLAIN ANALYZE).
+    pub fn profiled(mut self, profile: Profile) -> ExecContext<'a> {
+        self.profile = Some(profile);
+        self
+    }
+
+    /// The counters operators built with this context report to, if profiled.
+    pub fn profile(&self) -> Option<&Profile> {
+        self.profile.as_ref()
     }
 
     /// The same context, its statement stopped by `interrupt`.

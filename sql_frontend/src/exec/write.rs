@@ -224,7 +224,7 @@ pub(super) fn dml(
         | Statement::LockRows(_)
         | Statement::Ddl(_)
         | Statement::Copy(_)
-        | Statement::Explain(_)
+        | Statement::Explain(..)
         | Statement::Vacuum(_) => Err(Error::unsupported(format!("{} as DML", plan.statement))),
     }
 }

@@ -5,11 +5,14 @@
 //! the constant's type is exactly the column's, become candidates:
 //!
 //! - equality (or IN) on every primary-key column gives a `KeyLookup`;
-//! - otherwise each secondary index, and the primary key as an index, is scored by how
-//!   many of its leading columns have equality, then whether the next column has a
-//!   range; the best scoring one (at least one column used) gives an `IndexScan` (a
-//!   `KeyRangeScan` for the primary key), ties going to the primary key, then to a
-//!   unique index.
+//! - otherwise the primary key and each secondary index whose leading columns have
+//!   equality (or whose first unequal column has a range) give an `IndexScan` (a
+//!   `KeyRangeScan` for the primary key) over the ranges those conditions allow;
+//! - the cheapest of these and the sequential scan wins, by the cost model
+//!   (`crate::cost`): with statistics, an index that selects more than a few percent of
+//!   a table loses to the sequential scan, because each of its entries costs a second
+//!   lookup of the row by primary key. Ties go to the key lookup, then the key range,
+//!   then a unique index, then any index, and last the sequential scan.
 //!
 //! The `Filter` stays above the new scan with the whole predicate: the scan only has to
 //! return a superset of the matching rows, which keeps this pass simple and its mistakes
@@ -23,7 +26,9 @@
 
 use std::ops::Bound;
 
+use super::context::Context;
 use crate::catalog::TableInfo;
+use crate::cost;
 use crate::expr::{BinaryOp, Expr};
 use crate::plan::{Node, ScanRange};
 use crate::value::Kind;
@@ -34,22 +39,22 @@ const MAX_LOOKUP_KEYS: usize = 1024;
 
 /// The pass: rewrites every `Filter(SeqScan)` in the tree with an access path where one
 /// applies.
-pub(super) fn access_paths(plan: Node, params: &[Kind]) -> Node {
+pub(super) fn access_paths(plan: Node, cx: &Context<'_>) -> Node {
     match plan {
         Node::Filter { source, predicate } => match *source {
             Node::SeqScan { table } => {
-                let scan = access_path(table, &predicate, params);
+                let scan = access_path(table, &predicate, cx);
                 Node::Filter {
                     source: Box::new(scan),
                     predicate,
                 }
             }
             other => Node::Filter {
-                source: Box::new(access_paths(other, params)),
+                source: Box::new(access_paths(other, cx)),
                 predicate,
             },
         },
-        other => other.map_inputs(&mut |child| access_paths(child, params)),
+        other => other.map_inputs(&mut |child| access_paths(child, cx)),
     }
 }
 
@@ -208,38 +213,122 @@ fn candidate(columns: &[usize], conditions: &[Vec<Condition>]) -> Candidate {
     candidate
 }
 
-/// The cheapest way to read the rows of `table` that may satisfy `predicate`.
-pub fn access_path(table: TableInfo, predicate: &Expr, params: &[Kind]) -> Node {
-    let conditions = conditions(&table, predicate, params);
+/// One way to read the table, with its estimated cost.
+struct Path {
+    node: Node,
+    cost: f64,
+}
+
+/// The cheapest way to read the rows of `table` that may satisfy `predicate`, by the
+/// cost model (`crate::cost`): the sequential scan, a primary-key lookup or range, or a
+/// scan of an index whose leading columns the predicate constrains. Candidates are
+/// considered in the order key lookup, key range, unique indexes, other indexes,
+/// sequential scan; an equal cost goes to the earlier one.
+pub fn access_path(table: TableInfo, predicate: &Expr, cx: &Context<'_>) -> Node {
+    let conditions = conditions(&table, predicate, cx.params);
+    let size = cost::table_size(&table);
+    let index_penalty = match cx.settings.enable_indexscan {
+        true => 0.0,
+        false => cost::DISABLED_COST,
+    };
+    let mut paths: Vec<Path> = Vec::new();
     let primary_key = table.schema.primary_key.clone();
-    let mut best: Option<(Candidate, Option<String>, Vec<usize>)> = None;
     if !primary_key.is_empty() {
         let pk = candidate(&primary_key, &conditions);
         if pk.prefix.len() == primary_key.len() {
             let keys = product(&pk.prefix);
-            return Node::KeyLookup { table, keys };
-        }
-        if pk.is_useful() {
-            best = Some((pk, None, primary_key));
+            let cost = cost::key_lookup_cost(keys.len() as f64) + index_penalty;
+            paths.push(Path {
+                node: Node::KeyLookup {
+                    table: table.clone(),
+                    keys,
+                },
+                cost,
+            });
+        } else if pk.is_useful() {
+            let ranges = pk.ranges();
+            let rows = matching_rows(&table, &primary_key, &ranges, cx);
+            let cost = cost::key_range_cost(size, ranges.len() as f64, rows) + index_penalty;
+            paths.push(Path {
+                node: Node::IndexScan {
+                    table: table.clone(),
+                    index: None,
+                    columns: primary_key.clone(),
+                    ranges,
+                },
+                cost,
+            });
         }
     }
     let mut indexes: Vec<_> = table.schema.indexes.iter().collect();
     indexes.sort_by_key(|i| !i.unique);
     for index in indexes {
         let c = candidate(&index.columns, &conditions);
-        if c.is_useful() && best.as_ref().is_none_or(|(b, _, _)| c.score() > b.score()) {
-            best = Some((c, Some(index.name.clone()), index.columns.clone()));
+        if !c.is_useful() {
+            continue;
+        }
+        let ranges = c.ranges();
+        let rows = matching_rows(&table, &index.columns, &ranges, cx);
+        let cost = cost::index_scan_cost(ranges.len() as f64, rows) + index_penalty;
+        paths.push(Path {
+            node: Node::IndexScan {
+                table: table.clone(),
+                index: Some(index.name.clone()),
+                columns: index.columns.clone(),
+                ranges,
+            },
+            cost,
+        });
+    }
+    let seq_penalty = match cx.settings.enable_seqscan {
+        true => 0.0,
+        false => cost::DISABLED_COST,
+    };
+    let seq_cost = cost::seq_scan_cost(size) + seq_penalty;
+    let mut best: Option<Path> = None;
+    for path in paths {
+        if best.as_ref().is_none_or(|b| path.cost < b.cost) {
+            best = Some(path);
         }
     }
     match best {
-        Some((c, index, columns)) => Node::IndexScan {
-            ranges: c.ranges(),
-            table,
-            index,
-            columns,
-        },
-        None => Node::SeqScan { table },
+        Some(path) if path.cost <= seq_cost => path.node,
+        _ => Node::SeqScan { table },
     }
+}
+
+/// Rows of `table` the `ranges` over index columns `columns` hold, by the estimates
+/// (which read the parameters' values where the context has them: a custom plan).
+fn matching_rows(
+    table: &TableInfo,
+    columns: &[usize],
+    ranges: &[ScanRange],
+    cx: &Context<'_>,
+) -> f64 {
+    let origins = cost::table_origins(table);
+    let fraction: f64 = ranges
+        .iter()
+        .map(|r| {
+            let predicate = cost::range_predicate(table, columns, r);
+            cost::selectivity(&with_values(predicate, cx), &origins)
+        })
+        .sum::<f64>()
+        .min(1.0);
+    cost::table_size(table).rows * fraction
+}
+
+/// `e` with each parameter replaced by its value, where the context has the values.
+fn with_values(e: Expr, cx: &Context<'_>) -> Expr {
+    let Some(values) = cx.values else {
+        return e;
+    };
+    e.transform(&mut |e| match e {
+        Expr::Param(i) => match values.get(i) {
+            Some(value) => Expr::Literal(value.clone()),
+            None => Expr::Param(i),
+        },
+        other => other,
+    })
 }
 
 #[cfg(test)]
@@ -258,7 +347,11 @@ mod tests {
                 source: Box::new(Node::SeqScan { table: users() }),
                 predicate,
             },
-            &[Kind::Text],
+            &Context {
+                params: &[Kind::Text],
+                settings: Default::default(),
+                values: None,
+            },
         )
     }
 

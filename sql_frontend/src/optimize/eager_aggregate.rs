@@ -70,7 +70,7 @@ use crate::plan::{AggregateCall, AggregateFunction, JoinKind, Node};
 use crate::value::Kind;
 
 /// The pass (it needs no parameter kinds).
-pub(super) fn eager_aggregate(plan: Node, _params: &[Kind]) -> Node {
+pub(super) fn eager_aggregate(plan: Node, _cx: &super::context::Context<'_>) -> Node {
     rewrite(plan)
 }
 

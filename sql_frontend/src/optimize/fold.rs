@@ -6,10 +6,9 @@
 use crate::exec::eval::eval_constant;
 use crate::expr::Expr;
 use crate::plan::Node;
-use crate::value::Kind;
 
 /// The pass: folds the constants of every expression of the tree.
-pub(super) fn fold_constants(node: Node, _params: &[Kind]) -> Node {
+pub(super) fn fold_constants(node: Node, _cx: &super::context::Context<'_>) -> Node {
     node.map_all_exprs(&mut fold)
 }
 

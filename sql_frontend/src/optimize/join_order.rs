@@ -34,16 +34,20 @@
 //! outer join), equalities between the sides become hash or index lookup keys, and the
 //! rest stays the join predicate — so ON-versus-WHERE semantics are preserved.
 //!
-//! There are no statistics yet: selectivity is guessed from the shape of the filters.
+//! A relation's size is the cost model's estimate (`crate::cost`) where its table has
+//! statistics; otherwise it is guessed from the shape of its filters (a key lookup
+//! beats an index scan beats a filtered scan beats a bare scan), as before statistics.
 
 use super::access_path::access_path;
+use super::context::Context;
 use crate::catalog::TableInfo;
+use crate::cost;
 use crate::expr::{BinaryOp, Expr};
 use crate::plan::{JoinKind, Node};
 use crate::value::Kind;
 
 /// The pass: rewrites every join region of `plan`.
-pub(super) fn plan_joins(plan: Node, params: &[Kind]) -> Node {
+pub(super) fn plan_joins(plan: Node, cx: &Context<'_>) -> Node {
     match plan {
         Node::Filter { source, predicate }
             if matches!(
@@ -54,19 +58,19 @@ pub(super) fn plan_joins(plan: Node, params: &[Kind]) -> Node {
                 }
             ) =>
         {
-            region(*source, Some(predicate), params)
+            region(*source, Some(predicate), cx)
         }
         join @ Node::NestedLoopJoin {
             kind: JoinKind::Inner,
             ..
-        } => region(join, None, params),
+        } => region(join, None, cx),
         Node::NestedLoopJoin {
             left,
             right,
             kind: JoinKind::Left,
             predicate,
-        } => left_join(*left, *right, predicate, params),
-        other => other.map_inputs(&mut |child| plan_joins(child, params)),
+        } => left_join(*left, *right, predicate, cx),
+        other => other.map_inputs(&mut |child| plan_joins(child, cx)),
     }
 }
 
@@ -113,13 +117,33 @@ impl Relation {
         }
     }
 
-    /// A guess at how many rows the filtered relation has, for ordering only.
-    fn estimate(&self, params: &[Kind]) -> u32 {
+    /// How many rows the filtered relation has, for ordering and the choice of join
+    /// method: the cost model's estimate for a table with statistics; otherwise a guess
+    /// from the shape of its filters.
+    fn estimate(&self, cx: &Context<'_>) -> u32 {
+        if let Some(table) = self.table()
+            && table.stats.is_some()
+        {
+            let scan = match self.filters.is_empty() {
+                true => Node::SeqScan {
+                    table: table.clone(),
+                },
+                false => {
+                    let predicate = conjunction(&self.filters);
+                    Node::Filter {
+                        source: Box::new(access_path(table.clone(), &predicate, cx)),
+                        predicate,
+                    }
+                }
+            };
+            let rows = cost::estimate(&scan).rows.ceil().max(1.0);
+            return rows.min(f64::from(u32::MAX)) as u32;
+        }
         if self.filters.is_empty() {
             return 1000;
         }
         match self.table() {
-            Some(table) => match access_path(table.clone(), &conjunction(&self.filters), params) {
+            Some(table) => match access_path(table.clone(), &conjunction(&self.filters), cx) {
                 Node::KeyLookup { .. } => 1,
                 Node::IndexScan { .. } => 10,
                 _ => 100,
@@ -179,7 +203,7 @@ fn has_subquery(e: &Expr) -> bool {
 }
 
 /// Flattens a tree of inner joins into relations and conjuncts (original layout).
-fn flatten(plan: Node, params: &[Kind], relations: &mut Vec<Relation>, conjuncts: &mut Vec<Expr>) {
+fn flatten(plan: Node, cx: &Context<'_>, relations: &mut Vec<Relation>, conjuncts: &mut Vec<Expr>) {
     match plan {
         Node::NestedLoopJoin {
             left,
@@ -188,8 +212,8 @@ fn flatten(plan: Node, params: &[Kind], relations: &mut Vec<Relation>, conjuncts
             predicate,
         } => {
             let offset = relations.last().map_or(0, |r| r.offset + r.width);
-            flatten(*left, params, relations, conjuncts);
-            flatten(*right, params, relations, conjuncts);
+            flatten(*left, cx, relations, conjuncts);
+            flatten(*right, cx, relations, conjuncts);
             if let Some(p) = predicate {
                 let mut parts = Vec::new();
                 split_conjuncts(p, &mut parts);
@@ -198,17 +222,17 @@ fn flatten(plan: Node, params: &[Kind], relations: &mut Vec<Relation>, conjuncts
         }
         other => {
             let offset = relations.last().map_or(0, |r| r.offset + r.width);
-            relations.push(Relation::new(plan_joins(other, params), offset));
+            relations.push(Relation::new(plan_joins(other, cx), offset));
         }
     }
 }
 
 /// Plans one region of inner joins, with the WHERE predicate directly above it.
-fn region(join: Node, filter: Option<Expr>, params: &[Kind]) -> Node {
+fn region(join: Node, filter: Option<Expr>, cx: &Context<'_>) -> Node {
     let names = join.columns();
     let mut relations = Vec::new();
     let mut conjuncts = Vec::new();
-    flatten(join, params, &mut relations, &mut conjuncts);
+    flatten(join, cx, &mut relations, &mut conjuncts);
     if let Some(filter) = filter {
         split_conjuncts(filter, &mut conjuncts);
     }
@@ -243,7 +267,7 @@ fn region(join: Node, filter: Option<Expr>, params: &[Kind]) -> Node {
         }
     }
 
-    let estimates: Vec<u32> = relations.iter().map(|r| r.estimate(params)).collect();
+    let estimates: Vec<u32> = relations.iter().map(|r| r.estimate(cx)).collect();
     let total: usize = relations.iter().map(|r| r.width).sum();
     // positions[g]: where original column g is in the current joined row.
     let mut positions: Vec<Option<usize>> = vec![None; total];
@@ -268,10 +292,9 @@ fn region(join: Node, filter: Option<Expr>, params: &[Kind]) -> Node {
             &conditions,
             &kinds,
             &estimates,
-            params,
+            cx,
         );
-        let connected =
-            !equalities(&conditions, &relations, &placed, next, &kinds, params).is_empty();
+        let connected = !equalities(&conditions, &relations, &placed, next, &kinds, cx).is_empty();
         let step = join_step(
             current,
             &mut relations[next],
@@ -282,7 +305,7 @@ fn region(join: Node, filter: Option<Expr>, params: &[Kind]) -> Node {
             next,
             &kinds,
             JoinKind::Inner,
-            params,
+            cx,
             current_estimate <= SMALL,
         );
         if !connected {
@@ -339,7 +362,7 @@ fn equalities(
     placed: &[usize],
     next: usize,
     kinds: &[Kind],
-    params: &[Kind],
+    cx: &Context<'_>,
 ) -> Vec<(usize, Expr, Expr)> {
     let reads_only = |e: &Expr, allowed: &dyn Fn(usize) -> bool| {
         let mut columns = Vec::new();
@@ -369,7 +392,7 @@ fn equalities(
         } else {
             continue;
         };
-        if !hash_compatible(p.kind(kinds, params), n.kind(kinds, params)) {
+        if !hash_compatible(p.kind(kinds, cx.params), n.kind(kinds, cx.params)) {
             continue;
         }
         out.push((i, (**p).clone(), (**n).clone()));
@@ -390,14 +413,14 @@ fn index_lookup(
     offset: usize,
     eqs: &[(usize, Expr, Expr)],
     kinds: &[Kind],
-    params: &[Kind],
+    cx: &Context<'_>,
 ) -> Option<(Option<String>, Vec<usize>, Vec<usize>)> {
     // For each table column, the first equality binding it with the same kind.
     let column_eq = |column: usize| {
         eqs.iter().position(|(_, p, n)| {
             matches!(n, Expr::Column { index, .. } if *index == offset + column)
-                && p.kind(kinds, params) == table.kinds()[column]
-                && p.kind(kinds, params) != Kind::Unknown
+                && p.kind(kinds, cx.params) == table.kinds()[column]
+                && p.kind(kinds, cx.params) != Kind::Unknown
         })
     };
     let mut best: Option<(Option<String>, Vec<usize>, Vec<usize>)> = None;
@@ -425,11 +448,11 @@ fn choose_next(
     conditions: &[Condition],
     kinds: &[Kind],
     estimates: &[u32],
-    params: &[Kind],
+    cx: &Context<'_>,
 ) -> usize {
     let mut best: Option<((u8, u32, usize), usize)> = None;
     for &r in remaining {
-        let eqs = equalities(conditions, relations, placed, r, kinds, params);
+        let eqs = equalities(conditions, relations, placed, r, kinds, cx);
         let connected = conditions.iter().any(|c| {
             !c.applied
                 && c.relations.contains(&r)
@@ -437,7 +460,7 @@ fn choose_next(
         });
         let indexed = relations[r]
             .table()
-            .is_some_and(|t| index_lookup(t, relations[r].offset, &eqs, kinds, params).is_some());
+            .is_some_and(|t| index_lookup(t, relations[r].offset, &eqs, kinds, cx).is_some());
         let class = match (eqs.is_empty(), connected) {
             (false, _) => 0,
             (true, true) => 1,
@@ -467,7 +490,7 @@ fn join_step(
     next: usize,
     kinds: &[Kind],
     kind: JoinKind,
-    params: &[Kind],
+    cx: &Context<'_>,
     left_small: bool,
 ) -> Node {
     let offset = relation.offset;
@@ -490,7 +513,7 @@ fn join_step(
         offset,
         relation.width,
         kinds,
-        params,
+        cx,
     );
 
     // Index nested loop: the new relation is a table with a usable index, and its own
@@ -498,12 +521,12 @@ fn join_step(
     if let Some(table) = relation.table().cloned() {
         let own_path = relation.filters.is_empty()
             || matches!(
-                access_path(table.clone(), &conjunction(&relation.filters), params),
+                access_path(table.clone(), &conjunction(&relation.filters), cx),
                 Node::SeqScan { .. }
             );
         if own_path
             && left_small
-            && let Some((index, columns, bound)) = index_lookup(&table, offset, &eqs, kinds, params)
+            && let Some((index, columns, bound)) = index_lookup(&table, offset, &eqs, kinds, cx)
         {
             let keys: Vec<Expr> = bound
                 .iter()
@@ -596,7 +619,7 @@ fn equalities_for_step(
     offset: usize,
     width: usize,
     kinds: &[Kind],
-    params: &[Kind],
+    cx: &Context<'_>,
 ) -> Vec<(usize, Expr, Expr)> {
     let side = |e: &Expr| -> Option<bool> {
         let mut columns = Vec::new();
@@ -624,7 +647,7 @@ fn equalities_for_step(
             (Some(true), Some(false)) => (r, l),
             _ => continue,
         };
-        if hash_compatible(p.kind(kinds, params), n.kind(kinds, params)) {
+        if hash_compatible(p.kind(kinds, cx.params), n.kind(kinds, cx.params)) {
             out.push((i, (**p).clone(), (**n).clone()));
         }
     }
@@ -632,11 +655,11 @@ fn equalities_for_step(
 }
 
 /// Plans a LEFT join in place (see the module comment).
-fn left_join(left: Node, right: Node, predicate: Option<Expr>, params: &[Kind]) -> Node {
-    let left = plan_joins(left, params);
-    let right = plan_joins(right, params);
+fn left_join(left: Node, right: Node, predicate: Option<Expr>, cx: &Context<'_>) -> Node {
+    let left = plan_joins(left, cx);
+    let right = plan_joins(right, cx);
     let left_relation = Relation::new(left, 0);
-    let left_estimate = left_relation.estimate(params);
+    let left_estimate = left_relation.estimate(cx);
     let mut right_relation = Relation::new(right, left_relation.width);
     let left_width = left_relation.width;
     let kinds: Vec<Kind> = left_relation
@@ -680,7 +703,7 @@ fn left_join(left: Node, right: Node, predicate: Option<Expr>, params: &[Kind]) 
         1,
         &kinds,
         JoinKind::Left,
-        params,
+        cx,
         left_estimate <= SMALL,
     )
 }

@@ -6,10 +6,9 @@
 
 use crate::expr::Expr;
 use crate::plan::Node;
-use crate::value::Kind;
 
 /// The pass (it needs no parameter kinds).
-pub(super) fn merge_projections(plan: Node, _params: &[Kind]) -> Node {
+pub(super) fn merge_projections(plan: Node, _cx: &super::context::Context<'_>) -> Node {
     merge(plan)
 }
 

@@ -13,7 +13,8 @@
 //! 3. **merge projections** (`merge_projections.rs`): a Project of plain columns under
 //!    an Aggregate or Project is merged into it;
 //! 4. **access paths** (`access_path.rs`): a Filter over a SeqScan becomes a Filter over
-//!    a KeyLookup or an IndexScan where its conjuncts allow;
+//!    a KeyLookup or an IndexScan where its conjuncts allow and the cost model
+//!    (`cost/`) finds it cheaper than the sequential scan;
 //! 5. **eager aggregation** (`eager_aggregate.rs`): an Aggregate over a join whose
 //!    GROUP BY names the primary key of a joined table groups the other side first.
 //!
@@ -22,26 +23,33 @@
 //! join order pass asks how selective a relation's filters are) lives in the module the
 //! later pass owns and is imported one way (`join_order` -> `access_path`).
 //!
-//! Not yet: statistics (selectivity is guessed from the shape of filters), removal of
-//! conjuncts implied by the access path, ORDER BY satisfied by index order.
+//! Estimates come from the cost model (`crate::cost`), over the statistics the binder
+//! attached to each table (`TableInfo::stats`, gathered by ANALYZE).
+//!
+//! Not yet: removal of conjuncts implied by the access path, ORDER BY satisfied by index
+//! order, join order by dynamic programming (the order is greedy).
 
 mod access_path;
+mod context;
 mod eager_aggregate;
 mod fold;
 mod join_order;
 mod merge_projections;
 
 pub use access_path::access_path;
+pub use context::Context;
 pub use fold::fold;
 
+use crate::cost::PlannerSettings;
+use crate::expr::Expr;
 use crate::plan::{Node, Plan};
-use crate::value::Kind;
+use crate::value::Value;
 
-/// One rewrite of an operator tree, given the kinds of the statement's parameters.
+/// One rewrite of an operator tree.
 #[derive(Debug, Clone, Copy)]
 pub struct Pass {
     pub name: &'static str,
-    pub run: fn(Node, &[Kind]) -> Node,
+    pub run: fn(Node, &Context<'_>) -> Node,
 }
 
 /// The passes, in the order they run.
@@ -68,17 +76,23 @@ pub const PASSES: [Pass; 5] = [
     },
 ];
 
-/// Optimises a bound plan: its statement's operator trees and its subqueries'.
-pub fn optimize_plan(plan: Plan) -> Plan {
+/// Optimises a bound plan: its statement's operator trees and its subqueries'. With
+/// `values` (a custom plan for one execution), estimates read the parameters' values.
+pub fn optimize_plan(plan: Plan, settings: PlannerSettings, values: Option<&[Value]>) -> Plan {
     let params = plan.params;
     let columns = plan.columns;
+    let cx = Context {
+        params: &params,
+        settings,
+        values,
+    };
     let statement = plan
         .statement
-        .map_parts(&mut |node| optimize(node, &params), &mut fold);
+        .map_parts(&mut |node| optimize(node, &cx), &mut fold);
     let subqueries = plan
         .subqueries
         .into_iter()
-        .map(|node| optimize(node, &params))
+        .map(|node| optimize(node, &cx))
         .collect();
     Plan {
         statement,
@@ -88,9 +102,33 @@ pub fn optimize_plan(plan: Plan) -> Plan {
     }
 }
 
+/// Whether the access paths of an optimised plan may depend on its parameters' values:
+/// a filter over a scan of a table with statistics and a secondary index reads a
+/// parameter. Such a prepared statement is planned again for each execution's values
+/// (a custom plan, as PostgreSQL makes), since one plan cannot suit both a rare and a
+/// common value of a skewed column; any other keeps its one plan.
+pub fn param_sensitive(plan: &Plan) -> bool {
+    fn sensitive(node: &Node) -> bool {
+        let here = match node {
+            Node::Filter { source, predicate } => match source.as_ref() {
+                Node::SeqScan { table } | Node::IndexScan { table, .. } => {
+                    table.stats.is_some()
+                        && !table.schema.indexes.is_empty()
+                        && predicate.any(&|e| matches!(e, Expr::Param(_)))
+                }
+                _ => false,
+            },
+            _ => false,
+        };
+        here || node.inputs().into_iter().any(sensitive)
+    }
+    if plan.params.is_empty() {
+        return false;
+    }
+    plan.statement.tree().is_some_and(sensitive) || plan.subqueries.iter().any(sensitive)
+}
+
 /// Runs every pass over an operator tree, in order.
-pub fn optimize(node: Node, params: &[Kind]) -> Node {
-    PASSES
-        .iter()
-        .fold(node, |node, pass| (pass.run)(node, params))
+pub fn optimize(node: Node, cx: &Context<'_>) -> Node {
+    PASSES.iter().fold(node, |node, pass| (pass.run)(node, cx))
 }

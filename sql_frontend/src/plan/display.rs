@@ -196,16 +196,28 @@ impl Node {
         }
     }
 
-    fn fmt_tree(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
+    fn fmt_tree(&self, f: &mut fmt::Formatter<'_>, depth: usize, note: Note<'_>) -> fmt::Result {
         for _ in 0..depth {
             f.write_str(INDENT)?;
         }
         self.describe(f)?;
+        f.write_str(&note(self))?;
         for child in self.inputs() {
             f.write_str("\n")?;
-            child.fmt_tree(f, depth + 1)?;
+            child.fmt_tree(f, depth + 1, note)?;
         }
         Ok(())
+    }
+
+    /// The node's own line as the tree prints it, without children or indentation.
+    pub fn line(&self) -> String {
+        struct Line<'a>(&'a Node);
+        impl fmt::Display for Line<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.describe(f)
+            }
+        }
+        Line(self).to_string()
     }
 }
 
@@ -273,8 +285,15 @@ fn describe_range(range: &ScanRange, names: &[&str]) -> String {
 
 impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.fmt_tree(f, 0)
+        self.fmt_tree(f, 0, &no_note)
     }
+}
+
+/// What to append to a node's line (EXPLAIN's estimates and actual figures).
+pub type Note<'a> = &'a dyn Fn(&Node) -> String;
+
+fn no_note(_: &Node) -> String {
+    String::new()
 }
 
 /// ` returning a, b + 1` after a write's line, if it has a RETURNING list.
@@ -286,14 +305,14 @@ fn fmt_returning(f: &mut fmt::Formatter<'_>, returning: Option<&Returning>) -> f
 }
 
 impl Statement {
-    fn fmt_tree(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
+    fn fmt_tree(&self, f: &mut fmt::Formatter<'_>, depth: usize, note: Note<'_>) -> fmt::Result {
         for _ in 0..depth {
             f.write_str(INDENT)?;
         }
         let source = match self {
             Statement::Query(root) => {
                 // A query is its operator tree.
-                return root.fmt_tree(f, 0);
+                return root.fmt_tree(f, 0, note);
             }
             Statement::Insert {
                 table,
@@ -349,6 +368,9 @@ impl Statement {
                 &lock.source
             }
             Statement::Ddl(ddl) => return write!(f, "{ddl}"),
+            Statement::Vacuum(vacuum) if !vacuum.vacuum => {
+                return write!(f, "Analyze: {}", vacuum.tables.join(", "));
+            }
             Statement::Vacuum(vacuum) => {
                 let analyze = if vacuum.analyze { " analyze" } else { "" };
                 return write!(f, "Vacuum{analyze}: {}", vacuum.tables.join(", "));
@@ -360,20 +382,20 @@ impl Statement {
                 f.write_str("CopyTo")?;
                 query
             }
-            Statement::Explain(inner) => {
+            Statement::Explain(inner, _) => {
                 f.write_str("Explain")?;
                 f.write_str("\n")?;
-                return inner.fmt_tree(f, depth + 1);
+                return inner.fmt_tree(f, depth + 1, note);
             }
         };
         f.write_str("\n")?;
-        source.fmt_tree(f, depth + 1)
+        source.fmt_tree(f, depth + 1, note)
     }
 }
 
 impl fmt::Display for Statement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.fmt_tree(f, 0)
+        self.fmt_tree(f, 0, &no_note)
     }
 }
 
@@ -437,14 +459,30 @@ impl Plan {
     /// The text EXPLAIN prints: the explained statement's tree (this one's, if it is not
     /// an EXPLAIN) and its subqueries'.
     pub fn explain(&self) -> String {
+        self.explain_with(&no_note)
+    }
+
+    /// [`Plan::explain`] with `note(node)` after each node's line.
+    pub fn explain_with(&self, note: Note<'_>) -> String {
+        struct Tree<'a, T>(&'a T, Note<'a>);
+        impl fmt::Display for Tree<'_, Statement> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt_tree(f, 0, self.1)
+            }
+        }
+        impl fmt::Display for Tree<'_, Node> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt_tree(f, 0, self.1)
+            }
+        }
         let statement = match &self.statement {
-            Statement::Explain(inner) => inner,
+            Statement::Explain(inner, _) => inner.as_ref(),
             other => other,
         };
-        let mut text = statement.to_string();
+        let mut text = Tree(statement, note).to_string();
         for (i, subquery) in self.subqueries.iter().enumerate() {
             text.push_str(&format!("\n{}\n", SubqueryId(i)));
-            for line in subquery.to_string().lines() {
+            for line in Tree(subquery, note).to_string().lines() {
                 text.push_str(INDENT);
                 text.push_str(line);
                 text.push('\n');
@@ -462,7 +500,7 @@ impl fmt::Display for Plan {
         for (i, subquery) in self.subqueries.iter().enumerate() {
             writeln!(f)?;
             writeln!(f, "{}", SubqueryId(i))?;
-            subquery.fmt_tree(f, 1)?;
+            subquery.fmt_tree(f, 1, &no_note)?;
         }
         Ok(())
     }
@@ -513,6 +551,7 @@ pub(crate) mod tests {
                 })
                 .collect(),
             checks: Vec::new(),
+            stats: None,
         }
     }
 

@@ -28,8 +28,8 @@ pub use display::INDENT;
 pub use needs::{ColumnNeeds, all_needed};
 pub use node::{JoinKind, Node, Parts, ScanRange, SetOperator};
 pub use statement::{
-    Arbiter, Check, ConflictAction, Copy, CopyEndpoint, Ddl, EXPLAIN_COLUMN, LockRows, OnConflict,
-    Plan, Returning, Statement, TransactionControl, Vacuum,
+    Arbiter, Check, ConflictAction, Copy, CopyEndpoint, Ddl, EXPLAIN_COLUMN, ExplainOptions,
+    LockRows, OnConflict, Plan, Returning, Statement, TransactionControl, Vacuum,
 };
 pub use window::{FrameBound, FrameUnits, WindowCall, WindowFrame, WindowFunction};
 

@@ -67,19 +67,48 @@ pub enum Statement {
     Ddl(Ddl),
     /// Moves rows between a table (or a query) and COPY data (`exec/copy.rs`).
     Copy(Copy),
-    /// Prints the plan of a statement without running it.
-    Explain(Box<Statement>),
+    /// Prints the plan of a statement with its estimates, and with ANALYZE runs it
+    /// (a query only) and prints what each node did (`exec/explain.rs`).
+    Explain(Box<Statement>, ExplainOptions),
     /// `VACUUM [ANALYZE] [table, ...]`: the MVCC garbage pass and a checkpoint, run
-    /// by the session outside any transaction (see `session/mod.rs`).
+    /// by the session outside any transaction (see `session/mod.rs`); `ANALYZE [table
+    /// [(column, ...)], ...]`, the same statement without the garbage pass, gathers
+    /// statistics in the statement's transaction (`exec/analyze.rs`).
     Vacuum(Vacuum),
 }
 
-/// A bound VACUUM: the tables it names (each checked to exist; the garbage pass
-/// covers the whole database either way) and whether ANALYZE was asked for.
+/// EXPLAIN's options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExplainOptions {
+    /// Run the statement and show each node's actual rows, loops and time.
+    pub analyze: bool,
+    /// Show each node's estimated cost and rows (`COSTS OFF` hides them).
+    pub costs: bool,
+    /// One JSON document instead of text lines (`FORMAT JSON`).
+    pub json: bool,
+}
+
+impl Default for ExplainOptions {
+    fn default() -> ExplainOptions {
+        ExplainOptions {
+            analyze: false,
+            costs: true,
+            json: false,
+        }
+    }
+}
+
+/// A bound VACUUM or ANALYZE: the tables it names (each checked to exist; the garbage
+/// pass covers the whole database either way), whether ANALYZE was asked for, and
+/// whether this is a VACUUM at all (`false`: a plain ANALYZE).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vacuum {
     pub tables: Vec<String>,
+    /// Per table (same order), the positions of the columns named for ANALYZE; empty
+    /// for every column.
+    pub columns: Vec<Vec<usize>>,
     pub analyze: bool,
+    pub vacuum: bool,
 }
 
 /// An INSERT's `ON CONFLICT` clause.
@@ -207,8 +236,9 @@ impl Statement {
     /// a read-only transaction's refusal names it; `None` for one that only reads.
     pub fn write_name(&self) -> Option<&'static str> {
         match self {
-            Statement::Query(_) | Statement::Explain(_) => None,
-            Statement::Vacuum(_) => Some("VACUUM"),
+            Statement::Query(_) | Statement::Explain(..) => None,
+            Statement::Vacuum(v) if v.vacuum => Some("VACUUM"),
+            Statement::Vacuum(_) => Some("ANALYZE"),
             Statement::Insert { .. } => Some("INSERT"),
             Statement::Update { .. } => Some("UPDATE"),
             Statement::LockRows(lock) => Some(lock.name()),
@@ -406,8 +436,24 @@ impl Statement {
             | Statement::Delete { .. }
             | Statement::LockRows(_)
             | Statement::Copy(_)
-            | Statement::Explain(_)
+            | Statement::Explain(..)
             | Statement::Vacuum(_) => false,
+        }
+    }
+
+    /// The operator tree directly under the statement, if it has one (an EXPLAIN's is
+    /// the explained statement's): the read-only counterpart of [`Statement::map_parts`]
+    /// for trees.
+    pub fn tree(&self) -> Option<&Node> {
+        match self {
+            Statement::Query(root)
+            | Statement::Insert { source: root, .. }
+            | Statement::Update { source: root, .. }
+            | Statement::Delete { source: root, .. }
+            | Statement::Copy(Copy::To { query: root, .. }) => Some(root),
+            Statement::LockRows(lock) => Some(&lock.source),
+            Statement::Explain(inner, _) => inner.tree(),
+            Statement::Copy(Copy::From { .. }) | Statement::Ddl(_) | Statement::Vacuum(_) => None,
         }
     }
 
@@ -498,7 +544,9 @@ impl Statement {
                 source,
                 format,
             }),
-            Statement::Explain(inner) => Statement::Explain(Box::new(inner.map_parts(node, expr))),
+            Statement::Explain(inner, options) => {
+                Statement::Explain(Box::new(inner.map_parts(node, expr)), options)
+            }
         }
     }
 }

@@ -47,6 +47,7 @@
 //! DDL statements are planned afresh on every execution.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -54,16 +55,19 @@ use engine::LockWait;
 use engine::Savepoint;
 use engine::{IsolationLevel, Transaction};
 
-use crate::bind::{self, ClientCopy, Parsed, Setting, SettingCommand};
+use crate::bind::{self, ClientCopy, Parsed, PlannerSwitch, Setting, SettingCommand};
+use crate::cost::PlannerSettings;
 use crate::error::{Error, Result};
 use crate::exec::{self, CancelHandle, CopyStream, Interrupt, Output};
 use crate::generation::CatalogGeneration;
-use crate::optimize::optimize_plan;
+use crate::optimize::{optimize_plan, param_sensitive};
 use crate::plan::{Plan, Statement, TransactionControl};
 use crate::stack::{self, DeepDrop};
+use crate::statistics::changes::ChangeCounts;
 use crate::types::SqlType;
 use crate::value::{Kind, Value};
 
+mod analyze;
 mod rows;
 
 pub use rows::Rows;
@@ -114,6 +118,10 @@ struct Connection {
     settings_at_begin: Option<Settings>,
     /// Cancels the statement running now.
     cancel: CancelHandle,
+    /// Rows changed per table by the open transaction (`analyze.rs`).
+    pending_changes: HashMap<String, u64>,
+    /// The database's rows changed per table since their last analyze.
+    changes: ChangeCounts,
 }
 
 /// What `SET` changes.
@@ -125,6 +133,8 @@ struct Settings {
     lock_timeout: Option<Duration>,
     /// How long a wait for a row lock lasts before the waiter looks for a deadlock.
     deadlock_timeout: Duration,
+    /// Which plan types the planner may use (`enable_seqscan`, `enable_indexscan`).
+    planner: PlannerSettings,
 }
 
 impl Default for Settings {
@@ -133,6 +143,7 @@ impl Default for Settings {
             statement_timeout: None,
             lock_timeout: None,
             deadlock_timeout: Duration::ZERO,
+            planner: PlannerSettings::default(),
         };
         for setting in Setting::ALL {
             settings.set(setting, setting.default_value());
@@ -232,14 +243,28 @@ struct Planned {
     /// The counter and its value read before the planning snapshot; `None` when the
     /// plan must not be reused (made next to uncommitted DDL, or DDL itself).
     label: Option<(CatalogGeneration, u64)>,
+    /// The planner settings it was made with (`SET enable_seqscan ...`).
+    settings: PlannerSettings,
+    /// The bound plan before optimising, kept when the access paths depend on the
+    /// parameters' values (`optimize::param_sensitive`): each execution then gets a
+    /// custom plan for its values.
+    bound: Option<DeepDrop<Plan>>,
 }
 
 impl Planned {
-    /// Whether this plan is valid for a snapshot taken after reading `observed`.
-    fn valid_for(&self, generation: &CatalogGeneration, observed: u64) -> bool {
-        self.label
-            .as_ref()
-            .is_some_and(|(counter, value)| counter.same_as(generation) && *value == observed)
+    /// Whether this plan is valid for a snapshot taken after reading `observed`, under
+    /// planner `settings`.
+    fn valid_for(
+        &self,
+        generation: &CatalogGeneration,
+        observed: u64,
+        settings: PlannerSettings,
+    ) -> bool {
+        self.settings == settings
+            && self
+                .label
+                .as_ref()
+                .is_some_and(|(counter, value)| counter.same_as(generation) && *value == observed)
     }
 }
 
@@ -281,6 +306,7 @@ impl Session {
     /// A session on `db`, in autocommit mode.
     pub fn new(db: engine::Database) -> Session {
         let generation = CatalogGeneration::of(&db);
+        let changes = ChangeCounts::of(&db);
         Session {
             conn: Connection {
                 db,
@@ -292,6 +318,8 @@ impl Session {
                 settings: Settings::default(),
                 settings_at_begin: None,
                 cancel: CancelHandle::new(),
+                pending_changes: HashMap::new(),
+                changes,
             },
             streaming: None,
         }
@@ -483,7 +511,7 @@ impl Session {
                     let observed = conn.observe_generation(&txn);
                     let label =
                         (!conn.ddl_in_transaction).then(|| (conn.generation.clone(), observed));
-                    let planned = plan(&mut txn, &prepared.parsed, label);
+                    let planned = plan(&mut txn, &prepared.parsed, label, conn.settings.planner);
                     conn.state = State::Active(txn);
                     planned?
                 }
@@ -499,6 +527,7 @@ impl Session {
                         &mut txn,
                         &prepared.parsed,
                         Some((conn.generation.clone(), observed)),
+                        conn.settings.planner,
                     );
                     txn.rollback();
                     planned?
@@ -511,10 +540,15 @@ impl Session {
             });
             prepared.keep(&Arc::new(planned));
         }
-        if let Some(SettingCommand::Show(shown)) = setting {
+        let shown = match setting {
+            Some(SettingCommand::Show(setting)) => Some(setting.name()),
+            Some(SettingCommand::ShowPlanner(switch)) => Some(switch.name()),
+            _ => None,
+        };
+        if let Some(name) = shown {
             prepared.description = Arc::new(Description {
                 params: Vec::new(),
-                columns: vec![(shown.name().to_string(), Kind::Text)],
+                columns: vec![(name.to_string(), Kind::Text)],
                 copy_fields: 0,
             });
         }
@@ -572,8 +606,21 @@ impl Session {
             Ok(planned) => planned,
             Err(e) => return conn.end_statement(begun, Err(e)),
         };
+        let planned = match &planned.bound {
+            Some(bound) if !params.is_empty() => {
+                let custom = cast_params(&bound.params, params)
+                    .and_then(|values| custom_plan(bound, &values, conn.settings.planner));
+                match custom {
+                    Ok(custom) => Arc::new(custom),
+                    Err(e) => return conn.end_statement(begun, Err(e)),
+                }
+            }
+            _ => planned,
+        };
         let plan = &*planned.plan;
-        if let Statement::Vacuum(_) = plan.statement {
+        if let Statement::Vacuum(vacuum) = &plan.statement
+            && vacuum.vacuum
+        {
             // Refused in a transaction block (25001) whatever its access mode: PostgreSQL
             // checks that before READ ONLY.
             if begun.explicit {
@@ -586,7 +633,7 @@ impl Session {
         }
         let params = match &plan.statement {
             // EXPLAIN prints `$n` without values.
-            Statement::Explain(_) => Cow::Borrowed(&[][..]),
+            Statement::Explain(..) => Cow::Borrowed(&[][..]),
             _ => match cast_params(&plan.params, params) {
                 Ok(params) => params,
                 Err(e) => return conn.end_statement(begun, Err(e)),
@@ -595,7 +642,26 @@ impl Session {
         // Running (or printing) the plan recurses as deep as the plan is (`stack.rs`).
         let stack = planned.plan.stack();
         let result = match &plan.statement {
-            Statement::Vacuum(_) => {
+            Statement::Vacuum(vacuum) => {
+                // ANALYZE runs in the statement's transaction, so its statistics commit
+                // or roll back with it (`exec/analyze.rs`).
+                if vacuum.analyze {
+                    let targets: Vec<(String, Vec<usize>)> = vacuum
+                        .tables
+                        .iter()
+                        .cloned()
+                        .zip(vacuum.columns.iter().cloned())
+                        .collect();
+                    match exec::analyze(&mut begun.txn, &targets) {
+                        Ok(analyzed) => conn.note_analyzed(&analyzed),
+                        Err(e) => return conn.end_statement(begun, Err(e)),
+                    }
+                }
+                if !vacuum.vacuum {
+                    return conn
+                        .end_statement(begun, Ok(Output::tag("ANALYZE")))
+                        .map(Rows::done);
+                }
                 // The statement's own transaction (which checked the tables' names)
                 // ends first, so that its snapshot keeps no version alive.
                 conn.end_statement(begun, Ok(()))?;
@@ -626,7 +692,12 @@ impl Session {
             | Statement::Delete { .. }
             | Statement::LockRows(_) => {
                 let (txn, interrupt) = (&mut begun.txn, &begun.interrupt);
-                stack::with_stack(stack, || exec::write(txn, plan, &params, interrupt))
+                let written =
+                    stack::with_stack(stack, || exec::write(txn, plan, &params, interrupt));
+                if let Ok(output) = &written {
+                    conn.note_written(&plan.statement, output.rows_affected);
+                }
+                written
             }
             Statement::Ddl(ddl) => {
                 conn.ddl_in_transaction = true;
@@ -647,8 +718,12 @@ impl Session {
                     exec::copy(&mut begun.txn, plan, copy, &params, stream)
                 }
                 _ => Err(stack::too_deep_for_client_copy()),
-            },
-            Statement::Explain(_) => stack::with_stack(stack, || Ok(exec::explain(plan))),
+            }
+            .inspect(|output| conn.note_written(&plan.statement, output.rows_affected)),
+            Statement::Explain(..) => {
+                let (txn, interrupt) = (&mut begun.txn, &begun.interrupt);
+                stack::with_stack(stack, || exec::explain(txn, plan, interrupt))
+            }
         };
         conn.end_statement(begun, result).map(Rows::done)
     }
@@ -674,6 +749,7 @@ impl Connection {
         if std::mem::take(&mut self.ddl_in_transaction) {
             self.generation.bump();
         }
+        self.pending_changes.clear();
         self.snapshot_generation = None;
         self.read_only = false;
     }
@@ -767,6 +843,9 @@ impl Connection {
                 Err(e)
             }
         };
+        if result.is_ok() {
+            self.committed_changes();
+        }
         self.transaction_ended();
         result
     }
@@ -803,12 +882,12 @@ impl Connection {
         observed: u64,
     ) -> Result<Arc<Planned>> {
         if let Some(planned) = prepared.and_then(Prepared::cached)
-            && planned.valid_for(&self.generation, observed)
+            && planned.valid_for(&self.generation, observed, self.settings.planner)
         {
             return Ok(planned);
         }
         let label = (!self.ddl_in_transaction).then(|| (self.generation.clone(), observed));
-        let planned = Arc::new(plan(txn, parsed, label)?);
+        let planned = Arc::new(plan(txn, parsed, label, self.settings.planner)?);
         if let Some(prepared) = prepared {
             prepared.keep(&planned);
         }
@@ -819,8 +898,8 @@ impl Connection {
     /// pass over every key written since the last one (old row versions no snapshot
     /// can see are removed, their pages' space reused), for the whole database whatever
     /// tables it names, then a checkpoint, which writes the pages it changed to the
-    /// database file and lets the log be trimmed. ANALYZE gathers nothing: H keeps no
-    /// statistics yet (the planner guesses selectivity from the filters' shape).
+    /// database file and lets the log be trimmed. (VACUUM ANALYZE gathered its
+    /// statistics before, in the statement's transaction.)
     fn vacuum(&mut self) -> Result<Output> {
         self.db.vacuum()?;
         self.db.checkpoint()?;
@@ -853,6 +932,9 @@ impl Connection {
             }
             (TransactionControl::Commit, State::Active(txn)) => {
                 let committed = txn.commit();
+                if committed.is_ok() {
+                    self.committed_changes();
+                }
                 self.transaction_ended();
                 match committed {
                     Ok(_) => self.settings_at_begin = None,
@@ -912,6 +994,27 @@ impl Connection {
                     tag: "SHOW".into(),
                 })
             }
+            SettingCommand::SetPlanner(switch, on) => {
+                let planner = &mut self.settings.planner;
+                match switch {
+                    PlannerSwitch::SeqScan => planner.enable_seqscan = on,
+                    PlannerSwitch::IndexScan => planner.enable_indexscan = on,
+                }
+                Ok(Output::tag("SET"))
+            }
+            SettingCommand::ShowPlanner(switch) => {
+                let planner = self.settings.planner;
+                let on = match switch {
+                    PlannerSwitch::SeqScan => planner.enable_seqscan,
+                    PlannerSwitch::IndexScan => planner.enable_indexscan,
+                };
+                Ok(Output {
+                    columns: vec![switch.name().into()],
+                    rows: vec![vec![Value::Text(if on { "on" } else { "off" }.into())]],
+                    rows_affected: 1,
+                    tag: "SHOW".into(),
+                })
+            }
         }
     }
 }
@@ -930,12 +1033,24 @@ fn plan(
     txn: &mut Transaction,
     parsed: &Parsed,
     label: Option<(CatalogGeneration, u64)>,
+    settings: PlannerSettings,
 ) -> Result<Planned> {
     let (plan, stack) = bind::bind(txn, parsed)?;
+    // A statement with parameters keeps its bound plan in case its access paths depend
+    // on their values (cloning recurses as deep as the plan is).
+    let bound = match plan.params.is_empty() {
+        true => None,
+        false => Some(DeepDrop::new(
+            stack::with_stack(stack, || Ok(plan.clone()))?,
+            stack,
+        )),
+    };
     // Optimising recurses as deep as the plan is. A thread that failed to start leaves
     // the plan in the slot, to be dropped with the stack it needs.
     let mut slot = Some(plan);
-    let optimised = stack::with_stack(stack, || Ok(slot.take().map(optimize_plan)));
+    let optimised = stack::with_stack(stack, || {
+        Ok(slot.take().map(|plan| optimize_plan(plan, settings, None)))
+    });
     drop(slot.map(|plan| DeepDrop::new(plan, stack)));
     let Some(plan) = optimised? else {
         return Err(Error::TooComplex("the optimiser did not run".into()));
@@ -944,9 +1059,31 @@ fn plan(
         true => None,
         false => label,
     };
+    let bound = bound.filter(|_| param_sensitive(&plan));
     Ok(Planned {
         plan: DeepDrop::new(plan, stack),
         label,
+        settings,
+        bound,
+    })
+}
+
+/// A plan for one execution of a prepared statement whose access paths depend on its
+/// parameters: `bound` optimised with the estimates reading `values`.
+fn custom_plan(
+    bound: &DeepDrop<Plan>,
+    values: &[Value],
+    settings: PlannerSettings,
+) -> Result<Planned> {
+    let stack = bound.stack();
+    let plan = stack::with_stack(stack, || {
+        Ok(optimize_plan((**bound).clone(), settings, Some(values)))
+    })?;
+    Ok(Planned {
+        plan: DeepDrop::new(plan, stack),
+        label: None,
+        settings,
+        bound: None,
     })
 }
 

@@ -1,0 +1,255 @@
+//! Gathering statistics: one pass over a table's rows, a reservoir sample, and the
+//! column statistics computed from the sample (see the module header in `mod.rs`).
+
+use std::collections::HashMap;
+
+use engine::keycode::{KeyValue, encode};
+
+use super::{ColumnStats, MAX_HISTOGRAM_BOUNDS, MAX_MCV, MAX_STORED_VALUE, TableStats};
+use crate::error::Result;
+
+/// The reservoir's size: PostgreSQL samples 300 rows per unit of its statistics target
+/// (100), which bounds the error of the histogram's bucket fractions whatever the
+/// table's size.
+pub const SAMPLE_ROWS: usize = 30_000;
+
+/// Bytes a row costs beyond its values (slot, lengths, key prefix), for the page count.
+const ROW_OVERHEAD: f64 = 8.0;
+
+/// A value is "common" when its sample count exceeds the average count of the column's
+/// values by this factor (PostgreSQL's rule in `compute_scalar_stats`).
+const MCV_OVER_AVERAGE: f64 = 1.25;
+
+/// A small, seeded pseudo-random generator (SplitMix64): the sample depends only on
+/// the seed, so ANALYZE of the same data gives the same statistics.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..bound` (bound > 0; the modulo bias is below 2^-40 for our sizes).
+    fn below(&mut self, bound: u64) -> u64 {
+        self.next() % bound.max(1)
+    }
+}
+
+fn seed(name: &str) -> u64 {
+    // FNV-1a over the name.
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Statistics of table `name` from its `rows` (every row, each with all its columns),
+/// for the columns at `positions`, the rows filling pages of `page_size` bytes.
+pub fn gather(
+    name: &str,
+    rows: impl Iterator<Item = engine::Result<Vec<KeyValue>>>,
+    positions: &[usize],
+    page_size: usize,
+) -> Result<TableStats> {
+    let mut rng = SplitMix(seed(name));
+    let mut sample: Vec<Vec<KeyValue>> = Vec::new();
+    let mut total: u64 = 0;
+    for row in rows {
+        let row = row?;
+        total += 1;
+        if sample.len() < SAMPLE_ROWS {
+            sample.push(row);
+        } else {
+            // Algorithm R: row number `total` replaces a sampled row with probability
+            // SAMPLE_ROWS / total.
+            let slot = rng.below(total) as usize;
+            if let Some(kept) = sample.get_mut(slot) {
+                *kept = row;
+            }
+        }
+    }
+    let whole = sample.len() as u64 == total;
+    let row_width = match sample.is_empty() {
+        true => 0.0,
+        false => {
+            let bytes: usize = sample
+                .iter()
+                .map(|row| row.iter().map(width).sum::<usize>())
+                .sum();
+            bytes as f64 / sample.len() as f64
+        }
+    };
+    let rows = total as f64;
+    let pages = (rows * (row_width + ROW_OVERHEAD) / page_size.max(1) as f64).ceil();
+    let columns = positions
+        .iter()
+        .map(|&position| column_stats(position, &sample, rows, whole))
+        .collect();
+    Ok(TableStats {
+        rows,
+        pages,
+        columns,
+    })
+}
+
+/// A value's encoded width in bytes.
+fn width(value: &KeyValue) -> usize {
+    encode(std::slice::from_ref(value)).len()
+}
+
+/// The statistics of column `position` from `sample`, drawn from `rows` rows (`whole`:
+/// the sample is every row).
+fn column_stats(position: usize, sample: &[Vec<KeyValue>], rows: f64, whole: bool) -> ColumnStats {
+    let n = sample.len();
+    let mut nulls = 0usize;
+    let mut widths = 0usize;
+    let mut counts: HashMap<&KeyValue, usize> = HashMap::new();
+    for row in sample {
+        match row.get(position) {
+            None | Some(KeyValue::Null) => nulls += 1,
+            Some(value) => {
+                widths += width(value);
+                *counts.entry(value).or_default() += 1;
+            }
+        }
+    }
+    let non_null = n - nulls;
+    let null_fraction = match n {
+        0 => 0.0,
+        _ => nulls as f64 / n as f64,
+    };
+    let average_width = match non_null {
+        0 => 0.0,
+        _ => widths as f64 / non_null as f64,
+    };
+    let d = counts.len();
+    let singles = counts.values().filter(|c| **c == 1).count();
+    let distinct = distinct_estimate(n, d, singles, rows, null_fraction, whole);
+
+    // Values too wide to store count towards `distinct` only.
+    let mut tracked: Vec<(&KeyValue, usize)> = counts
+        .into_iter()
+        .filter(|(v, _)| width(v) <= MAX_STORED_VALUE)
+        .collect();
+    // Most common first; equal counts in value order, so the result is deterministic.
+    tracked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let keep = match d <= MAX_MCV && (whole || singles == 0) {
+        // Every distinct value seems to be in the sample: list them all.
+        true => tracked.len(),
+        false => {
+            let average = non_null as f64 / d.max(1) as f64;
+            tracked
+                .iter()
+                .take(MAX_MCV)
+                .take_while(|(_, c)| *c >= 2 && *c as f64 > MCV_OVER_AVERAGE * average)
+                .count()
+        }
+    };
+    let mcv: Vec<(KeyValue, f64)> = tracked[..keep]
+        .iter()
+        .map(|(v, c)| ((*v).clone(), *c as f64 / n.max(1) as f64))
+        .collect();
+    let mut rest: Vec<(&KeyValue, usize)> = tracked[keep..].to_vec();
+    rest.sort_by(|a, b| a.0.cmp(b.0));
+    ColumnStats {
+        position,
+        null_fraction,
+        distinct,
+        average_width,
+        mcv,
+        histogram: histogram(&rest),
+    }
+}
+
+/// Haas and Stokes' estimate of the distinct non-NULL values of a column with `rows`
+/// rows from a sample of `n` rows holding `d` distinct values, `singles` of them once.
+fn distinct_estimate(
+    n: usize,
+    d: usize,
+    singles: usize,
+    rows: f64,
+    null_fraction: f64,
+    whole: bool,
+) -> f64 {
+    if whole || d == 0 {
+        return d as f64;
+    }
+    let non_null_rows = (rows * (1.0 - null_fraction)).max(d as f64);
+    if singles == d {
+        // Every sampled value is unique: assume the column is (PostgreSQL does too).
+        return non_null_rows;
+    }
+    let (n, d, f1) = (n as f64, d as f64, singles as f64);
+    let estimate = n * d / ((n - f1) + f1 * n / rows);
+    estimate.clamp(d, non_null_rows)
+}
+
+/// Equi-depth bounds over `values` (ascending, each with its sample count): the values
+/// at evenly spaced positions of the sampled rows in order, first and last included,
+/// so each bucket holds about as many sampled rows as the next.
+fn histogram(values: &[(&KeyValue, usize)]) -> Vec<KeyValue> {
+    if values.len() < 2 {
+        return Vec::new();
+    }
+    let flat: Vec<&KeyValue> = values
+        .iter()
+        .flat_map(|(v, c)| std::iter::repeat_n(*v, *c))
+        .collect();
+    let m = flat.len();
+    let bounds = MAX_HISTOGRAM_BOUNDS.min(values.len());
+    let mut out: Vec<KeyValue> = Vec::with_capacity(bounds);
+    for i in 0..bounds {
+        let value = flat[i * (m - 1) / (bounds - 1)];
+        if out.last() != Some(value) {
+            out.push(value.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(values: impl Iterator<Item = i64>) -> Vec<engine::Result<Vec<KeyValue>>> {
+        values.map(|v| Ok(vec![KeyValue::Int(v)])).collect()
+    }
+
+    #[test]
+    fn a_small_table_is_counted_exactly() {
+        let stats =
+            gather("t", rows((0..1000).map(|i| i % 10)).into_iter(), &[0], 4096).expect("gather");
+        assert_eq!(stats.rows, 1000.0);
+        let c = &stats.columns[0];
+        assert_eq!(c.distinct, 10.0);
+        assert_eq!(c.mcv.len(), 10);
+        assert!(c.histogram.is_empty());
+        assert!((c.equal_fraction(&KeyValue::Int(3)) - 0.1).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_unique_column_gets_a_histogram_and_no_mcv() {
+        let stats = gather("t", rows(0..5000).into_iter(), &[0], 4096).expect("gather");
+        let c = &stats.columns[0];
+        assert!(c.mcv.is_empty());
+        assert_eq!(c.histogram.len(), MAX_HISTOGRAM_BOUNDS);
+        assert_eq!(c.histogram.first(), Some(&KeyValue::Int(0)));
+        assert_eq!(c.histogram.last(), Some(&KeyValue::Int(4999)));
+        let below = c.below_fraction(&KeyValue::Int(1000), false);
+        assert!((below - 0.2).abs() < 0.01, "{below}");
+    }
+
+    #[test]
+    fn a_large_table_is_sampled() {
+        let n = (SAMPLE_ROWS * 3) as i64;
+        let stats = gather("t", rows(0..n).into_iter(), &[0], 4096).expect("gather");
+        assert_eq!(stats.rows, n as f64);
+        let c = &stats.columns[0];
+        assert_eq!(c.distinct, n as f64);
+        let below = c.below_fraction(&KeyValue::Int(n / 2), false);
+        assert!((below - 0.5).abs() < 0.02, "{below}");
+    }
+}
