@@ -65,7 +65,7 @@ pub use db::{Database, DatabaseOptions, RecoveryReport, WeakDatabase};
 pub use error::{Constraint, Error, Interruption, Limit, Result};
 pub use mvcc::locks::DEFAULT_DEADLOCK_TIMEOUT;
 pub use mvcc::{
-    CommitTs, IsolationLevel, LockMode, LockWait, RowLock, Savepoint, Transaction, TreeId,
-    WaitPolicy,
+    AccessMode, CommitTs, IsolationLevel, LockMode, LockWait, RowLock, Savepoint, SsiLimits,
+    Transaction, TreeId, WaitPolicy,
 };
 pub use wal::{Durability, Lsn};

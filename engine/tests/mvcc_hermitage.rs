@@ -1,5 +1,6 @@
 //! Hermitage's anomaly tests (github.com/ept/hermitage, the PostgreSQL page), run as
-//! interleaved transactions on one database, for READ COMMITTED and REPEATABLE READ.
+//! interleaved transactions on one database, for READ COMMITTED, REPEATABLE READ and
+//! SERIALIZABLE.
 //!
 //! Every case starts from `test(id, value) = {1: 10, 2: 20}`. Each test states what
 //! PostgreSQL 15 does, and ours matches, including the cases where a writer *waits* for
@@ -24,6 +25,7 @@ use engine::mvcc::{
 const TEST: TreeId = TreeId(1);
 const RC: IsolationLevel = IsolationLevel::ReadCommitted;
 const RR: IsolationLevel = IsolationLevel::RepeatableRead;
+const SER: IsolationLevel = IsolationLevel::Serializable;
 
 fn key(id: i64) -> [u8; 8] {
     id.to_be_bytes()
@@ -129,7 +131,7 @@ fn blocked<T: Send + 'static>(
 
 #[test]
 fn g0_write_cycles_are_prevented() {
-    for level in [RC, RR] {
+    for level in [RC, RR, SER] {
         let db = setup();
         let (mut t1, t2) = (db.begin(level), db.begin(level));
         update(&mut t1, 1, 11).unwrap();
@@ -157,7 +159,7 @@ fn g0_write_cycles_are_prevented() {
 
 #[test]
 fn g1a_aborted_reads_are_prevented() {
-    for level in [RC, RR] {
+    for level in [RC, RR, SER] {
         let db = setup();
         let (mut t1, mut t2) = (db.begin(level), db.begin(level));
         update(&mut t1, 1, 101).unwrap();
@@ -171,7 +173,7 @@ fn g1a_aborted_reads_are_prevented() {
 
 #[test]
 fn g1b_intermediate_reads_are_prevented() {
-    for level in [RC, RR] {
+    for level in [RC, RR, SER] {
         let db = setup();
         let (mut t1, mut t2) = (db.begin(level), db.begin(level));
         update(&mut t1, 1, 101).unwrap();
@@ -190,7 +192,7 @@ fn g1b_intermediate_reads_are_prevented() {
 
 #[test]
 fn g1c_circular_information_flow_is_prevented() {
-    for level in [RC, RR] {
+    for level in [RC, RR, SER] {
         let db = setup();
         let (mut t1, mut t2) = (db.begin(level), db.begin(level));
         update(&mut t1, 1, 11).unwrap();
@@ -198,14 +200,21 @@ fn g1c_circular_information_flow_is_prevented() {
         assert_eq!(select_id(&mut t1, 2), Some(20));
         assert_eq!(select_id(&mut t2, 1), Some(10));
         t1.commit().unwrap();
-        t2.commit().unwrap();
-        assert_eq!(final_state(&db), [(1, 11), (2, 22)]);
+        if level == SER {
+            // PostgreSQL: T2's commit fails (each read the row the other wrote: a cycle
+            // of rw-antidependencies).
+            assert!(is_serialization(t2.commit()));
+            assert_eq!(final_state(&db), [(1, 11), (2, 20)]);
+        } else {
+            t2.commit().unwrap();
+            assert_eq!(final_state(&db), [(1, 11), (2, 22)]);
+        }
     }
 }
 
 #[test]
 fn otv_observed_transaction_vanishes_is_prevented() {
-    for level in [RC, RR] {
+    for level in [RC, RR, SER] {
         let db = setup();
         let (mut t1, t2, mut t3) = (db.begin(level), db.begin(level), db.begin(level));
         update(&mut t1, 1, 11).unwrap();
@@ -236,7 +245,7 @@ fn otv_observed_transaction_vanishes_is_prevented() {
 
 #[test]
 fn pmp_predicate_many_preceders() {
-    for level in [RC, RR] {
+    for level in [RC, RR, SER] {
         let db = setup();
         let (mut t1, mut t2) = (db.begin(level), db.begin(level));
         assert_eq!(select_where(&mut t1, |v| v == 30), []);
@@ -252,7 +261,7 @@ fn pmp_predicate_many_preceders() {
 
 #[test]
 fn pmp_write_predicate_many_preceders_on_writes() {
-    for level in [RC, RR] {
+    for level in [RC, RR, SER] {
         let db = setup();
         let (mut t1, t2) = (db.begin(level), db.begin(level));
         // update test set value = value + 10
@@ -278,7 +287,7 @@ fn pmp_write_predicate_many_preceders_on_writes() {
 
 #[test]
 fn p4_lost_update_is_prevented() {
-    for level in [RC, RR] {
+    for level in [RC, RR, SER] {
         let db = setup();
         let (mut t1, mut t2) = (db.begin(level), db.begin(level));
         assert_eq!(select_id(&mut t1, 1), Some(10));
@@ -311,7 +320,7 @@ fn p4_lost_update_is_prevented() {
 
 #[test]
 fn g_single_read_skew() {
-    for level in [RC, RR] {
+    for level in [RC, RR, SER] {
         let db = setup();
         let (mut t1, mut t2) = (db.begin(level), db.begin(level));
         assert_eq!(select_id(&mut t1, 1), Some(10));
@@ -329,7 +338,7 @@ fn g_single_read_skew() {
 
 #[test]
 fn g_single_dependencies_predicate_read_skew() {
-    for level in [RC, RR] {
+    for level in [RC, RR, SER] {
         let db = setup();
         let (mut t1, mut t2) = (db.begin(level), db.begin(level));
         assert_eq!(select_where(&mut t1, |v| v % 5 == 0), [(1, 10), (2, 20)]);
@@ -347,7 +356,7 @@ fn g_single_dependencies_predicate_read_skew() {
 
 #[test]
 fn g_single_write_1_predicate_read_skew_on_write() {
-    for level in [RC, RR] {
+    for level in [RC, RR, SER] {
         let db = setup();
         let (mut t1, mut t2) = (db.begin(level), db.begin(level));
         assert_eq!(select_id(&mut t1, 1), Some(10));
@@ -371,7 +380,7 @@ fn g_single_write_1_predicate_read_skew_on_write() {
 
 #[test]
 fn g_single_write_2_predicate_read_skew_on_write() {
-    for level in [RC, RR] {
+    for level in [RC, RR, SER] {
         let db = setup();
         let (mut t1, mut t2) = (db.begin(level), db.begin(level));
         assert_eq!(select_id(&mut t1, 1), Some(10));
@@ -416,6 +425,71 @@ fn g2_anti_dependency_cycles_are_allowed_as_in_postgresql() {
         t2.commit().unwrap();
         assert_eq!(final_state(&db), [(1, 10), (2, 20), (3, 30), (4, 42)]);
     }
+}
+
+#[test]
+fn g2_item_write_skew_fails_under_serializable() {
+    let db = setup();
+    let (mut t1, mut t2) = (db.begin(SER), db.begin(SER));
+    assert_eq!(select_id(&mut t1, 1), Some(10));
+    assert_eq!(select_id(&mut t1, 2), Some(20));
+    assert_eq!(select_id(&mut t2, 1), Some(10));
+    assert_eq!(select_id(&mut t2, 2), Some(20));
+    update(&mut t1, 1, 11).unwrap();
+    update(&mut t2, 2, 21).unwrap();
+    t1.commit().unwrap();
+    // PostgreSQL: T2's commit fails with 40001.
+    let failed = t2.commit();
+    assert!(
+        matches!(&failed, Err(Error::Serialization(_))),
+        "{failed:?}"
+    );
+    assert!(failed.unwrap_err().is_retryable());
+    assert_eq!(final_state(&db), [(1, 11), (2, 20)]);
+    assert_eq!(db.ssi_records(), 0);
+}
+
+#[test]
+fn g2_anti_dependency_cycles_with_predicates_fail_under_serializable() {
+    let db = setup();
+    let (mut t1, mut t2) = (db.begin(SER), db.begin(SER));
+    assert_eq!(select_where(&mut t1, |v| v % 3 == 0), []);
+    assert_eq!(select_where(&mut t2, |v| v % 3 == 0), []);
+    // Inserts of keys neither read: the phantoms the scans' range locks catch.
+    update(&mut t1, 3, 30).unwrap();
+    update(&mut t2, 4, 42).unwrap();
+    t1.commit().unwrap();
+    // PostgreSQL: T2's commit fails with 40001.
+    assert!(is_serialization(t2.commit()));
+    assert_eq!(final_state(&db), [(1, 10), (2, 20), (3, 30)]);
+}
+
+#[test]
+fn g2_two_edges_fail_under_serializable() {
+    let db = setup();
+    let mut t1 = db.begin(SER);
+    assert_eq!(select(&mut t1), [(1, 10), (2, 20)]);
+    let mut t2 = db.begin(SER);
+    assert_eq!(select_id(&mut t2, 2), Some(20));
+    update(&mut t2, 2, 25).unwrap();
+    t2.commit().unwrap();
+    let mut t3 = db.begin(SER);
+    assert_eq!(select(&mut t3), [(1, 10), (2, 25)]);
+    t3.commit().unwrap();
+    // T3 -rw-> T1 -rw-> T2 with T2 first to commit, and T3 (read-only) saw T2: a
+    // cycle. PostgreSQL fails T1's update; H finds the edge at T1's commit.
+    update(&mut t1, 1, 0).unwrap();
+    assert!(is_serialization(t1.commit()));
+    assert_eq!(final_state(&db), [(1, 10), (2, 25)]);
+    // Under REPEATABLE READ the same history commits.
+    let db = setup();
+    let mut t1 = db.begin(RR);
+    assert_eq!(select(&mut t1), [(1, 10), (2, 20)]);
+    let mut t2 = db.begin(RR);
+    update(&mut t2, 2, 25).unwrap();
+    t2.commit().unwrap();
+    update(&mut t1, 1, 0).unwrap();
+    t1.commit().unwrap();
 }
 
 #[test]

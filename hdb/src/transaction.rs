@@ -135,6 +135,7 @@ impl TransactionOptions {
         let level = match self.isolation {
             IsolationLevel::ReadCommitted => "READ COMMITTED",
             IsolationLevel::RepeatableRead => "REPEATABLE READ",
+            IsolationLevel::Serializable => "SERIALIZABLE",
         };
         match self.read_only {
             true => format!("BEGIN ISOLATION LEVEL {level} READ ONLY"),

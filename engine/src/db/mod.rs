@@ -433,6 +433,11 @@ impl Database {
         self.inner.mvcc.begin(isolation)
     }
 
+    /// Starts a transaction with an access mode (`READ ONLY`, `DEFERRABLE`).
+    pub fn begin_with(&self, isolation: IsolationLevel, mode: crate::mvcc::AccessMode) -> Transaction {
+        self.inner.mvcc.begin_with(isolation, mode)
+    }
+
     /// The database file's path.
     pub fn path(&self) -> &Path {
         &self.inner.path

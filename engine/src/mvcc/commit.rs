@@ -10,6 +10,7 @@ use std::ops::Bound;
 
 use crate::error::Result;
 use crate::mvcc::clock::CommitTs;
+use crate::mvcc::transaction::TxnId;
 use crate::mvcc::store::{BatchOp, SortedBatch, TreeId, WriteOp, WriteRef};
 use crate::mvcc::write_set::{EntryId, WriteSet};
 use crate::mvcc::{Mvcc, gc_policy, version_key};
@@ -18,13 +19,34 @@ use crate::mvcc::{Mvcc, gc_policy, version_key};
 pub(crate) type CommitOrder = Vec<(usize, Vec<EntryId>)>;
 
 /// The commit protocol of the module header: log, apply, wait for durability, publish.
-pub(crate) fn commit_writes(mvcc: &Mvcc, ws: &WriteSet, order: &CommitOrder) -> Result<CommitTs> {
+///
+/// `ssi`: the committing SERIALIZABLE transaction that [`super::ssi`] tracks, whose
+/// commit check runs here, before the timestamp is allocated and the record logged (the
+/// commit invariant); a failed check is [`crate::Error::Serialization`].
+pub(crate) fn commit_writes(
+    mvcc: &Mvcc,
+    ws: &WriteSet,
+    order: &CommitOrder,
+    ssi: Option<TxnId>,
+) -> Result<CommitTs> {
     mvcc.check_usable()?;
     let count = order.iter().map(|(_, ids)| ids.len()).sum();
     let gate = mvcc.apply_gate.read();
     let (ts, ticket) = {
         let _order = mvcc.commit_order.lock();
-        let ts = mvcc.clock.allocate();
+        let ts = match ssi {
+            None => mvcc.clock.allocate(),
+            Some(id) => {
+                let keys = order.iter().flat_map(|(slot, ids)| {
+                    let tree = ws.tree(*slot).tree;
+                    ids.iter()
+                        .filter_map(move |id| ws.view(*slot, *id).map(|w| (tree, w.key)))
+                });
+                mvcc.ssi
+                    .precommit(id, keys, || mvcc.clock.allocate())
+                    .map_err(crate::error::Error::Serialization)?
+            }
+        };
         let mut refs = order.iter().flat_map(|(slot, ids)| {
             let tree = ws.tree(*slot).tree;
             ids.iter().filter_map(move |id| {

@@ -18,6 +18,7 @@ use crate::mvcc::commit::{self, newest_version, read_at};
 use crate::mvcc::chunks::TxnChunks;
 use crate::mvcc::locks::{Acquired, LockMode, LockWait, WaitError, WaitPolicy};
 use crate::mvcc::scan::{OwnWrite, TxnScan};
+use crate::mvcc::ssi::Read;
 use crate::mvcc::store::TreeId;
 use crate::mvcc::tree_locks::Hold;
 use crate::mvcc::write_set::{SortedRun, WriteSet};
@@ -45,6 +46,30 @@ pub enum IsolationLevel {
     /// REPEATABLE READ.
     #[default]
     RepeatableRead,
+    /// REPEATABLE READ's snapshot plus serializable snapshot isolation ([`super::ssi`]):
+    /// the committed SERIALIZABLE transactions behave as if run one at a time.
+    Serializable,
+}
+
+impl IsolationLevel {
+    /// Whether one snapshot serves the whole transaction (REPEATABLE READ and
+    /// SERIALIZABLE); otherwise each statement takes its own.
+    pub fn one_snapshot(self) -> bool {
+        self != IsolationLevel::ReadCommitted
+    }
+}
+
+/// How a transaction may be used beyond its isolation level: PostgreSQL's `READ ONLY`
+/// and `DEFERRABLE` transaction modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AccessMode {
+    /// The transaction will not write: writes are refused. Under SERIALIZABLE it lets
+    /// the transaction run untracked on a safe snapshot (see [`super::ssi`]).
+    pub read_only: bool,
+    /// With `read_only` under SERIALIZABLE: wait at the first statement until the
+    /// snapshot is safe, then run untracked, never failing with a serialization error.
+    /// Ignored otherwise, as PostgreSQL ignores it.
+    pub deferrable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,8 +87,12 @@ pub struct Transaction {
     id: TxnId,
     isolation: IsolationLevel,
     state: State,
-    /// REPEATABLE READ: taken at the first operation and kept.
+    /// REPEATABLE READ and SERIALIZABLE: taken at the first operation and kept.
     txn_snapshot: Option<Snapshot>,
+    mode: AccessMode,
+    /// SERIALIZABLE: whether [`super::ssi`] tracks this transaction (from its snapshot
+    /// until it ends).
+    ssi_tracked: bool,
     /// READ COMMITTED: the current statement's snapshot, when a statement is open.
     statement_snapshot: Option<Snapshot>,
     writes: WriteSet,
@@ -119,12 +148,31 @@ impl Transaction {
             isolation,
             state: State::Active,
             txn_snapshot: None,
+            mode: AccessMode::default(),
+            ssi_tracked: false,
             statement_snapshot: None,
             writes: WriteSet::default(),
             tree_locks: Vec::new(),
             row_locks: Box::default(),
             scratch: Vec::new(),
         }
+    }
+
+    /// Sets the access mode; only before the transaction's first operation (the
+    /// snapshot), as `SET TRANSACTION` must come first in PostgreSQL.
+    pub fn set_access_mode(&mut self, mode: AccessMode) -> Result<()> {
+        if self.txn_snapshot.is_some() {
+            return Err(Error::InvalidArgument(
+                "the access mode must be set before the transaction's first read or write".into(),
+            ));
+        }
+        self.mode = mode;
+        Ok(())
+    }
+
+    /// The access mode ([`set_access_mode`](Self::set_access_mode)).
+    pub fn access_mode(&self) -> AccessMode {
+        self.mode
     }
 
     /// Sets what bounds this transaction's waits for row locks from now on: its
@@ -211,7 +259,7 @@ impl Transaction {
             IsolationLevel::ReadCommitted => {
                 self.statement_snapshot = Some(self.mvcc.clock.snapshot());
             }
-            IsolationLevel::RepeatableRead => {
+            IsolationLevel::RepeatableRead | IsolationLevel::Serializable => {
                 self.snapshot();
             }
         }
@@ -230,6 +278,19 @@ impl Transaction {
                 .txn_snapshot
                 .get_or_insert_with(|| self.mvcc.clock.snapshot())
                 .clone(),
+            IsolationLevel::Serializable => {
+                if self.txn_snapshot.is_none() {
+                    let begun = self.mvcc.ssi.begin(
+                        &self.mvcc.clock,
+                        self.id,
+                        self.mode.read_only,
+                        self.mode.read_only && self.mode.deferrable,
+                    );
+                    self.ssi_tracked = begun.tracked;
+                    self.txn_snapshot = Some(begun.snapshot);
+                }
+                self.txn_snapshot.clone().expect("taken above")
+            }
             IsolationLevel::ReadCommitted => match &self.statement_snapshot {
                 Some(snapshot) => snapshot.clone(),
                 None => self.mvcc.clock.snapshot(),
@@ -244,9 +305,27 @@ impl Transaction {
             return Ok(own);
         }
         let snapshot = self.snapshot();
+        self.ssi_read(tree, Read::Key(key))?;
         read_at(&self.mvcc, tree, key, snapshot.ts())
     }
 
+    /// SERIALIZABLE: records a read with [`super::ssi`] (its SIREAD lock) and checks it
+    /// for a dangerous structure, which aborts this transaction. Call after
+    /// [`snapshot`](Self::snapshot).
+    fn ssi_read(&mut self, tree: TreeId, read: Read<'_>) -> Result<()> {
+        if !self.ssi_tracked {
+            return Ok(());
+        }
+        match self.mvcc.ssi.read(self.id, tree, read) {
+            Ok(()) => Ok(()),
+            Err(reason) => {
+                // The record is gone already.
+                self.ssi_tracked = false;
+                self.mvcc.ssi.tidy(&self.mvcc.clock);
+                Err(self.abort_with(reason))
+            }
+        }
+    }
     /// This transaction's own live write of `key`, if it has one.
     fn own_write(&self, tree: TreeId, key: &[u8]) -> Option<Option<Vec<u8>>> {
         let slot = self.writes.slot(tree)?;
@@ -273,6 +352,12 @@ impl Transaction {
         self.check_active()?;
         // The commit invariant, as in `write`.
         self.mvcc.check_key(tree, key)?;
+        self.check_writable()?;
+        if self.isolation == IsolationLevel::Serializable {
+            // Whether the key exists is a read.
+            self.snapshot();
+            self.ssi_read(tree, Read::Key(key))?;
+        }
         let hash = self.mvcc.key_hash(tree, key);
         let slot = self.writer_slot(tree)?;
         if let Some(id) = self.writes.tree(slot).find(hash, key) {
@@ -342,7 +427,7 @@ impl Transaction {
                         self.mvcc.locks.unlock(tree, hash, self.id);
                         return Ok(false);
                     }
-                    if self.isolation == IsolationLevel::RepeatableRead {
+                    if self.isolation.one_snapshot() {
                         self.mvcc.locks.unlock(tree, hash, self.id);
                         return Err(self.newer_version_error(ts, &snapshot));
                     }
@@ -367,6 +452,7 @@ impl Transaction {
     ) -> Result<TxnScan> {
         self.check_active()?;
         let snapshot = self.snapshot();
+        self.ssi_read(tree, range_read(lower, upper))?;
         let (tree_lower, tree_upper) = version_key::tree_range(lower, upper);
         let versions = self
             .mvcc
@@ -401,6 +487,7 @@ impl Transaction {
             return self.scan(tree, lower, upper, false).map(TxnChunks::merged);
         }
         let snapshot = self.snapshot();
+        self.ssi_read(tree, range_read(lower, upper))?;
         let (tree_lower, tree_upper) = version_key::tree_range(lower, upper);
         let versions = self.mvcc.store.scan_chunks(tree, tree_lower, tree_upper)?;
         Ok(TxnChunks::committed(versions, snapshot))
@@ -431,6 +518,7 @@ impl Transaction {
 
     fn write(&mut self, tree: TreeId, key: &[u8], value: Option<&[u8]>) -> Result<()> {
         self.check_active()?;
+        self.check_writable()?;
         // The commit invariant: a key the trees cannot hold is refused here, before it
         // can reach a commit record. The transaction stays usable.
         self.mvcc.check_key(tree, key)?;
@@ -490,7 +578,9 @@ impl Transaction {
         self.row_locks.held.push((tree, hash));
         match newest_version(&self.mvcc, tree, key, &mut self.scratch)? {
             Some((ts, _)) if ts > snapshot.ts() => match self.isolation {
-                IsolationLevel::RepeatableRead => Err(self.newer_version_error(ts, &snapshot)),
+                IsolationLevel::RepeatableRead | IsolationLevel::Serializable => {
+                    Err(self.newer_version_error(ts, &snapshot))
+                }
                 IsolationLevel::ReadCommitted => {
                     Ok(RowLock::Changed(read_at(&self.mvcc, tree, key, ts)?))
                 }
@@ -676,7 +766,7 @@ impl Transaction {
         };
         if let Some((ts, _)) = newest
             && ts > snapshot.ts()
-            && self.isolation == IsolationLevel::RepeatableRead
+            && self.isolation.one_snapshot()
         {
             self.mvcc.locks.unlock(tree, hash, self.id);
             return Err(self.newer_version_error(ts, &snapshot));
@@ -752,10 +842,30 @@ impl Transaction {
         let order = self.writes.commit_order();
         if order.is_empty() {
             // Nothing written: nothing for a schema change to see either.
+            if self.ssi_tracked {
+                self.ssi_tracked = false;
+                self.mvcc.ssi.commit_read_only(self.id, &self.mvcc.clock);
+            }
             self.finish(State::Committed, None);
             return Ok(self.mvcc.clock.visible());
         }
-        let result = commit::commit_writes(&self.mvcc, &self.writes, &order);
+        let ssi = self.ssi_tracked.then_some(self.id);
+        // Whatever the outcome, the commit has ended the record's active life (a
+        // failed check removed it; a failure after it is handled in `finish`).
+        let result = commit::commit_writes(&self.mvcc, &self.writes, &order, ssi);
+        if ssi.is_some() {
+            match &result {
+                Ok(_) => {
+                    self.ssi_tracked = false;
+                    self.mvcc.ssi.tidy(&self.mvcc.clock);
+                }
+                Err(Error::Serialization(_)) => {
+                    self.ssi_tracked = false;
+                    self.mvcc.ssi.tidy(&self.mvcc.clock);
+                }
+                Err(_) => {}
+            }
+        }
         match &result {
             Ok(ts) => self.finish(State::Committed, Some(*ts)),
             Err(e) => self.finish(State::Aborted(e.to_string()), None),
@@ -766,6 +876,16 @@ impl Transaction {
     /// Rolls back: forgets the writes and releases the locks.
     pub fn rollback(mut self) {
         self.finish(State::RolledBack, None);
+    }
+
+    /// Errs if the transaction is READ ONLY.
+    fn check_writable(&self) -> Result<()> {
+        match self.mode.read_only {
+            true => Err(Error::InvalidArgument(
+                "cannot write in a read-only transaction".into(),
+            )),
+            false => Ok(()),
+        }
     }
 
     fn check_active(&self) -> Result<()> {
@@ -788,6 +908,11 @@ impl Transaction {
     /// Ends the transaction: releases its key and tree locks (`committed`: its commit
     /// timestamp, which the tree locks record) and forgets its writes.
     fn finish(&mut self, state: State, committed: Option<CommitTs>) {
+        if self.ssi_tracked {
+            // Still tracked here only if it did not commit.
+            self.ssi_tracked = false;
+            self.mvcc.ssi.abort(self.id, &self.mvcc.clock);
+        }
         self.state = state;
         self.txn_snapshot = None;
         self.statement_snapshot = None;
@@ -812,6 +937,14 @@ impl Drop for Transaction {
         if self.state == State::Active {
             self.finish(State::RolledBack, None);
         }
+    }
+}
+
+/// A scan's range as an SSI read: an unbounded scan reads the whole tree.
+fn range_read<'a>(lower: Bound<&'a [u8]>, upper: Bound<&'a [u8]>) -> Read<'a> {
+    match (lower, upper) {
+        (Bound::Unbounded, Bound::Unbounded) => Read::Whole,
+        _ => Read::Range(lower, upper),
     }
 }
 

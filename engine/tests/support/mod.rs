@@ -2,4 +2,5 @@
 //! `mod support;` and uses what it needs.
 #![allow(dead_code)]
 
+pub mod history;
 pub mod power;

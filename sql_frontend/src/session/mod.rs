@@ -761,7 +761,9 @@ impl Connection {
         let now = self.generation.current();
         match txn.isolation() {
             IsolationLevel::ReadCommitted => now,
-            IsolationLevel::RepeatableRead => *self.snapshot_generation.get_or_insert(now),
+            IsolationLevel::RepeatableRead | IsolationLevel::Serializable => {
+                *self.snapshot_generation.get_or_insert(now)
+            }
         }
     }
 
