@@ -565,7 +565,7 @@ fn unsupported_clauses_are_named() {
             "CREATE TABLE f (a INTEGER REFERENCES users (user_id))",
             "FOREIGN KEY",
         ),
-        ("BEGIN ISOLATION LEVEL SERIALIZABLE", "SERIALIZABLE"),
+        ("BEGIN ISOLATION LEVEL SNAPSHOT", "SNAPSHOT"),
     ] {
         match s.execute(sql) {
             Err(Error::Unsupported(message)) => {

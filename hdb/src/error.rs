@@ -335,7 +335,9 @@ impl From<sql_frontend::Error> for Error {
             Sql::LockNotAvailable(m) => Error::LockNotAvailable(m),
             Sql::TransactionAborted => Error::TransactionAborted(message),
             Sql::ReadOnlyTransaction(_) => Error::ReadOnly(message),
-            Sql::ActiveTransaction(_) => Error::ActiveTransaction(message),
+            Sql::ActiveTransaction(_) | Sql::AfterFirstQuery(_) => {
+                Error::ActiveTransaction(message)
+            }
             Sql::Cancelled(_) => Error::Cancelled(message),
             Sql::Engine(e) => Error::from(e),
         }

@@ -56,6 +56,7 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
 pub struct TransactionOptions {
     isolation: IsolationLevel,
     read_only: bool,
+    deferrable: bool,
     max_attempts: u32,
 }
 
@@ -64,6 +65,7 @@ impl Default for TransactionOptions {
         TransactionOptions {
             isolation: IsolationLevel::ReadCommitted,
             read_only: false,
+            deferrable: false,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
     }
@@ -79,9 +81,11 @@ impl TransactionOptions {
         TransactionOptions::default()
     }
 
-    /// The isolation level: READ COMMITTED (a fresh snapshot per statement) or
+    /// The isolation level: READ COMMITTED (a fresh snapshot per statement),
     /// REPEATABLE READ (one snapshot for the whole transaction; a write to a row that a
-    /// concurrent transaction changed is a serialization failure).
+    /// concurrent transaction changed is a serialization failure) or SERIALIZABLE
+    /// (REPEATABLE READ, plus a serialization failure wherever the transactions could
+    /// not have run one at a time, as with write skew).
     ///
     /// ```
     /// let options = hdb::TransactionOptions::new().isolation(hdb::IsolationLevel::RepeatableRead);
@@ -100,6 +104,22 @@ impl TransactionOptions {
     /// ```
     pub fn read_only(self, read_only: bool) -> TransactionOptions {
         TransactionOptions { read_only, ..self }
+    }
+
+    /// DEFERRABLE: a SERIALIZABLE READ ONLY transaction waits at its first statement
+    /// until it can run on a snapshot no concurrent transaction can make unsafe; then
+    /// it never fails with a serialization error (ignored otherwise, as in PostgreSQL).
+    ///
+    /// ```
+    /// use hdb::{IsolationLevel, TransactionOptions};
+    /// let options = TransactionOptions::new()
+    ///     .isolation(IsolationLevel::Serializable)
+    ///     .read_only(true)
+    ///     .deferrable(true);
+    /// assert_eq!(options.begin_sql(), "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE");
+    /// ```
+    pub fn deferrable(self, deferrable: bool) -> TransactionOptions {
+        TransactionOptions { deferrable, ..self }
     }
 
     /// How many times [`Session::run_transaction`] runs the transaction before it gives
@@ -137,10 +157,14 @@ impl TransactionOptions {
             IsolationLevel::RepeatableRead => "REPEATABLE READ",
             IsolationLevel::Serializable => "SERIALIZABLE",
         };
-        match self.read_only {
-            true => format!("BEGIN ISOLATION LEVEL {level} READ ONLY"),
-            false => format!("BEGIN ISOLATION LEVEL {level}"),
+        let mut sql = format!("BEGIN ISOLATION LEVEL {level}");
+        if self.read_only {
+            sql.push_str(" READ ONLY");
         }
+        if self.deferrable {
+            sql.push_str(" DEFERRABLE");
+        }
+        sql
     }
 }
 

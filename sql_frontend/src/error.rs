@@ -117,6 +117,11 @@ pub enum Error {
     /// names it (PostgreSQL's `active_sql_transaction`, SQLSTATE 25001).
     #[error("{0} cannot run inside a transaction block")]
     ActiveTransaction(&'static str),
+    /// SET TRANSACTION changing what only the start of a transaction can set (its
+    /// isolation level, READ WRITE, DEFERRABLE) after the transaction's first query;
+    /// the payload is PostgreSQL's message (`active_sql_transaction`, SQLSTATE 25001).
+    #[error("{0}")]
+    AfterFirstQuery(&'static str),
 
     /// The statement was stopped before its end: cancelled, or past its
     /// `statement_timeout` (PostgreSQL's `query_canceled`, SQLSTATE 57014).

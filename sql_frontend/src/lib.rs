@@ -109,7 +109,7 @@
 //! ## Not yet (each returns `Unsupported`)
 //!
 //! INTERVAL columns, functions other than RETURNS TABLE(...) with one query as body,
-//! SERIALIZABLE, RIGHT/FULL/NATURAL joins, LATERAL, DISTINCT ON, writes to views,
+//! RIGHT/FULL/NATURAL joins, LATERAL, DISTINCT ON, writes to views,
 //! materialized or temporary views, RANGE frames with an offset, FILTER and DISTINCT on
 //! window calls, a WITH query that reads an enclosing query's columns named inside a
 //! deeper subquery.

@@ -37,15 +37,13 @@ mod scalar;
 mod series;
 mod setting;
 mod subquery;
+mod transaction;
 mod upsert;
 mod view;
 mod window;
 
-use engine::{IsolationLevel, Transaction};
-use sqlparser::ast::{
-    self, DescribeAlias, ObjectName, ObjectNamePart, Statement, TransactionIsolationLevel,
-    TransactionMode,
-};
+use engine::Transaction;
+use sqlparser::ast::{self, DescribeAlias, ObjectName, ObjectNamePart, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Tokenizer;
@@ -53,13 +51,14 @@ use std::sync::Arc;
 
 use crate::catalog::RESERVED_PREFIX;
 use crate::error::{Error, Result};
-use crate::plan::{
-    EXPLAIN_COLUMN, ExplainOptions, Node, Plan, Statement as BoundStatement, TransactionControl,
-};
+use crate::plan::{EXPLAIN_COLUMN, ExplainOptions, Node, Plan, Statement as BoundStatement};
 use crate::stack::{self, AstDepth, DeepDrop};
 use crate::value::Kind;
 
-pub use setting::{PlannerSwitch, Setting, SettingCommand, setting, show_timeout};
+pub use setting::{
+    PlannerSwitch, Setting, SettingCommand, isolation_setting_name, setting, show_timeout,
+};
+pub use transaction::{control, isolation_name, parse_isolation_name};
 
 /// One parsed statement, opaque outside this module. Cheap to clone; its AST, which may
 /// be as deep as the statement is long, is walked and dropped with the stack its token
@@ -75,6 +74,9 @@ pub struct Parsed {
     /// The modes of its locking clauses (`FOR UPDATE` ...) in order, as the text
     /// spelled them (`locking.rs`: the parser knows only two of the four).
     lock_modes: Arc<[engine::LockMode]>,
+    /// A transaction-control statement's `[NOT] DEFERRABLE` (`transaction.rs`:
+    /// sqlparser does not parse it).
+    deferrable: Option<bool>,
 }
 
 impl Parsed {
@@ -103,6 +105,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
         .map_err(|e| Error::Parse(e.to_string()))?;
     copy::spell_booleans(&mut tokens);
     let mut lock_modes = locking::weaken_lock_clauses(&mut tokens).into_iter();
+    let mut deferrable = transaction::strip_deferrable(&mut tokens).into_iter();
     let mut depth = AstDepth::default();
     for token in &tokens {
         depth.count(&token.token);
@@ -129,6 +132,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
             depth,
             vacuum: vacuum.map(Arc::new),
             lock_modes: lock_modes.next().unwrap_or_default().into(),
+            deferrable: deferrable.next().flatten(),
         })
         .collect())
 }
@@ -177,70 +181,6 @@ fn parse_statements(parser: &mut Parser) -> std::result::Result<Vec<ParsedPart>,
         expecting_delimiter = true;
     }
     Ok(statements)
-}
-
-/// The transaction-control meaning of a statement, if it is one (the session handles
-/// those without binding: see `plan/statement.rs`).
-pub fn control(parsed: &Parsed) -> Result<Option<TransactionControl>> {
-    match &**parsed.statement {
-        Statement::StartTransaction {
-            modes,
-            statements,
-            exception,
-            has_end_keyword,
-            modifier,
-            ..
-        } => {
-            if !statements.is_empty() || exception.is_some() || *has_end_keyword {
-                return Err(Error::unsupported("BEGIN ... END blocks"));
-            }
-            if modifier.is_some() {
-                return Err(Error::unsupported("transaction modifiers"));
-            }
-            let (mut isolation, mut read_only) = (None, false);
-            for mode in modes {
-                match mode {
-                    TransactionMode::IsolationLevel(TransactionIsolationLevel::ReadCommitted)
-                    | TransactionMode::IsolationLevel(TransactionIsolationLevel::ReadUncommitted) =>
-                    {
-                        isolation = Some(IsolationLevel::ReadCommitted);
-                    }
-                    TransactionMode::IsolationLevel(TransactionIsolationLevel::RepeatableRead) => {
-                        isolation = Some(IsolationLevel::RepeatableRead);
-                    }
-                    TransactionMode::AccessMode(ast::TransactionAccessMode::ReadWrite) => {
-                        read_only = false;
-                    }
-                    TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly) => {
-                        read_only = true;
-                    }
-                    other => return Err(Error::unsupported(format!("transaction mode {other}"))),
-                }
-            }
-            Ok(Some(TransactionControl::Begin {
-                isolation,
-                read_only,
-            }))
-        }
-        Statement::Commit {
-            chain, modifier, ..
-        } => {
-            if *chain || modifier.is_some() {
-                return Err(Error::unsupported("COMMIT AND CHAIN"));
-            }
-            Ok(Some(TransactionControl::Commit))
-        }
-        Statement::Rollback { chain, savepoint } => {
-            if *chain {
-                return Err(Error::unsupported("ROLLBACK AND CHAIN"));
-            }
-            if savepoint.is_some() {
-                return Err(Error::unsupported("ROLLBACK TO SAVEPOINT"));
-            }
-            Ok(Some(TransactionControl::Rollback))
-        }
-        _ => Ok(None),
-    }
 }
 
 /// Which way a COPY statement moves data through the client's stream, if it does.

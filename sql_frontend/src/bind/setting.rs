@@ -10,11 +10,15 @@
 //! PostgreSQL says so (the first two; `deadlock_timeout` must be at least 1ms). Beside
 //! them, the planner's switches `enable_seqscan` and `enable_indexscan` ([`PlannerSwitch`];
 //! `on` by default; `off` makes the planner avoid that kind of scan where another can
-//! answer, as in PostgreSQL: see `cost/mod.rs`). `SET LOCAL` (a setting for the rest of
-//! the transaction) is not supported.
+//! answer, as in PostgreSQL: see `cost/mod.rs`). And `default_transaction_isolation`
+//! (`'read committed'`, the default, `'repeatable read'` or `'serializable'`: the level
+//! of BEGIN without one and of autocommit statements), with `SHOW transaction_isolation`
+//! (or `SHOW TRANSACTION ISOLATION LEVEL`) for the open transaction's level. `SET LOCAL`
+//! (a setting for the rest of the transaction) is not supported.
 
 use std::time::Duration;
 
+use engine::IsolationLevel;
 use sqlparser::ast::{self, Expr, Reset, Set, Statement, Value as AstValue};
 
 use super::Parsed;
@@ -70,6 +74,19 @@ pub enum SettingCommand {
     SetPlanner(PlannerSwitch, bool),
     /// `SHOW enable_seqscan` and the like.
     ShowPlanner(PlannerSwitch),
+    /// `SET default_transaction_isolation = ...` (or `RESET`: READ COMMITTED).
+    SetDefaultIsolation(IsolationLevel),
+    /// `SHOW transaction_isolation` (`current`: the open transaction's level) or
+    /// `SHOW default_transaction_isolation`.
+    ShowIsolation { current: bool },
+}
+
+/// The name of the isolation setting `SHOW` shows (`current`: the open transaction's).
+pub fn isolation_setting_name(current: bool) -> &'static str {
+    match current {
+        true => "transaction_isolation",
+        false => "default_transaction_isolation",
+    }
 }
 
 /// One of the planner's switches.
@@ -92,10 +109,12 @@ impl PlannerSwitch {
     }
 }
 
-/// A setting hdb has: a timeout or a planner switch.
+/// A setting hdb has: a timeout, a planner switch, or an isolation level (`current`:
+/// the open transaction's, else the default).
 enum Known {
     Timeout(Setting),
     Planner(PlannerSwitch),
+    Isolation { current: bool },
 }
 
 /// The setting command `parsed` is, if it is one.
@@ -115,6 +134,16 @@ pub fn setting(parsed: &Parsed) -> Result<Option<SettingCommand>> {
             }
             let setting = match known(&variable.to_string())? {
                 Known::Timeout(setting) => setting,
+                Known::Isolation { current: true } => {
+                    return Err(Error::unsupported(
+                        "SET transaction_isolation (use SET TRANSACTION ISOLATION LEVEL)",
+                    ));
+                }
+                Known::Isolation { current: false } => {
+                    return Ok(Some(SettingCommand::SetDefaultIsolation(
+                        default_isolation(values)?,
+                    )));
+                }
                 Known::Planner(switch) => {
                     let [value] = values.as_slice() else {
                         return Err(not_boolean(switch));
@@ -141,6 +170,12 @@ pub fn setting(parsed: &Parsed) -> Result<Option<SettingCommand>> {
             Reset::ConfigurationParameter(name) => Ok(Some(match known(&name.to_string())? {
                 Known::Timeout(setting) => SettingCommand::Set(setting, setting.default_value()),
                 Known::Planner(switch) => SettingCommand::SetPlanner(switch, true),
+                Known::Isolation { current: false } => {
+                    SettingCommand::SetDefaultIsolation(IsolationLevel::ReadCommitted)
+                }
+                Known::Isolation { current: true } => {
+                    return Err(Error::unsupported("RESET transaction_isolation"));
+                }
             })),
             Reset::ALL => Ok(Some(SettingCommand::ResetAll)),
             Reset::SessionAuthorization => Err(Error::unsupported("RESET SESSION AUTHORIZATION")),
@@ -154,6 +189,7 @@ pub fn setting(parsed: &Parsed) -> Result<Option<SettingCommand>> {
             Ok(Some(match known(&name)? {
                 Known::Timeout(setting) => SettingCommand::Show(setting),
                 Known::Planner(switch) => SettingCommand::ShowPlanner(switch),
+                Known::Isolation { current } => SettingCommand::ShowIsolation { current },
             }))
         }
         _ => Ok(None),
@@ -172,9 +208,43 @@ fn known(name: &str) -> Result<Known> {
             .find(|s| s.name().eq_ignore_ascii_case(name))
             .map(Known::Planner)
     };
+    let isolation = || match name.to_ascii_lowercase().as_str() {
+        "transaction_isolation" | "transaction isolation level" => {
+            Some(Known::Isolation { current: true })
+        }
+        "default_transaction_isolation" => Some(Known::Isolation { current: false }),
+        _ => None,
+    };
     timeout
         .or_else(switch)
+        .or_else(isolation)
         .ok_or_else(|| Error::unsupported(format!("the setting {name}")))
+}
+
+/// The level `SET default_transaction_isolation` gives: `'serializable'`,
+/// `'repeatable read'`, `'read committed'` (`'read uncommitted'` is READ COMMITTED, as
+/// in PostgreSQL), or `DEFAULT`.
+fn default_isolation(values: &[Expr]) -> Result<IsolationLevel> {
+    let text = match values {
+        [Expr::Value(v)] => match &v.value {
+            AstValue::SingleQuotedString(s) => s.clone(),
+            other => other.to_string(),
+        },
+        [Expr::Identifier(ident)] if ident.value.eq_ignore_ascii_case("default") => {
+            return Ok(IsolationLevel::ReadCommitted);
+        }
+        [Expr::Identifier(ident)] => ident.value.clone(),
+        _ => values
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    super::parse_isolation_name(&text).ok_or_else(|| {
+        Error::Data(format!(
+            "invalid value for parameter \"default_transaction_isolation\": \"{text}\""
+        ))
+    })
 }
 
 fn not_boolean(switch: PlannerSwitch) -> Error {

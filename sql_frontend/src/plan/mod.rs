@@ -29,7 +29,7 @@ pub use needs::{ColumnNeeds, all_needed};
 pub use node::{JoinKind, Node, Parts, ScanRange, SetOperator};
 pub use statement::{
     Arbiter, Check, ConflictAction, Copy, CopyEndpoint, Ddl, EXPLAIN_COLUMN, ExplainOptions,
-    LockRows, OnConflict, Plan, Returning, Statement, TransactionControl, Vacuum,
+    LockRows, OnConflict, Plan, Returning, Statement, TransactionControl, TransactionModes, Vacuum,
 };
 pub use window::{FrameBound, FrameUnits, WindowCall, WindowFrame, WindowFunction};
 

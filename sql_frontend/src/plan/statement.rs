@@ -395,17 +395,28 @@ pub enum Copy {
     },
 }
 
-/// BEGIN, COMMIT or ROLLBACK.
+/// BEGIN, SET TRANSACTION, SET SESSION CHARACTERISTICS, COMMIT or ROLLBACK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransactionControl {
-    /// BEGIN / START TRANSACTION, with the isolation level if one was given, and
-    /// whether it is READ ONLY.
-    Begin {
-        isolation: Option<IsolationLevel>,
-        read_only: bool,
-    },
+    /// BEGIN / START TRANSACTION, with the modes it gave (the others are the session's
+    /// defaults).
+    Begin(TransactionModes),
+    /// SET TRANSACTION: the open transaction's modes, before its first query.
+    SetTransaction(TransactionModes),
+    /// SET SESSION CHARACTERISTICS AS TRANSACTION: the defaults of later transactions.
+    SetSessionCharacteristics(TransactionModes),
     Commit,
     Rollback,
+}
+
+/// The transaction modes a statement gave; `None`: not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TransactionModes {
+    pub isolation: Option<IsolationLevel>,
+    /// `READ ONLY` (`true`) or `READ WRITE`.
+    pub read_only: Option<bool>,
+    /// `DEFERRABLE` (`true`) or `NOT DEFERRABLE`.
+    pub deferrable: Option<bool>,
 }
 
 /// A statement with the plans of its subqueries and its parameters' kinds.

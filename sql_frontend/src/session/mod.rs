@@ -5,11 +5,17 @@
 //!
 //! - **autocommit** (no BEGIN): each statement is its own READ COMMITTED transaction,
 //!   committed when the statement succeeds and rolled back when it fails;
-//! - **explicit**: `BEGIN [ISOLATION LEVEL READ COMMITTED | REPEATABLE READ] [READ ONLY |
-//!   READ WRITE]` (or START TRANSACTION; the default level is READ COMMITTED, as in
-//!   PostgreSQL) opens a transaction that spans statements until COMMIT or ROLLBACK. A
-//!   READ ONLY transaction refuses every statement that writes (INSERT, UPDATE, DELETE,
-//!   DDL) with [`Error::ReadOnlyTransaction`], an error like any other.
+//! - **explicit**: `BEGIN [ISOLATION LEVEL READ COMMITTED | REPEATABLE READ |
+//!   SERIALIZABLE] [READ ONLY | READ WRITE] [[NOT] DEFERRABLE]` (or START TRANSACTION)
+//!   opens a transaction that spans statements until COMMIT or ROLLBACK. A READ ONLY
+//!   transaction refuses every statement that writes (INSERT, UPDATE, DELETE, DDL) with
+//!   [`Error::ReadOnlyTransaction`], an error like any other. `SET TRANSACTION` changes
+//!   the open transaction's modes before its first query (after it, only to READ ONLY,
+//!   as in PostgreSQL); `SET SESSION CHARACTERISTICS AS TRANSACTION` and
+//!   `SET default_transaction_isolation` set the modes of later transactions, autocommit
+//!   statements included (READ COMMITTED unless set, as in PostgreSQL). A SERIALIZABLE
+//!   READ ONLY DEFERRABLE transaction waits at its first statement for a safe snapshot
+//!   (see `engine::mvcc::ssi`); that wait is not cancellable.
 //!
 //! Every statement runs between `txn.begin_statement()` and `txn.end_statement()` (a
 //! fresh snapshot per statement under READ COMMITTED) and under a savepoint, so a
@@ -61,7 +67,7 @@ use crate::error::{Error, Result};
 use crate::exec::{self, CancelHandle, CopyStream, Interrupt, Output};
 use crate::generation::CatalogGeneration;
 use crate::optimize::{optimize_plan, param_sensitive};
-use crate::plan::{Plan, Statement, TransactionControl};
+use crate::plan::{Plan, Statement, TransactionControl, TransactionModes};
 use crate::stack::{self, DeepDrop};
 use crate::statistics::changes::ChangeCounts;
 use crate::types::SqlType;
@@ -111,6 +117,11 @@ struct Connection {
     snapshot_generation: Option<u64>,
     /// The open transaction is READ ONLY: statements that write are refused.
     read_only: bool,
+    /// The open transaction is DEFERRABLE.
+    deferrable: bool,
+    /// The open transaction has run a statement: SET TRANSACTION may no longer change
+    /// its isolation level.
+    queried: bool,
     /// The session's settings (`SET statement_timeout = ...`).
     settings: Settings,
     /// The settings as they were at BEGIN, restored if the transaction rolls back
@@ -135,6 +146,11 @@ struct Settings {
     deadlock_timeout: Duration,
     /// Which plan types the planner may use (`enable_seqscan`, `enable_indexscan`).
     planner: PlannerSettings,
+    /// The modes of transactions that do not give their own
+    /// (`default_transaction_isolation`, `SET SESSION CHARACTERISTICS`).
+    default_isolation: IsolationLevel,
+    default_read_only: bool,
+    default_deferrable: bool,
 }
 
 impl Default for Settings {
@@ -144,6 +160,9 @@ impl Default for Settings {
             lock_timeout: None,
             deadlock_timeout: Duration::ZERO,
             planner: PlannerSettings::default(),
+            default_isolation: DEFAULT_ISOLATION,
+            default_read_only: false,
+            default_deferrable: false,
         };
         for setting in Setting::ALL {
             settings.set(setting, setting.default_value());
@@ -315,6 +334,8 @@ impl Session {
                 ddl_in_transaction: false,
                 snapshot_generation: None,
                 read_only: false,
+                deferrable: false,
+                queried: false,
                 settings: Settings::default(),
                 settings_at_begin: None,
                 cancel: CancelHandle::new(),
@@ -543,6 +564,9 @@ impl Session {
         let shown = match setting {
             Some(SettingCommand::Show(setting)) => Some(setting.name()),
             Some(SettingCommand::ShowPlanner(switch)) => Some(switch.name()),
+            Some(SettingCommand::ShowIsolation { current }) => {
+                Some(bind::isolation_setting_name(current))
+            }
             _ => None,
         };
         if let Some(name) = shown {
@@ -752,6 +776,63 @@ impl Connection {
         self.pending_changes.clear();
         self.snapshot_generation = None;
         self.read_only = false;
+        self.deferrable = false;
+        self.queried = false;
+    }
+
+    /// Starts a transaction at `isolation` with these access modes. The engine hears of
+    /// READ ONLY and DEFERRABLE only under SERIALIZABLE, where they change what it does
+    /// (the session refuses writing statements itself).
+    fn begin_transaction(&mut self, isolation: IsolationLevel, read_only: bool, deferrable: bool) {
+        let mode = engine::AccessMode {
+            read_only: read_only && isolation == IsolationLevel::Serializable,
+            deferrable,
+        };
+        self.state = State::Active(self.db.begin_with(isolation, mode));
+        self.read_only = read_only;
+        self.deferrable = deferrable;
+        self.queried = false;
+    }
+
+    /// SET TRANSACTION in the open transaction `txn`: before its first query, starts it
+    /// again with the new modes (it has done nothing yet); after it, only READ ONLY may
+    /// change (to on), with PostgreSQL's errors otherwise.
+    fn set_transaction(&mut self, txn: Transaction, modes: TransactionModes) -> Result<()> {
+        let isolation = modes.isolation.unwrap_or(txn.isolation());
+        let read_only = modes.read_only.unwrap_or(self.read_only);
+        let deferrable = modes.deferrable.unwrap_or(self.deferrable);
+        if !self.queried {
+            txn.rollback();
+            self.begin_transaction(isolation, read_only, deferrable);
+            return Ok(());
+        }
+        self.state = State::Active(txn);
+        let refusal = if modes
+            .isolation
+            .is_some_and(|level| Some(level) != self.isolation())
+        {
+            Some("SET TRANSACTION ISOLATION LEVEL must be called before any query")
+        } else if self.read_only && !read_only {
+            Some("transaction read-write mode must be set before any query")
+        } else if deferrable != self.deferrable {
+            Some("SET TRANSACTION [NOT] DEFERRABLE must be called before any query")
+        } else {
+            None
+        };
+        if let Some(message) = refusal {
+            self.fail_transaction();
+            return Err(Error::AfterFirstQuery(message));
+        }
+        self.read_only = read_only;
+        Ok(())
+    }
+
+    /// The open transaction's isolation level, if one is open.
+    fn isolation(&self) -> Option<IsolationLevel> {
+        match &self.state {
+            State::Active(txn) => Some(txn.isolation()),
+            State::Idle | State::Aborted => None,
+        }
     }
 
     /// The generation the next statement's snapshot will include (read before it is
@@ -781,10 +862,11 @@ impl Connection {
             State::Active(txn) => {
                 let observed = self.observe_generation(&txn);
                 self.state = State::Aborted;
+                self.queried = true;
                 (txn, true, observed)
             }
             State::Idle => (
-                self.db.begin(DEFAULT_ISOLATION),
+                self.db.begin(self.settings.default_isolation),
                 false,
                 self.generation.current(),
             ),
@@ -920,17 +1002,39 @@ impl Connection {
                 self.state = State::Aborted;
                 Err(Error::TransactionAborted)
             }
-            (
-                TransactionControl::Begin {
-                    isolation,
-                    read_only,
-                },
-                State::Idle,
-            ) => {
-                self.state = State::Active(self.db.begin(isolation.unwrap_or(DEFAULT_ISOLATION)));
-                self.read_only = read_only;
+            (TransactionControl::Begin(modes), State::Idle) => {
+                let defaults = self.settings;
+                self.begin_transaction(
+                    modes.isolation.unwrap_or(defaults.default_isolation),
+                    modes.read_only.unwrap_or(defaults.default_read_only),
+                    modes.deferrable.unwrap_or(defaults.default_deferrable),
+                );
                 self.settings_at_begin = Some(self.settings);
                 Ok(Output::tag("BEGIN"))
+            }
+            (TransactionControl::SetTransaction(modes), State::Active(txn)) => {
+                self.set_transaction(txn, modes)?;
+                Ok(Output::tag("SET"))
+            }
+            (
+                TransactionControl::SetTransaction(_)
+                | TransactionControl::SetSessionCharacteristics(_),
+                State::Aborted,
+            ) => {
+                self.state = State::Aborted;
+                Err(Error::TransactionAborted)
+            }
+            // PostgreSQL warns that SET TRANSACTION outside a transaction block does
+            // nothing.
+            (TransactionControl::SetTransaction(_), State::Idle) => Ok(Output::tag("SET")),
+            (TransactionControl::SetSessionCharacteristics(modes), state) => {
+                self.state = state;
+                let settings = &mut self.settings;
+                settings.default_isolation = modes.isolation.unwrap_or(settings.default_isolation);
+                settings.default_read_only = modes.read_only.unwrap_or(settings.default_read_only);
+                settings.default_deferrable =
+                    modes.deferrable.unwrap_or(settings.default_deferrable);
+                Ok(Output::tag("SET"))
             }
             (TransactionControl::Commit, State::Active(txn)) => {
                 let committed = txn.commit();
@@ -1003,6 +1107,23 @@ impl Connection {
                     PlannerSwitch::IndexScan => planner.enable_indexscan = on,
                 }
                 Ok(Output::tag("SET"))
+            }
+            SettingCommand::SetDefaultIsolation(level) => {
+                self.settings.default_isolation = level;
+                Ok(Output::tag("SET"))
+            }
+            SettingCommand::ShowIsolation { current } => {
+                let level = match current {
+                    true => self.isolation().unwrap_or(self.settings.default_isolation),
+                    false => self.settings.default_isolation,
+                };
+                let name = bind::isolation_setting_name(current);
+                Ok(Output {
+                    columns: vec![name.into()],
+                    rows: vec![vec![Value::Text(bind::isolation_name(level).into())]],
+                    rows_affected: 1,
+                    tag: "SHOW".into(),
+                })
             }
             SettingCommand::ShowPlanner(switch) => {
                 let planner = self.settings.planner;
