@@ -18,6 +18,12 @@
 //!   had in flight at the crash may be there whole, if its record reached the log);
 //! - a clean `check_integrity()`, and a database that accepts and checkpoints new commits.
 //!
+//! Checkpoints do not stop writers, and the workload makes sure of it: before each sync of
+//! the database file (every sync of a checkpoint's flush), the flush is held until the
+//! writers have acknowledged [`COMMITS_DURING_FLUSH`] more commits, so commits run
+//! beside every phase of the flush, and the crash points fall among them. The run without
+//! a crash checks that such commits did complete while a flush was held.
+//!
 //! Every sync point up to `HDB_CRASH_POINTS` (default [`DEFAULT_CRASH_POINTS`]) is tried,
 //! and a random sample of [`SAMPLED_CRASH_POINTS`] beyond it; `HDB_CRASH_SEED` varies the
 //! workload. A second test crashes the reopened database again, during and after its
@@ -38,7 +44,7 @@ use engine::{Database, DatabaseOptions, IsolationLevel, TreeId};
 use parking_lot::Mutex;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use support::power::{Machine, Power};
+use support::power::{FileSyncHook, Machine, Power};
 
 const POINTS_VAR: &str = "HDB_CRASH_POINTS";
 /// Seeds the workload's plan (default 0xc4a5).
@@ -63,6 +69,11 @@ const CHECKPOINT_EVERY: usize = 30;
 const AUTO_CHECKPOINT_AT: usize = 50;
 /// How long the first writer waits for the automatic checkpointer before going on.
 const AUTO_CHECKPOINT_PATIENCE: Duration = Duration::from_secs(5);
+/// A flush is held before each database-file sync until this many more commits are
+/// acknowledged ...
+const COMMITS_DURING_FLUSH: usize = 1;
+/// ... or this long has passed (they would never come if commits waited for the flush).
+const HOLD_PATIENCE: Duration = Duration::from_secs(5);
 /// The double-crash test crashes first at every this many sync points, ...
 const SECOND_CRASH_STRIDE: usize = 23;
 /// ... then at each of this many sync points after reopening ...
@@ -168,17 +179,19 @@ struct RunOutcome {
 }
 
 /// Runs every writer's plan on its own thread until something fails (the crash), with a
-/// checkpointer thread beside them (see [`checkpoints`]).
-fn run(db: &Database, plans: &[Plan], power: &Power) -> Vec<RunOutcome> {
-    let acknowledged = AtomicUsize::new(0);
-    let writing = AtomicUsize::new(plans.len());
-    std::thread::scope(|scope| {
+/// checkpointer thread beside them (see [`checkpoints`]) and every flush held at its
+/// syncs while writers commit (see [`hold_flushes`]).
+fn run(db: &Database, plans: &[Plan], power: &Arc<Power>) -> Vec<RunOutcome> {
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+    let writing = Arc::new(AtomicUsize::new(plans.len()));
+    power.hold_file_syncs(Some(hold_flushes(power, &acknowledged, &writing)));
+    let outcomes = std::thread::scope(|scope| {
         scope.spawn(|| checkpoints(db, power, &acknowledged, &writing));
         let writers: Vec<_> = plans
             .iter()
             .enumerate()
             .map(|(w, plan)| {
-                let (acknowledged, writing) = (&acknowledged, &writing);
+                let (acknowledged, writing) = (&*acknowledged, &*writing);
                 scope.spawn(move || {
                     let _finished = Finished(writing);
                     write(db, plan, power, w == 0, acknowledged)
@@ -186,6 +199,36 @@ fn run(db: &Database, plans: &[Plan], power: &Power) -> Vec<RunOutcome> {
             })
             .collect();
         writers.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    power.hold_file_syncs(None);
+    outcomes
+}
+
+/// The hook that holds a flush before each sync of the database file until the writers
+/// have acknowledged [`COMMITS_DURING_FLUSH`] more commits (or all have stopped, or the
+/// power is off), counting them in `commits_during_held_flushes`.
+fn hold_flushes(
+    power: &Arc<Power>,
+    acknowledged: &Arc<AtomicUsize>,
+    writing: &Arc<AtomicUsize>,
+) -> FileSyncHook {
+    let power = Arc::downgrade(power);
+    let (acknowledged, writing) = (Arc::clone(acknowledged), Arc::clone(writing));
+    Arc::new(move || {
+        let Some(power) = power.upgrade() else {
+            return;
+        };
+        let from = acknowledged.load(Ordering::SeqCst);
+        let started = Instant::now();
+        while acknowledged.load(Ordering::SeqCst) < from + COMMITS_DURING_FLUSH
+            && writing.load(Ordering::SeqCst) > 0
+            && !power.is_off()
+            && started.elapsed() < HOLD_PATIENCE
+        {
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        let during = acknowledged.load(Ordering::SeqCst) - from;
+        power.state.lock().commits_during_held_flushes += during as u64;
     })
 }
 
@@ -476,6 +519,11 @@ fn every_sync_point_recovers_exactly_the_acknowledged_transactions() {
             .all(|o| o.acknowledged == TRANSACTIONS_PER_WRITER)
     );
     let total = machine.power.syncs() - before;
+    let during_flushes = machine.power.state.lock().commits_during_held_flushes;
+    assert!(
+        during_flushes > 0,
+        "no commit completed while a checkpoint's flush was held"
+    );
     drop(db);
 
     // Every point up to the knob (and a few past the end, where the crash comes after
@@ -490,7 +538,8 @@ fn every_sync_point_recovers_exactly_the_acknowledged_transactions() {
     let crashed: Vec<_> = reports.iter().filter(|r| r.crashed).collect();
     let in_flight = |r: &&&CrashReport| r.outcomes.iter().any(|o| o.attempted > o.acknowledged);
     println!(
-        "{} crash points of about {total} sync points ({} exhaustively), 4 crash modes each, \
+        "{during_flushes} commits completed while a flush was held in the run without a crash; \
+         {} crash points of about {total} sync points ({} exhaustively), 4 crash modes each, \
          in {:.1?}: {} crashed at a database-file sync (checkpoint), {} at a log sync, \
          {} with a commit in flight, {} after the workload; the automatic checkpointer ran \
          in {} runs while the first writer waited for it",

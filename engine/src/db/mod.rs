@@ -8,32 +8,50 @@
 //! ## CHECKPOINT
 //!
 //! Committed writes reach the trees in memory at once, but the database file only at a
-//! checkpoint. A checkpoint
+//! checkpoint. A checkpoint does not stop committing writers. It
 //!
 //! 1. holds new commits back for an instant ([`Mvcc::with_commits_quiesced`]) to read
 //!    the log's end `L` and the newest commit timestamp `T`: every commit logged before
 //!    `L` is then fully applied to the trees, and those are exactly the commits up to `T`;
 //! 2. records `T` in the tree directory;
-//! 3. flushes the pager. The flush writes a consistent cut of the trees (it holds the
-//!    pager's write gate exclusively) and, *before writing any page*, syncs the log up to
-//!    its end at that moment, so every commit whose writes may be in the image, even in
-//!    part, is durable in the log (the write-ahead rule); it records `L` as the
-//!    checkpoint LSN in the same atomic flush;
-//! 4. deletes the log segments wholly before `L`.
+//! 3. flushes the pager ([`Pager::flush_with`]). The flush takes a *cut* of the trees
+//!    between whole tree operations, holding the pager's write gate only for that instant
+//!    (the dirty pages are shared copy-on-write, not copied; see the pager's header);
+//!    then, with commits running again, it syncs the log up to its end at that moment,
+//!    *before writing any page*, so every commit whose writes may be in the cut, even in
+//!    part, is durable in the log (the write-ahead rule); and it writes the cut with `L`
+//!    as the checkpoint LSN in one atomic flush. Commits that apply meanwhile change
+//!    private copies of the pages they touch and stay dirty for the next checkpoint;
+//! 4. deletes the log segments wholly before `L`, once the flush is durable.
 //!
 //! A background thread runs a checkpoint whenever the log has grown by
 //! [`DatabaseOptions::checkpoint_bytes`] since the last one, which bounds both recovery
-//! time and the log's size.
+//! time and the log's size. One checkpoint runs at a time.
 //!
 //! ## RECOVERY
 //!
 //! Opening reads the file as of the last checkpoint (the pager makes flushes atomic, so
-//! it is one whole checkpoint), reads `T` and the checkpoint LSN `L`, and replays every
-//! commit record from `L` on. The image may already contain some of those commits, in
-//! whole or in part, if they ran during the checkpoint's flush; replay is idempotent
-//! (versions are keyed by commit timestamp) so re-applying them is harmless, and the log
-//! has all of them because step 3 synced it first. A transaction that never committed
-//! wrote nothing to the log or the trees, so nothing of it can appear.
+//! it is one whole cut), reads `T` and the checkpoint LSN `L`, and replays every commit
+//! record from `L` on. Why that is exactly right:
+//!
+//! - **The log still holds what the file lacks.** The cut was taken after step 1, so it
+//!   contains every commit before `L` whole; the file lacks at most commits at or after
+//!   `L`, and segments are deleted only wholly before `L` and only after the flush that
+//!   records `L` is durable (step 4).
+//! - **The file holds nothing the log lacks.** A commit applies its writes only after
+//!   its record is appended, and step 3 syncs the log to its end *after* the cut, before
+//!   writing a page: every commit with any write in the cut is durable in the log. An
+//!   uncommitted transaction writes nothing to the trees, so nothing of it can appear.
+//! - **Replay is idempotent.** The cut may hold commits after `L` in whole or in part
+//!   (they applied before the cut, or were half-applied at it). Versions are keyed by
+//!   commit timestamp, so replaying a commit rewrites the same versions; replaying all of
+//!   them in log order from `L` on yields the state after the last logged commit.
+//! - **A crash mid-checkpoint is safe.** Until the flush's commit point the file is the
+//!   previous checkpoint's, whose `L` is older and whose log segments are all still there
+//!   (nothing is deleted before step 4); after it, the file is the new cut with the new
+//!   `L`, and open rolls an interrupted flush forward (the pager's double-write area).
+//!   Writes made by commits during the flush are in the log (synced at their commit) and
+//!   never in this flush's image, so either file replays to the same state.
 //!
 //! Replay relies on **the commit invariant** of [`crate::mvcc`]: every check that can
 //! fail ran before a commit record was written, so applying one can fail only by I/O or
@@ -75,16 +93,19 @@
 //! ## TESTED BY
 //!
 //! `engine/tests/db_crash.rs` puts the file and the log behind one simulated power switch
-//! and crashes at every sync point of a concurrent workload with checkpoints (unsynced
-//! writes dropped, kept, torn or scrambled), and again during and after recovery;
+//! and crashes at every sync point of a concurrent workload with checkpoints whose
+//! flushes are held at each of their syncs until writers have committed beside them
+//! (unsynced writes dropped, kept, torn or scrambled), and again during and after
+//! recovery; `engine/tests/db_checkpoint_writers.rs` parks a flush at each of its syncs,
+//! requires commits to complete meanwhile, and checks the file after a crash and alone
+//! after a clean close;
 //! `engine/tests/db_kill.rs` kills a child process with SIGKILL at random moments;
 //! `engine/tests/db_crash_checks.rs` crashes a workload whose writes fail every check;
 //! `engine/tests/db_log_presence.rs` removes, empties and shortens logs.
 //!
 //! ## NOT YET
 //!
-//! A checkpoint blocks writers while the pager flushes (readers continue); a fuzzy
-//! checkpoint would not. Opening always writes (the end-of-recovery checkpoint): there
+//! Opening always writes (the end-of-recovery checkpoint): there
 //! is no read-only open. A database file whose creation was interrupted (empty or without
 //! a valid meta page) does not open and must be removed by hand.
 

@@ -1,14 +1,19 @@
 //! # Flush, and recovery of an interrupted flush
 //!
-//! The four-step protocol is described in the pager's module header; this file carries it
-//! out and undoes nothing: recovery only ever rolls an interrupted flush *forward* from
-//! the double-write area, or ignores it when its meta never became durable.
+//! The four-step protocol, and the cut that lets writers go on during it, are described
+//! in the pager's module header; this file carries them out. Recovery undoes nothing: it
+//! only ever rolls an interrupted flush *forward* from the double-write area, or ignores
+//! it when its meta never became durable. A crash mid-flush therefore leaves the file at
+//! the previous flush's cut or at this one's, never between; writes that writers made
+//! after the cut never reach the file in this flush (they are in their frames' private
+//! copies), so they cannot tear it either.
 //!
 //! Sync count per flush: four (area, meta, homes, meta). The crash tests arm a crash at
 //! each of them and check that the file opens to the flush before (crash at sync 1 or 2)
 //! or to the new one (crash at sync 3 or 4).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::meta::{self, FIRST_DATA_PAGE, Meta};
@@ -102,84 +107,136 @@ pub(super) fn replay_double_write(storage: &dyn Storage, mut meta: Meta) -> Resu
     Ok(meta)
 }
 
+/// A flush's cut: the dirty pages and the allocation state as they stood at one moment
+/// between whole write operations (taken under the write gate, held exclusively for just
+/// that long).
+struct Cut {
+    /// Each dirty page's image at the cut, shared with its frame (copy-on-write: a writer
+    /// that modifies the page later gets its own copy, so these never change).
+    pages: Vec<(PageId, Arc<[u8]>)>,
+    max_lsn: u64,
+    page_count: u64,
+    free: Vec<PageId>,
+    roots: Vec<(String, PageId)>,
+    /// Whether allocation state changed since the previous cut.
+    meta_dirty: bool,
+}
+
 impl Pager {
     /// Makes every change so far durable, atomically (see the module header).
     ///
-    /// `before_write` is called with the highest page LSN among the pages about to be
-    /// written, before any of them is written and while no write operation is running
-    /// (flush holds the write gate exclusively): the WAL's checkpointer makes the log
-    /// durable up to that LSN there, and may call [`Pager::set_checkpoint_lsn`] to record
-    /// in this flush's meta the log position the flushed image is complete up to. Flush
-    /// waits for running write operations to finish and keeps new ones out while it runs;
-    /// readers proceed. The hook must not itself modify pages (a tree insert or delete
-    /// there would wait for the gate flush holds).
+    /// The flush takes a *cut*: it holds the write gate exclusively only while it takes
+    /// shared references to the dirty pages' images and copies the allocation state, so
+    /// it waits for running write operations to finish and keeps new ones out for that
+    /// instant only. Everything after (the hook, the writes, the syncs) runs while
+    /// writers go on; their changes are not part of this flush and stay dirty for the
+    /// next one. Readers proceed throughout.
+    ///
+    /// `before_write` is called with the highest page LSN among the pages of the cut,
+    /// after the cut and before any of them is written: the WAL's checkpointer makes the
+    /// log durable there (up to at least that LSN), and may call
+    /// [`Pager::set_checkpoint_lsn`] to record in this flush's meta the log position the
+    /// cut is complete up to. Writers may run while it does.
     ///
     /// Returns without writing anything when nothing changed since the last flush.
     pub fn flush_with(&self, before_write: impl FnOnce(u64) -> Result<()>) -> Result<()> {
-        let _exclusive = self.gate.write();
+        let _one_at_a_time = self.flushing.lock();
         if self.poisoned.load(Ordering::Acquire) {
             return Err(Error::Io(std::io::Error::other(
                 "an earlier flush failed; reopen the database",
             )));
         }
+        let cut = self.take_cut();
+        let meta_dirty = cut.meta_dirty;
         let mut touched_storage = false;
-        let result = self.flush_locked(before_write, &mut touched_storage);
-        if result.is_err() && touched_storage {
-            self.poisoned.store(true, Ordering::Release);
+        let result = self.write_cut(cut, before_write, &mut touched_storage);
+        if result.is_err() {
+            match touched_storage {
+                true => self.poisoned.store(true, Ordering::Release),
+                // Nothing was written: the next flush must still write the meta.
+                false => self.state.lock().meta_dirty |= meta_dirty,
+            }
         }
         result
     }
 
-    fn flush_locked(
+    /// Takes the cut under the write gate (see [`Pager::flush_with`]). Costs a pass over
+    /// the frame table and a reference count per dirty page; no page is copied.
+    fn take_cut(&self) -> Cut {
+        let _exclusive = self.gate.write();
+        let mut pages = Vec::new();
+        let mut max_lsn = 0;
+        for (id, frame) in self.frames.all() {
+            let st = frame.read();
+            if let Some(img) = &st.dirty {
+                max_lsn = max_lsn.max(page::lsn(img));
+                pages.push((id, Arc::clone(img)));
+            }
+        }
+        let mut st = self.state.lock();
+        let meta_dirty = std::mem::take(&mut st.meta_dirty);
+        Cut {
+            pages,
+            max_lsn,
+            page_count: st.page_count,
+            free: st.free.iter().copied().collect(),
+            roots: st.roots.iter().map(|(n, p)| (n.clone(), *p)).collect(),
+            meta_dirty,
+        }
+    }
+
+    fn write_cut(
         &self,
+        cut: Cut,
         before_write: impl FnOnce(u64) -> Result<()>,
         touched_storage: &mut bool,
     ) -> Result<()> {
         let ps = self.page_size;
-        // Collect copies of the dirty images and the new free-list chain (sealed below).
-        let mut images: Vec<(PageId, Vec<u8>)> = Vec::new();
-        let mut max_lsn = 0;
-        let frames = self.frames.all();
-        for (id, frame) in &frames {
-            let st = frame.read();
-            if let Some(img) = st.dirty.as_deref() {
-                max_lsn = max_lsn.max(page::lsn(img));
-                images.push((*id, img.to_vec()));
-            }
-        }
         // The checkpointer's hook: make the log durable, record the checkpoint LSN.
-        before_write(max_lsn)?;
-        let (mut meta, trunk_ids, fresh) = {
+        before_write(cut.max_lsn)?;
+        let (mut meta, fresh, trunks) = {
             let st = self.state.lock();
-            if images.is_empty() && !st.meta_dirty {
+            if cut.pages.is_empty()
+                && !cut.meta_dirty
+                && st.checkpoint_lsn == st.durable_checkpoint_lsn
+            {
                 return Ok(());
             }
-            let free: Vec<PageId> = st.free.iter().copied().collect();
-            let (head, trunks) = freelist::plan(&free, ps);
-            let trunk_ids: Vec<PageId> = trunks.iter().map(|(id, _)| *id).collect();
-            images.extend(trunks);
-            // Pages no durable state refers to need no protection by the area.
-            let fresh: BTreeSet<PageId> = images
+            let (head, trunks) = freelist::plan(&cut.free, ps);
+            // Pages no durable state refers to need no protection by the area. The
+            // durable state changes only in flush, and this one is alone.
+            let fresh: BTreeSet<PageId> = cut
+                .pages
                 .iter()
                 .map(|(id, _)| *id)
+                .chain(trunks.iter().map(|(id, _)| *id))
                 .filter(|id| id.0 >= st.durable_page_count || st.durable_free.contains(id))
                 .collect();
             let meta = Meta {
                 page_size: ps as u32,
                 sequence: st.sequence,
-                page_count: st.page_count,
+                page_count: cut.page_count,
                 free_head: head,
-                free_count: free.len() as u64,
+                free_count: cut.free.len() as u64,
                 checkpoint_lsn: st.checkpoint_lsn,
-                dw_start: st.page_count,
-                dw_count: (images.len() - fresh.len()) as u64,
-                roots: st.roots.iter().map(|(n, p)| (n.clone(), *p)).collect(),
+                dw_start: cut.page_count,
+                dw_count: (cut.pages.len() + trunks.len() - fresh.len()) as u64,
+                roots: cut.roots.clone(),
             };
-            (meta, trunk_ids, fresh)
+            (meta, fresh, trunks)
         };
-        images.sort_by_key(|(id, _)| *id);
-        // Every image carries the sequence of the meta that will name the area.
         let flush_seq = (meta.sequence + 1) as u32;
+        let trunk_ids: Vec<PageId> = trunks.iter().map(|(id, _)| *id).collect();
+        // Sealed copies to write, in page order (the cut's pages are in page order, and
+        // trunks are free at the cut, so never among them). Every image carries the
+        // sequence of the meta that will name the area.
+        let mut images: Vec<(PageId, Vec<u8>)> = cut
+            .pages
+            .iter()
+            .map(|(id, img)| (*id, img.to_vec()))
+            .chain(trunks)
+            .collect();
+        images.sort_by_key(|(id, _)| *id);
         for (id, img) in &mut images {
             page::set_flush_seq(img, flush_seq);
             page::seal(*id, img);
@@ -211,19 +268,27 @@ impl Pager {
         self.storage.sync()?;
 
         // Step 3: pages to their homes, each under its exclusive latch (readers of a clean
-        // page point into the mapping, which this write changes).
+        // page point into the mapping, which this write changes). A frame becomes clean
+        // only if it still holds the very image of the cut; one a writer has changed since
+        // (or freed, or reallocated) keeps its newer state for the next flush.
+        let cut_images: BTreeMap<PageId, Arc<[u8]>> = cut.pages.into_iter().collect();
         for (id, img) in &images {
             let frame = self.frames.get(*id);
             let mut st = frame.write();
             if !fresh.contains(id) {
                 self.storage.write_at(img, id.0 * ps as u64)?;
             }
-            if trunk_ids.binary_search(id).is_ok() {
-                st.set_verified(false);
-                st.set_checked(false);
-            } else {
+            let unchanged = match (&st.dirty, cut_images.get(id)) {
+                (Some(now), Some(then)) => Arc::ptr_eq(now, then),
+                _ => false,
+            };
+            if unchanged {
                 st.dirty = None;
                 st.set_verified(true);
+            } else if st.dirty.is_none() {
+                // A trunk (or a page freed since the cut): its file bytes changed.
+                st.set_verified(false);
+                st.set_checked(false);
             }
         }
         self.storage.sync()?;
@@ -239,17 +304,16 @@ impl Pager {
         {
             let mut st = self.state.lock();
             st.sequence = meta.sequence;
-            st.meta_dirty = false;
             st.durable_page_count = meta.page_count;
-            let durable_free: BTreeSet<PageId> = st
+            st.durable_checkpoint_lsn = meta.checkpoint_lsn;
+            // Free in the meta just written (the cut's free list), less its trunks.
+            st.durable_free = cut
                 .free
                 .iter()
                 .copied()
                 .filter(|p| trunk_ids.binary_search(p).is_err())
                 .collect();
-            st.durable_free = durable_free;
         }
-        drop(frames);
         self.frames.evict_clean();
         Ok(())
     }

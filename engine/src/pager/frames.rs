@@ -8,7 +8,8 @@
 //!   has been checked once, so later reads need not hash the page again; or
 //! - **dirty**: the page has been modified and its current bytes live in a heap buffer
 //!   (the dirty-page cache). Only flush moves a dirty frame back to clean, after writing
-//!   the buffer to the file.
+//!   the buffer to the file, and only if the buffer is still the one it wrote: the
+//!   buffer is shared copy-on-write with a running flush (see `flush.rs`).
 //!
 //! The frame's latch is the page latch the B-tree uses: a [`PageRef`] holds it shared, a
 //! [`PageMut`] holds it exclusively, and both give access to the page's bytes without
@@ -31,8 +32,11 @@ use super::page::{self, PAGE_HEADER_SIZE, PageId};
 /// The latched state of one page.
 #[derive(Debug, Default)]
 pub(super) struct FrameState {
-    /// The page image when dirty (header included); `None` when clean.
-    pub dirty: Option<Box<[u8]>>,
+    /// The page image when dirty (header included); `None` when clean. Shared, so that a
+    /// flush can take the image as of its cut without copying it: a writer that modifies
+    /// the page while the flush still holds that image gets its own copy first
+    /// ([`Arc::make_mut`] in [`PageMut::body_mut`]), so the flush's image never changes.
+    pub dirty: Option<Arc<[u8]>>,
     /// For a clean frame: the file bytes have passed checksum verification.
     pub verified: AtomicBool,
     /// The mapping this page was last read through. It covers the page for as long as it
@@ -292,8 +296,8 @@ impl PageMut {
 
     /// The page body, writable.
     pub fn body_mut(&mut self) -> &mut [u8] {
-        match self.guard.dirty.as_deref_mut() {
-            Some(img) => &mut img[PAGE_HEADER_SIZE..],
+        match self.guard.dirty.as_mut() {
+            Some(img) => &mut Arc::make_mut(img)[PAGE_HEADER_SIZE..],
             None => &mut [],
         }
     }
@@ -316,8 +320,8 @@ impl PageMut {
 
     /// Sets the page LSN (the WAL's write-ahead rule compares it with the durable LSN).
     pub fn set_lsn(&mut self, lsn: u64) {
-        if let Some(img) = self.guard.dirty.as_deref_mut() {
-            page::set_lsn(img, lsn);
+        if let Some(img) = self.guard.dirty.as_mut() {
+            page::set_lsn(Arc::make_mut(img), lsn);
         }
     }
 }

@@ -14,16 +14,18 @@
 //!          │                                  └─dirty──▶ dirty buffer
 //!          └─write(id)─▶ frame latch (excl.)  ──clean──▶ copy into dirty buffer (verify)
 //!                                              └─dirty─▶ dirty buffer
-//!   flush ───▶ double-write area ─fsync─▶ meta(dw) ─fsync─▶ pages in place ─fsync─▶ meta
+//!   flush ──cut (gate excl., an instant)──▶ double-write area ─fsync─▶ meta(dw) ─fsync─▶
+//!         pages in place ─fsync─▶ meta        (everything after the cut runs beside writers)
 //! ```
 //!
 //! Reads go through a read-only memory mapping (`mmap.rs`, which carries the soundness
 //! argument). **Writes never go through the mapping**: `write(id)` moves the page into the
 //! dirty-page cache (`frames.rs`) and the caller edits it there. Dirty pages reach the file
 //! only in `flush`, by positioned writes. This is the seam the WAL needs: a checkpointer
-//! calls [`Pager::flush_with`], whose callback receives the highest page LSN about to be
-//! written and must make the log durable up to it first (the write-ahead rule). An OS
-//! flushing a writable mapping at will could not be gated like that.
+//! calls [`Pager::flush_with`], whose callback receives the highest page LSN of the
+//! flush's cut (see Concurrency) and must make the log durable up to it before any page
+//! is written (the write-ahead rule). An OS flushing a writable mapping at will could not
+//! be gated like that.
 //!
 //! ## Flush is atomic
 //!
@@ -65,12 +67,42 @@
 //! page is no longer owned by its old owner is durable. So no durable state can ever see
 //! a reused page's new contents under its old owner.
 //!
-//! ## Concurrency
+//! ## Concurrency: flush takes a cut, then writes beside the writers
 //!
 //! Page access is latched per page (the frame's reader-writer lock). Tree operations that
 //! modify pages hold the *write gate* ([`Pager::begin_write`]) in shared mode for their
-//! duration; flush takes it exclusively, so the image it writes is a consistent cut
-//! between whole operations. Readers never take the gate. One flush runs at a time.
+//! duration. Readers never take the gate. One flush runs at a time.
+//!
+//! A flush does not stop writers while it writes and syncs. It takes the gate
+//! exclusively only to take its **cut**: for every dirty frame a shared reference to its
+//! image (the dirty buffer is an `Arc<[u8]>`; nothing is copied), and a copy of the
+//! allocation state (page count, free list, named roots). Because the gate excludes every
+//! modifying operation, the cut lies between whole operations: it is the state of the
+//! trees after some set of operations and before the rest. Then the gate is released and
+//! the flush writes the cut (steps 1-4 above) while writers go on:
+//!
+//! - **Copy-on-write.** A writer that modifies a page whose image the flush still holds
+//!   gets a private copy first ([`Arc::make_mut`] in `PageMut::body_mut`), so the cut's
+//!   images never change under the flush, and the writer never waits for it.
+//! - **Only the cut becomes clean.** In step 3 a frame is marked clean only if its dirty
+//!   buffer is still the very image the flush wrote (pointer equality); a page modified,
+//!   freed or reallocated since the cut keeps its newer state for the next flush.
+//! - **Readers see no flush write.** Every write to a page's home happens under the
+//!   page's exclusive latch, and a page whose home changes is either dirty (readers read
+//!   the cache, not the file) or unreachable (free). Pages allocated after the cut may lie
+//!   where this flush puts its double-write area, past the cut's page count; they are
+//!   dirty until a later flush, which writes them only after this one retired the area.
+//! - **The meta describes the cut**, not the moment it is written: its page count, free
+//!   list and roots are the cut's, so no durable meta names a page a writer allocated
+//!   after the cut, and the "fresh" rule of step 1 (pages no durable state refers to)
+//!   still holds for the free pages a writer takes meanwhile: the durable state changes
+//!   only in flush. A free page the cut makes a free-list trunk may be allocated by a
+//!   writer before the flush writes the trunk to its home; the writer's bytes are in
+//!   the cache, and because the durable meta now names the page a trunk, the next flush
+//!   writes it through the area.
+//!
+//! So the file always holds, atomically, the state of the trees at some cut between
+//! whole operations; what the WAL must add for recovery is in the `db` module's header.
 //!
 //! After a flush fails once it has started writing (an I/O error), the in-memory state may
 //! disagree with the file; the pager refuses further flushes and must be dropped and
@@ -155,10 +187,13 @@ struct State {
     free: BTreeSet<PageId>,
     roots: BTreeMap<String, PageId>,
     checkpoint_lsn: u64,
+    /// The checkpoint LSN of the newest durable meta.
+    durable_checkpoint_lsn: u64,
     /// Sequence number of the newest durable meta.
     sequence: u64,
     file_len: u64,
-    /// Something the meta records changed since the last flush.
+    /// Something the meta records (other than the checkpoint LSN) changed since the
+    /// last flush's cut.
     meta_dirty: bool,
     /// The page count of the newest durable meta.
     durable_page_count: u64,
@@ -184,6 +219,8 @@ pub struct Pager {
     page_count: AtomicU64,
     state: Mutex<State>,
     gate: RwLock<()>,
+    /// Held for a whole flush: one runs at a time.
+    flushing: Mutex<()>,
     poisoned: AtomicBool,
 }
 
@@ -280,6 +317,7 @@ impl Pager {
             free: free_set,
             roots: meta.roots.iter().cloned().collect(),
             checkpoint_lsn: meta.checkpoint_lsn,
+            durable_checkpoint_lsn: meta.checkpoint_lsn,
             sequence: meta.sequence,
             file_len,
             meta_dirty: false,
@@ -292,6 +330,7 @@ impl Pager {
             page_count: AtomicU64::new(meta.page_count),
             state: Mutex::new(state),
             gate: RwLock::new(()),
+            flushing: Mutex::new(()),
             poisoned: AtomicBool::new(false),
         })
     }
@@ -386,8 +425,8 @@ impl Pager {
                     .and_then(|m| m.bytes().get(at..at + self.page_size)),
                 _ => None,
             };
-            let img: Box<[u8]> = match (src, mapped) {
-                (Source::Copied(img), _) => img,
+            let img: Arc<[u8]> = match (src, mapped) {
+                (Source::Copied(img), _) => img.into(),
                 (_, Some(bytes)) => bytes.into(),
                 (_, None) => {
                     return Err(Error::Corrupted {
@@ -418,7 +457,7 @@ impl Pager {
             }
         };
         let mut guard = self.frames.get(id).write_arc();
-        guard.dirty = Some(vec![0u8; self.page_size].into_boxed_slice());
+        guard.dirty = Some(vec![0u8; self.page_size].into());
         guard.set_verified(false);
         guard.set_checked(false);
         Ok(PageMut { id, guard })
@@ -507,9 +546,7 @@ impl Pager {
 
     /// Sets the checkpoint LSN; durable at the next flush.
     pub fn set_checkpoint_lsn(&self, lsn: u64) {
-        let mut st = self.state.lock();
-        st.checkpoint_lsn = lsn;
-        st.meta_dirty = true;
+        self.state.lock().checkpoint_lsn = lsn;
     }
 
     /// The free list, sorted (for integrity checks).

@@ -3,7 +3,9 @@
 //! [`Power`] switch that numbers every sync of either. Armed at global sync point N, that
 //! sync fails and the machine loses power at once, so nothing more becomes durable in
 //! *either* component; [`Machine::after_crash`] then builds what a reboot finds, for
-//! every way unsynced writes may survive ([`CrashMode`]).
+//! every way unsynced writes may survive ([`CrashMode`]). [`Power::hold_file_syncs`]
+//! installs a hook that runs before every sync of the database file, outside the switch:
+//! the checkpoint tests park a flush there, deterministically, while writers commit.
 
 use std::io;
 use std::sync::Arc;
@@ -42,14 +44,28 @@ pub struct PowerState {
     pub lying_log_syncs: bool,
     /// Log syncs take [`SLOW_LOG_SYNC`] (before the sync point, outside the switch).
     pub slow_log_syncs: bool,
+    /// Commits acknowledged while a file sync was held (counted by the tests' hooks).
+    pub commits_during_held_flushes: u64,
 }
+
+/// Runs before a sync of the database file (see [`Power::hold_file_syncs`]).
+pub type FileSyncHook = Arc<dyn Fn() + Send + Sync>;
 
 /// One machine's power, shared by the simulated database file and log directory: every
 /// sync of either is a numbered sync point, and once the power is off every mutating call
 /// of either fails.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Power {
     pub state: Mutex<PowerState>,
+    file_sync_hook: Mutex<Option<FileSyncHook>>,
+}
+
+impl std::fmt::Debug for Power {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Power")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
 }
 
 pub fn power_lost() -> io::Error {
@@ -90,6 +106,13 @@ impl Power {
         self.state.lock().syncs
     }
 
+    /// Runs `hook` before every later sync of the database file (a flush, so a
+    /// checkpoint, is in progress there), on the flushing thread and outside the switch,
+    /// so that commits can go on while it waits; `None` removes it.
+    pub fn hold_file_syncs(&self, hook: Option<FileSyncHook>) {
+        *self.file_sync_hook.lock() = hook;
+    }
+
     pub fn is_off(&self) -> bool {
         self.state.lock().off
     }
@@ -120,6 +143,10 @@ impl Storage for PagerDisk {
     }
 
     fn sync(&self) -> io::Result<()> {
+        let hook = self.power.file_sync_hook.lock().clone();
+        if let Some(hook) = hook {
+            hook();
+        }
         self.power.sync_point(true, |s| {
             self.sim.sync()?;
             s.pager_pending.clear();
