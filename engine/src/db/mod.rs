@@ -105,7 +105,11 @@
 //!
 //! ## NOT YET
 //!
-//! Opening always writes (the end-of-recovery checkpoint): there
+//! A checkpoint's cut waits for the tree operations running when it starts, and the
+//! write gate is fair, so new operations queue behind it meanwhile: a commit that builds
+//! a tree bottom-up (a load into an empty tree, CREATE INDEX) holds the gate for its
+//! whole build, and a checkpoint starting during it still holds other commits back
+//! until the build ends. Opening always writes (the end-of-recovery checkpoint): there
 //! is no read-only open. A database file whose creation was interrupted (empty or without
 //! a valid meta page) does not open and must be removed by hand.
 
