@@ -83,7 +83,7 @@ fn describe(txn: &mut engine::Transaction) -> Result<Vec<TableDescription>> {
                     name: c.name.clone(),
                     sql_type: c.sql_type.to_string(),
                     nullable: c.nullable,
-                    default: c.default.as_ref().map(|v| v.to_literal()),
+                    default: c.default.as_ref().map(|d| d.describe()),
                 })
                 .collect(),
             primary_key: schema.primary_key.iter().map(column_name).collect(),

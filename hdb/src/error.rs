@@ -170,9 +170,13 @@ impl Error {
 /// The SQLSTATE of a type error. The SQL layer words its errors as PostgreSQL does, so
 /// where PostgreSQL gives a condition a code of its own, the wording tells which.
 fn type_sqlstate(message: &str) -> &'static str {
-    const CODES: [(&str, &str); 9] = [
+    const CODES: [(&str, &str); 12] = [
+        // generated_always: a value for an identity column GENERATED ALWAYS
+        ("cannot insert a non-DEFAULT value into column", "428C9"),
+        ("can only be updated to DEFAULT", "428C9"),
         // wrong_object_type: DROP TABLE of a view, DROP VIEW of a table, OVER on a
-        // plain function
+        // plain function, nextval of a table
+        ("is not a sequence", "42809"),
         ("is not a table", "42809"),
         ("is not a view", "42809"),
         (
@@ -206,7 +210,25 @@ fn type_sqlstate(message: &str) -> &'static str {
 /// The SQLSTATE of a data error (class 22, or 21 for a row counted twice), read from its
 /// PostgreSQL wording as [`type_sqlstate`] does; `22000` (data_exception) otherwise.
 fn data_sqlstate(message: &str) -> &'static str {
-    const CODES: [(&str, &str); 25] = [
+    const CODES: [(&str, &str); 36] = [
+        // sequence_generator_limit_exceeded: nextval past MAXVALUE / MINVALUE
+        ("reached maximum value of sequence", "2200H"),
+        ("reached minimum value of sequence", "2200H"),
+        // numeric_value_out_of_range: setval outside the sequence's bounds
+        ("is out of bounds for sequence", "22003"),
+        // object_not_in_prerequisite_state: currval / lastval before nextval
+        ("is not yet defined in this session", "55000"),
+        // invalid_parameter_value: CREATE SEQUENCE options
+        ("INCREMENT must not be zero", "22023"),
+        ("must be less than MAXVALUE", "22023"),
+        ("cannot be less than MINVALUE", "22023"),
+        ("cannot be greater than MAXVALUE", "22023"),
+        ("must be greater than zero", "22023"),
+        ("is out of range for sequence data type", "22023"),
+        (
+            "sequence type must be smallint, integer, or bigint",
+            "22023",
+        ),
         // bad_copy_file_format: a COPY record that does not fit the table
         ("missing data for column", "22P04"),
         ("extra data after last expected column", "22P04"),
@@ -316,9 +338,10 @@ impl From<sql_frontend::Error> for Error {
         match e {
             Sql::Parse(m) => Error::Syntax(m),
             Sql::Unsupported { clause } => Error::Unsupported(clause),
-            Sql::UnknownTable(_) | Sql::UnknownIndex(_) | Sql::UnknownView(_) => {
-                Error::UnknownName(message)
-            }
+            Sql::UnknownTable(_)
+            | Sql::UnknownIndex(_)
+            | Sql::UnknownView(_)
+            | Sql::UnknownSequence(_) => Error::UnknownName(message),
             Sql::DependentObjects(m) => Error::DependentObjects(m),
             Sql::InView { view, source } => Error::from(*source).in_view(&view),
             Sql::UnknownColumn(_) => Error::UnknownColumn(message),

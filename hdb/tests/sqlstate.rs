@@ -15,7 +15,10 @@ fn errors_carry_postgresql_sqlstates() {
     let mut s = db.session();
     s.execute(
         "CREATE TABLE t (id INT PRIMARY KEY, code VARCHAR(2) NOT NULL UNIQUE, n INT CHECK (n > 0));
-         INSERT INTO t VALUES (1, 'a', 1), (2, 'b', 2)",
+         INSERT INTO t VALUES (1, 'a', 1), (2, 'b', 2);
+         CREATE SEQUENCE s MAXVALUE 2 START 2; SELECT nextval('s');
+         CREATE SEQUENCE fresh;
+         CREATE TABLE g (id INT GENERATED ALWAYS AS IDENTITY)",
     )
     .unwrap();
     let cases = [
@@ -23,6 +26,8 @@ fn errors_carry_postgresql_sqlstates() {
         ("SELECT * FROM missing", "42P01"),
         ("SELECT missing FROM t", "42703"),
         ("SELECT no_such_function(1)", "42883"),
+        ("SELECT lower(42)", "42883"),
+        ("SELECT lower('a', 'b')", "42883"),
         ("CREATE TABLE t (x INT)", "42P07"),
         ("SELECT 1 / 0", "22012"),
         ("SELECT 9223372036854775807 + 1", "22003"),
@@ -41,6 +46,15 @@ fn errors_carry_postgresql_sqlstates() {
             "INSERT INTO t VALUES (1, 'x', 1), (1, 'y', 1) ON CONFLICT (id) DO UPDATE SET n = 5",
             "21000",
         ),
+        ("SELECT nextval('s')", "2200H"),
+        ("SELECT setval('s', 5)", "22003"),
+        ("SELECT currval('fresh')", "55000"),
+        ("SELECT nextval('t')", "42809"),
+        ("SELECT nextval('missing')", "42P01"),
+        ("CREATE SEQUENCE bad INCREMENT 0", "22023"),
+        ("CREATE SEQUENCE s", "42P07"),
+        ("INSERT INTO g VALUES (1)", "428C9"),
+        ("UPDATE g SET id = 1", "428C9"),
     ];
     for (sql, expected) in cases {
         assert_eq!(state_of(&mut s, sql), expected, "{sql}");

@@ -14,9 +14,9 @@
 //!
 //! The exceptions are H's own settings ([`SESSION_SETTINGS`]): H's session keeps
 //! `statement_timeout` (cancelling a statement that runs longer), `lock_timeout` and
-//! `deadlock_timeout` (bounding waits for row locks) and the planner's switches
-//! `enable_seqscan` and `enable_indexscan`, so SET, SHOW and RESET of them go to the
-//! session.
+//! `deadlock_timeout` (bounding waits for row locks), the planner's switches
+//! `enable_seqscan` and `enable_indexscan`, and `default_transaction_isolation` (and
+//! SHOW `transaction_isolation`), so SET, SHOW and RESET of them go to the session.
 //!
 //! Only a Query message that holds exactly one SET, SHOW or RESET is answered here;
 //! such a statement mixed with others in one Query goes to H, which refuses it.
@@ -35,6 +35,8 @@ const SESSION_SETTINGS: &[&str] = &[
     "deadlock_timeout",
     "enable_seqscan",
     "enable_indexscan",
+    "default_transaction_isolation",
+    "transaction_isolation",
 ];
 
 /// Parameters whose value the client may set to anything: H does not read them.
@@ -46,8 +48,6 @@ const FREE: &[&str] = &[
     "search_path",
     "intervalstyle",
     "bytea_output",
-    "default_transaction_isolation",
-    "transaction_isolation",
     "geqo",
     "jit",
     "synchronous_commit",
@@ -68,8 +68,8 @@ pub fn defaults(user: &str, application: &str) -> BTreeMap<String, String> {
         ("standard_conforming_strings", "on"),
         ("extra_float_digits", "1"),
         ("search_path", "\"$user\", public"),
-        ("default_transaction_isolation", "repeatable read"),
-        ("transaction_isolation", "repeatable read"),
+        ("default_transaction_isolation", "read committed"),
+        ("transaction_isolation", "read committed"),
         ("max_identifier_length", "63"),
         ("idle_in_transaction_session_timeout", "0"),
         ("client_min_messages", "notice"),

@@ -37,6 +37,10 @@ pub enum Error {
     /// No view of that name.
     #[error("view {0:?} does not exist")]
     UnknownView(String),
+    /// No sequence of that name (DROP SEQUENCE; a sequence function names a missing
+    /// relation with [`Error::UnknownTable`], as PostgreSQL does).
+    #[error("sequence {0:?} does not exist")]
+    UnknownSequence(String),
 
     /// No index of that name.
     #[error("index {0:?} does not exist")]

@@ -157,6 +157,49 @@ pub enum Expr {
         function: Function,
         args: Vec<Expr>,
     },
+    /// A sequence function (`sequence/`): it reads or changes a sequence's state, which
+    /// lives outside the statement's transaction, so it is volatile and evaluated by
+    /// the executor with the session's [`crate::sequence::SequenceValues`].
+    Sequence {
+        function: SequenceFunction,
+        /// The sequence the call names, as the binder found it (`None` for lastval).
+        sequence: Option<SequenceRef>,
+        /// setval's value and is_called; nothing for the others.
+        args: Vec<Expr>,
+    },
+}
+
+/// Which sequence function an [`Expr::Sequence`] calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SequenceFunction {
+    /// `nextval('s')`: advances the sequence and returns its new value.
+    Next,
+    /// `currval('s')`: what this session's last nextval of the sequence returned.
+    Current,
+    /// `setval('s', value [, is_called])`.
+    Set,
+    /// `lastval()`: what this session's last nextval of any sequence returned.
+    Last,
+}
+
+impl SequenceFunction {
+    /// The function's SQL name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SequenceFunction::Next => "nextval",
+            SequenceFunction::Current => "currval",
+            SequenceFunction::Set => "setval",
+            SequenceFunction::Last => "lastval",
+        }
+    }
+}
+
+/// A sequence as a statement bound it: its name, and the incarnation it had (see
+/// `sequence/mod.rs`), so the executor takes values from the right sequence's blocks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SequenceRef {
+    pub name: String,
+    pub incarnation: i64,
 }
 
 /// How a subquery's rows are used.
@@ -254,7 +297,7 @@ impl Expr {
                     f(escape);
                 }
             }
-            Expr::Call { args, .. } => args.iter().for_each(f),
+            Expr::Call { args, .. } | Expr::Sequence { args, .. } => args.iter().for_each(f),
         }
     }
 
@@ -320,6 +363,15 @@ impl Expr {
                 function,
                 args: args.into_iter().map(&mut *f).collect(),
             },
+            Expr::Sequence {
+                function,
+                sequence,
+                args,
+            } => Expr::Sequence {
+                function,
+                sequence,
+                args: args.into_iter().map(&mut *f).collect(),
+            },
             leaf @ (Expr::Column { .. }
             | Expr::Literal(_)
             | Expr::Param(_)
@@ -349,7 +401,7 @@ impl Expr {
     /// evaluated at each row, never once ahead of them.
     pub fn is_constant(&self) -> bool {
         !self.any(&|e| match e {
-            Expr::Column { .. } | Expr::Subquery(_) => true,
+            Expr::Column { .. } | Expr::Subquery(_) | Expr::Sequence { .. } => true,
             Expr::Call { function, .. } => function.volatility() == Volatility::Volatile,
             _ => false,
         })
@@ -360,16 +412,18 @@ impl Expr {
     /// into a plan, so a prepared statement sees each execution's values.
     pub fn has_params(&self) -> bool {
         self.any(&|e| match e {
-            Expr::Param(_) => true,
+            Expr::Param(_) | Expr::Sequence { .. } => true,
             Expr::Call { function, .. } => function.volatility() != Volatility::Immutable,
             _ => false,
         })
     }
 
-    /// Whether the expression calls a volatile function (`random()`).
+    /// Whether the expression calls a volatile function (`random()`, `nextval()`).
     pub fn is_volatile(&self) -> bool {
-        self.any(&|e| {
-            matches!(e, Expr::Call { function, .. } if function.volatility() == Volatility::Volatile)
+        self.any(&|e| match e {
+            Expr::Call { function, .. } => function.volatility() == Volatility::Volatile,
+            Expr::Sequence { .. } => true,
+            _ => false,
         })
     }
 
@@ -442,6 +496,7 @@ impl Expr {
                 let kinds: Vec<Kind> = args.iter().map(|a| a.kind(columns, params)).collect();
                 function.result_kind(&kinds)
             }
+            Expr::Sequence { .. } => Kind::Int,
         }
     }
 }
@@ -579,6 +634,23 @@ impl fmt::Display for Expr {
                         f.write_str(", ")?;
                     }
                     write!(f, "{arg}")?;
+                }
+                f.write_str(")")
+            }
+            Expr::Sequence {
+                function,
+                sequence,
+                args,
+            } => {
+                write!(f, "{}(", function.name())?;
+                let name = sequence
+                    .iter()
+                    .map(|s| Value::Text(s.name.clone()).to_literal());
+                for (i, arg) in name.chain(args.iter().map(ToString::to_string)).enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    f.write_str(&arg)?;
                 }
                 f.write_str(")")
             }

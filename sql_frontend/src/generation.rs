@@ -4,9 +4,8 @@
 //! The engine's catalog is versioned by MVCC like any table, but asking it "did anything
 //! change since this plan was made?" means reading it, which costs more than the point
 //! lookup a prepared statement is usually for. So the SQL layer keeps, per open database,
-//! one `AtomicU64` shared by all its sessions ([`CatalogGeneration::of`] finds it through
-//! a process-wide registry keyed by the database's MVCC state, which every clone of an
-//! `engine::Database` shares).
+//! one `AtomicU64` shared by all its sessions ([`CatalogGeneration::of`] finds it in the
+//! database's shared SQL state, `shared.rs`).
 //!
 //! ## The protocol (see `session/mod.rs`)
 //!
@@ -25,54 +24,38 @@
 //! Schema changes made through the engine's table API directly, bypassing SQL, do not
 //! bump the counter; call [`note_catalog_change`] after making them.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
-use engine::WeakDatabase;
+use crate::shared::{self, PerDatabase};
 
 /// One database's catalog generation counter (cheap to clone: all clones share it).
 #[derive(Debug, Clone)]
 pub struct CatalogGeneration {
-    counter: Arc<AtomicU64>,
+    shared: Arc<PerDatabase>,
 }
-
-/// Open databases and their counters; entries whose database is gone are pruned.
-type Registry = Vec<(WeakDatabase, Arc<AtomicU64>)>;
-
-static REGISTRY: Mutex<Registry> = Mutex::new(Vec::new());
 
 impl CatalogGeneration {
     /// The counter of `db` (every clone of the same database gets the same one).
     pub fn of(db: &engine::Database) -> CatalogGeneration {
-        let database = db.downgrade();
-        // A panic while holding the lock cannot leave the registry inconsistent (each
-        // change is one push or retain), so a poisoned lock is still usable.
-        let mut registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
-        registry.retain(|(db, _)| !db.is_closed());
-        let counter = match registry.iter().find(|(db, _)| db.ptr_eq(&database)) {
-            Some((_, counter)) => Arc::clone(counter),
-            None => {
-                let counter = Arc::new(AtomicU64::new(0));
-                registry.push((database, Arc::clone(&counter)));
-                counter
-            }
-        };
-        CatalogGeneration { counter }
+        CatalogGeneration {
+            shared: shared::of(db),
+        }
     }
 
     /// The current value.
     pub fn current(&self) -> u64 {
-        self.counter.load(Ordering::SeqCst)
+        self.shared.generation.load(Ordering::SeqCst)
     }
 
     /// Records a schema change.
     pub fn bump(&self) {
-        self.counter.fetch_add(1, Ordering::SeqCst);
+        self.shared.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Whether both are the same database's counter.
     pub fn same_as(&self, other: &CatalogGeneration) -> bool {
-        Arc::ptr_eq(&self.counter, &other.counter)
+        Arc::ptr_eq(&self.shared, &other.shared)
     }
 }
 

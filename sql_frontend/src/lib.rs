@@ -73,7 +73,9 @@
 //! [`datetime`] (DATE and TIMESTAMP text), [`interval`] (INTERVAL and date arithmetic),
 //! [`cast`] (CAST and `::`), [`like`] (LIKE/ILIKE), [`functions`] (scalar functions),
 //! [`generation`] (the catalog generation prepared plans are labelled with),
-//! [`view_catalog`] (views and what they depend on), [`statistics`] (ANALYZE's
+//! [`view_catalog`] (views and what they depend on), [`sequence`] (sequences: values
+//! that never roll back), [`shared`] (what sessions of one database share),
+//! [`statistics`] (ANALYZE's
 //! statistics, kept in the catalog), [`cost`] (the cost model),
 //! [`stack`] (statements of any depth without a stack overflow: depth limits, and the
 //! stack each stage needs), [`error`].
@@ -82,7 +84,11 @@
 //!
 //! CREATE TABLE (BOOLEAN, SMALLINT, INTEGER, BIGINT, REAL, DOUBLE PRECISION, TEXT,
 //! VARCHAR(n), DATE, TIMESTAMP; PRIMARY KEY inline or composite; NOT NULL; UNIQUE as a
-//! unique index; DEFAULT constant), DROP TABLE [IF EXISTS], CREATE [UNIQUE] INDEX,
+//! unique index; DEFAULT, a constant or an expression computed per row such as now()
+//! or nextval(); SERIAL, BIGSERIAL, SMALLSERIAL; GENERATED {ALWAYS | BY DEFAULT} AS
+//! IDENTITY), DEFAULT and DEFAULT VALUES in INSERT, `SET c = DEFAULT`, OVERRIDING
+//! {SYSTEM | USER} VALUE, CREATE SEQUENCE, DROP SEQUENCE, nextval, currval, setval,
+//! lastval ([`sequence`]), DROP TABLE [IF EXISTS], CREATE [UNIQUE] INDEX,
 //! DROP INDEX, INSERT ... VALUES / SELECT, SELECT with WHERE; FROM with tables,
 //! aliases, derived tables, comma lists, [INNER] JOIN ... ON/USING, LEFT [OUTER] JOIN,
 //! CROSS JOIN; GROUP BY (expressions, ordinals, aliases), HAVING, count(*), count,
@@ -133,7 +139,9 @@ pub mod like;
 pub mod operators;
 pub mod optimize;
 pub mod plan;
+pub mod sequence;
 pub mod session;
+pub mod shared;
 pub mod stack;
 pub mod statistics;
 pub mod types;

@@ -114,9 +114,11 @@ impl Binder<'_> {
                 let table = self.table(table_name)?;
                 let targets = self.copy_columns(&table, columns)?;
                 let checks = self.table_checks(&table)?;
+                let defaults = self.computed_defaults(&table, &targets)?;
                 Ok(Statement::Copy(Copy::From {
                     table,
                     targets,
+                    defaults,
                     checks,
                     source: endpoint,
                     format,

@@ -1,17 +1,17 @@
 //! Binding DDL: CREATE TABLE, CREATE INDEX, DROP TABLE / INDEX, and SQL type names.
 
 use sqlparser::ast::{
-    self, ColumnOption, CreateIndex, CreateTable, CreateTableOptions, DataType, IndexColumn,
-    ObjectName, ObjectType, TableConstraint, TimezoneInfo,
+    self, ColumnOption, CreateIndex, CreateTable, CreateTableOptions, DataType, GeneratedAs,
+    IndexColumn, ObjectName, ObjectType, TableConstraint, TimezoneInfo,
 };
 
 use super::check::PendingCheck;
 use super::{Binder, ident, user_object_name};
-use crate::catalog::ColumnInfo;
+use crate::catalog::{ColumnDefault, ColumnInfo};
 use crate::error::{Error, Result};
 use crate::plan::{Ddl, Statement};
+use crate::sequence::{SequenceDef, SequenceOptions};
 use crate::types::SqlType;
-use crate::value::Value;
 
 /// REAL is FLOAT(p) for p up to this many bits of mantissa; beyond, DOUBLE PRECISION.
 const REAL_MAX_PRECISION: u64 = 24;
@@ -123,29 +123,6 @@ pub(super) fn column_names(columns: &[IndexColumn]) -> Result<Vec<String>> {
 }
 
 impl Binder<'_> {
-    /// A column's DEFAULT expression, evaluated once and cast to the column's type
-    /// (CREATE TABLE, ALTER COLUMN ... SET DEFAULT).
-    pub(super) fn default_value(&mut self, e: &ast::Expr, sql_type: SqlType) -> Result<Value> {
-        let bound = self.constant(e)?;
-        if bound.reads_clock() {
-            return Err(Error::unsupported(
-                "DEFAULT that reads the clock (now(), CURRENT_DATE)",
-            ));
-        }
-        if bound.is_volatile() {
-            return Err(Error::unsupported(
-                "DEFAULT that calls a volatile function (random())",
-            ));
-        }
-        if bound.has_params() {
-            return Err(Error::unsupported("parameters in DEFAULT"));
-        }
-        let value = crate::exec::eval::eval_constant(&bound)?;
-        sql_type.assign(value)
-    }
-}
-
-impl Binder<'_> {
     pub(super) fn create_table(&mut self, create: &CreateTable) -> Result<Statement> {
         let unsupported = [
             (create.or_replace, "CREATE OR REPLACE TABLE"),
@@ -175,9 +152,14 @@ impl Binder<'_> {
         let mut primary_key: Option<Vec<String>> = None;
         let mut unique = Vec::new();
         let mut checks = Vec::new();
+        let mut sequences: Vec<SequenceDef> = Vec::new();
         for def in &create.columns {
             let column_name = ident(&def.name);
-            let sql_type = sql_type(&def.data_type)?;
+            let serial = super::sequence::serial_type(&def.data_type);
+            let sql_type = match serial {
+                Some(ty) => ty,
+                None => sql_type(&def.data_type)?,
+            };
             if !sql_type.storable() {
                 return Err(Error::unsupported(format!("{sql_type} columns")));
             }
@@ -187,12 +169,62 @@ impl Binder<'_> {
                 nullable: true,
                 default: None,
             };
+            let taken: Vec<String> = sequences.iter().map(|s| s.name.clone()).collect();
+            if serial.is_some() {
+                // SERIAL: an integer column, NOT NULL, whose default is the next value
+                // of a sequence it owns.
+                let sequence = self.column_sequence(
+                    &name,
+                    &column_name,
+                    sql_type,
+                    SequenceOptions::default(),
+                    &taken,
+                )?;
+                column.nullable = false;
+                column.default = Some(ColumnDefault::Expression(format!(
+                    "nextval('{}')",
+                    sequence.name.replace('\'', "''")
+                )));
+                sequences.push(sequence);
+            }
+            let mut declared_default = false;
             for option in &def.options {
                 match &option.option {
                     ColumnOption::Null => column.nullable = true,
                     ColumnOption::NotNull => column.nullable = false,
+                    ColumnOption::Default(_) | ColumnOption::Generated { .. }
+                        if declared_default || serial.is_some() =>
+                    {
+                        return Err(Error::Parse(format!(
+                            "multiple default values specified for column \"{column_name}\" of table \"{name}\""
+                        )));
+                    }
                     ColumnOption::Default(e) => {
-                        column.default = Some(self.default_value(e, sql_type)?);
+                        declared_default = true;
+                        column.default = Some(self.default_value(e, &column_name, sql_type)?);
+                    }
+                    ColumnOption::Generated {
+                        generated_as: generated @ (GeneratedAs::Always | GeneratedAs::ByDefault),
+                        sequence_options,
+                        generation_expr: None,
+                        ..
+                    } => {
+                        declared_default = true;
+                        let options =
+                            self.sequence_options(sequence_options.as_deref().unwrap_or_default())?;
+                        let sequence =
+                            self.column_sequence(&name, &column_name, sql_type, options, &taken)?;
+                        column.nullable = false;
+                        column.default = Some(ColumnDefault::Identity {
+                            sequence: sequence.name.clone(),
+                            always: *generated == GeneratedAs::Always,
+                        });
+                        sequences.push(sequence);
+                    }
+                    ColumnOption::Generated { .. } => {
+                        return Err(Error::unsupported(
+                            "generated columns (GENERATED ALWAYS AS (expr))",
+                        ));
                     }
                     ColumnOption::PrimaryKey(_) => {
                         set_primary_key(&name, &mut primary_key, vec![column_name.clone()])?;
@@ -243,6 +275,7 @@ impl Binder<'_> {
             unique,
             checks,
             fillfactor,
+            sequences,
             if_not_exists: create.if_not_exists,
         }))
     }
@@ -311,6 +344,11 @@ impl Binder<'_> {
             })),
             ObjectType::Index if cascade => Err(Error::unsupported("DROP INDEX ... CASCADE")),
             ObjectType::Index => Ok(Statement::Ddl(Ddl::DropIndex { names, if_exists })),
+            ObjectType::Sequence => Ok(Statement::Ddl(Ddl::DropSequence {
+                names,
+                if_exists,
+                cascade,
+            })),
             other => Err(Error::unsupported(format!("DROP {other}"))),
         }
     }

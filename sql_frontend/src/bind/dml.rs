@@ -9,12 +9,16 @@
 //! RETURNING binds like a select list over the table's columns (under the table's alias,
 //! if it has one) and is evaluated by the executor on each row written.
 
-use sqlparser::ast::{self, AssignmentTarget, Delete, FromTable, Insert, TableObject, Update};
+use sqlparser::ast::{
+    self, AssignmentTarget, Delete, FromTable, Insert, InsertOverriding, TableObject, Update,
+};
 
 use super::expr::Scope;
 use super::query::table_scope;
 use super::scalar::round_decimal_literal;
+use super::sequence::is_default_keyword;
 use super::{Binder, ident, object_name};
+use crate::catalog::{ColumnDefault, TableInfo};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::{Node, Returning, Statement};
@@ -33,7 +37,6 @@ impl Binder<'_> {
             (!insert.assignments.is_empty(), "INSERT ... SET"),
             (insert.table_alias.is_some(), "table alias in INSERT"),
             (insert.insert_alias.is_some(), "INSERT aliases"),
-            (insert.overriding.is_some(), "OVERRIDING"),
             (insert.settings.is_some(), "SETTINGS"),
             (insert.format_clause.is_some(), "FORMAT"),
             (insert.by_name, "INSERT BY NAME"),
@@ -68,15 +71,28 @@ impl Binder<'_> {
                 )));
             }
         }
-        let Some(source) = &insert.source else {
-            return Err(Error::unsupported("INSERT without VALUES or SELECT"));
-        };
-        let source = match plain_values(source) {
-            // Each row's values go to their columns on their own: nothing to unify.
-            Some(values) => self.nested(1, stack::QUERY_UNITS, |binder| {
-                binder.insert_values(values, &table, &targets)
-            })?,
-            None => self.query(source)?,
+        let overriding = insert.overriding;
+        let source = match &insert.source {
+            // `DEFAULT VALUES`: one row, every column its default.
+            None => {
+                targets.clear();
+                Node::Values {
+                    rows: vec![Vec::new()],
+                    columns: Vec::new(),
+                }
+            }
+            Some(source) => match plain_values(source) {
+                // Each row's values go to their columns on their own: nothing to unify.
+                Some(values) => self.nested(1, stack::QUERY_UNITS, |binder| {
+                    binder.insert_values(values, &table, &targets, overriding)
+                })?,
+                None => {
+                    if let Some(&t) = targets.iter().find(|&&t| identity(&table, t).is_some()) {
+                        identity_target(&table, t, overriding, false)?;
+                    }
+                    self.query(source)?
+                }
+            },
         };
         // Without a column list, a source of N columns fills the table's first N.
         if insert.columns.is_empty() && source.columns().len() < targets.len() {
@@ -105,6 +121,7 @@ impl Binder<'_> {
                 "INSERT ... SELECT must produce one value per target column".into(),
             ));
         }
+        let defaults = self.computed_defaults(&table, &targets)?;
         let scope = table_scope(&table, table.name());
         let returning = self.returning(insert.returning.as_deref(), &scope)?;
         let checks = self.table_checks(&table)?;
@@ -113,6 +130,7 @@ impl Binder<'_> {
             table,
             targets,
             source,
+            defaults,
             checks,
             on_conflict,
             returning,
@@ -124,11 +142,16 @@ impl Binder<'_> {
     /// `VALUES (1234567890123456789), (0.0)` into a BIGINT stores both exactly). A
     /// decimal literal for an integer column is rounded as PostgreSQL rounds NUMERIC
     /// (`scalar.rs`); the column's type is assigned when the row is written.
+    ///
+    /// `DEFAULT` in a row is the target column's default. A value for an identity
+    /// column GENERATED ALWAYS needs `OVERRIDING SYSTEM VALUE`; with `OVERRIDING USER
+    /// VALUE`, values given for identity columns are replaced by their defaults.
     fn insert_values(
         &mut self,
         values: &ast::Values,
-        table: &crate::catalog::TableInfo,
+        table: &TableInfo,
         targets: &[usize],
+        overriding: Option<InsertOverriding>,
     ) -> Result<Node> {
         if values.explicit_row || values.value_keyword {
             return Err(Error::unsupported("VALUES ROW(...)"));
@@ -143,10 +166,26 @@ impl Binder<'_> {
             }
             let mut bound = Vec::with_capacity(width);
             for (i, written) in row.content.iter().enumerate() {
-                let value = self.constant(written)?;
-                bound.push(match targets.get(i) {
-                    Some(&t) => round_decimal_literal(written, value, table.columns[t].sql_type)?,
-                    None => value,
+                let target = targets.get(i).copied();
+                let default = is_default_keyword(written)
+                    || target.is_some_and(|t| {
+                        identity(table, t).is_some() && overriding == Some(InsertOverriding::User)
+                    });
+                if let Some(t) = target.filter(|_| !default) {
+                    identity_target(table, t, overriding, true)?;
+                }
+                bound.push(match target {
+                    Some(t) if default => self.column_default(table, t)?,
+                    None if is_default_keyword(written) => {
+                        return Err(Error::Type(
+                            "INSERT has more expressions than target columns".into(),
+                        ));
+                    }
+                    Some(t) => {
+                        let value = self.constant(written)?;
+                        round_decimal_literal(written, value, table.columns[t].sql_type)?
+                    }
+                    None => self.constant(written)?,
                 });
             }
             rows.push(bound);
@@ -174,7 +213,7 @@ impl Binder<'_> {
     /// SET's assignments: each column's position and its value bound over `scope`.
     pub(super) fn assignments(
         &mut self,
-        table: &crate::catalog::TableInfo,
+        table: &TableInfo,
         assignments: &[ast::Assignment],
         scope: &Scope,
     ) -> Result<Vec<(usize, Expr)>> {
@@ -195,6 +234,15 @@ impl Binder<'_> {
                     "multiple assignments to column {name:?}"
                 )));
             }
+            if is_default_keyword(&assignment.value) {
+                bound.push((index, self.column_default(table, index)?));
+                continue;
+            }
+            if identity(table, index) == Some(true) {
+                return Err(Error::Type(format!(
+                    "column \"{name}\" can only be updated to DEFAULT (column \"{name}\" is an identity column defined as GENERATED ALWAYS)"
+                )));
+            }
             let value = self.expr(&assignment.value, scope)?;
             let value =
                 round_decimal_literal(&assignment.value, value, table.columns[index].sql_type)?;
@@ -212,7 +260,7 @@ impl Binder<'_> {
         &mut self,
         relation: &ast::TableFactor,
         selection: Option<&ast::Expr>,
-    ) -> Result<(crate::catalog::TableInfo, Node, Scope, Option<Expr>)> {
+    ) -> Result<(TableInfo, Node, Scope, Option<Expr>)> {
         let ast::TableFactor::Table {
             name, alias, args, ..
         } = relation
@@ -322,4 +370,40 @@ fn plain_values(query: &ast::Query) -> Option<&ast::Values> {
         && query.format_clause.is_none()
         && query.pipe_operators.is_empty();
     plain.then_some(values)
+}
+
+/// Whether column `position` of `table` is an identity column, and if so whether it is
+/// GENERATED ALWAYS.
+fn identity(table: &TableInfo, position: usize) -> Option<bool> {
+    match table.columns[position].default {
+        Some(ColumnDefault::Identity { always, .. }) => Some(always),
+        _ => None,
+    }
+}
+
+/// Checks that an INSERT may give identity column `position` a value of its own: a
+/// column GENERATED ALWAYS takes one only with `OVERRIDING SYSTEM VALUE` (PostgreSQL's
+/// error otherwise, SQLSTATE 428C9). `values`: the value comes from VALUES, where
+/// `OVERRIDING USER VALUE` replaces it; from a query, that is not supported.
+fn identity_target(
+    table: &TableInfo,
+    position: usize,
+    overriding: Option<InsertOverriding>,
+    values: bool,
+) -> Result<()> {
+    let Some(always) = identity(table, position) else {
+        return Ok(());
+    };
+    match overriding {
+        Some(InsertOverriding::System) => Ok(()),
+        Some(InsertOverriding::User) if !values => Err(Error::unsupported(
+            "OVERRIDING USER VALUE with INSERT ... SELECT",
+        )),
+        Some(InsertOverriding::User) => Ok(()),
+        None if always => Err(Error::Type(format!(
+            "cannot insert a non-DEFAULT value into column \"{}\" (column \"{}\" is an identity column defined as GENERATED ALWAYS; use OVERRIDING SYSTEM VALUE to override)",
+            table.columns[position].name, table.columns[position].name
+        ))),
+        None => Ok(()),
+    }
 }

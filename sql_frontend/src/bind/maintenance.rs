@@ -22,7 +22,7 @@ use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Token;
 
 use super::{Binder, ident, user_object_name};
-use crate::catalog::TableInfo;
+use crate::catalog::{ColumnDefault, TableInfo};
 use crate::error::{Error, Result};
 use crate::plan::{Ddl, Statement, Vacuum};
 
@@ -227,7 +227,11 @@ impl Binder<'_> {
                 "TRUNCATE ... CASCADE (H has no foreign keys)",
             ));
         }
-        // RESTART / CONTINUE IDENTITY: H has no sequences, so both leave nothing to do.
+        // RESTART IDENTITY restarts the sequences the tables' columns own.
+        let restart_identity = matches!(
+            truncate.identity,
+            Some(ast::TruncateIdentityOption::Restart)
+        );
         let mut names = Vec::with_capacity(truncate.table_names.len());
         for target in &truncate.table_names {
             let name = user_object_name(&target.name)?;
@@ -239,7 +243,10 @@ impl Binder<'_> {
                 names.push(name);
             }
         }
-        Ok(Statement::Ddl(Ddl::Truncate { names }))
+        Ok(Statement::Ddl(Ddl::Truncate {
+            names,
+            restart_identity,
+        }))
     }
 
     pub(super) fn alter_table(&mut self, alter: &ast::AlterTable) -> Result<Statement> {
@@ -320,12 +327,23 @@ impl Binder<'_> {
                         column,
                         not_null: false,
                     },
+                    ast::AlterColumnOperation::SetDefault { .. }
+                    | ast::AlterColumnOperation::DropDefault
+                        if matches!(
+                            info.columns[position].default,
+                            Some(ColumnDefault::Identity { .. })
+                        ) =>
+                    {
+                        return Err(Error::Type(format!(
+                            "column \"{column}\" of relation \"{table}\" is an identity column"
+                        )));
+                    }
                     ast::AlterColumnOperation::SetDefault { value } => {
                         let sql_type = info.columns[position].sql_type;
                         Ddl::SetDefault {
+                            default: Some(self.default_value(value, &column, sql_type)?),
                             table,
                             column: position,
-                            default: Some(self.default_value(value, sql_type)?),
                         }
                     }
                     ast::AlterColumnOperation::DropDefault => Ddl::SetDefault {

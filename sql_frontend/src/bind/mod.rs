@@ -34,6 +34,7 @@ mod maintenance;
 mod query;
 mod routine;
 mod scalar;
+mod sequence;
 mod series;
 mod setting;
 mod subquery;
@@ -482,6 +483,12 @@ impl Binder<'_> {
             Statement::CreateIndex(create) => self.create_index(create),
             Statement::Truncate(truncate) => self.truncate(truncate),
             Statement::AlterTable(alter) => self.alter_table(alter),
+            Statement::CreateSequence {
+                temporary,
+                if_not_exists,
+                name,
+                sequence_options,
+            } => self.create_sequence(name, *temporary, *if_not_exists, sequence_options),
             Statement::Copy {
                 source,
                 to,

@@ -37,8 +37,10 @@
 //! double (a DOUBLE column, an expression) rounds half to even.
 //!
 //! Function arguments are checked against each parameter's description
-//! ([`Function::param`], a [`Param`]): `lower(42)` is a type error, as in PostgreSQL
-//! (which does not cast integers to text implicitly), while `substr(name, '2')` parses
+//! ([`Function::param`], a [`Param`]): `lower(42)` is `function lower(bigint) does not
+//! exist` (42883), as in PostgreSQL, which does not cast integers to text implicitly and so
+//! finds no function for those arguments — as it finds none for a wrong number of them —
+//! while `substr(name, '2')` parses
 //! the literal as the integer the parameter takes and `lpad($1, $2)` types `$1` as text
 //! and `$2` as bigint. The `Same` parameters of COALESCE, NULLIF, GREATEST and LEAST
 //! are brought to their common kind as CASE's branches are. `EXTRACT(field FROM x)`,
@@ -288,6 +290,9 @@ impl Binder<'_> {
                 "aggregate function {name}() here"
             )));
         }
+        if let Some(call) = self.sequence_call(&name, &plain_args(f), scope)? {
+            return Ok(call);
+        }
         let Some(function) = Function::lookup(&name) else {
             return Err(self.no_such_function(&name, &plain_args(f), scope));
         };
@@ -379,11 +384,7 @@ impl Binder<'_> {
     ) -> Result<Expr> {
         let (min, max) = function.arity();
         if args.len() < min || max.is_some_and(|max| args.len() > max) {
-            return Err(Error::Type(format!(
-                "function {}() does not take {} arguments",
-                function.name(),
-                args.len()
-            )));
+            return Err(self.no_matching_signature(function, &args, scope));
         }
         // The `Same` parameters meet in one kind, as the branches of CASE do.
         let same: Vec<&Expr> = args
@@ -404,6 +405,15 @@ impl Binder<'_> {
                     kinds[0], kinds[1]
                 )));
             }
+        }
+        let mismatched = args.iter().enumerate().any(|(position, arg)| {
+            let param = function.param(position);
+            param != Param::Same
+                && !self.is_untyped_for(arg, param, scope)
+                && !param.accepts(self.kind_of(arg, scope))
+        });
+        if mismatched {
+            return Err(self.no_matching_signature(function, &args, scope));
         }
         let mut out = Vec::with_capacity(args.len());
         for (position, arg) in args.into_iter().enumerate() {
@@ -428,22 +438,39 @@ impl Binder<'_> {
         arg: Expr,
         scope: &Scope,
     ) -> Result<Expr> {
-        let kind = self.kind_of(&arg, scope);
-        let untyped = match &arg {
-            Expr::Literal(Value::Text(_)) => true,
-            Expr::Param(_) => kind == Kind::Unknown,
-            _ => false,
-        };
-        if untyped && let Some(wanted) = param.untyped_kind() {
+        if self.is_untyped_for(&arg, param, scope)
+            && let Some(wanted) = param.untyped_kind()
+        {
             return self.coerce(arg, wanted, scope);
         }
-        if !param.accepts(kind) {
-            return Err(Error::Type(format!(
-                "function {}() does not accept an argument of type {kind}",
-                function.name()
-            )));
-        }
+        // `call` checked every argument's kind first.
+        debug_assert!(param.accepts(self.kind_of(&arg, scope)), "{function:?}");
         Ok(arg)
+    }
+
+    /// Whether `arg` has no type of its own (a string literal, a `$n` of no kind yet)
+    /// that `param` would give it.
+    fn is_untyped_for(&self, arg: &Expr, param: Param, scope: &Scope) -> bool {
+        let untyped = match arg {
+            Expr::Literal(Value::Text(_)) => true,
+            Expr::Param(_) => self.kind_of(arg, scope) == Kind::Unknown,
+            _ => false,
+        };
+        untyped && param.untyped_kind().is_some()
+    }
+
+    /// PostgreSQL's error for a call no signature of `function` takes: `function
+    /// lower(bigint) does not exist`, naming every argument's type (a string literal's
+    /// is `unknown`).
+    fn no_matching_signature(&self, function: Function, args: &[Expr], scope: &Scope) -> Error {
+        let kinds: Vec<String> = args
+            .iter()
+            .map(|arg| match arg {
+                Expr::Literal(Value::Text(_)) => "unknown".to_owned(),
+                other => self.kind_of(other, scope).to_string(),
+            })
+            .collect();
+        Error::UnknownFunction(format!("{}({})", function.name(), kinds.join(", ")))
     }
 
     /// `EXTRACT(field FROM x)`: the field is checked against `x`'s kind here.

@@ -22,13 +22,15 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 
 use engine::Transaction;
 
-use super::new_row::insert_row;
+use super::new_row::{fresh_row, insert_row};
 use super::operator::{Builder, ExecContext};
 use super::output::Output;
 use crate::catalog::TableInfo;
 use crate::copy_format::{CopyFormat, RecordReader, write_record};
 use crate::error::{Error, Result};
+use crate::expr::Expr;
 use crate::plan::{Check, Copy, CopyEndpoint, Plan};
+use crate::sequence::SequenceValues;
 use crate::value::Value;
 
 /// The client's side of a COPY: where `COPY ... FROM STDIN` reads and `COPY ... TO
@@ -66,11 +68,13 @@ pub(super) fn copy(
     params: &[Value],
     build: Builder,
     stream: CopyStream<'_>,
+    sequences: Option<&SequenceValues>,
 ) -> Result<Output> {
     let rows = match copy {
         Copy::From {
             table,
             targets,
+            defaults,
             checks,
             source,
             format,
@@ -78,9 +82,11 @@ pub(super) fn copy(
             let into = Load {
                 table,
                 targets,
+                defaults,
                 checks,
                 format,
                 build,
+                sequences,
             };
             match (source, stream) {
                 (CopyEndpoint::Client, CopyStream::In(input)) => into.run(txn, input)?,
@@ -102,7 +108,8 @@ pub(super) fn copy(
             target,
             format,
         } => {
-            let mut ctx = ExecContext::new(txn, params, &plan.subqueries, build);
+            let mut ctx =
+                ExecContext::new(txn, params, &plan.subqueries, build).with_sequences(sequences);
             let mut op = ctx.open(query)?;
             let mut unload = |out: &mut dyn Write| -> Result<u64> {
                 let io = |e: io::Error| Error::Engine(engine::Error::Io(e));
@@ -155,9 +162,11 @@ pub(super) fn copy(
 struct Load<'a> {
     table: &'a TableInfo,
     targets: &'a [usize],
+    defaults: &'a [(usize, Expr)],
     checks: &'a [Check],
     format: &'a CopyFormat,
     build: Builder,
+    sequences: Option<&'a SequenceValues>,
 }
 
 impl Load<'_> {
@@ -166,7 +175,7 @@ impl Load<'_> {
         let mut records = RecordReader::new(input, self.format.clone());
         let mut count = 0;
         while let Some((line, record)) = records.next_record()? {
-            let row = self.row(line, record)?;
+            let row = self.row(txn, line, record)?;
             insert_row(txn, self.build, self.table, self.checks, row)?;
             count += 1;
         }
@@ -175,7 +184,12 @@ impl Load<'_> {
 
     /// The table row for one record: its fields cast into their columns, the other
     /// columns' defaults.
-    fn row(&self, line: u64, record: Vec<Option<String>>) -> Result<Vec<Value>> {
+    fn row(
+        &self,
+        txn: &mut Transaction,
+        line: u64,
+        record: Vec<Option<String>>,
+    ) -> Result<Vec<Value>> {
         let table = self.table;
         let context = |detail: String| format!("COPY {}, line {line}{detail}", table.name());
         if record.len() > self.targets.len() {
@@ -191,11 +205,11 @@ impl Load<'_> {
                 context(String::new())
             )));
         }
-        let mut row: Vec<Value> = table
-            .columns
-            .iter()
-            .map(|c| c.default.clone().unwrap_or(Value::Null))
-            .collect();
+        let mut row = {
+            let mut ctx =
+                ExecContext::new(txn, &[], &[], self.build).with_sequences(self.sequences);
+            fresh_row(table, self.defaults, &mut ctx)?
+        };
         for (field, &target) in record.into_iter().zip(self.targets) {
             let column = &table.columns[target];
             let value = match field {

@@ -1,6 +1,8 @@
 //! DDL: tables and indexes go to the SQL catalog (`catalog.rs`) and the engine's
-//! catalog, functions to the SQL catalog, all in the statement's transaction (so DDL
-//! rolls back like any write).
+//! catalog, functions to the SQL catalog, sequences to theirs (`sequence/`), all in the
+//! statement's transaction (so DDL rolls back like any write). Tables, views and
+//! sequences share one namespace, as PostgreSQL's relations do; a sequence owned by a
+//! column (SERIAL, identity) is created, renamed and dropped with its table.
 
 use engine::Transaction;
 use engine::table::catalog as engine_catalog;
@@ -9,6 +11,7 @@ use super::output::Output;
 use crate::catalog;
 use crate::error::{Error, Result};
 use crate::plan::Ddl;
+use crate::sequence;
 use crate::view_catalog;
 
 /// The name of the index behind a UNIQUE constraint: `<table>_<columns>_key`, as
@@ -95,6 +98,7 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
             unique,
             checks,
             fillfactor,
+            sequences,
             if_not_exists,
         } => {
             if *if_not_exists
@@ -103,7 +107,12 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
             {
                 return Ok(Output::tag("CREATE TABLE"));
             }
+            refuse_sequence_name(txn, name)?;
             catalog::create_table(txn, name, columns, primary_key, checks)?;
+            for def in sequences {
+                refuse_relation_name(txn, &def.name)?;
+                sequence::create(txn, def.clone())?;
+            }
             if let Some(fillfactor) = fillfactor {
                 catalog::set_fillfactor(txn, name, *fillfactor)?;
             }
@@ -139,6 +148,9 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
             drop_dependent_views(txn, "table", &present, *cascade)?;
             for name in &present {
                 catalog::drop_table(txn, name)?;
+                for owned in sequence::owned_by_table(txn, name)? {
+                    sequence::drop(txn, &owned.def.name)?;
+                }
             }
             Ok(Output::tag("DROP TABLE"))
         }
@@ -147,6 +159,7 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
             depends_on,
             or_replace,
         } => {
+            refuse_sequence_name(txn, &view.name)?;
             view_catalog::create_view(txn, view, depends_on, *or_replace)?;
             Ok(Output::tag("CREATE VIEW"))
         }
@@ -220,9 +233,17 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
             }
             Ok(Output::tag("DROP FUNCTION"))
         }
-        Ddl::Truncate { names } => {
+        Ddl::Truncate {
+            names,
+            restart_identity,
+        } => {
             for name in names {
                 engine_catalog::truncate_table(txn, name)?;
+                if *restart_identity {
+                    for owned in sequence::owned_by_table(txn, name)? {
+                        sequence::restart(txn, owned)?;
+                    }
+                }
             }
             Ok(Output::tag("TRUNCATE TABLE"))
         }
@@ -243,7 +264,9 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
                     name: new_name.clone(),
                 });
             }
+            refuse_sequence_name(txn, new_name)?;
             catalog::rename_table(txn, table, new_name)?;
+            sequence::rename_owner(txn, table, new_name, None)?;
             Ok(Output::tag("ALTER TABLE"))
         }
         Ddl::RenameColumn {
@@ -253,6 +276,7 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
         } => {
             refuse_if_viewed(txn, table)?;
             engine::table::alter::rename_column(txn, table, column, new_name)?;
+            sequence::rename_owner(txn, table, table, Some((column, new_name)))?;
             Ok(Output::tag("ALTER TABLE"))
         }
         Ddl::SetNotNull {
@@ -271,5 +295,101 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
             catalog::set_default(txn, table, *column, default.clone())?;
             Ok(Output::tag("ALTER TABLE"))
         }
+        Ddl::CreateSequence { def, if_not_exists } => {
+            if *if_not_exists && sequence::find(txn, &def.name)?.is_some() {
+                return Ok(Output::tag("CREATE SEQUENCE"));
+            }
+            refuse_relation_name(txn, &def.name)?;
+            sequence::create(txn, def.clone())?;
+            Ok(Output::tag("CREATE SEQUENCE"))
+        }
+        Ddl::DropSequence {
+            names,
+            if_exists,
+            cascade,
+        } => {
+            for name in names {
+                if sequence::find(txn, name)?.is_none() {
+                    if engine_catalog::find_table(txn, name)?.is_some()
+                        || view_catalog::find_view(txn, name)?.is_some()
+                    {
+                        return Err(Error::Type(format!("\"{name}\" is not a sequence")));
+                    }
+                    if *if_exists {
+                        continue;
+                    }
+                    return Err(Error::UnknownSequence(name.clone()));
+                }
+                drop_sequence_users(txn, name, *cascade)?;
+                sequence::drop(txn, name)?;
+            }
+            Ok(Output::tag("DROP SEQUENCE"))
+        }
     }
+}
+
+/// Refuses `name` for a new table, view or sequence if a relation has it already.
+fn refuse_relation_name(txn: &mut Transaction, name: &str) -> Result<()> {
+    if engine_catalog::find_table(txn, name)?.is_some()
+        || view_catalog::find_view(txn, name)?.is_some()
+    {
+        return Err(Error::AlreadyExists {
+            kind: "relation".into(),
+            name: name.to_string(),
+        });
+    }
+    refuse_sequence_name(txn, name)
+}
+
+/// Refuses `name` for a new table or view if a sequence has it (the catalogs of tables
+/// and views refuse each other's names themselves).
+fn refuse_sequence_name(txn: &mut Transaction, name: &str) -> Result<()> {
+    match sequence::find(txn, name)? {
+        Some(_) => Err(Error::AlreadyExists {
+            kind: "relation".into(),
+            name: name.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Before DROP SEQUENCE `name`: the column defaults that take its values. An identity
+/// column's sequence cannot be dropped at all (drop the column or its identity); a
+/// default that calls `nextval` on it is dropped with CASCADE, and is an error without
+/// (PostgreSQL's rules, SQLSTATE 2BP01).
+fn drop_sequence_users(txn: &mut Transaction, name: &str, cascade: bool) -> Result<()> {
+    for schema in engine_catalog::tables(txn)? {
+        if schema.name.starts_with(catalog::RESERVED_PREFIX) {
+            continue;
+        }
+        let Some(table) = catalog::find_table(txn, &schema.name)? else {
+            continue;
+        };
+        for (position, column) in table.columns.iter().enumerate() {
+            let Some(default) = &column.default else {
+                continue;
+            };
+            if default.sequence() != Some(name) {
+                continue;
+            }
+            if matches!(default, catalog::ColumnDefault::Identity { .. }) {
+                return Err(Error::DependentObjects(format!(
+                    "cannot drop sequence {name} because column {} of table {} requires it",
+                    column.name,
+                    table.name()
+                )));
+            }
+            if !cascade {
+                return Err(Error::DependentObjects(format!(
+                    "cannot drop sequence {name} because other objects depend on it \
+                     (default value for column {} of table {} depends on sequence {name}); \
+                     use DROP ... CASCADE to drop the dependent objects too",
+                    column.name,
+                    table.name()
+                )));
+            }
+            catalog::set_default(txn, table.name(), position, None)?;
+        }
+    }
+    Ok(())
 }

@@ -183,6 +183,17 @@ pub fn eval(expr: &Expr, row: &[Value], ctx: &mut ExecContext<'_>) -> Result<Val
                 .map(|a| eval(a, row, ctx))
                 .collect::<Result<Vec<_>>>()?,
         ),
+        Expr::Sequence {
+            function,
+            sequence,
+            args,
+        } => {
+            let args = args
+                .iter()
+                .map(|a| eval(a, row, ctx))
+                .collect::<Result<Vec<_>>>()?;
+            super::sequence::call(*function, sequence.as_ref(), args, ctx)
+        }
     }
 }
 

@@ -32,6 +32,7 @@ use crate::cost::{Estimates, estimate_tree};
 use crate::error::{Error, Result};
 use crate::expr::SubqueryId;
 use crate::plan::{EXPLAIN_COLUMN, ExplainOptions, Node, Plan, Statement};
+use crate::sequence::SequenceValues;
 use crate::value::Value;
 
 /// Runs EXPLAIN `plan` (an `Explain` statement's plan).
@@ -40,6 +41,7 @@ pub(super) fn explain(
     plan: &Plan,
     interrupt: &Interrupt,
     build: Builder,
+    sequences: Option<&SequenceValues>,
 ) -> Result<Output> {
     let (inner, options) = match &plan.statement {
         Statement::Explain(inner, options) => (inner.as_ref(), *options),
@@ -53,7 +55,7 @@ pub(super) fn explain(
         estimate_tree(subquery, &mut estimates);
     }
     let run = match options.analyze {
-        true => Some(run(txn, plan, inner, interrupt, build)?),
+        true => Some(run(txn, plan, inner, interrupt, build, sequences)?),
         false => None,
     };
     let report = Report {
@@ -93,6 +95,7 @@ fn run(
     inner: &Statement,
     interrupt: &Interrupt,
     build: Builder,
+    sequences: Option<&SequenceValues>,
 ) -> Result<(Profile, f64)> {
     let Statement::Query(root) = inner else {
         return Err(Error::unsupported(
@@ -108,6 +111,7 @@ fn run(
     let start = Instant::now();
     let mut ctx = ExecContext::new(txn, &[], &plan.subqueries, build)
         .interruptible(interrupt.clone())
+        .with_sequences(sequences)
         .profiled(profile.clone());
     let mut operator = build(root, &mut ctx)?;
     let mut batch = RowBatch::without_keys();

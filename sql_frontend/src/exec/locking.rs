@@ -21,6 +21,7 @@ use super::output::Output;
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::{LockRows, Node, Plan};
+use crate::sequence::SequenceValues;
 use crate::value::Value;
 
 /// The rows `source` produces, with their primary keys.
@@ -31,9 +32,11 @@ pub(super) fn rows_of(
     plan: &Plan,
     build: Builder,
     interrupt: &Interrupt,
+    sequences: Option<&SequenceValues>,
 ) -> Result<Vec<KeyedRow>> {
-    let mut ctx =
-        ExecContext::new(txn, params, &plan.subqueries, build).interruptible(interrupt.clone());
+    let mut ctx = ExecContext::new(txn, params, &plan.subqueries, build)
+        .interruptible(interrupt.clone())
+        .with_sequences(sequences);
     let mut op = ctx.open(source)?;
     collect(op.as_mut(), &mut ctx)
 }
@@ -86,16 +89,17 @@ pub(super) fn lock_rows(
     params: &[Value],
     build: Builder,
     interrupt: &Interrupt,
+    sequences: Option<&SequenceValues>,
 ) -> Result<Output> {
     let subqueries = &plan.subqueries;
     let (mut offset, limit) = {
-        let mut ctx = ExecContext::new(txn, params, subqueries, build);
+        let mut ctx = ExecContext::new(txn, params, subqueries, build).with_sequences(sequences);
         let offset = count(lock.offset.as_ref(), &mut ctx, "OFFSET")?.unwrap_or(0);
         (offset, count(lock.limit.as_ref(), &mut ctx, "LIMIT")?)
     };
     let candidates = match limit {
         Some(0) => Vec::new(),
-        _ => rows_of(&lock.source, txn, params, plan, build, interrupt)?,
+        _ => rows_of(&lock.source, txn, params, plan, build, interrupt, sequences)?,
     };
     let mut rows = Vec::new();
     for (key, found) in &candidates {
@@ -103,7 +107,7 @@ pub(super) fn lock_rows(
             break;
         }
         interrupt.check()?;
-        let mut ctx = ExecContext::new(txn, params, subqueries, build);
+        let mut ctx = ExecContext::new(txn, params, subqueries, build).with_sequences(sequences);
         let recheck = lock.recheck.as_ref();
         let Some(row) = lock_for_write(
             &mut ctx,

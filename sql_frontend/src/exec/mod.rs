@@ -80,6 +80,7 @@ mod output;
 mod profile;
 mod project;
 mod scan;
+mod sequence;
 mod series;
 mod set_operation;
 mod shared_rows;
@@ -102,6 +103,7 @@ pub use output::Output;
 
 use crate::error::Result;
 use crate::plan::{Copy, Ddl, Node, Plan, all_needed};
+use crate::sequence::SequenceValues;
 use crate::value::Value;
 
 /// Builds the operators of the tree rooted at `node`, its inputs first; every column
@@ -286,19 +288,21 @@ fn build_operator<'p>(
     })
 }
 
-/// Runs an INSERT, UPDATE, DELETE or SELECT ... FOR UPDATE `plan` in `txn` with parameter values `params`
-/// (already cast to their kinds), stopped early by `interrupt`.
+/// Runs an INSERT, UPDATE, DELETE or SELECT ... FOR UPDATE `plan` in `txn` with parameter
+/// values `params` (already cast to their kinds), stopped early by `interrupt`, its
+/// sequence functions taking values through `sequences` (the session's).
 pub fn write(
     txn: &mut Transaction,
     plan: &Plan,
     params: &[Value],
     interrupt: &Interrupt,
+    sequences: Option<&SequenceValues>,
 ) -> Result<Output> {
     match &plan.statement {
         crate::plan::Statement::LockRows(lock) => {
-            locking::lock_rows(txn, plan, lock, params, build, interrupt)
+            locking::lock_rows(txn, plan, lock, params, build, interrupt, sequences)
         }
-        _ => write::dml(txn, plan, params, build, interrupt),
+        _ => write::dml(txn, plan, params, build, interrupt, sequences),
     }
 }
 
@@ -314,13 +318,19 @@ pub fn copy(
     statement: &Copy,
     params: &[Value],
     stream: CopyStream<'_>,
+    sequences: Option<&SequenceValues>,
 ) -> Result<Output> {
-    copy::copy(txn, plan, statement, params, build, stream)
+    copy::copy(txn, plan, statement, params, build, stream, sequences)
 }
 
 /// What EXPLAIN returns for `plan` (of an `Explain` statement): the plan of the
 /// statement it explains with its estimates and, for EXPLAIN ANALYZE, what running it
 /// in `txn` did (`explain.rs`).
-pub fn explain(txn: &mut Transaction, plan: &Plan, interrupt: &Interrupt) -> Result<Output> {
-    explain::explain(txn, plan, interrupt, build)
+pub fn explain(
+    txn: &mut Transaction,
+    plan: &Plan,
+    interrupt: &Interrupt,
+    sequences: Option<&SequenceValues>,
+) -> Result<Output> {
+    explain::explain(txn, plan, interrupt, build, sequences)
 }

@@ -12,8 +12,9 @@ use engine::table::ops;
 
 use super::eval::eval;
 use super::operator::{Builder, ExecContext};
-use crate::catalog::TableInfo;
+use crate::catalog::{ColumnDefault, TableInfo};
 use crate::error::{Error, Result};
+use crate::expr::Expr;
 use crate::plan::Check;
 use crate::value::Value;
 
@@ -53,6 +54,29 @@ pub(super) fn check_row(
         }
     }
     Ok(())
+}
+
+/// The row a new row of `table` starts as, before the statement's values go in: each
+/// column's constant DEFAULT or NULL, and the defaults computed for each row
+/// (`defaults`: a sequence's next value, the clock) evaluated in `ctx`.
+pub(super) fn fresh_row(
+    table: &TableInfo,
+    defaults: &[(usize, Expr)],
+    ctx: &mut ExecContext<'_>,
+) -> Result<Vec<Value>> {
+    let mut row: Vec<Value> = table
+        .columns
+        .iter()
+        .map(|c| match &c.default {
+            Some(ColumnDefault::Value(value)) => value.clone(),
+            _ => Value::Null,
+        })
+        .collect();
+    for (position, expr) in defaults {
+        let value = eval(expr, &[], ctx)?;
+        row[*position] = table.columns[*position].sql_type.assign(value)?;
+    }
+    Ok(row)
 }
 
 /// Writes a new row of `table` (every column's value already cast to its type) after

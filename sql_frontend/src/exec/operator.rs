@@ -35,6 +35,7 @@ use super::shared_rows::SharedRows;
 use crate::error::{Error, Result};
 use crate::expr::SubqueryId;
 use crate::plan::Node;
+use crate::sequence::SequenceValues;
 use crate::value::Value;
 
 /// A pull-based row source, pulled a row or a batch at a time (the two may be mixed).
@@ -93,6 +94,8 @@ pub struct ExecContext<'a> {
     shared_rows: SharedRows,
     /// EXPLAIN ANALYZE's counters, when the run is profiled (`instrument.rs`).
     profile: Option<Profile>,
+    /// The session's sequences, for nextval and the other sequence functions.
+    sequences: Option<SequenceValues>,
 }
 
 /// The transaction a context runs in: borrowed for a statement run to completion, owned
@@ -152,7 +155,29 @@ impl<'a> ExecContext<'a> {
             ticks: 0,
             shared_rows: SharedRows::default(),
             profile: None,
+            sequences: None,
         }
+    }
+
+    /// The same context, its sequence functions taking values through `sequences`
+    /// (the session's).
+    pub fn with_sequences(mut self, sequences: Option<&SequenceValues>) -> ExecContext<'a> {
+        self.sequences = sequences.cloned();
+        self
+    }
+
+    /// The session's sequences, and the transaction, for a sequence function.
+    pub fn sequences(&mut self) -> Result<(&SequenceValues, &mut Transaction)> {
+        let sequences = self
+            .sequences
+            .as_ref()
+            .ok_or_else(|| Error::unsupported("sequence functions outside a session"))?;
+        let txn = match &mut self.txn {
+            Txn::Borrowed(txn) => &mut **txn,
+            Txn::Owned(txn) => txn,
+            Txn::None => return Err(Error::unsupported("sequence functions in a constant")),
+        };
+        Ok((sequences, txn))
     }
 
     /// Counts what every operator built with this context does (EXPLAIN ANALYZE).

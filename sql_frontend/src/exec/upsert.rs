@@ -28,6 +28,7 @@ use super::scan::convert;
 use crate::catalog::TableInfo;
 use crate::error::{Error, Result};
 use crate::plan::{Arbiter, Check, ConflictAction, OnConflict};
+use crate::sequence::SequenceValues;
 use crate::value::Value;
 
 /// One INSERT ... ON CONFLICT statement's state across its rows.
@@ -38,6 +39,7 @@ pub(super) struct Upsert<'a> {
     pub params: &'a [Value],
     pub subqueries: &'a [crate::plan::Node],
     pub build: Builder,
+    pub sequences: Option<&'a SequenceValues>,
     /// Primary keys (encoded) of the rows this statement inserted or updated.
     pub touched: HashSet<Vec<u8>>,
 }
@@ -64,7 +66,8 @@ impl Upsert<'_> {
             ));
         }
         let both: Vec<Value> = existing.iter().chain(&row).cloned().collect();
-        let mut ctx = ExecContext::new(txn, self.params, self.subqueries, self.build);
+        let mut ctx = ExecContext::new(txn, self.params, self.subqueries, self.build)
+            .with_sequences(self.sequences);
         if let Some(predicate) = predicate
             && !matches!(eval(predicate, &both, &mut ctx)?, Value::Bool(true))
         {

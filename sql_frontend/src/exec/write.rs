@@ -29,12 +29,13 @@ use engine::{LockMode, WaitPolicy};
 use super::eval::eval;
 use super::interrupt::Interrupt;
 use super::locking::{lock_for_write, rows_of};
-use super::new_row::{check_row, insert_row, to_keys};
+use super::new_row::{check_row, fresh_row, insert_row, to_keys};
 use super::operator::{Builder, ExecContext};
 use super::output::Output;
 use super::upsert::Upsert;
 use crate::error::{Error, Result};
 use crate::plan::{Plan, Returning, Statement};
+use crate::sequence::SequenceValues;
 use crate::value::Value;
 
 /// Collects RETURNING's rows, if the statement has a RETURNING list.
@@ -94,6 +95,7 @@ pub(super) fn dml(
     params: &[Value],
     build: Builder,
     interrupt: &Interrupt,
+    sequences: Option<&SequenceValues>,
 ) -> Result<Output> {
     let subqueries = &plan.subqueries;
     match &plan.statement {
@@ -101,11 +103,12 @@ pub(super) fn dml(
             table,
             targets,
             source,
+            defaults,
             checks,
             on_conflict,
             returning,
         } => {
-            let rows = rows_of(source, txn, params, plan, build, interrupt)?;
+            let rows = rows_of(source, txn, params, plan, build, interrupt, sequences)?;
             let mut returned = Returned::new(returning.as_ref());
             let mut upsert = on_conflict.as_ref().map(|on| Upsert {
                 table,
@@ -114,6 +117,7 @@ pub(super) fn dml(
                 params,
                 subqueries,
                 build,
+                sequences,
                 touched: Default::default(),
             });
             let mut written = 0u64;
@@ -123,11 +127,11 @@ pub(super) fn dml(
                         "INSERT source row does not match the target columns".into(),
                     ));
                 }
-                let mut row: Vec<Value> = table
-                    .columns
-                    .iter()
-                    .map(|c| c.default.clone().unwrap_or(Value::Null))
-                    .collect();
+                let mut row = {
+                    let mut ctx =
+                        ExecContext::new(txn, params, subqueries, build).with_sequences(sequences);
+                    fresh_row(table, defaults, &mut ctx)?
+                };
                 for (value, target) in values.iter().zip(targets) {
                     row[*target] = table.columns[*target].sql_type.assign(value.clone())?;
                 }
@@ -138,8 +142,9 @@ pub(super) fn dml(
                         None => continue,
                     },
                 };
-                let values =
-                    returned.eval(&row, || ExecContext::new(txn, params, subqueries, build))?;
+                let values = returned.eval(&row, || {
+                    ExecContext::new(txn, params, subqueries, build).with_sequences(sequences)
+                })?;
                 if upsert.is_none() {
                     insert_row(txn, build, table, checks, row)?;
                 }
@@ -156,7 +161,7 @@ pub(super) fn dml(
             returning,
             recheck,
         } => {
-            let rows = rows_of(source, txn, params, plan, build, interrupt)?;
+            let rows = rows_of(source, txn, params, plan, build, interrupt, sequences)?;
             let mut returned = Returned::new(returning.as_ref());
             let mut updated = 0u64;
             // A changed key moves the row: the old key is deleted (PostgreSQL's FOR
@@ -170,7 +175,8 @@ pub(super) fn dml(
             };
             for (key, found) in &rows {
                 let (old, new) = {
-                    let mut ctx = ExecContext::new(txn, params, subqueries, build);
+                    let mut ctx =
+                        ExecContext::new(txn, params, subqueries, build).with_sequences(sequences);
                     let recheck = recheck.as_ref();
                     let policy = WaitPolicy::Block;
                     let Some(old) =
@@ -185,8 +191,9 @@ pub(super) fn dml(
                     }
                     (old, new)
                 };
-                let values =
-                    returned.eval(&new, || ExecContext::new(txn, params, subqueries, build))?;
+                let values = returned.eval(&new, || {
+                    ExecContext::new(txn, params, subqueries, build).with_sequences(sequences)
+                })?;
                 check_row(txn, build, table, checks, &new)?;
                 ops::update_row(txn, &table.schema, key, &to_keys(old), to_keys(new))?;
                 returned.keep(values);
@@ -200,11 +207,12 @@ pub(super) fn dml(
             returning,
             recheck,
         } => {
-            let rows = rows_of(source, txn, params, plan, build, interrupt)?;
+            let rows = rows_of(source, txn, params, plan, build, interrupt, sequences)?;
             let mut returned = Returned::new(returning.as_ref());
             let mut deleted = 0u64;
             for (key, found) in &rows {
-                let mut ctx = ExecContext::new(txn, params, subqueries, build);
+                let mut ctx =
+                    ExecContext::new(txn, params, subqueries, build).with_sequences(sequences);
                 let recheck = recheck.as_ref();
                 let (mode, policy) = (LockMode::Update, WaitPolicy::Block);
                 let locked = lock_for_write(&mut ctx, table, key, found, mode, policy, recheck);
@@ -212,8 +220,9 @@ pub(super) fn dml(
                 let Some(old) = locked? else {
                     continue;
                 };
-                let values =
-                    returned.eval(&old, || ExecContext::new(txn, params, subqueries, build))?;
+                let values = returned.eval(&old, || {
+                    ExecContext::new(txn, params, subqueries, build).with_sequences(sequences)
+                })?;
                 ops::delete_row(txn, &table.schema, key, &to_keys(old))?;
                 deleted += 1;
                 returned.keep(values);

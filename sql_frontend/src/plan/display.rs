@@ -421,7 +421,7 @@ impl fmt::Display for Ddl {
             Ddl::DropFunction { names, .. } => write!(f, "DropFunction: {}", names.join(", ")),
             Ddl::CreateView { view, .. } => write!(f, "CreateView: {}", view.name),
             Ddl::DropView { names, .. } => write!(f, "DropView: {}", names.join(", ")),
-            Ddl::Truncate { names } => write!(f, "Truncate: {}", names.join(", ")),
+            Ddl::Truncate { names, .. } => write!(f, "Truncate: {}", names.join(", ")),
             Ddl::AddPrimaryKey { table, columns, .. } => {
                 write!(f, "AddPrimaryKey: {table} ({})", columns.join(", "))
             }
@@ -448,9 +448,15 @@ impl fmt::Display for Ddl {
                 column,
                 default,
             } => match default {
-                Some(value) => write!(f, "SetDefault: {table} column {column} = {value}"),
+                Some(default) => write!(
+                    f,
+                    "SetDefault: {table} column {column} = {}",
+                    default.describe()
+                ),
                 None => write!(f, "DropDefault: {table} column {column}"),
             },
+            Ddl::CreateSequence { def, .. } => write!(f, "CreateSequence: {}", def.name),
+            Ddl::DropSequence { names, .. } => write!(f, "DropSequence: {}", names.join(", ")),
         }
     }
 }

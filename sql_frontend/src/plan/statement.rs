@@ -14,12 +14,12 @@
 
 use engine::IsolationLevel;
 
-use crate::catalog::{CheckInfo, ColumnInfo, TableInfo};
+use crate::catalog::{CheckInfo, ColumnDefault, ColumnInfo, TableInfo};
 use crate::copy_format::CopyFormat;
 use crate::expr::Expr;
 use crate::plan::node::Node;
+use crate::sequence::SequenceDef;
 use crate::value::Kind;
-use crate::value::Value;
 use crate::view_catalog::ViewInfo;
 
 /// A bound statement.
@@ -33,6 +33,10 @@ pub enum Statement {
         table: TableInfo,
         targets: Vec<usize>,
         source: Node,
+        /// The columns not in `targets` whose DEFAULT is evaluated for each row (a
+        /// sequence's next value, the clock), with the bound expression; the other
+        /// columns not in `targets` get their constant default or NULL.
+        defaults: Vec<(usize, Expr)>,
         /// The table's CHECK constraints, which every new row must pass.
         checks: Vec<Check>,
         /// `ON CONFLICT ...` (`exec/upsert.rs`).
@@ -260,6 +264,8 @@ impl Statement {
                 | Ddl::RenameColumn { .. }
                 | Ddl::SetNotNull { .. }
                 | Ddl::SetDefault { .. } => "ALTER TABLE",
+                Ddl::CreateSequence { .. } => "CREATE SEQUENCE",
+                Ddl::DropSequence { .. } => "DROP SEQUENCE",
             }),
         }
     }
@@ -278,6 +284,8 @@ pub enum Ddl {
         checks: Vec<CheckInfo>,
         /// `WITH (fillfactor = n)`: validated and recorded (`catalog.rs`), not used.
         fillfactor: Option<u32>,
+        /// The sequences of its SERIAL and identity columns, created with it.
+        sequences: Vec<SequenceDef>,
         if_not_exists: bool,
     },
     /// `DROP TABLE`: with `cascade`, the views that depend on the tables too; without,
@@ -322,9 +330,12 @@ pub enum Ddl {
         if_exists: bool,
         cascade: bool,
     },
-    /// `TRUNCATE [TABLE] t [, ...]`: every named table emptied, in the transaction.
+    /// `TRUNCATE [TABLE] t [, ...] [RESTART IDENTITY]`: every named table emptied, in
+    /// the transaction (and with RESTART IDENTITY, the sequences its columns own
+    /// restarted, in it too).
     Truncate {
         names: Vec<String>,
+        restart_identity: bool,
     },
     /// `ALTER TABLE t ADD [CONSTRAINT name] PRIMARY KEY (columns)`: the table's rows
     /// rekeyed into a new tree (`engine::table::rekey`).
@@ -352,12 +363,23 @@ pub enum Ddl {
         column: String,
         not_null: bool,
     },
-    /// `ALTER TABLE t ALTER [COLUMN] c {SET DEFAULT value | DROP DEFAULT}`, the value
-    /// already cast to the column's type.
+    /// `ALTER TABLE t ALTER [COLUMN] c {SET DEFAULT value | DROP DEFAULT}`.
     SetDefault {
         table: String,
         column: usize,
-        default: Option<Value>,
+        default: Option<ColumnDefault>,
+    },
+    /// `CREATE SEQUENCE` (`sequence/`).
+    CreateSequence {
+        def: SequenceDef,
+        if_not_exists: bool,
+    },
+    /// `DROP SEQUENCE`: with `cascade`, the column defaults that take its values are
+    /// dropped too; without, an error if there are any.
+    DropSequence {
+        names: Vec<String>,
+        if_exists: bool,
+        cascade: bool,
     },
 }
 
@@ -380,6 +402,9 @@ pub enum Copy {
     From {
         table: TableInfo,
         targets: Vec<usize>,
+        /// The columns not in `targets` whose DEFAULT is computed for each row, as
+        /// INSERT's.
+        defaults: Vec<(usize, Expr)>,
         /// The table's CHECK constraints, which every loaded row must pass.
         checks: Vec<Check>,
         source: CopyEndpoint,
@@ -481,6 +506,7 @@ impl Statement {
                 table,
                 targets,
                 source,
+                defaults,
                 checks,
                 on_conflict,
                 returning,
@@ -488,6 +514,7 @@ impl Statement {
                 table,
                 targets,
                 source: node(source),
+                defaults: defaults.into_iter().map(|(i, e)| (i, expr(e))).collect(),
                 checks: map_checks(checks, expr),
                 on_conflict: on_conflict.map(|on| OnConflict {
                     arbiters: on.arbiters,
@@ -545,12 +572,14 @@ impl Statement {
             Statement::Copy(Copy::From {
                 table,
                 targets,
+                defaults,
                 checks,
                 source,
                 format,
             }) => Statement::Copy(Copy::From {
                 table,
                 targets,
+                defaults: defaults.into_iter().map(|(i, e)| (i, expr(e))).collect(),
                 checks: map_checks(checks, expr),
                 source,
                 format,

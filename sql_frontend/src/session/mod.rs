@@ -68,6 +68,8 @@ use crate::exec::{self, CancelHandle, CopyStream, Interrupt, Output};
 use crate::generation::CatalogGeneration;
 use crate::optimize::{optimize_plan, param_sensitive};
 use crate::plan::{Plan, Statement, TransactionControl, TransactionModes};
+use crate::sequence::SequenceValues;
+use crate::shared;
 use crate::stack::{self, DeepDrop};
 use crate::statistics::changes::ChangeCounts;
 use crate::types::SqlType;
@@ -127,6 +129,8 @@ struct Connection {
     /// The settings as they were at BEGIN, restored if the transaction rolls back
     /// (PostgreSQL undoes a SET with the transaction it ran in).
     settings_at_begin: Option<Settings>,
+    /// The session's handle on the database's sequences (`currval` is per session).
+    sequences: SequenceValues,
     /// Cancels the statement running now.
     cancel: CancelHandle,
     /// Rows changed per table by the open transaction (`analyze.rs`).
@@ -325,7 +329,9 @@ impl Session {
     /// A session on `db`, in autocommit mode.
     pub fn new(db: engine::Database) -> Session {
         let generation = CatalogGeneration::of(&db);
-        let changes = ChangeCounts::of(&db);
+        let shared = shared::of(&db);
+        let changes = shared.changes.clone();
+        let sequences = SequenceValues::new(db.clone(), Arc::clone(&shared.sequences));
         Session {
             conn: Connection {
                 db,
@@ -338,6 +344,7 @@ impl Session {
                 queried: false,
                 settings: Settings::default(),
                 settings_at_begin: None,
+                sequences,
                 cancel: CancelHandle::new(),
                 pending_changes: HashMap::new(),
                 changes,
@@ -716,8 +723,10 @@ impl Session {
             | Statement::Delete { .. }
             | Statement::LockRows(_) => {
                 let (txn, interrupt) = (&mut begun.txn, &begun.interrupt);
-                let written =
-                    stack::with_stack(stack, || exec::write(txn, plan, &params, interrupt));
+                let sequences = Some(&conn.sequences);
+                let written = stack::with_stack(stack, || {
+                    exec::write(txn, plan, &params, interrupt, sequences)
+                });
                 if let Ok(output) = &written {
                     conn.note_written(&plan.statement, output.rows_affected);
                 }
@@ -732,21 +741,23 @@ impl Session {
             }
             Statement::Copy(copy) => match stream {
                 CopyStream::None => {
-                    let txn = &mut begun.txn;
+                    let (txn, sequences) = (&mut begun.txn, Some(&conn.sequences));
                     stack::with_stack(stack, || {
-                        exec::copy(txn, plan, copy, &params, CopyStream::None)
+                        exec::copy(txn, plan, copy, &params, CopyStream::None, sequences)
                     })
                 }
                 // The client's reader or writer cannot move to another thread.
                 stream if stack <= stack::INLINE_STACK => {
-                    exec::copy(&mut begun.txn, plan, copy, &params, stream)
+                    let sequences = Some(&conn.sequences);
+                    exec::copy(&mut begun.txn, plan, copy, &params, stream, sequences)
                 }
                 _ => Err(stack::too_deep_for_client_copy()),
             }
             .inspect(|output| conn.note_written(&plan.statement, output.rows_affected)),
             Statement::Explain(..) => {
                 let (txn, interrupt) = (&mut begun.txn, &begun.interrupt);
-                stack::with_stack(stack, || exec::explain(txn, plan, interrupt))
+                let sequences = Some(&conn.sequences);
+                stack::with_stack(stack, || exec::explain(txn, plan, interrupt, sequences))
             }
         };
         conn.end_statement(begun, result).map(Rows::done)
@@ -778,6 +789,7 @@ impl Connection {
         self.read_only = false;
         self.deferrable = false;
         self.queried = false;
+        self.sequences.transaction_ended();
     }
 
     /// Starts a transaction at `isolation` with these access modes. The engine hears of

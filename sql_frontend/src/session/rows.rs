@@ -103,7 +103,8 @@ impl<'s> Rows<'s> {
             interrupt,
         } = begun;
         let mut ctx = ExecContext::owning(txn, params, &plan.subqueries, exec::build)
-            .interruptible(interrupt);
+            .interruptible(interrupt)
+            .with_sequences(Some(&conn.sequences));
         match exec::build(root, &mut ctx) {
             Ok(op) => Ok(Rows {
                 columns: root.columns(),

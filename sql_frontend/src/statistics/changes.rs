@@ -13,13 +13,11 @@
 //! reading while a table grows (each analyze reads the whole table, so a table loaded
 //! from empty is read about `(1 + f) / f` = 3 times over in all at f = 0.5).
 //!
-//! One registry per open database, found as the catalog generation's is
-//! (`generation.rs`): clones of an `engine::Database` share it.
+//! One set of counts per open database, kept in its shared SQL state (`shared.rs`):
+//! clones of an `engine::Database` share it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-
-use engine::WeakDatabase;
 
 /// Rows changed since the last analyze beyond which a table is analysed again, whatever
 /// its size (PostgreSQL's `autovacuum_analyze_threshold` is 50; H analyses in the
@@ -43,27 +41,7 @@ pub struct ChangeCounts {
     tables: Arc<Mutex<HashMap<String, Counts>>>,
 }
 
-type Registry = Vec<(WeakDatabase, ChangeCounts)>;
-
-static REGISTRY: Mutex<Registry> = Mutex::new(Vec::new());
-
 impl ChangeCounts {
-    /// The counts of `db` (every clone of the same database gets the same).
-    pub fn of(db: &engine::Database) -> ChangeCounts {
-        let database = db.downgrade();
-        // Each change to the registry is one push or retain: a poisoned lock is usable.
-        let mut registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
-        registry.retain(|(db, _)| !db.is_closed());
-        match registry.iter().find(|(db, _)| db.ptr_eq(&database)) {
-            Some((_, counts)) => counts.clone(),
-            None => {
-                let counts = ChangeCounts::default();
-                registry.push((database, counts.clone()));
-                counts
-            }
-        }
-    }
-
     fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, Counts>) -> T) -> T {
         // Plain counters: a panic while holding the lock leaves them usable.
         let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());

@@ -28,7 +28,9 @@
 
 use engine::table::catalog;
 use hdb::{Database, Value};
-use sql_frontend::catalog::{RESERVED_PREFIX, SQL_FUNCTIONS_TABLE, TableInfo, find_table};
+use sql_frontend::catalog::{
+    ColumnDefault, RESERVED_PREFIX, SQL_FUNCTIONS_TABLE, TableInfo, find_table,
+};
 use sql_frontend::view_catalog::{self, ViewInfo};
 
 use super::format::{aligned_table, row_count};
@@ -351,7 +353,7 @@ fn render_table(table: &TableInfo) -> String {
                     column
                         .default
                         .as_ref()
-                        .map(Value::to_literal)
+                        .map(ColumnDefault::describe)
                         .unwrap_or_default(),
                 ),
             ]
