@@ -131,23 +131,11 @@ impl Binder<'_> {
                 !select.named_window.is_empty(),
                 "FOR UPDATE/SHARE with WINDOW clause",
             ),
-            (select.top.is_some(), "TOP"),
-            (select.into.is_some(), "SELECT INTO"),
-            (!select.lateral_views.is_empty(), "LATERAL VIEW"),
-            (select.prewhere.is_some(), "PREWHERE"),
-            (!select.connect_by.is_empty(), "CONNECT BY"),
-            (!select.cluster_by.is_empty(), "CLUSTER BY"),
-            (!select.distribute_by.is_empty(), "DISTRIBUTE BY"),
-            (!select.sort_by.is_empty(), "SORT BY"),
-            (select.qualify.is_some(), "QUALIFY"),
-            (select.exclude.is_some(), "EXCLUDE"),
-            (select.value_table_mode.is_some(), "SELECT AS VALUE"),
-            (!select.optimizer_hints.is_empty(), "optimizer hints"),
-            (select.select_modifiers.is_some(), "select modifiers"),
         ];
         if let Some((_, clause)) = refused.iter().find(|(present, _)| *present) {
             return Err(Error::unsupported(*clause));
         }
+        super::query::refuse_other_dialects(select)?;
         let [from] = select.from.as_slice() else {
             return Err(Error::unsupported(
                 "FOR UPDATE/SHARE over no table or several tables",

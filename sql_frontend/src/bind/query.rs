@@ -291,24 +291,7 @@ impl Binder<'_> {
             Some(ast::Distinct::Distinct) => DistinctClause::Rows,
             Some(ast::Distinct::On(on)) => DistinctClause::On(on),
         };
-        let unsupported = [
-            (select.top.is_some(), "TOP"),
-            (select.into.is_some(), "SELECT INTO"),
-            (!select.lateral_views.is_empty(), "LATERAL VIEW"),
-            (select.prewhere.is_some(), "PREWHERE"),
-            (!select.connect_by.is_empty(), "CONNECT BY"),
-            (!select.cluster_by.is_empty(), "CLUSTER BY"),
-            (!select.distribute_by.is_empty(), "DISTRIBUTE BY"),
-            (!select.sort_by.is_empty(), "SORT BY"),
-            (select.qualify.is_some(), "QUALIFY"),
-            (select.exclude.is_some(), "EXCLUDE"),
-            (select.value_table_mode.is_some(), "SELECT AS VALUE"),
-            (!select.optimizer_hints.is_empty(), "optimizer hints"),
-            (select.select_modifiers.is_some(), "select modifiers"),
-        ];
-        if let Some((_, clause)) = unsupported.iter().find(|(present, _)| *present) {
-            return Err(Error::unsupported(*clause));
-        }
+        refuse_other_dialects(select)?;
         // Aggregates and window functions are not allowed in FROM, WHERE or GROUP BY:
         // bind those with none.
         let saved = (self.aggregates.take(), self.windows.take());
@@ -801,4 +784,29 @@ fn reject_wildcard_options(options: &ast::WildcardAdditionalOptions) -> Result<(
         return Err(Error::unsupported("wildcard options"));
     }
     Ok(())
+}
+
+/// Refuses, by name, the clauses of a SELECT that other SQL dialects have and H does
+/// not (`TOP`, `SELECT INTO`, `QUALIFY`, ...): the one list plain and locking SELECTs
+/// check.
+pub(super) fn refuse_other_dialects(select: &ast::Select) -> Result<()> {
+    let unsupported = [
+        (select.top.is_some(), "TOP"),
+        (select.into.is_some(), "SELECT INTO"),
+        (!select.lateral_views.is_empty(), "LATERAL VIEW"),
+        (select.prewhere.is_some(), "PREWHERE"),
+        (!select.connect_by.is_empty(), "CONNECT BY"),
+        (!select.cluster_by.is_empty(), "CLUSTER BY"),
+        (!select.distribute_by.is_empty(), "DISTRIBUTE BY"),
+        (!select.sort_by.is_empty(), "SORT BY"),
+        (select.qualify.is_some(), "QUALIFY"),
+        (select.exclude.is_some(), "EXCLUDE"),
+        (select.value_table_mode.is_some(), "SELECT AS VALUE"),
+        (!select.optimizer_hints.is_empty(), "optimizer hints"),
+        (select.select_modifiers.is_some(), "select modifiers"),
+    ];
+    match unsupported.iter().find(|(present, _)| *present) {
+        Some((_, clause)) => Err(Error::unsupported(*clause)),
+        None => Ok(()),
+    }
 }
