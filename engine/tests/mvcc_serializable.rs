@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use engine::Error;
 use engine::mvcc::{
-    AccessMode, CommitTs, IsolationLevel, MemoryTreeStore, Mvcc, NoCommitLog, Transaction, TreeId,
+    AccessMode, CommitTs, IsolationLevel, MemoryTreeStore, Mvcc, NoCommitLog, SsiLimits,
+    Transaction, TreeId,
 };
 
 const T: TreeId = TreeId(1);
@@ -230,4 +231,33 @@ fn other_levels_are_not_tracked_and_records_are_released() {
     s1.rollback();
     assert_eq!(db.ssi_records(), 0);
     drop((rr, rc));
+}
+
+/// t1 reads Z and writes three other keys; t2 reads X (which t1 does not write) and
+/// writes Z, and commits first. No cycle: t1 commits. With a per-tree limit of two keys,
+/// t1's write set is recorded as its whole tree, so it meets t2's read of X: t2 -rw-> t1
+/// -rw-> t2, and t1 fails (a false positive, the price of the coarser lock).
+#[test]
+fn a_write_set_past_the_per_tree_limit_counts_as_the_whole_tree() {
+    for per_tree in [SsiLimits::default().per_tree, 2] {
+        let db = setup();
+        db.set_ssi_limits(SsiLimits {
+            per_tree,
+            ..SsiLimits::default()
+        });
+        let (mut t1, mut t2) = (db.begin(SER), db.begin(SER));
+        read(&mut t1, Z).unwrap();
+        for k in [b"a", b"b", b"c"] {
+            write(&mut t1, k, 1);
+        }
+        read(&mut t2, X).unwrap();
+        write(&mut t2, Z, 1);
+        t2.commit().unwrap();
+        let committed = t1.commit();
+        match per_tree {
+            2 => assert!(matches!(committed, Err(Error::Serialization(_)))),
+            _ => assert!(committed.is_ok(), "{committed:?}"),
+        }
+        assert_eq!(db.ssi_records(), 0);
+    }
 }

@@ -22,12 +22,14 @@ pub(crate) type CommitOrder = Vec<(usize, Vec<EntryId>)>;
 ///
 /// `ssi`: the committing SERIALIZABLE transaction that [`super::ssi`] tracks, whose
 /// commit check runs here, before the timestamp is allocated and the record logged (the
-/// commit invariant); a failed check is [`crate::Error::Serialization`].
+/// commit invariant); a failed check is [`crate::Error::Serialization`], with the
+/// commit to wait for before reporting it left in `settle` (see [`super::ssi::Failure`]).
 pub(crate) fn commit_writes(
     mvcc: &Mvcc,
     ws: &WriteSet,
     order: &CommitOrder,
     ssi: Option<TxnId>,
+    settle: &mut Option<CommitTs>,
 ) -> Result<CommitTs> {
     mvcc.check_usable()?;
     let count = order.iter().map(|(_, ids)| ids.len()).sum();
@@ -42,9 +44,13 @@ pub(crate) fn commit_writes(
                     ids.iter()
                         .filter_map(move |id| ws.view(*slot, *id).map(|w| (tree, w.key)))
                 });
-                mvcc.ssi
-                    .precommit(id, keys, || mvcc.clock.allocate())
-                    .map_err(crate::error::Error::Serialization)?
+                match mvcc.ssi.precommit(id, keys, || mvcc.clock.allocate()) {
+                    Ok(ts) => ts,
+                    Err(failure) => {
+                        *settle = Some(failure.settle);
+                        return Err(crate::error::Error::Serialization(failure.reason));
+                    }
+                }
             }
         };
         let mut refs = order.iter().flat_map(|(slot, ids)| {

@@ -99,7 +99,8 @@
 //!   A dangerous structure `T1 -rw-> T2 -rw-> T3` with T3 committed first fails, with
 //!   a retryable serialization error (SQLSTATE 40001), the pivot T2 at its commit, or
 //!   T1 at the read that completes the structure when T2 has committed already (a
-//!   committed transaction is never a victim). The check runs before the commit's
+//!   committed transaction is never a victim); the victim waits until the commit its
+//!   snapshot missed is visible before it reports the failure, so a retry sees it. The check runs before the commit's
 //!   timestamp is allocated and its record logged (the commit invariant below). A
 //!   READ ONLY transaction whose snapshot is safe is not tracked at all, and `READ
 //!   ONLY DEFERRABLE` waits for such a snapshot. Cost: for SERIALIZABLE transactions

@@ -53,6 +53,14 @@
 //! - **At T1's read**: the read finds an edge to a committed W that has an out-edge to a
 //!   T3 committed before it: W cannot be aborted, so the reader T1 fails.
 //!
+//! A failing transaction, once its locks are released, waits until the committed member
+//! of the structure that its snapshot missed is visible before it reports the failure
+//! (`Failure`): a commit is judged committed here from its check on, a little before
+//! it is visible, and an immediate retry would otherwise take the same snapshot and fail
+//! the same way, over and over, while the committer's thread is off the CPU (measured:
+//! 1257 failures instead of 14 for 20,000 transactions of the bank benchmark on 2
+//! threads).
+//!
 //! The read-only refinement (Ports and Grittner, theorem 3): if T1 is read-only (declared
 //! READ ONLY, or committed without writing), the structure is dangerous only if T3
 //! committed before T1's snapshot.
@@ -301,6 +309,18 @@ pub(crate) struct Ssi {
     ended: Condvar,
 }
 
+/// Why a SERIALIZABLE transaction must fail, and the commit whose visibility settles
+/// the conflict: the committed transaction of the dangerous structure that its snapshot
+/// missed. Until that commit is visible, a retry would take the same snapshot and fail
+/// the same way (a busy loop of failures while the committing thread is off the CPU), so
+/// the failing transaction waits for it, after releasing its locks, before it reports
+/// the failure.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub reason: String,
+    pub settle: CommitTs,
+}
+
 /// How a SERIALIZABLE transaction started.
 pub(crate) struct Begun {
     pub snapshot: Snapshot,
@@ -414,7 +434,7 @@ impl Ssi {
     /// Records `id`'s read and checks it against the committed writers its snapshot does
     /// not see. Errs (the transaction must abort) if the read completes a dangerous
     /// structure whose pivot has committed.
-    pub(crate) fn read(&self, id: TxnId, tree: TreeId, read: Read<'_>) -> Result<(), String> {
+    pub(crate) fn read(&self, id: TxnId, tree: TreeId, read: Read<'_>) -> Result<(), Failure> {
         let mut state = self.state.lock();
         let state = &mut *state;
         let Some(me) = state.txns.get(&id) else {
@@ -443,10 +463,13 @@ impl Ssi {
                 let other = *other;
                 Self::remove(state, id);
                 self.ended.notify_all();
-                return Err(format!(
-                    "could not serialize access due to read/write dependencies among transactions (a read by transaction {} misses the writes of transaction {}, committed at {}, which itself missed a commit at {})",
-                    id.0, other.0, ts.0, t3.ts.0
-                ));
+                return Err(Failure {
+                    reason: format!(
+                        "could not serialize access due to read/write dependencies among transactions (a read by transaction {} misses the writes of transaction {}, committed at {}, which itself missed a commit at {})",
+                        id.0, other.0, ts.0, t3.ts.0
+                    ),
+                    settle: ts,
+                });
             }
             if out.is_none_or(|o| seq < o.seq) {
                 out = Some(OutEdge { seq, ts });
@@ -481,11 +504,18 @@ impl Ssi {
         id: TxnId,
         writes: impl Iterator<Item = (TreeId, &'a [u8])>,
         allocate: impl FnOnce() -> CommitTs,
-    ) -> Result<CommitTs, String> {
+    ) -> Result<CommitTs, Failure> {
+        // Copied before the mutex is taken; a tree's keys past the per-tree limit are
+        // not copied at all (a bulk load records its tree as a whole).
+        let per_tree = self.state.lock().limits.per_tree;
         let mut written: Vec<(TreeId, Written)> = Vec::new();
         for (tree, key) in writes {
             match written.last_mut() {
-                Some((t, Written::Keys(keys))) if *t == tree => keys.push(key.to_vec()),
+                Some((t, Written::Whole)) if *t == tree => {}
+                Some((t, Written::Keys(keys))) if *t == tree => match keys.len() < per_tree {
+                    true => keys.push(key.to_vec()),
+                    false => written.last_mut().expect("matched").1 = Written::Whole,
+                },
                 _ => written.push((tree, Written::Keys(vec![key.to_vec()]))),
             }
         }
@@ -524,10 +554,14 @@ impl Ssi {
                     let other = *other;
                     Self::remove(state, id);
                     self.ended.notify_all();
-                    return Err(format!(
-                        "could not serialize access due to read/write dependencies among transactions (transaction {} read what transaction {} wrote, and transaction {} missed a commit at {}; canceled on commit attempt as the pivot)",
-                        other.0, id.0, id.0, t3.ts.0
-                    ));
+                    let reason = format!(
+                        "could not serialize access due to read/write dependencies among transactions (transaction {} read what transaction {} wrote, and transaction {}, whose snapshot is at {}, missed a commit at {}; canceled on commit attempt as the pivot)",
+                        other.0, id.0, id.0, snapshot.0, t3.ts.0
+                    );
+                    return Err(Failure {
+                        reason,
+                        settle: t3.ts,
+                    });
                 }
             }
             if r.commit.is_none() {
@@ -544,10 +578,8 @@ impl Ssi {
             }
         }
         let over_budget = state.bytes > state.limits.total_bytes;
-        for (_, w) in &mut written {
-            if over_budget || matches!(w, Written::Keys(keys) if keys.len() > state.limits.per_tree) {
-                *w = Written::Whole;
-            }
+        if over_budget {
+            written.iter_mut().for_each(|(_, w)| *w = Written::Whole);
         }
         let added: usize = written.iter().map(|(_, w)| w.bytes()).sum();
         state.bytes += added;

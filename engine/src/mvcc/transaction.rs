@@ -318,13 +318,23 @@ impl Transaction {
         }
         match self.mvcc.ssi.read(self.id, tree, read) {
             Ok(()) => Ok(()),
-            Err(reason) => {
+            Err(failure) => {
                 // The record is gone already.
                 self.ssi_tracked = false;
                 self.mvcc.ssi.tidy(&self.mvcc.clock);
-                Err(self.abort_with(reason))
+                let error = self.abort_with(failure.reason);
+                self.settle(failure.settle);
+                Err(error)
             }
         }
+    }
+
+    /// After a SERIALIZABLE failure, with this transaction's locks released: waits until
+    /// `ts` is visible, so that a retry's snapshot includes it (see
+    /// [`super::ssi::Failure`]).
+    fn settle(&self, ts: CommitTs) {
+        let mvcc = &self.mvcc;
+        mvcc.clock.wait_visible(ts, || mvcc.check_usable().is_err());
     }
     /// This transaction's own live write of `key`, if it has one.
     fn own_write(&self, tree: TreeId, key: &[u8]) -> Option<Option<Vec<u8>>> {
@@ -852,7 +862,8 @@ impl Transaction {
         let ssi = self.ssi_tracked.then_some(self.id);
         // Whatever the outcome, the commit has ended the record's active life (a
         // failed check removed it; a failure after it is handled in `finish`).
-        let result = commit::commit_writes(&self.mvcc, &self.writes, &order, ssi);
+        let mut settle = None;
+        let result = commit::commit_writes(&self.mvcc, &self.writes, &order, ssi, &mut settle);
         if ssi.is_some() {
             match &result {
                 Ok(_) => {
@@ -869,6 +880,9 @@ impl Transaction {
         match &result {
             Ok(ts) => self.finish(State::Committed, Some(*ts)),
             Err(e) => self.finish(State::Aborted(e.to_string()), None),
+        }
+        if let Some(ts) = settle {
+            self.settle(ts);
         }
         result
     }
