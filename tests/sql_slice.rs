@@ -557,10 +557,13 @@ fn unsupported_clauses_are_named() {
     seed_users(&mut s);
     for (sql, clause) in [
         (
-            "SELECT * FROM users u FULL JOIN users v ON u.user_id = v.user_id",
+            "SELECT * FROM users u FULL JOIN users v ON u.user_id < v.user_id",
             "FULL JOIN",
         ),
-        ("SELECT * FROM users, LATERAL (SELECT 1) x", "LATERAL"),
+        (
+            "SELECT * FROM users u JOIN LATERAL (SELECT u.user_id) x USING (user_id)",
+            "LATERAL",
+        ),
         (
             "CREATE TABLE f (a INTEGER REFERENCES users (user_id))",
             "FOREIGN KEY",

@@ -90,9 +90,10 @@
 //! {SYSTEM | USER} VALUE, CREATE SEQUENCE, DROP SEQUENCE, nextval, currval, setval,
 //! lastval ([`sequence`]), DROP TABLE [IF EXISTS], CREATE [UNIQUE] INDEX,
 //! DROP INDEX, INSERT ... VALUES / SELECT, SELECT with WHERE; FROM with tables,
-//! aliases, derived tables, comma lists, [INNER] JOIN ... ON/USING, LEFT [OUTER] JOIN,
-//! CROSS JOIN; GROUP BY (expressions, ordinals, aliases), HAVING, count(*), count,
-//! count(DISTINCT), sum, avg, min, max; SELECT DISTINCT; UNION / EXCEPT / INTERSECT
+//! aliases, derived tables, comma lists, [INNER] JOIN, LEFT / RIGHT / FULL [OUTER] JOIN
+//! (ON, USING, NATURAL; a FULL JOIN's ON needs an equality between its sides, as in
+//! PostgreSQL), CROSS JOIN; GROUP BY (expressions, ordinals, aliases), HAVING, count(*), count,
+//! count(DISTINCT), sum, avg, min, max; SELECT DISTINCT [ON (...)]; UNION / EXCEPT / INTERSECT
 //! [ALL]; scalar, EXISTS and [NOT] IN subqueries, correlated or not; ORDER BY (ASC/DESC, NULLS FIRST/LAST, alias, ordinal), LIMIT/OFFSET, UPDATE, DELETE,
 //! BEGIN/START TRANSACTION [ISOLATION LEVEL READ COMMITTED | REPEATABLE READ], COMMIT,
 //! ROLLBACK, EXPLAIN [ANALYZE] [(FORMAT JSON, COSTS OFF)], ANALYZE, SET/RESET/SHOW
@@ -115,7 +116,7 @@
 //! ## Not yet (each returns `Unsupported`)
 //!
 //! INTERVAL columns, functions other than RETURNS TABLE(...) with one query as body,
-//! RIGHT/FULL/NATURAL joins, LATERAL, DISTINCT ON, writes to views,
+//! LATERAL, writes to views,
 //! materialized or temporary views, RANGE frames with an offset, FILTER and DISTINCT on
 //! window calls, a WITH query that reads an enclosing query's columns named inside a
 //! deeper subquery.

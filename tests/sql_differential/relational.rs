@@ -1,6 +1,6 @@
 //! Query shapes beyond one filtered table, for the differential test: aggregates with
-//! and without GROUP BY (and HAVING), DISTINCT, self-joins (inner, left, comma with the
-//! condition in WHERE), UNION [ALL], and IN / NOT IN / EXISTS subqueries, correlated or
+//! and without GROUP BY (and HAVING), DISTINCT, self-joins (inner, left, right, full,
+//! comma with the condition in WHERE; a bound on `k` in ON or in WHERE), UNION [ALL], and IN / NOT IN / EXISTS subqueries, correlated or
 //! not. All are compared as multisets (none has an ORDER BY).
 //!
 //! The same care as in the single-table grammar keeps both engines on common ground:
@@ -119,23 +119,36 @@ fn join_columns(table: &Table) -> BoxedStrategy<(String, String)> {
 
 fn join(table: &Table) -> BoxedStrategy<Query> {
     let shown = any_column(table);
-    let form = prop::sample::select(vec!["JOIN", "LEFT JOIN", "comma"]);
+    let form = prop::sample::select(vec![
+        "JOIN",
+        "LEFT JOIN",
+        "RIGHT JOIN",
+        "FULL JOIN",
+        "comma",
+    ]);
     (
         join_columns(table),
         shown,
         form,
         prop::option::of(-20i64..20),
+        any::<bool>(),
     )
-        .prop_map(|((left, right), (shown, shown_ty), form, bound)| {
+        .prop_map(|((left, right), (shown, shown_ty), form, bound, in_on)| {
             let on = format!("a.{left} = b.{right}");
+            // The bound in ON (deciding matches) or in WHERE (filtering the joined rows).
+            let (on_bound, bound) = match (bound, form, in_on) {
+                (None, _, _) => (String::new(), String::new()),
+                (Some(n), "comma", _) => {
+                    (String::new(), format!(" AND a.k > {}", Lit::Int(n).sql()))
+                }
+                (Some(n), _, true) => (format!(" AND b.k > {}", Lit::Int(n).sql()), String::new()),
+                (Some(n), _, false) => {
+                    (String::new(), format!(" WHERE a.k > {}", Lit::Int(n).sql()))
+                }
+            };
             let from = match form {
                 "comma" => format!("t a, t b WHERE {on}"),
-                join => format!("t a {join} t b ON {on}"),
-            };
-            let bound = match (bound, form) {
-                (None, _) => String::new(),
-                (Some(n), "comma") => format!(" AND a.k > {}", Lit::Int(n).sql()),
-                (Some(n), _) => format!(" WHERE a.k > {}", Lit::Int(n).sql()),
+                join => format!("t a {join} t b ON {on}{on_bound}"),
             };
             unordered(
                 format!("SELECT a.k, b.k, a.{shown}, b.{shown} FROM {from}{bound}"),

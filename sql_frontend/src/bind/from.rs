@@ -1,6 +1,6 @@
 //! Binding FROM: tables (with aliases), derived tables `(SELECT ...) AS d`, comma lists
-//! and `[INNER] JOIN ... ON/USING`, `LEFT [OUTER] JOIN`, `RIGHT [OUTER] JOIN`, `NATURAL`
-//! joins, `CROSS JOIN`, parenthesised joins.
+//! and `[INNER] JOIN ... ON/USING`, `LEFT [OUTER] JOIN`, `RIGHT [OUTER] JOIN`, `FULL
+//! [OUTER] JOIN`, `NATURAL` joins, `CROSS JOIN`, parenthesised joins.
 //!
 //! The result is a left-deep tree of `NestedLoopJoin` nodes in the order written, each
 //! with its ON condition as predicate (a comma or CROSS JOIN has none), and the scope of
@@ -13,8 +13,10 @@
 //! input's rows), and the projection restores the written column order. `USING (a)` and
 //! NATURAL (USING every name both sides have) merge each named pair into one column,
 //! first in the row, as PostgreSQL does: `*` shows it once, a bare `a` means it (the
-//! preserved side's value), and `t.a` still reaches each side's own column (see
-//! `ScopeColumn::qualified_only`). FULL joins are not supported yet.
+//! preserved side's value; in a FULL join `COALESCE(left.a, right.a)`, as either side
+//! may be the padded one), and `t.a` still reaches each side's own column (see
+//! `ScopeColumn::qualified_only`). A FULL join's ON condition must have an equality
+//! between the sides (or read no columns), as PostgreSQL requires.
 
 use sqlparser::ast::{JoinConstraint, JoinOperator, TableFactor, TableWithJoins};
 
@@ -24,7 +26,10 @@ use super::{Binder, ident, object_name, user_object_name};
 use crate::catalog;
 use crate::error::{Error, Result};
 use crate::expr::{BinaryOp, Expr};
+use crate::functions::Function;
 use crate::plan::{JoinKind, Node};
+use crate::types::SqlType;
+use crate::value::Kind;
 
 impl Binder<'_> {
     /// The FROM clause: its plan and the scope of its rows (one empty row without FROM).
@@ -72,7 +77,7 @@ impl Binder<'_> {
                     (JoinKind::Left, c, Side::Right)
                 }
                 JoinOperator::CrossJoin(c) => (JoinKind::Inner, c, Side::Left),
-                JoinOperator::FullOuter(_) => return Err(Error::unsupported("FULL JOIN")),
+                JoinOperator::FullOuter(c) => (JoinKind::Full, c, Side::Left),
                 other => {
                     let text = format!("{other:?}");
                     let name = text.split('(').next().unwrap_or("this");
@@ -106,13 +111,16 @@ impl Binder<'_> {
                     self.nested(merged.len(), 1, |_| using(&outer.1, &inner.1, &merged))?
                 }
                 JoinConstraint::UsingAlias(..) => return Err(Error::unsupported("USING ... AS")),
-                JoinConstraint::None if kind == JoinKind::Left => {
+                JoinConstraint::None if kind != JoinKind::Inner => {
                     return Err(Error::Parse(
-                        "LEFT and RIGHT JOIN need ON, USING or NATURAL".into(),
+                        "LEFT, RIGHT and FULL JOIN need ON, USING or NATURAL".into(),
                     ));
                 }
                 JoinConstraint::None => None,
             };
+            if kind == JoinKind::Full {
+                full_join_condition(predicate.as_ref(), outer.1.columns.len())?;
+            }
             let (outer, inner) = match side {
                 Side::Left => (left, right),
                 Side::Right => (right, left),
@@ -315,19 +323,55 @@ fn join_in_order(
         Side::Left => &left,
         Side::Right => &right,
     };
-    let mut positions = Vec::with_capacity(merged.len() + left.len() + right.len());
-    let mut columns = Vec::with_capacity(positions.capacity());
+    let mut exprs = Vec::with_capacity(merged.len() + left.len() + right.len());
+    let mut columns = Vec::with_capacity(exprs.capacity());
     let preserved_scope = Scope {
         columns: preserved
             .iter()
             .map(|&i| joined_scope.columns[i].clone())
             .collect(),
     };
+    let at = |index: usize, column: &ScopeColumn| Expr::Column {
+        index,
+        name: column.name.clone(),
+    };
     for name in merged {
         let index = preserved_scope.position(None, name)?;
         let mut column = preserved_scope.columns[index].clone();
         column.table = None;
-        positions.push(preserved[index]);
+        let preserved_value = at(preserved[index], &column);
+        let value = match kind {
+            JoinKind::Full => {
+                // Either side may be the NULL-padded one: COALESCE(left, right).
+                let scope_of = |positions: &[usize]| Scope {
+                    columns: positions
+                        .iter()
+                        .map(|&i| joined_scope.columns[i].clone())
+                        .collect(),
+                };
+                let r = scope_of(&right).position(None, name)?;
+                let right_column = &joined_scope.columns[right[r]];
+                let (l_kind, r_kind) = (column.kind, right_column.kind);
+                column.kind = merged_kind(name, l_kind, r_kind)?;
+                column.padded = false;
+                let as_merged = |e: Expr, own: Kind| match SqlType::for_kind(column.kind) {
+                    Some(to) if own != column.kind && own != Kind::Unknown => Expr::Cast {
+                        expr: Box::new(e),
+                        to,
+                    },
+                    _ => e,
+                };
+                Expr::Call {
+                    function: Function::Coalesce,
+                    args: vec![
+                        as_merged(preserved_value, l_kind),
+                        as_merged(at(right[r], right_column), r_kind),
+                    ],
+                }
+            }
+            _ => preserved_value,
+        };
+        exprs.push(value);
         columns.push(column);
     }
     for &i in left.iter().chain(&right) {
@@ -335,18 +379,10 @@ fn join_in_order(
         if merged.contains(&column.name) {
             column.qualified_only = true;
         }
-        positions.push(i);
+        exprs.push(at(i, &column));
         columns.push(column);
     }
     joined_scope.columns = columns;
-    let exprs = positions
-        .iter()
-        .zip(&joined_scope.columns)
-        .map(|(&index, column)| Expr::Column {
-            index,
-            name: column.name.clone(),
-        })
-        .collect();
     let names = joined_scope
         .columns
         .iter()
@@ -358,6 +394,76 @@ fn join_in_order(
         names,
     };
     Ok((plan, joined_scope))
+}
+
+/// The kind of a column a FULL JOIN's USING merges from columns of kinds `l` and `r`
+/// (PostgreSQL's `JOIN/USING types ... cannot be matched` when there is none).
+fn merged_kind(name: &str, l: Kind, r: Kind) -> Result<Kind> {
+    let numeric = |k| matches!(k, Kind::Int | Kind::Float);
+    let datetime = |k| matches!(k, Kind::Date | Kind::Timestamp);
+    Ok(match (l, r) {
+        _ if l == r || r == Kind::Unknown => l,
+        (Kind::Unknown, _) => r,
+        _ if numeric(l) && numeric(r) => Kind::Float,
+        _ if datetime(l) && datetime(r) => Kind::Timestamp,
+        _ => {
+            return Err(Error::Type(format!(
+                "JOIN/USING types {l} and {r} cannot be matched (column {name:?})"
+            )));
+        }
+    })
+}
+
+/// Refuses a FULL JOIN condition PostgreSQL cannot run: one that reads columns but has
+/// no conjunct `left expression = right expression` (each side reading columns of one
+/// input only), PostgreSQL's merge- or hash-joinable condition. A condition reading no
+/// columns (`ON true`, `ON false`) is accepted, as there.
+fn full_join_condition(predicate: Option<&Expr>, left_width: usize) -> Result<()> {
+    let Some(predicate) = predicate else {
+        return Ok(());
+    };
+    let mut conjuncts = Vec::new();
+    let mut stack = vec![predicate];
+    while let Some(e) = stack.pop() {
+        match e {
+            Expr::Binary(BinaryOp::And, l, r) => stack.extend([&**l, &**r]),
+            other => conjuncts.push(other),
+        }
+    }
+    let subquery = |e: &Expr| e.any(&|e| matches!(e, Expr::Subquery(_)));
+    let columns = |e: &Expr| {
+        let mut columns = Vec::new();
+        e.columns_read(&mut columns);
+        columns
+    };
+    // Some(true): reads the right input only; Some(false): the left only.
+    let side = |e: &Expr| {
+        let columns = columns(e);
+        match (
+            columns.iter().all(|c| *c < left_width),
+            columns.iter().all(|c| *c >= left_width),
+        ) {
+            _ if columns.is_empty() || subquery(e) || e.is_volatile() => None,
+            (true, false) => Some(false),
+            (false, true) => Some(true),
+            _ => None,
+        }
+    };
+    let constant = conjuncts
+        .iter()
+        .all(|c| columns(c).is_empty() && !subquery(c));
+    let joinable = conjuncts.iter().any(|c| match c {
+        Expr::Binary(BinaryOp::Eq, l, r) => {
+            matches!((side(l), side(r)), (Some(a), Some(b)) if a != b)
+        }
+        _ => false,
+    });
+    match constant || joinable {
+        true => Ok(()),
+        false => Err(Error::unsupported(
+            "FULL JOIN is only supported with merge-joinable or hash-joinable join conditions",
+        )),
+    }
 }
 
 /// The column names NATURAL JOIN merges: those both sides have (by bare name), in the

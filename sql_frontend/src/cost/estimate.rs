@@ -435,10 +435,11 @@ fn node_estimate(node: &Node, out: &mut Estimates) -> Estimate {
     }
 }
 
-/// A join's rows: `matched`, but at least every left row for a LEFT join.
+/// A join's rows: `matched`, but at least every left row for a LEFT or FULL join
+/// (a FULL join's unmatched right rows are not estimated).
 fn outer(kind: JoinKind, left: f64, matched: f64) -> f64 {
     match kind {
         JoinKind::Inner => matched,
-        JoinKind::Left => matched.max(left),
+        JoinKind::Left | JoinKind::Full => matched.max(left),
     }
 }

@@ -1,6 +1,11 @@
 //! Join operators. Every join streams its left input and emits, per left row, the
 //! joined rows `left ++ right` for which the predicate is true; a LEFT join emits the
-//! left row padded with NULLs when none is.
+//! left row padded with NULLs when none is. A FULL join does that too, marks each
+//! stored right row that joined some left row (a bitmap beside the stored rows), and
+//! when the left input ends emits every unmarked right row, in stored order, after
+//! NULLs for the left columns. It needs the right rows stored (nested-loop or hash
+//! join, never an index lookup), and its hash table keeps the right rows whose key has
+//! a NULL too, outside the chains, so that they are emitted unmatched.
 //!
 //! - **NestedLoopJoin** reads the right input into memory once, on the first pull.
 //! - **HashJoin** reads the right input into a hash table keyed on its join keys,
@@ -30,7 +35,7 @@ use super::keys::{HashTable, KeyHasher, same_key};
 use super::operator::{BoxedOperator, ExecContext, KeyedRow, Operator};
 use super::scan::{as_ref, convert};
 use crate::catalog::TableInfo;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::JoinKind;
 use crate::value::Value;
@@ -42,25 +47,33 @@ pub(super) struct JoinSpec<'p> {
     pub(super) predicate: Option<&'p Expr>,
     pub(super) inner: Inner<'p>,
     pub(super) right_width: usize,
+    /// How wide a left row is (for FULL join padding).
+    pub(super) left_width: usize,
     /// Which columns of a joined row to fill in (the others are NULL).
     pub(super) filled: Vec<bool>,
 }
 
 /// A join of `left` by `spec`.
-pub(super) fn join<'p>(left: BoxedOperator<'p>, spec: JoinSpec<'p>) -> BoxedOperator<'p> {
-    Box::new(Join {
+pub(super) fn join<'p>(left: BoxedOperator<'p>, spec: JoinSpec<'p>) -> Result<BoxedOperator<'p>> {
+    if spec.kind == JoinKind::Full && matches!(spec.inner, Inner::Index { .. }) {
+        return Err(Error::unsupported("FULL JOIN through an index lookup"));
+    }
+    Ok(Box::new(Join {
         left,
         kind: spec.kind,
         predicate: spec.predicate,
         inner: spec.inner,
         right_width: spec.right_width,
+        null_left: vec![Value::Null; spec.left_width],
         filled: spec.filled,
         lefts: RowBatch::without_keys(),
         at: 0,
         active: false,
         candidates: Candidates::Stored(0..0),
         matched: false,
-    })
+        right_matched: Vec::new(),
+        unmatched_at: None,
+    }))
 }
 
 /// The right side of a nested-loop join: every row of `right`.
@@ -143,8 +156,9 @@ pub(super) enum Inner<'p> {
 }
 
 impl Inner<'_> {
-    /// Reads the right input, the first time.
-    fn build(&mut self, ctx: &mut ExecContext<'_>) -> Result<()> {
+    /// Reads the right input, the first time; `keep_unkeyed`: store the rows whose
+    /// hash key has a NULL too (outside the chains), for a FULL join.
+    fn build(&mut self, ctx: &mut ExecContext<'_>, keep_unkeyed: bool) -> Result<()> {
         match self {
             Inner::All { source, rows } => {
                 if let Some(mut op) = source.take() {
@@ -176,15 +190,20 @@ impl Inner<'_> {
                             let (_, values) = batch.take(i);
                             let key = match &columns {
                                 Some(columns) if columns.iter().all(|&c| c < values.len()) => {
-                                    if columns.iter().any(|&c| values[c].is_null()) {
-                                        continue;
+                                    match columns.iter().any(|&c| values[c].is_null()) {
+                                        true => None,
+                                        false => Some(Vec::new()),
                                     }
-                                    Vec::new()
                                 }
-                                _ => match join_key(right_keys, &values, ctx)? {
-                                    Some(key) => key,
-                                    None => continue,
-                                },
+                                _ => join_key(right_keys, &values, ctx)?,
+                            };
+                            let Some(key) = key else {
+                                if keep_unkeyed {
+                                    rows.push(values);
+                                    computed.push(Vec::new());
+                                    chain.push(END);
+                                }
+                                continue;
                             };
                             let position = rows.len();
                             rows.push(values);
@@ -336,6 +355,14 @@ impl Inner<'_> {
         }
     }
 
+    /// How many right rows are stored (nested-loop and hash joins).
+    fn stored_len(&self) -> usize {
+        match self {
+            Inner::All { rows, .. } | Inner::Hash { rows, .. } => rows.len(),
+            Inner::Index { .. } => 0,
+        }
+    }
+
     /// The stored right row at `position` (nested-loop and hash joins).
     fn stored(&self, position: usize) -> Option<&[Value]> {
         match self {
@@ -442,6 +469,8 @@ struct Join<'p> {
     predicate: Option<&'p Expr>,
     inner: Inner<'p>,
     right_width: usize,
+    /// NULLs as wide as a left row (a FULL join's unmatched right rows follow them).
+    null_left: Vec<Value>,
     /// Which columns of a joined row to fill in (the others are NULL).
     filled: Vec<bool>,
     /// Left rows read: one when pulled a row at a time, a batch when pulled by batches.
@@ -454,6 +483,11 @@ struct Join<'p> {
     candidates: Candidates,
     /// Whether it has joined a row yet.
     matched: bool,
+    /// FULL join: per stored right row, whether it has joined a left row.
+    right_matched: Vec<bool>,
+    /// FULL join, once the left input has ended: the next stored right row to
+    /// consider emitting unmatched.
+    unmatched_at: Option<usize>,
 }
 
 impl Join<'_> {
@@ -465,8 +499,15 @@ impl Join<'_> {
         batched: bool,
         out: &mut Vec<Value>,
     ) -> Result<bool> {
-        self.inner.build(ctx)?;
+        let full = self.kind == JoinKind::Full;
+        self.inner.build(ctx, full)?;
+        if full && self.right_matched.len() != self.inner.stored_len() {
+            self.right_matched = vec![false; self.inner.stored_len()];
+        }
         loop {
+            if let Some(position) = self.unmatched_at {
+                return self.unmatched_right(position, out);
+            }
             if !self.active {
                 if self.at >= self.lefts.len() {
                     match batched {
@@ -480,6 +521,10 @@ impl Join<'_> {
                     }
                     self.at = 0;
                     if self.lefts.is_empty() {
+                        if full {
+                            self.unmatched_at = Some(0);
+                            continue;
+                        }
                         return Ok(false);
                     }
                 }
@@ -515,11 +560,14 @@ impl Join<'_> {
                     };
                     if keep {
                         self.matched = true;
+                        if let (true, Candidate::Stored(position)) = (full, &candidate) {
+                            self.right_matched[*position] = true;
+                        }
                         return Ok(true);
                     }
                 }
                 None => {
-                    let unmatched = !self.matched && self.kind == JoinKind::Left;
+                    let unmatched = !self.matched && self.kind != JoinKind::Inner;
                     self.active = false;
                     self.at += 1;
                     if unmatched {
@@ -530,6 +578,22 @@ impl Join<'_> {
                 }
             }
         }
+    }
+}
+
+impl Join<'_> {
+    /// A FULL join after its left input: writes the first stored right row from
+    /// `position` on that joined no left row, after NULLs for the left columns.
+    fn unmatched_right(&mut self, position: usize, out: &mut Vec<Value>) -> Result<bool> {
+        let next = (position..self.right_matched.len()).find(|&p| !self.right_matched[p]);
+        let Some(p) = next else {
+            self.unmatched_at = Some(self.right_matched.len());
+            return Ok(false);
+        };
+        self.unmatched_at = Some(p + 1);
+        let right = self.inner.stored(p).unwrap_or(&[]);
+        assign_row_filled(out, &[&self.null_left, right], &self.filled);
+        Ok(true)
     }
 }
 

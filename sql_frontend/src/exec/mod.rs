@@ -200,9 +200,10 @@ fn build_operator<'p>(
                 predicate: predicate.as_ref(),
                 inner: join::all_rows(build_pruned(right, need(1), false, ctx)?),
                 right_width: right.width(),
+                left_width: left.width(),
                 filled: node.join_output_needs(needed),
             };
-            join::join(build_pruned(left, need(0), false, ctx)?, spec)
+            join::join(build_pruned(left, need(0), false, ctx)?, spec)?
         }
         Node::HashJoin {
             left,
@@ -221,9 +222,10 @@ fn build_operator<'p>(
                     right_keys,
                 ),
                 right_width: right.width(),
+                left_width: left.width(),
                 filled: node.join_output_needs(needed),
             };
-            join::join(build_pruned(left, need(0), false, ctx)?, spec)
+            join::join(build_pruned(left, need(0), false, ctx)?, spec)?
         }
         Node::IndexNestedLoopJoin {
             left,
@@ -239,9 +241,10 @@ fn build_operator<'p>(
                 predicate: predicate.as_ref(),
                 inner: join::looked_up(table, index.as_deref(), columns, keys)?,
                 right_width: table.columns.len(),
+                left_width: left.width(),
                 filled: node.join_output_needs(needed),
             };
-            join::join(build_pruned(left, need(0), false, ctx)?, spec)
+            join::join(build_pruned(left, need(0), false, ctx)?, spec)?
         }
         Node::Aggregate {
             source,

@@ -34,6 +34,12 @@
 //! outer join), equalities between the sides become hash or index lookup keys, and the
 //! rest stays the join predicate — so ON-versus-WHERE semantics are preserved.
 //!
+//! A FULL join keeps its sides and its whole predicate in place too (a conjunct that
+//! reads one side only cannot move below a join that keeps both sides' unmatched
+//! rows): its equalities between the sides become the keys of a hash join, the rest its
+//! predicate; without such an equality it stays a nested-loop join (the binder accepts
+//! that only for a predicate reading no columns, as PostgreSQL does).
+//!
 //! A relation's size is the cost model's estimate (`crate::cost`) where its table has
 //! statistics; otherwise it is guessed from the shape of its filters (a key lookup
 //! beats an index scan beats a filtered scan beats a bare scan), as before statistics.
@@ -70,6 +76,12 @@ pub(super) fn plan_joins(plan: Node, cx: &Context<'_>) -> Node {
             kind: JoinKind::Left,
             predicate,
         } => left_join(*left, *right, predicate, cx),
+        Node::NestedLoopJoin {
+            left,
+            right,
+            kind: JoinKind::Full,
+            predicate,
+        } => full_join(*left, *right, predicate, cx),
         other => other.map_inputs(&mut |child| plan_joins(child, cx)),
     }
 }
@@ -706,4 +718,64 @@ fn left_join(left: Node, right: Node, predicate: Option<Expr>, cx: &Context<'_>)
         cx,
         left_estimate <= SMALL,
     )
+}
+
+/// Plans a FULL join in place (see the module comment).
+fn full_join(left: Node, right: Node, predicate: Option<Expr>, cx: &Context<'_>) -> Node {
+    let left = Relation::new(plan_joins(left, cx), 0);
+    let right = Relation::new(plan_joins(right, cx), left.width);
+    let width = left.width;
+    let kinds: Vec<Kind> = left.kinds.iter().chain(&right.kinds).copied().collect();
+    let mut conjuncts = Vec::new();
+    if let Some(p) = predicate {
+        split_conjuncts(p, &mut conjuncts);
+    }
+    let side = |e: &Expr| -> Option<bool> {
+        let mut columns = Vec::new();
+        e.columns_read(&mut columns);
+        match (
+            columns.iter().all(|c| *c < width),
+            columns.iter().all(|c| *c >= width),
+        ) {
+            _ if columns.is_empty() || has_subquery(e) || e.is_volatile() => None,
+            (true, false) => Some(false),
+            (false, true) => Some(true),
+            _ => None,
+        }
+    };
+    let (mut left_keys, mut right_keys, mut rest) = (Vec::new(), Vec::new(), Vec::new());
+    for conjunct in conjuncts {
+        if let Expr::Binary(BinaryOp::Eq, l, r) = &conjunct {
+            let pair = match (side(l), side(r)) {
+                (Some(false), Some(true)) => Some((l, r)),
+                (Some(true), Some(false)) => Some((r, l)),
+                _ => None,
+            };
+            if let Some((l, r)) = pair
+                && hash_compatible(l.kind(&kinds, cx.params), r.kind(&kinds, cx.params))
+            {
+                left_keys.push((**l).clone());
+                right_keys.push((**r).clone().remap_columns(&|i| i - width));
+                continue;
+            }
+        }
+        rest.push(conjunct);
+    }
+    let predicate = (!rest.is_empty()).then(|| conjunction(&rest));
+    match left_keys.is_empty() {
+        true => Node::NestedLoopJoin {
+            left: Box::new(left.plan),
+            right: Box::new(right.plan),
+            kind: JoinKind::Full,
+            predicate,
+        },
+        false => Node::HashJoin {
+            left: Box::new(left.plan),
+            right: Box::new(right.plan),
+            kind: JoinKind::Full,
+            left_keys,
+            right_keys,
+            predicate,
+        },
+    }
 }

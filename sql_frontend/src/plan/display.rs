@@ -225,6 +225,7 @@ fn kind_suffix(kind: JoinKind) -> &'static str {
     match kind {
         JoinKind::Inner => "",
         JoinKind::Left => " (left)",
+        JoinKind::Full => " (full)",
     }
 }
 

@@ -30,6 +30,10 @@ pub enum JoinKind {
     Inner,
     /// Those, plus each left row that has no such pair, padded with NULLs.
     Left,
+    /// Those of a LEFT join, plus each right row that has no such pair, after NULLs
+    /// for the left columns. Never an `IndexNestedLoopJoin`: the executor marks the
+    /// right rows it has stored.
+    Full,
 }
 
 /// UNION, EXCEPT or INTERSECT.
