@@ -148,3 +148,67 @@ fn a_bad_file_is_reported_and_the_rest_still_run() {
     assert!(stderr.contains("bad.slt"), "{stderr}");
     assert!(stderr.contains("missing.slt"), "{stderr}");
 }
+
+#[test]
+fn sqlite_files_render_values_by_the_records_type_letters() {
+    let dir = tempfile::tempdir().unwrap();
+    // `I` truncates a float and reads text by its leading integer, `R` prints three
+    // decimals, `T` prints the text; a `.slt` file keeps each value's own rendering.
+    let script = "\
+query IRT
+SELECT 7.9::float8, 2, ''
+----
+7
+2.000
+(empty)
+
+query I
+SELECT 'abc'
+----
+0
+
+query IIR
+SELECT '12x', true, 1.5::float8 * 2
+----
+12
+1
+3.000
+";
+    let as_test = write(dir.path(), "letters.test", script);
+    let out = hdb_slt(&["-v"], &[&as_test]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let as_slt = write(dir.path(), "letters.slt", script);
+    let out = hdb_slt(&["--format", "sqlite"], &[&as_slt]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let out = hdb_slt(&[], &[&as_slt]);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+}
+
+#[test]
+fn label_postgresql_skips_records_marked_skipif_postgresql() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "\
+skipif postgresql
+query I
+SELECT 1
+----
+2
+
+onlyif postgresql
+query I
+SELECT 1
+----
+1
+";
+    let file = write(dir.path(), "pg.slt", script);
+    let out = hdb_slt(&["--label", "postgresql"], &[&file]);
+    assert_eq!(
+        text(&out.stdout).lines().next().unwrap(),
+        "pg.slt: 1 passed, 0 failed, 1 skipped"
+    );
+    let out = hdb_slt(&[], &[&file]);
+    assert_eq!(
+        text(&out.stdout).lines().next().unwrap(),
+        "pg.slt: 0 passed, 1 failed, 1 skipped"
+    );
+}

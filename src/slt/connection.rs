@@ -11,8 +11,9 @@
 //! (`statement error (?s)duplicate key value.*Key \(id\)=\(1\)`); the runner also sees
 //! its SQLSTATE (`statement error (23505)`).
 //!
-//! Rendering (the database never sees the expected type letters, so it is ours to do):
-//! NULL is `NULL`; the empty string is `(empty)`; integers in decimal; floating-point
+//! Rendering (the database never sees the expected type letters, so it is ours to do;
+//! a SQLite-format file's values are rendered by its records' letters instead, see
+//! `sqlite_render.rs`): NULL is `NULL`; the empty string is `(empty)`; integers in decimal; floating-point
 //! values with three decimals (`2.500`), as SQLite's runner prints `R` columns;
 //! booleans as PostgreSQL prints them, `t` and `f`; dates `YYYY-MM-DD`; timestamps
 //! `YYYY-MM-DD HH:MM:SS[.ffffff]`; other text as is.
@@ -88,7 +89,7 @@ pub(super) fn output<R: AsRef<[Value]>>(width: usize, rows: &[R]) -> DBOutput<De
         .collect();
     let rows = rows
         .iter()
-        .map(|row| row.as_ref().iter().map(render).collect())
+        .map(|row| super::sqlite_render::render_row(row.as_ref()))
         .collect();
     DBOutput::Rows { types, rows }
 }

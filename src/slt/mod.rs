@@ -13,9 +13,12 @@
 //! - **Two file formats.** A file named `*.test` is taken to be in SQLite's classic
 //!   format: its expected results list one value per line (the crate's `valuewise`
 //!   result mode) and results of more than 8 values are hashed unless the file says
-//!   otherwise (the original runner's default `hash-threshold`). Any other file (our
-//!   `.slt`) uses the crate's defaults: one row per line, never hashed. [`Format`]
-//!   overrides the guess.
+//!   otherwise (the original runner's default `hash-threshold`), and each value is
+//!   rendered by the type letter its record declares for the column, as SQLite's runner
+//!   does (`I` an integer, `R` with three decimals, `T` text: sqlite_render.rs), before
+//!   sorting, comparing or hashing. Any other file (our `.slt`) uses the crate's
+//!   defaults: one row per line, never hashed, values rendered exactly as the column's
+//!   type says (connection.rs). [`Format`] overrides the guess.
 //! - **Conditions and comments the crate does not handle** (script.rs): trailing
 //!   `# comments` on directive lines, and a `halt` that only applies to some engines.
 //! - **Going on after a failure.** Records run one by one; a failing record is counted
@@ -36,6 +39,7 @@
 
 mod connection;
 mod script;
+mod sqlite_render;
 mod wire;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -44,10 +48,13 @@ use std::sync::Arc;
 
 use engine::DatabaseOptions;
 use engine::Durability;
-use sqllogictest::{Control, DefaultColumnType, Record, RecordOutput, ResultMode, Runner};
+use sqllogictest::{
+    Control, DefaultColumnType, QueryExpect, Record, RecordOutput, ResultMode, Runner,
+};
 
 pub use connection::{SltConnection, StatementError, render};
 pub use script::prepare;
+pub use sqlite_render::render_as;
 pub use wire::{Protocol, WireConnection, WireError};
 
 use hdb::Database;
@@ -331,15 +338,29 @@ where
                 format!("system {command}: shell commands are not run by hdb slt"),
                 location,
             ),
-            record => match catch_unwind(AssertUnwindSafe(|| runner.run(record))) {
-                Ok(Ok(RecordOutput::Nothing)) => Outcome::Skipped,
-                Ok(Ok(_)) => Outcome::Passed,
-                Ok(Err(error)) => Outcome::Failed(Failure {
-                    location: location.unwrap_or_else(|| error.location().to_string()),
-                    message: error.display(false).to_string(),
-                }),
-                Err(panic) => failed(format!("panicked: {}", panic_message(&*panic)), location),
-            },
+            record => {
+                // SQLite's files: values rendered by the record's type letters.
+                let letters = match (&record, format) {
+                    (
+                        Record::Query {
+                            expected: QueryExpect::Results { types, .. },
+                            ..
+                        },
+                        Format::Sqlite,
+                    ) => Some(types.clone()),
+                    _ => None,
+                };
+                let _declared = sqlite_render::declare(letters);
+                match catch_unwind(AssertUnwindSafe(|| runner.run(record))) {
+                    Ok(Ok(RecordOutput::Nothing)) => Outcome::Skipped,
+                    Ok(Ok(_)) => Outcome::Passed,
+                    Ok(Err(error)) => Outcome::Failed(Failure {
+                        location: location.unwrap_or_else(|| error.location().to_string()),
+                        message: error.display(false).to_string(),
+                    }),
+                    Err(panic) => failed(format!("panicked: {}", panic_message(&*panic)), location),
+                }
+            }
         };
         if counted || matches!(outcome, Outcome::Failed(_)) {
             on_record(&outcome);
