@@ -92,7 +92,9 @@
 //! DROP INDEX, INSERT ... VALUES / SELECT, SELECT with WHERE; FROM with tables,
 //! aliases, derived tables, comma lists, [INNER] JOIN, LEFT / RIGHT / FULL [OUTER] JOIN
 //! (ON, USING, NATURAL; a FULL JOIN's ON needs an equality between its sides, as in
-//! PostgreSQL), CROSS JOIN; GROUP BY (expressions, ordinals, aliases), HAVING, count(*), count,
+//! PostgreSQL), CROSS JOIN, LATERAL subqueries and function calls in FROM (reading the
+//! comma items before them or their join's left side: `bind/from.rs`,
+//! `exec/lateral.rs`); GROUP BY (expressions, ordinals, aliases), HAVING, count(*), count,
 //! count(DISTINCT), sum, avg, min, max; SELECT DISTINCT [ON (...)]; UNION / EXCEPT / INTERSECT
 //! [ALL]; scalar, EXISTS and [NOT] IN subqueries, correlated or not; ORDER BY (ASC/DESC, NULLS FIRST/LAST, alias, ordinal), LIMIT/OFFSET, UPDATE, DELETE,
 //! BEGIN/START TRANSACTION [ISOLATION LEVEL READ COMMITTED | REPEATABLE READ], COMMIT,
@@ -116,7 +118,8 @@
 //! ## Not yet (each returns `Unsupported`)
 //!
 //! INTERVAL columns, functions other than RETURNS TABLE(...) with one query as body,
-//! LATERAL, writes to views,
+//! a LATERAL item inside a join tree reading the comma items before that
+//! tree, USING/NATURAL with a LATERAL join, WITH ORDINALITY, writes to views,
 //! materialized or temporary views, RANGE frames with an offset, FILTER and DISTINCT on
 //! window calls, a WITH query that reads an enclosing query's columns named inside a
 //! deeper subquery.

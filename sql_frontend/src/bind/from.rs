@@ -2,6 +2,13 @@
 //! and `[INNER] JOIN ... ON/USING`, `LEFT [OUTER] JOIN`, `RIGHT [OUTER] JOIN`, `FULL
 //! [OUTER] JOIN`, `NATURAL` joins, `CROSS JOIN`, parenthesised joins.
 //!
+//! A LATERAL subquery, and a function call in FROM (LATERAL by nature, as in
+//! PostgreSQL), may read the columns of the FROM items to its left: the comma items
+//! before it when it opens an item, the left side of its INNER, LEFT or CROSS join.
+//! It is bound with that scope as the innermost enclosing query's, so those names
+//! become outer references; if it made any, its plan becomes a subquery and the join a
+//! `LateralJoin`, which runs it once per left row with the row as its outer row.
+//!
 //! The result is a left-deep tree of `NestedLoopJoin` nodes in the order written, each
 //! with its ON condition as predicate (a comma or CROSS JOIN has none), and the scope of
 //! the joined row: the left input's columns, then the right's, each labelled with its
@@ -42,9 +49,10 @@ impl Binder<'_> {
     fn bind_from_items(&mut self, from: &[TableWithJoins]) -> Result<(Node, Scope)> {
         let mut result: Option<(Node, Scope)> = None;
         for item in from {
-            let right = self.table_with_joins(item)?;
+            let (right, lateral) = self.table_with_joins(item, result.as_ref().map(|r| &r.1))?;
             result = Some(match result {
                 None => right,
+                Some(left) if lateral => self.lateral_join(left, right, JoinKind::Inner, None),
                 Some(left) => join(left, right, JoinKind::Inner, None),
             });
         }
@@ -59,15 +67,104 @@ impl Binder<'_> {
         }))
     }
 
-    fn table_with_joins(&mut self, item: &TableWithJoins) -> Result<(Node, Scope)> {
+    /// A FROM item: a factor and the joins after it. `before`: the scope of the items
+    /// before it in a comma list, which a LATERAL first factor may read; then the item
+    /// comes back with `true` (it must be joined to them as a LATERAL join).
+    fn table_with_joins(
+        &mut self,
+        item: &TableWithJoins,
+        before: Option<&Scope>,
+    ) -> Result<((Node, Scope), bool)> {
         // The joins form a left-deep tree above every factor: a level each.
-        self.nested(item.joins.len(), 1, |binder| binder.joined(item))
+        self.nested(item.joins.len(), 1, |binder| binder.joined(item, before))
     }
 
-    fn joined(&mut self, item: &TableWithJoins) -> Result<(Node, Scope)> {
-        let mut left = self.table_factor(&item.relation)?;
+    /// A factor that may read the columns of `before` (the FROM items to its left) when
+    /// it is LATERAL — a subquery marked so, or a function call, LATERAL by nature, as
+    /// in PostgreSQL: bound with `before` as the innermost enclosing scope, so that its
+    /// names for those columns become outer references. Also says whether it made any
+    /// (then it must run once per row of `before`: [`Node::LateralJoin`]).
+    fn factor_after(
+        &mut self,
+        factor: &TableFactor,
+        before: Option<&Scope>,
+    ) -> Result<((Node, Scope), bool)> {
+        let lateral = match factor {
+            TableFactor::Derived { lateral, .. } => *lateral,
+            TableFactor::Table { args, .. } => args.is_some(),
+            TableFactor::Function { .. } => true,
+            _ => false,
+        };
+        let Some(before) = before.filter(|_| lateral) else {
+            return Ok((self.table_factor(factor)?, false));
+        };
+        let references = self.outer_references.get();
+        self.outer.push(before.clone());
+        let bound = self.table_factor(factor);
+        self.outer.pop();
+        Ok((bound?, self.outer_references.get() != references))
+    }
+
+    /// `left JOIN LATERAL right`: the right side's plan becomes a subquery run per left
+    /// row (see [`Node::LateralJoin`]).
+    fn lateral_join(
+        &mut self,
+        left: (Node, Scope),
+        right: (Node, Scope),
+        kind: JoinKind,
+        predicate: Option<Expr>,
+    ) -> (Node, Scope) {
+        let right_columns = right.0.columns();
+        let id = self.add_subquery(right.0);
+        let mut scope = left.1;
+        scope.columns.extend(right.1.columns);
+        let plan = Node::LateralJoin {
+            left: Box::new(left.0),
+            right: id,
+            right_columns,
+            kind,
+            predicate,
+        };
+        (plan, scope)
+    }
+
+    fn joined(
+        &mut self,
+        item: &TableWithJoins,
+        before: Option<&Scope>,
+    ) -> Result<((Node, Scope), bool)> {
+        let (left, item_lateral) = self.factor_after(&item.relation, before)?;
+        if !item_lateral {
+            return Ok((self.joins_after(left, item)?, false));
+        }
+        // The item runs once per row of the items before it, as a subquery with that
+        // row as its outer row: the rest of it is bound with a scope standing for that
+        // row (empty: only the LATERAL first factor reads it), so that outer
+        // references from its joins keep their depth.
+        self.outer.push(Scope::default());
+        let joined = self.joins_after(left, item);
+        self.outer.pop();
+        Ok((joined?, true))
+    }
+
+    /// The joins of `item` after its first factor, `left`.
+    fn joins_after(
+        &mut self,
+        mut left: (Node, Scope),
+        item: &TableWithJoins,
+    ) -> Result<(Node, Scope)> {
         for j in &item.joins {
-            let right = self.table_factor(&j.relation)?;
+            // A LATERAL right side reads the left side's columns: only where the left
+            // side's rows are the ones kept (INNER, LEFT, CROSS), as in PostgreSQL.
+            let sees_left = matches!(
+                j.join_operator,
+                JoinOperator::Join(_)
+                    | JoinOperator::Inner(_)
+                    | JoinOperator::Left(_)
+                    | JoinOperator::LeftOuter(_)
+                    | JoinOperator::CrossJoin(_)
+            );
+            let (right, lateral) = self.factor_after(&j.relation, sees_left.then_some(&left.1))?;
             let (kind, constraint, side) = match &j.join_operator {
                 JoinOperator::Join(c) | JoinOperator::Inner(c) => (JoinKind::Inner, c, Side::Left),
                 JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => {
@@ -121,6 +218,13 @@ impl Binder<'_> {
             if kind == JoinKind::Full {
                 full_join_condition(predicate.as_ref(), outer.1.columns.len())?;
             }
+            if lateral {
+                if !merged.is_empty() {
+                    return Err(Error::unsupported("USING or NATURAL with a LATERAL join"));
+                }
+                left = self.lateral_join(left, right, kind, predicate);
+                continue;
+            }
             let (outer, inner) = match side {
                 Side::Left => (left, right),
                 Side::Right => (right, left),
@@ -134,13 +238,13 @@ impl Binder<'_> {
     fn table_factor(&mut self, factor: &TableFactor) -> Result<(Node, Scope)> {
         match factor {
             TableFactor::Derived {
-                lateral,
+                lateral: _,
                 subquery,
                 alias,
                 sample,
             } => {
-                if *lateral || sample.is_some() {
-                    return Err(Error::unsupported("LATERAL or TABLESAMPLE on a subquery"));
+                if sample.is_some() {
+                    return Err(Error::unsupported("TABLESAMPLE on a subquery"));
                 }
                 let saved = self.aggregates.take();
                 let bound = self.query_bound(subquery);
@@ -176,11 +280,39 @@ impl Binder<'_> {
                 };
                 Ok((bound.plan, scope))
             }
+            TableFactor::Function {
+                lateral: _,
+                name,
+                args,
+                with_ordinality,
+                alias,
+            } => {
+                if *with_ordinality {
+                    return Err(Error::unsupported("WITH ORDINALITY"));
+                }
+                let call = TableFactor::Table {
+                    name: name.clone(),
+                    alias: alias.clone(),
+                    args: Some(sqlparser::ast::TableFunctionArgs {
+                        args: args.clone(),
+                        settings: None,
+                    }),
+                    with_hints: Vec::new(),
+                    version: None,
+                    with_ordinality: false,
+                    partitions: Vec::new(),
+                    json_path: None,
+                    sample: None,
+                    index_directives: Vec::new(),
+                    inheritance: None,
+                };
+                self.named_table(&call)
+            }
             TableFactor::NestedJoin {
                 table_with_joins,
                 alias,
             } => {
-                let (plan, mut scope) = self.table_with_joins(table_with_joins)?;
+                let ((plan, mut scope), _) = self.table_with_joins(table_with_joins, None)?;
                 if let Some(alias) = alias {
                     // The alias names the join's own columns; the ones USING merged
                     // away are no longer reachable at all.

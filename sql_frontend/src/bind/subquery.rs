@@ -67,7 +67,7 @@ impl Binder<'_> {
     }
 
     /// Adds a subquery's operator tree to the statement's list; returns its id.
-    fn add_subquery(&mut self, plan: Node) -> SubqueryId {
+    pub(super) fn add_subquery(&mut self, plan: Node) -> SubqueryId {
         self.subqueries.push(plan);
         SubqueryId(self.subqueries.len() - 1)
     }

@@ -64,7 +64,7 @@ fn startup(node: &Node, e: &Estimate, out: &Estimates) -> f64 {
         | Node::Limit { source, .. }
         | Node::Distinct { source } => first(source),
         Node::DistinctOn { .. } => e.cost,
-        Node::IndexNestedLoopJoin { left, .. } => first(left),
+        Node::IndexNestedLoopJoin { left, .. } | Node::LateralJoin { left, .. } => first(left),
         Node::NestedLoopJoin { left, right, .. } => first(left) + total(right),
         Node::HashJoin { left, right, .. } => first(left) + total(right) + of(right).0 * HASH_BUILD,
         Node::SetOperation {
@@ -422,6 +422,22 @@ fn node_estimate(node: &Node, out: &mut Estimates) -> Estimate {
             cost: DEFAULT_ROWS * SCAN_ROW,
             origins: unknown(columns.len()),
         },
+        Node::LateralJoin {
+            left,
+            right_columns,
+            kind,
+            ..
+        } => {
+            // The right side's plan is not at hand here: a guess per left row.
+            let l = estimate_tree(left, out);
+            let mut origins = l.origins;
+            origins.extend(unknown(right_columns.len()));
+            Estimate {
+                rows: outer(*kind, l.rows, l.rows * LATERAL_ROWS),
+                cost: l.cost + l.rows * LATERAL_ROWS * SCAN_ROW,
+                origins,
+            }
+        }
         Node::RecursiveUnion {
             base, recursive, ..
         } => {
@@ -434,6 +450,9 @@ fn node_estimate(node: &Node, out: &mut Estimates) -> Estimate {
         }
     }
 }
+
+/// Rows guessed per left row of a LATERAL join (its right side's plan is a subquery's).
+const LATERAL_ROWS: f64 = 10.0;
 
 /// A join's rows: `matched`, but at least every left row for a LEFT or FULL join
 /// (a FULL join's unmatched right rows are not estimated).

@@ -11,7 +11,8 @@
 //!
 //! Operators by file: `scan.rs` (SeqScan, KeyLookup, IndexScan, over `table_rows.rs`), `filter.rs`,
 //! `project.rs`, `sort.rs`, `limit.rs`, `values.rs`, `join.rs` (nested loop, hash, index
-//! nested loop: one driver, three ways to find the right rows), `aggregate.rs`
+//! nested loop: one driver, three ways to find the right rows; LEFT and FULL joins),
+//! `lateral.rs` (LATERAL joins: the right side re-run per left row), `aggregate.rs`
 //! (HashAggregate), `distinct.rs`, `set_operation.rs` (UNION/EXCEPT/INTERSECT),
 //! `cte.rs` (WITH queries computed once, WITH RECURSIVE; `shared_rows.rs` keeps
 //! their rows in the context), `series.rs` (generate_series in FROM), `window.rs`
@@ -72,6 +73,7 @@ mod instrument;
 mod interrupt;
 mod join;
 mod keys;
+mod lateral;
 mod limit;
 mod locking;
 mod new_row;
@@ -269,6 +271,19 @@ fn build_operator<'p>(
             let right = build_pruned(right, need(1), keys, ctx)?;
             set_operation::set_operation(*op, *all, left, right)
         }
+        Node::LateralJoin {
+            left,
+            right,
+            right_columns,
+            kind,
+            predicate,
+        } => Box::new(lateral::LateralJoin::new(
+            build_pruned(left, need(0), false, ctx)?,
+            *right,
+            right_columns.len(),
+            *kind,
+            predicate.as_ref(),
+        )),
         Node::GenerateSeries {
             start, stop, step, ..
         } => Box::new(series::GenerateSeries::new(start, stop, step.as_ref())),

@@ -114,6 +114,18 @@ impl Node {
                     if *all { " All" } else { "" }
                 )
             }
+            Node::LateralJoin {
+                right,
+                kind,
+                predicate,
+                ..
+            } => {
+                write!(f, "LateralJoin{}: {right}", kind_suffix(*kind))?;
+                if let Some(p) = predicate {
+                    write!(f, " filter {p}")?;
+                }
+                Ok(())
+            }
             Node::NestedLoopJoin {
                 kind, predicate, ..
             } => {

@@ -95,6 +95,11 @@ impl Node {
             Node::Values { columns, .. } => columns.len(),
             Node::CteScan { columns, .. } | Node::WorkTableScan { columns, .. } => columns.len(),
             Node::RecursiveUnion { base, .. } => base.width(),
+            Node::LateralJoin {
+                left,
+                right_columns,
+                ..
+            } => left.width() + right_columns.len(),
             Node::GenerateSeries { .. } => 1,
             Node::Window { source, calls } => source.width() + calls.len(),
         }
@@ -119,6 +124,9 @@ impl Node {
             Node::RecursiveUnion {
                 base, recursive, ..
             } => vec![all_needed(base.width()), all_needed(recursive.width())],
+            // The right side reads the left row as its outer row: all of it, as for a
+            // subquery.
+            Node::LateralJoin { left, .. } => vec![all_needed(left.width())],
             Node::Filter {
                 source: _,
                 predicate,

@@ -165,6 +165,18 @@ pub enum Node {
         name: String,
         columns: Vec<String>,
     },
+    /// `left JOIN LATERAL right`: for each left row, the rows of subquery `right` (whose
+    /// plan reads the left row as its outer row, [`Expr::OuterColumn`] depth 0), run
+    /// afresh per left row; output rows are the left row's values followed by the right
+    /// row's, kept where `predicate` is true (`kind` Inner or Left).
+    LateralJoin {
+        left: Box<Node>,
+        right: SubqueryId,
+        /// The names of the right rows' columns.
+        right_columns: Vec<String>,
+        kind: JoinKind,
+        predicate: Option<Expr>,
+    },
     /// `WITH RECURSIVE name AS (base UNION [ALL] recursive)`: the base rows, then the
     /// recursive term run again and again over the rows of the previous round (working
     /// table `id`) until it adds none; without ALL, rows seen before are dropped.
@@ -246,6 +258,15 @@ impl Node {
             | Node::CteScan { columns, .. }
             | Node::WorkTableScan { columns, .. } => columns.clone(),
             Node::RecursiveUnion { base, .. } => base.columns(),
+            Node::LateralJoin {
+                left,
+                right_columns,
+                ..
+            } => {
+                let mut columns = left.columns();
+                columns.extend(right_columns.iter().cloned());
+                columns
+            }
             Node::GenerateSeries { column, .. } => vec![column.clone()],
             Node::Window { source, calls } => {
                 let mut columns = source.columns();
@@ -371,6 +392,16 @@ impl Node {
                 base,
                 recursive,
             } => parts.inputs.extend([base.as_ref(), recursive.as_ref()]),
+            Node::LateralJoin {
+                left,
+                right: _,
+                right_columns: _,
+                kind: _,
+                predicate,
+            } => {
+                parts.inputs.push(left);
+                parts.exprs.extend(predicate);
+            }
             Node::GenerateSeries {
                 start,
                 stop,
@@ -549,6 +580,19 @@ impl Node {
                 all,
                 base: boxed(base),
                 recursive: boxed(recursive),
+            },
+            Node::LateralJoin {
+                left,
+                right,
+                right_columns,
+                kind,
+                predicate,
+            } => Node::LateralJoin {
+                left: boxed(left),
+                right,
+                right_columns,
+                kind,
+                predicate: predicate.map(expr),
             },
             Node::GenerateSeries {
                 start,
