@@ -120,8 +120,8 @@
 //! INTERVAL columns, functions other than RETURNS TABLE(...) with one query as body,
 //! a LATERAL item inside a join tree reading the comma items before that
 //! tree, USING/NATURAL with a LATERAL join, WITH ORDINALITY, writes to views,
-//! materialized or temporary views, RANGE frames with an offset, FILTER and DISTINCT on
-//! window calls, a WITH query that reads an enclosing query's columns named inside a
+//! materialized or temporary views, FILTER and DISTINCT on window calls, EXCLUDE in
+//! window frames, a WITH query that reads an enclosing query's columns named inside a
 //! deeper subquery.
 #![forbid(unsafe_code)]
 

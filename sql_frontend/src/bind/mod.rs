@@ -105,6 +105,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
         .tokenize_with_location()
         .map_err(|e| Error::Parse(e.to_string()))?;
     copy::spell_booleans(&mut tokens);
+    let frame_exclusion = window::has_frame_exclusion(&tokens);
     let mut lock_modes = locking::weaken_lock_clauses(&mut tokens).into_iter();
     let mut deferrable = transaction::strip_deferrable(&mut tokens).into_iter();
     let mut depth = AstDepth::default();
@@ -123,6 +124,8 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
                      recursion limit is {})",
                 stack::MAX_PARSE_DEPTH
             )),
+            // sqlparser does not parse a frame's EXCLUDE clause: name it.
+            _ if frame_exclusion => Error::unsupported("EXCLUDE in a window frame"),
             e => Error::Parse(e.to_string()),
         })
     })?;

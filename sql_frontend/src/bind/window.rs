@@ -14,14 +14,19 @@
 //!
 //! Functions: row_number, rank, dense_rank, percent_rank, cume_dist, ntile, lag, lead,
 //! first_value, last_value, nth_value, and the aggregates count, sum, avg, min, max.
-//! Frames: ROWS, GROUPS, and RANGE with UNBOUNDED and CURRENT ROW bounds; offsets are
-//! constants (or parameters). Not supported (each `Unsupported`): RANGE with an offset,
-//! DISTINCT, FILTER and IGNORE NULLS on window calls; EXCLUDE does not parse.
+//! Frames: ROWS, GROUPS and RANGE, with UNBOUNDED, CURRENT ROW and offset bounds;
+//! offsets are constants (or parameters): integers for ROWS and GROUPS, for RANGE a
+//! number along a numeric ORDER BY key or an interval along a date or timestamp one
+//! (the window then has exactly one ORDER BY key). Not supported (each `Unsupported`):
+//! DISTINCT, FILTER and IGNORE NULLS on window calls, and EXCLUDE, which the parser
+//! does not know (a statement with one is refused by name: [`has_frame_exclusion`]).
 
 use sqlparser::ast::{
     self, FunctionArg, FunctionArgExpr, FunctionArguments, NamedWindowExpr, WindowFrameBound,
     WindowFrameUnits, WindowSpec, WindowType,
 };
+
+use sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use super::Binder;
 use super::expr::Scope;
@@ -340,9 +345,13 @@ impl Binder<'_> {
                         "GROUPS mode requires an ORDER BY clause".into(),
                     ));
                 }
-                let start = self.frame_bound(&frame.start_bound, units)?;
+                let order_kind = match order_by.as_slice() {
+                    [only] => Some(self.kind_of(&only.expr, scope)),
+                    _ => None,
+                };
+                let start = self.frame_bound(&frame.start_bound, units, order_kind)?;
                 let end = match &frame.end_bound {
-                    Some(end) => self.frame_bound(end, units)?,
+                    Some(end) => self.frame_bound(end, units, order_kind)?,
                     None => FrameBound::CurrentRow,
                 };
                 check_frame(&start, &end)?;
@@ -352,12 +361,35 @@ impl Binder<'_> {
         Ok((args, partition_by, order_by, frame))
     }
 
-    fn frame_bound(&mut self, bound: &WindowFrameBound, units: FrameUnits) -> Result<FrameBound> {
+    /// One bound of a frame; `order_kind`: the kind of the window's ORDER BY key when it
+    /// has exactly one (a RANGE offset needs that, of a kind it can be added to).
+    fn frame_bound(
+        &mut self,
+        bound: &WindowFrameBound,
+        units: FrameUnits,
+        order_kind: Option<Kind>,
+    ) -> Result<FrameBound> {
         let offset = |binder: &mut Self, e: &ast::Expr| -> Result<Expr> {
             if units == FrameUnits::Range {
-                return Err(Error::unsupported(
-                    "RANGE with an offset PRECEDING or FOLLOWING",
-                ));
+                let Some(order_kind) = order_kind else {
+                    return Err(Error::Type(
+                        "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column"
+                            .into(),
+                    ));
+                };
+                let bound = binder.constant(e)?;
+                let kind = bound.kind(&[], &binder.params);
+                range_offset_kinds(order_kind, kind)?;
+                if let Expr::Param(i) = bound {
+                    binder.infer_param(
+                        i,
+                        match order_kind {
+                            Kind::Date | Kind::Timestamp => Kind::Interval,
+                            other => other,
+                        },
+                    );
+                }
+                return Ok(bound);
             }
             let bound = binder.constant(e)?;
             let kind = bound.kind(&[], &binder.params);
@@ -413,6 +445,47 @@ impl Binder<'_> {
             named.push((name, spec));
         }
         Ok(std::mem::replace(&mut self.named_windows, named))
+    }
+}
+
+/// Whether `tokens` hold a window frame's `EXCLUDE CURRENT ROW | GROUP | TIES | NO
+/// OTHERS`, which the parser does not know: a statement it fails to parse is then
+/// refused as `Unsupported` by name rather than as a syntax error.
+pub(super) fn has_frame_exclusion(tokens: &[TokenWithSpan]) -> bool {
+    let words: Vec<&Token> = tokens
+        .iter()
+        .map(|t| &t.token)
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let word =
+        |t: &Token, want: &str| matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case(want));
+    words.windows(3).any(|w| {
+        word(w[0], "exclude")
+            && (word(w[1], "group")
+                || word(w[1], "ties")
+                || (word(w[1], "current") && word(w[2], "row"))
+                || (word(w[1], "no") && word(w[2], "others")))
+    })
+}
+
+/// Whether a RANGE offset of kind `offset` can move along an ORDER BY key of kind
+/// `order`: numbers by numbers, dates and timestamps by intervals, as PostgreSQL's
+/// `in_range` support functions allow.
+fn range_offset_kinds(order: Kind, offset: Kind) -> Result<()> {
+    let numeric = |k| matches!(k, Kind::Int | Kind::Float);
+    match (order, offset) {
+        (_, Kind::Unknown) | (Kind::Unknown, _) => Ok(()),
+        (o, f) if numeric(o) && numeric(f) => Ok(()),
+        (Kind::Date | Kind::Timestamp, Kind::Interval) => Ok(()),
+        (o, _) if !numeric(o) && !matches!(o, Kind::Date | Kind::Timestamp) => {
+            Err(Error::unsupported(format!(
+                "RANGE with offset PRECEDING/FOLLOWING is not supported for column type {o}"
+            )))
+        }
+        (o, f) => Err(Error::unsupported(format!(
+            "RANGE with offset PRECEDING/FOLLOWING is not supported for column type {o} and \
+             offset type {f}"
+        ))),
     }
 }
 

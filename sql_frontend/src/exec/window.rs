@@ -13,8 +13,13 @@
 //! ## Frames
 //!
 //! A call's frame is, for each row, a range `lo..hi` of positions in its partition:
-//! ROWS counts rows, GROUPS peer groups, RANGE values of the one ORDER BY key (only
-//! CURRENT ROW and UNBOUNDED here: a RANGE offset is `Unsupported`); the default frame
+//! ROWS counts rows, GROUPS peer groups, RANGE values of the one ORDER BY key: `x
+//! PRECEDING` starts at the first row whose key is at least the current key minus x (at
+//! most plus x when descending; dates and timestamps move by an interval), `y FOLLOWING`
+//! ends after the last whose key is at most the current key plus y — found by binary
+//! search, the partition being sorted by that key. NULL keys are beyond any offset of a
+//! non-NULL key; a row whose key is NULL has its NULL peers as an offset bound, as in
+//! PostgreSQL. A key plus an offset that overflows is past every key. The default frame
 //! is RANGE UNBOUNDED PRECEDING to CURRENT ROW (the whole partition without ORDER BY,
 //! all rows being peers). Aggregates over a frame that starts at the partition's start
 //! are computed incrementally as the frame's end moves forward (a running sum costs one
@@ -27,6 +32,8 @@ use super::eval::eval;
 use super::operator::{BoxedOperator, ExecContext, KeyedRow, Operator};
 use super::sort::compare_sort_values;
 use crate::error::{Error, Result};
+use crate::expr::BinaryOp;
+use crate::operators;
 use crate::plan::{
     AggregateCall, AggregateFunction, FrameBound, FrameUnits, SortKey, WindowCall, WindowFunction,
 };
@@ -231,10 +238,45 @@ impl Partition<'_> {
     }
 
     /// The frame of position `j`: positions `lo..hi` (empty when `lo >= hi`).
-    fn frame(&self, call: &WindowCall, j: usize, offsets: (usize, usize)) -> (usize, usize) {
+    fn frame(
+        &self,
+        call: &WindowCall,
+        j: usize,
+        offsets: (usize, usize),
+        range: Option<&RangeOffsets>,
+    ) -> Result<(usize, usize)> {
         let n = self.len();
         let frame = &call.frame;
         let (start_offset, end_offset) = offsets;
+        if let Some(range) = range {
+            let lo = match &frame.start {
+                FrameBound::Preceding(_) | FrameBound::Following(_) => {
+                    range.bound(j, true, self.peer_range(j))?
+                }
+                _ => 0,
+            };
+            let hi = match &frame.end {
+                FrameBound::Preceding(_) | FrameBound::Following(_) => {
+                    range.bound(j, false, self.peer_range(j))?
+                }
+                _ => 0,
+            };
+            let (plain_lo, plain_hi) = self.frame(call, j, offsets, None)?;
+            let offset_bound =
+                |b: &FrameBound| matches!(b, FrameBound::Preceding(_) | FrameBound::Following(_));
+            return Ok((
+                if offset_bound(&frame.start) {
+                    lo
+                } else {
+                    plain_lo
+                },
+                if offset_bound(&frame.end) {
+                    hi
+                } else {
+                    plain_hi
+                },
+            ));
+        }
         let lo = match (&frame.start, frame.units) {
             (FrameBound::UnboundedPreceding, _) => 0,
             (FrameBound::UnboundedFollowing, _) => n,
@@ -281,7 +323,7 @@ impl Partition<'_> {
                 }
             }
         };
-        (lo, hi)
+        Ok((lo, hi))
     }
 
     /// The value of `call`'s first argument for each position.
@@ -395,16 +437,23 @@ impl Partition<'_> {
     /// aggregates.
     fn framed(&self, call: &WindowCall, ctx: &mut ExecContext<'_>) -> Result<Vec<Value>> {
         let n = self.len();
-        let offsets = (
-            match &call.frame.start {
-                FrameBound::Preceding(e) | FrameBound::Following(e) => offset(e, ctx)?,
-                _ => 0,
-            },
-            match &call.frame.end {
-                FrameBound::Preceding(e) | FrameBound::Following(e) => offset(e, ctx)?,
-                _ => 0,
-            },
-        );
+        let range = match call.frame.units {
+            FrameUnits::Range => RangeOffsets::new(self, call, ctx)?,
+            _ => None,
+        };
+        let offsets = match range {
+            Some(_) => (0, 0),
+            None => (
+                match &call.frame.start {
+                    FrameBound::Preceding(e) | FrameBound::Following(e) => offset(e, ctx)?,
+                    _ => 0,
+                },
+                match &call.frame.end {
+                    FrameBound::Preceding(e) | FrameBound::Following(e) => offset(e, ctx)?,
+                    _ => 0,
+                },
+            ),
+        };
         let argument = self.argument(call, ctx)?;
         let mut out = Vec::with_capacity(n);
         let running = call.frame.start == FrameBound::UnboundedPreceding;
@@ -417,7 +466,7 @@ impl Partition<'_> {
         let mut state: Option<(Accumulator, usize)> = None;
         for j in 0..n {
             ctx.tick()?;
-            let (lo, hi) = self.frame(call, j, offsets);
+            let (lo, hi) = self.frame(call, j, offsets, range.as_ref())?;
             let hi = hi.max(lo);
             let value = match call.function {
                 WindowFunction::FirstValue => match lo < hi {
@@ -485,6 +534,143 @@ impl Partition<'_> {
             out.push(value);
         }
         Ok(out)
+    }
+}
+
+/// A RANGE frame's offset bounds: the partition's ORDER BY key values, and the offsets.
+struct RangeOffsets {
+    keys: Vec<Value>,
+    descending: bool,
+    nulls_first: bool,
+    /// The start's offset, negated for PRECEDING (`None`: not an offset bound).
+    start: Option<(Value, bool)>,
+    end: Option<(Value, bool)>,
+}
+
+/// Where a key plus an offset lands: a value, or past every key either way (overflow).
+enum Target {
+    Value(Value),
+    AboveAll,
+    BelowAll,
+}
+
+impl RangeOffsets {
+    /// The offsets of `call`'s RANGE frame over `partition` (`None` without one).
+    fn new(
+        partition: &Partition<'_>,
+        call: &WindowCall,
+        ctx: &mut ExecContext<'_>,
+    ) -> Result<Option<RangeOffsets>> {
+        let bound = |b: &FrameBound,
+                     which: &str,
+                     ctx: &mut ExecContext<'_>|
+         -> Result<Option<(Value, bool)>> {
+            let (e, preceding) = match b {
+                FrameBound::Preceding(e) => (e, true),
+                FrameBound::Following(e) => (e, false),
+                _ => return Ok(None),
+            };
+            let value = eval(e, &[], ctx)?;
+            if value.is_null() {
+                return Err(Error::Data(format!(
+                    "frame {which} offset must not be null"
+                )));
+            }
+            let zero = match value {
+                Value::Interval(_) => {
+                    operators::binary(BinaryOp::Sub, value.clone(), value.clone())?
+                }
+                Value::Float(_) => Value::Float(0.0),
+                _ => Value::Int(0),
+            };
+            if value.sql_cmp(&zero)? == Some(std::cmp::Ordering::Less) {
+                return Err(Error::Data(
+                    "invalid preceding or following size in window function".into(),
+                ));
+            }
+            Ok(Some((value, preceding)))
+        };
+        let start = bound(&call.frame.start, "starting", ctx)?;
+        let end = bound(&call.frame.end, "ending", ctx)?;
+        if start.is_none() && end.is_none() {
+            return Ok(None);
+        }
+        let Some(key) = call.order_by.first() else {
+            return Err(Error::Type(
+                "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column".into(),
+            ));
+        };
+        let keys = (0..partition.len())
+            .map(|j| eval(&key.expr, partition.row(j), ctx))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(RangeOffsets {
+            keys,
+            descending: key.descending,
+            nulls_first: key.nulls_first,
+            start,
+            end,
+        }))
+    }
+
+    /// The start (`start`: true) or the end of position `j`'s frame, one past its last
+    /// row; `peers`: `j`'s peer group, the bound when its key is NULL.
+    fn bound(&self, j: usize, start: bool, peers: (usize, usize)) -> Result<usize> {
+        let Some((offset, preceding)) = (match start {
+            true => &self.start,
+            false => &self.end,
+        }) else {
+            return Ok(0);
+        };
+        let current = &self.keys[j];
+        if current.is_null() {
+            return Ok(if start { peers.0 } else { peers.1 });
+        }
+        // PRECEDING moves against the sort order, FOLLOWING with it.
+        let add = *preceding == self.descending;
+        let op = if add { BinaryOp::Add } else { BinaryOp::Sub };
+        let target = match operators::binary(op, current.clone(), offset.clone()) {
+            Ok(v) => Target::Value(v),
+            Err(Error::Data(_)) if add => Target::AboveAll,
+            Err(Error::Data(_)) => Target::BelowAll,
+            Err(e) => return Err(e),
+        };
+        // The order of `key` against the target, in the sort's direction.
+        let order = |key: &Value| -> Result<std::cmp::Ordering> {
+            let ascending = match &target {
+                Target::Value(t) => key.sql_cmp(t)?.unwrap_or(std::cmp::Ordering::Equal),
+                Target::AboveAll => std::cmp::Ordering::Less,
+                Target::BelowAll => std::cmp::Ordering::Greater,
+            };
+            Ok(if self.descending {
+                ascending.reverse()
+            } else {
+                ascending
+            })
+        };
+        let mut error = None;
+        let mut check = |key: &Value, wanted: std::cmp::Ordering| match order(key) {
+            Ok(o) => o == wanted,
+            Err(e) => {
+                error.get_or_insert(e);
+                false
+            }
+        };
+        let position = match start {
+            // The first row not before the target (NULLs first are before any).
+            true => self.keys.partition_point(|k| match k.is_null() {
+                true => self.nulls_first,
+                false => check(k, std::cmp::Ordering::Less),
+            }),
+            // The first row after the target (NULLs last are after any).
+            false => self.keys.partition_point(|k| match k.is_null() {
+                true => self.nulls_first,
+                false => !check(k, std::cmp::Ordering::Greater),
+            }),
+        };
+        match error {
+            Some(e) => Err(e),
+            None => Ok(position),
+        }
     }
 }
 
