@@ -87,28 +87,74 @@ fn plan() -> impl Strategy<Value = Plan> {
         .prop_map(|threads| Plan { threads })
 }
 
-/// Who holds what, as the model says: registered after a lock is granted and removed
-/// before the transaction ends, so two conflicting entries at once mean the lock
-/// table granted a lock that a live holder's mode forbids.
-type Holders = Mutex<HashMap<u8, Vec<(usize, LockMode)>>>;
+/// Who holds what, as the model says, registered after a lock is granted and removed
+/// before the transaction ends, so two conflicting entries at once mean the lock table
+/// granted a lock that a live holder's mode forbids.
+///
+/// One end comes earlier than the model can learn it: a call that fails its wait (a
+/// deadlock victim) aborts its transaction, releasing its locks, *inside* the call, so
+/// a waiter may take one of them before the failed call returns and the victim leaves
+/// the model. A conflict with a holder whose call is in progress is therefore only
+/// suspected until that call returns: if it failed (its transaction ended during the
+/// call, after the suspicion's grant may have followed the release) the suspicion is
+/// dropped; if it succeeded (a successful call releases nothing) it is a violation.
+#[derive(Default)]
+struct Model {
+    holders: HashMap<u8, Vec<(usize, LockMode)>>,
+    /// Transactions in the middle of a step.
+    in_call: Vec<usize>,
+    /// Conflicts with a holder whose step was in progress: (holder, description).
+    suspected: Vec<(usize, String)>,
+}
 
-fn register(model: &Holders, who: usize, key: u8, mode: LockMode) -> Result<(), String> {
+type Holders = Mutex<Model>;
+
+fn begin_step(model: &Holders, who: usize) {
+    model.lock().unwrap().in_call.push(who);
+}
+
+/// Records that `who`'s step has returned: granted `mode` on `key` (`Some`), or failed
+/// and ended the transaction (`None`, which also removes it from the model).
+fn end_step(model: &Holders, who: usize, granted: Option<(u8, LockMode)>) -> Result<(), String> {
     let mut model = model.lock().unwrap();
-    let holders = model.entry(key).or_default();
-    if let Some((other, held)) = holders
-        .iter()
-        .find(|(other, held)| *other != who && conflicts(*held, mode))
-    {
-        return Err(format!(
-            "key {key}: granted {mode:?} to {who} while {other} holds {held:?}"
-        ));
+    model.in_call.retain(|other| *other != who);
+    let suspected = std::mem::take(&mut model.suspected);
+    let (mine, others): (Vec<_>, Vec<_>) = suspected
+        .into_iter()
+        .partition(|(holder, _)| *holder == who);
+    model.suspected = others;
+    let Some((key, mode)) = granted else {
+        // The failed call released `who`'s locks: a grant while it ran may have
+        // followed that release.
+        for holders in model.holders.values_mut() {
+            holders.retain(|(other, _)| *other != who);
+        }
+        return Ok(());
+    };
+    if let Some((_, violation)) = mine.into_iter().next() {
+        return Err(violation);
     }
+    let in_call = model.in_call.clone();
+    let holders = model.holders.entry(key).or_default();
+    let conflicting: Vec<(usize, LockMode)> = holders
+        .iter()
+        .filter(|(other, held)| *other != who && conflicts(*held, mode))
+        .copied()
+        .collect();
     holders.push((who, mode));
+    for (other, held) in conflicting {
+        let violation =
+            format!("key {key}: granted {mode:?} to {who} while {other} holds {held:?}");
+        match in_call.contains(&other) {
+            true => model.suspected.push((other, violation)),
+            false => return Err(violation),
+        }
+    }
     Ok(())
 }
 
 fn unregister(model: &Holders, who: usize) {
-    for holders in model.lock().unwrap().values_mut() {
+    for holders in model.lock().unwrap().holders.values_mut() {
         holders.retain(|(other, _)| *other != who);
     }
 }
@@ -132,6 +178,7 @@ fn run(plan: &Plan) -> Result<Vec<String>, String> {
                     let mut txn = begin(&db, quick());
                     let mut failed = None;
                     for (key, mode, write) in steps {
+                        begin_step(&model, who);
                         let result = match write {
                             true => txn
                                 .put(TREE, &[key], &[who as u8])
@@ -144,8 +191,9 @@ fn run(plan: &Plan) -> Result<Vec<String>, String> {
                         };
                         match result {
                             Ok(RowLock::Skipped) => return Err("skipped while blocking".into()),
-                            Ok(_) => register(&model, who, key, granted)?,
+                            Ok(_) => end_step(&model, who, Some((key, granted)))?,
                             Err(e) => {
+                                end_step(&model, who, None)?;
                                 failed = Some(e);
                                 break;
                             }
@@ -184,6 +232,9 @@ fn run(plan: &Plan) -> Result<Vec<String>, String> {
                 .map_err(|_| "a thread panicked".to_string())??,
         );
     }
+    if let Some((_, violation)) = model.lock().unwrap().suspected.first() {
+        return Err(format!("unresolved: {violation}"));
+    }
     if (db.locked_keys(), db.lock_waiters()) != (0, 0) {
         return Err(format!(
             "left behind: {} locked keys, {} waiters",
@@ -206,6 +257,41 @@ proptest! {
         let expected: usize = plan.threads.iter().map(Vec::len).sum();
         prop_assert_eq!(outcomes.len(), expected);
     }
+}
+
+/// The model itself: a conflict with a holder whose step is in progress is a violation
+/// if that step then succeeds, and excused only if it fails (ending its transaction,
+/// whose locks the lock table may have released before the step returned); a conflict
+/// with a holder between steps is a violation at once.
+#[test]
+fn the_model_excuses_a_conflict_only_with_a_transaction_that_ended_during_its_step() {
+    let grant = |model: &Holders, who, key, mode| {
+        begin_step(model, who);
+        end_step(model, who, Some((key, mode)))
+    };
+    for victim_fails in [true, false] {
+        let model = Holders::default();
+        grant(&model, 1, 0, LockMode::Update).unwrap();
+        begin_step(&model, 1);
+        assert_eq!(grant(&model, 2, 0, LockMode::KeyShare), Ok(()));
+        let ended = end_step(&model, 1, (!victim_fails).then_some((1, LockMode::Share)));
+        match victim_fails {
+            true => assert_eq!(ended, Ok(())),
+            false => assert_eq!(
+                ended.unwrap_err(),
+                "key 0: granted KeyShare to 2 while 1 holds Update"
+            ),
+        }
+    }
+    let model = Holders::default();
+    grant(&model, 1, 0, LockMode::Share).unwrap();
+    assert_eq!(grant(&model, 2, 0, LockMode::KeyShare), Ok(()));
+    assert_eq!(
+        grant(&model, 3, 0, LockMode::NoKeyUpdate).unwrap_err(),
+        "key 0: granted NoKeyUpdate to 3 while 1 holds Share"
+    );
+    unregister(&model, 1);
+    assert_eq!(grant(&model, 4, 0, LockMode::KeyShare), Ok(()));
 }
 
 #[test]
