@@ -24,7 +24,9 @@
 //!   aggregates, DISTINCT, joins, UNION, subqueries;
 //! - or one of `sql_differential/with_views.rs`: the queries above through a view or a
 //!   WITH query, a WITH query joined with itself, WITH RECURSIVE (every case also
-//!   creates two views over its table).
+//!   creates two views over its table);
+//! - or one of `sql_differential/windows.rs`: window functions (ranking, positional,
+//!   aggregates over ROWS, GROUPS and RANGE frames, RANGE offsets included).
 //!
 //! The grammar stays inside what both engines define the same way: no integer division
 //! or modulo, values small enough that no arithmetic overflows, no comparison between
@@ -52,6 +54,8 @@ use rusqlite::types::ValueRef;
 
 #[path = "sql_differential/relational.rs"]
 mod relational;
+#[path = "sql_differential/windows.rs"]
+mod windows;
 #[path = "sql_differential/with_views.rs"]
 mod with_views;
 
@@ -647,6 +651,7 @@ fn case() -> impl Strategy<Value = Case> {
             3 => query(&table),
             2 => relational::query(&table),
             1 => with_views::query(&table),
+            1 => windows::query(&table),
         ];
         let step = (
             any_query,

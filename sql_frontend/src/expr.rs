@@ -438,6 +438,27 @@ impl Expr {
     }
 
     /// The positions of the input columns the expression reads.
+    /// Which input of a join the expression reads, over a joined row whose first
+    /// `left_width` columns are the left input's: `Some(false)` the left only,
+    /// `Some(true)` the right only; `None` when it reads both or neither, holds a
+    /// subquery or is volatile (then it cannot be one side of a hash join's key).
+    pub fn join_side(&self, left_width: usize) -> Option<bool> {
+        let mut columns = Vec::new();
+        self.columns_read(&mut columns);
+        if columns.is_empty() || self.is_volatile() || self.any(&|e| matches!(e, Expr::Subquery(_)))
+        {
+            return None;
+        }
+        match (
+            columns.iter().all(|c| *c < left_width),
+            columns.iter().all(|c| *c >= left_width),
+        ) {
+            (true, false) => Some(false),
+            (false, true) => Some(true),
+            _ => None,
+        }
+    }
+
     pub fn columns_read(&self, out: &mut Vec<usize>) {
         if let Expr::Column { index, .. } = self {
             out.push(*index);

@@ -118,11 +118,11 @@
 //! ## Not yet (each returns `Unsupported`)
 //!
 //! INTERVAL columns, functions other than RETURNS TABLE(...) with one query as body,
-//! a LATERAL item inside a join tree reading the comma items before that
-//! tree, USING/NATURAL with a LATERAL join, WITH ORDINALITY, writes to views,
-//! materialized or temporary views, FILTER and DISTINCT on window calls, EXCLUDE in
-//! window frames, a WITH query that reads an enclosing query's columns named inside a
-//! deeper subquery.
+//! USING/NATURAL with a LATERAL join, WITH ORDINALITY, writes to views,
+//! materialized or temporary views, DISTINCT on window calls, EXCLUDE in window
+//! frames, a WITH query that reads an enclosing query's columns named inside a
+//! deeper subquery. (A LATERAL item inside a join tree that names the comma items
+//! before that tree is an unknown-column error, not `Unsupported`.)
 #![forbid(unsafe_code)]
 
 pub mod bind;

@@ -58,9 +58,9 @@ impl Binder<'_> {
         let Some(mut function) = function(&name) else {
             return Err(Error::unsupported(format!("function {}()", f.name)));
         };
-        if f.filter.is_some() || f.over.is_some() || !f.within_group.is_empty() {
+        if f.over.is_some() || !f.within_group.is_empty() {
             return Err(Error::unsupported(format!(
-                "FILTER, OVER or WITHIN GROUP on {name}()"
+                "OVER or WITHIN GROUP on {name}()"
             )));
         }
         let FunctionArguments::List(list) = &f.args else {
@@ -149,6 +149,16 @@ impl Binder<'_> {
             }
             (_, arg) => arg,
         };
+        // FILTER (WHERE ...): over the input row, with no aggregate inside (the list is
+        // taken), a boolean.
+        let filter = match f.filter.as_deref().map(|e| self.filter_clause(e, scope)) {
+            None => None,
+            Some(Ok(filter)) => Some(filter),
+            Some(Err(e)) => {
+                self.aggregates = Some(calls);
+                return Err(e);
+            }
+        };
         let kind = match function {
             AggregateFunction::CountRows | AggregateFunction::Count => Kind::Int,
             AggregateFunction::Avg => Kind::Float,
@@ -159,6 +169,7 @@ impl Binder<'_> {
             arg,
             distinct,
             delimiter,
+            filter,
         };
         let name = call.to_string();
         let slot = match calls.iter().position(|(c, _)| *c == call) {
@@ -177,6 +188,23 @@ impl Binder<'_> {
 }
 
 impl Binder<'_> {
+    /// An aggregate's `FILTER (WHERE e)` condition (plain or over a window): a
+    /// boolean over the input row, as PostgreSQL requires.
+    pub(super) fn filter_clause(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
+        let filter = self.expr(e, scope).map_err(|e| match e {
+            Error::Type(m) if m.starts_with("aggregate function") => {
+                Error::Type("aggregate functions are not allowed in FILTER".into())
+            }
+            other => other,
+        })?;
+        match self.kind_of(&filter, scope) {
+            Kind::Bool | Kind::Unknown => self.coerce(filter, Kind::Bool, scope),
+            other => Err(Error::Type(format!(
+                "argument of FILTER must be type boolean, not type {other}"
+            ))),
+        }
+    }
+
     /// string_agg's delimiter: a constant text (NULL is the empty string, as in
     /// PostgreSQL). A delimiter that changes from row to row is not supported yet.
     fn string_agg_delimiter(&mut self, e: &ast::Expr, scope: &Scope) -> Result<String> {

@@ -568,19 +568,7 @@ fn full_join_condition(predicate: Option<&Expr>, left_width: usize) -> Result<()
         e.columns_read(&mut columns);
         columns
     };
-    // Some(true): reads the right input only; Some(false): the left only.
-    let side = |e: &Expr| {
-        let columns = columns(e);
-        match (
-            columns.iter().all(|c| *c < left_width),
-            columns.iter().all(|c| *c >= left_width),
-        ) {
-            _ if columns.is_empty() || subquery(e) || e.is_volatile() => None,
-            (true, false) => Some(false),
-            (false, true) => Some(true),
-            _ => None,
-        }
-    };
+    let side = |e: &Expr| e.join_side(left_width);
     let constant = conjuncts
         .iter()
         .all(|c| columns(c).is_empty() && !subquery(c));

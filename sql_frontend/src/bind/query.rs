@@ -706,6 +706,7 @@ fn empty_call() -> crate::plan::WindowCall {
         partition_by: Vec::new(),
         order_by: Vec::new(),
         frame: crate::plan::WindowFrame::default(),
+        filter: None,
     }
 }
 

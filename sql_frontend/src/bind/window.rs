@@ -18,7 +18,9 @@
 //! offsets are constants (or parameters): integers for ROWS and GROUPS, for RANGE a
 //! number along a numeric ORDER BY key or an interval along a date or timestamp one
 //! (the window then has exactly one ORDER BY key). Not supported (each `Unsupported`):
-//! DISTINCT, FILTER and IGNORE NULLS on window calls, and EXCLUDE, which the parser
+//! An aggregate over a window may have `FILTER (WHERE ...)`: the frame's rows it is not
+//! true for are left out. Not supported (each `Unsupported`): DISTINCT and IGNORE
+//! NULLS on window calls, and EXCLUDE, which the parser
 //! does not know (a statement with one is refused by name: [`has_frame_exclusion`]).
 
 use sqlparser::ast::{
@@ -102,9 +104,9 @@ impl Binder<'_> {
         name: &str,
         scope: &Scope,
     ) -> Result<(WindowCall, Kind)> {
-        if f.filter.is_some() || f.null_treatment.is_some() || !f.within_group.is_empty() {
+        if f.null_treatment.is_some() || !f.within_group.is_empty() {
             return Err(Error::unsupported(format!(
-                "FILTER, IGNORE NULLS or WITHIN GROUP on window function {name}()"
+                "IGNORE NULLS or WITHIN GROUP on window function {name}()"
             )));
         }
         let (args, star, distinct) = match &f.args {
@@ -181,6 +183,20 @@ impl Binder<'_> {
         let bound = self.window_exprs(f, &args, scope);
         self.windows = saved;
         let (mut args, partition_by, order_by, frame) = bound?;
+        let filter = match &f.filter {
+            None => None,
+            Some(_) if !matches!(function, WindowFunction::Aggregate(_)) => {
+                return Err(Error::unsupported(
+                    "FILTER is not implemented for non-aggregate window functions",
+                ));
+            }
+            Some(e) => {
+                let saved = self.windows.take();
+                let filter = self.filter_clause(e, scope);
+                self.windows = saved;
+                Some(filter?)
+            }
+        };
         let kinds: Vec<Kind> = args.iter().map(|a| self.kind_of(a, scope)).collect();
         // Integer arguments: the ntile count, the lag/lead offset, nth_value's n.
         let integer_arg = match function {
@@ -246,6 +262,7 @@ impl Binder<'_> {
             partition_by,
             order_by,
             frame,
+            filter,
         };
         Ok((call, kind))
     }

@@ -170,6 +170,11 @@ impl HashAggregate<'_> {
                 };
                 let accumulators = &mut groups.accumulators[slot * per_group..][..per_group];
                 for (acc, call) in accumulators.iter_mut().zip(self.aggregates) {
+                    if let Some(filter) = &call.filter
+                        && eval_ref(filter, row, ctx)?.truth()? != Some(true)
+                    {
+                        continue;
+                    }
                     match &call.arg {
                         Some(e) => acc.add(Some(&*eval_ref(e, row, ctx)?))?,
                         None => acc.add(None)?,

@@ -24,7 +24,8 @@
 //! all rows being peers). Aggregates over a frame that starts at the partition's start
 //! are computed incrementally as the frame's end moves forward (a running sum costs one
 //! step per row); other frames are aggregated afresh for each row. The aggregates are
-//! the GROUP BY ones (`aggregate.rs`), with their NULL rules and result types.
+//! the GROUP BY ones (`aggregate.rs`), with their NULL rules and result types; an
+//! aggregate's FILTER leaves the rows it is not true for out of every frame.
 
 use super::aggregate::Accumulator;
 use super::buffered::{Buffered, collect};
@@ -455,6 +456,13 @@ impl Partition<'_> {
             ),
         };
         let argument = self.argument(call, ctx)?;
+        // FILTER: whether each position's row is aggregated.
+        let included = match &call.filter {
+            None => vec![true; n],
+            Some(filter) => (0..n)
+                .map(|j| Ok(eval(filter, self.row(j), ctx)?.truth()? == Some(true)))
+                .collect::<Result<Vec<bool>>>()?,
+        };
         let mut out = Vec::with_capacity(n);
         let running = call.frame.start == FrameBound::UnboundedPreceding;
         let aggregate = |function| AggregateCall {
@@ -462,6 +470,7 @@ impl Partition<'_> {
             arg: None,
             distinct: false,
             delimiter: None,
+            filter: None,
         };
         let mut state: Option<(Accumulator, usize)> = None;
         for j in 0..n {
@@ -515,15 +524,19 @@ impl Partition<'_> {
                             let (acc, added) = state
                                 .get_or_insert_with(|| (Accumulator::new(&aggregate(function)), 0));
                             while *added < hi {
-                                add(acc, &argument[*added])?;
+                                if included[*added] {
+                                    add(acc, &argument[*added])?;
+                                }
                                 *added += 1;
                             }
                             acc.value()
                         }
                         false => {
                             let mut acc = Accumulator::new(&aggregate(function));
-                            for value in &argument[lo.min(hi)..hi] {
-                                add(&mut acc, value)?;
+                            for p in lo.min(hi)..hi {
+                                if included[p] {
+                                    add(&mut acc, &argument[p])?;
+                                }
                             }
                             acc.value()
                         }

@@ -307,6 +307,7 @@ fn groups_are_keyed_rows(group_by: &[Expr], keyed: &Range<usize>, table_key: &[u
 /// positions in the joined row) without failing.
 fn aggregates_early(aggregates: &[AggregateCall], grouped: &Range<usize>) -> bool {
     aggregates.iter().all(|a| match (a.function, &a.arg) {
+        _ if a.filter.is_some() => false,
         (AggregateFunction::CountRows, None) => true,
         (
             AggregateFunction::Count | AggregateFunction::Min | AggregateFunction::Max,

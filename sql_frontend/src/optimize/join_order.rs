@@ -730,19 +730,7 @@ fn full_join(left: Node, right: Node, predicate: Option<Expr>, cx: &Context<'_>)
     if let Some(p) = predicate {
         split_conjuncts(p, &mut conjuncts);
     }
-    let side = |e: &Expr| -> Option<bool> {
-        let mut columns = Vec::new();
-        e.columns_read(&mut columns);
-        match (
-            columns.iter().all(|c| *c < width),
-            columns.iter().all(|c| *c >= width),
-        ) {
-            _ if columns.is_empty() || has_subquery(e) || e.is_volatile() => None,
-            (true, false) => Some(false),
-            (false, true) => Some(true),
-            _ => None,
-        }
-    };
+    let side = |e: &Expr| e.join_side(width);
     let (mut left_keys, mut right_keys, mut rest) = (Vec::new(), Vec::new(), Vec::new());
     for conjunct in conjuncts {
         if let Expr::Binary(BinaryOp::Eq, l, r) = &conjunct {

@@ -39,4 +39,6 @@ pub struct AggregateCall {
     /// string_agg's delimiter, a constant (a NULL delimiter is the empty string);
     /// `None` for every other aggregate.
     pub delimiter: Option<String>,
+    /// `FILTER (WHERE ...)`: only the rows for which it is true are aggregated.
+    pub filter: Option<Expr>,
 }

@@ -244,7 +244,19 @@ fn kind_suffix(kind: JoinKind) -> &'static str {
 impl fmt::Display for AggregateCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = match self.function {
-            AggregateFunction::CountRows => return f.write_str("count(*)"),
+            AggregateFunction::CountRows if self.filter.is_none() => {
+                return f.write_str("count(*)");
+            }
+            AggregateFunction::CountRows => {
+                return write!(
+                    f,
+                    "count(*) FILTER (WHERE {})",
+                    self.filter
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                );
+            }
             AggregateFunction::Count => "count",
             AggregateFunction::Sum => "sum",
             AggregateFunction::Avg => "avg",
@@ -260,9 +272,13 @@ impl fmt::Display for AggregateCall {
                 f,
                 "{name}({distinct}{arg}, {})",
                 Value::Text(delimiter.clone()).to_literal()
-            ),
-            (Some(arg), None) => write!(f, "{name}({distinct}{arg})"),
-            (None, _) => write!(f, "{name}()"),
+            )?,
+            (Some(arg), None) => write!(f, "{name}({distinct}{arg})")?,
+            (None, _) => write!(f, "{name}()")?,
+        }
+        match &self.filter {
+            Some(filter) => write!(f, " FILTER (WHERE {filter})"),
+            None => Ok(()),
         }
     }
 }

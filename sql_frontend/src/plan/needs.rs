@@ -155,7 +155,12 @@ impl Node {
             } => {
                 let mut needs = vec![false; source.width()];
                 mark_all(&mut needs, group_by);
-                mark_all(&mut needs, aggregates.iter().filter_map(|a| a.arg.as_ref()));
+                mark_all(
+                    &mut needs,
+                    aggregates
+                        .iter()
+                        .flat_map(|a| a.arg.iter().chain(a.filter.as_ref())),
+                );
                 vec![needs]
             }
             Node::Distinct { source } => vec![all_needed(source.width())],
@@ -266,6 +271,7 @@ mod tests {
                 delimiter: None,
                 arg: Some(column(3)),
                 distinct: false,
+                filter: None,
             }],
         };
         assert_eq!(aggregate.width(), 2);

@@ -359,9 +359,11 @@ impl Node {
             } => {
                 parts.inputs.push(source);
                 parts.exprs.extend(group_by);
-                parts
-                    .exprs
-                    .extend(aggregates.iter().filter_map(|a| a.arg.as_ref()));
+                parts.exprs.extend(
+                    aggregates
+                        .iter()
+                        .flat_map(|a| a.arg.iter().chain(&a.filter)),
+                );
             }
             Node::Distinct { source } => parts.inputs.push(source),
             Node::DistinctOn { source, on } => {
@@ -537,6 +539,7 @@ impl Node {
                     .into_iter()
                     .map(|a| AggregateCall {
                         arg: a.arg.map(&mut *expr),
+                        filter: a.filter.map(&mut *expr),
                         ..a
                     })
                     .collect(),

@@ -121,6 +121,9 @@ pub struct WindowCall {
     pub partition_by: Vec<Expr>,
     pub order_by: Vec<SortKey>,
     pub frame: WindowFrame,
+    /// `FILTER (WHERE ...)` of an aggregate: the frame's rows it is not true for are
+    /// left out of the aggregate.
+    pub filter: Option<Expr>,
 }
 
 impl WindowCall {
@@ -138,6 +141,7 @@ impl WindowCall {
             .chain(self.order_by.iter().map(|k| &k.expr))
             .chain(bound(&self.frame.start))
             .chain(bound(&self.frame.end))
+            .chain(&self.filter)
     }
 
     /// The call with `f` applied to each of its expressions.
@@ -165,6 +169,7 @@ impl WindowCall {
                 })
                 .collect(),
             frame,
+            filter: self.filter.map(&mut *f),
         }
     }
 
@@ -193,7 +198,11 @@ impl fmt::Display for WindowCall {
             WindowFunction::Aggregate(AggregateFunction::CountRows) => "*".to_string(),
             _ => args.join(", "),
         };
-        write!(f, "{}({args}) OVER (", self.function.name())?;
+        write!(f, "{}({args})", self.function.name())?;
+        if let Some(filter) = &self.filter {
+            write!(f, " FILTER (WHERE {filter})")?;
+        }
+        f.write_str(" OVER (")?;
         let mut parts = Vec::new();
         if !self.partition_by.is_empty() {
             let keys: Vec<String> = self.partition_by.iter().map(ToString::to_string).collect();
