@@ -15,30 +15,8 @@ use std::time::{Duration, Instant};
 
 use hdb::{Database, Error, QueryResult, Session};
 
-fn setup() -> Database {
-    let db = Database::open_in_memory().unwrap();
-    db.session()
-        .execute(
-            "CREATE TABLE test (id INT PRIMARY KEY, value INT);
-             INSERT INTO test VALUES (1, 10), (2, 20)",
-        )
-        .unwrap();
-    db
-}
-
-fn rows(session: &mut Session, sql: &str) -> Vec<(i64, i64)> {
-    session
-        .execute(sql)
-        .unwrap()
-        .rows()
-        .iter()
-        .map(|r| (r.get::<i64>(0).unwrap(), r.get::<i64>(1).unwrap()))
-        .collect()
-}
-
-fn table(db: &Database) -> Vec<(i64, i64)> {
-    rows(&mut db.session(), "SELECT id, value FROM test ORDER BY id")
-}
+mod support;
+use support::{setup, table};
 
 fn waiters(db: &Database) -> usize {
     db.engine().lock_waiters()

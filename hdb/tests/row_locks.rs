@@ -11,16 +11,8 @@ use std::time::{Duration, Instant};
 
 use hdb::{Database, QueryResult, Session, Value};
 
-fn setup() -> Database {
-    let db = Database::open_in_memory().unwrap();
-    db.session()
-        .execute(
-            "CREATE TABLE test (id INT PRIMARY KEY, value INT);
-             INSERT INTO test VALUES (1, 10), (2, 20)",
-        )
-        .unwrap();
-    db
-}
+mod support;
+use support::setup;
 
 fn pairs(result: &QueryResult) -> Vec<(i64, i64)> {
     result
