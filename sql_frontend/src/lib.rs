@@ -30,7 +30,8 @@
 //!    operators (one file per operator; inputs built first and handed in), pulled a
 //!    row or a batch of rows at a time ([`exec::RowBatch`]) with
 //!    an [`exec::ExecContext`] carrying the transaction, the parameters, the subquery
-//!    plans with the builder to run them, and the outer rows of correlated subqueries;
+//!    plans with the builder to run them, the outer rows of correlated subqueries, and
+//!    the session's sequences (for nextval and its kin, `exec/sequence.rs`);
 //!    [`exec::eval`] evaluates expressions, with SQL's operators in [`operators`].
 //!    INSERT, UPDATE and DELETE collect their rows, then write through the engine's
 //!    table API, which keeps indexes in step and enforces NOT NULL, UNIQUE and PRIMARY
