@@ -113,15 +113,16 @@
 //! (views stored in [`view_catalog`], expanded at bind time: `bind/view.rs`; DROP
 //! TABLE refuses a table a view needs unless CASCADE). WITH and WITH RECURSIVE
 //! (`bind/cte.rs`, `exec/cte.rs`), `generate_series` in FROM (`bind/series.rs`,
-//! `exec/series.rs`), window functions with PARTITION BY, ORDER BY, frames and WINDOW
-//! clauses (`bind/window.rs`, `exec/window.rs`).
+//! `exec/series.rs`), window functions with PARTITION BY, ORDER BY, frames (with
+//! EXCLUDE: `bind/frame_exclusion.rs`) and WINDOW clauses (`bind/window.rs`,
+//! `exec/window.rs`).
 //!
 //! ## Not yet (each returns `Unsupported`)
 //!
 //! INTERVAL columns, functions other than RETURNS TABLE(...) with one query as body,
 //! USING/NATURAL with a LATERAL join, WITH ORDINALITY, writes to views,
-//! materialized or temporary views, DISTINCT on window calls, EXCLUDE in window
-//! frames, a WITH query that reads an enclosing query's columns named inside a
+//! materialized or temporary views, DISTINCT on window calls, a view whose query has
+//! an EXCLUDE in a window frame, a WITH query that reads an enclosing query's columns named inside a
 //! deeper subquery. (A LATERAL item inside a join tree that names the comma items
 //! before that tree is an unknown-column error, not `Unsupported`.)
 #![forbid(unsafe_code)]

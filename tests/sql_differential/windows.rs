@@ -11,7 +11,8 @@
 //!   an integer key.
 //!
 //! Every ORDER BY says NULLS FIRST or LAST (SQLite puts NULLs first by default,
-//! PostgreSQL last); frames start no later than they end.
+//! PostgreSQL last); frames start no later than they end, and may end with any EXCLUDE
+//! clause (over a total order GROUP and TIES leave only the current row to exclude).
 
 use super::*;
 
@@ -58,8 +59,15 @@ fn frame_bounds(units: &'static str) -> BoxedStrategy<String> {
         (0u8..3).prop_map(|n| format!("{n} FOLLOWING")),
         Just("UNBOUNDED FOLLOWING".to_string()),
     ];
-    (start, end)
-        .prop_map(move |(s, e)| format!(" {units} BETWEEN {s} AND {e}"))
+    let exclusion = prop::sample::select(vec![
+        "",
+        " EXCLUDE CURRENT ROW",
+        " EXCLUDE GROUP",
+        " EXCLUDE TIES",
+        " EXCLUDE NO OTHERS",
+    ]);
+    (start, end, exclusion)
+        .prop_map(move |(s, e, x)| format!(" {units} BETWEEN {s} AND {e}{x}"))
         .boxed()
 }
 

@@ -28,6 +28,7 @@ mod cte;
 mod ddl;
 mod dml;
 mod expr;
+mod frame_exclusion;
 mod from;
 mod locking;
 mod maintenance;
@@ -78,6 +79,9 @@ pub struct Parsed {
     /// A transaction-control statement's `[NOT] DEFERRABLE` (`transaction.rs`:
     /// sqlparser does not parse it).
     deferrable: Option<bool>,
+    /// Its window frames' EXCLUDE clauses, by anchor (`frame_exclusion.rs`: sqlparser
+    /// does not parse them either).
+    frame_exclusions: Arc<frame_exclusion::FrameExclusions>,
 }
 
 impl Parsed {
@@ -105,7 +109,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
         .tokenize_with_location()
         .map_err(|e| Error::Parse(e.to_string()))?;
     copy::spell_booleans(&mut tokens);
-    let frame_exclusion = window::has_frame_exclusion(&tokens);
+    let mut frame_exclusions = frame_exclusion::strip_frame_exclusions(&mut tokens).into_iter();
     let mut lock_modes = locking::weaken_lock_clauses(&mut tokens).into_iter();
     let mut deferrable = transaction::strip_deferrable(&mut tokens).into_iter();
     let mut depth = AstDepth::default();
@@ -124,8 +128,6 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
                      recursion limit is {})",
                 stack::MAX_PARSE_DEPTH
             )),
-            // sqlparser does not parse a frame's EXCLUDE clause: name it.
-            _ if frame_exclusion => Error::unsupported("EXCLUDE in a window frame"),
             e => Error::Parse(e.to_string()),
         })
     })?;
@@ -137,6 +139,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
             vacuum: vacuum.map(Arc::new),
             lock_modes: lock_modes.next().unwrap_or_default().into(),
             deferrable: deferrable.next().flatten(),
+            frame_exclusions: Arc::new(frame_exclusions.next().unwrap_or_default()),
         })
         .collect())
 }
@@ -248,6 +251,7 @@ fn bind_here(txn: &mut Transaction, parsed: &Parsed, units: usize) -> Result<(Pl
         cte_escapes: std::cell::Cell::new(0),
         windows: None,
         named_windows: Vec::new(),
+        frame_exclusions: Arc::clone(&parsed.frame_exclusions),
         cte_count: 0,
         inlined_nodes: 0,
         max_depth: 0,
@@ -458,8 +462,11 @@ struct Binder<'t> {
     /// Window calls met in the current SELECT's list and ORDER BY, with their result
     /// kinds; `None` where window functions are not allowed (see `window.rs`).
     windows: Option<Vec<(crate::plan::WindowCall, Kind)>>,
-    /// The current SELECT's `WINDOW name AS (...)` definitions.
-    named_windows: Vec<(String, sqlparser::ast::WindowSpec)>,
+    /// The current SELECT's `WINDOW name AS (...)` definitions, with their frames'
+    /// exclusions.
+    named_windows: Vec<window::NamedWindow>,
+    /// The EXCLUDE clauses of the text being bound, by anchor (`frame_exclusion.rs`).
+    frame_exclusions: Arc<frame_exclusion::FrameExclusions>,
     /// WITH queries bound so far (numbering their provisional ids, `cte.rs`).
     cte_count: usize,
     /// Plan nodes copied where WITH queries are named (`cte.rs`).

@@ -488,6 +488,17 @@ impl Binder<'_> {
     /// Binds a function's body: on the stack in use when it has room for the body's
     /// depth bound, else on a stack of the body's own (see `stack.rs`).
     pub(super) fn body(&mut self, parsed: &Parsed) -> Result<BoundQuery> {
+        // The body's frame exclusions are anchored in its own text.
+        let outer = std::mem::replace(
+            &mut self.frame_exclusions,
+            Arc::clone(&parsed.frame_exclusions),
+        );
+        let body = self.body_query(parsed);
+        self.frame_exclusions = outer;
+        body
+    }
+
+    fn body_query(&mut self, parsed: &Parsed) -> Result<BoundQuery> {
         let query = query_of(parsed)?;
         let needed = self.units.saturating_add(parsed.depth.units());
         if needed <= self.room {

@@ -122,6 +122,10 @@ impl Binder<'_> {
             }
             listed.push(ident(&column.name));
         }
+        if !self.frame_exclusions.is_empty() {
+            // The stored text is the query printed back, which cannot say EXCLUDE.
+            return Err(Error::unsupported("EXCLUDE in a window frame of a view"));
+        }
         let referenced_before = std::mem::take(&mut self.referenced);
         // The query will be expanded one level down wherever the view is named.
         self.creating_view = true;

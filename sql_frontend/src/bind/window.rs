@@ -17,18 +17,18 @@
 //! Frames: ROWS, GROUPS and RANGE, with UNBOUNDED, CURRENT ROW and offset bounds;
 //! offsets are constants (or parameters): integers for ROWS and GROUPS, for RANGE a
 //! number along a numeric ORDER BY key or an interval along a date or timestamp one
-//! (the window then has exactly one ORDER BY key). Not supported (each `Unsupported`):
+//! (the window then has exactly one ORDER BY key). A frame may end with `EXCLUDE
+//! CURRENT ROW | GROUP | TIES | NO OTHERS`, which the parser does not know:
+//! `frame_exclusion.rs` takes it out of the text and the binder finds it again by the
+//! location of the call's function name (or the WINDOW clause's window name).
 //! An aggregate over a window may have `FILTER (WHERE ...)`: the frame's rows it is not
 //! true for are left out. Not supported (each `Unsupported`): DISTINCT and IGNORE
-//! NULLS on window calls, and EXCLUDE, which the parser
-//! does not know (a statement with one is refused by name: [`has_frame_exclusion`]).
+//! NULLS on window calls.
 
 use sqlparser::ast::{
     self, FunctionArg, FunctionArgExpr, FunctionArguments, NamedWindowExpr, WindowFrameBound,
     WindowFrameUnits, WindowSpec, WindowType,
 };
-
-use sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use super::Binder;
 use super::expr::Scope;
@@ -36,7 +36,8 @@ use super::query::sort_options;
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::{
-    AggregateFunction, FrameBound, FrameUnits, SortKey, WindowCall, WindowFrame, WindowFunction,
+    AggregateFunction, FrameBound, FrameExclusion, FrameUnits, SortKey, WindowCall, WindowFrame,
+    WindowFunction,
 };
 use crate::value::Kind;
 
@@ -267,29 +268,35 @@ impl Binder<'_> {
         Ok((call, kind))
     }
 
-    /// The window a call names: its OVER clause, or the named window it refers to,
-    /// with what it adds to it.
-    fn window_spec(&self, over: &WindowType) -> Result<WindowSpec> {
-        let named = |name: &ast::Ident| -> Result<WindowSpec> {
+    /// The window a call names — its OVER clause, or the named window it refers to,
+    /// with what it adds to it — and its frame's exclusion (`own`: the one written in
+    /// the call's OVER clause).
+    fn window_spec(
+        &self,
+        over: &WindowType,
+        own: FrameExclusion,
+    ) -> Result<(WindowSpec, FrameExclusion)> {
+        let named = |name: &ast::Ident| -> Result<(WindowSpec, FrameExclusion)> {
             let wanted = super::ident(name);
             let found = self
                 .named_windows
                 .iter()
-                .find(|(n, _)| *n == wanted)
-                .map(|(_, spec)| spec.clone());
+                .find(|w| w.name == wanted)
+                .map(|w| (w.spec.clone(), w.exclusion));
             found.ok_or_else(|| Error::Type(format!("window \"{wanted}\" does not exist")))
         };
         let spec = match over {
             WindowType::NamedWindow(name) => {
                 // A named window's base is defined before it (`set_named_windows`).
-                return self.window_spec(&WindowType::WindowSpec(named(name)?));
+                let (spec, exclusion) = named(name)?;
+                return self.window_spec(&WindowType::WindowSpec(spec), exclusion);
             }
             WindowType::WindowSpec(spec) => spec.clone(),
         };
         let Some(base) = &spec.window_name else {
-            return Ok(spec);
+            return Ok((spec, own));
         };
-        let base = named(base)?;
+        let (base, _) = named(base)?;
         if !spec.partition_by.is_empty() {
             return Err(Error::Type(format!(
                 "cannot override PARTITION BY clause of window \"{}\"",
@@ -303,12 +310,13 @@ impl Binder<'_> {
                 "cannot override ORDER BY clause of window".into(),
             ));
         }
+        // A base with a frame (and so any exclusion) cannot be copied.
         if base.window_frame.is_some() {
             return Err(Error::Type(
                 "cannot copy window because it has a frame clause".into(),
             ));
         }
-        Ok(WindowSpec {
+        let spec = WindowSpec {
             window_name: None,
             partition_by: base.partition_by,
             order_by: match spec.order_by.is_empty() {
@@ -316,7 +324,16 @@ impl Binder<'_> {
                 false => spec.order_by,
             },
             window_frame: spec.window_frame,
-        })
+        };
+        Ok((spec, own))
+    }
+
+    /// The exclusion anchored at `name` (`frame_exclusion.rs`).
+    fn exclusion_at(&self, name: &ast::Ident) -> FrameExclusion {
+        self.frame_exclusions
+            .iter()
+            .find(|(at, _)| *at == name.span.start)
+            .map_or(FrameExclusion::NoOthers, |(_, exclusion)| *exclusion)
     }
 
     #[allow(clippy::type_complexity)]
@@ -330,7 +347,11 @@ impl Binder<'_> {
             .over
             .as_ref()
             .ok_or_else(|| Error::unsupported("a window without OVER"))?;
-        let spec = self.window_spec(over)?;
+        let own = match f.name.0.last() {
+            Some(ast::ObjectNamePart::Identifier(name)) => self.exclusion_at(name),
+            _ => FrameExclusion::NoOthers,
+        };
+        let (spec, exclusion) = self.window_spec(over, own)?;
         let args = args
             .iter()
             .map(|a| self.expr(a, scope))
@@ -372,7 +393,12 @@ impl Binder<'_> {
                     None => FrameBound::CurrentRow,
                 };
                 check_frame(&start, &end)?;
-                WindowFrame { units, start, end }
+                WindowFrame {
+                    units,
+                    start,
+                    end,
+                    exclusion,
+                }
             }
         };
         Ok((args, partition_by, order_by, frame))
@@ -437,11 +463,11 @@ impl Binder<'_> {
     pub(super) fn set_named_windows(
         &mut self,
         definitions: &[ast::NamedWindowDefinition],
-    ) -> Result<Vec<(String, WindowSpec)>> {
-        let mut named: Vec<(String, WindowSpec)> = Vec::with_capacity(definitions.len());
-        for ast::NamedWindowDefinition(name, expr) in definitions {
-            let name = super::ident(name);
-            if named.iter().any(|(n, _)| *n == name) {
+    ) -> Result<Vec<NamedWindow>> {
+        let mut named: Vec<NamedWindow> = Vec::with_capacity(definitions.len());
+        for ast::NamedWindowDefinition(name_ident, expr) in definitions {
+            let name = super::ident(name_ident);
+            if named.iter().any(|w| w.name == name) {
                 return Err(Error::Type(format!("window \"{name}\" is already defined")));
             }
             let spec = match expr {
@@ -455,34 +481,27 @@ impl Binder<'_> {
             };
             if let Some(base) = &spec.window_name {
                 let base = super::ident(base);
-                if !named.iter().any(|(n, _)| *n == base) {
+                if !named.iter().any(|w| w.name == base) {
                     return Err(Error::Type(format!("window \"{base}\" does not exist")));
                 }
             }
-            named.push((name, spec));
+            named.push(NamedWindow {
+                exclusion: self.exclusion_at(name_ident),
+                name,
+                spec,
+            });
         }
         Ok(std::mem::replace(&mut self.named_windows, named))
     }
 }
 
-/// Whether `tokens` hold a window frame's `EXCLUDE CURRENT ROW | GROUP | TIES | NO
-/// OTHERS`, which the parser does not know: a statement it fails to parse is then
-/// refused as `Unsupported` by name rather than as a syntax error.
-pub(super) fn has_frame_exclusion(tokens: &[TokenWithSpan]) -> bool {
-    let words: Vec<&Token> = tokens
-        .iter()
-        .map(|t| &t.token)
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect();
-    let word =
-        |t: &Token, want: &str| matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case(want));
-    words.windows(3).any(|w| {
-        word(w[0], "exclude")
-            && (word(w[1], "group")
-                || word(w[1], "ties")
-                || (word(w[1], "current") && word(w[2], "row"))
-                || (word(w[1], "no") && word(w[2], "others")))
-    })
+/// A `WINDOW name AS (...)` definition as written, with its frame's exclusion (which
+/// the parser does not keep in `spec`).
+#[derive(Debug, Clone)]
+pub(super) struct NamedWindow {
+    name: String,
+    spec: WindowSpec,
+    exclusion: FrameExclusion,
 }
 
 /// Whether a RANGE offset of kind `offset` can move along an ORDER BY key of kind

@@ -25,7 +25,11 @@
 //! are computed incrementally as the frame's end moves forward (a running sum costs one
 //! step per row); other frames are aggregated afresh for each row. The aggregates are
 //! the GROUP BY ones (`aggregate.rs`), with their NULL rules and result types; an
-//! aggregate's FILTER leaves the rows it is not true for out of every frame.
+//! aggregate's FILTER leaves the rows it is not true for out of every frame. A frame's
+//! EXCLUDE (CURRENT ROW, GROUP: the current row's peer group, TIES: its peers but not
+//! itself) cuts a hole of consecutive positions out of it — peers are adjacent — with
+//! at most the current row put back ([`FrameRows`]); an aggregate over a frame with an
+//! exclusion is aggregated afresh for each row.
 
 use super::aggregate::Accumulator;
 use super::buffered::{Buffered, collect};
@@ -36,7 +40,8 @@ use crate::error::{Error, Result};
 use crate::expr::BinaryOp;
 use crate::operators;
 use crate::plan::{
-    AggregateCall, AggregateFunction, FrameBound, FrameUnits, SortKey, WindowCall, WindowFunction,
+    AggregateCall, AggregateFunction, FrameBound, FrameExclusion, FrameUnits, SortKey, WindowCall,
+    WindowFunction,
 };
 use crate::value::Value;
 
@@ -327,6 +332,17 @@ impl Partition<'_> {
         Ok((lo, hi))
     }
 
+    /// Position `j`'s frame `lo..hi` less what `exclusion` leaves out of it.
+    fn exclude(&self, exclusion: FrameExclusion, j: usize, lo: usize, hi: usize) -> FrameRows {
+        let (hole, keep) = match exclusion {
+            FrameExclusion::NoOthers => ((hi, hi), None),
+            FrameExclusion::CurrentRow => ((j, j + 1), None),
+            FrameExclusion::Group => (self.peer_range(j), None),
+            FrameExclusion::Ties => (self.peer_range(j), Some(j)),
+        };
+        FrameRows { lo, hi, hole, keep }
+    }
+
     /// The value of `call`'s first argument for each position.
     fn argument(&self, call: &WindowCall, ctx: &mut ExecContext<'_>) -> Result<Vec<Value>> {
         match call.args.first() {
@@ -473,18 +489,19 @@ impl Partition<'_> {
             filter: None,
         };
         let mut state: Option<(Accumulator, usize)> = None;
+        let exclusion = call.frame.exclusion;
         for j in 0..n {
             ctx.tick()?;
             let (lo, hi) = self.frame(call, j, offsets, range.as_ref())?;
-            let hi = hi.max(lo);
+            let frame = self.exclude(exclusion, j, lo, hi.max(lo));
             let value = match call.function {
-                WindowFunction::FirstValue => match lo < hi {
-                    true => argument[lo].clone(),
-                    false => Value::Null,
+                WindowFunction::FirstValue => match frame.nth(0) {
+                    Some(p) => argument[p].clone(),
+                    None => Value::Null,
                 },
-                WindowFunction::LastValue => match lo < hi {
-                    true => argument[hi - 1].clone(),
-                    false => Value::Null,
+                WindowFunction::LastValue => match frame.nth_back(0) {
+                    Some(p) => argument[p].clone(),
+                    None => Value::Null,
                 },
                 WindowFunction::NthValue => {
                     let nth = match call.args.get(1) {
@@ -494,11 +511,9 @@ impl Partition<'_> {
                     match nth {
                         Value::Null => Value::Null,
                         Value::Int(k) if k > 0 => {
-                            let at =
-                                lo.saturating_add(usize::try_from(k - 1).unwrap_or(usize::MAX));
-                            match at < hi {
-                                true => argument[at].clone(),
-                                false => Value::Null,
+                            match frame.nth(usize::try_from(k - 1).unwrap_or(usize::MAX)) {
+                                Some(p) => argument[p].clone(),
+                                None => Value::Null,
                             }
                         }
                         Value::Int(_) => {
@@ -519,11 +534,11 @@ impl Partition<'_> {
                         AggregateFunction::CountRows => acc.add(None),
                         _ => acc.add(Some(value)),
                     };
-                    match running {
+                    match running && exclusion == FrameExclusion::NoOthers {
                         true => {
                             let (acc, added) = state
                                 .get_or_insert_with(|| (Accumulator::new(&aggregate(function)), 0));
-                            while *added < hi {
+                            while *added < frame.hi {
                                 if included[*added] {
                                     add(acc, &argument[*added])?;
                                 }
@@ -533,7 +548,7 @@ impl Partition<'_> {
                         }
                         false => {
                             let mut acc = Accumulator::new(&aggregate(function));
-                            for p in lo.min(hi)..hi {
+                            for p in frame.positions() {
                                 if included[p] {
                                     add(&mut acc, &argument[p])?;
                                 }
@@ -547,6 +562,63 @@ impl Partition<'_> {
             out.push(value);
         }
         Ok(out)
+    }
+}
+
+/// A row's frame: positions `lo..hi` of its partition, less a `hole` of excluded
+/// positions, into which `keep` may put one back (EXCLUDE TIES keeps the current row
+/// when the frame holds it). In order, its positions are those before the hole, the
+/// kept one, and those after the hole.
+struct FrameRows {
+    lo: usize,
+    hi: usize,
+    hole: (usize, usize),
+    keep: Option<usize>,
+}
+
+impl FrameRows {
+    /// The three runs of positions, in order (each `start..end`, perhaps empty).
+    fn runs(&self) -> [(usize, usize); 3] {
+        let (lo, hi) = (self.lo, self.hi);
+        let kept = match self.keep {
+            Some(k) if (lo..hi).contains(&k) && (self.hole.0..self.hole.1).contains(&k) => {
+                (k, k + 1)
+            }
+            _ => (0, 0),
+        };
+        [
+            (lo, self.hole.0.clamp(lo, hi)),
+            kept,
+            (self.hole.1.clamp(lo, hi), hi),
+        ]
+    }
+
+    fn positions(&self) -> impl Iterator<Item = usize> {
+        self.runs().into_iter().flat_map(|(start, end)| start..end)
+    }
+
+    /// The frame's `k`th position (from 0), counting from its start.
+    fn nth(&self, mut k: usize) -> Option<usize> {
+        for (start, end) in self.runs() {
+            let len = end.saturating_sub(start);
+            if k < len {
+                return Some(start + k);
+            }
+            k -= len;
+        }
+        None
+    }
+
+    /// The frame's `k`th position (from 0), counting back from its end.
+    fn nth_back(&self, mut k: usize) -> Option<usize> {
+        for (start, end) in self.runs().into_iter().rev() {
+            let len = end.saturating_sub(start);
+            if k < len {
+                return Some(end - 1 - k);
+            }
+            k -= len;
+        }
+        None
     }
 }
 

@@ -31,7 +31,7 @@ pub use statement::{
     Arbiter, Check, ConflictAction, Copy, CopyEndpoint, Ddl, EXPLAIN_COLUMN, ExplainOptions,
     LockRows, OnConflict, Plan, Returning, Statement, TransactionControl, TransactionModes, Vacuum,
 };
-pub use window::{FrameBound, FrameUnits, WindowCall, WindowFrame, WindowFunction};
+pub use window::{FrameBound, FrameExclusion, FrameUnits, WindowCall, WindowFrame, WindowFunction};
 
 #[cfg(test)]
 pub(crate) use display::tests;

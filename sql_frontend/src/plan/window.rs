@@ -91,6 +91,32 @@ pub enum FrameBound {
     UnboundedFollowing,
 }
 
+/// A frame's `EXCLUDE` clause: which rows around the current one are left out of the
+/// frame, whatever its bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FrameExclusion {
+    /// `EXCLUDE NO OTHERS` (the default): none.
+    #[default]
+    NoOthers,
+    /// `EXCLUDE CURRENT ROW`: the current row.
+    CurrentRow,
+    /// `EXCLUDE GROUP`: the current row and its peers.
+    Group,
+    /// `EXCLUDE TIES`: the current row's peers, but not the row itself.
+    Ties,
+}
+
+impl fmt::Display for FrameExclusion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FrameExclusion::NoOthers => "EXCLUDE NO OTHERS",
+            FrameExclusion::CurrentRow => "EXCLUDE CURRENT ROW",
+            FrameExclusion::Group => "EXCLUDE GROUP",
+            FrameExclusion::Ties => "EXCLUDE TIES",
+        })
+    }
+}
+
 /// A window frame: which rows of its partition a row's aggregate (and first_value,
 /// last_value, nth_value) sees.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,6 +124,7 @@ pub struct WindowFrame {
     pub units: FrameUnits,
     pub start: FrameBound,
     pub end: FrameBound,
+    pub exclusion: FrameExclusion,
 }
 
 impl Default for WindowFrame {
@@ -108,6 +135,7 @@ impl Default for WindowFrame {
             units: FrameUnits::Range,
             start: FrameBound::UnboundedPreceding,
             end: FrameBound::CurrentRow,
+            exclusion: FrameExclusion::NoOthers,
         }
     }
 }
@@ -155,6 +183,7 @@ impl WindowCall {
             units: self.frame.units,
             start: bound(self.frame.start),
             end: bound(self.frame.end),
+            exclusion: self.frame.exclusion,
         };
         WindowCall {
             function: self.function,
@@ -226,6 +255,9 @@ impl fmt::Display for WindowCall {
                 "{units} BETWEEN {} AND {}",
                 self.frame.start, self.frame.end
             ));
+            if self.frame.exclusion != FrameExclusion::NoOthers {
+                parts.push(self.frame.exclusion.to_string());
+            }
         }
         write!(f, "{})", parts.join(" "))
     }
