@@ -565,8 +565,8 @@ fn unsupported_clauses_are_named() {
             "LATERAL",
         ),
         (
-            "CREATE TABLE f (a INTEGER REFERENCES users (user_id))",
-            "FOREIGN KEY",
+            "CREATE TABLE f (a TEXT, FOREIGN KEY (a) REFERENCES users (user_id) MATCH FULL)",
+            "MATCH FULL",
         ),
         ("BEGIN ISOLATION LEVEL SNAPSHOT", "SNAPSHOT"),
     ] {

@@ -262,6 +262,29 @@ pub enum Constraint {
     /// matches every broken constraint in one enum.
     #[error("new row for relation {table:?} violates check constraint {constraint:?}")]
     Check { table: String, constraint: String },
+    /// ALTER TABLE ... ADD CHECK (or a rewrite of the table) found a row of the table
+    /// for which the expression is false; raised by the SQL layer, as `Check`.
+    #[error("check constraint {constraint:?} of relation {table:?} is violated by some row")]
+    CheckViolatedByRow { table: String, constraint: String },
+    /// A row references a key that its FOREIGN KEY's table does not hold; `key` is
+    /// `(a)=(1)`. Raised by the SQL layer, which enforces foreign keys.
+    #[error("insert or update on table {table:?} violates foreign key constraint {constraint:?}")]
+    ForeignKey {
+        table: String,
+        constraint: String,
+        key: String,
+        referenced: String,
+    },
+    /// A delete or key change leaves rows of `referencing` that reference `key`.
+    #[error(
+        "update or delete on table {table:?} violates foreign key constraint {constraint:?} on table {referencing:?}"
+    )]
+    ForeignKeyReferenced {
+        table: String,
+        constraint: String,
+        key: String,
+        referencing: String,
+    },
 }
 
 impl Constraint {
@@ -274,9 +297,20 @@ impl Constraint {
                 Some(format!("Key {key} already exists."))
             }
             Constraint::UniqueIndexBuild { key, .. } => Some(format!("Key {key} is duplicated.")),
+            Constraint::ForeignKey {
+                key, referenced, ..
+            } => Some(format!(
+                "Key {key} is not present in table \"{referenced}\"."
+            )),
+            Constraint::ForeignKeyReferenced {
+                key, referencing, ..
+            } => Some(format!(
+                "Key {key} is still referenced from table \"{referencing}\"."
+            )),
             Constraint::NotNull { .. }
             | Constraint::NullsInColumn { .. }
-            | Constraint::Check { .. } => None,
+            | Constraint::Check { .. }
+            | Constraint::CheckViolatedByRow { .. } => None,
         }
     }
 }

@@ -146,7 +146,12 @@ impl Error {
             Error::Constraint(Constraint::NotNull { .. } | Constraint::NullsInColumn { .. }) => {
                 "23502"
             }
-            Error::Constraint(Constraint::Check { .. }) => "23514",
+            Error::Constraint(Constraint::Check { .. } | Constraint::CheckViolatedByRow { .. }) => {
+                "23514"
+            }
+            Error::Constraint(
+                Constraint::ForeignKey { .. } | Constraint::ForeignKeyReferenced { .. },
+            ) => "23503",
             Error::Constraint(_) => "23505",
             Error::TooLarge(Limit::Name { .. }) => "42622",
             Error::TooLarge(_) => "54000",

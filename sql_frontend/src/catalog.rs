@@ -36,6 +36,10 @@
 //! remembered, not used: H's B+trees fill pages by their own policy (the bulk
 //! builder's fill target, splits in half), whatever a table's fillfactor says.
 //!
+//! FOREIGN KEY constraints live the same way (`foreign_key.rs`), keyed by the
+//! referencing table; [`TableInfo`] carries a table's constraints and those that
+//! reference it, read with the table.
+//!
 //! Statistics gathered by ANALYZE live the same way (`statistics/store.rs`), and go
 //! with DROP TABLE and RENAME like the tables above.
 //!
@@ -52,6 +56,7 @@ use engine::keycode::{KeyValue, decode, encode};
 use engine::table::{Column, ColumnType, TableDef, TableSchema, alter, catalog, ops};
 
 use crate::error::{Error, Result};
+use crate::foreign_key::{self, ForeignKey, SQL_FOREIGN_KEYS_TABLE};
 use crate::statistics::{self, TableStats, store::SQL_STATISTICS_TABLE};
 use crate::types::SqlType;
 use crate::value::{Kind, Value};
@@ -185,6 +190,10 @@ pub struct TableInfo {
     pub columns: Vec<ColumnInfo>,
     /// CHECK constraints, sorted by name.
     pub checks: Vec<CheckInfo>,
+    /// The table's FOREIGN KEY constraints (`foreign_key.rs`), sorted by name.
+    pub foreign_keys: Vec<ForeignKey>,
+    /// The FOREIGN KEY constraints of any table (this one too) that reference it.
+    pub referenced_by: Vec<ForeignKey>,
     /// What ANALYZE last learned about the table (`statistics.rs`), where the binder
     /// loaded it for the planner ([`with_statistics`]); `None` otherwise.
     pub stats: Option<Arc<TableStats>>,
@@ -255,6 +264,8 @@ pub fn find_table(txn: &mut Transaction, name: &str) -> Result<Option<TableInfo>
         schema,
         columns,
         checks,
+        foreign_keys: foreign_key::of_table(txn, name)?,
+        referenced_by: foreign_key::referencing(txn, name)?,
         stats: None,
     }))
 }
@@ -475,11 +486,12 @@ pub fn fillfactor(txn: &mut Transaction, name: &str) -> Result<Option<u32>> {
 
 /// The metadata tables keyed by table name first: their rows go with DROP TABLE and
 /// move with RENAME.
-const METADATA_TABLES: [&str; 4] = [
+const METADATA_TABLES: [&str; 5] = [
     SQL_COLUMNS_TABLE,
     SQL_CHECKS_TABLE,
     SQL_OPTIONS_TABLE,
     SQL_STATISTICS_TABLE,
+    SQL_FOREIGN_KEYS_TABLE,
 ];
 
 /// Drops a table and its SQL metadata, in `txn`.
@@ -511,13 +523,11 @@ pub fn rename_table(txn: &mut Transaction, old: &str, new: &str) -> Result<()> {
             ops::insert(txn, &meta, row)?;
         }
     }
-    Ok(())
+    foreign_key::rename_referenced(txn, old, new)
 }
 
 /// Sets (or, with `None`, drops) the DEFAULT of column `position` of `table` (ALTER
 /// TABLE ... ALTER COLUMN ... SET / DROP DEFAULT).
-/// Every column's metadata row is written again, so a table made through the engine
-/// API (which has none) gets them too.
 pub fn set_default(
     txn: &mut Transaction,
     table_name: &str,
@@ -530,6 +540,14 @@ pub fn set_default(
         .get_mut(position)
         .ok_or_else(|| Error::UnknownColumn(format!("{table_name} column {position}")))?;
     column.default = default;
+    set_columns(txn, table_name, &info.columns)
+}
+
+/// Records `columns` as the SQL metadata of table `table_name`, whose engine schema
+/// has the same columns in the same order (after ALTER TABLE changed them). Every
+/// column's metadata row is written again, so a table made through the engine API
+/// (which has none) gets them too.
+pub fn set_columns(txn: &mut Transaction, table_name: &str, columns: &[ColumnInfo]) -> Result<()> {
     let meta = match catalog::find_table(txn, SQL_COLUMNS_TABLE)? {
         Some(meta) => meta,
         None => catalog::create_table(txn, sql_columns_def())?,
@@ -537,7 +555,41 @@ pub fn set_default(
     for (key, _) in rows_of_table(txn, &meta, table_name)? {
         ops::delete(txn, &meta, &key)?;
     }
-    insert_columns_meta(txn, &meta, table_name, &info.columns)
+    insert_columns_meta(txn, &meta, table_name, columns)
+}
+
+/// Adds a CHECK constraint to table `table_name` (ALTER TABLE ... ADD CHECK); the
+/// caller has checked the name is free and the rows satisfy it.
+pub fn add_check(txn: &mut Transaction, table_name: &str, check: &CheckInfo) -> Result<()> {
+    create_checks(txn, table_name, std::slice::from_ref(check))
+}
+
+/// Removes the CHECK constraint `name` of table `table_name`; whether there was one.
+pub fn drop_check(txn: &mut Transaction, table_name: &str, name: &str) -> Result<bool> {
+    let Some(meta) = catalog::find_table(txn, SQL_CHECKS_TABLE)? else {
+        return Ok(false);
+    };
+    let key = [
+        KeyValue::Text(table_name.to_string()),
+        KeyValue::Text(name.to_string()),
+    ];
+    if ops::get(txn, &meta, &key)?.is_none() {
+        return Ok(false);
+    }
+    ops::delete(txn, &meta, &key)?;
+    Ok(true)
+}
+
+/// Forgets what ANALYZE learned about table `table_name` (after a change that moves or
+/// retypes its columns, which the statistics name by position).
+pub fn drop_statistics(txn: &mut Transaction, table_name: &str) -> Result<()> {
+    let Some(meta) = catalog::find_table(txn, SQL_STATISTICS_TABLE)? else {
+        return Ok(());
+    };
+    for (key, _) in rows_of_table(txn, &meta, table_name)? {
+        ops::delete(txn, &meta, &key)?;
+    }
+    Ok(())
 }
 
 /// Writes the metadata rows of table `name`'s `columns` into [`SQL_COLUMNS_TABLE`].

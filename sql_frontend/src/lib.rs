@@ -35,7 +35,10 @@
 //!    [`exec::eval`] evaluates expressions, with SQL's operators in [`operators`].
 //!    INSERT, UPDATE and DELETE collect their rows, then write through the engine's
 //!    table API, which keeps indexes in step and enforces NOT NULL, UNIQUE and PRIMARY
-//!    KEY; DDL goes to the SQL and engine catalogs.
+//!    KEY; CHECK is evaluated here, and FOREIGN KEY enforced here with row locks
+//!    (`exec/references.rs`: KEY SHARE on the referenced row). DDL goes to the SQL and
+//!    engine catalogs; ALTER TABLE's actions that reach rows (ADD / DROP COLUMN, TYPE,
+//!    ADD CHECK) are in `exec/alter.rs` over `engine::table::alter`.
 //! 5. **Session** ([`session`]): owns the transaction state — autocommit (each
 //!    statement its own READ COMMITTED transaction) or `BEGIN [ISOLATION LEVEL ...]` …
 //!    `COMMIT`/`ROLLBACK`, with PostgreSQL's rule that an error aborts an explicit
@@ -138,6 +141,7 @@ pub mod datetime;
 pub mod error;
 pub mod exec;
 pub mod expr;
+pub mod foreign_key;
 pub mod functions;
 pub mod generation;
 pub mod interval;

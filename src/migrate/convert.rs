@@ -20,7 +20,7 @@
 //! migration skips and records, or aborts on.
 
 use engine::keycode::{KeyValue, encode};
-use engine::table::{Column, IndexSchema, TableSchema, ops};
+use engine::table::{IndexSchema, TableSchema, ops};
 use kv_legacy::{Document, Scalar};
 use sql_frontend::SqlType;
 use sql_frontend::catalog::TableInfo;
@@ -44,7 +44,6 @@ pub struct BadDocument {
 #[derive(Debug, Clone)]
 pub struct RowConverter {
     columns: Vec<TargetColumn>,
-    engine_columns: Vec<Column>,
     key_index: usize,
     schema: TableSchema,
     /// The target database's key limit ([`engine::Database::max_stored_key_len`]).
@@ -103,7 +102,6 @@ impl RowConverter {
                     nullable: c.nullable,
                 })
                 .collect(),
-            engine_columns: table.schema.columns.clone(),
             key_index,
             schema: table.schema.clone(),
             max_stored_key_len,
@@ -129,9 +127,9 @@ impl RowConverter {
         self
     }
 
-    /// The engine's view of the columns (for encoding rows).
-    pub fn engine_columns(&self) -> &[Column] {
-        &self.engine_columns
+    /// The engine's view of the table (for encoding rows).
+    pub fn engine_schema(&self) -> &TableSchema {
+        &self.schema
     }
 
     /// The position of the key column.

@@ -319,6 +319,6 @@ fn commit_batch(
 fn encode_new_row(target: &Target, row: &[KeyValue]) -> engine::Result<(Vec<u8>, Vec<u8>)> {
     let pk = &row[target.converter.key_index()];
     let key = encode(std::slice::from_ref(pk));
-    let stored = encode_row(&target.schema.columns, row)?;
+    let stored = encode_row(&target.schema, row)?;
     Ok((key, stored))
 }

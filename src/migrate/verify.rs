@@ -82,7 +82,7 @@ pub fn digest_documents(
     let mut rejected = 0;
     for (key, doc) in docs {
         match converter.convert(key, doc) {
-            Ok(row) => match encode_row(converter.engine_columns(), &row) {
+            Ok(row) => match encode_row(converter.engine_schema(), &row) {
                 Ok(bytes) => {
                     let pk = encode(std::slice::from_ref(&row[converter.key_index()]));
                     checksum.add(&pk, &bytes);

@@ -1,6 +1,6 @@
-//! # ALTER TABLE that changes only the catalog: RENAME TO, RENAME COLUMN, SET / DROP NOT
-//! NULL
+//! # ALTER TABLE: columns renamed, added, dropped and retyped; NOT NULL set and dropped
 //!
+//! RENAME TO, RENAME COLUMN, SET / DROP NOT NULL and ADD COLUMN change only the catalog.
 //! None of these moves a row. A row is stored by column position, not by name
 //! (`row.rs`), and an index entry holds the indexed values and the row's key, so a
 //! table's or a column's name lives only in the catalog: renaming rewrites the table's
@@ -13,6 +13,19 @@
 //! if one holds a NULL in the column (PostgreSQL's `column "c" of relation "t" contains
 //! null values`). DROP NOT NULL refuses a primary-key column.
 //!
+//! ADD COLUMN ([`add_column`]) appends the column to the schema with its *missing
+//! value*, what every row written before it reads there (the row-format rule is in
+//! `schema.rs` and `row.rs`: a row holds the columns its table had when it was written,
+//! and its count says how many). The caller gives the column's DEFAULT, evaluated once,
+//! as that value; a NOT NULL column whose missing value is NULL is refused if the table
+//! has a row. A table created before rows were counted is rewritten once instead.
+//!
+//! DROP COLUMN, ALTER COLUMN TYPE and ADD COLUMN with a default evaluated per row
+//! (`random()`, `nextval`) rewrite the table ([`rewrite_table`]): every row, decoded,
+//! goes through the caller's transformation and is checked against the new schema into
+//! a new tree, and the indexes are built again (`rekey.rs`). An index over a dropped
+//! column is dropped with it, as PostgreSQL drops it; so is a primary key (the rows
+//! are then keyed by hidden row ids). Every check runs before the commit record.
 //! Each statement takes the table's tree lock ([`Transaction::lock_tree`]) as other DDL
 //! does, so it fails with a retryable serialization error while another transaction
 //! has written the table, and no writer whose snapshot predates it writes the table
@@ -23,10 +36,14 @@
 use std::ops::Bound;
 
 use crate::error::{Constraint, Error, Result};
+use crate::keycode::KeyValue;
 use crate::mvcc::Transaction;
-use crate::table::catalog::{CATALOG_TREE, check_name, find_table, index_key, table, table_key};
+use crate::table::catalog::{
+    CATALOG_TREE, check_name, find_table, index_key, rebuild_table, table, table_key,
+};
+use crate::table::rekey::Transform;
 use crate::table::row::decode_columns;
-use crate::table::schema::TableSchema;
+use crate::table::schema::{Column, TableSchema};
 
 /// Renames the table `old_name` to `new_name` (ALTER TABLE ... RENAME TO).
 pub fn rename_table(txn: &mut Transaction, old_name: &str, new_name: &str) -> Result<TableSchema> {
@@ -92,7 +109,7 @@ pub fn set_nullable(
     if !nullable {
         for row in txn.scan(schema.tree, Bound::Unbounded, Bound::Unbounded, false)? {
             let (_, stored) = row?;
-            let values = decode_columns(&schema.columns, &stored, |i| i == position)?;
+            let values = decode_columns(&schema, &stored, |i| i == position)?;
             if values[position].is_null() {
                 return Err(Error::Constraint(Constraint::NullsInColumn {
                     table: table_name.to_string(),
@@ -104,4 +121,129 @@ pub fn set_nullable(
     schema.columns[position].nullable = nullable;
     txn.put(CATALOG_TREE, &table_key(table_name), &schema.encode())?;
     Ok(schema)
+}
+
+/// Whether `schema`'s table has a row, as the transaction sees it.
+fn has_rows(txn: &mut Transaction, schema: &TableSchema) -> Result<bool> {
+    Ok(txn
+        .scan(schema.tree, Bound::Unbounded, Bound::Unbounded, false)?
+        .next()
+        .transpose()?
+        .is_some())
+}
+
+/// Appends `column` to `table_name` (ALTER TABLE ... ADD COLUMN) without writing a row:
+/// every existing row reads `missing` there (see the module header). `missing` must be
+/// NULL or of the column's type; a NOT NULL column with a NULL `missing` is refused
+/// if the table has a row.
+pub fn add_column(
+    txn: &mut Transaction,
+    table_name: &str,
+    column: Column,
+    missing: KeyValue,
+) -> Result<TableSchema> {
+    let mut schema = table(txn, table_name)?;
+    if schema.columns.iter().any(|c| c.name == column.name) {
+        return Err(Error::AlreadyExists {
+            kind: "column",
+            name: format!("{table_name}.{}", column.name),
+        });
+    }
+    if !missing.is_null() && !column.ty.admits(&missing) {
+        return Err(Error::TypeMismatch(format!(
+            "column {:?} is {:?}, but its value for existing rows is {missing:?}",
+            column.name, column.ty
+        )));
+    }
+    txn.lock_tree(schema.tree)?;
+    if !column.nullable && missing.is_null() && has_rows(txn, &schema)? {
+        return Err(Error::Constraint(Constraint::NullsInColumn {
+            table: table_name.to_string(),
+            column: column.name,
+        }));
+    }
+    if !schema.counted_rows {
+        let mut columns: Vec<(Column, Option<usize>)> = schema
+            .columns
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, c)| (c, Some(i)))
+            .collect();
+        columns.push((column, None));
+        let mut append = |mut row: Vec<KeyValue>| {
+            row.push(missing.clone());
+            Ok(row)
+        };
+        return rewrite_table(txn, table_name, columns, &mut append);
+    }
+    let position = schema.columns.len();
+    schema.columns.push(column);
+    if !missing.is_null() {
+        schema.missing.resize(position, KeyValue::Null);
+        schema.missing.push(missing);
+    }
+    txn.put(CATALOG_TREE, &table_key(table_name), &schema.encode())?;
+    Ok(schema)
+}
+
+/// Rewrites every row of `table_name` into a table with `columns` (ALTER TABLE ... DROP
+/// COLUMN, ALTER COLUMN ... TYPE, ADD COLUMN with a default evaluated per row): each
+/// new column with the position of the old column it comes from, or `None` for a new
+/// one; `transform` turns each row's old values into the new ones. The primary key and
+/// indexes follow their columns; an index over a column that no new column comes from
+/// is dropped, and so is the primary key (hidden row ids then key the rows). Every
+/// check (types, NOT NULL, key and index uniqueness, what `transform` refuses) runs
+/// before anything is recorded.
+pub fn rewrite_table(
+    txn: &mut Transaction,
+    table_name: &str,
+    columns: Vec<(Column, Option<usize>)>,
+    transform: Transform<'_>,
+) -> Result<TableSchema> {
+    let old = table(txn, table_name)?;
+    if columns.is_empty() {
+        return Err(Error::InvalidArgument(
+            "a table needs at least one column".into(),
+        ));
+    }
+    for (i, (column, source)) in columns.iter().enumerate() {
+        if columns[..i].iter().any(|(c, _)| c.name == column.name) {
+            return Err(Error::AlreadyExists {
+                kind: "column",
+                name: format!("{table_name}.{}", column.name),
+            });
+        }
+        if source.is_some_and(|s| s >= old.columns.len()) {
+            return Err(Error::InvalidArgument(format!(
+                "column {:?} comes from column {source:?} of {}",
+                column.name,
+                old.columns.len()
+            )));
+        }
+    }
+    txn.lock_tree(old.tree)?;
+    let moved = |position: usize| columns.iter().position(|(_, s)| *s == Some(position));
+    let remap = |positions: &[usize]| -> Option<Vec<usize>> {
+        positions.iter().map(|&p| moved(p)).collect()
+    };
+    let mut new = old.clone();
+    new.primary_key = remap(&old.primary_key).unwrap_or_default();
+    new.indexes = old
+        .indexes
+        .iter()
+        .filter_map(|index| {
+            let mut index = index.clone();
+            index.columns = remap(&index.columns)?;
+            Some(index)
+        })
+        .collect();
+    new.columns = columns.into_iter().map(|(c, _)| c).collect();
+    for &key in &new.primary_key {
+        new.columns[key].nullable = false;
+    }
+    new.counted_rows = true;
+    new.missing = Vec::new();
+    let constraint = format!("{table_name}_pkey");
+    rebuild_table(txn, &old, new, &constraint, Some(transform))
 }

@@ -151,6 +151,8 @@ pub fn create_table(txn: &mut Transaction, def: TableDef) -> Result<TableSchema>
         columns: def.columns,
         primary_key: Vec::new(),
         indexes: Vec::new(),
+        counted_rows: true,
+        missing: Vec::new(),
     };
     for name in &def.primary_key {
         let position = schema.column_index(name)?;
@@ -241,9 +243,25 @@ pub fn add_primary_key(
         new.primary_key.push(position);
         new.columns[position].nullable = false;
     }
+    rebuild_table(txn, &old, new, constraint, None)
+}
+
+/// Moves table `old` into new trees shaped by `new` (the same table's next schema:
+/// its columns, key and indexes, whose tree ids are replaced here): every row through
+/// `transform` (see `rekey.rs`; `None` copies stored rows, for a change of key only),
+/// every index of `new` built again, the old trees emptied, indexes `old` has and `new`
+/// lacks dropped from the catalog, and `new` recorded. The table must be locked
+/// ([`Transaction::lock_tree`]). `constraint` names the primary key in a duplicate error.
+pub(crate) fn rebuild_table(
+    txn: &mut Transaction,
+    old: &TableSchema,
+    mut new: TableSchema,
+    constraint: &str,
+    transform: Option<rekey::Transform<'_>>,
+) -> Result<TableSchema> {
     new.tree = allocate_tree(txn)?;
     txn.claim_new_tree(new.tree);
-    rekey::rekey_rows(txn, &old, &new, constraint)?;
+    rekey::rewrite_rows(txn, old, &new, constraint, transform)?;
     for index in &mut new.indexes {
         index.tree = allocate_tree(txn)?;
         txn.claim_new_tree(index.tree);
@@ -254,7 +272,12 @@ pub fn add_primary_key(
     std::iter::once(old.tree)
         .chain(old.indexes.iter().map(|i| i.tree))
         .try_for_each(|tree| ops::clear_tree(txn, tree))?;
-    txn.put(CATALOG_TREE, &table_key(table_name), &new.encode())?;
+    for index in &old.indexes {
+        if !new.indexes.iter().any(|i| i.name == index.name) {
+            txn.delete(CATALOG_TREE, &index_key(&index.name))?;
+        }
+    }
+    txn.put(CATALOG_TREE, &table_key(&new.name), &new.encode())?;
     Ok(new)
 }
 

@@ -185,7 +185,7 @@ pub(crate) fn build_index(
     let mut entries = Entries::default();
     for row in txn.scan(schema.tree, Bound::Unbounded, Bound::Unbounded, false)? {
         let (row_key, stored) = row?;
-        let row = decode_columns(&schema.columns, &stored, |i| wanted[i])?;
+        let row = decode_columns(schema, &stored, |i| wanted[i])?;
         let key = entries.push(index, &row, &row_key)?;
         check_index_key(schema, index, key, max)?;
     }

@@ -12,13 +12,16 @@
 //!   with NOT NULL, UNIQUE and PRIMARY KEY enforced and indexes kept in step.
 //! - `index_build`: CREATE INDEX on a populated table — one pass, one sort, and a tree
 //!   built bottom-up at commit.
+//! - [`alter`]: ALTER TABLE — catalog-only changes (renames, NOT NULL, ADD COLUMN with
+//!   a value recorded for the rows written before it) and rewrites into new trees
+//!   (DROP COLUMN, a change of type; `rekey`, shared with ADD PRIMARY KEY).
 //!
 //! Values are [`crate::keycode::KeyValue`]s: the same type encodes keys (so byte order is
 //! SQL order) and fills rows. Types are strict at this layer: an integer is not accepted
 //! for a float column; the SQL layer applies SQL's implicit casts before calling in.
 //!
-//! Not yet: ALTER TABLE; schemas cached across transactions (each lookup reads the
-//! catalog through the transaction, which is what keeps DDL transactional).
+//! Not yet: schemas cached across transactions (each lookup reads the catalog through
+//! the transaction, which is what keeps DDL transactional).
 
 pub mod alter;
 pub mod catalog;

@@ -49,7 +49,7 @@ use crate::table::schema::{IndexSchema, TableSchema};
 pub type Row = Vec<KeyValue>;
 
 /// Checks a row against the schema: arity, types and NOT NULL.
-fn validate(schema: &TableSchema, row: &[KeyValue]) -> Result<()> {
+pub(crate) fn validate(schema: &TableSchema, row: &[KeyValue]) -> Result<()> {
     if row.len() != schema.columns.len() {
         return Err(Error::InvalidArgument(format!(
             "table {:?} has {} columns, but the row has {} values",
@@ -250,7 +250,7 @@ pub fn insert(txn: &mut Transaction, schema: &TableSchema, row: Row) -> Result<R
     };
     let key = encode(&pk);
     check_row_key(schema, &key, txn.mvcc().max_stored_key_len())?;
-    let stored = encode_row(&schema.columns, &row)?;
+    let stored = encode_row(schema, &row)?;
     atomically(txn, |txn| {
         if !txn.insert(schema.tree, &key, &stored)? {
             return Err(duplicate_primary_key(schema, &pk));
@@ -278,7 +278,7 @@ fn next_row_id(txn: &mut Transaction, tree: TreeId) -> Result<i64> {
 /// The row whose primary key is `pk`.
 pub fn get(txn: &mut Transaction, schema: &TableSchema, pk: &[KeyValue]) -> Result<Option<Row>> {
     match txn.get(schema.tree, &encode(pk))? {
-        Some(bytes) => decode_row(&schema.columns, &bytes).map(Some),
+        Some(bytes) => decode_row(schema, &bytes).map(Some),
         None => Ok(None),
     }
 }
@@ -310,9 +310,7 @@ pub fn lock_row(
             RowLock::Unchanged => LockedRow::Unchanged,
             RowLock::Skipped => LockedRow::Skipped,
             RowLock::Changed(None) => LockedRow::Changed(None),
-            RowLock::Changed(Some(bytes)) => {
-                LockedRow::Changed(Some(decode_row(&schema.columns, &bytes)?))
-            }
+            RowLock::Changed(Some(bytes)) => LockedRow::Changed(Some(decode_row(schema, &bytes)?)),
         },
     )
 }
@@ -399,7 +397,7 @@ pub fn update_row(
         true => pk.to_vec(),
         false => declared_key(schema, &row),
     };
-    let stored = encode_row(&schema.columns, &row)?;
+    let stored = encode_row(schema, &row)?;
     atomically(txn, |txn| {
         let (old_key, new_key) = (encode(pk), encode(&new_pk));
         check_row_key(schema, &new_key, txn.mvcc().max_stored_key_len())?;
@@ -477,9 +475,7 @@ impl Iterator for RowScan {
 
     fn next(&mut self) -> Option<Self::Item> {
         let entry = self.scan.next()?;
-        Some(entry.and_then(|(key, value)| {
-            Ok((decode(&key)?, decode_row(&self.schema.columns, &value)?))
-        }))
+        Some(entry.and_then(|(key, value)| Ok((decode(&key)?, decode_row(&self.schema, &value)?))))
     }
 }
 

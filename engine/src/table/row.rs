@@ -1,7 +1,9 @@
-//! The stored form of a row: a null bitmap, then each non-null value in column order.
+//! The stored form of a row: its column count, a null bitmap, then each non-null value
+//! in column order.
 //!
 //! ```text
-//! [null bitmap: ceil(columns / 8) bytes, bit i set = column i is NULL]
+//! [column count n: varint]          (only in tables whose schema has `counted_rows`)
+//! [null bitmap: ceil(n / 8) bytes, bit i set = column i is NULL]
 //! then per non-null column, by type:
 //!   Bool       1 byte (0 or 1)
 //!   Int        zigzag varint          Timestamp  zigzag varint
@@ -11,14 +13,26 @@
 //!
 //! Rows carry no type tags: the table's schema says what each column holds, which keeps
 //! small rows small (a row of two short strings and an integer is about a dozen bytes).
+//!
+//! **Rows shorter than the table.** A row holds as many columns as its table had when
+//! it was written: ADD COLUMN writes no row (`alter.rs`). A row whose count `n` is below
+//! the schema's column count reads each column from `n` on as the schema's missing value
+//! for it ([`TableSchema::missing_value`]: the added column's DEFAULT as evaluated when
+//! it was added, else NULL). A count above the schema's column count is corrupt data: a
+//! transaction reads rows through the schema its own snapshot sees, and no row written
+//! under a newer, wider schema is visible to it (the tree lock of every ALTER TABLE, see
+//! `alter.rs`). Tables created before counts existed (schema format 1) store no count,
+//! and every row holds every column; ADD COLUMN rewrites such a table once.
 
 use crate::error::{Error, Result};
 use crate::keycode::KeyValue;
-use crate::table::codec::{Reader, put_bytes, put_signed};
-use crate::table::schema::{Column, ColumnType};
+use crate::table::codec::{Reader, put_bytes, put_signed, put_varint};
+use crate::table::schema::{ColumnType, TableSchema};
 
-/// Encodes `row` for `columns`. Every value must be NULL or of its column's type.
-pub fn encode_row(columns: &[Column], row: &[KeyValue]) -> Result<Vec<u8>> {
+/// Encodes `row` for `schema`'s columns, at full length. Every value must be NULL or of
+/// its column's type.
+pub fn encode_row(schema: &TableSchema, row: &[KeyValue]) -> Result<Vec<u8>> {
+    let columns = &schema.columns;
     if row.len() != columns.len() {
         return Err(Error::InvalidArgument(format!(
             "row has {} values for {} columns",
@@ -36,11 +50,15 @@ pub fn encode_row(columns: &[Column], row: &[KeyValue]) -> Result<Vec<u8>> {
             _ => 0,
         })
         .sum();
-    let mut out = Vec::with_capacity(bitmap_len + 10 * columns.len() + variable);
-    out.resize(bitmap_len, 0);
+    let mut out = Vec::with_capacity(10 + bitmap_len + 10 * columns.len() + variable);
+    if schema.counted_rows {
+        put_varint(&mut out, columns.len() as u64);
+    }
+    let bitmap_at = out.len();
+    out.resize(bitmap_at + bitmap_len, 0);
     for (i, (column, value)) in columns.iter().zip(row).enumerate() {
         match (column.ty, value) {
-            (_, KeyValue::Null) => out[i / 8] |= 1 << (i % 8),
+            (_, KeyValue::Null) => out[bitmap_at + i / 8] |= 1 << (i % 8),
             (ColumnType::Bool, KeyValue::Bool(b)) => out.push(u8::from(*b)),
             (ColumnType::Int, KeyValue::Int(v))
             | (ColumnType::Timestamp, KeyValue::Timestamp(v)) => {
@@ -61,9 +79,10 @@ pub fn encode_row(columns: &[Column], row: &[KeyValue]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Decodes a row stored by [`encode_row`] with the same `columns`.
-pub fn decode_row(columns: &[Column], bytes: &[u8]) -> Result<Vec<KeyValue>> {
-    decode_columns(columns, bytes, |_| true)
+/// Decodes a row stored by [`encode_row`] under `schema` or an older, narrower schema
+/// of the same table (see the module header).
+pub fn decode_row(schema: &TableSchema, bytes: &[u8]) -> Result<Vec<KeyValue>> {
+    decode_columns(schema, bytes, |_| true)
 }
 
 /// A value of a stored row, borrowed from the row's bytes: what [`decode_row_with`]
@@ -80,7 +99,21 @@ pub enum ColumnValue<'a> {
     Bytes(&'a [u8]),
 }
 
-impl ColumnValue<'_> {
+impl<'a> ColumnValue<'a> {
+    /// A stored value, borrowed.
+    pub fn of(value: &'a KeyValue) -> ColumnValue<'a> {
+        match value {
+            KeyValue::Null => ColumnValue::Null,
+            KeyValue::Bool(b) => ColumnValue::Bool(*b),
+            KeyValue::Int(v) => ColumnValue::Int(*v),
+            KeyValue::Float(f) => ColumnValue::Float(*f),
+            KeyValue::Date(d) => ColumnValue::Date(*d),
+            KeyValue::Timestamp(t) => ColumnValue::Timestamp(*t),
+            KeyValue::Text(s) => ColumnValue::Text(s),
+            KeyValue::Bytes(b) => ColumnValue::Bytes(b),
+        }
+    }
+
     /// The value, owned.
     pub fn to_key_value(self) -> KeyValue {
         match self {
@@ -100,12 +133,12 @@ impl ColumnValue<'_> {
 /// are stepped over without copying and come back as NULL. The row is checked as
 /// [`decode_row`] checks it, but for the UTF-8 of text that is not wanted.
 pub fn decode_columns(
-    columns: &[Column],
+    schema: &TableSchema,
     bytes: &[u8],
     wanted: impl Fn(usize) -> bool,
 ) -> Result<Vec<KeyValue>> {
-    let mut row = Vec::with_capacity(columns.len());
-    decode_row_with(columns, bytes, wanted, |_, value| {
+    let mut row = Vec::with_capacity(schema.columns.len());
+    decode_row_with(schema, bytes, wanted, |_, value| {
         row.push(value.to_key_value());
         Ok(())
     })?;
@@ -115,17 +148,32 @@ pub fn decode_columns(
 /// Decodes a stored row without copying it: calls `visit` with each column's position
 /// and value, in column order, borrowing text and bytes from `bytes`. Columns `wanted`
 /// does not pick are stepped over and visited as NULL. Checks the row as
-/// [`decode_columns`] does; if it fails, some columns may have been visited.
+/// [`decode_columns`] does; if it fails, some columns may have been visited. Columns
+/// past the row's end are visited with the schema's missing values (module header).
 pub fn decode_row_with<'b>(
-    columns: &[Column],
+    schema: &'b TableSchema,
     bytes: &'b [u8],
     wanted: impl Fn(usize) -> bool,
     mut visit: impl FnMut(usize, ColumnValue<'b>) -> Result<()>,
 ) -> Result<()> {
-    let bitmap_len = columns.len().div_ceil(8);
+    let columns = &schema.columns;
     let mut reader = Reader::new(bytes, "row");
-    let bitmap = reader.take(bitmap_len)?;
-    for (i, column) in columns.iter().enumerate() {
+    let stored = match schema.counted_rows {
+        true => {
+            let count = reader.len()?;
+            if count > columns.len() {
+                return Err(Error::CorruptData(format!(
+                    "row of table {:?} holds {count} columns, the table has {}",
+                    schema.name,
+                    columns.len()
+                )));
+            }
+            count
+        }
+        false => columns.len(),
+    };
+    let bitmap = reader.take(stored.div_ceil(8))?;
+    for (i, column) in columns[..stored].iter().enumerate() {
         if bitmap[i / 8] & (1 << (i % 8)) != 0 {
             visit(i, ColumnValue::Null)?;
             continue;
@@ -169,12 +217,33 @@ pub fn decode_row_with<'b>(
             };
         visit(i, value)?;
     }
-    reader.finish()
+    reader.finish()?;
+    for i in stored..columns.len() {
+        match wanted(i) {
+            true => visit(i, ColumnValue::of(schema.missing_value(i)))?,
+            false => visit(i, ColumnValue::Null)?,
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mvcc::TreeId;
+    use crate::table::schema::Column;
+
+    fn schema(counted_rows: bool) -> TableSchema {
+        TableSchema {
+            name: "t".into(),
+            tree: TreeId(16),
+            columns: columns(),
+            primary_key: Vec::new(),
+            indexes: Vec::new(),
+            counted_rows,
+            missing: Vec::new(),
+        }
+    }
 
     fn columns() -> Vec<Column> {
         [
@@ -203,11 +272,43 @@ mod tests {
             KeyValue::Bool(true),
             KeyValue::Date(-3),
         ];
-        let bytes = encode_row(&columns(), &row).unwrap();
-        assert_eq!(decode_row(&columns(), &bytes).unwrap(), row);
-        for cut in 0..bytes.len() {
-            assert!(decode_row(&columns(), &bytes[..cut]).is_err());
+        for counted in [false, true] {
+            let schema = schema(counted);
+            let bytes = encode_row(&schema, &row).unwrap();
+            assert_eq!(decode_row(&schema, &bytes).unwrap(), row);
+            for cut in 0..bytes.len() {
+                assert!(decode_row(&schema, &bytes[..cut]).is_err());
+            }
         }
+    }
+
+    #[test]
+    fn short_rows_read_the_missing_values_and_long_rows_are_corrupt() {
+        let mut narrow = schema(true);
+        narrow.columns.truncate(2);
+        let bytes = encode_row(&narrow, &[KeyValue::Text("a".into()), KeyValue::Null]).unwrap();
+        let mut wide = schema(true);
+        wide.missing = vec![
+            KeyValue::Null,
+            KeyValue::Null,
+            KeyValue::Float(1.5),
+            KeyValue::Null,
+        ];
+        let expected = vec![
+            KeyValue::Text("a".into()),
+            KeyValue::Null,
+            KeyValue::Float(1.5),
+            KeyValue::Null,
+            KeyValue::Null,
+        ];
+        assert_eq!(decode_row(&wide, &bytes).unwrap(), expected);
+        let pruned = decode_columns(&wide, &bytes, |i| i != 2).unwrap();
+        assert_eq!(pruned[2], KeyValue::Null);
+        let wide_row = encode_row(&wide, &expected).unwrap();
+        assert!(matches!(
+            decode_row(&narrow, &wide_row),
+            Err(Error::CorruptData(_))
+        ));
     }
 
     #[test]
@@ -220,7 +321,7 @@ mod tests {
             KeyValue::Null,
         ];
         assert!(matches!(
-            encode_row(&columns(), &row),
+            encode_row(&schema(true), &row),
             Err(Error::TypeMismatch(_))
         ));
     }

@@ -4,14 +4,32 @@
 //! primary key (column positions; empty means a hidden 64-bit row id), and its secondary
 //! indexes. Each table and each index is one B+tree, identified by a [`TreeId`] that the
 //! catalog allocates. The encoding below is versioned so the format can grow.
+//!
+//! ## Row formats, and columns added without a rewrite
+//!
+//! A table's rows are stored in one of two formats (`row.rs`), which its schema names:
+//! schema format 1 (tables created before ALTER TABLE ... ADD COLUMN existed) stores
+//! every row with exactly the table's columns, and nothing says how many; schema format
+//! 2 ([`TableSchema::counted_rows`], every table created since) starts each row with its
+//! column count. A row holds as many columns as its table had when the row was written,
+//! so ADD COLUMN changes only the catalog: a row shorter than the column list reads,
+//! for each column past its end, the value [`TableSchema::missing`] records for it —
+//! the column's DEFAULT as it was evaluated once, when the column was added
+//! (PostgreSQL's `attmissingval`). A later SET DEFAULT changes what new rows get, never
+//! what old rows read. A statement that rewrites the table (DROP COLUMN, ALTER COLUMN
+//! TYPE, `alter.rs`) writes every row at full length and clears `missing`.
 
 use crate::error::{Error, Result};
-use crate::keycode::KeyValue;
+use crate::keycode::{KeyValue, decode, encode};
 use crate::mvcc::TreeId;
 use crate::table::codec::{Reader, put_bytes, put_varint};
 
-/// Version byte of the stored schema format.
-const SCHEMA_FORMAT: u8 = 1;
+/// Version byte of the stored schema format of a table whose rows hold every column
+/// and no count (tables from before ADD COLUMN).
+const SCHEMA_FORMAT_FULL_ROWS: u8 = 1;
+/// Version byte of the stored schema format of a table whose rows start with their
+/// column count: format 1 followed by the missing values (see the module header).
+const SCHEMA_FORMAT_COUNTED_ROWS: u8 = 2;
 
 /// The type of a column's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,6 +119,13 @@ pub struct TableSchema {
     /// Positions of the primary-key columns; empty for a hidden row id.
     pub primary_key: Vec<usize>,
     pub indexes: Vec<IndexSchema>,
+    /// Whether each row starts with its column count (schema format 2); `false` only
+    /// for tables created before ADD COLUMN existed, whose rows hold every column.
+    pub counted_rows: bool,
+    /// Per column, what a row written before the column was added reads there (see the
+    /// module header); a column past the end of this list, or with NULL here, reads
+    /// NULL. Empty unless `counted_rows`.
+    pub missing: Vec<KeyValue>,
 }
 
 /// What a caller gives to create a table.
@@ -135,6 +160,11 @@ impl TableSchema {
             })
     }
 
+    /// What a row that ends before column `position` reads there.
+    pub fn missing_value(&self, position: usize) -> &KeyValue {
+        self.missing.get(position).unwrap_or(&KeyValue::Null)
+    }
+
     /// Whether rows are keyed by a hidden row id.
     pub fn has_hidden_row_id(&self) -> bool {
         self.primary_key.is_empty()
@@ -142,7 +172,10 @@ impl TableSchema {
 
     /// The stored form.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = vec![SCHEMA_FORMAT];
+        let mut out = vec![match self.counted_rows {
+            true => SCHEMA_FORMAT_COUNTED_ROWS,
+            false => SCHEMA_FORMAT_FULL_ROWS,
+        }];
         put_bytes(&mut out, self.name.as_bytes());
         put_varint(&mut out, u64::from(self.tree.0));
         put_varint(&mut out, self.columns.len() as u64);
@@ -159,6 +192,9 @@ impl TableSchema {
             put_positions(&mut out, &index.columns);
             out.push(u8::from(index.unique));
         }
+        if self.counted_rows {
+            put_bytes(&mut out, &encode(&self.missing));
+        }
         out
     }
 
@@ -166,7 +202,7 @@ impl TableSchema {
     pub fn decode(bytes: &[u8]) -> Result<TableSchema> {
         let mut reader = Reader::new(bytes, "table schema");
         let format = reader.u8()?;
-        if format != SCHEMA_FORMAT {
+        if format != SCHEMA_FORMAT_FULL_ROWS && format != SCHEMA_FORMAT_COUNTED_ROWS {
             return Err(Error::CorruptData(format!(
                 "unknown table schema format {format}"
             )));
@@ -196,13 +232,27 @@ impl TableSchema {
                 unique,
             });
         }
+        let counted_rows = format == SCHEMA_FORMAT_COUNTED_ROWS;
+        let missing = match counted_rows {
+            true => decode(reader.bytes()?)?,
+            false => Vec::new(),
+        };
         reader.finish()?;
+        if missing.len() > columns.len() {
+            return Err(Error::CorruptData(format!(
+                "table schema: {} missing values for {} columns",
+                missing.len(),
+                columns.len()
+            )));
+        }
         Ok(TableSchema {
             name,
             tree,
             columns,
             primary_key,
             indexes,
+            counted_rows,
+            missing,
         })
     }
 }
@@ -264,9 +314,21 @@ mod tests {
                 columns: vec![1],
                 unique: false,
             }],
+            counted_rows: false,
+            missing: Vec::new(),
         };
         let bytes = schema.encode();
         assert_eq!(TableSchema::decode(&bytes).unwrap(), schema);
+        for cut in 0..bytes.len() {
+            assert!(TableSchema::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let counted = TableSchema {
+            counted_rows: true,
+            missing: vec![KeyValue::Null, KeyValue::Text("new".into())],
+            ..schema
+        };
+        let bytes = counted.encode();
+        assert_eq!(TableSchema::decode(&bytes).unwrap(), counted);
         for cut in 0..bytes.len() {
             assert!(TableSchema::decode(&bytes[..cut]).is_err(), "cut at {cut}");
         }

@@ -64,15 +64,17 @@ fn free_name(base: &str, taken: &[String]) -> String {
 }
 
 impl Binder<'_> {
-    /// Validates and names the CHECK constraints of table `table` being created.
+    /// Validates and names the CHECK constraints of table `table` being created (or
+    /// altered: `existing` are the names its constraints have already).
     pub(super) fn create_checks(
         &mut self,
         table: &str,
         columns: &[ColumnInfo],
         pending: &[PendingCheck<'_>],
+        existing: &[String],
     ) -> Result<Vec<CheckInfo>> {
         let scope = new_table_scope(table, columns);
-        let mut taken: Vec<String> = Vec::new();
+        let mut taken: Vec<String> = existing.to_vec();
         for name in pending.iter().filter_map(|c| c.name.as_ref()) {
             if taken.contains(name) {
                 return Err(Error::AlreadyExists {
@@ -158,7 +160,7 @@ impl Binder<'_> {
     }
 
     /// One stored CHECK of `table`, parsed and bound over its row.
-    fn stored_check(
+    pub(super) fn stored_check(
         &mut self,
         table: &TableInfo,
         check: &CheckInfo,

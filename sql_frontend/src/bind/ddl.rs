@@ -153,6 +153,7 @@ impl Binder<'_> {
         let mut unique = Vec::new();
         let mut checks = Vec::new();
         let mut sequences: Vec<SequenceDef> = Vec::new();
+        let mut pending_keys = Vec::new();
         for def in &create.columns {
             let column_name = ident(&def.name);
             let serial = super::sequence::serial_type(&def.data_type);
@@ -230,8 +231,8 @@ impl Binder<'_> {
                         set_primary_key(&name, &mut primary_key, vec![column_name.clone()])?;
                     }
                     ColumnOption::Unique(_) => unique.push(vec![column_name.clone()]),
-                    ColumnOption::ForeignKey(_) => {
-                        return Err(Error::unsupported("FOREIGN KEY"));
+                    ColumnOption::ForeignKey(fk) => {
+                        pending_keys.push((Some(column_name.clone()), fk));
                     }
                     ColumnOption::Check(check) => checks.push(PendingCheck {
                         name: option.name.as_ref().or(check.name.as_ref()).map(ident),
@@ -248,7 +249,7 @@ impl Binder<'_> {
                     set_primary_key(&name, &mut primary_key, column_names(&pk.columns)?)?;
                 }
                 TableConstraint::Unique(u) => unique.push(column_names(&u.columns)?),
-                TableConstraint::ForeignKey(_) => return Err(Error::unsupported("FOREIGN KEY")),
+                TableConstraint::ForeignKey(fk) => pending_keys.push((None, fk)),
                 TableConstraint::Check(check) => checks.push(PendingCheck {
                     name: check.name.as_ref().map(ident),
                     expr: &check.expr,
@@ -267,13 +268,33 @@ impl Binder<'_> {
                 column.nullable = false;
             }
         }
-        let checks = self.create_checks(&name, &columns, &checks)?;
+        let checks = self.create_checks(&name, &columns, &checks, &[])?;
+        let new = super::foreign_key::NewTable {
+            name: &name,
+            columns: &columns,
+            primary_key: &primary_key,
+            unique: &unique,
+        };
+        let mut foreign_keys: Vec<crate::foreign_key::ForeignKey> = Vec::new();
+        for (column, fk) in pending_keys {
+            let taken: Vec<String> = foreign_keys.iter().map(|f| f.name.clone()).collect();
+            let bound =
+                self.foreign_key(&name, &columns, column.as_deref(), fk, Some(&new), &taken)?;
+            if taken.contains(&bound.name) {
+                return Err(Error::AlreadyExists {
+                    kind: "constraint".into(),
+                    name: bound.name,
+                });
+            }
+            foreign_keys.push(bound);
+        }
         Ok(Statement::Ddl(Ddl::CreateTable {
             name,
             columns,
             primary_key,
             unique,
             checks,
+            foreign_keys,
             fillfactor,
             sequences,
             if_not_exists: create.if_not_exists,

@@ -1,5 +1,5 @@
-//! Binding TRUNCATE, ALTER TABLE ... ADD PRIMARY KEY, VACUUM (what `pgbench -i`
-//! sends besides CREATE TABLE and COPY) and ANALYZE.
+//! Binding TRUNCATE, VACUUM (what `pgbench -i` sends besides CREATE TABLE, COPY and
+//! ALTER TABLE ... ADD PRIMARY KEY, which `alter.rs` binds) and ANALYZE.
 //!
 //! sqlparser's VACUUM is Redshift's and Snowflake's (no ANALYZE, no option list, one
 //! table), so PostgreSQL's grammar is parsed here ([`parse_vacuum`], called by
@@ -16,13 +16,12 @@
 //! Every option PostgreSQL 15 knows is accepted; what each means in H is in the
 //! session (`session/mod.rs`, which runs it) and the README.
 
-use sqlparser::ast::{self, AlterTableOperation, ObjectName, TableConstraint};
+use sqlparser::ast::{self, ObjectName};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Token;
 
 use super::{Binder, ident, user_object_name};
-use crate::catalog::{ColumnDefault, TableInfo};
 use crate::error::{Error, Result};
 use crate::plan::{Ddl, Statement, Vacuum};
 
@@ -203,16 +202,6 @@ fn parse_tables(
     Ok(())
 }
 
-/// The name PostgreSQL gives a primary key constraint declared without one.
-fn primary_key_name(table: &str) -> String {
-    let room = engine::table::catalog::MAX_NAME_LEN - "_pkey".len();
-    let cut = (0..=room.min(table.len()))
-        .rev()
-        .find(|&i| table.is_char_boundary(i))
-        .unwrap_or(0);
-    format!("{}_pkey", &table[..cut])
-}
-
 impl Binder<'_> {
     pub(super) fn truncate(&mut self, truncate: &ast::Truncate) -> Result<Statement> {
         if truncate.partitions.is_some() || truncate.if_exists || truncate.on_cluster.is_some() {
@@ -246,172 +235,6 @@ impl Binder<'_> {
         Ok(Statement::Ddl(Ddl::Truncate {
             names,
             restart_identity,
-        }))
-    }
-
-    pub(super) fn alter_table(&mut self, alter: &ast::AlterTable) -> Result<Statement> {
-        if alter.table_type.is_some() || alter.location.is_some() || alter.on_cluster.is_some() {
-            return Err(Error::unsupported("ALTER TABLE options"));
-        }
-        let table = user_object_name(&alter.name)?;
-        let [operation] = alter.operations.as_slice() else {
-            return Err(Error::unsupported("ALTER TABLE with several operations"));
-        };
-        let info = match crate::catalog::find_table(self.txn, &table)? {
-            Some(info) => info,
-            None if alter.if_exists => {
-                return Err(Error::unsupported(
-                    "ALTER TABLE IF EXISTS of a missing table",
-                ));
-            }
-            None => return Err(Error::UnknownTable(table)),
-        };
-        let column_of = |name: &ast::Ident| {
-            let column = ident(name);
-            match info.column_index(&column) {
-                Some(position) => Ok((column, position)),
-                None => Err(Error::UnknownColumn(column)),
-            }
-        };
-        let ddl = match operation {
-            AlterTableOperation::AddConstraint {
-                constraint: TableConstraint::PrimaryKey(pk),
-                not_valid: false,
-            } => return add_primary_key(table, &info, pk),
-            AlterTableOperation::RenameTable {
-                table_name: ast::RenameTableNameKind::To(new_name),
-            } => Ddl::RenameTable {
-                table,
-                new_name: user_object_name(new_name)?,
-            },
-            AlterTableOperation::RenameColumn {
-                old_column_name,
-                new_column_name,
-            } => {
-                let (column, _) = column_of(old_column_name)?;
-                let new_name = ident(new_column_name);
-                if info.column_index(&new_name).is_some() {
-                    return Err(Error::AlreadyExists {
-                        kind: "column".into(),
-                        name: new_name,
-                    });
-                }
-                // A CHECK keeps its expression as text: renaming a column it names
-                // would leave it naming a column that no longer exists.
-                if let Some(check) = info
-                    .checks
-                    .iter()
-                    .find(|c| names_column(&c.definition, &column))
-                {
-                    return Err(Error::unsupported(format!(
-                        "RENAME COLUMN of \"{column}\", which check constraint \"{}\" uses",
-                        check.name
-                    )));
-                }
-                Ddl::RenameColumn {
-                    table,
-                    column,
-                    new_name,
-                }
-            }
-            AlterTableOperation::AlterColumn { column_name, op } => {
-                let (column, position) = column_of(column_name)?;
-                match op {
-                    ast::AlterColumnOperation::SetNotNull => Ddl::SetNotNull {
-                        table,
-                        column,
-                        not_null: true,
-                    },
-                    ast::AlterColumnOperation::DropNotNull => Ddl::SetNotNull {
-                        table,
-                        column,
-                        not_null: false,
-                    },
-                    ast::AlterColumnOperation::SetDefault { .. }
-                    | ast::AlterColumnOperation::DropDefault
-                        if matches!(
-                            info.columns[position].default,
-                            Some(ColumnDefault::Identity { .. })
-                        ) =>
-                    {
-                        return Err(Error::Type(format!(
-                            "column \"{column}\" of relation \"{table}\" is an identity column"
-                        )));
-                    }
-                    ast::AlterColumnOperation::SetDefault { value } => {
-                        let sql_type = info.columns[position].sql_type;
-                        Ddl::SetDefault {
-                            default: Some(self.default_value(value, &column, sql_type)?),
-                            table,
-                            column: position,
-                        }
-                    }
-                    ast::AlterColumnOperation::DropDefault => Ddl::SetDefault {
-                        table,
-                        column: position,
-                        default: None,
-                    },
-                    other => {
-                        return Err(Error::unsupported(format!(
-                            "ALTER TABLE ... ALTER COLUMN ... {other}"
-                        )));
-                    }
-                }
-            }
-            other => return Err(Error::unsupported(format!("ALTER TABLE ... {other}"))),
-        };
-        Ok(Statement::Ddl(ddl))
-    }
-}
-
-/// Whether the SQL text `definition` names `column` as an identifier (a conservative
-/// test: a quoted string or a qualified name with the same word counts too).
-fn names_column(definition: &str, column: &str) -> bool {
-    definition
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .any(|word| word.eq_ignore_ascii_case(column))
-}
-
-/// `ALTER TABLE t ADD [CONSTRAINT name] PRIMARY KEY (columns)`.
-fn add_primary_key(
-    table: String,
-    info: &TableInfo,
-    pk: &ast::PrimaryKeyConstraint,
-) -> Result<Statement> {
-    {
-        if pk.index_name.is_some()
-            || pk.index_type.is_some()
-            || !pk.include.is_empty()
-            || !pk.index_options.is_empty()
-            || pk.characteristics.is_some()
-        {
-            return Err(Error::unsupported(format!("PRIMARY KEY options in {pk}")));
-        }
-        let columns = super::ddl::column_names(&pk.columns)?;
-        for (i, column) in columns.iter().enumerate() {
-            if info.column_index(column).is_none() {
-                return Err(Error::UnknownColumn(column.clone()));
-            }
-            if columns[..i].contains(column) {
-                return Err(Error::Type(format!(
-                    "column \"{column}\" appears twice in primary key constraint"
-                )));
-            }
-        }
-        // PostgreSQL names a missing or repeated column before a second primary key.
-        if !info.schema.primary_key.is_empty() {
-            return Err(Error::Type(format!(
-                "multiple primary keys for table \"{table}\" are not allowed"
-            )));
-        }
-        let constraint = match &pk.name {
-            Some(name) => ident(name),
-            None => primary_key_name(&table),
-        };
-        Ok(Statement::Ddl(Ddl::AddPrimaryKey {
-            table,
-            columns,
-            constraint,
         }))
     }
 }

@@ -21,6 +21,7 @@
 //! (generate_series), `window.rs` (window function calls).
 
 mod aggregate;
+mod alter;
 mod check;
 mod column_name;
 mod copy;
@@ -28,6 +29,7 @@ mod cte;
 mod ddl;
 mod dml;
 mod expr;
+mod foreign_key;
 mod frame_exclusion;
 mod from;
 mod locking;

@@ -7,11 +7,15 @@
 use engine::Transaction;
 use engine::table::catalog as engine_catalog;
 
+use super::alter;
+use super::operator::Builder;
 use super::output::Output;
+use super::references;
 use crate::catalog;
 use crate::error::{Error, Result};
+use crate::foreign_key;
 use crate::plan::Ddl;
-use crate::sequence;
+use crate::sequence::{self, SequenceValues};
 use crate::view_catalog;
 
 /// The name of the index behind a UNIQUE constraint: `<table>_<columns>_key`, as
@@ -88,8 +92,14 @@ fn refuse_if_viewed(txn: &mut Transaction, table: &str) -> Result<()> {
     }
 }
 
-/// Runs a schema change.
-pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
+/// Runs a schema change; sequence functions (in an added column's DEFAULT) take
+/// values through `sequences`.
+pub(super) fn ddl(
+    txn: &mut Transaction,
+    ddl: &Ddl,
+    sequences: Option<&SequenceValues>,
+    build: Builder,
+) -> Result<Output> {
     match ddl {
         Ddl::CreateTable {
             name,
@@ -97,6 +107,7 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
             primary_key,
             unique,
             checks,
+            foreign_keys,
             fillfactor,
             sequences,
             if_not_exists,
@@ -126,6 +137,11 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
                     true,
                 )?;
             }
+            for fk in foreign_keys {
+                // The referenced table must still be there (it may be this one).
+                catalog::table(txn, &fk.referenced)?;
+                foreign_key::create(txn, fk)?;
+            }
             Ok(Output::tag("CREATE TABLE"))
         }
         Ddl::DropTable {
@@ -146,6 +162,7 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
                 }
             }
             drop_dependent_views(txn, "table", &present, *cascade)?;
+            drop_referencing_keys(txn, &present, *cascade)?;
             for name in &present {
                 catalog::drop_table(txn, name)?;
                 for owned in sequence::owned_by_table(txn, name)? {
@@ -209,6 +226,7 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
         }
         Ddl::DropIndex { names, if_exists } => {
             for name in names {
+                refuse_if_index_referenced(txn, name)?;
                 match engine_catalog::drop_index(txn, name) {
                     Ok(()) => {}
                     Err(engine::Error::NotFound { kind: "index", .. }) if *if_exists => {}
@@ -237,6 +255,7 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
             names,
             restart_identity,
         } => {
+            refuse_truncating_referenced(txn, names)?;
             for name in names {
                 engine_catalog::truncate_table(txn, name)?;
                 if *restart_identity {
@@ -295,6 +314,54 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
             catalog::set_default(txn, table, *column, default.clone())?;
             Ok(Output::tag("ALTER TABLE"))
         }
+        Ddl::AlterTable { actions, .. } => {
+            for action in actions {
+                self::ddl(txn, action, sequences, build)?;
+            }
+            Ok(Output::tag("ALTER TABLE"))
+        }
+        Ddl::AddColumn(add) => {
+            alter::add_column(txn, add, sequences, build)?;
+            Ok(Output::tag("ALTER TABLE"))
+        }
+        Ddl::DropColumn {
+            table,
+            position,
+            drop_checks,
+            drop_foreign_keys,
+            drop_sequences,
+        } => {
+            for (owner, name) in drop_foreign_keys {
+                foreign_key::drop(txn, owner, name)?;
+            }
+            alter::drop_column(txn, table, *position, drop_checks, drop_sequences)?;
+            Ok(Output::tag("ALTER TABLE"))
+        }
+        Ddl::AlterColumnType(change) => {
+            alter::alter_column_type(txn, change)?;
+            Ok(Output::tag("ALTER TABLE"))
+        }
+        Ddl::AddCheck { table, check, expr } => {
+            alter::add_check(txn, table, check, expr.as_ref())?;
+            Ok(Output::tag("ALTER TABLE"))
+        }
+        Ddl::AddUnique {
+            table,
+            index,
+            columns,
+        } => {
+            let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+            engine_catalog::create_index(txn, table, index, &names, true)?;
+            Ok(Output::tag("ALTER TABLE"))
+        }
+        Ddl::AddForeignKey { fk } => {
+            references::add_foreign_key(txn, fk)?;
+            Ok(Output::tag("ALTER TABLE"))
+        }
+        Ddl::DropConstraint { table, name, kind } => {
+            alter::drop_constraint(txn, table, name, *kind)?;
+            Ok(Output::tag("ALTER TABLE"))
+        }
         Ddl::CreateSequence { def, if_not_exists } => {
             if *if_not_exists && sequence::find(txn, &def.name)?.is_some() {
                 return Ok(Output::tag("CREATE SEQUENCE"));
@@ -326,6 +393,78 @@ pub(super) fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
             Ok(Output::tag("DROP SEQUENCE"))
         }
     }
+}
+
+/// Before dropping the tables `names`: the FOREIGN KEY constraints of other tables
+/// that reference them are dropped with CASCADE, and are an error without.
+fn drop_referencing_keys(txn: &mut Transaction, names: &[String], cascade: bool) -> Result<()> {
+    for name in names {
+        for fk in foreign_key::referencing(txn, name)? {
+            if names.contains(&fk.table) {
+                continue;
+            }
+            if !cascade {
+                return Err(Error::DependentObjects(format!(
+                    "cannot drop table {name} because other objects depend on it\n\
+                     DETAIL:  constraint {} on table {} depends on table {name}\n\
+                     HINT:  Use DROP ... CASCADE to drop the dependent objects too.",
+                    fk.name, fk.table
+                )));
+            }
+            foreign_key::drop(txn, &fk.table, &fk.name)?;
+        }
+    }
+    Ok(())
+}
+
+/// TRUNCATE of a table that another table (not truncated with it) references would
+/// orphan that table's rows: refused, as PostgreSQL refuses it.
+fn refuse_truncating_referenced(txn: &mut Transaction, names: &[String]) -> Result<()> {
+    for name in names {
+        if let Some(fk) = foreign_key::referencing(txn, name)?
+            .into_iter()
+            .find(|fk| !names.contains(&fk.table))
+        {
+            return Err(Error::unsupported(format!(
+                "cannot truncate a table referenced in a foreign key constraint\n\
+                 DETAIL:  Table \"{}\" references \"{name}\".\n\
+                 HINT:  Truncate table \"{}\" at the same time.",
+                fk.table, fk.table
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Dropping the unique index a FOREIGN KEY relies on is refused.
+fn refuse_if_index_referenced(txn: &mut Transaction, index: &str) -> Result<()> {
+    for schema in engine_catalog::tables(txn)? {
+        let Some(found) = schema.indexes.iter().find(|i| i.name == index) else {
+            continue;
+        };
+        let columns = found.columns.clone();
+        let info = catalog::table(txn, &schema.name)?;
+        for fk in &info.referenced_by {
+            let names: Vec<&str> = columns
+                .iter()
+                .map(|&c| info.columns[c].name.as_str())
+                .collect();
+            if found.unique
+                && fk.referenced_columns.len() == names.len()
+                && fk
+                    .referenced_columns
+                    .iter()
+                    .all(|c| names.contains(&c.as_str()))
+            {
+                return Err(Error::DependentObjects(format!(
+                    "cannot drop index {index} because constraint {} on table {} requires it",
+                    fk.name, fk.table
+                )));
+            }
+        }
+        return Ok(());
+    }
+    Ok(())
 }
 
 /// Refuses `name` for a new table, view or sequence if a relation has it already.

@@ -59,6 +59,7 @@
 //! `CHECK_EVERY` row steps, or once per scanned batch.
 
 mod aggregate;
+mod alter;
 mod analyze;
 mod batch;
 mod buffered;
@@ -81,6 +82,7 @@ mod operator;
 mod output;
 mod profile;
 mod project;
+mod references;
 mod scan;
 mod sequence;
 mod series;
@@ -324,9 +326,10 @@ pub fn write(
     }
 }
 
-/// Runs a schema change in `txn`.
-pub fn ddl(txn: &mut Transaction, ddl: &Ddl) -> Result<Output> {
-    ddl::ddl(txn, ddl)
+/// Runs a schema change in `txn`, its sequence functions (an added column's DEFAULT)
+/// taking values through `sequences` (the session's).
+pub fn ddl(txn: &mut Transaction, ddl: &Ddl, sequences: Option<&SequenceValues>) -> Result<Output> {
+    ddl::ddl(txn, ddl, sequences, build)
 }
 
 /// Runs a COPY `plan` in `txn`, with the client's stream for `FROM STDIN` / `TO STDOUT`.

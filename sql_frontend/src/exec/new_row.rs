@@ -89,5 +89,11 @@ pub(super) fn insert_row(
     row: Vec<Value>,
 ) -> Result<Vec<KeyValue>> {
     check_row(txn, build, table, checks, &row)?;
-    Ok(ops::insert(txn, &table.schema, to_keys(row))?)
+    if table.foreign_keys.is_empty() {
+        return Ok(ops::insert(txn, &table.schema, to_keys(row))?);
+    }
+    // Checked once written, so a row may reference itself (`references.rs`).
+    let pk = ops::insert(txn, &table.schema, to_keys(row.clone()))?;
+    super::references::check_references(txn, table, &row)?;
+    Ok(pk)
 }

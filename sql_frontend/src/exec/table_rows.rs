@@ -15,7 +15,7 @@ use std::ops::Bound;
 use engine::Transaction;
 use engine::keycode::{KeyDecoder, KeyValue};
 use engine::table::row::decode_row_with;
-use engine::table::{Column, ColumnValue, EntryChunk, RowChunks, TableSchema, ops};
+use engine::table::{ColumnValue, EntryChunk, RowChunks, TableSchema, ops};
 
 use super::batch::RowBatch;
 use super::operator::KeyedRow;
@@ -24,7 +24,7 @@ use crate::value::Value;
 
 /// The rows of one primary-key range of a table, in key order.
 pub(super) struct TableRows<'p> {
-    columns: &'p [Column],
+    schema: &'p TableSchema,
     /// Per column: whether to decode it (else it is NULL).
     wanted: Vec<bool>,
     /// Whether the rows' primary keys are decoded (else the engine lends none).
@@ -52,7 +52,7 @@ impl<'p> TableRows<'p> {
             .map(|i| wanted.get(i).copied().unwrap_or(true))
             .collect();
         Ok(TableRows {
-            columns: &schema.columns,
+            schema,
             wanted,
             keys,
             scan: match keys {
@@ -89,7 +89,7 @@ impl<'p> TableRows<'p> {
         let (key, row) = self.chunk.get(self.at);
         self.at += 1;
         let key = self.keys.then_some(key);
-        decode_into(self.columns, &self.wanted, key, row, slot)?;
+        decode_into(self.schema, &self.wanted, key, row, slot)?;
         Ok(true)
     }
 
@@ -101,7 +101,7 @@ impl<'p> TableRows<'p> {
             let (key, row) = self.chunk.get(self.at);
             self.at += 1;
             let key = keys.then_some(key);
-            if let Err(e) = decode_into(self.columns, &self.wanted, key, row, batch.push_slot()) {
+            if let Err(e) = decode_into(self.schema, &self.wanted, key, row, batch.push_slot()) {
                 batch.pop();
                 return Err(e);
             }
@@ -114,7 +114,7 @@ impl<'p> TableRows<'p> {
 /// Decodes an encoded primary key (`None`: leave the key empty) and a stored row's
 /// `wanted` columns (the others NULL) into `slot`, reusing its buffers.
 fn decode_into(
-    columns: &[Column],
+    schema: &TableSchema,
     wanted: &[bool],
     key: Option<&[u8]>,
     row: &[u8],
@@ -125,11 +125,11 @@ fn decode_into(
     for value in KeyDecoder::new(key.unwrap_or_default(), &[]) {
         keys.push(value?);
     }
-    values.truncate(columns.len());
+    values.truncate(schema.columns.len());
     let reused = values.len();
     let mut bytes_column = false;
     decode_row_with(
-        columns,
+        schema,
         row,
         |i| wanted[i],
         |i, value| {

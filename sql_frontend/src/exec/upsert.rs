@@ -24,6 +24,7 @@ use engine::table::ops;
 use super::eval::eval;
 use super::new_row::{check_row, insert_row};
 use super::operator::{Builder, ExecContext};
+use super::references;
 use super::scan::convert;
 use crate::catalog::TableInfo;
 use crate::error::{Error, Result};
@@ -73,14 +74,17 @@ impl Upsert<'_> {
         {
             return Ok(None);
         }
+        let old = existing.clone();
         let mut new = existing;
         for (column, e) in assignments {
             let value = eval(e, &both, &mut ctx)?;
             new[*column] = self.table.columns[*column].sql_type.assign(value)?;
         }
         check_row(txn, self.build, self.table, self.checks, &new)?;
+        references::lock_key_change(txn, self.table, &pk, &old, &new)?;
         let keys = new.iter().map(Value::to_key).collect();
         ops::update(txn, &self.table.schema, &pk, keys)?;
+        references::row_updated(txn, self.table, &old, &new)?;
         Ok(Some(new))
     }
 

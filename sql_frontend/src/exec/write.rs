@@ -32,6 +32,7 @@ use super::locking::{lock_for_write, rows_of};
 use super::new_row::{check_row, fresh_row, insert_row, to_keys};
 use super::operator::{Builder, ExecContext};
 use super::output::Output;
+use super::references;
 use super::upsert::Upsert;
 use crate::error::{Error, Result};
 use crate::plan::{Plan, Returning, Statement};
@@ -195,7 +196,16 @@ pub(super) fn dml(
                     ExecContext::new(txn, params, subqueries, build).with_sequences(sequences)
                 })?;
                 check_row(txn, build, table, checks, &new)?;
+                if !table.referenced_by.is_empty() {
+                    references::lock_key_change(txn, table, key, &old, &new)?;
+                }
+                let constrained =
+                    !(table.foreign_keys.is_empty() && table.referenced_by.is_empty());
+                let kept = constrained.then(|| (old.clone(), new.clone()));
                 ops::update_row(txn, &table.schema, key, &to_keys(old), to_keys(new))?;
+                if let Some((old, new)) = kept {
+                    references::row_updated(txn, table, &old, &new)?;
+                }
                 returned.keep(values);
                 updated += 1;
             }
@@ -223,7 +233,13 @@ pub(super) fn dml(
                 let values = returned.eval(&old, || {
                     ExecContext::new(txn, params, subqueries, build).with_sequences(sequences)
                 })?;
-                ops::delete_row(txn, &table.schema, key, &to_keys(old))?;
+                match table.referenced_by.is_empty() {
+                    true => ops::delete_row(txn, &table.schema, key, &to_keys(old))?,
+                    false => {
+                        ops::delete_row(txn, &table.schema, key, &to_keys(old.clone()))?;
+                        references::referenced_row_changed(txn, table, &old, None)?;
+                    }
+                }
                 deleted += 1;
                 returned.keep(values);
             }

@@ -484,6 +484,46 @@ impl fmt::Display for Ddl {
                 ),
                 None => write!(f, "DropDefault: {table} column {column}"),
             },
+            Ddl::AlterTable { table, actions } => {
+                write!(f, "AlterTable: {table}")?;
+                for action in actions {
+                    write!(f, "; {action}")?;
+                }
+                Ok(())
+            }
+            Ddl::AddColumn(add) => write!(
+                f,
+                "AddColumn: {}.{} {}",
+                add.table, add.column.name, add.column.sql_type
+            ),
+            Ddl::DropColumn {
+                table, position, ..
+            } => write!(f, "DropColumn: {table} column {position}"),
+            Ddl::AlterColumnType(alter) => write!(
+                f,
+                "AlterColumnType: {} column {} to {}",
+                alter.table, alter.position, alter.sql_type
+            ),
+            Ddl::AddCheck { table, check, .. } => {
+                write!(f, "AddCheck: {table} {} ({})", check.name, check.definition)
+            }
+            Ddl::AddUnique {
+                table,
+                index,
+                columns,
+            } => write!(f, "AddUnique: {table} {index} ({})", columns.join(", ")),
+            Ddl::AddForeignKey { fk } => write!(
+                f,
+                "AddForeignKey: {} {} ({}) references {} ({})",
+                fk.table,
+                fk.name,
+                fk.columns.join(", "),
+                fk.referenced,
+                fk.referenced_columns.join(", ")
+            ),
+            Ddl::DropConstraint { table, name, .. } => {
+                write!(f, "DropConstraint: {table} {name}")
+            }
             Ddl::CreateSequence { def, .. } => write!(f, "CreateSequence: {}", def.name),
             Ddl::DropSequence { names, .. } => write!(f, "DropSequence: {}", names.join(", ")),
         }
@@ -575,6 +615,8 @@ pub(crate) mod tests {
                     columns: vec![2],
                     unique: false,
                 }],
+                counted_rows: true,
+                missing: Vec::new(),
             },
             columns: names
                 .iter()
@@ -586,6 +628,8 @@ pub(crate) mod tests {
                 })
                 .collect(),
             checks: Vec::new(),
+            foreign_keys: Vec::new(),
+            referenced_by: Vec::new(),
             stats: None,
         }
     }

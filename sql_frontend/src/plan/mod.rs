@@ -28,8 +28,9 @@ pub use display::INDENT;
 pub use needs::{ColumnNeeds, all_needed};
 pub use node::{JoinKind, Node, Parts, ScanRange, SetOperator};
 pub use statement::{
-    Arbiter, Check, ConflictAction, Copy, CopyEndpoint, Ddl, EXPLAIN_COLUMN, ExplainOptions,
-    LockRows, OnConflict, Plan, Returning, Statement, TransactionControl, TransactionModes, Vacuum,
+    AddColumn, AlterColumnType, Arbiter, Check, ConflictAction, ConstraintKind, Copy, CopyEndpoint,
+    Ddl, EXPLAIN_COLUMN, ExplainOptions, LockRows, OnConflict, Plan, Returning, Statement,
+    TransactionControl, TransactionModes, Vacuum,
 };
 pub use window::{FrameBound, FrameExclusion, FrameUnits, WindowCall, WindowFrame, WindowFunction};
 

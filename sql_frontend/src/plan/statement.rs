@@ -263,7 +263,15 @@ impl Statement {
                 | Ddl::RenameTable { .. }
                 | Ddl::RenameColumn { .. }
                 | Ddl::SetNotNull { .. }
-                | Ddl::SetDefault { .. } => "ALTER TABLE",
+                | Ddl::SetDefault { .. }
+                | Ddl::AlterTable { .. }
+                | Ddl::AddColumn(_)
+                | Ddl::DropColumn { .. }
+                | Ddl::AlterColumnType(_)
+                | Ddl::AddCheck { .. }
+                | Ddl::AddUnique { .. }
+                | Ddl::AddForeignKey { .. }
+                | Ddl::DropConstraint { .. } => "ALTER TABLE",
                 Ddl::CreateSequence { .. } => "CREATE SEQUENCE",
                 Ddl::DropSequence { .. } => "DROP SEQUENCE",
             }),
@@ -282,6 +290,8 @@ pub enum Ddl {
         unique: Vec<Vec<String>>,
         /// CHECK constraints, named and with their expressions' text.
         checks: Vec<CheckInfo>,
+        /// FOREIGN KEY constraints (`foreign_key.rs`).
+        foreign_keys: Vec<crate::foreign_key::ForeignKey>,
         /// `WITH (fillfactor = n)`: validated and recorded (`catalog.rs`), not used.
         fillfactor: Option<u32>,
         /// The sequences of its SERIAL and identity columns, created with it.
@@ -369,6 +379,52 @@ pub enum Ddl {
         column: usize,
         default: Option<ColumnDefault>,
     },
+    /// `ALTER TABLE t action, action ...`: several actions (or none, for `ALTER TABLE
+    /// IF EXISTS` of a missing table), run in order in the statement's transaction,
+    /// each bound against the table as the ones before it leave it.
+    AlterTable {
+        table: String,
+        actions: Vec<Ddl>,
+    },
+    /// `ALTER TABLE t ADD [COLUMN] c type [DEFAULT ...] [constraints]` (`exec/alter.rs`).
+    AddColumn(Box<AddColumn>),
+    /// `ALTER TABLE t DROP [COLUMN] c`: the table rewritten without it; the CHECK
+    /// constraints `drop_checks` that read it, and its indexes, go with it.
+    DropColumn {
+        table: String,
+        position: usize,
+        drop_checks: Vec<String>,
+        /// FOREIGN KEY constraints (table, name) over the column, dropped with it.
+        drop_foreign_keys: Vec<(String, String)>,
+        /// Sequences the column owns (SERIAL, identity), dropped with it.
+        drop_sequences: Vec<String>,
+    },
+    /// `ALTER TABLE t ALTER [COLUMN] c [SET DATA] TYPE type [USING expr]`.
+    AlterColumnType(Box<AlterColumnType>),
+    /// `ALTER TABLE t ADD [CONSTRAINT name] CHECK (expr) [NOT VALID]`: `expr` bound
+    /// over the table's row checks every row, unless NOT VALID (`None`).
+    AddCheck {
+        table: String,
+        check: CheckInfo,
+        expr: Option<Expr>,
+    },
+    /// `ALTER TABLE t ADD [CONSTRAINT name] UNIQUE (columns)`: a unique index `index`.
+    AddUnique {
+        table: String,
+        index: String,
+        columns: Vec<String>,
+    },
+    /// `ALTER TABLE t ADD [CONSTRAINT name] FOREIGN KEY (columns) REFERENCES ...`: every
+    /// row of the table checked (`exec/references.rs`), then the constraint recorded.
+    AddForeignKey {
+        fk: crate::foreign_key::ForeignKey,
+    },
+    /// `ALTER TABLE t DROP CONSTRAINT name`: a CHECK, or the unique index of a UNIQUE.
+    DropConstraint {
+        table: String,
+        name: String,
+        kind: ConstraintKind,
+    },
     /// `CREATE SEQUENCE` (`sequence/`).
     CreateSequence {
         def: SequenceDef,
@@ -381,6 +437,49 @@ pub enum Ddl {
         if_exists: bool,
         cascade: bool,
     },
+}
+
+/// What kind of constraint `DROP CONSTRAINT` drops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstraintKind {
+    Check,
+    /// A UNIQUE constraint: its index, named as the constraint.
+    Unique,
+    ForeignKey,
+}
+
+/// `ALTER TABLE t ADD COLUMN`, bound.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddColumn {
+    pub table: String,
+    pub column: ColumnInfo,
+    /// What every existing row reads in the column: its DEFAULT, evaluated once
+    /// (already cast to the column's type), or NULL. Recorded in the catalog, no row
+    /// rewritten (`engine::table::alter::add_column`).
+    pub missing: crate::value::Value,
+    /// A DEFAULT evaluated for each row (`random()`, `nextval`, the clock): the table
+    /// is rewritten with a value per existing row.
+    pub per_row: Option<Expr>,
+    /// The index of a UNIQUE or PRIMARY KEY on the column: (name, primary key?).
+    pub unique: Option<(String, bool)>,
+    /// CHECK constraints declared on the column, each with its expression bound over
+    /// the table's row with the new column, which every row must pass.
+    pub checks: Vec<(CheckInfo, Expr)>,
+}
+
+/// `ALTER TABLE t ALTER COLUMN c TYPE type [USING expr]`, bound.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlterColumnType {
+    pub table: String,
+    pub position: usize,
+    pub sql_type: crate::types::SqlType,
+    /// Each row's new value, over the row as it was (the column itself without
+    /// USING), then assigned to `sql_type`.
+    pub using: Expr,
+    /// The column's DEFAULT, converted to the new type.
+    pub default: Option<ColumnDefault>,
+    /// The table's CHECK constraints bound over the new row, which every row must pass.
+    pub checks: Vec<Check>,
 }
 
 /// Where COPY data comes from or goes to.

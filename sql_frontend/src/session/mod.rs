@@ -734,8 +734,8 @@ impl Session {
             }
             Statement::Ddl(ddl) => {
                 conn.ddl_in_transaction = true;
-                let txn = &mut begun.txn;
-                let result = stack::with_stack(stack, || exec::ddl(txn, ddl));
+                let (txn, sequences) = (&mut begun.txn, Some(&conn.sequences));
+                let result = stack::with_stack(stack, || exec::ddl(txn, ddl, sequences));
                 conn.generation.bump();
                 result
             }
