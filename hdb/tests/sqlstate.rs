@@ -63,4 +63,16 @@ fn errors_carry_postgresql_sqlstates() {
     assert_eq!(state_of(&mut s, "DELETE FROM t"), "25006");
     assert_eq!(state_of(&mut s, "SELECT 1"), "25P02");
     s.execute("ROLLBACK").unwrap();
+    // The sequence functions that change a sequence, as PostgreSQL refuses them.
+    for sql in ["SELECT nextval('s')", "SELECT setval('s', 7)"] {
+        s.execute("BEGIN READ ONLY").unwrap();
+        assert_eq!(state_of(&mut s, sql), "25006", "{sql}");
+        s.execute("ROLLBACK").unwrap();
+    }
+    s.execute("BEGIN READ ONLY").unwrap();
+    s.execute("SELECT currval('s')").unwrap();
+    s.execute("ROLLBACK").unwrap();
+    // RESET is tagged as PostgreSQL tags it.
+    assert_eq!(s.execute("RESET statement_timeout").unwrap().tag(), "RESET");
+    assert_eq!(s.execute("SET statement_timeout = 0").unwrap().tag(), "SET");
 }

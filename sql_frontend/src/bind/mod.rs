@@ -87,6 +87,11 @@ pub struct Parsed {
 }
 
 impl Parsed {
+    /// Whether the statement is a RESET of a setting.
+    pub fn is_reset(&self) -> bool {
+        matches!(**self.statement, Statement::Reset(_))
+    }
+
     /// The statement printed back as SQL.
     pub fn sql(&self) -> Result<String> {
         if let Some(vacuum) = &self.vacuum {

@@ -113,6 +113,9 @@ pub struct SequenceValues {
     db: engine::Database,
     shared: Arc<ReservedValues>,
     session: Arc<Mutex<SessionState>>,
+    /// The session's transaction is READ ONLY: nextval and setval are refused, as
+    /// PostgreSQL refuses them, though they change nothing the transaction owns.
+    read_only: bool,
 }
 
 impl std::fmt::Debug for SequenceValues {
@@ -138,6 +141,20 @@ impl SequenceValues {
             db,
             shared,
             session: Arc::default(),
+            read_only: false,
+        }
+    }
+
+    /// Whether the session's transaction is READ ONLY (a statement's context takes a
+    /// clone, with the flag as it is when the statement starts).
+    pub fn set_read_only(&mut self, read_only: bool) {
+        self.read_only = read_only;
+    }
+
+    fn check_writable(&self, function: &'static str) -> Result<()> {
+        match self.read_only {
+            true => Err(Error::ReadOnlyTransaction(function)),
+            false => Ok(()),
         }
     }
 
@@ -150,6 +167,7 @@ impl SequenceValues {
     /// `nextval(name)`: the next value of the sequence the statement bound (its
     /// `incarnation`), taken in `txn`'s session.
     pub fn next(&self, txn: &mut Transaction, name: &str, incarnation: i64) -> Result<i64> {
+        self.check_writable("nextval()")?;
         let block = self.shared.block(name, incarnation);
         let mut block = lock(&block);
         let value = match block.take() {
@@ -234,6 +252,7 @@ impl SequenceValues {
         value: i64,
         is_called: bool,
     ) -> Result<i64> {
+        self.check_writable("setval()")?;
         let block = self.shared.block(name, incarnation);
         let mut block = lock(&block);
         let mut own = self.db.begin(IsolationLevel::ReadCommitted);

@@ -630,7 +630,14 @@ impl Session {
             return conn.control(control).map(Rows::done);
         }
         if let Some(setting) = bind::setting(parsed).inspect_err(|_| conn.fail_transaction())? {
-            return conn.setting(setting).map(Rows::done);
+            let reset = parsed.is_reset();
+            return conn.setting(setting).map(|mut output| {
+                if reset {
+                    // RESET x is SET x TO DEFAULT, tagged as PostgreSQL tags it.
+                    output.tag = "RESET".into();
+                }
+                Rows::done(output)
+            });
         }
         let (mut begun, observed) = conn.begin_statement()?;
         let planned = match conn.planned(&mut begun.txn, parsed, prepared, observed) {
@@ -787,6 +794,7 @@ impl Connection {
         self.pending_changes.clear();
         self.snapshot_generation = None;
         self.read_only = false;
+        self.sequences.set_read_only(false);
         self.deferrable = false;
         self.queried = false;
         self.sequences.transaction_ended();
@@ -802,6 +810,7 @@ impl Connection {
         };
         self.state = State::Active(self.db.begin_with(isolation, mode));
         self.read_only = read_only;
+        self.sequences.set_read_only(read_only);
         self.deferrable = deferrable;
         self.queried = false;
     }
@@ -836,6 +845,7 @@ impl Connection {
             return Err(Error::AfterFirstQuery(message));
         }
         self.read_only = read_only;
+        self.sequences.set_read_only(read_only);
         Ok(())
     }
 
