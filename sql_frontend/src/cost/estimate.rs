@@ -293,21 +293,8 @@ fn node_estimate(node: &Node, out: &mut Estimates) -> Estimate {
         } => {
             let l = estimate_tree(left, out);
             let inner = table_origins(table);
-            let size = table_size(table);
-            let mut per_row = size.rows;
-            for column in columns.iter().take(keys.len()) {
-                let e = Expr::Column {
-                    index: *column,
-                    name: String::new(),
-                };
-                per_row /= distinct_or_default(&inner, &e).max(1.0);
-            }
-            let full_key = index.is_none() && keys.len() >= table.schema.primary_key.len();
-            let lookup = match (index, full_key) {
-                (_, true) => KEY_LOOKUP,
-                (None, false) => DESCENT + per_row * SCAN_ROW,
-                (Some(_), _) => DESCENT + per_row * (INDEX_ENTRY + ROW_LOOKUP),
-            };
+            let per_row = rows_per_key(table, columns, keys.len());
+            let lookup = index_join_lookup_cost(table, index.is_some(), columns, keys.len());
             let mut origins = l.origins;
             origins.extend(inner);
             let kept = predicate.as_ref().map_or(1.0, |p| selectivity(p, &origins));
@@ -448,6 +435,40 @@ fn node_estimate(node: &Node, out: &mut Estimates) -> Estimate {
                 origins: unknown(b.origins.len()),
             }
         }
+    }
+}
+
+/// Rows of `table` matching one value of the first `bound` of `columns` (an index's or
+/// the primary key's): the table's rows over the product of their distinct counts.
+pub fn rows_per_key(table: &TableInfo, columns: &[usize], bound: usize) -> f64 {
+    let origins = table_origins(table);
+    let mut per_key = table_size(table).rows;
+    for column in columns.iter().take(bound) {
+        let e = Expr::Column {
+            index: *column,
+            name: String::new(),
+        };
+        per_key /= distinct_or_default(&origins, &e).max(1.0);
+    }
+    per_key
+}
+
+/// Cost of one probe of an index nested-loop join: the rows of `table` whose first
+/// `bound` columns of the primary key (`secondary` false) or of a secondary index
+/// equal one left row's keys. A whole primary key is one point lookup; a prefix of it,
+/// a descent and a range; a secondary index, a descent and a row lookup per entry.
+pub fn index_join_lookup_cost(
+    table: &TableInfo,
+    secondary: bool,
+    columns: &[usize],
+    bound: usize,
+) -> f64 {
+    let per_key = rows_per_key(table, columns, bound);
+    let full_key = !secondary && bound >= table.schema.primary_key.len();
+    match (secondary, full_key) {
+        (_, true) => KEY_LOOKUP,
+        (false, false) => DESCENT + per_key * SCAN_ROW,
+        (true, _) => DESCENT + per_key * (INDEX_ENTRY + ROW_LOOKUP),
     }
 }
 

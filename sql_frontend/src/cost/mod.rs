@@ -44,8 +44,13 @@
 //! - secondary-index scan: `ranges × DESCENT + matching entries × (INDEX_ENTRY +
 //!   ROW_LOOKUP)`, the second term being the second lookup per row that makes an index
 //!   scan lose to a sequential scan once it selects more than a few percent of a table;
-//! - joins, aggregates and sorts: per-row constants below, so that join order and
-//!   method follow the sizes.
+//! - index nested-loop join: a probe per left row ([`index_join_lookup_cost`]: one
+//!   `KEY_LOOKUP` for a whole primary key, else a descent and the matching rows);
+//!   hash join: the build side's rows × `HASH_BUILD` + the probe side's × `HASH_PROBE`;
+//!   nested loop: every pair × `NESTED_PAIR`; aggregates and sorts: per-row constants
+//!   below. The join-order pass (`optimize/join_order.rs`, `join_search.rs`) prices
+//!   its orders and methods with these same constants, so that join order and method
+//!   follow the sizes.
 //!
 //! The **access path** (`optimize/access_path.rs`) is the cheapest of the sequential
 //! scan, a primary-key lookup or range, and each index whose leading columns the
@@ -64,7 +69,10 @@
 mod estimate;
 mod selectivity;
 
-pub use estimate::{Estimate, Estimates, estimate, estimate_tree, range_predicate};
+pub use estimate::{
+    Estimate, Estimates, estimate, estimate_tree, index_join_lookup_cost, range_predicate,
+    rows_per_key,
+};
 pub use selectivity::{Origin, Origins, distinct, join_equality, selectivity};
 
 use crate::catalog::TableInfo;

@@ -14,17 +14,22 @@
 //!    first join where all its relations are present; none, or containing a subquery —
 //!    kept in a filter above the region (a subquery's correlated references address the
 //!    original layout).
-//! 3. **Order greedily**: start from the relation that looks most selective (a key
-//!    lookup beats an index scan beats a filtered scan beats a bare scan); then always
-//!    add a relation connected to the ones placed by an equality (else by any join
-//!    condition, and only when nothing is connected, a cross product), preferring one
-//!    reachable through its primary key or an index, then the most selective.
-//! 4. **Choose the method** of each step: an **IndexNestedLoopJoin** when the rows
-//!    placed so far look few (a key lookup or index scan start, joined by equalities
-//!    since) and the new relation is a table whose primary key or an index has a prefix
-//!    equated (with the same type) to expressions of the placed relations and whose own
-//!    filters give no access path; otherwise a **HashJoin** on all the equalities between the placed
-//!    relations and the new one (build side: the new relation, filtered); otherwise a
+//! 3. **Order** the relations by cost (`join_search.rs`): each relation's rows and
+//!    cost alone come from the cost model (its access path and filters), each join
+//!    condition's selectivity from the statistics of the columns it compares; regions
+//!    of up to `join_search::DP_LIMIT` (8) relations get the cheapest left-deep order
+//!    by dynamic programming over sets of relations, larger ones a greedy order: start
+//!    from the relation with the fewest rows, then always add a relation connected to
+//!    the ones placed by an equality (else by any join condition, and only when nothing
+//!    is connected, a cross product), preferring one reachable through its primary key
+//!    or an index, then the one with the fewest rows.
+//! 4. **Choose the method** of each step by estimated cost (`step_cost`, the same
+//!    price the search used): an **IndexNestedLoopJoin** (a lookup per row placed so
+//!    far) where the new relation is a table whose primary key or an index has a prefix
+//!    equated (with the same type) to expressions of the placed relations, whose own
+//!    filters give no access path, and whose lookups cost less than the alternative;
+//!    otherwise a **HashJoin** on all the equalities between the placed relations and
+//!    the new one (build side: the new relation, filtered); otherwise a
 //!    **NestedLoopJoin** with the applicable conditions.
 //! 5. A `Project` restores the original column order above the region (omitted when
 //!    the order did not change), so nothing above needs rewriting.
@@ -40,14 +45,20 @@
 //! predicate; without such an equality it stays a nested-loop join (the binder accepts
 //! that only for a predicate reading no columns, as PostgreSQL does).
 //!
-//! A relation's size is the cost model's estimate (`crate::cost`) where its table has
-//! statistics; otherwise it is guessed from the shape of its filters (a key lookup
-//! beats an index scan beats a filtered scan beats a bare scan), as before statistics.
+//! A LEFT join's method is chosen by the same price. A relation's rows are the cost
+//! model's estimate (`crate::cost`) where its table has statistics; otherwise they are
+//! guessed from the shape of its filters (1 for a key lookup, 10 for an index scan,
+//! 100 for another filter, 1000 unfiltered; 300 for a filtered derived table), as
+//! before statistics, and its join columns get PostgreSQL's default distinct count.
 
 use super::access_path::access_path;
 use super::context::Context;
-use crate::catalog::TableInfo;
-use crate::cost;
+use super::join_relations::{
+    Condition, Relation, RelationsView, Size, conjunction, empty, equalities, equalities_for_step,
+    has_subquery, hash_compatible, index_lookup, split_conjuncts, step_cost,
+};
+use super::join_search::{self, DP_LIMIT, Region};
+use crate::cost::{self, Origin};
 use crate::expr::{BinaryOp, Expr};
 use crate::plan::{JoinKind, Node};
 use crate::value::Kind;
@@ -84,134 +95,6 @@ pub(super) fn plan_joins(plan: Node, cx: &Context<'_>) -> Node {
         } => full_join(*left, *right, predicate, cx),
         other => other.map_inputs(&mut |child| plan_joins(child, cx)),
     }
-}
-
-/// At most this many rows (by the estimates below) make the outer side of an index
-/// nested-loop join; a larger outer side gets a hash join, whose one pass over the inner
-/// table beats a lookup per outer row.
-const SMALL: u32 = 10;
-
-/// One input of a join region.
-struct Relation {
-    plan: Node,
-    /// Position of its first column in the region's original layout.
-    offset: usize,
-    width: usize,
-    kinds: Vec<Kind>,
-    /// Conjuncts over this relation alone, in its own column positions.
-    filters: Vec<Expr>,
-}
-
-impl Relation {
-    fn new(plan: Node, offset: usize) -> Relation {
-        let width = plan.columns().len();
-        let kinds = match &plan {
-            Node::SeqScan { table } => table.kinds(),
-            _ => vec![Kind::Unknown; width],
-        };
-        Relation {
-            plan,
-            offset,
-            width,
-            kinds,
-            filters: Vec::new(),
-        }
-    }
-
-    fn contains(&self, column: usize) -> bool {
-        (self.offset..self.offset + self.width).contains(&column)
-    }
-
-    fn table(&self) -> Option<&TableInfo> {
-        match &self.plan {
-            Node::SeqScan { table } => Some(table),
-            _ => None,
-        }
-    }
-
-    /// How many rows the filtered relation has, for ordering and the choice of join
-    /// method: the cost model's estimate for a table with statistics; otherwise a guess
-    /// from the shape of its filters.
-    fn estimate(&self, cx: &Context<'_>) -> u32 {
-        if let Some(table) = self.table()
-            && table.stats.is_some()
-        {
-            let scan = match self.filters.is_empty() {
-                true => Node::SeqScan {
-                    table: table.clone(),
-                },
-                false => {
-                    let predicate = conjunction(&self.filters);
-                    Node::Filter {
-                        source: Box::new(access_path(table.clone(), &predicate, cx)),
-                        predicate,
-                    }
-                }
-            };
-            let rows = cost::estimate(&scan).rows.ceil().max(1.0);
-            return rows.min(f64::from(u32::MAX)) as u32;
-        }
-        if self.filters.is_empty() {
-            return 1000;
-        }
-        match self.table() {
-            Some(table) => match access_path(table.clone(), &conjunction(&self.filters), cx) {
-                Node::KeyLookup { .. } => 1,
-                Node::IndexScan { .. } => 10,
-                _ => 100,
-            },
-            None => 300,
-        }
-    }
-
-    /// The plan of the relation with its own filters applied.
-    fn filtered(&mut self) -> Node {
-        let plan = std::mem::replace(&mut self.plan, empty());
-        match self.filters.is_empty() {
-            true => plan,
-            false => Node::Filter {
-                source: Box::new(plan),
-                predicate: conjunction(&std::mem::take(&mut self.filters)),
-            },
-        }
-    }
-}
-
-fn empty() -> Node {
-    Node::Values {
-        rows: Vec::new(),
-        columns: Vec::new(),
-    }
-}
-
-/// A join condition over several relations (original layout).
-struct Condition {
-    expr: Expr,
-    relations: Vec<usize>,
-    applied: bool,
-}
-
-/// `a AND b AND ...` of `exprs` (true when empty).
-fn conjunction(exprs: &[Expr]) -> Expr {
-    let mut iter = exprs.iter().cloned();
-    let first = iter
-        .next()
-        .unwrap_or(Expr::Literal(crate::value::Value::Bool(true)));
-    iter.fold(first, |acc, e| Expr::binary(BinaryOp::And, acc, e))
-}
-
-fn split_conjuncts(e: Expr, out: &mut Vec<Expr>) {
-    match e {
-        Expr::Binary(BinaryOp::And, l, r) => {
-            split_conjuncts(*l, out);
-            split_conjuncts(*r, out);
-        }
-        other => out.push(other),
-    }
-}
-
-fn has_subquery(e: &Expr) -> bool {
-    e.any(&|e| matches!(e, Expr::Subquery(_)))
 }
 
 /// Flattens a tree of inner joins into relations and conjuncts (original layout).
@@ -279,35 +162,55 @@ fn region(join: Node, filter: Option<Expr>, cx: &Context<'_>) -> Node {
         }
     }
 
-    let estimates: Vec<u32> = relations.iter().map(|r| r.estimate(cx)).collect();
+    let sizes: Vec<Size> = relations.iter().map(|r| r.size(cx)).collect();
+    let origins: Vec<Option<Origin>> = sizes.iter().flat_map(|s| s.origins.clone()).collect();
+    let rows: Vec<f64> = sizes.iter().map(|s| s.rows).collect();
+    let costs: Vec<f64> = sizes.iter().map(|s| s.cost).collect();
+    let selectivities: Vec<(Vec<usize>, f64)> = conditions
+        .iter()
+        .map(|c| (c.relations.clone(), cost::selectivity(&c.expr, &origins)))
+        .collect();
+    let search = Region {
+        rows: &rows,
+        costs: &costs,
+        conditions: &selectivities,
+    };
+    let order = match relations.len() <= DP_LIMIT {
+        true => join_search::dynamic_order(&search, &mut |placed, placed_rows, next| {
+            let eqs = equalities(&conditions, &relations, placed, next, &kinds, cx);
+            step_cost(
+                &relations[next],
+                &sizes[next],
+                &eqs,
+                placed_rows,
+                &kinds,
+                cx,
+            )
+            .0
+        }),
+        false => greedy_order(&relations, &conditions, &kinds, &rows, cx),
+    };
+
     let total: usize = relations.iter().map(|r| r.width).sum();
     // positions[g]: where original column g is in the current joined row.
     let mut positions: Vec<Option<usize>> = vec![None; total];
-    let mut placed: Vec<usize> = Vec::new();
-    let start = (0..relations.len())
-        .min_by_key(|i| (estimates[*i], *i))
-        .unwrap_or(0);
+    let start = order[0];
     let mut current = relations[start].filtered();
     place(&relations[start], &mut positions, 0);
-    placed.push(start);
+    let mut placed: Vec<usize> = vec![start];
     let mut width = relations[start].width;
-    let mut current_estimate = estimates[start];
-
-    while placed.len() < relations.len() {
-        let remaining: Vec<usize> = (0..relations.len())
-            .filter(|i| !placed.contains(i))
-            .collect();
-        let next = choose_next(
-            &remaining,
-            &placed,
-            &relations,
-            &conditions,
+    let mut current_rows = rows[start];
+    for &next in &order[1..] {
+        let eqs = equalities(&conditions, &relations, &placed, next, &kinds, cx);
+        let (_, by_index) = step_cost(
+            &relations[next],
+            &sizes[next],
+            &eqs,
+            current_rows,
             &kinds,
-            &estimates,
             cx,
         );
-        let connected = !equalities(&conditions, &relations, &placed, next, &kinds, cx).is_empty();
-        let step = join_step(
+        current = join_step(
             current,
             &mut relations[next],
             &positions,
@@ -318,12 +221,9 @@ fn region(join: Node, filter: Option<Expr>, cx: &Context<'_>) -> Node {
             &kinds,
             JoinKind::Inner,
             cx,
-            current_estimate <= SMALL,
+            by_index,
         );
-        if !connected {
-            current_estimate = current_estimate.saturating_mul(estimates[next]);
-        }
-        current = step;
+        current_rows = search.joined_rows(&|r| placed.contains(&r), current_rows, next);
         place(&relations[next], &mut positions, width);
         width += relations[next].width;
         placed.push(next);
@@ -366,103 +266,43 @@ fn place(relation: &Relation, positions: &mut [Option<usize>], at: usize) {
     }
 }
 
-/// An equality `placed-side = new-side`, as (placed expression, new expression), both
-/// in the original layout.
-fn equalities(
-    conditions: &[Condition],
+/// The greedy order (regions of more than [`DP_LIMIT`] relations): the relation with
+/// the fewest rows first, then repeatedly the next relation by [`choose_next`].
+fn greedy_order(
     relations: &[Relation],
-    placed: &[usize],
-    next: usize,
+    conditions: &[Condition],
     kinds: &[Kind],
+    rows: &[f64],
     cx: &Context<'_>,
-) -> Vec<(usize, Expr, Expr)> {
-    let reads_only = |e: &Expr, allowed: &dyn Fn(usize) -> bool| {
-        let mut columns = Vec::new();
-        e.columns_read(&mut columns);
-        !columns.is_empty()
-            && columns.iter().all(|c| {
-                relations
-                    .iter()
-                    .enumerate()
-                    .any(|(i, r)| r.contains(*c) && allowed(i))
-            })
-    };
-    let mut out = Vec::new();
-    for (i, c) in conditions.iter().enumerate() {
-        if c.applied {
-            continue;
-        }
-        let Expr::Binary(BinaryOp::Eq, l, r) = &c.expr else {
-            continue;
-        };
-        let on_placed = |i: usize| placed.contains(&i);
-        let on_next = |i: usize| i == next;
-        let (p, n) = if reads_only(l, &on_placed) && reads_only(r, &on_next) {
-            (l, r)
-        } else if reads_only(r, &on_placed) && reads_only(l, &on_next) {
-            (r, l)
-        } else {
-            continue;
-        };
-        if !hash_compatible(p.kind(kinds, cx.params), n.kind(kinds, cx.params)) {
-            continue;
-        }
-        out.push((i, (**p).clone(), (**n).clone()));
+) -> Vec<usize> {
+    let start = (0..relations.len())
+        .min_by(|a, b| rows[*a].total_cmp(&rows[*b]).then(a.cmp(b)))
+        .unwrap_or(0);
+    let mut placed = vec![start];
+    while placed.len() < relations.len() {
+        let remaining: Vec<usize> = (0..relations.len())
+            .filter(|i| !placed.contains(i))
+            .collect();
+        let next = choose_next(&remaining, &placed, relations, conditions, kinds, rows, cx);
+        placed.push(next);
     }
-    out
+    placed
 }
 
-/// Whether equal values of these kinds have equal hash keys.
-fn hash_compatible(a: Kind, b: Kind) -> bool {
-    let numeric = |k| matches!(k, Kind::Int | Kind::Float);
-    a == b || (numeric(a) && numeric(b)) || a == Kind::Unknown || b == Kind::Unknown
-}
-
-/// The lookup `(index name or None for the primary key, its columns, how many leading
-/// columns are bound, the equality per bound column)` a table offers for equalities.
-fn index_lookup(
-    table: &TableInfo,
-    offset: usize,
-    eqs: &[(usize, Expr, Expr)],
-    kinds: &[Kind],
-    cx: &Context<'_>,
-) -> Option<(Option<String>, Vec<usize>, Vec<usize>)> {
-    // For each table column, the first equality binding it with the same kind.
-    let column_eq = |column: usize| {
-        eqs.iter().position(|(_, p, n)| {
-            matches!(n, Expr::Column { index, .. } if *index == offset + column)
-                && p.kind(kinds, cx.params) == table.kinds()[column]
-                && p.kind(kinds, cx.params) != Kind::Unknown
-        })
-    };
-    let mut best: Option<(Option<String>, Vec<usize>, Vec<usize>)> = None;
-    let mut consider = |name: Option<String>, columns: &[usize]| {
-        let bound: Vec<usize> = columns.iter().map_while(|c| column_eq(*c)).collect();
-        if bound.is_empty() {
-            return;
-        }
-        if best.as_ref().is_none_or(|(_, _, b)| bound.len() > b.len()) {
-            best = Some((name, columns.to_vec(), bound));
-        }
-    };
-    consider(None, &table.schema.primary_key);
-    for index in &table.schema.indexes {
-        consider(Some(index.name.clone()), &index.columns);
-    }
-    best
-}
-
-#[allow(clippy::too_many_arguments)]
+/// The greedy choice of the relation to join next: one connected to the placed ones
+/// by an equality (else by any condition; only when nothing is connected, a cross
+/// product), preferring one reachable through its primary key or an index, then the
+/// one with the fewest rows.
 fn choose_next(
     remaining: &[usize],
     placed: &[usize],
     relations: &[Relation],
     conditions: &[Condition],
     kinds: &[Kind],
-    estimates: &[u32],
+    rows: &[f64],
     cx: &Context<'_>,
 ) -> usize {
-    let mut best: Option<((u8, u32, usize), usize)> = None;
+    let mut best: Option<((u8, f64, usize), usize)> = None;
     for &r in remaining {
         let eqs = equalities(conditions, relations, placed, r, kinds, cx);
         let connected = conditions.iter().any(|c| {
@@ -479,11 +319,15 @@ fn choose_next(
             (true, false) => 2,
         };
         let cost = match indexed {
-            true => estimates[r].min(5),
-            false => estimates[r],
+            true => rows[r].min(5.0),
+            false => rows[r],
         };
         let key = (class, cost, r);
-        if best.as_ref().is_none_or(|(b, _)| key < *b) {
+        // Ascending `r`: among equals the first stays.
+        let better = best
+            .as_ref()
+            .is_none_or(|(b, _)| key.0 < b.0 || key.0 == b.0 && key.1 < b.1);
+        if better {
             best = Some((key, r));
         }
     }
@@ -503,7 +347,7 @@ fn join_step(
     kinds: &[Kind],
     kind: JoinKind,
     cx: &Context<'_>,
-    left_small: bool,
+    by_index: bool,
 ) -> Node {
     let offset = relation.offset;
     // Original layout -> the joined row (current columns, then the new relation's).
@@ -537,7 +381,7 @@ fn join_step(
                 Node::SeqScan { .. }
             );
         if own_path
-            && left_small
+            && by_index
             && let Some((index, columns, bound)) = index_lookup(&table, offset, &eqs, kinds, cx)
         {
             let keys: Vec<Expr> = bound
@@ -608,70 +452,12 @@ fn join_step(
     }
 }
 
-struct RelationsView<'a> {
-    placed: &'a [usize],
-    next: usize,
-}
-
-impl RelationsView<'_> {
-    fn covers(&self, relations: &[usize]) -> bool {
-        relations.contains(&self.next)
-            && relations
-                .iter()
-                .all(|r| *r == self.next || self.placed.contains(r))
-    }
-}
-
-/// The applicable equalities `placed-side = new-side` (original layout), as
-/// (condition index, placed expression, new expression).
-fn equalities_for_step(
-    conditions: &[Condition],
-    applicable: &[usize],
-    positions: &[Option<usize>],
-    offset: usize,
-    width: usize,
-    kinds: &[Kind],
-    cx: &Context<'_>,
-) -> Vec<(usize, Expr, Expr)> {
-    let side = |e: &Expr| -> Option<bool> {
-        let mut columns = Vec::new();
-        e.columns_read(&mut columns);
-        if columns.is_empty() {
-            return None;
-        }
-        let on_next = columns.iter().all(|c| (offset..offset + width).contains(c));
-        let on_placed = columns
-            .iter()
-            .all(|c| positions.get(*c).copied().flatten().is_some());
-        match (on_placed, on_next) {
-            (true, false) => Some(false),
-            (false, true) => Some(true),
-            _ => None,
-        }
-    };
-    let mut out = Vec::new();
-    for &i in applicable {
-        let Expr::Binary(BinaryOp::Eq, l, r) = &conditions[i].expr else {
-            continue;
-        };
-        let (p, n) = match (side(l), side(r)) {
-            (Some(false), Some(true)) => (l, r),
-            (Some(true), Some(false)) => (r, l),
-            _ => continue,
-        };
-        if hash_compatible(p.kind(kinds, cx.params), n.kind(kinds, cx.params)) {
-            out.push((i, (**p).clone(), (**n).clone()));
-        }
-    }
-    out
-}
-
 /// Plans a LEFT join in place (see the module comment).
 fn left_join(left: Node, right: Node, predicate: Option<Expr>, cx: &Context<'_>) -> Node {
     let left = plan_joins(left, cx);
     let right = plan_joins(right, cx);
     let left_relation = Relation::new(left, 0);
-    let left_estimate = left_relation.estimate(cx);
+    let left_rows = left_relation.size(cx).rows;
     let mut right_relation = Relation::new(right, left_relation.width);
     let left_width = left_relation.width;
     let kinds: Vec<Kind> = left_relation
@@ -704,6 +490,18 @@ fn left_join(left: Node, right: Node, predicate: Option<Expr>, cx: &Context<'_>)
         }
     }
     let positions: Vec<Option<usize>> = (0..left_width).map(Some).collect();
+    let applicable: Vec<usize> = (0..conditions.len()).collect();
+    let eqs = equalities_for_step(
+        &conditions,
+        &applicable,
+        &positions,
+        left_width,
+        right_relation.width,
+        &kinds,
+        cx,
+    );
+    let right_size = right_relation.size(cx);
+    let (_, by_index) = step_cost(&right_relation, &right_size, &eqs, left_rows, &kinds, cx);
     let current = left_relation.plan;
     join_step(
         current,
@@ -716,7 +514,7 @@ fn left_join(left: Node, right: Node, predicate: Option<Expr>, cx: &Context<'_>)
         &kinds,
         JoinKind::Left,
         cx,
-        left_estimate <= SMALL,
+        by_index,
     )
 }
 

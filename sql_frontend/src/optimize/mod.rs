@@ -6,10 +6,11 @@
 //!
 //! 1. **fold constants** (`fold.rs`): subexpressions that read no column, parameter,
 //!    outer row or clock are evaluated once, at plan time;
-//! 2. **join order** (`join_order.rs`): every region of inner joins is flattened, its
-//!    WHERE and ON conjuncts pushed down to the relations they read, the relations
-//!    ordered greedily, and each join given a method (index nested loop, hash, nested
-//!    loop); LEFT joins keep their sides;
+//! 2. **join order** (`join_order.rs`, with `join_relations.rs` and `join_search.rs`):
+//!    every region of inner joins is flattened, its WHERE and ON conjuncts pushed down
+//!    to the relations they read, the relations ordered by estimated cost (dynamic
+//!    programming up to 8 relations, greedy beyond), and each join given the cheapest
+//!    method (index nested loop, hash, nested loop); LEFT joins keep their sides;
 //! 3. **merge projections** (`merge_projections.rs`): a Project of plain columns under
 //!    an Aggregate or Project is merged into it;
 //! 4. **access paths** (`access_path.rs`): a Filter over a SeqScan becomes a Filter over
@@ -27,13 +28,15 @@
 //! attached to each table (`TableInfo::stats`, gathered by ANALYZE).
 //!
 //! Not yet: removal of conjuncts implied by the access path, ORDER BY satisfied by index
-//! order, join order by dynamic programming (the order is greedy).
+//! order, bushy join trees (the join search keeps to left-deep ones).
 
 mod access_path;
 mod context;
 mod eager_aggregate;
 mod fold;
 mod join_order;
+mod join_relations;
+mod join_search;
 mod merge_projections;
 
 pub use access_path::access_path;
