@@ -223,3 +223,30 @@ pub fn rename_referenced(txn: &mut Transaction, old: &str, new: &str) -> Result<
     }
     Ok(())
 }
+
+/// After RENAME COLUMN `old` to `new` of table `table`: every constraint that names
+/// the column, on either side, names the new name.
+pub fn rename_column(txn: &mut Transaction, table: &str, old: &str, new: &str) -> Result<()> {
+    let rename = |columns: &mut Vec<String>| {
+        let mut renamed = false;
+        for column in columns.iter_mut().filter(|c| *c == old) {
+            *column = new.to_string();
+            renamed = true;
+        }
+        renamed
+    };
+    for mut fk in read(txn, Bound::Unbounded, Bound::Unbounded)? {
+        let mut renamed = false;
+        if fk.table == table {
+            renamed |= rename(&mut fk.columns);
+        }
+        if fk.referenced == table {
+            renamed |= rename(&mut fk.referenced_columns);
+        }
+        if renamed {
+            drop(txn, &fk.table, &fk.name)?;
+            create(txn, &fk)?;
+        }
+    }
+    Ok(())
+}

@@ -298,6 +298,13 @@ impl Transaction {
         }
     }
 
+    /// Whether this transaction has written (put or deleted) `key` in `tree` and not
+    /// taken the write back: what tells a row this transaction deleted from one it
+    /// cannot see because another transaction committed it later.
+    pub fn has_written(&self, tree: TreeId, key: &[u8]) -> bool {
+        self.own_write(tree, key).is_some()
+    }
+
     /// The value of `key` in `tree` as this transaction sees it.
     pub fn get(&mut self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_active()?;

@@ -32,8 +32,7 @@
 //! reference it (without, PostgreSQL's `cannot drop column ... because other objects
 //! depend on it`).
 //!
-//! Not done (refused with a typed error): renaming or retyping a column that a
-//! foreign key names, identity and SERIAL columns added to an
+//! Not done (refused with a typed error): retyping a column that a foreign key names, identity and SERIAL columns added to an
 //! existing table, DROP CONSTRAINT of a primary key, dropping the last column, and
 //! changing a table's columns while views depend on it (hdb's views keep their query
 //! text, so they would not follow).
@@ -321,7 +320,6 @@ impl Binder<'_> {
                         name: new_name,
                     });
                 }
-                refuse_if_in_foreign_key(info, &column, "RENAME COLUMN")?;
                 // A CHECK keeps its expression as text: renaming a column it names
                 // would leave it naming a column that no longer exists.
                 if let Some(check) = info
@@ -696,8 +694,8 @@ impl Binder<'_> {
     }
 }
 
-/// Refuses a change of `column` that a FOREIGN KEY of or on `info` names (they keep
-/// column names; renaming or retyping under them is not done yet).
+/// Refuses a change of type of `column`, which a FOREIGN KEY of or on `info` may name
+/// (the constraint's two sides must keep comparable types; not checked yet).
 fn refuse_if_in_foreign_key(info: &TableInfo, column: &str, what: &str) -> Result<()> {
     let named = info
         .foreign_keys

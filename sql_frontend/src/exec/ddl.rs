@@ -296,6 +296,7 @@ pub(super) fn ddl(
             refuse_if_viewed(txn, table)?;
             engine::table::alter::rename_column(txn, table, column, new_name)?;
             sequence::rename_owner(txn, table, table, Some((column, new_name)))?;
+            foreign_key::rename_column(txn, table, column, new_name)?;
             Ok(Output::tag("ALTER TABLE"))
         }
         Ddl::SetNotNull {

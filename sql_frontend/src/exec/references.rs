@@ -28,10 +28,10 @@
 //!
 //! Every check runs while the statement writes, before any commit record (the commit
 //! invariant). A referencing row is checked after it is written, so a row may reference
-//! itself (PostgreSQL's check is an AFTER trigger); NO ACTION is checked at once for
-//! each row, not at the end of the statement (an hdb difference that can refuse a
-//! statement PostgreSQL accepts, such as one that deletes a referenced row and its
-//! referencing rows in one DELETE in the wrong order, never the reverse).
+//! itself (PostgreSQL's check is an AFTER trigger). RESTRICT is checked at once for
+//! each row; NO ACTION when the statement ends ([`check_no_action`]), so one DELETE may
+//! remove a row and the rows of the same table that reference it, in any order, and
+//! an UPDATE may move a key to another row, as in PostgreSQL.
 //!
 //! ## Actions
 //!
@@ -51,7 +51,9 @@
 
 use std::ops::Bound;
 
-use engine::keycode::{KeyValue, describe_key};
+use engine::keycode::{KeyValue, describe_key, encode};
+use engine::table::TableSchema;
+use engine::table::catalog as engine_catalog;
 use engine::table::ops::{self, LockedRow};
 use engine::{Constraint, IsolationLevel, LockMode, Transaction, WaitPolicy};
 
@@ -88,11 +90,10 @@ fn key_text(names: &[String], key: &[KeyValue]) -> String {
 /// transaction sees it: through the primary key or a unique index over exactly them.
 fn find_referenced(
     txn: &mut Transaction,
-    parent: &TableInfo,
+    schema: &TableSchema,
     columns: &[usize],
     key: &[KeyValue],
 ) -> Result<Option<Vec<KeyValue>>> {
-    let schema = &parent.schema;
     let same = |a: &[usize]| a.len() == columns.len() && a.iter().all(|c| columns.contains(c));
     if same(&schema.primary_key) {
         let pk: Vec<KeyValue> = schema
@@ -105,7 +106,7 @@ fn find_referenced(
     let Some(index) = schema.indexes.iter().find(|i| i.unique && same(&i.columns)) else {
         return Err(Error::Type(format!(
             "there is no unique constraint matching given keys for referenced table \"{}\"",
-            parent.name()
+            schema.name
         )));
     };
     let prefix: Vec<KeyValue> = index
@@ -136,8 +137,13 @@ pub(super) fn check_references(
         if key.iter().any(KeyValue::is_null) {
             continue;
         }
-        let parent = catalog::table(txn, &fk.referenced)?;
-        let parent_columns = positions(&parent, &fk.referenced_columns)?;
+        // The engine's schema is all a lookup needs: one catalog read per row.
+        let parent = engine_catalog::table(txn, &fk.referenced)?;
+        let parent_columns = fk
+            .referenced_columns
+            .iter()
+            .map(|c| parent.column_index(c))
+            .collect::<engine::Result<Vec<_>>>()?;
         let missing = || {
             Error::Constraint(Constraint::ForeignKey {
                 table: table.name().to_string(),
@@ -149,13 +155,7 @@ pub(super) fn check_references(
         let Some(pk) = find_referenced(txn, &parent, &parent_columns, &key)? else {
             return Err(missing());
         };
-        match ops::lock_row(
-            txn,
-            &parent.schema,
-            &pk,
-            LockMode::KeyShare,
-            WaitPolicy::Block,
-        )? {
+        match ops::lock_row(txn, &parent, &pk, LockMode::KeyShare, WaitPolicy::Block)? {
             LockedRow::Unchanged | LockedRow::Skipped => {}
             LockedRow::Changed(None) => return Err(missing()),
             LockedRow::Changed(Some(newest)) => {
@@ -177,6 +177,7 @@ pub(super) fn row_updated(
     table: &TableInfo,
     old: &[Value],
     new: &[Value],
+    pending: &mut Vec<NoAction>,
 ) -> Result<()> {
     let mut referencing_changed = false;
     for fk in &table.foreign_keys {
@@ -186,7 +187,7 @@ pub(super) fn row_updated(
     if referencing_changed {
         check_references(txn, table, new)?;
     }
-    referenced_row_changed(txn, table, old, Some(new))
+    referenced_row_changed(txn, table, old, Some(new), pending)
 }
 
 /// Before an UPDATE of a row of `table` that changes a column a foreign key references
@@ -240,8 +241,9 @@ fn find_referencing(
     Ok(rows.into_iter().filter(|(_, row)| matches(row)).collect())
 }
 
-/// Whether a row of `child` holding `key` was committed after `txn`'s snapshot (none
-/// is visible to it): read in the newest committed state.
+/// Whether a row of `child` holding `key` was committed after `txn`'s snapshot (the
+/// caller found none visible to it): read in the newest committed state, leaving out
+/// the rows `txn` itself wrote (deleted or changed).
 fn committed_since(
     txn: &Transaction,
     child: &TableInfo,
@@ -251,18 +253,62 @@ fn committed_since(
     let mut latest = txn.mvcc().begin(IsolationLevel::ReadCommitted);
     let found = find_referencing(&mut latest, child, columns, key);
     latest.rollback();
-    Ok(!found?.is_empty())
+    Ok(found?
+        .iter()
+        .any(|(pk, _)| !txn.has_written(child.schema.tree, &encode(pk))))
 }
 
 /// After the row `old` of `parent` was deleted (`new` None) or updated to `new`: each
 /// constraint that references a changed key acts on the referencing rows.
+/// NO ACTION checks are left in `pending`, for [`check_no_action`] at the end of the
+/// statement.
 pub(super) fn referenced_row_changed(
     txn: &mut Transaction,
     parent: &TableInfo,
     old: &[Value],
     new: Option<&[Value]>,
+    pending: &mut Vec<NoAction>,
 ) -> Result<()> {
-    changed(txn, parent, old, new, 0)
+    changed(txn, parent, old, new, 0, pending)
+}
+
+/// A key of a referenced table that a statement deleted or changed, under a NO ACTION
+/// constraint: checked when the statement ends ([`check_no_action`]).
+#[derive(Debug)]
+pub(super) struct NoAction {
+    fk: ForeignKey,
+    key: Vec<KeyValue>,
+}
+
+/// At the end of a statement: each key a NO ACTION constraint saw go must be back in
+/// the referenced table (another row took it) or referenced by no row, as the
+/// transaction sees them and as committed meanwhile (PostgreSQL checks NO ACTION when
+/// the statement ends, RESTRICT at once).
+pub(super) fn check_no_action(txn: &mut Transaction, pending: Vec<NoAction>) -> Result<()> {
+    for NoAction { fk, key } in pending {
+        let parent = engine_catalog::table(txn, &fk.referenced)?;
+        let parent_columns = fk
+            .referenced_columns
+            .iter()
+            .map(|c| parent.column_index(c))
+            .collect::<engine::Result<Vec<_>>>()?;
+        if find_referenced(txn, &parent, &parent_columns, &key)?.is_some() {
+            continue;
+        }
+        let child = catalog::table(txn, &fk.table)?;
+        let columns = positions(&child, &fk.columns)?;
+        if !find_referencing(txn, &child, &columns, &key)?.is_empty()
+            || committed_since(txn, &child, &columns, &key)?
+        {
+            return Err(Error::Constraint(Constraint::ForeignKeyReferenced {
+                table: fk.referenced.clone(),
+                constraint: fk.name.clone(),
+                key: key_text(&fk.referenced_columns, &key),
+                referencing: fk.table.clone(),
+            }));
+        }
+    }
+    Ok(())
 }
 
 fn changed(
@@ -271,6 +317,7 @@ fn changed(
     old: &[Value],
     new: Option<&[Value]>,
     depth: usize,
+    pending: &mut Vec<NoAction>,
 ) -> Result<()> {
     if parent.referenced_by.is_empty() {
         return Ok(());
@@ -290,13 +337,20 @@ fn changed(
         if new_key.as_ref() == Some(&key) {
             continue;
         }
-        let child = catalog::table(txn, &fk.table)?;
-        let columns = positions(&child, &fk.columns)?;
-        let rows = find_referencing(txn, &child, &columns, &key)?;
         let action = match new {
             None => fk.on_delete,
             Some(_) => fk.on_update,
         };
+        if action == Action::NoAction {
+            pending.push(NoAction {
+                fk: fk.clone(),
+                key,
+            });
+            continue;
+        }
+        let child = catalog::table(txn, &fk.table)?;
+        let columns = positions(&child, &fk.columns)?;
+        let rows = find_referencing(txn, &child, &columns, &key)?;
         let still_referenced = || {
             Error::Constraint(Constraint::ForeignKeyReferenced {
                 table: parent.name().to_string(),
@@ -329,6 +383,7 @@ fn changed(
                         pk,
                         row,
                         depth,
+                        pending,
                     )?;
                 }
             }
@@ -348,6 +403,7 @@ fn act_on(
     pk: Vec<KeyValue>,
     row: Vec<KeyValue>,
     depth: usize,
+    pending: &mut Vec<NoAction>,
 ) -> Result<()> {
     let delete = action == Action::Cascade && new_key.is_none();
     let mode = match delete {
@@ -366,7 +422,7 @@ fn act_on(
         .collect::<Result<_>>()?;
     if delete {
         ops::delete_row(txn, &child.schema, &pk, &row)?;
-        return changed(txn, child, &old, None, depth + 1);
+        return changed(txn, child, &old, None, depth + 1, pending);
     }
     let mut new = old.clone();
     for (i, &c) in columns.iter().enumerate() {
@@ -391,7 +447,7 @@ fn act_on(
     if action == Action::SetDefault {
         check_references(txn, child, &new)?;
     }
-    changed(txn, child, &old, Some(&new), depth + 1)
+    changed(txn, child, &old, Some(&new), depth + 1, pending)
 }
 
 /// `ALTER TABLE t ADD FOREIGN KEY ...`: every row of `t` (locked against concurrent

@@ -84,7 +84,9 @@ impl Upsert<'_> {
         references::lock_key_change(txn, self.table, &pk, &old, &new)?;
         let keys = new.iter().map(Value::to_key).collect();
         ops::update(txn, &self.table.schema, &pk, keys)?;
-        references::row_updated(txn, self.table, &old, &new)?;
+        let mut no_action = Vec::new();
+        references::row_updated(txn, self.table, &old, &new, &mut no_action)?;
+        references::check_no_action(txn, no_action)?;
         Ok(Some(new))
     }
 

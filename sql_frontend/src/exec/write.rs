@@ -165,6 +165,7 @@ pub(super) fn dml(
             let rows = rows_of(source, txn, params, plan, build, interrupt, sequences)?;
             let mut returned = Returned::new(returning.as_ref());
             let mut updated = 0u64;
+            let mut no_action = Vec::new();
             // A changed key moves the row: the old key is deleted (PostgreSQL's FOR
             // UPDATE); otherwise FOR NO KEY UPDATE, as PostgreSQL's UPDATE takes.
             let moves_key = assignments
@@ -204,11 +205,12 @@ pub(super) fn dml(
                 let kept = constrained.then(|| (old.clone(), new.clone()));
                 ops::update_row(txn, &table.schema, key, &to_keys(old), to_keys(new))?;
                 if let Some((old, new)) = kept {
-                    references::row_updated(txn, table, &old, &new)?;
+                    references::row_updated(txn, table, &old, &new, &mut no_action)?;
                 }
                 returned.keep(values);
                 updated += 1;
             }
+            references::check_no_action(txn, no_action)?;
             Ok(returned.output(updated, format!("UPDATE {updated}")))
         }
         Statement::Delete {
@@ -220,6 +222,7 @@ pub(super) fn dml(
             let rows = rows_of(source, txn, params, plan, build, interrupt, sequences)?;
             let mut returned = Returned::new(returning.as_ref());
             let mut deleted = 0u64;
+            let mut no_action = Vec::new();
             for (key, found) in &rows {
                 let mut ctx =
                     ExecContext::new(txn, params, subqueries, build).with_sequences(sequences);
@@ -237,12 +240,13 @@ pub(super) fn dml(
                     true => ops::delete_row(txn, &table.schema, key, &to_keys(old))?,
                     false => {
                         ops::delete_row(txn, &table.schema, key, &to_keys(old.clone()))?;
-                        references::referenced_row_changed(txn, table, &old, None)?;
+                        references::referenced_row_changed(txn, table, &old, None, &mut no_action)?;
                     }
                 }
                 deleted += 1;
                 returned.keep(values);
             }
+            references::check_no_action(txn, no_action)?;
             Ok(returned.output(deleted, format!("DELETE {deleted}")))
         }
         Statement::Query(_)
