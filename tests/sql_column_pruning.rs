@@ -7,7 +7,9 @@
 //! predicates (hash, nested-loop and index nested-loop joins, LEFT joins), GROUP BY and
 //! aggregate arguments, ORDER BY columns not selected, correlated subqueries (which read
 //! their outer row's columns), set operations, derived tables, secondary-index scans;
-//! and once more inside a transaction with uncommitted writes (the merged scan).
+//! and once more inside a transaction with uncommitted writes (the merged scan). The
+//! pruned query also runs prepared, twice: the second execution builds its operators
+//! from the column-needs analysis the session kept with the plan (`plan/needs.rs`).
 #![allow(clippy::unwrap_used)]
 
 use hdb::{Database, Session, Value};
@@ -152,11 +154,31 @@ fn instantiate(template: &str, pick: &[usize; 4], pruned: bool) -> String {
 
 fn answer(s: &mut Session, sql: &str, ordered: bool) -> Result<Vec<Vec<Value>>, String> {
     let result = s.query(sql, &[]).map_err(|e| e.to_string())?;
+    Ok(sorted(result, ordered))
+}
+
+/// The answers of two executions of `sql` prepared once.
+type Answer = Result<Vec<Vec<Value>>, String>;
+fn answer_prepared(s: &mut Session, sql: &str, ordered: bool) -> (Answer, Answer) {
+    let prepared = match s.prepare(sql) {
+        Ok(prepared) => prepared,
+        Err(e) => return (Err(e.to_string()), Err(e.to_string())),
+    };
+    let mut run = || {
+        s.execute_prepared(&prepared, &[])
+            .map(|result| sorted(result, ordered))
+            .map_err(|e| e.to_string())
+    };
+    let first = run();
+    (first, run())
+}
+
+fn sorted(result: hdb::QueryResult, ordered: bool) -> Vec<Vec<Value>> {
     let mut rows: Vec<Vec<Value>> = result.rows().iter().map(|r| r.values().to_vec()).collect();
     if !ordered {
         rows.sort_by_key(|r| format!("{r:?}"));
     }
-    Ok(rows)
+    rows
 }
 
 fn check(s: &mut Session, picks: &[[usize; 4]]) -> Result<(), TestCaseError> {
@@ -165,7 +187,10 @@ fn check(s: &mut Session, picks: &[[usize; 4]]) -> Result<(), TestCaseError> {
         let whole = instantiate(template, pick, false);
         let expected = answer(s, &whole, *ordered);
         let got = answer(s, &pruned, *ordered);
-        prop_assert_eq!(got, expected, "{}", pruned);
+        prop_assert_eq!(&got, &expected, "{}", pruned);
+        let (first, second) = answer_prepared(s, &pruned, *ordered);
+        prop_assert_eq!(&first, &expected, "prepared: {}", pruned);
+        prop_assert_eq!(&second, &expected, "prepared, run again: {}", pruned);
     }
     Ok(())
 }

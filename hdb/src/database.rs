@@ -346,7 +346,7 @@ impl Session {
     /// # Ok(()) }
     /// ```
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<QueryResult> {
-        Ok(QueryResult::from_output(self.inner.query(sql, params)?))
+        QueryResult::from_rows(self.inner.query_rows(sql, params)?)
     }
 
     /// Runs `sql` with values for its `$1`, `$2`, ... parameters, and returns the last
@@ -438,9 +438,7 @@ impl Session {
         statement: &Statement,
         params: &[Value],
     ) -> Result<QueryResult> {
-        Ok(QueryResult::from_output(
-            self.inner.execute_prepared(&statement.inner, params)?,
-        ))
+        QueryResult::from_rows(self.inner.execute_prepared_rows(&statement.inner, params)?)
     }
 
     /// Runs one `COPY table [(columns)] FROM STDIN [WITH (...)]` statement, reading its

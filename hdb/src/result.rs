@@ -40,6 +40,25 @@ impl QueryResult {
         }
     }
 
+    /// The whole result of `rows`, pulled to their end (its column names shared, as a
+    /// prepared query's are with its kept plan).
+    pub(crate) fn from_rows(mut rows: sql_frontend::Rows<'_>) -> Result<QueryResult> {
+        let columns = rows.shared_columns();
+        let mut collected = Vec::new();
+        while let Some(values) = rows.next_row()? {
+            collected.push(Row {
+                columns: Arc::clone(&columns),
+                values,
+            });
+        }
+        Ok(QueryResult {
+            columns,
+            rows: collected,
+            rows_affected: rows.rows_affected(),
+            tag: rows.tag(),
+        })
+    }
+
     /// The result's column names (empty for statements that return no rows).
     pub fn columns(&self) -> &[String] {
         &self.columns
@@ -101,7 +120,7 @@ pub struct Rows<'s> {
 
 impl<'s> Rows<'s> {
     pub(crate) fn new(inner: sql_frontend::Rows<'s>) -> Rows<'s> {
-        let columns: Arc<[String]> = inner.columns().into();
+        let columns = inner.shared_columns();
         Rows { inner, columns }
     }
 

@@ -36,7 +36,9 @@
 //! range scans decode only the columns read above them, and joins copy only those into
 //! the rows they produce (a join under an aggregate carries only the columns the
 //! aggregate reads); a column nobody reads keeps its place in the row and holds NULL, so no
-//! expression's column index changes.
+//! expression's column index changes. A context may carry the analysis already done
+//! for the whole plan ([`ExecContext::with_plan_needs`]: the session keeps one per plan
+//! it reuses), which the builder reads where it holds the node and flags at hand.
 //!
 //! ## Rows and batches
 //!
@@ -113,7 +115,10 @@ use crate::value::Value;
 /// Builds the operators of the tree rooted at `node`, its inputs first; every column
 /// of its output is read.
 pub fn build<'p>(node: &'p Node, ctx: &mut ExecContext<'_>) -> Result<BoxedOperator<'p>> {
-    build_pruned(node, &all_needed(node.width()), true, ctx)
+    match ctx.plan_needs().and_then(|needs| needs.all_read(node)) {
+        Some(needed) => build_pruned(node, needed, true, ctx),
+        None => build_pruned(node, &all_needed(node.width()), true, ctx),
+    }
 }
 
 /// Builds `node`'s operators, given which of its output columns are read above
@@ -141,7 +146,16 @@ fn build_operator<'p>(
     keys: bool,
     ctx: &mut ExecContext<'_>,
 ) -> Result<BoxedOperator<'p>> {
-    let needs = node.input_needs(needed);
+    // The analysis kept with the plan when it holds this node and these flags, else
+    // done here (`plan/needs.rs`).
+    let computed;
+    let needs = match ctx.plan_needs().and_then(|kept| kept.inputs(node, needed)) {
+        Some(kept) => kept,
+        None => {
+            computed = node.input_needs(needed);
+            computed.as_slice()
+        }
+    };
     let need = |i: usize| needs[i].as_slice();
     Ok(match node {
         Node::SeqScan { table } => scan::seq_scan(table, needed, keys, ctx)?,

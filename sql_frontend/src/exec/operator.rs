@@ -34,7 +34,7 @@ use super::profile::Profile;
 use super::shared_rows::SharedRows;
 use crate::error::{Error, Result};
 use crate::expr::SubqueryId;
-use crate::plan::Node;
+use crate::plan::{Node, PlanNeeds};
 use crate::sequence::SequenceValues;
 use crate::value::Value;
 
@@ -96,6 +96,9 @@ pub struct ExecContext<'a> {
     profile: Option<Profile>,
     /// The session's sequences, for nextval and the other sequence functions.
     sequences: Option<SequenceValues>,
+    /// The column-needs analysis kept with the plan, when the caller has one
+    /// (`plan/needs.rs`): the builder reads it instead of redoing it.
+    plan_needs: Option<&'a PlanNeeds>,
 }
 
 /// The transaction a context runs in: borrowed for a statement run to completion, owned
@@ -156,6 +159,7 @@ impl<'a> ExecContext<'a> {
             shared_rows: SharedRows::default(),
             profile: None,
             sequences: None,
+            plan_needs: None,
         }
     }
 
@@ -178,6 +182,18 @@ impl<'a> ExecContext<'a> {
             Txn::None => return Err(Error::unsupported("sequence functions in a constant")),
         };
         Ok((sequences, txn))
+    }
+
+    /// The same context, its builder reading `needs`, the analysis kept with the plan
+    /// it runs.
+    pub fn with_plan_needs(mut self, needs: Option<&'a PlanNeeds>) -> ExecContext<'a> {
+        self.plan_needs = needs;
+        self
+    }
+
+    /// The column-needs analysis kept with the plan, if the caller gave one.
+    pub fn plan_needs(&self) -> Option<&'a PlanNeeds> {
+        self.plan_needs
     }
 
     /// Counts what every operator built with this context does (EXPLAIN ANALYZE).

@@ -65,8 +65,9 @@ pub(super) fn key_lookup<'p>(
         let Some(key) = key_values(table, &table.schema.primary_key, key, ctx)? else {
             continue;
         };
-        // `IN (1, 1)` names a key twice; the row is returned once.
-        if !seen.insert(key.clone()) {
+        // `IN (1, 1)` names a key twice; the row is returned once. (One key, as in a
+        // point SELECT, cannot repeat: nothing to remember.)
+        if keys.len() > 1 && !seen.insert(key.clone()) {
             continue;
         }
         if let Some(row) = ops::get(ctx.txn()?, &table.schema, &key)? {

@@ -25,7 +25,7 @@ mod window;
 
 pub use calls::{AggregateCall, AggregateFunction, SortKey};
 pub use display::INDENT;
-pub use needs::{ColumnNeeds, all_needed};
+pub use needs::{ColumnNeeds, PlanNeeds, all_needed};
 pub use node::{JoinKind, Node, Parts, ScanRange, SetOperator};
 pub use statement::{
     AddColumn, AlterColumnType, Arbiter, Check, ConflictAction, ConstraintKind, Copy, CopyEndpoint,

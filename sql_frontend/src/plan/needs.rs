@@ -27,6 +27,19 @@
 //!
 //! `tests/sql_column_pruning.rs` checks pruning against running the same queries with
 //! every column decoded.
+//!
+//! ## Kept with the plan
+//!
+//! A prepared statement's operators are built per execution, and for a point SELECT
+//! the analysis (a few small vectors per node) cost as much as the lookup itself.
+//! [`PlanNeeds`] is the analysis of a whole plan done once, kept beside it (the
+//! session keeps one per plan it reuses) and read by the builder. It is a memo, not a
+//! second source of truth: each entry is keyed by the node's address *and* the flags
+//! it was computed for, and an entry whose flags differ from the builder's (or a node
+//! it does not hold) makes the builder compute the answer afresh, so a memo that walked
+//! the tree differently from the builder could only cost time, never change a result.
+
+use std::collections::HashMap;
 
 use super::node::Node;
 use crate::expr::Expr;
@@ -67,6 +80,62 @@ fn passed_through<'e>(needed: &[bool], exprs: impl IntoIterator<Item = &'e Expr>
     let mut needs = needed.to_vec();
     mark_all(&mut needs, exprs);
     needs
+}
+
+/// The column-needs analysis of every node of a plan, computed once: see the module
+/// header. Valid only while the plan it was made from stays where it is (it is keyed by
+/// node addresses): the session makes it for a plan it holds in an `Arc`.
+#[derive(Debug, Default)]
+pub struct PlanNeeds {
+    nodes: HashMap<usize, NodeNeeds, foldhash::fast::RandomState>,
+}
+
+/// One node's entry: the flags of its output read above, and what it reads of each
+/// input given those.
+#[derive(Debug)]
+struct NodeNeeds {
+    needed: ColumnNeeds,
+    inputs: Vec<ColumnNeeds>,
+}
+
+impl PlanNeeds {
+    /// The analysis of the trees `roots` (a statement's tree and its subqueries'),
+    /// each with every output column read, as the executor builds them. Recurses as
+    /// deep as the trees are.
+    pub fn of<'n>(roots: impl IntoIterator<Item = &'n Node>) -> PlanNeeds {
+        let mut needs = PlanNeeds::default();
+        for root in roots {
+            needs.record(root, all_needed(root.width()));
+        }
+        needs
+    }
+
+    fn record(&mut self, node: &Node, needed: ColumnNeeds) {
+        let inputs = node.input_needs(&needed);
+        for (input, input_needed) in node.inputs().into_iter().zip(&inputs) {
+            self.record(input, input_needed.clone());
+        }
+        self.nodes
+            .insert(address(node), NodeNeeds { needed, inputs });
+    }
+
+    /// `node.input_needs(needed)`, if this memo holds it.
+    pub fn inputs(&self, node: &Node, needed: &[bool]) -> Option<&[ColumnNeeds]> {
+        let entry = self.nodes.get(&address(node))?;
+        (entry.needed == needed).then_some(entry.inputs.as_slice())
+    }
+
+    /// Every column of `node`'s output read (what the root of a built tree gets), if
+    /// this memo holds `node` with those flags.
+    pub fn all_read(&self, node: &Node) -> Option<&[bool]> {
+        let entry = self.nodes.get(&address(node))?;
+        (entry.needed.len() == node.width() && entry.needed.iter().all(|&read| read))
+            .then_some(entry.needed.as_slice())
+    }
+}
+
+fn address(node: &Node) -> usize {
+    std::ptr::from_ref(node) as usize
 }
 
 impl Node {

@@ -17,9 +17,11 @@
 //! Any other statement runs to completion before its `Rows` is returned, which then
 //! only hands out what it produced (EXPLAIN's lines, or nothing and a command tag).
 
+use std::sync::Arc;
+
 use engine::Transaction;
 
-use super::{Begun, Connection};
+use super::{Begun, Connection, Reused};
 use crate::error::{Error, Result};
 use crate::exec::{self, BoxedOperator, ExecContext, Interrupt, Output};
 use crate::plan::{Plan, Statement};
@@ -29,7 +31,8 @@ use crate::value::Value;
 /// ([`Rows::next_row`], or the `Iterator`), and its command tag once they ran out.
 #[derive(Debug)]
 pub struct Rows<'s> {
-    columns: Vec<String>,
+    /// Shared with the kept plan when there is one (`Reused`).
+    columns: Arc<[String]>,
     source: Source<'s>,
 }
 
@@ -41,7 +44,8 @@ enum Source<'s> {
     Done {
         rows: std::vec::IntoIter<Vec<Value>>,
         rows_affected: u64,
-        tag: String,
+        /// `None`: a query's, `SELECT <rows_affected>`, made when asked for.
+        tag: Option<String>,
         rows_read: u64,
     },
 }
@@ -70,23 +74,25 @@ impl<'s> Rows<'s> {
     /// The result of a statement that ran to completion.
     pub(super) fn done(output: Output) -> Rows<'s> {
         Rows {
-            columns: output.columns,
+            columns: output.columns.into(),
             source: Source::Done {
                 rows: output.rows.into_iter(),
                 rows_affected: output.rows_affected,
-                tag: output.tag,
+                tag: Some(output.tag),
                 rows_read: 0,
             },
         }
     }
 
     /// Starts the query `plan` (its statement a `Query`) in the statement `begun`,
-    /// building its operators; on failure the statement ends with the error.
+    /// building its operators (with what `reused` keeps of the plan's earlier
+    /// executions, if it is a kept plan); on failure the statement ends with the error.
     pub(super) fn start(
         conn: &'s mut Connection,
         begun: Begun,
         plan: &'s Plan,
         params: Vec<Value>,
+        reused: Option<&'s Reused>,
     ) -> Result<Rows<'s>> {
         let Statement::Query(root) = &plan.statement else {
             return conn.end_statement(
@@ -104,10 +110,14 @@ impl<'s> Rows<'s> {
         } = begun;
         let mut ctx = ExecContext::owning(txn, params, &plan.subqueries, exec::build)
             .interruptible(interrupt)
-            .with_sequences(Some(&conn.sequences));
+            .with_sequences(Some(&conn.sequences))
+            .with_plan_needs(reused.map(|reused| reused.needs(plan, root)));
         match exec::build(root, &mut ctx) {
             Ok(op) => Ok(Rows {
-                columns: root.columns(),
+                columns: match reused {
+                    Some(reused) => reused.names(root),
+                    None => root.columns().into(),
+                },
                 source: Source::Streaming(Box::new(Cursor {
                     conn,
                     ctx,
@@ -132,6 +142,12 @@ impl<'s> Rows<'s> {
     /// The names of the result's columns (empty for a statement without rows).
     pub fn columns(&self) -> &[String] {
         &self.columns
+    }
+
+    /// The names of the result's columns, shared (for a result that keeps them beside
+    /// each row; a prepared query's are shared with its kept plan).
+    pub fn shared_columns(&self) -> Arc<[String]> {
+        Arc::clone(&self.columns)
     }
 
     /// The next row; `None` once they ran out (and the statement ended).
@@ -166,7 +182,7 @@ impl<'s> Rows<'s> {
         let done = Source::Done {
             rows: Vec::new().into_iter(),
             rows_affected: counts.0,
-            tag: format!("SELECT {}", counts.0),
+            tag: None,
             rows_read: counts.1,
         };
         let Source::Streaming(cursor) = std::mem::replace(&mut self.source, done) else {
@@ -197,7 +213,12 @@ impl<'s> Rows<'s> {
     pub fn tag(&self) -> String {
         match &self.source {
             Source::Streaming(cursor) => format!("SELECT {}", cursor.returned),
-            Source::Done { tag, .. } => tag.clone(),
+            Source::Done { tag: Some(tag), .. } => tag.clone(),
+            Source::Done {
+                tag: None,
+                rows_affected,
+                ..
+            } => format!("SELECT {rows_affected}"),
         }
     }
 
@@ -235,7 +256,7 @@ impl<'s> Rows<'s> {
             rows.push(row);
         }
         Ok(Output {
-            columns: std::mem::take(&mut self.columns),
+            columns: self.columns.to_vec(),
             rows_affected: self.rows_affected(),
             tag: self.tag(),
             rows,
@@ -256,7 +277,7 @@ impl Drop for Rows<'_> {
         let placeholder = Source::Done {
             rows: Vec::new().into_iter(),
             rows_affected: 0,
-            tag: String::new(),
+            tag: Some(String::new()),
             rows_read: 0,
         };
         if let Source::Streaming(cursor) = std::mem::replace(&mut self.source, placeholder) {
