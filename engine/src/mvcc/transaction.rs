@@ -305,6 +305,14 @@ impl Transaction {
         self.own_write(tree, key).is_some()
     }
 
+    /// Takes the snapshot of a REPEATABLE READ or SERIALIZABLE transaction if it has
+    /// none yet, as [`Transaction::snapshot`] would, without handing out a reference.
+    fn take_transaction_snapshot(&mut self) {
+        if self.isolation != IsolationLevel::ReadCommitted && self.txn_snapshot.is_none() {
+            self.snapshot();
+        }
+    }
+
     /// The value of `key` in `tree` as this transaction sees it.
     pub fn get(&mut self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_active()?;
@@ -395,21 +403,29 @@ impl Transaction {
         }
         self.maybe_claim_for_load(tree, slot)?;
         if self.writes.tree(slot).claimed {
-            let snapshot = self.snapshot();
             let fresh = match self.writes.tree(slot).is_past_claim(key) {
-                true => true,
+                // No probe, so no snapshot to read at (a load's row costs no reference
+                // count); but a level with one snapshot per transaction takes it now if
+                // this is the transaction's first operation, as any write would.
+                true => {
+                    self.take_transaction_snapshot();
+                    true
+                }
                 // Nobody else writes the tree while it is claimed: one probe settles
                 // both questions, with no lock to take and no second probe.
-                false => match newest_version(&self.mvcc, tree, key, &mut self.scratch)? {
-                    Some((ts, true)) if ts <= snapshot.ts() => return Ok(false),
-                    Some((ts, _)) if ts > snapshot.ts() => {
-                        if read_at(&self.mvcc, tree, key, snapshot.ts())?.is_some() {
-                            return Ok(false);
+                false => {
+                    let snapshot = self.snapshot();
+                    match newest_version(&self.mvcc, tree, key, &mut self.scratch)? {
+                        Some((ts, true)) if ts <= snapshot.ts() => return Ok(false),
+                        Some((ts, _)) if ts > snapshot.ts() => {
+                            if read_at(&self.mvcc, tree, key, snapshot.ts())?.is_some() {
+                                return Ok(false);
+                            }
+                            return Err(self.newer_version_error(ts, &snapshot));
                         }
-                        return Err(self.newer_version_error(ts, &snapshot));
+                        newest => newest.is_none(),
                     }
-                    newest => newest.is_none(),
-                },
+                }
             };
             self.writes.add(slot, hash, key, Some(value), fresh)?;
             return Ok(true);

@@ -33,14 +33,22 @@ const PAST_TERMINATOR: u8 = 0x02;
 
 /// Appends `esc(user_key)` to `out`.
 pub fn encode_prefix_into(user_key: &[u8], out: &mut Vec<u8>) {
-    out.reserve(user_key.len() + 2 + TS_LEN);
+    // Room for the worst case (every byte escaped) is made once, each byte is written
+    // with its would-be escape after it, and the cursor steps past the escape only
+    // after a 0x00: no capacity check or branch per byte (every commit and every seek
+    // escapes its keys, and integer keys are mostly zero bytes).
+    let start = out.len();
+    out.resize(start + 2 * user_key.len() + 2, 0);
+    let room = &mut out[start..];
+    let mut n = 0;
     for &byte in user_key {
-        out.push(byte);
-        if byte == ESCAPE {
-            out.push(ESCAPED_ZERO);
-        }
+        room[n] = byte;
+        room[n + 1] = ESCAPED_ZERO;
+        n += 1 + usize::from(byte == ESCAPE);
     }
-    out.extend_from_slice(&[ESCAPE, TERMINATOR]);
+    room[n] = ESCAPE;
+    room[n + 1] = TERMINATOR;
+    out.truncate(start + n + 2);
 }
 
 /// `esc(user_key)`: the prefix every version of `user_key` starts with.
@@ -223,6 +231,37 @@ mod tests {
                 decode(&encode(key, CommitTs(42))).unwrap(),
                 (key.to_vec(), CommitTs(42))
             );
+        }
+    }
+
+    #[test]
+    fn escaping_appends_each_byte_and_an_escape_after_each_zero() {
+        let reference = |key: &[u8]| {
+            let mut out = b"before".to_vec();
+            for &byte in key {
+                out.push(byte);
+                if byte == ESCAPE {
+                    out.push(ESCAPED_ZERO);
+                }
+            }
+            out.extend_from_slice(&[ESCAPE, TERMINATOR]);
+            out
+        };
+        // Every key of up to four bytes drawn from the bytes that matter.
+        let alphabet = [0x00, 0x01, 0x02, 0xff, b'a'];
+        let mut keys: Vec<Vec<u8>> = vec![Vec::new()];
+        for len in 1..=4 {
+            let shorter: Vec<Vec<u8>> = keys.iter().filter(|k| k.len() == len - 1).cloned().collect();
+            for key in shorter {
+                for &byte in &alphabet {
+                    keys.push([key.as_slice(), &[byte]].concat());
+                }
+            }
+        }
+        for key in &keys {
+            let mut out = b"before".to_vec();
+            encode_prefix_into(key, &mut out);
+            assert_eq!(out, reference(key), "{key:?}");
         }
     }
 

@@ -15,8 +15,9 @@
 //!    `mvcc/tree_locks.rs`). A writer that is refused gets a retryable serialization
 //!    error, as does a CREATE INDEX that finds a writer.
 //! 1. **One pass over the table**, in primary-key order at the transaction's snapshot
-//!    (its own uncommitted rows included). Only the indexed columns of each row are
-//!    decoded ([`decode_columns`]); its entry (the layout is in [`super::ops`]) is
+//!    (its own uncommitted rows included), lent a leaf at a time
+//!    ([`Transaction::scan_chunks`]: no allocation per row). Only the indexed columns
+//!    of each row are decoded ([`decode_row_with`], into one reused row); its entry (the layout is in [`super::ops`]) is
 //!    encoded straight into one byte arena: the indexed values, then the row's stored
 //!    key. That is the entry's key followed by its value whichever form the entry
 //!    takes — a non-unique entry's key is both parts (its value is empty), a unique
@@ -69,11 +70,12 @@
 use std::cmp::Ordering;
 use std::ops::Bound;
 
+use crate::btree::EntryChunk;
 use crate::error::{Constraint, Error, Result};
 use crate::keycode::{ColumnOrder, KeyValue, decode, describe_key, encode_value_into};
 use crate::mvcc::{RunEntry, SortedRun, Transaction};
 use crate::table::ops::check_index_key;
-use crate::table::row::decode_columns;
+use crate::table::row::decode_row_with;
 use crate::table::schema::{IndexSchema, TableSchema};
 
 /// One entry in the arena while the entries are sorted.
@@ -183,11 +185,25 @@ pub(crate) fn build_index(
         wanted[column] = true;
     }
     let mut entries = Entries::default();
-    for row in txn.scan(schema.tree, Bound::Unbounded, Bound::Unbounded, false)? {
-        let (row_key, stored) = row?;
-        let row = decode_columns(schema, &stored, |i| wanted[i])?;
-        let key = entries.push(index, &row, &row_key)?;
-        check_index_key(schema, index, key, max)?;
+    let mut scan = txn.scan_chunks(schema.tree, Bound::Unbounded, Bound::Unbounded)?;
+    let mut chunk = EntryChunk::new();
+    // One row's decoded columns (the unwanted ones NULL), reused from row to row.
+    let mut row = Vec::with_capacity(schema.columns.len());
+    while scan.next_chunk(&mut chunk)? {
+        for (row_key, stored) in chunk.iter() {
+            row.clear();
+            decode_row_with(
+                schema,
+                stored,
+                |i| wanted[i],
+                |_, value| {
+                    row.push(value.to_key_value());
+                    Ok(())
+                },
+            )?;
+            let key = entries.push(index, &row, row_key)?;
+            check_index_key(schema, index, key, max)?;
+        }
     }
     entries.sort();
     if index.unique

@@ -8,7 +8,8 @@
 use std::ops::Bound;
 
 use engine::Transaction;
-use engine::table::{catalog as engine_catalog, ops};
+use engine::table::row::decode_row;
+use engine::table::{EntryChunk, catalog as engine_catalog, ops};
 
 use crate::catalog::RESERVED_PREFIX;
 use crate::error::Result;
@@ -59,13 +60,19 @@ fn analyze_table(
         true => (0..schema.columns.len()).collect(),
         false => columns.to_vec(),
     };
-    let scan = ops::scan(txn, &schema, Bound::Unbounded, Bound::Unbounded, false)?;
-    let stats = statistics::gather(
-        name,
-        scan.map(|entry| entry.map(|(_, row)| row)),
-        &positions,
-        ASSUMED_PAGE_SIZE,
-    )?;
+    // The stored rows, lent a leaf at a time; only those the sample keeps are decoded.
+    let mut scan =
+        ops::scan_chunks(txn, &schema, Bound::Unbounded, Bound::Unbounded)?.without_keys();
+    let mut chunk = EntryChunk::new();
+    let mut sample = statistics::Reservoir::new(name);
+    while scan.next_chunk(&mut chunk)? {
+        for (_, stored) in chunk.iter() {
+            if let Some(slot) = sample.offer() {
+                sample.put(slot, decode_row(&schema, stored)?);
+            }
+        }
+    }
+    let stats = sample.finish(&positions, ASSUMED_PAGE_SIZE);
     let before = store::load(txn, name)?;
     store::save(txn, name, &stats)?;
     *replan |= before.is_none_or(|before| before.differs_much_from(&stats));

@@ -1,12 +1,14 @@
 //! Gathering statistics: one pass over a table's rows, a reservoir sample, and the
 //! column statistics computed from the sample (see the module header in `mod.rs`).
+//! The pass itself is the caller's (`exec/analyze.rs` reads the table's stored rows a
+//! chunk at a time); it offers each row to the [`Reservoir`] and decodes only those
+//! the sample keeps.
 
 use std::collections::HashMap;
 
 use engine::keycode::{KeyValue, encode};
 
 use super::{ColumnStats, MAX_HISTOGRAM_BOUNDS, MAX_MCV, MAX_STORED_VALUE, TableStats};
-use crate::error::Result;
 
 /// The reservoir's size: PostgreSQL samples 300 rows per unit of its statistics target
 /// (100), which bounds the error of the histogram's bucket fractions whatever the
@@ -22,6 +24,7 @@ const MCV_OVER_AVERAGE: f64 = 1.25;
 
 /// A small, seeded pseudo-random generator (SplitMix64): the sample depends only on
 /// the seed, so ANALYZE of the same data gives the same statistics.
+#[derive(Debug)]
 struct SplitMix(u64);
 
 impl SplitMix {
@@ -46,53 +49,74 @@ fn seed(name: &str) -> u64 {
     })
 }
 
-/// Statistics of table `name` from its `rows` (every row, each with all its columns),
-/// for the columns at `positions`, the rows filling pages of `page_size` bytes.
-pub fn gather(
-    name: &str,
-    rows: impl Iterator<Item = engine::Result<Vec<KeyValue>>>,
-    positions: &[usize],
-    page_size: usize,
-) -> Result<TableStats> {
-    let mut rng = SplitMix(seed(name));
-    let mut sample: Vec<Vec<KeyValue>> = Vec::new();
-    let mut total: u64 = 0;
-    for row in rows {
-        let row = row?;
-        total += 1;
-        if sample.len() < SAMPLE_ROWS {
-            sample.push(row);
-        } else {
-            // Algorithm R: row number `total` replaces a sampled row with probability
-            // SAMPLE_ROWS / total.
-            let slot = rng.below(total) as usize;
-            if let Some(kept) = sample.get_mut(slot) {
-                *kept = row;
-            }
+/// A reservoir sample of a table's rows while they are read (Vitter's algorithm R):
+/// each row is offered in turn, and only a row that enters the sample has to be
+/// decoded, so a pass over a large table decodes about `SAMPLE_ROWS * (1 + ln(rows /
+/// SAMPLE_ROWS))` rows, not all of them.
+#[derive(Debug)]
+pub struct Reservoir {
+    rng: SplitMix,
+    sample: Vec<Vec<KeyValue>>,
+    total: u64,
+}
+
+impl Reservoir {
+    /// An empty sample of table `name` (the name seeds its random numbers).
+    pub fn new(name: &str) -> Reservoir {
+        Reservoir {
+            rng: SplitMix(seed(name)),
+            sample: Vec::new(),
+            total: 0,
         }
     }
-    let whole = sample.len() as u64 == total;
-    let row_width = match sample.is_empty() {
-        true => 0.0,
-        false => {
-            let bytes: usize = sample
-                .iter()
-                .map(|row| row.iter().map(width).sum::<usize>())
-                .sum();
-            bytes as f64 / sample.len() as f64
+
+    /// Counts the next row; the slot it takes in the sample if it enters it (the
+    /// caller then hands it to [`Reservoir::put`]), `None` if it does not.
+    pub fn offer(&mut self) -> Option<usize> {
+        self.total += 1;
+        if self.sample.len() < SAMPLE_ROWS {
+            return Some(self.sample.len());
         }
-    };
-    let rows = total as f64;
-    let pages = (rows * (row_width + ROW_OVERHEAD) / page_size.max(1) as f64).ceil();
-    let columns = positions
-        .iter()
-        .map(|&position| column_stats(position, &sample, rows, whole))
-        .collect();
-    Ok(TableStats {
-        rows,
-        pages,
-        columns,
-    })
+        // Row number `total` replaces a sampled row with probability SAMPLE_ROWS / total.
+        let slot = self.rng.below(self.total) as usize;
+        (slot < self.sample.len()).then_some(slot)
+    }
+
+    /// Puts the row that [`Reservoir::offer`] gave `slot` into the sample.
+    pub fn put(&mut self, slot: usize, row: Vec<KeyValue>) {
+        match self.sample.get_mut(slot) {
+            Some(kept) => *kept = row,
+            None => self.sample.push(row),
+        }
+    }
+
+    /// Statistics of the rows offered, for the columns at `positions`, the rows filling
+    /// pages of `page_size` bytes.
+    pub fn finish(self, positions: &[usize], page_size: usize) -> TableStats {
+        let Reservoir { sample, total, .. } = self;
+        let whole = sample.len() as u64 == total;
+        let row_width = match sample.is_empty() {
+            true => 0.0,
+            false => {
+                let bytes: usize = sample
+                    .iter()
+                    .map(|row| row.iter().map(width).sum::<usize>())
+                    .sum();
+                bytes as f64 / sample.len() as f64
+            }
+        };
+        let rows = total as f64;
+        let pages = (rows * (row_width + ROW_OVERHEAD) / page_size.max(1) as f64).ceil();
+        let columns = positions
+            .iter()
+            .map(|&position| column_stats(position, &sample, rows, whole))
+            .collect();
+        TableStats {
+            rows,
+            pages,
+            columns,
+        }
+    }
 }
 
 /// A value's encoded width in bytes.
@@ -216,6 +240,23 @@ mod tests {
 
     fn rows(values: impl Iterator<Item = i64>) -> Vec<engine::Result<Vec<KeyValue>>> {
         values.map(|v| Ok(vec![KeyValue::Int(v)])).collect()
+    }
+
+    /// Statistics of `rows`, every row offered to the reservoir.
+    fn gather(
+        name: &str,
+        rows: impl Iterator<Item = engine::Result<Vec<KeyValue>>>,
+        positions: &[usize],
+        page_size: usize,
+    ) -> engine::Result<TableStats> {
+        let mut sample = Reservoir::new(name);
+        for row in rows {
+            let row = row?;
+            if let Some(slot) = sample.offer() {
+                sample.put(slot, row);
+            }
+        }
+        Ok(sample.finish(positions, page_size))
     }
 
     #[test]

@@ -10,8 +10,11 @@
 //! ## Gathering (`gather.rs`)
 //!
 //! `ANALYZE` reads every row of the table once: the row count is exact, and a
-//! **reservoir sample** (Vitter's algorithm R) of at most [`SAMPLE_ROWS`] rows, chosen
-//! uniformly among all of them whatever the table's size, gives the column statistics.
+//! **reservoir sample** (Vitter's algorithm R, [`Reservoir`]) of at most [`SAMPLE_ROWS`]
+//! rows, chosen uniformly among all of them whatever the table's size, gives the column
+//! statistics. The rows are read as the engine stores them, lent a chunk at a time, and
+//! only those that enter the sample are decoded, so the pass that follows a large load
+//! or CREATE INDEX costs little more than walking the table's leaves.
 //! The sample's random numbers come from a generator seeded by the table's name and row
 //! count, so the same data gives the same statistics (tests and plans are repeatable).
 //! When the sample holds the whole table, counts are exact; otherwise the number of
@@ -48,7 +51,7 @@ pub mod store;
 
 use engine::keycode::KeyValue;
 
-pub use gather::{SAMPLE_ROWS, gather};
+pub use gather::{Reservoir, SAMPLE_ROWS};
 
 /// At most this many most-common values per column (PostgreSQL's default statistics
 /// target, 100).
