@@ -135,7 +135,7 @@ fn in_lists_and_ranges_use_indexes() {
     // Ranges on an index never return NULLs.
     let sql = "SELECT id FROM n WHERE v < 2 ORDER BY id";
     assert_eq!(query(&mut s, sql), [["1"], ["7"], ["8"], ["14"]]);
-    assert!(explain(&mut s, sql).contains("IndexScan: n using n_v (v < 2)"));
+    assert!(explain(&mut s, sql).contains("IndexOnlyScan: n using n_v (v < 2)"));
     let sql = "SELECT id FROM n WHERE v BETWEEN 5 AND 6 ORDER BY id";
     assert_eq!(query(&mut s, sql), [["6"], ["12"], ["13"], ["19"]]);
 }

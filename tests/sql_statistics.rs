@@ -190,10 +190,10 @@ fn the_access_path_follows_selectivity() {
     s.execute("CREATE INDEX users_status ON users (status)")
         .unwrap();
     s.execute("CREATE INDEX users_age ON users (age)").unwrap();
-    let rare = "SELECT id FROM users WHERE status = 'banned'";
-    let common = "SELECT id FROM users WHERE status = 'active'";
-    let narrow = "SELECT id FROM users WHERE age = 7";
-    let wide = "SELECT id FROM users WHERE age > 10";
+    let rare = "SELECT id, city FROM users WHERE status = 'banned'";
+    let common = "SELECT id, city FROM users WHERE status = 'active'";
+    let narrow = "SELECT id, city FROM users WHERE age = 7";
+    let wide = "SELECT id, city FROM users WHERE age > 10";
     assert_eq!(
         access_path(&mut s, rare),
         "IndexScan: users using users_status (status = 'banned')"
@@ -259,7 +259,7 @@ fn a_prepared_statement_gets_a_plan_for_its_values() {
     // execution is planned for its value (EXPLAIN of a prepared statement shows the
     // plan its values get, as PostgreSQL's EXPLAIN EXECUTE does).
     let explain = s
-        .prepare("EXPLAIN (COSTS OFF) SELECT id FROM users WHERE status = $1")
+        .prepare("EXPLAIN (COSTS OFF) SELECT id, city FROM users WHERE status = $1")
         .unwrap();
     let path = |s: &mut Session, status: &str| {
         let out = s
@@ -302,9 +302,9 @@ fn explain_analyze_counts_the_true_rows() {
     s.execute("CREATE INDEX users_status ON users (status)")
         .unwrap();
     for (query, expected) in [
-        ("SELECT id FROM users WHERE status = 'banned'", 10),
-        ("SELECT id FROM users WHERE status = 'inactive'", 90),
-        ("SELECT id FROM users WHERE age < 50", 500),
+        ("SELECT id, city FROM users WHERE status = 'banned'", 10),
+        ("SELECT id, city FROM users WHERE status = 'inactive'", 90),
+        ("SELECT id, city FROM users WHERE age < 50", 500),
         ("SELECT status, count(*) FROM users GROUP BY status", 3),
         (
             "SELECT a.id FROM users a JOIN users b ON a.id = b.id WHERE b.status = 'banned'",

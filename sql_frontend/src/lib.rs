@@ -48,7 +48,7 @@
 //!    and ends the statement when the rows run out, fail, or it is dropped. `SET`,
 //!    `RESET` and `SHOW` of the session's settings (`statement_timeout`,
 //!    `lock_timeout`, `deadlock_timeout`, and the planner's `enable_seqscan` /
-//!    `enable_indexscan`) are carried out by the session too (`bind/setting.rs`); it
+//!    `enable_indexscan` / `enable_indexonlyscan`) are carried out by the session too (`bind/setting.rs`); it
 //!    counts the rows its transactions change and analyses a table that changed enough
 //!    after the commit (`session/analyze.rs`); each statement's
 //!    [`exec::ExecContext`] carries an interrupt (the session's [`CancelHandle`] and
@@ -103,8 +103,8 @@
 //! [ALL]; scalar, EXISTS and [NOT] IN subqueries, correlated or not; ORDER BY (ASC/DESC, NULLS FIRST/LAST, alias, ordinal), LIMIT/OFFSET, UPDATE, DELETE,
 //! BEGIN/START TRANSACTION [ISOLATION LEVEL READ COMMITTED | REPEATABLE READ], COMMIT,
 //! ROLLBACK, EXPLAIN [ANALYZE] [(FORMAT JSON, COSTS OFF)], ANALYZE, SET/RESET/SHOW
-//! statement_timeout, lock_timeout, deadlock_timeout, enable_seqscan and
-//! enable_indexscan, SELECT ... FOR UPDATE | NO KEY UPDATE | SHARE | KEY SHARE [NOWAIT |
+//! statement_timeout, lock_timeout, deadlock_timeout, enable_seqscan,
+//! enable_indexscan and enable_indexonlyscan, SELECT ... FOR UPDATE | NO KEY UPDATE | SHARE | KEY SHARE [NOWAIT |
 //! SKIP LOCKED] over one table (`bind/locking.rs`). Expressions: arithmetic, comparisons, AND/OR/NOT, IS [NOT] NULL,
 //! [NOT] BETWEEN, [NOT] IN (list), `||`, `$n` parameters, DATE '...' literals, CASE
 //! (simple and searched), CAST and `::`, [NOT] LIKE / ILIKE [ESCAPE], COALESCE, NULLIF,

@@ -92,6 +92,7 @@ pub fn deferred(
                 tree: TreeId(0),
                 columns,
                 unique: false,
+                include: Vec::new(),
             })
         })
         .collect()

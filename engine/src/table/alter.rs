@@ -191,8 +191,8 @@ pub fn add_column(
 /// COLUMN, ALTER COLUMN ... TYPE, ADD COLUMN with a default evaluated per row): each
 /// new column with the position of the old column it comes from, or `None` for a new
 /// one; `transform` turns each row's old values into the new ones. The primary key and
-/// indexes follow their columns; an index over a column that no new column comes from
-/// is dropped, and so is the primary key (hidden row ids then key the rows). Every
+/// indexes follow their columns; an index over (or including) a column that no new
+/// column comes from is dropped, and so is the primary key (hidden row ids then key the rows). Every
 /// check (types, NOT NULL, key and index uniqueness, what `transform` refuses) runs
 /// before anything is recorded.
 pub fn rewrite_table(
@@ -235,6 +235,9 @@ pub fn rewrite_table(
         .filter_map(|index| {
             let mut index = index.clone();
             index.columns = remap(&index.columns)?;
+            // An index loses nothing silently: one that includes a dropped column
+            // is dropped too, as PostgreSQL drops it.
+            index.include = remap(&index.include)?;
             Some(index)
         })
         .collect();

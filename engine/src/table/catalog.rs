@@ -291,6 +291,21 @@ pub fn create_index(
     columns: &[&str],
     unique: bool,
 ) -> Result<IndexSchema> {
+    create_index_including(txn, table_name, index_name, columns, &[], unique)
+}
+
+/// [`create_index`] with `include`d columns, whose values every entry carries too
+/// (`CREATE INDEX ... INCLUDE (...)`): they are neither ordered nor constrained by, but
+/// let an index-only scan answer queries that read them ([`super::ops::index_entries`]).
+/// A column may be both indexed and included, or included twice, as PostgreSQL allows.
+pub fn create_index_including(
+    txn: &mut Transaction,
+    table_name: &str,
+    index_name: &str,
+    columns: &[&str],
+    include: &[&str],
+    unique: bool,
+) -> Result<IndexSchema> {
     if columns.is_empty() {
         return Err(Error::InvalidArgument(
             "an index needs at least one column".into(),
@@ -312,11 +327,16 @@ pub fn create_index(
         .iter()
         .map(|c| schema.column_index(c))
         .collect::<Result<Vec<_>>>()?;
+    let include = include
+        .iter()
+        .map(|c| schema.column_index(c))
+        .collect::<Result<Vec<_>>>()?;
     let index = IndexSchema {
         name: index_name.to_string(),
         tree: allocate_tree(txn)?,
         columns: positions,
         unique,
+        include,
     };
     txn.claim_new_tree(index.tree);
     index_build::build_index(txn, &schema, &index)?;

@@ -16,12 +16,13 @@
 //!    error, as does a CREATE INDEX that finds a writer.
 //! 1. **One pass over the table**, in primary-key order at the transaction's snapshot
 //!    (its own uncommitted rows included), lent a leaf at a time
-//!    ([`Transaction::scan_chunks`]: no allocation per row). Only the indexed columns
-//!    of each row are decoded ([`decode_row_with`], into one reused row); its entry (the layout is in [`super::ops`]) is
-//!    encoded straight into one byte arena: the indexed values, then the row's stored
-//!    key. That is the entry's key followed by its value whichever form the entry
-//!    takes — a non-unique entry's key is both parts (its value is empty), a unique
-//!    one's key is the first part and its value the second — so the form only decides
+//!    ([`Transaction::scan_chunks`]: no allocation per row). Only the indexed and
+//!    included columns of each row are decoded, into one reused row; its entry (the
+//!    layout is in [`super::ops`]) is encoded straight into one byte arena: the indexed
+//!    values, then the row's stored key, then the included values. That is the entry's
+//!    key followed by its value whichever form the entry takes — a non-unique entry's
+//!    key is the first two parts (its value the included values, often none), a unique
+//!    one's key is the first part and its value the rest — so the form only decides
 //!    where the split falls. Each key is checked against the trees' limit as it is made
 //!    ([`Limit::IndexRow`](crate::error::Limit::IndexRow), naming the index).
 //! 2. **One sort** of the entries by key: 16-byte heads compared as two integers, the
@@ -127,9 +128,14 @@ impl Entries {
         }
         let values_len = self.arena.len() - at;
         self.arena.extend_from_slice(row_key);
+        let included_at = self.arena.len();
+        for &column in &index.include {
+            encode_value_into(&mut self.arena, &row[column], ColumnOrder::ASC);
+        }
+        let included_len = self.arena.len() - included_at;
         let (key_len, value_len) = match index.unique && !has_null {
-            true => (values_len, row_key.len()),
-            false => (values_len + row_key.len(), 0),
+            true => (values_len, row_key.len() + included_len),
+            false => (values_len + row_key.len(), included_len),
         };
         let key = &self.arena[at..at + key_len];
         self.entries.push(Entry {
@@ -181,7 +187,7 @@ pub(crate) fn build_index(
 ) -> Result<()> {
     let max = txn.mvcc().max_stored_key_len();
     let mut wanted = vec![false; schema.columns.len()];
-    for &column in &index.columns {
+    for &column in index.columns.iter().chain(&index.include) {
         wanted[column] = true;
     }
     let mut entries = Entries::default();

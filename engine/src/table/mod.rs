@@ -33,6 +33,6 @@ pub mod row;
 pub mod schema;
 
 pub use crate::btree::EntryChunk;
-pub use ops::{IndexScan, Row, RowChunks, RowScan};
+pub use ops::{IndexEntries, IndexScan, Row, RowChunks, RowScan};
 pub use row::ColumnValue;
 pub use schema::{Column, ColumnType, IndexSchema, TableDef, TableSchema};

@@ -6,14 +6,39 @@
 //!
 //! ```text
 //! non-unique index, or unique with a NULL among the indexed values:
-//!     key = encode(indexed values ‖ primary key)       value = empty
+//!     key = encode(indexed values ‖ primary key)       value = encode(included values)
 //! unique index, no NULL among the indexed values:
-//!     key = encode(indexed values)                      value = encode(primary key)
+//!     key = encode(indexed values)                      value = encode(primary key ‖
+//!                                                               included values)
 //! ```
+//!
+//! (The included values are those of the index's INCLUDE columns; without any, the
+//! first form's value is empty.)
 //!
 //! Index entries are written in the same transaction as the row, as versions like any
 //! other key, so an index scan at a snapshot returns exactly the rows visible at that
-//! snapshot. The second form gives each non-null unique value exactly one key, which is
+//! snapshot.
+//!
+//! ## Index-only scans: why an entry alone is never stale or phantom
+//!
+//! An entry holds its indexed values, its row's primary key and its included values,
+//! so a query that reads only those columns can be answered from the entries alone
+//! ([`index_entries`]), never reading the table. PostgreSQL must consult a visibility
+//! map for that, because its index entries carry no visibility of their own and are
+//! removed only by VACUUM. Here they need nothing: an entry is an MVCC version in the
+//! same store as the row, written, superseded and deleted only by the transaction that
+//! writes the row, in the same commit. Every write of a row keeps its entries equal to
+//! what [`index_entry`] makes of the new row: an insert writes them; a delete deletes
+//! them; an update rewrites an entry whenever its key *or its value* changes (a changed
+//! included value, a changed primary key) and leaves it alone only when the entry
+//! would be byte-for-byte the same. So at every snapshot, the visible entries of an
+//! index are exactly the entries of the visible rows (plus the reading transaction's
+//! own writes, merged the same way for both trees): an entry cannot show a value its
+//! row no longer has at that snapshot (stale), nor a row that the snapshot cannot see,
+//! deleted or uncommitted (phantom). Garbage collection removes old versions of both
+//! trees by the same rule, the oldest snapshot still open. Under SERIALIZABLE the scan's
+//! read of the index range is recorded like any scan's, and a writer that changes a
+//! column the entries carry writes the entry's key, so the conflict is seen there. The second form gives each non-null unique value exactly one key, which is
 //! what makes uniqueness hold under concurrency: two transactions inserting the same
 //! value write the same key, and the second one fails with a serialization error (first
 //! updater wins), while a value already committed is found by a point read and fails
@@ -91,26 +116,76 @@ fn indexed_values(index: &IndexSchema, row: &[KeyValue]) -> Row {
 /// The key and value of `row`'s entry in `index`, for the row whose key is `pk`.
 fn index_entry(index: &IndexSchema, row: &[KeyValue], pk: &[KeyValue]) -> (Vec<u8>, Vec<u8>) {
     let mut values = indexed_values(index, row);
+    let included = index.include.iter().map(|i| &row[*i]);
     if index.unique && !values.iter().any(KeyValue::is_null) {
-        (encode(&values), encode(pk))
+        let mut value = pk.to_vec();
+        value.extend(included.cloned());
+        (encode(&values), encode(&value))
     } else {
         values.extend_from_slice(pk);
-        (encode(&values), Vec::new())
+        let included: Row = included.cloned().collect();
+        (encode(&values), encode(&included))
     }
 }
 
+/// The values of the primary key of a table's rows: one (the hidden row id) where
+/// none is declared.
+fn key_width(schema: &TableSchema) -> usize {
+    schema.primary_key.len().max(1)
+}
+
+/// An index entry's parts: the indexed values, the primary key it points at, the
+/// included values.
+struct EntryParts {
+    indexed: Row,
+    pk: Row,
+    included: Row,
+}
+
+/// Decodes an entry of `index` (of a table whose keys have `key_width` values).
+fn entry_parts(
+    index: &IndexSchema,
+    key_width: usize,
+    key: &[u8],
+    value: &[u8],
+) -> Result<EntryParts> {
+    let corrupt = |what: &str| Error::CorruptData(format!("index {:?}: {what}", index.name));
+    let mut decoder = KeyDecoder::new(key, &[]);
+    let mut indexed = Vec::with_capacity(index.columns.len());
+    for _ in 0..index.columns.len() {
+        let value = decoder
+            .next_value()?
+            .ok_or_else(|| corrupt("an entry shorter than its columns"))?;
+        indexed.push(value);
+    }
+    let (pk, included) = match index.unique && !indexed.iter().any(KeyValue::is_null) {
+        true => {
+            let mut pk = decode(value)?;
+            if pk.len() < key_width {
+                return Err(corrupt("an entry's value shorter than its row's key"));
+            }
+            let included = pk.split_off(key_width);
+            (pk, included)
+        }
+        false => (decode(decoder.remaining())?, decode(value)?),
+    };
+    if pk.len() != key_width || included.len() != index.include.len() {
+        return Err(corrupt("an entry of the wrong width"));
+    }
+    Ok(EntryParts {
+        indexed,
+        pk,
+        included,
+    })
+}
+
 /// The primary key an index entry points at.
-fn entry_target(index: &IndexSchema, key: &[u8], value: &[u8]) -> Result<Row> {
-    if !value.is_empty() {
+fn entry_target(index: &IndexSchema, key_width: usize, key: &[u8], value: &[u8]) -> Result<Row> {
+    if index.include.is_empty() && !value.is_empty() {
+        // The unique form without included values: the value is the key.
         return decode(value);
     }
-    let mut decoder = KeyDecoder::new(key, &[]);
-    for _ in 0..index.columns.len() {
-        decoder
-            .next_value()?
-            .ok_or_else(|| Error::CorruptData("index entry shorter than its columns".into()))?;
-    }
-    decode(decoder.remaining())
+    entry_parts(index, key_width, key, value).map(|parts| parts.pk)
 }
 
 /// `(a, b)=(1, x)`: the columns at `positions` and their `values`, as a uniqueness
@@ -561,7 +636,7 @@ impl Iterator for IndexScan<'_> {
     fn next(&mut self) -> Option<Self::Item> {
         let entry = self.entries.next()?;
         Some(entry.and_then(|(key, value)| {
-            let pk = entry_target(&self.index, &key, &value)?;
+            let pk = entry_target(&self.index, key_width(&self.schema), &key, &value)?;
             match get(self.txn, &self.schema, &pk)? {
                 Some(row) => Ok((pk, row)),
                 None => Err(Error::CorruptData(format!(
@@ -594,6 +669,86 @@ pub fn index_scan<'t>(
         entries,
         schema: schema.clone(),
         index: index.clone(),
+    })
+}
+
+/// An index-only scan: per entry of an index within bounds, the primary key it points
+/// at and a row of the table's width holding the indexed, primary-key and included
+/// columns, NULL elsewhere. It reads the index alone (see the module header for why
+/// that sees exactly the rows the transaction sees).
+pub struct IndexEntries {
+    entries: TxnScan,
+    index: IndexSchema,
+    primary_key: Vec<usize>,
+    width: usize,
+}
+
+impl std::fmt::Debug for IndexEntries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexEntries")
+            .field("index", &self.index.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IndexEntries {
+    fn row(&self, key: &[u8], value: &[u8]) -> Result<(Row, Row)> {
+        let parts = entry_parts(&self.index, self.primary_key.len().max(1), key, value)?;
+        let mut row = vec![KeyValue::Null; self.width];
+        for (column, value) in self.index.columns.iter().zip(parts.indexed) {
+            row[*column] = value;
+        }
+        for (column, value) in self.primary_key.iter().zip(&parts.pk) {
+            row[*column] = value.clone();
+        }
+        for (column, value) in self.index.include.iter().zip(parts.included) {
+            row[*column] = value;
+        }
+        Ok((parts.pk, row))
+    }
+}
+
+impl Iterator for IndexEntries {
+    type Item = Result<(Row, Row)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let entry = self.entries.next()?;
+        Some(entry.and_then(|(key, value)| self.row(&key, &value)))
+    }
+}
+
+/// Whether an index-only scan of `index` fills every column `needed` marks (the
+/// indexed, included and primary-key columns).
+pub fn index_covers(schema: &TableSchema, index: &IndexSchema, needed: &[bool]) -> bool {
+    needed.iter().enumerate().all(|(column, needed)| {
+        !needed
+            || index.columns.contains(&column)
+            || index.include.contains(&column)
+            || schema.primary_key.contains(&column)
+    })
+}
+
+/// Scans the entries of `index` within bounds over prefixes of its columns, as an
+/// index-only scan ([`IndexEntries`]).
+pub fn index_entries(
+    txn: &mut Transaction,
+    schema: &TableSchema,
+    index: &IndexSchema,
+    lower: Bound<&[KeyValue]>,
+    upper: Bound<&[KeyValue]>,
+) -> Result<IndexEntries> {
+    let (lower, upper) = key_bounds(lower, upper);
+    let entries = txn.scan(
+        index.tree,
+        as_slice_bound(&lower),
+        as_slice_bound(&upper),
+        false,
+    )?;
+    Ok(IndexEntries {
+        entries,
+        index: index.clone(),
+        primary_key: schema.primary_key.clone(),
+        width: schema.columns.len(),
     })
 }
 

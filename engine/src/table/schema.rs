@@ -30,6 +30,10 @@ const SCHEMA_FORMAT_FULL_ROWS: u8 = 1;
 /// Version byte of the stored schema format of a table whose rows start with their
 /// column count: format 1 followed by the missing values (see the module header).
 const SCHEMA_FORMAT_COUNTED_ROWS: u8 = 2;
+/// Added to the two formats above when each index's entry ends with its INCLUDE
+/// column positions (3: full rows, 4: counted rows); every schema is written so now,
+/// and formats 1 and 2 (indexes without INCLUDE columns) are still read.
+const SCHEMA_FORMAT_WITH_INCLUDE: u8 = 2;
 
 /// The type of a column's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -100,7 +104,7 @@ pub struct Column {
 }
 
 /// A secondary index: an ordered map from the indexed columns (then the primary key) to
-/// rows of its table.
+/// rows of its table, each entry carrying the INCLUDE columns' values too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexSchema {
     pub name: String,
@@ -108,6 +112,10 @@ pub struct IndexSchema {
     /// Positions of the indexed columns in the table, in index order.
     pub columns: Vec<usize>,
     pub unique: bool,
+    /// Positions of the columns the index also carries in each entry without ordering
+    /// or constraining by them (`CREATE INDEX ... INCLUDE (...)`), so that queries
+    /// reading only indexed, included and primary-key columns never visit the table.
+    pub include: Vec<usize>,
 }
 
 /// A table as the catalog stores it.
@@ -172,10 +180,12 @@ impl TableSchema {
 
     /// The stored form.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = vec![match self.counted_rows {
-            true => SCHEMA_FORMAT_COUNTED_ROWS,
-            false => SCHEMA_FORMAT_FULL_ROWS,
-        }];
+        let mut out = vec![
+            match self.counted_rows {
+                true => SCHEMA_FORMAT_COUNTED_ROWS,
+                false => SCHEMA_FORMAT_FULL_ROWS,
+            } + SCHEMA_FORMAT_WITH_INCLUDE,
+        ];
         put_bytes(&mut out, self.name.as_bytes());
         put_varint(&mut out, u64::from(self.tree.0));
         put_varint(&mut out, self.columns.len() as u64);
@@ -191,6 +201,7 @@ impl TableSchema {
             put_varint(&mut out, u64::from(index.tree.0));
             put_positions(&mut out, &index.columns);
             out.push(u8::from(index.unique));
+            put_positions(&mut out, &index.include);
         }
         if self.counted_rows {
             put_bytes(&mut out, &encode(&self.missing));
@@ -202,6 +213,11 @@ impl TableSchema {
     pub fn decode(bytes: &[u8]) -> Result<TableSchema> {
         let mut reader = Reader::new(bytes, "table schema");
         let format = reader.u8()?;
+        let with_include = format > SCHEMA_FORMAT_COUNTED_ROWS;
+        let format = match with_include {
+            true => format.wrapping_sub(SCHEMA_FORMAT_WITH_INCLUDE),
+            false => format,
+        };
         if format != SCHEMA_FORMAT_FULL_ROWS && format != SCHEMA_FORMAT_COUNTED_ROWS {
             return Err(Error::CorruptData(format!(
                 "unknown table schema format {format}"
@@ -225,11 +241,16 @@ impl TableSchema {
             let tree = read_tree(&mut reader)?;
             let index_columns = read_positions(&mut reader, columns.len())?;
             let unique = reader.u8()? != 0;
+            let include = match with_include {
+                false => Vec::new(),
+                true => read_positions(&mut reader, columns.len())?,
+            };
             indexes.push(IndexSchema {
                 name,
                 tree,
                 columns: index_columns,
                 unique,
+                include,
             });
         }
         let counted_rows = format == SCHEMA_FORMAT_COUNTED_ROWS;
@@ -313,6 +334,7 @@ mod tests {
                 tree: TreeId(18),
                 columns: vec![1],
                 unique: false,
+                include: vec![0, 1],
             }],
             counted_rows: false,
             missing: Vec::new(),
@@ -322,6 +344,14 @@ mod tests {
         for cut in 0..bytes.len() {
             assert!(TableSchema::decode(&bytes[..cut]).is_err(), "cut at {cut}");
         }
+        // Formats 1 and 2 (before INCLUDE) are still read: their indexes include
+        // nothing.
+        let mut old = schema.clone();
+        old.indexes[0].include.clear();
+        let mut v1 = old.encode();
+        v1[0] = SCHEMA_FORMAT_FULL_ROWS;
+        v1.pop(); // the empty INCLUDE list's count
+        assert_eq!(TableSchema::decode(&v1).unwrap(), old);
         let counted = TableSchema {
             counted_rows: true,
             missing: vec![KeyValue::Null, KeyValue::Text("new".into())],

@@ -305,7 +305,6 @@ impl Binder<'_> {
         let unsupported = [
             (create.concurrently, "CREATE INDEX CONCURRENTLY"),
             (create.r#async, "ASYNC indexes"),
-            (!create.include.is_empty(), "INCLUDE"),
             (create.nulls_distinct.is_some(), "NULLS [NOT] DISTINCT"),
             (!create.with.is_empty(), "index WITH options"),
             (create.predicate.is_some(), "partial indexes (WHERE)"),
@@ -330,6 +329,7 @@ impl Binder<'_> {
             name,
             table,
             columns,
+            include: create.include.iter().map(ident).collect(),
             unique: create.unique,
             if_not_exists: create.if_not_exists,
         }))

@@ -8,7 +8,8 @@
 //! unit (`'5s'`, `'250ms'`, `'1min'`, `'2h'`, `'1d'`); `DEFAULT` and `RESET` restore
 //! the default (no limit; 1s for `deadlock_timeout`), and 0 means no limit where
 //! PostgreSQL says so (the first two; `deadlock_timeout` must be at least 1ms). Beside
-//! them, the planner's switches `enable_seqscan` and `enable_indexscan` ([`PlannerSwitch`];
+//! them, the planner's switches `enable_seqscan`, `enable_indexscan` and
+//! `enable_indexonlyscan` ([`PlannerSwitch`];
 //! `on` by default; `off` makes the planner avoid that kind of scan where another can
 //! answer, as in PostgreSQL: see `cost/mod.rs`). And `default_transaction_isolation`
 //! (`'read committed'`, the default, `'repeatable read'` or `'serializable'`: the level
@@ -94,17 +95,23 @@ pub fn isolation_setting_name(current: bool) -> &'static str {
 pub enum PlannerSwitch {
     SeqScan,
     IndexScan,
+    IndexOnlyScan,
 }
 
 impl PlannerSwitch {
-    /// Both switches.
-    const ALL: [PlannerSwitch; 2] = [PlannerSwitch::SeqScan, PlannerSwitch::IndexScan];
+    /// Every switch.
+    const ALL: [PlannerSwitch; 3] = [
+        PlannerSwitch::SeqScan,
+        PlannerSwitch::IndexScan,
+        PlannerSwitch::IndexOnlyScan,
+    ];
 
     /// The setting's name.
     pub fn name(self) -> &'static str {
         match self {
             PlannerSwitch::SeqScan => "enable_seqscan",
             PlannerSwitch::IndexScan => "enable_indexscan",
+            PlannerSwitch::IndexOnlyScan => "enable_indexonlyscan",
         }
     }
 }

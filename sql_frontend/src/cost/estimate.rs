@@ -8,8 +8,8 @@ use std::ops::Bound;
 use super::selectivity::{Origin, distinct, selectivity};
 use super::{
     DEFAULT_NUM_DISTINCT, DEFAULT_ROWS, DESCENT, FILTER_CONJUNCT, HASH_BUILD, HASH_PROBE,
-    INDEX_ENTRY, KEY_LOOKUP, NESTED_PAIR, ROW_LOOKUP, SCAN_ROW, SORT_COMPARE, index_scan_cost,
-    key_lookup_cost, key_range_cost, seq_scan_cost, table_origins, table_size,
+    INDEX_ENTRY, KEY_LOOKUP, NESTED_PAIR, ROW_LOOKUP, SCAN_ROW, SORT_COMPARE, index_only_scan_cost,
+    index_scan_cost, key_lookup_cost, key_range_cost, seq_scan_cost, table_origins, table_size,
 };
 use crate::catalog::TableInfo;
 use crate::expr::{BinaryOp, Expr};
@@ -169,12 +169,14 @@ fn node_estimate(node: &Node, out: &mut Estimates) -> Estimate {
             index,
             columns,
             ranges,
+            index_only,
         } => {
             let rows = index_rows(table, columns, ranges);
             let count = ranges.len() as f64;
-            let cost = match index {
-                None => key_range_cost(table_size(table), count, rows),
-                Some(_) => index_scan_cost(count, rows),
+            let cost = match (index, index_only) {
+                (None, _) => key_range_cost(table_size(table), count, rows),
+                (Some(_), false) => index_scan_cost(count, rows),
+                (Some(_), true) => index_only_scan_cost(count, rows),
             };
             Estimate {
                 rows,

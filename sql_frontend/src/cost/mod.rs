@@ -44,6 +44,10 @@
 //! - secondary-index scan: `ranges × DESCENT + matching entries × (INDEX_ENTRY +
 //!   ROW_LOOKUP)`, the second term being the second lookup per row that makes an index
 //!   scan lose to a sequential scan once it selects more than a few percent of a table;
+//! - index-only scan (an index whose indexed, INCLUDE and primary-key columns hold all
+//!   the query reads): `ranges × DESCENT + matching entries × INDEX_ONLY_ENTRY`, no
+//!   lookup of the row, so it stays cheaper than the sequential scan at any selectivity
+//!   (and, over a whole index, whenever entries decode faster than rows);
 //! - index nested-loop join: a probe per left row ([`index_join_lookup_cost`]: one
 //!   `KEY_LOOKUP` for a whole primary key, else a descent and the matching rows);
 //!   hash join: the build side's rows × `HASH_BUILD` + the probe side's × `HASH_PROBE`;
@@ -114,6 +118,10 @@ pub const FILTER_CONJUNCT: f64 = 0.05;
 pub const DESCENT: f64 = 1.5;
 /// Microseconds to read one secondary-index entry during a range scan.
 pub const INDEX_ENTRY: f64 = 0.2;
+/// Microseconds per entry of an index-only scan: reading the entry ([`INDEX_ENTRY`])
+/// and decoding its key and included values into a row, which costs about what a
+/// sequential scan's decode of a row does ([`SCAN_ROW`]) less the page share.
+pub const INDEX_ONLY_ENTRY: f64 = 0.4;
 /// Microseconds to fetch a table row by its primary key, as a secondary-index scan does
 /// for every entry it reads: a second descent, the version check and the decode. With
 /// [`INDEX_ENTRY`] this is the ~2.5 us per row measured for the index scan of `hdb
@@ -140,6 +148,7 @@ pub const DISABLED_COST: f64 = 1.0e10;
 pub struct PlannerSettings {
     pub enable_seqscan: bool,
     pub enable_indexscan: bool,
+    pub enable_indexonlyscan: bool,
 }
 
 impl Default for PlannerSettings {
@@ -147,6 +156,7 @@ impl Default for PlannerSettings {
         PlannerSettings {
             enable_seqscan: true,
             enable_indexscan: true,
+            enable_indexonlyscan: true,
         }
     }
 }
@@ -202,6 +212,12 @@ pub fn key_range_cost(size: TableSize, ranges: f64, rows: f64) -> f64 {
 /// fetching each entry's row.
 pub fn index_scan_cost(ranges: f64, entries: f64) -> f64 {
     ranges * DESCENT + entries * (INDEX_ENTRY + ROW_LOOKUP)
+}
+
+/// Cost of reading `entries` entries of a secondary index by `ranges` ranges and
+/// making each one's row from the entry alone (an index-only scan).
+pub fn index_only_scan_cost(ranges: f64, entries: f64) -> f64 {
+    ranges * DESCENT + entries * INDEX_ONLY_ENTRY
 }
 
 /// Cost of looking up `keys` primary keys.

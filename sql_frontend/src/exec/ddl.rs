@@ -207,11 +207,15 @@ pub(super) fn ddl(
             name,
             table,
             columns,
+            include,
             unique,
             if_not_exists,
         } => {
             let names: Vec<&str> = columns.iter().map(String::as_str).collect();
-            match engine_catalog::create_index(txn, table, name, &names, *unique) {
+            let include: Vec<&str> = include.iter().map(String::as_str).collect();
+            match engine_catalog::create_index_including(
+                txn, table, name, &names, &include, *unique,
+            ) {
                 Ok(_) => {
                     // The build read every row: statistics cost one more pass and tell
                     // the planner whether the new index is worth using.

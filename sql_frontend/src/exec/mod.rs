@@ -165,11 +165,13 @@ fn build_operator<'p>(
             index,
             columns,
             ranges,
+            index_only,
         } => Box::new(scan::IndexScan::open(
             table,
             index.as_deref(),
             columns,
             ranges,
+            *index_only,
             needed,
             keys,
             ctx,

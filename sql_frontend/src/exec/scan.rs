@@ -101,7 +101,8 @@ impl Operator for SeqScan<'_> {
 
 /// Ranges of the primary key (`index: None`, streamed) or of a secondary index (each
 /// range read into memory when reached, since the engine's index cursor borrows the
-/// transaction), one after another.
+/// transaction; an index-only scan's entries are streamed, since they need no row
+/// lookup through the transaction), one after another.
 pub(super) struct IndexScan<'p> {
     table: &'p TableInfo,
     index: Option<IndexSchema>,
@@ -112,19 +113,25 @@ pub(super) struct IndexScan<'p> {
     wanted: Vec<bool>,
     /// Whether a primary-key range decodes the rows' keys.
     keys: bool,
+    /// Whether rows are made from the index's entries alone (`Node::IndexScan`'s
+    /// `index_only`, where the entries hold every column read above).
+    index_only: bool,
 }
 
 enum RangeRows<'p> {
     Streamed(Box<TableRows<'p>>),
     Buffered(Buffered),
+    Entries(Box<ops::IndexEntries>),
 }
 
 impl<'p> IndexScan<'p> {
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn open(
         table: &'p TableInfo,
         index: Option<&str>,
         columns: &[usize],
         ranges: &[ScanRange],
+        index_only: bool,
         wanted: &[bool],
         keys: bool,
         ctx: &mut ExecContext<'_>,
@@ -142,6 +149,13 @@ impl<'p> IndexScan<'p> {
             Some(name) => Some(table.schema.index(name)?.clone()),
             None => None,
         };
+        // The planner marks a scan index-only from the same column needs the builder
+        // passes here; should they ever differ, the scan reads the table instead,
+        // which is slower but never wrong.
+        let index_only = index_only
+            && index
+                .as_ref()
+                .is_some_and(|index| ops::index_covers(&table.schema, index, wanted));
         Ok(IndexScan {
             table,
             index,
@@ -149,6 +163,7 @@ impl<'p> IndexScan<'p> {
             current: None,
             wanted: wanted.to_vec(),
             keys,
+            index_only,
         })
     }
 }
@@ -162,6 +177,7 @@ impl Operator for IndexScan<'_> {
                     rows.next_into(&mut row)?.then_some(row)
                 }
                 Some(RangeRows::Buffered(rows)) => rows.next(ctx)?,
+                Some(RangeRows::Entries(entries)) => entries.next().map(convert).transpose()?,
                 None => None,
             };
             if row.is_some() {
@@ -178,6 +194,13 @@ impl Operator for IndexScan<'_> {
                     schema,
                     &self.wanted,
                     self.keys,
+                    as_ref(&lower),
+                    as_ref(&upper),
+                )?)),
+                Some(index) if self.index_only => RangeRows::Entries(Box::new(ops::index_entries(
+                    ctx.txn()?,
+                    schema,
+                    index,
                     as_ref(&lower),
                     as_ref(&upper),
                 )?)),

@@ -255,6 +255,7 @@ pub fn access_path(table: TableInfo, predicate: &Expr, cx: &Context<'_>) -> Node
                     index: None,
                     columns: primary_key.clone(),
                     ranges,
+                    index_only: false,
                 },
                 cost,
             });
@@ -276,6 +277,7 @@ pub fn access_path(table: TableInfo, predicate: &Expr, cx: &Context<'_>) -> Node
                 index: Some(index.name.clone()),
                 columns: index.columns.clone(),
                 ranges,
+                index_only: false,
             },
             cost,
         });
@@ -295,6 +297,32 @@ pub fn access_path(table: TableInfo, predicate: &Expr, cx: &Context<'_>) -> Node
         Some(path) if path.cost <= seq_cost => path.node,
         _ => Node::SeqScan { table },
     }
+}
+
+/// The ranges over an index's `columns` that `predicate` (if any) allows, and the rows
+/// of `table` they hold by the estimates: the whole index (one unbounded range) where
+/// the predicate constrains none of its leading columns. For an index-only scan, which
+/// is worth reading whole where its entries are narrower than the table's rows.
+pub(super) fn index_ranges(
+    table: &TableInfo,
+    columns: &[usize],
+    predicate: Option<&Expr>,
+    cx: &Context<'_>,
+) -> (Vec<ScanRange>, f64) {
+    let c = match predicate {
+        Some(predicate) => candidate(columns, &conditions(table, predicate, cx.params)),
+        None => Candidate {
+            prefix: Vec::new(),
+            lower: Bound::Unbounded,
+            upper: Bound::Unbounded,
+        },
+    };
+    let ranges = c.ranges();
+    let rows = match c.is_useful() {
+        true => matching_rows(table, columns, &ranges, cx),
+        false => cost::table_size(table).rows,
+    };
+    (ranges, rows)
 }
 
 /// Rows of `table` the `ranges` over index columns `columns` hold, by the estimates

@@ -17,7 +17,11 @@
 //!    a KeyLookup or an IndexScan where its conjuncts allow and the cost model
 //!    (`cost/`) finds it cheaper than the sequential scan;
 //! 5. **eager aggregation** (`eager_aggregate.rs`): an Aggregate over a join whose
-//!    GROUP BY names the primary key of a joined table groups the other side first.
+//!    GROUP BY names the primary key of a joined table groups the other side first;
+//! 6. **index-only scans** (`index_only.rs`): walking the finished tree with the
+//!    columns each node must provide, a scan whose columns read above all lie in an
+//!    index (indexed, INCLUDE or primary-key columns) reads that index alone where the
+//!    cost model finds it cheaper.
 //!
 //! The order matters: join order pushes filters down onto the scans where access paths
 //! then find keys and ranges. Passes do not call each other; what two passes share (the
@@ -34,6 +38,7 @@ mod access_path;
 mod context;
 mod eager_aggregate;
 mod fold;
+mod index_only;
 mod join_order;
 mod join_relations;
 mod join_search;
@@ -56,7 +61,7 @@ pub struct Pass {
 }
 
 /// The passes, in the order they run.
-pub const PASSES: [Pass; 5] = [
+pub const PASSES: [Pass; 6] = [
     Pass {
         name: "fold constants",
         run: fold::fold_constants,
@@ -76,6 +81,10 @@ pub const PASSES: [Pass; 5] = [
     Pass {
         name: "eager aggregation",
         run: eager_aggregate::eager_aggregate,
+    },
+    Pass {
+        name: "index-only scans",
+        run: index_only::index_only_scans,
     },
 ];
 

@@ -45,15 +45,28 @@ impl Node {
                 index,
                 columns,
                 ranges,
+                index_only,
             } => {
+                let kind = match index_only {
+                    true => "IndexOnlyScan",
+                    false => "IndexScan",
+                };
                 match index {
-                    Some(index) => write!(f, "IndexScan: {} using {index}", table.name())?,
+                    Some(index) => write!(f, "{kind}: {} using {index}", table.name())?,
                     None => write!(f, "KeyRangeScan: {}", table.name())?,
                 }
                 let names: Vec<&str> = columns
                     .iter()
                     .map(|i| table.columns[*i].name.as_str())
                     .collect();
+                let whole = |r: &ScanRange| {
+                    r.prefix.is_empty()
+                        && matches!((&r.lower, &r.upper), (Bound::Unbounded, Bound::Unbounded))
+                };
+                if ranges.iter().all(whole) {
+                    // The whole index (an index-only scan reading every entry).
+                    return Ok(());
+                }
                 let ranges: Vec<String> =
                     ranges.iter().map(|r| describe_range(r, &names)).collect();
                 write!(f, " ({})", ranges.join(" OR "))
@@ -437,14 +450,21 @@ impl fmt::Display for Ddl {
                 name,
                 table,
                 columns,
+                include,
                 unique,
                 ..
-            } => write!(
-                f,
-                "CreateIndex: {}{name} on {table} ({})",
-                if *unique { "unique " } else { "" },
-                columns.join(", ")
-            ),
+            } => {
+                write!(
+                    f,
+                    "CreateIndex: {}{name} on {table} ({})",
+                    if *unique { "unique " } else { "" },
+                    columns.join(", ")
+                )?;
+                match include.is_empty() {
+                    true => Ok(()),
+                    false => write!(f, " include ({})", include.join(", ")),
+                }
+            }
             Ddl::DropIndex { names, .. } => write!(f, "DropIndex: {}", names.join(", ")),
             Ddl::CreateFunction { name, .. } => write!(f, "CreateFunction: {name}"),
             Ddl::DropFunction { names, .. } => write!(f, "DropFunction: {}", names.join(", ")),
@@ -614,6 +634,7 @@ pub(crate) mod tests {
                     tree: TreeId(17),
                     columns: vec![2],
                     unique: false,
+                    include: Vec::new(),
                 }],
                 counted_rows: true,
                 missing: Vec::new(),
@@ -651,6 +672,7 @@ pub(crate) mod tests {
                             table: users(),
                             index: Some("users_status".into()),
                             columns: vec![2],
+                            index_only: false,
                             ranges: vec![ScanRange {
                                 prefix: vec![Expr::Literal(Value::Text("active".into()))],
                                 lower: Bound::Unbounded,
@@ -706,6 +728,7 @@ pub(crate) mod tests {
             table: users(),
             index: None,
             columns: vec![0],
+            index_only: false,
             ranges: vec![ScanRange {
                 prefix: Vec::new(),
                 lower: Bound::Excluded(Expr::Literal(Value::Text("a".into()))),

@@ -57,11 +57,16 @@ pub enum Node {
     /// Rows through a secondary index (`index: Some`) or a primary-key range (`None`);
     /// `columns` are the positions of the index's columns in the table. Ranges are
     /// scanned in order and may overlap only if the planner's input had duplicates.
+    /// `index_only`: the rows are made from the secondary index's entries alone (its
+    /// indexed, included and primary-key columns; every other column NULL), never read
+    /// from the table: the planner sets it only where nothing above reads another
+    /// column (`optimize/index_only.rs`).
     IndexScan {
         table: TableInfo,
         index: Option<String>,
         columns: Vec<usize>,
         ranges: Vec<ScanRange>,
+        index_only: bool,
     },
     /// The source's rows for which `predicate` is true.
     Filter { source: Box<Node>, predicate: Expr },
@@ -287,6 +292,7 @@ impl Node {
                 index: _,
                 columns: _,
                 ranges,
+                index_only: _,
             } => {
                 for range in ranges {
                     parts.exprs.extend(&range.prefix);
@@ -440,10 +446,12 @@ impl Node {
                 index,
                 columns,
                 ranges,
+                index_only,
             } => Node::IndexScan {
                 table,
                 index,
                 columns,
+                index_only,
                 ranges: ranges
                     .into_iter()
                     .map(|r| ScanRange {

@@ -309,6 +309,8 @@ pub enum Ddl {
         name: String,
         table: String,
         columns: Vec<String>,
+        /// `INCLUDE (...)`: columns every entry carries, for index-only scans.
+        include: Vec<String>,
         unique: bool,
         if_not_exists: bool,
     },

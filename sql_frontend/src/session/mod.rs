@@ -154,7 +154,8 @@ struct Settings {
     lock_timeout: Option<Duration>,
     /// How long a wait for a row lock lasts before the waiter looks for a deadlock.
     deadlock_timeout: Duration,
-    /// Which plan types the planner may use (`enable_seqscan`, `enable_indexscan`).
+    /// Which plan types the planner may use (`enable_seqscan`, `enable_indexscan`,
+    /// `enable_indexonlyscan`).
     planner: PlannerSettings,
     /// The modes of transactions that do not give their own
     /// (`default_transaction_isolation`, `SET SESSION CHARACTERISTICS`).
@@ -1161,6 +1162,7 @@ impl Connection {
                 match switch {
                     PlannerSwitch::SeqScan => planner.enable_seqscan = on,
                     PlannerSwitch::IndexScan => planner.enable_indexscan = on,
+                    PlannerSwitch::IndexOnlyScan => planner.enable_indexonlyscan = on,
                 }
                 Ok(Output::tag("SET"))
             }
@@ -1186,6 +1188,7 @@ impl Connection {
                 let on = match switch {
                     PlannerSwitch::SeqScan => planner.enable_seqscan,
                     PlannerSwitch::IndexScan => planner.enable_indexscan,
+                    PlannerSwitch::IndexOnlyScan => planner.enable_indexonlyscan,
                 };
                 Ok(Output {
                     columns: vec![switch.name().into()],
