@@ -53,7 +53,7 @@ fn new_table_scope(table: &str, columns: &[ColumnInfo]) -> Scope {
 
 /// The first of `base`, `base1`, `base2`, ... not in `taken` (PostgreSQL's
 /// ChooseConstraintName).
-fn free_name(base: &str, taken: &[String]) -> String {
+pub(super) fn free_name(base: &str, taken: &[String]) -> String {
     let mut name = base.to_string();
     let mut n = 0;
     while taken.contains(&name) {

@@ -12,6 +12,7 @@
 use sqlparser::ast;
 
 use super::alter::constraint_name;
+use super::check::free_name;
 use super::{Binder, ident, user_object_name};
 use crate::catalog::{ColumnInfo, TableInfo};
 use crate::error::{Error, Result};
@@ -33,17 +34,6 @@ fn action(action: Option<ast::ReferentialAction>) -> Action {
         Some(ast::ReferentialAction::SetNull) => Action::SetNull,
         Some(ast::ReferentialAction::SetDefault) => Action::SetDefault,
     }
-}
-
-/// The first of `base`, `base1`, `base2`, ... not in `taken`.
-fn free_name(base: &str, taken: &[String]) -> String {
-    let mut name = base.to_string();
-    let mut n = 0;
-    while taken.contains(&name) {
-        n += 1;
-        name = format!("{base}{n}");
-    }
-    name
 }
 
 impl Binder<'_> {
