@@ -1,5 +1,6 @@
-//! The two clocks the read benchmarks time with, shared by `benches/commit.rs` and
-//! `benches/sql.rs` (each includes this file with `#[path]`).
+//! The clocks the benchmarks time with, shared by `benches/commit.rs`, `benches/sql.rs`,
+//! `benches/selectivity.rs`, `benches/bank.rs` and `benches/contended_counter.rs` (each
+//! includes this file with `#[path]`).
 //!
 //! Wall time includes waiting for a core while other processes load the machine; the
 //! thread's on-CPU time (`/proc/thread-self/schedstat`, Linux only) does not, which is why
