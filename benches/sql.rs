@@ -36,14 +36,17 @@
 //!    the order of equal counts is not defined) and the benchmark stops if they differ.
 //!    SQLite has no `INTERVAL`: its query says `date('now', '-7 days')`, and its
 //!    timestamps are ISO-8601 text, which compares in time order. Skipped, with a line
-//!    on stderr saying why, if hdb cannot yet prepare the query. Timed by the wall
-//!    clock and, as `sql_example3_cpu/<system>`, by the benchmark thread's on-CPU time.
+//!    on stderr saying why, if hdb cannot yet prepare the query. hdb runs twice: as
+//!    `hdb`, with its default `max_parallel_workers_per_gather` (one thread per core),
+//!    and as `hdb_1_thread` with 0 (SQLite runs a query on one thread). Timed by the
+//!    wall clock and, as `sql_example3_process_cpu/<system>`, by the process's CPU time
+//!    (every thread's, so a parallel plan's extra work is counted).
 //! 5. **`sql_aggregate/<system>`** — a full-table aggregate, `SELECT status, count(*),
 //!    sum(score) FROM t GROUP BY status`, over `HDB_BENCH_SQL_ROWS` rows of `t (id
 //!    INTEGER PRIMARY KEY, status VARCHAR, score INTEGER)` (5 statuses; a score NULL in
 //!    one row of 10), loaded untimed in one transaction, both answers compared before
-//!    timing. Timed by the wall clock and, as `sql_aggregate_cpu/<system>`, by the
-//!    benchmark thread's on-CPU time.
+//!    timing. hdb runs as `hdb` and `hdb_1_thread`, as in Example 3. Timed by the wall
+//!    clock and, as `sql_aggregate_process_cpu/<system>`, by the process's CPU time.
 //!
 //! Schema (both systems): `accounts (id INTEGER PRIMARY KEY, name VARCHAR, balance
 //! INTEGER)` with a 16-character name; `users (user_id VARCHAR PRIMARY KEY, name
@@ -517,8 +520,13 @@ fn example3(c: &mut Criterion) {
     drop(data);
 
     let query = s.prepare(EXAMPLE3_HDB).unwrap();
+    let (mut one, one_query) = one_thread(&db, EXAMPLE3_HDB);
     let mut sqlite_query = conn.prepare(EXAMPLE3_SQLITE).unwrap();
     let hdb_rows = run_example3_hdb(&mut s, &query);
+    assert!(
+        answer(hdb_rows.iter().cloned()) == answer(run_example3_hdb(&mut one, &one_query)),
+        "Example 3: hdb on one thread answers differently"
+    );
     let sqlite_rows = run_example3_sqlite(&mut sqlite_query);
     let counts_descending = |rows: &[(String, i64)]| rows.windows(2).all(|w| w[0].1 >= w[1].1);
     assert!(counts_descending(&hdb_rows), "hdb: not ordered by count");
@@ -536,13 +544,20 @@ fn example3(c: &mut Criterion) {
         hdb_rows.len()
     );
 
-    for clock in [Clock::Wall, Clock::OnCpu] {
+    for clock in [Clock::Wall, Clock::ProcessCpu] {
         let mut group = c.benchmark_group(clock.group("sql_example3"));
         load_settings(&mut group);
         group.bench_function("hdb", |b| {
             b.iter_custom(|iters| {
                 clock.time(iters, || {
                     black_box(run_example3_hdb(&mut s, &query));
+                })
+            })
+        });
+        group.bench_function("hdb_1_thread", |b| {
+            b.iter_custom(|iters| {
+                clock.time(iters, || {
+                    black_box(run_example3_hdb(&mut one, &one_query));
                 })
             })
         });
@@ -555,6 +570,16 @@ fn example3(c: &mut Criterion) {
         });
         group.finish();
     }
+}
+
+/// A session of `db` that runs every query on its own thread
+/// (`max_parallel_workers_per_gather = 0`), with `sql` prepared in it.
+fn one_thread(db: &hdb::Database, sql: &str) -> (hdb::Session, hdb::Statement) {
+    let mut s = db.session();
+    s.execute("SET max_parallel_workers_per_gather = 0")
+        .unwrap();
+    let q = s.prepare(sql).unwrap();
+    (s, q)
 }
 
 /// Settings for the groups whose iterations take a second or more.
@@ -641,16 +666,18 @@ fn aggregate(c: &mut Criterion) {
     conn.execute_batch("COMMIT").unwrap();
 
     let query = s.prepare(AGGREGATE_QUERY).unwrap();
+    let (mut one, one_query) = one_thread(&db, AGGREGATE_QUERY);
     let mut sqlite_query = conn.prepare(AGGREGATE_QUERY).unwrap();
     let hdb_groups = run_aggregate_hdb(&mut s, &query);
     assert_eq!(hdb_groups.len(), STATUSES.len());
+    assert_eq!(hdb_groups, run_aggregate_hdb(&mut one, &one_query));
     assert_eq!(
         hdb_groups,
         run_aggregate_sqlite(&mut sqlite_query),
         "the aggregate: hdb and SQLite answer differently"
     );
 
-    for clock in [Clock::Wall, Clock::OnCpu] {
+    for clock in [Clock::Wall, Clock::ProcessCpu] {
         let mut group = c.benchmark_group(clock.group("sql_aggregate"));
         load_settings(&mut group);
         group.throughput(Throughput::Elements(rows as u64));
@@ -658,6 +685,13 @@ fn aggregate(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 clock.time(iters, || {
                     black_box(run_aggregate_hdb(&mut s, &query));
+                })
+            })
+        });
+        group.bench_function("hdb_1_thread", |b| {
+            b.iter_custom(|iters| {
+                clock.time(iters, || {
+                    black_box(run_aggregate_hdb(&mut one, &one_query));
                 })
             })
         });

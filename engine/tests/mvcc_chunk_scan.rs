@@ -4,7 +4,9 @@
 //! versioned keys), values long enough to live in overflow chains, snapshots of every
 //! age, and transactions scanning over writes of their own (the merged form). Then the
 //! same scan while another thread commits and checkpoints: every scan must see exactly
-//! one committed state.
+//! one committed state. Every scan is also read cut into parts
+//! (`Transaction::scan_chunk_parts`, each part on its own thread), which must lend the
+//! same entries in the same order.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
@@ -63,7 +65,43 @@ fn scan_all(
         out.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>(),
         "a scan without keys lends the same rows"
     );
+    for parts in [2, 7] {
+        assert_eq!(
+            scan_parts(txn, lower, upper, parts),
+            out,
+            "the scan cut into at most {parts} parts lends the same entries, in order"
+        );
+    }
     out
+}
+
+/// Every entry of `Transaction::scan_chunk_parts`, part after part, each part read on a
+/// thread of its own (the parts are `Send`).
+fn scan_parts(
+    txn: &mut Transaction,
+    lower: Bound<&[u8]>,
+    upper: Bound<&[u8]>,
+    parts: usize,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let scans = txn.scan_chunk_parts(TREE, lower, upper, parts).unwrap();
+    assert!(!scans.is_empty() && scans.len() <= parts);
+    let read: Vec<Vec<(Vec<u8>, Vec<u8>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = scans
+            .into_iter()
+            .map(|mut scan| {
+                s.spawn(move || {
+                    let mut chunk = EntryChunk::new();
+                    let mut out = Vec::new();
+                    while scan.next_chunk(&mut chunk).unwrap() {
+                        out.extend(chunk.iter().map(|(k, v)| (k.to_vec(), v.to_vec())));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    read.concat()
 }
 
 fn in_range(k: &[u8], lower: Bound<&[u8]>, upper: Bound<&[u8]>) -> bool {
@@ -284,4 +322,41 @@ fn chunked_scans_see_one_committed_state_while_others_commit_and_checkpoint() {
             scans += 1;
         }
     });
+}
+
+#[test]
+fn a_large_tree_is_cut_into_parts_and_a_range_with_own_writes_is_not() {
+    let db = small_pages();
+    let mut txn = db.begin(IsolationLevel::RepeatableRead);
+    for k in 0..3000u16 {
+        // Several versions per key, so a cut could fall among a key's versions.
+        txn.put(TREE, &key(k), &[1; 20]).unwrap();
+    }
+    txn.commit().unwrap();
+    let mut txn = db.begin(IsolationLevel::RepeatableRead);
+    for k in (0..3000u16).step_by(2) {
+        txn.put(TREE, &key(k), &[2; 20]).unwrap();
+    }
+    txn.commit().unwrap();
+    let mut reader = db.begin(IsolationLevel::RepeatableRead);
+    let parts = reader
+        .scan_chunk_parts(TREE, Bound::Unbounded, Bound::Unbounded, 8)
+        .unwrap();
+    assert!(parts.len() > 1 && parts.len() <= 8, "{} parts", parts.len());
+    let all = scan_all(&mut reader, Bound::Unbounded, Bound::Unbounded);
+    assert_eq!(all.len(), 3000);
+    let mut writer = db.begin(IsolationLevel::RepeatableRead);
+    writer.put(TREE, &key(10), &[3]).unwrap();
+    let parts = writer
+        .scan_chunk_parts(TREE, Bound::Unbounded, Bound::Unbounded, 8)
+        .unwrap();
+    assert_eq!(
+        parts.len(),
+        1,
+        "the transaction's own writes are merged in one part"
+    );
+    assert_eq!(
+        scan_all(&mut writer, Bound::Unbounded, Bound::Unbounded).len(),
+        3000
+    );
 }

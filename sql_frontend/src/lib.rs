@@ -21,7 +21,8 @@
 //!    the clause — never silently ignored.
 //! 3. **Optimise** ([`optimize`]): an ordered list of named passes
 //!    ([`optimize::PASSES`]: fold constants, join order, merge projections, access
-//!    paths, eager aggregation), each a function from operator tree to operator tree, run over every tree
+//!    paths, eager aggregation, index-only scans, parallel aggregation), each a function
+//!    from operator tree to operator tree, run over every tree
 //!    of the plan. Their choices follow the cost model ([`cost`]: selectivity and cost
 //!    estimates from the statistics ANALYZE keeps, [`statistics`], which the binder
 //!    attaches to each table it reads). `EXPLAIN` prints the result with the estimates
@@ -33,6 +34,8 @@
 //!    plans with the builder to run them, the outer rows of correlated subqueries, and
 //!    the session's sequences (for nextval and its kin, `exec/sequence.rs`);
 //!    [`exec::eval`] evaluates expressions, with SQL's operators in [`operators`].
+//!    A Gather runs its aggregate on several threads at once, each over parts of the
+//!    driving table, and merges their groups (`exec/gather.rs`).
 //!    INSERT, UPDATE and DELETE collect their rows, then write through the engine's
 //!    table API, which keeps indexes in step and enforces NOT NULL, UNIQUE and PRIMARY
 //!    KEY; CHECK is evaluated here, and FOREIGN KEY enforced here with row locks

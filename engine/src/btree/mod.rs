@@ -112,6 +112,7 @@ pub mod node;
 mod overflow;
 pub mod policy;
 mod rebalance;
+mod split;
 mod write;
 
 use std::ops::{Bound, RangeBounds};

@@ -339,6 +339,19 @@ impl TreeStore for BTreeStore {
         }))
     }
 
+    fn split_keys(
+        &self,
+        tree: TreeId,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        want: usize,
+    ) -> Result<Vec<Vec<u8>>> {
+        match self.existing(tree)? {
+            Some(t) => t.split_keys(lower, upper, want),
+            None => Ok(Vec::new()),
+        }
+    }
+
     fn seek_first(
         &self,
         tree: TreeId,

@@ -108,6 +108,20 @@ pub trait TreeStore: Send + Sync {
         Ok(())
     }
 
+    /// At most `want` keys within the bounds, strictly increasing, that cut the range
+    /// into parts of about equal size, for a scan read in parts by several threads. A
+    /// hint: any increasing keys are correct, and a store that cannot tell (the default)
+    /// offers none, so the range stays one part.
+    fn split_keys(
+        &self,
+        _tree: TreeId,
+        _lower: Bound<&[u8]>,
+        _upper: Bound<&[u8]>,
+        _want: usize,
+    ) -> Result<Vec<Vec<u8>>> {
+        Ok(Vec::new())
+    }
+
     /// The first entry of `scan(tree, lower, upper, false)`: a seek. Stores whose scans
     /// fetch in batches override it to fetch one entry.
     fn seek_first(

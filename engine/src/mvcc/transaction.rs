@@ -526,6 +526,64 @@ impl Transaction {
         Ok(TxnChunks::committed(versions, snapshot))
     }
 
+    /// What [`Transaction::scan_chunks`] returns, cut into at most `parts` scans of
+    /// consecutive key ranges of about equal size, in key order, for several threads to
+    /// read at once (each scan is `Send`): the parts together lend exactly the entries
+    /// the one scan would. The cuts are the tree's split keys ([`TreeStore::split_keys`]),
+    /// each moved to the first version of the user key at or after it, so no user key's
+    /// versions are divided between parts (each part decides visibility alone). A range
+    /// the transaction has written into, or a tree too small to cut, is one part. The
+    /// SERIALIZABLE read of the whole range is recorded once, here.
+    ///
+    /// [`TreeStore::split_keys`]: crate::mvcc::TreeStore::split_keys
+    pub fn scan_chunk_parts(
+        &mut self,
+        tree: TreeId,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        parts: usize,
+    ) -> Result<Vec<TxnChunks>> {
+        self.check_active()?;
+        let own_writes = !range_is_empty(lower, upper)
+            && self
+                .writes
+                .slot(tree)
+                .is_some_and(|_| !self.writes.range(tree, lower, upper).is_empty());
+        if parts <= 1 || own_writes {
+            return Ok(vec![self.scan_chunks(tree, lower, upper)?]);
+        }
+        let snapshot = self.snapshot();
+        self.ssi_read(tree, range_read(lower, upper))?;
+        let (tree_lower, tree_upper) = version_key::tree_range(lower, upper);
+        let store = &self.mvcc.store;
+        let mut cuts: Vec<Vec<u8>> = Vec::new();
+        for key in store.split_keys(tree, bound_ref(&tree_lower), bound_ref(&tree_upper), parts - 1)? {
+            let Some((first, _)) =
+                store.seek_first(tree, Bound::Included(&key), bound_ref(&tree_upper))?
+            else {
+                break;
+            };
+            let cut = first[..version_key::prefix_len(&first)?].to_vec();
+            let past_lower = match &tree_lower {
+                Bound::Included(lo) | Bound::Excluded(lo) => cut > *lo,
+                Bound::Unbounded => true,
+            };
+            if past_lower && cuts.last().is_none_or(|last| cut > *last) {
+                cuts.push(cut);
+            }
+        }
+        let mut scans = Vec::with_capacity(cuts.len() + 1);
+        let mut from = tree_lower;
+        for cut in cuts {
+            let versions = store.scan_chunks(tree, from, Bound::Excluded(cut.clone()))?;
+            scans.push(TxnChunks::committed(versions, snapshot.clone()));
+            from = Bound::Included(cut);
+        }
+        let versions = store.scan_chunks(tree, from, tree_upper)?;
+        scans.push(TxnChunks::committed(versions, snapshot));
+        Ok(scans)
+    }
+
     /// Marks a point that [`rollback_to`](Self::rollback_to) can return to.
     pub fn savepoint(&mut self) -> Savepoint {
         self.writes.savepoint()
@@ -992,5 +1050,14 @@ fn range_is_empty(lower: Bound<&[u8]>, upper: Bound<&[u8]>) -> bool {
         | (Bound::Excluded(lo), Bound::Included(hi))
         | (Bound::Excluded(lo), Bound::Excluded(hi)) => lo >= hi,
         _ => false,
+    }
+}
+
+/// A borrowed view of an owned bound.
+fn bound_ref(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match b {
+        Bound::Included(k) => Bound::Included(k.as_slice()),
+        Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
     }
 }

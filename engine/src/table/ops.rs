@@ -613,6 +613,26 @@ pub fn scan_chunks(
     Ok(RowChunks { scan })
 }
 
+/// [`scan_chunks`] cut into at most `parts` scans of consecutive primary-key ranges, in
+/// key order, for several threads to read at once: see
+/// [`Transaction::scan_chunk_parts`].
+pub fn scan_chunk_parts(
+    txn: &mut Transaction,
+    schema: &TableSchema,
+    lower: Bound<&[KeyValue]>,
+    upper: Bound<&[KeyValue]>,
+    parts: usize,
+) -> Result<Vec<RowChunks>> {
+    let (lower, upper) = key_bounds(lower, upper);
+    let scans = txn.scan_chunk_parts(
+        schema.tree,
+        as_slice_bound(&lower),
+        as_slice_bound(&upper),
+        parts,
+    )?;
+    Ok(scans.into_iter().map(|scan| RowChunks { scan }).collect())
+}
+
 /// Rows in index order within bounds over prefixes of the indexed columns, with their
 /// primary keys. Each entry's row is read from the table at the same snapshot.
 pub struct IndexScan<'t> {

@@ -60,7 +60,8 @@ use crate::stack::{self, AstDepth, DeepDrop};
 use crate::value::Kind;
 
 pub use setting::{
-    PlannerSwitch, Setting, SettingCommand, isolation_setting_name, setting, show_timeout,
+    PARALLEL_WORKERS, PlannerSwitch, Setting, SettingCommand, isolation_setting_name, setting,
+    show_timeout,
 };
 pub use transaction::{control, isolation_name, parse_isolation_name};
 

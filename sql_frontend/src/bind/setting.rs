@@ -14,7 +14,10 @@
 //! answer, as in PostgreSQL: see `cost/mod.rs`). And `default_transaction_isolation`
 //! (`'read committed'`, the default, `'repeatable read'` or `'serializable'`: the level
 //! of BEGIN without one and of autocommit statements), with `SHOW transaction_isolation`
-//! (or `SHOW TRANSACTION ISOLATION LEVEL`) for the open transaction's level. `SET LOCAL`
+//! (or `SHOW TRANSACTION ISOLATION LEVEL`) for the open transaction's level. And
+//! `max_parallel_workers_per_gather` (0 to 1024, as in PostgreSQL; by default one per
+//! core beyond the statement's own thread, at most 7: `cost/mod.rs`), the threads a
+//! parallel aggregate may add. `SET LOCAL`
 //! (a setting for the rest of the transaction) is not supported.
 
 use std::time::Duration;
@@ -75,6 +78,10 @@ pub enum SettingCommand {
     SetPlanner(PlannerSwitch, bool),
     /// `SHOW enable_seqscan` and the like.
     ShowPlanner(PlannerSwitch),
+    /// `SET max_parallel_workers_per_gather = n` (`None`: `DEFAULT` or `RESET`).
+    SetParallelWorkers(Option<usize>),
+    /// `SHOW max_parallel_workers_per_gather`.
+    ShowParallelWorkers,
     /// `SET default_transaction_isolation = ...` (or `RESET`: READ COMMITTED).
     SetDefaultIsolation(IsolationLevel),
     /// `SHOW transaction_isolation` (`current`: the open transaction's level) or
@@ -122,7 +129,14 @@ enum Known {
     Timeout(Setting),
     Planner(PlannerSwitch),
     Isolation { current: bool },
+    ParallelWorkers,
 }
+
+/// The name of the parallel workers setting.
+pub const PARALLEL_WORKERS: &str = "max_parallel_workers_per_gather";
+
+/// The most `max_parallel_workers_per_gather` PostgreSQL accepts.
+const MAX_PARALLEL_WORKERS: usize = 1024;
 
 /// The setting command `parsed` is, if it is one.
 pub fn setting(parsed: &Parsed) -> Result<Option<SettingCommand>> {
@@ -151,6 +165,11 @@ pub fn setting(parsed: &Parsed) -> Result<Option<SettingCommand>> {
                         default_isolation(values)?,
                     )));
                 }
+                Known::ParallelWorkers => {
+                    return Ok(Some(SettingCommand::SetParallelWorkers(parallel_workers(
+                        values,
+                    )?)));
+                }
                 Known::Planner(switch) => {
                     let [value] = values.as_slice() else {
                         return Err(not_boolean(switch));
@@ -177,6 +196,7 @@ pub fn setting(parsed: &Parsed) -> Result<Option<SettingCommand>> {
             Reset::ConfigurationParameter(name) => Ok(Some(match known(&name.to_string())? {
                 Known::Timeout(setting) => SettingCommand::Set(setting, setting.default_value()),
                 Known::Planner(switch) => SettingCommand::SetPlanner(switch, true),
+                Known::ParallelWorkers => SettingCommand::SetParallelWorkers(None),
                 Known::Isolation { current: false } => {
                     SettingCommand::SetDefaultIsolation(IsolationLevel::ReadCommitted)
                 }
@@ -197,6 +217,7 @@ pub fn setting(parsed: &Parsed) -> Result<Option<SettingCommand>> {
                 Known::Timeout(setting) => SettingCommand::Show(setting),
                 Known::Planner(switch) => SettingCommand::ShowPlanner(switch),
                 Known::Isolation { current } => SettingCommand::ShowIsolation { current },
+                Known::ParallelWorkers => SettingCommand::ShowParallelWorkers,
             }))
         }
         _ => Ok(None),
@@ -220,6 +241,7 @@ fn known(name: &str) -> Result<Known> {
             Some(Known::Isolation { current: true })
         }
         "default_transaction_isolation" => Some(Known::Isolation { current: false }),
+        PARALLEL_WORKERS => Some(Known::ParallelWorkers),
         _ => None,
     };
     timeout
@@ -252,6 +274,38 @@ fn default_isolation(values: &[Expr]) -> Result<IsolationLevel> {
             "invalid value for parameter \"default_transaction_isolation\": \"{text}\""
         ))
     })
+}
+
+/// The value `SET max_parallel_workers_per_gather` gives: a whole number from 0 to
+/// 1024, or `DEFAULT` (`None`).
+fn parallel_workers(values: &[Expr]) -> Result<Option<usize>> {
+    let text = match values {
+        [Expr::Identifier(ident)] if ident.value.eq_ignore_ascii_case("default") => {
+            return Ok(None);
+        }
+        [Expr::Value(v)] => match &v.value {
+            AstValue::Number(n, _) => n.clone(),
+            AstValue::SingleQuotedString(s) => s.clone(),
+            other => other.to_string(),
+        },
+        _ => values
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let n: i64 = text.trim().parse().map_err(|_| {
+        Error::Data(format!(
+            "invalid value for parameter \"{PARALLEL_WORKERS}\": \"{text}\""
+        ))
+    })?;
+    match usize::try_from(n) {
+        Ok(n) if n <= MAX_PARALLEL_WORKERS => Ok(Some(n)),
+        _ => Err(Error::Data(format!(
+            "{n} is outside the valid range for parameter \"{PARALLEL_WORKERS}\" \
+             (0 .. {MAX_PARALLEL_WORKERS})"
+        ))),
+    }
 }
 
 fn not_boolean(switch: PlannerSwitch) -> Error {

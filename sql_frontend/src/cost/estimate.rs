@@ -8,8 +8,9 @@ use std::ops::Bound;
 use super::selectivity::{Origin, distinct, selectivity};
 use super::{
     DEFAULT_NUM_DISTINCT, DEFAULT_ROWS, DESCENT, FILTER_CONJUNCT, HASH_BUILD, HASH_PROBE,
-    INDEX_ENTRY, KEY_LOOKUP, NESTED_PAIR, ROW_LOOKUP, SCAN_ROW, SORT_COMPARE, index_only_scan_cost,
-    index_scan_cost, key_lookup_cost, key_range_cost, seq_scan_cost, table_origins, table_size,
+    INDEX_ENTRY, KEY_LOOKUP, NESTED_PAIR, PARALLEL_SETUP, ROW_LOOKUP, SCAN_ROW, SORT_COMPARE,
+    index_only_scan_cost, index_scan_cost, key_lookup_cost, key_range_cost, seq_scan_cost,
+    table_origins, table_size,
 };
 use crate::catalog::TableInfo;
 use crate::expr::{BinaryOp, Expr};
@@ -63,6 +64,7 @@ fn startup(node: &Node, e: &Estimate, out: &Estimates) -> f64 {
         | Node::Project { source, .. }
         | Node::Limit { source, .. }
         | Node::Distinct { source } => first(source),
+        Node::Gather { .. } => e.cost,
         Node::DistinctOn { .. } => e.cost,
         Node::IndexNestedLoopJoin { left, .. } | Node::LateralJoin { left, .. } => first(left),
         Node::NestedLoopJoin { left, right, .. } => first(left) + total(right),
@@ -339,6 +341,14 @@ fn node_estimate(node: &Node, out: &mut Estimates) -> Estimate {
             let s = estimate_tree(source, out);
             Estimate {
                 cost: s.cost + s.rows * HASH_BUILD,
+                ..s
+            }
+        }
+        Node::Gather { source, workers } => {
+            let s = estimate_tree(source, out);
+            let threads = (*workers + 1) as f64;
+            Estimate {
+                cost: s.cost / threads + *workers as f64 * (PARALLEL_SETUP + s.rows * HASH_BUILD),
                 ..s
             }
         }

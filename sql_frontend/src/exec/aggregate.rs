@@ -12,6 +12,10 @@
 //! copy of its values, and an aggregate whose argument is a column reads it in place
 //! (a text value is copied only when it becomes a group's min or max).
 //!
+//! A Gather (`gather.rs`) runs the same grouping ([`group_rows`]) on several threads,
+//! each over part of the input, and merges their groups ([`Groups::merge`], which
+//! merges the accumulators of a group both have: [`Accumulator::merge`]).
+//!
 //! Result types follow PostgreSQL: `count` is bigint; `sum` of integers an integer (an
 //! error on 64-bit overflow, where PostgreSQL would widen to numeric) and of floats a
 //! float; `avg` always a float; `min`/`max` the argument's kind. Aggregates skip NULL
@@ -55,7 +59,7 @@ struct HashAggregate<'p> {
 impl Operator for HashAggregate<'_> {
     fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
         if let Some(mut source) = self.source.take() {
-            let groups = self.groups(source.as_mut(), ctx)?;
+            let groups = group_rows(source.as_mut(), self.group_by, self.aggregates, ctx)?;
             self.output = Buffered::new(groups.into_rows(self.group_by.len()));
         }
         self.output.next(ctx)
@@ -67,15 +71,72 @@ impl Operator for HashAggregate<'_> {
 /// (`width` GROUP BY expressions, `n` aggregates), so a new group costs no allocation
 /// beyond its values' own (a text value's string).
 #[derive(Default)]
-struct Groups {
+pub(super) struct Groups {
     keys: Vec<Value>,
     accumulators: Vec<Accumulator>,
     len: usize,
 }
 
 impl Groups {
+    /// Adds `other`'s groups (of the same GROUP BY, `width` values, and aggregates) to
+    /// these: a group of both merges its accumulators ([`Accumulator::merge`]), any
+    /// other is appended. The partial groups of a Gather's threads become one result so.
+    pub(super) fn merge(&mut self, other: Groups, width: usize) -> Result<()> {
+        if other.len == 0 {
+            return Ok(());
+        }
+        if self.len == 0 {
+            *self = other;
+            return Ok(());
+        }
+        let per_group = self.accumulators.len() / self.len;
+        let hasher = KeyHasher::default();
+        let mut table: HashTable<usize> = HashTable::with_capacity(self.len);
+        for g in 0..self.len {
+            let hash = hasher.hash(&self.keys[g * width..(g + 1) * width]);
+            let keys = &self.keys;
+            table.insert_unique(hash, g, |&h| hasher.hash(&keys[h * width..(h + 1) * width]));
+        }
+        let mut keys = other.keys.into_iter();
+        let mut accumulators = other.accumulators.into_iter();
+        for _ in 0..other.len {
+            let key: Vec<Value> = keys.by_ref().take(width).collect();
+            let hash = hasher.hash(&key);
+            let found = table
+                .find(hash, |&g| {
+                    self.keys[g * width..(g + 1) * width]
+                        .iter()
+                        .zip(&key)
+                        .all(|(a, b)| same_key(a, b))
+                })
+                .copied();
+            match found {
+                Some(g) => {
+                    for (mine, theirs) in self.accumulators[g * per_group..][..per_group]
+                        .iter_mut()
+                        .zip(accumulators.by_ref().take(per_group))
+                    {
+                        mine.merge(theirs)?;
+                    }
+                }
+                None => {
+                    let g = self.len;
+                    self.keys.extend(key);
+                    self.accumulators
+                        .extend(accumulators.by_ref().take(per_group));
+                    self.len += 1;
+                    let keys = &self.keys;
+                    table.insert_unique(hash, g, |&h| {
+                        hasher.hash(&keys[h * width..(h + 1) * width])
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The output rows: each group's values followed by its aggregates.
-    fn into_rows(self, width: usize) -> Vec<KeyedRow> {
+    pub(super) fn into_rows(self, width: usize) -> Vec<KeyedRow> {
         let per_group = self.accumulators.len().checked_div(self.len).unwrap_or(0);
         let mut keys = self.keys.into_iter();
         let mut accumulators = self.accumulators.into_iter();
@@ -95,95 +156,98 @@ impl Groups {
     }
 }
 
-impl HashAggregate<'_> {
-    /// Reads `source` to its end, into groups in first-seen order.
-    fn groups(&self, source: &mut dyn Operator, ctx: &mut ExecContext<'_>) -> Result<Groups> {
-        let width = self.group_by.len();
-        let per_group = self.aggregates.len();
-        let mut groups = Groups::default();
-        let fresh = |groups: &mut Groups| {
-            groups
-                .accumulators
-                .extend(self.aggregates.iter().map(Accumulator::new));
-            groups.len += 1;
-        };
-        if self.group_by.is_empty() {
-            fresh(&mut groups);
+/// Reads `source` to its end, into groups by `group_by` in first-seen order, each with
+/// the accumulators of `aggregates`.
+pub(super) fn group_rows(
+    source: &mut dyn Operator,
+    group_by: &[Expr],
+    aggregates: &[AggregateCall],
+    ctx: &mut ExecContext<'_>,
+) -> Result<Groups> {
+    let width = group_by.len();
+    let per_group = aggregates.len();
+    let mut groups = Groups::default();
+    let fresh = |groups: &mut Groups| {
+        groups
+            .accumulators
+            .extend(aggregates.iter().map(Accumulator::new));
+        groups.len += 1;
+    };
+    if group_by.is_empty() {
+        fresh(&mut groups);
+    }
+    // Where each GROUP BY value is read from: the row's own columns when every
+    // expression is a column, else `computed`, evaluated per row.
+    let columns: Option<Vec<usize>> = group_by
+        .iter()
+        .map(|e| match e {
+            Expr::Column { index, .. } => Some(*index),
+            _ => None,
+        })
+        .collect();
+    let all: Vec<usize> = (0..width).collect();
+    let mut computed = Vec::with_capacity(width);
+    let hasher = KeyHasher::default();
+    let mut table: HashTable<usize> = HashTable::new();
+    let mut batch = RowBatch::without_keys();
+    loop {
+        source.next_batch(ctx, &mut batch)?;
+        if batch.is_empty() {
+            break;
         }
-        // Where each GROUP BY value is read from: the row's own columns when every
-        // expression is a column, else `computed`, evaluated per row.
-        let columns: Option<Vec<usize>> = self
-            .group_by
-            .iter()
-            .map(|e| match e {
-                Expr::Column { index, .. } => Some(*index),
-                _ => None,
-            })
-            .collect();
-        let all: Vec<usize> = (0..width).collect();
-        let mut computed = Vec::with_capacity(width);
-        let hasher = KeyHasher::default();
-        let mut table: HashTable<usize> = HashTable::new();
-        let mut batch = RowBatch::without_keys();
-        loop {
-            source.next_batch(ctx, &mut batch)?;
-            if batch.is_empty() {
-                break;
-            }
-            for (_, row) in batch.rows() {
-                let slot = if self.group_by.is_empty() {
-                    0
-                } else {
-                    let (values, positions): (&[Value], &[usize]) = match &columns {
-                        Some(columns) if columns.iter().all(|&i| i < row.len()) => (row, columns),
-                        _ => {
-                            computed.clear();
-                            for e in self.group_by {
-                                computed.push(eval(e, row, ctx)?);
-                            }
-                            (&computed, &all)
+        for (_, row) in batch.rows() {
+            let slot = if group_by.is_empty() {
+                0
+            } else {
+                let (values, positions): (&[Value], &[usize]) = match &columns {
+                    Some(columns) if columns.iter().all(|&i| i < row.len()) => (row, columns),
+                    _ => {
+                        computed.clear();
+                        for e in group_by {
+                            computed.push(eval(e, row, ctx)?);
                         }
-                    };
-                    let hash = hasher.hash(positions.iter().map(|&i| &values[i]));
-                    let keys = &groups.keys;
-                    let found = table.find(hash, |&g| {
-                        keys[g * width..(g + 1) * width]
-                            .iter()
-                            .zip(positions)
-                            .all(|(a, &i)| same_key(a, &values[i]))
-                    });
-                    match found {
-                        Some(&slot) => slot,
-                        None => {
-                            groups
-                                .keys
-                                .extend(positions.iter().map(|&i| values[i].clone()));
-                            fresh(&mut groups);
-                            let slot = groups.len - 1;
-                            let keys = &groups.keys;
-                            table.insert_unique(hash, slot, |&g| {
-                                hasher.hash(&keys[g * width..(g + 1) * width])
-                            });
-                            slot
-                        }
+                        (&computed, &all)
                     }
                 };
-                let accumulators = &mut groups.accumulators[slot * per_group..][..per_group];
-                for (acc, call) in accumulators.iter_mut().zip(self.aggregates) {
-                    if let Some(filter) = &call.filter
-                        && eval_ref(filter, row, ctx)?.truth()? != Some(true)
-                    {
-                        continue;
+                let hash = hasher.hash(positions.iter().map(|&i| &values[i]));
+                let keys = &groups.keys;
+                let found = table.find(hash, |&g| {
+                    keys[g * width..(g + 1) * width]
+                        .iter()
+                        .zip(positions)
+                        .all(|(a, &i)| same_key(a, &values[i]))
+                });
+                match found {
+                    Some(&slot) => slot,
+                    None => {
+                        groups
+                            .keys
+                            .extend(positions.iter().map(|&i| values[i].clone()));
+                        fresh(&mut groups);
+                        let slot = groups.len - 1;
+                        let keys = &groups.keys;
+                        table.insert_unique(hash, slot, |&g| {
+                            hasher.hash(&keys[g * width..(g + 1) * width])
+                        });
+                        slot
                     }
-                    match &call.arg {
-                        Some(e) => acc.add(Some(&*eval_ref(e, row, ctx)?))?,
-                        None => acc.add(None)?,
-                    }
+                }
+            };
+            let accumulators = &mut groups.accumulators[slot * per_group..][..per_group];
+            for (acc, call) in accumulators.iter_mut().zip(aggregates) {
+                if let Some(filter) = &call.filter
+                    && eval_ref(filter, row, ctx)?.truth()? != Some(true)
+                {
+                    continue;
+                }
+                match &call.arg {
+                    Some(e) => acc.add(Some(&*eval_ref(e, row, ctx)?))?,
+                    None => acc.add(None)?,
                 }
             }
         }
-        Ok(groups)
     }
+    Ok(groups)
 }
 
 /// The running state of one aggregate in one group (or window frame: `window.rs`).
@@ -293,6 +357,41 @@ impl Accumulator {
                     }
                     other => *other = Value::Text(text.clone()),
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the state of `other`, the same aggregate over other rows of the same group
+    /// (a Gather's threads each aggregate a part of the input). Only the aggregates the
+    /// parallel pass lets through (`optimize/parallel.rs`) merge: no DISTINCT, no
+    /// string_agg, whose results depend on sets and order a partial state has lost.
+    pub(super) fn merge(&mut self, other: Accumulator) -> Result<()> {
+        if self.seen.is_some() || other.seen.is_some() {
+            return Err(Error::unsupported(
+                "a DISTINCT aggregate on several threads",
+            ));
+        }
+        match self.function {
+            AggregateFunction::CountRows | AggregateFunction::Count => self.count += other.count,
+            AggregateFunction::Avg => {
+                self.count += other.count;
+                self.float_sum += other.float_sum;
+            }
+            AggregateFunction::Sum
+            | AggregateFunction::Min
+            | AggregateFunction::Max
+            | AggregateFunction::BoolAnd
+            | AggregateFunction::BoolOr => {
+                // The other state's value is one more argument; `add` counts it as one.
+                let count = self.count + other.count;
+                if !other.value.is_null() {
+                    self.add(Some(&other.value))?;
+                }
+                self.count = count;
+            }
+            AggregateFunction::StringAgg => {
+                return Err(Error::unsupported("string_agg on several threads"));
             }
         }
         Ok(())

@@ -8,15 +8,11 @@
 //! a NULL too, outside the chains, so that they are emitted unmatched.
 //!
 //! - **NestedLoopJoin** reads the right input into memory once, on the first pull.
-//! - **HashJoin** reads the right input into a hash table keyed on its join keys,
-//!   compared as [`KeyRef`](super::keys::KeyRef)s so that values SQL calls equal hash equal; a key with a
-//!   NULL is never inserted or probed (NULL = NULL is not true). The right rows are
-//!   kept in one vector; right rows with one key form a chain through it (each row's
-//!   next row of the same key, in input order), and the table holds each chain's first
-//!   and last row, probed with the left row's key values hashed in place. Keys that
-//!   are columns are read from the stored rows themselves (others are computed once
-//!   per right row and kept beside it), so neither building nor probing copies a key,
-//!   and a probe allocates nothing when the keys are columns.
+//! - **HashJoin** reads the right input into a hash table keyed on its join keys
+//!   ([`HashedRows`], `hashed_rows.rs`), compared as [`KeyRef`](super::keys::KeyRef)s
+//!   so that values SQL calls equal hash equal; a key with a NULL is never inserted or
+//!   probed (NULL = NULL is not true). Each left row probes with its key values hashed
+//!   in place. The table may also be lent, built already: a Gather's threads share one.
 //! - **IndexNestedLoopJoin** looks the right rows up per left row through the primary
 //!   key (a point `get` when the whole key is bound) or a secondary index prefix.
 //!
@@ -31,7 +27,7 @@ use engine::table::{IndexSchema, ops};
 use super::batch::{RowBatch, assign_row_filled};
 use super::buffered::collect;
 use super::eval::eval;
-use super::keys::{HashTable, KeyHasher, same_key};
+use super::hashed_rows::{END, HashedRows, key_columns};
 use super::operator::{BoxedOperator, ExecContext, KeyedRow, Operator};
 use super::scan::{as_ref, convert};
 use crate::catalog::TableInfo;
@@ -95,12 +91,38 @@ pub(super) fn hashed<'p>(
         left_keys,
         right_keys,
         left_columns: key_columns(left_keys),
-        key_columns: key_columns(right_keys),
-        rows: Vec::new(),
-        computed: Vec::new(),
-        chain: Vec::new(),
-        table: HashTable::new(),
-        hasher: KeyHasher::default(),
+        rows: Hashed::Own(HashedRows::new(right_keys)),
+    }
+}
+
+/// The right side of a hash join whose table `rows` is built already (from
+/// `right_keys`), probed by `left_keys`.
+pub(super) fn hashed_lent<'p>(
+    rows: &'p HashedRows,
+    left_keys: &'p [Expr],
+    right_keys: &'p [Expr],
+) -> Inner<'p> {
+    Inner::Hash {
+        source: None,
+        left_keys,
+        right_keys,
+        left_columns: key_columns(left_keys),
+        rows: Hashed::Lent(rows),
+    }
+}
+
+/// A hash join's table: its own, built on the first pull, or lent, built already.
+pub(super) enum Hashed<'p> {
+    Own(HashedRows),
+    Lent(&'p HashedRows),
+}
+
+impl Hashed<'_> {
+    fn get(&self) -> &HashedRows {
+        match self {
+            Hashed::Own(rows) => rows,
+            Hashed::Lent(rows) => rows,
+        }
     }
 }
 
@@ -135,17 +157,7 @@ pub(super) enum Inner<'p> {
         right_keys: &'p [Expr],
         /// The positions of the left key columns, when every key is a column.
         left_columns: Option<Vec<usize>>,
-        /// The positions of the right key columns, when every key is a column.
-        key_columns: Option<Vec<usize>>,
-        rows: Vec<Vec<Value>>,
-        /// Per row, its join key's values when the keys are not all columns (else
-        /// empty: the key is read from the row).
-        computed: Vec<Vec<Value>>,
-        /// Per row, the position of the next row with the same key ([`END`]: none).
-        chain: Vec<usize>,
-        /// Each key's first and last row, by the hash of the key.
-        table: HashTable<(usize, usize)>,
-        hasher: KeyHasher,
+        rows: Hashed<'p>,
     },
     Index {
         table: &'p TableInfo,
@@ -171,71 +183,11 @@ impl Inner<'_> {
             Inner::Hash {
                 source,
                 right_keys,
-                key_columns: columns,
                 rows,
-                computed,
-                chain,
-                table,
-                hasher,
                 ..
             } => {
-                if let Some(mut op) = source.take() {
-                    let mut batch = RowBatch::without_keys();
-                    loop {
-                        op.next_batch(ctx, &mut batch)?;
-                        if batch.is_empty() {
-                            break;
-                        }
-                        for i in 0..batch.len() {
-                            let (_, values) = batch.take(i);
-                            let key = match &columns {
-                                Some(columns) if columns.iter().all(|&c| c < values.len()) => {
-                                    match columns.iter().any(|&c| values[c].is_null()) {
-                                        true => None,
-                                        false => Some(Vec::new()),
-                                    }
-                                }
-                                _ => join_key(right_keys, &values, ctx)?,
-                            };
-                            let Some(key) = key else {
-                                if keep_unkeyed {
-                                    rows.push(values);
-                                    computed.push(Vec::new());
-                                    chain.push(END);
-                                }
-                                continue;
-                            };
-                            let position = rows.len();
-                            rows.push(values);
-                            computed.push(key);
-                            chain.push(END);
-                            let stored = StoredKeys {
-                                rows,
-                                computed,
-                                columns: columns.as_deref(),
-                            };
-                            let hash = hasher.hash(stored.key(position));
-                            let found = table.find_mut(hash, |&(first, _)| {
-                                stored
-                                    .key(first)
-                                    .zip(stored.key(position))
-                                    .all(|(a, b)| same_key(a, b))
-                            });
-                            match found {
-                                Some((_, last)) => {
-                                    chain[*last] = position;
-                                    *last = position;
-                                }
-                                None => {
-                                    table.insert_unique(
-                                        hash,
-                                        (position, position),
-                                        |&(first, _)| hasher.hash(stored.key(first)),
-                                    );
-                                }
-                            }
-                        }
-                    }
+                if let (Some(mut op), Hashed::Own(rows)) = (source.take(), rows) {
+                    rows.build(op.as_mut(), right_keys, keep_unkeyed, ctx)?;
                 }
             }
             Inner::Index { .. } => {}
@@ -249,48 +201,28 @@ impl Inner<'_> {
             Inner::All { rows, .. } => Ok(Candidates::Stored(0..rows.len())),
             Inner::Hash {
                 left_keys,
-                right_keys,
                 left_columns,
-                key_columns: columns,
                 rows,
-                computed,
-                table,
-                hasher,
                 ..
             } => {
-                let stored = StoredKeys {
-                    rows,
-                    computed,
-                    columns: columns.as_deref(),
-                };
+                let rows = rows.get();
                 let found = match left_columns {
                     // The usual case: the keys are the left row's columns, read in place.
                     Some(cols) if cols.iter().all(|&c| c < left.len()) => {
                         if cols.iter().any(|&c| left[c].is_null()) {
                             return Ok(Candidates::Stored(0..0));
                         }
-                        let hash = hasher.hash(cols.iter().map(|&c| &left[c]));
-                        table.find(hash, |&(first, _)| {
-                            cols.len() == right_keys.len()
-                                && stored
-                                    .key(first)
-                                    .zip(cols)
-                                    .all(|(a, &c)| same_key(a, &left[c]))
-                        })
+                        rows.first_match(cols.iter().map(|&c| &left[c]), cols.len())
                     }
                     _ => {
                         let Some(key) = probe_key(left_keys, left, ctx)? else {
                             return Ok(Candidates::Stored(0..0));
                         };
-                        let hash = hasher.hash(key.iter().map(|v| v.as_ref()));
-                        table.find(hash, |&(first, _)| {
-                            key.len() == right_keys.len()
-                                && stored.key(first).zip(&key).all(|(a, b)| same_key(a, b))
-                        })
+                        rows.first_match(key.iter().map(|v| v.as_ref()), key.len())
                     }
                 };
                 Ok(match found {
-                    Some(&(first, _)) => Candidates::Chain(first),
+                    Some(first) => Candidates::Chain(first),
                     None => Candidates::Stored(0..0),
                 })
             }
@@ -350,7 +282,7 @@ impl Inner<'_> {
     /// The position of the row after `position` in its hash join chain ([`END`]: none).
     fn chained(&self, position: usize) -> usize {
         match self {
-            Inner::Hash { chain, .. } => chain.get(position).copied().unwrap_or(END),
+            Inner::Hash { rows, .. } => rows.get().chained(position),
             Inner::All { .. } | Inner::Index { .. } => END,
         }
     }
@@ -358,7 +290,8 @@ impl Inner<'_> {
     /// How many right rows are stored (nested-loop and hash joins).
     fn stored_len(&self) -> usize {
         match self {
-            Inner::All { rows, .. } | Inner::Hash { rows, .. } => rows.len(),
+            Inner::All { rows, .. } => rows.len(),
+            Inner::Hash { rows, .. } => rows.get().len(),
             Inner::Index { .. } => 0,
         }
     }
@@ -366,9 +299,8 @@ impl Inner<'_> {
     /// The stored right row at `position` (nested-loop and hash joins).
     fn stored(&self, position: usize) -> Option<&[Value]> {
         match self {
-            Inner::All { rows, .. } | Inner::Hash { rows, .. } => {
-                rows.get(position).map(Vec::as_slice)
-            }
+            Inner::All { rows, .. } => rows.get(position).map(Vec::as_slice),
+            Inner::Hash { rows, .. } => rows.get().row(position),
             Inner::Index { .. } => None,
         }
     }
@@ -381,23 +313,6 @@ enum Candidates {
     /// The rows of a hash join's chain, from this position on ([`END`]: none left).
     Chain(usize),
     Owned(std::vec::IntoIter<Vec<Value>>),
-}
-
-/// The join key of a row; `None` when a part is NULL (it joins nothing).
-fn join_key(
-    exprs: &[Expr],
-    row: &[Value],
-    ctx: &mut ExecContext<'_>,
-) -> Result<Option<Vec<Value>>> {
-    let mut key = Vec::with_capacity(exprs.len());
-    for e in exprs {
-        let value = eval(e, row, ctx)?;
-        if value.is_null() {
-            return Ok(None);
-        }
-        key.push(value);
-    }
-    Ok(Some(key))
 }
 
 /// A probing row's join key, its columns borrowed from the row (the usual case) and
@@ -421,41 +336,6 @@ fn probe_key<'r>(
         key.push(value);
     }
     Ok(Some(key))
-}
-
-/// The end of a hash join chain.
-const END: usize = usize::MAX;
-
-/// The positions of the key columns, when every key expression is a column.
-fn key_columns(exprs: &[Expr]) -> Option<Vec<usize>> {
-    exprs
-        .iter()
-        .map(|e| match e {
-            Expr::Column { index, .. } => Some(*index),
-            _ => None,
-        })
-        .collect()
-}
-
-/// The join keys of a hash join's stored right rows: read from the rows' `columns`,
-/// or kept in `computed` (a row whose computed key is empty has its key in columns).
-struct StoredKeys<'a> {
-    rows: &'a [Vec<Value>],
-    computed: &'a [Vec<Value>],
-    columns: Option<&'a [usize]>,
-}
-
-impl<'a> StoredKeys<'a> {
-    /// The key values of stored row `n`.
-    fn key(&self, n: usize) -> impl Iterator<Item = &'a Value> + use<'a> {
-        let row = &self.rows[n];
-        let computed = &self.computed[n];
-        let columns = match self.columns {
-            Some(columns) if computed.is_empty() => columns,
-            _ => &[],
-        };
-        columns.iter().map(move |&c| &row[c]).chain(computed.iter())
-    }
 }
 
 enum Candidate {

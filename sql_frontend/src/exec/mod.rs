@@ -13,7 +13,8 @@
 //! `project.rs`, `sort.rs`, `limit.rs`, `values.rs`, `join.rs` (nested loop, hash, index
 //! nested loop: one driver, three ways to find the right rows; LEFT and FULL joins),
 //! `lateral.rs` (LATERAL joins: the right side re-run per left row), `aggregate.rs`
-//! (HashAggregate), `distinct.rs`, `set_operation.rs` (UNION/EXCEPT/INTERSECT),
+//! (HashAggregate), `gather.rs` (an aggregate run on several threads, a part of its
+//! table at a time, `hashed_rows.rs` the hash join tables they share), `distinct.rs`, `set_operation.rs` (UNION/EXCEPT/INTERSECT),
 //! `cte.rs` (WITH queries computed once, WITH RECURSIVE; `shared_rows.rs` keeps
 //! their rows in the context), `series.rs` (generate_series in FROM), `window.rs`
 //! (window functions by sort-then-scan);
@@ -72,6 +73,8 @@ mod distinct;
 pub mod eval;
 mod explain;
 mod filter;
+mod gather;
+mod hashed_rows;
 mod instrument;
 mod interrupt;
 mod join;
@@ -275,6 +278,7 @@ fn build_operator<'p>(
             group_by,
             aggregates,
         ),
+        Node::Gather { source, workers } => gather::gather(source, *workers),
         Node::Distinct { source } => distinct::distinct(build_pruned(source, need(0), keys, ctx)?),
         Node::DistinctOn { source, on } => {
             distinct::distinct_on(build_pruned(source, need(0), keys, ctx)?, on)

@@ -139,6 +139,25 @@ impl<'a> ExecContext<'a> {
         ExecContext::with(Txn::None, Cow::Borrowed(params), &[], no_plans)
     }
 
+    /// A context for one thread of a Gather (`gather.rs`): no transaction (its scan
+    /// reads parts the statement's thread opened), the statement's parameters, clock
+    /// reading and interrupt.
+    pub(super) fn worker(
+        params: &'a [Value],
+        statement_time: i64,
+        interrupt: Interrupt,
+    ) -> ExecContext<'a> {
+        let mut ctx = ExecContext::with(Txn::None, Cow::Borrowed(params), &[], no_plans);
+        ctx.statement_time = Some(statement_time);
+        ctx.interrupt = interrupt;
+        ctx
+    }
+
+    /// The statement's parameter values.
+    pub(super) fn params(&self) -> &[Value] {
+        &self.params
+    }
+
     fn with(
         txn: Txn<'a>,
         params: Cow<'a, [Value]>,

@@ -48,21 +48,33 @@ impl<'p> TableRows<'p> {
         lower: Bound<&[KeyValue]>,
         upper: Bound<&[KeyValue]>,
     ) -> Result<TableRows<'p>> {
+        let scan = ops::scan_chunks(txn, schema, lower, upper)?;
+        Ok(TableRows::from_chunks(schema, wanted, keys, scan))
+    }
+
+    /// The rows `scan` lends (a scan of `schema`'s table), decoded as [`Self::open`]
+    /// decodes them.
+    pub(super) fn from_chunks(
+        schema: &'p TableSchema,
+        wanted: &[bool],
+        keys: bool,
+        scan: RowChunks,
+    ) -> TableRows<'p> {
         let wanted = (0..schema.columns.len())
             .map(|i| wanted.get(i).copied().unwrap_or(true))
             .collect();
-        Ok(TableRows {
+        TableRows {
             schema,
             wanted,
             keys,
             scan: match keys {
-                true => ops::scan_chunks(txn, schema, lower, upper)?,
-                false => ops::scan_chunks(txn, schema, lower, upper)?.without_keys(),
+                true => scan,
+                false => scan.without_keys(),
             },
             chunk: EntryChunk::new(),
             at: 0,
             done: false,
-        })
+        }
     }
 
     /// Whether a row is ready in `chunk` (fetching the next chunk if needed).

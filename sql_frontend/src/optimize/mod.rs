@@ -21,7 +21,11 @@
 //! 6. **index-only scans** (`index_only.rs`): walking the finished tree with the
 //!    columns each node must provide, a scan whose columns read above all lie in an
 //!    index (indexed, INCLUDE or primary-key columns) reads that index alone where the
-//!    cost model finds it cheaper.
+//!    cost model finds it cheaper;
+//! 7. **parallel aggregation** (`parallel.rs`): an Aggregate over a pipeline of
+//!    filters, projections and hash joins that drives one large table's SeqScan gets a
+//!    Gather above it, so that several threads read the table a part at a time and
+//!    merge their groups.
 //!
 //! The order matters: join order pushes filters down onto the scans where access paths
 //! then find keys and ranges. Passes do not call each other; what two passes share (the
@@ -43,6 +47,7 @@ mod join_order;
 mod join_relations;
 mod join_search;
 mod merge_projections;
+mod parallel;
 
 pub use access_path::access_path;
 pub use context::Context;
@@ -61,7 +66,7 @@ pub struct Pass {
 }
 
 /// The passes, in the order they run.
-pub const PASSES: [Pass; 6] = [
+pub const PASSES: [Pass; 7] = [
     Pass {
         name: "fold constants",
         run: fold::fold_constants,
@@ -85,6 +90,10 @@ pub const PASSES: [Pass; 6] = [
     Pass {
         name: "index-only scans",
         run: index_only::index_only_scans,
+    },
+    Pass {
+        name: "parallel aggregation",
+        run: parallel::parallel_aggregates,
     },
 ];
 

@@ -209,6 +209,7 @@ impl Node {
                 Ok(())
             }
             Node::Distinct { .. } => f.write_str("Distinct"),
+            Node::Gather { workers, .. } => write!(f, "Gather: {} threads", workers + 1),
             Node::DistinctOn { on, .. } => write!(f, "Distinct On ({})", join(on)),
             Node::SetOperation { op, all, .. } => {
                 let op = match op {

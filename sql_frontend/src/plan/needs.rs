@@ -149,6 +149,7 @@ impl Node {
             | Node::Sort { source, .. }
             | Node::Limit { source, .. }
             | Node::Distinct { source }
+            | Node::Gather { source, .. }
             | Node::DistinctOn { source, .. } => source.width(),
             Node::SetOperation { left, .. } => left.width(),
             Node::NestedLoopJoin { left, right, .. } | Node::HashJoin { left, right, .. } => {
@@ -233,6 +234,12 @@ impl Node {
                 vec![needs]
             }
             Node::Distinct { source } => vec![all_needed(source.width())],
+            // The workers' aggregate computes every column; the ones read above are the
+            // ones it must compute, as for the aggregate alone.
+            Node::Gather {
+                source: _,
+                workers: _,
+            } => vec![needed.to_vec()],
             Node::DistinctOn { source: _, on } => vec![passed_through(needed, on)],
             Node::SetOperation { left, right, .. } => {
                 vec![all_needed(left.width()), all_needed(right.width())]

@@ -126,6 +126,13 @@ pub enum Node {
     },
     /// The source's rows without duplicates (NULLs equal each other).
     Distinct { source: Box<Node> },
+    /// The source, an [`Node::Aggregate`], computed by the statement's thread and
+    /// `workers` more threads at once: each runs the aggregate's input over its share of
+    /// the input's driving table scan, a part of the table at a time, and groups what it
+    /// reads; the groups are then merged into one result. Made by the parallel pass
+    /// (`optimize/parallel.rs`), which says which sources qualify; run by
+    /// `exec/gather.rs`.
+    Gather { source: Box<Node>, workers: usize },
     /// `DISTINCT ON (on...)`: the first row of each run of source rows that agree on
     /// the `on` expressions (NULLs equal each other). The source is sorted so that rows
     /// agreeing on them are adjacent (the binder puts a Sort below), so this streams.
@@ -237,6 +244,7 @@ impl Node {
             | Node::Sort { source, .. }
             | Node::Limit { source, .. }
             | Node::Distinct { source }
+            | Node::Gather { source, .. }
             | Node::DistinctOn { source, .. } => source.columns(),
             Node::SetOperation { left, .. } => left.columns(),
             Node::NestedLoopJoin { left, right, .. } | Node::HashJoin { left, right, .. } => {
@@ -371,7 +379,9 @@ impl Node {
                         .flat_map(|a| a.arg.iter().chain(&a.filter)),
                 );
             }
-            Node::Distinct { source } => parts.inputs.push(source),
+            Node::Distinct { source } | Node::Gather { source, workers: _ } => {
+                parts.inputs.push(source)
+            }
             Node::DistinctOn { source, on } => {
                 parts.inputs.push(source);
                 parts.exprs.extend(on);
@@ -554,6 +564,10 @@ impl Node {
             },
             Node::Distinct { source } => Node::Distinct {
                 source: boxed(source),
+            },
+            Node::Gather { source, workers } => Node::Gather {
+                source: boxed(source),
+                workers,
             },
             Node::DistinctOn { source, on } => Node::DistinctOn {
                 source: boxed(source),

@@ -1183,6 +1183,22 @@ impl Connection {
                     tag: "SHOW".into(),
                 })
             }
+            SettingCommand::SetParallelWorkers(workers) => {
+                self.settings.planner.max_parallel_workers_per_gather =
+                    workers.unwrap_or_else(crate::cost::default_parallel_workers);
+                Ok(Output::tag("SET"))
+            }
+            SettingCommand::ShowParallelWorkers => Ok(Output {
+                columns: vec![bind::PARALLEL_WORKERS.into()],
+                rows: vec![vec![Value::Text(
+                    self.settings
+                        .planner
+                        .max_parallel_workers_per_gather
+                        .to_string(),
+                )]],
+                rows_affected: 1,
+                tag: "SHOW".into(),
+            }),
             SettingCommand::ShowPlanner(switch) => {
                 let planner = self.settings.planner;
                 let on = match switch {
