@@ -32,7 +32,8 @@ fn main() {
         .map(|a| a.parse().unwrap())
         .collect();
     let arg = |i: usize, default: usize| args.get(i).copied().unwrap_or(default);
-    let (users, events, runs, workers) = (arg(0, 100_000), arg(1, 1_000_000), arg(2, 10), arg(3, 0));
+    let (users, events, runs, workers) =
+        (arg(0, 100_000), arg(1, 1_000_000), arg(2, 10), arg(3, 0));
     let dir = tempfile::tempdir().unwrap();
     let db = hdb::Database::open(dir.path().join("db")).unwrap();
     let mut s = db.session();
