@@ -102,6 +102,12 @@ impl RowBatch {
         self.len = self.len.saturating_sub(1);
     }
 
+    /// The values of row `i`, to change in place (or to move out of, leaving the
+    /// vector's buffer to the batch).
+    pub fn values_mut(&mut self, i: usize) -> &mut Vec<Value> {
+        &mut self.slots[i].1
+    }
+
     /// Takes row `i` out, leaving empty buffers in its place.
     pub fn take(&mut self, i: usize) -> KeyedRow {
         std::mem::take(&mut self.slots[i])

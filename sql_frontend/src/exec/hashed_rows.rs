@@ -1,11 +1,13 @@
 //! A hash join's build side: the right input's rows in a hash table on their join keys.
 //!
-//! The rows are kept in one vector; rows with one key form a chain through it (each
-//! row's next row of the same key, in input order), and the table holds each chain's
-//! first and last row, found by the hash of the key. Keys that are columns are read from
-//! the stored rows themselves (others are computed once per row and kept beside it), so
-//! neither building nor probing copies a key, and a probe allocates nothing when the
-//! keys are columns. A row whose key has a NULL joins nothing: it is left out, or, for a
+//! The rows' values are kept flat, one after another in one vector (`width` values a
+//! row: no allocation per row, and a probe reaches a stored key's value in one step
+//! from the table instead of two); rows with one key form a chain (each row's next row
+//! of the same key, in input order), and the table holds each chain's first and last
+//! row, found by the hash of the key. Keys that are columns are read from the stored
+//! rows themselves (others are computed once per row and kept beside it), so neither
+//! building nor probing copies a key, and a probe allocates nothing when the keys are
+//! columns. The values are moved out of the input's batches, not copied. A row whose key has a NULL joins nothing: it is left out, or, for a
 //! FULL join, stored outside the chains so that it is emitted unmatched.
 //!
 //! Once built, a [`HashedRows`] is only read: a Gather (`gather.rs`) builds it once and
@@ -28,7 +30,12 @@ pub(super) struct HashedRows {
     key_columns: Option<Vec<usize>>,
     /// How many values a key has.
     key_len: usize,
-    rows: Vec<Vec<Value>>,
+    /// The rows' values, `width` per row.
+    values: Vec<Value>,
+    /// Values per row (set by the first row).
+    width: usize,
+    /// How many rows are stored.
+    len: usize,
     /// Per row, its join key's values when the keys are not all columns (else empty:
     /// the key is read from the row).
     computed: Vec<Vec<Value>>,
@@ -45,7 +52,9 @@ impl HashedRows {
         HashedRows {
             key_columns: key_columns(right_keys),
             key_len: right_keys.len(),
-            rows: Vec::new(),
+            values: Vec::new(),
+            width: 0,
+            len: 0,
             computed: Vec::new(),
             chain: Vec::new(),
             table: HashTable::new(),
@@ -69,51 +78,63 @@ impl HashedRows {
                 return Ok(());
             }
             for i in 0..batch.len() {
-                let (_, values) = batch.take(i);
-                self.insert(values, right_keys, keep_unkeyed, ctx)?;
+                self.insert(batch.values_mut(i), right_keys, keep_unkeyed, ctx)?;
             }
         }
     }
 
+    /// Moves the values of one input row (leaving `values` empty) into the table.
     fn insert(
         &mut self,
-        values: Vec<Value>,
+        values: &mut Vec<Value>,
         right_keys: &[Expr],
         keep_unkeyed: bool,
         ctx: &mut ExecContext<'_>,
     ) -> Result<()> {
-        let HashedRows {
-            key_columns,
-            key_len: _,
-            rows,
-            computed,
-            chain,
-            table,
-            hasher,
-        } = self;
-        let key = match key_columns {
+        if self.len == 0 {
+            self.width = values.len();
+        } else if values.len() != self.width {
+            return Err(crate::error::Error::unsupported(
+                "rows of different widths on a hash join's build side",
+            ));
+        }
+        let key = match &self.key_columns {
             Some(columns) if columns.iter().all(|&c| c < values.len()) => {
                 match columns.iter().any(|&c| values[c].is_null()) {
                     true => None,
                     false => Some(Vec::new()),
                 }
             }
-            _ => join_key(right_keys, &values, ctx)?,
+            _ => join_key(right_keys, values, ctx)?,
         };
+        let HashedRows {
+            key_columns,
+            key_len: _,
+            values: stored_values,
+            width,
+            len,
+            computed,
+            chain,
+            table,
+            hasher,
+        } = self;
         let Some(key) = key else {
             if keep_unkeyed {
-                rows.push(values);
+                stored_values.append(values);
+                *len += 1;
                 computed.push(Vec::new());
                 chain.push(END);
             }
             return Ok(());
         };
-        let position = rows.len();
-        rows.push(values);
+        let position = *len;
+        stored_values.append(values);
+        *len += 1;
         computed.push(key);
         chain.push(END);
         let stored = StoredKeys {
-            rows,
+            values: stored_values,
+            width: *width,
             computed,
             columns: key_columns.as_deref(),
         };
@@ -140,7 +161,8 @@ impl HashedRows {
 
     fn stored_keys(&self) -> StoredKeys<'_> {
         StoredKeys {
-            rows: &self.rows,
+            values: &self.values,
+            width: self.width,
             computed: &self.computed,
             columns: self.key_columns.as_deref(),
         }
@@ -173,12 +195,13 @@ impl HashedRows {
 
     /// How many rows are stored.
     pub(super) fn len(&self) -> usize {
-        self.rows.len()
+        self.len
     }
 
     /// The stored row at `position`.
     pub(super) fn row(&self, position: usize) -> Option<&[Value]> {
-        self.rows.get(position).map(Vec::as_slice)
+        let start = position.checked_mul(self.width)?;
+        self.values.get(start..start.checked_add(self.width)?)
     }
 }
 
@@ -213,7 +236,8 @@ pub(super) fn key_columns(exprs: &[Expr]) -> Option<Vec<usize>> {
 /// The join keys of the stored rows: read from the rows' `columns`, or kept in
 /// `computed` (a row whose computed key is empty has its key in columns).
 struct StoredKeys<'a> {
-    rows: &'a [Vec<Value>],
+    values: &'a [Value],
+    width: usize,
     computed: &'a [Vec<Value>],
     columns: Option<&'a [usize]>,
 }
@@ -221,7 +245,7 @@ struct StoredKeys<'a> {
 impl<'a> StoredKeys<'a> {
     /// The key values of stored row `n`.
     fn key(&self, n: usize) -> impl Iterator<Item = &'a Value> + use<'a> {
-        let row = &self.rows[n];
+        let row = &self.values[n * self.width..(n + 1) * self.width];
         let computed = &self.computed[n];
         let columns = match self.columns {
             Some(columns) if computed.is_empty() => columns,
