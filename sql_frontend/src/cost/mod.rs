@@ -36,7 +36,8 @@
 //!
 //! ## Costs (`estimate.rs` for whole trees)
 //!
-//! - sequential scan: `pages × SEQ_PAGE + rows × SCAN_ROW`;
+//! - sequential scan: `DESCENT + pages × SEQ_PAGE + rows × SCAN_ROW` (the descent to
+//!   the first leaf is what makes a key lookup win even on a one-page table);
 //! - a filter: `rows in × FILTER_CONJUNCT` per conjunct;
 //! - primary-key lookup: `KEY_LOOKUP` per key;
 //! - primary-key range scan: `ranges × DESCENT + matching rows × SCAN_ROW`, plus their
@@ -106,11 +107,12 @@ pub const DEFAULT_NUM_DISTINCT: f64 = 200.0;
 /// Microseconds to read one page of a table in order: the leaf's checksum and header,
 /// taken from the memory map.
 pub const SEQ_PAGE: f64 = 1.0;
-/// Microseconds to read one row in a sequential scan, decode it and hand it on. With
-/// [`SEQ_PAGE`] and one [`FILTER_CONJUNCT`], this is the ~0.58 us per row of `hdb
-/// compare`'s attribute query planned as a sequential scan over 1M users (602 ms on
-/// main 42a2954, release; see docs/benchmarks-sql.md for the figures of this model).
-pub const SCAN_ROW: f64 = 0.5;
+/// Microseconds to read one row in a sequential scan, decode the columns read and hand
+/// it on. With [`SEQ_PAGE`] and one [`FILTER_CONJUNCT`], this is the ~0.16 us per row
+/// of the selectivity sweep's sequential scan over 1M rows (`benches/selectivity.rs`:
+/// 161 ms of CPU at 2e45ef5, release; 0.5 before the lending scan and row batches made
+/// scans three times cheaper; see docs/benchmarks-sql.md).
+pub const SCAN_ROW: f64 = 0.1;
 /// Microseconds per row per conjunct to evaluate a filter.
 pub const FILTER_CONJUNCT: f64 = 0.05;
 /// Microseconds for one descent of a B-tree from its root to a leaf (the start of each
@@ -118,15 +120,20 @@ pub const FILTER_CONJUNCT: f64 = 0.05;
 pub const DESCENT: f64 = 1.5;
 /// Microseconds to read one secondary-index entry during a range scan.
 pub const INDEX_ENTRY: f64 = 0.2;
-/// Microseconds per entry of an index-only scan: reading the entry ([`INDEX_ENTRY`])
-/// and decoding its key and included values into a row, which costs about what a
-/// sequential scan's decode of a row does ([`SCAN_ROW`]) less the page share.
-pub const INDEX_ONLY_ENTRY: f64 = 0.4;
+/// Microseconds per entry of an index-only scan: reading the entry and decoding its key
+/// and included values into a row, which is a sequential scan's work per row
+/// ([`SCAN_ROW`], with the page share) over narrower rows. Not measured on its own: set
+/// just below a filtered sequential scan's cost per row ([`SCAN_ROW`] +
+/// [`FILTER_CONJUNCT`] + a page per ~65 rows), so that an index holding every column
+/// read wins at any selectivity, as the model's header says.
+pub const INDEX_ONLY_ENTRY: f64 = 0.15;
 /// Microseconds to fetch a table row by its primary key, as a secondary-index scan does
 /// for every entry it reads: a second descent, the version check and the decode. With
-/// [`INDEX_ENTRY`] this is the ~2.5 us per row measured for the index scan of `hdb
-/// compare`'s attribute query.
-pub const ROW_LOOKUP: f64 = 2.3;
+/// [`INDEX_ENTRY`] this is the ~3.0–3.3 us of CPU per row of the selectivity sweep's
+/// index scans at 1% and 10% of 1M rows (2e45ef5; 2.5 us in `hdb compare`'s attribute
+/// query at 42a2954). With [`SCAN_ROW`] it puts the crossover between an index and
+/// the sequential scan at about 5% of a table, where the sweep measured it.
+pub const ROW_LOOKUP: f64 = 2.8;
 /// Microseconds for one primary-key point lookup (a descent and a decode).
 pub const KEY_LOOKUP: f64 = ROW_LOOKUP;
 /// Microseconds per row to insert into a hash table (join build side, aggregate).
@@ -221,9 +228,10 @@ pub fn table_origins(table: &TableInfo) -> Vec<Option<Origin>> {
         .collect()
 }
 
-/// Cost of reading every row of a table in order.
+/// Cost of reading every row of a table in order: a descent to its first leaf, then
+/// its pages and rows.
 pub fn seq_scan_cost(size: TableSize) -> f64 {
-    size.pages * SEQ_PAGE + size.rows * SCAN_ROW
+    DESCENT + size.pages * SEQ_PAGE + size.rows * SCAN_ROW
 }
 
 /// Cost of reading `rows` matching rows by `ranges` ranges of the primary key.
