@@ -215,7 +215,7 @@ fn type_sqlstate(message: &str) -> &'static str {
 /// The SQLSTATE of a data error (class 22, or 21 for a row counted twice), read from its
 /// PostgreSQL wording as [`type_sqlstate`] does; `22000` (data_exception) otherwise.
 fn data_sqlstate(message: &str) -> &'static str {
-    const CODES: [(&str, &str); 36] = [
+    const CODES: [(&str, &str); 38] = [
         // sequence_generator_limit_exceeded: nextval past MAXVALUE / MINVALUE
         ("reached maximum value of sequence", "2200H"),
         ("reached minimum value of sequence", "2200H"),
@@ -264,6 +264,9 @@ fn data_sqlstate(message: &str) -> &'static str {
         ("out of range", "22003"),
         ("value too long for type", "22001"),
         ("invalid input syntax", "22P02"),
+        // invalid_parameter_value: bytea's hex input
+        ("invalid hexadecimal digit", "22023"),
+        ("invalid hexadecimal data", "22023"),
         ("more than one row returned by a subquery", "21000"),
         ("cannot affect row a second time", "21000"),
     ];

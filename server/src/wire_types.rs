@@ -9,6 +9,8 @@
 //! | Date        | date                | 1082 | i32 days since 2000-01-01              |
 //! | Timestamp   | timestamp           | 1114 | i64 microseconds since 2000-01-01      |
 //! | Interval    | interval            | 1186 | i64 microseconds, i32 days, i32 months |
+//! | Bytea       | bytea               | 17   | the bytes                              |
+//! | Uuid        | uuid                | 2950 | the 16 bytes                           |
 //! | Unknown     | text                | 25   | (a NULL literal, an untyped `$n`)      |
 //!
 //! H computes every integer in 64 bits and every float in 64 bits (a column's declared
@@ -21,7 +23,8 @@
 //!
 //! Text output follows PostgreSQL 15 with its default settings (DateStyle ISO,
 //! extra_float_digits 1): `t`/`f`, shortest round-trip floats with an exponent below
-//! 1e-4 or from 1e15 (`1e+20`), `YYYY-MM-DD HH:MM:SS[.ffffff]`.
+//! 1e-4 or from 1e15 (`1e+20`), `YYYY-MM-DD HH:MM:SS[.ffffff]`, bytea in hex
+//! (`\x0102ff`, bytea_output = hex), uuids lower case and hyphenated.
 
 use bytes::{BufMut, BytesMut};
 use hdb::{Kind, Value};
@@ -31,6 +34,7 @@ use crate::errors::ProtocolError;
 /// PostgreSQL's type OIDs for the types H speaks (pg_type.oid).
 pub mod oid {
     pub const BOOL: u32 = 16;
+    pub const BYTEA: u32 = 17;
     pub const INT8: u32 = 20;
     pub const INT2: u32 = 21;
     pub const INT4: u32 = 23;
@@ -46,6 +50,7 @@ pub mod oid {
     pub const TIMESTAMP: u32 = 1114;
     pub const TIMESTAMPTZ: u32 = 1184;
     pub const INTERVAL: u32 = 1186;
+    pub const UUID: u32 = 2950;
 }
 
 /// Days from 1970-01-01 (H's date epoch) to 2000-01-01 (PostgreSQL's).
@@ -105,6 +110,8 @@ pub fn oid_of(kind: Kind) -> u32 {
         Kind::Date => oid::DATE,
         Kind::Timestamp => oid::TIMESTAMP,
         Kind::Interval => oid::INTERVAL,
+        Kind::Bytea => oid::BYTEA,
+        Kind::Uuid => oid::UUID,
     }
 }
 
@@ -115,7 +122,7 @@ pub fn type_size(oid: u32) -> i16 {
         oid::INT2 => 2,
         oid::INT4 | oid::FLOAT4 | oid::DATE | oid::OID => 4,
         oid::INT8 | oid::FLOAT8 | oid::TIMESTAMP | oid::TIMESTAMPTZ => 8,
-        oid::INTERVAL => 16,
+        oid::INTERVAL | oid::UUID => 16,
         _ => -1,
     }
 }
@@ -164,6 +171,8 @@ fn put_binary(out: &mut BytesMut, value: &Value) {
             out.put_i32(i.days);
             out.put_i32(i.months);
         }
+        Value::Bytea(b) => out.put_slice(b),
+        Value::Uuid(u) => out.put_u128(*u),
     }
 }
 
@@ -244,6 +253,8 @@ fn decode_binary(bytes: &[u8], oid: u32) -> Result<Value, ProtocolError> {
                 ProtocolError::new("22008", "timestamp out of range in bind parameter")
             })?)
         }
+        oid::BYTEA => Value::Bytea(bytes.to_vec()),
+        oid::UUID => Value::Uuid(u128::from_be_bytes(array(fixed(16)?))),
         other => {
             return Err(ProtocolError::new(
                 "0A000",
@@ -294,6 +305,12 @@ mod tests {
             (Value::Date(0), oid::DATE),
             (Value::Date(-800_000), oid::DATE),
             (Value::Timestamp(1_700_000_000_123_456), oid::TIMESTAMP),
+            (Value::Bytea(vec![0, 1, 0xff]), oid::BYTEA),
+            (Value::Bytea(Vec::new()), oid::BYTEA),
+            (
+                Value::Uuid(0xa0ee_bc99_9c0b_4ef8_bb6d_6bb9_bd38_0a11),
+                oid::UUID,
+            ),
         ];
         for (value, type_oid) in cases {
             let mut out = BytesMut::new();

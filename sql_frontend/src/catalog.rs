@@ -142,13 +142,14 @@ impl ColumnDefault {
         }
     }
 
-    fn decode(bytes: &[u8]) -> Result<Option<ColumnDefault>> {
+    /// Reads back [`ColumnDefault::encode`]'s bytes, a constant as `kind` (its column's).
+    fn decode(bytes: &[u8], kind: Kind) -> Result<Option<ColumnDefault>> {
         let mut tuple = decode(bytes)?;
         Ok(match tuple.as_mut_slice() {
-            [value] => Some(ColumnDefault::Value(Value::from_key(std::mem::replace(
-                value,
-                KeyValue::Null,
-            ))?)),
+            [value] => Some(ColumnDefault::Value(Value::from_key(
+                std::mem::replace(value, KeyValue::Null),
+                kind,
+            )?)),
             [KeyValue::Text(tag), KeyValue::Text(sql)] if tag == EXPRESSION_TAG => {
                 Some(ColumnDefault::Expression(std::mem::take(sql)))
             }
@@ -208,6 +209,15 @@ impl TableInfo {
     /// The position of the column called `name`.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// A stored row of this table as SQL values, each read as its column's kind (which
+    /// tells a UUID from a BYTEA, see `value.rs`).
+    pub fn values(&self, row: Vec<KeyValue>) -> Result<Vec<Value>> {
+        row.into_iter()
+            .zip(&self.columns)
+            .map(|(value, column)| Value::from_key(value, column.sql_type.kind()))
+            .collect()
     }
 
     /// The kinds of the table's columns, in order.
@@ -378,7 +388,7 @@ fn read_meta(txn: &mut Transaction, meta: &TableSchema, name: &str) -> Result<Ve
             _ => return Err(corrupt()),
         };
         let default = match row.get(3) {
-            Some(KeyValue::Bytes(bytes)) => match ColumnDefault::decode(bytes)? {
+            Some(KeyValue::Bytes(bytes)) => match ColumnDefault::decode(bytes, ty.kind())? {
                 Some(default) => Some(default),
                 None => return Err(corrupt()),
             },

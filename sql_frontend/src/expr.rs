@@ -495,7 +495,10 @@ impl Expr {
             | Expr::Like { .. } => Kind::Bool,
             Expr::Unary(_, e) => e.kind(columns, params),
             Expr::Binary(op, l, r) => match op {
-                BinaryOp::Concat => Kind::Text,
+                BinaryOp::Concat => match (l.kind(columns, params), r.kind(columns, params)) {
+                    (Kind::Bytea, Kind::Bytea) => Kind::Bytea,
+                    _ => Kind::Text,
+                },
                 op if op.is_comparison() => Kind::Bool,
                 BinaryOp::And | BinaryOp::Or => Kind::Bool,
                 op => arithmetic_kind(*op, l.kind(columns, params), r.kind(columns, params)),

@@ -134,6 +134,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bind;
+pub mod bytea;
 pub mod cast;
 pub mod catalog;
 #[cfg(feature = "chrono")]
@@ -158,6 +159,7 @@ pub mod shared;
 pub mod stack;
 pub mod statistics;
 pub mod types;
+pub mod uuid;
 pub mod value;
 pub mod view_catalog;
 

@@ -7,6 +7,9 @@
 //! types; a result that does not fit the column it is stored into fails then (PostgreSQL
 //! checks each operator at the operands' own width).
 //!
+//! `||` joins two BYTEA values into one; with any other operand it joins the operands'
+//! text.
+//!
 //! Dates and timestamps combine with intervals (`ts - INTERVAL '7 days'`; a date plus an
 //! interval is a timestamp, as in PostgreSQL), and `timestamp - timestamp` is an
 //! interval; see `interval.rs`. The executor's evaluator (`exec/eval.rs`) calls these
@@ -74,6 +77,10 @@ pub fn binary(op: BinaryOp, l: Value, r: Value) -> Result<Value> {
         return Ok(Null);
     }
     match (op, l, r) {
+        (BinaryOp::Concat, Bytea(mut a), Bytea(b)) => {
+            a.extend_from_slice(&b);
+            Ok(Bytea(a))
+        }
         (BinaryOp::Concat, a, b) => Ok(Text(format!("{a}{b}"))),
         (BinaryOp::Add, Int(a), Int(b)) => a.checked_add(b).map(Int).ok_or_else(overflow),
         (BinaryOp::Sub, Int(a), Int(b)) => a.checked_sub(b).map(Int).ok_or_else(overflow),

@@ -9,6 +9,8 @@
 //! | CHAR(n) / bpchar         | Text                | blank-padded to n (see below)       |
 //! | DATE                     | Date                |                                     |
 //! | TIMESTAMP                | Timestamp           | (without time zone)                 |
+//! | BYTEA                    | Bytes               |                                     |
+//! | UUID                     | Bytes (16 bytes)    |                                     |
 //!
 //! ## Persistence of SQL types
 //!
@@ -19,6 +21,12 @@
 //! name (as [`SqlType::fmt`] prints it, read back by [`SqlType::parse`]) and its DEFAULT.
 //! Tables created through the engine API alone read back with the widest SQL type of
 //! their engine type ([`SqlType::from_column_type`]).
+//!
+//! BYTEA and UUID are both the engine's `Bytes` (a UUID always 16 of them), ordered
+//! bytewise by the key encoding, which is both types' PostgreSQL order; only this
+//! catalog tells a UUID column from a BYTEA one, so rows are read through their
+//! columns' kinds ([`crate::value::Value::from_key`]). A `Bytes` column created
+//! through the engine API alone reads back as BYTEA.
 //!
 //! ## Assignment casts
 //!
@@ -43,15 +51,17 @@
 //! Its values are text to every operator, so where PostgreSQL's `bpchar` comparisons
 //! ignore trailing blanks, H's compare them: see the README's differences.
 //!
-//! Not yet: NUMERIC, BYTEA, time zones.
+//! Not yet: NUMERIC, time zones.
 
 use std::fmt;
 
 use engine::table::ColumnType;
 
+use crate::bytea::parse_bytea;
 use crate::datetime::{MICROS_PER_DAY, date_to_micros, parse_date, parse_timestamp};
 use crate::error::{Error, Result};
 use crate::interval::parse_interval;
+use crate::uuid::parse_uuid;
 use crate::value::{Kind, Value};
 
 /// A column's declared SQL type.
@@ -73,6 +83,8 @@ pub enum SqlType {
     Timestamp,
     /// Only in expressions (CAST, literals): no column can hold it yet.
     Interval,
+    Bytea,
+    Uuid,
 }
 
 impl fmt::Display for SqlType {
@@ -92,6 +104,8 @@ impl fmt::Display for SqlType {
             SqlType::Date => f.write_str("DATE"),
             SqlType::Timestamp => f.write_str("TIMESTAMP"),
             SqlType::Interval => f.write_str("INTERVAL"),
+            SqlType::Bytea => f.write_str("BYTEA"),
+            SqlType::Uuid => f.write_str("UUID"),
         }
     }
 }
@@ -112,6 +126,8 @@ impl SqlType {
             "DATE" => SqlType::Date,
             "TIMESTAMP" => SqlType::Timestamp,
             "INTERVAL" => SqlType::Interval,
+            "BYTEA" => SqlType::Bytea,
+            "UUID" => SqlType::Uuid,
             other => {
                 if let Some(n) = other.strip_prefix("CHAR(") {
                     return Some(SqlType::Char(Some(n.strip_suffix(')')?.parse().ok()?)));
@@ -133,6 +149,8 @@ impl SqlType {
             Kind::Date => SqlType::Date,
             Kind::Timestamp => SqlType::Timestamp,
             Kind::Interval => SqlType::Interval,
+            Kind::Bytea => SqlType::Bytea,
+            Kind::Uuid => SqlType::Uuid,
             Kind::Unknown => return None,
         })
     }
@@ -149,6 +167,7 @@ impl SqlType {
             }
             SqlType::Date => ColumnType::Date,
             SqlType::Timestamp => ColumnType::Timestamp,
+            SqlType::Bytea | SqlType::Uuid => ColumnType::Bytes,
         }
     }
 
@@ -161,7 +180,7 @@ impl SqlType {
             ColumnType::Text => SqlType::Text,
             ColumnType::Date => SqlType::Date,
             ColumnType::Timestamp => SqlType::Timestamp,
-            ColumnType::Bytes => return Err(Error::unsupported("BYTEA columns")),
+            ColumnType::Bytes => SqlType::Bytea,
         })
     }
 
@@ -175,6 +194,8 @@ impl SqlType {
             SqlType::Date => Kind::Date,
             SqlType::Timestamp => Kind::Timestamp,
             SqlType::Interval => Kind::Interval,
+            SqlType::Bytea => Kind::Bytea,
+            SqlType::Uuid => Kind::Uuid,
         }
     }
 
@@ -267,6 +288,16 @@ impl SqlType {
             Kind::Interval => match value {
                 Value::Interval(i) => Ok(Value::Interval(i)),
                 Value::Text(s) => parse_interval(&s).map(Value::Interval),
+                other => Err(mismatch(self, &other)),
+            },
+            Kind::Bytea => match value {
+                Value::Bytea(b) => Ok(Value::Bytea(b)),
+                Value::Text(s) => parse_bytea(&s).map(Value::Bytea),
+                other => Err(mismatch(self, &other)),
+            },
+            Kind::Uuid => match value {
+                Value::Uuid(u) => Ok(Value::Uuid(u)),
+                Value::Text(s) => parse_uuid(&s).map(Value::Uuid),
                 other => Err(mismatch(self, &other)),
             },
             Kind::Unknown => Err(mismatch(self, &value)),
@@ -365,6 +396,8 @@ mod tests {
             SqlType::Date,
             SqlType::Timestamp,
             SqlType::Interval,
+            SqlType::Bytea,
+            SqlType::Uuid,
         ] {
             assert_eq!(SqlType::parse(&ty.to_string()), Some(ty));
         }

@@ -11,7 +11,15 @@
 //! Comparing an integer with a float compares them as numbers; any other mix of types is a
 //! type error (the binder casts string literals to the other side's type first, as
 //! PostgreSQL does with its "unknown" literals). A DATE compares with a TIMESTAMP as its
-//! midnight; intervals compare by their length with a month of 30 days.
+//! midnight; intervals compare by their length with a month of 30 days. BYTEA values
+//! compare bytewise (a proper prefix first), and so do UUIDs (as PostgreSQL's `memcmp`).
+//!
+//! ## From the engine's values
+//!
+//! The engine stores a BYTEA and a UUID alike, as `Bytes`; only the column's SQL type
+//! tells them apart. So [`Value::from_key`] takes the kind the value is read as (a
+//! column's [`crate::types::SqlType::kind`]), and every place that reads stored rows
+//! passes its columns' kinds ([`crate::catalog::TableInfo::values`]).
 //!
 //! Every value carries its kind, and the binder gives every expression one kind (CASE,
 //! COALESCE and friends cast their branches to a common one), so all the non-NULL
@@ -23,9 +31,11 @@ use std::fmt;
 
 use engine::keycode::KeyValue;
 
+use crate::bytea::format_bytea;
 use crate::datetime::{format_date, format_timestamp};
 use crate::error::{Error, Result};
 use crate::interval::Interval;
+use crate::uuid::format_uuid;
 
 /// One SQL value.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +51,10 @@ pub enum Value {
     Timestamp(i64),
     /// A span of time (only in expressions: no column stores one yet).
     Interval(Interval),
+    /// A byte string (BYTEA).
+    Bytea(Vec<u8>),
+    /// A UUID: its 16 bytes as a big-endian integer, so that integer order is byte order.
+    Uuid(u128),
 }
 
 /// The runtime kind of a value, and the static type the binder infers for an expression.
@@ -53,6 +67,8 @@ pub enum Kind {
     Date,
     Timestamp,
     Interval,
+    Bytea,
+    Uuid,
     /// A NULL literal or an untyped parameter: could be anything.
     Unknown,
 }
@@ -67,6 +83,8 @@ impl fmt::Display for Kind {
             Kind::Date => "date",
             Kind::Timestamp => "timestamp",
             Kind::Interval => "interval",
+            Kind::Bytea => "bytea",
+            Kind::Uuid => "uuid",
             Kind::Unknown => "unknown",
         })
     }
@@ -84,6 +102,8 @@ impl Value {
             Value::Date(_) => Kind::Date,
             Value::Timestamp(_) => Kind::Timestamp,
             Value::Interval(_) => Kind::Interval,
+            Value::Bytea(_) => Kind::Bytea,
+            Value::Uuid(_) => Kind::Uuid,
         }
     }
 
@@ -116,6 +136,8 @@ impl Value {
             Value::Timestamp(t) => KeyValue::Timestamp(*t),
             // No column holds an interval; its text keeps sorting and hashing total.
             Value::Interval(i) => KeyValue::Text(i.to_string()),
+            Value::Bytea(b) => KeyValue::Bytes(b.clone()),
+            Value::Uuid(u) => KeyValue::Bytes(u.to_be_bytes().to_vec()),
         }
     }
 
@@ -123,12 +145,14 @@ impl Value {
     pub fn into_key(self) -> KeyValue {
         match self {
             Value::Text(s) => KeyValue::Text(s),
+            Value::Bytea(b) => KeyValue::Bytes(b),
             other => other.to_key(),
         }
     }
 
-    /// The SQL value of an engine value (BYTES columns are not part of SQL yet).
-    pub fn from_key(key: KeyValue) -> Result<Value> {
+    /// The SQL value of an engine value read as `kind` (see the module header: a stored
+    /// byte string is a UUID where `kind` says so, else a BYTEA).
+    pub fn from_key(key: KeyValue, kind: Kind) -> Result<Value> {
         Ok(match key {
             KeyValue::Null => Value::Null,
             KeyValue::Bool(b) => Value::Bool(b),
@@ -137,8 +161,16 @@ impl Value {
             KeyValue::Text(s) => Value::Text(s),
             KeyValue::Date(d) => Value::Date(d),
             KeyValue::Timestamp(t) => Value::Timestamp(t),
-            KeyValue::Bytes(_) => return Err(Error::unsupported("BYTEA values")),
+            KeyValue::Bytes(b) => match kind {
+                Kind::Uuid => Value::Uuid(uuid_of_bytes(&b)?),
+                _ => Value::Bytea(b),
+            },
         })
+    }
+
+    /// A stored UUID's 16 bytes as a UUID (other lengths are corrupt data).
+    pub fn uuid_of(bytes: &[u8]) -> engine::Result<Value> {
+        uuid_of_bytes(bytes).map(Value::Uuid)
     }
 
     /// SQL comparison: `None` when either side is NULL, an error for incomparable kinds.
@@ -157,6 +189,8 @@ impl Value {
             (Date(a), Timestamp(b)) => date_micros(*a).cmp(&i128::from(*b)),
             (Timestamp(a), Date(b)) => i128::from(*a).cmp(&date_micros(*b)),
             (Interval(a), Interval(b)) => a.cmp_span(b),
+            (Bytea(a), Bytea(b)) => a.cmp(b),
+            (Uuid(a), Uuid(b)) => a.cmp(b),
             (a, b) => {
                 return Err(Error::Type(format!(
                     "cannot compare {} with {}",
@@ -183,6 +217,17 @@ impl Value {
             },
         }
     }
+}
+
+/// A stored UUID: exactly 16 bytes, anything else is corrupt.
+fn uuid_of_bytes(bytes: &[u8]) -> engine::Result<u128> {
+    let array: [u8; 16] = bytes.try_into().map_err(|_| {
+        engine::Error::CorruptData(format!(
+            "a stored UUID of {} bytes (a UUID has 16)",
+            bytes.len()
+        ))
+    })?;
+    Ok(u128::from_be_bytes(array))
 }
 
 /// A date's midnight in microseconds, widened so that no date overflows.
@@ -244,6 +289,8 @@ impl fmt::Display for Value {
             Value::Date(d) => f.write_str(&format_date(*d)),
             Value::Timestamp(t) => f.write_str(&format_timestamp(*t)),
             Value::Interval(i) => write!(f, "{i}"),
+            Value::Bytea(b) => f.write_str(&format_bytea(b)),
+            Value::Uuid(u) => f.write_str(&format_uuid(*u)),
         }
     }
 }
@@ -257,6 +304,8 @@ impl Value {
             Value::Date(d) => format!("DATE '{}'", format_date(*d)),
             Value::Timestamp(t) => format!("TIMESTAMP '{}'", format_timestamp(*t)),
             Value::Interval(i) => format!("INTERVAL '{i}'"),
+            Value::Bytea(b) => format!("'{}'::bytea", format_bytea(b)),
+            Value::Uuid(u) => format!("'{}'::uuid", format_uuid(*u)),
             other => other.to_string(),
         }
     }
@@ -387,8 +436,10 @@ mod tests {
             Value::Text("x".into()),
             Value::Date(3),
             Value::Timestamp(7),
+            Value::Bytea(vec![0, 1, 255]),
+            Value::Uuid(0xa0ee_bc99_9c0b_4ef8_bb6d_6bb9_bd38_0a11),
         ] {
-            assert_eq!(Value::from_key(v.to_key()).unwrap(), v);
+            assert_eq!(Value::from_key(v.to_key(), v.kind()).unwrap(), v);
         }
     }
 }

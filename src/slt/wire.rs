@@ -296,6 +296,11 @@ fn decode_binary(ty: &Type, mut bytes: &[u8]) -> Result<Value, WireError> {
                 micros,
             })
         }
+        Type::BYTEA => Value::Bytea(bytes.to_vec()),
+        Type::UUID => {
+            size(16)?;
+            Value::Uuid(bytes.get_u128())
+        }
         // PostgreSQL's NUMERIC (H has none: its decimal arithmetic is floating point),
         // read as the double H would have computed, when a file runs against PostgreSQL.
         Type::NUMERIC => decode_numeric(bytes)?,

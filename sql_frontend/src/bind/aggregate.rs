@@ -124,6 +124,19 @@ impl Binder<'_> {
         let arg_kind = arg
             .as_ref()
             .map_or(Kind::Int, |a| a.kind(&scope.kinds(), &self.params));
+        // PostgreSQL has no min or max of a bytea or a uuid (their values compare, but
+        // no aggregate is declared for them), nor sum or avg.
+        if matches!(
+            function,
+            AggregateFunction::Min
+                | AggregateFunction::Max
+                | AggregateFunction::Sum
+                | AggregateFunction::Avg
+        ) && matches!(arg_kind, Kind::Bytea | Kind::Uuid)
+        {
+            self.aggregates = Some(calls);
+            return Err(Error::UnknownFunction(format!("{name}({arg_kind})")));
+        }
         // bool_and, bool_or and string_agg take booleans and text (`$n` is typed so).
         let wanted = match function {
             AggregateFunction::BoolAnd | AggregateFunction::BoolOr => Some(Kind::Bool),

@@ -68,6 +68,8 @@ pub(super) fn sql_type(ty: &DataType) -> Result<SqlType> {
             fields: None,
             precision: None,
         } => SqlType::Interval,
+        DataType::Bytea => SqlType::Bytea,
+        DataType::Uuid => SqlType::Uuid,
         other => return Err(Error::unsupported(format!("type {other}"))),
     })
 }

@@ -192,7 +192,8 @@ impl Binder<'_> {
                 let left = self.expr(left, scope)?;
                 let right = self.expr(right, scope)?;
                 let (left, right) = match op {
-                    BinaryOp::And | BinaryOp::Or | BinaryOp::Concat => (left, right),
+                    BinaryOp::Concat => self.unify_bytea(left, right, scope)?,
+                    BinaryOp::And | BinaryOp::Or => (left, right),
                     _ => self.unify(left, right, scope)?,
                 };
                 // Refused here, not when a row is compared: otherwise the same query
@@ -395,6 +396,20 @@ impl Binder<'_> {
         let left = self.adapt(left, right_kind)?;
         let right = self.adapt(right, left_kind)?;
         Ok((left, right))
+    }
+
+    /// `||` with a BYTEA operand: an untyped operand on the other side (a string
+    /// literal, a parameter) is a BYTEA too, as PostgreSQL resolves `bytea || unknown`;
+    /// other operands are joined as text.
+    fn unify_bytea(&mut self, left: Expr, right: Expr, scope: &Scope) -> Result<(Expr, Expr)> {
+        let columns = scope.kinds();
+        let left_kind = left.kind(&columns, &self.params);
+        let right_kind = right.kind(&columns, &self.params);
+        match (left_kind, right_kind) {
+            (Kind::Bytea, _) => Ok((left, self.adapt(right, Kind::Bytea)?)),
+            (_, Kind::Bytea) => Ok((self.adapt(left, Kind::Bytea)?, right)),
+            _ => Ok((left, right)),
+        }
     }
 
     fn adapt(&mut self, e: Expr, other: Kind) -> Result<Expr> {

@@ -76,10 +76,7 @@ fn validate_check(txn: &mut Transaction, info: &TableInfo, name: &str, expr: &Ex
         .collect::<engine::Result<_>>()?;
     let mut ctx = ExecContext::constant(&[]);
     for (_, row) in rows {
-        let row: Vec<Value> = row
-            .into_iter()
-            .map(Value::from_key)
-            .collect::<Result<_>>()?;
+        let row: Vec<Value> = info.values(row)?;
         check_row(info.name(), name, expr, &row, &mut ctx)?;
     }
     Ok(())
@@ -213,11 +210,7 @@ pub(super) fn alter_column_type(txn: &mut Transaction, change: &AlterColumnType)
     let mut stash = Stash(None);
     let mut ctx = ExecContext::constant(&[]);
     let mut convert = |row: Vec<KeyValue>| -> engine::Result<Vec<KeyValue>> {
-        let mut values: Vec<Value> = row
-            .into_iter()
-            .map(Value::from_key)
-            .collect::<Result<_>>()
-            .map_err(|e| stash.keep(e))?;
+        let mut values: Vec<Value> = info.values(row).map_err(|e| stash.keep(e))?;
         let converted = eval(&change.using, &values, &mut ctx)
             .and_then(|v| change.sql_type.assign(v))
             .map_err(|e| stash.keep(e))?;

@@ -341,8 +341,8 @@ impl PartScan<'_> {
     }
 
     fn open(&mut self, part: RowChunks) {
-        let schema = &self.shared.table.schema;
-        self.rows = Some(TableRows::from_chunks(schema, &self.wanted, false, part));
+        let table = self.shared.table;
+        self.rows = Some(TableRows::from_chunks(table, &self.wanted, false, part));
     }
 }
 

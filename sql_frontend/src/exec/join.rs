@@ -249,14 +249,14 @@ impl Inner<'_> {
                 let rows = match index {
                     None if prefix.len() == schema.primary_key.len() => {
                         match ops::get(ctx.txn()?, schema, &prefix)? {
-                            Some(row) => vec![convert(Ok((prefix, row)))?],
+                            Some(row) => vec![convert(table, Ok((prefix, row)))?],
                             None => Vec::new(),
                         }
                     }
                     None => {
                         let bound = Bound::Included(prefix);
                         ops::scan(ctx.txn()?, schema, as_ref(&bound), as_ref(&bound), false)?
-                            .map(convert)
+                            .map(|entry| convert(table, entry))
                             .collect::<Result<Vec<_>>>()?
                     }
                     Some(index) => {
@@ -269,7 +269,7 @@ impl Inner<'_> {
                             as_ref(&bound),
                             false,
                         )?
-                        .map(convert)
+                        .map(|entry| convert(table, entry))
                         .collect::<Result<Vec<_>>>()?
                     }
                 };

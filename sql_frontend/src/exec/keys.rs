@@ -52,6 +52,9 @@ pub(super) enum KeyRef<'v> {
     Text(Cow<'v, str>),
     Date(i32),
     Timestamp(i64),
+    /// A BYTEA's bytes.
+    Bytes(&'v [u8]),
+    Uuid(u128),
 }
 
 impl<'v> KeyRef<'v> {
@@ -67,6 +70,8 @@ impl<'v> KeyRef<'v> {
             Value::Date(d) => KeyRef::Date(*d),
             Value::Timestamp(t) => KeyRef::Timestamp(*t),
             Value::Interval(i) => KeyRef::Text(Cow::Owned(i.to_string())),
+            Value::Bytea(b) => KeyRef::Bytes(b),
+            Value::Uuid(u) => KeyRef::Uuid(*u),
         }
     }
 }

@@ -69,10 +69,7 @@ pub(super) fn lock_for_write(
     let newest = match locked {
         LockedRow::Unchanged => return Ok(Some(found.to_vec())),
         LockedRow::Changed(None) | LockedRow::Skipped => return Ok(None),
-        LockedRow::Changed(Some(row)) => row
-            .into_iter()
-            .map(Value::from_key)
-            .collect::<Result<Vec<_>>>()?,
+        LockedRow::Changed(Some(row)) => table.values(row)?,
     };
     let passes = match recheck {
         None => true,

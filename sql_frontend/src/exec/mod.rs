@@ -70,6 +70,7 @@ mod copy;
 mod cte;
 mod ddl;
 mod distinct;
+mod duplicate_key;
 pub mod eval;
 mod explain;
 mod filter;

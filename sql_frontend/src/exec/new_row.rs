@@ -4,12 +4,14 @@
 //! checks the same things in the same order before it reaches the engine's table API
 //! (which checks types, keys and UNIQUE), all while the statement runs — never when
 //! its commit is applied.
+//! A repeated key is named in SQL's words by `duplicate_key.rs`.
 
 use engine::Constraint;
 use engine::Transaction;
 use engine::keycode::KeyValue;
 use engine::table::ops;
 
+use super::duplicate_key::{keys_print_differently, with_sql_key};
 use super::eval::eval;
 use super::operator::{Builder, ExecContext};
 use crate::catalog::{ColumnDefault, TableInfo};
@@ -89,11 +91,12 @@ pub(super) fn insert_row(
     row: Vec<Value>,
 ) -> Result<Vec<KeyValue>> {
     check_row(txn, build, table, checks, &row)?;
-    if table.foreign_keys.is_empty() {
+    if table.foreign_keys.is_empty() && !keys_print_differently(table) {
         return Ok(ops::insert(txn, &table.schema, to_keys(row))?);
     }
     // Checked once written, so a row may reference itself (`references.rs`).
-    let pk = ops::insert(txn, &table.schema, to_keys(row.clone()))?;
+    let pk = ops::insert(txn, &table.schema, to_keys(row.clone()))
+        .map_err(|e| with_sql_key(e, table, &row))?;
     super::references::check_references(txn, table, &row)?;
     Ok(pk)
 }

@@ -415,11 +415,7 @@ fn act_on(
         LockedRow::Changed(None) => return Ok(()),
         LockedRow::Changed(Some(newest)) => newest,
     };
-    let old: Vec<Value> = row
-        .iter()
-        .cloned()
-        .map(Value::from_key)
-        .collect::<Result<_>>()?;
+    let old: Vec<Value> = child.values(row.clone())?;
     if delete {
         ops::delete_row(txn, &child.schema, &pk, &row)?;
         return changed(txn, child, &old, None, depth + 1, pending);
@@ -427,7 +423,9 @@ fn act_on(
     let mut new = old.clone();
     for (i, &c) in columns.iter().enumerate() {
         new[c] = match (action, new_key) {
-            (Action::Cascade, Some(key)) => Value::from_key(key[i].clone())?,
+            (Action::Cascade, Some(key)) => {
+                Value::from_key(key[i].clone(), child.columns[c].sql_type.kind())?
+            }
             (Action::SetDefault, _) => match &child.columns[c].default {
                 None => Value::Null,
                 Some(ColumnDefault::Value(value)) => value.clone(),
@@ -443,7 +441,8 @@ fn act_on(
         };
     }
     let keyed: Vec<KeyValue> = new.iter().map(Value::to_key).collect();
-    ops::update_row(txn, &child.schema, &pk, &row, keyed)?;
+    ops::update_row(txn, &child.schema, &pk, &row, keyed)
+        .map_err(|e| super::duplicate_key::with_sql_key(e, child, &new))?;
     if action == Action::SetDefault {
         check_references(txn, child, &new)?;
     }
@@ -473,10 +472,7 @@ pub(super) fn add_foreign_key(txn: &mut Transaction, fk: &ForeignKey) -> Result<
     )?
     .collect::<engine::Result<_>>()?;
     for (_, row) in rows {
-        let row: Vec<Value> = row
-            .into_iter()
-            .map(Value::from_key)
-            .collect::<Result<_>>()?;
+        let row: Vec<Value> = table.values(row)?;
         check_references(txn, &table, &row)?;
     }
     crate::foreign_key::create(txn, fk)

@@ -20,16 +20,14 @@ use crate::catalog::TableInfo;
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::ScanRange;
-use crate::value::Value;
 
-/// An engine row and its key as a row of SQL values.
-pub(super) fn convert(entry: engine::Result<(Vec<KeyValue>, Vec<KeyValue>)>) -> Result<KeyedRow> {
+/// An engine row of `table` and its key as a row of SQL values.
+pub(super) fn convert(
+    table: &TableInfo,
+    entry: engine::Result<(Vec<KeyValue>, Vec<KeyValue>)>,
+) -> Result<KeyedRow> {
     let (key, row) = entry?;
-    let values = row
-        .into_iter()
-        .map(Value::from_key)
-        .collect::<Result<_>>()?;
-    Ok((key, values))
+    Ok((key, table.values(row)?))
 }
 
 /// A SeqScan of `table`, decoding the columns `wanted` marks, and the primary keys
@@ -43,7 +41,7 @@ pub(super) fn seq_scan<'p>(
     Ok(Box::new(SeqScan {
         rows: TableRows::open(
             ctx.txn()?,
-            &table.schema,
+            table,
             wanted,
             keys,
             Bound::Unbounded,
@@ -72,7 +70,7 @@ pub(super) fn key_lookup<'p>(
         }
         if let Some(row) = ops::get(ctx.txn()?, &table.schema, &key)? {
             ctx.note_row_read()?;
-            rows.push(convert(Ok((key, row)))?);
+            rows.push(convert(table, Ok((key, row)))?);
         }
     }
     Ok(Box::new(Buffered::new(rows)))
@@ -177,7 +175,10 @@ impl Operator for IndexScan<'_> {
                     rows.next_into(&mut row)?.then_some(row)
                 }
                 Some(RangeRows::Buffered(rows)) => rows.next(ctx)?,
-                Some(RangeRows::Entries(entries)) => entries.next().map(convert).transpose()?,
+                Some(RangeRows::Entries(entries)) => entries
+                    .next()
+                    .map(|entry| convert(self.table, entry))
+                    .transpose()?,
                 None => None,
             };
             if row.is_some() {
@@ -191,7 +192,7 @@ impl Operator for IndexScan<'_> {
             self.current = Some(match &self.index {
                 None => RangeRows::Streamed(Box::new(TableRows::open(
                     ctx.txn()?,
-                    schema,
+                    self.table,
                     &self.wanted,
                     self.keys,
                     as_ref(&lower),
@@ -213,7 +214,7 @@ impl Operator for IndexScan<'_> {
                         as_ref(&upper),
                         false,
                     )?
-                    .map(convert)
+                    .map(|entry| convert(self.table, entry))
                     .collect::<Result<Vec<_>>>()?;
                     RangeRows::Buffered(Buffered::new(rows))
                 }

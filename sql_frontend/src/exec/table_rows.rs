@@ -19,12 +19,16 @@ use engine::table::{ColumnValue, EntryChunk, RowChunks, TableSchema, ops};
 
 use super::batch::RowBatch;
 use super::operator::KeyedRow;
-use crate::error::{Error, Result};
-use crate::value::Value;
+use crate::catalog::TableInfo;
+use crate::error::Result;
+use crate::value::{Kind, Value};
 
 /// The rows of one primary-key range of a table, in key order.
 pub(super) struct TableRows<'p> {
     schema: &'p TableSchema,
+    /// Per column: the kind its values are read as (a stored byte string is a UUID or
+    /// a BYTEA by its column's SQL type).
+    kinds: Vec<Kind>,
     /// Per column: whether to decode it (else it is NULL).
     wanted: Vec<bool>,
     /// Whether the rows' primary keys are decoded (else the engine lends none).
@@ -42,29 +46,31 @@ impl<'p> TableRows<'p> {
     /// the rows' primary keys when `keys` (else every row's key is empty).
     pub(super) fn open(
         txn: &mut Transaction,
-        schema: &'p TableSchema,
+        table: &'p TableInfo,
         wanted: &[bool],
         keys: bool,
         lower: Bound<&[KeyValue]>,
         upper: Bound<&[KeyValue]>,
     ) -> Result<TableRows<'p>> {
-        let scan = ops::scan_chunks(txn, schema, lower, upper)?;
-        Ok(TableRows::from_chunks(schema, wanted, keys, scan))
+        let scan = ops::scan_chunks(txn, &table.schema, lower, upper)?;
+        Ok(TableRows::from_chunks(table, wanted, keys, scan))
     }
 
-    /// The rows `scan` lends (a scan of `schema`'s table), decoded as [`Self::open`]
-    /// decodes them.
+    /// The rows `scan` lends (a scan of `table`), decoded as [`Self::open`] decodes
+    /// them.
     pub(super) fn from_chunks(
-        schema: &'p TableSchema,
+        table: &'p TableInfo,
         wanted: &[bool],
         keys: bool,
         scan: RowChunks,
     ) -> TableRows<'p> {
+        let schema = &table.schema;
         let wanted = (0..schema.columns.len())
             .map(|i| wanted.get(i).copied().unwrap_or(true))
             .collect();
         TableRows {
             schema,
+            kinds: table.kinds(),
             wanted,
             keys,
             scan: match keys {
@@ -101,7 +107,7 @@ impl<'p> TableRows<'p> {
         let (key, row) = self.chunk.get(self.at);
         self.at += 1;
         let key = self.keys.then_some(key);
-        decode_into(self.schema, &self.wanted, key, row, slot)?;
+        decode_into(self.schema, &self.kinds, &self.wanted, key, row, slot)?;
         Ok(true)
     }
 
@@ -113,7 +119,8 @@ impl<'p> TableRows<'p> {
             let (key, row) = self.chunk.get(self.at);
             self.at += 1;
             let key = keys.then_some(key);
-            if let Err(e) = decode_into(self.schema, &self.wanted, key, row, batch.push_slot()) {
+            let slot = batch.push_slot();
+            if let Err(e) = decode_into(self.schema, &self.kinds, &self.wanted, key, row, slot) {
                 batch.pop();
                 return Err(e);
             }
@@ -124,9 +131,11 @@ impl<'p> TableRows<'p> {
 }
 
 /// Decodes an encoded primary key (`None`: leave the key empty) and a stored row's
-/// `wanted` columns (the others NULL) into `slot`, reusing its buffers.
+/// `wanted` columns (the others NULL), each as its column's kind, into `slot`, reusing
+/// its buffers.
 fn decode_into(
     schema: &TableSchema,
+    kinds: &[Kind],
     wanted: &[bool],
     key: Option<&[u8]>,
     row: &[u8],
@@ -139,7 +148,6 @@ fn decode_into(
     }
     values.truncate(schema.columns.len());
     let reused = values.len();
-    let mut bytes_column = false;
     decode_row_with(
         schema,
         row,
@@ -160,10 +168,10 @@ fn decode_into(
                 ColumnValue::Float(f) => Value::Float(f),
                 ColumnValue::Date(d) => Value::Date(d),
                 ColumnValue::Timestamp(t) => Value::Timestamp(t),
-                ColumnValue::Bytes(_) => {
-                    bytes_column = true;
-                    Value::Null
-                }
+                ColumnValue::Bytes(b) => match kinds.get(i) {
+                    Some(Kind::Uuid) => Value::uuid_of(b)?,
+                    _ => Value::Bytea(b.to_vec()),
+                },
             };
             match i < reused {
                 true => values[i] = value,
@@ -172,8 +180,5 @@ fn decode_into(
             Ok(())
         },
     )?;
-    if bytes_column {
-        return Err(Error::unsupported("BYTEA values"));
-    }
     Ok(())
 }

@@ -21,6 +21,7 @@ use engine::Transaction;
 use engine::keycode::{KeyValue, encode};
 use engine::table::ops;
 
+use super::duplicate_key::with_sql_key;
 use super::eval::eval;
 use super::new_row::{check_row, insert_row};
 use super::operator::{Builder, ExecContext};
@@ -83,7 +84,8 @@ impl Upsert<'_> {
         check_row(txn, self.build, self.table, self.checks, &new)?;
         references::lock_key_change(txn, self.table, &pk, &old, &new)?;
         let keys = new.iter().map(Value::to_key).collect();
-        ops::update(txn, &self.table.schema, &pk, keys)?;
+        ops::update(txn, &self.table.schema, &pk, keys)
+            .map_err(|e| with_sql_key(e, self.table, &new))?;
         let mut no_action = Vec::new();
         references::row_updated(txn, self.table, &old, &new, &mut no_action)?;
         references::check_no_action(txn, no_action)?;
@@ -120,7 +122,7 @@ impl Upsert<'_> {
                 .transpose()?,
             };
             if let Some(entry) = found {
-                return convert(Ok(entry)).map(Some);
+                return convert(self.table, Ok(entry)).map(Some);
             }
         }
         Ok(None)

@@ -26,6 +26,7 @@ use engine::Transaction;
 use engine::table::ops;
 use engine::{LockMode, WaitPolicy};
 
+use super::duplicate_key::{keys_print_differently, with_sql_key};
 use super::eval::eval;
 use super::interrupt::Interrupt;
 use super::locking::{lock_for_write, rows_of};
@@ -203,7 +204,13 @@ pub(super) fn dml(
                 let constrained =
                     !(table.foreign_keys.is_empty() && table.referenced_by.is_empty());
                 let kept = constrained.then(|| (old.clone(), new.clone()));
-                ops::update_row(txn, &table.schema, key, &to_keys(old), to_keys(new))?;
+                let shown = keys_print_differently(table).then(|| new.clone());
+                ops::update_row(txn, &table.schema, key, &to_keys(old), to_keys(new)).map_err(
+                    |e| match &shown {
+                        Some(new) => with_sql_key(e, table, new),
+                        None => e.into(),
+                    },
+                )?;
                 if let Some((old, new)) = kept {
                     references::row_updated(txn, table, &old, &new, &mut no_action)?;
                 }

@@ -19,6 +19,8 @@
 //! - `random()` is a value in [0, 1) from a per-thread xorshift generator seeded from
 //!   the process's hash seed and the clock: not cryptographic (neither is PostgreSQL's),
 //!   and `setseed` does not exist yet. It is volatile: evaluated at every call.
+//! - `gen_random_uuid()` is a version 4 UUID whose random bits come from the same
+//!   generator (see `uuid.rs` for what that means); volatile too.
 
 use std::cell::Cell;
 use std::cmp::Ordering;
@@ -26,6 +28,7 @@ use std::hash::{BuildHasher, Hasher};
 
 use super::{Args, Function};
 use crate::error::{Error, Result};
+use crate::uuid::random_uuid_from;
 use crate::value::Value;
 
 pub(super) fn call(args: Args) -> Result<Value> {
@@ -89,6 +92,10 @@ pub(super) fn call(args: Args) -> Result<Value> {
             }
         }
         Function::Random => float(random()),
+        Function::GenRandomUuid => {
+            let bits = u128::from(next_random()) << 64 | u128::from(next_random());
+            Ok(Value::Uuid(random_uuid_from(bits)))
+        }
         Function::Greatest | Function::Least => extreme(args),
         _ => Err(args.error()),
     }
@@ -205,6 +212,12 @@ thread_local! {
 
 /// A double in [0, 1) from a xorshift64* generator (see the module comment).
 fn random() -> f64 {
+    // The top 53 bits of the scrambled state, as a fraction of 2^53.
+    (next_random() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The generator's next 64 scrambled bits.
+fn next_random() -> u64 {
     RANDOM_STATE.with(|state| {
         let mut x = state.get();
         if x == 0 {
@@ -216,8 +229,7 @@ fn random() -> f64 {
         x ^= x << 25;
         x ^= x >> 27;
         state.set(x);
-        // The top 53 bits of the scrambled state, as a fraction of 2^53.
-        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
     })
 }
 

@@ -6,7 +6,7 @@
 //! - `text.rs`: lower, upper, length, substr, trim, concat, concat_ws, replace,
 //!   split_part, strpos/position, left, right, lpad, rpad, repeat, reverse, starts_with;
 //! - `math.rs`: abs, round, trunc, floor, ceil, sign, mod, power, sqrt, random,
-//!   greatest, least;
+//!   gen_random_uuid, greatest, least;
 //! - `datetime.rs`: now() and CURRENT_*, date_trunc, extract / date_part, age;
 //! - `to_char.rs`: to_char for timestamps, dates and numbers.
 //!
@@ -94,6 +94,7 @@ pub enum Function {
     Power,
     Sqrt,
     Random,
+    GenRandomUuid,
     Greatest,
     Least,
     // date and time
@@ -113,6 +114,8 @@ pub enum Function {
 pub enum Param {
     /// Text; an untyped argument is text.
     Text,
+    /// Text or BYTEA (length, octet_length); an untyped argument is text.
+    TextOrBytes,
     /// An integer; an untyped argument is parsed as one.
     Int,
     /// A number, integer or double; an untyped argument is a double.
@@ -136,6 +139,7 @@ impl Param {
         kind == Unknown
             || match self {
                 Param::Text => kind == Text,
+                Param::TextOrBytes => matches!(kind, Text | Bytea),
                 Param::Int => kind == Int,
                 Param::Number => matches!(kind, Int | Float),
                 Param::Any | Param::Same => true,
@@ -149,7 +153,7 @@ impl Param {
     /// `None` where it stays as it is (`Same`, resolved with the others).
     pub fn untyped_kind(self) -> Option<Kind> {
         match self {
-            Param::Text | Param::Any => Some(Kind::Text),
+            Param::Text | Param::TextOrBytes | Param::Any => Some(Kind::Text),
             Param::Int => Some(Kind::Int),
             Param::Number => Some(Kind::Float),
             Param::DateTime | Param::Temporal => Some(Kind::Timestamp),
@@ -205,6 +209,7 @@ impl Function {
             "power" | "pow" => Function::Power,
             "sqrt" => Function::Sqrt,
             "random" => Function::Random,
+            "gen_random_uuid" => Function::GenRandomUuid,
             "greatest" => Function::Greatest,
             "least" => Function::Least,
             "now" => Function::Now,
@@ -253,6 +258,7 @@ impl Function {
             Function::Power => "power",
             Function::Sqrt => "sqrt",
             Function::Random => "random",
+            Function::GenRandomUuid => "gen_random_uuid",
             Function::Greatest => "greatest",
             Function::Least => "least",
             Function::Now => "now",
@@ -284,7 +290,7 @@ impl Function {
             Substr | Lpad | Rpad => (2, Some(3)),
             Replace | SplitPart => (3, Some(3)),
             Trim(_) | Round | Trunc | Age => (1, Some(2)),
-            Random | Now | CurrentDate | CurrentTimestamp => (0, Some(0)),
+            Random | GenRandomUuid | Now | CurrentDate | CurrentTimestamp => (0, Some(0)),
         }
     }
 
@@ -296,7 +302,8 @@ impl Function {
             (Concat, _) => Param::Any,
             (ConcatWs, 0) => Param::Text,
             (ConcatWs, _) => Param::Any,
-            (Lower | Upper | Length | OctetLength | Trim(_) | Reverse, _) => Param::Text,
+            (Length | OctetLength, _) => Param::TextOrBytes,
+            (Lower | Upper | Trim(_) | Reverse, _) => Param::Text,
             (Replace | StartsWith | Strpos, _) => Param::Text,
             (Substr | Left | Right | Repeat, 0) => Param::Text,
             (Substr | Left | Right | Repeat, _) => Param::Int,
@@ -310,14 +317,14 @@ impl Function {
             (Age, _) => Param::DateTime,
             (ToChar, 0) => Param::Formattable,
             (ToChar, _) => Param::Text,
-            (Random | Now | CurrentDate | CurrentTimestamp, _) => Param::Any,
+            (Random | GenRandomUuid | Now | CurrentDate | CurrentTimestamp, _) => Param::Any,
         }
     }
 
     /// When its value may be computed (see the module comment).
     pub fn volatility(self) -> Volatility {
         match self {
-            Function::Random => Volatility::Volatile,
+            Function::Random | Function::GenRandomUuid => Volatility::Volatile,
             Function::Now | Function::CurrentDate | Function::CurrentTimestamp => {
                 Volatility::Stable
             }
@@ -370,6 +377,7 @@ impl Function {
             Trunc if args.len() == 2 && first == Kind::Int => Kind::Int,
             Mod if args.iter().all(|k| matches!(k, Kind::Int | Kind::Unknown)) => Kind::Int,
             Trunc | Floor | Ceil | Sign | Mod | Power | Sqrt | Random | DatePart => Kind::Float,
+            GenRandomUuid => Kind::Uuid,
             Now | CurrentTimestamp => Kind::Timestamp,
             CurrentDate => Kind::Date,
             DateTrunc => match args.get(1) {
@@ -412,8 +420,8 @@ impl Function {
             Lower | Upper | Length | OctetLength | Substr | Trim(_) | Concat | ConcatWs
             | Replace | SplitPart | Strpos | Left | Right | Lpad | Rpad | Repeat | Reverse
             | StartsWith => text::call(&args),
-            Abs | Round | Trunc | Floor | Ceil | Sign | Mod | Power | Sqrt | Random | Greatest
-            | Least => math::call(args),
+            Abs | Round | Trunc | Floor | Ceil | Sign | Mod | Power | Sqrt | Random
+            | GenRandomUuid | Greatest | Least => math::call(args),
             Now | CurrentDate | CurrentTimestamp => self.at_time(now_micros()?),
             DateTrunc | Extract(_) | DatePart | Age => datetime::call(&args),
             ToChar => to_char::call(&args),

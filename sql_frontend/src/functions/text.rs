@@ -1,7 +1,8 @@
 //! Text functions, as PostgreSQL 15 defines them.
 //!
 //! Positions and lengths count characters, never bytes (except `octet_length`), so
-//! multibyte text works as in a UTF-8 PostgreSQL database.
+//! multibyte text works as in a UTF-8 PostgreSQL database. `length` and `octet_length`
+//! of a BYTEA count its bytes.
 //!
 //! - `substr(s, start [, count])`: positions start at 1, a `start` before 1 eats into
 //!   `count`, a negative count is an error.
@@ -40,6 +41,9 @@ pub(super) fn call(args: &Args) -> Result<Value> {
     match args.function {
         Function::Lower => text(args.text(0)?.to_lowercase()),
         Function::Upper => text(args.text(0)?.to_uppercase()),
+        Function::Length | Function::OctetLength if let Some(Value::Bytea(b)) = args.get(0) => {
+            Ok(Value::Int(b.len() as i64))
+        }
         Function::Length => Ok(Value::Int(args.text(0)?.chars().count() as i64)),
         Function::OctetLength => Ok(Value::Int(args.text(0)?.len() as i64)),
         Function::Substr => {
