@@ -76,6 +76,8 @@ pub use mapping::{FromRow, MappedRows};
 pub use result::{ColumnIndex, FromValue, QueryResult, Row, Rows};
 pub use sql_frontend::CancelHandle;
 pub use sql_frontend::Value;
+/// An INTERVAL value's three fields (what [`Value::Interval`] holds).
+pub use sql_frontend::interval::Interval;
 pub use transaction::{
     DEFAULT_MAX_ATTEMPTS, IsolationLevel, Transaction, TransactionOptions, retry_backoff,
 };

@@ -27,7 +27,7 @@
 //! (`\x0102ff`, bytea_output = hex), uuids lower case and hyphenated.
 
 use bytes::{BufMut, BytesMut};
-use hdb::{Kind, Value};
+use hdb::{Interval, Kind, Value};
 
 use crate::errors::ProtocolError;
 
@@ -253,6 +253,14 @@ fn decode_binary(bytes: &[u8], oid: u32) -> Result<Value, ProtocolError> {
                 ProtocolError::new("22008", "timestamp out of range in bind parameter")
             })?)
         }
+        oid::INTERVAL => {
+            let bytes = fixed(16)?;
+            Value::Interval(Interval {
+                micros: i64::from_be_bytes(array(&bytes[..8])),
+                days: i32::from_be_bytes(array(&bytes[8..12])),
+                months: i32::from_be_bytes(array(&bytes[12..])),
+            })
+        }
         oid::BYTEA => Value::Bytea(bytes.to_vec()),
         oid::UUID => Value::Uuid(u128::from_be_bytes(array(fixed(16)?))),
         other => {
@@ -305,6 +313,14 @@ mod tests {
             (Value::Date(0), oid::DATE),
             (Value::Date(-800_000), oid::DATE),
             (Value::Timestamp(1_700_000_000_123_456), oid::TIMESTAMP),
+            (
+                Value::Interval(Interval {
+                    months: -14,
+                    days: 3,
+                    micros: 4_000_001,
+                }),
+                oid::INTERVAL,
+            ),
             (Value::Bytea(vec![0, 1, 0xff]), oid::BYTEA),
             (Value::Bytea(Vec::new()), oid::BYTEA),
             (

@@ -7,6 +7,7 @@ mod support;
 use chrono::{NaiveDate, NaiveDateTime};
 use support::TestServer;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -101,6 +102,115 @@ fn every_type_round_trips_in_binary_through_prepared_statements() {
         assert_eq!(
             texts,
             ["t", "7", "1.5", "2024-02-29", "2024-02-29 13:14:15.123456"]
+        );
+    });
+}
+
+/// A value of a type tokio-postgres has no Rust type for here (uuid, interval): its
+/// binary form, checked against the type the server described.
+#[derive(Debug, PartialEq)]
+struct Raw(Vec<u8>);
+
+impl<'a> FromSql<'a> for Raw {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Raw, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(Raw(raw.to_vec()))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::UUID || *ty == Type::INTERVAL
+    }
+}
+
+impl ToSql for Raw {
+    fn to_sql(
+        &self,
+        _: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.extend_from_slice(&self.0);
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::UUID || *ty == Type::INTERVAL
+    }
+
+    to_sql_checked!();
+}
+
+#[test]
+fn bytea_uuid_and_interval_round_trip_in_binary_and_text() {
+    let server = TestServer::start();
+    runtime().block_on(async {
+        let client = connect(&server).await;
+        client
+            .batch_execute("CREATE TABLE kinds (id UUID PRIMARY KEY, data BYTEA, span INTERVAL)")
+            .await
+            .unwrap();
+        let insert = client
+            .prepare("INSERT INTO kinds VALUES ($1, $2, $3)")
+            .await
+            .unwrap();
+        assert_eq!(insert.params(), &[Type::UUID, Type::BYTEA, Type::INTERVAL]);
+        let id: [u8; 16] = *b"\xa0\xee\xbc\x99\x9c\x0b\x4e\xf8\xbb\x6d\x6b\xb9\xbd\x38\x0a\x11";
+        // 1 mon 2 days 00:00:03: microseconds, days, months, big-endian.
+        let mut span = Vec::new();
+        span.extend_from_slice(&3_000_000i64.to_be_bytes());
+        span.extend_from_slice(&2i32.to_be_bytes());
+        span.extend_from_slice(&1i32.to_be_bytes());
+        let data: Vec<u8> = vec![0, 1, 0xff];
+        client
+            .execute(&insert, &[&Raw(id.to_vec()), &data, &Raw(span.clone())])
+            .await
+            .unwrap();
+
+        let row = client
+            .query_one("SELECT id, data, span FROM kinds", &[])
+            .await
+            .unwrap();
+        let types: Vec<Type> = row.columns().iter().map(|c| c.type_().clone()).collect();
+        assert_eq!(types, [Type::UUID, Type::BYTEA, Type::INTERVAL]);
+        assert_eq!(row.get::<_, Raw>(0), Raw(id.to_vec()));
+        assert_eq!(row.get::<_, Vec<u8>>(1), data);
+        assert_eq!(row.get::<_, Raw>(2), Raw(span));
+
+        // A text parameter of each type, and the text of each value.
+        client
+            .execute(
+                "INSERT INTO kinds VALUES ($1::text::uuid, $2::text::bytea, $3::text::interval)",
+                &[
+                    &"{00000000-0000-4000-8000-000000000001}",
+                    &"\\xDEAD",
+                    &"-1 year 30 days",
+                ],
+            )
+            .await
+            .unwrap();
+        let messages = client
+            .simple_query("SELECT id, data, span FROM kinds ORDER BY id")
+            .await
+            .unwrap();
+        let rows: Vec<Vec<&str>> = messages
+            .iter()
+            .filter_map(|m| match m {
+                SimpleQueryMessage::Row(row) => Some((0..3).map(|i| row.get(i).unwrap()).collect()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                [
+                    "00000000-0000-4000-8000-000000000001",
+                    "\\xdead",
+                    "-1 years +30 days"
+                ],
+                [
+                    "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+                    "\\x0001ff",
+                    "1 mon 2 days 00:00:03"
+                ],
+            ]
         );
     });
 }

@@ -193,8 +193,10 @@ impl Interval {
             .checked_add(Interval::from_micros(to_i64(micros.round())?))
     }
 
-    /// The interval as microseconds with a month of 30 days (for comparison only).
-    fn span(self) -> i128 {
+    /// The interval as microseconds with a month of 30 days: what orders intervals, and
+    /// what GROUP BY, DISTINCT and joins hash (so `1 mon` and `30 days` meet, as in
+    /// PostgreSQL).
+    pub fn span(self) -> i128 {
         (i128::from(self.months) * i128::from(DAYS_PER_MONTH) + i128::from(self.days))
             * i128::from(MICROS_PER_DAY)
             + i128::from(self.micros)
@@ -332,26 +334,32 @@ fn parse_time(word: &str) -> Option<Interval> {
 }
 
 impl fmt::Display for Interval {
-    /// PostgreSQL's default output style.
+    /// PostgreSQL's default output style. A positive part after a negative one is
+    /// written with a `+` (`-1 years +30 days`), as PostgreSQL's `EncodeInterval` does.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts: Vec<String> = Vec::new();
         let years = self.months / 12;
         let months = self.months % 12;
-        let plural = |n: i64, one: &str, many: &str| match n {
-            1 => format!("{n} {one}"),
-            _ => format!("{n} {many}"),
+        // Whether the last part written was negative.
+        let mut after_negative = false;
+        let mut part = |n: i64, one: &str, many: &str| {
+            if n == 0 {
+                return;
+            }
+            let plus = if after_negative && n > 0 { "+" } else { "" };
+            let unit = if n == 1 { one } else { many };
+            parts.push(format!("{plus}{n} {unit}"));
+            after_negative = n < 0;
         };
-        if years != 0 {
-            parts.push(plural(i64::from(years), "year", "years"));
-        }
-        if months != 0 {
-            parts.push(plural(i64::from(months), "mon", "mons"));
-        }
-        if self.days != 0 {
-            parts.push(plural(i64::from(self.days), "day", "days"));
-        }
+        part(i64::from(years), "year", "years");
+        part(i64::from(months), "mon", "mons");
+        part(i64::from(self.days), "day", "days");
         if self.micros != 0 || parts.is_empty() {
-            let sign = if self.micros < 0 { "-" } else { "" };
+            let sign = match (self.micros < 0, after_negative) {
+                (true, _) => "-",
+                (false, true) => "+",
+                (false, false) => "",
+            };
             let abs = self.micros.unsigned_abs();
             let per_second = MICROS_PER_SECOND as u64;
             let seconds = abs / per_second;
@@ -480,6 +488,13 @@ mod tests {
         assert_eq!(iv(14, 3, 0).to_string(), "1 year 2 mons 3 days");
         assert_eq!(iv(0, 0, 0).to_string(), "00:00:00");
         assert_eq!(iv(0, -1, -500_000).to_string(), "-1 days -00:00:00.5");
+        assert_eq!(iv(-12, 30, 0).to_string(), "-1 years +30 days");
+        assert_eq!(iv(0, -1, MICROS_PER_HOUR).to_string(), "-1 days +01:00:00");
+        assert_eq!(
+            iv(1, -1, MICROS_PER_HOUR).to_string(),
+            "1 mon -1 days +01:00:00"
+        );
+        assert_eq!(iv(0, 1, -MICROS_PER_HOUR).to_string(), "1 day -01:00:00");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! | CHAR(n) / bpchar         | Text                | blank-padded to n (see below)       |
 //! | DATE                     | Date                |                                     |
 //! | TIMESTAMP                | Timestamp           | (without time zone)                 |
+//! | INTERVAL                 | Interval            |                                     |
 //! | BYTEA                    | Bytes               |                                     |
 //! | UUID                     | Bytes (16 bytes)    |                                     |
 //!
@@ -37,8 +38,15 @@
 //! yet track "unknown" literals apart from text values). Out-of-range values are
 //! [`Error::Data`].
 //!
-//! INTERVAL is a type of expressions (literals, CAST, date arithmetic) but not of
-//! columns: the engine has no column type for it ([`SqlType::storable`]).
+//! INTERVAL columns are the engine's `Interval`, which stores the three fields apart
+//! (so `1 mon` reads back as `1 mon`) and orders and compares keys by the interval's
+//! length with a month of 30 days, as PostgreSQL does (so a UNIQUE INTERVAL column
+//! holds `1 mon` or `30 days`, not both). An engine type of its own rather than a
+//! byte string the SQL layer encodes: one engine value serves both as the row's
+//! stored value and as its key, and an interval needs both its fields in the row and
+//! only its length in the key (equal keys must be equal bytes); see `keycode`'s
+//! header in the engine.
+//!
 //! Explicit casts (`CAST`, `::`), which allow more than assignment, are in `cast.rs`.
 //!
 //! ## CHAR(n)
@@ -81,7 +89,6 @@ pub enum SqlType {
     Char(Option<u32>),
     Date,
     Timestamp,
-    /// Only in expressions (CAST, literals): no column can hold it yet.
     Interval,
     Bytea,
     Uuid,
@@ -155,16 +162,14 @@ impl SqlType {
         })
     }
 
-    /// The engine type that stores this SQL type (an INTERVAL, which no column holds
-    /// yet, would be its text).
+    /// The engine type that stores this SQL type.
     pub fn column_type(self) -> ColumnType {
         match self {
             SqlType::Boolean => ColumnType::Bool,
             SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => ColumnType::Int,
             SqlType::Real | SqlType::Double => ColumnType::Float,
-            SqlType::Text | SqlType::Varchar(_) | SqlType::Char(_) | SqlType::Interval => {
-                ColumnType::Text
-            }
+            SqlType::Text | SqlType::Varchar(_) | SqlType::Char(_) => ColumnType::Text,
+            SqlType::Interval => ColumnType::Interval,
             SqlType::Date => ColumnType::Date,
             SqlType::Timestamp => ColumnType::Timestamp,
             SqlType::Bytea | SqlType::Uuid => ColumnType::Bytes,
@@ -181,6 +186,7 @@ impl SqlType {
             ColumnType::Date => SqlType::Date,
             ColumnType::Timestamp => SqlType::Timestamp,
             ColumnType::Bytes => SqlType::Bytea,
+            ColumnType::Interval => SqlType::Interval,
         })
     }
 
@@ -197,11 +203,6 @@ impl SqlType {
             SqlType::Bytea => Kind::Bytea,
             SqlType::Uuid => Kind::Uuid,
         }
-    }
-
-    /// Whether a column may be declared with this type.
-    pub fn storable(self) -> bool {
-        self != SqlType::Interval
     }
 
     /// The inclusive range of an integer type.

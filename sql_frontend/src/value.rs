@@ -49,7 +49,7 @@ pub enum Value {
     Date(i32),
     /// Microseconds since 1970-01-01 00:00:00.
     Timestamp(i64),
-    /// A span of time (only in expressions: no column stores one yet).
+    /// A span of time.
     Interval(Interval),
     /// A byte string (BYTEA).
     Bytea(Vec<u8>),
@@ -134,8 +134,11 @@ impl Value {
             Value::Text(s) => KeyValue::Text(s.clone()),
             Value::Date(d) => KeyValue::Date(*d),
             Value::Timestamp(t) => KeyValue::Timestamp(*t),
-            // No column holds an interval; its text keeps sorting and hashing total.
-            Value::Interval(i) => KeyValue::Text(i.to_string()),
+            Value::Interval(i) => KeyValue::Interval {
+                months: i.months,
+                days: i.days,
+                micros: i.micros,
+            },
             Value::Bytea(b) => KeyValue::Bytes(b.clone()),
             Value::Uuid(u) => KeyValue::Bytes(u.to_be_bytes().to_vec()),
         }
@@ -161,6 +164,15 @@ impl Value {
             KeyValue::Text(s) => Value::Text(s),
             KeyValue::Date(d) => Value::Date(d),
             KeyValue::Timestamp(t) => Value::Timestamp(t),
+            KeyValue::Interval {
+                months,
+                days,
+                micros,
+            } => Value::Interval(Interval {
+                months,
+                days,
+                micros,
+            }),
             KeyValue::Bytes(b) => match kind {
                 Kind::Uuid => Value::Uuid(uuid_of_bytes(&b)?),
                 _ => Value::Bytea(b),
@@ -389,6 +401,9 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 
 #[cfg(test)]
 mod tests {
+    use engine::keycode::{decode, encode};
+    use proptest::prelude::*;
+
     use super::*;
 
     const TRUTHS: [Option<bool>; 3] = [Some(true), Some(false), None];
@@ -436,10 +451,68 @@ mod tests {
             Value::Text("x".into()),
             Value::Date(3),
             Value::Timestamp(7),
+            Value::Interval(Interval {
+                months: 1,
+                days: -2,
+                micros: 3,
+            }),
             Value::Bytea(vec![0, 1, 255]),
             Value::Uuid(0xa0ee_bc99_9c0b_4ef8_bb6d_6bb9_bd38_0a11),
         ] {
             assert_eq!(Value::from_key(v.to_key(), v.kind()).unwrap(), v);
+        }
+    }
+
+    /// A value's stored key, and the value read back from it as `kind`.
+    fn key_of(v: &Value) -> Vec<u8> {
+        encode(&[v.to_key()])
+    }
+
+    fn read_back(key: &[u8], kind: Kind) -> Value {
+        let mut values = decode(key).unwrap();
+        Value::from_key(values.remove(0), kind).unwrap()
+    }
+
+    fn interval() -> impl Strategy<Value = Interval> {
+        (-30i32..30, -70i32..70, -3i64..3).prop_map(|(months, days, hours)| Interval {
+            months,
+            days,
+            micros: hours * 3_600_000_000 * 9,
+        })
+    }
+
+    proptest! {
+        /// UUID keys order as PostgreSQL orders uuids, bytewise, whose model is the
+        /// order of their lower-case hyphenated text; they read back as UUIDs.
+        #[test]
+        fn uuid_keys_order_as_their_text(a in any::<u128>(), b in any::<u128>()) {
+            let (a, b) = (Value::Uuid(a), Value::Uuid(b));
+            prop_assert_eq!(key_of(&a).cmp(&key_of(&b)), a.to_string().cmp(&b.to_string()));
+            prop_assert_eq!(a.sql_cmp(&b).unwrap(), Some(a.to_string().cmp(&b.to_string())));
+            prop_assert_eq!(read_back(&key_of(&a), Kind::Uuid), a);
+        }
+
+        /// BYTEA keys order bytewise with a proper prefix first, whose model is the
+        /// order of their hex text; they read back as BYTEA.
+        #[test]
+        fn bytea_keys_order_as_their_hex(
+            a in proptest::collection::vec(any::<u8>(), 0..6),
+            b in proptest::collection::vec(any::<u8>(), 0..6),
+        ) {
+            let (a, b) = (Value::Bytea(a), Value::Bytea(b));
+            prop_assert_eq!(key_of(&a).cmp(&key_of(&b)), a.to_string().cmp(&b.to_string()));
+            prop_assert_eq!(read_back(&key_of(&a), Kind::Bytea), a);
+        }
+
+        /// INTERVAL keys order as SQL compares intervals (a month of 30 days), equal
+        /// intervals have equal keys, and a key reads back as an equal interval.
+        #[test]
+        fn interval_keys_order_as_sql_compares(a in interval(), b in interval()) {
+            let (a, b) = (Value::Interval(a), Value::Interval(b));
+            let sql = a.sql_cmp(&b).unwrap();
+            prop_assert_eq!(Some(key_of(&a).cmp(&key_of(&b))), sql);
+            let back = read_back(&key_of(&a), Kind::Interval);
+            prop_assert_eq!(back.sql_cmp(&a).unwrap(), Some(Ordering::Equal));
         }
     }
 }

@@ -1,9 +1,9 @@
 //! Decoding memcomparable bytes back into tuples, strictly: only bytes that the encoder
 //! produces are accepted, anything else is [`Error::CorruptData`].
 
-use super::encode::{SIGN_BIT_32, SIGN_BIT_64};
+use super::encode::{SIGN_BIT_32, SIGN_BIT_64, SIGN_BIT_128};
 use super::order::{Direction, NullOrder, order_at};
-use super::value::CANONICAL_NAN_BITS;
+use super::value::{CANONICAL_NAN_BITS, MICROS_PER_DAY, MICROS_PER_MONTH};
 use super::{ColumnOrder, KeyValue, escape, tag};
 use crate::{Error, Result};
 
@@ -122,6 +122,18 @@ impl<'a> KeyDecoder<'a> {
                 }
             }
             tag::BYTES => KeyValue::Bytes(self.read_escaped(flip)?),
+            tag::INTERVAL => {
+                let span =
+                    (u128::from_be_bytes(self.array::<16>(flip)?) ^ SIGN_BIT_128).cast_signed();
+                match interval_of_span(span) {
+                    Some(interval) => interval,
+                    None => {
+                        self.pos = start;
+                        return Err(self
+                            .corrupt(&format!("interval length {span} beyond every interval's")));
+                    }
+                }
+            }
             other => {
                 self.pos = start;
                 return Err(self.corrupt(&format!("unknown type tag {other:#04x}")));
@@ -217,4 +229,20 @@ impl Iterator for KeyDecoder<'_> {
         }
         self.next_value().transpose()
     }
+}
+
+/// The interval in normal form whose length is `span` (see the module header: whole
+/// 30-day months as far as an `i32` holds them, then whole days, then microseconds,
+/// all of the length's sign); `None` for a length no interval has.
+fn interval_of_span(span: i128) -> Option<KeyValue> {
+    let clamp = |n: i128| n.clamp(i128::from(i32::MIN), i128::from(i32::MAX));
+    let months = clamp(span / MICROS_PER_MONTH);
+    let rest = span - months * MICROS_PER_MONTH;
+    let days = clamp(rest / MICROS_PER_DAY);
+    let micros = i64::try_from(rest - days * MICROS_PER_DAY).ok()?;
+    Some(KeyValue::Interval {
+        months: i32::try_from(months).ok()?,
+        days: i32::try_from(days).ok()?,
+        micros,
+    })
 }

@@ -60,6 +60,14 @@ impl fmt::Display for KeyValue {
                 f.write_str("\\x")?;
                 b.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
             }
+            // PostgreSQL's verbose style, field by field (the SQL layer, which knows
+            // the default style, writes its own keys: `sql_frontend/src/exec/
+            // duplicate_key.rs`).
+            KeyValue::Interval {
+                months,
+                days,
+                micros,
+            } => write!(f, "@ {months} mons {days} days {micros} usecs"),
         }
     }
 }

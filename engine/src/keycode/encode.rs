@@ -6,6 +6,8 @@ use super::{ColumnOrder, KeyValue, escape, tag};
 
 /// The sign bit of an `i64` / `f64`, flipped to make signed order unsigned order.
 pub(super) const SIGN_BIT_64: u64 = 1 << 63;
+/// The sign bit of an `i128` (an interval's length).
+pub(super) const SIGN_BIT_128: u128 = 1 << 127;
 /// The sign bit of an `i32`.
 pub(super) const SIGN_BIT_32: u32 = 1 << 31;
 
@@ -54,6 +56,14 @@ pub fn encode_value_into(buf: &mut Vec<u8>, value: &KeyValue, order: ColumnOrder
         }
         KeyValue::Text(s) => escape_into(buf, s.as_bytes()),
         KeyValue::Bytes(b) => escape_into(buf, b),
+        KeyValue::Interval {
+            months,
+            days,
+            micros,
+        } => {
+            let span = KeyValue::interval_span(*months, *days, *micros);
+            buf.extend_from_slice(&(span.cast_unsigned() ^ SIGN_BIT_128).to_be_bytes());
+        }
     }
     if order.direction == Direction::Descending {
         for byte in &mut buf[start..] {

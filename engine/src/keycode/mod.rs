@@ -21,7 +21,8 @@
 //!   which treats NULL as the largest value. The SQL layer decides `NULLS FIRST`/`LAST`
 //!   itself and can ask for either per column with [`ColumnOrder::with_nulls`].
 //! * **Values of different types never interleave**: each value starts with a type tag, and
-//!   types order by tag: `NULL < bool < int < float < date < timestamp < text < bytes`.
+//!   types order by tag: `NULL < bool < int < float < date < timestamp < interval < text
+//!   < bytes`.
 //!   A column holds one type, so this order only matters for malformed input and for
 //!   keeping the order total; in particular `Int(1)` and `Float(1.0)` are *not* equal and
 //!   the SQL layer must coerce a literal to the column's type before it builds a key.
@@ -33,6 +34,11 @@
 //!   to `0.0` and every NaN to one quiet NaN, so equal values have equal bytes.
 //! * **text**: byte order of the UTF-8 encoding, which is code-point order (the "C"
 //!   collation). **bytes**: byte order. For both, a proper prefix sorts first.
+//! * **interval** (months, days, microseconds, kept apart as PostgreSQL keeps them): by
+//!   length, a month counted as 30 days and a day as 24 hours, as PostgreSQL's
+//!   `interval_cmp` orders them. Intervals of equal length are *equal*: `1 mon` and
+//!   `30 days` are the same key, so a UNIQUE index or primary key holds only one of
+//!   them, as in PostgreSQL. See "Intervals: a key holds the length only" below.
 //!
 //! ## The encoding, byte by byte
 //!
@@ -48,6 +54,7 @@
 //! | date      | `0x40` | 4 bytes big-endian of the `i32` with its sign bit flipped        |
 //! | timestamp | `0x48` | 8 bytes as for int                                               |
 //! | text      | `0x50` | the UTF-8 bytes, each `0x00` escaped as `0x00 0xFF`, then `0x00 0x01` |
+//! | interval  | `0x4C` | 16 bytes big-endian of the `i128` length in microseconds, sign bit flipped |
 //! | bytes     | `0x60` | as for text                                                      |
 //!
 //! Flipping the sign bit of a two's-complement integer maps `MIN..=MAX` monotonically onto
@@ -56,6 +63,20 @@
 //! them above all negatives; negative numbers order *reversed* by their bits, so flipping
 //! every bit reverses them back. The canonical NaN `0x7FF8_0000_0000_0000` becomes
 //! `0xFFF8…`, above `+inf` (`0xFFF0…`).
+//!
+//! ### Intervals: a key holds the length only
+//!
+//! Equal keys must be equal bytes (that is how a unique index finds a repeated key), and
+//! `1 mon` equals `30 days`, so an interval's key can hold nothing but its length: the
+//! `i128` `months * 30 days + days * 24 h + micros` in microseconds (wide enough for
+//! every interval: the largest is about 2^72). Decoding gives back an interval of that
+//! length in a normal form — as many whole 30-day months as fit an `i32`, then whole
+//! days, then microseconds (all with the length's sign) — which is *equal* to the
+//! encoded one but may not be the same fields. The fields live in the stored row
+//! (`table/row.rs` keeps all three), which is where reads take them from; what reads
+//! values from keys alone must not use an interval's: an index-only scan does not cover
+//! an interval column (`table::ops::index_covers`). A length no interval has (beyond
+//! the largest or smallest interval) is corrupt data.
 //!
 //! ### Why escape-and-terminate for text and bytes
 //!
@@ -158,6 +179,7 @@ mod tag {
     pub(super) const FLOAT: u8 = 0x30;
     pub(super) const DATE: u8 = 0x40;
     pub(super) const TIMESTAMP: u8 = 0x48;
+    pub(super) const INTERVAL: u8 = 0x4C;
     pub(super) const TEXT: u8 = 0x50;
     pub(super) const BYTES: u8 = 0x60;
     /// NULL in a column whose NULLs sort last.

@@ -192,6 +192,11 @@ fn types_and_nulls_order() {
         Float(f64::NEG_INFINITY),
         Date(i32::MIN),
         Timestamp(i64::MIN),
+        Interval {
+            months: i32::MIN,
+            days: i32::MIN,
+            micros: i64::MIN,
+        },
         text(""),
         Bytes(vec![]),
     ];
@@ -262,7 +267,7 @@ fn decoder_hands_on_the_rest() {
 #[test]
 fn bad_bytes_are_corrupt_data() {
     let bad: &[&[u8]] = &[
-        &[0x02],                            // unknown tag
+        &[0x02],                                                    // unknown tag
         &[0xFE],                            // NULLS LAST tag in a NULLS FIRST column
         &[0x10],                            // truncated bool
         &[0x10, 0x02],                      // bool byte not 0/1
@@ -274,6 +279,9 @@ fn bad_bytes_are_corrupt_data() {
         &[0x50, 0x00],                      // truncated escape
         &[0x50, 0x00, 0x02],                // bad escape
         &[0x50, 0xC3, 0x28, 0x00, 0x01],    // invalid UTF-8
+        &[0x4C, 0x80, 0x00],                // truncated interval
+        &hex("4C FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF"), // longer than any interval
+        &hex("4C 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00"), // shorter than any
     ];
     for bytes in bad {
         match decode(bytes) {
@@ -299,6 +307,19 @@ fn hash_agrees_with_eq() {
     };
     assert_eq!(h(&Float(-0.0)), h(&Float(0.0)));
     assert_eq!(h(&Float(f64::NAN)), h(&Float(-f64::NAN)));
+    let month = Interval {
+        months: 1,
+        days: 0,
+        micros: 0,
+    };
+    let thirty_days = Interval {
+        months: 0,
+        days: 30,
+        micros: 0,
+    };
+    assert_eq!(month, thirty_days);
+    assert_eq!(h(&month), h(&thirty_days));
+    assert_eq!(encode(&[month]), encode(&[thirty_days]));
     assert_eq!(KeyValue::from(Some(3i64)), Int(3));
     assert_eq!(KeyValue::from(None::<i64>), Null);
 }

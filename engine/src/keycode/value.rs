@@ -5,6 +5,10 @@ use std::hash::{Hash, Hasher};
 
 use super::tag;
 
+/// Microseconds in the day and the month by which intervals are compared.
+pub(super) const MICROS_PER_DAY: i128 = 86_400_000_000;
+pub(super) const MICROS_PER_MONTH: i128 = 30 * MICROS_PER_DAY;
+
 /// The bit pattern every NaN is stored as: the positive quiet NaN.
 pub(super) const CANONICAL_NAN_BITS: u64 = 0x7FF8_0000_0000_0000;
 
@@ -31,6 +35,11 @@ pub enum KeyValue {
     Text(String),
     /// A byte string, ordered by bytes.
     Bytes(Vec<u8>),
+    /// A span of time in three fields kept apart (PostgreSQL's interval), ordered and
+    /// compared by its length with a month of 30 days and a day of 24 hours
+    /// ([`KeyValue::interval_span`]): `1 month` equals `30 days`, as in PostgreSQL,
+    /// although the two are different values. See the [module header](super).
+    Interval { months: i32, days: i32, micros: i64 },
 }
 
 impl KeyValue {
@@ -45,7 +54,16 @@ impl KeyValue {
             KeyValue::Timestamp(_) => tag::TIMESTAMP,
             KeyValue::Text(_) => tag::TEXT,
             KeyValue::Bytes(_) => tag::BYTES,
+            KeyValue::Interval { .. } => tag::INTERVAL,
         }
+    }
+
+    /// An interval's length in microseconds, with a month of 30 days and a day of 24
+    /// hours (PostgreSQL's `interval_cmp_value`); the order and equality of intervals.
+    pub fn interval_span(months: i32, days: i32, micros: i64) -> i128 {
+        i128::from(months) * MICROS_PER_MONTH
+            + i128::from(days) * MICROS_PER_DAY
+            + i128::from(micros)
     }
 
     /// Whether this is NULL.
@@ -80,6 +98,19 @@ impl Ord for KeyValue {
             (Timestamp(a), Timestamp(b)) => a.cmp(b),
             (Text(a), Text(b)) => a.as_bytes().cmp(b.as_bytes()),
             (Bytes(a), Bytes(b)) => a.cmp(b),
+            (
+                Interval {
+                    months,
+                    days,
+                    micros,
+                },
+                Interval {
+                    months: m,
+                    days: d,
+                    micros: u,
+                },
+            ) => KeyValue::interval_span(*months, *days, *micros)
+                .cmp(&KeyValue::interval_span(*m, *d, *u)),
             (a, b) => a.tag().cmp(&b.tag()),
         }
     }
@@ -110,6 +141,11 @@ impl Hash for KeyValue {
             KeyValue::Date(d) => d.hash(state),
             KeyValue::Text(s) => s.hash(state),
             KeyValue::Bytes(b) => b.hash(state),
+            KeyValue::Interval {
+                months,
+                days,
+                micros,
+            } => KeyValue::interval_span(*months, *days, *micros).hash(state),
         }
     }
 }

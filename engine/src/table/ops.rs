@@ -68,7 +68,7 @@ use crate::mvcc::{
     LockMode, RowLock, Transaction, TreeId, TxnChunks, TxnScan, WaitPolicy, version_key,
 };
 use crate::table::row::{decode_row, encode_row};
-use crate::table::schema::{IndexSchema, TableSchema};
+use crate::table::schema::{ColumnType, IndexSchema, TableSchema};
 
 /// A row's values, in column order.
 pub type Row = Vec<KeyValue>;
@@ -738,13 +738,19 @@ impl Iterator for IndexEntries {
 }
 
 /// Whether an index-only scan of `index` fills every column `needed` marks (the
-/// indexed, included and primary-key columns).
+/// indexed, included and primary-key columns). An interval column is never covered:
+/// an entry keeps an interval's length only, not its three fields (`keycode`'s
+/// header), so its value comes from the row.
 pub fn index_covers(schema: &TableSchema, index: &IndexSchema, needed: &[bool]) -> bool {
     needed.iter().enumerate().all(|(column, needed)| {
         !needed
-            || index.columns.contains(&column)
-            || index.include.contains(&column)
-            || schema.primary_key.contains(&column)
+            || (schema
+                .columns
+                .get(column)
+                .is_some_and(|c| c.ty != ColumnType::Interval)
+                && (index.columns.contains(&column)
+                    || index.include.contains(&column)
+                    || schema.primary_key.contains(&column)))
     })
 }
 

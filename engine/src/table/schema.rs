@@ -48,10 +48,13 @@ pub enum ColumnType {
     Timestamp,
     /// Days since 1970-01-01.
     Date,
+    /// A span of months, days and microseconds (`KeyValue::Interval`). Added after
+    /// the first six: files from before it never hold its tag, and read as they did.
+    Interval,
 }
 
 impl ColumnType {
-    const ALL: [ColumnType; 7] = [
+    const ALL: [ColumnType; 8] = [
         ColumnType::Bool,
         ColumnType::Int,
         ColumnType::Float,
@@ -59,6 +62,7 @@ impl ColumnType {
         ColumnType::Bytes,
         ColumnType::Timestamp,
         ColumnType::Date,
+        ColumnType::Interval,
     ];
 
     fn tag(self) -> u8 {
@@ -70,6 +74,7 @@ impl ColumnType {
             ColumnType::Bytes => 5,
             ColumnType::Timestamp => 6,
             ColumnType::Date => 7,
+            ColumnType::Interval => 8,
         }
     }
 
@@ -91,6 +96,7 @@ impl ColumnType {
                 | (ColumnType::Bytes, KeyValue::Bytes(_))
                 | (ColumnType::Timestamp, KeyValue::Timestamp(_))
                 | (ColumnType::Date, KeyValue::Date(_))
+                | (ColumnType::Interval, KeyValue::Interval { .. })
         )
     }
 }

@@ -46,3 +46,26 @@ INSERT INTO items VALUES (10, 'dup', 0);
 ALTER TABLE items ADD PRIMARY KEY (qty);
 \set ON_ERROR_STOP 1
 SELECT id, name, qty FROM items WHERE name = 'b' ORDER BY id;
+-- BYTEA, UUID and INTERVAL columns through COPY: the text format doubles a bytea's
+-- backslash, CSV does not; both read back what they wrote.
+CREATE TABLE blobs (id UUID PRIMARY KEY, data BYTEA, span INTERVAL);
+COPY blobs FROM STDIN;
+a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11	\\x0001ff	1 mon 2 days 03:00:00
+{00000000-0000-4000-8000-000000000001}	abc\\\\	-1 years +30 days
+00000000000040008000000000000002	\N	\N
+\.
+COPY blobs FROM STDIN WITH (FORMAT csv);
+00000000-0000-4000-8000-000000000003,\xdead,30 days
+\.
+COPY (SELECT * FROM blobs ORDER BY id) TO STDOUT;
+COPY (SELECT * FROM blobs ORDER BY id) TO STDOUT WITH (FORMAT csv);
+SELECT id, data, span FROM blobs ORDER BY span, id;
+\set ON_ERROR_STOP 0
+COPY blobs FROM STDIN;
+not-a-uuid	\N	\N
+\.
+COPY blobs FROM STDIN;
+00000000-0000-4000-8000-000000000009	\\xzz	\N
+\.
+\set ON_ERROR_STOP 1
+SELECT count(*) FROM blobs;

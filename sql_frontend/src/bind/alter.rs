@@ -412,9 +412,6 @@ impl Binder<'_> {
         using: &Option<ast::Expr>,
     ) -> Result<Ddl> {
         let sql_type = super::ddl::sql_type(data_type)?;
-        if !sql_type.storable() {
-            return Err(Error::unsupported(format!("{sql_type} columns")));
-        }
         self.refuse_if_viewed(&table)?;
         refuse_if_in_foreign_key(info, &column, "ALTER COLUMN ... TYPE")?;
         let scope = table_scope(info, &table);
@@ -492,9 +489,6 @@ impl Binder<'_> {
             ));
         }
         let sql_type = super::ddl::sql_type(&def.data_type)?;
-        if !sql_type.storable() {
-            return Err(Error::unsupported(format!("{sql_type} columns")));
-        }
         self.refuse_if_viewed(&table)?;
         let mut column = ColumnInfo {
             name: name.clone(),

@@ -163,9 +163,6 @@ impl Binder<'_> {
                 Some(ty) => ty,
                 None => sql_type(&def.data_type)?,
             };
-            if !sql_type.storable() {
-                return Err(Error::unsupported(format!("{sql_type} columns")));
-            }
             let mut column = ColumnInfo {
                 name: column_name.clone(),
                 sql_type,

@@ -48,8 +48,9 @@ pub(super) enum KeyRef<'v> {
     Int(i64),
     /// A float that is not integral, by its bits (every NaN one pattern).
     Float(u64),
-    /// Text; an interval by its text, as [`Value::to_key`] keys it.
     Text(Cow<'v, str>),
+    /// An interval by its length (`1 mon` is `30 days`, as [`Value::to_key`] keys it).
+    Interval(i128),
     Date(i32),
     Timestamp(i64),
     /// A BYTEA's bytes.
@@ -69,7 +70,7 @@ impl<'v> KeyRef<'v> {
             Value::Text(s) => KeyRef::Text(Cow::Borrowed(s)),
             Value::Date(d) => KeyRef::Date(*d),
             Value::Timestamp(t) => KeyRef::Timestamp(*t),
-            Value::Interval(i) => KeyRef::Text(Cow::Owned(i.to_string())),
+            Value::Interval(i) => KeyRef::Interval(i.span()),
             Value::Bytea(b) => KeyRef::Bytes(b),
             Value::Uuid(u) => KeyRef::Uuid(*u),
         }

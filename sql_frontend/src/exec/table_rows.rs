@@ -21,6 +21,7 @@ use super::batch::RowBatch;
 use super::operator::KeyedRow;
 use crate::catalog::TableInfo;
 use crate::error::Result;
+use crate::interval::Interval;
 use crate::value::{Kind, Value};
 
 /// The rows of one primary-key range of a table, in key order.
@@ -168,6 +169,15 @@ fn decode_into(
                 ColumnValue::Float(f) => Value::Float(f),
                 ColumnValue::Date(d) => Value::Date(d),
                 ColumnValue::Timestamp(t) => Value::Timestamp(t),
+                ColumnValue::Interval {
+                    months,
+                    days,
+                    micros,
+                } => Value::Interval(Interval {
+                    months,
+                    days,
+                    micros,
+                }),
                 ColumnValue::Bytes(b) => match kinds.get(i) {
                     Some(Kind::Uuid) => Value::uuid_of(b)?,
                     _ => Value::Bytea(b.to_vec()),
