@@ -261,7 +261,7 @@ mod keycode {
         /// key decodes to an interval of the same length.
         #[test]
         fn interval_keys_order_by_length((a, b) in (interval(), interval())) {
-            let (ka, kb) = (encode(&[a.clone()]), encode(&[b.clone()]));
+            let (ka, kb) = (encode(std::slice::from_ref(&a)), encode(std::slice::from_ref(&b)));
             prop_assert_eq!(ka.cmp(&kb), interval_model(&a).cmp(&interval_model(&b)));
             let back = decode(&ka).unwrap();
             prop_assert_eq!(back.len(), 1);

@@ -315,6 +315,16 @@ impl FromValue for String {
     }
 }
 
+/// A BYTEA's bytes.
+impl FromValue for Vec<u8> {
+    fn from_value(value: &Value) -> Result<Self> {
+        match value {
+            Value::Bytea(b) => Ok(b.clone()),
+            other => Err(wrong(other, "Vec<u8>")),
+        }
+    }
+}
+
 impl<T: FromValue> FromValue for Option<T> {
     fn from_value(value: &Value) -> Result<Self> {
         match value {

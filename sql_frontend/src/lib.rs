@@ -63,8 +63,8 @@
 //!
 //! `session -> bind -> optimize -> exec -> cost -> plan -> expr`, and all of them down
 //! to the value-level modules: [`operators`], [`functions`], [`cast`], [`like`],
-//! [`types`], [`value`], [`interval`], [`datetime`], [`catalog`], [`statistics`],
-//! [`error`]. No module imports one
+//! [`types`], [`value`], [`interval`], [`datetime`], [`bytea`], [`uuid`], [`catalog`],
+//! [`statistics`], [`error`]. No module imports one
 //! above it, and inside `exec/`, `optimize/` and `plan/` no file imports another that
 //! imports it back (the module roots — the executor's builder, the optimiser's pass
 //! list — import their files, never the reverse). `tests/module_graph.rs` checks this:
@@ -78,6 +78,7 @@
 //! casts), [`value`] (SQL values and three-valued logic), [`operators`] (SQL's operators
 //! on values), [`catalog`] (SQL types and defaults kept beside the engine's catalog),
 //! [`datetime`] (DATE and TIMESTAMP text), [`interval`] (INTERVAL and date arithmetic),
+//! [`bytea`] (BYTEA text forms), [`uuid`] (UUID text forms and `gen_random_uuid`),
 //! [`cast`] (CAST and `::`), [`like`] (LIKE/ILIKE), [`functions`] (scalar functions),
 //! [`generation`] (the catalog generation prepared plans are labelled with),
 //! [`view_catalog`] (views and what they depend on), [`sequence`] (sequences: values
@@ -90,7 +91,8 @@
 //! ## Supported now
 //!
 //! CREATE TABLE (BOOLEAN, SMALLINT, INTEGER, BIGINT, REAL, DOUBLE PRECISION, TEXT,
-//! VARCHAR(n), DATE, TIMESTAMP; PRIMARY KEY inline or composite; NOT NULL; UNIQUE as a
+//! VARCHAR(n), CHAR(n), DATE, TIMESTAMP, INTERVAL, BYTEA ([`bytea`]), UUID ([`uuid`]);
+//! PRIMARY KEY inline or composite; NOT NULL; UNIQUE as a
 //! unique index; DEFAULT, a constant or an expression computed per row such as now()
 //! or nextval(); SERIAL, BIGSERIAL, SMALLSERIAL; GENERATED {ALWAYS | BY DEFAULT} AS
 //! IDENTITY), DEFAULT and DEFAULT VALUES in INSERT, `SET c = DEFAULT`, OVERRIDING
@@ -125,7 +127,7 @@
 //!
 //! ## Not yet (each returns `Unsupported`)
 //!
-//! INTERVAL columns, functions other than RETURNS TABLE(...) with one query as body,
+//! Functions other than RETURNS TABLE(...) with one query as body,
 //! USING/NATURAL with a LATERAL join, WITH ORDINALITY, writes to views,
 //! materialized or temporary views, DISTINCT on window calls, a view whose query has
 //! an EXCLUDE in a window frame, a WITH query that reads an enclosing query's columns named inside a

@@ -353,6 +353,17 @@ impl From<String> for Value {
         Value::Text(v)
     }
 }
+/// Bytes are a BYTEA.
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Bytea(v)
+    }
+}
+impl From<&[u8]> for Value {
+    fn from(v: &[u8]) -> Self {
+        Value::Bytea(v.to_vec())
+    }
+}
 impl From<&String> for Value {
     fn from(v: &String) -> Self {
         Value::Text(v.clone())

@@ -81,9 +81,29 @@ fn keys(row: &[Value], positions: &[usize]) -> Vec<KeyValue> {
     positions.iter().map(|&p| row[p].to_key()).collect()
 }
 
-fn key_text(names: &[String], key: &[KeyValue]) -> String {
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    describe_key(&names, key)
+/// `(a, b)=(1, x)`: a key of `table`'s columns at `positions`, called `names`, each
+/// value written as SQL writes its column's type (a UUID hyphenated, not as the bytes
+/// the engine stores).
+fn key_text(names: &[String], key: &[KeyValue], table: &TableInfo, positions: &[usize]) -> String {
+    let values: Option<Vec<String>> = key
+        .iter()
+        .zip(positions)
+        .map(|(value, &p)| {
+            let kind = table.columns.get(p)?.sql_type.kind();
+            Value::from_key(value.clone(), kind)
+                .ok()
+                .map(|v| v.to_string())
+        })
+        .collect();
+    match values {
+        Some(values) if values.len() == key.len() => {
+            format!("({})=({})", names.join(", "), values.join(", "))
+        }
+        _ => {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            describe_key(&names, key)
+        }
+    }
 }
 
 /// The primary key of the row of `parent` whose columns `columns` hold `key`, as the
@@ -133,7 +153,8 @@ pub(super) fn check_references(
     row: &[Value],
 ) -> Result<()> {
     for fk in &table.foreign_keys {
-        let key = keys(row, &positions(table, &fk.columns)?);
+        let columns = positions(table, &fk.columns)?;
+        let key = keys(row, &columns);
         if key.iter().any(KeyValue::is_null) {
             continue;
         }
@@ -148,7 +169,7 @@ pub(super) fn check_references(
             Error::Constraint(Constraint::ForeignKey {
                 table: table.name().to_string(),
                 constraint: fk.name.clone(),
-                key: key_text(&fk.columns, &key),
+                key: key_text(&fk.columns, &key, table, &columns),
                 referenced: fk.referenced.clone(),
             })
         };
@@ -303,7 +324,7 @@ pub(super) fn check_no_action(txn: &mut Transaction, pending: Vec<NoAction>) -> 
             return Err(Error::Constraint(Constraint::ForeignKeyReferenced {
                 table: fk.referenced.clone(),
                 constraint: fk.name.clone(),
-                key: key_text(&fk.referenced_columns, &key),
+                key: key_text(&fk.referenced_columns, &key, &child, &columns),
                 referencing: fk.table.clone(),
             }));
         }
@@ -355,7 +376,7 @@ fn changed(
             Error::Constraint(Constraint::ForeignKeyReferenced {
                 table: parent.name().to_string(),
                 constraint: fk.name.clone(),
-                key: key_text(&fk.referenced_columns, &key),
+                key: key_text(&fk.referenced_columns, &key, &child, &columns),
                 referencing: fk.table.clone(),
             })
         };
