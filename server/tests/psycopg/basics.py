@@ -1,7 +1,8 @@
 """psycopg 3 against `hdb serve` (run by tests/psycopg.rs with HDB_DSN set): connect,
-parameterised queries in text and binary, transactions, errors with SQLSTATE."""
+parameterised queries in text and binary (UUID, BYTEA and INTERVAL too), transactions, errors with SQLSTATE."""
 import datetime
 import os
+import uuid
 
 import psycopg
 from psycopg import errors
@@ -26,6 +27,23 @@ with psycopg.connect(dsn, autocommit=True) as conn:
             assert cur.fetchall() == rows, (binary, rows)
             cur.execute("SELECT name FROM people WHERE name = %s AND id < %s", ("bob", 10))
             assert cur.fetchone() == ("bob",)
+
+    # UUID, BYTEA and INTERVAL: Python's uuid.UUID, bytes and timedelta, both ways, in
+    # text and in binary.
+    conn.execute("CREATE TABLE kinds (id UUID PRIMARY KEY, data BYTEA, span INTERVAL)")
+    kinds = [
+        (uuid.UUID("00000000-0000-4000-8000-000000000001"), b"", datetime.timedelta(0)),
+        (uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"), b"\x00\x01\xff\\", datetime.timedelta(days=-2, seconds=3, microseconds=5)),
+        (uuid.UUID("ffffffff-ffff-4fff-bfff-ffffffffffff"), None, None),
+    ]
+    for binary in (False, True):
+        with conn.cursor(binary=binary) as cur:
+            conn.execute("DELETE FROM kinds")
+            cur.executemany("INSERT INTO kinds VALUES (%s, %s, %s)", kinds)
+            cur.execute("SELECT id, data, span FROM kinds ORDER BY id")
+            assert cur.fetchall() == kinds, (binary, kinds)
+            cur.execute("SELECT count(*) FROM kinds WHERE id = %s AND data = %s", kinds[1][:2])
+            assert cur.fetchone() == (1,), binary
 
     # A failed transaction is rolled back as a whole.
     try:
