@@ -42,7 +42,7 @@ fn values_keep_their_types_across_a_reopen() {
     let rows = s
         .query(
             "SELECT id, data, span, made FROM kinds WHERE id = $1",
-            &[id.clone()],
+            std::slice::from_ref(&id),
         )
         .unwrap();
     let row = rows.rows().first().unwrap().clone();
