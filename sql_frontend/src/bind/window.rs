@@ -240,7 +240,10 @@ impl Binder<'_> {
             }
             WindowFunction::Aggregate(AggregateFunction::StringAgg) => Kind::Text,
             WindowFunction::Aggregate(AggregateFunction::Sum) => {
-                if !matches!(first, Kind::Int | Kind::Float | Kind::Unknown) {
+                if !matches!(
+                    first,
+                    Kind::Int | Kind::Float | Kind::Interval | Kind::Unknown
+                ) {
                     return Err(Error::Type(format!("function sum({first}) does not exist")));
                 }
                 first

@@ -296,7 +296,10 @@ impl Accumulator {
             AggregateFunction::CountRows | AggregateFunction::Count => {}
             AggregateFunction::Sum => {
                 self.value = match (&self.value, arg) {
-                    (Value::Null, v @ (Value::Int(_) | Value::Float(_))) => v.clone(),
+                    (Value::Null, v @ (Value::Int(_) | Value::Float(_) | Value::Interval(_))) => {
+                        v.clone()
+                    }
+                    (Value::Interval(a), Value::Interval(b)) => Value::Interval(a.checked_add(*b)?),
                     (Value::Int(a), Value::Int(b)) => Value::Int(
                         a.checked_add(*b)
                             .ok_or_else(|| Error::Data("bigint out of range".into()))?,
