@@ -193,6 +193,45 @@ impl Interval {
             .checked_add(Interval::from_micros(to_i64(micros.round())?))
     }
 
+    /// The interval divided by a number, as PostgreSQL 15's `interval_div` divides it
+    /// (and so `avg(interval)`, the sum divided by the count): months and days are
+    /// divided apart and truncated, the fraction of a month becomes days (rounded to the
+    /// microsecond), the fractions of days become seconds (a whole day of them moves to
+    /// the days), and the time is divided and rounded. Dividing by zero is an error.
+    pub fn checked_div(self, factor: f64) -> Result<Interval> {
+        /// Rounding to the microsecond (PostgreSQL's `TSROUND`).
+        fn round_micro(x: f64) -> f64 {
+            (x * 1e6).round_ties_even() / 1e6
+        }
+        const SECONDS_PER_DAY: f64 = 86_400.0;
+        if factor == 0.0 {
+            return Err(Error::Data("division by zero".into()));
+        }
+        let months = to_i32((f64::from(self.months) / factor).trunc())?;
+        let mut days = to_i32((f64::from(self.days) / factor).trunc())?;
+        let month_days = round_micro(
+            (f64::from(self.months) / factor - f64::from(months)) * DAYS_PER_MONTH as f64,
+        );
+        let mut seconds = round_micro(
+            (f64::from(self.days) / factor - f64::from(days) + month_days - month_days.trunc())
+                * SECONDS_PER_DAY,
+        );
+        if seconds.abs() >= SECONDS_PER_DAY {
+            let whole = (seconds / SECONDS_PER_DAY).trunc();
+            days = days.checked_add(to_i32(whole)?).ok_or_else(out_of_range)?;
+            seconds -= whole * SECONDS_PER_DAY;
+        }
+        days = days
+            .checked_add(to_i32(month_days.trunc())?)
+            .ok_or_else(out_of_range)?;
+        let micros = (self.micros as f64 / factor + seconds * 1e6).round_ties_even();
+        Ok(Interval {
+            months,
+            days,
+            micros: to_i64(micros)?,
+        })
+    }
+
     /// The interval as microseconds with a month of 30 days: what orders intervals, and
     /// what GROUP BY, DISTINCT and joins hash (so `1 mon` and `30 days` meet, as in
     /// PostgreSQL).
@@ -495,6 +534,30 @@ mod tests {
             "1 mon -1 days +01:00:00"
         );
         assert_eq!(iv(0, 1, -MICROS_PER_HOUR).to_string(), "1 day -01:00:00");
+    }
+
+    #[test]
+    fn division_spills_as_postgresql_divides() {
+        // PostgreSQL 15's answers to `INTERVAL '...' / factor`.
+        for (text, factor, expected) in [
+            ("1 mon 2 days", 2.0, "16 days"),
+            ("1 mon 31 days 27:00:00", 4.0, "15 days 12:45:00"),
+            (
+                "1 year 2 mons 3 days 04:05:06.5",
+                3.0,
+                "4 mons 21 days 01:21:42.166667",
+            ),
+            (
+                "-1 years +30 days",
+                7.0,
+                "-1 mons -17 days -03:25:42.820114",
+            ),
+            ("1 day", 0.3, "3 days 08:00:00"),
+        ] {
+            let divided = parse_interval(text).unwrap().checked_div(factor).unwrap();
+            assert_eq!(divided.to_string(), expected, "{text} / {factor}");
+        }
+        assert!(iv(1, 0, 0).checked_div(0.0).is_err());
     }
 
     #[test]

@@ -145,10 +145,8 @@ fn interval_op(op: BinaryOp, l: Value, r: Value) -> Result<Value> {
         (BinaryOp::Mul, Interval(i), Float(f)) | (BinaryOp::Mul, Float(f), Interval(i)) => {
             scale(i, f)
         }
-        (BinaryOp::Div, Interval(_), Int(0)) => Err(division_by_zero()),
-        (BinaryOp::Div, Interval(_), Float(0.0)) => Err(division_by_zero()),
-        (BinaryOp::Div, Interval(i), Int(n)) => scale(i, 1.0 / n as f64),
-        (BinaryOp::Div, Interval(i), Float(f)) => scale(i, 1.0 / f),
+        (BinaryOp::Div, Interval(i), Int(n)) => i.checked_div(n as f64).map(Interval),
+        (BinaryOp::Div, Interval(i), Float(f)) => i.checked_div(f).map(Interval),
         (op, a, b) => Err(Error::Type(format!(
             "operator does not exist: {} {} {}",
             a.kind(),

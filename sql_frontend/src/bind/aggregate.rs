@@ -174,6 +174,7 @@ impl Binder<'_> {
         };
         let kind = match function {
             AggregateFunction::CountRows | AggregateFunction::Count => Kind::Int,
+            AggregateFunction::Avg if arg_kind == Kind::Interval => Kind::Interval,
             AggregateFunction::Avg => Kind::Float,
             _ => wanted.unwrap_or(arg_kind),
         };

@@ -231,6 +231,9 @@ impl Binder<'_> {
             | WindowFunction::Aggregate(AggregateFunction::Count | AggregateFunction::CountRows) => {
                 Kind::Int
             }
+            WindowFunction::Aggregate(AggregateFunction::Avg) if first == Kind::Interval => {
+                Kind::Interval
+            }
             WindowFunction::PercentRank
             | WindowFunction::CumeDist
             | WindowFunction::Aggregate(AggregateFunction::Avg) => Kind::Float,
@@ -256,7 +259,10 @@ impl Binder<'_> {
             | WindowFunction::NthValue => first,
         };
         if function == WindowFunction::Aggregate(AggregateFunction::Avg)
-            && !matches!(first, Kind::Int | Kind::Float | Kind::Unknown)
+            && !matches!(
+                first,
+                Kind::Int | Kind::Float | Kind::Interval | Kind::Unknown
+            )
         {
             return Err(Error::Type(format!("function avg({first}) does not exist")));
         }

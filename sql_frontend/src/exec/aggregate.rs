@@ -32,6 +32,7 @@ use super::keys::{HashTable, KeyHasher, hash_key, same_key};
 use super::operator::{BoxedOperator, ExecContext, KeyedRow, Operator};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
+use crate::interval::Interval;
 use crate::plan::{AggregateCall, AggregateFunction};
 use crate::value::Value;
 
@@ -256,7 +257,8 @@ pub(super) struct Accumulator {
     /// Arguments already seen, for DISTINCT aggregates.
     seen: Option<HashSet<KeyValue>>,
     count: i64,
-    /// Sum, minimum or maximum so far (NULL before the first value).
+    /// Sum, minimum or maximum so far (NULL before the first value); avg's sum of
+    /// intervals.
     value: Value,
     /// Float sum for avg.
     float_sum: f64,
@@ -318,6 +320,7 @@ impl Accumulator {
             AggregateFunction::Avg => match arg {
                 Value::Int(i) => self.float_sum += *i as f64,
                 Value::Float(f) => self.float_sum += f,
+                Value::Interval(i) => self.add_interval(*i)?,
                 v => {
                     return Err(Error::Type(format!(
                         "function avg({}) does not exist",
@@ -380,6 +383,9 @@ impl Accumulator {
             AggregateFunction::Avg => {
                 self.count += other.count;
                 self.float_sum += other.float_sum;
+                if let Value::Interval(i) = other.value {
+                    self.add_interval(i)?;
+                }
             }
             AggregateFunction::Sum
             | AggregateFunction::Min
@@ -400,12 +406,20 @@ impl Accumulator {
         Ok(())
     }
 
+    /// Adds an interval to avg's running sum of intervals.
+    fn add_interval(&mut self, interval: Interval) -> Result<()> {
+        self.value = Value::Interval(match &self.value {
+            Value::Interval(sum) => sum.checked_add(interval)?,
+            _ => interval,
+        });
+        Ok(())
+    }
+
     /// The aggregate of the values added so far, which more may follow.
     pub(super) fn value(&self) -> Value {
         match self.function {
             AggregateFunction::CountRows | AggregateFunction::Count => Value::Int(self.count),
-            AggregateFunction::Avg if self.count == 0 => Value::Null,
-            AggregateFunction::Avg => Value::Float(self.float_sum / self.count as f64),
+            AggregateFunction::Avg => self.average(),
             _ => self.value.clone(),
         }
     }
@@ -413,9 +427,22 @@ impl Accumulator {
     fn finish(self) -> Value {
         match self.function {
             AggregateFunction::CountRows | AggregateFunction::Count => Value::Int(self.count),
-            AggregateFunction::Avg if self.count == 0 => Value::Null,
-            AggregateFunction::Avg => Value::Float(self.float_sum / self.count as f64),
+            AggregateFunction::Avg => self.average(),
             _ => self.value,
+        }
+    }
+
+    /// avg: the sum over the count, a double for numbers, an interval for intervals
+    /// (PostgreSQL's `interval_avg`: the sum divided by the count, `interval / float8`).
+    fn average(&self) -> Value {
+        match (&self.value, self.count) {
+            (_, 0) => Value::Null,
+            // Dividing by a count of one or more only shrinks the fields (and moves
+            // less than a day into each), so it cannot leave their ranges.
+            (Value::Interval(sum), count) => sum
+                .checked_div(count as f64)
+                .map_or(Value::Null, Value::Interval),
+            (_, count) => Value::Float(self.float_sum / count as f64),
         }
     }
 }
