@@ -12,14 +12,9 @@
 use std::path::Path;
 use std::time::Instant;
 
-fn process_cpu() -> f64 {
-    // utime + stime of the whole process, in clock ticks (fields 14 and 15).
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after.split(' ').collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    ticks as f64 / 100.0
-}
+#[path = "support/cpu.rs"]
+mod cpu;
+use cpu::process_cpu;
 
 fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir)

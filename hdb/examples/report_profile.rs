@@ -12,14 +12,9 @@
 
 use std::time::Instant;
 
-fn process_cpu() -> f64 {
-    // utime + stime of the whole process, in clock ticks (fields 14 and 15).
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after.split(' ').collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    ticks as f64 / 100.0
-}
+#[path = "support/cpu.rs"]
+mod cpu;
+use cpu::process_cpu;
 
 const REPORT: &str = "SELECT u.name, COUNT(ue.event_id) AS event_count \
      FROM users u JOIN user_events ue ON u.user_id = ue.user_id \
