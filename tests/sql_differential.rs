@@ -532,6 +532,12 @@ fn hdb_cell(value: &Value, ty: ItemTy) -> Cell {
         (Value::Bool(b), ItemTy::Bool) => Cell::Int(i64::from(*b)),
         (Value::Int(i), _) => Cell::Int(*i),
         (Value::Float(f), _) => Cell::Real(*f),
+        // A decimal is REAL in SQLite and an exact NUMERIC in hdb: compared as the
+        // nearest double.
+        (Value::Numeric(n), _) => match n.to_string().parse() {
+            Ok(f) => Cell::Real(f),
+            Err(_) => Cell::Text(format!("unreadable hdb numeric {n}")),
+        },
         (Value::Text(s), _) => Cell::Text(s.clone()),
         (other, _) => Cell::Text(format!("unexpected hdb value {other:?}")),
     }

@@ -1,9 +1,10 @@
 //! Integers keep every digit on their way through SQL (issue 10, item 2).
 //!
-//! hdb has no NUMERIC: a decimal literal is a DOUBLE PRECISION. Where PostgreSQL
-//! resolves integers and decimals meeting in one result to NUMERIC, hdb converts the
-//! integers to DOUBLE only where a double holds them exactly, and otherwise refuses with
-//! a data error: never a different number. The properties, over random integers
+//! A decimal literal is NUMERIC, as in PostgreSQL, so integers and decimals meeting in
+//! one result are NUMERIC and exact. Where integers meet DOUBLE PRECISION values, hdb
+//! converts the integers to DOUBLE only where a double holds them exactly, and
+//! otherwise refuses with a data error: never a different number (PostgreSQL answers
+//! the nearest double). The properties, over random integers
 //! (`i64::MIN` and `i64::MAX` among them) and random decimal literals:
 //!
 //! - a negative literal is one literal, so every i64 written in a statement reads back;
@@ -12,7 +13,8 @@
 //!   decimal literal going into an integer column is rounded half away from zero, as
 //!   PostgreSQL rounds NUMERIC;
 //! - CASE, COALESCE, UNION and VALUES mixing an integer and a decimal answer the
-//!   integer's exact value, or fail with a data error when no double equals it.
+//!   integer's exact value as NUMERIC; mixing it with a double answer it exactly or fail
+//!   with a data error when no double equals it.
 //!
 //! `tests/slt/precision.slt` holds PostgreSQL 15's answers for the cases where both
 //! answer.
@@ -115,12 +117,21 @@ proptest! {
         let db = Database::open_in_memory().unwrap();
         let mut s = db.session();
         let exact = (a as f64) < 9_223_372_036_854_775_808.0 && (a as f64) as i64 == a;
-        for sql in [
-            format!("SELECT CASE WHEN true THEN {a} ELSE {text} END"),
-            format!("SELECT COALESCE({a}, {text})"),
-            format!("SELECT x FROM (SELECT {a} AS x UNION ALL SELECT {text}) u LIMIT 1"),
-            format!("SELECT column1 FROM (VALUES ({a}), ({text})) v LIMIT 1"),
-        ] {
+        let queries = |other: &str| [
+            format!("SELECT CASE WHEN true THEN {a} ELSE {other} END"),
+            format!("SELECT COALESCE({a}, {other})"),
+            format!("SELECT x FROM (SELECT {a} AS x UNION ALL SELECT {other}) u LIMIT 1"),
+            format!("SELECT column1 FROM (VALUES ({a}), ({other})) v LIMIT 1"),
+        ];
+        // A decimal literal is NUMERIC: the integer keeps every digit.
+        for sql in queries(&text) {
+            match one(&mut s, &sql) {
+                Ok(Value::Numeric(n)) => prop_assert_eq!(n.to_string(), a.to_string(), "{}", sql),
+                other => prop_assert!(false, "{}: {:?}", sql, other),
+            }
+        }
+        // A double: the integer as the double equal to it, or a data error.
+        for sql in queries(&format!("{text}::float8")) {
             match one(&mut s, &sql) {
                 Ok(Value::Float(f)) => {
                     prop_assert!(exact, "{}: {} has no exact double, got {}", sql, a, f);

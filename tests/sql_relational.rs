@@ -250,7 +250,7 @@ fn aggregates_follow_postgresql() {
     );
     assert_eq!(
         query(&mut s, "SELECT avg(salary) FROM emp WHERE dept = 1"),
-        strings(&[&["90"]])
+        strings(&[&["90.0000000000000000"]])
     );
     // DISTINCT aggregates, expressions over aggregates, HAVING, ORDER BY an alias.
     assert_eq!(

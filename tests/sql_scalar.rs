@@ -63,9 +63,17 @@ fn case_searched_and_simple() {
     );
     // A NULL operand matches no branch, not even WHEN NULL.
     assert_eq!(text(&mut s, "CASE NULL WHEN NULL THEN 1 ELSE 2 END"), "2");
-    // Branches of integer and float give a float column.
+    // Branches of integer and decimal give a NUMERIC column, of integer and double a
+    // double one.
     assert_eq!(
-        s.execute("SELECT CASE WHEN n > 0 THEN n ELSE 0.5 END FROM t ORDER BY id")
+        column(
+            &mut s,
+            "SELECT CASE WHEN n > 0 THEN n ELSE 0.5 END FROM t ORDER BY id"
+        ),
+        ["5", "0.5", "0.5", "0.5"]
+    );
+    assert_eq!(
+        s.execute("SELECT CASE WHEN n > 0 THEN n ELSE 0.5::float8 END FROM t ORDER BY id")
             .unwrap()
             .rows()
             .iter()
@@ -193,7 +201,11 @@ fn coalesce_nullif_and_text_functions() {
     let (_dir, db) = open();
     let mut s = db.session();
     assert_eq!(value(&mut s, "COALESCE(NULL, 2, 3)"), Value::Int(2));
-    assert_eq!(value(&mut s, "COALESCE(NULL, 2, 3.5)"), Value::Float(2.0));
+    assert_eq!(value(&mut s, "COALESCE(NULL, 2, 3.5)").to_string(), "2");
+    assert_eq!(
+        value(&mut s, "COALESCE(NULL, 2, 3.5::float8)"),
+        Value::Float(2.0)
+    );
     assert_eq!(text(&mut s, "COALESCE(NULL, NULL)"), "NULL");
     assert_eq!(value(&mut s, "COALESCE(1, 1 / 0)"), Value::Int(1));
     assert_eq!(text(&mut s, "NULLIF(1, 1)"), "NULL");
@@ -235,15 +247,19 @@ fn numeric_functions_and_promotion() {
     let (_dir, db) = open();
     let mut s = db.session();
     assert_eq!(value(&mut s, "abs(-3)"), Value::Int(3));
-    assert_eq!(value(&mut s, "abs(-3.5)"), Value::Float(3.5));
-    assert_eq!(value(&mut s, "round(2.5)"), Value::Float(3.0));
-    assert_eq!(value(&mut s, "round(2.345, 2)"), Value::Float(2.35));
+    // Decimal literals are NUMERIC, exact and with PostgreSQL's scales.
+    let shown = |s: &mut Session, e: &str| value(s, e).to_string();
+    assert_eq!(shown(&mut s, "abs(-3.5)"), "3.5");
+    assert_eq!(shown(&mut s, "round(2.5)"), "3");
+    assert_eq!(shown(&mut s, "round(2.345, 2)"), "2.35");
+    assert_eq!(value(&mut s, "round(2.5::float8)"), Value::Float(3.0));
     assert_eq!(value(&mut s, "round(1234, -2)"), Value::Int(1200));
     assert_eq!(value(&mut s, "-(5)"), Value::Int(-5));
-    assert_eq!(value(&mut s, "-(2.5)"), Value::Float(-2.5));
-    assert_eq!(value(&mut s, "1 + 0.5"), Value::Float(1.5));
+    assert_eq!(shown(&mut s, "-(2.5)"), "-2.5");
+    assert_eq!(shown(&mut s, "1 + 0.5"), "1.5");
     assert_eq!(value(&mut s, "7 / 2"), Value::Int(3));
-    assert_eq!(value(&mut s, "7 / 2.0"), Value::Float(3.5));
+    assert_eq!(shown(&mut s, "7 / 2.0"), "3.5000000000000000");
+    assert_eq!(value(&mut s, "7 / 2.0::float8"), Value::Float(3.5));
     assert!(matches!(
         error(&mut s, "abs(-9223372036854775807 - 1)"),
         Error::Data(_)
@@ -438,12 +454,22 @@ fn rows_meeting_in_a_column_share_its_kind() {
         values(
             &mut s,
             "SELECT 1 UNION ALL SELECT 2.5 UNION ALL SELECT NULL"
-        ),
-        [Value::Float(1.0), Value::Float(2.5), Value::Null]
+        )
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>(),
+        ["1", "2.5", "NULL"]
     );
     assert_eq!(
-        values(&mut s, "VALUES (1), (2.5)"),
+        values(&mut s, "SELECT 1 UNION ALL SELECT 2.5::float8"),
         [Value::Float(1.0), Value::Float(2.5)]
+    );
+    assert_eq!(
+        values(&mut s, "VALUES (1), (2.5)")
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["1", "2.5"]
     );
     assert_eq!(
         values(

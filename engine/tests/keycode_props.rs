@@ -7,9 +7,10 @@ use std::cmp::Ordering;
 
 use engine::Error;
 use engine::keycode::{
-    ColumnOrder, Direction, KeyValue, NullOrder, compare_ordered, decode, decode_ordered, encode,
-    encode_ordered, prefix_range_ordered,
+    ColumnOrder, Direction, KeyValue, NullOrder, Numeric, compare_ordered, decode, decode_ordered,
+    encode, encode_ordered, prefix_range_ordered,
 };
+use num_bigint::BigInt;
 use proptest::prelude::*;
 
 const CASES: u32 = 2000;
@@ -111,6 +112,20 @@ fn interval_model(value: &KeyValue) -> i128 {
         other => panic!("not an interval: {other:?}"),
     }
 }
+/// The most digits after the point the generated decimals have.
+const MAX_TEST_SCALE: u32 = 6;
+
+/// A decimal `mantissa / 10^scale` with a mantissa of up to 64 bits or, now and then, a
+/// large one (100+ digits), and a scale up to [`MAX_TEST_SCALE`]: small ones share
+/// values at different scales (`1.0` and `1.00`) often.
+fn numeric() -> impl Strategy<Value = Numeric> {
+    let mantissa = prop_oneof![
+        4 => (-2000i64..2000).prop_map(BigInt::from),
+        4 => any::<i64>().prop_map(BigInt::from),
+        1 => (any::<i64>(), 100u32..130).prop_map(|(m, shift)| BigInt::from(m) * BigInt::from(10).pow(shift)),
+    ];
+    (mantissa, 0..=MAX_TEST_SCALE).prop_map(|(m, s)| Numeric::new(m, s).unwrap())
+}
 
 fn text() -> impl Strategy<Value = String> {
     prop_oneof!["[\0\u{1}ab\u{7f}\u{ff}é]{0,5}", any::<String>()]
@@ -123,6 +138,7 @@ fn value() -> impl Strategy<Value = KeyValue> {
         any::<bool>().prop_map(KeyValue::Bool),
         int().prop_map(KeyValue::Int),
         float().prop_map(KeyValue::Float),
+        numeric().prop_map(KeyValue::Numeric),
         any::<i32>().prop_map(KeyValue::Date),
         int().prop_map(KeyValue::Timestamp),
         text().prop_map(KeyValue::Text),
@@ -216,6 +232,7 @@ fn same_type_pair() -> impl Strategy<Value = (KeyValue, KeyValue)> {
         (any::<bool>(), any::<bool>()).prop_map(|(a, b)| (Bool(a), Bool(b))),
         (int(), int()).prop_map(|(a, b)| (Int(a), Int(b))),
         (float(), float()).prop_map(|(a, b)| (Float(a), Float(b))),
+        (numeric(), numeric()).prop_map(|(a, b)| (Numeric(a), Numeric(b))),
         (any::<i32>(), any::<i32>()).prop_map(|(a, b)| (Date(a), Date(b))),
         (int(), int()).prop_map(|(a, b)| (Timestamp(a), Timestamp(b))),
         (text(), text()).prop_map(|(a, b)| (Text(a), Text(b))),
@@ -234,8 +251,8 @@ fn soup() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(
         prop_oneof![
             prop::sample::select(vec![
-                0x00u8, 0x01, 0x10, 0x20, 0x30, 0x40, 0x48, 0x4C, 0x50, 0x60, 0x80, 0xFE, 0xFF,
-                0xEF, 0xDF, 0xAF, 0x9F, 0xB3,
+                0x00u8, 0x01, 0x02, 0x03, 0x10, 0x20, 0x28, 0x30, 0x40, 0x48, 0x4C, 0x50, 0x60,
+                0x80, 0xFE, 0xFF, 0xEF, 0xDF, 0xAF, 0x9F, 0xB3,
             ]),
             any::<u8>(),
         ],
@@ -335,6 +352,28 @@ mod keycode {
             if let Ok(back) = decode_ordered(&key, &orders) {
                 prop_assert_eq!(encode_ordered(&back, &orders), key);
             }
+        }
+
+        /// NUMERIC keys order as the numbers do, equal numbers at different scales
+        /// (`1.0`, `1.00`) have equal keys, and a key reads back as the same number at
+        /// its smallest scale. The model: mantissas of up to 64 bits scaled to a common
+        /// scale in `i128`.
+        #[test]
+        fn numeric_keys_order_as_numbers(
+            (m1, s1) in (any::<i64>(), 0..=MAX_TEST_SCALE),
+            (m2, s2) in (any::<i64>(), 0..=MAX_TEST_SCALE),
+            small in any::<bool>(),
+        ) {
+            let (m1, m2) = match small { true => (m1 % 300, m2 % 300), false => (m1, m2) };
+            let model = |m: i64, s: u32| i128::from(m) * 10i128.pow(MAX_TEST_SCALE - s);
+            let value = |m: i64, s: u32| KeyValue::Numeric(Numeric::new(BigInt::from(m), s).unwrap());
+            let (a, b) = (value(m1, s1), value(m2, s2));
+            let expected = model(m1, s1).cmp(&model(m2, s2));
+            prop_assert_eq!(a.cmp(&b), expected);
+            prop_assert_eq!(encode(std::slice::from_ref(&a)).cmp(&encode(std::slice::from_ref(&b))), expected);
+            let decoded = decode(&encode(std::slice::from_ref(&a))).unwrap();
+            let KeyValue::Numeric(read) = &decoded[0] else { panic!("{decoded:?}") };
+            prop_assert_eq!(read.to_string(), match &a { KeyValue::Numeric(n) => n.normalized().to_string(), _ => unreachable!() });
         }
 
         /// `KeyValue`'s order is a total order consistent with `Eq`.

@@ -37,6 +37,10 @@ pub enum Error {
     /// A value out of range: overflow, division by zero, text too long, bad date.
     #[error("{0}")]
     Data(String),
+    /// A value too large for its `NUMERIC(p, s)` column (SQLSTATE 22003); the payload
+    /// is PostgreSQL's detail, saying what would fit ([`Error::detail`]).
+    #[error("numeric field overflow")]
+    NumericFieldOverflow(String),
     /// A table or view that views still depend on, dropped without CASCADE; the message
     /// names them.
     #[error("{0}")]
@@ -126,6 +130,7 @@ impl Error {
     pub fn detail(&self) -> Option<String> {
         match self {
             Error::Constraint(constraint) => constraint.detail(),
+            Error::NumericFieldOverflow(detail) => Some(detail.clone()),
             _ => None,
         }
     }
@@ -141,6 +146,7 @@ impl Error {
             Error::AlreadyExists(_) => "42P07",
             Error::Type(m) => type_sqlstate(m),
             Error::Data(m) => data_sqlstate(m),
+            Error::NumericFieldOverflow(_) => "22003",
             Error::DependentObjects(_) => "2BP01",
             Error::Parameter(_) => "08P01",
             Error::Constraint(Constraint::NotNull { .. } | Constraint::NullsInColumn { .. }) => {
@@ -175,7 +181,7 @@ impl Error {
 /// The SQLSTATE of a type error. The SQL layer words its errors as PostgreSQL does, so
 /// where PostgreSQL gives a condition a code of its own, the wording tells which.
 fn type_sqlstate(message: &str) -> &'static str {
-    const CODES: [(&str, &str); 12] = [
+    const CODES: [(&str, &str); 14] = [
         // generated_always: a value for an identity column GENERATED ALWAYS
         ("cannot insert a non-DEFAULT value into column", "428C9"),
         ("can only be updated to DEFAULT", "428C9"),
@@ -203,8 +209,10 @@ fn type_sqlstate(message: &str) -> &'static str {
         ("multiple primary keys for table", "42P16"),
         // duplicate_column
         ("appears twice in primary key constraint", "42701"),
-        // invalid_parameter_value: `varchar(0)`, `char(0)`
+        // invalid_parameter_value: `varchar(0)`, `char(0)`, `numeric(0)`
         ("length for type", "22023"),
+        ("NUMERIC precision", "22023"),
+        ("NUMERIC scale", "22023"),
     ];
     CODES
         .iter()
@@ -215,7 +223,7 @@ fn type_sqlstate(message: &str) -> &'static str {
 /// The SQLSTATE of a data error (class 22, or 21 for a row counted twice), read from its
 /// PostgreSQL wording as [`type_sqlstate`] does; `22000` (data_exception) otherwise.
 fn data_sqlstate(message: &str) -> &'static str {
-    const CODES: [(&str, &str); 38] = [
+    const CODES: [(&str, &str); 39] = [
         // sequence_generator_limit_exceeded: nextval past MAXVALUE / MINVALUE
         ("reached maximum value of sequence", "2200H"),
         ("reached minimum value of sequence", "2200H"),
@@ -258,6 +266,7 @@ fn data_sqlstate(message: &str) -> &'static str {
         ("not recognized for type", "22023"),
         // feature_not_supported: a unit the value's type lacks (`extract(hour from date)`)
         ("not supported for type", "0A000"),
+        ("value overflows numeric format", "22003"),
         ("date out of range", "22008"),
         ("timestamp out of range", "22008"),
         ("interval out of range", "22015"),
@@ -303,7 +312,10 @@ impl Error {
             Error::Io(m) => Error::Io(prefix(m)),
             Error::Corruption(m) => Error::Corruption(prefix(m)),
             Error::Other(m) => Error::Other(prefix(m)),
-            kept @ (Error::Constraint(_) | Error::TooLarge(_) | Error::NoRows) => kept,
+            kept @ (Error::Constraint(_)
+            | Error::TooLarge(_)
+            | Error::NoRows
+            | Error::NumericFieldOverflow(_)) => kept,
         }
     }
 }
@@ -357,6 +369,9 @@ impl From<sql_frontend::Error> for Error {
             Sql::AlreadyExists { .. } => Error::AlreadyExists(message),
             Sql::Type(_) => Error::Type(message),
             Sql::Data(_) => Error::Data(message),
+            overflow @ Sql::NumericFieldOverflow { .. } => {
+                Error::NumericFieldOverflow(overflow.detail().unwrap_or_default())
+            }
             Sql::Parameter(_) => Error::Parameter(message),
             Sql::TooComplex(m) => Error::TooComplex(m),
             Sql::Constraint(c) => Error::Constraint(c),

@@ -78,6 +78,8 @@ pub use sql_frontend::CancelHandle;
 pub use sql_frontend::Value;
 /// An INTERVAL value's three fields (what [`Value::Interval`] holds).
 pub use sql_frontend::interval::Interval;
+/// NUMERIC values ([`Value::Numeric`]): an exact decimal with its display scale.
+pub use sql_frontend::numeric::Numeric;
 pub use transaction::{
     DEFAULT_MAX_ATTEMPTS, IsolationLevel, Transaction, TransactionOptions, retry_backoff,
 };

@@ -70,6 +70,7 @@ mod framing;
 mod listener;
 mod settings;
 mod tls;
+mod wire_numeric;
 pub mod wire_types;
 
 use std::net::SocketAddr;

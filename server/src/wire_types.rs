@@ -11,6 +11,7 @@
 //! | Interval    | interval            | 1186 | i64 microseconds, i32 days, i32 months |
 //! | Bytea       | bytea               | 17   | the bytes                              |
 //! | Uuid        | uuid                | 2950 | the 16 bytes                           |
+//! | Numeric     | numeric             | 1700 | base-10000 digits (`wire_numeric.rs`)  |
 //! | Unknown     | text                | 25   | (a NULL literal, an untyped `$n`)      |
 //!
 //! H computes every integer in 64 bits and every float in 64 bits (a column's declared
@@ -51,6 +52,7 @@ pub mod oid {
     pub const TIMESTAMPTZ: u32 = 1184;
     pub const INTERVAL: u32 = 1186;
     pub const UUID: u32 = 2950;
+    pub const NUMERIC: u32 = 1700;
 }
 
 /// Days from 1970-01-01 (H's date epoch) to 2000-01-01 (PostgreSQL's).
@@ -112,6 +114,7 @@ pub fn oid_of(kind: Kind) -> u32 {
         Kind::Interval => oid::INTERVAL,
         Kind::Bytea => oid::BYTEA,
         Kind::Uuid => oid::UUID,
+        Kind::Numeric => oid::NUMERIC,
     }
 }
 
@@ -163,6 +166,7 @@ fn put_binary(out: &mut BytesMut, value: &Value) {
         Value::Bool(b) => out.put_u8(u8::from(*b)),
         Value::Int(i) => out.put_i64(*i),
         Value::Float(x) => out.put_f64(*x),
+        Value::Numeric(n) => crate::wire_numeric::put_numeric(out, n),
         Value::Text(s) => out.put_slice(s.as_bytes()),
         Value::Date(d) => out.put_i32(d.saturating_sub(PG_EPOCH_DAYS)),
         Value::Timestamp(t) => out.put_i64(t.saturating_sub(PG_EPOCH_MICROS)),
@@ -241,6 +245,7 @@ fn decode_binary(bytes: &[u8], oid: u32) -> Result<Value, ProtocolError> {
                 ProtocolError::new("22021", "invalid byte sequence for encoding \"UTF8\"")
             })?)
         }
+        oid::NUMERIC => Value::Numeric(crate::wire_numeric::decode_numeric(bytes)?),
         oid::DATE => {
             let days = i32::from_be_bytes(array(fixed(4)?));
             Value::Date(days.checked_add(PG_EPOCH_DAYS).ok_or_else(|| {
@@ -326,6 +331,10 @@ mod tests {
             (
                 Value::Uuid(0xa0ee_bc99_9c0b_4ef8_bb6d_6bb9_bd38_0a11),
                 oid::UUID,
+            ),
+            (
+                Value::Numeric(hdb::Numeric::parse("-1234.5600").unwrap()),
+                oid::NUMERIC,
             ),
         ];
         for (value, type_oid) in cases {

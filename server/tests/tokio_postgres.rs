@@ -17,6 +17,20 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a runtime")
 }
 
+/// The first row `sql` returns through the simple protocol, as its fields' text.
+async fn first_row_as_text(client: &Client, sql: &str) -> Vec<String> {
+    let messages = client.simple_query(sql).await.expect("the query runs");
+    let Some(row) = messages.iter().find_map(|m| match m {
+        SimpleQueryMessage::Row(row) => Some(row),
+        _ => None,
+    }) else {
+        panic!("{messages:?}")
+    };
+    (0..row.len())
+        .map(|i| row.get(i).unwrap_or("NULL").to_string())
+        .collect()
+}
+
 async fn connect(server: &TestServer) -> Client {
     let (client, connection) = tokio_postgres::connect(&server.url("tester"), NoTls)
         .await
@@ -88,17 +102,8 @@ fn every_type_round_trips_in_binary_through_prepared_statements() {
         assert_eq!(row.get::<_, Option<String>>(2), None);
 
         // The same values in text, through the simple protocol.
-        let messages = client
-            .simple_query("SELECT b, s, r, day, at FROM every WHERE id = 1")
-            .await
-            .unwrap();
-        let Some(row) = messages.iter().find_map(|m| match m {
-            SimpleQueryMessage::Row(row) => Some(row),
-            _ => None,
-        }) else {
-            panic!("{messages:?}")
-        };
-        let texts: Vec<&str> = (0..5).map(|i| row.get(i).unwrap()).collect();
+        let texts =
+            first_row_as_text(&client, "SELECT b, s, r, day, at FROM every WHERE id = 1").await;
         assert_eq!(
             texts,
             ["t", "7", "1.5", "2024-02-29", "2024-02-29 13:14:15.123456"]
@@ -761,5 +766,112 @@ fn scram_authentication_accepts_the_password_and_names_the_user_it_refuses() {
                 format!("password authentication failed for user \"{user}\"")
             );
         }
+    });
+}
+
+/// A NUMERIC in PostgreSQL's binary form, as the bytes go over the wire
+/// (tokio-postgres has no decimal type of its own without extra crates).
+#[derive(Debug, PartialEq)]
+struct RawNumeric(Vec<u8>);
+
+impl<'a> tokio_postgres::types::FromSql<'a> for RawNumeric {
+    fn from_sql(
+        _: &tokio_postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(RawNumeric(raw.to_vec()))
+    }
+
+    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+        *ty == tokio_postgres::types::Type::NUMERIC
+    }
+}
+
+impl tokio_postgres::types::ToSql for RawNumeric {
+    fn to_sql(
+        &self,
+        _: &tokio_postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.extend_from_slice(&self.0);
+        Ok(tokio_postgres::types::IsNull::No)
+    }
+
+    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+        *ty == tokio_postgres::types::Type::NUMERIC
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
+/// `[ndigits, weight, sign, dscale, digits...]` as PostgreSQL's binary NUMERIC.
+fn numeric_bytes(words: &[u16]) -> RawNumeric {
+    RawNumeric(words.iter().flat_map(|w| w.to_be_bytes()).collect())
+}
+
+#[test]
+fn numeric_travels_as_oid_1700_in_text_and_binary() {
+    let server = TestServer::start();
+    runtime().block_on(async {
+        let client = connect(&server).await;
+        client
+            .batch_execute("CREATE TABLE money (id INTEGER PRIMARY KEY, amount NUMERIC(8,2))")
+            .await
+            .unwrap();
+        let insert = client
+            .prepare("INSERT INTO money VALUES ($1, $2)")
+            .await
+            .unwrap();
+        assert_eq!(insert.params()[1], tokio_postgres::types::Type::NUMERIC);
+        // 1.505 in binary (digits 1, 5050; scale 3) is rounded to the column's 1.51.
+        client
+            .execute(&insert, &[&1i64, &numeric_bytes(&[2, 0, 0, 3, 1, 5050])])
+            .await
+            .unwrap();
+        // -12345.6 (digits 1, 2345, 6000; weight 1; negative).
+        client
+            .execute(
+                &insert,
+                &[&2i64, &numeric_bytes(&[3, 1, 0x4000, 1, 1, 2345, 6000])],
+            )
+            .await
+            .unwrap();
+        let rows = client
+            .query("SELECT amount, amount * 2 FROM money ORDER BY id", &[])
+            .await
+            .unwrap();
+        assert_eq!(
+            rows[0].columns()[0].type_(),
+            &tokio_postgres::types::Type::NUMERIC
+        );
+        assert_eq!(
+            rows[0].get::<_, RawNumeric>(0),
+            numeric_bytes(&[2, 0, 0, 2, 1, 5100])
+        );
+        assert_eq!(
+            rows[1].get::<_, RawNumeric>(1),
+            numeric_bytes(&[3, 1, 0x4000, 2, 2, 4691, 2000])
+        );
+        // Text through the simple protocol keeps the scale.
+        let texts = first_row_as_text(
+            &client,
+            "SELECT amount, 0.1 + 0.2, 10 / 4.0 FROM money WHERE id = 1",
+        )
+        .await;
+        assert_eq!(texts, ["1.51", "0.3", "2.5000000000000000"]);
+        // Too large for NUMERIC(8,2): 22003 with PostgreSQL's detail.
+        let error = client
+            .execute("INSERT INTO money VALUES (3, 1000000)", &[])
+            .await
+            .unwrap_err();
+        let db = error.as_db_error().unwrap();
+        assert_eq!(db.code(), &SqlState::NUMERIC_VALUE_OUT_OF_RANGE);
+        assert_eq!(db.message(), "numeric field overflow");
+        assert_eq!(
+            db.detail(),
+            Some(
+                "A field with precision 8, scale 2 must round to an absolute value less than 10^6."
+            )
+        );
     });
 }

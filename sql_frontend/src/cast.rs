@@ -12,11 +12,15 @@
 //! What neither allows (an integer to a DATE, say) is [`Error::Type`] naming both types;
 //! text that does not parse as the target type is [`Error::Data`]. NULL casts to NULL.
 //!
+//! NUMERIC converts to and from the integers, the doubles and text (`numeric/convert.rs`:
+//! to an integer it rounds half away from zero, as PostgreSQL does).
+//!
 //! One implicit conversion lives here too, [`exact_double`]: an integer made DOUBLE
-//! PRECISION where integers and decimals meet in one result. PostgreSQL gives such a
-//! result NUMERIC, which keeps every digit; hdb has no NUMERIC, so it converts only the
-//! integers a double holds exactly (every one up to 2^53 in magnitude) and refuses the
-//! rest, rather than silently answering a different number.
+//! PRECISION where integers and doubles meet in one result (CASE, COALESCE, UNION ...).
+//! PostgreSQL converts it to the nearest double; hdb converts only the integers a
+//! double holds exactly (every one up to 2^53 in magnitude) and refuses the rest,
+//! rather than silently answering a different number. (Integers meeting decimal
+//! literals, which are NUMERIC, are exact anyway.)
 
 use crate::error::{Error, Result};
 use crate::types::SqlType;
@@ -52,9 +56,9 @@ pub fn exact_double(value: Value) -> Result<Value> {
                 true => Ok(Value::Float(f)),
                 false => Err(Error::Data(format!(
                     "integer {i} has no exact double precision value: integers and \
-                     decimals meeting in one result (CASE, COALESCE, UNION, VALUES ...) \
-                     become double precision, as hdb has no NUMERIC type; cast the \
-                     decimals to bigint or the integers to double precision"
+                     doubles meeting in one result (CASE, COALESCE, UNION, VALUES ...) \
+                     become double precision; cast the doubles to numeric or the \
+                     integers to double precision"
                 ))),
             }
         }
@@ -73,7 +77,7 @@ pub fn castable(from: Kind, to: SqlType) -> bool {
     match (from, to.kind()) {
         (Unknown | Text, _) | (_, Text) => true,
         (a, b) if a == b => true,
-        (Int | Float, Int | Float) | (Int, Bool) | (Bool, Int) => true,
+        (Int | Float | Numeric, Int | Float | Numeric) | (Int, Bool) | (Bool, Int) => true,
         (Date | Timestamp, Date | Timestamp) => true,
         _ => false,
     }
@@ -141,6 +145,23 @@ mod tests {
     #[test]
     fn numbers_booleans_and_text() {
         assert_eq!(cast(Value::Float(2.5), SqlType::Integer), Ok(Value::Int(2)));
+        let numeric = |s: &str| Value::Numeric(crate::numeric::from_text(s).unwrap());
+        assert_eq!(cast(numeric("2.5"), SqlType::Integer), Ok(Value::Int(3)));
+        assert_eq!(cast(numeric("-2.5"), SqlType::BigInt), Ok(Value::Int(-3)));
+        assert_eq!(
+            cast(numeric("32767.5"), SqlType::SmallInt),
+            Err(Error::Data("smallint out of range".into()))
+        );
+        assert_eq!(cast(numeric("0.1"), SqlType::Double), Ok(Value::Float(0.1)));
+        assert_eq!(
+            cast(Value::Float(0.1), SqlType::Numeric(None)),
+            Ok(numeric("0.1"))
+        );
+        assert_eq!(cast(numeric("1.50"), SqlType::Text), Ok(text("1.50")));
+        assert_eq!(
+            cast(text(" 1.50 "), SqlType::Numeric(None)).map(|v| v.to_string()),
+            Ok("1.50".into())
+        );
         assert_eq!(cast(Value::Float(3.5), SqlType::BigInt), Ok(Value::Int(4)));
         assert_eq!(cast(Value::Int(3), SqlType::Real), Ok(Value::Float(3.0)));
         assert!(matches!(
@@ -189,6 +210,8 @@ mod tests {
             (Value::Int(1), SqlType::Date),
             (Value::Date(1), SqlType::Integer),
             (Value::Bool(true), SqlType::Double),
+            (Value::Bool(true), SqlType::Numeric(None)),
+            (Value::Date(1), SqlType::Numeric(None)),
             (Value::Float(1.0), SqlType::Boolean),
             (Value::Timestamp(0), SqlType::Interval),
         ] {

@@ -59,6 +59,11 @@ pub enum Error {
     #[error("data error: {0}")]
     Data(String),
 
+    /// A value too large for its `NUMERIC(precision, scale)` column (PostgreSQL's
+    /// `numeric field overflow`, SQLSTATE 22003); [`Error::detail`] says what fits.
+    #[error("numeric field overflow")]
+    NumericFieldOverflow { precision: u32, scale: i32 },
+
     /// The statement is beyond a limit of hdb's: nested deeper than
     /// [`crate::stack::MAX_NESTING_DEPTH`] (PostgreSQL's `stack depth limit exceeded`,
     /// SQLSTATE 54001), or calling functions whose inlined bodies grow past
@@ -160,6 +165,25 @@ impl Error {
     pub fn unsupported(clause: impl Into<String>) -> Error {
         Error::Unsupported {
             clause: clause.into(),
+        }
+    }
+
+    /// PostgreSQL's DETAIL line for this error, where it has one of its own.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            Error::NumericFieldOverflow { precision, scale } => {
+                let digits = i64::from(*precision) - i64::from(*scale);
+                let limit = match digits {
+                    0 => "1".to_string(),
+                    d => format!("10^{d}"),
+                };
+                Some(format!(
+                    "A field with precision {precision}, scale {scale} must round to an \
+                     absolute value less than {limit}."
+                ))
+            }
+            Error::InView { source, .. } => source.detail(),
+            _ => None,
         }
     }
 

@@ -530,7 +530,8 @@ pub fn arithmetic_kind(op: BinaryOp, l: Kind, r: Kind) -> Kind {
     use Kind::*;
     match (op, l, r) {
         (_, Int, Int) => Int,
-        (_, Float | Int, Float | Int) => Float,
+        (_, Numeric | Int, Numeric | Int) => Numeric,
+        (_, Float | Int | Numeric, Float | Int | Numeric) => Float,
         (BinaryOp::Sub, Date, Date) => Int,
         (BinaryOp::Add | BinaryOp::Sub, Date, Int) | (BinaryOp::Add, Int, Date) => Date,
         (BinaryOp::Add | BinaryOp::Sub, Date | Timestamp, Interval)

@@ -63,8 +63,8 @@
 //!
 //! `session -> bind -> optimize -> exec -> cost -> plan -> expr`, and all of them down
 //! to the value-level modules: [`operators`], [`functions`], [`cast`], [`like`],
-//! [`types`], [`value`], [`interval`], [`datetime`], [`bytea`], [`uuid`], [`catalog`],
-//! [`statistics`], [`error`]. No module imports one
+//! [`types`], [`value`], [`numeric`], [`interval`], [`datetime`], [`bytea`], [`uuid`],
+//! [`catalog`], [`statistics`], [`error`]. No module imports one
 //! above it, and inside `exec/`, `optimize/` and `plan/` no file imports another that
 //! imports it back (the module roots — the executor's builder, the optimiser's pass
 //! list — import their files, never the reverse). `tests/module_graph.rs` checks this:
@@ -77,6 +77,7 @@
 //! Supporting modules: [`types`] (SQL types over engine column types, assignment
 //! casts), [`value`] (SQL values and three-valued logic), [`operators`] (SQL's operators
 //! on values), [`catalog`] (SQL types and defaults kept beside the engine's catalog),
+//! [`numeric`] (NUMERIC arithmetic with PostgreSQL's scales, rounding, conversions),
 //! [`datetime`] (DATE and TIMESTAMP text), [`interval`] (INTERVAL and date arithmetic),
 //! [`bytea`] (BYTEA text forms), [`uuid`] (UUID text forms and `gen_random_uuid`),
 //! [`cast`] (CAST and `::`), [`like`] (LIKE/ILIKE), [`functions`] (scalar functions),
@@ -152,6 +153,7 @@ pub mod functions;
 pub mod generation;
 pub mod interval;
 pub mod like;
+pub mod numeric;
 pub mod operators;
 pub mod optimize;
 pub mod plan;

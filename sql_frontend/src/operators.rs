@@ -9,6 +9,9 @@
 //!
 //! `||` joins two BYTEA values into one; with any other operand it joins the operands'
 //! text.
+//! NUMERIC arithmetic is exact, with PostgreSQL's result scales (`numeric/`); an integer
+//! operand becomes NUMERIC and a NUMERIC meeting a double becomes a double, as
+//! PostgreSQL's implicit casts resolve mixed operators.
 //!
 //! Dates and timestamps combine with intervals (`ts - INTERVAL '7 days'`; a date plus an
 //! interval is a timestamp, as in PostgreSQL), and `timestamp - timestamp` is an
@@ -22,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::expr::{BinaryOp, UnaryOp};
 use crate::interval::add_to_timestamp;
 use crate::interval::between_timestamps;
+use crate::numeric::{self, Numeric};
 use crate::value::{Kind, Value, not, truth_value};
 
 /// `op v`: NOT with three-valued logic, numeric and interval negation.
@@ -31,8 +35,12 @@ pub fn unary(op: UnaryOp, v: Value) -> Result<Value> {
         (UnaryOp::Not, v) => Ok(truth_value(not(v.truth()?))),
         (UnaryOp::Neg, Value::Int(i)) => i.checked_neg().map(Value::Int).ok_or_else(overflow),
         (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float(-f)),
+        (UnaryOp::Neg, Value::Numeric(n)) => numeric::neg(&n).map(Value::Numeric),
         (UnaryOp::Neg, Value::Interval(i)) => i.checked_neg().map(Value::Interval),
-        (UnaryOp::Plus, v @ (Value::Int(_) | Value::Float(_) | Value::Interval(_))) => Ok(v),
+        (
+            UnaryOp::Plus,
+            v @ (Value::Int(_) | Value::Float(_) | Value::Numeric(_) | Value::Interval(_)),
+        ) => Ok(v),
         (op, v) => Err(Error::Type(format!(
             "operator does not exist: {}{}",
             if op == UnaryOp::Neg { "-" } else { "+" },
@@ -89,6 +97,11 @@ pub fn binary(op: BinaryOp, l: Value, r: Value) -> Result<Value> {
         (BinaryOp::Div, Int(a), Int(b)) => a.checked_div(b).map(Int).ok_or_else(overflow),
         // i64::MIN % -1 overflows in Rust; mathematically it is 0.
         (BinaryOp::Mod, Int(a), Int(b)) => Ok(Int(a.checked_rem(b).unwrap_or(0))),
+        (op, Numeric(a), Numeric(b)) => numeric_op(op, &a, &b),
+        (op, Numeric(a), Int(b)) => numeric_op(op, &a, &numeric::Numeric::from_i64(b)),
+        (op, Int(a), Numeric(b)) => numeric_op(op, &numeric::Numeric::from_i64(a), &b),
+        (op, Numeric(a), Float(b)) => float_op(op, numeric::to_f64(&a)?, b),
+        (op, Float(a), Numeric(b)) => float_op(op, a, numeric::to_f64(&b)?),
         (op, Int(a), Float(b)) => float_op(op, a as f64, b),
         (op, Float(a), Int(b)) => float_op(op, a, b as f64),
         (op, Float(a), Float(b)) => float_op(op, a, b),
@@ -163,6 +176,23 @@ fn date_add(days: i32, n: i64) -> Result<Value> {
         .filter(|d| i64::from(*d).checked_mul(MICROS_PER_DAY).is_some())
         .map(Value::Date)
         .ok_or_else(|| Error::Data("date out of range".into()))
+}
+
+fn numeric_op(op: BinaryOp, a: &Numeric, b: &Numeric) -> Result<Value> {
+    let result = match op {
+        BinaryOp::Add => numeric::add(a, b),
+        BinaryOp::Sub => numeric::sub(a, b),
+        BinaryOp::Mul => numeric::mul(a, b),
+        BinaryOp::Div => numeric::div(a, b),
+        BinaryOp::Mod => numeric::rem(a, b),
+        op => {
+            return Err(Error::Type(format!(
+                "operator does not exist: numeric {} numeric",
+                op.symbol()
+            )));
+        }
+    };
+    result.map(Value::Numeric)
 }
 
 fn float_op(op: BinaryOp, a: f64, b: f64) -> Result<Value> {

@@ -5,6 +5,7 @@
 //! | BOOLEAN                  | Bool                |                                     |
 //! | SMALLINT / INTEGER / BIGINT | Int (i64)        | range of 16 / 32 / 64 bits          |
 //! | REAL / DOUBLE PRECISION  | Float (f64)         | REAL rounds to f32 precision        |
+//! | NUMERIC / DECIMAL [(p[, s])] | Numeric (exact) | rounded to s digits, at most p - s before the point |
 //! | TEXT / VARCHAR(n)        | Text                | VARCHAR(n): at most n characters    |
 //! | CHAR(n) / bpchar         | Text                | blank-padded to n (see below)       |
 //! | DATE                     | Date                |                                     |
@@ -59,7 +60,17 @@
 //! Its values are text to every operator, so where PostgreSQL's `bpchar` comparisons
 //! ignore trailing blanks, H's compare them: see the README's differences.
 //!
-//! Not yet: NUMERIC, time zones.
+//! ## NUMERIC(p, s)
+//!
+//! `NUMERIC` alone holds any value at its own scale; `NUMERIC(p, s)` (`DECIMAL` is the
+//! same type, `NUMERIC(p)` is `NUMERIC(p, 0)`) rounds a stored value to `s` digits after
+//! the point, half away from zero, and refuses one with more than `p - s` digits before
+//! it (`numeric field overflow`, 22003, with PostgreSQL's detail): `numeric/mod.rs`.
+//! A NUMERIC stored into an integer column rounds half away from zero too
+//! (`smallint out of range` and its kin past the type), into a double becomes the
+//! nearest double.
+//!
+//! Not yet: time zones.
 
 use std::fmt;
 
@@ -69,6 +80,7 @@ use crate::bytea::parse_bytea;
 use crate::datetime::{MICROS_PER_DAY, date_to_micros, parse_date, parse_timestamp};
 use crate::error::{Error, Result};
 use crate::interval::parse_interval;
+use crate::numeric::{self, Typmod};
 use crate::uuid::parse_uuid;
 use crate::value::{Kind, Value};
 
@@ -81,6 +93,8 @@ pub enum SqlType {
     BigInt,
     Real,
     Double,
+    /// `NUMERIC` / `DECIMAL`; `None` holds any value at its own scale.
+    Numeric(Option<Typmod>),
     Text,
     /// `VARCHAR(n)`; `None` is VARCHAR without a limit (the same as TEXT).
     Varchar(Option<u32>),
@@ -103,6 +117,8 @@ impl fmt::Display for SqlType {
             SqlType::BigInt => f.write_str("BIGINT"),
             SqlType::Real => f.write_str("REAL"),
             SqlType::Double => f.write_str("DOUBLE PRECISION"),
+            SqlType::Numeric(None) => f.write_str("NUMERIC"),
+            SqlType::Numeric(Some(t)) => write!(f, "NUMERIC({},{})", t.precision, t.scale),
             SqlType::Text => f.write_str("TEXT"),
             SqlType::Varchar(None) => f.write_str("VARCHAR"),
             SqlType::Varchar(Some(n)) => write!(f, "VARCHAR({n})"),
@@ -127,6 +143,7 @@ impl SqlType {
             "BIGINT" => SqlType::BigInt,
             "REAL" => SqlType::Real,
             "DOUBLE PRECISION" => SqlType::Double,
+            "NUMERIC" => SqlType::Numeric(None),
             "TEXT" => SqlType::Text,
             "VARCHAR" => SqlType::Varchar(None),
             "BPCHAR" => SqlType::Char(None),
@@ -136,6 +153,11 @@ impl SqlType {
             "BYTEA" => SqlType::Bytea,
             "UUID" => SqlType::Uuid,
             other => {
+                if let Some(typmod) = other.strip_prefix("NUMERIC(") {
+                    let (p, s) = typmod.strip_suffix(')')?.split_once(',')?;
+                    let typmod = Typmod::new(p.parse().ok()?, s.parse().ok()?).ok()?;
+                    return Some(SqlType::Numeric(Some(typmod)));
+                }
                 if let Some(n) = other.strip_prefix("CHAR(") {
                     return Some(SqlType::Char(Some(n.strip_suffix(')')?.parse().ok()?)));
                 }
@@ -152,6 +174,7 @@ impl SqlType {
             Kind::Bool => SqlType::Boolean,
             Kind::Int => SqlType::BigInt,
             Kind::Float => SqlType::Double,
+            Kind::Numeric => SqlType::Numeric(None),
             Kind::Text => SqlType::Text,
             Kind::Date => SqlType::Date,
             Kind::Timestamp => SqlType::Timestamp,
@@ -168,6 +191,7 @@ impl SqlType {
             SqlType::Boolean => ColumnType::Bool,
             SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => ColumnType::Int,
             SqlType::Real | SqlType::Double => ColumnType::Float,
+            SqlType::Numeric(_) => ColumnType::Numeric,
             SqlType::Text | SqlType::Varchar(_) | SqlType::Char(_) => ColumnType::Text,
             SqlType::Interval => ColumnType::Interval,
             SqlType::Date => ColumnType::Date,
@@ -182,6 +206,7 @@ impl SqlType {
             ColumnType::Bool => SqlType::Boolean,
             ColumnType::Int => SqlType::BigInt,
             ColumnType::Float => SqlType::Double,
+            ColumnType::Numeric => SqlType::Numeric(None),
             ColumnType::Text => SqlType::Text,
             ColumnType::Date => SqlType::Date,
             ColumnType::Timestamp => SqlType::Timestamp,
@@ -196,6 +221,7 @@ impl SqlType {
             SqlType::Boolean => Kind::Bool,
             SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => Kind::Int,
             SqlType::Real | SqlType::Double => Kind::Float,
+            SqlType::Numeric(_) => Kind::Numeric,
             SqlType::Text | SqlType::Varchar(_) | SqlType::Char(_) => Kind::Text,
             SqlType::Date => Kind::Date,
             SqlType::Timestamp => Kind::Timestamp,
@@ -214,6 +240,23 @@ impl SqlType {
         }
     }
 
+    /// A NUMERIC as this integer type: rounded half away from zero, with PostgreSQL's
+    /// `integer out of range` (and its kin) past the type.
+    fn int_from_numeric(self, n: &numeric::Numeric) -> Result<Value> {
+        let (min, max) = self.int_range();
+        match numeric::to_i64(n)? {
+            Some(i) if (min..=max).contains(&i) => Ok(Value::Int(i)),
+            _ => Err(Error::Data(format!(
+                "{} out of range",
+                match self {
+                    SqlType::SmallInt => "smallint",
+                    SqlType::Integer => "integer",
+                    _ => "bigint",
+                }
+            ))),
+        }
+    }
+
     /// Converts `value` for storing in a column of this type (the assignment cast).
     pub fn assign(self, value: Value) -> Result<Value> {
         if value.is_null() {
@@ -225,6 +268,7 @@ impl SqlType {
                 let i = match value {
                     Value::Int(i) => i,
                     Value::Float(f) => float_to_int(f).ok_or_else(out_of_range)?,
+                    Value::Numeric(n) => return self.int_from_numeric(&n),
                     Value::Text(s) => parse_int(&s, self)?,
                     other => return Err(mismatch(self, &other)),
                 };
@@ -238,6 +282,7 @@ impl SqlType {
                 let f = match value {
                     Value::Float(f) => f,
                     Value::Int(i) => i as f64,
+                    Value::Numeric(n) => numeric::to_f64(&n)?,
                     Value::Text(s) => parse_float(&s, self)?,
                     other => return Err(mismatch(self, &other)),
                 };
@@ -250,6 +295,21 @@ impl SqlType {
                         Ok(Value::Float(f64::from(narrowed)))
                     }
                     _ => Ok(Value::Float(f)),
+                }
+            }
+            Kind::Numeric => {
+                let n = match value {
+                    Value::Numeric(n) => n,
+                    Value::Int(i) => numeric::Numeric::from_i64(i),
+                    Value::Float(f) => numeric::from_f64(f)?,
+                    Value::Text(s) => numeric::from_text(&s)?,
+                    other => return Err(mismatch(self, &other)),
+                };
+                match self {
+                    SqlType::Numeric(Some(typmod)) => {
+                        numeric::apply_typmod(&n, typmod).map(Value::Numeric)
+                    }
+                    _ => Ok(Value::Numeric(n)),
                 }
             }
             Kind::Text => {
@@ -391,6 +451,9 @@ mod tests {
             SqlType::BigInt,
             SqlType::Real,
             SqlType::Double,
+            SqlType::Numeric(None),
+            SqlType::Numeric(Some(Typmod::new(10, 2).unwrap())),
+            SqlType::Numeric(Some(Typmod::new(3, -2).unwrap())),
             SqlType::Text,
             SqlType::Varchar(None),
             SqlType::Varchar(Some(12)),

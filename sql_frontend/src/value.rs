@@ -7,9 +7,11 @@
 //! keeps a row only when its predicate is `Some(true)`.
 //!
 //! Integers are `i64` whatever their declared SQL type (the declared range is checked when
-//! a value is stored, see `types.rs`); REAL and DOUBLE PRECISION are both `f64`.
-//! Comparing an integer with a float compares them as numbers; any other mix of types is a
-//! type error (the binder casts string literals to the other side's type first, as
+//! a value is stored, see `types.rs`); REAL and DOUBLE PRECISION are both `f64`; NUMERIC
+//! is an exact decimal ([`Numeric`], see `numeric/`), equal at any scale (`1.0 = 1.00`).
+//! Comparing an integer, a NUMERIC and a float compares them as numbers (an integer
+//! with a NUMERIC exactly, a NUMERIC with a float as floats, PostgreSQL's implicit
+//! casts); any other mix of types is a type error (the binder casts string literals to the other side's type first, as
 //! PostgreSQL does with its "unknown" literals). A DATE compares with a TIMESTAMP as its
 //! midnight; intervals compare by their length with a month of 30 days. BYTEA values
 //! compare bytewise (a proper prefix first), and so do UUIDs (as PostgreSQL's `memcmp`).
@@ -35,6 +37,7 @@ use crate::bytea::format_bytea;
 use crate::datetime::{format_date, format_timestamp};
 use crate::error::{Error, Result};
 use crate::interval::Interval;
+use crate::numeric::Numeric;
 use crate::uuid::format_uuid;
 
 /// One SQL value.
@@ -44,6 +47,8 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
+    /// An exact decimal with its display scale (SQL's NUMERIC / DECIMAL).
+    Numeric(Numeric),
     Text(String),
     /// Days since 1970-01-01.
     Date(i32),
@@ -63,6 +68,7 @@ pub enum Kind {
     Bool,
     Int,
     Float,
+    Numeric,
     Text,
     Date,
     Timestamp,
@@ -79,6 +85,7 @@ impl fmt::Display for Kind {
             Kind::Bool => "boolean",
             Kind::Int => "bigint",
             Kind::Float => "double precision",
+            Kind::Numeric => "numeric",
             Kind::Text => "text",
             Kind::Date => "date",
             Kind::Timestamp => "timestamp",
@@ -98,6 +105,7 @@ impl Value {
             Value::Bool(_) => Kind::Bool,
             Value::Int(_) => Kind::Int,
             Value::Float(_) => Kind::Float,
+            Value::Numeric(_) => Kind::Numeric,
             Value::Text(_) => Kind::Text,
             Value::Date(_) => Kind::Date,
             Value::Timestamp(_) => Kind::Timestamp,
@@ -131,6 +139,7 @@ impl Value {
             Value::Bool(b) => KeyValue::Bool(*b),
             Value::Int(i) => KeyValue::Int(*i),
             Value::Float(f) => KeyValue::Float(*f),
+            Value::Numeric(n) => KeyValue::Numeric(n.clone()),
             Value::Text(s) => KeyValue::Text(s.clone()),
             Value::Date(d) => KeyValue::Date(*d),
             Value::Timestamp(t) => KeyValue::Timestamp(*t),
@@ -149,6 +158,7 @@ impl Value {
         match self {
             Value::Text(s) => KeyValue::Text(s),
             Value::Bytea(b) => KeyValue::Bytes(b),
+            Value::Numeric(n) => KeyValue::Numeric(n),
             other => other.to_key(),
         }
     }
@@ -161,6 +171,7 @@ impl Value {
             KeyValue::Bool(b) => Value::Bool(b),
             KeyValue::Int(i) => Value::Int(i),
             KeyValue::Float(f) => Value::Float(f),
+            KeyValue::Numeric(n) => Value::Numeric(n),
             KeyValue::Text(s) => Value::Text(s),
             KeyValue::Date(d) => Value::Date(d),
             KeyValue::Timestamp(t) => Value::Timestamp(t),
@@ -195,6 +206,11 @@ impl Value {
             (Float(a), Float(b)) => float_cmp(*a, *b),
             (Int(a), Float(b)) => float_cmp(*a as f64, *b),
             (Float(a), Int(b)) => float_cmp(*a, *b as f64),
+            (Numeric(a), Numeric(b)) => a.cmp(b),
+            (Numeric(a), Int(b)) => a.cmp(&crate::numeric::Numeric::from_i64(*b)),
+            (Int(a), Numeric(b)) => crate::numeric::Numeric::from_i64(*a).cmp(b),
+            (Numeric(a), Float(b)) => float_cmp(crate::numeric::to_f64(a)?, *b),
+            (Float(a), Numeric(b)) => float_cmp(*a, crate::numeric::to_f64(b)?),
             (Text(a), Text(b)) => a.as_bytes().cmp(b.as_bytes()),
             (Date(a), Date(b)) => a.cmp(b),
             (Timestamp(a), Timestamp(b)) => a.cmp(b),
@@ -297,6 +313,7 @@ impl fmt::Display for Value {
             Value::Float(x) if x.is_infinite() && *x > 0.0 => f.write_str("Infinity"),
             Value::Float(x) if x.is_infinite() => f.write_str("-Infinity"),
             Value::Float(x) => write!(f, "{x}"),
+            Value::Numeric(n) => write!(f, "{n}"),
             Value::Text(s) => f.write_str(s),
             Value::Date(d) => f.write_str(&format_date(*d)),
             Value::Timestamp(t) => f.write_str(&format_timestamp(*t)),
@@ -469,6 +486,7 @@ mod tests {
             }),
             Value::Bytea(vec![0, 1, 255]),
             Value::Uuid(0xa0ee_bc99_9c0b_4ef8_bb6d_6bb9_bd38_0a11),
+            Value::Numeric(crate::numeric::from_text("-1.50").unwrap()),
         ] {
             assert_eq!(Value::from_key(v.to_key(), v.kind()).unwrap(), v);
         }

@@ -14,7 +14,8 @@
 //! Rendering (the database never sees the expected type letters, so it is ours to do;
 //! a SQLite-format file's values are rendered by its records' letters instead, see
 //! `sqlite_render.rs`): NULL is `NULL`; the empty string is `(empty)`; integers in decimal; floating-point
-//! values with three decimals (`2.500`), as SQLite's runner prints `R` columns;
+//! values with three decimals (`2.500`), as SQLite's runner prints `R` columns; NUMERIC
+//! exactly as PostgreSQL prints it, scale included (`2.5000000000000000`);
 //! booleans as PostgreSQL prints them, `t` and `f`; dates `YYYY-MM-DD`; timestamps
 //! `YYYY-MM-DD HH:MM:SS[.ffffff]`; other text as is.
 //!
@@ -98,7 +99,7 @@ pub(super) fn output<R: AsRef<[Value]>>(width: usize, rows: &[R]) -> DBOutput<De
 fn column_type<'a>(mut values: impl Iterator<Item = &'a Value>) -> DefaultColumnType {
     match values.find(|v| !matches!(v, Value::Null)) {
         Some(Value::Int(_)) => DefaultColumnType::Integer,
-        Some(Value::Float(_)) => DefaultColumnType::FloatingPoint,
+        Some(Value::Float(_) | Value::Numeric(_)) => DefaultColumnType::FloatingPoint,
         Some(Value::Text(_)) => DefaultColumnType::Text,
         _ => DefaultColumnType::Any,
     }

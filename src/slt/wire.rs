@@ -18,9 +18,10 @@
 //!   text. tokio-postgres does not pass the simple protocol's column types on, so the
 //!   record is described first through the extended protocol (Parse and Describe of an
 //!   unnamed statement, which runs nothing); where that fails (a statement the server
-//!   cannot prepare), the columns are read as text. Integers, floating point and
-//!   booleans are read from their text ([`value_from_text`]); everything else stays
-//!   text, which PostgreSQL and H print as `render` does.
+//!   cannot prepare), the columns are read as text. Integers, floating point, NUMERIC
+//!   and booleans are read from their text ([`value_from_text`]); everything else
+//!   stays text, which PostgreSQL and H print as `render` does. A NUMERIC keeps its
+//!   exact digits and scale either way (`1.50`, `2.5000000000000000`).
 //!
 //! Errors are the server's ErrorResponse: its message, then its SQLSTATE in brackets,
 //! so `statement error <regex>` records match the message as they do in-process.
@@ -36,6 +37,7 @@ use tokio_postgres::types::{FromSql, Type};
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
 use hdb::Value;
+use hdb_server::wire_types::{Format, decode_param, oid};
 use sql_frontend::interval::Interval;
 
 use super::connection::output;
@@ -301,8 +303,6 @@ fn decode_binary(ty: &Type, mut bytes: &[u8]) -> Result<Value, WireError> {
             size(16)?;
             Value::Uuid(bytes.get_u128())
         }
-        // PostgreSQL's NUMERIC (H has none: its decimal arithmetic is floating point),
-        // read as the double H would have computed, when a file runs against PostgreSQL.
         Type::NUMERIC => decode_numeric(bytes)?,
         // Text and every type H does not have: the bytes as text (what PostgreSQL's
         // text-like types send in binary).
@@ -313,33 +313,21 @@ fn decode_binary(ty: &Type, mut bytes: &[u8]) -> Result<Value, WireError> {
     })
 }
 
-/// A binary NUMERIC as a double: digit count, weight (of the first base-10000 digit),
-/// sign, display scale, then the digits.
-fn decode_numeric(mut bytes: &[u8]) -> Result<Value, WireError> {
-    let malformed = || WireError::new("a malformed numeric field");
-    if bytes.len() < 8 {
-        return Err(malformed());
+/// A binary NUMERIC, exactly, with its scale (the server's own decoder of PostgreSQL's
+/// base-10000 layout); NaN and the infinities, which H's NUMERIC lacks, as doubles.
+fn decode_numeric(bytes: &[u8]) -> Result<Value, WireError> {
+    const SIGN_AT: usize = 4;
+    let sign = bytes
+        .get(SIGN_AT..SIGN_AT + 2)
+        .map(|b| u16::from_be_bytes([b[0], b[1]]));
+    match sign {
+        Some(0xC000) => return Ok(Value::Float(f64::NAN)),
+        Some(0xD000) => return Ok(Value::Float(f64::INFINITY)),
+        Some(0xF000) => return Ok(Value::Float(f64::NEG_INFINITY)),
+        _ => {}
     }
-    let digits = usize::try_from(bytes.get_i16()).map_err(|_| malformed())?;
-    let weight = i32::from(bytes.get_i16());
-    let sign = bytes.get_u16();
-    let _scale = bytes.get_i16();
-    if bytes.len() != digits * 2 {
-        return Err(malformed());
-    }
-    let magnitude = (0..digits).fold(0.0, |sum, i| {
-        let digit = f64::from(bytes.get_u16());
-        let power = weight - i32::try_from(i).unwrap_or(i32::MAX);
-        sum + digit * 10_000f64.powi(power)
-    });
-    Ok(Value::Float(match sign {
-        0x0000 => magnitude,
-        0x4000 => -magnitude,
-        0xC000 => f64::NAN,
-        0xD000 => f64::INFINITY,
-        0xF000 => f64::NEG_INFINITY,
-        _ => return Err(malformed()),
-    }))
+    decode_param(bytes, Format::Binary, oid::NUMERIC)
+        .map_err(|e| WireError::new(format!("a malformed numeric field: {}", e.message)))
 }
 
 /// A text field of type `ty` (unknown: text) as the value H would have returned
@@ -348,7 +336,11 @@ fn decode_numeric(mut bytes: &[u8]) -> Result<Value, WireError> {
 fn value_from_text(ty: Option<&Type>, text: &str) -> Value {
     let parsed = match ty {
         Some(&Type::INT2 | &Type::INT4 | &Type::INT8) => text.parse().ok().map(Value::Int),
-        Some(&Type::FLOAT4 | &Type::FLOAT8 | &Type::NUMERIC) => match text {
+        Some(&Type::NUMERIC) => match hdb::Numeric::parse(text) {
+            Ok(n) => Some(Value::Numeric(n)),
+            Err(_) => Some(value_from_text(Some(&Type::FLOAT8), text)),
+        },
+        Some(&Type::FLOAT4 | &Type::FLOAT8) => match text {
             "Infinity" => Some(Value::Float(f64::INFINITY)),
             "-Infinity" => Some(Value::Float(f64::NEG_INFINITY)),
             other => other.parse().ok().map(Value::Float),
@@ -394,7 +386,7 @@ mod tests {
         let numeric = [0, 2, 0, 0, 0x40, 0, 0, 1, 0, 12, 0x13, 0x88];
         assert_eq!(
             render(&decode_binary(&Type::NUMERIC, &numeric).unwrap()),
-            "-12.500"
+            "-12.5"
         );
     }
 

@@ -2,6 +2,7 @@
 //! produces are accepted, anything else is [`Error::CorruptData`].
 
 use super::encode::{SIGN_BIT_32, SIGN_BIT_64, SIGN_BIT_128};
+use super::numeric::Numeric;
 use super::order::{Direction, NullOrder, order_at};
 use super::value::{CANONICAL_NAN_BITS, MICROS_PER_DAY, MICROS_PER_MONTH};
 use super::{ColumnOrder, KeyValue, escape, tag};
@@ -111,6 +112,24 @@ impl<'a> KeyDecoder<'a> {
                 KeyValue::Date((u32::from_be_bytes(bytes) ^ SIGN_BIT_32).cast_signed())
             }
             tag::FLOAT => KeyValue::Float(self.read_float(flip)?),
+            tag::NUMERIC => {
+                let (input, mut pos) = (self.input, self.pos);
+                let decoded = Numeric::decode_key(|| {
+                    let b = input.get(pos).map(|b| b ^ flip);
+                    pos += 1;
+                    b
+                });
+                match decoded {
+                    Ok(n) => {
+                        self.pos = pos;
+                        KeyValue::Numeric(n)
+                    }
+                    Err(what) => {
+                        self.pos = start;
+                        return Err(self.corrupt(what));
+                    }
+                }
+            }
             tag::TEXT => {
                 let bytes = self.read_escaped(flip)?;
                 match String::from_utf8(bytes) {

@@ -30,6 +30,7 @@ impl fmt::Display for KeyValue {
             KeyValue::Null => f.write_str("null"),
             KeyValue::Bool(b) => f.write_str(if *b { "t" } else { "f" }),
             KeyValue::Int(i) => write!(f, "{i}"),
+            KeyValue::Numeric(n) => write!(f, "{n}"),
             KeyValue::Float(x) if x.is_nan() => f.write_str("NaN"),
             KeyValue::Float(x) if x.is_infinite() => {
                 f.write_str(if *x > 0.0 { "Infinity" } else { "-Infinity" })

@@ -50,6 +50,7 @@ pub fn encode_value_into(buf: &mut Vec<u8>, value: &KeyValue, order: ColumnOrder
         KeyValue::Int(i) | KeyValue::Timestamp(i) => {
             buf.extend_from_slice(&int_to_ordered(*i).to_be_bytes());
         }
+        KeyValue::Numeric(n) => n.encode_key(buf),
         KeyValue::Float(f) => buf.extend_from_slice(&float_to_ordered(*f).to_be_bytes()),
         KeyValue::Date(d) => {
             buf.extend_from_slice(&(d.cast_unsigned() ^ SIGN_BIT_32).to_be_bytes())

@@ -21,14 +21,16 @@
 //!   which treats NULL as the largest value. The SQL layer decides `NULLS FIRST`/`LAST`
 //!   itself and can ask for either per column with [`ColumnOrder::with_nulls`].
 //! * **Values of different types never interleave**: each value starts with a type tag, and
-//!   types order by tag: `NULL < bool < int < float < date < timestamp < interval < text
-//!   < bytes`.
+//!   types order by tag: `NULL < bool < int < numeric < float < date < timestamp <
+//!   interval < text < bytes`.
 //!   A column holds one type, so this order only matters for malformed input and for
 //!   keeping the order total; in particular `Int(1)` and `Float(1.0)` are *not* equal and
 //!   the SQL layer must coerce a literal to the column's type before it builds a key.
 //! * **bool**: `false < true`. **int** (`i64`, also used for the smaller integer types),
 //!   **timestamp** (`i64` microseconds since the Unix epoch) and **date** (`i32` days since
 //!   the Unix epoch): numeric order.
+//! * **numeric** ([`Numeric`], an exact decimal): numeric order, `1.0 == 1.00` (the key
+//!   holds the number without its display scale; layout in `numeric.rs`).
 //! * **float** (`f64`): numeric order made total, as in PostgreSQL: `-0.0 == 0.0`, every NaN
 //!   equals every other NaN, and NaN is greater than `+inf`. Encoding canonicalises `-0.0`
 //!   to `0.0` and every NaN to one quiet NaN, so equal values have equal bytes.
@@ -50,6 +52,7 @@
 //! | NULL      | `0x01` | none (`0xFE` instead when the column asks for NULLS LAST)        |
 //! | bool      | `0x10` | `0x00` false, `0x01` true                                        |
 //! | int       | `0x20` | 8 bytes big-endian of the value with its sign bit flipped        |
+//! | numeric   | `0x28` | class, exponent, digit pairs, terminator (see `numeric.rs`)      |
 //! | float     | `0x30` | 8 bytes big-endian: IEEE bits, sign bit flipped if positive, all bits flipped if negative |
 //! | date      | `0x40` | 4 bytes big-endian of the `i32` with its sign bit flipped        |
 //! | timestamp | `0x48` | 8 bytes as for int                                               |
@@ -155,6 +158,7 @@
 mod decode;
 mod display;
 mod encode;
+mod numeric;
 mod order;
 mod range;
 mod value;
@@ -165,6 +169,7 @@ mod tests;
 pub use decode::{KeyDecoder, decode, decode_ordered};
 pub use display::describe_key;
 pub use encode::{encode, encode_into, encode_ordered, encode_value_into};
+pub use numeric::{MAX_INTEGER_DIGITS, MAX_SCALE, Numeric, NumericParseError, digit_count, pow10};
 pub use order::{ColumnOrder, Direction, NullOrder, compare_ordered};
 pub use range::{KeyRange, prefix_end, prefix_range, prefix_range_ordered};
 pub use value::KeyValue;
@@ -176,6 +181,7 @@ mod tag {
     pub(super) const NULL_FIRST: u8 = 0x01;
     pub(super) const BOOL: u8 = 0x10;
     pub(super) const INT: u8 = 0x20;
+    pub(super) const NUMERIC: u8 = 0x28;
     pub(super) const FLOAT: u8 = 0x30;
     pub(super) const DATE: u8 = 0x40;
     pub(super) const TIMESTAMP: u8 = 0x48;

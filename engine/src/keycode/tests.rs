@@ -41,6 +41,10 @@ fn assert_strictly_increasing(values: &[KeyValue], order: ColumnOrder) {
     }
 }
 
+fn numeric(text: &str) -> KeyValue {
+    KeyValue::Numeric(super::Numeric::parse(text).unwrap())
+}
+
 #[test]
 fn worked_example_bytes() {
     let cases: Vec<(Vec<KeyValue>, &str)> = vec![
@@ -54,6 +58,11 @@ fn worked_example_bytes() {
         (vec![Float(1.0)], "30 BF F0 00 00 00 00 00 00"),
         (vec![Float(f64::NAN)], "30 FF F8 00 00 00 00 00 00"),
         (vec![Date(0)], "40 80 00 00 00"),
+        (vec![numeric("0.00")], "28 02"),
+        (vec![numeric("1.5")], "28 03 80 00 00 01 10 00"),
+        (vec![numeric("1.50")], "28 03 80 00 00 01 10 00"),
+        (vec![numeric("-1.5")], "28 01 7F FF FF FE EF FF"),
+        (vec![numeric("100")], "28 03 80 00 00 03 0B 00"),
         (vec![text("")], "50 00 01"),
         (vec![text("ab")], "50 61 62 00 01"),
         (vec![text("a\0b")], "50 61 00 FF 62 00 01"),

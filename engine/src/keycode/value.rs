@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 
+use super::numeric::Numeric;
 use super::tag;
 
 /// Microseconds in the day and the month by which intervals are compared.
@@ -25,6 +26,8 @@ pub enum KeyValue {
     Bool(bool),
     /// A signed integer (also used for SQL's smaller integer types).
     Int(i64),
+    /// An exact decimal (SQL's NUMERIC); equal values at different scales are equal.
+    Numeric(Numeric),
     /// A double-precision float.
     Float(f64),
     /// A calendar date: days since 1970-01-01.
@@ -49,6 +52,7 @@ impl KeyValue {
             KeyValue::Null => tag::NULL_FIRST,
             KeyValue::Bool(_) => tag::BOOL,
             KeyValue::Int(_) => tag::INT,
+            KeyValue::Numeric(_) => tag::NUMERIC,
             KeyValue::Float(_) => tag::FLOAT,
             KeyValue::Date(_) => tag::DATE,
             KeyValue::Timestamp(_) => tag::TIMESTAMP,
@@ -91,6 +95,7 @@ impl Ord for KeyValue {
             (Null, Null) => Ordering::Equal,
             (Bool(a), Bool(b)) => a.cmp(b),
             (Int(a), Int(b)) => a.cmp(b),
+            (Numeric(a), Numeric(b)) => a.cmp(b),
             // After canonicalisation, IEEE total order is exactly our order: the one NaN
             // left is positive, so it sorts above +inf.
             (Float(a), Float(b)) => canonical_float(*a).total_cmp(&canonical_float(*b)),
@@ -137,6 +142,7 @@ impl Hash for KeyValue {
             KeyValue::Null => {}
             KeyValue::Bool(b) => b.hash(state),
             KeyValue::Int(i) | KeyValue::Timestamp(i) => i.hash(state),
+            KeyValue::Numeric(n) => n.hash(state),
             KeyValue::Float(f) => canonical_float(*f).to_bits().hash(state),
             KeyValue::Date(d) => d.hash(state),
             KeyValue::Text(s) => s.hash(state),

@@ -738,19 +738,20 @@ impl Iterator for IndexEntries {
 }
 
 /// Whether an index-only scan of `index` fills every column `needed` marks (the
-/// indexed, included and primary-key columns). An interval column is never covered:
-/// an entry keeps an interval's length only, not its three fields (`keycode`'s
-/// header), so its value comes from the row.
+/// indexed, included and primary-key columns). An interval or NUMERIC column never is:
+/// an entry keeps an interval's length only, not its three fields, and a NUMERIC's
+/// number but not its display scale (`1.50` reads back as `1.5`; `keycode`'s header),
+/// so their values come from the row.
 pub fn index_covers(schema: &TableSchema, index: &IndexSchema, needed: &[bool]) -> bool {
     needed.iter().enumerate().all(|(column, needed)| {
-        !needed
-            || (schema
-                .columns
-                .get(column)
-                .is_some_and(|c| c.ty != ColumnType::Interval)
-                && (index.columns.contains(&column)
-                    || index.include.contains(&column)
-                    || schema.primary_key.contains(&column)))
+        let in_entry = index.columns.contains(&column)
+            || index.include.contains(&column)
+            || schema.primary_key.contains(&column);
+        let read_back = schema
+            .columns
+            .get(column)
+            .is_none_or(|c| !matches!(c.ty, ColumnType::Interval | ColumnType::Numeric));
+        !needed || (in_entry && read_back)
     })
 }
 

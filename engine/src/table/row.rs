@@ -11,6 +11,8 @@
 //!   Text/Bytes varint length + bytes
 //!   Interval   zigzag varints of months, days, microseconds (all three fields, which
 //!              the key encoding does not keep apart: `keycode`'s header)
+//!   Numeric    varint scale, then varint length + the mantissa's two's-complement
+//!              bytes, little-endian (exact: the scale is kept)
 //! ```
 //!
 //! Rows carry no type tags: the table's schema says what each column holds, which keeps
@@ -27,7 +29,11 @@
 //! and every row holds every column; ADD COLUMN rewrites such a table once.
 
 use crate::error::{Error, Result};
-use crate::keycode::KeyValue;
+use std::borrow::Cow;
+
+use num_bigint::BigInt;
+
+use crate::keycode::{KeyValue, Numeric};
 use crate::table::codec::{Reader, put_bytes, put_signed, put_varint};
 use crate::table::schema::{ColumnType, TableSchema};
 
@@ -82,6 +88,10 @@ pub fn encode_row(schema: &TableSchema, row: &[KeyValue]) -> Result<Vec<u8>> {
                 put_signed(&mut out, i64::from(*days));
                 put_signed(&mut out, *micros);
             }
+            (ColumnType::Numeric, KeyValue::Numeric(n)) => {
+                put_varint(&mut out, u64::from(n.scale()));
+                put_bytes(&mut out, &n.mantissa().to_signed_bytes_le());
+            }
             (ty, value) => {
                 return Err(Error::TypeMismatch(format!(
                     "column {:?} is {ty:?}, but the value is {value:?}",
@@ -101,7 +111,7 @@ pub fn decode_row(schema: &TableSchema, bytes: &[u8]) -> Result<Vec<KeyValue>> {
 
 /// A value of a stored row, borrowed from the row's bytes: what [`decode_row_with`]
 /// hands its visitor, so a caller can copy it into a buffer it reuses.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ColumnValue<'a> {
     Null,
     Bool(bool),
@@ -111,7 +121,13 @@ pub enum ColumnValue<'a> {
     Timestamp(i64),
     Text(&'a str),
     Bytes(&'a [u8]),
-    Interval { months: i32, days: i32, micros: i64 },
+    Interval {
+        months: i32,
+        days: i32,
+        micros: i64,
+    },
+    /// A NUMERIC: decoded from the row (owned), or borrowed from a value.
+    Numeric(Cow<'a, Numeric>),
 }
 
 impl<'a> ColumnValue<'a> {
@@ -135,6 +151,7 @@ impl<'a> ColumnValue<'a> {
                 days: *days,
                 micros: *micros,
             },
+            KeyValue::Numeric(n) => ColumnValue::Numeric(Cow::Borrowed(n)),
         }
     }
 
@@ -158,6 +175,7 @@ impl<'a> ColumnValue<'a> {
                 days,
                 micros,
             },
+            ColumnValue::Numeric(n) => KeyValue::Numeric(n.into_owned()),
         }
     }
 }
@@ -228,6 +246,10 @@ pub fn decode_row_with<'b>(
                 ColumnType::Interval => {
                     read_interval(&mut reader)?;
                 }
+                ColumnType::Numeric => {
+                    reader.varint()?;
+                    reader.bytes()?;
+                }
             }
             visit(i, ColumnValue::Null)?;
             continue;
@@ -251,6 +273,13 @@ pub fn decode_row_with<'b>(
                 ColumnType::Text => ColumnValue::Text(reader.str()?),
                 ColumnType::Bytes => ColumnValue::Bytes(reader.bytes()?),
                 ColumnType::Interval => read_interval(&mut reader)?,
+                ColumnType::Numeric => {
+                    let scale = u32::try_from(reader.varint()?).unwrap_or(u32::MAX);
+                    let mantissa = BigInt::from_signed_bytes_le(reader.bytes()?);
+                    let numeric = Numeric::new(mantissa, scale)
+                        .ok_or_else(|| Error::CorruptData("row: numeric past its bounds".into()))?;
+                    ColumnValue::Numeric(Cow::Owned(numeric))
+                }
             };
         visit(i, value)?;
     }

@@ -51,10 +51,12 @@ pub enum ColumnType {
     /// A span of months, days and microseconds (`KeyValue::Interval`). Added after
     /// the first six: files from before it never hold its tag, and read as they did.
     Interval,
+    /// An exact decimal ([`Numeric`](crate::keycode::Numeric)), its scale kept.
+    Numeric,
 }
 
 impl ColumnType {
-    const ALL: [ColumnType; 8] = [
+    const ALL: [ColumnType; 9] = [
         ColumnType::Bool,
         ColumnType::Int,
         ColumnType::Float,
@@ -63,6 +65,7 @@ impl ColumnType {
         ColumnType::Timestamp,
         ColumnType::Date,
         ColumnType::Interval,
+        ColumnType::Numeric,
     ];
 
     fn tag(self) -> u8 {
@@ -75,6 +78,7 @@ impl ColumnType {
             ColumnType::Timestamp => 6,
             ColumnType::Date => 7,
             ColumnType::Interval => 8,
+            ColumnType::Numeric => 9,
         }
     }
 
@@ -97,6 +101,7 @@ impl ColumnType {
                 | (ColumnType::Timestamp, KeyValue::Timestamp(_))
                 | (ColumnType::Date, KeyValue::Date(_))
                 | (ColumnType::Interval, KeyValue::Interval { .. })
+                | (ColumnType::Numeric, KeyValue::Numeric(_))
         )
     }
 }

@@ -10,15 +10,21 @@
 //! a subexpression equal to a GROUP BY expression becomes that group column, a
 //! placeholder becomes its aggregate column, and any other input column is the error
 //! PostgreSQL reports ("must appear in the GROUP BY clause").
+//!
+//! Result types are PostgreSQL's: `sum` of a SMALLINT or INTEGER is a bigint, `sum` of
+//! a BIGINT (or of any wider integer expression) and `avg` of any integer are NUMERIC
+//! (the argument is cast to NUMERIC: [`widened_argument`]), so they never overflow;
+//! `sum`/`avg` of NUMERIC are NUMERIC and of a double a double.
 
 use sqlparser::ast::{self, FunctionArg, FunctionArgExpr, FunctionArguments};
 
 use super::Binder;
-use super::expr::Scope;
+use super::expr::{Scope, is_narrow_int};
 use super::window::WINDOW_SLOT;
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::{AggregateCall, AggregateFunction};
+use crate::types::SqlType;
 use crate::value::{Kind, Value};
 
 /// Placeholder columns for aggregate `j` are numbered `AGGREGATE_SLOT + j`, far above
@@ -172,9 +178,14 @@ impl Binder<'_> {
                 return Err(e);
             }
         };
+        let arg = arg.map(|arg| widened_argument(function, arg, arg_kind, scope));
+        let arg_kind = arg
+            .as_ref()
+            .map_or(Kind::Int, |a| a.kind(&scope.kinds(), &self.params));
         let kind = match function {
             AggregateFunction::CountRows | AggregateFunction::Count => Kind::Int,
             AggregateFunction::Avg if arg_kind == Kind::Interval => Kind::Interval,
+            AggregateFunction::Avg if arg_kind == Kind::Numeric => Kind::Numeric,
             AggregateFunction::Avg => Kind::Float,
             _ => wanted.unwrap_or(arg_kind),
         };
@@ -289,5 +300,30 @@ fn rewrite(e: Expr, group_by: &[Expr], error: &mut Option<Error>) -> Expr {
             Expr::Subquery(subquery)
         }
         other => other.map_children(&mut |child| rewrite(child, group_by, error)),
+    }
+}
+
+/// The argument of `function` as it is aggregated: PostgreSQL's `sum` of a bigint and
+/// `avg` of any integer are NUMERIC (exact, never overflowing), while `sum` of a
+/// SMALLINT or INTEGER is a bigint ([`is_narrow_int`]); the integers are cast to
+/// NUMERIC on their way in where the result is NUMERIC.
+pub(super) fn widened_argument(
+    function: AggregateFunction,
+    arg: Expr,
+    kind: Kind,
+    scope: &Scope,
+) -> Expr {
+    let widen = kind == Kind::Int
+        && match function {
+            AggregateFunction::Sum => !is_narrow_int(&arg, scope),
+            AggregateFunction::Avg => true,
+            _ => false,
+        };
+    match widen {
+        true => Expr::Cast {
+            expr: Box::new(arg),
+            to: SqlType::Numeric(None),
+        },
+        false => arg,
     }
 }

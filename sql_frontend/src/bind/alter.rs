@@ -69,7 +69,8 @@ pub(super) fn constraint_name(table: &str, columns: &[String], kind: &str) -> St
 }
 
 /// Whether a value of kind `from` converts to `to` by an assignment cast, as ALTER
-/// COLUMN ... TYPE without USING needs: the same kind, integers and floats both ways,
+/// COLUMN ... TYPE without USING needs: the same kind, integers, NUMERIC and floats
+/// each way,
 /// dates and timestamps both ways, and anything to text (PostgreSQL's I/O conversion).
 fn assignment_cast(from: Kind, to: Kind) -> bool {
     from == to
@@ -77,9 +78,10 @@ fn assignment_cast(from: Kind, to: Kind) -> bool {
         || to == Kind::Text
         || matches!(
             (from, to),
-            (Kind::Int, Kind::Float)
-                | (Kind::Float, Kind::Int)
-                | (Kind::Date, Kind::Timestamp)
+            (
+                Kind::Int | Kind::Float | Kind::Numeric,
+                Kind::Int | Kind::Float | Kind::Numeric
+            ) | (Kind::Date, Kind::Timestamp)
                 | (Kind::Timestamp, Kind::Date)
         )
 }

@@ -45,6 +45,7 @@ fn new_table_scope(table: &str, columns: &[ColumnInfo]) -> Scope {
                 name: c.name.clone(),
                 kind: c.sql_type.kind(),
                 padded: super::expr::blank_padded(c.sql_type),
+                narrow_int: super::expr::narrow_int(c.sql_type),
                 qualified_only: false,
             })
             .collect(),

@@ -71,6 +71,8 @@ pub(super) struct CteEntry {
     /// Its column names (after the alias list) and static kinds.
     names: Vec<String>,
     kinds: Vec<Kind>,
+    /// Which of its columns are int2/int4 (`int_width.rs`).
+    narrow: Vec<bool>,
     kind: CteKind,
 }
 
@@ -317,6 +319,7 @@ impl Binder<'_> {
             units,
             names,
             kinds,
+            narrow: super::int_width::narrow_outputs(&plan),
             kind: CteKind::Query {
                 id: provisional(self.cte_count),
                 first_subquery: self.subqueries.len(),
@@ -382,6 +385,7 @@ impl Binder<'_> {
                 units: 0,
                 names,
                 kinds: base.kinds.clone(),
+                narrow: Vec::new(),
                 kind: CteKind::WorkTable {
                     id,
                     outer_len: binder.outer.len(),
@@ -465,6 +469,7 @@ impl Binder<'_> {
             units: 0,
             names: Vec::new(),
             kinds: Vec::new(),
+            narrow: Vec::new(),
             kind,
         });
         let result = bind(self);
@@ -558,11 +563,13 @@ impl Binder<'_> {
             columns: names
                 .into_iter()
                 .zip(&entry.kinds)
-                .map(|(name, kind)| ScopeColumn {
+                .enumerate()
+                .map(|(i, (name, kind))| ScopeColumn {
                     table: Some(label.clone()),
                     name,
                     kind: *kind,
                     padded: false,
+                    narrow_int: entry.narrow.get(i).copied().unwrap_or(false),
                     qualified_only: false,
                 })
                 .collect(),

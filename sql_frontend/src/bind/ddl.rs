@@ -9,6 +9,7 @@ use super::check::PendingCheck;
 use super::{Binder, ident, user_object_name};
 use crate::catalog::{ColumnDefault, ColumnInfo};
 use crate::error::{Error, Result};
+use crate::numeric::Typmod;
 use crate::plan::{Ddl, Statement};
 use crate::sequence::{SequenceDef, SequenceOptions};
 use crate::types::SqlType;
@@ -30,6 +31,13 @@ pub(super) fn sql_type(ty: &DataType) -> Result<SqlType> {
             SqlType::Real
         }
         DataType::Float(_) => SqlType::Double,
+        DataType::Numeric(info) | DataType::Decimal(info) | DataType::Dec(info) => {
+            SqlType::Numeric(match info {
+                ast::ExactNumberInfo::None => None,
+                ast::ExactNumberInfo::Precision(p) => Some(Typmod::new(*p, 0)?),
+                ast::ExactNumberInfo::PrecisionAndScale(p, s) => Some(Typmod::new(*p, *s)?),
+            })
+        }
         DataType::Text => SqlType::Text,
         DataType::Varchar(length)
         | DataType::CharacterVarying(length)

@@ -15,7 +15,6 @@ use sqlparser::ast::{
 
 use super::expr::Scope;
 use super::query::table_scope;
-use super::scalar::round_decimal_literal;
 use super::sequence::is_default_keyword;
 use super::{Binder, ident, object_name};
 use crate::catalog::{ColumnDefault, TableInfo};
@@ -181,11 +180,7 @@ impl Binder<'_> {
                             "INSERT has more expressions than target columns".into(),
                         ));
                     }
-                    Some(t) => {
-                        let value = self.constant(written)?;
-                        round_decimal_literal(written, value, table.columns[t].sql_type)?
-                    }
-                    None => self.constant(written)?,
+                    Some(_) | None => self.constant(written)?,
                 });
             }
             rows.push(bound);
@@ -244,8 +239,6 @@ impl Binder<'_> {
                 )));
             }
             let value = self.expr(&assignment.value, scope)?;
-            let value =
-                round_decimal_literal(&assignment.value, value, table.columns[index].sql_type)?;
             if let Expr::Param(i) = value {
                 self.infer_param(i, table.columns[index].sql_type.kind());
             }

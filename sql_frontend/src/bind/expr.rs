@@ -28,6 +28,9 @@ pub(super) struct ScopeColumn {
     /// reference to it reads them with the trailing blanks cut (`rtrim`), as
     /// PostgreSQL's `bpchar` compares and converts to text (see [`blank_padded`]).
     pub padded: bool,
+    /// A column of PostgreSQL's int2 or int4 (whose `sum` is a bigint where a
+    /// bigint's is NUMERIC: `bind/aggregate.rs`, `bind/int_width.rs`).
+    pub narrow_int: bool,
     /// A column that a `JOIN ... USING` (or NATURAL JOIN) merged into one: reachable
     /// by its qualified name (`a.id`, and in `a.*`) but not by its bare name nor in
     /// `*`, where the merged column stands for it, as in PostgreSQL.
@@ -42,6 +45,18 @@ pub(super) struct ScopeColumn {
 /// column: correct, not fast.
 pub(super) fn blank_padded(ty: crate::types::SqlType) -> bool {
     matches!(ty, crate::types::SqlType::Char(_))
+}
+
+/// Whether `ty` is PostgreSQL's int2 or int4 (see [`ScopeColumn::narrow_int`]).
+pub(super) fn narrow_int(ty: SqlType) -> bool {
+    super::int_width::narrow_type(ty)
+}
+
+/// Whether `e`, an integer expression over `scope`, is of PostgreSQL's int2 or int4
+/// rather than int8 (`int_width.rs`).
+pub(super) fn is_narrow_int(e: &Expr, scope: &Scope) -> bool {
+    let columns: Vec<bool> = scope.columns.iter().map(|c| c.narrow_int).collect();
+    super::int_width::is_narrow(e, &columns)
 }
 
 /// `rtrim(expr, ' ')`: a CHAR value as its comparisons and text conversions see it.
@@ -421,6 +436,11 @@ impl Binder<'_> {
                 self.infer_param(*i, other);
                 Ok(e)
             }
+            // An integer constant facing a NUMERIC is that NUMERIC (PostgreSQL's implicit
+            // cast), so `price = 5` can use an index on `price`.
+            (Expr::Literal(Value::Int(i)), Some(_)) if other == Kind::Numeric => Ok(Expr::Literal(
+                Value::Numeric(crate::numeric::Numeric::from_i64(*i)),
+            )),
             _ => Ok(e),
         }
     }
@@ -431,13 +451,14 @@ impl Binder<'_> {
     }
 }
 
-/// A numeric literal: an integer if it fits 64 bits, otherwise a float.
+/// A numeric literal: an integer if it is one that fits 64 bits, otherwise a NUMERIC
+/// (`0.1`, `1e5`, `99999999999999999999`), as PostgreSQL types its constants.
 fn number(text: &str) -> Result<Value> {
     if let Ok(i) = text.parse::<i64>() {
         return Ok(Value::Int(i));
     }
-    text.parse::<f64>()
-        .map(Value::Float)
+    crate::numeric::from_text(text)
+        .map(Value::Numeric)
         .map_err(|_| Error::Parse(format!("invalid number {text:?}")))
 }
 

@@ -265,15 +265,18 @@ impl Binder<'_> {
                 for (name, column) in names.iter_mut().zip(&alias.columns) {
                     *name = ident(&column.name);
                 }
+                let narrow = super::int_width::narrow_outputs(&bound.plan);
                 let scope = Scope {
                     columns: names
                         .into_iter()
                         .zip(&bound.kinds)
-                        .map(|(name, kind)| ScopeColumn {
+                        .enumerate()
+                        .map(|(i, (name, kind))| ScopeColumn {
                             table: Some(label.clone()),
                             name,
                             kind: *kind,
                             padded: false,
+                            narrow_int: narrow.get(i).copied().unwrap_or(false),
                             qualified_only: false,
                         })
                         .collect(),
@@ -531,12 +534,12 @@ fn join_in_order(
 /// The kind of a column a FULL JOIN's USING merges from columns of kinds `l` and `r`
 /// (PostgreSQL's `JOIN/USING types ... cannot be matched` when there is none).
 fn merged_kind(name: &str, l: Kind, r: Kind) -> Result<Kind> {
-    let numeric = |k| matches!(k, Kind::Int | Kind::Float);
+    let numeric = |k| matches!(k, Kind::Int | Kind::Float | Kind::Numeric);
     let datetime = |k| matches!(k, Kind::Date | Kind::Timestamp);
     Ok(match (l, r) {
         _ if l == r || r == Kind::Unknown => l,
         (Kind::Unknown, _) => r,
-        _ if numeric(l) && numeric(r) => Kind::Float,
+        _ if numeric(l) && numeric(r) => super::scalar::promoted_kind(l, r),
         _ if datetime(l) && datetime(r) => Kind::Timestamp,
         _ => {
             return Err(Error::Type(format!(

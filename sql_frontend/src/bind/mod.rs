@@ -32,6 +32,7 @@ mod expr;
 mod foreign_key;
 mod frame_exclusion;
 mod from;
+mod int_width;
 mod locking;
 mod maintenance;
 mod query;

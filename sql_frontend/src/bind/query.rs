@@ -736,6 +736,7 @@ fn output_scope(names: &[String], kinds: &[Kind]) -> Scope {
                 name: name.clone(),
                 kind: *kind,
                 padded: false,
+                narrow_int: false,
                 qualified_only: false,
             })
             .collect(),
@@ -753,6 +754,7 @@ pub(super) fn table_scope(table: &TableInfo, label: &str) -> Scope {
                 name: c.name.clone(),
                 kind: c.sql_type.kind(),
                 padded: super::expr::blank_padded(c.sql_type),
+                narrow_int: super::expr::narrow_int(c.sql_type),
                 qualified_only: false,
             })
             .collect(),

@@ -457,6 +457,7 @@ impl Binder<'_> {
                     name: name.clone(),
                     kind: ty.kind(),
                     padded: false,
+                    narrow_int: false,
                     qualified_only: false,
                 })
                 .collect(),

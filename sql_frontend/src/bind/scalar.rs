@@ -12,29 +12,22 @@
 //! UNION/CASE resolution does, restricted to our types: NULLs and untyped parameters
 //! adapt to anything, an untyped string literal takes the others' kind (it is parsed as
 //! that kind here, at bind time), INTEGER and DOUBLE give DOUBLE, DATE and TIMESTAMP
-//! give TIMESTAMP, and anything else is an [`Error::Type`] naming both kinds. Then each
-//! expression is cast to the common kind ([`Binder::coerce`]).
+//! give TIMESTAMP, INTEGER and NUMERIC give NUMERIC, NUMERIC and DOUBLE give DOUBLE,
+//! and anything else is an [`Error::Type`] naming both kinds. Then each expression is
+//! cast to the common kind ([`Binder::coerce`]).
 //!
 //! Rows meeting in one column — the sides of UNION/EXCEPT/INTERSECT, the rows of
 //! VALUES — get the same numeric and date promotions ([`promoted_kind`],
-//! [`promote_columns`]): `SELECT 1 UNION SELECT 2.5` is a DOUBLE column.
+//! [`promote_columns`]): `SELECT 1 UNION SELECT 2.5` is a NUMERIC column (a decimal
+//! literal is NUMERIC, as in PostgreSQL), `SELECT 1 UNION SELECT 2.5::float8` a DOUBLE
+//! one.
 //!
 //! An integer promoted to DOUBLE is converted exactly or not at all
-//! ([`Expr::ExactDouble`], `cast::exact_double`): PostgreSQL gives such a result
-//! NUMERIC, which keeps every digit, and hdb has no NUMERIC, so
-//! `COALESCE(1234567890123456789, 0.5)` is a data error (when it is evaluated) rather
-//! than the nearest double, 1234567890123456768. The rows of `INSERT ... VALUES` do not
-//! meet in a column at all: each value is assigned to its target column on its own, as
-//! in PostgreSQL (`bind/dml.rs`).
-//!
-//! ## Decimal literals into integers
-//!
-//! A decimal literal (`2.5`) is NUMERIC in PostgreSQL and a DOUBLE here. PostgreSQL
-//! rounds NUMERIC to an integer half away from zero (2.5 → 3) and DOUBLE half to even
-//! (2.5 → 2): where a decimal literal written in the statement goes straight into an
-//! integer — CAST, `::`, an INSERT ... VALUES value or an UPDATE SET value for an
-//! integer column — [`round_decimal_literal`] rounds it the NUMERIC way first. Any other
-//! double (a DOUBLE column, an expression) rounds half to even.
+//! ([`Expr::ExactDouble`], `cast::exact_double`): `COALESCE(1234567890123456789,
+//! 0.5::float8)` is a data error (when it is evaluated) rather than the nearest double,
+//! 1234567890123456768, which PostgreSQL answers. The rows of `INSERT ... VALUES` do
+//! not meet in a column at all: each value is assigned to its target column on its
+//! own, as in PostgreSQL (`bind/dml.rs`).
 //!
 //! Function arguments are checked against each parameter's description
 //! ([`Function::param`], a [`Param`]): `lower(42)` is `function lower(bigint) does not
@@ -90,8 +83,10 @@ impl Binder<'_> {
             common = Some(match common {
                 None => kind,
                 Some(c) if c == kind => c,
-                Some(Kind::Int | Kind::Float) if matches!(kind, Kind::Int | Kind::Float) => {
-                    Kind::Float
+                Some(c @ (Kind::Int | Kind::Float | Kind::Numeric))
+                    if matches!(kind, Kind::Int | Kind::Float | Kind::Numeric) =>
+                {
+                    promoted_kind(c, kind)
                 }
                 Some(Kind::Date | Kind::Timestamp)
                     if matches!(kind, Kind::Date | Kind::Timestamp) =>
@@ -154,7 +149,7 @@ impl Binder<'_> {
             return Err(Error::unsupported("CAST ... FORMAT"));
         }
         let to = super::ddl::sql_type(data_type)?;
-        let bound = round_decimal_literal(inner, self.expr(inner, scope)?, to)?;
+        let bound = self.expr(inner, scope)?;
         let from = self.kind_of(&bound, scope);
         if !castable(from, to) {
             return Err(Error::Type(format!("cannot cast type {from} to {to}")));
@@ -586,18 +581,21 @@ pub(super) fn comparable(a: Kind, b: Kind) -> bool {
     use Kind::*;
     a == b
         || matches!((a, b), (Unknown, _) | (_, Unknown))
-        || matches!((a, b), (Int | Float, Int | Float))
+        || matches!((a, b), (Int | Float | Numeric, Int | Float | Numeric))
         || matches!((a, b), (Date | Timestamp, Date | Timestamp))
 }
 
 /// The kind of a column where rows of kinds `a` and `b` meet (UNION and friends,
-/// VALUES): INTEGER and DOUBLE give DOUBLE, DATE and TIMESTAMP give TIMESTAMP, unknown
-/// (NULL) takes the other. Other mismatches keep `a` (comparing such values fails).
+/// VALUES): INTEGER and DOUBLE give DOUBLE, INTEGER and NUMERIC give NUMERIC, NUMERIC
+/// and DOUBLE give DOUBLE (PostgreSQL's implicit casts), DATE and TIMESTAMP give
+/// TIMESTAMP, unknown (NULL) takes the other. Other mismatches keep `a` (comparing such
+/// values fails).
 pub(super) fn promoted_kind(a: Kind, b: Kind) -> Kind {
     use Kind::*;
     match (a, b) {
         (Unknown, k) => k,
-        (Int, Float) | (Float, Int) => Float,
+        (Int | Numeric, Float) | (Float, Int | Numeric) => Float,
+        (Int, Numeric) | (Numeric, Int) => Numeric,
         (Date, Timestamp) | (Timestamp, Date) => Timestamp,
         (k, _) => k,
     }
@@ -609,7 +607,10 @@ pub(super) fn promote(e: Expr, from: Kind, to: Kind) -> Expr {
     if (from, to) == (Kind::Int, Kind::Float) {
         return exact_double(e);
     }
-    let promotes = (from, to) == (Kind::Date, Kind::Timestamp);
+    let promotes = matches!(
+        (from, to),
+        (Kind::Date, Kind::Timestamp) | (Kind::Int | Kind::Numeric, Kind::Numeric | Kind::Float)
+    ) && from != to;
     let Some(ty) = SqlType::for_kind(to).filter(|_| promotes) else {
         return e;
     };
@@ -662,40 +663,6 @@ fn exact_double(e: Expr) -> Expr {
             Err(_) => Expr::ExactDouble(Box::new(Expr::Literal(value))),
         },
         e => Expr::ExactDouble(Box::new(e)),
-    }
-}
-
-/// `bound`, bound from `written`, on its way into a value of type `to`: a decimal literal
-/// written in the statement (`2.5`, `-2.5`; PostgreSQL's NUMERIC) going into an integer
-/// type is rounded half away from zero, as PostgreSQL rounds NUMERIC (see the module
-/// comment), and an integer literal too large for BIGINT (a DOUBLE here, which may round
-/// to BIGINT's very end) is out of range; anything else is returned as it is.
-pub(super) fn round_decimal_literal(written: &ast::Expr, bound: Expr, to: SqlType) -> Result<Expr> {
-    match (bound, numeric_literal(written)) {
-        (Expr::Literal(Value::Float(f)), Some(true)) if to.kind() == Kind::Int => {
-            Ok(Expr::Literal(Value::Float(f.round())))
-        }
-        (Expr::Literal(Value::Float(_)), Some(false)) if to.kind() == Kind::Int => {
-            Err(Error::Data(format!("value out of range for type {to}")))
-        }
-        (bound, _) => Ok(bound),
-    }
-}
-
-/// Whether `e` is a numeric literal (maybe signed or in parentheses) with a fraction or
-/// exponent (`Some(true)`) or without (`Some(false)`); `None` for anything else.
-fn numeric_literal(e: &ast::Expr) -> Option<bool> {
-    match e {
-        ast::Expr::Value(v) => match &v.value {
-            ast::Value::Number(text, _) => Some(text.contains(['.', 'e', 'E'])),
-            _ => None,
-        },
-        ast::Expr::UnaryOp {
-            op: ast::UnaryOperator::Minus | ast::UnaryOperator::Plus,
-            expr,
-        }
-        | ast::Expr::Nested(expr) => numeric_literal(expr),
-        _ => None,
     }
 }
 

@@ -352,7 +352,7 @@ fn parse_default(text: &str, table: &str, column: &str) -> Result<ast::Expr> {
 fn assignable(kind: Kind, column: Kind) -> bool {
     kind == column
         || kind == Kind::Unknown
-        || (kind == Kind::Int && column == Kind::Float)
+        || (kind == Kind::Int && matches!(column, Kind::Float | Kind::Numeric))
         || (kind == Kind::Timestamp && column == Kind::Date)
         || (kind == Kind::Date && column == Kind::Timestamp)
 }

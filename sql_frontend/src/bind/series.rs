@@ -101,6 +101,7 @@ impl Binder<'_> {
                 name: column.clone(),
                 kind: wanted[0],
                 padded: false,
+                narrow_int: false,
                 qualified_only: false,
             }],
         };

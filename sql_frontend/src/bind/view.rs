@@ -261,15 +261,18 @@ impl Binder<'_> {
                 *name = ident(&column.name);
             }
         }
+        let narrow = super::int_width::narrow_outputs(&body.plan);
         let scope = Scope {
             columns: names
                 .into_iter()
                 .zip(&body.kinds)
-                .map(|(name, kind)| ScopeColumn {
+                .enumerate()
+                .map(|(i, (name, kind))| ScopeColumn {
                     table: Some(label.clone()),
                     name,
                     kind: *kind,
                     padded: false,
+                    narrow_int: narrow.get(i).copied().unwrap_or(false),
                     qualified_only: false,
                 })
                 .collect(),

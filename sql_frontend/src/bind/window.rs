@@ -198,7 +198,7 @@ impl Binder<'_> {
                 Some(filter?)
             }
         };
-        let kinds: Vec<Kind> = args.iter().map(|a| self.kind_of(a, scope)).collect();
+        let mut kinds: Vec<Kind> = args.iter().map(|a| self.kind_of(a, scope)).collect();
         // Integer arguments: the ntile count, the lag/lead offset, nth_value's n.
         let integer_arg = match function {
             WindowFunction::Ntile => Some(0),
@@ -222,6 +222,12 @@ impl Binder<'_> {
         {
             args[2] = self.coerce(default, kinds[0], scope)?;
         }
+        // sum and avg of integers: NUMERIC where PostgreSQL's are (`bind/aggregate.rs`).
+        if let (WindowFunction::Aggregate(aggregate), Some(arg)) = (function, args.first_mut()) {
+            let taken = std::mem::replace(arg, Expr::Literal(crate::value::Value::Null));
+            *arg = super::aggregate::widened_argument(aggregate, taken, kinds[0], scope);
+            kinds[0] = self.kind_of(arg, scope);
+        }
         let first = kinds.first().copied().unwrap_or(Kind::Unknown);
         let kind = match function {
             WindowFunction::RowNumber
@@ -234,6 +240,9 @@ impl Binder<'_> {
             WindowFunction::Aggregate(AggregateFunction::Avg) if first == Kind::Interval => {
                 Kind::Interval
             }
+            WindowFunction::Aggregate(AggregateFunction::Avg) if first == Kind::Numeric => {
+                Kind::Numeric
+            }
             WindowFunction::PercentRank
             | WindowFunction::CumeDist
             | WindowFunction::Aggregate(AggregateFunction::Avg) => Kind::Float,
@@ -245,7 +254,7 @@ impl Binder<'_> {
             WindowFunction::Aggregate(AggregateFunction::Sum) => {
                 if !matches!(
                     first,
-                    Kind::Int | Kind::Float | Kind::Interval | Kind::Unknown
+                    Kind::Int | Kind::Float | Kind::Interval | Kind::Numeric | Kind::Unknown
                 ) {
                     return Err(Error::Type(format!("function sum({first}) does not exist")));
                 }
@@ -261,7 +270,7 @@ impl Binder<'_> {
         if function == WindowFunction::Aggregate(AggregateFunction::Avg)
             && !matches!(
                 first,
-                Kind::Int | Kind::Float | Kind::Interval | Kind::Unknown
+                Kind::Int | Kind::Float | Kind::Interval | Kind::Numeric | Kind::Unknown
             )
         {
             return Err(Error::Type(format!("function avg({first}) does not exist")));
@@ -517,7 +526,7 @@ pub(super) struct NamedWindow {
 /// `order`: numbers by numbers, dates and timestamps by intervals, as PostgreSQL's
 /// `in_range` support functions allow.
 fn range_offset_kinds(order: Kind, offset: Kind) -> Result<()> {
-    let numeric = |k| matches!(k, Kind::Int | Kind::Float);
+    let numeric = |k| matches!(k, Kind::Int | Kind::Float | Kind::Numeric);
     match (order, offset) {
         (_, Kind::Unknown) | (Kind::Unknown, _) => Ok(()),
         (o, f) if numeric(o) && numeric(f) => Ok(()),

@@ -61,7 +61,7 @@ impl Operator for HashAggregate<'_> {
     fn next(&mut self, ctx: &mut ExecContext<'_>) -> Result<Option<KeyedRow>> {
         if let Some(mut source) = self.source.take() {
             let groups = group_rows(source.as_mut(), self.group_by, self.aggregates, ctx)?;
-            self.output = Buffered::new(groups.into_rows(self.group_by.len()));
+            self.output = Buffered::new(groups.into_rows(self.group_by.len())?);
         }
         self.output.next(ctx)
     }
@@ -137,7 +137,7 @@ impl Groups {
     }
 
     /// The output rows: each group's values followed by its aggregates.
-    pub(super) fn into_rows(self, width: usize) -> Vec<KeyedRow> {
+    pub(super) fn into_rows(self, width: usize) -> Result<Vec<KeyedRow>> {
         let per_group = self.accumulators.len().checked_div(self.len).unwrap_or(0);
         let mut keys = self.keys.into_iter();
         let mut accumulators = self.accumulators.into_iter();
@@ -145,13 +145,10 @@ impl Groups {
             .map(|_| {
                 let mut row = Vec::with_capacity(width + per_group);
                 row.extend(keys.by_ref().take(width));
-                row.extend(
-                    accumulators
-                        .by_ref()
-                        .take(per_group)
-                        .map(Accumulator::finish),
-                );
-                (Vec::new(), row)
+                for accumulator in accumulators.by_ref().take(per_group) {
+                    row.push(accumulator.finish()?);
+                }
+                Ok((Vec::new(), row))
             })
             .collect()
     }
@@ -298,10 +295,17 @@ impl Accumulator {
             AggregateFunction::CountRows | AggregateFunction::Count => {}
             AggregateFunction::Sum => {
                 self.value = match (&self.value, arg) {
-                    (Value::Null, v @ (Value::Int(_) | Value::Float(_) | Value::Interval(_))) => {
-                        v.clone()
-                    }
+                    (
+                        Value::Null,
+                        v @ (Value::Int(_)
+                        | Value::Float(_)
+                        | Value::Interval(_)
+                        | Value::Numeric(_)),
+                    ) => v.clone(),
                     (Value::Interval(a), Value::Interval(b)) => Value::Interval(a.checked_add(*b)?),
+                    (Value::Numeric(a), Value::Numeric(b)) => {
+                        Value::Numeric(crate::numeric::add(a, b)?)
+                    }
                     (Value::Int(a), Value::Int(b)) => Value::Int(
                         a.checked_add(*b)
                             .ok_or_else(|| Error::Data("bigint out of range".into()))?,
@@ -321,6 +325,12 @@ impl Accumulator {
                 Value::Int(i) => self.float_sum += *i as f64,
                 Value::Float(f) => self.float_sum += f,
                 Value::Interval(i) => self.add_interval(*i)?,
+                Value::Numeric(n) => {
+                    self.value = Value::Numeric(match &self.value {
+                        Value::Numeric(sum) => crate::numeric::add(sum, n)?,
+                        _ => n.clone(),
+                    })
+                }
                 v => {
                     return Err(Error::Type(format!(
                         "function avg({}) does not exist",
@@ -383,7 +393,13 @@ impl Accumulator {
             AggregateFunction::Avg => {
                 self.count += other.count;
                 self.float_sum += other.float_sum;
-                if let Value::Interval(i) = other.value {
+                // A NUMERIC sum so far (avg of NUMERIC or of integers) adds exactly.
+                if let Value::Numeric(theirs) = other.value {
+                    self.value = Value::Numeric(match &self.value {
+                        Value::Numeric(mine) => crate::numeric::add(mine, &theirs)?,
+                        _ => theirs,
+                    });
+                } else if let Value::Interval(i) = other.value {
                     self.add_interval(i)?;
                 }
             }
@@ -416,33 +432,39 @@ impl Accumulator {
     }
 
     /// The aggregate of the values added so far, which more may follow.
-    pub(super) fn value(&self) -> Value {
-        match self.function {
+    pub(super) fn value(&self) -> Result<Value> {
+        Ok(match self.function {
             AggregateFunction::CountRows | AggregateFunction::Count => Value::Int(self.count),
-            AggregateFunction::Avg => self.average(),
+            AggregateFunction::Avg => self.average()?,
             _ => self.value.clone(),
-        }
+        })
     }
 
-    fn finish(self) -> Value {
+    fn finish(self) -> Result<Value> {
         match self.function {
-            AggregateFunction::CountRows | AggregateFunction::Count => Value::Int(self.count),
-            AggregateFunction::Avg => self.average(),
-            _ => self.value,
+            AggregateFunction::Sum | AggregateFunction::Min | AggregateFunction::Max => {
+                Ok(self.value)
+            }
+            _ => self.value(),
         }
     }
 
-    /// avg: the sum over the count, a double for numbers, an interval for intervals
-    /// (PostgreSQL's `interval_avg`: the sum divided by the count, `interval / float8`).
-    fn average(&self) -> Value {
-        match (&self.value, self.count) {
+    /// avg: the sum over the count. A NUMERIC sum divides as NUMERIC division does
+    /// (PostgreSQL's `numeric_avg`: `2.5000000000000000` for 1..4), a double sum as a
+    /// double, an interval sum as PostgreSQL's `interval_avg` (`interval / float8`).
+    fn average(&self) -> Result<Value> {
+        Ok(match (&self.value, self.count) {
             (_, 0) => Value::Null,
+            (Value::Numeric(sum), count) => Value::Numeric(crate::numeric::div(
+                sum,
+                &crate::numeric::Numeric::from_i64(count),
+            )?),
             // Dividing by a count of one or more only shrinks the fields (and moves
             // less than a day into each), so it cannot leave their ranges.
             (Value::Interval(sum), count) => sum
                 .checked_div(count as f64)
                 .map_or(Value::Null, Value::Interval),
             (_, count) => Value::Float(self.float_sum / count as f64),
-        }
+        })
     }
 }

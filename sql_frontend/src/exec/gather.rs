@@ -194,7 +194,7 @@ impl Gather<'_> {
                 Some(m) => m.merge(groups, width)?,
             }
         }
-        Ok(merged.unwrap_or_default().into_rows(width))
+        merged.unwrap_or_default().into_rows(width)
     }
 }
 

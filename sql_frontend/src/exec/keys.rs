@@ -8,7 +8,8 @@
 //! [`KeyRef`], a borrowed, typed view (an integer is an `i64`, a string a `&str`: no
 //! allocation per row), hashed with foldhash (fast, non-cryptographic, seeded per
 //! process) into a hashbrown [`HashTable`] of positions. `KeyRef` equality is exactly
-//! `hash_key` equality: an integral float is the integer it equals, NaNs are one value,
+//! `hash_key` equality: an integral float or NUMERIC is the integer it equals (so `1`,
+//! `1.0` and `1.00` are one key), a NUMERIC is equal at any scale, NaNs are one value,
 //! a NULL equals a NULL (the hash join leaves NULL keys out itself; GROUP BY puts NULLs
 //! in one group).
 
@@ -18,6 +19,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use engine::keycode::KeyValue;
 pub(super) use hashbrown::HashTable;
 
+use crate::numeric::Numeric;
 use crate::value::Value;
 
 /// The hash-table form of a value: equal (by SQL `=`) values give equal keys, so an
@@ -25,6 +27,10 @@ use crate::value::Value;
 pub(super) fn hash_key(value: &Value) -> KeyValue {
     match value {
         Value::Float(f) if integral(*f) => KeyValue::Int(*f as i64),
+        Value::Numeric(n) => match numeric_integer(n) {
+            Some(i) => KeyValue::Int(i),
+            None => KeyValue::Numeric(n.clone()),
+        },
         other => other.to_key(),
     }
 }
@@ -37,6 +43,14 @@ pub(super) fn row_key(values: &[Value]) -> Vec<KeyValue> {
 /// Whether `f` is keyed as the integer it equals.
 fn integral(f: f64) -> bool {
     f.fract() == 0.0 && f.abs() < 9.0e15
+}
+
+/// The integer a NUMERIC equals, if it is one that fits 64 bits.
+fn numeric_integer(n: &Numeric) -> Option<i64> {
+    use num_traits::{ToPrimitive, Zero};
+    let divisor = engine::keycode::pow10(n.scale());
+    let (whole, rest) = num_integer::Integer::div_rem(n.mantissa(), &divisor);
+    rest.is_zero().then(|| whole.to_i64()).flatten()
 }
 
 /// A value as the hash tables see it, borrowed: equal exactly when the values'
@@ -56,6 +70,8 @@ pub(super) enum KeyRef<'v> {
     /// A BYTEA's bytes.
     Bytes(&'v [u8]),
     Uuid(u128),
+    /// A NUMERIC that is not an integer of 64 bits (equal and hashed by value).
+    Numeric(Cow<'v, Numeric>),
 }
 
 impl<'v> KeyRef<'v> {
@@ -73,6 +89,10 @@ impl<'v> KeyRef<'v> {
             Value::Interval(i) => KeyRef::Interval(i.span()),
             Value::Bytea(b) => KeyRef::Bytes(b),
             Value::Uuid(u) => KeyRef::Uuid(*u),
+            Value::Numeric(n) => match numeric_integer(n) {
+                Some(i) => KeyRef::Int(i),
+                None => KeyRef::Numeric(Cow::Borrowed(n)),
+            },
         }
     }
 }

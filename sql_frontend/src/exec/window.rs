@@ -544,7 +544,7 @@ impl Partition<'_> {
                                 }
                                 *added += 1;
                             }
-                            acc.value()
+                            acc.value()?
                         }
                         false => {
                             let mut acc = Accumulator::new(&aggregate(function));
@@ -553,7 +553,7 @@ impl Partition<'_> {
                                     add(&mut acc, &argument[p])?;
                                 }
                             }
-                            acc.value()
+                            acc.value()?
                         }
                     }
                 }

@@ -19,11 +19,13 @@
 //!
 //! ## Result types (differs from PostgreSQL)
 //!
-//! PostgreSQL's `extract` returns NUMERIC, which hdb does not have: here it returns
-//! BIGINT for the whole-numbered fields (year, month, day, hour, minute, microsecond,
-//! dow, isodow, doy, week, quarter, decade, century, millennium, isoyear) and DOUBLE
-//! PRECISION for second, millisecond, epoch and julian, so `extract(second FROM
-//! TIMESTAMP '... 10:11:12.5')` prints `12.5` where PostgreSQL prints `12.500000`.
+//! PostgreSQL's `extract` returns NUMERIC. Here it returns NUMERIC, exactly as
+//! PostgreSQL prints it, for second and epoch (6 digits after the point:
+//! `extract(second FROM TIMESTAMP '... 10:11:12.5')` is `12.500000`; a DATE's epoch
+//! has none) and millisecond (3 digits); BIGINT for the whole-numbered fields (year,
+//! month, day, hour, minute, microsecond, dow, isodow, doy, week, quarter, decade,
+//! century, millennium, isoyear), which print the same digits; and DOUBLE PRECISION
+//! for julian, where PostgreSQL's NUMERIC has more digits.
 //! `date_part` returns DOUBLE PRECISION, as in PostgreSQL. `date_trunc` of a DATE is a
 //! TIMESTAMP here (PostgreSQL gives `timestamp with time zone`; hdb has no zones).
 //!
@@ -141,9 +143,8 @@ impl DateField {
     /// The kind `extract` gives for this field (see the module comment).
     pub fn extract_kind(self) -> Kind {
         match self {
-            DateField::Second | DateField::Millisecond | DateField::Epoch | DateField::Julian => {
-                Kind::Float
-            }
+            DateField::Second | DateField::Millisecond | DateField::Epoch => Kind::Numeric,
+            DateField::Julian => Kind::Float,
             _ => Kind::Int,
         }
     }
@@ -197,6 +198,7 @@ pub(super) fn call(args: &Args) -> Result<Value> {
             let part = part(field, value).ok_or_else(|| args.error())?;
             Ok(match field.extract_kind() {
                 Kind::Int => Value::Int(part.as_int()),
+                Kind::Numeric => Value::Numeric(part.as_numeric(field, kind)?),
                 _ => Value::Float(part.as_float()),
             })
         }
@@ -285,6 +287,24 @@ impl Part {
             Part::Whole(i) => i,
             Part::Micros(m) => m / MICROS_PER_SECOND,
             Part::Fraction(f) => f as i64,
+        }
+    }
+
+    /// The part as `extract` gives it in NUMERIC: seconds and epochs with 6 digits after
+    /// the point (a date's epoch with none), milliseconds with 3, as PostgreSQL 15.
+    fn as_numeric(self, field: DateField, of: Kind) -> Result<crate::numeric::Numeric> {
+        use crate::numeric::{Numeric, round};
+        let micros = |m: i64| Numeric::new(m.into(), 6).ok_or_else(crate::numeric::overflow);
+        match (self, field) {
+            (Part::Micros(m), DateField::Epoch) if of == Kind::Date => round(&micros(m)?, 0),
+            (Part::Micros(m), _) => micros(m),
+            // Milliseconds: microseconds within the minute / 1000, exactly.
+            (Part::Fraction(f), DateField::Millisecond) => {
+                Numeric::new(((f * 1e3).round() as i64).into(), 3)
+                    .ok_or_else(crate::numeric::overflow)
+            }
+            (Part::Fraction(f), _) => crate::numeric::from_f64(f),
+            (Part::Whole(i), _) => Ok(Numeric::from_i64(i)),
         }
     }
 
@@ -401,12 +421,17 @@ fn interval_part(field: DateField, i: Interval) -> Part {
         Decade => Part::Whole(years / 10),
         Century => Part::Whole(years / 100),
         Millennium => Part::Whole(years / 1000),
-        Epoch => Part::Fraction(
-            SECONDS_PER_YEAR * years as f64
-                + SECONDS_PER_MONTH * f64::from(i.months % 12)
-                + 86_400.0 * f64::from(i.days)
-                + Part::Micros(i.micros).as_float(),
-        ),
+        // Exact in microseconds (a year of 365.25 days and a month of 30 are whole
+        // seconds) where that fits 64 bits.
+        Epoch => {
+            let seconds = SECONDS_PER_YEAR as i128 * i128::from(years)
+                + SECONDS_PER_MONTH as i128 * i128::from(i.months % 12)
+                + 86_400 * i128::from(i.days);
+            match i64::try_from(seconds * i128::from(MICROS_PER_SECOND) + i128::from(i.micros)) {
+                Ok(micros) => Part::Micros(micros),
+                Err(_) => Part::Fraction(seconds as f64 + Part::Micros(i.micros).as_float()),
+            }
+        }
         Week | Dow | Isodow | Doy | Isoyear | Julian => Part::Whole(0),
     }
 }
@@ -560,14 +585,20 @@ mod tests {
     fn extract_from_timestamps_and_dates() {
         let v = ts("2024-02-15 10:11:12.5");
         assert_eq!(extract("year", v.clone()), Ok(Value::Int(2024)));
-        assert_eq!(extract("second", v.clone()), Ok(Value::Float(12.5)));
+        // NUMERIC, with PostgreSQL 15's scales.
+        let shown = |r: Result<Value>| r.map(|v| v.to_string());
+        assert_eq!(shown(extract("second", v.clone())), Ok("12.500000".into()));
         assert_eq!(
-            extract("epoch", v.clone()),
-            Ok(Value::Float(1_707_991_872.5))
+            shown(extract("epoch", v.clone())),
+            Ok("1707991872.500000".into())
         );
         assert_eq!(
-            extract("milliseconds", v.clone()),
-            Ok(Value::Float(12500.0))
+            shown(extract("milliseconds", v.clone())),
+            Ok("12500.000".into())
+        );
+        assert_eq!(
+            shown(extract("epoch", date("2024-01-01"))),
+            Ok("1704067200".into())
         );
         assert_eq!(
             extract("microsecond", v.clone()),
@@ -591,8 +622,8 @@ mod tests {
             Ok(Value::Float(2_460_311.0))
         );
         assert_eq!(
-            extract("epoch", ts("1969-12-31 23:59:59.5")),
-            Ok(Value::Float(-0.5))
+            shown(extract("epoch", ts("1969-12-31 23:59:59.5"))),
+            Ok("-0.500000".into())
         );
         assert_eq!(extract("day", date("2024-02-29")), Ok(Value::Int(29)));
         assert_eq!(
@@ -609,10 +640,14 @@ mod tests {
         assert_eq!(extract("year", v.clone()), Ok(Value::Int(2)));
         assert_eq!(extract("month", v), Ok(Value::Int(2)));
         assert_eq!(extract("hour", iv("30 hours")), Ok(Value::Int(30)));
-        assert_eq!(extract("second", iv("1 min 2.5 s")), Ok(Value::Float(2.5)));
+        let shown = |r: Result<Value>| r.map(|v| v.to_string());
         assert_eq!(
-            extract("epoch", iv("1 year 1 day 1 sec")),
-            Ok(Value::Float(31_644_001.0))
+            shown(extract("second", iv("1 min 2.5 s"))),
+            Ok("2.500000".into())
+        );
+        assert_eq!(
+            shown(extract("epoch", iv("1 year 1 day 1 sec"))),
+            Ok("31644001.000000".into())
         );
         assert_eq!(extract("minute", iv("-1 hour -5 min")), Ok(Value::Int(-5)));
         assert_eq!(extract("quarter", iv("5 mons")), Ok(Value::Int(2)));

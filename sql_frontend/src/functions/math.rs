@@ -1,7 +1,10 @@
-//! Numeric functions, as PostgreSQL 15 defines them for integers and doubles.
+//! Numeric functions, as PostgreSQL 15 defines them for integers, doubles and NUMERIC.
 //!
-//! hdb has no NUMERIC type: a decimal literal (`2.5`) is a DOUBLE PRECISION here, where
-//! PostgreSQL makes it NUMERIC. Where that changes an answer it says so below.
+//! - On a NUMERIC, `abs`, `round(x [, n])`, `trunc(x [, n])`, `ceil`, `floor`, `sign`
+//!   and `mod` are exact and give NUMERIC with PostgreSQL's scales (`numeric/`):
+//!   `round(2.5)` is 3, `round(1.5, 3)` is `1.500`, `ceil(1.2)` is `2`. `power`, `sqrt`
+//!   (and the other functions) take a NUMERIC as the nearest double and answer a double
+//!   where PostgreSQL computes them in NUMERIC.
 //!
 //! - `abs(x)`, `round(x [, n])`, `trunc(x, n)`, `mod(a, b)` keep an integer argument an
 //!   integer; `round` rounds half away from zero (NUMERIC's rule, which is what
@@ -28,6 +31,7 @@ use std::hash::{BuildHasher, Hasher};
 
 use super::{Args, Function};
 use crate::error::{Error, Result};
+use crate::numeric;
 use crate::uuid::random_uuid_from;
 use crate::value::Value;
 
@@ -40,6 +44,7 @@ pub(super) fn call(args: Args) -> Result<Value> {
                 .map(Value::Int)
                 .ok_or_else(|| Error::Data("bigint out of range".into())),
             Some(Value::Float(f)) => float(f.abs()),
+            Some(Value::Numeric(n)) => numeric::abs(n).map(Value::Numeric),
             _ => Err(args.error()),
         },
         Function::Round | Function::Trunc
@@ -51,10 +56,26 @@ pub(super) fn call(args: Args) -> Result<Value> {
             };
             let round = args.function == Function::Round;
             match args.get(0) {
+                Some(Value::Numeric(n)) if round => numeric::round(n, digits).map(Value::Numeric),
+                Some(Value::Numeric(n)) => numeric::trunc(n, digits).map(Value::Numeric),
                 Some(Value::Float(f)) => float(to_digits(*f, digits, round)),
                 Some(Value::Int(i)) => int_to_digits(*i, digits, round).map(Value::Int),
                 _ => Err(args.error()),
             }
+        }
+        Function::Trunc | Function::Floor | Function::Ceil | Function::Sign
+            if matches!(args.get(0), Some(Value::Numeric(_))) =>
+        {
+            let Some(Value::Numeric(n)) = args.get(0) else {
+                return Err(args.error());
+            };
+            match args.function {
+                Function::Trunc => numeric::trunc(n, 0),
+                Function::Floor => numeric::floor(n),
+                Function::Ceil => numeric::ceil(n),
+                _ => Ok(numeric::sign(n)),
+            }
+            .map(Value::Numeric)
         }
         Function::Trunc => float(args.float(0)?.trunc()),
         Function::Floor => float(args.float(0)?.floor()),
@@ -72,6 +93,17 @@ pub(super) fn call(args: Args) -> Result<Value> {
             // i64::MIN % -1 overflows in Rust; the remainder is 0, as PostgreSQL says.
             (Some(Value::Int(a)), Some(Value::Int(b))) => {
                 Ok(Value::Int(a.checked_rem(*b).unwrap_or(0)))
+            }
+            (
+                Some(a @ (Value::Int(_) | Value::Numeric(_))),
+                Some(b @ (Value::Int(_) | Value::Numeric(_))),
+            ) => {
+                let as_numeric = |v: &Value| match v {
+                    Value::Numeric(n) => n.clone(),
+                    Value::Int(i) => numeric::Numeric::from_i64(*i),
+                    _ => numeric::Numeric::from_i64(0),
+                };
+                numeric::rem(&as_numeric(a), &as_numeric(b)).map(Value::Numeric)
             }
             _ => {
                 let (a, b) = (args.float(0)?, args.float(1)?);

@@ -141,11 +141,11 @@ impl Param {
                 Param::Text => kind == Text,
                 Param::TextOrBytes => matches!(kind, Text | Bytea),
                 Param::Int => kind == Int,
-                Param::Number => matches!(kind, Int | Float),
+                Param::Number => matches!(kind, Int | Float | Numeric),
                 Param::Any | Param::Same => true,
                 Param::DateTime => matches!(kind, Date | Timestamp),
                 Param::Temporal => matches!(kind, Date | Timestamp | Interval),
-                Param::Formattable => matches!(kind, Int | Float | Date | Timestamp),
+                Param::Formattable => matches!(kind, Int | Float | Numeric | Date | Timestamp),
             }
     }
 
@@ -375,7 +375,14 @@ impl Function {
                 k => k,
             },
             Trunc if args.len() == 2 && first == Kind::Int => Kind::Int,
+            Trunc | Floor | Ceil | Sign if first == Kind::Numeric => Kind::Numeric,
             Mod if args.iter().all(|k| matches!(k, Kind::Int | Kind::Unknown)) => Kind::Int,
+            Mod if args
+                .iter()
+                .all(|k| matches!(k, Kind::Int | Kind::Numeric | Kind::Unknown)) =>
+            {
+                Kind::Numeric
+            }
             Trunc | Floor | Ceil | Sign | Mod | Power | Sqrt | Random | DatePart => Kind::Float,
             GenRandomUuid => Kind::Uuid,
             Now | CurrentTimestamp => Kind::Timestamp,
@@ -471,11 +478,13 @@ impl Args {
         }
     }
 
-    /// A number as a double (an integer converted, as PostgreSQL's implicit cast does).
+    /// A number as a double (an integer or a NUMERIC converted, as PostgreSQL's implicit
+    /// casts do).
     fn float(&self, i: usize) -> Result<f64> {
         match self.values.get(i) {
             Some(Value::Float(f)) => Ok(*f),
             Some(Value::Int(n)) => Ok(*n as f64),
+            Some(Value::Numeric(n)) => crate::numeric::to_f64(n),
             _ => Err(self.error()),
         }
     }

@@ -81,6 +81,10 @@ pub(super) fn call(args: &Args) -> Result<Value> {
             &Number::float(*f, format),
             format,
         ))),
+        Some(Value::Numeric(n)) => Ok(Value::Text(format_number(
+            &Number::numeric(n, format)?,
+            format,
+        ))),
         _ => Err(args.error()),
     }
 }
@@ -498,6 +502,19 @@ impl Number {
             }),
             fraction: String::new(),
         }
+    }
+
+    /// A NUMERIC rounded (half away from zero) to the template's places, exactly.
+    fn numeric(n: &crate::numeric::Numeric, format: &str) -> Result<Number> {
+        let places = parse_template(format).fraction_places as i64;
+        let rounded = crate::numeric::round(n, places)?;
+        let text = crate::numeric::abs(&rounded)?.to_string();
+        let (integer, fraction) = text.split_once('.').unwrap_or((&text, ""));
+        Ok(Number {
+            negative: rounded.signum() < 0,
+            integer: Some(integer.trim_start_matches('0').to_string()),
+            fraction: fraction.to_string(),
+        })
     }
 
     fn float(f: f64, format: &str) -> Number {

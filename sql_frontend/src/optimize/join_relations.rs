@@ -203,8 +203,15 @@ pub(super) fn equalities(
 
 /// Whether equal values of these kinds have equal hash keys.
 pub(super) fn hash_compatible(a: Kind, b: Kind) -> bool {
+    // Integral floats and NUMERICs are keyed as the integers they equal (`exec/keys.rs`);
+    // a fraction as a double and as a NUMERIC are keyed apart.
     let numeric = |k| matches!(k, Kind::Int | Kind::Float);
-    a == b || (numeric(a) && numeric(b)) || a == Kind::Unknown || b == Kind::Unknown
+    let exact = |k| matches!(k, Kind::Int | Kind::Numeric);
+    a == b
+        || (numeric(a) && numeric(b))
+        || (exact(a) && exact(b))
+        || a == Kind::Unknown
+        || b == Kind::Unknown
 }
 
 /// The lookup `(index name or None for the primary key, its columns, how many leading

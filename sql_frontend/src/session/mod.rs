@@ -1452,7 +1452,7 @@ mod tests {
             p.description().columns,
             [
                 ("v".to_string(), Kind::Text),
-                ("x".to_string(), Kind::Float)
+                ("x".to_string(), Kind::Numeric)
             ]
         );
         let insert = s.prepare("INSERT INTO t VALUES ($1, $2)").unwrap();

@@ -190,6 +190,7 @@ fn as_number(value: &KeyValue) -> Option<f64> {
     match value {
         KeyValue::Int(i) => Some(*i as f64),
         KeyValue::Float(f) if f.is_finite() => Some(*f),
+        KeyValue::Numeric(n) => crate::numeric::to_f64(n).ok(),
         KeyValue::Date(d) => Some(f64::from(*d)),
         KeyValue::Timestamp(t) => Some(*t as f64),
         _ => None,
