@@ -142,7 +142,13 @@ fn timestamp_of(v: &Value) -> Result<i64> {
 fn interval_op(op: BinaryOp, l: Value, r: Value) -> Result<Value> {
     use Value::*;
     let scale = |i: crate::interval::Interval, f: f64| i.checked_mul(f).map(Interval);
-    match (op, l, r) {
+    // A NUMERIC scales an interval as the double nearest it (PostgreSQL casts it to
+    // float8 for interval_mul and interval_div).
+    let as_double = |v: Value| match v {
+        Numeric(n) => numeric::to_f64(&n).map(Float),
+        v => Ok(v),
+    };
+    match (op, as_double(l)?, as_double(r)?) {
         (BinaryOp::Add, a @ (Date(_) | Timestamp(_)), Interval(i))
         | (BinaryOp::Add, Interval(i), a @ (Date(_) | Timestamp(_))) => {
             add_to_timestamp(timestamp_of(&a)?, i).map(Timestamp)
