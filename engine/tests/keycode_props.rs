@@ -138,7 +138,7 @@ fn value() -> impl Strategy<Value = KeyValue> {
         any::<bool>().prop_map(KeyValue::Bool),
         int().prop_map(KeyValue::Int),
         float().prop_map(KeyValue::Float),
-        numeric().prop_map(KeyValue::Numeric),
+        numeric().prop_map(|n| KeyValue::Numeric(Box::new(n))),
         any::<i32>().prop_map(KeyValue::Date),
         int().prop_map(KeyValue::Timestamp),
         text().prop_map(KeyValue::Text),
@@ -232,7 +232,7 @@ fn same_type_pair() -> impl Strategy<Value = (KeyValue, KeyValue)> {
         (any::<bool>(), any::<bool>()).prop_map(|(a, b)| (Bool(a), Bool(b))),
         (int(), int()).prop_map(|(a, b)| (Int(a), Int(b))),
         (float(), float()).prop_map(|(a, b)| (Float(a), Float(b))),
-        (numeric(), numeric()).prop_map(|(a, b)| (Numeric(a), Numeric(b))),
+        (numeric(), numeric()).prop_map(|(a, b)| (Numeric(Box::new(a)), Numeric(Box::new(b)))),
         (any::<i32>(), any::<i32>()).prop_map(|(a, b)| (Date(a), Date(b))),
         (int(), int()).prop_map(|(a, b)| (Timestamp(a), Timestamp(b))),
         (text(), text()).prop_map(|(a, b)| (Text(a), Text(b))),
@@ -366,7 +366,7 @@ mod keycode {
         ) {
             let (m1, m2) = match small { true => (m1 % 300, m2 % 300), false => (m1, m2) };
             let model = |m: i64, s: u32| i128::from(m) * 10i128.pow(MAX_TEST_SCALE - s);
-            let value = |m: i64, s: u32| KeyValue::Numeric(Numeric::new(BigInt::from(m), s).unwrap());
+            let value = |m: i64, s: u32| KeyValue::Numeric(Box::new(Numeric::new(BigInt::from(m), s).unwrap()));
             let (a, b) = (value(m1, s1), value(m2, s2));
             let expected = model(m1, s1).cmp(&model(m2, s2));
             prop_assert_eq!(a.cmp(&b), expected);

@@ -245,7 +245,7 @@ fn decode_binary(bytes: &[u8], oid: u32) -> Result<Value, ProtocolError> {
                 ProtocolError::new("22021", "invalid byte sequence for encoding \"UTF8\"")
             })?)
         }
-        oid::NUMERIC => Value::Numeric(crate::wire_numeric::decode_numeric(bytes)?),
+        oid::NUMERIC => Value::numeric(crate::wire_numeric::decode_numeric(bytes)?),
         oid::DATE => {
             let days = i32::from_be_bytes(array(fixed(4)?));
             Value::Date(days.checked_add(PG_EPOCH_DAYS).ok_or_else(|| {
@@ -333,7 +333,7 @@ mod tests {
                 oid::UUID,
             ),
             (
-                Value::Numeric(hdb::Numeric::parse("-1234.5600").unwrap()),
+                Value::numeric(hdb::Numeric::parse("-1234.5600").unwrap()),
                 oid::NUMERIC,
             ),
         ];

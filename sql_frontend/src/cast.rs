@@ -145,7 +145,7 @@ mod tests {
     #[test]
     fn numbers_booleans_and_text() {
         assert_eq!(cast(Value::Float(2.5), SqlType::Integer), Ok(Value::Int(2)));
-        let numeric = |s: &str| Value::Numeric(crate::numeric::from_text(s).unwrap());
+        let numeric = |s: &str| Value::numeric(crate::numeric::from_text(s).unwrap());
         assert_eq!(cast(numeric("2.5"), SqlType::Integer), Ok(Value::Int(3)));
         assert_eq!(cast(numeric("-2.5"), SqlType::BigInt), Ok(Value::Int(-3)));
         assert_eq!(

@@ -35,7 +35,7 @@ pub fn unary(op: UnaryOp, v: Value) -> Result<Value> {
         (UnaryOp::Not, v) => Ok(truth_value(not(v.truth()?))),
         (UnaryOp::Neg, Value::Int(i)) => i.checked_neg().map(Value::Int).ok_or_else(overflow),
         (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float(-f)),
-        (UnaryOp::Neg, Value::Numeric(n)) => numeric::neg(&n).map(Value::Numeric),
+        (UnaryOp::Neg, Value::Numeric(n)) => numeric::neg(&n).map(Value::numeric),
         (UnaryOp::Neg, Value::Interval(i)) => i.checked_neg().map(Value::Interval),
         (
             UnaryOp::Plus,
@@ -198,7 +198,7 @@ fn numeric_op(op: BinaryOp, a: &Numeric, b: &Numeric) -> Result<Value> {
             )));
         }
     };
-    result.map(Value::Numeric)
+    result.map(Value::numeric)
 }
 
 fn float_op(op: BinaryOp, a: f64, b: f64) -> Result<Value> {

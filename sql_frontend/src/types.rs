@@ -299,7 +299,7 @@ impl SqlType {
             }
             Kind::Numeric => {
                 let n = match value {
-                    Value::Numeric(n) => n,
+                    Value::Numeric(n) => *n,
                     Value::Int(i) => numeric::Numeric::from_i64(i),
                     Value::Float(f) => numeric::from_f64(f)?,
                     Value::Text(s) => numeric::from_text(&s)?,
@@ -307,9 +307,9 @@ impl SqlType {
                 };
                 match self {
                     SqlType::Numeric(Some(typmod)) => {
-                        numeric::apply_typmod(&n, typmod).map(Value::Numeric)
+                        numeric::apply_typmod(&n, typmod).map(Value::numeric)
                     }
-                    _ => Ok(Value::Numeric(n)),
+                    _ => Ok(Value::numeric(n)),
                 }
             }
             Kind::Text => {

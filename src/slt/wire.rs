@@ -337,7 +337,7 @@ fn value_from_text(ty: Option<&Type>, text: &str) -> Value {
     let parsed = match ty {
         Some(&Type::INT2 | &Type::INT4 | &Type::INT8) => text.parse().ok().map(Value::Int),
         Some(&Type::NUMERIC) => match hdb::Numeric::parse(text) {
-            Ok(n) => Some(Value::Numeric(n)),
+            Ok(n) => Some(Value::numeric(n)),
             Err(_) => Some(value_from_text(Some(&Type::FLOAT8), text)),
         },
         Some(&Type::FLOAT4 | &Type::FLOAT8) => match text {

@@ -122,7 +122,7 @@ impl<'a> KeyDecoder<'a> {
                 match decoded {
                     Ok(n) => {
                         self.pos = pos;
-                        KeyValue::Numeric(n)
+                        KeyValue::Numeric(Box::new(n))
                     }
                     Err(what) => {
                         self.pos = start;

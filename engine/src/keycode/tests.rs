@@ -42,7 +42,7 @@ fn assert_strictly_increasing(values: &[KeyValue], order: ColumnOrder) {
 }
 
 fn numeric(text: &str) -> KeyValue {
-    KeyValue::Numeric(super::Numeric::parse(text).unwrap())
+    KeyValue::Numeric(Box::new(super::Numeric::parse(text).unwrap()))
 }
 
 #[test]

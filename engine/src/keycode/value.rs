@@ -27,7 +27,9 @@ pub enum KeyValue {
     /// A signed integer (also used for SQL's smaller integer types).
     Int(i64),
     /// An exact decimal (SQL's NUMERIC); equal values at different scales are equal.
-    Numeric(Numeric),
+    /// Boxed, so that a key value stays four words (the mantissa and scale would
+    /// make it five).
+    Numeric(Box<Numeric>),
     /// A double-precision float.
     Float(f64),
     /// A calendar date: days since 1970-01-01.

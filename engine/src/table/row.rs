@@ -175,7 +175,7 @@ impl<'a> ColumnValue<'a> {
                 days,
                 micros,
             },
-            ColumnValue::Numeric(n) => KeyValue::Numeric(n.into_owned()),
+            ColumnValue::Numeric(n) => KeyValue::Numeric(Box::new(n.into_owned())),
         }
     }
 }

@@ -439,7 +439,7 @@ impl Binder<'_> {
             // An integer constant facing a NUMERIC is that NUMERIC (PostgreSQL's implicit
             // cast), so `price = 5` can use an index on `price`.
             (Expr::Literal(Value::Int(i)), Some(_)) if other == Kind::Numeric => Ok(Expr::Literal(
-                Value::Numeric(crate::numeric::Numeric::from_i64(*i)),
+                Value::numeric(crate::numeric::Numeric::from_i64(*i)),
             )),
             _ => Ok(e),
         }
@@ -458,7 +458,7 @@ fn number(text: &str) -> Result<Value> {
         return Ok(Value::Int(i));
     }
     crate::numeric::from_text(text)
-        .map(Value::Numeric)
+        .map(Value::numeric)
         .map_err(|_| Error::Parse(format!("invalid number {text:?}")))
 }
 

@@ -304,7 +304,7 @@ impl Accumulator {
                     ) => v.clone(),
                     (Value::Interval(a), Value::Interval(b)) => Value::Interval(a.checked_add(*b)?),
                     (Value::Numeric(a), Value::Numeric(b)) => {
-                        Value::Numeric(crate::numeric::add(a, b)?)
+                        Value::numeric(crate::numeric::add(a, b)?)
                     }
                     (Value::Int(a), Value::Int(b)) => Value::Int(
                         a.checked_add(*b)
@@ -326,9 +326,9 @@ impl Accumulator {
                 Value::Float(f) => self.float_sum += f,
                 Value::Interval(i) => self.add_interval(*i)?,
                 Value::Numeric(n) => {
-                    self.value = Value::Numeric(match &self.value {
+                    self.value = Value::numeric(match &self.value {
                         Value::Numeric(sum) => crate::numeric::add(sum, n)?,
-                        _ => n.clone(),
+                        _ => (**n).clone(),
                     })
                 }
                 v => {
@@ -395,9 +395,9 @@ impl Accumulator {
                 self.float_sum += other.float_sum;
                 // A NUMERIC sum so far (avg of NUMERIC or of integers) adds exactly.
                 if let Value::Numeric(theirs) = other.value {
-                    self.value = Value::Numeric(match &self.value {
+                    self.value = Value::numeric(match &self.value {
                         Value::Numeric(mine) => crate::numeric::add(mine, &theirs)?,
-                        _ => theirs,
+                        _ => *theirs,
                     });
                 } else if let Value::Interval(i) = other.value {
                     self.add_interval(i)?;
@@ -455,7 +455,7 @@ impl Accumulator {
     fn average(&self) -> Result<Value> {
         Ok(match (&self.value, self.count) {
             (_, 0) => Value::Null,
-            (Value::Numeric(sum), count) => Value::Numeric(crate::numeric::div(
+            (Value::Numeric(sum), count) => Value::numeric(crate::numeric::div(
                 sum,
                 &crate::numeric::Numeric::from_i64(count),
             )?),

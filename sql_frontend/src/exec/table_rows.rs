@@ -182,7 +182,7 @@ fn decode_into(
                     Some(Kind::Uuid) => Value::uuid_of(b)?,
                     _ => Value::Bytea(b.to_vec()),
                 },
-                ColumnValue::Numeric(n) => Value::Numeric(n.into_owned()),
+                ColumnValue::Numeric(n) => Value::numeric(n.into_owned()),
             };
             match i < reused {
                 true => values[i] = value,

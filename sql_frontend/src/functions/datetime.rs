@@ -198,7 +198,7 @@ pub(super) fn call(args: &Args) -> Result<Value> {
             let part = part(field, value).ok_or_else(|| args.error())?;
             Ok(match field.extract_kind() {
                 Kind::Int => Value::Int(part.as_int()),
-                Kind::Numeric => Value::Numeric(part.as_numeric(field, kind)?),
+                Kind::Numeric => Value::numeric(part.as_numeric(field, kind)?),
                 _ => Value::Float(part.as_float()),
             })
         }

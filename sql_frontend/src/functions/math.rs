@@ -44,7 +44,7 @@ pub(super) fn call(args: Args) -> Result<Value> {
                 .map(Value::Int)
                 .ok_or_else(|| Error::Data("bigint out of range".into())),
             Some(Value::Float(f)) => float(f.abs()),
-            Some(Value::Numeric(n)) => numeric::abs(n).map(Value::Numeric),
+            Some(Value::Numeric(n)) => numeric::abs(n).map(Value::numeric),
             _ => Err(args.error()),
         },
         Function::Round | Function::Trunc
@@ -56,8 +56,8 @@ pub(super) fn call(args: Args) -> Result<Value> {
             };
             let round = args.function == Function::Round;
             match args.get(0) {
-                Some(Value::Numeric(n)) if round => numeric::round(n, digits).map(Value::Numeric),
-                Some(Value::Numeric(n)) => numeric::trunc(n, digits).map(Value::Numeric),
+                Some(Value::Numeric(n)) if round => numeric::round(n, digits).map(Value::numeric),
+                Some(Value::Numeric(n)) => numeric::trunc(n, digits).map(Value::numeric),
                 Some(Value::Float(f)) => float(to_digits(*f, digits, round)),
                 Some(Value::Int(i)) => int_to_digits(*i, digits, round).map(Value::Int),
                 _ => Err(args.error()),
@@ -75,7 +75,7 @@ pub(super) fn call(args: Args) -> Result<Value> {
                 Function::Ceil => numeric::ceil(n),
                 _ => Ok(numeric::sign(n)),
             }
-            .map(Value::Numeric)
+            .map(Value::numeric)
         }
         Function::Trunc => float(args.float(0)?.trunc()),
         Function::Floor => float(args.float(0)?.floor()),
@@ -99,11 +99,11 @@ pub(super) fn call(args: Args) -> Result<Value> {
                 Some(b @ (Value::Int(_) | Value::Numeric(_))),
             ) => {
                 let as_numeric = |v: &Value| match v {
-                    Value::Numeric(n) => n.clone(),
+                    Value::Numeric(n) => (**n).clone(),
                     Value::Int(i) => numeric::Numeric::from_i64(*i),
                     _ => numeric::Numeric::from_i64(0),
                 };
-                numeric::rem(&as_numeric(a), &as_numeric(b)).map(Value::Numeric)
+                numeric::rem(&as_numeric(a), &as_numeric(b)).map(Value::numeric)
             }
             _ => {
                 let (a, b) = (args.float(0)?, args.float(1)?);
