@@ -40,14 +40,14 @@ use super::batch::RowBatch;
 use super::buffered::Buffered;
 use super::filter::Filter;
 use super::hashed_rows::HashedRows;
-use super::join::{self, JoinSpec};
+use super::join;
 use super::operator::{BoxedOperator, ExecContext, KeyedRow, Operator};
 use super::project::Project;
 use super::table_rows::TableRows;
 use crate::catalog::TableInfo;
 use crate::error::{Error, Result};
 use crate::expr::Expr;
-use crate::plan::{AggregateCall, Node};
+use crate::plan::{AggregateCall, Node, all_needed};
 
 /// Parts of the driving table per thread: enough that the threads finish close
 /// together even when one is slowed, few enough that taking a part costs nothing.
@@ -93,6 +93,8 @@ struct Pipeline<'p> {
     group_by: &'p [Expr],
     aggregates: &'p [AggregateCall],
     source: &'p Node,
+    /// Which of the source's columns the aggregate reads.
+    needed: Vec<bool>,
 }
 
 /// What every thread reads: the queued parts of the driving table and the hash tables
@@ -141,10 +143,12 @@ impl Gather<'_> {
                 "a Gather over anything but an aggregate",
             ));
         };
+        let all = all_needed(self.aggregate.width());
         let pipeline = Pipeline {
             group_by,
             aggregates,
             source,
+            needed: self.aggregate.input_needs(&all).swap_remove(0),
         };
         let mut tables = Vec::new();
         let table = prepare(source, &mut tables, ctx)?;
@@ -234,8 +238,7 @@ fn run_thread(
     ctx: &mut ExecContext<'_>,
 ) -> Result<(Groups, u64)> {
     let result = (|| {
-        let needed = pipeline_needs(pipeline);
-        let mut source = build(pipeline.source, &needed, shared, ctx)?;
+        let mut source = build(pipeline.source, &pipeline.needed, shared, ctx)?;
         let groups = group_rows(source.as_mut(), pipeline.group_by, pipeline.aggregates, ctx)?;
         Ok((groups, ctx.rows_read()))
     })();
@@ -243,26 +246,6 @@ fn run_thread(
         shared.stop.store(true, Ordering::Relaxed);
     }
     result
-}
-
-/// Which columns of the pipeline's output the aggregate reads.
-fn pipeline_needs(pipeline: &Pipeline<'_>) -> Vec<bool> {
-    let mut needed = vec![false; pipeline.source.width()];
-    let mut columns = Vec::new();
-    for e in pipeline.group_by.iter().chain(
-        pipeline
-            .aggregates
-            .iter()
-            .flat_map(|a| a.arg.iter().chain(&a.filter)),
-    ) {
-        e.columns_read(&mut columns);
-    }
-    for c in columns {
-        if let Some(n) = needed.get_mut(c) {
-            *n = true;
-        }
-    }
-    needed
 }
 
 /// One thread's operators for the pipeline `node`, `needed` of its columns read above:
@@ -292,20 +275,14 @@ fn build<'s>(
         } => Box::new(Project::new(build(source, &needs[0], shared, ctx)?, exprs)),
         Node::HashJoin {
             left,
-            right,
-            kind,
+            right: _,
+            kind: _,
             left_keys,
             right_keys,
-            predicate,
+            predicate: _,
         } => {
-            let spec = JoinSpec {
-                kind: *kind,
-                predicate: predicate.as_ref(),
-                inner: join::hashed_lent(shared.table_of(node)?, left_keys, right_keys),
-                right_width: right.width(),
-                left_width: left.width(),
-                filled: node.join_output_needs(needed),
-            };
+            let inner = join::hashed_lent(shared.table_of(node)?, left_keys, right_keys);
+            let spec = join::spec(node, inner, needed)?;
             join::join(build(left, &needs[0], shared, ctx)?, spec)?
         }
         _ => {

@@ -33,7 +33,7 @@ use super::scan::{as_ref, convert};
 use crate::catalog::TableInfo;
 use crate::error::{Error, Result};
 use crate::expr::Expr;
-use crate::plan::JoinKind;
+use crate::plan::{JoinKind, Node};
 use crate::value::Value;
 
 /// What a join needs besides its left input: how it finds the right rows, which rows
@@ -47,6 +47,41 @@ pub(super) struct JoinSpec<'p> {
     pub(super) left_width: usize,
     /// Which columns of a joined row to fill in (the others are NULL).
     pub(super) filled: Vec<bool>,
+}
+
+/// The spec of the join `node` (a nested-loop, hash or index nested-loop join) whose
+/// right rows `inner` finds, `needed` of its output columns read above: its kind and
+/// predicate, and its sides' widths, are the node's.
+pub(super) fn spec<'p>(node: &'p Node, inner: Inner<'p>, needed: &[bool]) -> Result<JoinSpec<'p>> {
+    let (left, kind, predicate) = match node {
+        Node::NestedLoopJoin {
+            left,
+            kind,
+            predicate,
+            ..
+        }
+        | Node::HashJoin {
+            left,
+            kind,
+            predicate,
+            ..
+        }
+        | Node::IndexNestedLoopJoin {
+            left,
+            kind,
+            predicate,
+            ..
+        } => (left, *kind, predicate.as_ref()),
+        _ => return Err(Error::unsupported("a join spec of a node that is no join")),
+    };
+    Ok(JoinSpec {
+        kind,
+        predicate,
+        inner,
+        right_width: node.width() - left.width(),
+        left_width: left.width(),
+        filled: node.join_output_needs(needed),
+    })
 }
 
 /// A join of `left` by `spec`.

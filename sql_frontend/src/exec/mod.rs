@@ -216,39 +216,24 @@ fn build_operator<'p>(
         Node::NestedLoopJoin {
             left,
             right,
-            kind,
-            predicate,
+            kind: _,
+            predicate: _,
         } => {
-            let spec = join::JoinSpec {
-                kind: *kind,
-                predicate: predicate.as_ref(),
-                inner: join::all_rows(build_pruned(right, need(1), false, ctx)?),
-                right_width: right.width(),
-                left_width: left.width(),
-                filled: node.join_output_needs(needed),
-            };
+            let inner = join::all_rows(build_pruned(right, need(1), false, ctx)?);
+            let spec = join::spec(node, inner, needed)?;
             join::join(build_pruned(left, need(0), false, ctx)?, spec)?
         }
         Node::HashJoin {
             left,
             right,
-            kind,
+            kind: _,
             left_keys,
             right_keys,
-            predicate,
+            predicate: _,
         } => {
-            let spec = join::JoinSpec {
-                kind: *kind,
-                predicate: predicate.as_ref(),
-                inner: join::hashed(
-                    build_pruned(right, need(1), false, ctx)?,
-                    left_keys,
-                    right_keys,
-                ),
-                right_width: right.width(),
-                left_width: left.width(),
-                filled: node.join_output_needs(needed),
-            };
+            let right = build_pruned(right, need(1), false, ctx)?;
+            let inner = join::hashed(right, left_keys, right_keys);
+            let spec = join::spec(node, inner, needed)?;
             join::join(build_pruned(left, need(0), false, ctx)?, spec)?
         }
         Node::IndexNestedLoopJoin {
@@ -257,17 +242,11 @@ fn build_operator<'p>(
             index,
             columns,
             keys,
-            kind,
-            predicate,
+            kind: _,
+            predicate: _,
         } => {
-            let spec = join::JoinSpec {
-                kind: *kind,
-                predicate: predicate.as_ref(),
-                inner: join::looked_up(table, index.as_deref(), columns, keys)?,
-                right_width: table.columns.len(),
-                left_width: left.width(),
-                filled: node.join_output_needs(needed),
-            };
+            let inner = join::looked_up(table, index.as_deref(), columns, keys)?;
+            let spec = join::spec(node, inner, needed)?;
             join::join(build_pruned(left, need(0), false, ctx)?, spec)?
         }
         Node::Aggregate {

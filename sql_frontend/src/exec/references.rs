@@ -106,6 +106,18 @@ fn key_text(names: &[String], key: &[KeyValue], table: &TableInfo, positions: &[
     }
 }
 
+/// The table `fk` references (its engine schema: all a lookup needs, one catalog read)
+/// and the positions of the referenced columns in it.
+fn referenced_table(txn: &mut Transaction, fk: &ForeignKey) -> Result<(TableSchema, Vec<usize>)> {
+    let parent = engine_catalog::table(txn, &fk.referenced)?;
+    let columns = fk
+        .referenced_columns
+        .iter()
+        .map(|c| parent.column_index(c))
+        .collect::<engine::Result<Vec<_>>>()?;
+    Ok((parent, columns))
+}
+
 /// The primary key of the row of `parent` whose columns `columns` hold `key`, as the
 /// transaction sees it: through the primary key or a unique index over exactly them.
 fn find_referenced(
@@ -159,12 +171,7 @@ pub(super) fn check_references(
             continue;
         }
         // The engine's schema is all a lookup needs: one catalog read per row.
-        let parent = engine_catalog::table(txn, &fk.referenced)?;
-        let parent_columns = fk
-            .referenced_columns
-            .iter()
-            .map(|c| parent.column_index(c))
-            .collect::<engine::Result<Vec<_>>>()?;
+        let (parent, parent_columns) = referenced_table(txn, fk)?;
         let missing = || {
             Error::Constraint(Constraint::ForeignKey {
                 table: table.name().to_string(),
@@ -307,12 +314,7 @@ pub(super) struct NoAction {
 /// the statement ends, RESTRICT at once).
 pub(super) fn check_no_action(txn: &mut Transaction, pending: Vec<NoAction>) -> Result<()> {
     for NoAction { fk, key } in pending {
-        let parent = engine_catalog::table(txn, &fk.referenced)?;
-        let parent_columns = fk
-            .referenced_columns
-            .iter()
-            .map(|c| parent.column_index(c))
-            .collect::<engine::Result<Vec<_>>>()?;
+        let (parent, parent_columns) = referenced_table(txn, &fk)?;
         if find_referenced(txn, &parent, &parent_columns, &key)?.is_some() {
             continue;
         }
