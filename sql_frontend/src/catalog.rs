@@ -216,7 +216,7 @@ impl TableInfo {
     pub fn values(&self, row: Vec<KeyValue>) -> Result<Vec<Value>> {
         row.into_iter()
             .zip(&self.columns)
-            .map(|(value, column)| Ok(Value::from_key(value, column.sql_type.kind())?))
+            .map(|(value, column)| Value::from_key(value, column.sql_type.kind()))
             .collect()
     }
 

@@ -172,7 +172,7 @@ impl Value {
 
     /// The SQL value of an engine value read as `kind` (see the module header: a stored
     /// byte string is a UUID where `kind` says so, else a BYTEA).
-    pub fn from_key(key: KeyValue, kind: Kind) -> engine::Result<Value> {
+    pub fn from_key(key: KeyValue, kind: Kind) -> Result<Value> {
         Ok(match key {
             KeyValue::Null => Value::Null,
             KeyValue::Bool(b) => Value::Bool(b),

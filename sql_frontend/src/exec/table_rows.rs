@@ -21,6 +21,7 @@ use super::batch::RowBatch;
 use super::operator::KeyedRow;
 use crate::catalog::TableInfo;
 use crate::error::Result;
+use crate::interval::Interval;
 use crate::value::{Kind, Value};
 
 /// The rows of one primary-key range of a table, in key order.
@@ -162,9 +163,26 @@ fn decode_into(
                     }
                     Value::Text(s.to_string())
                 }
-                // Every other kind as an owned engine value, read as its column's
-                // kind (copying only what the row's bytes lend: a BYTEA's bytes).
-                other => Value::from_key(other.to_key_value(), kinds[i])?,
+                ColumnValue::Null => Value::Null,
+                ColumnValue::Bool(b) => Value::Bool(b),
+                ColumnValue::Int(v) => Value::Int(v),
+                ColumnValue::Float(f) => Value::Float(f),
+                ColumnValue::Date(d) => Value::Date(d),
+                ColumnValue::Timestamp(t) => Value::Timestamp(t),
+                ColumnValue::Interval {
+                    months,
+                    days,
+                    micros,
+                } => Value::Interval(Interval {
+                    months,
+                    days,
+                    micros,
+                }),
+                ColumnValue::Bytes(b) => match kinds.get(i) {
+                    Some(Kind::Uuid) => Value::uuid_of(b)?,
+                    _ => Value::Bytea(b.to_vec()),
+                },
+                ColumnValue::Numeric(n) => Value::numeric(n.into_owned()),
             };
             match i < reused {
                 true => values[i] = value,
