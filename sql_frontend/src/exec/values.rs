@@ -6,19 +6,24 @@ use super::eval::eval;
 use super::operator::{BoxedOperator, ExecContext};
 use crate::error::Result;
 use crate::expr::Expr;
+use crate::value::Value;
 
 /// The rows of a Values node.
 pub(super) fn values<'p>(
     rows: &[Vec<Expr>],
     ctx: &mut ExecContext<'_>,
 ) -> Result<BoxedOperator<'p>> {
-    let mut evaluated = Vec::with_capacity(rows.len());
-    for row in rows {
-        let values = row
-            .iter()
-            .map(|e| eval(e, &[], ctx))
-            .collect::<Result<Vec<_>>>()?;
-        evaluated.push((Vec::new(), values));
-    }
+    let evaluated = evaluate(rows, ctx)?
+        .into_iter()
+        .map(|values| (Vec::new(), values))
+        .collect();
     Ok(Box::new(Buffered::new(evaluated)))
+}
+
+/// The rows of a Values node, evaluated in order (INSERT ... VALUES takes them so,
+/// without an operator in between).
+pub(super) fn evaluate(rows: &[Vec<Expr>], ctx: &mut ExecContext<'_>) -> Result<Vec<Vec<Value>>> {
+    rows.iter()
+        .map(|row| row.iter().map(|e| eval(e, &[], ctx)).collect())
+        .collect()
 }

@@ -6,8 +6,14 @@
 //!
 //! RETURNING is evaluated on each row just before it is written (INSERT, UPDATE: the
 //! new row; DELETE: the old one), and its rows are the statement's result, beside the
-//! usual command tag. Rows written earlier by the same statement are visible to its
-//! subqueries (PostgreSQL hides them); the rows themselves are as PostgreSQL returns.
+//! usual command tag.
+//!
+//! Each statement evaluates everything in one context: an uncorrelated subquery in a
+//! SET, a DEFAULT or RETURNING runs once, before the first row is written, so it sees
+//! the table as the statement found it (as PostgreSQL's InitPlan does); a correlated
+//! one runs per row and sees the rows written earlier by the same statement
+//! (PostgreSQL hides them). An INSERT's VALUES list is evaluated directly, as the
+//! Values operator would evaluate it, with no operator built for it.
 //!
 //! ## Concurrent writers (EvalPlanQual)
 //!
@@ -26,6 +32,7 @@ use engine::Transaction;
 use engine::table::ops;
 use engine::{LockMode, WaitPolicy};
 
+use super::buffered::collect;
 use super::duplicate_key::{keys_print_differently, with_sql_key};
 use super::eval::eval;
 use super::interrupt::Interrupt;
@@ -35,8 +42,9 @@ use super::operator::{Builder, ExecContext};
 use super::output::Output;
 use super::references;
 use super::upsert::Upsert;
+use super::values;
 use crate::error::{Error, Result};
-use crate::plan::{Plan, Returning, Statement};
+use crate::plan::{Node, Plan, Returning, Statement};
 use crate::sequence::SequenceValues;
 use crate::value::Value;
 
@@ -56,19 +64,14 @@ impl<'r> Returned<'r> {
 
     /// The RETURNING list evaluated on `row` (a whole table row), before the row is
     /// written, so its subqueries see the table as the statement found it.
-    fn eval<'c>(
-        &self,
-        row: &[Value],
-        ctx: impl FnOnce() -> ExecContext<'c>,
-    ) -> Result<Option<Vec<Value>>> {
+    fn eval(&self, row: &[Value], ctx: &mut ExecContext<'_>) -> Result<Option<Vec<Value>>> {
         let Some(returning) = self.returning else {
             return Ok(None);
         };
-        let mut ctx = ctx();
         let values = returning
             .exprs
             .iter()
-            .map(|e| eval(e, row, &mut ctx))
+            .map(|e| eval(e, row, ctx))
             .collect::<Result<Vec<_>>>()?;
         Ok(Some(values))
     }
@@ -110,7 +113,21 @@ pub(super) fn dml(
             on_conflict,
             returning,
         } => {
-            let rows = rows_of(source, txn, params, plan, build, interrupt, sequences)?;
+            // One context for the whole statement: its sequences, clock and the rows
+            // of its uncorrelated subqueries serve every row. A VALUES list is
+            // evaluated as the Values operator would, without building one.
+            let mut ctx = ExecContext::new(txn, params, subqueries, build)
+                .with_sequences(sequences)
+                .interruptible(interrupt.clone());
+            let rows = match source {
+                Node::Values { rows, .. } => values::evaluate(rows, &mut ctx)?,
+                _ => {
+                    let mut op = ctx.open(source)?;
+                    let rows = collect(op.as_mut(), &mut ctx)?;
+                    drop(op);
+                    rows.into_iter().map(|(_, values)| values).collect()
+                }
+            };
             let mut returned = Returned::new(returning.as_ref());
             let mut upsert = on_conflict.as_ref().map(|on| Upsert {
                 table,
@@ -123,32 +140,26 @@ pub(super) fn dml(
                 touched: Default::default(),
             });
             let mut written = 0u64;
-            for (_, values) in &rows {
+            for values in rows {
                 if values.len() != targets.len() {
                     return Err(Error::Type(
                         "INSERT source row does not match the target columns".into(),
                     ));
                 }
-                let mut row = {
-                    let mut ctx =
-                        ExecContext::new(txn, params, subqueries, build).with_sequences(sequences);
-                    fresh_row(table, defaults, &mut ctx)?
-                };
-                for (value, target) in values.iter().zip(targets) {
-                    row[*target] = table.columns[*target].sql_type.assign(value.clone())?;
+                let mut row = fresh_row(table, defaults, &mut ctx)?;
+                for (value, target) in values.into_iter().zip(targets) {
+                    row[*target] = table.columns[*target].sql_type.assign(value)?;
                 }
                 let row = match &mut upsert {
                     None => row,
-                    Some(upsert) => match upsert.row(txn, row)? {
+                    Some(upsert) => match upsert.row(ctx.txn()?, row)? {
                         Some(written) => written,
                         None => continue,
                     },
                 };
-                let values = returned.eval(&row, || {
-                    ExecContext::new(txn, params, subqueries, build).with_sequences(sequences)
-                })?;
+                let values = returned.eval(&row, &mut ctx)?;
                 if upsert.is_none() {
-                    insert_row(txn, build, table, checks, row)?;
+                    insert_row(ctx.txn()?, build, table, checks, row)?;
                 }
                 returned.keep(values);
                 written += 1;
@@ -164,6 +175,9 @@ pub(super) fn dml(
             recheck,
         } => {
             let rows = rows_of(source, txn, params, plan, build, interrupt, sequences)?;
+            let mut ctx = ExecContext::new(txn, params, subqueries, build)
+                .with_sequences(sequences)
+                .interruptible(interrupt.clone());
             let mut returned = Returned::new(returning.as_ref());
             let mut updated = 0u64;
             let mut no_action = Vec::new();
@@ -176,27 +190,19 @@ pub(super) fn dml(
                 true => LockMode::Update,
                 false => LockMode::NoKeyUpdate,
             };
+            let (recheck, policy) = (recheck.as_ref(), WaitPolicy::Block);
             for (key, found) in &rows {
-                let (old, new) = {
-                    let mut ctx =
-                        ExecContext::new(txn, params, subqueries, build).with_sequences(sequences);
-                    let recheck = recheck.as_ref();
-                    let policy = WaitPolicy::Block;
-                    let Some(old) =
-                        lock_for_write(&mut ctx, table, key, found, mode, policy, recheck)?
-                    else {
-                        continue;
-                    };
-                    let mut new = old.clone();
-                    for (column, e) in assignments {
-                        let value = eval(e, &old, &mut ctx)?;
-                        new[*column] = table.columns[*column].sql_type.assign(value)?;
-                    }
-                    (old, new)
+                let Some(old) = lock_for_write(&mut ctx, table, key, found, mode, policy, recheck)?
+                else {
+                    continue;
                 };
-                let values = returned.eval(&new, || {
-                    ExecContext::new(txn, params, subqueries, build).with_sequences(sequences)
-                })?;
+                let mut new = old.clone();
+                for (column, e) in assignments {
+                    let value = eval(e, &old, &mut ctx)?;
+                    new[*column] = table.columns[*column].sql_type.assign(value)?;
+                }
+                let values = returned.eval(&new, &mut ctx)?;
+                let txn = ctx.txn()?;
                 check_row(txn, build, table, checks, &new)?;
                 if !table.referenced_by.is_empty() {
                     references::lock_key_change(txn, table, key, &old, &new)?;
@@ -217,7 +223,7 @@ pub(super) fn dml(
                 returned.keep(values);
                 updated += 1;
             }
-            references::check_no_action(txn, no_action)?;
+            references::check_no_action(ctx.txn()?, no_action)?;
             Ok(returned.output(updated, format!("UPDATE {updated}")))
         }
         Statement::Delete {
@@ -227,22 +233,20 @@ pub(super) fn dml(
             recheck,
         } => {
             let rows = rows_of(source, txn, params, plan, build, interrupt, sequences)?;
+            let mut ctx = ExecContext::new(txn, params, subqueries, build)
+                .with_sequences(sequences)
+                .interruptible(interrupt.clone());
             let mut returned = Returned::new(returning.as_ref());
             let mut deleted = 0u64;
             let mut no_action = Vec::new();
+            let (recheck, mode, policy) = (recheck.as_ref(), LockMode::Update, WaitPolicy::Block);
             for (key, found) in &rows {
-                let mut ctx =
-                    ExecContext::new(txn, params, subqueries, build).with_sequences(sequences);
-                let recheck = recheck.as_ref();
-                let (mode, policy) = (LockMode::Update, WaitPolicy::Block);
-                let locked = lock_for_write(&mut ctx, table, key, found, mode, policy, recheck);
-                drop(ctx);
-                let Some(old) = locked? else {
+                let Some(old) = lock_for_write(&mut ctx, table, key, found, mode, policy, recheck)?
+                else {
                     continue;
                 };
-                let values = returned.eval(&old, || {
-                    ExecContext::new(txn, params, subqueries, build).with_sequences(sequences)
-                })?;
+                let values = returned.eval(&old, &mut ctx)?;
+                let txn = ctx.txn()?;
                 match table.referenced_by.is_empty() {
                     true => ops::delete_row(txn, &table.schema, key, &to_keys(old))?,
                     false => {
@@ -253,7 +257,7 @@ pub(super) fn dml(
                 deleted += 1;
                 returned.keep(values);
             }
-            references::check_no_action(txn, no_action)?;
+            references::check_no_action(ctx.txn()?, no_action)?;
             Ok(returned.output(deleted, format!("DELETE {deleted}")))
         }
         Statement::Query(_)

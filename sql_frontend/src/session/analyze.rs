@@ -40,8 +40,15 @@ impl Connection {
             | Statement::Explain(..)
             | Statement::Vacuum(_) => return,
         };
-        if rows > 0 {
-            *self.pending_changes.entry(table.to_string()).or_default() += rows;
+        if rows == 0 {
+            return;
+        }
+        // Looked up by name first: a load's many one-row statements allocate nothing.
+        match self.pending_changes.get_mut(table) {
+            Some(count) => *count += rows,
+            None => {
+                self.pending_changes.insert(table.to_string(), rows);
+            }
         }
     }
 
