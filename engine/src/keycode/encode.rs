@@ -19,7 +19,18 @@ pub fn encode(tuple: &[KeyValue]) -> Vec<u8> {
 /// Encodes `tuple` with column `i` sorted by `orders[i]` ([`ColumnOrder::ASC`] past the end
 /// of `orders`).
 pub fn encode_ordered(tuple: &[KeyValue], orders: &[ColumnOrder]) -> Vec<u8> {
-    let mut buf = Vec::new();
+    // Room for the usual encoding, so a key is built in one allocation: a tag and at
+    // most 16 bytes for a fixed-width value, a tag, the bytes and a terminator for a
+    // string (its escapes, rare, may grow it).
+    let room = tuple
+        .iter()
+        .map(|value| match value {
+            KeyValue::Text(s) => s.len() + 3,
+            KeyValue::Bytes(b) => b.len() + 3,
+            _ => 17,
+        })
+        .sum();
+    let mut buf = Vec::with_capacity(room);
     encode_into(&mut buf, tuple, orders);
     buf
 }

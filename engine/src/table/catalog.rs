@@ -291,7 +291,15 @@ pub fn create_index(
     columns: &[&str],
     unique: bool,
 ) -> Result<IndexSchema> {
-    create_index_including(txn, table_name, index_name, columns, &[], unique)
+    create_index_including(txn, table_name, index_name, columns, &[], unique).map(|b| b.index)
+}
+
+/// What [`create_index_including`] made.
+#[derive(Debug, Clone)]
+pub struct BuiltIndex {
+    pub index: IndexSchema,
+    /// The rows of the table the build read (those the transaction sees).
+    pub rows: u64,
 }
 
 /// [`create_index`] with `include`d columns, whose values every entry carries too
@@ -305,7 +313,7 @@ pub fn create_index_including(
     columns: &[&str],
     include: &[&str],
     unique: bool,
-) -> Result<IndexSchema> {
+) -> Result<BuiltIndex> {
     if columns.is_empty() {
         return Err(Error::InvalidArgument(
             "an index needs at least one column".into(),
@@ -339,11 +347,11 @@ pub fn create_index_including(
         include,
     };
     txn.claim_new_tree(index.tree);
-    index_build::build_index(txn, &schema, &index)?;
+    let rows = index_build::build_index(txn, &schema, &index)?;
     schema.indexes.push(index.clone());
     txn.put(CATALOG_TREE, &table_key(&schema.name), &schema.encode())?;
     txn.put(CATALOG_TREE, &index_key(index_name), schema.name.as_bytes())?;
-    Ok(index)
+    Ok(BuiltIndex { index, rows })
 }
 
 /// Drops the index called `index_name`.

@@ -180,11 +180,13 @@ impl Entries {
 /// Writes the entries of `index`, a new index of `schema`'s table whose tree the
 /// transaction has claimed and whose table it has locked, for every row the transaction
 /// sees (see the module header).
+/// Builds `index` over `schema`'s rows (steps 1 to 4 above); returns how many rows it
+/// read.
 pub(crate) fn build_index(
     txn: &mut Transaction,
     schema: &TableSchema,
     index: &IndexSchema,
-) -> Result<()> {
+) -> Result<u64> {
     let max = txn.mvcc().max_stored_key_len();
     let mut wanted = vec![false; schema.columns.len()];
     for &column in index.columns.iter().chain(&index.include) {
@@ -195,8 +197,10 @@ pub(crate) fn build_index(
     let mut chunk = EntryChunk::new();
     // One row's decoded columns (the unwanted ones NULL), reused from row to row.
     let mut row = Vec::with_capacity(schema.columns.len());
+    let mut rows = 0u64;
     while scan.next_chunk(&mut chunk)? {
         for (row_key, stored) in chunk.iter() {
+            rows += 1;
             row.clear();
             decode_row_with(
                 schema,
@@ -221,7 +225,8 @@ pub(crate) fn build_index(
             key: describe_duplicate(schema, index, key)?,
         }));
     }
-    txn.load_sorted(index.tree, entries.into_run())
+    txn.load_sorted(index.tree, entries.into_run())?;
+    Ok(rows)
 }
 
 /// `(a, b)=(1, x)` for the key of a unique index entry: its values (a duplicated key

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::foreign_key;
 use crate::plan::Ddl;
 use crate::sequence::{self, SequenceValues};
+use crate::statistics;
 use crate::view_catalog;
 
 /// The name of the index behind a UNIQUE constraint: `<table>_<columns>_key`, as
@@ -216,10 +217,13 @@ pub(super) fn ddl(
             match engine_catalog::create_index_including(
                 txn, table, name, &names, &include, *unique,
             ) {
-                Ok(_) => {
-                    // The build read every row: statistics cost one more pass and tell
-                    // the planner whether the new index is worth using.
-                    super::analyze(txn, &[(table.clone(), Vec::new())])?;
+                Ok(built) => {
+                    // The build counted the rows: unless the table's statistics are
+                    // current (taken at about as many rows, as the automatic analyze
+                    // judges), gather them, so the planner can judge the new index.
+                    if statistics_stale(txn, table, built.rows)? {
+                        super::analyze(txn, &[(table.clone(), Vec::new())])?;
+                    }
                     Ok(Output::tag("CREATE INDEX"))
                 }
                 Err(engine::Error::AlreadyExists { .. }) if *if_not_exists => {
@@ -536,4 +540,14 @@ fn drop_sequence_users(txn: &mut Transaction, name: &str, cascade: bool) -> Resu
         }
     }
     Ok(())
+}
+
+/// Whether `table`, found to hold `rows` rows, lacks statistics or has statistics taken
+/// at a row count that differs from it by enough to make the automatic analyze due.
+fn statistics_stale(txn: &mut Transaction, table: &str, rows: u64) -> Result<bool> {
+    let Some(stats) = statistics::store::load(txn, table)? else {
+        return Ok(true);
+    };
+    let changed = (rows as f64 - stats.rows).abs() as u64;
+    Ok(statistics::changes::is_due(changed, stats.rows))
 }

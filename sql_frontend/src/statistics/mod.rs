@@ -33,9 +33,12 @@
 //!
 //! ## Automatic analyze (`changes.rs`)
 //!
-//! Besides `ANALYZE` and `VACUUM ANALYZE`, a table is analysed after CREATE INDEX (in
-//! its transaction: the build has just read every row) and when the rows changed since
-//! its last analyze pass a set fraction of it (after the commit that made it so).
+//! Besides `ANALYZE` and `VACUUM ANALYZE`, a table is analysed when the rows changed
+//! since its last analyze pass a set fraction of it (after the commit that made it so),
+//! and by CREATE INDEX, in its transaction, when the table has no statistics or the
+//! build counted rows enough more or fewer than the last analyze saw to make the table
+//! due by the same rule (statistics taken just before, say by the automatic analyze
+//! after a load, are not gathered again).
 //!
 //! ## Invariants
 //!
