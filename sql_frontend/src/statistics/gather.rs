@@ -4,9 +4,7 @@
 //! chunk at a time); it offers each row to the [`Reservoir`] and decodes only those
 //! the sample keeps.
 
-use std::collections::HashMap;
-
-use engine::keycode::{KeyValue, encode};
+use engine::keycode::{ColumnOrder, KeyValue, encode_value_into};
 
 use super::{ColumnStats, MAX_HISTOGRAM_BOUNDS, MAX_MCV, MAX_STORED_VALUE, TableStats};
 
@@ -95,12 +93,13 @@ impl Reservoir {
     pub fn finish(self, positions: &[usize], page_size: usize) -> TableStats {
         let Reservoir { sample, total, .. } = self;
         let whole = sample.len() as u64 == total;
+        let mut scratch = Vec::new();
         let row_width = match sample.is_empty() {
             true => 0.0,
             false => {
                 let bytes: usize = sample
                     .iter()
-                    .map(|row| row.iter().map(width).sum::<usize>())
+                    .map(|row| row.iter().map(|v| width(v, &mut scratch)).sum::<usize>())
                     .sum();
                 bytes as f64 / sample.len() as f64
             }
@@ -119,28 +118,29 @@ impl Reservoir {
     }
 }
 
-/// A value's encoded width in bytes.
-fn width(value: &KeyValue) -> usize {
-    encode(std::slice::from_ref(value)).len()
+/// A value's encoded width in bytes (`scratch` is reused between calls).
+fn width(value: &KeyValue, scratch: &mut Vec<u8>) -> usize {
+    scratch.clear();
+    encode_value_into(scratch, value, ColumnOrder::ASC);
+    scratch.len()
 }
 
 /// The statistics of column `position` from `sample`, drawn from `rows` rows (`whole`:
 /// the sample is every row).
+///
+/// The column's non-NULL values are sorted once; equal values are then neighbours, so
+/// one pass counts each distinct value (in value order, as the histogram wants them)
+/// and the most common values are picked from those seen at least twice.
 fn column_stats(position: usize, sample: &[Vec<KeyValue>], rows: f64, whole: bool) -> ColumnStats {
     let n = sample.len();
-    let mut nulls = 0usize;
-    let mut widths = 0usize;
-    let mut counts: HashMap<&KeyValue, usize> = HashMap::new();
-    for row in sample {
-        match row.get(position) {
-            None | Some(KeyValue::Null) => nulls += 1,
-            Some(value) => {
-                widths += width(value);
-                *counts.entry(value).or_default() += 1;
-            }
-        }
-    }
-    let non_null = n - nulls;
+    let mut scratch = Vec::new();
+    let mut values: Vec<&KeyValue> = sample
+        .iter()
+        .filter_map(|row| row.get(position).filter(|v| !v.is_null()))
+        .collect();
+    let widths: usize = values.iter().map(|v| width(v, &mut scratch)).sum();
+    let non_null = values.len();
+    let nulls = n - non_null;
     let null_fraction = match n {
         0 => 0.0,
         _ => nulls as f64 / n as f64,
@@ -149,35 +149,50 @@ fn column_stats(position: usize, sample: &[Vec<KeyValue>], rows: f64, whole: boo
         0 => 0.0,
         _ => widths as f64 / non_null as f64,
     };
-    let d = counts.len();
-    let singles = counts.values().filter(|c| **c == 1).count();
+    values.sort_unstable();
+    // Each distinct value with its count, in value order.
+    let mut counted: Vec<(&KeyValue, usize)> = Vec::new();
+    for value in values {
+        match counted.last_mut() {
+            Some((last, count)) if *last == value => *count += 1,
+            _ => counted.push((value, 1)),
+        }
+    }
+    let d = counted.len();
+    let singles = counted.iter().filter(|(_, c)| *c == 1).count();
     let distinct = distinct_estimate(n, d, singles, rows, null_fraction, whole);
 
     // Values too wide to store count towards `distinct` only.
-    let mut tracked: Vec<(&KeyValue, usize)> = counts
-        .into_iter()
-        .filter(|(v, _)| width(v) <= MAX_STORED_VALUE)
+    counted.retain(|(v, _)| width(v, &mut scratch) <= MAX_STORED_VALUE);
+    // The most common values: every distinct value when the sample seems to hold them
+    // all, otherwise those counted at least twice and clearly above the average count.
+    let list_all = d <= MAX_MCV && (whole || singles == 0);
+    let average = non_null as f64 / d.max(1) as f64;
+    let common = |c: usize| list_all || (c >= 2 && c as f64 > MCV_OVER_AVERAGE * average);
+    let mut picked: Vec<usize> = (0..counted.len())
+        .filter(|&i| common(counted[i].1))
         .collect();
-    // Most common first; equal counts in value order, so the result is deterministic.
-    tracked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    let keep = match d <= MAX_MCV && (whole || singles == 0) {
-        // Every distinct value seems to be in the sample: list them all.
-        true => tracked.len(),
-        false => {
-            let average = non_null as f64 / d.max(1) as f64;
-            tracked
-                .iter()
-                .take(MAX_MCV)
-                .take_while(|(_, c)| *c >= 2 && *c as f64 > MCV_OVER_AVERAGE * average)
-                .count()
-        }
-    };
-    let mcv: Vec<(KeyValue, f64)> = tracked[..keep]
+    // Most common first; equal counts in value order (a stable sort of value-ordered
+    // positions), so the result is deterministic.
+    picked.sort_by(|&a, &b| counted[b].1.cmp(&counted[a].1));
+    picked.truncate(match list_all {
+        true => picked.len(),
+        false => MAX_MCV,
+    });
+    let mcv: Vec<(KeyValue, f64)> = picked
         .iter()
-        .map(|(v, c)| ((*v).clone(), *c as f64 / n.max(1) as f64))
+        .map(|&i| (counted[i].0.clone(), counted[i].1 as f64 / n.max(1) as f64))
         .collect();
-    let mut rest: Vec<(&KeyValue, usize)> = tracked[keep..].to_vec();
-    rest.sort_by(|a, b| a.0.cmp(b.0));
+    let mut in_mcv = vec![false; counted.len()];
+    for &i in &picked {
+        in_mcv[i] = true;
+    }
+    let rest: Vec<(&KeyValue, usize)> = counted
+        .iter()
+        .zip(&in_mcv)
+        .filter(|(_, in_mcv)| !**in_mcv)
+        .map(|(entry, _)| *entry)
+        .collect();
     ColumnStats {
         position,
         null_fraction,
