@@ -17,7 +17,7 @@ use super::eval::eval;
 use super::interrupt::Interrupt;
 use super::limit::count;
 use super::operator::{Builder, ExecContext, KeyedRow};
-use super::output::Output;
+use super::output::{Output, counted_tag};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::plan::{LockRows, Node, Plan};
@@ -134,6 +134,6 @@ pub(super) fn lock_rows(
         columns: lock.names.clone(),
         rows,
         rows_affected: n as u64,
-        tag: format!("SELECT {n}"),
+        tag: counted_tag("SELECT ", n as u64),
     })
 }

@@ -109,7 +109,7 @@ pub use copy::CopyStream;
 pub use eval::eval;
 pub use interrupt::{CancelHandle, Interrupt};
 pub use operator::{BoxedOperator, Builder, ExecContext, KeyedRow, Operator};
-pub use output::Output;
+pub use output::{Output, counted_tag};
 
 use crate::error::Result;
 use crate::plan::{Copy, Ddl, Node, Plan, all_needed};

@@ -39,7 +39,7 @@ use super::interrupt::Interrupt;
 use super::locking::{lock_for_write, rows_of};
 use super::new_row::{check_row, fresh_row, insert_row, to_keys};
 use super::operator::{Builder, ExecContext};
-use super::output::Output;
+use super::output::{Output, counted_tag};
 use super::references;
 use super::upsert::Upsert;
 use super::values;
@@ -164,7 +164,7 @@ pub(super) fn dml(
                 returned.keep(values);
                 written += 1;
             }
-            Ok(returned.output(written, format!("INSERT 0 {written}")))
+            Ok(returned.output(written, counted_tag("INSERT 0 ", written)))
         }
         Statement::Update {
             table,
@@ -224,7 +224,7 @@ pub(super) fn dml(
                 updated += 1;
             }
             references::check_no_action(ctx.txn()?, no_action)?;
-            Ok(returned.output(updated, format!("UPDATE {updated}")))
+            Ok(returned.output(updated, counted_tag("UPDATE ", updated)))
         }
         Statement::Delete {
             table,
@@ -258,7 +258,7 @@ pub(super) fn dml(
                 returned.keep(values);
             }
             references::check_no_action(ctx.txn()?, no_action)?;
-            Ok(returned.output(deleted, format!("DELETE {deleted}")))
+            Ok(returned.output(deleted, counted_tag("DELETE ", deleted)))
         }
         Statement::Query(_)
         | Statement::LockRows(_)

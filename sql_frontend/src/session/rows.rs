@@ -23,7 +23,7 @@ use engine::Transaction;
 
 use super::{Begun, Connection, Reused};
 use crate::error::{Error, Result};
-use crate::exec::{self, BoxedOperator, ExecContext, Interrupt, Output};
+use crate::exec::{self, BoxedOperator, ExecContext, Interrupt, Output, counted_tag};
 use crate::plan::{Plan, Statement};
 use crate::value::Value;
 
@@ -212,13 +212,13 @@ impl<'s> Rows<'s> {
     /// returned so far.
     pub fn tag(&self) -> String {
         match &self.source {
-            Source::Streaming(cursor) => format!("SELECT {}", cursor.returned),
+            Source::Streaming(cursor) => counted_tag("SELECT ", cursor.returned),
             Source::Done { tag: Some(tag), .. } => tag.clone(),
             Source::Done {
                 tag: None,
                 rows_affected,
                 ..
-            } => format!("SELECT {rows_affected}"),
+            } => counted_tag("SELECT ", *rows_affected),
         }
     }
 
