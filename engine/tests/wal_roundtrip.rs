@@ -273,3 +273,66 @@ fn borrowed_writes_log_the_same_record_and_wait_for_takes_the_end_lsn() {
         )]
     );
 }
+
+/// The segment being written is kept ahead of the log with zeros (so a commit's sync
+/// writes data, not the file's new size); a clean close cuts them, and after a crash
+/// recovery reads them as the end of the log, not as a torn tail.
+#[test]
+fn preallocated_zeros_are_the_log_end_not_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.wal");
+    let mut rng = StdRng::seed_from_u64(7);
+    let records: Vec<CommitRecord> = (0..50).map(|ts| random_record(&mut rng, ts)).collect();
+    let segment_len = |path: &std::path::Path| {
+        let mut files: Vec<_> = std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .collect();
+        files.retain(|e| e.file_name().to_string_lossy().ends_with(".log"));
+        assert_eq!(files.len(), 1);
+        files[0].metadata().unwrap().len()
+    };
+    let wal = Wal::open_dir(&path, WalOptions::default()).unwrap();
+    for record in &records {
+        wal.commit(record).unwrap();
+    }
+    let records_len = wal.end_lsn().0;
+    assert_eq!(wal.segments().unwrap(), [(Lsn::ZERO, records_len)]);
+    let open_len = segment_len(&path);
+    assert!(
+        open_len > records_len + 32,
+        "{open_len} bytes for {records_len} of records"
+    );
+    assert_eq!(open_len % (1 << 20), 0, "extended by whole steps");
+    wal.close().unwrap();
+    assert_eq!(
+        segment_len(&path),
+        records_len + 32,
+        "cut to its records when closed"
+    );
+
+    // A crash: whatever survives (every mode), the synced records and the zeros after
+    // them read back as a log that ends where the records end.
+    let sim = SimWalStorage::new();
+    let wal = Wal::open(Arc::new(sim.clone()), WalOptions::default()).unwrap();
+    let lsns: Vec<Lsn> = records.iter().map(|r| wal.commit(r).unwrap()).collect();
+    let end = wal.end_lsn();
+    sim.crash_now();
+    drop(wal);
+    for (seed, mode) in engine::wal::CrashMode::ALL.into_iter().enumerate() {
+        let after = sim.after_crash(mode, seed as u64);
+        let (wal, replayed) = recover_all(&after, WalOptions::default(), Lsn::ZERO);
+        assert_eq!(wal.recovery().torn, None, "{mode:?}");
+        assert_eq!(wal.recovery().end, end, "{mode:?}");
+        assert_eq!(replayed.iter().map(|(l, _)| *l).collect::<Vec<_>>(), lsns);
+        // The log goes on over the zeros.
+        let more = random_record(&mut StdRng::seed_from_u64(9), 50);
+        assert_eq!(wal.commit(&more).unwrap(), end);
+        drop(wal);
+        let (_wal, replayed) = recover_all(&after, WalOptions::default(), end);
+        assert_eq!(
+            replayed.into_iter().map(|(_, r)| r).collect::<Vec<_>>(),
+            [more]
+        );
+    }
+}

@@ -195,6 +195,9 @@ impl Wal {
         if scanned.torn.is_some() {
             file.set_len(last.file_offset(scanned.end))?;
         }
+        // Zeros after the end are a crashed writer's preallocation: kept, and written
+        // over.
+        let allocated = file.size()?;
         // Bytes read may have been written without a sync by the last process: make them
         // durable before any record stamped "synced up to here" is written after them.
         file.sync()?;
@@ -216,6 +219,7 @@ impl Wal {
             durability: options.durability,
             written: scanned.end,
             durable: scanned.end,
+            allocated,
         };
         let (sender, receiver) = channel::unbounded();
         let handle = thread::Builder::new()
@@ -418,16 +422,22 @@ impl Wal {
         self.options
     }
 
-    /// The segments, oldest first, as `(start LSN, file size)` (for tests and tools).
+    /// The segments, oldest first, as `(start LSN, bytes of records written)` (for tests
+    /// and tools): a segment's file size less its header, except that the newest one's
+    /// preallocated zeros are not counted.
     pub fn segments(&self) -> Result<Vec<(Lsn, u64)>> {
         let segments = self.segments.lock().clone();
+        let written = self.shared.progress().written;
+        let newest = segments.last().map(|s| s.start);
         segments
             .iter()
             .map(|s| {
-                Ok((
-                    s.start,
-                    self.storage.open(&s.name)?.size()? - SEGMENT_HEADER_LEN,
-                ))
+                let size = self.storage.open(&s.name)?.size()? - SEGMENT_HEADER_LEN;
+                let records = match Some(s.start) == newest {
+                    true => size.min(written.0.saturating_sub(s.start.0)),
+                    false => size,
+                };
+                Ok((s.start, records))
             })
             .collect()
     }

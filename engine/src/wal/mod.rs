@@ -29,6 +29,9 @@
 //! log lives in a directory of segment files, each named by the LSN it starts at
 //! (`0000000000a00000.log`, sixteen hex digits) and opening with a checksummed header; a
 //! new segment is started when the current one passes a size ([`DEFAULT_SEGMENT_SIZE`]).
+//! While a segment is written, its file is kept up to 1 MiB ahead of the log with zeros,
+//! so a commit's sync writes data and not the file's new size (see Preallocation in
+//! `writer.rs`); recovery reads zeros to the end of the last segment as the log's end.
 //! The byte-level format is in [`mod@format`]; the payload of a commit record in [`record`].
 //!
 //! ## Group commit
@@ -103,9 +106,6 @@
 //! - No undo, no physical (page) logging, no torn-page protection: the pager makes its own
 //!   flush atomic.
 //! - No compression and no encryption of records.
-//! - No preallocation of segment files; a segment grows with `pwrite`, so each sync also
-//!   commits the file's new size (a journal write on ext4 or XFS). Preallocating would
-//!   save that; recovery would cope, since a zeroed header fails its checksum.
 //! - No commit delay: the writer never sleeps waiting for more commits to join a batch
 //!   (PostgreSQL's `commit_delay`). Batches form from what queued during the previous
 //!   write and sync, plus one yield of the CPU when the last batch had several commits.

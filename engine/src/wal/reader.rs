@@ -11,9 +11,12 @@
 //!   was written by this process, so any invalid record is corruption;
 //! - **recovering**, in a segment that is not the last: corruption, since a segment is
 //!   synced before its successor is created;
-//! - **recovering**, in the last segment: corruption if a valid record after it carries a
-//!   `synced` LSN past it (it was durable, so a crash cannot have damaged it); otherwise a
-//!   torn tail, returned in [`ScanEnd::torn`] for the caller to cut off.
+//! - **recovering**, in the last segment: the end of the log if it and everything after
+//!   it to the end of the file are zeros (the writer's preallocation, see `writer.rs`:
+//!   no record was ever written there, or none that a sync covered); corruption if a
+//!   valid record after it carries a `synced` LSN past it (it was durable, so a crash
+//!   cannot have damaged it); otherwise a torn tail, returned in [`ScanEnd::torn`] for
+//!   the caller to cut off.
 //!
 //! Errors name the LSN of the bad record (or the start of the bad segment) and the file.
 
@@ -105,6 +108,15 @@ pub fn scan(
             }
             let Some(frame) = format::parse_frame(&bytes[pos..], lsn) else {
                 let may_be_torn = rule == TailRule::MayBeTorn && is_last;
+                // Zeros to the end of the file are the writer's preallocation, never
+                // written: the log ends here, and nothing was lost.
+                if may_be_torn && bytes[pos..].iter().all(|b| *b == 0) {
+                    return Ok(ScanEnd {
+                        end: lsn,
+                        torn: None,
+                        records,
+                    });
+                }
                 let torn = classify_invalid(bytes, pos, segment, may_be_torn)?;
                 return Ok(ScanEnd {
                     end: lsn,

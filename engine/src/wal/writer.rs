@@ -7,10 +7,28 @@
 //! 2. if the last batch had company, yield the CPU once (see [`expect_company`]);
 //!    then take every other request already queued (`try_iter`): that is the batch;
 //! 3. seal each frame with its LSN and the durable LSN *now*, and concatenate them;
-//! 4. if the segment is full, start a new one (syncing the old one first);
-//! 5. write the batch with one positioned write;
+//! 4. if the segment is full, start a new one (cutting the old one's preallocated
+//!    zeros and syncing it first);
+//! 5. write the batch with one positioned write, and if it passed the end of the file,
+//!    zeros after it up to the next [`PREALLOCATE`] boundary;
 //! 6. sync once, if the durability is `Full` or someone asked for a sync;
 //! 7. publish the new written and durable LSNs and wake every waiter.
+//!
+//! ## Preallocation
+//!
+//! A sync of a file that grew since the last one must also commit the file's new size
+//! (on ext4 or XFS, a journal commit): on this project's machines an `fdatasync` after a
+//! 300-byte append that grows the file took 1.2–1.5 ms, one after the same write into
+//! bytes already allocated 0.16 ms. So the writer keeps the segment file ahead of the
+//! log: when a batch passes the file's end, it writes zeros after the batch up to the
+//! next multiple of [`PREALLOCATE`] bytes, and the syncs of the commits that follow
+//! until the next such step write data only (PostgreSQL fills its WAL segments with
+//! zeros for the same reason). Real zeros, not `set_len` or `fallocate`: a hole or an
+//! unwritten extent would need a metadata change when first written. Recovery reads a
+//! run of zeros to the end of the last segment as the log's end, not as damage
+//! (`reader.rs`); a segment is cut to its last record before the next one is created,
+//! and the writer cuts the current one likewise when it stops, so only a crash leaves
+//! zeros behind.
 //!
 //! While the writer syncs one batch, committing threads queue the next, so under load
 //! the number of syncs per commit falls: that is group commit, and it needs no timer.
@@ -38,6 +56,10 @@ use super::segments::{self, Segment};
 use super::storage::{WalFile, WalStorage};
 use super::{Durability, Lsn, Progress};
 use crate::{Error, Result};
+
+/// The step by which the writer extends a segment file ahead of the log (see
+/// Preallocation in the module header).
+pub const PREALLOCATE: u64 = 1 << 20;
 
 /// What committing threads send to the writer.
 #[derive(Debug)]
@@ -147,6 +169,8 @@ pub struct Writer {
     pub written: Lsn,
     /// All before this is synced.
     pub durable: Lsn,
+    /// The current segment file's length: records, then preallocated zeros.
+    pub allocated: u64,
 }
 
 /// Whether to yield the CPU once before draining the queue, given the size of the last
@@ -187,9 +211,11 @@ impl Writer {
                 return;
             }
         }
-        if self.durable < self.written
-            && let Err(e) = self.sync()
-        {
+        let done = self.cut_preallocated().and_then(|()| match self.durable < self.written {
+            true => self.sync(),
+            false => self.file.sync(),
+        });
+        if let Err(e) = done {
             self.shared.poison(format!("final log sync failed: {e}"));
         }
         self.shared.publish(self.written, self.durable);
@@ -216,8 +242,9 @@ impl Writer {
             if self.segment_is_full() {
                 self.rotate()?;
             }
-            self.file
-                .write_at(buf, self.segment.file_offset(self.written))?;
+            let at = self.segment.file_offset(self.written);
+            self.file.write_at(buf, at)?;
+            self.preallocate_after(at + buf.len() as u64)?;
             self.written = self.written.advance(buf.len() as u64);
             self.shared.batches.fetch_add(1, Ordering::Relaxed);
         }
@@ -241,15 +268,44 @@ impl Writer {
         Ok(())
     }
 
-    /// Seals the current segment with a sync and switches to a new one at `written`.
+    /// Seals the current segment — cut to its last record, synced — and switches to a
+    /// new one at `written`.
     fn rotate(&mut self) -> io::Result<()> {
+        self.cut_preallocated()?;
         if self.durable < self.written {
             self.sync()?;
+        } else {
+            self.file.sync()?;
         }
         let (segment, file) = segments::create_segment(&*self.storage, self.written)?;
         self.segments.lock().push(segment.clone());
         self.segment = segment;
         self.file = file;
+        self.allocated = self.segment.file_offset(self.written);
+        Ok(())
+    }
+
+    /// Once the file holds bytes up to `end`, makes sure zeros follow them up to the
+    /// next [`PREALLOCATE`] boundary (a no-op while `end` is inside the file).
+    fn preallocate_after(&mut self, end: u64) -> io::Result<()> {
+        if end <= self.allocated {
+            return Ok(());
+        }
+        let target = end.div_ceil(PREALLOCATE) * PREALLOCATE;
+        let zeros = vec![0u8; usize::try_from(target - end).unwrap_or(0)];
+        self.file.write_at(&zeros, end)?;
+        self.allocated = target;
+        Ok(())
+    }
+
+    /// Cuts the current segment file to its last record (the sync that follows makes
+    /// the new length durable).
+    fn cut_preallocated(&mut self) -> io::Result<()> {
+        let end = self.segment.file_offset(self.written);
+        if self.allocated > end {
+            self.file.set_len(end)?;
+            self.allocated = end;
+        }
         Ok(())
     }
 }
