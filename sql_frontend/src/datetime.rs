@@ -4,9 +4,13 @@
 //! 00:00:00 (without time zone), the engine's representation. The conversions use Howard
 //! Hinnant's `days_from_civil` algorithm on the proleptic Gregorian calendar, so they are
 //! exact for every year the types can hold. Accepted text: `YYYY-MM-DD` for dates, and
-//! `YYYY-MM-DD[ |T]HH:MM[:SS[.ffffff]]` for timestamps (a date alone is midnight).
+//! `YYYY-MM-DD[ |T]HH:MM[:SS[.ffffff]]` for timestamps (a date alone is midnight), each
+//! optionally followed by a numeric time zone offset (`+00`, `-05:30`, `+0530`) or `Z`,
+//! which is ignored, as PostgreSQL ignores a zone in the input of a type without one
+//! (JDBC sends dates and timestamps so: `2024-02-21 +00`).
 //!
-//! Not yet: time zones, BC years, PostgreSQL's other input styles, INTERVAL.
+//! Not yet: TIMESTAMP WITH TIME ZONE, zone names, BC years, PostgreSQL's other input
+//! styles, INTERVAL.
 
 use crate::error::{Error, Result};
 
@@ -70,9 +74,27 @@ fn number(part: &str, kind: &str, text: &str) -> Result<i64> {
     part.parse().map_err(|_| bad(kind, text))
 }
 
-/// Parses `YYYY-MM-DD` into days since the epoch.
+/// `text` without a numeric time zone offset or `Z` at its end (see the module
+/// comment); `None` if what follows the sign is not one.
+fn without_zone(text: &str) -> Option<&str> {
+    if let Some(rest) = text.strip_suffix('Z') {
+        return Some(rest.trim_end());
+    }
+    let Some(at) = text.find(['+', '-']) else {
+        return Some(text);
+    };
+    let digits: String = text[at + 1..].chars().filter(|c| *c != ':').collect();
+    let is_offset = matches!(digits.len(), 2 | 4 | 6) && digits.bytes().all(|b| b.is_ascii_digit());
+    is_offset.then(|| text[..at].trim_end())
+}
+
+/// Parses `YYYY-MM-DD` (a time zone after it ignored) into days since the epoch.
 pub fn parse_date(text: &str) -> Result<i32> {
-    let trimmed = text.trim();
+    let trimmed = match text.trim().split_once(' ') {
+        Some((date, zone)) if without_zone(zone.trim()) == Some("") => date,
+        Some(_) => return Err(bad("date", text)),
+        None => text.trim(),
+    };
     let mut parts = trimmed.splitn(3, '-');
     let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad("date", text));
@@ -100,6 +122,7 @@ pub fn parse_timestamp(text: &str) -> Result<i64> {
         Some(at) => (&trimmed[..at], trimmed[at + 1..].trim()),
         None => (trimmed, ""),
     };
+    let time = without_zone(time).ok_or_else(|| bad("timestamp", text))?;
     let days = i64::from(parse_date(date).map_err(|_| bad("timestamp", text))?);
     let mut micros = 0i64;
     if !time.is_empty() {
@@ -192,5 +215,28 @@ mod tests {
         }
         assert_eq!(parse_timestamp("1970-01-01").unwrap(), 0);
         assert!(parse_timestamp("1970-01-01 24:00:00").is_err());
+    }
+
+    #[test]
+    fn a_time_zone_in_the_input_is_ignored() {
+        assert_eq!(
+            parse_date("2024-02-21 +00").unwrap(),
+            parse_date("2024-02-21").unwrap()
+        );
+        assert_eq!(
+            parse_date("2024-02-21 -05:30").unwrap(),
+            parse_date("2024-02-21").unwrap()
+        );
+        assert!(parse_date("2024-02-21 +5").is_err());
+        assert!(parse_date("2024-02-21 x").is_err());
+        let plain = parse_timestamp("2024-05-06 07:08:01.5").unwrap();
+        for text in [
+            "2024-05-06 07:08:01.5+00",
+            "2024-05-06 07:08:01.5 -0530",
+            "2024-05-06T07:08:01.5Z",
+        ] {
+            assert_eq!(parse_timestamp(text).unwrap(), plain, "{text}");
+        }
+        assert!(parse_timestamp("2024-05-06 07:08:01+1").is_err());
     }
 }
