@@ -530,6 +530,32 @@ impl Session {
         self.inner.cancel_handle()
     }
 
+    /// Says who is connected, to which database: what `current_user`,
+    /// `current_database()`, `pg_database` and the other system relations report (a
+    /// session is user `hdb` on database `hdb` until told otherwise). A server calls
+    /// this once, before the client's first statement.
+    ///
+    /// ```
+    /// # fn main() -> hdb::Result<()> {
+    /// let db = hdb::Database::open_in_memory()?;
+    /// let mut session = db.session();
+    /// session.set_client("alice", "shop");
+    /// let result = session.query("SELECT current_user AS u, current_database() AS d", &[])?;
+    /// assert_eq!(result.rows()[0].get::<String>("u")?, "alice");
+    /// assert_eq!(result.rows()[0].get::<String>("d")?, "shop");
+    /// # Ok(()) }
+    /// ```
+    pub fn set_client(&mut self, user: &str, database: &str) {
+        self.inner.set_client(user, database);
+    }
+
+    /// Records the value of a run-time parameter that the embedder keeps (a server's
+    /// `application_name`), as SHOW prints it, for `pg_settings` to show; the
+    /// session's own settings (`statement_timeout` ...) are kept there by the session.
+    pub fn set_setting(&self, name: &str, value: &str) {
+        self.inner.client().set_setting(name, value);
+    }
+
     /// Whether a transaction is open (BEGIN without COMMIT or ROLLBACK yet).
     ///
     /// ```

@@ -100,6 +100,14 @@ pub enum Error {
     /// depth limit exceeded`, SQLSTATE 54001) or inlining too much through functions.
     #[error("{0}")]
     TooComplex(String),
+    /// Writing to or changing a system catalog (`pg_class` ...), or creating an object
+    /// in its schema (SQLSTATE 42501, insufficient_privilege).
+    #[error("{0}")]
+    InsufficientPrivilege(String),
+    /// INSERT, UPDATE or DELETE of a view that cannot be written, such as pg_tables
+    /// (SQLSTATE 55000, object_not_in_prerequisite_state).
+    #[error("{0}")]
+    NotUpdatable(String),
     /// SQL that hdb does not support yet; the message names the clause.
     #[error("not supported: {0}")]
     Unsupported(String),
@@ -170,6 +178,8 @@ impl Error {
             Error::ActiveTransaction(_) => "25001",
             Error::NoRows => "P0002",
             Error::Cancelled(_) => "57014",
+            Error::InsufficientPrivilege(_) => "42501",
+            Error::NotUpdatable(_) => "55000",
             Error::Unsupported(_) => "0A000",
             Error::Io(_) => "58030",
             Error::Corruption(_) => "XX001",
@@ -223,7 +233,9 @@ fn type_sqlstate(message: &str) -> &'static str {
 /// The SQLSTATE of a data error (class 22, or 21 for a row counted twice), read from its
 /// PostgreSQL wording as [`type_sqlstate`] does; `22000` (data_exception) otherwise.
 fn data_sqlstate(message: &str) -> &'static str {
-    const CODES: [(&str, &str); 39] = [
+    const CODES: [(&str, &str); 40] = [
+        // invalid_regular_expression: a bad pattern for `~`
+        ("invalid regular expression", "2201B"),
         // sequence_generator_limit_exceeded: nextval past MAXVALUE / MINVALUE
         ("reached maximum value of sequence", "2200H"),
         ("reached minimum value of sequence", "2200H"),
@@ -309,6 +321,8 @@ impl Error {
             Error::Cancelled(m) => Error::Cancelled(prefix(m)),
             Error::TooComplex(m) => Error::TooComplex(prefix(m)),
             Error::Unsupported(m) => Error::Unsupported(prefix(m)),
+            Error::InsufficientPrivilege(m) => Error::InsufficientPrivilege(prefix(m)),
+            Error::NotUpdatable(m) => Error::NotUpdatable(prefix(m)),
             Error::Io(m) => Error::Io(prefix(m)),
             Error::Corruption(m) => Error::Corruption(prefix(m)),
             Error::Other(m) => Error::Other(prefix(m)),
@@ -385,6 +399,8 @@ impl From<sql_frontend::Error> for Error {
                 Error::ActiveTransaction(message)
             }
             Sql::Cancelled(_) => Error::Cancelled(message),
+            Sql::SystemCatalog(m) => Error::InsufficientPrivilege(m),
+            Sql::NotUpdatableView(m) => Error::NotUpdatable(m),
             Sql::Engine(e) => Error::from(e),
         }
     }

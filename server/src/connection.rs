@@ -180,6 +180,11 @@ impl Connection {
             .cloned()
             .unwrap_or_default();
         let settings = settings::defaults(&user, &application);
+        let mut session = session;
+        session.set_client(&user, &database);
+        for (name, value) in settings::kept_here(&settings) {
+            session.set_setting(name, value);
+        }
         Connection {
             socket,
             session: Arc::new(Mutex::new(session)),
@@ -515,6 +520,13 @@ impl Connection {
             false => settings::answer(sql, &mut self.settings.clone()),
         };
         if answer.is_some() {
+            if run {
+                // pg_settings shows what SET and RESET left.
+                let session = self.session.lock();
+                for (name, value) in settings::kept_here(&self.settings) {
+                    session.set_setting(name, value);
+                }
+            }
             return answer;
         }
         if !sql.contains("pg_catalog.") {

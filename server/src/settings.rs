@@ -88,6 +88,15 @@ pub fn defaults(user: &str, application: &str) -> BTreeMap<String, String> {
 }
 
 /// PostgreSQL's spelling of a parameter's name (SHOW's column header).
+/// The parameters the server keeps (H's own left out: its session keeps those), by
+/// PostgreSQL's spelling, with their values: what the server adds to pg_settings.
+pub fn kept_here(settings: &BTreeMap<String, String>) -> impl Iterator<Item = (&str, &str)> {
+    settings
+        .iter()
+        .filter(|(name, _)| !SESSION_SETTINGS.contains(&name.as_str()))
+        .map(|(name, value)| (display_name(name), value.as_str()))
+}
+
 fn display_name(name: &str) -> &str {
     match name {
         "datestyle" => "DateStyle",

@@ -705,3 +705,20 @@ pub fn drop_function(txn: &mut Transaction, name: &str) -> Result<bool> {
     ops::delete(txn, &meta, &key)?;
     Ok(true)
 }
+
+/// The name of the index behind a UNIQUE constraint: `<table>_<columns>_key`, as
+/// PostgreSQL names it, shortened (at a character boundary) to fit the catalog's name
+/// limit as PostgreSQL shortens it.
+pub fn unique_index_name(table: &str, columns: &[String]) -> String {
+    const SUFFIX: &str = "_key";
+    let mut stem = format!("{table}_{}", columns.join("_"));
+    let room = catalog::MAX_NAME_LEN - SUFFIX.len();
+    if stem.len() > room {
+        let cut = (0..=room)
+            .rev()
+            .find(|&i| stem.is_char_boundary(i))
+            .unwrap_or(0);
+        stem.truncate(cut);
+    }
+    stem + SUFFIX
+}

@@ -137,6 +137,17 @@ pub enum Error {
     #[error("canceling statement due to {0}")]
     Cancelled(Cancel),
 
+    /// Writing to a system catalog (`system/`), or DDL on one or in its schema:
+    /// PostgreSQL's `insufficient_privilege` (SQLSTATE 42501); the payload is its
+    /// message (`permission denied for table pg_class`).
+    #[error("{0}")]
+    SystemCatalog(String),
+
+    /// INSERT, UPDATE or DELETE of a system view (pg_tables, information_schema's):
+    /// PostgreSQL's `cannot delete from view "pg_tables"` (SQLSTATE 55000).
+    #[error("{0}")]
+    NotUpdatableView(String),
+
     /// Anything else the engine reported (I/O, corruption, ...).
     #[error(transparent)]
     Engine(engine::Error),

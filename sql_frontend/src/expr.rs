@@ -15,6 +15,7 @@
 use std::fmt;
 
 use crate::functions::{Function, Volatility};
+use crate::system::CatalogFunction;
 use crate::types::SqlType;
 use crate::value::{Kind, Value};
 
@@ -167,6 +168,13 @@ pub enum Expr {
         /// setval's value and is_called; nothing for the others.
         args: Vec<Expr>,
     },
+    /// A function of the catalog (`pg_get_indexdef`, `::regclass`: `system/`),
+    /// evaluated by the executor over the catalog as the statement's transaction sees
+    /// it; never folded into a plan, since the catalog may change between executions.
+    Catalog {
+        function: CatalogFunction,
+        args: Vec<Expr>,
+    },
 }
 
 /// Which sequence function an [`Expr::Sequence`] calls.
@@ -297,7 +305,9 @@ impl Expr {
                     f(escape);
                 }
             }
-            Expr::Call { args, .. } | Expr::Sequence { args, .. } => args.iter().for_each(f),
+            Expr::Call { args, .. } | Expr::Sequence { args, .. } | Expr::Catalog { args, .. } => {
+                args.iter().for_each(f)
+            }
         }
     }
 
@@ -372,6 +382,10 @@ impl Expr {
                 sequence,
                 args: args.into_iter().map(&mut *f).collect(),
             },
+            Expr::Catalog { function, args } => Expr::Catalog {
+                function,
+                args: args.into_iter().map(&mut *f).collect(),
+            },
             leaf @ (Expr::Column { .. }
             | Expr::Literal(_)
             | Expr::Param(_)
@@ -401,7 +415,10 @@ impl Expr {
     /// evaluated at each row, never once ahead of them.
     pub fn is_constant(&self) -> bool {
         !self.any(&|e| match e {
-            Expr::Column { .. } | Expr::Subquery(_) | Expr::Sequence { .. } => true,
+            Expr::Column { .. }
+            | Expr::Subquery(_)
+            | Expr::Sequence { .. }
+            | Expr::Catalog { .. } => true,
             Expr::Call { function, .. } => function.volatility() == Volatility::Volatile,
             _ => false,
         })
@@ -412,7 +429,7 @@ impl Expr {
     /// into a plan, so a prepared statement sees each execution's values.
     pub fn has_params(&self) -> bool {
         self.any(&|e| match e {
-            Expr::Param(_) | Expr::Sequence { .. } => true,
+            Expr::Param(_) | Expr::Sequence { .. } | Expr::Catalog { .. } => true,
             Expr::Call { function, .. } => function.volatility() != Volatility::Immutable,
             _ => false,
         })
@@ -521,6 +538,7 @@ impl Expr {
                 function.result_kind(&kinds)
             }
             Expr::Sequence { .. } => Kind::Int,
+            Expr::Catalog { function, .. } => function.result_kind(),
         }
     }
 }
@@ -676,6 +694,23 @@ impl fmt::Display for Expr {
                         f.write_str(", ")?;
                     }
                     f.write_str(&arg)?;
+                }
+                f.write_str(")")
+            }
+            Expr::Catalog {
+                function: CatalogFunction::RelationOid | CatalogFunction::RelationName,
+                args,
+            } => match args.first() {
+                Some(arg) => write!(f, "{arg}::regclass"),
+                None => f.write_str("NULL::regclass"),
+            },
+            Expr::Catalog { function, args } => {
+                write!(f, "{}(", function.name())?;
+                for (i, arg) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{arg}")?;
                 }
                 f.write_str(")")
             }

@@ -43,7 +43,7 @@ pub enum Action {
 }
 
 impl Action {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Action::NoAction => "NO ACTION",
             Action::Restrict => "RESTRICT",

@@ -162,6 +162,7 @@ pub mod session;
 pub mod shared;
 pub mod stack;
 pub mod statistics;
+pub mod system;
 pub mod types;
 pub mod uuid;
 pub mod value;

@@ -48,6 +48,7 @@ impl Binder<'_> {
         let TableObject::TableName(name) = &insert.table else {
             return Err(Error::unsupported("INSERT INTO a table function"));
         };
+        self.refuse_system_write(name, "insert into")?;
         let table = self.table(name)?;
         let mut targets: Vec<usize> = match insert.columns.is_empty() {
             true => (0..table.columns.len()).collect(),
@@ -300,6 +301,9 @@ impl Binder<'_> {
         if let Some((_, clause)) = unsupported.iter().find(|(present, _)| *present) {
             return Err(Error::unsupported(*clause));
         }
+        if let ast::TableFactor::Table { name, .. } = &update.table.relation {
+            self.refuse_system_write(name, "update")?;
+        }
         let (table, source, scope, recheck) =
             self.dml_source(&update.table.relation, update.selection.as_ref())?;
         let assignments = self.assignments(&table, &update.assignments, &scope)?;
@@ -335,6 +339,9 @@ impl Binder<'_> {
         };
         if !from.joins.is_empty() {
             return Err(Error::unsupported("DELETE with JOIN"));
+        }
+        if let ast::TableFactor::Table { name, .. } = &from.relation {
+            self.refuse_system_write(name, "delete from")?;
         }
         let (table, source, scope, recheck) =
             self.dml_source(&from.relation, delete.selection.as_ref())?;

@@ -202,6 +202,23 @@ impl Binder<'_> {
                 };
                 Expr::Unary(op, Box::new(self.expr(expr, scope)?))
             }
+            ast::Expr::BinaryOp { left, op, right }
+                if let Some((case_insensitive, negated)) = super::system::regex_operator(op) =>
+            {
+                let left = self.expr(left, scope)?;
+                let right = self.expr(right, scope)?;
+                let function = Function::RegexMatch { case_insensitive };
+                let matched = self.call(function, vec![left, right], scope)?;
+                match negated {
+                    true => Expr::Unary(UnaryOp::Not, Box::new(matched)),
+                    false => matched,
+                }
+            }
+            ast::Expr::Collate { expr, collation }
+                if super::system::byte_order_collation(collation) =>
+            {
+                self.expr(expr, scope)?
+            }
             ast::Expr::BinaryOp { left, op, right } => {
                 let op = binary_op(op)?;
                 let left = self.expr(left, scope)?;

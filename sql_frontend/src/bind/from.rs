@@ -375,6 +375,9 @@ impl Binder<'_> {
         {
             return Ok(cte);
         }
+        if let Some(relation) = super::system::system_relation(name)? {
+            return self.system_scan(relation, alias.as_ref());
+        }
         let table_name = user_object_name(name)?;
         let Some(table) = catalog::find_table(self.txn, &table_name)? else {
             return match self.view_in_from(&table_name, alias.as_ref())? {

@@ -63,6 +63,11 @@ pub(super) fn narrow_outputs(plan: &Node) -> Vec<bool> {
         Node::SeqScan { table: t }
         | Node::KeyLookup { table: t, .. }
         | Node::IndexScan { table: t, .. } => table(&t.columns),
+        Node::SystemScan { relation, .. } => relation
+            .columns()
+            .iter()
+            .map(|(_, ty)| narrow_type(*ty))
+            .collect(),
         Node::Filter { source, .. }
         | Node::Sort { source, .. }
         | Node::Limit { source, .. }

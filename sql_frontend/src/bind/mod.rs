@@ -42,6 +42,7 @@ mod sequence;
 mod series;
 mod setting;
 mod subquery;
+mod system;
 mod transaction;
 mod upsert;
 mod view;
@@ -58,6 +59,7 @@ use crate::catalog::RESERVED_PREFIX;
 use crate::error::{Error, Result};
 use crate::plan::{EXPLAIN_COLUMN, ExplainOptions, Node, Plan, Statement as BoundStatement};
 use crate::stack::{self, AstDepth, DeepDrop};
+use crate::system::{ClientInfo, SystemRelation};
 use crate::value::Kind;
 
 pub use setting::{
@@ -226,18 +228,31 @@ pub fn client_copy(parsed: &Parsed) -> Option<ClientCopy> {
     }
 }
 
-/// Binds a statement (not a transaction-control one) against the catalog as `txn` sees it:
+/// Binds a statement (not a transaction-control one) against the catalog as `txn` sees it,
+/// for `client` (who `current_user` is, what the system relations say: `system/`):
 /// its plan, and the stack budget for running and dropping the plan (`stack.rs`).
-pub fn bind(txn: &mut Transaction, parsed: &Parsed) -> Result<(Plan, usize)> {
+pub fn bind(
+    txn: &mut Transaction,
+    parsed: &Parsed,
+    client: &Arc<ClientInfo>,
+) -> Result<(Plan, usize)> {
     // Binding recurses as deep as the AST.
     let units = parsed.depth.units();
-    stack::with_stack(parsed.depth.stack(), || bind_here(txn, parsed, units))
+    stack::with_stack(parsed.depth.stack(), || {
+        bind_here(txn, parsed, client, units)
+    })
 }
 
 /// [`bind`] on a stack with room for `units` units of depth.
-fn bind_here(txn: &mut Transaction, parsed: &Parsed, units: usize) -> Result<(Plan, usize)> {
+fn bind_here(
+    txn: &mut Transaction,
+    parsed: &Parsed,
+    client: &Arc<ClientInfo>,
+    units: usize,
+) -> Result<(Plan, usize)> {
     let mut binder = Binder {
         txn,
+        client: Arc::clone(client),
         params: Vec::new(),
         subqueries: Vec::new(),
         outer: Vec::new(),
@@ -423,6 +438,8 @@ fn returning_columns(statement: &BoundStatement, params: &[Kind]) -> Vec<(String
 /// Binding state for one statement.
 struct Binder<'t> {
     txn: &'t mut Transaction,
+    /// Who the statement runs for (`system/`).
+    client: Arc<ClientInfo>,
     /// Kinds inferred for `$1`, `$2`, ... so far.
     params: Vec<Kind>,
     /// The operator trees of the subqueries bound so far (see [`crate::expr::SubqueryId`]).
@@ -612,10 +629,19 @@ fn object_name(name: &ObjectName) -> Result<String> {
             ObjectNamePart::Identifier(id),
         ] => match ident(schema).as_str() {
             "public" => Ok(ident(id)),
-            system @ ("pg_catalog" | "information_schema") => Err(Error::unsupported(format!(
-                "{system}.{} (hdb has no system catalog views)",
-                ident(id)
-            ))),
+            // What reads a system relation resolves it first (`system.rs`); anything
+            // else is DDL on one or in its schema.
+            system @ ("pg_catalog" | "information_schema") => Err(Error::SystemCatalog(
+                match SystemRelation::lookup(Some(system), &ident(id)) {
+                    Some(relation) => {
+                        format!(
+                            "permission denied: \"{}\" is a system catalog",
+                            relation.name()
+                        )
+                    }
+                    None => format!("permission denied for schema {system}"),
+                },
+            )),
             schema => Err(Error::UnknownTable(format!("{schema}.{}", ident(id)))),
         },
         _ => Err(Error::unsupported(format!(

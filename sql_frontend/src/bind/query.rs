@@ -584,6 +584,7 @@ impl Binder<'_> {
     /// The table called `name`, as the transaction sees it, to write or copy (a view
     /// is read-only: see `view.rs`).
     pub(super) fn table(&mut self, name: &ast::ObjectName) -> Result<TableInfo> {
+        self.refuse_system_write(name, "copy")?;
         let name = user_object_name(name)?;
         match catalog::find_table(self.txn, &name)? {
             Some(table) => Ok(table),

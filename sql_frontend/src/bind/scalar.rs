@@ -148,6 +148,14 @@ impl Binder<'_> {
         if format.is_some() {
             return Err(Error::unsupported("CAST ... FORMAT"));
         }
+        if let Some(cast) = self.system_cast(inner, data_type, scope)? {
+            return Ok(cast);
+        }
+        let unqualified = super::system::unqualified_type(data_type)?;
+        let data_type = unqualified.as_ref().unwrap_or(data_type);
+        if let Some(cast) = self.system_cast(inner, data_type, scope)? {
+            return Ok(cast);
+        }
         let to = super::ddl::sql_type(data_type)?;
         let bound = self.expr(inner, scope)?;
         let from = self.kind_of(&bound, scope);
@@ -270,10 +278,16 @@ impl Binder<'_> {
 
     /// A function call.
     pub(super) fn function_call(&mut self, f: &ast::Function, scope: &Scope) -> Result<Expr> {
-        let name = match f.name.0.as_slice() {
-            [ast::ObjectNamePart::Identifier(id)] => super::ident(id),
-            _ => return Err(self.no_such_function(&f.name.to_string(), &plain_args(f), scope)),
+        let Some(name) = super::system::function_name(&f.name) else {
+            return Err(self.no_such_function(&f.name.to_string(), &plain_args(f), scope));
         };
+        let call_args = match &f.args {
+            FunctionArguments::None => None,
+            _ => Some(plain_args(f)),
+        };
+        if let Some(call) = self.system_function(&name, call_args.as_deref(), scope)? {
+            return Ok(call);
+        }
         if crate::plan::WindowFunction::lookup(&name).is_some() {
             return Err(Error::Type(format!(
                 "window function {name} requires an OVER clause"

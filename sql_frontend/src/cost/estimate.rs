@@ -58,7 +58,10 @@ fn startup(node: &Node, e: &Estimate, out: &Estimates) -> f64 {
     match node {
         Node::SeqScan { .. } | Node::KeyLookup { .. } | Node::Values { .. } => 0.0,
         Node::IndexScan { .. } => DESCENT.min(e.cost),
-        Node::GenerateSeries { .. } | Node::CteScan { .. } | Node::WorkTableScan { .. } => 0.0,
+        Node::GenerateSeries { .. }
+        | Node::CteScan { .. }
+        | Node::WorkTableScan { .. }
+        | Node::SystemScan { .. } => 0.0,
         Node::Sort { .. } | Node::Aggregate { .. } | Node::Window { .. } => e.cost,
         Node::Filter { source, .. }
         | Node::Project { source, .. }
@@ -420,6 +423,12 @@ fn node_estimate(node: &Node, out: &mut Estimates) -> Estimate {
             rows: DEFAULT_ROWS,
             cost: DEFAULT_ROWS * SCAN_ROW,
             origins: unknown(columns.len()),
+        },
+        // A system relation holds a row per table, index or column: a guess.
+        Node::SystemScan { relation, .. } => Estimate {
+            rows: DEFAULT_ROWS,
+            cost: DEFAULT_ROWS * SCAN_ROW,
+            origins: unknown(relation.columns().len()),
         },
         Node::LateralJoin {
             left,

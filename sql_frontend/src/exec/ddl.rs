@@ -19,23 +19,6 @@ use crate::sequence::{self, SequenceValues};
 use crate::statistics;
 use crate::view_catalog;
 
-/// The name of the index behind a UNIQUE constraint: `<table>_<columns>_key`, as
-/// PostgreSQL names it, shortened (at a character boundary) to fit the catalog's name
-/// limit as PostgreSQL shortens it.
-fn unique_index_name(table: &str, columns: &[String]) -> String {
-    const SUFFIX: &str = "_key";
-    let mut stem = format!("{table}_{}", columns.join("_"));
-    let room = engine_catalog::MAX_NAME_LEN - SUFFIX.len();
-    if stem.len() > room {
-        let cut = (0..=room)
-            .rev()
-            .find(|&i| stem.is_char_boundary(i))
-            .unwrap_or(0);
-        stem.truncate(cut);
-    }
-    stem + SUFFIX
-}
-
 /// Before dropping the tables or views `names` (of `kind`): drops the views that depend
 /// on them, directly or through other views, when `cascade`; otherwise fails naming
 /// them, as PostgreSQL does (a view in `names` itself may depend on another).
@@ -133,7 +116,7 @@ pub(super) fn ddl(
                 engine_catalog::create_index(
                     txn,
                     name,
-                    &unique_index_name(name, columns),
+                    &catalog::unique_index_name(name, columns),
                     &names,
                     true,
                 )?;

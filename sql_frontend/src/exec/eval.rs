@@ -183,6 +183,13 @@ pub fn eval(expr: &Expr, row: &[Value], ctx: &mut ExecContext<'_>) -> Result<Val
                 .map(|a| eval(a, row, ctx))
                 .collect::<Result<Vec<_>>>()?,
         ),
+        Expr::Catalog { function, args } => {
+            let args = args
+                .iter()
+                .map(|a| eval(a, row, ctx))
+                .collect::<Result<Vec<_>>>()?;
+            function.call(&*ctx.catalog()?, &args)
+        }
         Expr::Sequence {
             function,
             sequence,

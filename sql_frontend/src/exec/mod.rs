@@ -95,11 +95,14 @@ mod series;
 mod set_operation;
 mod shared_rows;
 mod sort;
+mod system_scan;
 mod table_rows;
 mod upsert;
 mod values;
 mod window;
 mod write;
+
+use std::sync::Arc;
 
 use engine::Transaction;
 
@@ -163,6 +166,9 @@ fn build_operator<'p>(
     let need = |i: usize| needs[i].as_slice();
     Ok(match node {
         Node::SeqScan { table } => scan::seq_scan(table, needed, keys, ctx)?,
+        Node::SystemScan { relation, client } => {
+            Box::new(system_scan::SystemScan::new(*relation, Arc::clone(client)))
+        }
         Node::KeyLookup { table, keys } => scan::key_lookup(table, keys, ctx)?,
         Node::IndexScan {
             table,

@@ -24,6 +24,7 @@
 //! a Filter run a correlated subquery's plan in the same transaction, once per row.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use engine::Transaction;
 
@@ -36,6 +37,7 @@ use crate::error::{Error, Result};
 use crate::expr::SubqueryId;
 use crate::plan::{Node, PlanNeeds};
 use crate::sequence::SequenceValues;
+use crate::system::Snapshot;
 use crate::value::Value;
 
 /// A pull-based row source, pulled a row or a batch at a time (the two may be mixed).
@@ -99,6 +101,9 @@ pub struct ExecContext<'a> {
     /// The column-needs analysis kept with the plan, when the caller has one
     /// (`plan/needs.rs`): the builder reads it instead of redoing it.
     plan_needs: Option<&'a PlanNeeds>,
+    /// The catalog as the system relations and catalog functions show it, read
+    /// through the transaction the first time the statement asks (`system/`).
+    catalog: Option<Arc<Snapshot>>,
 }
 
 /// The transaction a context runs in: borrowed for a statement run to completion, owned
@@ -179,6 +184,7 @@ impl<'a> ExecContext<'a> {
             profile: None,
             sequences: None,
             plan_needs: None,
+            catalog: None,
         }
     }
 
@@ -304,6 +310,17 @@ impl<'a> ExecContext<'a> {
             Txn::Owned(txn) => Ok(txn),
             Txn::None => Err(Error::unsupported("a subquery in a constant expression")),
         }
+    }
+
+    /// The catalog as the transaction sees it, read once per statement (a statement
+    /// cannot change the catalog while it reads it).
+    pub fn catalog(&mut self) -> Result<Arc<Snapshot>> {
+        if let Some(catalog) = &self.catalog {
+            return Ok(Arc::clone(catalog));
+        }
+        let catalog = Arc::new(Snapshot::read(self.txn()?)?);
+        self.catalog = Some(Arc::clone(&catalog));
+        Ok(catalog)
     }
 
     /// Makes `row` the innermost outer row while a correlated subquery runs.

@@ -40,6 +40,7 @@
 
 mod datetime;
 mod math;
+mod regex;
 mod text;
 mod to_char;
 
@@ -107,6 +108,10 @@ pub enum Function {
     DatePart,
     Age,
     ToChar,
+    /// `text ~ pattern` (`~*`: case-insensitive), PostgreSQL's `regexp_like`.
+    RegexMatch {
+        case_insensitive: bool,
+    },
 }
 
 /// What one parameter of a function takes (see the module comment).
@@ -219,6 +224,9 @@ impl Function {
             "date_part" => Function::DatePart,
             "age" => Function::Age,
             "to_char" => Function::ToChar,
+            "regexp_like" => Function::RegexMatch {
+                case_insensitive: false,
+            },
             _ => return None,
         })
     }
@@ -269,6 +277,7 @@ impl Function {
             Function::DatePart => "date_part",
             Function::Age => "age",
             Function::ToChar => "to_char",
+            Function::RegexMatch { .. } => "regexp_like",
         }
     }
 
@@ -285,8 +294,18 @@ impl Function {
             ConcatWs => (2, None),
             Lower | Upper | Length | OctetLength | Abs | Reverse | Floor | Ceil | Sign | Sqrt
             | Extract(_) => (1, Some(1)),
-            NullIf | Left | Right | Repeat | StartsWith | Strpos | Mod | Power | DateTrunc
-            | DatePart | ToChar => (2, Some(2)),
+            NullIf
+            | Left
+            | Right
+            | Repeat
+            | StartsWith
+            | Strpos
+            | Mod
+            | Power
+            | DateTrunc
+            | DatePart
+            | ToChar
+            | RegexMatch { .. } => (2, Some(2)),
             Substr | Lpad | Rpad => (2, Some(3)),
             Replace | SplitPart => (3, Some(3)),
             Trim(_) | Round | Trunc | Age => (1, Some(2)),
@@ -299,6 +318,7 @@ impl Function {
         use Function::*;
         match (self, position) {
             (Coalesce | NullIf | Greatest | Least, _) => Param::Same,
+            (RegexMatch { .. }, _) => Param::Text,
             (Concat, _) => Param::Any,
             (ConcatWs, 0) => Param::Text,
             (ConcatWs, _) => Param::Any,
@@ -369,7 +389,7 @@ impl Function {
             Lower | Upper | Substr | Trim(_) | Concat | ConcatWs | Replace | SplitPart | Left
             | Right | Lpad | Rpad | Repeat | Reverse | ToChar => Kind::Text,
             Length | OctetLength | Strpos => Kind::Int,
-            StartsWith => Kind::Bool,
+            StartsWith | RegexMatch { .. } => Kind::Bool,
             Abs | Round => match first {
                 Kind::Unknown => Kind::Float,
                 k => k,
@@ -432,6 +452,7 @@ impl Function {
             Now | CurrentDate | CurrentTimestamp => self.at_time(now_micros()?),
             DateTrunc | Extract(_) | DatePart | Age => datetime::call(&args),
             ToChar => to_char::call(&args),
+            RegexMatch { case_insensitive } => regex::call(&args, case_insensitive),
         }
     }
 

@@ -25,6 +25,7 @@ impl Node {
     fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Node::SeqScan { table } => write!(f, "SeqScan: {}", table.name()),
+            Node::SystemScan { relation, .. } => write!(f, "SystemScan: {relation}"),
             Node::KeyLookup { table, keys } => {
                 let key_columns = table
                     .schema

@@ -145,6 +145,7 @@ impl Node {
             Node::SeqScan { table }
             | Node::KeyLookup { table, .. }
             | Node::IndexScan { table, .. } => table.columns.len(),
+            Node::SystemScan { relation, .. } => relation.columns().len(),
             Node::Filter { source, .. }
             | Node::Sort { source, .. }
             | Node::Limit { source, .. }
@@ -183,6 +184,7 @@ impl Node {
             Node::SeqScan { .. }
             | Node::KeyLookup { .. }
             | Node::IndexScan { .. }
+            | Node::SystemScan { .. }
             | Node::Values { .. }
             | Node::CteScan { .. }
             | Node::WorkTableScan { .. }

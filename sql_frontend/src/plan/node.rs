@@ -8,11 +8,13 @@
 //! Everything else (the optimiser's passes, the checks below) is built on those two.
 
 use std::ops::Bound;
+use std::sync::Arc;
 
 use crate::catalog::TableInfo;
 use crate::expr::{Expr, SubqueryId};
 use crate::plan::calls::{AggregateCall, SortKey};
 use crate::plan::window::WindowCall;
+use crate::system::{ClientInfo, SystemRelation};
 
 /// One range of an index (or primary key) scan: the rows whose first index columns equal
 /// `prefix`, and whose next column lies within `lower`..`upper`.
@@ -49,6 +51,13 @@ pub enum SetOperator {
 pub enum Node {
     /// Every row of a table, in primary-key order.
     SeqScan { table: TableInfo },
+    /// Every row of a system relation (`pg_class`, `information_schema.columns` ...:
+    /// `system/`), computed from the catalog as the statement's transaction sees it
+    /// when the scan starts, for `client`.
+    SystemScan {
+        relation: SystemRelation,
+        client: Arc<ClientInfo>,
+    },
     /// The rows with these exact primary keys (each a full key).
     KeyLookup {
         table: TableInfo,
@@ -240,6 +249,11 @@ impl Node {
             | Node::IndexScan { table, .. } => {
                 table.columns.iter().map(|c| c.name.clone()).collect()
             }
+            Node::SystemScan { relation, .. } => relation
+                .columns()
+                .iter()
+                .map(|(name, _)| name.to_string())
+                .collect(),
             Node::Filter { source, .. }
             | Node::Sort { source, .. }
             | Node::Limit { source, .. }
@@ -294,6 +308,10 @@ impl Node {
         let mut parts = Parts::default();
         match self {
             Node::SeqScan { table: _ } => {}
+            Node::SystemScan {
+                relation: _,
+                client: _,
+            } => {}
             Node::KeyLookup { table: _, keys } => parts.exprs.extend(keys.iter().flatten()),
             Node::IndexScan {
                 table: _,
@@ -592,6 +610,7 @@ impl Node {
                 columns,
             },
             Node::CteScan { id, name, columns } => Node::CteScan { id, name, columns },
+            Node::SystemScan { relation, client } => Node::SystemScan { relation, client },
             Node::WorkTableScan { id, name, columns } => Node::WorkTableScan { id, name, columns },
             Node::RecursiveUnion {
                 id,

@@ -78,6 +78,7 @@ use crate::sequence::SequenceValues;
 use crate::shared;
 use crate::stack::{self, DeepDrop};
 use crate::statistics::changes::ChangeCounts;
+use crate::system::ClientInfo;
 use crate::types::SqlType;
 use crate::value::{Kind, Value};
 
@@ -143,6 +144,8 @@ struct Connection {
     pending_changes: HashMap<String, u64>,
     /// The database's rows changed per table since their last analyze.
     changes: ChangeCounts,
+    /// Who is connected, and the settings pg_settings shows (`system/`).
+    client: Arc<ClientInfo>,
 }
 
 /// What `SET` changes.
@@ -364,7 +367,7 @@ impl Session {
         let shared = shared::of(&db);
         let changes = shared.changes.clone();
         let sequences = SequenceValues::new(db.clone(), Arc::clone(&shared.sequences));
-        Session {
+        let session = Session {
             conn: Connection {
                 db,
                 state: State::Idle,
@@ -380,9 +383,29 @@ impl Session {
                 cancel: CancelHandle::new(),
                 pending_changes: HashMap::new(),
                 changes,
+                client: Arc::new(ClientInfo::default()),
             },
             streaming: None,
+        };
+        session.conn.publish_settings();
+        session
+    }
+
+    /// Says who is connected, to which database: what `current_user`,
+    /// `current_database()` and the system relations report (an embedded session is
+    /// user `hdb` on database `hdb`). Statements prepared before keep the old answer.
+    pub fn set_client(&mut self, user: &str, database: &str) {
+        let client = ClientInfo::new(user, database);
+        for (name, value) in self.conn.client.settings() {
+            client.set_setting(&name, &value);
         }
+        self.conn.client = Arc::new(client);
+    }
+
+    /// The run-time parameters pg_settings shows, which the embedder may add to (the
+    /// server's `application_name` ...): [`ClientInfo::set_setting`].
+    pub fn client(&self) -> &ClientInfo {
+        &self.conn.client
     }
 
     /// A handle that cancels the statement this session is running, from any thread:
@@ -571,7 +594,13 @@ impl Session {
                     let observed = conn.observe_generation(&txn);
                     let label =
                         (!conn.ddl_in_transaction).then(|| (conn.generation.clone(), observed));
-                    let planned = plan(&mut txn, &prepared.parsed, label, conn.settings.planner);
+                    let planned = plan(
+                        &mut txn,
+                        &prepared.parsed,
+                        label,
+                        conn.settings.planner,
+                        &conn.client,
+                    );
                     conn.state = State::Active(txn);
                     planned?
                 }
@@ -588,6 +617,7 @@ impl Session {
                         &prepared.parsed,
                         Some((conn.generation.clone(), observed)),
                         conn.settings.planner,
+                        &conn.client,
                     );
                     txn.rollback();
                     planned?
@@ -1028,7 +1058,13 @@ impl Connection {
             return Ok(planned);
         }
         let label = (!self.ddl_in_transaction).then(|| (self.generation.clone(), observed));
-        let planned = Arc::new(plan(txn, parsed, label, self.settings.planner)?);
+        let planned = Arc::new(plan(
+            txn,
+            parsed,
+            label,
+            self.settings.planner,
+            &self.client,
+        )?);
         if let Some(prepared) = prepared {
             prepared.keep(&planned);
         }
@@ -1091,6 +1127,7 @@ impl Connection {
                 settings.default_read_only = modes.read_only.unwrap_or(settings.default_read_only);
                 settings.default_deferrable =
                     modes.deferrable.unwrap_or(settings.default_deferrable);
+                self.publish_settings();
                 Ok(Output::tag("SET"))
             }
             (TransactionControl::Commit, State::Active(txn)) => {
@@ -1131,11 +1168,50 @@ impl Connection {
         if let Some(settings) = self.settings_at_begin.take() {
             self.settings = settings;
         }
+        self.publish_settings();
     }
 
-    /// Carries out SET, RESET or SHOW of a setting; inside an aborted transaction, fails
-    /// as any statement does.
+    /// Writes the session's own settings, as SHOW prints them, where pg_settings reads
+    /// them.
+    fn publish_settings(&self) {
+        for setting in Setting::ALL {
+            let shown = bind::show_timeout(self.settings.get(setting));
+            self.client.set_setting(setting.name(), &shown);
+        }
+        let planner = self.settings.planner;
+        for switch in [
+            PlannerSwitch::SeqScan,
+            PlannerSwitch::IndexScan,
+            PlannerSwitch::IndexOnlyScan,
+        ] {
+            let on = match switch {
+                PlannerSwitch::SeqScan => planner.enable_seqscan,
+                PlannerSwitch::IndexScan => planner.enable_indexscan,
+                PlannerSwitch::IndexOnlyScan => planner.enable_indexonlyscan,
+            };
+            self.client
+                .set_setting(switch.name(), if on { "on" } else { "off" });
+        }
+        self.client.set_setting(
+            bind::PARALLEL_WORKERS,
+            &planner.max_parallel_workers_per_gather.to_string(),
+        );
+        self.client.set_setting(
+            bind::isolation_setting_name(false),
+            bind::isolation_name(self.settings.default_isolation),
+        );
+    }
+
+    /// Carries out SET, RESET or SHOW of a setting (and keeps pg_settings in step).
     fn setting(&mut self, command: SettingCommand) -> Result<Output> {
+        let output = self.setting_command(command);
+        self.publish_settings();
+        output
+    }
+
+    /// [`Connection::setting`]; inside an aborted transaction, fails as any statement
+    /// does.
+    fn setting_command(&mut self, command: SettingCommand) -> Result<Output> {
         if matches!(self.state, State::Aborted) {
             return Err(Error::TransactionAborted);
         }
@@ -1232,8 +1308,9 @@ fn plan(
     parsed: &Parsed,
     label: Option<(CatalogGeneration, u64)>,
     settings: PlannerSettings,
+    client: &Arc<ClientInfo>,
 ) -> Result<Planned> {
-    let (plan, stack) = bind::bind(txn, parsed)?;
+    let (plan, stack) = bind::bind(txn, parsed, client)?;
     // A statement with parameters keeps its bound plan in case its access paths depend
     // on their values (cloning recurses as deep as the plan is).
     let bound = match plan.params.is_empty() {
