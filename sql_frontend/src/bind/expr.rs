@@ -171,6 +171,12 @@ impl Binder<'_> {
     /// One level of [`Binder::expr`].
     fn expr_level(&mut self, e: &ast::Expr, scope: &Scope) -> Result<Expr> {
         Ok(match e {
+            // CURRENT_SCHEMA is a keyword in PostgreSQL, called without parentheses.
+            ast::Expr::Identifier(id)
+                if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("current_schema") =>
+            {
+                Expr::Literal(Value::Text(crate::system::PUBLIC.into()))
+            }
             ast::Expr::Identifier(id) => self.resolve_name(scope, &ident(id))?,
             ast::Expr::CompoundIdentifier(parts) => match parts.as_slice() {
                 [table, column] => self.resolve(scope, Some(&ident(table)), &ident(column))?,

@@ -338,7 +338,21 @@ impl Binder<'_> {
         scope: &Scope,
     ) -> Result<Option<Expr>> {
         let Some(target) = catalog_type(ty) else {
-            return Ok(None);
+            // `x::regclass::text`: the relation's name, as a regclass prints.
+            let regclass_inner = matches!(inner, ast::Expr::Cast { data_type, .. }
+                if matches!(catalog_type(data_type), Some(CatalogType::Regclass)));
+            let to_text = super::ddl::sql_type(ty).is_ok_and(|t| t.kind() == Kind::Text);
+            if !(regclass_inner && to_text) {
+                return Ok(None);
+            }
+            let regclass = self.expr(inner, scope)?;
+            return Ok(Some(match self.kind_of(&regclass, scope) {
+                Kind::Int => Expr::Catalog {
+                    function: CatalogFunction::RelationName,
+                    args: vec![regclass],
+                },
+                _ => regclass,
+            }));
         };
         let bound = self.expr(inner, scope)?;
         let kind = self.kind_of(&bound, scope);
