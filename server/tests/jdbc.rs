@@ -2,9 +2,10 @@
 //! (Debian's libpostgresql-jdbc-java, `/usr/share/java/postgresql.jar`) as a single-file
 //! source program, connects, creates a table, inserts and selects through
 //! PreparedStatements with a parameter of each type JDBC maps plainly, past the
-//! driver's switch to named server-side statements, rolls a transaction back and reads
-//! SQLSTATEs; what it prints must equal `tests/jdbc/basics.out`, which is what it prints
-//! against PostgreSQL 15.
+//! driver's switch to named server-side statements, rolls a transaction back, reads
+//! SQLSTATEs and lists tables and columns through the driver's metadata (its queries
+//! over pg_catalog); what it prints must equal `tests/jdbc/basics.out`, which is what
+//! it prints against PostgreSQL 15.
 //!
 //! `.ci/run` installs a JDK and the driver. Without them the test fails under CI
 //! (CI=true) and is skipped, with a message, elsewhere.

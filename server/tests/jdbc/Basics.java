@@ -1,10 +1,12 @@
 // JDBC (PostgreSQL's driver, Debian's libpostgresql-jdbc-java) against `hdb serve`, run by
 // tests/jdbc.rs as `java -cp postgresql.jar Basics.java URL`: DDL, PreparedStatement
 // inserts and selects with a parameter of each plainly mapped type, the switch to named
-// server-side statements after prepareThreshold executions, a rolled-back transaction
-// and an error's SQLSTATE. What it prints is compared with tests/jdbc/basics.out.
+// server-side statements after prepareThreshold executions, a rolled-back transaction,
+// an error's SQLSTATE, and the driver's metadata queries (getTables, getColumns, which
+// read pg_catalog). What it prints is compared with tests/jdbc/basics.out.
 import java.math.BigDecimal;
 import java.sql.Connection;
+import java.sql.DatabaseMetaData;
 import java.sql.Date;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -116,6 +118,21 @@ public class Basics {
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     System.out.println("count " + rs.getLong(1));
+                }
+            }
+            // The driver's metadata queries read pg_catalog.
+            DatabaseMetaData meta = conn.getMetaData();
+            System.out.println(meta.getDatabaseProductName() + " " + meta.getDatabaseMajorVersion());
+            try (ResultSet rs = meta.getTables(null, "public", "%", new String[] {"TABLE"})) {
+                while (rs.next()) {
+                    System.out.println("table " + rs.getString("TABLE_NAME") + " " + rs.getString("TABLE_TYPE"));
+                }
+            }
+            try (ResultSet rs = meta.getColumns(null, "public", "things", "%")) {
+                while (rs.next()) {
+                    System.out.println("column " + rs.getString("COLUMN_NAME") + " " + rs.getString("TYPE_NAME")
+                            + " " + rs.getInt("DATA_TYPE") + " " + rs.getInt("COLUMN_SIZE") + " "
+                            + rs.getString("IS_NULLABLE") + " " + rs.getString("COLUMN_DEF"));
                 }
             }
         }

@@ -4,7 +4,9 @@
 //! `Expr::Catalog`; the executor evaluates it over the statement's [`Snapshot`], so,
 //! like the system relations, it sees the catalog as the statement's transaction does.
 
-use super::{Snapshot, constraint_def, index_def, table_is_visible};
+use super::{
+    PG_CATALOG, PUBLIC, Snapshot, SystemRelation, constraint_def, index_def, table_is_visible,
+};
 use crate::error::{Error, Result};
 use crate::value::{Kind, Value};
 
@@ -57,18 +59,26 @@ impl CatalogFunction {
         };
         match (self, arg) {
             (_, Value::Null) => Ok(Value::Null),
-            (CatalogFunction::RelationOid, Value::Text(name)) => {
-                let name = relation_name(name);
-                catalog
-                    .by_name(&name)
-                    .map(|r| Value::Int(r.oid))
-                    .ok_or(Error::UnknownTable(name))
+            (CatalogFunction::RelationOid, Value::Text(text)) => {
+                let (schema, name) = relation_name(text);
+                let user = match schema.as_deref() {
+                    None | Some(PUBLIC) => catalog.by_name(&name).map(|r| r.oid),
+                    Some(_) => None,
+                };
+                user.or_else(|| SystemRelation::lookup(schema.as_deref(), &name).map(|r| r.oid()))
+                    .map(Value::Int)
+                    .ok_or_else(|| Error::UnknownTable(text.trim().to_string()))
             }
-            (CatalogFunction::RelationName, Value::Int(oid)) => Ok(Value::Text(
-                catalog
-                    .by_oid(*oid)
-                    .map_or_else(|| oid.to_string(), |r| r.name.clone()),
-            )),
+            (CatalogFunction::RelationName, Value::Int(oid)) => {
+                let system = SystemRelation::by_oid(*oid).map(|r| match r.schema() {
+                    PG_CATALOG => r.name().to_string(),
+                    _ => r.to_string(),
+                });
+                let user = catalog.by_oid(*oid).map(|r| r.name.clone());
+                Ok(Value::Text(
+                    user.or(system).unwrap_or_else(|| oid.to_string()),
+                ))
+            }
             (CatalogFunction::IndexDef, Value::Int(oid)) => {
                 let column = match args.get(1) {
                     Some(Value::Int(n)) => *n,
@@ -96,13 +106,18 @@ impl CatalogFunction {
     }
 }
 
-/// A relation name as regclass input reads it: without `public.`, unquoted (`"A"`
-/// stays `A`) or folded to lower case.
-fn relation_name(text: &str) -> String {
-    let text = text.trim();
-    let text = text.strip_prefix("public.").unwrap_or(text);
-    match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+/// A relation name as regclass input reads it: its schema, if given, and its name,
+/// each unquoted (`"A"` stays `A`) or folded to lower case.
+fn relation_name(text: &str) -> (Option<String>, String) {
+    let part = |p: &str| match p.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
         Some(quoted) => quoted.replace("\"\"", "\""),
-        None => text.to_lowercase(),
+        None => p.to_lowercase(),
+    };
+    let text = text.trim();
+    match text.split_once('.') {
+        Some((schema, name)) if !schema.starts_with('"') || schema.ends_with('"') => {
+            (Some(part(schema)), part(name))
+        }
+        _ => (None, part(text)),
     }
 }

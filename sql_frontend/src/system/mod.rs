@@ -72,6 +72,8 @@
 //!   (`c`); `conkey` and `confkey` as text (`{1,2}`), as PostgreSQL prints them.
 //!   `pg_get_constraintdef(oid)` prints one (`PRIMARY KEY (id)`, `FOREIGN KEY (a)
 //!   REFERENCES t(id)`, `CHECK (...)` with the expression as hdb keeps it).
+//! - `pg_description` (objoid, classoid, objsubid, description): empty, since hdb
+//!   keeps no comments.
 //! - `pg_tables`, `pg_indexes` and `pg_views`, PostgreSQL's views of the above.
 //! - `information_schema.schemata`, `tables`, `columns`, `table_constraints` (primary
 //!   keys, UNIQUE constraints, foreign keys, CHECK constraints, and NOT NULL columns as
@@ -81,7 +83,8 @@
 //! ## What is not there
 //!
 //! The system relations do not list themselves (pg_class has no row for pg_class, nor
-//! information_schema.tables for it); no other catalog (pg_proc, pg_description,
+//! information_schema.tables for it), though each has PostgreSQL 15's OID for
+//! `'pg_class'::regclass` and its inverse; no other catalog (pg_proc, pg_description,
 //! pg_inherits, pg_policy ...) exists, nor array types. Columns PostgreSQL types as
 //! arrays, ACLs or expression trees (relacl, reloptions, indclass, indexprs ...) are
 //! left out, and `indkey` is the text PostgreSQL prints for it (`1 2`), not an
@@ -199,6 +202,7 @@ pub enum SystemRelation {
     PgAttrdef,
     PgCollation,
     PgConstraint,
+    PgDescription,
     PgTables,
     PgIndexes,
     PgViews,
@@ -224,6 +228,7 @@ const ALL: &[SystemRelation] = &[
     PgAttrdef,
     PgCollation,
     PgConstraint,
+    PgDescription,
     PgTables,
     PgIndexes,
     PgViews,
@@ -273,6 +278,7 @@ impl SystemRelation {
             PgAttrdef => "pg_attrdef",
             PgCollation => "pg_collation",
             PgConstraint => "pg_constraint",
+            PgDescription => "pg_description",
             PgTables => "pg_tables",
             PgIndexes => "pg_indexes",
             PgViews => "pg_views",
@@ -298,7 +304,41 @@ impl SystemRelation {
                 | PgAttrdef
                 | PgCollation
                 | PgConstraint
+                | PgDescription
         )
+    }
+
+    /// Its OID: PostgreSQL 15's for the same relation (what `'pg_class'::regclass`
+    /// gives).
+    pub fn oid(self) -> i64 {
+        match self {
+            PgType => 1247,
+            PgAttribute => 1249,
+            PgClass => 1259,
+            PgDatabase => 1262,
+            PgAm => 2601,
+            PgAttrdef => 2604,
+            PgConstraint => 2606,
+            PgDescription => 2609,
+            PgIndex => 2610,
+            PgNamespace => 2615,
+            PgCollation => 3456,
+            PgRoles => 12_000,
+            PgViews => 12_028,
+            PgTables => 12_033,
+            PgIndexes => 12_043,
+            PgSettings => 12_104,
+            Columns => 13_295,
+            KeyColumnUsage => 13_329,
+            Schemata => 13_382,
+            TableConstraints => 13_411,
+            Tables => 13_425,
+        }
+    }
+
+    /// The system relation with OID `oid`.
+    pub fn by_oid(oid: i64) -> Option<SystemRelation> {
+        ALL.iter().copied().find(|r| r.oid() == oid)
     }
 
     /// Its columns, in order, named and typed as PostgreSQL 15's (see the module
@@ -306,8 +346,8 @@ impl SystemRelation {
     pub fn columns(self) -> &'static [SystemColumn] {
         match self {
             PgNamespace | PgClass | PgAttribute | PgType | PgIndex | PgAm | PgDatabase
-            | PgRoles | PgSettings | PgAttrdef | PgCollation | PgConstraint | PgTables
-            | PgIndexes | PgViews => pg_catalog::columns(self),
+            | PgRoles | PgSettings | PgAttrdef | PgCollation | PgConstraint | PgDescription
+            | PgTables | PgIndexes | PgViews => pg_catalog::columns(self),
             Schemata | Tables | Columns | TableConstraints | KeyColumnUsage => {
                 information_schema::columns(self)
             }
@@ -318,8 +358,8 @@ impl SystemRelation {
     pub fn rows(self, catalog: &Snapshot, client: &ClientInfo) -> Result<Vec<Vec<Value>>> {
         let rows = match self {
             PgNamespace | PgClass | PgAttribute | PgType | PgIndex | PgAm | PgDatabase
-            | PgRoles | PgSettings | PgAttrdef | PgCollation | PgConstraint | PgTables
-            | PgIndexes | PgViews => pg_catalog::rows(self, catalog, client),
+            | PgRoles | PgSettings | PgAttrdef | PgCollation | PgConstraint | PgDescription
+            | PgTables | PgIndexes | PgViews => pg_catalog::rows(self, catalog, client),
             Schemata | Tables | Columns | TableConstraints | KeyColumnUsage => {
                 information_schema::rows(self, catalog, client)
             }
@@ -335,10 +375,12 @@ impl std::fmt::Display for SystemRelation {
     }
 }
 
-/// `pg_table_is_visible(oid)`: whether a relation with OID `oid` exists (every
-/// relation is in `public`, which is on the search path).
+/// `pg_table_is_visible(oid)`: whether a relation with OID `oid` exists in a schema
+/// on the search path (every relation of hdb is in `public`, and pg_catalog is always
+/// searched).
 pub fn table_is_visible(catalog: &Snapshot, oid: i64) -> bool {
     catalog.by_oid(oid).is_some()
+        || SystemRelation::by_oid(oid).is_some_and(|r| r.schema() == PG_CATALOG)
 }
 
 /// `pg_get_constraintdef(oid)`: the constraint's definition; NULL for an OID that is

@@ -163,6 +163,12 @@ pub(super) fn columns(relation: SystemRelation) -> &'static [SystemColumn] {
             ("conkey", TEXT),
             ("confkey", TEXT),
         ],
+        SystemRelation::PgDescription => &[
+            ("objoid", OID),
+            ("classoid", OID),
+            ("objsubid", INT4),
+            ("description", TEXT),
+        ],
         SystemRelation::PgTables => &[
             ("schemaname", NAME),
             ("tablename", NAME),
@@ -276,6 +282,7 @@ pub(super) fn rows(
             .map(|(name, value)| vec![Value::Text(name), Value::Text(value)])
             .collect(),
         SystemRelation::PgAttrdef => pg_attrdef(catalog),
+        SystemRelation::PgDescription => Vec::new(),
         SystemRelation::PgCollation => [
             (DEFAULT_COLLATION_OID, "default", "d"),
             (C_COLLATION_OID, "C", "c"),
