@@ -39,18 +39,26 @@
 //! - [`tls`]: rustls from PEM files.
 //! - [`errors`]: errors with SQLSTATE, notices.
 //! - [`settings`]: SET, SHOW, RESET.
-//! - [`catalog`]: psql's and pgbench's catalog queries.
+//! - [`catalog`]: the few catalog queries of psql and pgbench H cannot run as sent.
 //!
 //! ## What the server answers itself
 //!
-//! SET / SHOW / RESET of run-time parameters ([`settings`]) and the catalog queries
-//! psql and pgbench send ([`catalog`]: `\d`, `\dt`, `\di`, `\l`, `\d NAME`),
-//! answered from H's catalog; everything else is H's.
+//! SET / SHOW / RESET of run-time parameters ([`settings`]; each connection's values
+//! are handed to its session, whose `pg_settings` shows them), and the few catalog
+//! queries of psql and pgbench that read what H lacks ([`catalog`]: `\l`'s, `\d
+//! NAME`'s about policies, statistics, publications and inheritance, pgbench's about
+//! partitions). Everything else is H's, catalog queries included: H has pg_catalog's
+//! and information_schema's common relations as system relations (`sql_frontend`'s
+//! `system` module), so psql's `\d`, `\dt`, `\di` and `\d NAME`, JDBC's metadata and
+//! any query a person writes over them run in H. Each session is told the user and
+//! database the client connected as (`current_user`, `current_database()`,
+//! pg_database).
 //!
 //! ## Not yet
 //!
 //! Binary COPY (text and CSV work, on both protocols: `connection/copy.rs`);
-//! pg_catalog beyond psql's describe commands; information_schema.
+//! the catalogs beyond those `sql_frontend`'s `system` module lists (pg_proc,
+//! pg_inherits, pg_policy ..., arrays such as `indkey` as an `int2vector`).
 //! (CancelRequest and `statement_timeout` work: `cancel.rs`, and H's session keeps the
 //! timeout.)
 //! The extended protocol's statements between two Syncs each run in their own

@@ -18,7 +18,8 @@
 //!    the subqueries its expressions name by [`expr::SubqueryId`], and the kinds of its
 //!    `$n` parameters. Expressions ([`expr::Expr`]) and plans are data: nothing in
 //!    `plan` or `expr` evaluates. Anything unsupported is [`Error::Unsupported`] naming
-//!    the clause — never silently ignored.
+//!    the clause — never silently ignored. Names in pg_catalog and information_schema
+//!    resolve to system relations ([`system`]), read-only and computed when scanned.
 //! 3. **Optimise** ([`optimize`]): an ordered list of named passes
 //!    ([`optimize::PASSES`]: fold constants, join order, merge projections, access
 //!    paths, eager aggregation, index-only scans, parallel aggregation), each a function
@@ -64,7 +65,7 @@
 //! `session -> bind -> optimize -> exec -> cost -> plan -> expr`, and all of them down
 //! to the value-level modules: [`operators`], [`functions`], [`cast`], [`like`],
 //! [`types`], [`value`], [`numeric`], [`interval`], [`datetime`], [`bytea`], [`uuid`],
-//! [`catalog`], [`statistics`], [`error`]. No module imports one
+//! [`catalog`], [`system`], [`statistics`], [`error`]. No module imports one
 //! above it, and inside `exec/`, `optimize/` and `plan/` no file imports another that
 //! imports it back (the module roots — the executor's builder, the optimiser's pass
 //! list — import their files, never the reverse). `tests/module_graph.rs` checks this:
@@ -82,6 +83,7 @@
 //! [`bytea`] (BYTEA text forms), [`uuid`] (UUID text forms and `gen_random_uuid`),
 //! [`cast`] (CAST and `::`), [`like`] (LIKE/ILIKE), [`functions`] (scalar functions),
 //! [`generation`] (the catalog generation prepared plans are labelled with),
+//! [`system`] (PostgreSQL's catalog relations, computed from H's catalog),
 //! [`view_catalog`] (views and what they depend on), [`sequence`] (sequences: values
 //! that never roll back), [`shared`] (what sessions of one database share),
 //! [`statistics`] (ANALYZE's
@@ -124,7 +126,16 @@
 //! (`bind/cte.rs`, `exec/cte.rs`), `generate_series` in FROM (`bind/series.rs`,
 //! `exec/series.rs`), window functions with PARTITION BY, ORDER BY, frames (with
 //! EXCLUDE: `bind/frame_exclusion.rs`) and WINDOW clauses (`bind/window.rs`,
-//! `exec/window.rs`).
+//! `exec/window.rs`). PostgreSQL's catalog as read-only system relations
+//! ([`system`]: pg_class, pg_namespace, pg_attribute, pg_type, pg_index, pg_constraint,
+//! pg_database, pg_settings, pg_tables, pg_indexes, information_schema's tables,
+//! columns, table_constraints ...; planned as a `SystemScan`, `exec/system_scan.rs`)
+//! with the catalog functions (`pg_get_indexdef`, `pg_get_constraintdef`,
+//! `format_type`, `pg_table_is_visible`, `::regclass`), the session's identity
+//! (`current_user`, `current_database()`, `current_schema`, `version()`:
+//! `bind/system.rs`), the `~`, `~*`, `!~`, `!~*` operators (also as
+//! `OPERATOR(pg_catalog.~)`) and `COLLATE` of the byte-order collations (`default`,
+//! `C`, `POSIX`).
 //!
 //! ## Not yet (each returns `Unsupported`)
 //!

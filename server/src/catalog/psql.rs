@@ -67,6 +67,16 @@ pub(super) fn answer(
             "FROM pg_catalog.pg_publication p",
             &["pubname", "?column?", "?column?"],
         ),
+        (
+            "FROM pg_catalog.pg_trigger t",
+            &[
+                "tgname",
+                "pg_get_triggerdef",
+                "tgenabled",
+                "tgisinternal",
+                "parent",
+            ],
+        ),
         ("WHERE c.oid = i.inhparent AND i.inhrelid", &["oid"]),
         (
             "WHERE c.oid = i.inhrelid AND i.inhparent",

@@ -18,7 +18,8 @@
 //! ORDER BY, LIMIT), `dml.rs` (INSERT, UPDATE, DELETE), `expr.rs` (expressions),
 //! `setting.rs` (SET / RESET / SHOW of the session's settings), `view.rs` (CREATE
 //! VIEW, views in FROM), `cte.rs` (WITH, WITH RECURSIVE), `series.rs`
-//! (generate_series), `window.rs` (window function calls).
+//! (generate_series), `window.rs` (window function calls), `system.rs` (pg_catalog's
+//! and information_schema's relations, the catalog functions and casts).
 
 mod aggregate;
 mod alter;

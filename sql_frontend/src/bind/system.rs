@@ -2,16 +2,19 @@
 //! information_schema's relations in FROM (a `SystemScan`), writes to them refused,
 //! the functions clients call about the catalog and the session (`version()`,
 //! `current_user`, `current_database()`, `current_schema()`, `pg_get_userbyid`,
-//! `pg_table_is_visible`, `pg_get_indexdef`, `format_type`, `pg_encoding_to_char`,
-//! `obj_description`), the casts to `regclass`, `oid`, `regtype` and `name` and to
-//! types qualified by `pg_catalog.`, and `COLLATE` of the collations hdb's byte order
-//! is (`default`, `C`, `POSIX`).
+//! `pg_table_is_visible`, `pg_get_indexdef`, `pg_get_constraintdef`, `pg_get_expr`,
+//! `format_type`, `pg_encoding_to_char`, `pg_partition_ancestors`, `obj_description`),
+//! the casts to `regclass`, `oid`, `regtype` and `name` and to types qualified by
+//! `pg_catalog.`, and `COLLATE` of the collations hdb's byte order is (`default`, `C`,
+//! `POSIX`).
 //!
 //! The session's identity is bound as literals (a plan is the session's own); the
 //! functions that read the catalog become `Expr::Catalog`, evaluated over the catalog
 //! the statement's transaction sees. `pg_get_userbyid(oid)` is the connected user for
-//! its OID (10) and PostgreSQL's `unknown (OID=n)` otherwise; comments do not exist in
-//! hdb, so `obj_description` and `col_description` are NULL.
+//! its OID (10), `pg_database_owner` for that role's (public's owner) and PostgreSQL's
+//! `unknown (OID=n)` otherwise; hdb keeps no comments, so `obj_description` and
+//! `col_description` are NULL; a relation of hdb is never a partition, so
+//! `pg_partition_ancestors(r)` is `r` alone.
 
 use std::sync::Arc;
 
@@ -23,7 +26,10 @@ use crate::error::{Error, Result};
 use crate::expr::{BinaryOp, Expr};
 use crate::functions::Function;
 use crate::plan::Node;
-use crate::system::{CatalogFunction, PG_CATALOG, PUBLIC, SystemRelation, USER_OID, UTF8_ENCODING};
+use crate::system::{
+    CatalogFunction, DATABASE_OWNER, DATABASE_OWNER_OID, PG_CATALOG, PUBLIC, SystemRelation,
+    USER_OID, UTF8_ENCODING,
+};
 use crate::types::SqlType;
 use crate::value::{Kind, Value};
 
@@ -228,6 +234,7 @@ impl Binder<'_> {
             ("format_type", 2, 2),
             ("pg_encoding_to_char", 1, 1),
             ("pg_get_constraintdef", 1, 2),
+            ("pg_partition_ancestors", 1, 1),
             ("pg_get_expr", 2, 3),
             ("obj_description", 1, 2),
             ("col_description", 2, 2),
@@ -260,15 +267,20 @@ impl Binder<'_> {
                     function: Function::Concat,
                     args: vec![text("unknown (OID="), oid.clone(), text(")")],
                 };
+                let is = |oid: &Expr, role| {
+                    Expr::binary(BinaryOp::Eq, oid.clone(), Expr::Literal(Value::Int(role)))
+                };
                 Expr::Case {
                     operand: None,
-                    branches: vec![(
-                        Expr::binary(BinaryOp::Eq, oid, Expr::Literal(Value::Int(USER_OID))),
-                        text(&self.client.user),
-                    )],
+                    branches: vec![
+                        (is(&oid, USER_OID), text(&self.client.user)),
+                        (is(&oid, DATABASE_OWNER_OID), text(DATABASE_OWNER)),
+                    ],
                     otherwise: Some(Box::new(unknown)),
                 }
             }
+            // A relation of hdb is never a partition: its only ancestor is itself.
+            "pg_partition_ancestors" => int_args(self, bound)?.remove(0),
             "pg_encoding_to_char" => {
                 let encoding = int_args(self, bound)?.remove(0);
                 Expr::Case {
@@ -290,12 +302,11 @@ impl Binder<'_> {
             "format_type" => catalog(CatalogFunction::FormatType, int_args(self, bound)?),
             "pg_get_constraintdef" => {
                 let mut args = bound.into_iter();
-                let oid = int_args(self, args.by_ref().take(1).collect())?;
-                // `pretty` changes nothing hdb prints.
-                for pretty in args {
-                    self.coerce(pretty, Kind::Bool, scope)?;
+                let mut out = int_args(self, args.by_ref().take(1).collect())?;
+                if let Some(pretty) = args.next() {
+                    out.push(self.coerce(pretty, Kind::Bool, scope)?);
                 }
-                catalog(CatalogFunction::ConstraintDef, oid)
+                catalog(CatalogFunction::ConstraintDef, out)
             }
             // pg_attrdef's `adbin` is the expression's text already.
             "pg_get_expr" => {

@@ -16,7 +16,9 @@
 //! (HashAggregate), `gather.rs` (an aggregate run on several threads, a part of its
 //! table at a time, `hashed_rows.rs` the hash join tables they share), `distinct.rs`, `set_operation.rs` (UNION/EXCEPT/INTERSECT),
 //! `cte.rs` (WITH queries computed once, WITH RECURSIVE; `shared_rows.rs` keeps
-//! their rows in the context), `series.rs` (generate_series in FROM), `window.rs`
+//! their rows in the context), `series.rs` (generate_series in FROM),
+//! `system_scan.rs` (a system relation's rows, from the catalog: `crate::system`),
+//! `window.rs`
 //! (window functions by sort-then-scan);
 //! `keys.rs` is the hash-key form they share, `buffered.rs` rows already computed.
 //!

@@ -9,6 +9,7 @@
 //!   gen_random_uuid, greatest, least;
 //! - `datetime.rs`: now() and CURRENT_*, date_trunc, extract / date_part, age;
 //! - `to_char.rs`: to_char for timestamps, dates and numbers.
+//! - `regex.rs`: regexp_like, which the `~` operators call.
 //!
 //! ## NULLs
 //!

@@ -31,8 +31,9 @@ pub struct Constraint {
 }
 
 impl Constraint {
-    /// What `pg_get_constraintdef` prints.
-    pub fn definition(&self, catalog: &Snapshot) -> String {
+    /// What `pg_get_constraintdef` prints (`pretty`: a CHECK's expression without the
+    /// parentheses PostgreSQL otherwise puts around it).
+    pub fn definition(&self, catalog: &Snapshot, pretty: bool) -> String {
         let names = |oid: i64, positions: &[usize]| -> String {
             let table = catalog.by_oid(oid).and_then(Relation::table);
             let names: Vec<String> = positions
@@ -68,7 +69,13 @@ impl Constraint {
                 }
                 text
             }
-            _ => format!("CHECK (({}))", self.check.as_deref().unwrap_or_default()),
+            _ => {
+                let check = self.check.as_deref().unwrap_or_default();
+                match pretty {
+                    true => format!("CHECK ({check})"),
+                    false => format!("CHECK (({check}))"),
+                }
+            }
         }
     }
 }

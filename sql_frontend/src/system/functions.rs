@@ -59,6 +59,12 @@ impl CatalogFunction {
         };
         match (self, arg) {
             (_, Value::Null) => Ok(Value::Null),
+            // A number is an OID, as regclass input reads it.
+            (CatalogFunction::RelationOid, Value::Text(text))
+                if text.trim().parse::<u32>().is_ok() =>
+            {
+                Ok(Value::Int(text.trim().parse::<i64>().unwrap_or_default()))
+            }
             (CatalogFunction::RelationOid, Value::Text(text)) => {
                 let (schema, name) = relation_name(text);
                 let user = match schema.as_deref() {
@@ -86,7 +92,10 @@ impl CatalogFunction {
                 };
                 Ok(index_def(catalog, *oid, column))
             }
-            (CatalogFunction::ConstraintDef, Value::Int(oid)) => Ok(constraint_def(catalog, *oid)),
+            (CatalogFunction::ConstraintDef, Value::Int(oid)) => {
+                let pretty = matches!(args.get(1), Some(Value::Bool(true)));
+                Ok(constraint_def(catalog, *oid, pretty))
+            }
             (CatalogFunction::FormatType, Value::Int(oid)) => {
                 let typmod = match args.get(1) {
                     Some(Value::Int(n)) => Some(*n),

@@ -5,8 +5,8 @@
 
 use super::pg_type;
 use super::{
-    ClientInfo, INFORMATION_SCHEMA, PG_CATALOG, PUBLIC, PUBLIC_OID, Relation, RelationKind,
-    Snapshot, SystemColumn, SystemRelation, int, opt_int, text, yes_no,
+    ClientInfo, DATABASE_OWNER, INFORMATION_SCHEMA, PG_CATALOG, PUBLIC, PUBLIC_OID, Relation,
+    RelationKind, Snapshot, SystemColumn, SystemRelation, int, opt_int, text, yes_no,
 };
 use crate::catalog::{ColumnDefault, TableInfo};
 use crate::types::SqlType;
@@ -104,7 +104,7 @@ pub(super) fn rows(
             (INFORMATION_SCHEMA, client.user.as_str()),
             (PG_CATALOG, client.user.as_str()),
             ("pg_toast", client.user.as_str()),
-            (PUBLIC, "pg_database_owner"),
+            (PUBLIC, DATABASE_OWNER),
         ]
         .iter()
         .map(|(schema, owner)| {
@@ -197,7 +197,7 @@ fn table_columns(database: &Value, relation: &Relation, table: &TableInfo) -> Ve
             _ => None,
         };
         let default = match (&column.default, identity) {
-            (Some(default), None) => Value::Text(default.describe()),
+            (Some(default), None) => Value::Text(pg_type::default_text(default, column.sql_type)),
             _ => Value::Null,
         };
         rows.push(vec![

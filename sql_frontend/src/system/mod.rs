@@ -38,7 +38,8 @@
 //! type OIDs are PostgreSQL's own (`pg_type.rs`).
 //!
 //! - `pg_namespace` (oid, nspname, nspowner): pg_catalog, pg_toast, public,
-//!   information_schema, with PostgreSQL's OIDs.
+//!   information_schema, with PostgreSQL's OIDs; public is owned by
+//!   `pg_database_owner`, as in PostgreSQL 15.
 //! - `pg_class`: every table (`r`), index (`i`, a table's primary key as `<table>_pkey`)
 //!   and view (`v`) — oid, relname, relnamespace, reltype, reloftype, relowner, relam,
 //!   relfilenode, reltablespace, relpages, reltuples, relallvisible, reltoastrelid,
@@ -53,7 +54,8 @@
 //!   typarray, typnotnull, typbasetype, typtypmod, typndims, typcollation).
 //! - `pg_index` (indexrelid, indrelid, indnatts, indnkeyatts, indisunique,
 //!   indnullsnotdistinct, indisprimary, indisexclusion, indimmediate, indisclustered,
-//!   indisvalid, indcheckxmin, indisready, indislive, indisreplident, indkey).
+//!   indisvalid, indcheckxmin, indisready, indislive, indisreplident, indkey,
+//!   indexprs, indpred: NULL, hdb has neither expression nor partial indexes).
 //! - `pg_am` (oid, amname, amtype): heap and btree, the only access methods.
 //! - `pg_database` (oid, datname, datdba, encoding, datlocprovider, datistemplate,
 //!   datallowconn, datconnlimit, datcollate, datctype, daticulocale): the one database,
@@ -67,7 +69,7 @@
 //! - `pg_collation` (oid, collname, collnamespace, collprovider): default, C, POSIX.
 //! - `pg_constraint` (oid, conname, connamespace, contype, condeferrable,
 //!   condeferred, convalidated, conrelid, conindid, confrelid, confupdtype,
-//!   confdeltype, confmatchtype, conkey, confkey): primary keys and UNIQUE constraints
+//!   confdeltype, confmatchtype, conkey, confkey, conparentid): primary keys and UNIQUE constraints
 //!   (`p`, `u`, with their index's OID), foreign keys (`f`) and CHECK constraints
 //!   (`c`); `conkey` and `confkey` as text (`{1,2}`), as PostgreSQL prints them.
 //!   `pg_get_constraintdef(oid)` prints one (`PRIMARY KEY (id)`, `FOREIGN KEY (a)
@@ -125,6 +127,9 @@ pub const PUBLIC_OID: i64 = 2200;
 pub const INFORMATION_SCHEMA_OID: i64 = 13_207;
 /// The connected user's OID (PostgreSQL's bootstrap superuser's).
 pub const USER_OID: i64 = 10;
+/// The owner of schema public: PostgreSQL 15's role `pg_database_owner`.
+pub const DATABASE_OWNER_OID: i64 = 6171;
+pub const DATABASE_OWNER: &str = "pg_database_owner";
 /// The database's OID.
 pub const DATABASE_OID: i64 = 5;
 /// The access methods' OIDs.
@@ -383,13 +388,13 @@ pub fn table_is_visible(catalog: &Snapshot, oid: i64) -> bool {
         || SystemRelation::by_oid(oid).is_some_and(|r| r.schema() == PG_CATALOG)
 }
 
-/// `pg_get_constraintdef(oid)`: the constraint's definition; NULL for an OID that is
-/// not a constraint's.
-pub fn constraint_def(catalog: &Snapshot, oid: i64) -> Value {
+/// `pg_get_constraintdef(oid, pretty)`: the constraint's definition; NULL for an OID
+/// that is not a constraint's.
+pub fn constraint_def(catalog: &Snapshot, oid: i64, pretty: bool) -> Value {
     constraints(catalog)
         .into_iter()
         .find(|c| c.oid == oid)
-        .map_or(Value::Null, |c| Value::Text(c.definition(catalog)))
+        .map_or(Value::Null, |c| Value::Text(c.definition(catalog, pretty)))
 }
 
 /// `pg_get_indexdef(oid, column)`: the index's CREATE INDEX text (`column` 0), or its

@@ -4,10 +4,10 @@
 use super::constraints::{action_letter, constraints};
 use super::pg_type::{self, TYPES};
 use super::{
-    BTREE_OID, ClientInfo, DATABASE_OID, DEFAULT_COLLATION_OID, HEAP_OID, INFORMATION_SCHEMA,
-    INFORMATION_SCHEMA_OID, PG_CATALOG, PG_CATALOG_OID, PG_TOAST_OID, PUBLIC, PUBLIC_OID, Relation,
-    RelationKind, Snapshot, SystemColumn, SystemRelation, USER_OID, UTF8_ENCODING, int,
-    snapshot::index_definition, text,
+    BTREE_OID, ClientInfo, DATABASE_OID, DATABASE_OWNER_OID, DEFAULT_COLLATION_OID, HEAP_OID,
+    INFORMATION_SCHEMA, INFORMATION_SCHEMA_OID, PG_CATALOG, PG_CATALOG_OID, PG_TOAST_OID, PUBLIC,
+    PUBLIC_OID, Relation, RelationKind, Snapshot, SystemColumn, SystemRelation, USER_OID,
+    UTF8_ENCODING, int, snapshot::index_definition, text,
 };
 use crate::catalog::{ColumnDefault, ColumnInfo};
 use crate::types::SqlType;
@@ -106,6 +106,8 @@ pub(super) fn columns(relation: SystemRelation) -> &'static [SystemColumn] {
             ("indislive", BOOL),
             ("indisreplident", BOOL),
             ("indkey", TEXT),
+            ("indexprs", TEXT),
+            ("indpred", TEXT),
         ],
         SystemRelation::PgAm => &[("oid", OID), ("amname", NAME), ("amtype", CHAR)],
         SystemRelation::PgDatabase => &[
@@ -162,6 +164,7 @@ pub(super) fn columns(relation: SystemRelation) -> &'static [SystemColumn] {
             ("confmatchtype", CHAR),
             ("conkey", TEXT),
             ("confkey", TEXT),
+            ("conparentid", OID),
         ],
         SystemRelation::PgDescription => &[
             ("objoid", OID),
@@ -213,7 +216,13 @@ pub(super) fn rows(
             (INFORMATION_SCHEMA_OID, INFORMATION_SCHEMA),
         ]
         .iter()
-        .map(|(oid, name)| vec![int(*oid), text(name), int(USER_OID)])
+        .map(|(oid, name)| {
+            let owner = match *oid {
+                PUBLIC_OID => DATABASE_OWNER_OID,
+                _ => USER_OID,
+            };
+            vec![int(*oid), text(name), int(owner)]
+        })
         .collect(),
         SystemRelation::PgClass => catalog.relations.iter().map(pg_class_row).collect(),
         SystemRelation::PgAttribute => pg_attribute(catalog),
@@ -244,6 +253,8 @@ pub(super) fn rows(
                     Value::Bool(true),
                     Value::Bool(false),
                     text(&keys.join(" ")),
+                    Value::Null,
+                    Value::Null,
                 ]
             })
             .collect(),
@@ -327,6 +338,7 @@ pub(super) fn rows(
                         _ => text(&keys(&c.columns)),
                     },
                     confkey,
+                    int(0),
                 ]
             })
             .collect(),
@@ -398,7 +410,7 @@ fn pg_attrdef(catalog: &Snapshot) -> Vec<Vec<Value>> {
                 int(FIRST_ATTRDEF_OID + rows.len() as i64),
                 int(relation.oid),
                 int(i as i64 + 1),
-                Value::Text(default.describe()),
+                Value::Text(pg_type::default_text(default, column.sql_type)),
             ]);
         }
     }

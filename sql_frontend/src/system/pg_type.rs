@@ -4,7 +4,9 @@
 //! OID and typmod. The OIDs are PostgreSQL's own, fixed since its first releases, so
 //! clients that know them (JDBC, psycopg) read hdb's columns right.
 
+use crate::catalog::ColumnDefault;
 use crate::types::SqlType;
+use crate::value::Value;
 
 /// One row of `pg_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +126,33 @@ pub fn format_type(oid: i64, typmod: Option<i64>) -> String {
     }
 }
 
+/// A column's DEFAULT as PostgreSQL prints it back (`pg_get_expr` of pg_attrdef,
+/// information_schema's `column_default`): a constant of a non-numeric type, or a
+/// negative number, as a literal cast to the column's type (`'x'::character varying`),
+/// other numbers and booleans bare; an expression as hdb keeps its text.
+pub fn default_text(default: &ColumnDefault, ty: SqlType) -> String {
+    let ColumnDefault::Value(value) = default else {
+        return default.describe();
+    };
+    let type_name = match ty {
+        SqlType::Char(_) => "bpchar",
+        other => of(other).display,
+    };
+    let cast = |text: String| format!("'{}'::{type_name}", text.replace('\'', "''"));
+    match value {
+        Value::Null => "NULL".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(_) | Value::Float(_) | Value::Numeric(_) => {
+            let text = value.to_string();
+            match text.starts_with('-') {
+                true => cast(text),
+                false => text,
+            }
+        }
+        other => cast(other.to_string()),
+    }
+}
+
 /// information_schema's numeric facts of a column of type `ty`: `numeric_precision`,
 /// `numeric_precision_radix` and `numeric_scale` (NULLs where they do not apply).
 pub fn numeric_facts(ty: SqlType) -> (Option<i64>, Option<i64>, Option<i64>) {
@@ -185,5 +214,28 @@ mod tests {
         assert_eq!(format_type(23, None), "integer");
         assert_eq!(format_type(1114, Some(-1)), "timestamp without time zone");
         assert_eq!(format_type(99_999, None), "???");
+    }
+
+    #[test]
+    fn defaults_print_as_postgresql_prints_them_back() {
+        let constant = |v: Value| ColumnDefault::Value(v);
+        let varchar = SqlType::Varchar(Some(20));
+        assert_eq!(
+            default_text(&constant(Value::Text("it's".into())), varchar),
+            "'it''s'::character varying"
+        );
+        assert_eq!(default_text(&constant(Value::Int(0)), SqlType::BigInt), "0");
+        assert_eq!(
+            default_text(&constant(Value::Int(-1)), SqlType::Integer),
+            "'-1'::integer"
+        );
+        assert_eq!(
+            default_text(&constant(Value::Bool(true)), SqlType::Boolean),
+            "true"
+        );
+        assert_eq!(
+            default_text(&constant(Value::Text("abc".into())), SqlType::Char(Some(3))),
+            "'abc'::bpchar"
+        );
     }
 }
