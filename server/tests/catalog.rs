@@ -6,26 +6,8 @@
 
 mod support;
 
-use support::TestServer;
+use support::{TestServer, connect, runtime};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{Client, NoTls};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime")
-}
-
-async fn connect(server: &TestServer) -> Client {
-    let (client, connection) = tokio_postgres::connect(&server.url("tester"), NoTls)
-        .await
-        .expect("connects");
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    client
-}
 
 #[test]
 fn catalog_queries_take_parameters_and_see_the_transaction() {

@@ -5,17 +5,10 @@
 mod support;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use support::TestServer;
+use support::{TestServer, connect, runtime};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime")
-}
 
 /// The first row `sql` returns through the simple protocol, as its fields' text.
 async fn first_row_as_text(client: &Client, sql: &str) -> Vec<String> {
@@ -29,16 +22,6 @@ async fn first_row_as_text(client: &Client, sql: &str) -> Vec<String> {
     (0..row.len())
         .map(|i| row.get(i).unwrap_or("NULL").to_string())
         .collect()
-}
-
-async fn connect(server: &TestServer) -> Client {
-    let (client, connection) = tokio_postgres::connect(&server.url("tester"), NoTls)
-        .await
-        .expect("connects");
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    client
 }
 
 #[test]

@@ -706,13 +706,16 @@ pub fn drop_function(txn: &mut Transaction, name: &str) -> Result<bool> {
     Ok(true)
 }
 
-/// The name of the index behind a UNIQUE constraint: `<table>_<columns>_key`, as
-/// PostgreSQL names it, shortened (at a character boundary) to fit the catalog's name
-/// limit as PostgreSQL shortens it.
-pub fn unique_index_name(table: &str, columns: &[String]) -> String {
-    const SUFFIX: &str = "_key";
-    let mut stem = format!("{table}_{}", columns.join("_"));
-    let room = catalog::MAX_NAME_LEN - SUFFIX.len();
+/// The name PostgreSQL gives a `kind` constraint (`pkey`, `key`) on `columns` of
+/// `table` declared without one, shortened (at a character boundary) to the catalog's
+/// name limit.
+pub fn constraint_name(table: &str, columns: &[String], kind: &str) -> String {
+    let suffix = format!("_{kind}");
+    let mut stem = match kind {
+        "pkey" => table.to_string(),
+        _ => format!("{table}_{}", columns.join("_")),
+    };
+    let room = catalog::MAX_NAME_LEN - suffix.len();
     if stem.len() > room {
         let cut = (0..=room)
             .rev()
@@ -720,5 +723,11 @@ pub fn unique_index_name(table: &str, columns: &[String]) -> String {
             .unwrap_or(0);
         stem.truncate(cut);
     }
-    stem + SUFFIX
+    stem + &suffix
+}
+
+/// The name of the index behind a UNIQUE constraint: `<table>_<columns>_key`, as
+/// PostgreSQL names it.
+pub fn unique_index_name(table: &str, columns: &[String]) -> String {
+    constraint_name(table, columns, "key")
 }

@@ -670,16 +670,7 @@ impl fmt::Display for Expr {
             Expr::Call { function, args } if function.is_keyword() && args.is_empty() => {
                 f.write_str(function.name())
             }
-            Expr::Call { function, args } => {
-                write!(f, "{}(", function.name())?;
-                for (i, arg) in args.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{arg}")?;
-                }
-                f.write_str(")")
-            }
+            Expr::Call { function, args } => write_call(f, function.name(), args),
             Expr::Sequence {
                 function,
                 sequence,
@@ -704,18 +695,21 @@ impl fmt::Display for Expr {
                 Some(arg) => write!(f, "{arg}::regclass"),
                 None => f.write_str("NULL::regclass"),
             },
-            Expr::Catalog { function, args } => {
-                write!(f, "{}(", function.name())?;
-                for (i, arg) in args.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{arg}")?;
-                }
-                f.write_str(")")
-            }
+            Expr::Catalog { function, args } => write_call(f, function.name(), args),
         }
     }
+}
+
+/// `name(arg, ...)`.
+fn write_call(f: &mut fmt::Formatter<'_>, name: &str, args: &[Expr]) -> fmt::Result {
+    write!(f, "{name}(")?;
+    for (i, arg) in args.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{arg}")?;
+    }
+    f.write_str(")")
 }
 
 #[cfg(test)]

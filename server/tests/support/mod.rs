@@ -98,6 +98,26 @@ impl TestServer {
     }
 }
 
+/// A single-threaded runtime for a test's client.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+/// A tokio-postgres client of `server`, as user `tester`, its connection driven by a task.
+pub async fn connect(server: &TestServer) -> tokio_postgres::Client {
+    let (client, connection) =
+        tokio_postgres::connect(&server.url("tester"), tokio_postgres::NoTls)
+            .await
+            .expect("connects");
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    client
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.stop_inner();

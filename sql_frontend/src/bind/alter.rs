@@ -48,25 +48,7 @@ use crate::expr::Expr;
 use crate::plan::{AddColumn, AlterColumnType, ConstraintKind, Ddl, Statement};
 use crate::value::{Kind, Value};
 
-/// The name PostgreSQL gives a `kind` constraint (`pkey`, `key`) on `columns` of
-/// `table` declared without one, shortened (at a character boundary) to the catalog's
-/// name limit.
-pub(super) fn constraint_name(table: &str, columns: &[String], kind: &str) -> String {
-    let suffix = format!("_{kind}");
-    let mut stem = match kind {
-        "pkey" => table.to_string(),
-        _ => format!("{table}_{}", columns.join("_")),
-    };
-    let room = engine::table::catalog::MAX_NAME_LEN - suffix.len();
-    if stem.len() > room {
-        let cut = (0..=room)
-            .rev()
-            .find(|&i| stem.is_char_boundary(i))
-            .unwrap_or(0);
-        stem.truncate(cut);
-    }
-    stem + &suffix
-}
+use crate::catalog::constraint_name;
 
 /// Whether a value of kind `from` converts to `to` by an assignment cast, as ALTER
 /// COLUMN ... TYPE without USING needs: the same kind, integers, NUMERIC and floats

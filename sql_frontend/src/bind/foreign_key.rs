@@ -11,9 +11,9 @@
 
 use sqlparser::ast;
 
-use super::alter::constraint_name;
 use super::check::free_name;
 use super::{Binder, ident, user_object_name};
+use crate::catalog::constraint_name;
 use crate::catalog::{ColumnInfo, TableInfo};
 use crate::error::{Error, Result};
 use crate::foreign_key::{Action, ForeignKey};
