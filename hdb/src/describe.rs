@@ -1,8 +1,9 @@
 //! What a database holds, described for tools: its tables, their columns (SQL types as
 //! declared, nullability, defaults), primary keys and indexes, as of the latest commit.
 //!
-//! `hdb serve` answers clients' catalog queries (psql's `\d`, `\dt`, `\di`) from this;
-//! an embedder can list its schema the same way. hdb's own tables (names starting with
+//! The SQL shell's `\d` and `hdb serve`'s answer to pgbench's partition check read
+//! this; an embedder can list its schema the same way. (SQL clients query
+//! PostgreSQL's catalog relations instead: `sql_frontend`'s `system` module.) hdb's own tables (names starting with
 //! `__hdb_`) are left out. The description is read in a transaction of its own, so it
 //! never sees another session's uncommitted DDL.
 

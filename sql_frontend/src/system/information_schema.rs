@@ -89,7 +89,22 @@ pub(super) fn columns(relation: SystemRelation) -> &'static [SystemColumn] {
             ("ordinal_position", NUMBER),
             ("position_in_unique_constraint", NUMBER),
         ],
-        _ => &[],
+        SystemRelation::PgNamespace
+        | SystemRelation::PgClass
+        | SystemRelation::PgAttribute
+        | SystemRelation::PgType
+        | SystemRelation::PgIndex
+        | SystemRelation::PgAm
+        | SystemRelation::PgDatabase
+        | SystemRelation::PgRoles
+        | SystemRelation::PgSettings
+        | SystemRelation::PgAttrdef
+        | SystemRelation::PgCollation
+        | SystemRelation::PgConstraint
+        | SystemRelation::PgDescription
+        | SystemRelation::PgTables
+        | SystemRelation::PgIndexes
+        | SystemRelation::PgViews => &[],
     }
 }
 
@@ -180,7 +195,22 @@ pub(super) fn rows(
             }
             rows
         }
-        _ => Vec::new(),
+        SystemRelation::PgNamespace
+        | SystemRelation::PgClass
+        | SystemRelation::PgAttribute
+        | SystemRelation::PgType
+        | SystemRelation::PgIndex
+        | SystemRelation::PgAm
+        | SystemRelation::PgDatabase
+        | SystemRelation::PgRoles
+        | SystemRelation::PgSettings
+        | SystemRelation::PgAttrdef
+        | SystemRelation::PgCollation
+        | SystemRelation::PgConstraint
+        | SystemRelation::PgDescription
+        | SystemRelation::PgTables
+        | SystemRelation::PgIndexes
+        | SystemRelation::PgViews => Vec::new(),
     }
 }
 
