@@ -29,7 +29,7 @@ pub(super) fn call(args: &Args, case_insensitive: bool) -> Result<Value> {
             let compiled = ::regex::RegexBuilder::new(pattern)
                 .case_insensitive(case_insensitive)
                 .build()
-                .map_err(|e| Error::Data(format!("invalid regular expression: {e}")))?;
+                .map_err(|e| Error::Data(format!("invalid regular expression: {}", why(&e))))?;
             *last = Some((pattern.to_string(), case_insensitive, compiled));
         }
         match &*last {
@@ -37,6 +37,23 @@ pub(super) fn call(args: &Args, case_insensitive: bool) -> Result<Value> {
             None => Ok(Value::Null),
         }
     })
+}
+
+/// What is wrong with a pattern, in one line: the `regex` crate's syntax errors quote
+/// the whole pattern over several lines, which for a long pattern buries the reason.
+fn why(error: &::regex::Error) -> String {
+    match error {
+        ::regex::Error::Syntax(text) => text
+            .lines()
+            .rev()
+            .find_map(|line| line.strip_prefix("error: "))
+            .unwrap_or("syntax error")
+            .to_string(),
+        ::regex::Error::CompiledTooBig(limit) => {
+            format!("the compiled pattern would exceed {limit} bytes")
+        }
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -48,6 +65,23 @@ mod tests {
         Function::RegexMatch { case_insensitive }
             .call(vec![Value::Text(text.into()), Value::Text(pattern.into())])
             .unwrap()
+    }
+
+    #[test]
+    fn a_bad_pattern_is_named_in_one_line() {
+        for (pattern, reason) in [
+            ("(", "unclosed group"),
+            (&"(".repeat(10_000), "unclosed group"),
+            ("a{1000}{1000}{1000}", "the compiled pattern would exceed"),
+        ] {
+            let call = Function::RegexMatch {
+                case_insensitive: false,
+            }
+            .call(vec![Value::Text("a".into()), Value::Text(pattern.into())]);
+            let message = call.unwrap_err().to_string();
+            assert!(message.contains(reason), "{message}");
+            assert!(!message.contains('\n') && message.len() < 200, "{message}");
+        }
     }
 
     #[test]
