@@ -211,11 +211,7 @@ impl Writer {
                 return;
             }
         }
-        let done = self.cut_preallocated().and_then(|()| match self.durable < self.written {
-            true => self.sync(),
-            false => self.file.sync(),
-        });
-        if let Err(e) = done {
+        if let Err(e) = self.seal() {
             self.shared.poison(format!("final log sync failed: {e}"));
         }
         self.shared.publish(self.written, self.durable);
@@ -271,12 +267,7 @@ impl Writer {
     /// Seals the current segment — cut to its last record, synced — and switches to a
     /// new one at `written`.
     fn rotate(&mut self) -> io::Result<()> {
-        self.cut_preallocated()?;
-        if self.durable < self.written {
-            self.sync()?;
-        } else {
-            self.file.sync()?;
-        }
+        self.seal()?;
         let (segment, file) = segments::create_segment(&*self.storage, self.written)?;
         self.segments.lock().push(segment.clone());
         self.segment = segment;
@@ -298,14 +289,17 @@ impl Writer {
         Ok(())
     }
 
-    /// Cuts the current segment file to its last record (the sync that follows makes
-    /// the new length durable).
-    fn cut_preallocated(&mut self) -> io::Result<()> {
+    /// Cuts the current segment file to its last record and syncs it, so its records
+    /// and its length are durable (before a rotation, and when the writer stops).
+    fn seal(&mut self) -> io::Result<()> {
         let end = self.segment.file_offset(self.written);
         if self.allocated > end {
             self.file.set_len(end)?;
             self.allocated = end;
         }
-        Ok(())
+        match self.durable < self.written {
+            true => self.sync(),
+            false => self.file.sync(),
+        }
     }
 }
