@@ -21,23 +21,24 @@
 //!
 //! ## Blocking work
 //!
-//! The connection runs as a tokio task; every call into H (prepare, execute — they
-//! read pages, wait for locks and for the log's fsync) runs on tokio's blocking pool
-//! through [`Connection::engine`], so async workers never block. The session sits in
-//! an `Arc<Mutex<_>>` only to cross that boundary: one connection runs one call at a
-//! time, so the lock is never contended (and the async side never takes it while a
-//! call runs).
+//! The connection has a thread of its own (`listener.rs`, "Threads"), and every call
+//! into H (prepare, execute — they read pages, wait for locks and for the log's
+//! fsync) runs inline on it, through [`Connection::engine`]: blocking there blocks
+//! only this client. The session sits in an `Arc<Mutex<_>>` only so that COPY can
+//! lend it to a blocking task while the connection pumps the client's data
+//! (`connection/copy.rs`); one connection runs one call at a time, so the lock is
+//! never contended.
 //!
 //! ## Rows stream
 //!
-//! A statement's rows go to the client as H produces them ([`Connection::stream`]):
-//! the blocking call pulls the statement's `hdb::Rows` and hands each row through a
-//! bounded channel to the connection's task, which encodes it and writes it to the
-//! socket. Neither side holds more than the channel's few rows and the socket's
-//! buffer, so a large result never sits in memory; a client that reads slowly slows
-//! the query down, and one that goes away ends it (its `Rows` is dropped). The one
-//! exception is an Execute with a row limit: its portal keeps the rest of the result
-//! for the next Execute (see `extended.rs`).
+//! A statement's rows go to the client as H produces them
+//! ([`Connection::stream_rows`]): the connection pulls the statement's `hdb::Rows` one
+//! row at a time, encodes the row and writes it into the socket's buffer, which goes
+//! out as it fills. Nothing holds more than one row and the socket's buffer, so a
+//! large result never sits in memory; a client that reads slowly slows the query
+//! down, and one that goes away ends it (its `Rows` is dropped). The one exception is
+//! an Execute with a row limit: its portal keeps the rest of the result for the next
+//! Execute (see `extended.rs`).
 //!
 //! ## Ending
 //!
@@ -67,7 +68,7 @@ use pgwire::messages::extendedquery::{
 use pgwire::messages::response::{
     CommandComplete, EmptyQueryResponse, ReadyForQuery, TransactionStatus,
 };
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::cancel::Registration;
 use crate::catalog::{self, Answer, Client};
@@ -83,57 +84,8 @@ mod copy;
 
 use copy::CopyStatement;
 
-/// Rows a streaming statement may have produced ahead of the socket.
-const ROW_BUFFER: usize = 64;
-
-/// What a statement running on the blocking pool tells the connection's task.
-enum Event {
-    /// It began: the transaction state before it, and (simple protocol) the columns to
-    /// describe before its rows.
-    Started {
-        before: TransactionState,
-        columns: Option<Vec<(String, Kind)>>,
-    },
-    /// One row of its result.
-    Row(Vec<hdb::Value>),
-    /// It ended with this command tag.
-    Done(String),
-    /// It failed (maybe after some rows).
-    Failed(hdb::Error),
-}
-
 /// The end of a streamed statement: the state before it ran and its command tag.
 type Streamed = (TransactionState, String);
-
-/// Runs `statement` in `session` and sends its rows to `events` as they are pulled;
-/// stops early (dropping the rows, which ends the statement) if the receiver is gone.
-fn run_streaming(
-    session: &mut hdb::Session,
-    statement: &hdb::Statement,
-    params: &[hdb::Value],
-    events: &mpsc::Sender<Event>,
-) {
-    let mut rows = match session.execute_prepared_iter(statement, params) {
-        Ok(rows) => rows,
-        Err(e) => {
-            let _ = events.blocking_send(Event::Failed(e));
-            return;
-        }
-    };
-    for row in rows.by_ref() {
-        let event = match row {
-            Ok(row) => Event::Row(row.into_values()),
-            Err(e) => {
-                let _ = events.blocking_send(Event::Failed(e));
-                return;
-            }
-        };
-        if events.blocking_send(event).is_err() {
-            return;
-        }
-    }
-    let _ = events.blocking_send(Event::Done(rows.tag()));
-}
 
 /// What to do after a message.
 enum Flow {
@@ -344,74 +296,53 @@ impl Connection {
         self.socket.flush().await
     }
 
-    /// Runs `work` on the session, on the blocking pool.
-    async fn engine<T, F>(&self, work: F) -> Result<T, ProtocolError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut hdb::Session) -> T + Send + 'static,
-    {
-        let session = Arc::clone(&self.session);
-        tokio::task::spawn_blocking(move || work(&mut session.lock()))
-            .await
-            .map_err(|_| {
-                ProtocolError::fatal("XX000", "internal error while running the statement")
-            })
+    /// Runs `work` on the session, here on the connection's own thread (see
+    /// `listener.rs`, "Threads"): blocking it blocks only this connection.
+    fn engine<T>(&self, work: impl FnOnce(&mut hdb::Session) -> T) -> T {
+        work(&mut self.session.lock())
     }
 
-    /// Runs `work` on the blocking pool and relays what it reports: a RowDescription
-    /// when it describes columns, each row as it comes (encoded with `columns` and
-    /// `formats` unless `work` describes its own, which are sent as text), and its end.
-    async fn stream<F>(
+    /// Runs `statement` and sends each of its rows as it is pulled (encoded with
+    /// `columns` and `formats`); its command tag. A client that goes away ends the
+    /// statement: the send fails and its `Rows` is dropped.
+    #[allow(
+        clippy::await_holding_lock,
+        reason = "the session is this connection's own: nothing else locks it while its statement runs (COPY's task is joined before)"
+    )]
+    async fn stream_rows(
         &mut self,
-        mut columns: Vec<(String, Kind)>,
-        mut formats: Vec<Format>,
-        work: F,
-    ) -> Result<Streamed, ProtocolError>
-    where
-        F: FnOnce(&mut hdb::Session, &mpsc::Sender<Event>) + Send + 'static,
-    {
-        let (events, mut received) = mpsc::channel(ROW_BUFFER);
+        statement: &hdb::Statement,
+        params: &[hdb::Value],
+        columns: &[(String, Kind)],
+        formats: &[Format],
+    ) -> Result<String, ProtocolError> {
         let session = Arc::clone(&self.session);
-        let task = tokio::task::spawn_blocking(move || work(&mut session.lock(), &events));
-        let (mut before, mut end, mut sent) = (TransactionState::Idle, None, Ok(()));
-        while let Some(event) = received.recv().await {
-            match event {
-                Event::Started {
-                    before: state,
-                    columns: described,
-                } => {
-                    before = state;
-                    if let Some(described) = described {
-                        formats = vec![Format::Text; described.len()];
-                        columns = described;
-                        if !columns.is_empty() {
-                            let description = row_description(&columns, &formats);
-                            sent = self.socket.feed(Out::RowDescription(description)).await;
-                        }
-                    }
-                }
-                Event::Row(values) => sent = self.send_row(&values, &columns, &formats).await,
-                Event::Done(tag) => end = Some(Ok(tag)),
-                Event::Failed(e) => end = Some(Err(e)),
-            }
-            if sent.is_err() {
-                // The client is gone: closing the channel stops the statement.
-                break;
-            }
+        let mut session = session.lock();
+        let mut rows = session.execute_prepared_iter(statement, params)?;
+        for row in rows.by_ref() {
+            self.send_row(row?.values(), columns, formats).await?;
         }
-        drop(received);
-        task.await.map_err(|_| {
-            ProtocolError::fatal("XX000", "internal error while running the statement")
-        })?;
-        sent?;
-        match end {
-            Some(Ok(tag)) => Ok((before, tag)),
-            Some(Err(e)) => Err(e.into()),
-            None => Err(ProtocolError::fatal(
-                "XX000",
-                "internal error: the statement ended without a result",
-            )),
+        Ok(rows.tag())
+    }
+
+    /// One statement of a simple Query: prepared, described (RowDescription when it
+    /// returns rows), run, its rows sent.
+    async fn run_parsed(
+        &mut self,
+        parsed: hdb::ParsedStatement,
+    ) -> Result<Streamed, ProtocolError> {
+        let before = self.transaction_state();
+        let statement = self.engine(|session| session.prepare_parsed(&parsed))?;
+        let columns = statement.columns().to_vec();
+        let formats = vec![Format::Text; columns.len()];
+        if !columns.is_empty() {
+            let description = row_description(&columns, &formats);
+            self.socket.feed(Out::RowDescription(description)).await?;
         }
+        let tag = self
+            .stream_rows(&statement, &[], &columns, &formats)
+            .await?;
+        Ok((before, tag))
     }
 
     // ---- simple query protocol ----
@@ -442,23 +373,7 @@ impl Connection {
                             None => continue,
                         }
                     }
-                    let outcome = self
-                        .stream(Vec::new(), Vec::new(), move |session, events| {
-                            let before = session.transaction_state();
-                            let statement = match session.prepare_parsed(&parsed) {
-                                Ok(statement) => statement,
-                                Err(e) => {
-                                    let _ = events.blocking_send(Event::Failed(e));
-                                    return;
-                                }
-                            };
-                            let columns = Some(statement.columns().to_vec());
-                            let started = Event::Started { before, columns };
-                            if events.blocking_send(started).is_ok() {
-                                run_streaming(session, &statement, &[], events);
-                            }
-                        })
-                        .await;
+                    let outcome = self.run_parsed(parsed).await;
                     match self.complete(outcome).await? {
                         Some(Flow::Close) => return Ok(Flow::Close),
                         Some(Flow::Continue) => break,
@@ -529,19 +444,7 @@ impl Connection {
             }
             return answer;
         }
-        if !sql.contains("pg_catalog.") {
-            return None;
-        }
-        let (db, client, sql) = (self.shared.db.clone(), self.client.clone(), sql.to_string());
-        // The catalog is read from the engine: on the blocking pool, as every H call.
-        tokio::task::spawn_blocking(move || catalog::answer(&sql, &db, &client))
-            .await
-            .unwrap_or_else(|_| {
-                Some(Err(ProtocolError::new(
-                    "XX000",
-                    "internal error while reading the catalog",
-                )))
-            })
+        catalog::answer(sql, &self.shared.db, &self.client)
     }
 
     /// Sends a local answer as the simple protocol does: RowDescription, DataRows,
@@ -642,10 +545,7 @@ impl Connection {
             0 => None,
             1 => {
                 let parsed = statements.remove(0);
-                let prepared = self
-                    .engine(move |session| session.prepare_parsed(&parsed))
-                    .await??;
-                Some(prepared)
+                Some(self.engine(|session| session.prepare_parsed(&parsed))?)
             }
             _ => {
                 return Err(ProtocolError::new(
@@ -746,28 +646,18 @@ impl Connection {
             if execute.max_rows <= 0 {
                 // No row limit: the rows go out as they come, and the portal is done.
                 let (columns, formats) = (portal.prepared.columns.clone(), portal.formats.clone());
-                let (before, tag) = self
-                    .stream(columns, formats, move |session, events| {
-                        let before = session.transaction_state();
-                        let started = Event::Started {
-                            before,
-                            columns: None,
-                        };
-                        if events.blocking_send(started).is_ok() {
-                            run_streaming(session, &statement, &params, events);
-                        }
-                    })
+                let before = self.transaction_state();
+                let tag = self
+                    .stream_rows(&statement, &params, &columns, &formats)
                     .await?;
                 return self.finish_portal(&name, (before, tag)).await;
             }
-            let (before, result) = self
-                .engine(move |session| {
-                    let before = session.transaction_state();
-                    session
-                        .execute_prepared(&statement, &params)
-                        .map(|result| (before, result))
-                })
-                .await??;
+            let (before, result) = self.engine(|session| {
+                let before = session.transaction_state();
+                session
+                    .execute_prepared(&statement, &params)
+                    .map(|result| (before, result))
+            })?;
             self.warn_about_control(before, result.tag()).await?;
             let rows = result.rows().iter().map(|r| r.values().to_vec()).collect();
             self.objects.portal_mut(&name)?.state = PortalState::Running {

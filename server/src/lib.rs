@@ -20,11 +20,12 @@
 //!
 //! ## Runtime
 //!
-//! tokio, multi-threaded: one task per connection does the socket I/O; every call into
-//! H runs on tokio's blocking pool (`spawn_blocking`), so a statement that waits for a
-//! row lock or the log's fsync never stalls the async workers serving other clients.
-//! The blocking pool grows to one thread per running statement, which
-//! `--max-connections` bounds.
+//! A thread per connection, as PostgreSQL has a process per connection: each runs a
+//! single-threaded tokio runtime for its socket and timers and calls H inline, so a
+//! statement that waits for a row lock or the log's fsync blocks only its own client,
+//! and no statement is handed between threads (`listener.rs`, "Threads"). The accept
+//! loop and shutdown run on a small multi-threaded runtime. `--max-connections`
+//! bounds the threads.
 //!
 //! ## Modules
 //!

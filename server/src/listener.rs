@@ -8,6 +8,20 @@
 //! closed. A client that has not finished authenticating within
 //! [`STARTUP_TIMEOUT`] is dropped.
 //!
+//! ## Threads
+//!
+//! Each connection has an OS thread of its own, running a single-threaded tokio
+//! runtime that serves only that connection: its socket I/O, its timers, and the calls
+//! into H, which run inline on that thread. A statement that waits for a row lock or
+//! for the log's fsync blocks only its own connection, as a PostgreSQL backend process
+//! does, and a statement costs no hand-over between threads: the thread the client's
+//! message wakes is the one that runs it and writes its answer. (With one shared
+//! runtime, every statement went from the connection's task to a blocking-pool thread
+//! and its rows came back through a channel: two or three thread wake-ups per
+//! statement, which were half the server's CPU time under pgbench.) The accept loop
+//! and shutdown run on the multi-threaded runtime [`crate::serve`] starts; the
+//! connection limit bounds the number of threads.
+//!
 //! ## Shutdown
 //!
 //! [`Server::run`] returns after SIGTERM or SIGINT (or the future it is given), in
@@ -48,6 +62,10 @@ pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long, after the grace period, closing connections may take before the
 /// database is closed regardless (a statement that is still running).
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The stack of a connection's thread, which runs its statements: tokio's blocking
+/// pool's size, where statements ran before they ran on their connection's thread.
+const CONNECTION_STACK: usize = 2 * 1024 * 1024;
 
 /// Where shutdown stands (see the module comment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,10 +136,7 @@ impl Server {
             tokio::select! {
                 () = &mut stop => break,
                 accepted = self.listener.accept() => match accepted {
-                    Ok((stream, _)) => {
-                        let shared = Arc::clone(&self.shared);
-                        tokio::spawn(async move { accept(stream, shared).await });
-                    }
+                    Ok((stream, _)) => serve_on_own_thread(stream, Arc::clone(&self.shared)),
                     // A failed accept (out of file descriptors, a reset) loses only
                     // that client; pause so a persistent failure does not spin.
                     Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -150,6 +165,32 @@ async fn shutdown(shared: Arc<Shared>) -> Result<(), crate::ServeError> {
             .map_err(|_| crate::ServeError::Close("the checkpoint panicked".into()))?
             .map_err(|e| crate::ServeError::Close(e.to_string()))
     }
+}
+
+/// Serves one accepted client on a thread of its own (module comment, "Threads").
+/// A client whose thread cannot be started (the process is out of threads or memory)
+/// is closed at once, before its startup message, and the server goes on.
+fn serve_on_own_thread(stream: TcpStream, shared: Arc<Shared>) {
+    let Ok(stream) = stream.into_std() else {
+        return;
+    };
+    let spawned = std::thread::Builder::new()
+        .name("hdb-connection".into())
+        .stack_size(CONNECTION_STACK)
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(runtime) = runtime {
+                runtime.block_on(async move {
+                    if let Ok(stream) = TcpStream::from_std(stream) {
+                        accept(stream, shared).await;
+                    }
+                });
+            }
+        });
+    // A thread that did not start dropped the stream with its closure.
+    drop(spawned);
 }
 
 /// Serves one accepted client, within the connection limit.
