@@ -15,8 +15,8 @@
 //!
 //!    The systems:
 //!    - **hdb**: `engine::Database`, `Durability::Full`; per commit one REPEATABLE READ
-//!      transaction that puts one 100-byte value. The log's writer thread syncs once per
-//!      batch of queued commits (group commit). A serialization failure is retried (after
+//!      transaction that puts one 100-byte value. One sync covers every commit queued
+//!      when it starts (group commit: the first waiting committer writes and syncs). A serialization failure is retried (after
 //!      a `yield_now`), as an application would, and counted. None are expected, each
 //!      row having one writer; before commit 8c7b6ed a commit could return before it was
 //!      visible, and the same thread's next transaction then failed on its own row.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use engine::wal::{CommitRecord, Lsn, Record, SimWalStorage, Wal, WalOptions, Write};
+use engine::wal::{CommitRecord, Durability, Lsn, Record, SimWalStorage, Wal, WalOptions, Write};
 
 const THREADS: u64 = 8;
 const COMMITS_PER_THREAD: u64 = 100;
@@ -163,4 +163,45 @@ fn concurrent_commits_on_a_real_directory() {
     lsns.dedup();
     assert_eq!(lsns.len(), committed.len());
     assert_eq!(wal.durable_lsn(), wal.end_lsn());
+}
+
+#[test]
+fn records_nobody_waits_for_are_written_by_the_next_waiter_and_by_close() {
+    // Appending only queues a record; whoever waits next writes the whole queue, and
+    // closing the log writes and syncs what is still queued.
+    let sim = SimWalStorage::new();
+    let options = WalOptions {
+        durability: Durability::Off,
+        ..WalOptions::default()
+    };
+    let wal = Wal::open(Arc::new(sim.clone()), options).unwrap();
+    let unwaited: Vec<Lsn> = (0..5)
+        .map(|i| wal.append_commit(&record(0, i)).unwrap().lsn())
+        .collect();
+    assert_eq!(wal.written_lsn(), Lsn::ZERO, "appending writes nothing");
+    let waited = wal.append_commit(&record(1, 0)).unwrap();
+    let end = waited.end();
+    waited.wait().unwrap();
+    assert_eq!(
+        wal.written_lsn(),
+        end,
+        "the waiter wrote the records before its own"
+    );
+    let last = wal.append_commit(&record(2, 0)).unwrap();
+    drop(last);
+    wal.close().unwrap();
+    let mut lsns = Vec::new();
+    let reopened = Wal::recover(
+        Arc::new(sim),
+        options,
+        Lsn::ZERO,
+        |lsn, Record::Commit(_)| {
+            lsns.push(lsn);
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(lsns.len(), 7, "close wrote the record nobody waited for");
+    assert_eq!(&lsns[..5], &unwaited[..]);
+    drop(reopened);
 }

@@ -2,7 +2,7 @@
 //!
 //! The MVCC commit path appends under its commit-order lock (so log order is timestamp
 //! order) and waits for durability after releasing it, which is what lets the WAL's
-//! writer thread put many commits in one sync. A ticket is the LSN where the record
+//! group commit put many commits in one sync. A ticket is the LSN where the record
 //! ends.
 
 use crate::error::Result;

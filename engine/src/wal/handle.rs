@@ -3,18 +3,18 @@
 //! Opening a log is recovery: the segments are scanned in order (from the oldest, or from
 //! a checkpoint LSN with [`Wal::recover`]), a torn tail is cut off and the last segment
 //! synced, so that every byte before the end is durable before anything new is written —
-//! the `synced` LSN stamped on later records relies on that. Then the writer thread starts.
+//! the `synced` LSN stamped on later records relies on that.
 //!
-//! Appending encodes the record in the caller's thread, then takes the append lock only to
-//! check for poisoning, assign the next LSN and send: LSN order is the order in which
-//! appends took that lock (see the ordering requirement in [`super`]).
+//! Appending encodes the record in the caller's thread, then takes the queue's lock only
+//! to check for poisoning, assign the next LSN and queue the frame: LSN order is the
+//! order in which appends took that lock (see the ordering requirement in [`super`]).
+//! Waiting on the ticket writes it, or waits for the thread that is writing it
+//! (`writer.rs`).
 
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
-use std::thread::{self, JoinHandle};
 
-use crossbeam_channel::{self as channel, Sender};
 use parking_lot::Mutex;
 
 use super::format::{self, SEGMENT_HEADER_LEN};
@@ -22,12 +22,9 @@ use super::reader::{self, TailRule};
 use super::record::{CommitRecord, KIND_COMMIT, Record, Write, WriteRef, encode_commit};
 use super::segments::{self, Segment};
 use super::storage::{DirStorage, WalStorage};
-use super::writer::{Goal, Request, Shared, Writer};
+use super::writer::{Goal, Shared, Writer};
 use super::{DEFAULT_SEGMENT_SIZE, Durability, Lsn};
 use crate::{Error, Result};
-
-/// The writer thread's name, as shown by debuggers and `top -H`.
-const WRITER_THREAD_NAME: &str = "hdb-wal-writer";
 
 /// How a log is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,20 +103,12 @@ impl CommitTicket {
     }
 }
 
-#[derive(Debug)]
-struct AppendState {
-    next: Lsn,
-    requests: Option<Sender<Request>>,
-}
-
 /// A write-ahead log. See the module header of [`super`] for the design.
 #[derive(Debug)]
 pub struct Wal {
     storage: Arc<dyn WalStorage>,
     shared: Arc<Shared>,
-    append: Mutex<AppendState>,
     segments: Arc<Mutex<Vec<Segment>>>,
-    writer: Option<JoinHandle<()>>,
     options: WalOptions,
     recovery: Recovery,
 }
@@ -207,11 +196,9 @@ impl Wal {
             records: scanned.records,
             temp_files_removed,
         };
-        let shared = Arc::new(Shared::new(scanned.end));
         let segments = Arc::new(Mutex::new(segments));
         let writer = Writer {
             storage: Arc::clone(&storage),
-            shared: Arc::clone(&shared),
             segments: Arc::clone(&segments),
             file,
             segment: last,
@@ -220,20 +207,13 @@ impl Wal {
             written: scanned.end,
             durable: scanned.end,
             allocated,
+            last_batch_len: 0,
+            buf: Vec::new(),
         };
-        let (sender, receiver) = channel::unbounded();
-        let handle = thread::Builder::new()
-            .name(WRITER_THREAD_NAME.to_string())
-            .spawn(move || writer.run(receiver))?;
         Ok(Wal {
             storage,
-            shared,
-            append: Mutex::new(AppendState {
-                next: scanned.end,
-                requests: Some(sender),
-            }),
+            shared: Arc::new(Shared::new(writer)),
             segments,
-            writer: Some(handle),
             options,
             recovery,
         })
@@ -301,35 +281,18 @@ impl Wal {
     }
 
     fn append_frame(&self, frame: Vec<u8>) -> Result<CommitTicket> {
-        let mut append = self.append.lock();
-        if let Some(why) = self.shared.poisoned() {
-            return Err(Error::WalPoisoned(why));
-        }
-        let lsn = append.next;
-        let end = lsn.advance(frame.len() as u64);
-        let sent = append
-            .requests
-            .as_ref()
-            .map(|tx| tx.send(Request::Append { lsn, frame }));
-        if !matches!(sent, Some(Ok(()))) {
-            return Err(Error::WalPoisoned("the log writer has stopped".into()));
-        }
-        append.next = end;
-        let goal = match self.options.durability {
-            Durability::Full => Goal::Durable,
-            Durability::Off => Goal::Written,
-        };
+        let (lsn, end) = self.shared.append(frame)?;
         Ok(CommitTicket {
             lsn,
             end,
-            goal,
+            goal: self.goal(),
             shared: Arc::clone(&self.shared),
         })
     }
 
     /// The LSN the next appended record will get: the end of the log.
     pub fn end_lsn(&self) -> Lsn {
-        self.append.lock().next
+        self.shared.end()
     }
 
     /// Every record ending at or before this LSN is durable.
@@ -352,18 +315,11 @@ impl Wal {
         if self.durable_lsn() >= lsn {
             return Ok(());
         }
-        {
-            let append = self.append.lock();
-            if lsn > append.next {
-                return Err(Error::InvalidArgument(format!(
-                    "cannot sync to LSN {lsn}: the log ends at {}",
-                    append.next
-                )));
-            }
-            let sent = append.requests.as_ref().map(|tx| tx.send(Request::Sync));
-            if !matches!(sent, Some(Ok(()))) {
-                return Err(Error::WalPoisoned("the log writer has stopped".into()));
-            }
+        let end = self.end_lsn();
+        if lsn > end {
+            return Err(Error::InvalidArgument(format!(
+                "cannot sync to LSN {lsn}: the log ends at {end}"
+            )));
         }
         self.shared.wait_for(Goal::Durable, lsn)
     }
@@ -442,10 +398,10 @@ impl Wal {
             .collect()
     }
 
-    /// Stops the writer after it has written and synced everything appended; reports a
-    /// failure to do so.
-    pub fn close(mut self) -> Result<()> {
-        self.shutdown();
+    /// Closes the log after writing and syncing everything appended; reports a failure
+    /// to do so.
+    pub fn close(self) -> Result<()> {
+        self.shared.close();
         let progress = self.shared.progress();
         if progress.durable < self.end_lsn() {
             let why = progress.poisoned.unwrap_or_default();
@@ -454,17 +410,10 @@ impl Wal {
         Ok(())
     }
 
-    fn shutdown(&mut self) {
-        self.append.lock().requests = None;
-        if let Some(handle) = self.writer.take() {
-            // A panicked writer has already published "closed" through its guard.
-            let _ = handle.join();
-        }
-    }
 }
 
 impl Drop for Wal {
     fn drop(&mut self) {
-        self.shutdown();
+        self.shared.close();
     }
 }

@@ -36,16 +36,17 @@
 //!
 //! ## Group commit
 //!
-//! Committing threads do not write the file. [`Wal::append_commit`] encodes the record in
-//! the caller's thread, then — under a short internal lock — assigns it the next LSN and
-//! sends it over a crossbeam channel to the one **log-writer thread**, returning a
-//! [`CommitTicket`]. The writer blocks for the first request, then (after one yield of
-//! the CPU when the last batch was shared, so that its just-woken committers can join)
-//! drains everything else queued, writes the whole batch with one positioned write,
-//! syncs once (`fdatasync`), publishes the new *written* and *durable* LSNs in a
-//! mutex-protected `Progress`, and wakes every waiter through one condition variable. A
-//! ticket's [`CommitTicket::wait`] sleeps on that condition variable until the durable
-//! LSN passes the end of its record (or, with [`Durability::Off`], the written LSN does).
+//! There is no log-writer thread. [`Wal::append_commit`] encodes the record in the
+//! caller's thread, then — under a short internal lock — assigns it the next LSN and
+//! queues it, returning a [`CommitTicket`]. [`CommitTicket::wait`] finds the record
+//! done, or waits while another thread writes it, or — when nobody is writing — becomes
+//! the **leader** itself: it takes everything queued (after one yield of the CPU when
+//! the last batch was shared, so that its just-woken committers can join), writes the
+//! whole batch with one positioned write, syncs once (`fdatasync`), publishes the new
+//! *written* and *durable* LSNs in a mutex-protected `Progress`, and wakes every waiter
+//! through one condition variable. Records that queued during that write and sync are
+//! the next leader's batch (see `writer.rs`). A ticket returns once the durable LSN
+//! passes the end of its record (or, with [`Durability::Off`], the written LSN does).
 //! The shared-progress design was chosen over a oneshot channel per commit because one
 //! comparison also serves [`Wal::sync_to`] and [`Wal::durable_lsn`], and it allocates
 //! nothing per commit.
@@ -61,14 +62,14 @@
 //! ## The durability argument
 //!
 //! A commit is acknowledged only after its bytes **and everything before them** are
-//! synced: the writer writes batches in LSN order to one file at a time, a sync covers
+//! synced: leaders write batches in LSN order, one at a time, to one file at a time, a sync covers
 //! every byte written to that file before it, a segment is synced before the next one is
 //! started, and the durable LSN is advanced only after a sync returned success. With
 //! [`Durability::Off`] a commit is acknowledged once the write reached the operating
 //! system; [`Wal::sync`] then makes everything durable (bulk loads, benchmarks — and
 //! every report of such a run must say so).
 //!
-//! **Poisoning.** If a write or a sync fails, the writer stops: every waiter of that batch
+//! **Poisoning.** If a write or a sync fails, the log stops: every waiter of that batch
 //! and every later append get [`crate::Error::WalPoisoned`]. After a failed `fsync` the
 //! kernel may have dropped the dirty pages and marked them clean (the PostgreSQL "fsyncgate"
 //! lesson), so retrying the sync could falsely succeed; nothing more is acknowledged.
@@ -106,7 +107,7 @@
 //! - No undo, no physical (page) logging, no torn-page protection: the pager makes its own
 //!   flush atomic.
 //! - No compression and no encryption of records.
-//! - No commit delay: the writer never sleeps waiting for more commits to join a batch
+//! - No commit delay: a leader never sleeps waiting for more commits to join a batch
 //!   (PostgreSQL's `commit_delay`). Batches form from what queued during the previous
 //!   write and sync, plus one yield of the CPU when the last batch had several commits.
 //! - Record kinds other than commit (DDL, checkpoint markers) fit the frame but do not
@@ -178,6 +179,6 @@ pub(crate) struct Progress {
     pub written: Lsn,
     /// Every record ending at or before this LSN has been synced.
     pub durable: Lsn,
-    /// Why the writer stopped, once a write or sync has failed.
+    /// Why the log stopped, once a write or sync has failed (or it was closed).
     pub poisoned: Option<String>,
 }
