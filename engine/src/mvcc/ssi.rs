@@ -106,7 +106,7 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::mvcc::clock::{Clock, CommitTs, Snapshot};
 use crate::mvcc::store::TreeId;
@@ -341,14 +341,17 @@ impl Ssi {
 
     /// Takes a SERIALIZABLE transaction's snapshot and starts tracking it (a read-only
     /// transaction on a safe snapshot is not tracked). `deferrable` (with `read_only`):
-    /// waits until a snapshot is safe.
+    /// waits until a snapshot is safe; `give_up` says when the layer has failed and a
+    /// commit it waits for can never complete.
     pub(crate) fn begin(
         &self,
         clock: &std::sync::Arc<Clock>,
         id: TxnId,
         read_only: bool,
         deferrable: bool,
+        give_up: &dyn Fn() -> bool,
     ) -> Begun {
+        let mut deferrable = deferrable;
         let mut state = self.state.lock();
         loop {
             // Under the mutex, so no record this snapshot still needs is dropped before
@@ -373,10 +376,21 @@ impl Ssi {
                     tracked: true,
                 };
             }
-            let unsafe_now = state.txns.values().any(|t| {
-                matches!(t.commit, Some(Commit { ts: Some(c), .. }) if c > ts)
-                    && t.earliest_out.is_some_and(|e| e.ts <= ts)
-            });
+            // The newest commit that makes this snapshot unsafe: a writer that committed
+            // after it with an out-edge to a commit it sees.
+            let unsafe_until = state
+                .txns
+                .values()
+                .filter_map(|t| match t.commit {
+                    Some(Commit { ts: Some(c), .. })
+                        if c > ts && t.earliest_out.is_some_and(|e| e.ts <= ts) =>
+                    {
+                        Some(c)
+                    }
+                    _ => None,
+                })
+                .max();
+            let unsafe_now = unsafe_until.is_some();
             let pending: Vec<TxnId> = state
                 .txns
                 .iter()
@@ -396,11 +410,22 @@ impl Ssi {
                     tracked: true,
                 };
             }
-            if unsafe_now {
-                // Wait for a commit or abort before a new snapshot: this one cannot
-                // become safe.
-                self.ended.wait(&mut state);
+            if let Some(commit) = unsafe_until {
+                // This snapshot cannot become safe. A snapshot is taken at the visible
+                // timestamp, so the commits that make it unsafe are not visible yet: they
+                // have been judged here and are being applied. Once they are visible, a
+                // new snapshot sees them and they are no longer concurrent with it.
+                // (Waiting for another commit or abort instead would hang when none
+                // comes.) If the layer fails first, the commit never becomes visible:
+                // the transaction is then tracked, as a non-deferrable one, and its next
+                // operation reports the failure.
                 drop(snapshot);
+                let visible = MutexGuard::unlocked(&mut state, || {
+                    clock.wait_visible(commit, give_up)
+                });
+                if !visible {
+                    deferrable = false;
+                }
                 continue;
             }
             // Registered (untracked reads) so that the pending transactions' records

@@ -280,11 +280,13 @@ impl Transaction {
                 .clone(),
             IsolationLevel::Serializable => {
                 if self.txn_snapshot.is_none() {
-                    let begun = self.mvcc.ssi.begin(
-                        &self.mvcc.clock,
+                    let mvcc = &self.mvcc;
+                    let begun = mvcc.ssi.begin(
+                        &mvcc.clock,
                         self.id,
                         self.mode.read_only,
                         self.mode.read_only && self.mode.deferrable,
+                        &|| mvcc.check_usable().is_err(),
                     );
                     self.ssi_tracked = begun.tracked;
                     self.txn_snapshot = Some(begun.snapshot);
