@@ -57,11 +57,13 @@ layers! {
 }
 
 mod error;
+mod extsort;
 pub mod keycode;
 pub mod table;
 
 pub use btree::{FileReport, TreeReport};
 pub use db::{Database, DatabaseOptions, RecoveryReport, WeakDatabase};
+pub use extsort::DEFAULT_BUILD_MEMORY;
 pub use error::{Constraint, Error, Interruption, Limit, Result};
 pub use mvcc::locks::DEFAULT_DEADLOCK_TIMEOUT;
 pub use mvcc::{

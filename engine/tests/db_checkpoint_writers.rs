@@ -51,6 +51,7 @@ fn options() -> DatabaseOptions {
         // Only the explicit checkpoint runs.
         checkpoint_bytes: 1 << 40,
         wal_segment_bytes: 4 << 10,
+        ..DatabaseOptions::default()
     }
 }
 

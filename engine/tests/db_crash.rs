@@ -90,6 +90,7 @@ fn options() -> DatabaseOptions {
         checkpoint_bytes: 8 << 10,
         // Small, so segments rotate (file and directory syncs) and checkpoints delete them.
         wal_segment_bytes: 4 << 10,
+        ..DatabaseOptions::default()
     }
 }
 

@@ -18,6 +18,10 @@
 //! perhaps the one in flight), with every index equal to a scan of its table, a clean
 //! `check_integrity()`, and room for a new commit.
 //!
+//! The workload runs twice: with builds that fit in memory, and with a memory budget
+//! so small that the CREATE INDEX spills sorted runs and its commit logs a marker in
+//! place of the entries, which recovery replays by rebuilding the index from the table.
+//!
 //! `HDB_CRASH_CHECKS_POINTS` bounds the sync points tried (default: all of them, about
 //! [`TRANSACTIONS`] plus the checkpoints' syncs).
 #![allow(clippy::unwrap_used)]
@@ -57,12 +61,21 @@ const TABLE: &str = "t";
 /// Longer than any key the B+tree takes with 1 KiB pages (233 bytes).
 const TOO_LONG: usize = 300;
 
-fn options() -> DatabaseOptions {
+/// A build's memory budget small enough that CREATE INDEX on the table spills a run
+/// every few rows (and its commit logs a marker that recovery replays from the table).
+const SPILL_BUDGET: usize = 160;
+
+/// The options of a run: builds spill when `spill`, else fit in memory.
+fn options(spill: bool) -> DatabaseOptions {
     DatabaseOptions {
         page_size: 1024,
         durability: Durability::Full,
         checkpoint_bytes: 8 << 10,
         wal_segment_bytes: 4 << 10,
+        build_memory_bytes: match spill {
+            true => SPILL_BUDGET,
+            false => engine::DEFAULT_BUILD_MEMORY,
+        },
     }
 }
 
@@ -512,8 +525,9 @@ fn check_recovery(
     log: SimWalStorage,
     plan: &Plan,
     outcome: Outcome,
+    spill: bool,
 ) -> Result<(), String> {
-    let db = Database::open_with(Box::new(file), Arc::new(log), options())
+    let db = Database::open_with(Box::new(file), Arc::new(log), options(spill))
         .map_err(|e| format!("reopen failed: {e}"))?;
     if db.recovery().discarded_commits != 0 {
         return Err(format!("recovery discarded commits: {:?}", db.recovery()));
@@ -553,9 +567,9 @@ fn check_recovery(
 }
 
 /// Runs the plan crashing at sync point `n`, and checks recovery in every mode.
-fn crash_at(plan: &Plan, n: u64) -> Result<bool, String> {
+fn crash_at(plan: &Plan, n: u64, spill: bool) -> Result<bool, String> {
     let machine = Machine::new();
-    let db = machine.open(options()).unwrap();
+    let db = machine.open(options(spill)).unwrap();
     machine.crash_at_sync(n);
     let power = Arc::clone(&machine.power);
     let outcome = run(&db, plan, &|| power.is_off());
@@ -563,7 +577,7 @@ fn crash_at(plan: &Plan, n: u64) -> Result<bool, String> {
     for (m, mode) in CrashMode::ALL.into_iter().enumerate() {
         let seed = n * 16 + m as u64;
         let (file, log) = machine.after_crash(mode, seed);
-        check_recovery(file, log, plan, outcome)
+        check_recovery(file, log, plan, outcome, spill)
             .map_err(|e| format!("crash at sync point {n}, {mode:?} (seed {seed}): {e}"))?;
     }
     drop(db);
@@ -572,6 +586,17 @@ fn crash_at(plan: &Plan, n: u64) -> Result<bool, String> {
 
 #[test]
 fn failed_checks_leave_nothing_at_any_crash_point() {
+    crash_at_every_point(false);
+}
+
+/// The same workload with CREATE INDEX spilling sorted runs: its commit logs a marker,
+/// and recovery rebuilds the index from the table as the replay left it.
+#[test]
+fn a_spilled_index_build_survives_any_crash_point() {
+    crash_at_every_point(true);
+}
+
+fn crash_at_every_point(spill: bool) {
     let plan = plan(0xc4ec);
     let bad = plan
         .steps
@@ -587,7 +612,7 @@ fn failed_checks_leave_nothing_at_any_crash_point() {
         .count();
     // A run without a crash: every check fires as planned, and the syncs are counted.
     let machine = Machine::new();
-    let db = machine.open(options()).unwrap();
+    let db = machine.open(options(spill)).unwrap();
     let before = machine.power.syncs();
     let outcome = run(&db, &plan, &|| false);
     assert_eq!(outcome.acknowledged, plan.states.len() - 1);
@@ -609,7 +634,7 @@ fn failed_checks_leave_nothing_at_any_crash_point() {
         for _ in 0..PARALLEL_RUNS {
             scope.spawn(|| {
                 while let Some(&n) = points.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let result = crash_at(&plan, n);
+                    let result = crash_at(&plan, n, spill);
                     results.lock().push((n, result));
                 }
             });

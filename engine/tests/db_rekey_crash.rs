@@ -36,6 +36,7 @@ fn options() -> DatabaseOptions {
         durability: Durability::Full,
         checkpoint_bytes: 8 << 10,
         wal_segment_bytes: 4 << 10,
+        ..DatabaseOptions::default()
     }
 }
 

@@ -7,6 +7,13 @@
 //! in the writing transaction, after the commit, and after reopening the file, which
 //! must pass `check_integrity`. A failed build must leave its transaction as it was.
 //!
+//! The build runs under a memory budget drawn per case: the default (every build fits
+//! in memory), a few hundred bytes (a dozen spilled runs), or a few dozen bytes (more
+//! runs than one merge reads, so runs are merged in passes). A spilled build that the
+//! transaction does not read or write again before it commits is logged as a marker
+//! and replayed from the table: such cases reopen after a crash-like close, so that
+//! recovery rebuilds the index from the log, and check that no run file is left.
+//!
 //! `HDB_INDEX_BUILD_CASES` sets the number of cases (default [`DEFAULT_CASES`]).
 #![allow(clippy::unwrap_used)]
 
@@ -30,6 +37,21 @@ fn options() -> DatabaseOptions {
         durability: Durability::Off,
         ..DatabaseOptions::default()
     }
+}
+
+/// The bulk database's options: `budget` bytes for a build, if given.
+fn bulk_options(budget: Option<usize>) -> DatabaseOptions {
+    DatabaseOptions {
+        build_memory_bytes: budget.unwrap_or(options().build_memory_bytes),
+        ..options()
+    }
+}
+
+/// The run files left in the bulk database's spill directory.
+fn run_files(path: &Path) -> usize {
+    let mut dir = path.as_os_str().to_owned();
+    dir.push(".sort");
+    std::fs::read_dir(dir).map_or(0, |d| d.count())
 }
 
 fn cases() -> u32 {
@@ -148,10 +170,13 @@ proptest! {
         // After a successful build, in the same transaction: insert (`true`) rows with
         // ids 400.. and fresh codes, or delete (`false`) rows by id.
         then in prop::collection::vec((any::<bool>(), 0i64..500), 0..40),
+        budget in prop::sample::select(vec![None, Some(400), Some(40)]),
+        // Read the index in the building transaction before the writes that follow.
+        look: bool,
     ) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bulk.db");
-        let db = Database::open(&path, options()).unwrap();
+        let db = Database::open(&path, bulk_options(budget)).unwrap();
         let mut txn = db.begin(IsolationLevel::RepeatableRead);
         create_table(&mut txn);
         let schema = catalog::table(&mut txn, "t").unwrap();
@@ -170,7 +195,9 @@ proptest! {
         let built = create_indexes(&mut txn, unique);
         match (&built, &model) {
             (Ok(()), Some(expected)) => {
-                prop_assert_eq!(&index_entries(&mut txn), expected, "in the building transaction");
+                if look {
+                    prop_assert_eq!(&index_entries(&mut txn), expected, "in the building transaction");
+                }
                 // Writes after the build reach the bulk-loaded entries: found without a
                 // hash index, overwritten, merged with later runs.
                 let schema = catalog::table(&mut txn, "t").unwrap();
@@ -188,13 +215,20 @@ proptest! {
                 let stored = table_rows(&mut txn);
                 let expected = &incremental(dir.path(), "model_after.db", &stored, unique)
                     .expect("fresh codes cannot break UNIQUE");
-                prop_assert_eq!(&index_entries(&mut txn), expected, "after writes in the building transaction");
+                if look {
+                    prop_assert_eq!(&index_entries(&mut txn), expected, "after writes in the building transaction");
+                }
                 txn.commit().unwrap();
+                prop_assert_eq!(run_files(&path), 0, "run files left after the commit");
                 let mut reader = db.begin(IsolationLevel::RepeatableRead);
                 prop_assert_eq!(&index_entries(&mut reader), expected, "after the commit");
                 drop(reader);
-                db.close().unwrap();
-                let db = Database::open(&path, options()).unwrap();
+                match budget {
+                    // Recovery replays the build from the log.
+                    Some(_) => db.close_as_if_crashed(),
+                    None => db.close().unwrap(),
+                }
+                let db = Database::open(&path, bulk_options(budget)).unwrap();
                 db.check_integrity().unwrap();
                 let mut reader = db.begin(IsolationLevel::RepeatableRead);
                 prop_assert_eq!(&index_entries(&mut reader), expected, "after reopening");
@@ -204,6 +238,7 @@ proptest! {
                 // The failed build left the transaction as it was: no index, same rows.
                 prop_assert!(catalog::table(&mut txn, "t").unwrap().indexes.is_empty());
                 prop_assert_eq!(table_rows(&mut txn), stored);
+                prop_assert_eq!(run_files(&path), 0, "run files left by a failed build");
                 txn.commit().unwrap();
                 db.check_integrity().unwrap();
             }
@@ -328,4 +363,81 @@ fn create_index_never_misses_a_concurrent_commit() {
         &schema,
         row(104, Some(104), 0, "s")
     )));
+}
+
+/// Builds `t_code` (UNIQUE) and `t_grp_code` over `rows` rows under `budget` and
+/// commits; returns the bytes the build's commit logged and the index entries.
+fn build_and_log(path: &Path, budget: Option<usize>, rows: i64) -> (u64, Entries) {
+    let db = Database::open(path, bulk_options(budget)).unwrap();
+    let mut txn = db.begin(IsolationLevel::RepeatableRead);
+    create_table(&mut txn);
+    let schema = catalog::table(&mut txn, "t").unwrap();
+    for id in 0..rows {
+        let code = (id * 7919) % rows;
+        ops::insert(&mut txn, &schema, row(id, Some(code), id % 4, "some name")).unwrap();
+    }
+    txn.commit().unwrap();
+    let before = db.wal().end_lsn().0;
+    let mut txn = db.begin(IsolationLevel::RepeatableRead);
+    create_indexes(&mut txn, true).unwrap();
+    txn.commit().unwrap();
+    let logged = db.wal().end_lsn().0 - before;
+    assert_eq!(run_files(path), 0, "run files left after the commit");
+    let mut reader = db.begin(IsolationLevel::RepeatableRead);
+    let entries = index_entries(&mut reader);
+    drop(reader);
+    // Recovery replays the build from the log: the marker, or the entries.
+    db.close_as_if_crashed();
+    let db = Database::open(path, bulk_options(budget)).unwrap();
+    db.check_integrity().unwrap();
+    let mut reader = db.begin(IsolationLevel::RepeatableRead);
+    assert_eq!(index_entries(&mut reader), entries, "after recovery");
+    index_matches_table(&mut reader);
+    (logged, entries)
+}
+
+#[test]
+fn a_spilled_build_logs_a_marker_and_recovery_rebuilds_the_same_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = 3000;
+    let (in_memory_bytes, in_memory) = build_and_log(&dir.path().join("memory.db"), None, rows);
+    let (spilled_bytes, spilled) = build_and_log(&dir.path().join("spilled.db"), Some(2048), rows);
+    assert_eq!(spilled, in_memory);
+    assert_eq!(in_memory[0].1.len(), rows as usize);
+    assert!(
+        spilled_bytes * 20 < in_memory_bytes,
+        "a spilled build logs {spilled_bytes} bytes, an in-memory one {in_memory_bytes}"
+    );
+}
+
+/// A spilled UNIQUE build over a repeated value fails with the message that names the
+/// first repeated key, as the in-memory build's does, and leaves no run file.
+#[test]
+fn a_spilled_unique_build_names_the_first_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    for budget in [None, Some(256)] {
+        let path = dir.path().join(format!("{budget:?}.db"));
+        let db = Database::open(&path, bulk_options(budget)).unwrap();
+        let mut txn = db.begin(IsolationLevel::RepeatableRead);
+        create_table(&mut txn);
+        let schema = catalog::table(&mut txn, "t").unwrap();
+        for id in 0..500 {
+            // Codes 0..497, then 300 and 120 again: 120 is the first duplicate in order.
+            let code = match id {
+                498 => 300,
+                499 => 120,
+                id => id,
+            };
+            ops::insert(&mut txn, &schema, row(id, Some(code), 0, "n")).unwrap();
+        }
+        let e = catalog::create_index(&mut txn, "t", "t_code", &["code"], true).unwrap_err();
+        assert!(
+            matches!(&e, Error::Constraint(Constraint::UniqueIndexBuild { index, key, .. })
+                if index == "t_code" && key == "(code)=(120)"),
+            "budget {budget:?}: {e:?}"
+        );
+        assert_eq!(run_files(&path), 0);
+        assert!(catalog::table(&mut txn, "t").unwrap().indexes.is_empty());
+        txn.commit().unwrap();
+    }
 }

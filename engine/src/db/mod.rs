@@ -127,7 +127,11 @@ use parking_lot::Mutex;
 
 use crate::btree::{FileReport, check_file_integrity};
 use crate::error::{Error, Result};
-use crate::mvcc::{CommitTs, IsolationLevel, Mvcc, NoCommitLog, Transaction, TreeId, WriteOp};
+use crate::extsort::SpillSpace;
+use crate::mvcc::{
+    BUILD_MARKER_TREE, CommitTs, IsolationLevel, Mvcc, NoCommitLog, Transaction, TreeId, WriteOp,
+};
+use crate::table::index_build;
 #[cfg(feature = "testing")]
 use crate::pager::Storage;
 use crate::pager::{MemoryStorage, Pager, PagerOptions};
@@ -152,6 +156,10 @@ pub struct DatabaseOptions {
     pub checkpoint_bytes: u64,
     /// Size at which the log starts a new segment file.
     pub wal_segment_bytes: u64,
+    /// Memory a bottom-up build (CREATE INDEX on a populated table) may hold before it
+    /// sorts externally, spilling sorted runs to files in `<path>.sort/` (PostgreSQL's
+    /// `maintenance_work_mem`; see `table/index_build.rs`).
+    pub build_memory_bytes: usize,
 }
 
 impl Default for DatabaseOptions {
@@ -161,6 +169,7 @@ impl Default for DatabaseOptions {
             durability: Durability::Full,
             checkpoint_bytes: 64 << 20,
             wal_segment_bytes: crate::wal::DEFAULT_SEGMENT_SIZE,
+            build_memory_bytes: crate::extsort::DEFAULT_BUILD_MEMORY,
         }
     }
 }
@@ -366,8 +375,18 @@ impl Database {
             ));
         }
 
+        // Run files of a build a crash interrupted are removed here.
+        let spill = Arc::new(match path.as_os_str().is_empty() {
+            true => SpillSpace::temporary(options.build_memory_bytes),
+            false => SpillSpace::beside(&path, options.build_memory_bytes)?,
+        });
         // Replay through a log-less MVCC layer over the same trees.
-        let replayer = Mvcc::new(store.clone(), Arc::new(NoCommitLog), image_commit);
+        let replayer = Mvcc::with_spill(
+            store.clone(),
+            Arc::new(NoCommitLog),
+            image_commit,
+            spill.clone(),
+        );
         let mut replayed_commits = 0;
         let (mut discarded_commits, mut first_discarded) = (0, None);
         let wal = match (log_present, new_file, closed_cleanly) {
@@ -377,7 +396,7 @@ impl Database {
                 checkpoint_lsn,
                 |lsn, record| match record {
                     Record::Commit(commit) => {
-                        let writes: Vec<WriteOp> = commit
+                        let (builds, writes): (Vec<WriteOp>, Vec<WriteOp>) = commit
                             .writes
                             .into_iter()
                             .map(|w| WriteOp {
@@ -385,9 +404,15 @@ impl Database {
                                 key: w.key,
                                 value: w.value,
                             })
-                            .collect();
-                        match replayer.replay_commit(CommitTs(commit.commit_ts), &writes) {
+                            .partition(|w| w.tree == BUILD_MARKER_TREE);
+                        let ts = CommitTs(commit.commit_ts);
+                        match replayer.replay_commit(ts, &writes) {
                             Ok(()) => {
+                                // A build logged as a marker, after the writes it reads.
+                                for build in &builds {
+                                    let marker = build.value.as_deref().unwrap_or_default();
+                                    index_build::replay_build(&replayer, ts, &build.key, marker)?;
+                                }
                                 replayed_commits += 1;
                                 Ok(())
                             }
@@ -425,7 +450,7 @@ impl Database {
             new_log: !log_present && !new_file,
         };
         let log = Arc::new(WalCommitLog::new(wal));
-        let mvcc = Mvcc::new(store.clone(), log.clone(), last_commit);
+        let mvcc = Mvcc::with_spill(store.clone(), log.clone(), last_commit, spill);
         let database = Database {
             handles: Arc::new(()),
             inner: Arc::new(Inner {

@@ -49,8 +49,9 @@ enum Inner {
         /// The escaped user key whose visible version was decided last (empty: none).
         decided: Vec<u8>,
         done: bool,
-        /// Keeps the snapshot registered (holding back garbage collection).
-        _snapshot: Snapshot,
+        /// Keeps the snapshot registered (holding back garbage collection); none for a
+        /// replay's scan, which nothing runs beside.
+        _snapshot: Option<Snapshot>,
     },
     Merged(TxnScan),
 }
@@ -69,11 +70,22 @@ impl std::fmt::Debug for TxnChunks {
 
 impl TxnChunks {
     pub(crate) fn committed(source: ChunkScan, snapshot: Snapshot) -> TxnChunks {
+        let ts = snapshot.ts();
+        TxnChunks::at(source, ts, Some(snapshot))
+    }
+
+    /// The committed versions of `source` visible at `ts`, with no snapshot registered:
+    /// for recovery, which replays one commit at a time and runs nothing beside it.
+    pub(crate) fn replayed_at(source: ChunkScan, ts: CommitTs) -> TxnChunks {
+        TxnChunks::at(source, ts, None)
+    }
+
+    fn at(source: ChunkScan, ts: CommitTs, snapshot: Option<Snapshot>) -> TxnChunks {
         TxnChunks {
             inner: Inner::Committed {
                 source,
                 versions: EntryChunk::new(),
-                ts: snapshot.ts(),
+                ts,
                 decided: Vec::new(),
                 done: false,
                 _snapshot: snapshot,

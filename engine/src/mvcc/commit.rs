@@ -5,6 +5,12 @@
 //! versions ([`TreeStore::apply_sorted`](super::TreeStore::apply_sorted)), so the store
 //! applies them with one cursor (or builds an empty tree bottom-up), and it queues for
 //! pruning only the keys that can have something to prune.
+//!
+//! A build deferred to the commit (spilled runs, see `write_set.rs`) is logged as one
+//! write to [`BUILD_MARKER_TREE`] — its key the built tree's id (4 bytes, big-endian),
+//! its value the caller's marker — after every other write of the record, and applied
+//! after them: the runs are merged straight into the empty tree. Recovery hands such a
+//! write back to the layer that made it (`db/mod.rs`, `table/index_build.rs`).
 
 use std::ops::Bound;
 
@@ -12,8 +18,13 @@ use crate::error::Result;
 use crate::mvcc::clock::CommitTs;
 use crate::mvcc::transaction::TxnId;
 use crate::mvcc::store::{BatchOp, SortedBatch, TreeId, WriteOp, WriteRef};
-use crate::mvcc::write_set::{EntryId, WriteSet};
+use crate::extsort::{Merge, SpilledRuns};
+use crate::mvcc::write_set::{DeferredBuild, EntryId, WriteSet};
 use crate::mvcc::{Mvcc, gc_policy, version_key};
+
+/// The tree no write ever goes to: a write logged to it is a deferred build's marker.
+/// (Tree ids are allocated below it: the catalog refuses the last id.)
+pub const BUILD_MARKER_TREE: TreeId = TreeId(u32::MAX);
 
 /// Each tree's live writes in key order: `(write-set slot, entries)`, trees in id order.
 pub(crate) type CommitOrder = Vec<(usize, Vec<EntryId>)>;
@@ -32,7 +43,9 @@ pub(crate) fn commit_writes(
     settle: &mut Option<CommitTs>,
 ) -> Result<CommitTs> {
     mvcc.check_usable()?;
-    let count = order.iter().map(|(_, ids)| ids.len()).sum();
+    let builds: Vec<&DeferredBuild> = ws.deferred_builds().collect();
+    let build_keys: Vec<[u8; 4]> = builds.iter().map(|b| b.tree.0.to_be_bytes()).collect();
+    let count = order.iter().map(|(_, ids)| ids.len()).sum::<usize>() + builds.len();
     let gate = mvcc.apply_gate.read();
     let (ts, ticket) = {
         let _order = mvcc.commit_order.lock();
@@ -63,6 +76,12 @@ pub(crate) fn commit_writes(
                 })
             })
         });
+        let mut markers = builds.iter().zip(&build_keys).map(|(b, key)| WriteRef {
+            tree: BUILD_MARKER_TREE,
+            key,
+            value: Some(&b.marker),
+        });
+        let mut refs = refs.by_ref().chain(markers.by_ref());
         match mvcc.log.append(ts, count, &mut refs) {
             Ok(ticket) => (ts, ticket),
             Err(e) => {
@@ -76,6 +95,11 @@ pub(crate) fn commit_writes(
         let writes = ids.iter().filter_map(|id| ws.view(*slot, *id));
         let mut batch = VersionBatch::new(ts, ids.len(), writes);
         mvcc.store.apply_sorted(ws.tree(*slot).tree, &mut batch)
+    });
+    let applied = applied.and_then(|()| {
+        builds
+            .iter()
+            .try_for_each(|b| apply_runs(mvcc, ts, b.tree, &b.runs))
     });
     if let Err(e) = applied {
         // Part of the commit may be in the trees: `ts` stays in flight so it never
@@ -115,7 +139,7 @@ pub(crate) fn commit_writes(
 
 /// A tree's writes as versions at one timestamp, in key order: each version key and
 /// tree value is encoded into one reused buffer.
-struct VersionBatch<'a, I> {
+pub(crate) struct VersionBatch<'a, I> {
     ts: CommitTs,
     writes: I,
     remaining: usize,
@@ -125,7 +149,7 @@ struct VersionBatch<'a, I> {
 }
 
 impl<'a, I: Iterator<Item = crate::mvcc::write_set::WriteView<'a>>> VersionBatch<'a, I> {
-    fn new(ts: CommitTs, count: usize, writes: I) -> Self {
+    pub(crate) fn new(ts: CommitTs, count: usize, writes: I) -> Self {
         VersionBatch {
             ts,
             writes,
@@ -145,6 +169,58 @@ impl<'a, I: Iterator<Item = crate::mvcc::write_set::WriteView<'a>>> SortedBatch
         self.remaining = self.remaining.saturating_sub(1);
         version_key::encode_into(write.key, self.ts, &mut self.key);
         version_key::encode_value_into(write.value, &mut self.value);
+        Some(BatchOp {
+            key: &self.key,
+            value: Some(&self.value),
+        })
+    }
+
+    fn remaining(&self) -> usize {
+        self.remaining
+    }
+}
+
+/// Builds the empty `tree` from `runs` (entries in strictly increasing key order) as
+/// versions at `ts`, bottom-up. A run that fails to read stops the build with the error
+/// (the caller poisons the database: part of the tree may be written).
+pub(crate) fn apply_runs(mvcc: &Mvcc, ts: CommitTs, tree: TreeId, runs: &SpilledRuns) -> Result<()> {
+    let mut batch = RunsBatch {
+        ts,
+        merge: runs.merge()?,
+        remaining: usize::try_from(runs.entries()).unwrap_or(usize::MAX),
+        failed: None,
+        key: Vec::new(),
+        value: Vec::new(),
+    };
+    mvcc.store.apply_sorted(tree, &mut batch)?;
+    match batch.failed {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Merged runs as versions at one timestamp; a read error ends the batch and is kept.
+struct RunsBatch {
+    ts: CommitTs,
+    merge: Merge,
+    remaining: usize,
+    failed: Option<crate::error::Error>,
+    key: Vec<u8>,
+    value: Vec<u8>,
+}
+
+impl SortedBatch for RunsBatch {
+    fn next_op(&mut self) -> Option<BatchOp<'_>> {
+        let (key, value) = match self.merge.next_entry() {
+            Ok(entry) => entry?,
+            Err(e) => {
+                self.failed = Some(e);
+                return None;
+            }
+        };
+        self.remaining = self.remaining.saturating_sub(1);
+        version_key::encode_into(key, self.ts, &mut self.key);
+        version_key::encode_value_into(Some(value), &mut self.value);
         Some(BatchOp {
             key: &self.key,
             value: Some(&self.value),

@@ -275,7 +275,8 @@ pub use store::{CommitLog, CommitTicket, NoCommitLog, TreeId, TreeStore, WriteOp
 pub use locks::{LockMode, LockWait, WaitPolicy};
 pub use ssi::SsiLimits;
 pub use transaction::{AccessMode, IsolationLevel, RowLock, Savepoint, Transaction, TxnId};
-pub(crate) use write_set::{RunEntry, SortedRun};
+pub use commit::BUILD_MARKER_TREE;
+pub(crate) use write_set::{DeferredBuild, RunEntry, SortedRun};
 
 /// The transactional layer over one set of trees: shared by every transaction.
 pub struct Mvcc {
@@ -304,6 +305,8 @@ pub struct Mvcc {
     /// Per-tree counters (hidden row ids); not transactional, like SQL sequences.
     sequences: Mutex<std::collections::HashMap<TreeId, i64>>,
     next_txn_id: std::sync::atomic::AtomicU64,
+    /// Where a build that outgrows its memory budget spills sorted runs, and the budget.
+    pub(crate) spill: Arc<crate::extsort::SpillSpace>,
 }
 
 impl std::fmt::Debug for Mvcc {
@@ -322,6 +325,17 @@ impl Mvcc {
         log: Arc<dyn CommitLog>,
         last_commit: CommitTs,
     ) -> Arc<Mvcc> {
+        let spill = crate::extsort::SpillSpace::temporary(crate::extsort::DEFAULT_BUILD_MEMORY);
+        Mvcc::with_spill(store, log, last_commit, Arc::new(spill))
+    }
+
+    /// [`Mvcc::new`] whose builds spill to `spill` under its budget.
+    pub(crate) fn with_spill(
+        store: Arc<dyn TreeStore>,
+        log: Arc<dyn CommitLog>,
+        last_commit: CommitTs,
+        spill: Arc<crate::extsort::SpillSpace>,
+    ) -> Arc<Mvcc> {
         Arc::new(Mvcc {
             store,
             log,
@@ -336,6 +350,7 @@ impl Mvcc {
             key_hasher: std::hash::RandomState::new(),
             sequences: Mutex::new(std::collections::HashMap::new()),
             next_txn_id: std::sync::atomic::AtomicU64::new(1),
+            spill,
         })
     }
 
@@ -392,6 +407,39 @@ impl Mvcc {
     /// The newest commit timestamp visible to new snapshots.
     pub fn visible_ts(&self) -> CommitTs {
         self.clock.visible()
+    }
+
+    /// Recovery's replay of a build that the commit at `ts` logged as a marker (see
+    /// `commit.rs`): every committed version of `tree` (a table) visible at `ts`, lent a
+    /// chunk at a time, from which the caller derives the built tree's entries.
+    pub(crate) fn replay_scan(&self, tree: TreeId, ts: CommitTs) -> Result<TxnChunks> {
+        let (lower, upper) =
+            version_key::tree_range(std::ops::Bound::Unbounded, std::ops::Bound::Unbounded);
+        let versions = self.store.scan_chunks(tree, lower, upper)?;
+        Ok(TxnChunks::replayed_at(versions, ts))
+    }
+
+    /// Recovery's replay of a build: writes `run`'s entries (strictly increasing keys)
+    /// into `tree` as versions at `ts`. The tree was empty at `ts`; it may hold the build
+    /// already (a checkpoint's cut took it whole), which rewrites the same versions.
+    pub(crate) fn replay_sorted_run(&self, ts: CommitTs, tree: TreeId, run: &SortedRun) -> Result<()> {
+        let views = run.entries.iter().map(|e| write_set::WriteView {
+            key: run.key(e),
+            value: Some(&run.arena[e.at + e.key_len as usize..][..e.value_len as usize]),
+            fresh: true,
+        });
+        let mut batch = commit::VersionBatch::new(ts, run.entries.len(), views);
+        self.store.apply_sorted(tree, &mut batch)
+    }
+
+    /// [`Mvcc::replay_sorted_run`] for entries spilled to runs.
+    pub(crate) fn replay_spilled(
+        &self,
+        ts: CommitTs,
+        tree: TreeId,
+        runs: &crate::extsort::SpilledRuns,
+    ) -> Result<()> {
+        commit::apply_runs(self, ts, tree, runs)
     }
 
     /// Re-applies a commit read from the log during recovery. Must be called in log order,

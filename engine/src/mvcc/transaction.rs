@@ -21,7 +21,7 @@ use crate::mvcc::scan::{OwnWrite, TxnScan};
 use crate::mvcc::ssi::Read;
 use crate::mvcc::store::TreeId;
 use crate::mvcc::tree_locks::Hold;
-use crate::mvcc::write_set::{SortedRun, WriteSet};
+use crate::mvcc::write_set::{DeferredBuild, SortedRun, WriteSet};
 use crate::mvcc::{Mvcc, version_key};
 
 pub use crate::mvcc::write_set::Savepoint;
@@ -226,6 +226,7 @@ impl Transaction {
     /// written, or keys out of order, is an error; any error leaves nothing written.
     pub(crate) fn load_sorted(&mut self, tree: TreeId, run: SortedRun) -> Result<()> {
         self.check_active()?;
+        self.use_tree(tree)?;
         let slot = self.writes.slot_or_create(tree);
         let target = self.writes.tree(slot);
         if !target.claimed || !target.is_empty() || target.fresh_after.is_some() {
@@ -248,6 +249,37 @@ impl Transaction {
             previous = Some(key);
         }
         self.writes.adopt_sorted(slot, run)
+    }
+
+    /// [`load_sorted`](Self::load_sorted) for a build that outgrew memory: `build.runs`
+    /// hold the entries, in strictly increasing key order, each key checked against the
+    /// trees' key limit by the caller, which also read the runs through once to see that
+    /// they are in order (see `table/index_build.rs`). The commit merges them into the
+    /// empty tree and logs `build.marker` in their place; a read or write of the tree
+    /// before then reads them into the write set first (see `write_set.rs`).
+    pub(crate) fn load_spilled(&mut self, build: DeferredBuild) -> Result<()> {
+        self.check_active()?;
+        self.use_tree(build.tree)?;
+        let slot = self.writes.slot_or_create(build.tree);
+        let target = self.writes.tree(slot);
+        if !target.claimed || !target.is_empty() || target.fresh_after.is_some() {
+            return Err(Error::InvalidArgument(format!(
+                "a sorted load needs a tree this transaction created and has not written (tree {})",
+                build.tree.0
+            )));
+        }
+        self.writes.defer_build(slot, build);
+        Ok(())
+    }
+
+    /// Before this transaction reads or writes `tree` itself: a build of it still
+    /// deferred to the commit is read into the write set, where reads and writes find
+    /// its entries.
+    fn use_tree(&mut self, tree: TreeId) -> Result<()> {
+        match self.writes.is_deferred(tree) {
+            true => self.writes.materialize_build(tree),
+            false => Ok(()),
+        }
     }
 
     /// Opens a statement: under READ COMMITTED, takes the snapshot every operation until
@@ -302,7 +334,9 @@ impl Transaction {
 
     /// Whether this transaction has written (put or deleted) `key` in `tree` and not
     /// taken the write back: what tells a row this transaction deleted from one it
-    /// cannot see because another transaction committed it later.
+    /// cannot see because another transaction committed it later. (The entries of a
+    /// build deferred to the commit, [`load_spilled`](Self::load_spilled), are not read
+    /// here: the table layer asks this of tables, never of an index it is building.)
     pub fn has_written(&self, tree: TreeId, key: &[u8]) -> bool {
         self.own_write(tree, key).is_some()
     }
@@ -318,6 +352,7 @@ impl Transaction {
     /// The value of `key` in `tree` as this transaction sees it.
     pub fn get(&mut self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_active()?;
+        self.use_tree(tree)?;
         if let Some(own) = self.own_write(tree, key) {
             return Ok(own);
         }
@@ -377,6 +412,7 @@ impl Transaction {
     /// lock (as `get` takes none), and a key that does not is locked and written.
     pub fn insert(&mut self, tree: TreeId, key: &[u8], value: &[u8]) -> Result<bool> {
         self.check_active()?;
+        self.use_tree(tree)?;
         // The commit invariant, as in `write`.
         self.mvcc.check_key(tree, key)?;
         self.check_writable()?;
@@ -486,6 +522,7 @@ impl Transaction {
         reverse: bool,
     ) -> Result<TxnScan> {
         self.check_active()?;
+        self.use_tree(tree)?;
         let snapshot = self.snapshot();
         self.ssi_read(tree, range_read(lower, upper))?;
         let (tree_lower, tree_upper) = version_key::tree_range(lower, upper);
@@ -514,6 +551,7 @@ impl Transaction {
         upper: Bound<&[u8]>,
     ) -> Result<TxnChunks> {
         self.check_active()?;
+        self.use_tree(tree)?;
         let own = match range_is_empty(lower, upper) {
             true => Vec::new(),
             false => self.writes.range(tree, lower, upper),
@@ -546,6 +584,7 @@ impl Transaction {
         parts: usize,
     ) -> Result<Vec<TxnChunks>> {
         self.check_active()?;
+        self.use_tree(tree)?;
         let own_writes = !range_is_empty(lower, upper)
             && self
                 .writes
@@ -611,6 +650,7 @@ impl Transaction {
 
     fn write(&mut self, tree: TreeId, key: &[u8], value: Option<&[u8]>) -> Result<()> {
         self.check_active()?;
+        self.use_tree(tree)?;
         self.check_writable()?;
         // The commit invariant: a key the trees cannot hold is refused here, before it
         // can reach a commit record. The transaction stays usable.
@@ -647,6 +687,7 @@ impl Transaction {
         policy: WaitPolicy,
     ) -> Result<RowLock> {
         self.check_active()?;
+        self.use_tree(tree)?;
         let hash = self.mvcc.key_hash(tree, key);
         let written = match self.writes.slot(tree) {
             // Nobody else can write a claimed tree, nor lock its rows for writing.
@@ -933,7 +974,7 @@ impl Transaction {
     pub fn commit(mut self) -> Result<CommitTs> {
         self.check_active()?;
         let order = self.writes.commit_order();
-        if order.is_empty() {
+        if order.is_empty() && !self.writes.has_writes() {
             // Nothing written: nothing for a schema change to see either.
             if self.ssi_tracked {
                 self.ssi_tracked = false;

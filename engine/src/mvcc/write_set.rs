@@ -35,6 +35,15 @@
 //! order), and they form an implicit first run that is written out only when a later
 //! write of the same tree must be merged with it.
 //!
+//! A build too large for memory hands over *spilled runs* instead
+//! ([`WriteSet::defer_build`]): sorted files that the commit merges straight into the
+//! empty tree, logging one marker in place of the entries (see `table/index_build.rs`).
+//! The tree's slot stays empty while the build is deferred. Before the transaction
+//! reads or writes that tree itself, the transaction reads the runs into the slot as an
+//! adopted run ([`WriteSet::materialize_build`]), and the build is no longer deferred:
+//! a transaction that uses the index it built pays the memory, one that commits does not.
+//! A savepoint rolled back past the build forgets it, materialized or not.
+//!
 //! Each entry also remembers whether the key was *fresh* — no committed version of it
 //! existed when this transaction first wrote it. The commit uses that to skip pruning
 //! and the garbage queue (see [`super`], GARBAGE COLLECTION).
@@ -44,6 +53,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Bound;
 
 use crate::error::{Error, Result};
+use crate::extsort::SpilledRuns;
 use crate::mvcc::store::TreeId;
 
 /// An entry's index within its tree's write set.
@@ -185,6 +195,25 @@ pub(crate) struct RunEntry {
     pub at: usize,
     pub key_len: u32,
     pub value_len: u32,
+}
+
+/// A build of an empty, claimed tree from spilled runs, made by the commit: see
+/// [`WriteSet::defer_build`].
+#[derive(Debug)]
+pub(crate) struct DeferredBuild {
+    pub tree: TreeId,
+    /// What the commit record logs in place of the entries (opaque here: the caller's
+    /// description of how to derive them again, for recovery).
+    pub marker: Vec<u8>,
+    /// The entries, in strictly increasing key order.
+    pub runs: SpilledRuns,
+}
+
+/// A deferred build, `None` once materialized into its slot.
+#[derive(Debug)]
+struct Deferred {
+    slot: u32,
+    build: Option<DeferredBuild>,
 }
 
 impl SortedRun {
@@ -465,6 +494,7 @@ impl TreeWrites {
 pub struct Savepoint {
     journal_len: usize,
     created_len: usize,
+    deferred_len: usize,
     depth: usize,
 }
 
@@ -484,12 +514,66 @@ pub(crate) struct WriteSet {
     created: Vec<(u32, EntryId)>,
     journal: Vec<Undo>,
     depth: usize,
+    /// Builds handed over as spilled runs, in the order they came.
+    deferred: Vec<Deferred>,
 }
 
 impl WriteSet {
     /// Whether any write is live (not undone by a savepoint).
     pub fn has_writes(&self) -> bool {
-        self.trees.iter().any(|t| t.live > 0)
+        self.trees.iter().any(|t| t.live > 0) || self.deferred_builds().next().is_some()
+    }
+
+    /// Takes `build` as the writes of the tree in `slot`, which is claimed and has none
+    /// yet: the commit makes the tree from the runs (see the module header).
+    pub fn defer_build(&mut self, slot: usize, build: DeferredBuild) {
+        debug_assert!(self.trees[slot].entries.is_empty() && self.trees[slot].claimed);
+        self.deferred.push(Deferred {
+            slot: slot as u32,
+            build: Some(build),
+        });
+    }
+
+    /// The builds still deferred, in the order they came.
+    pub fn deferred_builds(&self) -> impl Iterator<Item = &DeferredBuild> {
+        self.deferred.iter().filter_map(|d| d.build.as_ref())
+    }
+
+    /// Whether `tree`'s build is deferred: its slot does not hold its entries yet.
+    pub fn is_deferred(&self, tree: TreeId) -> bool {
+        self.deferred_builds().any(|b| b.tree == tree)
+    }
+
+    /// Reads `tree`'s deferred build into its slot as an adopted run (entries in key
+    /// order in one arena, as [`WriteSet::adopt_sorted`] takes them), so that reads and
+    /// writes of the tree find them. A savepoint rolled back past the build undoes them.
+    pub fn materialize_build(&mut self, tree: TreeId) -> Result<()> {
+        let Some(at) = self
+            .deferred
+            .iter()
+            .position(|d| d.build.as_ref().is_some_and(|b| b.tree == tree))
+        else {
+            return Ok(());
+        };
+        let slot = self.deferred[at].slot as usize;
+        let mut run = SortedRun::default();
+        if let Some(build) = &self.deferred[at].build {
+            let mut merge = build.runs.merge()?;
+            while let Some((key, value)) = merge.next_entry()? {
+                let entry = RunEntry {
+                    at: run.arena.len(),
+                    key_len: key.len() as u32,
+                    value_len: value.len() as u32,
+                };
+                run.arena.extend_from_slice(key);
+                run.arena.extend_from_slice(value);
+                run.entries.push(entry);
+            }
+        }
+        // Not journalled as created: the build's own entry in `deferred` undoes them.
+        self.adopt(slot, run, false)?;
+        self.deferred[at].build = None;
+        Ok(())
     }
 
     /// Live writes, over all trees.
@@ -577,6 +661,12 @@ impl WriteSet {
     /// need no hash index, no hashes (the tree is claimed: its keys hold no locks) and no
     /// sort (see [`TreeWrites::bulk`]).
     pub fn adopt_sorted(&mut self, slot: usize, run: SortedRun) -> Result<()> {
+        self.adopt(slot, run, true)
+    }
+
+    /// [`WriteSet::adopt_sorted`]; `journal`: record the entries as created under the
+    /// open savepoint, if any.
+    fn adopt(&mut self, slot: usize, run: SortedRun, journal: bool) -> Result<()> {
         let count = EntryId::try_from(run.entries.len())
             .ok()
             .filter(|n| *n < NO_ENTRY)
@@ -607,7 +697,7 @@ impl WriteSet {
         t.bulk = t.entries.len();
         t.bulk_implicit = true;
         t.live = t.entries.len();
-        if self.depth > 0 {
+        if journal && self.depth > 0 {
             self.created.extend((0..count).map(|id| (slot as u32, id)));
         }
         Ok(())
@@ -638,6 +728,7 @@ impl WriteSet {
         Savepoint {
             journal_len: self.journal.len(),
             created_len: self.created.len(),
+            deferred_len: self.deferred.len(),
             depth: self.depth,
         }
     }
@@ -659,13 +750,23 @@ impl WriteSet {
             };
             self.trees[undo.slot as usize].restore(undo.id, undo.old);
         }
+        let dead = Written {
+            value_at: 0,
+            value_len: 0,
+            state: EntryState::Dead,
+        };
         for (slot, id) in self.created.drain(savepoint.created_len..) {
-            let dead = Written {
-                value_at: 0,
-                value_len: 0,
-                state: EntryState::Dead,
-            };
             self.trees[slot as usize].restore(id, dead);
+        }
+        for deferred in self.deferred.drain(savepoint.deferred_len..) {
+            // A build still deferred is dropped with its runs; a materialized one's
+            // entries die (later writes of them are undone above).
+            if deferred.build.is_none() {
+                let t = &mut self.trees[deferred.slot as usize];
+                for id in 0..t.bulk as EntryId {
+                    t.restore(id, dead);
+                }
+            }
         }
         self.release(savepoint);
     }

@@ -74,7 +74,10 @@ use std::ops::Bound;
 use crate::btree::EntryChunk;
 use crate::error::{Constraint, Error, Result};
 use crate::keycode::{ColumnOrder, KeyValue, decode, describe_key, encode_value_into};
-use crate::mvcc::{RunEntry, SortedRun, Transaction};
+use crate::extsort::{RunFile, SpillSpace, SpilledRuns};
+use crate::mvcc::{
+    CommitTs, DeferredBuild, Mvcc, RunEntry, SortedRun, Transaction, TreeId, TxnChunks,
+};
 use crate::table::ops::check_index_key;
 use crate::table::row::decode_row_with;
 use crate::table::schema::{IndexSchema, TableSchema};
@@ -169,6 +172,25 @@ impl Entries {
             .map(|w| self.key(&w[0]))
     }
 
+    /// Bytes the entries hold: the arena and the sort heads.
+    fn bytes(&self) -> usize {
+        self.arena.len() + self.entries.len() * std::mem::size_of::<Entry>()
+    }
+
+    /// Sorts the entries, writes them to a new run file in `space` and empties them
+    /// (keeping their buffers for the next run).
+    fn spill(&mut self, space: &SpillSpace) -> Result<RunFile> {
+        self.sort();
+        let mut out = space.create_run()?;
+        for e in &self.entries {
+            let value_at = e.run.at + e.run.key_len as usize;
+            out.push(self.key(e), &self.arena[value_at..value_at + e.run.value_len as usize])?;
+        }
+        self.arena.clear();
+        self.entries.clear();
+        out.finish()
+    }
+
     fn into_run(self) -> SortedRun {
         SortedRun {
             entries: self.entries.into_iter().map(|e| e.run).collect(),
@@ -177,23 +199,95 @@ impl Entries {
     }
 }
 
-/// Writes the entries of `index`, a new index of `schema`'s table whose tree the
-/// transaction has claimed and whose table it has locked, for every row the transaction
-/// sees (see the module header).
-/// Builds `index` over `schema`'s rows (steps 1 to 4 above); returns how many rows it
-/// read.
+/// Builds `index` over `schema`'s rows (steps 1 to 4 above), a new index of
+/// `schema`'s table whose tree the transaction has claimed and whose table it has
+/// locked, for every row the transaction sees (see the module header); returns how many
+/// rows it read.
 pub(crate) fn build_index(
     txn: &mut Transaction,
     schema: &TableSchema,
     index: &IndexSchema,
 ) -> Result<u64> {
     let max = txn.mvcc().max_stored_key_len();
+    let mvcc = txn.mvcc().clone();
+    let mut scan = txn.scan_chunks(schema.tree, Bound::Unbounded, Bound::Unbounded)?;
+    let (collected, rows) = collect(&mut scan, schema, index, max, &mvcc.spill)?;
+    drop(scan);
+    let duplicate = |key: &[u8]| -> Result<Error> {
+        match index.unique {
+        true => Ok(Error::Constraint(Constraint::UniqueIndexBuild {
+            table: schema.name.clone(),
+            index: index.name.clone(),
+            key: describe_duplicate(schema, index, key)?,
+        })),
+        false => Ok(repeated_key(index)),
+        }
+    };
+    match collected {
+        Collected::Memory(entries) => {
+            if index.unique
+                && let Some(key) = entries.first_duplicate()
+            {
+                return Err(duplicate(key)?);
+            }
+            txn.load_sorted(index.tree, entries.into_run())?;
+        }
+        Collected::Spilled(runs) => {
+            if let Some(key) = first_spilled_duplicate(&runs)? {
+                return Err(duplicate(&key)?);
+            }
+            txn.load_spilled(DeferredBuild {
+                tree: index.tree,
+                marker: marker(schema, index),
+                runs,
+            })?;
+        }
+    }
+    Ok(rows)
+}
+
+/// What the commit record logs for a spilled build (see Crash safety): the table's
+/// schema with the new index in it, which names the table's tree and says how to make
+/// each entry.
+fn marker(schema: &TableSchema, index: &IndexSchema) -> Vec<u8> {
+    let mut built = schema.clone();
+    built.indexes.push(index.clone());
+    built.encode()
+}
+
+/// Two entries of a non-unique index with one key: they carry their rows' distinct
+/// primary keys, so only a corrupt table can make them.
+fn repeated_key(index: &IndexSchema) -> Error {
+    Error::CorruptData(format!(
+        "two rows give index {} the same entry key: the table's primary keys repeat",
+        index.name
+    ))
+}
+
+/// An index's entries once every row is read: sorted in memory, or spilled runs.
+enum Collected {
+    Memory(Entries),
+    Spilled(SpilledRuns),
+}
+
+/// Steps 1 and 2 under the memory budget of `space`: reads every row `scan` lends,
+/// encodes and checks its entry, and sorts the entries — in memory if they fit the
+/// budget, else a budget's worth at a time into run files (see Memory). Returns them
+/// with the number of rows read.
+fn collect(
+    scan: &mut TxnChunks,
+    schema: &TableSchema,
+    index: &IndexSchema,
+    max: usize,
+    space: &SpillSpace,
+) -> Result<(Collected, u64)> {
     let mut wanted = vec![false; schema.columns.len()];
     for &column in index.columns.iter().chain(&index.include) {
         wanted[column] = true;
     }
+    let budget = space.budget();
     let mut entries = Entries::default();
-    let mut scan = txn.scan_chunks(schema.tree, Bound::Unbounded, Bound::Unbounded)?;
+    let mut runs = Vec::new();
     let mut chunk = EntryChunk::new();
     // One row's decoded columns (the unwanted ones NULL), reused from row to row.
     let mut row = Vec::with_capacity(schema.columns.len());
@@ -213,20 +307,75 @@ pub(crate) fn build_index(
             )?;
             let key = entries.push(index, &row, row_key)?;
             check_index_key(schema, index, key, max)?;
+            if entries.bytes() >= budget {
+                runs.push(entries.spill(space)?);
+            }
         }
     }
-    entries.sort();
-    if index.unique
-        && let Some(key) = entries.first_duplicate()
-    {
-        return Err(Error::Constraint(Constraint::UniqueIndexBuild {
-            table: schema.name.clone(),
-            index: index.name.clone(),
-            key: describe_duplicate(schema, index, key)?,
-        }));
+    if runs.is_empty() {
+        entries.sort();
+        return Ok((Collected::Memory(entries), rows));
     }
-    txn.load_sorted(index.tree, entries.into_run())?;
-    Ok(rows)
+    if !entries.entries.is_empty() {
+        runs.push(entries.spill(space)?);
+    }
+    drop(entries);
+    Ok((Collected::Spilled(SpilledRuns::new(space, runs)?), rows))
+}
+
+/// Reads spilled entries through once in key order (step 3 for runs): the first key two
+/// entries share, if any.
+fn first_spilled_duplicate(runs: &SpilledRuns) -> Result<Option<Vec<u8>>> {
+    let mut merge = runs.merge()?;
+    let mut previous: Option<Vec<u8>> = None;
+    while let Some((key, _)) = merge.next_entry()? {
+        match &mut previous {
+            Some(p) if p.as_slice() == key => return Ok(Some(key.to_vec())),
+            Some(p) => {
+                p.clear();
+                p.extend_from_slice(key);
+            }
+            None => previous = Some(key.to_vec()),
+        }
+    }
+    Ok(None)
+}
+
+/// Recovery's replay of a build that a commit logged as a marker (see Crash safety):
+/// `key` is the index's tree id (4 bytes, big-endian), `marker` what [`marker`] wrote.
+/// Reads the table's rows visible at `ts` — exactly the rows the build read — and
+/// writes the same entries into the index's tree as versions at `ts`.
+pub(crate) fn replay_build(mvcc: &Mvcc, ts: CommitTs, key: &[u8], marker: &[u8]) -> Result<()> {
+    let bad = |what: &str| Error::CorruptData(format!("a logged index build: {what}"));
+    let tree: [u8; 4] = key.try_into().map_err(|_| bad("its tree id is not 4 bytes"))?;
+    let tree = TreeId(u32::from_be_bytes(tree));
+    let schema = TableSchema::decode(marker)?;
+    let index = schema
+        .indexes
+        .iter()
+        .find(|i| i.tree == tree)
+        .ok_or_else(|| bad("its table has no index in the built tree"))?;
+    let mut scan = mvcc.replay_scan(schema.tree, ts)?;
+    let (collected, _) = collect(&mut scan, &schema, index, mvcc.max_stored_key_len(), &mvcc.spill)
+        // The build checked every key before its commit was logged, over these rows.
+        .map_err(|e| match e {
+            Error::TooLarge(limit) => bad(&format!("an entry the build checked is too large: {limit}")),
+            e => e,
+        })?;
+    match collected {
+        Collected::Memory(entries) => {
+            if entries.first_duplicate().is_some() {
+                return Err(bad("its entries repeat a key"));
+            }
+            mvcc.replay_sorted_run(ts, tree, &entries.into_run())
+        }
+        Collected::Spilled(runs) => {
+            if first_spilled_duplicate(&runs)?.is_some() {
+                return Err(bad("its entries repeat a key"));
+            }
+            mvcc.replay_spilled(ts, tree, &runs)
+        }
+    }
 }
 
 /// `(a, b)=(1, x)` for the key of a unique index entry: its values (a duplicated key

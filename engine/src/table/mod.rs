@@ -26,7 +26,7 @@
 pub mod alter;
 pub mod catalog;
 pub mod codec;
-mod index_build;
+pub(crate) mod index_build;
 pub mod ops;
 mod rekey;
 pub mod row;
