@@ -441,3 +441,35 @@ fn a_spilled_unique_build_names_the_first_duplicate() {
         txn.commit().unwrap();
     }
 }
+
+/// A run file that cannot be written (its name is taken by a directory, which stops
+/// even a superuser) fails the build with an I/O error after earlier runs were written:
+/// the transaction keeps its writes and can build again, and no run file is left.
+#[test]
+fn an_io_error_while_spilling_fails_the_build_and_leaves_no_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("io.db");
+    let db = Database::open(&path, bulk_options(Some(512))).unwrap();
+    let mut txn = db.begin(IsolationLevel::RepeatableRead);
+    create_table(&mut txn);
+    let schema = catalog::table(&mut txn, "t").unwrap();
+    for id in 0..300 {
+        ops::insert(&mut txn, &schema, row(id, Some(id % 50), 0, "n")).unwrap();
+    }
+    let stored = table_rows(&mut txn);
+    let mut spill_dir = path.as_os_str().to_owned();
+    spill_dir.push(".sort");
+    let blocker = Path::new(&spill_dir).join("run-1.tmp");
+    std::fs::create_dir_all(&blocker).unwrap();
+    let e = catalog::create_index(&mut txn, "t", "t_code", &["code"], false).unwrap_err();
+    assert!(matches!(e, Error::Io(_)), "{e:?}");
+    assert_eq!(run_files(&path), 1, "only the blocker is left");
+    assert!(catalog::table(&mut txn, "t").unwrap().indexes.is_empty());
+    assert_eq!(table_rows(&mut txn), stored);
+    std::fs::remove_dir(&blocker).unwrap();
+    catalog::create_index(&mut txn, "t", "t_code", &["code"], false).unwrap();
+    txn.commit().unwrap();
+    assert_eq!(run_files(&path), 0);
+    let mut reader = db.begin(IsolationLevel::RepeatableRead);
+    index_matches_table(&mut reader);
+}
