@@ -329,6 +329,18 @@ impl Mvcc {
         Mvcc::with_spill(store, log, last_commit, Arc::new(spill))
     }
 
+    /// [`Mvcc::new`] whose builds (CREATE INDEX) hold at most `budget` bytes in memory
+    /// before they spill sorted runs to a temporary directory of their own.
+    pub fn with_build_memory(
+        store: Arc<dyn TreeStore>,
+        log: Arc<dyn CommitLog>,
+        last_commit: CommitTs,
+        budget: usize,
+    ) -> Arc<Mvcc> {
+        let spill = crate::extsort::SpillSpace::temporary(budget);
+        Mvcc::with_spill(store, log, last_commit, Arc::new(spill))
+    }
+
     /// [`Mvcc::new`] whose builds spill to `spill` under its budget.
     pub(crate) fn with_spill(
         store: Arc<dyn TreeStore>,

@@ -962,6 +962,59 @@ mod tests {
         assert_eq!(ws.tree(slot).get(x), None, "dead, its key kept");
     }
 
+    /// A deferred build of `keys` (values `v` + key) into tree 1, runs in `space`.
+    fn deferred(space: &crate::extsort::SpillSpace, keys: &[&[u8]]) -> DeferredBuild {
+        let mut runs = Vec::new();
+        for half in keys.chunks(2) {
+            let mut out = space.create_run().unwrap();
+            for key in half {
+                let mut value = b"v".to_vec();
+                value.extend_from_slice(key);
+                out.push(key, &value).unwrap();
+            }
+            runs.push(out.finish().unwrap());
+        }
+        DeferredBuild {
+            tree: TreeId(1),
+            marker: b"m".to_vec(),
+            runs: SpilledRuns::new(space, runs).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_deferred_build_is_materialized_and_undone_with_its_savepoint() {
+        let space = crate::extsort::SpillSpace::temporary(1);
+        let keys: &[&[u8]] = &[b"a", b"c", b"b", b"d"];
+        // Rolled back before it is materialized: nothing is left to commit.
+        let mut ws = WriteSet::default();
+        let slot = ws.slot_or_create(TreeId(1));
+        ws.tree_mut(slot).claimed = true;
+        let sp = ws.savepoint();
+        ws.defer_build(slot, deferred(&space, keys));
+        assert!(ws.has_writes() && ws.is_deferred(TreeId(1)));
+        ws.rollback_to(sp);
+        assert!(!ws.has_writes() && ws.deferred_builds().next().is_none());
+
+        // Materialized after a later savepoint: rolling that one back keeps the build,
+        // rolling back past the build undoes it.
+        let mut ws = WriteSet::default();
+        let slot = ws.slot_or_create(TreeId(1));
+        ws.tree_mut(slot).claimed = true;
+        let outer = ws.savepoint();
+        ws.defer_build(slot, deferred(&space, keys));
+        let inner = ws.savepoint();
+        ws.materialize_build(TreeId(1)).unwrap();
+        assert!(!ws.is_deferred(TreeId(1)));
+        put(&mut ws, b"e", Some(b"ve"));
+        ws.rollback_to(inner);
+        let got: Vec<Vec<u8>> = all(&mut ws).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(got, [b"a", b"b", b"c", b"d"].map(|k| k.to_vec()));
+        assert_eq!(all(&mut ws)[1].1.as_deref(), Some(&b"vb"[..]));
+        ws.rollback_to(outer);
+        assert!(all(&mut ws).is_empty() && !ws.has_writes());
+        assert!(ws.commit_order().is_empty());
+    }
+
     #[test]
     fn sort_keys_with_long_equal_heads_fall_back_to_the_bytes() {
         let mut ws = WriteSet::default();
