@@ -226,7 +226,7 @@ impl Transaction {
     /// written, or keys out of order, is an error; any error leaves nothing written.
     pub(crate) fn load_sorted(&mut self, tree: TreeId, run: SortedRun) -> Result<()> {
         self.check_active()?;
-        self.use_tree(tree)?;
+        self.write_tree(tree)?;
         let slot = self.writes.slot_or_create(tree);
         let target = self.writes.tree(slot);
         if !target.claimed || !target.is_empty() || target.fresh_after.is_some() {
@@ -254,12 +254,14 @@ impl Transaction {
     /// [`load_sorted`](Self::load_sorted) for a build that outgrew memory: `build.runs`
     /// hold the entries, in strictly increasing key order, each key checked against the
     /// trees' key limit by the caller, which also read the runs through once to see that
-    /// they are in order (see `table/index_build.rs`). The commit merges them into the
-    /// empty tree and logs `build.marker` in their place; a read or write of the tree
-    /// before then reads them into the write set first (see `write_set.rs`).
+    /// they are in order, and derived them from the rows of `build.source` this
+    /// transaction sees (see `table/index_build.rs`). The commit merges them into the
+    /// empty tree and logs `build.marker` in their place; a read or write of the tree,
+    /// or a write of the source, before then reads them into the write set first (see
+    /// `write_set.rs`).
     pub(crate) fn load_spilled(&mut self, build: DeferredBuild) -> Result<()> {
         self.check_active()?;
-        self.use_tree(build.tree)?;
+        self.write_tree(build.tree)?;
         let slot = self.writes.slot_or_create(build.tree);
         let target = self.writes.tree(slot);
         if !target.claimed || !target.is_empty() || target.fresh_after.is_some() {
@@ -280,6 +282,17 @@ impl Transaction {
             true => self.writes.materialize_build(tree),
             false => Ok(()),
         }
+    }
+
+    /// Before this transaction writes `tree`: [`use_tree`](Self::use_tree), and the
+    /// builds deferred from `tree`'s rows are read into the write set too (their marker
+    /// would no longer describe them; see `write_set.rs`).
+    fn write_tree(&mut self, tree: TreeId) -> Result<()> {
+        self.use_tree(tree)?;
+        for built in self.writes.deferred_from(tree) {
+            self.writes.materialize_build(built)?;
+        }
+        Ok(())
     }
 
     /// Opens a statement: under READ COMMITTED, takes the snapshot every operation until
@@ -412,7 +425,7 @@ impl Transaction {
     /// lock (as `get` takes none), and a key that does not is locked and written.
     pub fn insert(&mut self, tree: TreeId, key: &[u8], value: &[u8]) -> Result<bool> {
         self.check_active()?;
-        self.use_tree(tree)?;
+        self.write_tree(tree)?;
         // The commit invariant, as in `write`.
         self.mvcc.check_key(tree, key)?;
         self.check_writable()?;
@@ -650,7 +663,7 @@ impl Transaction {
 
     fn write(&mut self, tree: TreeId, key: &[u8], value: Option<&[u8]>) -> Result<()> {
         self.check_active()?;
-        self.use_tree(tree)?;
+        self.write_tree(tree)?;
         self.check_writable()?;
         // The commit invariant: a key the trees cannot hold is refused here, before it
         // can reach a commit record. The transaction stays usable.

@@ -42,6 +42,8 @@
 //! reads or writes that tree itself, the transaction reads the runs into the slot as an
 //! adopted run ([`WriteSet::materialize_build`]), and the build is no longer deferred:
 //! a transaction that uses the index it built pays the memory, one that commits does not.
+//! So is one whose source (the indexed table) the transaction writes afterwards: the
+//! marker stands for the entries only while the rows they came from are unchanged.
 //! A savepoint rolled back past the build forgets it, materialized or not.
 //!
 //! Each entry also remembers whether the key was *fresh* — no committed version of it
@@ -202,6 +204,9 @@ pub(crate) struct RunEntry {
 #[derive(Debug)]
 pub(crate) struct DeferredBuild {
     pub tree: TreeId,
+    /// The tree the entries were derived from (the indexed table): the marker stands
+    /// for them only while the transaction has not written it since.
+    pub source: TreeId,
     /// What the commit record logs in place of the entries (opaque here: the caller's
     /// description of how to derive them again, for recovery).
     pub marker: Vec<u8>,
@@ -542,6 +547,14 @@ impl WriteSet {
     /// Whether `tree`'s build is deferred: its slot does not hold its entries yet.
     pub fn is_deferred(&self, tree: TreeId) -> bool {
         self.deferred_builds().any(|b| b.tree == tree)
+    }
+
+    /// The trees of the deferred builds derived from `source`.
+    pub fn deferred_from(&self, source: TreeId) -> Vec<TreeId> {
+        self.deferred_builds()
+            .filter(|b| b.source == source)
+            .map(|b| b.tree)
+            .collect()
     }
 
     /// Reads `tree`'s deferred build into its slot as an adopted run (entries in key
@@ -976,6 +989,7 @@ mod tests {
         }
         DeferredBuild {
             tree: TreeId(1),
+            source: TreeId(2),
             marker: b"m".to_vec(),
             runs: SpilledRuns::new(space, runs).unwrap(),
         }

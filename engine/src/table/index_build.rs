@@ -238,6 +238,7 @@ pub(crate) fn build_index(
             }
             txn.load_spilled(DeferredBuild {
                 tree: index.tree,
+                source: schema.tree,
                 marker: marker(schema, index),
                 runs,
             })?;

@@ -41,8 +41,13 @@ use super::Lsn;
 
 /// The first eight bytes of every segment file.
 pub const SEGMENT_MAGIC: &[u8; 8] = b"HDB-WAL\0";
-/// The segment format version this code reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The segment format version this code writes. Version 2 (December 2026) added the
+/// deferred-build marker, a commit-record write to tree `u32::MAX` (see
+/// `mvcc/commit.rs`); version 1 segments hold none, so this code reads them too, while
+/// a version of hdb that knows only 1 refuses a log that may hold markers.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest segment format version this code reads.
+pub const OLDEST_READ_VERSION: u32 = 1;
 /// Bytes before the first frame of a segment.
 pub const SEGMENT_HEADER_LEN: u64 = 32;
 /// Bytes of a frame header.
@@ -107,7 +112,7 @@ pub fn decode_segment_header(bytes: &[u8]) -> Result<Lsn, String> {
         return Err("not a WAL segment (bad magic)".to_string());
     }
     let version = u32_at(h, 8);
-    if version != FORMAT_VERSION {
+    if !(OLDEST_READ_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(format!("unsupported WAL format version {version}"));
     }
     Ok(Lsn(u64_at(h, 16)))
@@ -233,6 +238,25 @@ mod tests {
         h[17] ^= 1;
         assert!(decode_segment_header(&h).is_err());
         assert!(decode_segment_header(&h[..10]).is_err());
+    }
+
+    #[test]
+    fn version_1_segments_are_read_and_unknown_versions_refused() {
+        let with_version = |version: u32| {
+            let mut h = encode_segment_header(Lsn(64));
+            h[8..12].copy_from_slice(&version.to_le_bytes());
+            let crc = crc32fast::hash(&h[..SEGMENT_CRC_COVERS]);
+            h[28..32].copy_from_slice(&crc.to_le_bytes());
+            h
+        };
+        assert_eq!(decode_segment_header(&with_version(1)), Ok(Lsn(64)));
+        assert_eq!(decode_segment_header(&with_version(2)), Ok(Lsn(64)));
+        for version in [0, 3] {
+            assert_eq!(
+                decode_segment_header(&with_version(version)),
+                Err(format!("unsupported WAL format version {version}"))
+            );
+        }
     }
 
     #[test]
