@@ -46,27 +46,84 @@
 //!
 //! ## Memory
 //!
-//! The build holds the whole index in memory until the commit: the arena (per row, the
-//! encoded indexed values and the row's primary key) plus 32 bytes per row while
-//! sorting, then 56 bytes per row at the hand-over and 40 in the write set. For the
-//! 1M-row benchmark table and an integer column that is about 75 MB at the peak. There
-//! is no external sort: an index whose entries do not fit in memory cannot be built
-//! (the allocation fails). Spilling sorted runs to temporary files and merging them is
-//! the planned answer; it changes nothing else here, since the write set and the log
-//! take the entries as one sorted stream.
+//! A build may hold [`DatabaseOptions::build_memory_bytes`](crate::DatabaseOptions)
+//! (default 64 MiB, PostgreSQL's `maintenance_work_mem`): the arena plus 32 bytes of
+//! sort head per entry. While the entries fit, the build is the in-memory path above,
+//! unchanged (the only cost is one comparison per row). The whole index is then held
+//! until the commit: for the 1M-row benchmark table and an integer column, about 75 MB
+//! at the peak, so that build spills under the default budget.
+//!
+//! When the entries reach the budget, the build **sorts externally**
+//! ([`crate::extsort`]): each budget's worth is sorted (step 2, the same sort) and
+//! written to a run file in `<database>.sort/`, and the arena is reused for the next.
+//! After the pass the runs (merged in groups of 64 first, if there are more) are read
+//! once merged, in key order, to find the first duplicate of a UNIQUE index (step 3:
+//! the same neighbour comparison, so the same first key and the same error), and
+//! handed over as runs ([`Transaction::load_spilled`]): the write set keeps the files,
+//! not their entries, and the commit merges them straight into the bottom-up build. So
+//! memory stays within the budget (plus the arena's growth by doubling, at worst as
+//! much again) while rows are read and sorted, and within 64 read buffers of at most
+//! 1 MiB each (a share of the budget) while runs are merged — at the check, the commit,
+//! and recovery alike. The run files are removed when the build fails, when the
+//! transaction ends, and, after a crash, when the database is opened.
+//!
+//! The commit record cannot hold the entries either, so it holds a **marker** instead:
+//! one write that says "build this index of this table" (the index's tree id and the
+//! table's schema with the index in it; `docs/file-format.md`). That is what makes this
+//! design possible at all, and why it was chosen over logging the merged entries in a
+//! record streamed in pieces: the table lock (step 0) means no other transaction
+//! commits a write to the table between the build's snapshot and its commit, so the
+//! rows visible at the commit's timestamp are exactly the rows the build read, and
+//! anyone holding the log can derive the entries again. The log carries a few hundred
+//! bytes instead of every entry (no WAL volume, no log format for records larger than
+//! memory, no replay that holds a whole record), and the commit invariant holds
+//! unchanged: every check ran over those rows before the marker was written.
+//!
+//! What is **not** bounded: a transaction that reads or writes the index it has just
+//! built, or writes the indexed table afterwards (a marker would no longer describe
+//! the rows), first reads the runs into its write set ([`crate::mvcc`]'s
+//! `write_set.rs`): it pays the in-memory cost, and its commit logs every entry. The
+//! other bulk paths, INSERT ... SELECT into an empty table and the rebuild of a table
+//! under a new primary key ([`super::rekey`]), still hold their sorted run in memory and
+//! log every entry.
 //!
 //! ## Crash safety
 //!
-//! The index's entries and the catalog rows that name it are writes of one
-//! transaction, so they are one commit record: recovery replays all of it or none of
-//! it. A crash before the record is durable leaves no trace of the index (its pages, if
-//! a checkpoint never wrote them, were never part of the file: the bottom-up build runs
-//! only when the commit applies, under the pager's write gate, and a checkpoint waits
-//! for applies to finish); a crash after replays the record, which builds the same tree
-//! again from the logged entries. Nothing else is needed for an interrupted build.
-//! `engine/tests/db_crash_checks.rs` (a CREATE INDEX on the populated table among
-//! other commits and checkpoints, power lost at every sync point) and
-//! `engine/tests/db_kill_bulk.rs` (kill -9 while loads and builds run) check this.
+//! The index's entries (or its marker) and the catalog rows that name it are writes of
+//! one transaction, so they are one commit record: recovery replays all of it or none
+//! of it. A crash before the record is durable leaves no trace of the index (its pages,
+//! if a checkpoint never wrote them, were never part of the file: the bottom-up build
+//! runs only when the commit applies, under the pager's write gate, and a checkpoint
+//! waits for applies to finish; run files are removed at the next open); a crash after
+//! replays the record. An in-memory build's record holds the entries, which build the
+//! same tree again. A spilled build's record holds the transaction's writes and then the
+//! marker: recovery replays the writes, then reads the table's rows visible at the
+//! record's timestamp ([`replay_build`]), derives the entries with the logged schema,
+//! sorts them under the budget and builds the tree from them. Those are the rows the
+//! build read:
+//!
+//! - Rows of other transactions: the table lock lets none commit a write to the table
+//!   after the build's snapshot until the building transaction has ended (and applied).
+//! - The transaction's own rows, including those of a table it created: they are writes
+//!   of the same record, replayed before the marker. Rows written under a savepoint
+//!   rolled back before the build were never in the write set; a savepoint rolled back
+//!   past the build drops the build with it. A write of the table after the build turns
+//!   the marker into logged entries (above), so at the commit the table is as the build
+//!   saw it.
+//! - A checkpoint's cut: replay is idempotent for the record's writes; the index's tree
+//!   is written by one tree operation, so a cut holds all of it or none; and a version
+//!   of a row visible at the build's timestamp leaves the cut only by pruning, which
+//!   needs a newer version of the row, which only a commit after the building
+//!   transaction ended can write — so such a cut already holds the whole index, and the
+//!   replayed build rewrites identical versions for the rows it still finds.
+//!
+//! A replayed build that finds a key too long or a duplicate (checked before the
+//! record was written, over the same rows) reports the file as corrupt rather than
+//! building something else. `engine/tests/db_crash_checks.rs` (a CREATE INDEX on the
+//! populated table among other commits and checkpoints, power lost at every sync point,
+//! in memory and spilled), `engine/tests/db_kill_bulk.rs` (kill -9 while loads and
+//! builds run, every other child spilling) and `engine/tests/table_index_build.rs`
+//! (spilled builds against a model, recovered from the log) check this.
 
 use std::cmp::Ordering;
 use std::ops::Bound;

@@ -13,6 +13,10 @@
 //!   value_len varint, value bytes    -- put only
 //! ```
 //!
+//! The log does not interpret trees: a put to tree `u32::MAX` is a deferred build's
+//! marker, which the MVCC layer writes and recovery hands back to the table layer (see
+//! `mvcc/commit.rs` and `docs/file-format.md`; segment format version 2).
+//!
 //! Varints are unsigned LEB128 (7 bits per byte, high bit = more follows), so the small
 //! tree ids and short keys of a typical row cost one byte of length each. Decoding checks
 //! every length against the bytes that remain and rejects trailing bytes, overlong
