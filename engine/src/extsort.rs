@@ -112,9 +112,12 @@ impl SpillSpace {
 
 impl Drop for SpillSpace {
     fn drop(&mut self) {
-        if self.owned {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
+        // Every run is gone by now (runs live in transactions, which end first), so the
+        // directory beside a database is empty and goes too; a temporary one goes whole.
+        let _ = match self.owned {
+            true => std::fs::remove_dir_all(&self.dir),
+            false => std::fs::remove_dir(&self.dir),
+        };
     }
 }
 
