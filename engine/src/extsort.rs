@@ -303,7 +303,8 @@ impl Merge {
             lent: None,
         };
         for run in runs {
-            let file = File::open(&run.path).map_err(|e| io_error(&run.path, "open run file", e))?;
+            let file =
+                File::open(&run.path).map_err(|e| io_error(&run.path, "open run file", e))?;
             merge.readers.push(RunReader {
                 input: BufReader::with_capacity(read_buffer, file),
                 path: run.path.clone(),

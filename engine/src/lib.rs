@@ -63,8 +63,8 @@ pub mod table;
 
 pub use btree::{FileReport, TreeReport};
 pub use db::{Database, DatabaseOptions, RecoveryReport, WeakDatabase};
-pub use extsort::DEFAULT_BUILD_MEMORY;
 pub use error::{Constraint, Error, Interruption, Limit, Result};
+pub use extsort::DEFAULT_BUILD_MEMORY;
 pub use mvcc::locks::DEFAULT_DEADLOCK_TIMEOUT;
 pub use mvcc::{
     AccessMode, CommitTs, IsolationLevel, LockMode, LockWait, RowLock, Savepoint, SsiLimits,

@@ -408,7 +408,11 @@ fn bulk_loads_and_index_builds_survive_kill_9() {
         }
         let db = Database::open(&path, options(spill))
             .unwrap_or_else(|e| panic!("round {round}: reopen failed: {e}"));
-        assert_eq!(run_files(&path), 0, "round {round}: run files survive the reopen");
+        assert_eq!(
+            run_files(&path),
+            0,
+            "round {round}: run files survive the reopen"
+        );
         check(&db, &halves, &loaded, &indexed, round);
         drop(db);
     }

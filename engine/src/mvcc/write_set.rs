@@ -171,6 +171,7 @@ pub(crate) struct TreeWrites {
     bulk_implicit: bool,
     /// Entries that are not dead.
     live: usize,
+    build: Build,
 }
 
 /// A view of one live write, as a scan or a commit sees it.
@@ -214,11 +215,15 @@ pub(crate) struct DeferredBuild {
     pub runs: SpilledRuns,
 }
 
-/// A deferred build, `None` once materialized into its slot.
-#[derive(Debug)]
-struct Deferred {
-    slot: u32,
-    build: Option<DeferredBuild>,
+/// A tree's build handed over as spilled runs, if any.
+#[derive(Debug, Default)]
+enum Build {
+    #[default]
+    None,
+    /// Still in its runs: the slot holds none of its entries.
+    Deferred(Box<DeferredBuild>),
+    /// Read into the slot: its entries are the bulk entries.
+    Materialized,
 }
 
 impl SortedRun {
@@ -242,6 +247,7 @@ impl TreeWrites {
             bulk: 0,
             bulk_implicit: false,
             live: 0,
+            build: Build::None,
         }
     }
 
@@ -499,7 +505,6 @@ impl TreeWrites {
 pub struct Savepoint {
     journal_len: usize,
     created_len: usize,
-    deferred_len: usize,
     depth: usize,
 }
 
@@ -519,8 +524,6 @@ pub(crate) struct WriteSet {
     created: Vec<(u32, EntryId)>,
     journal: Vec<Undo>,
     depth: usize,
-    /// Builds handed over as spilled runs, in the order they came.
-    deferred: Vec<Deferred>,
 }
 
 impl WriteSet {
@@ -532,16 +535,21 @@ impl WriteSet {
     /// Takes `build` as the writes of the tree in `slot`, which is claimed and has none
     /// yet: the commit makes the tree from the runs (see the module header).
     pub fn defer_build(&mut self, slot: usize, build: DeferredBuild) {
-        debug_assert!(self.trees[slot].entries.is_empty() && self.trees[slot].claimed);
-        self.deferred.push(Deferred {
-            slot: slot as u32,
-            build: Some(build),
-        });
+        let t = &mut self.trees[slot];
+        debug_assert!(t.entries.is_empty() && t.claimed && matches!(t.build, Build::None));
+        t.build = Build::Deferred(Box::new(build));
+        if self.depth > 0 {
+            // Undone by a savepoint rolled back past it, as a created entry is.
+            self.created.push((slot as u32, NO_ENTRY));
+        }
     }
 
-    /// The builds still deferred, in the order they came.
+    /// The builds still deferred, trees in slot order.
     pub fn deferred_builds(&self) -> impl Iterator<Item = &DeferredBuild> {
-        self.deferred.iter().filter_map(|d| d.build.as_ref())
+        self.trees.iter().filter_map(|t| match &t.build {
+            Build::Deferred(build) => Some(&**build),
+            _ => None,
+        })
     }
 
     /// Whether `tree`'s build is deferred: its slot does not hold its entries yet.
@@ -561,31 +569,28 @@ impl WriteSet {
     /// order in one arena, as [`WriteSet::adopt_sorted`] takes them), so that reads and
     /// writes of the tree find them. A savepoint rolled back past the build undoes them.
     pub fn materialize_build(&mut self, tree: TreeId) -> Result<()> {
-        let Some(at) = self
-            .deferred
-            .iter()
-            .position(|d| d.build.as_ref().is_some_and(|b| b.tree == tree))
-        else {
+        let Some(slot) = self.slot(tree) else {
             return Ok(());
         };
-        let slot = self.deferred[at].slot as usize;
+        let Build::Deferred(build) = &self.trees[slot].build else {
+            return Ok(());
+        };
         let mut run = SortedRun::default();
-        if let Some(build) = &self.deferred[at].build {
-            let mut merge = build.runs.merge()?;
-            while let Some((key, value)) = merge.next_entry()? {
-                let entry = RunEntry {
-                    at: run.arena.len(),
-                    key_len: key.len() as u32,
-                    value_len: value.len() as u32,
-                };
-                run.arena.extend_from_slice(key);
-                run.arena.extend_from_slice(value);
-                run.entries.push(entry);
-            }
+        let mut merge = build.runs.merge()?;
+        while let Some((key, value)) = merge.next_entry()? {
+            let entry = RunEntry {
+                at: run.arena.len(),
+                key_len: key.len() as u32,
+                value_len: value.len() as u32,
+            };
+            run.arena.extend_from_slice(key);
+            run.arena.extend_from_slice(value);
+            run.entries.push(entry);
         }
-        // Not journalled as created: the build's own entry in `deferred` undoes them.
+        drop(merge);
+        // Not journalled as created: the build's own mark in `created` undoes them.
         self.adopt(slot, run, false)?;
-        self.deferred[at].build = None;
+        self.trees[slot].build = Build::Materialized;
         Ok(())
     }
 
@@ -741,7 +746,6 @@ impl WriteSet {
         Savepoint {
             journal_len: self.journal.len(),
             created_len: self.created.len(),
-            deferred_len: self.deferred.len(),
             depth: self.depth,
         }
     }
@@ -769,13 +773,14 @@ impl WriteSet {
             state: EntryState::Dead,
         };
         for (slot, id) in self.created.drain(savepoint.created_len..) {
-            self.trees[slot as usize].restore(id, dead);
-        }
-        for deferred in self.deferred.drain(savepoint.deferred_len..) {
-            // A build still deferred is dropped with its runs; a materialized one's
-            // entries die (later writes of them are undone above).
-            if deferred.build.is_none() {
-                let t = &mut self.trees[deferred.slot as usize];
+            let t = &mut self.trees[slot as usize];
+            if id != NO_ENTRY {
+                t.restore(id, dead);
+                continue;
+            }
+            // A deferred build: dropped with its runs if it is still deferred; if it
+            // was materialized, its entries die (later writes of them are undone above).
+            if matches!(std::mem::take(&mut t.build), Build::Materialized) {
                 for id in 0..t.bulk as EntryId {
                     t.restore(id, dead);
                 }

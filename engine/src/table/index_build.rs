@@ -136,8 +136,8 @@ use std::ops::Bound;
 
 use crate::btree::EntryChunk;
 use crate::error::{Constraint, Error, Result};
-use crate::keycode::{ColumnOrder, KeyValue, decode, describe_key, encode_value_into};
 use crate::extsort::{RunFile, SpillSpace, SpilledRuns};
+use crate::keycode::{ColumnOrder, KeyValue, decode, describe_key, encode_value_into};
 use crate::mvcc::{
     CommitTs, DeferredBuild, Mvcc, RunEntry, SortedRun, Transaction, TreeId, TxnChunks,
 };
@@ -247,7 +247,10 @@ impl Entries {
         let mut out = space.create_run()?;
         for e in &self.entries {
             let value_at = e.run.at + e.run.key_len as usize;
-            out.push(self.key(e), &self.arena[value_at..value_at + e.run.value_len as usize])?;
+            out.push(
+                self.key(e),
+                &self.arena[value_at..value_at + e.run.value_len as usize],
+            )?;
         }
         self.arena.clear();
         self.entries.clear();
@@ -278,12 +281,12 @@ pub(crate) fn build_index(
     drop(scan);
     let duplicate = |key: &[u8]| -> Result<Error> {
         match index.unique {
-        true => Ok(Error::Constraint(Constraint::UniqueIndexBuild {
-            table: schema.name.clone(),
-            index: index.name.clone(),
-            key: describe_duplicate(schema, index, key)?,
-        })),
-        false => Ok(repeated_key(index)),
+            true => Ok(Error::Constraint(Constraint::UniqueIndexBuild {
+                table: schema.name.clone(),
+                index: index.name.clone(),
+                key: describe_duplicate(schema, index, key)?,
+            })),
+            false => Ok(repeated_key(index)),
         }
     };
     match collected {
@@ -411,7 +414,9 @@ fn first_spilled_duplicate(runs: &SpilledRuns) -> Result<Option<Vec<u8>>> {
 /// writes the same entries into the index's tree as versions at `ts`.
 pub(crate) fn replay_build(mvcc: &Mvcc, ts: CommitTs, key: &[u8], marker: &[u8]) -> Result<()> {
     let bad = |what: &str| Error::CorruptData(format!("a logged index build: {what}"));
-    let tree: [u8; 4] = key.try_into().map_err(|_| bad("its tree id is not 4 bytes"))?;
+    let tree: [u8; 4] = key
+        .try_into()
+        .map_err(|_| bad("its tree id is not 4 bytes"))?;
     let tree = TreeId(u32::from_be_bytes(tree));
     let schema = TableSchema::decode(marker)?;
     let index = schema
@@ -420,12 +425,18 @@ pub(crate) fn replay_build(mvcc: &Mvcc, ts: CommitTs, key: &[u8], marker: &[u8])
         .find(|i| i.tree == tree)
         .ok_or_else(|| bad("its table has no index in the built tree"))?;
     let mut scan = mvcc.replay_scan(schema.tree, ts)?;
-    let (collected, _) = collect(&mut scan, &schema, index, mvcc.max_stored_key_len(), &mvcc.spill)
-        // The build checked every key before its commit was logged, over these rows.
-        .map_err(|e| match e {
-            Error::TooLarge(limit) => bad(&format!("an entry the build checked is too large: {limit}")),
-            e => e,
-        })?;
+    let (collected, _) = collect(
+        &mut scan,
+        &schema,
+        index,
+        mvcc.max_stored_key_len(),
+        &mvcc.spill,
+    )
+    // The build checked every key before its commit was logged, over these rows.
+    .map_err(|e| match e {
+        Error::TooLarge(limit) => bad(&format!("an entry the build checked is too large: {limit}")),
+        e => e,
+    })?;
     match collected {
         Collected::Memory(entries) => {
             if entries.first_duplicate().is_some() {
