@@ -165,7 +165,10 @@
 //!   transactions never take it.
 //! - **Bulk loads.** CREATE INDEX hands the write set its whole index as one sorted
 //!   run in one arena (`Transaction::load_sorted`): adopted as it is, no hash, lock,
-//!   probe or sort per entry (see `table/index_build.rs`).
+//!   probe or sort per entry (see `table/index_build.rs`). An index larger than the
+//!   build's memory budget is handed over as sorted run files instead
+//!   (`Transaction::load_spilled`): the commit merges them into the tree and logs one
+//!   marker for them, from which recovery rebuilds the index (`commit.rs`).
 //! - **Commit time.** The write set is sorted per tree once (unless scans sorted it
 //!   already), logged in that order straight from the arena, and each tree's writes are
 //!   applied as one sorted batch ([`TreeStore::apply_sorted`]): into an empty tree the
