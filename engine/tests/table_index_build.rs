@@ -473,3 +473,47 @@ fn an_io_error_while_spilling_fails_the_build_and_leaves_no_run() {
     let mut reader = db.begin(IsolationLevel::RepeatableRead);
     index_matches_table(&mut reader);
 }
+
+/// A spilled build's run files live as long as its transaction: gone after a rollback,
+/// after the transaction is dropped unfinished, and after a savepoint rolled back past
+/// the build.
+#[test]
+fn a_spilled_build_leaves_no_run_after_rollback_or_drop() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gone.db");
+    let db = Database::open(&path, bulk_options(Some(256))).unwrap();
+    let mut txn = db.begin(IsolationLevel::RepeatableRead);
+    create_table(&mut txn);
+    let schema = catalog::table(&mut txn, "t").unwrap();
+    for id in 0..200 {
+        ops::insert(&mut txn, &schema, row(id, Some(id), 0, "n")).unwrap();
+    }
+    txn.commit().unwrap();
+    let build = |txn: &mut Transaction| {
+        catalog::create_index(txn, "t", "t_code", &["code"], true).unwrap();
+        assert!(run_files(&path) > 0, "the build spilled");
+    };
+    let mut txn = db.begin(IsolationLevel::RepeatableRead);
+    build(&mut txn);
+    txn.rollback();
+    assert_eq!(run_files(&path), 0, "after a rollback");
+    let mut txn = db.begin(IsolationLevel::RepeatableRead);
+    build(&mut txn);
+    drop(txn);
+    assert_eq!(run_files(&path), 0, "after a drop");
+    let mut txn = db.begin(IsolationLevel::RepeatableRead);
+    let savepoint = txn.savepoint();
+    build(&mut txn);
+    txn.rollback_to(savepoint);
+    assert_eq!(
+        run_files(&path),
+        0,
+        "after a savepoint rolled back past the build"
+    );
+    assert!(catalog::table(&mut txn, "t").unwrap().indexes.is_empty());
+    build(&mut txn);
+    txn.commit().unwrap();
+    assert_eq!(run_files(&path), 0, "after the commit");
+    let mut reader = db.begin(IsolationLevel::RepeatableRead);
+    index_matches_table(&mut reader);
+}
