@@ -87,7 +87,8 @@
 //! into the pager's dirty-page cache, which never evicts a dirty page, so the new
 //! index's pages (its size on disk) are in memory from the commit until the next
 //! checkpoint writes them out — for the 1M-row integer index, about 50 MiB at any
-//! budget, against about 130 MiB for the whole in-memory build. Bounding that needs a
+//! budget, against about 130 MiB for the whole in-memory build. (And the marker's few
+//! bytes bring the automatic checkpoint, which runs by the log's growth, no nearer.) Bounding that needs a
 //! pager that can write pages of a tree no reader can see yet before the checkpoint.
 //! A transaction that reads or writes the index it has just
 //! built, or writes the indexed table afterwards (a marker would no longer describe
