@@ -136,12 +136,13 @@ impl Shared {
     /// Queues a finished frame at the end of the log; the LSN it got and the LSN just
     /// after it. LSN order is the order in which appends took the queue's lock.
     pub fn append(&self, frame: Vec<u8>) -> Result<(Lsn, Lsn)> {
+        // Before the queue's lock: a leader holding the state's lock takes the queue's.
+        if let Some(why) = self.poisoned() {
+            return Err(Error::WalPoisoned(why));
+        }
         let mut queue = self.queue.lock();
         if queue.closed {
             return Err(Error::WalPoisoned("the log is closed".into()));
-        }
-        if let Some(why) = self.poisoned() {
-            return Err(Error::WalPoisoned(why));
         }
         let lsn = queue.next;
         let end = lsn.advance(frame.len() as u64);
@@ -206,10 +207,17 @@ impl Shared {
                 state.progress.poisoned.get_or_insert(why);
             }
         }
-        self.advanced.notify_all();
+        // Woken without the lock held: waiters woken under it would be queued on the
+        // mutex and let in one at a time.
+        MutexGuard::unlocked(state, || self.advanced.notify_all());
     }
 
-    fn write_queue(&self, writer: &mut Writer, sync: bool, seal: bool) -> std::result::Result<(Lsn, Lsn), String> {
+    fn write_queue(
+        &self,
+        writer: &mut Writer,
+        sync: bool,
+        seal: bool,
+    ) -> std::result::Result<(Lsn, Lsn), String> {
         if expect_company(writer.last_batch_len) {
             thread::yield_now();
         }
