@@ -19,8 +19,10 @@
 //! runtime, every statement went from the connection's task to a blocking-pool thread
 //! and its rows came back through a channel: two or three thread wake-ups per
 //! statement, which were half the server's CPU time under pgbench.) The accept loop
-//! and shutdown run on the multi-threaded runtime [`crate::serve`] starts; the
-//! connection limit bounds the number of threads.
+//! and shutdown run on the multi-threaded runtime [`crate::serve`] starts. A thread is
+//! started only for a client that got a permit of the connection limit, so the limit
+//! bounds the threads; a client beyond it (to be refused once it sends its startup
+//! message, or one sending a CancelRequest) is served on the accept loop's runtime.
 //!
 //! ## Shutdown
 //!
@@ -47,7 +49,7 @@ use pgwire::messages::PgWireFrontendMessage as In;
 use pgwire::tokio::TlsAcceptor;
 use pgwire::tokio::server::negotiate_tls;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::Config;
 use crate::auth::Authenticator;
@@ -136,7 +138,17 @@ impl Server {
             tokio::select! {
                 () = &mut stop => break,
                 accepted = self.listener.accept() => match accepted {
-                    Ok((stream, _)) => serve_on_own_thread(stream, Arc::clone(&self.shared)),
+                    Ok((stream, _)) => {
+                        let shared = Arc::clone(&self.shared);
+                        match Arc::clone(&shared.permits).try_acquire_owned() {
+                            Ok(permit) => serve_on_own_thread(stream, shared, permit),
+                            // Beyond the limit: refused (or its CancelRequest served)
+                            // here, on the accept loop's runtime, without a thread.
+                            Err(_) => {
+                                tokio::spawn(async move { refuse(stream, shared).await });
+                            }
+                        }
+                    }
                     // A failed accept (out of file descriptors, a reset) loses only
                     // that client; pause so a persistent failure does not spin.
                     Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -167,10 +179,11 @@ async fn shutdown(shared: Arc<Shared>) -> Result<(), crate::ServeError> {
     }
 }
 
-/// Serves one accepted client on a thread of its own (module comment, "Threads").
-/// A client whose thread cannot be started (the process is out of threads or memory)
-/// is closed at once, before its startup message, and the server goes on.
-fn serve_on_own_thread(stream: TcpStream, shared: Arc<Shared>) {
+/// Serves one accepted client, holding one of the connection limit's permits, on a
+/// thread of its own (module comment, "Threads"). A client whose thread cannot be
+/// started (the process is out of threads or memory) is closed at once, before its
+/// startup message, and the server goes on.
+fn serve_on_own_thread(stream: TcpStream, shared: Arc<Shared>, permit: OwnedSemaphorePermit) {
     let Ok(stream) = stream.into_std() else {
         return;
     };
@@ -184,7 +197,7 @@ fn serve_on_own_thread(stream: TcpStream, shared: Arc<Shared>) {
             if let Ok(runtime) = runtime {
                 runtime.block_on(async move {
                     if let Ok(stream) = TcpStream::from_std(stream) {
-                        accept(stream, shared).await;
+                        accept(stream, shared, permit).await;
                     }
                 });
             }
@@ -194,15 +207,20 @@ fn serve_on_own_thread(stream: TcpStream, shared: Arc<Shared>) {
 }
 
 /// Serves one accepted client, within the connection limit.
-async fn accept(stream: TcpStream, shared: Arc<Shared>) {
-    let permit = Arc::clone(&shared.permits).try_acquire_owned().ok();
-    let started = tokio::time::timeout(STARTUP_TIMEOUT, start(stream, &shared, permit.is_some()));
+async fn accept(stream: TcpStream, shared: Arc<Shared>, permit: OwnedSemaphorePermit) {
+    let started = tokio::time::timeout(STARTUP_TIMEOUT, start(stream, &shared, true));
     let socket = match started.await {
         Ok(Ok(Some(socket))) => socket,
         _ => return,
     };
     let _ = Connection::new(socket, shared).run().await;
     drop(permit);
+}
+
+/// A client beyond the connection limit: refused once it sends its startup message
+/// (`start` lets nobody in without a place), or its CancelRequest carried out.
+async fn refuse(stream: TcpStream, shared: Arc<Shared>) {
+    let _ = tokio::time::timeout(STARTUP_TIMEOUT, start(stream, &shared, false)).await;
 }
 
 /// TLS negotiation and authentication; `None` if the client went away, was refused or

@@ -855,3 +855,60 @@ fn numeric_travels_as_oid_1700_in_text_and_binary() {
         );
     });
 }
+
+#[test]
+fn clients_beyond_the_connection_limit_are_refused_and_a_cancel_still_gets_through() {
+    let mut config = support::config(hdb_server::AuthMethod::Trust);
+    config.max_connections = 2;
+    let server = TestServer::start_with(config);
+    runtime().block_on(async {
+        let first = connect(&server).await;
+        let second = connect(&server).await;
+        let refused = tokio_postgres::connect(&server.url("tester"), NoTls)
+            .await
+            .map(|_| ())
+            .expect_err("a third client is over the limit");
+        assert_eq!(refused.code(), Some(&SqlState::TOO_MANY_CONNECTIONS), "{refused}");
+        let message = refused.as_db_error().map(|e| e.message().to_string());
+        assert_eq!(message.as_deref(), Some("sorry, too many clients already"));
+
+        // A CancelRequest comes on a connection of its own, beyond the limit too: it
+        // still reaches the running statement.
+        first
+            .batch_execute("CREATE TABLE d (i INTEGER); INSERT INTO d VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9)")
+            .await
+            .unwrap();
+        let long = "SELECT count(*) FROM d a, d b, d c, d e, d f, d g, d h, d i, d j, d k";
+        let token = first.cancel_token();
+        let running = first.simple_query(long);
+        tokio::pin!(running);
+        let error = loop {
+            tokio::select! {
+                result = &mut running => break result.expect_err("the statement was cancelled"),
+                () = tokio::time::sleep(std::time::Duration::from_millis(100)) => {
+                    token.cancel_query(NoTls).await.unwrap();
+                }
+            }
+        };
+        assert_eq!(error.code(), Some(&SqlState::QUERY_CANCELED), "{error}");
+
+        // A client that leaves frees its place.
+        drop(second);
+        let mut third = None;
+        for _ in 0..50 {
+            match tokio_postgres::connect(&server.url("tester"), NoTls).await {
+                Ok((client, connection)) => {
+                    tokio::spawn(async move {
+                        let _ = connection.await;
+                    });
+                    third = Some(client);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            }
+        }
+        let third = third.expect("a place is free once a client has gone");
+        let row = third.query_one("SELECT count(*) FROM d", &[]).await.unwrap();
+        assert_eq!(row.get::<_, i64>(0), 10);
+    });
+}
