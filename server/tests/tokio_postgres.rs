@@ -24,6 +24,23 @@ async fn first_row_as_text(client: &Client, sql: &str) -> Vec<String> {
         .collect()
 }
 
+/// Runs `sql` (long-running) on `client` and cancels it through a CancelRequest; the
+/// error it ended with. A cancel that arrives before the statement starts is ignored
+/// (as in PostgreSQL), so one is sent every 100 ms until the statement ends.
+async fn cancel_while_running(client: &Client, sql: &str) -> tokio_postgres::Error {
+    let token = client.cancel_token();
+    let running = client.simple_query(sql);
+    tokio::pin!(running);
+    loop {
+        tokio::select! {
+            result = &mut running => break result.expect_err("the statement was cancelled"),
+            () = tokio::time::sleep(std::time::Duration::from_millis(100)) => {
+                token.cancel_query(NoTls).await.expect("the cancel is sent");
+            }
+        }
+    }
+}
+
 #[test]
 fn every_type_round_trips_in_binary_through_prepared_statements() {
     let server = TestServer::start();
@@ -630,19 +647,7 @@ fn a_cancel_request_and_statement_timeout_stop_a_running_statement() {
             .unwrap();
         // Ten billion rows: minutes, unless cancelled.
         let long = "SELECT count(*) FROM d a, d b, d c, d e, d f, d g, d h, d i, d j, d k";
-        let token = client.cancel_token();
-        let running = client.simple_query(long);
-        tokio::pin!(running);
-        // A cancel that arrives before the statement starts is ignored (as in
-        // PostgreSQL), so send one every 100 ms until the statement ends.
-        let error = loop {
-            tokio::select! {
-                result = &mut running => break result.expect_err("the statement was cancelled"),
-                () = tokio::time::sleep(std::time::Duration::from_millis(100)) => {
-                    token.cancel_query(NoTls).await.unwrap();
-                }
-            }
-        };
+        let error = cancel_while_running(&client, long).await;
         assert_eq!(error.code(), Some(&SqlState::QUERY_CANCELED), "{error}");
         let row = client
             .query_one("SELECT count(*) FROM d", &[])
@@ -879,17 +884,7 @@ fn clients_beyond_the_connection_limit_are_refused_and_a_cancel_still_gets_throu
             .await
             .unwrap();
         let long = "SELECT count(*) FROM d a, d b, d c, d e, d f, d g, d h, d i, d j, d k";
-        let token = first.cancel_token();
-        let running = first.simple_query(long);
-        tokio::pin!(running);
-        let error = loop {
-            tokio::select! {
-                result = &mut running => break result.expect_err("the statement was cancelled"),
-                () = tokio::time::sleep(std::time::Duration::from_millis(100)) => {
-                    token.cancel_query(NoTls).await.unwrap();
-                }
-            }
-        };
+        let error = cancel_while_running(&first, long).await;
         assert_eq!(error.code(), Some(&SqlState::QUERY_CANCELED), "{error}");
 
         // A client that leaves frees its place.

@@ -77,7 +77,9 @@
 //! snapshot sees), the snapshot is *safe*: the transaction is not tracked at all.
 //! `READ ONLY DEFERRABLE` waits until the read-write transactions active at its snapshot
 //! have all ended; if none of them committed with an out-edge to a commit the snapshot
-//! sees, the snapshot is safe, otherwise it takes a new snapshot and tries again.
+//! sees, the snapshot is safe, otherwise it takes a new snapshot and tries again. A
+//! snapshot taken while such a commit has been judged here but is not yet visible is
+//! unsafe from the start; it waits for that commit to become visible and tries again.
 //!
 //! ## GRANULARITY AND MEMORY
 //!

@@ -224,8 +224,9 @@ impl Wal {
         &self.recovery
     }
 
-    /// Hands a commit record to the log writer. The record's LSN follows every record
-    /// appended before this call returned; wait on the ticket for it to be durable.
+    /// Queues a commit record for the log. The record's LSN follows every record
+    /// appended before this call returned; wait on the ticket for it to be durable
+    /// (waiting is what writes it, see `writer.rs`).
     pub fn append_commit(&self, record: &CommitRecord) -> Result<CommitTicket> {
         self.append_commit_refs(record.commit_ts, record.writes.iter().map(Write::borrowed))
     }

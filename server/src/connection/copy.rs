@@ -5,7 +5,9 @@
 //! Execute of a portal whose statement is a COPY; the copy messages come between the
 //! Execute and its CommandComplete, and the client's Sync follows its CopyDone).
 //!
-//! The statement runs on the blocking pool through H's `Session::copy_in` /
+//! The statement runs on a blocking task of the connection's runtime (the one
+//! statement kind that does not run inline on the connection's thread: the thread must
+//! go on reading the client's CopyData meanwhile) through H's `Session::copy_in` /
 //! `copy_out`, which read and write ordinary `std::io` streams; the connection's task
 //! pumps between those and the socket through a bounded channel, so neither side holds
 //! more than a few messages, and a client that sends slowly (or reads slowly) slows
