@@ -19,8 +19,9 @@
 //! `check_integrity()`, and room for a new commit.
 //!
 //! The workload runs twice: with builds that fit in memory, and with a memory budget
-//! so small that the CREATE INDEX spills sorted runs and its commit logs a marker in
-//! place of the entries, which recovery replays by rebuilding the index from the table.
+//! so small that the CREATE INDEX spills sorted runs. Either way its commit logs a
+//! marker in place of the entries, which recovery replays by rebuilding the index from
+//! the table.
 //!
 //! `HDB_CRASH_CHECKS_POINTS` bounds the sync points tried (default: all of them, about
 //! [`TRANSACTIONS`] plus the checkpoints' syncs).
@@ -589,8 +590,8 @@ fn failed_checks_leave_nothing_at_any_crash_point() {
     crash_at_every_point(false);
 }
 
-/// The same workload with CREATE INDEX spilling sorted runs: its commit logs a marker,
-/// and recovery rebuilds the index from the table as the replay left it.
+/// The same workload with CREATE INDEX spilling sorted runs (its commit logs a marker,
+/// as an in-memory build's does, which recovery replays from the table).
 #[test]
 fn a_spilled_index_build_survives_any_crash_point() {
     crash_at_every_point(true);

@@ -17,9 +17,9 @@
 //! - `check_integrity()` passes.
 //!
 //! Every other round the child builds under a memory budget of [`SPILL_BUDGET`]
-//! bytes, so CREATE INDEX sorts externally (sorted runs in `<path>.sort/`) and its commit
-//! logs a marker that recovery replays from the table; whatever run files the kill left
-//! must be gone once the database is reopened.
+//! bytes, so CREATE INDEX sorts externally (sorted runs in `<path>.sort/`); in either
+//! case its commit logs a marker that recovery replays from the table. Whatever run
+//! files the kill left must be gone once the database is reopened.
 //!
 //! The same database is used round after round, so each child recovers what the last
 //! one left. `HDB_KILL_BULK_ROUNDS` sets the rounds (default [`DEFAULT_ROUNDS`]). The

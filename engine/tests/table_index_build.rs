@@ -9,10 +9,11 @@
 //!
 //! The build runs under a memory budget drawn per case: the default (every build fits
 //! in memory), a few hundred bytes (a dozen spilled runs), or a few dozen bytes (more
-//! runs than one merge reads, so runs are merged in passes). A spilled build that the
-//! transaction does not read or write again before it commits is logged as a marker
-//! and replayed from the table: such cases reopen after a crash-like close, so that
-//! recovery rebuilds the index from the log, and check that no run file is left.
+//! runs than one merge reads, so runs are merged in passes). A build that the
+//! transaction does not read or write again before it commits, in memory or spilled,
+//! is logged as a marker and replayed from the table; one it uses again is logged as
+//! its entries. Every case reopens after a crash-like close, so that recovery rebuilds
+//! the index from the log, and checks that no run file is left.
 //!
 //! `HDB_INDEX_BUILD_CASES` sets the number of cases (default [`DEFAULT_CASES`]).
 #![allow(clippy::unwrap_used)]
@@ -223,11 +224,8 @@ proptest! {
                 let mut reader = db.begin(IsolationLevel::RepeatableRead);
                 prop_assert_eq!(&index_entries(&mut reader), expected, "after the commit");
                 drop(reader);
-                match budget {
-                    // Recovery replays the build from the log.
-                    Some(_) => db.close_as_if_crashed(),
-                    None => db.close().unwrap(),
-                }
+                // Recovery replays the build from the log: its marker, or its entries.
+                db.close_as_if_crashed();
                 let db = Database::open(&path, bulk_options(budget)).unwrap();
                 db.check_integrity().unwrap();
                 let mut reader = db.begin(IsolationLevel::RepeatableRead);
@@ -366,8 +364,10 @@ fn create_index_never_misses_a_concurrent_commit() {
 }
 
 /// Builds `t_code` (UNIQUE) and `t_grp_code` over `rows` rows under `budget` and
-/// commits; returns the bytes the build's commit logged and the index entries.
-fn build_and_log(path: &Path, budget: Option<usize>, rows: i64) -> (u64, Entries) {
+/// commits — after reading the new indexes in the building transaction if `use_them` —
+/// then reopens after a crash-like close; returns the bytes the build's commit logged
+/// and the index entries.
+fn build_and_log(path: &Path, budget: Option<usize>, rows: i64, use_them: bool) -> (u64, Entries) {
     let db = Database::open(path, bulk_options(budget)).unwrap();
     let mut txn = db.begin(IsolationLevel::RepeatableRead);
     create_table(&mut txn);
@@ -380,6 +380,9 @@ fn build_and_log(path: &Path, budget: Option<usize>, rows: i64) -> (u64, Entries
     let before = db.wal().end_lsn().0;
     let mut txn = db.begin(IsolationLevel::RepeatableRead);
     create_indexes(&mut txn, true).unwrap();
+    if use_them {
+        assert_eq!(index_entries(&mut txn)[0].1.len(), rows as usize);
+    }
     txn.commit().unwrap();
     let logged = db.wal().end_lsn().0 - before;
     assert_eq!(run_files(path), 0, "run files left after the commit");
@@ -396,18 +399,31 @@ fn build_and_log(path: &Path, budget: Option<usize>, rows: i64) -> (u64, Entries
     (logged, entries)
 }
 
+/// A build its transaction does not use again logs a marker of a few hundred bytes,
+/// in memory or spilled, and recovery rebuilds the same index from it; one the
+/// transaction reads before committing logs its entries.
 #[test]
-fn a_spilled_build_logs_a_marker_and_recovery_rebuilds_the_same_index() {
+fn a_build_logs_a_marker_unless_its_transaction_uses_it_and_recovery_rebuilds_the_same_index() {
     let dir = tempfile::tempdir().unwrap();
     let rows = 3000;
-    let (in_memory_bytes, in_memory) = build_and_log(&dir.path().join("memory.db"), None, rows);
-    let (spilled_bytes, spilled) = build_and_log(&dir.path().join("spilled.db"), Some(2048), rows);
-    assert_eq!(spilled, in_memory);
-    assert_eq!(in_memory[0].1.len(), rows as usize);
-    assert!(
-        spilled_bytes * 20 < in_memory_bytes,
-        "a spilled build logs {spilled_bytes} bytes, an in-memory one {in_memory_bytes}"
-    );
+    let path = |name: &str| dir.path().join(name);
+    let (memory_bytes, memory) = build_and_log(&path("memory.db"), None, rows, false);
+    let (spilled_bytes, spilled) = build_and_log(&path("spilled.db"), Some(2048), rows, false);
+    let (used_bytes, used) = build_and_log(&path("used.db"), None, rows, true);
+    let (used_spilled_bytes, used_spilled) =
+        build_and_log(&path("used_spilled.db"), Some(2048), rows, true);
+    assert_eq!(memory[0].1.len(), rows as usize);
+    for other in [&spilled, &used, &used_spilled] {
+        assert_eq!(other, &memory);
+    }
+    for marker in [memory_bytes, spilled_bytes] {
+        for entries in [used_bytes, used_spilled_bytes] {
+            assert!(
+                marker * 20 < entries,
+                "a build logged as a marker took {marker} bytes, one logged as entries {entries}"
+            );
+        }
+    }
 }
 
 /// A spilled UNIQUE build over a repeated value fails with the message that names the

@@ -19,7 +19,7 @@ use crate::mvcc::clock::CommitTs;
 use crate::mvcc::transaction::TxnId;
 use crate::mvcc::store::{BatchOp, SortedBatch, TreeId, WriteOp, WriteRef};
 use crate::extsort::{Merge, SpilledRuns};
-use crate::mvcc::write_set::{DeferredBuild, EntryId, WriteSet};
+use crate::mvcc::write_set::{BuildEntries, DeferredBuild, EntryId, SortedRun, WriteSet, WriteView};
 use crate::mvcc::{Mvcc, gc_policy, version_key};
 
 /// The tree no write ever goes to: a write logged to it is a deferred build's marker.
@@ -99,7 +99,7 @@ pub(crate) fn commit_writes(
     let applied = applied.and_then(|()| {
         builds
             .iter()
-            .try_for_each(|b| apply_runs(mvcc, ts, b.tree, &b.runs))
+            .try_for_each(|b| apply_build(mvcc, ts, b.tree, &b.entries))
     });
     if let Err(e) = applied {
         // Part of the commit may be in the trees: `ts` stays in flight so it never
@@ -180,10 +180,30 @@ impl<'a, I: Iterator<Item = crate::mvcc::write_set::WriteView<'a>>> SortedBatch
     }
 }
 
-/// Builds the empty `tree` from `runs` (entries in strictly increasing key order) as
-/// versions at `ts`, bottom-up. A run that fails to read stops the build with the error
-/// (the caller poisons the database: part of the tree may be written).
-pub(crate) fn apply_runs(mvcc: &Mvcc, ts: CommitTs, tree: TreeId, runs: &SpilledRuns) -> Result<()> {
+/// Builds the empty `tree` from a deferred build's entries (in strictly increasing key
+/// order) as versions at `ts`, bottom-up; at commit, and at recovery from a marker.
+pub(crate) fn apply_build(mvcc: &Mvcc, ts: CommitTs, tree: TreeId, entries: &BuildEntries) -> Result<()> {
+    match entries {
+        BuildEntries::Memory(run) => apply_sorted_run(mvcc, ts, tree, run),
+        BuildEntries::Spilled(runs) => apply_runs(mvcc, ts, tree, runs),
+    }
+}
+
+/// [`apply_build`] of entries sorted in memory.
+fn apply_sorted_run(mvcc: &Mvcc, ts: CommitTs, tree: TreeId, run: &SortedRun) -> Result<()> {
+    let views = run.entries.iter().map(|e| WriteView {
+        key: run.key(e),
+        value: Some(&run.arena[e.at + e.key_len as usize..][..e.value_len as usize]),
+        fresh: true,
+    });
+    let mut batch = VersionBatch::new(ts, run.entries.len(), views);
+    mvcc.store.apply_sorted(tree, &mut batch)
+}
+
+/// [`apply_build`] of entries spilled to runs. A run that fails to read stops the
+/// build with the error (the caller poisons the database: part of the tree may be
+/// written).
+fn apply_runs(mvcc: &Mvcc, ts: CommitTs, tree: TreeId, runs: &SpilledRuns) -> Result<()> {
     let mut batch = RunsBatch {
         ts,
         merge: runs.merge()?,

@@ -163,12 +163,13 @@
 //!   lock's: while the load runs, another writer of that table fails at once with a
 //!   retryable serialization error, as it would beside a CREATE INDEX; small
 //!   transactions never take it.
-//! - **Bulk loads.** CREATE INDEX hands the write set its whole index as one sorted
-//!   run in one arena (`Transaction::load_sorted`): adopted as it is, no hash, lock,
-//!   probe or sort per entry (see `table/index_build.rs`). An index larger than the
-//!   build's memory budget is handed over as sorted run files instead
-//!   (`Transaction::load_spilled`): the commit merges them into the tree and logs one
-//!   marker for them, from which recovery rebuilds the index (`commit.rs`).
+//! - **Bulk loads.** CREATE INDEX hands the write set its whole index sorted, in one
+//!   arena, or as sorted run files when it outgrew the build's memory budget
+//!   (`Transaction::load_deferred`): kept as it is, no hash, lock, probe or sort per
+//!   entry; the commit builds the tree from it and logs one marker in its place, from
+//!   which recovery rebuilds the index (see `table/index_build.rs`). The rebuild of a
+//!   table under a new primary key hands over its rows as one sorted run
+//!   (`Transaction::load_sorted`), adopted by the write set as it is and logged.
 //! - **Commit time.** The write set is sorted per tree once (unless scans sorted it
 //!   already), logged in that order straight from the arena, and each tree's writes are
 //!   applied as one sorted batch ([`TreeStore::apply_sorted`]): into an empty tree the
@@ -279,7 +280,7 @@ pub use locks::{LockMode, LockWait, WaitPolicy};
 pub use ssi::SsiLimits;
 pub use transaction::{AccessMode, IsolationLevel, RowLock, Savepoint, Transaction, TxnId};
 pub use commit::BUILD_MARKER_TREE;
-pub(crate) use write_set::{DeferredBuild, RunEntry, SortedRun};
+pub(crate) use write_set::{BuildEntries, DeferredBuild, RunEntry, SortedRun};
 
 /// The transactional layer over one set of trees: shared by every transaction.
 pub struct Mvcc {
@@ -434,27 +435,11 @@ impl Mvcc {
         Ok(TxnChunks::replayed_at(versions, ts))
     }
 
-    /// Recovery's replay of a build: writes `run`'s entries (strictly increasing keys)
+    /// Recovery's replay of a build: writes its entries (strictly increasing keys)
     /// into `tree` as versions at `ts`. The tree was empty at `ts`; it may hold the build
     /// already (a checkpoint's cut took it whole), which rewrites the same versions.
-    pub(crate) fn replay_sorted_run(&self, ts: CommitTs, tree: TreeId, run: &SortedRun) -> Result<()> {
-        let views = run.entries.iter().map(|e| write_set::WriteView {
-            key: run.key(e),
-            value: Some(&run.arena[e.at + e.key_len as usize..][..e.value_len as usize]),
-            fresh: true,
-        });
-        let mut batch = commit::VersionBatch::new(ts, run.entries.len(), views);
-        self.store.apply_sorted(tree, &mut batch)
-    }
-
-    /// [`Mvcc::replay_sorted_run`] for entries spilled to runs.
-    pub(crate) fn replay_spilled(
-        &self,
-        ts: CommitTs,
-        tree: TreeId,
-        runs: &crate::extsort::SpilledRuns,
-    ) -> Result<()> {
-        commit::apply_runs(self, ts, tree, runs)
+    pub(crate) fn replay_build(&self, ts: CommitTs, tree: TreeId, entries: &BuildEntries) -> Result<()> {
+        commit::apply_build(self, ts, tree, entries)
     }
 
     /// Re-applies a commit read from the log during recovery. Must be called in log order,

@@ -218,8 +218,9 @@ impl Transaction {
 
     /// Writes the entries of `run`, whose keys strictly increase, into `tree`, which
     /// this transaction claimed ([`claim_new_tree`](Self::claim_new_tree)) and has not
-    /// written yet: the bulk path of CREATE INDEX. The writes are what as many
-    /// [`put`](Self::put)s would make — each key checked against the trees' key limit,
+    /// written yet: the bulk path of a table rebuilt under a new primary key
+    /// (`table/rekey.rs`; CREATE INDEX hands over a [deferred build](Self::load_deferred)
+    /// instead). The writes are what as many [`put`](Self::put)s would make — each key checked against the trees' key limit,
     /// no locks or probes (the tree is claimed) — but the write set takes the run's
     /// arena as it is, with no hash per key and no sort, and the commit builds the tree
     /// bottom-up from it (see [`crate::btree`]). A tree that is not claimed or already
@@ -251,15 +252,16 @@ impl Transaction {
         self.writes.adopt_sorted(slot, run)
     }
 
-    /// [`load_sorted`](Self::load_sorted) for a build that outgrew memory: `build.runs`
-    /// hold the entries, in strictly increasing key order, each key checked against the
-    /// trees' key limit by the caller, which also read the runs through once to see that
-    /// they are in order, and derived them from the rows of `build.source` this
-    /// transaction sees (see `table/index_build.rs`). The commit merges them into the
-    /// empty tree and logs `build.marker` in their place; a read or write of the tree,
-    /// or a write of the source, before then reads them into the write set first (see
-    /// `write_set.rs`).
-    pub(crate) fn load_spilled(&mut self, build: DeferredBuild) -> Result<()> {
+    /// Hands over a build of `build.tree` — claimed by this transaction and not written
+    /// yet — whose entries (in strictly increasing key order, in memory or spilled to
+    /// runs) the caller derived from the rows of `build.source` this transaction sees,
+    /// checked each key against the trees' key limit and saw to be in order (see
+    /// `table/index_build.rs`). The write set keeps them as they are (no entry, hash or
+    /// sort per key); the commit builds the empty tree from them bottom-up and logs
+    /// `build.marker` in their place. A read or write of the tree, or a write of the
+    /// source, before then reads them into the write set first, and the commit then logs
+    /// them (see `write_set.rs`).
+    pub(crate) fn load_deferred(&mut self, build: DeferredBuild) -> Result<()> {
         self.check_active()?;
         self.write_tree(build.tree)?;
         let slot = self.writes.slot_or_create(build.tree);
@@ -348,7 +350,7 @@ impl Transaction {
     /// Whether this transaction has written (put or deleted) `key` in `tree` and not
     /// taken the write back: what tells a row this transaction deleted from one it
     /// cannot see because another transaction committed it later. (The entries of a
-    /// build deferred to the commit, [`load_spilled`](Self::load_spilled), are not read
+    /// build deferred to the commit, [`load_deferred`](Self::load_deferred), are not read
     /// here: the table layer asks this of tables, never of an index it is building.)
     pub fn has_written(&self, tree: TreeId, key: &[u8]) -> bool {
         self.own_write(tree, key).is_some()

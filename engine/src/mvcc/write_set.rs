@@ -29,22 +29,23 @@
 //! the old bytes behind, which a transaction that rewrites one row many times pays for
 //! in memory until it ends.
 //!
-//! A bulk load into a tree the transaction created ([`WriteSet::adopt_sorted`]) hands
-//! over its entries already sorted, in an arena of their own: the arena is adopted, the
-//! entries are found by binary search instead of the hash table (their ids are in key
-//! order), and they form an implicit first run that is written out only when a later
-//! write of the same tree must be merged with it.
+//! A bulk load into a tree the transaction created ([`WriteSet::adopt_sorted`]: the
+//! rebuild of a table under a new primary key) hands over its entries already sorted,
+//! in an arena of their own: the arena is adopted, the entries are found by binary
+//! search instead of the hash table (their ids are in key order), and they form an
+//! implicit first run that is written out only when a later write of the same tree
+//! must be merged with it.
 //!
-//! A build too large for memory hands over *spilled runs* instead
-//! ([`WriteSet::defer_build`]): sorted files that the commit merges straight into the
-//! empty tree, logging one marker in place of the entries (see `table/index_build.rs`).
-//! The tree's slot stays empty while the build is deferred. Before the transaction
-//! reads or writes that tree itself, the transaction reads the runs into the slot as an
-//! adopted run ([`WriteSet::materialize_build`]), and the build is no longer deferred:
-//! a transaction that uses the index it built pays the memory, one that commits does not.
-//! So is one whose source (the indexed table) the transaction writes afterwards: the
-//! marker stands for the entries only while the rows they came from are unchanged.
-//! A savepoint rolled back past the build forgets it, materialized or not.
+//! An index build hands over a *deferred build* instead ([`WriteSet::defer_build`]):
+//! its entries sorted in memory, or spilled to sorted run files if they outgrew the
+//! build's budget, that the commit writes straight into the empty tree, logging one
+//! marker in place of the entries (see `table/index_build.rs`). The tree's slot stays
+//! empty while the build is deferred. Before the transaction reads or writes that tree
+//! itself, it moves the entries (or reads the runs) into the slot as an adopted run
+//! ([`WriteSet::materialize_build`]), and the build is no longer deferred: its commit
+//! logs the entries. So is one whose source (the indexed table) the transaction writes
+//! afterwards: the marker stands for the entries only while the rows they came from are
+//! unchanged. A savepoint rolled back past the build forgets it, materialized or not.
 //!
 //! Each entry also remembers whether the key was *fresh* — no committed version of it
 //! existed when this transaction first wrote it. The commit uses that to skip pruning
@@ -200,8 +201,8 @@ pub(crate) struct RunEntry {
     pub value_len: u32,
 }
 
-/// A build of an empty, claimed tree from spilled runs, made by the commit: see
-/// [`WriteSet::defer_build`].
+/// A build of an empty, claimed tree from entries derived from another tree's rows,
+/// made by the commit: see [`WriteSet::defer_build`].
 #[derive(Debug)]
 pub(crate) struct DeferredBuild {
     pub tree: TreeId,
@@ -212,7 +213,16 @@ pub(crate) struct DeferredBuild {
     /// description of how to derive them again, for recovery).
     pub marker: Vec<u8>,
     /// The entries, in strictly increasing key order.
-    pub runs: SpilledRuns,
+    pub entries: BuildEntries,
+}
+
+/// Where a deferred build's entries wait for the commit.
+#[derive(Debug)]
+pub(crate) enum BuildEntries {
+    /// Sorted in memory, in one arena.
+    Memory(SortedRun),
+    /// Sorted into run files, for a build that outgrew its memory budget.
+    Spilled(SpilledRuns),
 }
 
 /// A tree's build handed over as spilled runs, if any.
@@ -224,6 +234,23 @@ enum Build {
     Deferred(Box<DeferredBuild>),
     /// Read into the slot: its entries are the bulk entries.
     Materialized,
+}
+
+/// Reads spilled runs into one sorted run in memory.
+fn read_runs(runs: &SpilledRuns) -> Result<SortedRun> {
+    let mut run = SortedRun::default();
+    let mut merge = runs.merge()?;
+    while let Some((key, value)) = merge.next_entry()? {
+        let entry = RunEntry {
+            at: run.arena.len(),
+            key_len: key.len() as u32,
+            value_len: value.len() as u32,
+        };
+        run.arena.extend_from_slice(key);
+        run.arena.extend_from_slice(value);
+        run.entries.push(entry);
+    }
+    Ok(run)
 }
 
 impl SortedRun {
@@ -572,22 +599,13 @@ impl WriteSet {
         let Some(slot) = self.slot(tree) else {
             return Ok(());
         };
-        let Build::Deferred(build) = &self.trees[slot].build else {
+        let Build::Deferred(build) = &mut self.trees[slot].build else {
             return Ok(());
         };
-        let mut run = SortedRun::default();
-        let mut merge = build.runs.merge()?;
-        while let Some((key, value)) = merge.next_entry()? {
-            let entry = RunEntry {
-                at: run.arena.len(),
-                key_len: key.len() as u32,
-                value_len: value.len() as u32,
-            };
-            run.arena.extend_from_slice(key);
-            run.arena.extend_from_slice(value);
-            run.entries.push(entry);
-        }
-        drop(merge);
+        let run = match &mut build.entries {
+            BuildEntries::Memory(run) => std::mem::take(run),
+            BuildEntries::Spilled(runs) => read_runs(runs)?,
+        };
         // Not journalled as created: the build's own mark in `created` undoes them.
         self.adopt(slot, run, false)?;
         self.trees[slot].build = Build::Materialized;
@@ -980,28 +998,61 @@ mod tests {
         assert_eq!(ws.tree(slot).get(x), None, "dead, its key kept");
     }
 
-    /// A deferred build of `keys` (values `v` + key) into tree 1, runs in `space`.
-    fn deferred(space: &crate::extsort::SpillSpace, keys: &[&[u8]]) -> DeferredBuild {
-        let mut runs = Vec::new();
-        for half in keys.chunks(2) {
-            let mut out = space.create_run().unwrap();
-            for key in half {
-                let mut value = b"v".to_vec();
-                value.extend_from_slice(key);
-                out.push(key, &value).unwrap();
+    /// A deferred build of `keys` (values `v` + key) into tree 1: sorted in memory, or
+    /// in runs of two keys in `space`.
+    fn deferred(
+        space: &crate::extsort::SpillSpace,
+        keys: &[&[u8]],
+        spilled: bool,
+    ) -> DeferredBuild {
+        let value_of = |key: &[u8]| [b"v", key].concat();
+        let entries = match spilled {
+            true => {
+                let mut runs = Vec::new();
+                for half in keys.chunks(2) {
+                    let mut out = space.create_run().unwrap();
+                    let mut half = half.to_vec();
+                    half.sort();
+                    for key in half {
+                        out.push(key, &value_of(key)).unwrap();
+                    }
+                    runs.push(out.finish().unwrap());
+                }
+                BuildEntries::Spilled(SpilledRuns::new(space, runs).unwrap())
             }
-            runs.push(out.finish().unwrap());
-        }
+            false => {
+                let mut sorted = keys.to_vec();
+                sorted.sort();
+                let mut run = SortedRun::default();
+                for key in sorted {
+                    let value = value_of(key);
+                    run.entries.push(RunEntry {
+                        at: run.arena.len(),
+                        key_len: key.len() as u32,
+                        value_len: value.len() as u32,
+                    });
+                    run.arena.extend_from_slice(key);
+                    run.arena.extend_from_slice(&value);
+                }
+                BuildEntries::Memory(run)
+            }
+        };
         DeferredBuild {
             tree: TreeId(1),
             source: TreeId(2),
             marker: b"m".to_vec(),
-            runs: SpilledRuns::new(space, runs).unwrap(),
+            entries,
         }
     }
 
     #[test]
     fn a_deferred_build_is_materialized_and_undone_with_its_savepoint() {
+        for spilled in [false, true] {
+            deferred_build_is_materialized_and_undone(spilled);
+        }
+    }
+
+    fn deferred_build_is_materialized_and_undone(spilled: bool) {
         let space = crate::extsort::SpillSpace::temporary(1);
         let keys: &[&[u8]] = &[b"a", b"c", b"b", b"d"];
         // Rolled back before it is materialized: nothing is left to commit.
@@ -1009,7 +1060,7 @@ mod tests {
         let slot = ws.slot_or_create(TreeId(1));
         ws.tree_mut(slot).claimed = true;
         let sp = ws.savepoint();
-        ws.defer_build(slot, deferred(&space, keys));
+        ws.defer_build(slot, deferred(&space, keys, spilled));
         assert!(ws.has_writes() && ws.is_deferred(TreeId(1)));
         ws.rollback_to(sp);
         assert!(!ws.has_writes() && ws.deferred_builds().next().is_none());
@@ -1020,7 +1071,7 @@ mod tests {
         let slot = ws.slot_or_create(TreeId(1));
         ws.tree_mut(slot).claimed = true;
         let outer = ws.savepoint();
-        ws.defer_build(slot, deferred(&space, keys));
+        ws.defer_build(slot, deferred(&space, keys, spilled));
         let inner = ws.savepoint();
         ws.materialize_build(TreeId(1)).unwrap();
         assert!(!ws.is_deferred(TreeId(1)));

@@ -32,12 +32,13 @@
 //!    carrying the primary key, as in [`super::ops`]). The error names the first such
 //!    key as PostgreSQL does (`could not create unique index ...: Key (a)=(1) is
 //!    duplicated`, [`Constraint::UniqueIndexBuild`]).
-//! 4. **Hand over**: [`Transaction::load_sorted`] takes the arena and the sorted
-//!    entries as they are (the write set adopts the arena; nothing is copied, hashed or
-//!    sorted again). At commit they are logged in that order and, since the tree is
-//!    empty, the B+tree builds itself bottom-up from them (`btree/build.rs`): leaves
-//!    written left to right to the fill target, internal levels from the leaves'
-//!    separators, no entry ever searched for, split or moved.
+//! 4. **Hand over**: [`Transaction::load_deferred`] takes the arena and the sorted
+//!    entries as they are, with a *marker* that says how to derive them (below): the
+//!    write set keeps them aside as a deferred build, with no entry, hash or sort of its
+//!    own per key. At commit, since the tree is empty, the B+tree builds itself
+//!    bottom-up from them (`btree/build.rs`): leaves written left to right to the fill
+//!    target, internal levels from the leaves' separators, no entry ever searched for,
+//!    split or moved. The commit record logs the marker, not the entries.
 //!
 //! Every check runs in steps 0 to 4, before anything reaches the commit record (the
 //! commit invariant of [`crate::mvcc`]); a failed build leaves the transaction's
@@ -50,10 +51,10 @@
 //! (default 64 MiB, PostgreSQL's `maintenance_work_mem`): the arena plus 32 bytes of
 //! sort head per entry. While the entries fit, the build is the in-memory path above,
 //! unchanged (the only cost is one comparison per row). The whole index is then held
-//! until the commit, and the hand-over adds 16 bytes per entry for a moment (the write
-//! set's entries, made while the heads still exist): for the 1M-row benchmark table and
-//! an integer column the budget counts about 50 MB, so that build stays in memory, and
-//! peaks at about 75 MB.
+//! until the commit, and the hand-over adds 16 bytes per entry for a moment (the run's
+//! entries, made while the heads still exist; the heads are then freed): for the
+//! 1M-row benchmark table and an integer column the budget counts about 50 MB, so that
+//! build stays in memory, and peaks at about 65 MB.
 //!
 //! When the entries reach the budget, the build **sorts externally**
 //! ([`crate::extsort`]): each budget's worth is sorted (step 2, the same sort) and
@@ -61,7 +62,7 @@
 //! After the pass the runs (merged in groups of 64 first, if there are more) are read
 //! once merged, in key order, to find the first duplicate of a UNIQUE index (step 3:
 //! the same neighbour comparison, so the same first key and the same error), and
-//! handed over as runs ([`Transaction::load_spilled`]): the write set keeps the files,
+//! handed over as runs ([`Transaction::load_deferred`]): the write set keeps the files,
 //! not their entries, and the commit merges them straight into the bottom-up build. So
 //! memory stays within the budget (plus the arena's growth by doubling, at worst as
 //! much again) while rows are read and sorted, and within 64 read buffers of at most
@@ -69,11 +70,17 @@
 //! and recovery alike. The run files are removed when the build fails, when the
 //! transaction ends, and, after a crash, when the database is opened.
 //!
-//! The commit record cannot hold the entries either, so it holds a **marker** instead:
-//! one write that says "build this index of this table" (the index's tree id and the
-//! table's schema with the index in it; `docs/file-format.md`). That is what makes this
-//! design possible at all, and why it was chosen over logging the merged entries in a
-//! record streamed in pieces: the table lock (step 0) means no other transaction
+//! ## The marker
+//!
+//! The commit record holds a **marker** in place of the entries, whether they were
+//! sorted in memory or spilled: one write that says "build this index of this table"
+//! (the index's tree id and the table's schema with the index in it;
+//! `docs/file-format.md`). For a spilled build that is what makes the design possible
+//! at all (a record cannot hold more than memory), and why it was chosen over logging
+//! the merged entries in a record streamed in pieces; for an in-memory build it saves
+//! the encoding and writing of every entry, about a quarter of the build's CPU, and
+//! half of recovery's time (recovery derives the entries from the table faster than it
+//! decodes them from the log). It is sound because the table lock (step 0) means no other transaction
 //! commits a write to the table between the build's snapshot and its commit, so the
 //! rows visible at the commit's timestamp are exactly the rows the build read, and
 //! anyone holding the log can derive the entries again. The log carries a few hundred
@@ -88,12 +95,13 @@
 //! index's pages (its size on disk) are in memory from the commit until the next
 //! checkpoint writes them out — for the 1M-row integer index, about 50 MiB at any
 //! budget, against about 130 MiB for the whole in-memory build. (And the marker's few
-//! bytes bring the automatic checkpoint, which runs by the log's growth, no nearer.) Bounding that needs a
-//! pager that can write pages of a tree no reader can see yet before the checkpoint.
+//! bytes bring the automatic checkpoint, which runs by the log's growth, no nearer.)
+//! Bounding that needs a pager that can write pages of a tree no reader can see yet
+//! before the checkpoint.
 //! A transaction that reads or writes the index it has just
 //! built, or writes the indexed table afterwards (a marker would no longer describe
-//! the rows), first reads the runs into its write set ([`crate::mvcc`]'s
-//! `write_set.rs`): it pays the in-memory cost, and its commit logs every entry. The
+//! the rows), first reads the entries (from memory, or from the runs) into its write
+//! set ([`crate::mvcc`]'s `write_set.rs`): its commit logs every entry. The
 //! other bulk paths, INSERT ... SELECT into an empty table and the rebuild of a table
 //! under a new primary key ([`super::rekey`]), still hold their sorted run in memory and
 //! log every entry.
@@ -106,9 +114,9 @@
 //! if a checkpoint never wrote them, were never part of the file: the bottom-up build
 //! runs only when the commit applies, under the pager's write gate, and a checkpoint
 //! waits for applies to finish; run files are removed at the next open); a crash after
-//! replays the record. An in-memory build's record holds the entries, which build the
-//! same tree again. A spilled build's record holds the transaction's writes and then the
-//! marker: recovery replays the writes, then reads the table's rows visible at the
+//! replays the record. A build its transaction used again logged its entries, which
+//! build the same tree again. Any other build's record holds the transaction's writes
+//! and then the marker: recovery replays the writes, then reads the table's rows visible at the
 //! record's timestamp ([`replay_build`]), derives the entries with the logged schema,
 //! sorts them under the budget and builds the tree from them. Those are the rows the
 //! build read:
@@ -144,7 +152,8 @@ use crate::error::{Constraint, Error, Result};
 use crate::extsort::{RunFile, SpillSpace, SpilledRuns};
 use crate::keycode::{ColumnOrder, KeyValue, decode, describe_key, encode_value_into};
 use crate::mvcc::{
-    CommitTs, DeferredBuild, Mvcc, RunEntry, SortedRun, Transaction, TreeId, TxnChunks,
+    BuildEntries, CommitTs, DeferredBuild, Mvcc, RunEntry, SortedRun, Transaction, TreeId,
+    TxnChunks,
 };
 use crate::table::ops::check_index_key;
 use crate::table::row::decode_row_with;
@@ -294,27 +303,21 @@ pub(crate) fn build_index(
             false => Ok(repeated_key(index)),
         }
     };
-    match collected {
-        Collected::Memory(entries) => {
-            if index.unique
-                && let Some(key) = entries.first_duplicate()
-            {
-                return Err(duplicate(key)?);
-            }
-            txn.load_sorted(index.tree, entries.into_run())?;
-        }
-        Collected::Spilled(runs) => {
-            if let Some(key) = first_spilled_duplicate(&runs)? {
-                return Err(duplicate(&key)?);
-            }
-            txn.load_spilled(DeferredBuild {
-                tree: index.tree,
-                source: schema.tree,
-                marker: marker(schema, index),
-                runs,
-            })?;
-        }
+    let first_duplicate = match &collected {
+        // Only a corrupt table repeats a non-unique key: not worth a pass in memory.
+        Collected::Memory(entries) if index.unique => entries.first_duplicate().map(<[u8]>::to_vec),
+        Collected::Memory(_) => None,
+        Collected::Spilled(runs) => first_spilled_duplicate(runs)?,
+    };
+    if let Some(key) = first_duplicate {
+        return Err(duplicate(&key)?);
     }
+    txn.load_deferred(DeferredBuild {
+        tree: index.tree,
+        source: schema.tree,
+        marker: marker(schema, index),
+        entries: collected.into_build_entries(),
+    })?;
     Ok(rows)
 }
 
@@ -340,6 +343,15 @@ fn repeated_key(index: &IndexSchema) -> Error {
 enum Collected {
     Memory(Entries),
     Spilled(SpilledRuns),
+}
+
+impl Collected {
+    fn into_build_entries(self) -> BuildEntries {
+        match self {
+            Collected::Memory(entries) => BuildEntries::Memory(entries.into_run()),
+            Collected::Spilled(runs) => BuildEntries::Spilled(runs),
+        }
+    }
 }
 
 /// Steps 1 and 2 under the memory budget of `space`: reads every row `scan` lends,
@@ -442,20 +454,14 @@ pub(crate) fn replay_build(mvcc: &Mvcc, ts: CommitTs, key: &[u8], marker: &[u8])
         Error::TooLarge(limit) => bad(&format!("an entry the build checked is too large: {limit}")),
         e => e,
     })?;
-    match collected {
-        Collected::Memory(entries) => {
-            if entries.first_duplicate().is_some() {
-                return Err(bad("its entries repeat a key"));
-            }
-            mvcc.replay_sorted_run(ts, tree, &entries.into_run())
-        }
-        Collected::Spilled(runs) => {
-            if first_spilled_duplicate(&runs)?.is_some() {
-                return Err(bad("its entries repeat a key"));
-            }
-            mvcc.replay_spilled(ts, tree, &runs)
-        }
+    let repeats = match &collected {
+        Collected::Memory(entries) => entries.first_duplicate().is_some(),
+        Collected::Spilled(runs) => first_spilled_duplicate(runs)?.is_some(),
+    };
+    if repeats {
+        return Err(bad("its entries repeat a key"));
     }
+    mvcc.replay_build(ts, tree, &collected.into_build_entries())
 }
 
 /// `(a, b)=(1, x)` for the key of a unique index entry: its values (a duplicated key
