@@ -58,6 +58,10 @@ const LOAD_ROWS: usize = 400;
 /// The step that bulk loads `LOAD`, and the one that creates an index on the table.
 const LOAD_STEP: usize = 20;
 const INDEX_STEP: usize = 40;
+/// The step that drops index `t_name` (its tree dropped whole, freed once no snapshot
+/// needs it), then inserts rows through the schema read before the step, so they also
+/// write entries into the tree dropped in the same transaction.
+const DROP_STEP: usize = 52;
 const TABLE: &str = "t";
 /// Longer than any key the B+tree takes with 1 KiB pages (233 bytes).
 const TOO_LONG: usize = 300;
@@ -156,6 +160,8 @@ enum Op {
     CreateIndex,
     /// CREATE UNIQUE INDEX t_name_u ON t (name), when names repeat (so: `Bad`).
     CreateUniqueName,
+    /// DROP INDEX t_name.
+    DropIndex,
 }
 
 fn apply(state: &mut State, op: &Op) {
@@ -180,6 +186,7 @@ fn apply(state: &mut State, op: &Op) {
             state.indexes.push("t_n".to_string());
             state.indexes.sort();
         }
+        Op::DropIndex => state.indexes.retain(|name| name != "t_name"),
         Op::Bad(..) | Op::Conflict(_) | Op::CreateUniqueName => {}
     }
 }
@@ -206,6 +213,18 @@ fn plan(seed: u64) -> Plan {
     for step in 0..TRANSACTIONS {
         let mut ops = Vec::new();
         let mut pending = state.clone();
+        if step == DROP_STEP {
+            ops.push(Op::DropIndex);
+            for _ in 0..2 {
+                next_id += 1;
+                ops.push(Op::Insert(row(next_id, text("after the drop"), None)));
+            }
+            ops.iter().for_each(|op| apply(&mut pending, op));
+            state = pending;
+            steps.push(ops);
+            states.push(state.clone());
+            continue;
+        }
         if step == LOAD_STEP || step == INDEX_STEP {
             if step == LOAD_STEP {
                 let mut entries: Vec<(Vec<u8>, Vec<u8>)> = (0..LOAD_ROWS)
@@ -306,7 +325,8 @@ fn bad_op(rng: &mut StdRng, state: &State, next_id: &mut i64) -> Op {
             )),
             Expect::TooLarge,
         ),
-        (5, Some((id, existing))) => {
+        // Too long for `t_name`'s keys, while that index exists.
+        (5, Some((id, existing))) if state.indexes.iter().any(|i| i == "t_name") => {
             let mut updated = existing.clone();
             updated[1] = text("n".repeat(TOO_LONG));
             (Op::Update(*id, updated), Expect::TooLarge)
@@ -359,6 +379,7 @@ fn write(txn: &mut Transaction, schema: &TableSchema, op: &Op) -> engine::Result
         Op::CreateUniqueName => {
             catalog::create_index(txn, TABLE, "t_name_u", &["name"], true).map(drop)
         }
+        Op::DropIndex => catalog::drop_index(txn, "t_name"),
         Op::Bad(..) | Op::Conflict(_) => unreachable!("handled by run_step"),
     }
 }
@@ -447,8 +468,11 @@ fn run(db: &Database, plan: &Plan, power_off: &dyn Fn() -> bool) -> Outcome {
         if !run_step(db, &schema, step, power_off, &mut outcome) {
             break;
         }
-        if step.iter().any(|op| matches!(op, Op::CreateIndex)) {
-            // Later writes maintain the new index.
+        if step
+            .iter()
+            .any(|op| matches!(op, Op::CreateIndex | Op::DropIndex))
+        {
+            // Later writes maintain the new index, and not the dropped one.
             schema = read_schema();
         }
         if (i + 1) % CHECKPOINT_EVERY == 0 && db.checkpoint().is_err() {

@@ -279,6 +279,21 @@ impl BTree {
     /// that nothing else still refers to its root.
     pub fn destroy(self) -> Result<()> {
         let _gate = self.pager.begin_write();
+        self.free_pages()
+    }
+
+    /// [`BTree::destroy`], and the removal of `keys` from `directory` (another tree,
+    /// which names this one), in one write scope: a flush sees the tree and the keys
+    /// that name it, or neither.
+    pub fn destroy_unlinking(self, directory: &BTree, keys: &[&[u8]]) -> Result<()> {
+        let _gate = self.pager.begin_write();
+        for key in keys {
+            directory.delete_locked(key)?;
+        }
+        self.free_pages()
+    }
+
+    fn free_pages(&self) -> Result<()> {
         self.free_subtree(self.root)?;
         for (name, root) in self.pager.roots() {
             if root == self.root {

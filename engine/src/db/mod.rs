@@ -129,7 +129,8 @@ use crate::btree::{FileReport, check_file_integrity};
 use crate::error::{Error, Result};
 use crate::extsort::SpillSpace;
 use crate::mvcc::{
-    BUILD_MARKER_TREE, CommitTs, IsolationLevel, Mvcc, NoCommitLog, Transaction, TreeId, WriteOp,
+    BUILD_MARKER_TREE, CommitTs, IsolationLevel, Mvcc, NoCommitLog, Transaction, TreeId, TreeStore,
+    WriteOp,
 };
 use crate::table::index_build;
 #[cfg(feature = "testing")]
@@ -469,6 +470,11 @@ impl Database {
         // The end-of-recovery checkpoint: it moves what was replayed into the file and,
         // in the same atomic flush, records that the log is in use, before any commit can
         // be acknowledged (OPEN AND CLOSE).
+        // Trees dropped before the last close or crash and not freed then: no snapshot
+        // is open now, so none can read them (DROPPED TREES in `mvcc`).
+        for (tree, _) in database.inner.store.retired_trees()? {
+            database.inner.store.free_tree(tree)?;
+        }
         database
             .inner
             .store

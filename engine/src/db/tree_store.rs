@@ -24,7 +24,7 @@ use parking_lot::{Mutex, RwLock};
 use crate::btree::{BTree, Direction, EntryChunk, SortedBatch, continue_after};
 use crate::error::{Error, Result};
 use crate::mvcc::store::{ChunkScan, ChunkSource, TreeIter, batched_scan};
-use crate::mvcc::{TreeId, TreeStore};
+use crate::mvcc::{CommitTs, TreeId, TreeStore};
 use crate::pager::{PageId, Pager};
 
 /// The pager's named root under which the tree directory lives.
@@ -36,6 +36,8 @@ const SCAN_BATCH: usize = 128;
 /// Directory keys: a one-byte kind, then the kind's key.
 const KIND_TREE: u8 = b't';
 const KIND_SYSTEM: u8 = b's';
+/// A dropped tree not freed yet: its id, then the dropping commit's timestamp as value.
+const KIND_RETIRED: u8 = b'r';
 
 /// Hashes tree ids for the handle cache, which every tree operation consults: one
 /// multiplication (tree ids are small integers the engine hands out, so SipHash's
@@ -194,6 +196,12 @@ fn tree_key(id: TreeId) -> Vec<u8> {
     key
 }
 
+fn retired_key(id: TreeId) -> Vec<u8> {
+    let mut key = vec![KIND_RETIRED];
+    key.extend_from_slice(&id.0.to_be_bytes());
+    key
+}
+
 fn decode_tree_key(key: &[u8]) -> Result<TreeId> {
     let bytes: [u8; 4] = key
         .get(1..)
@@ -297,6 +305,40 @@ impl TreeStore for BTreeStore {
         if let Some(t) = self.existing(tree)? {
             t.delete(key)?;
         }
+        Ok(())
+    }
+
+    fn retire_tree(&self, tree: TreeId, ts: CommitTs) -> Result<()> {
+        self.directory
+            .insert(&retired_key(tree), &ts.0.to_le_bytes())?;
+        Ok(())
+    }
+
+    fn retired_trees(&self) -> Result<Vec<(TreeId, CommitTs)>> {
+        let mut retired = Vec::new();
+        let start = [KIND_RETIRED];
+        let mut cursor = self.directory.range(&start[..].., Direction::Forward);
+        while let Some((key, value)) = cursor.next()? {
+            if key.first() != Some(&KIND_RETIRED) {
+                break;
+            }
+            let ts: [u8; 8] = value.as_slice().try_into().map_err(|_| {
+                Error::CorruptData("directory: a retired tree's timestamp is not 8 bytes".into())
+            })?;
+            retired.push((decode_tree_key(&key)?, CommitTs(u64::from_le_bytes(ts))));
+        }
+        Ok(retired)
+    }
+
+    fn free_tree(&self, id: TreeId) -> Result<()> {
+        let _creating = self.creating.lock();
+        let (named, retired) = (tree_key(id), retired_key(id));
+        match self.directory.get(&named)? {
+            Some(root) => BTree::open_root(&self.pager, decode_root(&root)?)
+                .destroy_unlinking(&self.directory, &[&named, &retired])?,
+            None => drop(self.directory.delete(&retired)?),
+        }
+        self.trees.write().insert(id, None);
         Ok(())
     }
 

@@ -6,7 +6,7 @@
 //! applies them with one cursor (or builds an empty tree bottom-up), and it queues for
 //! pruning only the keys that can have something to prune.
 //!
-//! A build deferred to the commit (spilled runs, see `write_set.rs`) is logged as one
+//! A build deferred to the commit (an index's entries, see `write_set.rs`) is logged as one
 //! write to [`BUILD_MARKER_TREE`] — its key the built tree's id (4 bytes, big-endian),
 //! its value the caller's marker — after every other write of the record, and applied
 //! after them: the runs are merged straight into the empty tree. Recovery hands such a
@@ -25,6 +25,10 @@ use crate::mvcc::{Mvcc, gc_policy, version_key};
 /// The tree no write ever goes to: a write logged to it is a deferred build's marker.
 /// (Tree ids are allocated below it: the catalog refuses the last id.)
 pub const BUILD_MARKER_TREE: TreeId = TreeId(u32::MAX);
+
+/// The other tree no write ever goes to: a write logged to it drops the tree its key
+/// names (4 bytes, big-endian). See DROPPED TREES in the [module header](super).
+pub const DROP_MARKER_TREE: TreeId = TreeId(u32::MAX - 1);
 
 /// Each tree's live writes in key order: `(write-set slot, entries)`, trees in id order.
 pub(crate) type CommitOrder = Vec<(usize, Vec<EntryId>)>;
@@ -92,9 +96,13 @@ pub(crate) fn commit_writes(
         }
     };
     let applied = order.iter().try_for_each(|(slot, ids)| {
-        let writes = ids.iter().filter_map(|id| ws.view(*slot, *id));
+        let mut writes = ids.iter().filter_map(|id| ws.view(*slot, *id));
+        let tree = ws.tree(*slot).tree;
+        if tree == DROP_MARKER_TREE {
+            return writes.try_for_each(|w| retire(mvcc, ts, w.key));
+        }
         let mut batch = VersionBatch::new(ts, ids.len(), writes);
-        mvcc.store.apply_sorted(ws.tree(*slot).tree, &mut batch)
+        mvcc.store.apply_sorted(tree, &mut batch)
     });
     let applied = applied.and_then(|()| {
         builds
@@ -258,6 +266,10 @@ pub(crate) fn replay_writes(mvcc: &Mvcc, ts: CommitTs, writes: &[WriteOp]) -> Re
     for group in writes.chunk_by(|a, b| a.tree == b.tree) {
         let sorted = group.windows(2).all(|w| w[0].key < w[1].key);
         let tree = group[0].tree;
+        if tree == DROP_MARKER_TREE {
+            group.iter().try_for_each(|w| retire(mvcc, ts, &w.key))?;
+            continue;
+        }
         if sorted {
             let views = group
                 .iter()
@@ -279,7 +291,45 @@ pub(crate) fn replay_writes(mvcc: &Mvcc, ts: CommitTs, writes: &[WriteOp]) -> Re
     }
     writes
         .iter()
+        .filter(|w| w.tree != DROP_MARKER_TREE)
         .try_for_each(|w| prune(mvcc, w.tree, &w.key, ts))
+}
+
+/// Applies a write to [`DROP_MARKER_TREE`] at `ts`: the tree its key names is retired
+/// (recorded in the store, and queued to be freed once the horizon passes `ts`).
+pub(crate) fn retire(mvcc: &Mvcc, ts: CommitTs, key: &[u8]) -> Result<()> {
+    let tree: [u8; 4] = key.try_into().map_err(|_| {
+        crate::error::Error::CorruptData("a dropped tree's id is not 4 bytes".into())
+    })?;
+    let tree = TreeId(u32::from_be_bytes(tree));
+    mvcc.store.retire_tree(tree, ts)?;
+    mvcc.retired.lock().push((ts, tree));
+    Ok(())
+}
+
+/// Frees the retired trees that no snapshot can read any more (dropped at or before
+/// `horizon`); returns how many.
+fn free_retired(mvcc: &Mvcc, horizon: CommitTs) -> Result<usize> {
+    let due: Vec<TreeId> = {
+        let mut retired = mvcc.retired.lock();
+        let (due, kept) = retired.drain(..).partition(|(ts, _)| *ts <= horizon);
+        *retired = kept;
+        due.into_iter().map(|(_, tree)| tree).collect::<Vec<_>>()
+    };
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let _freeing = mvcc.freeing.write();
+    for (i, tree) in due.iter().enumerate() {
+        if let Err(e) = mvcc.store.free_tree(*tree) {
+            // Not freed: keep it (and those after it) for the next collection.
+            mvcc.retired
+                .lock()
+                .extend(due[i..].iter().map(|tree| (CommitTs(0), *tree)));
+            return Err(e);
+        }
+    }
+    Ok(due.len())
 }
 
 /// Queues the keys of a completed commit that may have versions to prune and returns how
@@ -291,6 +341,9 @@ fn enqueue_garbage(mvcc: &Mvcc, ts: CommitTs, ws: &WriteSet, order: &CommitOrder
     let mut queue = mvcc.gc_queue.lock();
     for (slot, ids) in order {
         let tree = ws.tree(*slot).tree;
+        if tree == DROP_MARKER_TREE {
+            continue;
+        }
         for view in ids.iter().filter_map(|id| ws.view(*slot, *id)) {
             if view.fresh && view.value.is_some() {
                 continue;
@@ -308,6 +361,9 @@ fn enqueue_garbage(mvcc: &Mvcc, ts: CommitTs, ws: &WriteSet, order: &CommitOrder
 /// Prunes up to `budget` queued keys whose commits the horizon has passed.
 pub(crate) fn collect_garbage(mvcc: &Mvcc, budget: usize) -> Result<usize> {
     let horizon = mvcc.clock.horizon();
+    if !mvcc.retired.lock().is_empty() {
+        free_retired(mvcc, horizon)?;
+    }
     let mut pruned = 0;
     while pruned < budget {
         let next = {
@@ -320,6 +376,7 @@ pub(crate) fn collect_garbage(mvcc: &Mvcc, budget: usize) -> Result<usize> {
         let Some((_, tree, key)) = next else {
             break;
         };
+        let _freeing = mvcc.freeing.read();
         prune(mvcc, tree, &key, horizon)?;
         pruned += 1;
     }

@@ -125,6 +125,11 @@ impl TreeStore for MemoryTreeStore {
         Ok(())
     }
 
+    fn free_tree(&self, tree: TreeId) -> Result<()> {
+        self.trees.write().remove(&tree);
+        Ok(())
+    }
+
     fn scan(
         &self,
         tree: TreeId,

@@ -237,6 +237,27 @@
 //! every replayed key against the replayed timestamp, since the log does not say which
 //! keys were fresh.
 //!
+//! ## DROPPED TREES
+//!
+//! DROP TABLE, DROP INDEX and TRUNCATE drop trees whole ([`Transaction::drop_tree`]),
+//! not a delete per key: a table of a million rows is dropped by one write, logged as
+//! one write to [`DROP_MARKER_TREE`] whose key is the tree's id. The write is an
+//! ordinary one until the commit — locked, undone by a savepoint or rollback — and the
+//! caller (the catalog) holds the tree's lock and removes every name of the tree in the
+//! same transaction, so no snapshot from the commit on looks for the tree. Applying the
+//! commit *retires* the tree: the store records the retirement durably
+//! ([`TreeStore::retire_tree`], in the same flush as the commit's other writes), and the
+//! tree joins a queue. Snapshots from before the commit still read every row. Garbage
+//! collection frees the tree ([`TreeStore::free_tree`]: its pages back to the free
+//! list, its directory entry and retirement record gone, in one write scope that a
+//! flush sees whole or not at all) once the horizon has passed the commit, so once the
+//! last snapshot that could read it has ended; a pruning of one of its keys queued
+//! earlier never runs while it is freed (`freeing`). Recovery replays the marker as a
+//! retirement, and opening a database frees every retired tree (no snapshot is open
+//! then), so a tree dropped just before a crash is freed whichever of the commit, the
+//! retirement and the free the last checkpoint held. Tree ids are never handed out
+//! twice, so nothing written after the drop can land in a retired tree.
+//!
 //! ## RECOVERY
 //!
 //! Only committed transactions reach the log, so recovery replays commit records after
@@ -279,7 +300,7 @@ pub use store::{CommitLog, CommitTicket, NoCommitLog, TreeId, TreeStore, WriteOp
 pub use locks::{LockMode, LockWait, WaitPolicy};
 pub use ssi::SsiLimits;
 pub use transaction::{AccessMode, IsolationLevel, RowLock, Savepoint, Transaction, TxnId};
-pub use commit::BUILD_MARKER_TREE;
+pub use commit::{BUILD_MARKER_TREE, DROP_MARKER_TREE};
 pub(crate) use write_set::{BuildEntries, DeferredBuild, RunEntry, SortedRun};
 
 /// The transactional layer over one set of trees: shared by every transaction.
@@ -303,6 +324,11 @@ pub struct Mvcc {
     poisoned: Mutex<Option<String>>,
     /// Keys written by completed commits, to prune once the horizon passes them.
     pub(crate) gc_queue: Mutex<std::collections::VecDeque<(CommitTs, TreeId, Vec<u8>)>>,
+    /// Trees dropped by completed commits, to free once the horizon passes them.
+    pub(crate) retired: Mutex<Vec<(CommitTs, TreeId)>>,
+    /// Held shared while a key is pruned, exclusively while a dropped tree is freed: a
+    /// pruning of a key queued before the drop never walks freed pages.
+    pub(crate) freeing: RwLock<()>,
     /// Seeds the keyed hash of every written key (write sets and the lock table share
     /// it, so a key is hashed once per write).
     key_hasher: std::hash::RandomState,
@@ -363,6 +389,8 @@ impl Mvcc {
             apply_gate: RwLock::new(()),
             poisoned: Mutex::new(None),
             gc_queue: Mutex::new(std::collections::VecDeque::new()),
+            retired: Mutex::new(Vec::new()),
+            freeing: RwLock::new(()),
             key_hasher: std::hash::RandomState::new(),
             sequences: Mutex::new(std::collections::HashMap::new()),
             next_txn_id: std::sync::atomic::AtomicU64::new(1),

@@ -139,6 +139,37 @@ pub trait TreeStore: Send + Sync {
         .next()
         .transpose()
     }
+
+    /// Records, durably with the store's next flush, that `tree` was dropped by the
+    /// commit at `ts`: its pages may be freed ([`TreeStore::free_tree`]) once no
+    /// snapshot before `ts` remains. A store that does not outlive the process keeps no
+    /// record (the default): the MVCC layer remembers the drop until it frees the tree.
+    fn retire_tree(&self, _tree: TreeId, _ts: CommitTs) -> Result<()> {
+        Ok(())
+    }
+
+    /// The trees [`retired`](TreeStore::retire_tree) and not yet freed, with the
+    /// timestamps of the commits that dropped them.
+    fn retired_trees(&self) -> Result<Vec<(TreeId, CommitTs)>> {
+        Ok(Vec::new())
+    }
+
+    /// Removes `tree` whole, and its retirement record: afterwards it reads as empty.
+    /// The caller guarantees nobody reads or writes it any more. The default deletes its
+    /// keys one by one; stores override it to free the tree's space at once.
+    fn free_tree(&self, tree: TreeId) -> Result<()> {
+        loop {
+            let keys: Vec<Vec<u8>> = self
+                .scan(tree, Bound::Unbounded, Bound::Unbounded, false)?
+                .take(1024)
+                .map(|entry| entry.map(|(key, _)| key))
+                .collect::<Result<_>>()?;
+            if keys.is_empty() {
+                return Ok(());
+            }
+            keys.iter().try_for_each(|key| self.delete(tree, key))?;
+        }
+    }
 }
 
 /// A [`TreeIter`] that fetches `batch` entries at a time with `fetch(lower, upper)`,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Interruption, Result};
 use crate::mvcc::clock::{CommitTs, Snapshot};
-use crate::mvcc::commit::{self, newest_version, read_at};
+use crate::mvcc::commit::{self, DROP_MARKER_TREE, newest_version, read_at};
 use crate::mvcc::chunks::TxnChunks;
 use crate::mvcc::locks::{Acquired, LockMode, LockWait, WaitError, WaitPolicy};
 use crate::mvcc::scan::{OwnWrite, TxnScan};
@@ -419,6 +419,23 @@ impl Transaction {
     /// Deletes `key` (deleting a missing key is not an error, but still takes its lock).
     pub fn delete(&mut self, tree: TreeId, key: &[u8]) -> Result<()> {
         self.write(tree, key, None)
+    }
+
+    /// Drops `tree` whole (DROP TABLE, DROP INDEX, TRUNCATE): one write, logged as such,
+    /// in place of a delete per key. The caller holds the tree's lock
+    /// ([`lock_tree`](Self::lock_tree)) and removes every name of the tree from its
+    /// catalog in this transaction, so that no snapshot from the commit on reads the
+    /// tree; snapshots from before it read all of it until the last of them ends and
+    /// garbage collection frees its pages (DROPPED TREES in the [module
+    /// header](super)). A savepoint or rollback undoes it as any write.
+    pub fn drop_tree(&mut self, tree: TreeId) -> Result<()> {
+        if tree.0 >= DROP_MARKER_TREE.0 {
+            return Err(Error::InvalidArgument(format!(
+                "tree {} is reserved and cannot be dropped",
+                tree.0
+            )));
+        }
+        self.write(DROP_MARKER_TREE, &tree.0.to_be_bytes(), Some(&[]))
     }
 
     /// Writes `value` under `key` only if this transaction sees no value there; returns

@@ -33,9 +33,9 @@
 
 use crate::error::{Error, Limit, Result};
 use crate::keycode::{KeyValue, encode};
-use crate::mvcc::{Transaction, TreeId};
+use crate::mvcc::{DROP_MARKER_TREE, Transaction, TreeId};
 use crate::table::schema::{IndexSchema, TableDef, TableSchema};
-use crate::table::{index_build, ops, rekey};
+use crate::table::{index_build, rekey};
 
 /// The tree holding the catalog.
 pub const CATALOG_TREE: TreeId = TreeId(0);
@@ -83,8 +83,10 @@ fn allocate_tree(txn: &mut Transaction) -> Result<TreeId> {
         }
         None => FIRST_USER_TREE,
     };
+    // The last ids are the MVCC layer's markers, never trees.
     let after = next
         .checked_add(1)
+        .filter(|after| *after <= DROP_MARKER_TREE.0)
         .ok_or_else(|| Error::InvalidArgument("out of tree ids".into()))?;
     txn.put(CATALOG_TREE, &key, &after.to_le_bytes())?;
     Ok(TreeId(next))
@@ -171,25 +173,26 @@ pub fn create_table(txn: &mut Transaction, def: TableDef) -> Result<TableSchema>
     Ok(schema)
 }
 
-/// Drops a table and its indexes. Its rows are deleted in `txn` (so the drop rolls
-/// back), and their space returns through garbage collection once it commits.
+/// Drops a table and its indexes: their trees are dropped whole in `txn`
+/// ([`Transaction::drop_tree`]: one write each, so the drop rolls back), and their
+/// space returns once no snapshot from before the commit remains.
 pub fn drop_table(txn: &mut Transaction, name: &str) -> Result<()> {
     let schema = table(txn, name)?;
     // No transaction may write rows the drop cannot see (see `Transaction::lock_tree`).
     txn.lock_tree(schema.tree)?;
     for index in &schema.indexes {
-        ops::clear_tree(txn, index.tree)?;
+        txn.drop_tree(index.tree)?;
         txn.delete(CATALOG_TREE, &index_key(&index.name))?;
     }
-    ops::clear_tree(txn, schema.tree)?;
+    txn.drop_tree(schema.tree)?;
     txn.delete(CATALOG_TREE, &table_key(name))
 }
 
 /// Empties the table called `name` (TRUNCATE): the table and each of its indexes get a
-/// new, empty tree, named by the table's catalog entry, and the old trees are emptied
-/// in the transaction (a delete per key, as DROP TABLE does: H frees a tree's pages
-/// only through garbage collection, once no snapshot can see its rows). Rows written
-/// after it in the same transaction go into trees it claimed, with no locks or probes.
+/// new, empty tree, named by the table's catalog entry, and the old trees are dropped
+/// whole in the transaction, as DROP TABLE drops them (their pages are freed once no
+/// snapshot can see their rows). Rows written after it in the same transaction go into
+/// trees it claimed, with no locks or probes.
 pub fn truncate_table(txn: &mut Transaction, name: &str) -> Result<()> {
     let mut schema = table(txn, name)?;
     // No transaction may write rows the truncation cannot see.
@@ -206,7 +209,7 @@ pub fn truncate_table(txn: &mut Transaction, name: &str) -> Result<()> {
     txn.put(CATALOG_TREE, &table_key(name), &schema.encode())?;
     old_trees
         .into_iter()
-        .try_for_each(|tree| ops::clear_tree(txn, tree))
+        .try_for_each(|tree| txn.drop_tree(tree))
 }
 
 /// Declares `columns` the primary key of `table_name`, which has none (ALTER TABLE ...
@@ -249,7 +252,7 @@ pub fn add_primary_key(
 /// Moves table `old` into new trees shaped by `new` (the same table's next schema:
 /// its columns, key and indexes, whose tree ids are replaced here): every row through
 /// `transform` (see `rekey.rs`; `None` copies stored rows, for a change of key only),
-/// every index of `new` built again, the old trees emptied, indexes `old` has and `new`
+/// every index of `new` built again, the old trees dropped, indexes `old` has and `new`
 /// lacks dropped from the catalog, and `new` recorded. The table must be locked
 /// ([`Transaction::lock_tree`]). `constraint` names the primary key in a duplicate error.
 pub(crate) fn rebuild_table(
@@ -271,7 +274,7 @@ pub(crate) fn rebuild_table(
     }
     std::iter::once(old.tree)
         .chain(old.indexes.iter().map(|i| i.tree))
-        .try_for_each(|tree| ops::clear_tree(txn, tree))?;
+        .try_for_each(|tree| txn.drop_tree(tree))?;
     for index in &old.indexes {
         if !new.indexes.iter().any(|i| i.name == index.name) {
             txn.delete(CATALOG_TREE, &index_key(&index.name))?;
@@ -368,7 +371,7 @@ pub fn drop_index(txn: &mut Transaction, index_name: &str) -> Result<()> {
     // No writer with a snapshot from before the drop may add entries to the dropped tree.
     txn.lock_tree(schema.tree)?;
     let index = schema.index(index_name)?.clone();
-    ops::clear_tree(txn, index.tree)?;
+    txn.drop_tree(index.tree)?;
     schema.indexes.retain(|i| i.name != index_name);
     txn.put(CATALOG_TREE, &table_key(&schema.name), &schema.encode())?;
     txn.delete(CATALOG_TREE, &index_key(index_name))

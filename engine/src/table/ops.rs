@@ -778,12 +778,3 @@ pub fn index_entries(
         width: schema.columns.len(),
     })
 }
-
-/// Deletes every key of a tree in the transaction.
-pub(crate) fn clear_tree(txn: &mut Transaction, tree: TreeId) -> Result<()> {
-    let keys: Vec<Vec<u8>> = txn
-        .scan(tree, Bound::Unbounded, Bound::Unbounded, false)?
-        .map(|entry| entry.map(|(key, _)| key))
-        .collect::<Result<_>>()?;
-    keys.iter().try_for_each(|key| txn.delete(tree, key))
-}
