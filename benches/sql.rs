@@ -28,6 +28,9 @@
 //!    untimed (hdb then checkpoints, untimed, so that none of its background work runs
 //!    during SQLite's builds), so every timed build reads the same rows. Timed by the
 //!    wall clock and, as `sql_create_index_process_cpu/<system>`, by process CPU time.
+//!    **`sql_drop_index/<system>`** (and `sql_drop_index_process_cpu/<system>`) times
+//!    the `DROP INDEX` of the same index instead, each iteration building it again
+//!    untimed first.
 //! 4. **`sql_example3/<system>`** — the seed's Example 3 (users joined to their events
 //!    of the last 7 days, counted per user, ordered by the count) over
 //!    `HDB_BENCH_SQL_USERS` users (default 100,000) and `HDB_BENCH_SQL_EVENTS` events
@@ -391,6 +394,71 @@ fn create_index(c: &mut Criterion) {
     }
 }
 
+/// `DROP INDEX` of the index [`create_index`] builds, which each iteration builds again
+/// untimed first (hdb then checkpoints, untimed, as there).
+fn drop_index(c: &mut Criterion) {
+    let rows = env_size(ROWS_VAR, DEFAULT_ROWS);
+    let keys = shuffled_keys(rows, SEED + 2);
+    let hdb_dir = TempDir::new().unwrap();
+    let db = open_hdb(&hdb_dir);
+    load_hdb(&db, &keys);
+    let sqlite_dir = TempDir::new().unwrap();
+    let conn = open_sqlite(&sqlite_dir);
+    load_sqlite(&conn, &keys);
+    let mut s = db.session();
+
+    for clock in [Clock::Wall, Clock::ProcessCpu] {
+        let mut group = c.benchmark_group(clock.group("sql_drop_index"));
+        load_settings(&mut group);
+        group.sampling_mode(criterion::SamplingMode::Flat);
+        group.throughput(Throughput::Elements(rows as u64));
+        group.bench_function("hdb", |b| {
+            b.iter_custom(|iters| {
+                time_after(
+                    iters,
+                    clock,
+                    &mut s,
+                    |s| {
+                        drop(s.execute(CREATE_INDEX).unwrap());
+                        db.engine().checkpoint().unwrap();
+                    },
+                    |s| drop(s.execute(DROP_INDEX).unwrap()),
+                )
+            })
+        });
+        group.bench_function("sqlite", |b| {
+            b.iter_custom(|iters| {
+                time_after(
+                    iters,
+                    clock,
+                    &mut &conn,
+                    |c| c.execute_batch(CREATE_INDEX).unwrap(),
+                    |c| c.execute_batch(DROP_INDEX).unwrap(),
+                )
+            })
+        });
+        group.finish();
+    }
+}
+
+/// Runs `setup` then `timed` on `on`, `iters` times; the time `clock` says `timed` took.
+fn time_after<S>(
+    iters: u64,
+    clock: Clock,
+    on: &mut S,
+    setup: impl Fn(&mut S),
+    timed: impl Fn(&mut S),
+) -> Duration {
+    (0..iters)
+        .map(|_| {
+            setup(on);
+            let start = clock.now();
+            timed(on);
+            clock.now() - start
+        })
+        .sum()
+}
+
 /// The users and events of Example 3, made once for both systems.
 struct EventData {
     users: Vec<(String, String)>,
@@ -723,10 +791,11 @@ fn wanted(group: &str) -> bool {
 type Workload = (&'static str, fn(&mut Criterion));
 
 fn all(c: &mut Criterion) {
-    let workloads: [Workload; 5] = [
+    let workloads: [Workload; 6] = [
         ("sql_point_select", point_select),
         ("sql_bulk_insert", bulk_insert),
         ("sql_create_index", create_index),
+        ("sql_drop_index", drop_index),
         ("sql_example3", example3),
         ("sql_aggregate", aggregate),
     ];
