@@ -30,7 +30,7 @@
 //!    wall clock and, as `sql_create_index_process_cpu/<system>`, by process CPU time.
 //!    **`sql_drop_index/<system>`** (and `sql_drop_index_process_cpu/<system>`) times
 //!    the `DROP INDEX` of the same index instead, each iteration building it again
-//!    untimed first.
+//!    untimed after.
 //! 4. **`sql_example3/<system>`** — the seed's Example 3 (users joined to their events
 //!    of the last 7 days, counted per user, ordered by the count) over
 //!    `HDB_BENCH_SQL_USERS` users (default 100,000) and `HDB_BENCH_SQL_EVENTS` events
@@ -328,6 +328,7 @@ const CREATE_INDEX: &str = "CREATE INDEX accounts_balance ON accounts (balance)"
 const DROP_INDEX: &str = "DROP INDEX accounts_balance";
 
 /// Runs `build` then `undo` on `on`, `iters` times; the time `clock` says `build` took.
+/// (For `sql_drop_index`, the drop is the `build` and the index build its `undo`.)
 fn time_builds<S>(
     iters: u64,
     clock: Clock,
@@ -346,7 +347,16 @@ fn time_builds<S>(
         .sum()
 }
 
-fn create_index(c: &mut Criterion) {
+/// The accounts table of `HDB_BENCH_SQL_ROWS` rows, loaded into both systems (in
+/// directories that live as long as the value) for the index workloads.
+struct LoadedAccounts {
+    rows: usize,
+    db: hdb::Database,
+    conn: Connection,
+    _dirs: (TempDir, TempDir),
+}
+
+fn loaded_accounts() -> LoadedAccounts {
     let rows = env_size(ROWS_VAR, DEFAULT_ROWS);
     let keys = shuffled_keys(rows, SEED + 2);
     let hdb_dir = TempDir::new().unwrap();
@@ -355,6 +365,21 @@ fn create_index(c: &mut Criterion) {
     let sqlite_dir = TempDir::new().unwrap();
     let conn = open_sqlite(&sqlite_dir);
     load_sqlite(&conn, &keys);
+    LoadedAccounts {
+        rows,
+        db,
+        conn,
+        _dirs: (hdb_dir, sqlite_dir),
+    }
+}
+
+fn create_index(c: &mut Criterion) {
+    let LoadedAccounts {
+        rows,
+        db,
+        conn,
+        _dirs,
+    } = loaded_accounts();
     let mut s = db.session();
 
     for clock in [Clock::Wall, Clock::ProcessCpu] {
@@ -395,17 +420,18 @@ fn create_index(c: &mut Criterion) {
 }
 
 /// `DROP INDEX` of the index [`create_index`] builds, which each iteration builds again
-/// untimed first (hdb then checkpoints, untimed, as there).
+/// untimed after (hdb then checkpoints, untimed, as there).
 fn drop_index(c: &mut Criterion) {
-    let rows = env_size(ROWS_VAR, DEFAULT_ROWS);
-    let keys = shuffled_keys(rows, SEED + 2);
-    let hdb_dir = TempDir::new().unwrap();
-    let db = open_hdb(&hdb_dir);
-    load_hdb(&db, &keys);
-    let sqlite_dir = TempDir::new().unwrap();
-    let conn = open_sqlite(&sqlite_dir);
-    load_sqlite(&conn, &keys);
+    let LoadedAccounts {
+        rows,
+        db,
+        conn,
+        _dirs,
+    } = loaded_accounts();
     let mut s = db.session();
+    // Each iteration drops the index, timed, and builds it again.
+    drop(s.execute(CREATE_INDEX).unwrap());
+    conn.execute_batch(CREATE_INDEX).unwrap();
 
     for clock in [Clock::Wall, Clock::ProcessCpu] {
         let mut group = c.benchmark_group(clock.group("sql_drop_index"));
@@ -414,49 +440,31 @@ fn drop_index(c: &mut Criterion) {
         group.throughput(Throughput::Elements(rows as u64));
         group.bench_function("hdb", |b| {
             b.iter_custom(|iters| {
-                time_after(
+                time_builds(
                     iters,
                     clock,
                     &mut s,
+                    |s| drop(s.execute(DROP_INDEX).unwrap()),
                     |s| {
                         drop(s.execute(CREATE_INDEX).unwrap());
                         db.engine().checkpoint().unwrap();
                     },
-                    |s| drop(s.execute(DROP_INDEX).unwrap()),
                 )
             })
         });
         group.bench_function("sqlite", |b| {
             b.iter_custom(|iters| {
-                time_after(
+                time_builds(
                     iters,
                     clock,
                     &mut &conn,
-                    |c| c.execute_batch(CREATE_INDEX).unwrap(),
                     |c| c.execute_batch(DROP_INDEX).unwrap(),
+                    |c| c.execute_batch(CREATE_INDEX).unwrap(),
                 )
             })
         });
         group.finish();
     }
-}
-
-/// Runs `setup` then `timed` on `on`, `iters` times; the time `clock` says `timed` took.
-fn time_after<S>(
-    iters: u64,
-    clock: Clock,
-    on: &mut S,
-    setup: impl Fn(&mut S),
-    timed: impl Fn(&mut S),
-) -> Duration {
-    (0..iters)
-        .map(|_| {
-            setup(on);
-            let start = clock.now();
-            timed(on);
-            clock.now() - start
-        })
-        .sum()
 }
 
 /// The users and events of Example 3, made once for both systems.

@@ -8,7 +8,11 @@
 //! Reading a tree that does not exist yet reads an empty tree.
 //!
 //! The directory also holds the engine's own small records ([`SystemKey`]), such as the
-//! newest commit timestamp in the checkpointed image.
+//! newest commit timestamp in the checkpointed image, and a record for each *retired*
+//! tree — dropped by a commit, not yet freed (DROPPED TREES in `mvcc`). Freeing a tree
+//! removes its directory entry and its record and returns its pages to the free list in
+//! one write scope of the pager ([`BTree::destroy_unlinking`]), so a flush holds all of
+//! that or none of it; and the cache below then says the tree does not exist.
 //!
 //! Scans return iterators that own what they need: they remember the last key returned
 //! and open a fresh cursor for each batch, which the B+tree's cursors do internally
@@ -139,19 +143,29 @@ impl BTreeStore {
 
     /// Every tree and its B+tree, for integrity checks.
     pub fn trees(&self) -> Result<Vec<(TreeId, BTree)>> {
-        let mut trees = Vec::new();
-        let start = [KIND_TREE];
+        self.directory_entries(KIND_TREE)?
+            .into_iter()
+            .map(|(key, value)| {
+                Ok((
+                    decode_tree_key(&key)?,
+                    BTree::open_root(&self.pager, decode_root(&value)?),
+                ))
+            })
+            .collect()
+    }
+
+    /// The directory's entries of one kind, in key order.
+    fn directory_entries(&self, kind: u8) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut entries = Vec::new();
+        let start = [kind];
         let mut cursor = self.directory.range(&start[..].., Direction::Forward);
         while let Some((key, value)) = cursor.next()? {
-            if key.first() != Some(&KIND_TREE) {
+            if key.first() != Some(&kind) {
                 break;
             }
-            trees.push((
-                decode_tree_key(&key)?,
-                BTree::open_root(&self.pager, decode_root(&value)?),
-            ));
+            entries.push((key, value));
         }
-        Ok(trees)
+        Ok(entries)
     }
 
     /// The tree `id`, if it exists.
@@ -315,19 +329,15 @@ impl TreeStore for BTreeStore {
     }
 
     fn retired_trees(&self) -> Result<Vec<(TreeId, CommitTs)>> {
-        let mut retired = Vec::new();
-        let start = [KIND_RETIRED];
-        let mut cursor = self.directory.range(&start[..].., Direction::Forward);
-        while let Some((key, value)) = cursor.next()? {
-            if key.first() != Some(&KIND_RETIRED) {
-                break;
-            }
-            let ts: [u8; 8] = value.as_slice().try_into().map_err(|_| {
-                Error::CorruptData("directory: a retired tree's timestamp is not 8 bytes".into())
-            })?;
-            retired.push((decode_tree_key(&key)?, CommitTs(u64::from_le_bytes(ts))));
-        }
-        Ok(retired)
+        self.directory_entries(KIND_RETIRED)?
+            .into_iter()
+            .map(|(key, value)| {
+                let ts: [u8; 8] = value.as_slice().try_into().map_err(|_| {
+                    Error::CorruptData("directory: a retired tree's timestamp is not 8 bytes".into())
+                })?;
+                Ok((decode_tree_key(&key)?, CommitTs(u64::from_le_bytes(ts))))
+            })
+            .collect()
     }
 
     fn free_tree(&self, id: TreeId) -> Result<()> {
