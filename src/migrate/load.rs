@@ -22,7 +22,10 @@
 //! ordinary path: key locks and probes, the same outcome.
 //!
 //! Converting documents and encoding rows runs on a thread of its own, one batch ahead
-//! of the committing thread, when the caller allows more than one worker. Batches do not
+//! of the committing thread, when the caller allows more than one worker. The converter
+//! also takes D's side of the verification as it goes (`verify.rs`): the digest of each
+//! row exactly as it is handed to H, and a count of the documents that do not convert,
+//! so verification need not convert the documents again when this run loaded them all. Batches do not
 //! commit concurrently: they would refuse each other the table's tree, and on the
 //! bulk path one committer is faster than several writers sharing locks.
 //!
@@ -44,6 +47,7 @@ use crate::migrate::error::MigrateError;
 use crate::migrate::progress::{self, Cut, Phase, Progress};
 use crate::migrate::source::DSnapshot;
 use crate::migrate::target::Target;
+use crate::migrate::verify::{self, Checksum};
 
 /// Converted batches the converting thread may hold ready ahead of the committer: one
 /// being committed, one waiting, so conversion and commit overlap without the memory
@@ -60,6 +64,13 @@ pub struct LoadStats {
     pub convert: Duration,
     /// Time spent writing rows and committing.
     pub write: Duration,
+    /// D's side of the verification for the batches this run converted: the digest of
+    /// the rows handed to H, and the documents that did not convert.
+    pub d_rows: Checksum,
+    pub d_rejected: u64,
+    /// Whether this run converted every batch of the snapshot (then `d_rows` and
+    /// `d_rejected` are D's whole side).
+    pub converted_all: bool,
 }
 
 /// One document of a batch, ready to write.
@@ -77,6 +88,9 @@ struct Converted<'a> {
     batch: usize,
     docs: Vec<(&'a String, Prepared)>,
     convert: Duration,
+    /// D's side of the verification for this batch (see [`LoadStats`]).
+    d_rows: Checksum,
+    d_rejected: u64,
 }
 
 /// Loads the batches of `snapshot` that H has no marker for; ends with the progress in
@@ -110,7 +124,10 @@ pub fn load(
         "loading",
     );
 
-    let mut stats = LoadStats::default();
+    let mut stats = LoadStats {
+        converted_all: pending.len() == batches.len(),
+        ..LoadStats::default()
+    };
     let shared: &Target = target;
     let control_ref: &Control = control;
     let outcome = match workers > 1 {
@@ -201,6 +218,8 @@ fn convert_batch<'a>(
 ) -> Converted<'a> {
     let started = Instant::now();
     let plain_table = target.schema.indexes.is_empty();
+    let mut d_rows = Checksum::default();
+    let mut d_rejected = 0u64;
     let docs = keys
         .iter()
         .map(|&key| {
@@ -210,11 +229,24 @@ fn convert_batch<'a>(
             };
             let prepared = match row {
                 Ok(row) if plain_table => match encode_new_row(target, &row) {
-                    Ok((key, stored)) => Prepared::Encoded { key, stored },
-                    Err(e) => Prepared::Bad(e.to_string()),
+                    Ok((key, stored)) => {
+                        d_rows.add(&key, &stored);
+                        Prepared::Encoded { key, stored }
+                    }
+                    Err(e) => {
+                        d_rejected += 1;
+                        Prepared::Bad(e.to_string())
+                    }
                 },
-                Ok(row) => Prepared::Row(row),
-                Err(reason) => Prepared::Bad(reason),
+                Ok(row) => {
+                    let storable = verify::digest_row(&target.converter, &row, &mut d_rows);
+                    d_rejected += u64::from(!storable);
+                    Prepared::Row(row)
+                }
+                Err(reason) => {
+                    d_rejected += 1;
+                    Prepared::Bad(reason)
+                }
             };
             (key, prepared)
         })
@@ -223,6 +255,8 @@ fn convert_batch<'a>(
         batch,
         docs,
         convert: started.elapsed(),
+        d_rows,
+        d_rejected,
     }
 }
 
@@ -234,6 +268,8 @@ fn commit_converted(
     stats: &mut LoadStats,
 ) -> Result<(), MigrateError> {
     stats.convert += converted.convert;
+    stats.d_rows.merge(converted.d_rows);
+    stats.d_rejected += converted.d_rejected;
     let documents = converted.docs.len() as u64;
     control.begin_batch()?;
     commit_batch(target, converted, stats)?;
