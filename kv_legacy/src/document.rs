@@ -142,6 +142,46 @@ impl Scalar {
     }
 }
 
+/// One field's value, borrowed: what a document read in place from the log's bytes
+/// holds ([`crate::record::DocRef`]), or a view of a [`Scalar`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ScalarRef<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(&'a str),
+    Timestamp(Timestamp),
+}
+
+impl ScalarRef<'_> {
+    /// The owned value.
+    pub fn to_scalar(self) -> Scalar {
+        match self {
+            ScalarRef::Null => Scalar::Null,
+            ScalarRef::Bool(b) => Scalar::Bool(b),
+            ScalarRef::Int(i) => Scalar::Int(i),
+            ScalarRef::Float(f) => Scalar::Float(f),
+            ScalarRef::Text(s) => Scalar::Text(s.to_string()),
+            ScalarRef::Timestamp(t) => Scalar::Timestamp(t),
+        }
+    }
+}
+
+impl Scalar {
+    /// The value, borrowed.
+    pub fn borrowed(&self) -> ScalarRef<'_> {
+        match self {
+            Scalar::Null => ScalarRef::Null,
+            Scalar::Bool(b) => ScalarRef::Bool(*b),
+            Scalar::Int(i) => ScalarRef::Int(*i),
+            Scalar::Float(f) => ScalarRef::Float(*f),
+            Scalar::Text(s) => ScalarRef::Text(s),
+            Scalar::Timestamp(t) => ScalarRef::Timestamp(*t),
+        }
+    }
+}
+
 /// The one key an object may have in a document's JSON: a timestamp.
 pub const TIMESTAMP_TAG: &str = "$timestamp";
 

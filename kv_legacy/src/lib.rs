@@ -28,8 +28,8 @@ pub mod record;
 pub mod store;
 
 pub use compact::{CompactionReport, CompactionStep};
-pub use document::{Document, Scalar, Timestamp};
+pub use document::{Document, Scalar, ScalarRef, Timestamp};
 pub use error::{Error, Result};
 pub use log::{Change, ChangeBatch, LogPosition, TornTail};
-pub use record::Op;
+pub use record::{DocRef, Op, OpRef};
 pub use store::{Durability, LegacyStore, RecoveryReport};

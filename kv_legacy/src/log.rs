@@ -27,9 +27,14 @@
 //! half-written; it treats an invalid final record as "not written yet" and re-reads
 //! before it ever reports corruption, so a write racing the read is not mistaken for
 //! damage.
+//!
+//! A reader that keeps many records (a migration's snapshot of the whole store) reads
+//! them raw ([`read_records`]): their checked payloads one after another in one buffer,
+//! to decode in place with [`record::decode_payload_ref`] — no allocation per record.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -61,6 +66,22 @@ pub struct ChangeBatch {
     pub changes: Vec<Change>,
     /// Pass this to the next read; equal to the input when nothing new was there.
     pub next: LogPosition,
+}
+
+/// Records read raw ([`read_records`]): their payloads, checksums checked but not yet
+/// decoded, one after another in `bytes`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawRecords {
+    pub bytes: Vec<u8>,
+    pub records: Vec<RawRecord>,
+}
+
+/// One record of [`RawRecords`]: where it starts in the log, and its payload's place in
+/// the buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRecord {
+    pub position: LogPosition,
+    pub payload: Range<usize>,
 }
 
 /// A damaged final record that replay cut off.
@@ -104,6 +125,18 @@ pub fn read_generation(file: &mut File) -> Result<u64> {
 /// Reads records from `from` to the end of `file`, calling `visit` with each record's
 /// offset and operation; `visit` returns `false` to stop early.
 pub fn scan(file: &mut File, from: u64, mut visit: impl FnMut(u64, Op) -> bool) -> Result<ScanEnd> {
+    scan_payloads(file, from, |offset, payload| {
+        Ok(visit(offset, decode_payload(payload, offset)?))
+    })
+}
+
+/// [`scan`] handing `visit` each record's checked payload instead of its decoded
+/// operation; `visit` returns `false` to stop, or an error to end the scan with it.
+fn scan_payloads(
+    file: &mut File,
+    from: u64,
+    mut visit: impl FnMut(u64, &[u8]) -> Result<bool>,
+) -> Result<ScanEnd> {
     let file_len = file.metadata()?.len();
     file.seek(SeekFrom::Start(from))?;
     let mut reader = BufReader::with_capacity(1 << 16, &mut *file);
@@ -114,16 +147,16 @@ pub fn scan(file: &mut File, from: u64, mut visit: impl FnMut(u64, Op) -> bool) 
             return Ok(ScanEnd::Clean { offset });
         }
         match read_record(&mut reader, offset, file_len, &mut payload)? {
-            Some(op) => {
+            true => {
                 let record_len = (RECORD_HEADER_LEN + payload.len()) as u64;
-                if !visit(offset, op) {
+                if !visit(offset, &payload)? {
                     return Ok(ScanEnd::Stopped {
                         offset: offset + record_len,
                     });
                 }
                 offset += record_len;
             }
-            None => {
+            false => {
                 drop(reader);
                 return classify_invalid_record(file, offset, file_len);
             }
@@ -140,6 +173,61 @@ pub fn read_changes(
     limit: usize,
     live_writer: bool,
 ) -> Result<ChangeBatch> {
+    let mut changes = Vec::new();
+    let next = read_with(path, from, limit, live_writer, |file, generation| {
+        changes.clear();
+        scan(file, from.offset, |offset, op| {
+            changes.push(Change {
+                position: LogPosition { generation, offset },
+                op,
+            });
+            changes.len() < limit
+        })
+    })?;
+    Ok(ChangeBatch { changes, next })
+}
+
+/// [`read_changes`], raw: appends the records' checked payloads to `out` (see
+/// [`RawRecords`]) and returns the position to continue from. The payloads are not
+/// decoded: decode each with [`record::decode_payload_ref`], which reports one that
+/// does not decode as corruption at its record's offset.
+pub fn read_records(
+    path: &Path,
+    from: LogPosition,
+    limit: usize,
+    live_writer: bool,
+    out: &mut RawRecords,
+) -> Result<LogPosition> {
+    let (bytes_before, records_before) = (out.bytes.len(), out.records.len());
+    read_with(path, from, limit, live_writer, |file, generation| {
+        // A second read (see `read_with`) starts again from `from`.
+        out.bytes.truncate(bytes_before);
+        out.records.truncate(records_before);
+        let mut read = 0;
+        scan_payloads(file, from.offset, |offset, payload| {
+            let start = out.bytes.len();
+            out.bytes.extend_from_slice(payload);
+            out.records.push(RawRecord {
+                position: LogPosition { generation, offset },
+                payload: start..out.bytes.len(),
+            });
+            read += 1;
+            Ok(read < limit)
+        })
+    })
+}
+
+/// The part [`read_changes`] and [`read_records`] share: checks the generation and the
+/// position, has `collect` scan from `from` (once more on a fresh file handle if a live
+/// writer may have made the first scan see corruption), and returns where the next
+/// read continues.
+fn read_with(
+    path: &Path,
+    from: LogPosition,
+    limit: usize,
+    live_writer: bool,
+    mut collect: impl FnMut(&mut File, u64) -> Result<ScanEnd>,
+) -> Result<LogPosition> {
     let mut file = File::open(path)?;
     let generation = read_generation(&mut file)?;
     if generation != from.generation {
@@ -154,14 +242,14 @@ pub fn read_changes(
             from.offset
         )));
     }
-    let (changes, end) = if limit == 0 {
+    let end = if limit == 0 {
         let offset = from.offset;
-        (Vec::new(), ScanEnd::Stopped { offset })
+        ScanEnd::Stopped { offset }
     } else {
-        match collect_changes(&mut file, generation, from.offset, limit) {
+        match collect(&mut file, generation) {
             // A record racing our read may have looked corrupted; one fresh read decides.
             Err(Error::Corrupted { .. }) if live_writer => {
-                collect_changes(&mut File::open(path)?, generation, from.offset, limit)?
+                collect(&mut File::open(path)?, generation)?
             }
             other => other?,
         }
@@ -174,59 +262,34 @@ pub fn read_changes(
             reason: "invalid record inside the log".to_string(),
         });
     }
-    Ok(ChangeBatch {
-        changes,
-        next: LogPosition {
-            generation,
-            offset: end.offset(),
-        },
+    Ok(LogPosition {
+        generation,
+        offset: end.offset(),
     })
 }
 
-/// Scans up to `limit` changes from `from`, tagging each with its position.
-fn collect_changes(
-    file: &mut File,
-    generation: u64,
-    from: u64,
-    limit: usize,
-) -> Result<(Vec<Change>, ScanEnd)> {
-    let mut changes = Vec::new();
-    let end = scan(file, from, |offset, op| {
-        changes.push(Change {
-            position: LogPosition { generation, offset },
-            op,
-        });
-        changes.len() < limit
-    })?;
-    Ok((changes, end))
-}
-
-/// Reads one record at `offset`; `Ok(None)` when it is invalid (short, bad header or bad
-/// payload checksum), `Err` when its checksums pass but its payload cannot be decoded.
+/// Reads one record at `offset` into `payload`; `Ok(false)` when it is invalid (short,
+/// bad header or bad payload checksum).
 fn read_record(
     reader: &mut impl Read,
     offset: u64,
     file_len: u64,
     payload: &mut Vec<u8>,
-) -> Result<Option<Op>> {
+) -> Result<bool> {
     let mut header = [0u8; RECORD_HEADER_LEN];
     if read_up_to(reader, &mut header)? < RECORD_HEADER_LEN {
-        return Ok(None);
+        return Ok(false);
     }
     let Some(header) = decode_record_header(&header) else {
-        return Ok(None);
+        return Ok(false);
     };
     let end = offset + RECORD_HEADER_LEN as u64 + u64::from(header.payload_len);
     if end > file_len {
-        return Ok(None);
+        return Ok(false);
     }
     payload.resize(header.payload_len as usize, 0);
-    if read_up_to(reader, payload)? < payload.len()
-        || crc32fast::hash(payload) != header.payload_crc
-    {
-        return Ok(None);
-    }
-    decode_payload(payload, offset).map(Some)
+    Ok(read_up_to(reader, payload)? == payload.len()
+        && crc32fast::hash(payload) == header.payload_crc)
 }
 
 /// Decides whether the invalid record at `offset` is a torn tail or corruption: it is

@@ -11,12 +11,17 @@
 //!                                          u32 length + UTF-8 | i64 LE microseconds)
 //! ```
 //!
-//! All integers are little-endian. The header has its own checksum so a damaged length is
+//! All integers are little-endian. A put's fields are in strictly ascending name order
+//! (a document is a `BTreeMap`, and the encoder writes it in its order); a payload whose
+//! fields are not is corruption. That order is what lets a reader take a document in
+//! place ([`decode_payload_ref`], [`DocRef`]) — its fields as borrowed slices of the
+//! payload, nothing allocated — and still see exactly the document that was written.
+//! The header has its own checksum so a damaged length is
 //! recognised as damage rather than trusted: without it, a flipped bit in the length of
 //! an early record would point past the end of the file and look exactly like a torn
 //! final write, and the store would silently open shorter than it was.
 
-use crate::document::{Document, Scalar, Timestamp};
+use crate::document::{Document, Scalar, ScalarRef, Timestamp};
 use crate::error::{Error, Result};
 
 /// The first eight bytes of every D log file.
@@ -54,6 +59,103 @@ impl Op {
         match self {
             Op::Put { key, .. } | Op::Delete { key } => key,
         }
+    }
+}
+
+/// One logged operation, borrowed from a record's payload ([`decode_payload_ref`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OpRef<'a> {
+    Put { key: &'a str, doc: DocRef<'a> },
+    Delete { key: &'a str },
+}
+
+impl OpRef<'_> {
+    /// The key the operation applies to.
+    pub fn key(&self) -> &str {
+        match self {
+            OpRef::Put { key, .. } | OpRef::Delete { key } => key,
+        }
+    }
+
+    /// The owned operation.
+    pub fn to_op(&self) -> Op {
+        match self {
+            OpRef::Put { key, doc } => Op::Put {
+                key: key.to_string(),
+                doc: doc.to_document(),
+            },
+            OpRef::Delete { key } => Op::Delete {
+                key: key.to_string(),
+            },
+        }
+    }
+}
+
+/// A document read in place: the fields of a put's payload, already checked by
+/// [`decode_payload_ref`] (every tag, length and string valid, names strictly
+/// ascending), so reading them again cannot fail.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DocRef<'a> {
+    /// The encoded fields, and how many there are.
+    bytes: &'a [u8],
+    len: usize,
+}
+
+impl<'a> DocRef<'a> {
+    /// How many fields the document has.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The fields in ascending name order.
+    pub fn fields(&self) -> DocFields<'a> {
+        DocFields {
+            reader: Reader {
+                bytes: self.bytes,
+                position: 0,
+            },
+            left: self.len,
+        }
+    }
+
+    /// The owned document.
+    pub fn to_document(&self) -> Document {
+        self.fields()
+            .map(|(name, value)| (name.to_string(), value.to_scalar()))
+            .collect()
+    }
+}
+
+/// The fields of a [`DocRef`], in ascending name order.
+#[derive(Debug, Clone)]
+pub struct DocFields<'a> {
+    reader: Reader<'a>,
+    left: usize,
+}
+
+impl<'a> Iterator for DocFields<'a> {
+    type Item = (&'a str, ScalarRef<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        // The bytes were checked when the `DocRef` was made, so this cannot fail; if it
+        // somehow did, the iteration would end rather than panic.
+        let field = self.reader.field().ok();
+        if field.is_none() {
+            self.left = 0;
+        }
+        field
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.left))
     }
 }
 
@@ -154,6 +256,12 @@ pub fn decode_record_header(bytes: &[u8; RECORD_HEADER_LEN]) -> Option<RecordHea
 /// Decodes a payload whose checksum has already been verified. A failure here means the
 /// bytes were written wrong, so it is reported as corruption at `offset`.
 pub fn decode_payload(payload: &[u8], offset: u64) -> Result<Op> {
+    decode_payload_ref(payload, offset).map(|op| op.to_op())
+}
+
+/// Decodes a payload in place: [`decode_payload`] without copying a byte, every part
+/// of the payload checked all the same.
+pub fn decode_payload_ref(payload: &[u8], offset: u64) -> Result<OpRef<'_>> {
     let mut reader = Reader {
         bytes: payload,
         position: 0,
@@ -208,13 +316,14 @@ fn put_scalar(out: &mut Vec<u8>, value: &Scalar) -> Result<()> {
 }
 
 /// A cursor over a payload; every read checks bounds and reports what was short.
+#[derive(Debug, Clone)]
 struct Reader<'a> {
     bytes: &'a [u8],
     position: usize,
 }
 
-impl Reader<'_> {
-    fn take(&mut self, len: usize) -> Result<&[u8], String> {
+impl<'a> Reader<'a> {
+    fn take(&mut self, len: usize) -> Result<&'a [u8], String> {
         let end = self
             .position
             .checked_add(len)
@@ -243,42 +352,55 @@ impl Reader<'_> {
         self.array().map(i64::from_le_bytes)
     }
 
-    fn string(&mut self) -> Result<String, String> {
+    fn string(&mut self) -> Result<&'a str, String> {
         let len = self.u32()? as usize;
         let bytes = self.take(len)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| "string is not valid UTF-8".to_string())
+        std::str::from_utf8(bytes).map_err(|_| "string is not valid UTF-8".to_string())
     }
 
-    fn scalar(&mut self) -> Result<Scalar, String> {
+    fn scalar(&mut self) -> Result<ScalarRef<'a>, String> {
         Ok(match self.u8()? {
-            TAG_NULL => Scalar::Null,
+            TAG_NULL => ScalarRef::Null,
             TAG_BOOL => match self.u8()? {
-                0 => Scalar::Bool(false),
-                1 => Scalar::Bool(true),
+                0 => ScalarRef::Bool(false),
+                1 => ScalarRef::Bool(true),
                 other => return Err(format!("bad boolean byte {other}")),
             },
-            TAG_INT => Scalar::Int(self.i64()?),
-            TAG_FLOAT => Scalar::Float(f64::from_bits(self.array().map(u64::from_le_bytes)?)),
-            TAG_TEXT => Scalar::Text(self.string()?),
-            TAG_TIMESTAMP => Scalar::Timestamp(Timestamp(self.i64()?)),
+            TAG_INT => ScalarRef::Int(self.i64()?),
+            TAG_FLOAT => ScalarRef::Float(f64::from_bits(self.array().map(u64::from_le_bytes)?)),
+            TAG_TEXT => ScalarRef::Text(self.string()?),
+            TAG_TIMESTAMP => ScalarRef::Timestamp(Timestamp(self.i64()?)),
             other => return Err(format!("unknown value tag {other}")),
         })
     }
 
-    fn op(&mut self) -> Result<Op, String> {
+    fn field(&mut self) -> Result<(&'a str, ScalarRef<'a>), String> {
+        Ok((self.string()?, self.scalar()?))
+    }
+
+    fn op(&mut self) -> Result<OpRef<'a>, String> {
         match self.u8()? {
             OP_PUT => {
                 let key = self.string()?;
-                let fields = self.u32()?;
-                let mut doc = Document::new();
-                for _ in 0..fields {
-                    let field = self.string()?;
-                    let value = self.scalar()?;
-                    doc.insert(field, value);
+                let len = self.u32()? as usize;
+                let start = self.position;
+                let mut previous: Option<&str> = None;
+                for _ in 0..len {
+                    let (name, _) = self.field()?;
+                    if previous.is_some_and(|previous| previous >= name) {
+                        return Err(format!(
+                            "field {name:?} is out of order (names must be strictly ascending)"
+                        ));
+                    }
+                    previous = Some(name);
                 }
-                Ok(Op::Put { key, doc })
+                let doc = DocRef {
+                    bytes: &self.bytes[start..self.position],
+                    len,
+                };
+                Ok(OpRef::Put { key, doc })
             }
-            OP_DELETE => Ok(Op::Delete {
+            OP_DELETE => Ok(OpRef::Delete {
                 key: self.string()?,
             }),
             other => Err(format!("unknown operation byte {other}")),
@@ -309,6 +431,62 @@ mod tests {
         let header = decode_record_header(&header);
         assert!(header.is_some());
         assert_eq!(decode_payload(&bytes[RECORD_HEADER_LEN..], 0), Ok(op));
+    }
+
+    #[test]
+    fn a_payload_reads_in_place_as_the_document_written() {
+        let doc: Document = [
+            ("a".to_string(), Scalar::Null),
+            ("b".to_string(), Scalar::Bool(false)),
+            ("c".to_string(), Scalar::Text("héllo".into())),
+            ("d".to_string(), Scalar::Timestamp(Timestamp(-5))),
+            ("e".to_string(), Scalar::Int(i64::MIN)),
+        ]
+        .into_iter()
+        .collect();
+        let mut bytes = Vec::new();
+        encode_record(
+            &Op::Put {
+                key: "k".into(),
+                doc: doc.clone(),
+            },
+            &mut bytes,
+        )
+        .unwrap();
+        let payload = &bytes[RECORD_HEADER_LEN..];
+        let Ok(OpRef::Put { key, doc: read }) = decode_payload_ref(payload, 0) else {
+            panic!("not a put");
+        };
+        assert_eq!(key, "k");
+        assert_eq!(read.len(), doc.len());
+        let fields: Vec<(&str, ScalarRef)> = read.fields().collect();
+        let expected: Vec<(&str, ScalarRef)> = doc
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.borrowed()))
+            .collect();
+        assert_eq!(fields, expected);
+        assert_eq!(read.to_document(), doc);
+    }
+
+    #[test]
+    fn fields_out_of_order_or_repeated_are_corruption() {
+        // op, key "k", two fields: "b" then "a" (or "a" twice), both null.
+        for names in [["b", "a"], ["a", "a"]] {
+            let mut payload = vec![OP_PUT];
+            put_str(&mut payload, "k").unwrap();
+            put_len(&mut payload, 2).unwrap();
+            for name in names {
+                put_str(&mut payload, name).unwrap();
+                payload.push(TAG_NULL);
+            }
+            assert!(
+                matches!(
+                    decode_payload(&payload, 7),
+                    Err(Error::Corrupted { offset: 7, .. })
+                ),
+                "{names:?}"
+            );
+        }
     }
 
     #[test]

@@ -18,15 +18,21 @@
 //!
 //! A document that breaks a rule is a [`BadDocument`]: its key and the reason, which the
 //! migration skips and records, or aborts on.
+//!
+//! A document's fields come in strictly ascending name order (`snapshot.rs`), so they are
+//! matched to the columns in one merge pass against the columns sorted by name, reading
+//! each field once and in place; the only allocations of a row are its own (the text
+//! values it takes).
 
 use engine::keycode::{KeyValue, encode};
 use engine::table::{IndexSchema, TableSchema, ops};
-use kv_legacy::{Document, Scalar};
+use kv_legacy::{Scalar, ScalarRef};
 use sql_frontend::SqlType;
 use sql_frontend::catalog::TableInfo;
 
 use crate::migrate::ExtraFields;
 use crate::migrate::error::MigrateError;
+use crate::migrate::snapshot::DocView;
 
 /// The longest encoded primary key the migration writes. H's B-tree takes keys up to
 /// 1001 bytes with 4 KiB pages; the MVCC layer escapes the user key (at most doubling
@@ -44,6 +50,8 @@ pub struct BadDocument {
 #[derive(Debug, Clone)]
 pub struct RowConverter {
     columns: Vec<TargetColumn>,
+    /// The columns' positions, in the order of their names.
+    by_name: Vec<usize>,
     key_index: usize,
     schema: TableSchema,
     /// The target database's key limit ([`engine::Database::max_stored_key_len`]).
@@ -92,16 +100,20 @@ impl RowConverter {
                  TEXT, VARCHAR or an integer type"
             )));
         }
+        let columns: Vec<TargetColumn> = table
+            .columns
+            .iter()
+            .map(|c| TargetColumn {
+                name: c.name.clone(),
+                sql_type: c.sql_type,
+                nullable: c.nullable,
+            })
+            .collect();
+        let mut by_name: Vec<usize> = (0..columns.len()).collect();
+        by_name.sort_by(|a, b| columns[*a].name.cmp(&columns[*b].name));
         Ok(RowConverter {
-            columns: table
-                .columns
-                .iter()
-                .map(|c| TargetColumn {
-                    name: c.name.clone(),
-                    sql_type: c.sql_type,
-                    nullable: c.nullable,
-                })
-                .collect(),
+            columns,
+            by_name,
             key_index,
             schema: table.schema.clone(),
             max_stored_key_len,
@@ -148,11 +160,10 @@ impl RowConverter {
                         column.sql_type, column.name
                     )
                 })?;
-                convert_value(&Scalar::Int(parsed), column.sql_type)
+                convert_scalar(ScalarRef::Int(parsed), column.sql_type)
                     .map_err(|e| format!("key: {e}"))?
             }
-            ty => convert_value(&Scalar::Text(key.to_string()), ty)
-                .map_err(|e| format!("key: {e}"))?,
+            ty => convert_scalar(ScalarRef::Text(key), ty).map_err(|e| format!("key: {e}"))?,
         };
         let encoded = encode(std::slice::from_ref(&value)).len();
         if encoded > MAX_KEY_BYTES {
@@ -163,17 +174,35 @@ impl RowConverter {
         Ok(value)
     }
 
+    /// Each column's field of `doc` (by position), and whether `doc` has fields that
+    /// no column takes. The fields and `by_name` are both in ascending name order: one
+    /// merge pass.
+    fn match_fields<'d>(&self, doc: DocView<'d>) -> (Vec<Option<ScalarRef<'d>>>, bool) {
+        let mut fields: Vec<Option<ScalarRef<'d>>> = vec![None; self.columns.len()];
+        let mut extra = false;
+        let mut columns = self.by_name.iter().peekable();
+        for (name, value) in doc.fields() {
+            while columns
+                .next_if(|&&c| self.columns[c].name.as_str() < name)
+                .is_some()
+            {}
+            match columns.next_if(|&&c| self.columns[c].name == name) {
+                Some(&c) => fields[c] = Some(value),
+                None => extra = true,
+            }
+        }
+        (fields, extra)
+    }
+
     /// The row for the document stored under `key`, or why there is none.
-    pub fn convert(&self, key: &str, doc: &Document) -> Result<Vec<KeyValue>, String> {
+    pub fn convert(&self, key: &str, doc: DocView<'_>) -> Result<Vec<KeyValue>, String> {
+        let (fields, extra) = self.match_fields(doc);
         let mut row = Vec::with_capacity(self.columns.len());
-        let mut fields_used = 0;
-        for (i, column) in self.columns.iter().enumerate() {
-            let field = doc.get(&column.name);
-            fields_used += usize::from(field.is_some());
+        for (i, (column, field)) in self.columns.iter().zip(fields).enumerate() {
             if i == self.key_index {
                 let pk = self.primary_key(key)?;
                 if let Some(value) = field {
-                    let same = convert_value(value, column.sql_type).is_ok_and(|v| v == pk);
+                    let same = convert_scalar(value, column.sql_type).is_ok_and(|v| v == pk);
                     if !same {
                         return Err(format!(
                             "field {:?} is {} but the document's key is {key:?}",
@@ -186,23 +215,23 @@ impl RowConverter {
                 continue;
             }
             let value = match field {
-                None | Some(Scalar::Null) if !column.nullable => {
+                None | Some(ScalarRef::Null) if !column.nullable => {
                     return Err(format!(
                         "field {:?} is missing or null, but its column is NOT NULL",
                         column.name
                     ));
                 }
-                None | Some(Scalar::Null) => KeyValue::Null,
-                Some(value) => convert_value(value, column.sql_type)
+                None | Some(ScalarRef::Null) => KeyValue::Null,
+                Some(value) => convert_scalar(value, column.sql_type)
                     .map_err(|e| format!("field {:?}: {e}", column.name))?,
             };
             row.push(value);
         }
-        if fields_used < doc.len() && self.extra_fields == ExtraFields::Error {
+        if extra && self.extra_fields == ExtraFields::Error {
             let extra: Vec<&str> = doc
-                .keys()
-                .filter(|f| !self.columns.iter().any(|c| &c.name == *f))
-                .map(String::as_str)
+                .fields()
+                .map(|(name, _)| name)
+                .filter(|name| !self.columns.iter().any(|c| c.name == *name))
                 .collect();
             return Err(format!("fields with no column in the table: {extra:?}"));
         }
@@ -213,45 +242,50 @@ impl RowConverter {
 }
 
 /// A short description of a value for error messages.
-fn describe(value: &Scalar) -> String {
+fn describe(value: ScalarRef) -> String {
     match value {
-        Scalar::Null => "null".to_string(),
-        Scalar::Bool(b) => format!("boolean {b}"),
-        Scalar::Int(i) => format!("integer {i}"),
-        Scalar::Float(f) => format!("float {f}"),
-        Scalar::Text(s) if s.chars().count() > 40 => {
+        ScalarRef::Null => "null".to_string(),
+        ScalarRef::Bool(b) => format!("boolean {b}"),
+        ScalarRef::Int(i) => format!("integer {i}"),
+        ScalarRef::Float(f) => format!("float {f}"),
+        ScalarRef::Text(s) if s.chars().count() > 40 => {
             format!(
                 "text {:?}... ({} bytes)",
                 s.chars().take(40).collect::<String>(),
                 s.len()
             )
         }
-        Scalar::Text(s) => format!("text {s:?}"),
-        Scalar::Timestamp(t) => format!("timestamp {t}"),
+        ScalarRef::Text(s) => format!("text {s:?}"),
+        ScalarRef::Timestamp(t) => format!("timestamp {t}"),
     }
 }
 
 /// Converts one scalar for a column of type `ty` (never NULL here).
 pub fn convert_value(value: &Scalar, ty: SqlType) -> Result<KeyValue, String> {
+    convert_scalar(value.borrowed(), ty)
+}
+
+/// [`convert_value`] of a borrowed scalar.
+pub fn convert_scalar(value: ScalarRef, ty: SqlType) -> Result<KeyValue, String> {
     let mismatch = || format!("{} does not fit a {ty} column", describe(value));
     let out_of_range = || format!("{} is out of range for {ty}", describe(value));
     Ok(match (ty, value) {
-        (_, Scalar::Null) => KeyValue::Null,
-        (SqlType::Boolean, Scalar::Bool(b)) => KeyValue::Bool(*b),
-        (SqlType::BigInt, Scalar::Int(i)) => KeyValue::Int(*i),
-        (SqlType::Integer, Scalar::Int(i)) => {
-            i32::try_from(*i).map_err(|_| out_of_range())?;
-            KeyValue::Int(*i)
+        (_, ScalarRef::Null) => KeyValue::Null,
+        (SqlType::Boolean, ScalarRef::Bool(b)) => KeyValue::Bool(b),
+        (SqlType::BigInt, ScalarRef::Int(i)) => KeyValue::Int(i),
+        (SqlType::Integer, ScalarRef::Int(i)) => {
+            i32::try_from(i).map_err(|_| out_of_range())?;
+            KeyValue::Int(i)
         }
-        (SqlType::SmallInt, Scalar::Int(i)) => {
-            i16::try_from(*i).map_err(|_| out_of_range())?;
-            KeyValue::Int(*i)
+        (SqlType::SmallInt, ScalarRef::Int(i)) => {
+            i16::try_from(i).map_err(|_| out_of_range())?;
+            KeyValue::Int(i)
         }
-        (SqlType::Double, Scalar::Float(f)) => KeyValue::Float(*f),
-        (SqlType::Double, Scalar::Int(i)) => {
-            let f = *i as f64;
+        (SqlType::Double, ScalarRef::Float(f)) => KeyValue::Float(f),
+        (SqlType::Double, ScalarRef::Int(i)) => {
+            let f = i as f64;
             // Exact only if converting back gives the same integer (2^63 saturates).
-            if f >= 9.223_372_036_854_776e18 || f as i64 != *i {
+            if f >= 9.223_372_036_854_776e18 || f as i64 != i {
                 return Err(format!(
                     "{} is not exactly representable in {ty}",
                     describe(value)
@@ -259,16 +293,18 @@ pub fn convert_value(value: &Scalar, ty: SqlType) -> Result<KeyValue, String> {
             }
             KeyValue::Float(f)
         }
-        (SqlType::Real, Scalar::Float(f)) => {
-            let single = *f as f32;
+        (SqlType::Real, ScalarRef::Float(f)) => {
+            let single = f as f32;
             if !single.is_finite() {
                 return Err(out_of_range());
             }
             KeyValue::Float(f64::from(single))
         }
-        (SqlType::Real, Scalar::Int(i)) => KeyValue::Float(f64::from(*i as f32)),
-        (SqlType::Text | SqlType::Varchar(None), Scalar::Text(s)) => KeyValue::Text(s.clone()),
-        (SqlType::Varchar(Some(limit)), Scalar::Text(s)) => {
+        (SqlType::Real, ScalarRef::Int(i)) => KeyValue::Float(f64::from(i as f32)),
+        (SqlType::Text | SqlType::Varchar(None), ScalarRef::Text(s)) => {
+            KeyValue::Text(s.to_string())
+        }
+        (SqlType::Varchar(Some(limit)), ScalarRef::Text(s)) => {
             let chars = s.chars().count();
             if chars > limit as usize {
                 return Err(format!(
@@ -276,10 +312,10 @@ pub fn convert_value(value: &Scalar, ty: SqlType) -> Result<KeyValue, String> {
                     describe(value)
                 ));
             }
-            KeyValue::Text(s.clone())
+            KeyValue::Text(s.to_string())
         }
-        (SqlType::Timestamp, Scalar::Timestamp(t)) => KeyValue::Timestamp(t.0),
-        (SqlType::Date, Scalar::Timestamp(t)) => {
+        (SqlType::Timestamp, ScalarRef::Timestamp(t)) => KeyValue::Timestamp(t.0),
+        (SqlType::Date, ScalarRef::Timestamp(t)) => {
             const MICROS_PER_DAY: i64 = 86_400_000_000;
             if t.0.rem_euclid(MICROS_PER_DAY) != 0 {
                 return Err(format!(

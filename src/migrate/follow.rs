@@ -15,18 +15,19 @@
 //! position with the last batch. Every step is idempotent, so a resync interrupted by a
 //! kill is simply done again by the next run.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::ops::Bound;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use engine::IsolationLevel;
 use engine::keycode::{KeyValue, decode};
-use kv_legacy::{Document, Op};
+use kv_legacy::Op;
 
 use crate::migrate::control::Control;
 use crate::migrate::error::MigrateError;
 use crate::migrate::progress::{self, Phase, Progress};
+use crate::migrate::snapshot::{DSnapshot, DocView};
 use crate::migrate::source;
 use crate::migrate::target::Target;
 
@@ -73,7 +74,7 @@ pub struct FollowReport {
 pub fn follow(
     dir: &Path,
     target: &mut Target,
-    docs: &mut HashMap<String, Document>,
+    docs: &mut DSnapshot,
     progress: &mut Progress,
     batch_size: usize,
     options: FollowOptions,
@@ -117,7 +118,7 @@ pub fn follow(
         let mut next = progress.clone();
         for change in &batch.changes {
             let (key, doc) = match &change.op {
-                Op::Put { key, doc } => (key, Some(doc)),
+                Op::Put { key, doc } => (key, Some(DocView::Owned(doc))),
                 Op::Delete { key } => (key, None),
             };
             let applied = target.apply(&mut txn, key, doc)?;
@@ -134,7 +135,7 @@ pub fn follow(
         *progress = next;
         report.changes_applied += batch.changes.len() as u64;
         for change in batch.changes {
-            source::apply(docs, change.op);
+            docs.apply(change.op);
         }
         control.batch_done(0);
         let lag = source::bytes_behind(dir, progress.position);
@@ -157,12 +158,13 @@ pub fn follow(
 pub fn resync(
     dir: &Path,
     target: &mut Target,
-    docs: &mut HashMap<String, Document>,
+    docs: &mut DSnapshot,
     progress: &mut Progress,
     batch_size: usize,
     control: &mut Control,
 ) -> Result<(), MigrateError> {
-    let snapshot = source::replay(dir, None)?;
+    let log = source::replay(dir, None)?;
+    let snapshot = DSnapshot::replay(&log).map_err(|e| source::source_error(dir, e))?;
     // Keys H holds a row or a rejection for, which D may no longer have.
     let mut txn = target.db.begin(IsolationLevel::RepeatableRead);
     let mut stale: BTreeSet<String> = BTreeSet::new();
@@ -179,28 +181,28 @@ pub fn resync(
                 KeyValue::Int(i) => i.to_string(),
                 other => format!("{other:?}"),
             };
-            if !snapshot.docs.contains_key(&d_key) {
+            if !snapshot.contains_key(&d_key) {
                 stale.insert(d_key);
             }
         }
     }
     // Rejections of long keys are recorded shortened (`progress::rejection_key`).
     let long_keys: HashSet<String> = snapshot
-        .docs
-        .keys()
+        .iter()
+        .map(|(key, _)| key)
         .filter(|key| key.len() > progress::MAX_RECORDED_KEY_BYTES)
         .map(|key| progress::rejection_key(key).into_owned())
         .collect();
     for (key, _) in progress::rejected(&mut txn, &target.tables, &target.name)? {
-        if !snapshot.docs.contains_key(&key) && !long_keys.contains(&key) {
+        if !snapshot.contains_key(&key) && !long_keys.contains(&key) {
             stale.insert(key);
         }
     }
     txn.commit()?;
-    let mut work: Vec<(&String, Option<&Document>)> = stale.iter().map(|k| (k, None)).collect();
-    let mut present: Vec<&String> = snapshot.docs.keys().collect();
-    present.sort_unstable();
-    work.extend(present.into_iter().map(|k| (k, snapshot.docs.get(k))));
+    let mut work: Vec<(&str, Option<DocView>)> = stale.iter().map(|k| (k.as_str(), None)).collect();
+    let mut present: Vec<(&str, DocView)> = snapshot.iter().collect();
+    present.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+    work.extend(present.into_iter().map(|(k, doc)| (k, Some(doc))));
     let mut chunks = work.chunks(batch_size.max(1)).peekable();
     while let Some(chunk) = chunks.next() {
         control.begin_batch()?;
@@ -227,6 +229,6 @@ pub fn resync(
         progress::write(&mut txn, &target.tables, &target.name, progress)?;
         txn.commit()?;
     }
-    *docs = snapshot.docs;
+    docs.replace_with(&snapshot);
     Ok(())
 }

@@ -45,7 +45,7 @@ use crate::migrate::control::Control;
 use crate::migrate::convert::BadDocument;
 use crate::migrate::error::MigrateError;
 use crate::migrate::progress::{self, Cut, Phase, Progress};
-use crate::migrate::source::DSnapshot;
+use crate::migrate::snapshot::{DSnapshot, DocView};
 use crate::migrate::target::Target;
 use crate::migrate::verify::{self, Checksum};
 
@@ -86,7 +86,7 @@ enum Prepared {
 /// A batch converted: its number and each document's key and prepared row.
 struct Converted<'a> {
     batch: usize,
-    docs: Vec<(&'a String, Prepared)>,
+    docs: Vec<(&'a str, Prepared)>,
     convert: Duration,
     /// D's side of the verification for this batch (see [`LoadStats`]).
     d_rows: Checksum,
@@ -102,8 +102,8 @@ pub fn load(
     workers: usize,
     control: &mut Control,
 ) -> Result<LoadStats, MigrateError> {
-    let keys = cut_order(target, snapshot, progress.cut);
-    let batches: Vec<&[&String]> = keys
+    let docs = cut_order(target, snapshot, progress.cut);
+    let batches: Vec<&[(&str, DocView)]> = docs
         .chunks(
             usize::try_from(progress.batch_size)
                 .unwrap_or(usize::MAX)
@@ -132,14 +132,14 @@ pub fn load(
     let control_ref: &Control = control;
     let outcome = match workers > 1 {
         false => pending.iter().try_for_each(|&batch| {
-            let converted = convert_batch(shared, snapshot, batch, batches[batch]);
+            let converted = convert_batch(shared, batch, batches[batch]);
             commit_converted(shared, control_ref, converted, &mut stats)
         }),
         true => std::thread::scope(|scope| {
             let (sender, receiver) = sync_channel::<Converted>(BATCHES_AHEAD);
             let converter = scope.spawn(|| {
                 for &batch in &pending {
-                    let converted = convert_batch(shared, snapshot, batch, batches[batch]);
+                    let converted = convert_batch(shared, batch, batches[batch]);
                     if sender.send(converted).is_err() {
                         // The committer stopped.
                         break;
@@ -183,50 +183,46 @@ pub fn load(
     Ok(stats)
 }
 
-/// The snapshot's keys in the order `cut` says.
-fn cut_order<'a>(target: &Target, snapshot: &'a DSnapshot, cut: Cut) -> Vec<&'a String> {
-    let mut keys: Vec<&String> = snapshot.docs.keys().collect();
+/// The snapshot's documents in the order `cut` says.
+fn cut_order<'a>(
+    target: &Target,
+    snapshot: &'a DSnapshot,
+    cut: Cut,
+) -> Vec<(&'a str, DocView<'a>)> {
+    let mut docs: Vec<(&str, DocView)> = snapshot.iter().collect();
     match cut {
-        Cut::DKey => keys.sort_unstable(),
+        Cut::DKey => docs.sort_unstable_by(|(a, _), (b, _)| a.cmp(b)),
         Cut::PrimaryKey => {
-            let mut keyed: Vec<(Option<Vec<u8>>, &String)> = keys
+            let mut keyed: Vec<(Option<Vec<u8>>, (&str, DocView))> = docs
                 .into_iter()
-                .map(|key| {
-                    let pk = target.converter.primary_key(key).ok();
-                    (pk.map(|pk| encode(std::slice::from_ref(&pk))), key)
+                .map(|doc| {
+                    let pk = target.converter.primary_key(doc.0).ok();
+                    (pk.map(|pk| encode(std::slice::from_ref(&pk))), doc)
                 })
                 .collect();
             // `None` (no primary key) after every key; ties (two D keys that parse to
             // one integer) by D's key.
-            keyed.sort_unstable_by(|(a, ka), (b, kb)| {
+            keyed.sort_unstable_by(|(a, (ka, _)), (b, (kb, _))| {
                 (a.is_none(), a)
                     .cmp(&(b.is_none(), b))
                     .then_with(|| ka.cmp(kb))
             });
-            keys = keyed.into_iter().map(|(_, key)| key).collect();
+            docs = keyed.into_iter().map(|(_, doc)| doc).collect();
         }
     }
-    keys
+    docs
 }
 
-/// Converts batch number `batch` (its sorted `keys`).
-fn convert_batch<'a>(
-    target: &Target,
-    snapshot: &DSnapshot,
-    batch: usize,
-    keys: &[&'a String],
-) -> Converted<'a> {
+/// Converts batch number `batch` (its sorted documents).
+fn convert_batch<'a>(target: &Target, batch: usize, docs: &[(&'a str, DocView)]) -> Converted<'a> {
     let started = Instant::now();
     let plain_table = target.schema.indexes.is_empty();
     let mut d_rows = Checksum::default();
     let mut d_rejected = 0u64;
-    let docs = keys
+    let docs = docs
         .iter()
-        .map(|&key| {
-            let row = match snapshot.docs.get(key) {
-                Some(doc) => target.converter.convert(key, doc),
-                None => Err("vanished from the snapshot".to_string()),
-            };
+        .map(|&(key, doc)| {
+            let row = target.converter.convert(key, doc);
             let prepared = match row {
                 Ok(row) if plain_table => match encode_new_row(target, &row) {
                     Ok((key, stored)) => {
@@ -316,7 +312,7 @@ fn commit_batch(
             Prepared::Bad(reason) => reason,
         };
         let bad = BadDocument {
-            key: key.clone(),
+            key: key.to_string(),
             reason,
         };
         if target.policy == OnBadDocument::Abort {

@@ -7,7 +7,8 @@
 //! (`load.rs`). A run goes:
 //!
 //! 1. **Snapshot**: replay D's log to its current end (or, when resuming, to the
-//!    position recorded in H) into memory.
+//!    position recorded in H) into memory: the records' bytes in one buffer, the
+//!    documents read in place from it (`source.rs`, `snapshot.rs`).
 //! 2. **Schema**: create the table from a CREATE TABLE file or from the documents
 //!    (`schema.rs`); D's key goes to `--key-column`, the primary key.
 //! 3. **Bulk load** in the table's key order, one transaction per batch, the progress
@@ -43,6 +44,7 @@ mod progress;
 mod report;
 mod run;
 mod schema;
+mod snapshot;
 mod source;
 mod target;
 mod verify;
@@ -58,6 +60,7 @@ pub use progress::{PROGRESS_TABLE, REJECTED_TABLE};
 pub use report::{MigrationReport, Timings};
 pub use run::migrate;
 pub use schema::{FieldReport, InferredSchema, infer};
+pub use snapshot::DocView;
 pub use sql_frontend::SqlType;
 pub use verify::{Checksum, Verification};
 

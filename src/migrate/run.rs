@@ -13,7 +13,8 @@ use crate::migrate::error::MigrateError;
 use crate::migrate::progress::{self, Phase, Progress};
 use crate::migrate::report::{MigrationReport, Timings};
 use crate::migrate::schema::{self, FieldReport};
-use crate::migrate::source::{self, DSnapshot};
+use crate::migrate::snapshot::{DLog, DSnapshot};
+use crate::migrate::source;
 use crate::migrate::target::Target;
 use crate::migrate::{MigrateOptions, SchemaSource, follow, indexes, load, verify};
 
@@ -58,22 +59,20 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
     // 1. D's snapshot: where the recorded migration was, or D's current end.
     let phase_start = Instant::now();
     let mut needs_resync = false;
-    let snapshot = match &recorded {
+    let log = match &recorded {
         None => source::replay(&options.from, None)?,
         Some(progress) => match source::replay(&options.from, Some(progress.position)) {
-            Ok(snapshot) => snapshot,
+            Ok(log) => log,
             Err(MigrateError::Compacted { .. }) => {
                 needs_resync = true;
-                DSnapshot {
-                    docs: Default::default(),
-                    position: progress.position,
-                    records: 0,
-                }
+                DLog::empty(progress.position)
             }
             Err(e) => return Err(e),
         },
     };
-    let mut snapshot = snapshot;
+    // The documents borrow `log`'s bytes (`snapshot.rs`).
+    let mut snapshot =
+        DSnapshot::replay(&log).map_err(|e| source::source_error(&options.from, e))?;
     timings.read_d = phase_start.elapsed();
 
     // 2. The table.
@@ -109,8 +108,11 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
                 let sql = match &options.schema {
                     SchemaSource::Sql(sql) => sql.clone(),
                     SchemaSource::Infer => {
-                        let inferred =
-                            schema::infer(snapshot.docs.values(), &table_name, &options.key_column);
+                        let inferred = schema::infer(
+                            snapshot.iter().map(|(_, doc)| doc),
+                            &table_name,
+                            &options.key_column,
+                        );
                         fields = inferred.fields;
                         inferred.create_table
                     }
@@ -182,7 +184,7 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
         follow::resync(
             &options.from,
             &mut target,
-            &mut snapshot.docs,
+            &mut snapshot,
             &mut progress,
             options.batch_size,
             &mut control,
@@ -205,7 +207,7 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
     let phase_start = Instant::now();
     build_deferred_indexes(&mut target)?;
     timings.indexes = phase_start.elapsed();
-    let documents_read = snapshot.docs.len() as u64;
+    let documents_read = snapshot.len() as u64;
 
     // 4. Follow D's log.
     let follow_report = match options.follow {
@@ -214,7 +216,7 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
             let report = follow::follow(
                 &options.from,
                 &mut target,
-                &mut snapshot.docs,
+                &mut snapshot,
                 &mut progress,
                 options.batch_size,
                 follow_options,
@@ -237,7 +239,7 @@ pub fn migrate(options: &MigrateOptions) -> Result<MigrationReport, MigrateError
             rows: load_stats.d_rows,
             rejected: load_stats.d_rejected,
         },
-        _ => verify::DSide::Documents(&snapshot.docs),
+        _ => verify::DSide::Documents(&snapshot),
     };
     let verification = verify::verify(&target, d_side)?;
     timings.verify = phase_start.elapsed();

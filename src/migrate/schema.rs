@@ -15,7 +15,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use kv_legacy::{Document, Scalar};
+use kv_legacy::ScalarRef;
+
+use crate::migrate::snapshot::DocView;
 use sql_frontend::SqlType;
 
 /// What inference found for one field.
@@ -42,14 +44,14 @@ pub struct InferredSchema {
     pub fields: Vec<FieldReport>,
 }
 
-fn type_name(value: &Scalar) -> Option<&'static str> {
+fn type_name(value: ScalarRef) -> Option<&'static str> {
     match value {
-        Scalar::Null => None,
-        Scalar::Bool(_) => Some("BOOLEAN"),
-        Scalar::Int(_) => Some("BIGINT"),
-        Scalar::Float(_) => Some("DOUBLE PRECISION"),
-        Scalar::Text(_) => Some("TEXT"),
-        Scalar::Timestamp(_) => Some("TIMESTAMP"),
+        ScalarRef::Null => None,
+        ScalarRef::Bool(_) => Some("BOOLEAN"),
+        ScalarRef::Int(_) => Some("BIGINT"),
+        ScalarRef::Float(_) => Some("DOUBLE PRECISION"),
+        ScalarRef::Text(_) => Some("TEXT"),
+        ScalarRef::Timestamp(_) => Some("TIMESTAMP"),
     }
 }
 
@@ -68,9 +70,10 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Infers a table `table` for `docs`, with D's key in `key_column`.
-pub fn infer<'a>(
-    docs: impl IntoIterator<Item = &'a Document>,
+/// Infers a table `table` for `docs` (`&Document`s or [`DocView`]s), with D's key in
+/// `key_column`.
+pub fn infer<'a, D: Into<DocView<'a>>>(
+    docs: impl IntoIterator<Item = D>,
     table: &str,
     key_column: &str,
 ) -> InferredSchema {
@@ -78,8 +81,8 @@ pub fn infer<'a>(
     let mut total = 0u64;
     for doc in docs {
         total += 1;
-        for (field, value) in doc {
-            let per_type = counts.entry(field.as_str()).or_default();
+        for (field, value) in doc.into().fields() {
+            let per_type = counts.entry(field).or_default();
             if let Some(name) = type_name(value) {
                 *per_type.entry(name).or_default() += 1;
             }

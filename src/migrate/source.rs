@@ -5,45 +5,36 @@
 //! is its whole state, and `kv_legacy::log::read_changes` with `live_writer = true` reads
 //! it safely beside a writer (a half-appended final record reads as "not written yet").
 //!
-//! - [`replay`] rebuilds the documents as of one [`LogPosition`] by applying every record
-//!   before it. Records are only appended within a generation, so replaying to the same
-//!   position always gives the same documents: that is what lets a resumed migration
-//!   rebuild exactly the snapshot it was loading.
+//! - [`replay`] reads every record before one [`LogPosition`] — raw, their payloads into
+//!   one buffer ([`DLog`]) — and `DSnapshot::replay` applies them, borrowing the
+//!   documents from that buffer (`snapshot.rs`). Records are only appended within a
+//!   generation, so replaying to the same position always gives the same documents:
+//!   that is what lets a resumed migration rebuild exactly the snapshot it was loading.
 //! - A compaction starts a new generation (a new file renamed over the old one). Replay to
 //!   "the current end" simply restarts on the new file; replay to a recorded position in
 //!   an older generation is impossible and reported as [`MigrateError::Compacted`].
 //! - [`tail`] reads the changes after a position, for `--follow`.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use kv_legacy::LogPosition;
 use kv_legacy::log::{self, ChangeBatch};
-use kv_legacy::record::{FILE_HEADER_LEN, Op};
+use kv_legacy::record::FILE_HEADER_LEN;
 use kv_legacy::store::LOG_FILE;
-use kv_legacy::{Document, LogPosition};
 
 use crate::migrate::error::MigrateError;
+use crate::migrate::snapshot::DLog;
 
 /// How many records one read of the log returns at most.
 const REPLAY_CHUNK: usize = 1 << 16;
-
-/// D's documents as of one log position.
-#[derive(Debug)]
-pub struct DSnapshot {
-    pub docs: HashMap<String, Document>,
-    /// The records before this position are applied, none after it.
-    pub position: LogPosition,
-    /// How many log records were read.
-    pub records: u64,
-}
 
 /// The log file of the D store in directory `dir`.
 pub fn log_path(dir: &Path) -> PathBuf {
     dir.join(LOG_FILE)
 }
 
-fn source_error(dir: &Path, source: kv_legacy::Error) -> MigrateError {
+pub fn source_error(dir: &Path, source: kv_legacy::Error) -> MigrateError {
     match source {
         kv_legacy::Error::Compacted { requested, current } => MigrateError::Compacted {
             requested,
@@ -79,21 +70,10 @@ pub fn current_generation(dir: &Path) -> Result<u64, MigrateError> {
     log::read_generation(&mut file).map_err(|e| source_error(dir, e))
 }
 
-/// Applies one logged operation to a document map.
-pub fn apply(docs: &mut HashMap<String, Document>, op: Op) {
-    match op {
-        Op::Put { key, doc } => {
-            docs.insert(key, doc);
-        }
-        Op::Delete { key } => {
-            docs.remove(&key);
-        }
-    }
-}
-
-/// Rebuilds D's documents as of `until`, or as of the log's current end when `until` is
-/// `None` (retrying on a compaction that happens meanwhile).
-pub fn replay(dir: &Path, until: Option<LogPosition>) -> Result<DSnapshot, MigrateError> {
+/// Reads D's log records up to `until`, or to the log's current end when `until` is
+/// `None` (retrying on a compaction that happens meanwhile); `DSnapshot::replay` makes
+/// the documents of them.
+pub fn replay(dir: &Path, until: Option<LogPosition>) -> Result<DLog, MigrateError> {
     loop {
         let generation = current_generation(dir)?;
         if let Some(until) = until
@@ -110,16 +90,16 @@ pub fn replay(dir: &Path, until: Option<LogPosition>) -> Result<DSnapshot, Migra
             // over on the new file (only possible when replaying to the current end).
             Err(kv_legacy::Error::Compacted { .. }) if until.is_none() => continue,
             Err(e) => return Err(source_error(dir, e)),
-            Ok(snapshot) => {
+            Ok(log) => {
                 if let Some(until) = until
-                    && snapshot.position.offset < until.offset
+                    && log.position.offset < until.offset
                 {
                     return Err(MigrateError::Schema(format!(
                         "D's log ends at byte {}, before the migration's recorded position {}",
-                        snapshot.position.offset, until.offset
+                        log.position.offset, until.offset
                     )));
                 }
-                return Ok(snapshot);
+                return Ok(log);
             }
         }
     }
@@ -129,38 +109,33 @@ fn replay_generation(
     dir: &Path,
     generation: u64,
     until: Option<LogPosition>,
-) -> kv_legacy::Result<DSnapshot> {
+) -> kv_legacy::Result<DLog> {
     let path = log_path(dir);
     let limit = until.map_or(u64::MAX, |u| u.offset);
-    let mut snapshot = DSnapshot {
-        docs: HashMap::new(),
-        position: LogPosition {
-            generation,
-            offset: FILE_HEADER_LEN,
-        },
-        records: 0,
-    };
-    while snapshot.position.offset < limit {
-        let batch = log::read_changes(&path, snapshot.position, REPLAY_CHUNK, true)?;
-        let mut reached_limit = false;
-        for change in batch.changes {
-            if change.position.offset >= limit {
-                reached_limit = true;
-                break;
-            }
-            snapshot.records += 1;
-            apply(&mut snapshot.docs, change.op);
-        }
-        if reached_limit {
-            snapshot.position.offset = limit;
+    let mut log = DLog::empty(LogPosition {
+        generation,
+        offset: FILE_HEADER_LEN,
+    });
+    while log.position.offset < limit {
+        let first_new = log.raw.records.len();
+        let next = log::read_records(&path, log.position, REPLAY_CHUNK, true, &mut log.raw)?;
+        // Records from `limit` on are not part of the snapshot.
+        let beyond = log.raw.records[first_new..]
+            .iter()
+            .position(|record| record.position.offset >= limit);
+        if let Some(beyond) = beyond.map(|i| first_new + i) {
+            let bytes_end = log.raw.records[beyond].payload.start;
+            log.raw.records.truncate(beyond);
+            log.raw.bytes.truncate(bytes_end);
+            log.position.offset = limit;
             break;
         }
-        if batch.next == snapshot.position {
+        if next == log.position {
             break;
         }
-        snapshot.position = batch.next;
+        log.position = next;
     }
-    Ok(snapshot)
+    Ok(log)
 }
 
 /// Up to `limit` changes after `from`; the batch's `next` is where to continue.

@@ -6,12 +6,12 @@ use std::collections::HashSet;
 
 use engine::Transaction;
 use engine::table::{TableSchema, ops};
-use kv_legacy::Document;
 
 use crate::migrate::OnBadDocument;
 use crate::migrate::convert::{BadDocument, RowConverter};
 use crate::migrate::error::MigrateError;
 use crate::migrate::progress::{self, ProgressTables};
+use crate::migrate::snapshot::DocView;
 
 /// Everything needed to write the target table.
 #[derive(Debug)]
@@ -73,7 +73,7 @@ impl Target {
         &mut self,
         txn: &mut Transaction,
         key: &str,
-        doc: Option<&Document>,
+        doc: Option<DocView<'_>>,
     ) -> Result<Applied, MigrateError> {
         let pk = match self.converter.primary_key(key) {
             Ok(pk) => vec![pk],

@@ -31,7 +31,6 @@
 //! H's side is scanned in two key ranges on two threads when D's side is already known;
 //! when D's side has to be computed, that runs on a thread of its own beside one scan.
 
-use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hasher};
 use std::ops::Bound;
 
@@ -39,11 +38,11 @@ use engine::IsolationLevel;
 use engine::keycode::encode;
 use engine::table::row::encode_row;
 use engine::table::{EntryChunk, RowChunks, ops};
-use kv_legacy::Document;
 
 use crate::migrate::convert::RowConverter;
 use crate::migrate::error::MigrateError;
 use crate::migrate::progress;
+use crate::migrate::snapshot::DSnapshot;
 use crate::migrate::target::Target;
 
 /// Key ranges H's table is scanned in when D's side is already known (one per core of
@@ -112,7 +111,7 @@ pub enum DSide<'a> {
     /// the digest of the rows it handed to H and how many documents did not convert.
     Loaded { rows: Checksum, rejected: u64 },
     /// D's documents, to convert here.
-    Documents(&'a HashMap<String, Document>),
+    Documents(&'a DSnapshot<'a>),
 }
 
 /// D's side, one pair: the digest of a converted row (its stored key and bytes), or
@@ -134,13 +133,10 @@ pub fn digest_row(
 
 /// D's side from documents: the digest of every document that converts, and how many
 /// do not.
-pub fn digest_documents(
-    converter: &RowConverter,
-    docs: &HashMap<String, Document>,
-) -> (Checksum, u64) {
+pub fn digest_documents(converter: &RowConverter, docs: &DSnapshot) -> (Checksum, u64) {
     let mut checksum = Checksum::default();
     let mut rejected = 0;
-    for (key, doc) in docs {
+    for (key, doc) in docs.iter() {
         let stored = match converter.convert(key, doc) {
             Ok(row) => digest_row(converter, &row, &mut checksum),
             Err(_) => false,

@@ -1,0 +1,348 @@
+//! D's documents as of one log position, held in the log's own bytes.
+//!
+//! A migration needs every document of D at once: to cut them into batches in the
+//! table's key order, and to verify. Replaying D's log into a map of owned documents
+//! costs an allocation for every key, field name and text value — and as many frees
+//! when the map is dropped — for documents that are read once or twice. So the snapshot
+//! borrows instead:
+//!
+//! - [`DLog`] owns what was read: every record's payload, checksums checked, one after
+//!   another in one buffer (`kv_legacy::log::read_records`).
+//! - [`DSnapshot`] borrows it: a hash table from each live key to the fields of its
+//!   *last* put, both slices of that buffer ([`kv_legacy::DocRef`], decoded in place and
+//!   checked once when the table is built). Replaying is last-write-wins on the table —
+//!   a put replaces the key's entry, a delete removes it — so the log's superseded
+//!   records stay in the buffer, unreferenced, and nothing per document is allocated.
+//! - Changes applied after the log was read (following D's log, a resynchronisation
+//!   after a compaction) are kept beside it, owned, in `changed`: `Some(document)` for a
+//!   put, `None` for a delete. They win over the logged entry of the same key. They are
+//!   few next to the snapshot, and their records are not in the buffer.
+//!
+//! A document is seen through a [`DocView`], the same for both kinds: its fields in
+//! strictly ascending name order (a D document is a `BTreeMap`, and its log record keeps
+//! that order, which `kv_legacy::record` checks), which is what the converter relies on
+//! to match fields to columns in one merge pass.
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use kv_legacy::log::RawRecords;
+use kv_legacy::record::{DocFields, DocRef, OpRef, decode_payload_ref};
+use kv_legacy::{Document, LogPosition, Op, ScalarRef};
+
+/// What was read of D's log: the records' payloads, and where the read ended.
+#[derive(Debug)]
+pub struct DLog {
+    pub raw: RawRecords,
+    /// The records before this position were read, none after it.
+    pub position: LogPosition,
+}
+
+impl DLog {
+    /// No records, read up to `position`.
+    pub fn empty(position: LogPosition) -> DLog {
+        DLog {
+            raw: RawRecords::default(),
+            position,
+        }
+    }
+}
+
+/// A document of the snapshot: in place in the log's bytes, or owned.
+#[derive(Debug, Clone, Copy)]
+pub enum DocView<'a> {
+    Logged(DocRef<'a>),
+    Owned(&'a Document),
+}
+
+impl<'a> From<&'a Document> for DocView<'a> {
+    fn from(doc: &'a Document) -> DocView<'a> {
+        DocView::Owned(doc)
+    }
+}
+
+impl<'a> DocView<'a> {
+    /// How many fields the document has.
+    pub fn len(self) -> usize {
+        match self {
+            DocView::Logged(doc) => doc.len(),
+            DocView::Owned(doc) => doc.len(),
+        }
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// The fields, in strictly ascending name order.
+    pub fn fields(self) -> ViewFields<'a> {
+        match self {
+            DocView::Logged(doc) => ViewFields::Logged(doc.fields()),
+            DocView::Owned(doc) => ViewFields::Owned(doc.iter()),
+        }
+    }
+
+    /// The owned document.
+    pub fn to_document(self) -> Document {
+        match self {
+            DocView::Logged(doc) => doc.to_document(),
+            DocView::Owned(doc) => doc.clone(),
+        }
+    }
+}
+
+/// The fields of a [`DocView`].
+#[derive(Debug, Clone)]
+pub enum ViewFields<'a> {
+    Logged(DocFields<'a>),
+    Owned(std::collections::btree_map::Iter<'a, String, kv_legacy::Scalar>),
+}
+
+impl<'a> Iterator for ViewFields<'a> {
+    type Item = (&'a str, ScalarRef<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            ViewFields::Logged(fields) => fields.next(),
+            ViewFields::Owned(fields) => fields
+                .next()
+                .map(|(name, value)| (name.as_str(), value.borrowed())),
+        }
+    }
+}
+
+/// D's documents as of [`DSnapshot::position`] (see the module header).
+pub struct DSnapshot<'a> {
+    /// Each live key of the log and its last put's fields.
+    logged: HashTable<(&'a str, DocRef<'a>)>,
+    hasher: foldhash::fast::RandomState,
+    /// Changes since the log was read; they hide `logged`'s entry of the same key.
+    changed: HashMap<String, Option<Document>>,
+    /// The log records before this position are applied, none after it.
+    pub position: LogPosition,
+    /// How many log records were read.
+    pub records: u64,
+}
+
+impl std::fmt::Debug for DSnapshot<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DSnapshot")
+            .field("logged", &self.logged.len())
+            .field("changed", &self.changed.len())
+            .field("position", &self.position)
+            .field("records", &self.records)
+            .finish()
+    }
+}
+
+impl<'a> DSnapshot<'a> {
+    /// No documents, as of `position`.
+    pub fn empty(position: LogPosition) -> DSnapshot<'a> {
+        DSnapshot {
+            logged: HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
+            changed: HashMap::new(),
+            position,
+            records: 0,
+        }
+    }
+
+    /// Replays `log`'s records in order, last write winning; a record that does not
+    /// decode is corruption at its offset.
+    pub fn replay(log: &'a DLog) -> kv_legacy::Result<DSnapshot<'a>> {
+        let mut snapshot = DSnapshot::empty(log.position);
+        snapshot.records = log.raw.records.len() as u64;
+        for record in &log.raw.records {
+            let payload = log
+                .raw
+                .bytes
+                .get(record.payload.clone())
+                .unwrap_or_default();
+            match decode_payload_ref(payload, record.position.offset)? {
+                OpRef::Put { key, doc } => snapshot.put_logged(key, doc),
+                OpRef::Delete { key } => snapshot.delete_logged(key),
+            }
+        }
+        Ok(snapshot)
+    }
+
+    fn put_logged(&mut self, key: &'a str, doc: DocRef<'a>) {
+        let hash = self.hasher.hash_one(key);
+        let hasher = &self.hasher;
+        match self
+            .logged
+            .entry(hash, |(k, _)| *k == key, |(k, _)| hasher.hash_one(*k))
+        {
+            hashbrown::hash_table::Entry::Occupied(mut entry) => entry.get_mut().1 = doc,
+            hashbrown::hash_table::Entry::Vacant(entry) => {
+                entry.insert((key, doc));
+            }
+        }
+    }
+
+    fn delete_logged(&mut self, key: &str) {
+        let hash = self.hasher.hash_one(key);
+        if let Ok(entry) = self.logged.find_entry(hash, |(k, _)| *k == key) {
+            entry.remove();
+        }
+    }
+
+    fn find_logged(&self, key: &str) -> Option<DocRef<'a>> {
+        let hash = self.hasher.hash_one(key);
+        self.logged
+            .find(hash, |(k, _)| *k == key)
+            .map(|(_, doc)| *doc)
+    }
+
+    /// The document stored under `key`, if any.
+    pub fn get(&self, key: &str) -> Option<DocView<'_>> {
+        match self.changed.get(key) {
+            Some(changed) => changed.as_ref().map(DocView::Owned),
+            None => self.find_logged(key).map(DocView::Logged),
+        }
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// How many documents there are.
+    pub fn len(&self) -> usize {
+        let mut len = self.logged.len();
+        for (key, doc) in &self.changed {
+            len -= usize::from(self.find_logged(key).is_some());
+            len += usize::from(doc.is_some());
+        }
+        len
+    }
+
+    /// Every document with its key, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, DocView<'_>)> + '_ {
+        let logged = self
+            .logged
+            .iter()
+            .filter(|(key, _)| !self.changed.contains_key(*key))
+            .map(|(key, doc)| (*key, DocView::Logged(*doc)));
+        let changed = self
+            .changed
+            .iter()
+            .filter_map(|(key, doc)| doc.as_ref().map(|doc| (key.as_str(), DocView::Owned(doc))));
+        logged.chain(changed)
+    }
+
+    /// Applies one change read from D's log after the snapshot's.
+    pub fn apply(&mut self, op: Op) {
+        match op {
+            Op::Put { key, doc } => self.changed.insert(key, Some(doc)),
+            Op::Delete { key } => self.changed.insert(key, None),
+        };
+    }
+
+    /// Becomes `other`'s documents as of its position (a resynchronisation after a
+    /// compaction read a new log, which this snapshot cannot borrow), owned.
+    pub fn replace_with(&mut self, other: &DSnapshot) {
+        self.logged.clear();
+        self.changed = other
+            .iter()
+            .map(|(key, doc)| (key.to_string(), Some(doc.to_document())))
+            .collect();
+        self.position = other.position;
+        self.records = other.records;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kv_legacy::Scalar;
+    use kv_legacy::log::RawRecord;
+    use kv_legacy::record::{RECORD_HEADER_LEN, encode_record};
+
+    fn doc(value: i64) -> Document {
+        [("a".to_string(), Scalar::Int(value))]
+            .into_iter()
+            .collect()
+    }
+
+    fn log_of(ops: &[Op]) -> DLog {
+        let mut log = DLog::empty(LogPosition {
+            generation: 1,
+            offset: 0,
+        });
+        for (i, op) in ops.iter().enumerate() {
+            let mut bytes = Vec::new();
+            encode_record(op, &mut bytes).unwrap();
+            let start = log.raw.bytes.len();
+            log.raw.bytes.extend_from_slice(&bytes[RECORD_HEADER_LEN..]);
+            log.raw.records.push(RawRecord {
+                position: LogPosition {
+                    generation: 1,
+                    offset: i as u64,
+                },
+                payload: start..log.raw.bytes.len(),
+            });
+        }
+        log
+    }
+
+    fn owned(snapshot: &DSnapshot) -> HashMap<String, Document> {
+        snapshot
+            .iter()
+            .map(|(key, doc)| (key.to_string(), doc.to_document()))
+            .collect()
+    }
+
+    #[test]
+    fn the_last_write_wins_and_changes_hide_the_log() {
+        let put = |key: &str, value| Op::Put {
+            key: key.into(),
+            doc: doc(value),
+        };
+        let delete = |key: &str| Op::Delete { key: key.into() };
+        let log = log_of(&[
+            put("x", 1),
+            put("y", 2),
+            put("x", 3),
+            delete("y"),
+            put("z", 4),
+            delete("w"),
+            delete("z"),
+            put("z", 5),
+        ]);
+        let mut snapshot = DSnapshot::replay(&log).unwrap();
+        assert_eq!(snapshot.records, 8);
+        let expected: HashMap<String, Document> =
+            [("x".to_string(), doc(3)), ("z".to_string(), doc(5))].into();
+        assert_eq!(owned(&snapshot), expected);
+        assert_eq!(snapshot.len(), 2);
+        assert!(snapshot.get("y").is_none());
+
+        snapshot.apply(delete("x"));
+        snapshot.apply(put("y", 6));
+        snapshot.apply(put("z", 7));
+        snapshot.apply(delete("q"));
+        let expected: HashMap<String, Document> =
+            [("y".to_string(), doc(6)), ("z".to_string(), doc(7))].into();
+        assert_eq!(owned(&snapshot), expected);
+        assert_eq!(snapshot.len(), 2);
+        assert!(!snapshot.contains_key("x"));
+        assert_eq!(snapshot.get("z").map(DocView::to_document), Some(doc(7)));
+
+        let other = DSnapshot::replay(&log).unwrap();
+        snapshot.replace_with(&other);
+        assert_eq!(owned(&snapshot), owned(&other));
+        assert_eq!(snapshot.len(), 2);
+    }
+
+    #[test]
+    fn a_record_that_does_not_decode_is_corruption_at_its_offset() {
+        let mut log = log_of(&[Op::Delete { key: "k".into() }]);
+        log.raw.bytes[0] = 9;
+        log.raw.records[0].position.offset = 77;
+        assert!(matches!(
+            DSnapshot::replay(&log),
+            Err(kv_legacy::Error::Corrupted { offset: 77, .. })
+        ));
+    }
+}
