@@ -62,8 +62,8 @@ pub struct MigrateArgs {
     /// Documents (or log records when following) per transaction.
     #[arg(long, default_value_t = 20_000)]
     batch_size: usize,
-    /// Threads for the bulk load: above one, conversion runs beside the committing
-    /// thread [default: one per core, at most 4].
+    /// Threads for the bulk load: above one, that many threads convert documents beside
+    /// the committing thread [default: one per core, at most 4].
     #[arg(long)]
     workers: Option<usize>,
     /// What to do with a document that does not fit the table.

@@ -24,7 +24,7 @@
 //! each field once and in place; the only allocations of a row are its own (the text
 //! values it takes).
 
-use engine::keycode::{KeyValue, encode};
+use engine::keycode::{KeyValue, encode, encode_into};
 use engine::table::{IndexSchema, TableSchema, ops};
 use kv_legacy::{Scalar, ScalarRef};
 use sql_frontend::SqlType;
@@ -151,6 +151,22 @@ impl RowConverter {
 
     /// The primary key H stores for D's `key`.
     pub fn primary_key(&self, key: &str) -> Result<KeyValue, String> {
+        let value = self.key_value(key)?;
+        check_key_len(encode(std::slice::from_ref(&value)).len())?;
+        Ok(value)
+    }
+
+    /// Appends the encoding of the primary key H stores for D's `key` to `buf` (nothing
+    /// if there is none): [`RowConverter::primary_key`], encoded.
+    pub fn encode_primary_key_into(&self, key: &str, buf: &mut Vec<u8>) -> Result<(), String> {
+        let value = self.key_value(key)?;
+        let start = buf.len();
+        encode_into(buf, std::slice::from_ref(&value), &[]);
+        check_key_len(buf.len() - start).inspect_err(|_| buf.truncate(start))
+    }
+
+    /// The key column's value for D's `key`.
+    fn key_value(&self, key: &str) -> Result<KeyValue, String> {
         let column = &self.columns[self.key_index];
         let value = match column.sql_type {
             SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => {
@@ -165,12 +181,6 @@ impl RowConverter {
             }
             ty => convert_scalar(ScalarRef::Text(key), ty).map_err(|e| format!("key: {e}"))?,
         };
-        let encoded = encode(std::slice::from_ref(&value)).len();
-        if encoded > MAX_KEY_BYTES {
-            return Err(format!(
-                "key of {encoded} encoded bytes is too large for H's primary key (at most {MAX_KEY_BYTES})"
-            ));
-        }
         Ok(value)
     }
 
@@ -238,6 +248,16 @@ impl RowConverter {
         ops::check_key_sizes(&self.schema, &row, self.max_stored_key_len)
             .map_err(|e| e.to_string())?;
         Ok(row)
+    }
+}
+
+/// Whether a primary key of `encoded` bytes is one the migration writes.
+fn check_key_len(encoded: usize) -> Result<(), String> {
+    match encoded > MAX_KEY_BYTES {
+        true => Err(format!(
+            "key of {encoded} encoded bytes is too large for H's primary key (at most {MAX_KEY_BYTES})"
+        )),
+        false => Ok(()),
     }
 }
 

@@ -21,8 +21,10 @@
 //! cannot be held (another transaction is writing the table), a batch takes the
 //! ordinary path: key locks and probes, the same outcome.
 //!
-//! Converting documents and encoding rows runs on a thread of its own, one batch ahead
-//! of the committing thread, when the caller allows more than one worker. The converter
+//! Converting documents and encoding rows runs on threads of their own — as many as the
+//! caller allows workers, when more than one, each taking every n-th batch and
+//! converting one batch ahead of the committing thread, which takes the batches back
+//! in order. The converter
 //! also takes D's side of the verification as it goes (`verify.rs`): the digest of each
 //! row exactly as it is handed to H, and a count of the documents that do not convert,
 //! so verification need not convert the documents again when this run loaded them all. Batches do not
@@ -32,6 +34,7 @@
 //! When every batch is committed, one last transaction sums the markers into the
 //! progress row and moves it to [`Phase::Loaded`].
 
+use std::ops::Range;
 use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
@@ -49,9 +52,8 @@ use crate::migrate::snapshot::{DSnapshot, DocView};
 use crate::migrate::target::Target;
 use crate::migrate::verify::{self, Checksum};
 
-/// Converted batches the converting thread may hold ready ahead of the committer: one
-/// being committed, one waiting, so conversion and commit overlap without the memory
-/// of more than a few batches.
+/// Converted batches each converting thread may hold ready ahead of the committer, so
+/// conversion and commit overlap without the memory of more than a few batches.
 const BATCHES_AHEAD: usize = 1;
 
 /// What the bulk load did in this run.
@@ -94,7 +96,7 @@ struct Converted<'a> {
 }
 
 /// Loads the batches of `snapshot` that H has no marker for; ends with the progress in
-/// [`Phase::Loaded`]. `workers` above one converts on a thread of its own.
+/// [`Phase::Loaded`]. `workers` above one converts on that many threads of their own.
 pub fn load(
     target: &mut Target,
     snapshot: &DSnapshot,
@@ -136,30 +138,44 @@ pub fn load(
             commit_converted(shared, control_ref, converted, &mut stats)
         }),
         true => std::thread::scope(|scope| {
-            let (sender, receiver) = sync_channel::<Converted>(BATCHES_AHEAD);
-            let converter = scope.spawn(|| {
-                for &batch in &pending {
-                    let converted = convert_batch(shared, batch, batches[batch]);
-                    if sender.send(converted).is_err() {
-                        // The committer stopped.
-                        break;
+            // Converter `i` of `n` takes the pending batches `i`, `i + n`, `i + 2n`, ...
+            // and the committer takes them back from the converters in turn: in order.
+            let converters = workers.min(pending.len()).max(1);
+            let (pending, batches) = (&pending, &batches);
+            let mut receivers = Vec::with_capacity(converters);
+            let mut handles = Vec::with_capacity(converters);
+            for first in 0..converters {
+                let (sender, receiver) = sync_channel::<Converted>(BATCHES_AHEAD);
+                receivers.push(receiver);
+                handles.push(scope.spawn(move || {
+                    for &batch in pending.iter().skip(first).step_by(converters) {
+                        let converted = convert_batch(shared, batch, batches[batch]);
+                        if sender.send(converted).is_err() {
+                            // The committer stopped.
+                            break;
+                        }
                     }
-                }
-                drop(sender);
-            });
+                }));
+            }
             let mut outcome = Ok(());
-            for converted in receiver.iter() {
+            for turn in 0..pending.len() {
+                // A converter that ended early panicked: its join below says so.
+                let Ok(converted) = receivers[turn % converters].recv() else {
+                    break;
+                };
                 outcome = commit_converted(shared, control_ref, converted, &mut stats);
                 if outcome.is_err() {
                     break;
                 }
             }
-            // Ends the converter's next send, if it is still converting.
-            drop(receiver);
-            if converter.join().is_err() {
-                outcome = outcome.and(Err(MigrateError::Io(std::io::Error::other(
-                    "the bulk load's converting thread panicked",
-                ))));
+            // Ends each converter's next send, if it is still converting.
+            drop(receivers);
+            for handle in handles {
+                if handle.join().is_err() {
+                    outcome = outcome.and(Err(MigrateError::Io(std::io::Error::other(
+                        "a converting thread of the bulk load panicked",
+                    ))));
+                }
             }
             outcome
         }),
@@ -193,16 +209,23 @@ fn cut_order<'a>(
     match cut {
         Cut::DKey => docs.sort_unstable_by(|(a, _), (b, _)| a.cmp(b)),
         Cut::PrimaryKey => {
-            let mut keyed: Vec<(Option<Vec<u8>>, (&str, DocView))> = docs
+            // The encoded primary keys, one after another in one buffer.
+            let mut encoded: Vec<u8> = Vec::new();
+            let mut keyed: Vec<(Option<Range<usize>>, (&str, DocView))> = docs
                 .into_iter()
                 .map(|doc| {
-                    let pk = target.converter.primary_key(doc.0).ok();
-                    (pk.map(|pk| encode(std::slice::from_ref(&pk))), doc)
+                    let start = encoded.len();
+                    let pk = target
+                        .converter
+                        .encode_primary_key_into(doc.0, &mut encoded);
+                    (pk.ok().map(|()| start..encoded.len()), doc)
                 })
                 .collect();
+            let pk = |range: &Option<Range<usize>>| range.clone().and_then(|r| encoded.get(r));
             // `None` (no primary key) after every key; ties (two D keys that parse to
             // one integer) by D's key.
             keyed.sort_unstable_by(|(a, (ka, _)), (b, (kb, _))| {
+                let (a, b) = (pk(a), pk(b));
                 (a.is_none(), a)
                     .cmp(&(b.is_none(), b))
                     .then_with(|| ka.cmp(kb))

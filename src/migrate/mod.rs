@@ -110,8 +110,9 @@ pub struct MigrateOptions {
     /// Documents (or log records, when following) per transaction. A resumed bulk load
     /// keeps the batch size it started with.
     pub batch_size: usize,
-    /// Threads for the bulk load: above one, documents are converted on a thread of
-    /// their own while the batches commit (one at a time, in key order: `load.rs`).
+    /// Threads for the bulk load: above one, documents are converted on that many
+    /// threads of their own while the batches commit (one at a time, in key order, on
+    /// the calling thread: `load.rs`).
     pub workers: usize,
     pub on_bad_document: OnBadDocument,
     pub extra_fields: ExtraFields,

@@ -116,6 +116,13 @@ fn replay_generation(
         generation,
         offset: FILE_HEADER_LEN,
     });
+    // The payloads take less than the file: one allocation, no copying as it grows.
+    if let Ok(metadata) = std::fs::metadata(&path) {
+        let expected = metadata.len().min(limit).saturating_sub(FILE_HEADER_LEN);
+        log.raw
+            .bytes
+            .reserve(usize::try_from(expected).unwrap_or(0));
+    }
     while log.position.offset < limit {
         let first_new = log.raw.records.len();
         let next = log::read_records(&path, log.position, REPLAY_CHUNK, true, &mut log.raw)?;
