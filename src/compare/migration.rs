@@ -24,8 +24,9 @@ use crate::migrate::{MigrateOptions, SchemaSource, migrate};
 pub struct TableMigration {
     pub table: String,
     pub documents: u64,
-    /// The migration's own timings (`hdb_tools::migrate::Timings`); converting and writing
-    /// may overlap, so the parts need not add up to the total.
+    /// The migration's own timings (`hdb_tools::migrate::Timings`); converting (summed
+    /// over the converting threads) and writing overlap, so the parts need not add up
+    /// to the total.
     pub read_d_secs: f64,
     pub convert_secs: f64,
     pub write_h_secs: f64,

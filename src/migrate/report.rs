@@ -17,8 +17,9 @@ pub struct Timings {
     pub schema: Duration,
     /// The bulk load (or the resync after a compaction), wall time.
     pub bulk_load: Duration,
-    /// Of the bulk load: converting documents to rows (on a thread of its own when
-    /// there is more than one worker, so it overlaps `write_h`).
+    /// Of the bulk load: converting documents to rows, summed over the converting
+    /// threads (one per worker when there is more than one, so it overlaps `write_h`
+    /// and may exceed the load's wall time).
     pub convert: Duration,
     /// Of the bulk load: writing rows to H and committing.
     pub write_h: Duration,
