@@ -22,14 +22,14 @@
 //! ordinary path: key locks and probes, the same outcome.
 //!
 //! Converting documents and encoding rows runs on threads of their own — as many as the
-//! caller allows workers, when more than one, each taking every n-th batch and
-//! converting one batch ahead of the committing thread, which takes the batches back
-//! in order. The converter
-//! also takes D's side of the verification as it goes (`verify.rs`): the digest of each
-//! row exactly as it is handed to H, and a count of the documents that do not convert,
-//! so verification need not convert the documents again when this run loaded them all. Batches do not
-//! commit concurrently: they would refuse each other the table's tree, and on the
-//! bulk path one committer is faster than several writers sharing locks.
+//! caller allows workers, when more than one — each taking every n-th batch and
+//! converting one batch ahead of the committing thread, which takes the batches back in
+//! order. Batches do not commit concurrently: they would refuse each other the table's
+//! tree, and on the bulk path one committer is faster than several writers sharing
+//! locks. Conversion also takes D's side of the verification as it goes (`verify.rs`):
+//! the digest of each row exactly as it is handed to H, and a count of the documents
+//! that do not convert, so verification need not convert the documents again when this
+//! run loaded them all.
 //!
 //! When every batch is committed, one last transaction sums the markers into the
 //! progress row and moves it to [`Phase::Loaded`].

@@ -14,7 +14,10 @@
 //! row, and a count of the documents that did not convert ([`DSide::Loaded`]) — so the
 //! documents are not converted a second time. Otherwise (a resumed load, a follow, a
 //! resync: H's rows then come from more than this run's conversions) D's side converts
-//! the snapshot's documents here ([`DSide::Documents`]).
+//! the snapshot's documents here ([`DSide::Documents`]). Converting twice ran the same
+//! code on the same documents, so the second conversion could only have caught a
+//! converter that is not deterministic; the comparison that matters — what H returns
+//! against what was read from D — is the same either way.
 //!
 //! **H's side** is only ever what H returns: the table's rows read back from its tree by
 //! a full scan in one snapshot, and the rejection rows recorded beside them. Never the
@@ -45,8 +48,8 @@ use crate::migrate::progress;
 use crate::migrate::snapshot::DSnapshot;
 use crate::migrate::target::Target;
 
-/// Key ranges H's table is scanned in when D's side is already known (one per core of
-/// the machines this is measured on).
+/// Key ranges H's table is scanned in, on as many threads, when D's side is already
+/// known: the two cores of the machines this is measured on.
 const H_SCAN_PARTS: usize = 2;
 
 /// An order-independent digest of a multiset of (key, row) pairs.
