@@ -201,7 +201,7 @@ pub fn resync(
     txn.commit()?;
     let mut work: Vec<(&str, Option<DocView>)> = stale.iter().map(|k| (k.as_str(), None)).collect();
     let mut present: Vec<(&str, DocView)> = snapshot.iter().collect();
-    present.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+    present.sort_unstable_by_key(|(key, _)| *key);
     work.extend(present.into_iter().map(|(k, doc)| (k, Some(doc))));
     let mut chunks = work.chunks(batch_size.max(1)).peekable();
     while let Some(chunk) = chunks.next() {

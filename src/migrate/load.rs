@@ -56,6 +56,9 @@ use crate::migrate::verify::{self, Checksum};
 /// conversion and commit overlap without the memory of more than a few batches.
 const BATCHES_AHEAD: usize = 1;
 
+/// A document of the snapshot and its key.
+type SnapshotDoc<'a> = (&'a str, DocView<'a>);
+
 /// What the bulk load did in this run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadStats {
@@ -207,11 +210,11 @@ fn cut_order<'a>(
 ) -> Vec<(&'a str, DocView<'a>)> {
     let mut docs: Vec<(&str, DocView)> = snapshot.iter().collect();
     match cut {
-        Cut::DKey => docs.sort_unstable_by(|(a, _), (b, _)| a.cmp(b)),
+        Cut::DKey => docs.sort_unstable_by_key(|(key, _)| *key),
         Cut::PrimaryKey => {
             // The encoded primary keys, one after another in one buffer.
             let mut encoded: Vec<u8> = Vec::new();
-            let mut keyed: Vec<(Option<Range<usize>>, (&str, DocView))> = docs
+            let mut keyed: Vec<(Option<Range<usize>>, SnapshotDoc)> = docs
                 .into_iter()
                 .map(|doc| {
                     let start = encoded.len();
