@@ -21,7 +21,8 @@
 //!    deletes to H with the position committed alongside, until caught up or stopped
 //!    (`follow.rs`).
 //! 5. **Verify**: row count and an order-independent checksum of the same canonical
-//!    encoding, from D's documents and from H's stored rows (`verify.rs`).
+//!    encoding, from D's documents converted (as the bulk load converted them, when it
+//!    loaded them all in this run) and from H's stored rows read back (`verify.rs`).
 //!
 //! Documents that do not fit the table (`convert.rs`) are rejected with their key and
 //! reason, recorded in H beside the progress (in `hdb_migrate_rejected`, which SQL
