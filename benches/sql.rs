@@ -374,54 +374,26 @@ fn loaded_accounts() -> LoadedAccounts {
 }
 
 fn create_index(c: &mut Criterion) {
-    let LoadedAccounts {
-        rows,
-        db,
-        conn,
-        _dirs,
-    } = loaded_accounts();
-    let mut s = db.session();
-
-    for clock in [Clock::Wall, Clock::ProcessCpu] {
-        let mut group = c.benchmark_group(clock.group("sql_create_index"));
-        load_settings(&mut group);
-        group.sampling_mode(criterion::SamplingMode::Flat);
-        group.throughput(Throughput::Elements(rows as u64));
-        group.bench_function("hdb", |b| {
-            b.iter_custom(|iters| {
-                time_builds(
-                    iters,
-                    clock,
-                    &mut s,
-                    |s| drop(s.execute(CREATE_INDEX).unwrap()),
-                    // The drop's garbage is pruned by its own commit, and the
-                    // checkpoint writes out what the build and the drop left, so no
-                    // background work of hdb's falls into SQLite's timing.
-                    |s| {
-                        drop(s.execute(DROP_INDEX).unwrap());
-                        db.engine().checkpoint().unwrap();
-                    },
-                )
-            })
-        });
-        group.bench_function("sqlite", |b| {
-            b.iter_custom(|iters| {
-                time_builds(
-                    iters,
-                    clock,
-                    &mut &conn,
-                    |c| c.execute_batch(CREATE_INDEX).unwrap(),
-                    |c| c.execute_batch(DROP_INDEX).unwrap(),
-                )
-            })
-        });
-        group.finish();
-    }
+    index_statement(c, "sql_create_index", CREATE_INDEX, DROP_INDEX, false);
 }
 
 /// `DROP INDEX` of the index [`create_index`] builds, which each iteration builds again
 /// untimed after (hdb then checkpoints, untimed, as there).
 fn drop_index(c: &mut Criterion) {
+    index_statement(c, "sql_drop_index", DROP_INDEX, CREATE_INDEX, true);
+}
+
+/// Times `timed` on both systems over the loaded accounts, running `undo` untimed after
+/// each (hdb then checkpoints, so that the pruning and page writes the two statements
+/// leave never fall into SQLite's timing); `indexed`: the index exists before the first
+/// iteration (the timed statement drops it).
+fn index_statement(
+    c: &mut Criterion,
+    name: &str,
+    timed: &'static str,
+    undo: &'static str,
+    indexed: bool,
+) {
     let LoadedAccounts {
         rows,
         db,
@@ -429,12 +401,12 @@ fn drop_index(c: &mut Criterion) {
         _dirs,
     } = loaded_accounts();
     let mut s = db.session();
-    // Each iteration drops the index, timed, and builds it again.
-    drop(s.execute(CREATE_INDEX).unwrap());
-    conn.execute_batch(CREATE_INDEX).unwrap();
-
+    if indexed {
+        drop(s.execute(CREATE_INDEX).unwrap());
+        conn.execute_batch(CREATE_INDEX).unwrap();
+    }
     for clock in [Clock::Wall, Clock::ProcessCpu] {
-        let mut group = c.benchmark_group(clock.group("sql_drop_index"));
+        let mut group = c.benchmark_group(clock.group(name));
         load_settings(&mut group);
         group.sampling_mode(criterion::SamplingMode::Flat);
         group.throughput(Throughput::Elements(rows as u64));
@@ -444,9 +416,9 @@ fn drop_index(c: &mut Criterion) {
                     iters,
                     clock,
                     &mut s,
-                    |s| drop(s.execute(DROP_INDEX).unwrap()),
+                    |s| drop(s.execute(timed).unwrap()),
                     |s| {
-                        drop(s.execute(CREATE_INDEX).unwrap());
+                        drop(s.execute(undo).unwrap());
                         db.engine().checkpoint().unwrap();
                     },
                 )
@@ -458,8 +430,8 @@ fn drop_index(c: &mut Criterion) {
                     iters,
                     clock,
                     &mut &conn,
-                    |c| c.execute_batch(DROP_INDEX).unwrap(),
-                    |c| c.execute_batch(CREATE_INDEX).unwrap(),
+                    |c| c.execute_batch(timed).unwrap(),
+                    |c| c.execute_batch(undo).unwrap(),
                 )
             })
         });

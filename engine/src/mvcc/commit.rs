@@ -358,12 +358,15 @@ fn enqueue_garbage(mvcc: &Mvcc, ts: CommitTs, ws: &WriteSet, order: &CommitOrder
     queued
 }
 
-/// Prunes up to `budget` queued keys whose commits the horizon has passed.
+/// Frees the dropped trees the horizon has passed, then prunes up to `budget` queued
+/// keys whose commits it has passed.
 pub(crate) fn collect_garbage(mvcc: &Mvcc, budget: usize) -> Result<usize> {
     let horizon = mvcc.clock.horizon();
     if !mvcc.retired.lock().is_empty() {
         free_retired(mvcc, horizon)?;
     }
+    // One shared hold for the whole pass: no tree is freed while its keys are pruned.
+    let _freeing = mvcc.freeing.read();
     let mut pruned = 0;
     while pruned < budget {
         let next = {
@@ -376,7 +379,6 @@ pub(crate) fn collect_garbage(mvcc: &Mvcc, budget: usize) -> Result<usize> {
         let Some((_, tree, key)) = next else {
             break;
         };
-        let _freeing = mvcc.freeing.read();
         prune(mvcc, tree, &key, horizon)?;
         pruned += 1;
     }

@@ -326,7 +326,7 @@ pub struct Mvcc {
     pub(crate) gc_queue: Mutex<std::collections::VecDeque<(CommitTs, TreeId, Vec<u8>)>>,
     /// Trees dropped by completed commits, to free once the horizon passes them.
     pub(crate) retired: Mutex<Vec<(CommitTs, TreeId)>>,
-    /// Held shared while a key is pruned, exclusively while a dropped tree is freed: a
+    /// Held shared by each pass of pruning, exclusively while a dropped tree is freed: a
     /// pruning of a key queued before the drop never walks freed pages.
     pub(crate) freeing: RwLock<()>,
     /// Seeds the keyed hash of every written key (write sets and the lock table share

@@ -154,22 +154,10 @@ pub trait TreeStore: Send + Sync {
         Ok(Vec::new())
     }
 
-    /// Removes `tree` whole, and its retirement record: afterwards it reads as empty.
-    /// The caller guarantees nobody reads or writes it any more. The default deletes its
-    /// keys one by one; stores override it to free the tree's space at once.
-    fn free_tree(&self, tree: TreeId) -> Result<()> {
-        loop {
-            let keys: Vec<Vec<u8>> = self
-                .scan(tree, Bound::Unbounded, Bound::Unbounded, false)?
-                .take(1024)
-                .map(|entry| entry.map(|(key, _)| key))
-                .collect::<Result<_>>()?;
-            if keys.is_empty() {
-                return Ok(());
-            }
-            keys.iter().try_for_each(|key| self.delete(tree, key))?;
-        }
-    }
+    /// Removes `tree` whole, and its retirement record, freeing its space at once:
+    /// afterwards it reads as empty. The caller guarantees nobody reads or writes it any
+    /// more.
+    fn free_tree(&self, tree: TreeId) -> Result<()>;
 }
 
 /// A [`TreeIter`] that fetches `batch` entries at a time with `fetch(lower, upper)`,
