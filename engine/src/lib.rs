@@ -58,6 +58,7 @@ layers! {
 
 mod error;
 mod extsort;
+mod head_sort;
 pub mod keycode;
 pub mod table;
 

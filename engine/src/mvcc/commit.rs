@@ -19,7 +19,9 @@ use crate::mvcc::clock::CommitTs;
 use crate::mvcc::transaction::TxnId;
 use crate::mvcc::store::{BatchOp, SortedBatch, TreeId, WriteOp, WriteRef};
 use crate::extsort::{Merge, SpilledRuns};
-use crate::mvcc::write_set::{BuildEntries, DeferredBuild, EntryId, SortedRun, WriteSet, WriteView};
+use crate::mvcc::write_set::{
+    BuildEntries, DeferredBuild, EntryId, READ_AHEAD, SortedRun, WriteSet, WriteView, read_ahead,
+};
 use crate::mvcc::{Mvcc, gc_policy, version_key};
 
 /// The tree no write ever goes to: a write logged to it is a deferred build's marker.
@@ -199,10 +201,13 @@ pub(crate) fn apply_build(mvcc: &Mvcc, ts: CommitTs, tree: TreeId, entries: &Bui
 
 /// [`apply_build`] of entries sorted in memory.
 fn apply_sorted_run(mvcc: &Mvcc, ts: CommitTs, tree: TreeId, run: &SortedRun) -> Result<()> {
-    let views = run.entries.iter().map(|e| WriteView {
-        key: run.key(e),
-        value: Some(&run.arena[e.at + e.key_len as usize..][..e.value_len as usize]),
-        fresh: true,
+    let views = run.entries.iter().enumerate().map(|(i, e)| {
+        read_ahead(&run.arena, run.entries.get(i + READ_AHEAD).map(|e| e.at));
+        WriteView {
+            key: run.key(e),
+            value: Some(&run.arena[e.at + e.key_len as usize..][..e.value_len as usize]),
+            fresh: true,
+        }
     });
     let mut batch = VersionBatch::new(ts, run.entries.len(), views);
     mvcc.store.apply_sorted(tree, &mut batch)

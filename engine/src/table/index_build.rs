@@ -25,8 +25,8 @@
 //!    one's key is the first part and its value the rest — so the form only decides
 //!    where the split falls. Each key is checked against the trees' limit as it is made
 //!    ([`Limit::IndexRow`](crate::error::Limit::IndexRow), naming the index).
-//! 2. **One sort** of the entries by key: 16-byte heads compared as two integers, the
-//!    bytes only on a tie.
+//! 2. **One sort** of the entries by key: a radix sort of their 16-byte heads, the
+//!    bytes compared only on a tie ([`crate::head_sort`]).
 //! 3. **Uniqueness** of a UNIQUE index is then a comparison of neighbours: two equal
 //!    keys are two rows with the same non-null values (a NULL makes the key unique by
 //!    carrying the primary key, as in [`super::ops`]). The error names the first such
@@ -151,6 +151,7 @@ use std::ops::Bound;
 use crate::btree::EntryChunk;
 use crate::error::{Constraint, Error, Result};
 use crate::extsort::{RunFile, SpillSpace, SpilledRuns};
+use crate::head_sort::{head_of, sort_by_head};
 use crate::keycode::{ColumnOrder, KeyValue, decode, describe_key, encode_value_into};
 use crate::mvcc::{
     BuildEntries, CommitTs, DeferredBuild, Mvcc, RunEntry, SortedRun, Transaction, TreeId,
@@ -165,18 +166,6 @@ struct Entry {
     /// The key's first 16 bytes, big-endian, zero-padded: decides most comparisons.
     head: (u64, u64),
     run: RunEntry,
-}
-
-fn head_of(key: &[u8]) -> (u64, u64) {
-    let mut bytes = [0u8; 16];
-    let n = key.len().min(16);
-    bytes[..n].copy_from_slice(&key[..n]);
-    let word = |at: usize| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&bytes[at..at + 8]);
-        u64::from_be_bytes(w)
-    };
-    (word(0), word(8))
 }
 
 /// A length as stored in an entry: keys are bounded by the trees' key limit, and a
@@ -238,7 +227,11 @@ impl Entries {
 
     fn sort(&mut self) {
         let mut entries = std::mem::take(&mut self.entries);
-        entries.sort_unstable_by(|a, b| self.compare(a, b));
+        sort_by_head(
+            &mut entries,
+            |e| e.head,
+            |a, b| self.key(a).cmp(self.key(b)),
+        );
         self.entries = entries;
     }
 
