@@ -205,3 +205,60 @@ fn records_nobody_waits_for_are_written_by_the_next_waiter_and_by_close() {
     assert_eq!(&lsns[..5], &unwaited[..]);
     drop(reopened);
 }
+
+#[test]
+fn the_next_batch_is_synced_while_a_slow_sync_runs_and_published_after_it() {
+    // A's sync takes 200 ms; B commits 20 ms into it. B leads its own batch at once
+    // (the lead covers writing, not syncing) and its 1 ms sync overlaps A's; but B's
+    // commit is acknowledged only once A's sync has returned too, since B's record is
+    // durable only with everything before it.
+    let sim = SimWalStorage::new();
+    let wal = Arc::new(Wal::open(Arc::new(sim.clone()), WalOptions::default()).unwrap());
+    let syncs_before = sim.file_syncs();
+    sim.set_next_sync_delays(&[Duration::from_millis(200), Duration::from_millis(1)]);
+    let a = {
+        let wal = Arc::clone(&wal);
+        thread::spawn(move || wal.commit(&record(0, 0)).unwrap())
+    };
+    thread::sleep(Duration::from_millis(20));
+    let b_end = wal.append_commit(&record(1, 0)).unwrap().wait().unwrap();
+    assert_eq!(
+        sim.file_syncs() - syncs_before,
+        2,
+        "B was acknowledged before A's sync returned"
+    );
+    assert_eq!(
+        sim.most_syncs_in_flight(),
+        2,
+        "B's sync did not overlap A's"
+    );
+    assert!(wal.durable_lsn() >= b_end);
+    a.join().unwrap();
+}
+
+#[test]
+fn a_failed_sync_is_never_covered_by_a_later_one() {
+    // A's sync fails after B's (later) sync succeeded: neither is acknowledged, and the
+    // log is poisoned.
+    let sim = SimWalStorage::new();
+    let wal = Arc::new(Wal::open(Arc::new(sim.clone()), WalOptions::default()).unwrap());
+    let durable_before = wal.durable_lsn();
+    sim.set_next_sync_delays(&[Duration::from_millis(200), Duration::from_millis(1)]);
+    sim.fail_sync_at(2); // A's sync is the second to return
+    let a = {
+        let wal = Arc::clone(&wal);
+        thread::spawn(move || wal.commit(&record(0, 0)))
+    };
+    thread::sleep(Duration::from_millis(20));
+    let b = wal.append_commit(&record(1, 0)).unwrap().wait();
+    assert!(
+        b.is_err(),
+        "B acknowledged although the sync before it failed"
+    );
+    assert!(a.join().unwrap().is_err());
+    assert_eq!(wal.durable_lsn(), durable_before);
+    assert!(
+        wal.append_commit(&record(2, 0)).is_err(),
+        "the log is poisoned"
+    );
+}

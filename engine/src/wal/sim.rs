@@ -73,6 +73,9 @@ struct Contents {
     /// The lowest offset changed since the last sync (`usize::MAX`: none), so a sync
     /// copies only the changed tail of an append-only file.
     dirty_from: usize,
+    /// The start order of the sync whose snapshot `durable` is: an older sync that
+    /// returns later makes nothing durable that a newer one did not.
+    synced_as_of: u64,
 }
 
 impl Default for Contents {
@@ -81,12 +84,27 @@ impl Default for Contents {
             live: Vec::new(),
             durable: Vec::new(),
             dirty_from: usize::MAX,
+            synced_as_of: 0,
         }
     }
 }
 
 impl Contents {
-    fn make_durable(&mut self) {
+    /// Makes `snapshot` — the live contents when a sync began — the durable contents:
+    /// a sync promises the writes that completed before it, not those that came while
+    /// it ran.
+    fn make_durable_as(&mut self, snapshot: Vec<u8>, started: u64) {
+        if started < self.synced_as_of {
+            return;
+        }
+        self.synced_as_of = started;
+        self.durable = snapshot;
+        // Some live bytes may differ from the durable ones anywhere: copy all next time.
+        self.dirty_from = 0;
+    }
+
+    fn make_durable(&mut self, started: u64) {
+        self.synced_as_of = self.synced_as_of.max(started);
         let keep = self.dirty_from.min(self.live.len()).min(self.durable.len());
         self.durable.truncate(keep);
         self.durable.extend_from_slice(&self.live[keep..]);
@@ -108,6 +126,13 @@ struct SimState {
     fail_sync_at: Option<u64>,
     fail_write_at: Option<u64>,
     sync_delay: Duration,
+    /// Delays for the next file syncs, in order, before `sync_delay` applies again.
+    next_sync_delays: std::collections::VecDeque<Duration>,
+    /// File syncs under way now, and the most there ever were at once.
+    syncs_in_flight: u64,
+    most_syncs_in_flight: u64,
+    /// File syncs begun, numbering them in the order they began.
+    syncs_begun: u64,
 }
 
 /// An in-memory log directory with separate live and durable states. See the module header.
@@ -191,6 +216,16 @@ impl SimWalStorage {
     /// group commit batch reliably; they count syncs, never time them.
     pub fn set_sync_delay(&self, delay: Duration) {
         self.state.lock().sync_delay = delay;
+    }
+
+    /// Makes the next file syncs take `delays`, in order (then the sync delay again).
+    pub fn set_next_sync_delays(&self, delays: &[Duration]) {
+        self.state.lock().next_sync_delays.extend(delays.iter().copied());
+    }
+
+    /// The most file syncs that were ever under way at once.
+    pub fn most_syncs_in_flight(&self) -> u64 {
+        self.state.lock().most_syncs_in_flight
     }
 
     /// Successful and failed syncs of files and of the directory so far.
@@ -438,18 +473,33 @@ impl WalFile for SimFile {
     }
 
     fn sync(&self) -> io::Result<()> {
-        let delay = self.state.lock().sync_delay;
+        // A sync that takes time makes durable what was written before it began (a
+        // snapshot), so a test sees it if a caller counts on a sync still under way.
+        let (delay, snapshot, started) = {
+            let mut s = self.state.lock();
+            let delay = s.next_sync_delays.pop_front().unwrap_or(s.sync_delay);
+            s.syncs_in_flight += 1;
+            s.most_syncs_in_flight = s.most_syncs_in_flight.max(s.syncs_in_flight);
+            s.syncs_begun += 1;
+            let started = s.syncs_begun;
+            let snapshot = (!delay.is_zero()).then(|| s.contents(self.inode).live.clone());
+            (delay, snapshot, started)
+        };
         if !delay.is_zero() {
             thread::sleep(delay);
         }
         let mut s = self.state.lock();
+        s.syncs_in_flight -= 1;
         s.sync_point()?;
         if s.fail_sync_at == Some(s.file_syncs + 1) {
             s.fail_sync_at = None;
             return Err(injected());
         }
         s.file_syncs += 1;
-        s.contents(self.inode).make_durable();
+        match snapshot {
+            Some(snapshot) => s.contents(self.inode).make_durable_as(snapshot, started),
+            None => s.contents(self.inode).make_durable(started),
+        }
         Ok(())
     }
 
