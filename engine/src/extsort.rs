@@ -34,11 +34,13 @@ pub(crate) const FAN_IN: usize = 64;
 /// default.
 pub const DEFAULT_BUILD_MEMORY: usize = 64 << 20;
 
-/// Where a database's run files go, and the memory budget that decides when to spill.
+/// Where a database's run files go, and what a build may use: the memory budget that
+/// decides when to spill, and the threads that read the table.
 #[derive(Debug)]
 pub struct SpillSpace {
     dir: PathBuf,
     budget: usize,
+    threads: usize,
     /// A directory of its own (an in-memory database's), removed on drop.
     owned: bool,
     next: AtomicU64,
@@ -74,9 +76,21 @@ impl SpillSpace {
         SpillSpace {
             dir,
             budget: budget.max(1),
+            threads: 1,
             owned,
             next: AtomicU64::new(0),
         }
+    }
+
+    /// This space with builds reading the table on up to `threads` threads (at least 1).
+    pub fn with_threads(mut self, threads: usize) -> SpillSpace {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// How many threads a build may read the table on.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// Bytes a build may hold in memory before it spills.
@@ -218,6 +232,11 @@ impl SpilledRuns {
             runs,
             read_buffer,
         })
+    }
+
+    /// The run files, to be taken with others into a new [`SpilledRuns`].
+    pub fn into_runs(self) -> Vec<RunFile> {
+        self.runs
     }
 
     /// How many entries the runs hold together.

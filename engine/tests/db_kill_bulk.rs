@@ -66,6 +66,8 @@ fn options(spill: bool) -> DatabaseOptions {
             true => SPILL_BUDGET,
             false => engine::DEFAULT_BUILD_MEMORY,
         },
+        // Two threads read the table for a CREATE INDEX: parts sorted apart.
+        build_threads: 2,
         ..DatabaseOptions::default()
     }
 }

@@ -40,10 +40,12 @@ fn options() -> DatabaseOptions {
     }
 }
 
-/// The bulk database's options: `budget` bytes for a build, if given.
-fn bulk_options(budget: Option<usize>) -> DatabaseOptions {
+/// The bulk database's options: `budget` bytes for a build, if given, read on up to
+/// `threads` threads.
+fn bulk_options(budget: Option<usize>, threads: usize) -> DatabaseOptions {
     DatabaseOptions {
         build_memory_bytes: budget.unwrap_or(options().build_memory_bytes),
+        build_threads: threads,
         ..options()
     }
 }
@@ -172,12 +174,14 @@ proptest! {
         // ids 400.. and fresh codes, or delete (`false`) rows by id.
         then in prop::collection::vec((any::<bool>(), 0i64..500), 0..40),
         budget in prop::sample::select(vec![None, Some(400), Some(40)]),
+        // Threads reading the table: parts sorted apart and merged, or spilled together.
+        threads in prop::sample::select(vec![1usize, 2, 4]),
         // Read the index in the building transaction before the writes that follow.
         look: bool,
     ) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bulk.db");
-        let db = Database::open(&path, bulk_options(budget)).unwrap();
+        let db = Database::open(&path, bulk_options(budget, threads)).unwrap();
         let mut txn = db.begin(IsolationLevel::RepeatableRead);
         create_table(&mut txn);
         let schema = catalog::table(&mut txn, "t").unwrap();
@@ -226,7 +230,7 @@ proptest! {
                 drop(reader);
                 // Recovery replays the build from the log: its marker, or its entries.
                 db.close_as_if_crashed();
-                let db = Database::open(&path, bulk_options(budget)).unwrap();
+                let db = Database::open(&path, bulk_options(budget, threads)).unwrap();
                 db.check_integrity().unwrap();
                 let mut reader = db.begin(IsolationLevel::RepeatableRead);
                 prop_assert_eq!(&index_entries(&mut reader), expected, "after reopening");
@@ -368,7 +372,7 @@ fn create_index_never_misses_a_concurrent_commit() {
 /// then reopens after a crash-like close; returns the bytes the build's commit logged
 /// and the index entries.
 fn build_and_log(path: &Path, budget: Option<usize>, rows: i64, use_them: bool) -> (u64, Entries) {
-    let db = Database::open(path, bulk_options(budget)).unwrap();
+    let db = Database::open(path, bulk_options(budget, 1)).unwrap();
     let mut txn = db.begin(IsolationLevel::RepeatableRead);
     create_table(&mut txn);
     let schema = catalog::table(&mut txn, "t").unwrap();
@@ -391,7 +395,7 @@ fn build_and_log(path: &Path, budget: Option<usize>, rows: i64, use_them: bool) 
     drop(reader);
     // Recovery replays the build from the log: the marker, or the entries.
     db.close_as_if_crashed();
-    let db = Database::open(path, bulk_options(budget)).unwrap();
+    let db = Database::open(path, bulk_options(budget, 1)).unwrap();
     db.check_integrity().unwrap();
     let mut reader = db.begin(IsolationLevel::RepeatableRead);
     assert_eq!(index_entries(&mut reader), entries, "after recovery");
@@ -431,9 +435,10 @@ fn a_build_logs_a_marker_unless_its_transaction_uses_it_and_recovery_rebuilds_th
 #[test]
 fn a_spilled_unique_build_names_the_first_duplicate() {
     let dir = tempfile::tempdir().unwrap();
-    for budget in [None, Some(256)] {
-        let path = dir.path().join(format!("{budget:?}.db"));
-        let db = Database::open(&path, bulk_options(budget)).unwrap();
+    // With threads, the rows 120 and 499 are read by different parts.
+    for (budget, threads) in [(None, 1), (Some(256), 1), (None, 3), (Some(256), 3)] {
+        let path = dir.path().join(format!("{budget:?}-{threads}.db"));
+        let db = Database::open(&path, bulk_options(budget, threads)).unwrap();
         let mut txn = db.begin(IsolationLevel::RepeatableRead);
         create_table(&mut txn);
         let schema = catalog::table(&mut txn, "t").unwrap();
@@ -445,6 +450,11 @@ fn a_spilled_unique_build_names_the_first_duplicate() {
                 id => id,
             };
             ops::insert(&mut txn, &schema, row(id, Some(code), 0, "n")).unwrap();
+        }
+        if threads > 1 {
+            // Committed rows, so that the build cuts the table into parts.
+            txn.commit().unwrap();
+            txn = db.begin(IsolationLevel::RepeatableRead);
         }
         let e = catalog::create_index(&mut txn, "t", "t_code", &["code"], true).unwrap_err();
         assert!(
@@ -465,7 +475,7 @@ fn a_spilled_unique_build_names_the_first_duplicate() {
 fn an_io_error_while_spilling_fails_the_build_and_leaves_no_run() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("io.db");
-    let db = Database::open(&path, bulk_options(Some(512))).unwrap();
+    let db = Database::open(&path, bulk_options(Some(512), 1)).unwrap();
     let mut txn = db.begin(IsolationLevel::RepeatableRead);
     create_table(&mut txn);
     let schema = catalog::table(&mut txn, "t").unwrap();
@@ -497,7 +507,7 @@ fn an_io_error_while_spilling_fails_the_build_and_leaves_no_run() {
 fn a_spilled_build_leaves_no_run_after_rollback_or_drop() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("gone.db");
-    let db = Database::open(&path, bulk_options(Some(256))).unwrap();
+    let db = Database::open(&path, bulk_options(Some(256), 1)).unwrap();
     let mut txn = db.begin(IsolationLevel::RepeatableRead);
     create_table(&mut txn);
     let schema = catalog::table(&mut txn, "t").unwrap();

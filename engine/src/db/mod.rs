@@ -161,7 +161,15 @@ pub struct DatabaseOptions {
     /// sorts externally, spilling sorted runs to files in `<path>.sort/` (PostgreSQL's
     /// `maintenance_work_mem`; see `table/index_build.rs`).
     pub build_memory_bytes: usize,
+    /// Threads a CREATE INDEX on a populated table reads and sorts the table on, each
+    /// with its share of `build_memory_bytes` (PostgreSQL's
+    /// `max_parallel_maintenance_workers`, plus the leader). Default: one per core, at
+    /// most [`DEFAULT_BUILD_THREADS`]; 1 builds on the calling thread alone.
+    pub build_threads: usize,
 }
+
+/// The most threads a build uses by default.
+pub const DEFAULT_BUILD_THREADS: usize = 4;
 
 impl Default for DatabaseOptions {
     fn default() -> Self {
@@ -171,6 +179,9 @@ impl Default for DatabaseOptions {
             checkpoint_bytes: 64 << 20,
             wal_segment_bytes: crate::wal::DEFAULT_SEGMENT_SIZE,
             build_memory_bytes: crate::extsort::DEFAULT_BUILD_MEMORY,
+            build_threads: std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(DEFAULT_BUILD_THREADS),
         }
     }
 }
@@ -377,10 +388,11 @@ impl Database {
         }
 
         // Run files of a build a crash interrupted are removed here.
-        let spill = Arc::new(match path.as_os_str().is_empty() {
+        let spill = match path.as_os_str().is_empty() {
             true => SpillSpace::temporary(options.build_memory_bytes),
             false => SpillSpace::beside(&path, options.build_memory_bytes)?,
-        });
+        };
+        let spill = Arc::new(spill.with_threads(options.build_threads));
         // Replay through a log-less MVCC layer over the same trees.
         let replayer = Mvcc::with_spill(
             store.clone(),

@@ -20,7 +20,7 @@ use crate::mvcc::transaction::TxnId;
 use crate::mvcc::store::{BatchOp, SortedBatch, TreeId, WriteOp, WriteRef};
 use crate::extsort::{Merge, SpilledRuns};
 use crate::mvcc::write_set::{
-    BuildEntries, DeferredBuild, EntryId, READ_AHEAD, SortedRun, WriteSet, WriteView, read_ahead,
+    BuildEntries, DeferredBuild, EntryId, RunsInOrder, SortedRun, WriteSet, WriteView,
 };
 use crate::mvcc::{Mvcc, gc_policy, version_key};
 
@@ -194,22 +194,20 @@ impl<'a, I: Iterator<Item = crate::mvcc::write_set::WriteView<'a>>> SortedBatch
 /// order) as versions at `ts`, bottom-up; at commit, and at recovery from a marker.
 pub(crate) fn apply_build(mvcc: &Mvcc, ts: CommitTs, tree: TreeId, entries: &BuildEntries) -> Result<()> {
     match entries {
-        BuildEntries::Memory(run) => apply_sorted_run(mvcc, ts, tree, run),
+        BuildEntries::Memory(runs) => apply_sorted_runs(mvcc, ts, tree, runs),
         BuildEntries::Spilled(runs) => apply_runs(mvcc, ts, tree, runs),
     }
 }
 
-/// [`apply_build`] of entries sorted in memory.
-fn apply_sorted_run(mvcc: &Mvcc, ts: CommitTs, tree: TreeId, run: &SortedRun) -> Result<()> {
-    let views = run.entries.iter().enumerate().map(|(i, e)| {
-        read_ahead(&run.arena, run.entries.get(i + READ_AHEAD).map(|e| e.at));
-        WriteView {
-            key: run.key(e),
-            value: Some(&run.arena[e.at + e.key_len as usize..][..e.value_len as usize]),
-            fresh: true,
-        }
+/// [`apply_build`] of entries sorted in memory, in one run or several read merged.
+fn apply_sorted_runs(mvcc: &Mvcc, ts: CommitTs, tree: TreeId, runs: &[SortedRun]) -> Result<()> {
+    let count = runs.iter().map(|r| r.entries.len()).sum();
+    let views = RunsInOrder::new(runs).map(|(key, value)| WriteView {
+        key,
+        value: Some(value),
+        fresh: true,
     });
-    let mut batch = VersionBatch::new(ts, run.entries.len(), views);
+    let mut batch = VersionBatch::new(ts, count, views);
     mvcc.store.apply_sorted(tree, &mut batch)
 }
 

@@ -230,8 +230,9 @@ pub(crate) struct DeferredBuild {
 /// Where a deferred build's entries wait for the commit.
 #[derive(Debug)]
 pub(crate) enum BuildEntries {
-    /// Sorted in memory, in one arena.
-    Memory(SortedRun),
+    /// Sorted in memory: one run, or several (a parallel build's parts, each sorted
+    /// on its own) read merged ([`RunsInOrder`]).
+    Memory(Vec<SortedRun>),
     /// Sorted into run files, for a build that outgrew its memory budget.
     Spilled(SpilledRuns),
 }
@@ -252,14 +253,7 @@ fn read_runs(runs: &SpilledRuns) -> Result<SortedRun> {
     let mut run = SortedRun::default();
     let mut merge = runs.merge()?;
     while let Some((key, value)) = merge.next_entry()? {
-        let entry = RunEntry {
-            at: run.arena.len(),
-            key_len: key.len() as u32,
-            value_len: value.len() as u32,
-        };
-        run.arena.extend_from_slice(key);
-        run.arena.extend_from_slice(value);
-        run.entries.push(entry);
+        run.push(key, value);
     }
     Ok(run)
 }
@@ -267,6 +261,63 @@ fn read_runs(runs: &SpilledRuns) -> Result<SortedRun> {
 impl SortedRun {
     pub fn key(&self, e: &RunEntry) -> &[u8] {
         &self.arena[e.at..e.at + e.key_len as usize]
+    }
+
+    pub fn value(&self, e: &RunEntry) -> &[u8] {
+        &self.arena[e.at + e.key_len as usize..][..e.value_len as usize]
+    }
+
+    /// Appends an entry (after every key already in the run).
+    fn push(&mut self, key: &[u8], value: &[u8]) {
+        self.entries.push(RunEntry {
+            at: self.arena.len(),
+            key_len: key.len() as u32,
+            value_len: value.len() as u32,
+        });
+        self.arena.extend_from_slice(key);
+        self.arena.extend_from_slice(value);
+    }
+}
+
+/// The entries of sorted runs in key order, `(key, value)`: each step takes the least
+/// of the runs' next keys (the first run's on a tie). For a parallel build's few parts;
+/// with one run it simply walks it. It touches each run's key [`READ_AHEAD`] entries
+/// ahead, as a commit's compaction does (see [`read_ahead`]).
+pub(crate) struct RunsInOrder<'a> {
+    runs: &'a [SortedRun],
+    next: Vec<usize>,
+}
+
+impl<'a> RunsInOrder<'a> {
+    pub fn new(runs: &'a [SortedRun]) -> RunsInOrder<'a> {
+        RunsInOrder {
+            runs,
+            next: vec![0; runs.len()],
+        }
+    }
+}
+
+impl<'a> Iterator for RunsInOrder<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let runs = self.runs;
+        let mut least: Option<(usize, &'a [u8])> = None;
+        for (i, run) in runs.iter().enumerate() {
+            let Some(e) = run.entries.get(self.next[i]) else {
+                continue;
+            };
+            let key = run.key(e);
+            if least.is_none_or(|(_, k)| key < k) {
+                least = Some((i, key));
+            }
+        }
+        let (i, key) = least?;
+        let run = &runs[i];
+        let at = self.next[i];
+        self.next[i] += 1;
+        read_ahead(&run.arena, run.entries.get(at + READ_AHEAD).map(|e| e.at));
+        Some((key, run.value(&run.entries[at])))
     }
 }
 
@@ -685,7 +736,14 @@ impl WriteSet {
             return Ok(());
         };
         let run = match &mut build.entries {
-            BuildEntries::Memory(run) => std::mem::take(run),
+            BuildEntries::Memory(runs) if runs.len() == 1 => std::mem::take(&mut runs[0]),
+            BuildEntries::Memory(runs) => {
+                let mut run = SortedRun::default();
+                for (key, value) in RunsInOrder::new(runs) {
+                    run.push(key, value);
+                }
+                run
+            }
             BuildEntries::Spilled(runs) => read_runs(runs)?,
         };
         // Not journalled as created: the build's own mark in `created` undoes them.
@@ -1191,7 +1249,7 @@ mod tests {
                     run.arena.extend_from_slice(key);
                     run.arena.extend_from_slice(&value);
                 }
-                BuildEntries::Memory(run)
+                BuildEntries::Memory(vec![run])
             }
         };
         DeferredBuild {

@@ -71,6 +71,26 @@
 //! and recovery alike. The run files are removed when the build fails, when the
 //! transaction ends, and, after a crash, when the database is opened.
 //!
+//! ## Parallel reading
+//!
+//! Steps 1 and 2 run on up to [`DatabaseOptions::build_threads`](crate::DatabaseOptions)
+//! threads (default: one per core, at most four; PostgreSQL's parallel index build
+//! does the same with `max_parallel_maintenance_workers`): the table is cut into
+//! consecutive key ranges of about equal size ([`Transaction::scan_chunk_parts`]: the
+//! cuts fall on the tree's separators, moved to the first version of a user key, so
+//! each part decides visibility alone), and each thread reads one part at the build's
+//! snapshot, makes its entries and sorts them, under its share of the memory budget.
+//! The parts' sorted entries are then handed over as they are — several sorted runs
+//! — and read merged wherever they are read in key order: by the uniqueness check
+//! (neighbours in merged order), by the commit's bottom-up build, and by a transaction
+//! that reads its own new index. If any part spilled, the others' entries are written
+//! out as runs too, and all the runs are merged as one spilled build. A table the
+//! transaction itself has written, or one too small to cut, is read on the calling
+//! thread alone. The threads share nothing but the scan's snapshot and the run-file
+//! directory; the build's outcome, its checks, its errors and its marker are those of
+//! the one-thread build (the same entries, merged in the same key order). Recovery
+//! replays a build on one thread.
+//!
 //! ## The marker
 //!
 //! The commit record holds a **marker** in place of the entries, whether they were
@@ -284,9 +304,7 @@ pub(crate) fn build_index(
 ) -> Result<u64> {
     let max = txn.mvcc().max_stored_key_len();
     let mvcc = txn.mvcc().clone();
-    let mut scan = txn.scan_chunks(schema.tree, Bound::Unbounded, Bound::Unbounded)?;
-    let (collected, rows) = collect(&mut scan, schema, index, max, &mvcc.spill)?;
-    drop(scan);
+    let (collected, rows) = collect_in_parts(txn, schema, index, max, &mvcc.spill)?;
     let duplicate = |key: &[u8]| -> Result<Error> {
         match index.unique {
             true => Ok(Error::Constraint(Constraint::UniqueIndexBuild {
@@ -299,8 +317,8 @@ pub(crate) fn build_index(
     };
     let first_duplicate = match &collected {
         // Only a corrupt table repeats a non-unique key: not worth a pass in memory.
-        Collected::Memory(entries) if index.unique => entries.first_duplicate().map(<[u8]>::to_vec),
-        Collected::Memory(_) => None,
+        Collected::Memory(_) if !index.unique => None,
+        Collected::Memory(parts) => first_duplicate_in_parts(parts),
         Collected::Spilled(runs) => first_spilled_duplicate(runs)?,
     };
     if let Some(key) = first_duplicate {
@@ -333,37 +351,130 @@ fn repeated_key(index: &IndexSchema) -> Error {
     ))
 }
 
-/// An index's entries once every row is read: sorted in memory, or spilled runs.
+/// An index's entries once every row is read: sorted in memory (in one part, or one
+/// per thread that read the table), or spilled runs.
 enum Collected {
-    Memory(Entries),
+    Memory(Vec<Entries>),
     Spilled(SpilledRuns),
 }
 
 impl Collected {
     fn into_build_entries(self) -> BuildEntries {
         match self {
-            Collected::Memory(entries) => BuildEntries::Memory(entries.into_run()),
+            Collected::Memory(parts) => {
+                BuildEntries::Memory(parts.into_iter().map(Entries::into_run).collect())
+            }
             Collected::Spilled(runs) => BuildEntries::Spilled(runs),
         }
     }
 }
 
-/// Steps 1 and 2 under the memory budget of `space`: reads every row `scan` lends,
-/// encodes and checks its entry, and sorts the entries — in memory if they fit the
-/// budget, else a budget's worth at a time into run files (see Memory). Returns them
-/// with the number of rows read.
+/// The first key two entries share, in sorted parts (step 3 in memory): neighbours
+/// compared, within one part by their heads first, across parts in merged order.
+fn first_duplicate_in_parts(parts: &[Entries]) -> Option<Vec<u8>> {
+    if let [part] = parts {
+        return part.first_duplicate().map(<[u8]>::to_vec);
+    }
+    // A k-way merge by key: the parts are few.
+    let mut heads: Vec<_> = parts
+        .iter()
+        .map(|part| part.entries.iter().map(move |e| part.key(e)).peekable())
+        .collect();
+    let mut previous: Option<&[u8]> = None;
+    loop {
+        let least = heads
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, h)| h.peek().map(|k| (i, *k)))
+            .min_by(|a, b| a.1.cmp(b.1))?;
+        heads[least.0].next();
+        if previous == Some(least.1) {
+            return Some(least.1.to_vec());
+        }
+        previous = Some(least.1);
+    }
+}
+
+/// Steps 1 and 2, on as many threads as the space allows (see Parallel reading): the
+/// table cut into parts of about equal size, each read and sorted by a thread of its
+/// own under its share of the budget. Returns the parts' entries (spilled together if
+/// any part spilled) with the number of rows read.
+fn collect_in_parts(
+    txn: &mut Transaction,
+    schema: &TableSchema,
+    index: &IndexSchema,
+    max: usize,
+    space: &SpillSpace,
+) -> Result<(Collected, u64)> {
+    let mut parts = match space.threads() {
+        1 => vec![txn.scan_chunks(schema.tree, Bound::Unbounded, Bound::Unbounded)?],
+        threads => {
+            txn.scan_chunk_parts(schema.tree, Bound::Unbounded, Bound::Unbounded, threads)?
+        }
+    };
+    if let [part] = parts.as_mut_slice() {
+        return collect(part, schema, index, max, space, space.budget());
+    }
+    let budget = space.budget() / parts.len();
+    let collected: Vec<Result<(Collected, u64)>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = parts
+            .into_iter()
+            .map(|mut part| {
+                scope.spawn(move || collect(&mut part, schema, index, max, space, budget))
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    let mut rows = 0;
+    let mut in_memory = Vec::new();
+    let mut files = Vec::new();
+    let mut spilled = false;
+    for part in collected {
+        let (part, read) = part?;
+        rows += read;
+        match part {
+            Collected::Memory(entries) => in_memory.extend(entries),
+            Collected::Spilled(runs) => {
+                spilled = true;
+                files.extend(runs.into_runs());
+            }
+        }
+    }
+    if !spilled {
+        return Ok((Collected::Memory(in_memory), rows));
+    }
+    // One part outgrew its share: the others join its runs as runs of their own.
+    for mut entries in in_memory {
+        if !entries.entries.is_empty() {
+            files.push(entries.spill(space)?);
+        }
+    }
+    Ok((Collected::Spilled(SpilledRuns::new(space, files)?), rows))
+}
+
+/// Steps 1 and 2 under a memory budget: reads every row `scan` lends, encodes and
+/// checks its entry, and sorts the entries — in memory if they fit `budget`, else a
+/// budget's worth at a time into run files in `space` (see Memory). Returns them with
+/// the number of rows read.
 fn collect(
     scan: &mut TxnChunks,
     schema: &TableSchema,
     index: &IndexSchema,
     max: usize,
     space: &SpillSpace,
+    budget: usize,
 ) -> Result<(Collected, u64)> {
     let mut wanted = vec![false; schema.columns.len()];
     for &column in index.columns.iter().chain(&index.include) {
         wanted[column] = true;
     }
-    let budget = space.budget();
     let mut entries = Entries::default();
     let mut runs = Vec::new();
     let mut chunk = EntryChunk::new();
@@ -392,7 +503,7 @@ fn collect(
     }
     if runs.is_empty() {
         entries.sort();
-        return Ok((Collected::Memory(entries), rows));
+        return Ok((Collected::Memory(vec![entries]), rows));
     }
     if !entries.entries.is_empty() {
         runs.push(entries.spill(space)?);
@@ -442,6 +553,7 @@ pub(crate) fn replay_build(mvcc: &Mvcc, ts: CommitTs, key: &[u8], marker: &[u8])
         index,
         mvcc.max_stored_key_len(),
         &mvcc.spill,
+        mvcc.spill.budget(),
     )
     // The build checked every key before its commit was logged, over these rows.
     .map_err(|e| match e {
@@ -449,7 +561,7 @@ pub(crate) fn replay_build(mvcc: &Mvcc, ts: CommitTs, key: &[u8], marker: &[u8])
         e => e,
     })?;
     let repeats = match &collected {
-        Collected::Memory(entries) => entries.first_duplicate().is_some(),
+        Collected::Memory(parts) => first_duplicate_in_parts(parts).is_some(),
         Collected::Spilled(runs) => first_spilled_duplicate(runs)?.is_some(),
     };
     if repeats {
