@@ -45,7 +45,10 @@
 //! syncs under way are kept in batch order (`State::syncing`), and the durable LSN
 //! passes the end of a batch only when that batch's sync and every earlier one have
 //! returned; a waiter for durability whose record a sync under way covers waits for it
-//! instead of syncing again. A failed sync poisons the log, so no later batch is
+//! instead of syncing again. At most [`SYNCS_IN_FLIGHT`] syncs run at once: with
+//! many committers, a third batch waits for one of them and so gathers the commits
+//! that arrive meanwhile, as before (group commit keeps its batches; unbounded
+//! overlap would trade them for many small concurrent syncs). A failed sync poisons the log, so no later batch is
 //! published past it even if its own sync succeeded. A segment's rotation and the log's
 //! close still sync in the lead (they cut the file first), and `close` waits for the
 //! syncs under way. `tests/wal_group_commit.rs` checks the overlap and the order (with a
@@ -95,6 +98,10 @@ use crate::{Error, Result};
 /// The step by which the writer extends a segment file ahead of the log (see
 /// Preallocation in the module header).
 pub const PREALLOCATE: u64 = 1 << 20;
+
+/// The most syncs under way at once: a waiter leads a new batch only while fewer run
+/// (see Overlapping syncs in the module header).
+const SYNCS_IN_FLIGHT: usize = 2;
 
 /// The published progress, whether a leader is writing, and the syncs under way.
 #[derive(Debug)]
@@ -210,7 +217,7 @@ impl Shared {
             // target: its outcome wakes this waiter.
             let covered = goal == Goal::Durable
                 && state.syncing.back().is_some_and(|(end, _)| *end >= target);
-            if state.leading || covered {
+            if state.leading || covered || state.syncing.len() >= SYNCS_IN_FLIGHT {
                 self.advanced.wait(&mut state);
                 continue;
             }
