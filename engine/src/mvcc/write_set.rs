@@ -15,7 +15,9 @@
 //!   is merged `O(log n)` times, and a scan costs a binary search per run plus its range.
 //!   A transaction that never scans its own writes sorts once, at commit.
 //! - **"What do I commit?"** (commit): every tree's entries in key order, the runs merged
-//!   into one.
+//!   into one; a tree with many entries is then compacted — its live entries copied in
+//!   key order into a new arena ([`TreeWrites::compact_in_order`]) — so that the
+//!   commit's passes over them read memory in order.
 //! - **"What do I undo?"** (statement savepoints): entries are never removed. An entry
 //!   created after a savepoint is marked *dead* when the savepoint is rolled back; an
 //!   entry that existed before it and was overwritten since is restored from a journal of
