@@ -63,7 +63,7 @@ pub mod keycode;
 pub mod table;
 
 pub use btree::{FileReport, TreeReport};
-pub use db::{Database, DatabaseOptions, RecoveryReport, WeakDatabase};
+pub use db::{DEFAULT_BUILD_THREADS, Database, DatabaseOptions, RecoveryReport, WeakDatabase};
 pub use error::{Constraint, Error, Interruption, Limit, Result};
 pub use extsort::DEFAULT_BUILD_MEMORY;
 pub use mvcc::locks::DEFAULT_DEADLOCK_TIMEOUT;
