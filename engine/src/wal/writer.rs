@@ -249,8 +249,12 @@ impl Shared {
                 to_sync,
             }) => {
                 state.progress.written = state.progress.written.max(written);
-                // Synced here (a sealed or rotated segment): everything before it is.
-                state.progress.durable = state.progress.durable.max(durable);
+                if durable > state.progress.durable {
+                    // Synced in the lead (a sealed or rotated segment): published, like
+                    // any sync, once every sync still under way before it has returned.
+                    state.syncing.push_back((durable, true));
+                    publish_synced(state);
+                }
                 if let Some(file) = to_sync {
                     self.sync_after_lead(state, file, written);
                 }
@@ -292,10 +296,7 @@ impl Shared {
                     .get_or_insert(format!("log sync failed: {e}"));
             }
         }
-        while let Some(&(done_end, true)) = state.syncing.front() {
-            state.syncing.pop_front();
-            state.progress.durable = state.progress.durable.max(done_end);
-        }
+        publish_synced(state);
     }
 
     fn write_queue(
@@ -366,6 +367,18 @@ impl Shared {
     /// Batches written.
     pub fn batches(&self) -> u64 {
         self.batches.load(Ordering::Relaxed)
+    }
+}
+
+/// Publishes the syncs that returned with every sync before them: the durable LSN
+/// moves to the end of the last of them.
+fn publish_synced(state: &mut State) {
+    if state.progress.poisoned.is_some() {
+        return;
+    }
+    while let Some(&(end, true)) = state.syncing.front() {
+        state.syncing.pop_front();
+        state.progress.durable = state.progress.durable.max(end);
     }
 }
 
