@@ -37,7 +37,7 @@
 //! own: two flush latencies, so with two clients the p99 commit latency tended to twice
 //! the one-client p99. Instead it leads at once — writes its batch after the last one
 //! and starts its own sync while the other is still under way (on this project's
-//! machines two overlapping `fdatasync`s of one file take about 1.4× one, not 2×).
+//! machines two overlapping `fdatasync`s of one file took 1.4–1.6× one, not 2×).
 //!
 //! What is published stays what the durability argument needs ([`super`]): a sync
 //! makes durable the writes that completed before it began, so each batch is durable
@@ -47,11 +47,11 @@
 //! returned; a waiter for durability whose record a sync under way covers waits for it
 //! instead of syncing again. At most [`SYNCS_IN_FLIGHT`] syncs run at once: with
 //! many committers, a third batch waits for one of them and so gathers the commits
-//! that arrive meanwhile, as before (group commit keeps its batches; unbounded
-//! overlap would trade them for many small concurrent syncs). A failed sync poisons the log, so no later batch is
-//! published past it even if its own sync succeeded. A segment's rotation and the log's
-//! close still sync in the lead (they cut the file first), and `close` waits for the
-//! syncs under way. `tests/wal_group_commit.rs` checks the overlap and the order (with a
+//! that arrive meanwhile, as before (group commit keeps its batches; unbounded overlap
+//! would trade them for many small concurrent syncs). A failed sync poisons the log,
+//! so no later batch is published past it even if its own sync succeeded. A segment's
+//! rotation and the log's close still sync in the lead (they cut the file first); such
+//! a sync is published in the same order, and `close` waits for the syncs under way. `tests/wal_group_commit.rs` checks the overlap and the order (with a
 //! simulated sync that makes durable only what preceded it); `tests/wal_crash.rs` crashes
 //! a workload with slow, overlapping syncs at every sync point.
 //!
