@@ -55,7 +55,7 @@ impl QueryResult {
             columns,
             rows: collected,
             rows_affected: rows.rows_affected(),
-            tag: rows.tag(),
+            tag: rows.into_tag(),
         })
     }
 

@@ -66,17 +66,64 @@ pub(super) fn fresh_row(
     defaults: &[(usize, Expr)],
     ctx: &mut ExecContext<'_>,
 ) -> Result<Vec<Value>> {
-    let mut row: Vec<Value> = table
+    let mut row = constant_defaults(table);
+    computed_defaults(table, defaults, &mut row, ctx)?;
+    Ok(row)
+}
+
+/// Each column's constant DEFAULT, or NULL.
+fn constant_defaults(table: &TableInfo) -> Vec<Value> {
+    table
         .columns
         .iter()
         .map(|c| match &c.default {
             Some(ColumnDefault::Value(value)) => value.clone(),
             _ => Value::Null,
         })
-        .collect();
+        .collect()
+}
+
+/// Puts the defaults computed for each row (`defaults`) into `row`, cast to their
+/// columns' types.
+fn computed_defaults(
+    table: &TableInfo,
+    defaults: &[(usize, Expr)],
+    row: &mut [Value],
+    ctx: &mut ExecContext<'_>,
+) -> Result<()> {
     for (position, expr) in defaults {
         let value = eval(expr, &[], ctx)?;
         row[*position] = table.columns[*position].sql_type.assign(value)?;
+    }
+    Ok(())
+}
+
+/// The new row of `table` that a one-row VALUES list `values` makes (column `targets[i]`
+/// taking `values[i]`), in the order the general path takes: the values evaluated,
+/// then the defaults computed for each row, then each value cast to its column's type
+/// in target order. The values are evaluated into the row itself, so the row is the
+/// only allocation.
+pub(super) fn values_row(
+    table: &TableInfo,
+    targets: &[usize],
+    defaults: &[(usize, Expr)],
+    values: &[Expr],
+    ctx: &mut ExecContext<'_>,
+) -> Result<Vec<Value>> {
+    let mut row = constant_defaults(table);
+    for (expr, &target) in values.iter().zip(targets) {
+        row[target] = eval(expr, &[], ctx)?;
+    }
+    if values.len() != targets.len() {
+        return Err(Error::Type(
+            "INSERT source row does not match the target columns".into(),
+        ));
+    }
+    // `defaults` names only columns outside `targets` (`Statement::Insert`).
+    computed_defaults(table, defaults, &mut row, ctx)?;
+    for &target in targets {
+        let value = std::mem::replace(&mut row[target], Value::Null);
+        row[target] = table.columns[target].sql_type.assign(value)?;
     }
     Ok(row)
 }

@@ -37,7 +37,7 @@ use super::duplicate_key::{keys_print_differently, with_sql_key};
 use super::eval::eval;
 use super::interrupt::Interrupt;
 use super::locking::{lock_for_write, rows_of};
-use super::new_row::{check_row, fresh_row, insert_row, to_keys};
+use super::new_row::{check_row, fresh_row, insert_row, to_keys, values_row};
 use super::operator::{Builder, ExecContext};
 use super::output::{Output, counted_tag};
 use super::references;
@@ -119,6 +119,19 @@ pub(super) fn dml(
             let mut ctx = ExecContext::new(txn, params, subqueries, build)
                 .with_sequences(sequences)
                 .interruptible(interrupt.clone());
+            let mut returned = Returned::new(returning.as_ref());
+            if let Node::Values { rows, .. } = source
+                && let [values] = rows.as_slice()
+                && on_conflict.is_none()
+            {
+                // One row (a prepared INSERT's shape): its values go straight into the
+                // new row, with no list of rows around it.
+                let row = values_row(table, targets, defaults, values, &mut ctx)?;
+                let values = returned.eval(&row, &mut ctx)?;
+                insert_row(ctx.txn()?, build, table, checks, row)?;
+                returned.keep(values);
+                return Ok(returned.output(1, counted_tag("INSERT 0 ", 1)));
+            }
             let rows = match source {
                 Node::Values { rows, .. } => values::evaluate(rows, &mut ctx)?,
                 _ => {
@@ -128,7 +141,6 @@ pub(super) fn dml(
                     rows.into_iter().map(|(_, values)| values).collect()
                 }
             };
-            let mut returned = Returned::new(returning.as_ref());
             let mut upsert = on_conflict.as_ref().map(|on| Upsert {
                 table,
                 checks,

@@ -59,7 +59,6 @@
 //! key these were a third of the statement's cost beside the lookup.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -84,6 +83,8 @@ use crate::value::{Kind, Value};
 
 mod analyze;
 mod rows;
+
+use analyze::PendingChanges;
 
 pub use rows::Rows;
 
@@ -141,7 +142,7 @@ struct Connection {
     /// Cancels the statement running now.
     cancel: CancelHandle,
     /// Rows changed per table by the open transaction (`analyze.rs`).
-    pending_changes: HashMap<String, u64>,
+    pending_changes: PendingChanges,
     /// The database's rows changed per table since their last analyze.
     changes: ChangeCounts,
     /// Who is connected, and the settings pg_settings shows (`system/`).
@@ -381,7 +382,7 @@ impl Session {
                 settings_at_begin: None,
                 sequences,
                 cancel: CancelHandle::new(),
-                pending_changes: HashMap::new(),
+                pending_changes: PendingChanges::default(),
                 changes,
                 client: Arc::new(ClientInfo::default()),
             },

@@ -73,8 +73,12 @@ impl std::fmt::Debug for Cursor<'_> {
 impl<'s> Rows<'s> {
     /// The result of a statement that ran to completion.
     pub(super) fn done(output: Output) -> Rows<'s> {
+        let columns = match output.columns.is_empty() {
+            true => no_columns(),
+            false => output.columns.into(),
+        };
         Rows {
-            columns: output.columns.into(),
+            columns,
             source: Source::Done {
                 rows: output.rows.into_iter(),
                 rows_affected: output.rows_affected,
@@ -222,6 +226,14 @@ impl<'s> Rows<'s> {
         }
     }
 
+    /// [`Rows::tag`], handing over the tag a finished statement made rather than a copy.
+    pub fn into_tag(mut self) -> String {
+        match &mut self.source {
+            Source::Done { tag: Some(tag), .. } => std::mem::take(tag),
+            _ => self.tag(),
+        }
+    }
+
     /// Pulls the remaining rows, ending the statement: the whole result, and the rows
     /// its scans read. A deep query is run this way on a thread of its own, and its
     /// result handed out by [`Rows::collected`] (`session/mod.rs`).
@@ -316,6 +328,15 @@ impl Cursor<'_> {
             }
         }
     }
+}
+
+/// The column names of a result without columns: one empty list per thread, so that a
+/// statement returning no rows allocates none for them (and threads share no counter).
+fn no_columns() -> Arc<[String]> {
+    thread_local! {
+        static NO_COLUMNS: Arc<[String]> = Arc::from(Vec::new());
+    }
+    NO_COLUMNS.with(Arc::clone)
 }
 
 /// The transaction a streaming query's context owns.

@@ -51,7 +51,10 @@ impl ChangeCounts {
     /// Adds a committed transaction's changed rows per table; returns the tables now
     /// due for an analyze, each with whether its row count at the last analyze is
     /// known (`None`: the caller reads it from the catalog and tells [`Self::observed`]).
-    pub fn add(&self, changed: &HashMap<String, u64>) -> Vec<(String, Option<f64>)> {
+    pub fn add<'c>(
+        &self,
+        changed: impl IntoIterator<Item = (&'c String, &'c u64)>,
+    ) -> Vec<(String, Option<f64>)> {
         self.with(|tables| {
             let mut due = Vec::new();
             for (table, rows) in changed {
