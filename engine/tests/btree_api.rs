@@ -200,3 +200,34 @@ fn destroying_a_tree_frees_all_its_pages() {
     assert_eq!(after.free_pages, before.free_pages + doomed_pages);
     assert_eq!(keep.iter().count(), 800);
 }
+
+/// Asking for more split keys than the levels above the leaves hold gives every
+/// separator of the level just above the leaves (the finest cut), not none.
+#[test]
+fn split_keys_asked_for_more_than_there_are_give_the_finest_cut() {
+    let p = pager(512);
+    let t = BTree::create(&p, "t").unwrap();
+    for i in 0..5_000 {
+        t.insert(&k(i), b"v").unwrap();
+    }
+    let few = t.split_keys(Bound::Unbounded, Bound::Unbounded, 4).unwrap();
+    assert_eq!(few.len(), 4);
+    let all = t
+        .split_keys(Bound::Unbounded, Bound::Unbounded, 1_000_000)
+        .unwrap();
+    assert!(all.len() > few.len(), "{} separators", all.len());
+    assert!(all.windows(2).all(|w| w[0] < w[1]));
+    // Each cut lies inside the range; between two cuts there are keys.
+    let within = t.split_keys(
+        Bound::Included(&k(1000)),
+        Bound::Excluded(&k(2000)),
+        1_000_000,
+    );
+    let within = within.unwrap();
+    assert!(!within.is_empty());
+    assert!(
+        within
+            .iter()
+            .all(|c| c.as_slice() > k(1000).as_slice() && c.as_slice() < k(2000).as_slice())
+    );
+}

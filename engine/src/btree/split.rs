@@ -50,24 +50,32 @@ impl BTree {
         let mut keys: Vec<Vec<u8>> = Vec::new();
         for _ in 0..=MAX_LEVELS {
             let mut next_nodes = Vec::new();
-            keys.clear();
+            let mut level_keys: Vec<Vec<u8>> = Vec::new();
+            let mut internal = false;
             for id in nodes {
                 let page = self.pager.read(id)?;
                 let node = NodeRef::of(&page)?;
                 if node.is_leaf() {
                     continue;
                 }
+                internal = true;
                 for i in 0..=node.len() {
                     next_nodes.push(node.child(i));
                     if i < node.len() && inside(node.key(i)) {
-                        keys.push(node.key(i).to_vec());
+                        level_keys.push(node.key(i).to_vec());
                     }
                 }
             }
+            // The leaves hold no separators: the level above's keys are the finest cut
+            // (a tree whose separators are fewer than asked for gives them all).
+            if !internal {
+                break;
+            }
             // Separators of one level, read left to right, already increase; a node
             // that changed between reads could break that, so sort and dedupe anyway.
-            keys.sort_unstable();
-            keys.dedup();
+            level_keys.sort_unstable();
+            level_keys.dedup();
+            keys = level_keys;
             if keys.len() >= want || next_nodes.is_empty() {
                 break;
             }
