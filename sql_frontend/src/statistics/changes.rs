@@ -10,8 +10,9 @@
 //! that commits the change that makes a table due runs the analyze itself, in a
 //! transaction of its own after its commit (`session/mod.rs`): H has no background
 //! worker, so the fraction is chosen larger than PostgreSQL's 10% to bound the extra
-//! reading while a table grows (each analyze reads the whole table, so a table loaded
-//! from empty is read about `(1 + f) / f` = 3 times over in all at f = 0.5).
+//! reading while a table grows (an analyze reads a small table whole and a large one's
+//! sample, `statistics::SAMPLE_READ_ROWS` rows, so a table loaded from empty is read
+//! at most about `(1 + f) / f` = 3 times over in all at f = 0.5).
 //!
 //! One set of counts per open database, kept in its shared SQL state (`shared.rs`):
 //! clones of an `engine::Database` share it.

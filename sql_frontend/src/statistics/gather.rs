@@ -1,8 +1,8 @@
-//! Gathering statistics: one pass over a table's rows, a reservoir sample, and the
-//! column statistics computed from the sample (see the module header in `mod.rs`).
-//! The pass itself is the caller's (`exec/analyze.rs` reads the table's stored rows a
-//! chunk at a time); it offers each row to the [`Reservoir`] and decodes only those
-//! the sample keeps.
+//! Gathering statistics: the order in which to read a table's parts, a reservoir
+//! sample of the rows read, and the column statistics computed from the sample (see
+//! the module header in `mod.rs`). The reading itself is the caller's
+//! (`exec/analyze.rs` reads the parts' stored rows a chunk at a time); it offers each
+//! row to the [`Reservoir`] and decodes only those the sample keeps.
 
 use engine::keycode::{ColumnOrder, KeyValue, encode_value_into};
 
@@ -12,6 +12,20 @@ use super::{ColumnStats, MAX_HISTOGRAM_BOUNDS, MAX_MCV, MAX_STORED_VALUE, TableS
 /// (100), which bounds the error of the histogram's bucket fractions whatever the
 /// table's size.
 pub const SAMPLE_ROWS: usize = 30_000;
+
+/// The parts a table is cut into for reading a sample of it (at the tree's separators,
+/// so parts hold about equally many leaves): fine enough that the rows read come from
+/// many places in the table (a part of a million-row table is a few hundred rows),
+/// few enough that cutting costs little beside the reading (one descent per cut).
+pub const SAMPLE_PARTS: usize = 4096;
+
+/// Rows read before a sampled read stops, a whole part at a time: twice the sample, so
+/// that the sample is thinned from the rows read rather than being all of them. A
+/// table of fewer rows is read whole, and its statistics are exact.
+pub const SAMPLE_READ_ROWS: u64 = 2 * SAMPLE_ROWS as u64;
+
+/// Seeds the order of the parts apart from the reservoir's own random numbers.
+const PART_ORDER_SEED: u64 = 0x7061_7274_735f_6f72;
 
 /// Bytes a row costs beyond its values (slot, lengths, key prefix), for the page count.
 const ROW_OVERHEAD: f64 = 8.0;
@@ -47,6 +61,17 @@ fn seed(name: &str) -> u64 {
     })
 }
 
+/// The order in which to read the `parts` of table `name`: a random permutation
+/// (Fisher and Yates), seeded by the name, so the same table is sampled the same way.
+pub fn part_order(name: &str, parts: usize) -> Vec<usize> {
+    let mut rng = SplitMix(seed(name) ^ PART_ORDER_SEED);
+    let mut order: Vec<usize> = (0..parts).collect();
+    for i in (1..parts).rev() {
+        order.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    order
+}
+
 /// A reservoir sample of a table's rows while they are read (Vitter's algorithm R):
 /// each row is offered in turn, and only a row that enters the sample has to be
 /// decoded, so a pass over a large table decodes about `SAMPLE_ROWS * (1 + ln(rows /
@@ -80,6 +105,11 @@ impl Reservoir {
         (slot < self.sample.len()).then_some(slot)
     }
 
+    /// The rows offered so far.
+    pub fn offered(&self) -> u64 {
+        self.total
+    }
+
     /// Puts the row that [`Reservoir::offer`] gave `slot` into the sample.
     pub fn put(&mut self, slot: usize, row: Vec<KeyValue>) {
         match self.sample.get_mut(slot) {
@@ -91,8 +121,23 @@ impl Reservoir {
     /// Statistics of the rows offered, for the columns at `positions`, the rows filling
     /// pages of `page_size` bytes.
     pub fn finish(self, positions: &[usize], page_size: usize) -> TableStats {
+        self.finish_parts(1, 1, positions, page_size)
+    }
+
+    /// [`Reservoir::finish`] for rows offered from `read` of the `parts` (of about equal
+    /// size) a table was cut into: the table's rows are estimated as the rows offered
+    /// scaled by `parts / read`, and the sample holds the whole table only if every
+    /// part was read.
+    pub fn finish_parts(
+        self,
+        read: usize,
+        parts: usize,
+        positions: &[usize],
+        page_size: usize,
+    ) -> TableStats {
         let Reservoir { sample, total, .. } = self;
-        let whole = sample.len() as u64 == total;
+        let every_part = read >= parts;
+        let whole = every_part && sample.len() as u64 == total;
         let mut scratch = Vec::new();
         let row_width = match sample.is_empty() {
             true => 0.0,
@@ -104,7 +149,10 @@ impl Reservoir {
                 bytes as f64 / sample.len() as f64
             }
         };
-        let rows = total as f64;
+        let rows = match every_part {
+            true => total as f64,
+            false => (total as f64 * parts as f64 / read.max(1) as f64).round(),
+        };
         let pages = (rows * (row_width + ROW_OVERHEAD) / page_size.max(1) as f64).ceil();
         let columns = positions
             .iter()

@@ -9,12 +9,18 @@
 //!
 //! ## Gathering (`gather.rs`)
 //!
-//! `ANALYZE` reads every row of the table once: the row count is exact, and a
-//! **reservoir sample** (Vitter's algorithm R, [`Reservoir`]) of at most [`SAMPLE_ROWS`]
-//! rows, chosen uniformly among all of them whatever the table's size, gives the column
-//! statistics. The rows are read as the engine stores them, lent a chunk at a time, and
-//! only those that enter the sample are decoded, so the pass that follows a large load
-//! or CREATE INDEX costs little more than walking the table's leaves.
+//! `ANALYZE` cuts the table into parts of about equal size at the separators of its
+//! tree ([`SAMPLE_PARTS`] at most, a few leaves each) and reads whole parts in a random
+//! order until it has read [`SAMPLE_READ_ROWS`] rows (twice the sample), so its cost
+//! does not grow with the table: a **reservoir sample** (Vitter's algorithm R,
+//! [`Reservoir`]) of at most [`SAMPLE_ROWS`] of the rows read gives the column
+//! statistics, and the row count is the rows read scaled by the parts not read (exact
+//! when every part was read: a table of up to about `SAMPLE_READ_ROWS` rows, or one
+//! the transaction itself wrote into, is read whole). Like PostgreSQL's two-stage
+//! sample (random blocks, then random rows in them), the rows of a part are
+//! neighbours in key order, so a column that follows the key closely can have its
+//! distinct values underestimated. The rows are read as the engine stores them, lent a
+//! chunk at a time, and only those that enter the sample are decoded.
 //! The sample's random numbers come from a generator seeded by the table's name and row
 //! count, so the same data gives the same statistics (tests and plans are repeatable).
 //! When the sample holds the whole table, counts are exact; otherwise the number of
@@ -54,7 +60,7 @@ pub mod store;
 
 use engine::keycode::KeyValue;
 
-pub use gather::{Reservoir, SAMPLE_ROWS};
+pub use gather::{Reservoir, SAMPLE_PARTS, SAMPLE_READ_ROWS, SAMPLE_ROWS, part_order};
 
 /// At most this many most-common values per column (PostgreSQL's default statistics
 /// target, 100).
