@@ -4,7 +4,9 @@
 //! checks the same things in the same order before it reaches the engine's table API
 //! (which checks types, keys and UNIQUE), all while the statement runs — never when
 //! its commit is applied.
-//! A repeated key is named in SQL's words by `duplicate_key.rs`.
+//! A repeated key is named in SQL's words by `duplicate_key.rs`. A row with nothing
+//! for this file to check (no CHECK, no foreign key) may be made as the engine's values
+//! directly ([`values_keys`]); the engine still checks its NOT NULLs, types and keys.
 
 use engine::Constraint;
 use engine::Transaction;
@@ -124,6 +126,61 @@ pub(super) fn values_row(
     for &target in targets {
         let value = std::mem::replace(&mut row[target], Value::Null);
         row[target] = table.columns[target].sql_type.assign(value)?;
+    }
+    Ok(row)
+}
+
+/// Whether a one-row VALUES list `values` into `table` can be written as engine values
+/// straight away ([`values_keys`]): every value is a parameter or a constant (so
+/// evaluating it can neither fail nor be seen, and may wait until the defaults are
+/// computed), and nothing needs the row's SQL values — no RETURNING, no CHECK (NOT
+/// NULL alone is the engine's), no foreign key, no key the engine prints otherwise
+/// than SQL.
+pub(super) fn writes_keys_directly(
+    table: &TableInfo,
+    checks: &[Check],
+    values: &[Expr],
+    returning: bool,
+) -> bool {
+    !returning
+        && checks.is_empty()
+        && table.foreign_keys.is_empty()
+        && values
+            .iter()
+            .all(|e| matches!(e, Expr::Param(_) | Expr::Literal(_)))
+        && !keys_print_differently(table)
+}
+
+/// The new row that [`values_row`] would make, as the engine's values, made in one
+/// allocation; for a row that [`writes_keys_directly`] allows. The observable order is
+/// [`values_row`]'s: the defaults computed, then each value cast in target order.
+pub(super) fn values_keys(
+    table: &TableInfo,
+    targets: &[usize],
+    defaults: &[(usize, Expr)],
+    values: &[Expr],
+    ctx: &mut ExecContext<'_>,
+) -> Result<Vec<KeyValue>> {
+    if values.len() != targets.len() {
+        return Err(Error::Type(
+            "INSERT source row does not match the target columns".into(),
+        ));
+    }
+    let mut row: Vec<KeyValue> = table
+        .columns
+        .iter()
+        .map(|c| match &c.default {
+            Some(ColumnDefault::Value(value)) => value.to_key(),
+            _ => KeyValue::Null,
+        })
+        .collect();
+    for (position, expr) in defaults {
+        let value = eval(expr, &[], ctx)?;
+        row[*position] = table.columns[*position].sql_type.assign(value)?.into_key();
+    }
+    for (expr, &target) in values.iter().zip(targets) {
+        let value = eval(expr, &[], ctx)?;
+        row[target] = table.columns[target].sql_type.assign(value)?.into_key();
     }
     Ok(row)
 }

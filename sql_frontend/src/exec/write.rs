@@ -13,7 +13,11 @@
 //! the table as the statement found it (as PostgreSQL's InitPlan does); a correlated
 //! one runs per row and sees the rows written earlier by the same statement
 //! (PostgreSQL hides them). An INSERT's VALUES list is evaluated directly, as the
-//! Values operator would evaluate it, with no operator built for it.
+//! Values operator would evaluate it, with no operator built for it; a one-row list (a
+//! prepared INSERT's shape, executed once per row of a load) is evaluated into the new
+//! row itself, in the same order, and — when its values are parameters or constants
+//! and nothing needs the row's SQL values (RETURNING, CHECK, foreign keys) — made
+//! straight into the engine's values (`new_row.rs`).
 //!
 //! ## Concurrent writers (EvalPlanQual)
 //!
@@ -37,7 +41,9 @@ use super::duplicate_key::{keys_print_differently, with_sql_key};
 use super::eval::eval;
 use super::interrupt::Interrupt;
 use super::locking::{lock_for_write, rows_of};
-use super::new_row::{check_row, fresh_row, insert_row, to_keys, values_row};
+use super::new_row::{
+    check_row, fresh_row, insert_row, to_keys, values_keys, values_row, writes_keys_directly,
+};
 use super::operator::{Builder, ExecContext};
 use super::output::{Output, counted_tag};
 use super::references;
@@ -125,7 +131,13 @@ pub(super) fn dml(
                 && on_conflict.is_none()
             {
                 // One row (a prepared INSERT's shape): its values go straight into the
-                // new row, with no list of rows around it.
+                // new row, with no list of rows around it — into the engine's values
+                // when nothing needs the SQL ones.
+                if writes_keys_directly(table, checks, values, returning.is_some()) {
+                    let row = values_keys(table, targets, defaults, values, &mut ctx)?;
+                    ops::insert(ctx.txn()?, &table.schema, row)?;
+                    return Ok(returned.output(1, counted_tag("INSERT 0 ", 1)));
+                }
                 let row = values_row(table, targets, defaults, values, &mut ctx)?;
                 let values = returned.eval(&row, &mut ctx)?;
                 insert_row(ctx.txn()?, build, table, checks, row)?;
