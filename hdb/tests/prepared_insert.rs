@@ -166,7 +166,11 @@ fn a_row_without_checks_keeps_the_engines_checks() {
     assert_eq!(row.get::<i64>(2).unwrap(), 7);
     assert_eq!(row.get::<f64>(3).unwrap(), 2.0);
     let cases: [(&[Value], &str, &str); 3] = [
-        (&[Value::from(1i64), Value::from("b")], "(1, 'b', 2)", "23505"),
+        (
+            &[Value::from(1i64), Value::from("b")],
+            "(1, 'b', 2)",
+            "23505",
+        ),
         (&[Value::from(2i64), Value::Null], "(2, NULL, 2)", "23502"),
         (
             &[Value::from(1i64 << 40), Value::from("c")],

@@ -73,6 +73,12 @@ pub(super) fn fresh_row(
     Ok(row)
 }
 
+/// The error for an INSERT source row whose length is not the target columns' (the
+/// binder makes them match; this guards the executor).
+pub(super) fn source_mismatch() -> Error {
+    Error::Type("INSERT source row does not match the target columns".into())
+}
+
 /// Each column's constant DEFAULT, or NULL.
 fn constant_defaults(table: &TableInfo) -> Vec<Value> {
     table
@@ -117,9 +123,7 @@ pub(super) fn values_row(
         row[target] = eval(expr, &[], ctx)?;
     }
     if values.len() != targets.len() {
-        return Err(Error::Type(
-            "INSERT source row does not match the target columns".into(),
-        ));
+        return Err(source_mismatch());
     }
     // `defaults` names only columns outside `targets` (`Statement::Insert`).
     computed_defaults(table, defaults, &mut row, ctx)?;
@@ -162,9 +166,7 @@ pub(super) fn values_keys(
     ctx: &mut ExecContext<'_>,
 ) -> Result<Vec<KeyValue>> {
     if values.len() != targets.len() {
-        return Err(Error::Type(
-            "INSERT source row does not match the target columns".into(),
-        ));
+        return Err(source_mismatch());
     }
     let mut row: Vec<KeyValue> = table
         .columns

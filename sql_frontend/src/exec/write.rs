@@ -42,7 +42,8 @@ use super::eval::eval;
 use super::interrupt::Interrupt;
 use super::locking::{lock_for_write, rows_of};
 use super::new_row::{
-    check_row, fresh_row, insert_row, to_keys, values_keys, values_row, writes_keys_directly,
+    check_row, fresh_row, insert_row, source_mismatch, to_keys, values_keys, values_row,
+    writes_keys_directly,
 };
 use super::operator::{Builder, ExecContext};
 use super::output::{Output, counted_tag};
@@ -166,9 +167,7 @@ pub(super) fn dml(
             let mut written = 0u64;
             for values in rows {
                 if values.len() != targets.len() {
-                    return Err(Error::Type(
-                        "INSERT source row does not match the target columns".into(),
-                    ));
+                    return Err(source_mismatch());
                 }
                 let mut row = fresh_row(table, defaults, &mut ctx)?;
                 for (value, target) in values.into_iter().zip(targets) {
