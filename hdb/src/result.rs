@@ -6,6 +6,7 @@
 //! each (NULL is `None`; asking for a non-`Option` type when the value is NULL is a
 //! [`Error::Type`]). An integer converts to `f64`; nothing else converts implicitly.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use sql_frontend::Value;
@@ -18,7 +19,7 @@ pub struct QueryResult {
     columns: Arc<[String]>,
     rows: Vec<Row>,
     rows_affected: u64,
-    tag: String,
+    tag: Cow<'static, str>,
 }
 
 impl QueryResult {
@@ -155,7 +156,7 @@ impl<'s> Rows<'s> {
             columns: Arc::clone(&self.columns),
             rows,
             rows_affected: self.rows_affected(),
-            tag: self.tag(),
+            tag: self.tag().into(),
         })
     }
 }

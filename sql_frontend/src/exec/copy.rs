@@ -153,7 +153,7 @@ pub(super) fn copy(
     };
     Ok(Output {
         rows_affected: rows,
-        tag: format!("COPY {rows}"),
+        tag: format!("COPY {rows}").into(),
         ..Output::default()
     })
 }

@@ -78,7 +78,7 @@ pub(super) fn explain(
         columns: vec![EXPLAIN_COLUMN.to_string()],
         rows_affected: rows.len() as u64,
         rows,
-        tag: "EXPLAIN".to_string(),
+        tag: "EXPLAIN".into(),
     })
 }
 

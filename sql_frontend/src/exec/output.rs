@@ -1,5 +1,7 @@
 //! What running a statement produced: [`Output`].
 
+use std::borrow::Cow;
+
 use crate::value::Value;
 
 /// What running a statement produced.
@@ -10,13 +12,14 @@ pub struct Output {
     pub rows: Vec<Vec<Value>>,
     /// Rows inserted, updated or deleted (or returned, for a query).
     pub rows_affected: u64,
-    /// PostgreSQL's command tag: `SELECT 2`, `INSERT 0 1`, `CREATE TABLE`, ...
-    pub tag: String,
+    /// PostgreSQL's command tag: `SELECT 2`, `INSERT 0 1`, `CREATE TABLE`, ... (a
+    /// constant tag is borrowed, not allocated for each statement).
+    pub tag: Cow<'static, str>,
 }
 
 impl Output {
     /// An output with only a command tag.
-    pub fn tag(tag: impl Into<String>) -> Output {
+    pub fn tag(tag: impl Into<Cow<'static, str>>) -> Output {
         Output {
             tag: tag.into(),
             ..Output::default()
@@ -24,10 +27,25 @@ impl Output {
     }
 }
 
+/// The tags of the common one-row statements, by their prefix: borrowed rather than
+/// made, since a one-row statement (a prepared INSERT executed once per row of a load)
+/// is the commonest of all.
+const ONE_ROW_TAGS: [(&str, &str); 4] = [
+    ("INSERT 0 ", "INSERT 0 1"),
+    ("UPDATE ", "UPDATE 1"),
+    ("DELETE ", "DELETE 1"),
+    ("SELECT ", "SELECT 1"),
+];
+
 /// PostgreSQL's tag for a command that counts rows: `prefix` then the count (`INSERT 0 1`,
 /// `UPDATE 3`). Made without the formatting machinery, which cost more than a one-row
-/// INSERT's write to its table.
-pub fn counted_tag(prefix: &str, rows: u64) -> String {
+/// INSERT's write to its table, and borrowed for the common one-row tags.
+pub fn counted_tag(prefix: &str, rows: u64) -> Cow<'static, str> {
+    if rows == 1
+        && let Some((_, tag)) = ONE_ROW_TAGS.iter().find(|(p, _)| *p == prefix)
+    {
+        return Cow::Borrowed(tag);
+    }
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut rest = rows;
@@ -42,7 +60,7 @@ pub fn counted_tag(prefix: &str, rows: u64) -> String {
     let mut tag = String::with_capacity(prefix.len() + digits.len() - at);
     tag.push_str(prefix);
     tag.extend(digits[at..].iter().map(|&d| char::from(d)));
-    tag
+    Cow::Owned(tag)
 }
 
 #[cfg(test)]

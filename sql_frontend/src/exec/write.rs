@@ -32,6 +32,8 @@
 //! changed to its new version; H's rows are keyed by their primary key, so such a
 //! row counts as deleted and is skipped.)
 
+use std::borrow::Cow;
+
 use engine::Transaction;
 use engine::table::ops;
 use engine::{LockMode, WaitPolicy};
@@ -89,7 +91,7 @@ impl<'r> Returned<'r> {
     }
 
     /// The statement's output: the returned rows (if any) and the command tag.
-    fn output(self, rows_affected: u64, tag: String) -> Output {
+    fn output(self, rows_affected: u64, tag: Cow<'static, str>) -> Output {
         Output {
             columns: self.returning.map(|r| r.names.clone()).unwrap_or_default(),
             rows: self.rows,

@@ -17,6 +17,7 @@
 //! Any other statement runs to completion before its `Rows` is returned, which then
 //! only hands out what it produced (EXPLAIN's lines, or nothing and a command tag).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use engine::Transaction;
@@ -45,7 +46,7 @@ enum Source<'s> {
         rows: std::vec::IntoIter<Vec<Value>>,
         rows_affected: u64,
         /// `None`: a query's, `SELECT <rows_affected>`, made when asked for.
-        tag: Option<String>,
+        tag: Option<Cow<'static, str>>,
         rows_read: u64,
     },
 }
@@ -215,6 +216,11 @@ impl<'s> Rows<'s> {
     /// PostgreSQL's command tag (`SELECT 2`, `INSERT 0 1`, ...); for a query, of the rows
     /// returned so far.
     pub fn tag(&self) -> String {
+        self.shared_tag().into_owned()
+    }
+
+    /// [`Rows::tag`], borrowed where it is a constant.
+    fn shared_tag(&self) -> Cow<'static, str> {
         match &self.source {
             Source::Streaming(cursor) => counted_tag("SELECT ", cursor.returned),
             Source::Done { tag: Some(tag), .. } => tag.clone(),
@@ -226,11 +232,12 @@ impl<'s> Rows<'s> {
         }
     }
 
-    /// [`Rows::tag`], handing over the tag a finished statement made rather than a copy.
-    pub fn into_tag(mut self) -> String {
+    /// [`Rows::tag`], handing over the tag a finished statement made rather than a copy
+    /// (and a constant tag borrowed).
+    pub fn into_tag(mut self) -> Cow<'static, str> {
         match &mut self.source {
             Source::Done { tag: Some(tag), .. } => std::mem::take(tag),
-            _ => self.tag(),
+            _ => self.shared_tag(),
         }
     }
 
@@ -270,7 +277,7 @@ impl<'s> Rows<'s> {
         Ok(Output {
             columns: self.columns.to_vec(),
             rows_affected: self.rows_affected(),
-            tag: self.tag(),
+            tag: self.shared_tag(),
             rows,
         })
     }
@@ -289,7 +296,7 @@ impl Drop for Rows<'_> {
         let placeholder = Source::Done {
             rows: Vec::new().into_iter(),
             rows_affected: 0,
-            tag: Some(String::new()),
+            tag: Some(Cow::Borrowed("")),
             rows_read: 0,
         };
         if let Source::Streaming(cursor) = std::mem::replace(&mut self.source, placeholder) {
