@@ -127,6 +127,24 @@ impl<'a> ExecContext<'a> {
         ExecContext::with(Txn::Borrowed(txn), Cow::Borrowed(params), subqueries, build)
     }
 
+    /// [`ExecContext::new`] for a statement of a session, with the session's
+    /// `sequences` and what may `interrupt` it, made in one go (the builder methods
+    /// move the whole context, twice per statement for a write).
+    pub fn for_statement(
+        txn: &'a mut Transaction,
+        params: &'a [Value],
+        subqueries: &'a [Node],
+        build: Builder,
+        sequences: Option<&SequenceValues>,
+        interrupt: Interrupt,
+    ) -> ExecContext<'a> {
+        let mut ctx =
+            ExecContext::with(Txn::Borrowed(txn), Cow::Borrowed(params), subqueries, build);
+        ctx.sequences = sequences.cloned();
+        ctx.interrupt = interrupt;
+        ctx
+    }
+
     /// A context that owns its transaction and parameters, for a query whose rows are
     /// pulled after the call that started it returns; [`ExecContext::into_transaction`]
     /// gives the transaction back.

@@ -125,9 +125,14 @@ pub(super) fn dml(
             // One context for the whole statement: its sequences, clock and the rows
             // of its uncorrelated subqueries serve every row. A VALUES list is
             // evaluated as the Values operator would, without building one.
-            let mut ctx = ExecContext::new(txn, params, subqueries, build)
-                .with_sequences(sequences)
-                .interruptible(interrupt.clone());
+            let mut ctx = ExecContext::for_statement(
+                txn,
+                params,
+                subqueries,
+                build,
+                sequences,
+                interrupt.clone(),
+            );
             let mut returned = Returned::new(returning.as_ref());
             if let Node::Values { rows, .. } = source
                 && let [values] = rows.as_slice()
@@ -200,9 +205,14 @@ pub(super) fn dml(
             recheck,
         } => {
             let rows = rows_of(source, txn, params, plan, build, interrupt, sequences)?;
-            let mut ctx = ExecContext::new(txn, params, subqueries, build)
-                .with_sequences(sequences)
-                .interruptible(interrupt.clone());
+            let mut ctx = ExecContext::for_statement(
+                txn,
+                params,
+                subqueries,
+                build,
+                sequences,
+                interrupt.clone(),
+            );
             let mut returned = Returned::new(returning.as_ref());
             let mut updated = 0u64;
             let mut no_action = Vec::new();
@@ -258,9 +268,14 @@ pub(super) fn dml(
             recheck,
         } => {
             let rows = rows_of(source, txn, params, plan, build, interrupt, sequences)?;
-            let mut ctx = ExecContext::new(txn, params, subqueries, build)
-                .with_sequences(sequences)
-                .interruptible(interrupt.clone());
+            let mut ctx = ExecContext::for_statement(
+                txn,
+                params,
+                subqueries,
+                build,
+                sequences,
+                interrupt.clone(),
+            );
             let mut returned = Returned::new(returning.as_ref());
             let mut deleted = 0u64;
             let mut no_action = Vec::new();
