@@ -204,10 +204,11 @@ fn every_acknowledged_commit_survives_a_crash_at_every_sync_point() {
 }
 
 #[test]
-fn with_slow_syncs_that_overlap_every_acknowledged_commit_survives() {
-    // A sync that takes time lets the next leader write and sync its batch meanwhile;
-    // the simulated sync makes durable only what was written before it began, so a
-    // commit acknowledged on the strength of another batch's sync would be lost here.
+fn with_slow_syncs_every_acknowledged_commit_survives() {
+    // Slow syncs make committers queue behind a sync under way and batch; the
+    // simulated sync makes durable only what was written before it began, so a commit
+    // acknowledged on the strength of a sync that began before its write would be
+    // lost here.
     let crashes = crash_at_every_sync_point(Durability::Full, Duration::from_micros(300));
     assert!(crashes >= MIN_SYNC_POINTS, "only {crashes} sync points");
 }

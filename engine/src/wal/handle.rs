@@ -200,7 +200,7 @@ impl Wal {
         let writer = Writer {
             storage: Arc::clone(&storage),
             segments: Arc::clone(&segments),
-            file: Arc::from(file),
+            file,
             segment: last,
             segment_size: options.segment_size,
             durability: options.durability,

@@ -42,13 +42,10 @@
 //! done, or waits while another thread writes it, or — when nobody is writing — becomes
 //! the **leader** itself: it takes everything queued (after one yield of the CPU when
 //! the last batch was shared, so that its just-woken committers can join), writes the
-//! whole batch with one positioned write, publishes the new *written* LSN in a
-//! mutex-protected `Progress` and gives up the lead, then syncs once (`fdatasync`),
-//! publishes the new *durable* LSN, and wakes every waiter through one condition
-//! variable. Records that queued during that write and sync are the next leader's
-//! batch, which it may write and sync while the previous sync still runs; a batch's
-//! durability is published only once its own sync and every earlier batch's have
-//! returned (see Overlapping syncs in `writer.rs`). A ticket returns once the durable LSN
+//! whole batch with one positioned write, syncs once (`fdatasync`), publishes the new
+//! *written* and *durable* LSNs in a mutex-protected `Progress`, and wakes every waiter
+//! through one condition variable. Records that queued during that write and sync are
+//! the next leader's batch (see `writer.rs`). A ticket returns once the durable LSN
 //! passes the end of its record (or, with [`Durability::Off`], the written LSN does).
 //! The shared-progress design was chosen over a oneshot channel per commit because one
 //! comparison also serves [`Wal::sync_to`] and [`Wal::durable_lsn`], and it allocates
@@ -65,12 +62,9 @@
 //! ## The durability argument
 //!
 //! A commit is acknowledged only after its bytes **and everything before them** are
-//! synced: leaders write batches in LSN order, one at a time, to one file at a time; a
-//! sync covers every byte written to that file before it began; a segment is synced
-//! before the next one is started; and the durable LSN is advanced past a batch only
-//! after that batch's sync, and the sync of every batch before it, returned success
-//! (syncs may overlap: one leader's sync may still run while the next leader writes and
-//! syncs, but they are published in batch order). With
+//! synced: leaders write batches in LSN order, one at a time, to one file at a time, a sync covers
+//! every byte written to that file before it, a segment is synced before the next one is
+//! started, and the durable LSN is advanced only after a sync returned success. With
 //! [`Durability::Off`] a commit is acknowledged once the write reached the operating
 //! system; [`Wal::sync`] then makes everything durable (bulk loads, benchmarks — and
 //! every report of such a run must say so).

@@ -126,11 +126,6 @@ struct SimState {
     fail_sync_at: Option<u64>,
     fail_write_at: Option<u64>,
     sync_delay: Duration,
-    /// Delays for the next file syncs, in order, before `sync_delay` applies again.
-    next_sync_delays: std::collections::VecDeque<Duration>,
-    /// File syncs under way now, and the most there ever were at once.
-    syncs_in_flight: u64,
-    most_syncs_in_flight: u64,
     /// File syncs begun, numbering them in the order they began.
     syncs_begun: u64,
 }
@@ -216,16 +211,6 @@ impl SimWalStorage {
     /// group commit batch reliably; they count syncs, never time them.
     pub fn set_sync_delay(&self, delay: Duration) {
         self.state.lock().sync_delay = delay;
-    }
-
-    /// Makes the next file syncs take `delays`, in order (then the sync delay again).
-    pub fn set_next_sync_delays(&self, delays: &[Duration]) {
-        self.state.lock().next_sync_delays.extend(delays.iter().copied());
-    }
-
-    /// The most file syncs that were ever under way at once.
-    pub fn most_syncs_in_flight(&self) -> u64 {
-        self.state.lock().most_syncs_in_flight
     }
 
     /// Successful and failed syncs of files and of the directory so far.
@@ -477,9 +462,7 @@ impl WalFile for SimFile {
         // snapshot), so a test sees it if a caller counts on a sync still under way.
         let (delay, snapshot, started) = {
             let mut s = self.state.lock();
-            let delay = s.next_sync_delays.pop_front().unwrap_or(s.sync_delay);
-            s.syncs_in_flight += 1;
-            s.most_syncs_in_flight = s.most_syncs_in_flight.max(s.syncs_in_flight);
+            let delay = s.sync_delay;
             s.syncs_begun += 1;
             let started = s.syncs_begun;
             let snapshot = (!delay.is_zero()).then(|| s.contents(self.inode).live.clone());
@@ -489,7 +472,6 @@ impl WalFile for SimFile {
             thread::sleep(delay);
         }
         let mut s = self.state.lock();
-        s.syncs_in_flight -= 1;
         s.sync_point()?;
         if s.fail_sync_at == Some(s.file_syncs + 1) {
             s.fail_sync_at = None;

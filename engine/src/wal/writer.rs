@@ -13,14 +13,12 @@
 //!    zeros and syncing it first);
 //! 4. writes the batch with one positioned write, and if it passed the end of the file,
 //!    zeros after it up to the next [`PREALLOCATE`] boundary;
-//! 5. publishes the new written LSN, gives up the lead, and wakes every waiter;
-//! 6. syncs once, if the durability is `Full` or the leader waits for durability —
-//!    after giving up the lead (see Overlapping syncs below) — and publishes the new
-//!    durable LSN once every earlier sync has returned too, and wakes every waiter.
+//! 5. syncs once, if the durability is `Full` or the leader waits for durability;
+//! 6. publishes the new written and durable LSNs, gives up the lead, and wakes every
+//!    waiter.
 //!
 //! Waiters whose records were in the batch return; one whose record queued while the
-//! leader wrote or synced becomes the next leader and writes everything that queued
-//! meanwhile.
+//! leader wrote becomes the next leader and writes everything that queued meanwhile.
 //! So under load the number of syncs per commit falls — group commit, with no timer —
 //! and a lone committer writes and syncs its own record with no thread hand-over: the
 //! two wake-ups per commit a dedicated log-writer thread costs (committer → writer,
@@ -29,31 +27,6 @@
 //! The lead is a flag under the progress lock, so a waiter either sees a leader at
 //! work (and sleeps on the condition variable the leader signals when it is done) or
 //! takes the lead itself: no record can be left queued with every waiter asleep.
-//!
-//! ## Overlapping syncs
-//!
-//! The lead covers writing the batch, not syncing it. A commit that arrives while the
-//! last batch's `fdatasync` runs would otherwise wait for that sync and then for its
-//! own: two flush latencies, so with two clients the p99 commit latency tended to twice
-//! the one-client p99. Instead it leads at once — writes its batch after the last one
-//! and starts its own sync while the other is still under way (on this project's
-//! machines two overlapping `fdatasync`s of one file took 1.4–1.6× one, not 2×).
-//!
-//! What is published stays what the durability argument needs ([`super`]): a sync
-//! makes durable the writes that completed before it began, so each batch is durable
-//! once *its own* sync returns — never on the strength of a later one. The leaders'
-//! syncs under way are kept in batch order (`State::syncing`), and the durable LSN
-//! passes the end of a batch only when that batch's sync and every earlier one have
-//! returned; a waiter for durability whose record a sync under way covers waits for it
-//! instead of syncing again. At most [`SYNCS_IN_FLIGHT`] syncs run at once: with
-//! many committers, a third batch waits for one of them and so gathers the commits
-//! that arrive meanwhile, as before (group commit keeps its batches; unbounded overlap
-//! would trade them for many small concurrent syncs). A failed sync poisons the log,
-//! so no later batch is published past it even if its own sync succeeded. A segment's
-//! rotation and the log's close still sync in the lead (they cut the file first); such
-//! a sync is published in the same order, and `close` waits for the syncs under way. `tests/wal_group_commit.rs` checks the overlap and the order (with a
-//! simulated sync that makes durable only what preceded it); `tests/wal_crash.rs` crashes
-//! a workload with slow, overlapping syncs at every sync point.
 //!
 //! ## Preallocation
 //!
@@ -81,7 +54,6 @@
 //! the log is closed, so no waiter can sleep forever. A leader that panics (a bug) poisons
 //! the log as it unwinds, for the same reason.
 
-use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -99,18 +71,11 @@ use crate::{Error, Result};
 /// Preallocation in the module header).
 pub const PREALLOCATE: u64 = 1 << 20;
 
-/// The most syncs under way at once: a waiter leads a new batch only while fewer run
-/// (see Overlapping syncs in the module header).
-const SYNCS_IN_FLIGHT: usize = 2;
-
-/// The published progress, whether a leader is writing, and the syncs under way.
+/// The published progress, and whether a leader is writing.
 #[derive(Debug)]
 struct State {
     progress: Progress,
     leading: bool,
-    /// The syncs leaders have started and not yet published, in the order of their
-    /// batches: the end of each one's batch, and whether its sync has returned.
-    syncing: VecDeque<(Lsn, bool)>,
 }
 
 /// Frames appended and not yet taken by a leader.
@@ -155,7 +120,6 @@ impl Shared {
                     poisoned: None,
                 },
                 leading: false,
-                syncing: VecDeque::new(),
             }),
             advanced: Condvar::new(),
             queue: Mutex::new(Queue {
@@ -213,11 +177,7 @@ impl Shared {
             if let Some(why) = &state.progress.poisoned {
                 return Err(Error::WalPoisoned(why.clone()));
             }
-            // A leader writing, or (for durability) a sync under way that covers the
-            // target: its outcome wakes this waiter.
-            let covered = goal == Goal::Durable
-                && state.syncing.back().is_some_and(|(end, _)| *end >= target);
-            if state.leading || covered || state.syncing.len() >= SYNCS_IN_FLIGHT {
+            if state.leading {
                 self.advanced.wait(&mut state);
                 continue;
             }
@@ -227,37 +187,21 @@ impl Shared {
 
     /// Writes the queue as leader (the module header's steps), `state`'s lock released
     /// meanwhile; syncs when `sync` or the durability says so, and seals the segment
-    /// when `seal`. The lead (`State::leading`) covers the write only: the sync runs
-    /// after it is given up, so the next leader can write its batch meanwhile (see
-    /// Overlapping syncs). Publishes the outcome and wakes every waiter.
+    /// when `seal`. Publishes the outcome and wakes every waiter.
     fn lead(&self, state: &mut MutexGuard<'_, State>, sync: bool, seal: bool) {
         state.leading = true;
-        let known_durable = state.progress.durable;
         let outcome = MutexGuard::unlocked(state, || {
             let lead = Lead(self);
             let mut writer = self.writer.lock();
-            writer.durable = writer.durable.max(known_durable);
             let outcome = self.write_queue(&mut writer, sync, seal);
             std::mem::forget(lead);
             outcome
         });
         state.leading = false;
         match outcome {
-            Ok(Written {
-                written,
-                durable,
-                to_sync,
-            }) => {
-                state.progress.written = state.progress.written.max(written);
-                if durable > state.progress.durable {
-                    // Synced in the lead (a sealed or rotated segment): published, like
-                    // any sync, once every sync still under way before it has returned.
-                    state.syncing.push_back((durable, true));
-                    publish_synced(state);
-                }
-                if let Some(file) = to_sync {
-                    self.sync_after_lead(state, file, written);
-                }
+            Ok((written, durable)) => {
+                state.progress.written = written;
+                state.progress.durable = durable;
             }
             Err(why) => {
                 state.progress.poisoned.get_or_insert(why);
@@ -268,43 +212,12 @@ impl Shared {
         MutexGuard::unlocked(state, || self.advanced.notify_all());
     }
 
-    /// Syncs `file` for the batch that ends at `end`, after the lead was given up (the
-    /// waiters are woken first, so one of them can lead the next batch meanwhile), and
-    /// publishes it in batch order: the durable LSN passes `end` only once this sync
-    /// and every earlier one have returned. A failed sync poisons the log; nothing
-    /// after it is published.
-    fn sync_after_lead(&self, state: &mut MutexGuard<'_, State>, file: Arc<dyn WalFile>, end: Lsn) {
-        state.syncing.push_back((end, false));
-        MutexGuard::unlocked(state, || self.advanced.notify_all());
-        let result = MutexGuard::unlocked(state, || {
-            let syncing = Syncing(self);
-            let result = file.sync();
-            std::mem::forget(syncing);
-            result
-        });
-        match result {
-            Ok(()) => {
-                self.syncs.fetch_add(1, Ordering::Relaxed);
-                if let Some(entry) = state.syncing.iter_mut().find(|(e, _)| *e == end) {
-                    entry.1 = true;
-                }
-            }
-            Err(e) => {
-                state
-                    .progress
-                    .poisoned
-                    .get_or_insert(format!("log sync failed: {e}"));
-            }
-        }
-        publish_synced(state);
-    }
-
     fn write_queue(
         &self,
         writer: &mut Writer,
         sync: bool,
         seal: bool,
-    ) -> std::result::Result<Written, String> {
+    ) -> std::result::Result<(Lsn, Lsn), String> {
         if expect_company(writer.last_batch_len) {
             thread::yield_now();
         }
@@ -317,19 +230,16 @@ impl Shared {
             self.batches.fetch_add(1, Ordering::Relaxed);
         }
         let sync = sync || writer.durability == Durability::Full;
-        let mut to_sync = None;
         if seal {
             writer
                 .seal(&self.syncs)
                 .map_err(|e| format!("final log sync failed: {e}"))?;
         } else if sync && writer.durable < writer.written {
-            to_sync = Some(Arc::clone(&writer.file));
+            writer
+                .sync(&self.syncs)
+                .map_err(|e| format!("log sync failed: {e}"))?;
         }
-        Ok(Written {
-            written: writer.written,
-            durable: writer.durable,
-            to_sync,
-        })
+        Ok((writer.written, writer.durable))
     }
 
     /// Closes the log: refuses later appends, writes and syncs what is queued, cuts the
@@ -338,10 +248,7 @@ impl Shared {
     pub fn close(&self) {
         self.queue.lock().closed = true;
         let mut state = self.state.lock();
-        while state.leading || !state.syncing.is_empty() {
-            if state.progress.poisoned.is_some() && !state.leading {
-                break;
-            }
+        while state.leading {
             self.advanced.wait(&mut state);
         }
         if state.progress.poisoned.is_none() {
@@ -370,26 +277,6 @@ impl Shared {
     }
 }
 
-/// Publishes the syncs that returned with every sync before them: the durable LSN
-/// moves to the end of the last of them.
-fn publish_synced(state: &mut State) {
-    if state.progress.poisoned.is_some() {
-        return;
-    }
-    while let Some(&(end, true)) = state.syncing.front() {
-        state.syncing.pop_front();
-        state.progress.durable = state.progress.durable.max(end);
-    }
-}
-
-/// What a leader's write left: where the log is written and synced to, and the file
-/// to sync after the lead, if the batch is to be synced.
-struct Written {
-    written: Lsn,
-    durable: Lsn,
-    to_sync: Option<Arc<dyn WalFile>>,
-}
-
 /// Held by a leader while it writes: if the leader unwinds (a bug), poisons the log
 /// and gives up the lead, so no waiter sleeps forever. Forgotten on a normal return.
 struct Lead<'a>(&'a Shared);
@@ -406,27 +293,12 @@ impl Drop for Lead<'_> {
     }
 }
 
-/// Held by a leader while it syncs after the lead: if it unwinds (a bug), poisons the
-/// log (the lead itself may be another leader's by then). Forgotten on a normal return.
-struct Syncing<'a>(&'a Shared);
-
-impl Drop for Syncing<'_> {
-    fn drop(&mut self) {
-        let mut state = self.0.state.lock();
-        state
-            .progress
-            .poisoned
-            .get_or_insert_with(|| "a log sync panicked".to_string());
-        self.0.advanced.notify_all();
-    }
-}
-
 /// The open segment and where the log stands: the leader's.
 #[derive(Debug)]
 pub struct Writer {
     pub storage: Arc<dyn WalStorage>,
     pub segments: Arc<Mutex<Vec<Segment>>>,
-    pub file: Arc<dyn WalFile>,
+    pub file: Box<dyn WalFile>,
     pub segment: Segment,
     pub segment_size: u64,
     pub durability: Durability,
@@ -500,7 +372,7 @@ impl Writer {
         let (segment, file) = segments::create_segment(&*self.storage, self.written)?;
         self.segments.lock().push(segment.clone());
         self.segment = segment;
-        self.file = Arc::from(file);
+        self.file = file;
         self.allocated = self.segment.file_offset(self.written);
         Ok(())
     }
