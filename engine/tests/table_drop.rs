@@ -7,6 +7,8 @@
 //! page is both free and in a tree.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::ops::Bound;
 
 use engine::keycode::KeyValue as V;
@@ -37,24 +39,16 @@ fn row(id: i64) -> Row {
 fn populate(db: &Database) -> u64 {
     let free = db.check_integrity().unwrap().free_pages;
     let mut txn = db.begin(IsolationLevel::RepeatableRead);
-    let column = |name: &str, ty| Column {
-        name: name.into(),
-        ty,
-        nullable: true,
-    };
-    catalog::create_table(
+    support::table::create_table(
         &mut txn,
-        TableDef {
-            name: "t".into(),
-            columns: vec![
-                column("id", ColumnType::Int),
-                column("code", ColumnType::Int),
-                column("name", ColumnType::Text),
-            ],
-            primary_key: vec!["id".into()],
-        },
-    )
-    .unwrap();
+        "t",
+        &[
+            ("id", ColumnType::Int),
+            ("code", ColumnType::Int),
+            ("name", ColumnType::Text),
+        ],
+        &["id"],
+    );
     catalog::create_index(&mut txn, "t", "t_code", &["code"], false).unwrap();
     let schema = catalog::table(&mut txn, "t").unwrap();
     for id in 0..ROWS {

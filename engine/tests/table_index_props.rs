@@ -8,12 +8,14 @@
 //! or the commit merges them into the tree.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::ops::Bound;
 use std::sync::Arc;
 
 use engine::keycode::KeyValue as V;
 use engine::mvcc::{CommitTs, MemoryTreeStore, Mvcc, NoCommitLog, Transaction};
-use engine::table::{Column, ColumnType, Row, TableDef, TableSchema, catalog, ops};
+use engine::table::{ColumnType, Row, TableSchema, catalog, ops};
 use engine::{Error, IsolationLevel};
 use proptest::prelude::*;
 
@@ -51,25 +53,17 @@ fn row(id: i64, code: Option<i64>, group: i64) -> Row {
 
 fn setup(mvcc: &Arc<Mvcc>) -> TableSchema {
     let mut txn = mvcc.begin(IsolationLevel::RepeatableRead);
-    let column = |name: &str, ty| Column {
-        name: name.into(),
-        ty,
-        nullable: true,
-    };
-    catalog::create_table(
+    support::table::create_table(
         &mut txn,
-        TableDef {
-            name: "t".into(),
-            columns: vec![
-                column("id", ColumnType::Int),
-                column("code", ColumnType::Int),
-                column("grp", ColumnType::Int),
-                column("name", ColumnType::Text),
-            ],
-            primary_key: vec!["id".into()],
-        },
-    )
-    .unwrap();
+        "t",
+        &[
+            ("id", ColumnType::Int),
+            ("code", ColumnType::Int),
+            ("grp", ColumnType::Int),
+            ("name", ColumnType::Text),
+        ],
+        &["id"],
+    );
     catalog::create_index(&mut txn, "t", "t_code", &["code"], true).unwrap();
     catalog::create_index(&mut txn, "t", "t_grp_code", &["grp", "code"], false).unwrap();
     let schema = catalog::table(&mut txn, "t").unwrap();

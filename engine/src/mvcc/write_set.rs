@@ -553,15 +553,9 @@ impl TreeWrites {
     /// ids, `0..ids.len()`. Only at commit: savepoints' records of entry ids no longer
     /// hold afterwards.
     fn compact_in_order(&mut self, ids: &[EntryId]) -> Vec<EntryId> {
-        let size = |e: &Entry| {
-            e.key_len as usize
-                + match e.state {
-                    EntryState::Put => e.value_len as usize,
-                    _ => 0,
-                }
-        };
-        let bytes = ids.iter().map(|&id| size(&self.entries[id as usize])).sum();
-        let mut arena = Vec::with_capacity(bytes);
+        // The live bytes are at most the arena's (no pass to count them: it would take
+        // the misses this copy is for).
+        let mut arena = Vec::with_capacity(self.arena.len());
         let mut entries = Vec::with_capacity(ids.len());
         for (i, &id) in ids.iter().enumerate() {
             // Start the misses of later entries (see `read_ahead`): the entry two
@@ -986,8 +980,8 @@ impl WriteSet {
                     .into_iter()
                     .filter(|id| t.view(*id).is_some())
                     .collect();
-                let in_order = ids.iter().enumerate().all(|(i, id)| *id as usize == i);
-                match may_compact && ids.len() >= COMPACT_AT && !in_order {
+                let in_order = || ids.iter().enumerate().all(|(i, id)| *id as usize == i);
+                match may_compact && ids.len() >= COMPACT_AT && !in_order() {
                     true => (slot, t.compact_in_order(&ids)),
                     false => (slot, ids),
                 }

@@ -174,8 +174,8 @@ use crate::extsort::{RunFile, SpillSpace, SpilledRuns};
 use crate::head_sort::{head_of, sort_by_head};
 use crate::keycode::{ColumnOrder, KeyValue, decode, describe_key, encode_value_into};
 use crate::mvcc::{
-    BuildEntries, CommitTs, DeferredBuild, Mvcc, RunEntry, SortedRun, Transaction, TreeId,
-    TxnChunks,
+    BuildEntries, CommitTs, DeferredBuild, Mvcc, RunEntry, RunsInOrder, SortedRun, Transaction,
+    TreeId, TxnChunks,
 };
 use crate::table::ops::check_index_key;
 use crate::table::row::decode_row_with;
@@ -315,12 +315,8 @@ pub(crate) fn build_index(
             false => Ok(repeated_key(index)),
         }
     };
-    let first_duplicate = match &collected {
-        // Only a corrupt table repeats a non-unique key: not worth a pass in memory.
-        Collected::Memory(_) if !index.unique => None,
-        Collected::Memory(parts) => first_duplicate_in_parts(parts),
-        Collected::Spilled(runs) => first_spilled_duplicate(runs)?,
-    };
+    // Only a corrupt table repeats a non-unique key: not worth a pass in memory.
+    let (entries, first_duplicate) = collected.hand_over(index.unique)?;
     if let Some(key) = first_duplicate {
         return Err(duplicate(&key)?);
     }
@@ -328,7 +324,7 @@ pub(crate) fn build_index(
         tree: index.tree,
         source: schema.tree,
         marker: marker(schema, index),
-        entries: collected.into_build_entries(),
+        entries,
     })?;
     Ok(rows)
 }
@@ -359,40 +355,46 @@ enum Collected {
 }
 
 impl Collected {
-    fn into_build_entries(self) -> BuildEntries {
+    /// The entries as the build hands them over, and the first key two of them share
+    /// (step 3), looked for in memory only when `check_memory` (spilled runs are always
+    /// read through once): neighbours compared, within one part by their heads first,
+    /// across parts in merged order.
+    fn hand_over(self, check_memory: bool) -> Result<(BuildEntries, Option<Vec<u8>>)> {
         match self {
-            Collected::Memory(parts) => {
-                BuildEntries::Memory(parts.into_iter().map(Entries::into_run).collect())
+            Collected::Memory(mut parts) if parts.len() == 1 => {
+                let part = parts.remove(0);
+                let repeat = match check_memory {
+                    true => part.first_duplicate().map(<[u8]>::to_vec),
+                    false => None,
+                };
+                Ok((BuildEntries::Memory(vec![part.into_run()]), repeat))
             }
-            Collected::Spilled(runs) => BuildEntries::Spilled(runs),
+            Collected::Memory(parts) => {
+                let runs: Vec<SortedRun> = parts.into_iter().map(Entries::into_run).collect();
+                let repeat = match check_memory {
+                    true => first_repeat(RunsInOrder::new(&runs).map(|(key, _)| key)),
+                    false => None,
+                };
+                Ok((BuildEntries::Memory(runs), repeat))
+            }
+            Collected::Spilled(runs) => {
+                let repeat = first_spilled_duplicate(&runs)?;
+                Ok((BuildEntries::Spilled(runs), repeat))
+            }
         }
     }
 }
 
-/// The first key two entries share, in sorted parts (step 3 in memory): neighbours
-/// compared, within one part by their heads first, across parts in merged order.
-fn first_duplicate_in_parts(parts: &[Entries]) -> Option<Vec<u8>> {
-    if let [part] = parts {
-        return part.first_duplicate().map(<[u8]>::to_vec);
-    }
-    // A k-way merge by key: the parts are few.
-    let mut heads: Vec<_> = parts
-        .iter()
-        .map(|part| part.entries.iter().map(move |e| part.key(e)).peekable())
-        .collect();
+/// The first key of `keys` (in order) that equals the one before it.
+fn first_repeat<'a>(keys: impl Iterator<Item = &'a [u8]>) -> Option<Vec<u8>> {
     let mut previous: Option<&[u8]> = None;
-    loop {
-        let least = heads
-            .iter_mut()
-            .enumerate()
-            .filter_map(|(i, h)| h.peek().map(|k| (i, *k)))
-            .min_by(|a, b| a.1.cmp(b.1))?;
-        heads[least.0].next();
-        if previous == Some(least.1) {
-            return Some(least.1.to_vec());
+    for key in keys {
+        if previous == Some(key) {
+            return Some(key.to_vec());
         }
-        previous = Some(least.1);
+        previous = Some(key);
     }
+    None
 }
 
 /// Steps 1 and 2, on as many threads as the space allows (see Parallel reading): the
@@ -560,14 +562,11 @@ pub(crate) fn replay_build(mvcc: &Mvcc, ts: CommitTs, key: &[u8], marker: &[u8])
         Error::TooLarge(limit) => bad(&format!("an entry the build checked is too large: {limit}")),
         e => e,
     })?;
-    let repeats = match &collected {
-        Collected::Memory(parts) => first_duplicate_in_parts(parts).is_some(),
-        Collected::Spilled(runs) => first_spilled_duplicate(runs)?.is_some(),
-    };
-    if repeats {
+    let (entries, repeat) = collected.hand_over(true)?;
+    if repeat.is_some() {
         return Err(bad("its entries repeat a key"));
     }
-    mvcc.replay_build(ts, tree, &collected.into_build_entries())
+    mvcc.replay_build(ts, tree, &entries)
 }
 
 /// `(a, b)=(1, x)` for the key of a unique index entry: its values (a duplicated key

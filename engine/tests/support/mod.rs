@@ -4,3 +4,4 @@
 
 pub mod history;
 pub mod power;
+pub mod table;
