@@ -356,12 +356,14 @@ pub enum Limit {
         size: usize,
         max: usize,
     },
-    /// A transaction's writes, as one commit record of the log: refused at commit,
-    /// before any of it is written.
+    /// One write of a transaction (a row or an index entry, with its key) that makes a
+    /// record of the log larger than a record may be: refused at commit, before the
+    /// commit record is written. (A transaction's writes together are not limited: a
+    /// large commit is logged in parts, see `wal/record.rs`.)
     #[error(
-        "the transaction's commit record of {size} bytes exceeds the log's maximum of {max}; commit in smaller transactions"
+        "a write of the transaction makes a log record of {size} bytes, more than the log's maximum of {max}"
     )]
-    CommitRecord { size: usize, max: usize },
+    LogRecord { size: usize, max: usize },
     /// The name of a table, index or function (a key of the catalog).
     #[error("{kind} name {:?} is {len} bytes long, more than the maximum of {max}", name_preview(.name))]
     Name {

@@ -200,6 +200,7 @@ fn a_logged_commit_that_cannot_apply_is_dropped_at_recovery() {
     let bad = db
         .wal()
         .append_commit(&CommitRecord {
+            parts: Vec::new(),
             commit_ts: before.0 + 1,
             writes: vec![
                 Write::put(tree.0, b"partial".to_vec(), b"2".to_vec()),
@@ -211,6 +212,7 @@ fn a_logged_commit_that_cannot_apply_is_dropped_at_recovery() {
     bad.wait().unwrap();
     db.wal()
         .append_commit(&CommitRecord {
+            parts: Vec::new(),
             commit_ts: before.0 + 2,
             writes: vec![Write::put(tree.0, b"after".to_vec(), b"4".to_vec())],
         })

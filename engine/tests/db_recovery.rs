@@ -196,3 +196,74 @@ fn concurrent_durable_commits_share_syncs() {
         .count();
     assert_eq!(count as u64, commits);
 }
+
+/// A transaction larger than a log part is logged in parts ahead of its commit record,
+/// and a crash after it replays every part. (Crashes between the parts, and between the
+/// last part and the commit record, are `db_crash_checks.rs`'s.)
+#[test]
+fn a_commit_logged_in_parts_replays_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let parted = DatabaseOptions {
+        wal_part_bytes: 4 << 10,
+        wal_segment_bytes: 32 << 10,
+        ..options()
+    };
+    let db = Database::open(&path, parted).unwrap();
+    commit_numbered(&db, 0..10);
+    let from = db.wal().end_lsn();
+    // Deletes, overwrites of committed rows and new rows, in two trees.
+    let mut txn = db.begin(IsolationLevel::RepeatableRead);
+    for i in 0..10u32 {
+        txn.delete(USERS, &i.to_be_bytes()).unwrap();
+    }
+    for i in 10..3000u32 {
+        txn.put(USERS, &i.to_be_bytes(), format!("user {i}").as_bytes())
+            .unwrap();
+        txn.put(EVENTS, &i.to_be_bytes(), &[2; 100]).unwrap();
+    }
+    txn.commit().unwrap();
+    let (mut parts, mut commits) = (0, Vec::new());
+    db.wal()
+        .replay(from, |_, record| {
+            match record {
+                engine::wal::Record::Part { .. } => parts += 1,
+                engine::wal::Record::Commit(c) => commits.push(c.parts.len()),
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert!(
+        parts >= 50,
+        "about 330 KiB of writes in 4 KiB parts: {parts}"
+    );
+    assert_eq!(commits, [parts]);
+    db.close_as_if_crashed();
+
+    let db = Database::open(&path, parted).unwrap();
+    assert_eq!(db.recovery().replayed_commits, 11);
+    db.check_integrity().unwrap();
+    let mut txn = db.begin(IsolationLevel::RepeatableRead);
+    let users: Vec<_> = txn
+        .scan(USERS, Bound::Unbounded, Bound::Unbounded, false)
+        .unwrap()
+        .map(|e| e.unwrap().0)
+        .collect();
+    let expected: Vec<Vec<u8>> = (10..3000u32).map(|i| i.to_be_bytes().to_vec()).collect();
+    assert_eq!(users, expected);
+    let events = txn
+        .scan(EVENTS, Bound::Unbounded, Bound::Unbounded, false)
+        .unwrap()
+        .count();
+    assert_eq!(
+        events,
+        10 - 1 + 2990,
+        "events 0..10 but the deleted 0, then 10..3000"
+    );
+    drop(txn);
+    // The log goes on after it; a clean close leaves nothing to replay.
+    commit_numbered(&db, 3000..3005);
+    drop(db);
+    let db = Database::open(&path, parted).unwrap();
+    assert_eq!(db.recovery().replayed_commits, 0);
+}

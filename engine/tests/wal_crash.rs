@@ -33,6 +33,7 @@ fn options(durability: Durability) -> WalOptions {
     WalOptions {
         segment_size: SEGMENT_SIZE,
         durability,
+        ..WalOptions::default()
     }
 }
 
@@ -42,6 +43,7 @@ fn record(thread: u64, i: u64) -> CommitRecord {
     let id = thread * 1000 + i;
     let len = (id * 37 % 1500) as usize;
     CommitRecord {
+        parts: Vec::new(),
         commit_ts: id,
         writes: vec![Write::put(
             thread as u32,
@@ -120,7 +122,9 @@ fn check_recovery(storage: SimWalStorage, durability: Durability, outcome: &Outc
     let mut replayed = Vec::new();
     let options = options(durability);
     let wal = Wal::recover(Arc::new(storage.clone()), options, Lsn::ZERO, |lsn, r| {
-        let Record::Commit(c) = r;
+        let Record::Commit(c) = r else {
+            panic!("only commit records are written here")
+        };
         replayed.push((lsn, c));
         Ok(())
     })
@@ -267,7 +271,9 @@ fn a_crash_while_truncating_leaves_a_log_that_recovers_from_the_checkpoint() {
             let rebooted = sim.after_crash(mode, k * 8 + m as u64);
             let mut replayed = Vec::new();
             Wal::recover(Arc::new(rebooted.clone()), options, checkpoint, |lsn, r| {
-                let Record::Commit(c) = r;
+                let Record::Commit(c) = r else {
+                    panic!("only commit records are written here")
+                };
                 replayed.push((lsn, c));
                 Ok(())
             })

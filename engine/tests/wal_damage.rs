@@ -15,6 +15,7 @@ use engine::wal::{
 
 fn record(i: u64) -> CommitRecord {
     CommitRecord {
+        parts: Vec::new(),
         commit_ts: i,
         writes: vec![
             Write::put(
@@ -53,7 +54,9 @@ fn open(sim: &SimWalStorage) -> engine::Result<(Wal, Vec<(Lsn, CommitRecord)>)> 
         WalOptions::default(),
         Lsn::ZERO,
         |lsn, r| {
-            let Record::Commit(c) = r;
+            let Record::Commit(c) = r else {
+                panic!("only commit records are written here")
+            };
             out.push((lsn, c));
             Ok(())
         },
@@ -260,7 +263,9 @@ fn random_damage_never_panics_and_never_yields_a_wrong_record() {
         }
         let mut replayed = Vec::new();
         let result = Wal::recover(Arc::new(damaged), options, Lsn::ZERO, |lsn, r| {
-            let Record::Commit(c) = r;
+            let Record::Commit(c) = r else {
+                panic!("only commit records are written here")
+            };
             replayed.push((lsn, c));
             Ok(())
         });

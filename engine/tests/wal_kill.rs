@@ -41,6 +41,7 @@ fn options() -> WalOptions {
 fn record(round: u64, thread: u64, i: u64) -> CommitRecord {
     let id = (round << 40) | (thread << 32) | i;
     CommitRecord {
+        parts: Vec::new(),
         commit_ts: id,
         writes: vec![Write::put(
             thread as u32,
@@ -152,7 +153,9 @@ fn every_acknowledged_commit_survives_kill_9() {
             options(),
             Lsn::ZERO,
             |lsn, r| {
-                let Record::Commit(c) = r;
+                let Record::Commit(c) = r else {
+                    panic!("only commit records are written here")
+                };
                 replayed.insert(lsn, c);
                 next = Some(lsn);
                 Ok(())

@@ -11,6 +11,7 @@ use engine::wal::{CommitRecord, Lsn, SimWalStorage, Wal, WalOptions, Write};
 
 fn record(i: u64) -> CommitRecord {
     CommitRecord {
+        parts: Vec::new(),
         commit_ts: i,
         writes: vec![Write::put(1, i.to_be_bytes(), vec![1u8; 64])],
     }

@@ -19,8 +19,11 @@ fn write() -> impl Strategy<Value = Write> {
 }
 
 fn commit() -> impl Strategy<Value = CommitRecord> {
-    (any::<u64>(), vec(write(), 0..6))
-        .prop_map(|(commit_ts, writes)| CommitRecord { commit_ts, writes })
+    (any::<u64>(), vec(write(), 0..6)).prop_map(|(commit_ts, writes)| CommitRecord {
+        parts: Vec::new(),
+        commit_ts,
+        writes,
+    })
 }
 
 proptest! {
@@ -30,7 +33,7 @@ proptest! {
     fn commit_payloads_round_trip(record in commit()) {
         let mut bytes = Vec::new();
         record.encode(&mut bytes);
-        prop_assert_eq!(CommitRecord::decode(&bytes), Ok(record));
+        prop_assert_eq!(CommitRecord::decode(engine::wal::record::KIND_COMMIT, &bytes), Ok(record));
     }
 
     #[test]
@@ -45,7 +48,9 @@ proptest! {
         drop(wal);
         let mut replayed = Vec::new();
         let wal = Wal::recover(Arc::new(sim), options, Lsn::ZERO, |lsn, r| {
-            let Record::Commit(c) = r;
+            let Record::Commit(c) = r else {
+            panic!("only commit records are written here")
+        };
             replayed.push((lsn, c));
             Ok(())
         })

@@ -31,6 +31,7 @@ fn random_record(rng: &mut StdRng, ts: u64) -> CommitRecord {
         })
         .collect();
     CommitRecord {
+        parts: Vec::new(),
         commit_ts: ts,
         writes,
     }
@@ -38,7 +39,10 @@ fn random_record(rng: &mut StdRng, ts: u64) -> CommitRecord {
 
 fn replay_all(wal: &Wal, from: Lsn) -> Vec<(Lsn, CommitRecord)> {
     let mut out = Vec::new();
-    wal.replay(from, |lsn, Record::Commit(c)| {
+    wal.replay(from, |lsn, record| {
+        let Record::Commit(c) = record else {
+            return Ok(()); // a part: read with the commit that names it
+        };
         out.push((lsn, c));
         Ok(())
     })
@@ -52,15 +56,13 @@ fn recover_all(
     from: Lsn,
 ) -> (Wal, Vec<(Lsn, CommitRecord)>) {
     let mut out = Vec::new();
-    let wal = Wal::recover(
-        Arc::new(storage.clone()),
-        options,
-        from,
-        |lsn, Record::Commit(c)| {
-            out.push((lsn, c));
-            Ok(())
-        },
-    )
+    let wal = Wal::recover(Arc::new(storage.clone()), options, from, |lsn, record| {
+        let Record::Commit(c) = record else {
+            return Ok(()); // a part: read with the commit that names it
+        };
+        out.push((lsn, c));
+        Ok(())
+    })
     .unwrap();
     (wal, out)
 }
@@ -251,7 +253,7 @@ fn borrowed_writes_log_the_same_record_and_wait_for_takes_the_end_lsn() {
         Write::delete(6, b"gone".to_vec()),
     ];
     let ticket = wal
-        .append_commit_refs(77, owned.iter().map(Write::borrowed))
+        .append_commit_refs(77, &[], owned.iter().map(Write::borrowed))
         .unwrap();
     let (lsn, end) = (ticket.lsn(), ticket.end());
     drop(ticket);
@@ -267,6 +269,7 @@ fn borrowed_writes_log_the_same_record_and_wait_for_takes_the_end_lsn() {
         [(
             lsn,
             CommitRecord {
+                parts: Vec::new(),
                 commit_ts: 77,
                 writes: owned
             }
@@ -334,5 +337,163 @@ fn preallocated_zeros_are_the_log_end_not_damage() {
             replayed.into_iter().map(|(_, r)| r).collect::<Vec<_>>(),
             [more]
         );
+    }
+}
+
+/// A log whose parts are small, so a commit of a few hundred writes takes many parts,
+/// which (with 4 KiB segments) lie in several segment files.
+fn small_parts() -> WalOptions {
+    WalOptions {
+        segment_size: 4096,
+        part_size: 700,
+        ..WalOptions::default()
+    }
+}
+
+fn many_writes(rng: &mut StdRng, n: usize) -> Vec<Write> {
+    (0..n)
+        .map(|i| {
+            let key = format!("k{i:05}").into_bytes();
+            match rng.random_bool(0.1) {
+                true => Write::delete(rng.random_range(0..3), key),
+                false => Write::put(
+                    rng.random_range(0..3),
+                    key,
+                    vec![i as u8; rng.random_range(0..90)],
+                ),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_commit_in_parts_reads_back_whole_after_recovery() {
+    let mut rng = StdRng::seed_from_u64(61);
+    let sim = SimWalStorage::new();
+    let wal = Wal::open(Arc::new(sim.clone()), small_parts()).unwrap();
+    wal.commit(&random_record(&mut rng, 1)).unwrap();
+    let writes = many_writes(&mut rng, 300);
+    let parts = wal
+        .append_parts(&mut writes.iter().map(Write::borrowed))
+        .unwrap();
+    assert!(
+        parts.len() >= 10,
+        "300 writes in parts of 700 bytes: {parts:?}"
+    );
+    let own = vec![Write::put(u32::MAX, b"marker".to_vec(), b"m".to_vec())];
+    let record = CommitRecord {
+        commit_ts: 2,
+        parts: parts.clone(),
+        writes: own.clone(),
+    };
+    let lsn = wal.commit(&record).unwrap();
+    wal.commit(&random_record(&mut rng, 3)).unwrap();
+    // The live log reads its parts back.
+    let read: Vec<Write> = parts
+        .iter()
+        .flat_map(|part| wal.read_part(*part).unwrap())
+        .collect();
+    assert_eq!(read, writes);
+    drop(wal);
+
+    // Recovery sees each part in passing, then the commit that names them, and reads
+    // the parts from the storage it recovers.
+    let mut seen_parts = Vec::new();
+    let mut commits = Vec::new();
+    let _wal = Wal::recover(Arc::new(sim.clone()), small_parts(), Lsn::ZERO, |at, r| {
+        match r {
+            Record::Part { writes } => seen_parts.push((at, writes)),
+            Record::Commit(c) => {
+                let from_parts: Vec<Write> = c
+                    .parts
+                    .iter()
+                    .flat_map(|part| Wal::read_part_in(&sim, *part).unwrap())
+                    .collect();
+                commits.push((at, c, from_parts));
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        seen_parts.iter().map(|(at, _)| *at).collect::<Vec<_>>(),
+        parts
+    );
+    assert_eq!(
+        seen_parts.iter().map(|(_, n)| *n as usize).sum::<usize>(),
+        300
+    );
+    assert_eq!(commits.len(), 3);
+    let (at, c, from_parts) = &commits[1];
+    assert_eq!((*at, c), (lsn, &record));
+    assert_eq!(from_parts, &writes);
+    assert!(commits[0].1.parts.is_empty() && commits[2].1.parts.is_empty());
+}
+
+#[test]
+fn parts_no_commit_names_are_ignored_and_the_log_goes_on() {
+    let mut rng = StdRng::seed_from_u64(62);
+    let sim = SimWalStorage::new();
+    let wal = Wal::open(Arc::new(sim.clone()), small_parts()).unwrap();
+    let first = random_record(&mut rng, 1);
+    wal.commit(&first).unwrap();
+    // The transaction fails (or the process dies) after its parts and before its
+    // commit record.
+    let writes = many_writes(&mut rng, 50);
+    let orphans = wal
+        .append_parts(&mut writes.iter().map(Write::borrowed))
+        .unwrap();
+    assert!(orphans.len() > 1);
+    wal.sync().unwrap();
+    drop(wal);
+    let (wal, commits) = recover_all(&sim, small_parts(), Lsn::ZERO);
+    assert_eq!(commits.iter().map(|(_, c)| c).collect::<Vec<_>>(), [&first]);
+    let next = random_record(&mut rng, 2);
+    wal.commit(&next).unwrap();
+    drop(wal);
+    let (_wal, commits) = recover_all(&sim, small_parts(), Lsn::ZERO);
+    assert_eq!(
+        commits.into_iter().map(|(_, c)| c).collect::<Vec<_>>(),
+        [first, next]
+    );
+}
+
+#[test]
+fn reading_a_part_where_there_is_none_is_an_error_not_a_panic() {
+    let sim = SimWalStorage::new();
+    let wal = Wal::open(Arc::new(sim.clone()), small_parts()).unwrap();
+    let commit = wal.commit(&CommitRecord::default()).unwrap();
+    let writes = [Write::put(1, b"k".to_vec(), b"v".to_vec())];
+    let parts = wal
+        .append_parts(&mut writes.iter().map(Write::borrowed))
+        .unwrap();
+    assert_eq!(wal.read_part(parts[0]).unwrap(), writes);
+    let end = wal.end_lsn();
+    for lsn in [
+        commit,
+        Lsn(commit.0 + 1),
+        parts[0].advance(3),
+        end,
+        end.advance(1 << 30),
+    ] {
+        match wal.read_part(lsn) {
+            Err(Error::WalCorrupted { .. }) => {}
+            other => panic!("part at {lsn}: {other:?}"),
+        }
+        assert!(Wal::read_part_in(&sim, lsn).is_err());
+    }
+    // No parts, no record of them.
+    assert!(
+        wal.append_parts(&mut std::iter::empty())
+            .unwrap()
+            .is_empty()
+    );
+    // A part size out of bounds is refused when the log is opened.
+    for part_size in [0, usize::MAX] {
+        let options = WalOptions {
+            part_size,
+            ..WalOptions::default()
+        };
+        assert!(Wal::open(Arc::new(SimWalStorage::new()), options).is_err());
     }
 }

@@ -117,8 +117,17 @@ pub fn wal(data: &[u8]) {
         ..WalOptions::default()
     };
     let mut records = 0u64;
-    let recovered = Wal::recover(Arc::new(storage), options, Lsn::ZERO, |_, _record| {
+    let storage = Arc::new(storage);
+    let parts_from = Arc::clone(&storage);
+    let recovered = Wal::recover(storage, options, Lsn::ZERO, |_, record| {
         records += 1;
+        // The parts a commit names are read as recovery reads them: an error, never a
+        // panic, whatever those LSNs hold.
+        if let engine::wal::Record::Commit(commit) = record {
+            for part in commit.parts {
+                let _ = Wal::read_part_in(&*parts_from, part);
+            }
+        }
         Ok(())
     });
     if let Ok(wal) = recovered {
@@ -259,14 +268,30 @@ pub mod seeds {
     use engine::wal::{CommitRecord, Write};
     use kv_legacy::{Document, Durability, LegacyStore, Scalar, Timestamp};
 
-    /// A real log segment: a few commits of puts and deletes, one segment.
+    /// A real log segment: a few commits of puts and deletes, one of them in parts, one
+    /// segment.
     fn wal_segment() -> Vec<u8> {
         let storage = Arc::new(SimWalStorage::new());
-        let wal = Wal::open(storage.clone(), WalOptions::default())
+        let options = WalOptions {
+            part_size: 24,
+            ..WalOptions::default()
+        };
+        let wal = Wal::open(storage.clone(), options)
             .unwrap_or_else(|e| panic!("opening a log failed: {e}"));
         for ts in 1..6u64 {
+            let parts = match ts {
+                3 => {
+                    let writes: Vec<Write> = (0..4u8)
+                        .map(|i| Write::put(1, vec![b'p', i], vec![i; 9]))
+                        .collect();
+                    wal.append_parts(&mut writes.iter().map(Write::borrowed))
+                        .unwrap_or_else(|e| panic!("logging parts failed: {e}"))
+                }
+                _ => Vec::new(),
+            };
             let record = CommitRecord {
                 commit_ts: ts,
+                parts,
                 writes: vec![
                     Write::put(
                         1,

@@ -137,7 +137,8 @@ use crate::table::index_build;
 use crate::pager::Storage;
 use crate::pager::{MemoryStorage, Pager, PagerOptions};
 use crate::wal::{
-    DirStorage, Durability, Lsn, MemoryWalStorage, Record, Wal, WalOptions, WalStorage,
+    CommitRecord, DirStorage, Durability, Lsn, MemoryWalStorage, Record, Wal, WalOptions,
+    WalStorage,
 };
 use registry::{Lookup, OPEN, Registration};
 use tree_store::{BTreeStore, SystemKey};
@@ -157,6 +158,10 @@ pub struct DatabaseOptions {
     pub checkpoint_bytes: u64,
     /// Size at which the log starts a new segment file.
     pub wal_segment_bytes: u64,
+    /// A commit whose writes take more of the log than this is logged in parts of about
+    /// this size, written before its commit record (see `wal/record.rs`): what the
+    /// commit holds of its log encoding in memory at a time. Tests make it small.
+    pub wal_part_bytes: usize,
     /// Memory a bottom-up build (CREATE INDEX on a populated table) may hold before it
     /// sorts externally, spilling sorted runs to files in `<path>.sort/` (PostgreSQL's
     /// `maintenance_work_mem`; see `table/index_build.rs`).
@@ -178,12 +183,64 @@ impl Default for DatabaseOptions {
             durability: Durability::Full,
             checkpoint_bytes: 64 << 20,
             wal_segment_bytes: crate::wal::DEFAULT_SEGMENT_SIZE,
+            wal_part_bytes: crate::wal::DEFAULT_PART_SIZE,
             build_memory_bytes: crate::extsort::DEFAULT_BUILD_MEMORY,
             build_threads: std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
                 .min(DEFAULT_BUILD_THREADS),
         }
     }
+}
+
+/// Replays the commit record at `lsn` through `replayer`: the writes of its parts (read
+/// from `storage` one part at a time, in order), then its own, then the builds it logged
+/// as markers, which read the rows those writes left. A commit logged whole that fails
+/// the replay's key check is [`Error::TooLarge`] and changes nothing (see
+/// [`Mvcc::replay_commit`]); a commit in parts was logged by a version that checks every
+/// key before logging, so a key that fails it there is damage.
+fn replay_record(
+    replayer: &Mvcc,
+    storage: &dyn WalStorage,
+    lsn: Lsn,
+    commit: CommitRecord,
+) -> Result<()> {
+    let ts = CommitTs(commit.commit_ts);
+    for part in &commit.parts {
+        if *part >= lsn {
+            return Err(Error::WalCorrupted {
+                lsn: lsn.0,
+                reason: format!("a commit record names a part at LSN {part}, not before it"),
+            });
+        }
+        let (_, writes) = write_ops(Wal::read_part_in(storage, *part)?);
+        replayer.replay_commit(ts, &writes).map_err(|e| match e {
+            Error::TooLarge(limit) => Error::WalCorrupted {
+                lsn: part.0,
+                reason: format!("a part of a commit holds a write the trees refuse: {limit}"),
+            },
+            other => other,
+        })?;
+    }
+    let (builds, writes) = write_ops(commit.writes);
+    replayer.replay_commit(ts, &writes)?;
+    for build in &builds {
+        let marker = build.value.as_deref().unwrap_or_default();
+        index_build::replay_build(replayer, ts, &build.key, marker)?;
+    }
+    Ok(())
+}
+
+/// Logged writes as the MVCC layer's, the deferred builds' markers apart:
+/// `(markers, writes)`.
+fn write_ops(writes: Vec<crate::wal::Write>) -> (Vec<WriteOp>, Vec<WriteOp>) {
+    writes
+        .into_iter()
+        .map(|w| WriteOp {
+            tree: TreeId(w.tree),
+            key: w.key,
+            value: w.value,
+        })
+        .partition(|w| w.tree == BUILD_MARKER_TREE)
 }
 
 /// What opening the database found and did.
@@ -372,6 +429,7 @@ impl Database {
         let wal_options = WalOptions {
             durability: options.durability,
             segment_size: options.wal_segment_bytes,
+            part_size: options.wal_part_bytes,
         };
         let (wal_storage, log_name) = log_source.open(&path, new_file, closed_cleanly)?;
         let missing = |reason: String| Error::LogMissing {
@@ -402,30 +460,18 @@ impl Database {
         );
         let mut replayed_commits = 0;
         let (mut discarded_commits, mut first_discarded) = (0, None);
+        let part_storage = Arc::clone(&wal_storage);
         let wal = match (log_present, new_file, closed_cleanly) {
             (true, _, _) | (false, true, _) => Wal::recover(
                 wal_storage,
                 wal_options,
                 checkpoint_lsn,
                 |lsn, record| match record {
+                    // Read when the commit record that names it is.
+                    Record::Part { .. } => Ok(()),
                     Record::Commit(commit) => {
-                        let (builds, writes): (Vec<WriteOp>, Vec<WriteOp>) = commit
-                            .writes
-                            .into_iter()
-                            .map(|w| WriteOp {
-                                tree: TreeId(w.tree),
-                                key: w.key,
-                                value: w.value,
-                            })
-                            .partition(|w| w.tree == BUILD_MARKER_TREE);
-                        let ts = CommitTs(commit.commit_ts);
-                        match replayer.replay_commit(ts, &writes) {
+                        match replay_record(&replayer, &*part_storage, lsn, commit) {
                             Ok(()) => {
-                                // A build logged as a marker, after the writes it reads.
-                                for build in &builds {
-                                    let marker = build.value.as_deref().unwrap_or_default();
-                                    index_build::replay_build(&replayer, ts, &build.key, marker)?;
-                                }
                                 replayed_commits += 1;
                                 Ok(())
                             }

@@ -3,7 +3,8 @@
 //! The MVCC commit path appends under its commit-order lock (so log order is timestamp
 //! order) and waits for durability after releasing it, which is what lets the WAL's
 //! group commit put many commits in one sync. A ticket is the LSN where the record
-//! ends.
+//! ends. A large commit first writes its writes as parts ([`Wal::append_parts`]),
+//! outside that lock, and its commit record names them.
 
 use crate::error::Result;
 use crate::mvcc::store::WriteRef as MvccWrite;
@@ -28,26 +29,43 @@ impl WalCommitLog {
 }
 
 impl CommitLog for WalCommitLog {
+    fn part_size(&self) -> Option<usize> {
+        Some(self.wal.options().part_size)
+    }
+
+    fn append_parts(&self, writes: &mut dyn Iterator<Item = MvccWrite<'_>>) -> Result<Vec<u64>> {
+        let mut refs = writes.map(log_write);
+        let parts = self.wal.append_parts(&mut refs)?;
+        Ok(parts.into_iter().map(|lsn| lsn.0).collect())
+    }
+
     fn append(
         &self,
         ts: CommitTs,
+        parts: &[u64],
         count: usize,
         writes: &mut dyn Iterator<Item = MvccWrite<'_>>,
     ) -> Result<CommitTicket> {
         let refs = Counted {
             left: count,
-            inner: writes.map(|w| WriteRef {
-                tree: w.tree.0,
-                key: w.key,
-                value: w.value,
-            }),
+            inner: writes.map(log_write),
         };
-        let ticket = self.wal.append_commit_refs(ts.0, refs)?;
+        let parts: Vec<Lsn> = parts.iter().map(|lsn| Lsn(*lsn)).collect();
+        let ticket = self.wal.append_commit_refs(ts.0, &parts, refs)?;
         Ok(CommitTicket(ticket.end().0))
     }
 
     fn wait_durable(&self, ticket: CommitTicket) -> Result<()> {
         self.wal.wait_for(Lsn(ticket.0))
+    }
+}
+
+/// An MVCC write as the log's.
+fn log_write(w: MvccWrite<'_>) -> WriteRef<'_> {
+    WriteRef {
+        tree: w.tree.0,
+        key: w.key,
+        value: w.value,
     }
 }
 

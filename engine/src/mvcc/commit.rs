@@ -53,6 +53,17 @@ pub(crate) fn commit_writes(
     let build_keys: Vec<[u8; 4]> = builds.iter().map(|b| b.tree.0.to_be_bytes()).collect();
     let count = order.iter().map(|(_, ids)| ids.len()).sum::<usize>() + builds.len();
     let gate = mvcc.apply_gate.read();
+    // A large commit logs its writes as parts first, outside the commit-order lock (other
+    // commits go on meanwhile) but inside the apply gate (no checkpoint can come between
+    // the parts and the record that names them); its record then holds the markers.
+    let in_parts = mvcc
+        .log
+        .part_size()
+        .is_some_and(|part_size| ws.logged_bytes_bound() > part_size);
+    let parts = match in_parts {
+        true => mvcc.log.append_parts(&mut logged_writes(ws, order))?,
+        false => Vec::new(),
+    };
     let (ts, ticket) = {
         let _order = mvcc.commit_order.lock();
         let ts = match ssi {
@@ -72,23 +83,21 @@ pub(crate) fn commit_writes(
                 }
             }
         };
-        let mut refs = order.iter().flat_map(|(slot, ids)| {
-            let tree = ws.tree(*slot).tree;
-            ids.iter().filter_map(move |id| {
-                ws.view(*slot, *id).map(|w| WriteRef {
-                    tree,
-                    key: w.key,
-                    value: w.value,
-                })
-            })
-        });
+        let mut writes = match in_parts {
+            true => None,
+            false => Some(logged_writes(ws, order)),
+        };
+        let count = match in_parts {
+            true => builds.len(),
+            false => count,
+        };
         let mut markers = builds.iter().zip(&build_keys).map(|(b, key)| WriteRef {
             tree: BUILD_MARKER_TREE,
             key,
             value: Some(&b.marker),
         });
-        let mut refs = refs.by_ref().chain(markers.by_ref());
-        match mvcc.log.append(ts, count, &mut refs) {
+        let mut refs = writes.iter_mut().flatten().chain(markers.by_ref());
+        match mvcc.log.append(ts, &parts, count, &mut refs) {
             Ok(ticket) => (ts, ticket),
             Err(e) => {
                 // Nothing was applied at `ts`: give the timestamp back.
@@ -296,6 +305,24 @@ pub(crate) fn replay_writes(mvcc: &Mvcc, ts: CommitTs, writes: &[WriteOp]) -> Re
         .iter()
         .filter(|w| w.tree != DROP_MARKER_TREE)
         .try_for_each(|w| prune(mvcc, w.tree, &w.key, ts))
+}
+
+/// The writes of `order` as the log takes them: each tree's live writes in key order,
+/// trees in id order.
+fn logged_writes<'a>(
+    ws: &'a WriteSet,
+    order: &'a CommitOrder,
+) -> impl Iterator<Item = WriteRef<'a>> + 'a {
+    order.iter().flat_map(move |(slot, ids)| {
+        let tree = ws.tree(*slot).tree;
+        ids.iter().filter_map(move |id| {
+            ws.view(*slot, *id).map(|w| WriteRef {
+                tree,
+                key: w.key,
+                value: w.value,
+            })
+        })
+    })
 }
 
 /// Applies a write to [`DROP_MARKER_TREE`] at `ts`: the tree its key names is retired

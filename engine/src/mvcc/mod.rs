@@ -193,9 +193,10 @@
 //! only by I/O (or a corrupted page). The checks are: write-write conflicts and
 //! serialization (when the key is written, above), key lengths (when the key is
 //! written: [`Mvcc::check_key`] against [`TreeStore::max_key_len`], on the key's
-//! encoded tree key, so a failed write leaves the transaction usable), and the commit
-//! record's size (the log's append refuses a record over its limit before writing any
-//! of it, with `Limit::CommitRecord`; that limit also bounds every value). The table
+//! encoded tree key, so a failed write leaves the transaction usable), and the size of
+//! one write in the log (the log refuses a record over its limit before writing any of
+//! it, with `Limit::LogRecord`: that bounds every value; a transaction's writes together
+//! are not bounded, since a large commit is logged in parts). The table
 //! layer's checks (types, NOT NULL, UNIQUE, its own named key-size errors) run before
 //! its writes reach the transaction. Values need no other check: the B+tree stores any
 //! length in overflow pages, and trees are created by their first write. If
@@ -206,7 +207,8 @@
 //! ```text
 //!   sort the write set (per tree, by key)
 //!   hold the apply gate (shared)
-//!     hold the commit-order lock:  ts = clock.allocate();  log.append(ts, writes)
+//!     if the writes are large: parts = log.append_parts(writes)   -- no timestamp yet
+//!     hold the commit-order lock:  ts = clock.allocate();  log.append(ts, parts, writes)
 //!     apply each tree's writes as one sorted batch of versions at ts
 //!   release the apply gate
 //!   wait until the log record is durable (group commit batches this wait)
@@ -220,7 +222,13 @@
 //! smaller timestamp has, so a snapshot never sees half of a transaction, and never sees
 //! a transaction whose log record could still be lost in a crash. A checkpoint takes the
 //! apply gate exclusively, so at that moment every logged commit is fully applied and
-//! the log's end position is a correct checkpoint position.
+//! the log's end position is a correct checkpoint position. A commit whose writes take
+//! more than the log's part size writes them as parts ahead of its record (outside the
+//! commit-order lock, so other commits go on; `wal/record.rs`), and the record names
+//! them: the apply gate, held from before the first part, keeps a checkpoint from
+//! falling between them and truncating the parts away. A commit that fails after its
+//! parts (a serialization failure, a write too large) leaves parts no record names,
+//! which recovery ignores: the commit record is still what commits.
 //!
 //! ## GARBAGE COLLECTION
 //!

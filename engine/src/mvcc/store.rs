@@ -223,12 +223,22 @@ pub struct CommitTicket(pub u64);
 
 /// Where commits are recorded before they are applied.
 pub trait CommitLog: Send + Sync {
-    /// Appends the commit record of `ts` holding the `count` writes of `writes`. Called in
-    /// timestamp order (the caller holds the commit-order lock); must not wait for
-    /// durability.
+    /// The log-encoded size (roughly: keys and values) from which a commit should hand
+    /// its writes to [`append_parts`](Self::append_parts) before its commit record, or
+    /// `None` if this log never takes parts.
+    fn part_size(&self) -> Option<usize>;
+    /// Logs `writes` ahead of a commit record that will name what this returns (see
+    /// `wal/record.rs`, commits in parts). Called before the commit timestamp is taken,
+    /// and while the caller keeps checkpoints out (the apply gate) until that record is
+    /// appended; if the commit fails first, the parts are never named and mean nothing.
+    fn append_parts(&self, writes: &mut dyn Iterator<Item = WriteRef<'_>>) -> Result<Vec<u64>>;
+    /// Appends the commit record of `ts` naming `parts` and holding the `count` writes
+    /// of `writes`. Called in timestamp order (the caller holds the commit-order lock);
+    /// must not wait for durability.
     fn append(
         &self,
         ts: CommitTs,
+        parts: &[u64],
         count: usize,
         writes: &mut dyn Iterator<Item = WriteRef<'_>>,
     ) -> Result<CommitTicket>;
@@ -242,9 +252,18 @@ pub trait CommitLog: Send + Sync {
 pub struct NoCommitLog;
 
 impl CommitLog for NoCommitLog {
+    fn part_size(&self) -> Option<usize> {
+        None
+    }
+
+    fn append_parts(&self, _writes: &mut dyn Iterator<Item = WriteRef<'_>>) -> Result<Vec<u64>> {
+        Ok(Vec::new())
+    }
+
     fn append(
         &self,
         ts: CommitTs,
+        _parts: &[u64],
         _count: usize,
         _writes: &mut dyn Iterator<Item = WriteRef<'_>>,
     ) -> Result<CommitTicket> {

@@ -753,6 +753,17 @@ impl WriteSet {
         self.trees.iter().map(|t| t.live).sum()
     }
 
+    /// About the most bytes the writes take in a commit record: their keys and values
+    /// (every byte of the arenas, so bytes a write overwrote count too) and a few bytes
+    /// of framing per entry. What decides whether a commit is logged in parts.
+    pub fn logged_bytes_bound(&self) -> usize {
+        const FRAMING_PER_WRITE: usize = 8;
+        self.trees
+            .iter()
+            .map(|t| t.arena.len() + FRAMING_PER_WRITE * t.entries.len())
+            .sum()
+    }
+
     /// The slot of `tree`'s writes, if it has any.
     pub fn slot(&self, tree: TreeId) -> Option<usize> {
         self.trees.iter().position(|t| t.tree == tree)

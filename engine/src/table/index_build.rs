@@ -105,11 +105,10 @@
 //! commits a write to the table between the build's snapshot and its commit, so the
 //! rows visible at the commit's timestamp are exactly the rows the build read, and
 //! anyone holding the log can derive the entries again. The log carries a few hundred
-//! bytes instead of every entry (no WAL volume, no log format for records larger than
-//! memory, no replay that holds a whole record; and the log's 256 MiB limit on one
-//! record, which an in-memory build of some ten million rows meets, no longer limits
-//! an index), and the commit invariant holds unchanged: every check ran over those
-//! rows before the marker was written.
+//! bytes instead of every entry (no WAL volume, and a spilled build's entries never need
+//! to be read back to be logged, in parts, as a large commit's writes are), and the
+//! commit invariant holds unchanged: every check ran over those rows before the marker
+//! was written.
 //!
 //! What is **not** bounded: the built tree's pages. The bottom-up build writes them
 //! into the pager's dirty-page cache, which never evicts a dirty page, so the new

@@ -31,7 +31,8 @@
 //! - `synced` lets recovery tell a crash's damage from the medium's (see the recovery
 //!   argument in [`super`]): a valid frame whose `synced` lies past an invalid record
 //!   proves that record was durable once.
-//! - `kind` keeps the frame generic: commit records now, DDL or checkpoint markers later.
+//! - `kind` keeps the frame generic: commit records, and the parts a large commit record
+//!   is written in (`record.rs`).
 //!
 //! Segment headers are written to a temporary file, synced, and renamed into place (then
 //! the directory is synced), so a segment under its final name always has a complete
@@ -43,9 +44,10 @@ use super::Lsn;
 pub const SEGMENT_MAGIC: &[u8; 8] = b"HDB-WAL\0";
 /// The segment format version this code writes. Version 2 (December 2026) added the
 /// deferred-build marker, a commit-record write to tree `u32::MAX` (see
-/// `mvcc/commit.rs`); version 1 segments hold none, so this code reads them too, while
-/// a version of hdb that knows only 1 refuses a log that may hold markers.
-pub const FORMAT_VERSION: u32 = 2;
+/// `mvcc/commit.rs`); version 3 (December 2026) added commits in parts, the frame kinds
+/// 2 and 3 (see `record.rs`). Older segments hold neither, so this code reads them too,
+/// while a version of hdb that knows only an older one refuses a log that may hold them.
+pub const FORMAT_VERSION: u32 = 3;
 /// The oldest segment format version this code reads.
 pub const OLDEST_READ_VERSION: u32 = 1;
 /// Bytes before the first frame of a segment.
@@ -241,7 +243,7 @@ mod tests {
     }
 
     #[test]
-    fn version_1_segments_are_read_and_unknown_versions_refused() {
+    fn older_segment_versions_are_read_and_unknown_versions_refused() {
         let with_version = |version: u32| {
             let mut h = encode_segment_header(Lsn(64));
             h[8..12].copy_from_slice(&version.to_le_bytes());
@@ -251,7 +253,8 @@ mod tests {
         };
         assert_eq!(decode_segment_header(&with_version(1)), Ok(Lsn(64)));
         assert_eq!(decode_segment_header(&with_version(2)), Ok(Lsn(64)));
-        for version in [0, 3] {
+        assert_eq!(decode_segment_header(&with_version(3)), Ok(Lsn(64)));
+        for version in [0, 4] {
             assert_eq!(
                 decode_segment_header(&with_version(version)),
                 Err(format!("unsupported WAL format version {version}"))

@@ -19,11 +19,13 @@ use parking_lot::Mutex;
 
 use super::format::{self, SEGMENT_HEADER_LEN};
 use super::reader::{self, TailRule};
-use super::record::{CommitRecord, KIND_COMMIT, Record, Write, WriteRef, encode_commit};
+use super::record::{
+    self, CommitRecord, KIND_PART, Record, Write, WriteRef, commit_kind, encode_commit,
+};
 use super::segments::{self, Segment};
 use super::storage::{DirStorage, WalStorage};
 use super::writer::{Goal, Shared, Writer};
-use super::{DEFAULT_SEGMENT_SIZE, Durability, Lsn};
+use super::{DEFAULT_PART_SIZE, DEFAULT_SEGMENT_SIZE, Durability, Lsn};
 use crate::{Error, Result};
 
 /// How a log is opened.
@@ -33,6 +35,9 @@ pub struct WalOptions {
     pub durability: Durability,
     /// Start a new segment once the current one holds this many bytes of records.
     pub segment_size: u64,
+    /// The payload size from which [`Wal::append_parts`] starts a new part (see
+    /// `record.rs`): what one commit's log encoding holds in memory at a time.
+    pub part_size: usize,
 }
 
 impl Default for WalOptions {
@@ -40,6 +45,7 @@ impl Default for WalOptions {
         WalOptions {
             durability: Durability::Full,
             segment_size: DEFAULT_SEGMENT_SIZE,
+            part_size: DEFAULT_PART_SIZE,
         }
     }
 }
@@ -166,6 +172,12 @@ impl Wal {
                 "WAL segment size must be positive".into(),
             ));
         }
+        if options.part_size == 0 || options.part_size > format::MAX_PAYLOAD_LEN as usize / 2 {
+            return Err(Error::InvalidArgument(format!(
+                "WAL part size must be between 1 and {} bytes",
+                format::MAX_PAYLOAD_LEN / 2
+            )));
+        }
         let temp_files_removed = segments::remove_temp_files(&*storage)?;
         let mut segments = segments::list_segments(&*storage)?;
         if segments.is_empty() {
@@ -228,32 +240,80 @@ impl Wal {
     /// appended before this call returned; wait on the ticket for it to be durable
     /// (waiting is what writes it, see `writer.rs`).
     pub fn append_commit(&self, record: &CommitRecord) -> Result<CommitTicket> {
-        self.append_commit_refs(record.commit_ts, record.writes.iter().map(Write::borrowed))
+        let writes = record.writes.iter().map(Write::borrowed);
+        self.append_commit_refs(record.commit_ts, &record.parts, writes)
     }
 
     /// [`Wal::append_commit`] for writes the caller holds in its own form: encodes them
-    /// straight into the frame, copying each key and value once.
+    /// straight into the frame, copying each key and value once. `parts` are the parts
+    /// ([`Wal::append_parts`]) that hold the commit's first writes, or none.
     pub fn append_commit_refs<'a>(
         &self,
         commit_ts: u64,
+        parts: &[Lsn],
         writes: impl ExactSizeIterator<Item = WriteRef<'a>>,
     ) -> Result<CommitTicket> {
         let mut frame = format::start_frame(0);
         let announced = writes.len();
-        if encode_commit(commit_ts, writes, &mut frame) != announced {
+        if encode_commit(commit_ts, parts, writes, &mut frame) != announced {
             return Err(Error::InvalidArgument(format!(
                 "a commit announced {announced} writes but gave a different number"
             )));
         }
         // A record over the limit is refused here, before any of it is written: the
         // committing transaction fails and the log stays as it was.
-        format::finish_frame(&mut frame, KIND_COMMIT).map_err(|_| {
-            Error::TooLarge(crate::error::Limit::CommitRecord {
-                size: frame.len() - format::FRAME_HEADER_LEN,
-                max: format::MAX_PAYLOAD_LEN as usize,
-            })
-        })?;
+        format::finish_frame(&mut frame, commit_kind(parts)).map_err(|_| too_large(&frame))?;
         self.append_frame(frame)
+    }
+
+    /// Writes `writes` to the log as parts of a commit record not yet appended (see
+    /// `record.rs`): each part is cut once its payload reaches
+    /// [`WalOptions::part_size`], queued, and written before the next is encoded, so
+    /// the log holds at most one part of it in memory. Returns the parts' LSNs, for
+    /// [`Wal::append_commit_refs`]; they are empty when `writes` is.
+    ///
+    /// The parts mean nothing until a commit record names them: if the caller fails
+    /// before appending it (or the process dies), recovery ignores them. But a
+    /// checkpoint must not remove them from the log while the commit record that will
+    /// name them is still to come: the caller keeps checkpoints out from before the
+    /// first part to after the commit record (the MVCC layer's apply gate).
+    pub fn append_parts<'a>(
+        &self,
+        writes: &mut dyn Iterator<Item = WriteRef<'a>>,
+    ) -> Result<Vec<Lsn>> {
+        let mut parts = Vec::new();
+        let mut writes = writes.peekable();
+        while writes.peek().is_some() {
+            let mut frame = format::start_frame(self.options.part_size + 4096);
+            let count_at = record::start_part(&mut frame);
+            let mut count = 0u32;
+            while frame.len() - format::FRAME_HEADER_LEN < self.options.part_size
+                && count < u32::MAX
+                && let Some(write) = writes.next()
+            {
+                record::encode_write(write, &mut frame);
+                count += 1;
+            }
+            record::finish_part(&mut frame, count_at, count);
+            format::finish_frame(&mut frame, KIND_PART).map_err(|_| too_large(&frame))?;
+            let (lsn, end) = self.shared.append(frame)?;
+            self.shared.wait_for(Goal::Written, end)?;
+            parts.push(lsn);
+        }
+        Ok(parts)
+    }
+
+    /// The writes of the part at `lsn` (see [`Wal::append_parts`]), read back from the
+    /// log: what recovery does for a commit in parts, with [`Wal::read_part_in`].
+    pub fn read_part(&self, lsn: Lsn) -> Result<Vec<Write>> {
+        let segments = self.segments.lock().clone();
+        reader::read_part(&*self.storage, &segments, lsn)
+    }
+
+    /// [`Wal::read_part`] for a log that is not open: during recovery, from the visitor
+    /// of [`Wal::recover`], for the parts a commit record names.
+    pub fn read_part_in(storage: &dyn WalStorage, lsn: Lsn) -> Result<Vec<Write>> {
+        reader::read_part(storage, &segments::list_segments(storage)?, lsn)
     }
 
     /// Waits until the record ending at `end` ([`CommitTicket::end`]) is done, as
@@ -417,4 +477,13 @@ impl Drop for Wal {
     fn drop(&mut self) {
         self.shared.close();
     }
+}
+
+/// The error for a frame over the log's limit (in practice, one that holds a write too
+/// large for any frame), refused before anything of it was written.
+fn too_large(frame: &[u8]) -> Error {
+    Error::TooLarge(crate::error::Limit::LogRecord {
+        size: frame.len() - format::FRAME_HEADER_LEN,
+        max: format::MAX_PAYLOAD_LEN as usize,
+    })
 }

@@ -7,7 +7,12 @@
 //! log or the trees. The WAL is therefore a **logical redo log of committed transactions
 //! only**: one *commit record* per transaction, holding its commit timestamp and every write
 //! it made (tree id, key, and a value or a delete). Replay is idempotent: writes are
-//! versioned by commit timestamp, so applying a record twice yields the same tree.
+//! versioned by commit timestamp, so applying a record twice yields the same tree. A
+//! large transaction's writes are written first as *parts* of its commit record
+//! ([`Wal::append_parts`]), which the record then names by LSN, so encoding a commit
+//! holds one part in memory and no transaction is too large for a frame; recovery reads
+//! a commit's parts when it reaches the record, and ignores parts no record names
+//! ([`record`]).
 //!
 //! Pages reach the database file only at a **checkpoint**, and only after the log covering
 //! them is durable. The checkpointer (in the MVCC/database layer) will:
@@ -110,8 +115,8 @@
 //! - No commit delay: a leader never sleeps waiting for more commits to join a batch
 //!   (PostgreSQL's `commit_delay`). Batches form from what queued during the previous
 //!   write and sync, plus one yield of the CPU when the last batch had several commits.
-//! - Record kinds other than commit (DDL, checkpoint markers) fit the frame but do not
-//!   exist yet.
+//! - Record kinds other than commits and their parts (DDL, checkpoint markers) fit the
+//!   frame but do not exist yet.
 //! - One process: the directory is locked, there is no reader in another process.
 
 pub mod format;
@@ -128,7 +133,7 @@ mod writer;
 use std::fmt;
 
 pub use handle::{CommitTicket, Recovery, TornTail, Wal, WalOptions};
-pub use record::{CommitRecord, Record, Write, WriteRef};
+pub use record::{CommitRecord, PartRecord, Record, Write, WriteRef};
 pub use memory::MemoryWalStorage;
 #[cfg(any(test, feature = "testing"))]
 pub use sim::{CrashMode, SimWalStorage};
@@ -138,6 +143,11 @@ pub use storage::{DirStorage, WalFile, WalStorage};
 /// (one extra sync and a directory sync) is rare, small enough that `truncate_before`
 /// gives space back in useful steps after a checkpoint.
 pub const DEFAULT_SEGMENT_SIZE: u64 = 64 << 20;
+
+/// The default [`WalOptions::part_size`]: a commit whose writes take more than this is
+/// logged in parts of about this size (see [`record`]), so encoding it holds one part in
+/// memory, not the whole transaction; below it, one record costs one frame.
+pub const DEFAULT_PART_SIZE: usize = 16 << 20;
 
 /// A position in the logical log stream: the number of record bytes written before it.
 ///

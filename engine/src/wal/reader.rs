@@ -140,6 +140,49 @@ pub fn scan(
 }
 
 /// Reads a whole segment and checks its header; `expected` is where it must start.
+/// Reads the part record at `lsn` from `segments` (oldest first) and decodes its writes:
+/// how the writes of a commit in parts are read back (see `record.rs`). Reads the
+/// frame's header and payload only, with two positioned reads, and checks both
+/// checksums, the LSN the frame names and its kind; anything else there is corruption.
+pub fn read_part(
+    storage: &dyn WalStorage,
+    segments: &[Segment],
+    lsn: Lsn,
+) -> Result<Vec<super::record::Write>> {
+    let Some(segment) = segments.iter().rev().find(|s| s.start <= lsn) else {
+        return Err(Error::WalCorrupted {
+            lsn: lsn.0,
+            reason: "a commit names a part before the start of the log".into(),
+        });
+    };
+    let file = storage.open(&segment.name)?;
+    let offset = segment.file_offset(lsn);
+    let size = file.size()?;
+    let missing = || corrupted(lsn, segment, "a commit names a part past the segment's end");
+    if offset + FRAME_HEADER_LEN as u64 > size {
+        return Err(missing());
+    }
+    let mut frame = vec![0u8; FRAME_HEADER_LEN];
+    file.read_at(&mut frame, offset)?;
+    let payload_len = u32::from_le_bytes(frame[..4].try_into().expect("four bytes"));
+    let payload_len = u64::from(payload_len.min(format::MAX_PAYLOAD_LEN));
+    if offset + FRAME_HEADER_LEN as u64 + payload_len > size {
+        return Err(missing());
+    }
+    frame.resize(FRAME_HEADER_LEN + payload_len as usize, 0);
+    file.read_at(&mut frame[FRAME_HEADER_LEN..], offset + FRAME_HEADER_LEN as u64)?;
+    let Some(parsed) = format::parse_frame(&frame, lsn) else {
+        return Err(corrupted(lsn, segment, "a commit names a part that is not a valid record"));
+    };
+    if parsed.kind != super::record::KIND_PART {
+        let why = format!("a commit names a record of kind {} as its part", parsed.kind);
+        return Err(corrupted(lsn, segment, why));
+    }
+    super::record::PartRecord::decode(parsed.payload)
+        .map(|part| part.writes)
+        .map_err(|why| corrupted(lsn, segment, why))
+}
+
 fn read_segment(storage: &dyn WalStorage, segment: &Segment, expected: Lsn) -> Result<Vec<u8>> {
     let file = storage.open(&segment.name)?;
     let size = usize::try_from(file.size()?)
