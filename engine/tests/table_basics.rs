@@ -367,3 +367,67 @@ fn hidden_row_ids_and_a_real_file_that_is_reopened() {
     txn.commit().unwrap();
     db.check_integrity().unwrap();
 }
+
+/// `insert_row` (no primary key returned; one write and no savepoint for a table with a
+/// declared key and no index) stores what `insert` stores and fails as it fails, and
+/// takes `insert`'s path for tables with indexes or a hidden row id.
+#[test]
+fn insert_row_writes_and_refuses_what_insert_does() {
+    let mvcc = memory();
+    let mut txn = mvcc.begin(RR);
+    catalog::create_table(&mut txn, users_def()).unwrap();
+    let mut twin = users_def();
+    twin.name = "twin".into();
+    catalog::create_table(&mut txn, twin).unwrap();
+    let users = catalog::table(&mut txn, "users").unwrap();
+    let twin = catalog::table(&mut txn, "twin").unwrap();
+    let rows = [
+        user("user_1", "Alice", "active"),
+        vec![text("with\0nul and ünïcode"), V::Null, text("x")],
+        user("", "", ""),
+    ];
+    for row in rows.iter().cloned() {
+        ops::insert(&mut txn, &users, row.clone()).unwrap();
+        ops::insert_row(&mut txn, &twin, row).unwrap();
+    }
+    let scan = |txn: &mut engine::Transaction, table| {
+        ops::scan(txn, table, Bound::Unbounded, Bound::Unbounded, false)
+            .unwrap()
+            .map(|row| row.unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(scan(&mut txn, &users), scan(&mut txn, &twin));
+    assert_eq!(scan(&mut txn, &twin).len(), 3);
+    let bad = [
+        user("user_1", "Other", "active"),
+        vec![V::Null, text("x"), text("y")],
+        vec![V::Int(1), text("x"), text("y")],
+        vec![text("a")],
+        user(&"k".repeat(5000), "long", "key"),
+    ];
+    for row in bad {
+        let expected = ops::insert(&mut txn, &users, row.clone()).unwrap_err();
+        let got = ops::insert_row(&mut txn, &twin, row).unwrap_err();
+        match expected {
+            Error::Constraint(_) => {
+                let renamed = format!("{expected:?}").replace("\"users\"", "\"twin\"");
+                assert_eq!(format!("{got:?}"), renamed);
+            }
+            _ => assert_eq!(
+                std::mem::discriminant(&got),
+                std::mem::discriminant(&expected),
+                "{got:?} vs {expected:?}"
+            ),
+        }
+    }
+    assert_eq!(scan(&mut txn, &users), scan(&mut txn, &twin));
+    // With an index, the same path as insert: the index refuses and the row is undone.
+    catalog::create_index(&mut txn, "twin", "twin_name", &["name"], true).unwrap();
+    let twin = catalog::table(&mut txn, "twin").unwrap();
+    assert!(matches!(
+        ops::insert_row(&mut txn, &twin, user("user_9", "Alice", "new")),
+        Err(Error::Constraint(Constraint::Unique { .. }))
+    ));
+    assert_eq!(ops::get(&mut txn, &twin, &[text("user_9")]).unwrap(), None);
+    txn.commit().unwrap();
+}

@@ -40,6 +40,29 @@ use crate::table::schema::{ColumnType, TableSchema};
 /// Encodes `row` for `schema`'s columns, at full length. Every value must be NULL or of
 /// its column's type.
 pub fn encode_row(schema: &TableSchema, row: &[KeyValue]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(encoded_room(schema, row));
+    encode_row_into(&mut out, schema, row)?;
+    Ok(out)
+}
+
+/// Room for `row`'s encoding with every value at its largest fixed size: a buffer of
+/// this much more capacity takes [`encode_row_into`] without growing.
+pub fn encoded_room(schema: &TableSchema, row: &[KeyValue]) -> usize {
+    let columns = schema.columns.len();
+    let variable: usize = row
+        .iter()
+        .map(|value| match value {
+            KeyValue::Text(s) => s.len(),
+            KeyValue::Bytes(b) => b.len(),
+            _ => 0,
+        })
+        .sum();
+    10 + columns.div_ceil(8) + 10 * columns + variable
+}
+
+/// [`encode_row`], appended to `out` (so a caller can hold the row's key and its
+/// encoding in one buffer). On an error, `out` may hold part of the row.
+pub fn encode_row_into(out: &mut Vec<u8>, schema: &TableSchema, row: &[KeyValue]) -> Result<()> {
     let columns = &schema.columns;
     if row.len() != columns.len() {
         return Err(Error::InvalidArgument(format!(
@@ -49,18 +72,9 @@ pub fn encode_row(schema: &TableSchema, row: &[KeyValue]) -> Result<Vec<u8>> {
         )));
     }
     let bitmap_len = columns.len().div_ceil(8);
-    // Room for every value at its largest fixed size, so the row is built without growing.
-    let variable: usize = row
-        .iter()
-        .map(|value| match value {
-            KeyValue::Text(s) => s.len(),
-            KeyValue::Bytes(b) => b.len(),
-            _ => 0,
-        })
-        .sum();
-    let mut out = Vec::with_capacity(10 + bitmap_len + 10 * columns.len() + variable);
+    out.reserve(encoded_room(schema, row));
     if schema.counted_rows {
-        put_varint(&mut out, columns.len() as u64);
+        put_varint(out, columns.len() as u64);
     }
     let bitmap_at = out.len();
     out.resize(bitmap_at + bitmap_len, 0);
@@ -70,12 +84,12 @@ pub fn encode_row(schema: &TableSchema, row: &[KeyValue]) -> Result<Vec<u8>> {
             (ColumnType::Bool, KeyValue::Bool(b)) => out.push(u8::from(*b)),
             (ColumnType::Int, KeyValue::Int(v))
             | (ColumnType::Timestamp, KeyValue::Timestamp(v)) => {
-                put_signed(&mut out, *v);
+                put_signed(out, *v);
             }
-            (ColumnType::Date, KeyValue::Date(d)) => put_signed(&mut out, i64::from(*d)),
+            (ColumnType::Date, KeyValue::Date(d)) => put_signed(out, i64::from(*d)),
             (ColumnType::Float, KeyValue::Float(f)) => out.extend_from_slice(&f.to_le_bytes()),
-            (ColumnType::Text, KeyValue::Text(s)) => put_bytes(&mut out, s.as_bytes()),
-            (ColumnType::Bytes, KeyValue::Bytes(b)) => put_bytes(&mut out, b),
+            (ColumnType::Text, KeyValue::Text(s)) => put_bytes(out, s.as_bytes()),
+            (ColumnType::Bytes, KeyValue::Bytes(b)) => put_bytes(out, b),
             (
                 ColumnType::Interval,
                 KeyValue::Interval {
@@ -84,13 +98,13 @@ pub fn encode_row(schema: &TableSchema, row: &[KeyValue]) -> Result<Vec<u8>> {
                     micros,
                 },
             ) => {
-                put_signed(&mut out, i64::from(*months));
-                put_signed(&mut out, i64::from(*days));
-                put_signed(&mut out, *micros);
+                put_signed(out, i64::from(*months));
+                put_signed(out, i64::from(*days));
+                put_signed(out, *micros);
             }
             (ColumnType::Numeric, KeyValue::Numeric(n)) => {
-                put_varint(&mut out, u64::from(n.scale()));
-                put_bytes(&mut out, &n.mantissa().to_signed_bytes_le());
+                put_varint(out, u64::from(n.scale()));
+                put_bytes(out, &n.mantissa().to_signed_bytes_le());
             }
             (ty, value) => {
                 return Err(Error::TypeMismatch(format!(
@@ -100,7 +114,7 @@ pub fn encode_row(schema: &TableSchema, row: &[KeyValue]) -> Result<Vec<u8>> {
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Decodes a row stored by [`encode_row`] under `schema` or an older, narrower schema

@@ -143,7 +143,7 @@ pub(super) fn dml(
                 // when nothing needs the SQL ones.
                 if writes_keys_directly(table, checks, values, returning.is_some()) {
                     let row = values_keys(table, targets, defaults, values, &mut ctx)?;
-                    ops::insert(ctx.txn()?, &table.schema, row)?;
+                    ops::insert_row(ctx.txn()?, &table.schema, row)?;
                     return Ok(returned.output(1, counted_tag("INSERT 0 ", 1)));
                 }
                 let row = values_row(table, targets, defaults, values, &mut ctx)?;
