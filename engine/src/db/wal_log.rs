@@ -8,8 +8,8 @@
 
 use crate::error::Result;
 use crate::mvcc::store::WriteRef as MvccWrite;
-use crate::mvcc::{CommitLog, CommitTicket, CommitTs};
-use crate::wal::{Lsn, Wal, WriteRef};
+use crate::mvcc::{CommitLog, CommitTicket, CommitTs, PartSink};
+use crate::wal::{Lsn, PartWriter, Wal, WriteRef};
 
 /// A [`Wal`] that logs MVCC commits.
 #[derive(Debug)]
@@ -33,9 +33,10 @@ impl CommitLog for WalCommitLog {
         Some(self.wal.options().part_size)
     }
 
-    fn append_parts(&self, writes: &mut dyn Iterator<Item = MvccWrite<'_>>) -> Result<Vec<u64>> {
-        let mut refs = writes.map(log_write);
-        let parts = self.wal.append_parts(&mut refs)?;
+    fn append_parts(&self, fill: &mut dyn FnMut(&mut dyn PartSink) -> Result<()>) -> Result<Vec<u64>> {
+        let mut sink = Parts(self.wal.part_writer());
+        fill(&mut sink)?;
+        let parts = sink.0.finish()?;
         Ok(parts.into_iter().map(|lsn| lsn.0).collect())
     }
 
@@ -57,6 +58,15 @@ impl CommitLog for WalCommitLog {
 
     fn wait_durable(&self, ticket: CommitTicket) -> Result<()> {
         self.wal.wait_for(Lsn(ticket.0))
+    }
+}
+
+/// The log's part writer as the MVCC layer's sink.
+struct Parts<'w>(PartWriter<'w>);
+
+impl PartSink for Parts<'_> {
+    fn push(&mut self, write: MvccWrite<'_>) -> Result<()> {
+        self.0.push(log_write(write))
     }
 }
 

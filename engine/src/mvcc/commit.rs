@@ -17,7 +17,7 @@ use std::ops::Bound;
 use crate::error::Result;
 use crate::mvcc::clock::CommitTs;
 use crate::mvcc::transaction::TxnId;
-use crate::mvcc::store::{BatchOp, SortedBatch, TreeId, WriteOp, WriteRef};
+use crate::mvcc::store::{BatchOp, PartSink, SortedBatch, TreeId, WriteOp, WriteRef};
 use crate::extsort::{Merge, SpilledRuns};
 use crate::mvcc::write_set::{
     BuildEntries, DeferredBuild, EntryId, RunsInOrder, SortedRun, WriteSet, WriteView,
@@ -49,19 +49,32 @@ pub(crate) fn commit_writes(
     settle: &mut Option<CommitTs>,
 ) -> Result<CommitTs> {
     mvcc.check_usable()?;
-    let builds: Vec<&DeferredBuild> = ws.deferred_builds().collect();
-    let build_keys: Vec<[u8; 4]> = builds.iter().map(|b| b.tree.0.to_be_bytes()).collect();
-    let count = order.iter().map(|(_, ids)| ids.len()).sum::<usize>() + builds.len();
+    // Deferred builds logged as a marker, and loads logged as their entries.
+    let (marked, loads): (Vec<&DeferredBuild>, Vec<&DeferredBuild>) =
+        ws.deferred_builds().partition(|b| b.marker.is_some());
+    let build_keys: Vec<[u8; 4]> = marked.iter().map(|b| b.tree.0.to_be_bytes()).collect();
+    let loaded: usize = loads.iter().map(|b| b.entries.len()).sum();
+    let count = order.iter().map(|(_, ids)| ids.len()).sum::<usize>() + loaded + marked.len();
     let gate = mvcc.apply_gate.read();
     // A large commit logs its writes as parts first, outside the commit-order lock (other
     // commits go on meanwhile) but inside the apply gate (no checkpoint can come between
-    // the parts and the record that names them); its record then holds the markers.
+    // the parts and the record that names them); its record then holds the markers. A
+    // load spilled to run files is always large.
+    let load_bytes = loads
+        .iter()
+        .map(|b| b.entries.logged_bytes_bound())
+        .fold(0usize, usize::saturating_add);
     let in_parts = mvcc
         .log
         .part_size()
-        .is_some_and(|part_size| ws.logged_bytes_bound() > part_size);
+        .is_some_and(|part_size| ws.logged_bytes_bound().saturating_add(load_bytes) > part_size);
     let parts = match in_parts {
-        true => mvcc.log.append_parts(&mut logged_writes(ws, order))?,
+        true => mvcc.log.append_parts(&mut |sink| {
+            for write in logged_writes(ws, order) {
+                sink.push(write)?;
+            }
+            loads.iter().try_for_each(|load| push_load(load, sink))
+        })?,
         false => Vec::new(),
     };
     let (ts, ticket) = {
@@ -83,18 +96,19 @@ pub(crate) fn commit_writes(
                 }
             }
         };
+        // Below the part size, every load is in memory (a spilled one is larger).
         let mut writes = match in_parts {
             true => None,
-            false => Some(logged_writes(ws, order)),
+            false => Some(logged_writes(ws, order).chain(loads.iter().flat_map(|b| loaded_in_memory(b)))),
         };
         let count = match in_parts {
-            true => builds.len(),
+            true => marked.len(),
             false => count,
         };
-        let mut markers = builds.iter().zip(&build_keys).map(|(b, key)| WriteRef {
+        let mut markers = marked.iter().zip(&build_keys).map(|(b, key)| WriteRef {
             tree: BUILD_MARKER_TREE,
             key,
-            value: Some(&b.marker),
+            value: b.marker.as_deref(),
         });
         let mut refs = writes.iter_mut().flatten().chain(markers.by_ref());
         match mvcc.log.append(ts, &parts, count, &mut refs) {
@@ -116,8 +130,9 @@ pub(crate) fn commit_writes(
         mvcc.store.apply_sorted(tree, &mut batch)
     });
     let applied = applied.and_then(|()| {
-        builds
+        marked
             .iter()
+            .chain(&loads)
             .try_for_each(|b| apply_build(mvcc, ts, b.tree, &b.entries))
     });
     if let Err(e) = applied {
@@ -322,6 +337,40 @@ fn logged_writes<'a>(
                 value: w.value,
             })
         })
+    })
+}
+
+/// A load's entries (a deferred build without a marker) as writes of the log, into
+/// `sink`: read in key order from memory, or merged from its run files.
+fn push_load(load: &DeferredBuild, sink: &mut dyn PartSink) -> Result<()> {
+    let tree = load.tree;
+    match &load.entries {
+        BuildEntries::Memory(_) => loaded_in_memory(load).try_for_each(|write| sink.push(write)),
+        BuildEntries::Spilled(runs) => {
+            let mut merge = runs.merge()?;
+            while let Some((key, value)) = merge.next_entry()? {
+                sink.push(WriteRef {
+                    tree,
+                    key,
+                    value: Some(value),
+                })?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A load's entries held in memory, as writes of the log (none for a spilled load,
+/// which is logged in parts: see [`push_load`]).
+fn loaded_in_memory<'a>(load: &'a DeferredBuild) -> impl Iterator<Item = WriteRef<'a>> + 'a {
+    let runs: &[SortedRun] = match &load.entries {
+        BuildEntries::Memory(runs) => runs,
+        BuildEntries::Spilled(_) => &[],
+    };
+    RunsInOrder::new(runs).map(move |(key, value)| WriteRef {
+        tree: load.tree,
+        key,
+        value: Some(value),
     })
 }
 

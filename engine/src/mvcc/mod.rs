@@ -307,7 +307,9 @@ pub use clock::{CommitTs, Snapshot};
 pub use memory::MemoryTreeStore;
 pub use chunks::TxnChunks;
 pub use scan::TxnScan;
-pub use store::{CommitLog, CommitTicket, NoCommitLog, TreeId, TreeStore, WriteOp, WriteRef};
+pub use store::{
+    CommitLog, CommitTicket, NoCommitLog, PartSink, TreeId, TreeStore, WriteOp, WriteRef,
+};
 pub use locks::{LockMode, LockWait, WaitPolicy};
 pub use ssi::SsiLimits;
 pub use transaction::{AccessMode, IsolationLevel, RowLock, Savepoint, Transaction, TxnId};

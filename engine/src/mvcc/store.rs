@@ -221,17 +221,24 @@ pub struct WriteRef<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommitTicket(pub u64);
 
+/// Takes the writes of a commit logged in parts, one at a time (see
+/// [`CommitLog::append_parts`]).
+pub trait PartSink {
+    fn push(&mut self, write: WriteRef<'_>) -> Result<()>;
+}
+
 /// Where commits are recorded before they are applied.
 pub trait CommitLog: Send + Sync {
     /// The log-encoded size (roughly: keys and values) from which a commit should hand
     /// its writes to [`append_parts`](Self::append_parts) before its commit record, or
     /// `None` if this log never takes parts.
     fn part_size(&self) -> Option<usize>;
-    /// Logs `writes` ahead of a commit record that will name what this returns (see
-    /// `wal/record.rs`, commits in parts). Called before the commit timestamp is taken,
-    /// and while the caller keeps checkpoints out (the apply gate) until that record is
-    /// appended; if the commit fails first, the parts are never named and mean nothing.
-    fn append_parts(&self, writes: &mut dyn Iterator<Item = WriteRef<'_>>) -> Result<Vec<u64>>;
+    /// Logs the writes `fill` pushes into the sink it is given ahead of a commit record
+    /// that will name what this returns (see `wal/record.rs`, commits in parts). Called
+    /// before the commit timestamp is taken, and while the caller keeps checkpoints out
+    /// (the apply gate) until that record is appended; if the commit fails first, the
+    /// parts are never named and mean nothing.
+    fn append_parts(&self, fill: &mut dyn FnMut(&mut dyn PartSink) -> Result<()>) -> Result<Vec<u64>>;
     /// Appends the commit record of `ts` naming `parts` and holding the `count` writes
     /// of `writes`. Called in timestamp order (the caller holds the commit-order lock);
     /// must not wait for durability.
@@ -256,7 +263,7 @@ impl CommitLog for NoCommitLog {
         None
     }
 
-    fn append_parts(&self, _writes: &mut dyn Iterator<Item = WriteRef<'_>>) -> Result<Vec<u64>> {
+    fn append_parts(&self, _fill: &mut dyn FnMut(&mut dyn PartSink) -> Result<()>) -> Result<Vec<u64>> {
         Ok(Vec::new())
     }
 

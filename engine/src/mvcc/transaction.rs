@@ -258,9 +258,10 @@ impl Transaction {
     /// checked each key against the trees' key limit and saw to be in order (see
     /// `table/index_build.rs`). The write set keeps them as they are (no entry, hash or
     /// sort per key); the commit builds the empty tree from them bottom-up and logs
-    /// `build.marker` in their place. A read or write of the tree, or a write of the
-    /// source, before then reads them into the write set first, and the commit then logs
-    /// them (see `write_set.rs`).
+    /// `build.marker` in their place — or, for a load (no marker: rows loaded into an
+    /// empty table, `table/load.rs`, whose source is the tree itself), the entries. A
+    /// read or write of the tree, or a write of the source, before then reads them into
+    /// the write set first, and the commit then logs them (see `write_set.rs`).
     pub(crate) fn load_deferred(&mut self, build: DeferredBuild) -> Result<()> {
         self.check_active()?;
         self.write_tree(build.tree)?;
@@ -815,6 +816,40 @@ impl Transaction {
         let slot = self.writer_slot(tree)?;
         self.writes.tree_mut(slot).claim_tried = true;
         self.claim_for_load(tree, slot, false).map(drop)
+    }
+
+    /// Claims `tree` for a load sorted by the caller and handed over whole
+    /// ([`load_deferred`](Self::load_deferred), without a marker: `table/load.rs`), if it
+    /// can take one: this transaction has not written the tree, the tree is empty, no
+    /// other transaction writes it, and the isolation is not SERIALIZABLE (whose commit
+    /// check reads the keys a transaction wrote from its write set, which a load's
+    /// entries bypass). Returns whether it did; `false` changes nothing the caller can
+    /// see (it writes row by row instead).
+    pub fn claim_empty_for_load(&mut self, tree: TreeId) -> Result<bool> {
+        self.check_active()?;
+        self.use_tree(tree)?;
+        if self.isolation == IsolationLevel::Serializable
+            || self.writes.slot(tree).is_some_and(|slot| {
+                let writes = self.writes.tree(slot);
+                !writes.is_empty() || writes.claim_tried
+            })
+        {
+            return Ok(false);
+        }
+        if self
+            .tree_locks
+            .iter()
+            .any(|(t, hold)| *t == tree && *hold != Hold::Joined)
+        {
+            return Ok(false);
+        }
+        if self.mvcc.store.seek_first(tree, Bound::Unbounded, Bound::Unbounded)?.is_some() {
+            return Ok(false);
+        }
+        let slot = self.writer_slot(tree)?;
+        self.writes.tree_mut(slot).claim_tried = true;
+        let claimed = self.claim_for_load(tree, slot, true)?;
+        Ok(claimed && self.writes.tree(slot).fresh_after.is_none())
     }
 
     /// The automatic form of [`lock_tree_for_load`](Self::lock_tree_for_load), tried once

@@ -223,8 +223,10 @@ pub(crate) struct DeferredBuild {
     /// for them only while the transaction has not written it since.
     pub source: TreeId,
     /// What the commit record logs in place of the entries (opaque here: the caller's
-    /// description of how to derive them again, for recovery).
-    pub marker: Vec<u8>,
+    /// description of how to derive them again, for recovery); `None` for a *load*,
+    /// whose entries are not derived from anything the log holds, so the commit logs
+    /// them (in parts, when they are many).
+    pub marker: Option<Vec<u8>>,
     /// The entries, in strictly increasing key order.
     pub entries: BuildEntries,
 }
@@ -237,6 +239,29 @@ pub(crate) enum BuildEntries {
     Memory(Vec<SortedRun>),
     /// Sorted into run files, for a build that outgrew its memory budget.
     Spilled(SpilledRuns),
+}
+
+impl BuildEntries {
+    /// How many entries there are.
+    pub fn len(&self) -> usize {
+        match self {
+            BuildEntries::Memory(runs) => runs.iter().map(|r| r.entries.len()).sum(),
+            BuildEntries::Spilled(runs) => usize::try_from(runs.entries()).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// About the most bytes the entries take in a commit record (as
+    /// [`WriteSet::logged_bytes_bound`]); for spilled entries, more than any part.
+    pub fn logged_bytes_bound(&self) -> usize {
+        const FRAMING_PER_WRITE: usize = 8;
+        match self {
+            BuildEntries::Memory(runs) => runs
+                .iter()
+                .map(|r| r.arena.len() + FRAMING_PER_WRITE * r.entries.len())
+                .sum(),
+            BuildEntries::Spilled(_) => usize::MAX,
+        }
+    }
 }
 
 /// A tree's build handed over as spilled runs, if any.
@@ -1262,7 +1287,7 @@ mod tests {
         DeferredBuild {
             tree: TreeId(1),
             source: TreeId(2),
-            marker: b"m".to_vec(),
+            marker: Some(b"m".to_vec()),
             entries,
         }
     }

@@ -193,9 +193,9 @@ fn entry_len(len: usize) -> Result<u32> {
     u32::try_from(len).map_err(|_| Error::CorruptData(format!("an index entry of {len} bytes")))
 }
 
-/// A new index's entries, in one arena.
+/// A new index's entries (or a load's rows, `load.rs`), in one arena.
 #[derive(Default)]
-struct Entries {
+pub(super) struct Entries {
     arena: Vec<u8>,
     entries: Vec<Entry>,
 }
@@ -203,6 +203,37 @@ struct Entries {
 impl Entries {
     fn key(&self, e: &Entry) -> &[u8] {
         &self.arena[e.run.at..e.run.at + e.run.key_len as usize]
+    }
+
+    /// Appends an entry that `write` encodes at the end of the arena, its key and then
+    /// its value, returning the key's length; returns the key. On an error the arena is
+    /// as it was.
+    pub(super) fn push_encoded(
+        &mut self,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<usize>,
+    ) -> Result<&[u8]> {
+        let at = self.arena.len();
+        let written = write(&mut self.arena).and_then(|key_len| {
+            let value_len = (self.arena.len() - at).saturating_sub(key_len);
+            Ok((entry_len(key_len)?, entry_len(value_len)?))
+        });
+        let (key_len, value_len) = match written {
+            Ok(lens) => lens,
+            Err(e) => {
+                self.arena.truncate(at);
+                return Err(e);
+            }
+        };
+        let key = &self.arena[at..at + key_len as usize];
+        self.entries.push(Entry {
+            head: head_of(key),
+            run: RunEntry {
+                at,
+                key_len,
+                value_len,
+            },
+        });
+        Ok(&self.arena[at..at + key_len as usize])
     }
 
     /// Appends the entry of the row `row` (its indexed columns decoded), stored under
@@ -244,7 +275,7 @@ impl Entries {
             .then_with(|| self.key(a).cmp(self.key(b)))
     }
 
-    fn sort(&mut self) {
+    pub(super) fn sort(&mut self) {
         let mut entries = std::mem::take(&mut self.entries);
         sort_by_head(
             &mut entries,
@@ -263,13 +294,13 @@ impl Entries {
     }
 
     /// Bytes the entries hold: the arena and the sort heads.
-    fn bytes(&self) -> usize {
+    pub(super) fn bytes(&self) -> usize {
         self.arena.len() + self.entries.len() * std::mem::size_of::<Entry>()
     }
 
     /// Sorts the entries, writes them to a new run file in `space` and empties them
     /// (keeping their buffers for the next run).
-    fn spill(&mut self, space: &SpillSpace) -> Result<RunFile> {
+    pub(super) fn spill(&mut self, space: &SpillSpace) -> Result<RunFile> {
         self.sort();
         let mut out = space.create_run()?;
         for e in &self.entries {
@@ -322,7 +353,7 @@ pub(crate) fn build_index(
     txn.load_deferred(DeferredBuild {
         tree: index.tree,
         source: schema.tree,
-        marker: marker(schema, index),
+        marker: Some(marker(schema, index)),
         entries,
     })?;
     Ok(rows)
@@ -348,7 +379,7 @@ fn repeated_key(index: &IndexSchema) -> Error {
 
 /// An index's entries once every row is read: sorted in memory (in one part, or one
 /// per thread that read the table), or spilled runs.
-enum Collected {
+pub(super) enum Collected {
     Memory(Vec<Entries>),
     Spilled(SpilledRuns),
 }
@@ -358,7 +389,7 @@ impl Collected {
     /// (step 3), looked for in memory only when `check_memory` (spilled runs are always
     /// read through once): neighbours compared, within one part by their heads first,
     /// across parts in merged order.
-    fn hand_over(self, check_memory: bool) -> Result<(BuildEntries, Option<Vec<u8>>)> {
+    pub(super) fn hand_over(self, check_memory: bool) -> Result<(BuildEntries, Option<Vec<u8>>)> {
         match self {
             Collected::Memory(mut parts) if parts.len() == 1 => {
                 let part = parts.remove(0);

@@ -12,6 +12,8 @@
 //!   with NOT NULL, UNIQUE and PRIMARY KEY enforced and indexes kept in step.
 //! - `index_build`: CREATE INDEX on a populated table — one pass, one sort, and a tree
 //!   built bottom-up at commit.
+//! - [`load`]: a load of rows into an empty table (INSERT ... SELECT) by the same sort,
+//!   spilling past a memory budget, and the same bottom-up build.
 //! - [`alter`]: ALTER TABLE — catalog-only changes (renames, NOT NULL, ADD COLUMN with
 //!   a value recorded for the rows written before it) and rewrites into new trees
 //!   (DROP COLUMN, a change of type; `rekey`, shared with ADD PRIMARY KEY).
@@ -27,12 +29,14 @@ pub mod alter;
 pub mod catalog;
 pub mod codec;
 pub(crate) mod index_build;
+pub mod load;
 pub mod ops;
 mod rekey;
 pub mod row;
 pub mod schema;
 
 pub use crate::btree::EntryChunk;
+pub use load::TableLoad;
 pub use ops::{IndexEntries, IndexScan, Row, RowChunks, RowScan};
 pub use row::ColumnValue;
 pub use schema::{Column, ColumnType, IndexSchema, TableDef, TableSchema};

@@ -201,7 +201,7 @@ fn key_description(schema: &TableSchema, positions: &[usize], values: &[KeyValue
 }
 
 /// The error for a row whose primary key `pk` another row of the table holds.
-fn duplicate_primary_key(schema: &TableSchema, pk: &[KeyValue]) -> Error {
+pub(super) fn duplicate_primary_key(schema: &TableSchema, pk: &[KeyValue]) -> Error {
     Error::Constraint(Constraint::PrimaryKey {
         table: schema.name.clone(),
         key: key_description(schema, &schema.primary_key, pk),
@@ -374,7 +374,7 @@ pub fn insert_row(txn: &mut Transaction, schema: &TableSchema, row: Row) -> Resu
     }
 }
 
-fn next_row_id(txn: &mut Transaction, tree: TreeId) -> Result<i64> {
+pub(super) fn next_row_id(txn: &mut Transaction, tree: TreeId) -> Result<i64> {
     txn.mvcc()
         .clone()
         .next_in_sequence(tree, |last| match last {

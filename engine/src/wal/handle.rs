@@ -266,41 +266,36 @@ impl Wal {
         self.append_frame(frame)
     }
 
-    /// Writes `writes` to the log as parts of a commit record not yet appended (see
-    /// `record.rs`): each part is cut once its payload reaches
-    /// [`WalOptions::part_size`], queued, and written before the next is encoded, so
-    /// the log holds at most one part of it in memory. Returns the parts' LSNs, for
-    /// [`Wal::append_commit_refs`]; they are empty when `writes` is.
+    /// Writes `writes` to the log as parts of a commit record not yet appended, through
+    /// a [`PartWriter`]; returns the parts' LSNs, for [`Wal::append_commit_refs`] (none
+    /// when `writes` is empty).
+    pub fn append_parts<'a>(
+        &self,
+        writes: &mut dyn Iterator<Item = WriteRef<'a>>,
+    ) -> Result<Vec<Lsn>> {
+        let mut parts = self.part_writer();
+        for write in writes {
+            parts.push(write)?;
+        }
+        parts.finish()
+    }
+
+    /// Starts writing parts of a commit record not yet appended (see `record.rs`):
+    /// [`PartWriter::push`] each write, then [`PartWriter::finish`] for the parts' LSNs.
     ///
     /// The parts mean nothing until a commit record names them: if the caller fails
     /// before appending it (or the process dies), recovery ignores them. But a
     /// checkpoint must not remove them from the log while the commit record that will
     /// name them is still to come: the caller keeps checkpoints out from before the
     /// first part to after the commit record (the MVCC layer's apply gate).
-    pub fn append_parts<'a>(
-        &self,
-        writes: &mut dyn Iterator<Item = WriteRef<'a>>,
-    ) -> Result<Vec<Lsn>> {
-        let mut parts = Vec::new();
-        let mut writes = writes.peekable();
-        while writes.peek().is_some() {
-            let mut frame = format::start_frame(self.options.part_size + 4096);
-            let count_at = record::start_part(&mut frame);
-            let mut count = 0u32;
-            while frame.len() - format::FRAME_HEADER_LEN < self.options.part_size
-                && count < u32::MAX
-                && let Some(write) = writes.next()
-            {
-                record::encode_write(write, &mut frame);
-                count += 1;
-            }
-            record::finish_part(&mut frame, count_at, count);
-            format::finish_frame(&mut frame, KIND_PART).map_err(|_| too_large(&frame))?;
-            let (lsn, end) = self.shared.append(frame)?;
-            self.shared.wait_for(Goal::Written, end)?;
-            parts.push(lsn);
+    pub fn part_writer(&self) -> PartWriter<'_> {
+        PartWriter {
+            wal: self,
+            frame: Vec::new(),
+            count_at: 0,
+            count: 0,
+            parts: Vec::new(),
         }
-        Ok(parts)
     }
 
     /// The writes of the part at `lsn` (see [`Wal::append_parts`]), read back from the
@@ -486,4 +481,64 @@ fn too_large(frame: &[u8]) -> Error {
         size: frame.len() - format::FRAME_HEADER_LEN,
         max: format::MAX_PAYLOAD_LEN as usize,
     })
+}
+
+/// Writes the parts of one commit record (see [`Wal::part_writer`]): each part is cut
+/// once its payload reaches [`WalOptions::part_size`], queued, and written before the
+/// next one is encoded, so the log holds at most one part of the commit in memory.
+/// Writes are pushed one at a time, so a caller can feed them from any source (a
+/// merge of run files lends each entry only until the next).
+pub struct PartWriter<'w> {
+    wal: &'w Wal,
+    /// The part being filled, from its frame header on; empty between parts.
+    frame: Vec<u8>,
+    count_at: usize,
+    count: u32,
+    parts: Vec<Lsn>,
+}
+
+impl fmt::Debug for PartWriter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PartWriter")
+            .field("parts", &self.parts)
+            .field("open_part_writes", &self.count)
+            .finish()
+    }
+}
+
+impl PartWriter<'_> {
+    /// Adds `write` to the current part, starting one if none is open, and writes the
+    /// part out once it is full.
+    pub fn push(&mut self, write: WriteRef<'_>) -> Result<()> {
+        if self.frame.is_empty() {
+            self.frame = format::start_frame(self.wal.options.part_size + 4096);
+            self.count_at = record::start_part(&mut self.frame);
+            self.count = 0;
+        }
+        record::encode_write(write, &mut self.frame);
+        self.count += 1;
+        let full = self.frame.len() - format::FRAME_HEADER_LEN >= self.wal.options.part_size;
+        match full || self.count == u32::MAX {
+            true => self.write_part(),
+            false => Ok(()),
+        }
+    }
+
+    /// Writes out the last part, if one is open, and returns every part's LSN in order.
+    pub fn finish(mut self) -> Result<Vec<Lsn>> {
+        if !self.frame.is_empty() {
+            self.write_part()?;
+        }
+        Ok(std::mem::take(&mut self.parts))
+    }
+
+    fn write_part(&mut self) -> Result<()> {
+        let mut frame = std::mem::take(&mut self.frame);
+        record::finish_part(&mut frame, self.count_at, self.count);
+        format::finish_frame(&mut frame, KIND_PART).map_err(|_| too_large(&frame))?;
+        let (lsn, end) = self.wal.shared.append(frame)?;
+        self.wal.shared.wait_for(Goal::Written, end)?;
+        self.parts.push(lsn);
+        Ok(())
+    }
 }

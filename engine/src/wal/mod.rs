@@ -132,7 +132,7 @@ mod writer;
 
 use std::fmt;
 
-pub use handle::{CommitTicket, Recovery, TornTail, Wal, WalOptions};
+pub use handle::{CommitTicket, PartWriter, Recovery, TornTail, Wal, WalOptions};
 pub use record::{CommitRecord, PartRecord, Record, Write, WriteRef};
 pub use memory::MemoryWalStorage;
 #[cfg(any(test, feature = "testing"))]
