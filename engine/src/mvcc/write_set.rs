@@ -41,7 +41,9 @@
 //! An index build hands over a *deferred build* instead ([`WriteSet::defer_build`]):
 //! its entries sorted in memory, or spilled to sorted run files if they outgrew the
 //! build's budget, that the commit writes straight into the empty tree, logging one
-//! marker in place of the entries (see `table/index_build.rs`). The tree's slot stays
+//! marker in place of the entries (see `table/index_build.rs`). A load into an empty
+//! table (`table/load.rs`) hands over the same kind of deferred build without a
+//! marker: the commit logs its entries (from the runs, in parts) and builds the tree. The tree's slot stays
 //! empty while the build is deferred. Before the transaction reads or writes that tree
 //! itself, it moves the entries (or reads the runs) into the slot as an adopted run
 //! ([`WriteSet::materialize_build`]), and the build is no longer deferred: its commit

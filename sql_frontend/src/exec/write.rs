@@ -35,9 +35,10 @@
 use std::borrow::Cow;
 
 use engine::Transaction;
-use engine::table::ops;
+use engine::table::{TableLoad, ops};
 use engine::{LockMode, WaitPolicy};
 
+use super::batch::RowBatch;
 use super::buffered::collect;
 use super::duplicate_key::{keys_print_differently, with_sql_key};
 use super::eval::eval;
@@ -52,8 +53,10 @@ use super::output::{Output, counted_tag};
 use super::references;
 use super::upsert::Upsert;
 use super::values;
+use crate::catalog::TableInfo;
 use crate::error::{Error, Result};
-use crate::plan::{Node, Plan, Returning, Statement};
+use crate::expr::Expr;
+use crate::plan::{Check, Node, Plan, Returning, Statement};
 use crate::sequence::SequenceValues;
 use crate::value::Value;
 
@@ -151,6 +154,25 @@ pub(super) fn dml(
                 insert_row(ctx.txn()?, build, table, checks, row)?;
                 returned.keep(values);
                 return Ok(returned.output(1, counted_tag("INSERT 0 ", 1)));
+            }
+            // INSERT ... SELECT into an empty table: one sorted load, streamed from the
+            // source and spilled past the memory budget, where the table can take one.
+            if on_conflict.is_none()
+                && returning.is_none()
+                && !matches!(source, Node::Values { .. })
+                && table.foreign_keys.is_empty()
+                && !keys_print_differently(table)
+                && let Some(load) = TableLoad::begin(ctx.txn()?, &table.schema)?
+            {
+                let target = LoadTarget {
+                    table,
+                    targets,
+                    defaults,
+                    checks,
+                    build,
+                };
+                let written = target.load(load, source, &mut ctx)?;
+                return Ok(returned.output(written, counted_tag("INSERT 0 ", written)));
             }
             let rows = match source {
                 Node::Values { rows, .. } => values::evaluate(rows, &mut ctx)?,
@@ -306,5 +328,50 @@ pub(super) fn dml(
         | Statement::Copy(_)
         | Statement::Explain(..)
         | Statement::Vacuum(_) => Err(Error::unsupported(format!("{} as DML", plan.statement))),
+    }
+}
+
+/// Where an INSERT ... SELECT loads its rows (see [`LoadTarget::load`]).
+struct LoadTarget<'a> {
+    table: &'a TableInfo,
+    targets: &'a [usize],
+    defaults: &'a [(usize, Expr)],
+    checks: &'a [Check],
+    build: Builder,
+}
+
+impl LoadTarget<'_> {
+    /// Loads the rows of `source` into the empty table through `load` (the engine's
+    /// `table/load.rs`): each row is made and checked as the row path makes and checks
+    /// it (defaults, casts, NOT NULL, CHECK), streamed into the load without holding
+    /// the source's rows, and the load then sorted and handed to the transaction whole.
+    /// Returns how many rows it loaded.
+    fn load(&self, mut load: TableLoad, source: &Node, ctx: &mut ExecContext<'_>) -> Result<u64> {
+        let table = self.table;
+        let mut op = ctx.open(source)?;
+        let mut batch = RowBatch::new();
+        let mut written = 0u64;
+        loop {
+            op.next_batch(ctx, &mut batch)?;
+            if batch.is_empty() {
+                break;
+            }
+            for i in 0..batch.len() {
+                let (_, values) = batch.take(i);
+                if values.len() != self.targets.len() {
+                    return Err(source_mismatch());
+                }
+                let mut row = fresh_row(table, self.defaults, ctx)?;
+                for (value, target) in values.into_iter().zip(self.targets) {
+                    row[*target] = table.columns[*target].sql_type.assign(value)?;
+                }
+                check_row(ctx.txn()?, self.build, table, self.checks, &row)?;
+                load.push(ctx.txn()?, &to_keys(row))?;
+                written += 1;
+            }
+        }
+        drop(op);
+        load.finish(ctx.txn()?)?;
+        Ok(written)
     }
 }
