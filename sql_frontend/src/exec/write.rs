@@ -155,11 +155,11 @@ pub(super) fn dml(
                 returned.keep(values);
                 return Ok(returned.output(1, counted_tag("INSERT 0 ", 1)));
             }
-            // INSERT ... SELECT into an empty table: one sorted load, streamed from the
-            // source and spilled past the memory budget, where the table can take one.
+            // INSERT ... SELECT (or a VALUES list of several rows) into an empty table:
+            // one sorted load, streamed from the source and spilled past the memory
+            // budget, where the table can take one.
             if on_conflict.is_none()
                 && returning.is_none()
-                && !matches!(source, Node::Values { .. })
                 && table.foreign_keys.is_empty()
                 && !keys_print_differently(table)
                 && let Some(load) = TableLoad::begin(ctx.txn()?, &table.schema)?
