@@ -31,6 +31,11 @@
 //!    **`sql_drop_index/<system>`** (and `sql_drop_index_process_cpu/<system>`) times
 //!    the `DROP INDEX` of the same index instead, each iteration building it again
 //!    untimed after.
+//!    **`sql_insert_select/<system>`** (and `sql_insert_select_process_cpu/<system>`)
+//!    copies the same loaded table into an empty one of the same shape, `INSERT INTO
+//!    accounts_copy SELECT * FROM accounts`, an autocommit statement timed to its
+//!    durable return; the copy is emptied untimed after each (hdb: `TRUNCATE` and a
+//!    checkpoint; SQLite: `DELETE` without a `WHERE`).
 //! 4. **`sql_example3/<system>`** — the seed's Example 3 (users joined to their events
 //!    of the last 7 days, counted per user, ordered by the count) over
 //!    `HDB_BENCH_SQL_USERS` users (default 100,000) and `HDB_BENCH_SQL_EVENTS` events
@@ -439,6 +444,58 @@ fn index_statement(
     }
 }
 
+const COPY_DDL: &str =
+    "CREATE TABLE accounts_copy (id INTEGER PRIMARY KEY, name VARCHAR, balance INTEGER)";
+const INSERT_SELECT: &str = "INSERT INTO accounts_copy SELECT * FROM accounts";
+
+/// `INSERT INTO accounts_copy SELECT * FROM accounts`: every row of the loaded accounts
+/// (random key order) copied into an empty table of the same shape, one autocommit
+/// statement, emptied again untimed after each (hdb: `TRUNCATE`, then a checkpoint;
+/// SQLite: `DELETE` without a `WHERE`, its truncate).
+fn insert_select(c: &mut Criterion) {
+    let LoadedAccounts {
+        rows,
+        db,
+        conn,
+        _dirs,
+    } = loaded_accounts();
+    let mut s = db.session();
+    drop(s.execute(COPY_DDL).unwrap());
+    conn.execute_batch(COPY_DDL).unwrap();
+    for clock in [Clock::Wall, Clock::ProcessCpu] {
+        let mut group = c.benchmark_group(clock.group("sql_insert_select"));
+        load_settings(&mut group);
+        group.sampling_mode(criterion::SamplingMode::Flat);
+        group.throughput(Throughput::Elements(rows as u64));
+        group.bench_function("hdb", |b| {
+            b.iter_custom(|iters| {
+                time_builds(
+                    iters,
+                    clock,
+                    &mut s,
+                    |s| drop(s.execute(INSERT_SELECT).unwrap()),
+                    |s| {
+                        drop(s.execute("TRUNCATE accounts_copy").unwrap());
+                        db.engine().checkpoint().unwrap();
+                    },
+                )
+            })
+        });
+        group.bench_function("sqlite", |b| {
+            b.iter_custom(|iters| {
+                time_builds(
+                    iters,
+                    clock,
+                    &mut &conn,
+                    |c| c.execute_batch(INSERT_SELECT).unwrap(),
+                    |c| c.execute_batch("DELETE FROM accounts_copy").unwrap(),
+                )
+            })
+        });
+        group.finish();
+    }
+}
+
 /// The users and events of Example 3, made once for both systems.
 struct EventData {
     users: Vec<(String, String)>,
@@ -771,9 +828,10 @@ fn wanted(group: &str) -> bool {
 type Workload = (&'static str, fn(&mut Criterion));
 
 fn all(c: &mut Criterion) {
-    let workloads: [Workload; 6] = [
+    let workloads: [Workload; 7] = [
         ("sql_point_select", point_select),
         ("sql_bulk_insert", bulk_insert),
+        ("sql_insert_select", insert_select),
         ("sql_create_index", create_index),
         ("sql_drop_index", drop_index),
         ("sql_example3", example3),
