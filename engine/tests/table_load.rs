@@ -1,9 +1,11 @@
 //! A load into an empty table (the bulk path, `table/load.rs`: rows appended to one
 //! arena, sorted, spilled past a memory budget, handed to the commit whole) against the
-//! row path as its model: the same rows inserted one at a time into a twin table. For
-//! random rows (repeated primary keys included), the two must agree on whether the load
-//! succeeds — a repeated key fails it with the duplicate-key error, naming the least
-//! repeated key — and, where it does, hold exactly the same rows: in the loading
+//! row path as its model: the same rows inserted one at a time into a twin table, both
+//! with no index, an index on `name`, or a UNIQUE one. For random rows (repeated
+//! primary keys and names included), the two must agree on whether the load succeeds —
+//! a repeated key fails it with the duplicate-key error, naming the least repeated
+//! primary key, else the least repeated name — and, where it does, hold exactly the
+//! same rows and index entries: in the loading
 //! transaction (which reads the loaded rows back into its write set), after the commit,
 //! and after a crash-like close and reopening, which must pass `check_integrity` and
 //! leave no run file behind.
@@ -51,6 +53,42 @@ fn cases() -> u32 {
         .unwrap_or(DEFAULT_CASES)
 }
 
+/// The index a case's tables get on `name`, if any.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum NameIndex {
+    None,
+    Plain,
+    Unique,
+}
+
+fn create_indexed(txn: &mut Transaction, name: &str, index: NameIndex) -> TableSchema {
+    create(txn, name, false);
+    if index != NameIndex::None {
+        let index_name = format!("{name}_name");
+        catalog::create_index(
+            txn,
+            name,
+            &index_name,
+            &["name"],
+            index == NameIndex::Unique,
+        )
+        .unwrap();
+    }
+    catalog::table(txn, name).unwrap()
+}
+
+/// Every entry of the table's index on `name`, in key order.
+fn index_of(txn: &mut Transaction, name: &str) -> Vec<(Row, Row)> {
+    let schema = catalog::table(txn, name).unwrap();
+    let Some(index) = schema.indexes.first().cloned() else {
+        return Vec::new();
+    };
+    ops::index_entries(txn, &schema, &index, Bound::Unbounded, Bound::Unbounded)
+        .unwrap()
+        .map(|entry| entry.unwrap())
+        .collect()
+}
+
 fn create(txn: &mut Transaction, name: &str, hidden_key: bool) -> TableSchema {
     let column = |name: &str, ty, nullable| Column {
         name: name.into(),
@@ -83,11 +121,56 @@ fn rows_of(txn: &mut Transaction, name: &str) -> Vec<Row> {
         .collect()
 }
 
+/// Rows with distinct primary keys in random order (so that most loads succeed and
+/// large ones spill), one key repeated in a quarter of the cases; names from a small
+/// alphabet half the time (so that a UNIQUE index meets repeats) or a large one.
 fn arb_rows() -> impl Strategy<Value = Vec<Row>> {
-    let row = (0i64..400, "[a-z]{0,40}", proptest::option::of(-1e6f64..1e6)).prop_map(
-        |(id, name, score)| vec![V::Int(id), V::Text(name), score.map_or(V::Null, V::Float)],
-    );
-    proptest::collection::vec(row, 0..300)
+    let name = prop_oneof!["[a-c]{0,2}", "[a-z]{0,40}"];
+    let value = (name, proptest::option::of(-1e6f64..1e6));
+    (
+        proptest::collection::vec(value, 0..300),
+        any::<u64>(),
+        proptest::option::weighted(
+            0.25,
+            (any::<prop::sample::Index>(), any::<prop::sample::Index>()),
+        ),
+    )
+        .prop_map(|(values, seed, repeat)| {
+            let n = values.len() as i64;
+            // Distinct keys in a scrambled order: i * 7919 + c (mod a prime past n).
+            let prime = 2_003i64;
+            let mut ids: Vec<i64> = (0..n)
+                .map(|i| (i * 7_919 + seed as i64 % 97) % prime)
+                .collect();
+            if let (Some((from, to)), true) = (repeat, n >= 2) {
+                let from = from.index(ids.len());
+                let to = to.index(ids.len());
+                ids[to] = ids[from];
+            }
+            values
+                .into_iter()
+                .zip(ids)
+                .map(|((name, score), id)| {
+                    vec![V::Int(id), V::Text(name), score.map_or(V::Null, V::Float)]
+                })
+                .collect()
+        })
+}
+
+/// The least name two rows share.
+fn least_repeated_name(rows: &[Row]) -> Option<String> {
+    let mut names: Vec<&str> = rows
+        .iter()
+        .map(|r| match &r[1] {
+            V::Text(name) => name.as_str(),
+            _ => unreachable!(),
+        })
+        .collect();
+    names.sort_unstable();
+    names
+        .windows(2)
+        .find(|w| w[0] == w[1])
+        .map(|w| w[0].to_string())
 }
 
 /// The least primary key two rows share.
@@ -103,14 +186,20 @@ fn least_repeat(rows: &[Row]) -> Option<i64> {
     ids.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
 }
 
-fn check_case(rows: Vec<Row>, budget: Option<usize>, part_bytes: usize, read_back: bool) {
+fn check_case(
+    rows: Vec<Row>,
+    index: NameIndex,
+    budget: Option<usize>,
+    part_bytes: usize,
+    read_back: bool,
+) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("load.db");
     let options = options(budget, part_bytes);
     let db = Database::open(&path, options).unwrap();
     let mut setup = db.begin(IsolationLevel::RepeatableRead);
-    let loaded = create(&mut setup, "loaded", false);
-    let model = create(&mut setup, "model", false);
+    let loaded = create_indexed(&mut setup, "loaded", index);
+    let model = create_indexed(&mut setup, "model", index);
     setup.commit().unwrap();
 
     let mut txn = db.begin(IsolationLevel::RepeatableRead);
@@ -122,30 +211,48 @@ fn check_case(rows: Vec<Row>, budget: Option<usize>, part_bytes: usize, read_bac
     let model_result = rows
         .iter()
         .try_for_each(|row| ops::insert(&mut txn, &model, row.clone()).map(drop));
-    match (load.finish(&mut txn), least_repeat(&rows)) {
+    // The load names the least repeated primary key, else the least repeated name of
+    // a UNIQUE index.
+    let expected = match (least_repeat(&rows), index) {
+        (Some(id), _) => Some(Constraint::PrimaryKey {
+            table: "loaded".into(),
+            key: format!("(id)=({id})"),
+        }),
+        (None, NameIndex::Unique) => least_repeated_name(&rows).map(|name| Constraint::Unique {
+            table: "loaded".into(),
+            index: "loaded_name".into(),
+            key: format!("(name)=({name})"),
+        }),
+        (None, _) => None,
+    };
+    match (load.finish(&mut txn), expected) {
         (Ok(count), None) => {
             model_result.unwrap();
             assert_eq!(count, rows.len() as u64);
         }
-        (Err(Error::Constraint(Constraint::PrimaryKey { table, key })), Some(id)) => {
+        (Err(Error::Constraint(got)), Some(expected)) => {
             assert!(model_result.is_err());
-            assert_eq!((table.as_str(), key), ("loaded", format!("(id)=({id})")));
+            assert_eq!(got, expected);
             // Nothing of the load reached the transaction; it goes on.
             assert!(rows_of(&mut txn, "loaded").is_empty());
+            assert!(index_of(&mut txn, "loaded").is_empty());
             txn.commit().unwrap();
             drop(db);
             assert_eq!(run_files(&path), 0);
             return;
         }
-        (other, repeat) => panic!("load {other:?}, least repeat {repeat:?}"),
+        (other, expected) => panic!("load {other:?}, expected {expected:?}"),
     }
     if read_back {
         assert_eq!(rows_of(&mut txn, "loaded"), rows_of(&mut txn, "model"));
+        assert_eq!(index_of(&mut txn, "loaded"), index_of(&mut txn, "model"));
     }
     txn.commit().unwrap();
     let mut check = db.begin(IsolationLevel::RepeatableRead);
     let expected = rows_of(&mut check, "model");
+    let expected_index = index_of(&mut check, "model");
     assert_eq!(rows_of(&mut check, "loaded"), expected);
+    assert_eq!(index_of(&mut check, "loaded"), expected_index);
     drop(check);
     db.close_as_if_crashed();
     assert_eq!(run_files(&path), 0, "a committed load leaves no run file");
@@ -154,6 +261,7 @@ fn check_case(rows: Vec<Row>, budget: Option<usize>, part_bytes: usize, read_bac
     db.check_integrity().unwrap();
     let mut check = db.begin(IsolationLevel::RepeatableRead);
     assert_eq!(rows_of(&mut check, "loaded"), expected);
+    assert_eq!(index_of(&mut check, "loaded"), expected_index);
 }
 
 proptest! {
@@ -162,11 +270,12 @@ proptest! {
     #[test]
     fn a_load_holds_what_the_row_path_holds(
         rows in arb_rows(),
+        index in prop_oneof![Just(NameIndex::None), Just(NameIndex::Plain), Just(NameIndex::Unique)],
         budget in prop_oneof![Just(None), (200usize..800).prop_map(Some), (24usize..64).prop_map(Some)],
         part_bytes in prop_oneof![Just(engine::wal::DEFAULT_PART_SIZE), 256usize..4096],
         read_back in any::<bool>(),
     ) {
-        check_case(rows, budget, part_bytes, read_back);
+        check_case(rows, index, budget, part_bytes, read_back);
     }
 }
 
@@ -199,8 +308,8 @@ fn a_load_is_refused_where_the_row_path_must_run() {
         "not empty"
     );
     assert!(
-        TableLoad::begin(&mut txn, &indexed).unwrap().is_none(),
-        "indexed"
+        TableLoad::begin(&mut txn, &indexed).unwrap().is_some(),
+        "an indexed table loads too"
     );
     let mut serializable = db.begin(IsolationLevel::Serializable);
     assert!(

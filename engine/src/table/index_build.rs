@@ -236,9 +236,25 @@ impl Entries {
         Ok(&self.arena[at..at + key_len as usize])
     }
 
+    /// Where the entries end now, for [`Entries::cut_back`].
+    pub(super) fn end(&self) -> (usize, usize) {
+        (self.arena.len(), self.entries.len())
+    }
+
+    /// Removes every entry (and byte) appended since [`Entries::end`] said `end`.
+    pub(super) fn cut_back(&mut self, (arena, entries): (usize, usize)) {
+        self.arena.truncate(arena);
+        self.entries.truncate(entries);
+    }
+
     /// Appends the entry of the row `row` (its indexed columns decoded), stored under
     /// `row_key`, and returns its key.
-    fn push(&mut self, index: &IndexSchema, row: &[KeyValue], row_key: &[u8]) -> Result<&[u8]> {
+    pub(super) fn push(
+        &mut self,
+        index: &IndexSchema,
+        row: &[KeyValue],
+        row_key: &[u8],
+    ) -> Result<&[u8]> {
         let at = self.arena.len();
         let mut has_null = false;
         for &column in &index.columns {
@@ -601,7 +617,11 @@ pub(crate) fn replay_build(mvcc: &Mvcc, ts: CommitTs, key: &[u8], marker: &[u8])
 
 /// `(a, b)=(1, x)` for the key of a unique index entry: its values (a duplicated key
 /// has no NULL, so it is the indexed values alone).
-fn describe_duplicate(schema: &TableSchema, index: &IndexSchema, key: &[u8]) -> Result<String> {
+pub(super) fn describe_duplicate(
+    schema: &TableSchema,
+    index: &IndexSchema,
+    key: &[u8],
+) -> Result<String> {
     let values = decode(key)?;
     let names: Vec<&str> = index
         .columns

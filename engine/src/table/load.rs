@@ -7,33 +7,34 @@
 //! memory, however large. [`TableLoad`] is the path of such a load, as CREATE INDEX's
 //! is for a new index (`index_build.rs`), and it shares that build's sort and spill:
 //!
-//! 0. **The table is claimed** first ([`Transaction::claim_empty_for_load`]): it must
-//!    be empty, unwritten by this transaction, written by no other (the claim holds it
-//!    until this transaction ends), and the isolation not SERIALIZABLE. Otherwise
-//!    [`TableLoad::begin`] says so and the caller inserts row by row, as before. A table
-//!    with a secondary index takes the row path too (its entries would need a sort of
-//!    their own per index; loading first and creating the indexes after is the fast
-//!    order anyway, as with PostgreSQL).
+//! 0. **The table and its indexes are claimed** first
+//!    ([`Transaction::claim_empty_for_load`]): each tree must be empty, unwritten by
+//!    this transaction, written by no other (the claim holds it until this transaction
+//!    ends), and the isolation not SERIALIZABLE. Otherwise [`TableLoad::begin`] says so
+//!    and the caller inserts row by row, as before.
 //! 1. **Each row** is checked as [`super::ops::insert`] checks it — the column count,
-//!    types and NOT NULL ([`super::ops::validate`]), the primary key's size — and its
-//!    key and encoded row are appended to one byte arena: no write-set entry, hash or
-//!    lock per row.
-//! 2. When the arena and its sort heads reach the memory budget
-//!    ([`DatabaseOptions::build_memory_bytes`](crate::DatabaseOptions)), they are sorted
-//!    (the radix sort of `head_sort.rs`) and **spilled** to a run file
-//!    ([`crate::extsort`]), and the arena is reused: memory stays within the budget
-//!    however many rows come.
-//! 3. **At the end** ([`TableLoad::finish`]) the rows are sorted (or the runs merged),
-//!    and two neighbours with one key are a duplicate primary key: the error PostgreSQL
-//!    gives (`duplicate key value violates unique constraint`), naming the least such
-//!    key, where the row path names the first in the order rows came. The statement
-//!    then fails whole, as it would.
+//!    types and NOT NULL ([`super::ops::validate`]), the size of its primary key and of
+//!    its entry in each index — and its key and encoded row are appended to one byte
+//!    arena, each index entry (made as CREATE INDEX makes it) to the index's own: no
+//!    write-set entry, hash or lock per row. A row that fails a check leaves no byte.
+//! 2. When the arenas and their sort heads reach the memory budget
+//!    ([`DatabaseOptions::build_memory_bytes`](crate::DatabaseOptions), shared evenly
+//!    between the table and its indexes), each is sorted (the radix sort of
+//!    `head_sort.rs`) and **spilled** to a run file ([`crate::extsort`]), and its arena
+//!    reused: memory stays within the budget however many rows come.
+//! 3. **At the end** ([`TableLoad::finish`]) each tree's entries are sorted (or its runs
+//!    merged), and two neighbours with one key are a duplicate primary key, or a
+//!    duplicate in a UNIQUE index: the errors PostgreSQL gives (`duplicate key value
+//!    violates unique constraint`), naming the least such key, where the row path names
+//!    the first in the order rows came. The statement then fails whole, as it would.
 //! 4. **Hand-over**: the sorted rows (or runs) go to the write set as a deferred build
 //!    *without a marker* ([`Transaction::load_deferred`]): the commit logs them — in
 //!    parts, streamed from the runs, when they are many (`wal/record.rs`) — and builds
-//!    the empty tree from them bottom-up. Recovery replays the logged rows like any
-//!    commit's. A transaction that reads or writes the table before it commits first
-//!    reads the rows into its write set (in memory), as it would a deferred index build.
+//!    the empty tree from them bottom-up. Each index's entries go as a deferred index
+//!    build, whose commit logs a marker and which recovery derives again from the
+//!    table's rows, replayed first (`index_build.rs`, The marker). A transaction that
+//!    reads or writes the table or an index before it commits first reads the entries
+//!    into its write set (in memory), as it would a deferred index build.
 //!
 //! Every check runs in steps 1 and 3, before the commit record (the commit invariant
 //! of [`crate::mvcc`]). A load that fails leaves nothing of itself: its run files are
@@ -51,21 +52,54 @@
 //! write set) to 82 MB, and over the whole run, commit included, from 1.38 GB to
 //! 1.03 GB.
 
-use crate::error::Result;
-use crate::extsort::{RunFile, SpilledRuns};
+use crate::error::{Constraint, Error, Result};
+use crate::extsort::{RunFile, SpillSpace, SpilledRuns};
 use crate::keycode::{ColumnOrder, KeyValue, decode, encode_value_into};
 use crate::mvcc::{DeferredBuild, Transaction};
-use crate::table::index_build::{Collected, Entries};
-use crate::table::ops::{check_row_key, duplicate_primary_key, next_row_id, validate};
+use crate::table::index_build::{Collected, Entries, describe_duplicate};
+use crate::table::ops::{
+    check_index_key, check_row_key, duplicate_primary_key, next_row_id, validate,
+};
 use crate::table::row::encode_row_into;
 use crate::table::schema::TableSchema;
 
 /// A load of rows into an empty table (see the module header).
 pub struct TableLoad {
     schema: TableSchema,
+    table: Collector,
+    /// One per index of the table, in its order.
+    indexes: Vec<Collector>,
+    rows: u64,
+}
+
+/// One tree's entries: in memory, and the runs spilled so far.
+#[derive(Default)]
+struct Collector {
     entries: Entries,
     runs: Vec<RunFile>,
-    rows: u64,
+}
+
+impl Collector {
+    /// Spills the entries to a run once they reach `budget`.
+    fn spill_at(&mut self, budget: usize, space: &SpillSpace) -> Result<()> {
+        if self.entries.bytes() >= budget {
+            self.runs.push(self.entries.spill(space)?);
+        }
+        Ok(())
+    }
+
+    /// The entries, sorted in memory if nothing spilled, else all spilled.
+    fn collected(mut self, space: &SpillSpace) -> Result<Collected> {
+        if self.runs.is_empty() {
+            self.entries.sort();
+            return Ok(Collected::Memory(vec![self.entries]));
+        }
+        if self.entries.bytes() > 0 {
+            self.runs.push(self.entries.spill(space)?);
+        }
+        drop(self.entries);
+        Ok(Collected::Spilled(SpilledRuns::new(space, self.runs)?))
+    }
 }
 
 impl std::fmt::Debug for TableLoad {
@@ -73,7 +107,6 @@ impl std::fmt::Debug for TableLoad {
         f.debug_struct("TableLoad")
             .field("table", &self.schema.name)
             .field("rows", &self.rows)
-            .field("runs", &self.runs.len())
             .finish()
     }
 }
@@ -82,13 +115,22 @@ impl TableLoad {
     /// Starts a load of `schema`'s table if it can take one (step 0); `None` if the
     /// caller must insert row by row.
     pub fn begin(txn: &mut Transaction, schema: &TableSchema) -> Result<Option<TableLoad>> {
-        if !schema.indexes.is_empty() || !txn.claim_empty_for_load(schema.tree)? {
+        if !txn.claim_empty_for_load(schema.tree)? {
             return Ok(None);
+        }
+        for index in &schema.indexes {
+            if !txn.claim_empty_for_load(index.tree)? {
+                return Ok(None);
+            }
         }
         Ok(Some(TableLoad {
             schema: schema.clone(),
-            entries: Entries::default(),
-            runs: Vec::new(),
+            table: Collector::default(),
+            indexes: schema
+                .indexes
+                .iter()
+                .map(|_| Collector::default())
+                .collect(),
             rows: 0,
         }))
     }
@@ -103,7 +145,9 @@ impl TableLoad {
             false => None,
         };
         let max = txn.mvcc().max_stored_key_len();
-        self.entries.push_encoded(|arena| {
+        let ends: Vec<(usize, usize)> = self.indexes.iter().map(|c| c.entries.end()).collect();
+        let table_end = self.table.entries.end();
+        let row_key = self.table.entries.push_encoded(|arena| {
             let at = arena.len();
             match &hidden_id {
                 Some(id) => encode_value_into(arena, id, ColumnOrder::ASC),
@@ -118,41 +162,77 @@ impl TableLoad {
             encode_row_into(arena, schema, row)?;
             Ok(key_len)
         })?;
+        let indexed =
+            schema
+                .indexes
+                .iter()
+                .zip(&mut self.indexes)
+                .try_for_each(|(index, collector)| {
+                    let key = collector.entries.push(index, row, row_key)?;
+                    check_index_key(schema, index, key, max)
+                });
+        if let Err(e) = indexed {
+            self.table.entries.cut_back(table_end);
+            for (collector, end) in self.indexes.iter_mut().zip(ends) {
+                collector.entries.cut_back(end);
+            }
+            return Err(e);
+        }
         self.rows += 1;
         let space = &txn.mvcc().spill;
-        if self.entries.bytes() >= space.budget() {
-            self.runs.push(self.entries.spill(space)?);
-        }
-        Ok(())
+        let budget = space.budget() / (1 + self.indexes.len());
+        self.table.spill_at(budget, space)?;
+        self.indexes
+            .iter_mut()
+            .try_for_each(|collector| collector.spill_at(budget, space))
     }
 
-    /// Sorts the rows, checks their keys are distinct and hands them to the
-    /// transaction (steps 3 and 4); returns how many rows were loaded.
-    pub fn finish(mut self, txn: &mut Transaction) -> Result<u64> {
+    /// Sorts each tree's entries, checks their keys are distinct (the primary key's,
+    /// and each UNIQUE index's) and hands them to the transaction (steps 3 and 4);
+    /// returns how many rows were loaded.
+    pub fn finish(self, txn: &mut Transaction) -> Result<u64> {
         let space = txn.mvcc().spill.clone();
-        let collected = match self.runs.is_empty() {
-            true => {
-                self.entries.sort();
-                Collected::Memory(vec![self.entries])
-            }
-            false => {
-                if self.entries.bytes() > 0 {
-                    self.runs.push(self.entries.spill(&space)?);
-                }
-                drop(self.entries);
-                Collected::Spilled(SpilledRuns::new(&space, self.runs)?)
-            }
-        };
-        let (entries, duplicate) = collected.hand_over(true)?;
+        let schema = &self.schema;
+        let (rows, duplicate) = self.table.collected(&space)?.hand_over(true)?;
         if let Some(key) = duplicate {
-            return Err(duplicate_primary_key(&self.schema, &decode(&key)?));
+            return Err(duplicate_primary_key(schema, &decode(&key)?));
         }
-        txn.load_deferred(DeferredBuild {
-            tree: self.schema.tree,
-            source: self.schema.tree,
+        let mut builds = vec![DeferredBuild {
+            tree: schema.tree,
+            source: schema.tree,
             marker: None,
-            entries,
-        })?;
+            entries: rows,
+        }];
+        for (index, collector) in schema.indexes.iter().zip(self.indexes) {
+            let (entries, duplicate) = collector.collected(&space)?.hand_over(index.unique)?;
+            if let Some(key) = duplicate {
+                return Err(Error::Constraint(Constraint::Unique {
+                    table: schema.name.clone(),
+                    index: index.name.clone(),
+                    key: describe_duplicate(schema, index, &key)?,
+                }));
+            }
+            builds.push(DeferredBuild {
+                tree: index.tree,
+                source: schema.tree,
+                // Derived from the table's rows, as CREATE INDEX's entries are.
+                marker: Some(schema.encode()),
+                entries,
+            });
+        }
+        // All of it or none: the trees are claimed and empty, so a hand-over fails only
+        // by I/O, but a failure must not leave a table without its index entries.
+        let savepoint = txn.savepoint();
+        match builds
+            .into_iter()
+            .try_for_each(|build| txn.load_deferred(build))
+        {
+            Ok(()) => txn.release(savepoint),
+            Err(e) => {
+                txn.rollback_to(savepoint);
+                return Err(e);
+            }
+        }
         Ok(self.rows)
     }
 }
