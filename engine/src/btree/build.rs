@@ -31,7 +31,7 @@
 //! An error on the way (I/O, keys out of order) frees what was built and returns it; the
 //! tree is untouched.
 
-use super::batch::SortedBatch;
+use super::batch::{BatchOp, SortedBatch};
 use super::node::{
     INTERNAL_CELL_OVERHEAD, LEAF_CELL_OVERHEAD, NODE_HEADER_SIZE, NodeMut, NodeRef, SLOT_SIZE,
     ValueRef, internal_cell,
@@ -99,75 +99,77 @@ impl BTree {
         let mut last_key: Vec<u8> = Vec::new();
         let mut prev: Option<PageMut> = None;
         let mut cur: Option<PageMut> = None;
-        // Bytes the current leaf uses (header, slots, cells), tracked here rather than
-        // re-read from the page for every entry.
-        let mut used = 0;
         let mut first_leaf = PageId::NONE;
         let mut separators: Vec<(Vec<u8>, PageId)> = Vec::new();
-        while let Some(op) = batch.next_op() {
-            let Some(value) = op.value else {
-                // Removing from an empty tree removes nothing.
-                continue;
-            };
-            if cur.is_some() && op.key <= last_key.as_slice() {
-                return Err(Error::InvalidArgument(
-                    "a bottom-up build needs strictly increasing keys".into(),
-                ));
+        // Removes are skipped, here and below: removing from an empty tree removes
+        // nothing.
+        let first = loop {
+            match batch.next_op() {
+                Some(BatchOp { value: None, .. }) => continue,
+                op => break op,
             }
-            if op.key.len() > policy::max_key_len(body) {
-                return Err(Error::InvalidArgument(format!(
-                    "key of {} bytes exceeds the maximum of {} for this page size",
-                    op.key.len(),
-                    policy::max_key_len(body)
-                )));
-            }
-            let cell_value = if policy::value_is_inline(body, op.key.len(), value.len()) {
-                ValueRef::Inline(value)
-            } else {
-                let first = overflow::write(&self.pager, value)?;
-                built.chains.push((first, value.len()));
-                ValueRef::Overflow {
-                    first,
-                    len: value.len(),
+        };
+        // The first cell of the next leaf: the one the current leaf had no room for.
+        let mut pending = match first {
+            Some(BatchOp {
+                key,
+                value: Some(value),
+            }) => Some(self.cell_of(key, value, None, built)?),
+            _ => None,
+        };
+        while let Some((key, value, cell_len)) = pending.take() {
+            let mut next = self.pager.allocate()?;
+            built.nodes.push(next.id());
+            NodeMut::init(next.body_mut(), 0, PageId::NONE);
+            next.mark_checked();
+            match cur.take() {
+                Some(mut closed) => {
+                    NodeMut::new(closed.body_mut()).set_link(next.id());
+                    separators.push((shortest_separator(&last_key, key), next.id()));
+                    prev = Some(closed);
                 }
-            };
-            let cell_len = LEAF_CELL_OVERHEAD
-                + op.key.len()
-                + match cell_value {
-                    ValueRef::Inline(v) => v.len(),
-                    ValueRef::Overflow { .. } => policy::OVERFLOW_REF_SIZE,
-                };
+                None => first_leaf = next.id(),
+            }
+            // The leaf's bytes are borrowed once for all its cells (each `body_mut`
+            // checks that the page's buffer is not shared).
+            let mut leaf = NodeMut::new(next.body_mut());
             // An empty leaf takes any cell (a cell is at most a quarter page).
-            let fits = cur.is_some()
-                && (used == NODE_HEADER_SIZE || used + cell_len + SLOT_SIZE <= target);
-            if !fits {
-                let mut next = self.pager.allocate()?;
-                built.nodes.push(next.id());
-                NodeMut::init(next.body_mut(), 0, PageId::NONE);
-                next.mark_checked();
-                match cur.take() {
-                    Some(mut closed) => {
-                        NodeMut::new(closed.body_mut()).set_link(next.id());
-                        separators.push((shortest_separator(&last_key, op.key), next.id()));
-                        prev = Some(closed);
-                    }
-                    None => first_leaf = next.id(),
+            let mut cell = (key, value);
+            let mut used = NODE_HEADER_SIZE + cell_len + SLOT_SIZE;
+            loop {
+                if !leaf.append_leaf(cell.0, cell.1) {
+                    return Err(Error::Corrupted {
+                        page: next.id().0,
+                        reason: "a cell did not fit a leaf the build checked".into(),
+                    });
                 }
-                cur = Some(next);
-                used = NODE_HEADER_SIZE;
+                last_key.clear();
+                last_key.extend_from_slice(cell.0);
+                let following = loop {
+                    match batch.next_op() {
+                        Some(BatchOp { value: None, .. }) => continue,
+                        op => break op,
+                    }
+                };
+                let next_cell = match following {
+                    Some(BatchOp {
+                        key,
+                        value: Some(value),
+                    }) => Some(self.cell_of(key, value, Some(&last_key), built)?),
+                    _ => None,
+                };
+                match next_cell {
+                    Some((key, value, cell_len)) if used + cell_len + SLOT_SIZE <= target => {
+                        used += cell_len + SLOT_SIZE;
+                        cell = (key, value);
+                    }
+                    more => {
+                        pending = more;
+                        break;
+                    }
+                }
             }
-            let Some(leaf) = cur.as_mut() else {
-                return Err(Error::InvalidArgument("no leaf to build into".into()));
-            };
-            if !NodeMut::new(leaf.body_mut()).append_leaf(op.key, cell_value) {
-                return Err(Error::Corrupted {
-                    page: leaf.id().0,
-                    reason: "a cell did not fit a leaf the build checked".into(),
-                });
-            }
-            used += cell_len + SLOT_SIZE;
-            last_key.clear();
-            last_key.extend_from_slice(op.key);
+            cur = Some(next);
         }
         let Some(mut last) = cur else {
             return Ok(None);
@@ -190,6 +192,43 @@ impl BTree {
         drop(last);
         self.build_internal_levels(first_leaf, separators, built)
             .map(Some)
+    }
+
+    /// A put of the batch as a leaf cell: its key, its value (written to an overflow
+    /// chain first if it is too large to be inline) and the cell's length. Refuses a key
+    /// not above `last` or too long for a page.
+    fn cell_of<'b>(
+        &self,
+        key: &'b [u8],
+        value: &'b [u8],
+        last: Option<&[u8]>,
+        built: &mut Built,
+    ) -> Result<(&'b [u8], ValueRef<'b>, usize)> {
+        let body = self.pager.body_size();
+        if last.is_some_and(|last| key <= last) {
+            return Err(Error::InvalidArgument(
+                "a bottom-up build needs strictly increasing keys".into(),
+            ));
+        }
+        if key.len() > policy::max_key_len(body) {
+            return Err(Error::InvalidArgument(format!(
+                "key of {} bytes exceeds the maximum of {} for this page size",
+                key.len(),
+                policy::max_key_len(body)
+            )));
+        }
+        if policy::value_is_inline(body, key.len(), value.len()) {
+            let len = LEAF_CELL_OVERHEAD + key.len() + value.len();
+            return Ok((key, ValueRef::Inline(value), len));
+        }
+        let first = overflow::write(&self.pager, value)?;
+        built.chains.push((first, value.len()));
+        let overflow = ValueRef::Overflow {
+            first,
+            len: value.len(),
+        };
+        let len = LEAF_CELL_OVERHEAD + key.len() + policy::OVERFLOW_REF_SIZE;
+        Ok((key, overflow, len))
     }
 
     /// Builds the levels above the leaves; returns the top node's page.

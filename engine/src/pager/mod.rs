@@ -457,7 +457,9 @@ impl Pager {
             }
         };
         let mut guard = self.frames.get(id).write_arc();
-        guard.dirty = Some(vec![0u8; self.page_size].into());
+        // Zeros written straight into the shared buffer: one allocation (a `Vec` made
+        // first and converted would be allocated, copied and freed again).
+        guard.dirty = Some(std::iter::repeat_n(0u8, self.page_size).collect());
         guard.set_verified(false);
         guard.set_checked(false);
         Ok(PageMut { id, guard })
