@@ -314,7 +314,9 @@ pub use locks::{LockMode, LockWait, WaitPolicy};
 pub use ssi::SsiLimits;
 pub use transaction::{AccessMode, IsolationLevel, RowLock, Savepoint, Transaction, TxnId};
 pub use commit::{BUILD_MARKER_TREE, DROP_MARKER_TREE};
-pub(crate) use write_set::{BuildEntries, DeferredBuild, RunEntry, RunsInOrder, SortedRun};
+pub(crate) use write_set::{
+    BuildEntries, DeferredBuild, READ_AHEAD, RunEntry, RunsInOrder, SortedRun, read_ahead,
+};
 
 /// The transactional layer over one set of trees: shared by every transaction.
 pub struct Mvcc {
