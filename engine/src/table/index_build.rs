@@ -17,7 +17,8 @@
 //! 1. **One pass over the table**, in primary-key order at the transaction's snapshot
 //!    (its own uncommitted rows included), lent a leaf at a time
 //!    ([`Transaction::scan_chunks`]: no allocation per row). Only the indexed and
-//!    included columns of each row are decoded, into one reused row; its entry (the
+//!    included columns of each row are decoded, into one reused row (the columns before
+//!    them stepped over, those after them not read: [`decode_wanted`]); its entry (the
 //!    layout is in [`super::ops`]) is encoded straight into one byte arena: the indexed
 //!    values, then the row's stored key, then the included values. That is the entry's
 //!    key followed by its value whichever form the entry takes — a non-unique entry's
@@ -182,7 +183,7 @@ use crate::mvcc::{
     Transaction, TreeId, TxnChunks, read_ahead,
 };
 use crate::table::ops::check_index_key;
-use crate::table::row::decode_row_with;
+use crate::table::row::{WantedColumns, decode_wanted};
 use crate::table::schema::{IndexSchema, TableSchema};
 
 /// One entry in the arena while the entries are sorted.
@@ -546,29 +547,21 @@ fn collect(
     space: &SpillSpace,
     budget: usize,
 ) -> Result<(Collected, u64)> {
-    let mut wanted = vec![false; schema.columns.len()];
-    for &column in index.columns.iter().chain(&index.include) {
-        wanted[column] = true;
-    }
+    let wanted = WantedColumns::new(schema, index.columns.iter().chain(&index.include).copied())?;
     let mut entries = Entries::default();
     let mut runs = Vec::new();
     let mut chunk = EntryChunk::new();
-    // One row's decoded columns (the unwanted ones NULL), reused from row to row.
-    let mut row = Vec::with_capacity(schema.columns.len());
+    // One row's columns by position, reused from row to row: only the wanted ones are
+    // decoded (each row overwrites them), the others stay NULL.
+    let mut row = vec![KeyValue::Null; schema.columns.len()];
     let mut rows = 0u64;
     while scan.next_chunk(&mut chunk)? {
         for (row_key, stored) in chunk.iter() {
             rows += 1;
-            row.clear();
-            decode_row_with(
-                schema,
-                stored,
-                |i| wanted[i],
-                |_, value| {
-                    row.push(value.to_key_value());
-                    Ok(())
-                },
-            )?;
+            decode_wanted(schema, stored, &wanted, |i, value| {
+                row[i] = value.to_key_value();
+                Ok(())
+            })?;
             let key = entries.push(index, &row, row_key)?;
             check_index_key(schema, index, key, max)?;
             if entries.bytes() >= budget {

@@ -56,7 +56,8 @@ pub enum ColumnType {
 }
 
 impl ColumnType {
-    const ALL: [ColumnType; 9] = [
+    /// Every column type.
+    pub(crate) const ALL: [ColumnType; 9] = [
         ColumnType::Bool,
         ColumnType::Int,
         ColumnType::Float,
