@@ -4,7 +4,9 @@
 //! versioned keys), values long enough to live in overflow chains, snapshots of every
 //! age, and transactions scanning over writes of their own (the merged form). Then the
 //! same scan while another thread commits and checkpoints: every scan must see exactly
-//! one committed state. Every scan is also read cut into parts
+//! one committed state. Every scan is also taken with its entries handed over in place
+//! (`TxnChunks::next_chunk_with`, as CREATE INDEX reads a table), which must give the
+//! same entries, and read cut into parts
 //! (`Transaction::scan_chunk_parts`, each part on its own thread), which must lend the
 //! same entries in the same order.
 #![allow(clippy::unwrap_used)]
@@ -14,6 +16,7 @@ use std::ops::Bound;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use engine::mvcc::TreeId;
+use engine::mvcc::chunks::LentKey;
 use engine::table::EntryChunk;
 use engine::{Database, DatabaseOptions, IsolationLevel, Transaction};
 use proptest::prelude::*;
@@ -64,6 +67,22 @@ fn scan_all(
         values,
         out.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>(),
         "a scan without keys lends the same rows"
+    );
+    // Handed over in place (`TxnChunks::next_chunk_with`, keys lent escaped): the same
+    // entries.
+    let mut scan = txn.scan_chunks(TREE, lower, upper).unwrap();
+    let mut lent = Vec::new();
+    let mut visit = |key: LentKey<'_>, row: &[u8]| {
+        let mut user_key = Vec::new();
+        key.append_to(&mut user_key)?;
+        lent.push((user_key, row.to_vec()));
+        Ok(())
+    };
+    while scan.next_chunk_with(&mut chunk, &mut visit).unwrap() {}
+    assert!(!scan.next_chunk_with(&mut chunk, &mut visit).unwrap());
+    assert_eq!(
+        lent, out,
+        "entries handed over in place are the entries lent"
     );
     for parts in [2, 7] {
         assert_eq!(

@@ -18,6 +18,11 @@
 //! A transaction with writes of its own in the range scans through [`TxnScan`], which
 //! merges them (the `Merged` form), and hands its entries over in chunks all the same.
 //!
+//! A caller that copies each entry into memory of its own (CREATE INDEX, into its
+//! arena) takes them through [`TxnChunks::next_chunk_with`] instead: each visible
+//! version is handed over in place, from the store's chunk, its user key still
+//! escaped ([`LentKey`]), so it is copied once rather than into a chunk first.
+//!
 //! A caller that never reads the keys (a SQL scan under an aggregate or a join) asks
 //! for chunks [`TxnChunks::without_keys`]: the visible versions' user keys are then not
 //! unescaped and copied, and every entry's key is empty.
@@ -152,6 +157,61 @@ impl TxnChunks {
             }
         }
     }
+
+    /// The next visible entries, as [`TxnChunks::next_chunk`] would lend them, handed to
+    /// `visit` (user key, row) one by one instead: a committed version's row is read in
+    /// place from the store's chunk and its key is lent escaped, so a caller that copies
+    /// both somewhere of its own (CREATE INDEX, into its arena) copies them once, not
+    /// twice. `scratch` holds the `Merged` form's entries. `false` at the end, when
+    /// nothing was visited; after an error the scan is over.
+    pub fn next_chunk_with(
+        &mut self,
+        scratch: &mut EntryChunk,
+        mut visit: impl FnMut(LentKey<'_>, &[u8]) -> Result<()>,
+    ) -> Result<bool> {
+        let keys = self.keys;
+        let Inner::Committed {
+            source,
+            versions,
+            ts,
+            decided,
+            done,
+            ..
+        } = &mut self.inner
+        else {
+            if !self.next_chunk(scratch)? {
+                return Ok(false);
+            }
+            for (key, row) in scratch.iter() {
+                visit(LentKey::Plain(key), row)?;
+            }
+            return Ok(true);
+        };
+        while !*done {
+            let mut visited = false;
+            let step = source.next_chunk(versions).and_then(|more| match more {
+                true => for_each_visible(versions, *ts, decided, |escaped, row| {
+                    visited = true;
+                    match keys {
+                        true => visit(LentKey::Escaped(escaped), row),
+                        false => visit(LentKey::Plain(&[]), row),
+                    }
+                })
+                .map(|()| true),
+                false => Ok(false),
+            });
+            match step {
+                Ok(true) if !visited => continue,
+                Ok(true) => return Ok(true),
+                Ok(false) => *done = true,
+                Err(e) => {
+                    *done = true;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(false)
+    }
 }
 
 /// Appends to `out` the visible version of each user key in `versions` (tree entries in
@@ -164,6 +224,24 @@ fn visible(
     keys: bool,
     out: &mut EntryChunk,
 ) -> Result<()> {
+    for_each_visible(versions, ts, decided, |escaped, row| match keys {
+        true => out.push_with_key(|key| version_key::decode_prefix_into(escaped, key), row),
+        false => {
+            out.push(&[], row);
+            Ok(())
+        }
+    })
+}
+
+/// Calls `visit` with the escaped user key and the row of the visible version of each
+/// user key in `versions` (tree entries in ascending order), continuing from the key
+/// `decided` last.
+fn for_each_visible(
+    versions: &EntryChunk,
+    ts: CommitTs,
+    decided: &mut Vec<u8>,
+    mut visit: impl FnMut(&[u8], &[u8]) -> Result<()>,
+) -> Result<()> {
     for (tree_key, tree_value) in versions.iter() {
         let escaped = &tree_key[..version_key::prefix_len(tree_key)?];
         if version_key::decode_ts(tree_key)? > ts || decided.as_slice() == escaped {
@@ -172,13 +250,29 @@ fn visible(
         decided.clear();
         decided.extend_from_slice(escaped);
         if let Some(row) = version_key::decode_value(tree_value)? {
-            match keys {
-                true => {
-                    out.push_with_key(|key| version_key::decode_prefix_into(escaped, key), row)?
-                }
-                false => out.push(&[], row),
-            }
+            visit(escaped, row)?;
         }
     }
     Ok(())
+}
+
+/// A visible entry's user key as [`TxnChunks::next_chunk_with`] lends it: escaped, as
+/// the tree stores it (a committed version, read in place), or plain (the `Merged` form).
+#[derive(Debug, Clone, Copy)]
+pub enum LentKey<'a> {
+    Escaped(&'a [u8]),
+    Plain(&'a [u8]),
+}
+
+impl LentKey<'_> {
+    /// Appends the user key to `out`.
+    pub fn append_to(self, out: &mut Vec<u8>) -> Result<()> {
+        match self {
+            LentKey::Escaped(escaped) => version_key::decode_prefix_into(escaped, out),
+            LentKey::Plain(key) => {
+                out.extend_from_slice(key);
+                Ok(())
+            }
+        }
+    }
 }

@@ -16,7 +16,9 @@
 //!    error, as does a CREATE INDEX that finds a writer.
 //! 1. **One pass over the table**, in primary-key order at the transaction's snapshot
 //!    (its own uncommitted rows included), lent a leaf at a time
-//!    ([`Transaction::scan_chunks`]: no allocation per row). Only the indexed and
+//!    ([`Transaction::scan_chunks`]: no allocation per row), each visible row handed
+//!    over where the store's chunk holds it ([`TxnChunks::next_chunk_with`]: its key
+//!    unescaped straight into the arena, nothing copied twice). Only the indexed and
 //!    included columns of each row are decoded, into one reused row (the columns before
 //!    them stepped over, those after them not read: [`decode_wanted`]); its entry (the
 //!    layout is in [`super::ops`]) is encoded straight into one byte arena: the indexed
@@ -178,6 +180,7 @@ use crate::error::{Constraint, Error, Result};
 use crate::extsort::{RunFile, SpillSpace, SpilledRuns};
 use crate::head_sort::{head_of, sort_by_head};
 use crate::keycode::{ColumnOrder, KeyValue, decode, describe_key, encode_value_into};
+use crate::mvcc::chunks::LentKey;
 use crate::mvcc::{
     BuildEntries, CommitTs, DeferredBuild, Mvcc, READ_AHEAD, RunEntry, RunsInOrder, SortedRun,
     Transaction, TreeId, TxnChunks, read_ahead,
@@ -259,7 +262,7 @@ impl Entries {
         &mut self,
         index: &IndexSchema,
         row: &[KeyValue],
-        row_key: &[u8],
+        row_key: LentKey<'_>,
     ) -> Result<&[u8]> {
         let at = self.arena.len();
         let mut has_null = false;
@@ -269,15 +272,17 @@ impl Entries {
             encode_value_into(&mut self.arena, value, ColumnOrder::ASC);
         }
         let values_len = self.arena.len() - at;
-        self.arena.extend_from_slice(row_key);
+        let row_key_at = self.arena.len();
+        row_key.append_to(&mut self.arena)?;
+        let row_key_len = self.arena.len() - row_key_at;
         let included_at = self.arena.len();
         for &column in &index.include {
             encode_value_into(&mut self.arena, &row[column], ColumnOrder::ASC);
         }
         let included_len = self.arena.len() - included_at;
         let (key_len, value_len) = match index.unique && !has_null {
-            true => (values_len, row_key.len() + included_len),
-            false => (values_len + row_key.len(), included_len),
+            true => (values_len, row_key_len + included_len),
+            false => (values_len + row_key_len, included_len),
         };
         let key = &self.arena[at..at + key_len];
         self.entries.push(Entry {
@@ -550,25 +555,25 @@ fn collect(
     let wanted = WantedColumns::new(schema, index.columns.iter().chain(&index.include).copied())?;
     let mut entries = Entries::default();
     let mut runs = Vec::new();
-    let mut chunk = EntryChunk::new();
+    let mut scratch = EntryChunk::new();
     // One row's columns by position, reused from row to row: only the wanted ones are
     // decoded (each row overwrites them), the others stay NULL.
     let mut row = vec![KeyValue::Null; schema.columns.len()];
     let mut rows = 0u64;
-    while scan.next_chunk(&mut chunk)? {
-        for (row_key, stored) in chunk.iter() {
-            rows += 1;
-            decode_wanted(schema, stored, &wanted, |i, value| {
-                row[i] = value.to_key_value();
-                Ok(())
-            })?;
-            let key = entries.push(index, &row, row_key)?;
-            check_index_key(schema, index, key, max)?;
-            if entries.bytes() >= budget {
-                runs.push(entries.spill(space)?);
-            }
+    let mut add = |row_key: LentKey<'_>, stored: &[u8]| -> Result<()> {
+        rows += 1;
+        decode_wanted(schema, stored, &wanted, |i, value| {
+            row[i] = value.to_key_value();
+            Ok(())
+        })?;
+        let key = entries.push(index, &row, row_key)?;
+        check_index_key(schema, index, key, max)?;
+        if entries.bytes() >= budget {
+            runs.push(entries.spill(space)?);
         }
-    }
+        Ok(())
+    };
+    while scan.next_chunk_with(&mut scratch, &mut add)? {}
     if runs.is_empty() {
         entries.sort();
         entries.arrange_in_key_order();

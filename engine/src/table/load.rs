@@ -55,6 +55,7 @@
 use crate::error::{Constraint, Error, Result};
 use crate::extsort::{RunFile, SpillSpace, SpilledRuns};
 use crate::keycode::{ColumnOrder, KeyValue, decode, encode_value_into};
+use crate::mvcc::chunks::LentKey;
 use crate::mvcc::{DeferredBuild, Transaction};
 use crate::table::index_build::{Collected, Entries, describe_duplicate};
 use crate::table::ops::{
@@ -168,7 +169,9 @@ impl TableLoad {
                 .iter()
                 .zip(&mut self.indexes)
                 .try_for_each(|(index, collector)| {
-                    let key = collector.entries.push(index, row, row_key)?;
+                    let key = collector
+                        .entries
+                        .push(index, row, LentKey::Plain(row_key))?;
                     check_index_key(schema, index, key, max)
                 });
         if let Err(e) = indexed {
