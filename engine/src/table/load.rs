@@ -93,6 +93,8 @@ impl Collector {
     fn collected(mut self, space: &SpillSpace) -> Result<Collected> {
         if self.runs.is_empty() {
             self.entries.sort();
+            // The duplicate check, the log and the tree read them in key order next.
+            self.entries.arrange_in_key_order();
             return Ok(Collected::Memory(vec![self.entries]));
         }
         if self.entries.bytes() > 0 {
