@@ -388,16 +388,29 @@ fn drop_index(c: &mut Criterion) {
     index_statement(c, "sql_drop_index", DROP_INDEX, CREATE_INDEX, true);
 }
 
-/// Times `timed` on both systems over the loaded accounts, running `undo` untimed after
-/// each (hdb then checkpoints, so that the pruning and page writes the two statements
-/// leave never fall into SQLite's timing); `indexed`: the index exists before the first
-/// iteration (the timed statement drops it).
+/// [`timed_statement`] with one `undo` for both systems; `indexed`: the index exists
+/// before the first iteration (the timed statement drops it).
 fn index_statement(
     c: &mut Criterion,
     name: &str,
     timed: &'static str,
     undo: &'static str,
     indexed: bool,
+) {
+    let setup = if indexed { Some(CREATE_INDEX) } else { None };
+    timed_statement(c, name, setup, timed, [undo, undo]);
+}
+
+/// Times `timed` on both systems over the loaded accounts (after `setup`, if any, on
+/// both), running each system's `undo` (`[hdb, SQLite]`) untimed after each; hdb then
+/// checkpoints, so that the pruning and page writes the statements leave never fall
+/// into SQLite's timing.
+fn timed_statement(
+    c: &mut Criterion,
+    name: &str,
+    setup: Option<&'static str>,
+    timed: &'static str,
+    [hdb_undo, sqlite_undo]: [&'static str; 2],
 ) {
     let LoadedAccounts {
         rows,
@@ -406,9 +419,9 @@ fn index_statement(
         _dirs,
     } = loaded_accounts();
     let mut s = db.session();
-    if indexed {
-        drop(s.execute(CREATE_INDEX).unwrap());
-        conn.execute_batch(CREATE_INDEX).unwrap();
+    if let Some(setup) = setup {
+        drop(s.execute(setup).unwrap());
+        conn.execute_batch(setup).unwrap();
     }
     for clock in [Clock::Wall, Clock::ProcessCpu] {
         let mut group = c.benchmark_group(clock.group(name));
@@ -423,7 +436,7 @@ fn index_statement(
                     &mut s,
                     |s| drop(s.execute(timed).unwrap()),
                     |s| {
-                        drop(s.execute(undo).unwrap());
+                        drop(s.execute(hdb_undo).unwrap());
                         db.engine().checkpoint().unwrap();
                     },
                 )
@@ -436,7 +449,7 @@ fn index_statement(
                     clock,
                     &mut &conn,
                     |c| c.execute_batch(timed).unwrap(),
-                    |c| c.execute_batch(undo).unwrap(),
+                    |c| c.execute_batch(sqlite_undo).unwrap(),
                 )
             })
         });
@@ -453,47 +466,13 @@ const INSERT_SELECT: &str = "INSERT INTO accounts_copy SELECT * FROM accounts";
 /// statement, emptied again untimed after each (hdb: `TRUNCATE`, then a checkpoint;
 /// SQLite: `DELETE` without a `WHERE`, its truncate).
 fn insert_select(c: &mut Criterion) {
-    let LoadedAccounts {
-        rows,
-        db,
-        conn,
-        _dirs,
-    } = loaded_accounts();
-    let mut s = db.session();
-    drop(s.execute(COPY_DDL).unwrap());
-    conn.execute_batch(COPY_DDL).unwrap();
-    for clock in [Clock::Wall, Clock::ProcessCpu] {
-        let mut group = c.benchmark_group(clock.group("sql_insert_select"));
-        load_settings(&mut group);
-        group.sampling_mode(criterion::SamplingMode::Flat);
-        group.throughput(Throughput::Elements(rows as u64));
-        group.bench_function("hdb", |b| {
-            b.iter_custom(|iters| {
-                time_builds(
-                    iters,
-                    clock,
-                    &mut s,
-                    |s| drop(s.execute(INSERT_SELECT).unwrap()),
-                    |s| {
-                        drop(s.execute("TRUNCATE accounts_copy").unwrap());
-                        db.engine().checkpoint().unwrap();
-                    },
-                )
-            })
-        });
-        group.bench_function("sqlite", |b| {
-            b.iter_custom(|iters| {
-                time_builds(
-                    iters,
-                    clock,
-                    &mut &conn,
-                    |c| c.execute_batch(INSERT_SELECT).unwrap(),
-                    |c| c.execute_batch("DELETE FROM accounts_copy").unwrap(),
-                )
-            })
-        });
-        group.finish();
-    }
+    timed_statement(
+        c,
+        "sql_insert_select",
+        Some(COPY_DDL),
+        INSERT_SELECT,
+        ["TRUNCATE accounts_copy", "DELETE FROM accounts_copy"],
+    );
 }
 
 /// The users and events of Example 3, made once for both systems.

@@ -18,6 +18,8 @@
 //! `HDB_INDEX_BUILD_CASES` sets the number of cases (default [`DEFAULT_CASES`]).
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::ops::Bound;
 use std::path::Path;
 
@@ -27,6 +29,7 @@ use engine::table::{Column, ColumnType, Row, TableDef, TableSchema, catalog, ops
 use engine::wal::Durability;
 use engine::{Database, DatabaseOptions, Error, IsolationLevel, Transaction};
 use proptest::prelude::*;
+use support::run_files;
 
 const CASES_VAR: &str = "HDB_INDEX_BUILD_CASES";
 const DEFAULT_CASES: u32 = 24;
@@ -48,13 +51,6 @@ fn bulk_options(budget: Option<usize>, threads: usize) -> DatabaseOptions {
         build_threads: threads,
         ..options()
     }
-}
-
-/// The run files left in the bulk database's spill directory.
-fn run_files(path: &Path) -> usize {
-    let mut dir = path.as_os_str().to_owned();
-    dir.push(".sort");
-    std::fs::read_dir(dir).map_or(0, |d| d.count())
 }
 
 fn cases() -> u32 {

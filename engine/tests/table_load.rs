@@ -17,14 +17,16 @@
 //! [`DEFAULT_CASES`]).
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::ops::Bound;
-use std::path::Path;
 
 use engine::keycode::KeyValue as V;
 use engine::table::{Column, ColumnType, Row, TableDef, TableLoad, TableSchema, catalog, ops};
 use engine::wal::Durability;
 use engine::{Constraint, Database, DatabaseOptions, Error, IsolationLevel, Transaction};
 use proptest::prelude::*;
+use support::run_files;
 
 const CASES_VAR: &str = "HDB_TABLE_LOAD_CASES";
 const DEFAULT_CASES: u32 = 24;
@@ -37,13 +39,6 @@ fn options(budget: Option<usize>, part_bytes: usize) -> DatabaseOptions {
         wal_part_bytes: part_bytes,
         ..DatabaseOptions::default()
     }
-}
-
-/// The run files left in the database's spill directory.
-fn run_files(path: &Path) -> usize {
-    let mut dir = path.as_os_str().to_owned();
-    dir.push(".sort");
-    std::fs::read_dir(dir).map_or(0, |d| d.count())
 }
 
 fn cases() -> u32 {
