@@ -312,7 +312,9 @@ pub use store::{
 };
 pub use locks::{LockMode, LockWait, WaitPolicy};
 pub use ssi::SsiLimits;
-pub use transaction::{AccessMode, IsolationLevel, RowLock, Savepoint, Transaction, TxnId};
+pub use transaction::{
+    AUTO_LOAD_CLAIM_WRITES, AccessMode, IsolationLevel, RowLock, Savepoint, Transaction, TxnId,
+};
 pub use commit::{BUILD_MARKER_TREE, DROP_MARKER_TREE};
 pub(crate) use write_set::{
     BuildEntries, DeferredBuild, READ_AHEAD, RunEntry, RunsInOrder, SortedRun, read_ahead,

@@ -11,7 +11,11 @@
 //!    ([`Transaction::claim_empty_for_load`]): each tree must be empty, unwritten by
 //!    this transaction, written by no other (the claim holds it until this transaction
 //!    ends), and the isolation not SERIALIZABLE. Otherwise [`TableLoad::begin`] says so
-//!    and the caller inserts row by row, as before.
+//!    and the caller inserts row by row, as before. A claim refuses concurrent writers
+//!    of the table until the transaction ends, so a caller begins a load only once a
+//!    statement has brought [`LOAD_AFTER_ROWS`] rows — the number of new keys after
+//!    which the row path claims an empty tree too (`mvcc/transaction.rs`): a small
+//!    INSERT never takes the table for itself.
 //! 1. **Each row** is checked as [`super::ops::insert`] checks it — the column count,
 //!    types and NOT NULL ([`super::ops::validate`]), the size of its primary key and of
 //!    its entry in each index — and its key and encoded row are appended to one byte
@@ -56,13 +60,17 @@ use crate::error::{Constraint, Error, Result};
 use crate::extsort::{RunFile, SpillSpace, SpilledRuns};
 use crate::keycode::{ColumnOrder, KeyValue, decode, encode_value_into};
 use crate::mvcc::chunks::LentKey;
-use crate::mvcc::{DeferredBuild, Transaction};
+use crate::mvcc::{AUTO_LOAD_CLAIM_WRITES, DeferredBuild, Transaction};
 use crate::table::index_build::{Collected, Entries, describe_duplicate};
 use crate::table::ops::{
     check_index_key, check_row_key, duplicate_primary_key, next_row_id, validate,
 };
 use crate::table::row::encode_row_into;
 use crate::table::schema::TableSchema;
+
+/// The rows a statement brings before its caller begins a load (see step 0): the row
+/// path's own threshold for claiming an empty tree.
+pub const LOAD_AFTER_ROWS: usize = AUTO_LOAD_CLAIM_WRITES;
 
 /// A load of rows into an empty table (see the module header).
 pub struct TableLoad {

@@ -35,6 +35,7 @@
 use std::borrow::Cow;
 
 use engine::Transaction;
+use engine::table::load::LOAD_AFTER_ROWS;
 use engine::table::{TableLoad, ops};
 use engine::{LockMode, WaitPolicy};
 
@@ -155,14 +156,13 @@ pub(super) fn dml(
                 returned.keep(values);
                 return Ok(returned.output(1, counted_tag("INSERT 0 ", 1)));
             }
-            // INSERT ... SELECT (or a VALUES list of several rows) into an empty table:
-            // one sorted load, streamed from the source and spilled past the memory
-            // budget, where the table can take one.
+            // INSERT ... SELECT (or a VALUES list of many rows) into an empty table: one
+            // sorted load, streamed from the source and spilled past the memory budget,
+            // where the table can take one (see `LoadTarget::insert`).
             if on_conflict.is_none()
                 && returning.is_none()
                 && table.foreign_keys.is_empty()
                 && !keys_print_differently(table)
-                && let Some(load) = TableLoad::begin(ctx.txn()?, &table.schema)?
             {
                 let target = LoadTarget {
                     table,
@@ -171,7 +171,7 @@ pub(super) fn dml(
                     checks,
                     build,
                 };
-                let written = target.load(load, source, &mut ctx)?;
+                let written = target.insert(source, &mut ctx)?;
                 return Ok(returned.output(written, counted_tag("INSERT 0 ", written)));
             }
             let rows = match source {
@@ -331,7 +331,8 @@ pub(super) fn dml(
     }
 }
 
-/// Where an INSERT ... SELECT loads its rows (see [`LoadTarget::load`]).
+/// Where an INSERT ... SELECT (with no RETURNING or ON CONFLICT, into a table without
+/// foreign keys) writes its rows (see [`LoadTarget::insert`]).
 struct LoadTarget<'a> {
     table: &'a TableInfo,
     targets: &'a [usize],
@@ -341,16 +342,23 @@ struct LoadTarget<'a> {
 }
 
 impl LoadTarget<'_> {
-    /// Loads the rows of `source` into the empty table through `load` (the engine's
-    /// `table/load.rs`): each row is made and checked as the row path makes and checks
-    /// it (defaults, casts, NOT NULL, CHECK), streamed into the load without holding
-    /// the source's rows, and the load then sorted and handed to the transaction whole.
-    /// Returns how many rows it loaded.
-    fn load(&self, mut load: TableLoad, source: &Node, ctx: &mut ExecContext<'_>) -> Result<u64> {
-        let table = self.table;
+    /// Writes the rows of `source`; returns how many. The source's first
+    /// [`LOAD_AFTER_ROWS`] rows are read and held; if it has no more, they are inserted
+    /// row by row (a small INSERT never takes the table for itself). Otherwise, if the
+    /// table can take a load (`TableLoad::begin`: empty, and nobody else writing it),
+    /// every row is made and checked as the row path makes and checks it (defaults,
+    /// casts, NOT NULL, CHECK) and streamed into the load, which is then sorted and
+    /// handed to the transaction whole: the source's rows are never all held, and
+    /// none reaches the write set while the source is read, so a source that reads
+    /// the table sees none of them. If it cannot, the rest of the source is read too
+    /// and every row inserted after, as the row path always has (so that the source
+    /// does not read the rows the statement writes).
+    fn insert(&self, source: &Node, ctx: &mut ExecContext<'_>) -> Result<u64> {
         let mut op = ctx.open(source)?;
         let mut batch = RowBatch::new();
-        let mut written = 0u64;
+        let mut held: Vec<Vec<Value>> = Vec::new();
+        let mut load: Option<TableLoad> = None;
+        let mut load_tried = false;
         loop {
             op.next_batch(ctx, &mut batch)?;
             if batch.is_empty() {
@@ -358,20 +366,59 @@ impl LoadTarget<'_> {
             }
             for i in 0..batch.len() {
                 let (_, values) = batch.take(i);
-                if values.len() != self.targets.len() {
-                    return Err(source_mismatch());
+                match &mut load {
+                    Some(load) => self.push(load, values, ctx)?,
+                    None => held.push(values),
                 }
-                let mut row = fresh_row(table, self.defaults, ctx)?;
-                for (value, target) in values.into_iter().zip(self.targets) {
-                    row[*target] = table.columns[*target].sql_type.assign(value)?;
+            }
+            if !load_tried && held.len() >= LOAD_AFTER_ROWS {
+                load_tried = true;
+                load = TableLoad::begin(ctx.txn()?, &self.table.schema)?;
+                if let Some(load) = &mut load {
+                    for values in std::mem::take(&mut held) {
+                        self.push(load, values, ctx)?;
+                    }
                 }
-                check_row(ctx.txn()?, self.build, table, self.checks, &row)?;
-                load.push(ctx.txn()?, &to_keys(row))?;
-                written += 1;
             }
         }
         drop(op);
-        load.finish(ctx.txn()?)?;
-        Ok(written)
+        let written = held.len() as u64;
+        match load {
+            Some(load) => Ok(load.finish(ctx.txn()?)?),
+            None => {
+                for values in held {
+                    let row = self.make_row(values, ctx)?;
+                    insert_row(ctx.txn()?, self.build, self.table, self.checks, row)?;
+                }
+                Ok(written)
+            }
+        }
+    }
+
+    /// The new row for the source's `values`: defaults, then the values cast to their
+    /// columns.
+    fn make_row(&self, values: Vec<Value>, ctx: &mut ExecContext<'_>) -> Result<Vec<Value>> {
+        if values.len() != self.targets.len() {
+            return Err(source_mismatch());
+        }
+        let table = self.table;
+        let mut row = fresh_row(table, self.defaults, ctx)?;
+        for (value, target) in values.into_iter().zip(self.targets) {
+            row[*target] = table.columns[*target].sql_type.assign(value)?;
+        }
+        Ok(row)
+    }
+
+    /// Makes and checks the row for `values` and adds it to `load`.
+    fn push(
+        &self,
+        load: &mut TableLoad,
+        values: Vec<Value>,
+        ctx: &mut ExecContext<'_>,
+    ) -> Result<()> {
+        let row = self.make_row(values, ctx)?;
+        check_row(ctx.txn()?, self.build, self.table, self.checks, &row)?;
+        load.push(ctx.txn()?, &to_keys(row))?;
+        Ok(())
     }
 }
