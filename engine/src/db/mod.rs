@@ -192,57 +192,6 @@ impl Default for DatabaseOptions {
     }
 }
 
-/// Replays the commit record at `lsn` through `replayer`: the writes of its parts (read
-/// from `storage` one part at a time, in order), then its own, then the builds it logged
-/// as markers, which read the rows those writes left. A commit logged whole that fails
-/// the replay's key check is [`Error::TooLarge`] and changes nothing (see
-/// [`Mvcc::replay_commit`]); a commit in parts was logged by a version that checks every
-/// key before logging, so a key that fails it there is damage.
-fn replay_record(
-    replayer: &Mvcc,
-    storage: &dyn WalStorage,
-    lsn: Lsn,
-    commit: CommitRecord,
-) -> Result<()> {
-    let ts = CommitTs(commit.commit_ts);
-    for part in &commit.parts {
-        if *part >= lsn {
-            return Err(Error::WalCorrupted {
-                lsn: lsn.0,
-                reason: format!("a commit record names a part at LSN {part}, not before it"),
-            });
-        }
-        let (_, writes) = write_ops(Wal::read_part_in(storage, *part)?);
-        replayer.replay_commit(ts, &writes).map_err(|e| match e {
-            Error::TooLarge(limit) => Error::WalCorrupted {
-                lsn: part.0,
-                reason: format!("a part of a commit holds a write the trees refuse: {limit}"),
-            },
-            other => other,
-        })?;
-    }
-    let (builds, writes) = write_ops(commit.writes);
-    replayer.replay_commit(ts, &writes)?;
-    for build in &builds {
-        let marker = build.value.as_deref().unwrap_or_default();
-        index_build::replay_build(replayer, ts, &build.key, marker)?;
-    }
-    Ok(())
-}
-
-/// Logged writes as the MVCC layer's, the deferred builds' markers apart:
-/// `(markers, writes)`.
-fn write_ops(writes: Vec<crate::wal::Write>) -> (Vec<WriteOp>, Vec<WriteOp>) {
-    writes
-        .into_iter()
-        .map(|w| WriteOp {
-            tree: TreeId(w.tree),
-            key: w.key,
-            value: w.value,
-        })
-        .partition(|w| w.tree == BUILD_MARKER_TREE)
-}
-
 /// What opening the database found and did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecoveryReport {
@@ -841,6 +790,57 @@ impl LogSource {
             }
         }
     }
+}
+
+/// Replays the commit record at `lsn` through `replayer`: the writes of its parts (read
+/// from `storage` one part at a time, in order), then its own, then the builds it logged
+/// as markers, which read the rows those writes left. A commit logged whole that fails
+/// the replay's key check is [`Error::TooLarge`] and changes nothing (see
+/// [`Mvcc::replay_commit`]); a commit in parts was logged by a version that checks every
+/// key before logging, so a key that fails it there is damage.
+fn replay_record(
+    replayer: &Mvcc,
+    storage: &dyn WalStorage,
+    lsn: Lsn,
+    commit: CommitRecord,
+) -> Result<()> {
+    let ts = CommitTs(commit.commit_ts);
+    for part in &commit.parts {
+        if *part >= lsn {
+            return Err(Error::WalCorrupted {
+                lsn: lsn.0,
+                reason: format!("a commit record names a part at LSN {part}, not before it"),
+            });
+        }
+        let (_, writes) = write_ops(Wal::read_part_in(storage, *part)?);
+        replayer.replay_commit(ts, &writes).map_err(|e| match e {
+            Error::TooLarge(limit) => Error::WalCorrupted {
+                lsn: part.0,
+                reason: format!("a part of a commit holds a write the trees refuse: {limit}"),
+            },
+            other => other,
+        })?;
+    }
+    let (builds, writes) = write_ops(commit.writes);
+    replayer.replay_commit(ts, &writes)?;
+    for build in &builds {
+        let marker = build.value.as_deref().unwrap_or_default();
+        index_build::replay_build(replayer, ts, &build.key, marker)?;
+    }
+    Ok(())
+}
+
+/// Logged writes as the MVCC layer's, the deferred builds' markers apart:
+/// `(markers, writes)`.
+fn write_ops(writes: Vec<crate::wal::Write>) -> (Vec<WriteOp>, Vec<WriteOp>) {
+    writes
+        .into_iter()
+        .map(|w| WriteOp {
+            tree: TreeId(w.tree),
+            key: w.key,
+            value: w.value,
+        })
+        .partition(|w| w.tree == BUILD_MARKER_TREE)
 }
 
 fn sync_parent_dir(path: &Path) -> Result<()> {

@@ -10,7 +10,14 @@
 //! write to [`BUILD_MARKER_TREE`] — its key the built tree's id (4 bytes, big-endian),
 //! its value the caller's marker — after every other write of the record, and applied
 //! after them: the runs are merged straight into the empty tree. Recovery hands such a
-//! write back to the layer that made it (`db/mod.rs`, `table/index_build.rs`).
+//! write back to the layer that made it (`db/mod.rs`, `table/index_build.rs`). A
+//! deferred build without a marker — a load into an empty table (`table/load.rs`) — is
+//! logged as its entries, after the write set's, read in key order from memory or
+//! merged from its run files, and applied the same way.
+//!
+//! A commit whose writes take more than the log's part size ([`CommitLog::part_size`])
+//! logs them as parts before taking the commit-order lock, still inside the apply gate,
+//! and its record then holds only the markers (see COMMIT in the module header).
 
 use std::ops::Bound;
 

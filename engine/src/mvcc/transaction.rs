@@ -836,19 +836,8 @@ impl Transaction {
         {
             return Ok(false);
         }
-        if self
-            .tree_locks
-            .iter()
-            .any(|(t, hold)| *t == tree && *hold != Hold::Joined)
-        {
-            return Ok(false);
-        }
-        if self.mvcc.store.seek_first(tree, Bound::Unbounded, Bound::Unbounded)?.is_some() {
-            return Ok(false);
-        }
         let slot = self.writer_slot(tree)?;
-        self.writes.tree_mut(slot).claim_tried = true;
-        let claimed = self.claim_for_load(tree, slot, true)?;
+        let claimed = self.claim_if_empty(tree, slot)?;
         Ok(claimed && self.writes.tree(slot).fresh_after.is_none())
     }
 
@@ -862,6 +851,13 @@ impl Transaction {
         if writes.claimed || writes.claim_tried || writes.len() < AUTO_LOAD_CLAIM_WRITES {
             return Ok(());
         }
+        self.claim_if_empty(tree, slot).map(drop)
+    }
+
+    /// The one try, per transaction and tree, to claim `tree` (joined, in `slot`) for a
+    /// load if it is empty and nobody else writes it; returns whether it is claimed. A
+    /// refusal is no error.
+    fn claim_if_empty(&mut self, tree: TreeId, slot: usize) -> Result<bool> {
         self.writes.tree_mut(slot).claim_tried = true;
         // A schema change of the tree in this transaction keeps its own rules.
         if self
@@ -869,13 +865,13 @@ impl Transaction {
             .iter()
             .any(|(t, hold)| *t == tree && *hold != Hold::Joined)
         {
-            return Ok(());
+            return Ok(false);
         }
         // Cheap first look: most trees a large transaction writes are not empty.
         if self.mvcc.store.seek_first(tree, Bound::Unbounded, Bound::Unbounded)?.is_some() {
-            return Ok(());
+            return Ok(false);
         }
-        self.claim_for_load(tree, slot, true).map(drop)
+        self.claim_for_load(tree, slot, true)
     }
 
     /// Takes `tree` (whose write-set slot is `slot`, and which this transaction has

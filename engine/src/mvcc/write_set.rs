@@ -67,6 +67,11 @@ use crate::mvcc::store::TreeId;
 /// An entry's index within its tree's write set.
 pub(crate) type EntryId = u32;
 
+/// A generous count of the bytes a write's framing takes in a commit record (op, tree,
+/// two lengths) beside its key and value: for the bounds that decide whether a commit
+/// is logged in parts ([`WriteSet::logged_bytes_bound`]).
+const FRAMING_PER_WRITE: usize = 8;
+
 /// A commit compacts a tree's writes into key order from this many on (below it the
 /// entries are likely in cache anyway).
 const COMPACT_AT: usize = 4096;
@@ -255,7 +260,6 @@ impl BuildEntries {
     /// About the most bytes the entries take in a commit record (as
     /// [`WriteSet::logged_bytes_bound`]); for spilled entries, more than any part.
     pub fn logged_bytes_bound(&self) -> usize {
-        const FRAMING_PER_WRITE: usize = 8;
         match self {
             BuildEntries::Memory(runs) => runs
                 .iter()
@@ -784,7 +788,6 @@ impl WriteSet {
     /// (every byte of the arenas, so bytes a write overwrote count too) and a few bytes
     /// of framing per entry. What decides whether a commit is logged in parts.
     pub fn logged_bytes_bound(&self) -> usize {
-        const FRAMING_PER_WRITE: usize = 8;
         self.trees
             .iter()
             .map(|t| t.arena.len() + FRAMING_PER_WRITE * t.entries.len())

@@ -302,7 +302,7 @@ impl Entries {
             .then_with(|| self.key(a).cmp(self.key(b)))
     }
 
-    pub(super) fn sort(&mut self) {
+    fn sort(&mut self) {
         let mut entries = std::mem::take(&mut self.entries);
         sort_by_head(
             &mut entries,
@@ -318,7 +318,7 @@ impl Entries {
     /// key order is a cache miss; here the misses are taken in a short loop that touches
     /// the entry [`READ_AHEAD`] ahead, so the processor overlaps them, and on the
     /// reading threads rather than in the commit.
-    pub(super) fn arrange_in_key_order(&mut self) {
+    fn arrange_in_key_order(&mut self) {
         // Entries that came in key order (a table read in the order of what is sorted)
         // are there already.
         if self.entries.windows(2).all(|w| w[0].run.at < w[1].run.at) {
@@ -348,13 +348,13 @@ impl Entries {
     }
 
     /// Bytes the entries hold: the arena and the sort heads.
-    pub(super) fn bytes(&self) -> usize {
+    fn bytes(&self) -> usize {
         self.arena.len() + self.entries.len() * std::mem::size_of::<Entry>()
     }
 
     /// Sorts the entries, writes them to a new run file in `space` and empties them
     /// (keeping their buffers for the next run).
-    pub(super) fn spill(&mut self, space: &SpillSpace) -> Result<RunFile> {
+    fn spill(&mut self, space: &SpillSpace) -> Result<RunFile> {
         self.sort();
         let mut out = space.create_run()?;
         for e in &self.entries {
@@ -558,8 +558,7 @@ fn collect(
     budget: usize,
 ) -> Result<(Collected, u64)> {
     let wanted = WantedColumns::new(schema, index.columns.iter().chain(&index.include).copied())?;
-    let mut entries = Entries::default();
-    let mut runs = Vec::new();
+    let mut collector = Collector::default();
     let mut scratch = EntryChunk::new();
     // One row's columns by position, reused from row to row: only the wanted ones are
     // decoded (each row overwrites them), the others stay NULL.
@@ -571,24 +570,46 @@ fn collect(
             row[i] = value.to_key_value();
             Ok(())
         })?;
-        let key = entries.push(index, &row, row_key)?;
+        let key = collector.entries.push(index, &row, row_key)?;
         check_index_key(schema, index, key, max)?;
-        if entries.bytes() >= budget {
-            runs.push(entries.spill(space)?);
-        }
-        Ok(())
+        collector.spill_at(budget, space)
     };
     while scan.next_chunk_with(&mut scratch, &mut add)? {}
-    if runs.is_empty() {
-        entries.sort();
-        entries.arrange_in_key_order();
-        return Ok((Collected::Memory(vec![entries]), rows));
+    Ok((collector.collected(space)?, rows))
+}
+
+/// One tree's entries while they are collected: those in memory, and the runs spilled
+/// so far (a build's part, or one tree of a load, `load.rs`).
+#[derive(Default)]
+pub(super) struct Collector {
+    pub entries: Entries,
+    runs: Vec<RunFile>,
+}
+
+impl Collector {
+    /// Spills the entries to a run once they reach `budget`.
+    pub fn spill_at(&mut self, budget: usize, space: &SpillSpace) -> Result<()> {
+        if self.entries.bytes() >= budget {
+            self.runs.push(self.entries.spill(space)?);
+        }
+        Ok(())
     }
-    if !entries.entries.is_empty() {
-        runs.push(entries.spill(space)?);
+
+    /// The entries once all are in: sorted in memory (and copied into key order, for
+    /// what reads them in it next: the duplicate check, the commit) if none spilled,
+    /// else all spilled.
+    pub fn collected(mut self, space: &SpillSpace) -> Result<Collected> {
+        if self.runs.is_empty() {
+            self.entries.sort();
+            self.entries.arrange_in_key_order();
+            return Ok(Collected::Memory(vec![self.entries]));
+        }
+        if !self.entries.entries.is_empty() {
+            self.runs.push(self.entries.spill(space)?);
+        }
+        drop(self.entries);
+        Ok(Collected::Spilled(SpilledRuns::new(space, self.runs)?))
     }
-    drop(entries);
-    Ok((Collected::Spilled(SpilledRuns::new(space, runs)?), rows))
 }
 
 /// Reads spilled entries through once in key order (step 3 for runs): the first key two

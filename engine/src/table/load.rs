@@ -17,14 +17,14 @@
 //!    which the row path claims an empty tree too (`mvcc/transaction.rs`): a small
 //!    INSERT never takes the table for itself.
 //! 1. **Each row** is checked as [`super::ops::insert`] checks it — the column count,
-//!    types and NOT NULL ([`super::ops::validate`]), the size of its primary key and of
+//!    types and NOT NULL (`ops::validate`), the size of its primary key and of
 //!    its entry in each index — and its key and encoded row are appended to one byte
 //!    arena, each index entry (made as CREATE INDEX makes it) to the index's own: no
 //!    write-set entry, hash or lock per row. A row that fails a check leaves no byte.
 //! 2. When the arenas and their sort heads reach the memory budget
 //!    ([`DatabaseOptions::build_memory_bytes`](crate::DatabaseOptions), shared evenly
 //!    between the table and its indexes), each is sorted (the radix sort of
-//!    `head_sort.rs`) and **spilled** to a run file ([`crate::extsort`]), and its arena
+//!    `head_sort.rs`) and **spilled** to a run file (`extsort.rs`), and its arena
 //!    reused: memory stays within the budget however many rows come.
 //! 3. **At the end** ([`TableLoad::finish`]) each tree's entries are sorted (or its runs
 //!    merged), and two neighbours with one key are a duplicate primary key, or a
@@ -32,7 +32,7 @@
 //!    violates unique constraint`), naming the least such key, where the row path names
 //!    the first in the order rows came. The statement then fails whole, as it would.
 //! 4. **Hand-over**: the sorted rows (or runs) go to the write set as a deferred build
-//!    *without a marker* ([`Transaction::load_deferred`]): the commit logs them — in
+//!    *without a marker* (`Transaction::load_deferred`): the commit logs them — in
 //!    parts, streamed from the runs, when they are many (`wal/record.rs`) — and builds
 //!    the empty tree from them bottom-up. Each index's entries go as a deferred index
 //!    build, whose commit logs a marker and which recovery derives again from the
@@ -41,7 +41,7 @@
 //!    into its write set (in memory), as it would a deferred index build.
 //!
 //! Every check runs in steps 1 and 3, before the commit record (the commit invariant
-//! of [`crate::mvcc`]). A load that fails leaves nothing of itself: its run files are
+//! of `mvcc`). A load that fails leaves nothing of itself: its run files are
 //! removed when it is dropped, and nothing reached the write set.
 //!
 //! ## Memory
@@ -57,13 +57,13 @@
 //! 1.03 GB.
 
 use crate::error::{Constraint, Error, Result};
-use crate::extsort::{RunFile, SpillSpace, SpilledRuns};
 use crate::keycode::{ColumnOrder, KeyValue, decode, encode_value_into};
 use crate::mvcc::chunks::LentKey;
 use crate::mvcc::{AUTO_LOAD_CLAIM_WRITES, DeferredBuild, Transaction};
-use crate::table::index_build::{Collected, Entries, describe_duplicate};
+use crate::table::index_build::{Collector, describe_duplicate};
 use crate::table::ops::{
-    check_index_key, check_row_key, duplicate_primary_key, next_row_id, validate,
+    check_index_key, check_row_key, duplicate_primary_key, encode_declared_key_into, next_row_id,
+    validate,
 };
 use crate::table::row::encode_row_into;
 use crate::table::schema::TableSchema;
@@ -79,38 +79,6 @@ pub struct TableLoad {
     /// One per index of the table, in its order.
     indexes: Vec<Collector>,
     rows: u64,
-}
-
-/// One tree's entries: in memory, and the runs spilled so far.
-#[derive(Default)]
-struct Collector {
-    entries: Entries,
-    runs: Vec<RunFile>,
-}
-
-impl Collector {
-    /// Spills the entries to a run once they reach `budget`.
-    fn spill_at(&mut self, budget: usize, space: &SpillSpace) -> Result<()> {
-        if self.entries.bytes() >= budget {
-            self.runs.push(self.entries.spill(space)?);
-        }
-        Ok(())
-    }
-
-    /// The entries, sorted in memory if nothing spilled, else all spilled.
-    fn collected(mut self, space: &SpillSpace) -> Result<Collected> {
-        if self.runs.is_empty() {
-            self.entries.sort();
-            // The duplicate check, the log and the tree read them in key order next.
-            self.entries.arrange_in_key_order();
-            return Ok(Collected::Memory(vec![self.entries]));
-        }
-        if self.entries.bytes() > 0 {
-            self.runs.push(self.entries.spill(space)?);
-        }
-        drop(self.entries);
-        Ok(Collected::Spilled(SpilledRuns::new(space, self.runs)?))
-    }
 }
 
 impl std::fmt::Debug for TableLoad {
@@ -162,11 +130,7 @@ impl TableLoad {
             let at = arena.len();
             match &hidden_id {
                 Some(id) => encode_value_into(arena, id, ColumnOrder::ASC),
-                None => {
-                    for &column in &schema.primary_key {
-                        encode_value_into(arena, &row[column], ColumnOrder::ASC);
-                    }
-                }
+                None => encode_declared_key_into(arena, schema, row),
             }
             let key_len = arena.len() - at;
             check_row_key(schema, &arena[at..], max)?;

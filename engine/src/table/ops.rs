@@ -361,9 +361,7 @@ pub fn insert_row(txn: &mut Transaction, schema: &TableSchema, row: Row) -> Resu
         })
         .sum();
     let mut bytes = Vec::with_capacity(key_room + encoded_room(schema, &row));
-    for &column in &schema.primary_key {
-        encode_value_into(&mut bytes, &row[column], ColumnOrder::ASC);
-    }
+    encode_declared_key_into(&mut bytes, schema, &row);
     let key_len = bytes.len();
     check_row_key(schema, &bytes, txn.mvcc().max_stored_key_len())?;
     encode_row_into(&mut bytes, schema, &row)?;
@@ -371,6 +369,14 @@ pub fn insert_row(txn: &mut Transaction, schema: &TableSchema, row: Row) -> Resu
     match txn.insert(schema.tree, key, stored)? {
         true => Ok(()),
         false => Err(duplicate_primary_key(schema, &declared_key(schema, &row))),
+    }
+}
+
+/// Appends the key of `row` under its table's declared primary key to `out`: what
+/// `encode(&declared_key(..))` makes, column by column, with no key row built.
+pub(super) fn encode_declared_key_into(out: &mut Vec<u8>, schema: &TableSchema, row: &[KeyValue]) {
+    for &column in &schema.primary_key {
+        encode_value_into(out, &row[column], ColumnOrder::ASC);
     }
 }
 

@@ -106,6 +106,26 @@ fn computed_defaults(
     Ok(())
 }
 
+/// The new row of `table` for a source row's `values` (column `targets[i]` taking
+/// `values[i]`): the defaults computed for each row, then each value cast to its
+/// column's type in target order.
+pub(super) fn source_row(
+    table: &TableInfo,
+    targets: &[usize],
+    defaults: &[(usize, Expr)],
+    values: Vec<Value>,
+    ctx: &mut ExecContext<'_>,
+) -> Result<Vec<Value>> {
+    if values.len() != targets.len() {
+        return Err(source_mismatch());
+    }
+    let mut row = fresh_row(table, defaults, ctx)?;
+    for (value, &target) in values.into_iter().zip(targets) {
+        row[target] = table.columns[target].sql_type.assign(value)?;
+    }
+    Ok(row)
+}
+
 /// The new row of `table` that a one-row VALUES list `values` makes (column `targets[i]`
 /// taking `values[i]`), in the order the general path takes: the values evaluated,
 /// then the defaults computed for each row, then each value cast to its column's type

@@ -46,8 +46,7 @@ use super::eval::eval;
 use super::interrupt::Interrupt;
 use super::locking::{lock_for_write, rows_of};
 use super::new_row::{
-    check_row, fresh_row, insert_row, source_mismatch, to_keys, values_keys, values_row,
-    writes_keys_directly,
+    check_row, insert_row, source_row, to_keys, values_keys, values_row, writes_keys_directly,
 };
 use super::operator::{Builder, ExecContext};
 use super::output::{Output, counted_tag};
@@ -195,13 +194,7 @@ pub(super) fn dml(
             });
             let mut written = 0u64;
             for values in rows {
-                if values.len() != targets.len() {
-                    return Err(source_mismatch());
-                }
-                let mut row = fresh_row(table, defaults, &mut ctx)?;
-                for (value, target) in values.into_iter().zip(targets) {
-                    row[*target] = table.columns[*target].sql_type.assign(value)?;
-                }
+                let row = source_row(table, targets, defaults, values, &mut ctx)?;
                 let row = match &mut upsert {
                     None => row,
                     Some(upsert) => match upsert.row(ctx.txn()?, row)? {
@@ -387,26 +380,12 @@ impl LoadTarget<'_> {
             Some(load) => Ok(load.finish(ctx.txn()?)?),
             None => {
                 for values in held {
-                    let row = self.make_row(values, ctx)?;
+                    let row = source_row(self.table, self.targets, self.defaults, values, ctx)?;
                     insert_row(ctx.txn()?, self.build, self.table, self.checks, row)?;
                 }
                 Ok(written)
             }
         }
-    }
-
-    /// The new row for the source's `values`: defaults, then the values cast to their
-    /// columns.
-    fn make_row(&self, values: Vec<Value>, ctx: &mut ExecContext<'_>) -> Result<Vec<Value>> {
-        if values.len() != self.targets.len() {
-            return Err(source_mismatch());
-        }
-        let table = self.table;
-        let mut row = fresh_row(table, self.defaults, ctx)?;
-        for (value, target) in values.into_iter().zip(self.targets) {
-            row[*target] = table.columns[*target].sql_type.assign(value)?;
-        }
-        Ok(row)
     }
 
     /// Makes and checks the row for `values` and adds it to `load`.
@@ -416,7 +395,7 @@ impl LoadTarget<'_> {
         values: Vec<Value>,
         ctx: &mut ExecContext<'_>,
     ) -> Result<()> {
-        let row = self.make_row(values, ctx)?;
+        let row = source_row(self.table, self.targets, self.defaults, values, ctx)?;
         check_row(ctx.txn()?, self.build, self.table, self.checks, &row)?;
         load.push(ctx.txn()?, &to_keys(row))?;
         Ok(())
